@@ -1,0 +1,162 @@
+# snare — top-level build.
+#   make            optimized build into build/
+#   make check      ASan+UBSan build into build/check/, then unit, integration and fuzz-corpus tests
+#   make run        regular mode on 127.0.0.1:8080 with the default conf dir ~/.snare
+#   make fuzz       libFuzzer build into build/fuzz/ (run a target by hand)
+#   make install PREFIX=/usr/local DESTDIR=
+#   make bench      benchmarks against the peers (bench/README.md)
+
+B ?= build
+SAN ?= 0
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec/snare
+MANDIR ?= $(PREFIX)/share/man
+VERSION := 0.1.0
+
+PKGS := openssl libprotobuf-c libseccomp libcares libcap
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+	-Wno-unused-parameter
+CPPFLAGS += -D_GNU_SOURCE -DSNARE_VERSION='"$(VERSION)"' -Idaemon -Ipolicy -I$(B)/proto
+ifeq ($(SAN),1)
+CC := clang
+OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+CPPFLAGS += -DSNARE_TEST_HOOKS
+else
+OPT := -O2 -g
+endif
+CFLAGS += -std=c17 $(OPT) $(WARN) $(PKG_CFLAGS) -MMD -MP
+LDFLAGS += $(filter -fsanitize=%,$(OPT))
+LDLIBS += $(PKG_LIBS)
+
+# Generated protobuf-c code (proto/*.proto -> $(B)/proto/*.pb-c.[ch]).
+PROTOS := $(wildcard proto/*.proto)
+PROTO_C := $(patsubst proto/%.proto,$(B)/proto/%.pb-c.c,$(PROTOS))
+PROTO_H := $(PROTO_C:.c=.h)
+PROTO_O := $(PROTO_C:.c=.o)
+
+# Each folder below daemon/ is one module and one static library; policy/ is one more.
+MODULES := $(filter-out main,$(notdir $(wildcard daemon/*)))
+MOD_SRCS = $(wildcard daemon/$(1)/*.c)
+MOD_LIB = $(B)/lib/libsnare-$(1).a
+ALL_SRCS := $(foreach m,$(MODULES),$(call MOD_SRCS,$(m))) $(wildcard policy/*.c)
+ALL_LIBS := $(foreach m,$(MODULES),$(call MOD_LIB,$(m))) $(B)/lib/libsnare-policy.a $(B)/lib/libsnare-proto.a
+
+HELPERS := $(notdir $(filter-out helpers/common,$(wildcard helpers/*)))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
+
+.PHONY: all deps check run fuzz install clean tests bench format helpers
+.SECONDARY:
+
+all: $(B)/snare helpers
+
+$(B)/proto/%.pb-c.c $(B)/proto/%.pb-c.h: proto/%.proto
+	@mkdir -p $(B)/proto
+	protoc-c --c_out=$(B)/proto -Iproto $<
+
+$(B)/proto/%.pb-c.o: $(B)/proto/%.pb-c.c
+	$(CC) $(CPPFLAGS) $(filter-out -Werror,$(CFLAGS)) -c -o $@ $<
+
+$(B)/obj/%.o: %.c $(PROTO_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+define module_lib
+$(call MOD_LIB,$(1)): $(patsubst %.c,$(B)/obj/%.o,$(call MOD_SRCS,$(1)))
+	@mkdir -p $$(dir $$@)
+	rm -f $$@ && ar rcs $$@ $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call module_lib,$(m))))
+
+$(B)/lib/libsnare-policy.a: $(patsubst %.c,$(B)/obj/%.o,$(wildcard policy/*.c))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/lib/libsnare-proto.a: $(PROTO_O)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+LINK_ALL = -Wl,--start-group $(ALL_LIBS) -Wl,--end-group
+
+$(B)/snare: $(B)/obj/daemon/main/snare.o $(ALL_LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LINK_ALL) $(LDLIBS)
+
+$(B)/obj/daemon/main/snare.o: daemon/main/snare.c $(PROTO_H)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# Privileged helpers: helpers/<name>/*.c + helpers/common/*.c -> $(B)/snare-<name>
+define helper_bin
+$(B)/snare-$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard helpers/$(1)/*.c) $(wildcard helpers/common/*.c)) $(ALL_LIBS)
+	$(CC) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) $(LINK_ALL) $(LDLIBS) $$(HELPER_LIBS_$(1))
+endef
+$(foreach h,$(HELPERS),$(eval $(call helper_bin,$(h))))
+helpers: $(foreach h,$(HELPERS),$(B)/snare-$(h))
+
+# Unit tests: tests/unit/test_<module>[_what].c links only its module's
+# library, core and proto (plus TEST_LIBS_<module> when it needs more).
+test_mod = $(word 2,$(subst _, ,$(1)))
+test_libs = $(B)/lib/libsnare-$(call test_mod,$(1)).a $(TEST_LIBS_$(call test_mod,$(1))) \
+	$(B)/lib/libsnare-core.a $(B)/lib/libsnare-proto.a
+TEST_LIBS_worker = $(filter-out $(B)/lib/libsnare-worker.a,$(ALL_LIBS))
+TEST_LIBS_coordinator = $(filter-out $(B)/lib/libsnare-coordinator.a,$(ALL_LIBS))
+TEST_LIBS_output = $(B)/lib/libsnare-config.a
+
+.SECONDEXPANSION:
+$(B)/tests/%: tests/unit/%.c $$(call test_libs,$$*)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(filter %.a,$^) \
+		-Wl,--end-group $(LDLIBS) -lcmocka
+
+# Fuzz targets (libFuzzer; clang only): tests/fuzz/fuzz_<module>[_what].c.
+# In the check build they replay their corpus (tests/fuzz/corpus/<name>/).
+$(B)/fuzz/%: tests/fuzz/%.c $$(call test_libs,$$*)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< -Wl,--start-group \
+		$(filter %.a,$^) -Wl,--end-group $(LDLIBS)
+
+tests: $(B)/snare helpers $(UNIT_BINS) $(FUZZ_BINS)
+
+deps:
+	@scripts/deps.sh build
+
+check:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory B=build/check SAN=1 tests
+	@tests/run.sh build/check
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(B)/snare --mode regular@127.0.0.1:8080
+
+fuzz:
+	@$(MAKE) --no-print-directory B=build/fuzz SAN=1 \
+		OPT='-O1 -g -fsanitize=address,undefined,fuzzer-no-link' $(patsubst $(B)/%,build/fuzz/%,$(FUZZ_BINS))
+
+bench: deps
+	@scripts/deps.sh bench
+	@$(MAKE) --no-print-directory all
+	bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(B)/snare $(DESTDIR)$(BINDIR)/snare
+	for h in $(HELPERS); do install -m 0755 $(B)/snare-$$h $(DESTDIR)$(LIBEXECDIR)/snare-$$h; done
+	for s in 1 5 7 8; do for f in man/*.$$s; do [ -e "$$f" ] && \
+		install -m 0644 $$f $(DESTDIR)$(MANDIR)/man$$s/ || true; done; done
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(B)/obj $(B)/tests $(B)/fuzz -name '*.d' 2>/dev/null)

@@ -1,0 +1,77 @@
+/* Mode specs: mitmproxy's grammar `name[:data][@[host:]port]` (MODES.md §1),
+ * parsed and validated with mitmdump's exact error messages.  Pure code, used
+ * by the coordinator (validation) and the workers (their copy of the config). */
+#ifndef SNARE_CONFIG_MODESPEC_H
+#define SNARE_CONFIG_MODESPEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/util.h"
+
+enum mode_kind {
+	MODE_REGULAR,
+	MODE_TRANSPARENT,
+	MODE_UPSTREAM,
+	MODE_REVERSE,
+	MODE_SOCKS5,
+	MODE_DNS,
+	MODE_WIREGUARD,
+	MODE_LOCAL,
+	MODE_TUN,
+	MODE_KIND_COUNT
+};
+
+#define MODE_TRANSPORT_TCP 1u
+#define MODE_TRANSPORT_UDP 2u
+
+/* `[scheme://]host[:port][/]` (reverse and upstream data). */
+struct server_spec {
+	char scheme[8];  /* http https http3 tls dtls tcp udp dns quic */
+	char host[256];  /* no brackets */
+	uint16_t port;   /* explicit or the scheme's default */
+};
+
+struct mode_spec {
+	enum mode_kind kind;
+	char *full;        /* the spec as given (owned) */
+	char *data;        /* text after the first ':' of the head, or NULL (owned) */
+	char *listen_host; /* from @host:port, or NULL (owned) */
+	int listen_port;   /* from @port, or -1 */
+	struct server_spec server; /* upstream and reverse */
+};
+
+/* Parses one spec.  On error returns -EINVAL and writes the whole message,
+ * e.g. "Invalid proxy mode specification: flibbel (unknown mode)". */
+int modespec_parse(const char *s, struct mode_spec *out, char *err, size_t errlen) SNARE_MUST_CHECK;
+void modespec_free(struct mode_spec *m);
+
+/* "HTTP(S) proxy", "reverse proxy to https://example.com", ... (§1.2). */
+void modespec_description(const struct mode_spec *m, char *buf, size_t len);
+const char *modespec_kind_name(enum mode_kind k);
+/* The mode's default port (8080, 1080, 53, 51820; reverse dns: 53), or -1. */
+int modespec_default_port(const struct mode_spec *m);
+/* MODE_TRANSPORT_* bits this instance binds (0 for local and tun). */
+unsigned modespec_transports(const struct mode_spec *m);
+/* Effective listen host/port given the global listen_host ("" = all) and
+ * listen_port (-1 = unset): spec > option > default. */
+const char *modespec_listen_host(const struct mode_spec *m, const char *listen_host);
+int modespec_listen_port(const struct mode_spec *m, int listen_port);
+
+/* Checks a set of modes against each other: duplicate (host, port,
+ * transport) gives "Cannot spawn multiple servers on the same address: *:8080",
+ * two local modes "Cannot spawn more than one local redirector.".  Identical
+ * tun/local specs are merged by the caller, not an error here for tun. */
+int modespec_check_set(const struct mode_spec *m, size_t n, const char *listen_host,
+		       int listen_port, char *err, size_t errlen) SNARE_MUST_CHECK;
+
+/* Server spec parser, exposed for upstream_auth etc.  Messages as §1.4. */
+int server_spec_parse(const char *s, const char *default_scheme, struct server_spec *out,
+		      char *err, size_t errlen) SNARE_MUST_CHECK;
+
+/* Intercept spec for local mode (§2.9): comma list of names or pids,
+ * optional leading '!' per entry.  0 or -EINVAL. */
+int intercept_spec_validate(const char *s) SNARE_MUST_CHECK;
+
+#endif

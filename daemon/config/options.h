@@ -1,0 +1,93 @@
+/* Options: mitmproxy's names and types (`--set name=value`), one table with
+ * type, default and help text.  Used by the coordinator (command line, later
+ * the config file) and by workers (they get name=value pairs over IPC). */
+#ifndef SNARE_CONFIG_OPTIONS_H
+#define SNARE_CONFIG_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "core/util.h"
+
+struct strlist {
+	char **v;
+	size_t n;
+};
+
+enum conn_strategy { STRATEGY_EAGER, STRATEGY_LAZY };
+enum leaf_key_type { LEAF_KEY_ECDSA_P256, LEAF_KEY_RSA2048 };
+
+struct options {
+	char *listen_host;           /* "" = all interfaces */
+	int listen_port;             /* -1 = mode default */
+	char *confdir;               /* "~/.snare" expanded */
+	int flow_detail;             /* 0..4, default 1 */
+	char *termlog_verbosity;     /* error warn info debug */
+	bool keep_host_header;
+	struct strlist ignore_hosts; /* regexes */
+	struct strlist allow_hosts;
+	struct strlist tcp_hosts;
+	struct strlist udp_hosts;
+	bool dns_use_hosts_file;
+	struct strlist dns_name_servers;
+	enum conn_strategy connection_strategy;
+	bool ssl_insecure;
+	char *ssl_verify_upstream_trusted_ca; /* path or NULL */
+	char *proxyauth;             /* NULL, "user:pass", "any", "@file" */
+	char *upstream_auth;         /* NULL or "user:pass" */
+	bool block_global;           /* default true */
+	bool block_private;
+	bool showhost;
+	bool onboarding;             /* default true */
+	char *onboarding_host;       /* "mitm.it" */
+	long long stream_large_bodies; /* bytes; default 1m */
+	long long body_size_limit;   /* bytes, -1 = none */
+	bool rawtcp;                 /* default true */
+	bool websocket;              /* default true */
+	bool http2;                  /* default true (not offered until HTTP/2 exists) */
+	bool upstream_cert;          /* default true */
+	bool show_ignored_hosts;
+	bool http_connect_send_host_header; /* default true */
+	int workers;                 /* 0 = one per CPU */
+	char *user;                  /* drop to this user when root; "nobody" */
+	enum leaf_key_type leaf_key;
+	int key_size;                /* CA RSA key size, 2048 */
+	int tcp_timeout;             /* seconds, 600 */
+	bool server;                 /* false with -n */
+	bool wireguard_qr;           /* default true */
+	int max_header_bytes;        /* 65536 */
+	int max_headers;             /* 100 */
+};
+
+enum opt_type { OPT_BOOL, OPT_INT, OPT_STR, OPT_STRLIST, OPT_SIZE, OPT_CHOICE };
+
+struct option_def {
+	const char *name;
+	enum opt_type type;
+	const char *defval;  /* as text */
+	const char *choices; /* "eager|lazy" for OPT_CHOICE */
+	const char *help;
+};
+
+void options_init(struct options *o);  /* defaults */
+void options_free(struct options *o);
+/* "name=value" (or "name" alone for a bool = true).  A list option appends
+ * each time it is set.  On error: -EINVAL and one line naming the option,
+ * e.g. "Unknown option: foo" or "Invalid value for flow_detail: x (expected
+ * an integer 0..4)". */
+int options_set(struct options *o, const char *name_eq_value, char *err, size_t errlen) SNARE_MUST_CHECK;
+int options_set_kv(struct options *o, const char *name, const char *value, char *err,
+		   size_t errlen) SNARE_MUST_CHECK;
+/* The option table and `snare --options` output. */
+const struct option_def *options_table(size_t *n);
+void options_print(FILE *out);
+/* Calls fn(name, value) for every option whose value differs from the
+ * default (lists: once per entry), to send the effective config to workers. */
+void options_foreach_set(const struct options *o, void (*fn)(const char *name, const char *value, void *arg), void *arg);
+/* Parses "1m", "512k", "10g", "1024" into bytes; -EINVAL on error. */
+int options_parse_size(const char *s, long long *out);
+/* Expands a leading "~/" with $HOME; returns a new string. */
+char *options_expand_home(const char *path);
+
+#endif

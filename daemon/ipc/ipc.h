@@ -1,0 +1,118 @@
+/* IPC between snare's processes: SEQPACKET socketpairs carrying protobuf-c
+ * envelopes (proto/ipc.proto) and file descriptors (SCM_RIGHTS).
+ *
+ * Receive order, the same everywhere: size cap, unpack, known case, may this
+ * channel send this case in this state (ipc_auth.c, one table), then
+ * validate_<msg>() (ipc_validate.c), then the caller's handler.  The sender is
+ * the channel (enum ipc_channel), never a field. */
+#ifndef SNARE_IPC_IPC_H
+#define SNARE_IPC_IPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/loop.h"
+#include "core/util.h"
+#include "ipc.pb-c.h"
+
+#define IPC_PROTOCOL_VERSION 1
+#define IPC_MAX_FRAME (256 * 1024) /* hard cap on one frame */
+#define IPC_MAX_FDS 16             /* per frame */
+#define IPC_HIGH_WATER (4u << 20)  /* queued bytes before a sender is congested */
+#define IPC_LOW_WATER (1u << 20)   /* ... and when it is relieved */
+
+/* Which direction of which channel a frame travels on. */
+enum ipc_channel {
+	IPC_CH_COORD_TO_WORKER,
+	IPC_CH_WORKER_TO_COORD,
+	IPC_CH_COORD_TO_CA,
+	IPC_CH_CA_TO_COORD,
+	IPC_CH_WORKER_TO_CA,
+	IPC_CH_CA_TO_WORKER,
+	IPC_CH_COUNT
+};
+
+/* Channel state, as seen by the receiver. */
+enum ipc_state {
+	IPC_ST_HELLO,   /* nothing received yet */
+	IPC_ST_CONFIG,  /* hello done, waiting for configuration */
+	IPC_ST_RUNNING, /* normal operation */
+	IPC_ST_CLOSING, /* shutdown requested */
+	IPC_ST_COUNT
+};
+
+/* One decoded frame.  `msg` is the envelope (its concrete type follows from
+ * the channel); `body_case` is its oneof case.  fds are owned by the frame
+ * until taken (set to -1 after taking). */
+struct ipc_frame {
+	enum ipc_channel ch;
+	ProtobufCMessage *msg;
+	int body_case;
+	int fds[IPC_MAX_FDS];
+	size_t nfds;
+};
+
+/* Low level: one sendmsg/recvmsg.
+ * ipc_send_raw: 0, -EAGAIN, -EMSGSIZE (len > IPC_MAX_FRAME) or -errno.
+ * ipc_recv_raw: bytes received (>0), 0 on EOF, -EAGAIN, -EMSGSIZE (MSG_TRUNC),
+ * -EBADMSG (MSG_CTRUNC, or an unexpected control message), -errno.  On any
+ * error every received fd is closed.  Uses MSG_CMSG_CLOEXEC. */
+int ipc_send_raw(int fd, const uint8_t *buf, size_t len, const int *fds, size_t nfds);
+int ipc_recv_raw(int fd, uint8_t *buf, size_t cap, int *fds, size_t maxfds, size_t *nfds);
+
+/* Serializes an envelope; returns the packed length or -EMSGSIZE. */
+int ipc_pack(const ProtobufCMessage *env, uint8_t *buf, size_t cap);
+
+/* Decodes a frame received on `ch` in `state`: unpack, known case,
+ * authorization, validation (including the number of fds).  0 or a negative
+ * code: -EBADMSG (garbage), -EPERM (not allowed now), -EINVAL (failed
+ * validation).  On error the fds are closed and nothing is kept. */
+int ipc_decode(enum ipc_channel ch, enum ipc_state state, const uint8_t *buf, size_t len,
+	       const int *fds, size_t nfds, struct ipc_frame *out) SNARE_MUST_CHECK;
+void ipc_frame_free(struct ipc_frame *f);
+/* Takes fd i out of the frame (the caller owns it). */
+int ipc_frame_take_fd(struct ipc_frame *f, size_t i);
+
+/* The authorization table (ipc_auth.c). */
+bool ipc_authorized(enum ipc_channel ch, int body_case, enum ipc_state state);
+/* Number of oneof cases known for a channel (for tests: cases 1..n-1 are
+ * field numbers of the body; 0 is "not set"). */
+const ProtobufCMessageDescriptor *ipc_channel_descriptor(enum ipc_channel ch);
+
+/* Validation of one body (ipc_validate.c): lengths, ranges, counts, fds. */
+int ipc_validate(enum ipc_channel ch, const ProtobufCMessage *env, int body_case, size_t nfds);
+
+/* A non-blocking channel endpoint with an outbound queue and water marks. */
+struct ipc_queued;
+struct ipc_chan;
+typedef void (*ipc_frame_fn)(struct ipc_chan *c, struct ipc_frame *f);
+typedef void (*ipc_close_fn)(struct ipc_chan *c, int err);
+typedef void (*ipc_drain_fn)(struct ipc_chan *c);
+
+struct ipc_chan {
+	struct loop *loop;
+	struct loop_io io;
+	enum ipc_channel rx; /* what we receive on this fd */
+	enum ipc_state state;
+	struct ipc_queued *qhead, *qtail;
+	size_t queued;
+	bool congested;
+	bool closed;
+	uint64_t seq;
+	ipc_frame_fn on_frame; /* the frame is freed after the call */
+	ipc_close_fn on_close; /* EOF, I/O error or a protocol violation */
+	ipc_drain_fn on_drain; /* queued fell below IPC_LOW_WATER */
+	void *arg;
+};
+
+/* Takes ownership of fd (made non-blocking). */
+int ipc_chan_init(struct ipc_chan *c, struct loop *l, int fd, enum ipc_channel rx,
+		  ipc_frame_fn on_frame, ipc_close_fn on_close, void *arg) SNARE_MUST_CHECK;
+/* Packs and sends env (its seq is set when 0), queueing on EAGAIN; the fds
+ * are dup'ed when queued, so the caller keeps its own.  -EPIPE once closed. */
+int ipc_chan_send(struct ipc_chan *c, ProtobufCMessage *env, const int *fds, size_t nfds);
+/* Closes the fd and drops the queue (does not call on_close). */
+void ipc_chan_close(struct ipc_chan *c);
+
+#endif

@@ -1,0 +1,32 @@
+/* The flow file (`-w`, `-r`): the 8-byte magic "SNAREFL1", then for each
+ * flow a varint length and one serialized snare.Flow (proto/flow.proto,
+ * man/snare-flows.5).  Written by the coordinator only. */
+#ifndef SNARE_OUTPUT_FLOWFILE_H
+#define SNARE_OUTPUT_FLOWFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "core/util.h"
+#include "flow.pb-c.h"
+
+#define FLOWFILE_MAGIC "SNAREFL1"
+#define FLOWFILE_MAX_FLOW (512u << 20) /* a larger length prefix is corruption */
+
+struct flowfile;
+
+/* Opens for writing: truncates, or appends when `append` (a new or empty
+ * file gets the magic; an existing one must start with it). */
+int flowfile_open(const char *path, bool append, struct flowfile **out, char *err,
+		  size_t errlen) SNARE_MUST_CHECK;
+int flowfile_write(struct flowfile *ff, const Snare__Flow *f) SNARE_MUST_CHECK;
+int flowfile_close(struct flowfile *ff);
+
+/* Reads every flow of a file, calling fn for each (the flow is freed after
+ * the call).  Stops at the first corrupt record with -EBADMSG and a message
+ * naming the file and offset. */
+int flowfile_read(const char *path, void (*fn)(const Snare__Flow *f, void *arg), void *arg,
+		  char *err, size_t errlen) SNARE_MUST_CHECK;
+
+#endif

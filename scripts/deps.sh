@@ -1,0 +1,41 @@
+#!/bin/sh
+# Installs snare's build and test dependencies on Debian 12.
+# Usage: scripts/deps.sh [build|test|bench]   (default: build)
+# As root it runs apt-get for whatever is missing; otherwise it prints the
+# exact command to run and exits non-zero.
+set -eu
+
+BUILD_PKGS="build-essential pkg-config clang llvm libclang-rt-14-dev libssl-dev \
+libbpf-dev bpftool libnl-3-dev libnl-route-3-dev libsodium-dev libprotobuf-c-dev \
+protobuf-c-compiler libseccomp-dev libc-ares-dev libnghttp2-dev libcmocka-dev \
+libqrencode-dev libyaml-dev libcap-dev libmnl-dev libnftnl-dev openssl"
+TEST_PKGS="curl socat iproute2 nftables iptables procps psmisc python3 ca-certificates"
+BENCH_PKGS="wrk nginx mitmproxy util-linux"
+
+want="$BUILD_PKGS"
+case "${1:-build}" in
+build) ;;
+test) want="$BUILD_PKGS $TEST_PKGS" ;;
+bench) want="$BUILD_PKGS $TEST_PKGS $BENCH_PKGS" ;;
+*) echo "deps.sh: unknown set '$1' (build, test or bench)" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "snare: missing packages:$missing" >&2
+	echo "run: sudo apt-get install -y$missing" >&2
+	exit 1
+fi
+echo "snare: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+if ! apt-get install -y --no-install-recommends $missing >/dev/null; then
+	apt-get update -qq
+	apt-get install -y --no-install-recommends $missing >/dev/null
+fi
