@@ -14,6 +14,8 @@
 
 #define CERTS_MAX_SANS 32
 
+struct ca_sign_cache;
+
 struct ca_store {
 	EVP_PKEY *key;
 	X509 *cert;
@@ -23,6 +25,9 @@ struct ca_store {
 	size_t cert_pem_len;
 	uint8_t *cert_p12; /* the cert-only PKCS#12 (-cert.p12) */
 	size_t cert_p12_len;
+	/* Parsed worker public keys, owned; ca_sign_leaf fills it (it is
+	 * mutable state behind a const store).  NULL works, only slower. */
+	struct ca_sign_cache *sign_cache;
 };
 
 /* Loads <confdir>/snare-ca.pem, or creates the CA (RSA key_size bits, CN=O=
@@ -45,6 +50,12 @@ void ca_store_free(struct ca_store *s);
 int ca_sign_leaf(const struct ca_store *s, const uint8_t *spki_der, size_t spki_len,
 		 const char *const *sans, size_t nsans, const char *org, uint8_t **der_out,
 		 size_t *der_len) SNARE_MUST_CHECK;
+
+/* Module-internal (ca process): sets version 3, a random positive 128-bit
+ * serial and the validity now-2d .. now+days on a new certificate. */
+int certs_x509_init(X509 *x, long days) SNARE_MUST_CHECK;
+struct ca_sign_cache *ca_sign_cache_new(void);
+void ca_sign_cache_free(struct ca_sign_cache *c);
 
 /* Worker side: the leaf key made at start-up (ECDSA P-256, or RSA-2048). */
 EVP_PKEY *leaf_key_generate(int rsa);

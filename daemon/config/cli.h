@@ -22,6 +22,7 @@ struct cli {
 	bool wappend;           /* -w +FILE */
 	char *rfile;            /* -r FILE */
 	char *role;             /* hidden --role ca|worker (re-exec) */
+	char *conf;             /* --conf FILE (read by a later issue) */
 };
 
 /* Parses argv.  On error returns -EINVAL with one line in err (no program

@@ -111,6 +111,10 @@ struct http1_chunked {
 	size_t trailer_count;
 	bool done;
 };
+#define HTTP1_CHUNK_SIZE_DIGITS 16    /* hex digits in a chunk size, leading zeros included */
+#define HTTP1_CHUNK_LINE_MAX 4096     /* bytes of a size line with its extensions */
+#define HTTP1_TRAILER_MAX_BYTES 8192  /* all bytes after the last chunk's size line */
+#define HTTP1_TRAILER_MAX_COUNT 64
 void http1_chunked_init(struct http1_chunked *c);
 /* Consumes bytes from p[0..n).  *consumed is how many bytes belong to the
  * body (never past its end); payload bytes among them are reported through

@@ -21,6 +21,7 @@
 #define IPC_MAX_FDS 16             /* per frame */
 #define IPC_HIGH_WATER (4u << 20)  /* queued bytes before a sender is congested */
 #define IPC_LOW_WATER (1u << 20)   /* ... and when it is relieved */
+#define IPC_QUEUE_MAX (16u << 20)  /* queued bytes before ipc_chan_send fails */
 
 /* Which direction of which channel a frame travels on. */
 enum ipc_channel {
@@ -80,6 +81,14 @@ bool ipc_authorized(enum ipc_channel ch, int body_case, enum ipc_state state);
  * field numbers of the body; 0 is "not set"). */
 const ProtobufCMessageDescriptor *ipc_channel_descriptor(enum ipc_channel ch);
 
+/* Generic access to any of the six envelopes (through their descriptors):
+ * the oneof case (0 when not set), the body message (NULL when not set) and
+ * the sequence number. */
+int ipc_env_case(const ProtobufCMessage *env);
+const ProtobufCMessage *ipc_env_body(const ProtobufCMessage *env);
+uint64_t ipc_env_seq(const ProtobufCMessage *env);
+void ipc_env_set_seq(ProtobufCMessage *env, uint64_t seq);
+
 /* Validation of one body (ipc_validate.c): lengths, ranges, counts, fds. */
 int ipc_validate(enum ipc_channel ch, const ProtobufCMessage *env, int body_case, size_t nfds);
 
@@ -106,12 +115,17 @@ struct ipc_chan {
 	void *arg;
 };
 
-/* Takes ownership of fd (made non-blocking). */
+/* Takes ownership of fd (made non-blocking; closed on failure).  The state
+ * starts at IPC_ST_HELLO; on_drain may be set afterwards.  on_close gets 0 on
+ * EOF, else a negative code; it is called at most once. */
 int ipc_chan_init(struct ipc_chan *c, struct loop *l, int fd, enum ipc_channel rx,
 		  ipc_frame_fn on_frame, ipc_close_fn on_close, void *arg) SNARE_MUST_CHECK;
 /* Packs and sends env (its seq is set when 0), queueing on EAGAIN; the fds
  * are dup'ed when queued, so the caller keeps its own.  -EPIPE once closed. */
 int ipc_chan_send(struct ipc_chan *c, ProtobufCMessage *env, const int *fds, size_t nfds);
+/* Stops (true) or resumes (false) reading frames, e.g. while the owner's
+ * own output is congested.  Sending continues. */
+void ipc_chan_pause_reading(struct ipc_chan *c, bool paused);
 /* Closes the fd and drops the queue (does not call on_close). */
 void ipc_chan_close(struct ipc_chan *c);
 

@@ -1,8 +1,37 @@
-/* snare's entry point (placeholder until the coordinator lands). */
+/* snare's entry point.  Runs as the coordinator unless re-executed with the
+ * hidden `--role ca|worker` flag, in which case fd 3 (and for workers fd 4)
+ * are the control channels set up by the coordinator. */
 #include <stdio.h>
+#include <string.h>
 
-int main(void)
+#include "ca/ca.h"
+#include "config/cli.h"
+#include "coordinator/coordinator.h"
+#include "core/util.h"
+#include "worker/worker.h"
+
+int main(int argc, char **argv)
 {
-	fprintf(stderr, "snare: not built yet\n");
-	return 1;
+	struct cli cli;
+	char err[512];
+	int rc;
+
+	if (argc == 3 && strcmp(argv[1], "--role") == 0) {
+		if (strcmp(argv[2], "ca") == 0)
+			return ca_main();
+		if (strcmp(argv[2], "worker") == 0)
+			return worker_main();
+		fatal("unknown role: %s", argv[2]);
+	}
+	if (cli_parse(argc, argv, &cli, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", snare_progname, err);
+		return 1;
+	}
+	if (cli.action == CLI_EXIT_OK) {
+		cli_free(&cli);
+		return 0;
+	}
+	rc = coordinator_main(&cli);
+	cli_free(&cli);
+	return rc;
 }

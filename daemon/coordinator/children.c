@@ -1,0 +1,379 @@
+/* Runs in the coordinator: spawns the ca and the workers by re-executing
+ * snare with a hidden role flag (fresh ASLR, nothing inherited but the
+ * channels), hands them their configuration, and replaces dead workers. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "coordinator/coord.h"
+#include "core/log.h"
+
+#define RESPAWN_DELAY_MS 100
+#define CHILD_FD_BASE 3
+
+static void child_exec(struct coord *co, const char *role, int fd3, int fd4)
+{
+	sigset_t none;
+	int hi3 = fcntl(fd3, F_DUPFD, 64), hi4 = fd4 >= 0 ? fcntl(fd4, F_DUPFD, 64) : -1;
+	char *argv[] = {(char *)"snare", (char *)"--role", (char *)role, NULL};
+
+	if (hi3 < 0 || dup2(hi3, CHILD_FD_BASE) < 0)
+		_exit(127);
+	if (hi4 >= 0 && dup2(hi4, CHILD_FD_BASE + 1) < 0)
+		_exit(127);
+	close_range(CHILD_FD_BASE + (hi4 >= 0 ? 2 : 1), ~0U, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGINT, SIG_IGN); /* the coordinator decides when we stop */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	execv(co->self_exe, argv);
+	_exit(127);
+}
+
+static pid_t child_spawn(struct coord *co, const char *role, int fd3, int fd4)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		child_exec(co, role, fd3, fd4);
+	return pid;
+}
+
+static void child_on_close(struct ipc_chan *ch, int err)
+{
+	struct coord_child *c = ch->arg;
+
+	ipc_chan_close(&c->chan);
+	c->chan_open = false;
+	if (err < 0 && err != -EPIPE && err != -ECONNRESET && !c->co->stopping)
+		log_warn("%s %u: protocol violation on its channel (%s); stopping it",
+			 c->kind == CHILD_CA ? "ca" : "worker", c->index, strerror(-err));
+	if (c->pid > 0)
+		kill(c->pid, SIGKILL);
+}
+
+static void worker_send_config(struct coord_child *w)
+{
+	struct coord *co = w->co;
+	Snare__CoordToWorker env = SNARE__COORD_TO_WORKER__INIT;
+	Snare__WorkerConfig cfg = SNARE__WORKER_CONFIG__INIT;
+	Snare__Listener *ls = xcalloc(co->nlisteners, sizeof(*ls));
+	Snare__Listener **lp = xcalloc(co->nlisteners, sizeof(*lp));
+	char **modes = xcalloc(co->cli->nmodes, sizeof(*modes));
+	int *fds = xcalloc(co->nlisteners, sizeof(*fds));
+	size_t i;
+
+	for (i = 0; i < co->cli->nmodes; i++)
+		modes[i] = co->cli->modes[i].full;
+	for (i = 0; i < co->nlisteners; i++) {
+		snare__listener__init(&ls[i]);
+		ls[i].has_mode_index = ls[i].has_udp = 1;
+		ls[i].mode_index = co->listeners[i].mode_index;
+		ls[i].udp = co->listeners[i].udp;
+		lp[i] = &ls[i];
+		fds[i] = co->listeners[i].fd;
+	}
+	cfg.has_worker_index = 1;
+	cfg.worker_index = w->index;
+	cfg.n_modes = co->cli->nmodes;
+	cfg.modes = modes;
+	cfg.n_listeners = co->nlisteners;
+	cfg.listeners = lp;
+	coord_options_fill(co, &cfg);
+	env.body_case = SNARE__COORD_TO_WORKER__BODY_CONFIG;
+	env.config = &cfg;
+	if (ipc_chan_send(&w->chan, &env.base, fds, co->nlisteners) < 0)
+		log_warn("worker %u: cannot send its configuration", w->index);
+	coord_options_release(&cfg);
+	free(ls);
+	free(lp);
+	free(modes);
+	free(fds);
+}
+
+static void worker_on_frame(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	struct coord_child *w = ch->arg;
+	Snare__WorkerToCoord *m = (Snare__WorkerToCoord *)f->msg;
+
+	switch (f->body_case) {
+	case SNARE__WORKER_TO_COORD__BODY_HELLO:
+		w->chan.state = IPC_ST_RUNNING;
+		worker_send_config(w);
+		break;
+	case SNARE__WORKER_TO_COORD__BODY_LOG:
+		coord_on_log(w->co, m->log);
+		break;
+	case SNARE__WORKER_TO_COORD__BODY_FLOW:
+		coord_on_flow(w->co, m->flow->flow);
+		break;
+	default:
+		break;
+	}
+}
+
+static void ca_send_attach(struct coord *co, struct coord_child *w)
+{
+	Snare__CoordToCa env = SNARE__COORD_TO_CA__INIT;
+	Snare__AttachWorker at = SNARE__ATTACH_WORKER__INIT;
+
+	if (!co->ca.chan_open || w->ca_peer_fd < 0)
+		return;
+	at.has_worker_index = 1;
+	at.worker_index = w->index;
+	env.body_case = SNARE__COORD_TO_CA__BODY_ATTACH_WORKER;
+	env.attach_worker = &at;
+	if (ipc_chan_send(&co->ca.chan, &env.base, &w->ca_peer_fd, 1) < 0)
+		log_warn("cannot attach worker %u to the ca", w->index);
+	close(w->ca_peer_fd);
+	w->ca_peer_fd = -1;
+}
+
+static void ca_send_config(struct coord *co)
+{
+	Snare__CoordToCa env = SNARE__COORD_TO_CA__INIT;
+	Snare__CaConfig cfg = SNARE__CA_CONFIG__INIT;
+	size_t i;
+
+	cfg.confdir = co->cli->opts.confdir;
+	cfg.has_key_size = 1;
+	cfg.key_size = (uint32_t)co->cli->opts.key_size;
+	cfg.user = co->cli->opts.user;
+	env.body_case = SNARE__COORD_TO_CA__BODY_CONFIG;
+	env.config = &cfg;
+	if (ipc_chan_send(&co->ca.chan, &env.base, NULL, 0) < 0)
+		log_warn("cannot configure the ca");
+	for (i = 0; i < co->nworkers; i++)
+		ca_send_attach(co, &co->workers[i]);
+}
+
+static void ca_on_frame(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	struct coord_child *c = ch->arg;
+	Snare__CaToCoord *m = (Snare__CaToCoord *)f->msg;
+
+	switch (f->body_case) {
+	case SNARE__CA_TO_COORD__BODY_HELLO:
+		c->chan.state = IPC_ST_CONFIG;
+		ca_send_config(c->co);
+		break;
+	case SNARE__CA_TO_COORD__BODY_READY:
+		c->chan.state = IPC_ST_RUNNING;
+		break;
+	case SNARE__CA_TO_COORD__BODY_LOG:
+		coord_on_log(c->co, m->log);
+		break;
+	default:
+		break;
+	}
+}
+
+static int child_channel(struct coord *co, struct coord_child *c, int *theirs)
+{
+	int sp[2], err;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return -errno;
+	err = ipc_chan_init(&c->chan, co->loop, sp[0],
+			    c->kind == CHILD_CA ? IPC_CH_CA_TO_COORD : IPC_CH_WORKER_TO_COORD,
+			    c->kind == CHILD_CA ? ca_on_frame : worker_on_frame, child_on_close, c);
+	if (err < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return err;
+	}
+	c->chan.state = IPC_ST_HELLO;
+	c->chan_open = true;
+	*theirs = sp[1];
+	return 0;
+}
+
+int coord_spawn_ca(struct coord *co)
+{
+	struct coord_child *c = &co->ca;
+	int theirs, err;
+
+	c->co = co;
+	c->kind = CHILD_CA;
+	if ((err = child_channel(co, c, &theirs)) < 0)
+		return err;
+	c->pid = child_spawn(co, "ca", theirs, -1);
+	close(theirs);
+	return c->pid < 0 ? -errno : 0;
+}
+
+int coord_spawn_worker(struct coord *co, struct coord_child *w)
+{
+	int theirs, ca_sp[2], err;
+
+	w->co = co;
+	w->kind = CHILD_WORKER;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ca_sp) < 0)
+		return -errno;
+	if ((err = child_channel(co, w, &theirs)) < 0) {
+		close(ca_sp[0]);
+		close(ca_sp[1]);
+		return err;
+	}
+	w->pid = child_spawn(co, "worker", theirs, ca_sp[0]);
+	w->started_ms = loop_now(co->loop);
+	close(theirs);
+	close(ca_sp[0]);
+	w->ca_peer_fd = ca_sp[1];
+	if (co->ca.chan.state != IPC_ST_HELLO)
+		ca_send_attach(co, w);
+	return w->pid < 0 ? -errno : 0;
+}
+
+static void respawn_fire(struct loop_timer *t)
+{
+	struct coord_child *w = t->arg;
+
+	if (w->co->stopping)
+		return;
+	if (coord_spawn_worker(w->co, w) < 0) {
+		log_error("cannot restart worker %u", w->index);
+		loop_timer_arm(w->co->loop, &w->respawn, 1000);
+		return;
+	}
+	log_info("worker %u restarted (pid %d)", w->index, (int)w->pid);
+}
+
+static void describe_status(int status, char *buf, size_t len)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+	else
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+}
+
+static void child_died(struct coord *co, struct coord_child *c, int status)
+{
+	char why[128];
+	uint64_t delay;
+
+	c->pid = -1;
+	if (c->chan_open) {
+		ipc_chan_close(&c->chan);
+		c->chan_open = false;
+	}
+	if (c->ca_peer_fd >= 0 && c->kind == CHILD_WORKER) {
+		close(c->ca_peer_fd);
+		c->ca_peer_fd = -1;
+	}
+	if (co->stopping)
+		return;
+	describe_status(status, why, sizeof(why));
+	if (c->kind == CHILD_CA) {
+		log_error("the ca process %s; stopping", why);
+		co->exit_code = 1;
+		kill(getpid(), SIGTERM);
+		return;
+	}
+	/* A worker that dies soon after its start is in a crash loop: back off
+	 * (100 ms doubling up to 5 s) instead of spinning. */
+	if (loop_now(co->loop) - c->started_ms < 2000)
+		c->restarts++;
+	else
+		c->restarts = 0;
+	delay = RESPAWN_DELAY_MS << (c->restarts > 6 ? 6 : c->restarts);
+	if (delay > 5000)
+		delay = 5000;
+	log_warn("worker %u %s; restarting it", c->index, why);
+	loop_timer_init(&c->respawn, respawn_fire, c);
+	loop_timer_arm(co->loop, &c->respawn, delay);
+}
+
+void coord_reap(struct coord *co)
+{
+	int status;
+	pid_t pid;
+	size_t i;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == co->ca.pid) {
+			child_died(co, &co->ca, status);
+			continue;
+		}
+		for (i = 0; i < co->nworkers; i++)
+			if (co->workers[i].pid == pid)
+				child_died(co, &co->workers[i], status);
+	}
+}
+
+static void child_send_shutdown(struct coord_child *c)
+{
+	if (!c->chan_open)
+		return;
+	if (c->kind == CHILD_CA) {
+		Snare__CoordToCa env = SNARE__COORD_TO_CA__INIT;
+		Snare__Shutdown sd = SNARE__SHUTDOWN__INIT;
+
+		env.body_case = SNARE__COORD_TO_CA__BODY_SHUTDOWN;
+		env.shutdown = &sd;
+		(void)ipc_chan_send(&c->chan, &env.base, NULL, 0);
+	} else {
+		Snare__CoordToWorker env = SNARE__COORD_TO_WORKER__INIT;
+		Snare__Shutdown sd = SNARE__SHUTDOWN__INIT;
+
+		env.body_case = SNARE__COORD_TO_WORKER__BODY_SHUTDOWN;
+		env.shutdown = &sd;
+		(void)ipc_chan_send(&c->chan, &env.base, NULL, 0);
+	}
+}
+
+void coord_shutdown_children(struct coord *co)
+{
+	size_t i;
+
+	for (i = 0; i < co->nworkers; i++) {
+		loop_timer_cancel(co->loop, &co->workers[i].respawn);
+		child_send_shutdown(&co->workers[i]);
+	}
+	child_send_shutdown(&co->ca);
+}
+
+bool coord_children_gone(const struct coord *co)
+{
+	size_t i;
+
+	for (i = 0; i < co->nworkers; i++)
+		if (co->workers[i].pid > 0)
+			return false;
+	return co->ca.pid <= 0;
+}
+
+void coord_kill_children(struct coord *co)
+{
+	size_t i;
+
+	for (i = 0; i < co->nworkers; i++)
+		if (co->workers[i].pid > 0)
+			kill(co->workers[i].pid, SIGKILL);
+	if (co->ca.pid > 0)
+		kill(co->ca.pid, SIGKILL);
+}
+
+#ifdef SNARE_TEST_HOOKS
+/* Test builds only (SIGUSR2): asks every worker to make a forbidden syscall. */
+void coord_test_trigger(struct coord *co)
+{
+	Snare__CoordToWorker env = SNARE__COORD_TO_WORKER__INIT;
+	Snare__TestTrigger tt = SNARE__TEST_TRIGGER__INIT;
+	size_t i;
+
+	env.body_case = SNARE__COORD_TO_WORKER__BODY_TEST_TRIGGER;
+	env.test_trigger = &tt;
+	for (i = 0; i < co->nworkers; i++)
+		if (co->workers[i].chan_open)
+			(void)ipc_chan_send(&co->workers[i].chan, &env.base, NULL, 0);
+}
+#endif

@@ -1,0 +1,80 @@
+/* Coordinator internals shared by its files: the listener table, the child
+ * table (ca and workers) and the output state.  Runs in the coordinator. */
+#ifndef SNARE_COORDINATOR_COORD_H
+#define SNARE_COORDINATOR_COORD_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config/cli.h"
+#include "core/addr.h"
+#include "core/loop.h"
+#include "ipc/ipc.h"
+#include "output/dump.h"
+#include "output/flowfile.h"
+
+struct coord_listener {
+	int fd;
+	unsigned mode_index;
+	bool udp;
+	union sockaddr_any addr;
+};
+
+enum child_kind { CHILD_CA, CHILD_WORKER };
+
+struct coord;
+struct coord_child {
+	struct coord *co;
+	enum child_kind kind;
+	unsigned index;
+	pid_t pid;
+	struct ipc_chan chan;
+	bool chan_open;
+	int ca_peer_fd; /* worker: the ca's end of its channel, until attached */
+	unsigned restarts;
+	uint64_t started_ms;
+	struct loop_timer respawn;
+};
+
+struct coord {
+	struct cli *cli;
+	struct loop *loop;
+	char self_exe[PATH_MAX];
+	struct coord_listener *listeners;
+	size_t nlisteners;
+	struct coord_child ca;
+	struct coord_child *workers;
+	size_t nworkers;
+	int sigfd;
+	struct loop_io sigio;
+	struct flowfile *ff;
+	struct dump_opts dump;
+	bool stopping;
+	struct loop_timer stop_timer;
+	int exit_code;
+};
+
+/* listen.c */
+int coord_listen_all(struct coord *co);
+void coord_listen_close(struct coord *co);
+void coord_print_listening(struct coord *co, bool stopped);
+
+/* children.c */
+int coord_spawn_ca(struct coord *co);
+int coord_spawn_worker(struct coord *co, struct coord_child *w);
+void coord_reap(struct coord *co);
+void coord_shutdown_children(struct coord *co);
+bool coord_children_gone(const struct coord *co);
+void coord_kill_children(struct coord *co);
+void coord_test_trigger(struct coord *co);
+
+/* options_send.c: the effective options as name=value pairs for workers */
+void coord_options_fill(struct coord *co, Snare__WorkerConfig *cfg);
+void coord_options_release(Snare__WorkerConfig *cfg);
+
+/* events.c */
+void coord_on_flow(struct coord *co, const Snare__Flow *f);
+void coord_on_log(struct coord *co, const Snare__LogEvent *ev);
+
+#endif

@@ -1,0 +1,245 @@
+/* The coordinator's lifecycle, top to bottom: read flows (-r), open the flow
+ * file and the listeners while still privileged, spawn the ca, drop
+ * privileges and enter the sandbox, spawn the workers, run, stop cleanly. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "coordinator/coordinator.h"
+#include "coordinator/coord.h"
+#include "core/log.h"
+#include "sandbox.h"
+
+#define STOP_GRACE_MS 1500
+
+static bool mode_available(enum mode_kind k)
+{
+	return k == MODE_REGULAR;
+}
+
+static int check_modes(struct coord *co)
+{
+	size_t i;
+
+	for (i = 0; i < co->cli->nmodes; i++) {
+		const struct mode_spec *m = &co->cli->modes[i];
+
+		if (!mode_available(m->kind)) {
+			fprintf(stderr, "%s: %s mode is not available yet in this version of snare\n",
+				snare_progname, modespec_kind_name(m->kind));
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
+
+static void read_flow(const Snare__Flow *f, void *arg)
+{
+	struct coord *co = arg;
+
+	dump_flow(stdout, f, &co->dump);
+}
+
+static int read_flows(struct coord *co)
+{
+	char err[512];
+
+	if (flowfile_read(co->cli->rfile, read_flow, co, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", snare_progname, err);
+		return -EINVAL;
+	}
+	fflush(stdout);
+	return 0;
+}
+
+static void on_signal(struct loop_io *io, uint32_t events)
+{
+	struct coord *co = io->arg;
+	struct signalfd_siginfo si;
+
+	while (read(co->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD) {
+			coord_reap(co);
+			if (co->stopping && coord_children_gone(co))
+				loop_stop(co->loop);
+			continue;
+		}
+#ifdef SNARE_TEST_HOOKS
+		if (si.ssi_signo == SIGUSR2) {
+			coord_test_trigger(co);
+			continue;
+		}
+#endif
+		if (co->stopping)
+			continue;
+		co->stopping = true;
+		coord_listen_close(co);
+		coord_shutdown_children(co);
+		loop_timer_arm(co->loop, &co->stop_timer, STOP_GRACE_MS);
+	}
+}
+
+static void on_stop_timeout(struct loop_timer *t)
+{
+	struct coord *co = t->arg;
+
+	coord_kill_children(co);
+	loop_stop(co->loop);
+}
+
+static int setup_signals(struct coord *co)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGCHLD);
+#ifdef SNARE_TEST_HOOKS
+	sigaddset(&set, SIGUSR2);
+#endif
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	co->sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (co->sigfd < 0)
+		return -errno;
+	loop_io_init(&co->sigio, co->sigfd, on_signal, co);
+	loop_timer_init(&co->stop_timer, on_stop_timeout, co);
+	return loop_io_set(co->loop, &co->sigio, EPOLLIN);
+}
+
+static int open_output(struct coord *co)
+{
+	struct winsize ws;
+	char err[512];
+
+	co->dump.flow_detail = co->cli->opts.flow_detail;
+	co->dump.showhost = co->cli->opts.showhost;
+	co->dump.term_width = 0;
+	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
+		co->dump.term_width = ws.ws_col;
+	if (co->cli->wfile == NULL)
+		return 0;
+	if (flowfile_open(co->cli->wfile, co->cli->wappend, &co->ff, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", snare_progname, err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int drop_privileges(struct coord *co)
+{
+	char err[512];
+
+	if (sandbox_drop_user(co->cli->opts.user, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return -EPERM;
+	}
+	if (sandbox_drop_caps() < 0 || sandbox_enter(SANDBOX_COORDINATOR) < 0) {
+		log_error("cannot enter the coordinator's sandbox");
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int spawn_workers(struct coord *co)
+{
+	long n = co->cli->opts.workers > 0 ? co->cli->opts.workers : sysconf(_SC_NPROCESSORS_ONLN);
+	size_t i;
+
+	if (n < 1)
+		n = 1;
+	co->nworkers = (size_t)n;
+	co->workers = xcalloc(co->nworkers, sizeof(*co->workers));
+	for (i = 0; i < co->nworkers; i++) {
+		co->workers[i].index = (unsigned)i;
+		co->workers[i].ca_peer_fd = -1;
+		loop_timer_init(&co->workers[i].respawn, NULL, &co->workers[i]);
+		if (coord_spawn_worker(co, &co->workers[i]) < 0) {
+			log_error("cannot start worker %zu: %s", i, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int coord_start(struct coord *co)
+{
+	ssize_t n = readlink("/proc/self/exe", co->self_exe, sizeof(co->self_exe) - 1);
+
+	if (n <= 0)
+		return -errno;
+	co->self_exe[n] = '\0';
+	co->loop = loop_new();
+	if (co->loop == NULL || setup_signals(co) < 0)
+		return -1;
+	if (coord_listen_all(co) < 0) {
+		log_error("Error logged during startup, exiting...");
+		return -1;
+	}
+	co->ca.ca_peer_fd = -1;
+	if (coord_spawn_ca(co) < 0) {
+		log_error("cannot start the ca process");
+		return -1;
+	}
+	if (drop_privileges(co) < 0 || spawn_workers(co) < 0)
+		return -1;
+	coord_print_listening(co, false);
+	return 0;
+}
+
+static void coord_finish(struct coord *co)
+{
+	size_t i;
+
+	coord_kill_children(co);
+	coord_reap(co);
+	coord_listen_close(co);
+	if (co->ca.chan_open)
+		ipc_chan_close(&co->ca.chan);
+	for (i = 0; i < co->nworkers; i++)
+		if (co->workers[i].chan_open)
+			ipc_chan_close(&co->workers[i].chan);
+	if (co->ff)
+		flowfile_close(co->ff);
+	free(co->workers);
+	free(co->listeners);
+	if (co->sigfd >= 0)
+		close(co->sigfd);
+	loop_free(co->loop);
+}
+
+int coordinator_main(struct cli *cli)
+{
+	struct coord co = {.cli = cli, .sigfd = -1};
+
+	if (cli->verbosity < 0)
+		log_set_level(LOG_LVL_WARN);
+	else if (cli->verbosity > 0)
+		log_set_level(LOG_LVL_DEBUG);
+	if (open_output(&co) < 0)
+		return 1;
+	if (cli->rfile && read_flows(&co) < 0)
+		return 1;
+	if (!cli->opts.server) {
+		if (co.ff)
+			flowfile_close(co.ff);
+		return 0;
+	}
+	if (check_modes(&co) < 0)
+		return 1;
+	if (coord_start(&co) < 0) {
+		coord_finish(&co);
+		return 1;
+	}
+	loop_run(co.loop);
+	if (co.stopping)
+		coord_print_listening(&co, true);
+	coord_finish(&co);
+	return co.exit_code;
+}

@@ -1,0 +1,229 @@
+/* validate_<msg>(): one check per message body, run by every receiver after
+ * authorization.  Trusts only that protobuf-c unpacked the frame: required
+ * sub-messages may be NULL, strings and counts are unbounded, and the number
+ * of fds attached is whatever the sender chose. */
+#include "ipc/ipc.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "core/log.h"
+
+#define IPC_MAX_MODES 64
+#define IPC_MAX_MODE_SPEC 1024
+#define IPC_MAX_OPTIONS 256
+#define IPC_MAX_OPT_KEY 64
+#define IPC_MAX_OPT_VALUE 4096
+#define IPC_MAX_LOG_TEXT 4096
+#define IPC_MAX_LOG_CLIENT 255
+#define IPC_MAX_PATH 4096
+#define IPC_MAX_KEY_BITS 16384
+#define IPC_MAX_GRACE_MS 3600000
+#define IPC_MAX_FLOW_ID 64
+#define IPC_MAX_SANS 32
+#define IPC_MAX_SAN 255
+#define IPC_MAX_ORG 255
+#define IPC_MAX_SPKI 2048
+#define IPC_MAX_CERT_DER (16 * 1024)
+#define IPC_MAX_CERT_BLOB (32 * 1024) /* PEM and PKCS#12 */
+#define IPC_MAX_ERROR 4096
+
+typedef bool (*ipc_validate_fn)(const ProtobufCMessage *body, size_t nfds);
+
+struct ipc_validator {
+	enum ipc_channel ch;
+	int body_case;
+	const ProtobufCMessageDescriptor *desc;
+	ipc_validate_fn fn;
+};
+
+/* A present string of min..max bytes (protobuf-c leaves absent ones NULL). */
+static bool str_ok(const char *s, size_t min, size_t max)
+{
+	size_t n;
+
+	if (s == NULL)
+		return false;
+	n = strnlen(s, max + 1);
+	return n >= min && n <= max;
+}
+
+static bool opt_str_ok(const char *s, size_t max)
+{
+	return s == NULL || str_ok(s, 0, max);
+}
+
+static bool bytes_ok(protobuf_c_boolean has, ProtobufCBinaryData b, size_t min, size_t max)
+{
+	return has && b.len >= min && b.len <= max;
+}
+
+static bool validate_hello(const ProtobufCMessage *body, size_t nfds)
+{
+	const Snare__Hello *m = (const Snare__Hello *)body;
+
+	return nfds == 0 && m->has_version && m->version == IPC_PROTOCOL_VERSION;
+}
+
+static bool validate_key_value(const Snare__KeyValue *kv)
+{
+	return kv != NULL && str_ok(kv->key, 1, IPC_MAX_OPT_KEY) &&
+	       str_ok(kv->value, 0, IPC_MAX_OPT_VALUE);
+}
+
+static bool validate_listener(const Snare__Listener *l, size_t n_modes)
+{
+	return l != NULL && l->has_mode_index && l->mode_index < n_modes;
+}
+
+static bool validate_worker_config(const ProtobufCMessage *body, size_t nfds)
+{
+	const Snare__WorkerConfig *m = (const Snare__WorkerConfig *)body;
+	size_t i;
+
+	if (!m->has_worker_index || m->n_modes > IPC_MAX_MODES || m->n_options > IPC_MAX_OPTIONS ||
+	    m->n_listeners > IPC_MAX_FDS || nfds != m->n_listeners)
+		return false;
+	for (i = 0; i < m->n_modes; i++)
+		if (!str_ok(m->modes[i], 1, IPC_MAX_MODE_SPEC))
+			return false;
+	for (i = 0; i < m->n_options; i++)
+		if (!validate_key_value(m->options[i]))
+			return false;
+	for (i = 0; i < m->n_listeners; i++)
+		if (!validate_listener(m->listeners[i], m->n_modes))
+			return false;
+	return true;
+}
+
+static bool validate_shutdown(const ProtobufCMessage *body, size_t nfds)
+{
+	const Snare__Shutdown *m = (const Snare__Shutdown *)body;
+
+	return nfds == 0 && (!m->has_grace_ms || m->grace_ms <= IPC_MAX_GRACE_MS);
+}
+
+static bool validate_test_trigger(const ProtobufCMessage *body, size_t nfds)
+{
+	const Snare__TestTrigger *m = (const Snare__TestTrigger *)body;
+
+	return nfds == 0 && m->has_what;
+}
+
+static bool validate_log_event(const ProtobufCMessage *body, size_t nfds)
+{
+	const Snare__LogEvent *m = (const Snare__LogEvent *)body;
+
+	return nfds == 0 && m->has_level && m->level <= LOG_LVL_DEBUG &&
+	       opt_str_ok(m->client, IPC_MAX_LOG_CLIENT) && str_ok(m->text, 0, IPC_MAX_LOG_TEXT);
+}
+
+/* The frame size cap bounds the rest of a flow; its consumer checks fields. */
+static bool validate_flow_event(const ProtobufCMessage *body, size_t nfds)
+{
+	const Snare__FlowEvent *m = (const Snare__FlowEvent *)body;
+
+	return nfds == 0 && m->flow != NULL && str_ok(m->flow->id, 1, IPC_MAX_FLOW_ID);
+}
+
+static bool validate_ca_config(const ProtobufCMessage *body, size_t nfds)
+{
+	const Snare__CaConfig *m = (const Snare__CaConfig *)body;
+
+	return nfds == 0 && str_ok(m->confdir, 1, IPC_MAX_PATH) &&
+	       (!m->has_key_size || m->key_size <= IPC_MAX_KEY_BITS);
+}
+
+static bool validate_attach_worker(const ProtobufCMessage *body, size_t nfds)
+{
+	const Snare__AttachWorker *m = (const Snare__AttachWorker *)body;
+
+	return nfds == 1 && m->has_worker_index;
+}
+
+static bool validate_ca_ready(const ProtobufCMessage *body, size_t nfds)
+{
+	const Snare__CaReady *m = (const Snare__CaReady *)body;
+
+	return nfds == 0 && bytes_ok(m->has_ca_cert_der, m->ca_cert_der, 1, IPC_MAX_CERT_DER);
+}
+
+static bool validate_cert_request(const ProtobufCMessage *body, size_t nfds)
+{
+	const Snare__CertRequest *m = (const Snare__CertRequest *)body;
+	size_t i;
+
+	if (nfds != 0 || !bytes_ok(m->has_leaf_spki_der, m->leaf_spki_der, 1, IPC_MAX_SPKI) ||
+	    m->n_sans > IPC_MAX_SANS || !opt_str_ok(m->organization, IPC_MAX_ORG))
+		return false;
+	for (i = 0; i < m->n_sans; i++)
+		if (!str_ok(m->sans[i], 1, IPC_MAX_SAN))
+			return false;
+	return true;
+}
+
+static bool validate_ca_info(const ProtobufCMessage *body, size_t nfds)
+{
+	const Snare__CaInfo *m = (const Snare__CaInfo *)body;
+
+	return nfds == 0 && bytes_ok(m->has_ca_cert_der, m->ca_cert_der, 1, IPC_MAX_CERT_DER) &&
+	       bytes_ok(m->has_ca_cert_pem, m->ca_cert_pem, 1, IPC_MAX_CERT_BLOB) &&
+	       bytes_ok(m->has_ca_cert_p12, m->ca_cert_p12, 1, IPC_MAX_CERT_BLOB);
+}
+
+/* Exactly one of a certificate or an error. */
+static bool validate_cert_reply(const ProtobufCMessage *body, size_t nfds)
+{
+	const Snare__CertReply *m = (const Snare__CertReply *)body;
+
+	if (nfds != 0)
+		return false;
+	if (m->error != NULL)
+		return !m->has_cert_der && str_ok(m->error, 1, IPC_MAX_ERROR);
+	return bytes_ok(m->has_cert_der, m->cert_der, 1, IPC_MAX_CERT_DER);
+}
+
+/* The channel's name is also its envelope's. */
+#define V(ch, body, msg, fn) {IPC_CH_##ch, SNARE__##ch##__BODY_##body, &snare__##msg##__descriptor, fn}
+
+static const struct ipc_validator ipc_validators[] = {
+	V(COORD_TO_WORKER, CONFIG, worker_config, validate_worker_config),
+	V(COORD_TO_WORKER, SHUTDOWN, shutdown, validate_shutdown),
+	V(COORD_TO_WORKER, TEST_TRIGGER, test_trigger, validate_test_trigger),
+	V(WORKER_TO_COORD, HELLO, hello, validate_hello),
+	V(WORKER_TO_COORD, LOG, log_event, validate_log_event),
+	V(WORKER_TO_COORD, FLOW, flow_event, validate_flow_event),
+	V(COORD_TO_CA, CONFIG, ca_config, validate_ca_config),
+	V(COORD_TO_CA, ATTACH_WORKER, attach_worker, validate_attach_worker),
+	V(COORD_TO_CA, SHUTDOWN, shutdown, validate_shutdown),
+	V(CA_TO_COORD, HELLO, hello, validate_hello),
+	V(CA_TO_COORD, LOG, log_event, validate_log_event),
+	V(CA_TO_COORD, READY, ca_ready, validate_ca_ready),
+	V(WORKER_TO_CA, HELLO, hello, validate_hello),
+	V(WORKER_TO_CA, CERT_REQUEST, cert_request, validate_cert_request),
+	V(CA_TO_WORKER, INFO, ca_info, validate_ca_info),
+	V(CA_TO_WORKER, CERT_REPLY, cert_reply, validate_cert_reply),
+};
+
+int ipc_validate(enum ipc_channel ch, const ProtobufCMessage *env, int body_case, size_t nfds)
+{
+	const ProtobufCMessage *body;
+	size_t i;
+
+	if (env == NULL || env->descriptor != ipc_channel_descriptor(ch) ||
+	    ipc_env_case(env) != body_case)
+		return -EINVAL;
+	body = ipc_env_body(env);
+	if (body == NULL)
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(ipc_validators); i++) {
+		const struct ipc_validator *v = &ipc_validators[i];
+
+		if (v->ch != ch || v->body_case != body_case)
+			continue;
+		if (body->descriptor != v->desc)
+			return -EINVAL;
+		return v->fn(body, nfds) ? 0 : -EINVAL;
+	}
+	return -EINVAL;
+}

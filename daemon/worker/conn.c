@@ -1,0 +1,218 @@
+/* Runs in a worker: the life of one client connection.  Accepts it, pumps
+ * bytes through its two streams and the current layer until nothing moves,
+ * connects upstream (asynchronous resolution, every address tried in turn),
+ * and closes it with the event-log lines mitmdump prints. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "worker/wk.h"
+
+void conn_client_log(struct conn *c, enum log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(lvl, c->client_str, fmt, ap);
+	va_end(ap);
+}
+
+static bool conn_blocked(const union sockaddr_any *peer)
+{
+	if (addr_is_loopback(&peer->sa))
+		return false;
+	if (wk->opts.block_global && addr_is_global(&peer->sa))
+		return true;
+	return wk->opts.block_private && addr_is_private(&peer->sa);
+}
+
+static void conn_on_timer(struct loop_timer *t)
+{
+	struct conn *c = t->arg;
+
+	if (c->state == CS_CONNECTING) {
+		stream_fail(&c->server, "connection timed out");
+		conn_pump(c);
+		return;
+	}
+	conn_client_log(c, LOG_LVL_INFO, "Closing connection due to inactivity");
+	conn_close(c);
+}
+
+static void conn_on_kick(struct loop_timer *t)
+{
+	conn_pump(t->arg);
+}
+
+void conn_pump_later(struct conn *c)
+{
+	if (!c->freed && !loop_timer_armed(&c->kick))
+		loop_timer_arm(wk->loop, &c->kick, 0);
+}
+
+void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *peer)
+{
+	struct conn *c;
+	socklen_t len = sizeof(union sockaddr_any);
+
+	if (conn_blocked(peer)) {
+		char a[ADDR_STRLEN];
+
+		log_info("Client connection from %s killed by %s option.",
+			 addr_format_host(&peer->sa, a, sizeof(a)),
+			 addr_is_global(&peer->sa) ? "block_global" : "block_private");
+		close(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->mode_index = l->mode_index;
+	stream_init(&c->client, c, fd);
+	stream_init(&c->server, c, -1);
+	c->client.peer = *peer;
+	getsockname(fd, &c->client.local.sa, &len);
+	c->client.ts_start = clock_wall();
+	addr_format(&peer->sa, c->client_str, sizeof(c->client_str));
+	loop_timer_init(&c->timer, conn_on_timer, c);
+	loop_timer_init(&c->kick, conn_on_kick, c);
+	c->next = wk->conns;
+	if (wk->conns)
+		wk->conns->prev = c;
+	wk->conns = c;
+	wk->nconns++;
+	conn_client_log(c, LOG_LVL_INFO, "client connect");
+	conn_set_state(c, CS_CLIENT_HEAD);
+	conn_pump(c);
+}
+
+void conn_set_state(struct conn *c, enum conn_state st)
+{
+	c->state = st;
+	loop_timer_arm(wk->loop, &c->timer,
+		       st == CS_CONNECTING ? CONNECT_TIMEOUT_MS
+					   : (uint64_t)wk->opts.tcp_timeout * 1000);
+}
+
+static void conn_free(void *p)
+{
+	struct conn *c = p;
+
+	free(c->hello);
+	free(c->addrs);
+	free(c);
+}
+
+void conn_server_disconnect(struct conn *c)
+{
+	if (c->server.fd < 0)
+		return;
+	if (c->server_up)
+		conn_client_log(c, LOG_LVL_INFO, "server disconnect %s:%u", c->server_host,
+				c->server_port);
+	c->server_up = false;
+	stream_close(&c->server);
+	stream_init(&c->server, c, -1);
+}
+
+void conn_close(struct conn *c)
+{
+	if (c->freed)
+		return;
+	c->freed = true;
+	if (c->resolving)
+		resolve_cancel(c->resolving);
+	c->resolving = NULL;
+	loop_timer_cancel(wk->loop, &c->timer);
+	loop_timer_cancel(wk->loop, &c->kick);
+	if (c->rflow || c->req.head)
+		http_exchange_reset(c); /* reports what was collected */
+	conn_server_disconnect(c);
+	stream_close(&c->server);
+	stream_close(&c->client);
+	conn_client_log(c, LOG_LVL_INFO, "client disconnect");
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		wk->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	wk->nconns--;
+	loop_defer_free(wk->loop, conn_free, c);
+}
+
+static void conn_step(struct conn *c, bool *progress)
+{
+	switch (c->state) {
+	case CS_CLIENT_HEAD:
+	case CS_EXCHANGE:
+		http_step(c, progress);
+		break;
+	case CS_TUNNEL_DETECT:
+		tunnel_detect_step(c, progress);
+		break;
+	case CS_SERVER_TLS:
+	case CS_CLIENT_TLS:
+		tunnel_tls_step(c, progress);
+		break;
+	case CS_RELAY:
+		relay_step(c, progress);
+		break;
+	case CS_CONNECTING:
+		connect_step(c, progress);
+		break;
+	case CS_CERT_WAIT:
+	case CS_CLOSING:
+		break;
+	}
+}
+
+/* Finishes a connection once both sides are done or one has failed. */
+static bool conn_check_done(struct conn *c)
+{
+	if (c->state == CS_CLOSING) {
+		if (c->client.failed || stream_flushed(&c->client) || c->client.fd < 0) {
+			conn_close(c);
+			return true;
+		}
+		return false;
+	}
+	if (c->client.failed) {
+		if (c->client.ssl && !c->client.tls_done)
+			conn_client_log(c, LOG_LVL_WARN,
+					"Client TLS handshake failed. The client does not trust the "
+					"proxy's certificate for %s (%s)",
+					c->host, c->client.err);
+		conn_close(c);
+		return true;
+	}
+	if (c->client.rd_eof && buf_len(&c->client.in) == 0 && c->state == CS_CLIENT_HEAD) {
+		conn_close(c);
+		return true;
+	}
+	return false;
+}
+
+void conn_pump(struct conn *c)
+{
+	bool progress;
+	int rounds = 0;
+
+	if (c->freed)
+		return;
+	do {
+		progress = false;
+		stream_io(&c->client, &progress);
+		stream_io(&c->server, &progress);
+		conn_step(c, &progress);
+		if (c->freed || conn_check_done(c))
+			return;
+	} while (progress && ++rounds < 64);
+	stream_interest(&c->client);
+	stream_interest(&c->server);
+	if (c->client.failed || c->server.failed || rounds >= 64)
+		conn_pump_later(c);
+}

@@ -1,0 +1,286 @@
+/* Runs in a worker: turns a finished exchange or relay into a snare.Flow and
+ * sends it to the coordinator, the single writer of output.  Bodies larger
+ * than what one IPC frame can carry are recorded by length only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "core/log.h"
+#include "worker/http_int.h"
+
+#define FLOW_FRAME_BUDGET (IPC_MAX_FRAME - 4096)
+
+void flow_new_id(char out[37])
+{
+	uint8_t r[16];
+
+	if (getrandom(r, sizeof(r), 0) != sizeof(r))
+		memset(r, 0x5a, sizeof(r));
+	r[6] = (r[6] & 0x0f) | 0x40;
+	r[8] = (r[8] & 0x3f) | 0x80;
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
+		 r[13], r[14], r[15]);
+}
+
+/* Storage for one flow's strings and sub-messages (all on the stack of the
+ * sender; nothing outlives flow_emit). */
+struct flow_parts {
+	Snare__Flow f;
+	Snare__Connection cc, sc;
+	Snare__Address cpeer, csock, speer, saddr;
+	Snare__TlsInfo ctls, stls;
+	char id[37], cid[37], sid[37];
+	char h1[INET6_ADDRSTRLEN], h2[INET6_ADDRSTRLEN], h3[INET6_ADDRSTRLEN];
+	Snare__HttpRequest rq;
+	Snare__HttpResponse rs;
+	char method[32], version[16], rversion[16], reason[128], path[4096];
+	Snare__Header *hq, *hs;
+	Snare__Header **hqp, **hsp;
+};
+
+static void addr_fill(Snare__Address *a, const union sockaddr_any *sa, char *host)
+{
+	snare__address__init(a);
+	if (sa->sa.sa_family != AF_INET && sa->sa.sa_family != AF_INET6)
+		return;
+	a->host = addr_format_host(&sa->sa, host, INET6_ADDRSTRLEN);
+	a->has_port = 1;
+	a->port = addr_port(&sa->sa);
+}
+
+static void flow_conns(struct conn *c, struct flow_parts *p)
+{
+	snare__connection__init(&p->cc);
+	snare__connection__init(&p->sc);
+	flow_new_id(p->cid);
+	flow_new_id(p->sid);
+	p->cc.id = p->cid;
+	p->sc.id = p->sid;
+	addr_fill(&p->cpeer, &c->client.peer, p->h1);
+	addr_fill(&p->csock, &c->client.local, p->h2);
+	addr_fill(&p->speer, &c->server.peer, p->h3);
+	p->cc.peer = &p->cpeer;
+	p->cc.sock = &p->csock;
+	p->cc.has_timestamp_start = 1;
+	p->cc.timestamp_start = c->client.ts_start;
+	p->cc.proxy_mode = wk->modes[c->mode_index].full;
+	snare__address__init(&p->saddr);
+	p->saddr.host = c->host;
+	p->saddr.has_port = 1;
+	p->saddr.port = c->port;
+	p->sc.address = &p->saddr;
+	if (c->server.peer.sa.sa_family)
+		p->sc.peer = &p->speer;
+	p->sc.has_timestamp_start = c->server.ts_start > 0;
+	p->sc.timestamp_start = c->server.ts_start;
+	if (c->client.ssl && c->client.tls_done) {
+		snare__tls_info__init(&p->ctls);
+		tls_describe(c->client.ssl, &p->ctls);
+		p->cc.tls = &p->ctls;
+		p->cc.has_timestamp_tls_setup = 1;
+		p->cc.timestamp_tls_setup = c->client.ts_tls;
+	}
+	if (c->server.ssl && c->server.tls_done) {
+		snare__tls_info__init(&p->stls);
+		tls_describe(c->server.ssl, &p->stls);
+		p->sc.tls = &p->stls;
+		p->sc.has_timestamp_tls_setup = 1;
+		p->sc.timestamp_tls_setup = c->server.ts_tls;
+	}
+	snare__flow__init(&p->f);
+	flow_new_id(p->id);
+	p->f.has_version = p->f.has_type = p->f.has_timestamp_created = 1;
+	p->f.version = 1;
+	p->f.id = p->id;
+	p->f.timestamp_created = c->client.ts_start;
+	p->f.client = &p->cc;
+	p->f.server = &p->sc;
+}
+
+static Snare__Header **headers_fill(const struct http1_head *h, Snare__Header **store,
+				    size_t *n)
+{
+	Snare__Header *v = xcalloc(h->nheaders, sizeof(*v));
+	Snare__Header **pv = xcalloc(h->nheaders, sizeof(*pv));
+	size_t i;
+
+	for (i = 0; i < h->nheaders; i++) {
+		snare__header__init(&v[i]);
+		v[i].has_name = v[i].has_value = 1;
+		v[i].name.data = (uint8_t *)h->headers[i].name.p;
+		v[i].name.len = h->headers[i].name.n;
+		v[i].value.data = (uint8_t *)h->headers[i].value.p;
+		v[i].value.len = h->headers[i].value.n;
+		pv[i] = &v[i];
+	}
+	*store = v;
+	*n = h->nheaders;
+	return pv;
+}
+
+static void body_fill(const struct body_xfer *b, ProtobufCBinaryData *content, protobuf_c_boolean *has,
+		      uint64_t *len, protobuf_c_boolean *has_len, protobuf_c_boolean *streamed,
+		      protobuf_c_boolean *has_streamed)
+{
+	*has_len = 1;
+	*len = b->total;
+	if (b->streamed) {
+		*has_streamed = *streamed = 1;
+		return;
+	}
+	*has = 1;
+	content->data = (uint8_t *)buf_ptr(&b->keep);
+	content->len = buf_len(&b->keep);
+}
+
+static void flow_request(struct conn *c, struct flow_parts *p)
+{
+	const struct http1_head *h = c->req.head;
+	struct http1_target t;
+	struct http1_str path = h->target;
+
+	snare__http_request__init(&p->rq);
+	if (path.n > 0 && path.p[0] != '/' && path.p[0] != '*' && !http1_str_ieq(h->method, "CONNECT") &&
+	    http1_parse_absolute(path, &t) == 0)
+		path = t.path;
+	snprintf(p->method, sizeof(p->method), "%.*s", (int)h->method.n, h->method.p);
+	snprintf(p->path, sizeof(p->path), "%.*s", (int)path.n, path.p);
+	snprintf(p->version, sizeof(p->version), "HTTP/1.%d", h->version_minor);
+	p->rq.method = p->method;
+	p->rq.scheme = c->scheme[0] ? c->scheme : (char *)"http";
+	p->rq.host = c->host;
+	p->rq.has_port = 1;
+	p->rq.port = c->port;
+	p->rq.path = http1_str_ieq(h->method, "CONNECT") ? (char *)"" : p->path;
+	p->rq.http_version = p->version;
+	p->hqp = headers_fill(h, &p->hq, &p->rq.n_headers);
+	p->rq.headers = p->hqp;
+	body_fill(&c->req.body, &p->rq.content, &p->rq.has_content, &p->rq.content_length,
+		  &p->rq.has_content_length, &p->rq.content_streamed, &p->rq.has_content_streamed);
+	p->rq.has_timestamp_start = p->rq.has_timestamp_end = 1;
+	p->rq.timestamp_start = c->req.ts_start;
+	p->rq.timestamp_end = c->req.ts_end ? c->req.ts_end : c->req.ts_start;
+	p->f.request = &p->rq;
+}
+
+static void flow_response(struct conn *c, struct flow_parts *p)
+{
+	const struct http1_head *h = c->resp.head;
+
+	snare__http_response__init(&p->rs);
+	snprintf(p->rversion, sizeof(p->rversion), "HTTP/1.%d", h->version_minor);
+	snprintf(p->reason, sizeof(p->reason), "%.*s", (int)h->reason.n, h->reason.p);
+	p->rs.http_version = p->rversion;
+	p->rs.has_status_code = 1;
+	p->rs.status_code = (uint32_t)h->status;
+	p->rs.reason = p->reason;
+	p->hsp = headers_fill(h, &p->hs, &p->rs.n_headers);
+	p->rs.headers = p->hsp;
+	body_fill(&c->resp.body, &p->rs.content, &p->rs.has_content, &p->rs.content_length,
+		  &p->rs.has_content_length, &p->rs.content_streamed, &p->rs.has_content_streamed);
+	p->rs.has_timestamp_start = p->rs.has_timestamp_end = 1;
+	p->rs.timestamp_start = c->resp.ts_start;
+	p->rs.timestamp_end = c->resp.ts_end ? c->resp.ts_end : c->resp.ts_start;
+	p->f.response = &p->rs;
+}
+
+/* Drops bodies until the flow fits in one frame. */
+static void flow_fit(Snare__Flow *f)
+{
+	size_t i;
+
+	if (protobuf_c_message_get_packed_size(&f->base) <= FLOW_FRAME_BUDGET)
+		return;
+	if (f->request && f->request->has_content) {
+		f->request->has_content = 0;
+		f->request->has_content_streamed = f->request->content_streamed = 1;
+	}
+	if (f->response && f->response->has_content) {
+		f->response->has_content = 0;
+		f->response->has_content_streamed = f->response->content_streamed = 1;
+	}
+	for (i = 0; i < f->n_messages && protobuf_c_message_get_packed_size(&f->base) >
+						  FLOW_FRAME_BUDGET; i++) {
+		f->messages[i]->content.len = 0;
+		f->messages[i]->has_truncated = f->messages[i]->truncated = 1;
+	}
+}
+
+void flow_send(Snare__Flow *f)
+{
+	Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
+	Snare__FlowEvent ev = SNARE__FLOW_EVENT__INIT;
+
+	flow_fit(f);
+	ev.flow = f;
+	env.body_case = SNARE__WORKER_TO_COORD__BODY_FLOW;
+	env.flow = &ev;
+	if (ipc_chan_send(&wk->coord, &env.base, NULL, 0) < 0)
+		log_debug("cannot send a flow to the coordinator");
+}
+
+static void flow_parts_free(struct flow_parts *p)
+{
+	free(p->hq);
+	free(p->hqp);
+	free(p->hs);
+	free(p->hsp);
+}
+
+void flow_send_http(struct conn *c, const char *error)
+{
+	struct flow_parts *p = xcalloc(1, sizeof(*p));
+
+	if (c->req.head == NULL || c->req.raw == NULL) {
+		free(p);
+		return;
+	}
+	flow_conns(c, p);
+	p->f.type = SNARE__FLOW__TYPE__HTTP;
+	flow_request(c, p);
+	if (c->resp.head && c->resp.raw)
+		flow_response(c, p);
+	if (error && !c->resp.head)
+		p->f.error = (char *)error;
+	flow_send(&p->f);
+	flow_parts_free(p);
+	free(p);
+	c->flow_sent = true;
+}
+
+void flow_send_tcp(struct conn *c, Snare__Flow *f, const char *error)
+{
+	struct flow_parts *p = xcalloc(1, sizeof(*p));
+
+	flow_conns(c, p);
+	p->f.type = SNARE__FLOW__TYPE__TCP;
+	p->f.n_messages = f->n_messages;
+	p->f.messages = f->messages;
+	p->f.error = (char *)error;
+	flow_send(&p->f);
+	free(p);
+}
+
+void flow_send_ws(struct conn *c, Snare__Flow *f, const char *error)
+{
+	struct flow_parts *p = xcalloc(1, sizeof(*p));
+
+	flow_conns(c, p);
+	p->f.type = SNARE__FLOW__TYPE__HTTP;
+	if (c->req.head && c->req.raw)
+		flow_request(c, p);
+	if (c->resp.head && c->resp.raw)
+		flow_response(c, p);
+	p->f.has_websocket = p->f.websocket = 1;
+	p->f.n_messages = f->n_messages;
+	p->f.messages = f->messages;
+	p->f.has_websocket_close_code = f->has_websocket_close_code;
+	p->f.websocket_close_code = f->websocket_close_code;
+	p->f.error = (char *)error;
+	flow_send(&p->f);
+	flow_parts_free(p);
+	free(p);
+	c->flow_sent = true;
+}

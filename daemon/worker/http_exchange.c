@@ -1,0 +1,295 @@
+/* Runs in a worker: one HTTP/1 exchange.  Sends the request head in
+ * origin-form, streams the request body while reading the response, relays
+ * 1xx answers, streams the response body, then decides whether both
+ * connections can be kept.  Memory is bounded by the stream buffers. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "worker/http_int.h"
+
+static bool hdr_skip(const struct conn *c, const struct http1_header *h)
+{
+	static const char *const hop[] = {"proxy-authorization", "proxy-connection"};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(hop); i++)
+		if (http1_str_ieq(h->name, hop[i]))
+			return true;
+	return c->req.head->upgrade && http1_str_ieq(h->name, "sec-websocket-extensions");
+}
+
+static int put(struct buf *b, const void *p, size_t n)
+{
+	return buf_append(b, p, n);
+}
+
+static int puts_(struct buf *b, const char *s)
+{
+	return buf_append(b, s, strlen(s));
+}
+
+int http_build_request_head(struct conn *c, struct buf *out)
+{
+	const struct http1_head *h = c->req.head;
+	struct http1_target t;
+	struct http1_str path = h->target;
+	size_t i;
+	int r = 0;
+
+	if (path.n > 0 && path.p[0] != '/' && path.p[0] != '*' && http1_parse_absolute(path, &t) == 0)
+		path = t.path;
+	r |= put(out, h->method.p, h->method.n);
+	r |= puts_(out, " ");
+	r |= put(out, path.p, path.n);
+	r |= puts_(out, h->version_minor ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n");
+	if (http1_find(h, "host") == NULL) {
+		char host[300];
+
+		if (c->port == 80 || c->port == 443)
+			snprintf(host, sizeof(host), strchr(c->host, ':') ? "Host: [%s]\r\n" : "Host: %s\r\n", c->host);
+		else
+			snprintf(host, sizeof(host), strchr(c->host, ':') ? "Host: [%s]:%u\r\n" : "Host: %s:%u\r\n", c->host, c->port);
+		r |= puts_(out, host);
+	}
+	for (i = 0; i < h->nheaders; i++) {
+		if (hdr_skip(c, &h->headers[i]))
+			continue;
+		r |= put(out, h->headers[i].name.p, h->headers[i].name.n);
+		r |= puts_(out, ": ");
+		r |= put(out, h->headers[i].value.p, h->headers[i].value.n);
+		r |= puts_(out, "\r\n");
+	}
+	r |= puts_(out, "\r\n");
+	return r ? -ENOBUFS : 0;
+}
+
+static void body_keep(void *arg, const uint8_t *d, size_t n)
+{
+	struct body_xfer *b = arg;
+	long long limit = wk->opts.stream_large_bodies;
+
+	b->total += n;
+	if (b->streamed)
+		return;
+	if ((limit >= 0 && b->total > (uint64_t)limit) || buf_append(&b->keep, d, n) < 0) {
+		b->streamed = true;
+		buf_free(&b->keep);
+	}
+}
+
+static void body_init(struct body_xfer *b, enum http1_body kind, uint64_t len)
+{
+	b->kind = kind;
+	b->remaining = len;
+	b->done = kind == HTTP1_BODY_NONE || (kind == HTTP1_BODY_LENGTH && len == 0);
+	http1_chunked_init(&b->chunked);
+}
+
+/* Moves body bytes from `from` to `to` (NULL: discard).  -EPROTO on bad
+ * chunk framing. */
+static int body_move(struct body_xfer *b, struct stream *from, struct stream *to, bool *progress)
+{
+	size_t n = buf_len(&from->in), consumed;
+
+	if (to && n > buf_room(&to->out))
+		n = buf_room(&to->out);
+	if (b->done || n == 0)
+		goto eof;
+	if (b->kind == HTTP1_BODY_LENGTH && n > b->remaining)
+		n = (size_t)b->remaining;
+	consumed = n;
+	if (b->kind == HTTP1_BODY_CHUNKED) {
+		if (http1_chunked_feed(&b->chunked, buf_ptr(&from->in), n, &consumed, body_keep, b) !=
+		    HTTP1_OK)
+			return -EPROTO;
+		b->done = b->chunked.done;
+	} else {
+		body_keep(b, buf_ptr(&from->in), n);
+	}
+	if (to && buf_append(&to->out, buf_ptr(&from->in), consumed) < 0)
+		return -ENOBUFS;
+	buf_consume(&from->in, consumed);
+	*progress = true;
+	if (b->kind == HTTP1_BODY_LENGTH && (b->remaining -= consumed) == 0)
+		b->done = true;
+eof:
+	if (!b->done && b->kind == HTTP1_BODY_CLOSE && from->rd_eof && buf_len(&from->in) == 0)
+		b->done = true;
+	return 0;
+}
+
+static void request_connected(struct conn *c, int err)
+{
+	if (err < 0) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "Cannot connect to %s:%u: %s", c->host, c->port,
+			 c->server.err);
+		conn_client_log(c, LOG_LVL_INFO, "error establishing server connection: %s",
+				c->server.err);
+		http_error(c, 502, "Bad Gateway", msg);
+		return;
+	}
+	if (c->server_tls && stream_tls_start(&c->server, wk->upstream_ctx, true, c->tls_sni) < 0) {
+		http_error(c, 502, "Bad Gateway", "Cannot start TLS to the server.");
+		return;
+	}
+	http_send_request(c);
+}
+
+void http_send_request(struct conn *c)
+{
+	bool same = c->server.fd >= 0 && !c->server.failed && !c->server.rd_eof &&
+		    c->server_port == c->port && strcmp(c->server_host, c->host) == 0;
+
+	if (!same || (!c->tunnel && !c->server_reusable)) {
+		conn_server_disconnect(c);
+		conn_connect(c, c->host, c->port, request_connected);
+		return;
+	}
+	body_init(&c->req.body, c->req.head->body, c->req.head->content_length);
+	if (http_build_request_head(c, &c->server.out) < 0) {
+		http_error(c, 431, "Request Header Fields Too Large", "The request head is too large.");
+		return;
+	}
+	c->server_reusable = false;
+	conn_set_state(c, CS_EXCHANGE);
+}
+
+static void http_exchange_done(struct conn *c)
+{
+	bool keep = c->req.head->keep_alive && c->resp.head->keep_alive &&
+		    c->resp.body.kind != HTTP1_BODY_CLOSE && c->req.body.done && !c->closing_after;
+
+	c->resp.ts_end = clock_wall();
+	flow_send_http(c, NULL);
+	c->flow_sent = true;
+	c->server_reusable = c->resp.head->keep_alive && c->resp.body.kind != HTTP1_BODY_CLOSE;
+	http_exchange_reset(c);
+	if (!c->server_reusable && !c->tunnel)
+		conn_server_disconnect(c);
+	if (keep) {
+		conn_set_state(c, CS_CLIENT_HEAD);
+		return;
+	}
+	c->client.shut_req = true;
+	conn_set_state(c, CS_CLOSING);
+}
+
+/* Reads the response head; 1xx heads are relayed and skipped. */
+static int http_read_response(struct conn *c, bool *progress)
+{
+	struct http1_limits lim;
+	struct http1_head tmp_head, *h = &tmp_head;
+	int r;
+
+	http1_limits_default(&lim);
+	lim.max_head_bytes = STREAM_BUF_MAX - 1024;
+	r = http1_parse_response(buf_ptr(&c->server.in), buf_len(&c->server.in), &lim, h);
+	if (r == HTTP1_E_NEED_MORE) {
+		if (c->server.rd_eof || c->server.failed)
+			return -EPIPE;
+		return buf_room(&c->server.in) == 0 ? -E2BIG : 0;
+	}
+	if (r != HTTP1_OK)
+		return -EPROTO;
+	*progress = true;
+	if (h->status >= 100 && h->status < 200 && h->status != 101) {
+		if (buf_append(&c->client.out, buf_ptr(&c->server.in), h->head_len) < 0)
+			return -ENOBUFS;
+		buf_consume(&c->server.in, h->head_len);
+		return 0;
+	}
+	if (http_take_head(&c->resp, &c->server.in, h->head_len, false) != HTTP1_OK ||
+	    http1_response_body(c->resp.head, c->req.head->method) != HTTP1_OK)
+		return -EPROTO;
+	body_init(&c->resp.body, c->resp.head->body, c->resp.head->content_length);
+	if (buf_append(&c->client.out, c->resp.raw, c->resp.raw_len) < 0)
+		return -ENOBUFS;
+	return 0;
+}
+
+static void http_response_failed(struct conn *c, int err)
+{
+	const char *why = err == -EPROTO ? "invalid HTTP response"
+			  : err == -E2BIG ? "response head too large"
+			  : c->server.err[0] ? c->server.err
+					     : "server closed the connection";
+	char msg[300];
+
+	if (c->server.err[0] == '\0')
+		snprintf(c->server.err, sizeof(c->server.err), "%s", why);
+	snprintf(msg, sizeof(msg), "%s", why);
+	if (c->server.ssl && !c->server.tls_done)
+		conn_client_log(c, LOG_LVL_WARN, "Server TLS handshake failed. %s", why);
+	http_error(c, 502, "Bad Gateway", msg);
+}
+
+void http_exchange_step(struct conn *c, bool *progress)
+{
+	int r;
+
+	if (!c->req.body.done && body_move(&c->req.body, &c->client, &c->server, progress) < 0) {
+		http_error(c, 400, "Bad Request", "Invalid chunked request body.");
+		return;
+	}
+	if (!c->req.body.done && c->client.rd_eof && buf_len(&c->client.in) == 0) {
+		conn_close(c);
+		return;
+	}
+	if (c->resp.head == NULL) {
+		if ((r = http_read_response(c, progress)) < 0) {
+			http_response_failed(c, r);
+			return;
+		}
+		if (c->resp.head == NULL)
+			return;
+		if (c->resp.head->status == 101 && c->req.head->upgrade) {
+			relay_start(c, true);
+			return;
+		}
+	}
+	if (body_move(&c->resp.body, &c->server, &c->client, progress) < 0 ||
+	    (!c->resp.body.done && (c->server.failed || (c->server.rd_eof &&
+							   buf_len(&c->server.in) == 0)))) {
+		conn_client_log(c, LOG_LVL_INFO, "server closed the connection mid-response");
+		conn_close(c);
+		return;
+	}
+	if (c->resp.body.done) {
+		if (!c->req.body.done)
+			c->closing_after = true;
+		http_exchange_done(c);
+		*progress = true;
+	}
+}
+
+/* A response we generated: parsed into c->resp so it is recorded like any
+ * other, then queued to the client. */
+void http_local_response(struct conn *c, const uint8_t *resp, size_t len)
+{
+	struct buf tmp;
+	struct http1_head h;
+	struct http1_limits lim;
+
+	http1_limits_default(&lim);
+	http_msg_clear_resp(c);
+	if (http1_parse_response(resp, len, &lim, &h) != HTTP1_OK)
+		return;
+	buf_init(&tmp, len);
+	if (buf_append(&tmp, resp, len) < 0)
+		return;
+	if (http_take_head(&c->resp, &tmp, h.head_len, false) == HTTP1_OK) {
+		c->resp.body.total = len - h.head_len;
+		if (buf_append(&c->resp.body.keep, buf_ptr(&tmp), buf_len(&tmp)) < 0)
+			c->resp.body.streamed = true;
+	}
+	buf_free(&tmp);
+	c->resp.ts_end = clock_wall();
+	c->local_response = true;
+	if (buf_append(&c->client.out, resp, len) < 0)
+		conn_close(c);
+}

@@ -1,0 +1,26 @@
+/* Internal interface between the worker's HTTP/1 files (http.c,
+ * http_route.c, http_exchange.c).  Runs in a worker. */
+#ifndef SNARE_WORKER_HTTP_INT_H
+#define SNARE_WORKER_HTTP_INT_H
+
+#include "worker/wk.h"
+
+/* http_route.c: where a parsed request goes (CONNECT, absolute-form, Host,
+ * the tunnel), proxy authentication and mitm.it. */
+void http_route_request(struct conn *c);
+/* http_exchange.c: sends the head and streams the bodies. */
+void http_send_request(struct conn *c);
+void http_exchange_step(struct conn *c, bool *progress);
+/* Builds the origin-form head for the server into out. */
+int http_build_request_head(struct conn *c, struct buf *out);
+/* Records a locally generated response (error page, mitm.it) in c->resp. */
+void http_local_response(struct conn *c, const uint8_t *resp, size_t len);
+/* http.c */
+int http_take_head(struct http_msg *m, struct buf *in, size_t len, bool request);
+void http_msg_clear_resp(struct conn *c);
+/* tunnel.c */
+void relay_flow_finish(struct conn *c, const char *error);
+/* auth.c */
+bool auth_check(struct conn *c, const struct http1_head *h);
+
+#endif

@@ -1,0 +1,118 @@
+/* Runs in a worker: decides where a parsed request goes — a CONNECT tunnel,
+ * an absolute-form URL, the Host header, or the server of the tunnel we are
+ * in — checks proxy authentication and serves mitm.it locally. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/log.h"
+#include "worker/http_int.h"
+
+static void tunnel_connected(struct conn *c, int err)
+{
+	const char *ver = c->req.head->version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
+	char line[64];
+
+	if (err < 0) {
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg),
+			 "Cannot connect to %s:%u: %s If you plan to redirect requests away from "
+			 "this server, consider setting `connection_strategy` to `lazy` to "
+			 "suppress early connections.",
+			 c->host, c->port, c->server.err);
+		conn_client_log(c, LOG_LVL_INFO, "error establishing server connection: %s",
+				c->server.err);
+		http_error(c, 502, "Bad Gateway", msg);
+		return;
+	}
+	snprintf(line, sizeof(line), "%s 200 Connection established\r\n\r\n", ver);
+	if (buf_append(&c->client.out, line, strlen(line)) < 0) {
+		conn_close(c);
+		return;
+	}
+	/* A successful CONNECT is not a flow of its own (mitmdump hides it). */
+	c->flow_sent = true;
+	http_exchange_reset(c);
+	c->tunnel = true;
+	c->server_reusable = false;
+	conn_set_state(c, CS_TUNNEL_DETECT);
+}
+
+static void http_route_connect(struct conn *c)
+{
+	struct http1_target t;
+
+	if (c->tunnel || http1_parse_authority(c->req.head->target, 0, &t) != 0) {
+		http_error(c, 400, "Bad Request",
+			   c->tunnel ? "CONNECT inside a tunnel is not supported."
+				     : "Invalid CONNECT target; expected host:port.");
+		return;
+	}
+	snprintf(c->host, sizeof(c->host), "%s", t.host);
+	c->port = t.port;
+	snprintf(c->scheme, sizeof(c->scheme), "https");
+	conn_connect(c, c->host, c->port, tunnel_connected);
+}
+
+/* Fills c->host/port/scheme from the request; false after an error page. */
+static bool http_find_destination(struct conn *c)
+{
+	const struct http1_head *h = c->req.head;
+	const struct http1_header *host;
+	struct http1_target t;
+
+	if (h->target.n > 0 && h->target.p[0] != '/' && h->target.p[0] != '*') {
+		if (http1_parse_absolute(h->target, &t) != 0) {
+			http_error(c, 400, "Bad Request", "Invalid request target.");
+			return false;
+		}
+		if (!c->tunnel) {
+			snprintf(c->host, sizeof(c->host), "%s", t.host);
+			c->port = t.port;
+			snprintf(c->scheme, sizeof(c->scheme), "%s", t.scheme);
+		}
+		return true;
+	}
+	if (c->tunnel) {
+		snprintf(c->scheme, sizeof(c->scheme), "%s", c->tls ? "https" : "http");
+		return true;
+	}
+	host = http1_find(h, "host");
+	if (host == NULL || http1_parse_authority(host->value, 80, &t) != 0) {
+		http_error(c, 400, "Bad Request",
+			   "HTTP request has no host header, destination unknown.");
+		return false;
+	}
+	snprintf(c->host, sizeof(c->host), "%s", t.host);
+	c->port = t.port;
+	snprintf(c->scheme, sizeof(c->scheme), "http");
+	return true;
+}
+
+static bool http_is_onboarding(const struct conn *c)
+{
+	return wk->opts.onboarding && wk->opts.onboarding_host &&
+	       strcasecmp(c->host, wk->opts.onboarding_host) == 0;
+}
+
+void http_route_request(struct conn *c)
+{
+	const struct http1_head *h = c->req.head;
+
+	if (!c->tunnel && !c->authed && wk->opts.proxyauth && !auth_check(c, h))
+		return;
+	if (http1_str_ieq(h->method, "CONNECT")) {
+		http_route_connect(c);
+		return;
+	}
+	if (!http_find_destination(c))
+		return;
+	if (http_is_onboarding(c)) {
+		pages_onboarding(c, h);
+		return;
+	}
+	http_send_request(c);
+}

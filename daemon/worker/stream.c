@@ -1,0 +1,314 @@
+/* Runs in a worker.  A stream is one socket, plain or TLS; TLS runs over
+ * memory BIOs so that bytes already read (a peeked ClientHello) can be
+ * handed to OpenSSL and all socket I/O stays in one place.  Buffers are
+ * bounded: a full buffer stops reading, which stops the peer (back-pressure). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "worker/wk.h"
+
+static void stream_on_io(struct loop_io *io, uint32_t events)
+{
+	struct stream *s = io->arg;
+
+	if (s->connecting && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+		int soerr = 0;
+		socklen_t len = sizeof(soerr);
+
+		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+		s->connecting = false;
+		if (soerr) {
+			stream_fail(s, "%s", strerror(soerr));
+			s->err[sizeof(s->err) - 1] = '\0';
+		}
+	}
+	conn_pump(s->conn);
+}
+
+void stream_init(struct stream *s, struct conn *c, int fd)
+{
+	memset(s, 0, sizeof(*s));
+	s->fd = fd;
+	s->conn = c;
+	loop_io_init(&s->io, fd, stream_on_io, s);
+	buf_init(&s->in, STREAM_BUF_MAX);
+	buf_init(&s->out, STREAM_BUF_MAX);
+	buf_init(&s->txc, STREAM_TXC_MAX);
+}
+
+bool stream_open(const struct stream *s)
+{
+	return s->fd >= 0 && !s->failed;
+}
+
+void stream_fail(struct stream *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s->failed)
+		return;
+	s->failed = true;
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	va_end(ap);
+}
+
+int stream_tls_start(struct stream *s, SSL_CTX *ctx, bool client, const char *sni)
+{
+	s->ssl = SSL_new(ctx);
+	s->rbio = BIO_new(BIO_s_mem());
+	s->wbio = BIO_new(BIO_s_mem());
+	if (s->ssl == NULL || s->rbio == NULL || s->wbio == NULL)
+		return -ENOMEM;
+	BIO_set_mem_eof_return(s->rbio, -1);
+	SSL_set_bio(s->ssl, s->rbio, s->wbio);
+	s->tls_client = client;
+	if (client) {
+		SSL_set_connect_state(s->ssl);
+		if (sni && *sni)
+			SSL_set_tlsext_host_name(s->ssl, sni);
+	} else {
+		SSL_set_accept_state(s->ssl);
+	}
+	if (buf_len(&s->in) > 0) { /* the peeked bytes are ciphertext */
+		BIO_write(s->rbio, buf_ptr(&s->in), (int)buf_len(&s->in));
+		buf_reset(&s->in);
+	}
+	return 0;
+}
+
+/* Socket -> (rbio | in). */
+static void stream_read_sock(struct stream *s, bool *progress)
+{
+	uint8_t tmp[16384];
+	size_t room;
+	ssize_t n;
+
+	for (;;) {
+		if (s->ssl) {
+			if (BIO_ctrl_pending(s->rbio) >= STREAM_BUF_MAX)
+				return;
+			room = sizeof(tmp);
+		} else {
+			room = buf_room(&s->in);
+			if (room == 0)
+				return;
+			if (room > sizeof(tmp))
+				room = sizeof(tmp);
+		}
+		n = recv(s->fd, tmp, room, 0);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				stream_fail(s, "%s", strerror(errno));
+			return;
+		}
+		*progress = true;
+		if (n == 0) {
+			s->rd_eof = true;
+			if (s->ssl)
+				BIO_set_mem_eof_return(s->rbio, 0);
+			return;
+		}
+		if (s->ssl)
+			BIO_write(s->rbio, tmp, (int)n);
+		else if (buf_append(&s->in, tmp, (size_t)n) < 0)
+			return;
+	}
+}
+
+static void stream_tls_error(struct stream *s, const char *what)
+{
+	char e[120];
+	unsigned long code = ERR_get_error();
+
+	if (code)
+		ERR_error_string_n(code, e, sizeof(e));
+	else
+		snprintf(e, sizeof(e), "%s", s->rd_eof ? "connection closed" : "TLS error");
+	ERR_clear_error();
+	stream_fail(s, "%s: %s", what, e);
+}
+
+/* rbio -> SSL_read -> in. */
+static void stream_tls_read(struct stream *s, bool *progress)
+{
+	size_t room, got;
+	uint8_t *p;
+	int r;
+
+	while (s->tls_done && !s->failed) {
+		room = buf_room(&s->in);
+		if (room == 0)
+			return;
+		p = buf_reserve(&s->in, &room);
+		r = SSL_read_ex(s->ssl, p, room, &got);
+		if (r == 1) {
+			buf_commit(&s->in, got);
+			*progress = true;
+			continue;
+		}
+		r = SSL_get_error(s->ssl, 0);
+		if (r == SSL_ERROR_ZERO_RETURN) {
+			if (!s->rd_eof)
+				*progress = true;
+			s->rd_eof = true;
+		} else if (r == SSL_ERROR_SYSCALL && s->rd_eof) {
+			ERR_clear_error(); /* EOF without close_notify: treat as EOF */
+		} else if (r != SSL_ERROR_WANT_READ && r != SSL_ERROR_WANT_WRITE) {
+			stream_tls_error(s, "TLS read");
+		}
+		return;
+	}
+}
+
+static void stream_handshake(struct stream *s, bool *progress)
+{
+	int r = SSL_do_handshake(s->ssl);
+
+	if (r == 1) {
+		s->tls_done = true;
+		s->ts_tls = clock_wall();
+		*progress = true;
+		return;
+	}
+	r = SSL_get_error(s->ssl, r);
+	if (r == SSL_ERROR_WANT_READ || r == SSL_ERROR_WANT_WRITE) {
+		if (s->rd_eof)
+			stream_fail(s, "connection closed during the TLS handshake");
+		return;
+	}
+	stream_tls_error(s, "TLS handshake");
+}
+
+/* out -> SSL_write -> wbio -> txc. */
+static void stream_tls_write(struct stream *s, bool *progress)
+{
+	size_t done, room;
+	uint8_t *p;
+	int n;
+
+	while (s->tls_done && buf_len(&s->out) > 0 && BIO_ctrl_pending(s->wbio) < STREAM_TXC_MAX) {
+		if (SSL_write_ex(s->ssl, buf_ptr(&s->out), buf_len(&s->out), &done) != 1) {
+			int r = SSL_get_error(s->ssl, 0);
+
+			if (r != SSL_ERROR_WANT_READ && r != SSL_ERROR_WANT_WRITE)
+				stream_tls_error(s, "TLS write");
+			break;
+		}
+		buf_consume(&s->out, done);
+		*progress = true;
+	}
+	while (BIO_ctrl_pending(s->wbio) > 0) {
+		room = buf_room(&s->txc);
+		if (room == 0)
+			break;
+		p = buf_reserve(&s->txc, &room);
+		n = BIO_read(s->wbio, p, (int)room);
+		if (n <= 0)
+			break;
+		buf_commit(&s->txc, (size_t)n);
+	}
+}
+
+static void stream_write_sock(struct stream *s, struct buf *b, bool *progress)
+{
+	ssize_t n;
+
+	while (buf_len(b) > 0) {
+		n = send(s->fd, buf_ptr(b), buf_len(b), MSG_NOSIGNAL);
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				stream_fail(s, "%s", strerror(errno));
+			return;
+		}
+		buf_consume(b, (size_t)n);
+		*progress = true;
+	}
+}
+
+static void stream_shutdown(struct stream *s, bool *progress)
+{
+	if (!s->shut_req || s->shut_done || !stream_flushed(s))
+		return;
+	if (s->ssl && s->tls_done) {
+		SSL_shutdown(s->ssl);
+		stream_tls_write(s, progress);
+		stream_write_sock(s, &s->txc, progress);
+		if (buf_len(&s->txc) > 0)
+			return;
+	}
+	shutdown(s->fd, SHUT_WR);
+	s->shut_done = true;
+	*progress = true;
+}
+
+void stream_io(struct stream *s, bool *progress)
+{
+	if (s->fd < 0 || s->failed || s->connecting)
+		return;
+	if (s->ssl) {
+		stream_tls_write(s, progress);
+		stream_write_sock(s, &s->txc, progress);
+		stream_read_sock(s, progress);
+		if (!s->tls_done)
+			stream_handshake(s, progress);
+		stream_tls_read(s, progress);
+		stream_tls_write(s, progress);
+		stream_write_sock(s, &s->txc, progress);
+	} else {
+		stream_write_sock(s, &s->out, progress);
+		stream_read_sock(s, progress);
+	}
+	stream_shutdown(s, progress);
+}
+
+bool stream_flushed(const struct stream *s)
+{
+	if (buf_len(&s->out) > 0 || buf_len(&s->txc) > 0)
+		return false;
+	return s->ssl == NULL || BIO_ctrl_pending(s->wbio) == 0;
+}
+
+void stream_interest(struct stream *s)
+{
+	uint32_t ev = 0;
+
+	if (s->fd < 0 || s->failed)
+		return;
+	if (s->connecting) {
+		ev = EPOLLOUT;
+	} else {
+		bool in_room = s->ssl ? BIO_ctrl_pending(s->rbio) < STREAM_BUF_MAX
+				      : buf_room(&s->in) > 0;
+
+		if (!s->rd_eof && in_room)
+			ev |= EPOLLIN | EPOLLRDHUP;
+		if (!stream_flushed(s))
+			ev |= EPOLLOUT;
+	}
+	if (loop_io_set(wk->loop, &s->io, ev) < 0)
+		stream_fail(s, "epoll: %s", strerror(errno));
+}
+
+void stream_close(struct stream *s)
+{
+	if (s->fd >= 0) {
+		loop_io_del(wk->loop, &s->io);
+		close(s->fd);
+		s->fd = -1;
+	}
+	if (s->ssl) {
+		SSL_free(s->ssl); /* frees both BIOs */
+		s->ssl = NULL;
+		s->rbio = s->wbio = NULL;
+	}
+	buf_free(&s->in);
+	buf_free(&s->out);
+	buf_free(&s->txc);
+}

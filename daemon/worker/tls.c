@@ -1,0 +1,125 @@
+/* Runs in a worker: the TLS contexts.  One upstream context (system trust
+ * store loaded eagerly, before the sandbox, or ssl_verify_upstream_trusted_ca;
+ * TLS 1.2 minimum) and one context per leaf certificate, built from DER once
+ * and reused, so no PEM/DER decoding happens per connection. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "core/log.h"
+#include "worker/wk.h"
+
+static void tls_keylog(const SSL *ssl, const char *line)
+{
+	struct iovec iov[2] = {{(void *)line, strlen(line)}, {(void *)"\n", 1}};
+
+	if (wk->keylog_fd >= 0 && writev(wk->keylog_fd, iov, 2) < 0)
+		wk->keylog_fd = -1;
+}
+
+static void tls_open_keylog(void)
+{
+	const char *path = getenv("SNARE_SSLKEYLOGFILE");
+
+	if (path == NULL)
+		path = getenv("SSLKEYLOGFILE");
+	wk->keylog_fd = -1;
+	if (path == NULL || *path == '\0')
+		return;
+	wk->keylog_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (wk->keylog_fd < 0)
+		log_warn("cannot open the key log file %s: %s", path, strerror(errno));
+}
+
+int tls_init(void)
+{
+	const char *bundle = wk->opts.ssl_verify_upstream_trusted_ca;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+	if (ctx == NULL)
+		return -ENOMEM;
+	tls_open_keylog();
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+				      SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	if (wk->keylog_fd >= 0)
+		SSL_CTX_set_keylog_callback(ctx, tls_keylog);
+	if (wk->opts.ssl_insecure) {
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	} else {
+		if (bundle == NULL)
+			bundle = X509_get_default_cert_file();
+		if (SSL_CTX_load_verify_file(ctx, bundle) != 1)
+			log_warn("cannot load the trust store %s; upstream certificates will fail "
+				 "verification",
+				 bundle);
+		ERR_clear_error();
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	}
+	wk->upstream_ctx = ctx;
+	return 0;
+}
+
+static int tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+			   const unsigned char *in, unsigned int inlen, void *arg)
+{
+	unsigned i = 0;
+
+	while (i < inlen) {
+		unsigned l = in[i];
+
+		if (i + 1 + l > inlen)
+			break;
+		if (l == 8 && memcmp(in + i + 1, "http/1.1", 8) == 0) {
+			*out = in + i + 1;
+			*outlen = (unsigned char)l;
+			return SSL_TLSEXT_ERR_OK;
+		}
+		i += 1 + l;
+	}
+	return SSL_TLSEXT_ERR_NOACK;
+}
+
+SSL_CTX *tls_leaf_ctx(X509 *leaf)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	if (ctx == NULL)
+		return NULL;
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+				      SSL_MODE_RELEASE_BUFFERS);
+	if (SSL_CTX_use_certificate(ctx, leaf) != 1 ||
+	    SSL_CTX_use_PrivateKey(ctx, wk->leaf_key) != 1 ||
+	    SSL_CTX_add1_chain_cert(ctx, wk->ca_cert) != 1) {
+		ERR_clear_error();
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select, NULL);
+	if (wk->keylog_fd >= 0)
+		SSL_CTX_set_keylog_callback(ctx, tls_keylog);
+	return ctx;
+}
+
+void tls_describe(SSL *ssl, Snare__TlsInfo *ti)
+{
+	const unsigned char *alpn;
+	unsigned alen;
+	static __thread char alpnbuf[64];
+	const char *sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+
+	SSL_get0_alpn_selected(ssl, &alpn, &alen);
+	snprintf(alpnbuf, sizeof(alpnbuf), "%.*s", (int)alen, alen ? (const char *)alpn : "");
+	ti->sni = (char *)(sni ? sni : "");
+	ti->alpn = alpnbuf;
+	ti->version = (char *)SSL_get_version(ssl);
+	ti->cipher = (char *)SSL_get_cipher_name(ssl);
+}

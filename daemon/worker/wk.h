@@ -1,0 +1,250 @@
+/* Worker internals shared by its files: the per-process worker context,
+ * streams (a socket with optional TLS through memory BIOs) and connections
+ * (a client stream, a server stream and the layer deciding what flows
+ * between them).  Everything here runs in a worker and trusts nothing that
+ * arrives on a stream. */
+#ifndef SNARE_WORKER_WK_H
+#define SNARE_WORKER_WK_H
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <openssl/ssl.h>
+
+#include "certs/certs.h"
+#include "config/modespec.h"
+#include "config/options.h"
+#include "core/addr.h"
+#include "core/buf.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "http1/http1.h"
+#include "ipc/ipc.h"
+#include "resolve/resolve.h"
+#include "tlsparse/tlsparse.h"
+#include "ws/ws.h"
+
+#define STREAM_BUF_MAX (64 * 1024)   /* plaintext in/out per direction */
+#define STREAM_TXC_MAX (64 * 1024)   /* ciphertext waiting for the socket */
+#define FLOW_BODY_KEEP (96 * 1024)   /* body bytes kept in a flow (IPC frame budget) */
+#define CONNECT_TIMEOUT_MS 10000
+#define CERTS_SAN_WANT CERTS_MAX_SANS
+#define RELAY_KEEP_MAX (96 * 1024) /* message bytes kept per raw/WebSocket flow */
+#define RELAY_MSGS_MAX 1024
+
+struct conn;
+struct worker_listener {
+	int fd;
+	struct loop_io io;
+	unsigned mode_index;
+	bool udp;
+	union sockaddr_any addr;
+};
+
+struct regex_list {
+	regex_t *re;
+	size_t n;
+};
+
+struct certcache;
+
+struct worker {
+	struct loop *loop;
+	unsigned index;
+	struct ipc_chan coord;
+	struct ipc_chan ca;
+	bool have_config, have_ca, running, stopping;
+	struct options opts;
+	struct mode_spec *modes;
+	size_t nmodes;
+	struct worker_listener *listeners;
+	size_t nlisteners;
+	struct resolver *resolver;
+	EVP_PKEY *leaf_key;
+	uint8_t *leaf_spki;
+	size_t leaf_spki_len;
+	X509 *ca_cert;
+	uint8_t *ca_pem, *ca_p12;
+	size_t ca_pem_len, ca_p12_len;
+	SSL_CTX *upstream_ctx;
+	int keylog_fd;
+	struct certcache *certs;
+	struct regex_list ignore_hosts, allow_hosts, tcp_hosts;
+	struct conn *conns; /* all live connections (doubly linked) */
+	size_t nconns;
+};
+
+extern struct worker *wk;
+
+/* ---- stream.c ---- */
+struct stream {
+	int fd;
+	struct loop_io io;
+	struct conn *conn;
+	SSL *ssl;
+	BIO *rbio, *wbio;
+	bool tls_client;  /* we are the TLS client on this stream */
+	bool tls_done;
+	bool connecting;  /* non-blocking connect in progress */
+	bool rd_eof;      /* peer closed its sending side (or TLS close_notify) */
+	bool shut_req;    /* close our sending side once out is flushed */
+	bool shut_done;
+	bool failed;
+	char err[160];
+	struct buf in;  /* plaintext for the layer above */
+	struct buf out; /* plaintext to send */
+	struct buf txc; /* ciphertext waiting for the socket */
+	union sockaddr_any peer, local;
+	double ts_start, ts_tls;
+};
+
+void stream_init(struct stream *s, struct conn *c, int fd);
+/* Reads and writes whatever the socket and TLS state allow. */
+void stream_io(struct stream *s, bool *progress);
+void stream_interest(struct stream *s);
+void stream_close(struct stream *s);
+bool stream_open(const struct stream *s);
+/* Starts TLS on an open stream; bytes already in s->in are handed to TLS
+ * as the first ciphertext (the peeked ClientHello). */
+int stream_tls_start(struct stream *s, SSL_CTX *ctx, bool client, const char *sni);
+bool stream_flushed(const struct stream *s);
+void stream_fail(struct stream *s, const char *fmt, ...) SNARE_PRINTF(2, 3);
+
+/* ---- conn.c ---- */
+enum conn_state {
+	CS_CLIENT_HEAD,   /* waiting for a request head */
+	CS_CONNECTING,    /* resolving / connecting upstream */
+	CS_TUNNEL_DETECT, /* after CONNECT: what does the client speak? */
+	CS_SERVER_TLS,    /* handshake with the server */
+	CS_CERT_WAIT,     /* waiting for the leaf certificate from the ca */
+	CS_CLIENT_TLS,    /* handshake with the client */
+	CS_EXCHANGE,      /* an HTTP request/response in progress */
+	CS_RELAY,         /* raw bytes both ways (TCP, passthrough, WebSocket) */
+	CS_CLOSING,       /* flush what is queued, then close */
+};
+
+struct body_xfer {
+	enum http1_body kind;
+	uint64_t remaining;
+	struct http1_chunked chunked;
+	bool done;
+	uint64_t total;
+	struct buf keep; /* up to FLOW_BODY_KEEP bytes for the flow */
+	bool streamed;   /* more than we keep */
+};
+
+struct http_msg {
+	uint8_t *raw; /* copy of the head bytes; head points into it */
+	size_t raw_len;
+	struct http1_head *head;
+	struct body_xfer body;
+	double ts_start, ts_end;
+};
+
+struct conn {
+	struct conn *prev, *next;
+	unsigned mode_index;
+	enum conn_state state;
+	struct stream client, server;
+	char client_str[ADDR_STRLEN];
+	/* destination */
+	char host[256];
+	uint16_t port;
+	bool tunnel;       /* inside a CONNECT tunnel: the server is fixed */
+	bool tls;          /* the client side is TLS (intercepted) */
+	bool server_tls;
+	bool authed;       /* proxyauth passed (a CONNECT authenticates the connection) */
+	bool closing_after; /* close after the current response */
+	bool server_reusable;
+	bool server_up;        /* "server connect" was logged for the server stream */
+	char server_host[256]; /* what the server stream is connected to */
+	uint16_t server_port;
+	struct resolve_req *resolving;
+	union sockaddr_any *addrs;
+	size_t naddrs, addr_i;
+	struct loop_timer timer;
+	struct loop_timer kick; /* run the pump again soon */
+	void (*on_connected)(struct conn *c, int err);
+	/* TLS */
+	struct tls_client_hello *hello;
+	char alpn[32];
+	char tls_sni[256]; /* SNI we send upstream */
+	uint64_t cert_seq; /* pending ca request */
+	/* HTTP exchange */
+	struct http_msg req, resp;
+	bool resp_is_final;
+	bool local_response; /* answered by us (error page, mitm.it) */
+	bool flow_sent;
+	char scheme[8];      /* of the current request: http or https */
+	/* raw relay / WebSocket */
+	bool websocket;
+	struct ws_parser ws_c2s, ws_s2c;
+	bool relay_record;
+	bool ws_dir_client; /* record raw messages in a TCP flow */
+	Snare__Flow *rflow;  /* TCP/WebSocket flow being collected */
+	size_t rflow_bytes;
+	char path[512];      /* WebSocket request path, for flow lines */
+	bool freed;
+};
+
+void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *peer);
+void conn_pump(struct conn *c);
+void conn_pump_later(struct conn *c);
+/* Closes the server stream, logging "server disconnect" if it was up. */
+void conn_server_disconnect(struct conn *c);
+void connect_step(struct conn *c, bool *progress);
+bool conn_is_self(const char *host, uint16_t port);
+void conn_close(struct conn *c);
+void conn_set_state(struct conn *c, enum conn_state st);
+/* Connects the server stream to host:port (resolve + try each address). */
+void conn_connect(struct conn *c, const char *host, uint16_t port,
+		  void (*done)(struct conn *c, int err));
+void conn_client_log(struct conn *c, enum log_level lvl, const char *fmt, ...) SNARE_PRINTF(3, 4);
+
+/* ---- http.c: the HTTP/1 layer ---- */
+void http_step(struct conn *c, bool *progress);
+void http_exchange_reset(struct conn *c);
+/* Queues a short HTML error page and closes after it. */
+void http_error(struct conn *c, int status, const char *reason, const char *msg);
+
+/* ---- tunnel.c: CONNECT tunnels, TLS interception, raw relay ---- */
+void tunnel_detect_step(struct conn *c, bool *progress);
+void tunnel_tls_step(struct conn *c, bool *progress);
+void relay_step(struct conn *c, bool *progress);
+void relay_start(struct conn *c, bool record);
+void tunnel_on_cert(uint64_t seq, const uint8_t *der, size_t len, const char *err);
+
+/* ---- certcache.c ---- */
+/* Returns an SSL_CTX for the SAN list (cached), or NULL and sends a request
+ * to the ca; tunnel_on_cert() is called with the reply's seq (*seq). */
+SSL_CTX *certcache_get(const char *const *sans, size_t n, const char *org, uint64_t *seq);
+SSL_CTX *certcache_complete(uint64_t seq, const uint8_t *der, size_t len);
+void certcache_free_all(void);
+
+/* ---- tls.c ---- */
+int tls_init(void);
+SSL_CTX *tls_leaf_ctx(X509 *leaf);
+void tls_describe(SSL *ssl, Snare__TlsInfo *ti);
+
+/* ---- flows.c ---- */
+void flow_send(Snare__Flow *f);
+void flow_new_id(char out[37]);
+void flow_fill_conn(Snare__Connection *pc, Snare__Address *peer, Snare__Address *sock,
+		    const struct stream *s, char *hostbuf1, char *hostbuf2);
+void flow_send_http(struct conn *c, const char *error);
+/* Raw TCP and WebSocket flows: f holds the collected messages (not freed). */
+void flow_send_tcp(struct conn *c, Snare__Flow *f, const char *error);
+void flow_send_ws(struct conn *c, Snare__Flow *f, const char *error);
+
+/* ---- hosts.c ---- */
+int hosts_compile(struct regex_list *l, const struct strlist *src, char *err, size_t errlen);
+bool hosts_ignored(const char *host, uint16_t port);
+bool hosts_match(const struct regex_list *l, const char *host, uint16_t port);
+
+/* ---- pages.c: error pages and mitm.it ---- */
+void pages_error(struct buf *out, int status, const char *reason, const char *msg);
+/* Serves a mitm.it request; returns false when the path is unknown (404 sent). */
+void pages_onboarding(struct conn *c, const struct http1_head *req);
+
+#endif

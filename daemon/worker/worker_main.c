@@ -1,0 +1,291 @@
+/* The worker role.  Says hello on both channels, waits for the CA
+ * certificate (from the ca) and its configuration and listening sockets
+ * (from the coordinator), prepares everything that needs files (trust store,
+ * resolver, key log), enters its sandbox, then accepts connections until
+ * told to stop.  Its log lines go to the coordinator. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "sandbox.h"
+#include "worker/worker.h"
+#include "worker/wk.h"
+
+struct worker *wk;
+
+static void wk_log_sink(enum log_level lvl, const char *client, const char *msg)
+{
+	Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
+	Snare__LogEvent ev = SNARE__LOG_EVENT__INIT;
+
+	if (wk == NULL || wk->coord.closed) {
+		log_print(lvl, client, msg);
+		return;
+	}
+	ev.has_level = 1;
+	ev.level = lvl;
+	ev.client = (char *)(client ? client : "");
+	ev.text = (char *)msg;
+	env.body_case = SNARE__WORKER_TO_COORD__BODY_LOG;
+	env.log = &ev;
+	(void)ipc_chan_send(&wk->coord, &env.base, NULL, 0);
+}
+
+static void wk_on_accept(struct loop_io *io, uint32_t events)
+{
+	struct worker_listener *l = io->arg;
+	union sockaddr_any peer;
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		socklen_t len = sizeof(peer);
+		int fd = accept4(l->fd, &peer.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+
+		if (fd < 0)
+			return;
+		conn_accept(l, fd, &peer);
+	}
+}
+
+static int wk_listen(void)
+{
+	size_t i;
+
+	for (i = 0; i < wk->nlisteners; i++) {
+		struct worker_listener *l = &wk->listeners[i];
+
+		if (l->udp)
+			continue; /* no UDP mode in this version */
+		loop_io_init(&l->io, l->fd, wk_on_accept, l);
+		if (loop_io_set(wk->loop, &l->io, EPOLLIN | EPOLLEXCLUSIVE) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int wk_apply_options(const Snare__WorkerConfig *cfg, char *err, size_t errlen)
+{
+	size_t i;
+
+	options_init(&wk->opts);
+	for (i = 0; i < cfg->n_options; i++)
+		if (options_set_kv(&wk->opts, cfg->options[i]->key, cfg->options[i]->value, err,
+				   errlen) < 0)
+			return -EINVAL;
+	wk->modes = xcalloc(cfg->n_modes, sizeof(*wk->modes));
+	for (i = 0; i < cfg->n_modes; i++, wk->nmodes++)
+		if (modespec_parse(cfg->modes[i], &wk->modes[i], err, errlen) < 0)
+			return -EINVAL;
+	if (hosts_compile(&wk->ignore_hosts, &wk->opts.ignore_hosts, err, errlen) < 0 ||
+	    hosts_compile(&wk->allow_hosts, &wk->opts.allow_hosts, err, errlen) < 0 ||
+	    hosts_compile(&wk->tcp_hosts, &wk->opts.tcp_hosts, err, errlen) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int wk_take_listeners(const Snare__WorkerConfig *cfg, struct ipc_frame *f)
+{
+	size_t i;
+	socklen_t len;
+
+	wk->listeners = xcalloc(cfg->n_listeners, sizeof(*wk->listeners));
+	for (i = 0; i < cfg->n_listeners; i++) {
+		struct worker_listener *l = &wk->listeners[i];
+
+		l->fd = ipc_frame_take_fd(f, i);
+		l->mode_index = cfg->listeners[i]->mode_index;
+		l->udp = cfg->listeners[i]->udp;
+		len = sizeof(l->addr);
+		getsockname(l->fd, &l->addr.sa, &len);
+		wk->nlisteners++;
+	}
+	return 0;
+}
+
+static int wk_prepare(void)
+{
+	struct resolve_opts ro = {0};
+
+	ro.use_hosts_file = wk->opts.dns_use_hosts_file;
+	ro.name_servers = (const char *const *)wk->opts.dns_name_servers.v;
+	ro.n_name_servers = wk->opts.dns_name_servers.n;
+	if (resolver_new(wk->loop, &ro, &wk->resolver) < 0) {
+		log_error("worker %u: cannot start the resolver", wk->index);
+		return -1;
+	}
+	wk->leaf_key = leaf_key_generate(wk->opts.leaf_key == LEAF_KEY_RSA2048);
+	if (wk->leaf_key == NULL || leaf_key_spki(wk->leaf_key, &wk->leaf_spki, &wk->leaf_spki_len) < 0)
+		return -1;
+	return tls_init();
+}
+
+/* Runs once both the configuration and the CA certificate have arrived. */
+static void wk_start(void)
+{
+	if (!wk->have_config || !wk->have_ca || wk->running)
+		return;
+	if (wk_prepare() < 0)
+		exit(1);
+	if (sandbox_drop_caps() < 0 || sandbox_enter(SANDBOX_WORKER) < 0) {
+		log_error("worker %u: cannot enter the sandbox", wk->index);
+		exit(1);
+	}
+	if (wk_listen() < 0)
+		exit(1);
+	wk->running = true;
+}
+
+static void wk_stop(void)
+{
+	struct conn *c, *next;
+	size_t i;
+
+	wk->stopping = true;
+	for (i = 0; i < wk->nlisteners; i++)
+		loop_io_del(wk->loop, &wk->listeners[i].io);
+	for (c = wk->conns; c; c = next) {
+		next = c->next;
+		conn_close(c);
+	}
+	loop_stop(wk->loop);
+}
+
+#ifdef SNARE_TEST_HOOKS
+/* Test builds only: a syscall no worker may make; the filter kills us. */
+static void wk_test_forbidden(void)
+{
+	log_info("worker %u: test trigger: calling acct()", wk->index);
+	syscall(SYS_acct, NULL);
+	log_error("worker %u: the forbidden syscall was allowed", wk->index);
+}
+#endif
+
+static void wk_on_coord_frame(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	Snare__CoordToWorker *m = (Snare__CoordToWorker *)f->msg;
+	char err[512];
+
+	switch (f->body_case) {
+	case SNARE__COORD_TO_WORKER__BODY_CONFIG:
+		wk->index = m->config->worker_index;
+		if (wk_apply_options(m->config, err, sizeof(err)) < 0) {
+			log_error("worker: bad configuration: %s", err);
+			exit(1);
+		}
+		wk_take_listeners(m->config, f);
+		ch->state = IPC_ST_RUNNING;
+		wk->have_config = true;
+		wk_start();
+		break;
+	case SNARE__COORD_TO_WORKER__BODY_SHUTDOWN:
+		wk_stop();
+		break;
+#ifdef SNARE_TEST_HOOKS
+	case SNARE__COORD_TO_WORKER__BODY_TEST_TRIGGER:
+		wk_test_forbidden();
+		break;
+#endif
+	default:
+		break;
+	}
+}
+
+static void wk_on_ca_frame(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	Snare__CaToWorker *m = (Snare__CaToWorker *)f->msg;
+	const uint8_t *p;
+
+	if (f->body_case == SNARE__CA_TO_WORKER__BODY_INFO) {
+		p = m->info->ca_cert_der.data;
+		wk->ca_cert = d2i_X509(NULL, &p, (long)m->info->ca_cert_der.len);
+		if (wk->ca_cert == NULL)
+			fatal("worker: the ca sent an unreadable certificate");
+		wk->ca_pem = xmalloc(m->info->ca_cert_pem.len);
+		memcpy(wk->ca_pem, m->info->ca_cert_pem.data, m->info->ca_cert_pem.len);
+		wk->ca_pem_len = m->info->ca_cert_pem.len;
+		wk->ca_p12 = xmalloc(m->info->ca_cert_p12.len);
+		memcpy(wk->ca_p12, m->info->ca_cert_p12.data, m->info->ca_cert_p12.len);
+		wk->ca_p12_len = m->info->ca_cert_p12.len;
+		ch->state = IPC_ST_RUNNING;
+		wk->have_ca = true;
+		wk_start();
+		return;
+	}
+	if (f->body_case == SNARE__CA_TO_WORKER__BODY_CERT_REPLY)
+		tunnel_on_cert(m->seq, m->cert_reply->has_cert_der ? m->cert_reply->cert_der.data : NULL,
+			       m->cert_reply->cert_der.len, m->cert_reply->error);
+}
+
+static void wk_on_close(struct ipc_chan *ch, int err)
+{
+	/* Losing the coordinator or the ca ends the worker; the coordinator
+	 * starts a new one with fresh channels. */
+	ipc_chan_close(ch);
+	if (!wk->stopping)
+		exit(err == 0 ? 0 : 1);
+	loop_stop(wk->loop);
+}
+
+static void wk_on_drain(struct ipc_chan *ch)
+{
+	struct conn *c, *next;
+
+	for (c = wk->conns; c; c = next) {
+		next = c->next;
+		if (c->state == CS_CLIENT_HEAD)
+			conn_pump_later(c);
+	}
+}
+
+static int wk_hello(struct ipc_chan *ch, bool to_ca)
+{
+	Snare__Hello h = SNARE__HELLO__INIT;
+
+	h.has_version = h.has_pid = 1;
+	h.version = IPC_PROTOCOL_VERSION;
+	h.pid = (uint32_t)getpid();
+	if (to_ca) {
+		Snare__WorkerToCa env = SNARE__WORKER_TO_CA__INIT;
+
+		env.body_case = SNARE__WORKER_TO_CA__BODY_HELLO;
+		env.hello = &h;
+		return ipc_chan_send(ch, &env.base, NULL, 0);
+	} else {
+		Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
+
+		env.body_case = SNARE__WORKER_TO_COORD__BODY_HELLO;
+		env.hello = &h;
+		return ipc_chan_send(ch, &env.base, NULL, 0);
+	}
+}
+
+int worker_main(void)
+{
+	static struct worker w;
+
+	snare_progname = "snare-worker";
+	signal(SIGPIPE, SIG_IGN);
+	wk = &w;
+	w.keylog_fd = -1;
+	w.loop = loop_new();
+	if (w.loop == NULL ||
+	    ipc_chan_init(&w.coord, w.loop, 3, IPC_CH_COORD_TO_WORKER, wk_on_coord_frame, wk_on_close,
+			  &w) < 0 ||
+	    ipc_chan_init(&w.ca, w.loop, 4, IPC_CH_CA_TO_WORKER, wk_on_ca_frame, wk_on_close, &w) < 0)
+		fatal("cannot set up the worker's channels");
+	w.coord.state = IPC_ST_CONFIG;
+	w.coord.on_drain = wk_on_drain;
+	w.ca.state = IPC_ST_HELLO;
+	log_set_sink(wk_log_sink);
+	if (wk_hello(&w.coord, false) < 0 || wk_hello(&w.ca, true) < 0)
+		return 1;
+	loop_run(w.loop);
+	certcache_free_all();
+	return 0;
+}

@@ -1,0 +1,51 @@
+/* The worker's seccomp list.  A worker parses hostile traffic, so after
+ * start-up it may only move bytes on sockets it holds or creates (TCP and UDP
+ * over IPv4/IPv6, as the proxy and c-ares need), run its epoll loop and use
+ * memory.  Files, other socket families and new processes are out. */
+#include <errno.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include "seccomp_rules.h"
+
+/* socket type without SOCK_NONBLOCK/SOCK_CLOEXEC, low 32 bits only */
+#define SOCK_TYPE_MASK (0xffffffffu & ~(unsigned)(SOCK_NONBLOCK | SOCK_CLOEXEC))
+
+/* clang-format off */
+#define SB_SOCKET(family, type) \
+	{.nr = SCMP_SYS(socket), .nargs = 2, \
+	 .args = {{0, SCMP_CMP_EQ, (family), 0}, {1, SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, (type)}}}
+/* clang-format on */
+
+/* Network I/O on TCP and UDP sockets; shared with the coordinator, whose
+ * filter every re-executed worker inherits. */
+/* clang-format off */
+static const struct sandbox_rule net_rules[] = {
+	SB_SOCKET(AF_INET, SOCK_STREAM),
+	SB_SOCKET(AF_INET, SOCK_DGRAM),
+	SB_SOCKET(AF_INET6, SOCK_STREAM),
+	SB_SOCKET(AF_INET6, SOCK_DGRAM),
+	SB_ALLOW(connect),
+	SB_ALLOW(accept),
+	SB_ALLOW(accept4),
+	SB_ALLOW(bind),
+	SB_ALLOW(shutdown),
+	SB_ALLOW(getsockopt),
+	SB_ALLOW(setsockopt),
+	SB_ALLOW(getsockname),
+	SB_ALLOW(getpeername),
+	SB_ALLOW(recvfrom),
+	SB_ALLOW(sendto),
+	SB_ALLOW(recvmmsg),
+	SB_ALLOW(sendmmsg),
+	SB_ARG_EQ(ioctl, 1, FIONREAD),
+	SB_ARG_EQ(ioctl, 1, FIONBIO),
+};
+/* clang-format on */
+SB_SET(sandbox_set_net, net_rules);
+
+const struct sandbox_policy sandbox_policy_worker = {
+    .role = "worker",
+    .sets = {&sandbox_set_base, &sandbox_set_noexec, &sandbox_set_self_signals, &sandbox_set_probes,
+	     &sandbox_set_net, NULL},
+};

@@ -1,0 +1,467 @@
+/* Unit tests (test process only) for validate_<msg>(): each limit is accepted
+ * at its bound and refused one past it; missing sub-messages, wrong versions
+ * and wrong fd counts are refused. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipc/ipc.h"
+
+/* A NUL-terminated string of n 'x'; the last eight stay alive. */
+static char *str_of(size_t n)
+{
+	static char *pool[8];
+	static size_t next;
+	char *s = xmalloc(n + 1);
+
+	memset(s, 'x', n);
+	s[n] = '\0';
+	free(pool[next]);
+	pool[next] = s;
+	next = (next + 1) % ARRAY_SIZE(pool);
+	return s;
+}
+
+static ProtobufCBinaryData bytes_of(size_t n)
+{
+	static uint8_t blob[64 * 1024];
+
+	return (ProtobufCBinaryData){n, blob};
+}
+
+/* --- CoordToWorker: WorkerConfig --- */
+
+static Snare__Listener lis[IPC_MAX_FDS + 1];
+static Snare__Listener *lisp[IPC_MAX_FDS + 1];
+static char *modev[65];
+static Snare__KeyValue kv[257];
+static Snare__KeyValue *kvp[257];
+
+static int v_config(Snare__WorkerConfig *wc, size_t nfds)
+{
+	Snare__CoordToWorker env = SNARE__COORD_TO_WORKER__INIT;
+
+	env.body_case = SNARE__COORD_TO_WORKER__BODY_CONFIG;
+	env.config = wc;
+	return ipc_validate(IPC_CH_COORD_TO_WORKER, &env.base, env.body_case, nfds);
+}
+
+/* A valid config with n modes, n options and nl listeners. */
+static Snare__WorkerConfig make_config(size_t nmodes, size_t nopts, size_t nl)
+{
+	Snare__WorkerConfig wc = SNARE__WORKER_CONFIG__INIT;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(modev); i++)
+		modev[i] = "regular";
+	for (i = 0; i < ARRAY_SIZE(kv); i++) {
+		kv[i] = (Snare__KeyValue)SNARE__KEY_VALUE__INIT;
+		kv[i].key = "k";
+		kv[i].value = "v";
+		kvp[i] = &kv[i];
+	}
+	for (i = 0; i < ARRAY_SIZE(lis); i++) {
+		lis[i] = (Snare__Listener)SNARE__LISTENER__INIT;
+		lis[i].has_mode_index = 1;
+		lis[i].mode_index = 0;
+		lisp[i] = &lis[i];
+	}
+	wc.has_worker_index = 1;
+	wc.n_modes = nmodes;
+	wc.modes = modev;
+	wc.n_options = nopts;
+	wc.options = kvp;
+	wc.n_listeners = nl;
+	wc.listeners = lisp;
+	return wc;
+}
+
+static void test_worker_config(void **state)
+{
+	Snare__WorkerConfig wc = make_config(64, 256, 2);
+
+	assert_int_equal(v_config(&wc, 2), 0);
+	assert_int_equal(v_config(&wc, 1), -EINVAL);
+	assert_int_equal(v_config(&wc, 3), -EINVAL);
+	wc = make_config(65, 1, 1);
+	assert_int_equal(v_config(&wc, 1), -EINVAL);
+	wc = make_config(1, 257, 1);
+	assert_int_equal(v_config(&wc, 1), -EINVAL);
+	wc = make_config(1, 0, IPC_MAX_FDS);
+	assert_int_equal(v_config(&wc, IPC_MAX_FDS), 0);
+	wc = make_config(1, 0, IPC_MAX_FDS + 1);
+	assert_int_equal(v_config(&wc, IPC_MAX_FDS + 1), -EINVAL);
+	wc = make_config(1, 0, 0);
+	wc.has_worker_index = 0;
+	assert_int_equal(v_config(&wc, 0), -EINVAL);
+}
+
+static void test_worker_config_strings(void **state)
+{
+	Snare__WorkerConfig wc = make_config(2, 2, 0);
+
+	modev[1] = str_of(1024);
+	assert_int_equal(v_config(&wc, 0), 0);
+	modev[1] = str_of(1025);
+	assert_int_equal(v_config(&wc, 0), -EINVAL);
+	modev[1] = "";
+	assert_int_equal(v_config(&wc, 0), -EINVAL);
+	modev[1] = NULL;
+	assert_int_equal(v_config(&wc, 0), -EINVAL);
+	modev[1] = "socks5";
+
+	kv[1].key = str_of(64);
+	kv[1].value = str_of(4096);
+	assert_int_equal(v_config(&wc, 0), 0);
+	kv[1].key = str_of(65);
+	assert_int_equal(v_config(&wc, 0), -EINVAL);
+	kv[1].key = "";
+	assert_int_equal(v_config(&wc, 0), -EINVAL);
+	kv[1].key = NULL;
+	assert_int_equal(v_config(&wc, 0), -EINVAL);
+	kv[1].key = "k";
+	kv[1].value = str_of(4097);
+	assert_int_equal(v_config(&wc, 0), -EINVAL);
+	kv[1].value = NULL;
+	assert_int_equal(v_config(&wc, 0), -EINVAL);
+	kv[1].value = "";
+	assert_int_equal(v_config(&wc, 0), 0);
+	kvp[1] = NULL;
+	assert_int_equal(v_config(&wc, 0), -EINVAL);
+}
+
+static void test_worker_config_listeners(void **state)
+{
+	Snare__WorkerConfig wc = make_config(2, 0, 2);
+
+	lis[1].mode_index = 1;
+	assert_int_equal(v_config(&wc, 2), 0);
+	lis[1].mode_index = 2;
+	assert_int_equal(v_config(&wc, 2), -EINVAL);
+	lis[1].mode_index = 1;
+	lis[1].has_mode_index = 0;
+	assert_int_equal(v_config(&wc, 2), -EINVAL);
+	lis[1].has_mode_index = 1;
+	lisp[0] = NULL;
+	assert_int_equal(v_config(&wc, 2), -EINVAL);
+	wc = make_config(0, 0, 1); /* a listener needs a mode */
+	assert_int_equal(v_config(&wc, 1), -EINVAL);
+}
+
+/* --- Hello, Shutdown, TestTrigger, LogEvent, FlowEvent --- */
+
+static int v_hello(enum ipc_channel ch, Snare__Hello *h, size_t nfds)
+{
+	Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
+
+	/* All three hello-carrying envelopes have the same layout; build the
+	 * right one by descriptor. */
+	env.base.descriptor = ipc_channel_descriptor(ch);
+	env.body_case = 2;
+	env.hello = h;
+	return ipc_validate(ch, &env.base, 2, nfds);
+}
+
+static void test_hello(void **state)
+{
+	static const enum ipc_channel chs[] = {IPC_CH_WORKER_TO_COORD, IPC_CH_CA_TO_COORD,
+					       IPC_CH_WORKER_TO_CA};
+	Snare__Hello h = SNARE__HELLO__INIT;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(chs); i++) {
+		h.has_version = 1;
+		h.version = IPC_PROTOCOL_VERSION;
+		assert_int_equal(v_hello(chs[i], &h, 0), 0);
+		assert_int_equal(v_hello(chs[i], &h, 1), -EINVAL);
+		h.version = IPC_PROTOCOL_VERSION + 1;
+		assert_int_equal(v_hello(chs[i], &h, 0), -EINVAL);
+		h.version = 0;
+		assert_int_equal(v_hello(chs[i], &h, 0), -EINVAL);
+		h.has_version = 0;
+		h.version = IPC_PROTOCOL_VERSION;
+		assert_int_equal(v_hello(chs[i], &h, 0), -EINVAL);
+	}
+}
+
+static void test_shutdown_trigger(void **state)
+{
+	Snare__Shutdown sd = SNARE__SHUTDOWN__INIT;
+	Snare__TestTrigger tt = SNARE__TEST_TRIGGER__INIT;
+	Snare__CoordToWorker env = SNARE__COORD_TO_WORKER__INIT;
+	Snare__CoordToCa cenv = SNARE__COORD_TO_CA__INIT;
+
+	env.body_case = SNARE__COORD_TO_WORKER__BODY_SHUTDOWN;
+	env.shutdown = &sd;
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_WORKER, &env.base, 3, 0), 0);
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_WORKER, &env.base, 3, 1), -EINVAL);
+	sd.has_grace_ms = 1;
+	sd.grace_ms = 3600000;
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_WORKER, &env.base, 3, 0), 0);
+	sd.grace_ms = 3600001;
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_WORKER, &env.base, 3, 0), -EINVAL);
+	cenv.body_case = SNARE__COORD_TO_CA__BODY_SHUTDOWN;
+	cenv.shutdown = &sd;
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_CA, &cenv.base, 4, 0), -EINVAL);
+	sd.grace_ms = 10;
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_CA, &cenv.base, 4, 0), 0);
+
+	env.body_case = SNARE__COORD_TO_WORKER__BODY_TEST_TRIGGER;
+	env.test_trigger = &tt;
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_WORKER, &env.base, 4, 0), -EINVAL);
+	tt.has_what = 1;
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_WORKER, &env.base, 4, 0), 0);
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_WORKER, &env.base, 4, 2), -EINVAL);
+}
+
+static int v_log(enum ipc_channel ch, Snare__LogEvent *le, size_t nfds)
+{
+	Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
+
+	env.base.descriptor = ipc_channel_descriptor(ch);
+	env.body_case = 3;
+	env.log = le;
+	return ipc_validate(ch, &env.base, 3, nfds);
+}
+
+static void test_log_event(void **state)
+{
+	static const enum ipc_channel chs[] = {IPC_CH_WORKER_TO_COORD, IPC_CH_CA_TO_COORD};
+	Snare__LogEvent le = SNARE__LOG_EVENT__INIT;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(chs); i++) {
+		le.has_level = 1;
+		le.level = 3;
+		le.client = NULL;
+		le.text = str_of(4096);
+		assert_int_equal(v_log(chs[i], &le, 0), 0);
+		assert_int_equal(v_log(chs[i], &le, 1), -EINVAL);
+		le.text = str_of(4097);
+		assert_int_equal(v_log(chs[i], &le, 0), -EINVAL);
+		le.text = NULL;
+		assert_int_equal(v_log(chs[i], &le, 0), -EINVAL);
+		le.text = "";
+		le.client = str_of(255);
+		assert_int_equal(v_log(chs[i], &le, 0), 0);
+		le.client = str_of(256);
+		assert_int_equal(v_log(chs[i], &le, 0), -EINVAL);
+		le.client = NULL;
+		le.level = 4;
+		assert_int_equal(v_log(chs[i], &le, 0), -EINVAL);
+		le.level = 0;
+		le.has_level = 0;
+		assert_int_equal(v_log(chs[i], &le, 0), -EINVAL);
+	}
+}
+
+static void test_flow_event(void **state)
+{
+	Snare__Flow fl = SNARE__FLOW__INIT;
+	Snare__FlowEvent fe = SNARE__FLOW_EVENT__INIT;
+	Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
+
+	env.body_case = SNARE__WORKER_TO_COORD__BODY_FLOW;
+	env.flow = &fe;
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, &env.base, 4, 0), -EINVAL);
+	fe.flow = &fl;
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, &env.base, 4, 0), -EINVAL);
+	fl.id = str_of(64);
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, &env.base, 4, 0), 0);
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, &env.base, 4, 1), -EINVAL);
+	fl.id = str_of(65);
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, &env.base, 4, 0), -EINVAL);
+}
+
+/* --- CoordToCa, CaToCoord --- */
+
+static void test_ca_config_attach(void **state)
+{
+	Snare__CaConfig cc = SNARE__CA_CONFIG__INIT;
+	Snare__AttachWorker aw = SNARE__ATTACH_WORKER__INIT;
+	Snare__CoordToCa env = SNARE__COORD_TO_CA__INIT;
+
+	env.body_case = SNARE__COORD_TO_CA__BODY_CONFIG;
+	env.config = &cc;
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_CA, &env.base, 2, 0), -EINVAL);
+	cc.confdir = str_of(4096);
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_CA, &env.base, 2, 0), 0);
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_CA, &env.base, 2, 1), -EINVAL);
+	cc.confdir = str_of(4097);
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_CA, &env.base, 2, 0), -EINVAL);
+	cc.confdir = "/c";
+	cc.has_key_size = 1;
+	cc.key_size = 16385;
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_CA, &env.base, 2, 0), -EINVAL);
+
+	env.body_case = SNARE__COORD_TO_CA__BODY_ATTACH_WORKER;
+	env.attach_worker = &aw;
+	aw.has_worker_index = 1;
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_CA, &env.base, 3, 1), 0);
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_CA, &env.base, 3, 0), -EINVAL);
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_CA, &env.base, 3, 2), -EINVAL);
+	aw.has_worker_index = 0;
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_CA, &env.base, 3, 1), -EINVAL);
+}
+
+static void test_ca_ready(void **state)
+{
+	Snare__CaReady r = SNARE__CA_READY__INIT;
+	Snare__CaToCoord env = SNARE__CA_TO_COORD__INIT;
+
+	env.body_case = SNARE__CA_TO_COORD__BODY_READY;
+	env.ready = &r;
+	assert_int_equal(ipc_validate(IPC_CH_CA_TO_COORD, &env.base, 4, 0), -EINVAL);
+	r.has_ca_cert_der = 1;
+	r.ca_cert_der = bytes_of(16384);
+	assert_int_equal(ipc_validate(IPC_CH_CA_TO_COORD, &env.base, 4, 0), 0);
+	assert_int_equal(ipc_validate(IPC_CH_CA_TO_COORD, &env.base, 4, 1), -EINVAL);
+	r.ca_cert_der = bytes_of(16385);
+	assert_int_equal(ipc_validate(IPC_CH_CA_TO_COORD, &env.base, 4, 0), -EINVAL);
+	r.ca_cert_der = bytes_of(0);
+	assert_int_equal(ipc_validate(IPC_CH_CA_TO_COORD, &env.base, 4, 0), -EINVAL);
+}
+
+/* --- WorkerToCa, CaToWorker --- */
+
+static void test_cert_request(void **state)
+{
+	static char *sans[33];
+	Snare__CertRequest cr = SNARE__CERT_REQUEST__INIT;
+	Snare__WorkerToCa env = SNARE__WORKER_TO_CA__INIT;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sans); i++)
+		sans[i] = "a.example";
+	env.body_case = SNARE__WORKER_TO_CA__BODY_CERT_REQUEST;
+	env.cert_request = &cr;
+	cr.sans = sans;
+	cr.n_sans = 32;
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 3, 0), -EINVAL); /* no spki */
+	cr.has_leaf_spki_der = 1;
+	cr.leaf_spki_der = bytes_of(2048);
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 3, 0), 0);
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 3, 1), -EINVAL);
+	cr.leaf_spki_der = bytes_of(2049);
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 3, 0), -EINVAL);
+	cr.leaf_spki_der = bytes_of(100);
+	cr.n_sans = 33;
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 3, 0), -EINVAL);
+	cr.n_sans = 2;
+	sans[1] = str_of(255);
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 3, 0), 0);
+	sans[1] = str_of(256);
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 3, 0), -EINVAL);
+	sans[1] = "";
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 3, 0), -EINVAL);
+	sans[1] = NULL;
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 3, 0), -EINVAL);
+	sans[1] = "b";
+	cr.organization = str_of(256);
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 3, 0), -EINVAL);
+}
+
+static void test_ca_info(void **state)
+{
+	Snare__CaInfo ci = SNARE__CA_INFO__INIT;
+	Snare__CaToWorker env = SNARE__CA_TO_WORKER__INIT;
+
+	env.body_case = SNARE__CA_TO_WORKER__BODY_INFO;
+	env.info = &ci;
+	ci.has_ca_cert_der = ci.has_ca_cert_pem = ci.has_ca_cert_p12 = 1;
+	ci.ca_cert_der = bytes_of(16384);
+	ci.ca_cert_pem = bytes_of(32768);
+	ci.ca_cert_p12 = bytes_of(32768);
+	assert_int_equal(ipc_validate(IPC_CH_CA_TO_WORKER, &env.base, 2, 0), 0);
+	assert_int_equal(ipc_validate(IPC_CH_CA_TO_WORKER, &env.base, 2, 1), -EINVAL);
+	ci.ca_cert_pem = bytes_of(32769);
+	assert_int_equal(ipc_validate(IPC_CH_CA_TO_WORKER, &env.base, 2, 0), -EINVAL);
+	ci.ca_cert_pem = bytes_of(10);
+	ci.ca_cert_p12 = bytes_of(32769);
+	assert_int_equal(ipc_validate(IPC_CH_CA_TO_WORKER, &env.base, 2, 0), -EINVAL);
+	ci.ca_cert_p12 = bytes_of(10);
+	ci.ca_cert_der = bytes_of(16385);
+	assert_int_equal(ipc_validate(IPC_CH_CA_TO_WORKER, &env.base, 2, 0), -EINVAL);
+	ci.ca_cert_der = bytes_of(10);
+	ci.has_ca_cert_p12 = 0;
+	assert_int_equal(ipc_validate(IPC_CH_CA_TO_WORKER, &env.base, 2, 0), -EINVAL);
+}
+
+static void test_cert_reply(void **state)
+{
+	Snare__CertReply cr = SNARE__CERT_REPLY__INIT;
+	Snare__CaToWorker env = SNARE__CA_TO_WORKER__INIT;
+
+	env.body_case = SNARE__CA_TO_WORKER__BODY_CERT_REPLY;
+	env.cert_reply = &cr;
+	assert_int_equal(ipc_validate(IPC_CH_CA_TO_WORKER, &env.base, 3, 0), -EINVAL); /* empty */
+	cr.has_cert_der = 1;
+	cr.cert_der = bytes_of(16384);
+	assert_int_equal(ipc_validate(IPC_CH_CA_TO_WORKER, &env.base, 3, 0), 0);
+	assert_int_equal(ipc_validate(IPC_CH_CA_TO_WORKER, &env.base, 3, 1), -EINVAL);
+	cr.cert_der = bytes_of(16385);
+	assert_int_equal(ipc_validate(IPC_CH_CA_TO_WORKER, &env.base, 3, 0), -EINVAL);
+	cr.cert_der = bytes_of(100);
+	cr.error = "signing failed"; /* both */
+	assert_int_equal(ipc_validate(IPC_CH_CA_TO_WORKER, &env.base, 3, 0), -EINVAL);
+	cr.has_cert_der = 0;
+	assert_int_equal(ipc_validate(IPC_CH_CA_TO_WORKER, &env.base, 3, 0), 0);
+	cr.error = str_of(4097);
+	assert_int_equal(ipc_validate(IPC_CH_CA_TO_WORKER, &env.base, 3, 0), -EINVAL);
+}
+
+/* The body must match the channel, the case and the case's message type. */
+static void test_mismatch(void **state)
+{
+	Snare__Hello h = SNARE__HELLO__INIT;
+	Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
+
+	h.has_version = 1;
+	h.version = IPC_PROTOCOL_VERSION;
+	env.body_case = SNARE__WORKER_TO_COORD__BODY_HELLO;
+	env.hello = &h;
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, &env.base, 2, 0), 0);
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, &env.base, 3, 0), -EINVAL);
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_WORKER, &env.base, 2, 0), -EINVAL);
+	env.hello = NULL;
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, &env.base, 2, 0), -EINVAL);
+	/* a LogEvent where a Hello belongs */
+	{
+		Snare__LogEvent le = SNARE__LOG_EVENT__INIT;
+
+		le.has_level = 1;
+		le.text = "x";
+		env.hello = (Snare__Hello *)&le;
+		assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, &env.base, 2, 0), -EINVAL);
+	}
+	env.body_case = 0;
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, &env.base, 0, 0), -EINVAL);
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, NULL, 2, 0), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_worker_config),
+		cmocka_unit_test(test_worker_config_strings),
+		cmocka_unit_test(test_worker_config_listeners),
+		cmocka_unit_test(test_hello),
+		cmocka_unit_test(test_shutdown_trigger),
+		cmocka_unit_test(test_log_event),
+		cmocka_unit_test(test_flow_event),
+		cmocka_unit_test(test_ca_config_attach),
+		cmocka_unit_test(test_ca_ready),
+		cmocka_unit_test(test_cert_request),
+		cmocka_unit_test(test_ca_info),
+		cmocka_unit_test(test_cert_reply),
+		cmocka_unit_test(test_mismatch),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
