@@ -37,6 +37,7 @@ static void ca_log_sink(enum log_level lvl, const char *client, const char *msg)
 {
 	Snare__CaToCoord env = SNARE__CA_TO_COORD__INIT;
 	Snare__LogEvent ev = SNARE__LOG_EVENT__INIT;
+	char cl[256], text[4096];
 
 	if (ca_global == NULL || ca_global->coord.closed) {
 		log_print(lvl, client, msg);
@@ -44,8 +45,10 @@ static void ca_log_sink(enum log_level lvl, const char *client, const char *msg)
 	}
 	ev.has_level = 1;
 	ev.level = lvl;
-	ev.client = (char *)(client ? client : "");
-	ev.text = (char *)msg;
+	snprintf(cl, sizeof(cl), "%s", client ? client : "");
+	snprintf(text, sizeof(text), "%s", msg);
+	ev.client = cl;
+	ev.text = text;
 	env.body_case = SNARE__CA_TO_COORD__BODY_LOG;
 	env.log = &ev;
 	(void)ipc_chan_send(&ca_global->coord, &env.base, NULL, 0);

@@ -23,8 +23,8 @@ struct cli_state {
 typedef int (*cli_apply_fn)(struct cli_state *st, const char *arg, char *err, size_t errlen);
 
 struct cli_flag {
-	const char *lng; /* without "--" */
-	char shrt;       /* 0: none */
+	const char *lng;     /* without "--" */
+	char shrt;	     /* 0: none */
 	const char *metavar; /* NULL: takes no argument */
 	const char *option;  /* sets this option ... */
 	const char *fixed;   /* ... to this (switches) or to the argument */
@@ -149,54 +149,51 @@ static int apply_role(struct cli_state *st, const char *arg, char *err, size_t e
 }
 
 static const struct cli_flag flags[] = {
-	{"mode", 'm', "SPEC", NULL, NULL, apply_mode,
-	 "Mode to run, repeatable (see the list below; default: regular)."},
-	{"listen-host", 0, "HOST", "listen_host", NULL, NULL,
-	 "Address to bind proxy servers to (default: all interfaces)."},
-	{"listen-port", 'p', "PORT", "listen_port", NULL, NULL,
-	 "Port to bind proxy servers to (default: each mode's own)."},
-	{"set", 0, "NAME[=VALUE]", NULL, NULL, apply_set,
-	 "Set an option, repeatable (see --options)."},
-	{"options", 0, NULL, NULL, NULL, apply_options, "Show all options and their defaults."},
-	{"quiet", 'q', NULL, NULL, NULL, apply_quiet, "Quiet: no flow output, errors only."},
-	{"verbose", 'v', NULL, NULL, NULL, apply_verbose, "More log output (debug)."},
-	{"flow-detail", 0, "LEVEL", "flow_detail", NULL, NULL,
-	 "Flow output detail, 0..4 (default 1)."},
-	{"save-stream-file", 'w', "[+]FILE", NULL, NULL, apply_wfile,
-	 "Write flows to FILE; a leading + appends."},
-	{"rfile", 'r', "FILE", NULL, NULL, apply_rfile, "Read flows from FILE."},
-	{"no-server", 'n', NULL, "server", "false", NULL, "Do not start proxy servers."},
-	{"server", 0, NULL, "server", "true", NULL, "Start proxy servers (the default)."},
-	{"ssl-insecure", 'k', NULL, "ssl_insecure", "true", NULL,
-	 "Do not verify upstream server certificates."},
-	{"showhost", 0, NULL, "showhost", "true", NULL,
-	 "Use the Host header to build displayed URLs."},
-	{"proxyauth", 0, "SPEC", "proxyauth", NULL, NULL,
-	 "Require proxy authentication: user:pass, any or @htpasswd-file."},
-	{"upstream-auth", 0, "USER:PASS", "upstream_auth", NULL, NULL,
-	 "Credentials for the upstream proxy or reverse target."},
-	{"ignore-hosts", 0, "REGEX", "ignore_hosts", NULL, NULL,
-	 "Pass matching host:port through uninspected, repeatable."},
-	{"allow-hosts", 0, "REGEX", "allow_hosts", NULL, NULL,
-	 "Inspect only matching host:port, repeatable."},
-	{"tcp-hosts", 0, "REGEX", "tcp_hosts", NULL, NULL,
-	 "Relay matching hosts as raw TCP, repeatable."},
-	{"conf", 0, "FILE", NULL, NULL, apply_conf, "Configuration file."},
-	{"version", 0, NULL, NULL, NULL, apply_version, "Show the version and exit."},
-	{"help", 'h', NULL, NULL, NULL, apply_help, "Show this help and exit."},
-	{"role", 0, "ROLE", NULL, NULL, apply_role, NULL},
+    {"mode", 'm', "SPEC", NULL, NULL, apply_mode,
+     "Mode to run, repeatable (see the list below; default: regular)."},
+    {"listen-host", 0, "HOST", "listen_host", NULL, NULL,
+     "Address to bind proxy servers to (default: all interfaces)."},
+    {"listen-port", 'p', "PORT", "listen_port", NULL, NULL,
+     "Port to bind proxy servers to (default: each mode's own)."},
+    {"set", 0, "NAME[=VALUE]", NULL, NULL, apply_set, "Set an option, repeatable (see --options)."},
+    {"options", 0, NULL, NULL, NULL, apply_options, "Show all options and their defaults."},
+    {"quiet", 'q', NULL, NULL, NULL, apply_quiet, "Quiet: no flow output, errors only."},
+    {"verbose", 'v', NULL, NULL, NULL, apply_verbose, "More log output (debug)."},
+    {"flow-detail", 0, "LEVEL", "flow_detail", NULL, NULL, "Flow output detail, 0..4 (default 1)."},
+    {"save-stream-file", 'w', "[+]FILE", NULL, NULL, apply_wfile,
+     "Write flows to FILE; a leading + appends."},
+    {"rfile", 'r', "FILE", NULL, NULL, apply_rfile, "Read flows from FILE."},
+    {"no-server", 'n', NULL, "server", "false", NULL, "Do not start proxy servers."},
+    {"server", 0, NULL, "server", "true", NULL, "Start proxy servers (the default)."},
+    {"ssl-insecure", 'k', NULL, "ssl_insecure", "true", NULL,
+     "Do not verify upstream server certificates."},
+    {"showhost", 0, NULL, "showhost", "true", NULL, "Use the Host header to build displayed URLs."},
+    {"proxyauth", 0, "SPEC", "proxyauth", NULL, NULL,
+     "Require proxy authentication: user:pass, any or @htpasswd-file."},
+    {"upstream-auth", 0, "USER:PASS", "upstream_auth", NULL, NULL,
+     "Credentials for the upstream proxy or reverse target."},
+    {"ignore-hosts", 0, "REGEX", "ignore_hosts", NULL, NULL,
+     "Pass matching host:port through uninspected, repeatable."},
+    {"allow-hosts", 0, "REGEX", "allow_hosts", NULL, NULL,
+     "Inspect only matching host:port, repeatable."},
+    {"tcp-hosts", 0, "REGEX", "tcp_hosts", NULL, NULL,
+     "Relay matching hosts as raw TCP, repeatable."},
+    {"conf", 0, "FILE", NULL, NULL, apply_conf, "Configuration file."},
+    {"version", 0, NULL, NULL, NULL, apply_version, "Show the version and exit."},
+    {"help", 'h', NULL, NULL, NULL, apply_help, "Show this help and exit."},
+    {"role", 0, "ROLE", NULL, NULL, apply_role, NULL},
 };
 
 static const char *const mode_help[][2] = {
-	{"regular", "HTTP(S) proxy (default port 8080)"},
-	{"transparent", "transparent proxy for redirected traffic (8080)"},
-	{"upstream:URL", "HTTP(S) proxy forwarding to the proxy at URL (8080)"},
-	{"reverse:URL", "reverse proxy to URL, e.g. https://example.com (8080, dns: 53)"},
-	{"socks5", "SOCKS v5 proxy (1080)"},
-	{"dns", "DNS server (53)"},
-	{"wireguard[:PATH]", "WireGuard server, keys in PATH (51820)"},
-	{"local[:SPEC]", "capture local processes, e.g. local:curl or local:!firefox"},
-	{"tun[:NAME]", "capture what is routed into a TUN interface"},
+    {"regular", "HTTP(S) proxy (default port 8080)"},
+    {"transparent", "transparent proxy for redirected traffic (8080)"},
+    {"upstream:URL", "HTTP(S) proxy forwarding to the proxy at URL (8080)"},
+    {"reverse:URL", "reverse proxy to URL, e.g. https://example.com (8080, dns: 53)"},
+    {"socks5", "SOCKS v5 proxy (1080)"},
+    {"dns", "DNS server (53)"},
+    {"wireguard[:PATH]", "WireGuard server, keys in PATH (51820)"},
+    {"local[:SPEC]", "capture local processes, e.g. local:curl or local:!firefox"},
+    {"tun[:NAME]", "capture what is routed into a TUN interface"},
 };
 
 void cli_usage(FILE *out)
@@ -249,8 +246,7 @@ static int flag_apply(struct cli_state *st, const struct cli_flag *f, const char
 }
 
 /* One "--name", "--name=value" or "--name value"; *i moves past a value. */
-static int parse_long(struct cli_state *st, int argc, char **argv, int *i, char *err,
-		      size_t errlen)
+static int parse_long(struct cli_state *st, int argc, char **argv, int *i, char *err, size_t errlen)
 {
 	const char *name = argv[*i] + 2, *eq = strchr(name, '=');
 	size_t len = eq ? (size_t)(eq - name) : strlen(name);

@@ -92,8 +92,9 @@ static int check_tun(struct mode_spec *m, char *reason, size_t len)
 
 static int check_osproxy(struct mode_spec *m, char *reason, size_t len)
 {
-	snprintf(reason, len, "osproxy mode has been renamed to local mode. "
-			      "Thanks for trying our experimental features!");
+	snprintf(reason, len,
+		 "osproxy mode has been renamed to local mode. "
+		 "Thanks for trying our experimental features!");
 	return -EINVAL;
 }
 
@@ -101,16 +102,16 @@ static int check_osproxy(struct mode_spec *m, char *reason, size_t len)
 #define UDP MODE_TRANSPORT_UDP
 
 static const struct mode_row mode_rows[] = {
-	{"regular", MODE_REGULAR, check_empty, 8080, TCP, "HTTP(S) proxy"},
-	{"transparent", MODE_TRANSPARENT, check_empty, 8080, TCP, "Transparent Proxy"},
-	{"upstream", MODE_UPSTREAM, check_upstream, 8080, TCP, "HTTP(S) proxy (upstream mode)"},
-	{"reverse", MODE_REVERSE, check_reverse, 8080, TCP, "reverse proxy"},
-	{"socks5", MODE_SOCKS5, check_empty, 1080, TCP, "SOCKS v5 proxy"},
-	{"dns", MODE_DNS, check_empty, 53, TCP | UDP, "DNS server"},
-	{"wireguard", MODE_WIREGUARD, check_none, 51820, UDP, "WireGuard server"},
-	{"local", MODE_LOCAL, check_local, -1, 0, "Local redirector"},
-	{"tun", MODE_TUN, check_tun, -1, 0, "TUN interface"},
-	{"osproxy", MODE_KIND_COUNT, check_osproxy, -1, 0, ""},
+    {"regular", MODE_REGULAR, check_empty, 8080, TCP, "HTTP(S) proxy"},
+    {"transparent", MODE_TRANSPARENT, check_empty, 8080, TCP, "Transparent Proxy"},
+    {"upstream", MODE_UPSTREAM, check_upstream, 8080, TCP, "HTTP(S) proxy (upstream mode)"},
+    {"reverse", MODE_REVERSE, check_reverse, 8080, TCP, "reverse proxy"},
+    {"socks5", MODE_SOCKS5, check_empty, 1080, TCP, "SOCKS v5 proxy"},
+    {"dns", MODE_DNS, check_empty, 53, TCP | UDP, "DNS server"},
+    {"wireguard", MODE_WIREGUARD, check_none, 51820, UDP, "WireGuard server"},
+    {"local", MODE_LOCAL, check_local, -1, 0, "Local redirector"},
+    {"tun", MODE_TUN, check_tun, -1, 0, "TUN interface"},
+    {"osproxy", MODE_KIND_COUNT, check_osproxy, -1, 0, ""},
 };
 
 static const struct mode_row *row_by_name(const char *name, size_t len)
@@ -118,7 +119,8 @@ static const struct mode_row *row_by_name(const char *name, size_t len)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(mode_rows); i++)
-		if (strlen(mode_rows[i].name) == len && strncasecmp(mode_rows[i].name, name, len) == 0)
+		if (strlen(mode_rows[i].name) == len &&
+		    strncasecmp(mode_rows[i].name, name, len) == 0)
 			return &mode_rows[i];
 	return NULL;
 }
@@ -432,7 +434,8 @@ int modespec_check_set(const struct mode_spec *m, size_t n, const char *listen_h
 	dup = addrs_most_common(addrs, addrs_collect(m, n, listen_host, listen_port, addrs));
 	if (dup) {
 		addr_format(dup->host, dup->port, where, sizeof(where));
-		snprintf(err, errlen, "Cannot spawn multiple servers on the same address: %s", where);
+		snprintf(err, errlen, "Cannot spawn multiple servers on the same address: %s",
+			 where);
 		return -EINVAL;
 	}
 	if (count_local(m, n) > 1) {

@@ -13,14 +13,14 @@
 #include <string.h>
 #include <strings.h>
 
-#define OPTIONS_MAX_LIST 4096   /* entries in one list option */
+#define OPTIONS_MAX_LIST 4096	/* entries in one list option */
 #define OPTIONS_MAX_VALUE 65536 /* bytes in one value */
 
 struct opt_field {
 	const char *name; /* same as the option_def at the same index */
 	size_t off;
 	long long min, max; /* OPT_INT */
-	bool nullable;      /* OPT_STR: "" means unset (NULL); OPT_SIZE: "none" = -1 */
+	bool nullable;	    /* OPT_STR: "" means unset (NULL); OPT_SIZE: "none" = -1 */
 	bool enum_store;    /* OPT_CHOICE stored as an int index, else as a string */
 	int (*check)(const char *value, char *err, size_t errlen);
 };
@@ -29,107 +29,110 @@ static int check_proxyauth(const char *v, char *err, size_t errlen);
 static int check_upstream_auth(const char *v, char *err, size_t errlen);
 
 static const struct option_def defs[] = {
-	{"listen_host", OPT_STR, "", NULL,
-	 "Address to bind proxy servers to (\"\" = all interfaces); a mode's @host wins."},
-	{"listen_port", OPT_INT, "-1", NULL,
-	 "Port to bind proxy servers to; -1 uses each mode's default port."},
-	{"confdir", OPT_STR, "~/.snare", NULL, "Directory holding the CA and other snare files."},
-	{"flow_detail", OPT_INT, "1", NULL,
-	 "Flow output: 0 none, 1 one line, 2 headers, 3 bodies (cut), 4 everything."},
-	{"termlog_verbosity", OPT_CHOICE, "info", "error|warn|info|debug", "Event log verbosity."},
-	{"keep_host_header", OPT_BOOL, "false", NULL,
-	 "Reverse mode: keep the client's Host header and SNI instead of the target's."},
-	{"ignore_hosts", OPT_STRLIST, "", NULL,
-	 "Regex of host:port to pass through without interception (repeatable)."},
-	{"allow_hosts", OPT_STRLIST, "", NULL,
-	 "Regex of host:port to intercept; everything else passes through (repeatable)."},
-	{"tcp_hosts", OPT_STRLIST, "", NULL,
-	 "Regex of hosts whose TCP traffic is relayed raw, not parsed as HTTP (repeatable)."},
-	{"udp_hosts", OPT_STRLIST, "", NULL,
-	 "Regex of hosts whose UDP traffic is relayed raw (repeatable)."},
-	{"dns_use_hosts_file", OPT_BOOL, "true", NULL, "Use the hosts file when resolving DNS."},
-	{"dns_name_servers", OPT_STRLIST, "", NULL,
-	 "Name servers for DNS resolution (default: the system's; repeatable)."},
-	{"connection_strategy", OPT_CHOICE, "eager", "eager|lazy",
-	 "eager connects upstream before reading the client's data; lazy waits."},
-	{"ssl_insecure", OPT_BOOL, "false", NULL, "Do not verify upstream server certificates."},
-	{"ssl_verify_upstream_trusted_ca", OPT_STR, "", NULL,
-	 "PEM file of trusted CAs for upstream verification (default: the system's)."},
-	{"proxyauth", OPT_STR, "", NULL,
-	 "Require proxy authentication: \"user:pass\", \"any\" or \"@htpasswd-file\"."},
-	{"upstream_auth", OPT_STR, "", NULL,
-	 "Credentials \"user:pass\" to send to the upstream proxy or reverse target."},
-	{"block_global", OPT_BOOL, "true", NULL, "Refuse clients from globally routable addresses."},
-	{"block_private", OPT_BOOL, "false", NULL, "Refuse clients from private addresses."},
-	{"showhost", OPT_BOOL, "false", NULL, "Use the Host header to build displayed URLs."},
-	{"onboarding", OPT_BOOL, "true", NULL, "Serve the onboarding app (CA download)."},
-	{"onboarding_host", OPT_STR, "mitm.it", NULL, "Host name of the onboarding app."},
-	{"stream_large_bodies", OPT_SIZE, "1m", NULL,
-	 "Stream bodies larger than this instead of buffering them (none = never)."},
-	{"body_size_limit", OPT_SIZE, "none", NULL,
-	 "Refuse bodies larger than this (413); none = no limit."},
-	{"rawtcp", OPT_BOOL, "true", NULL, "Relay TCP that does not look like HTTP as raw TCP."},
-	{"websocket", OPT_BOOL, "true", NULL, "Intercept WebSocket connections."},
-	{"http2", OPT_BOOL, "true", NULL, "Enable HTTP/2."},
-	{"upstream_cert", OPT_BOOL, "true", NULL,
-	 "Look at the upstream server's certificate to build leaf certificates."},
-	{"show_ignored_hosts", OPT_BOOL, "false", NULL, "Record flows of ignored hosts."},
-	{"http_connect_send_host_header", OPT_BOOL, "true", NULL,
-	 "Send a Host header with CONNECT requests to an upstream proxy."},
-	{"workers", OPT_INT, "0", NULL, "Number of worker processes; 0 = one per CPU."},
-	{"user", OPT_STR, "nobody", NULL, "User to switch to when started as root."},
-	{"leaf_key", OPT_CHOICE, "ecdsa", "ecdsa|rsa2048", "Key type of leaf certificates."},
-	{"key_size", OPT_INT, "2048", NULL, "RSA key size of a new CA."},
-	{"tcp_timeout", OPT_INT, "600", NULL, "Close idle TCP connections after this many seconds."},
-	{"server", OPT_BOOL, "true", NULL, "Start the proxy servers (false with -n)."},
-	{"wireguard_qr", OPT_BOOL, "true", NULL, "Print the WireGuard client config as a QR code."},
-	{"max_header_bytes", OPT_INT, "65536", NULL, "Largest HTTP/1 header block accepted."},
-	{"max_headers", OPT_INT, "100", NULL, "Most header fields accepted in one HTTP/1 message."},
+    {"listen_host", OPT_STR, "", NULL,
+     "Address to bind proxy servers to (\"\" = all interfaces); a mode's @host wins."},
+    {"listen_port", OPT_INT, "-1", NULL,
+     "Port to bind proxy servers to; -1 uses each mode's default port."},
+    {"confdir", OPT_STR, "~/.snare", NULL, "Directory holding the CA and other snare files."},
+    {"flow_detail", OPT_INT, "1", NULL,
+     "Flow output: 0 none, 1 one line, 2 headers, 3 bodies (cut), 4 everything."},
+    {"termlog_verbosity", OPT_CHOICE, "info", "error|warn|info|debug", "Event log verbosity."},
+    {"keep_host_header", OPT_BOOL, "false", NULL,
+     "Reverse mode: keep the client's Host header and SNI instead of the target's."},
+    {"ignore_hosts", OPT_STRLIST, "", NULL,
+     "Regex of host:port to pass through without interception (repeatable)."},
+    {"allow_hosts", OPT_STRLIST, "", NULL,
+     "Regex of host:port to intercept; everything else passes through (repeatable)."},
+    {"tcp_hosts", OPT_STRLIST, "", NULL,
+     "Regex of hosts whose TCP traffic is relayed raw, not parsed as HTTP (repeatable)."},
+    {"udp_hosts", OPT_STRLIST, "", NULL,
+     "Regex of hosts whose UDP traffic is relayed raw (repeatable)."},
+    {"dns_use_hosts_file", OPT_BOOL, "true", NULL, "Use the hosts file when resolving DNS."},
+    {"dns_name_servers", OPT_STRLIST, "", NULL,
+     "Name servers for DNS resolution (default: the system's; repeatable)."},
+    {"connection_strategy", OPT_CHOICE, "eager", "eager|lazy",
+     "eager connects upstream before reading the client's data; lazy waits."},
+    {"ssl_insecure", OPT_BOOL, "false", NULL, "Do not verify upstream server certificates."},
+    {"ssl_verify_upstream_trusted_ca", OPT_STR, "", NULL,
+     "PEM file of trusted CAs for upstream verification (default: the system's)."},
+    {"proxyauth", OPT_STR, "", NULL,
+     "Require proxy authentication: \"user:pass\", \"any\" or \"@htpasswd-file\"."},
+    {"upstream_auth", OPT_STR, "", NULL,
+     "Credentials \"user:pass\" to send to the upstream proxy or reverse target."},
+    {"block_global", OPT_BOOL, "true", NULL, "Refuse clients from globally routable addresses."},
+    {"block_private", OPT_BOOL, "false", NULL, "Refuse clients from private addresses."},
+    {"showhost", OPT_BOOL, "false", NULL, "Use the Host header to build displayed URLs."},
+    {"onboarding", OPT_BOOL, "true", NULL, "Serve the onboarding app (CA download)."},
+    {"onboarding_host", OPT_STR, "mitm.it", NULL, "Host name of the onboarding app."},
+    {"stream_large_bodies", OPT_SIZE, "1m", NULL,
+     "Stream bodies larger than this instead of buffering them (none = never)."},
+    {"body_size_limit", OPT_SIZE, "none", NULL,
+     "Refuse bodies larger than this (413); none = no limit."},
+    {"rawtcp", OPT_BOOL, "true", NULL, "Relay TCP that does not look like HTTP as raw TCP."},
+    {"websocket", OPT_BOOL, "true", NULL, "Intercept WebSocket connections."},
+    {"http2", OPT_BOOL, "true", NULL, "Enable HTTP/2."},
+    {"upstream_cert", OPT_BOOL, "true", NULL,
+     "Look at the upstream server's certificate to build leaf certificates."},
+    {"show_ignored_hosts", OPT_BOOL, "false", NULL, "Record flows of ignored hosts."},
+    {"http_connect_send_host_header", OPT_BOOL, "true", NULL,
+     "Send a Host header with CONNECT requests to an upstream proxy."},
+    {"workers", OPT_INT, "0", NULL, "Number of worker processes; 0 = one per CPU."},
+    {"user", OPT_STR, "nobody", NULL, "User to switch to when started as root."},
+    {"leaf_key", OPT_CHOICE, "ecdsa", "ecdsa|rsa2048", "Key type of leaf certificates."},
+    {"key_size", OPT_INT, "2048", NULL, "RSA key size of a new CA."},
+    {"tcp_timeout", OPT_INT, "600", NULL, "Close idle TCP connections after this many seconds."},
+    {"server", OPT_BOOL, "true", NULL, "Start the proxy servers (false with -n)."},
+    {"wireguard_qr", OPT_BOOL, "true", NULL, "Print the WireGuard client config as a QR code."},
+    {"max_header_bytes", OPT_INT, "65536", NULL, "Largest HTTP/1 header block accepted."},
+    {"max_headers", OPT_INT, "100", NULL, "Most header fields accepted in one HTTP/1 message."},
 };
 
-#define F(field, ...) {.name = #field, .off = offsetof(struct options, field), __VA_ARGS__}
+#define F(field, ...)                                                                              \
+	{                                                                                          \
+		.name = #field, .off = offsetof(struct options, field), __VA_ARGS__                \
+	}
 #define RANGE(a, b) .min = (a), .max = (b)
 
 static const struct opt_field fields[] = {
-	F(listen_host),
-	F(listen_port, RANGE(-1, 65535)),
-	F(confdir),
-	F(flow_detail, RANGE(0, 4)),
-	F(termlog_verbosity),
-	F(keep_host_header),
-	F(ignore_hosts),
-	F(allow_hosts),
-	F(tcp_hosts),
-	F(udp_hosts),
-	F(dns_use_hosts_file),
-	F(dns_name_servers),
-	F(connection_strategy, .enum_store = true),
-	F(ssl_insecure),
-	F(ssl_verify_upstream_trusted_ca, .nullable = true),
-	F(proxyauth, .nullable = true, .check = check_proxyauth),
-	F(upstream_auth, .nullable = true, .check = check_upstream_auth),
-	F(block_global),
-	F(block_private),
-	F(showhost),
-	F(onboarding),
-	F(onboarding_host),
-	F(stream_large_bodies, .nullable = true),
-	F(body_size_limit, .nullable = true),
-	F(rawtcp),
-	F(websocket),
-	F(http2),
-	F(upstream_cert),
-	F(show_ignored_hosts),
-	F(http_connect_send_host_header),
-	F(workers, RANGE(0, 1024)),
-	F(user),
-	F(leaf_key, .enum_store = true),
-	F(key_size, RANGE(2048, 8192)),
-	F(tcp_timeout, RANGE(1, 86400)),
-	F(server),
-	F(wireguard_qr),
-	F(max_header_bytes, RANGE(1024, 16 << 20)),
-	F(max_headers, RANGE(1, 10000)),
+    F(listen_host),
+    F(listen_port, RANGE(-1, 65535)),
+    F(confdir),
+    F(flow_detail, RANGE(0, 4)),
+    F(termlog_verbosity),
+    F(keep_host_header),
+    F(ignore_hosts),
+    F(allow_hosts),
+    F(tcp_hosts),
+    F(udp_hosts),
+    F(dns_use_hosts_file),
+    F(dns_name_servers),
+    F(connection_strategy, .enum_store = true),
+    F(ssl_insecure),
+    F(ssl_verify_upstream_trusted_ca, .nullable = true),
+    F(proxyauth, .nullable = true, .check = check_proxyauth),
+    F(upstream_auth, .nullable = true, .check = check_upstream_auth),
+    F(block_global),
+    F(block_private),
+    F(showhost),
+    F(onboarding),
+    F(onboarding_host),
+    F(stream_large_bodies, .nullable = true),
+    F(body_size_limit, .nullable = true),
+    F(rawtcp),
+    F(websocket),
+    F(http2),
+    F(upstream_cert),
+    F(show_ignored_hosts),
+    F(http_connect_send_host_header),
+    F(workers, RANGE(0, 1024)),
+    F(user),
+    F(leaf_key, .enum_store = true),
+    F(key_size, RANGE(2048, 8192)),
+    F(tcp_timeout, RANGE(1, 86400)),
+    F(server),
+    F(wireguard_qr),
+    F(max_header_bytes, RANGE(1024, 16 << 20)),
+    F(max_headers, RANGE(1, 10000)),
 };
 
 _Static_assert(ARRAY_SIZE(defs) == ARRAY_SIZE(fields), "option tables differ");
@@ -411,8 +414,7 @@ static int option_find(const char *name)
 	return -1;
 }
 
-int options_set_kv(struct options *o, const char *name, const char *value, char *err,
-		   size_t errlen)
+int options_set_kv(struct options *o, const char *name, const char *value, char *err, size_t errlen)
 {
 	char exp[128];
 	int i = option_find(name), rc;
@@ -429,7 +431,8 @@ int options_set_kv(struct options *o, const char *name, const char *value, char 
 	}
 	rc = set_value(o, (size_t)i, value, err, errlen);
 	if (rc == -E2BIG)
-		snprintf(err, errlen, "Too many values for %s (at most %d)", name, OPTIONS_MAX_LIST);
+		snprintf(err, errlen, "Too many values for %s (at most %d)", name,
+			 OPTIONS_MAX_LIST);
 	if (rc < 0 && err[0] == '\0') {
 		expected(&defs[i], &fields[i], exp, sizeof(exp));
 		if (value)
@@ -557,7 +560,7 @@ void options_foreach_set(const struct options *o,
 static const char *type_name(const struct option_def *d)
 {
 	static const char *const names[] = {
-	    [OPT_BOOL] = "bool", [OPT_INT] = "int",   [OPT_STR] = "str",
+	    [OPT_BOOL] = "bool",	[OPT_INT] = "int",   [OPT_STR] = "str",
 	    [OPT_STRLIST] = "str list", [OPT_SIZE] = "size", [OPT_CHOICE] = "choice",
 	};
 

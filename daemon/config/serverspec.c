@@ -16,8 +16,8 @@ struct scheme_row {
 };
 
 static const struct scheme_row schemes[] = {
-	{"http", 80},  {"https", 443}, {"http3", 443}, {"tls", -1},  {"dtls", -1},
-	{"tcp", -1},   {"udp", -1},    {"dns", 53},    {"quic", 443},
+    {"http", 80}, {"https", 443}, {"http3", 443}, {"tls", -1},	 {"dtls", -1},
+    {"tcp", -1},  {"udp", -1},	  {"dns", 53},	  {"quic", 443},
 };
 
 /* The pieces of a spec that matched the grammar, as spans into the input. */
@@ -188,8 +188,8 @@ static int scheme_pick(const struct spec_parts *p, const char *default_scheme,
 	return 0;
 }
 
-int server_spec_parse(const char *s, const char *default_scheme, struct server_spec *out,
-		      char *err, size_t errlen)
+int server_spec_parse(const char *s, const char *default_scheme, struct server_spec *out, char *err,
+		      size_t errlen)
 {
 	const struct scheme_row *sc;
 	struct spec_parts p;

@@ -52,11 +52,14 @@ static void child_on_close(struct ipc_chan *ch, int err)
 
 	ipc_chan_close(&c->chan);
 	c->chan_open = false;
-	if (err < 0 && err != -EPIPE && err != -ECONNRESET && !c->co->stopping)
-		log_warn("%s %u: protocol violation on its channel (%s); stopping it",
-			 c->kind == CHILD_CA ? "ca" : "worker", c->index, strerror(-err));
-	if (c->pid > 0)
+	/* EOF: the child is exiting and SIGCHLD follows.  Anything else is a
+	 * protocol violation, and the child is stopped. */
+	if (err < 0 && err != -EPIPE && err != -ECONNRESET && c->pid > 0) {
+		if (!c->co->stopping)
+			log_warn("%s %u: protocol violation on its channel (%s); stopping it",
+				 c->kind == CHILD_CA ? "ca" : "worker", c->index, strerror(-err));
 		kill(c->pid, SIGKILL);
+	}
 }
 
 static void worker_send_config(struct coord_child *w)
@@ -370,6 +373,8 @@ void coord_test_trigger(struct coord *co)
 	Snare__TestTrigger tt = SNARE__TEST_TRIGGER__INIT;
 	size_t i;
 
+	tt.has_what = 1;
+	tt.what = 1;
 	env.body_case = SNARE__COORD_TO_WORKER__BODY_TEST_TRIGGER;
 	env.test_trigger = &tt;
 	for (i = 0; i < co->nworkers; i++)

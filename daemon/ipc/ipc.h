@@ -115,7 +115,8 @@ struct ipc_chan {
 	void *arg;
 };
 
-/* Takes ownership of fd (made non-blocking; closed on failure).  The state
+/* Takes ownership of fd (made non-blocking) on success; on failure the fd
+ * stays the caller's and the channel is closed.  The state
  * starts at IPC_ST_HELLO; on_drain may be set afterwards.  on_close gets 0 on
  * EOF, else a negative code; it is called at most once. */
 int ipc_chan_init(struct ipc_chan *c, struct loop *l, int fd, enum ipc_channel rx,

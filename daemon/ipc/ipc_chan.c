@@ -161,8 +161,12 @@ int ipc_chan_init(struct ipc_chan *c, struct loop *l, int fd, enum ipc_channel r
 {
 	int err;
 
-	*c = (struct ipc_chan){.loop = l, .rx = rx, .state = IPC_ST_HELLO, .on_frame = on_frame,
-			       .on_close = on_close, .arg = arg};
+	*c = (struct ipc_chan){.loop = l,
+			       .rx = rx,
+			       .state = IPC_ST_HELLO,
+			       .on_frame = on_frame,
+			       .on_close = on_close,
+			       .arg = arg};
 	loop_io_init(&c->io, fd, ipc_chan_on_io, c);
 	err = ipc_channel_descriptor(rx) == NULL ? -EINVAL : fd_set_nonblock(fd);
 	if (err == 0) {
@@ -170,8 +174,7 @@ int ipc_chan_init(struct ipc_chan *c, struct loop *l, int fd, enum ipc_channel r
 		err = loop_io_set(l, &c->io, EPOLLIN);
 	}
 	if (err < 0) {
-		close(fd);
-		c->io.fd = -1;
+		c->io.fd = -1; /* still the caller's */
 		c->closed = true;
 	}
 	return err;

@@ -17,6 +17,7 @@
 #define IPC_MAX_LOG_TEXT 4096
 #define IPC_MAX_LOG_CLIENT 255
 #define IPC_MAX_PATH 4096
+#define IPC_MAX_USER 64
 #define IPC_MAX_KEY_BITS 16384
 #define IPC_MAX_GRACE_MS 3600000
 #define IPC_MAX_FLOW_ID 64
@@ -131,6 +132,7 @@ static bool validate_ca_config(const ProtobufCMessage *body, size_t nfds)
 	const Snare__CaConfig *m = (const Snare__CaConfig *)body;
 
 	return nfds == 0 && str_ok(m->confdir, 1, IPC_MAX_PATH) &&
+	       opt_str_ok(m->user, IPC_MAX_USER) &&
 	       (!m->has_key_size || m->key_size <= IPC_MAX_KEY_BITS);
 }
 
@@ -184,25 +186,28 @@ static bool validate_cert_reply(const ProtobufCMessage *body, size_t nfds)
 }
 
 /* The channel's name is also its envelope's. */
-#define V(ch, body, msg, fn) {IPC_CH_##ch, SNARE__##ch##__BODY_##body, &snare__##msg##__descriptor, fn}
+#define V(ch, body, msg, fn)                                                                       \
+	{                                                                                          \
+		IPC_CH_##ch, SNARE__##ch##__BODY_##body, &snare__##msg##__descriptor, fn           \
+	}
 
 static const struct ipc_validator ipc_validators[] = {
-	V(COORD_TO_WORKER, CONFIG, worker_config, validate_worker_config),
-	V(COORD_TO_WORKER, SHUTDOWN, shutdown, validate_shutdown),
-	V(COORD_TO_WORKER, TEST_TRIGGER, test_trigger, validate_test_trigger),
-	V(WORKER_TO_COORD, HELLO, hello, validate_hello),
-	V(WORKER_TO_COORD, LOG, log_event, validate_log_event),
-	V(WORKER_TO_COORD, FLOW, flow_event, validate_flow_event),
-	V(COORD_TO_CA, CONFIG, ca_config, validate_ca_config),
-	V(COORD_TO_CA, ATTACH_WORKER, attach_worker, validate_attach_worker),
-	V(COORD_TO_CA, SHUTDOWN, shutdown, validate_shutdown),
-	V(CA_TO_COORD, HELLO, hello, validate_hello),
-	V(CA_TO_COORD, LOG, log_event, validate_log_event),
-	V(CA_TO_COORD, READY, ca_ready, validate_ca_ready),
-	V(WORKER_TO_CA, HELLO, hello, validate_hello),
-	V(WORKER_TO_CA, CERT_REQUEST, cert_request, validate_cert_request),
-	V(CA_TO_WORKER, INFO, ca_info, validate_ca_info),
-	V(CA_TO_WORKER, CERT_REPLY, cert_reply, validate_cert_reply),
+    V(COORD_TO_WORKER, CONFIG, worker_config, validate_worker_config),
+    V(COORD_TO_WORKER, SHUTDOWN, shutdown, validate_shutdown),
+    V(COORD_TO_WORKER, TEST_TRIGGER, test_trigger, validate_test_trigger),
+    V(WORKER_TO_COORD, HELLO, hello, validate_hello),
+    V(WORKER_TO_COORD, LOG, log_event, validate_log_event),
+    V(WORKER_TO_COORD, FLOW, flow_event, validate_flow_event),
+    V(COORD_TO_CA, CONFIG, ca_config, validate_ca_config),
+    V(COORD_TO_CA, ATTACH_WORKER, attach_worker, validate_attach_worker),
+    V(COORD_TO_CA, SHUTDOWN, shutdown, validate_shutdown),
+    V(CA_TO_COORD, HELLO, hello, validate_hello),
+    V(CA_TO_COORD, LOG, log_event, validate_log_event),
+    V(CA_TO_COORD, READY, ca_ready, validate_ca_ready),
+    V(WORKER_TO_CA, HELLO, hello, validate_hello),
+    V(WORKER_TO_CA, CERT_REQUEST, cert_request, validate_cert_request),
+    V(CA_TO_WORKER, INFO, ca_info, validate_ca_info),
+    V(CA_TO_WORKER, CERT_REPLY, cert_reply, validate_cert_reply),
 };
 
 int ipc_validate(enum ipc_channel ch, const ProtobufCMessage *env, int body_case, size_t nfds)

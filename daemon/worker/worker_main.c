@@ -23,6 +23,7 @@ static void wk_log_sink(enum log_level lvl, const char *client, const char *msg)
 {
 	Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
 	Snare__LogEvent ev = SNARE__LOG_EVENT__INIT;
+	char cl[256], text[4096];
 
 	if (wk == NULL || wk->coord.closed) {
 		log_print(lvl, client, msg);
@@ -30,8 +31,10 @@ static void wk_log_sink(enum log_level lvl, const char *client, const char *msg)
 	}
 	ev.has_level = 1;
 	ev.level = lvl;
-	ev.client = (char *)(client ? client : "");
-	ev.text = (char *)msg;
+	snprintf(cl, sizeof(cl), "%s", client ? client : "");
+	snprintf(text, sizeof(text), "%s", msg);
+	ev.client = cl;
+	ev.text = text;
 	env.body_case = SNARE__WORKER_TO_COORD__BODY_LOG;
 	env.log = &ev;
 	(void)ipc_chan_send(&wk->coord, &env.base, NULL, 0);

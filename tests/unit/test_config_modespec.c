@@ -20,58 +20,58 @@ struct err_case {
 #define WRAP "Invalid proxy mode specification: "
 
 static const struct err_case err_cases[] = {
-	{"flibbel", WRAP "flibbel (unknown mode)"},
-	{"", WRAP " (unknown mode)"},
-	{"@8080", WRAP "@8080 (unknown mode)"},
-	{"regular@x", WRAP "regular@x (invalid port: x)"},
-	{"flibbel@x", WRAP "flibbel@x (invalid port: x)"},
-	{"regular@70000", WRAP "regular@70000 (invalid port: 70000)"},
-	{"regular@65536", WRAP "regular@65536 (invalid port: 65536)"},
-	{"regular@-1", WRAP "regular@-1 (invalid port: -1)"},
-	{"regular@127.0.0.1:", WRAP "regular@127.0.0.1: (invalid port: )"},
-	{"regular@[::1]:x", WRAP "regular@[::1]:x (invalid port: x)"},
-	{"regular@8_", WRAP "regular@8_ (invalid port: 8_)"},
-	{"regular:foo", WRAP "regular:foo (mode takes no arguments)"},
-	{"transparent:x", WRAP "transparent:x (mode takes no arguments)"},
-	{"socks5:x@1080", WRAP "socks5:x@1080 (mode takes no arguments)"},
-	{"dns:8.8.8.8", WRAP "dns:8.8.8.8 (mode takes no arguments)"},
-	{"upstream", WRAP "upstream (Invalid server specification: )"},
-	{"upstream:", WRAP "upstream: (Invalid server specification: )"},
-	{"upstream:tcp://proxy:3128", WRAP "upstream:tcp://proxy:3128 (invalid upstream proxy scheme)"},
-	{"upstream:dns://1.1.1.1", WRAP "upstream:dns://1.1.1.1 (invalid upstream proxy scheme)"},
-	{"upstream:socks5://p:1080", WRAP "upstream:socks5://p:1080 (Invalid server scheme: socks5)"},
-	{"reverse", WRAP "reverse (Invalid server specification: )"},
-	{"reverse:example.com/path", WRAP "reverse:example.com/path (Invalid server specification: "
-					 "example.com/path)"},
-	{"reverse:http://", WRAP "reverse:http:// (Invalid server specification: http://)"},
-	{"reverse:foo://example.com", WRAP "reverse:foo://example.com (Invalid server scheme: foo)"},
-	{"reverse:HTTP://example.com", WRAP "reverse:HTTP://example.com (Invalid server scheme: HTTP)"},
-	{"reverse:http://exa mple.com", WRAP "reverse:http://exa mple.com (Invalid hostname: exa "
-					    "mple.com)"},
-	{"reverse:http://a..b", WRAP "reverse:http://a..b (Invalid hostname: a..b)"},
-	{"reverse:http://[]", WRAP "reverse:http://[] (Invalid hostname: )"},
-	{"reverse:http://[foo:bar]:80", WRAP "reverse:http://[foo:bar]:80 (Invalid hostname: "
-					    "foo:bar)"},
-	{"reverse:tcp://example.com", WRAP "reverse:tcp://example.com (Port specification missing.)"},
-	{"reverse:udp://example.com", WRAP "reverse:udp://example.com (Port specification missing.)"},
-	{"reverse:tls://h/", WRAP "reverse:tls://h/ (Port specification missing.)"},
-	{"reverse:dtls://h", WRAP "reverse:dtls://h (Port specification missing.)"},
-	{"reverse:http://h:99999", WRAP "reverse:http://h:99999 (Invalid port: 99999)"},
-	{"reverse:http://h:0099999", WRAP "reverse:http://h:0099999 (Invalid port: 99999)"},
-	{"reverse:http://h:12345678901234567890",
-	 WRAP "reverse:http://h:12345678901234567890 (Invalid port: 12345678901234567890)"},
-	{"local:,,", WRAP "local:,, (invalid intercept spec: ,,)"},
-	{"local:curl,,wget", WRAP "local:curl,,wget (invalid intercept spec: curl,,wget)"},
-	{"local:!", WRAP "local:! (invalid intercept spec: !)"},
-	{"local:curl, ! ", WRAP "local:curl, !  (invalid intercept spec: curl, ! )"},
-	{"osproxy", WRAP "osproxy (osproxy mode has been renamed to local mode. Thanks for trying our "
-			 "experimental features!)"},
-	{"OSPROXY:curl", WRAP "OSPROXY:curl (osproxy mode has been renamed to local mode. Thanks for "
-			      "trying our experimental features!)"},
-	{"tun:waytoolongname123", WRAP "tun:waytoolongname123 (Invalid tun name: waytoolongname123)"},
-	{"tun:a/b", WRAP "tun:a/b (Invalid tun name: a/b)"},
-	{"tun:a b", WRAP "tun:a b (Invalid tun name: a b)"},
-	{"tun:..", WRAP "tun:.. (Invalid tun name: ..)"},
+    {"flibbel", WRAP "flibbel (unknown mode)"},
+    {"", WRAP " (unknown mode)"},
+    {"@8080", WRAP "@8080 (unknown mode)"},
+    {"regular@x", WRAP "regular@x (invalid port: x)"},
+    {"flibbel@x", WRAP "flibbel@x (invalid port: x)"},
+    {"regular@70000", WRAP "regular@70000 (invalid port: 70000)"},
+    {"regular@65536", WRAP "regular@65536 (invalid port: 65536)"},
+    {"regular@-1", WRAP "regular@-1 (invalid port: -1)"},
+    {"regular@127.0.0.1:", WRAP "regular@127.0.0.1: (invalid port: )"},
+    {"regular@[::1]:x", WRAP "regular@[::1]:x (invalid port: x)"},
+    {"regular@8_", WRAP "regular@8_ (invalid port: 8_)"},
+    {"regular:foo", WRAP "regular:foo (mode takes no arguments)"},
+    {"transparent:x", WRAP "transparent:x (mode takes no arguments)"},
+    {"socks5:x@1080", WRAP "socks5:x@1080 (mode takes no arguments)"},
+    {"dns:8.8.8.8", WRAP "dns:8.8.8.8 (mode takes no arguments)"},
+    {"upstream", WRAP "upstream (Invalid server specification: )"},
+    {"upstream:", WRAP "upstream: (Invalid server specification: )"},
+    {"upstream:tcp://proxy:3128", WRAP "upstream:tcp://proxy:3128 (invalid upstream proxy scheme)"},
+    {"upstream:dns://1.1.1.1", WRAP "upstream:dns://1.1.1.1 (invalid upstream proxy scheme)"},
+    {"upstream:socks5://p:1080", WRAP "upstream:socks5://p:1080 (Invalid server scheme: socks5)"},
+    {"reverse", WRAP "reverse (Invalid server specification: )"},
+    {"reverse:example.com/path", WRAP "reverse:example.com/path (Invalid server specification: "
+				      "example.com/path)"},
+    {"reverse:http://", WRAP "reverse:http:// (Invalid server specification: http://)"},
+    {"reverse:foo://example.com", WRAP "reverse:foo://example.com (Invalid server scheme: foo)"},
+    {"reverse:HTTP://example.com", WRAP "reverse:HTTP://example.com (Invalid server scheme: HTTP)"},
+    {"reverse:http://exa mple.com", WRAP "reverse:http://exa mple.com (Invalid hostname: exa "
+					 "mple.com)"},
+    {"reverse:http://a..b", WRAP "reverse:http://a..b (Invalid hostname: a..b)"},
+    {"reverse:http://[]", WRAP "reverse:http://[] (Invalid hostname: )"},
+    {"reverse:http://[foo:bar]:80", WRAP "reverse:http://[foo:bar]:80 (Invalid hostname: "
+					 "foo:bar)"},
+    {"reverse:tcp://example.com", WRAP "reverse:tcp://example.com (Port specification missing.)"},
+    {"reverse:udp://example.com", WRAP "reverse:udp://example.com (Port specification missing.)"},
+    {"reverse:tls://h/", WRAP "reverse:tls://h/ (Port specification missing.)"},
+    {"reverse:dtls://h", WRAP "reverse:dtls://h (Port specification missing.)"},
+    {"reverse:http://h:99999", WRAP "reverse:http://h:99999 (Invalid port: 99999)"},
+    {"reverse:http://h:0099999", WRAP "reverse:http://h:0099999 (Invalid port: 99999)"},
+    {"reverse:http://h:12345678901234567890",
+     WRAP "reverse:http://h:12345678901234567890 (Invalid port: 12345678901234567890)"},
+    {"local:,,", WRAP "local:,, (invalid intercept spec: ,,)"},
+    {"local:curl,,wget", WRAP "local:curl,,wget (invalid intercept spec: curl,,wget)"},
+    {"local:!", WRAP "local:! (invalid intercept spec: !)"},
+    {"local:curl, ! ", WRAP "local:curl, !  (invalid intercept spec: curl, ! )"},
+    {"osproxy", WRAP "osproxy (osproxy mode has been renamed to local mode. Thanks for trying our "
+		     "experimental features!)"},
+    {"OSPROXY:curl", WRAP "OSPROXY:curl (osproxy mode has been renamed to local mode. Thanks for "
+			  "trying our experimental features!)"},
+    {"tun:waytoolongname123", WRAP "tun:waytoolongname123 (Invalid tun name: waytoolongname123)"},
+    {"tun:a/b", WRAP "tun:a/b (Invalid tun name: a/b)"},
+    {"tun:a b", WRAP "tun:a b (Invalid tun name: a b)"},
+    {"tun:..", WRAP "tun:.. (Invalid tun name: ..)"},
 };
 
 static void test_errors(void **state)
@@ -135,7 +135,8 @@ static void test_mode_table(void **state)
 	expect_mode("reverse:tcp://h:22", MODE_REVERSE, 8080, T, "reverse proxy to tcp://h:22");
 	expect_mode("reverse:tls://h:993", MODE_REVERSE, 8080, T, "reverse proxy to tls://h:993");
 	expect_mode("reverse:udp://h:53", MODE_REVERSE, 8080, U, "reverse proxy to udp://h:53");
-	expect_mode("reverse:dtls://h:5684", MODE_REVERSE, 8080, U, "reverse proxy to dtls://h:5684");
+	expect_mode("reverse:dtls://h:5684", MODE_REVERSE, 8080, U,
+		    "reverse proxy to dtls://h:5684");
 	expect_mode("reverse:http3://h", MODE_REVERSE, 8080, U, "reverse proxy to http3://h");
 	expect_mode("reverse:quic://h", MODE_REVERSE, 8080, U, "reverse proxy to quic://h");
 	expect_mode("reverse:dns://8.8.8.8", MODE_REVERSE, 53, T | U,
@@ -152,9 +153,9 @@ static void test_mode_table(void **state)
 
 static void test_kind_names(void **state)
 {
-	static const char *const names[] = {"regular", "transparent", "upstream",
-					    "reverse", "socks5",      "dns",
-					    "wireguard", "local",     "tun"};
+	static const char *const names[] = {"regular",	 "transparent", "upstream",
+					    "reverse",	 "socks5",	"dns",
+					    "wireguard", "local",	"tun"};
 	int k;
 
 	for (k = 0; k < MODE_KIND_COUNT; k++)
@@ -227,8 +228,8 @@ static void test_data(void **state)
 	modespec_free(&m);
 }
 
-static void expect_server(const char *spec, const char *def, const char *scheme,
-			  const char *host, int port)
+static void expect_server(const char *spec, const char *def, const char *scheme, const char *host,
+			  int port)
 {
 	struct server_spec s;
 	char err[256] = "";
@@ -262,21 +263,21 @@ static void test_server_spec(void **state)
 static void test_server_spec_errors(void **state)
 {
 	static const struct err_case cases[] = {
-		{"", "Invalid server specification: "},
-		{"http://h/x", "Invalid server specification: http://h/x"},
-		{"h:80:80", "Invalid server specification: h:80:80"},
-		{"::1", "Invalid server specification: ::1"},
-		{"h//", "Invalid server specification: h//"},
-		{"a-b://h", "Invalid server specification: a-b://h"},
-		{"ftp://h", "Invalid server scheme: ftp"},
-		{"averyveryverylongscheme://h", "Invalid server scheme: averyveryverylongscheme"},
-		{"[no pe]", "Invalid hostname: no pe"},
-		{"-", NULL},
-		{"a.b.", NULL},
-		{"[1.2.3.4%x]", "Invalid hostname: 1.2.3.4%x"},
-		{"[fe80::1%]", "Invalid hostname: fe80::1%"},
-		{"tcp://h", "Port specification missing."},
-		{"h:65536", "Invalid port: 65536"},
+	    {"", "Invalid server specification: "},
+	    {"http://h/x", "Invalid server specification: http://h/x"},
+	    {"h:80:80", "Invalid server specification: h:80:80"},
+	    {"::1", "Invalid server specification: ::1"},
+	    {"h//", "Invalid server specification: h//"},
+	    {"a-b://h", "Invalid server specification: a-b://h"},
+	    {"ftp://h", "Invalid server scheme: ftp"},
+	    {"averyveryverylongscheme://h", "Invalid server scheme: averyveryverylongscheme"},
+	    {"[no pe]", "Invalid hostname: no pe"},
+	    {"-", NULL},
+	    {"a.b.", NULL},
+	    {"[1.2.3.4%x]", "Invalid hostname: 1.2.3.4%x"},
+	    {"[fe80::1%]", "Invalid hostname: fe80::1%"},
+	    {"tcp://h", "Port specification missing."},
+	    {"h:65536", "Invalid port: 65536"},
 	};
 	struct server_spec s;
 	char err[600], longhost[400];
@@ -364,9 +365,9 @@ static void expect_no_conflict(const char *host, int port, const char *const *s,
 		fail_msg("unexpected conflict: %s", err);
 }
 
-#define CONFLICT(msg, host, port, ...) \
+#define CONFLICT(msg, host, port, ...)                                                             \
 	expect_conflict(msg, host, port, SET(__VA_ARGS__), NSET(__VA_ARGS__))
-#define NO_CONFLICT(host, port, ...) \
+#define NO_CONFLICT(host, port, ...)                                                               \
 	expect_no_conflict(host, port, SET(__VA_ARGS__), NSET(__VA_ARGS__))
 
 static void test_check_set(void **state)
@@ -386,8 +387,8 @@ static void test_check_set(void **state)
 	CONFLICT(DUP "localhost:80", "", -1, "regular@localhost:80", "socks5@localhost:80");
 	CONFLICT(DUP "*:443", "", -1, "reverse:https://a@443", "reverse:http3://b@443");
 	/* the most frequent address is reported, as Counter.most_common */
-	CONFLICT(DUP "*:7001", "", -1, "regular@7000", "socks5@7000", "regular@7001",
-		 "socks5@7001", "transparent@7001");
+	CONFLICT(DUP "*:7001", "", -1, "regular@7000", "socks5@7000", "regular@7001", "socks5@7001",
+		 "transparent@7001");
 	CONFLICT("Cannot spawn more than one local redirector.", "", -1, "local:curl",
 		 "local:wget");
 	CONFLICT("Cannot spawn more than one local redirector.", "", -1, "local", "LOCAL");
@@ -429,17 +430,17 @@ static void test_truncated_error_buffer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_mode_table),
-		cmocka_unit_test(test_kind_names),
-		cmocka_unit_test(test_listen_part),
-		cmocka_unit_test(test_data),
-		cmocka_unit_test(test_server_spec),
-		cmocka_unit_test(test_server_spec_errors),
-		cmocka_unit_test(test_listen_precedence),
-		cmocka_unit_test(test_check_set),
-		cmocka_unit_test(test_intercept_spec),
-		cmocka_unit_test(test_truncated_error_buffer),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_mode_table),
+	    cmocka_unit_test(test_kind_names),
+	    cmocka_unit_test(test_listen_part),
+	    cmocka_unit_test(test_data),
+	    cmocka_unit_test(test_server_spec),
+	    cmocka_unit_test(test_server_spec_errors),
+	    cmocka_unit_test(test_listen_precedence),
+	    cmocka_unit_test(test_check_set),
+	    cmocka_unit_test(test_intercept_spec),
+	    cmocka_unit_test(test_truncated_error_buffer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -142,12 +142,18 @@ static void test_sizes(void **state)
 		const char *s;
 		long long v;
 	} ok[] = {
-		{"0", 0},		  {"1024", 1024},		 {"1b", 1},
-		{"512k", 512 << 10},	  {"1m", 1 << 20},		 {"10g", 10LL << 30},
-		{"2t", 2LL << 40},	  {"3M", 3 << 20},		 {"8388607t", 8388607LL << 40},
+	    {"0", 0},
+	    {"1024", 1024},
+	    {"1b", 1},
+	    {"512k", 512 << 10},
+	    {"1m", 1 << 20},
+	    {"10g", 10LL << 30},
+	    {"2t", 2LL << 40},
+	    {"3M", 3 << 20},
+	    {"8388607t", 8388607LL << 40},
 	};
-	static const char *const bad[] = {"", "m", "1.5m", "-1", "k1", "1mb", "1 m", "8388608t",
-					  "99999999999999999999", "1x"};
+	static const char *const bad[] = {
+	    "", "m", "1.5m", "-1", "k1", "1mb", "1 m", "8388608t", "99999999999999999999", "1x"};
 	long long v;
 	size_t i;
 
@@ -174,8 +180,9 @@ static void test_size_options(void **state)
 	assert_int_equal(o.stream_large_bodies, 512 << 10);
 	set_ok(&o, "stream_large_bodies");
 	assert_int_equal(o.stream_large_bodies, -1);
-	set_err(&o, "stream_large_bodies=1x", "Invalid value for stream_large_bodies: 1x (expected "
-					      "a size such as 1024, 512k, 1m or 10g, or none)");
+	set_err(&o, "stream_large_bodies=1x",
+		"Invalid value for stream_large_bodies: 1x (expected "
+		"a size such as 1024, 512k, 1m or 10g, or none)");
 	options_free(&o);
 }
 
@@ -212,8 +219,9 @@ static void test_choices(void **state)
 	set_err(&o, "connection_strategy=eag",
 		"Invalid value for connection_strategy: eag (expected one of eager, lazy)");
 	set_err(&o, "leaf_key=", "Invalid value for leaf_key:  (expected one of ecdsa, rsa2048)");
-	set_err(&o, "termlog_verbosity=loud", "Invalid value for termlog_verbosity: loud (expected "
-					      "one of error, warn, info, debug)");
+	set_err(&o, "termlog_verbosity=loud",
+		"Invalid value for termlog_verbosity: loud (expected "
+		"one of error, warn, info, debug)");
 	assert_int_equal(o.connection_strategy, STRATEGY_LAZY);
 	options_free(&o);
 }
@@ -377,20 +385,46 @@ static void rebuild(const char *text, struct options *o)
 static void test_round_trip(void **state)
 {
 	static const char *const sets[] = {
-		"listen_host=::1",	"listen_port=0",	   "confdir=/tmp/x y",
-		"flow_detail=0",	"termlog_verbosity=warn",  "keep_host_header=yes",
-		"ignore_hosts=a",	"ignore_hosts=b=c",	   "allow_hosts=x",
-		"tcp_hosts=t",		"udp_hosts=u",		   "dns_use_hosts_file=false",
-		"dns_name_servers=9.9.9.9", "connection_strategy=lazy", "ssl_insecure=1",
-		"ssl_verify_upstream_trusted_ca=/ca.pem", "proxyauth=@/h", "upstream_auth=u:p:w",
-		"block_global=off",	"block_private=on",	   "showhost",
-		"onboarding=0",		"onboarding_host=onboard.test", "stream_large_bodies=none",
-		"body_size_limit=5g",	"rawtcp=false",		   "websocket=false",
-		"http2=false",		"upstream_cert=false",	   "show_ignored_hosts=true",
-		"http_connect_send_host_header=false", "workers=3", "user=snare",
-		"leaf_key=rsa2048",	"key_size=4096",	   "tcp_timeout=30",
-		"server=false",		"wireguard_qr=false",	   "max_header_bytes=2048",
-		"max_headers=7",
+	    "listen_host=::1",
+	    "listen_port=0",
+	    "confdir=/tmp/x y",
+	    "flow_detail=0",
+	    "termlog_verbosity=warn",
+	    "keep_host_header=yes",
+	    "ignore_hosts=a",
+	    "ignore_hosts=b=c",
+	    "allow_hosts=x",
+	    "tcp_hosts=t",
+	    "udp_hosts=u",
+	    "dns_use_hosts_file=false",
+	    "dns_name_servers=9.9.9.9",
+	    "connection_strategy=lazy",
+	    "ssl_insecure=1",
+	    "ssl_verify_upstream_trusted_ca=/ca.pem",
+	    "proxyauth=@/h",
+	    "upstream_auth=u:p:w",
+	    "block_global=off",
+	    "block_private=on",
+	    "showhost",
+	    "onboarding=0",
+	    "onboarding_host=onboard.test",
+	    "stream_large_bodies=none",
+	    "body_size_limit=5g",
+	    "rawtcp=false",
+	    "websocket=false",
+	    "http2=false",
+	    "upstream_cert=false",
+	    "show_ignored_hosts=true",
+	    "http_connect_send_host_header=false",
+	    "workers=3",
+	    "user=snare",
+	    "leaf_key=rsa2048",
+	    "key_size=4096",
+	    "tcp_timeout=30",
+	    "server=false",
+	    "wireguard_qr=false",
+	    "max_header_bytes=2048",
+	    "max_headers=7",
 	};
 	struct options a, b;
 	struct pairs pa = {NULL, 0}, pb = {NULL, 0};
@@ -439,7 +473,7 @@ static void test_table_and_print(void **state)
 		if (strstr(buf, line) == NULL)
 			fail_msg("options_print lacks %s", t[i].name);
 	}
-	assert_non_null(strstr(buf, "\nconnection_strategy            eager|lazy"));
+	assert_non_null(strstr(buf, "\nconnection_strategy             eager|lazy"));
 	assert_non_null(strstr(buf, "mitm.it"));
 	free(buf);
 }
@@ -447,22 +481,14 @@ static void test_table_and_print(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_bools),
-		cmocka_unit_test(test_ints),
-		cmocka_unit_test(test_sizes),
-		cmocka_unit_test(test_size_options),
-		cmocka_unit_test(test_lists),
-		cmocka_unit_test(test_choices),
-		cmocka_unit_test(test_strings),
-		cmocka_unit_test(test_unknown),
-		cmocka_unit_test(test_proxyauth),
-		cmocka_unit_test(test_upstream_auth),
-		cmocka_unit_test(test_value_too_long),
-		cmocka_unit_test(test_expand_home),
-		cmocka_unit_test(test_foreach_defaults_empty),
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_table_and_print),
+	    cmocka_unit_test(test_defaults),	  cmocka_unit_test(test_bools),
+	    cmocka_unit_test(test_ints),	  cmocka_unit_test(test_sizes),
+	    cmocka_unit_test(test_size_options),  cmocka_unit_test(test_lists),
+	    cmocka_unit_test(test_choices),	  cmocka_unit_test(test_strings),
+	    cmocka_unit_test(test_unknown),	  cmocka_unit_test(test_proxyauth),
+	    cmocka_unit_test(test_upstream_auth), cmocka_unit_test(test_value_too_long),
+	    cmocka_unit_test(test_expand_home),	  cmocka_unit_test(test_foreach_defaults_empty),
+	    cmocka_unit_test(test_round_trip),	  cmocka_unit_test(test_table_and_print),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

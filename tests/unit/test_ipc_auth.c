@@ -20,22 +20,22 @@ struct allowed {
 };
 
 static const struct allowed allowed[] = {
-	{IPC_CH_COORD_TO_WORKER, SNARE__COORD_TO_WORKER__BODY_CONFIG, ST(CONFIG)},
-	{IPC_CH_COORD_TO_WORKER, SNARE__COORD_TO_WORKER__BODY_SHUTDOWN, ST(CONFIG) | ST(RUNNING)},
-	{IPC_CH_COORD_TO_WORKER, SNARE__COORD_TO_WORKER__BODY_TEST_TRIGGER, ST(RUNNING)},
-	{IPC_CH_WORKER_TO_COORD, SNARE__WORKER_TO_COORD__BODY_HELLO, ST(HELLO)},
-	{IPC_CH_WORKER_TO_COORD, SNARE__WORKER_TO_COORD__BODY_LOG, ALIVE},
-	{IPC_CH_WORKER_TO_COORD, SNARE__WORKER_TO_COORD__BODY_FLOW, ALIVE},
-	{IPC_CH_COORD_TO_CA, SNARE__COORD_TO_CA__BODY_CONFIG, ST(CONFIG)},
-	{IPC_CH_COORD_TO_CA, SNARE__COORD_TO_CA__BODY_ATTACH_WORKER, ST(RUNNING)},
-	{IPC_CH_COORD_TO_CA, SNARE__COORD_TO_CA__BODY_SHUTDOWN, ST(CONFIG) | ST(RUNNING)},
-	{IPC_CH_CA_TO_COORD, SNARE__CA_TO_COORD__BODY_HELLO, ST(HELLO)},
-	{IPC_CH_CA_TO_COORD, SNARE__CA_TO_COORD__BODY_READY, ST(CONFIG)},
-	{IPC_CH_CA_TO_COORD, SNARE__CA_TO_COORD__BODY_LOG, ALIVE},
-	{IPC_CH_WORKER_TO_CA, SNARE__WORKER_TO_CA__BODY_HELLO, ST(HELLO)},
-	{IPC_CH_WORKER_TO_CA, SNARE__WORKER_TO_CA__BODY_CERT_REQUEST, ST(RUNNING)},
-	{IPC_CH_CA_TO_WORKER, SNARE__CA_TO_WORKER__BODY_INFO, ST(HELLO)},
-	{IPC_CH_CA_TO_WORKER, SNARE__CA_TO_WORKER__BODY_CERT_REPLY, ST(RUNNING)},
+    {IPC_CH_COORD_TO_WORKER, SNARE__COORD_TO_WORKER__BODY_CONFIG, ST(CONFIG)},
+    {IPC_CH_COORD_TO_WORKER, SNARE__COORD_TO_WORKER__BODY_SHUTDOWN, ST(CONFIG) | ST(RUNNING)},
+    {IPC_CH_COORD_TO_WORKER, SNARE__COORD_TO_WORKER__BODY_TEST_TRIGGER, ST(RUNNING)},
+    {IPC_CH_WORKER_TO_COORD, SNARE__WORKER_TO_COORD__BODY_HELLO, ST(HELLO)},
+    {IPC_CH_WORKER_TO_COORD, SNARE__WORKER_TO_COORD__BODY_LOG, ALIVE},
+    {IPC_CH_WORKER_TO_COORD, SNARE__WORKER_TO_COORD__BODY_FLOW, ALIVE},
+    {IPC_CH_COORD_TO_CA, SNARE__COORD_TO_CA__BODY_CONFIG, ST(CONFIG)},
+    {IPC_CH_COORD_TO_CA, SNARE__COORD_TO_CA__BODY_ATTACH_WORKER, ST(RUNNING)},
+    {IPC_CH_COORD_TO_CA, SNARE__COORD_TO_CA__BODY_SHUTDOWN, ST(CONFIG) | ST(RUNNING)},
+    {IPC_CH_CA_TO_COORD, SNARE__CA_TO_COORD__BODY_HELLO, ST(HELLO)},
+    {IPC_CH_CA_TO_COORD, SNARE__CA_TO_COORD__BODY_READY, ST(CONFIG)},
+    {IPC_CH_CA_TO_COORD, SNARE__CA_TO_COORD__BODY_LOG, ALIVE},
+    {IPC_CH_WORKER_TO_CA, SNARE__WORKER_TO_CA__BODY_HELLO, ST(HELLO)},
+    {IPC_CH_WORKER_TO_CA, SNARE__WORKER_TO_CA__BODY_CERT_REQUEST, ST(RUNNING)},
+    {IPC_CH_CA_TO_WORKER, SNARE__CA_TO_WORKER__BODY_INFO, ST(HELLO)},
+    {IPC_CH_CA_TO_WORKER, SNARE__CA_TO_WORKER__BODY_CERT_REPLY, ST(RUNNING)},
 };
 
 static bool expected(int ch, int body_case, int state)
@@ -72,12 +72,11 @@ static void test_auth_sweep(void **state)
 	for (ch = -1; ch <= IPC_CH_COUNT + 1; ch++) {
 		for (bc = -2; bc <= max_case(ch) + 8; bc++) {
 			for (st = -1; st <= IPC_ST_COUNT + 40; st++) {
-				bool got = ipc_authorized((enum ipc_channel)ch, bc,
-							  (enum ipc_state)st);
+				bool got =
+				    ipc_authorized((enum ipc_channel)ch, bc, (enum ipc_state)st);
 
 				if (got != expected(ch, bc, st))
-					fail_msg("ch %d case %d state %d: got %d", ch, bc, st,
-						 got);
+					fail_msg("ch %d case %d state %d: got %d", ch, bc, st, got);
 				granted += got;
 				checked++;
 			}
@@ -115,8 +114,8 @@ static void test_auth_every_case_listed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_auth_sweep),
-		cmocka_unit_test(test_auth_every_case_listed),
+	    cmocka_unit_test(test_auth_sweep),
+	    cmocka_unit_test(test_auth_every_case_listed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -129,9 +129,9 @@ static void test_delivery_and_state(void **state)
 	assert_int_equal(ipc_chan_init(&fx->a, fx->loop, fx->sp[0], IPC_CH_WORKER_TO_COORD,
 				       coord_on_frame, on_close, fx),
 			 0);
-	assert_int_equal(ipc_chan_init(&fx->b, fx->loop, fx->sp[1], IPC_CH_COORD_TO_WORKER, NULL,
-				       on_close, fx),
-			 0);
+	assert_int_equal(
+	    ipc_chan_init(&fx->b, fx->loop, fx->sp[1], IPC_CH_COORD_TO_WORKER, NULL, on_close, fx),
+	    0);
 	assert_true(fcntl(fx->sp[0], F_GETFL) & O_NONBLOCK);
 	send_hello(&fx->b);
 	assert_int_equal(fx->b.seq, 1);
@@ -153,9 +153,9 @@ static void test_violation_closes_once(void **state)
 	assert_int_equal(ipc_chan_init(&fx->a, fx->loop, fx->sp[0], IPC_CH_WORKER_TO_COORD,
 				       coord_on_frame, on_close, fx),
 			 0);
-	assert_int_equal(ipc_chan_init(&fx->b, fx->loop, fx->sp[1], IPC_CH_COORD_TO_WORKER, NULL,
-				       on_close, fx),
-			 0);
+	assert_int_equal(
+	    ipc_chan_init(&fx->b, fx->loop, fx->sp[1], IPC_CH_COORD_TO_WORKER, NULL, on_close, fx),
+	    0);
 	send_hello(&fx->b);
 	send_hello(&fx->b);
 	send_log(&fx->b, "never seen", 0);
@@ -165,7 +165,8 @@ static void test_violation_closes_once(void **state)
 	assert_int_equal(fx->closes, 1);
 	assert_int_equal(fx->close_err, -EPERM);
 	assert_true(fx->a.closed);
-	assert_int_equal(ipc_chan_send(&fx->a, &(Snare__CoordToWorker)SNARE__COORD_TO_WORKER__INIT.base,
+	assert_int_equal(ipc_chan_send(&fx->a,
+				       &(Snare__CoordToWorker)SNARE__COORD_TO_WORKER__INIT.base,
 				       NULL, 0),
 			 -EPIPE);
 }
@@ -217,9 +218,8 @@ static void test_fd_delivery(void **state)
 	assert_int_equal(ipc_chan_init(&fx->a, fx->loop, fx->sp[0], IPC_CH_COORD_TO_CA, ca_on_frame,
 				       on_close, fx),
 			 0);
-	assert_int_equal(ipc_chan_init(&fx->b, fx->loop, fx->sp[1], IPC_CH_CA_TO_COORD, NULL,
-				       on_close, fx),
-			 0);
+	assert_int_equal(
+	    ipc_chan_init(&fx->b, fx->loop, fx->sp[1], IPC_CH_CA_TO_COORD, NULL, on_close, fx), 0);
 	fx->a.state = IPC_ST_RUNNING;
 	aw.has_worker_index = 1;
 	env.body_case = SNARE__COORD_TO_CA__BODY_ATTACH_WORKER;
@@ -255,9 +255,9 @@ static void drain_on_io(struct loop_io *io, uint32_t events)
 	size_t nfds;
 
 	while ((n = ipc_recv_raw(io->fd, buf, sizeof(buf), fds, IPC_MAX_FDS, &nfds)) > 0) {
-		assert_int_equal(ipc_decode(IPC_CH_WORKER_TO_COORD, IPC_ST_RUNNING, buf, (size_t)n,
-					    fds, 0, &f),
-				 0);
+		assert_int_equal(
+		    ipc_decode(IPC_CH_WORKER_TO_COORD, IPC_ST_RUNNING, buf, (size_t)n, fds, 0, &f),
+		    0);
 		assert_int_equal(ipc_env_seq(f.msg), d->last_seq + 1);
 		d->last_seq++;
 		d->fds += (int)nfds;
@@ -278,9 +278,9 @@ static void test_queue_congestion(void **state)
 	int small = 4096, sent = 0, queued_at = -1, p[2];
 
 	memset(text, 'q', sizeof(text) - 1);
-	assert_int_equal(ipc_chan_init(&fx->a, fx->loop, fx->sp[0], IPC_CH_COORD_TO_WORKER, NULL,
-				       on_close, fx),
-			 0);
+	assert_int_equal(
+	    ipc_chan_init(&fx->a, fx->loop, fx->sp[0], IPC_CH_COORD_TO_WORKER, NULL, on_close, fx),
+	    0);
 	fx->a.on_drain = on_drain;
 	assert_int_equal(setsockopt(fx->sp[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
@@ -336,9 +336,9 @@ static void test_send_limits(void **state)
 	size_t n = 0;
 	int err, big = IPC_MAX_FRAME;
 
-	assert_int_equal(ipc_chan_init(&fx->a, fx->loop, fx->sp[0], IPC_CH_COORD_TO_WORKER, NULL,
-				       on_close, fx),
-			 0);
+	assert_int_equal(
+	    ipc_chan_init(&fx->a, fx->loop, fx->sp[0], IPC_CH_COORD_TO_WORKER, NULL, on_close, fx),
+	    0);
 	fl.id = "id";
 	fl.request = &rq;
 	rq.has_content = 1;
@@ -382,9 +382,9 @@ static void test_pause(void **state)
 	assert_int_equal(ipc_chan_init(&fx->a, fx->loop, fx->sp[0], IPC_CH_WORKER_TO_COORD,
 				       coord_on_frame, on_close, fx),
 			 0);
-	assert_int_equal(ipc_chan_init(&fx->b, fx->loop, fx->sp[1], IPC_CH_COORD_TO_WORKER, NULL,
-				       on_close, fx),
-			 0);
+	assert_int_equal(
+	    ipc_chan_init(&fx->b, fx->loop, fx->sp[1], IPC_CH_COORD_TO_WORKER, NULL, on_close, fx),
+	    0);
 	ipc_chan_pause_reading(&fx->a, true);
 	send_hello(&fx->b);
 	send_log(&fx->b, "1", 0);
@@ -405,9 +405,10 @@ static void test_init_errors(void **state)
 
 	assert_int_equal(ipc_chan_init(&fx->a, fx->loop, fd, IPC_CH_COUNT, NULL, on_close, fx),
 			 -EINVAL);
-	assert_int_equal(fcntl(fd, F_GETFD), -1); /* closed */
 	assert_true(fx->a.closed);
 	ipc_chan_close(&fx->a);
+	assert_int_not_equal(fcntl(fd, F_GETFD), -1); /* still ours */
+	close(fd);
 	close(fx->sp[0]);
 	close(fx->sp[1]);
 }
@@ -415,14 +416,14 @@ static void test_init_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_delivery_and_state, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_violation_closes_once, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_garbage_and_eof, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_fd_delivery, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_queue_congestion, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_send_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pause, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_init_errors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_delivery_and_state, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_violation_closes_once, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_garbage_and_eof, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fd_delivery, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_queue_congestion, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_send_limits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pause, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_init_errors, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -481,46 +481,48 @@ static void check_ca2w_reply(const ProtobufCMessage *m)
 }
 
 #define G(name, ch, cs, states, nfds, bytes)                                                       \
-	{#name, IPC_CH_##ch, SNARE__##ch##__BODY_##cs, states, nfds, build_##name, check_##name,  \
-	 bytes, sizeof(bytes) - 1}
+	{                                                                                          \
+#name, IPC_CH_##ch, SNARE__##ch##__BODY_##cs, states, nfds, build_##name,          \
+		    check_##name, bytes, sizeof(bytes) - 1                                         \
+	}
 
 static const struct golden goldens[] = {
-	G(c2w_config, COORD_TO_WORKER, CONFIG, ST(CONFIG), 2,
-	  "\x08\x01\x12\x3d\x08\x02\x12\x0cregular@8080\x12\x0bsocks5@1080\x1a\x14\x0a\x0cssl_"
-	  "insecure\x12\x04true\x22\x02\x08\x00\x22\x04\x08\x01\x10\x01"),
-	G(c2w_shutdown, COORD_TO_WORKER, SHUTDOWN, ST(CONFIG) | ST(RUNNING), 0,
-	  "\x08\x07\x1a\x03\x08\xf4\x03"),
-	G(c2w_trigger, COORD_TO_WORKER, TEST_TRIGGER, ST(RUNNING), 0, "\x08\x08\x22\x02\x08\x03"),
-	G(w2c_hello, WORKER_TO_COORD, HELLO, ST(HELLO), 0, "\x08\x01\x12\x05\x08\x01\x10\x92\x21"),
-	G(w2c_log, WORKER_TO_COORD, LOG, ST(CONFIG) | ST(RUNNING) | ST(CLOSING), 0,
-	  "\x08\x02\x1a\x22\x08\x02\x12\x0e"
-	  "127.0.0.1:5000\x1a\x0e"
-	  "client connect"),
-	G(w2c_flow, WORKER_TO_COORD, FLOW, ST(CONFIG) | ST(RUNNING) | ST(CLOSING), 0,
-	  "\x08\x03\x22\x45\x0a\x43\x08\x01\x10\x01\x1a\x24"
-	  "8c3d1f2e-0000-4000-8000-000000000001B\x17\x0a\x03GET\x1a\x0b"
-	  "example.com\x20\x50\x2a\x01/"),
-	G(c2ca_config, COORD_TO_CA, CONFIG, ST(CONFIG), 0,
-	  "\x08\x01\x12\x13\x0a\x0e/home/u/.snare\x10\x80\x10"),
-	G(c2ca_attach, COORD_TO_CA, ATTACH_WORKER, ST(RUNNING), 1, "\x08\x02\x1a\x02\x08\x03"),
-	G(c2ca_shutdown, COORD_TO_CA, SHUTDOWN, ST(CONFIG) | ST(RUNNING), 0,
-	  "\x08\x03\x22\x02\x08\x00"),
-	G(ca2c_hello, CA_TO_COORD, HELLO, ST(HELLO), 0, "\x08\x01\x12\x04\x08\x01\x10\x63"),
-	G(ca2c_log, CA_TO_COORD, LOG, ST(CONFIG) | ST(RUNNING) | ST(CLOSING), 0,
-	  "\x08\x04\x1a\x08\x08\x00\x1a\x04"
-	  "boom"),
-	G(ca2c_ready, CA_TO_COORD, READY, ST(CONFIG), 0,
-	  "\x08\x02\x22\x07\x0a\x05\x30\x03\x02\x01\x01"),
-	G(w2ca_hello, WORKER_TO_CA, HELLO, ST(HELLO), 0, "\x08\x01\x12\x02\x08\x01"),
-	G(w2ca_certreq, WORKER_TO_CA, CERT_REQUEST, ST(RUNNING), 0,
-	  "\x08\x05\x1a\x29\x0a\x04\x30\x02\x05\x00\x12\x0b"
-	  "example.com\x12\x07"
-	  "1.2.3.4\x1a\x0b"
-	  "Example Inc"),
-	G(ca2w_info, CA_TO_WORKER, INFO, ST(HELLO), 0,
-	  "\x08\x01\x12\x27\x0a\x02\x30\x00\x12\x1c-----BEGIN CERTIFICATE-----\n\x1a\x03\x30\x01\x00"),
-	G(ca2w_reply, CA_TO_WORKER, CERT_REPLY, ST(RUNNING), 0,
-	  "\x08\x05\x1a\x08\x0a\x06\x30\x04\x02\x02\x01\x00"),
+    G(c2w_config, COORD_TO_WORKER, CONFIG, ST(CONFIG), 2,
+      "\x08\x01\x12\x3d\x08\x02\x12\x0cregular@8080\x12\x0bsocks5@1080\x1a\x14\x0a\x0cssl_"
+      "insecure\x12\x04true\x22\x02\x08\x00\x22\x04\x08\x01\x10\x01"),
+    G(c2w_shutdown, COORD_TO_WORKER, SHUTDOWN, ST(CONFIG) | ST(RUNNING), 0,
+      "\x08\x07\x1a\x03\x08\xf4\x03"),
+    G(c2w_trigger, COORD_TO_WORKER, TEST_TRIGGER, ST(RUNNING), 0, "\x08\x08\x22\x02\x08\x03"),
+    G(w2c_hello, WORKER_TO_COORD, HELLO, ST(HELLO), 0, "\x08\x01\x12\x05\x08\x01\x10\x92\x21"),
+    G(w2c_log, WORKER_TO_COORD, LOG, ST(CONFIG) | ST(RUNNING) | ST(CLOSING), 0,
+      "\x08\x02\x1a\x22\x08\x02\x12\x0e"
+      "127.0.0.1:5000\x1a\x0e"
+      "client connect"),
+    G(w2c_flow, WORKER_TO_COORD, FLOW, ST(CONFIG) | ST(RUNNING) | ST(CLOSING), 0,
+      "\x08\x03\x22\x45\x0a\x43\x08\x01\x10\x01\x1a\x24"
+      "8c3d1f2e-0000-4000-8000-000000000001B\x17\x0a\x03GET\x1a\x0b"
+      "example.com\x20\x50\x2a\x01/"),
+    G(c2ca_config, COORD_TO_CA, CONFIG, ST(CONFIG), 0,
+      "\x08\x01\x12\x13\x0a\x0e/home/u/.snare\x10\x80\x10"),
+    G(c2ca_attach, COORD_TO_CA, ATTACH_WORKER, ST(RUNNING), 1, "\x08\x02\x1a\x02\x08\x03"),
+    G(c2ca_shutdown, COORD_TO_CA, SHUTDOWN, ST(CONFIG) | ST(RUNNING), 0,
+      "\x08\x03\x22\x02\x08\x00"),
+    G(ca2c_hello, CA_TO_COORD, HELLO, ST(HELLO), 0, "\x08\x01\x12\x04\x08\x01\x10\x63"),
+    G(ca2c_log, CA_TO_COORD, LOG, ST(CONFIG) | ST(RUNNING) | ST(CLOSING), 0,
+      "\x08\x04\x1a\x08\x08\x00\x1a\x04"
+      "boom"),
+    G(ca2c_ready, CA_TO_COORD, READY, ST(CONFIG), 0,
+      "\x08\x02\x22\x07\x0a\x05\x30\x03\x02\x01\x01"),
+    G(w2ca_hello, WORKER_TO_CA, HELLO, ST(HELLO), 0, "\x08\x01\x12\x02\x08\x01"),
+    G(w2ca_certreq, WORKER_TO_CA, CERT_REQUEST, ST(RUNNING), 0,
+      "\x08\x05\x1a\x29\x0a\x04\x30\x02\x05\x00\x12\x0b"
+      "example.com\x12\x07"
+      "1.2.3.4\x1a\x0b"
+      "Example Inc"),
+    G(ca2w_info, CA_TO_WORKER, INFO, ST(HELLO), 0,
+      "\x08\x01\x12\x27\x0a\x02\x30\x00\x12\x1c-----BEGIN CERTIFICATE-----\n\x1a\x03\x30\x01\x00"),
+    G(ca2w_reply, CA_TO_WORKER, CERT_REPLY, ST(RUNNING), 0,
+      "\x08\x05\x1a\x08\x0a\x06\x30\x04\x02\x02\x01\x00"),
 };
 
 /* The first state a golden message is allowed in. */
@@ -592,8 +594,8 @@ static void test_golden_decode(void **state)
 		struct ipc_frame f;
 
 		open_fds(fds, g->nfds);
-		assert_int_equal(ipc_decode(g->ch, golden_state(g), (const uint8_t *)g->bytes, g->len,
-					    fds, g->nfds, &f),
+		assert_int_equal(ipc_decode(g->ch, golden_state(g), (const uint8_t *)g->bytes,
+					    g->len, fds, g->nfds, &f),
 				 0);
 		assert_int_equal(f.ch, g->ch);
 		assert_int_equal(f.body_case, g->body_case);
@@ -649,8 +651,8 @@ static void test_decode_wrong_channel(void **state)
 			if (ch == g->ch)
 				continue;
 			open_fds(fds, g->nfds);
-			err = ipc_decode(ch, golden_state(g), (const uint8_t *)g->bytes, g->len, fds,
-					 g->nfds, &f);
+			err = ipc_decode(ch, golden_state(g), (const uint8_t *)g->bytes, g->len,
+					 fds, g->nfds, &f);
 			if (err == 0) /* same layout, e.g. a hello: must then be allowed */
 				ipc_frame_free(&f);
 			assert_true(err == 0 ? ipc_authorized(ch, f.body_case, golden_state(g))
@@ -668,9 +670,9 @@ static void test_decode_oversize(void **state)
 
 	assert_non_null(big);
 	open_fds(fd, 1);
-	assert_int_equal(ipc_decode(IPC_CH_COORD_TO_CA, IPC_ST_RUNNING, big, IPC_MAX_FRAME + 1, fd, 1,
-				    &f),
-			 -EMSGSIZE);
+	assert_int_equal(
+	    ipc_decode(IPC_CH_COORD_TO_CA, IPC_ST_RUNNING, big, IPC_MAX_FRAME + 1, fd, 1, &f),
+	    -EMSGSIZE);
 	assert_fds_closed(fd, 1);
 	free(big);
 }
@@ -714,8 +716,8 @@ static void test_decode_garbage(void **state)
 	/* empty, seq only, bad varint, wrong wire type, truncated */
 	expect_decode(IPC_CH_WORKER_TO_COORD, IPC_ST_HELLO, "", 0, 1, -EBADMSG);
 	expect_decode(IPC_CH_WORKER_TO_COORD, IPC_ST_HELLO, "\x08\x01", 2, 0, -EBADMSG);
-	expect_decode(IPC_CH_WORKER_TO_COORD, IPC_ST_HELLO, "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff",
-		      11, 0, -EBADMSG);
+	expect_decode(IPC_CH_WORKER_TO_COORD, IPC_ST_HELLO,
+		      "\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", 11, 0, -EBADMSG);
 	expect_decode(IPC_CH_WORKER_TO_COORD, IPC_ST_HELLO, "\x12\x01", 2, 0, -EBADMSG);
 	expect_decode(IPC_CH_WORKER_TO_COORD, IPC_ST_HELLO, "\x10\x05", 2, 0, -EBADMSG);
 	expect_decode(IPC_CH_WORKER_TO_COORD, IPC_ST_HELLO, g->bytes, g->len - 1, 0, -EBADMSG);
@@ -763,8 +765,8 @@ static void test_frame_take_fd(void **state)
 	int fd[1], got;
 
 	open_fds(fd, 1);
-	assert_int_equal(ipc_decode(IPC_CH_COORD_TO_CA, IPC_ST_RUNNING,
-				    (const uint8_t *)att->bytes, att->len, fd, 1, &f),
+	assert_int_equal(ipc_decode(IPC_CH_COORD_TO_CA, IPC_ST_RUNNING, (const uint8_t *)att->bytes,
+				    att->len, fd, 1, &f),
 			 0);
 	assert_int_equal(ipc_frame_take_fd(&f, 1), -EBADF);
 	got = ipc_frame_take_fd(&f, 0);
@@ -799,17 +801,12 @@ static void test_env_accessors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_golden_encode),
-		cmocka_unit_test(test_golden_decode),
-		cmocka_unit_test(test_decode_states),
-		cmocka_unit_test(test_decode_wrong_channel),
-		cmocka_unit_test(test_decode_oversize),
-		cmocka_unit_test(test_pack_limits),
-		cmocka_unit_test(test_decode_garbage),
-		cmocka_unit_test(test_decode_bad_args),
-		cmocka_unit_test(test_decode_fd_counts),
-		cmocka_unit_test(test_frame_take_fd),
-		cmocka_unit_test(test_env_accessors),
+	    cmocka_unit_test(test_golden_encode),    cmocka_unit_test(test_golden_decode),
+	    cmocka_unit_test(test_decode_states),    cmocka_unit_test(test_decode_wrong_channel),
+	    cmocka_unit_test(test_decode_oversize),  cmocka_unit_test(test_pack_limits),
+	    cmocka_unit_test(test_decode_garbage),   cmocka_unit_test(test_decode_bad_args),
+	    cmocka_unit_test(test_decode_fd_counts), cmocka_unit_test(test_frame_take_fd),
+	    cmocka_unit_test(test_env_accessors),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -205,21 +205,18 @@ static void test_decode_after_recv(void **state)
 	assert_int_equal(ipc_send_raw(sp[0], attach, sizeof(attach) - 1, wr, 1), 0);
 	n = ipc_recv_raw(sp[1], buf, sizeof(buf), got, IPC_MAX_FDS, &nfds);
 	assert_int_equal(n, sizeof(attach) - 1);
-	assert_int_equal(ipc_decode(IPC_CH_COORD_TO_CA, IPC_ST_RUNNING, buf, (size_t)n, got, nfds,
-				    &f),
-			 0);
+	assert_int_equal(
+	    ipc_decode(IPC_CH_COORD_TO_CA, IPC_ST_RUNNING, buf, (size_t)n, got, nfds, &f), 0);
 	ipc_frame_free(&f);
 	assert_int_equal(ipc_send_raw(sp[0], attach, sizeof(attach) - 1, wr, 2), 0);
 	n = ipc_recv_raw(sp[1], buf, sizeof(buf), got, IPC_MAX_FDS, &nfds);
 	assert_int_equal(nfds, 2);
-	assert_int_equal(ipc_decode(IPC_CH_COORD_TO_CA, IPC_ST_RUNNING, buf, (size_t)n, got, nfds,
-				    &f),
-			 -EINVAL);
+	assert_int_equal(
+	    ipc_decode(IPC_CH_COORD_TO_CA, IPC_ST_RUNNING, buf, (size_t)n, got, nfds, &f), -EINVAL);
 	assert_int_equal(ipc_send_raw(sp[0], attach, sizeof(attach) - 1, NULL, 0), 0);
 	n = ipc_recv_raw(sp[1], buf, sizeof(buf), got, IPC_MAX_FDS, &nfds);
-	assert_int_equal(ipc_decode(IPC_CH_COORD_TO_CA, IPC_ST_RUNNING, buf, (size_t)n, got, nfds,
-				    &f),
-			 -EINVAL);
+	assert_int_equal(
+	    ipc_decode(IPC_CH_COORD_TO_CA, IPC_ST_RUNNING, buf, (size_t)n, got, nfds, &f), -EINVAL);
 	assert_int_equal(count_fds(), before);
 	close_all(rd, 2);
 	close_all(wr, 2);
@@ -228,13 +225,13 @@ static void test_decode_after_recv(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_fd_passing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ctrunc, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_trunc, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_foreign_cmsg, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_eof_again, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_send_limits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_decode_after_recv, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_fd_passing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ctrunc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_trunc, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_foreign_cmsg, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_eof_again, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_send_limits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_decode_after_recv, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

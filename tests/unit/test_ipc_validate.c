@@ -296,6 +296,11 @@ static void test_ca_config_attach(void **state)
 	cc.confdir = str_of(4097);
 	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_CA, &env.base, 2, 0), -EINVAL);
 	cc.confdir = "/c";
+	cc.user = str_of(64);
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_CA, &env.base, 2, 0), 0);
+	cc.user = str_of(65);
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_CA, &env.base, 2, 0), -EINVAL);
+	cc.user = NULL;
 	cc.has_key_size = 1;
 	cc.key_size = 16385;
 	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_CA, &env.base, 2, 0), -EINVAL);
@@ -448,19 +453,19 @@ static void test_mismatch(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_worker_config),
-		cmocka_unit_test(test_worker_config_strings),
-		cmocka_unit_test(test_worker_config_listeners),
-		cmocka_unit_test(test_hello),
-		cmocka_unit_test(test_shutdown_trigger),
-		cmocka_unit_test(test_log_event),
-		cmocka_unit_test(test_flow_event),
-		cmocka_unit_test(test_ca_config_attach),
-		cmocka_unit_test(test_ca_ready),
-		cmocka_unit_test(test_cert_request),
-		cmocka_unit_test(test_ca_info),
-		cmocka_unit_test(test_cert_reply),
-		cmocka_unit_test(test_mismatch),
+	    cmocka_unit_test(test_worker_config),
+	    cmocka_unit_test(test_worker_config_strings),
+	    cmocka_unit_test(test_worker_config_listeners),
+	    cmocka_unit_test(test_hello),
+	    cmocka_unit_test(test_shutdown_trigger),
+	    cmocka_unit_test(test_log_event),
+	    cmocka_unit_test(test_flow_event),
+	    cmocka_unit_test(test_ca_config_attach),
+	    cmocka_unit_test(test_ca_ready),
+	    cmocka_unit_test(test_cert_request),
+	    cmocka_unit_test(test_ca_info),
+	    cmocka_unit_test(test_cert_reply),
+	    cmocka_unit_test(test_mismatch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

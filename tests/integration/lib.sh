@@ -1,0 +1,92 @@
+# Shared helpers for snare's integration tests (sourced).  Each test prints
+# "ok NAME", "not ok NAME: why" or "skip NAME: why"; tests/run.sh counts them.
+# Only loopback addresses (and namespaces the tests create) are ever used.
+set -u
+SNARE_BIN=${SNARE_BIN:-$PWD/build/check/snare}
+SNARE_ROOT=${SNARE_ROOT:-$PWD}
+T=$(mktemp -d /tmp/snare-it.XXXXXX)
+chmod 755 "$T"
+PIDS=()
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	sleep 0.2
+	for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok() { echo "ok $1"; }
+notok() { echo "not ok $1: $2"; }
+skip() { echo "skip $1: $2"; }
+# check NAME CMD...: ok when CMD succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else notok "$name" "command failed: $*"; fi
+}
+need_root() { [ "$(id -u)" -eq 0 ]; }
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_for FILE PATTERN [SECONDS]
+wait_for() {
+	local i
+	for i in $(seq 1 $((${3:-10} * 20))); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# start_origin [--tls]: sets ORIGIN_PORT (and ORIGIN_CERT with --tls).
+start_origin() {
+	local port log
+	port=$(free_port)
+	log=$T/origin-$port.log
+	if [ "${1:-}" = --tls ]; then
+		ORIGIN_CERT=$T/origin.crt
+		[ -f "$ORIGIN_CERT" ] || openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/origin.key" \
+			-out "$ORIGIN_CERT" -days 2 -subj "/CN=localhost/O=snare test origin" \
+			-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
+		python3 -u "$SNARE_ROOT/tests/integration/origin.py" --port "$port" \
+			--tls "$ORIGIN_CERT" "$T/origin.key" >"$log" 2>&1 &
+	else
+		python3 -u "$SNARE_ROOT/tests/integration/origin.py" --port "$port" >"$log" 2>&1 &
+	fi
+	PIDS+=($!)
+	wait_for "$log" ready 10 || { echo "origin did not start"; cat "$log"; return 1; }
+	ORIGIN_PORT=$port
+}
+
+# start_snare ARGS...: starts snare with a fresh conf dir; sets SNARE_PID,
+# SNARE_PORT (from the listening line), SNARE_LOG, SNARE_CONF.
+start_snare() {
+	SNARE_CONF=$T/conf.$RANDOM
+	SNARE_LOG=$T/snare.$RANDOM.log
+	"$SNARE_BIN" --set confdir="$SNARE_CONF" "$@" >"$SNARE_LOG" 2>&1 &
+	SNARE_PID=$!
+	PIDS+=($SNARE_PID)
+	if ! wait_for "$SNARE_LOG" "listening at" 15; then
+		echo "snare did not start:"; cat "$SNARE_LOG"; return 1
+	fi
+	SNARE_PORT=$(grep -m1 -oE 'listening at [^ ]*:[0-9]+' "$SNARE_LOG" | grep -oE '[0-9]+$')
+	wait_for "$SNARE_CONF/snare-ca-cert.pem" "" 10 2>/dev/null || true
+	for _ in $(seq 1 40); do [ -f "$SNARE_CONF/snare-ca-cert.pem" ] && break; sleep 0.05; done
+}
+
+# stop_snare: SIGTERM, waits; sets SNARE_RC.
+stop_snare() {
+	kill -TERM "$SNARE_PID" 2>/dev/null
+	wait "$SNARE_PID"
+	SNARE_RC=$?
+}
+
+# Children of a pid (the ca and workers).
+snare_children() { pgrep -P "$1" 2>/dev/null; }
+
+proxy_curl() { curl -sS --max-time 20 -x "http://127.0.0.1:$SNARE_PORT" "$@"; }
