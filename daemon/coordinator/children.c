@@ -18,17 +18,23 @@
 #define RESPAWN_DELAY_MS 100
 #define CHILD_FD_BASE 3
 
-static void child_exec(struct coord *co, const char *role, int fd3, int fd4)
+/* In the child: fds[i] becomes fd 3 + i (a -1 leaves that slot closed),
+ * everything else is closed, then snare is executed again in its role. */
+static void child_exec(struct coord *co, const char *role, const int *fds, int n)
 {
 	sigset_t none;
-	int hi3 = fcntl(fd3, F_DUPFD, 64), hi4 = fd4 >= 0 ? fcntl(fd4, F_DUPFD, 64) : -1;
+	int hi[4], i;
 	char *argv[] = {(char *)"snare", (char *)"--role", (char *)role, NULL};
 
-	if (hi3 < 0 || dup2(hi3, CHILD_FD_BASE) < 0)
-		_exit(127);
-	if (hi4 >= 0 && dup2(hi4, CHILD_FD_BASE + 1) < 0)
-		_exit(127);
-	close_range(CHILD_FD_BASE + (hi4 >= 0 ? 2 : 1), ~0U, 0);
+	for (i = 0; i < n; i++)
+		hi[i] = fds[i] >= 0 ? fcntl(fds[i], F_DUPFD, 64) : -1;
+	for (i = 0; i < n; i++) {
+		if (hi[i] >= 0 && dup2(hi[i], CHILD_FD_BASE + i) < 0)
+			_exit(127);
+		if (hi[i] < 0)
+			close(CHILD_FD_BASE + i);
+	}
+	close_range(CHILD_FD_BASE + n, ~0U, 0);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGINT, SIG_IGN); /* the coordinator decides when we stop */
@@ -37,12 +43,12 @@ static void child_exec(struct coord *co, const char *role, int fd3, int fd4)
 	_exit(127);
 }
 
-static pid_t child_spawn(struct coord *co, const char *role, int fd3, int fd4)
+static pid_t child_spawn(struct coord *co, const char *role, const int *fds, int n)
 {
 	pid_t pid = fork();
 
 	if (pid == 0)
-		child_exec(co, role, fd3, fd4);
+		child_exec(co, role, fds, n);
 	return pid;
 }
 
@@ -207,7 +213,7 @@ int coord_spawn_ca(struct coord *co)
 	c->kind = CHILD_CA;
 	if ((err = child_channel(co, c, &theirs)) < 0)
 		return err;
-	c->pid = child_spawn(co, "ca", theirs, -1);
+	c->pid = child_spawn(co, "ca", &theirs, 1);
 	close(theirs);
 	return c->pid < 0 ? -errno : 0;
 }
@@ -225,7 +231,11 @@ int coord_spawn_worker(struct coord *co, struct coord_child *w)
 		close(ca_sp[1]);
 		return err;
 	}
-	w->pid = child_spawn(co, "worker", theirs, ca_sp[0]);
+	{
+		int fds[3] = {theirs, ca_sp[0], co->keylog_fd};
+
+		w->pid = child_spawn(co, "worker", fds, 3);
+	}
 	w->started_ms = loop_now(co->loop);
 	close(theirs);
 	close(ca_sp[0]);

@@ -49,6 +49,7 @@ struct coord {
 	int sigfd;
 	struct loop_io sigio;
 	struct flowfile *ff;
+	int keylog_fd; /* SSLKEYLOGFILE, opened before dropping privileges */
 	struct dump_opts dump;
 	bool stopping;
 	struct loop_timer stop_timer;

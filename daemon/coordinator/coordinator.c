@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -113,6 +114,22 @@ static int setup_signals(struct coord *co)
 	return loop_io_set(co->loop, &co->sigio, EPOLLIN);
 }
 
+/* SSLKEYLOGFILE (or SNARE_SSLKEYLOGFILE) is opened here, while we may still
+ * be root, and handed to every worker as fd 5. */
+static void open_keylog(struct coord *co)
+{
+	const char *path = getenv("SNARE_SSLKEYLOGFILE");
+
+	if (path == NULL)
+		path = getenv("SSLKEYLOGFILE");
+	co->keylog_fd = -1;
+	if (path == NULL || *path == '\0')
+		return;
+	co->keylog_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (co->keylog_fd < 0)
+		log_warn("cannot open the key log file %s: %s", path, strerror(errno));
+}
+
 static int open_output(struct coord *co)
 {
 	struct winsize ws;
@@ -123,6 +140,7 @@ static int open_output(struct coord *co)
 	co->dump.term_width = 0;
 	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
 		co->dump.term_width = ws.ws_col;
+	open_keylog(co);
 	if (co->cli->wfile == NULL)
 		return 0;
 	if (flowfile_open(co->cli->wfile, co->cli->wappend, &co->ff, err, sizeof(err)) < 0) {
@@ -211,12 +229,14 @@ static void coord_finish(struct coord *co)
 	free(co->listeners);
 	if (co->sigfd >= 0)
 		close(co->sigfd);
+	if (co->keylog_fd >= 0)
+		close(co->keylog_fd);
 	loop_free(co->loop);
 }
 
 int coordinator_main(struct cli *cli)
 {
-	struct coord co = {.cli = cli, .sigfd = -1};
+	struct coord co = {.cli = cli, .sigfd = -1, .keylog_fd = -1};
 
 	if (cli->verbosity < 0)
 		log_set_level(LOG_LVL_WARN);

@@ -28,7 +28,9 @@ void buf_consume(struct buf *b, size_t n);
 void buf_reset(struct buf *b);
 static inline const uint8_t *buf_ptr(const struct buf *b)
 {
-	return b->data + b->off;
+	static const uint8_t empty[1];
+
+	return b->data ? b->data + b->off : empty;
 }
 static inline size_t buf_len(const struct buf *b)
 {

@@ -19,6 +19,7 @@ struct loop {
 	int epfd;
 	bool stop;
 	uint64_t now;
+	uint64_t timer_round;
 	struct loop_timer **heap;
 	size_t nheap, capheap;
 	struct loop_deferred *defer;
@@ -161,6 +162,7 @@ void loop_timer_arm(struct loop *l, struct loop_timer *t, uint64_t after_ms)
 		l->heap = xrealloc(l->heap, l->capheap * sizeof(*l->heap));
 	}
 	t->due_ms = l->now + after_ms;
+	t->round = l->timer_round;
 	t->heap_idx = l->nheap;
 	l->heap[l->nheap++] = t;
 	heap_up(l, t->heap_idx);
@@ -177,9 +179,13 @@ void loop_defer_free(struct loop *l, void (*free_fn)(void *), void *p)
 	l->ndefer++;
 }
 
+/* Fires the timers due now.  A timer re-armed by its callback (even for 0 ms)
+ * waits for the next round, so a busy timer cannot starve fd events. */
 static void loop_fire_timers(struct loop *l)
 {
-	while (l->nheap > 0 && l->heap[0]->due_ms <= l->now) {
+	uint64_t round = ++l->timer_round;
+
+	while (l->nheap > 0 && l->heap[0]->due_ms <= l->now && l->heap[0]->round != round) {
 		struct loop_timer *t = l->heap[0];
 
 		loop_timer_cancel(l, t);

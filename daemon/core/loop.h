@@ -26,6 +26,7 @@ typedef void (*loop_timer_fn)(struct loop_timer *t);
 struct loop_timer {
 	uint64_t due_ms;
 	size_t heap_idx; /* SIZE_MAX when not armed */
+	uint64_t round;  /* the firing round it was armed in */
 	loop_timer_fn fn;
 	void *arg;
 };

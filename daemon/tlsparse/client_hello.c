@@ -155,9 +155,9 @@ static const struct {
 	uint16_t type;
 	int (*parse)(struct cur *d, struct tls_client_hello *out);
 } ext_table[] = {
-	{TLS_EXT_SERVER_NAME, ext_server_name},
-	{TLS_EXT_ALPN, ext_alpn},
-	{TLS_EXT_SUPPORTED_VERSIONS, ext_supported_versions},
+    {TLS_EXT_SERVER_NAME, ext_server_name},
+    {TLS_EXT_ALPN, ext_alpn},
+    {TLS_EXT_SUPPORTED_VERSIONS, ext_supported_versions},
 };
 
 /* Walks the extensions block; the ones in ext_table may appear at most once. */

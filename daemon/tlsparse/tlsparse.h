@@ -13,10 +13,11 @@
 #define TLSPARSE_MAX_HELLO 65536
 
 struct tls_client_hello {
-	char sni[256]; /* host_name, "" when absent; validated: printable hostname chars only, no NUL */
+	char sni[256]; /* host_name, "" when absent; validated: printable hostname chars only, no
+			  NUL */
 	char alpn[TLSPARSE_MAX_ALPN][64];
 	size_t nalpn;
-	uint16_t legacy_version;        /* from the ClientHello body */
+	uint16_t legacy_version;	/* from the ClientHello body */
 	bool has_supported_versions_13; /* supported_versions lists 0x0304 */
 	bool alpn_truncated; /* the client offered protocols not kept in alpn[] (too many, too long,
 				or containing a NUL byte) */

@@ -90,7 +90,7 @@ static void stream_read_sock(struct stream *s, bool *progress)
 	size_t room;
 	ssize_t n;
 
-	for (;;) {
+	while (!s->rd_eof) {
 		if (s->ssl) {
 			if (BIO_ctrl_pending(s->rbio) >= STREAM_BUF_MAX)
 				return;

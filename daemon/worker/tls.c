@@ -23,18 +23,17 @@ static void tls_keylog(const SSL *ssl, const char *line)
 		wk->keylog_fd = -1;
 }
 
+/* The coordinator opened SSLKEYLOGFILE and passed it as fd 5. */
 static void tls_open_keylog(void)
 {
-	const char *path = getenv("SNARE_SSLKEYLOGFILE");
+	int fl = fcntl(WORKER_KEYLOG_FD, F_GETFL);
 
-	if (path == NULL)
-		path = getenv("SSLKEYLOGFILE");
 	wk->keylog_fd = -1;
-	if (path == NULL || *path == '\0')
-		return;
-	wk->keylog_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (wk->keylog_fd < 0)
-		log_warn("cannot open the key log file %s: %s", path, strerror(errno));
+	if (fl >= 0 && (fl & O_ACCMODE) != O_RDONLY && (fl & O_APPEND)) {
+		wk->keylog_fd = WORKER_KEYLOG_FD;
+		if (fd_set_cloexec(wk->keylog_fd, 1) < 0)
+			wk->keylog_fd = -1;
+	}
 }
 
 int tls_init(void)

@@ -21,8 +21,10 @@ enum ws_parser_state {
 };
 
 struct ws_parser {
-	bool from_client;   /* client frames must be masked, server frames must not */
-	size_t max_message; /* bytes kept per message; beyond that the message is recorded truncated */
+	/* Client frames must be masked, server frames must not. */
+	bool from_client;
+	/* Bytes kept per message; beyond that the message is recorded truncated. */
+	size_t max_message;
 	enum ws_parser_state state;
 
 	/* The frame being read. */
@@ -44,8 +46,8 @@ struct ws_parser {
 	uint8_t *msg;
 	size_t msg_len;
 	size_t msg_cap;
-	uint64_t msg_total; /* full length so far, also counting bytes not kept; valid in
-			       on_message */
+	/* Full length so far, counting bytes not kept too; valid during on_message. */
+	uint64_t msg_total;
 };
 
 /* data is valid only during the call; len <= max_message; truncated when bytes were dropped. */

@@ -16,7 +16,8 @@ static void check_hello(const struct tls_client_hello *h)
 	assert(memchr(h->sni, '\0', sizeof(h->sni)) != NULL);
 	assert(h->nalpn <= TLSPARSE_MAX_ALPN);
 	for (size_t i = 0; i < h->nalpn; i++)
-		assert(h->alpn[i][0] != '\0' && memchr(h->alpn[i], '\0', sizeof(h->alpn[i])) != NULL);
+		assert(h->alpn[i][0] != '\0' &&
+		       memchr(h->alpn[i], '\0', sizeof(h->alpn[i])) != NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

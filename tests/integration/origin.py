@@ -241,6 +241,18 @@ class Handler(BaseHTTPRequestHandler):
         self.drain_and_404()
 
     def do_HEAD(self):
+        path = self.path.split("?", 1)[0]
+        if path == "/hello":
+            return self.simple(200, "hello\n")
+        if path.startswith("/size/"):
+            n = self._parse_n(path[len("/size/"):])
+            if n is None:
+                return self.not_found()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(n))
+            self.end_headers()
+            return
         self.drain_and_404()
 
     def do_DELETE(self):

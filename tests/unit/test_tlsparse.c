@@ -1,6 +1,6 @@
 /* Unit tests for the tlsparse module (worker-side ClientHello parser). Real hellos come from
  * OpenSSL clients driven through memory BIOs; malformed ones are built byte by byte here.
- * With SNARE_WRITE_CORPUS=<dir> set, the OpenSSL hellos are also written there as fuzz seeds. */
+ * `test_tlsparse --write-corpus DIR` instead writes the OpenSSL hellos to DIR as fuzz seeds. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -642,15 +642,13 @@ static void write_seed(const char *dir, const char *name, const struct bytes *b)
 	assert_int_equal(fclose(f), 0);
 }
 
-/* Seeds for tests/fuzz/corpus/fuzz_tlsparse_client_hello (only with SNARE_WRITE_CORPUS). */
-static void test_write_corpus(void **state)
+/* Seeds for tests/fuzz/corpus/fuzz_tlsparse_client_hello (state: the directory). */
+static void write_corpus(void **state)
 {
-	const char *dir = getenv("SNARE_WRITE_CORPUS");
+	const char *dir = *state;
 	struct bytes b[4], m, r;
 	size_t cut = 60;
 
-	if (dir == NULL)
-		skip();
 	b[0] = hello_13_full();
 	b[1] = hello_12_plain();
 	b[2] = openssl_hello(TLS1_2_VERSION, "www.example.org", alpn_h2_h11, 12);
@@ -667,30 +665,34 @@ static void test_write_corpus(void **state)
 		free(b[i].p);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	const struct CMUnitTest gen[] = {
+	    cmocka_unit_test_prestate(write_corpus, argc == 3 ? argv[2] : NULL),
+	};
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_looks_like_tls),
-		cmocka_unit_test(test_openssl_13_sni_alpn),
-		cmocka_unit_test(test_openssl_13_plain),
-		cmocka_unit_test(test_openssl_12_plain),
-		cmocka_unit_test(test_openssl_12_sni_alpn),
-		cmocka_unit_test(test_split_every_offset),
-		cmocka_unit_test(test_two_records),
-		cmocka_unit_test(test_one_byte_records),
-		cmocka_unit_test(test_foreign_record_inside),
-		cmocka_unit_test(test_record_header_errors),
-		cmocka_unit_test(test_handshake_type_and_size),
-		cmocka_unit_test(test_body_field_errors),
-		cmocka_unit_test(test_extension_block_errors),
-		cmocka_unit_test(test_sni),
-		cmocka_unit_test(test_duplicate_extension),
-		cmocka_unit_test(test_alpn),
-		cmocka_unit_test(test_supported_versions),
-		cmocka_unit_test(test_not_tls),
-		cmocka_unit_test(test_corrupt_every_byte),
-		cmocka_unit_test(test_write_corpus),
+	    cmocka_unit_test(test_looks_like_tls),
+	    cmocka_unit_test(test_openssl_13_sni_alpn),
+	    cmocka_unit_test(test_openssl_13_plain),
+	    cmocka_unit_test(test_openssl_12_plain),
+	    cmocka_unit_test(test_openssl_12_sni_alpn),
+	    cmocka_unit_test(test_split_every_offset),
+	    cmocka_unit_test(test_two_records),
+	    cmocka_unit_test(test_one_byte_records),
+	    cmocka_unit_test(test_foreign_record_inside),
+	    cmocka_unit_test(test_record_header_errors),
+	    cmocka_unit_test(test_handshake_type_and_size),
+	    cmocka_unit_test(test_body_field_errors),
+	    cmocka_unit_test(test_extension_block_errors),
+	    cmocka_unit_test(test_sni),
+	    cmocka_unit_test(test_duplicate_extension),
+	    cmocka_unit_test(test_alpn),
+	    cmocka_unit_test(test_supported_versions),
+	    cmocka_unit_test(test_not_tls),
+	    cmocka_unit_test(test_corrupt_every_byte),
 	};
 
+	if (argc == 3 && strcmp(argv[1], "--write-corpus") == 0)
+		return cmocka_run_group_tests(gen, NULL, NULL);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

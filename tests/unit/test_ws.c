@@ -186,10 +186,10 @@ static void test_fragmented_with_ping(void **state)
 	struct recorder r = {0};
 
 	assert_non_null(f);
-	add_frame(f, 0x01, mask1, "Hel", 3, 0);      /* text, not final */
+	add_frame(f, 0x01, mask1, "Hel", 3, 0);	     /* text, not final */
 	add_frame(f, 0x89, mask1, "ping", 4, 0);     /* ping in between */
-	add_frame(f, 0x00, mask1, "", 0, 0);         /* empty continuation */
-	add_frame(f, 0x8a, mask1, NULL, 0, 0);       /* pong, empty */
+	add_frame(f, 0x00, mask1, "", 0, 0);	     /* empty continuation */
+	add_frame(f, 0x8a, mask1, NULL, 0, 0);	     /* pong, empty */
 	add_frame(f, 0x80, mask1, "lo, you", 7, 0);  /* final continuation */
 	add_frame(f, 0x82, mask1, "\x01\x02", 2, 0); /* then a new message */
 	ws_parser_init(&w, true, 1024);
@@ -219,7 +219,9 @@ static void test_extended_lengths(void **state)
 	for (size_t s = 0; s < ARRAY_SIZE(sizes); s++) {
 		f->n = 0;
 		add_frame(f, 0x82, mask1, payload, sizes[s], 0);
-		assert_int_equal(f->b[1] & 0x7f, sizes[s] < 126 ? sizes[s] : sizes[s] < 65536 ? 126 : 127);
+		assert_int_equal(f->b[1] & 0x7f, sizes[s] < 126	    ? sizes[s]
+						 : sizes[s] < 65536 ? 126
+								    : 127);
 		ws_parser_init(&w, true, 100000);
 		assert_int_equal(feed_all(&w, f->b, f->n, &r), 0);
 		assert_int_equal(r.n, 1);
@@ -250,7 +252,10 @@ static void build_mixed(struct frame_buf *f, bool masked)
 	add_frame(f, 0x80, m, "end", 3, 0);
 	add_frame(f, 0x82, m, big, 300, 0);
 	add_frame(f, 0x81, m, "", 0, 0);
-	add_frame(f, 0x88, m, "\x03\xe8" "bye", 5, 0);
+	add_frame(f, 0x88, m,
+		  "\x03\xe8"
+		  "bye",
+		  5, 0);
 }
 
 static void test_split_invariance(void **state)
@@ -406,25 +411,25 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
-	{"rsv1 (permessage-deflate)", false, 0, 0xc1, false, 1, 0, 1},
-	{"rsv2", false, 0, 0xa1, false, 1, 0, 1},
-	{"rsv3", false, 0, 0x91, false, 1, 0, 1},
-	{"opcode 3", false, 0, 0x83, false, 0, 0, 0},
-	{"opcode 7", false, 0, 0x87, false, 0, 0, 0},
-	{"opcode 0xb", false, 0, 0x8b, false, 0, 0, 0},
-	{"opcode 0xf", false, 0, 0x8f, false, 0, 0, 0},
-	{"control > 125", false, 0, 0x89, false, 126, 0, 126},
-	{"fragmented ping", false, 0, 0x09, false, 0, 0, 0},
-	{"fragmented close", false, 0, 0x08, false, 0, 0, 0},
-	{"continuation without start", false, 0, 0x80, false, 1, 0, 1},
-	{"final continuation without start", false, 0, 0x00, false, 1, 0, 1},
-	{"text while fragmented open", false, 0x01, 0x81, false, 1, 0, 1},
-	{"binary while fragmented open", false, 0x02, 0x02, false, 1, 0, 1},
-	{"client frame unmasked", true, 0, 0x81, false, 1, 0, 1},
-	{"server frame masked", false, 0, 0x81, true, 1, 0, 1},
-	{"64-bit length top bit", false, 0, 0x82, false, 1ull << 63, 8, 0},
-	{"16-bit length not minimal", false, 0, 0x82, false, 125, 2, 125},
-	{"64-bit length not minimal", false, 0, 0x82, false, 65535, 8, 0},
+    {"rsv1 (permessage-deflate)", false, 0, 0xc1, false, 1, 0, 1},
+    {"rsv2", false, 0, 0xa1, false, 1, 0, 1},
+    {"rsv3", false, 0, 0x91, false, 1, 0, 1},
+    {"opcode 3", false, 0, 0x83, false, 0, 0, 0},
+    {"opcode 7", false, 0, 0x87, false, 0, 0, 0},
+    {"opcode 0xb", false, 0, 0x8b, false, 0, 0, 0},
+    {"opcode 0xf", false, 0, 0x8f, false, 0, 0, 0},
+    {"control > 125", false, 0, 0x89, false, 126, 0, 126},
+    {"fragmented ping", false, 0, 0x09, false, 0, 0, 0},
+    {"fragmented close", false, 0, 0x08, false, 0, 0, 0},
+    {"continuation without start", false, 0, 0x80, false, 1, 0, 1},
+    {"final continuation without start", false, 0, 0x00, false, 1, 0, 1},
+    {"text while fragmented open", false, 0x01, 0x81, false, 1, 0, 1},
+    {"binary while fragmented open", false, 0x02, 0x02, false, 1, 0, 1},
+    {"client frame unmasked", true, 0, 0x81, false, 1, 0, 1},
+    {"server frame masked", false, 0, 0x81, true, 1, 0, 1},
+    {"64-bit length top bit", false, 0, 0x82, false, 1ull << 63, 8, 0},
+    {"16-bit length not minimal", false, 0, 0x82, false, 125, 2, 125},
+    {"64-bit length not minimal", false, 0, 0x82, false, 65535, 8, 0},
 };
 
 static void run_bad_case(const struct bad_case *c, size_t step)
@@ -480,16 +485,16 @@ static void test_protocol_edges_accepted(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rfc_masked_client_text),
-		cmocka_unit_test(test_unmasked_server_binary),
-		cmocka_unit_test(test_fragmented_with_ping),
-		cmocka_unit_test(test_extended_lengths),
-		cmocka_unit_test(test_split_invariance),
-		cmocka_unit_test(test_truncation),
-		cmocka_unit_test(test_close_codes),
-		cmocka_unit_test(test_bytes_after_close_ignored),
-		cmocka_unit_test(test_protocol_errors),
-		cmocka_unit_test(test_protocol_edges_accepted),
+	    cmocka_unit_test(test_rfc_masked_client_text),
+	    cmocka_unit_test(test_unmasked_server_binary),
+	    cmocka_unit_test(test_fragmented_with_ping),
+	    cmocka_unit_test(test_extended_lengths),
+	    cmocka_unit_test(test_split_invariance),
+	    cmocka_unit_test(test_truncation),
+	    cmocka_unit_test(test_close_codes),
+	    cmocka_unit_test(test_bytes_after_close_ignored),
+	    cmocka_unit_test(test_protocol_errors),
+	    cmocka_unit_test(test_protocol_edges_accepted),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
