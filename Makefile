@@ -14,7 +14,7 @@ LIBEXECDIR ?= $(PREFIX)/libexec/snare
 MANDIR ?= $(PREFIX)/share/man
 VERSION := 0.1.0
 
-PKGS := openssl libprotobuf-c libseccomp libcares libcap
+PKGS := openssl libprotobuf-c libseccomp libcares libcap yaml-0.1
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -99,6 +99,9 @@ $(B)/snare-$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard helpers/$(1)/*.c) $(wild
 endef
 $(foreach h,$(HELPERS),$(eval $(call helper_bin,$(h))))
 helpers: $(foreach h,$(HELPERS),$(B)/snare-$(h))
+HELPER_LIBS_netfilter = $(shell pkg-config --libs libnftnl libmnl 2>/dev/null)
+HELPER_LIBS_tun = $(shell pkg-config --libs libnl-3.0 libnl-route-3.0 2>/dev/null)
+HELPER_LIBS_redirector = $(shell pkg-config --libs libbpf libnl-3.0 libnl-route-3.0 2>/dev/null)
 
 # Unit tests: tests/unit/test_<module>[_what].c links only its module's
 # library, core and proto (plus TEST_LIBS_<module> when it needs more).

@@ -2,6 +2,7 @@
  * flag by flag.  mitmdump's command line (MODES.md §1): one table row per
  * flag, most of them just setting an option; errors are one line from us. */
 #include "config/cli.h"
+#include "config/conffile.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -352,6 +353,36 @@ static int finish(struct cli_state *st, char *err, size_t errlen)
 				  err, errlen);
 }
 
+/* The configuration file under the command line: load the file into a fresh
+ * cli, replay argv over it, take the file's modes only if argv has none. */
+static int apply_conffile(struct cli_state *st, int argc, char **argv, char *err, size_t errlen)
+{
+	struct cli nc = {.action = CLI_RUN};
+	struct cli_state nst = {.c = &nc};
+	struct strlist fmodes = {0};
+	size_t i;
+	int rc;
+
+	options_init(&nc.opts);
+	rc = conffile_load_for_cli(st->c->conf, &st->c->opts, &nc.opts, &fmodes, err, errlen);
+	if (rc <= 0)
+		goto out; /* no file: the first parse stands */
+	rc = parse_args(&nst, argc, argv, err, errlen);
+	for (i = 0; rc == 0 && st->c->nmodes == 0 && i < fmodes.n; i++)
+		rc = mode_add(&nc, fmodes.v[i], err, errlen);
+	if (rc == 0) {
+		cli_free(st->c);
+		*st->c = nc;
+		memset(&nc, 0, sizeof(nc));
+		nst.c = st->c;
+		*st = nst;
+	}
+out:
+	cli_free(&nc);
+	conffile_modes_free(&fmodes);
+	return rc < 0 ? rc : 0;
+}
+
 int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 {
 	struct cli_state st = {.c = out};
@@ -361,6 +392,8 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 	options_init(&out->opts);
 	out->action = CLI_RUN;
 	rc = parse_args(&st, argc, argv, err, errlen);
+	if (rc == 0 && !st.help && !st.version && !st.options && out->role == NULL)
+		rc = apply_conffile(&st, argc, argv, err, errlen);
 	if (rc == 0)
 		rc = finish(&st, err, errlen);
 	if (rc < 0) {

@@ -18,9 +18,28 @@
 
 #define STOP_GRACE_MS 1500
 
-static bool mode_available(enum mode_kind k)
+/* What this version can run; NULL when available, else why not. */
+static const char *mode_unavailable(const struct mode_spec *m)
 {
-	return k == MODE_REGULAR;
+	static const char *const reverse_ok[] = {"http", "https", "tcp", "tls"};
+	size_t i;
+
+	switch (m->kind) {
+	case MODE_REGULAR:
+	case MODE_SOCKS5:
+		return NULL;
+	case MODE_UPSTREAM:
+		return strcmp(m->server.scheme, "http") == 0
+			       ? NULL
+			       : "upstream:https:// (TLS to the upstream proxy) is not available yet";
+	case MODE_REVERSE:
+		for (i = 0; i < ARRAY_SIZE(reverse_ok); i++)
+			if (strcmp(m->server.scheme, reverse_ok[i]) == 0)
+				return NULL;
+		return "this reverse scheme is not available yet";
+	default:
+		return "this mode is not available yet";
+	}
 }
 
 static int check_modes(struct coord *co)
@@ -29,10 +48,11 @@ static int check_modes(struct coord *co)
 
 	for (i = 0; i < co->cli->nmodes; i++) {
 		const struct mode_spec *m = &co->cli->modes[i];
+		const char *why = mode_unavailable(m);
 
-		if (!mode_available(m->kind)) {
-			fprintf(stderr, "%s: %s mode is not available yet in this version of snare\n",
-				snare_progname, modespec_kind_name(m->kind));
+		if (why) {
+			fprintf(stderr, "%s: %s: %s in this version of snare\n", snare_progname,
+				m->full, why);
 			return -ENOTSUP;
 		}
 	}

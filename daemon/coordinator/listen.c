@@ -73,7 +73,8 @@ static int listen_mode(struct coord *co, unsigned idx)
 	const struct options *o = &co->cli->opts;
 	const char *host = modespec_listen_host(m, o->listen_host);
 	int port = modespec_listen_port(m, o->listen_port), err;
-	unsigned tr = modespec_transports(m);
+	/* UDP (QUIC, DTLS) is not served yet: bind only what a worker serves. */
+	unsigned tr = modespec_transports(m) & MODE_TRANSPORT_TCP;
 	union sockaddr_any a;
 	int t;
 

@@ -85,8 +85,9 @@ void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *pe
 	wk->conns = c;
 	wk->nconns++;
 	conn_client_log(c, LOG_LVL_INFO, "client connect");
-	conn_set_state(c, CS_CLIENT_HEAD);
-	conn_pump(c);
+	mode_start(c);
+	if (!c->freed)
+		conn_pump(c);
 }
 
 void conn_set_state(struct conn *c, enum conn_state st)
@@ -160,6 +161,9 @@ static void conn_step(struct conn *c, bool *progress)
 		break;
 	case CS_RELAY:
 		relay_step(c, progress);
+		break;
+	case CS_SOCKS:
+		socks5_step(c, progress);
 		break;
 	case CS_CONNECTING:
 		connect_step(c, progress);

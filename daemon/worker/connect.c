@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "core/log.h"
 #include "worker/wk.h"
 
@@ -79,10 +81,95 @@ static bool connect_next(struct conn *c)
 	return false;
 }
 
+static void upstream_authorization(char *out, size_t len)
+{
+	unsigned char b64[400];
+	const char *ua = wk->opts.upstream_auth;
+
+	out[0] = '\0';
+	if (ua == NULL || strlen(ua) > 280)
+		return;
+	EVP_EncodeBlock(b64, (const unsigned char *)ua, (int)strlen(ua));
+	snprintf(out, len, "Basic %s", (const char *)b64);
+}
+
+/* Builds the "Proxy-Authorization: ..." line (or nothing) for upstream mode. */
+void conn_proxy_auth_line(char *out, size_t len)
+{
+	char v[420];
+
+	upstream_authorization(v, sizeof(v));
+	if (v[0])
+		snprintf(out, len, "Proxy-Authorization: %s\r\n", v);
+	else
+		out[0] = '\0';
+}
+
+void conn_basic_auth_value(char *out, size_t len)
+{
+	upstream_authorization(out, len);
+}
+
+/* Upstream mode: CONNECT through the upstream proxy.  1 when the tunnel
+ * is up, 0 while waiting, -1 when it failed. */
+static int via_handshake(struct conn *c, bool *progress)
+{
+	struct http1_head h;
+	char line[1200], auth[480], host[270];
+	int r;
+
+	if (!c->via_sent) {
+		snprintf(host, sizeof(host), strchr(c->target_host, ':') ? "[%s]:%u" : "%s:%u",
+			 c->target_host, c->target_port);
+		conn_proxy_auth_line(auth, sizeof(auth));
+		snprintf(line, sizeof(line), "CONNECT %s HTTP/1.1\r\n%s%s%s%s\r\n", host,
+			 wk->opts.http_connect_send_host_header ? "Host: " : "",
+			 wk->opts.http_connect_send_host_header ? host : "",
+			 wk->opts.http_connect_send_host_header ? "\r\n" : "", auth);
+		if (buf_append(&c->server.out, line, strlen(line)) < 0)
+			return -1;
+		c->via_sent = *progress = true;
+		return 0;
+	}
+	r = http1_parse_response(buf_ptr(&c->server.in), buf_len(&c->server.in), NULL, &h);
+	if (r == HTTP1_E_NEED_MORE && !c->server.rd_eof && !c->server.failed)
+		return 0;
+	*progress = true;
+	if (r != HTTP1_OK) {
+		snprintf(c->server.err, sizeof(c->server.err),
+			 "Upstream proxy %s:%u sent an invalid answer to CONNECT", c->server_host,
+			 c->server_port);
+		return -1;
+	}
+	if (h.status < 200 || h.status > 299) {
+		snprintf(c->server.err, sizeof(c->server.err),
+			 "Upstream proxy %s:%u refused HTTP CONNECT request: %d %.*s", c->server_host,
+			 c->server_port, h.status, (int)h.reason.n, h.reason.p);
+		return -1;
+	}
+	buf_consume(&c->server.in, h.head_len);
+	return 1;
+}
+
 void connect_step(struct conn *c, bool *progress)
 {
 	if (c->resolving || c->server.connecting || c->on_connected == NULL)
 		return;
+	if (c->server.fd >= 0 && !c->server.failed && c->via && c->via_connect) {
+		int r = via_handshake(c, progress);
+
+		if (r == 0)
+			return;
+		if (r < 0) {
+			conn_client_log(c, LOG_LVL_WARN, "%s", c->server.err);
+			c->server.failed = true;
+			connect_done(c, -ECONNREFUSED);
+			return;
+		}
+		*progress = true;
+		connect_done(c, 0);
+		return;
+	}
 	if (c->server.fd >= 0 && !c->server.failed) {
 		*progress = true;
 		connect_done(c, 0);
@@ -117,11 +204,18 @@ static void on_resolved(void *arg, int status, const struct sockaddr_storage *ad
 	conn_pump(c);
 }
 
-void conn_connect(struct conn *c, const char *host, uint16_t port,
+void conn_connect(struct conn *c, const char *target, uint16_t tport,
 		  void (*done)(struct conn *c, int err))
 {
+	const char *host;
+	uint16_t port;
+
 	stream_close(&c->server);
 	stream_init(&c->server, c, -1);
+	snprintf(c->target_host, sizeof(c->target_host), "%s", target);
+	c->target_port = tport;
+	c->via_sent = false;
+	mode_server_address(c, target, tport, &host, &port);
 	snprintf(c->server_host, sizeof(c->server_host), "%s", host);
 	c->server_port = port;
 	c->on_connected = done;

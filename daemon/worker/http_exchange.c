@@ -31,37 +31,88 @@ static int puts_(struct buf *b, const char *s)
 	return buf_append(b, s, strlen(s));
 }
 
-int http_build_request_head(struct conn *c, struct buf *out)
+/* The request line: origin-form, or absolute-form towards an upstream proxy. */
+static int put_request_line(struct conn *c, struct buf *out)
 {
 	const struct http1_head *h = c->req.head;
 	struct http1_target t;
 	struct http1_str path = h->target;
-	size_t i;
+	char abs[320];
 	int r = 0;
 
 	if (path.n > 0 && path.p[0] != '/' && path.p[0] != '*' && http1_parse_absolute(path, &t) == 0)
 		path = t.path;
 	r |= put(out, h->method.p, h->method.n);
-	r |= puts_(out, " ");
+	if (c->via && !c->tunnel) {
+		snprintf(abs, sizeof(abs), strchr(c->host, ':') ? " http://[%s]:%u" : " http://%s:%u",
+			 c->host, c->port);
+		r |= puts_(out, abs);
+	} else {
+		r |= puts_(out, " ");
+	}
 	r |= put(out, path.p, path.n);
 	r |= puts_(out, h->version_minor ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n");
-	if (http1_find(h, "host") == NULL) {
-		char host[300];
+	return r;
+}
 
-		if (c->port == 80 || c->port == 443)
-			snprintf(host, sizeof(host), strchr(c->host, ':') ? "Host: [%s]\r\n" : "Host: %s\r\n", c->host);
-		else
-			snprintf(host, sizeof(host), strchr(c->host, ':') ? "Host: [%s]:%u\r\n" : "Host: %s:%u\r\n", c->host, c->port);
-		r |= puts_(out, host);
+/* "Host: host[:port]" for the destination (port omitted when default). */
+static int put_host(struct conn *c, struct buf *out)
+{
+	char host[300];
+	bool dflt = (c->port == 80 && !c->server_tls) || (c->port == 443 && c->server_tls);
+
+	if (dflt)
+		snprintf(host, sizeof(host), strchr(c->host, ':') ? "Host: [%s]\r\n" : "Host: %s\r\n",
+			 c->host);
+	else
+		snprintf(host, sizeof(host),
+			 strchr(c->host, ':') ? "Host: [%s]:%u\r\n" : "Host: %s:%u\r\n", c->host,
+			 c->port);
+	return puts_(out, host);
+}
+
+/* Headers snare adds: credentials for the upstream proxy or, in reverse
+ * mode, for the server (upstream_auth). */
+static int put_auth(struct conn *c, struct buf *out)
+{
+	char line[480], v[420];
+
+	if (c->via && !c->tunnel) {
+		conn_proxy_auth_line(line, sizeof(line));
+		return puts_(out, line);
 	}
+	if (c->kind == MODE_REVERSE) {
+		conn_basic_auth_value(v, sizeof(v));
+		if (v[0]) {
+			snprintf(line, sizeof(line), "Authorization: %s\r\n", v);
+			return puts_(out, line);
+		}
+	}
+	return 0;
+}
+
+int http_build_request_head(struct conn *c, struct buf *out)
+{
+	const struct http1_head *h = c->req.head;
+	bool rewrite_host = c->kind == MODE_REVERSE && !wk->opts.keep_host_header;
+	size_t i;
+	int r = put_request_line(c, out);
+
+	if (rewrite_host || http1_find(h, "host") == NULL)
+		r |= put_host(c, out);
 	for (i = 0; i < h->nheaders; i++) {
-		if (hdr_skip(c, &h->headers[i]))
+		const struct http1_header *hd = &h->headers[i];
+
+		if (hdr_skip(c, hd) || (rewrite_host && http1_str_ieq(hd->name, "host")) ||
+		    (c->kind == MODE_REVERSE && wk->opts.upstream_auth &&
+		     http1_str_ieq(hd->name, "authorization")))
 			continue;
-		r |= put(out, h->headers[i].name.p, h->headers[i].name.n);
+		r |= put(out, hd->name.p, hd->name.n);
 		r |= puts_(out, ": ");
-		r |= put(out, h->headers[i].value.p, h->headers[i].value.n);
+		r |= put(out, hd->value.p, hd->value.n);
 		r |= puts_(out, "\r\n");
 	}
+	r |= put_auth(c, out);
 	r |= puts_(out, "\r\n");
 	return r ? -ENOBUFS : 0;
 }
@@ -124,7 +175,7 @@ eof:
 static void request_connected(struct conn *c, int err)
 {
 	if (err < 0) {
-		char msg[512];
+		char msg[1024];
 
 		snprintf(msg, sizeof(msg), "Cannot connect to %s:%u: %s", c->host, c->port,
 			 c->server.err);
@@ -133,7 +184,7 @@ static void request_connected(struct conn *c, int err)
 		http_error(c, 502, "Bad Gateway", msg);
 		return;
 	}
-	if (c->server_tls && stream_tls_start(&c->server, wk->upstream_ctx, true, c->tls_sni) < 0) {
+	if (c->server_tls && tunnel_server_tls_begin(c) < 0) {
 		http_error(c, 502, "Bad Gateway", "Cannot start TLS to the server.");
 		return;
 	}
@@ -142,8 +193,13 @@ static void request_connected(struct conn *c, int err)
 
 void http_send_request(struct conn *c)
 {
-	bool same = c->server.fd >= 0 && !c->server.failed && !c->server.rd_eof &&
-		    c->server_port == c->port && strcmp(c->server_host, c->host) == 0;
+	const char *h;
+	uint16_t p;
+	bool same;
+
+	mode_server_address(c, c->host, c->port, &h, &p);
+	same = c->server.fd >= 0 && !c->server.failed && !c->server.rd_eof &&
+	       c->server_port == p && strcmp(c->server_host, h) == 0;
 
 	if (!same || (!c->tunnel && !c->server_reusable)) {
 		conn_server_disconnect(c);
@@ -218,7 +274,7 @@ static void http_response_failed(struct conn *c, int err)
 			  : err == -E2BIG ? "response head too large"
 			  : c->server.err[0] ? c->server.err
 					     : "server closed the connection";
-	char msg[300];
+	char msg[600];
 
 	if (c->server.err[0] == '\0')
 		snprintf(c->server.err, sizeof(c->server.err), "%s", why);

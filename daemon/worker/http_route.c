@@ -45,15 +45,23 @@ static void http_route_connect(struct conn *c)
 {
 	struct http1_target t;
 
-	if (c->tunnel || http1_parse_authority(c->req.head->target, 0, &t) != 0) {
+	if (c->tunnel) {
 		http_error(c, 400, "Bad Request",
-			   c->tunnel ? "CONNECT inside a tunnel is not supported."
-				     : "Invalid CONNECT target; expected host:port.");
+			   "snare received an HTTP CONNECT request even though it is not running in "
+			   "regular/upstream mode. This usually indicates a misconfiguration, please "
+			   "see the snare mode documentation for details.");
+		return;
+	}
+	if (http1_parse_authority(c->req.head->target, 0, &t) != 0) {
+		http_error(c, 400, "Bad Request", "Invalid CONNECT target; expected host:port.");
 		return;
 	}
 	snprintf(c->host, sizeof(c->host), "%s", t.host);
 	c->port = t.port;
 	snprintf(c->scheme, sizeof(c->scheme), "https");
+	if (!c->authed && wk->opts.proxyauth && !auth_check(c, c->req.head))
+		return;
+	c->via_connect = c->via;
 	conn_connect(c, c->host, c->port, tunnel_connected);
 }
 
@@ -77,7 +85,7 @@ static bool http_find_destination(struct conn *c)
 		return true;
 	}
 	if (c->tunnel) {
-		snprintf(c->scheme, sizeof(c->scheme), "%s", c->tls ? "https" : "http");
+		snprintf(c->scheme, sizeof(c->scheme), "%s", c->server_tls ? "https" : "http");
 		return true;
 	}
 	host = http1_find(h, "host");
@@ -102,13 +110,13 @@ void http_route_request(struct conn *c)
 {
 	const struct http1_head *h = c->req.head;
 
-	if (!c->tunnel && !c->authed && wk->opts.proxyauth && !auth_check(c, h))
-		return;
 	if (http1_str_ieq(h->method, "CONNECT")) {
 		http_route_connect(c);
 		return;
 	}
 	if (!http_find_destination(c))
+		return;
+	if (!c->tunnel && !c->authed && wk->opts.proxyauth && !auth_check(c, h))
 		return;
 	if (http_is_onboarding(c)) {
 		pages_onboarding(c, h);

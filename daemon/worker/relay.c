@@ -58,8 +58,28 @@ static void ws_on_close(void *arg, uint16_t code)
 	}
 }
 
+static void relay_connected(struct conn *c, int err)
+{
+	if (err < 0) {
+		conn_client_log(c, LOG_LVL_INFO, "error establishing server connection: %s",
+				c->server.err);
+		conn_close(c);
+		return;
+	}
+	if (c->server_tls && c->server.ssl == NULL && tunnel_server_tls_begin(c) < 0) {
+		conn_close(c);
+		return;
+	}
+	relay_start(c, c->relay_record);
+}
+
 void relay_start(struct conn *c, bool record)
 {
+	if (c->server.fd < 0) { /* lazy: connect now */
+		c->relay_record = record;
+		conn_connect(c, c->host, c->port, relay_connected);
+		return;
+	}
 	c->relay_record = record;
 	if (record) {
 		c->rflow = xmalloc(sizeof(*c->rflow));

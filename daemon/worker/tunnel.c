@@ -38,27 +38,64 @@ static bool host_is_ip(const char *h)
 	return addr_parse_ip(h, 0, &a) == 0;
 }
 
-static void tunnel_start_tls(struct conn *c)
+/* Starts TLS towards the server: SNI c->tls_sni, hostname (or IP)
+ * verification unless ssl_insecure, ALPN http/1.1 when the client offered it. */
+int tunnel_server_tls_begin(struct conn *c)
 {
-	const struct tls_client_hello *ch = c->hello;
 	static const unsigned char h11[] = "\x08http/1.1";
 	size_t i;
 
-	snprintf(c->tls_sni, sizeof(c->tls_sni), "%s",
-		 ch->sni[0] ? ch->sni : host_is_ip(c->host) ? "" : c->host);
 	c->server_tls = true;
-	if (stream_tls_start(&c->server, wk->upstream_ctx, true, c->tls_sni) < 0) {
-		conn_close(c);
-		return;
-	}
+	if (stream_tls_start(&c->server, wk->upstream_ctx, true, c->tls_sni) < 0)
+		return -ENOMEM;
 	if (!wk->opts.ssl_insecure && c->tls_sni[0])
 		SSL_set1_host(c->server.ssl, c->tls_sni);
 	else if (!wk->opts.ssl_insecure && host_is_ip(c->host))
 		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->server.ssl), c->host);
-	for (i = 0; i < ch->nalpn; i++)
-		if (strcmp(ch->alpn[i], "http/1.1") == 0)
+	for (i = 0; c->hello && i < c->hello->nalpn; i++)
+		if (strcmp(c->hello->alpn[i], "http/1.1") == 0)
 			SSL_set_alpn_protos(c->server.ssl, h11, sizeof(h11) - 1);
+	if (c->hello == NULL || c->hello->nalpn == 0 || c->kind == MODE_REVERSE)
+		if (!c->force_raw)
+			SSL_set_alpn_protos(c->server.ssl, h11, sizeof(h11) - 1);
+	return 0;
+}
+
+static void tunnel_server_done(struct conn *c);
+
+static void tunnel_start_tls(struct conn *c)
+{
+	const struct tls_client_hello *ch = c->hello;
+
+	if (!(c->kind == MODE_REVERSE && !wk->opts.keep_host_header))
+		snprintf(c->tls_sni, sizeof(c->tls_sni), "%s",
+			 ch->sni[0] ? ch->sni : host_is_ip(c->host) ? "" : c->host);
+	if (c->srv_tls == SRV_TLS_NEVER || c->server.fd < 0) {
+		/* No server handshake first: plain server, or a lazy connection. */
+		c->server_tls = c->srv_tls != SRV_TLS_NEVER;
+		tunnel_server_done(c);
+		return;
+	}
+	if (tunnel_server_tls_begin(c) < 0) {
+		conn_close(c);
+		return;
+	}
 	conn_set_state(c, CS_SERVER_TLS);
+}
+
+/* The client speaks plain text inside the tunnel. */
+static void tunnel_plain(struct conn *c)
+{
+	if (c->srv_tls == SRV_TLS_ALWAYS && c->server.fd >= 0 && c->server.ssl == NULL &&
+	    tunnel_server_tls_begin(c) < 0) {
+		conn_close(c);
+		return;
+	}
+	c->server_tls = c->srv_tls == SRV_TLS_ALWAYS;
+	if (c->force_raw || hosts_match(&wk->tcp_hosts, c->host, c->port))
+		relay_start(c, true);
+	else
+		conn_set_state(c, CS_CLIENT_HEAD);
 }
 
 void tunnel_detect_step(struct conn *c, bool *progress)
@@ -106,10 +143,10 @@ void tunnel_detect_step(struct conn *c, bool *progress)
 		return;
 	}
 	r = looks_like_http(p, n);
-	if (r < 0 && !c->client.rd_eof)
+	if (r < 0 && !c->client.rd_eof && !c->force_raw)
 		return;
-	if (r == 1 && !hosts_match(&wk->tcp_hosts, c->host, c->port))
-		conn_set_state(c, CS_CLIENT_HEAD);
+	if (r == 1 || c->force_raw)
+		tunnel_plain(c);
 	else
 		relay_start(c, true);
 }
@@ -130,7 +167,7 @@ static void add_san(char **sans, size_t *n, const char *s)
  * destination address), and the server host. */
 static size_t tunnel_sans(struct conn *c, char **sans, char *org, size_t orglen)
 {
-	X509 *cert = SSL_get0_peer_certificate(c->server.ssl);
+	X509 *cert = c->server.ssl ? SSL_get0_peer_certificate(c->server.ssl) : NULL;
 	size_t n = 0;
 
 	org[0] = '\0';
@@ -179,7 +216,9 @@ static void tunnel_server_done(struct conn *c)
 	unsigned alen;
 	SSL_CTX *ctx;
 
-	SSL_get0_alpn_selected(c->server.ssl, &alpn, &alen);
+	alen = 0;
+	if (c->server.ssl)
+		SSL_get0_alpn_selected(c->server.ssl, &alpn, &alen);
 	snprintf(c->alpn, sizeof(c->alpn), "%.*s", (int)alen, alen ? (const char *)alpn : "");
 	ctx = certcache_get((const char *const *)sans, n, org[0] ? org : NULL, &c->cert_seq);
 	for (i = 0; i < n; i++)
@@ -224,7 +263,8 @@ void tunnel_tls_step(struct conn *c, bool *progress)
 		return;
 	*progress = true;
 	c->tls = true;
-	if (hosts_match(&wk->tcp_hosts, c->hello->sni[0] ? c->hello->sni : c->host, c->port))
+	if (c->force_raw ||
+	    hosts_match(&wk->tcp_hosts, c->hello->sni[0] ? c->hello->sni : c->host, c->port))
 		relay_start(c, true);
 	else
 		conn_set_state(c, CS_CLIENT_HEAD);

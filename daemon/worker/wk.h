@@ -92,7 +92,7 @@ struct stream {
 	bool shut_req;    /* close our sending side once out is flushed */
 	bool shut_done;
 	bool failed;
-	char err[160];
+	char err[512];
 	struct buf in;  /* plaintext for the layer above */
 	struct buf out; /* plaintext to send */
 	struct buf txc; /* ciphertext waiting for the socket */
@@ -123,7 +123,12 @@ enum conn_state {
 	CS_EXCHANGE,      /* an HTTP request/response in progress */
 	CS_RELAY,         /* raw bytes both ways (TCP, passthrough, WebSocket) */
 	CS_CLOSING,       /* flush what is queued, then close */
+	CS_SOCKS,         /* SOCKS5 greeting, authentication and request */
 };
+
+/* Whether the server side speaks TLS (reverse schemes decide; otherwise it
+ * mirrors the client). */
+enum srv_tls { SRV_TLS_AUTO, SRV_TLS_ALWAYS, SRV_TLS_NEVER };
 
 struct body_xfer {
 	enum http1_body kind;
@@ -152,7 +157,16 @@ struct conn {
 	/* destination */
 	char host[256];
 	uint16_t port;
-	bool tunnel;       /* inside a CONNECT tunnel: the server is fixed */
+	bool tunnel;       /* the server is fixed (CONNECT, SOCKS5, reverse) */
+	enum mode_kind kind;
+	enum srv_tls srv_tls;
+	bool force_raw;    /* reverse tcp:// and tls://: never parsed as HTTP */
+	bool via;          /* upstream mode: the server connection goes through a proxy */
+	bool via_connect;  /* ... and needs a CONNECT to reach the target */
+	bool via_sent;
+	char target_host[256]; /* what the server connection must reach */
+	uint16_t target_port;
+	int socks_state;
 	bool tls;          /* the client side is TLS (intercepted) */
 	bool server_tls;
 	bool authed;       /* proxyauth passed (a CONNECT authenticates the connection) */
@@ -196,12 +210,26 @@ void conn_pump_later(struct conn *c);
 void conn_server_disconnect(struct conn *c);
 void connect_step(struct conn *c, bool *progress);
 bool conn_is_self(const char *host, uint16_t port);
+/* upstream_auth as "Proxy-Authorization: Basic ...\r\n" (or ""), or the
+ * bare "Basic ..." value (or ""). */
+void conn_proxy_auth_line(char *out, size_t len);
+void conn_basic_auth_value(char *out, size_t len);
 void conn_close(struct conn *c);
 void conn_set_state(struct conn *c, enum conn_state st);
 /* Connects the server stream to host:port (resolve + try each address). */
 void conn_connect(struct conn *c, const char *host, uint16_t port,
 		  void (*done)(struct conn *c, int err));
 void conn_client_log(struct conn *c, enum log_level lvl, const char *fmt, ...) SNARE_PRINTF(3, 4);
+
+/* ---- modes.c: how a connection starts, per mode ---- */
+void mode_start(struct conn *c);
+/* Where the server connection for host:port really goes (the upstream
+ * proxy in upstream mode). */
+void mode_server_address(struct conn *c, const char *host, uint16_t port, const char **h,
+			 uint16_t *p);
+
+/* ---- socks5.c ---- */
+void socks5_step(struct conn *c, bool *progress);
 
 /* ---- http.c: the HTTP/1 layer ---- */
 void http_step(struct conn *c, bool *progress);
@@ -214,6 +242,7 @@ void tunnel_detect_step(struct conn *c, bool *progress);
 void tunnel_tls_step(struct conn *c, bool *progress);
 void relay_step(struct conn *c, bool *progress);
 void relay_start(struct conn *c, bool record);
+int tunnel_server_tls_begin(struct conn *c);
 void tunnel_on_cert(uint64_t seq, const uint8_t *der, size_t len, const char *err);
 
 /* ---- certcache.c ---- */

@@ -1,0 +1,251 @@
+/* validate_<msg>(): one check per helper-channel message, run by the helper
+ * (requests) and the coordinator (replies) after authorization.  Trusts only
+ * that protobuf-c unpacked the frame: sub-messages and strings may be NULL,
+ * counts and values are whatever the sender chose, and so is the number of
+ * fds attached. */
+#include "privsep/privsep_proto.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#define PROTO_TCP SNARE__HELPER__PROTO__PROTO_TCP
+#define PROTO_UDP SNARE__HELPER__PROTO__PROTO_UDP
+
+typedef bool (*privsep_validate_fn)(const ProtobufCMessage *body, const struct privsep_ctx *ctx,
+				    size_t nfds);
+
+struct privsep_validator {
+	enum privsep_dir dir;
+	int body_case;
+	const char *name;
+	const ProtobufCMessageDescriptor *desc;
+	privsep_validate_fn fn;
+};
+
+static bool bounded_string(const char *s, size_t min, size_t max)
+{
+	size_t n;
+
+	if (s == NULL)
+		return false;
+	n = strnlen(s, max + 1);
+	return n >= min && n <= max;
+}
+
+bool privsep_valid_helper_name(const char *name)
+{
+	const char *p;
+
+	if (!bounded_string(name, 1, PRIVSEP_NAME_MAX))
+		return false;
+	for (p = name; *p != '\0'; p++)
+		if (*p < 'a' || *p > 'z')
+			return false;
+	return true;
+}
+
+bool privsep_valid_ifname(const char *name)
+{
+	const char *p;
+
+	if (!bounded_string(name, 1, PRIVSEP_IFNAME_MAX))
+		return false;
+	for (p = name; *p != '\0'; p++) {
+		char c = *p;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	/* The kernel refuses "." and ".." as device names. */
+	return strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+static bool valid_port(uint32_t port)
+{
+	return port >= 1 && port <= 65535;
+}
+
+/* 1..PRIVSEP_MAX_PORTS ports, each valid, no repeats. */
+static bool valid_ports(const uint32_t *ports, size_t n)
+{
+	size_t i, j;
+
+	if (n < 1 || n > PRIVSEP_MAX_PORTS)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (!valid_port(ports[i]))
+			return false;
+		for (j = 0; j < i; j++)
+			if (ports[j] == ports[i])
+				return false;
+	}
+	return true;
+}
+
+static bool valid_ifaces(char *const *names, size_t n)
+{
+	size_t i, j;
+
+	if (n > PRIVSEP_MAX_IFACES)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (!privsep_valid_ifname(names[i]))
+			return false;
+		for (j = 0; j < i; j++)
+			if (strcmp(names[j], names[i]) == 0)
+				return false;
+	}
+	return true;
+}
+
+static bool validate_hello(const ProtobufCMessage *body, const struct privsep_ctx *ctx,
+			   size_t nfds)
+{
+	const Snare__Helper__Hello *m = (const Snare__Helper__Hello *)body;
+
+	if (nfds != 0 || !m->has_version || m->version != PRIVSEP_PROTOCOL_VERSION)
+		return false;
+	if (!privsep_valid_helper_name(m->helper))
+		return false;
+	return ctx->helper_name == NULL || strcmp(ctx->helper_name, m->helper) == 0;
+}
+
+static bool validate_netfilter_redirect(const ProtobufCMessage *body,
+					const struct privsep_ctx *ctx, size_t nfds)
+{
+	const Snare__Helper__NetfilterRedirect *m = (const Snare__Helper__NetfilterRedirect *)body;
+
+	if (nfds != 0 || !m->has_proto || m->proto != PROTO_TCP)
+		return false;
+	if (!valid_ports(m->ports, m->n_ports) || !valid_ifaces(m->interfaces, m->n_interfaces))
+		return false;
+	if (!m->has_to_port || !valid_port(m->to_port))
+		return false;
+	/* Only root may name another uid to exclude (it is root: this grants
+	 * nothing), and only for the output chain it applies to. */
+	if (m->has_exclude_uid &&
+	    (ctx->peer_uid != 0 || !m->include_local || m->exclude_uid == (uint32_t)-1))
+		return false;
+	return true;
+}
+
+static bool validate_netfilter_tproxy_udp(const ProtobufCMessage *body,
+					  const struct privsep_ctx *ctx, size_t nfds)
+{
+	const Snare__Helper__NetfilterTproxyUdp *m = (const Snare__Helper__NetfilterTproxyUdp *)body;
+
+	if (nfds != 0 || !valid_ports(m->ports, m->n_ports))
+		return false;
+	if (!m->has_to_port || !valid_port(m->to_port))
+		return false;
+	return m->has_mark && m->mark != 0;
+}
+
+static bool valid_address(const char *s)
+{
+	unsigned char addr[sizeof(struct in6_addr)];
+
+	if (!bounded_string(s, 2, PRIVSEP_ADDR_MAX))
+		return false;
+	return inet_pton(AF_INET, s, addr) == 1 || inet_pton(AF_INET6, s, addr) == 1;
+}
+
+static bool validate_bind_port(const ProtobufCMessage *body, const struct privsep_ctx *ctx,
+			       size_t nfds)
+{
+	const Snare__Helper__BindPort *m = (const Snare__Helper__BindPort *)body;
+
+	if (nfds != 0 || !m->has_proto || (m->proto != PROTO_TCP && m->proto != PROTO_UDP))
+		return false;
+	if (!m->has_port || m->port < 1 || m->port > 1023)
+		return false;
+	return valid_address(m->address);
+}
+
+static bool validate_undo(const ProtobufCMessage *body, const struct privsep_ctx *ctx,
+			  size_t nfds)
+{
+	return nfds == 0;
+}
+
+static bool validate_ok(const ProtobufCMessage *body, const struct privsep_ctx *ctx, size_t nfds)
+{
+	const Snare__Helper__Ok *m = (const Snare__Helper__Ok *)body;
+
+	return m->has_seq && nfds == ctx->ok_fds;
+}
+
+static bool validate_error(const ProtobufCMessage *body, const struct privsep_ctx *ctx,
+			   size_t nfds)
+{
+	const Snare__Helper__Error *m = (const Snare__Helper__Error *)body;
+	const char *p;
+
+	if (nfds != 0 || !m->has_seq || !bounded_string(m->message, 1, PRIVSEP_ERROR_MAX))
+		return false;
+	for (p = m->message; *p != '\0'; p++)
+		if (*p < 0x20 || *p > 0x7e)
+			return false;
+	return true;
+}
+
+#define C2H(c) PRIVSEP_COORD_TO_HELPER, SNARE__HELPER__COORD_TO_HELPER__BODY_##c
+#define H2C(c) PRIVSEP_HELPER_TO_COORD, SNARE__HELPER__HELPER_TO_COORD__BODY_##c
+#define D(m) &snare__helper__##m##__descriptor
+
+static const struct privsep_validator privsep_validators[] = {
+    {C2H(HELLO), "hello", D(hello), validate_hello},
+    {C2H(NETFILTER_REDIRECT), "netfilter_redirect", D(netfilter_redirect),
+     validate_netfilter_redirect},
+    {C2H(NETFILTER_TPROXY_UDP), "netfilter_tproxy_udp", D(netfilter_tproxy_udp),
+     validate_netfilter_tproxy_udp},
+    {C2H(BIND_PORT), "bind_port", D(bind_port), validate_bind_port},
+    {C2H(UNDO), "undo", D(undo), validate_undo},
+    {H2C(HELLO), "hello", D(hello), validate_hello},
+    {H2C(OK), "ok", D(ok), validate_ok},
+    {H2C(ERROR), "error", D(error), validate_error},
+};
+
+static const struct privsep_validator *privsep_validator_find(enum privsep_dir dir, int body_case)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(privsep_validators); i++)
+		if (privsep_validators[i].dir == dir && privsep_validators[i].body_case == body_case)
+			return &privsep_validators[i];
+	return NULL;
+}
+
+const char *privsep_case_name(enum privsep_dir dir, int body_case)
+{
+	const struct privsep_validator *v = privsep_validator_find(dir, body_case);
+
+	return v != NULL ? v->name : "?";
+}
+
+/* The body of an envelope of either direction (NULL when not set). */
+static const ProtobufCMessage *privsep_body(enum privsep_dir dir, const ProtobufCMessage *env)
+{
+	if (dir == PRIVSEP_COORD_TO_HELPER) {
+		const Snare__Helper__CoordToHelper *e = (const Snare__Helper__CoordToHelper *)env;
+
+		return (const ProtobufCMessage *)e->hello; /* every member shares the union */
+	}
+	return (const ProtobufCMessage *)((const Snare__Helper__HelperToCoord *)env)->hello;
+}
+
+int privsep_validate(enum privsep_dir dir, const ProtobufCMessage *env, int body_case,
+		     const struct privsep_ctx *ctx, size_t nfds)
+{
+	const struct privsep_validator *v = privsep_validator_find(dir, body_case);
+	const ProtobufCMessage *body;
+
+	if (v == NULL || env == NULL || ctx == NULL)
+		return -EINVAL;
+	body = privsep_body(dir, env);
+	if (body == NULL || body->descriptor != v->desc)
+		return -EINVAL;
+	return v->fn(body, ctx, nfds) ? 0 : -EINVAL;
+}

@@ -1,0 +1,94 @@
+/* Runs in a worker: the mode table.  Each mode decides how a new client
+ * connection starts and where its server connection goes: regular and
+ * upstream read an HTTP proxy request, socks5 a SOCKS5 handshake, reverse
+ * has a fixed target from its spec (MODES.md §2.3 and §3). */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "worker/http_int.h"
+
+struct reverse_scheme {
+	const char *scheme;
+	enum srv_tls srv_tls;
+	bool raw;
+};
+
+static const struct reverse_scheme reverse_schemes[] = {
+	{"http", SRV_TLS_NEVER, false},
+	{"https", SRV_TLS_ALWAYS, false},
+	{"tcp", SRV_TLS_NEVER, true},
+	{"tls", SRV_TLS_ALWAYS, true},
+};
+
+static void reverse_connected(struct conn *c, int err)
+{
+	if (err < 0) {
+		conn_client_log(c, LOG_LVL_INFO, "error establishing server connection: %s",
+				c->server.err);
+		conn_close(c);
+		return;
+	}
+	conn_set_state(c, CS_TUNNEL_DETECT);
+}
+
+static void reverse_start(struct conn *c, const struct mode_spec *m)
+{
+	const struct reverse_scheme *rs = NULL;
+	union sockaddr_any a;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(reverse_schemes); i++)
+		if (strcmp(reverse_schemes[i].scheme, m->server.scheme) == 0)
+			rs = &reverse_schemes[i];
+	if (rs == NULL) { /* the coordinator refuses the other schemes */
+		conn_close(c);
+		return;
+	}
+	snprintf(c->host, sizeof(c->host), "%s", m->server.host);
+	c->port = m->server.port;
+	c->tunnel = true;
+	c->srv_tls = rs->srv_tls;
+	c->force_raw = rs->raw;
+	snprintf(c->tls_sni, sizeof(c->tls_sni), "%s",
+		 addr_parse_ip(c->host, 0, &a) == 0 ? "" : c->host);
+	if (wk->opts.connection_strategy == STRATEGY_EAGER)
+		conn_connect(c, c->host, c->port, reverse_connected);
+	else
+		conn_set_state(c, CS_TUNNEL_DETECT);
+}
+
+void mode_start(struct conn *c)
+{
+	const struct mode_spec *m = &wk->modes[c->mode_index];
+
+	c->kind = m->kind;
+	c->srv_tls = SRV_TLS_AUTO;
+	c->via = m->kind == MODE_UPSTREAM;
+	switch (m->kind) {
+	case MODE_SOCKS5:
+		conn_set_state(c, CS_SOCKS);
+		break;
+	case MODE_REVERSE:
+		reverse_start(c, m);
+		break;
+	default:
+		conn_set_state(c, CS_CLIENT_HEAD);
+		break;
+	}
+}
+
+void mode_server_address(struct conn *c, const char *host, uint16_t port, const char **h,
+			 uint16_t *p)
+{
+	const struct mode_spec *m = &wk->modes[c->mode_index];
+
+	if (c->via) {
+		*h = m->server.host;
+		*p = m->server.port;
+	} else {
+		*h = host;
+		*p = port;
+	}
+}
