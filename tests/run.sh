@@ -23,17 +23,23 @@ count_cmocka() { # $1 log, $2 name, $3 exit status
 }
 
 echo "== unit tests"
-for t in "$B"/tests/test_*; do
-	[ -x "$t" ] || continue
-	n=$(basename "$t")
+for src in tests/unit/test_*.c; do
+	n=$(basename "$src" .c)
+	t=$B/tests/$n
+	if [ ! -x "$t" ] || [ "$t" -ot "$src" ]; then
+		echo "FAIL $n: not built (see the build output above)"; fail=$((fail + 1)); failed_names+=("$n"); continue
+	fi
 	timeout 300 "$t" >"$LOGDIR/$n.log" 2>&1
 	count_cmocka "$LOGDIR/$n.log" "$n" $?
 done
 
 echo "== fuzz corpus replay"
-for t in "$B"/fuzz/fuzz_*; do
-	[ -x "$t" ] || continue
-	n=$(basename "$t")
+for src in tests/fuzz/fuzz_*.c; do
+	n=$(basename "$src" .c)
+	t=$B/fuzz/$n
+	if [ ! -x "$t" ] || [ "$t" -ot "$src" ]; then
+		echo "FAIL $n: not built"; fail=$((fail + 1)); failed_names+=("$n"); continue
+	fi
 	c=tests/fuzz/corpus/$n
 	if [ ! -d "$c" ]; then
 		echo "FAIL $n: no seed corpus in $c"; fail=$((fail + 1)); failed_names+=("$n"); continue
@@ -46,6 +52,7 @@ for t in "$B"/fuzz/fuzz_*; do
 done
 
 echo "== integration tests"
+if [ ! -x "$B/snare" ]; then echo "FAIL snare: $B/snare not built"; fail=$((fail + 1)); failed_names+=(snare); fi
 export SNARE_BIN=$ROOT/$B/snare SNARE_BUILD=$ROOT/$B SNARE_ROOT=$ROOT
 for t in tests/integration/test_*.sh; do
 	[ -f "$t" ] || continue

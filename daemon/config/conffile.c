@@ -115,8 +115,9 @@ static const char *scalar(struct conf_ctx *c, const yaml_node_t *n, const char *
 
 	if (n->type != YAML_SCALAR_NODE) {
 		conf_error(c, n, name,
-			   n->type == YAML_MAPPING_NODE ? "expected a value or a list, not a mapping"
-							: "expected a single value, not a list");
+			   n->type == YAML_MAPPING_NODE
+			       ? "expected a value or a list, not a mapping"
+			       : "expected a single value, not a list");
 		return NULL;
 	}
 	v = (const char *)n->data.scalar.value;
@@ -127,6 +128,29 @@ static const char *scalar(struct conf_ctx *c, const yaml_node_t *n, const char *
 	return is_null(n) ? "" : v;
 }
 
+/* Index of name in the option table, ndefs for "mode", -1 if unknown. */
+static int key_index(const char *name)
+{
+	size_t i, n;
+	const struct option_def *defs = options_table(&n);
+
+	for (i = 0; i < n; i++)
+		if (strcmp(defs[i].name, name) == 0)
+			return (int)i;
+	return strcmp(name, CONFFILE_MODE_KEY) == 0 ? (int)n : -1;
+}
+
+/* Null means "unset" for strings and sizes ("" as with --set name=), and is
+ * refused for the other types and for list entries. */
+static bool null_allowed(const char *name)
+{
+	size_t n;
+	const struct option_def *defs = options_table(&n);
+	int i = key_index(name);
+
+	return i >= 0 && (size_t)i < n && (defs[i].type == OPT_STR || defs[i].type == OPT_SIZE);
+}
+
 static int set_one(struct conf_ctx *c, const yaml_node_t *n, const char *name)
 {
 	char msg[512];
@@ -134,6 +158,8 @@ static int set_one(struct conf_ctx *c, const yaml_node_t *n, const char *name)
 
 	if (v == NULL)
 		return -EINVAL;
+	if (is_null(n) && !null_allowed(name))
+		return conf_error(c, n, name, "missing value (see snare --options)");
 	if (options_set_kv(c->o, name, v, msg, sizeof(msg)) < 0)
 		return conf_error(c, n, name, msg);
 	return 0;
@@ -192,18 +218,6 @@ static int apply_option(struct conf_ctx *c, const struct option_def *d, const ya
 	if (is_null(val))
 		return 0;
 	return each_value(c, val, d->name, set_one);
-}
-
-/* Index of name in the option table, ndefs for "mode", -1 if unknown. */
-static int key_index(const char *name)
-{
-	size_t i, n;
-	const struct option_def *defs = options_table(&n);
-
-	for (i = 0; i < n; i++)
-		if (strcmp(defs[i].name, name) == 0)
-			return (int)i;
-	return strcmp(name, CONFFILE_MODE_KEY) == 0 ? (int)n : -1;
 }
 
 static int apply_pair(struct conf_ctx *c, const yaml_node_pair_t *p)
@@ -340,8 +354,8 @@ static void drop_list(const char *name, const char *value, void *arg)
 		fatal("conffile: cannot clear %s: %s", name, msg);
 }
 
-int conffile_load_for_cli(const char *cmd_conf, const struct options *cmd_opts,
-			  struct options *o, struct strlist *modes, char *err, size_t errlen)
+int conffile_load_for_cli(const char *cmd_conf, const struct options *cmd_opts, struct options *o,
+			  struct strlist *modes, char *err, size_t errlen)
 {
 	struct list_drop d = {.o = o};
 	char *path;
@@ -361,14 +375,15 @@ int conffile_load_for_cli(const char *cmd_conf, const struct options *cmd_opts,
 
 void conffile_usage(FILE *out)
 {
-	fprintf(out,
-		"\nConfiguration file (YAML): --conf FILE, else %s in confdir (~/.snare/%s)\n"
-		"if it exists; the service reads %s.  Keys are the option names above;\n"
-		"values as for --set; lists as [a, b] or one per line with \"- \"; \"mode\" takes a\n"
-		"spec or a list of specs (used when no --mode is given).  The command line wins\n"
-		"over the file.  Example:\n"
-		"  mode: [\"reverse:https://127.0.0.1:8443@443\"]\n"
-		"  flow_detail: 2\n"
-		"  ignore_hosts: [\"^example\\\\.com:443$\"]\n",
-		CONFFILE_NAME, CONFFILE_NAME, CONFFILE_SYSTEM);
+	fprintf(
+	    out,
+	    "\nConfiguration file (YAML): --conf FILE, else %s in confdir (~/.snare/%s)\n"
+	    "if it exists; the service reads %s.  Keys are the option names above;\n"
+	    "values as for --set; lists as [a, b] or one per line with \"- \"; \"mode\" takes a\n"
+	    "spec or a list of specs (used when no --mode is given).  The command line wins\n"
+	    "over the file.  Example:\n"
+	    "  mode: [\"reverse:https://127.0.0.1:8443@443\"]\n"
+	    "  flow_detail: 2\n"
+	    "  ignore_hosts: [\"^example\\\\.com:443$\"]\n",
+	    CONFFILE_NAME, CONFFILE_NAME, CONFFILE_SYSTEM);
 }

@@ -37,9 +37,8 @@ void conffile_modes_free(struct strlist *modes);
  * *modes, then empties every list option the command line set, so that
  * replaying the command line over o gives file < command line.  Returns as
  * conffile_load. */
-int conffile_load_for_cli(const char *cmd_conf, const struct options *cmd_opts,
-			  struct options *o, struct strlist *modes, char *err,
-			  size_t errlen) SNARE_MUST_CHECK;
+int conffile_load_for_cli(const char *cmd_conf, const struct options *cmd_opts, struct options *o,
+			  struct strlist *modes, char *err, size_t errlen) SNARE_MUST_CHECK;
 
 /* The file's description for `snare --options`. */
 void conffile_usage(FILE *out);

@@ -368,7 +368,7 @@ static size_t addrs_collect(const struct mode_spec *m, size_t n, const char *lis
 	for (i = 0; i < n; i++) {
 		int port = modespec_listen_port(&m[i], listen_port);
 
-		if (port < 0)
+		if (port <= 0) /* none, or 0: each instance gets its own free port */
 			continue;
 		for (t = MODE_TRANSPORT_TCP; t <= MODE_TRANSPORT_UDP; t <<= 1) {
 			if (!(modespec_transports(&m[i]) & t))

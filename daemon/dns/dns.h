@@ -13,12 +13,12 @@
 #include "core/util.h"
 
 #define DNS_MAX_MSG 65535
-#define DNS_MAX_RR 256		  /* records per section */
+#define DNS_MAX_RR 256 /* records per section */
 #define DNS_HEADER_LEN 12
-#define DNS_UDP_MIN 512		  /* UDP payload every client accepts */
-#define DNS_NAME_WIRE_MAX 255	  /* RFC 1035 2.3.4, length bytes and root included */
-#define DNS_NAME_TEXT_MAX 1024	  /* presentation form of any wire name, with its NUL */
-#define DNS_DISPLAY_MAX 2048	  /* longer displays are cut and end in "..." */
+#define DNS_UDP_MIN 512	       /* UDP payload every client accepts */
+#define DNS_NAME_WIRE_MAX 255  /* RFC 1035 2.3.4, length bytes and root included */
+#define DNS_NAME_TEXT_MAX 1024 /* presentation form of any wire name, with its NUL */
+#define DNS_DISPLAY_MAX 2048   /* longer displays are cut and end in "..." */
 
 /* Header flag bits (the second 16-bit word). */
 #define DNS_F_QR 0x8000
@@ -29,7 +29,7 @@
 #define DNS_F_AD 0x0020
 #define DNS_F_CD 0x0010
 #define DNS_F_OPCODE(f) (((f) >> 11) & 0x0f)
-#define DNS_F_RCODE(f) ((f) & 0x0f)
+#define DNS_F_RCODE(f) ((f)&0x0f)
 
 enum {
 	DNS_T_A = 1,
@@ -82,7 +82,7 @@ struct dns_msg {
 	uint16_t id, flags;
 	bool qr, aa, tc, rd, ra, ad, cd;
 	uint8_t opcode;
-	uint8_t rcode;	   /* the 4-bit header rcode */
+	uint8_t rcode;	    /* the 4-bit header rcode */
 	uint16_t rcode_ext; /* 12 bits: with the OPT record's upper 8 bits */
 	struct dns_rr *qd, *an, *ns, *ar;
 	uint16_t nqd, nan, nns, nar;
@@ -135,8 +135,10 @@ int dns_build_question(struct dns_builder *b, const char *name, uint16_t type,
 		       uint16_t class) SNARE_MUST_CHECK;
 /* rdata is copied as is. */
 int dns_build_rr(struct dns_builder *b, enum dns_section s, const char *name, uint16_t type,
-		 uint16_t class, uint32_t ttl, const uint8_t *rdata, uint16_t rdlen) SNARE_MUST_CHECK;
-/* For NS, CNAME, PTR, MX: rdata is prefix (MX: the 2-byte preference) then target, compressed. */
+		 uint16_t class, uint32_t ttl, const uint8_t *rdata,
+		 uint16_t rdlen) SNARE_MUST_CHECK;
+/* Rdata is prefix (MX: the 2-byte preference; SRV: priority, weight, port) then target,
+ * compressed for NS, CNAME, PTR and MX only (RFC 3597 section 4). */
 int dns_build_rr_name(struct dns_builder *b, enum dns_section s, const char *name, uint16_t type,
 		      uint16_t class, uint32_t ttl, const uint8_t *prefix, size_t prefixlen,
 		      const char *target) SNARE_MUST_CHECK;

@@ -43,10 +43,10 @@ void dns_text_finish(struct dns_text *t);
 /* Types whose rdata is fixed bytes, names, fixed bytes (RFC 1035 3.3 and RFC 2782). */
 struct dns_rdata_shape {
 	uint16_t type;
-	uint8_t prefix;	    /* fixed bytes before the names */
+	uint8_t prefix; /* fixed bytes before the names */
 	uint8_t nnames;
-	uint8_t suffix;	    /* fixed bytes after them */
-	bool compress;	    /* may be compressed (RFC 3597 section 4) */
+	uint8_t suffix; /* fixed bytes after them */
+	bool compress;	/* may be compressed (RFC 3597 section 4) */
 };
 const struct dns_rdata_shape *dns_rdata_shape(uint16_t type);
 

@@ -11,8 +11,8 @@ typedef int (*display_fn)(const uint8_t *msg, size_t rdoff, const struct dns_rr 
 			  struct dns_text *t);
 
 static const struct dns_rdata_shape shapes[] = {
-	{DNS_T_NS, 0, 1, 0, true},  {DNS_T_CNAME, 0, 1, 0, true}, {DNS_T_PTR, 0, 1, 0, true},
-	{DNS_T_MX, 2, 1, 0, true},  {DNS_T_SOA, 0, 2, 20, true},  {DNS_T_SRV, 6, 1, 0, false},
+    {DNS_T_NS, 0, 1, 0, true}, {DNS_T_CNAME, 0, 1, 0, true}, {DNS_T_PTR, 0, 1, 0, true},
+    {DNS_T_MX, 2, 1, 0, true}, {DNS_T_SOA, 0, 2, 20, true},  {DNS_T_SRV, 6, 1, 0, false},
 };
 
 const struct dns_rdata_shape *dns_rdata_shape(uint16_t type)
@@ -33,8 +33,7 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static int show_addr(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr,
-		     struct dns_text *t)
+static int show_addr(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr, struct dns_text *t)
 {
 	char buf[INET6_ADDRSTRLEN];
 	int af = rr->type == DNS_T_A ? AF_INET : AF_INET6;
@@ -48,8 +47,7 @@ static int show_addr(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr,
 }
 
 /* Fixed 16-bit words, names, fixed 32-bit words: NS, CNAME, PTR, MX, SOA, SRV. */
-static int show_shape(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr,
-		      struct dns_text *t)
+static int show_shape(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr, struct dns_text *t)
 {
 	const struct dns_rdata_shape *s = dns_rdata_shape(rr->type);
 	size_t end = rdoff + rr->rdlen, off = rdoff + s->prefix;
@@ -75,8 +73,7 @@ static int show_shape(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr,
 	return 0;
 }
 
-static int show_txt(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr,
-		    struct dns_text *t)
+static int show_txt(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr, struct dns_text *t)
 {
 	const uint8_t *p = rr->rdata;
 	size_t off = 0;
@@ -100,14 +97,12 @@ static int show_txt(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr,
 	return 0;
 }
 
-static int show_svcb(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr,
-		     struct dns_text *t)
+static int show_svcb(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr, struct dns_text *t)
 {
 	return dns_svcb_display(rr->rdata, rr->rdlen, t);
 }
 
-static int show_opt(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr,
-		    struct dns_text *t)
+static int show_opt(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr, struct dns_text *t)
 {
 	const uint8_t *p = rr->rdata;
 	size_t off = 0;
@@ -143,10 +138,10 @@ static const struct {
 	uint16_t type;
 	display_fn fn;
 } displays[] = {
-	{DNS_T_A, show_addr},	  {DNS_T_AAAA, show_addr},  {DNS_T_NS, show_shape},
-	{DNS_T_CNAME, show_shape}, {DNS_T_PTR, show_shape},  {DNS_T_MX, show_shape},
-	{DNS_T_SOA, show_shape},  {DNS_T_SRV, show_shape},  {DNS_T_TXT, show_txt},
-	{DNS_T_SVCB, show_svcb},  {DNS_T_HTTPS, show_svcb}, {DNS_T_OPT, show_opt},
+    {DNS_T_A, show_addr},      {DNS_T_AAAA, show_addr},	 {DNS_T_NS, show_shape},
+    {DNS_T_CNAME, show_shape}, {DNS_T_PTR, show_shape},	 {DNS_T_MX, show_shape},
+    {DNS_T_SOA, show_shape},   {DNS_T_SRV, show_shape},	 {DNS_T_TXT, show_txt},
+    {DNS_T_SVCB, show_svcb},   {DNS_T_HTTPS, show_svcb}, {DNS_T_OPT, show_opt},
 };
 
 int dns_rdata_display(const uint8_t *msg, size_t rdoff, struct dns_rr *rr)

@@ -75,7 +75,7 @@ void dns_text_hex(struct dns_text *t, const uint8_t *p, size_t n)
 void dns_text_base64(struct dns_text *t, const uint8_t *p, size_t n)
 {
 	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 	for (size_t i = 0; i < n && !t->cut; i += 3) {
 		uint32_t v = (uint32_t)p[i] << 16;

@@ -137,6 +137,7 @@ struct ns_stack {
 	uint64_t rng, seed;
 	struct ns_tcp *tcp_tab[NS_TCP_BUCKETS];
 	struct ns_tcp *reap;
+	struct ns_tcp *tcp_all; /* every control block not freed yet */
 	struct ns_udp_table udp;
 	struct ns_frag_table frag;
 };

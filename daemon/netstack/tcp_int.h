@@ -54,11 +54,14 @@ struct ns_tcp {
 	struct ns_stack *s;
 	struct ns_tcp *hnext;	 /* hash chain */
 	struct ns_tcp *reap_next;
+	struct ns_tcp *all_prev, *all_next;
 	struct ns_tuple t;
 	enum tcp_state state;
 	bool hashed;	/* in the table (the stack still runs it) */
 	bool app_owned; /* accepted and not yet closed by the application */
 	bool reaping;
+	bool app_closed;  /* the application closed its handle */
+	bool closed_done; /* closed was reported */
 	int err;	/* why it ended (0 or -errno) */
 
 	struct ns_tcp_callbacks cb;
@@ -73,8 +76,9 @@ struct ns_tcp {
 	uint8_t snd_ws, rcv_ws;
 	uint16_t mss; /* largest segment we send */
 	struct ns_ring tx;
-	bool fin_queued; /* FIN goes after the queued data */
+	bool fin_queued; /* FIN goes after the queued data, at fin_seq */
 	bool fin_sent;
+	uint32_t fin_seq;
 
 	/* Receive side: rx holds in-order bytes not read yet, out-of-order bytes past them. */
 	uint32_t irs, rcv_nxt, rcv_adv;
@@ -112,12 +116,18 @@ struct ns_tcp *tcp_lookup(struct ns_stack *s, const struct ns_tuple *t);
 void tcp_passive_open(struct ns_stack *s, const struct ns_tuple *t, const struct tcp_seg *seg);
 /* Takes the connection out of the table and stops its timers; err goes to closed. */
 void tcp_drop(struct ns_tcp *c, int err);
+/* Queues c for freeing once neither the stack nor the application holds it. */
+void tcp_maybe_reap(struct ns_tcp *c);
 void tcp_set_state(struct ns_tcp *c, enum tcp_state st);
 void tcp_notify(struct ns_tcp *c);
 uint32_t tcp_rcv_space(const struct ns_tcp *c);
 
 /* tcp_input.c */
 void tcp_segment_arrives(struct ns_tcp *c, const struct tcp_seg *seg);
+void tcp_enter_time_wait(struct ns_tcp *c);
+
+/* tcp_recv.c: the text and FIN of an acceptable segment (RFC 9293 3.10.7.4, steps 7-8). */
+void tcp_receive(struct ns_tcp *c, const struct tcp_seg *seg);
 
 /* tcp_output.c */
 /* Sends what the windows allow, then an ACK if one is owed. */
@@ -125,8 +135,9 @@ void tcp_output(struct ns_tcp *c);
 void tcp_send_ack(struct ns_tcp *c);
 void tcp_send_synack(struct ns_tcp *c);
 void tcp_send_rst(struct ns_tcp *c);
-/* Retransmits one segment from snd_una. */
-void tcp_retransmit_first(struct ns_tcp *c);
+/* Retransmits one segment from snd_una; returns the sequence space it covers. */
+uint32_t tcp_retransmit_first(struct ns_tcp *c);
+void tcp_send_probe(struct ns_tcp *c);
 /* A reset for a segment that has no connection (RFC 9293 3.10.7.1). */
 void tcp_reply_rst(struct ns_stack *s, const struct ns_tuple *t, const struct tcp_seg *seg);
 uint32_t tcp_flight(const struct ns_tcp *c);
@@ -135,6 +146,9 @@ uint32_t tcp_flight(const struct ns_tcp *c);
 void tcp_timer_update(struct ns_tcp *c);
 void tcp_timer_fire(struct ns_timer *t);
 void tcp_rtt_sample(struct ns_tcp *c, uint32_t ms);
+/* Arms the retransmission timer unless it runs; restart always re-arms (or stops it when
+ * nothing is outstanding). */
 void tcp_rtx_arm(struct ns_tcp *c);
+void tcp_rtx_restart(struct ns_tcp *c);
 
 #endif

@@ -236,12 +236,11 @@ static void stream_shutdown(struct stream *s, bool *progress)
 {
 	if (!s->shut_req || s->shut_done || !stream_flushed(s))
 		return;
-	if (s->ssl && s->tls_done) {
-		SSL_shutdown(s->ssl);
-		stream_tls_write(s, progress);
-		stream_write_sock(s, &s->txc, progress);
-		if (buf_len(&s->txc) > 0)
-			return;
+	/* TLS has no half-close in practice: a close_notify makes most peers
+	 * drop the connection, answers included.  The peer's own close ends it. */
+	if (s->ssl) {
+		s->shut_done = true;
+		return;
 	}
 	shutdown(s->fd, SHUT_WR);
 	s->shut_done = true;

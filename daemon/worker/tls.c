@@ -45,6 +45,8 @@ int tls_init(void)
 		return -ENOMEM;
 	tls_open_keylog();
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	/* Many servers close without close_notify: treat that as an EOF. */
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				      SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
@@ -93,6 +95,7 @@ SSL_CTX *tls_leaf_ctx(X509 *leaf)
 	if (ctx == NULL)
 		return NULL;
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				      SSL_MODE_RELEASE_BUFFERS);
 	if (SSL_CTX_use_certificate(ctx, leaf) != 1 ||

@@ -1,0 +1,484 @@
+#!/bin/bash
+# snare's benchmark against its peers (bench/README.md). Runs as the invoking user (root here),
+# loopback only: nginx origin + load generators on one core, the proxy under test on another.
+# Prints one table per case with medians and ratios; writes them to bench/results/latest.txt.
+# Knobs (environment): BENCH_SECONDS (10) BENCH_REPS (3) BENCH_WARMUP (2) BENCH_CASES ("1 2 3 4")
+#   BENCH_CONNS (50) BENCH_MITM_CONNS (50) BENCH_HS_CONNS (16) BENCH_LOADGEN_CPU (0)
+#   BENCH_PROXY_CPU (1) BENCH_ORIGIN_HTTP_PORT (18080) BENCH_ORIGIN_HTTPS_PORT (18443)
+#   BENCH_PROXY_PORT (18090; peers use the next ports) SNARE (build/snare) BENCH_KEEP (0)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH=$ROOT/bench
+SNARE=${SNARE:-$ROOT/build/snare}
+SECS=${BENCH_SECONDS:-10}
+REPS=${BENCH_REPS:-3}
+WARM=${BENCH_WARMUP:-2}
+CASES=${BENCH_CASES:-1 2 3 4}
+CONNS=${BENCH_CONNS:-50}
+MITM_CONNS=${BENCH_MITM_CONNS:-$CONNS}
+HS_CONNS=${BENCH_HS_CONNS:-16}
+LOADGEN_CPU=${BENCH_LOADGEN_CPU:-0}
+PROXY_CPU=${BENCH_PROXY_CPU:-1}
+OH=${BENCH_ORIGIN_HTTP_PORT:-18080}
+OS=${BENCH_ORIGIN_HTTPS_PORT:-18443}
+P_SNARE=${BENCH_PROXY_PORT:-18090}
+P_MITM=$((P_SNARE + 1))
+P_TINY=$((P_SNARE + 2))
+P_NGINX=$((P_SNARE + 3))
+HSCLIENT=$ROOT/build/bench/hsclient
+RESULTS=$BENCH/results
+LO=127.0.0.1
+
+TMP=$(mktemp -d /tmp/snare-bench.XXXXXX)
+REPORT=$TMP/report.txt
+STARTED=()		# root pids of everything we started (each is a session leader)
+STATUS=INCOMPLETE
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "bench: FAILED: $*"; exit 1; }
+emit() { printf '%s\n' "$*" | tee -a "$REPORT"; }
+loadgen() { taskset -c "$LOADGEN_CPU" "$@"; }
+
+# ---- process control ---------------------------------------------------------------------
+
+tree_pids() { loadgen python3 "$BENCH/proctree.py" pids "$1"; }
+
+# stop_tree PID: TERM every process of the tree, KILL what is left after 5 s
+stop_tree() {
+	local root=$1 p
+	for p in $(tree_pids "$root"); do kill "$p" 2>/dev/null || true; done
+	for _ in $(seq 50); do
+		[ -z "$(tree_pids "$root")" ] && break
+		sleep 0.1
+	done
+	for p in $(tree_pids "$root"); do kill -9 "$p" 2>/dev/null || true; done
+	wait "$root" 2>/dev/null || true
+}
+
+cleanup() {
+	local rc=$? p
+	trap - EXIT INT TERM
+	for p in "${STARTED[@]}"; do stop_tree "$p"; done
+	if [ -s "$REPORT" ]; then
+		mkdir -p "$RESULTS"
+		{ echo "status: $STATUS"; cat "$REPORT"; } > "$RESULTS/latest.txt"
+	fi
+	if [ "${BENCH_KEEP:-0}" = 1 ] || [ "$STATUS" != OK ]; then
+		log "bench: logs kept in $TMP"
+	else
+		rm -rf "$TMP"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_busy() { ss -Hltn "sport = :$1" | grep -q .; }
+
+# start_bg LOG PORT CPU CMD...: run CMD in its own session pinned to CPU, wait for PORT; sets BG
+start_bg() {
+	local logf=$1 port=$2 cpu=$3
+	shift 3
+	port_busy "$port" && die "port $port is already in use (set BENCH_PROXY_PORT / BENCH_ORIGIN_*)"
+	setsid taskset -c "$cpu" "$@" > "$logf" 2>&1 < /dev/null &
+	BG=$!
+	STARTED+=("$BG")
+	for _ in $(seq 300); do
+		port_busy "$port" && break
+		kill -0 "$BG" 2>/dev/null || break
+		sleep 0.1
+	done
+	port_busy "$port" || { cat "$logf" >&2; die "$1 did not listen on $port"; }
+	sleep 0.3
+}
+
+stop_bg() {
+	local root=$1 keep=() p
+	stop_tree "$root"
+	for p in "${STARTED[@]}"; do [ "$p" != "$root" ] && keep+=("$p"); done
+	STARTED=("${keep[@]+"${keep[@]}"}")
+}
+
+# ---- origin ----------------------------------------------------------------------------------
+
+make_origin() {
+	mkdir -p "$TMP/www" "$TMP/nginx" "$TMP/mitm" "$TMP/snare"
+	chmod 755 "$TMP" "$TMP/www"
+	head -c 1024 /dev/urandom > "$TMP/www/1k.bin"
+	head -c 1048576 /dev/urandom > "$TMP/www/1m.bin"
+	chmod 644 "$TMP/www/"*
+	openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=$LO" \
+		-addext "subjectAltName=IP:$LO,DNS:localhost" \
+		-keyout "$TMP/origin.key" -out "$TMP/origin.crt" 2> "$TMP/openssl.log" ||
+		die "openssl req: $(cat "$TMP/openssl.log")"
+	cat > "$TMP/origin.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $TMP/nginx/origin.pid;
+error_log $TMP/nginx/origin.err warn;
+worker_rlimit_nofile 20000;
+events { worker_connections 16384; }
+http {
+	access_log off;
+	sendfile on; tcp_nopush on; tcp_nodelay on;
+	keepalive_timeout 300s; keepalive_requests 10000000;
+	default_type application/octet-stream;
+	client_body_temp_path $TMP/nginx/cb; proxy_temp_path $TMP/nginx/px;
+	fastcgi_temp_path $TMP/nginx/fc; uwsgi_temp_path $TMP/nginx/uw; scgi_temp_path $TMP/nginx/sc;
+	server {
+		listen $LO:$OH backlog=4096;
+		listen $LO:$OS ssl backlog=4096;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		ssl_certificate $TMP/origin.crt; ssl_certificate_key $TMP/origin.key;
+		root $TMP/www;
+		add_header X-Origin snare-bench-origin always;
+		location = /nginx_status { stub_status; }
+	}
+}
+EOF
+}
+
+origin_hits() { curl -s "http://$LO:$OH/nginx_status" | awk 'NR==3 {print $3}'; }
+
+# nginx as a TLS-terminating reverse proxy in front of the origin (the figure snare must match)
+make_nginx_reverse() {
+	cat > "$TMP/nginx-rev.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $TMP/nginx/rev.pid;
+error_log $TMP/nginx/rev.err warn;
+worker_rlimit_nofile 20000;
+events { worker_connections 16384; }
+http {
+	access_log off;
+	keepalive_timeout 300s; keepalive_requests 10000000;
+	client_body_temp_path $TMP/nginx/rcb; proxy_temp_path $TMP/nginx/rpx;
+	fastcgi_temp_path $TMP/nginx/rfc; uwsgi_temp_path $TMP/nginx/ruw; scgi_temp_path $TMP/nginx/rsc;
+	upstream origin { server $LO:$OS; keepalive 64; keepalive_requests 10000000; }
+	server {
+		listen $LO:$P_NGINX ssl backlog=4096;
+		ssl_protocols TLSv1.2 TLSv1.3;
+		ssl_certificate $TMP/origin.crt; ssl_certificate_key $TMP/origin.key;
+		location / {
+			proxy_pass https://origin;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_ssl_session_reuse on;
+			proxy_ssl_protocols TLSv1.2 TLSv1.3;
+		}
+	}
+}
+EOF
+}
+
+make_tinyproxy() {
+	cat > "$TMP/tinyproxy.conf" <<EOF
+Port $P_TINY
+Listen $LO
+Timeout 600
+MaxClients 2000
+LogLevel Critical
+Allow $LO
+DisableViaHeader Yes
+User nobody
+Group nogroup
+EOF
+}
+
+# ---- the proxies under test ------------------------------------------------------------------
+
+# start_proxy NAME: starts it on PROXY_CPU; sets PROXY_PID and PROXY_PORT
+start_proxy() {
+	local name=$1 logf=$TMP/$1.log
+	case "$name" in
+	snare)
+		PROXY_PORT=$P_SNARE
+		start_bg "$logf" "$PROXY_PORT" "$PROXY_CPU" "$SNARE" \
+			--mode "regular@$LO:$PROXY_PORT" --set workers=1 --set "confdir=$TMP/snare" \
+			--set "ssl_verify_upstream_trusted_ca=$TMP/origin.crt" -q ;;
+	mitmdump)
+		PROXY_PORT=$P_MITM
+		start_bg "$logf" "$PROXY_PORT" "$PROXY_CPU" mitmdump -q --listen-host "$LO" \
+			-p "$PROXY_PORT" --set "confdir=$TMP/mitm" --ssl-insecure ;;
+	tinyproxy)
+		PROXY_PORT=$P_TINY
+		start_bg "$logf" "$PROXY_PORT" "$PROXY_CPU" tinyproxy -d -c "$TMP/tinyproxy.conf" ;;
+	nginx-rev)
+		PROXY_PORT=$P_NGINX
+		start_bg "$logf" "$PROXY_PORT" "$PROXY_CPU" nginx -c "$TMP/nginx-rev.conf" \
+			-p "$TMP/nginx" ;;
+	*) die "unknown proxy $name" ;;
+	esac
+	PROXY_PID=$BG
+}
+
+# verify KIND NAME PATH: one curl along the path the load takes must show the origin's header
+verify() {
+	local kind=$1 name=$2 path=$3 out
+	case "$kind:$name" in
+	http:direct) out=$(curl -s -m 10 -D - -o /dev/null "http://$LO:$OH$path") ;;
+	http:*) out=$(curl -s -m 10 -D - -o /dev/null -x "http://$LO:$PROXY_PORT" \
+		"http://$LO:$OH$path") ;;
+	https:direct) out=$(curl -sk -m 10 -D - -o /dev/null "https://$LO:$OS$path") ;;
+	https:nginx-rev) out=$(curl -sk -m 10 -D - -o /dev/null "https://$LO:$PROXY_PORT$path") ;;
+	https:*) out=$(curl -sk -m 10 -D - -o /dev/null -x "http://$LO:$PROXY_PORT" \
+		"https://$LO:$OS$path") ;;
+	esac || true
+	if ! printf '%s\n' "$out" | grep -qi '^x-origin: snare-bench-origin'; then
+		log "curl through $name ($kind $path) answered:"
+		log "${out:-<nothing>}"
+		[ "$name" != direct ] && tail -20 "$TMP/$name.log" >&2
+		die "verification of $name ($kind $path) did not reach the origin"
+	fi
+}
+
+# ---- load and measurement --------------------------------------------------------------------
+
+# load_args CASE NAME CONNS: sets LOAD (the client command line, without duration)
+load_args() {
+	local c=$1 name=$2 n=$3 path=/1k.bin mode=keepalive
+	[ "$c" = 3 ] && path=/1m.bin
+	[ "$c" = 4 ] && mode=handshake
+	if [ "$c" = 1 ]; then
+		LOAD=(wrk -t1 "-c$n" --timeout 10s)
+		if [ "$name" = direct ]; then
+			LOAD+=("http://$LO:$OH/1k.bin")
+		else
+			LOAD+=(-s "$BENCH/absolute.lua" "http://$LO:$PROXY_PORT" -- "http://$LO:$OH/1k.bin")
+		fi
+		return
+	fi
+	LOAD=("$HSCLIENT" -c "$n" -m "$mode" -r "x-origin:")
+	case "$name" in
+	direct) LOAD+=("$LO:$OS" "$path") ;;
+	nginx-rev) LOAD+=("$LO:$PROXY_PORT" "$path") ;;
+	*) LOAD+=(-x "$LO:$PROXY_PORT" "$LO:$OS" "$path") ;;
+	esac
+}
+
+# run_load SECONDS OUT: runs LOAD pinned to the load-generator core
+run_load() {
+	local d=$1 out=$2
+	loadgen "${LOAD[0]}" -d "$d" "${LOAD[@]:1}" > "$out" 2>&1
+}
+
+# parse_load OUT: prints "completed rate errors" (completed = requests, or connections in case 4)
+parse_load() {
+	local f=$1
+	if [ "${LOAD[0]}" = wrk ]; then
+		awk '/ requests in / {n=$1} /^Requests\/sec:/ {r=$2}
+		     /Socket errors:/ {gsub(/,/, ""); e+=$4+$6+$8+$10}
+		     /Non-2xx or 3xx responses:/ {e+=$5}
+		     END {if (r == "") exit 1; printf "%d %s %d\n", n, r, e}' "$f"
+	else
+		awk -v hs="$HS_MODE" '/^requests / {
+			if (hs) printf "%d %s %d\n", $4, $12, $6; else printf "%d %s %d\n", $2, $10, $6
+			ok=1 } END {exit !ok}' "$f"
+	fi
+}
+
+# measure CASE NAME PID CONNS: warm-up, REPS measured runs; one line per rep in TMP/res/CASE.NAME
+measure() {
+	local c=$1 name=$2 pid=$3 n=$4 rep out c0 c1 h0 h1 sp peak
+	local completed rate err cpu per1k ratio
+	load_args "$c" "$name" "$n"
+	HS_MODE=0
+	[ "$c" = 4 ] && HS_MODE=1
+	run_load "$WARM" "$TMP/load.$c.$name.warm" || true
+	mkdir -p "$TMP/res"
+	: > "$TMP/res/$c.$name"
+	for rep in $(seq "$REPS"); do
+		out=$TMP/load.$c.$name.$rep
+		h0=$(origin_hits)
+		if [ "$pid" != - ]; then
+			c0=$(loadgen python3 "$BENCH/proctree.py" cpu "$pid")
+			taskset -c "$LOADGEN_CPU" python3 "$BENCH/proctree.py" sample "$pid" "$out.rss" &
+			sp=$!
+		fi
+		run_load "$SECS" "$out" || { cat "$out" >&2; die "load against $name failed"; }
+		h1=$(origin_hits)
+		cpu=- peak=-
+		if [ "$pid" != - ]; then
+			c1=$(loadgen python3 "$BENCH/proctree.py" cpu "$pid")
+			kill "$sp"
+			wait "$sp" || true
+			peak=$(cat "$out.rss")
+			cpu=$(awk -v a="$c0" -v b="$c1" 'BEGIN {printf "%.3f", b - a}')
+		fi
+		read -r completed rate err < <(parse_load "$out") || { cat "$out" >&2; die "no result"; }
+		[ "$completed" -gt 0 ] || { cat "$out" >&2; die "$name completed nothing in case $c"; }
+		# CPU per 1000 requests (cases 1-3) or per handshake (case 4), in ms
+		per1k=$(awk -v c="$cpu" -v n="$completed" -v hs="$HS_MODE" \
+			'BEGIN {if (c == "-") print "-"; else printf "%.2f", c * 1000 * (hs ? 1 : 1000) / n}')
+		ratio=$(awk -v a="$h0" -v b="$h1" -v n="$completed" 'BEGIN {printf "%.2f", (b - a - 1) / n}')
+		echo "$rate $per1k $peak $err $ratio $cpu $completed" >> "$TMP/res/$c.$name"
+		log "  case $c $name rep $rep: $completed done, $rate/s, errors $err, proxy cpu ${cpu}s," \
+			"peak rss ${peak} KiB, origin/client $ratio"
+	done
+}
+
+# ---- summaries ---------------------------------------------------------------------------------
+
+# med CASE NAME COL: median of column COL over the reps ("-" when absent)
+med() {
+	local f=$TMP/res/$1.$2
+	[ -s "$f" ] || { echo -; return; }
+	awk -v k="$3" '{print $k}' "$f" | sort -g | awk '{v[NR]=$1} END {
+		if (v[1] == "-") {print "-"; exit}
+		m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m}'
+}
+range() {
+	local f=$TMP/res/$1.$2
+	[ -s "$f" ] || { echo -; return; }
+	awk '{print $1}' "$f" | sort -g | awk 'NR==1 {lo=$1} {hi=$1} END {printf "%.0f-%.0f", lo, hi}'
+}
+# ratio A B: A/B as "45.2x" (two decimals below 10), or "n/a"
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a == "-" || b == "-" || b + 0 == 0) print "n/a"
+		else printf (a / b >= 10 ? "%.1fx" : "%.2fx"), a / b}'
+}
+fmt() { awk -v v="$1" -v d="${2:-0}" 'BEGIN {if (v == "-") print "-"; else printf "%.*f", d, v}'; }
+kib2mib() { awk -v v="$1" 'BEGIN {if (v == "-") print "-"; else printf "%.1f", v / 1024}'; }
+
+declare -A CONNS_OF=()
+table() {
+	local c=$1 unit=$2 cpuhdr=$3 name
+	shift 3
+	emit "$(printf '%-10s %6s %12s %15s %14s %13s %7s %14s' target conns "$unit" min-max "$cpuhdr" \
+		"peak RSS MiB" errors origin/client)"
+	for name in "$@"; do
+		[ -s "$TMP/res/$c.$name" ] || continue
+		emit "$(printf '%-10s %6s %12s %15s %14s %13s %7s %14s' "$name" "${CONNS_OF[$c$name]}" \
+			"$(fmt "$(med "$c" "$name" 1)")" "$(range "$c" "$name")" \
+			"$(fmt "$(med "$c" "$name" 2)" 2)" "$(kib2mib "$(med "$c" "$name" 3)")" \
+			"$(med "$c" "$name" 4)" "$(med "$c" "$name" 5)")"
+	done
+}
+ratios() {
+	local c=$1 col=$2 what=$3 line="" pair a b
+	shift 3
+	for pair in "$@"; do
+		a=${pair%/*} b=${pair#*/}
+		[ -s "$TMP/res/$c.$a" ] && [ -s "$TMP/res/$c.$b" ] || continue
+		line+="  $a/$b = $(ratio "$(med "$c" "$a" "$col")" "$(med "$c" "$b" "$col")")"
+	done
+	[ -n "$line" ] && emit "$what${what:+:}$line"
+	return 0
+}
+
+# ---- cases ---------------------------------------------------------------------------------------
+
+run_case() {
+	local c=$1 kind=https path=/1k.bin name n
+	shift
+	[ "$c" = 1 ] && kind=http
+	[ "$c" = 3 ] && path=/1m.bin
+	for name in "$@"; do
+		n=$CONNS
+		[ "$c" = 4 ] && n=$HS_CONNS
+		[ "$name" = mitmdump ] && [ "$c" != 4 ] && n=$MITM_CONNS
+		CONNS_OF[$c$name]=$n
+		log "case $c: $name ($n connections)"
+		if [ "$name" = direct ]; then
+			verify "$kind" direct "$path"
+			measure "$c" direct - "$n"
+		else
+			start_proxy "$name"
+			verify "$kind" "$name" "$path"
+			measure "$c" "$name" "$PROXY_PID" "$n"
+			stop_bg "$PROXY_PID"
+		fi
+	done
+}
+
+case1() {
+	local peers=(direct snare mitmdump)
+	command -v tinyproxy > /dev/null && peers+=(tinyproxy)
+	run_case 1 "${peers[@]}"
+	emit ""
+	emit "== case 1: plain HTTP forward proxy, 1 KiB, keep-alive (wrk -t1, absolute-form) =="
+	table 1 req/s "CPU ms/1k req" "${peers[@]}"
+	ratios 1 1 "req/s" snare/direct snare/mitmdump snare/tinyproxy
+	command -v tinyproxy > /dev/null || emit "(tinyproxy not installed: apt-get install tinyproxy)"
+}
+
+case_tls() {
+	local c=$1 title=$2 peers=(direct snare mitmdump nginx-rev)
+	run_case "$c" "${peers[@]}"
+	emit ""
+	emit "== case $c: $title =="
+	table "$c" req/s "CPU ms/1k req" "${peers[@]}"
+	ratios "$c" 1 "req/s" snare/direct snare/mitmdump snare/nginx-rev
+}
+
+case4() {
+	local peers=(direct snare mitmdump nginx-rev)
+	run_case 4 "${peers[@]}"
+	emit ""
+	emit "== case 4: full TLS handshakes (new connection + full handshake + 1 GET, no resumption) =="
+	table 4 conn/s "CPU ms/hs" "${peers[@]}"
+	ratios 4 1 "handshakes/s" snare/mitmdump snare/nginx-rev
+	ratios 4 2 "proxy CPU per handshake (lower is better)" mitmdump/snare nginx-rev/snare
+}
+
+case5() {
+	local c name line
+	emit ""
+	emit "== case 5: proxy CPU per 1k requests, ms (lower is better; peer/snare = times snare's CPU) =="
+	for c in 1 2 3; do
+		[ -s "$TMP/res/$c.snare" ] || continue
+		line=""
+		for name in snare mitmdump tinyproxy nginx-rev; do
+			[ -s "$TMP/res/$c.$name" ] && line+="  $name $(fmt "$(med "$c" "$name" 2)" 2)"
+		done
+		emit "case $c:$line"
+		ratios "$c" 2 "" mitmdump/snare tinyproxy/snare nginx-rev/snare
+	done
+}
+
+header() {
+	emit "snare benchmark  $(date -u '+%Y-%m-%d %H:%M:%SZ')  $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+	emit "host: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(uname -r)"
+	emit "pinning: proxy on CPU $PROXY_CPU; origin (nginx, 1 worker) and load generator on CPU $LOADGEN_CPU"
+	emit "runs: ${WARM}s warm-up, $REPS x ${SECS}s measured, medians; keep-alive conns $CONNS" \
+		"(mitmdump $MITM_CONNS), handshake conns $HS_CONNS"
+	emit "peers: $(mitmdump --version 2>/dev/null | head -1), $(nginx -v 2>&1 | sed 's/.*: //')$(command -v tinyproxy > /dev/null && echo ", $(tinyproxy -v 2>&1 | head -1)")"
+	emit "direct = load generator straight to the origin; nginx-rev = nginx as TLS-terminating reverse proxy"
+	emit "CPU = utime+stime of the proxy's whole process tree; RSS = peak of summed VmRSS, 100 ms samples"
+}
+
+main() {
+	local c
+	[ -x "$SNARE" ] || die "$SNARE not built (run make)"
+	for c in wrk nginx mitmdump curl openssl python3 taskset setsid cc; do
+		command -v "$c" > /dev/null || die "$c missing: scripts/deps.sh bench"
+	done
+	[ "$(nproc)" -gt "$PROXY_CPU" ] || die "need CPU $PROXY_CPU for the proxy"
+	ulimit -n "$(ulimit -Hn)"
+	mkdir -p "$ROOT/build/bench"
+	cc -O2 -std=gnu17 -Wall -Wextra -Werror -o "$HSCLIENT" "$BENCH/hsclient.c" -lssl -lcrypto ||
+		die "cannot build hsclient"
+	make_origin
+	make_nginx_reverse
+	make_tinyproxy
+	start_bg "$TMP/origin.log" "$OS" "$LOADGEN_CPU" nginx -c "$TMP/origin.conf" -p "$TMP/nginx"
+
+	port_busy "$OH" || die "origin did not listen on $OH"
+	header
+	for c in $CASES; do
+		case "$c" in
+		1) case1 ;;
+		2) case_tls 2 "HTTPS intercepted, 1 KiB, keep-alive (hsclient, CONNECT + TLS)" ;;
+		3) case_tls 3 "HTTPS intercepted, 1 MiB, keep-alive (hsclient, CONNECT + TLS)" ;;
+		4) case4 ;;
+		*) die "unknown case $c" ;;
+		esac
+	done
+	case5
+	STATUS=OK
+	log "bench: results in $RESULTS/latest.txt"
+}
+
+main "$@"
