@@ -20,7 +20,8 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
 	-Wno-unused-parameter
-CPPFLAGS += -D_GNU_SOURCE -DSNARE_VERSION='"$(VERSION)"' -Idaemon -Ipolicy -I$(B)/proto
+CPPFLAGS += -D_GNU_SOURCE -DSNARE_VERSION='"$(VERSION)"' -DSNARE_LIBEXECDIR='"$(LIBEXECDIR)"' \
+	-Idaemon -Ipolicy -I$(B)/proto
 ifeq ($(SAN),1)
 CC := clang
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -56,7 +57,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(B)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps check run fuzz install clean tests bench format helpers
+.PHONY: all deps check run fuzz install clean tests bench format helpers deb
 .SECONDARY:
 
 all: $(B)/snare helpers
@@ -165,6 +166,15 @@ install: all
 	for h in $(HELPERS); do install -m 0755 $(B)/snare-$$h $(DESTDIR)$(LIBEXECDIR)/snare-$$h; done
 	for s in 1 5 7 8; do for f in man/*.$$s; do [ -e "$$f" ] && \
 		install -m 0644 $$f $(DESTDIR)$(MANDIR)/man$$s/ || true; done; done
+
+# Debian package, built from a copy of the tree (dpkg-buildpackage, lintian).
+deb:
+	scripts/deps.sh build
+	rm -rf $(B)/deb && mkdir -p $(B)/deb/snare-$(VERSION)
+	tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C $(B)/deb/snare-$(VERSION)
+	cp -r packaging/debian $(B)/deb/snare-$(VERSION)/debian
+	cd $(B)/deb/snare-$(VERSION) && dpkg-buildpackage -us -uc -b
+	lintian $(B)/deb/snare_$(VERSION)_*.changes
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

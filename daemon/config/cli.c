@@ -341,8 +341,10 @@ static int finish(struct cli_state *st, char *err, size_t errlen)
 			cli_usage(stdout);
 		else if (st->version)
 			printf("snare %s\n", SNARE_VERSION);
-		else
+		else {
 			options_print(stdout);
+			conffile_usage(stdout);
+		}
 		c->action = CLI_EXIT_OK;
 		return 0;
 	}

@@ -232,9 +232,9 @@ int coord_spawn_worker(struct coord *co, struct coord_child *w)
 		return err;
 	}
 	{
-		int fds[3] = {theirs, ca_sp[0], co->keylog_fd};
+		int fds[4] = {theirs, ca_sp[0], co->keylog_fd, co->trust_fd};
 
-		w->pid = child_spawn(co, "worker", fds, 3);
+		w->pid = child_spawn(co, "worker", fds, 4);
 	}
 	w->started_ms = loop_now(co->loop);
 	close(theirs);

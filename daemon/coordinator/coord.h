@@ -50,6 +50,7 @@ struct coord {
 	struct loop_io sigio;
 	struct flowfile *ff;
 	int keylog_fd; /* SSLKEYLOGFILE, opened before dropping privileges */
+	int trust_fd;  /* ssl_verify_upstream_trusted_ca, likewise (fd 6 in workers) */
 	struct dump_opts dump;
 	bool stopping;
 	struct loop_timer stop_timer;

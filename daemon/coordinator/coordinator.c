@@ -150,6 +150,24 @@ static void open_keylog(struct coord *co)
 		log_warn("cannot open the key log file %s: %s", path, strerror(errno));
 }
 
+/* The custom trust bundle is opened here, with our privileges, and each
+ * worker reads it from fd 6 before entering its sandbox. */
+static int open_trust(struct coord *co)
+{
+	const char *path = co->cli->opts.ssl_verify_upstream_trusted_ca;
+
+	co->trust_fd = -1;
+	if (path == NULL || *path == '\0')
+		return 0;
+	co->trust_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (co->trust_fd < 0) {
+		fprintf(stderr, "%s: cannot read ssl_verify_upstream_trusted_ca %s: %s\n",
+			snare_progname, path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 static int open_output(struct coord *co)
 {
 	struct winsize ws;
@@ -161,6 +179,8 @@ static int open_output(struct coord *co)
 	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
 		co->dump.term_width = ws.ws_col;
 	open_keylog(co);
+	if (open_trust(co) < 0)
+		return -EINVAL;
 	if (co->cli->wfile == NULL)
 		return 0;
 	if (flowfile_open(co->cli->wfile, co->cli->wappend, &co->ff, err, sizeof(err)) < 0) {
@@ -251,12 +271,14 @@ static void coord_finish(struct coord *co)
 		close(co->sigfd);
 	if (co->keylog_fd >= 0)
 		close(co->keylog_fd);
+	if (co->trust_fd >= 0)
+		close(co->trust_fd);
 	loop_free(co->loop);
 }
 
 int coordinator_main(struct cli *cli)
 {
-	struct coord co = {.cli = cli, .sigfd = -1, .keylog_fd = -1};
+	struct coord co = {.cli = cli, .sigfd = -1, .keylog_fd = -1, .trust_fd = -1};
 
 	if (cli->verbosity < 0)
 		log_set_level(LOG_LVL_WARN);

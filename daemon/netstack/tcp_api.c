@@ -20,6 +20,8 @@ static void tcp_window_update(struct ns_tcp *c)
 	uint32_t rmss = (uint32_t)(c->s->mtu - ns_ip_hlen(c->t.ver) - TCP_HLEN);
 	uint32_t step = 2 * rmss < NS_TCP_RCVBUF / 2 ? 2 * rmss : NS_TCP_RCVBUF / 2;
 
+	if (now > (uint32_t)65535 << c->rcv_ws)
+		now = (uint32_t)65535 << c->rcv_ws; /* the most a window can say */
 	if (!tcp_receiving(c) || now <= adv)
 		return;
 	if (now - adv >= step || (adv < rmss && now >= rmss))

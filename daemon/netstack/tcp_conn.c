@@ -204,6 +204,7 @@ static void tcp_notify_accept(struct ns_tcp *c)
 	ns_to_sockaddr(c->t.ver, c->t.peer, c->t.peer_port, &src);
 	ns_to_sockaddr(c->t.ver, c->t.local, c->t.local_port, &dst);
 	s->cb.tcp_accept(s->arg, c, &src, &dst);
+	tcp_timer_update(c); /* keepalives start now that someone owns it */
 }
 
 /* Reports the gathered events in order; the application may close c in any callback. */

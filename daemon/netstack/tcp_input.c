@@ -98,7 +98,7 @@ void ns_tcp_input(struct ns_stack *s, const struct ns_ip *ip)
 		return;
 	if (f == TCP_SYN)
 		tcp_passive_open(s, &t, &seg);
-	else if (!(f & TCP_SYN))
+	else if ((f & (TCP_SYN | TCP_ACK)) != TCP_SYN)
 		tcp_reply_rst(s, &t, &seg);
 }
 

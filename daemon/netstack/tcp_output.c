@@ -31,7 +31,8 @@ static void tcp_emit(struct ns_stack *s, const struct ns_tuple *t, const struct 
 	ns_put16(p + 14, o->wnd);
 	ns_put16(p + 16, 0);
 	ns_put16(p + 18, 0);
-	memcpy(p + TCP_HLEN, o->opt, o->optlen);
+	if (o->optlen > 0)
+		memcpy(p + TCP_HLEN, o->opt, o->optlen);
 	if (len > 0)
 		ns_ring_peek(r, off, p + hlen, len);
 	sum = ns_csum_pseudo(t->ver, t->local, t->peer, IPPROTO_TCP_, hlen + len);

@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 
 #include "core/log.h"
 #include "worker/wk.h"
@@ -36,6 +38,52 @@ static void tls_open_keylog(void)
 	}
 }
 
+/* Reads the whole trust bundle with pread: every worker shares the one open
+ * file description, so its offset must not move.  Bounded at 16 MiB. */
+static uint8_t *tls_read_trust_fd(size_t *len)
+{
+	struct stat st;
+	uint8_t *p;
+	size_t off = 0;
+
+	if (fstat(WORKER_TRUST_FD, &st) < 0 || st.st_size <= 0 || st.st_size > (16 << 20))
+		return NULL;
+	p = xmalloc((size_t)st.st_size);
+	while (off < (size_t)st.st_size) {
+		ssize_t n = pread(WORKER_TRUST_FD, p + off, (size_t)st.st_size - off, (off_t)off);
+
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	*len = off;
+	return p;
+}
+
+/* Loads the custom trust bundle the coordinator opened for us (fd 6). */
+static int tls_load_trust_fd(SSL_CTX *ctx)
+{
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	size_t len = 0;
+	uint8_t *data = tls_read_trust_fd(&len);
+	BIO *bio = data ? BIO_new_mem_buf(data, (int)len) : NULL;
+	STACK_OF(X509_INFO) *infos = bio ? PEM_X509_INFO_read_bio(bio, NULL, NULL, NULL) : NULL;
+	int i, n = 0;
+
+	for (i = 0; infos && i < sk_X509_INFO_num(infos); i++) {
+		X509_INFO *xi = sk_X509_INFO_value(infos, i);
+
+		if (xi->x509 && X509_STORE_add_cert(store, xi->x509) == 1)
+			n++;
+	}
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	BIO_free(bio);
+	free(data);
+	close(WORKER_TRUST_FD);
+	ERR_clear_error();
+	return n > 0 ? 0 : -ENOENT;
+}
+
 int tls_init(void)
 {
 	const char *bundle = wk->opts.ssl_verify_upstream_trusted_ca;
@@ -55,12 +103,14 @@ int tls_init(void)
 	if (wk->opts.ssl_insecure) {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	} else {
-		if (bundle == NULL)
-			bundle = X509_get_default_cert_file();
-		if (SSL_CTX_load_verify_file(ctx, bundle) != 1)
+		int err = bundle ? tls_load_trust_fd(ctx) : 0;
+
+		if (bundle == NULL && SSL_CTX_load_verify_file(ctx, X509_get_default_cert_file()) != 1)
+			err = -ENOENT;
+		if (err < 0)
 			log_warn("cannot load the trust store %s; upstream certificates will fail "
 				 "verification",
-				 bundle);
+				 bundle ? bundle : X509_get_default_cert_file());
 		ERR_clear_error();
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	}

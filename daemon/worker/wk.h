@@ -30,6 +30,7 @@
 #define FLOW_BODY_KEEP (96 * 1024)   /* body bytes kept in a flow (IPC frame budget) */
 #define CONNECT_TIMEOUT_MS 10000
 #define WORKER_KEYLOG_FD 5 /* SSLKEYLOGFILE, when the coordinator opened one */
+#define WORKER_TRUST_FD 6  /* ssl_verify_upstream_trusted_ca, likewise */
 #define CERTS_SAN_WANT CERTS_MAX_SANS
 #define RELAY_KEEP_MAX (96 * 1024) /* message bytes kept per raw/WebSocket flow */
 #define RELAY_MSGS_MAX 1024

@@ -1,0 +1,86 @@
+/* Internal to snare-netfilter (runs as root or with CAP_NET_ADMIN and
+ * CAP_NET_BIND_SERVICE): the nftables objects it builds from fixed templates
+ * in its one table `inet snare`, and the netlink batch that carries them.
+ * Every parameter has been validated by privsep_validate before it gets here. */
+#ifndef SNARE_HELPERS_NETFILTER_NF_H
+#define SNARE_HELPERS_NETFILTER_NF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/helper.h"
+
+#define NF_TABLE "snare"
+#define NF_NAME_MAX 32 /* object names: "redirect_local_<n>" */
+
+struct mnl_socket;
+struct mnl_nlmsg_batch;
+struct nlmsghdr;
+
+struct nf_state {
+	struct mnl_socket *nl;
+	uint32_t portid;
+	uint32_t seq;
+	bool table;        /* our table exists */
+	bool owner_flag;   /* the kernel supports NFT_TABLE_F_OWNER */
+	uint32_t next_id;  /* per-request object names */
+};
+
+/* One nftables transaction: every message or none. */
+struct nf_batch {
+	struct nf_state *st;
+	struct mnl_nlmsg_batch *b;
+	uint32_t first_seq;
+	uint32_t nmsgs; /* each asks for an ack */
+	bool full;
+};
+
+void nf_batch_begin(struct nf_batch *b, struct nf_state *st);
+/* The header of the next message (NULL once the batch is full), then
+ * nf_batch_next after its payload is built. */
+struct nlmsghdr *nf_batch_hdr(struct nf_batch *b, uint16_t type, uint16_t flags);
+void nf_batch_next(struct nf_batch *b);
+/* Sends the batch and collects one answer per message: 0 or the first
+ * error (-errno). */
+int nf_batch_commit(struct nf_batch *b) SNARE_MUST_CHECK;
+
+/* What a rule does; the rule itself is one of two fixed templates:
+ *   meta l4proto P  th dport @ports  [iifname @ifaces]  [meta skuid != U]
+ *   then  redirect to :to_port
+ *   or    tproxy to :to_port  meta mark set mark */
+enum nf_action { NF_REDIRECT, NF_TPROXY };
+
+struct nf_rule {
+	uint8_t l4proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	const char *port_set;
+	uint32_t port_set_id;
+	const char *iface_set; /* NULL: every interface */
+	uint32_t iface_set_id;
+	bool skip_uid;
+	uint32_t uid;
+	enum nf_action action;
+	uint16_t to_port;
+	uint32_t mark;
+};
+
+/* Each appends one message to the batch (0, or -ENOMEM / -ENOSPC). */
+int nf_add_table(struct nf_batch *b, bool owner);
+int nf_del_table(struct nf_batch *b);
+int nf_add_port_set(struct nf_batch *b, const char *name, uint32_t set_id, const uint32_t *ports,
+		    size_t n);
+int nf_add_iface_set(struct nf_batch *b, const char *name, uint32_t set_id, char *const *names,
+		     size_t n);
+int nf_del_set(struct nf_batch *b, const char *name);
+/* A base chain: hook NF_INET_*, priority, type "nat" or "filter". */
+int nf_add_chain(struct nf_batch *b, const char *name, uint32_t hook, int32_t prio,
+		 const char *type);
+int nf_del_chain(struct nf_batch *b, const char *name);
+int nf_add_rule(struct nf_batch *b, const char *chain, const struct nf_rule *r);
+
+/* nf_bind.c: BindPort. */
+int nf_on_bind_port(struct helper *h, const Snare__Helper__CoordToHelper *req,
+		    struct helper_reply *rep);
+
+#endif
