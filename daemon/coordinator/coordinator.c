@@ -27,6 +27,7 @@ static const char *mode_unavailable(const struct mode_spec *m)
 	switch (m->kind) {
 	case MODE_REGULAR:
 	case MODE_SOCKS5:
+	case MODE_TRANSPARENT:
 		return NULL;
 	case MODE_UPSTREAM:
 		return strcmp(m->server.scheme, "http") == 0

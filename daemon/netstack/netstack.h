@@ -104,4 +104,9 @@ void ns_tcp_abort(struct ns_tcp *c);
 int ns_udp_send(struct ns_stack *s, const struct sockaddr_storage *src,
 		const struct sockaddr_storage *dst, const uint8_t *data, size_t len);
 
+#ifdef SNARE_TEST_HOOKS
+/* Makes ISNs, IP ids and hashing reproducible (fuzzing). */
+void ns_test_seed(struct ns_stack *s, uint64_t seed);
+#endif
+
 #endif

@@ -153,6 +153,14 @@ uint64_t ns_random(struct ns_stack *s)
 	return s->rng * 0x2545f4914f6cdd1dull;
 }
 
+#ifdef SNARE_TEST_HOOKS
+void ns_test_seed(struct ns_stack *s, uint64_t seed)
+{
+	s->rng = seed | 1;
+	s->seed = seed;
+}
+#endif
+
 static uint64_t ns_mix(uint64_t h, uint64_t v)
 {
 	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);

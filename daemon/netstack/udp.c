@@ -189,7 +189,8 @@ static int udp_send(struct ns_stack *s, const struct sockaddr_storage *src,
 	ns_put16(p + 2, dport);
 	ns_put16(p + 4, (uint16_t)(len + 8));
 	ns_put16(p + 6, 0);
-	memcpy(p + 8, data, len);
+	if (len > 0)
+		memcpy(p + 8, data, len);
 	sum = ns_csum_fold(ns_csum_add(ns_csum_pseudo(sver, sa, da, IPPROTO_UDP_, len + 8), p,
 				       len + 8));
 	ns_put16(p + 6, sum == 0 ? 0xffff : sum);

@@ -9,6 +9,10 @@
 #include "core/log.h"
 #include "worker/http_int.h"
 
+#ifndef SO_ORIGINAL_DST
+#define SO_ORIGINAL_DST 80 /* linux/netfilter_ipv4.h; same value for IPv6 */
+#endif
+
 struct reverse_scheme {
 	const char *scheme;
 	enum srv_tls srv_tls;
@@ -59,6 +63,47 @@ static void reverse_start(struct conn *c, const struct mode_spec *m)
 		conn_set_state(c, CS_TUNNEL_DETECT);
 }
 
+/* Transparent mode: the destination the kernel redirected us from
+ * (SO_ORIGINAL_DST; IPv4 also for v4-mapped addresses on a dual-stack
+ * listener). */
+static int original_dst(struct conn *c, union sockaddr_any *dst)
+{
+	socklen_t len = sizeof(*dst);
+	bool v4 = c->client.local.sa.sa_family == AF_INET ||
+		  IN6_IS_ADDR_V4MAPPED(&c->client.local.in6.sin6_addr);
+
+	memset(dst, 0, sizeof(*dst));
+	if (getsockopt(c->client.fd, v4 ? SOL_IP : SOL_IPV6, SO_ORIGINAL_DST, dst, &len) < 0)
+		return -errno;
+	return 0;
+}
+
+static void transparent_start(struct conn *c)
+{
+	union sockaddr_any dst;
+	int err = original_dst(c, &dst);
+
+	if (err < 0) {
+		conn_client_log(c, LOG_LVL_WARN, "Transparent mode failure: cannot read the original "
+				"destination (%s); is a REDIRECT rule in place?", strerror(-err));
+		conn_close(c);
+		return;
+	}
+	if (addr_equal(&dst.sa, &c->client.local.sa)) {
+		conn_client_log(c, LOG_LVL_WARN, "Transparent mode failure: the connection was not "
+				"redirected (it was made to snare itself)");
+		conn_close(c);
+		return;
+	}
+	addr_format_host(&dst.sa, c->host, sizeof(c->host));
+	c->port = addr_port(&dst.sa);
+	c->tunnel = true;
+	if (wk->opts.connection_strategy == STRATEGY_EAGER)
+		conn_connect(c, c->host, c->port, reverse_connected);
+	else
+		conn_set_state(c, CS_TUNNEL_DETECT);
+}
+
 void mode_start(struct conn *c)
 {
 	const struct mode_spec *m = &wk->modes[c->mode_index];
@@ -72,6 +117,9 @@ void mode_start(struct conn *c)
 		break;
 	case MODE_REVERSE:
 		reverse_start(c, m);
+		break;
+	case MODE_TRANSPARENT:
+		transparent_start(c);
 		break;
 	default:
 		conn_set_state(c, CS_CLIENT_HEAD);
