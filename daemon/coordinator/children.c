@@ -291,6 +291,12 @@ static void child_died(struct coord *co, struct coord_child *c, int status)
 		kill(getpid(), SIGTERM);
 		return;
 	}
+	if (c->reloading) {
+		c->reloading = false;
+		loop_timer_init(&c->respawn, respawn_fire, c);
+		loop_timer_arm(co->loop, &c->respawn, 0);
+		return;
+	}
 	/* A worker that dies soon after its start is in a crash loop: back off
 	 * (100 ms doubling up to 5 s) instead of spinning. */
 	if (loop_now(co->loop) - c->started_ms < 2000)
@@ -392,3 +398,15 @@ void coord_test_trigger(struct coord *co)
 			(void)ipc_chan_send(&co->workers[i].chan, &env.base, NULL, 0);
 }
 #endif
+
+void coord_restart_workers(struct coord *co)
+{
+	size_t i;
+
+	for (i = 0; i < co->nworkers; i++) {
+		if (co->workers[i].pid <= 0 || !co->workers[i].chan_open)
+			continue;
+		co->workers[i].reloading = true;
+		child_send_shutdown(&co->workers[i]);
+	}
+}

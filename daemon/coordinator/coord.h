@@ -33,6 +33,7 @@ struct coord_child {
 	bool chan_open;
 	int ca_peer_fd; /* worker: the ca's end of its channel, until attached */
 	unsigned restarts;
+	bool reloading; /* asked to stop by a reload: restart at once */
 	uint64_t started_ms;
 	struct loop_timer respawn;
 };
@@ -55,6 +56,8 @@ struct coord {
 	bool stopping;
 	struct loop_timer stop_timer;
 	int exit_code;
+	int argc;
+	char **argv;
 };
 
 /* listen.c */
@@ -70,6 +73,8 @@ void coord_shutdown_children(struct coord *co);
 bool coord_children_gone(const struct coord *co);
 void coord_kill_children(struct coord *co);
 void coord_test_trigger(struct coord *co);
+/* Asks every worker to stop; each is started again with the current options. */
+void coord_restart_workers(struct coord *co);
 
 /* options_send.c: the effective options as name=value pairs for workers */
 void coord_options_fill(struct coord *co, Snare__WorkerConfig *cfg);

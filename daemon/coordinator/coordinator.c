@@ -2,6 +2,7 @@
  * file and the listeners while still privileged, spawn the ca, drop
  * privileges and enter the sandbox, spawn the workers, run, stop cleanly. */
 #include <errno.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,63 @@ static int check_modes(struct coord *co)
 	return 0;
 }
 
+/* Options the workers would only discover at start-up are checked here, so a
+ * bad value is one line and exit 1 instead of a crash loop. */
+static int check_patterns(const char *name, const struct strlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		regex_t re;
+		int r = regcomp(&re, l->v[i], REG_EXTENDED | REG_ICASE | REG_NOSUB);
+		char msg[128];
+
+		if (r == 0) {
+			regfree(&re);
+			continue;
+		}
+		regerror(r, &re, msg, sizeof(msg));
+		fprintf(stderr, "%s: Invalid value for %s: %s (%s)\n", snare_progname, name, l->v[i],
+			msg);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int check_name_servers(const struct strlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		char host[INET6_ADDRSTRLEN + 8], *colon;
+		union sockaddr_any a;
+		long port = 53;
+
+		snprintf(host, sizeof(host), "%s", l->v[i]);
+		colon = strrchr(host, ':');
+		if (colon && strchr(host, '.') && colon == strchr(host, ':')) {
+			*colon = '\0';
+			port = strtol(colon + 1, NULL, 10);
+		}
+		if (addr_parse_ip(host, 53, &a) < 0 || port < 1 || port > 65535) {
+			fprintf(stderr, "%s: Invalid value for dns_name_servers: %s (expected an IP "
+				"address, optionally with :port)\n", snare_progname, l->v[i]);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int check_options(const struct options *o)
+{
+	if (check_patterns("ignore_hosts", &o->ignore_hosts) < 0 ||
+	    check_patterns("allow_hosts", &o->allow_hosts) < 0 ||
+	    check_patterns("tcp_hosts", &o->tcp_hosts) < 0 ||
+	    check_name_servers(&o->dns_name_servers) < 0)
+		return -EINVAL;
+	return 0;
+}
+
 static void read_flow(const Snare__Flow *f, void *arg)
 {
 	struct coord *co = arg;
@@ -77,6 +135,48 @@ static int read_flows(struct coord *co)
 	}
 	fflush(stdout);
 	return 0;
+}
+
+static bool modes_equal(const struct cli *a, const struct cli *b)
+{
+	size_t i;
+
+	if (a->nmodes != b->nmodes)
+		return false;
+	for (i = 0; i < a->nmodes; i++)
+		if (strcmp(a->modes[i].full, b->modes[i].full) != 0)
+			return false;
+	return true;
+}
+
+/* SIGHUP: parse the command line and the configuration file again into a
+ * new object; on any error keep the old one.  Options take effect by
+ * restarting the workers one by one; listeners (modes) need a restart. */
+static void coord_reload(struct coord *co)
+{
+	struct cli nc;
+	char err[512];
+
+	if (cli_parse(co->argc, co->argv, &nc, err, sizeof(err)) < 0) {
+		log_error("reload failed: %s; keeping the current configuration", err);
+		return;
+	}
+	if (check_options(&nc.opts) < 0) {
+		log_error("reload failed: invalid options; keeping the current configuration");
+		cli_free(&nc);
+		return;
+	}
+	if (!modes_equal(co->cli, &nc))
+		log_warn("reload: mode changes take effect after a restart; keeping the current "
+			 "modes");
+	options_free(&co->cli->opts);
+	co->cli->opts = nc.opts;
+	options_init(&nc.opts);
+	cli_free(&nc);
+	co->dump.flow_detail = co->cli->opts.flow_detail;
+	co->dump.showhost = co->cli->opts.showhost;
+	log_info("configuration reloaded; restarting the workers");
+	coord_restart_workers(co);
 }
 
 static void on_signal(struct loop_io *io, uint32_t events)
@@ -99,6 +199,10 @@ static void on_signal(struct loop_io *io, uint32_t events)
 #endif
 		if (co->stopping)
 			continue;
+		if (si.ssi_signo == SIGHUP) {
+			coord_reload(co);
+			continue;
+		}
 		co->stopping = true;
 		coord_listen_close(co);
 		coord_shutdown_children(co);
@@ -122,6 +226,7 @@ static int setup_signals(struct coord *co)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGHUP);
 #ifdef SNARE_TEST_HOOKS
 	sigaddset(&set, SIGUSR2);
 #endif
@@ -277,9 +382,10 @@ static void coord_finish(struct coord *co)
 	loop_free(co->loop);
 }
 
-int coordinator_main(struct cli *cli)
+int coordinator_main(struct cli *cli, int argc, char **argv)
 {
-	struct coord co = {.cli = cli, .sigfd = -1, .keylog_fd = -1, .trust_fd = -1};
+	struct coord co = {.cli = cli, .sigfd = -1, .keylog_fd = -1, .trust_fd = -1,
+			   .argc = argc, .argv = argv};
 
 	if (cli->verbosity < 0)
 		log_set_level(LOG_LVL_WARN);
@@ -294,7 +400,7 @@ int coordinator_main(struct cli *cli)
 			flowfile_close(co.ff);
 		return 0;
 	}
-	if (check_modes(&co) < 0)
+	if (check_modes(&co) < 0 || check_options(&cli->opts) < 0)
 		return 1;
 	if (coord_start(&co) < 0) {
 		coord_finish(&co);

@@ -5,6 +5,7 @@
 
 #include "config/cli.h"
 
-int coordinator_main(struct cli *cli);
+/* argc/argv are kept to re-read the configuration on SIGHUP. */
+int coordinator_main(struct cli *cli, int argc, char **argv);
 
 #endif

@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 		cli_free(&cli);
 		return 0;
 	}
-	rc = coordinator_main(&cli);
+	rc = coordinator_main(&cli, argc, argv);
 	cli_free(&cli);
 	return rc;
 }

@@ -10,6 +10,12 @@
 #include "core/log.h"
 #include "worker/http_int.h"
 
+static bool http_is_onboarding(const struct conn *c)
+{
+	return wk->opts.onboarding && wk->opts.onboarding_host &&
+	       strcasecmp(c->host, wk->opts.onboarding_host) == 0;
+}
+
 static void tunnel_connected(struct conn *c, int err)
 {
 	const char *ver = c->req.head->version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
@@ -62,6 +68,11 @@ static void http_route_connect(struct conn *c)
 	if (!c->authed && wk->opts.proxyauth && !auth_check(c, c->req.head))
 		return;
 	c->via_connect = c->via;
+	if (http_is_onboarding(c)) { /* https://mitm.it is answered by us */
+		c->srv_tls = SRV_TLS_NEVER;
+		tunnel_connected(c, 0);
+		return;
+	}
 	conn_connect(c, c->host, c->port, tunnel_connected);
 }
 
@@ -98,12 +109,6 @@ static bool http_find_destination(struct conn *c)
 	c->port = t.port;
 	snprintf(c->scheme, sizeof(c->scheme), "http");
 	return true;
-}
-
-static bool http_is_onboarding(const struct conn *c)
-{
-	return wk->opts.onboarding && wk->opts.onboarding_host &&
-	       strcasecmp(c->host, wk->opts.onboarding_host) == 0;
 }
 
 void http_route_request(struct conn *c)

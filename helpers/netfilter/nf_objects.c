@@ -16,6 +16,7 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
@@ -23,6 +24,10 @@
 /* nft's datatype numbers, so `nft list` prints our sets readably. */
 #define NF_TYPE_INET_SERVICE 13
 #define NF_TYPE_IFNAME 41
+
+/* ... and nft's byte orders for set keys (stored in the set's user data). */
+#define NF_HOST_ENDIAN 1
+#define NF_BIG_ENDIAN 2
 
 #define NF_CREATE (NLM_F_CREATE | NLM_F_EXCL)
 
@@ -63,13 +68,33 @@ int nf_del_table(struct nf_batch *b)
 	return 0;
 }
 
+/* Tells `nft list` how to print the keys. */
+static bool nf_set_byteorder(struct nftnl_set *s, uint32_t order)
+{
+	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(64);
+	bool ok;
+
+	if (u == NULL)
+		return false;
+	ok = nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, order);
+	if (ok)
+		nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u),
+				   nftnl_udata_buf_len(u));
+	nftnl_udata_buf_free(u);
+	return ok;
+}
+
 static struct nftnl_set *nf_set_new(const char *name, uint32_t set_id, uint32_t type,
-				    uint32_t key_len)
+				    uint32_t key_len, uint32_t order)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 
 	if (s == NULL)
 		return NULL;
+	if (!nf_set_byteorder(s, order)) {
+		nftnl_set_free(s);
+		return NULL;
+	}
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, NF_TABLE);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
 	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
@@ -114,7 +139,8 @@ out:
 int nf_add_port_set(struct nf_batch *b, const char *name, uint32_t set_id, const uint32_t *ports,
 		    size_t n)
 {
-	struct nftnl_set *s = nf_set_new(name, set_id, NF_TYPE_INET_SERVICE, sizeof(uint16_t));
+	struct nftnl_set *s = nf_set_new(name, set_id, NF_TYPE_INET_SERVICE, sizeof(uint16_t),
+				     NF_BIG_ENDIAN);
 	uint16_t key;
 	size_t i;
 
@@ -133,7 +159,7 @@ int nf_add_port_set(struct nf_batch *b, const char *name, uint32_t set_id, const
 int nf_add_iface_set(struct nf_batch *b, const char *name, uint32_t set_id, char *const *names,
 		     size_t n)
 {
-	struct nftnl_set *s = nf_set_new(name, set_id, NF_TYPE_IFNAME, IFNAMSIZ);
+	struct nftnl_set *s = nf_set_new(name, set_id, NF_TYPE_IFNAME, IFNAMSIZ, NF_HOST_ENDIAN);
 	char key[IFNAMSIZ];
 	size_t i;
 

@@ -79,3 +79,21 @@ sleep 0.3
 stop_snare
 n=$("$SNARE_BIN" -n -r "$T/flows.bin" | grep -c GET)
 [ "$n" -eq 3 ] && ok append-flows || notok append-flows "$n flows"
+
+# SIGHUP re-reads the configuration file; a broken file keeps the old one.
+printf 'flow_detail: 1\n' >"$T/conf.yaml"
+chmod 644 "$T/conf.yaml"
+start_snare --mode regular@127.0.0.1:0 --conf "$T/conf.yaml"
+printf 'flow_detail: 2\n' >"$T/conf.yaml"
+kill -HUP "$SNARE_PID"
+wait_for "$SNARE_LOG" "configuration reloaded" 5 && ok sighup-reload || notok sighup-reload "$(tail -3 "$SNARE_LOG")"
+sleep 0.5
+proxy_curl -o /dev/null "http://127.0.0.1:$ORIGIN_PORT/hello"
+wait_for "$SNARE_LOG" "    User-Agent: curl" 3 && ok sighup-new-flow-detail-applies || notok sighup-new-flow-detail-applies "$(tail -5 "$SNARE_LOG")"
+printf 'flow_detail: [\n' >"$T/conf.yaml"
+kill -HUP "$SNARE_PID"
+wait_for "$SNARE_LOG" "reload failed: $T/conf.yaml:2" 5 && ok sighup-bad-file-kept-old || notok sighup-bad-file-kept-old "$(tail -3 "$SNARE_LOG")"
+code=$(proxy_curl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ORIGIN_PORT/hello")
+[ "$code" = 200 ] && ok sighup-still-serving || notok sighup-still-serving "$code"
+stop_snare
+[ "$SNARE_RC" -eq 0 ] && ok sighup-then-clean-exit || notok sighup-then-clean-exit "rc=$SNARE_RC"

@@ -111,6 +111,8 @@ cmp -s "$T/mitm.pem" "$SNARE_CONF/snare-ca-cert.pem" && cmp -s "$T/mitm.cer" "$S
 grep -qi 'content-type: application/x-x509-ca-cert' "$T/mitm.pem.h" && grep -qi 'content-type: application/x-pkcs12' "$T/mitm.p12.h" &&
 	grep -qi 'filename=snare-ca-cert.p12' "$T/mitm.p12.h" && ok mitm.it-content-types || notok mitm.it-content-types "$(cat "$T/mitm.p12.h")"
 proxy_curl "http://mitm.it/" | grep -q "Install snare" && ok mitm.it-page || notok mitm.it-page "no page"
+proxy_curl --cacert "$CA" -o "$T/mitm-tls.pem" "https://mitm.it/cert/pem"
+cmp -s "$T/mitm-tls.pem" "$SNARE_CONF/snare-ca-cert.pem" && ok mitm.it-over-https || notok mitm.it-over-https "differs"
 stat -c %a "$SNARE_CONF/snare-ca.pem" | grep -q '^600$' && ok ca-key-0600 || notok ca-key-0600 "$(stat -c %a "$SNARE_CONF/snare-ca.pem")"
 stop_snare
 [ "$SNARE_RC" -eq 0 ] && ok clean-exit || notok clean-exit "rc=$SNARE_RC"

@@ -1,0 +1,182 @@
+# Privileged helpers (root only): snare-netfilter started by a tiny
+# coordinator (the --driver mode of build/.../tests/test_privsep_helper) in a
+# network namespace this test creates.  Rules appear in `inet snare` and
+# nowhere else, redirect real connections, and vanish on close, on kill -9
+# of the coordinator or of the helper, on SIGTERM and after a violation;
+# privileged ports come back as working fds.  The host's tables are only read.
+. "$(dirname "$0")/lib.sh"
+
+B=${SNARE_BUILD:-$SNARE_ROOT/build/check}
+DRIVER=$B/tests/test_privsep_helper
+NS=snare-it-$$
+
+if ! need_root; then
+	skip helpers "not root"
+	exit 0
+fi
+if [ ! -x "$DRIVER" ] || [ ! -x "$B/snare-netfilter" ] || ! command -v nft >/dev/null; then
+	skip helpers "no driver, helper or nft in $B"
+	exit 0
+fi
+if ! ip netns add "$NS" 2>/dev/null; then
+	skip helpers "cannot create a network namespace"
+	exit 0
+fi
+trap 'cleanup; ip netns del "$NS" 2>/dev/null' EXIT
+
+nsx() { ip netns exec "$NS" "$@"; }
+ours() { nsx nft list table inet snare 2>/dev/null; }
+# gone_within SECONDS: true once `inet snare` does not exist.
+gone_within() {
+	local i
+	for i in $(seq 1 $(($1 * 20))); do
+		ours >/dev/null || return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# The driver: one command per line, one answer line each (pid after launch).
+start_driver() {
+	coproc DRV { exec ip netns exec "$NS" "$DRIVER" --driver 2>>"$T/driver.log"; }
+	DPID=$DRV_PID # bash unsets DRV_PID when the coprocess ends
+	PIDS+=("$DPID")
+	read -t 10 -r line <&"${DRV[0]}" && [ "$line" = ready ]
+}
+cmd() {
+	ANSWER=""
+	echo "$*" >&"${DRV[1]}" && read -t 20 -r ANSWER <&"${DRV[0]}"
+}
+launch() {
+	cmd launch && [ "$ANSWER" = ok ] && read -t 5 -r line <&"${DRV[0]}" &&
+		HELPER_PID=${line#pid }
+}
+stop_driver() {
+	[ -n "${DRV[1]:-}" ] && eval "exec ${DRV[1]}>&-" 2>/dev/null
+	wait "$DPID" 2>/dev/null
+}
+
+nsx ip link set lo up
+nsx nft add table inet other
+nsx nft add chain inet other keep '{ type filter hook input priority 0; }'
+other_before=$(nsx nft list table inet other)
+host_before=$(nft list ruleset 2>&1)
+
+# --- launch, confinement, a redirect, close --------------------------------------
+start_driver || { notok driver-start "$(cat "$T/driver.log")"; exit 1; }
+if launch; then ok helper-launch; else notok helper-launch "$ANSWER $(tail -3 "$T/driver.log")"; exit 1; fi
+
+st=/proc/$HELPER_PID/status
+if grep -qE '^Seccomp:\s+2' "$st" && grep -qE '^NoNewPrivs:\s+1' "$st" &&
+	grep -qE '^CapEff:\s+0000000000001400' "$st" && grep -qE '^CapPrm:\s+0000000000001400' "$st"; then
+	ok helper-confined
+else
+	notok helper-confined "$(grep -E 'Seccomp|NoNewPrivs|Cap' "$st" | tr '\n' ' ')"
+fi
+
+cmd redirect 18555 18556
+table=$(ours)
+if [ "$ANSWER" = ok ] && grep -q 'tcp dport @ports_1 redirect to :18556' <<<"$table" &&
+	grep -q 'elements = { 18555 }' <<<"$table" && grep -q 'priority dstnat' <<<"$table"; then
+	ok redirect-installed
+else
+	notok redirect-installed "$ANSWER / $table"
+fi
+tables=$(nsx nft list tables | tr '\n' ' ')
+if [ "$tables" = "table inet other table inet snare " ] &&
+	[ "$(nsx nft list table inet other)" = "$other_before" ]; then
+	ok nothing-else-changed
+else
+	notok nothing-else-changed "$tables"
+fi
+
+# Locally generated traffic of another uid is redirected; ours (root, the
+# driver's uid) is not.
+cmd redirect-local 18555 18556
+nsx python3 -c '
+import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 18556)); s.listen(4); s.settimeout(10)
+print("ready", flush=True); c, a = s.accept(); print("accepted", flush=True)' >"$T/listener.log" 2>&1 &
+PIDS+=($!)
+wait_for "$T/listener.log" ready 5
+if nsx setpriv --reuid=65534 --regid=65534 --clear-groups \
+	bash -c 'exec 3<>/dev/tcp/127.0.0.1/18555' 2>/dev/null && wait_for "$T/listener.log" accepted 5; then
+	ok redirect-works-for-other-uid
+else
+	notok redirect-works-for-other-uid "$ANSWER $(cat "$T/listener.log")"
+fi
+if nsx bash -c 'exec 3<>/dev/tcp/127.0.0.1/18555' 2>/dev/null; then
+	notok own-uid-not-redirected "root's connection to 18555 was redirected"
+else
+	ok own-uid-not-redirected
+fi
+
+cmd bind udp 127.0.0.1 853
+a1=$ANSWER
+cmd bind tcp 127.0.0.1 853
+if [ "$a1" = "ok fd type=udp port=853" ] && [ "$ANSWER" = "ok fd type=tcp port=853" ]; then
+	ok bind-853-udp-tcp
+else
+	notok bind-853-udp-tcp "$a1 / $ANSWER"
+fi
+
+cmd undo
+if [ "$ANSWER" = ok ] && gone_within 1; then ok undo-request; else notok undo-request "$ANSWER"; fi
+cmd redirect 18555 18556
+cmd close
+if [ "$ANSWER" = "ok closed" ] && gone_within 1 && ! kill -0 "$HELPER_PID" 2>/dev/null; then
+	ok close-removes-table
+else
+	notok close-removes-table "$ANSWER $(ours)"
+fi
+stop_driver
+
+# --- kill -9 of the coordinator ---------------------------------------------------
+start_driver && launch && cmd redirect 18555 18556
+if [ "$ANSWER" = ok ] && ours >/dev/null; then
+	kill -9 "$DPID"
+	if gone_within 1; then ok coordinator-kill9-removes-table; else
+		notok coordinator-kill9-removes-table "$(ours)"; fi
+	wait "$DPID" 2>/dev/null
+else
+	notok coordinator-kill9-removes-table "setup: $ANSWER"
+fi
+
+# --- kill -9 and SIGTERM of the helper --------------------------------------------
+start_driver && launch && cmd redirect 18555 18556
+if ! ours | grep -q 'flags owner'; then
+	skip helper-kill9-removes-table "kernel without NFT_TABLE_F_OWNER"
+else
+	kill -9 "$HELPER_PID"
+	if gone_within 1; then ok helper-kill9-removes-table; else
+		notok helper-kill9-removes-table "$(ours)"; fi
+fi
+cmd close
+stop_driver
+start_driver && launch && cmd redirect 18555 18556
+kill -TERM "$HELPER_PID"
+if gone_within 1 && grep -q 'signal 15: undoing' "$T/driver.log"; then ok sigterm-undoes; else
+	notok sigterm-undoes "$(ours) $(tail -2 "$T/driver.log")"; fi
+cmd close
+stop_driver
+
+# --- violations: the helper undoes and exits ------------------------------------------
+start_driver && launch && cmd redirect 18555 18556
+cmd raw-ports 65530 10
+if [ "$ANSWER" = "ok hung up status=1" ] && gone_within 1; then ok port-over-65535-kills-helper; else
+	notok port-over-65535-kills-helper "$ANSWER $(ours)"; fi
+cmd close
+stop_driver
+start_driver && launch && cmd redirect 18555 18556
+cmd raw-ports 2000 70
+if [ "$ANSWER" = "ok hung up status=1" ] && gone_within 1; then ok 70-ports-kill-helper; else
+	notok 70-ports-kill-helper "$ANSWER $(ours)"; fi
+grep -q 'protocol violation' "$T/driver.log" && ok violation-logged || notok violation-logged "no log"
+cmd close
+stop_driver
+
+[ "$(nsx nft list table inet other)" = "$other_before" ] && ok other-table-intact ||
+	notok other-table-intact "$(nsx nft list table inet other)"
+[ "$(nft list ruleset 2>&1)" = "$host_before" ] && ok host-ruleset-unchanged ||
+	notok host-ruleset-unchanged "the host's ruleset changed"
