@@ -29,6 +29,7 @@ P_NGINX=$((P_SNARE + 3))
 HSCLIENT=$ROOT/build/bench/hsclient
 RESULTS=$BENCH/results
 LO=127.0.0.1
+HZ=$(getconf CLK_TCK)
 
 TMP=$(mktemp -d /tmp/snare-bench.XXXXXX)
 REPORT=$TMP/report.txt
@@ -138,6 +139,9 @@ http {
 }
 EOF
 }
+
+# core_ticks CPU: "busy total" clock ticks of one core since boot
+core_ticks() { awk -v c="cpu$1" '$1 == c {print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
 
 origin_hits() { curl -s "http://$LO:$OH/nginx_status" | awk 'NR==3 {print $3}'; }
 
@@ -281,7 +285,7 @@ parse_load() {
 # measure CASE NAME PID CONNS: warm-up, REPS measured runs; one line per rep in TMP/res/CASE.NAME
 measure() {
 	local c=$1 name=$2 pid=$3 n=$4 rep out c0 c1 h0 h1 sp peak
-	local completed rate err cpu per1k ratio
+	local completed rate err cpu per1k ratio b0 t0 b1 t1 noise
 	load_args "$c" "$name" "$n"
 	HS_MODE=0
 	[ "$c" = 4 ] && HS_MODE=1
@@ -291,6 +295,7 @@ measure() {
 	for rep in $(seq "$REPS"); do
 		out=$TMP/load.$c.$name.$rep
 		h0=$(origin_hits)
+		read -r b0 t0 < <(core_ticks "$PROXY_CPU")
 		if [ "$pid" != - ]; then
 			c0=$(loadgen python3 "$BENCH/proctree.py" cpu "$pid")
 			taskset -c "$LOADGEN_CPU" python3 "$BENCH/proctree.py" sample "$pid" "$out.rss" &
@@ -298,6 +303,7 @@ measure() {
 		fi
 		run_load "$SECS" "$out" || { cat "$out" >&2; die "load against $name failed"; }
 		h1=$(origin_hits)
+		read -r b1 t1 < <(core_ticks "$PROXY_CPU")
 		cpu=- peak=-
 		if [ "$pid" != - ]; then
 			c1=$(loadgen python3 "$BENCH/proctree.py" cpu "$pid")
@@ -312,9 +318,13 @@ measure() {
 		per1k=$(awk -v c="$cpu" -v n="$completed" -v hs="$HS_MODE" \
 			'BEGIN {if (c == "-") print "-"; else printf "%.2f", c * 1000 * (hs ? 1 : 1000) / n}')
 		ratio=$(awk -v a="$h0" -v b="$h1" -v n="$completed" 'BEGIN {printf "%.2f", (b - a - 1) / n}')
-		echo "$rate $per1k $peak $err $ratio $cpu $completed" >> "$TMP/res/$c.$name"
+		# share of the proxy core used by anything but the proxy (other users of the machine)
+		noise=$(awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" -v c="$cpu" -v hz="$HZ" \
+			'BEGIN {o = b - (c == "-" ? 0 : c * hz); if (o < 0) o = 0
+			        printf "%.0f", t > 0 ? 100 * o / t : 0}')
+		echo "$rate $per1k $peak $err $ratio $cpu $completed $noise" >> "$TMP/res/$c.$name"
 		log "  case $c $name rep $rep: $completed done, $rate/s, errors $err, proxy cpu ${cpu}s," \
-			"peak rss ${peak} KiB, origin/client $ratio"
+			"peak rss ${peak} KiB, origin/client $ratio, other load on CPU $PROXY_CPU $noise%"
 	done
 }
 
@@ -346,14 +356,14 @@ declare -A CONNS_OF=()
 table() {
 	local c=$1 unit=$2 cpuhdr=$3 name
 	shift 3
-	emit "$(printf '%-10s %6s %12s %15s %14s %13s %7s %14s' target conns "$unit" min-max "$cpuhdr" \
-		"peak RSS MiB" errors origin/client)"
+	emit "$(printf '%-10s %6s %12s %15s %14s %13s %7s %14s %6s' target conns "$unit" min-max \
+		"$cpuhdr" "peak RSS MiB" errors origin/client noise)"
 	for name in "$@"; do
 		[ -s "$TMP/res/$c.$name" ] || continue
-		emit "$(printf '%-10s %6s %12s %15s %14s %13s %7s %14s' "$name" "${CONNS_OF[$c$name]}" \
-			"$(fmt "$(med "$c" "$name" 1)")" "$(range "$c" "$name")" \
+		emit "$(printf '%-10s %6s %12s %15s %14s %13s %7s %14s %5s%%' "$name" \
+			"${CONNS_OF[$c$name]}" "$(fmt "$(med "$c" "$name" 1)")" "$(range "$c" "$name")" \
 			"$(fmt "$(med "$c" "$name" 2)" 2)" "$(kib2mib "$(med "$c" "$name" 3)")" \
-			"$(med "$c" "$name" 4)" "$(med "$c" "$name" 5)")"
+			"$(med "$c" "$name" 4)" "$(med "$c" "$name" 5)" "$(med "$c" "$name" 8)")"
 	done
 }
 ratios() {
@@ -447,6 +457,8 @@ header() {
 	emit "peers: $(mitmdump --version 2>/dev/null | head -1), $(nginx -v 2>&1 | sed 's/.*: //')$(command -v tinyproxy > /dev/null && echo ", $(tinyproxy -v 2>&1 | head -1)")"
 	emit "direct = load generator straight to the origin; nginx-rev = nginx as TLS-terminating reverse proxy"
 	emit "CPU = utime+stime of the proxy's whole process tree; RSS = peak of summed VmRSS, 100 ms samples"
+	emit "origin/client = origin's request count / load generator's; noise = share of CPU $PROXY_CPU used" \
+		"by other processes (above ~10 % the figures are unreliable)"
 }
 
 main() {

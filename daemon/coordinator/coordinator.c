@@ -22,13 +22,14 @@
 /* What this version can run; NULL when available, else why not. */
 static const char *mode_unavailable(const struct mode_spec *m)
 {
-	static const char *const reverse_ok[] = {"http", "https", "tcp", "tls"};
+	static const char *const reverse_ok[] = {"http", "https", "tcp", "tls", "dns"};
 	size_t i;
 
 	switch (m->kind) {
 	case MODE_REGULAR:
 	case MODE_SOCKS5:
 	case MODE_TRANSPARENT:
+	case MODE_DNS:
 		return NULL;
 	case MODE_UPSTREAM:
 		return strcmp(m->server.scheme, "http") == 0

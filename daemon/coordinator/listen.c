@@ -65,6 +65,10 @@ static void listen_fail(struct coord *co, const struct mode_spec *m, const char 
 	if (err == -EADDRINUSE && !custom)
 		log_error("Try specifying a different port by using `--mode %s@%d`.", m->full,
 			  port + 2);
+	else if (err == -EACCES && port < 1024)
+		log_error("Ports below 1024 need privileges: run snare as root, or use a higher "
+			  "port, e.g. `--mode %s@%d`.",
+			  modespec_kind_name(m->kind), port == 53 ? 5353 : 8000 + port);
 }
 
 static int listen_mode(struct coord *co, unsigned idx)
@@ -73,8 +77,10 @@ static int listen_mode(struct coord *co, unsigned idx)
 	const struct options *o = &co->cli->opts;
 	const char *host = modespec_listen_host(m, o->listen_host);
 	int port = modespec_listen_port(m, o->listen_port), err;
-	/* UDP (QUIC, DTLS) is not served yet: bind only what a worker serves. */
-	unsigned tr = modespec_transports(m) & MODE_TRANSPORT_TCP;
+	/* UDP is served for DNS only so far (no QUIC or DTLS): bind only that. */
+	bool dns = m->kind == MODE_DNS ||
+		   (m->kind == MODE_REVERSE && strcmp(m->server.scheme, "dns") == 0);
+	unsigned tr = modespec_transports(m) & (dns ? ~0u : MODE_TRANSPORT_TCP);
 	union sockaddr_any a;
 	int t;
 

@@ -69,8 +69,8 @@ static void ip4_emit(struct ns_stack *s, const uint8_t *pkt, size_t len)
 
 /* Sends obuf[20..20+l4len) in fragments of at most mtu bytes, each header written in front of
  * its piece in place (the bytes it overwrites were sent already). */
-static void ip4_fragment(struct ns_stack *s, const uint8_t *src, const uint8_t *dst,
-			 uint8_t proto, size_t l4len, uint16_t id)
+static void ip4_fragment(struct ns_stack *s, const uint8_t *src, const uint8_t *dst, uint8_t proto,
+			 size_t l4len, uint16_t id)
 {
 	size_t step = (s->mtu - 20) & ~(size_t)7, off = 0;
 

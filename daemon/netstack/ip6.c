@@ -13,8 +13,7 @@
 #define IP6_MAX_EXT 8
 
 /* Skips extension headers; the transport header's protocol and offset, or -1. */
-static int ip6_skip_ext(struct ns_stack *s, const uint8_t *p, size_t len, uint8_t *nh,
-			size_t *off)
+static int ip6_skip_ext(struct ns_stack *s, const uint8_t *p, size_t len, uint8_t *nh, size_t *off)
 {
 	int i;
 

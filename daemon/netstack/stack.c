@@ -202,8 +202,7 @@ void ns_to_sockaddr(uint8_t ver, const uint8_t *addr, uint16_t port, struct sock
 	}
 }
 
-int ns_from_sockaddr(const struct sockaddr_storage *ss, uint8_t *ver, uint8_t *addr,
-		     uint16_t *port)
+int ns_from_sockaddr(const struct sockaddr_storage *ss, uint8_t *ver, uint8_t *addr, uint16_t *port)
 {
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 

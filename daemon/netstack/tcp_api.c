@@ -24,7 +24,11 @@ static void tcp_window_update(struct ns_tcp *c)
 		now = (uint32_t)65535 << c->rcv_ws; /* the most a window can say */
 	if (!tcp_receiving(c) || now <= adv)
 		return;
-	if (now - adv >= step || (adv < rmss && now >= rmss))
+	if (now - adv < step && !(adv < rmss && now >= rmss))
+		return;
+	if (c->in_notify)
+		c->ack_now = true; /* sent when the callback returns, maybe with its data */
+	else
 		tcp_send_ack(c);
 }
 

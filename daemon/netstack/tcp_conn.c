@@ -208,7 +208,7 @@ static void tcp_notify_accept(struct ns_tcp *c)
 }
 
 /* Reports the gathered events in order; the application may close c in any callback. */
-void tcp_notify(struct ns_tcp *c)
+static void tcp_notify_events(struct ns_tcp *c)
 {
 	if (c->ev_accept) {
 		c->ev_accept = false;
@@ -231,6 +231,15 @@ void tcp_notify(struct ns_tcp *c)
 			c->cb.closed(c->cb_arg, c->err);
 	}
 	c->ev_readable = c->ev_writable = c->ev_closed = false;
+}
+
+void tcp_notify(struct ns_tcp *c)
+{
+	c->in_notify = true;
+	tcp_notify_events(c);
+	c->in_notify = false;
+	if (c->hashed && c->ack_now)
+		tcp_send_ack(c);
 }
 
 void ns_tcp_set_callbacks(struct ns_tcp *c, const struct ns_tcp_callbacks *cb, void *arg)

@@ -247,6 +247,8 @@ static bool tcp_process_ack(struct ns_tcp *c, const struct tcp_seg *seg)
 		c->snd_wl1 = seg->seq;
 		c->snd_wl2 = seg->ack;
 	}
+	if (c->snd_wnd == 0)
+		c->retries = 0; /* a closed window is not a dead peer; the RTO keeps probing */
 	return c->hashed;
 }
 
@@ -280,6 +282,13 @@ static bool tcp_check_rst_syn(struct ns_tcp *c, const struct tcp_seg *seg)
 	return (seg->flags & TCP_ACK) != 0;
 }
 
+/* An ACK for data we sent: the peer is alive even if the segment is out of the window. */
+static bool tcp_ack_plausible(const struct ns_tcp *c, const struct tcp_seg *seg)
+{
+	return (seg->flags & TCP_ACK) && SEQ_GEQ(seg->ack, c->snd_una) &&
+	       SEQ_LEQ(seg->ack, c->snd_max);
+}
+
 static void tcp_segment_checks(struct ns_tcp *c, const struct tcp_seg *seg)
 {
 	if (c->state == TCP_SYN_RCVD && !tcp_handshake(c, seg))
@@ -287,6 +296,8 @@ static void tcp_segment_checks(struct ns_tcp *c, const struct tcp_seg *seg)
 	if (!tcp_acceptable(c, seg)) {
 		if (!(seg->flags & TCP_RST))
 			c->ack_now = true;
+		if (tcp_ack_plausible(c, seg))
+			c->last_rx = c->s->now; /* e.g. the peer's zero-window probes: it is alive */
 		return;
 	}
 	c->last_rx = c->s->now;

@@ -17,7 +17,7 @@
 #define TCP_RTO_INIT_MS 1000
 #define TCP_RTO_MIN_MS 200
 #define TCP_RTO_MAX_MS 60000
-#define TCP_MAX_RETRIES 12     /* consecutive timeouts before giving up */
+#define TCP_MAX_RETRIES 12 /* consecutive timeouts before giving up */
 #define TCP_SYNACK_RETRIES 5
 #define TCP_DELACK_MS 40
 #define TCP_INIT_CWND_SEGS 10
@@ -42,8 +42,8 @@ struct tcp_seg {
 	const uint8_t *data;
 	size_t len;
 	/* options (meaningful on SYN) */
-	uint16_t mss;  /* 0 when absent */
-	int ws;	       /* -1 when absent */
+	uint16_t mss; /* 0 when absent */
+	int ws;	      /* -1 when absent */
 };
 
 struct ns_range {
@@ -52,7 +52,7 @@ struct ns_range {
 
 struct ns_tcp {
 	struct ns_stack *s;
-	struct ns_tcp *hnext;	 /* hash chain */
+	struct ns_tcp *hnext; /* hash chain */
 	struct ns_tcp *reap_next;
 	struct ns_tcp *all_prev, *all_next;
 	struct ns_tuple t;
@@ -62,13 +62,14 @@ struct ns_tcp {
 	bool reaping;
 	bool app_closed;  /* the application closed its handle */
 	bool closed_done; /* closed was reported */
-	int err;	/* why it ended (0 or -errno) */
+	int err;	  /* why it ended (0 or -errno) */
 
 	struct ns_tcp_callbacks cb;
 	void *cb_arg;
 	/* Events gathered while a segment or timer is handled, reported after. */
 	bool ev_accept, ev_readable, ev_writable, ev_closed;
 	bool want_writable;
+	bool in_notify; /* inside tcp_notify: ACKs wait for its end */
 
 	/* Send side: tx holds bytes from snd_una on. */
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2;

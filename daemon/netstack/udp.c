@@ -191,8 +191,8 @@ static int udp_send(struct ns_stack *s, const struct sockaddr_storage *src,
 	ns_put16(p + 6, 0);
 	if (len > 0)
 		memcpy(p + 8, data, len);
-	sum = ns_csum_fold(ns_csum_add(ns_csum_pseudo(sver, sa, da, IPPROTO_UDP_, len + 8), p,
-				       len + 8));
+	sum = ns_csum_fold(
+	    ns_csum_add(ns_csum_pseudo(sver, sa, da, IPPROTO_UDP_, len + 8), p, len + 8));
 	ns_put16(p + 6, sum == 0 ? 0xffff : sum);
 	memset(&t, 0, sizeof(t));
 	t.ver = sver;

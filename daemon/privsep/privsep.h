@@ -64,7 +64,7 @@ struct privsep_redirect {
 	size_t nports;
 	const char *const *ifaces; /* input interfaces; none: every interface */
 	size_t nifaces;
-	bool include_local; /* also locally generated traffic, except our uid */
+	bool include_local;   /* also locally generated traffic, except our uid */
 	bool has_exclude_uid; /* root only: the uid to exclude instead of ours */
 	uid_t exclude_uid;
 	uint16_t to_port;

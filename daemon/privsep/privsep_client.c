@@ -308,9 +308,9 @@ int privsep_bind_port(struct privsep_helper *h, int ipproto, const char *address
 
 	*fd = -1;
 	m.has_proto = true;
-	m.proto = ipproto == IPPROTO_UDP ? SNARE__HELPER__PROTO__PROTO_UDP
-	      : ipproto == IPPROTO_TCP ? SNARE__HELPER__PROTO__PROTO_TCP
-				       : SNARE__HELPER__PROTO__PROTO_UNSPEC;
+	m.proto = ipproto == IPPROTO_UDP   ? SNARE__HELPER__PROTO__PROTO_UDP
+		  : ipproto == IPPROTO_TCP ? SNARE__HELPER__PROTO__PROTO_TCP
+					   : SNARE__HELPER__PROTO__PROTO_UNSPEC;
 	m.address = (char *)address;
 	m.has_port = true;
 	m.port = port;

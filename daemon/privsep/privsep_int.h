@@ -8,7 +8,7 @@
 struct privsep_helper {
 	char name[PRIVSEP_NAME_MAX + 1];
 	pid_t pid; /* the helper, or sudo when started through sudo */
-	int fd;    /* the channel; -1 once it is closed */
+	int fd;	   /* the channel; -1 once it is closed */
 	enum privsep_how how;
 	enum privsep_state state;
 	uint64_t seq;

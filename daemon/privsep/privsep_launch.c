@@ -46,8 +46,7 @@ static const struct privsep_needs privsep_needs_table[] = {
 
 void privsep_set_helper_dir(const char *dir)
 {
-	snprintf(privsep_dir_override, sizeof(privsep_dir_override), "%s",
-		 dir != NULL ? dir : "");
+	snprintf(privsep_dir_override, sizeof(privsep_dir_override), "%s", dir != NULL ? dir : "");
 }
 
 static int privsep_try_path(const char *dir, const char *name, char *buf, size_t len)
@@ -387,8 +386,7 @@ static void privsep_sudo_error(struct privsep_helper *h, int rc, int status, cha
 	privsep_errf(err, errlen, "cannot start snare-%s through sudo: %s", h->name, why);
 }
 
-static int privsep_launch_sudo(struct privsep_helper *h, const char *path, char *err,
-			       size_t errlen)
+static int privsep_launch_sudo(struct privsep_helper *h, const char *path, char *err, size_t errlen)
 {
 	struct privsep_rv rv;
 	int rc, cfd = -1, status = 0;

@@ -19,9 +19,9 @@
 #define PRIVSEP_MAX_PORTS 64
 #define PRIVSEP_MAX_IFACES 16
 #define PRIVSEP_IFNAME_MAX 15
-#define PRIVSEP_NAME_MAX 16    /* helper names: [a-z]{1,16} */
-#define PRIVSEP_ERROR_MAX 200  /* Error.message */
-#define PRIVSEP_ADDR_MAX 45    /* INET6_ADDRSTRLEN - 1 */
+#define PRIVSEP_NAME_MAX 16   /* helper names: [a-z]{1,16} */
+#define PRIVSEP_ERROR_MAX 200 /* Error.message */
+#define PRIVSEP_ADDR_MAX 45   /* INET6_ADDRSTRLEN - 1 */
 #define PRIVSEP_NONCE_LEN 32
 
 /* Which way a frame travels. */

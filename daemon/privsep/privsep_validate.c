@@ -100,8 +100,7 @@ static bool valid_ifaces(char *const *names, size_t n)
 	return true;
 }
 
-static bool validate_hello(const ProtobufCMessage *body, const struct privsep_ctx *ctx,
-			   size_t nfds)
+static bool validate_hello(const ProtobufCMessage *body, const struct privsep_ctx *ctx, size_t nfds)
 {
 	const Snare__Helper__Hello *m = (const Snare__Helper__Hello *)body;
 
@@ -112,8 +111,8 @@ static bool validate_hello(const ProtobufCMessage *body, const struct privsep_ct
 	return ctx->helper_name == NULL || strcmp(ctx->helper_name, m->helper) == 0;
 }
 
-static bool validate_netfilter_redirect(const ProtobufCMessage *body,
-					const struct privsep_ctx *ctx, size_t nfds)
+static bool validate_netfilter_redirect(const ProtobufCMessage *body, const struct privsep_ctx *ctx,
+					size_t nfds)
 {
 	const Snare__Helper__NetfilterRedirect *m = (const Snare__Helper__NetfilterRedirect *)body;
 
@@ -134,7 +133,8 @@ static bool validate_netfilter_redirect(const ProtobufCMessage *body,
 static bool validate_netfilter_tproxy_udp(const ProtobufCMessage *body,
 					  const struct privsep_ctx *ctx, size_t nfds)
 {
-	const Snare__Helper__NetfilterTproxyUdp *m = (const Snare__Helper__NetfilterTproxyUdp *)body;
+	const Snare__Helper__NetfilterTproxyUdp *m =
+	    (const Snare__Helper__NetfilterTproxyUdp *)body;
 
 	if (nfds != 0 || !valid_ports(m->ports, m->n_ports))
 		return false;
@@ -164,8 +164,7 @@ static bool validate_bind_port(const ProtobufCMessage *body, const struct privse
 	return valid_address(m->address);
 }
 
-static bool validate_undo(const ProtobufCMessage *body, const struct privsep_ctx *ctx,
-			  size_t nfds)
+static bool validate_undo(const ProtobufCMessage *body, const struct privsep_ctx *ctx, size_t nfds)
 {
 	return nfds == 0;
 }
@@ -177,8 +176,7 @@ static bool validate_ok(const ProtobufCMessage *body, const struct privsep_ctx *
 	return m->has_seq && nfds == ctx->ok_fds;
 }
 
-static bool validate_error(const ProtobufCMessage *body, const struct privsep_ctx *ctx,
-			   size_t nfds)
+static bool validate_error(const ProtobufCMessage *body, const struct privsep_ctx *ctx, size_t nfds)
 {
 	const Snare__Helper__Error *m = (const Snare__Helper__Error *)body;
 	const char *p;
@@ -213,7 +211,8 @@ static const struct privsep_validator *privsep_validator_find(enum privsep_dir d
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(privsep_validators); i++)
-		if (privsep_validators[i].dir == dir && privsep_validators[i].body_case == body_case)
+		if (privsep_validators[i].dir == dir &&
+		    privsep_validators[i].body_case == body_case)
 			return &privsep_validators[i];
 	return NULL;
 }

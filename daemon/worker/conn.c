@@ -124,6 +124,8 @@ void conn_close(struct conn *c)
 	if (c->freed)
 		return;
 	c->freed = true;
+	if (c->state == CS_DNS_TCP)
+		dns_conn_closed(c);
 	if (c->resolving)
 		resolve_cancel(c->resolving);
 	c->resolving = NULL;
@@ -164,6 +166,9 @@ static void conn_step(struct conn *c, bool *progress)
 		break;
 	case CS_SOCKS:
 		socks5_step(c, progress);
+		break;
+	case CS_DNS_TCP:
+		dns_tcp_step(c, progress);
 		break;
 	case CS_CONNECTING:
 		connect_step(c, progress);

@@ -115,8 +115,14 @@ void mode_start(struct conn *c)
 	case MODE_SOCKS5:
 		conn_set_state(c, CS_SOCKS);
 		break;
+	case MODE_DNS:
+		conn_set_state(c, CS_DNS_TCP);
+		break;
 	case MODE_REVERSE:
-		reverse_start(c, m);
+		if (strcmp(m->server.scheme, "dns") == 0)
+			conn_set_state(c, CS_DNS_TCP);
+		else
+			reverse_start(c, m);
 		break;
 	case MODE_TRANSPARENT:
 		transparent_start(c);

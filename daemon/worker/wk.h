@@ -125,6 +125,7 @@ enum conn_state {
 	CS_RELAY,         /* raw bytes both ways (TCP, passthrough, WebSocket) */
 	CS_CLOSING,       /* flush what is queued, then close */
 	CS_SOCKS,         /* SOCKS5 greeting, authentication and request */
+	CS_DNS_TCP,       /* DNS over TCP: length-prefixed messages */
 };
 
 /* Whether the server side speaks TLS (reverse schemes decide; otherwise it
@@ -168,6 +169,7 @@ struct conn {
 	char target_host[256]; /* what the server connection must reach */
 	uint16_t target_port;
 	int socks_state;
+	unsigned dns_pending; /* DNS over TCP: queries not answered yet */
 	bool tls;          /* the client side is TLS (intercepted) */
 	bool server_tls;
 	bool authed;       /* proxyauth passed (a CONNECT authenticates the connection) */
@@ -228,6 +230,13 @@ void mode_start(struct conn *c);
  * proxy in upstream mode). */
 void mode_server_address(struct conn *c, const char *host, uint16_t port, const char **h,
 			 uint16_t *p);
+
+/* ---- dns_mode.c ---- */
+void dns_udp_readable(struct worker_listener *l);
+void dns_tcp_step(struct conn *c, bool *progress);
+void dns_conn_closed(struct conn *c);
+void dns_stop_all(void);
+int dns_read_resolv_conf(void);
 
 /* ---- socks5.c ---- */
 void socks5_step(struct conn *c, bool *progress);

@@ -56,6 +56,11 @@ static void wk_on_accept(struct loop_io *io, uint32_t events)
 	}
 }
 
+static void wk_on_datagram(struct loop_io *io, uint32_t events)
+{
+	dns_udp_readable(io->arg);
+}
+
 static int wk_listen(void)
 {
 	size_t i;
@@ -63,9 +68,8 @@ static int wk_listen(void)
 	for (i = 0; i < wk->nlisteners; i++) {
 		struct worker_listener *l = &wk->listeners[i];
 
-		if (l->udp)
-			continue; /* no UDP mode in this version */
-		loop_io_init(&l->io, l->fd, wk_on_accept, l);
+		/* The only UDP listeners in this version are DNS ones. */
+		loop_io_init(&l->io, l->fd, l->udp ? wk_on_datagram : wk_on_accept, l);
 		if (loop_io_set(wk->loop, &l->io, EPOLLIN | EPOLLEXCLUSIVE) < 0)
 			return -errno;
 	}
@@ -122,6 +126,7 @@ static int wk_prepare(void)
 		log_error("worker %u: cannot start the resolver", wk->index);
 		return -1;
 	}
+	(void)dns_read_resolv_conf(); /* dns mode's forwarding target by default */
 	wk->leaf_key = leaf_key_generate(wk->opts.leaf_key == LEAF_KEY_RSA2048);
 	if (wk->leaf_key == NULL || leaf_key_spki(wk->leaf_key, &wk->leaf_spki, &wk->leaf_spki_len) < 0)
 		return -1;
@@ -156,6 +161,7 @@ static void wk_stop(void)
 		next = c->next;
 		conn_close(c);
 	}
+	dns_stop_all();
 	loop_stop(wk->loop);
 }
 

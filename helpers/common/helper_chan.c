@@ -173,8 +173,7 @@ int helper_send_hello(struct helper *h)
 	return ipc_send_raw(h->chan, buf, (size_t)n, NULL, 0);
 }
 
-static void __attribute__((noreturn)) helper_violation(struct helper *h, const char *what,
-						       int code)
+static void __attribute__((noreturn)) helper_violation(struct helper *h, const char *what, int code)
 {
 	helper_log("protocol violation (%s: %s): undoing and exiting", what, strerror(-code));
 	helper_exit(h, 1);
@@ -233,12 +232,14 @@ static void helper_dispatch(struct helper *h, const struct privsep_msg *m)
 	} else {
 		fn = helper_handler(h, m->body_case);
 		if (fn == NULL)
-			helper_violation(h, privsep_case_name(PRIVSEP_COORD_TO_HELPER, m->body_case),
+			helper_violation(h,
+					 privsep_case_name(PRIVSEP_COORD_TO_HELPER, m->body_case),
 					 -EOPNOTSUPP);
 		rc = fn(h, req, &rep);
 		if (rc < 0)
 			helper_log("%s refused: %s",
-				   privsep_case_name(PRIVSEP_COORD_TO_HELPER, m->body_case), rep.msg);
+				   privsep_case_name(PRIVSEP_COORD_TO_HELPER, m->body_case),
+				   rep.msg);
 	}
 	rc = helper_send_reply(h, m->seq, rc, &rep);
 	if (rep.fd >= 0)

@@ -22,8 +22,14 @@
 #endif
 #endif
 
-#define ANY(n) {.name = #n}
-#define ERR(n, e) {.name = #n, .err = e}
+#define ANY(n)                                                                                     \
+	{                                                                                          \
+		.name = #n                                                                         \
+	}
+#define ERR(n, e)                                                                                  \
+	{                                                                                          \
+		.name = #n, .err = e                                                               \
+	}
 
 /* ---- capabilities ------------------------------------------------------ */
 
@@ -173,7 +179,7 @@ int __lsan_is_turned_off(void)
 
 /* What the ASan/UBSan runtime needs while running and at exit. */
 static const struct helper_rule helper_san_rules[] = {
-    ANY(mmap),     ANY(mprotect),  ANY(sigaltstack), ANY(sched_yield),
+    ANY(mmap),	       ANY(mprotect),	 ANY(sigaltstack),  ANY(sched_yield),
     ANY(rt_sigaction), ERR(pipe, EPERM), ERR(pipe2, EPERM), ERR(readlinkat, EACCES),
 };
 #endif

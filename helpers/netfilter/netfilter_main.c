@@ -20,8 +20,8 @@
 
 /* Which objects one request created, packed into its undo id. */
 enum {
-	NF_OBJ_PRE = 1 << 0,    /* chain redirect_<n> */
-	NF_OBJ_LOCAL = 1 << 1,  /* chain redirect_local_<n> */
+	NF_OBJ_PRE = 1 << 0,	/* chain redirect_<n> */
+	NF_OBJ_LOCAL = 1 << 1,	/* chain redirect_local_<n> */
 	NF_OBJ_TPROXY = 1 << 2, /* chain tproxy_<n> */
 	NF_OBJ_IFACES = 1 << 3, /* set ifaces_<n> (ports_<n> always) */
 };
@@ -56,10 +56,8 @@ static const struct {
 	const char *prefix;
 	bool chain;
 } nf_request_objs[] = {
-    {NF_OBJ_PRE, "redirect", true},
-    {NF_OBJ_LOCAL, "redirect_local", true},
-    {NF_OBJ_TPROXY, "tproxy", true},
-    {0, "ports", false},
+    {NF_OBJ_PRE, "redirect", true},   {NF_OBJ_LOCAL, "redirect_local", true},
+    {NF_OBJ_TPROXY, "tproxy", true},  {0, "ports", false},
     {NF_OBJ_IFACES, "ifaces", false},
 };
 
@@ -141,8 +139,7 @@ static int nf_finish(struct helper *h, struct nf_batch *b, int rc, uint32_t n, u
 	rc = nf_batch_commit(b);
 	if (rc < 0)
 		return helper_fail(rep, rc, "nftables refused the rule set: %s", strerror(-rc));
-	if (privsep_undo_push(&h->undo, nf_undo_request, &nf, (uint64_t)n << 8 | objs, "rules") <
-	    0)
+	if (privsep_undo_push(&h->undo, nf_undo_request, &nf, (uint64_t)n << 8 | objs, "rules") < 0)
 		fatal("undo log full after a room check");
 	return 0;
 }
@@ -171,8 +168,11 @@ static int nf_on_redirect(struct helper *h, const Snare__Helper__CoordToHelper *
 	n = ++nf.next_id;
 	nf_name(ports, "ports", n);
 	nf_name(ifaces, "ifaces", n);
-	r = (struct nf_rule){.l4proto = IPPROTO_TCP, .port_set = ports, .port_set_id = 2 * n,
-			     .action = NF_REDIRECT, .to_port = (uint16_t)m->to_port};
+	r = (struct nf_rule){.l4proto = IPPROTO_TCP,
+			     .port_set = ports,
+			     .port_set_id = 2 * n,
+			     .action = NF_REDIRECT,
+			     .to_port = (uint16_t)m->to_port};
 	nf_batch_begin(&b, &nf);
 	rc = nf_add_port_set(&b, ports, r.port_set_id, m->ports, m->n_ports);
 	if (rc == 0 && m->n_interfaces > 0) {
@@ -214,8 +214,11 @@ static int nf_on_tproxy_udp(struct helper *h, const Snare__Helper__CoordToHelper
 	n = ++nf.next_id;
 	nf_name(ports, "ports", n);
 	nf_name(chain, "tproxy", n);
-	r = (struct nf_rule){.l4proto = IPPROTO_UDP, .port_set = ports, .port_set_id = 2 * n,
-			     .action = NF_TPROXY, .to_port = (uint16_t)m->to_port,
+	r = (struct nf_rule){.l4proto = IPPROTO_UDP,
+			     .port_set = ports,
+			     .port_set_id = 2 * n,
+			     .action = NF_TPROXY,
+			     .to_port = (uint16_t)m->to_port,
 			     .mark = m->mark};
 	nf_batch_begin(&b, &nf);
 	rc = nf_add_port_set(&b, ports, r.port_set_id, m->ports, m->n_ports);

@@ -23,9 +23,9 @@ struct nf_state {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
-	bool table;        /* our table exists */
-	bool owner_flag;   /* the kernel supports NFT_TABLE_F_OWNER */
-	uint32_t next_id;  /* per-request object names */
+	bool table;	  /* our table exists */
+	bool owner_flag;  /* the kernel supports NFT_TABLE_F_OWNER */
+	uint32_t next_id; /* per-request object names */
 };
 
 /* One nftables transaction: every message or none. */

@@ -139,8 +139,8 @@ out:
 int nf_add_port_set(struct nf_batch *b, const char *name, uint32_t set_id, const uint32_t *ports,
 		    size_t n)
 {
-	struct nftnl_set *s = nf_set_new(name, set_id, NF_TYPE_INET_SERVICE, sizeof(uint16_t),
-				     NF_BIG_ENDIAN);
+	struct nftnl_set *s =
+	    nf_set_new(name, set_id, NF_TYPE_INET_SERVICE, sizeof(uint16_t), NF_BIG_ENDIAN);
 	uint16_t key;
 	size_t i;
 
@@ -351,16 +351,16 @@ static bool ex_tproxy(struct nftnl_rule *r, uint16_t to_port, uint32_t mark)
 /* The match part of both templates. */
 static bool nf_rule_match(struct nftnl_rule *nr, const struct nf_rule *r)
 {
-	if (r->skip_uid && !(ex_meta_load(nr, NFT_META_SKUID) &&
-			     ex_cmp(nr, NFT_CMP_NEQ, &r->uid, sizeof(r->uid))))
+	if (r->skip_uid &&
+	    !(ex_meta_load(nr, NFT_META_SKUID) && ex_cmp(nr, NFT_CMP_NEQ, &r->uid, sizeof(r->uid))))
 		return false;
 	if (!ex_meta_load(nr, NFT_META_L4PROTO) ||
 	    !ex_cmp(nr, NFT_CMP_EQ, &r->l4proto, sizeof(r->l4proto)))
 		return false;
 	if (!ex_dport(nr) || !ex_lookup(nr, r->port_set, r->port_set_id))
 		return false;
-	if (r->iface_set != NULL && !(ex_meta_load(nr, NFT_META_IIFNAME) &&
-				      ex_lookup(nr, r->iface_set, r->iface_set_id)))
+	if (r->iface_set != NULL &&
+	    !(ex_meta_load(nr, NFT_META_IIFNAME) && ex_lookup(nr, r->iface_set, r->iface_set_id)))
 		return false;
 	return true;
 }

@@ -56,7 +56,8 @@ static void on_output(void *arg, const uint8_t *pkt, size_t len)
 	f->out_bytes += len;
 	if (len >= hl + 20 && pkt[hl == 20 ? 9 : 6] == 6) {
 		const uint8_t *t = pkt + hl;
-		uint32_t seq = (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
+		uint32_t seq =
+		    (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
 		size_t doff = (size_t)(t[12] >> 4) * 4;
 
 		f->last_ack = seq + (uint32_t)(len - hl - doff) + !!(t[13] & 2) + !!(t[13] & 1);

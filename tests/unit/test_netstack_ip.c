@@ -50,9 +50,9 @@ static void test_malformed(void **state)
 	struct t_ctx *t = t_new();
 	size_t n = t_udp(4, A4, B4, 5000, 53, "x", 1, pkt);
 
-	ns_input(t->s, pkt, 10);     /* short */
+	ns_input(t->s, pkt, 10);    /* short */
 	ns_input(t->s, pkt, n - 1); /* total length beyond the packet */
-	pkt[0] = 0x44;		     /* IHL 4 */
+	pkt[0] = 0x44;		    /* IHL 4 */
 	ns_input(t->s, pkt, n);
 	ns_input(t->s, (const uint8_t *)"\x00", 1);
 	assert_int_equal(ns_counters(t->s)->bad_packet, 4);

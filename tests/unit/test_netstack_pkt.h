@@ -110,7 +110,7 @@ T_FN uint32_t t_pseudo(int ver, const uint8_t *src, const uint8_t *dst, uint8_t 
 
 /* Wraps l4 (already in out at the IP header offset) in an IP header; returns the total. */
 T_FN size_t t_ip(int ver, const uint8_t *src, const uint8_t *dst, uint8_t proto, uint8_t *out,
-		   size_t l4len)
+		 size_t l4len)
 {
 	if (ver == 4) {
 		memset(out, 0, 20);
@@ -139,9 +139,9 @@ T_FN size_t t_hlen(int ver)
 	return ver == 4 ? 20 : 40;
 }
 
-T_FN size_t t_tcp(int ver, const uint8_t *src, const uint8_t *dst, uint16_t sport,
-		    uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
-		    const uint8_t *opt, size_t optlen, const void *data, size_t len, uint8_t *out)
+T_FN size_t t_tcp(int ver, const uint8_t *src, const uint8_t *dst, uint16_t sport, uint16_t dport,
+		  uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd, const uint8_t *opt,
+		  size_t optlen, const void *data, size_t len, uint8_t *out)
 {
 	uint8_t *p = out + t_hlen(ver);
 	size_t hl = 20 + optlen;
@@ -162,8 +162,8 @@ T_FN size_t t_tcp(int ver, const uint8_t *src, const uint8_t *dst, uint16_t spor
 	return t_ip(ver, src, dst, 6, out, hl + len);
 }
 
-T_FN size_t t_udp(int ver, const uint8_t *src, const uint8_t *dst, uint16_t sport,
-		    uint16_t dport, const void *data, size_t len, uint8_t *out)
+T_FN size_t t_udp(int ver, const uint8_t *src, const uint8_t *dst, uint16_t sport, uint16_t dport,
+		  const void *data, size_t len, uint8_t *out)
 {
 	uint8_t *p = out + t_hlen(ver);
 	uint16_t sum;
@@ -179,7 +179,7 @@ T_FN size_t t_udp(int ver, const uint8_t *src, const uint8_t *dst, uint16_t spor
 }
 
 T_FN size_t t_echo(int ver, const uint8_t *src, const uint8_t *dst, uint16_t id, uint16_t sq,
-		     const void *data, size_t len, uint8_t *out)
+		   const void *data, size_t len, uint8_t *out)
 {
 	uint8_t *p = out + t_hlen(ver);
 	uint32_t sum = ver == 6 ? t_pseudo(6, src, dst, 58, len + 8) : 0;
@@ -196,7 +196,7 @@ T_FN size_t t_echo(int ver, const uint8_t *src, const uint8_t *dst, uint16_t id,
 
 /* Checks the IP header (and its checksum) of a captured packet: the protocol and l4 slice. */
 T_FN bool t_ip_parse(const uint8_t *pkt, size_t len, int *ver, uint8_t *src, uint8_t *dst,
-		       uint8_t *proto, const uint8_t **l4, size_t *l4len)
+		     uint8_t *proto, const uint8_t **l4, size_t *l4len)
 {
 	memset(src, 0, 16);
 	memset(dst, 0, 16);
@@ -297,7 +297,7 @@ T_FN void t_app_closed(void *arg, int err)
 static const struct ns_tcp_callbacks t_app_cb = {t_app_readable, t_app_writable, t_app_closed};
 
 T_FN void t_on_accept(void *arg, struct ns_tcp *c, const struct sockaddr_storage *src,
-			const struct sockaddr_storage *dst)
+		      const struct sockaddr_storage *dst)
 {
 	struct t_ctx *t = arg;
 	struct t_app *a = &t->apps[t->napps++];
@@ -313,7 +313,7 @@ T_FN void t_on_accept(void *arg, struct ns_tcp *c, const struct sockaddr_storage
 }
 
 T_FN void t_on_udp(void *arg, const struct sockaddr_storage *src,
-		     const struct sockaddr_storage *dst, const uint8_t *data, size_t len)
+		   const struct sockaddr_storage *dst, const uint8_t *data, size_t len)
 {
 	struct t_ctx *t = arg;
 
@@ -325,7 +325,7 @@ T_FN void t_on_udp(void *arg, const struct sockaddr_storage *src,
 }
 
 T_FN void t_on_udp_closed(void *arg, const struct sockaddr_storage *src,
-			    const struct sockaddr_storage *dst)
+			  const struct sockaddr_storage *dst)
 {
 	((struct t_ctx *)arg)->udp_closed++;
 }
@@ -386,7 +386,7 @@ struct t_peer {
 };
 
 T_FN void t_peer_init(struct t_peer *p, int ver, const char *client, uint16_t cport,
-			const char *server, uint16_t sport)
+		      const char *server, uint16_t sport)
 {
 	memset(p, 0, sizeof(*p));
 	p->ver = ver;
@@ -400,7 +400,7 @@ T_FN void t_peer_init(struct t_peer *p, int ver, const char *client, uint16_t cp
 
 /* Sends a segment from the client at an explicit sequence number. */
 T_FN void t_send_at(struct t_ctx *t, struct t_peer *p, uint32_t seq, uint8_t flags,
-		      const void *data, size_t len)
+		    const void *data, size_t len)
 {
 	static uint8_t buf[T_MAXPKT];
 	size_t n = t_tcp(p->ver, p->caddr, p->saddr, p->cport, p->sport, seq, p->rcv_nxt, flags,

@@ -28,8 +28,8 @@ static void expect_none(struct t_ctx *t)
 		struct t_seg g;
 
 		if (t_tcp_parse(t->out[i], t->outlen[i], &g))
-			print_message("unexpected: flags %#x seq %u ack %u len %zu wnd %u\n", g.flags,
-				      g.seq, g.ack, g.len, g.wnd);
+			print_message("unexpected: flags %#x seq %u ack %u len %zu wnd %u\n",
+				      g.flags, g.seq, g.ack, g.len, g.wnd);
 	}
 	assert_int_equal(t_pending(t), 0);
 }
@@ -188,7 +188,8 @@ static void test_window_closes_and_reopens(void **state)
 	a = handshake(t, &p, 7);
 	/* The app does not read: fill the whole receive buffer. */
 	while (sent < NS_TCP_RCVBUF) {
-		size_t n = NS_TCP_RCVBUF - sent < sizeof(chunk) ? NS_TCP_RCVBUF - sent : sizeof(chunk);
+		size_t n =
+		    NS_TCP_RCVBUF - sent < sizeof(chunk) ? NS_TCP_RCVBUF - sent : sizeof(chunk);
 
 		t_send(t, &p, T_ACK, chunk, n);
 		sent += n;
@@ -592,8 +593,9 @@ static void test_synack_retransmit_and_expiry(void **state)
 	int n = 0;
 
 	t_peer_init(&p, 4, "10.0.0.2", 40000, "1.2.3.4", 80);
-	ns_input(t->s, buf, t_tcp(4, p.caddr, p.saddr, p.cport, p.sport, 1, 0, T_SYN, 1000, NULL, 0,
-				  NULL, 0, buf));
+	ns_input(
+	    t->s, buf,
+	    t_tcp(4, p.caddr, p.saddr, p.cport, p.sport, 1, 0, T_SYN, 1000, NULL, 0, NULL, 0, buf));
 	expect_seg(t, &g);
 	assert_int_equal(g.mss, 1380);
 	assert_int_equal(g.ws, -1); /* not offered by the client */
@@ -617,8 +619,9 @@ static void test_syn_flood_capped(void **state)
 	for (i = 0; i < NS_TCP_MAX_HALF_OPEN + 50; i++) {
 		caddr[2] = (uint8_t)(i >> 8);
 		caddr[3] = (uint8_t)i;
-		ns_input(t->s, buf, t_tcp(4, caddr, saddr, 1234, 80, i, 0, T_SYN, 1000, NULL, 0,
-					  NULL, 0, buf));
+		ns_input(
+		    t->s, buf,
+		    t_tcp(4, caddr, saddr, 1234, 80, i, 0, T_SYN, 1000, NULL, 0, NULL, 0, buf));
 	}
 	assert_int_equal(ns_counters(t->s)->tcp_half_open, NS_TCP_MAX_HALF_OPEN);
 	assert_int_equal(ns_counters(t->s)->tcp_syn_dropped, 50);
@@ -638,7 +641,7 @@ static void test_idle_timeout_and_keepalive(void **state)
 	t_advance(t, NS_TCP_KEEPALIVE_MS);
 	expect_seg(t, &g);
 	assert_int_equal(g.seq, p.rcv_nxt - 1); /* keepalive probe */
-	t_send(t, &p, T_ACK, NULL, 0);	/* answered: alive */
+	t_send(t, &p, T_ACK, NULL, 0);		/* answered: alive */
 	t_advance(t, NS_TCP_IDLE_MS - 1);
 	assert_int_equal(a->closed, 0);
 	t_advance(t, 1);
@@ -657,8 +660,9 @@ static void test_accept_rejected(void **state)
 
 	t->reject = true;
 	t_peer_init(&p, 4, "10.0.0.2", 40000, "1.2.3.4", 80);
-	ns_input(t->s, buf, t_tcp(4, p.caddr, p.saddr, p.cport, p.sport, 1, 0, T_SYN, 1000, NULL, 0,
-				  NULL, 0, buf));
+	ns_input(
+	    t->s, buf,
+	    t_tcp(4, p.caddr, p.saddr, p.cport, p.sport, 1, 0, T_SYN, 1000, NULL, 0, NULL, 0, buf));
 	expect_seg(t, &g);
 	p.snd_nxt = 2;
 	p.rcv_nxt = g.seq + 1;
@@ -678,8 +682,9 @@ static void test_mss_respected(void **state)
 	struct t_seg g;
 
 	t_peer_init(&p, 4, "10.0.0.2", 40000, "1.2.3.4", 80);
-	ns_input(t->s, buf, t_tcp(4, p.caddr, p.saddr, p.cport, p.sport, 1, 0, T_SYN, 65535, opt, 4,
-				  NULL, 0, buf));
+	ns_input(
+	    t->s, buf,
+	    t_tcp(4, p.caddr, p.saddr, p.cport, p.sport, 1, 0, T_SYN, 65535, opt, 4, NULL, 0, buf));
 	expect_seg(t, &g);
 	p.snd_nxt = 2;
 	p.rcv_nxt = g.seq + 1;
@@ -689,6 +694,68 @@ static void test_mss_respected(void **state)
 		expect_seg(t, &g);
 		assert_true(g.len <= 512);
 	}
+	t_free(t);
+}
+
+/* An application that answers and closes from inside its readable callback. */
+static void reply_and_close(void *arg)
+{
+	struct t_app *a = arg;
+	uint8_t buf[64];
+
+	a->readable++;
+	assert_int_equal(ns_tcp_recv(a->c, buf, sizeof(buf)), 4);
+	assert_int_equal(ns_tcp_send(a->c, (const uint8_t *)"pong", 4), 4);
+	ns_tcp_close(a->c);
+	a->c = NULL;
+}
+
+static void test_close_inside_callback(void **state)
+{
+	static const struct ns_tcp_callbacks cb = {reply_and_close, NULL, NULL};
+	struct t_ctx *t = t_new();
+	struct t_peer p;
+	struct t_app *a;
+	struct t_seg g;
+
+	t_peer_init(&p, 4, "10.0.0.2", 40000, "1.2.3.4", 80);
+	a = handshake(t, &p, 7);
+	ns_tcp_set_callbacks(a->c, &cb, a);
+	t_send(t, &p, T_ACK | T_PSH, "ping", 4);
+	assert_int_equal(a->readable, 1);
+	expect_seg(t, &g); /* the reply carries the ACK */
+	assert_int_equal(g.ack, p.snd_nxt);
+	assert_memory_equal(g.data, "pong", 4);
+	expect_seg(t, &g);
+	assert_int_equal(g.flags, T_FIN | T_ACK);
+	expect_none(t);
+	/* the stack finishes the close on its own */
+	p.rcv_nxt += 5;
+	t_send(t, &p, T_ACK | T_FIN, NULL, 0);
+	expect_seg(t, &g);
+	assert_int_equal(g.ack, p.snd_nxt);
+	t_advance(t, NS_TCP_TIME_WAIT_MS);
+	assert_int_equal(ns_counters(t->s)->tcp_conns, 0);
+	t_free(t);
+}
+
+/* Data arriving after the application closed its handle is refused with a reset. */
+static void test_data_after_close_resets(void **state)
+{
+	struct t_ctx *t = t_new();
+	struct t_peer p;
+	struct t_app *a;
+	struct t_seg g;
+
+	t_peer_init(&p, 4, "10.0.0.2", 40000, "1.2.3.4", 80);
+	a = handshake(t, &p, 7);
+	ns_tcp_close(a->c);
+	expect_seg(t, &g);
+	assert_int_equal(g.flags, T_FIN | T_ACK);
+	t_send(t, &p, T_ACK, "late", 4);
+	expect_seg(t, &g);
+	assert_true(g.flags & T_RST);
+	assert_int_equal(ns_counters(t->s)->tcp_conns, 0);
 	t_free(t);
 }
 
@@ -718,6 +785,8 @@ int main(void)
 	    cmocka_unit_test(test_idle_timeout_and_keepalive),
 	    cmocka_unit_test(test_accept_rejected),
 	    cmocka_unit_test(test_mss_respected),
+	    cmocka_unit_test(test_close_inside_callback),
+	    cmocka_unit_test(test_data_after_close_resets),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

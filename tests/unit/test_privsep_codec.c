@@ -213,8 +213,8 @@ static void test_redirect_exclude_uid_root_only(void **state)
 static void test_interface_names(void **state)
 {
 	static const char *good[] = {"eth0", "wlp3s0", "br-lan.10", "a_b", "x", "abcdefghijklmno"};
-	static const char *bad[] = {"",	      "abcdefghijklmnop", "eth0 ", "eth/0", "eth*",
-				    "..",     ".",		  "eth0\n", "ä",     "$(id)"};
+	static const char *bad[] = {"",	 "abcdefghijklmnop", "eth0 ", "eth/0", "eth*", "..",
+				    ".", "eth0\n",	     "ä",     "$(id)"};
 	Snare__Helper__NetfilterRedirect m = redirect_ok();
 	char *names[17], *two[] = {"eth0", "eth0"};
 	char buf[17][8];
@@ -362,9 +362,8 @@ static void test_decode_garbage_and_cap(void **state)
 	assert_int_equal(out.body_case, C2H(UNDO));
 	privsep_msg_free(&out);
 	/* An unknown direction. */
-	assert_int_equal(privsep_decode(PRIVSEP_DIR_COUNT, r, &user_ctx, undo, sizeof(undo), 0,
-					&out),
-			 -EINVAL);
+	assert_int_equal(
+	    privsep_decode(PRIVSEP_DIR_COUNT, r, &user_ctx, undo, sizeof(undo), 0, &out), -EINVAL);
 }
 
 static void test_pack_cap(void **state)

@@ -120,10 +120,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-#define NEED_ROOT()                                                                            \
-	do {                                                                                   \
-		if (getuid() != 0)                                                             \
-			skip();                                                                \
+#define NEED_ROOT()                                                                                \
+	do {                                                                                       \
+		if (getuid() != 0)                                                                 \
+			skip();                                                                    \
 	} while (0)
 
 static void test_launch_hello(void **state)
@@ -173,9 +173,9 @@ static void test_local_validation_keeps_helper(void **state)
 	NEED_ROOT();
 	assert_int_equal(privsep_netfilter_redirect(helper, &r, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "not sent"));
-	assert_int_equal(privsep_bind_port(helper, IPPROTO_TCP, "127.0.0.1", 8080, &fd, err,
-					   sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+	    privsep_bind_port(helper, IPPROTO_TCP, "127.0.0.1", 8080, &fd, err, sizeof(err)),
+	    -EINVAL);
 	assert_int_equal(fd, -1);
 	assert_int_equal(privsep_undo(helper, err, sizeof(err)), 0);
 }
@@ -326,8 +326,8 @@ static void drv_bind(const char *proto, const char *addr, int port)
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 
-	rc = privsep_bind_port(helper, strcmp(proto, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP,
-			       addr, (uint16_t)port, &fd, err, sizeof(err));
+	rc = privsep_bind_port(helper, strcmp(proto, "udp") == 0 ? IPPROTO_UDP : IPPROTO_TCP, addr,
+			       (uint16_t)port, &fd, err, sizeof(err));
 	if (rc < 0) {
 		drv_result(rc);
 		return;

@@ -1,0 +1,45 @@
+/* Internal interface of the worker's DNS files (dns_mode.c, dns_forward.c,
+ * dns_flow.c).  Runs in a worker; every message is untrusted. */
+#ifndef SNARE_WORKER_DNS_INT_H
+#define SNARE_WORKER_DNS_INT_H
+
+#include "dns/dns.h"
+#include "worker/wk.h"
+
+#define DNS_TTL 60
+#define DNS_FORWARD_TIMEOUT_MS 5000
+#define DNS_MAX_INFLIGHT 4096
+
+/* One query from a client, answered locally or forwarded. */
+struct dns_query {
+	struct dns_query *prev, *next;
+	unsigned mode_index;
+	bool tcp;
+	struct worker_listener *l; /* UDP: the socket to answer from */
+	struct conn *conn;         /* TCP: the client connection, NULL once closed */
+	union sockaddr_any peer, local;
+	uint8_t *raw; /* the query as received (owned) */
+	size_t rawlen;
+	struct dns_msg msg; /* parsed from raw */
+	bool parsed;
+	double ts;
+	struct resolve_req *rq;
+	/* forwarding */
+	int fd;
+	struct loop_io io;
+	struct loop_timer timer;
+	union sockaddr_any upstream;
+	struct buf in, out; /* TCP framing towards the upstream */
+};
+
+/* dns_mode.c */
+void dns_answer(struct dns_query *q, const uint8_t *resp, size_t len);
+void dns_query_free(struct dns_query *q);
+/* dns_forward.c: sends q->raw to q->upstream over q->tcp's transport. */
+int dns_forward(struct dns_query *q);
+void dns_forward_stop(struct dns_query *q);
+int dns_upstream_for(unsigned mode_index, union sockaddr_any *out);
+/* dns_flow.c */
+void dns_flow_send(struct dns_query *q, const uint8_t *resp, size_t len, const char *error);
+
+#endif

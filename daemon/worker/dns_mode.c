@@ -1,0 +1,230 @@
+/* Runs in a worker: the dns mode and reverse:dns.  Reads queries from UDP
+ * datagrams and from TCP streams (2-byte length prefix, pipelined), answers
+ * A/AAAA questions of class IN with c-ares (TTL 60) in dns mode, forwards
+ * everything else to the first name server (or the reverse target) over the
+ * client's transport, and records a DNS flow for each query.  Malformed
+ * input gets FORMERR when a header can be read, silence otherwise. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "worker/dns_int.h"
+
+static struct dns_query *dns_inflight;
+static size_t dns_ninflight;
+
+void dns_query_free(struct dns_query *q)
+{
+	if (q->rq)
+		resolve_cancel(q->rq);
+	dns_forward_stop(q);
+	if (q->parsed)
+		dns_msg_free(&q->msg);
+	if (q->prev)
+		q->prev->next = q->next;
+	else if (dns_inflight == q)
+		dns_inflight = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	dns_ninflight--;
+	if (q->conn) {
+		q->conn->dns_pending--;
+		conn_pump_later(q->conn);
+	}
+	free(q->raw);
+	q->raw = NULL;
+	loop_defer_free(wk->loop, free, q); /* its loop_io may still be in this batch */
+}
+
+/* Sends a response to the client on the query's transport. */
+void dns_answer(struct dns_query *q, const uint8_t *resp, size_t len)
+{
+	if (!q->tcp) {
+		if (sendto(q->l->fd, resp, len, 0, &q->peer.sa, addr_len(&q->peer.sa)) < 0)
+			log_debug("DNS: cannot answer %s", strerror(errno));
+		return;
+	}
+	if (q->conn) {
+		uint8_t pfx[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+
+		if (buf_append(&q->conn->client.out, pfx, 2) < 0 ||
+		    buf_append(&q->conn->client.out, resp, len) < 0)
+			stream_fail(&q->conn->client, "DNS answers are not being read");
+		conn_pump_later(q->conn);
+	}
+}
+
+static void dns_local_reply(struct dns_query *q, int rcode, const struct sockaddr_storage *addrs,
+			    size_t n)
+{
+	struct dns_builder b;
+
+	dns_builder_init(&b, q->tcp ? DNS_MAX_MSG : dns_udp_limit(&q->msg));
+	if (dns_build_answer(&q->msg, rcode, addrs, n, DNS_TTL, &b) == 0) {
+		dns_flow_send(q, b.buf, b.len, NULL);
+		dns_answer(q, b.buf, b.len);
+	}
+	dns_builder_free(&b);
+	dns_query_free(q);
+}
+
+static void dns_on_resolved(void *arg, int status, const struct sockaddr_storage *addrs, size_t n)
+{
+	struct dns_query *q = arg;
+
+	q->rq = NULL;
+	if (status == 0)
+		dns_local_reply(q, 0, addrs, n);
+	else if (status == -ENOENT)
+		dns_local_reply(q, 3, NULL, 0); /* NXDOMAIN */
+	else if (status == -ENODATA)
+		dns_local_reply(q, 0, NULL, 0);
+	else
+		dns_local_reply(q, 2, NULL, 0); /* SERVFAIL */
+}
+
+static void dns_error_reply(struct dns_query *q, int rcode, const char *why)
+{
+	struct dns_builder b;
+
+	dns_builder_init(&b, DNS_UDP_MIN);
+	if (dns_build_error(q->raw, q->rawlen, rcode, &b) == 0) {
+		dns_flow_send(q, b.buf, b.len, why);
+		dns_answer(q, b.buf, b.len);
+	}
+	dns_builder_free(&b);
+	dns_query_free(q);
+}
+
+/* A/AAAA of class IN with one question, in dns mode: answered here. */
+static bool dns_is_local(const struct dns_query *q)
+{
+	const struct mode_spec *m = &wk->modes[q->mode_index];
+
+	return m->kind == MODE_DNS && q->msg.opcode == 0 && q->msg.nqd == 1 && !q->msg.qr &&
+	       q->msg.qd[0].class == 1 && (q->msg.qd[0].type == 1 || q->msg.qd[0].type == 28);
+}
+
+static void dns_dispatch(struct dns_query *q)
+{
+	int err;
+
+	if (dns_is_local(q)) {
+		char name[DNS_NAME_TEXT_MAX];
+		size_t n = strlen(q->msg.qd[0].name);
+
+		snprintf(name, sizeof(name), "%s", q->msg.qd[0].name);
+		if (n > 1 && name[n - 1] == '.')
+			name[n - 1] = '\0';
+		q->rq = resolve_start(wk->resolver, name, 0,
+				      q->msg.qd[0].type == 1 ? AF_INET : AF_INET6, dns_on_resolved, q);
+		if (q->rq == NULL)
+			dns_error_reply(q, 2, "resolver busy");
+		return;
+	}
+	if ((err = dns_upstream_for(q->mode_index, &q->upstream)) < 0 || dns_forward(q) < 0)
+		dns_error_reply(q, 2, err < 0 ? "no name server configured" : "cannot forward");
+}
+
+/* Takes a copy of one message from a client and starts answering it. */
+static void dns_query_start(struct dns_query *q, const uint8_t *p, size_t n)
+{
+	uint16_t id, flags;
+
+	q->raw = xmalloc(n ? n : 1);
+	memcpy(q->raw, p, n);
+	q->rawlen = n;
+	q->ts = clock_wall();
+	q->fd = -1;
+	loop_timer_init(&q->timer, NULL, q);
+	buf_init(&q->in, 0);
+	buf_init(&q->out, 0);
+	q->next = dns_inflight;
+	if (dns_inflight)
+		dns_inflight->prev = q;
+	dns_inflight = q;
+	dns_ninflight++;
+	if (dns_parse(q->raw, n, &q->msg) == 0) {
+		q->parsed = true;
+		dns_dispatch(q);
+	} else if (dns_header_peek(q->raw, n, &id, &flags) == 0 && !(flags & DNS_F_QR)) {
+		dns_error_reply(q, 1, "malformed DNS query"); /* FORMERR */
+	} else {
+		dns_query_free(q); /* not even a header: silence */
+	}
+}
+
+void dns_udp_readable(struct worker_listener *l)
+{
+	uint8_t pkt[DNS_MAX_MSG];
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		struct dns_query *q;
+		union sockaddr_any peer;
+		socklen_t plen = sizeof(peer);
+		ssize_t n = recvfrom(l->fd, pkt, sizeof(pkt), 0, &peer.sa, &plen);
+
+		if (n < 0)
+			return;
+		if (dns_ninflight >= DNS_MAX_INFLIGHT)
+			continue;
+		q = xcalloc(1, sizeof(*q));
+		q->l = l;
+		q->mode_index = l->mode_index;
+		q->peer = peer;
+		q->local = l->addr;
+		dns_query_start(q, pkt, (size_t)n);
+	}
+}
+
+/* TCP: every complete length-prefixed message in the client's buffer. */
+void dns_tcp_step(struct conn *c, bool *progress)
+{
+	while (buf_len(&c->client.in) >= 2) {
+		const uint8_t *p = buf_ptr(&c->client.in);
+		size_t n = (size_t)p[0] << 8 | p[1];
+		struct dns_query *q;
+
+		if (buf_len(&c->client.in) < 2 + n) {
+			if (2 + n > STREAM_BUF_MAX)
+				stream_fail(&c->client, "DNS message larger than the buffer");
+			return;
+		}
+		*progress = true;
+		if (dns_ninflight < DNS_MAX_INFLIGHT) {
+			q = xcalloc(1, sizeof(*q));
+			q->tcp = true;
+			q->conn = c;
+			c->dns_pending++;
+			q->mode_index = c->mode_index;
+			q->peer = c->client.peer;
+			q->local = c->client.local;
+			dns_query_start(q, p + 2, n);
+		}
+		buf_consume(&c->client.in, 2 + n);
+	}
+	if (c->client.rd_eof && buf_len(&c->client.in) == 0 && c->dns_pending == 0 &&
+	    stream_flushed(&c->client))
+		conn_close(c);
+}
+
+/* The client connection is going away: its pending answers are dropped. */
+void dns_conn_closed(struct conn *c)
+{
+	struct dns_query *q;
+
+	for (q = dns_inflight; q; q = q->next)
+		if (q->conn == c)
+			q->conn = NULL;
+}
+
+void dns_stop_all(void)
+{
+	while (dns_inflight)
+		dns_query_free(dns_inflight);
+}

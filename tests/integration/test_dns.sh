@@ -1,0 +1,69 @@
+# The dns mode and reverse:dns with dig as the client and dnsmasq as the
+# upstream name server, both on loopback.
+. "$(dirname "$0")/lib.sh"
+
+NSPORT=$(free_port)
+dnsmasq --no-daemon --port="$NSPORT" --listen-address=127.0.0.1 --bind-interfaces --no-resolv \
+	--no-hosts --local=/test/ --host-record=only4.test,10.9.9.9 --address=/example.test/10.1.2.3 --address=/v6.test/2001:db8::7 --address=/nx.test/ \
+	--mx-host=example.test,mail.example.test,10 --txt-record=example.test,"hello txt" \
+	>"$T/dnsmasq.log" 2>&1 &
+PIDS+=($!)
+sleep 0.5
+dig +short @127.0.0.1 -p "$NSPORT" example.test A | grep -q 10.1.2.3 || { notok dnsmasq "no upstream"; exit 1; }
+
+start_snare --mode dns@127.0.0.1:0 --set dns_name_servers="127.0.0.1:$NSPORT" || exit 1
+grep -q "DNS server listening at 127.0.0.1:$SNARE_PORT." "$SNARE_LOG" && ok dns-listening-line || notok dns-listening-line "$(head -2 "$SNARE_LOG")"
+D="dig @127.0.0.1 -p $SNARE_PORT +time=3 +tries=1"
+out=$($D example.test A)
+echo "$out" | grep -qE 'example.test.\s+60\s+IN\s+A\s+10.1.2.3' && ok dns-a-resolved-ttl-60 || notok dns-a-resolved-ttl-60 "$out"
+echo "$out" | grep -q 'flags: qr rd ra' && ok dns-flags-rd-ra || notok dns-flags-rd-ra "$(echo "$out" | grep flags)"
+out=$($D +short v6.test AAAA)
+[ "$out" = 2001:db8::7 ] && ok dns-aaaa || notok dns-aaaa "$out"
+out=$($D +short localhost A)
+[ "$out" = 127.0.0.1 ] && ok dns-hosts-file || notok dns-hosts-file "$out"
+out=$($D nx.test A)
+echo "$out" | grep -q 'status: NXDOMAIN' && ok dns-nxdomain || notok dns-nxdomain "$out"
+out=$($D only4.test AAAA)
+echo "$out" | grep -q 'status: NOERROR' && echo "$out" | grep -q 'ANSWER: 0' && ok dns-noerror-no-answer || notok dns-noerror-no-answer "$out"
+out=$($D +short example.test MX)
+[ "$out" = "10 mail.example.test." ] && ok dns-mx-forwarded || notok dns-mx-forwarded "$out"
+out=$($D +short +tcp example.test TXT)
+[ "$out" = '"hello txt"' ] && ok dns-tcp-forwarded || notok dns-tcp-forwarded "$out"
+out=$($D +tcp +keepopen example.test A example.test MX)
+[ "$(echo "$out" | grep -c 'ANSWER SECTION')" -eq 2 ] && ok dns-tcp-two-queries-one-connection || notok dns-tcp-two-queries-one-connection "$out"
+out=$(printf '\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x05ab' | timeout 3 socat -t 2 - UDP:127.0.0.1:"$SNARE_PORT" | xxd -p)
+[ "${out:0:8}" = 12348181 ] && ok dns-malformed-formerr || notok dns-malformed-formerr "$out"
+printf '\x12\x34' | timeout 2 socat -t 1 - UDP:127.0.0.1:"$SNARE_PORT" >"$T/silent" 2>/dev/null
+[ ! -s "$T/silent" ] && ok dns-garbage-silence || notok dns-garbage-silence "$(xxd -p "$T/silent")"
+out=$($D +short example.test A)
+[ "$out" = 10.1.2.3 ] && ok dns-serves-after-garbage || notok dns-serves-after-garbage "$out"
+grep -q "DNS QUERY (A) example.test" "$SNARE_LOG" && grep -q "<< 10.1.2.3" "$SNARE_LOG" && ok dns-flow-lines || notok dns-flow-lines "$(grep DNS "$SNARE_LOG" | head -3)"
+grep -q "<< NXDOMAIN" "$SNARE_LOG" && ok dns-flow-nxdomain-line || notok dns-flow-nxdomain-line "missing"
+out=$($D refused.example A)
+echo "$out" | grep -q 'status: SERVFAIL' && ok dns-upstream-refusal-servfail || notok dns-upstream-refusal-servfail "$out"
+stop_snare
+
+# Flows are saved and read back.
+start_snare --mode dns@127.0.0.1:0 --set dns_name_servers="127.0.0.1:$NSPORT" -w "$T/dns.flows"
+dig @127.0.0.1 -p "$SNARE_PORT" +short example.test A >/dev/null
+sleep 0.3
+stop_snare
+"$SNARE_BIN" -n -r "$T/dns.flows" | grep -q "DNS QUERY (A) example.test" && ok dns-flow-file || notok dns-flow-file "$("$SNARE_BIN" -n -r "$T/dns.flows" 2>&1)"
+
+# reverse:dns forwards everything, on both transports.
+start_snare --mode "reverse:dns://127.0.0.1:$NSPORT@127.0.0.1:0" || exit 1
+out=$(dig @127.0.0.1 -p "$SNARE_PORT" +short example.test A)
+[ "$out" = 10.1.2.3 ] && ok reverse-dns-udp || notok reverse-dns-udp "$out"
+out=$(dig @127.0.0.1 -p "$SNARE_PORT" +short +tcp example.test MX)
+[ "$out" = "10 mail.example.test." ] && ok reverse-dns-tcp || notok reverse-dns-tcp "$out"
+out=$(dig @127.0.0.1 -p "$SNARE_PORT" localhost A)
+echo "$out" | grep -q "status: REFUSED\|status: NXDOMAIN\|ANSWER: 0" && ok reverse-dns-no-local-hosts-file || notok reverse-dns-no-local-hosts-file "$out"
+stop_snare
+
+if [ "$(id -u)" -ne 0 ]; then
+	out=$("$SNARE_BIN" --mode dns --set confdir="$T/c53" 2>&1)
+	echo "$out" | grep -q "dns@5353" && ok dns-port-53-hint || notok dns-port-53-hint "$out"
+else
+	out=$(su nobody -s /bin/sh -c "'$SNARE_BIN' --mode dns@127.0.0.1:53 --set confdir=/tmp/snare-c53-$$" 2>&1)
+	echo "$out" | grep -q "dns@5353" && ok dns-port-53-hint || notok dns-port-53-hint "$out"
+fi
