@@ -14,7 +14,7 @@ LIBEXECDIR ?= $(PREFIX)/libexec/snare
 MANDIR ?= $(PREFIX)/share/man
 VERSION := 0.1.0
 
-PKGS := openssl libprotobuf-c libseccomp libcares libcap yaml-0.1
+PKGS := openssl libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libqrencode
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -46,7 +46,8 @@ MOD_LIB = $(B)/lib/libsnare-$(1).a
 ALL_SRCS := $(foreach m,$(MODULES),$(call MOD_SRCS,$(m))) $(wildcard policy/*.c)
 ALL_LIBS := $(foreach m,$(MODULES),$(call MOD_LIB,$(m))) $(B)/lib/libsnare-policy.a $(B)/lib/libsnare-proto.a
 # The modules linked into build/snare (a module joins when snare uses it).
-SNARE_MODULES := core ipc config http1 certs output worker coordinator ca resolve tlsparse ws dns
+SNARE_MODULES := core ipc config http1 certs output worker coordinator ca resolve tlsparse ws dns \
+	netstack privsep
 SNARE_LIBS := $(foreach m,$(SNARE_MODULES),$(call MOD_LIB,$(m))) $(B)/lib/libsnare-policy.a \
 	$(B)/lib/libsnare-proto.a
 
@@ -120,6 +121,7 @@ test_libs = $(B)/lib/libsnare-$(call test_mod,$(1)).a $(TEST_LIBS_$(call test_mo
 TEST_LIBS_worker = $(filter-out $(B)/lib/libsnare-worker.a,$(SNARE_LIBS))
 TEST_LIBS_coordinator = $(filter-out $(B)/lib/libsnare-coordinator.a,$(SNARE_LIBS))
 TEST_LIBS_output = $(B)/lib/libsnare-config.a
+TEST_LIBS_privsep = $(B)/lib/libsnare-ipc.a
 
 .SECONDEXPANSION:
 $(B)/tests/%: tests/unit/%.c $$(call test_libs,$$*)

@@ -34,21 +34,21 @@ struct hs_conn {
 	int fd;
 	SSL *ssl;
 	enum hs_state st;
-	size_t off;		/* bytes of the current request already sent */
-	size_t len;		/* bytes in head */
-	long long body_left;	/* body bytes still expected */
+	size_t off;	     /* bytes of the current request already sent */
+	size_t len;	     /* bytes in head */
+	long long body_left; /* body bytes still expected */
 	char head[HS_HEAD_MAX];
 };
 
 struct hs_opts {
-	const char *proxy;	/* host:port or NULL */
-	const char *target;	/* host:port */
+	const char *proxy;  /* host:port or NULL */
+	const char *target; /* host:port */
 	const char *path;
 	const char *cafile;
 	const char *need_header;
 	int conns;
 	double seconds;
-	int handshake;		/* 1: new connection + full handshake per request */
+	int handshake; /* 1: new connection + full handshake per request */
 };
 
 struct hs_stats {
@@ -57,8 +57,8 @@ struct hs_stats {
 };
 
 enum { E_TCP, E_PROXY, E_TLS, E_IO, E_STATUS, E_FRAMING, E_HEADER, E_EOF };
-static const char *hs_err_names[] = { "tcp", "proxy", "tls", "io", "status", "framing",
-				      "missing-header", "eof" };
+static const char *hs_err_names[] = {"tcp",	"proxy",	  "tls", "io", "status",
+				     "framing", "missing-header", "eof"};
 
 static struct hs_opts opt;
 static struct hs_stats st;
@@ -79,10 +79,10 @@ static double hs_now(void)
 
 static void hs_usage(void)
 {
-	fprintf(stderr,
-		"usage: hsclient [-x PROXY_HOST:PORT] [-c CONNS] [-d SECONDS] [-m keepalive|handshake]\n"
-		"                [-C CAFILE] [-r HEADER] HOST:PORT PATH\n"
-		"  prints: requests N conns N errors N seconds S rps R cps C mbps M\n");
+	fprintf(stderr, "usage: hsclient [-x PROXY_HOST:PORT] [-c CONNS] [-d SECONDS] [-m "
+			"keepalive|handshake]\n"
+			"                [-C CAFILE] [-r HEADER] HOST:PORT PATH\n"
+			"  prints: requests N conns N errors N seconds S rps R cps C mbps M\n");
 	exit(2);
 }
 
@@ -118,7 +118,7 @@ static void hs_conn_close(struct hs_conn *c)
 
 static int hs_conn_open(struct hs_conn *c)
 {
-	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP };
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP};
 	int one = 1;
 
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -338,8 +338,8 @@ static int hs_step(struct hs_conn *c, uint32_t events)
 		case ST_BODY:
 			while (c->body_left > 0) {
 				size_t want = c->body_left < (long long)sizeof(scratch)
-						      ? (size_t)c->body_left
-						      : sizeof(scratch);
+						  ? (size_t)c->body_left
+						  : sizeof(scratch);
 				ssize_t n = hs_io(c, scratch, want, 0);
 
 				if (n <= 0) {
@@ -363,14 +363,14 @@ wait:
 
 static void hs_build_requests(void)
 {
-	req_len = (size_t)snprintf(req_buf, sizeof(req_buf),
-				   "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: snare-hsclient\r\n"
-				   "Accept: */*\r\n%s\r\n",
-				   opt.path, opt.target,
-				   opt.handshake ? "Connection: close\r\n" : "");
-	connect_len = (size_t)snprintf(connect_buf, sizeof(connect_buf),
-				       "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", opt.target,
-				       opt.target);
+	req_len =
+	    (size_t)snprintf(req_buf, sizeof(req_buf),
+			     "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: snare-hsclient\r\n"
+			     "Accept: */*\r\n%s\r\n",
+			     opt.path, opt.target, opt.handshake ? "Connection: close\r\n" : "");
+	connect_len =
+	    (size_t)snprintf(connect_buf, sizeof(connect_buf),
+			     "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", opt.target, opt.target);
 	if (req_len >= sizeof(req_buf) || connect_len >= sizeof(connect_buf)) {
 		fprintf(stderr, "hsclient: path or target too long\n");
 		exit(2);
@@ -409,18 +409,29 @@ static void hs_parse_opts(int argc, char **argv)
 	opt.seconds = 10;
 	while ((ch = getopt(argc, argv, "x:c:d:m:C:r:")) != -1) {
 		switch (ch) {
-		case 'x': opt.proxy = optarg; break;
-		case 'c': opt.conns = atoi(optarg); break;
-		case 'd': opt.seconds = atof(optarg); break;
-		case 'C': opt.cafile = optarg; break;
-		case 'r': opt.need_header = optarg; break;
+		case 'x':
+			opt.proxy = optarg;
+			break;
+		case 'c':
+			opt.conns = atoi(optarg);
+			break;
+		case 'd':
+			opt.seconds = atof(optarg);
+			break;
+		case 'C':
+			opt.cafile = optarg;
+			break;
+		case 'r':
+			opt.need_header = optarg;
+			break;
 		case 'm':
 			if (strcmp(optarg, "handshake") == 0)
 				opt.handshake = 1;
 			else if (strcmp(optarg, "keepalive") != 0)
 				hs_usage();
 			break;
-		default: hs_usage();
+		default:
+			hs_usage();
 		}
 	}
 	if (argc - optind != 2 || opt.conns < 1 || opt.conns > HS_CONNS_MAX || opt.seconds <= 0)
@@ -459,7 +470,7 @@ static void hs_run(struct hs_conn *conns)
 				hs_fail(c, E_TCP);
 		}
 		now = hs_now();
-		for (int i = 0; i < opt.conns; i++)	/* reopen slots lost to errors */
+		for (int i = 0; i < opt.conns; i++) /* reopen slots lost to errors */
 			if (conns[i].fd < 0 && now < deadline && hs_conn_open(&conns[i]) < 0)
 				hs_fail(&conns[i], E_TCP);
 	}

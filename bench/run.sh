@@ -321,7 +321,7 @@ measure() {
 		# share of the proxy core used by anything but the proxy (other users of the machine)
 		noise=$(awk -v b="$((b1 - b0))" -v t="$((t1 - t0))" -v c="$cpu" -v hz="$HZ" \
 			'BEGIN {o = b - (c == "-" ? 0 : c * hz); if (o < 0) o = 0
-			        printf "%.0f", t > 0 ? 100 * o / t : 0}')
+			        printf "%.0f", (t > 0 ? 100 * o / t : 0)}')
 		echo "$rate $per1k $peak $err $ratio $cpu $completed $noise" >> "$TMP/res/$c.$name"
 		log "  case $c $name rep $rep: $completed done, $rate/s, errors $err, proxy cpu ${cpu}s," \
 			"peak rss ${peak} KiB, origin/client $ratio, other load on CPU $PROXY_CPU $noise%"
@@ -436,7 +436,8 @@ case4() {
 case5() {
 	local c name line
 	emit ""
-	emit "== case 5: proxy CPU per 1k requests, ms (lower is better; peer/snare = times snare's CPU) =="
+	emit "== case 5: proxy CPU per 1k requests, ms" \
+		"(lower is better; peer/snare = times snare's CPU) =="
 	for c in 1 2 3; do
 		[ -s "$TMP/res/$c.snare" ] || continue
 		line=""
@@ -449,14 +450,21 @@ case5() {
 }
 
 header() {
-	emit "snare benchmark  $(date -u '+%Y-%m-%d %H:%M:%SZ')  $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
-	emit "host: $(nproc) CPUs, $(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo), $(uname -r)"
-	emit "pinning: proxy on CPU $PROXY_CPU; origin (nginx, 1 worker) and load generator on CPU $LOADGEN_CPU"
+	local rev model tiny=""
+	rev=$(git -C "$ROOT" rev-parse --short HEAD 2> /dev/null || echo '?')
+	model=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
+	command -v tinyproxy > /dev/null && tiny=", $(tinyproxy -v 2>&1 | head -1)"
+	emit "snare benchmark  $(date -u '+%Y-%m-%d %H:%M:%SZ')  $rev"
+	emit "host: $(nproc) CPUs, $model, $(uname -r)"
+	emit "pinning: proxy on CPU $PROXY_CPU;" \
+		"origin (nginx, 1 worker) and load generator on CPU $LOADGEN_CPU"
 	emit "runs: ${WARM}s warm-up, $REPS x ${SECS}s measured, medians; keep-alive conns $CONNS" \
 		"(mitmdump $MITM_CONNS), handshake conns $HS_CONNS"
-	emit "peers: $(mitmdump --version 2>/dev/null | head -1), $(nginx -v 2>&1 | sed 's/.*: //')$(command -v tinyproxy > /dev/null && echo ", $(tinyproxy -v 2>&1 | head -1)")"
-	emit "direct = load generator straight to the origin; nginx-rev = nginx as TLS-terminating reverse proxy"
-	emit "CPU = utime+stime of the proxy's whole process tree; RSS = peak of summed VmRSS, 100 ms samples"
+	emit "peers: $(mitmdump --version 2> /dev/null | head -1), $(nginx -v 2>&1 | sed 's/.*: //')$tiny"
+	emit "direct = load generator straight to the origin;" \
+		"nginx-rev = nginx as TLS-terminating reverse proxy"
+	emit "CPU = utime+stime of the proxy's whole process tree;" \
+		"RSS = peak of summed VmRSS, 100 ms samples"
 	emit "origin/client = origin's request count / load generator's; noise = share of CPU $PROXY_CPU used" \
 		"by other processes (above ~10 % the figures are unreliable)"
 }
@@ -464,6 +472,9 @@ header() {
 main() {
 	local c
 	[ -x "$SNARE" ] || die "$SNARE not built (run make)"
+	# test a private copy: a rebuild of build/snare during the run must not change the binary
+	cp "$SNARE" "$TMP/snare-under-test"
+	SNARE=$TMP/snare-under-test
 	for c in wrk nginx mitmdump curl openssl python3 taskset setsid cc; do
 		command -v "$c" > /dev/null || die "$c missing: scripts/deps.sh bench"
 	done

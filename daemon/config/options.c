@@ -85,6 +85,13 @@ static const struct option_def defs[] = {
     {"wireguard_qr", OPT_BOOL, "true", NULL, "Print the WireGuard client config as a QR code."},
     {"max_header_bytes", OPT_INT, "65536", NULL, "Largest HTTP/1 header block accepted."},
     {"max_headers", OPT_INT, "100", NULL, "Most header fields accepted in one HTTP/1 message."},
+    {"transparent_ports", OPT_STRLIST, "", NULL,
+     "TCP ports the snare-netfilter helper redirects to the transparent mode listener "
+     "(nftables table inet snare, removed on exit)."},
+    {"transparent_interfaces", OPT_STRLIST, "", NULL,
+     "Only redirect traffic arriving on these interfaces (default: every interface)."},
+    {"transparent_local", OPT_BOOL, "false", NULL,
+     "Also redirect traffic from this machine's own programs (snare's own excluded)."},
 };
 
 #define F(field, ...)                                                                              \
@@ -133,6 +140,9 @@ static const struct opt_field fields[] = {
     F(wireguard_qr),
     F(max_header_bytes, RANGE(1024, 16 << 20)),
     F(max_headers, RANGE(1, 10000)),
+    F(transparent_ports),
+    F(transparent_interfaces),
+    F(transparent_local),
 };
 
 _Static_assert(ARRAY_SIZE(defs) == ARRAY_SIZE(fields), "option tables differ");

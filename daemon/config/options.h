@@ -58,6 +58,9 @@ struct options {
 	bool wireguard_qr;           /* default true */
 	int max_header_bytes;        /* 65536 */
 	int max_headers;             /* 100 */
+	struct strlist transparent_ports;      /* redirected by snare-netfilter */
+	struct strlist transparent_interfaces;
+	bool transparent_local;
 };
 
 enum opt_type { OPT_BOOL, OPT_INT, OPT_STR, OPT_STRLIST, OPT_SIZE, OPT_CHOICE };

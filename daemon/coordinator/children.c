@@ -77,28 +77,34 @@ static void worker_send_config(struct coord_child *w)
 	Snare__Listener **lp = xcalloc(co->nlisteners, sizeof(*lp));
 	char **modes = xcalloc(co->cli->nmodes, sizeof(*modes));
 	int *fds = xcalloc(co->nlisteners, sizeof(*fds));
-	size_t i;
+	size_t i, n = 0;
 
 	for (i = 0; i < co->cli->nmodes; i++)
 		modes[i] = co->cli->modes[i].full;
 	for (i = 0; i < co->nlisteners; i++) {
-		snare__listener__init(&ls[i]);
-		ls[i].has_mode_index = ls[i].has_udp = 1;
-		ls[i].mode_index = co->listeners[i].mode_index;
-		ls[i].udp = co->listeners[i].udp;
-		lp[i] = &ls[i];
-		fds[i] = co->listeners[i].fd;
+		/* A packet source (TUN) is served by one worker: worker 0. */
+		if (co->listeners[i].packet && w->index != 0)
+			continue;
+		snare__listener__init(&ls[n]);
+		ls[n].has_mode_index = ls[n].has_udp = ls[n].has_packet = 1;
+		ls[n].mode_index = co->listeners[i].mode_index;
+		ls[n].udp = co->listeners[i].udp;
+		ls[n].packet = co->listeners[i].packet;
+		lp[n] = &ls[n];
+		fds[n++] = co->listeners[i].fd;
 	}
 	cfg.has_worker_index = 1;
 	cfg.worker_index = w->index;
 	cfg.n_modes = co->cli->nmodes;
 	cfg.modes = modes;
-	cfg.n_listeners = co->nlisteners;
+	cfg.n_listeners = n;
+	cfg.has_want_flows = 1;
+	cfg.want_flows = co->cli->opts.flow_detail > 0 || co->ff != NULL;
 	cfg.listeners = lp;
 	coord_options_fill(co, &cfg);
 	env.body_case = SNARE__COORD_TO_WORKER__BODY_CONFIG;
 	env.config = &cfg;
-	if (ipc_chan_send(&w->chan, &env.base, fds, co->nlisteners) < 0)
+	if (ipc_chan_send(&w->chan, &env.base, fds, n) < 0)
 		log_warn("worker %u: cannot send its configuration", w->index);
 	coord_options_release(&cfg);
 	free(ls);
@@ -311,21 +317,22 @@ static void child_died(struct coord *co, struct coord_child *c, int status)
 	loop_timer_arm(co->loop, &c->respawn, delay);
 }
 
-void coord_reap(struct coord *co)
+/* Reaps our own roles only (privileged helpers are reaped by privsep/). */
+static void reap_one(struct coord *co, struct coord_child *c)
 {
 	int status;
-	pid_t pid;
+
+	if (c->pid > 0 && waitpid(c->pid, &status, WNOHANG) == c->pid)
+		child_died(co, c, status);
+}
+
+void coord_reap(struct coord *co)
+{
 	size_t i;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid == co->ca.pid) {
-			child_died(co, &co->ca, status);
-			continue;
-		}
-		for (i = 0; i < co->nworkers; i++)
-			if (co->workers[i].pid == pid)
-				child_died(co, &co->workers[i], status);
-	}
+	reap_one(co, &co->ca);
+	for (i = 0; i < co->nworkers; i++)
+		reap_one(co, &co->workers[i]);
 }
 
 static void child_send_shutdown(struct coord_child *c)

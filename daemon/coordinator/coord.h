@@ -13,11 +13,13 @@
 #include "ipc/ipc.h"
 #include "output/dump.h"
 #include "output/flowfile.h"
+#include "privsep/privsep.h"
 
 struct coord_listener {
 	int fd;
 	unsigned mode_index;
 	bool udp;
+	bool packet; /* a TUN fd from a privileged helper */
 	union sockaddr_any addr;
 };
 
@@ -58,6 +60,8 @@ struct coord {
 	int exit_code;
 	int argc;
 	char **argv;
+	struct privsep_helper *tun_helper;
+	struct privsep_helper *nf_helper;
 };
 
 /* listen.c */
@@ -75,6 +79,14 @@ void coord_kill_children(struct coord *co);
 void coord_test_trigger(struct coord *co);
 /* Asks every worker to stop; each is started again with the current options. */
 void coord_restart_workers(struct coord *co);
+
+/* packet_modes.c: TUN devices from the snare-tun helper */
+int coord_open_packet_modes(struct coord *co);
+void coord_close_helpers(struct coord *co);
+
+/* netfilter.c: privileged ports and transparent redirects via snare-netfilter */
+int coord_bind_privileged(struct coord *co, const union sockaddr_any *a, bool udp, int *fd);
+int coord_netfilter_rules(struct coord *co);
 
 /* options_send.c: the effective options as name=value pairs for workers */
 void coord_options_fill(struct coord *co, Snare__WorkerConfig *cfg);

@@ -30,6 +30,7 @@ static const char *mode_unavailable(const struct mode_spec *m)
 	case MODE_SOCKS5:
 	case MODE_TRANSPARENT:
 	case MODE_DNS:
+	case MODE_TUN:
 		return NULL;
 	case MODE_UPSTREAM:
 		return strcmp(m->server.scheme, "http") == 0
@@ -347,6 +348,10 @@ static int coord_start(struct coord *co)
 		log_error("Error logged during startup, exiting...");
 		return -1;
 	}
+	if (coord_open_packet_modes(co) < 0 || coord_netfilter_rules(co) < 0) {
+		log_error("Error logged during startup, exiting...");
+		return -1;
+	}
 	co->ca.ca_peer_fd = -1;
 	if (coord_spawn_ca(co) < 0) {
 		log_error("cannot start the ca process");
@@ -365,6 +370,7 @@ static void coord_finish(struct coord *co)
 	coord_kill_children(co);
 	coord_reap(co);
 	coord_listen_close(co);
+	coord_close_helpers(co);
 	if (co->ca.chan_open)
 		ipc_chan_close(&co->ca.chan);
 	for (i = 0; i < co->nworkers; i++)

@@ -97,7 +97,11 @@ static int listen_mode(struct coord *co, unsigned idx)
 			continue;
 		co->listeners = xrealloc(co->listeners, (co->nlisteners + 1) * sizeof(*l));
 		l = &co->listeners[co->nlisteners];
-		if ((err = listen_one(&a, udp, &l->fd)) < 0) {
+		memset(l, 0, sizeof(*l));
+		err = listen_one(&a, udp, &l->fd);
+		if (err == -EACCES && port > 0 && port < 1024 && geteuid() != 0)
+			err = coord_bind_privileged(co, &a, udp, &l->fd);
+		if (err < 0) {
 			listen_fail(co, m, host, port, err, m->listen_port >= 0 || o->listen_port >= 0);
 			return err;
 		}
@@ -143,7 +147,7 @@ void coord_print_listening(struct coord *co, bool stopped)
 
 		modespec_description(&co->cli->modes[i], desc, sizeof(desc));
 		for (j = 0; j < co->nlisteners; j++) {
-			if (co->listeners[j].mode_index != i)
+			if (co->listeners[j].mode_index != i || co->listeners[j].packet)
 				continue;
 			addr_format(&co->listeners[j].addr.sa, a, sizeof(a));
 			if (strstr(addrs, a))
@@ -152,7 +156,9 @@ void coord_print_listening(struct coord *co, bool stopped)
 				strncat(addrs, " and ", sizeof(addrs) - strlen(addrs) - 1);
 			strncat(addrs, a, sizeof(addrs) - strlen(addrs) - 1);
 		}
-		if (stopped)
+		if (*addrs == '\0')
+			log_info(stopped ? "%s stopped." : "%s started.", desc);
+		else if (stopped)
 			log_info("%s at %s stopped.", desc, addrs);
 		else
 			log_info("%s listening at %s.", desc, addrs);

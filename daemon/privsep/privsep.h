@@ -51,7 +51,7 @@ int privsep_helper_path(const char *helper_name, char *buf, size_t len) SNARE_MU
 
 /* Sends one request (its seq is set here) and waits for the reply.  The
  * request is validated locally first: -EINVAL with a message, nothing sent.
- * 0 on Ok (a BindPort reply's fd goes to *fd_out, which may otherwise be
+ * 0 on Ok (a BindPort or CreateTun reply's fd goes to *fd_out, which may otherwise be
  * NULL); -EREMOTEIO when the helper answered Error (its message in err);
  * -ETIMEDOUT, -EPIPE (the helper is gone) or -EPROTO (a bad reply) end the
  * channel: every later request fails with -EPIPE. */
@@ -78,6 +78,18 @@ int privsep_netfilter_tproxy_udp(struct privsep_helper *h, const uint16_t *ports
  * On success *fd is a bound (not listening) socket the caller owns. */
 int privsep_bind_port(struct privsep_helper *h, int ipproto, const char *address, uint16_t port,
 		      int *fd, char *err, size_t errlen) SNARE_MUST_CHECK;
+/* snare-tun: a TUN device named name (NULL: "tun%d"; a trailing "%d" is
+ * numbered by the kernel), 169.254.0.1/32, mtu (0: PRIVSEP_TUN_MTU_DEFAULT;
+ * else PRIVSEP_TUN_MTU_MIN..MAX), up, rp_filter 0, accept_local and
+ * route_localnet 1.  On success *fd_out is the device's fd (O_RDWR, raw IP
+ * packets, no PI header, close-on-exec) the caller owns, and ifname_out
+ * (iflen >= 16) its actual name, read back from the fd with TUNGETIFF.  The
+ * device is deleted on Undo or when the channel closes, and vanishes anyway
+ * once the last copy of the fd is closed.  At most PRIVSEP_TUN_MAX per
+ * helper process. */
+#define PRIVSEP_TUN_MAX 8
+int privsep_tun_create(struct privsep_helper *h, const char *name, unsigned mtu, char *ifname_out,
+		       size_t iflen, int *fd_out, char *err, size_t errlen) SNARE_MUST_CHECK;
 int privsep_undo(struct privsep_helper *h, char *err, size_t errlen) SNARE_MUST_CHECK;
 
 pid_t privsep_pid(const struct privsep_helper *h);

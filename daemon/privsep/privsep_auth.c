@@ -7,7 +7,8 @@
  *   COORD_TO_HELPER (helper)  hello                   HELLO
  *                             netfilter_redirect,     READY
  *                             netfilter_tproxy_udp,
- *                             bind_port, undo
+ *                             bind_port, create_tun,
+ *                             undo
  *   HELPER_TO_COORD (coord)   hello                   HELLO
  *                             ok, error               WAITING (a request is out)
  */
@@ -26,6 +27,7 @@ static const struct privsep_auth_rule privsep_auth_table[] = {
     {PRIVSEP_COORD_TO_HELPER, SNARE__HELPER__COORD_TO_HELPER__BODY_NETFILTER_REDIRECT, ST(READY)},
     {PRIVSEP_COORD_TO_HELPER, SNARE__HELPER__COORD_TO_HELPER__BODY_NETFILTER_TPROXY_UDP, ST(READY)},
     {PRIVSEP_COORD_TO_HELPER, SNARE__HELPER__COORD_TO_HELPER__BODY_BIND_PORT, ST(READY)},
+    {PRIVSEP_COORD_TO_HELPER, SNARE__HELPER__COORD_TO_HELPER__BODY_CREATE_TUN, ST(READY)},
     {PRIVSEP_COORD_TO_HELPER, SNARE__HELPER__COORD_TO_HELPER__BODY_UNDO, ST(READY)},
 
     {PRIVSEP_HELPER_TO_COORD, SNARE__HELPER__HELPER_TO_COORD__BODY_HELLO, ST(HELLO)},

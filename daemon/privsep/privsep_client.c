@@ -6,6 +6,9 @@
 #include "privsep/privsep_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -13,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -211,7 +215,8 @@ static int privsep_reply(struct privsep_helper *h, const struct privsep_msg *m, 
 int privsep_request(struct privsep_helper *h, Snare__Helper__CoordToHelper *req, int *fd_out,
 		    char *err, size_t errlen)
 {
-	size_t ok_fds = req->body_case == C2H_CASE(BIND_PORT) ? 1 : 0;
+	size_t ok_fds =
+	    req->body_case == C2H_CASE(BIND_PORT) || req->body_case == C2H_CASE(CREATE_TUN) ? 1 : 0;
 	struct privsep_msg m = {0};
 	int rc, fd = -1;
 
@@ -317,6 +322,51 @@ int privsep_bind_port(struct privsep_helper *h, int ipproto, const char *address
 	env.body_case = C2H_CASE(BIND_PORT);
 	env.bind_port = &m;
 	return privsep_request(h, &env, fd, err, errlen);
+}
+
+/* What the kernel says the fd is: a TUN device without PI header, and its name. */
+static int privsep_tun_check(int fd, char *ifname_out, size_t iflen)
+{
+	struct ifreq ifr = {0};
+
+	if (ioctl(fd, TUNGETIFF, &ifr) < 0)
+		return -errno;
+	if ((ifr.ifr_flags & (IFF_TUN | IFF_TAP | IFF_NO_PI)) != (IFF_TUN | IFF_NO_PI))
+		return -EPROTO;
+	ifr.ifr_name[IFNAMSIZ - 1] = '\0';
+	if (!privsep_valid_ifname(ifr.ifr_name) || strlen(ifr.ifr_name) >= iflen)
+		return -EPROTO;
+	memcpy(ifname_out, ifr.ifr_name, strlen(ifr.ifr_name) + 1);
+	return fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? -errno : 0;
+}
+
+int privsep_tun_create(struct privsep_helper *h, const char *name, unsigned mtu, char *ifname_out,
+		       size_t iflen, int *fd_out, char *err, size_t errlen)
+{
+	Snare__Helper__CoordToHelper env = SNARE__HELPER__COORD_TO_HELPER__INIT;
+	Snare__Helper__CreateTun m = SNARE__HELPER__CREATE_TUN__INIT;
+	int rc, fd = -1;
+
+	*fd_out = -1;
+	if (iflen > 0)
+		ifname_out[0] = '\0';
+	m.name = (char *)name;
+	m.has_mtu = mtu != 0;
+	m.mtu = mtu;
+	env.body_case = C2H_CASE(CREATE_TUN);
+	env.create_tun = &m;
+	rc = privsep_request(h, &env, &fd, err, errlen);
+	if (rc < 0)
+		return rc;
+	rc = privsep_tun_check(fd, ifname_out, iflen);
+	if (rc < 0) {
+		privsep_errf(err, errlen, "snare-%s: the reply's fd is not a TUN device: %s",
+			     h->name, strerror(-rc));
+		close(fd);
+		return rc;
+	}
+	*fd_out = fd;
+	return 0;
 }
 
 int privsep_undo(struct privsep_helper *h, char *err, size_t errlen)

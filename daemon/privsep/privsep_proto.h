@@ -23,6 +23,10 @@
 #define PRIVSEP_ERROR_MAX 200 /* Error.message */
 #define PRIVSEP_ADDR_MAX 45   /* INET6_ADDRSTRLEN - 1 */
 #define PRIVSEP_NONCE_LEN 32
+#define PRIVSEP_TUN_MTU_MIN 576
+#define PRIVSEP_TUN_MTU_MAX 65535
+#define PRIVSEP_TUN_MTU_DEFAULT 1500
+#define PRIVSEP_TUN_DEFAULT_NAME "tun%d"
 
 /* Which way a frame travels. */
 enum privsep_dir {
@@ -75,6 +79,9 @@ int privsep_validate(enum privsep_dir dir, const ProtobufCMessage *env, int body
 /* Pieces of validation the launcher and the helpers reuse. */
 bool privsep_valid_helper_name(const char *name);
 bool privsep_valid_ifname(const char *name);
+/* A TUN name: a valid interface name, or a prefix of those characters (at
+ * most 13) followed by "%d", which the kernel numbers. */
+bool privsep_valid_tun_name(const char *name);
 /* The oneof member name ("netfilter_redirect"), or "?" (for messages). */
 const char *privsep_case_name(enum privsep_dir dir, int body_case);
 
@@ -107,5 +114,8 @@ int privsep_undo_push(struct privsep_undo *u, privsep_undo_fn fn, void *ctx, uin
 /* Replays every record newest first and empties the log.  Returns how many
  * ran.  Safe to call again (from a signal path or after a violation). */
 size_t privsep_undo_run(struct privsep_undo *u);
+/* Replays, newest first, only the records pushed after the log held mark
+ * records (a failed request's partial work).  Returns how many ran. */
+size_t privsep_undo_rewind(struct privsep_undo *u, size_t mark);
 
 #endif

@@ -37,11 +37,16 @@ int privsep_undo_push(struct privsep_undo *u, privsep_undo_fn fn, void *ctx, uin
 
 size_t privsep_undo_run(struct privsep_undo *u)
 {
+	return privsep_undo_rewind(u, 0);
+}
+
+size_t privsep_undo_rewind(struct privsep_undo *u, size_t mark)
+{
 	size_t ran = 0;
 
 	/* Pop before calling, so a record never runs twice even if its
 	 * function ends the process or re-enters. */
-	while (u->n > 0) {
+	while (u->n > mark) {
 		struct privsep_undo_rec r = u->recs[--u->n];
 
 		r.fn(r.ctx, r.id);

@@ -45,21 +45,40 @@ bool privsep_valid_helper_name(const char *name)
 	return true;
 }
 
+static bool valid_ifname_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '.' || c == '-';
+}
+
 bool privsep_valid_ifname(const char *name)
 {
 	const char *p;
 
 	if (!bounded_string(name, 1, PRIVSEP_IFNAME_MAX))
 		return false;
-	for (p = name; *p != '\0'; p++) {
-		char c = *p;
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '.' || c == '-'))
+	for (p = name; *p != '\0'; p++)
+		if (!valid_ifname_char(*p))
 			return false;
-	}
 	/* The kernel refuses "." and ".." as device names. */
 	return strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+bool privsep_valid_tun_name(const char *name)
+{
+	size_t n, i;
+
+	if (!bounded_string(name, 1, PRIVSEP_IFNAME_MAX))
+		return false;
+	n = strlen(name);
+	if (n < 3 || strcmp(name + n - 2, "%d") != 0)
+		return privsep_valid_ifname(name);
+	/* The kernel's template: a non-empty prefix, then one "%d" (the
+	 * number it picks must fit, so the prefix has at most 13). */
+	for (i = 0; i < n - 2; i++)
+		if (!valid_ifname_char(name[i]))
+			return false;
+	return true;
 }
 
 static bool valid_port(uint32_t port)
@@ -164,6 +183,19 @@ static bool validate_bind_port(const ProtobufCMessage *body, const struct privse
 	return valid_address(m->address);
 }
 
+/* The name is optional (the helper uses "tun%d"); so is the MTU (1500). */
+static bool validate_create_tun(const ProtobufCMessage *body, const struct privsep_ctx *ctx,
+				size_t nfds)
+{
+	const Snare__Helper__CreateTun *m = (const Snare__Helper__CreateTun *)body;
+
+	if (nfds != 0)
+		return false;
+	if (m->name != NULL && !privsep_valid_tun_name(m->name))
+		return false;
+	return !m->has_mtu || (m->mtu >= PRIVSEP_TUN_MTU_MIN && m->mtu <= PRIVSEP_TUN_MTU_MAX);
+}
+
 static bool validate_undo(const ProtobufCMessage *body, const struct privsep_ctx *ctx, size_t nfds)
 {
 	return nfds == 0;
@@ -200,6 +232,7 @@ static const struct privsep_validator privsep_validators[] = {
     {C2H(NETFILTER_TPROXY_UDP), "netfilter_tproxy_udp", D(netfilter_tproxy_udp),
      validate_netfilter_tproxy_udp},
     {C2H(BIND_PORT), "bind_port", D(bind_port), validate_bind_port},
+    {C2H(CREATE_TUN), "create_tun", D(create_tun), validate_create_tun},
     {C2H(UNDO), "undo", D(undo), validate_undo},
     {H2C(HELLO), "hello", D(hello), validate_hello},
     {H2C(OK), "ok", D(ok), validate_ok},

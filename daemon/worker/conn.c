@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
-#include "worker/wk.h"
+#include "worker/http_int.h"
 
 void conn_client_log(struct conn *c, enum log_level lvl, const char *fmt, ...)
 {
@@ -55,6 +55,25 @@ void conn_pump_later(struct conn *c)
 		loop_timer_arm(wk->loop, &c->kick, 0);
 }
 
+/* The part of a new connection common to sockets and netstack streams. */
+static void conn_start(struct conn *c, const union sockaddr_any *peer)
+{
+	c->client.peer = *peer;
+	c->client.ts_start = clock_wall();
+	addr_format(&peer->sa, c->client_str, sizeof(c->client_str));
+	loop_timer_init(&c->timer, conn_on_timer, c);
+	loop_timer_init(&c->kick, conn_on_kick, c);
+	c->next = wk->conns;
+	if (wk->conns)
+		wk->conns->prev = c;
+	wk->conns = c;
+	wk->nconns++;
+	conn_client_log(c, LOG_LVL_INFO, "client connect");
+	mode_start(c);
+	if (!c->freed)
+		conn_pump(c);
+}
+
 void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *peer)
 {
 	struct conn *c;
@@ -73,21 +92,22 @@ void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *pe
 	c->mode_index = l->mode_index;
 	stream_init(&c->client, c, fd);
 	stream_init(&c->server, c, -1);
-	c->client.peer = *peer;
 	getsockname(fd, &c->client.local.sa, &len);
-	c->client.ts_start = clock_wall();
-	addr_format(&peer->sa, c->client_str, sizeof(c->client_str));
-	loop_timer_init(&c->timer, conn_on_timer, c);
-	loop_timer_init(&c->kick, conn_on_kick, c);
-	c->next = wk->conns;
-	if (wk->conns)
-		wk->conns->prev = c;
-	wk->conns = c;
-	wk->nconns++;
-	conn_client_log(c, LOG_LVL_INFO, "client connect");
-	mode_start(c);
-	if (!c->freed)
-		conn_pump(c);
+	conn_start(c, peer);
+}
+
+/* A TCP connection accepted by the userspace network stack of a packet mode
+ * (tun, wireguard, local): dst is where the client wanted to go. */
+void conn_accept_ns(unsigned mode_index, struct ns_tcp *t, const struct sockaddr_storage *src,
+		    const struct sockaddr_storage *dst)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+
+	c->mode_index = mode_index;
+	stream_init_ns(&c->client, c, t);
+	stream_init(&c->server, c, -1);
+	memcpy(&c->client.local, dst, sizeof(c->client.local));
+	conn_start(c, (const union sockaddr_any *)src);
 }
 
 void conn_set_state(struct conn *c, enum conn_state st)
@@ -131,8 +151,10 @@ void conn_close(struct conn *c)
 	c->resolving = NULL;
 	loop_timer_cancel(wk->loop, &c->timer);
 	loop_timer_cancel(wk->loop, &c->kick);
-	if (c->rflow || c->req.head)
+	if (c->rflow || c->req.raw)
 		http_exchange_reset(c); /* reports what was collected */
+	http_msg_free(&c->req);
+	http_msg_free(&c->resp);
 	conn_server_disconnect(c);
 	stream_close(&c->server);
 	stream_close(&c->client);

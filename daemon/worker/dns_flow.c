@@ -71,9 +71,14 @@ void dns_flow_send(struct dns_query *q, const uint8_t *resp, size_t len, const c
 	struct dns_msg resp_msg;
 	struct dns_flow_parts fp = {0};
 	char id[37], h1[INET6_ADDRSTRLEN], h2[INET6_ADDRSTRLEN], h3[INET6_ADDRSTRLEN];
-	bool have_resp = resp && dns_parse(resp, len, &resp_msg) == 0;
-	size_t total = (q->parsed ? q->msg.nqd + q->msg.nan : 0) +
-		       (have_resp ? resp_msg.nqd + resp_msg.nan : 0);
+	bool have_resp;
+	size_t total;
+
+	if (!wk->want_flows)
+		return;
+	have_resp = resp && dns_parse(resp, len, &resp_msg) == 0;
+	total = (q->parsed ? q->msg.nqd + q->msg.nan : 0) +
+		(have_resp ? resp_msg.nqd + resp_msg.nan : 0);
 
 	fp.recs = xcalloc(total ? total : 1, sizeof(*fp.recs));
 	fp.ptrs = xcalloc(total ? total : 1, sizeof(*fp.ptrs));

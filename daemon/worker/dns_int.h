@@ -30,6 +30,9 @@ struct dns_query {
 	struct loop_timer timer;
 	union sockaddr_any upstream;
 	struct buf in, out; /* TCP framing towards the upstream */
+	/* packet modes: the query came through the network stack */
+	struct ns_stack *ns;
+	struct sockaddr_storage ns_src, ns_dst;
 };
 
 /* dns_mode.c */

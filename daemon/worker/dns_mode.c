@@ -43,6 +43,11 @@ void dns_query_free(struct dns_query *q)
 /* Sends a response to the client on the query's transport. */
 void dns_answer(struct dns_query *q, const uint8_t *resp, size_t len)
 {
+	if (q->ns) {
+		if (ns_udp_send(q->ns, &q->ns_dst, &q->ns_src, resp, len) < 0)
+			log_debug("DNS: cannot answer through the network stack");
+		return;
+	}
 	if (!q->tcp) {
 		if (sendto(q->l->fd, resp, len, 0, &q->peer.sa, addr_len(&q->peer.sa)) < 0)
 			log_debug("DNS: cannot answer %s", strerror(errno));
@@ -126,7 +131,11 @@ static void dns_dispatch(struct dns_query *q)
 			dns_error_reply(q, 2, "resolver busy");
 		return;
 	}
-	if ((err = dns_upstream_for(q->mode_index, &q->upstream)) < 0 || dns_forward(q) < 0)
+	if (q->ns) /* packet modes: the server the client asked */
+		err = 0;
+	else
+		err = dns_upstream_for(q->mode_index, &q->upstream);
+	if (err < 0 || dns_forward(q) < 0)
 		dns_error_reply(q, 2, err < 0 ? "no name server configured" : "cannot forward");
 }
 
@@ -180,6 +189,26 @@ void dns_udp_readable(struct worker_listener *l)
 		q->local = l->addr;
 		dns_query_start(q, pkt, (size_t)n);
 	}
+}
+
+/* A UDP datagram to port 53 (or 5353) seen by a packet mode's network
+ * stack: forwarded to the server the client addressed, recorded as DNS. */
+void dns_ns_datagram(unsigned mode_index, struct ns_stack *ns, const struct sockaddr_storage *src,
+		     const struct sockaddr_storage *dst, const uint8_t *d, size_t n)
+{
+	struct dns_query *q;
+
+	if (dns_ninflight >= DNS_MAX_INFLIGHT)
+		return;
+	q = xcalloc(1, sizeof(*q));
+	q->mode_index = mode_index;
+	q->ns = ns;
+	q->ns_src = *src;
+	q->ns_dst = *dst;
+	memcpy(&q->peer, src, sizeof(q->peer));
+	memcpy(&q->local, dst, sizeof(q->local));
+	memcpy(&q->upstream, dst, sizeof(q->upstream));
+	dns_query_start(q, d, n);
 }
 
 /* TCP: every complete length-prefixed message in the client's buffer. */

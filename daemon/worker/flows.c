@@ -213,6 +213,8 @@ void flow_send(Snare__Flow *f)
 	Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
 	Snare__FlowEvent ev = SNARE__FLOW_EVENT__INIT;
 
+	if (!wk->want_flows)
+		return;
 	flow_fit(f);
 	ev.flow = f;
 	env.body_case = SNARE__WORKER_TO_COORD__BODY_FLOW;
@@ -231,18 +233,17 @@ static void flow_parts_free(struct flow_parts *p)
 
 void flow_send_http(struct conn *c, const char *error)
 {
-	struct flow_parts *p = xcalloc(1, sizeof(*p));
+	struct flow_parts *p;
 
-	if (c->req.head == NULL || c->req.raw == NULL) {
-		free(p);
+	if (c->req.head == NULL || c->req.raw == NULL || !wk->want_flows)
 		return;
-	}
+	p = xcalloc(1, sizeof(*p));
 	flow_conns(c, p);
 	p->f.type = SNARE__FLOW__TYPE__HTTP;
 	flow_request(c, p);
 	if (c->resp.head && c->resp.raw)
 		flow_response(c, p);
-	if (error && !c->resp.head)
+	if (error && !c->resp.raw)
 		p->f.error = (char *)error;
 	flow_send(&p->f);
 	flow_parts_free(p);
@@ -252,8 +253,11 @@ void flow_send_http(struct conn *c, const char *error)
 
 void flow_send_tcp(struct conn *c, Snare__Flow *f, const char *error)
 {
-	struct flow_parts *p = xcalloc(1, sizeof(*p));
+	struct flow_parts *p;
 
+	if (!wk->want_flows)
+		return;
+	p = xcalloc(1, sizeof(*p));
 	flow_conns(c, p);
 	p->f.type = SNARE__FLOW__TYPE__TCP;
 	p->f.n_messages = f->n_messages;
@@ -265,8 +269,11 @@ void flow_send_tcp(struct conn *c, Snare__Flow *f, const char *error)
 
 void flow_send_ws(struct conn *c, Snare__Flow *f, const char *error)
 {
-	struct flow_parts *p = xcalloc(1, sizeof(*p));
+	struct flow_parts *p;
 
+	if (!wk->want_flows)
+		return;
+	p = xcalloc(1, sizeof(*p));
 	flow_conns(c, p);
 	p->f.type = SNARE__FLOW__TYPE__HTTP;
 	if (c->req.head && c->req.raw)

@@ -26,12 +26,43 @@ static struct http1_limits http_limits(void)
 	return l;
 }
 
+/* Ends a message; the head's storage is kept for the next one (raw == NULL
+ * means "no message"). */
 static void http_msg_clear(struct http_msg *m)
 {
+	struct http1_head *h = m->head;
+
 	free(m->raw);
-	free(m->head);
 	buf_free(&m->body.keep);
 	memset(m, 0, sizeof(*m));
+	m->head = h;
+}
+
+void http_msg_free(struct http_msg *m)
+{
+	http_msg_clear(m);
+	free(m->head);
+	m->head = NULL;
+}
+
+static void str_rebase(struct http1_str *s, const uint8_t *from, const uint8_t *to, size_t len)
+{
+	if (s->p && (const uint8_t *)s->p >= from && (const uint8_t *)s->p < from + len)
+		s->p = (const char *)to + ((const uint8_t *)s->p - from);
+}
+
+/* Points a head parsed from `from` at the same bytes copied to `to`. */
+static void head_rebase(struct http1_head *h, const uint8_t *from, const uint8_t *to, size_t len)
+{
+	size_t i;
+
+	str_rebase(&h->method, from, to, len);
+	str_rebase(&h->target, from, to, len);
+	str_rebase(&h->reason, from, to, len);
+	for (i = 0; i < h->nheaders; i++) {
+		str_rebase(&h->headers[i].name, from, to, len);
+		str_rebase(&h->headers[i].value, from, to, len);
+	}
 }
 
 void http_msg_clear_resp(struct conn *c)
@@ -43,7 +74,7 @@ void http_exchange_reset(struct conn *c)
 {
 	if (c->rflow)
 		relay_flow_finish(c, NULL);
-	if (c->req.head && !c->flow_sent)
+	if (c->req.raw && !c->flow_sent)
 		flow_send_http(c, c->client.failed ? "client disconnected"
 				  : c->server.err[0]	    ? c->server.err
 							    : "connection closed");
@@ -53,20 +84,24 @@ void http_exchange_reset(struct conn *c)
 	c->local_response = false;
 }
 
-/* Copies the head bytes out of the stream buffer and parses them again on
- * the copy, so the head stays valid after the buffer moves on. */
-int http_take_head(struct http_msg *m, struct buf *in, size_t len, bool request)
+/* Copies the head bytes out of the stream buffer so the head stays valid
+ * after the buffer moves on.  `parsed`: m->head already describes these
+ * bytes (only its pointers move); otherwise the copy is parsed. */
+int http_take_head(struct http_msg *m, struct buf *in, size_t len, bool request, bool parsed)
 {
 	struct http1_limits lim = http_limits();
-	int r;
+	int r = HTTP1_OK;
 
 	m->raw = xmalloc(len);
 	memcpy(m->raw, buf_ptr(in), len);
 	m->raw_len = len;
 	if (m->head == NULL)
 		m->head = xmalloc(sizeof(*m->head));
-	r = request ? http1_parse_request(m->raw, len, &lim, m->head)
-		    : http1_parse_response(m->raw, len, &lim, m->head);
+	if (parsed)
+		head_rebase(m->head, buf_ptr(in), m->raw, len);
+	else
+		r = request ? http1_parse_request(m->raw, len, &lim, m->head)
+			    : http1_parse_response(m->raw, len, &lim, m->head);
 	buf_consume(in, len);
 	m->ts_start = clock_wall();
 	buf_init(&m->body.keep, FLOW_BODY_KEEP);
@@ -114,7 +149,7 @@ static void http_read_request(struct conn *c, bool *progress)
 		http_bad_request(c, r);
 		return;
 	}
-	if (http_take_head(&c->req, &c->client.in, h->head_len, true) != HTTP1_OK) {
+	if (http_take_head(&c->req, &c->client.in, h->head_len, true, true) != HTTP1_OK) {
 		http_bad_request(c, HTTP1_E_SYNTAX);
 		return;
 	}

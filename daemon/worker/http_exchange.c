@@ -123,7 +123,7 @@ static void body_keep(void *arg, const uint8_t *d, size_t n)
 	long long limit = wk->opts.stream_large_bodies;
 
 	b->total += n;
-	if (b->streamed)
+	if (b->streamed || !wk->want_flows)
 		return;
 	if ((limit >= 0 && b->total > (uint64_t)limit) || buf_append(&b->keep, d, n) < 0) {
 		b->streamed = true;
@@ -239,11 +239,14 @@ static void http_exchange_done(struct conn *c)
 static int http_read_response(struct conn *c, bool *progress)
 {
 	struct http1_limits lim;
-	struct http1_head tmp_head, *h = &tmp_head;
+	struct http1_head *h;
 	int r;
 
 	http1_limits_default(&lim);
 	lim.max_head_bytes = STREAM_BUF_MAX - 1024;
+	if (c->resp.head == NULL)
+		c->resp.head = xmalloc(sizeof(*c->resp.head));
+	h = c->resp.head;
 	r = http1_parse_response(buf_ptr(&c->server.in), buf_len(&c->server.in), &lim, h);
 	if (r == HTTP1_E_NEED_MORE) {
 		if (c->server.rd_eof || c->server.failed)
@@ -259,7 +262,7 @@ static int http_read_response(struct conn *c, bool *progress)
 		buf_consume(&c->server.in, h->head_len);
 		return 0;
 	}
-	if (http_take_head(&c->resp, &c->server.in, h->head_len, false) != HTTP1_OK ||
+	if (http_take_head(&c->resp, &c->server.in, h->head_len, false, true) != HTTP1_OK ||
 	    http1_response_body(c->resp.head, c->req.head->method) != HTTP1_OK)
 		return -EPROTO;
 	body_init(&c->resp.body, c->resp.head->body, c->resp.head->content_length);
@@ -296,12 +299,12 @@ void http_exchange_step(struct conn *c, bool *progress)
 		conn_close(c);
 		return;
 	}
-	if (c->resp.head == NULL) {
+	if (c->resp.raw == NULL) {
 		if ((r = http_read_response(c, progress)) < 0) {
 			http_response_failed(c, r);
 			return;
 		}
-		if (c->resp.head == NULL)
+		if (c->resp.raw == NULL)
 			return;
 		if (c->resp.head->status == 101 && c->req.head->upgrade) {
 			relay_start(c, true);
@@ -338,7 +341,7 @@ void http_local_response(struct conn *c, const uint8_t *resp, size_t len)
 	buf_init(&tmp, len);
 	if (buf_append(&tmp, resp, len) < 0)
 		return;
-	if (http_take_head(&c->resp, &tmp, h.head_len, false) == HTTP1_OK) {
+	if (http_take_head(&c->resp, &tmp, h.head_len, false, false) == HTTP1_OK) {
 		c->resp.body.total = len - h.head_len;
 		if (buf_append(&c->resp.body.keep, buf_ptr(&tmp), buf_len(&tmp)) < 0)
 			c->resp.body.streamed = true;

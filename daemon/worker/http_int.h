@@ -16,7 +16,8 @@ int http_build_request_head(struct conn *c, struct buf *out);
 /* Records a locally generated response (error page, mitm.it) in c->resp. */
 void http_local_response(struct conn *c, const uint8_t *resp, size_t len);
 /* http.c */
-int http_take_head(struct http_msg *m, struct buf *in, size_t len, bool request);
+int http_take_head(struct http_msg *m, struct buf *in, size_t len, bool request, bool parsed);
+void http_msg_free(struct http_msg *m);
 void http_msg_clear_resp(struct conn *c);
 /* tunnel.c */
 void relay_flow_finish(struct conn *c, const char *error);

@@ -78,6 +78,19 @@ static int original_dst(struct conn *c, union sockaddr_any *dst)
 	return 0;
 }
 
+/* Packet modes: the stack accepted a connection to any address; its
+ * destination is the original one. */
+static void packet_start(struct conn *c)
+{
+	addr_format_host(&c->client.local.sa, c->host, sizeof(c->host));
+	c->port = addr_port(&c->client.local.sa);
+	c->tunnel = true;
+	if (wk->opts.connection_strategy == STRATEGY_EAGER)
+		conn_connect(c, c->host, c->port, reverse_connected);
+	else
+		conn_set_state(c, CS_TUNNEL_DETECT);
+}
+
 static void transparent_start(struct conn *c)
 {
 	union sockaddr_any dst;
@@ -126,6 +139,11 @@ void mode_start(struct conn *c)
 		break;
 	case MODE_TRANSPARENT:
 		transparent_start(c);
+		break;
+	case MODE_TUN:
+	case MODE_WIREGUARD:
+	case MODE_LOCAL:
+		packet_start(c);
 		break;
 	default:
 		conn_set_state(c, CS_CLIENT_HEAD);

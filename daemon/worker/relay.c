@@ -16,7 +16,7 @@ static void relay_add_msg(struct conn *c, bool from_client, const uint8_t *d, si
 	Snare__Message *m;
 	size_t keep = n;
 
-	if (f == NULL || f->n_messages >= RELAY_MSGS_MAX)
+	if (f == NULL || f->n_messages >= RELAY_MSGS_MAX || !wk->want_flows)
 		return;
 	if (c->rflow_bytes + keep > RELAY_KEEP_MAX) {
 		keep = RELAY_KEEP_MAX - c->rflow_bytes;
@@ -86,7 +86,7 @@ void relay_start(struct conn *c, bool record)
 		snare__flow__init(c->rflow);
 		c->rflow_bytes = 0;
 	}
-	c->websocket = c->resp.head && c->resp.head->status == 101;
+	c->websocket = c->resp.raw && c->resp.head->status == 101;
 	if (c->websocket) {
 		ws_parser_init(&c->ws_c2s, true, RELAY_KEEP_MAX);
 		ws_parser_init(&c->ws_s2c, false, RELAY_KEEP_MAX);

@@ -42,6 +42,37 @@ void stream_init(struct stream *s, struct conn *c, int fd)
 	buf_init(&s->txc, STREAM_TXC_MAX);
 }
 
+static void stream_ns_readable(void *arg)
+{
+	struct stream *s = arg;
+
+	conn_pump(s->conn);
+}
+
+static void stream_ns_closed(void *arg, int err)
+{
+	struct stream *s = arg;
+
+	if (err < 0)
+		stream_fail(s, "%s", strerror(-err));
+	else
+		s->rd_eof = true;
+	conn_pump(s->conn);
+}
+
+/* A stream over a netstack connection (tun, wireguard, local modes).  fd is
+ * a placeholder (>= 0 means open) that is never used for I/O. */
+void stream_init_ns(struct stream *s, struct conn *c, struct ns_tcp *t)
+{
+	static const struct ns_tcp_callbacks cb = {stream_ns_readable, stream_ns_readable,
+						   stream_ns_closed};
+
+	stream_init(s, c, -1);
+	s->ns = t;
+	s->fd = INT32_MAX;
+	ns_tcp_set_callbacks(t, &cb, s);
+}
+
 bool stream_open(const struct stream *s)
 {
 	return s->fd >= 0 && !s->failed;
@@ -83,6 +114,36 @@ int stream_tls_start(struct stream *s, SSL_CTX *ctx, bool client, const char *sn
 	return 0;
 }
 
+/* One read from the transport: a kernel socket or a netstack connection.
+ * Returns bytes, 0 at EOF, or -1 with errno (EAGAIN: nothing now). */
+static ssize_t stream_recv(struct stream *s, uint8_t *p, size_t n)
+{
+	ssize_t r;
+
+	if (s->ns == NULL)
+		return recv(s->fd, p, n, 0);
+	r = ns_tcp_recv(s->ns, p, n);
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
+static ssize_t stream_send(struct stream *s, const uint8_t *p, size_t n)
+{
+	ssize_t r;
+
+	if (s->ns == NULL)
+		return send(s->fd, p, n, MSG_NOSIGNAL);
+	r = ns_tcp_send(s->ns, p, n);
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return r;
+}
+
 /* Socket -> (rbio | in). */
 static void stream_read_sock(struct stream *s, bool *progress)
 {
@@ -102,7 +163,7 @@ static void stream_read_sock(struct stream *s, bool *progress)
 			if (room > sizeof(tmp))
 				room = sizeof(tmp);
 		}
-		n = recv(s->fd, tmp, room, 0);
+		n = stream_recv(s, tmp, room);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				stream_fail(s, "%s", strerror(errno));
@@ -221,7 +282,7 @@ static void stream_write_sock(struct stream *s, struct buf *b, bool *progress)
 	ssize_t n;
 
 	while (buf_len(b) > 0) {
-		n = send(s->fd, buf_ptr(b), buf_len(b), MSG_NOSIGNAL);
+		n = stream_send(s, buf_ptr(b), buf_len(b));
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				stream_fail(s, "%s", strerror(errno));
@@ -242,7 +303,10 @@ static void stream_shutdown(struct stream *s, bool *progress)
 		s->shut_done = true;
 		return;
 	}
-	shutdown(s->fd, SHUT_WR);
+	if (s->ns)
+		ns_tcp_shutdown_write(s->ns);
+	else
+		shutdown(s->fd, SHUT_WR);
 	s->shut_done = true;
 	*progress = true;
 }
@@ -278,7 +342,7 @@ void stream_interest(struct stream *s)
 {
 	uint32_t ev = 0;
 
-	if (s->fd < 0 || s->failed)
+	if (s->fd < 0 || s->failed || s->ns) /* netstack streams call back instead */
 		return;
 	if (s->connecting) {
 		ev = EPOLLOUT;
@@ -297,6 +361,11 @@ void stream_interest(struct stream *s)
 
 void stream_close(struct stream *s)
 {
+	if (s->ns) {
+		ns_tcp_close(s->ns);
+		s->ns = NULL;
+		s->fd = -1;
+	}
 	if (s->fd >= 0) {
 		loop_io_del(wk->loop, &s->io);
 		close(s->fd);

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "http1/http1.h"
+#include "netstack/netstack.h"
 #include "ipc/ipc.h"
 #include "resolve/resolve.h"
 #include "tlsparse/tlsparse.h"
@@ -41,6 +42,7 @@ struct worker_listener {
 	struct loop_io io;
 	unsigned mode_index;
 	bool udp;
+	bool packet; /* a TUN fd feeding the network stack */
 	union sockaddr_any addr;
 };
 
@@ -73,6 +75,7 @@ struct worker {
 	int keylog_fd;
 	struct certcache *certs;
 	struct regex_list ignore_hosts, allow_hosts, tcp_hosts;
+	bool want_flows;    /* somebody prints or saves flows */
 	struct conn *conns; /* all live connections (doubly linked) */
 	size_t nconns;
 };
@@ -80,8 +83,10 @@ struct worker {
 extern struct worker *wk;
 
 /* ---- stream.c ---- */
+struct ns_tcp;
 struct stream {
 	int fd;
+	struct ns_tcp *ns; /* a netstack connection instead of a socket */
 	struct loop_io io;
 	struct conn *conn;
 	SSL *ssl;
@@ -102,6 +107,7 @@ struct stream {
 };
 
 void stream_init(struct stream *s, struct conn *c, int fd);
+void stream_init_ns(struct stream *s, struct conn *c, struct ns_tcp *t);
 /* Reads and writes whatever the socket and TLS state allow. */
 void stream_io(struct stream *s, bool *progress);
 void stream_interest(struct stream *s);
@@ -207,6 +213,8 @@ struct conn {
 };
 
 void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *peer);
+void conn_accept_ns(unsigned mode_index, struct ns_tcp *t, const struct sockaddr_storage *src,
+		    const struct sockaddr_storage *dst);
 void conn_pump(struct conn *c);
 void conn_pump_later(struct conn *c);
 /* Closes the server stream, logging "server disconnect" if it was up. */
@@ -236,6 +244,20 @@ void dns_udp_readable(struct worker_listener *l);
 void dns_tcp_step(struct conn *c, bool *progress);
 void dns_conn_closed(struct conn *c);
 void dns_stop_all(void);
+void dns_ns_datagram(unsigned mode_index, struct ns_stack *ns, const struct sockaddr_storage *src,
+		     const struct sockaddr_storage *dst, const uint8_t *d, size_t n);
+
+/* ---- udp_flow.c: recording relayed UDP as a flow ---- */
+struct udp_rec;
+struct udp_rec *udp_record_start(unsigned mode_index, const struct sockaddr_storage *client,
+				 const struct sockaddr_storage *server);
+void udp_record(struct udp_rec *r, bool from_client, const uint8_t *d, size_t n);
+/* Sends the flow and frees r. */
+void udp_record_finish(struct udp_rec *r, const char *error);
+
+/* ---- packet.c: packet modes (tun) feeding the network stack ---- */
+int packet_source_start(int fd, unsigned mode_index);
+void packet_sources_stop(void);
 int dns_read_resolv_conf(void);
 
 /* ---- socks5.c ---- */

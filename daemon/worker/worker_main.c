@@ -68,12 +68,28 @@ static int wk_listen(void)
 	for (i = 0; i < wk->nlisteners; i++) {
 		struct worker_listener *l = &wk->listeners[i];
 
+		if (l->packet) {
+			if (packet_source_start(l->fd, l->mode_index) < 0)
+				return -EIO;
+			continue;
+		}
 		/* The only UDP listeners in this version are DNS ones. */
 		loop_io_init(&l->io, l->fd, l->udp ? wk_on_datagram : wk_on_accept, l);
 		if (loop_io_set(wk->loop, &l->io, EPOLLIN | EPOLLEXCLUSIVE) < 0)
 			return -errno;
 	}
 	return 0;
+}
+
+/* Lines below the user's verbosity are not even sent to the coordinator. */
+static void wk_apply_log_level(const char *v)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+	size_t i;
+
+	for (i = 0; v && i < ARRAY_SIZE(names); i++)
+		if (strcmp(v, names[i]) == 0)
+			log_set_level((enum log_level)i);
 }
 
 static int wk_apply_options(const Snare__WorkerConfig *cfg, char *err, size_t errlen)
@@ -85,6 +101,8 @@ static int wk_apply_options(const Snare__WorkerConfig *cfg, char *err, size_t er
 		if (options_set_kv(&wk->opts, cfg->options[i]->key, cfg->options[i]->value, err,
 				   errlen) < 0)
 			return -EINVAL;
+	wk->want_flows = !cfg->has_want_flows || cfg->want_flows;
+	wk_apply_log_level(wk->opts.termlog_verbosity);
 	wk->modes = xcalloc(cfg->n_modes, sizeof(*wk->modes));
 	for (i = 0; i < cfg->n_modes; i++, wk->nmodes++)
 		if (modespec_parse(cfg->modes[i], &wk->modes[i], err, errlen) < 0)
@@ -108,6 +126,7 @@ static int wk_take_listeners(const Snare__WorkerConfig *cfg, struct ipc_frame *f
 		l->fd = ipc_frame_take_fd(f, i);
 		l->mode_index = cfg->listeners[i]->mode_index;
 		l->udp = cfg->listeners[i]->udp;
+		l->packet = cfg->listeners[i]->packet;
 		len = sizeof(l->addr);
 		getsockname(l->fd, &l->addr.sa, &len);
 		wk->nlisteners++;
@@ -162,6 +181,7 @@ static void wk_stop(void)
 		conn_close(c);
 	}
 	dns_stop_all();
+	packet_sources_stop();
 	loop_stop(wk->loop);
 }
 

@@ -61,3 +61,32 @@ $NX curl -s --max-time 5 "http://127.0.0.1:$PORT/" >/dev/null
 wait_for "$LOG" "Transparent mode failure" 3 && ok transparent-unredirected-logged || notok transparent-unredirected-logged "$(tail -2 "$LOG")"
 kill -TERM $SPID; wait $SPID; rc=$?
 [ $rc -eq 0 ] && ok transparent-clean-exit || notok transparent-clean-exit "rc=$rc"
+$NX nft delete table ip snaretest
+
+# The same with the rules installed by the snare-netfilter helper.
+LOG2=$T/snare-tp2.log
+$NX "$SNARE_BIN" --mode transparent@127.0.0.1:$PORT --set confdir="$CONF" \
+	--set ssl_verify_upstream_trusted_ca="$ORIGIN_CERT" --set transparent_ports=8080,8443 \
+	--set transparent_local=true >"$LOG2" 2>&1 &
+SPID=$!
+PIDS+=($SPID)
+wait_for "$LOG2" "Transparent Proxy listening at" 10 || { notok helper-start "$(cat "$LOG2")"; exit 1; }
+rules=$($NX nft list table inet snare 2>&1)
+echo "$rules" | grep -q "redirect to :$PORT" && ok helper-table-installed || notok helper-table-installed "$rules"
+out=$($NX curl -sS --max-time 10 "http://10.203.0.2:8080/hello")
+[ "$out" = hello ] && ok helper-redirect-http || notok helper-redirect-http "$out"
+out=$($NX curl -sS --max-time 10 --cacert "$CONF/snare-ca-cert.pem" "https://10.203.0.2:8443/hello")
+[ "$out" = hello ] && ok helper-redirect-https || notok helper-redirect-https "$out"
+kill -TERM $SPID; wait $SPID; rc=$?
+sleep 0.3
+[ $rc -eq 0 ] && ! $NX nft list table inet snare >/dev/null 2>&1 && ok helper-table-removed-on-exit ||
+	notok helper-table-removed-on-exit "rc=$rc; $($NX nft list tables)"
+$NX "$SNARE_BIN" --mode transparent@127.0.0.1:$PORT --set confdir="$CONF" --set transparent_ports=8080 \
+	>"$T/snare-tp3.log" 2>&1 &
+SPID=$!
+PIDS+=($SPID)
+wait_for "$T/snare-tp3.log" "listening at" 10
+kill -9 $SPID
+sleep 1
+! $NX nft list table inet snare >/dev/null 2>&1 && ok helper-table-removed-after-kill-9 ||
+	notok helper-table-removed-after-kill-9 "$($NX nft list tables)"

@@ -425,6 +425,9 @@ static void test_round_trip(void **state)
 	    "wireguard_qr=false",
 	    "max_header_bytes=2048",
 	    "max_headers=7",
+	    "transparent_ports=80,443",
+	    "transparent_interfaces=eth0",
+	    "transparent_local=true",
 	};
 	struct options a, b;
 	struct pairs pa = {NULL, 0}, pb = {NULL, 0};
@@ -462,7 +465,7 @@ static void test_table_and_print(void **state)
 
 	assert_non_null(f);
 	t = options_table(&n);
-	assert_int_equal(n, 39);
+	assert_int_equal(n, 42);
 	options_print(f);
 	fclose(f);
 	assert_int_equal(strncmp(buf, "NAME ", 5), 0);

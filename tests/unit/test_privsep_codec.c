@@ -1,7 +1,7 @@
 /* Unit tests (test process only) of the helper channel's rules: the
  * authorization table (every request refused in a wrong state, every
  * message/state pair not listed here refused), validate_<msg>() on bad
- * ports, interface names, counts, addresses and fds, the decode pipeline
+ * ports, interface and TUN names, MTUs, counts, addresses and fds, the decode pipeline
  * (size cap, garbage, unknown fields) and the undo log's order and bounds.
  * The allowed list is written from the design, independently of the code. */
 #include <stdarg.h>
@@ -30,6 +30,7 @@ static const struct {
     {PRIVSEP_COORD_TO_HELPER, C2H(NETFILTER_TPROXY_UDP), ST(READY)},
     {PRIVSEP_COORD_TO_HELPER, C2H(BIND_PORT), ST(READY)},
     {PRIVSEP_COORD_TO_HELPER, C2H(UNDO), ST(READY)},
+    {PRIVSEP_COORD_TO_HELPER, C2H(CREATE_TUN), ST(READY)},
     {PRIVSEP_HELPER_TO_COORD, H2C(HELLO), ST(HELLO)},
     {PRIVSEP_HELPER_TO_COORD, H2C(OK), ST(WAITING)},
     {PRIVSEP_HELPER_TO_COORD, H2C(ERROR), ST(WAITING)},
@@ -60,7 +61,7 @@ static void test_auth_table(void **state)
 					fail_msg("dir %d case %d state %d: %d", dir, c, st, got);
 				n_allowed += got;
 			}
-	assert_int_equal(n_allowed, 8);
+	assert_int_equal(n_allowed, 9);
 }
 
 /* ---- building frames ------------------------------------------------------ */
@@ -287,6 +288,51 @@ static void test_bind_port(void **state)
 	assert_int_equal(bind_rc(SNARE__HELPER__PROTO__PROTO_TCP, NULL, 80, 0), -EINVAL);
 }
 
+static int tun_rc(const char *name, bool has_mtu, uint32_t mtu, enum privsep_state st, size_t nfds)
+{
+	Snare__Helper__CreateTun m = SNARE__HELPER__CREATE_TUN__INIT;
+
+	m.name = (char *)name;
+	m.has_mtu = has_mtu;
+	m.mtu = mtu;
+	return decode_c2h(C2H(CREATE_TUN), &m, st, &user_ctx, nfds);
+}
+
+static void test_create_tun(void **state)
+{
+	enum privsep_state r = PRIVSEP_ST_READY;
+
+	assert_int_equal(tun_rc(NULL, false, 0, r, 0), 0);
+	assert_int_equal(tun_rc("tun%d", true, 1500, r, 0), 0);
+	assert_int_equal(tun_rc("mitm0", true, 576, r, 0), 0);
+	assert_int_equal(tun_rc("mitm0", true, 65535, r, 0), 0);
+	assert_int_equal(tun_rc("mitm0", true, 575, r, 0), -EINVAL);
+	assert_int_equal(tun_rc("mitm0", true, 65536, r, 0), -EINVAL);
+	assert_int_equal(tun_rc("mitm0", true, 0, r, 0), -EINVAL);
+	assert_int_equal(tun_rc("tun/0", false, 0, r, 0), -EINVAL);
+	assert_int_equal(tun_rc("", false, 0, r, 0), -EINVAL);
+	/* Wrong state, and an fd where none belongs. */
+	assert_int_equal(tun_rc("tun%d", false, 0, PRIVSEP_ST_HELLO, 0), -EPERM);
+	assert_int_equal(tun_rc("tun%d", false, 0, r, 1), -EINVAL);
+}
+
+static void test_tun_names(void **state)
+{
+	static const char *good[] = {"tun%d", "t%d", "mitm0", "abcdefghijklm%d", "abcdefghijklmno",
+				     "a.b-c_%d"};
+	static const char *bad[] = {"%d",	  "tun%d%d", "tun%s", "%dtun", "tun%",
+				    "tun%d ",	  "abcdefghijklmn%d", "tun 0", "..", ".",
+				    "$(id)%d", "tun%n", "", NULL};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(good); i++)
+		if (!privsep_valid_tun_name(good[i]))
+			fail_msg("refused %s", good[i]);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		if (privsep_valid_tun_name(bad[i]))
+			fail_msg("accepted %s", bad[i]);
+}
+
 /* ---- replies -------------------------------------------------------------- */
 
 static int decode_h2c(int c, void *m, enum privsep_state st, size_t ok_fds, size_t nfds)
@@ -429,6 +475,25 @@ static void test_undo_bounded(void **state)
 	assert_int_equal(privsep_undo_push(&u, NULL, &calls, 1, "x"), -EINVAL);
 }
 
+static void test_undo_rewind(void **state)
+{
+	struct privsep_undo u;
+	int calls = 0;
+	uint64_t i;
+
+	privsep_undo_init(&u);
+	undo_trace[0] = '\0';
+	for (i = 1; i <= 5; i++)
+		assert_int_equal(privsep_undo_push(&u, record, &calls, i, "x"), 0);
+	/* A failed request's own records only, newest first. */
+	assert_int_equal(privsep_undo_rewind(&u, 3), 2);
+	assert_string_equal(undo_trace, "5,4");
+	assert_int_equal(privsep_undo_rewind(&u, 3), 0);
+	assert_int_equal(privsep_undo_rewind(&u, 9), 0);
+	assert_int_equal(privsep_undo_run(&u), 3);
+	assert_string_equal(undo_trace, "5,4,3,2,1");
+}
+
 static void test_helper_names(void **state)
 {
 	assert_true(privsep_valid_helper_name("netfilter"));
@@ -451,11 +516,14 @@ int main(void)
 	    cmocka_unit_test(test_interface_names),
 	    cmocka_unit_test(test_tproxy),
 	    cmocka_unit_test(test_bind_port),
+	    cmocka_unit_test(test_create_tun),
+	    cmocka_unit_test(test_tun_names),
 	    cmocka_unit_test(test_replies),
 	    cmocka_unit_test(test_decode_garbage_and_cap),
 	    cmocka_unit_test(test_pack_cap),
 	    cmocka_unit_test(test_undo_reverse_order),
 	    cmocka_unit_test(test_undo_bounded),
+	    cmocka_unit_test(test_undo_rewind),
 	    cmocka_unit_test(test_helper_names),
 	};
 

@@ -1,9 +1,10 @@
 /* Tests (test process only, root only) of the coordinator's helper client
- * against the real snare-netfilter, in a network namespace of their own:
- * launch and Hello, rule requests, privileged binds with working fds, Error
- * replies that keep the helper alive, and violations that end it.  With
- * --driver it is instead a line-driven coordinator for
- * tests/integration/test_helpers.sh (commands on stdin, "ok"/"err" lines). */
+ * against the real snare-netfilter and snare-tun, in a network namespace of
+ * their own: launch and Hello, rule requests, privileged binds and TUN
+ * devices with working fds, Error replies that keep the helper alive, and
+ * violations that end it.  With --driver it is instead a line-driven
+ * coordinator for tests/integration/test_helpers.sh and test_tun.sh
+ * (commands on stdin, "ok"/"err" lines). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,7 +13,10 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <linux/if_tun.h>
 #include <net/if.h>
+#include <netinet/ip.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -110,6 +114,16 @@ static int setup(void **state)
 	err[0] = '\0';
 	if (privsep_launch("netfilter", &helper, err, sizeof(err)) < 0)
 		fail_msg("launch: %s", err);
+	return 0;
+}
+
+static int setup_tun(void **state)
+{
+	if (getuid() != 0)
+		return 0;
+	err[0] = '\0';
+	if (privsep_launch("tun", &helper, err, sizeof(err)) < 0)
+		fail_msg("launch tun: %s", err);
 	return 0;
 }
 
@@ -300,6 +314,96 @@ static void test_request_after_death(void **state)
 	assert_int_equal(privsep_undo(helper, err, sizeof(err)), -EPIPE);
 }
 
+/* ---- snare-tun ---------------------------------------------------------------- */
+
+static int if_mtu(const char *name)
+{
+	struct ifreq ifr = {0};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), mtu = -1;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (fd >= 0 && ioctl(fd, SIOCGIFMTU, &ifr) == 0)
+		mtu = ifr.ifr_mtu;
+	close(fd);
+	return mtu;
+}
+
+static void test_tun_create_and_undo(void **state)
+{
+	char name[IFNAMSIZ], name2[IFNAMSIZ];
+	struct ifreq ifr = {0};
+	int fd = -1, fd2 = -1;
+
+	NEED_ROOT();
+	assert_int_equal(privsep_tun_create(helper, "snaret%d", 1400, name, sizeof(name), &fd, err,
+					    sizeof(err)),
+			 0);
+	assert_true(fd >= 0);
+	assert_int_equal(strncmp(name, "snaret", 6), 0);
+	assert_int_equal(ioctl(fd, TUNGETIFF, &ifr), 0);
+	assert_string_equal(ifr.ifr_name, name);
+	assert_true((ifr.ifr_flags & IFF_NO_PI) != 0);
+	assert_int_equal(if_mtu(name), 1400);
+	assert_int_equal(privsep_tun_create(helper, NULL, 0, name2, sizeof(name2), &fd2, err,
+					    sizeof(err)),
+			 0);
+	assert_int_equal(if_mtu(name2), PRIVSEP_TUN_MTU_DEFAULT);
+	/* Undo deletes both although we still hold their fds. */
+	assert_int_equal(privsep_undo(helper, err, sizeof(err)), 0);
+	assert_int_equal(if_nametoindex(name), 0);
+	assert_int_equal(if_nametoindex(name2), 0);
+	close(fd);
+	close(fd2);
+}
+
+static void test_tun_existing_name_refused(void **state)
+{
+	char name[IFNAMSIZ] = "x";
+	int fd = -1;
+
+	NEED_ROOT();
+	assert_int_equal(privsep_tun_create(helper, "lo", 0, name, sizeof(name), &fd, err,
+					    sizeof(err)),
+			 -EREMOTEIO);
+	assert_non_null(strstr(err, "exists"));
+	assert_int_equal(fd, -1);
+	assert_string_equal(name, "");
+	/* Still alive, and lo is untouched. */
+	assert_int_equal(privsep_undo(helper, err, sizeof(err)), 0);
+	assert_int_equal(if_mtu("lo"), 65536);
+}
+
+static void test_tun_local_validation(void **state)
+{
+	char name[IFNAMSIZ];
+	int fd = -1;
+
+	NEED_ROOT();
+	assert_int_equal(privsep_tun_create(helper, "a/b", 0, name, sizeof(name), &fd, err,
+					    sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "not sent"));
+	assert_int_equal(privsep_tun_create(helper, "tun%d", 575, name, sizeof(name), &fd, err,
+					    sizeof(err)),
+			 -EINVAL);
+	assert_int_equal(fd, -1);
+	assert_int_equal(privsep_undo(helper, err, sizeof(err)), 0);
+}
+
+static void test_tun_violation_kills(void **state)
+{
+	Snare__Helper__CoordToHelper env = SNARE__HELPER__COORD_TO_HELPER__INIT;
+	Snare__Helper__CreateTun m = SNARE__HELPER__CREATE_TUN__INIT;
+
+	NEED_ROOT();
+	m.name = "tun%s";
+	env.body_case = C2H(CREATE_TUN);
+	env.create_tun = &m;
+	send_raw(&env);
+	assert_true(helper_hung_up());
+	assert_int_equal(exit_status(), 1);
+}
+
 /* ---- the driver ------------------------------------------------------------ */
 
 static int drv_ports(char *list, uint16_t *ports, size_t max)
@@ -337,6 +441,63 @@ static void drv_bind(const char *proto, const char *addr, int port)
 	printf("ok fd type=%s port=%u\n", type == SOCK_STREAM ? "tcp" : "udp",
 	       ntohs(((struct sockaddr_in *)&ss)->sin_port));
 	close(fd);
+}
+
+static int drv_tun_fds[PRIVSEP_TUN_MAX + 1];
+static size_t drv_ntun;
+
+static void drv_tun(const char *name, const char *mtu)
+{
+	char ifname[IFNAMSIZ];
+	int fd = -1, rc;
+
+	if (drv_ntun == ARRAY_SIZE(drv_tun_fds)) {
+		printf("err too many\n");
+		return;
+	}
+	rc = privsep_tun_create(helper, strcmp(name, "-") == 0 ? NULL : name,
+				(unsigned)atoi(mtu), ifname, sizeof(ifname), &fd, err, sizeof(err));
+	if (rc < 0) {
+		drv_result(rc);
+		return;
+	}
+	drv_tun_fds[drv_ntun++] = fd;
+	printf("ok tun %s\n", ifname);
+}
+
+/* Reads the newest TUN fd for up to 3 s until an IPv4 packet to dst. */
+static void drv_tun_read(const char *dst)
+{
+	struct pollfd pfd = {.events = POLLIN};
+	uint8_t pkt[65536];
+	struct iphdr ip;
+	char addr[INET_ADDRSTRLEN];
+	ssize_t n;
+
+	if (drv_ntun == 0) {
+		printf("err no tun\n");
+		return;
+	}
+	pfd.fd = drv_tun_fds[drv_ntun - 1];
+	while (poll(&pfd, 1, 3000) == 1 && (n = read(pfd.fd, pkt, sizeof(pkt))) > 0) {
+		if ((size_t)n < sizeof(ip) || (pkt[0] >> 4) != 4)
+			continue;
+		memcpy(&ip, pkt, sizeof(ip));
+		inet_ntop(AF_INET, &ip.daddr, addr, sizeof(addr));
+		if (strcmp(addr, dst) != 0)
+			continue;
+		inet_ntop(AF_INET, &ip.saddr, addr, sizeof(addr));
+		printf("ok ipv4 proto=%u src=%s dst=%s\n", ip.protocol, addr, dst);
+		return;
+	}
+	printf("err no packet to %s\n", dst);
+}
+
+static void drv_tun_close(void)
+{
+	while (drv_ntun > 0)
+		close(drv_tun_fds[--drv_ntun]);
+	printf("ok\n");
 }
 
 static void drv_raw_ports(uint32_t first, size_t n)
@@ -377,7 +538,7 @@ static void drv_command(char *line)
 	int n = sscanf(line, "%63s %511s %63s %63s", a, b, c, d);
 
 	if (n >= 1 && strcmp(a, "launch") == 0) {
-		drv_result(privsep_launch("netfilter", &helper, err, sizeof(err)));
+		drv_result(privsep_launch(n >= 2 ? b : "netfilter", &helper, err, sizeof(err)));
 		if (helper != NULL)
 			printf("pid %d\n", (int)privsep_pid(helper));
 	} else if (n >= 3 && (strcmp(a, "redirect") == 0 || strcmp(a, "redirect-local") == 0)) {
@@ -398,6 +559,12 @@ static void drv_command(char *line)
 		drv_bind(b, c, atoi(d));
 	} else if (n == 3 && strcmp(a, "raw-ports") == 0) {
 		drv_raw_ports((uint32_t)atoi(b), (size_t)atoi(c));
+	} else if (n == 3 && strcmp(a, "tun") == 0) {
+		drv_tun(b, c);
+	} else if (n == 2 && strcmp(a, "tun-read") == 0) {
+		drv_tun_read(b);
+	} else if (n >= 1 && strcmp(a, "tun-close") == 0) {
+		drv_tun_close();
 	} else if (n >= 1 && strcmp(a, "undo") == 0) {
 		drv_result(privsep_undo(helper, err, sizeof(err)));
 	} else if (n >= 1 && strcmp(a, "close") == 0) {
@@ -435,6 +602,10 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(test_violation_wrong_state_kills, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_garbage_kills, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_request_after_death, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tun_create_and_undo, setup_tun, teardown),
+	    cmocka_unit_test_setup_teardown(test_tun_existing_name_refused, setup_tun, teardown),
+	    cmocka_unit_test_setup_teardown(test_tun_local_validation, setup_tun, teardown),
+	    cmocka_unit_test_setup_teardown(test_tun_violation_kills, setup_tun, teardown),
 	};
 
 	use_build_helpers();

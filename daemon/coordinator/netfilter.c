@@ -1,0 +1,127 @@
+/* Runs in the coordinator before privileges are dropped: asks the
+ * snare-netfilter helper (started once, directly when root, through sudo
+ * otherwise) to bind ports below 1024 we may not bind ourselves, and to
+ * redirect transparent_ports to the transparent mode listener.  The helper
+ * stays connected; when snare exits or dies it removes its nftables table. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "coordinator/coord.h"
+#include "core/log.h"
+
+static int netfilter_helper(struct coord *co)
+{
+	char err[512];
+
+	if (co->nf_helper)
+		return 0;
+	if (privsep_launch("netfilter", &co->nf_helper, err, sizeof(err)) < 0) {
+		log_error("%s", err);
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* A port below 1024 when we are not root: the helper binds it for us. */
+int coord_bind_privileged(struct coord *co, const union sockaddr_any *a, bool udp, int *fd)
+{
+	char host[INET6_ADDRSTRLEN], err[512];
+	int r;
+
+	if (netfilter_helper(co) < 0)
+		return -EPERM;
+	addr_format_host(&a->sa, host, sizeof(host));
+	if (a->sa.sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&a->sa)->sin6_addr))
+		snprintf(host, sizeof(host), "::");
+	r = privsep_bind_port(co->nf_helper, udp ? IPPROTO_UDP : IPPROTO_TCP, host, addr_port(&a->sa),
+			      fd, err, sizeof(err));
+	if (r < 0) {
+		log_error("snare-netfilter could not bind %s port %u: %s", udp ? "UDP" : "TCP",
+			  addr_port(&a->sa), err);
+		return r;
+	}
+	if (fd_set_nonblock(*fd) < 0 || (!udp && listen(*fd, 1024) < 0)) {
+		close(*fd);
+		return -errno;
+	}
+	return 0;
+}
+
+static int parse_ports(const struct strlist *l, uint16_t *ports, size_t max, size_t *n)
+{
+	size_t i;
+
+	*n = 0;
+	for (i = 0; i < l->n; i++) {
+		char *s = l->v[i], *end;
+
+		while (*s) {
+			long p = strtol(s, &end, 10);
+
+			if (end == s || p < 1 || p > 65535 || *n >= max)
+				return -EINVAL;
+			ports[(*n)++] = (uint16_t)p;
+			s = *end == ',' ? end + 1 : end;
+			if (*end && *end != ',')
+				return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int redirect_to(struct coord *co, unsigned mode_index)
+{
+	const struct options *o = &co->cli->opts;
+	struct privsep_redirect r = {0};
+	uint16_t ports[64];
+	char err[512];
+	size_t i;
+
+	if (parse_ports(&o->transparent_ports, ports, ARRAY_SIZE(ports), &r.nports) < 0) {
+		log_error("Invalid value for transparent_ports (expected ports 1..65535, at most 64)");
+		return -EINVAL;
+	}
+	for (i = 0; i < co->nlisteners; i++)
+		if (co->listeners[i].mode_index == mode_index && !co->listeners[i].udp)
+			r.to_port = addr_port(&co->listeners[i].addr.sa);
+	r.ports = ports;
+	r.ifaces = (const char *const *)o->transparent_interfaces.v;
+	r.nifaces = o->transparent_interfaces.n;
+	r.include_local = o->transparent_local;
+	if (geteuid() == 0 && o->user) { /* we drop to this user: exclude it */
+		struct passwd *pw = getpwnam(o->user);
+
+		if (pw) {
+			r.has_exclude_uid = true;
+			r.exclude_uid = pw->pw_uid;
+		}
+	}
+	if (netfilter_helper(co) < 0)
+		return -EPERM;
+	if (privsep_netfilter_redirect(co->nf_helper, &r, err, sizeof(err)) < 0) {
+		log_error("snare-netfilter refused the redirect: %s", err);
+		return -EPERM;
+	}
+	log_info("Redirecting TCP ports %s to port %u (nftables table inet snare)",
+		 o->transparent_ports.v[0], r.to_port);
+	return 0;
+}
+
+int coord_netfilter_rules(struct coord *co)
+{
+	size_t i;
+
+	if (co->cli->opts.transparent_ports.n == 0)
+		return 0;
+	for (i = 0; i < co->cli->nmodes; i++)
+		if (co->cli->modes[i].kind == MODE_TRANSPARENT)
+			return redirect_to(co, (unsigned)i);
+	log_error("transparent_ports needs a transparent mode (--mode transparent)");
+	return -EINVAL;
+}

@@ -1,0 +1,221 @@
+/* Runs in a worker: a packet source (a TUN fd handed over by the
+ * coordinator) feeding snare's userspace network stack.  TCP connections it
+ * accepts enter the same layers as kernel sockets; UDP to port 53/5353 goes
+ * through the DNS layer; other UDP is relayed from a kernel socket per flow
+ * and recorded.  Packets are untrusted; the stack validates them. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "worker/wk.h"
+
+#define PKT_MAX 65535
+#define UDP_FLOWS_MAX 1024
+
+struct udp_flow {
+	struct udp_flow *next;
+	struct packet_source *src;
+	struct sockaddr_storage client, dst;
+	int fd;
+	struct loop_io io;
+	struct udp_rec *rec; /* the UDP flow being recorded */
+};
+
+struct packet_source {
+	struct packet_source *next;
+	int fd;
+	struct loop_io io;
+	unsigned mode_index;
+	struct ns_stack *ns;
+	struct udp_flow *flows;
+	size_t nflows;
+	uint64_t tx_dropped;
+};
+
+static struct packet_source *sources;
+
+static void pkt_output(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct packet_source *ps = arg;
+
+	if (write(ps->fd, pkt, len) < 0)
+		ps->tx_dropped++;
+}
+
+static void pkt_tcp_accept(void *arg, struct ns_tcp *t, const struct sockaddr_storage *src,
+			   const struct sockaddr_storage *dst)
+{
+	struct packet_source *ps = arg;
+
+	conn_accept_ns(ps->mode_index, t, src, dst);
+}
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	return addr_equal((const struct sockaddr *)a, (const struct sockaddr *)b);
+}
+
+static struct udp_flow *udp_find(struct packet_source *ps, const struct sockaddr_storage *src,
+				 const struct sockaddr_storage *dst)
+{
+	struct udp_flow *f;
+
+	for (f = ps->flows; f; f = f->next)
+		if (same_addr(&f->client, src) && same_addr(&f->dst, dst))
+			return f;
+	return NULL;
+}
+
+static void udp_flow_free(struct packet_source *ps, struct udp_flow *f, const char *error)
+{
+	struct udp_flow **pp;
+
+	for (pp = &ps->flows; *pp; pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	ps->nflows--;
+	if (f->fd >= 0) {
+		loop_io_del(wk->loop, &f->io);
+		close(f->fd);
+	}
+	udp_record_finish(f->rec, error);
+	loop_defer_free(wk->loop, free, f);
+}
+
+static void udp_on_reply(struct loop_io *io, uint32_t events)
+{
+	struct udp_flow *f = io->arg;
+	uint8_t buf[PKT_MAX];
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		ssize_t n = recv(f->fd, buf, sizeof(buf), 0);
+
+		if (n < 0) {
+			if (errno != EAGAIN)
+				udp_flow_free(f->src, f, strerror(errno));
+			return;
+		}
+		udp_record(f->rec, false, buf, (size_t)n);
+		(void)ns_udp_send(f->src->ns, &f->dst, &f->client, buf, (size_t)n);
+	}
+}
+
+static struct udp_flow *udp_open(struct packet_source *ps, const struct sockaddr_storage *src,
+				 const struct sockaddr_storage *dst)
+{
+	struct udp_flow *f;
+
+	if (ps->nflows >= UDP_FLOWS_MAX)
+		return NULL;
+	f = xcalloc(1, sizeof(*f));
+	f->src = ps;
+	f->client = *src;
+	f->dst = *dst;
+	f->fd = socket(dst->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (f->fd < 0 || connect(f->fd, (const struct sockaddr *)dst,
+				 addr_len((const struct sockaddr *)dst)) < 0) {
+		if (f->fd >= 0)
+			close(f->fd);
+		free(f);
+		return NULL;
+	}
+	loop_io_init(&f->io, f->fd, udp_on_reply, f);
+	if (loop_io_set(wk->loop, &f->io, EPOLLIN) < 0) {
+		close(f->fd);
+		free(f);
+		return NULL;
+	}
+	f->rec = udp_record_start(ps->mode_index, src, dst);
+	f->next = ps->flows;
+	ps->flows = f;
+	ps->nflows++;
+	return f;
+}
+
+static void pkt_udp(void *arg, const struct sockaddr_storage *src,
+		    const struct sockaddr_storage *dst, const uint8_t *d, size_t n)
+{
+	struct packet_source *ps = arg;
+	uint16_t port = addr_port((const struct sockaddr *)dst);
+	struct udp_flow *f;
+
+	if (port == 53 || port == 5353) {
+		dns_ns_datagram(ps->mode_index, ps->ns, src, dst, d, n);
+		return;
+	}
+	f = udp_find(ps, src, dst);
+	if (f == NULL && (f = udp_open(ps, src, dst)) == NULL)
+		return;
+	udp_record(f->rec, true, d, n);
+	if (send(f->fd, d, n, 0) < 0)
+		log_debug("UDP relay: %s", strerror(errno));
+}
+
+static void pkt_udp_closed(void *arg, const struct sockaddr_storage *src,
+			   const struct sockaddr_storage *dst)
+{
+	struct packet_source *ps = arg;
+	struct udp_flow *f = udp_find(ps, src, dst);
+
+	if (f)
+		udp_flow_free(ps, f, NULL);
+}
+
+static void pkt_on_readable(struct loop_io *io, uint32_t events)
+{
+	struct packet_source *ps = io->arg;
+	uint8_t pkt[PKT_MAX];
+	int i;
+
+	for (i = 0; i < 256; i++) {
+		ssize_t n = read(ps->fd, pkt, sizeof(pkt));
+
+		if (n <= 0)
+			return;
+		ns_input(ps->ns, pkt, (size_t)n);
+	}
+}
+
+int packet_source_start(int fd, unsigned mode_index)
+{
+	static const struct ns_callbacks cb = {pkt_output, pkt_tcp_accept, pkt_udp, pkt_udp_closed};
+	struct packet_source *ps = xcalloc(1, sizeof(*ps));
+	int err;
+
+	ps->fd = fd;
+	ps->mode_index = mode_index;
+	if ((err = fd_set_nonblock(fd)) < 0 || (err = ns_new(wk->loop, &cb, ps, &ps->ns)) < 0) {
+		free(ps);
+		return err;
+	}
+	loop_io_init(&ps->io, fd, pkt_on_readable, ps);
+	if ((err = loop_io_set(wk->loop, &ps->io, EPOLLIN)) < 0) {
+		ns_free(ps->ns);
+		free(ps);
+		return err;
+	}
+	ps->next = sources;
+	sources = ps;
+	return 0;
+}
+
+void packet_sources_stop(void)
+{
+	while (sources) {
+		struct packet_source *ps = sources;
+
+		sources = ps->next;
+		while (ps->flows)
+			udp_flow_free(ps, ps->flows, NULL);
+		loop_io_del(wk->loop, &ps->io);
+		ns_free(ps->ns);
+		free(ps);
+	}
+}

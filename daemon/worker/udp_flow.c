@@ -1,0 +1,95 @@
+/* Runs in a worker: records a relayed UDP conversation (packet modes) as a
+ * UDP flow, bounded in messages and bytes, sent when the flow ends. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "worker/wk.h"
+
+struct udp_rec {
+	unsigned mode_index;
+	struct sockaddr_storage client, server;
+	Snare__Message **msgs;
+	size_t n, bytes;
+	double ts;
+};
+
+struct udp_rec *udp_record_start(unsigned mode_index, const struct sockaddr_storage *client,
+				 const struct sockaddr_storage *server)
+{
+	struct udp_rec *r = xcalloc(1, sizeof(*r));
+
+	r->mode_index = mode_index;
+	r->client = *client;
+	r->server = *server;
+	r->ts = clock_wall();
+	return r;
+}
+
+void udp_record(struct udp_rec *r, bool from_client, const uint8_t *d, size_t n)
+{
+	Snare__Message *m;
+	size_t keep = n;
+
+	if (r == NULL || r->n >= RELAY_MSGS_MAX || !wk->want_flows)
+		return;
+	if (r->bytes + keep > RELAY_KEEP_MAX)
+		keep = RELAY_KEEP_MAX - r->bytes;
+	m = xmalloc(sizeof(*m));
+	snare__message__init(m);
+	m->has_from_client = m->has_content = m->has_timestamp = 1;
+	m->from_client = from_client;
+	m->content.data = xmalloc(keep ? keep : 1);
+	memcpy(m->content.data, d, keep);
+	m->content.len = keep;
+	m->timestamp = clock_wall();
+	if (keep < n)
+		m->has_truncated = m->truncated = 1;
+	r->bytes += keep;
+	r->msgs = xrealloc(r->msgs, (r->n + 1) * sizeof(*r->msgs));
+	r->msgs[r->n++] = m;
+}
+
+static void udp_addr(Snare__Address *a, const struct sockaddr_storage *ss, char *buf)
+{
+	snare__address__init(a);
+	a->host = addr_format_host((const struct sockaddr *)ss, buf, INET6_ADDRSTRLEN);
+	a->has_port = 1;
+	a->port = addr_port((const struct sockaddr *)ss);
+}
+
+void udp_record_finish(struct udp_rec *r, const char *error)
+{
+	Snare__Flow f = SNARE__FLOW__INIT;
+	Snare__Connection cc = SNARE__CONNECTION__INIT, sc = SNARE__CONNECTION__INIT;
+	Snare__Address cp, sp;
+	char id[37], h1[INET6_ADDRSTRLEN], h2[INET6_ADDRSTRLEN];
+	size_t i;
+
+	if (r == NULL)
+		return;
+	flow_new_id(id);
+	f.has_version = f.has_type = f.has_timestamp_created = 1;
+	f.version = 1;
+	f.type = SNARE__FLOW__TYPE__UDP;
+	f.id = id;
+	f.timestamp_created = r->ts;
+	udp_addr(&cp, &r->client, h1);
+	udp_addr(&sp, &r->server, h2);
+	cc.peer = &cp;
+	cc.proxy_mode = wk->modes[r->mode_index].full;
+	sc.peer = &sp;
+	sc.address = &sp;
+	f.client = &cc;
+	f.server = &sc;
+	f.messages = r->msgs;
+	f.n_messages = r->n;
+	f.error = (char *)error;
+	if (r->n > 0 || error)
+		flow_send(&f);
+	for (i = 0; i < r->n; i++) {
+		free(r->msgs[i]->content.data);
+		free(r->msgs[i]);
+	}
+	free(r->msgs);
+	free(r);
+}

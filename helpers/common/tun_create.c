@@ -1,0 +1,543 @@
+/* TUN creation for privileged helpers (root or CAP_NET_ADMIN, inside their
+ * seccomp sandbox): TUNSETIFF on a pre-opened /dev/net/tun fd, then address,
+ * MTU, up and the per-interface sysctls over rtnetlink, and the global
+ * rp_filter dance of MODES.md 2.8 on pre-opened /proc/sys files.  Trusts
+ * nothing from its caller; every change is in the undo log before it is made
+ * or right after it succeeds. */
+#include "tun.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/ip.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define TUN_CONF "/proc/sys/net/ipv4/conf/"
+#define TUN_RAISE_MAX 64     /* other interfaces whose rp_filter we raise */
+#define TUN_MSG_MAX 512	     /* one request we build */
+#define TUN_RX_MAX (64 * 1024) /* one datagram of a dump */
+
+/* One interface raised to all/rp_filter, and its old value. */
+struct tun_raised {
+	int ifindex;
+	uint32_t old;
+};
+
+/* The global rp_filter change: made at most once, undone as one record. */
+struct tun_rpf {
+	bool active; /* an undo record exists */
+	bool all_set, default_set;
+	int all_old, default_old;
+	struct tun_raised raised[TUN_RAISE_MAX];
+	size_t nraised;
+};
+
+static struct {
+	int pool[HELPER_TUN_MAX]; /* unattached /dev/net/tun fds */
+	unsigned npool;
+	int nl;
+	uint32_t seq;
+	int all_fd, default_fd; /* conf/{all,default}/rp_filter, O_RDWR */
+	struct tun_rpf rpf;
+} tun = {.nl = -1, .all_fd = -1, .default_fd = -1};
+
+static uint8_t tun_rx[TUN_RX_MAX];
+
+/* ---- netlink ------------------------------------------------------------- */
+
+struct tun_msg {
+	union {
+		struct nlmsghdr h;
+		uint8_t buf[TUN_MSG_MAX];
+	};
+};
+
+static void *tun_msg_init(struct tun_msg *m, uint16_t type, uint16_t flags, size_t hdrlen)
+{
+	memset(m, 0, sizeof(*m));
+	m->h.nlmsg_len = (uint32_t)NLMSG_LENGTH(hdrlen);
+	m->h.nlmsg_type = type;
+	m->h.nlmsg_flags = (uint16_t)(NLM_F_REQUEST | flags);
+	m->h.nlmsg_seq = ++tun.seq;
+	return NLMSG_DATA(&m->h);
+}
+
+/* Appends one attribute (fatal past the fixed size: our own messages). */
+static struct rtattr *tun_attr(struct tun_msg *m, uint16_t type, const void *data, size_t len)
+{
+	size_t off = NLMSG_ALIGN(m->h.nlmsg_len);
+	struct rtattr *a = (struct rtattr *)(m->buf + off);
+
+	if (off + RTA_SPACE(len) > sizeof(m->buf))
+		fatal("tun: netlink message too long");
+	a->rta_type = type;
+	a->rta_len = (uint16_t)RTA_LENGTH(len);
+	if (len > 0)
+		memcpy(RTA_DATA(a), data, len);
+	m->h.nlmsg_len = (uint32_t)(off + RTA_ALIGN(a->rta_len));
+	return a;
+}
+
+static void tun_nest_end(struct tun_msg *m, struct rtattr *nest)
+{
+	nest->rta_len = (uint16_t)((m->buf + m->h.nlmsg_len) - (uint8_t *)nest);
+}
+
+typedef int (*tun_nl_fn)(const struct nlmsghdr *n, void *arg);
+
+/* The replies to our last request in one datagram: 1 once it is finished
+ * (its ack, error or NLMSG_DONE), 0 for more, or a negative code. */
+static int tun_nl_parse(int len, uint32_t seq, tun_nl_fn fn, void *arg)
+{
+	struct nlmsghdr *n = (struct nlmsghdr *)tun_rx;
+	int rc;
+
+	for (; NLMSG_OK(n, len); n = NLMSG_NEXT(n, len)) {
+		if (n->nlmsg_seq != seq)
+			continue;
+		if (n->nlmsg_type == NLMSG_DONE)
+			return 1;
+		if (n->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(n);
+
+			if (n->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+				return -EPROTO;
+			return e->error < 0 ? e->error : 1;
+		}
+		if (fn != NULL && (rc = fn(n, arg)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* Sends m (asking for an ack) and reads until it is answered. */
+static int tun_nl_talk(struct tun_msg *m, tun_nl_fn fn, void *arg)
+{
+	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+	ssize_t n;
+	int rc = 0;
+
+	m->h.nlmsg_flags |= NLM_F_ACK;
+	if (sendto(tun.nl, m->buf, m->h.nlmsg_len, 0, (struct sockaddr *)&kernel,
+		   sizeof(kernel)) < 0)
+		return -errno;
+	while (rc == 0) {
+		n = recvfrom(tun.nl, tun_rx, sizeof(tun_rx), MSG_TRUNC, NULL, NULL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if ((size_t)n > sizeof(tun_rx))
+			return -EMSGSIZE;
+		rc = tun_nl_parse((int)n, m->h.nlmsg_seq, fn, arg);
+	}
+	return rc < 0 ? rc : 0;
+}
+
+/* ---- links ---------------------------------------------------------------- */
+
+static int tun_on_link_index(const struct nlmsghdr *n, void *arg)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(n);
+
+	if (n->nlmsg_type != RTM_NEWLINK || n->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+		return -EPROTO;
+	*(int *)arg = ifi->ifi_index;
+	return 0;
+}
+
+/* The index of the device named name: 0, -ENODEV or another -errno. */
+static int tun_link_index(const char *name, int *ifindex)
+{
+	struct tun_msg m;
+	int rc;
+
+	*ifindex = 0;
+	tun_msg_init(&m, RTM_GETLINK, 0, sizeof(struct ifinfomsg));
+	tun_attr(&m, IFLA_IFNAME, name, strlen(name) + 1);
+	rc = tun_nl_talk(&m, tun_on_link_index, ifindex);
+
+	if (rc == 0 && *ifindex <= 0)
+		rc = -EPROTO;
+	return rc;
+}
+
+/* RTM_NEWLINK on ifindex: flags (under change) and, when mtu != 0, the MTU. */
+static struct ifinfomsg *tun_link_msg(struct tun_msg *m, int ifindex)
+{
+	struct ifinfomsg *ifi = tun_msg_init(m, RTM_NEWLINK, 0, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	return ifi;
+}
+
+/* IFLA_AF_SPEC { AF_INET { IFLA_INET_CONF { devconf index: value } } } */
+static void tun_devconf(struct tun_msg *m, const int *idx, const uint32_t *vals, size_t n)
+{
+	struct rtattr *spec = tun_attr(m, IFLA_AF_SPEC, NULL, 0);
+	struct rtattr *inet = tun_attr(m, AF_INET, NULL, 0);
+	struct rtattr *conf = tun_attr(m, IFLA_INET_CONF, NULL, 0);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		tun_attr(m, (uint16_t)idx[i], &vals[i], sizeof(vals[i]));
+	tun_nest_end(m, conf);
+	tun_nest_end(m, inet);
+	tun_nest_end(m, spec);
+}
+
+static int tun_set_rp_filter(int ifindex, uint32_t value)
+{
+	static const int idx[] = {IPV4_DEVCONF_RP_FILTER};
+	struct tun_msg m;
+
+	tun_link_msg(&m, ifindex);
+	tun_devconf(&m, idx, &value, 1);
+	return tun_nl_talk(&m, NULL, NULL);
+}
+
+/* MTU and the device's own sysctls (they go away with it). */
+static int tun_link_conf(int ifindex, unsigned mtu)
+{
+	static const int idx[] = {IPV4_DEVCONF_RP_FILTER, IPV4_DEVCONF_ACCEPT_LOCAL,
+				  IPV4_DEVCONF_ROUTE_LOCALNET};
+	static const uint32_t vals[] = {0, 1, 1};
+	uint32_t mtu32 = mtu;
+	struct tun_msg m;
+
+	tun_link_msg(&m, ifindex);
+	tun_attr(&m, IFLA_MTU, &mtu32, sizeof(mtu32));
+	tun_devconf(&m, idx, vals, ARRAY_SIZE(idx));
+	return tun_nl_talk(&m, NULL, NULL);
+}
+
+static int tun_link_up(int ifindex)
+{
+	struct tun_msg m;
+	struct ifinfomsg *ifi = tun_link_msg(&m, ifindex);
+
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	return tun_nl_talk(&m, NULL, NULL);
+}
+
+static int tun_addr_add(int ifindex)
+{
+	struct tun_msg m;
+	struct ifaddrmsg *ifa = tun_msg_init(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifa));
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, HELPER_TUN_ADDR, &a) != 1)
+		return -EINVAL;
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = 32;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (uint32_t)ifindex;
+	tun_attr(&m, IFA_LOCAL, &a, sizeof(a));
+	tun_attr(&m, IFA_ADDRESS, &a, sizeof(a));
+	return tun_nl_talk(&m, NULL, NULL);
+}
+
+/* Undo: delete the device we created (gone already is fine: snare closed
+ * the last fd).  Kernel ifindexes are not reused while the counter runs. */
+static void tun_undo_link(void *ctx, uint64_t id)
+{
+	struct tun_msg m;
+	int rc;
+
+	tun_msg_init(&m, RTM_DELLINK, 0, sizeof(struct ifinfomsg));
+	((struct ifinfomsg *)NLMSG_DATA(&m.h))->ifi_index = (int)id;
+	rc = tun_nl_talk(&m, NULL, NULL);
+	if (rc < 0 && rc != -ENODEV)
+		helper_log("cannot delete TUN device %d: %s", (int)id, strerror(-rc));
+}
+
+/* ---- rp_filter ------------------------------------------------------------ */
+
+static int tun_sysctl_read(int fd, int *value)
+{
+	char buf[16];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	char *end;
+	long v;
+
+	if (n <= 0)
+		return n < 0 ? -errno : -EIO;
+	buf[n] = '\0';
+	v = strtol(buf, &end, 10);
+	if (end == buf || v < 0 || v > 2)
+		return -EIO;
+	*value = (int)v;
+	return 0;
+}
+
+static int tun_sysctl_write(int fd, int value)
+{
+	char buf[4];
+	int len = snprintf(buf, sizeof(buf), "%d\n", value);
+
+	if (pwrite(fd, buf, (size_t)len, 0) != len)
+		return -errno;
+	return 0;
+}
+
+/* The u32 at devconf index idx in an RTM_NEWLINK's IFLA_AF_SPEC, or -1. */
+static long tun_link_devconf(const struct nlmsghdr *n, int idx)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(n);
+	int len = (int)n->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
+	const struct rtattr *a, *b, *c;
+	int blen, clen;
+
+	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type != IFLA_AF_SPEC)
+			continue;
+		blen = (int)RTA_PAYLOAD(a);
+		for (b = RTA_DATA(a); RTA_OK(b, blen); b = RTA_NEXT(b, blen)) {
+			if (b->rta_type != AF_INET)
+				continue;
+			clen = (int)RTA_PAYLOAD(b);
+			for (c = RTA_DATA(b); RTA_OK(c, clen); c = RTA_NEXT(c, clen))
+				if (c->rta_type == IFLA_INET_CONF &&
+				    RTA_PAYLOAD(c) >= (size_t)idx * sizeof(uint32_t))
+					return ((const uint32_t *)RTA_DATA(c))[idx - 1];
+		}
+	}
+	return -1;
+}
+
+/* What to raise: every link but ours whose rp_filter is below all's. */
+struct tun_scan {
+	int skip, all;
+	struct tun_raised found[TUN_RAISE_MAX];
+	size_t n;
+};
+
+static int tun_on_scan(const struct nlmsghdr *n, void *arg)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(n);
+	struct tun_scan *s = arg;
+	long v;
+
+	if (n->nlmsg_type != RTM_NEWLINK || n->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+		return 0;
+	v = tun_link_devconf(n, IPV4_DEVCONF_RP_FILTER);
+	if (ifi->ifi_index == s->skip || v < 0 || v >= s->all)
+		return 0;
+	if (s->n == TUN_RAISE_MAX)
+		return -E2BIG;
+	s->found[s->n++] = (struct tun_raised){.ifindex = ifi->ifi_index, .old = (uint32_t)v};
+	return 0;
+}
+
+static int tun_scan_links(struct tun_scan *s)
+{
+	struct tun_msg m;
+	struct ifinfomsg *ifi = tun_msg_init(&m, RTM_GETLINK, NLM_F_DUMP, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	return tun_nl_talk(&m, tun_on_scan, s);
+}
+
+static void tun_undo_rpf(void *ctx, uint64_t id)
+{
+	struct tun_rpf *r = ctx;
+	int rc = 0;
+	size_t i;
+
+	if (r->all_set)
+		rc = tun_sysctl_write(tun.all_fd, r->all_old);
+	if (rc == 0 && r->default_set)
+		rc = tun_sysctl_write(tun.default_fd, r->default_old);
+	for (i = 0; i < r->nraised; i++) {
+		int e = tun_set_rp_filter(r->raised[i].ifindex, r->raised[i].old);
+
+		if (e < 0 && e != -ENODEV && rc == 0)
+			rc = e;
+	}
+	if (rc < 0)
+		helper_log("cannot restore rp_filter: %s", strerror(-rc));
+	memset(r, 0, sizeof(*r));
+}
+
+static int tun_raise_default(struct tun_rpf *r, int all)
+{
+	int old, rc = tun_sysctl_read(tun.default_fd, &old);
+
+	if (rc < 0 || old >= all)
+		return rc;
+	rc = tun_sysctl_write(tun.default_fd, all);
+	if (rc == 0) {
+		r->default_old = old;
+		r->default_set = true;
+	}
+	return rc;
+}
+
+/* MODES.md 2.8: with all/rp_filter != 0 the device's own 0 would not count
+ * (the kernel uses the larger), so keep every other interface's effective
+ * value by raising it to all's, then set all to 0.  Once per process. */
+static int tun_rpf_global(int ifindex, struct privsep_undo *undo)
+{
+	static struct tun_scan scan;
+	struct tun_rpf *r = &tun.rpf;
+	int all, rc;
+	size_t i;
+
+	if (r->active)
+		return 0;
+	rc = tun_sysctl_read(tun.all_fd, &all);
+	if (rc < 0 || all == 0)
+		return rc;
+	scan = (struct tun_scan){.skip = ifindex, .all = all};
+	rc = tun_scan_links(&scan);
+	if (rc < 0)
+		return rc;
+	if (privsep_undo_push(undo, tun_undo_rpf, r, 0, "rp_filter") < 0)
+		return -ENOSPC;
+	r->active = true;
+	for (i = 0; i < scan.n && rc == 0; i++) {
+		rc = tun_set_rp_filter(scan.found[i].ifindex, (uint32_t)all);
+		if (rc == 0)
+			r->raised[r->nraised++] = scan.found[i];
+	}
+	if (rc == 0)
+		rc = tun_raise_default(r, all);
+	if (rc == 0 && (rc = tun_sysctl_write(tun.all_fd, 0)) == 0) {
+		r->all_old = all;
+		r->all_set = true;
+	}
+	return rc;
+}
+
+/* ---- the API -------------------------------------------------------------- */
+
+static int tun_open_conf(const char *which, int *fd, char *err, size_t errlen)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), TUN_CONF "%s/rp_filter", which);
+	*fd = open(path, O_RDWR | O_CLOEXEC);
+	if (*fd >= 0)
+		return 0;
+	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	return -errno;
+}
+
+int helper_tun_init(unsigned max, char *err, size_t errlen)
+{
+	struct sockaddr_nl local = {.nl_family = AF_NETLINK};
+	int rc;
+
+	if (max < 1 || max > HELPER_TUN_MAX || tun.nl >= 0)
+		return -EINVAL;
+	for (tun.npool = 0; tun.npool < max; tun.npool++) {
+		tun.pool[tun.npool] = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		if (tun.pool[tun.npool] < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "/dev/net/tun: %s", strerror(-rc));
+			return rc;
+		}
+	}
+	tun.nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (tun.nl < 0 || bind(tun.nl, (struct sockaddr *)&local, sizeof(local)) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "rtnetlink: %s", strerror(-rc));
+		return rc;
+	}
+	rc = tun_open_conf("all", &tun.all_fd, err, errlen);
+	if (rc == 0)
+		rc = tun_open_conf("default", &tun.default_fd, err, errlen);
+	return rc;
+}
+
+/* TUNSETIFF: attaches fd to a new device (or, for a name, to an existing
+ * TUN, which the caller has ruled out). */
+static int tun_attach(int fd, const char *name, char *ifname_out)
+{
+	struct ifreq ifr = {0};
+
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+		return -errno;
+	ifr.ifr_name[IFNAMSIZ - 1] = '\0';
+	if (!privsep_valid_ifname(ifr.ifr_name))
+		return -EPROTO;
+	memcpy(ifname_out, ifr.ifr_name, IFNAMSIZ);
+	return 0;
+}
+
+/* A named device must not exist yet: we would configure and delete it. */
+static int tun_check_free(const char *name)
+{
+	int ifindex, rc;
+
+	if (strstr(name, "%d") != NULL)
+		return 0;
+	rc = tun_link_index(name, &ifindex);
+	if (rc == 0)
+		return -EEXIST;
+	return rc == -ENODEV ? 0 : rc;
+}
+
+/* Everything after TUNSETIFF; each step undone by the records. */
+static int tun_configure(const char *ifname, unsigned mtu, struct privsep_undo *undo)
+{
+	int ifindex, rc;
+
+	rc = tun_link_index(ifname, &ifindex);
+	if (rc == 0 && privsep_undo_push(undo, tun_undo_link, NULL, (uint64_t)ifindex, ifname) < 0)
+		rc = -ENOSPC;
+	if (rc == 0)
+		rc = tun_link_conf(ifindex, mtu);
+	if (rc == 0)
+		rc = tun_addr_add(ifindex);
+	if (rc == 0)
+		rc = tun_link_up(ifindex);
+	if (rc == 0)
+		rc = tun_rpf_global(ifindex, undo);
+	return rc;
+}
+
+int helper_tun_create(const char *name_or_null, unsigned mtu, char *ifname_out, int *fd_out,
+		      struct privsep_undo *undo)
+{
+	const char *name = name_or_null != NULL ? name_or_null : PRIVSEP_TUN_DEFAULT_NAME;
+	size_t mark = undo->n;
+	int fd, rc;
+
+	*fd_out = -1;
+	if (mtu == 0)
+		mtu = PRIVSEP_TUN_MTU_DEFAULT;
+	if (!privsep_valid_tun_name(name) || mtu < PRIVSEP_TUN_MTU_MIN || mtu > PRIVSEP_TUN_MTU_MAX)
+		return -EINVAL;
+	if (!privsep_undo_room(undo, 2) || tun.npool == 0 || tun.nl < 0)
+		return -ENOSPC;
+	rc = tun_check_free(name);
+	if (rc < 0)
+		return rc;
+	fd = tun.pool[--tun.npool];
+	rc = tun_attach(fd, name, ifname_out);
+	if (rc < 0) {
+		tun.pool[tun.npool++] = fd; /* still unattached */
+		return rc;
+	}
+	rc = tun_configure(ifname_out, mtu, undo);
+	if (rc < 0) {
+		helper_log("configuring %s failed (%s): removing it", ifname_out, strerror(-rc));
+		privsep_undo_rewind(undo, mark);
+		close(fd);
+		return rc;
+	}
+	*fd_out = fd;
+	return 0;
+}
