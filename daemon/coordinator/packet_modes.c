@@ -13,10 +13,6 @@
 
 #define TUN_MTU 1500
 
-/* Weak until privsep/ provides it (then this is a plain redeclaration). */
-int privsep_tun_create(struct privsep_helper *h, const char *name, unsigned mtu, char *ifname_out,
-		       size_t iflen, int *fd_out, char *err, size_t errlen) __attribute__((weak));
-
 static int open_tun(struct coord *co, unsigned idx)
 {
 	const struct mode_spec *m = &co->cli->modes[idx];
@@ -24,10 +20,6 @@ static int open_tun(struct coord *co, unsigned idx)
 	char err[512], ifname[32];
 	int fd = -1, r;
 
-	if (privsep_tun_create == NULL) {
-		log_error("tun mode: the snare-tun helper is not part of this build");
-		return -ENOTSUP;
-	}
 	if (co->tun_helper == NULL &&
 	    privsep_launch("tun", &co->tun_helper, err, sizeof(err)) < 0) {
 		log_error("%s", err);

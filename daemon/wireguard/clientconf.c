@@ -70,7 +70,8 @@ char *wg_clientconf_qr(const char *text)
 	p = out;
 	for (int y = 0; y < side; y += 2) {
 		for (int x = 0; x < side; x++) {
-			int cell = qr_light(q, x, y) << 1 | (y + 1 < side ? qr_light(q, x, y + 1) : 0);
+			int cell =
+			    qr_light(q, x, y) << 1 | (y + 1 < side ? qr_light(q, x, y + 1) : 0);
 			size_t len = strlen(glyph[cell]);
 			memcpy(p, glyph[cell], len);
 			p += len;
@@ -107,8 +108,8 @@ static int route_source(int family, const char *dst, char out[WG_HOST_MAX])
 	if (connect(fd, (struct sockaddr *)&ss, len) == 0 &&
 	    getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
 		const void *a = family == AF_INET
-					? (const void *)&((struct sockaddr_in *)&ss)->sin_addr
-					: (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
+				    ? (const void *)&((struct sockaddr_in *)&ss)->sin_addr
+				    : (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
 		r = inet_ntop(family, a, out, WG_HOST_MAX) ? 0 : -1;
 	}
 	close(fd);

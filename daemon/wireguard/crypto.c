@@ -44,8 +44,7 @@ static void need_crypto(void)
 		fatal("wireguard: BLAKE2s or libsodium unavailable");
 }
 
-void wg_hash(uint8_t out[WG_HASH_LEN], const uint8_t *a, size_t alen, const uint8_t *b,
-	     size_t blen)
+void wg_hash(uint8_t out[WG_HASH_LEN], const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
 	unsigned int len = 0;
 
@@ -72,25 +71,23 @@ static void mac_run(EVP_MAC *alg, const OSSL_PARAM *params, const uint8_t *key, 
 	EVP_MAC_CTX_free(c);
 }
 
-void wg_mac(uint8_t out[WG_MAC_LEN], const uint8_t *key, size_t keylen, const uint8_t *d,
-	    size_t n)
+void wg_mac(uint8_t out[WG_MAC_LEN], const uint8_t *key, size_t keylen, const uint8_t *d, size_t n)
 {
 	size_t size = WG_MAC_LEN;
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size),
+	    OSSL_PARAM_construct_end(),
 	};
 
 	mac_run(blake2s_mac, params, key, keylen, d, n, out, WG_MAC_LEN);
 }
 
-void wg_hmac(uint8_t out[WG_HASH_LEN], const uint8_t key[WG_HASH_LEN], const uint8_t *d,
-	     size_t n)
+void wg_hmac(uint8_t out[WG_HASH_LEN], const uint8_t key[WG_HASH_LEN], const uint8_t *d, size_t n)
 {
 	char digest[] = "BLAKE2S-256";
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+	    OSSL_PARAM_construct_end(),
 	};
 
 	mac_run(hmac_mac, params, key, WG_HASH_LEN, d, n, out, WG_HASH_LEN);
@@ -130,8 +127,8 @@ static void nonce12(uint8_t n[12], uint64_t counter)
 	wg_put_le64(n + 4, counter);
 }
 
-void wg_aead_seal(uint8_t *out, const uint8_t key[WG_KEY_LEN], uint64_t counter,
-		  const uint8_t *pt, size_t n, const uint8_t *ad, size_t adlen)
+void wg_aead_seal(uint8_t *out, const uint8_t key[WG_KEY_LEN], uint64_t counter, const uint8_t *pt,
+		  size_t n, const uint8_t *ad, size_t adlen)
 {
 	uint8_t nonce[12];
 
@@ -139,8 +136,8 @@ void wg_aead_seal(uint8_t *out, const uint8_t key[WG_KEY_LEN], uint64_t counter,
 	crypto_aead_chacha20poly1305_ietf_encrypt(out, NULL, pt, n, ad, adlen, NULL, nonce, key);
 }
 
-int wg_aead_open(uint8_t *out, const uint8_t key[WG_KEY_LEN], uint64_t counter,
-		 const uint8_t *ct, size_t n, const uint8_t *ad, size_t adlen)
+int wg_aead_open(uint8_t *out, const uint8_t key[WG_KEY_LEN], uint64_t counter, const uint8_t *ct,
+		 size_t n, const uint8_t *ad, size_t adlen)
 {
 	uint8_t nonce[12];
 

@@ -26,8 +26,7 @@ static bool keypair_expired(const struct wg_server *s, const struct wg_keypair *
 
 bool wg_keypair_usable(const struct wg_server *s, const struct wg_keypair *kp)
 {
-	return kp->valid && !keypair_expired(s, kp) &&
-	       kp->send_counter < WG_REJECT_AFTER_MESSAGES;
+	return kp->valid && !keypair_expired(s, kp) && kp->send_counter < WG_REJECT_AFTER_MESSAGES;
 }
 
 /* The peer used the answered keypair: it becomes current, the old current previous. */
@@ -107,8 +106,8 @@ void wg_data_input(struct wg_server *s, const struct sockaddr_storage *from, con
 		return;
 	}
 	plen = n - WG_DATA_MIN_LEN;
-	if (wg_aead_open(s->rx, kp->keys.recv, counter, d + WG_DATA_HDR_LEN,
-			 n - WG_DATA_HDR_LEN, NULL, 0) != 0) {
+	if (wg_aead_open(s->rx, kp->keys.recv, counter, d + WG_DATA_HDR_LEN, n - WG_DATA_HDR_LEN,
+			 NULL, 0) != 0) {
 		s->ctr.rx_auth_failed++;
 		return;
 	}

@@ -63,7 +63,7 @@ static int set_key(const char *name, const char *val, size_t len, uint8_t *key, 
 		   const char **why)
 {
 	if (*seen) {
-		*why = name;
+		*why = "duplicate key";
 		return -EINVAL;
 	}
 	*seen = true;
@@ -167,8 +167,8 @@ static int create_file(const char *path, struct wg_keys *k)
 	wg_key_generate(k->client_priv);
 	wg_key_to_base64(k->server_priv, s64);
 	wg_key_to_base64(k->client_priv, c64);
-	len = snprintf(text, sizeof(text), "{\n    \"server_key\": \"%s\",\n    \"client_key\": \"%s\"\n}",
-		       s64, c64);
+	len = snprintf(text, sizeof(text),
+		       "{\n    \"server_key\": \"%s\",\n    \"client_key\": \"%s\"\n}", s64, c64);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;

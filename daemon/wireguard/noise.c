@@ -60,8 +60,8 @@ int wg_noise_consume_initiation(const struct wg_noise_static *st, const uint8_t 
 		goto out;
 	}
 	wg_kdf(c, k, NULL, c, st->precomp_ss, WG_KEY_LEN);
-	if (wg_aead_open(out->tai64n, k, 0, msg + WG_INIT_OFF_TIMESTAMP,
-			 WG_TAI64N_LEN + WG_TAG_LEN, h, WG_HASH_LEN) != 0)
+	if (wg_aead_open(out->tai64n, k, 0, msg + WG_INIT_OFF_TIMESTAMP, WG_TAI64N_LEN + WG_TAG_LEN,
+			 h, WG_HASH_LEN) != 0)
 		goto out;
 	mix_hash(h, msg + WG_INIT_OFF_TIMESTAMP, WG_TAI64N_LEN + WG_TAG_LEN);
 	out->sender = wg_le32(msg + WG_INIT_OFF_SENDER);

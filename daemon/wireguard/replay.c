@@ -1,6 +1,7 @@
 /* Runs in the worker of a wireguard mode. The receive counter's sliding window (RFC 6479): a ring
  * of 64-bit words, whole words cleared as the window moves, so a jump ahead costs at most one
- * pass over the ring. Counters come from the network and are checked before and after decryption. */
+ * pass over the ring. Counters come from the network and are checked before and after decryption.
+ */
 #include <string.h>
 
 #include "wireguard/wg_int.h"

@@ -29,8 +29,8 @@ static void on_timer(struct loop_timer *t)
 	wg_server_tick(t->arg);
 }
 
-int wg_server_new(struct loop *l, const struct wg_keys *k, const struct wg_callbacks *cb,
-		  void *arg, struct wg_server **out)
+int wg_server_new(struct loop *l, const struct wg_keys *k, const struct wg_callbacks *cb, void *arg,
+		  struct wg_server **out)
 {
 	struct wg_server *s;
 	int r;
@@ -264,7 +264,8 @@ static void on_initiation(struct wg_server *s, const struct sockaddr_storage *fr
 	r = wg_noise_consume_initiation(&s->st, d, &in);
 	if (r == -EPERM) {
 		s->ctr.unknown_peer++;
-		wg_log_limited(s, &s->log_unknown_ms, "Received WireGuard packet from unknown peer.");
+		wg_log_limited(s, &s->log_unknown_ms,
+			       "Received WireGuard packet from unknown peer.");
 	} else if (r != 0) {
 		s->ctr.handshakes_invalid++;
 	} else if (initiation_fresh(s, &in)) {

@@ -48,8 +48,8 @@ int wg_crypto_init(void) SNARE_MUST_CHECK;
 
 /* k must hold both private and public keys (wg_keys_derive fills the public ones). l may be NULL
  * (tests): then no loop timer is armed and wg_server_tick drives the timers. */
-int wg_server_new(struct loop *l, const struct wg_keys *k, const struct wg_callbacks *cb,
-		  void *arg, struct wg_server **out) SNARE_MUST_CHECK;
+int wg_server_new(struct loop *l, const struct wg_keys *k, const struct wg_callbacks *cb, void *arg,
+		  struct wg_server **out) SNARE_MUST_CHECK;
 void wg_server_free(struct wg_server *s);
 
 /* One outer UDP datagram from `from`. Bad datagrams are counted and dropped. */
@@ -90,7 +90,8 @@ int wg_keyfile_load(const char *path, struct wg_keys *k, char *err, size_t errle
  * Endpoint host:port, framed by lines of 60 '-'; malloc'd. */
 char *wg_clientconf_text(const struct wg_keys *k, const char *host, uint16_t port);
 char *wg_clientconf_framed(const struct wg_keys *k, const char *host, uint16_t port);
-/* The text as a QR code drawn with half blocks for a terminal (light modules drawn); malloc'd,
+/* The text (wg_clientconf_text, unframed) as a QR code drawn with half blocks for a terminal
+ * (light modules drawn, for dark backgrounds); malloc'd,
  * NULL when it cannot be encoded. */
 char *wg_clientconf_qr(const char *text);
 /* The Endpoint host for a listen host: itself, unless empty, 0.0.0.0 or ::; then the local

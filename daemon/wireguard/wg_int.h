@@ -65,21 +65,19 @@ extern const char wg_label_cookie[];
 /* crypto.c. Lengths of keys and outputs are fixed by the protocol. */
 void wg_hash(uint8_t out[WG_HASH_LEN], const uint8_t *a, size_t alen, const uint8_t *b,
 	     size_t blen);
-void wg_mac(uint8_t out[WG_MAC_LEN], const uint8_t *key, size_t keylen, const uint8_t *d,
-	    size_t n);
-void wg_hmac(uint8_t out[WG_HASH_LEN], const uint8_t key[WG_HASH_LEN], const uint8_t *d,
-	     size_t n);
+void wg_mac(uint8_t out[WG_MAC_LEN], const uint8_t *key, size_t keylen, const uint8_t *d, size_t n);
+void wg_hmac(uint8_t out[WG_HASH_LEN], const uint8_t key[WG_HASH_LEN], const uint8_t *d, size_t n);
 /* HKDF with HMAC-BLAKE2s: n outputs (1..3) of 32 bytes; o2 and o3 may be NULL. */
 void wg_kdf(uint8_t *o1, uint8_t *o2, uint8_t *o3, const uint8_t key[WG_HASH_LEN],
 	    const uint8_t *in, size_t inlen);
 /* X25519; -EINVAL when the result is all zeros (a low-order point). */
 int wg_dh(uint8_t out[WG_KEY_LEN], const uint8_t priv[WG_KEY_LEN],
 	  const uint8_t pub[WG_KEY_LEN]) SNARE_MUST_CHECK;
-void wg_aead_seal(uint8_t *out, const uint8_t key[WG_KEY_LEN], uint64_t counter,
-		  const uint8_t *pt, size_t n, const uint8_t *ad, size_t adlen);
+void wg_aead_seal(uint8_t *out, const uint8_t key[WG_KEY_LEN], uint64_t counter, const uint8_t *pt,
+		  size_t n, const uint8_t *ad, size_t adlen);
 /* out gets n - WG_TAG_LEN bytes; -EBADMSG when n is short or the tag does not verify. */
-int wg_aead_open(uint8_t *out, const uint8_t key[WG_KEY_LEN], uint64_t counter,
-		 const uint8_t *ct, size_t n, const uint8_t *ad, size_t adlen) SNARE_MUST_CHECK;
+int wg_aead_open(uint8_t *out, const uint8_t key[WG_KEY_LEN], uint64_t counter, const uint8_t *ct,
+		 size_t n, const uint8_t *ad, size_t adlen) SNARE_MUST_CHECK;
 void wg_xaead_seal(uint8_t *out, const uint8_t key[WG_KEY_LEN],
 		   const uint8_t nonce[WG_COOKIE_NONCE_LEN], const uint8_t *pt, size_t n,
 		   const uint8_t *ad, size_t adlen);
@@ -132,8 +130,8 @@ bool wg_replay_accept(struct wg_replay *r, uint64_t counter);
 struct wg_noise_static {
 	uint8_t priv[WG_KEY_LEN], pub[WG_KEY_LEN];
 	uint8_t peer_pub[WG_KEY_LEN];
-	uint8_t precomp_ss[WG_KEY_LEN]; /* DH(server priv, peer pub) */
-	uint8_t mac1_key[WG_HASH_LEN];	/* HASH(LABEL_MAC1 || our pub): checks incoming mac1 */
+	uint8_t precomp_ss[WG_KEY_LEN];	    /* DH(server priv, peer pub) */
+	uint8_t mac1_key[WG_HASH_LEN];	    /* HASH(LABEL_MAC1 || our pub): checks incoming mac1 */
 	uint8_t peer_mac1_key[WG_HASH_LEN]; /* HASH(LABEL_MAC1 || peer pub): our mac1 */
 	uint8_t cookie_key[WG_HASH_LEN];    /* HASH(LABEL_COOKIE || our pub) */
 	uint8_t psk[WG_KEY_LEN];
@@ -162,7 +160,6 @@ int wg_noise_consume_initiation(const struct wg_noise_static *st, const uint8_t 
 int wg_noise_create_response(const struct wg_noise_static *st, struct wg_noise_init *in,
 			     uint32_t our_index, uint8_t *msg,
 			     struct wg_noise_keys *keys) SNARE_MUST_CHECK;
-
 
 /* server.c / data.c: one session's keys (the responder's view). */
 struct wg_keypair {

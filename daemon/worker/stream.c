@@ -180,6 +180,8 @@ static void stream_read_sock(struct stream *s, bool *progress)
 			BIO_write(s->rbio, tmp, (int)n);
 		else if (buf_append(&s->in, tmp, (size_t)n) < 0)
 			return;
+		if ((size_t)n < room) /* drained: epoll says when there is more */
+			return;
 	}
 }
 

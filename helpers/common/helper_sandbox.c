@@ -133,12 +133,12 @@ out:
 
 /* ---- seccomp ----------------------------------------------------------- */
 
-enum { HS_ANY, HS_EQ, HS_MASK };
+enum { HS_ANY, HS_EQ, HS_NE, HS_MASK };
 
 struct helper_rule {
 	const char *name;
 	int err; /* 0: allow; else answer -err */
-	int how; /* HS_ANY, HS_EQ (arg == a), HS_MASK ((arg & a) == b) */
+	int how; /* HS_ANY, HS_EQ (arg == a), HS_NE (arg != a), HS_MASK ((arg & a) == b) */
 	unsigned arg;
 	uint64_t a, b;
 };
@@ -195,12 +195,15 @@ static int helper_rule_add(scmp_filter_ctx ctx, const struct helper_rule *r)
 		return 0; /* a pseudo syscall number */
 	if (r->how == HS_EQ)
 		return seccomp_rule_add(ctx, action, nr, 1, SCMP_CMP(r->arg, SCMP_CMP_EQ, r->a, 0));
+	if (r->how == HS_NE)
+		return seccomp_rule_add(ctx, action, nr, 1, SCMP_CMP(r->arg, SCMP_CMP_NE, r->a, 0));
 	if (r->how == HS_MASK)
 		return seccomp_rule_add(ctx, action, nr, 1,
 					SCMP_CMP(r->arg, SCMP_CMP_MASKED_EQ, r->a, r->b));
 	return seccomp_rule_add(ctx, action, nr, 0);
 }
 
+#ifdef HELPER_SANITIZER
 static int helper_rules_add(scmp_filter_ctx ctx, const struct helper_rule *rules, size_t n)
 {
 	size_t i;
@@ -209,6 +212,43 @@ static int helper_rules_add(scmp_filter_ctx ctx, const struct helper_rule *rules
 	for (i = 0; i < n; i++)
 		if ((rc = helper_rule_add(ctx, &rules[i])) < 0)
 			return rc;
+	return 0;
+}
+#endif
+
+/* A syscall the helper allows for one argument value (NULL: none). */
+static const struct helper_syscall *helper_def_one_value(const struct helper_def *def,
+							 const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < def->nsyscalls; i++)
+		if (def->syscalls[i].arg >= 0 && def->syscalls[i].nvals == 1 &&
+		    strcmp(def->syscalls[i].name, name) == 0)
+			return &def->syscalls[i];
+	return NULL;
+}
+
+/* The base list; libseccomp lets an unconditional rule win over the
+ * helper's conditional one, so a base errno answer for a syscall the
+ * helper allows for one value (ioctl TUNSETIFF) covers the other values. */
+static int helper_base_rules_add(scmp_filter_ctx ctx, const struct helper_def *def)
+{
+	const struct helper_syscall *s;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < ARRAY_SIZE(helper_base_rules); i++) {
+		struct helper_rule r = helper_base_rules[i];
+
+		if (r.err != 0 && r.how == HS_ANY && (s = helper_def_one_value(def, r.name)) != NULL) {
+			r.how = HS_NE;
+			r.arg = (unsigned)s->arg;
+			r.a = s->vals[0];
+		}
+		if ((rc = helper_rule_add(ctx, &r)) < 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -234,7 +274,7 @@ static int helper_def_rules_add(scmp_filter_ctx ctx, const struct helper_def *de
 
 static int helper_filter_build(scmp_filter_ctx ctx, const struct helper_def *def)
 {
-	int rc = helper_rules_add(ctx, helper_base_rules, ARRAY_SIZE(helper_base_rules));
+	int rc = helper_base_rules_add(ctx, def);
 
 	if (rc == 0)
 		rc = helper_def_rules_add(ctx, def);

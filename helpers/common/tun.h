@@ -19,7 +19,10 @@
  * (ioctl only for TUNSETIFF; pread/pwrite on the rp_filter files). */
 #define HELPER_TUN_SYSCALLS                                                                        \
 	{.name = "ioctl", .arg = 1, .vals = {TUNSETIFF}, .nvals = 1},                              \
-	    {.name = "pread64", .arg = -1}, {.name = "pwrite64", .arg = -1}
+	    {.name = "pread64", .arg = -1},                                                        \
+	{                                                                                          \
+		.name = "pwrite64", .arg = -1                                                      \
+	}
 
 /* Opens what creating max (1..HELPER_TUN_MAX) devices needs while the
  * helper may still open files: that many fds of /dev/net/tun, a

@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #define TUN_CONF "/proc/sys/net/ipv4/conf/"
-#define TUN_RAISE_MAX 64     /* other interfaces whose rp_filter we raise */
-#define TUN_MSG_MAX 512	     /* one request we build */
+#define TUN_RAISE_MAX 64       /* other interfaces whose rp_filter we raise */
+#define TUN_MSG_MAX 512	       /* one request we build */
 #define TUN_RX_MAX (64 * 1024) /* one datagram of a dump */
 
 /* One interface raised to all/rp_filter, and its old value. */
@@ -94,12 +94,16 @@ typedef int (*tun_nl_fn)(const struct nlmsghdr *n, void *arg);
 
 /* The replies to our last request in one datagram: 1 once it is finished
  * (its ack, error or NLMSG_DONE), 0 for more, or a negative code. */
-static int tun_nl_parse(int len, uint32_t seq, tun_nl_fn fn, void *arg)
+static int tun_nl_parse(size_t len, uint32_t seq, tun_nl_fn fn, void *arg)
 {
-	struct nlmsghdr *n = (struct nlmsghdr *)tun_rx;
+	const struct nlmsghdr *n;
+	size_t off;
 	int rc;
 
-	for (; NLMSG_OK(n, len); n = NLMSG_NEXT(n, len)) {
+	for (off = 0; len - off >= sizeof(*n); off += NLMSG_ALIGN(n->nlmsg_len)) {
+		n = (const struct nlmsghdr *)(tun_rx + off);
+		if (n->nlmsg_len < sizeof(*n) || n->nlmsg_len > len - off)
+			return -EPROTO;
 		if (n->nlmsg_seq != seq)
 			continue;
 		if (n->nlmsg_type == NLMSG_DONE)
@@ -113,6 +117,8 @@ static int tun_nl_parse(int len, uint32_t seq, tun_nl_fn fn, void *arg)
 		}
 		if (fn != NULL && (rc = fn(n, arg)) < 0)
 			return rc;
+		if (NLMSG_ALIGN(n->nlmsg_len) >= len - off)
+			break;
 	}
 	return 0;
 }
@@ -125,8 +131,8 @@ static int tun_nl_talk(struct tun_msg *m, tun_nl_fn fn, void *arg)
 	int rc = 0;
 
 	m->h.nlmsg_flags |= NLM_F_ACK;
-	if (sendto(tun.nl, m->buf, m->h.nlmsg_len, 0, (struct sockaddr *)&kernel,
-		   sizeof(kernel)) < 0)
+	if (sendto(tun.nl, m->buf, m->h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) <
+	    0)
 		return -errno;
 	while (rc == 0) {
 		n = recvfrom(tun.nl, tun_rx, sizeof(tun_rx), MSG_TRUNC, NULL, NULL);
@@ -136,7 +142,7 @@ static int tun_nl_talk(struct tun_msg *m, tun_nl_fn fn, void *arg)
 			return -errno;
 		if ((size_t)n > sizeof(tun_rx))
 			return -EMSGSIZE;
-		rc = tun_nl_parse((int)n, m->h.nlmsg_seq, fn, arg);
+		rc = tun_nl_parse((size_t)n, m->h.nlmsg_seq, fn, arg);
 	}
 	return rc < 0 ? rc : 0;
 }
@@ -232,7 +238,8 @@ static int tun_link_up(int ifindex)
 static int tun_addr_add(int ifindex)
 {
 	struct tun_msg m;
-	struct ifaddrmsg *ifa = tun_msg_init(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifa));
+	struct ifaddrmsg *ifa =
+	    tun_msg_init(&m, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifa));
 	struct in_addr a;
 
 	if (inet_pton(AF_INET, HELPER_TUN_ADDR, &a) != 1)

@@ -431,6 +431,8 @@ def main():
     ap.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = ap.parse_args()
 
+    if ":" in args.bind:
+        OriginServer.address_family = socket.AF_INET6
     server = OriginServer((args.bind, args.port), Handler)
     if args.tls:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -37,8 +37,8 @@ gone_within() {
 	return 1
 }
 # The global values this test starts from (and expects back).
-globals() { echo "all=$(conf all rp_filter) default=$(conf default rp_filter) dum0=$(conf dum0 rp_filter)"; }
-GLOBALS_BEFORE="all=1 default=0 dum0=0"
+globals() { echo "all=$(conf all rp_filter) default=$(conf default rp_filter) dum0=$(conf dum0 rp_filter) dum1=$(conf dum1 rp_filter)"; }
+GLOBALS_BEFORE="all=1 default=0 dum0=0 dum1=2"
 
 start_driver() {
 	coproc DRV { exec ip netns exec "$NS" "$DRIVER" --driver 2>>"$T/driver.log"; }
@@ -93,7 +93,7 @@ own="$(conf snaretun0 rp_filter) $(conf snaretun0 accept_local) $(conf snaretun0
 [ "$own" = "0 1 1" ] && ok tun-own-sysctls || notok tun-own-sysctls "rp_filter accept_local route_localnet: $own"
 # all/rp_filter was 1: the others are raised to 1 first, then all goes to 0.
 g=$(globals)
-[ "$g" = "all=0 default=1 dum0=1" ] && ok tun-rp-filter-all || notok tun-rp-filter-all "$g"
+[ "$g" = "all=0 default=1 dum0=1 dum1=2" ] && ok tun-rp-filter-all || notok tun-rp-filter-all "$g"
 
 # A packet the kernel routes into the device comes out of the fd.
 nsx ip route add 169.254.0.2/32 dev snaretun0

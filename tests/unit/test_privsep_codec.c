@@ -318,11 +318,11 @@ static void test_create_tun(void **state)
 
 static void test_tun_names(void **state)
 {
-	static const char *good[] = {"tun%d", "t%d", "mitm0", "abcdefghijklm%d", "abcdefghijklmno",
-				     "a.b-c_%d"};
-	static const char *bad[] = {"%d",	  "tun%d%d", "tun%s", "%dtun", "tun%",
-				    "tun%d ",	  "abcdefghijklmn%d", "tun 0", "..", ".",
-				    "$(id)%d", "tun%n", "", NULL};
+	static const char *good[] = {"tun%d",		"t%d",	   "mitm0", "abcdefghijklm%d",
+				     "abcdefghijklmno", "a.b-c_%d"};
+	static const char *bad[] = {
+	    "%d",    "tun%d%d", "tun%s", "%dtun",   "tun%",  "tun%d ", "abcdefghijklmn%d",
+	    "tun 0", "..",	".",	 "$(id)%d", "tun%n", "",       NULL};
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(good); i++)

@@ -335,18 +335,17 @@ static void test_tun_create_and_undo(void **state)
 	int fd = -1, fd2 = -1;
 
 	NEED_ROOT();
-	assert_int_equal(privsep_tun_create(helper, "snaret%d", 1400, name, sizeof(name), &fd, err,
-					    sizeof(err)),
-			 0);
+	assert_int_equal(
+	    privsep_tun_create(helper, "snaret%d", 1400, name, sizeof(name), &fd, err, sizeof(err)),
+	    0);
 	assert_true(fd >= 0);
 	assert_int_equal(strncmp(name, "snaret", 6), 0);
 	assert_int_equal(ioctl(fd, TUNGETIFF, &ifr), 0);
 	assert_string_equal(ifr.ifr_name, name);
 	assert_true((ifr.ifr_flags & IFF_NO_PI) != 0);
 	assert_int_equal(if_mtu(name), 1400);
-	assert_int_equal(privsep_tun_create(helper, NULL, 0, name2, sizeof(name2), &fd2, err,
-					    sizeof(err)),
-			 0);
+	assert_int_equal(
+	    privsep_tun_create(helper, NULL, 0, name2, sizeof(name2), &fd2, err, sizeof(err)), 0);
 	assert_int_equal(if_mtu(name2), PRIVSEP_TUN_MTU_DEFAULT);
 	/* Undo deletes both although we still hold their fds. */
 	assert_int_equal(privsep_undo(helper, err, sizeof(err)), 0);
@@ -362,9 +361,9 @@ static void test_tun_existing_name_refused(void **state)
 	int fd = -1;
 
 	NEED_ROOT();
-	assert_int_equal(privsep_tun_create(helper, "lo", 0, name, sizeof(name), &fd, err,
-					    sizeof(err)),
-			 -EREMOTEIO);
+	assert_int_equal(
+	    privsep_tun_create(helper, "lo", 0, name, sizeof(name), &fd, err, sizeof(err)),
+	    -EREMOTEIO);
 	assert_non_null(strstr(err, "exists"));
 	assert_int_equal(fd, -1);
 	assert_string_equal(name, "");
@@ -379,13 +378,13 @@ static void test_tun_local_validation(void **state)
 	int fd = -1;
 
 	NEED_ROOT();
-	assert_int_equal(privsep_tun_create(helper, "a/b", 0, name, sizeof(name), &fd, err,
-					    sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+	    privsep_tun_create(helper, "a/b", 0, name, sizeof(name), &fd, err, sizeof(err)),
+	    -EINVAL);
 	assert_non_null(strstr(err, "not sent"));
-	assert_int_equal(privsep_tun_create(helper, "tun%d", 575, name, sizeof(name), &fd, err,
-					    sizeof(err)),
-			 -EINVAL);
+	assert_int_equal(
+	    privsep_tun_create(helper, "tun%d", 575, name, sizeof(name), &fd, err, sizeof(err)),
+	    -EINVAL);
 	assert_int_equal(fd, -1);
 	assert_int_equal(privsep_undo(helper, err, sizeof(err)), 0);
 }
@@ -455,8 +454,8 @@ static void drv_tun(const char *name, const char *mtu)
 		printf("err too many\n");
 		return;
 	}
-	rc = privsep_tun_create(helper, strcmp(name, "-") == 0 ? NULL : name,
-				(unsigned)atoi(mtu), ifname, sizeof(ifname), &fd, err, sizeof(err));
+	rc = privsep_tun_create(helper, strcmp(name, "-") == 0 ? NULL : name, (unsigned)atoi(mtu),
+				ifname, sizeof(ifname), &fd, err, sizeof(err));
 	if (rc < 0) {
 		drv_result(rc);
 		return;

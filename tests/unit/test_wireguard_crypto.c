@@ -87,11 +87,15 @@ static void test_x25519_rfc7748(void **state)
 	struct wg_keys k;
 	uint8_t shared[32], zero[32] = {0};
 
-	unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a", k.server_priv, 32);
-	unhex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb", k.client_priv, 32);
+	unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a", k.server_priv,
+	      32);
+	unhex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb", k.client_priv,
+	      32);
 	assert_int_equal(wg_keys_derive(&k), 0);
-	assert_hex(k.server_pub, 32, "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
-	assert_hex(k.client_pub, 32, "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
+	assert_hex(k.server_pub, 32,
+		   "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+	assert_hex(k.client_pub, 32,
+		   "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
 	assert_int_equal(wg_dh(shared, k.server_priv, k.client_pub), 0);
 	assert_hex(shared, 32, "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
 	/* A low-order point gives all zeros, which the protocol refuses. */
@@ -106,7 +110,8 @@ static void test_aead_nonce_layout(void **state)
 		key[i] = (uint8_t)i;
 	/* Python: ChaCha20Poly1305(key).encrypt(bytes(4) + (5).to_bytes(8, "little"), ...) */
 	wg_aead_seal(ct, key, 5, (const uint8_t *)"hello wireguard", 15, (const uint8_t *)"ad", 2);
-	assert_hex(ct, sizeof(ct), "4b6dfa662a053057f9cf5e3d44c7547a206ce74cd76f4aae74dff5008a27fd");
+	assert_hex(ct, sizeof(ct),
+		   "4b6dfa662a053057f9cf5e3d44c7547a206ce74cd76f4aae74dff5008a27fd");
 	assert_int_equal(wg_aead_open(pt, key, 5, ct, sizeof(ct), (const uint8_t *)"ad", 2), 0);
 	assert_memory_equal(pt, "hello wireguard", 15);
 	assert_int_equal(wg_aead_open(pt, key, 6, ct, sizeof(ct), (const uint8_t *)"ad", 2),
@@ -167,10 +172,10 @@ static void test_replay_window(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_blake2s_rfc7693), cmocka_unit_test(test_keyed_blake2s),
-		cmocka_unit_test(test_hmac_and_kdf),	cmocka_unit_test(test_x25519_rfc7748),
-		cmocka_unit_test(test_aead_nonce_layout), cmocka_unit_test(test_base64_keys),
-		cmocka_unit_test(test_replay_window),
+	    cmocka_unit_test(test_blake2s_rfc7693),   cmocka_unit_test(test_keyed_blake2s),
+	    cmocka_unit_test(test_hmac_and_kdf),      cmocka_unit_test(test_x25519_rfc7748),
+	    cmocka_unit_test(test_aead_nonce_layout), cmocka_unit_test(test_base64_keys),
+	    cmocka_unit_test(test_replay_window),
 	};
 
 	if (wg_crypto_init() != 0)

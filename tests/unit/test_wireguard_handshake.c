@@ -15,6 +15,7 @@
 
 #include <sodium.h>
 
+#include "core/loop.h"
 #include "wireguard/wg_int.h"
 
 #define MAXQ 16
@@ -169,7 +170,8 @@ static size_t peer_data(struct peer *p, const uint8_t *pt, size_t n, uint8_t *ou
 	uint8_t padded[2048] = {0};
 	size_t plen = (n + 15) / 16 * 16;
 
-	memcpy(padded, pt, n);
+	if (n)
+		memcpy(padded, pt, n);
 	memset(out, 0, 16);
 	out[0] = 4;
 	wg_put_le32(out + 4, p->receiver);
@@ -560,18 +562,42 @@ static void test_roaming(void **state)
 	assert_memory_equal(&h->out[h->nout - 1].to, &other, sizeof(struct sockaddr_in));
 }
 
+/* With a loop, the earliest protocol deadline is armed as a loop timer. */
+static void test_loop_timer(void **state)
+{
+	struct h *h = *state;
+	struct wg_callbacks cb = {on_send, on_inner};
+	struct loop *l = loop_new();
+
+	assert_non_null(l);
+	wg_server_free(h->s);
+	assert_int_equal(wg_server_new(l, &h->keys, &cb, h, &h->s), 0);
+	wg_server_set_clock(h->s, fake_now, h);
+	wg_server_set_persistent_keepalive(h->s, 0);
+	assert_false(loop_timer_armed(&h->s->timer));
+	handshake(h);
+	assert_true(loop_timer_armed(&h->s->timer));
+	peer_send_ip(h, 60, 4, 1);
+	assert_true(loop_timer_armed(&h->s->timer));
+	assert_true(h->s->timer.due_ms <= loop_now(l) + WG_KEEPALIVE_TIMEOUT_MS);
+	wg_server_free(h->s);
+	h->s = NULL;
+	loop_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_handshake_and_transport, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_replay_and_counters, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mac1_and_unknown_peer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_initiation_replay_and_flood, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cookie_under_load, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_session_expiry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_keepalive, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reinitiation_keeps_old_session, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_roaming, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_handshake_and_transport, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_replay_and_counters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mac1_and_unknown_peer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_initiation_replay_and_flood, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cookie_under_load, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_session_expiry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keepalive, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reinitiation_keeps_old_session, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_roaming, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_loop_timer, setup, teardown),
 	};
 
 	if (wg_crypto_init() != 0)

@@ -1,0 +1,133 @@
+# Local capture's redirector (root only): snare-redirector started by a tiny
+# coordinator (the --driver mode of tests/test_intercept_redirector).  Sockets
+# of a process named in the spec are bound to snare's TUN, even from a thread
+# that renamed itself; a PID matches every thread of the process; others are
+# untouched; a captured connect arrives on the TUN fd; the programs, rule and
+# device vanish on close and on kill -9.  The programs see the whole host, so
+# the test only names a process called "snaretest-curl".
+. "$(dirname "$0")/lib.sh"
+
+B=${SNARE_BUILD:-$SNARE_ROOT/build/check}
+DRIVER=$B/tests/test_intercept_redirector
+NAME=snaretest-curl
+
+if ! need_root; then
+	skip redirector "not root"
+	exit 0
+fi
+if [ ! -x "$DRIVER" ] || [ ! -x "$B/snare-redirector" ] || ! command -v bpftool >/dev/null; then
+	skip redirector "no driver, helper or bpftool in $B"
+	exit 0
+fi
+CG=/sys/fs/cgroup
+[ "$(stat -fc %T $CG)" = cgroup2fs ] || CG=/sys/fs/cgroup/unified
+cp "$(command -v python3)" "$T/$NAME"
+
+# bound [PROG] [PRE]: the device a new socket of PROG (default: our copy) is bound to.
+bound() {
+	"${1:-$T/$NAME}" -c "import socket, ctypes, threading
+${2:-}
+s = socket.socket()
+print(s.getsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, 16).rstrip(b'\0').decode())"
+}
+# A thread that renames itself ("Socket Thread") and opens the socket.
+RENAME="libc = ctypes.CDLL(None)
+def t():
+    libc.prctl(15, b'Socket Thread')
+    assert open('/proc/self/task/%d/comm' % threading.get_native_id()).read().startswith('Socket')
+    print(socket.socket().getsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, 16).rstrip(b'\0').decode())
+th = threading.Thread(target=t); th.start(); th.join()
+import sys; sys.exit(0)"
+
+start_driver() {
+	coproc DRV { "$DRIVER" --driver 2>>"$T/helper.err"; }
+	PIDS+=("$DRV_PID")
+	DPID=$DRV_PID
+	read -r -t 20 line <&"${DRV[0]}" || line="err no answer"
+	[ "${line%% *}" = ok ]
+}
+# cmd LINE: one driver command; its answer (without "ok ") in REPLY.
+cmd() {
+	echo "$1" >&"${DRV[1]}"
+	read -r -t 20 line <&"${DRV[0]}" || line="err no answer"
+	REPLY=${line#* }
+	[ "${line%% *}" = ok ]
+}
+attached() { bpftool cgroup show "$CG" 2>/dev/null | grep -q redir_sock; }
+# gone_within SECONDS DEV: programs detached and the device deleted.
+gone_within() {
+	local i
+	for i in $(seq 1 $(($1 * 10))); do
+		if ! attached && ! ip link show "$2" >/dev/null 2>&1; then return 0; fi
+		sleep 0.1
+	done
+	return 1
+}
+
+if ! start_driver; then
+	if grep -q "built without its eBPF" "$T/helper.err"; then
+		skip redirector "snare-redirector built without bpf/build.sh's skeleton"
+	else
+		notok redirector-start "$(tail -1 "$T/helper.err")"
+	fi
+	exit 0
+fi
+cmd tun && DEV=$REPLY || notok redirector-tun "$REPLY"
+check redirector-attached attached
+check redirector-ipv6-rule sh -c "ip -6 rule show | grep -q 'oif $DEV'"
+
+cmd "set $NAME" && [ "$REPLY" = "Include processes matching \"$NAME\"." ] &&
+	ok redirector-set || notok redirector-set "$REPLY"
+out=$(bound)
+[ "$out" = "$DEV" ] && ok redirector-name-bound || notok redirector-name-bound "got '$out'"
+out=$(bound python3)
+[ -z "$out" ] && ok redirector-others-untouched || notok redirector-others-untouched "got '$out'"
+out=$(bound "" "$RENAME")
+[ "$out" = "$DEV" ] && ok redirector-renamed-thread || notok redirector-renamed-thread "got '$out'"
+
+# A PID matches the process (tgid): also a socket from one of its threads.
+python3 -c "import os, socket, threading, time
+while not os.path.exists('$T/go'): time.sleep(0.05)
+def t():
+    print(socket.socket().getsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, 16).rstrip(b'\0').decode())
+th = threading.Thread(target=t); th.start(); th.join()" >"$T/pid.out" &
+ppid=$!
+cmd "set $ppid,!$NAME" || notok redirector-set-pid "$REPLY"
+touch "$T/go"
+wait $ppid
+[ "$(cat "$T/pid.out")" = "$DEV" ] && ok redirector-pid-thread || notok redirector-pid-thread "got '$(cat "$T/pid.out")'"
+out=$(bound)
+[ -z "$out" ] && ok redirector-exclude || notok redirector-exclude "got '$out'"
+
+# A captured connect comes out of snare's TUN fd.
+cmd "set $NAME" >/dev/null
+"$T/$NAME" -c "import socket
+s = socket.socket(); s.setblocking(False)
+try: s.connect(('10.254.1.2', 8080))
+except BlockingIOError: pass
+import time; time.sleep(1)" &
+cmd read && [ "$REPLY" = "4 6 10.254.1.2 8080" ] && ok redirector-packet ||
+	notok redirector-packet "$REPLY"
+wait
+
+echo quit >&"${DRV[1]}"
+wait "$DPID" 2>/dev/null
+check redirector-undo-on-close gone_within 5 "$DEV"
+ip -6 rule show | grep -q "oif $DEV" && notok redirector-rule-removed "rule left" ||
+	ok redirector-rule-removed
+
+# kill -9 of the coordinator: the helper sees EOF and undoes everything.
+start_driver && cmd tun && DEV=$REPLY
+kill -9 "$DPID"
+wait "$DPID" 2>/dev/null
+check redirector-undo-on-kill9-coordinator gone_within 5 "$DEV"
+
+# kill -9 of the helper: its bpf_links die with it.
+start_driver && cmd pid && HPID=$REPLY && cmd tun && DEV=$REPLY
+kill -9 "$HPID"
+sleep 0.5
+attached && notok redirector-detach-on-kill9-helper "still attached" ||
+	ok redirector-detach-on-kill9-helper
+echo quit >&"${DRV[1]}"
+wait "$DPID" 2>/dev/null
+check redirector-device-gone-after-kill9 gone_within 5 "$DEV"
