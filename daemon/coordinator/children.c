@@ -82,8 +82,8 @@ static void worker_send_config(struct coord_child *w)
 	for (i = 0; i < co->cli->nmodes; i++)
 		modes[i] = co->cli->modes[i].full;
 	for (i = 0; i < co->nlisteners; i++) {
-		/* A packet source (TUN) is served by one worker: worker 0. */
-		if (co->listeners[i].packet && w->index != 0)
+		/* Packet sources (TUN, WireGuard) are served by one worker: worker 0. */
+		if (coord_listener_single(co, &co->listeners[i]) && w->index != 0)
 			continue;
 		snare__listener__init(&ls[n]);
 		ls[n].has_mode_index = ls[n].has_udp = ls[n].has_packet = 1;
@@ -98,6 +98,7 @@ static void worker_send_config(struct coord_child *w)
 	cfg.n_modes = co->cli->nmodes;
 	cfg.modes = modes;
 	cfg.n_listeners = n;
+	coord_wireguard_fill(co, &cfg, w->index);
 	cfg.has_want_flows = 1;
 	cfg.want_flows = co->cli->opts.flow_detail > 0 || co->ff != NULL;
 	cfg.listeners = lp;
@@ -107,6 +108,7 @@ static void worker_send_config(struct coord_child *w)
 	if (ipc_chan_send(&w->chan, &env.base, fds, n) < 0)
 		log_warn("worker %u: cannot send its configuration", w->index);
 	coord_options_release(&cfg);
+	coord_wireguard_release(&cfg);
 	free(ls);
 	free(lp);
 	free(modes);

@@ -25,6 +25,11 @@ struct coord_listener {
 
 enum child_kind { CHILD_CA, CHILD_WORKER };
 
+struct coord_wg {
+	unsigned mode_index;
+	uint8_t server_priv[32], server_pub[32], client_priv[32], client_pub[32];
+};
+
 struct coord;
 struct coord_child {
 	struct coord *co;
@@ -62,6 +67,8 @@ struct coord {
 	char **argv;
 	struct privsep_helper *tun_helper;
 	struct privsep_helper *nf_helper;
+	struct coord_wg *wg; /* one per wireguard mode */
+	size_t nwg;
 };
 
 /* listen.c */
@@ -82,6 +89,13 @@ void coord_restart_workers(struct coord *co);
 
 /* packet_modes.c: TUN devices from the snare-tun helper */
 int coord_open_packet_modes(struct coord *co);
+/* wireguard.c: key files, the keys for workers, the client configuration */
+int coord_wireguard_load(struct coord *co);
+void coord_wireguard_print(struct coord *co);
+void coord_wireguard_fill(struct coord *co, Snare__WorkerConfig *cfg, unsigned worker_index);
+void coord_wireguard_release(Snare__WorkerConfig *cfg);
+/* Listeners served by worker 0 only (TUN fds, WireGuard sockets). */
+bool coord_listener_single(const struct coord *co, const struct coord_listener *l);
 void coord_close_helpers(struct coord *co);
 
 /* netfilter.c: privileged ports and transparent redirects via snare-netfilter */

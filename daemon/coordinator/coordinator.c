@@ -31,6 +31,7 @@ static const char *mode_unavailable(const struct mode_spec *m)
 	case MODE_TRANSPARENT:
 	case MODE_DNS:
 	case MODE_TUN:
+	case MODE_WIREGUARD:
 		return NULL;
 	case MODE_UPSTREAM:
 		return strcmp(m->server.scheme, "http") == 0
@@ -344,6 +345,8 @@ static int coord_start(struct coord *co)
 	co->loop = loop_new();
 	if (co->loop == NULL || setup_signals(co) < 0)
 		return -1;
+	if (coord_wireguard_load(co) < 0)
+		return -1;
 	if (coord_listen_all(co) < 0) {
 		log_error("Error logged during startup, exiting...");
 		return -1;
@@ -360,6 +363,7 @@ static int coord_start(struct coord *co)
 	if (drop_privileges(co) < 0 || spawn_workers(co) < 0)
 		return -1;
 	coord_print_listening(co, false);
+	coord_wireguard_print(co);
 	return 0;
 }
 
@@ -380,6 +384,7 @@ static void coord_finish(struct coord *co)
 		flowfile_close(co->ff);
 	free(co->workers);
 	free(co->listeners);
+	free(co->wg);
 	if (co->sigfd >= 0)
 		close(co->sigfd);
 	if (co->keylog_fd >= 0)

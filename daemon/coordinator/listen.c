@@ -78,7 +78,7 @@ static int listen_mode(struct coord *co, unsigned idx)
 	const char *host = modespec_listen_host(m, o->listen_host);
 	int port = modespec_listen_port(m, o->listen_port), err;
 	/* UDP is served for DNS only so far (no QUIC or DTLS): bind only that. */
-	bool dns = m->kind == MODE_DNS ||
+	bool dns = m->kind == MODE_DNS || m->kind == MODE_WIREGUARD ||
 		   (m->kind == MODE_REVERSE && strcmp(m->server.scheme, "dns") == 0);
 	unsigned tr = modespec_transports(m) & (dns ? ~0u : MODE_TRANSPORT_TCP);
 	union sockaddr_any a;

@@ -32,6 +32,7 @@ struct dns_query {
 	struct buf in, out; /* TCP framing towards the upstream */
 	/* packet modes: the query came through the network stack */
 	struct ns_stack *ns;
+	bool local_resolve; /* WireGuard's 10.0.0.53: answered like the dns mode */
 	struct sockaddr_storage ns_src, ns_dst;
 };
 

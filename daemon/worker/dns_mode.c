@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -110,7 +111,7 @@ static bool dns_is_local(const struct dns_query *q)
 {
 	const struct mode_spec *m = &wk->modes[q->mode_index];
 
-	return m->kind == MODE_DNS && q->msg.opcode == 0 && q->msg.nqd == 1 && !q->msg.qr &&
+	return (m->kind == MODE_DNS || q->local_resolve) && q->msg.opcode == 0 && q->msg.nqd == 1 && !q->msg.qr &&
 	       q->msg.qd[0].class == 1 && (q->msg.qd[0].type == 1 || q->msg.qd[0].type == 28);
 }
 
@@ -131,7 +132,7 @@ static void dns_dispatch(struct dns_query *q)
 			dns_error_reply(q, 2, "resolver busy");
 		return;
 	}
-	if (q->ns) /* packet modes: the server the client asked */
+	if (q->ns && !q->local_resolve) /* packet modes: the server the client asked */
 		err = 0;
 	else
 		err = dns_upstream_for(q->mode_index, &q->upstream);
@@ -191,6 +192,15 @@ void dns_udp_readable(struct worker_listener *l)
 	}
 }
 
+/* 10.0.0.53:53, the resolver WireGuard clients are configured with. */
+static bool dns_is_wg_resolver(const struct sockaddr_storage *dst)
+{
+	const struct sockaddr_in *in = (const struct sockaddr_in *)dst;
+
+	return dst->ss_family == AF_INET && in->sin_addr.s_addr == htonl(0x0a000035) &&
+	       ntohs(in->sin_port) == 53;
+}
+
 /* A UDP datagram to port 53 (or 5353) seen by a packet mode's network
  * stack: forwarded to the server the client addressed, recorded as DNS. */
 void dns_ns_datagram(unsigned mode_index, struct ns_stack *ns, const struct sockaddr_storage *src,
@@ -208,6 +218,9 @@ void dns_ns_datagram(unsigned mode_index, struct ns_stack *ns, const struct sock
 	memcpy(&q->peer, src, sizeof(q->peer));
 	memcpy(&q->local, dst, sizeof(q->local));
 	memcpy(&q->upstream, dst, sizeof(q->upstream));
+	q->local_resolve = wk->modes[mode_index].kind == MODE_WIREGUARD && dns_is_wg_resolver(dst);
+	if (q->local_resolve)
+		memset(&q->upstream, 0, sizeof(q->upstream));
 	dns_query_start(q, d, n);
 }
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "wireguard/wg.h"
 #include "worker/wk.h"
 
 #define PKT_MAX 65535
@@ -27,7 +28,8 @@ struct udp_flow {
 
 struct packet_source {
 	struct packet_source *next;
-	int fd;
+	int fd;              /* the TUN fd, or the WireGuard UDP socket */
+	struct wg_server *wg; /* WireGuard: packets are tunnelled through it */
 	struct loop_io io;
 	unsigned mode_index;
 	struct ns_stack *ns;
@@ -42,6 +44,11 @@ static void pkt_output(void *arg, const uint8_t *pkt, size_t len)
 {
 	struct packet_source *ps = arg;
 
+	if (ps->wg) {
+		if (wg_server_send_packet(ps->wg, pkt, len) < 0)
+			ps->tx_dropped++;
+		return;
+	}
 	if (write(ps->fd, pkt, len) < 0)
 		ps->tx_dropped++;
 }
@@ -183,7 +190,42 @@ static void pkt_on_readable(struct loop_io *io, uint32_t events)
 	}
 }
 
-int packet_source_start(int fd, unsigned mode_index)
+/* WireGuard: outer datagrams in, decrypted packets to the stack. */
+static void wg_on_datagram(struct loop_io *io, uint32_t events)
+{
+	struct packet_source *ps = io->arg;
+	uint8_t d[PKT_MAX];
+	int i;
+
+	for (i = 0; i < 256; i++) {
+		struct sockaddr_storage from;
+		socklen_t len = sizeof(from);
+		ssize_t n = recvfrom(ps->fd, d, sizeof(d), 0, (struct sockaddr *)&from, &len);
+
+		if (n < 0)
+			return;
+		wg_server_input(ps->wg, &from, d, (size_t)n);
+	}
+}
+
+static void wg_send_datagram(void *arg, const struct sockaddr_storage *to, const uint8_t *d,
+			     size_t n)
+{
+	struct packet_source *ps = arg;
+
+	if (sendto(ps->fd, d, n, 0, (const struct sockaddr *)to,
+		   addr_len((const struct sockaddr *)to)) < 0)
+		ps->tx_dropped++;
+}
+
+static void wg_inner_packet(void *arg, const uint8_t *ip, size_t n)
+{
+	struct packet_source *ps = arg;
+
+	ns_input(ps->ns, ip, n);
+}
+
+static int packet_source_new(int fd, unsigned mode_index, struct packet_source **out)
 {
 	static const struct ns_callbacks cb = {pkt_output, pkt_tcp_accept, pkt_udp, pkt_udp_closed};
 	struct packet_source *ps = xcalloc(1, sizeof(*ps));
@@ -195,6 +237,38 @@ int packet_source_start(int fd, unsigned mode_index)
 		free(ps);
 		return err;
 	}
+	*out = ps;
+	return 0;
+}
+
+int packet_source_start_wg(int fd, unsigned mode_index, const struct wg_keys *keys)
+{
+	static const struct wg_callbacks wcb = {wg_send_datagram, wg_inner_packet};
+	struct packet_source *ps;
+	int err = packet_source_new(fd, mode_index, &ps);
+
+	if (err < 0)
+		return err;
+	if ((err = wg_server_new(wk->loop, keys, &wcb, ps, &ps->wg)) < 0) {
+		ns_free(ps->ns);
+		free(ps);
+		return err;
+	}
+	loop_io_init(&ps->io, fd, wg_on_datagram, ps);
+	if ((err = loop_io_set(wk->loop, &ps->io, EPOLLIN)) < 0)
+		return err;
+	ps->next = sources;
+	sources = ps;
+	return 0;
+}
+
+int packet_source_start(int fd, unsigned mode_index)
+{
+	struct packet_source *ps;
+	int err = packet_source_new(fd, mode_index, &ps);
+
+	if (err < 0)
+		return err;
 	loop_io_init(&ps->io, fd, pkt_on_readable, ps);
 	if ((err = loop_io_set(wk->loop, &ps->io, EPOLLIN)) < 0) {
 		ns_free(ps->ns);
@@ -215,6 +289,8 @@ void packet_sources_stop(void)
 		while (ps->flows)
 			udp_flow_free(ps, ps->flows, NULL);
 		loop_io_del(wk->loop, &ps->io);
+		if (ps->wg)
+			wg_server_free(ps->wg);
 		ns_free(ps->ns);
 		free(ps);
 	}

@@ -52,6 +52,11 @@ struct regex_list {
 };
 
 struct certcache;
+#include "wireguard/wg.h"
+struct wk_wg {
+	unsigned mode_index;
+	struct wg_keys keys;
+};
 
 struct worker {
 	struct loop *loop;
@@ -76,6 +81,8 @@ struct worker {
 	struct certcache *certs;
 	struct regex_list ignore_hosts, allow_hosts, tcp_hosts;
 	bool want_flows;    /* somebody prints or saves flows */
+	struct wk_wg *wg; /* WireGuard keys per wireguard mode */
+	size_t nwg;
 	struct conn *conns; /* all live connections (doubly linked) */
 	size_t nconns;
 };
@@ -257,6 +264,8 @@ void udp_record_finish(struct udp_rec *r, const char *error);
 
 /* ---- packet.c: packet modes (tun) feeding the network stack ---- */
 int packet_source_start(int fd, unsigned mode_index);
+struct wg_keys;
+int packet_source_start_wg(int fd, unsigned mode_index, const struct wg_keys *keys);
 void packet_sources_stop(void);
 int dns_read_resolv_conf(void);
 

@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "sandbox.h"
 #include "worker/worker.h"
+#include "wireguard/wg.h"
 #include "worker/wk.h"
 
 struct worker *wk;
@@ -56,6 +57,18 @@ static void wk_on_accept(struct loop_io *io, uint32_t events)
 	}
 }
 
+/* WireGuard keys for a listener's mode, from the configuration. */
+static int wk_start_wireguard(struct worker_listener *l)
+{
+	size_t i;
+
+	for (i = 0; i < wk->nwg; i++)
+		if (wk->wg[i].mode_index == l->mode_index)
+			return packet_source_start_wg(l->fd, l->mode_index, &wk->wg[i].keys);
+	log_error("worker %u: no WireGuard keys for %s", wk->index, wk->modes[l->mode_index].full);
+	return -ENOENT;
+}
+
 static void wk_on_datagram(struct loop_io *io, uint32_t events)
 {
 	dns_udp_readable(io->arg);
@@ -70,6 +83,11 @@ static int wk_listen(void)
 
 		if (l->packet) {
 			if (packet_source_start(l->fd, l->mode_index) < 0)
+				return -EIO;
+			continue;
+		}
+		if (wk->modes[l->mode_index].kind == MODE_WIREGUARD) {
+			if (wk_start_wireguard(l) < 0)
 				return -EIO;
 			continue;
 		}
@@ -134,6 +152,27 @@ static int wk_take_listeners(const Snare__WorkerConfig *cfg, struct ipc_frame *f
 	return 0;
 }
 
+/* Copies the WireGuard keys out of the frame (checked lengths). */
+static void wk_take_wireguard(const Snare__WorkerConfig *cfg)
+{
+	size_t i;
+
+	wk->wg = xcalloc(cfg->n_wireguard ? cfg->n_wireguard : 1, sizeof(*wk->wg));
+	for (i = 0; i < cfg->n_wireguard; i++) {
+		const Snare__WireguardKeys *k = cfg->wireguard[i];
+		struct wk_wg *w = &wk->wg[wk->nwg];
+
+		if (k->server_private.len != 32 || k->server_public.len != 32 ||
+		    k->client_public.len != 32)
+			continue;
+		w->mode_index = k->mode_index;
+		memcpy(w->keys.server_priv, k->server_private.data, 32);
+		memcpy(w->keys.server_pub, k->server_public.data, 32);
+		memcpy(w->keys.client_pub, k->client_public.data, 32);
+		wk->nwg++;
+	}
+}
+
 static int wk_prepare(void)
 {
 	struct resolve_opts ro = {0};
@@ -146,6 +185,8 @@ static int wk_prepare(void)
 		return -1;
 	}
 	(void)dns_read_resolv_conf(); /* dns mode's forwarding target by default */
+	if (wk->nwg > 0 && wg_crypto_init() < 0)
+		return -1;
 	wk->leaf_key = leaf_key_generate(wk->opts.leaf_key == LEAF_KEY_RSA2048);
 	if (wk->leaf_key == NULL || leaf_key_spki(wk->leaf_key, &wk->leaf_spki, &wk->leaf_spki_len) < 0)
 		return -1;
@@ -208,6 +249,7 @@ static void wk_on_coord_frame(struct ipc_chan *ch, struct ipc_frame *f)
 			exit(1);
 		}
 		wk_take_listeners(m->config, f);
+		wk_take_wireguard(m->config);
 		ch->state = IPC_ST_RUNNING;
 		wk->have_config = true;
 		wk_start();

@@ -1,0 +1,121 @@
+/* Runs in the coordinator: WireGuard modes.  Loads (or creates) each key file
+ * while it can still read the user's files, prints the client configuration
+ * and its QR code, and hands worker 0 the server keys it needs.  The client's
+ * private key is only ever printed, never sent to a worker. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "coordinator/coord.h"
+#include "core/log.h"
+#include "wireguard/wg.h"
+
+int coord_wireguard_load(struct coord *co)
+{
+	size_t i;
+
+	for (i = 0; i < co->cli->nmodes; i++) {
+		const struct mode_spec *m = &co->cli->modes[i];
+		struct wg_keys k;
+		struct coord_wg *w;
+		char path[4096], err[600];
+
+		if (m->kind != MODE_WIREGUARD)
+			continue;
+		if (m->data && *m->data)
+			snprintf(path, sizeof(path), "%s", m->data);
+		else
+			snprintf(path, sizeof(path), "%s/wireguard.conf", co->cli->opts.confdir);
+		if (wg_keyfile_load(path, &k, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s: %s\n", snare_progname, err);
+			return -1;
+		}
+		co->wg = xrealloc(co->wg, (co->nwg + 1) * sizeof(*co->wg));
+		w = &co->wg[co->nwg++];
+		w->mode_index = (unsigned)i;
+		memcpy(w->server_priv, k.server_priv, 32);
+		memcpy(w->server_pub, k.server_pub, 32);
+		memcpy(w->client_priv, k.client_priv, 32);
+		memcpy(w->client_pub, k.client_pub, 32);
+	}
+	return 0;
+}
+
+static uint16_t wg_port(struct coord *co, unsigned mode_index)
+{
+	size_t i;
+
+	for (i = 0; i < co->nlisteners; i++)
+		if (co->listeners[i].mode_index == mode_index)
+			return addr_port(&co->listeners[i].addr.sa);
+	return 0;
+}
+
+void coord_wireguard_print(struct coord *co)
+{
+	size_t i;
+
+	for (i = 0; i < co->nwg; i++) {
+		const struct mode_spec *m = &co->cli->modes[co->wg[i].mode_index];
+		const char *lh = modespec_listen_host(m, co->cli->opts.listen_host);
+		struct wg_keys k;
+		char host[WG_HOST_MAX], *text, *framed, *qr = NULL;
+		uint16_t port = wg_port(co, co->wg[i].mode_index);
+
+		memcpy(k.server_priv, co->wg[i].server_priv, 32);
+		memcpy(k.server_pub, co->wg[i].server_pub, 32);
+		memcpy(k.client_priv, co->wg[i].client_priv, 32);
+		memcpy(k.client_pub, co->wg[i].client_pub, 32);
+		wg_endpoint_host(lh, host);
+		text = wg_clientconf_text(&k, host, port);
+		framed = wg_clientconf_framed(&k, host, port);
+		if (co->cli->opts.wireguard_qr && text)
+			qr = wg_clientconf_qr(text);
+		log_info("WireGuard server client configuration:\n%s%s", framed ? framed : "",
+			 qr ? qr : "");
+		free(text);
+		free(framed);
+		free(qr);
+	}
+}
+
+bool coord_listener_single(const struct coord *co, const struct coord_listener *l)
+{
+	return l->packet || co->cli->modes[l->mode_index].kind == MODE_WIREGUARD;
+}
+
+void coord_wireguard_fill(struct coord *co, Snare__WorkerConfig *cfg, unsigned worker_index)
+{
+	size_t i;
+
+	if (worker_index != 0 || co->nwg == 0)
+		return;
+	cfg->wireguard = xcalloc(co->nwg, sizeof(*cfg->wireguard));
+	for (i = 0; i < co->nwg; i++) {
+		Snare__WireguardKeys *k = xmalloc(sizeof(*k));
+
+		snare__wireguard_keys__init(k);
+		k->has_mode_index = k->has_server_private = k->has_server_public = 1;
+		k->has_client_public = 1;
+		k->mode_index = co->wg[i].mode_index;
+		k->server_private.data = co->wg[i].server_priv;
+		k->server_private.len = 32;
+		k->server_public.data = co->wg[i].server_pub;
+		k->server_public.len = 32;
+		k->client_public.data = co->wg[i].client_pub;
+		k->client_public.len = 32;
+		cfg->wireguard[i] = k;
+	}
+	cfg->n_wireguard = co->nwg;
+}
+
+void coord_wireguard_release(Snare__WorkerConfig *cfg)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->n_wireguard; i++)
+		free(cfg->wireguard[i]);
+	free(cfg->wireguard);
+	cfg->wireguard = NULL;
+	cfg->n_wireguard = 0;
+}
