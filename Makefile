@@ -14,14 +14,14 @@ LIBEXECDIR ?= $(PREFIX)/libexec/snare
 MANDIR ?= $(PREFIX)/share/man
 VERSION := 0.1.0
 
-PKGS := openssl libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libqrencode
+PKGS := openssl libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libqrencode libxcrypt
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
 	-Wno-unused-parameter
 CPPFLAGS += -D_GNU_SOURCE -DSNARE_VERSION='"$(VERSION)"' -DSNARE_LIBEXECDIR='"$(LIBEXECDIR)"' \
-	-Idaemon -Ipolicy -I$(B)/proto
+	-Idaemon -Ipolicy -I$(B)/proto -I$(B)/bpf
 ifeq ($(SAN),1)
 CC := clang
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -47,7 +47,7 @@ ALL_SRCS := $(foreach m,$(MODULES),$(call MOD_SRCS,$(m))) $(wildcard policy/*.c)
 ALL_LIBS := $(foreach m,$(MODULES),$(call MOD_LIB,$(m))) $(B)/lib/libsnare-policy.a $(B)/lib/libsnare-proto.a
 # The modules linked into build/snare (a module joins when snare uses it).
 SNARE_MODULES := core ipc config http1 certs output worker coordinator ca resolve tlsparse ws dns \
-	netstack privsep wireguard
+	netstack privsep wireguard intercept
 SNARE_LIBS := $(foreach m,$(SNARE_MODULES),$(call MOD_LIB,$(m))) $(B)/lib/libsnare-policy.a \
 	$(B)/lib/libsnare-proto.a
 
@@ -101,7 +101,15 @@ $(B)/obj/daemon/main/snare.o: daemon/main/snare.c $(PROTO_H)
 # Privileged helpers: helpers/<name>/*.c + helpers/common/*.c -> $(B)/snare-<name>,
 # linked with the few snare modules a helper may use.
 HELPER_BASE_LIBS = $(filter %/libsnare-core.a %/libsnare-ipc.a %/libsnare-privsep.a \
-	%/libsnare-policy.a %/libsnare-proto.a,$(ALL_LIBS))
+	%/libsnare-intercept.a %/libsnare-policy.a %/libsnare-proto.a,$(ALL_LIBS))
+
+# The local-capture eBPF programs: vmlinux.h from the running kernel's BTF,
+# clang -target bpf, then a libbpf skeleton, all under $(B)/bpf.
+# Without kernel BTF this fails softly: snare-redirector then builds without
+# its programs and refuses to run with a clear message.
+$(B)/bpf/redirect.skel.h: bpf/redirect.bpf.c bpf/redirect_abi.h bpf/build.sh
+	bpf/build.sh $(B)/bpf || echo "bpf: cannot build the eBPF programs; local mode disabled" >&2
+$(B)/obj/helpers/redirector/redir_bpf.o: $(B)/bpf/redirect.skel.h
 define helper_bin
 $(B)/snare-$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard helpers/$(1)/*.c) $(wildcard helpers/common/*.c)) $(HELPER_BASE_LIBS)
 	$(CC) $(LDFLAGS) -o $$@ $$(filter %.o,$$^) -Wl,--start-group $(HELPER_BASE_LIBS) \

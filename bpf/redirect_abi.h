@@ -35,8 +35,8 @@ struct redir_entry {
 
 /* One generation of the spec: the value of the two-slot array map. */
 struct redir_spec {
-	__u32 n;	  /* entries in use, <= REDIR_MAX_ENTRIES */
-	__u32 dflt;	  /* 1 when the first entry excludes */
+	__u32 n;    /* entries in use, <= REDIR_MAX_ENTRIES */
+	__u32 dflt; /* 1 when the first entry excludes */
 	struct redir_entry e[REDIR_MAX_ENTRIES];
 };
 

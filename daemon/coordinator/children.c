@@ -23,7 +23,7 @@
 static void child_exec(struct coord *co, const char *role, const int *fds, int n)
 {
 	sigset_t none;
-	int hi[4], i;
+	int hi[8], i;
 	char *argv[] = {(char *)"snare", (char *)"--role", (char *)role, NULL};
 
 	for (i = 0; i < n; i++)
@@ -240,9 +240,9 @@ int coord_spawn_worker(struct coord *co, struct coord_child *w)
 		return err;
 	}
 	{
-		int fds[4] = {theirs, ca_sp[0], co->keylog_fd, co->trust_fd};
+		int fds[5] = {theirs, ca_sp[0], co->keylog_fd, co->trust_fd, co->htpasswd_fd};
 
-		w->pid = child_spawn(co, "worker", fds, 4);
+		w->pid = child_spawn(co, "worker", fds, 5);
 	}
 	w->started_ms = loop_now(co->loop);
 	close(theirs);
@@ -265,6 +265,7 @@ static void respawn_fire(struct loop_timer *t)
 		return;
 	}
 	log_info("worker %u restarted (pid %d)", w->index, (int)w->pid);
+	(void)coord_local_update(w->co); /* the new worker must not be captured */
 }
 
 static void describe_status(int status, char *buf, size_t len)

@@ -13,6 +13,7 @@
 #include "ipc/ipc.h"
 #include "output/dump.h"
 #include "output/flowfile.h"
+#include "intercept/intercept_proto.h"
 #include "privsep/privsep.h"
 
 struct coord_listener {
@@ -59,6 +60,7 @@ struct coord {
 	struct flowfile *ff;
 	int keylog_fd; /* SSLKEYLOGFILE, opened before dropping privileges */
 	int trust_fd;  /* ssl_verify_upstream_trusted_ca, likewise (fd 6 in workers) */
+	int htpasswd_fd; /* proxyauth @file, likewise (fd 7) */
 	struct dump_opts dump;
 	bool stopping;
 	struct loop_timer stop_timer;
@@ -67,6 +69,9 @@ struct coord {
 	char **argv;
 	struct privsep_helper *tun_helper;
 	struct privsep_helper *nf_helper;
+	struct privsep_helper *redir_helper; /* local mode */
+	struct intercept_client redir;
+	const char *local_spec;
 	struct coord_wg *wg; /* one per wireguard mode */
 	size_t nwg;
 };
@@ -89,6 +94,7 @@ void coord_restart_workers(struct coord *co);
 
 /* packet_modes.c: TUN devices from the snare-tun helper */
 int coord_open_packet_modes(struct coord *co);
+int coord_local_update(struct coord *co);
 /* wireguard.c: key files, the keys for workers, the client configuration */
 int coord_wireguard_load(struct coord *co);
 void coord_wireguard_print(struct coord *co);

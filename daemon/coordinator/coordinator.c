@@ -32,6 +32,7 @@ static const char *mode_unavailable(const struct mode_spec *m)
 	case MODE_DNS:
 	case MODE_TUN:
 	case MODE_WIREGUARD:
+	case MODE_LOCAL:
 		return NULL;
 	case MODE_UPSTREAM:
 		return strcmp(m->server.scheme, "http") == 0
@@ -277,6 +278,23 @@ static int open_trust(struct coord *co)
 	return 0;
 }
 
+/* proxyauth "@file": the htpasswd file, opened with our privileges. */
+static int open_htpasswd(struct coord *co)
+{
+	const char *spec = co->cli->opts.proxyauth;
+
+	co->htpasswd_fd = -1;
+	if (spec == NULL || spec[0] != '@')
+		return 0;
+	co->htpasswd_fd = open(spec + 1, O_RDONLY | O_CLOEXEC);
+	if (co->htpasswd_fd < 0) {
+		fprintf(stderr, "%s: cannot read the proxyauth file %s: %s\n", snare_progname,
+			spec + 1, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 static int open_output(struct coord *co)
 {
 	struct winsize ws;
@@ -288,7 +306,7 @@ static int open_output(struct coord *co)
 	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
 		co->dump.term_width = ws.ws_col;
 	open_keylog(co);
-	if (open_trust(co) < 0)
+	if (open_trust(co) < 0 || open_htpasswd(co) < 0)
 		return -EINVAL;
 	if (co->cli->wfile == NULL)
 		return 0;
@@ -360,7 +378,7 @@ static int coord_start(struct coord *co)
 		log_error("cannot start the ca process");
 		return -1;
 	}
-	if (drop_privileges(co) < 0 || spawn_workers(co) < 0)
+	if (drop_privileges(co) < 0 || spawn_workers(co) < 0 || coord_local_update(co) < 0)
 		return -1;
 	coord_print_listening(co, false);
 	coord_wireguard_print(co);
@@ -391,12 +409,15 @@ static void coord_finish(struct coord *co)
 		close(co->keylog_fd);
 	if (co->trust_fd >= 0)
 		close(co->trust_fd);
+	if (co->htpasswd_fd >= 0)
+		close(co->htpasswd_fd);
 	loop_free(co->loop);
 }
 
 int coordinator_main(struct cli *cli, int argc, char **argv)
 {
 	struct coord co = {.cli = cli, .sigfd = -1, .keylog_fd = -1, .trust_fd = -1,
+			   .htpasswd_fd = -1,
 			   .argc = argc, .argv = argv};
 
 	if (cli->verbosity < 0)

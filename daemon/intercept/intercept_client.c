@@ -31,7 +31,9 @@ static int intercept_recv(int fd, uint8_t *buf, size_t cap, int *rfd, size_t *nf
 		char b[CMSG_SPACE(sizeof(int))];
 	} ctl;
 	struct iovec iov = {.iov_base = buf, .iov_len = cap};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
+	struct msghdr mh = {.msg_iov = &iov,
+			    .msg_iovlen = 1,
+			    .msg_control = ctl.b,
 			    .msg_controllen = sizeof(ctl.b)};
 	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	struct cmsghdr *cm;

@@ -101,7 +101,8 @@ static int intercept_valid_ok(const Snare__Redirector__Ok *m)
 {
 	if (m->tun_name != NULL && !intercept_printable(m->tun_name, INTERCEPT_TUN_NAME_MAX, false))
 		return -EINVAL;
-	if (m->description != NULL && !intercept_printable(m->description, INTERCEPT_DESC_MAX, true))
+	if (m->description != NULL &&
+	    !intercept_printable(m->description, INTERCEPT_DESC_MAX, true))
 		return -EINVAL;
 	return 0;
 }
@@ -123,12 +124,12 @@ static int intercept_validate(enum intercept_dir dir, const ProtobufCMessage *en
 
 	if (r->body_case == R2C(OK))
 		return !r->ok->has_seq || r->ok->seq != r->seq || nfds != ok_fds
-			       ? -EINVAL
-			       : intercept_valid_ok(r->ok);
+			   ? -EINVAL
+			   : intercept_valid_ok(r->ok);
 	return !r->error->has_seq || r->error->seq != r->seq || nfds != 0 ||
-			       !intercept_printable(r->error->message, INTERCEPT_ERROR_MAX, false)
-		       ? -EINVAL
-		       : 0;
+		       !intercept_printable(r->error->message, INTERCEPT_ERROR_MAX, false)
+		   ? -EINVAL
+		   : 0;
 }
 
 static void intercept_env_parts(enum intercept_dir dir, const ProtobufCMessage *env,

@@ -42,6 +42,8 @@ bool auth_check(struct conn *c, const struct http1_head *h)
 	if (ph && auth_decode(ph->value, cred, sizeof(cred))) {
 		if (strcmp(want, "any") == 0)
 			ok = true;
+		else if (want[0] == '@')
+			ok = htpasswd_check(cred);
 		else if (strlen(cred) == strlen(want))
 			ok = CRYPTO_memcmp(cred, want, strlen(want)) == 0;
 	}

@@ -133,6 +133,11 @@ static void http_read_request(struct conn *c, bool *progress)
 
 	if (wk->coord.congested || buf_len(&c->client.in) == 0)
 		return;
+	if (!c->tunnel && c->client.ssl == NULL && buf_ptr(&c->client.in)[0] == 0x16 &&
+	    (c->kind == MODE_REGULAR || c->kind == MODE_UPSTREAM)) {
+		tunnel_proxy_tls(c, progress);
+		return;
+	}
 	if (c->req.head == NULL)
 		c->req.head = xmalloc(sizeof(*c->req.head));
 	h = c->req.head;

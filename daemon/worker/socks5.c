@@ -95,7 +95,7 @@ static void socks_auth(struct conn *c, const uint8_t *p, size_t n, bool *progres
 	plen = p[2 + ulen];
 	snprintf(cred, sizeof(cred), "%.*s:%.*s", ulen, (const char *)p + 2, plen,
 		 (const char *)p + 3 + ulen);
-	ok = p[0] == 1 && (strcmp(want, "any") == 0 ||
+	ok = p[0] == 1 && (strcmp(want, "any") == 0 || (want[0] == '@' && htpasswd_check(cred)) ||
 			   (strlen(cred) == strlen(want) && CRYPTO_memcmp(cred, want, strlen(want)) == 0));
 	buf_consume(&c->client.in, 3u + ulen + plen);
 	rep[1] = ok ? 0 : 1;

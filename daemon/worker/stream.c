@@ -92,6 +92,17 @@ void stream_fail(struct stream *s, const char *fmt, ...)
 
 int stream_tls_start(struct stream *s, SSL_CTX *ctx, bool client, const char *sni)
 {
+	if (s->ssl && s->tls_done && s->outer.ssl == NULL) {
+		/* TLS inside TLS (a CONNECT through a secure web proxy): the
+		 * current session becomes the outer layer. */
+		s->outer.ssl = s->ssl;
+		s->outer.rbio = s->rbio;
+		s->outer.wbio = s->wbio;
+		s->ssl = NULL;
+		s->tls_done = false;
+	} else if (s->ssl) {
+		return -EALREADY;
+	}
 	s->ssl = SSL_new(ctx);
 	s->rbio = BIO_new(BIO_s_mem());
 	s->wbio = BIO_new(BIO_s_mem());
@@ -144,6 +155,60 @@ static ssize_t stream_send(struct stream *s, const uint8_t *p, size_t n)
 	return r;
 }
 
+/* Where ciphertext from the socket goes, and where it comes from for the
+ * socket: the outer layer's BIOs when TLS runs inside TLS. */
+static BIO *stream_entry_rbio(const struct stream *s)
+{
+	return s->outer.ssl ? s->outer.rbio : s->rbio;
+}
+
+static BIO *stream_exit_wbio(const struct stream *s)
+{
+	return s->outer.ssl ? s->outer.wbio : s->wbio;
+}
+
+/* Outer layer, reading: its plaintext is the inner layer's ciphertext. */
+static void stream_outer_read(struct stream *s, bool *progress)
+{
+	uint8_t tmp[16384];
+	size_t got;
+
+	while (BIO_ctrl_pending(s->rbio) < STREAM_BUF_MAX) {
+		if (SSL_read_ex(s->outer.ssl, tmp, sizeof(tmp), &got) != 1) {
+			int r = SSL_get_error(s->outer.ssl, 0);
+
+			if (r == SSL_ERROR_ZERO_RETURN || (r == SSL_ERROR_SYSCALL && s->rd_eof))
+				BIO_set_mem_eof_return(s->rbio, 0);
+			else if (r != SSL_ERROR_WANT_READ && r != SSL_ERROR_WANT_WRITE)
+				stream_fail(s, "TLS read (outer layer) failed");
+			ERR_clear_error();
+			return;
+		}
+		BIO_write(s->rbio, tmp, (int)got);
+		*progress = true;
+	}
+}
+
+/* Outer layer, writing: the inner layer's ciphertext is its plaintext. */
+static void stream_outer_write(struct stream *s, bool *progress)
+{
+	uint8_t tmp[16384];
+	size_t done;
+	int n;
+
+	while (BIO_ctrl_pending(s->wbio) > 0 && BIO_ctrl_pending(s->outer.wbio) < STREAM_TXC_MAX) {
+		n = BIO_read(s->wbio, tmp, sizeof(tmp));
+		if (n <= 0)
+			return;
+		if (SSL_write_ex(s->outer.ssl, tmp, (size_t)n, &done) != 1 || done != (size_t)n) {
+			stream_fail(s, "TLS write (outer layer) failed");
+			ERR_clear_error();
+			return;
+		}
+		*progress = true;
+	}
+}
+
 /* Socket -> (rbio | in). */
 static void stream_read_sock(struct stream *s, bool *progress)
 {
@@ -153,7 +218,7 @@ static void stream_read_sock(struct stream *s, bool *progress)
 
 	while (!s->rd_eof) {
 		if (s->ssl) {
-			if (BIO_ctrl_pending(s->rbio) >= STREAM_BUF_MAX)
+			if (BIO_ctrl_pending(stream_entry_rbio(s)) >= STREAM_BUF_MAX)
 				return;
 			room = sizeof(tmp);
 		} else {
@@ -173,11 +238,11 @@ static void stream_read_sock(struct stream *s, bool *progress)
 		if (n == 0) {
 			s->rd_eof = true;
 			if (s->ssl)
-				BIO_set_mem_eof_return(s->rbio, 0);
+				BIO_set_mem_eof_return(stream_entry_rbio(s), 0);
 			return;
 		}
 		if (s->ssl)
-			BIO_write(s->rbio, tmp, (int)n);
+			BIO_write(stream_entry_rbio(s), tmp, (int)n);
 		else if (buf_append(&s->in, tmp, (size_t)n) < 0)
 			return;
 		if ((size_t)n < room) /* drained: epoll says when there is more */
@@ -267,12 +332,14 @@ static void stream_tls_write(struct stream *s, bool *progress)
 		buf_consume(&s->out, done);
 		*progress = true;
 	}
-	while (BIO_ctrl_pending(s->wbio) > 0) {
+	if (s->outer.ssl)
+		stream_outer_write(s, progress);
+	while (BIO_ctrl_pending(stream_exit_wbio(s)) > 0) {
 		room = buf_room(&s->txc);
 		if (room == 0)
 			break;
 		p = buf_reserve(&s->txc, &room);
-		n = BIO_read(s->wbio, p, (int)room);
+		n = BIO_read(stream_exit_wbio(s), p, (int)room);
 		if (n <= 0)
 			break;
 		buf_commit(&s->txc, (size_t)n);
@@ -321,6 +388,8 @@ void stream_io(struct stream *s, bool *progress)
 		stream_tls_write(s, progress);
 		stream_write_sock(s, &s->txc, progress);
 		stream_read_sock(s, progress);
+		if (s->outer.ssl)
+			stream_outer_read(s, progress);
 		if (!s->tls_done)
 			stream_handshake(s, progress);
 		stream_tls_read(s, progress);
@@ -337,7 +406,8 @@ bool stream_flushed(const struct stream *s)
 {
 	if (buf_len(&s->out) > 0 || buf_len(&s->txc) > 0)
 		return false;
-	return s->ssl == NULL || BIO_ctrl_pending(s->wbio) == 0;
+	return s->ssl == NULL || (BIO_ctrl_pending(s->wbio) == 0 &&
+				  (s->outer.ssl == NULL || BIO_ctrl_pending(s->outer.wbio) == 0));
 }
 
 void stream_interest(struct stream *s)
@@ -349,7 +419,7 @@ void stream_interest(struct stream *s)
 	if (s->connecting) {
 		ev = EPOLLOUT;
 	} else {
-		bool in_room = s->ssl ? BIO_ctrl_pending(s->rbio) < STREAM_BUF_MAX
+		bool in_room = s->ssl ? BIO_ctrl_pending(stream_entry_rbio(s)) < STREAM_BUF_MAX
 				      : buf_room(&s->in) > 0;
 
 		if (!s->rd_eof && in_room)
@@ -377,6 +447,10 @@ void stream_close(struct stream *s)
 		SSL_free(s->ssl); /* frees both BIOs */
 		s->ssl = NULL;
 		s->rbio = s->wbio = NULL;
+	}
+	if (s->outer.ssl) {
+		SSL_free(s->outer.ssl);
+		memset(&s->outer, 0, sizeof(s->outer));
 	}
 	buf_free(&s->in);
 	buf_free(&s->out);

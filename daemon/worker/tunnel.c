@@ -262,12 +262,50 @@ void tunnel_tls_step(struct conn *c, bool *progress)
 	if (!c->client.tls_done)
 		return;
 	*progress = true;
+	if (c->proxy_tls && !c->tunnel) { /* the outer session to snare itself is up */
+		conn_set_state(c, CS_CLIENT_HEAD);
+		return;
+	}
 	c->tls = true;
 	if (c->force_raw ||
 	    hosts_match(&wk->tcp_hosts, c->hello->sni[0] ? c->hello->sni : c->host, c->port))
 		relay_start(c, true);
 	else
 		conn_set_state(c, CS_CLIENT_HEAD);
+}
+
+/* The certificate for TLS to snare itself: the SNI, else our own address. */
+void tunnel_proxy_tls(struct conn *c, bool *progress)
+{
+	char *sans[2], local[INET6_ADDRSTRLEN];
+	size_t n = 0;
+	SSL_CTX *ctx;
+	int r;
+
+	if (c->hello == NULL)
+		c->hello = xcalloc(1, sizeof(*c->hello));
+	r = tlsparse_client_hello(buf_ptr(&c->client.in), buf_len(&c->client.in), c->hello);
+	if (r == -EAGAIN && !c->client.rd_eof)
+		return;
+	*progress = true;
+	if (r < 0) {
+		conn_client_log(c, LOG_LVL_INFO, "invalid TLS ClientHello sent to the proxy");
+		conn_close(c);
+		return;
+	}
+	c->proxy_tls = true;
+	addr_format_host(&c->client.local.sa, local, sizeof(local));
+	if (c->hello->sni[0])
+		sans[n++] = c->hello->sni;
+	sans[n++] = local;
+	snprintf(c->host, sizeof(c->host), "%s", c->hello->sni[0] ? c->hello->sni : local);
+	ctx = certcache_get((const char *const *)sans, n, NULL, &c->cert_seq);
+	if (ctx)
+		tunnel_client_tls(c, ctx);
+	else if (c->cert_seq)
+		conn_set_state(c, CS_CERT_WAIT);
+	else
+		conn_close(c);
 }
 
 void tunnel_on_cert(uint64_t seq, const uint8_t *der, size_t len, const char *err)

@@ -32,6 +32,7 @@
 #define CONNECT_TIMEOUT_MS 10000
 #define WORKER_KEYLOG_FD 5 /* SSLKEYLOGFILE, when the coordinator opened one */
 #define WORKER_TRUST_FD 6  /* ssl_verify_upstream_trusted_ca, likewise */
+#define WORKER_HTPASSWD_FD 7 /* proxyauth @file, likewise */
 #define CERTS_SAN_WANT CERTS_MAX_SANS
 #define RELAY_KEEP_MAX (96 * 1024) /* message bytes kept per raw/WebSocket flow */
 #define RELAY_MSGS_MAX 1024
@@ -96,8 +97,12 @@ struct stream {
 	struct ns_tcp *ns; /* a netstack connection instead of a socket */
 	struct loop_io io;
 	struct conn *conn;
-	SSL *ssl;
+	SSL *ssl; /* the innermost TLS session */
 	BIO *rbio, *wbio;
+	struct {
+		SSL *ssl;
+		BIO *rbio, *wbio;
+	} outer; /* TLS to snare itself (secure web proxy) under ssl */
 	bool tls_client;  /* we are the TLS client on this stream */
 	bool tls_done;
 	bool connecting;  /* non-blocking connect in progress */
@@ -186,6 +191,7 @@ struct conn {
 	bool tls;          /* the client side is TLS (intercepted) */
 	bool server_tls;
 	bool authed;       /* proxyauth passed (a CONNECT authenticates the connection) */
+	bool proxy_tls;    /* the client speaks TLS to snare itself (secure web proxy) */
 	bool closing_after; /* close after the current response */
 	bool server_reusable;
 	bool server_up;        /* "server connect" was logged for the server stream */
@@ -284,6 +290,8 @@ void tunnel_tls_step(struct conn *c, bool *progress);
 void relay_step(struct conn *c, bool *progress);
 void relay_start(struct conn *c, bool record);
 int tunnel_server_tls_begin(struct conn *c);
+/* Regular/upstream: a ClientHello instead of a request: TLS to snare itself. */
+void tunnel_proxy_tls(struct conn *c, bool *progress);
 void tunnel_on_cert(uint64_t seq, const uint8_t *der, size_t len, const char *err);
 
 /* ---- certcache.c ---- */
@@ -312,6 +320,10 @@ void flow_send_ws(struct conn *c, Snare__Flow *f, const char *error);
 int hosts_compile(struct regex_list *l, const struct strlist *src, char *err, size_t errlen);
 bool hosts_ignored(const char *host, uint16_t port);
 bool hosts_match(const struct regex_list *l, const char *host, uint16_t port);
+
+/* ---- htpasswd.c: proxyauth @file ---- */
+int htpasswd_load(void);
+bool htpasswd_check(const char *user_colon_pass);
 
 /* ---- pages.c: error pages and mitm.it ---- */
 void pages_error(struct buf *out, int status, const char *reason, const char *msg);

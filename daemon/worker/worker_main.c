@@ -185,6 +185,9 @@ static int wk_prepare(void)
 		return -1;
 	}
 	(void)dns_read_resolv_conf(); /* dns mode's forwarding target by default */
+	if (wk->opts.proxyauth && wk->opts.proxyauth[0] == '@' && htpasswd_load() < 0)
+		log_warn("proxyauth %s: no usable entries; every login will be refused",
+			 wk->opts.proxyauth);
 	if (wk->nwg > 0 && wg_crypto_init() < 0)
 		return -1;
 	wk->leaf_key = leaf_key_generate(wk->opts.leaf_key == LEAF_KEY_RSA2048);

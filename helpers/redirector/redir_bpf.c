@@ -67,8 +67,8 @@ static int redir_attach(struct redir_state *st, char *err, size_t errlen)
 {
 	struct redir_bpf *b = st->bpf;
 
-	b->sock_create = bpf_program__attach_cgroup(b->skel->progs.redir_sock_create,
-						    st->cgroup_fd);
+	b->sock_create =
+	    bpf_program__attach_cgroup(b->skel->progs.redir_sock_create, st->cgroup_fd);
 	if (b->sock_create == NULL) {
 		snprintf(err, errlen, "cannot attach cgroup/sock_create: %s", strerror(errno));
 		return -errno;
@@ -99,7 +99,8 @@ int redir_bpf_load(struct redir_state *st, char *err, size_t errlen)
 	/* The coordinator's map fd must not let it forge process names. */
 	bpf_map__set_map_flags(b->skel->maps.redir_conns, BPF_F_RDONLY);
 	if (redirect__load(b->skel) < 0) {
-		snprintf(err, errlen, "cannot load the eBPF programs (kernel >= 5.10 with BTF?): %s",
+		snprintf(err, errlen,
+			 "cannot load the eBPF programs (kernel >= 5.10 with BTF?): %s",
 			 strerror(errno));
 		return -errno;
 	}
@@ -178,7 +179,8 @@ int redir_bpf_conns_fd(struct redir_state *st)
 
 int redir_bpf_load(struct redir_state *st, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "built without its eBPF programs (run bpf/build.sh; see the Makefile)");
+	snprintf(err, errlen,
+		 "built without its eBPF programs (run bpf/build.sh; see the Makefile)");
 	return -ENOSYS;
 }
 

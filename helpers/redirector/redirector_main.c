@@ -84,8 +84,7 @@ static void redir_record(struct helper *h, privsep_undo_fn fn, const char *what)
 
 /* ---- requests ------------------------------------------------------------ */
 
-static int redir_on_set_intercept(struct helper *h,
-				  const Snare__Redirector__CoordToRedirector *req,
+static int redir_on_set_intercept(struct helper *h, const Snare__Redirector__CoordToRedirector *req,
 				  struct redir_reply *rep)
 {
 	const Snare__Redirector__SetIntercept *m = req->set_intercept;
@@ -119,8 +118,7 @@ static int redir_on_get_tun(struct helper *h, const Snare__Redirector__CoordToRe
 	return 0;
 }
 
-static int redir_on_open_proc_map(struct helper *h,
-				  const Snare__Redirector__CoordToRedirector *req,
+static int redir_on_open_proc_map(struct helper *h, const Snare__Redirector__CoordToRedirector *req,
 				  struct redir_reply *rep)
 {
 	rep->fd = redir_bpf_conns_fd(&redir);

@@ -21,7 +21,8 @@ if [ ! -x "$DRIVER" ] || [ ! -x "$B/snare-redirector" ] || ! command -v bpftool 
 fi
 CG=/sys/fs/cgroup
 [ "$(stat -fc %T $CG)" = cgroup2fs ] || CG=/sys/fs/cgroup/unified
-cp "$(command -v python3)" "$T/$NAME"
+PY=$(python3 -c "import os, sys; print(os.path.realpath(sys.executable))")
+ln "$PY" "$T/$NAME" 2>/dev/null || cp "$PY" "$T/$NAME"
 
 # bound [PROG] [PRE]: the device a new socket of PROG (default: our copy) is bound to.
 bound() {
@@ -80,13 +81,13 @@ cmd "set $NAME" && [ "$REPLY" = "Include processes matching \"$NAME\"." ] &&
 	ok redirector-set || notok redirector-set "$REPLY"
 out=$(bound)
 [ "$out" = "$DEV" ] && ok redirector-name-bound || notok redirector-name-bound "got '$out'"
-out=$(bound python3)
+out=$(bound "$PY")
 [ -z "$out" ] && ok redirector-others-untouched || notok redirector-others-untouched "got '$out'"
 out=$(bound "" "$RENAME")
 [ "$out" = "$DEV" ] && ok redirector-renamed-thread || notok redirector-renamed-thread "got '$out'"
 
 # A PID matches the process (tgid): also a socket from one of its threads.
-python3 -c "import os, socket, threading, time
+"$PY" -c "import os, socket, threading, time
 while not os.path.exists('$T/go'): time.sleep(0.05)
 def t():
     print(socket.socket().getsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, 16).rstrip(b'\0').decode())
@@ -106,9 +107,10 @@ s = socket.socket(); s.setblocking(False)
 try: s.connect(('10.254.1.2', 8080))
 except BlockingIOError: pass
 import time; time.sleep(1)" &
+cpid=$!
 cmd read && [ "$REPLY" = "4 6 10.254.1.2 8080" ] && ok redirector-packet ||
 	notok redirector-packet "$REPLY"
-wait
+wait "$cpid"
 
 echo quit >&"${DRV[1]}"
 wait "$DPID" 2>/dev/null
@@ -131,3 +133,9 @@ attached && notok redirector-detach-on-kill9-helper "still attached" ||
 echo quit >&"${DRV[1]}"
 wait "$DPID" 2>/dev/null
 check redirector-device-gone-after-kill9 gone_within 5 "$DEV"
+
+# The rule the killed helper left is removed by the next one at start-up.
+start_driver && echo quit >&"${DRV[1]}"
+wait "$DPID" 2>/dev/null
+ip -6 rule show | grep -q "^14280:" && notok redirector-stale-rule "left in place" ||
+	ok redirector-stale-rule

@@ -45,6 +45,13 @@ proxy_curl -o /dev/null "https://localhost:$TLS_PORT/hello" 2>/dev/null
 wait_for "$SNARE_LOG" "does not trust the proxy's certificate for localhost" 3 && ok client-distrust-logged ||
 	notok client-distrust-logged "$(tail -3 "$SNARE_LOG")"
 
+# TLS to the proxy itself (a secure web proxy), autodetected; CONNECT inside
+# it means TLS inside TLS.
+out=$(curl -sS --max-time 10 --proxy "https://127.0.0.1:$SNARE_PORT" --proxy-cacert "$CA" "http://127.0.0.1:$HTTP_PORT/hello")
+[ "$out" = hello ] && ok secure-web-proxy-http || notok secure-web-proxy-http "$out"
+out=$(curl -sS --max-time 10 --proxy "https://127.0.0.1:$SNARE_PORT" --proxy-cacert "$CA" --cacert "$CA" "https://localhost:$TLS_PORT/hello")
+[ "$out" = hello ] && ok secure-web-proxy-tls-in-tls || notok secure-web-proxy-tls-in-tls "$out"
+
 # Errors.
 code=$(proxy_curl -o "$T/502" -w '%{http_code}' "http://127.0.0.1:1/")
 [ "$code" = 502 ] && grep -q "Cannot connect to 127.0.0.1:1" "$T/502" && ok closed-port-502 || notok closed-port-502 "$code"
@@ -125,6 +132,20 @@ out=$(proxy_curl -U alice:secret "http://127.0.0.1:$HTTP_PORT/headers")
 echo "$out" | grep -qi '^host:' && ! echo "$out" | grep -qi 'proxy-authorization' && ok proxyauth-200-stripped || notok proxyauth-200-stripped "$out"
 code=$(proxy_curl -o /dev/null -w '%{http_code}' -U alice:wrong "http://127.0.0.1:$HTTP_PORT/hello")
 [ "$code" = 407 ] && ok proxyauth-wrong-password || notok proxyauth-wrong-password "$code"
+stop_snare
+
+# proxyauth @htpasswd with bcrypt and SHA-1 entries (the file may be root's own, 0600).
+python3 -c '
+import crypt, hashlib, base64
+print("alice:" + crypt.crypt("s3cret", crypt.mksalt(crypt.METHOD_BLOWFISH)))
+print("bob:{SHA}" + base64.b64encode(hashlib.sha1(b"pw2").digest()).decode())' 2>/dev/null >"$T/htpasswd"
+chmod 600 "$T/htpasswd"
+start_snare --mode regular@127.0.0.1:0 --set proxyauth="@$T/htpasswd"
+codes=""
+for u in alice:s3cret alice:bad bob:pw2 bob:x; do
+	codes="$codes $(proxy_curl -o /dev/null -w '%{http_code}' -U "$u" "http://127.0.0.1:$HTTP_PORT/hello")"
+done
+[ "$codes" = " 200 407 200 407" ] && ok proxyauth-htpasswd-bcrypt-sha1 || notok proxyauth-htpasswd-bcrypt-sha1 "$codes"
 stop_snare
 
 # ignore_hosts: the origin's own certificate reaches the client.

@@ -157,9 +157,9 @@ static void test_requests(void **state)
 	assert_int_equal(intercept_client_get_tun(&cl, &tun, name, err, sizeof(err)), 0);
 	assert_true(tun >= 0);
 	assert_non_null(strstr(name, "snare"));
-	assert_int_equal(intercept_client_set(&cl, "curl, !42", pids, 1, desc, sizeof(desc), err,
-					      sizeof(err)),
-			 0);
+	assert_int_equal(
+	    intercept_client_set(&cl, "curl, !42", pids, 1, desc, sizeof(desc), err, sizeof(err)),
+	    0);
 	assert_string_equal(desc, "Include processes matching \"curl\". Exclude PID 42.");
 	/* We are the coordinator: never captured, even by "everything". */
 	assert_int_equal(intercept_client_set(&cl, "!1", NULL, 0, NULL, 0, err, sizeof(err)), 0);
@@ -179,9 +179,8 @@ static void test_bad_spec(void **state)
 
 	assert_int_equal(rc, -EINVAL);
 	assert_non_null(strstr(err, "invalid intercept spec"));
-	assert_int_equal(intercept_client_set(&cl, "", NULL, 0, desc, sizeof(desc), err,
-					      sizeof(err)),
-			 0);
+	assert_int_equal(
+	    intercept_client_set(&cl, "", NULL, 0, desc, sizeof(desc), err, sizeof(err)), 0);
 	assert_string_equal(desc, "Intercept nothing.");
 }
 

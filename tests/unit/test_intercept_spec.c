@@ -75,8 +75,8 @@ static void test_truncation(void **state)
 
 static void test_errors(void **state)
 {
-	static const char *const bad[] = {",", "curl,", ",curl", "curl,,x", "!", " ! ,x", "a\x01b",
-					  "a\x7f"};
+	static const char *const bad[] = {",", "curl,", ",curl",  "curl,,x",
+					  "!", " ! ,x", "a\x01b", "a\x7f"};
 	char big[INTERCEPT_SPEC_MAX + 2];
 
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -97,8 +97,8 @@ static void test_limit(void **state)
 	size_t off = 0;
 
 	for (int i = 1; i <= REDIR_MAX_ENTRIES; i++)
-		off += (size_t)snprintf(spec + off, sizeof(spec) - off, "%s%d", i > 1 ? "," : "",
-					i);
+		off +=
+		    (size_t)snprintf(spec + off, sizeof(spec) - off, "%s%d", i > 1 ? "," : "", i);
 	compile_ok(spec);
 	assert_int_equal(t.n, REDIR_MAX_ENTRIES);
 	assert_true(decide(64, "x"));
@@ -218,9 +218,9 @@ static void test_codec_set(void **state)
 	n = pack_set("curl", pids, ARRAY_SIZE(pids), buf);
 	assert_int_equal(decode(INTERCEPT_TO_HELPER, INTERCEPT_ST_READY, 0, buf, n, 0), -EINVAL);
 	assert_int_equal(decode(INTERCEPT_TO_HELPER, INTERCEPT_ST_READY, 0, buf, 0, 0), -EBADMSG);
-	assert_int_equal(decode(INTERCEPT_TO_HELPER, INTERCEPT_ST_READY, 0, buf,
-				INTERCEPT_MAX_FRAME + 1, 0),
-			 -EMSGSIZE);
+	assert_int_equal(
+	    decode(INTERCEPT_TO_HELPER, INTERCEPT_ST_READY, 0, buf, INTERCEPT_MAX_FRAME + 1, 0),
+	    -EMSGSIZE);
 	buf[0] = 0xff;
 	assert_int_equal(decode(INTERCEPT_TO_HELPER, INTERCEPT_ST_READY, 0, buf, n, 0), -EBADMSG);
 }

@@ -1,0 +1,52 @@
+# Local capture mode: `snare --mode local:NAME` captures the connections of
+# processes named NAME (a copy of curl named snaretest-curl, so nothing else
+# on the host is touched), through the eBPF redirector and snare's userspace
+# network stack, to an origin in another namespace.  Root only.
+. "$(dirname "$0")/lib.sh"
+
+if ! need_root; then
+	skip local "needs root (eBPF, TUN devices, namespaces)"
+	exit 0
+fi
+if [ ! -s "${SNARE_BUILD:-build/check}/bpf/redirect.skel.h" ]; then
+	skip local "snare-redirector was built without its eBPF programs (no kernel BTF?)"
+	exit 0
+fi
+B=snare-lcb-$$ C=snare-lcc-$$
+cleanup_ns() { ip netns del "$B" 2>/dev/null; ip netns del "$C" 2>/dev/null; cleanup; }
+trap cleanup_ns EXIT
+ip netns add "$B" && ip netns add "$C" || { notok netns "cannot create namespaces"; exit 1; }
+XB="ip netns exec $B" XC="ip netns exec $C"
+ip link add lb-$$ netns "$B" type veth peer name lc-$$ netns "$C"
+$XB ip link set lo up; $XC ip link set lo up
+$XB ip addr add 10.209.0.1/24 dev lb-$$; $XB ip link set lb-$$ up
+$XC ip addr add 10.209.0.5/24 dev lc-$$; $XC ip link set lc-$$ up
+$XC python3 -u "$SNARE_ROOT/tests/integration/origin.py" --port 8080 --bind 10.209.0.5 >"$T/o1.log" 2>&1 &
+PIDS+=($!)
+wait_for "$T/o1.log" ready 10 || { notok origin "no origin"; exit 1; }
+mkdir -p "$T/bin"
+cp "$(command -v curl)" "$T/bin/snaretest-curl"
+
+LOG=$T/snare-local.log
+# `ip netns exec` remounts /sys for the namespace: mount the cgroup2 hierarchy
+# again in that private mount namespace so the redirector finds its root.
+$XB sh -c 'mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup; exec "$0" "$@"' \
+	"$SNARE_BIN" --mode local:snaretest-curl --set confdir="$T/conf" >"$LOG" 2>&1 &
+SPID=$!
+PIDS+=($SPID)
+wait_for "$LOG" "Local redirector started." 20 && ok local-started-line || { notok local-started-line "$(cat "$LOG")"; exit 1; }
+out=$($XB "$T/bin/snaretest-curl" -sS --max-time 10 http://10.209.0.5:8080/hello)
+[ "$out" = hello ] && ok local-captured-request-served || notok local-captured-request-served "$out"
+grep -q "GET http://10.209.0.5:8080/hello" "$LOG" && ok local-flow-line || notok local-flow-line "$(tail -4 "$LOG")"
+n=$(grep -c "GET http://10.209.0.5:8080/" "$LOG")
+out=$($XB curl -sS --max-time 10 http://10.209.0.5:8080/hello)
+sleep 0.3
+[ "$out" = hello ] && [ "$(grep -c "GET http://10.209.0.5:8080/" "$LOG")" -eq "$n" ] &&
+	ok local-other-processes-untouched || notok local-other-processes-untouched "$out"
+kill -TERM $SPID; wait $SPID; rc=$?
+sleep 0.5
+[ $rc -eq 0 ] && ok local-clean-exit || notok local-clean-exit "rc=$rc"
+! bpftool cgroup show "$(findmnt -n -o TARGET -t cgroup2 | head -1)" 2>/dev/null | grep -q redir &&
+	ok local-programs-detached || notok local-programs-detached "$(bpftool cgroup show /sys/fs/cgroup)"
+out=$($XB "$T/bin/snaretest-curl" -sS --max-time 5 http://10.209.0.5:8080/hello)
+[ "$out" = hello ] && ok local-after-exit-direct || notok local-after-exit-direct "$out"
