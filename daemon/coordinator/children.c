@@ -16,6 +16,7 @@
 #include "core/log.h"
 
 #define RESPAWN_DELAY_MS 100
+#define WORKER_GRACE_MS 1000 /* open connections may finish (the coordinator waits 1.5 s) */
 #define CHILD_FD_BASE 3
 
 /* In the child: fds[i] becomes fd 3 + i (a -1 leaves that slot closed),
@@ -353,6 +354,8 @@ static void child_send_shutdown(struct coord_child *c)
 		Snare__CoordToWorker env = SNARE__COORD_TO_WORKER__INIT;
 		Snare__Shutdown sd = SNARE__SHUTDOWN__INIT;
 
+		sd.has_grace_ms = 1;
+		sd.grace_ms = WORKER_GRACE_MS;
 		env.body_case = SNARE__COORD_TO_WORKER__BODY_SHUTDOWN;
 		env.shutdown = &sd;
 		(void)ipc_chan_send(&c->chan, &env.base, NULL, 0);

@@ -33,8 +33,11 @@ int coord_bind_privileged(struct coord *co, const union sockaddr_any *a, bool ud
 	char host[INET6_ADDRSTRLEN], err[512];
 	int r;
 
-	if (netfilter_helper(co) < 0)
+	if (netfilter_helper(co) < 0) {
+		log_error("Ports below 1024 need privileges: run snare as root, allow the helper "
+			  "through sudo (snare-helpers(8)), or use a higher port, e.g. 5353 for DNS.");
 		return -EPERM;
+	}
 	addr_format_host(&a->sa, host, sizeof(host));
 	if (a->sa.sa_family == AF_INET6 &&
 	    IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&a->sa)->sin6_addr))
@@ -108,8 +111,17 @@ static int redirect_to(struct coord *co, unsigned mode_index)
 		log_error("snare-netfilter refused the redirect: %s", err);
 		return -EPERM;
 	}
-	log_info("Redirecting TCP ports %s to port %u (nftables table inet snare)",
-		 o->transparent_ports.v[0], r.to_port);
+	{
+		char list[512] = "";
+
+		for (i = 0; i < r.nports; i++) {
+			size_t len = strlen(list);
+
+			snprintf(list + len, sizeof(list) - len, "%s%u", i ? "," : "", ports[i]);
+		}
+		log_info("Redirecting TCP ports %s to port %u (nftables table inet snare)", list,
+			 r.to_port);
+	}
 	return 0;
 }
 

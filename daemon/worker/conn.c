@@ -167,6 +167,8 @@ void conn_close(struct conn *c)
 		c->next->prev = c->prev;
 	wk->nconns--;
 	loop_defer_free(wk->loop, conn_free, c);
+	if (wk->stopping)
+		worker_conn_gone();
 }
 
 static void conn_step(struct conn *c, bool *progress)
@@ -244,6 +246,8 @@ void conn_pump(struct conn *c)
 	} while (progress && ++rounds < 64);
 	stream_interest(&c->client);
 	stream_interest(&c->server);
+	stream_trim(&c->client);
+	stream_trim(&c->server);
 	if (c->client.failed || c->server.failed || rounds >= 64)
 		conn_pump_later(c);
 }

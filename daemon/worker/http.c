@@ -26,16 +26,14 @@ static struct http1_limits http_limits(void)
 	return l;
 }
 
-/* Ends a message; the head's storage is kept for the next one (raw == NULL
- * means "no message"). */
+/* Ends a message (raw == NULL means "no message").  The head's storage is
+ * freed too, so an idle keep-alive connection holds no HTTP state. */
 static void http_msg_clear(struct http_msg *m)
 {
-	struct http1_head *h = m->head;
-
 	free(m->raw);
+	free(m->head);
 	buf_free(&m->body.keep);
 	memset(m, 0, sizeof(*m));
-	m->head = h;
 }
 
 void http_msg_free(struct http_msg *m)

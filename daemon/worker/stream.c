@@ -431,6 +431,17 @@ void stream_interest(struct stream *s)
 		stream_fail(s, "epoll: %s", strerror(errno));
 }
 
+/* Gives back the memory of empty buffers: idle connections stay small. */
+void stream_trim(struct stream *s)
+{
+	if (buf_len(&s->in) == 0)
+		buf_free(&s->in);
+	if (buf_len(&s->out) == 0)
+		buf_free(&s->out);
+	if (buf_len(&s->txc) == 0)
+		buf_free(&s->txc);
+}
+
 void stream_close(struct stream *s)
 {
 	if (s->ns) {

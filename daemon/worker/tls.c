@@ -97,7 +97,7 @@ int tls_init(void)
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				      SSL_MODE_RELEASE_BUFFERS);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	tls_sessions_enable(ctx);
 	if (wk->keylog_fd >= 0)
 		SSL_CTX_set_keylog_callback(ctx, tls_keylog);
 	if (wk->opts.ssl_insecure) {

@@ -48,6 +48,7 @@ int tunnel_server_tls_begin(struct conn *c)
 	c->server_tls = true;
 	if (stream_tls_start(&c->server, wk->upstream_ctx, true, c->tls_sni) < 0)
 		return -ENOMEM;
+	tls_sessions_attach(c->server.ssl, c->server_host, c->server_port, c->tls_sni);
 	if (!wk->opts.ssl_insecure && c->tls_sni[0])
 		SSL_set1_host(c->server.ssl, c->tls_sni);
 	else if (!wk->opts.ssl_insecure && host_is_ip(c->host))

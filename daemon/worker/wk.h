@@ -123,6 +123,7 @@ void stream_init_ns(struct stream *s, struct conn *c, struct ns_tcp *t);
 /* Reads and writes whatever the socket and TLS state allow. */
 void stream_io(struct stream *s, bool *progress);
 void stream_interest(struct stream *s);
+void stream_trim(struct stream *s);
 void stream_close(struct stream *s);
 bool stream_open(const struct stream *s);
 /* Starts TLS on an open stream; bytes already in s->in are handed to TLS
@@ -226,6 +227,7 @@ struct conn {
 };
 
 void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *peer);
+void worker_conn_gone(void);
 void conn_accept_ns(unsigned mode_index, struct ns_tcp *t, const struct sockaddr_storage *src,
 		    const struct sockaddr_storage *dst);
 void conn_pump(struct conn *c);
@@ -300,6 +302,10 @@ void tunnel_on_cert(uint64_t seq, const uint8_t *der, size_t len, const char *er
 SSL_CTX *certcache_get(const char *const *sans, size_t n, const char *org, uint64_t *seq);
 SSL_CTX *certcache_complete(uint64_t seq, const uint8_t *der, size_t len);
 void certcache_free_all(void);
+
+/* ---- tls_sessions.c: resumption towards servers ---- */
+void tls_sessions_enable(SSL_CTX *ctx);
+void tls_sessions_attach(SSL *ssl, const char *host, uint16_t port, const char *sni);
 
 /* ---- tls.c ---- */
 int tls_init(void);

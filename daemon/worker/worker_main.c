@@ -212,14 +212,10 @@ static void wk_start(void)
 	wk->running = true;
 }
 
-static void wk_stop(void)
+static void wk_stop_now(void)
 {
 	struct conn *c, *next;
-	size_t i;
 
-	wk->stopping = true;
-	for (i = 0; i < wk->nlisteners; i++)
-		loop_io_del(wk->loop, &wk->listeners[i].io);
 	for (c = wk->conns; c; c = next) {
 		next = c->next;
 		conn_close(c);
@@ -227,6 +223,37 @@ static void wk_stop(void)
 	dns_stop_all();
 	packet_sources_stop();
 	loop_stop(wk->loop);
+}
+
+static void wk_on_grace(struct loop_timer *t)
+{
+	wk_stop_now();
+}
+
+/* Shutdown: stop accepting, let open connections finish for a short grace
+ * period (their last close ends the worker early), then close the rest. */
+static struct loop_timer wk_grace;
+
+static void wk_stop(uint32_t grace_ms)
+{
+	size_t i;
+
+	wk->stopping = true;
+	for (i = 0; i < wk->nlisteners; i++)
+		loop_io_del(wk->loop, &wk->listeners[i].io);
+	if (wk->nconns == 0 || grace_ms == 0) {
+		wk_stop_now();
+		return;
+	}
+	loop_timer_arm(wk->loop, &wk_grace, grace_ms);
+}
+
+/* Called when a connection ends while stopping. */
+void worker_conn_gone(void)
+{
+	/* Not from here: we may be deep inside a connection's callbacks. */
+	if (wk->stopping && wk->nconns == 0)
+		loop_timer_arm(wk->loop, &wk_grace, 0);
 }
 
 #ifdef SNARE_TEST_HOOKS
@@ -258,7 +285,7 @@ static void wk_on_coord_frame(struct ipc_chan *ch, struct ipc_frame *f)
 		wk_start();
 		break;
 	case SNARE__COORD_TO_WORKER__BODY_SHUTDOWN:
-		wk_stop();
+		wk_stop(m->shutdown->has_grace_ms ? m->shutdown->grace_ms : 1000);
 		break;
 #ifdef SNARE_TEST_HOOKS
 	case SNARE__COORD_TO_WORKER__BODY_TEST_TRIGGER:
@@ -353,6 +380,7 @@ int worker_main(void)
 			  &w) < 0 ||
 	    ipc_chan_init(&w.ca, w.loop, 4, IPC_CH_CA_TO_WORKER, wk_on_ca_frame, wk_on_close, &w) < 0)
 		fatal("cannot set up the worker's channels");
+	loop_timer_init(&wk_grace, wk_on_grace, NULL);
 	w.coord.state = IPC_ST_CONFIG;
 	w.coord.on_drain = wk_on_drain;
 	w.ca.state = IPC_ST_HELLO;
