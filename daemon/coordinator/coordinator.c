@@ -35,9 +35,7 @@ static const char *mode_unavailable(const struct mode_spec *m)
 	case MODE_LOCAL:
 		return NULL;
 	case MODE_UPSTREAM:
-		return strcmp(m->server.scheme, "http") == 0
-			       ? NULL
-			       : "upstream:https:// (TLS to the upstream proxy) is not available yet";
+		return NULL;
 	case MODE_REVERSE:
 		for (i = 0; i < ARRAY_SIZE(reverse_ok); i++)
 			if (strcmp(m->server.scheme, reverse_ok[i]) == 0)

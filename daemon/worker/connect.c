@@ -151,9 +151,31 @@ static int via_handshake(struct conn *c, bool *progress)
 	return 1;
 }
 
+/* upstream:https://: TLS to the upstream proxy itself first.  1 when it is
+ * up (or not needed), 0 while the handshake runs. */
+static int via_tls(struct conn *c, bool *progress)
+{
+	const struct mode_spec *m = &wk->modes[c->mode_index];
+
+	if (!c->via || strcmp(m->server.scheme, "https") != 0 || c->server.tls_done)
+		return 1;
+	if (c->server.ssl == NULL) {
+		if (stream_tls_start(&c->server, wk->upstream_ctx, true, m->server.host) < 0) {
+			stream_fail(&c->server, "cannot start TLS to the upstream proxy");
+			return 0;
+		}
+		if (!wk->opts.ssl_insecure)
+			SSL_set1_host(c->server.ssl, m->server.host);
+		*progress = true;
+	}
+	return 0;
+}
+
 void connect_step(struct conn *c, bool *progress)
 {
 	if (c->resolving || c->server.connecting || c->on_connected == NULL)
+		return;
+	if (c->server.fd >= 0 && !c->server.failed && via_tls(c, progress) == 0)
 		return;
 	if (c->server.fd >= 0 && !c->server.failed && c->via && c->via_connect) {
 		int r = via_handshake(c, progress);

@@ -156,6 +156,8 @@ SSL_CTX *tls_leaf_ctx(X509 *leaf)
 		return NULL;
 	}
 	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select, NULL);
+	/* Stateless tickets only: no per-context session table to maintain. */
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	if (wk->keylog_fd >= 0)
 		SSL_CTX_set_keylog_callback(ctx, tls_keylog);
 	return ctx;

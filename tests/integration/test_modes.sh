@@ -88,6 +88,15 @@ out=$(proxy_curl --cacert "$SNARE_CONF/snare-ca-cert.pem" -o /dev/null -w '%{htt
 echo "$out" | grep -q 502 && grep -q "refused HTTP CONNECT request: 407" "$SNARE_LOG" &&
 	ok upstream-refusal-502-logged || notok upstream-refusal-502-logged "$out"
 stop_snare
+# upstream:https://: TLS to the upstream proxy (snare's own regular mode
+# autodetects it), CONNECT inside that TLS, then TLS to the origin inside.
+start_snare --mode "upstream:https://localhost:$UP_PORT@127.0.0.1:0" --set upstream_auth=up:secret \
+	--set ssl_verify_upstream_trusted_ca="$UP_CA"
+out=$(proxy_curl "http://127.0.0.1:$HTTP_PORT/hello")
+[ "$out" = hello ] && ok upstream-https-proxy-plain-http || notok upstream-https-proxy-plain-http "$out"
+out=$(proxy_curl --cacert "$SNARE_CONF/snare-ca-cert.pem" "https://localhost:$TLS_PORT/hello")
+[ "$out" = hello ] && ok upstream-https-proxy-tls-in-tls || notok upstream-https-proxy-tls-in-tls "$out"
+stop_snare
 kill "$UP_PID"; wait "$UP_PID" 2>/dev/null
 
 # --- socks5 ----------------------------------------------------------------
