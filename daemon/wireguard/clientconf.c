@@ -25,7 +25,7 @@ char *wg_clientconf_text(const struct wg_keys *k, const char *host, uint16_t por
 	wg_key_to_base64(k->server_pub, pub);
 	return xasprintf("[Interface]\n"
 			 "PrivateKey = %s\n"
-			 "Address = 10.0.0.1/32\n"
+			 "Address = 10.0.0.1/32, fd00:736e:6172::1/128\n"
 			 "DNS = 10.0.0.53\n"
 			 "\n"
 			 "[Peer]\n"

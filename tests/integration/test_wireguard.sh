@@ -18,9 +18,12 @@ $XA ip link set lo up; $XB ip link set lo up
 $XA ip addr add 10.207.0.2/24 dev wa-$$; $XA ip link set wa-$$ up
 $XB ip addr add 10.207.0.1/24 dev wb-$$; $XB ip link set wb-$$ up
 $XB ip addr add 10.208.0.5/32 dev lo
+$XB ip -6 addr add fd08::5/128 dev lo
 $XB python3 -u "$SNARE_ROOT/tests/integration/origin.py" --port 8080 --bind 10.208.0.5 >"$T/o1.log" 2>&1 &
 PIDS+=($!)
-wait_for "$T/o1.log" ready 10 || { notok origin "no origin"; exit 1; }
+$XB python3 -u "$SNARE_ROOT/tests/integration/origin.py" --port 8081 --bind fd08::5 >"$T/o6.log" 2>&1 &
+PIDS+=($!)
+wait_for "$T/o1.log" ready 10 && wait_for "$T/o6.log" ready 10 || { notok origin "no origin"; exit 1; }
 
 CONF=$T/conf LOG=$T/snare-wg.log KEYS=$T/wg-keys.json
 $XB "$SNARE_BIN" --mode "wireguard:$KEYS@10.207.0.1:51820" --set confdir="$CONF" \
@@ -37,7 +40,8 @@ pub=$(grep -m1 '^PublicKey' "$LOG" | sed 's/^[A-Za-z]* = //')
 endpoint=$(grep -m1 '^Endpoint' "$LOG" | sed 's/^[A-Za-z]* = //')
 grep -m1 '^AllowedIPs' "$LOG" | grep -q '::/0' && ok wg-allowedips-ipv6 || notok wg-allowedips-ipv6 "$(grep AllowedIPs "$LOG")"
 [ "$endpoint" = 10.207.0.1:51820 ] && ok wg-endpoint || notok wg-endpoint "$endpoint"
-grep -q "DNS = 10.0.0.53" "$LOG" && grep -q "Address = 10.0.0.1/32" "$LOG" && ok wg-client-config || notok wg-client-config "$(grep -A8 Interface "$LOG")"
+grep -q "DNS = 10.0.0.53" "$LOG" && grep -q "Address = 10.0.0.1/32, fd00:736e:6172::1/128" "$LOG" &&
+	ok wg-client-config || notok wg-client-config "$(grep -A8 Interface "$LOG")"
 grep -q "▀\|▄\|█" "$LOG" && ok wg-qr-printed || notok wg-qr-printed "no QR"
 
 # The client: wireguard-go configured from what snare printed.
@@ -48,9 +52,11 @@ sleep 1
 $XA wg set wgc0 private-key "$T/client.key" peer "$pub" endpoint "$endpoint" allowed-ips 0.0.0.0/0,::/0 \
 	persistent-keepalive 25 || { notok wg-client "wg set failed: $(cat "$T/wggo.log")"; exit 1; }
 $XA ip addr add 10.0.0.1/32 dev wgc0
+$XA ip -6 addr add fd00:736e:6172::1/128 dev wgc0 nodad
 $XA ip link set wgc0 up
 $XA ip route add 10.208.0.0/24 dev wgc0
 $XA ip route add 10.0.0.53/32 dev wgc0
+$XA ip -6 route add fd08::/64 dev wgc0
 out=$($XA curl -sS --max-time 15 http://10.208.0.5:8080/hello)
 [ "$out" = hello ] && ok wg-http-through-tunnel || notok wg-http-through-tunnel "$out; $(tail -5 "$LOG")"
 grep -q "GET http://10.208.0.5:8080/hello" "$LOG" && ok wg-flow-line || notok wg-flow-line "$(tail -3 "$LOG")"
@@ -59,6 +65,8 @@ python3 -c 'import hashlib
 n=2097152; pat=bytes((k*7+3)%251 for k in range(n)); print(hashlib.sha256(pat).hexdigest())' >"$T/want"
 cmp -s "$T/got" "$T/want" && ok wg-2MiB-intact || notok wg-2MiB-intact "$(cat "$T/got")"
 $XA ping -c 1 -W 3 10.208.0.5 >/dev/null 2>&1 && ok wg-icmp-echo || notok wg-icmp-echo "no reply"
+out=$($XA curl -sS --max-time 10 "http://[fd08::5]:8081/hello")
+[ "$out" = hello ] && ok wg-ipv6-inside-tunnel || notok wg-ipv6-inside-tunnel "$out"
 out=$($XA dig +short +time=3 +tries=1 @10.0.0.53 localhost A)
 [ "$out" = 127.0.0.1 ] && ok wg-dns-10.0.0.53 || notok wg-dns-10.0.0.53 "$out"
 $XA wg show wgc0 latest-handshakes | awk '{exit !($2 > 0)}' && ok wg-handshake-done || notok wg-handshake-done "$($XA wg show)"

@@ -157,7 +157,7 @@ static void test_client_config(void **state)
 	char *text;
 	const char *want_body = "[Interface]\n"
 				"PrivateKey = XasIfmJKikt54X+Lg4AO5m87sSkmGLb9HC+LJ/+I4Os=\n"
-				"Address = 10.0.0.1/32\n"
+				"Address = 10.0.0.1/32, fd00:736e:6172::1/128\n"
 				"DNS = 10.0.0.53\n"
 				"\n"
 				"[Peer]\n"
