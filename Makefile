@@ -21,7 +21,7 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
 	-Wno-unused-parameter
 CPPFLAGS += -D_GNU_SOURCE -DSNARE_VERSION='"$(VERSION)"' -DSNARE_LIBEXECDIR='"$(LIBEXECDIR)"' \
-	-Idaemon -Ipolicy -I$(B)/proto -I$(B)/bpf
+	-Idaemon -Ipolicy -Ibpf -I$(B)/proto -I$(B)/bpf
 ifeq ($(SAN),1)
 CC := clang
 OPT := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined

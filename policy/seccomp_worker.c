@@ -32,6 +32,8 @@ static const struct sandbox_rule net_rules[] = {
 	SB_ALLOW(shutdown),
 	SB_ALLOW(getsockopt),
 	SB_ALLOW(setsockopt),
+	/* local mode: which process opened a connection (a read-only map lookup) */
+	SB_ARG_EQ(bpf, 0, 1 /* BPF_MAP_LOOKUP_ELEM */),
 	SB_ALLOW(getsockname),
 	SB_ALLOW(getpeername),
 	SB_ALLOW(recvfrom),

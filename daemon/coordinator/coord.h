@@ -72,6 +72,7 @@ struct coord {
 	struct privsep_helper *redir_helper; /* local mode */
 	struct intercept_client redir;
 	const char *local_spec;
+	int procmap_fd; /* local mode: connection -> process map (fd 8 in workers) */
 	struct coord_wg *wg; /* one per wireguard mode */
 	size_t nwg;
 };

@@ -409,13 +409,15 @@ static void coord_finish(struct coord *co)
 		close(co->trust_fd);
 	if (co->htpasswd_fd >= 0)
 		close(co->htpasswd_fd);
+	if (co->procmap_fd >= 0)
+		close(co->procmap_fd);
 	loop_free(co->loop);
 }
 
 int coordinator_main(struct cli *cli, int argc, char **argv)
 {
 	struct coord co = {.cli = cli, .sigfd = -1, .keylog_fd = -1, .trust_fd = -1,
-			   .htpasswd_fd = -1,
+			   .htpasswd_fd = -1, .procmap_fd = -1,
 			   .argc = argc, .argv = argv};
 
 	if (cli->verbosity < 0)

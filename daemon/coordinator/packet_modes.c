@@ -92,6 +92,11 @@ static int open_local(struct coord *co, unsigned idx)
 		return -EIO;
 	}
 	log_debug("local redirector: TUN %s", ifname);
+	if (intercept_client_proc_map(&co->redir, &co->procmap_fd, err, sizeof(err)) < 0) {
+		log_warn("local redirector: no process map (%s); flows will not name processes",
+			 err);
+		co->procmap_fd = -1;
+	}
 	co->listeners = xrealloc(co->listeners, (co->nlisteners + 1) * sizeof(*l));
 	l = &co->listeners[co->nlisteners++];
 	memset(l, 0, sizeof(*l));

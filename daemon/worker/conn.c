@@ -68,7 +68,13 @@ static void conn_start(struct conn *c, const union sockaddr_any *peer)
 		wk->conns->prev = c;
 	wk->conns = c;
 	wk->nconns++;
-	conn_client_log(c, LOG_LVL_INFO, "client connect");
+	if (c->kind_hint == MODE_LOCAL)
+		procmap_lookup(c);
+	if (c->proc_pid)
+		conn_client_log(c, LOG_LVL_INFO, "client connect (%s, pid %u)", c->proc_name,
+				c->proc_pid);
+	else
+		conn_client_log(c, LOG_LVL_INFO, "client connect");
 	mode_start(c);
 	if (!c->freed)
 		conn_pump(c);
@@ -104,6 +110,7 @@ void conn_accept_ns(unsigned mode_index, struct ns_tcp *t, const struct sockaddr
 	struct conn *c = xcalloc(1, sizeof(*c));
 
 	c->mode_index = mode_index;
+	c->kind_hint = wk->modes[mode_index].kind;
 	stream_init_ns(&c->client, c, t);
 	stream_init(&c->server, c, -1);
 	memcpy(&c->client.local, dst, sizeof(c->client.local));

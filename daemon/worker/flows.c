@@ -66,6 +66,11 @@ static void flow_conns(struct conn *c, struct flow_parts *p)
 	p->cc.has_timestamp_start = 1;
 	p->cc.timestamp_start = c->client.ts_start;
 	p->cc.proxy_mode = wk->modes[c->mode_index].full;
+	if (c->proc_pid) {
+		p->cc.has_pid = 1;
+		p->cc.pid = c->proc_pid;
+		p->cc.process_name = c->proc_name;
+	}
 	snare__address__init(&p->saddr);
 	p->saddr.host = c->host;
 	p->saddr.has_port = 1;

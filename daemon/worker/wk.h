@@ -33,6 +33,7 @@
 #define WORKER_KEYLOG_FD 5 /* SSLKEYLOGFILE, when the coordinator opened one */
 #define WORKER_TRUST_FD 6  /* ssl_verify_upstream_trusted_ca, likewise */
 #define WORKER_HTPASSWD_FD 7 /* proxyauth @file, likewise */
+#define WORKER_PROCMAP_FD 8  /* local mode: connection -> process map */
 #define CERTS_SAN_WANT CERTS_MAX_SANS
 #define RELAY_KEEP_MAX (96 * 1024) /* message bytes kept per raw/WebSocket flow */
 #define RELAY_MSGS_MAX 1024
@@ -188,6 +189,9 @@ struct conn {
 	char target_host[256]; /* what the server connection must reach */
 	uint16_t target_port;
 	int socks_state;
+	enum mode_kind kind_hint; /* set at accept for netstack connections */
+	uint32_t proc_pid;    /* local mode: the process that opened the connection */
+	char proc_name[16];
 	unsigned dns_pending; /* DNS over TCP: queries not answered yet */
 	bool tls;          /* the client side is TLS (intercepted) */
 	bool server_tls;
@@ -228,6 +232,8 @@ struct conn {
 
 void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *peer);
 void worker_conn_gone(void);
+/* Local mode: fills c->proc_pid/proc_name from the redirector's map. */
+void procmap_lookup(struct conn *c);
 void conn_accept_ns(unsigned mode_index, struct ns_tcp *t, const struct sockaddr_storage *src,
 		    const struct sockaddr_storage *dst);
 void conn_pump(struct conn *c);

@@ -38,6 +38,8 @@ wait_for "$LOG" "Local redirector started." 20 && ok local-started-line || { not
 out=$($XB "$T/bin/snaretest-curl" -sS --max-time 10 http://10.209.0.5:8080/hello)
 [ "$out" = hello ] && ok local-captured-request-served || notok local-captured-request-served "$out"
 grep -q "GET http://10.209.0.5:8080/hello" "$LOG" && ok local-flow-line || notok local-flow-line "$(tail -4 "$LOG")"
+grep -q "client connect (snaretest-curl, pid [0-9]*)" "$LOG" && ok local-connection-names-process ||
+	notok local-connection-names-process "$(grep 'client connect' "$LOG" | head -2)"
 n=$(grep -c "GET http://10.209.0.5:8080/" "$LOG")
 out=$($XB curl -sS --max-time 10 http://10.209.0.5:8080/hello)
 sleep 0.3
