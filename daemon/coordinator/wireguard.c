@@ -79,9 +79,14 @@ void coord_wireguard_print(struct coord *co)
 	}
 }
 
+/* Stateful UDP (WireGuard sessions, reverse udp:// conversations) and TUN
+ * fds are served by worker 0 alone. */
 bool coord_listener_single(const struct coord *co, const struct coord_listener *l)
 {
-	return l->packet || co->cli->modes[l->mode_index].kind == MODE_WIREGUARD;
+	const struct mode_spec *m = &co->cli->modes[l->mode_index];
+
+	return l->packet || m->kind == MODE_WIREGUARD ||
+	       (m->kind == MODE_REVERSE && strcmp(m->server.scheme, "udp") == 0);
 }
 
 void coord_wireguard_fill(struct coord *co, Snare__WorkerConfig *cfg, unsigned worker_index)

@@ -276,6 +276,11 @@ void udp_record(struct udp_rec *r, bool from_client, const uint8_t *d, size_t n)
 /* Sends the flow and frees r. */
 void udp_record_finish(struct udp_rec *r, const char *error);
 
+/* ---- udp_reverse.c: reverse:udp:// ---- */
+int udp_reverse_prepare(void);
+void udp_reverse_readable(struct worker_listener *l);
+void udp_reverse_stop(void);
+
 /* ---- packet.c: packet modes (tun) feeding the network stack ---- */
 int packet_source_start(int fd, unsigned mode_index);
 struct wg_keys;

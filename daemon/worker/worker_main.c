@@ -71,7 +71,13 @@ static int wk_start_wireguard(struct worker_listener *l)
 
 static void wk_on_datagram(struct loop_io *io, uint32_t events)
 {
-	dns_udp_readable(io->arg);
+	struct worker_listener *l = io->arg;
+
+	if (wk->modes[l->mode_index].kind == MODE_REVERSE &&
+	    strcmp(wk->modes[l->mode_index].server.scheme, "udp") == 0)
+		udp_reverse_readable(l);
+	else
+		dns_udp_readable(l);
 }
 
 static int wk_listen(void)
@@ -185,6 +191,8 @@ static int wk_prepare(void)
 		return -1;
 	}
 	(void)dns_read_resolv_conf(); /* dns mode's forwarding target by default */
+	if (udp_reverse_prepare() < 0)
+		return -1;
 	if (wk->opts.proxyauth && wk->opts.proxyauth[0] == '@' && htpasswd_load() < 0)
 		log_warn("proxyauth %s: no usable entries; every login will be refused",
 			 wk->opts.proxyauth);
@@ -221,6 +229,7 @@ static void wk_stop_now(void)
 		conn_close(c);
 	}
 	dns_stop_all();
+	udp_reverse_stop();
 	packet_sources_stop();
 	loop_stop(wk->loop);
 }

@@ -48,6 +48,17 @@ out=$(printf 'GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | tim
 echo "$out" | grep -q '^hello' && ok reverse-tls-raw || notok reverse-tls-raw "$out"
 stop_snare
 
+# reverse udp://: datagrams relayed both ways, recorded as a UDP flow.
+UECHO=$(free_port)
+socat UDP-RECVFROM:"$UECHO",bind=127.0.0.1,fork EXEC:cat &
+PIDS+=($!)
+sleep 0.3
+start_snare --mode "reverse:udp://127.0.0.1:$UECHO@127.0.0.1:0"
+out=$(echo udp-hello | timeout 5 socat -t 2 - UDP:127.0.0.1:"$SNARE_PORT")
+[ "$out" = udp-hello ] && ok reverse-udp-echo || notok reverse-udp-echo "$out"
+stop_snare
+grep -q -- "-> udp ->" "$SNARE_LOG" && ok reverse-udp-flow || notok reverse-udp-flow "$(tail -3 "$SNARE_LOG")"
+
 # eager: a dead backend closes the client; lazy: a 502 page.
 DEAD=$(free_port)
 start_snare --mode "reverse:http://127.0.0.1:$DEAD@127.0.0.1:0"
