@@ -146,3 +146,12 @@ bool addr_equal(const struct sockaddr *a, const struct sockaddr *b)
 		return false;
 	return memcmp(a, b, addr_len(a)) == 0;
 }
+
+bool addr_equal_host(const struct sockaddr *a, const struct sockaddr *b)
+{
+	char ha[INET6_ADDRSTRLEN], hb[INET6_ADDRSTRLEN];
+
+	addr_format_host(a, ha, sizeof(ha));
+	addr_format_host(b, hb, sizeof(hb));
+	return strcmp(ha, hb) == 0;
+}

@@ -29,5 +29,7 @@ bool addr_is_loopback(const struct sockaddr *sa);
 bool addr_is_private(const struct sockaddr *sa);
 bool addr_is_global(const struct sockaddr *sa);
 bool addr_equal(const struct sockaddr *a, const struct sockaddr *b);
+/* Same host, ports ignored (v4-mapped and plain IPv4 compare equal). */
+bool addr_equal_host(const struct sockaddr *a, const struct sockaddr *b);
 
 #endif

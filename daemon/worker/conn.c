@@ -153,6 +153,8 @@ void conn_close(struct conn *c)
 	c->freed = true;
 	if (c->state == CS_DNS_TCP)
 		dns_conn_closed(c);
+	socks5_udp_free(c->socks_udp);
+	c->socks_udp = NULL;
 	if (c->resolving)
 		resolve_cancel(c->resolving);
 	c->resolving = NULL;

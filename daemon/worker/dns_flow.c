@@ -114,3 +114,25 @@ void dns_flow_send(struct dns_query *q, const uint8_t *resp, size_t len, const c
 	free(fp.recs);
 	free(fp.ptrs);
 }
+
+/* A DNS exchange seen by another layer (SOCKS5 UDP): request and response
+ * bytes, recorded as one DNS flow. */
+void dns_flow_pair(unsigned mode_index, const union sockaddr_any *client,
+		   const union sockaddr_any *server, const uint8_t *req, size_t reqlen,
+		   const uint8_t *resp, size_t resplen)
+{
+	struct dns_query q;
+
+	memset(&q, 0, sizeof(q));
+	q.mode_index = mode_index;
+	q.peer = *client;
+	q.local = *client;
+	q.upstream = *server;
+	q.ts = clock_wall();
+	q.raw = (uint8_t *)req;
+	q.rawlen = reqlen;
+	q.parsed = dns_parse(req, reqlen, &q.msg) == 0;
+	dns_flow_send(&q, resp, resplen, NULL);
+	if (q.parsed)
+		dns_msg_free(&q.msg);
+}

@@ -12,7 +12,7 @@
 #include "core/log.h"
 #include "worker/http_int.h"
 
-enum { SOCKS_GREETING, SOCKS_AUTH, SOCKS_REQUEST, SOCKS_CONNECTING };
+enum { SOCKS_GREETING, SOCKS_AUTH, SOCKS_REQUEST, SOCKS_CONNECTING, SOCKS_UDP };
 
 enum {
 	SOCKS_REP_OK = 0,
@@ -138,7 +138,9 @@ static size_t socks_parse_request(struct conn *c, const uint8_t *p, size_t n, in
 	}
 	if (n < need)
 		return 0;
-	*rep = p[0] != 5 ? SOCKS_REP_FAILURE : p[1] != 1 ? SOCKS_REP_COMMAND : SOCKS_REP_OK;
+	*rep = p[0] != 5			 ? SOCKS_REP_FAILURE
+	       : p[1] != 1 && p[1] != 3 ? SOCKS_REP_COMMAND
+						 : SOCKS_REP_OK;
 	if (p[3] == 1)
 		inet_ntop(AF_INET, p + 4, c->host, sizeof(c->host));
 	else if (p[3] == 4)
@@ -149,6 +151,20 @@ static size_t socks_parse_request(struct conn *c, const uint8_t *p, size_t n, in
 	if (p[3] == 3 && (p[4] == 0 || memchr(p + 5, '\0', p[4])))
 		*rep = SOCKS_REP_ADDRESS;
 	return need;
+}
+
+static void socks_udp_associate(struct conn *c)
+{
+	union sockaddr_any bound;
+
+	if (socks5_udp_start(c, &bound) < 0) {
+		socks_fail(c, SOCKS_REP_FAILURE);
+		return;
+	}
+	c->server.local = bound; /* socks_reply() reports it */
+	socks_reply(c, SOCKS_REP_OK);
+	c->socks_state = SOCKS_UDP;
+	conn_client_log(c, LOG_LVL_INFO, "SOCKS5 UDP relay on port %u", addr_port(&bound.sa));
 }
 
 static void socks_request(struct conn *c, const uint8_t *p, size_t n, bool *progress)
@@ -163,6 +179,10 @@ static void socks_request(struct conn *c, const uint8_t *p, size_t n, bool *prog
 	if (rep != SOCKS_REP_OK) {
 		conn_client_log(c, LOG_LVL_INFO, "SOCKS5 request refused (reply %d)", rep);
 		socks_fail(c, rep);
+		return;
+	}
+	if (p[1] == 3) { /* UDP ASSOCIATE: the relay lives as long as this connection */
+		socks_udp_associate(c);
 		return;
 	}
 	c->socks_state = SOCKS_CONNECTING;

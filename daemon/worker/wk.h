@@ -193,6 +193,7 @@ struct conn {
 	uint32_t proc_pid;    /* local mode: the process that opened the connection */
 	char proc_name[16];
 	unsigned dns_pending; /* DNS over TCP: queries not answered yet */
+	struct socks_udp *socks_udp; /* SOCKS5 UDP ASSOCIATE relay */
 	bool tls;          /* the client side is TLS (intercepted) */
 	bool server_tls;
 	bool authed;       /* proxyauth passed (a CONNECT authenticates the connection) */
@@ -287,6 +288,14 @@ struct wg_keys;
 int packet_source_start_wg(int fd, unsigned mode_index, const struct wg_keys *keys);
 void packet_sources_stop(void);
 int dns_read_resolv_conf(void);
+
+/* ---- socks5_udp.c: UDP ASSOCIATE ---- */
+struct socks_udp;
+int socks5_udp_start(struct conn *c, union sockaddr_any *bound);
+void socks5_udp_free(struct socks_udp *u);
+void dns_flow_pair(unsigned mode_index, const union sockaddr_any *client,
+		   const union sockaddr_any *server, const uint8_t *req, size_t reqlen,
+		   const uint8_t *resp, size_t resplen);
 
 /* ---- socks5.c ---- */
 void socks5_step(struct conn *c, bool *progress);

@@ -157,6 +157,37 @@ out=$(curl -sS --max-time 10 --socks5-hostname 127.0.0.1:"$SNARE_PORT" "http://l
 [ "$out" = hello ] && ok socks-serves-after-errors || notok socks-serves-after-errors "$out"
 stop_snare
 
+# UDP ASSOCIATE (beyond mitmproxy): datagrams relayed with SOCKS headers;
+# UDP flows, and DNS flows for port 53 (an echo on 127.0.0.2:53 as "server").
+socat UDP-RECVFROM:53,bind=127.0.0.2,fork EXEC:cat 2>/dev/null &
+PIDS+=($!)
+sleep 0.3
+start_snare --mode socks5@127.0.0.1:0
+out=$(python3 - "$SNARE_PORT" "$UECHO" <<'PY'
+import socket, struct, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+c.sendall(b"\x05\x01\x00"); assert c.recv(2) == b"\x05\x00"
+c.sendall(b"\x05\x03\x00\x01\x00\x00\x00\x00\x00\x00")
+r = c.recv(10); assert r[1] == 0, r
+relay = (socket.inet_ntoa(r[4:8]), struct.unpack("!H", r[8:10])[0])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.settimeout(5)
+hdr = b"\x00\x00\x00\x01" + socket.inet_aton("127.0.0.1") + struct.pack("!H", int(sys.argv[2]))
+u.sendto(hdr + b"udp-through-socks", relay)
+d, _ = u.recvfrom(2048); print(d[10:].decode())
+q = bytes.fromhex("abcd01000001000000000000076578616d706c6504746573740000010001")
+hdr = b"\x00\x00\x00\x01" + socket.inet_aton("127.0.0.2") + struct.pack("!H", 53)
+u.sendto(hdr + q, relay)
+d, _ = u.recvfrom(2048); print("dns-echo" if d[10:] == q else "dns-mismatch")
+c.close()
+PY
+)
+echo "$out" | grep -q '^udp-through-socks$' && ok socks-udp-associate || notok socks-udp-associate "$out"
+echo "$out" | grep -q '^dns-echo$' && ok socks-udp-dns-relayed || notok socks-udp-dns-relayed "$out"
+sleep 0.3
+stop_snare
+grep -q -- "-> udp ->" "$SNARE_LOG" && ok socks-udp-flow || notok socks-udp-flow "$(tail -4 "$SNARE_LOG")"
+grep -q "DNS QUERY (A) example.test" "$SNARE_LOG" && ok socks-udp-dns-flow || notok socks-udp-dns-flow "$(grep DNS "$SNARE_LOG")"
+
 start_snare --mode socks5@127.0.0.1:0 --set proxyauth=sam:pw
 out=$(curl -sS --max-time 10 --socks5-hostname 127.0.0.1:"$SNARE_PORT" --proxy-user sam:pw "http://localhost:$HTTP_PORT/hello")
 [ "$out" = hello ] && ok socks-user-password || notok socks-user-password "$out"
