@@ -241,7 +241,7 @@ int coord_spawn_worker(struct coord *co, struct coord_child *w)
 		return err;
 	}
 	{
-		int fds[6] = {theirs,	       ca_sp[0],	  co->keylog_fd,
+		int fds[6] = {theirs,	    ca_sp[0],	     co->keylog_fd,
 			      co->trust_fd, co->htpasswd_fd, co->procmap_fd};
 
 		w->pid = child_spawn(co, "worker", fds, 6);

@@ -58,8 +58,8 @@ struct coord {
 	int sigfd;
 	struct loop_io sigio;
 	struct flowfile *ff;
-	int keylog_fd; /* SSLKEYLOGFILE, opened before dropping privileges */
-	int trust_fd;  /* ssl_verify_upstream_trusted_ca, likewise (fd 6 in workers) */
+	int keylog_fd;	 /* SSLKEYLOGFILE, opened before dropping privileges */
+	int trust_fd;	 /* ssl_verify_upstream_trusted_ca, likewise (fd 6 in workers) */
 	int htpasswd_fd; /* proxyauth @file, likewise (fd 7) */
 	struct dump_opts dump;
 	bool stopping;
@@ -72,7 +72,7 @@ struct coord {
 	struct privsep_helper *redir_helper; /* local mode */
 	struct intercept_client redir;
 	const char *local_spec;
-	int procmap_fd; /* local mode: connection -> process map (fd 8 in workers) */
+	int procmap_fd;	     /* local mode: connection -> process map (fd 8 in workers) */
 	struct coord_wg *wg; /* one per wireguard mode */
 	size_t nwg;
 };

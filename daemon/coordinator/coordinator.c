@@ -79,8 +79,8 @@ static int check_patterns(const char *name, const struct strlist *l)
 			continue;
 		}
 		regerror(r, &re, msg, sizeof(msg));
-		fprintf(stderr, "%s: Invalid value for %s: %s (%s)\n", snare_progname, name, l->v[i],
-			msg);
+		fprintf(stderr, "%s: Invalid value for %s: %s (%s)\n", snare_progname, name,
+			l->v[i], msg);
 		return -EINVAL;
 	}
 	return 0;
@@ -102,8 +102,10 @@ static int check_name_servers(const struct strlist *l)
 			port = strtol(colon + 1, NULL, 10);
 		}
 		if (addr_parse_ip(host, 53, &a) < 0 || port < 1 || port > 65535) {
-			fprintf(stderr, "%s: Invalid value for dns_name_servers: %s (expected an IP "
-				"address, optionally with :port)\n", snare_progname, l->v[i]);
+			fprintf(stderr,
+				"%s: Invalid value for dns_name_servers: %s (expected an IP "
+				"address, optionally with :port)\n",
+				snare_progname, l->v[i]);
 			return -EINVAL;
 		}
 	}
@@ -416,9 +418,14 @@ static void coord_finish(struct coord *co)
 
 int coordinator_main(struct cli *cli, int argc, char **argv)
 {
-	struct coord co = {.cli = cli, .sigfd = -1, .keylog_fd = -1, .trust_fd = -1,
-			   .htpasswd_fd = -1, .procmap_fd = -1,
-			   .argc = argc, .argv = argv};
+	struct coord co = {.cli = cli,
+			   .sigfd = -1,
+			   .keylog_fd = -1,
+			   .trust_fd = -1,
+			   .htpasswd_fd = -1,
+			   .procmap_fd = -1,
+			   .argc = argc,
+			   .argv = argv};
 
 	if (cli->verbosity < 0)
 		log_set_level(LOG_LVL_WARN);

@@ -15,8 +15,8 @@ static int listen_one(const union sockaddr_any *a, bool udp, int *out)
 {
 	int one = 1, zero = 0, fd, err;
 
-	fd = socket(a->sa.sa_family, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK,
-		    0);
+	fd = socket(a->sa.sa_family,
+		    (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -79,8 +79,8 @@ static int listen_mode(struct coord *co, unsigned idx)
 	int port = modespec_listen_port(m, o->listen_port), err;
 	/* UDP is served for DNS only so far (no QUIC or DTLS): bind only that. */
 	bool dns = m->kind == MODE_DNS || m->kind == MODE_WIREGUARD ||
-		   (m->kind == MODE_REVERSE && (strcmp(m->server.scheme, "dns") == 0 ||
-						strcmp(m->server.scheme, "udp") == 0));
+		   (m->kind == MODE_REVERSE &&
+		    (strcmp(m->server.scheme, "dns") == 0 || strcmp(m->server.scheme, "udp") == 0));
 	unsigned tr = modespec_transports(m) & (dns ? ~0u : MODE_TRANSPORT_TCP);
 	union sockaddr_any a;
 	int t;
@@ -103,7 +103,8 @@ static int listen_mode(struct coord *co, unsigned idx)
 		if (err == -EACCES && port > 0 && port < 1024 && geteuid() != 0)
 			err = coord_bind_privileged(co, &a, udp, &l->fd);
 		if (err < 0) {
-			listen_fail(co, m, host, port, err, m->listen_port >= 0 || o->listen_port >= 0);
+			listen_fail(co, m, host, port, err,
+				    m->listen_port >= 0 || o->listen_port >= 0);
 			return err;
 		}
 		getsockname(l->fd, &a.sa, &len); /* port 0: keep the real one for UDP too */

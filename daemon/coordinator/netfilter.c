@@ -34,16 +34,17 @@ int coord_bind_privileged(struct coord *co, const union sockaddr_any *a, bool ud
 	int r;
 
 	if (netfilter_helper(co) < 0) {
-		log_error("Ports below 1024 need privileges: run snare as root, allow the helper "
-			  "through sudo (snare-helpers(8)), or use a higher port, e.g. 5353 for DNS.");
+		log_error(
+		    "Ports below 1024 need privileges: run snare as root, allow the helper "
+		    "through sudo (snare-helpers(8)), or use a higher port, e.g. 5353 for DNS.");
 		return -EPERM;
 	}
 	addr_format_host(&a->sa, host, sizeof(host));
 	if (a->sa.sa_family == AF_INET6 &&
 	    IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)&a->sa)->sin6_addr))
 		snprintf(host, sizeof(host), "::");
-	r = privsep_bind_port(co->nf_helper, udp ? IPPROTO_UDP : IPPROTO_TCP, host, addr_port(&a->sa),
-			      fd, err, sizeof(err));
+	r = privsep_bind_port(co->nf_helper, udp ? IPPROTO_UDP : IPPROTO_TCP, host,
+			      addr_port(&a->sa), fd, err, sizeof(err));
 	if (r < 0) {
 		log_error("snare-netfilter could not bind %s port %u: %s", udp ? "UDP" : "TCP",
 			  addr_port(&a->sa), err);
@@ -87,7 +88,8 @@ static int redirect_to(struct coord *co, unsigned mode_index)
 	size_t i;
 
 	if (parse_ports(&o->transparent_ports, ports, ARRAY_SIZE(ports), &r.nports) < 0) {
-		log_error("Invalid value for transparent_ports (expected ports 1..65535, at most 64)");
+		log_error(
+		    "Invalid value for transparent_ports (expected ports 1..65535, at most 64)");
 		return -EINVAL;
 	}
 	for (i = 0; i < co->nlisteners; i++)

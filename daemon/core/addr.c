@@ -66,8 +66,7 @@ uint16_t addr_port(const struct sockaddr *sa)
 
 socklen_t addr_len(const struct sockaddr *sa)
 {
-	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-					 : sizeof(struct sockaddr_in);
+	return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 
 int addr_parse_ip(const char *host, uint16_t port, union sockaddr_any *out)

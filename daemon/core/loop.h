@@ -26,7 +26,7 @@ typedef void (*loop_timer_fn)(struct loop_timer *t);
 struct loop_timer {
 	uint64_t due_ms;
 	size_t heap_idx; /* SIZE_MAX when not armed */
-	uint64_t round;  /* the firing round it was armed in */
+	uint64_t round;	 /* the firing round it was armed in */
 	loop_timer_fn fn;
 	void *arg;
 };
@@ -36,7 +36,8 @@ void loop_free(struct loop *l);
 
 void loop_io_init(struct loop_io *io, int fd, loop_io_fn fn, void *arg);
 /* Sets the epoll interest (0 removes the fd from epoll). */
-int loop_io_set(struct loop *l, struct loop_io *io, uint32_t events) __attribute__((warn_unused_result));
+int loop_io_set(struct loop *l, struct loop_io *io, uint32_t events)
+    __attribute__((warn_unused_result));
 /* Removes the fd from epoll; does not close it. */
 void loop_io_del(struct loop *l, struct loop_io *io);
 

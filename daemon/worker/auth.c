@@ -51,8 +51,7 @@ bool auth_check(struct conn *c, const struct http1_head *h)
 		c->authed = true;
 		return true;
 	}
-	conn_client_log(c, LOG_LVL_INFO, "proxy authentication %s",
-			ph ? "failed" : "required");
+	conn_client_log(c, LOG_LVL_INFO, "proxy authentication %s", ph ? "failed" : "required");
 	http_error(c, 407, "Proxy Authentication Required", "Authentication required.");
 	return false;
 }

@@ -12,7 +12,7 @@
 #define CC_MAX 2000
 
 struct cc_entry {
-	struct cc_entry *next;  /* bucket chain */
+	struct cc_entry *next;	/* bucket chain */
 	struct cc_entry *older; /* FIFO towards the oldest */
 	struct cc_entry *newer;
 	char *key;

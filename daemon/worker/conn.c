@@ -224,10 +224,11 @@ static bool conn_check_done(struct conn *c)
 	}
 	if (c->client.failed) {
 		if (c->client.ssl && !c->client.tls_done)
-			conn_client_log(c, LOG_LVL_WARN,
-					"Client TLS handshake failed. The client does not trust the "
-					"proxy's certificate for %s (%s)",
-					c->host, c->client.err);
+			conn_client_log(
+			    c, LOG_LVL_WARN,
+			    "Client TLS handshake failed. The client does not trust the "
+			    "proxy's certificate for %s (%s)",
+			    c->host, c->client.err);
 		conn_close(c);
 		return true;
 	}

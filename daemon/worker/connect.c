@@ -143,8 +143,8 @@ static int via_handshake(struct conn *c, bool *progress)
 	}
 	if (h.status < 200 || h.status > 299) {
 		snprintf(c->server.err, sizeof(c->server.err),
-			 "Upstream proxy %s:%u refused HTTP CONNECT request: %d %.*s", c->server_host,
-			 c->server_port, h.status, (int)h.reason.n, h.reason.p);
+			 "Upstream proxy %s:%u refused HTTP CONNECT request: %d %.*s",
+			 c->server_host, c->server_port, h.status, (int)h.reason.n, h.reason.p);
 		return -1;
 	}
 	buf_consume(&c->server.in, h.head_len);
@@ -210,7 +210,7 @@ static void on_resolved(void *arg, int status, const struct sockaddr_storage *ad
 	c->resolving = NULL;
 	if (status < 0 || n == 0) {
 		snprintf(c->server.err, sizeof(c->server.err), "%s",
-			 status == -ENOENT ? "Name or service not known"
+			 status == -ENOENT	? "Name or service not known"
 			 : status == -ETIMEDOUT ? "name resolution timed out"
 						: "name resolution failed");
 		c->server.failed = true;

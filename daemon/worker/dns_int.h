@@ -16,7 +16,7 @@ struct dns_query {
 	unsigned mode_index;
 	bool tcp;
 	struct worker_listener *l; /* UDP: the socket to answer from */
-	struct conn *conn;         /* TCP: the client connection, NULL once closed */
+	struct conn *conn;	   /* TCP: the client connection, NULL once closed */
 	union sockaddr_any peer, local;
 	uint8_t *raw; /* the query as received (owned) */
 	size_t rawlen;

@@ -111,8 +111,9 @@ static bool dns_is_local(const struct dns_query *q)
 {
 	const struct mode_spec *m = &wk->modes[q->mode_index];
 
-	return (m->kind == MODE_DNS || q->local_resolve) && q->msg.opcode == 0 && q->msg.nqd == 1 && !q->msg.qr &&
-	       q->msg.qd[0].class == 1 && (q->msg.qd[0].type == 1 || q->msg.qd[0].type == 28);
+	return (m->kind == MODE_DNS || q->local_resolve) && q->msg.opcode == 0 && q->msg.nqd == 1 &&
+	       !q->msg.qr && q->msg.qd[0].class == 1 &&
+	       (q->msg.qd[0].type == 1 || q->msg.qd[0].type == 28);
 }
 
 static void dns_dispatch(struct dns_query *q)
@@ -126,8 +127,9 @@ static void dns_dispatch(struct dns_query *q)
 		snprintf(name, sizeof(name), "%s", q->msg.qd[0].name);
 		if (n > 1 && name[n - 1] == '.')
 			name[n - 1] = '\0';
-		q->rq = resolve_start(wk->resolver, name, 0,
-				      q->msg.qd[0].type == 1 ? AF_INET : AF_INET6, dns_on_resolved, q);
+		q->rq =
+		    resolve_start(wk->resolver, name, 0,
+				  q->msg.qd[0].type == 1 ? AF_INET : AF_INET6, dns_on_resolved, q);
 		if (q->rq == NULL)
 			dns_error_reply(q, 2, "resolver busy");
 		return;

@@ -104,8 +104,7 @@ static void flow_conns(struct conn *c, struct flow_parts *p)
 	p->f.server = &p->sc;
 }
 
-static Snare__Header **headers_fill(const struct http1_head *h, Snare__Header **store,
-				    size_t *n)
+static Snare__Header **headers_fill(const struct http1_head *h, Snare__Header **store, size_t *n)
 {
 	Snare__Header *v = xcalloc(h->nheaders, sizeof(*v));
 	Snare__Header **pv = xcalloc(h->nheaders, sizeof(*pv));
@@ -125,9 +124,9 @@ static Snare__Header **headers_fill(const struct http1_head *h, Snare__Header **
 	return pv;
 }
 
-static void body_fill(const struct body_xfer *b, ProtobufCBinaryData *content, protobuf_c_boolean *has,
-		      uint64_t *len, protobuf_c_boolean *has_len, protobuf_c_boolean *streamed,
-		      protobuf_c_boolean *has_streamed)
+static void body_fill(const struct body_xfer *b, ProtobufCBinaryData *content,
+		      protobuf_c_boolean *has, uint64_t *len, protobuf_c_boolean *has_len,
+		      protobuf_c_boolean *streamed, protobuf_c_boolean *has_streamed)
 {
 	*has_len = 1;
 	*len = b->total;
@@ -147,8 +146,8 @@ static void flow_request(struct conn *c, struct flow_parts *p)
 	struct http1_str path = h->target;
 
 	snare__http_request__init(&p->rq);
-	if (path.n > 0 && path.p[0] != '/' && path.p[0] != '*' && !http1_str_ieq(h->method, "CONNECT") &&
-	    http1_parse_absolute(path, &t) == 0)
+	if (path.n > 0 && path.p[0] != '/' && path.p[0] != '*' &&
+	    !http1_str_ieq(h->method, "CONNECT") && http1_parse_absolute(path, &t) == 0)
 		path = t.path;
 	snprintf(p->method, sizeof(p->method), "%.*s", (int)h->method.n, h->method.p);
 	snprintf(p->path, sizeof(p->path), "%.*s", (int)path.n, path.p);
@@ -206,8 +205,9 @@ static void flow_fit(Snare__Flow *f)
 		f->response->has_content = 0;
 		f->response->has_content_streamed = f->response->content_streamed = 1;
 	}
-	for (i = 0; i < f->n_messages && protobuf_c_message_get_packed_size(&f->base) >
-						  FLOW_FRAME_BUDGET; i++) {
+	for (i = 0;
+	     i < f->n_messages && protobuf_c_message_get_packed_size(&f->base) > FLOW_FRAME_BUDGET;
+	     i++) {
 		f->messages[i]->content.len = 0;
 		f->messages[i]->has_truncated = f->messages[i]->truncated = 1;
 	}

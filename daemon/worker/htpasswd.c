@@ -76,8 +76,7 @@ static bool sha1_ok(const char *pass, const char *b64)
 
 	SHA1((const unsigned char *)pass, strlen(pass), md);
 	EVP_EncodeBlock(enc, md, sizeof(md));
-	return strlen(b64) == strlen((char *)enc) &&
-	       CRYPTO_memcmp(b64, enc, strlen(b64)) == 0;
+	return strlen(b64) == strlen((char *)enc) && CRYPTO_memcmp(b64, enc, strlen(b64)) == 0;
 }
 
 static bool bcrypt_ok(const char *pass, const char *hash)

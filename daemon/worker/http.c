@@ -73,9 +73,9 @@ void http_exchange_reset(struct conn *c)
 	if (c->rflow)
 		relay_flow_finish(c, NULL);
 	if (c->req.raw && !c->flow_sent)
-		flow_send_http(c, c->client.failed ? "client disconnected"
-				  : c->server.err[0]	    ? c->server.err
-							    : "connection closed");
+		flow_send_http(c, c->client.failed   ? "client disconnected"
+				  : c->server.err[0] ? c->server.err
+						     : "connection closed");
 	http_msg_clear(&c->req);
 	http_msg_clear(&c->resp);
 	c->flow_sent = false;
@@ -119,8 +119,7 @@ static void http_bad_request(struct conn *c, int r)
 		http_error(c, 505, "HTTP Version Not Supported", "Only HTTP/1.0 and HTTP/1.1.");
 	else
 		http_error(c, 400, "Bad Request", "Malformed HTTP request.");
-	conn_client_log(c, LOG_LVL_INFO, "malformed HTTP request (%d); answered with an error",
-			r);
+	conn_client_log(c, LOG_LVL_INFO, "malformed HTTP request (%d); answered with an error", r);
 }
 
 static void http_read_request(struct conn *c, bool *progress)

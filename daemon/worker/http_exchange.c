@@ -40,12 +40,14 @@ static int put_request_line(struct conn *c, struct buf *out)
 	char abs[320];
 	int r = 0;
 
-	if (path.n > 0 && path.p[0] != '/' && path.p[0] != '*' && http1_parse_absolute(path, &t) == 0)
+	if (path.n > 0 && path.p[0] != '/' && path.p[0] != '*' &&
+	    http1_parse_absolute(path, &t) == 0)
 		path = t.path;
 	r |= put(out, h->method.p, h->method.n);
 	if (c->via && !c->tunnel) {
-		snprintf(abs, sizeof(abs), strchr(c->host, ':') ? " http://[%s]:%u" : " http://%s:%u",
-			 c->host, c->port);
+		snprintf(abs, sizeof(abs),
+			 strchr(c->host, ':') ? " http://[%s]:%u" : " http://%s:%u", c->host,
+			 c->port);
 		r |= puts_(out, abs);
 	} else {
 		r |= puts_(out, " ");
@@ -62,8 +64,8 @@ static int put_host(struct conn *c, struct buf *out)
 	bool dflt = (c->port == 80 && !c->server_tls) || (c->port == 443 && c->server_tls);
 
 	if (dflt)
-		snprintf(host, sizeof(host), strchr(c->host, ':') ? "Host: [%s]\r\n" : "Host: %s\r\n",
-			 c->host);
+		snprintf(host, sizeof(host),
+			 strchr(c->host, ':') ? "Host: [%s]\r\n" : "Host: %s\r\n", c->host);
 	else
 		snprintf(host, sizeof(host),
 			 strchr(c->host, ':') ? "Host: [%s]:%u\r\n" : "Host: %s:%u\r\n", c->host,
@@ -153,8 +155,8 @@ static int body_move(struct body_xfer *b, struct stream *from, struct stream *to
 		n = (size_t)b->remaining;
 	consumed = n;
 	if (b->kind == HTTP1_BODY_CHUNKED) {
-		if (http1_chunked_feed(&b->chunked, buf_ptr(&from->in), n, &consumed, body_keep, b) !=
-		    HTTP1_OK)
+		if (http1_chunked_feed(&b->chunked, buf_ptr(&from->in), n, &consumed, body_keep,
+				       b) != HTTP1_OK)
 			return -EPROTO;
 		b->done = b->chunked.done;
 	} else {
@@ -198,8 +200,8 @@ void http_send_request(struct conn *c)
 	bool same;
 
 	mode_server_address(c, c->host, c->port, &h, &p);
-	same = c->server.fd >= 0 && !c->server.failed && !c->server.rd_eof &&
-	       c->server_port == p && strcmp(c->server_host, h) == 0;
+	same = c->server.fd >= 0 && !c->server.failed && !c->server.rd_eof && c->server_port == p &&
+	       strcmp(c->server_host, h) == 0;
 
 	if (!same || (!c->tunnel && !c->server_reusable)) {
 		conn_server_disconnect(c);
@@ -208,7 +210,8 @@ void http_send_request(struct conn *c)
 	}
 	body_init(&c->req.body, c->req.head->body, c->req.head->content_length);
 	if (http_build_request_head(c, &c->server.out) < 0) {
-		http_error(c, 431, "Request Header Fields Too Large", "The request head is too large.");
+		http_error(c, 431, "Request Header Fields Too Large",
+			   "The request head is too large.");
 		return;
 	}
 	c->server_reusable = false;
@@ -273,8 +276,8 @@ static int http_read_response(struct conn *c, bool *progress)
 
 static void http_response_failed(struct conn *c, int err)
 {
-	const char *why = err == -EPROTO ? "invalid HTTP response"
-			  : err == -E2BIG ? "response head too large"
+	const char *why = err == -EPROTO     ? "invalid HTTP response"
+			  : err == -E2BIG    ? "response head too large"
 			  : c->server.err[0] ? c->server.err
 					     : "server closed the connection";
 	char msg[600];
@@ -312,8 +315,8 @@ void http_exchange_step(struct conn *c, bool *progress)
 		}
 	}
 	if (body_move(&c->resp.body, &c->server, &c->client, progress) < 0 ||
-	    (!c->resp.body.done && (c->server.failed || (c->server.rd_eof &&
-							   buf_len(&c->server.in) == 0)))) {
+	    (!c->resp.body.done &&
+	     (c->server.failed || (c->server.rd_eof && buf_len(&c->server.in) == 0)))) {
 		conn_client_log(c, LOG_LVL_INFO, "server closed the connection mid-response");
 		conn_close(c);
 		return;

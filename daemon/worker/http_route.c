@@ -52,10 +52,11 @@ static void http_route_connect(struct conn *c)
 	struct http1_target t;
 
 	if (c->tunnel) {
-		http_error(c, 400, "Bad Request",
-			   "snare received an HTTP CONNECT request even though it is not running in "
-			   "regular/upstream mode. This usually indicates a misconfiguration, please "
-			   "see the snare mode documentation for details.");
+		http_error(
+		    c, 400, "Bad Request",
+		    "snare received an HTTP CONNECT request even though it is not running in "
+		    "regular/upstream mode. This usually indicates a misconfiguration, please "
+		    "see the snare mode documentation for details.");
 		return;
 	}
 	if (http1_parse_authority(c->req.head->target, 0, &t) != 0) {

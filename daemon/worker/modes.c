@@ -20,10 +20,10 @@ struct reverse_scheme {
 };
 
 static const struct reverse_scheme reverse_schemes[] = {
-	{"http", SRV_TLS_NEVER, false},
-	{"https", SRV_TLS_ALWAYS, false},
-	{"tcp", SRV_TLS_NEVER, true},
-	{"tls", SRV_TLS_ALWAYS, true},
+    {"http", SRV_TLS_NEVER, false},
+    {"https", SRV_TLS_ALWAYS, false},
+    {"tcp", SRV_TLS_NEVER, true},
+    {"tls", SRV_TLS_ALWAYS, true},
 };
 
 static void reverse_connected(struct conn *c, int err)
@@ -97,13 +97,16 @@ static void transparent_start(struct conn *c)
 	int err = original_dst(c, &dst);
 
 	if (err < 0) {
-		conn_client_log(c, LOG_LVL_WARN, "Transparent mode failure: cannot read the original "
-				"destination (%s); is a REDIRECT rule in place?", strerror(-err));
+		conn_client_log(c, LOG_LVL_WARN,
+				"Transparent mode failure: cannot read the original "
+				"destination (%s); is a REDIRECT rule in place?",
+				strerror(-err));
 		conn_close(c);
 		return;
 	}
 	if (addr_equal(&dst.sa, &c->client.local.sa)) {
-		conn_client_log(c, LOG_LVL_WARN, "Transparent mode failure: the connection was not "
+		conn_client_log(c, LOG_LVL_WARN,
+				"Transparent mode failure: the connection was not "
 				"redirected (it was made to snare itself)");
 		conn_close(c);
 		return;

@@ -28,7 +28,7 @@ struct udp_flow {
 
 struct packet_source {
 	struct packet_source *next;
-	int fd;              /* the TUN fd, or the WireGuard UDP socket */
+	int fd;		      /* the TUN fd, or the WireGuard UDP socket */
 	struct wg_server *wg; /* WireGuard: packets are tunnelled through it */
 	struct loop_io io;
 	unsigned mode_index;

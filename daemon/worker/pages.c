@@ -13,8 +13,11 @@ static void html_escape(const char *in, char *out, size_t len)
 	size_t o = 0;
 
 	for (; *in && o + 7 < len; in++) {
-		const char *rep = *in == '<' ? "&lt;" : *in == '>' ? "&gt;" : *in == '&' ? "&amp;"
-			       : *in == '"' ? "&quot;" : NULL;
+		const char *rep = *in == '<'   ? "&lt;"
+				  : *in == '>' ? "&gt;"
+				  : *in == '&' ? "&amp;"
+				  : *in == '"' ? "&quot;"
+					       : NULL;
 
 		if (rep) {
 			memcpy(out + o, rep, strlen(rep));
@@ -65,26 +68,26 @@ void http_error(struct conn *c, int status, const char *reason, const char *msg)
 }
 
 static const char onboarding_html[] =
-	"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>snare: install the CA "
-	"certificate</title></head>\n<body>\n<h1>Install snare's CA certificate</h1>\n"
-	"<p>Your traffic goes through snare. To intercept HTTPS, your device must trust "
-	"snare's certificate authority. Only install it on devices you own, and remove it "
-	"when you are done.</p>\n<ul>\n"
-	"<li><b>Linux</b>: <a href=\"/cert/pem\">snare-ca-cert.pem</a>; then "
-	"<code>sudo cp snare-ca-cert.pem /usr/local/share/ca-certificates/snare.crt &amp;&amp; "
-	"sudo update-ca-certificates</code></li>\n"
-	"<li><b>Firefox</b>: <a href=\"/cert/pem\">snare-ca-cert.pem</a>; Settings, Privacy "
-	"&amp; Security, Certificates, View Certificates, Authorities, Import</li>\n"
-	"<li><b>Windows</b>: <a href=\"/cert/p12\">snare-ca-cert.p12</a>; open it and place it "
-	"in Trusted Root Certification Authorities</li>\n"
-	"<li><b>macOS</b>: <a href=\"/cert/pem\">snare-ca-cert.pem</a>; open it in Keychain "
-	"Access and set it to Always Trust</li>\n"
-	"<li><b>iOS</b>: <a href=\"/cert/pem\">snare-ca-cert.pem</a>; install the profile, then "
-	"enable full trust in Settings, General, About, Certificate Trust Settings</li>\n"
-	"<li><b>Android</b>: <a href=\"/cert/cer\">snare-ca-cert.cer</a>; Settings, Security, "
-	"Encryption &amp; credentials, Install a certificate, CA certificate</li>\n"
-	"</ul>\n<p>curl and other command-line tools: <code>--cacert "
-	"~/.snare/snare-ca-cert.pem</code>.</p>\n</body></html>\n";
+    "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>snare: install the CA "
+    "certificate</title></head>\n<body>\n<h1>Install snare's CA certificate</h1>\n"
+    "<p>Your traffic goes through snare. To intercept HTTPS, your device must trust "
+    "snare's certificate authority. Only install it on devices you own, and remove it "
+    "when you are done.</p>\n<ul>\n"
+    "<li><b>Linux</b>: <a href=\"/cert/pem\">snare-ca-cert.pem</a>; then "
+    "<code>sudo cp snare-ca-cert.pem /usr/local/share/ca-certificates/snare.crt &amp;&amp; "
+    "sudo update-ca-certificates</code></li>\n"
+    "<li><b>Firefox</b>: <a href=\"/cert/pem\">snare-ca-cert.pem</a>; Settings, Privacy "
+    "&amp; Security, Certificates, View Certificates, Authorities, Import</li>\n"
+    "<li><b>Windows</b>: <a href=\"/cert/p12\">snare-ca-cert.p12</a>; open it and place it "
+    "in Trusted Root Certification Authorities</li>\n"
+    "<li><b>macOS</b>: <a href=\"/cert/pem\">snare-ca-cert.pem</a>; open it in Keychain "
+    "Access and set it to Always Trust</li>\n"
+    "<li><b>iOS</b>: <a href=\"/cert/pem\">snare-ca-cert.pem</a>; install the profile, then "
+    "enable full trust in Settings, General, About, Certificate Trust Settings</li>\n"
+    "<li><b>Android</b>: <a href=\"/cert/cer\">snare-ca-cert.cer</a>; Settings, Security, "
+    "Encryption &amp; credentials, Install a certificate, CA certificate</li>\n"
+    "</ul>\n<p>curl and other command-line tools: <code>--cacert "
+    "~/.snare/snare-ca-cert.pem</code>.</p>\n</body></html>\n";
 
 void pages_onboarding(struct conn *c, const struct http1_head *req)
 {

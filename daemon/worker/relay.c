@@ -108,9 +108,10 @@ static void relay_dir(struct conn *c, struct stream *from, struct stream *to, bo
 
 		if (c->websocket && c->rflow) {
 			c->ws_dir_client = from_client;
-			if (ws_parser_feed(from_client ? &c->ws_c2s : &c->ws_s2c, p, n, ws_on_message,
-					   ws_on_close, c) < 0) {
-				conn_client_log(c, LOG_LVL_INFO, "WebSocket protocol error; "
+			if (ws_parser_feed(from_client ? &c->ws_c2s : &c->ws_s2c, p, n,
+					   ws_on_message, ws_on_close, c) < 0) {
+				conn_client_log(c, LOG_LVL_INFO,
+						"WebSocket protocol error; "
 						"no longer recording messages");
 				relay_flow_finish(c, "WebSocket protocol error");
 			}

@@ -95,8 +95,9 @@ static void socks_auth(struct conn *c, const uint8_t *p, size_t n, bool *progres
 	plen = p[2 + ulen];
 	snprintf(cred, sizeof(cred), "%.*s:%.*s", ulen, (const char *)p + 2, plen,
 		 (const char *)p + 3 + ulen);
-	ok = p[0] == 1 && (strcmp(want, "any") == 0 || (want[0] == '@' && htpasswd_check(cred)) ||
-			   (strlen(cred) == strlen(want) && CRYPTO_memcmp(cred, want, strlen(want)) == 0));
+	ok = p[0] == 1 &&
+	     (strcmp(want, "any") == 0 || (want[0] == '@' && htpasswd_check(cred)) ||
+	      (strlen(cred) == strlen(want) && CRYPTO_memcmp(cred, want, strlen(want)) == 0));
 	buf_consume(&c->client.in, 3u + ulen + plen);
 	rep[1] = ok ? 0 : 1;
 	if (buf_append(&c->client.out, rep, 2) < 0 || !ok) {
@@ -115,8 +116,8 @@ static void socks_connected(struct conn *c, int err)
 		conn_client_log(c, LOG_LVL_INFO, "error establishing server connection: %s",
 				c->server.err);
 		socks_fail(c, err == -ECONNREFUSED && strstr(c->server.err, "refused")
-				      ? SOCKS_REP_REFUSED
-				      : SOCKS_REP_HOST_UNREACHABLE);
+				  ? SOCKS_REP_REFUSED
+				  : SOCKS_REP_HOST_UNREACHABLE);
 		return;
 	}
 	socks_reply(c, SOCKS_REP_OK);
@@ -138,9 +139,9 @@ static size_t socks_parse_request(struct conn *c, const uint8_t *p, size_t n, in
 	}
 	if (n < need)
 		return 0;
-	*rep = p[0] != 5			 ? SOCKS_REP_FAILURE
+	*rep = p[0] != 5		? SOCKS_REP_FAILURE
 	       : p[1] != 1 && p[1] != 3 ? SOCKS_REP_COMMAND
-						 : SOCKS_REP_OK;
+					: SOCKS_REP_OK;
 	if (p[3] == 1)
 		inet_ntop(AF_INET, p + 4, c->host, sizeof(c->host));
 	else if (p[3] == 4)

@@ -31,8 +31,8 @@ struct su_dns {
 
 struct socks_udp {
 	struct conn *c;
-	int fd;          /* relay socket facing the client */
-	int up4, up6;    /* unconnected sockets towards destinations */
+	int fd;	      /* relay socket facing the client */
+	int up4, up6; /* unconnected sockets towards destinations */
 	struct loop_io io, up4io, up6io;
 	union sockaddr_any client; /* learned from the first datagram */
 	bool have_client;

@@ -96,7 +96,7 @@ int tls_init(void)
 	/* Many servers close without close_notify: treat that as an EOF. */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-				      SSL_MODE_RELEASE_BUFFERS);
+				  SSL_MODE_RELEASE_BUFFERS);
 	tls_sessions_enable(ctx);
 	if (wk->keylog_fd >= 0)
 		SSL_CTX_set_keylog_callback(ctx, tls_keylog);
@@ -105,7 +105,8 @@ int tls_init(void)
 	} else {
 		int err = bundle ? tls_load_trust_fd(ctx) : 0;
 
-		if (bundle == NULL && SSL_CTX_load_verify_file(ctx, X509_get_default_cert_file()) != 1)
+		if (bundle == NULL &&
+		    SSL_CTX_load_verify_file(ctx, X509_get_default_cert_file()) != 1)
 			err = -ENOENT;
 		if (err < 0)
 			log_warn("cannot load the trust store %s; upstream certificates will fail "
@@ -147,7 +148,7 @@ SSL_CTX *tls_leaf_ctx(X509 *leaf)
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
-				      SSL_MODE_RELEASE_BUFFERS);
+				  SSL_MODE_RELEASE_BUFFERS);
 	if (SSL_CTX_use_certificate(ctx, leaf) != 1 ||
 	    SSL_CTX_use_PrivateKey(ctx, wk->leaf_key) != 1 ||
 	    SSL_CTX_add1_chain_cert(ctx, wk->ca_cert) != 1) {

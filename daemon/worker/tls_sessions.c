@@ -56,7 +56,8 @@ void tls_sessions_enable(SSL_CTX *ctx)
 {
 	if (sess_key_idx < 0)
 		sess_key_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, tls_sess_key_free);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_set_session_cache_mode(ctx,
+				       SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(ctx, tls_sess_new);
 }
 

@@ -70,7 +70,9 @@ static void tunnel_start_tls(struct conn *c)
 
 	if (!(c->kind == MODE_REVERSE && !wk->opts.keep_host_header))
 		snprintf(c->tls_sni, sizeof(c->tls_sni), "%s",
-			 ch->sni[0] ? ch->sni : host_is_ip(c->host) ? "" : c->host);
+			 ch->sni[0]	       ? ch->sni
+			 : host_is_ip(c->host) ? ""
+					       : c->host);
 	if (c->srv_tls == SRV_TLS_NEVER || c->server.fd < 0) {
 		/* No server handshake first: plain server, or a lazy connection. */
 		c->server_tls = c->srv_tls != SRV_TLS_NEVER;
@@ -185,11 +187,14 @@ static size_t tunnel_sans(struct conn *c, char **sans, char *org, size_t orglen)
 			char ip[INET6_ADDRSTRLEN];
 
 			if (g->type == GEN_DNS)
-				add_san(sans, &n, (const char *)ASN1_STRING_get0_data(g->d.dNSName));
+				add_san(sans, &n,
+					(const char *)ASN1_STRING_get0_data(g->d.dNSName));
 			else if (g->type == GEN_IPADD && g->d.iPAddress->length == 4)
-				add_san(sans, &n, inet_ntop(AF_INET, g->d.iPAddress->data, ip, sizeof(ip)));
+				add_san(sans, &n,
+					inet_ntop(AF_INET, g->d.iPAddress->data, ip, sizeof(ip)));
 			else if (g->type == GEN_IPADD && g->d.iPAddress->length == 16)
-				add_san(sans, &n, inet_ntop(AF_INET6, g->d.iPAddress->data, ip, sizeof(ip)));
+				add_san(sans, &n,
+					inet_ntop(AF_INET6, g->d.iPAddress->data, ip, sizeof(ip)));
 		}
 		GENERAL_NAMES_free(gens);
 		X509_NAME_get_text_by_NID(subj, NID_organizationName, org, (int)orglen);

@@ -121,8 +121,8 @@ static struct udp_peer *udp_peer_get(struct worker_listener *l, const union sock
 	p->client = *from;
 	p->target = targets[l->mode_index];
 	if (p->target.sa.sa_family == 0 ||
-	    (p->fd = socket(p->target.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-			    0)) < 0) {
+	    (p->fd = socket(p->target.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) <
+		0) {
 		free(p);
 		return NULL;
 	}

@@ -26,12 +26,12 @@
 #include "tlsparse/tlsparse.h"
 #include "ws/ws.h"
 
-#define STREAM_BUF_MAX (64 * 1024)   /* plaintext in/out per direction */
-#define STREAM_TXC_MAX (64 * 1024)   /* ciphertext waiting for the socket */
-#define FLOW_BODY_KEEP (96 * 1024)   /* body bytes kept in a flow (IPC frame budget) */
+#define STREAM_BUF_MAX (64 * 1024) /* plaintext in/out per direction */
+#define STREAM_TXC_MAX (64 * 1024) /* ciphertext waiting for the socket */
+#define FLOW_BODY_KEEP (96 * 1024) /* body bytes kept in a flow (IPC frame budget) */
 #define CONNECT_TIMEOUT_MS 10000
-#define WORKER_KEYLOG_FD 5 /* SSLKEYLOGFILE, when the coordinator opened one */
-#define WORKER_TRUST_FD 6  /* ssl_verify_upstream_trusted_ca, likewise */
+#define WORKER_KEYLOG_FD 5   /* SSLKEYLOGFILE, when the coordinator opened one */
+#define WORKER_TRUST_FD 6    /* ssl_verify_upstream_trusted_ca, likewise */
 #define WORKER_HTPASSWD_FD 7 /* proxyauth @file, likewise */
 #define WORKER_PROCMAP_FD 8  /* local mode: connection -> process map */
 #define CERTS_SAN_WANT CERTS_MAX_SANS
@@ -82,7 +82,7 @@ struct worker {
 	int keylog_fd;
 	struct certcache *certs;
 	struct regex_list ignore_hosts, allow_hosts, tcp_hosts;
-	bool want_flows;    /* somebody prints or saves flows */
+	bool want_flows;  /* somebody prints or saves flows */
 	struct wk_wg *wg; /* WireGuard keys per wireguard mode */
 	size_t nwg;
 	struct conn *conns; /* all live connections (doubly linked) */
@@ -103,16 +103,16 @@ struct stream {
 	struct {
 		SSL *ssl;
 		BIO *rbio, *wbio;
-	} outer; /* TLS to snare itself (secure web proxy) under ssl */
-	bool tls_client;  /* we are the TLS client on this stream */
+	} outer;	 /* TLS to snare itself (secure web proxy) under ssl */
+	bool tls_client; /* we are the TLS client on this stream */
 	bool tls_done;
-	bool connecting;  /* non-blocking connect in progress */
-	bool rd_eof;      /* peer closed its sending side (or TLS close_notify) */
-	bool shut_req;    /* close our sending side once out is flushed */
+	bool connecting; /* non-blocking connect in progress */
+	bool rd_eof;	 /* peer closed its sending side (or TLS close_notify) */
+	bool shut_req;	 /* close our sending side once out is flushed */
 	bool shut_done;
 	bool failed;
 	char err[512];
-	struct buf in;  /* plaintext for the layer above */
+	struct buf in;	/* plaintext for the layer above */
 	struct buf out; /* plaintext to send */
 	struct buf txc; /* ciphertext waiting for the socket */
 	union sockaddr_any peer, local;
@@ -135,17 +135,17 @@ void stream_fail(struct stream *s, const char *fmt, ...) SNARE_PRINTF(2, 3);
 
 /* ---- conn.c ---- */
 enum conn_state {
-	CS_CLIENT_HEAD,   /* waiting for a request head */
-	CS_CONNECTING,    /* resolving / connecting upstream */
+	CS_CLIENT_HEAD,	  /* waiting for a request head */
+	CS_CONNECTING,	  /* resolving / connecting upstream */
 	CS_TUNNEL_DETECT, /* after CONNECT: what does the client speak? */
-	CS_SERVER_TLS,    /* handshake with the server */
-	CS_CERT_WAIT,     /* waiting for the leaf certificate from the ca */
-	CS_CLIENT_TLS,    /* handshake with the client */
-	CS_EXCHANGE,      /* an HTTP request/response in progress */
-	CS_RELAY,         /* raw bytes both ways (TCP, passthrough, WebSocket) */
-	CS_CLOSING,       /* flush what is queued, then close */
-	CS_SOCKS,         /* SOCKS5 greeting, authentication and request */
-	CS_DNS_TCP,       /* DNS over TCP: length-prefixed messages */
+	CS_SERVER_TLS,	  /* handshake with the server */
+	CS_CERT_WAIT,	  /* waiting for the leaf certificate from the ca */
+	CS_CLIENT_TLS,	  /* handshake with the client */
+	CS_EXCHANGE,	  /* an HTTP request/response in progress */
+	CS_RELAY,	  /* raw bytes both ways (TCP, passthrough, WebSocket) */
+	CS_CLOSING,	  /* flush what is queued, then close */
+	CS_SOCKS,	  /* SOCKS5 greeting, authentication and request */
+	CS_DNS_TCP,	  /* DNS over TCP: length-prefixed messages */
 };
 
 /* Whether the server side speaks TLS (reverse schemes decide; otherwise it
@@ -159,7 +159,7 @@ struct body_xfer {
 	bool done;
 	uint64_t total;
 	struct buf keep; /* up to FLOW_BODY_KEEP bytes for the flow */
-	bool streamed;   /* more than we keep */
+	bool streamed;	 /* more than we keep */
 };
 
 struct http_msg {
@@ -179,28 +179,28 @@ struct conn {
 	/* destination */
 	char host[256];
 	uint16_t port;
-	bool tunnel;       /* the server is fixed (CONNECT, SOCKS5, reverse) */
+	bool tunnel; /* the server is fixed (CONNECT, SOCKS5, reverse) */
 	enum mode_kind kind;
 	enum srv_tls srv_tls;
-	bool force_raw;    /* reverse tcp:// and tls://: never parsed as HTTP */
-	bool via;          /* upstream mode: the server connection goes through a proxy */
-	bool via_connect;  /* ... and needs a CONNECT to reach the target */
+	bool force_raw;	  /* reverse tcp:// and tls://: never parsed as HTTP */
+	bool via;	  /* upstream mode: the server connection goes through a proxy */
+	bool via_connect; /* ... and needs a CONNECT to reach the target */
 	bool via_sent;
 	char target_host[256]; /* what the server connection must reach */
 	uint16_t target_port;
 	int socks_state;
 	enum mode_kind kind_hint; /* set at accept for netstack connections */
-	uint32_t proc_pid;    /* local mode: the process that opened the connection */
+	uint32_t proc_pid;	  /* local mode: the process that opened the connection */
 	char proc_name[16];
-	unsigned dns_pending; /* DNS over TCP: queries not answered yet */
+	unsigned dns_pending;	     /* DNS over TCP: queries not answered yet */
 	struct socks_udp *socks_udp; /* SOCKS5 UDP ASSOCIATE relay */
-	bool tls;          /* the client side is TLS (intercepted) */
+	bool tls;		     /* the client side is TLS (intercepted) */
 	bool server_tls;
-	bool authed;       /* proxyauth passed (a CONNECT authenticates the connection) */
-	bool proxy_tls;    /* the client speaks TLS to snare itself (secure web proxy) */
+	bool authed;	    /* proxyauth passed (a CONNECT authenticates the connection) */
+	bool proxy_tls;	    /* the client speaks TLS to snare itself (secure web proxy) */
 	bool closing_after; /* close after the current response */
 	bool server_reusable;
-	bool server_up;        /* "server connect" was logged for the server stream */
+	bool server_up;	       /* "server connect" was logged for the server stream */
 	char server_host[256]; /* what the server stream is connected to */
 	uint16_t server_port;
 	struct resolve_req *resolving;
@@ -219,15 +219,15 @@ struct conn {
 	bool resp_is_final;
 	bool local_response; /* answered by us (error page, mitm.it) */
 	bool flow_sent;
-	char scheme[8];      /* of the current request: http or https */
+	char scheme[8]; /* of the current request: http or https */
 	/* raw relay / WebSocket */
 	bool websocket;
 	struct ws_parser ws_c2s, ws_s2c;
 	bool relay_record;
 	bool ws_dir_client; /* record raw messages in a TCP flow */
-	Snare__Flow *rflow;  /* TCP/WebSocket flow being collected */
+	Snare__Flow *rflow; /* TCP/WebSocket flow being collected */
 	size_t rflow_bytes;
-	char path[512];      /* WebSocket request path, for flow lines */
+	char path[512]; /* WebSocket request path, for flow lines */
 	bool freed;
 };
 

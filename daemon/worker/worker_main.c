@@ -199,7 +199,8 @@ static int wk_prepare(void)
 	if (wk->nwg > 0 && wg_crypto_init() < 0)
 		return -1;
 	wk->leaf_key = leaf_key_generate(wk->opts.leaf_key == LEAF_KEY_RSA2048);
-	if (wk->leaf_key == NULL || leaf_key_spki(wk->leaf_key, &wk->leaf_spki, &wk->leaf_spki_len) < 0)
+	if (wk->leaf_key == NULL ||
+	    leaf_key_spki(wk->leaf_key, &wk->leaf_spki, &wk->leaf_spki_len) < 0)
 		return -1;
 	return tls_init();
 }
@@ -328,7 +329,8 @@ static void wk_on_ca_frame(struct ipc_chan *ch, struct ipc_frame *f)
 		return;
 	}
 	if (f->body_case == SNARE__CA_TO_WORKER__BODY_CERT_REPLY)
-		tunnel_on_cert(m->seq, m->cert_reply->has_cert_der ? m->cert_reply->cert_der.data : NULL,
+		tunnel_on_cert(m->seq,
+			       m->cert_reply->has_cert_der ? m->cert_reply->cert_der.data : NULL,
 			       m->cert_reply->cert_der.len, m->cert_reply->error);
 }
 
@@ -385,9 +387,10 @@ int worker_main(void)
 	w.keylog_fd = -1;
 	w.loop = loop_new();
 	if (w.loop == NULL ||
-	    ipc_chan_init(&w.coord, w.loop, 3, IPC_CH_COORD_TO_WORKER, wk_on_coord_frame, wk_on_close,
-			  &w) < 0 ||
-	    ipc_chan_init(&w.ca, w.loop, 4, IPC_CH_CA_TO_WORKER, wk_on_ca_frame, wk_on_close, &w) < 0)
+	    ipc_chan_init(&w.coord, w.loop, 3, IPC_CH_COORD_TO_WORKER, wk_on_coord_frame,
+			  wk_on_close, &w) < 0 ||
+	    ipc_chan_init(&w.ca, w.loop, 4, IPC_CH_CA_TO_WORKER, wk_on_ca_frame, wk_on_close, &w) <
+		0)
 		fatal("cannot set up the worker's channels");
 	loop_timer_init(&wk_grace, wk_on_grace, NULL);
 	w.coord.state = IPC_ST_CONFIG;
