@@ -36,19 +36,14 @@ static struct ca_role *ca_global; /* for the log sink */
 static void ca_log_sink(enum log_level lvl, const char *client, const char *msg)
 {
 	Snare__CaToCoord env = SNARE__CA_TO_COORD__INIT;
-	Snare__LogEvent ev = SNARE__LOG_EVENT__INIT;
-	char cl[256], text[4096];
+	Snare__LogEvent ev;
+	struct ipc_log_buf b;
 
 	if (ca_global == NULL || ca_global->coord.closed) {
 		log_print(lvl, client, msg);
 		return;
 	}
-	ev.has_level = 1;
-	ev.level = lvl;
-	snprintf(cl, sizeof(cl), "%s", client ? client : "");
-	snprintf(text, sizeof(text), "%s", msg);
-	ev.client = cl;
-	ev.text = text;
+	ipc_log_event(&ev, &b, lvl, client, msg);
 	env.body_case = SNARE__CA_TO_COORD__BODY_LOG;
 	env.log = &ev;
 	(void)ipc_chan_send(&ca_global->coord, &env.base, NULL, 0);

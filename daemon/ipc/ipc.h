@@ -92,6 +92,15 @@ void ipc_env_set_seq(ProtobufCMessage *env, uint64_t seq);
 /* Validation of one body (ipc_validate.c): lengths, ranges, counts, fds. */
 int ipc_validate(enum ipc_channel ch, const ProtobufCMessage *env, int body_case, size_t nfds);
 
+/* A LogEvent with client and text copied into b, cut to the limits the
+ * receiver's validation allows. */
+struct ipc_log_buf {
+	char client[256];
+	char text[4096];
+};
+void ipc_log_event(Snare__LogEvent *ev, struct ipc_log_buf *b, int level, const char *client,
+		   const char *msg);
+
 /* A non-blocking channel endpoint with an outbound queue and water marks. */
 struct ipc_queued;
 struct ipc_chan;

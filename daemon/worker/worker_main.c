@@ -23,19 +23,14 @@ struct worker *wk;
 static void wk_log_sink(enum log_level lvl, const char *client, const char *msg)
 {
 	Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
-	Snare__LogEvent ev = SNARE__LOG_EVENT__INIT;
-	char cl[256], text[4096];
+	Snare__LogEvent ev;
+	struct ipc_log_buf b;
 
 	if (wk == NULL || wk->coord.closed) {
 		log_print(lvl, client, msg);
 		return;
 	}
-	ev.has_level = 1;
-	ev.level = lvl;
-	snprintf(cl, sizeof(cl), "%s", client ? client : "");
-	snprintf(text, sizeof(text), "%s", msg);
-	ev.client = cl;
-	ev.text = text;
+	ipc_log_event(&ev, &b, lvl, client, msg);
 	env.body_case = SNARE__WORKER_TO_COORD__BODY_LOG;
 	env.log = &ev;
 	(void)ipc_chan_send(&wk->coord, &env.base, NULL, 0);
