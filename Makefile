@@ -153,7 +153,7 @@ deps:
 # checks that every test source has a binary), so the build keeps going.
 check:
 	@scripts/deps.sh test
-	@$(MAKE) --no-print-directory -k B=build/check SAN=1 tests || true
+	@$(MAKE) --no-print-directory -k -j$$(nproc) B=build/check SAN=1 tests || true
 	@tests/run.sh build/check
 
 run: deps

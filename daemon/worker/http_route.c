@@ -128,5 +128,11 @@ void http_route_request(struct conn *c)
 		pages_onboarding(c, h);
 		return;
 	}
+	if (wk->opts.body_size_limit >= 0 && h->body == HTTP1_BODY_LENGTH &&
+	    h->content_length > (uint64_t)wk->opts.body_size_limit) {
+		http_error(c, 413, "Payload Too Large",
+			   "The request body is larger than body_size_limit.");
+		return;
+	}
 	http_send_request(c);
 }

@@ -148,6 +148,14 @@ done
 [ "$codes" = " 200 407 200 407" ] && ok proxyauth-htpasswd-bcrypt-sha1 || notok proxyauth-htpasswd-bcrypt-sha1 "$codes"
 stop_snare
 
+# body_size_limit: a declared body above it gets 413 before anything is sent.
+start_snare --mode regular@127.0.0.1:0 --set body_size_limit=1k
+code=$(proxy_curl -o /dev/null -w '%{http_code}' --data-binary @"$T/up.txt" "http://127.0.0.1:$HTTP_PORT/echo")
+[ "$code" = 413 ] && ok body-size-limit-413 || notok body-size-limit-413 "$code"
+code=$(proxy_curl -o /dev/null -w '%{http_code}' --data-binary 'small' "http://127.0.0.1:$HTTP_PORT/echo")
+[ "$code" = 200 ] && ok body-size-limit-small-ok || notok body-size-limit-small-ok "$code"
+stop_snare
+
 # ignore_hosts: the origin's own certificate reaches the client.
 start_snare --mode regular@127.0.0.1:0 --set ignore_hosts='^localhost:'
 issuer=$(echo | timeout 5 openssl s_client -proxy 127.0.0.1:"$SNARE_PORT" -connect localhost:"$TLS_PORT" \
