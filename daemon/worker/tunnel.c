@@ -223,8 +223,11 @@ static void tunnel_server_done(struct conn *c)
 	SSL_CTX *ctx;
 
 	alen = 0;
-	if (c->server.ssl)
+	if (c->server.ssl) {
 		SSL_get0_alpn_selected(c->server.ssl, &alpn, &alen);
+		if (SSL_session_reused(c->server.ssl))
+			conn_client_log(c, LOG_LVL_DEBUG, "server TLS session resumed");
+	}
 	snprintf(c->alpn, sizeof(c->alpn), "%.*s", (int)alen, alen ? (const char *)alpn : "");
 	ctx = certcache_get((const char *const *)sans, n, org[0] ? org : NULL, &c->cert_seq);
 	for (i = 0; i < n; i++)

@@ -4,6 +4,7 @@
  * resolver, key log), enters its sandbox, then accepts connections until
  * told to stop.  Its log lines go to the coordinator. */
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -377,6 +378,10 @@ int worker_main(void)
 	static struct worker w;
 
 	snare_progname = "snare-worker";
+	/* Buffers come and go with every connection: keep freed memory in the
+	 * heap instead of returning it to the kernel (brk/munmap) each time. */
+	mallopt(M_TRIM_THRESHOLD, 16 << 20);
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	signal(SIGPIPE, SIG_IGN);
 	wk = &w;
 	w.keylog_fd = -1;
