@@ -48,7 +48,6 @@ int tunnel_server_tls_begin(struct conn *c)
 	c->server_tls = true;
 	if (stream_tls_start(&c->server, wk->upstream_ctx, true, c->tls_sni) < 0)
 		return -ENOMEM;
-	tls_sessions_attach(c->server.ssl, c->server_host, c->server_port, c->tls_sni);
 	if (!wk->opts.ssl_insecure && c->tls_sni[0])
 		SSL_set1_host(c->server.ssl, c->tls_sni);
 	else if (!wk->opts.ssl_insecure && host_is_ip(c->host))
@@ -59,6 +58,7 @@ int tunnel_server_tls_begin(struct conn *c)
 	if (c->hello == NULL || c->hello->nalpn == 0 || c->kind == MODE_REVERSE)
 		if (!c->force_raw)
 			SSL_set_alpn_protos(c->server.ssl, h11, sizeof(h11) - 1);
+	tls_sessions_attach(c->server.ssl, c->server_host, c->server_port, c->tls_sni);
 	return 0;
 }
 
