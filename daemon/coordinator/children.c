@@ -132,6 +132,9 @@ static void worker_on_frame(struct ipc_chan *ch, struct ipc_frame *f)
 	case SNARE__WORKER_TO_COORD__BODY_FLOW:
 		coord_on_flow(w->co, m->flow->flow);
 		break;
+	case SNARE__WORKER_TO_COORD__BODY_FLOW_BODY:
+		coord_on_flow_body(w->co, m->flow_body);
+		break;
 	default:
 		break;
 	}

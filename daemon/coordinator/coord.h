@@ -114,7 +114,12 @@ void coord_options_fill(struct coord *co, Snare__WorkerConfig *cfg);
 void coord_options_release(Snare__WorkerConfig *cfg);
 
 /* events.c */
-void coord_on_flow(struct coord *co, const Snare__Flow *f);
+void coord_on_flow(struct coord *co, Snare__Flow *f);
 void coord_on_log(struct coord *co, const Snare__LogEvent *ev);
+
+/* flow_parts.c: bodies that arrive in pieces ahead of their flow */
+void coord_on_flow_body(struct coord *co, const Snare__FlowBody *fb);
+void coord_parts_attach(Snare__Flow *f);
+void coord_parts_release(Snare__Flow *f);
 
 #endif

@@ -7,8 +7,9 @@
 #include "coordinator/coord.h"
 #include "core/log.h"
 
-void coord_on_flow(struct coord *co, const Snare__Flow *f)
+void coord_on_flow(struct coord *co, Snare__Flow *f)
 {
+	coord_parts_attach(f);
 	dump_flow(stdout, f, &co->dump);
 	fflush(stdout);
 	if (co->ff && flowfile_write(co->ff, f) < 0) {
@@ -17,6 +18,7 @@ void coord_on_flow(struct coord *co, const Snare__Flow *f)
 		flowfile_close(co->ff);
 		co->ff = NULL;
 	}
+	coord_parts_release(f);
 }
 
 void coord_on_log(struct coord *co, const Snare__LogEvent *ev)

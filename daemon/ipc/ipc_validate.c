@@ -127,6 +127,14 @@ static bool validate_flow_event(const ProtobufCMessage *body, size_t nfds)
 	return nfds == 0 && m->flow != NULL && str_ok(m->flow->id, 1, IPC_MAX_FLOW_ID);
 }
 
+static bool validate_flow_body(const ProtobufCMessage *body, size_t nfds)
+{
+	const Snare__FlowBody *m = (const Snare__FlowBody *)body;
+
+	return nfds == 0 && str_ok(m->flow_id, 1, IPC_MAX_FLOW_ID) && m->has_part && m->part <= 1 &&
+	       m->has_data && m->data.len > 0;
+}
+
 static bool validate_ca_config(const ProtobufCMessage *body, size_t nfds)
 {
 	const Snare__CaConfig *m = (const Snare__CaConfig *)body;
@@ -198,6 +206,7 @@ static const struct ipc_validator ipc_validators[] = {
     V(WORKER_TO_COORD, HELLO, hello, validate_hello),
     V(WORKER_TO_COORD, LOG, log_event, validate_log_event),
     V(WORKER_TO_COORD, FLOW, flow_event, validate_flow_event),
+    V(WORKER_TO_COORD, FLOW_BODY, flow_body, validate_flow_body),
     V(COORD_TO_CA, CONFIG, ca_config, validate_ca_config),
     V(COORD_TO_CA, ATTACH_WORKER, attach_worker, validate_attach_worker),
     V(COORD_TO_CA, SHUTDOWN, shutdown, validate_shutdown),

@@ -213,6 +213,33 @@ static void flow_fit(Snare__Flow *f)
 	}
 }
 
+/* Sends one body in FlowBody frames ahead of its flow and takes it out of
+ * the flow itself; the coordinator puts it back together. */
+static void flow_send_parts(const char *id, unsigned part, ProtobufCBinaryData *content,
+			    protobuf_c_boolean *has)
+{
+	size_t off;
+
+	if (!*has || content->len <= FLOW_PART_BYTES / 2)
+		return;
+	for (off = 0; off < content->len; off += FLOW_PART_BYTES) {
+		Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
+		Snare__FlowBody fb = SNARE__FLOW_BODY__INIT;
+		size_t n = content->len - off < FLOW_PART_BYTES ? content->len - off : FLOW_PART_BYTES;
+
+		fb.flow_id = (char *)id;
+		fb.has_part = fb.has_data = 1;
+		fb.part = part;
+		fb.data.data = content->data + off;
+		fb.data.len = n;
+		env.body_case = SNARE__WORKER_TO_COORD__BODY_FLOW_BODY;
+		env.flow_body = &fb;
+		if (ipc_chan_send(&wk->coord, &env.base, NULL, 0) < 0)
+			return;
+	}
+	*has = 0;
+}
+
 void flow_send(Snare__Flow *f)
 {
 	Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
@@ -220,6 +247,10 @@ void flow_send(Snare__Flow *f)
 
 	if (!wk->want_flows)
 		return;
+	if (f->request)
+		flow_send_parts(f->id, 0, &f->request->content, &f->request->has_content);
+	if (f->response)
+		flow_send_parts(f->id, 1, &f->response->content, &f->response->has_content);
 	flow_fit(f);
 	ev.flow = f;
 	env.body_case = SNARE__WORKER_TO_COORD__BODY_FLOW;

@@ -28,7 +28,8 @@
 
 #define STREAM_BUF_MAX (64 * 1024) /* plaintext in/out per direction */
 #define STREAM_TXC_MAX (64 * 1024) /* ciphertext waiting for the socket */
-#define FLOW_BODY_KEEP (96 * 1024) /* body bytes kept in a flow (IPC frame budget) */
+#define FLOW_BODY_KEEP (4u << 20)   /* at most this much of a body is kept for a flow */
+#define FLOW_PART_BYTES (128 * 1024) /* body bytes per FlowBody frame */
 #define CONNECT_TIMEOUT_MS 10000
 #define WORKER_KEYLOG_FD 5   /* SSLKEYLOGFILE, when the coordinator opened one */
 #define WORKER_TRUST_FD 6    /* ssl_verify_upstream_trusted_ca, likewise */

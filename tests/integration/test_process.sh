@@ -68,7 +68,16 @@ proxy_curl -o /dev/null "http://127.0.0.1:$ORIGIN_PORT/hello"
 proxy_curl -o /dev/null "http://127.0.0.1:$ORIGIN_PORT/size/2048"
 sleep 0.3
 stop_snare
-grep -E '^(127|  | <<)' "$SNARE_LOG" | grep -E 'GET|<<' >"$T/live.txt"
+FIRST_LOG=$SNARE_LOG
+# A 600 KiB body (more than one IPC frame) is kept whole in the flow file.
+start_snare --mode regular@127.0.0.1:0 -w "$T/big.bin"
+proxy_curl -o /dev/null "http://127.0.0.1:$ORIGIN_PORT/size/614400"
+sleep 0.3
+stop_snare
+big=$(stat -c %s "$T/big.bin")
+[ "$big" -gt 614400 ] && ok flow-file-keeps-large-body || notok flow-file-keeps-large-body "$big bytes"
+"$SNARE_BIN" -n -r "$T/big.bin" | grep -q "<< 200 OK 600k" && ok large-body-flow-readable || notok large-body-flow-readable "$("$SNARE_BIN" -n -r "$T/big.bin")"
+grep -E '^(127|  | <<)' "$FIRST_LOG" | grep -E 'GET|<<' >"$T/live.txt"
 "$SNARE_BIN" -n -r "$T/flows.bin" >"$T/read.txt" 2>&1
 if [ -s "$T/live.txt" ] && diff <(grep -E 'GET|<<' "$T/read.txt") "$T/live.txt" >/dev/null &&
 	[ "$(grep -c GET "$T/read.txt")" -eq 2 ]; then ok write-then-read-same-flows; else
