@@ -157,7 +157,7 @@ check:
 	@tests/run.sh build/check
 
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$$(nproc) all
 	$(B)/snare --mode regular@127.0.0.1:8080
 
 fuzz:
@@ -166,7 +166,7 @@ fuzz:
 
 bench: deps
 	@scripts/deps.sh bench
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -j$$(nproc) all
 	bench/run.sh
 
 install: all

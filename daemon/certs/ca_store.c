@@ -52,12 +52,27 @@ static int path_join(char *buf, size_t len, const char *dir, const char *name)
 }
 
 /* Only the last component is created. */
+/* mkdir -p: missing parents are created too (0700, like the conf dir). */
 static int dir_ensure(const char *dir)
 {
 	struct stat st;
 
 	if (mkdir(dir, 0700) == 0)
 		return 0;
+	if (errno == ENOENT) {
+		char parent[4096];
+		char *slash;
+
+		snprintf(parent, sizeof(parent), "%s", dir);
+		slash = strrchr(parent, '/');
+		if (slash == NULL || slash == parent)
+			return -ENOENT;
+		*slash = '\0';
+		if (dir_ensure(parent) < 0)
+			return -ENOENT;
+		if (mkdir(dir, 0700) == 0)
+			return 0;
+	}
 	if (errno != EEXIST)
 		return -errno;
 	if (stat(dir, &st) < 0)

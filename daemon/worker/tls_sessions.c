@@ -29,9 +29,15 @@ static int tls_sess_new(SSL *ssl, SSL_SESSION *sess)
 {
 	const char *key = SSL_get_ex_data(ssl, sess_key_idx);
 	struct tls_sess *slot = NULL;
+	SSL_SESSION *copy;
 	size_t i;
 
 	if (key == NULL || !SSL_SESSION_is_resumable(sess))
+		return 0;
+	/* Keep a copy: the live connection's session is marked not resumable
+	 * when that connection is freed without a close_notify. */
+	copy = SSL_SESSION_dup(sess);
+	if (copy == NULL)
 		return 0;
 	for (i = 0; i < TLS_SESS_MAX && slot == NULL; i++)
 		if (sessions[i].sess && strcmp(sessions[i].key, key) == 0)
@@ -42,8 +48,8 @@ static int tls_sess_new(SSL *ssl, SSL_SESSION *sess)
 	}
 	SSL_SESSION_free(slot->sess);
 	snprintf(slot->key, sizeof(slot->key), "%s", key);
-	slot->sess = sess;
-	return 1; /* we keep the reference */
+	slot->sess = copy;
+	return 0; /* OpenSSL keeps its own reference */
 }
 
 static void tls_sess_key_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
