@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The eBPF side of local capture, loaded by snare-redirector (root) and run
  * by the kernel at every AF_INET/AF_INET6 socket creation: binds the sockets
- * of the processes the intercept spec selects to snare's TUN.  Matches the
+ * of the processes the intercept spec selects to snare's TUN, and names the
+ * process behind each captured TCP connection and UDP port.  Matches the
  * process (tgid, the thread-group leader's comm), never the thread, and never
  * snare's own processes.  Trusts only the maps the helper fills. */
 #include "vmlinux.h"
@@ -12,6 +13,8 @@
 #include "redirect_abi.h"
 
 #define IPPROTO_TCP_ 6
+#define IPPROTO_UDP_ 17
+#define AF_INET6_ 10
 
 /* Set by the helper before load: the TUN's ifindex. */
 const volatile __u32 redir_ifindex = 0;
@@ -40,7 +43,8 @@ struct {
 	__type(value, __u8);
 } redir_self SEC(".maps");
 
-/* Captured sockets by cookie, until their connect gives them a port. */
+/* Captured sockets by cookie, until their connect gives them a port (TCP),
+ * or for as long as the LRU keeps them (UDP, which can change ports). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, REDIR_MAX_PROCS);
@@ -134,9 +138,39 @@ int redir_sockops(struct bpf_sock_ops *ops)
 		return 1;
 	k.port = (__u16)ops->local_port;
 	k.proto = IPPROTO_TCP_;
-	k.family = ops->family == 10 ? 6 : 4;
+	k.family = ops->family == AF_INET6_ ? 6 : 4;
 	bpf_map_update_elem(&redir_conns, &k, p, BPF_ANY);
 	bpf_map_delete_elem(&redir_socks, &cookie);
+	return 1;
+}
+
+/* A captured UDP datagram on its way to the TUN: file its socket's process
+ * under its local port.  The cgroup connect and sendmsg hooks can run before
+ * the autobind gives a socket its port, this runs after; and the worker reads
+ * the map only when the datagram arrives.  Other packets leave at once. */
+SEC("cgroup_skb/egress")
+int redir_udp_egress(struct __sk_buff *skb)
+{
+	struct redir_conn_key k = {};
+	struct bpf_sock *sk;
+	struct redir_proc *p;
+	__u64 cookie;
+
+	if (redir_ifindex == 0 || skb->ifindex != redir_ifindex)
+		return 1;
+	sk = skb->sk;
+	if (sk != NULL)
+		sk = bpf_sk_fullsock(sk);
+	if (sk == NULL || sk->protocol != IPPROTO_UDP_ || sk->src_port == 0)
+		return 1;
+	cookie = bpf_get_socket_cookie(skb);
+	p = bpf_map_lookup_elem(&redir_socks, &cookie);
+	if (p == NULL)
+		return 1;
+	k.port = (__u16)sk->src_port;
+	k.proto = IPPROTO_UDP_;
+	k.family = sk->family == AF_INET6_ ? 6 : 4;
+	bpf_map_update_elem(&redir_conns, &k, p, BPF_ANY);
 	return 1;
 }
 

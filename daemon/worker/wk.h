@@ -236,6 +236,9 @@ void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *pe
 void worker_conn_gone(void);
 /* Local mode: fills c->proc_pid/proc_name from the redirector's map. */
 void procmap_lookup(struct conn *c);
+/* Local mode: who sends a UDP flow from src (its local port).  0 or -errno;
+ * name is NUL-terminated. */
+int procmap_lookup_udp(const struct sockaddr_storage *src, uint32_t *pid, char name[16]);
 void conn_accept_ns(unsigned mode_index, struct ns_tcp *t, const struct sockaddr_storage *src,
 		    const struct sockaddr_storage *dst);
 void conn_pump(struct conn *c);

@@ -26,6 +26,7 @@ struct redir_bpf {
 	struct redirect *skel;
 	struct bpf_link *sock_create;
 	struct bpf_link *sockops;
+	struct bpf_link *udp_egress;
 	uint32_t gen;
 	uint32_t self[REDIR_MAX_SELF];
 	size_t nself;
@@ -78,6 +79,11 @@ static int redir_attach(struct redir_state *st, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot attach sockops: %s", strerror(errno));
 		return -errno;
 	}
+	b->udp_egress = bpf_program__attach_cgroup(b->skel->progs.redir_udp_egress, st->cgroup_fd);
+	if (b->udp_egress == NULL) {
+		snprintf(err, errlen, "cannot attach cgroup_skb/egress: %s", strerror(errno));
+		return -errno;
+	}
 	return 0;
 }
 
@@ -113,6 +119,7 @@ void redir_bpf_unload(struct redir_state *st)
 
 	if (b == NULL)
 		return;
+	bpf_link__destroy(b->udp_egress);
 	bpf_link__destroy(b->sockops);
 	bpf_link__destroy(b->sock_create);
 	redirect__destroy(b->skel);

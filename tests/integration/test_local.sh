@@ -24,14 +24,17 @@ $XC ip addr add 10.209.0.5/24 dev lc-$$; $XC ip link set lc-$$ up
 $XC python3 -u "$SNARE_ROOT/tests/integration/origin.py" --port 8080 --bind 10.209.0.5 >"$T/o1.log" 2>&1 &
 PIDS+=($!)
 wait_for "$T/o1.log" ready 10 || { notok origin "no origin"; exit 1; }
+$XC socat UDP-RECVFROM:5005,bind=10.209.0.5,fork EXEC:cat &
+PIDS+=($!)
 mkdir -p "$T/bin"
 cp "$(command -v curl)" "$T/bin/snaretest-curl"
+cp "$(command -v socat)" "$T/bin/snaretest-socat"
 
 LOG=$T/snare-local.log
 # `ip netns exec` remounts /sys for the namespace: mount the cgroup2 hierarchy
 # again in that private mount namespace so the redirector finds its root.
 $XB sh -c 'mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup; exec "$0" "$@"' \
-	"$SNARE_BIN" --mode local:snaretest-curl --set confdir="$T/conf" >"$LOG" 2>&1 &
+	"$SNARE_BIN" --mode local:snaretest-curl,snaretest-socat --set confdir="$T/conf" >"$LOG" 2>&1 &
 SPID=$!
 PIDS+=($SPID)
 wait_for "$LOG" "Local redirector started." 20 && ok local-started-line || { notok local-started-line "$(cat "$LOG")"; exit 1; }
@@ -45,6 +48,12 @@ out=$($XB curl -sS --max-time 10 http://10.209.0.5:8080/hello)
 sleep 0.3
 [ "$out" = hello ] && [ "$(grep -c "GET http://10.209.0.5:8080/" "$LOG")" -eq "$n" ] &&
 	ok local-other-processes-untouched || notok local-other-processes-untouched "$out"
+# Unconnected (sendto) then connected: both sockets get their port late.
+out=$(echo ping | $XB "$T/bin/snaretest-socat" -T3 - UDP-SENDTO:10.209.0.5:5005)
+out+=$(echo ping | $XB "$T/bin/snaretest-socat" -T3 - UDP-CONNECT:10.209.0.5:5005)
+sleep 0.3
+[ "$(grep -c "UDP flow from snaretest-socat (pid [0-9]*) to 10.209.0.5:5005" "$LOG")" -eq 2 ] &&
+	ok local-udp-flow-names-process || notok local-udp-flow-names-process "$out $(grep UDP "$LOG")"
 kill -TERM $SPID; wait $SPID; rc=$?
 sleep 0.5
 [ $rc -eq 0 ] && ok local-clean-exit || notok local-clean-exit "rc=$rc"
