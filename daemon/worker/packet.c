@@ -114,14 +114,17 @@ static void udp_on_reply(struct loop_io *io, uint32_t events)
 	}
 }
 
-/* Local mode: one line naming the process behind a new UDP flow. */
-static void udp_log_process(const struct sockaddr_storage *src, const struct sockaddr_storage *dst)
+/* Local mode: one line naming the process behind a new UDP flow, and the
+ * flow record names it too. */
+static void udp_log_process(const struct sockaddr_storage *src, const struct sockaddr_storage *dst,
+			    struct udp_rec *rec)
 {
 	char client[ADDR_STRLEN], to[ADDR_STRLEN], name[16];
 	uint32_t pid;
 
 	if (procmap_lookup_udp(src, &pid, name) < 0)
 		return;
+	udp_record_set_process(rec, pid, name);
 	addr_format((const struct sockaddr *)src, client, sizeof(client));
 	addr_format((const struct sockaddr *)dst, to, sizeof(to));
 	log_msg(LOG_LVL_INFO, client, "UDP flow from %s (pid %u) to %s", name, pid, to);
@@ -152,9 +155,9 @@ static struct udp_flow *udp_open(struct packet_source *ps, const struct sockaddr
 		free(f);
 		return NULL;
 	}
-	if (wk->modes[ps->mode_index].kind == MODE_LOCAL)
-		udp_log_process(src, dst);
 	f->rec = udp_record_start(ps->mode_index, src, dst);
+	if (wk->modes[ps->mode_index].kind == MODE_LOCAL)
+		udp_log_process(src, dst, f->rec);
 	f->next = ps->flows;
 	ps->flows = f;
 	ps->nflows++;

@@ -1,6 +1,7 @@
 /* Runs in a worker: records a relayed UDP conversation (packet modes) as a
  * UDP flow, bounded in messages and bytes, sent when the flow ends. */
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "worker/wk.h"
@@ -11,7 +12,17 @@ struct udp_rec {
 	Snare__Message **msgs;
 	size_t n, bytes;
 	double ts;
+	uint32_t pid; /* local mode: the process that sent it */
+	char name[16];
 };
+
+void udp_record_set_process(struct udp_rec *r, uint32_t pid, const char *name)
+{
+	if (r == NULL)
+		return;
+	r->pid = pid;
+	snprintf(r->name, sizeof(r->name), "%s", name);
+}
 
 struct udp_rec *udp_record_start(unsigned mode_index, const struct sockaddr_storage *client,
 				 const struct sockaddr_storage *server)
@@ -77,6 +88,11 @@ void udp_record_finish(struct udp_rec *r, const char *error)
 	udp_addr(&sp, &r->server, h2);
 	cc.peer = &cp;
 	cc.proxy_mode = wk->modes[r->mode_index].full;
+	if (r->pid) {
+		cc.has_pid = 1;
+		cc.pid = r->pid;
+		cc.process_name = r->name;
+	}
 	sc.peer = &sp;
 	sc.address = &sp;
 	f.client = &cc;

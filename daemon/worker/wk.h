@@ -278,6 +278,7 @@ struct udp_rec;
 struct udp_rec *udp_record_start(unsigned mode_index, const struct sockaddr_storage *client,
 				 const struct sockaddr_storage *server);
 void udp_record(struct udp_rec *r, bool from_client, const uint8_t *d, size_t n);
+void udp_record_set_process(struct udp_rec *r, uint32_t pid, const char *name);
 /* Sends the flow and frees r. */
 void udp_record_finish(struct udp_rec *r, const char *error);
 
