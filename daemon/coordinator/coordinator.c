@@ -22,7 +22,7 @@
 /* What this version can run; NULL when available, else why not. */
 static const char *mode_unavailable(const struct mode_spec *m)
 {
-	static const char *const reverse_ok[] = {"http", "https", "tcp", "tls", "dns", "udp"};
+	static const char *const reverse_ok[] = {"http", "https", "tcp", "tls", "dns", "udp", "dtls"};
 	size_t i;
 
 	switch (m->kind) {

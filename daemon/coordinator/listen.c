@@ -80,7 +80,8 @@ static int listen_mode(struct coord *co, unsigned idx)
 	/* UDP is served for DNS only so far (no QUIC or DTLS): bind only that. */
 	bool dns = m->kind == MODE_DNS || m->kind == MODE_WIREGUARD ||
 		   (m->kind == MODE_REVERSE &&
-		    (strcmp(m->server.scheme, "dns") == 0 || strcmp(m->server.scheme, "udp") == 0));
+		    (strcmp(m->server.scheme, "dns") == 0 || strcmp(m->server.scheme, "udp") == 0 ||
+		     strcmp(m->server.scheme, "dtls") == 0));
 	unsigned tr = modespec_transports(m) & (dns ? ~0u : MODE_TRANSPORT_TCP);
 	union sockaddr_any a;
 	int t;

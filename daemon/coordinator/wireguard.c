@@ -86,7 +86,8 @@ bool coord_listener_single(const struct coord *co, const struct coord_listener *
 	const struct mode_spec *m = &co->cli->modes[l->mode_index];
 
 	return l->packet || m->kind == MODE_WIREGUARD ||
-	       (m->kind == MODE_REVERSE && strcmp(m->server.scheme, "udp") == 0);
+	       (m->kind == MODE_REVERSE && (strcmp(m->server.scheme, "udp") == 0 ||
+					    strcmp(m->server.scheme, "dtls") == 0));
 }
 
 void coord_wireguard_fill(struct coord *co, Snare__WorkerConfig *cfg, unsigned worker_index)

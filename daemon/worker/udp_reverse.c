@@ -58,13 +58,24 @@ int udp_reverse_prepare(void)
 	for (i = 0; i < wk->nmodes; i++) {
 		const struct mode_spec *m = &wk->modes[i];
 
-		if (m->kind != MODE_REVERSE || strcmp(m->server.scheme, "udp") != 0)
+		if (m->kind != MODE_REVERSE ||
+		    (strcmp(m->server.scheme, "udp") != 0 && strcmp(m->server.scheme, "dtls") != 0))
 			continue;
 		if (udp_resolve(m, &targets[i]) < 0) {
-			log_error("reverse udp: cannot resolve %s", m->server.host);
+			log_error("reverse %s: cannot resolve %s", m->server.scheme,
+				  m->server.host);
 			return -ENOENT;
 		}
 	}
+	return 0;
+}
+
+/* The resolved target of a reverse udp:// or dtls:// mode. */
+int udp_reverse_target(unsigned mode_index, union sockaddr_any *out)
+{
+	if (targets == NULL || mode_index >= wk->nmodes || targets[mode_index].sa.sa_family == 0)
+		return -ENOENT;
+	*out = targets[mode_index];
 	return 0;
 }
 

@@ -286,6 +286,15 @@ void udp_record_finish(struct udp_rec *r, const char *error);
 int udp_reverse_prepare(void);
 void udp_reverse_readable(struct worker_listener *l);
 void udp_reverse_stop(void);
+/* The resolved target of a reverse udp:// or dtls:// mode; 0 or -ENOENT. */
+int udp_reverse_target(unsigned mode_index, union sockaddr_any *out);
+
+/* ---- dtls_reverse.c: reverse:dtls:// ---- */
+int dtls_reverse_prepare(void);
+void dtls_reverse_readable(struct worker_listener *l);
+/* After tunnel_on_cert(): peers waiting on seq take the leaf. */
+void dtls_reverse_on_cert(uint64_t seq);
+void dtls_reverse_stop(void);
 
 /* ---- packet.c: packet modes (tun) feeding the network stack ---- */
 int packet_source_start(int fd, unsigned mode_index);

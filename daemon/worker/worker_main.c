@@ -69,9 +69,12 @@ static void wk_on_datagram(struct loop_io *io, uint32_t events)
 {
 	struct worker_listener *l = io->arg;
 
-	if (wk->modes[l->mode_index].kind == MODE_REVERSE &&
-	    strcmp(wk->modes[l->mode_index].server.scheme, "udp") == 0)
+	const struct mode_spec *m = &wk->modes[l->mode_index];
+
+	if (m->kind == MODE_REVERSE && strcmp(m->server.scheme, "udp") == 0)
 		udp_reverse_readable(l);
+	else if (m->kind == MODE_REVERSE && strcmp(m->server.scheme, "dtls") == 0)
+		dtls_reverse_readable(l);
 	else
 		dns_udp_readable(l);
 }
@@ -187,7 +190,7 @@ static int wk_prepare(void)
 		return -1;
 	}
 	(void)dns_read_resolv_conf(); /* dns mode's forwarding target by default */
-	if (udp_reverse_prepare() < 0)
+	if (udp_reverse_prepare() < 0 || dtls_reverse_prepare() < 0)
 		return -1;
 	if (wk->opts.proxyauth && wk->opts.proxyauth[0] == '@' && htpasswd_load() < 0)
 		log_warn("proxyauth %s: no usable entries; every login will be refused",
@@ -227,6 +230,7 @@ static void wk_stop_now(void)
 	}
 	dns_stop_all();
 	udp_reverse_stop();
+	dtls_reverse_stop();
 	packet_sources_stop();
 	loop_stop(wk->loop);
 }
@@ -324,10 +328,12 @@ static void wk_on_ca_frame(struct ipc_chan *ch, struct ipc_frame *f)
 		wk_start();
 		return;
 	}
-	if (f->body_case == SNARE__CA_TO_WORKER__BODY_CERT_REPLY)
+	if (f->body_case == SNARE__CA_TO_WORKER__BODY_CERT_REPLY) {
 		tunnel_on_cert(m->seq,
 			       m->cert_reply->has_cert_der ? m->cert_reply->cert_der.data : NULL,
 			       m->cert_reply->cert_der.len, m->cert_reply->error);
+		dtls_reverse_on_cert(m->seq);
+	}
 }
 
 static void wk_on_close(struct ipc_chan *ch, int err)

@@ -59,6 +59,33 @@ out=$(echo udp-hello | timeout 5 socat -t 2 - UDP:127.0.0.1:"$SNARE_PORT")
 stop_snare
 grep -q -- "-> udp ->" "$SNARE_LOG" && ok reverse-udp-flow || notok reverse-udp-flow "$(tail -3 "$SNARE_LOG")"
 
+# reverse dtls://: openssl s_server -dtls1_2 echoes through a fifo (it serves
+# one session at a time, so one server per client).  A DTLS client gets
+# snare's leaf; a raw UDP client is relayed over DTLS (autodetected).
+dtls_echo() {
+	local fifo=$T/dtls.$1.fifo
+	rm -f "$fifo" && mkfifo "$fifo"
+	timeout 60 openssl s_server -dtls1_2 -accept 127.0.0.1:"$1" -cert "$ORIGIN_CERT" \
+		-key "$T/origin.key" -quiet <>"$fifo" >"$fifo" 2>/dev/null &
+	PIDS+=($!)
+}
+DECHO=$(free_port)
+DECHO2=$(free_port)
+dtls_echo "$DECHO"
+dtls_echo "$DECHO2"
+sleep 0.5
+start_snare --mode "reverse:dtls://127.0.0.1:$DECHO@127.0.0.1:0" --set ssl_insecure=true
+out=$( (printf 'dtls-hello\n'; sleep 2) |
+	timeout 4 openssl s_client -dtls1_2 -connect 127.0.0.1:"$SNARE_PORT" -quiet 2>/dev/null)
+[ "$out" = dtls-hello ] && ok reverse-dtls-echo || notok reverse-dtls-echo "$out"
+stop_snare
+grep -q -- "-> udp ->" "$SNARE_LOG" && ok reverse-dtls-flow || notok reverse-dtls-flow "$(tail -3 "$SNARE_LOG")"
+start_snare --mode "reverse:dtls://127.0.0.1:$DECHO2@127.0.0.1:0" \
+	--set ssl_verify_upstream_trusted_ca="$ORIGIN_CERT"
+out=$(echo udp-over-dtls | timeout 5 socat -t 2 - UDP:127.0.0.1:"$SNARE_PORT")
+[ "$out" = udp-over-dtls ] && ok reverse-dtls-raw-client || notok reverse-dtls-raw-client "$out"
+stop_snare
+
 # eager: a dead backend closes the client; lazy: a 502 page.
 DEAD=$(free_port)
 start_snare --mode "reverse:http://127.0.0.1:$DEAD@127.0.0.1:0"

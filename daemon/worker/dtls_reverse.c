@@ -1,0 +1,558 @@
+/* Runs in a worker (worker 0 only): reverse:dtls://host:port.  Each client
+ * address is a peer: DTLS to the target over a connected socket, and on the
+ * client side either DTLS terminated by snare (a leaf from the ca, datagrams
+ * through an in-process BIO) or raw UDP, autodetected from the first
+ * datagram.  Plaintext is relayed and recorded as a UDP flow. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "core/log.h"
+#include "worker/wk.h"
+
+#define DTLS_IDLE_MS 20000
+#define DTLS_PEERS_MAX 1024
+#define DTLS_QUEUE_MAX 32
+#define DTLS_DGRAM_MAX 65535
+#define DTLS_MTU 1400
+
+struct dgram {
+	struct dgram *next;
+	size_t n;
+	uint8_t d[];
+};
+
+struct dgram_queue {
+	struct dgram *head, *tail;
+	size_t n;
+};
+
+struct dtls_peer {
+	struct dtls_peer *next;
+	struct worker_listener *l;
+	union sockaddr_any client, target;
+	int fd;
+	struct loop_io io;
+	struct loop_timer idle, retx;
+	struct udp_rec *rec;
+	bool raw;     /* the client speaks plain UDP */
+	SSL *cs, *ss; /* client side (we serve), server side (we connect) */
+	bool cs_done, ss_done;
+	uint64_t cert_seq;
+	struct dgram_queue cq; /* client ciphertext for cs's BIO */
+	struct dgram_queue pq; /* plaintext for the server, before its handshake ends */
+};
+
+static struct dtls_peer *peers;
+static size_t npeers;
+static BIO_METHOD *dgram_meth;
+static SSL_CTX *client_ctx; /* DTLS towards targets */
+static SSL_CTX **leaf_ctx;  /* per mode index: DTLS server context for the spec host */
+
+static void dq_push(struct dgram_queue *q, const uint8_t *d, size_t n)
+{
+	struct dgram *g;
+
+	if (q->n >= DTLS_QUEUE_MAX)
+		return;
+	g = xmalloc(sizeof(*g) + n);
+	g->next = NULL;
+	g->n = n;
+	memcpy(g->d, d, n);
+	if (q->tail)
+		q->tail->next = g;
+	else
+		q->head = g;
+	q->tail = g;
+	q->n++;
+}
+
+static struct dgram *dq_pop(struct dgram_queue *q)
+{
+	struct dgram *g = q->head;
+
+	if (g == NULL)
+		return NULL;
+	q->head = g->next;
+	if (q->head == NULL)
+		q->tail = NULL;
+	q->n--;
+	return g;
+}
+
+static void dq_clear(struct dgram_queue *q)
+{
+	struct dgram *g;
+
+	while ((g = dq_pop(q)) != NULL)
+		free(g);
+}
+
+/* ---- the client-side BIO: one queued datagram per read, sendto per write ---- */
+
+static int dgram_read(BIO *b, char *out, int len)
+{
+	struct dtls_peer *p = BIO_get_data(b);
+	struct dgram *g;
+	int n;
+
+	BIO_clear_retry_flags(b);
+	if ((g = dq_pop(&p->cq)) == NULL) {
+		BIO_set_retry_read(b);
+		return -1;
+	}
+	n = g->n < (size_t)len ? (int)g->n : len;
+	memcpy(out, g->d, (size_t)n);
+	free(g);
+	return n;
+}
+
+static int dgram_write(BIO *b, const char *in, int len)
+{
+	struct dtls_peer *p = BIO_get_data(b);
+
+	BIO_clear_retry_flags(b);
+	/* A datagram lost here is one lost on the wire: DTLS retransmits. */
+	(void)sendto(p->l->fd, in, (size_t)len, 0, &p->client.sa, addr_len(&p->client.sa));
+	return len;
+}
+
+static long dgram_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	struct dtls_peer *p = BIO_get_data(b);
+
+	(void)num;
+	(void)ptr;
+	switch (cmd) {
+	case BIO_CTRL_DGRAM_QUERY_MTU:
+	case BIO_CTRL_DGRAM_GET_FALLBACK_MTU:
+		return DTLS_MTU;
+	case BIO_CTRL_DGRAM_GET_MTU_OVERHEAD:
+		return p->client.sa.sa_family == AF_INET6 ? 48 : 28;
+	case BIO_CTRL_DGRAM_SET_NEXT_TIMEOUT:
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_CTRL_PENDING:
+		return p->cq.head ? (long)p->cq.head->n : 0;
+	default:
+		return 0;
+	}
+}
+
+static int dgram_meth_init(void)
+{
+	if (dgram_meth)
+		return 0;
+	dgram_meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "snare-dgram");
+	if (dgram_meth == NULL || BIO_meth_set_read(dgram_meth, dgram_read) != 1 ||
+	    BIO_meth_set_write(dgram_meth, dgram_write) != 1 ||
+	    BIO_meth_set_ctrl(dgram_meth, dgram_ctrl) != 1)
+		return -ENOMEM;
+	return 0;
+}
+
+/* ---- contexts ---- */
+
+static int client_ctx_init(void)
+{
+	if (client_ctx)
+		return 0;
+	client_ctx = SSL_CTX_new(DTLS_client_method());
+	if (client_ctx == NULL)
+		return -ENOMEM;
+	SSL_CTX_set_min_proto_version(client_ctx, DTLS1_2_VERSION);
+	SSL_CTX_set_verify(client_ctx, SSL_CTX_get_verify_mode(wk->upstream_ctx), NULL);
+	if (X509_STORE_up_ref(SSL_CTX_get_cert_store(wk->upstream_ctx)) == 1)
+		SSL_CTX_set_cert_store(client_ctx, SSL_CTX_get_cert_store(wk->upstream_ctx));
+	return 0;
+}
+
+/* The DTLS twin of a leaf's TLS context, kept per mode. */
+static SSL_CTX *leaf_dtls_ctx(unsigned mode_index, SSL_CTX *tls)
+{
+	X509 *leaf = SSL_CTX_get0_certificate(tls);
+	SSL_CTX *ctx;
+
+	if (leaf_ctx[mode_index])
+		return leaf_ctx[mode_index];
+	if (leaf == NULL || (ctx = SSL_CTX_new(DTLS_server_method())) == NULL)
+		return NULL;
+	SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	if (SSL_CTX_use_certificate(ctx, leaf) != 1 ||
+	    SSL_CTX_use_PrivateKey(ctx, wk->leaf_key) != 1 ||
+	    SSL_CTX_add1_chain_cert(ctx, wk->ca_cert) != 1) {
+		ERR_clear_error();
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	leaf_ctx[mode_index] = ctx;
+	return ctx;
+}
+
+int dtls_reverse_prepare(void)
+{
+	leaf_ctx = xcalloc(wk->nmodes ? wk->nmodes : 1, sizeof(*leaf_ctx));
+	return 0;
+}
+
+/* ---- peers ---- */
+
+static void peer_free(struct dtls_peer *p, const char *error)
+{
+	struct dtls_peer **pp;
+
+	for (pp = &peers; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	npeers--;
+	loop_timer_cancel(wk->loop, &p->idle);
+	loop_timer_cancel(wk->loop, &p->retx);
+	loop_io_del(wk->loop, &p->io);
+	SSL_free(p->cs);
+	SSL_free(p->ss);
+	ERR_clear_error();
+	close(p->fd);
+	dq_clear(&p->cq);
+	dq_clear(&p->pq);
+	udp_record_finish(p->rec, error);
+	loop_defer_free(wk->loop, free, p);
+}
+
+static void peer_idle(struct loop_timer *t)
+{
+	peer_free(t->arg, NULL);
+}
+
+/* Re-arms the retransmission timer for whichever handshake still runs. */
+static void peer_retx_arm(struct dtls_peer *p)
+{
+	struct timeval tv;
+	uint64_t ms = UINT64_MAX;
+
+	if (p->ss && !p->ss_done && DTLSv1_get_timeout(p->ss, &tv) == 1)
+		ms = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+	if (p->cs && !p->cs_done && DTLSv1_get_timeout(p->cs, &tv) == 1) {
+		uint64_t c = (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+
+		ms = c < ms ? c : ms;
+	}
+	if (ms == UINT64_MAX)
+		loop_timer_cancel(wk->loop, &p->retx);
+	else
+		loop_timer_arm(wk->loop, &p->retx, ms + 1);
+}
+
+/* Runs ssl's handshake; 1 when done, 0 while it runs, -1 on failure. */
+static int peer_handshake(SSL *ssl, bool *done)
+{
+	int r, e;
+
+	if (*done)
+		return 1;
+	r = SSL_do_handshake(ssl);
+	if (r == 1) {
+		*done = true;
+		return 1;
+	}
+	e = SSL_get_error(ssl, r);
+	return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ? 0 : -1;
+}
+
+static void peer_to_server(struct dtls_peer *p, const uint8_t *d, size_t n)
+{
+	udp_record(p->rec, true, d, n);
+	if (!p->ss_done)
+		dq_push(&p->pq, d, n);
+	else if (SSL_write(p->ss, d, (int)n) <= 0)
+		ERR_clear_error();
+}
+
+static void peer_to_client(struct dtls_peer *p, const uint8_t *d, size_t n)
+{
+	udp_record(p->rec, false, d, n);
+	if (p->raw)
+		(void)sendto(p->l->fd, d, n, 0, &p->client.sa, addr_len(&p->client.sa));
+	else if (p->cs_done && SSL_write(p->cs, d, (int)n) <= 0)
+		ERR_clear_error();
+}
+
+/* Reads every plaintext record ssl has; false when the session ended. */
+static bool peer_drain(struct dtls_peer *p, SSL *ssl, bool from_client)
+{
+	uint8_t d[DTLS_DGRAM_MAX];
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		int n = SSL_read(ssl, d, sizeof(d)), e;
+
+		if (n > 0) {
+			if (from_client)
+				peer_to_server(p, d, (size_t)n);
+			else
+				peer_to_client(p, d, (size_t)n);
+			continue;
+		}
+		e = SSL_get_error(ssl, n);
+		ERR_clear_error();
+		return e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE;
+	}
+	return true;
+}
+
+/* Advances both sessions as far as the queued datagrams allow. */
+static void peer_drive(struct dtls_peer *p)
+{
+	int r = peer_handshake(p->ss, &p->ss_done);
+	struct dgram *g;
+
+	if (r < 0) {
+		long v = SSL_get_verify_result(p->ss);
+
+		char why[256];
+
+		ERR_error_string_n(ERR_peek_last_error(), why, sizeof(why));
+		log_warn("reverse dtls: server handshake failed: %s",
+			 v != X509_V_OK ? X509_verify_cert_error_string(v) : why);
+		peer_free(p, "server DTLS handshake failed");
+		return;
+	}
+	while (r == 1 && (g = dq_pop(&p->pq)) != NULL) {
+		if (SSL_write(p->ss, g->d, (int)g->n) <= 0)
+			ERR_clear_error();
+		free(g);
+	}
+	if (r == 1 && !peer_drain(p, p->ss, false)) {
+		peer_free(p, NULL);
+		return;
+	}
+	if (p->cs && (r = peer_handshake(p->cs, &p->cs_done)) < 0) {
+		peer_free(p, "client DTLS handshake failed");
+		return;
+	}
+	if (p->cs && r == 1 && !peer_drain(p, p->cs, true)) {
+		peer_free(p, NULL);
+		return;
+	}
+	peer_retx_arm(p);
+}
+
+static void peer_retx(struct loop_timer *t)
+{
+	struct dtls_peer *p = t->arg;
+
+	if (p->ss && !p->ss_done)
+		(void)DTLSv1_handle_timeout(p->ss);
+	if (p->cs && !p->cs_done)
+		(void)DTLSv1_handle_timeout(p->cs);
+	ERR_clear_error();
+	peer_drive(p);
+}
+
+static void peer_server_readable(struct loop_io *io, uint32_t events)
+{
+	struct dtls_peer *p = io->arg;
+
+	(void)events;
+	loop_timer_arm(wk->loop, &p->idle, DTLS_IDLE_MS);
+	peer_drive(p);
+}
+
+/* The client side, once the leaf for the spec host is known. */
+static int peer_client_start(struct dtls_peer *p, SSL_CTX *tls)
+{
+	SSL_CTX *ctx = leaf_dtls_ctx(p->l->mode_index, tls);
+	BIO *b;
+
+	if (ctx == NULL || (p->cs = SSL_new(ctx)) == NULL)
+		return -ENOMEM;
+	if ((b = BIO_new(dgram_meth)) == NULL)
+		return -ENOMEM;
+	BIO_set_data(b, p);
+	BIO_set_init(b, 1);
+	SSL_set_bio(p->cs, b, b);
+	SSL_set_options(p->cs, SSL_OP_NO_QUERY_MTU);
+	SSL_set_mtu(p->cs, DTLS_MTU);
+	SSL_set_accept_state(p->cs);
+	return 0;
+}
+
+static const void *dtls_addr_raw(const union sockaddr_any *a, size_t *len)
+{
+	if (a->sa.sa_family == AF_INET6) {
+		*len = sizeof(a->in6.sin6_addr);
+		return &a->in6.sin6_addr;
+	}
+	*len = sizeof(a->in4.sin_addr);
+	return &a->in4.sin_addr;
+}
+
+static unsigned short dtls_addr_port(const union sockaddr_any *a)
+{
+	return a->sa.sa_family == AF_INET6 ? a->in6.sin6_port : a->in4.sin_port;
+}
+
+static int peer_server_start(struct dtls_peer *p)
+{
+	const struct mode_spec *m = &wk->modes[p->l->mode_index];
+	union sockaddr_any ip;
+	BIO_ADDR *peer;
+	const void *raw;
+	size_t rawlen;
+	BIO *b;
+
+	if ((p->ss = SSL_new(client_ctx)) == NULL ||
+	    (b = BIO_new_dgram(p->fd, BIO_NOCLOSE)) == NULL)
+		return -ENOMEM;
+	SSL_set_bio(p->ss, b, b);
+	/* The socket is connected: plain send/recv, no per-datagram address. */
+	if ((peer = BIO_ADDR_new()) == NULL)
+		return -ENOMEM;
+	raw = dtls_addr_raw(&p->target, &rawlen);
+	if (BIO_ADDR_rawmake(peer, p->target.sa.sa_family, raw, rawlen,
+			     dtls_addr_port(&p->target)) == 1)
+		(void)BIO_ctrl_set_connected(b, peer);
+	BIO_ADDR_free(peer);
+	if (addr_parse_ip(m->server.host, m->server.port, &ip) < 0)
+		SSL_set_tlsext_host_name(p->ss, m->server.host);
+	if (!wk->opts.ssl_insecure)
+		SSL_set1_host(p->ss, m->server.host);
+	SSL_set_connect_state(p->ss);
+	return 0;
+}
+
+/* Asks for the leaf for the spec host; 0 when the client side started or
+ * a ca reply is awaited. */
+static int peer_want_cert(struct dtls_peer *p)
+{
+	const char *sans[1] = {wk->modes[p->l->mode_index].server.host};
+	SSL_CTX *tls;
+
+	if (leaf_ctx[p->l->mode_index])
+		return peer_client_start(p, leaf_ctx[p->l->mode_index]);
+	tls = certcache_get(sans, 1, NULL, &p->cert_seq);
+	if (tls) {
+		p->cert_seq = 0;
+		return peer_client_start(p, tls);
+	}
+	return p->cert_seq ? 0 : -ENOENT;
+}
+
+static bool looks_like_dtls(const uint8_t *d, size_t n)
+{
+	return n >= 13 && d[0] == 22 && d[1] == 0xfe && (d[2] == 0xfd || d[2] == 0xff);
+}
+
+static struct dtls_peer *peer_new(struct worker_listener *l, const union sockaddr_any *from,
+				  bool raw)
+{
+	struct dtls_peer *p = xcalloc(1, sizeof(*p));
+
+	p->l = l;
+	p->client = *from;
+	p->raw = raw;
+	p->fd = -1;
+	loop_timer_init(&p->idle, peer_idle, p);
+	loop_timer_init(&p->retx, peer_retx, p);
+	if (udp_reverse_target(l->mode_index, &p->target) < 0 ||
+	    (p->fd = socket(p->target.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) <
+		0 ||
+	    connect(p->fd, &p->target.sa, addr_len(&p->target.sa)) < 0)
+		goto fail;
+	loop_io_init(&p->io, p->fd, peer_server_readable, p);
+	if (loop_io_set(wk->loop, &p->io, EPOLLIN) < 0 || peer_server_start(p) < 0 ||
+	    (!raw && peer_want_cert(p) < 0))
+		goto fail;
+	p->rec = udp_record_start(l->mode_index, &from->ss, &p->target.ss);
+	p->next = peers;
+	peers = p;
+	npeers++;
+	return p;
+fail:
+	loop_io_del(wk->loop, &p->io);
+	SSL_free(p->cs);
+	SSL_free(p->ss);
+	ERR_clear_error();
+	if (p->fd >= 0)
+		close(p->fd);
+	free(p);
+	return NULL;
+}
+
+static struct dtls_peer *peer_get(struct worker_listener *l, const union sockaddr_any *from,
+				  const uint8_t *d, size_t n)
+{
+	struct dtls_peer *p;
+
+	for (p = peers; p; p = p->next)
+		if (p->l == l && addr_equal(&p->client.sa, &from->sa))
+			return p;
+	if (npeers >= DTLS_PEERS_MAX || dgram_meth_init() < 0 || client_ctx_init() < 0)
+		return NULL;
+	return peer_new(l, from, !looks_like_dtls(d, n));
+}
+
+void dtls_reverse_readable(struct worker_listener *l)
+{
+	uint8_t d[DTLS_DGRAM_MAX];
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		union sockaddr_any from;
+		socklen_t len = sizeof(from);
+		ssize_t n = recvfrom(l->fd, d, sizeof(d), 0, &from.sa, &len);
+		struct dtls_peer *p;
+
+		if (n < 0)
+			return;
+		if ((p = peer_get(l, &from, d, (size_t)n)) == NULL)
+			continue;
+		loop_timer_arm(wk->loop, &p->idle, DTLS_IDLE_MS);
+		if (p->raw)
+			peer_to_server(p, d, (size_t)n);
+		else
+			dq_push(&p->cq, d, (size_t)n);
+		peer_drive(p);
+	}
+}
+
+/* A ca reply: peers waiting on seq start their client side. */
+void dtls_reverse_on_cert(uint64_t seq)
+{
+	struct dtls_peer *p, *next;
+
+	for (p = peers; p; p = next) {
+		next = p->next;
+		if (p->cert_seq != seq || seq == 0)
+			continue;
+		p->cert_seq = 0;
+		if (peer_want_cert(p) < 0 || p->cs == NULL) {
+			peer_free(p, "no certificate for the client side");
+			continue;
+		}
+		peer_drive(p);
+	}
+}
+
+void dtls_reverse_stop(void)
+{
+	size_t i;
+
+	while (peers)
+		peer_free(peers, NULL);
+	for (i = 0; leaf_ctx && i < wk->nmodes; i++)
+		SSL_CTX_free(leaf_ctx[i]);
+	free(leaf_ctx);
+	leaf_ctx = NULL;
+	SSL_CTX_free(client_ctx);
+	client_ctx = NULL;
+	BIO_meth_free(dgram_meth);
+	dgram_meth = NULL;
+}
