@@ -76,6 +76,12 @@ int privsep_helper_path(const char *helper_name, char *buf, size_t len)
 			*slash = '\0';
 			if (privsep_try_path(self, helper_name, buf, len) == 0)
 				return 0;
+			/* An installed tree with another prefix: <prefix>/bin/../libexec/snare */
+			if (strlen(self) + sizeof("/../libexec/snare") < sizeof(self)) {
+				strcat(self, "/../libexec/snare");
+				if (privsep_try_path(self, helper_name, buf, len) == 0)
+					return 0;
+			}
 		}
 	}
 	return privsep_try_path(SNARE_LIBEXECDIR, helper_name, buf, len);
