@@ -35,10 +35,8 @@ struct redir_state {
 
 /* redir_net.c: netlink and the TUN (until helper_tun_create exists). */
 int redir_nl_open(struct redir_state *st);
-int redir_tun_open(struct redir_state *st, char *err, size_t errlen);
 int redir_rule6(struct redir_state *st, bool add);
 int redir_route6(struct redir_state *st, bool add);
-int redir_link_del(struct redir_state *st);
 /* Removes rules a crashed predecessor left (our priority and table). */
 void redir_rule6_flush(struct redir_state *st);
 

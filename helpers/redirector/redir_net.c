@@ -1,5 +1,5 @@
 /* snare-redirector's network objects (root or CAP_NET_ADMIN): the TUN device
- * (a stand-in until helpers/common grows helper_tun_create), the IPv6 policy
+ * is made by helpers/common/tun_create.c; here: the IPv6 policy
  * rule and default route that send a bound IPv6 socket's packets into it,
  * and their removal.  Raw rtnetlink on one socket opened before the sandbox;
  * nothing here takes a name or number from the coordinator. */
@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fib_rules.h>
-#include <linux/if_tun.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -130,68 +129,4 @@ int redir_route6(struct redir_state *st, bool add)
 	redir_attr(&r, RTA_TABLE, &table, sizeof(table));
 	redir_attr(&r, RTA_OIF, &oif, sizeof(oif));
 	return redir_nl_talk(st, &r);
-}
-
-int redir_link_del(struct redir_state *st)
-{
-	struct redir_nlreq r;
-
-	memset(&r, 0, sizeof(r));
-	r.h.nlmsg_len = NLMSG_LENGTH(sizeof(r.ifi));
-	r.h.nlmsg_type = RTM_DELLINK;
-	r.ifi.ifi_family = AF_UNSPEC;
-	r.ifi.ifi_index = st->ifindex;
-	return redir_nl_talk(st, &r);
-}
-
-/* Address, MTU, up: the configuration of MODES.md 2.8. */
-static int redir_tun_config(struct redir_state *st)
-{
-	struct ifreq ifr = {0};
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = 0;
-
-	if (s < 0)
-		return -errno;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", st->ifname);
-	sin->sin_family = AF_INET;
-	inet_pton(AF_INET, REDIR_TUN_ADDR, &sin->sin_addr);
-	if (ioctl(s, SIOCSIFADDR, &ifr) < 0)
-		rc = -errno;
-	ifr.ifr_mtu = REDIR_TUN_MTU;
-	if (rc == 0 && ioctl(s, SIOCSIFMTU, &ifr) < 0)
-		rc = -errno;
-	if (rc == 0 && ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		rc = -errno;
-	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
-	if (rc == 0 && ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		rc = -errno;
-	close(s);
-	return rc;
-}
-
-int redir_tun_open(struct redir_state *st, char *err, size_t errlen)
-{
-	struct ifreq ifr = {0};
-	int rc;
-
-	/* TODO(tun): use helper_tun_create() from helpers/common/tun.h (the
-	 * same code as snare-tun) once it exists; this is a stand-in. */
-	st->tun_fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
-	if (st->tun_fd < 0) {
-		snprintf(err, errlen, "cannot open /dev/net/tun: %s", strerror(errno));
-		return -errno;
-	}
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", REDIR_TUN_PATTERN);
-	if (ioctl(st->tun_fd, TUNSETIFF, &ifr) < 0) {
-		snprintf(err, errlen, "cannot create a TUN device: %s", strerror(errno));
-		return -errno;
-	}
-	snprintf(st->ifname, sizeof(st->ifname), "%s", ifr.ifr_name);
-	st->ifindex = (int)if_nametoindex(st->ifname);
-	rc = st->ifindex > 0 ? redir_tun_config(st) : -ENODEV;
-	if (rc < 0)
-		snprintf(err, errlen, "cannot configure %s: %s", st->ifname, strerror(-rc));
-	return rc;
 }

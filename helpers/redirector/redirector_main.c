@@ -20,9 +20,7 @@
 #include "intercept/intercept_proto.h"
 #include "ipc/ipc.h"
 
-#if __has_include("../common/tun.h")
 #include "../common/tun.h"
-#endif
 
 #define C2R(c) SNARE__REDIRECTOR__COORD_TO_REDIRECTOR__BODY_##c
 
@@ -46,17 +44,6 @@ static int redir_fail(struct redir_reply *rep, int rc, const char *what)
 }
 
 /* ---- undo ---------------------------------------------------------------- */
-
-static void __attribute__((unused)) redir_undo_tun(void *ctx, uint64_t id)
-{
-	struct redir_state *st = ctx;
-	int rc = redir_link_del(st);
-
-	if (rc < 0 && rc != -ENODEV)
-		helper_log("cannot delete %s: %s", st->ifname, strerror(-rc));
-	close(st->tun_fd);
-	st->tun_fd = -1;
-}
 
 static void redir_undo_bpf(void *ctx, uint64_t id)
 {
@@ -267,7 +254,6 @@ static int redir_signalfd(void)
 	return signalfd(-1, &set, SFD_CLOEXEC); /* already blocked by main */
 }
 
-#if __has_include("../common/tun.h")
 /* The same device snare-tun makes (its undo records: the device, sysctls). */
 static int redir_tun(struct helper *h, char *err, size_t errlen)
 {
@@ -285,17 +271,6 @@ static int redir_tun(struct helper *h, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot create a TUN device: %s", strerror(-rc));
 	return rc;
 }
-#else
-/* Stand-in until helpers/common/tun.h (helper_tun_create) is in the tree. */
-static int redir_tun(struct helper *h, char *err, size_t errlen)
-{
-	int rc = redir_tun_open(&redir, err, errlen);
-
-	if (redir.tun_fd >= 0)
-		redir_record(h, redir_undo_tun, "tun");
-	return rc;
-}
-#endif
 
 /* The TUN, the programs, the IPv6 rule and route, each recorded for undo. */
 static int redir_setup(struct helper *h, char *err, size_t errlen)
