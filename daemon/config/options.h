@@ -46,6 +46,8 @@ struct options {
 	bool rawtcp;                 /* default true */
 	bool websocket;              /* default true */
 	bool http2;                  /* default true (not offered until HTTP/2 exists) */
+	bool http3;                  /* default false: h3 is stripped from DNS HTTPS records */
+	bool strip_ech;              /* default true: ech is stripped from DNS HTTPS records */
 	bool upstream_cert;          /* default true */
 	bool show_ignored_hosts;
 	bool http_connect_send_host_header; /* default true */

@@ -168,6 +168,15 @@ int dns_build_answer(const struct dns_msg *query, int rcode, const struct sockad
 int dns_build_error(const uint8_t *query, size_t qlen, int rcode,
 		    struct dns_builder *out) SNARE_MUST_CHECK;
 
+/* What dns_https_strip removes from HTTPS records: the ech parameter; the h3 ALPN ids ("h3" and
+ * "h3-*"; an alpn left empty goes, and dropped keys leave the mandatory list). */
+#define DNS_STRIP_ECH 1u
+#define DNS_STRIP_H3 2u
+/* Rebuilds a parsed message into out (initialised, its cap set) with its HTTPS records rewritten.
+ * Returns 1 when out holds the rewritten message, 0 when nothing needed stripping (out untouched),
+ * -EMSGSIZE or -ENOMEM. */
+int dns_https_strip(const struct dns_msg *m, unsigned what, struct dns_builder *out) SNARE_MUST_CHECK;
+
 /* Presentation-form names compare case-insensitively (ASCII only, RFC 4343); a trailing dot and
  * escapes are taken into account. Returns false when either name is not valid. */
 bool dns_name_equal(const char *a, const char *b);

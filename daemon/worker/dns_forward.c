@@ -87,10 +87,33 @@ static void dns_forward_fail(struct dns_query *q, const char *why)
 	dns_query_free(q);
 }
 
+/* The reply with its HTTPS records stripped (strip_ech, http3) into b; false to relay it as is. */
+static bool dns_forward_strip(const uint8_t *resp, size_t len, struct dns_builder *b)
+{
+	unsigned what =
+	    (wk->opts.strip_ech ? DNS_STRIP_ECH : 0) | (wk->opts.http3 ? 0 : DNS_STRIP_H3);
+	struct dns_msg m;
+	int r;
+
+	if (dns_parse(resp, len, &m) < 0)
+		return false;
+	r = dns_https_strip(&m, what, b);
+	dns_msg_free(&m);
+	return r == 1 && b->len <= len;
+}
+
 static void dns_forward_done(struct dns_query *q, const uint8_t *resp, size_t len)
 {
+	struct dns_builder b;
+
+	dns_builder_init(&b, len);
+	if (dns_forward_strip(resp, len, &b)) {
+		resp = b.buf;
+		len = b.len;
+	}
 	dns_flow_send(q, resp, len, NULL);
 	dns_answer(q, resp, len);
+	dns_builder_free(&b);
 	dns_query_free(q);
 }
 

@@ -6,6 +6,7 @@ NSPORT=$(free_port)
 dnsmasq --no-daemon --port="$NSPORT" --listen-address=127.0.0.1 --bind-interfaces --no-resolv \
 	--no-hosts --local=/test/ --host-record=only4.test,10.9.9.9 --address=/example.test/10.1.2.3 --address=/v6.test/2001:db8::7 --address=/nx.test/ \
 	--mx-host=example.test,mail.example.test,10 --txt-record=example.test,"hello txt" \
+	--dns-rr=svc.test,65,00010000010006026832026833000500040045fe0d \
 	>"$T/dnsmasq.log" 2>&1 &
 PIDS+=($!)
 sleep 0.5
@@ -29,6 +30,10 @@ out=$($D +short example.test MX)
 [ "$out" = "10 mail.example.test." ] && ok dns-mx-forwarded || notok dns-mx-forwarded "$out"
 out=$($D +short +tcp example.test TXT)
 [ "$out" = '"hello txt"' ] && ok dns-tcp-forwarded || notok dns-tcp-forwarded "$out"
+# HTTPS records lose ech (strip_ech) and h3 (http3=false) by default.
+out=$($D +short svc.test TYPE65)
+raw=$(dig @127.0.0.1 -p "$NSPORT" +short svc.test TYPE65)
+[ "$raw" = '1 . alpn="h2,h3" ech=AEX+DQ==' ] && [ "$out" = '1 . alpn="h2"' ] && ok dns-https-ech-h3-stripped || notok dns-https-ech-h3-stripped "$raw -> $out"
 out=$($D +tcp +keepopen example.test A example.test MX)
 [ "$(echo "$out" | grep -c 'ANSWER SECTION')" -eq 2 ] && ok dns-tcp-two-queries-one-connection || notok dns-tcp-two-queries-one-connection "$out"
 out=$(printf '\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x05ab' | timeout 3 socat -t 2 - UDP:127.0.0.1:"$SNARE_PORT" | xxd -p)
@@ -41,6 +46,12 @@ grep -q "DNS QUERY (A) example.test" "$SNARE_LOG" && grep -q "<< 10.1.2.3" "$SNA
 grep -q "<< NXDOMAIN" "$SNARE_LOG" && ok dns-flow-nxdomain-line || notok dns-flow-nxdomain-line "missing"
 out=$($D refused.example A)
 echo "$out" | grep -q 'status: SERVFAIL' && ok dns-upstream-refusal-servfail || notok dns-upstream-refusal-servfail "$out"
+stop_snare
+start_snare --mode dns@127.0.0.1:0 --set dns_name_servers="127.0.0.1:$NSPORT" --set strip_ech=false \
+	--set http3=true
+out=$(dig @127.0.0.1 -p "$SNARE_PORT" +short svc.test TYPE65)
+[ -n "$out" ] && [ "$out" = "$(dig @127.0.0.1 -p "$NSPORT" +short svc.test TYPE65)" ] &&
+	ok dns-https-kept-when-asked || notok dns-https-kept-when-asked "$out"
 stop_snare
 
 # Flows are saved and read back.
