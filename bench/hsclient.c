@@ -2,7 +2,8 @@
  * hsclient: HTTPS load client of bench/run.sh, run on the load-generator core.
  * Trusts nothing it reads (bounded header parsing; peer verification off unless -C is given).
  * Keeps N connections busy, optionally through an HTTP proxy (CONNECT), doing keep-alive GETs
- * (requests/s) or one full TLS handshake + one GET per connection (connections/s).
+ * (requests/s) or one full TLS handshake + one GET per connection (connections/s), or opens N
+ * connections, completes one GET on each and holds them idle (the proxy's memory per connection).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -27,8 +28,19 @@
 #define HS_CONNS_MAX 4096
 #define HS_EVENTS 256
 #define HS_OK (-1)
+#define HS_IDLE_BURST 64    /* idle mode: connections being set up at once */
+#define HS_IDLE_SETUP 120.0 /* idle mode: seconds allowed for setting them all up */
 
-enum hs_state { ST_TCP, ST_PROXY_SEND, ST_PROXY_RECV, ST_TLS, ST_REQ_SEND, ST_HEAD, ST_BODY };
+enum hs_state {
+	ST_TCP,
+	ST_PROXY_SEND,
+	ST_PROXY_RECV,
+	ST_TLS,
+	ST_REQ_SEND,
+	ST_HEAD,
+	ST_BODY,
+	ST_IDLE
+};
 
 struct hs_conn {
 	int fd;
@@ -49,10 +61,12 @@ struct hs_opts {
 	int conns;
 	double seconds;
 	int handshake; /* 1: new connection + full handshake per request */
+	int idle;      /* 1: one request per connection, then hold it open */
 };
 
 struct hs_stats {
 	unsigned long long requests, conns, errors, bytes;
+	unsigned long long idle, dropped; /* idle mode: parked, then closed by the peer */
 	unsigned long long err_kind[8];
 };
 
@@ -80,9 +94,11 @@ static double hs_now(void)
 static void hs_usage(void)
 {
 	fprintf(stderr, "usage: hsclient [-x PROXY_HOST:PORT] [-c CONNS] [-d SECONDS] [-m "
-			"keepalive|handshake]\n"
+			"keepalive|handshake|idle]\n"
 			"                [-C CAFILE] [-r HEADER] HOST:PORT PATH\n"
-			"  prints: requests N conns N errors N seconds S rps R cps C mbps M\n");
+			"  prints: requests N conns N errors N seconds S rps R cps C mbps M\n"
+			"  idle mode: 'ready idle N errors E' once all are set up, then holds\n"
+			"  them SECONDS and prints 'idle N errors E dropped D'\n");
 	exit(2);
 }
 
@@ -261,6 +277,11 @@ static int hs_on_head(struct hs_conn *c)
 static int hs_on_response(struct hs_conn *c)
 {
 	st.requests++;
+	if (opt.idle) {
+		c->st = ST_IDLE;
+		st.idle++;
+		return 1;
+	}
 	if (!opt.handshake) {
 		c->st = ST_REQ_SEND;
 		return 0;
@@ -268,6 +289,18 @@ static int hs_on_response(struct hs_conn *c)
 	st.conns++;
 	hs_conn_close(c);
 	return hs_conn_open(c) < 0 ? hs_fail(c, E_TCP) : 1;
+}
+
+/* An idle connection saw an event: anything but more nothing means the peer dropped it. */
+static int hs_idle_event(struct hs_conn *c)
+{
+	ssize_t r = hs_io(c, scratch, sizeof(scratch), 0);
+
+	if (r == 0)
+		return 0;
+	st.dropped++;
+	hs_conn_close(c);
+	return -1;
 }
 
 /* Runs one connection's state machine until it would block. */
@@ -353,6 +386,8 @@ static int hs_step(struct hs_conn *c, uint32_t events)
 			if (r != 0)
 				return r;
 			break;
+		case ST_IDLE:
+			return hs_idle_event(c);
 		}
 	}
 wait:
@@ -427,6 +462,8 @@ static void hs_parse_opts(int argc, char **argv)
 		case 'm':
 			if (strcmp(optarg, "handshake") == 0)
 				opt.handshake = 1;
+			else if (strcmp(optarg, "idle") == 0)
+				opt.idle = 1;
 			else if (strcmp(optarg, "keepalive") != 0)
 				hs_usage();
 			break;
@@ -477,6 +514,42 @@ static void hs_run(struct hs_conn *conns)
 	hs_report(now - t0);
 }
 
+/* Idle mode: sets up every connection (HS_IDLE_BURST at a time), says so, holds them. */
+static void hs_run_idle(struct hs_conn *conns)
+{
+	struct epoll_event evs[HS_EVENTS];
+	double t0 = hs_now(), ready_at = 0, now = t0;
+	int next = 0;
+
+	while (ready_at == 0 || now < ready_at + opt.seconds) {
+		int n;
+
+		while (next < opt.conns &&
+		       (unsigned long long)next - st.idle - st.errors < HS_IDLE_BURST) {
+			if (hs_conn_open(&conns[next]) < 0)
+				hs_fail(&conns[next], E_TCP);
+			next++;
+		}
+		if (ready_at == 0 && (st.idle + st.errors == (unsigned long long)opt.conns ||
+				      now - t0 > HS_IDLE_SETUP)) {
+			printf("ready idle %llu errors %llu setup_seconds %.1f\n", st.idle,
+			       st.errors, now - t0);
+			fflush(stdout);
+			ready_at = now;
+		}
+		n = epoll_wait(epfd, evs, HS_EVENTS, 50);
+		for (int i = 0; i < n; i++) {
+			struct hs_conn *c = evs[i].data.ptr;
+
+			if (c->fd >= 0)
+				hs_step(c, evs[i].events);
+		}
+		now = hs_now();
+	}
+	printf("idle %llu errors %llu dropped %llu\n", st.idle, st.errors, st.dropped);
+	hs_report(now - t0);
+}
+
 int main(int argc, char **argv)
 {
 	struct hs_conn *conns;
@@ -495,6 +568,9 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < opt.conns; i++)
 		conns[i].fd = -1;
-	hs_run(conns);
+	if (opt.idle)
+		hs_run_idle(conns);
+	else
+		hs_run(conns);
 	return 0;
 }

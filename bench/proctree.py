@@ -7,6 +7,9 @@ starts each proxy with setsid, so re-executed workers are found either way).
   proctree.py cpu ROOT           CPU seconds (utime+stime, plus reaped children) of the tree
   proctree.py rss ROOT           summed VmRSS of the tree, KiB
   proctree.py sample ROOT OUT    sum VmRSS every 100 ms until SIGTERM, then write the peak (KiB)
+  proctree.py mem ROOT           "rss pss private_dirty nprocs": KiB summed over the tree from
+                                 /proc/PID/smaps_rollup (PSS splits shared pages between processes)
+  proctree.py fds ROOT           open file descriptors of the tree (sockets included)
 """
 import os
 import signal
@@ -70,6 +73,31 @@ def rss(pids):
     return total
 
 
+def smaps(pids):
+    want = {"Rss:": 0, "Pss:": 1, "Private_Dirty:": 2}
+    total = [0, 0, 0]
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                for line in f:
+                    key = line.split(None, 1)[0]
+                    if key in want:
+                        total[want[key]] += int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+def fds(pids):
+    n = 0
+    for pid in pids:
+        try:
+            n += len(os.listdir(f"/proc/{pid}/fd"))
+        except OSError:
+            pass
+    return n
+
+
 def sample(root, out):
     stop = []
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
@@ -93,6 +121,11 @@ def main():
         print(f"{cpu(root):.3f}")
     elif cmd == "rss":
         print(rss(tree(root)))
+    elif cmd == "mem":
+        pids = tree(root)
+        print(*smaps(pids), len(pids))
+    elif cmd == "fds":
+        print(fds(tree(root)))
     elif cmd == "sample" and len(sys.argv) == 4:
         sample(root, sys.argv[3])
     else:

@@ -2,10 +2,14 @@
 # snare's benchmark against its peers (bench/README.md). Runs as the invoking user (root here),
 # loopback only: nginx origin + load generators on one core, the proxy under test on another.
 # Prints one table per case with medians and ratios; writes them to bench/results/latest.txt.
-# Knobs (environment): BENCH_SECONDS (10) BENCH_REPS (3) BENCH_WARMUP (2) BENCH_CASES ("1 2 3 4")
-#   BENCH_CONNS (50) BENCH_MITM_CONNS (50) BENCH_HS_CONNS (16) BENCH_LOADGEN_CPU (0)
-#   BENCH_PROXY_CPU (1) BENCH_ORIGIN_HTTP_PORT (18080) BENCH_ORIGIN_HTTPS_PORT (18443)
-#   BENCH_PROXY_PORT (18090; peers use the next ports) SNARE (build/snare) BENCH_KEEP (0)
+# Cases 1-4 are forward-proxy ones, r1-r4 reverse https->https ones (bench/README.md).
+# Knobs (environment): BENCH_SECONDS (10) BENCH_REPS (3) BENCH_WARMUP (2)
+#   BENCH_CASES ("1 2 3 4 r1 r2 r3 r4"; "fwd" and "rev" name the two halves)
+#   BENCH_CONNS (50) BENCH_MITM_CONNS (50) BENCH_HS_CONNS (16) BENCH_REV_LOAD (wrk)
+#   BENCH_IDLE_CONNS (2000) BENCH_IDLE_PEERS ("snare nginx-rev sslsplit mitmdump")
+#   BENCH_LOADGEN_CPU (0) BENCH_PROXY_CPU (1) BENCH_ORIGIN_HTTP_PORT (18080)
+#   BENCH_ORIGIN_HTTPS_PORT (18443) BENCH_PROXY_PORT (18090; peers use the next ports)
+#   BENCH_ONLY (all targets) SNARE (build/snare) BENCH_KEEP (0)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,10 +18,17 @@ SNARE=${SNARE:-$ROOT/build/snare}
 SECS=${BENCH_SECONDS:-10}
 REPS=${BENCH_REPS:-3}
 WARM=${BENCH_WARMUP:-2}
-CASES=${BENCH_CASES:-1 2 3 4}
+CASES=${BENCH_CASES:-1 2 3 4 r1 r2 r3 r4}
+CASES=${CASES//fwd/1 2 3 4}
+CASES=${CASES//rev/r1 r2 r3 r4}
 CONNS=${BENCH_CONNS:-50}
 MITM_CONNS=${BENCH_MITM_CONNS:-$CONNS}
 HS_CONNS=${BENCH_HS_CONNS:-16}
+REV_LOAD=${BENCH_REV_LOAD:-wrk}
+IDLE_CONNS=${BENCH_IDLE_CONNS:-2000}
+IDLE_PEERS=${BENCH_IDLE_PEERS:-snare nginx-rev sslsplit mitmdump}
+IDLE_HOLD=5		# seconds the idle connections stay open after they are all set up
+ONLY=${BENCH_ONLY:-}	# run only these targets (e.g. "snare nginx-rev"); empty: all
 LOADGEN_CPU=${BENCH_LOADGEN_CPU:-0}
 PROXY_CPU=${BENCH_PROXY_CPU:-1}
 OH=${BENCH_ORIGIN_HTTP_PORT:-18080}
@@ -26,6 +37,7 @@ P_SNARE=${BENCH_PROXY_PORT:-18090}
 P_MITM=$((P_SNARE + 1))
 P_TINY=$((P_SNARE + 2))
 P_NGINX=$((P_SNARE + 3))
+P_SSLSPLIT=$((P_SNARE + 4))
 HSCLIENT=$ROOT/build/bench/hsclient
 RESULTS=$BENCH/results
 LO=127.0.0.1
@@ -35,6 +47,7 @@ TMP=$(mktemp -d /tmp/snare-bench.XXXXXX)
 REPORT=$TMP/report.txt
 STARTED=()		# root pids of everything we started (each is a session leader)
 STATUS=INCOMPLETE
+REVERSE=0		# 1 while a reverse case runs: snare and mitmdump in reverse mode
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "bench: FAILED: $*"; exit 1; }
@@ -113,6 +126,13 @@ make_origin() {
 		-addext "subjectAltName=IP:$LO,DNS:localhost" \
 		-keyout "$TMP/origin.key" -out "$TMP/origin.crt" 2> "$TMP/openssl.log" ||
 		die "openssl req: $(cat "$TMP/openssl.log")"
+	# sslsplit forges the origin's certificate with a CA of its own (snare and mitmdump
+	# make theirs in their confdir)
+	openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=snare bench sslsplit CA" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" \
+		-keyout "$TMP/ca.key" -out "$TMP/ca.crt" 2> "$TMP/openssl.log" ||
+		die "openssl req (CA): $(cat "$TMP/openssl.log")"
 	cat > "$TMP/origin.conf" <<EOF
 worker_processes 1;
 daemon off;
@@ -192,19 +212,29 @@ EOF
 
 # ---- the proxies under test ------------------------------------------------------------------
 
-# start_proxy NAME: starts it on PROXY_CPU; sets PROXY_PID and PROXY_PORT
+# start_proxy NAME: starts it on PROXY_CPU; sets PROXY_PID and PROXY_PORT.  With REVERSE=1,
+# snare and mitmdump run as reverse proxies in front of the origin's HTTPS port.
 start_proxy() {
-	local name=$1 logf=$TMP/$1.log
+	local name=$1 logf=$TMP/$1.log mode=()
 	case "$name" in
 	snare)
 		PROXY_PORT=$P_SNARE
-		start_bg "$logf" "$PROXY_PORT" "$PROXY_CPU" "$SNARE" \
-			--mode "regular@$LO:$PROXY_PORT" --set workers=1 --set "confdir=$TMP/snare" \
+		mode=(--mode "regular@$LO:$PROXY_PORT")
+		[ "$REVERSE" = 1 ] && mode=(--mode "reverse:https://$LO:$OS@$LO:$PROXY_PORT")
+		start_bg "$logf" "$PROXY_PORT" "$PROXY_CPU" "$SNARE" "${mode[@]}" \
+			--set workers=1 --set "confdir=$TMP/snare" \
 			--set "ssl_verify_upstream_trusted_ca=$TMP/origin.crt" -q ;;
 	mitmdump)
 		PROXY_PORT=$P_MITM
+		[ "$REVERSE" = 1 ] && mode=(--mode "reverse:https://$LO:$OS")
 		start_bg "$logf" "$PROXY_PORT" "$PROXY_CPU" mitmdump -q --listen-host "$LO" \
-			-p "$PROXY_PORT" --set "confdir=$TMP/mitm" --ssl-insecure ;;
+			-p "$PROXY_PORT" "${mode[@]}" --set "confdir=$TMP/mitm" --ssl-insecure ;;
+	sslsplit)
+		# static destination, plain "ssl" splitting (no HTTP mangling, no logging);
+		# it forges the origin's certificate with its CA and drops to user nobody
+		PROXY_PORT=$P_SSLSPLIT
+		start_bg "$logf" "$PROXY_PORT" "$PROXY_CPU" sslsplit -u nobody \
+			-k "$TMP/ca.key" -c "$TMP/ca.crt" ssl "$LO" "$PROXY_PORT" "$LO" "$OS" ;;
 	tinyproxy)
 		PROXY_PORT=$P_TINY
 		start_bg "$logf" "$PROXY_PORT" "$PROXY_CPU" tinyproxy -d -c "$TMP/tinyproxy.conf" ;;
@@ -225,7 +255,9 @@ verify() {
 	http:*) out=$(curl -s -m 10 -D - -o /dev/null -x "http://$LO:$PROXY_PORT" \
 		"http://$LO:$OH$path") ;;
 	https:direct) out=$(curl -sk -m 10 -D - -o /dev/null "https://$LO:$OS$path") ;;
-	https:nginx-rev) out=$(curl -sk -m 10 -D - -o /dev/null "https://$LO:$PROXY_PORT$path") ;;
+	rev:direct) out=$(curl -sk -m 10 -D - -o /dev/null "https://$LO:$OS$path") ;;
+	https:nginx-rev | rev:*)
+		out=$(curl -sk -m 10 -D - -o /dev/null "https://$LO:$PROXY_PORT$path") ;;
 	https:*) out=$(curl -sk -m 10 -D - -o /dev/null -x "http://$LO:$PROXY_PORT" \
 		"https://$LO:$OS$path") ;;
 	esac || true
@@ -239,9 +271,33 @@ verify() {
 
 # ---- load and measurement --------------------------------------------------------------------
 
+# wanted NAME: NAME is among BENCH_ONLY (or BENCH_ONLY is empty)
+wanted() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
+
+# is_hs CASE: the case counts full handshakes (connections), not requests
+is_hs() { [ "$1" = 4 ] || [ "$1" = r3 ]; }
+
+# load_args_rev CASE NAME CONNS: reverse cases, the load goes straight to the proxy's TLS port
+load_args_rev() {
+	local c=$1 name=$2 n=$3 path=/1k.bin port=$OS
+	[ "$c" = r2 ] && path=/1m.bin
+	[ "$name" != direct ] && port=$PROXY_PORT
+	if [ "$c" = r3 ]; then
+		LOAD=("$HSCLIENT" -c "$n" -m handshake -r "x-origin:" "$LO:$port" "$path")
+	elif [ "$REV_LOAD" = hsclient ]; then
+		LOAD=("$HSCLIENT" -c "$n" -m keepalive -r "x-origin:" "$LO:$port" "$path")
+	else
+		LOAD=(wrk -t1 "-c$n" --timeout 10s "https://$LO:$port$path")
+	fi
+}
+
 # load_args CASE NAME CONNS: sets LOAD (the client command line, without duration)
 load_args() {
 	local c=$1 name=$2 n=$3 path=/1k.bin mode=keepalive
+	case "$c" in r*)
+		load_args_rev "$@"
+		return ;;
+	esac
 	[ "$c" = 3 ] && path=/1m.bin
 	[ "$c" = 4 ] && mode=handshake
 	if [ "$c" = 1 ]; then
@@ -288,7 +344,7 @@ measure() {
 	local completed rate err cpu per1k ratio b0 t0 b1 t1 noise
 	load_args "$c" "$name" "$n"
 	HS_MODE=0
-	[ "$c" = 4 ] && HS_MODE=1
+	is_hs "$c" && HS_MODE=1
 	run_load "$WARM" "$TMP/load.$c.$name.warm" || true
 	mkdir -p "$TMP/res"
 	: > "$TMP/res/$c.$name"
@@ -314,7 +370,7 @@ measure() {
 		fi
 		read -r completed rate err < <(parse_load "$out") || { cat "$out" >&2; die "no result"; }
 		[ "$completed" -gt 0 ] || { cat "$out" >&2; die "$name completed nothing in case $c"; }
-		# CPU per 1000 requests (cases 1-3) or per handshake (case 4), in ms
+		# CPU per 1000 requests or per handshake (cases 4 and r3), in ms
 		per1k=$(awk -v c="$cpu" -v n="$completed" -v hs="$HS_MODE" \
 			'BEGIN {if (c == "-") print "-"; else printf "%.2f", c * 1000 * (hs ? 1 : 1000) / n}')
 		ratio=$(awk -v a="$h0" -v b="$h1" -v n="$completed" 'BEGIN {printf "%.2f", (b - a - 1) / n}')
@@ -383,12 +439,15 @@ ratios() {
 run_case() {
 	local c=$1 kind=https path=/1k.bin name n
 	shift
+	REVERSE=0
+	case "$c" in r*) kind=rev REVERSE=1 ;; esac
 	[ "$c" = 1 ] && kind=http
-	[ "$c" = 3 ] && path=/1m.bin
+	{ [ "$c" = 3 ] || [ "$c" = r2 ]; } && path=/1m.bin
 	for name in "$@"; do
+		wanted "$name" || continue
 		n=$CONNS
-		[ "$c" = 4 ] && n=$HS_CONNS
-		[ "$name" = mitmdump ] && [ "$c" != 4 ] && n=$MITM_CONNS
+		is_hs "$c" && n=$HS_CONNS
+		[ "$name" = mitmdump ] && ! is_hs "$c" && n=$MITM_CONNS
 		CONNS_OF[$c$name]=$n
 		log "case $c: $name ($n connections)"
 		if [ "$name" = direct ]; then
@@ -434,20 +493,154 @@ case4() {
 }
 
 case5() {
-	local c name line
-	emit ""
-	emit "== case 5: proxy CPU per 1k requests, ms" \
-		"(lower is better; peer/snare = times snare's CPU) =="
-	for c in 1 2 3; do
+	local c name line title=0
+	for c in 1 2 3 r1 r2; do
 		[ -s "$TMP/res/$c.snare" ] || continue
+		if [ "$title" = 0 ]; then
+			emit ""
+			emit "== case 5: proxy CPU per 1k requests, ms" \
+				"(lower is better; peer/snare = times snare's CPU) =="
+			title=1
+		fi
 		line=""
-		for name in snare mitmdump tinyproxy nginx-rev; do
+		for name in snare mitmdump tinyproxy nginx-rev sslsplit; do
 			[ -s "$TMP/res/$c.$name" ] && line+="  $name $(fmt "$(med "$c" "$name" 2)" 2)"
 		done
 		emit "case $c:$line"
-		ratios "$c" 2 "" mitmdump/snare tinyproxy/snare nginx-rev/snare
+		ratios "$c" 2 "" mitmdump/snare tinyproxy/snare nginx-rev/snare sslsplit/snare
 	done
 }
+
+# ---- reverse cases (r1-r4) -----------------------------------------------------------------
+
+rev_peers() {
+	REV_PEERS=(direct snare nginx-rev)
+	if command -v sslsplit > /dev/null; then REV_PEERS+=(sslsplit); fi
+	REV_PEERS+=(mitmdump)
+}
+
+# target WHAT VALUE OP LIMIT: one line saying whether a target of the issue is met
+target() {
+	local what=$1 v=$2 op=$3 lim=$4 verdict
+	verdict=$(awk -v v="$v" -v op="$op" -v l="$lim" 'BEGIN {
+		if (v == "-" || v == "" || l == "-" || l == "") {print "n/a"; exit}
+		ok = (op == ">=") ? (v + 0 >= l + 0) : (v + 0 <= l + 0)
+		print ok ? "met" : "MISSED"}')
+	emit "  target: $what $op $lim: $v  $verdict"
+}
+# xratio A B: A/B as a bare number (for targets), "-" when unknown
+xratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f", a / b}'
+}
+
+case_rev() {
+	local c=$1 title=$2 s_rps n_rps s_cpu n_cpu
+	rev_peers
+	run_case "$c" "${REV_PEERS[@]}"
+	emit ""
+	emit "== case $c: $title =="
+	table "$c" req/s "CPU ms/1k req" "${REV_PEERS[@]}"
+	ratios "$c" 1 "req/s" snare/direct snare/nginx-rev snare/sslsplit snare/mitmdump
+	ratios "$c" 2 "proxy CPU per request (peer/snare, above 1 = snare cheaper)" \
+		nginx-rev/snare sslsplit/snare mitmdump/snare
+	s_rps=$(med "$c" snare 1) n_rps=$(med "$c" nginx-rev 1)
+	s_cpu=$(med "$c" snare 2) n_cpu=$(med "$c" nginx-rev 2)
+	target "req/s snare/nginx-rev" "$(xratio "$s_rps" "$n_rps")" ">=" 1.0
+	if [ "$c" = r1 ]; then
+		target "CPU ms/1k req, snare (nginx-rev $(fmt "$n_cpu" 2))" "$(fmt "$s_cpu" 2)" \
+			"<=" "$n_cpu"
+		target "req/s snare/mitmdump" "$(xratio "$s_rps" "$(med "$c" mitmdump 1)")" ">=" 50
+	else
+		target "peak RSS MiB, snare (50 x 1 MiB in flight)" \
+			"$(kib2mib "$(med "$c" snare 3)")" "<=" 32
+	fi
+}
+
+case_rev_hs() {
+	rev_peers
+	run_case r3 "${REV_PEERS[@]}"
+	emit ""
+	emit "== case r3: reverse https->https, full TLS handshakes" \
+		"(new connection + full handshake + 1 GET, no resumption; hsclient) =="
+	table r3 conn/s "CPU ms/hs" "${REV_PEERS[@]}"
+	ratios r3 1 "handshakes/s" snare/direct snare/nginx-rev snare/sslsplit snare/mitmdump
+	ratios r3 2 "proxy CPU per handshake (peer/snare, above 1 = snare cheaper)" \
+		nginx-rev/snare sslsplit/snare mitmdump/snare
+	target "CPU ms per full intercepted handshake, snare" "$(fmt "$(med r3 snare 2)" 2)" \
+		"<=" 1.2
+}
+
+# wait_line FILE WORD SECONDS: waits until FILE has a line starting with WORD
+wait_line() {
+	local i
+	for i in $(seq $(($3 * 10))); do
+		grep -q "^$2 " "$1" 2> /dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# idle_measure NAME PID: N idle connections (full handshake, one GET answered, then nothing);
+# memory of the proxy tree before and with them.  One line in TMP/res/r4.NAME
+idle_measure() {
+	local name=$1 pid=$2 out=$TMP/load.r4.$1 r0 p0 d0 r1 p1 d1 np fds hp ok err drop
+	read -r r0 p0 d0 np < <(loadgen python3 "$BENCH/proctree.py" mem "$pid")
+	loadgen "$HSCLIENT" -m idle -c "$IDLE_CONNS" -d "$IDLE_HOLD" -r "x-origin:" \
+		"$LO:$PROXY_PORT" /1k.bin > "$out" 2>&1 &
+	hp=$!
+	wait_line "$out" ready 150 || { cat "$out" >&2; die "$name: idle connections not set up"; }
+	sleep 2 # let the proxy settle (buffers trimmed, timers run)
+	read -r r1 p1 d1 np < <(loadgen python3 "$BENCH/proctree.py" mem "$pid")
+	fds=$(loadgen python3 "$BENCH/proctree.py" fds "$pid")
+	wait "$hp" || true
+	read -r _ _ ok _ err _ _ < <(grep '^ready ' "$out")
+	read -r _ _ _ _ _ drop < <(grep '^idle ' "$out") || drop=-
+	[ "$ok" -gt 0 ] || { cat "$out" >&2; die "$name: no idle connection succeeded"; }
+	echo "$ok $err $drop $fds $r0 $r1 $p0 $p1 $d0 $d1 $np" > "$TMP/res/r4.$name"
+	log "  case r4 $name: $ok idle ($err failed, $drop dropped), proxy fds $fds," \
+		"RSS $r0 -> $r1 KiB, PSS $p0 -> $p1 KiB"
+}
+
+case_idle() {
+	local name peers=() f ok err drop fds r0 r1 p0 p1 d0 d1 np
+	for name in $IDLE_PEERS; do
+		[ "$name" = sslsplit ] && ! command -v sslsplit > /dev/null && continue
+		wanted "$name" && peers+=("$name")
+	done
+	mkdir -p "$TMP/res"
+	REVERSE=1
+	for name in "${peers[@]}"; do
+		log "case r4: $name ($IDLE_CONNS idle connections)"
+		start_proxy "$name"
+		verify rev "$name" /1k.bin # also warms certificate and upstream session caches
+		sleep 0.5
+		idle_measure "$name" "$PROXY_PID"
+		stop_bg "$PROXY_PID"
+	done
+	emit ""
+	emit "== case r4: idle intercepted TLS connections (reverse https->https; full handshake," \
+		"one 1 KiB GET, then idle) =="
+	emit "$(printf '%-10s %6s %6s %7s %6s %13s %13s %12s %12s %12s' target idle failed \
+		dropped fds "RSS MiB" "PSS MiB" "KiB/conn RSS" "KiB/conn PSS" "KiB/conn dirty")"
+	for name in "${peers[@]}"; do
+		f=$TMP/res/r4.$name
+		[ -s "$f" ] || continue
+		read -r ok err drop fds r0 r1 p0 p1 d0 d1 np < "$f"
+		emit "$(printf '%-10s %6s %6s %7s %6s %13s %13s %12s %12s %12s' "$name" "$ok" "$err" \
+			"$drop" "$fds" "$(kib2mib "$r0")->$(kib2mib "$r1")" \
+			"$(kib2mib "$p0")->$(kib2mib "$p1")" "$(per_conn "$r0" "$r1" "$ok")" \
+			"$(per_conn "$p0" "$p1" "$ok")" "$(per_conn "$d0" "$d1" "$ok")")"
+	done
+	emit "fds = open descriptors of the proxy tree with the connections idle (2 per connection" \
+		"when both sides are held; nginx-rev pools its upstream side, 1 per connection)"
+	[ -s "$TMP/res/r4.snare" ] || return 0
+	read -r ok _ _ _ _ _ p0 p1 _ < "$TMP/res/r4.snare"
+	target "KiB per idle intercepted connection (both sides, PSS), snare" \
+		"$(per_conn "$p0" "$p1" "$ok")" "<=" 24
+}
+
+per_conn() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {printf "%.1f", (b - a) / n}'; }
 
 header() {
 	local rev model tiny=""
@@ -460,9 +653,12 @@ header() {
 		"origin (nginx, 1 worker) and load generator on CPU $LOADGEN_CPU"
 	emit "runs: ${WARM}s warm-up, $REPS x ${SECS}s measured, medians; keep-alive conns $CONNS" \
 		"(mitmdump $MITM_CONNS), handshake conns $HS_CONNS"
+	if command -v sslsplit > /dev/null; then tiny+=", $(sslsplit -V 2>&1 | sed -n 1p)"; fi
 	emit "peers: $(mitmdump --version 2> /dev/null | head -1), $(nginx -v 2>&1 | sed 's/.*: //')$tiny"
 	emit "direct = load generator straight to the origin;" \
-		"nginx-rev = nginx as TLS-terminating reverse proxy"
+		"nginx-rev = nginx as TLS-terminating reverse proxy (upstream keep-alive pool)"
+	emit "reverse cases (r*): snare --mode reverse:https://origin, mitmdump --mode reverse," \
+		"sslsplit 'ssl' proxyspec; load $REV_LOAD (r1, r2), hsclient (r3, r4)"
 	emit "CPU = utime+stime of the proxy's whole process tree;" \
 		"RSS = peak of summed VmRSS, 100 ms samples"
 	emit "origin/client = origin's request count / load generator's; noise = share of CPU $PROXY_CPU used" \
@@ -496,6 +692,10 @@ main() {
 		2) case_tls 2 "HTTPS intercepted, 1 KiB, keep-alive (hsclient, CONNECT + TLS)" ;;
 		3) case_tls 3 "HTTPS intercepted, 1 MiB, keep-alive (hsclient, CONNECT + TLS)" ;;
 		4) case4 ;;
+		r1) case_rev r1 "reverse https->https, 1 KiB, keep-alive ($REV_LOAD -t1)" ;;
+		r2) case_rev r2 "reverse https->https, 1 MiB, keep-alive ($REV_LOAD -t1)" ;;
+		r3) case_rev_hs ;;
+		r4) case_idle ;;
 		*) die "unknown case $c" ;;
 		esac
 	done

@@ -151,10 +151,12 @@ static int via_handshake(struct conn *c, bool *progress)
 	return 1;
 }
 
-/* upstream:https://: TLS to the upstream proxy itself first.  1 when it is
- * up (or not needed), 0 while the handshake runs. */
+/* upstream:https://: TLS to the upstream proxy itself first (SNI = its
+ * host, ALPN http/1.1).  1 when it is up (or not needed), 0 while the
+ * handshake runs. */
 static int via_tls(struct conn *c, bool *progress)
 {
+	static const unsigned char h11[] = "\x08http/1.1";
 	const struct mode_spec *m = &wk->modes[c->mode_index];
 
 	if (!c->via || strcmp(m->server.scheme, "https") != 0 || c->server.tls_done)
@@ -166,6 +168,7 @@ static int via_tls(struct conn *c, bool *progress)
 		}
 		if (!wk->opts.ssl_insecure)
 			SSL_set1_host(c->server.ssl, m->server.host);
+		SSL_set_alpn_protos(c->server.ssl, h11, sizeof(h11) - 1);
 		*progress = true;
 	}
 	return 0;

@@ -1,8 +1,9 @@
-/* Runs in a worker (worker 0 only): reverse:dtls://host:port.  Each client
- * address is a peer: DTLS to the target over a connected socket, and on the
- * client side either DTLS terminated by snare (a leaf from the ca, datagrams
- * through an in-process BIO) or raw UDP, autodetected from the first
- * datagram.  Plaintext is relayed and recorded as a UDP flow. */
+/* Runs in a worker (worker 0 only): reverse:udp:// and reverse:dtls://.  Each
+ * client address is a peer with a connected socket to the target, speaking
+ * DTLS for dtls:// and raw UDP for udp://.  The client side is DTLS or raw
+ * UDP, autodetected from the first datagram: snare serves DTLS with a leaf
+ * from the ca through an in-process BIO, after a stateless cookie exchange.
+ * Plaintext is relayed and recorded as a UDP flow; no peer is trusted. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,9 +14,10 @@
 #include <openssl/err.h>
 
 #include "core/log.h"
+#include "worker/dtls_int.h"
 #include "worker/wk.h"
 
-#define DTLS_IDLE_MS 20000
+#define DTLS_IDLE_MS 20000 /* mitmproxy's UDP "connection" timeout */
 #define DTLS_PEERS_MAX 1024
 #define DTLS_QUEUE_MAX 32
 #define DTLS_DGRAM_MAX 65535
@@ -41,7 +43,8 @@ struct dtls_peer {
 	struct loop_timer idle, retx;
 	struct udp_rec *rec;
 	bool raw;     /* the client speaks plain UDP */
-	SSL *cs, *ss; /* client side (we serve), server side (we connect) */
+	SSL *hello;   /* the client side past its cookie, until its leaf is known */
+	SSL *cs, *ss; /* client side (we serve), server side (we connect); NULL: raw */
 	bool cs_done, ss_done;
 	uint64_t cert_seq;
 	struct dgram_queue cq; /* client ciphertext for cs's BIO */
@@ -53,6 +56,8 @@ static size_t npeers;
 static BIO_METHOD *dgram_meth;
 static SSL_CTX *client_ctx; /* DTLS towards targets */
 static SSL_CTX **leaf_ctx;  /* per mode index: DTLS server context for the spec host */
+static SSL_CTX *hello_ctx;  /* the cookie exchange: no certificate */
+static SSL *hello_ssl;	    /* waits for the next ClientHello with a valid cookie */
 
 static void dq_push(struct dgram_queue *q, const uint8_t *d, size_t n)
 {
@@ -133,12 +138,12 @@ static long dgram_ctrl(BIO *b, int cmd, long num, void *ptr)
 	case BIO_CTRL_DGRAM_GET_FALLBACK_MTU:
 		return DTLS_MTU;
 	case BIO_CTRL_DGRAM_GET_MTU_OVERHEAD:
-		return p->client.sa.sa_family == AF_INET6 ? 48 : 28;
+		return p && p->client.sa.sa_family == AF_INET6 ? 48 : 28;
 	case BIO_CTRL_DGRAM_SET_NEXT_TIMEOUT:
 	case BIO_CTRL_FLUSH:
 		return 1;
 	case BIO_CTRL_PENDING:
-		return p->cq.head ? (long)p->cq.head->n : 0;
+		return p && p->cq.head ? (long)p->cq.head->n : 0;
 	default:
 		return 0;
 	}
@@ -166,10 +171,25 @@ static int client_ctx_init(void)
 	if (client_ctx == NULL)
 		return -ENOMEM;
 	SSL_CTX_set_min_proto_version(client_ctx, DTLS1_2_VERSION);
+	tls_keylog_install(client_ctx);
 	SSL_CTX_set_verify(client_ctx, SSL_CTX_get_verify_mode(wk->upstream_ctx), NULL);
 	if (X509_STORE_up_ref(SSL_CTX_get_cert_store(wk->upstream_ctx)) == 1)
 		SSL_CTX_set_cert_store(client_ctx, SSL_CTX_get_cert_store(wk->upstream_ctx));
 	return 0;
+}
+
+/* A DTLS server context: cookies, key log, no session cache. */
+static SSL_CTX *server_ctx_new(void)
+{
+	SSL_CTX *ctx = SSL_CTX_new(DTLS_server_method());
+
+	if (ctx == NULL)
+		return NULL;
+	SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	dtls_cookie_install(ctx);
+	tls_keylog_install(ctx);
+	return ctx;
 }
 
 /* The DTLS twin of a leaf's TLS context, kept per mode. */
@@ -180,10 +200,8 @@ static SSL_CTX *leaf_dtls_ctx(unsigned mode_index, SSL_CTX *tls)
 
 	if (leaf_ctx[mode_index])
 		return leaf_ctx[mode_index];
-	if (leaf == NULL || (ctx = SSL_CTX_new(DTLS_server_method())) == NULL)
+	if (leaf == NULL || (ctx = server_ctx_new()) == NULL)
 		return NULL;
-	SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	if (SSL_CTX_use_certificate(ctx, leaf) != 1 ||
 	    SSL_CTX_use_PrivateKey(ctx, wk->leaf_key) != 1 ||
 	    SSL_CTX_add1_chain_cert(ctx, wk->ca_cert) != 1) {
@@ -198,7 +216,7 @@ static SSL_CTX *leaf_dtls_ctx(unsigned mode_index, SSL_CTX *tls)
 int dtls_reverse_prepare(void)
 {
 	leaf_ctx = xcalloc(wk->nmodes ? wk->nmodes : 1, sizeof(*leaf_ctx));
-	return 0;
+	return dtls_cookie_prepare();
 }
 
 /* ---- peers ---- */
@@ -216,6 +234,7 @@ static void peer_free(struct dtls_peer *p, const char *error)
 	loop_timer_cancel(wk->loop, &p->idle);
 	loop_timer_cancel(wk->loop, &p->retx);
 	loop_io_del(wk->loop, &p->io);
+	SSL_free(p->hello);
 	SSL_free(p->cs);
 	SSL_free(p->ss);
 	ERR_clear_error();
@@ -269,7 +288,10 @@ static int peer_handshake(SSL *ssl, bool *done)
 static void peer_to_server(struct dtls_peer *p, const uint8_t *d, size_t n)
 {
 	udp_record(p->rec, true, d, n);
-	if (!p->ss_done)
+	if (p->ss == NULL) {
+		if (send(p->fd, d, n, 0) < 0)
+			log_debug("reverse udp: %s", strerror(errno));
+	} else if (!p->ss_done)
 		dq_push(&p->pq, d, n);
 	else if (SSL_write(p->ss, d, (int)n) <= 0)
 		ERR_clear_error();
@@ -307,21 +329,26 @@ static bool peer_drain(struct dtls_peer *p, SSL *ssl, bool from_client)
 	return true;
 }
 
-/* Advances both sessions as far as the queued datagrams allow. */
+static void peer_server_failed(struct dtls_peer *p)
+{
+	long v = SSL_get_verify_result(p->ss);
+	char why[256];
+
+	ERR_error_string_n(ERR_peek_last_error(), why, sizeof(why));
+	log_warn("reverse dtls: server handshake failed: %s",
+		 v != X509_V_OK ? X509_verify_cert_error_string(v) : why);
+	peer_free(p, "server DTLS handshake failed");
+}
+
+/* Advances both sessions as far as the queued datagrams allow (a raw
+ * server side has nothing to advance: r stays 0 for it). */
 static void peer_drive(struct dtls_peer *p)
 {
-	int r = peer_handshake(p->ss, &p->ss_done);
+	int r = p->ss ? peer_handshake(p->ss, &p->ss_done) : 0;
 	struct dgram *g;
 
 	if (r < 0) {
-		long v = SSL_get_verify_result(p->ss);
-
-		char why[256];
-
-		ERR_error_string_n(ERR_peek_last_error(), why, sizeof(why));
-		log_warn("reverse dtls: server handshake failed: %s",
-			 v != X509_V_OK ? X509_verify_cert_error_string(v) : why);
-		peer_free(p, "server DTLS handshake failed");
+		peer_server_failed(p);
 		return;
 	}
 	while (r == 1 && (g = dq_pop(&p->pq)) != NULL) {
@@ -356,31 +383,42 @@ static void peer_retx(struct loop_timer *t)
 	peer_drive(p);
 }
 
+/* A raw UDP server: its datagrams go to the client as they are. */
+static void peer_server_recv(struct dtls_peer *p)
+{
+	uint8_t d[DTLS_DGRAM_MAX];
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		ssize_t n = recv(p->fd, d, sizeof(d), 0);
+
+		if (n < 0)
+			return;
+		peer_to_client(p, d, (size_t)n);
+	}
+}
+
 static void peer_server_readable(struct loop_io *io, uint32_t events)
 {
 	struct dtls_peer *p = io->arg;
 
 	(void)events;
 	loop_timer_arm(wk->loop, &p->idle, DTLS_IDLE_MS);
+	if (p->ss == NULL)
+		peer_server_recv(p);
 	peer_drive(p);
 }
 
-/* The client side, once the leaf for the spec host is known. */
+/* The client side, once the leaf for the spec host is known: the SSL that
+ * passed the cookie exchange takes the leaf's context and goes on. */
 static int peer_client_start(struct dtls_peer *p, SSL_CTX *tls)
 {
 	SSL_CTX *ctx = leaf_dtls_ctx(p->l->mode_index, tls);
-	BIO *b;
 
-	if (ctx == NULL || (p->cs = SSL_new(ctx)) == NULL)
+	if (ctx == NULL || SSL_set_SSL_CTX(p->hello, ctx) == NULL)
 		return -ENOMEM;
-	if ((b = BIO_new(dgram_meth)) == NULL)
-		return -ENOMEM;
-	BIO_set_data(b, p);
-	BIO_set_init(b, 1);
-	SSL_set_bio(p->cs, b, b);
-	SSL_set_options(p->cs, SSL_OP_NO_QUERY_MTU);
-	SSL_set_mtu(p->cs, DTLS_MTU);
-	SSL_set_accept_state(p->cs);
+	p->cs = p->hello;
+	p->hello = NULL;
 	return 0;
 }
 
@@ -408,7 +446,7 @@ static int peer_server_start(struct dtls_peer *p)
 	size_t rawlen;
 	BIO *b;
 
-	if ((p->ss = SSL_new(client_ctx)) == NULL ||
+	if (client_ctx_init() < 0 || (p->ss = SSL_new(client_ctx)) == NULL ||
 	    (b = BIO_new_dgram(p->fd, BIO_NOCLOSE)) == NULL)
 		return -ENOMEM;
 	SSL_set_bio(p->ss, b, b);
@@ -445,20 +483,34 @@ static int peer_want_cert(struct dtls_peer *p)
 	return p->cert_seq ? 0 : -ENOENT;
 }
 
+/* A DTLS 1.0/1.2 handshake record holding a ClientHello. */
 static bool looks_like_dtls(const uint8_t *d, size_t n)
 {
-	return n >= 13 && d[0] == 22 && d[1] == 0xfe && (d[2] == 0xfd || d[2] == 0xff);
+	return n >= 14 && d[0] == 22 && d[1] == 0xfe && (d[2] == 0xfd || d[2] == 0xff) &&
+	       d[13] == 1;
 }
 
+static bool peer_server_dtls(const struct worker_listener *l)
+{
+	return strcmp(wk->modes[l->mode_index].server.scheme, "dtls") == 0;
+}
+
+/* A new peer; hello is its client side after the cookie exchange (the peer
+ * owns it from here), or NULL for a raw UDP client. */
 static struct dtls_peer *peer_new(struct worker_listener *l, const union sockaddr_any *from,
-				  bool raw)
+				  SSL *hello)
 {
 	struct dtls_peer *p = xcalloc(1, sizeof(*p));
 
 	p->l = l;
 	p->client = *from;
-	p->raw = raw;
+	p->raw = hello == NULL;
+	p->hello = hello;
 	p->fd = -1;
+	if (hello) {
+		BIO_set_data(SSL_get_rbio(hello), p);
+		SSL_set_app_data(hello, &p->client);
+	}
 	loop_timer_init(&p->idle, peer_idle, p);
 	loop_timer_init(&p->retx, peer_retx, p);
 	if (udp_reverse_target(l->mode_index, &p->target) < 0 ||
@@ -467,8 +519,8 @@ static struct dtls_peer *peer_new(struct worker_listener *l, const union sockadd
 	    connect(p->fd, &p->target.sa, addr_len(&p->target.sa)) < 0)
 		goto fail;
 	loop_io_init(&p->io, p->fd, peer_server_readable, p);
-	if (loop_io_set(wk->loop, &p->io, EPOLLIN) < 0 || peer_server_start(p) < 0 ||
-	    (!raw && peer_want_cert(p) < 0))
+	if (loop_io_set(wk->loop, &p->io, EPOLLIN) < 0 ||
+	    (peer_server_dtls(l) && peer_server_start(p) < 0) || (hello && peer_want_cert(p) < 0))
 		goto fail;
 	p->rec = udp_record_start(l->mode_index, &from->ss, &p->target.ss);
 	p->next = peers;
@@ -477,6 +529,7 @@ static struct dtls_peer *peer_new(struct worker_listener *l, const union sockadd
 	return p;
 fail:
 	loop_io_del(wk->loop, &p->io);
+	SSL_free(p->hello);
 	SSL_free(p->cs);
 	SSL_free(p->ss);
 	ERR_clear_error();
@@ -486,17 +539,89 @@ fail:
 	return NULL;
 }
 
-static struct dtls_peer *peer_get(struct worker_listener *l, const union sockaddr_any *from,
-				  const uint8_t *d, size_t n)
+/* ---- the cookie exchange: nothing is kept for a client until it returns
+ * a valid cookie, so a spoofed source gets one small HelloVerifyRequest ---- */
+
+static SSL *hello_ssl_new(void)
+{
+	SSL *ssl;
+	BIO *b;
+
+	if (hello_ctx == NULL && (hello_ctx = server_ctx_new()) == NULL)
+		return NULL;
+	if (dgram_meth_init() < 0 || (ssl = SSL_new(hello_ctx)) == NULL)
+		return NULL;
+	if ((b = BIO_new(dgram_meth)) == NULL) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	BIO_set_init(b, 1);
+	SSL_set_bio(ssl, b, b);
+	SSL_set_options(ssl, SSL_OP_NO_QUERY_MTU);
+	SSL_set_mtu(ssl, DTLS_MTU);
+	SSL_set_accept_state(ssl);
+	return ssl;
+}
+
+/* Runs DTLSv1_listen on the first datagram of a new client: the SSL that
+ * accepted a valid cookie (ClientHello buffered inside, handshake ready to
+ * go on), or NULL when a HelloVerifyRequest went back or the datagram was
+ * no usable ClientHello. */
+static SSL *hello_listen(struct worker_listener *l, const union sockaddr_any *from,
+			 const uint8_t *d, size_t n)
+{
+	struct dtls_peer probe = {.l = l, .client = *from};
+	BIO_ADDR *who = BIO_ADDR_new();
+	SSL *ssl = NULL;
+	int r = -1;
+
+	if (who == NULL || (hello_ssl == NULL && (hello_ssl = hello_ssl_new()) == NULL))
+		goto out;
+	BIO_set_data(SSL_get_rbio(hello_ssl), &probe);
+	SSL_set_app_data(hello_ssl, &probe.client);
+	dq_push(&probe.cq, d, n);
+	r = DTLSv1_listen(hello_ssl, who);
+	dq_clear(&probe.cq);
+	BIO_set_data(SSL_get_rbio(hello_ssl), NULL);
+	SSL_set_app_data(hello_ssl, NULL);
+	if (r == 1) {
+		ssl = hello_ssl;
+		hello_ssl = NULL;
+	}
+out:
+	ERR_clear_error();
+	BIO_ADDR_free(who);
+	return ssl;
+}
+
+/* ---- datagrams from clients ---- */
+
+/* The first datagram of a new client address; a DTLS ClientHello makes a
+ * peer only once it carries a valid cookie. */
+static struct dtls_peer *peer_accept(struct worker_listener *l, const union sockaddr_any *from,
+				     const uint8_t *d, size_t n)
+{
+	struct dtls_peer *p;
+	SSL *hello = NULL;
+
+	if (npeers >= DTLS_PEERS_MAX)
+		return NULL;
+	if (looks_like_dtls(d, n) && (hello = hello_listen(l, from, d, n)) == NULL)
+		return NULL;
+	p = peer_new(l, from, hello);
+	if (p && hello == NULL)
+		peer_to_server(p, d, n);
+	return p;
+}
+
+static struct dtls_peer *peer_find(struct worker_listener *l, const union sockaddr_any *from)
 {
 	struct dtls_peer *p;
 
 	for (p = peers; p; p = p->next)
 		if (p->l == l && addr_equal(&p->client.sa, &from->sa))
 			return p;
-	if (npeers >= DTLS_PEERS_MAX || dgram_meth_init() < 0 || client_ctx_init() < 0)
-		return NULL;
-	return peer_new(l, from, !looks_like_dtls(d, n));
+	return NULL;
 }
 
 void dtls_reverse_readable(struct worker_listener *l)
@@ -512,13 +637,15 @@ void dtls_reverse_readable(struct worker_listener *l)
 
 		if (n < 0)
 			return;
-		if ((p = peer_get(l, &from, d, (size_t)n)) == NULL)
-			continue;
-		loop_timer_arm(wk->loop, &p->idle, DTLS_IDLE_MS);
-		if (p->raw)
+		if ((p = peer_find(l, &from)) == NULL) {
+			if ((p = peer_accept(l, &from, d, (size_t)n)) == NULL)
+				continue;
+		} else if (p->raw) {
 			peer_to_server(p, d, (size_t)n);
-		else
+		} else {
 			dq_push(&p->cq, d, (size_t)n);
+		}
+		loop_timer_arm(wk->loop, &p->idle, DTLS_IDLE_MS);
 		peer_drive(p);
 	}
 }
@@ -551,6 +678,10 @@ void dtls_reverse_stop(void)
 		SSL_CTX_free(leaf_ctx[i]);
 	free(leaf_ctx);
 	leaf_ctx = NULL;
+	SSL_free(hello_ssl);
+	hello_ssl = NULL;
+	SSL_CTX_free(hello_ctx);
+	hello_ctx = NULL;
 	SSL_CTX_free(client_ctx);
 	client_ctx = NULL;
 	BIO_meth_free(dgram_meth);

@@ -1,8 +1,8 @@
 /* Runs in a worker: the SOCKS5 handshake (RFC 1928, user/password from
  * RFC 1929 when proxyauth is set).  Every byte comes from the client and is
- * bounds-checked; after a successful CONNECT the connection continues like a
- * CONNECT tunnel (TLS interception, HTTP, raw TCP). */
-#include <arpa/inet.h>
+ * parsed by socks5_wire.c; this file keeps the state and answers.  After a
+ * successful CONNECT the connection continues like a CONNECT tunnel (TLS
+ * interception, HTTP, raw TCP). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,99 +11,101 @@
 
 #include "core/log.h"
 #include "worker/http_int.h"
+#include "worker/socks5_wire.h"
 
 enum { SOCKS_GREETING, SOCKS_AUTH, SOCKS_REQUEST, SOCKS_CONNECTING, SOCKS_UDP };
 
-enum {
-	SOCKS_REP_OK = 0,
-	SOCKS_REP_FAILURE = 1,
-	SOCKS_REP_HOST_UNREACHABLE = 4,
-	SOCKS_REP_REFUSED = 5,
-	SOCKS_REP_COMMAND = 7,
-	SOCKS_REP_ADDRESS = 8,
-};
-
-static void socks_reply(struct conn *c, int rep)
+static void socks_reply(struct conn *c, uint8_t rep)
 {
-	uint8_t r[22] = {5, (uint8_t)rep, 0, 1};
-	size_t n = 10;
+	uint8_t r[SOCKS5_REPLY_MAX];
+	size_t n = socks5_build_reply(r, rep, rep == SOCKS5_REP_OK ? &c->server.local : NULL);
 
-	if (rep == SOCKS_REP_OK && c->server.local.sa.sa_family == AF_INET6) {
-		r[3] = 4;
-		memcpy(r + 4, &c->server.local.in6.sin6_addr, 16);
-		memcpy(r + 20, &c->server.local.in6.sin6_port, 2);
-		n = 22;
-	} else if (rep == SOCKS_REP_OK && c->server.local.sa.sa_family == AF_INET) {
-		memcpy(r + 4, &c->server.local.in4.sin_addr, 4);
-		memcpy(r + 8, &c->server.local.in4.sin_port, 2);
-	}
 	if (buf_append(&c->client.out, r, n) < 0)
 		conn_close(c);
 }
 
-static void socks_fail(struct conn *c, int rep)
+/* Queues an answer (if any), then closes once it is flushed. */
+static void socks_close_after(struct conn *c, const uint8_t *answer, size_t n)
 {
-	socks_reply(c, rep);
-	if (c->freed)
+	if (n > 0 && buf_append(&c->client.out, answer, n) < 0) {
+		conn_close(c);
 		return;
+	}
 	c->client.shut_req = true;
 	conn_set_state(c, CS_CLOSING);
 }
 
+static void socks_fail(struct conn *c, uint8_t rep)
+{
+	uint8_t r[SOCKS5_REPLY_MAX];
+
+	socks_close_after(c, r, socks5_build_reply(r, rep, NULL));
+}
+
 static void socks_greeting(struct conn *c, const uint8_t *p, size_t n, bool *progress)
 {
-	uint8_t want = wk->opts.proxyauth ? 2 : 0, rep[2] = {5, 0xff};
-	size_t i;
+	uint8_t want = wk->opts.proxyauth ? SOCKS5_METHOD_USERPASS : SOCKS5_METHOD_NONE;
+	uint8_t rep[2] = {SOCKS5_VERSION, SOCKS5_METHOD_REFUSED};
+	ssize_t used = socks5_parse_greeting(p, n, want, &rep[1]);
 
-	if (n < 2)
-		return;
-	if (p[0] != 5) {
+	if (used == -EPROTO) {
 		conn_client_log(c, LOG_LVL_INFO,
-				"Probably not a SOCKS request but a regular HTTP request. Invalid "
-				"SOCKS version. Expected 0x05, got 0x%02x",
+				"%sInvalid SOCKS version. Expected 0x05, got 0x%02x",
+				socks5_looks_like_http(p, n) ? "Probably not a SOCKS request but a "
+							       "regular HTTP request. "
+							     : "",
 				p[0]);
 		conn_close(c);
 		return;
 	}
-	if (n < 2u + p[1])
+	if (used == SOCKS5_NEED_MORE)
 		return;
 	*progress = true;
-	for (i = 0; i < p[1]; i++)
-		if (p[2 + i] == want)
-			rep[1] = want;
-	buf_consume(&c->client.in, 2u + p[1]);
-	if (buf_append(&c->client.out, rep, 2) < 0 || rep[1] == 0xff) {
-		conn_client_log(c, LOG_LVL_INFO, "SOCKS5: no acceptable authentication method");
-		c->client.shut_req = true;
-		conn_set_state(c, CS_CLOSING);
+	buf_consume(&c->client.in, (size_t)used);
+	if (rep[1] == SOCKS5_METHOD_REFUSED) {
+		conn_client_log(c, LOG_LVL_INFO,
+				"Client does not support SOCKS5 with %s authentication.",
+				want == SOCKS5_METHOD_USERPASS ? "user/password" : "no");
+		socks_close_after(c, rep, sizeof(rep));
 		return;
 	}
-	c->socks_state = want == 2 ? SOCKS_AUTH : SOCKS_REQUEST;
+	if (buf_append(&c->client.out, rep, sizeof(rep)) < 0) {
+		conn_close(c);
+		return;
+	}
+	c->socks_state = want == SOCKS5_METHOD_USERPASS ? SOCKS_AUTH : SOCKS_REQUEST;
+}
+
+/* proxyauth: "any", "@htpasswd" or "user:pass". */
+static bool socks_auth_ok(const struct socks5_auth *a)
+{
+	const char *want = wk->opts.proxyauth;
+	char cred[2 * 255 + 2];
+
+	if (socks5_auth_credentials(a, cred, sizeof(cred)) < 0)
+		return false;
+	return strcmp(want, "any") == 0 || (want[0] == '@' && htpasswd_check(cred)) ||
+	       (strlen(cred) == strlen(want) && CRYPTO_memcmp(cred, want, strlen(want)) == 0);
 }
 
 static void socks_auth(struct conn *c, const uint8_t *p, size_t n, bool *progress)
 {
-	char cred[520];
-	const char *want = wk->opts.proxyauth;
-	uint8_t ulen, plen, rep[2] = {1, 1};
-	bool ok;
+	struct socks5_auth a;
+	ssize_t used = socks5_parse_auth(p, n, &a);
+	uint8_t rep[2] = {SOCKS5_AUTH_VERSION, 1};
 
-	if (n < 2 || n < 3u + p[1] || n < 3u + p[1] + p[2 + p[1]])
+	if (used == SOCKS5_NEED_MORE)
 		return;
 	*progress = true;
-	ulen = p[1];
-	plen = p[2 + ulen];
-	snprintf(cred, sizeof(cred), "%.*s:%.*s", ulen, (const char *)p + 2, plen,
-		 (const char *)p + 3 + ulen);
-	ok = p[0] == 1 &&
-	     (strcmp(want, "any") == 0 || (want[0] == '@' && htpasswd_check(cred)) ||
-	      (strlen(cred) == strlen(want) && CRYPTO_memcmp(cred, want, strlen(want)) == 0));
-	buf_consume(&c->client.in, 3u + ulen + plen);
-	rep[1] = ok ? 0 : 1;
-	if (buf_append(&c->client.out, rep, 2) < 0 || !ok) {
+	if (used < 0 || !socks_auth_ok(&a)) {
 		conn_client_log(c, LOG_LVL_INFO, "SOCKS5 authentication failed");
-		c->client.shut_req = true;
-		conn_set_state(c, CS_CLOSING);
+		socks_close_after(c, rep, sizeof(rep));
+		return;
+	}
+	buf_consume(&c->client.in, (size_t)used);
+	rep[1] = 0;
+	if (buf_append(&c->client.out, rep, sizeof(rep)) < 0) {
+		conn_close(c);
 		return;
 	}
 	c->authed = true;
@@ -116,42 +118,13 @@ static void socks_connected(struct conn *c, int err)
 		conn_client_log(c, LOG_LVL_INFO, "error establishing server connection: %s",
 				c->server.err);
 		socks_fail(c, err == -ECONNREFUSED && strstr(c->server.err, "refused")
-				  ? SOCKS_REP_REFUSED
-				  : SOCKS_REP_HOST_UNREACHABLE);
+				  ? SOCKS5_REP_REFUSED
+				  : SOCKS5_REP_HOST_UNREACHABLE);
 		return;
 	}
-	socks_reply(c, SOCKS_REP_OK);
+	socks_reply(c, SOCKS5_REP_OK);
 	c->tunnel = true;
 	conn_set_state(c, CS_TUNNEL_DETECT);
-}
-
-/* Parses VER CMD RSV ATYP ADDR PORT; 0 when more bytes are needed. */
-static size_t socks_parse_request(struct conn *c, const uint8_t *p, size_t n, int *rep)
-{
-	size_t need;
-
-	if (n < 5)
-		return 0;
-	need = p[3] == 1 ? 10 : p[3] == 4 ? 22 : p[3] == 3 ? 7u + p[4] : 4;
-	if (p[3] != 1 && p[3] != 3 && p[3] != 4) {
-		*rep = SOCKS_REP_ADDRESS;
-		return 4;
-	}
-	if (n < need)
-		return 0;
-	*rep = p[0] != 5		? SOCKS_REP_FAILURE
-	       : p[1] != 1 && p[1] != 3 ? SOCKS_REP_COMMAND
-					: SOCKS_REP_OK;
-	if (p[3] == 1)
-		inet_ntop(AF_INET, p + 4, c->host, sizeof(c->host));
-	else if (p[3] == 4)
-		inet_ntop(AF_INET6, p + 4, c->host, sizeof(c->host));
-	else
-		snprintf(c->host, sizeof(c->host), "%.*s", p[4], (const char *)p + 5);
-	c->port = (uint16_t)(p[need - 2] << 8 | p[need - 1]);
-	if (p[3] == 3 && (p[4] == 0 || memchr(p + 5, '\0', p[4])))
-		*rep = SOCKS_REP_ADDRESS;
-	return need;
 }
 
 static void socks_udp_associate(struct conn *c)
@@ -159,30 +132,42 @@ static void socks_udp_associate(struct conn *c)
 	union sockaddr_any bound;
 
 	if (socks5_udp_start(c, &bound) < 0) {
-		socks_fail(c, SOCKS_REP_FAILURE);
+		socks_fail(c, SOCKS5_REP_FAILURE);
 		return;
 	}
 	c->server.local = bound; /* socks_reply() reports it */
-	socks_reply(c, SOCKS_REP_OK);
+	socks_reply(c, SOCKS5_REP_OK);
 	c->socks_state = SOCKS_UDP;
 	conn_client_log(c, LOG_LVL_INFO, "SOCKS5 UDP relay on port %u", addr_port(&bound.sa));
 }
 
+static void socks_refuse(struct conn *c, const struct socks5_request *r)
+{
+	if (r->rep == SOCKS5_REP_COMMAND)
+		conn_client_log(c, LOG_LVL_INFO, "Unsupported SOCKS5 request: command %u", r->cmd);
+	else if (r->rep == SOCKS5_REP_ADDRESS)
+		conn_client_log(c, LOG_LVL_INFO, "Unknown address type: %u", r->dst.atyp);
+	else
+		conn_client_log(c, LOG_LVL_INFO, "Malformed SOCKS5 request");
+	socks_fail(c, r->rep);
+}
+
 static void socks_request(struct conn *c, const uint8_t *p, size_t n, bool *progress)
 {
-	int rep = SOCKS_REP_OK;
-	size_t used = socks_parse_request(c, p, n, &rep);
+	struct socks5_request r;
+	ssize_t used = socks5_parse_request(p, n, &r);
 
-	if (used == 0)
+	if (used == SOCKS5_NEED_MORE)
 		return;
 	*progress = true;
-	buf_consume(&c->client.in, used);
-	if (rep != SOCKS_REP_OK) {
-		conn_client_log(c, LOG_LVL_INFO, "SOCKS5 request refused (reply %d)", rep);
-		socks_fail(c, rep);
+	if (used < 0) {
+		socks_refuse(c, &r);
 		return;
 	}
-	if (p[1] == 3) { /* UDP ASSOCIATE: the relay lives as long as this connection */
+	buf_consume(&c->client.in, (size_t)used); /* p is stale from here on */
+	snprintf(c->host, sizeof(c->host), "%s", r.dst.host);
+	c->port = r.dst.port;
+	if (r.cmd == SOCKS5_CMD_UDP) { /* the relay lives as long as this connection */
 		socks_udp_associate(c);
 		return;
 	}
@@ -194,23 +179,16 @@ void socks5_step(struct conn *c, bool *progress)
 {
 	const uint8_t *p = buf_ptr(&c->client.in);
 	size_t n = buf_len(&c->client.in);
+	bool moved = false;
 
-	if (n == 0) {
-		if (c->client.rd_eof)
-			conn_close(c);
-		return;
-	}
-	switch (c->socks_state) {
-	case SOCKS_GREETING:
-		socks_greeting(c, p, n, progress);
-		break;
-	case SOCKS_AUTH:
-		socks_auth(c, p, n, progress);
-		break;
-	case SOCKS_REQUEST:
-		socks_request(c, p, n, progress);
-		break;
-	default:
-		break;
-	}
+	if (n > 0 && c->socks_state == SOCKS_GREETING)
+		socks_greeting(c, p, n, &moved);
+	else if (n > 0 && c->socks_state == SOCKS_AUTH)
+		socks_auth(c, p, n, &moved);
+	else if (n > 0 && c->socks_state == SOCKS_REQUEST)
+		socks_request(c, p, n, &moved);
+	if (moved)
+		*progress = true;
+	else if (!c->freed && c->client.rd_eof)
+		conn_close(c); /* the client is gone, or its message can never complete */
 }

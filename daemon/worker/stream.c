@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/buffer.h>
 #include <openssl/err.h>
 
 #include "worker/wk.h"
@@ -263,6 +264,16 @@ static void stream_tls_error(struct stream *s, const char *what)
 	stream_fail(s, "%s: %s", what, e);
 }
 
+/* Whether SSL_read could return anything.  It is not called in vain: with
+ * SSL_MODE_RELEASE_BUFFERS, a read that finds no ciphertext still allocates
+ * a 17 KiB record buffer and keeps it while the connection idles.  EOF must
+ * still be read (rd_eof); an inner layer's EOF comes from its outer one. */
+static bool stream_tls_readable(const struct stream *s)
+{
+	return s->rd_eof || s->outer.ssl != NULL || BIO_ctrl_pending(s->rbio) > 0 ||
+	       SSL_has_pending(s->ssl);
+}
+
 /* rbio -> SSL_read -> in. */
 static void stream_tls_read(struct stream *s, bool *progress)
 {
@@ -270,7 +281,7 @@ static void stream_tls_read(struct stream *s, bool *progress)
 	uint8_t *p;
 	int r;
 
-	while (s->tls_done && !s->failed) {
+	while (s->tls_done && !s->failed && stream_tls_readable(s)) {
 		room = buf_room(&s->in);
 		if (room == 0)
 			return;
@@ -431,6 +442,21 @@ void stream_interest(struct stream *s)
 		stream_fail(s, "epoll: %s", strerror(errno));
 }
 
+/* An empty memory BIO keeps the largest buffer it ever held (a handshake
+ * flight, a 16 KiB record): swap in an empty one.  BIO_set_mem_buf frees the
+ * old buffer and keeps the BIO's EOF behaviour. */
+static void stream_bio_trim(BIO *b)
+{
+	BUF_MEM *bm = NULL, *fresh;
+
+	if (b == NULL || BIO_ctrl_pending(b) > 0 || BIO_get_mem_ptr(b, &bm) != 1 || bm == NULL ||
+	    bm->max == 0)
+		return;
+	fresh = BUF_MEM_new();
+	if (fresh != NULL)
+		BIO_set_mem_buf(b, fresh, BIO_CLOSE);
+}
+
 /* Gives back the memory of empty buffers: idle connections stay small. */
 void stream_trim(struct stream *s)
 {
@@ -440,6 +466,13 @@ void stream_trim(struct stream *s)
 		buf_free(&s->out);
 	if (buf_len(&s->txc) == 0)
 		buf_free(&s->txc);
+	if (s->ssl != NULL) {
+		SSL_free_buffers(s->ssl); /* no-op unless a record buffer is empty */
+		stream_bio_trim(s->rbio);
+		stream_bio_trim(s->wbio);
+		stream_bio_trim(s->outer.rbio);
+		stream_bio_trim(s->outer.wbio);
+	}
 }
 
 void stream_close(struct stream *s)

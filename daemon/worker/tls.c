@@ -25,6 +25,13 @@ static void tls_keylog(const SSL *ssl, const char *line)
 		wk->keylog_fd = -1;
 }
 
+/* Sends the secrets of ctx's sessions (TLS or DTLS) to SSLKEYLOGFILE, if open. */
+void tls_keylog_install(SSL_CTX *ctx)
+{
+	if (wk->keylog_fd >= 0)
+		SSL_CTX_set_keylog_callback(ctx, tls_keylog);
+}
+
 /* The coordinator opened SSLKEYLOGFILE and passed it as fd 5. */
 static void tls_open_keylog(void)
 {
@@ -98,8 +105,7 @@ int tls_init(void)
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				  SSL_MODE_RELEASE_BUFFERS);
 	tls_sessions_enable(ctx);
-	if (wk->keylog_fd >= 0)
-		SSL_CTX_set_keylog_callback(ctx, tls_keylog);
+	tls_keylog_install(ctx);
 	if (wk->opts.ssl_insecure) {
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
 	} else {
@@ -159,8 +165,7 @@ SSL_CTX *tls_leaf_ctx(X509 *leaf)
 	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select, NULL);
 	/* Stateless tickets only: no per-context session table to maintain. */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-	if (wk->keylog_fd >= 0)
-		SSL_CTX_set_keylog_callback(ctx, tls_keylog);
+	tls_keylog_install(ctx);
 	return ctx;
 }
 

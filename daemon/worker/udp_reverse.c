@@ -1,35 +1,17 @@
-/* Runs in a worker (worker 0 only): reverse:udp://host:port.  Each client
- * address gets its own connected socket to the target; replies go back from
- * the listening socket; the conversation is recorded as a UDP flow and ends
- * after UDP_IDLE_MS without a datagram.  Datagrams are relayed unchanged. */
+/* Runs in a worker (worker 0 only): reverse:udp://host:port.  Resolves the
+ * targets of reverse udp:// and dtls:// modes before the sandbox; the peers
+ * themselves (raw UDP relayed unchanged, DTLS clients autodetected and
+ * terminated) live in dtls_reverse.c.  Trusts only its configuration. */
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include "core/log.h"
 #include "worker/wk.h"
 
-#define UDP_IDLE_MS 20000 /* mitmproxy's UDP "connection" timeout */
-#define UDP_PEERS_MAX 1024
-#define UDP_DGRAM_MAX 65535
-
-struct udp_peer {
-	struct udp_peer *next;
-	struct worker_listener *l;
-	union sockaddr_any client;
-	union sockaddr_any target;
-	int fd;
-	struct loop_io io;
-	struct loop_timer idle;
-	struct udp_rec *rec;
-};
-
-static struct udp_peer *peers;
-static size_t npeers;
 static union sockaddr_any *targets; /* per mode index, resolved at start-up */
 
 static int udp_resolve(const struct mode_spec *m, union sockaddr_any *out)
@@ -79,107 +61,16 @@ int udp_reverse_target(unsigned mode_index, union sockaddr_any *out)
 	return 0;
 }
 
-static void udp_peer_free(struct udp_peer *p)
-{
-	struct udp_peer **pp;
-
-	for (pp = &peers; *pp; pp = &(*pp)->next)
-		if (*pp == p) {
-			*pp = p->next;
-			break;
-		}
-	npeers--;
-	loop_timer_cancel(wk->loop, &p->idle);
-	loop_io_del(wk->loop, &p->io);
-	close(p->fd);
-	udp_record_finish(p->rec, NULL);
-	loop_defer_free(wk->loop, free, p);
-}
-
-static void udp_peer_idle(struct loop_timer *t)
-{
-	udp_peer_free(t->arg);
-}
-
-static void udp_peer_reply(struct loop_io *io, uint32_t events)
-{
-	struct udp_peer *p = io->arg;
-	uint8_t d[UDP_DGRAM_MAX];
-	int i;
-
-	for (i = 0; i < 64; i++) {
-		ssize_t n = recv(p->fd, d, sizeof(d), 0);
-
-		if (n < 0)
-			return;
-		udp_record(p->rec, false, d, (size_t)n);
-		(void)sendto(p->l->fd, d, (size_t)n, 0, &p->client.sa, addr_len(&p->client.sa));
-		loop_timer_arm(wk->loop, &p->idle, UDP_IDLE_MS);
-	}
-}
-
-static struct udp_peer *udp_peer_get(struct worker_listener *l, const union sockaddr_any *from)
-{
-	struct udp_peer *p;
-
-	for (p = peers; p; p = p->next)
-		if (p->l == l && addr_equal(&p->client.sa, &from->sa))
-			return p;
-	if (npeers >= UDP_PEERS_MAX)
-		return NULL;
-	p = xcalloc(1, sizeof(*p));
-	p->l = l;
-	p->client = *from;
-	p->target = targets[l->mode_index];
-	if (p->target.sa.sa_family == 0 ||
-	    (p->fd = socket(p->target.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) <
-		0) {
-		free(p);
-		return NULL;
-	}
-	if (connect(p->fd, &p->target.sa, addr_len(&p->target.sa)) < 0) {
-		close(p->fd);
-		free(p);
-		return NULL;
-	}
-	loop_io_init(&p->io, p->fd, udp_peer_reply, p);
-	loop_timer_init(&p->idle, udp_peer_idle, p);
-	if (loop_io_set(wk->loop, &p->io, EPOLLIN) < 0) {
-		close(p->fd);
-		free(p);
-		return NULL;
-	}
-	p->rec = udp_record_start(l->mode_index, &from->ss, &p->target.ss);
-	p->next = peers;
-	peers = p;
-	npeers++;
-	return p;
-}
-
+/* Every client address is a peer of dtls_reverse.c, which relays raw UDP
+ * and terminates DTLS clients alike. */
 void udp_reverse_readable(struct worker_listener *l)
 {
-	uint8_t d[UDP_DGRAM_MAX];
-	int i;
-
-	for (i = 0; i < 64; i++) {
-		union sockaddr_any from;
-		socklen_t len = sizeof(from);
-		ssize_t n = recvfrom(l->fd, d, sizeof(d), 0, &from.sa, &len);
-		struct udp_peer *p;
-
-		if (n < 0)
-			return;
-		if ((p = udp_peer_get(l, &from)) == NULL)
-			continue;
-		udp_record(p->rec, true, d, (size_t)n);
-		if (send(p->fd, d, (size_t)n, 0) < 0)
-			log_debug("reverse udp: %s", strerror(errno));
-		loop_timer_arm(wk->loop, &p->idle, UDP_IDLE_MS);
-	}
+	dtls_reverse_readable(l);
 }
 
+/* The peers end in dtls_reverse_stop(); only the targets are left. */
 void udp_reverse_stop(void)
 {
-	while (peers)
-		udp_peer_free(peers);
+	free(targets);
+	targets = NULL;
 }

@@ -344,6 +344,8 @@ void tls_sessions_attach(SSL *ssl, const char *host, uint16_t port, const char *
 /* ---- tls.c ---- */
 int tls_init(void);
 SSL_CTX *tls_leaf_ctx(X509 *leaf);
+/* Key log lines (SSLKEYLOGFILE) for every session of ctx, TLS or DTLS. */
+void tls_keylog_install(SSL_CTX *ctx);
 void tls_describe(SSL *ssl, Snare__TlsInfo *ti);
 
 /* ---- flows.c ---- */

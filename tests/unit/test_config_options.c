@@ -428,6 +428,8 @@ static void test_round_trip(void **state)
 	    "transparent_ports=80,443",
 	    "transparent_interfaces=eth0",
 	    "transparent_local=true",
+	    "http3=true",
+	    "strip_ech=false",
 	};
 	struct options a, b;
 	struct pairs pa = {NULL, 0}, pb = {NULL, 0};
@@ -449,6 +451,8 @@ static void test_round_trip(void **state)
 	assert_int_equal(b.stream_large_bodies, -1);
 	assert_int_equal(b.leaf_key, LEAF_KEY_RSA2048);
 	assert_false(b.server);
+	assert_true(b.http3);
+	assert_false(b.strip_ech);
 	assert_string_equal(b.upstream_auth, "u:p:w");
 	options_free(&a);
 	options_free(&b);
@@ -465,7 +469,7 @@ static void test_table_and_print(void **state)
 
 	assert_non_null(f);
 	t = options_table(&n);
-	assert_int_equal(n, 42);
+	assert_int_equal(n, 44);
 	options_print(f);
 	fclose(f);
 	assert_int_equal(strncmp(buf, "NAME ", 5), 0);
