@@ -153,11 +153,17 @@ static bool modes_equal(const struct cli *a, const struct cli *b)
 	return true;
 }
 
+static int open_option_files(const struct options *o, int *trust, int *htpasswd, char *err,
+			     size_t errlen);
+static void replace_fd(int *fd, int with);
+
 /* SIGHUP: parse the command line and the configuration file again into a
- * new object; on any error keep the old one.  Options take effect by
- * restarting the workers one by one; listeners (modes) need a restart. */
+ * new object and open the files its options name; on any error keep the old
+ * ones.  Options take effect by restarting the workers one by one; listeners
+ * (modes) need a restart. */
 static void coord_reload(struct coord *co)
 {
+	int trust = -1, htpasswd = -1;
 	struct cli nc;
 	char err[512];
 
@@ -170,6 +176,13 @@ static void coord_reload(struct coord *co)
 		cli_free(&nc);
 		return;
 	}
+	if (open_option_files(&nc.opts, &trust, &htpasswd, err, sizeof(err)) < 0) {
+		log_error("reload failed: %s; keeping the current configuration", err);
+		cli_free(&nc);
+		return;
+	}
+	replace_fd(&co->trust_fd, trust);
+	replace_fd(&co->htpasswd_fd, htpasswd);
 	if (!modes_equal(co->cli, &nc))
 		log_warn("reload: mode changes take effect after a restart; keeping the current "
 			 "modes");
@@ -260,39 +273,57 @@ static void open_keylog(struct coord *co)
 		log_warn("cannot open the key log file %s: %s", path, strerror(errno));
 }
 
-/* The custom trust bundle is opened here, with our privileges, and each
- * worker reads it from fd 6 before entering its sandbox. */
-static int open_trust(struct coord *co)
+/* Files named by options are opened here, with our privileges, and handed
+ * to each worker: the custom trust bundle as fd 6, the proxyauth "@file"
+ * htpasswd as fd 7.  On reload they are opened again (contents or name may
+ * have changed); the old descriptors stay until every new one opened. */
+static const char *trust_path(const struct options *o)
 {
-	const char *path = co->cli->opts.ssl_verify_upstream_trusted_ca;
+	const char *p = o->ssl_verify_upstream_trusted_ca;
 
-	co->trust_fd = -1;
-	if (path == NULL || *path == '\0')
+	return p != NULL && *p != '\0' ? p : NULL;
+}
+
+static const char *htpasswd_path(const struct options *o)
+{
+	const char *spec = o->proxyauth;
+
+	return spec != NULL && spec[0] == '@' ? spec + 1 : NULL;
+}
+
+/* Opens path (NULL: none, *fd = -1). 0, or -errno with err naming what. */
+static int open_named(const char *path, const char *what, int *fd, char *err, size_t errlen)
+{
+	*fd = -1;
+	if (path == NULL)
 		return 0;
-	co->trust_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (co->trust_fd < 0) {
-		fprintf(stderr, "%s: cannot read ssl_verify_upstream_trusted_ca %s: %s\n",
-			snare_progname, path, strerror(errno));
-		return -errno;
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd >= 0)
+		return 0;
+	snprintf(err, errlen, "cannot read %s %s: %s", what, path, strerror(errno));
+	return -errno;
+}
+
+/* Both files for options o into trust/htpasswd; on error neither is open. */
+static int open_option_files(const struct options *o, int *trust, int *htpasswd, char *err,
+			     size_t errlen)
+{
+	if (open_named(trust_path(o), "ssl_verify_upstream_trusted_ca", trust, err, errlen) < 0)
+		return -EINVAL;
+	if (open_named(htpasswd_path(o), "the proxyauth file", htpasswd, err, errlen) < 0) {
+		if (*trust >= 0)
+			close(*trust);
+		*trust = -1;
+		return -EINVAL;
 	}
 	return 0;
 }
 
-/* proxyauth "@file": the htpasswd file, opened with our privileges. */
-static int open_htpasswd(struct coord *co)
+static void replace_fd(int *fd, int with)
 {
-	const char *spec = co->cli->opts.proxyauth;
-
-	co->htpasswd_fd = -1;
-	if (spec == NULL || spec[0] != '@')
-		return 0;
-	co->htpasswd_fd = open(spec + 1, O_RDONLY | O_CLOEXEC);
-	if (co->htpasswd_fd < 0) {
-		fprintf(stderr, "%s: cannot read the proxyauth file %s: %s\n", snare_progname,
-			spec + 1, strerror(errno));
-		return -errno;
-	}
-	return 0;
+	if (*fd >= 0)
+		close(*fd);
+	*fd = with;
 }
 
 static int open_output(struct coord *co)
@@ -306,8 +337,11 @@ static int open_output(struct coord *co)
 	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
 		co->dump.term_width = ws.ws_col;
 	open_keylog(co);
-	if (open_trust(co) < 0 || open_htpasswd(co) < 0)
+	if (open_option_files(&co->cli->opts, &co->trust_fd, &co->htpasswd_fd, err, sizeof(err)) <
+	    0) {
+		fprintf(stderr, "%s: %s\n", snare_progname, err);
 		return -EINVAL;
+	}
 	if (co->cli->wfile == NULL)
 		return 0;
 	if (flowfile_open(co->cli->wfile, co->cli->wappend, &co->ff, err, sizeof(err)) < 0) {

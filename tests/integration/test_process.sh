@@ -106,3 +106,26 @@ code=$(proxy_curl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ORIGIN_PORT/
 [ "$code" = 200 ] && ok sighup-still-serving || notok sighup-still-serving "$code"
 stop_snare
 [ "$SNARE_RC" -eq 0 ] && ok sighup-then-clean-exit || notok sighup-then-clean-exit "rc=$SNARE_RC"
+
+# SIGHUP opens the files named by options again: a changed htpasswd applies,
+# a missing one keeps the old configuration.  (--conf: as root, snare drops
+# to nobody, which cannot re-read the default config.yaml in its 0700 conf
+# dir; snare.conf(5) says so.)
+htp() { printf '%s:{SHA}%s\n' "$1" "$(printf '%s' "$2" | openssl sha1 -binary | base64)" >"$T/htpasswd"; }
+htp sam pw1
+chmod 644 "$T/htpasswd"
+printf 'flow_detail: 1\n' >"$T/conf.yaml"
+start_snare --mode regular@127.0.0.1:0 --conf "$T/conf.yaml" --set proxyauth="@$T/htpasswd"
+authed() { proxy_curl -o /dev/null -w '%{http_code}' --proxy-user "sam:$1" "http://127.0.0.1:$ORIGIN_PORT/hello"; }
+[ "$(authed pw1)" = 200 ] && ok htpasswd-before-reload || notok htpasswd-before-reload "$(authed pw1)"
+htp sam pw2
+kill -HUP "$SNARE_PID"
+wait_for "$SNARE_LOG" "configuration reloaded" 5
+for _ in $(seq 1 40); do [ "$(authed pw2)" = 200 ] && break; sleep 0.1; done
+[ "$(authed pw2)" = 200 ] && [ "$(authed pw1)" = 407 ] && ok sighup-reopens-htpasswd ||
+	notok sighup-reopens-htpasswd "pw2 $(authed pw2), pw1 $(authed pw1)"
+rm -f "$T/htpasswd"
+kill -HUP "$SNARE_PID"
+wait_for "$SNARE_LOG" "reload failed: cannot read the proxyauth file" 5 && [ "$(authed pw2)" = 200 ] &&
+	ok sighup-missing-file-kept-old || notok sighup-missing-file-kept-old "$(tail -2 "$SNARE_LOG")"
+stop_snare
