@@ -221,6 +221,22 @@ int dtls_reverse_prepare(void)
 
 /* ---- peers ---- */
 
+/* Releases what p holds but p itself; its timers must be initialised. */
+static void peer_release(struct dtls_peer *p)
+{
+	loop_timer_cancel(wk->loop, &p->idle);
+	loop_timer_cancel(wk->loop, &p->retx);
+	loop_io_del(wk->loop, &p->io);
+	SSL_free(p->hello);
+	SSL_free(p->cs);
+	SSL_free(p->ss);
+	ERR_clear_error();
+	if (p->fd >= 0)
+		close(p->fd);
+	dq_clear(&p->cq);
+	dq_clear(&p->pq);
+}
+
 static void peer_free(struct dtls_peer *p, const char *error)
 {
 	struct dtls_peer **pp;
@@ -231,16 +247,7 @@ static void peer_free(struct dtls_peer *p, const char *error)
 			break;
 		}
 	npeers--;
-	loop_timer_cancel(wk->loop, &p->idle);
-	loop_timer_cancel(wk->loop, &p->retx);
-	loop_io_del(wk->loop, &p->io);
-	SSL_free(p->hello);
-	SSL_free(p->cs);
-	SSL_free(p->ss);
-	ERR_clear_error();
-	close(p->fd);
-	dq_clear(&p->cq);
-	dq_clear(&p->pq);
+	peer_release(p);
 	udp_record_finish(p->rec, error);
 	loop_defer_free(wk->loop, free, p);
 }
@@ -422,21 +429,6 @@ static int peer_client_start(struct dtls_peer *p, SSL_CTX *tls)
 	return 0;
 }
 
-static const void *dtls_addr_raw(const union sockaddr_any *a, size_t *len)
-{
-	if (a->sa.sa_family == AF_INET6) {
-		*len = sizeof(a->in6.sin6_addr);
-		return &a->in6.sin6_addr;
-	}
-	*len = sizeof(a->in4.sin_addr);
-	return &a->in4.sin_addr;
-}
-
-static unsigned short dtls_addr_port(const union sockaddr_any *a)
-{
-	return a->sa.sa_family == AF_INET6 ? a->in6.sin6_port : a->in4.sin_port;
-}
-
 static int peer_server_start(struct dtls_peer *p)
 {
 	const struct mode_spec *m = &wk->modes[p->l->mode_index];
@@ -528,13 +520,7 @@ static struct dtls_peer *peer_new(struct worker_listener *l, const union sockadd
 	npeers++;
 	return p;
 fail:
-	loop_io_del(wk->loop, &p->io);
-	SSL_free(p->hello);
-	SSL_free(p->cs);
-	SSL_free(p->ss);
-	ERR_clear_error();
-	if (p->fd >= 0)
-		close(p->fd);
+	peer_release(p);
 	free(p);
 	return NULL;
 }
