@@ -1,7 +1,7 @@
 /* The start-up order every snare process ends with (DESIGN.md §4): ids and
  * capabilities dropped, PR_SET_NO_NEW_PRIVS, non-dumpable where keys live,
- * then the role's seccomp filter.  Runs in the coordinator, the ca and every
- * worker; trusts nothing but its caller's choice of role. */
+ * then the role's seccomp filter.  Runs in the coordinator, the spawner, the
+ * ca and every worker; trusts nothing but its caller's choice of role. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +40,7 @@ static const char *const role_names[SANDBOX_ROLE_COUNT] = {
     [SANDBOX_COORDINATOR] = "coordinator",
     [SANDBOX_CA] = "ca",
     [SANDBOX_WORKER] = "worker",
+    [SANDBOX_SPAWNER] = "spawner",
 };
 
 const char *sandbox_role_name(enum sandbox_role role)

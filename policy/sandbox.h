@@ -7,7 +7,13 @@
 #include <stddef.h>
 #include <stdio.h>
 
-enum sandbox_role { SANDBOX_COORDINATOR, SANDBOX_CA, SANDBOX_WORKER, SANDBOX_ROLE_COUNT };
+enum sandbox_role {
+	SANDBOX_COORDINATOR,
+	SANDBOX_CA,
+	SANDBOX_WORKER,
+	SANDBOX_SPAWNER,
+	SANDBOX_ROLE_COUNT
+};
 
 /* When running as root: setgroups/setgid/setuid to `user` and verify that
  * uid 0 cannot be regained.  A no-op (0) when not root.  On error a negative

@@ -18,6 +18,8 @@ const struct sandbox_policy *sandbox_policy_of(enum sandbox_role role)
 		return &sandbox_policy_ca;
 	case SANDBOX_WORKER:
 		return &sandbox_policy_worker;
+	case SANDBOX_SPAWNER:
+		return &sandbox_policy_spawner;
 	default:
 		return NULL;
 	}

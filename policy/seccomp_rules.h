@@ -89,6 +89,8 @@ extern const struct sandbox_policy sandbox_policy_worker;
 extern const struct sandbox_policy sandbox_policy_ca;
 /* seccomp_coordinator.c */
 extern const struct sandbox_policy sandbox_policy_coordinator;
+/* seccomp_spawner.c */
+extern const struct sandbox_policy sandbox_policy_spawner;
 
 /* seccomp_load.c */
 const struct sandbox_policy *sandbox_policy_of(enum sandbox_role role);

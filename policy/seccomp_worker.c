@@ -17,7 +17,7 @@
 	 .args = {{0, SCMP_CMP_EQ, (family), 0}, {1, SCMP_CMP_MASKED_EQ, SOCK_TYPE_MASK, (type)}}}
 /* clang-format on */
 
-/* Network I/O on TCP and UDP sockets; shared with the coordinator, whose
+/* Network I/O on TCP and UDP sockets; shared with the spawner, whose
  * filter every re-executed worker inherits. */
 /* clang-format off */
 static const struct sandbox_rule net_rules[] = {

@@ -1,6 +1,7 @@
-/* Runs in the coordinator: spawns the ca and the workers by re-executing
- * snare with a hidden role flag (fresh ASLR, nothing inherited but the
- * channels), hands them their configuration, and replaces dead workers. */
+/* Runs in the coordinator: has the spawner start the ca and the workers
+ * (snare re-executed with a hidden role flag: fresh ASLR, nothing inherited
+ * but the channels), hands them their configuration, and replaces dead
+ * workers when the spawner reports their exit. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,42 +18,6 @@
 
 #define RESPAWN_DELAY_MS 100
 #define WORKER_GRACE_MS 1000 /* open connections may finish (the coordinator waits 1.5 s) */
-#define CHILD_FD_BASE 3
-
-/* In the child: fds[i] becomes fd 3 + i (a -1 leaves that slot closed),
- * everything else is closed, then snare is executed again in its role. */
-static void child_exec(struct coord *co, const char *role, const int *fds, int n)
-{
-	sigset_t none;
-	int hi[8], i;
-	char *argv[] = {(char *)"snare", (char *)"--role", (char *)role, NULL};
-
-	for (i = 0; i < n; i++)
-		hi[i] = fds[i] >= 0 ? fcntl(fds[i], F_DUPFD, 64) : -1;
-	for (i = 0; i < n; i++) {
-		if (hi[i] >= 0 && dup2(hi[i], CHILD_FD_BASE + i) < 0)
-			_exit(127);
-		if (hi[i] < 0)
-			close(CHILD_FD_BASE + i);
-	}
-	close_range(CHILD_FD_BASE + n, ~0U, 0);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGINT, SIG_IGN); /* the coordinator decides when we stop */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	execv(co->self_exe, argv);
-	_exit(127);
-}
-
-static pid_t child_spawn(struct coord *co, const char *role, const int *fds, int n)
-{
-	pid_t pid = fork();
-
-	if (pid == 0)
-		child_exec(co, role, fds, n);
-	return pid;
-}
-
 static void child_on_close(struct ipc_chan *ch, int err)
 {
 	struct coord_child *c = ch->arg;
@@ -225,9 +190,10 @@ int coord_spawn_ca(struct coord *co)
 	c->kind = CHILD_CA;
 	if ((err = child_channel(co, c, &theirs)) < 0)
 		return err;
-	c->pid = child_spawn(co, "ca", &theirs, 1);
+	err = coord_spawner_request(co, IPC_SPAWN_CA, 0, &theirs, 1);
 	close(theirs);
-	return c->pid < 0 ? -errno : 0;
+	c->spawning = err == 0;
+	return err;
 }
 
 int coord_spawn_worker(struct coord *co, struct coord_child *w)
@@ -247,15 +213,23 @@ int coord_spawn_worker(struct coord *co, struct coord_child *w)
 		int fds[6] = {theirs,	    ca_sp[0],	     co->keylog_fd,
 			      co->trust_fd, co->htpasswd_fd, co->procmap_fd};
 
-		w->pid = child_spawn(co, "worker", fds, 6);
+		err = coord_spawner_request(co, IPC_SPAWN_WORKER, w->index, fds, 6);
 	}
 	w->started_ms = loop_now(co->loop);
 	close(theirs);
 	close(ca_sp[0]);
 	w->ca_peer_fd = ca_sp[1];
+	w->spawning = err == 0;
+	if (err < 0) {
+		ipc_chan_close(&w->chan);
+		w->chan_open = false;
+		close(ca_sp[1]);
+		w->ca_peer_fd = -1;
+		return err;
+	}
 	if (co->ca.chan.state != IPC_ST_HELLO)
 		ca_send_attach(co, w);
-	return w->pid < 0 ? -errno : 0;
+	return 0;
 }
 
 static void respawn_fire(struct loop_timer *t)
@@ -269,8 +243,7 @@ static void respawn_fire(struct loop_timer *t)
 		loop_timer_arm(w->co->loop, &w->respawn, 1000);
 		return;
 	}
-	log_info("worker %u restarted (pid %d)", w->index, (int)w->pid);
-	(void)coord_local_update(w->co); /* the new worker must not be captured */
+	w->respawned = true; /* logged, and excluded from capture, with its pid */
 }
 
 static void describe_status(int status, char *buf, size_t len)
@@ -325,22 +298,84 @@ static void child_died(struct coord *co, struct coord_child *c, int status)
 	loop_timer_arm(co->loop, &c->respawn, delay);
 }
 
-/* Reaps our own roles only (privileged helpers are reaped by privsep/). */
-static void reap_one(struct coord *co, struct coord_child *c)
-{
-	int status;
-
-	if (c->pid > 0 && waitpid(c->pid, &status, WNOHANG) == c->pid)
-		child_died(co, c, status);
-}
-
-void coord_reap(struct coord *co)
+static struct coord_child *child_by_pid(struct coord *co, pid_t pid)
 {
 	size_t i;
 
-	reap_one(co, &co->ca);
+	if (pid <= 0)
+		return NULL;
+	if (co->ca.pid == pid)
+		return &co->ca;
 	for (i = 0; i < co->nworkers; i++)
-		reap_one(co, &co->workers[i]);
+		if (co->workers[i].pid == pid)
+			return &co->workers[i];
+	return NULL;
+}
+
+void coord_child_exited(struct coord *co, pid_t pid, int status)
+{
+	struct coord_child *c = child_by_pid(co, pid);
+
+	if (c == NULL) {
+		log_debug("spawner: exit of unknown pid %d ignored", (int)pid);
+		return;
+	}
+	child_died(co, c, status);
+	if (co->stopping && coord_children_gone(co))
+		loop_stop(co->loop);
+}
+
+static bool workers_pending(const struct coord *co)
+{
+	size_t i;
+
+	for (i = 0; i < co->nworkers; i++)
+		if (co->workers[i].spawning)
+			return true;
+	return false;
+}
+
+/* The answer to a request: the pid, or a failure handled as a death. */
+void coord_child_spawned(struct coord *co, const Snare__ChildSpawned *m)
+{
+	struct coord_child *c = m->role == IPC_SPAWN_CA	  ? &co->ca
+				: m->index < co->nworkers ? &co->workers[m->index]
+							  : NULL;
+
+	if (c == NULL || !c->spawning || (m->role == IPC_SPAWN_CA) != (c->kind == CHILD_CA)) {
+		log_error("spawner: an answer nobody asked for; stopping");
+		coord_begin_stop(co, 1);
+		return;
+	}
+	c->spawning = false;
+	if (m->error != NULL) {
+		log_error("spawner: %s", m->error);
+		child_died(co, c, 127 << 8);
+		return;
+	}
+	c->pid = (pid_t)m->pid;
+	if (co->stopping) {
+		kill(c->pid, SIGKILL);
+		return;
+	}
+	if (c->respawned)
+		log_info("worker %u restarted (pid %d)", c->index, (int)c->pid);
+	c->respawned = false;
+	/* New workers must not be captured (local mode): once none is pending. */
+	if (c->kind == CHILD_WORKER && !workers_pending(co) && coord_local_update(co) < 0)
+		coord_begin_stop(co, 1);
+}
+
+void coord_children_lost(struct coord *co)
+{
+	size_t i;
+
+	co->ca.pid = -1;
+	co->ca.spawning = false;
+	for (i = 0; i < co->nworkers; i++) {
+		co->workers[i].pid = -1;
+		co->workers[i].spawning = false;
+	}
 }
 
 static void child_send_shutdown(struct coord_child *c)
@@ -382,9 +417,9 @@ bool coord_children_gone(const struct coord *co)
 	size_t i;
 
 	for (i = 0; i < co->nworkers; i++)
-		if (co->workers[i].pid > 0)
+		if (co->workers[i].pid > 0 || co->workers[i].spawning)
 			return false;
-	return co->ca.pid <= 0;
+	return co->ca.pid <= 0 && !co->ca.spawning;
 }
 
 void coord_kill_children(struct coord *co)

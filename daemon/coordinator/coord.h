@@ -42,6 +42,8 @@ struct coord_child {
 	int ca_peer_fd; /* worker: the ca's end of its channel, until attached */
 	unsigned restarts;
 	bool reloading; /* asked to stop by a reload: restart at once */
+	bool spawning;	/* asked the spawner for it; no pid yet */
+	bool respawned; /* a replacement: say so once it has a pid */
 	uint64_t started_ms;
 	struct loop_timer respawn;
 };
@@ -75,6 +77,10 @@ struct coord {
 	int procmap_fd;	     /* local mode: connection -> process map (fd 8 in workers) */
 	struct coord_wg *wg; /* one per wireguard mode */
 	size_t nwg;
+	pid_t spawner_pid; /* forks, executes and reaps the ca and workers */
+	struct ipc_chan spawner;
+	bool spawner_open;
+	bool reload_pending;
 };
 
 /* listen.c */
@@ -85,7 +91,11 @@ void coord_print_listening(struct coord *co, bool stopped);
 /* children.c */
 int coord_spawn_ca(struct coord *co);
 int coord_spawn_worker(struct coord *co, struct coord_child *w);
-void coord_reap(struct coord *co);
+/* The spawner's answers: a pid (or an error) for a request, an exit. */
+void coord_child_spawned(struct coord *co, const Snare__ChildSpawned *m);
+void coord_child_exited(struct coord *co, pid_t pid, int status);
+/* Every child is gone with the spawner (their parent). */
+void coord_children_lost(struct coord *co);
 void coord_shutdown_children(struct coord *co);
 bool coord_children_gone(const struct coord *co);
 void coord_kill_children(struct coord *co);
@@ -108,6 +118,32 @@ void coord_close_helpers(struct coord *co);
 /* netfilter.c: privileged ports and transparent redirects via snare-netfilter */
 int coord_bind_privileged(struct coord *co, const union sockaddr_any *a, bool udp, int *fd);
 int coord_netfilter_rules(struct coord *co);
+
+/* exec.c: fork, fds[i] at fd 3 + i, execute exe in a role.  The pid or -1. */
+#define COORD_EXEC_MAX_FDS 8
+pid_t coord_exec_child(const char *exe, char *const argv[], const int *fds, int n);
+
+/* spawn_client.c: the coordinator's end of the spawner's channel */
+int coord_spawner_start(struct coord *co);
+/* Asks for role (enum ipc_spawn_role) with fds[i] at fd 3 + i (-1: none). */
+int coord_spawner_request(struct coord *co, unsigned role, unsigned index, const int *fds, int n);
+int coord_spawner_reload(struct coord *co);
+/* Closes the channel (the spawner kills and reaps its children and exits),
+ * then waits for it. */
+void coord_spawner_stop(struct coord *co);
+
+/* optfiles.c: files named by options (trust bundle, htpasswd) */
+const char *coord_trust_path(const struct options *o);
+const char *coord_htpasswd_path(const struct options *o);
+/* Both files into trust/htpasswd (-1: not named); on error neither is open
+ * and err names the file. */
+int coord_open_option_files(const struct options *o, int *trust, int *htpasswd, char *err,
+			    size_t errlen);
+
+/* coordinator.c */
+void coord_on_reload_result(struct coord *co, const Snare__ReloadResult *r, struct ipc_frame *f);
+/* Starts a clean stop (as SIGTERM does), with this exit code. */
+void coord_begin_stop(struct coord *co, int exit_code);
 
 /* options_send.c: the effective options as name=value pairs for workers */
 void coord_options_fill(struct coord *co, Snare__WorkerConfig *cfg);

@@ -1,6 +1,8 @@
 /* The coordinator's lifecycle, top to bottom: read flows (-r), open the flow
- * file and the listeners while still privileged, spawn the ca, drop
- * privileges and enter the sandbox, spawn the workers, run, stop cleanly. */
+ * file and the listeners while still privileged, start the spawner and have
+ * it start the ca, drop privileges and enter the sandbox (which allows no
+ * fork, exec or path lookups), have the spawner start the workers, run, stop
+ * cleanly. */
 #include <errno.h>
 #include <regex.h>
 #include <signal.h>
@@ -22,7 +24,8 @@
 /* What this version can run; NULL when available, else why not. */
 static const char *mode_unavailable(const struct mode_spec *m)
 {
-	static const char *const reverse_ok[] = {"http", "https", "tcp", "tls", "dns", "udp", "dtls"};
+	static const char *const reverse_ok[] = {"http", "https", "tcp", "tls",
+						 "dns",	 "udp",	  "dtls"};
 	size_t i;
 
 	switch (m->kind) {
@@ -141,60 +144,133 @@ static int read_flows(struct coord *co)
 	return 0;
 }
 
-static bool modes_equal(const struct cli *a, const struct cli *b)
+static void replace_fd(int *fd, int with)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = with;
+}
+
+/* The new options from the spawner's name=value pairs, checked as at start. */
+static int reload_options(const Snare__ReloadResult *r, struct options *o, char *err, size_t errlen)
 {
 	size_t i;
 
-	if (a->nmodes != b->nmodes)
+	options_init(o);
+	for (i = 0; i < r->n_options; i++)
+		if (options_set_kv(o, r->options[i]->key, r->options[i]->value, err, errlen) < 0)
+			goto fail;
+	if (check_options(o) == 0)
+		return 0;
+	snprintf(err, errlen, "invalid options");
+fail:
+	options_free(o);
+	return -EINVAL;
+}
+
+/* The files arrive exactly for the options that name them. */
+static int reload_files(const Snare__ReloadResult *r, const struct options *o, struct ipc_frame *f,
+			int *trust, int *htpasswd)
+{
+	size_t i = 0;
+
+	*trust = *htpasswd = -1;
+	if ((r->fd_slots & 1) != (coord_trust_path(o) != NULL) ||
+	    ((r->fd_slots >> 1) & 1) != (coord_htpasswd_path(o) != NULL))
+		return -EINVAL;
+	if (r->fd_slots & 1)
+		*trust = ipc_frame_take_fd(f, i++);
+	if (r->fd_slots & 2)
+		*htpasswd = ipc_frame_take_fd(f, i++);
+	return 0;
+}
+
+static bool modes_equal(const struct cli *a, const Snare__ReloadResult *r)
+{
+	size_t i;
+
+	if (a->nmodes != r->n_modes)
 		return false;
 	for (i = 0; i < a->nmodes; i++)
-		if (strcmp(a->modes[i].full, b->modes[i].full) != 0)
+		if (strcmp(a->modes[i].full, r->modes[i]) != 0)
 			return false;
 	return true;
 }
 
-static int open_option_files(const struct options *o, int *trust, int *htpasswd, char *err,
-			     size_t errlen);
-static void replace_fd(int *fd, int with);
-
-/* SIGHUP: parse the command line and the configuration file again into a
- * new object and open the files its options name; on any error keep the old
- * ones.  Options take effect by restarting the workers one by one; listeners
- * (modes) need a restart. */
-static void coord_reload(struct coord *co)
+/* SIGHUP: the spawner parses the command line and the configuration file
+ * again and opens the files its options name (the coordinator may open
+ * nothing); on any error the old ones stay.  Options take effect by
+ * restarting the workers one by one; listeners (modes) need a restart. */
+void coord_on_reload_result(struct coord *co, const Snare__ReloadResult *r, struct ipc_frame *f)
 {
 	int trust = -1, htpasswd = -1;
-	struct cli nc;
+	struct options o;
 	char err[512];
 
-	if (cli_parse(co->argc, co->argv, &nc, err, sizeof(err)) < 0) {
+	if (r->error != NULL) {
+		log_error("reload failed: %s; keeping the current configuration", r->error);
+		return;
+	}
+	if (reload_options(r, &o, err, sizeof(err)) < 0) {
 		log_error("reload failed: %s; keeping the current configuration", err);
 		return;
 	}
-	if (check_options(&nc.opts) < 0) {
-		log_error("reload failed: invalid options; keeping the current configuration");
-		cli_free(&nc);
-		return;
-	}
-	if (open_option_files(&nc.opts, &trust, &htpasswd, err, sizeof(err)) < 0) {
-		log_error("reload failed: %s; keeping the current configuration", err);
-		cli_free(&nc);
+	if (reload_files(r, &o, f, &trust, &htpasswd) < 0) {
+		log_error("reload failed: the spawner sent the wrong files; keeping the current "
+			  "configuration");
+		options_free(&o);
 		return;
 	}
 	replace_fd(&co->trust_fd, trust);
 	replace_fd(&co->htpasswd_fd, htpasswd);
-	if (!modes_equal(co->cli, &nc))
+	if (!modes_equal(co->cli, r))
 		log_warn("reload: mode changes take effect after a restart; keeping the current "
 			 "modes");
 	options_free(&co->cli->opts);
-	co->cli->opts = nc.opts;
-	options_init(&nc.opts);
-	cli_free(&nc);
+	co->cli->opts = o;
 	co->dump.flow_detail = co->cli->opts.flow_detail;
 	co->dump.showhost = co->cli->opts.showhost;
 	log_info("configuration reloaded; restarting the workers");
 	coord_restart_workers(co);
 }
+
+static void coord_reload(struct coord *co)
+{
+	int err = coord_spawner_reload(co);
+
+	if (err == -EBUSY)
+		log_warn("reload: the previous one is still running");
+	else if (err < 0)
+		log_error("reload failed: %s; keeping the current configuration", strerror(-err));
+}
+
+void coord_begin_stop(struct coord *co, int exit_code)
+{
+	if (exit_code != 0)
+		co->exit_code = exit_code;
+	if (co->stopping)
+		return;
+	co->stopping = true;
+	coord_listen_close(co);
+	coord_shutdown_children(co);
+	if (coord_children_gone(co)) {
+		loop_stop(co->loop);
+		return;
+	}
+	loop_timer_arm(co->loop, &co->stop_timer, STOP_GRACE_MS);
+}
+
+#ifdef SNARE_TEST_HOOKS
+/* Test builds only (SIGUSR1): the coordinator tries to execute a program,
+ * which its filter must answer with SIGSYS. */
+static void coord_test_execve(struct coord *co)
+{
+	char *argv[] = {(char *)"snare", (char *)"--version", NULL};
+
+	execv(co->self_exe, argv);
+	log_error("coordinator: a forbidden syscall was allowed (execve: %s)", strerror(errno));
+}
+#endif
 
 static void on_signal(struct loop_io *io, uint32_t events)
 {
@@ -202,15 +278,15 @@ static void on_signal(struct loop_io *io, uint32_t events)
 	struct signalfd_siginfo si;
 
 	while (read(co->sigfd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGCHLD) {
-			coord_reap(co);
-			if (co->stopping && coord_children_gone(co))
-				loop_stop(co->loop);
-			continue;
-		}
+		if (si.ssi_signo == SIGCHLD)
+			continue; /* the spawner reports its children; helpers are reaped at exit */
 #ifdef SNARE_TEST_HOOKS
 		if (si.ssi_signo == SIGUSR2) {
 			coord_test_trigger(co);
+			continue;
+		}
+		if (si.ssi_signo == SIGUSR1) {
+			coord_test_execve(co);
 			continue;
 		}
 #endif
@@ -220,10 +296,7 @@ static void on_signal(struct loop_io *io, uint32_t events)
 			coord_reload(co);
 			continue;
 		}
-		co->stopping = true;
-		coord_listen_close(co);
-		coord_shutdown_children(co);
-		loop_timer_arm(co->loop, &co->stop_timer, STOP_GRACE_MS);
+		coord_begin_stop(co, 0);
 	}
 }
 
@@ -246,6 +319,7 @@ static int setup_signals(struct coord *co)
 	sigaddset(&set, SIGHUP);
 #ifdef SNARE_TEST_HOOKS
 	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGUSR1);
 #endif
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -273,59 +347,6 @@ static void open_keylog(struct coord *co)
 		log_warn("cannot open the key log file %s: %s", path, strerror(errno));
 }
 
-/* Files named by options are opened here, with our privileges, and handed
- * to each worker: the custom trust bundle as fd 6, the proxyauth "@file"
- * htpasswd as fd 7.  On reload they are opened again (contents or name may
- * have changed); the old descriptors stay until every new one opened. */
-static const char *trust_path(const struct options *o)
-{
-	const char *p = o->ssl_verify_upstream_trusted_ca;
-
-	return p != NULL && *p != '\0' ? p : NULL;
-}
-
-static const char *htpasswd_path(const struct options *o)
-{
-	const char *spec = o->proxyauth;
-
-	return spec != NULL && spec[0] == '@' ? spec + 1 : NULL;
-}
-
-/* Opens path (NULL: none, *fd = -1). 0, or -errno with err naming what. */
-static int open_named(const char *path, const char *what, int *fd, char *err, size_t errlen)
-{
-	*fd = -1;
-	if (path == NULL)
-		return 0;
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (*fd >= 0)
-		return 0;
-	snprintf(err, errlen, "cannot read %s %s: %s", what, path, strerror(errno));
-	return -errno;
-}
-
-/* Both files for options o into trust/htpasswd; on error neither is open. */
-static int open_option_files(const struct options *o, int *trust, int *htpasswd, char *err,
-			     size_t errlen)
-{
-	if (open_named(trust_path(o), "ssl_verify_upstream_trusted_ca", trust, err, errlen) < 0)
-		return -EINVAL;
-	if (open_named(htpasswd_path(o), "the proxyauth file", htpasswd, err, errlen) < 0) {
-		if (*trust >= 0)
-			close(*trust);
-		*trust = -1;
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static void replace_fd(int *fd, int with)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = with;
-}
-
 static int open_output(struct coord *co)
 {
 	struct winsize ws;
@@ -337,8 +358,8 @@ static int open_output(struct coord *co)
 	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
 		co->dump.term_width = ws.ws_col;
 	open_keylog(co);
-	if (open_option_files(&co->cli->opts, &co->trust_fd, &co->htpasswd_fd, err, sizeof(err)) <
-	    0) {
+	if (coord_open_option_files(&co->cli->opts, &co->trust_fd, &co->htpasswd_fd, err,
+				    sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", snare_progname, err);
 		return -EINVAL;
 	}
@@ -408,11 +429,18 @@ static int coord_start(struct coord *co)
 		return -1;
 	}
 	co->ca.ca_peer_fd = -1;
+	/* The spawner starts privileged: it starts the ca as today (which reads or
+	 * creates its files, then drops), then drops to the user and enters its
+	 * own sandbox before it serves anything else. */
+	if (coord_spawner_start(co) < 0) {
+		log_error("cannot start the spawner process");
+		return -1;
+	}
 	if (coord_spawn_ca(co) < 0) {
 		log_error("cannot start the ca process");
 		return -1;
 	}
-	if (drop_privileges(co) < 0 || spawn_workers(co) < 0 || coord_local_update(co) < 0)
+	if (drop_privileges(co) < 0 || spawn_workers(co) < 0)
 		return -1;
 	coord_print_listening(co, false);
 	coord_wireguard_print(co);
@@ -424,7 +452,7 @@ static void coord_finish(struct coord *co)
 	size_t i;
 
 	coord_kill_children(co);
-	coord_reap(co);
+	coord_spawner_stop(co);
 	coord_listen_close(co);
 	coord_close_helpers(co);
 	if (co->ca.chan_open)
@@ -458,6 +486,7 @@ int coordinator_main(struct cli *cli, int argc, char **argv)
 			   .trust_fd = -1,
 			   .htpasswd_fd = -1,
 			   .procmap_fd = -1,
+			   .spawner_pid = -1,
 			   .argc = argc,
 			   .argv = argv};
 

@@ -47,6 +47,8 @@ static size_t own_pids(struct coord *co, uint32_t *pids, size_t max)
 	size_t i, n = 0;
 
 	pids[n++] = (uint32_t)getpid();
+	if (co->spawner_pid > 0 && n < max)
+		pids[n++] = (uint32_t)co->spawner_pid;
 	if (co->ca.pid > 0 && n < max)
 		pids[n++] = (uint32_t)co->ca.pid;
 	for (i = 0; i < co->nworkers && n < max; i++)

@@ -31,6 +31,8 @@ enum ipc_channel {
 	IPC_CH_CA_TO_COORD,
 	IPC_CH_WORKER_TO_CA,
 	IPC_CH_CA_TO_WORKER,
+	IPC_CH_COORD_TO_SPAWNER,
+	IPC_CH_SPAWNER_TO_COORD,
 	IPC_CH_COUNT
 };
 
@@ -81,13 +83,18 @@ bool ipc_authorized(enum ipc_channel ch, int body_case, enum ipc_state state);
  * field numbers of the body; 0 is "not set"). */
 const ProtobufCMessageDescriptor *ipc_channel_descriptor(enum ipc_channel ch);
 
-/* Generic access to any of the six envelopes (through their descriptors):
+/* Generic access to any of the eight envelopes (through their descriptors):
  * the oneof case (0 when not set), the body message (NULL when not set) and
  * the sequence number. */
 int ipc_env_case(const ProtobufCMessage *env);
 const ProtobufCMessage *ipc_env_body(const ProtobufCMessage *env);
 uint64_t ipc_env_seq(const ProtobufCMessage *env);
 void ipc_env_set_seq(ProtobufCMessage *env, uint64_t seq);
+
+/* Roles the spawner starts (SpawnChild.role) and the bounds it checks. */
+enum ipc_spawn_role { IPC_SPAWN_CA = 1, IPC_SPAWN_WORKER = 2 };
+#define IPC_SPAWN_FD_SLOTS 6 /* child fds 3..8 */
+#define IPC_MAX_WORKERS 256
 
 /* Validation of one body (ipc_validate.c): lengths, ranges, counts, fds. */
 int ipc_validate(enum ipc_channel ch, const ProtobufCMessage *env, int body_case, size_t nfds);

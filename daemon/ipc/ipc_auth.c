@@ -19,6 +19,10 @@
  *                              cert_request    RUNNING
  *   CA_TO_WORKER (worker)      info            HELLO (the first frame)
  *                              cert_reply      RUNNING
+ *   COORD_TO_SPAWNER (spawner) spawn           CONFIG (the ca, as the first
+ *                                              request), RUNNING
+ *                              reload          RUNNING
+ *   SPAWNER_TO_COORD (coord)   spawned, exited, reloaded   RUNNING
  */
 #include "ipc/ipc.h"
 
@@ -56,6 +60,13 @@ static const struct ipc_auth_rule ipc_auth_table[] = {
 
     {IPC_CH_CA_TO_WORKER, SNARE__CA_TO_WORKER__BODY_INFO, ST(HELLO)},
     {IPC_CH_CA_TO_WORKER, SNARE__CA_TO_WORKER__BODY_CERT_REPLY, ST(RUNNING)},
+
+    {IPC_CH_COORD_TO_SPAWNER, SNARE__COORD_TO_SPAWNER__BODY_SPAWN, ST(CONFIG) | ST(RUNNING)},
+    {IPC_CH_COORD_TO_SPAWNER, SNARE__COORD_TO_SPAWNER__BODY_RELOAD, ST(RUNNING)},
+
+    {IPC_CH_SPAWNER_TO_COORD, SNARE__SPAWNER_TO_COORD__BODY_SPAWNED, ST(RUNNING)},
+    {IPC_CH_SPAWNER_TO_COORD, SNARE__SPAWNER_TO_COORD__BODY_EXITED, ST(RUNNING)},
+    {IPC_CH_SPAWNER_TO_COORD, SNARE__SPAWNER_TO_COORD__BODY_RELOADED, ST(RUNNING)},
 };
 
 bool ipc_authorized(enum ipc_channel ch, int body_case, enum ipc_state state)

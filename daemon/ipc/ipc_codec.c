@@ -14,6 +14,8 @@ static const ProtobufCMessageDescriptor *const ipc_envelopes[IPC_CH_COUNT] = {
     [IPC_CH_CA_TO_COORD] = &snare__ca_to_coord__descriptor,
     [IPC_CH_WORKER_TO_CA] = &snare__worker_to_ca__descriptor,
     [IPC_CH_CA_TO_WORKER] = &snare__ca_to_worker__descriptor,
+    [IPC_CH_COORD_TO_SPAWNER] = &snare__coord_to_spawner__descriptor,
+    [IPC_CH_SPAWNER_TO_COORD] = &snare__spawner_to_coord__descriptor,
 };
 
 const ProtobufCMessageDescriptor *ipc_channel_descriptor(enum ipc_channel ch)

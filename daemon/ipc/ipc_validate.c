@@ -193,6 +193,72 @@ static bool validate_cert_reply(const ProtobufCMessage *body, size_t nfds)
 	return bytes_ok(m->has_cert_der, m->cert_der, 1, IPC_MAX_CERT_DER);
 }
 
+static unsigned popcount_u32(uint32_t v)
+{
+	return (unsigned)__builtin_popcount(v);
+}
+
+/* The ca gets its channel (fd 3) only; a worker its two channels (fds 3, 4)
+ * and optionally the key log, trust bundle, htpasswd and process map. */
+static bool validate_spawn_child(const ProtobufCMessage *body, size_t nfds)
+{
+	const Snare__SpawnChild *m = (const Snare__SpawnChild *)body;
+
+	if (!m->has_role || !m->has_index || !m->has_fd_slots ||
+	    m->fd_slots >= (1u << IPC_SPAWN_FD_SLOTS) || nfds != popcount_u32(m->fd_slots))
+		return false;
+	if (m->role == IPC_SPAWN_CA)
+		return m->index == 0 && m->fd_slots == 1;
+	return m->role == IPC_SPAWN_WORKER && m->index < IPC_MAX_WORKERS && (m->fd_slots & 3) == 3;
+}
+
+static bool validate_reload_request(const ProtobufCMessage *body, size_t nfds)
+{
+	(void)body;
+	return nfds == 0;
+}
+
+/* A pid, or an error (then no pid). */
+static bool validate_child_spawned(const ProtobufCMessage *body, size_t nfds)
+{
+	const Snare__ChildSpawned *m = (const Snare__ChildSpawned *)body;
+
+	if (nfds != 0 || !m->has_role || !m->has_index ||
+	    (m->role != IPC_SPAWN_CA && m->role != IPC_SPAWN_WORKER) || m->index >= IPC_MAX_WORKERS)
+		return false;
+	if (m->error != NULL)
+		return !m->has_pid && str_ok(m->error, 1, IPC_MAX_ERROR);
+	return m->has_pid && m->pid > 1 && m->pid <= INT32_MAX;
+}
+
+static bool validate_child_exited(const ProtobufCMessage *body, size_t nfds)
+{
+	const Snare__ChildExited *m = (const Snare__ChildExited *)body;
+
+	return nfds == 0 && m->has_pid && m->pid > 1 && m->pid <= INT32_MAX && m->has_status;
+}
+
+/* Either one error line, or modes, options and the files' fds. */
+static bool validate_reload_result(const ProtobufCMessage *body, size_t nfds)
+{
+	const Snare__ReloadResult *m = (const Snare__ReloadResult *)body;
+	size_t i;
+
+	if (m->error != NULL)
+		return nfds == 0 && m->n_modes == 0 && m->n_options == 0 && !m->has_fd_slots &&
+		       str_ok(m->error, 1, IPC_MAX_ERROR);
+	if (!m->has_fd_slots || m->fd_slots > 3 || nfds != popcount_u32(m->fd_slots) ||
+	    m->n_modes > IPC_MAX_MODES || m->n_options > IPC_MAX_OPTIONS)
+		return false;
+	for (i = 0; i < m->n_modes; i++)
+		if (!str_ok(m->modes[i], 1, IPC_MAX_MODE_SPEC))
+			return false;
+	for (i = 0; i < m->n_options; i++)
+		if (!validate_key_value(m->options[i]))
+			return false;
+	return true;
+}
+
 /* The channel's name is also its envelope's. */
 #define V(ch, body, msg, fn)                                                                       \
 	{                                                                                          \
@@ -217,6 +283,11 @@ static const struct ipc_validator ipc_validators[] = {
     V(WORKER_TO_CA, CERT_REQUEST, cert_request, validate_cert_request),
     V(CA_TO_WORKER, INFO, ca_info, validate_ca_info),
     V(CA_TO_WORKER, CERT_REPLY, cert_reply, validate_cert_reply),
+    V(COORD_TO_SPAWNER, SPAWN, spawn_child, validate_spawn_child),
+    V(COORD_TO_SPAWNER, RELOAD, reload_request, validate_reload_request),
+    V(SPAWNER_TO_COORD, SPAWNED, child_spawned, validate_child_spawned),
+    V(SPAWNER_TO_COORD, EXITED, child_exited, validate_child_exited),
+    V(SPAWNER_TO_COORD, RELOADED, reload_result, validate_reload_result),
 };
 
 int ipc_validate(enum ipc_channel ch, const ProtobufCMessage *env, int body_case, size_t nfds)

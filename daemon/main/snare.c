@@ -1,6 +1,7 @@
 /* snare's entry point.  Runs as the coordinator unless re-executed with the
  * hidden `--role ca|worker` flag, in which case fd 3 (and for workers fd 4)
- * are the control channels set up by the coordinator. */
+ * are the control channels set up by the coordinator, or `--role spawner`
+ * followed by the coordinator's own arguments (fd 3: its channel). */
 #include <stdio.h>
 #include <string.h>
 
@@ -16,6 +17,8 @@ int main(int argc, char **argv)
 	char err[512];
 	int rc;
 
+	if (argc >= 4 && strcmp(argv[1], "--role") == 0 && strcmp(argv[2], "spawner") == 0)
+		return spawner_main(argc - 3, argv + 3);
 	if (argc == 3 && strcmp(argv[1], "--role") == 0) {
 		if (strcmp(argv[2], "ca") == 0)
 			return ca_main();

@@ -86,7 +86,11 @@ stop_snare() {
 	SNARE_RC=$?
 }
 
-# Children of a pid (the ca and workers).
-snare_children() { pgrep -P "$1" 2>/dev/null; }
+# The ca and workers are the spawner's children (the spawner is the coordinator's).
+snare_children() {
+	local s
+	s=$(pgrep -P "$1" -f -- '--role spawner' 2>/dev/null)
+	pgrep -P "${s:-$1}" 2>/dev/null
+}
 
 proxy_curl() { curl -sS --max-time 20 -x "http://127.0.0.1:$SNARE_PORT" "$@"; }

@@ -1,6 +1,7 @@
-# The process model: roles in ps, worker replacement after kill -9, the
-# seccomp filter killing a forbidden syscall, clean SIGTERM, the listening
-# line for port 0, and -w / -r.
+# The process model: roles in ps (coordinator -> spawner -> ca, workers),
+# worker replacement after kill -9, the seccomp filter killing a forbidden
+# syscall (in a worker, and execve in the coordinator), clean SIGTERM, the
+# listening line for port 0, and -w / -r.
 . "$(dirname "$0")/lib.sh"
 
 start_snare --mode regular@127.0.0.1:0 --set workers=2 || { notok start "snare did not start"; exit 1; }
@@ -9,32 +10,38 @@ if [ -n "$SNARE_PORT" ] && [ "$SNARE_PORT" -ne 0 ] &&
 	ok listening-line-real-port; else notok listening-line-real-port "$(head -3 "$SNARE_LOG")"; fi
 
 sleep 0.5
-roles=$(ps -o args= --ppid "$SNARE_PID")
+# The ca and the workers are the spawner's children, the spawner the coordinator's.
+spawner_of() { pgrep -P "$1" -f -- "--role spawner"; }
+SPAWNER=$(spawner_of "$SNARE_PID")
+roles=$(ps -o args= --ppid "${SPAWNER:-0}")
 nca=$(echo "$roles" | grep -c -- "--role ca")
 nwk=$(echo "$roles" | grep -c -- "--role worker")
-if [ "$nca" -eq 1 ] && [ "$nwk" -eq 2 ]; then ok roles-in-ps; else notok roles-in-ps "$roles"; fi
+nsp=$(ps -o args= --ppid "$SNARE_PID" | grep -c -- "--role spawner")
+if [ "$nsp" -eq 1 ] && [ "$nca" -eq 1 ] && [ "$nwk" -eq 2 ]; then ok roles-in-ps; else
+	notok roles-in-ps "$(ps -o pid=,ppid=,args= --ppid "$SNARE_PID,${SPAWNER:-0}")"; fi
 
 if need_root; then
 	u=$(ps -o user= -p "$SNARE_PID" | tr -d ' ')
 	[ "$u" = nobody ] && ok coordinator-dropped-to-nobody || notok coordinator-dropped-to-nobody "runs as $u"
-	bad=$(ps -o user=,args= --ppid "$SNARE_PID" | grep -v '^nobody' || true)
+	bad=$(ps -o user=,args= --ppid "$SNARE_PID,${SPAWNER:-0}" | grep -v '^nobody' || true)
 	[ -z "$bad" ] && ok children-unprivileged || notok children-unprivileged "$bad"
 else
 	skip coordinator-dropped-to-nobody "not root"
 fi
-ca=$(pgrep -P "$SNARE_PID" -f -- "--role ca")
-if [ -n "$ca" ] && grep -q "^0$" <(cat /proc/"$ca"/status 2>/dev/null | awk '/^NoNewPrivs/ {print 0}') ; then :; fi
 seccomp_ok=1
-for p in $(pgrep -P "$SNARE_PID") $SNARE_PID; do
+nproc=0
+for p in $(pgrep -P "${SPAWNER:-0}") $SPAWNER $SNARE_PID; do
+	nproc=$((nproc + 1))
 	grep -qE '^Seccomp:\s+2' /proc/"$p"/status || seccomp_ok=0
 	grep -qE '^NoNewPrivs:\s+1' /proc/"$p"/status || seccomp_ok=0
 done
-[ $seccomp_ok -eq 1 ] && ok every-process-seccomp-filtered || notok every-process-seccomp-filtered "see /proc/*/status"
+[ $seccomp_ok -eq 1 ] && [ $nproc -eq 5 ] && ok every-process-seccomp-filtered ||
+	notok every-process-seccomp-filtered "$nproc processes; see /proc/*/status"
 
-victim=$(pgrep -P "$SNARE_PID" -f -- "--role worker" | head -1)
+victim=$(pgrep -P "$SPAWNER" -f -- "--role worker" | head -1)
 kill -9 "$victim"
 sleep 1
-now=$(pgrep -P "$SNARE_PID" -f -- "--role worker" | wc -l)
+now=$(pgrep -P "$SPAWNER" -f -- "--role worker" | wc -l)
 if [ "$now" -eq 2 ] && ! kill -0 "$victim" 2>/dev/null && grep -q "killed by signal 9" "$SNARE_LOG" &&
 	grep -q "restarted" "$SNARE_LOG"; then
 	ok worker-replaced-after-kill; else notok worker-replaced-after-kill "$now workers; $(tail -3 "$SNARE_LOG")"; fi
@@ -52,7 +59,7 @@ if grep -q SNARE_TEST_HOOKS <(strings "$SNARE_BIN") || true; then
 	sleep 1.5
 fi
 
-kids=$(pgrep -P "$SNARE_PID" | tr '\n' ' ')
+kids=$(pgrep -P "$SNARE_PID,$SPAWNER" | tr '\n' ' ')
 stop_snare
 sleep 0.3
 left=""
@@ -129,3 +136,26 @@ kill -HUP "$SNARE_PID"
 wait_for "$SNARE_LOG" "reload failed: cannot read the proxyauth file" 5 && [ "$(authed pw2)" = 200 ] &&
 	ok sighup-missing-file-kept-old || notok sighup-missing-file-kept-old "$(tail -2 "$SNARE_LOG")"
 stop_snare
+
+# Test builds only: SIGUSR1 makes the coordinator call execve, which its
+# filter must answer with SIGSYS; the spawner, the ca and the workers go too.
+start_snare --mode regular@127.0.0.1:0 --set workers=2
+sleep 0.5
+SPAWNER=$(spawner_of "$SNARE_PID")
+kids="$SPAWNER $(pgrep -P "${SPAWNER:-0}" | tr '\n' ' ')"
+kill -USR1 "$SNARE_PID"
+wait "$SNARE_PID"
+SNARE_RC=$?
+# Nobody waits for them now: allow 3 s (zombies awaiting init count as gone).
+alive() { [ -e /proc/"$1" ] && ! grep -qE '^State:\s+Z' /proc/"$1"/status 2>/dev/null; }
+for _ in $(seq 1 30); do
+	left=""
+	for p in $kids; do alive "$p" && left="$left $p"; done
+	[ -z "$left" ] && break
+	sleep 0.1
+done
+if [ "$SNARE_RC" -eq 159 ] && ! grep -q "forbidden syscall was allowed" "$SNARE_LOG"; then
+	ok coordinator-execve-killed-by-filter; else
+	notok coordinator-execve-killed-by-filter "rc=$SNARE_RC $(tail -2 "$SNARE_LOG")"; fi
+if [ -n "$SPAWNER" ] && [ "$(echo $kids | wc -w)" -eq 4 ] && [ -z "$left" ]; then
+	ok coordinator-killed-nothing-left; else notok coordinator-killed-nothing-left "kids $kids left:$left"; fi

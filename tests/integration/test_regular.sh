@@ -96,7 +96,7 @@ got=$(proxy_curl --cacert "$CA" --data-binary @"$T/up.bin" "https://localhost:$T
 [ "$got" = "$(sha256sum "$T/up.bin" | cut -d' ' -f1)" ] && ok upload-100MiB-sha256 || notok upload-100MiB-sha256 "$got"
 rm -f "$T/up.bin"
 maxrss=0
-for p in $SNARE_PID $(pgrep -P "$SNARE_PID"); do
+for p in $SNARE_PID $(pgrep -P "$SNARE_PID") $(snare_children "$SNARE_PID"); do
 	r=$(awk '/^VmHWM/ {print $2}' /proc/"$p"/status 2>/dev/null || echo 0)
 	[ "${r:-0}" -gt $maxrss ] && maxrss=$r
 done

@@ -37,6 +37,11 @@ static const struct allowed allowed[] = {
     {IPC_CH_WORKER_TO_CA, SNARE__WORKER_TO_CA__BODY_CERT_REQUEST, ST(RUNNING)},
     {IPC_CH_CA_TO_WORKER, SNARE__CA_TO_WORKER__BODY_INFO, ST(HELLO)},
     {IPC_CH_CA_TO_WORKER, SNARE__CA_TO_WORKER__BODY_CERT_REPLY, ST(RUNNING)},
+    {IPC_CH_COORD_TO_SPAWNER, SNARE__COORD_TO_SPAWNER__BODY_SPAWN, ST(CONFIG) | ST(RUNNING)},
+    {IPC_CH_COORD_TO_SPAWNER, SNARE__COORD_TO_SPAWNER__BODY_RELOAD, ST(RUNNING)},
+    {IPC_CH_SPAWNER_TO_COORD, SNARE__SPAWNER_TO_COORD__BODY_SPAWNED, ST(RUNNING)},
+    {IPC_CH_SPAWNER_TO_COORD, SNARE__SPAWNER_TO_COORD__BODY_EXITED, ST(RUNNING)},
+    {IPC_CH_SPAWNER_TO_COORD, SNARE__SPAWNER_TO_COORD__BODY_RELOADED, ST(RUNNING)},
 };
 
 static bool expected(int ch, int body_case, int state)
@@ -83,8 +88,8 @@ static void test_auth_sweep(void **state)
 			}
 		}
 	}
-	/* 27 (channel, case, state) triples are allowed, nothing else. */
-	assert_int_equal(granted, 27);
+	/* 33 (channel, case, state) triples are allowed, nothing else. */
+	assert_int_equal(granted, 33);
 	assert_true(checked > 5000);
 }
 

@@ -422,6 +422,143 @@ static void test_cert_reply(void **state)
 }
 
 /* The body must match the channel, the case and the case's message type. */
+/* --- coordinator <-> spawner --- */
+
+static int v_spawn(Snare__SpawnChild *sc, size_t nfds)
+{
+	Snare__CoordToSpawner env = SNARE__COORD_TO_SPAWNER__INIT;
+
+	env.body_case = SNARE__COORD_TO_SPAWNER__BODY_SPAWN;
+	env.spawn = sc;
+	return ipc_validate(IPC_CH_COORD_TO_SPAWNER, &env.base, env.body_case, nfds);
+}
+
+static void test_spawn_child(void **state)
+{
+	Snare__SpawnChild sc = SNARE__SPAWN_CHILD__INIT;
+
+	sc.has_role = sc.has_index = sc.has_fd_slots = 1;
+	sc.role = IPC_SPAWN_CA;
+	sc.fd_slots = 1;
+	assert_int_equal(v_spawn(&sc, 1), 0);
+	assert_int_equal(v_spawn(&sc, 0), -EINVAL);
+	assert_int_equal(v_spawn(&sc, 2), -EINVAL);
+	sc.index = 1; /* one ca */
+	assert_int_equal(v_spawn(&sc, 1), -EINVAL);
+	sc.index = 0;
+	sc.fd_slots = 3; /* the ca gets one channel */
+	assert_int_equal(v_spawn(&sc, 2), -EINVAL);
+	sc.role = IPC_SPAWN_WORKER;
+	assert_int_equal(v_spawn(&sc, 2), 0);
+	sc.fd_slots = 0x3f;
+	assert_int_equal(v_spawn(&sc, 6), 0);
+	assert_int_equal(v_spawn(&sc, 5), -EINVAL);
+	sc.fd_slots = 0x7f; /* seven slots */
+	assert_int_equal(v_spawn(&sc, 7), -EINVAL);
+	sc.fd_slots = 0x3d; /* no ca channel */
+	assert_int_equal(v_spawn(&sc, 5), -EINVAL);
+	sc.fd_slots = 0x23;
+	sc.index = IPC_MAX_WORKERS - 1;
+	assert_int_equal(v_spawn(&sc, 3), 0);
+	sc.index = IPC_MAX_WORKERS;
+	assert_int_equal(v_spawn(&sc, 3), -EINVAL);
+	sc.index = 0;
+	sc.role = 0;
+	assert_int_equal(v_spawn(&sc, 3), -EINVAL);
+	sc.role = 3;
+	assert_int_equal(v_spawn(&sc, 3), -EINVAL);
+	sc.role = IPC_SPAWN_WORKER;
+	sc.has_fd_slots = 0;
+	assert_int_equal(v_spawn(&sc, 3), -EINVAL);
+}
+
+static int v_from_spawner(Snare__SpawnerToCoord *env, size_t nfds)
+{
+	return ipc_validate(IPC_CH_SPAWNER_TO_COORD, &env->base, (int)env->body_case, nfds);
+}
+
+static void test_spawned_exited(void **state)
+{
+	Snare__SpawnerToCoord env = SNARE__SPAWNER_TO_COORD__INIT;
+	Snare__ChildSpawned cs = SNARE__CHILD_SPAWNED__INIT;
+	Snare__ChildExited ce = SNARE__CHILD_EXITED__INIT;
+
+	env.body_case = SNARE__SPAWNER_TO_COORD__BODY_SPAWNED;
+	env.spawned = &cs;
+	cs.has_role = cs.has_index = cs.has_pid = 1;
+	cs.role = IPC_SPAWN_WORKER;
+	cs.pid = 4242;
+	assert_int_equal(v_from_spawner(&env, 0), 0);
+	assert_int_equal(v_from_spawner(&env, 1), -EINVAL);
+	cs.pid = 1; /* never init */
+	assert_int_equal(v_from_spawner(&env, 0), -EINVAL);
+	cs.pid = 0x80000000u;
+	assert_int_equal(v_from_spawner(&env, 0), -EINVAL);
+	cs.pid = 4242;
+	cs.error = "no"; /* a pid or an error */
+	assert_int_equal(v_from_spawner(&env, 0), -EINVAL);
+	cs.has_pid = 0;
+	assert_int_equal(v_from_spawner(&env, 0), 0);
+	cs.error = "";
+	assert_int_equal(v_from_spawner(&env, 0), -EINVAL);
+	cs.error = NULL;
+	assert_int_equal(v_from_spawner(&env, 0), -EINVAL);
+	cs.has_pid = 1;
+	cs.role = 7;
+	assert_int_equal(v_from_spawner(&env, 0), -EINVAL);
+
+	env.body_case = SNARE__SPAWNER_TO_COORD__BODY_EXITED;
+	env.exited = &ce;
+	ce.has_pid = ce.has_status = 1;
+	ce.pid = 4242;
+	ce.status = 9;
+	assert_int_equal(v_from_spawner(&env, 0), 0);
+	assert_int_equal(v_from_spawner(&env, 1), -EINVAL);
+	ce.has_status = 0;
+	assert_int_equal(v_from_spawner(&env, 0), -EINVAL);
+	ce.has_status = 1;
+	ce.pid = 0;
+	assert_int_equal(v_from_spawner(&env, 0), -EINVAL);
+}
+
+static void test_reload_result(void **state)
+{
+	Snare__SpawnerToCoord env = SNARE__SPAWNER_TO_COORD__INIT;
+	Snare__ReloadResult r = SNARE__RELOAD_RESULT__INIT;
+	Snare__WorkerConfig wc = make_config(64, 256, 0);
+
+	env.body_case = SNARE__SPAWNER_TO_COORD__BODY_RELOADED;
+	env.reloaded = &r;
+	r.error = "conf.yaml:2: bad";
+	assert_int_equal(v_from_spawner(&env, 0), 0);
+	assert_int_equal(v_from_spawner(&env, 1), -EINVAL);
+	r.has_fd_slots = 1; /* an error carries nothing else */
+	assert_int_equal(v_from_spawner(&env, 0), -EINVAL);
+	r.error = NULL;
+	r.fd_slots = 3;
+	r.n_modes = wc.n_modes;
+	r.modes = wc.modes;
+	r.n_options = wc.n_options;
+	r.options = wc.options;
+	assert_int_equal(v_from_spawner(&env, 2), 0);
+	assert_int_equal(v_from_spawner(&env, 1), -EINVAL);
+	r.fd_slots = 4;
+	assert_int_equal(v_from_spawner(&env, 1), -EINVAL);
+	r.fd_slots = 2;
+	assert_int_equal(v_from_spawner(&env, 1), 0);
+	r.n_modes = 65;
+	assert_int_equal(v_from_spawner(&env, 1), -EINVAL);
+	r.n_modes = 1;
+	r.n_options = 257;
+	assert_int_equal(v_from_spawner(&env, 1), -EINVAL);
+	r.n_options = 1;
+	kv[0].key = "";
+	assert_int_equal(v_from_spawner(&env, 1), -EINVAL);
+	kv[0].key = "k";
+	r.has_fd_slots = 0;
+	assert_int_equal(v_from_spawner(&env, 0), -EINVAL);
+}
+
 static void test_mismatch(void **state)
 {
 	Snare__Hello h = SNARE__HELLO__INIT;
@@ -465,6 +602,9 @@ int main(void)
 	    cmocka_unit_test(test_cert_request),
 	    cmocka_unit_test(test_ca_info),
 	    cmocka_unit_test(test_cert_reply),
+	    cmocka_unit_test(test_spawn_child),
+	    cmocka_unit_test(test_spawned_exited),
+	    cmocka_unit_test(test_reload_result),
 	    cmocka_unit_test(test_mismatch),
 	};
 

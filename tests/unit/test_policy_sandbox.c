@@ -86,6 +86,7 @@ static void test_role_names(void **state)
 	assert_string_equal(sandbox_role_name(SANDBOX_COORDINATOR), "coordinator");
 	assert_string_equal(sandbox_role_name(SANDBOX_CA), "ca");
 	assert_string_equal(sandbox_role_name(SANDBOX_WORKER), "worker");
+	assert_string_equal(sandbox_role_name(SANDBOX_SPAWNER), "spawner");
 	assert_string_equal(sandbox_role_name(SANDBOX_ROLE_COUNT), "unknown");
 	assert_int_equal(sandbox_enter(SANDBOX_ROLE_COUNT), -EINVAL);
 }
@@ -172,7 +173,7 @@ static void test_describe(void **state)
 {
 	static char line[4096];
 	char *w = describe(SANDBOX_WORKER), *ca = describe(SANDBOX_CA);
-	char *co = describe(SANDBOX_COORDINATOR);
+	char *co = describe(SANDBOX_COORDINATOR), *sp = describe(SANDBOX_SPAWNER);
 
 	assert_non_null(strstr(describe_line(w, "allow", line, sizeof(line)), " socket*"));
 	assert_non_null(strstr(line, " accept4 "));
@@ -181,12 +182,30 @@ static void test_describe(void **state)
 	assert_null(strstr(ca, "socket"));
 	assert_null(strstr(ca, "connect"));
 	assert_non_null(strstr(describe_line(ca, "allow", line, sizeof(line)), " recvmsg "));
-	assert_non_null(strstr(describe_line(co, "allow", line, sizeof(line)), " execve "));
-	assert_non_null(strstr(line, " clone*"));
+	/* the coordinator: no processes, no paths, no executable memory */
+	assert_non_null(strstr(co, "seccomp list of the coordinator"));
+	assert_null(strstr(co, "execve"));
+	assert_null(strstr(co, "clone"));
+	assert_null(strstr(co, "fork"));
+	assert_null(strstr(co, "waitid"));
 	assert_null(strstr(co, "ptrace"));
+	assert_non_null(strstr(describe_line(co, "allow", line, sizeof(line)), " mmap* "));
+	assert_non_null(strstr(line, " kill* "));
+	assert_null(strstr(line, " socket*"));
+	assert_null(strstr(line, " connect"));
+	assert_null(strstr(line, "open"));
+	assert_non_null(strstr(describe_line(co, "EACCES", line, sizeof(line)), " openat "));
+	/* the spawner: processes and read-only files */
+	assert_non_null(strstr(describe_line(sp, "allow", line, sizeof(line)), " execve "));
+	assert_non_null(strstr(line, " clone* "));
+	assert_non_null(strstr(line, " openat* "));
+	assert_non_null(strstr(line, " wait4 "));
+	assert_null(strstr(sp, "ptrace"));
+	assert_null(strstr(sp, "unshare"));
 	free(w);
 	free(ca);
 	free(co);
+	free(sp);
 }
 
 /* ---- worker ------------------------------------------------------------- */
@@ -492,24 +511,58 @@ static int coord_kill_all(void)
 	return 0;
 }
 
+static int coord_execve(void)
+{
+	char *argv[] = {"true", NULL};
+
+	CHECK(sandbox_enter(SANDBOX_COORDINATOR) == 0);
+	execve("/bin/true", argv, environ);
+	return 0;
+}
+
+static int coord_fork(void)
+{
+	CHECK(sandbox_enter(SANDBOX_COORDINATOR) == 0);
+	syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+	return 0;
+}
+
+static int coord_exec_memory(void)
+{
+	CHECK(sandbox_enter(SANDBOX_COORDINATOR) == 0);
+	mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return 0;
+}
+
+static int coord_socket(void)
+{
+	CHECK(sandbox_enter(SANDBOX_COORDINATOR) == 0);
+	socket(AF_INET, SOCK_STREAM, 0);
+	return 0;
+}
+
 static void test_coordinator_kills_forbidden(void **state)
 {
 	expect_signal(run_child(coord_ptrace), SIGSYS);
 	expect_signal(run_child(coord_unshare), SIGSYS);
 	expect_signal(run_child(coord_kill_all), SIGSYS);
+	expect_signal(run_child(coord_execve), SIGSYS);
+	expect_signal(run_child(coord_fork), SIGSYS);
+	expect_signal(run_child(coord_exec_memory), SIGSYS);
+	expect_signal(run_child(coord_socket), SIGSYS);
 }
 
-/* Re-executes this test binary as a "worker" and expects the worker's own
- * filter to be in force on top of the inherited one. */
-static int coord_respawn(void)
+/* The spawner re-executes this test binary as a "worker" and expects the
+ * worker's own filter to be in force on top of the inherited one. */
+static int spawner_respawn(void)
 {
 	char *argv[] = {"test_policy_sandbox", EXEC_CHILD_FLAG, NULL};
 	int status, sv[2];
 	char buf[8];
 	pid_t pid;
 
-	CHECK(sandbox_enter(SANDBOX_COORDINATOR) == 0);
 	CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+	CHECK(sandbox_enter(SANDBOX_SPAWNER) == 0);
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
@@ -550,28 +603,91 @@ static int exec_child_main(void)
 	return 14;
 }
 
-static void test_coordinator_respawns_worker(void **state)
+static void test_spawner_respawns_worker(void **state)
 {
-	expect_exit_ok(run_child(coord_respawn));
+	expect_exit_ok(run_child(spawner_respawn));
 }
 
+/* The coordinator writes files it holds (the flow file); paths get EACCES. */
 static int coord_files(void)
 {
 	char path[] = "/tmp/snare-policy-XXXXXX";
-	int fd;
+	struct stat st;
+	int fd = mkstemp(path);
 
-	CHECK(sandbox_enter(SANDBOX_COORDINATOR) == 0);
-	fd = mkstemp(path);
 	CHECK(fd >= 0);
-	CHECK(write(fd, "flow", 4) == 4 && fsync(fd) == 0);
-	CHECK(close(fd) == 0 && unlink(path) == 0);
-	CHECK(open("/etc/hostname", O_RDONLY | O_CLOEXEC) >= 0 || errno == ENOENT);
+	CHECK(sandbox_enter(SANDBOX_COORDINATOR) == 0);
+	CHECK(write(fd, "flow", 4) == 4 && fsync(fd) == 0 && ftruncate(fd, 2) == 0);
+	CHECK(fstat(fd, &st) == 0 && st.st_size == 2);
+	CHECK(close(fd) == 0);
+	CHECK(open("/etc/hostname", O_RDONLY | O_CLOEXEC) == -1 && errno == EACCES);
+	CHECK(open(path, O_WRONLY | O_CLOEXEC) == -1 && errno == EACCES);
+	CHECK(stat("/etc", &st) == -1 && errno == EACCES);
 	return 0;
 }
 
 static void test_coordinator_files(void **state)
 {
+	char path[] = "/tmp/snare-policy-XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(path);
 	expect_exit_ok(run_child(coord_files));
+}
+
+/* ---- spawner ------------------------------------------------------------ */
+
+static int spawner_reads(void)
+{
+	char buf[4];
+	int fd;
+
+	CHECK(sandbox_enter(SANDBOX_SPAWNER) == 0);
+	fd = open("/etc/passwd", O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) > 0 && close(fd) == 0);
+	fd = openat(AT_FDCWD, "/etc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	CHECK(fd >= 0 && close(fd) == 0);
+	return 0;
+}
+
+static int spawner_write_open(void)
+{
+	CHECK(sandbox_enter(SANDBOX_SPAWNER) == 0);
+	open("/tmp/snare-policy-spawner", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	return 0;
+}
+
+static int spawner_unix_socket(void)
+{
+	CHECK(sandbox_enter(SANDBOX_SPAWNER) == 0);
+	socket(AF_UNIX, SOCK_STREAM, 0);
+	return 0;
+}
+
+static int spawner_new_namespace(void)
+{
+	CHECK(sandbox_enter(SANDBOX_SPAWNER) == 0);
+	syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, 0, 0, 0, 0);
+	return 0;
+}
+
+static int spawner_ptrace(void)
+{
+	CHECK(sandbox_enter(SANDBOX_SPAWNER) == 0);
+	syscall(SYS_ptrace, 0, 0, 0, 0);
+	return 0;
+}
+
+static void test_spawner_list(void **state)
+{
+	expect_exit_ok(run_child(spawner_reads));
+	expect_signal(run_child(spawner_write_open), SIGSYS);
+	expect_signal(run_child(spawner_unix_socket), SIGSYS);
+	expect_signal(run_child(spawner_new_namespace), SIGSYS);
+	expect_signal(run_child(spawner_ptrace), SIGSYS);
+	assert_int_equal(access("/tmp/snare-policy-spawner", F_OK), -1);
 }
 
 /* ---- ids and capabilities ----------------------------------------------- */
@@ -678,8 +794,9 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_ca_kills_network),
 	    cmocka_unit_test(test_ca_state_and_channel),
 	    cmocka_unit_test(test_coordinator_kills_forbidden),
-	    cmocka_unit_test(test_coordinator_respawns_worker),
+	    cmocka_unit_test(test_spawner_respawns_worker),
 	    cmocka_unit_test(test_coordinator_files),
+	    cmocka_unit_test(test_spawner_list),
 	    cmocka_unit_test(test_drop_user),
 	    cmocka_unit_test(test_drop_user_errors),
 	    cmocka_unit_test(test_drop_caps),
