@@ -55,6 +55,34 @@ void conn_pump_later(struct conn *c)
 		loop_timer_arm(wk->loop, &c->kick, 0);
 }
 
+void conn_set_str(const char **dst, const char *src)
+{
+	const char *old = *dst;
+
+	*dst = src && src[0] ? xstrndup(src, 255) : "";
+	if (old && old[0])
+		free((char *)old);
+}
+
+void conn_ws_free(struct conn *c)
+{
+	if (c->ws == NULL)
+		return;
+	ws_parser_free(&c->ws->c2s);
+	ws_parser_free(&c->ws->s2c);
+	free(c->ws);
+	c->ws = NULL;
+}
+
+static struct conn *conn_new(unsigned mode_index)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+
+	c->mode_index = mode_index;
+	c->host = c->target_host = c->server_host = c->tls_sni = "";
+	return c;
+}
+
 /* The part of a new connection common to sockets and netstack streams. */
 static void conn_start(struct conn *c, const union sockaddr_any *peer)
 {
@@ -94,8 +122,7 @@ void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *pe
 		close(fd);
 		return;
 	}
-	c = xcalloc(1, sizeof(*c));
-	c->mode_index = l->mode_index;
+	c = conn_new(l->mode_index);
 	stream_init(&c->client, c, fd);
 	stream_init(&c->server, c, -1);
 	getsockname(fd, &c->client.local.sa, &len);
@@ -107,9 +134,8 @@ void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *pe
 void conn_accept_ns(unsigned mode_index, struct ns_tcp *t, const struct sockaddr_storage *src,
 		    const struct sockaddr_storage *dst)
 {
-	struct conn *c = xcalloc(1, sizeof(*c));
+	struct conn *c = conn_new(mode_index);
 
-	c->mode_index = mode_index;
 	c->kind_hint = wk->modes[mode_index].kind;
 	stream_init_ns(&c->client, c, t);
 	stream_init(&c->server, c, -1);
@@ -129,6 +155,11 @@ static void conn_free(void *p)
 {
 	struct conn *c = p;
 
+	conn_set_str(&c->host, NULL);
+	conn_set_str(&c->target_host, NULL);
+	conn_set_str(&c->server_host, NULL);
+	conn_set_str(&c->tls_sni, NULL);
+	conn_ws_free(c);
 	free(c->hello);
 	free(c->addrs);
 	free(c);
@@ -239,6 +270,45 @@ static bool conn_check_done(struct conn *c)
 	return false;
 }
 
+/* Whether the parsed ClientHello must stay for a later server connection:
+ * tunnel_server_tls_begin() offers ALPN http/1.1 from the client's list, and
+ * without a ClientHello unless the relay is raw.  Only where the two differ. */
+static bool conn_hello_needed(const struct conn *c)
+{
+	bool h11 = false;
+	size_t i;
+
+	if (c->hello->nalpn == 0)
+		return false;
+	for (i = 0; i < c->hello->nalpn && !h11; i++)
+		h11 = strcmp(c->hello->alpn[i], "http/1.1") == 0;
+	if (h11)
+		return c->force_raw;
+	return c->kind != MODE_REVERSE && !c->force_raw;
+}
+
+/* After a pump: gives back what an idle connection no longer needs: the
+ * ClientHello once the client handshake is over (tunnel.c parses a new one
+ * before it reads one again), the resolved addresses once connected, empty
+ * buffers. */
+static void conn_trim(struct conn *c)
+{
+	bool settled = c->state == CS_CLIENT_HEAD || c->state == CS_EXCHANGE ||
+		       c->state == CS_RELAY || c->state == CS_CLOSING;
+
+	if (c->hello && c->tls && settled && !conn_hello_needed(c)) {
+		free(c->hello);
+		c->hello = NULL;
+	}
+	if (c->addrs && c->on_connected == NULL && c->resolving == NULL) {
+		free(c->addrs);
+		c->addrs = NULL;
+		c->naddrs = c->addr_i = 0;
+	}
+	stream_trim(&c->client);
+	stream_trim(&c->server);
+}
+
 void conn_pump(struct conn *c)
 {
 	bool progress;
@@ -256,8 +326,7 @@ void conn_pump(struct conn *c)
 	} while (progress && ++rounds < 64);
 	stream_interest(&c->client);
 	stream_interest(&c->server);
-	stream_trim(&c->client);
-	stream_trim(&c->server);
+	conn_trim(c);
 	if (c->client.failed || c->server.failed || rounds >= 64)
 		conn_pump_later(c);
 }

@@ -136,15 +136,14 @@ static int via_handshake(struct conn *c, bool *progress)
 		return 0;
 	*progress = true;
 	if (r != HTTP1_OK) {
-		snprintf(c->server.err, sizeof(c->server.err),
-			 "Upstream proxy %s:%u sent an invalid answer to CONNECT", c->server_host,
-			 c->server_port);
+		stream_set_err(&c->server, "Upstream proxy %s:%u sent an invalid answer to CONNECT",
+			       c->server_host, c->server_port);
 		return -1;
 	}
 	if (h.status < 200 || h.status > 299) {
-		snprintf(c->server.err, sizeof(c->server.err),
-			 "Upstream proxy %s:%u refused HTTP CONNECT request: %d %.*s",
-			 c->server_host, c->server_port, h.status, (int)h.reason.n, h.reason.p);
+		stream_set_err(
+		    &c->server, "Upstream proxy %s:%u refused HTTP CONNECT request: %d %.*s",
+		    c->server_host, c->server_port, h.status, (int)h.reason.n, h.reason.p);
 		return -1;
 	}
 	buf_consume(&c->server.in, h.head_len);
@@ -212,10 +211,10 @@ static void on_resolved(void *arg, int status, const struct sockaddr_storage *ad
 
 	c->resolving = NULL;
 	if (status < 0 || n == 0) {
-		snprintf(c->server.err, sizeof(c->server.err), "%s",
-			 status == -ENOENT	? "Name or service not known"
-			 : status == -ETIMEDOUT ? "name resolution timed out"
-						: "name resolution failed");
+		stream_set_err(&c->server, "%s",
+			       status == -ENOENT      ? "Name or service not known"
+			       : status == -ETIMEDOUT ? "name resolution timed out"
+						      : "name resolution failed");
 		c->server.failed = true;
 		connect_done(c, status < 0 ? status : -ENOENT);
 		conn_pump(c);
@@ -237,26 +236,27 @@ void conn_connect(struct conn *c, const char *target, uint16_t tport,
 
 	stream_close(&c->server);
 	stream_init(&c->server, c, -1);
-	snprintf(c->target_host, sizeof(c->target_host), "%s", target);
+	conn_set_str(&c->target_host, target);
 	c->target_port = tport;
 	c->via_sent = false;
 	mode_server_address(c, target, tport, &host, &port);
-	snprintf(c->server_host, sizeof(c->server_host), "%s", host);
+	conn_set_str(&c->server_host, host);
 	c->server_port = port;
 	c->on_connected = done;
 	c->naddrs = c->addr_i = 0;
 	conn_set_state(c, CS_CONNECTING);
 	if (conn_is_self(host, port)) {
-		snprintf(c->server.err, sizeof(c->server.err),
-			 "Request destination unknown. Unable to figure out where this request "
-			 "should be forwarded to.");
+		stream_set_err(
+		    &c->server,
+		    "Request destination unknown. Unable to figure out where this request "
+		    "should be forwarded to.");
 		c->server.failed = true;
 		connect_done(c, -ELOOP);
 		return;
 	}
 	c->resolving = resolve_start(wk->resolver, host, port, AF_UNSPEC, on_resolved, c);
 	if (c->resolving == NULL) {
-		snprintf(c->server.err, sizeof(c->server.err), "name resolution failed");
+		stream_set_err(&c->server, "name resolution failed");
 		c->server.failed = true;
 		connect_done(c, -EAGAIN);
 	}

@@ -72,7 +72,7 @@ static void flow_conns(struct conn *c, struct flow_parts *p)
 		p->cc.process_name = c->proc_name;
 	}
 	snare__address__init(&p->saddr);
-	p->saddr.host = c->host;
+	p->saddr.host = (char *)c->host;
 	p->saddr.has_port = 1;
 	p->saddr.port = c->port;
 	p->sc.address = &p->saddr;
@@ -154,7 +154,7 @@ static void flow_request(struct conn *c, struct flow_parts *p)
 	snprintf(p->version, sizeof(p->version), "HTTP/1.%d", h->version_minor);
 	p->rq.method = p->method;
 	p->rq.scheme = c->scheme[0] ? c->scheme : (char *)"http";
-	p->rq.host = c->host;
+	p->rq.host = (char *)c->host;
 	p->rq.has_port = 1;
 	p->rq.port = c->port;
 	p->rq.path = http1_str_ieq(h->method, "CONNECT") ? (char *)"" : p->path;
@@ -225,7 +225,8 @@ static void flow_send_parts(const char *id, unsigned part, ProtobufCBinaryData *
 	for (off = 0; off < content->len; off += FLOW_PART_BYTES) {
 		Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
 		Snare__FlowBody fb = SNARE__FLOW_BODY__INIT;
-		size_t n = content->len - off < FLOW_PART_BYTES ? content->len - off : FLOW_PART_BYTES;
+		size_t n =
+		    content->len - off < FLOW_PART_BYTES ? content->len - off : FLOW_PART_BYTES;
 
 		fb.flow_id = (char *)id;
 		fb.has_part = fb.has_data = 1;
@@ -285,6 +286,39 @@ void flow_send_http(struct conn *c, const char *error)
 	flow_parts_free(p);
 	free(p);
 	c->flow_sent = true;
+}
+
+/* A body that did not complete: recorded as missing, as mitmdump does. */
+static void body_missing(protobuf_c_boolean *has, protobuf_c_boolean *has_len,
+			 protobuf_c_boolean *has_streamed)
+{
+	*has = *has_len = *has_streamed = 0;
+}
+
+void flow_send_http_error(struct conn *c, const char *error)
+{
+	struct flow_parts *p;
+
+	c->flow_sent = true;
+	if (c->req.head == NULL || c->req.raw == NULL || !wk->want_flows)
+		return;
+	p = xcalloc(1, sizeof(*p));
+	flow_conns(c, p);
+	p->f.type = SNARE__FLOW__TYPE__HTTP;
+	flow_request(c, p);
+	if (!c->req.body.done)
+		body_missing(&p->rq.has_content, &p->rq.has_content_length,
+			     &p->rq.has_content_streamed);
+	if (c->resp.head && c->resp.raw && !c->local_response) {
+		flow_response(c, p);
+		if (!c->resp.body.done)
+			body_missing(&p->rs.has_content, &p->rs.has_content_length,
+				     &p->rs.has_content_streamed);
+	}
+	p->f.error = (char *)error;
+	flow_send(&p->f);
+	flow_parts_free(p);
+	free(p);
 }
 
 void flow_send_tcp(struct conn *c, Snare__Flow *f, const char *error)

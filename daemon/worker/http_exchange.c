@@ -1,14 +1,21 @@
 /* Runs in a worker: one HTTP/1 exchange.  Sends the request head in
  * origin-form, streams the request body while reading the response, relays
  * 1xx answers, streams the response body, then decides whether both
- * connections can be kept.  Memory is bounded by the stream buffers. */
+ * connections can be kept, refusing bodies above body_size_limit.  Memory
+ * is bounded by the stream buffers. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "core/log.h"
 #include "worker/http_int.h"
+
+#define HTTP_LINGER_S 2.0 /* how long client bytes are dropped after an error page */
+
+static const char req_too_large[] = "Request body exceeds snare's body_size_limit.";
+static const char resp_too_large[] = "Response body exceeds snare's body_size_limit.";
 
 static bool hdr_skip(const struct conn *c, const struct http1_header *h)
 {
@@ -133,6 +140,14 @@ static void body_keep(void *arg, const uint8_t *d, size_t n)
 	}
 }
 
+/* Whether the payload seen so far passed body_size_limit. */
+static bool body_over_limit(const struct body_xfer *b)
+{
+	long long limit = wk->opts.body_size_limit;
+
+	return limit >= 0 && b->total > (uint64_t)limit;
+}
+
 static void body_init(struct body_xfer *b, enum http1_body kind, uint64_t len)
 {
 	b->kind = kind;
@@ -142,7 +157,8 @@ static void body_init(struct body_xfer *b, enum http1_body kind, uint64_t len)
 }
 
 /* Moves body bytes from `from` to `to` (NULL: discard).  -EPROTO on bad
- * chunk framing. */
+ * chunk framing; -EMSGSIZE once the payload passes body_size_limit (the
+ * bytes that pass it are not forwarded). */
 static int body_move(struct body_xfer *b, struct stream *from, struct stream *to, bool *progress)
 {
 	size_t n = buf_len(&from->in), consumed;
@@ -162,6 +178,8 @@ static int body_move(struct body_xfer *b, struct stream *from, struct stream *to
 	} else {
 		body_keep(b, buf_ptr(&from->in), n);
 	}
+	if (body_over_limit(b))
+		return -EMSGSIZE;
 	if (to && buf_append(&to->out, buf_ptr(&from->in), consumed) < 0)
 		return -ENOBUFS;
 	buf_consume(&from->in, consumed);
@@ -268,6 +286,10 @@ static int http_read_response(struct conn *c, bool *progress)
 	if (http_take_head(&c->resp, &c->server.in, h->head_len, false, true) != HTTP1_OK ||
 	    http1_response_body(c->resp.head, c->req.head->method) != HTTP1_OK)
 		return -EPROTO;
+	h = c->resp.head;
+	if (wk->opts.body_size_limit >= 0 && h->body == HTTP1_BODY_LENGTH &&
+	    h->content_length > (uint64_t)wk->opts.body_size_limit)
+		return -EMSGSIZE; /* before the head goes to the client */
 	body_init(&c->resp.body, c->resp.head->body, c->resp.head->content_length);
 	if (buf_append(&c->client.out, c->resp.raw, c->resp.raw_len) < 0)
 		return -ENOBUFS;
@@ -283,19 +305,116 @@ static void http_response_failed(struct conn *c, int err)
 	char msg[600];
 
 	if (c->server.err[0] == '\0')
-		snprintf(c->server.err, sizeof(c->server.err), "%s", why);
+		stream_set_err(&c->server, "%s", why);
 	snprintf(msg, sizeof(msg), "%s", why);
 	if (c->server.ssl && !c->server.tls_done)
 		conn_client_log(c, LOG_LVL_WARN, "Server TLS handshake failed. %s", why);
 	http_error(c, 502, "Bad Gateway", msg);
 }
 
+/* Ends the client connection with a reset: a response cut short must not
+ * look complete, and a close-delimited one would after a plain close.
+ * (A stream_abort() in stream.c would be the natural home for this.) */
+static void http_abort_client(struct conn *c)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+
+	if (c->client.ns) {
+		ns_tcp_abort(c->client.ns);
+		c->client.ns = NULL;
+		c->client.fd = -1;
+	} else if (c->client.fd >= 0) {
+		(void)setsockopt(c->client.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+	conn_close(c);
+}
+
+/* Drops what the client still sends after an error page, for a while, so
+ * that closing does not reset the connection before the page was read.
+ * The page's time (resp.ts_end) starts the clock. */
+static void http_linger_step(struct conn *c, bool *progress)
+{
+	double left = c->resp.ts_end + HTTP_LINGER_S - clock_wall();
+
+	if (buf_len(&c->client.in) > 0) {
+		buf_reset(&c->client.in);
+		*progress = true;
+	}
+	if (c->client.rd_eof || left <= 0) {
+		conn_set_state(c, CS_CLOSING); /* closes once the page is out */
+		*progress = true;
+	} else if (!loop_timer_armed(&c->kick)) {
+		loop_timer_arm(wk->loop, &c->kick, (uint64_t)(left * 1000) + 1);
+	}
+}
+
+/* After http_error() in the middle of a request body: linger instead of
+ * closing as soon as the page is flushed.  CS_EXCHANGE with a local
+ * response is that state. */
+static void http_linger_start(struct conn *c)
+{
+	bool progress = false;
+
+	if (c->freed || !c->local_response || c->req.body.done || c->client.rd_eof)
+		return;
+	conn_set_state(c, CS_EXCHANGE);
+	http_linger_step(c, &progress);
+}
+
+void http_refuse_request_body(struct conn *c)
+{
+	long long limit = wk->opts.body_size_limit;
+
+	flow_send_http_error(c, req_too_large);
+	if (c->resp.raw) { /* the server already answered: too late for a 413 */
+		conn_client_log(
+		    c, LOG_LVL_INFO,
+		    "Request body exceeds body_size_limit (%lld bytes) while the response "
+		    "was being relayed; connection reset.",
+		    limit);
+		http_abort_client(c);
+		return;
+	}
+	conn_client_log(c, LOG_LVL_INFO,
+			"Request body exceeds body_size_limit (%lld bytes); answered 413%s.", limit,
+			c->server.fd >= 0 ? ", server connection closed" : "");
+	conn_server_disconnect(c);
+	http_error(c, 413, "Payload Too Large", req_too_large);
+	http_linger_start(c);
+}
+
+/* head_sent: the response head (and some body) already went to the client,
+ * which can then only be reset; otherwise it gets a 502 page. */
+static void http_refuse_response_body(struct conn *c, bool head_sent)
+{
+	long long limit = wk->opts.body_size_limit;
+
+	flow_send_http_error(c, resp_too_large);
+	conn_client_log(c, LOG_LVL_INFO, "Response body exceeds body_size_limit (%lld bytes); %s.",
+			limit, head_sent ? "connection reset" : "answered 502");
+	conn_server_disconnect(c);
+	if (head_sent) {
+		http_abort_client(c);
+		return;
+	}
+	http_error(c, 502, "Bad Gateway", resp_too_large);
+	http_linger_start(c);
+}
+
 void http_exchange_step(struct conn *c, bool *progress)
 {
 	int r;
 
-	if (!c->req.body.done && body_move(&c->req.body, &c->client, &c->server, progress) < 0) {
-		http_error(c, 400, "Bad Request", "Invalid chunked request body.");
+	if (c->local_response) {
+		http_linger_step(c, progress);
+		return;
+	}
+	if (!c->req.body.done &&
+	    (r = body_move(&c->req.body, &c->client, &c->server, progress)) < 0) {
+		if (r == -EMSGSIZE)
+			http_refuse_request_body(c);
+		else
+			http_error(c, 400, "Bad Request", "Invalid chunked request body.");
 		return;
 	}
 	if (!c->req.body.done && c->client.rd_eof && buf_len(&c->client.in) == 0) {
@@ -303,7 +422,11 @@ void http_exchange_step(struct conn *c, bool *progress)
 		return;
 	}
 	if (c->resp.raw == NULL) {
-		if ((r = http_read_response(c, progress)) < 0) {
+		if ((r = http_read_response(c, progress)) == -EMSGSIZE) {
+			http_refuse_response_body(c, false);
+			return;
+		}
+		if (r < 0) {
 			http_response_failed(c, r);
 			return;
 		}
@@ -314,9 +437,12 @@ void http_exchange_step(struct conn *c, bool *progress)
 			return;
 		}
 	}
-	if (body_move(&c->resp.body, &c->server, &c->client, progress) < 0 ||
-	    (!c->resp.body.done &&
-	     (c->server.failed || (c->server.rd_eof && buf_len(&c->server.in) == 0)))) {
+	if ((r = body_move(&c->resp.body, &c->server, &c->client, progress)) == -EMSGSIZE) {
+		http_refuse_response_body(c, true);
+		return;
+	}
+	if (r < 0 || (!c->resp.body.done &&
+		      (c->server.failed || (c->server.rd_eof && buf_len(&c->server.in) == 0)))) {
 		conn_client_log(c, LOG_LVL_INFO, "server closed the connection mid-response");
 		conn_close(c);
 		return;

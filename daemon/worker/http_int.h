@@ -15,10 +15,17 @@ void http_exchange_step(struct conn *c, bool *progress);
 int http_build_request_head(struct conn *c, struct buf *out);
 /* Records a locally generated response (error page, mitm.it) in c->resp. */
 void http_local_response(struct conn *c, const uint8_t *resp, size_t len);
+/* body_size_limit: the request body is too large.  Records the flow with
+ * the error, closes the server connection and answers 413 (or resets the
+ * client when a response has already started). */
+void http_refuse_request_body(struct conn *c);
 /* http.c */
 int http_take_head(struct http_msg *m, struct buf *in, size_t len, bool request, bool parsed);
 void http_msg_free(struct http_msg *m);
 void http_msg_clear_resp(struct conn *c);
+/* flows.c: the exchange as it stands, with `error` set; a body that did
+ * not complete is recorded as missing, an error page of ours is left out. */
+void flow_send_http_error(struct conn *c, const char *error);
 /* tunnel.c */
 void relay_flow_finish(struct conn *c, const char *error);
 /* auth.c */

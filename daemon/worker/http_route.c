@@ -63,7 +63,7 @@ static void http_route_connect(struct conn *c)
 		http_error(c, 400, "Bad Request", "Invalid CONNECT target; expected host:port.");
 		return;
 	}
-	snprintf(c->host, sizeof(c->host), "%s", t.host);
+	conn_set_str(&c->host, t.host);
 	c->port = t.port;
 	snprintf(c->scheme, sizeof(c->scheme), "https");
 	if (!c->authed && wk->opts.proxyauth && !auth_check(c, c->req.head))
@@ -90,7 +90,7 @@ static bool http_find_destination(struct conn *c)
 			return false;
 		}
 		if (!c->tunnel) {
-			snprintf(c->host, sizeof(c->host), "%s", t.host);
+			conn_set_str(&c->host, t.host);
 			c->port = t.port;
 			snprintf(c->scheme, sizeof(c->scheme), "%s", t.scheme);
 		}
@@ -106,7 +106,7 @@ static bool http_find_destination(struct conn *c)
 			   "HTTP request has no host header, destination unknown.");
 		return false;
 	}
-	snprintf(c->host, sizeof(c->host), "%s", t.host);
+	conn_set_str(&c->host, t.host);
 	c->port = t.port;
 	snprintf(c->scheme, sizeof(c->scheme), "http");
 	return true;
@@ -130,8 +130,7 @@ void http_route_request(struct conn *c)
 	}
 	if (wk->opts.body_size_limit >= 0 && h->body == HTTP1_BODY_LENGTH &&
 	    h->content_length > (uint64_t)wk->opts.body_size_limit) {
-		http_error(c, 413, "Payload Too Large",
-			   "The request body is larger than body_size_limit.");
+		http_refuse_request_body(c);
 		return;
 	}
 	http_send_request(c);

@@ -50,13 +50,12 @@ static void reverse_start(struct conn *c, const struct mode_spec *m)
 		conn_close(c);
 		return;
 	}
-	snprintf(c->host, sizeof(c->host), "%s", m->server.host);
+	conn_set_str(&c->host, m->server.host);
 	c->port = m->server.port;
 	c->tunnel = true;
 	c->srv_tls = rs->srv_tls;
 	c->force_raw = rs->raw;
-	snprintf(c->tls_sni, sizeof(c->tls_sni), "%s",
-		 addr_parse_ip(c->host, 0, &a) == 0 ? "" : c->host);
+	conn_set_str(&c->tls_sni, addr_parse_ip(c->host, 0, &a) == 0 ? "" : c->host);
 	if (wk->opts.connection_strategy == STRATEGY_EAGER)
 		conn_connect(c, c->host, c->port, reverse_connected);
 	else
@@ -82,7 +81,9 @@ static int original_dst(struct conn *c, union sockaddr_any *dst)
  * destination is the original one. */
 static void packet_start(struct conn *c)
 {
-	addr_format_host(&c->client.local.sa, c->host, sizeof(c->host));
+	char h[ADDR_STRLEN];
+
+	conn_set_str(&c->host, addr_format_host(&c->client.local.sa, h, sizeof(h)));
 	c->port = addr_port(&c->client.local.sa);
 	c->tunnel = true;
 	if (wk->opts.connection_strategy == STRATEGY_EAGER)
@@ -94,6 +95,7 @@ static void packet_start(struct conn *c)
 static void transparent_start(struct conn *c)
 {
 	union sockaddr_any dst;
+	char h[ADDR_STRLEN];
 	int err = original_dst(c, &dst);
 
 	if (err < 0) {
@@ -111,7 +113,7 @@ static void transparent_start(struct conn *c)
 		conn_close(c);
 		return;
 	}
-	addr_format_host(&dst.sa, c->host, sizeof(c->host));
+	conn_set_str(&c->host, addr_format_host(&dst.sa, h, sizeof(h)));
 	c->port = addr_port(&dst.sa);
 	c->tunnel = true;
 	if (wk->opts.connection_strategy == STRATEGY_EAGER)

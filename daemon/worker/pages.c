@@ -62,7 +62,7 @@ void http_error(struct conn *c, int status, const char *reason, const char *msg)
 		free(c->req.head);
 		c->req.head = NULL;
 	} else if (c->server.err[0] == '\0' && status >= 500) {
-		snprintf(c->server.err, sizeof(c->server.err), "%s", msg);
+		stream_set_err(&c->server, "%s", msg);
 	}
 	send_response(c, status, reason, "text/html", extra, (const uint8_t *)body, (size_t)n);
 }

@@ -88,8 +88,10 @@ void relay_start(struct conn *c, bool record)
 	}
 	c->websocket = c->resp.raw && c->resp.head->status == 101;
 	if (c->websocket) {
-		ws_parser_init(&c->ws_c2s, true, RELAY_KEEP_MAX);
-		ws_parser_init(&c->ws_s2c, false, RELAY_KEEP_MAX);
+		conn_ws_free(c);
+		c->ws = xmalloc(sizeof(*c->ws));
+		ws_parser_init(&c->ws->c2s, true, RELAY_KEEP_MAX);
+		ws_parser_init(&c->ws->s2c, false, RELAY_KEEP_MAX);
 	}
 	conn_set_state(c, CS_RELAY);
 	conn_pump_later(c);
@@ -108,7 +110,7 @@ static void relay_dir(struct conn *c, struct stream *from, struct stream *to, bo
 
 		if (c->websocket && c->rflow) {
 			c->ws_dir_client = from_client;
-			if (ws_parser_feed(from_client ? &c->ws_c2s : &c->ws_s2c, p, n,
+			if (ws_parser_feed(from_client ? &c->ws->c2s : &c->ws->s2c, p, n,
 					   ws_on_message, ws_on_close, c) < 0) {
 				conn_client_log(c, LOG_LVL_INFO,
 						"WebSocket protocol error; "
@@ -162,8 +164,5 @@ void relay_flow_finish(struct conn *c, const char *error)
 	}
 	free(f->messages);
 	free(f);
-	if (c->websocket) {
-		ws_parser_free(&c->ws_c2s);
-		ws_parser_free(&c->ws_s2c);
-	}
+	conn_ws_free(c);
 }

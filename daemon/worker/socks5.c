@@ -165,7 +165,7 @@ static void socks_request(struct conn *c, const uint8_t *p, size_t n, bool *prog
 		return;
 	}
 	buf_consume(&c->client.in, (size_t)used); /* p is stale from here on */
-	snprintf(c->host, sizeof(c->host), "%s", r.dst.host);
+	conn_set_str(&c->host, r.dst.host);
 	c->port = r.dst.port;
 	if (r.cmd == SOCKS5_CMD_UDP) { /* the relay lives as long as this connection */
 		socks_udp_associate(c);

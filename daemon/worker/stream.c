@@ -1,10 +1,12 @@
-/* Runs in a worker.  A stream is one socket, plain or TLS; TLS runs over
- * memory BIOs so that bytes already read (a peeked ClientHello) can be
- * handed to OpenSSL and all socket I/O stays in one place.  Buffers are
- * bounded: a full buffer stops reading, which stops the peer (back-pressure). */
+/* Runs in a worker.  A stream is one socket, plain or TLS; OpenSSL reads and
+ * writes ciphertext through a BIO over the stream's own buffers, so bytes
+ * already read (a peeked ClientHello) can be handed to it and all socket I/O
+ * stays in one place.  Buffers are bounded: a full buffer stops reading,
+ * which stops the peer (back-pressure).  Idle streams give their memory back. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -24,10 +26,8 @@ static void stream_on_io(struct loop_io *io, uint32_t events)
 
 		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
 		s->connecting = false;
-		if (soerr) {
+		if (soerr)
 			stream_fail(s, "%s", strerror(soerr));
-			s->err[sizeof(s->err) - 1] = '\0';
-		}
 	}
 	conn_pump(s->conn);
 }
@@ -37,9 +37,11 @@ void stream_init(struct stream *s, struct conn *c, int fd)
 	memset(s, 0, sizeof(*s));
 	s->fd = fd;
 	s->conn = c;
+	s->err = "";
 	loop_io_init(&s->io, fd, stream_on_io, s);
 	buf_init(&s->in, STREAM_BUF_MAX);
 	buf_init(&s->out, STREAM_BUF_MAX);
+	buf_init(&s->rxc, STREAM_BUF_MAX);
 	buf_init(&s->txc, STREAM_TXC_MAX);
 }
 
@@ -79,6 +81,27 @@ bool stream_open(const struct stream *s)
 	return s->fd >= 0 && !s->failed;
 }
 
+/* The message lives on the heap only while there is one: most streams never
+ * fail, and an idle connection should not carry two empty message buffers. */
+static void stream_vset_err(struct stream *s, const char *fmt, va_list ap)
+{
+	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (s->err[0] != '\0')
+		free((char *)s->err);
+	s->err = msg[0] ? xstrdup(msg) : "";
+}
+
+void stream_set_err(struct stream *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	stream_vset_err(s, fmt, ap);
+	va_end(ap);
+}
+
 void stream_fail(struct stream *s, const char *fmt, ...)
 {
 	va_list ap;
@@ -87,12 +110,120 @@ void stream_fail(struct stream *s, const char *fmt, ...)
 		return;
 	s->failed = true;
 	va_start(ap, fmt);
-	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	stream_vset_err(s, fmt, ap);
 	va_end(ap);
+}
+
+/* ---- the socket-side BIO: ciphertext in s->rxc, out to s->txc ---- */
+
+static int stream_bio_read(BIO *b, char *out, size_t n, size_t *got)
+{
+	struct stream *s = BIO_get_data(b);
+	size_t len = buf_len(&s->rxc);
+
+	BIO_clear_retry_flags(b);
+	*got = 0;
+	if (len == 0) {
+		if (!s->rd_eof)
+			BIO_set_retry_read(b);
+		return 0;
+	}
+	if (len > n)
+		len = n;
+	memcpy(out, buf_ptr(&s->rxc), len);
+	buf_consume(&s->rxc, len);
+	*got = len;
+	return 1;
+}
+
+/* Accepts what fits under STREAM_TXC_MAX; OpenSSL keeps the rest of a record
+ * and retries (SSL_ERROR_WANT_WRITE) once the socket took some. */
+static int stream_bio_write(BIO *b, const char *p, size_t n, size_t *done)
+{
+	struct stream *s = BIO_get_data(b);
+	size_t room = buf_room(&s->txc);
+
+	BIO_clear_retry_flags(b);
+	*done = 0;
+	if (room == 0) {
+		BIO_set_retry_write(b);
+		return 0;
+	}
+	if (n > room)
+		n = room;
+	if (buf_append(&s->txc, p, n) < 0) {
+		BIO_set_retry_write(b);
+		return 0;
+	}
+	*done = n;
+	return 1;
+}
+
+static long stream_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+	const struct stream *s = BIO_get_data(b);
+
+	(void)num;
+	(void)ptr;
+	switch (cmd) {
+	case BIO_CTRL_FLUSH:
+		return 1;
+	case BIO_CTRL_PENDING:
+		return (long)buf_len(&s->rxc);
+	case BIO_CTRL_EOF:
+		return s->rd_eof && buf_len(&s->rxc) == 0;
+	default:
+		return 0;
+	}
+}
+
+/* One BIO for both directions of the socket-facing TLS layer: no memory BIO
+ * pair (two BIOs, two BUF_MEMs) per TLS session, and one copy less per byte. */
+static BIO *stream_bio_new(struct stream *s)
+{
+	static BIO_METHOD *meth;
+	BIO *b;
+
+	if (meth == NULL) {
+		meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "snare stream");
+		if (meth == NULL || BIO_meth_set_read_ex(meth, stream_bio_read) != 1 ||
+		    BIO_meth_set_write_ex(meth, stream_bio_write) != 1 ||
+		    BIO_meth_set_ctrl(meth, stream_bio_ctrl) != 1) {
+			BIO_meth_free(meth);
+			meth = NULL;
+			return NULL;
+		}
+	}
+	b = BIO_new(meth);
+	if (b != NULL) {
+		BIO_set_data(b, s);
+		BIO_set_init(b, 1);
+	}
+	return b;
+}
+
+/* Memory BIOs for an inner TLS layer (TLS inside TLS): the outer layer's
+ * plaintext is their ciphertext.  0 or -ENOMEM. */
+static int stream_bio_pair(struct stream *s)
+{
+	BIO *r = BIO_new(BIO_s_mem()), *w = BIO_new(BIO_s_mem());
+
+	if (r == NULL || w == NULL) {
+		BIO_free(r);
+		BIO_free(w);
+		return -ENOMEM;
+	}
+	BIO_set_mem_eof_return(r, -1);
+	SSL_set_bio(s->ssl, r, w);
+	s->rbio = r;
+	s->wbio = w;
+	return 0;
 }
 
 int stream_tls_start(struct stream *s, SSL_CTX *ctx, bool client, const char *sni)
 {
+	BIO *b = NULL;
+
 	if (s->ssl && s->tls_done && s->outer.ssl == NULL) {
 		/* TLS inside TLS (a CONNECT through a secure web proxy): the
 		 * current session becomes the outer layer. */
@@ -105,12 +236,17 @@ int stream_tls_start(struct stream *s, SSL_CTX *ctx, bool client, const char *sn
 		return -EALREADY;
 	}
 	s->ssl = SSL_new(ctx);
-	s->rbio = BIO_new(BIO_s_mem());
-	s->wbio = BIO_new(BIO_s_mem());
-	if (s->ssl == NULL || s->rbio == NULL || s->wbio == NULL)
+	if (s->ssl == NULL)
 		return -ENOMEM;
-	BIO_set_mem_eof_return(s->rbio, -1);
-	SSL_set_bio(s->ssl, s->rbio, s->wbio);
+	if (s->outer.ssl) {
+		if (stream_bio_pair(s) < 0)
+			return -ENOMEM;
+	} else {
+		if ((b = stream_bio_new(s)) == NULL)
+			return -ENOMEM;
+		SSL_set_bio(s->ssl, b, b); /* takes the one reference */
+		s->rbio = s->wbio = b;
+	}
 	s->tls_client = client;
 	if (client) {
 		SSL_set_connect_state(s->ssl);
@@ -119,9 +255,14 @@ int stream_tls_start(struct stream *s, SSL_CTX *ctx, bool client, const char *sn
 	} else {
 		SSL_set_accept_state(s->ssl);
 	}
-	if (buf_len(&s->in) > 0) { /* the peeked bytes are ciphertext */
+	if (buf_len(&s->in) > 0 && s->outer.ssl) { /* the peeked bytes are ciphertext */
 		BIO_write(s->rbio, buf_ptr(&s->in), (int)buf_len(&s->in));
 		buf_reset(&s->in);
+	} else if (buf_len(&s->in) > 0) {
+		struct buf peeked = s->in;
+
+		s->in = s->rxc; /* empty: no TLS layer read into it yet */
+		s->rxc = peeked;
 	}
 	return 0;
 }
@@ -156,18 +297,6 @@ static ssize_t stream_send(struct stream *s, const uint8_t *p, size_t n)
 	return r;
 }
 
-/* Where ciphertext from the socket goes, and where it comes from for the
- * socket: the outer layer's BIOs when TLS runs inside TLS. */
-static BIO *stream_entry_rbio(const struct stream *s)
-{
-	return s->outer.ssl ? s->outer.rbio : s->rbio;
-}
-
-static BIO *stream_exit_wbio(const struct stream *s)
-{
-	return s->outer.ssl ? s->outer.wbio : s->wbio;
-}
-
 /* Outer layer, reading: its plaintext is the inner layer's ciphertext. */
 static void stream_outer_read(struct stream *s, bool *progress)
 {
@@ -190,14 +319,16 @@ static void stream_outer_read(struct stream *s, bool *progress)
 	}
 }
 
-/* Outer layer, writing: the inner layer's ciphertext is its plaintext. */
+/* Outer layer, writing: the inner layer's ciphertext is its plaintext.  One
+ * record (at most 16 KiB plus its overhead) is written only when txc has room
+ * for all of it, so the write cannot stop half way. */
 static void stream_outer_write(struct stream *s, bool *progress)
 {
 	uint8_t tmp[16384];
 	size_t done;
 	int n;
 
-	while (BIO_ctrl_pending(s->wbio) > 0 && BIO_ctrl_pending(s->outer.wbio) < STREAM_TXC_MAX) {
+	while (BIO_ctrl_pending(s->wbio) > 0 && buf_room(&s->txc) >= sizeof(tmp) + 1024) {
 		n = BIO_read(s->wbio, tmp, sizeof(tmp));
 		if (n <= 0)
 			return;
@@ -210,25 +341,20 @@ static void stream_outer_write(struct stream *s, bool *progress)
 	}
 }
 
-/* Socket -> (rbio | in). */
+/* Socket -> (rxc | in): ciphertext for OpenSSL or plaintext for the layer. */
 static void stream_read_sock(struct stream *s, bool *progress)
 {
+	struct buf *b = s->ssl ? &s->rxc : &s->in;
 	uint8_t tmp[16384];
 	size_t room;
 	ssize_t n;
 
 	while (!s->rd_eof) {
-		if (s->ssl) {
-			if (BIO_ctrl_pending(stream_entry_rbio(s)) >= STREAM_BUF_MAX)
-				return;
+		room = buf_room(b);
+		if (room == 0)
+			return;
+		if (room > sizeof(tmp))
 			room = sizeof(tmp);
-		} else {
-			room = buf_room(&s->in);
-			if (room == 0)
-				return;
-			if (room > sizeof(tmp))
-				room = sizeof(tmp);
-		}
 		n = stream_recv(s, tmp, room);
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EINTR)
@@ -236,15 +362,11 @@ static void stream_read_sock(struct stream *s, bool *progress)
 			return;
 		}
 		*progress = true;
-		if (n == 0) {
+		if (n == 0) { /* the socket-side BIO now reports EOF once rxc is read */
 			s->rd_eof = true;
-			if (s->ssl)
-				BIO_set_mem_eof_return(stream_entry_rbio(s), 0);
 			return;
 		}
-		if (s->ssl)
-			BIO_write(stream_entry_rbio(s), tmp, (int)n);
-		else if (buf_append(&s->in, tmp, (size_t)n) < 0)
+		if (buf_append(b, tmp, (size_t)n) < 0)
 			return;
 		if ((size_t)n < room) /* drained: epoll says when there is more */
 			return;
@@ -267,11 +389,12 @@ static void stream_tls_error(struct stream *s, const char *what)
 /* Whether SSL_read could return anything.  It is not called in vain: with
  * SSL_MODE_RELEASE_BUFFERS, a read that finds no ciphertext still allocates
  * a 17 KiB record buffer and keeps it while the connection idles.  EOF must
- * still be read (rd_eof); an inner layer's EOF comes from its outer one. */
+ * still be read (rd_eof); an inner layer's EOF comes from its outer one.  A
+ * read that stopped on a full txc (a KeyUpdate answer) is finished by one. */
 static bool stream_tls_readable(const struct stream *s)
 {
-	return s->rd_eof || s->outer.ssl != NULL || BIO_ctrl_pending(s->rbio) > 0 ||
-	       SSL_has_pending(s->ssl);
+	return s->rd_eof || s->outer.ssl != NULL || buf_len(&s->rxc) > 0 ||
+	       SSL_has_pending(s->ssl) || SSL_want_write(s->ssl);
 }
 
 /* rbio -> SSL_read -> in. */
@@ -325,14 +448,20 @@ static void stream_handshake(struct stream *s, bool *progress)
 	stream_tls_error(s, "TLS handshake");
 }
 
-/* out -> SSL_write -> wbio -> txc. */
+/* Whether the innermost layer may produce more ciphertext now. */
+static bool stream_tls_room(const struct stream *s)
+{
+	if (s->outer.ssl)
+		return BIO_ctrl_pending(s->wbio) < STREAM_TXC_MAX;
+	return buf_room(&s->txc) > 0;
+}
+
+/* out -> SSL_write -> txc (through the outer layer when there is one). */
 static void stream_tls_write(struct stream *s, bool *progress)
 {
-	size_t done, room;
-	uint8_t *p;
-	int n;
+	size_t done;
 
-	while (s->tls_done && buf_len(&s->out) > 0 && BIO_ctrl_pending(s->wbio) < STREAM_TXC_MAX) {
+	while (s->tls_done && buf_len(&s->out) > 0 && stream_tls_room(s)) {
 		if (SSL_write_ex(s->ssl, buf_ptr(&s->out), buf_len(&s->out), &done) != 1) {
 			int r = SSL_get_error(s->ssl, 0);
 
@@ -345,16 +474,6 @@ static void stream_tls_write(struct stream *s, bool *progress)
 	}
 	if (s->outer.ssl)
 		stream_outer_write(s, progress);
-	while (BIO_ctrl_pending(stream_exit_wbio(s)) > 0) {
-		room = buf_room(&s->txc);
-		if (room == 0)
-			break;
-		p = buf_reserve(&s->txc, &room);
-		n = BIO_read(stream_exit_wbio(s), p, (int)room);
-		if (n <= 0)
-			break;
-		buf_commit(&s->txc, (size_t)n);
-	}
 }
 
 static void stream_write_sock(struct stream *s, struct buf *b, bool *progress)
@@ -417,8 +536,9 @@ bool stream_flushed(const struct stream *s)
 {
 	if (buf_len(&s->out) > 0 || buf_len(&s->txc) > 0)
 		return false;
-	return s->ssl == NULL || (BIO_ctrl_pending(s->wbio) == 0 &&
-				  (s->outer.ssl == NULL || BIO_ctrl_pending(s->outer.wbio) == 0));
+	if (s->ssl && SSL_want_write(s->ssl)) /* a record OpenSSL could not hand over yet */
+		return false;
+	return s->outer.ssl == NULL || BIO_ctrl_pending(s->wbio) == 0;
 }
 
 void stream_interest(struct stream *s)
@@ -430,8 +550,7 @@ void stream_interest(struct stream *s)
 	if (s->connecting) {
 		ev = EPOLLOUT;
 	} else {
-		bool in_room = s->ssl ? BIO_ctrl_pending(stream_entry_rbio(s)) < STREAM_BUF_MAX
-				      : buf_room(&s->in) > 0;
+		bool in_room = buf_room(s->ssl ? &s->rxc : &s->in) > 0;
 
 		if (!s->rd_eof && in_room)
 			ev |= EPOLLIN | EPOLLRDHUP;
@@ -442,9 +561,9 @@ void stream_interest(struct stream *s)
 		stream_fail(s, "epoll: %s", strerror(errno));
 }
 
-/* An empty memory BIO keeps the largest buffer it ever held (a handshake
- * flight, a 16 KiB record): swap in an empty one.  BIO_set_mem_buf frees the
- * old buffer and keeps the BIO's EOF behaviour. */
+/* An empty memory BIO (inner TLS layer) keeps the largest buffer it ever
+ * held (a handshake flight, a 16 KiB record): swap in an empty one.
+ * BIO_set_mem_buf frees the old buffer and keeps the BIO's EOF behaviour. */
 static void stream_bio_trim(BIO *b)
 {
 	BUF_MEM *bm = NULL, *fresh;
@@ -464,14 +583,16 @@ void stream_trim(struct stream *s)
 		buf_free(&s->in);
 	if (buf_len(&s->out) == 0)
 		buf_free(&s->out);
+	if (buf_len(&s->rxc) == 0)
+		buf_free(&s->rxc);
 	if (buf_len(&s->txc) == 0)
 		buf_free(&s->txc);
-	if (s->ssl != NULL) {
+	if (s->ssl != NULL)
 		SSL_free_buffers(s->ssl); /* no-op unless a record buffer is empty */
+	if (s->outer.ssl != NULL) {
+		SSL_free_buffers(s->outer.ssl);
 		stream_bio_trim(s->rbio);
 		stream_bio_trim(s->wbio);
-		stream_bio_trim(s->outer.rbio);
-		stream_bio_trim(s->outer.wbio);
 	}
 }
 
@@ -488,7 +609,7 @@ void stream_close(struct stream *s)
 		s->fd = -1;
 	}
 	if (s->ssl) {
-		SSL_free(s->ssl); /* frees both BIOs */
+		SSL_free(s->ssl); /* frees its BIOs */
 		s->ssl = NULL;
 		s->rbio = s->wbio = NULL;
 	}
@@ -496,7 +617,11 @@ void stream_close(struct stream *s)
 		SSL_free(s->outer.ssl);
 		memset(&s->outer, 0, sizeof(s->outer));
 	}
+	if (s->err[0] != '\0')
+		free((char *)s->err);
+	s->err = "";
 	buf_free(&s->in);
 	buf_free(&s->out);
+	buf_free(&s->rxc);
 	buf_free(&s->txc);
 }

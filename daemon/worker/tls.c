@@ -163,8 +163,11 @@ SSL_CTX *tls_leaf_ctx(X509 *leaf)
 		return NULL;
 	}
 	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_select, NULL);
-	/* Stateless tickets only: no per-context session table to maintain. */
+	/* Stateless tickets only: no per-context session table to maintain.
+	 * One TLS 1.3 ticket per handshake (OpenSSL sends two by default, each
+	 * a session copy to encrypt). */
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_num_tickets(ctx, 1);
 	tls_keylog_install(ctx);
 	return ctx;
 }

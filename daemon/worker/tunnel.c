@@ -69,10 +69,9 @@ static void tunnel_start_tls(struct conn *c)
 	const struct tls_client_hello *ch = c->hello;
 
 	if (!(c->kind == MODE_REVERSE && !wk->opts.keep_host_header))
-		snprintf(c->tls_sni, sizeof(c->tls_sni), "%s",
-			 ch->sni[0]	       ? ch->sni
-			 : host_is_ip(c->host) ? ""
-					       : c->host);
+		conn_set_str(&c->tls_sni, ch->sni[0]		? ch->sni
+					  : host_is_ip(c->host) ? ""
+								: c->host);
 	if (c->srv_tls == SRV_TLS_NEVER || c->server.fd < 0) {
 		/* No server handshake first: plain server, or a lazy connection. */
 		c->server_tls = c->srv_tls != SRV_TLS_NEVER;
@@ -307,7 +306,7 @@ void tunnel_proxy_tls(struct conn *c, bool *progress)
 	if (c->hello->sni[0])
 		sans[n++] = c->hello->sni;
 	sans[n++] = local;
-	snprintf(c->host, sizeof(c->host), "%s", c->hello->sni[0] ? c->hello->sni : local);
+	conn_set_str(&c->host, c->hello->sni[0] ? c->hello->sni : local);
 	ctx = certcache_get((const char *const *)sans, n, NULL, &c->cert_seq);
 	if (ctx)
 		tunnel_client_tls(c, ctx);

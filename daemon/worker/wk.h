@@ -26,9 +26,9 @@
 #include "tlsparse/tlsparse.h"
 #include "ws/ws.h"
 
-#define STREAM_BUF_MAX (64 * 1024) /* plaintext in/out per direction */
-#define STREAM_TXC_MAX (64 * 1024) /* ciphertext waiting for the socket */
-#define FLOW_BODY_KEEP (4u << 20)   /* at most this much of a body is kept for a flow */
+#define STREAM_BUF_MAX (64 * 1024)   /* plaintext in/out per direction */
+#define STREAM_TXC_MAX (64 * 1024)   /* ciphertext waiting for the socket */
+#define FLOW_BODY_KEEP (4u << 20)    /* at most this much of a body is kept for a flow */
 #define FLOW_PART_BYTES (128 * 1024) /* body bytes per FlowBody frame */
 #define CONNECT_TIMEOUT_MS 10000
 #define WORKER_KEYLOG_FD 5   /* SSLKEYLOGFILE, when the coordinator opened one */
@@ -112,10 +112,11 @@ struct stream {
 	bool shut_req;	 /* close our sending side once out is flushed */
 	bool shut_done;
 	bool failed;
-	char err[512];
-	struct buf in;	/* plaintext for the layer above */
-	struct buf out; /* plaintext to send */
-	struct buf txc; /* ciphertext waiting for the socket */
+	const char *err; /* why it failed, or "" (owned; set with stream_set_err) */
+	struct buf in;	 /* plaintext for the layer above */
+	struct buf out;	 /* plaintext to send */
+	struct buf rxc;	 /* TLS: ciphertext from the socket, not yet read by OpenSSL */
+	struct buf txc;	 /* ciphertext waiting for the socket */
 	union sockaddr_any peer, local;
 	double ts_start, ts_tls;
 };
@@ -133,6 +134,8 @@ bool stream_open(const struct stream *s);
 int stream_tls_start(struct stream *s, SSL_CTX *ctx, bool client, const char *sni);
 bool stream_flushed(const struct stream *s);
 void stream_fail(struct stream *s, const char *fmt, ...) SNARE_PRINTF(2, 3);
+/* Sets s->err (at most 511 bytes) without failing the stream. */
+void stream_set_err(struct stream *s, const char *fmt, ...) SNARE_PRINTF(2, 3);
 
 /* ---- conn.c ---- */
 enum conn_state {
@@ -171,14 +174,18 @@ struct http_msg {
 	double ts_start, ts_end;
 };
 
+struct conn_ws {
+	struct ws_parser c2s, s2c;
+};
+
 struct conn {
 	struct conn *prev, *next;
 	unsigned mode_index;
 	enum conn_state state;
 	struct stream client, server;
 	char client_str[ADDR_STRLEN];
-	/* destination */
-	char host[256];
+	/* destination (strings: never NULL, "" when unset; set with conn_set_str) */
+	const char *host;
 	uint16_t port;
 	bool tunnel; /* the server is fixed (CONNECT, SOCKS5, reverse) */
 	enum mode_kind kind;
@@ -187,7 +194,7 @@ struct conn {
 	bool via;	  /* upstream mode: the server connection goes through a proxy */
 	bool via_connect; /* ... and needs a CONNECT to reach the target */
 	bool via_sent;
-	char target_host[256]; /* what the server connection must reach */
+	const char *target_host; /* what the server connection must reach */
 	uint16_t target_port;
 	int socks_state;
 	enum mode_kind kind_hint; /* set at accept for netstack connections */
@@ -201,8 +208,8 @@ struct conn {
 	bool proxy_tls;	    /* the client speaks TLS to snare itself (secure web proxy) */
 	bool closing_after; /* close after the current response */
 	bool server_reusable;
-	bool server_up;	       /* "server connect" was logged for the server stream */
-	char server_host[256]; /* what the server stream is connected to */
+	bool server_up;		 /* "server connect" was logged for the server stream */
+	const char *server_host; /* what the server stream is connected to */
 	uint16_t server_port;
 	struct resolve_req *resolving;
 	union sockaddr_any *addrs;
@@ -213,22 +220,20 @@ struct conn {
 	/* TLS */
 	struct tls_client_hello *hello;
 	char alpn[32];
-	char tls_sni[256]; /* SNI we send upstream */
-	uint64_t cert_seq; /* pending ca request */
+	const char *tls_sni; /* SNI we send upstream */
+	uint64_t cert_seq;   /* pending ca request */
 	/* HTTP exchange */
 	struct http_msg req, resp;
-	bool resp_is_final;
 	bool local_response; /* answered by us (error page, mitm.it) */
 	bool flow_sent;
 	char scheme[8]; /* of the current request: http or https */
 	/* raw relay / WebSocket */
 	bool websocket;
-	struct ws_parser ws_c2s, ws_s2c;
+	struct conn_ws *ws; /* WebSocket parsers (only while relaying one) */
 	bool relay_record;
 	bool ws_dir_client; /* record raw messages in a TCP flow */
 	Snare__Flow *rflow; /* TCP/WebSocket flow being collected */
 	size_t rflow_bytes;
-	char path[512]; /* WebSocket request path, for flow lines */
 	bool freed;
 };
 
@@ -253,6 +258,11 @@ void conn_proxy_auth_line(char *out, size_t len);
 void conn_basic_auth_value(char *out, size_t len);
 void conn_close(struct conn *c);
 void conn_set_state(struct conn *c, enum conn_state st);
+/* Replaces one of c's strings (host, target_host, server_host, tls_sni) with
+ * a copy of src, at most 255 bytes; src may be the old value. */
+void conn_set_str(const char **dst, const char *src);
+/* Frees c->ws (NULL is fine). */
+void conn_ws_free(struct conn *c);
 /* Connects the server stream to host:port (resolve + try each address). */
 void conn_connect(struct conn *c, const char *host, uint16_t port,
 		  void (*done)(struct conn *c, int err));
