@@ -202,10 +202,7 @@ static SSL_CTX *leaf_dtls_ctx(unsigned mode_index, SSL_CTX *tls)
 		return leaf_ctx[mode_index];
 	if (leaf == NULL || (ctx = server_ctx_new()) == NULL)
 		return NULL;
-	if (SSL_CTX_use_certificate(ctx, leaf) != 1 ||
-	    SSL_CTX_use_PrivateKey(ctx, wk->leaf_key) != 1 ||
-	    SSL_CTX_add1_chain_cert(ctx, wk->ca_cert) != 1) {
-		ERR_clear_error();
+	if (tls_ctx_use_leaf(ctx, leaf) < 0) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}

@@ -145,6 +145,17 @@ static int tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *o
 	return SSL_TLSEXT_ERR_NOACK;
 }
 
+int tls_ctx_use_leaf(SSL_CTX *ctx, X509 *leaf)
+{
+	if (SSL_CTX_use_certificate(ctx, leaf) != 1 ||
+	    SSL_CTX_use_PrivateKey(ctx, wk->leaf_key) != 1 ||
+	    SSL_CTX_add1_chain_cert(ctx, wk->ca_cert) != 1) {
+		ERR_clear_error();
+		return -EINVAL;
+	}
+	return 0;
+}
+
 SSL_CTX *tls_leaf_ctx(X509 *leaf)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -155,10 +166,7 @@ SSL_CTX *tls_leaf_ctx(X509 *leaf)
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				  SSL_MODE_RELEASE_BUFFERS);
-	if (SSL_CTX_use_certificate(ctx, leaf) != 1 ||
-	    SSL_CTX_use_PrivateKey(ctx, wk->leaf_key) != 1 ||
-	    SSL_CTX_add1_chain_cert(ctx, wk->ca_cert) != 1) {
-		ERR_clear_error();
+	if (tls_ctx_use_leaf(ctx, leaf) < 0) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}

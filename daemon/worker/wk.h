@@ -354,6 +354,9 @@ void tls_sessions_attach(SSL *ssl, const char *host, uint16_t port, const char *
 /* ---- tls.c ---- */
 int tls_init(void);
 SSL_CTX *tls_leaf_ctx(X509 *leaf);
+/* Loads leaf, the worker's leaf key and the CA (as chain) into ctx (TLS or
+ * DTLS).  0, or -EINVAL with the OpenSSL error queue cleared. */
+int tls_ctx_use_leaf(SSL_CTX *ctx, X509 *leaf);
 /* Key log lines (SSLKEYLOGFILE) for every session of ctx, TLS or DTLS. */
 void tls_keylog_install(SSL_CTX *ctx);
 void tls_describe(SSL *ssl, Snare__TlsInfo *ti);
