@@ -72,6 +72,21 @@ static bool validate_key_value(const Snare__KeyValue *kv)
 	       str_ok(kv->value, 0, IPC_MAX_OPT_VALUE);
 }
 
+/* Mode specs and option pairs, as in WorkerConfig and ReloadResult. */
+static bool validate_modes_options(char *const *modes, size_t n_modes,
+				   Snare__KeyValue *const *options, size_t n_options)
+{
+	size_t i;
+
+	for (i = 0; i < n_modes; i++)
+		if (!str_ok(modes[i], 1, IPC_MAX_MODE_SPEC))
+			return false;
+	for (i = 0; i < n_options; i++)
+		if (!validate_key_value(options[i]))
+			return false;
+	return true;
+}
+
 static bool validate_listener(const Snare__Listener *l, size_t n_modes)
 {
 	return l != NULL && l->has_mode_index && l->mode_index < n_modes;
@@ -85,12 +100,8 @@ static bool validate_worker_config(const ProtobufCMessage *body, size_t nfds)
 	if (!m->has_worker_index || m->n_modes > IPC_MAX_MODES || m->n_options > IPC_MAX_OPTIONS ||
 	    m->n_listeners > IPC_MAX_FDS || nfds != m->n_listeners)
 		return false;
-	for (i = 0; i < m->n_modes; i++)
-		if (!str_ok(m->modes[i], 1, IPC_MAX_MODE_SPEC))
-			return false;
-	for (i = 0; i < m->n_options; i++)
-		if (!validate_key_value(m->options[i]))
-			return false;
+	if (!validate_modes_options(m->modes, m->n_modes, m->options, m->n_options))
+		return false;
 	for (i = 0; i < m->n_listeners; i++)
 		if (!validate_listener(m->listeners[i], m->n_modes))
 			return false;
@@ -242,7 +253,6 @@ static bool validate_child_exited(const ProtobufCMessage *body, size_t nfds)
 static bool validate_reload_result(const ProtobufCMessage *body, size_t nfds)
 {
 	const Snare__ReloadResult *m = (const Snare__ReloadResult *)body;
-	size_t i;
 
 	if (m->error != NULL)
 		return nfds == 0 && m->n_modes == 0 && m->n_options == 0 && !m->has_fd_slots &&
@@ -250,12 +260,8 @@ static bool validate_reload_result(const ProtobufCMessage *body, size_t nfds)
 	if (!m->has_fd_slots || m->fd_slots > 3 || nfds != popcount_u32(m->fd_slots) ||
 	    m->n_modes > IPC_MAX_MODES || m->n_options > IPC_MAX_OPTIONS)
 		return false;
-	for (i = 0; i < m->n_modes; i++)
-		if (!str_ok(m->modes[i], 1, IPC_MAX_MODE_SPEC))
-			return false;
-	for (i = 0; i < m->n_options; i++)
-		if (!validate_key_value(m->options[i]))
-			return false;
+	if (!validate_modes_options(m->modes, m->n_modes, m->options, m->n_options))
+		return false;
 	return true;
 }
 
