@@ -56,6 +56,9 @@ struct helper_def {
 	int (*init)(struct helper *h, char *err, size_t errlen);
 	const struct helper_handler *handlers;
 	size_t nhandlers;
+	/* After Hello, a helper with its own wire protocol reads each frame
+	 * itself (NULL: privsep requests, dispatched to handlers). */
+	void (*on_frame)(struct helper *h);
 };
 
 /* Defined by each helper (helpers/<name>/). */

@@ -138,7 +138,11 @@ static void __attribute__((noreturn)) helper_run(struct helper *h, int sigfd)
 			helper_log("signal %u: undoing and exiting", si.ssi_signo);
 			helper_exit(h, 0);
 		}
-		if (pfd[0].revents != 0)
+		if (pfd[0].revents == 0)
+			continue;
+		if (h->state != PRIVSEP_ST_HELLO && h->def->on_frame != NULL)
+			h->def->on_frame(h);
+		else
 			helper_on_frame(h);
 	}
 }

@@ -7,11 +7,9 @@
 #include "redir.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <linux/bpf.h>
@@ -205,55 +203,6 @@ static void redir_on_frame(struct helper *h)
 
 /* ---- start-up ------------------------------------------------------------ */
 
-/* The skeleton's tail, run from init: sandbox, Hello, then the Hello frame
- * through the skeleton and our frames through redir_on_frame.
- * TODO(skeleton): with an on_frame hook in struct helper_def this becomes
- * `.on_frame = redir_on_frame` and init simply returns. */
-static void __attribute__((noreturn)) redir_serve(struct helper *h, int sigfd)
-{
-	struct pollfd pfd[2] = {{.fd = h->chan, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
-	struct signalfd_siginfo si;
-	char err[256] = "";
-	int rc;
-
-	rc = helper_sandbox_enter(h->def, err, sizeof(err));
-	if (rc == 0 && (rc = helper_send_hello(h)) < 0)
-		snprintf(err, sizeof(err), "cannot send hello: %s", strerror(-rc));
-	if (rc < 0) {
-		helper_log("%s", err);
-		helper_exit(h, 1);
-	}
-	for (;;) {
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR) {
-			helper_log("poll: %s", strerror(errno));
-			helper_exit(h, 1);
-		}
-		if (pfd[1].revents != 0) {
-			if (read(sigfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
-				si.ssi_signo = 0;
-			helper_log("signal %u: undoing and exiting", si.ssi_signo);
-			helper_exit(h, 0);
-		}
-		if (pfd[0].revents == 0)
-			continue;
-		if (h->state == PRIVSEP_ST_HELLO)
-			helper_on_frame(h);
-		else
-			redir_on_frame(h);
-	}
-}
-
-static int redir_signalfd(void)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	return signalfd(-1, &set, SFD_CLOEXEC); /* already blocked by main */
-}
-
 /* The same device snare-tun makes (its undo records: the device, sysctls). */
 static int redir_tun(struct helper *h, char *err, size_t errlen)
 {
@@ -301,19 +250,19 @@ static int redir_setup(struct helper *h, char *err, size_t errlen)
 
 static int redir_init(struct helper *h, char *err, size_t errlen)
 {
-	int sigfd = redir_signalfd(), rc;
+	int rc;
 
 	h->priv = &redir;
-	if (sigfd < 0 || (rc = redir_nl_open(&redir)) < 0) {
-		snprintf(err, errlen, "signalfd or netlink: %s", strerror(errno));
-		return -errno;
+	rc = redir_nl_open(&redir);
+	if (rc < 0) {
+		snprintf(err, errlen, "netlink: %s", strerror(-rc));
+		return rc;
 	}
 	redir_rule6_flush(&redir);
 	rc = redir_setup(h, err, errlen);
-	if (rc < 0)
-		return rc;
-	helper_log("capturing through %s (intercepting nothing yet)", redir.ifname);
-	redir_serve(h, sigfd);
+	if (rc == 0)
+		helper_log("capturing through %s (intercepting nothing yet)", redir.ifname);
+	return rc;
 }
 
 /* Map updates and deletes; everything else was opened in init. */
@@ -333,4 +282,5 @@ const struct helper_def helper_def = {
     .init = redir_init,
     .handlers = NULL,
     .nhandlers = 0,
+    .on_frame = redir_on_frame,
 };
