@@ -20,6 +20,8 @@ static void stream_on_io(struct loop_io *io, uint32_t events)
 {
 	struct stream *s = io->arg;
 
+	if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		s->rd_ready = true;
 	if (s->connecting && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
 		int soerr = 0;
 		socklen_t len = sizeof(soerr);
@@ -38,6 +40,7 @@ void stream_init(struct stream *s, struct conn *c, int fd)
 	s->fd = fd;
 	s->conn = c;
 	s->err = "";
+	s->rd_ready = true; /* one try before epoll has said anything */
 	loop_io_init(&s->io, fd, stream_on_io, s);
 	buf_init(&s->in, STREAM_BUF_MAX);
 	buf_init(&s->out, STREAM_BUF_MAX);
@@ -341,7 +344,10 @@ static void stream_outer_write(struct stream *s, bool *progress)
 	}
 }
 
-/* Socket -> (rxc | in): ciphertext for OpenSSL or plaintext for the layer. */
+/* Socket -> (rxc | in): ciphertext for OpenSSL or plaintext for the layer.
+ * A kernel socket is read only when epoll said so since it was last found
+ * drained: no recv() that can only say EAGAIN (epoll is level-triggered, so
+ * nothing that arrives is missed). */
 static void stream_read_sock(struct stream *s, bool *progress)
 {
 	struct buf *b = s->ssl ? &s->rxc : &s->in;
@@ -349,7 +355,7 @@ static void stream_read_sock(struct stream *s, bool *progress)
 	size_t room;
 	ssize_t n;
 
-	while (!s->rd_eof) {
+	while (!s->rd_eof && (s->ns != NULL || s->rd_ready)) {
 		room = buf_room(b);
 		if (room == 0)
 			return;
@@ -357,7 +363,9 @@ static void stream_read_sock(struct stream *s, bool *progress)
 			room = sizeof(tmp);
 		n = stream_recv(s, tmp, room);
 		if (n < 0) {
-			if (errno != EAGAIN && errno != EINTR)
+			if (errno == EAGAIN)
+				s->rd_ready = false;
+			else if (errno != EINTR)
 				stream_fail(s, "%s", strerror(errno));
 			return;
 		}
@@ -368,8 +376,10 @@ static void stream_read_sock(struct stream *s, bool *progress)
 		}
 		if (buf_append(b, tmp, (size_t)n) < 0)
 			return;
-		if ((size_t)n < room) /* drained: epoll says when there is more */
+		if ((size_t)n < room) { /* drained: epoll says when there is more */
+			s->rd_ready = false;
 			return;
+		}
 	}
 }
 

@@ -109,6 +109,7 @@ struct stream {
 	bool tls_done;
 	bool connecting; /* non-blocking connect in progress */
 	bool rd_eof;	 /* peer closed its sending side (or TLS close_notify) */
+	bool rd_ready;	 /* the socket may have bytes: set by epoll, cleared when drained */
 	bool shut_req;	 /* close our sending side once out is flushed */
 	bool shut_done;
 	bool failed;
