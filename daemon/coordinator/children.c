@@ -68,12 +68,12 @@ static void worker_send_config(struct coord_child *w)
 	cfg.has_want_flows = 1;
 	cfg.want_flows = co->cli->opts.flow_detail > 0 || co->ff != NULL;
 	cfg.listeners = lp;
-	coord_options_fill(co, &cfg);
+	coord_options_pairs(&co->cli->opts, &cfg.options, &cfg.n_options);
 	env.body_case = SNARE__COORD_TO_WORKER__BODY_CONFIG;
 	env.config = &cfg;
 	if (ipc_chan_send(&w->chan, &env.base, fds, n) < 0)
 		log_warn("worker %u: cannot send its configuration", w->index);
-	coord_options_release(&cfg);
+	coord_options_pairs_free(cfg.options, cfg.n_options);
 	coord_wireguard_release(&cfg);
 	free(ls);
 	free(lp);

@@ -145,9 +145,11 @@ void coord_on_reload_result(struct coord *co, const Snare__ReloadResult *r, stru
 /* Starts a clean stop (as SIGTERM does), with this exit code. */
 void coord_begin_stop(struct coord *co, int exit_code);
 
-/* options_send.c: the effective options as name=value pairs for workers */
-void coord_options_fill(struct coord *co, Snare__WorkerConfig *cfg);
-void coord_options_release(Snare__WorkerConfig *cfg);
+/* options_send.c: options as name=value pairs (worker config, reload result) */
+/* o as name=value pairs (every option with a value, lists repeated): *v
+ * and its entries are owned by the caller, freed with coord_options_pairs_free. */
+void coord_options_pairs(const struct options *o, Snare__KeyValue ***v, size_t *n);
+void coord_options_pairs_free(Snare__KeyValue **v, size_t n);
 
 /* events.c */
 void coord_on_flow(struct coord *co, Snare__Flow *f);

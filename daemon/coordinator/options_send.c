@@ -1,5 +1,6 @@
-/* Runs in the coordinator: turns the effective options into the name=value
- * pairs a worker rebuilds its own struct options from. */
+/* Runs in the coordinator and the spawner: turns options into the
+ * name=value pairs a worker (or, after a reload, the coordinator) rebuilds
+ * its own struct options from. */
 #include <stdlib.h>
 
 #include "coordinator/coord.h"
@@ -21,25 +22,23 @@ static void kv_add(const char *name, const char *value, void *arg)
 	acc->v[acc->n++] = kv;
 }
 
-void coord_options_fill(struct coord *co, Snare__WorkerConfig *cfg)
+void coord_options_pairs(const struct options *o, Snare__KeyValue ***v, size_t *n)
 {
 	struct kv_acc acc = {NULL, 0};
 
-	options_foreach_set(&co->cli->opts, kv_add, &acc);
-	cfg->options = acc.v;
-	cfg->n_options = acc.n;
+	options_foreach_set(o, kv_add, &acc);
+	*v = acc.v;
+	*n = acc.n;
 }
 
-void coord_options_release(Snare__WorkerConfig *cfg)
+void coord_options_pairs_free(Snare__KeyValue **v, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < cfg->n_options; i++) {
-		free(cfg->options[i]->key);
-		free(cfg->options[i]->value);
-		free(cfg->options[i]);
+	for (i = 0; i < n; i++) {
+		free(v[i]->key);
+		free(v[i]->value);
+		free(v[i]);
 	}
-	free(cfg->options);
-	cfg->options = NULL;
-	cfg->n_options = 0;
+	free(v);
 }

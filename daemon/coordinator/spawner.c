@@ -126,28 +126,9 @@ static void on_spawn(struct spawner *sp, const Snare__SpawnChild *req, struct ip
 	}
 }
 
-static void kv_add(const char *name, const char *value, void *arg)
-{
-	Snare__ReloadResult *r = arg;
-	Snare__KeyValue *kv = xmalloc(sizeof(*kv));
-
-	snare__key_value__init(kv);
-	kv->key = xstrdup(name);
-	kv->value = xstrdup(value);
-	r->options = xrealloc(r->options, (r->n_options + 1) * sizeof(*r->options));
-	r->options[r->n_options++] = kv;
-}
-
 static void reload_release(Snare__ReloadResult *r)
 {
-	size_t i;
-
-	for (i = 0; i < r->n_options; i++) {
-		free(r->options[i]->key);
-		free(r->options[i]->value);
-		free(r->options[i]);
-	}
-	free(r->options);
+	coord_options_pairs_free(r->options, r->n_options);
 	free(r->modes);
 }
 
@@ -174,7 +155,7 @@ static int reload_fill(Snare__ReloadResult *r, const struct cli *c, int *fds, si
 	r->modes = xcalloc(c->nmodes ? c->nmodes : 1, sizeof(*r->modes));
 	for (i = 0; i < c->nmodes; i++)
 		r->modes[i] = c->modes[i].full;
-	options_foreach_set(&c->opts, kv_add, r);
+	coord_options_pairs(&c->opts, &r->options, &r->n_options);
 	return 0;
 }
 

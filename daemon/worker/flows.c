@@ -268,23 +268,39 @@ static void flow_parts_free(struct flow_parts *p)
 	free(p->hsp);
 }
 
-void flow_send_http(struct conn *c, const char *error)
+/* An HTTP flow with c's connections and request, or NULL when there is no
+ * request to record (or nobody wants flows). */
+static struct flow_parts *flow_http_begin(struct conn *c)
 {
 	struct flow_parts *p;
 
 	if (c->req.head == NULL || c->req.raw == NULL || !wk->want_flows)
-		return;
+		return NULL;
 	p = xcalloc(1, sizeof(*p));
 	flow_conns(c, p);
 	p->f.type = SNARE__FLOW__TYPE__HTTP;
 	flow_request(c, p);
+	return p;
+}
+
+static void flow_http_end(struct flow_parts *p)
+{
+	flow_send(&p->f);
+	flow_parts_free(p);
+	free(p);
+}
+
+void flow_send_http(struct conn *c, const char *error)
+{
+	struct flow_parts *p = flow_http_begin(c);
+
+	if (p == NULL)
+		return;
 	if (c->resp.head && c->resp.raw)
 		flow_response(c, p);
 	if (error && !c->resp.raw)
 		p->f.error = (char *)error;
-	flow_send(&p->f);
-	flow_parts_free(p);
-	free(p);
+	flow_http_end(p);
 	c->flow_sent = true;
 }
 
@@ -297,15 +313,11 @@ static void body_missing(protobuf_c_boolean *has, protobuf_c_boolean *has_len,
 
 void flow_send_http_error(struct conn *c, const char *error)
 {
-	struct flow_parts *p;
+	struct flow_parts *p = flow_http_begin(c);
 
 	c->flow_sent = true;
-	if (c->req.head == NULL || c->req.raw == NULL || !wk->want_flows)
+	if (p == NULL)
 		return;
-	p = xcalloc(1, sizeof(*p));
-	flow_conns(c, p);
-	p->f.type = SNARE__FLOW__TYPE__HTTP;
-	flow_request(c, p);
 	if (!c->req.body.done)
 		body_missing(&p->rq.has_content, &p->rq.has_content_length,
 			     &p->rq.has_content_streamed);
@@ -316,9 +328,7 @@ void flow_send_http_error(struct conn *c, const char *error)
 				     &p->rs.has_content_streamed);
 	}
 	p->f.error = (char *)error;
-	flow_send(&p->f);
-	flow_parts_free(p);
-	free(p);
+	flow_http_end(p);
 }
 
 void flow_send_tcp(struct conn *c, Snare__Flow *f, const char *error)

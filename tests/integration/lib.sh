@@ -43,16 +43,25 @@ wait_for() {
 	return 1
 }
 
-# start_origin [--tls]: sets ORIGIN_PORT (and ORIGIN_CERT with --tls).
+# origin_cert [SAN...]: $T/origin.crt and .key for localhost, 127.0.0.1 and
+# the extra subjectAltNames given (e.g. DNS:client.test IP:::1); sets ORIGIN_CERT.
+origin_cert() {
+	local san="DNS:localhost,IP:127.0.0.1" x
+	for x in "$@"; do san="$san,$x"; done
+	ORIGIN_CERT=$T/origin.crt
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/origin.key" -out "$ORIGIN_CERT" -days 2 \
+		-subj "/CN=localhost/O=snare test origin" -addext "subjectAltName=$san" 2>/dev/null
+}
+
+# start_origin [--tls]: sets ORIGIN_PORT (and ORIGIN_CERT with --tls; an
+# origin_cert made earlier is used).
 start_origin() {
 	local port log
 	port=$(free_port)
 	log=$T/origin-$port.log
 	if [ "${1:-}" = --tls ]; then
 		ORIGIN_CERT=$T/origin.crt
-		[ -f "$ORIGIN_CERT" ] || openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/origin.key" \
-			-out "$ORIGIN_CERT" -days 2 -subj "/CN=localhost/O=snare test origin" \
-			-addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
+		[ -f "$ORIGIN_CERT" ] || origin_cert
 		python3 -u "$SNARE_ROOT/tests/integration/origin.py" --port "$port" \
 			--tls "$ORIGIN_CERT" "$T/origin.key" >"$log" 2>&1 &
 	else

@@ -6,10 +6,7 @@
 
 # One origin certificate for every TLS server here; client.test is the name
 # the clients use towards snare (only ever resolved by curl --resolve).
-ORIGIN_CERT=$T/origin.crt
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/origin.key" -out "$ORIGIN_CERT" -days 2 \
-	-subj "/CN=localhost/O=snare test origin" \
-	-addext "subjectAltName=DNS:localhost,DNS:client.test,IP:127.0.0.1,IP:127.0.0.77" 2>/dev/null
+origin_cert DNS:client.test IP:127.0.0.77
 start_origin || exit 1
 HTTP_PORT=$ORIGIN_PORT
 start_origin --tls || exit 1

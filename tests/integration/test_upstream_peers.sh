@@ -5,10 +5,7 @@
 REC=$SNARE_ROOT/tests/integration/recproxy.py
 
 # One origin certificate for every TLS origin here (also valid for ::1).
-ORIGIN_CERT=$T/origin.crt
-openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/origin.key" -out "$ORIGIN_CERT" -days 2 \
-	-subj "/CN=localhost/O=snare test origin" \
-	-addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" 2>/dev/null
+origin_cert IP:::1
 start_origin || exit 1
 HTTP_PORT=$ORIGIN_PORT
 start_origin --tls || exit 1
