@@ -178,13 +178,21 @@ install: all
 		install -m 0644 $$f $(DESTDIR)$(MANDIR)/man$$s/ || true; done; done
 
 # Debian package, built from a copy of the tree (dpkg-buildpackage, lintian).
+# In a git work tree the copy holds what git would commit (tracked and new
+# files, never ignored ones), so the package builds as from a clean clone.
+# Variables given to this make (B=, SAN=, OPT=) stay out of the package's build.
 deb:
-	scripts/deps.sh build
+	scripts/deps.sh deb
 	rm -rf $(B)/deb && mkdir -p $(B)/deb/snare-$(VERSION)
-	tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C $(B)/deb/snare-$(VERSION)
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+		git ls-files -z --cached --others --exclude-standard | \
+			tar --null -T - --ignore-failed-read -cf -; \
+	else tar --exclude=./build --exclude='./build-*' -cf - .; fi | \
+		tar -xf - -C $(B)/deb/snare-$(VERSION)
 	cp -r packaging/debian $(B)/deb/snare-$(VERSION)/debian
-	cd $(B)/deb/snare-$(VERSION) && dpkg-buildpackage -us -uc -b
-	lintian $(B)/deb/snare_$(VERSION)_*.changes
+	cd $(B)/deb/snare-$(VERSION) && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u B -u SAN -u OPT \
+		dpkg-buildpackage -us -uc -b -Jauto
+	lintian --fail-on error $(B)/deb/snare_$(VERSION)_*.changes
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,6 +1,9 @@
 #!/bin/sh
 # Installs snare's build and test dependencies on Debian 12.
-# Usage: scripts/deps.sh [build|test|bench]   (default: build)
+# Usage: scripts/deps.sh [build|test|bench|deb]   (default: build)
+# deb: what `make deb` and scripts/ci-package.sh need (debhelper provides
+# dh-sequence-installsysusers on Debian 12; systemd-sysusers creates the
+# package's user when it is installed).
 # As root it runs apt-get for whatever is missing; otherwise it prints the
 # exact command to run and exits non-zero.
 set -eu
@@ -9,15 +12,17 @@ BUILD_PKGS="build-essential pkg-config clang llvm libclang-rt-14-dev libssl-dev 
 libbpf-dev bpftool libnl-3-dev libnl-route-3-dev libsodium-dev libprotobuf-c-dev \
 protobuf-c-compiler libseccomp-dev libc-ares-dev libnghttp2-dev libcmocka-dev \
 libqrencode-dev libyaml-dev libcap-dev libmnl-dev libnftnl-dev libcrypt-dev openssl"
-TEST_PKGS="curl socat iproute2 nftables iptables procps psmisc python3 ca-certificates bind9-dnsutils dnsmasq-base openssl xxd wireguard-go wireguard-tools iputils-ping chromium squid tinyproxy netcat-openbsd"
+TEST_PKGS="curl socat iproute2 nftables iptables procps psmisc python3 ca-certificates bind9-dnsutils dnsmasq-base openssl xxd wireguard-go wireguard-tools iputils-ping chromium squid tinyproxy netcat-openbsd sudo tmux"
 BENCH_PKGS="wrk nginx mitmproxy util-linux tinyproxy sslsplit"
+DEB_PKGS="debhelper lintian git systemd curl python3"
 
 want="$BUILD_PKGS"
 case "${1:-build}" in
 build) ;;
 test) want="$BUILD_PKGS $TEST_PKGS" ;;
 bench) want="$BUILD_PKGS $TEST_PKGS $BENCH_PKGS" ;;
-*) echo "deps.sh: unknown set '$1' (build, test or bench)" >&2; exit 2 ;;
+deb) want="$BUILD_PKGS $DEB_PKGS" ;;
+*) echo "deps.sh: unknown set '$1' (build, test, bench or deb)" >&2; exit 2 ;;
 esac
 
 missing=""

@@ -1,0 +1,263 @@
+#!/bin/bash
+# The Debian package, proved from a clean clone (.ci/run runs it after make
+# check; as root on Debian 12).  Clones the committed tree into a temporary
+# directory, so a file git ignores or nobody committed breaks the build here
+# as it would for a user; builds with `make deb` (lintian must report no
+# error), installs the package, runs the installed snare as the user the
+# package creates, in reverse mode in front of a local origin, checks the
+# sudoers sample with sudo itself, then purges the package and checks what
+# is left.  Trusts the machine it runs on; touches only loopback, and the
+# package, user and group names below.
+# Prints "ok NAME" / "not ok NAME: why" lines and a final
+# "N passed, N failed, N skipped" line; exits non-zero on a failure.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$PWD
+W=$(mktemp -d /tmp/snare-pkg.XXXXXX)
+CONF=/var/lib/snare # the unit's conf dir, removed by the purge
+SUDO_GROUP=snare-capture
+SUDO_USER_T=snarepkgt # a test member of the group; removed at the end
+SUDO_FILE=/etc/sudoers.d/snare-pkgtest
+pass=0 fail=0 skip=0
+PIDS=()
+INSTALLED=0
+
+ok() { echo "ok $1"; pass=$((pass + 1)); }
+notok() { echo "not ok $1: $2"; fail=$((fail + 1)); }
+skip() { echo "skip $1: $2"; skip=$((skip + 1)); }
+check() { # check NAME CMD...
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else notok "$name" "failed: $*"; fi
+}
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	rm -f "$SUDO_FILE"
+	userdel "$SUDO_USER_T" 2>/dev/null
+	groupdel "$SUDO_GROUP" 2>/dev/null
+	[ "$INSTALLED" -eq 1 ] && dpkg --purge snare >/dev/null 2>&1
+	rm -rf "$W"
+}
+trap cleanup EXIT
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# ---- build ----------------------------------------------------------------
+
+build() {
+	local t0=$SECONDS log=$W/build.log
+	if ! git clone -q "$ROOT" "$W/src"; then
+		notok deb-clone "git clone of $ROOT failed"
+		return 1
+	fi
+	ok deb-clone
+	# Tests ran in make check; the package's own test subset is skipped.
+	DEB_BUILD_OPTIONS="nocheck" make -C "$W/src" deb >"$log" 2>&1
+	local rc=$?
+	DEB=$(ls "$W"/src/build/deb/snare_*_*.deb 2>/dev/null | head -n1)
+	echo "# make deb: exit $rc after $((SECONDS - t0)) s"
+	grep -E '^[EWIPXO]: ' "$log" | sed 's/^/# lintian: /'
+	if [ -z "$DEB" ]; then
+		tail -n 30 "$log" | sed 's/^/# /'
+		notok deb-build "make deb on a clean clone built no package"
+		return 1
+	fi
+	ok deb-build
+	if [ "$rc" -ne 0 ] || grep -q '^E: ' "$log"; then
+		tail -n 10 "$log" | sed 's/^/# /'
+		notok deb-lintian "lintian reported errors (or make deb failed after the build)"
+	else
+		ok deb-lintian
+	fi
+}
+
+# ---- install --------------------------------------------------------------
+
+install_pkg() {
+	if dpkg-query -W -f='${Status}' snare 2>/dev/null | grep -q 'ok installed'; then
+		notok deb-install "a snare package is installed already; purge it first"
+		return 1
+	fi
+	if [ -e "$CONF" ]; then
+		notok deb-install "$CONF exists already"
+		return 1
+	fi
+	if ! dpkg -i "$DEB" >"$W/install.log" 2>&1; then
+		sed 's/^/# /' "$W/install.log"
+		INSTALLED=1
+		notok deb-install "dpkg -i failed"
+		return 1
+	fi
+	INSTALLED=1
+	ok deb-install
+	dpkg -L snare >"$W/files"
+	local f
+	for f in /usr/bin/snare /usr/libexec/snare/snare-netfilter /usr/libexec/snare/snare-tun \
+		/usr/libexec/snare/snare-redirector /etc/snare/config.yaml \
+		/lib/systemd/system/snare.service /usr/lib/sysusers.d/snare.conf \
+		/usr/share/doc/snare/examples/sudoers.d/snare /usr/share/man/man5/snare.conf.5.gz; do
+		grep -qx "$f" "$W/files" && [ -f "$f" ] || { notok deb-files "$f not installed"; return 1; }
+	done
+	ok deb-files
+	local pw
+	pw=$(getent passwd snare)
+	if [ -z "$pw" ]; then
+		notok deb-user "the package created no user snare"
+		return 1
+	fi
+	echo "# user: $pw"
+	# A system user (uid below 1000) without a login shell.
+	if [ "$(echo "$pw" | cut -d: -f3)" -lt 1000 ] && [ "$(echo "$pw" | cut -d: -f7)" = /usr/sbin/nologin ]; then
+		ok deb-user
+	else
+		notok deb-user "snare is not a system user without a shell: $pw"
+	fi
+	local v
+	v=$(/usr/bin/snare --version 2>&1)
+	echo "# /usr/bin/snare --version: $v"
+	check deb-version [ "$v" = "snare $(sed -n 's/^VERSION := //p' "$ROOT/Makefile")" ]
+}
+
+# ---- run ------------------------------------------------------------------
+
+# An origin serving one file with a random token.
+start_origin() {
+	mkdir -p "$W/www"
+	TOKEN=pkg-$RANDOM$RANDOM
+	echo "$TOKEN" >"$W/www/token"
+	OPORT=$(free_port)
+	python3 -m http.server --bind 127.0.0.1 --directory "$W/www" "$OPORT" >"$W/origin.log" 2>&1 &
+	PIDS+=($!)
+	local i
+	for i in $(seq 1 100); do
+		curl -sf "http://127.0.0.1:$OPORT/token" >/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# The installed snare, as the unit runs it (its configuration file and conf
+# dir, as user snare) with a reverse mode instead of the file's modes.
+run_reverse() {
+	if ! start_origin; then
+		notok deb-reverse "the origin did not start"
+		return 1
+	fi
+	local port body i user spid
+	port=$(free_port)
+	# What the unit's StateDirectory= would make.
+	install -d -o snare -g snare -m 0700 "$CONF"
+	(cd / && exec runuser -u snare -- /usr/bin/snare --conf /etc/snare/config.yaml \
+		--set confdir="$CONF" --mode "reverse:http://127.0.0.1:$OPORT@127.0.0.1:$port") \
+		>"$W/snare.log" 2>&1 &
+	spid=$!
+	PIDS+=($spid)
+	for i in $(seq 1 100); do
+		body=$(curl -s --max-time 5 "http://127.0.0.1:$port/token" 2>/dev/null) && break
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.1
+	done
+	user=$(ps -o user= -p "$(pgrep -n -f "^/usr/bin/snare --conf /etc/snare/config.yaml")" 2>/dev/null)
+	if [ "$body" = "$TOKEN" ] && [ "$user" = snare ]; then
+		ok deb-reverse
+	else
+		sed 's/^/# snare: /' "$W/snare.log" | tail -n 20
+		notok deb-reverse "expected '$TOKEN' through snare running as snare, got '$body' (user '$user')"
+	fi
+	check deb-reverse-flow grep -q "/token" "$W/snare.log"
+	check deb-conf-ca [ -f "$CONF/snare-ca.pem" ]
+	kill "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	echo "# snare exited with $? after SIGTERM"
+}
+
+# ---- the sudoers sample ---------------------------------------------------
+
+sudo_allowed() { # sudo_allowed CMD ARGS...: the policy allows it for the test user
+	sudo -n -l -U "$SUDO_USER_T" "$@" >/dev/null 2>&1
+}
+
+# The sample, installed as its comment says: the helpers with snare's
+# arguments are allowed, with a password; other arguments and commands not.
+check_sudoers() {
+	local sample=/usr/share/doc/snare/examples/sudoers.d/snare h
+	if ! command -v sudo >/dev/null || ! command -v visudo >/dev/null; then
+		skip deb-sudoers "sudo is not installed"
+		return 0
+	fi
+	check deb-sudoers-syntax visudo -cqf "$sample"
+	groupadd --system "$SUDO_GROUP" && useradd -M -N -g "$SUDO_GROUP" -s /usr/sbin/nologin "$SUDO_USER_T" &&
+		install -m 0440 "$sample" "$SUDO_FILE" || { notok deb-sudoers "cannot set up the test user"; return 1; }
+	for h in netfilter tun redirector; do
+		if ! sudo_allowed /usr/libexec/snare/snare-$h --rendezvous /tmp/snare-rv.Ab3dE9; then
+			notok deb-sudoers-allows "snare-$h with snare's arguments is refused"
+			return 1
+		fi
+	done
+	ok deb-sudoers-allows
+	if sudo -n -l -U "$SUDO_USER_T" | grep -q NOPASSWD; then
+		notok deb-sudoers-password "the sample grants NOPASSWD"
+	else
+		ok deb-sudoers-password
+	fi
+	local bad=0
+	sudo_allowed /usr/libexec/snare/snare-netfilter && bad=1
+	sudo_allowed /usr/libexec/snare/snare-netfilter --rendezvous /etc && bad=1
+	sudo_allowed /usr/libexec/snare/snare-tun --rendezvous /tmp/snare-rv.Ab3dE9 x && bad=1
+	sudo_allowed /usr/bin/snare && bad=1
+	sudo_allowed /bin/sh && bad=1
+	check deb-sudoers-refuses [ "$bad" -eq 0 ]
+	rm -f "$SUDO_FILE"
+	userdel "$SUDO_USER_T"
+	groupdel "$SUDO_GROUP"
+}
+
+# ---- purge ----------------------------------------------------------------
+
+purge_pkg() {
+	local f left=""
+	if ! dpkg --purge snare >"$W/purge.log" 2>&1; then
+		sed 's/^/# /' "$W/purge.log"
+		notok deb-purge "dpkg --purge failed"
+		return 1
+	fi
+	INSTALLED=0
+	ok deb-purge
+	# Every file the package had, the conffile and the state directory.
+	while read -r f; do
+		[ -d "$f" ] && continue
+		[ -e "$f" ] || [ -L "$f" ] && left="$left $f"
+	done <"$W/files"
+	for f in /etc/snare /usr/libexec/snare /usr/share/doc/snare "$CONF" \
+		/var/lib/dpkg/info/snare.list /var/lib/systemd/deb-systemd-helper-enabled/snare.service.dsh-also; do
+		[ -e "$f" ] && left="$left $f"
+	done
+	if [ -z "$left" ]; then ok deb-purge-clean; else notok deb-purge-clean "left behind:$left"; fi
+	# Debian keeps system users on purge: files elsewhere may still be theirs.
+	if getent passwd snare >/dev/null; then
+		echo "# user snare kept after purge, as Debian does for system users"
+	fi
+}
+
+main() {
+	local t0=$SECONDS
+	echo "== package (clean clone, make deb, install, run, purge)"
+	if [ "$(id -u)" -ne 0 ]; then
+		skip deb "needs root (dpkg -i, runuser)"
+	elif ! scripts/deps.sh deb; then
+		notok deb-deps "scripts/deps.sh deb failed"
+	elif build && install_pkg; then
+		run_reverse
+		check_sudoers
+		purge_pkg
+	fi
+	echo "# package checks took $((SECONDS - t0)) s"
+	echo "$pass passed, $fail failed, $skip skipped"
+	[ "$fail" -eq 0 ]
+}
+
+main
