@@ -31,13 +31,26 @@ static bool conn_blocked(const union sockaddr_any *peer)
 	return wk->opts.block_private && addr_is_private(&peer->sa);
 }
 
+static uint64_t conn_idle_limit_ms(void)
+{
+	return (uint64_t)wk->opts.tcp_timeout * 1000;
+}
+
+/* The idle timer is not moved on every read and write (that would be a heap
+ * operation per byte batch): I/O only stamps active_ms, and a timer that
+ * fires early re-arms itself for the rest of the idle time. */
 static void conn_on_timer(struct loop_timer *t)
 {
 	struct conn *c = t->arg;
+	uint64_t idle = loop_now(wk->loop) - c->active_ms, limit = conn_idle_limit_ms();
 
 	if (c->state == CS_CONNECTING) {
 		stream_fail(&c->server, "connection timed out");
 		conn_pump(c);
+		return;
+	}
+	if (idle < limit) {
+		loop_timer_arm(wk->loop, &c->timer, limit - idle);
 		return;
 	}
 	conn_client_log(c, LOG_LVL_INFO, "Closing connection due to inactivity");
@@ -143,12 +156,19 @@ void conn_accept_ns(unsigned mode_index, struct ns_tcp *t, const struct sockaddr
 	conn_start(c, (const union sockaddr_any *)src);
 }
 
+/* An armed idle timer stays where it is: it fires no later than the new idle
+ * limit and re-arms itself for the rest (conn_on_timer).  Only the connect
+ * timeout, which is not an idle time, is replaced either way. */
 void conn_set_state(struct conn *c, enum conn_state st)
 {
+	bool was_connecting = c->state == CS_CONNECTING;
+
 	c->state = st;
-	loop_timer_arm(wk->loop, &c->timer,
-		       st == CS_CONNECTING ? CONNECT_TIMEOUT_MS
-					   : (uint64_t)wk->opts.tcp_timeout * 1000);
+	conn_touch(c);
+	if (st == CS_CONNECTING)
+		loop_timer_arm(wk->loop, &c->timer, CONNECT_TIMEOUT_MS);
+	else if (was_connecting || !loop_timer_armed(&c->timer))
+		loop_timer_arm(wk->loop, &c->timer, conn_idle_limit_ms());
 }
 
 static void conn_free(void *p)

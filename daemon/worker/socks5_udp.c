@@ -330,6 +330,7 @@ static void su_from_client(struct loop_io *io, uint32_t events)
 			continue;
 		u->client = from;
 		u->have_client = true;
+		conn_touch(u->c); /* the association is in use: not idle */
 		su_datagram(u, d, (size_t)n);
 	}
 }
@@ -365,6 +366,7 @@ static void su_from_server(struct loop_io *io, uint32_t events)
 			return;
 		if (!u->have_client)
 			continue;
+		conn_touch(u->c);
 		dd = su_dest(u, &from);
 		if (addr_port(&from.sa) == 53)
 			su_dns_reply(u, &from, payload, (size_t)n);

@@ -345,6 +345,7 @@ static void stream_outer_write(struct stream *s, bool *progress)
 }
 
 /* Socket -> (rxc | in): ciphertext for OpenSSL or plaintext for the layer.
+ * Every read and write that moves bytes stamps the connection's idle clock.
  * A kernel socket is read only when epoll said so since it was last found
  * drained: no recv() that can only say EAGAIN (epoll is level-triggered, so
  * nothing that arrives is missed). */
@@ -370,6 +371,7 @@ static void stream_read_sock(struct stream *s, bool *progress)
 			return;
 		}
 		*progress = true;
+		conn_touch(s->conn);
 		if (n == 0) { /* the socket-side BIO now reports EOF once rxc is read */
 			s->rd_eof = true;
 			return;
@@ -499,6 +501,7 @@ static void stream_write_sock(struct stream *s, struct buf *b, bool *progress)
 		}
 		buf_consume(b, (size_t)n);
 		*progress = true;
+		conn_touch(s->conn);
 	}
 }
 

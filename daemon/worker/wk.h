@@ -215,8 +215,9 @@ struct conn {
 	struct resolve_req *resolving;
 	union sockaddr_any *addrs;
 	size_t naddrs, addr_i;
-	struct loop_timer timer;
-	struct loop_timer kick; /* run the pump again soon */
+	struct loop_timer timer; /* connect timeout, or idle timeout (see active_ms) */
+	uint64_t active_ms;	 /* loop time of the last byte moved on either stream */
+	struct loop_timer kick;	 /* run the pump again soon */
 	void (*on_connected)(struct conn *c, int err);
 	/* TLS */
 	struct tls_client_hello *hello;
@@ -258,7 +259,13 @@ bool conn_is_self(const char *host, uint16_t port);
 void conn_proxy_auth_line(char *out, size_t len);
 void conn_basic_auth_value(char *out, size_t len);
 void conn_close(struct conn *c);
+/* Enters st; the idle clock restarts (CS_CONNECTING: the connect timeout). */
 void conn_set_state(struct conn *c, enum conn_state st);
+/* Bytes moved: the connection is not idle (tcp_timeout counts from here). */
+static inline void conn_touch(struct conn *c)
+{
+	c->active_ms = loop_now(wk->loop);
+}
 /* Replaces one of c's strings (host, target_host, server_host, tls_sni) with
  * a copy of src, at most 255 bytes; src may be the old value. */
 void conn_set_str(const char **dst, const char *src);

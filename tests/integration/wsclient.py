@@ -2,7 +2,7 @@
 """WebSocket test client for snare integration tests (Python 3.11 stdlib only).
 
   python3 wsclient.py --proxy 127.0.0.1:PORT --url ws://127.0.0.1:OPORT/ws \\
-      --send hello --send world [--binary] [--connect] [--direct]
+      --send hello --send world [--binary] [--connect] [--direct] [--interval S]
 
 Default: absolute-form "GET http://host:port/path HTTP/1.1" sent to the proxy.
 --connect: CONNECT host:port through the proxy first, then origin-form GET.
@@ -22,6 +22,7 @@ import socket
 import ssl
 import struct
 import sys
+import time
 from urllib.parse import urlsplit
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -229,7 +230,9 @@ def run(args):
         raise WSError("bad Upgrade header in 101: %r" % headers.get("upgrade"))
 
     opcode = 0x2 if args.binary else 0x1
-    for msg in args.send:
+    for i, msg in enumerate(args.send):
+        if i and args.interval:
+            time.sleep(args.interval)
         data = msg.encode("utf-8")
         conn.send_frame(opcode, data)
         op, payload = conn.recv_message()
@@ -266,6 +269,8 @@ def main():
     ap.add_argument("--proxy-auth", help="USER:PASS for Proxy-Authorization: Basic")
     ap.add_argument("--header", action="append", default=[],
                     help="extra 'Name: value' header on the upgrade request")
+    ap.add_argument("--interval", type=float, default=0,
+                    help="seconds to wait between messages")
     ap.add_argument("--cafile", help="verify wss:// server cert against this CA")
     args = ap.parse_args()
     try:
