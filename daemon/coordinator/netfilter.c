@@ -99,7 +99,11 @@ static int redirect_to(struct coord *co, unsigned mode_index)
 	r.ifaces = (const char *const *)o->transparent_interfaces.v;
 	r.nifaces = o->transparent_interfaces.n;
 	r.include_local = o->transparent_local;
-	if (geteuid() == 0 && o->user) { /* we drop to this user: exclude it */
+	/* exclude_uid only qualifies the output chain of include_local (what
+	 * snare's own connections go through); on a router the prerouting
+	 * chain sees other machines' packets, which have no uid.  Sent only
+	 * with include_local, which is also all the helper accepts. */
+	if (r.include_local && geteuid() == 0 && o->user) { /* we drop to it */
 		struct passwd *pw = getpwnam(o->user);
 
 		if (pw) {
