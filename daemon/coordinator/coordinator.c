@@ -21,6 +21,9 @@
 
 #define STOP_GRACE_MS 1500
 
+/* What SIGHUP means, decided once at start: see hangup_stops_snare(). */
+static bool hangup_stops;
+
 /* What this version can run; NULL when available, else why not. */
 static const char *mode_unavailable(const struct mode_spec *m)
 {
@@ -292,10 +295,12 @@ static void on_signal(struct loop_io *io, uint32_t events)
 #endif
 		if (co->stopping)
 			continue;
-		if (si.ssi_signo == SIGHUP) {
+		if (si.ssi_signo == SIGHUP && !hangup_stops) {
 			coord_reload(co);
 			continue;
 		}
+		if (si.ssi_signo == SIGHUP)
+			log_info("SIGHUP (a terminal hangup): stopping");
 		coord_begin_stop(co, 0);
 	}
 }
@@ -308,10 +313,33 @@ static void on_stop_timeout(struct loop_timer *t)
 	loop_stop(co->loop);
 }
 
+/* In the foreground of a terminal a hangup means the terminal is gone and
+ * snare stops, as on SIGTERM (helpers undo); a service keeps SIGHUP as the
+ * reload signal.  "A terminal": snare has a controlling terminal and its
+ * stdin or stderr is one (so `snare &` from a shell counts, a test harness
+ * or `setsid snare </dev/null` does not).  A SIGHUP already ignored at start
+ * (nohup) is never a reason to stop. */
+static bool hangup_stops_snare(void)
+{
+	struct sigaction old;
+	int fd;
+
+	if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+		return false;
+	if (!isatty(STDIN_FILENO) && !isatty(STDERR_FILENO))
+		return false;
+	fd = open("/dev/tty", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 static int setup_signals(struct coord *co)
 {
 	sigset_t set;
 
+	hangup_stops = hangup_stops_snare();
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);

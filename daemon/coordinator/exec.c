@@ -29,7 +29,8 @@ static void exec_role(const char *exe, char *const argv[], const int *fds, int n
 	close_range(CHILD_FD_BASE + (unsigned)n, ~0U, 0);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGINT, SIG_IGN); /* the coordinator decides when we stop */
+	signal(SIGINT, SIG_IGN); /* the coordinator decides when we stop, */
+	signal(SIGHUP, SIG_IGN); /* also when a terminal hangs up */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	execv(exe, argv);
 	_exit(127);

@@ -352,14 +352,50 @@ static int privsep_rv_wait(struct privsep_rv *rv, pid_t sudo_pid, int *cfd, int 
 	}
 }
 
-static int privsep_sudo_spawn(struct privsep_helper *h, const char *path, struct privsep_rv *rv)
+/* sudo asks for the password on the controlling terminal.  Without one it
+ * can only use an askpass program (SUDO_ASKPASS, -A) or a rule that needs
+ * none; -n makes it say at once that a password is required instead of
+ * suggesting -S, which cannot work (the helper's stdin carries the nonce). */
+static bool privsep_have_tty(void)
+{
+	int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static const char *privsep_sudo_flag(bool tty)
+{
+	const char *askpass = getenv("SUDO_ASKPASS");
+
+	if (tty)
+		return NULL;
+	return askpass != NULL && *askpass != '\0' ? "-A" : "-n";
+}
+
+static int privsep_sudo_spawn(struct privsep_helper *h, const char *path, struct privsep_rv *rv,
+			      bool tty)
 {
 	char prompt[96];
-	char *argv[] = {"sudo", "-p", prompt, "--", (char *)path, "--rendezvous", rv->dir, NULL};
+	char *argv[10];
 	struct privsep_spawn s = {.argv = argv, .chan_fd = -1, .search = true};
+	const char *flag = privsep_sudo_flag(tty);
 	int p[2], rc;
+	size_t n = 0;
 
 	snprintf(prompt, sizeof(prompt), "[sudo] password for %%p to start snare-%s: ", h->name);
+	argv[n++] = "sudo";
+	if (flag != NULL)
+		argv[n++] = (char *)flag;
+	argv[n++] = "-p";
+	argv[n++] = prompt;
+	argv[n++] = "--";
+	argv[n++] = (char *)path;
+	argv[n++] = "--rendezvous";
+	argv[n++] = rv->dir;
+	argv[n] = NULL;
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
 	s.stdin_fd = p[0];
@@ -372,15 +408,21 @@ static int privsep_sudo_spawn(struct privsep_helper *h, const char *path, struct
 	return rc;
 }
 
-static void privsep_sudo_error(struct privsep_helper *h, int rc, int status, char *err,
+/* sudo has already said why it refused; this line names the helper and,
+ * when there was no terminal to ask on, what the user can do about it. */
+static void privsep_sudo_error(struct privsep_helper *h, int rc, int status, bool tty, char *err,
 			       size_t errlen)
 {
-	const char *why = strerror(-rc);
+	const char *why = strerror(-rc), *hint = "";
 	char buf[64];
 
 	if (rc == -ECHILD && WIFEXITED(status)) {
 		snprintf(buf, sizeof(buf), "sudo exited with status %d", WEXITSTATUS(status));
 		why = buf;
+		hint = tty ? " (it says why above; see snare-helpers(8))"
+			   : "; there is no terminal to ask for the password on: run snare "
+			     "from a terminal, or set SUDO_ASKPASS to a program that asks for "
+			     "it (sudo -A), or see snare-helpers(8)";
 	} else if (rc == -ECHILD && WIFSIGNALED(status)) {
 		snprintf(buf, sizeof(buf), "sudo was killed by signal %d", WTERMSIG(status));
 		why = buf;
@@ -389,17 +431,18 @@ static void privsep_sudo_error(struct privsep_helper *h, int rc, int status, cha
 	} else if (rc == -EPERM) {
 		why = "the helper failed the rendezvous check";
 	}
-	privsep_errf(err, errlen, "cannot start snare-%s through sudo: %s", h->name, why);
+	privsep_errf(err, errlen, "cannot start snare-%s through sudo: %s%s", h->name, why, hint);
 }
 
 static int privsep_launch_sudo(struct privsep_helper *h, const char *path, char *err, size_t errlen)
 {
 	struct privsep_rv rv;
 	int rc, cfd = -1, status = 0;
+	bool tty = privsep_have_tty();
 
 	rc = privsep_rv_open(&rv);
 	if (rc == 0) {
-		rc = privsep_sudo_spawn(h, path, &rv);
+		rc = privsep_sudo_spawn(h, path, &rv, tty);
 		if (rc < 0)
 			h->pid = -1;
 	}
@@ -407,7 +450,7 @@ static int privsep_launch_sudo(struct privsep_helper *h, const char *path, char 
 		rc = privsep_rv_wait(&rv, h->pid, &cfd, &status);
 	privsep_rv_close(&rv);
 	if (rc < 0) {
-		privsep_sudo_error(h, rc, status, err, errlen);
+		privsep_sudo_error(h, rc, status, tty, err, errlen);
 		if (rc != -ECHILD && h->pid > 0)
 			privsep_reap(h->pid, 0);
 		h->pid = -1;

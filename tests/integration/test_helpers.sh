@@ -176,7 +176,7 @@ grep -q 'protocol violation' "$T/driver.log" && ok violation-logged || notok vio
 cmd close
 stop_driver
 
-# --- an unprivileged coordinator: file capabilities, then (opt-in) sudo ------------
+# --- an unprivileged coordinator: file capabilities (sudo: test_terminal.sh) ------
 # A copy laid out like a build tree: <dir>/snare-netfilter, <dir>/tests/driver.
 FC=$T/fc
 mkdir -p "$FC/tests" && chmod 755 "$FC" "$FC/tests"
@@ -198,26 +198,6 @@ elif out=$(run_unprivileged); then
 	ok file-capabilities-direct-start
 else
 	notok file-capabilities-direct-start "$out $(tail -3 "$T/driver.log")"
-fi
-if [ "${SNARE_TEST_SUDO:-0}" != 1 ] || ! command -v sudo >/dev/null; then
-	skip sudo-rendezvous "set SNARE_TEST_SUDO=1 (adds a temporary /etc/sudoers.d entry)"
-else
-	setcap -r "$FC/snare-netfilter" 2>/dev/null
-	SUDOERS=/etc/sudoers.d/snare-it-$$
-	echo "nobody ALL=(root) NOPASSWD: $FC/snare-netfilter" >"$SUDOERS" && chmod 440 "$SUDOERS"
-	trap 'cleanup; ip netns del "$NS" 2>/dev/null; rm -f "$SUDOERS"' EXIT
-	if out=$(run_unprivileged) && ! ls -d /tmp/snare-rv.* 2>/dev/null | grep -q .; then
-		ok sudo-rendezvous
-	else
-		notok sudo-rendezvous "$out $(tail -3 "$T/driver.log")"
-	fi
-	rm -f "$SUDOERS"
-	out=$(printf 'launch\n' | nsx setpriv --reuid=65534 --regid=65534 --clear-groups \
-		setsid "$FC/tests/test_privsep_helper" --driver 2>/dev/null | tail -1)
-	case $out in
-	*"cannot start snare-netfilter through sudo: sudo exited with status 1"*) ok sudo-refused-message ;;
-	*) notok sudo-refused-message "$out" ;;
-	esac
 fi
 
 [ "$(nsx nft list table inet other)" = "$other_before" ] && ok other-table-intact ||
