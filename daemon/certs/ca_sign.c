@@ -1,7 +1,10 @@
 /* Runs in the ca process, which holds the CA key.  Signs leaf certificates on
- * request from workers: the SubjectPublicKeyInfo, SAN strings and org come
- * from a worker and are not trusted, so they are parsed and bounded here
- * before anything is signed.  On the handshake path: no PEM, no config. */
+ * request from workers: the public key (parsed once, when a worker registers
+ * it), SAN strings and org come from a worker and are not trusted, so they
+ * are parsed and bounded here before anything is signed.  A leaf is an end
+ * entity for TLS servers only: CA:FALSE, a key usage that fits its key, EKU
+ * serverAuth, a few days of validity.  On the handshake path: no PEM, no
+ * config. */
 #include "certs/certs.h"
 
 #include <arpa/inet.h>
@@ -16,11 +19,12 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
-#define LEAF_DAYS 199
 #define CN_MAX_LEN 63 /* ub_common_name is 64: the CN must be shorter */
 #define SAN_MAX_LEN 253
+#define LABEL_MAX_LEN 63
 #define SPKI_MAX_LEN 16384
-#define SPKI_CACHE_N 16 /* distinct worker keys remembered */
+#define LEAF_RSA_MIN_BITS 2048
+#define LEAF_RSA_MAX_BITS 8192
 
 struct san {
 	int type; /* GEN_DNS or GEN_IPADD */
@@ -29,7 +33,7 @@ struct san {
 	unsigned char ip[16];
 };
 
-int certs_x509_init(X509 *x, long days)
+int certs_x509_init(X509 *x, long back_secs, long days)
 {
 	unsigned char raw[16];
 	BIGNUM *bn = NULL;
@@ -44,7 +48,7 @@ int certs_x509_init(X509 *x, long days)
 	if (bn == NULL || BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)) == NULL)
 		goto out;
 	if (!X509_set_version(x, X509_VERSION_3) ||
-	    X509_time_adj_ex(X509_getm_notBefore(x), -2, 0, &now) == NULL ||
+	    X509_time_adj_ex(X509_getm_notBefore(x), 0, -back_secs, &now) == NULL ||
 	    X509_time_adj_ex(X509_getm_notAfter(x), days, 0, &now) == NULL)
 		goto out;
 	rc = 0;
@@ -53,18 +57,39 @@ out:
 	return rc;
 }
 
-/* Host names as they go on the wire (IDNA already applied by the caller):
- * letters, digits, '-', '.', '_' and the '*' of a wildcard. */
-static bool san_dns_ok(const char *s, size_t len)
+static bool dns_char_ok(unsigned char c)
 {
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '-' || c == '_';
+}
 
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '.' || c == '_' || c == '*'))
-			return false;
+/* Host names as they go on the wire (IDNA already applied by the caller):
+ * labels of 1..63 letters, digits, '-' (not first or last) and '_'.  A wildcard is the whole
+ * leftmost label "*" followed by at least two more labels, so "*", "*.com",
+ * "a*b.example.com" and "*.*.example.com" are refused (RFC 6125 6.4.3 and
+ * what browsers match; a public suffix such as "*.co.uk" is not detected). */
+bool certs_dns_name_ok(const char *s, size_t len)
+{
+	size_t labels = 0, i = 0;
+	bool wildcard = len >= 2 && s[0] == '*' && s[1] == '.';
+
+	if (wildcard)
+		i = 2;
+	while (i < len) {
+		size_t start = i;
+
+		while (i < len && s[i] != '.') {
+			if (!dns_char_ok((unsigned char)s[i]))
+				return false;
+			i++;
+		}
+		if (i == start || i - start > LABEL_MAX_LEN || s[start] == '-' || s[i - 1] == '-')
+			return false; /* empty ("..", a leading dot), too long, -x or x- */
+		labels++;
+		if (i < len && ++i == len)
+			return false; /* a trailing dot */
 	}
-	return true;
+	return labels >= (wildcard ? 2u : 1u);
 }
 
 static int san_parse(const char *text, struct san *out)
@@ -80,7 +105,7 @@ static int san_parse(const char *text, struct san *out)
 	} else if (inet_pton(AF_INET6, text, out->ip) == 1) {
 		out->type = GEN_IPADD;
 		out->len = 16;
-	} else if (san_dns_ok(text, len)) {
+	} else if (certs_dns_name_ok(text, len)) {
 		out->type = GEN_DNS;
 		out->len = len;
 	} else {
@@ -194,12 +219,40 @@ static int leaf_add_akid(X509 *x, X509 *ca)
 	return ok ? 0 : -EIO;
 }
 
-static int leaf_add_exts(X509 *x, X509 *ca, const struct san *sans, size_t nsans, bool crit)
+/* basicConstraints CA:FALSE, critical: an end entity, whatever a verifier
+ * assumes for a v3 certificate without the extension. */
+static int leaf_add_basic_constraints(X509 *x)
+{
+	BASIC_CONSTRAINTS *bc = BASIC_CONSTRAINTS_new();
+	int ok;
+
+	ok = bc != NULL &&
+	     X509_add1_ext_i2d(x, NID_basic_constraints, bc, 1, X509V3_ADD_APPEND) == 1;
+	BASIC_CONSTRAINTS_free(bc); /* ca = FALSE, no path length */
+	return ok ? 0 : -EIO;
+}
+
+/* keyUsage, critical: digitalSignature for every key (TLS 1.3, ECDHE);
+ * keyEncipherment only for RSA (TLS 1.2 RSA key exchange). */
+static int leaf_add_key_usage(X509 *x, bool rsa)
+{
+	ASN1_BIT_STRING *ku = ASN1_BIT_STRING_new();
+	int ok;
+
+	ok = ku != NULL && ASN1_BIT_STRING_set_bit(ku, 0, 1) && /* digitalSignature */
+	     (!rsa || ASN1_BIT_STRING_set_bit(ku, 2, 1)) &&	/* keyEncipherment */
+	     X509_add1_ext_i2d(x, NID_key_usage, ku, 1, X509V3_ADD_APPEND) == 1;
+	ASN1_BIT_STRING_free(ku);
+	return ok ? 0 : -EIO;
+}
+
+static int leaf_add_exts(X509 *x, X509 *ca, const struct san *sans, size_t nsans, bool crit,
+			 bool rsa)
 {
 	GENERAL_NAMES *names = sans_to_names(sans, nsans);
 	int rc = -EIO;
 
-	if (names == NULL ||
+	if (names == NULL || leaf_add_basic_constraints(x) < 0 || leaf_add_key_usage(x, rsa) < 0 ||
 	    X509_add1_ext_i2d(x, NID_subject_alt_name, names, crit, X509V3_ADD_APPEND) != 1)
 		goto out;
 	rc = leaf_add_eku(x);
@@ -210,73 +263,44 @@ out:
 	return rc;
 }
 
-struct ca_sign_cache {
-	struct spki_entry {
-		uint8_t *der;
-		size_t len;
-		X509_PUBKEY *pub; /* decodes to a key */
-	} e[SPKI_CACHE_N];
-	size_t next; /* the slot replaced next (FIFO) */
-};
-
-struct ca_sign_cache *ca_sign_cache_new(void)
+/* The key types a browser takes for a TLS server: RSA of 2048..8192 bits,
+ * EC on P-256 or P-384. */
+static bool leaf_key_type_ok(const EVP_PKEY *key)
 {
-	return xcalloc(1, sizeof(struct ca_sign_cache));
-}
+	char group[32];
+	size_t glen = 0;
+	int bits = EVP_PKEY_get_bits(key);
 
-void ca_sign_cache_free(struct ca_sign_cache *c)
-{
-	if (c == NULL)
-		return;
-	for (size_t i = 0; i < SPKI_CACHE_N; i++) {
-		free(c->e[i].der);
-		X509_PUBKEY_free(c->e[i].pub);
+	switch (EVP_PKEY_get_base_id(key)) {
+	case EVP_PKEY_RSA:
+		return bits >= LEAF_RSA_MIN_BITS && bits <= LEAF_RSA_MAX_BITS;
+	case EVP_PKEY_EC:
+		if (EVP_PKEY_get_group_name(key, group, sizeof(group), &glen) != 1)
+			return false;
+		return strcmp(group, "prime256v1") == 0 || strcmp(group, "secp384r1") == 0;
+	default:
+		return false;
 	}
-	free(c);
 }
 
-/* Only an SPKI whose key OpenSSL can decode is accepted. */
-static X509_PUBKEY *spki_parse(const uint8_t *der, size_t len)
+int ca_leaf_key_parse(const uint8_t *der, size_t len, X509_PUBKEY **out)
 {
 	const unsigned char *p = der;
 	X509_PUBKEY *pub;
+	EVP_PKEY *key;
 
+	*out = NULL;
 	if (der == NULL || len == 0 || len > SPKI_MAX_LEN)
-		return NULL;
+		return -EINVAL;
 	pub = d2i_X509_PUBKEY(NULL, &p, (long)len);
-	if (pub != NULL && (p != der + len || X509_PUBKEY_get0(pub) == NULL)) {
+	key = pub != NULL && p == der + len ? X509_PUBKEY_get0(pub) : NULL;
+	if (key == NULL || !leaf_key_type_ok(key)) {
 		X509_PUBKEY_free(pub);
-		pub = NULL;
+		ERR_clear_error();
+		return -EINVAL;
 	}
-	return pub;
-}
-
-/* Decoding a key costs more than the rest of a leaf bar the signature, and
- * each worker sends the same one: decoded keys are kept by their DER.  The
- * result is borrowed from the cache, or owned through *owned without one. */
-static const X509_PUBKEY *spki_get(struct ca_sign_cache *c, const uint8_t *der, size_t len,
-				   X509_PUBKEY **owned)
-{
-	struct spki_entry *slot;
-	X509_PUBKEY *pub;
-
-	for (size_t i = 0; c != NULL && i < SPKI_CACHE_N; i++)
-		if (c->e[i].pub != NULL && c->e[i].len == len && memcmp(c->e[i].der, der, len) == 0)
-			return c->e[i].pub;
-	pub = spki_parse(der, len);
-	if (pub == NULL || c == NULL) {
-		*owned = pub;
-		return pub;
-	}
-	slot = &c->e[c->next];
-	c->next = (c->next + 1) % SPKI_CACHE_N;
-	free(slot->der);
-	X509_PUBKEY_free(slot->pub);
-	slot->der = xmalloc(len);
-	memcpy(slot->der, der, len);
-	slot->len = len;
-	slot->pub = pub;
-	return pub;
+	*out = pub;
+	return 0;
 }
 
 /* A copy of an AlgorithmIdentifier parameter as X509_ALGOR_set0 takes it. */
@@ -354,14 +378,12 @@ static int der_encode(X509 *x, uint8_t **der_out, size_t *der_len)
 	return 0;
 }
 
-int ca_sign_leaf(const struct ca_store *s, const uint8_t *spki_der, size_t spki_len,
-		 const char *const *sans, size_t nsans, const char *org, uint8_t **der_out,
-		 size_t *der_len)
+int ca_sign_leaf(const struct ca_store *s, const X509_PUBKEY *pub, const char *const *sans,
+		 size_t nsans, const char *org, uint8_t **der_out, size_t *der_len)
 {
 	struct san list[CERTS_MAX_SANS];
-	X509_PUBKEY *owned = NULL;
-	const X509_PUBKEY *pub;
 	X509 *x = NULL;
+	bool rsa;
 	size_t n;
 	int rc = -EINVAL;
 
@@ -369,18 +391,16 @@ int ca_sign_leaf(const struct ca_store *s, const uint8_t *spki_der, size_t spki_
 		return -EINVAL;
 	*der_out = NULL;
 	*der_len = 0;
-	if (s == NULL || s->cert == NULL || s->key == NULL || (sans == NULL && nsans > 0))
+	if (s == NULL || s->cert == NULL || s->key == NULL || pub == NULL ||
+	    (sans == NULL && nsans > 0))
 		return -EINVAL;
 	rc = sans_collect(sans, nsans, list, &n);
 	if (rc < 0)
 		goto out;
-	rc = -EINVAL;
-	pub = spki_get(s->sign_cache, spki_der, spki_len, &owned);
-	if (pub == NULL)
-		goto out;
+	rsa = EVP_PKEY_get_base_id(X509_PUBKEY_get0(pub)) == EVP_PKEY_RSA;
 	rc = -EIO;
 	x = X509_new();
-	if (x == NULL || certs_x509_init(x, LEAF_DAYS) < 0 ||
+	if (x == NULL || certs_x509_init(x, CERTS_LEAF_BACKDATE_SECS, CERTS_LEAF_DAYS) < 0 ||
 	    !X509_set_issuer_name(x, X509_get_subject_name(s->cert)))
 		goto out;
 	rc = leaf_set_pubkey(x, pub);
@@ -388,7 +408,7 @@ int ca_sign_leaf(const struct ca_store *s, const uint8_t *spki_der, size_t spki_
 		goto out;
 	rc = -EIO;
 	if (leaf_set_subject(x, &list[0], org) < 0 ||
-	    leaf_add_exts(x, s->cert, list, n, strlen(list[0].text) > CN_MAX_LEN) < 0)
+	    leaf_add_exts(x, s->cert, list, n, strlen(list[0].text) > CN_MAX_LEN, rsa) < 0)
 		goto out;
 	if (X509_sign(x, s->key, EVP_sha256()) <= 0)
 		goto out;
@@ -397,6 +417,5 @@ out:
 	if (rc < 0)
 		ERR_clear_error();
 	X509_free(x);
-	X509_PUBKEY_free(owned);
 	return rc;
 }

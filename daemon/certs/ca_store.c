@@ -1,8 +1,13 @@
 /* Runs in the ca process at start-up.  Loads the CA from <confdir>/snare-ca.pem
  * or creates it, and (re)writes the public CA files next to it.  Trusts the
- * conf dir's owner but still checks that the key matches the cert and that
- * the cert may sign; files with a key never exist with loose permissions. */
+ * conf dir's owner only: a conf dir others may write to, and a key file that
+ * is a symlink, someone else's or readable by others are refused (as OpenSSH
+ * does for host keys); it still checks that the key matches the cert and
+ * that the cert may sign.  Files with a key never exist with loose
+ * permissions. */
 #include "certs/certs.h"
+
+#include "core/safefile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +28,7 @@
 
 #define CA_NAME "snare"
 #define CA_DAYS 3650
+#define CA_BACKDATE_SECS (2L * 24 * 60 * 60)
 #define CA_KEY_BITS_MIN 2048
 #define CA_KEY_BITS_MAX 16384
 #define CA_FILE_MAX (1 << 20)
@@ -51,12 +57,9 @@ static int path_join(char *buf, size_t len, const char *dir, const char *name)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* Only the last component is created. */
 /* mkdir -p: missing parents are created too (0700, like the conf dir). */
 static int dir_ensure(const char *dir)
 {
-	struct stat st;
-
 	if (mkdir(dir, 0700) == 0)
 		return 0;
 	if (errno == ENOENT) {
@@ -73,23 +76,17 @@ static int dir_ensure(const char *dir)
 		if (mkdir(dir, 0700) == 0)
 			return 0;
 	}
-	if (errno != EEXIST)
-		return -errno;
-	if (stat(dir, &st) < 0)
-		return -errno;
-	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	return errno == EEXIST ? 0 : -errno;
 }
 
-static int file_read(const char *path, uint8_t **out, size_t *len)
+/* Reads all of fd (closed here). */
+static int fd_read_all(int fd, uint8_t **out, size_t *len)
 {
 	struct stat st;
 	size_t got = 0;
-	int fd, rc = 0;
+	int rc = 0;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
 	if (fstat(fd, &st) < 0)
 		rc = -errno;
 	else if (!S_ISREG(st.st_mode))
@@ -118,6 +115,14 @@ out:
 	}
 	close(fd);
 	return rc;
+}
+
+static int file_read(const char *path, uint8_t **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+
+	*out = NULL;
+	return fd < 0 ? -errno : fd_read_all(fd, out, len);
 }
 
 static int fd_write_all(int fd, const uint8_t *data, size_t len)
@@ -258,7 +263,7 @@ static int ca_cert_build(EVP_PKEY *key, X509 *x)
 	const unsigned char *cn = (const unsigned char *)CA_NAME;
 	X509V3_CTX ctx;
 
-	if (certs_x509_init(x, CA_DAYS) < 0 || !X509_set_pubkey(x, key) ||
+	if (certs_x509_init(x, CA_BACKDATE_SECS, CA_DAYS) < 0 || !X509_set_pubkey(x, key) ||
 	    !X509_NAME_add_entry_by_NID(name, NID_commonName, MBSTRING_ASC, cn, -1, -1, 0) ||
 	    !X509_NAME_add_entry_by_NID(name, NID_organizationName, MBSTRING_ASC, cn, -1, -1, 0) ||
 	    !X509_set_issuer_name(x, name))
@@ -338,14 +343,21 @@ static int ca_check(const char *path, const struct ca_store *s, char *err, size_
 	return 0;
 }
 
+/* The key file: not a symlink, ours, private (safefile_open_secret). */
 static int ca_load(const char *path, struct ca_store *s, char *err, size_t errlen)
 {
 	uint8_t *pem = NULL;
 	size_t len = 0;
-	int rc = file_read(path, &pem, &len);
+	int fd = safefile_open_secret(path, err, errlen);
+	int rc;
 
-	if (rc == -ENOENT)
-		return rc;
+	if (fd == -ENOENT) {
+		seterr(err, errlen, "%s", "");
+		return fd;
+	}
+	if (fd < 0)
+		return fd;
+	rc = fd_read_all(fd, &pem, &len);
 	if (rc < 0) {
 		seterr(err, errlen, "%s: %s", path, strerror(-rc));
 		return rc;
@@ -502,9 +514,10 @@ int ca_store_load_or_create(const char *confdir, int key_size, struct ca_store *
 		seterr(err, errlen, "%s: cannot create the conf dir: %s", confdir, strerror(-rc));
 		goto out;
 	}
+	rc = safefile_check_dir(confdir, err, errlen); /* also one made just now */
+	if (rc < 0)
+		goto out;
 	rc = ca_open(confdir, key_size, out, err, errlen);
-	if (rc == 0)
-		out->sign_cache = ca_sign_cache_new();
 	if (rc == 0 && (rc = ca_export(out)) < 0)
 		seterr(err, errlen, "%s: cannot encode the CA certificate", confdir);
 	if (rc == 0)
@@ -525,6 +538,5 @@ void ca_store_free(struct ca_store *s)
 	free(s->cert_der);
 	free(s->cert_pem);
 	free(s->cert_p12);
-	ca_sign_cache_free(s->sign_cache);
 	memset(s, 0, sizeof(*s));
 }

@@ -15,7 +15,9 @@
  *   CA_TO_COORD (coord)        hello           HELLO
  *                              ready           CONFIG
  *                              log             CONFIG, RUNNING, CLOSING
- *   WORKER_TO_CA (ca)          hello           HELLO
+ *   WORKER_TO_CA (ca)          hello           HELLO (the ca then enters CONFIG)
+ *                              register_key    CONFIG (the ca then enters
+ *                                              RUNNING: one key per channel)
  *                              cert_request    RUNNING
  *   CA_TO_WORKER (worker)      info            HELLO (the first frame)
  *                              cert_reply      RUNNING
@@ -56,6 +58,7 @@ static const struct ipc_auth_rule ipc_auth_table[] = {
     {IPC_CH_CA_TO_COORD, SNARE__CA_TO_COORD__BODY_LOG, ST(CONFIG) | ST(RUNNING) | ST(CLOSING)},
 
     {IPC_CH_WORKER_TO_CA, SNARE__WORKER_TO_CA__BODY_HELLO, ST(HELLO)},
+    {IPC_CH_WORKER_TO_CA, SNARE__WORKER_TO_CA__BODY_REGISTER_KEY, ST(CONFIG)},
     {IPC_CH_WORKER_TO_CA, SNARE__WORKER_TO_CA__BODY_CERT_REQUEST, ST(RUNNING)},
 
     {IPC_CH_CA_TO_WORKER, SNARE__CA_TO_WORKER__BODY_INFO, ST(HELLO)},

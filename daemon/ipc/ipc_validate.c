@@ -150,6 +150,10 @@ static bool validate_ca_config(const ProtobufCMessage *body, size_t nfds)
 {
 	const Snare__CaConfig *m = (const Snare__CaConfig *)body;
 
+#ifndef SNARE_TEST_HOOKS
+	if (m->has_test_sign_burst || m->has_test_sign_rate)
+		return false; /* test builds only */
+#endif
 	return nfds == 0 && str_ok(m->confdir, 1, IPC_MAX_PATH) &&
 	       opt_str_ok(m->user, IPC_MAX_USER) &&
 	       (!m->has_key_size || m->key_size <= IPC_MAX_KEY_BITS);
@@ -169,12 +173,22 @@ static bool validate_ca_ready(const ProtobufCMessage *body, size_t nfds)
 	return nfds == 0 && bytes_ok(m->has_ca_cert_der, m->ca_cert_der, 1, IPC_MAX_CERT_DER);
 }
 
+static bool validate_register_key(const ProtobufCMessage *body, size_t nfds)
+{
+	const Snare__RegisterKey *m = (const Snare__RegisterKey *)body;
+
+	return nfds == 0 && bytes_ok(m->has_leaf_spki_der, m->leaf_spki_der, 1, IPC_MAX_SPKI);
+}
+
+/* The key is optional (the registered one is used); when present the ca
+ * compares it with the registered key. */
 static bool validate_cert_request(const ProtobufCMessage *body, size_t nfds)
 {
 	const Snare__CertRequest *m = (const Snare__CertRequest *)body;
 	size_t i;
 
-	if (nfds != 0 || !bytes_ok(m->has_leaf_spki_der, m->leaf_spki_der, 1, IPC_MAX_SPKI) ||
+	if (nfds != 0 ||
+	    (m->has_leaf_spki_der && !bytes_ok(1, m->leaf_spki_der, 1, IPC_MAX_SPKI)) ||
 	    m->n_sans > IPC_MAX_SANS || !opt_str_ok(m->organization, IPC_MAX_ORG))
 		return false;
 	for (i = 0; i < m->n_sans; i++)
@@ -286,6 +300,7 @@ static const struct ipc_validator ipc_validators[] = {
     V(CA_TO_COORD, LOG, log_event, validate_log_event),
     V(CA_TO_COORD, READY, ca_ready, validate_ca_ready),
     V(WORKER_TO_CA, HELLO, hello, validate_hello),
+    V(WORKER_TO_CA, REGISTER_KEY, register_key, validate_register_key),
     V(WORKER_TO_CA, CERT_REQUEST, cert_request, validate_cert_request),
     V(CA_TO_WORKER, INFO, ca_info, validate_ca_info),
     V(CA_TO_WORKER, CERT_REPLY, cert_reply, validate_cert_reply),

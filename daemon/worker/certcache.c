@@ -1,9 +1,17 @@
 /* Runs in a worker: leaf certificate contexts, keyed by their SAN list and
- * organisation.  A miss sends one request to the ca (later misses for the
- * same key wait on it); replies become an SSL_CTX that is kept, FIFO-capped. */
+ * organisation.  The worker's one leaf key is registered with the ca at
+ * start (certcache_register); requests then carry only names.  A miss sends
+ * one request to the ca (later misses for the same key wait on it); replies
+ * become an SSL_CTX that is kept, FIFO-capped.  Leaves live days
+ * (CERTS_LEAF_DAYS): one close to its notAfter is asked for again while it is
+ * still served, and one closer still is no longer served.  A refused request
+ * (the ca's rate limit) fails only the handshakes waiting for it; cached
+ * leaves keep being served.  Trusts the ca's replies to be certificates for
+ * its key (OpenSSL checks the key matches). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "worker/wk.h"
@@ -18,6 +26,7 @@ struct cc_entry {
 	char *key;
 	uint64_t seq; /* pending ca request, or 0 */
 	SSL_CTX *ctx;
+	time_t not_after; /* of ctx's leaf */
 };
 
 static struct cc_entry *cc_table[CC_BUCKETS];
@@ -93,14 +102,34 @@ static void cc_evict(void)
 	}
 }
 
+int certcache_register(void)
+{
+	Snare__WorkerToCa env = SNARE__WORKER_TO_CA__INIT;
+	Snare__RegisterKey rk = SNARE__REGISTER_KEY__INIT;
+
+	rk.has_leaf_spki_der = 1;
+	rk.leaf_spki_der.data = wk->leaf_spki;
+	rk.leaf_spki_der.len = wk->leaf_spki_len;
+	env.body_case = SNARE__WORKER_TO_CA__BODY_REGISTER_KEY;
+	env.register_key = &rk;
+	return ipc_chan_send(&wk->ca, &env.base, NULL, 0);
+}
+
+enum cc_leaf_state certcache_leaf_state(time_t not_after, time_t now)
+{
+	if (now >= not_after - CERTS_LEAF_MIN_LEFT_SECS)
+		return CC_LEAF_EXPIRED;
+	if (now >= not_after - CERTS_LEAF_REFRESH_SECS)
+		return CC_LEAF_STALE;
+	return CC_LEAF_FRESH;
+}
+
+/* The request names only the names: the ca signs for the registered key. */
 static uint64_t cc_request(const char *const *sans, size_t n, const char *org)
 {
 	Snare__WorkerToCa env = SNARE__WORKER_TO_CA__INIT;
 	Snare__CertRequest rq = SNARE__CERT_REQUEST__INIT;
 
-	rq.has_leaf_spki_der = 1;
-	rq.leaf_spki_der.data = wk->leaf_spki;
-	rq.leaf_spki_der.len = wk->leaf_spki_len;
 	rq.n_sans = n;
 	rq.sans = (char **)sans;
 	rq.organization = (char *)org;
@@ -109,6 +138,26 @@ static uint64_t cc_request(const char *const *sans, size_t n, const char *org)
 	if (ipc_chan_send(&wk->ca, &env.base, NULL, 0) < 0)
 		return 0;
 	return env.seq;
+}
+
+/* A cached entry: its leaf while fresh; while stale, still its leaf but a
+ * new one is asked for (once); once expired, a new one is waited for. */
+static SSL_CTX *cc_hit(struct cc_entry *e, const char *const *sans, size_t n, const char *org,
+		       uint64_t *seq)
+{
+	enum cc_leaf_state st =
+	    e->ctx ? certcache_leaf_state(e->not_after, time(NULL)) : CC_LEAF_EXPIRED;
+
+	if (st == CC_LEAF_FRESH)
+		return e->ctx;
+	if (e->seq == 0)
+		e->seq = cc_request(sans, n, org);
+	if (st == CC_LEAF_STALE)
+		return e->ctx;
+	SSL_CTX_free(e->ctx); /* connections using it hold their own reference */
+	e->ctx = NULL;
+	*seq = e->seq; /* 0 when the ca cannot be asked: the caller fails */
+	return NULL;
 }
 
 SSL_CTX *certcache_get(const char *const *sans, size_t n, const char *org, uint64_t *seq)
@@ -123,8 +172,7 @@ SSL_CTX *certcache_get(const char *const *sans, size_t n, const char *org, uint6
 			break;
 	if (e) {
 		free(key);
-		*seq = e->seq;
-		return e->ctx;
+		return cc_hit(e, sans, n, org, seq);
 	}
 	e = xcalloc(1, sizeof(*e));
 	e->key = key;
@@ -147,9 +195,21 @@ SSL_CTX *certcache_get(const char *const *sans, size_t n, const char *org, uint6
 	return NULL;
 }
 
+/* The leaf's notAfter as a time_t. */
+static time_t cc_not_after(const X509 *leaf)
+{
+	int days = 0, secs = 0;
+	time_t now = time(NULL);
+
+	if (!ASN1_TIME_diff(&days, &secs, NULL, X509_get0_notAfter(leaf)))
+		return now; /* unreadable: treated as expired */
+	return now + (time_t)days * 24 * 60 * 60 + secs;
+}
+
 SSL_CTX *certcache_complete(uint64_t seq, const uint8_t *der, size_t len)
 {
 	struct cc_entry *e;
+	SSL_CTX *ctx = NULL;
 	X509 *leaf;
 
 	for (e = cc_newest; e; e = e->older)
@@ -160,7 +220,12 @@ SSL_CTX *certcache_complete(uint64_t seq, const uint8_t *der, size_t len)
 	e->seq = 0;
 	leaf = der ? d2i_X509(NULL, &der, (long)len) : NULL;
 	if (leaf)
-		e->ctx = tls_leaf_ctx(leaf);
+		ctx = tls_leaf_ctx(leaf);
+	if (ctx) {
+		SSL_CTX_free(e->ctx); /* a stale leaf replaced */
+		e->ctx = ctx;
+		e->not_after = cc_not_after(leaf);
+	}
 	X509_free(leaf);
 	if (e->ctx == NULL) {
 		cc_unlink(e);

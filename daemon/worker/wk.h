@@ -31,6 +31,7 @@
 #define FLOW_BODY_KEEP (4u << 20)    /* at most this much of a body is kept for a flow */
 #define FLOW_PART_BYTES (128 * 1024) /* body bytes per FlowBody frame */
 #define CONNECT_TIMEOUT_MS 10000
+#define UDP_IDLE_MS 20000    /* a relayed UDP flow ends after this long without a datagram */
 #define WORKER_KEYLOG_FD 5   /* SSLKEYLOGFILE, when the coordinator opened one */
 #define WORKER_TRUST_FD 6    /* ssl_verify_upstream_trusted_ca, likewise */
 #define WORKER_HTPASSWD_FD 7 /* proxyauth @file, likewise */
@@ -354,6 +355,12 @@ void tunnel_on_cert(uint64_t seq, const uint8_t *der, size_t len, const char *er
 SSL_CTX *certcache_get(const char *const *sans, size_t n, const char *org, uint64_t *seq);
 SSL_CTX *certcache_complete(uint64_t seq, const uint8_t *der, size_t len);
 void certcache_free_all(void);
+/* Registers the worker's leaf key with the ca, once, at start. */
+int certcache_register(void);
+/* A cached leaf by its notAfter: served; served but asked for again; not
+ * served (CERTS_LEAF_REFRESH_SECS, CERTS_LEAF_MIN_LEFT_SECS). */
+enum cc_leaf_state { CC_LEAF_FRESH, CC_LEAF_STALE, CC_LEAF_EXPIRED };
+enum cc_leaf_state certcache_leaf_state(time_t not_after, time_t now);
 
 /* ---- tls_sessions.c: resumption towards servers ---- */
 void tls_sessions_enable(SSL_CTX *ctx);

@@ -199,7 +199,8 @@ static int wk_prepare(void)
 		return -1;
 	wk->leaf_key = leaf_key_generate(wk->opts.leaf_key == LEAF_KEY_RSA2048);
 	if (wk->leaf_key == NULL ||
-	    leaf_key_spki(wk->leaf_key, &wk->leaf_spki, &wk->leaf_spki_len) < 0)
+	    leaf_key_spki(wk->leaf_key, &wk->leaf_spki, &wk->leaf_spki_len) < 0 ||
+	    certcache_register() < 0)
 		return -1;
 	return tls_init();
 }

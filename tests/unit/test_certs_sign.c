@@ -1,6 +1,8 @@
 /* Unit tests for leaf signing (ca process) and leaf keys (workers): the leaf's
- * names, extensions and validity, chain verification against the CA with
- * OpenSSL's verifier, every refusal path, and a timing of ca_sign_leaf. */
+ * names, extensions (CA:FALSE, key usage by key type) and days of validity,
+ * chain verification against the CA with OpenSSL's verifier, the names and
+ * keys a leaf may not carry, every refusal path, and a timing of
+ * ca_sign_leaf. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +32,7 @@ struct fixture {
 	EVP_PKEY *leaf;
 	uint8_t *spki;
 	size_t spki_len;
+	X509_PUBKEY *pub;
 };
 
 static void rm_dir(const char *dir)
@@ -60,6 +63,7 @@ static int setup(void **state)
 	f->leaf = leaf_key_generate(0);
 	assert_non_null(f->leaf);
 	assert_int_equal(leaf_key_spki(f->leaf, &f->spki, &f->spki_len), 0);
+	assert_int_equal(ca_leaf_key_parse(f->spki, f->spki_len, &f->pub), 0);
 	*state = f;
 	return 0;
 }
@@ -71,6 +75,7 @@ static int teardown(void **state)
 	rm_dir(f->dir);
 	ca_store_free(&f->s);
 	EVP_PKEY_free(f->leaf);
+	X509_PUBKEY_free(f->pub);
 	free(f->spki);
 	free(f);
 	return 0;
@@ -83,7 +88,7 @@ static X509 *sign(struct fixture *f, const char *const *sans, size_t n, const ch
 	const unsigned char *p;
 	X509 *x;
 
-	assert_int_equal(ca_sign_leaf(&f->s, f->spki, f->spki_len, sans, n, org, &der, &len), 0);
+	assert_int_equal(ca_sign_leaf(&f->s, f->pub, sans, n, org, &der, &len), 0);
 	p = der;
 	x = d2i_X509(NULL, &p, (long)len);
 	assert_non_null(x);
@@ -127,6 +132,28 @@ static void expect_ip(const GENERAL_NAME *gn, int af, const char *text)
 	assert_memory_equal(ASN1_STRING_get0_data(gn->d.iPAddress), want, len);
 }
 
+/* basicConstraints CA:FALSE and keyUsage, both critical; exactly ku. */
+static void expect_end_entity(X509 *x, uint32_t ku)
+{
+	int crit = -1;
+	BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(x, NID_basic_constraints, &crit, NULL);
+	ASN1_BIT_STRING *bits;
+
+	assert_non_null(bc);
+	assert_int_equal(crit, 1);
+	assert_int_equal(bc->ca, 0);
+	assert_null(bc->pathlen);
+	BASIC_CONSTRAINTS_free(bc);
+	crit = -1;
+	bits = X509_get_ext_d2i(x, NID_key_usage, &crit, NULL);
+	assert_non_null(bits);
+	assert_int_equal(crit, 1);
+	ASN1_BIT_STRING_free(bits);
+	assert_int_equal(X509_get_key_usage(x), ku);
+	assert_false(X509_get_extension_flags(x) & EXFLAG_CA);
+	assert_int_equal(X509_check_ca(x), 0);
+}
+
 static void test_leaf_fields(void **state)
 {
 	struct fixture *f = *state;
@@ -153,17 +180,16 @@ static void test_leaf_fields(void **state)
 	assert_string_equal(cn, "example.com");
 	assert_int_equal(X509_NAME_entry_count(X509_get_subject_name(x)), 1);
 	assert_int_equal(X509_get_extended_key_usage(x), XKU_SSL_SERVER);
-	assert_int_equal(X509_get_ext_by_NID(x, NID_basic_constraints, -1), -1);
-	assert_int_equal(X509_get_ext_by_NID(x, NID_key_usage, -1), -1);
+	expect_end_entity(x, KU_DIGITAL_SIGNATURE);
 	assert_int_equal(X509_get_ext_by_NID(x, NID_subject_key_identifier, -1), -1);
-	assert_int_equal(X509_get_ext_count(x), 3);
+	assert_int_equal(X509_get_ext_count(x), 5);
 	assert_non_null(akid);
 	assert_non_null(akid->keyid);
 	assert_null(akid->issuer);
 	assert_int_equal(ASN1_OCTET_STRING_cmp(akid->keyid, X509_get0_subject_key_id(f->s.cert)),
 			 0);
-	assert_true(labs(secs_from_now(X509_get0_notBefore(x)) + 2 * DAY) < 120);
-	assert_true(labs(secs_from_now(X509_get0_notAfter(x)) - 199 * DAY) < 120);
+	assert_true(labs(secs_from_now(X509_get0_notBefore(x)) + 1 * DAY) < 120);
+	assert_true(labs(secs_from_now(X509_get0_notAfter(x)) - 7 * DAY) < 120);
 	assert_int_equal(ASN1_STRING_length(X509_get0_serialNumber(x)), 16);
 	AUTHORITY_KEYID_free(akid);
 	GENERAL_NAMES_free(names);
@@ -311,15 +337,23 @@ static void test_serials_differ(void **state)
 	X509_free(b);
 }
 
-static void expect_refused(struct fixture *f, const uint8_t *spki, size_t len,
-			   const char *const *sans, size_t n, int code)
+static void expect_refused(struct fixture *f, const char *const *sans, size_t n, int code)
 {
 	uint8_t *der = (uint8_t *)"x";
 	size_t dlen = 99;
 
-	assert_int_equal(ca_sign_leaf(&f->s, spki, len, sans, n, NULL, &der, &dlen), code);
+	assert_int_equal(ca_sign_leaf(&f->s, f->pub, sans, n, NULL, &der, &dlen), code);
 	assert_null(der);
 	assert_int_equal(dlen, 0);
+	assert_null(ERR_peek_error());
+}
+
+static void expect_key_refused(const uint8_t *spki, size_t len)
+{
+	X509_PUBKEY *pub = (X509_PUBKEY *)1;
+
+	assert_int_equal(ca_leaf_key_parse(spki, len, &pub), -EINVAL);
+	assert_null(pub);
 	assert_null(ERR_peek_error());
 }
 
@@ -331,6 +365,8 @@ static void test_refusals(void **state)
 	const char *many[CERTS_MAX_SANS + 1];
 	uint8_t garbage[91];
 	uint8_t *trailing = xmalloc(f->spki_len + 1);
+	uint8_t *der = NULL;
+	size_t len = 0;
 
 	for (size_t i = 0; i < ARRAY_SIZE(garbage); i++)
 		garbage[i] = (uint8_t)(i * 37 + 11);
@@ -338,17 +374,104 @@ static void test_refusals(void **state)
 	trailing[f->spki_len] = 0;
 	for (size_t i = 0; i < ARRAY_SIZE(many); i++)
 		many[i] = "example.com";
-	expect_refused(f, garbage, sizeof(garbage), one, 1, -EINVAL);
-	expect_refused(f, trailing, f->spki_len + 1, one, 1, -EINVAL);
-	expect_refused(f, f->spki, f->spki_len - 1, one, 1, -EINVAL);
-	expect_refused(f, NULL, 0, one, 1, -EINVAL);
-	expect_refused(f, f->spki, 0, one, 1, -EINVAL);
-	expect_refused(f, f->spki, f->spki_len, none, ARRAY_SIZE(none), -EINVAL);
-	expect_refused(f, f->spki, f->spki_len, one, 0, -EINVAL);
-	expect_refused(f, f->spki, f->spki_len, NULL, 1, -EINVAL);
-	expect_refused(f, f->spki, f->spki_len, many, ARRAY_SIZE(many), -E2BIG);
+	expect_key_refused(garbage, sizeof(garbage));
+	expect_key_refused(trailing, f->spki_len + 1);
+	expect_key_refused(f->spki, f->spki_len - 1);
+	expect_key_refused(NULL, 0);
+	expect_key_refused(f->spki, 0);
+	expect_refused(f, none, ARRAY_SIZE(none), -EINVAL);
+	expect_refused(f, one, 0, -EINVAL);
+	expect_refused(f, NULL, 1, -EINVAL);
+	expect_refused(f, many, ARRAY_SIZE(many), -E2BIG);
+	assert_int_equal(ca_sign_leaf(&f->s, NULL, one, 1, NULL, &der, &len), -EINVAL);
+	assert_null(der);
 	X509_free(sign(f, many, CERTS_MAX_SANS, NULL)); /* the limit itself is fine */
 	free(trailing);
+}
+
+/* Wildcards only as the whole leftmost label over two or more labels. */
+static void test_wildcards(void **state)
+{
+	struct fixture *f = *state;
+	static const char *const bad[] = {
+	    "*",
+	    "*.",
+	    "*.com",
+	    "a*b.example.com",
+	    "*.*.example.com",
+	    "x.*.example.com",
+	    "*x.example.com",
+	    "example.*",
+	    "**.example.com",
+	    ".example.com",
+	    "example..com",
+	    "example.com.",
+	    "*.com.",
+	    "ex ample.com",
+	    "-",
+	};
+	static const char *const good[] = {"*.example.com", "*.a.b.c", "a.com", "localhost",
+					   "_srv.example.com"};
+	char label64[80];
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		assert_false(certs_dns_name_ok(bad[i], strlen(bad[i])));
+		expect_refused(f, &bad[i], 1, -EINVAL);
+	}
+	memset(label64, 'l', 64);
+	snprintf(label64 + 64, sizeof(label64) - 64, ".com");
+	assert_false(certs_dns_name_ok(label64, strlen(label64)));
+	assert_true(certs_dns_name_ok(label64 + 1, strlen(label64 + 1)));
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
+		X509 *x = sign(f, &good[i], 1, NULL);
+
+		assert_true(certs_dns_name_ok(good[i], strlen(good[i])));
+		assert_int_equal(verify_chain(f, x), 1);
+		X509_free(x);
+	}
+	/* A bad name among good ones is dropped, the rest signed. */
+	{
+		const char *mixed[] = {"*", "ok.example.com", "*.com", "a*b.example.com"};
+		X509 *x = sign(f, mixed, ARRAY_SIZE(mixed), NULL);
+		GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+
+		assert_int_equal(sk_GENERAL_NAME_num(names), 1);
+		expect_dns(sk_GENERAL_NAME_value(names, 0), "ok.example.com");
+		GENERAL_NAMES_free(names);
+		X509_free(x);
+	}
+}
+
+/* Key types: RSA 2048..8192 and EC P-256/P-384; nothing else. */
+static void test_key_types(void **state)
+{
+	static const struct {
+		const char *alg, *param;
+		bool ok;
+	} keys[] = {
+	    {"RSA", "1024", false},	{"EC", "P-384", true},	  {"EC", "P-521", false},
+	    {"EC", "secp256k1", false}, {"ED25519", NULL, false}, {"X25519", NULL, false},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		EVP_PKEY *k =
+		    keys[i].param == NULL ? EVP_PKEY_Q_keygen(NULL, NULL, keys[i].alg)
+		    : strcmp(keys[i].alg, "RSA") == 0
+			? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)atoi(keys[i].param))
+			: EVP_PKEY_Q_keygen(NULL, NULL, "EC", keys[i].param);
+		X509_PUBKEY *pub = NULL;
+		uint8_t *spki;
+		size_t len;
+
+		assert_non_null(k);
+		assert_int_equal(leaf_key_spki(k, &spki, &len), 0);
+		assert_int_equal(ca_leaf_key_parse(spki, len, &pub), keys[i].ok ? 0 : -EINVAL);
+		assert_true((pub != NULL) == keys[i].ok);
+		X509_PUBKEY_free(pub);
+		free(spki);
+		EVP_PKEY_free(k);
+	}
+	(void)state;
 }
 
 static void test_rsa_leaf_key(void **state)
@@ -359,6 +482,7 @@ static void test_rsa_leaf_key(void **state)
 	uint8_t *spki, *der;
 	size_t spki_len, len;
 	const unsigned char *p;
+	X509_PUBKEY *pub = NULL;
 	EVP_PKEY *back;
 	X509 *x;
 
@@ -369,11 +493,14 @@ static void test_rsa_leaf_key(void **state)
 	p = spki;
 	back = d2i_PUBKEY(NULL, &p, (long)spki_len);
 	assert_int_equal(EVP_PKEY_eq(back, rsa), 1);
-	assert_int_equal(ca_sign_leaf(&f->s, spki, spki_len, sans, 1, NULL, &der, &len), 0);
+	assert_int_equal(ca_leaf_key_parse(spki, spki_len, &pub), 0);
+	assert_int_equal(ca_sign_leaf(&f->s, pub, sans, 1, NULL, &der, &len), 0);
 	p = der;
 	x = d2i_X509(NULL, &p, (long)len);
 	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), rsa), 1);
 	assert_int_equal(verify_chain(f, x), 1);
+	expect_end_entity(x, KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT);
+	X509_PUBKEY_free(pub);
 	X509_free(x);
 	free(der);
 	free(spki);
@@ -392,58 +519,6 @@ static void test_ec_leaf_key(void **state)
 	assert_string_equal(group, "prime256v1");
 	assert_int_equal(leaf_key_spki(NULL, &f->spki, &glen), -EINVAL);
 	assert_non_null(f->spki); /* untouched on a refused call */
-}
-
-static void expect_leaf_key(struct fixture *f, const uint8_t *spki, size_t len, EVP_PKEY *key)
-{
-	const char *sans[] = {"key.example"};
-	uint8_t *der;
-	size_t dlen;
-	const unsigned char *p;
-	X509 *x;
-
-	assert_int_equal(ca_sign_leaf(&f->s, spki, len, sans, 1, NULL, &der, &dlen), 0);
-	p = der;
-	x = d2i_X509(NULL, &p, (long)dlen);
-	assert_non_null(x);
-	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), key), 1);
-	assert_int_equal(X509_verify(x, f->s.key), 1);
-	X509_free(x);
-	free(der);
-}
-
-static void test_without_cache(void **state)
-{
-	struct fixture *f = *state;
-	struct ca_sign_cache *cache = f->s.sign_cache;
-
-	f->s.sign_cache = NULL;
-	expect_leaf_key(f, f->spki, f->spki_len, f->leaf);
-	expect_refused(f, f->spki, f->spki_len - 2, (const char *const[]){"a.example"}, 1, -EINVAL);
-	f->s.sign_cache = cache;
-}
-
-/* More distinct keys than cache slots, twice round: evicted keys come back. */
-static void test_cache_eviction(void **state)
-{
-	struct fixture *f = *state;
-	enum { NKEYS = 20 };
-	EVP_PKEY *keys[NKEYS];
-	uint8_t *spki[NKEYS];
-	size_t len[NKEYS];
-
-	for (int i = 0; i < NKEYS; i++) {
-		keys[i] = leaf_key_generate(0);
-		assert_non_null(keys[i]);
-		assert_int_equal(leaf_key_spki(keys[i], &spki[i], &len[i]), 0);
-	}
-	for (int round = 0; round < 2; round++)
-		for (int i = 0; i < NKEYS; i++)
-			expect_leaf_key(f, spki[i], len[i], keys[i]);
-	for (int i = 0; i < NKEYS; i++) {
-		free(spki[i]);
-		EVP_PKEY_free(keys[i]);
-	}
 }
 
 /* CPU time, so that a busy machine does not inflate the numbers. */
@@ -481,8 +556,7 @@ static double leaf_sign_us(struct fixture *f)
 		uint8_t *der = NULL;
 		size_t len = 0;
 
-		assert_int_equal(
-		    ca_sign_leaf(&f->s, f->spki, f->spki_len, sans, 3, NULL, &der, &len), 0);
+		assert_int_equal(ca_sign_leaf(&f->s, f->pub, sans, 3, NULL, &der, &len), 0);
 		assert_true(len > 300);
 		free(der);
 	}
@@ -512,8 +586,8 @@ int main(void)
 	    cmocka_unit_test(test_refusals),
 	    cmocka_unit_test(test_rsa_leaf_key),
 	    cmocka_unit_test(test_ec_leaf_key),
-	    cmocka_unit_test(test_without_cache),
-	    cmocka_unit_test(test_cache_eviction),
+	    cmocka_unit_test(test_wildcards),
+	    cmocka_unit_test(test_key_types),
 	    cmocka_unit_test(test_sign_timing),
 	};
 

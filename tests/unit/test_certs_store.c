@@ -57,6 +57,7 @@ static void spit(const char *dir, const char *name, const void *data, size_t len
 	FILE *f = fopen(path, "wb");
 
 	assert_non_null(f);
+	assert_int_equal(fchmod(fileno(f), 0600), 0); /* a key file is refused otherwise */
 	assert_int_equal(fwrite(data, 1, len, f), len);
 	assert_int_equal(fclose(f), 0);
 	free(path);
@@ -393,6 +394,7 @@ static void expect_load_error(const char *dir, int code, const char *needle)
 	assert_null(s.key);
 	assert_null(s.cert);
 	assert_non_null(strstr(err, needle));
+	assert_null(strchr(err, '\n')); /* one line */
 	assert_null(ERR_peek_error());
 }
 
@@ -512,6 +514,52 @@ static void test_bad_arguments_and_paths(void **state)
 	free(file);
 }
 
+/* The key file: a symlink, a group- or world-readable file and (as root)
+ * someone else's file are refused with the file and the fix named; the same
+ * file with mode 0600 loads.  A conf dir others may write to is refused. */
+static void test_key_file_permissions(void **state)
+{
+	struct fixture *f = *state;
+	char *key = path_in(f->conf, "snare-ca.pem");
+	char *other = xasprintf("%s/elsewhere.pem", f->root);
+	char *line = xasprintf("run: chmod 600 %s", key);
+	char *dirfix = xasprintf("run: chmod go-w %s", f->conf);
+	struct ca_store s;
+	char err[512];
+
+	assert_int_equal(ca_store_load_or_create(f->conf, 2048, &s, err, sizeof(err)), 0);
+	ca_store_free(&s);
+	assert_int_equal(chmod(key, 0640), 0);
+	expect_load_error(f->conf, -EPERM, line);
+	assert_int_equal(chmod(key, 0604), 0);
+	expect_load_error(f->conf, -EPERM, line);
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(chmod(f->conf, 0770), 0);
+	expect_load_error(f->conf, -EPERM, dirfix);
+	assert_int_equal(chmod(f->conf, 0702), 0);
+	expect_load_error(f->conf, -EPERM, dirfix);
+	assert_int_equal(chmod(f->conf, 0755), 0); /* readable is fine, writable is not */
+	assert_int_equal(ca_store_load_or_create(f->conf, 2048, &s, err, sizeof(err)), 0);
+	ca_store_free(&s);
+	assert_int_equal(chmod(f->conf, 0700), 0);
+	if (geteuid() == 0) {
+		assert_int_equal(chown(key, 65534, 65534), 0);
+		expect_load_error(f->conf, -EPERM, "owned by uid 65534");
+		assert_int_equal(chown(key, 0, 0), 0);
+	}
+	assert_int_equal(rename(key, other), 0);
+	assert_int_equal(symlink(other, key), 0);
+	expect_load_error(f->conf, -ELOOP, "symbolic link");
+	assert_int_equal(unlink(key), 0);
+	assert_int_equal(rename(other, key), 0);
+	assert_int_equal(ca_store_load_or_create(f->conf, 2048, &s, err, sizeof(err)), 0);
+	ca_store_free(&s);
+	free(key);
+	free(other);
+	free(line);
+	free(dirfix);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -531,6 +579,7 @@ int main(void)
 	    cmocka_unit_test(test_missing_cert_or_key_refused),
 	    cmocka_unit_test(test_encrypted_key_refused),
 	    cmocka_unit_test(test_bad_arguments_and_paths),
+	    cmocka_unit_test(test_key_file_permissions),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -348,8 +348,10 @@ static void test_cert_request(void **state)
 	env.cert_request = &cr;
 	cr.sans = sans;
 	cr.n_sans = 32;
-	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 3, 0), -EINVAL); /* no spki */
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 3, 0), 0); /* no spki */
 	cr.has_leaf_spki_der = 1;
+	cr.leaf_spki_der = bytes_of(0);
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 3, 0), -EINVAL);
 	cr.leaf_spki_der = bytes_of(2048);
 	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 3, 0), 0);
 	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 3, 1), -EINVAL);
@@ -370,6 +372,24 @@ static void test_cert_request(void **state)
 	sans[1] = "b";
 	cr.organization = str_of(256);
 	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 3, 0), -EINVAL);
+}
+
+static void test_register_key(void **state)
+{
+	Snare__RegisterKey rk = SNARE__REGISTER_KEY__INIT;
+	Snare__WorkerToCa env = SNARE__WORKER_TO_CA__INIT;
+
+	env.body_case = SNARE__WORKER_TO_CA__BODY_REGISTER_KEY;
+	env.register_key = &rk;
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 4, 0), -EINVAL); /* no key */
+	rk.has_leaf_spki_der = 1;
+	rk.leaf_spki_der = bytes_of(0);
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 4, 0), -EINVAL);
+	rk.leaf_spki_der = bytes_of(2048);
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 4, 0), 0);
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 4, 1), -EINVAL);
+	rk.leaf_spki_der = bytes_of(2049);
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_CA, &env.base, 4, 0), -EINVAL);
 }
 
 static void test_ca_info(void **state)
@@ -600,6 +620,7 @@ int main(void)
 	    cmocka_unit_test(test_ca_config_attach),
 	    cmocka_unit_test(test_ca_ready),
 	    cmocka_unit_test(test_cert_request),
+	    cmocka_unit_test(test_register_key),
 	    cmocka_unit_test(test_ca_info),
 	    cmocka_unit_test(test_cert_reply),
 	    cmocka_unit_test(test_spawn_child),
