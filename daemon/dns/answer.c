@@ -89,7 +89,7 @@ static bool first_question(const uint8_t *p, size_t n, struct dns_rr *q)
 
 	if (n < DNS_HEADER_LEN || (p[4] == 0 && p[5] == 0))
 		return false;
-	if (dns_name_read(p, n, &off, true, &w) < 0 || n - off < 4)
+	if (dns_name_read(p, n, &off, true, NULL, &w) < 0 || n - off < 4)
 		return false;
 	dns_name_to_text(&w, q->name, sizeof(q->name));
 	q->type = (uint16_t)(p[off] << 8 | p[off + 1]);

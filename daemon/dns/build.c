@@ -83,7 +83,7 @@ static long find_suffix(const struct dns_builder *b, const uint8_t *suffix, size
 
 	for (size_t i = 0; i < b->nptrs; i++) {
 		size_t off = b->ptrs[i];
-		if (dns_name_read(b->buf, b->len, &off, true, &w) == 0 && w.len == n &&
+		if (dns_name_read(b->buf, b->len, &off, true, NULL, &w) == 0 && w.len == n &&
 		    memcmp(w.b, suffix, n) == 0)
 			return b->ptrs[i];
 	}
@@ -215,7 +215,7 @@ static int copy_shaped(struct dns_builder *b, const struct dns_msg *m, const str
 	r = put(b, rr->rdata, sh->prefix);
 	off += sh->prefix;
 	for (size_t i = 0; i < sh->nnames && r == 0; i++) {
-		if (dns_name_read(m->raw, end, &off, true, &w) < 0)
+		if (dns_name_read(m->raw, end, &off, true, NULL, &w) < 0)
 			return -EINVAL;
 		r = write_name(b, &w, sh->compress);
 	}

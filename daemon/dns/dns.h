@@ -19,6 +19,8 @@
 #define DNS_NAME_WIRE_MAX 255  /* RFC 1035 2.3.4, length bytes and root included */
 #define DNS_NAME_TEXT_MAX 1024 /* presentation form of any wire name, with its NUL */
 #define DNS_DISPLAY_MAX 2048   /* longer displays are cut and end in "..." */
+#define DNS_MAX_HOPS 127       /* compression pointers followed per name */
+#define DNS_STEPS_PER_BYTE 32  /* labels read + pointers followed per message byte */
 
 /* Header flag bits (the second 16-bit word). */
 #define DNS_F_QR 0x8000
@@ -94,14 +96,20 @@ struct dns_msg {
 	uint16_t edns_flags; /* DO and Z bits */
 	const uint8_t *edns_opts;
 	uint16_t edns_optlen;
+	/* Decompression work the parse took: labels read plus pointers followed, in every name of
+	 * every section and rdata; never more than DNS_STEPS_PER_BYTE * rawlen. */
+	size_t name_steps;
 };
 
 /* Parses a whole message (n bytes, no TCP length prefix). Returns 0; -E2BIG when n exceeds
  * DNS_MAX_MSG or a section count exceeds DNS_MAX_RR; -EBADMSG when malformed: shorter than a
  * header, a length past the end, a label length 0x40-0xbf, a compression pointer that does not
- * point strictly backwards (so no loops) or into the header, a name over 255 bytes, a known type
+ * point strictly backwards (so no loops) or into the header, a name that follows more than
+ * DNS_MAX_HOPS pointers, names that together take more than DNS_STEPS_PER_BYTE decompression
+ * steps per message byte (so parsing is linear in n), a name over 255 bytes, a known type
  * whose rdata has the wrong shape, SVCB keys out of order, an OPT record outside the additional
- * section, twice or not at the root, or bytes after the last record. On error out is empty. */
+ * section, twice or not at the root, or bytes after the last record. On error out is empty but
+ * for name_steps. */
 int dns_parse(const uint8_t *p, size_t n, struct dns_msg *out) SNARE_MUST_CHECK;
 void dns_msg_free(struct dns_msg *m);
 
@@ -175,7 +183,8 @@ int dns_build_error(const uint8_t *query, size_t qlen, int rcode,
 /* Rebuilds a parsed message into out (initialised, its cap set) with its HTTPS records rewritten.
  * Returns 1 when out holds the rewritten message, 0 when nothing needed stripping (out untouched),
  * -EMSGSIZE or -ENOMEM. */
-int dns_https_strip(const struct dns_msg *m, unsigned what, struct dns_builder *out) SNARE_MUST_CHECK;
+int dns_https_strip(const struct dns_msg *m, unsigned what,
+		    struct dns_builder *out) SNARE_MUST_CHECK;
 
 /* Presentation-form names compare case-insensitively (ASCII only, RFC 4343); a trailing dot and
  * escapes are taken into account. Returns false when either name is not valid. */

@@ -14,12 +14,23 @@ struct dns_wname {
 	size_t len;
 };
 
+/* The decompression work a message may cost: every label read and every pointer followed is one
+ * step. A parse gets DNS_STEPS_PER_BYTE steps per message byte (a real message needs at most
+ * about 20: two 127-label names expanded from a 14-byte record), so parsing is linear in the
+ * message's length whatever its pointers do. */
+struct dns_budget {
+	size_t left;
+	size_t used;
+};
+void dns_budget_init(struct dns_budget *b, size_t msglen);
+
 /* Reads the name at *off of msg, whose bytes [0, limit) may be read. Pointers are followed only
- * when allow_ptr; each must point strictly before itself, past the header, and the name it
- * points to must end before the pointer. *off moves past the name as it sits at *off.
- * 0 or -EBADMSG. */
+ * when allow_ptr, at most DNS_MAX_HOPS per name; each must point strictly before itself, past
+ * the header, and the name it points to must end before the pointer. Steps are taken from
+ * budget (NULL: the per-name bounds alone). *off moves past the name as it sits at *off.
+ * 0 or -EBADMSG (also when the budget runs out). */
 int dns_name_read(const uint8_t *msg, size_t limit, size_t *off, bool allow_ptr,
-		  struct dns_wname *out);
+		  struct dns_budget *budget, struct dns_wname *out);
 /* Presentation form (see struct dns_rr); out has DNS_NAME_TEXT_MAX bytes at least. */
 void dns_name_to_text(const struct dns_wname *w, char *out, size_t outlen);
 /* 0 or -EINVAL (bad escape, empty label, label over 63, name over 255). */
@@ -50,8 +61,10 @@ struct dns_rdata_shape {
 };
 const struct dns_rdata_shape *dns_rdata_shape(uint16_t type);
 
-/* Checks rr's rdata (at offset rdoff of msg) and fills rr->display. 0 or -EBADMSG. */
-int dns_rdata_display(const uint8_t *msg, size_t rdoff, struct dns_rr *rr);
+/* Checks rr's rdata (at offset rdoff of msg) and fills rr->display; names in it take their
+ * steps from budget. 0 or -EBADMSG. */
+int dns_rdata_display(const uint8_t *msg, size_t rdoff, struct dns_rr *rr,
+		      struct dns_budget *budget);
 int dns_svcb_display(const uint8_t *rd, size_t n, struct dns_text *t);
 
 #endif

@@ -1,5 +1,6 @@
 /* Runs in the worker. Trusts nothing: names come from messages (wire form) or from callers
- * (presentation form). Reading with strictly backward, bounded compression pointers, and the
+ * (presentation form). Reading with strictly backward compression pointers, bounded per name
+ * (DNS_MAX_HOPS) and per message (a step budget proportional to its length), and the
  * conversions between wire and presentation forms. */
 #include <errno.h>
 #include <string.h>
@@ -20,10 +21,28 @@ static int name_add_label(struct dns_wname *out, const uint8_t *label, size_t n)
 	return 0;
 }
 
-int dns_name_read(const uint8_t *msg, size_t limit, size_t *off, bool allow_ptr,
-		  struct dns_wname *out)
+void dns_budget_init(struct dns_budget *b, size_t msglen)
 {
-	size_t pos = *off, labels = 0;
+	b->left = msglen * DNS_STEPS_PER_BYTE;
+	b->used = 0;
+}
+
+/* One step of work on a name: a label read or a pointer followed. */
+static bool name_step(struct dns_budget *b)
+{
+	if (b == NULL)
+		return true;
+	if (b->left == 0)
+		return false;
+	b->left--;
+	b->used++;
+	return true;
+}
+
+int dns_name_read(const uint8_t *msg, size_t limit, size_t *off, bool allow_ptr,
+		  struct dns_budget *budget, struct dns_wname *out)
+{
+	size_t pos = *off, labels = 0, hops = 0;
 	bool jumped = false;
 
 	out->len = 0;
@@ -33,8 +52,10 @@ int dns_name_read(const uint8_t *msg, size_t limit, size_t *off, bool allow_ptr,
 		uint8_t c = msg[pos];
 		if (c == 0)
 			break;
+		if (!name_step(budget))
+			return -EBADMSG;
 		if ((c & 0xc0) == 0xc0) {
-			if (!allow_ptr || pos + 1 >= limit)
+			if (!allow_ptr || pos + 1 >= limit || ++hops > DNS_MAX_HOPS)
 				return -EBADMSG;
 			size_t target = (size_t)(c & 0x3f) << 8 | msg[pos + 1];
 			if (target >= pos || target < DNS_HEADER_LEN)

@@ -30,11 +30,12 @@ int dns_header_peek(const uint8_t *p, size_t n, uint16_t *id, uint16_t *flags)
 }
 
 /* Owner name, type and class; the fixed part of a record follows when want_rr. */
-static int parse_head(const struct dns_msg *m, size_t *off, struct dns_rr *rr, bool want_rr)
+static int parse_head(const struct dns_msg *m, size_t *off, struct dns_rr *rr, bool want_rr,
+		      struct dns_budget *budget)
 {
 	struct dns_wname w;
 
-	if (dns_name_read(m->raw, m->rawlen, off, true, &w) < 0)
+	if (dns_name_read(m->raw, m->rawlen, off, true, budget, &w) < 0)
 		return -EBADMSG;
 	dns_name_to_text(&w, rr->name, sizeof(rr->name));
 	if (m->rawlen - *off < (want_rr ? 10u : 4u))
@@ -69,15 +70,15 @@ static int take_opt(struct dns_msg *m, const struct dns_rr *rr, enum dns_section
 }
 
 static int parse_section(struct dns_msg *m, size_t *off, enum dns_section s, struct dns_rr *rrs,
-			 uint16_t count)
+			 uint16_t count, struct dns_budget *budget)
 {
 	for (uint16_t i = 0; i < count; i++) {
 		struct dns_rr *rr = &rrs[i];
-		if (parse_head(m, off, rr, s != DNS_QD) < 0)
+		if (parse_head(m, off, rr, s != DNS_QD, budget) < 0)
 			return -EBADMSG;
 		if (s == DNS_QD)
 			continue;
-		if (dns_rdata_display(m->raw, *off, rr) < 0)
+		if (dns_rdata_display(m->raw, *off, rr, budget) < 0)
 			return -EBADMSG;
 		*off += rr->rdlen;
 		if (rr->type == DNS_T_OPT && take_opt(m, rr, s) < 0)
@@ -125,9 +126,20 @@ static int alloc_sections(struct dns_msg *m, const uint8_t *p, size_t n)
 	return 0;
 }
 
+static int parse_sections(struct dns_msg *m, size_t *off, struct dns_budget *budget)
+{
+	if (parse_section(m, off, DNS_QD, m->qd, m->nqd, budget) < 0 ||
+	    parse_section(m, off, DNS_AN, m->an, m->nan, budget) < 0 ||
+	    parse_section(m, off, DNS_NS, m->ns, m->nns, budget) < 0 ||
+	    parse_section(m, off, DNS_AR, m->ar, m->nar, budget) < 0)
+		return -EBADMSG;
+	return 0;
+}
+
 int dns_parse(const uint8_t *p, size_t n, struct dns_msg *out)
 {
 	size_t off = DNS_HEADER_LEN;
+	struct dns_budget budget = {0, 0};
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -142,16 +154,14 @@ int dns_parse(const uint8_t *p, size_t n, struct dns_msg *out)
 	r = alloc_sections(out, p, n);
 	if (r < 0)
 		goto out;
-	r = -EBADMSG;
-	if (parse_section(out, &off, DNS_QD, out->qd, out->nqd) < 0 ||
-	    parse_section(out, &off, DNS_AN, out->an, out->nan) < 0 ||
-	    parse_section(out, &off, DNS_NS, out->ns, out->nns) < 0 ||
-	    parse_section(out, &off, DNS_AR, out->ar, out->nar) < 0 || off != n)
-		goto out;
-	r = 0;
+	dns_budget_init(&budget, n);
+	r = parse_sections(out, &off, &budget) < 0 || off != n ? -EBADMSG : 0;
+	out->name_steps = budget.used;
 out:
-	if (r < 0)
+	if (r < 0) {
 		dns_msg_free(out);
+		out->name_steps = budget.used;
+	}
 	return r;
 }
 

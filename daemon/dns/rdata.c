@@ -8,7 +8,7 @@
 #include "dns/dns_int.h"
 
 typedef int (*display_fn)(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr,
-			  struct dns_text *t);
+			  struct dns_text *t, struct dns_budget *budget);
 
 static const struct dns_rdata_shape shapes[] = {
     {DNS_T_NS, 0, 1, 0, true}, {DNS_T_CNAME, 0, 1, 0, true}, {DNS_T_PTR, 0, 1, 0, true},
@@ -33,7 +33,8 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static int show_addr(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr, struct dns_text *t)
+static int show_addr(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr, struct dns_text *t,
+		     struct dns_budget *budget)
 {
 	char buf[INET6_ADDRSTRLEN];
 	int af = rr->type == DNS_T_A ? AF_INET : AF_INET6;
@@ -47,7 +48,8 @@ static int show_addr(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr, 
 }
 
 /* Fixed 16-bit words, names, fixed 32-bit words: NS, CNAME, PTR, MX, SOA, SRV. */
-static int show_shape(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr, struct dns_text *t)
+static int show_shape(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr, struct dns_text *t,
+		      struct dns_budget *budget)
 {
 	const struct dns_rdata_shape *s = dns_rdata_shape(rr->type);
 	size_t end = rdoff + rr->rdlen, off = rdoff + s->prefix;
@@ -59,7 +61,7 @@ static int show_shape(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr,
 	for (size_t i = 0; i < s->prefix; i += 2)
 		dns_text_printf(t, "%s%u", i ? " " : "", get16(msg + rdoff + i));
 	for (size_t i = 0; i < s->nnames; i++) {
-		if (dns_name_read(msg, end, &off, true, &w) < 0)
+		if (dns_name_read(msg, end, &off, true, budget, &w) < 0)
 			return -EBADMSG;
 		dns_name_to_text(&w, name, sizeof(name));
 		if (s->prefix || i)
@@ -73,7 +75,8 @@ static int show_shape(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr,
 	return 0;
 }
 
-static int show_txt(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr, struct dns_text *t)
+static int show_txt(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr, struct dns_text *t,
+		    struct dns_budget *budget)
 {
 	const uint8_t *p = rr->rdata;
 	size_t off = 0;
@@ -97,12 +100,14 @@ static int show_txt(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr, s
 	return 0;
 }
 
-static int show_svcb(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr, struct dns_text *t)
+static int show_svcb(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr, struct dns_text *t,
+		     struct dns_budget *budget)
 {
 	return dns_svcb_display(rr->rdata, rr->rdlen, t);
 }
 
-static int show_opt(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr, struct dns_text *t)
+static int show_opt(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr, struct dns_text *t,
+		    struct dns_budget *budget)
 {
 	const uint8_t *p = rr->rdata;
 	size_t off = 0;
@@ -125,7 +130,7 @@ static int show_opt(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr, s
 }
 
 static int show_generic(const uint8_t *msg, size_t rdoff, const struct dns_rr *rr,
-			struct dns_text *t)
+			struct dns_text *t, struct dns_budget *budget)
 {
 	dns_text_printf(t, "\\# %u", rr->rdlen);
 	if (rr->rdlen)
@@ -144,7 +149,8 @@ static const struct {
     {DNS_T_SVCB, show_svcb},   {DNS_T_HTTPS, show_svcb}, {DNS_T_OPT, show_opt},
 };
 
-int dns_rdata_display(const uint8_t *msg, size_t rdoff, struct dns_rr *rr)
+int dns_rdata_display(const uint8_t *msg, size_t rdoff, struct dns_rr *rr,
+		      struct dns_budget *budget)
 {
 	display_fn fn = show_generic;
 	struct dns_text t;
@@ -154,7 +160,7 @@ int dns_rdata_display(const uint8_t *msg, size_t rdoff, struct dns_rr *rr)
 		if (displays[i].type == rr->type)
 			fn = displays[i].fn;
 	dns_text_init(&t, rr->display, sizeof(rr->display));
-	r = fn(msg, rdoff, rr, &t);
+	r = fn(msg, rdoff, rr, &t, budget);
 	dns_text_finish(&t);
 	return r;
 }

@@ -99,7 +99,7 @@ static int svcb_strip(const uint8_t *rd, size_t n, unsigned what, struct svcb_ou
 	struct dns_wname w;
 	bool changed = false;
 
-	if (n < 3 || dns_name_read(rd, n, &off, false, &w) < 0)
+	if (n < 3 || dns_name_read(rd, n, &off, false, NULL, &w) < 0)
 		return 0;
 	start = off;
 	/* First pass: which keys go (mandatory is key 0, so it is seen before the rest). */

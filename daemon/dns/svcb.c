@@ -167,7 +167,7 @@ int dns_svcb_display(const uint8_t *rd, size_t n, struct dns_text *t)
 	size_t off = 2;
 	long last = -1;
 
-	if (n < 3 || dns_name_read(rd, n, &off, false, &w) < 0)
+	if (n < 3 || dns_name_read(rd, n, &off, false, NULL, &w) < 0)
 		return -EBADMSG;
 	dns_name_to_text(&w, name, sizeof(name));
 	dns_text_printf(t, "%u ", get16(rd));

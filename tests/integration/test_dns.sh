@@ -77,3 +77,74 @@ if [ "$(id -u)" -ne 0 ]; then
 else
 	skip dns-port-53-hint "as root, ports below 1024 are bound directly"
 fi
+
+# Issue 16.3: a 64 KiB query whose 1,532 names all point at the far end of a chain of 8,000
+# back-pointers. Parsing it must cost bounded work: the name that follows more than 127 pointers
+# is refused and the worker answers FORMERR at once (before, every name walked the whole chain
+# and the query went on to be answered). Sent 20 times on one TCP connection, then a normal
+# query on the same connection must still be answered.
+test_dns_pointer_chain_bomb() {
+	start_snare --mode dns@127.0.0.1:0 --set dns_name_servers="127.0.0.1:$NSPORT" || return
+	out=$(python3 - "$SNARE_PORT" <<'PY'
+import socket, struct, sys
+
+def chain_query(nchain=8000):
+    b = bytearray(struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0))
+    b += b"\x01a\x00" + struct.pack(">HH", 1, 1)
+    counts = [1, 0, 0, 0]
+    def rr(sec, owner, typ, rdlen):
+        b.extend(struct.pack(">HHHIH", 0xc000 | owner, typ, 1, 0, rdlen))
+        counts[sec] += 1
+    rr(1, 12, 65280, 2 * nchain)
+    chain = len(b)
+    b += struct.pack(">H", 0xc000 | 12)
+    for i in range(1, nchain):
+        b += struct.pack(">H", 0xc000 | (chain + 2 * (i - 1)))
+    end = chain + 2 * (nchain - 1)
+    for s in (1, 2, 3):
+        while counts[s] < 256 - (s == 3):
+            rr(s, end, 5, 2)
+            b += struct.pack(">H", 0xc000 | end)
+    pad = 65534 - len(b) - 12 # with its length prefix, as much as a worker's stream buffer holds
+    rr(3, 12, 65280, pad)
+    b += bytes(pad)
+    struct.pack_into(">HHHH", b, 4, *counts)
+    return bytes(b)
+
+def read_msg(s):
+    def exact(n):
+        d = b""
+        while len(d) < n:
+            c = s.recv(n - len(d))
+            if not c:
+                raise EOFError("closed")
+            d += c
+        return d
+    return exact(struct.unpack(">H", exact(2))[0])
+
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+q = chain_query()
+assert len(q) == 65534
+s.sendall((struct.pack(">H", len(q)) + q) * 20)
+rcodes = []
+for _ in range(20):
+    r = read_msg(s)
+    rcodes.append(r[3] & 0x0f)
+print("rcodes", " ".join(map(str, sorted(set(rcodes)))), "n", len(rcodes))
+# A normal query for example.test A on the same connection.
+nq = struct.pack(">HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0) + b"\x07example\x04test\x00" + struct.pack(">HH", 1, 1)
+s.sendall(struct.pack(">H", len(nq)) + nq)
+r = read_msg(s)
+print("normal", hex(struct.unpack(">H", r[:2])[0]), r[3] & 0x0f, bytes(r[-4:]).hex())
+PY
+	)
+	echo "$out" | grep -q "^rcodes 1 n 20$" && ok dns-pointer-chain-formerr ||
+		notok dns-pointer-chain-formerr "$out"
+	echo "$out" | grep -q "^normal 0x4242 0 0a010203$" && ok dns-pointer-chain-then-normal-query ||
+		notok dns-pointer-chain-then-normal-query "$out"
+	out=$(dig @127.0.0.1 -p "$SNARE_PORT" +time=3 +tries=1 +short example.test A)
+	[ "$out" = 10.1.2.3 ] && ok dns-pointer-chain-worker-responsive ||
+		notok dns-pointer-chain-worker-responsive "$out"
+	stop_snare
+}
+test_dns_pointer_chain_bomb

@@ -455,6 +455,188 @@ static void test_mnemonics(void **state)
 	assert_string_equal(dns_class_name(1232, buf, sizeof(buf)), "CLASS1232");
 }
 
+/* Decompression work. A chain of back-pointers sits in the rdata of an opaque record (element 0
+ * points to the question name "a" at 12, element k to element k-1); names elsewhere point into
+ * it. A name pointing at element k follows k + 2 pointers. */
+#define BIG_MAX 65535
+#define CHAIN_RR_TYPE 65280 /* private use: opaque rdata */
+
+struct big {
+	uint8_t b[BIG_MAX];
+	size_t n;
+	uint16_t counts[4];
+	size_t chain; /* offset of element 0 */
+};
+
+static void big_put16(struct big *g, uint16_t v)
+{
+	assert_true(g->n + 2 <= BIG_MAX);
+	g->b[g->n++] = (uint8_t)(v >> 8);
+	g->b[g->n++] = (uint8_t)v;
+}
+
+static void big_ptr(struct big *g, size_t target)
+{
+	assert_true(target < 0x4000);
+	big_put16(g, (uint16_t)(0xc000 | target));
+}
+
+/* Record header: owner (a pointer), type, class IN, ttl 0, rdlen. */
+static void big_rr(struct big *g, int section, size_t owner, uint16_t type, uint16_t rdlen)
+{
+	big_ptr(g, owner);
+	big_put16(g, type);
+	big_put16(g, 1);
+	big_put16(g, 0);
+	big_put16(g, 0);
+	big_put16(g, rdlen);
+	g->counts[section]++;
+}
+
+/* Header, the question "a" A IN and an answer holding a chain of nchain pointers. */
+static void big_start(struct big *g, size_t nchain)
+{
+	static const uint8_t head[] = {0x12, 0x34, 0x81, 0x80, 0, 0, 0, 0, 0, 0,
+				       0,    0,	   1,	 'a',  0, 0, 1, 0, 1};
+
+	memset(g, 0, sizeof(*g));
+	memcpy(g->b, head, sizeof(head));
+	g->n = sizeof(head);
+	g->counts[0] = 1;
+	big_rr(g, 1, 12, CHAIN_RR_TYPE, (uint16_t)(2 * nchain));
+	g->chain = g->n;
+	big_ptr(g, 12);
+	for (size_t k = 1; k < nchain; k++)
+		big_ptr(g, g->chain + 2 * (k - 1));
+}
+
+static size_t big_elem(const struct big *g, size_t k)
+{
+	return g->chain + 2 * k;
+}
+
+/* Fills every section to DNS_MAX_RR with CNAME records whose owner and target both point at
+ * chain element k, then pads to 64 KiB with one opaque record. */
+static void big_fill(struct big *g, size_t k)
+{
+	for (int s = 1; s < 4; s++) {
+		while (g->counts[s] < DNS_MAX_RR - (s == 3)) {
+			big_rr(g, s, big_elem(g, k), DNS_T_CNAME, 2);
+			big_ptr(g, big_elem(g, k));
+		}
+	}
+	size_t pad = BIG_MAX - g->n - 12;
+	big_rr(g, 3, 12, CHAIN_RR_TYPE, (uint16_t)pad);
+	g->n += pad;
+	assert_int_equal(g->n, BIG_MAX);
+}
+
+static int big_parse(struct big *g, struct dns_msg *m)
+{
+	for (int i = 0; i < 4; i++) {
+		g->b[4 + 2 * i] = (uint8_t)(g->counts[i] >> 8);
+		g->b[5 + 2 * i] = (uint8_t)g->counts[i];
+	}
+	return dns_parse(g->b, g->n, m);
+}
+
+static void test_pointer_hops_per_name(void **state)
+{
+	static struct big g;
+	struct dns_msg m;
+
+	/* 127 pointers to reach "a" (element 125): fine; 128 (element 126): refused. */
+	big_start(&g, 200);
+	big_rr(&g, 2, big_elem(&g, 125), DNS_T_A, 4);
+	big_put16(&g, 0x0102);
+	big_put16(&g, 0x0304);
+	assert_int_equal(big_parse(&g, &m), 0);
+	assert_string_equal(m.ns[0].name, "a");
+	assert_true(m.name_steps >= 127);
+	dns_msg_free(&m);
+
+	big_start(&g, 200);
+	big_rr(&g, 2, big_elem(&g, 126), DNS_T_A, 4);
+	big_put16(&g, 0x0102);
+	big_put16(&g, 0x0304);
+	assert_int_equal(big_parse(&g, &m), -EBADMSG);
+}
+
+/* A 64 KiB message: a chain of 8000 pointers (as far as 14-bit pointers reach) and 766 CNAME
+ * records, 1532 names, all pointing at its far end. Without bounds every name walks the whole
+ * chain (12 million hops); now the first name is refused after 128 steps. */
+static void test_pointer_chain_64k(void **state)
+{
+	static struct big g;
+	struct dns_msg m;
+
+	big_start(&g, 8000);
+	big_fill(&g, 7999);
+	assert_int_equal(big_parse(&g, &m), -EBADMSG);
+
+	/* The same names pointing as deep as a name may go: the message parses, every name costs
+	 * 128 steps, and the total stays within the budget. */
+	big_start(&g, 8000);
+	big_fill(&g, 125);
+	assert_int_equal(big_parse(&g, &m), 0);
+	assert_int_equal(m.nan + m.nns + m.nar, 3 * DNS_MAX_RR - 1 + 1);
+	assert_string_equal(m.ar[0].display, "a");
+	assert_true(m.name_steps >= 1532u * 128);
+	assert_true(m.name_steps <= (size_t)DNS_STEPS_PER_BYTE * BIG_MAX);
+	dns_msg_free(&m);
+}
+
+/* Names with 127 labels, each reached through its own pointer (question k is "a" and a pointer
+ * to question k-1's name): within the per-name bounds, but filled with records whose names all
+ * point at the longest one, about 35 steps per message byte. The budget stops the parse. */
+static void test_step_budget(void **state)
+{
+	static struct big g;
+	struct dns_msg m;
+	size_t top = 12, qlen;
+
+	big_start(&g, 1);
+	g.n = 19; /* keep only the header and the question "a" */
+	g.counts[1] = 0;
+	while (g.counts[0] < 127) {
+		size_t at = g.n;
+		g.b[g.n++] = 1;
+		g.b[g.n++] = 'a';
+		big_ptr(&g, top);
+		big_put16(&g, DNS_T_A);
+		big_put16(&g, 1);
+		g.counts[0]++;
+		top = at;
+	}
+	while (g.counts[0] < DNS_MAX_RR) {
+		big_ptr(&g, top);
+		big_put16(&g, DNS_T_A);
+		big_put16(&g, 1);
+		g.counts[0]++;
+	}
+	qlen = g.n;
+	/* The questions alone: 127^2 steps for the chain, 254 for each of the other 129. */
+	assert_int_equal(big_parse(&g, &m), 0);
+	assert_int_equal(strlen(m.qd[DNS_MAX_RR - 1].name), 2 * 127 - 1);
+	assert_int_equal(m.name_steps, 127 * 127 + 129 * 254);
+	dns_msg_free(&m);
+
+	for (int s = 1; s < 4; s++) {
+		while (g.counts[s] < DNS_MAX_RR) {
+			big_rr(&g, s, top, DNS_T_CNAME, 2);
+			big_ptr(&g, top);
+		}
+	}
+	assert_true(g.n < 16384);
+	assert_int_equal(big_parse(&g, &m), -EBADMSG);
+	assert_int_equal(m.name_steps, (size_t)DNS_STEPS_PER_BYTE * g.n);
+	/* Without the records the same bytes still parse. */
+	g.n = qlen;
+	memset(g.counts + 1, 0, 3 * sizeof(g.counts[0]));
+	assert_int_equal(big_parse(&g, &m), 0);
+	dns_msg_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -472,6 +654,9 @@ int main(void)
 	    cmocka_unit_test(test_long_display_is_cut),
 	    cmocka_unit_test(test_header_peek),
 	    cmocka_unit_test(test_mnemonics),
+	    cmocka_unit_test(test_pointer_hops_per_name),
+	    cmocka_unit_test(test_pointer_chain_64k),
+	    cmocka_unit_test(test_step_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
