@@ -35,10 +35,11 @@ cleanup() {
 	local p
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	rm -f "$SUDO_FILE"
+	pkill -TERM -u "$SUDO_USER_T" 2>/dev/null
 	userdel "$SUDO_USER_T" 2>/dev/null
 	groupdel "$SUDO_GROUP" 2>/dev/null
 	[ "$INSTALLED" -eq 1 ] && dpkg --purge snare >/dev/null 2>&1
-	rm -rf "$W"
+	rm -rf "$W" "${UCONF:-}"
 }
 trap cleanup EXIT
 
@@ -86,6 +87,7 @@ install_pkg() {
 		notok deb-install "$CONF exists already"
 		return 1
 	fi
+	getent passwd snare >/dev/null && echo "# user snare exists before the install (an earlier run)"
 	if ! dpkg -i "$DEB" >"$W/install.log" 2>&1; then
 		sed 's/^/# /' "$W/install.log"
 		INSTALLED=1
@@ -142,6 +144,7 @@ start_origin() {
 
 # The installed snare, as the unit runs it (its configuration file and conf
 # dir, as user snare) with a reverse mode instead of the file's modes.
+# setpriv executes snare itself: $! is snare, and SIGTERM goes to it.
 run_reverse() {
 	if ! start_origin; then
 		notok deb-reverse "the origin did not start"
@@ -151,9 +154,9 @@ run_reverse() {
 	port=$(free_port)
 	# What the unit's StateDirectory= would make.
 	install -d -o snare -g snare -m 0700 "$CONF"
-	(cd / && exec runuser -u snare -- /usr/bin/snare --conf /etc/snare/config.yaml \
-		--set confdir="$CONF" --mode "reverse:http://127.0.0.1:$OPORT@127.0.0.1:$port") \
-		>"$W/snare.log" 2>&1 &
+	(cd / && exec setpriv --reuid=snare --regid=snare --init-groups env -i PATH=/usr/bin:/bin \
+		HOME="$CONF" /usr/bin/snare --conf /etc/snare/config.yaml --set confdir="$CONF" \
+		--mode "reverse:http://127.0.0.1:$OPORT@127.0.0.1:$port") >"$W/snare.log" 2>&1 &
 	spid=$!
 	PIDS+=($spid)
 	for i in $(seq 1 100); do
@@ -161,7 +164,7 @@ run_reverse() {
 		kill -0 "$spid" 2>/dev/null || break
 		sleep 0.1
 	done
-	user=$(ps -o user= -p "$(pgrep -n -f "^/usr/bin/snare --conf /etc/snare/config.yaml")" 2>/dev/null)
+	user=$(ps -o user= -p "$spid" 2>/dev/null)
 	if [ "$body" = "$TOKEN" ] && [ "$user" = snare ]; then
 		ok deb-reverse
 	else
@@ -170,15 +173,107 @@ run_reverse() {
 	fi
 	check deb-reverse-flow grep -q "/token" "$W/snare.log"
 	check deb-conf-ca [ -f "$CONF/snare-ca.pem" ]
+	local procs rc
+	procs=$(pgrep -c -u snare)
 	kill "$spid" 2>/dev/null
 	wait "$spid" 2>/dev/null
-	echo "# snare exited with $? after SIGTERM"
+	rc=$?
+	for i in $(seq 1 50); do
+		pgrep -u snare >/dev/null || break
+		sleep 0.1
+	done
+	# Its processes (coordinator, spawner, ca, workers) ran and are gone.
+	if [ "$rc" -eq 0 ] && [ "$procs" -ge 2 ] && ! pgrep -u snare >/dev/null; then
+		ok deb-reverse-stopped
+	else
+		notok deb-reverse-stopped "exit status $rc after SIGTERM; $procs processes of snare, left: $(pgrep -u snare | tr '\n' ' ')"
+	fi
 }
 
 # ---- the sudoers sample ---------------------------------------------------
 
 sudo_allowed() { # sudo_allowed CMD ARGS...: the policy allows it for the test user
 	sudo -n -l -U "$SUDO_USER_T" "$@" >/dev/null 2>&1
+}
+
+# A low loopback port nobody listens on.
+free_low_port() {
+	python3 -c '
+import random, socket
+for p in random.sample(range(600, 1000), 400):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); print(p); break
+    except OSError:
+        pass
+    finally:
+        s.close()'
+}
+
+# pty_run PASSWORD CMD...: runs CMD in a pseudo-terminal, types PASSWORD at
+# sudo's prompt, copies the terminal to stdout until CMD exits.
+pty_run() {
+	python3 -c '
+import os, pty, sys
+pw, argv = sys.argv[1], sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+seen, typed = b"", False
+while True:
+    try:
+        d = os.read(fd, 4096)
+    except OSError:
+        break
+    if not d:
+        break
+    sys.stdout.buffer.write(d)
+    sys.stdout.flush()
+    seen = (seen + d)[-4096:]
+    if not typed and b"password for" in seen:
+        os.write(fd, pw.encode() + b"\n")
+        typed = True
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) & 0xff)' "$@"
+}
+
+# A member of the group runs the installed snare on a port below 1024:
+# snare starts snare-netfilter through sudo, the sample lets it after the
+# password, and the origin answers through the port.  (snare names the
+# helper /usr/bin/../libexec/snare/...: sudo matches it by its inode.)
+NF_HELPER='^/usr/(bin/\.\./)?libexec/snare/snare-netfilter --rendezvous /tmp/snare-rv\.'
+sudo_snare() {
+	local pw=pw-$RANDOM-$RANDOM port i body dpid helper
+	port=$(free_low_port)
+	echo "$SUDO_USER_T:$pw" | chpasswd || { notok deb-sudoers-snare "chpasswd failed"; return 1; }
+	UCONF=$(mktemp -d /tmp/snare-pkgu.XXXXXX) && chown "$SUDO_USER_T" "$UCONF"
+	pty_run "$pw" setpriv --reuid="$SUDO_USER_T" --regid="$SUDO_GROUP" --init-groups \
+		env -i PATH=/usr/bin:/bin HOME="$UCONF" /usr/bin/snare --set confdir="$UCONF" \
+		--mode "reverse:http://127.0.0.1:$OPORT@127.0.0.1:$port" >"$W/sudo-snare.log" 2>&1 &
+	dpid=$!
+	PIDS+=($dpid)
+	for i in $(seq 1 150); do
+		body=$(curl -s --max-time 5 "http://127.0.0.1:$port/token" 2>/dev/null) && break
+		kill -0 "$dpid" 2>/dev/null || break
+		sleep 0.2
+	done
+	helper=$(pgrep -u root -f "$NF_HELPER")
+	if [ "$body" = "$TOKEN" ] && [ -n "$helper" ] && grep -q "password for $SUDO_USER_T" "$W/sudo-snare.log"; then
+		ok deb-sudoers-snare
+	else
+		tr -d '\r' <"$W/sudo-snare.log" | tail -n 20 | sed 's/^/# sudo-snare: /'
+		notok deb-sudoers-snare "port $port: got '$body', helper '$helper'"
+	fi
+	pkill -TERM -u "$SUDO_USER_T" -f '^/usr/bin/snare' 2>/dev/null
+	wait "$dpid" 2>/dev/null
+	for i in $(seq 1 50); do
+		pgrep -u root -f "$NF_HELPER" >/dev/null || break
+		sleep 0.1
+	done
+	if [ -n "$helper" ] && ! pgrep -u root -f "$NF_HELPER" >/dev/null; then
+		ok deb-sudoers-snare-stopped
+	else
+		notok deb-sudoers-snare-stopped "the helper ran ('$helper') and is still running, or never ran"
+	fi
 }
 
 # The sample, installed as its comment says: the helpers with snare's
@@ -192,9 +287,9 @@ check_sudoers() {
 	check deb-sudoers-syntax visudo -cqf "$sample"
 	groupadd --system "$SUDO_GROUP" && useradd -M -N -g "$SUDO_GROUP" -s /usr/sbin/nologin "$SUDO_USER_T" &&
 		install -m 0440 "$sample" "$SUDO_FILE" || { notok deb-sudoers "cannot set up the test user"; return 1; }
-	for h in netfilter tun redirector; do
-		if ! sudo_allowed /usr/libexec/snare/snare-$h --rendezvous /tmp/snare-rv.Ab3dE9; then
-			notok deb-sudoers-allows "snare-$h with snare's arguments is refused"
+	for h in /usr/libexec/snare/snare-{netfilter,tun,redirector} /usr/bin/../libexec/snare/snare-tun; do
+		if ! sudo_allowed "$h" --rendezvous /tmp/snare-rv.Ab3dE9; then
+			notok deb-sudoers-allows "$h with snare's arguments is refused"
 			return 1
 		fi
 	done
@@ -211,6 +306,7 @@ check_sudoers() {
 	sudo_allowed /usr/bin/snare && bad=1
 	sudo_allowed /bin/sh && bad=1
 	check deb-sudoers-refuses [ "$bad" -eq 0 ]
+	sudo_snare
 	rm -f "$SUDO_FILE"
 	userdel "$SUDO_USER_T"
 	groupdel "$SUDO_GROUP"
