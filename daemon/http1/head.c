@@ -1,7 +1,10 @@
 /* HTTP/1 start line and header block parser, run in workers on bytes from
- * clients and servers (untrusted).  Stateless: the caller passes everything
- * received so far and gets OK, NEED_MORE or an error; the head points into
- * that buffer.  Only CRLF ends a line; scanning stops at max_head_bytes. */
+ * clients and servers (untrusted).  The one-shot parsers are stateless: the
+ * caller passes everything received so far and gets OK, NEED_MORE or an
+ * error; the head points into that buffer.  The scan parsers keep where the
+ * search for the end of the head stopped, so a head sent a byte at a time
+ * costs a linear amount of work, not a parse per byte.  Only CRLF ends a
+ * line; scanning stops at max_head_bytes. */
 #include <string.h>
 
 #include "http1/http1_internal.h"
@@ -155,8 +158,15 @@ static void skip_empty_lines(struct cursor *c)
 		c->pos += 2;
 }
 
+/* Where a parse that returned NEED_MORE stopped: the start of the first
+ * incomplete line, and whether the start line was complete. */
+struct stop {
+	size_t line;
+	bool started;
+};
+
 static int parse_head(const uint8_t *p, size_t n, const struct http1_limits *lim,
-		      struct http1_head *out, bool request)
+		      struct http1_head *out, bool request, struct stop *stop)
 {
 	size_t max_bytes, max_headers;
 	struct http1_str line;
@@ -166,11 +176,13 @@ static int parse_head(const uint8_t *p, size_t n, const struct http1_limits *lim
 	limits_resolve(lim, &max_bytes, &max_headers);
 	c = (struct cursor){p, n < max_bytes ? n : max_bytes, 0};
 	head_reset(out, request);
+	*stop = (struct stop){0, false};
 	if (request)
 		skip_empty_lines(&c);
 	rc = next_line(&c, &line);
 	if (rc != HTTP1_OK)
 		goto out;
+	stop->started = true;
 	rc = request ? parse_request_line(line, out) : parse_status_line(line, out);
 	while (rc == HTTP1_OK) {
 		rc = next_line(&c, &line);
@@ -183,19 +195,85 @@ static int parse_head(const uint8_t *p, size_t n, const struct http1_limits *lim
 	out->head_len = c.pos;
 	rc = http1_derive(out);
 out:
+	stop->line = c.pos;
 	if (rc == HTTP1_E_NEED_MORE && n > max_bytes)
 		rc = HTTP1_E_TOO_LARGE;
+	return rc;
+}
+
+/* Looks at the bytes after s->from for the ends of lines.  True when a
+ * parse is due: the start line or the whole head is complete, or a LF
+ * without its CR is there (the parser refuses it). */
+static bool scan_lines(const uint8_t *p, size_t m, struct http1_scan *s, bool request)
+{
+	while (s->from < m) {
+		const uint8_t *lf = memchr(p + s->from, '\n', m - s->from);
+		size_t e = lf ? (size_t)(lf - p) : m;
+
+		s->scanned += e - s->from + (lf != NULL);
+		s->from = lf ? e + 1 : m;
+		if (lf == NULL)
+			return false;
+		if (e == s->line || p[e - 1] != '\r')
+			return true;
+		if (e - s->line == 1 && !s->started && request) {
+			s->line = e + 1; /* an empty line before the request line */
+			continue;
+		}
+		if (e - s->line == 1 || !s->started)
+			return true;
+		s->line = e + 1;
+	}
+	return false;
+}
+
+static int scan_head(const uint8_t *p, size_t n, const struct http1_limits *lim,
+		     struct http1_head *out, bool request)
+{
+	struct http1_scan *s = &out->scan;
+	size_t max_bytes, max_headers, m;
+	struct stop stop;
+	int rc;
+
+	limits_resolve(lim, &max_bytes, &max_headers);
+	m = n < max_bytes ? n : max_bytes;
+	if (s->from > m || s->line > s->from) /* not the bytes seen before: start over */
+		*s = (struct http1_scan){.scanned = s->scanned};
+	if (s->from > 0 && !scan_lines(p, m, s, request))
+		return n > max_bytes ? HTTP1_E_TOO_LARGE : HTTP1_E_NEED_MORE;
+	rc = parse_head(p, n, lim, out, request, &stop);
+	s->scanned += rc == HTTP1_OK ? out->head_len : m;
+	if (rc == HTTP1_E_NEED_MORE)
+		*s = (struct http1_scan){stop.line, m, stop.started, s->scanned};
+	else
+		*s = (struct http1_scan){.scanned = s->scanned};
 	return rc;
 }
 
 int http1_parse_request(const uint8_t *p, size_t n, const struct http1_limits *lim,
 			struct http1_head *out)
 {
-	return parse_head(p, n, lim, out, true);
+	struct stop stop;
+
+	return parse_head(p, n, lim, out, true, &stop);
 }
 
 int http1_parse_response(const uint8_t *p, size_t n, const struct http1_limits *lim,
 			 struct http1_head *out)
 {
-	return parse_head(p, n, lim, out, false);
+	struct stop stop;
+
+	return parse_head(p, n, lim, out, false, &stop);
+}
+
+int http1_scan_request(const uint8_t *p, size_t n, const struct http1_limits *lim,
+		       struct http1_head *out)
+{
+	return scan_head(p, n, lim, out, true);
+}
+
+int http1_scan_response(const uint8_t *p, size_t n, const struct http1_limits *lim,
+			struct http1_head *out)
+{
+	return scan_head(p, n, lim, out, false);
 }

@@ -14,20 +14,20 @@
 
 enum http1_err {
 	HTTP1_OK = 0,
-	HTTP1_E_NEED_MORE = -1,   /* not an error: feed more bytes */
-	HTTP1_E_SYNTAX = -2,      /* malformed start line or header -> 400 */
-	HTTP1_E_TOO_LARGE = -3,   /* head bytes above the limit -> 431 */
-	HTTP1_E_TOO_MANY = -4,    /* more headers than the limit -> 431 */
-	HTTP1_E_SMUGGLE = -5,     /* CL+TE, conflicting CL, bad TE -> 400 */
-	HTTP1_E_VERSION = -6,     /* not HTTP/1.0 or 1.1 -> 505 (or 400) */
-	HTTP1_E_CHUNK = -7,       /* invalid chunk framing */
+	HTTP1_E_NEED_MORE = -1, /* not an error: feed more bytes */
+	HTTP1_E_SYNTAX = -2,	/* malformed start line or header -> 400 */
+	HTTP1_E_TOO_LARGE = -3, /* head bytes above the limit -> 431 */
+	HTTP1_E_TOO_MANY = -4,	/* more headers than the limit -> 431 */
+	HTTP1_E_SMUGGLE = -5,	/* CL+TE, conflicting CL, bad TE -> 400 */
+	HTTP1_E_VERSION = -6,	/* not HTTP/1.0 or 1.1 -> 505 (or 400) */
+	HTTP1_E_CHUNK = -7,	/* invalid chunk framing */
 };
 
 enum http1_body {
 	HTTP1_BODY_NONE,
-	HTTP1_BODY_LENGTH,  /* content_length bytes */
+	HTTP1_BODY_LENGTH, /* content_length bytes */
 	HTTP1_BODY_CHUNKED,
-	HTTP1_BODY_CLOSE,   /* response read until the server closes */
+	HTTP1_BODY_CLOSE, /* response read until the server closes */
 };
 
 struct http1_str {
@@ -43,6 +43,14 @@ struct http1_header {
 struct http1_limits {
 	size_t max_head_bytes; /* default 65536 */
 	size_t max_headers;    /* default 100, at most HTTP1_MAX_HEADERS_CAP */
+};
+
+/* Where the search for the end of a head stands between reads (http1_scan_request/response). */
+struct http1_scan {
+	size_t line;	/* start of the first line not yet known to be complete */
+	size_t from;	/* the bytes before this were searched for LF; 0: nothing seen yet */
+	bool started;	/* the start line is complete (empty lines before a request are over) */
+	size_t scanned; /* bytes looked at in all, full parses included (never reset) */
 };
 
 struct http1_head {
@@ -62,7 +70,9 @@ struct http1_head {
 	uint64_t content_length;
 	bool keep_alive;      /* per version and Connection header */
 	bool expect_continue; /* Expect: 100-continue */
-	bool upgrade;         /* Connection: upgrade + Upgrade header */
+	bool upgrade;	      /* Connection: upgrade + Upgrade header */
+	/* The incremental parsers' state; the one-shot parsers leave it alone. */
+	struct http1_scan scan;
 };
 
 void http1_limits_default(struct http1_limits *l);
@@ -75,6 +85,17 @@ int http1_parse_request(const uint8_t *p, size_t n, const struct http1_limits *l
 			struct http1_head *out);
 int http1_parse_response(const uint8_t *p, size_t n, const struct http1_limits *lim,
 			 struct http1_head *out);
+/* The same results for a head that arrives in pieces, at a cost linear in its length however it
+ * is cut: p[0..n) is everything received so far (each call may add bytes at the end, never
+ * change earlier ones). The first call parses what is there (a head that arrives whole costs
+ * one parse, as above); later calls only look at the new bytes for the end of the line they are
+ * in and parse again once the start line or the whole head is complete (or a bare LF shows up).
+ * out->scan must be zeroed before the first call for a head; it is set back (but for scanned)
+ * whenever anything other than HTTP1_E_NEED_MORE is returned. */
+int http1_scan_request(const uint8_t *p, size_t n, const struct http1_limits *lim,
+		       struct http1_head *out);
+int http1_scan_response(const uint8_t *p, size_t n, const struct http1_limits *lim,
+			struct http1_head *out);
 /* Sets out->body for a response to a request with `method` (HEAD, CONNECT
  * 2xx, 1xx, 204 and 304 have none).  Returns HTTP1_OK or HTTP1_E_SMUGGLE. */
 int http1_response_body(struct http1_head *resp, struct http1_str method);
@@ -83,8 +104,8 @@ int http1_response_body(struct http1_head *resp, struct http1_str method);
 const struct http1_header *http1_find(const struct http1_head *h, const char *name);
 /* Whether a comma-separated header value list contains token (case-insensitive). */
 bool http1_has_token(struct http1_str value, const char *token);
-bool http1_str_eq(struct http1_str s, const char *lit);      /* exact */
-bool http1_str_ieq(struct http1_str s, const char *lit);     /* case-insensitive */
+bool http1_str_eq(struct http1_str s, const char *lit);	 /* exact */
+bool http1_str_ieq(struct http1_str s, const char *lit); /* case-insensitive */
 
 /* Request targets.  absolute-form "http://host[:port]/path" -> parts; the
  * authority form "host:port" (CONNECT) -> host and port.  IPv6 literals keep
@@ -92,7 +113,7 @@ bool http1_str_ieq(struct http1_str s, const char *lit);     /* case-insensitive
 struct http1_target {
 	char scheme[8]; /* "http" or "https", empty for origin/authority form */
 	char host[256];
-	uint16_t port;  /* explicit or the scheme's default; 0 if none */
+	uint16_t port; /* explicit or the scheme's default; 0 if none */
 	bool has_port;
 	struct http1_str path; /* points into the target; "/" when empty */
 };
@@ -105,15 +126,15 @@ int http1_parse_authority(struct http1_str authority, uint16_t default_port,
  * ends and which spans are payload. */
 struct http1_chunked {
 	int state;
-	uint64_t remaining;    /* payload bytes left in the current chunk */
-	size_t line_len;       /* bytes of the current size/trailer line */
-	size_t trailer_bytes;  /* total trailer bytes, bounded */
+	uint64_t remaining;   /* payload bytes left in the current chunk */
+	size_t line_len;      /* bytes of the current size/trailer line */
+	size_t trailer_bytes; /* total trailer bytes, bounded */
 	size_t trailer_count;
 	bool done;
 };
-#define HTTP1_CHUNK_SIZE_DIGITS 16    /* hex digits in a chunk size, leading zeros included */
-#define HTTP1_CHUNK_LINE_MAX 4096     /* bytes of a size line with its extensions */
-#define HTTP1_TRAILER_MAX_BYTES 8192  /* all bytes after the last chunk's size line */
+#define HTTP1_CHUNK_SIZE_DIGITS 16   /* hex digits in a chunk size, leading zeros included */
+#define HTTP1_CHUNK_LINE_MAX 4096    /* bytes of a size line with its extensions */
+#define HTTP1_TRAILER_MAX_BYTES 8192 /* all bytes after the last chunk's size line */
 #define HTTP1_TRAILER_MAX_COUNT 64
 void http1_chunked_init(struct http1_chunked *c);
 /* Consumes bytes from p[0..n).  *consumed is how many bytes belong to the

@@ -1,6 +1,7 @@
 /* Runs in the worker on the first bytes a client sent; trusts none of them.
  * Walks the TLS records in a peeked buffer, reassembles the first handshake message (which may
- * span several records of type 22) and hands a ClientHello to the body parser in client_hello.c. */
+ * span several records of type 22) and hands a ClientHello to the body parser in client_hello.c.
+ * The scan variant remembers how far the walk got, so a hello that trickles in costs one walk. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,5 +103,77 @@ int tlsparse_client_hello(const uint8_t *p, size_t n, struct tls_client_hello *o
 	r = tlsparse_parse_body(copy + TLS_HS_HDR, len, out);
 out:
 	free(copy);
+	return r;
+}
+
+/* The handshake message's length, once `have` bytes of handshake data (from s->off's records and
+ * the one after, perhaps incomplete) hold its 4-byte header. */
+static int scan_want(const uint8_t *p, size_t n, struct tlsparse_scan *s, size_t have)
+{
+	uint8_t hs[TLS_HS_HDR];
+	size_t len;
+	int r;
+
+	if (s->want || have < TLS_HS_HDR)
+		return 0;
+	r = record_gather(p, n, hs, sizeof(hs));
+	if (r < 0)
+		return r;
+	if (hs[0] != TLS_HS_CLIENT_HELLO)
+		return -EINVAL;
+	len = (size_t)hs[1] << 16 | (size_t)hs[2] << 8 | hs[3];
+	if (len > TLSPARSE_MAX_HELLO)
+		return -E2BIG;
+	s->want = TLS_HS_HDR + len;
+	return 0;
+}
+
+/* Walks the records from s->off on, each complete one once: 1 when the hello is all there
+ * (perhaps ending in a record still incomplete), -EAGAIN when not yet, -EINVAL or -E2BIG as
+ * tlsparse_client_hello. */
+static int scan_records(const uint8_t *p, size_t n, struct tlsparse_scan *s)
+{
+	for (;;) {
+		size_t len = 0, avail = 0;
+		int r = 0;
+
+		if (s->off < n)
+			r = record_prefix_check(p + s->off, min_size(n - s->off, 3));
+		if (r < 0)
+			return r;
+		if (n - s->off >= TLS_RECORD_HDR) {
+			len = (size_t)p[s->off + 3] << 8 | p[s->off + 4];
+			if (len == 0 || len > TLS_RECORD_MAX)
+				return -EINVAL;
+			avail = min_size(len, n - s->off - TLS_RECORD_HDR);
+		}
+		r = scan_want(p, n, s, s->got + avail);
+		if (r < 0)
+			return r;
+		if (s->want && s->got + avail >= s->want)
+			return 1;
+		if (len == 0 || avail < len)
+			return -EAGAIN;
+		s->scanned++;
+		s->got += len;
+		s->off += TLS_RECORD_HDR + len;
+	}
+}
+
+int tlsparse_client_hello_scan(const uint8_t *p, size_t n, struct tls_client_hello *out)
+{
+	struct tlsparse_scan *s = &out->scan;
+	size_t scanned;
+	int r;
+
+	if (s->off > n) /* not the bytes seen before: start over */
+		*s = (struct tlsparse_scan){.scanned = s->scanned};
+	r = scan_records(p, n, s);
+	if (r == -EAGAIN)
+		return r;
+	scanned = s->scanned + (r == 1 ? s->want : 0);
+	if (r == 1)
+		r = tlsparse_client_hello(p, n, out);
+	out->scan = (struct tlsparse_scan){.scanned = scanned};
 	return r;
 }

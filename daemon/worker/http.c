@@ -93,8 +93,10 @@ int http_take_head(struct http_msg *m, struct buf *in, size_t len, bool request,
 	m->raw = xmalloc(len);
 	memcpy(m->raw, buf_ptr(in), len);
 	m->raw_len = len;
-	if (m->head == NULL)
+	if (m->head == NULL) {
 		m->head = xmalloc(sizeof(*m->head));
+		m->head->scan = (struct http1_scan){0};
+	}
 	if (parsed)
 		head_rebase(m->head, buf_ptr(in), m->raw, len);
 	else
@@ -135,10 +137,12 @@ static void http_read_request(struct conn *c, bool *progress)
 		tunnel_proxy_tls(c, progress);
 		return;
 	}
-	if (c->req.head == NULL)
+	if (c->req.head == NULL) {
 		c->req.head = xmalloc(sizeof(*c->req.head));
+		c->req.head->scan = (struct http1_scan){0};
+	}
 	h = c->req.head;
-	r = http1_parse_request(buf_ptr(&c->client.in), buf_len(&c->client.in), &lim, h);
+	r = http1_scan_request(buf_ptr(&c->client.in), buf_len(&c->client.in), &lim, h);
 	if (r == HTTP1_E_NEED_MORE) {
 		if (c->client.rd_eof || buf_room(&c->client.in) == 0)
 			c->client.rd_eof ? conn_close(c) : http_bad_request(c, HTTP1_E_TOO_LARGE);

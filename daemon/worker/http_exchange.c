@@ -265,10 +265,12 @@ static int http_read_response(struct conn *c, bool *progress)
 
 	http1_limits_default(&lim);
 	lim.max_head_bytes = STREAM_BUF_MAX - 1024;
-	if (c->resp.head == NULL)
+	if (c->resp.head == NULL) {
 		c->resp.head = xmalloc(sizeof(*c->resp.head));
+		c->resp.head->scan = (struct http1_scan){0};
+	}
 	h = c->resp.head;
-	r = http1_parse_response(buf_ptr(&c->server.in), buf_len(&c->server.in), &lim, h);
+	r = http1_scan_response(buf_ptr(&c->server.in), buf_len(&c->server.in), &lim, h);
 	if (r == HTTP1_E_NEED_MORE) {
 		if (c->server.rd_eof || c->server.failed)
 			return -EPIPE;

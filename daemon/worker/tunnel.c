@@ -125,7 +125,7 @@ void tunnel_detect_step(struct conn *c, bool *progress)
 	if (r == 1) {
 		if (c->hello == NULL)
 			c->hello = xcalloc(1, sizeof(*c->hello));
-		r = tlsparse_client_hello(p, n, c->hello);
+		r = tlsparse_client_hello_scan(p, n, c->hello);
 		if (r == -EAGAIN && !c->client.rd_eof && buf_room(&c->client.in) > 0)
 			return;
 		if (r < 0) {
@@ -292,7 +292,7 @@ void tunnel_proxy_tls(struct conn *c, bool *progress)
 
 	if (c->hello == NULL)
 		c->hello = xcalloc(1, sizeof(*c->hello));
-	r = tlsparse_client_hello(buf_ptr(&c->client.in), buf_len(&c->client.in), c->hello);
+	r = tlsparse_client_hello_scan(buf_ptr(&c->client.in), buf_len(&c->client.in), c->hello);
 	if (r == -EAGAIN && !c->client.rd_eof)
 		return;
 	*progress = true;

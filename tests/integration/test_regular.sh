@@ -170,3 +170,87 @@ start_snare --mode regular@127.0.0.1:0
 proxy_curl --cacert "$SNARE_CONF/snare-ca-cert.pem" -o /dev/null "https://localhost:$TLS_PORT/hello" 2>/dev/null
 wait_for "$SNARE_LOG" "Certificate verify failed" 3 && ok upstream-verify-failure-logged || notok upstream-verify-failure-logged "$(tail -3 "$SNARE_LOG")"
 stop_snare
+
+# Issue 16.4: a request head of about 12 KiB written one byte per segment (TCP_NODELAY), and a
+# TLS ClientHello after CONNECT written the same way, get normal answers. The worker looks at
+# each new byte once instead of parsing everything received so far again on every read.
+test_regular_trickled_heads() {
+	start_snare --mode regular@127.0.0.1:0 --set ssl_verify_upstream_trusted_ca="$ORIGIN_CERT" ||
+		return
+	out=$(python3 - "$SNARE_PORT" "$HTTP_PORT" "$TLS_PORT" "$SNARE_CONF/snare-ca-cert.pem" <<'PY'
+import socket, ssl, sys
+
+proxy, http_port, tls_port, ca = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+
+def trickle(s, data):
+    for i in range(len(data)):
+        s.sendall(data[i:i + 1])
+
+def read_all(s):
+    d = b""
+    while True:
+        c = s.recv(65536)
+        if not c:
+            return d
+        d += c
+
+s = socket.create_connection(("127.0.0.1", proxy), timeout=30)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+head = "GET http://127.0.0.1:%s/hello HTTP/1.1\r\nHost: 127.0.0.1:%s\r\n" % (http_port, http_port)
+head += "".join("X-Trickle-%02d: %s\r\n" % (i, "v" * 180) for i in range(64))
+head += "Connection: close\r\n\r\n"
+trickle(s, head.encode())
+resp = read_all(s)
+print("head-bytes", len(head), "status", resp.split(b"\r\n", 1)[0].decode(), "body", resp.split(b"\r\n\r\n", 1)[-1].decode().strip())
+
+s = socket.create_connection(("127.0.0.1", proxy), timeout=30)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+s.sendall(("CONNECT localhost:%s HTTP/1.1\r\nHost: localhost:%s\r\n\r\n" % (tls_port, tls_port)).encode())
+r = b""
+while b"\r\n\r\n" not in r:
+    r += s.recv(4096)
+ctx = ssl.create_default_context(cafile=ca)
+inc, outg = ssl.MemoryBIO(), ssl.MemoryBIO()
+t = ctx.wrap_bio(inc, outg, server_hostname="localhost")
+first = True
+while True:
+    try:
+        t.do_handshake()
+        break
+    except ssl.SSLWantReadError:
+        data = outg.read()
+        if first:
+            trickle(s, data)  # the ClientHello, a byte per segment
+            first = False
+        elif data:
+            s.sendall(data)
+        c = s.recv(65536)
+        if not c:
+            raise SystemExit("closed during the handshake")
+        inc.write(c)
+s.sendall(outg.read())
+t.write(b"GET /hello HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+s.sendall(outg.read())
+resp = b""
+while True:
+    try:
+        resp += t.read(65536)
+    except ssl.SSLWantReadError:
+        c = s.recv(65536)
+        if not c:
+            break
+        inc.write(c)
+    except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+        break
+    if resp.endswith(b"hello\n"):
+        break
+print("tls status", resp.split(b"\r\n", 1)[0].decode(), "body", resp.split(b"\r\n\r\n", 1)[-1].decode().strip())
+PY
+	)
+	echo "$out" | grep -qE '^head-bytes 1[0-9]{4} status HTTP/1.1 200 OK body hello$' &&
+		ok regular-trickled-request-head || notok regular-trickled-request-head "$out"
+	echo "$out" | grep -q '^tls status HTTP/1.1 200 OK body hello$' &&
+		ok regular-trickled-client-hello || notok regular-trickled-client-hello "$out"
+	stop_snare
+}
+test_regular_trickled_heads

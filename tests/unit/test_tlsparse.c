@@ -630,6 +630,80 @@ static void test_corrupt_every_byte(void **state)
 	free(b.p);
 }
 
+/* The fields a parse fills, without the scan state. */
+static void assert_same_hello(const struct tls_client_hello *a, const struct tls_client_hello *b)
+{
+	assert_memory_equal(a, b, offsetof(struct tls_client_hello, scan));
+}
+
+/* Feeds b one byte more per call to the scan parser: each answer is the one-shot parser's on the
+ * same prefix (-EAGAIN until the hello is there), and the work stays linear. */
+static void feed_bytewise(const struct bytes *b, int want_rc, size_t max_scanned)
+{
+	struct tls_client_hello *h = calloc(1, sizeof(*h)), once;
+	int r = -EAGAIN;
+	size_t k;
+
+	assert_non_null(h);
+	for (k = 1; k <= b->n && r == -EAGAIN; k++) {
+		r = tlsparse_client_hello_scan(b->p, k, h);
+		assert_int_equal(r, tlsparse_client_hello(b->p, k, &once));
+	}
+	assert_int_equal(r, want_rc);
+	if (r == 0)
+		assert_same_hello(h, &once);
+	assert_true(h->scan.scanned <= max_scanned);
+	assert_int_equal(h->scan.off, 0); /* set back for the next hello */
+	free(h);
+}
+
+/* Issue 16.4: a hello in one-byte records, sent a byte at a time, is walked once (before, each
+ * read gathered every record again: quadratic). */
+static void test_scan_linear(void **state)
+{
+	struct bytes b = hello_13_full(), m = hs_message(&b), r;
+	size_t *cuts = calloc(m.n, sizeof(*cuts));
+
+	assert_non_null(cuts);
+	for (size_t i = 1; i < m.n; i++)
+		cuts[i - 1] = i;
+	r = reframe(&m, cuts, m.n - 1);
+	feed_bytewise(&b, 0, 2 * b.n);
+	feed_bytewise(&r, 0, 2 * m.n + 8);
+	/* Each cut of the two-record form. */
+	for (size_t c = 1; c < m.n; c += 37) {
+		struct bytes t = reframe(&m, &c, 1);
+		feed_bytewise(&t, 0, 2 * m.n + 8);
+		free(t.p);
+	}
+	/* Errors come at the same byte as with the one-shot parser. */
+	r.p[6 * 40] = 20; /* the 41st record: change_cipher_spec */
+	feed_bytewise(&r, -EINVAL, 2 * m.n + 8);
+	b.p[5] = 2; /* not a ClientHello */
+	feed_bytewise(&b, -EINVAL, 2 * b.n);
+	free(r.p);
+	free(cuts);
+	free(b.p);
+}
+
+/* The same state serves a second hello after the first (proxy TLS, then the tunnelled one). */
+static void test_scan_reuse(void **state)
+{
+	struct bytes b = hello_13_full(), p = hello_12_plain();
+	struct tls_client_hello *h = calloc(1, sizeof(*h)), want;
+
+	assert_non_null(h);
+	assert_int_equal(tlsparse_client_hello_scan(b.p, b.n - 1, h), -EAGAIN);
+	assert_int_equal(tlsparse_client_hello_scan(b.p, b.n, h), 0);
+	assert_int_equal(tlsparse_client_hello_scan(p.p, 10, h), -EAGAIN);
+	assert_int_equal(tlsparse_client_hello_scan(p.p, p.n, h), 0);
+	assert_int_equal(parse(&p, &want), 0);
+	assert_same_hello(h, &want);
+	free(h);
+	free(b.p);
+	free(p.p);
+}
+
 static void write_seed(const char *dir, const char *name, const struct bytes *b)
 {
 	char path[512];
@@ -672,6 +746,8 @@ int main(int argc, char **argv)
 	};
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_looks_like_tls),
+	    cmocka_unit_test(test_scan_linear),
+	    cmocka_unit_test(test_scan_reuse),
 	    cmocka_unit_test(test_openssl_13_sni_alpn),
 	    cmocka_unit_test(test_openssl_13_plain),
 	    cmocka_unit_test(test_openssl_12_plain),
