@@ -168,6 +168,17 @@ void loop_timer_arm(struct loop *l, struct loop_timer *t, uint64_t after_ms)
 	heap_up(l, t->heap_idx);
 }
 
+bool loop_timer_idle_rearm(struct loop *l, struct loop_timer *t, uint64_t last_ms,
+			   uint64_t limit_ms)
+{
+	uint64_t idle = l->now > last_ms ? l->now - last_ms : 0;
+
+	if (idle >= limit_ms)
+		return false;
+	loop_timer_arm(l, t, limit_ms - idle);
+	return true;
+}
+
 void loop_defer_free(struct loop *l, void (*free_fn)(void *), void *p)
 {
 	if (l->ndefer == l->capdefer) {

@@ -48,6 +48,12 @@ static inline bool loop_timer_armed(const struct loop_timer *t)
 {
 	return t->heap_idx != (size_t)-1;
 }
+/* Idle timeouts without a heap operation per read or write: the owner only
+ * stamps last_ms (loop_now) on activity, and its timer, when it fires, calls
+ * this.  Re-arms t for what is left of limit_ms since last_ms and returns
+ * true, or returns false when the connection was idle for all of it. */
+bool loop_timer_idle_rearm(struct loop *l, struct loop_timer *t, uint64_t last_ms,
+			   uint64_t limit_ms);
 
 /* free_fn(p) runs after the current batch of events is dispatched. */
 void loop_defer_free(struct loop *l, void (*free_fn)(void *), void *p);

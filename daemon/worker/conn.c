@@ -42,17 +42,14 @@ static uint64_t conn_idle_limit_ms(void)
 static void conn_on_timer(struct loop_timer *t)
 {
 	struct conn *c = t->arg;
-	uint64_t idle = loop_now(wk->loop) - c->active_ms, limit = conn_idle_limit_ms();
 
 	if (c->state == CS_CONNECTING) {
 		stream_fail(&c->server, "connection timed out");
 		conn_pump(c);
 		return;
 	}
-	if (idle < limit) {
-		loop_timer_arm(wk->loop, &c->timer, limit - idle);
+	if (loop_timer_idle_rearm(wk->loop, &c->timer, c->active_ms, conn_idle_limit_ms()))
 		return;
-	}
 	conn_client_log(c, LOG_LVL_INFO, "Closing connection due to inactivity");
 	conn_close(c);
 }

@@ -17,7 +17,6 @@
 #include "worker/dtls_int.h"
 #include "worker/wk.h"
 
-#define DTLS_IDLE_MS 20000 /* mitmproxy's UDP "connection" timeout */
 #define DTLS_PEERS_MAX 1024
 #define DTLS_QUEUE_MAX 32
 #define DTLS_DGRAM_MAX 65535
@@ -41,6 +40,7 @@ struct dtls_peer {
 	int fd;
 	struct loop_io io;
 	struct loop_timer idle, retx;
+	uint64_t active_ms; /* the last datagram either way (UDP_IDLE_MS from here) */
 	struct udp_rec *rec;
 	bool raw;     /* the client speaks plain UDP */
 	SSL *hello;   /* the client side past its cookie, until its leaf is known */
@@ -251,7 +251,18 @@ static void peer_free(struct dtls_peer *p, const char *error)
 
 static void peer_idle(struct loop_timer *t)
 {
-	peer_free(t->arg, NULL);
+	struct dtls_peer *p = t->arg;
+
+	if (!loop_timer_idle_rearm(wk->loop, &p->idle, p->active_ms, UDP_IDLE_MS))
+		peer_free(p, NULL);
+}
+
+/* A datagram moved: the idle timer is armed once and re-arms itself. */
+static void peer_touch(struct dtls_peer *p)
+{
+	p->active_ms = loop_now(wk->loop);
+	if (!loop_timer_armed(&p->idle))
+		loop_timer_arm(wk->loop, &p->idle, UDP_IDLE_MS);
 }
 
 /* Re-arms the retransmission timer for whichever handshake still runs. */
@@ -407,7 +418,7 @@ static void peer_server_readable(struct loop_io *io, uint32_t events)
 	struct dtls_peer *p = io->arg;
 
 	(void)events;
-	loop_timer_arm(wk->loop, &p->idle, DTLS_IDLE_MS);
+	peer_touch(p);
 	if (p->ss == NULL)
 		peer_server_recv(p);
 	peer_drive(p);
@@ -628,7 +639,7 @@ void dtls_reverse_readable(struct worker_listener *l)
 		} else {
 			dq_push(&p->cq, d, (size_t)n);
 		}
-		loop_timer_arm(wk->loop, &p->idle, DTLS_IDLE_MS);
+		peer_touch(p);
 		peer_drive(p);
 	}
 }

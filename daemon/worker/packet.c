@@ -2,7 +2,8 @@
  * coordinator) feeding snare's userspace network stack.  TCP connections it
  * accepts enter the same layers as kernel sockets; UDP to port 53/5353 goes
  * through the DNS layer; other UDP is relayed from a kernel socket per flow
- * and recorded.  Packets are untrusted; the stack validates them. */
+ * and recorded, until UDP_IDLE_MS pass without a datagram either way.
+ * Packets are untrusted; the stack validates them. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@ struct udp_flow {
 	int fd;
 	struct loop_io io;
 	struct udp_rec *rec; /* the UDP flow being recorded */
+	struct loop_timer idle;
+	uint64_t active_ms; /* the last datagram either way */
 };
 
 struct packet_source {
@@ -87,6 +90,7 @@ static void udp_flow_free(struct packet_source *ps, struct udp_flow *f, const ch
 			break;
 		}
 	ps->nflows--;
+	loop_timer_cancel(wk->loop, &f->idle);
 	if (f->fd >= 0) {
 		loop_io_del(wk->loop, &f->io);
 		close(f->fd);
@@ -109,6 +113,7 @@ static void udp_on_reply(struct loop_io *io, uint32_t events)
 				udp_flow_free(f->src, f, strerror(errno));
 			return;
 		}
+		f->active_ms = loop_now(wk->loop);
 		udp_record(f->rec, false, buf, (size_t)n);
 		(void)ns_udp_send(f->src->ns, &f->dst, &f->client, buf, (size_t)n);
 	}
@@ -128,6 +133,14 @@ static void udp_log_process(const struct sockaddr_storage *src, const struct soc
 	addr_format((const struct sockaddr *)src, client, sizeof(client));
 	addr_format((const struct sockaddr *)dst, to, sizeof(to));
 	log_msg(LOG_LVL_INFO, client, "UDP flow from %s (pid %u) to %s", name, pid, to);
+}
+
+static void udp_on_idle(struct loop_timer *t)
+{
+	struct udp_flow *f = t->arg;
+
+	if (!loop_timer_idle_rearm(wk->loop, &f->idle, f->active_ms, UDP_IDLE_MS))
+		udp_flow_free(f->src, f, NULL);
 }
 
 static struct udp_flow *udp_open(struct packet_source *ps, const struct sockaddr_storage *src,
@@ -155,6 +168,8 @@ static struct udp_flow *udp_open(struct packet_source *ps, const struct sockaddr
 		free(f);
 		return NULL;
 	}
+	loop_timer_init(&f->idle, udp_on_idle, f);
+	loop_timer_arm(wk->loop, &f->idle, UDP_IDLE_MS);
 	f->rec = udp_record_start(ps->mode_index, src, dst);
 	if (wk->modes[ps->mode_index].kind == MODE_LOCAL)
 		udp_log_process(src, dst, f->rec);
@@ -178,6 +193,7 @@ static void pkt_udp(void *arg, const struct sockaddr_storage *src,
 	f = udp_find(ps, src, dst);
 	if (f == NULL && (f = udp_open(ps, src, dst)) == NULL)
 		return;
+	f->active_ms = loop_now(wk->loop);
 	udp_record(f->rec, true, d, n);
 	if (send(f->fd, d, n, 0) < 0)
 		log_debug("UDP relay: %s", strerror(errno));

@@ -16,6 +16,11 @@
   idle_peer.py upload --proxy H:P --url http://H:P/slow --interval S --count N
       POST a body of N bytes through the proxy, one every S seconds; prints
       the answer's body; exit 0 on status 200.
+  idle_peer.py udp-echo --port P [--bind A]
+      UDP server answering every datagram with the port it came from.
+  idle_peer.py udp --target H:P --interval S --count N
+      Sends N datagrams, one every S seconds, and prints "ports" and the
+      source ports the server saw, in order (one port: one relayed flow).
 """
 
 import argparse
@@ -157,6 +162,28 @@ def cmd_upload(args):
     return 0 if " 200" in head.split("\r\n")[0] else 1
 
 
+def cmd_udp_echo(args):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((args.bind, args.port))
+    while True:
+        _, peer = s.recvfrom(2048)
+        s.sendto(b"%d" % peer[1], peer)
+
+
+def cmd_udp(args):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    s.connect(hostport(args.target))
+    ports = []
+    for i in range(args.count):
+        if i:
+            time.sleep(args.interval)
+        s.send(b"dgram %d" % i)
+        ports.append(s.recv(64).decode())
+    print("ports " + " ".join(ports), flush=True)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -175,9 +202,16 @@ def main():
     p.add_argument("--url", required=True)
     p.add_argument("--interval", type=float, default=0.5)
     p.add_argument("--count", type=int, default=10)
+    p = sub.add_parser("udp-echo")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--bind", default="127.0.0.1")
+    p = sub.add_parser("udp")
+    p.add_argument("--target", required=True)
+    p.add_argument("--interval", type=float, default=1)
+    p.add_argument("--count", type=int, default=10)
     args = ap.parse_args()
     fn = {"tunnel": cmd_tunnel, "idle": cmd_idle, "drip-server": cmd_drip_server,
-          "upload": cmd_upload}[args.cmd]
+          "upload": cmd_upload, "udp-echo": cmd_udp_echo, "udp": cmd_udp}[args.cmd]
     try:
         return fn(args)
     except OSError as e:

@@ -1,7 +1,10 @@
 # tcp_timeout is idle time: with a short tcp_timeout, connections that keep
 # moving bytes (a raw CONNECT tunnel, a WebSocket, a slow download, a slow
 # upload, a TCP flow through tun mode's network stack) outlive it several
-# times over, and a connection that goes quiet is closed after it.
+# times over, and a connection that goes quiet is closed after it.  A UDP
+# flow through tun mode keeps its relay socket while datagrams pass for
+# longer than the UDP idle limit (20 s), and gets a new one after 20 s of
+# silence.
 . "$(dirname "$0")/lib.sh"
 
 TO=2        # tcp_timeout, seconds
@@ -82,6 +85,8 @@ $XB sysctl -qw net.ipv4.ip_forward=1
 $XB ip addr add 10.232.0.5/32 dev lo
 $XB socat TCP-LISTEN:7100,bind=10.232.0.5,reuseaddr,fork EXEC:cat >/dev/null 2>&1 &
 PIDS+=($!)
+$XB $PEER udp-echo --bind 10.232.0.5 --port 7101 >/dev/null 2>&1 &
+PIDS+=($!)
 LOG=$T/snare-tun.log
 $XB "$SNARE_BIN" --mode tun:snareidl0 --set confdir="$T/conf-tun" --set tcp_timeout=$TO >"$LOG" 2>&1 &
 SPID=$!
@@ -97,6 +102,11 @@ $XA $PEER tunnel --target 10.232.0.5:7100 --interval 0.5 --count $N >"$T/tun-act
 w1=$!
 $XA $PEER idle --target 10.232.0.5:7100 --wait 20 >"$T/tun-idle.out" 2>&1 &
 w2=$!
+# UDP: a datagram every second for 24 s; and two datagrams 23 s apart.
+$XA $PEER udp --target 10.232.0.5:7101 --interval 1 --count 25 >"$T/udp-active.out" 2>&1 &
+w3=$!
+$XA $PEER udp --target 10.232.0.5:7101 --interval 23 --count 2 >"$T/udp-idle.out" 2>&1 &
+w4=$!
 wait $w1 $w2
 expect tun-active-flow-outlives-timeout "$T/tun-active.out" "^echoed $N$"
 expect tun-idle-flow-open-first "$T/tun-idle.out" "^open$"
@@ -105,6 +115,20 @@ if grep -q "Closing connection due to inactivity" "$LOG"; then
 	ok tun-idle-close-logged
 else
 	notok tun-idle-close-logged "$(tail -5 "$LOG")"
+fi
+wait $w3 $w4
+# "ports P P ... P": every datagram went out through the same relay socket.
+if read -r w first rest <"$T/udp-active.out" && [ "$w" = ports ] && [ -n "$first" ] &&
+	[ "$(echo "$first $rest" | tr ' ' '\n' | sort -u | wc -l)" -eq 1 ] &&
+	[ "$(echo "$first $rest" | wc -w)" -eq 25 ]; then
+	ok tun-udp-active-flow-outlives-idle-limit
+else
+	notok tun-udp-active-flow-outlives-idle-limit "$(cat "$T/udp-active.out")"
+fi
+if read -r w a b <"$T/udp-idle.out" && [ "$w" = ports ] && [ -n "$b" ] && [ "$a" != "$b" ]; then
+	ok tun-udp-idle-flow-ends-after-idle-limit
+else
+	notok tun-udp-idle-flow-ends-after-idle-limit "$(cat "$T/udp-idle.out")"
 fi
 kill -TERM "$SPID" 2>/dev/null
 wait "$SPID"
