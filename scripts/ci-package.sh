@@ -51,7 +51,9 @@ free_port() {
 
 build() {
 	local t0=$SECONDS log=$W/build.log
-	if ! git clone -q "$ROOT" "$W/src"; then
+	# The tree may belong to another user than root (git's safe.directory).
+	printf '[safe]\n\tdirectory = *\n[advice]\n\tdetachedHead = false\n' >"$W/gitconfig"
+	if ! GIT_CONFIG_GLOBAL=$W/gitconfig git clone -q "$ROOT" "$W/src"; then
 		notok deb-clone "git clone of $ROOT failed"
 		return 1
 	fi
