@@ -92,6 +92,9 @@ static const struct option_def defs[] = {
     {"transparent_ports", OPT_STRLIST, "", NULL,
      "TCP ports the snare-netfilter helper redirects to the transparent mode listener "
      "(nftables table inet snare, removed on exit)."},
+    {"transparent_udp_ports", OPT_STRLIST, "", NULL,
+     "UDP ports the snare-netfilter helper sends to the transparent mode (TPROXY, as root; "
+     "port 53 is recorded as DNS)."},
     {"transparent_interfaces", OPT_STRLIST, "", NULL,
      "Only redirect traffic arriving on these interfaces (default: every interface)."},
     {"transparent_local", OPT_BOOL, "false", NULL,
@@ -147,6 +150,7 @@ static const struct opt_field fields[] = {
     F(max_header_bytes, RANGE(1024, 16 << 20)),
     F(max_headers, RANGE(1, 10000)),
     F(transparent_ports),
+    F(transparent_udp_ports),
     F(transparent_interfaces),
     F(transparent_local),
 };

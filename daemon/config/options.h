@@ -61,6 +61,7 @@ struct options {
 	int max_header_bytes;        /* 65536 */
 	int max_headers;             /* 100 */
 	struct strlist transparent_ports;      /* redirected by snare-netfilter */
+	struct strlist transparent_udp_ports;  /* TPROXYed by snare-netfilter */
 	struct strlist transparent_interfaces;
 	bool transparent_local;
 };

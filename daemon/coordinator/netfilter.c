@@ -1,8 +1,9 @@
 /* Runs in the coordinator before privileges are dropped: asks the
  * snare-netfilter helper (started once, directly when root, through sudo
  * otherwise) to bind ports below 1024 we may not bind ourselves, and to
- * redirect transparent_ports to the transparent mode listener.  The helper
- * stays connected; when snare exits or dies it removes its nftables table. */
+ * redirect transparent_ports (TCP) and transparent_udp_ports (UDP TPROXY,
+ * tproxy_sockets.c) to the transparent mode.  The helper stays connected;
+ * when snare exits or dies it removes its nftables table and routing. */
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "coordinator/coord.h"
+#include "coordinator/tproxy.h"
 #include "core/log.h"
 
 static int netfilter_helper(struct coord *co)
@@ -79,67 +81,122 @@ static int parse_ports(const struct strlist *l, uint16_t *ports, size_t max, siz
 	return 0;
 }
 
-static int redirect_to(struct coord *co, unsigned mode_index)
+static void log_ports(const char *what, const uint16_t *ports, size_t n, uint16_t to)
 {
-	const struct options *o = &co->cli->opts;
-	struct privsep_redirect r = {0};
-	uint16_t ports[64];
-	char err[512];
+	char list[512] = "";
 	size_t i;
 
-	if (parse_ports(&o->transparent_ports, ports, ARRAY_SIZE(ports), &r.nports) < 0) {
+	for (i = 0; i < n; i++) {
+		size_t len = strlen(list);
+
+		snprintf(list + len, sizeof(list) - len, "%s%u", i ? "," : "", ports[i]);
+	}
+	log_info("%s %s to port %u (nftables table inet snare)", what, list, to);
+}
+
+/* TCP: REDIRECT to the mode's TCP listener. */
+static int redirect_tcp(struct coord *co, struct privsep_redirect *r)
+{
+	const struct options *o = &co->cli->opts;
+	uint16_t ports[64];
+	char err[512];
+
+	if (parse_ports(&o->transparent_ports, ports, ARRAY_SIZE(ports), &r->nports) < 0) {
 		log_error(
 		    "Invalid value for transparent_ports (expected ports 1..65535, at most 64)");
 		return -EINVAL;
 	}
-	for (i = 0; i < co->nlisteners; i++)
-		if (co->listeners[i].mode_index == mode_index && !co->listeners[i].udp)
-			r.to_port = addr_port(&co->listeners[i].addr.sa);
-	r.ports = ports;
-	r.ifaces = (const char *const *)o->transparent_interfaces.v;
-	r.nifaces = o->transparent_interfaces.n;
-	r.include_local = o->transparent_local;
+	r->ports = ports;
+	r->include_local = o->transparent_local;
 	/* exclude_uid only qualifies the output chain of include_local (what
 	 * snare's own connections go through); on a router the prerouting
 	 * chain sees other machines' packets, which have no uid.  Sent only
 	 * with include_local, which is also all the helper accepts. */
-	if (r.include_local && geteuid() == 0 && o->user) { /* we drop to it */
+	if (r->include_local && geteuid() == 0 && o->user) { /* we drop to it */
 		struct passwd *pw = getpwnam(o->user);
 
 		if (pw) {
-			r.has_exclude_uid = true;
-			r.exclude_uid = pw->pw_uid;
+			r->has_exclude_uid = true;
+			r->exclude_uid = pw->pw_uid;
 		}
 	}
-	if (netfilter_helper(co) < 0)
-		return -EPERM;
-	if (privsep_netfilter_redirect(co->nf_helper, &r, err, sizeof(err)) < 0) {
+	if (privsep_netfilter_redirect(co->nf_helper, r, err, sizeof(err)) < 0) {
 		log_error("snare-netfilter refused the redirect: %s", err);
 		return -EPERM;
 	}
-	{
-		char list[512] = "";
+	log_ports("Redirecting TCP ports", ports, r->nports, r->to_port);
+	return 0;
+}
 
-		for (i = 0; i < r.nports; i++) {
-			size_t len = strlen(list);
+/* UDP: TPROXY to a transparent socket on the same port (made here, while
+ * root), with the policy routing the helper adds. */
+static int redirect_udp(struct coord *co, unsigned mode_index, const union sockaddr_any *a,
+			struct privsep_redirect *r)
+{
+	const struct options *o = &co->cli->opts;
+	uint16_t ports[64];
+	char err[512];
+	int rc;
 
-			snprintf(list + len, sizeof(list) - len, "%s%u", i ? "," : "", ports[i]);
-		}
-		log_info("Redirecting TCP ports %s to port %u (nftables table inet snare)", list,
-			 r.to_port);
+	if (parse_ports(&o->transparent_udp_ports, ports, ARRAY_SIZE(ports), &r->nports) < 0) {
+		log_error("Invalid value for transparent_udp_ports (expected ports 1..65535, at "
+			  "most 64)");
+		return -EINVAL;
+	}
+	if ((rc = coord_tproxy_sockets(co, mode_index, a)) < 0)
+		return rc;
+	r->ports = ports;
+	r->include_local = false;
+	r->has_exclude_uid = false;
+	if (privsep_netfilter_tproxy_udp(co->nf_helper, r, COORD_TPROXY_MARK, err, sizeof(err)) <
+	    0) {
+		log_error("snare-netfilter refused the UDP redirect: %s", err);
+		return -EPERM;
+	}
+	log_ports("TPROXY (fwmark 0x534e, routing table 21326) of UDP ports", ports, r->nports,
+		  r->to_port);
+	return 0;
+}
+
+static int redirect_to(struct coord *co, unsigned mode_index)
+{
+	const struct options *o = &co->cli->opts;
+	const union sockaddr_any *a = NULL;
+	struct privsep_redirect r = {0};
+	size_t i;
+	int rc;
+
+	for (i = 0; i < co->nlisteners; i++)
+		if (co->listeners[i].mode_index == mode_index && !co->listeners[i].udp)
+			a = &co->listeners[i].addr;
+	if (a == NULL)
+		return -EINVAL;
+	r.to_port = addr_port(&a->sa);
+	r.ifaces = (const char *const *)o->transparent_interfaces.v;
+	r.nifaces = o->transparent_interfaces.n;
+	if (netfilter_helper(co) < 0)
+		return -EPERM;
+	if (o->transparent_ports.n > 0 && (rc = redirect_tcp(co, &r)) < 0)
+		return rc;
+	if (o->transparent_udp_ports.n > 0) {
+		union sockaddr_any at = *a; /* co->listeners moves as it grows */
+
+		return redirect_udp(co, mode_index, &at, &r);
 	}
 	return 0;
 }
 
 int coord_netfilter_rules(struct coord *co)
 {
+	const struct options *o = &co->cli->opts;
 	size_t i;
 
-	if (co->cli->opts.transparent_ports.n == 0)
+	if (o->transparent_ports.n == 0 && o->transparent_udp_ports.n == 0)
 		return 0;
 	for (i = 0; i < co->cli->nmodes; i++)
 		if (co->cli->modes[i].kind == MODE_TRANSPARENT)
 			return redirect_to(co, (unsigned)i);
-	log_error("transparent_ports needs a transparent mode (--mode transparent)");
+	log_error("transparent_ports and transparent_udp_ports need a transparent mode (--mode "
+		  "transparent)");
 	return -EINVAL;
 }

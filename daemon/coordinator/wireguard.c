@@ -85,7 +85,7 @@ bool coord_listener_single(const struct coord *co, const struct coord_listener *
 {
 	const struct mode_spec *m = &co->cli->modes[l->mode_index];
 
-	return l->packet || m->kind == MODE_WIREGUARD ||
+	return l->packet || m->kind == MODE_WIREGUARD || (m->kind == MODE_TRANSPARENT && l->udp) ||
 	       (m->kind == MODE_REVERSE && (strcmp(m->server.scheme, "udp") == 0 ||
 					    strcmp(m->server.scheme, "dtls") == 0));
 }

@@ -71,9 +71,11 @@ struct privsep_redirect {
 };
 int privsep_netfilter_redirect(struct privsep_helper *h, const struct privsep_redirect *r,
 			       char *err, size_t errlen) SNARE_MUST_CHECK;
-int privsep_netfilter_tproxy_udp(struct privsep_helper *h, const uint16_t *ports, size_t nports,
-				 uint16_t to_port, uint32_t mark, char *err,
-				 size_t errlen) SNARE_MUST_CHECK;
+/* UDP to r's ports (on r's interfaces) is TPROXYed to r->to_port and marked
+ * with mark, which the helper's policy routing delivers locally (the
+ * include_local and uid fields are not used). */
+int privsep_netfilter_tproxy_udp(struct privsep_helper *h, const struct privsep_redirect *r,
+				 uint32_t mark, char *err, size_t errlen) SNARE_MUST_CHECK;
 /* ipproto: IPPROTO_TCP or IPPROTO_UDP; address: an IP literal; port < 1024.
  * On success *fd is a bound (not listening) socket the caller owns. */
 int privsep_bind_port(struct privsep_helper *h, int ipproto, const char *address, uint16_t port,

@@ -280,24 +280,26 @@ int privsep_netfilter_redirect(struct privsep_helper *h, const struct privsep_re
 	return privsep_request(h, &env, NULL, err, errlen);
 }
 
-int privsep_netfilter_tproxy_udp(struct privsep_helper *h, const uint16_t *ports, size_t nports,
-				 uint16_t to_port, uint32_t mark, char *err, size_t errlen)
+int privsep_netfilter_tproxy_udp(struct privsep_helper *h, const struct privsep_redirect *r,
+				 uint32_t mark, char *err, size_t errlen)
 {
 	Snare__Helper__CoordToHelper env = SNARE__HELPER__COORD_TO_HELPER__INIT;
 	Snare__Helper__NetfilterTproxyUdp m = SNARE__HELPER__NETFILTER_TPROXY_UDP__INIT;
 	uint32_t p32[PRIVSEP_MAX_PORTS];
 	size_t i;
 
-	if (nports > PRIVSEP_MAX_PORTS) {
-		privsep_errf(err, errlen, "snare-%s: too many ports", h->name);
+	if (r->nports > PRIVSEP_MAX_PORTS || r->nifaces > PRIVSEP_MAX_IFACES) {
+		privsep_errf(err, errlen, "snare-%s: too many ports or interfaces", h->name);
 		return -EINVAL;
 	}
-	for (i = 0; i < nports; i++)
-		p32[i] = ports[i];
-	m.n_ports = nports;
+	for (i = 0; i < r->nports; i++)
+		p32[i] = r->ports[i];
+	m.n_ports = r->nports;
 	m.ports = p32;
+	m.n_interfaces = r->nifaces;
+	m.interfaces = (char **)r->ifaces;
 	m.has_to_port = true;
-	m.to_port = to_port;
+	m.to_port = r->to_port;
 	m.has_mark = true;
 	m.mark = mark;
 	env.body_case = C2H_CASE(NETFILTER_TPROXY_UDP);

@@ -155,7 +155,8 @@ static bool validate_netfilter_tproxy_udp(const ProtobufCMessage *body,
 	const Snare__Helper__NetfilterTproxyUdp *m =
 	    (const Snare__Helper__NetfilterTproxyUdp *)body;
 
-	if (nfds != 0 || !valid_ports(m->ports, m->n_ports))
+	if (nfds != 0 || !valid_ports(m->ports, m->n_ports) ||
+	    !valid_ifaces(m->interfaces, m->n_interfaces))
 		return false;
 	if (!m->has_to_port || !valid_port(m->to_port))
 		return false;

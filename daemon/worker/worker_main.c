@@ -17,6 +17,7 @@
 #include "sandbox.h"
 #include "worker/worker.h"
 #include "wireguard/wg.h"
+#include "worker/transparent_udp.h"
 #include "worker/wk.h"
 
 struct worker *wk;
@@ -75,6 +76,8 @@ static void wk_on_datagram(struct loop_io *io, uint32_t events)
 		udp_reverse_readable(l);
 	else if (m->kind == MODE_REVERSE && strcmp(m->server.scheme, "dtls") == 0)
 		dtls_reverse_readable(l);
+	else if (m->kind == MODE_TRANSPARENT)
+		tu_readable(l);
 	else
 		dns_udp_readable(l);
 }
@@ -96,7 +99,8 @@ static int wk_listen(void)
 				return -EIO;
 			continue;
 		}
-		/* The only UDP listeners in this version are DNS ones. */
+		if (l->udp && wk->modes[l->mode_index].kind == MODE_TRANSPARENT && tu_take(l))
+			continue; /* a raw socket for transparent UDP's answers */
 		loop_io_init(&l->io, l->fd, l->udp ? wk_on_datagram : wk_on_accept, l);
 		if (loop_io_set(wk->loop, &l->io, EPOLLIN | EPOLLEXCLUSIVE) < 0)
 			return -errno;
@@ -232,6 +236,7 @@ static void wk_stop_now(void)
 	dns_stop_all();
 	udp_reverse_stop();
 	dtls_reverse_stop();
+	tu_stop();
 	packet_sources_stop();
 	loop_stop(wk->loop);
 }

@@ -1,8 +1,9 @@
 /* snare-netfilter (root, or CAP_NET_ADMIN + CAP_NET_BIND_SERVICE): owns one
- * nftables table, `inet snare`, and touches nothing else; installs TCP
- * REDIRECT and UDP TPROXY rule sets from fixed templates, and binds
- * privileged ports.  Trusts requests only after privsep_decode; records
- * every change in the undo log so EOF, a signal or a violation removes it. */
+ * nftables table, `inet snare`, and touches nothing else but the policy
+ * routing UDP TPROXY needs (nf_route.c); installs TCP REDIRECT and UDP
+ * TPROXY rule sets from fixed templates, and binds privileged ports.
+ * Trusts requests only after privsep_decode; records every change in the
+ * undo log so EOF, a signal or a violation removes it. */
 #include "nf.h"
 
 #include <errno.h>
@@ -83,6 +84,14 @@ static void nf_undo_request(void *ctx, uint64_t id)
 		mnl_nlmsg_batch_stop(b.b);
 	if (rc < 0)
 		helper_log("cannot remove rule set %u: %s", n, strerror(-rc));
+}
+
+static void nf_undo_routing(void *ctx, uint64_t id)
+{
+	struct nf_state *st = ctx;
+
+	nf_route_del(st, (uint32_t)id);
+	st->routing = false;
 }
 
 /* ---- the table ----------------------------------------------------------- */
@@ -199,20 +208,43 @@ static int nf_on_redirect(struct helper *h, const Snare__Helper__CoordToHelper *
 	return nf_finish(h, &b, rc, n, objs, rep);
 }
 
+/* The fwmark rules and local routes, once per helper, for one mark. */
+static int nf_ensure_routing(struct helper *h, uint32_t mark, struct helper_reply *rep)
+{
+	char err[PRIVSEP_ERROR_MAX];
+	int rc;
+
+	if (nf.routing && nf.rt_mark == mark)
+		return 0;
+	if (nf.routing)
+		return helper_fail(rep, -EBUSY, "UDP TPROXY already routes mark %u", nf.rt_mark);
+	rc = nf_route_add(&nf, mark, err, sizeof(err));
+	if (rc < 0)
+		return helper_fail(rep, rc, "%s", err);
+	nf.routing = true;
+	nf.rt_mark = mark;
+	if (privsep_undo_push(&h->undo, nf_undo_routing, &nf, mark, "routing") < 0)
+		fatal("undo log full after a room check");
+	return 0;
+}
+
 static int nf_on_tproxy_udp(struct helper *h, const Snare__Helper__CoordToHelper *req,
 			    struct helper_reply *rep)
 {
 	const Snare__Helper__NetfilterTproxyUdp *m = req->netfilter_tproxy_udp;
-	char ports[NF_NAME_MAX], chain[NF_NAME_MAX];
+	char ports[NF_NAME_MAX], ifaces[NF_NAME_MAX], chain[NF_NAME_MAX];
+	uint32_t n, objs = NF_OBJ_TPROXY;
 	struct nf_rule r;
 	struct nf_batch b;
-	uint32_t n;
 	int rc;
 
-	if ((rc = nf_prepare(h, rep)) < 0)
+	if (!privsep_undo_room(&h->undo, 3))
+		return helper_fail(rep, -ENOSPC, "too many rule sets installed");
+	if ((rc = nf_ensure_table(h, rep)) < 0 || (rc = nf_ensure_routing(h, m->mark, rep)) < 0)
 		return rc;
 	n = ++nf.next_id;
 	nf_name(ports, "ports", n);
+	nf_name(ifaces, "ifaces", n);
 	nf_name(chain, "tproxy", n);
 	r = (struct nf_rule){.l4proto = IPPROTO_UDP,
 			     .port_set = ports,
@@ -222,11 +254,17 @@ static int nf_on_tproxy_udp(struct helper *h, const Snare__Helper__CoordToHelper
 			     .mark = m->mark};
 	nf_batch_begin(&b, &nf);
 	rc = nf_add_port_set(&b, ports, r.port_set_id, m->ports, m->n_ports);
+	if (rc == 0 && m->n_interfaces > 0) {
+		objs |= NF_OBJ_IFACES;
+		r.iface_set = ifaces;
+		r.iface_set_id = 2 * n + 1;
+		rc = nf_add_iface_set(&b, ifaces, r.iface_set_id, m->interfaces, m->n_interfaces);
+	}
 	if (rc == 0)
 		rc = nf_add_chain(&b, chain, NF_INET_PRE_ROUTING, NF_PRIO_MANGLE, "filter");
 	if (rc == 0)
 		rc = nf_add_rule(&b, chain, &r);
-	return nf_finish(h, &b, rc, n, NF_OBJ_TPROXY, rep);
+	return nf_finish(h, &b, rc, n, objs, rep);
 }
 
 /* ---- start-up ------------------------------------------------------------ */
@@ -254,6 +292,8 @@ static int nf_remove_stale(char *err, size_t errlen)
 
 static int nf_init(struct helper *h, char *err, size_t errlen)
 {
+	int rc;
+
 	nf.nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (nf.nl == NULL || mnl_socket_bind(nf.nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		snprintf(err, errlen, "netlink: %s", strerror(errno));
@@ -263,7 +303,12 @@ static int nf_init(struct helper *h, char *err, size_t errlen)
 	nf.seq = 1;
 	nf.owner_flag = true;
 	h->priv = &nf;
-	return nf_remove_stale(err, errlen);
+	rc = nf_route_open(&nf, err, errlen);
+	if (rc == 0)
+		rc = nf_remove_stale(err, errlen);
+	if (rc == 0) /* nobody else owns the table, so the routing is no one's */
+		nf_route_remove_stale(&nf);
+	return rc;
 }
 
 #define C2H(c) SNARE__HELPER__COORD_TO_HELPER__BODY_##c

@@ -23,6 +23,10 @@ struct nf_state {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
+	struct mnl_socket *rt; /* rtnetlink: the policy routing of UDP TPROXY */
+	uint32_t rt_portid, rt_seq;
+	bool routing;	  /* our fwmark rules and local routes exist */
+	uint32_t rt_mark; /* ... for this mark */
 	bool table;	  /* our table exists */
 	bool owner_flag;  /* the kernel supports NFT_TABLE_F_OWNER */
 	uint32_t next_id; /* per-request object names */
@@ -78,6 +82,18 @@ int nf_add_chain(struct nf_batch *b, const char *name, uint32_t hook, int32_t pr
 		 const char *type);
 int nf_del_chain(struct nf_batch *b, const char *name);
 int nf_add_rule(struct nf_batch *b, const char *chain, const struct nf_rule *r);
+
+/* nf_route.c: marked packets (the tproxy rule's mark) route to the local
+ * socket: `fwmark <mark> lookup NF_RT_TABLE` at priority NF_RT_PRIO, and
+ * `local default dev lo` in that table, for IPv4 and (when the namespace
+ * has it) IPv6.  Priority 10 puts the rule before any table but `local`. */
+#define NF_RT_TABLE 21326 /* "SN" */
+#define NF_RT_PRIO 10
+int nf_route_open(struct nf_state *st, char *err, size_t errlen);
+/* All four or none: 0, or -errno with one line in err. */
+int nf_route_add(struct nf_state *st, uint32_t mark, char *err, size_t errlen);
+void nf_route_del(struct nf_state *st, uint32_t mark);
+void nf_route_remove_stale(struct nf_state *st);
 
 /* nf_bind.c: BindPort. */
 int nf_on_bind_port(struct helper *h, const Snare__Helper__CoordToHelper *req,

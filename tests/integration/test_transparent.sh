@@ -2,7 +2,7 @@
 # namespace's outgoing TCP (except snare's own, by uid) to snare, which finds
 # the original destination with SO_ORIGINAL_DST; then the same with rules from
 # snare-netfilter; then the router of snare-modes(7): client -> router
-# running snare -> server.  Root only.
+# running snare -> server, TCP and UDP.  Root only.
 . "$(dirname "$0")/lib.sh"
 
 if ! need_root; then
@@ -95,7 +95,7 @@ PIDS+=($SPID)
 wait_for "$T/snare-tp3.log" "listening at" 10
 $NX nft list table inet snare 2>/dev/null | grep -q "redirect to :$PORT" && ok helper-table-present-before-kill-9 ||
 	notok helper-table-present-before-kill-9 "$(cat "$T/snare-tp3.log")"
-kill -9 $SPID
+kill -9 $SPID; wait $SPID 2>/dev/null
 gone_within() { # seconds command...: true once the command fails
 	local i n=$(($1 * 10))
 	shift
@@ -108,7 +108,7 @@ gone_within 5 $NX nft list table inet snare && ok helper-table-removed-after-kil
 # ---- The router of snare-modes(7) ------------------------------------------
 # client (10.213.1.2) -> router (10.213.1.1 | 10.213.2.1, runs snare with
 # transparent_interfaces = its client side, transparent_local off) -> server
-# (10.213.2.2: HTTP 80, HTTPS 443, dnsmasq 53).
+# (10.213.2.2: HTTP 80, HTTPS 443, dnsmasq 53, a UDP echo on 5007).
 IC=tpc$$ IRC=tprc$$ IRS=tprs$$ IS=tps$$
 CX="ip netns exec $CN" RX="ip netns exec $RN" SX="ip netns exec $SN"
 ip netns add "$CN" && ip netns add "$RN" && ip netns add "$SN" ||
@@ -182,7 +182,36 @@ direct_http && ok router-direct-after-exit || notok router-direct-after-exit "no
 
 start_router "$T/router-tcp9.log" --set transparent_ports=80,443
 has_table && ok router-table-present-before-kill-9 || notok router-table-present-before-kill-9 "$(cat "$T/router-tcp9.log")"
-kill -9 $SPID
+kill -9 $SPID; wait $SPID 2>/dev/null
 gone_within 5 has_table && ok router-table-removed-after-kill-9 ||
 	notok router-table-removed-after-kill-9 "$($RX nft list tables)"
 direct_http && ok router-direct-after-kill-9 || notok router-direct-after-kill-9 "no direct HTTP"
+
+# UDP: TPROXY, the helper's fwmark rule and local route, DNS and UDP flows.
+has_rule() { $RX ip rule show | grep -q "fwmark 0x534e lookup 21326"; }
+has_route() { $RX ip route show table 21326 2>/dev/null | grep -q "^local default dev lo"; }
+has_any() { has_table || has_rule || has_route; }
+ULOG=$T/router-udp.log
+start_router "$ULOG" --set transparent_udp_ports=53,5007 && ok router-udp-started ||
+	notok router-udp-started "$(cat "$ULOG")"
+$RX nft list table inet snare 2>/dev/null | grep -q "tproxy to :$RPORT" && has_rule && has_route &&
+	ok router-udp-rules-present || notok router-udp-rules-present "$($RX nft list table inet snare 2>&1; $RX ip rule show)"
+out=$($CX dig @$SRV +time=3 +tries=1 +short tp.test A 2>&1)
+[ "$out" = 10.9.8.7 ] && ok router-udp-dig || notok router-udp-dig "$out"
+wait_for "$ULOG" "DNS QUERY (A) tp.test" 3 && grep -q "<< 10.9.8.7" "$ULOG" && ok router-udp-dns-flow ||
+	notok router-udp-dns-flow "$(tail -4 "$ULOG")"
+out=$(echo udp-ping | $CX timeout 5 socat -T2 - UDP:$SRV:5007 2>&1)
+[ "$out" = udp-ping ] && ok router-udp-echo || notok router-udp-echo "$out"
+kill -TERM $SPID; wait $SPID; rc=$?
+grep -q -- "-> udp -> $SRV:5007" "$ULOG" && ok router-udp-flow || notok router-udp-flow "$(tail -4 "$ULOG")"
+[ $rc -eq 0 ] && gone_within 5 has_any && ok router-udp-rules-removed-on-exit ||
+	notok router-udp-rules-removed-on-exit "rc=$rc; $($RX ip rule show; $RX nft list tables)"
+direct_dns && ok router-udp-direct-after-exit || notok router-udp-direct-after-exit "no direct DNS"
+
+start_router "$T/router-udp9.log" --set transparent_udp_ports=53,5007
+has_table && has_rule && has_route && ok router-udp-rules-present-before-kill-9 ||
+	notok router-udp-rules-present-before-kill-9 "$(cat "$T/router-udp9.log")"
+kill -9 $SPID; wait $SPID 2>/dev/null
+gone_within 5 has_any && ok router-udp-rules-removed-after-kill-9 ||
+	notok router-udp-rules-removed-after-kill-9 "$($RX ip rule show; $RX nft list tables)"
+direct_dns && ok router-udp-direct-after-kill-9 || notok router-udp-direct-after-kill-9 "no direct DNS"

@@ -426,6 +426,7 @@ static void test_round_trip(void **state)
 	    "max_header_bytes=2048",
 	    "max_headers=7",
 	    "transparent_ports=80,443",
+	    "transparent_udp_ports=53,443",
 	    "transparent_interfaces=eth0",
 	    "transparent_local=true",
 	    "http3=true",
@@ -469,7 +470,7 @@ static void test_table_and_print(void **state)
 
 	assert_non_null(f);
 	t = options_table(&n);
-	assert_int_equal(n, 44);
+	assert_int_equal(n, 45);
 	options_print(f);
 	fclose(f);
 	assert_int_equal(strncmp(buf, "NAME ", 5), 0);

@@ -262,6 +262,29 @@ static void test_tproxy(void **state)
 	assert_int_equal(decode_c2h(c, &m, PRIVSEP_ST_READY, &user_ctx, 0), -EINVAL);
 }
 
+/* transparent_interfaces apply to UDP too, checked as for the redirect. */
+static void test_tproxy_interfaces(void **state)
+{
+	Snare__Helper__NetfilterTproxyUdp m = SNARE__HELPER__NETFILTER_TPROXY_UDP__INIT;
+	char *good[] = {"eth1", "br-lan.10"}, *bad[] = {"eth1; x"}, *twice[] = {"eth1", "eth1"};
+	int c = C2H(NETFILTER_TPROXY_UDP);
+
+	m.n_ports = 1;
+	m.ports = ports1;
+	m.has_to_port = m.has_mark = true;
+	m.to_port = 8080;
+	m.mark = 0x534e;
+	m.interfaces = good;
+	m.n_interfaces = 2;
+	assert_int_equal(decode_c2h(c, &m, PRIVSEP_ST_READY, &user_ctx, 0), 0);
+	m.interfaces = bad;
+	m.n_interfaces = 1;
+	assert_int_equal(decode_c2h(c, &m, PRIVSEP_ST_READY, &user_ctx, 0), -EINVAL);
+	m.interfaces = twice;
+	m.n_interfaces = 2;
+	assert_int_equal(decode_c2h(c, &m, PRIVSEP_ST_READY, &user_ctx, 0), -EINVAL);
+}
+
 static int bind_rc(int proto, const char *addr, uint32_t port, size_t nfds)
 {
 	Snare__Helper__BindPort m = SNARE__HELPER__BIND_PORT__INIT;
@@ -515,6 +538,7 @@ int main(void)
 	    cmocka_unit_test(test_redirect_exclude_uid_root_only),
 	    cmocka_unit_test(test_interface_names),
 	    cmocka_unit_test(test_tproxy),
+	    cmocka_unit_test(test_tproxy_interfaces),
 	    cmocka_unit_test(test_bind_port),
 	    cmocka_unit_test(test_create_tun),
 	    cmocka_unit_test(test_tun_names),

@@ -171,8 +171,15 @@ static void test_rules_and_undo(void **state)
 	r.nifaces = 2;
 	r.include_local = true;
 	assert_int_equal(privsep_netfilter_redirect(helper, &r, err, sizeof(err)), 0);
-	if (privsep_netfilter_tproxy_udp(helper, ports, 1, 18556, 1, err, sizeof(err)) < 0)
-		print_message("tproxy refused (kernel without nft_tproxy?): %s\n", err);
+	r.nports = 1;
+	/* With its fwmark rules and local routes; a second mark is refused. */
+	assert_int_equal(privsep_netfilter_tproxy_udp(helper, &r, 1, err, sizeof(err)), 0);
+	assert_int_equal(privsep_netfilter_tproxy_udp(helper, &r, 1, err, sizeof(err)), 0);
+	assert_int_equal(privsep_netfilter_tproxy_udp(helper, &r, 2, err, sizeof(err)), -EREMOTEIO);
+	assert_non_null(strstr(err, "already routes mark 1"));
+	assert_int_equal(privsep_undo(helper, err, sizeof(err)), 0);
+	/* Undo removed the routing too: another mark is fine now. */
+	assert_int_equal(privsep_netfilter_tproxy_udp(helper, &r, 2, err, sizeof(err)), 0);
 	assert_int_equal(privsep_undo(helper, err, sizeof(err)), 0);
 	/* The table is gone and comes back on the next request. */
 	assert_int_equal(privsep_netfilter_redirect(helper, &r, err, sizeof(err)), 0);
@@ -550,10 +557,11 @@ static void drv_command(char *line)
 		r.nifaces = n >= 4 ? 1 : 0;
 		drv_result(privsep_netfilter_redirect(helper, &r, err, sizeof(err)));
 	} else if (n == 4 && strcmp(a, "tproxy") == 0) {
-		size_t np = (size_t)drv_ports(b, ports, 64);
+		struct privsep_redirect r = {.ports = ports, .to_port = (uint16_t)atoi(c)};
 
-		drv_result(privsep_netfilter_tproxy_udp(helper, ports, np, (uint16_t)atoi(c),
-							(uint32_t)atoi(d), err, sizeof(err)));
+		r.nports = (size_t)drv_ports(b, ports, 64);
+		drv_result(
+		    privsep_netfilter_tproxy_udp(helper, &r, (uint32_t)atoi(d), err, sizeof(err)));
 	} else if (n == 4 && strcmp(a, "bind") == 0) {
 		drv_bind(b, c, atoi(d));
 	} else if (n == 3 && strcmp(a, "raw-ports") == 0) {

@@ -1,0 +1,373 @@
+/* Runs in a worker (worker 0 only): transparent UDP.  snare-netfilter's
+ * tproxy rule delivers a client's datagram, unchanged, to the transparent
+ * mode's UDP socket; IP_RECVORIGDSTADDR names the server it was sent to.
+ * Each (client, server) pair is a session with a connected socket towards
+ * the server, ended after TU_IDLE_MS of silence either way.  Answers go
+ * back to the client from the server's address and port, written with
+ * their IP and UDP headers to the coordinator's send-only raw sockets.
+ * Port 53 is recorded as DNS flows (dns_flow_pair), the rest as UDP flows
+ * (udp_flow.c).  Datagrams are untrusted; the original destination is the
+ * kernel's word. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "worker/transparent_udp.h"
+#include "worker/wk.h"
+
+#ifndef IP_ORIGDSTADDR
+#define IP_ORIGDSTADDR 20
+#endif
+#ifndef IPV6_ORIGDSTADDR
+#define IPV6_ORIGDSTADDR 74
+#endif
+
+#define TU_DGRAM_MAX 65535
+#define TU_HDR_MAX 48 /* IPv6 (40) + UDP (8) */
+#define TU_SESSIONS_MAX 1024
+#define TU_IDLE_MS 20000 /* as the other modes' UDP flows */
+#define TU_DNS_PENDING 16
+
+struct tu_dns {
+	uint8_t *req;
+	size_t len;
+};
+
+struct tu_session {
+	struct tu_session *next;
+	unsigned mode_index;
+	union sockaddr_any client, server; /* IPv4 as AF_INET, never v4-mapped */
+	int fd;				   /* connected to server */
+	struct loop_io io;
+	struct loop_timer idle;
+	struct udp_rec *rec; /* not for DNS */
+	struct tu_dns dns[TU_DNS_PENDING];
+	size_t dns_next;
+};
+
+static struct tu_session *tu_sessions;
+static size_t tu_nsessions;
+static int tu_raw4 = -1, tu_raw6 = -1;
+static uint8_t tu_buf[TU_HDR_MAX + TU_DGRAM_MAX];
+
+bool tu_take(struct worker_listener *l)
+{
+	int type = 0, domain = 0;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(l->fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_RAW)
+		return false;
+	len = sizeof(domain);
+	if (getsockopt(l->fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_INET6)
+		tu_raw6 = l->fd;
+	else
+		tu_raw4 = l->fd;
+	return true;
+}
+
+/* ::ffff:a.b.c.d (a dual-stack socket's IPv4 peer) as a.b.c.d. */
+static void tu_unmap(union sockaddr_any *a)
+{
+	struct sockaddr_in in4 = {.sin_family = AF_INET};
+
+	if (a->sa.sa_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&a->in6.sin6_addr))
+		return;
+	in4.sin_port = a->in6.sin6_port;
+	memcpy(&in4.sin_addr, &a->in6.sin6_addr.s6_addr[12], 4);
+	memset(a, 0, sizeof(*a));
+	a->in4 = in4;
+}
+
+/* ---- answers: IP and UDP headers written here ----------------------------- */
+
+static uint32_t tu_sum(uint32_t sum, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)(p[n - 1] << 8);
+	return sum;
+}
+
+static uint16_t tu_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void tu_put16(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* The IP header for src -> dst carrying ulen bytes of UDP; its length. */
+static size_t tu_ip_header(uint8_t *h, const union sockaddr_any *src, const union sockaddr_any *dst,
+			   size_t ulen, uint32_t *pseudo)
+{
+	size_t alen = src->sa.sa_family == AF_INET6 ? 16 : 4;
+	const uint8_t *s = src->sa.sa_family == AF_INET6 ? src->in6.sin6_addr.s6_addr
+							 : (const uint8_t *)&src->in4.sin_addr;
+	const uint8_t *d = dst->sa.sa_family == AF_INET6 ? dst->in6.sin6_addr.s6_addr
+							 : (const uint8_t *)&dst->in4.sin_addr;
+	size_t hl = alen == 16 ? 40 : 20, a = alen == 16 ? 8 : 12;
+
+	memset(h, 0, hl);
+	if (alen == 16) {
+		h[0] = 0x60;
+		tu_put16(h + 4, (uint32_t)ulen);
+		h[6] = IPPROTO_UDP;
+		h[7] = 64; /* hop limit */
+	} else {
+		h[0] = 0x45;
+		tu_put16(h + 2, (uint32_t)(hl + ulen)); /* the kernel fills id and checksum */
+		h[8] = 64;
+		h[9] = IPPROTO_UDP;
+	}
+	memcpy(h + a, s, alen);
+	memcpy(h + a + alen, d, alen);
+	*pseudo = tu_sum(tu_sum(0, s, alen), d, alen) + IPPROTO_UDP + (uint32_t)ulen;
+	return hl;
+}
+
+/* Sends n bytes (already at tu_buf + TU_HDR_MAX) from s->server to s->client. */
+static void tu_answer(struct tu_session *s, size_t n)
+{
+	bool v6 = s->client.sa.sa_family == AF_INET6;
+	int fd = v6 ? tu_raw6 : tu_raw4;
+	uint8_t *udp = tu_buf + TU_HDR_MAX - 8, hdr[40];
+	union sockaddr_any to = s->client;
+	uint32_t pseudo;
+	uint16_t sum;
+	size_t hl;
+
+	if (fd < 0 || s->server.sa.sa_family != s->client.sa.sa_family)
+		return;
+	hl = tu_ip_header(hdr, &s->server, &s->client, n + 8, &pseudo);
+	tu_put16(udp, addr_port(&s->server.sa));
+	tu_put16(udp + 2, addr_port(&s->client.sa));
+	tu_put16(udp + 4, (uint32_t)(n + 8));
+	tu_put16(udp + 6, 0);
+	sum = tu_fold(tu_sum(pseudo, udp, n + 8));
+	tu_put16(udp + 6, sum ? sum : 0xffff);
+	memcpy(udp - hl, hdr, hl);
+	if (v6)
+		to.in6.sin6_port = 0;
+	else
+		to.in4.sin_port = 0;
+	if (sendto(fd, udp - hl, hl + n + 8, 0, &to.sa, addr_len(&to.sa)) < 0)
+		log_debug("transparent UDP: cannot answer: %s", strerror(errno));
+}
+
+/* ---- sessions -------------------------------------------------------------- */
+
+static void tu_session_end(struct tu_session *s)
+{
+	struct tu_session **pp;
+	size_t i;
+
+	for (pp = &tu_sessions; *pp; pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	tu_nsessions--;
+	loop_timer_cancel(wk->loop, &s->idle);
+	loop_io_del(wk->loop, &s->io);
+	close(s->fd);
+	udp_record_finish(s->rec, NULL);
+	for (i = 0; i < TU_DNS_PENDING; i++)
+		free(s->dns[i].req);
+	loop_defer_free(wk->loop, free, s);
+}
+
+static void tu_on_idle(struct loop_timer *t)
+{
+	tu_session_end(t->arg);
+}
+
+static bool tu_is_dns(const struct tu_session *s)
+{
+	return addr_port(&s->server.sa) == 53;
+}
+
+/* An answer from the server: recorded, then passed on. */
+static void tu_from_server(struct tu_session *s, size_t n)
+{
+	const uint8_t *d = tu_buf + TU_HDR_MAX;
+	size_t i;
+
+	loop_timer_arm(wk->loop, &s->idle, TU_IDLE_MS);
+	if (!tu_is_dns(s))
+		udp_record(s->rec, false, d, n);
+	for (i = 0; tu_is_dns(s) && i < TU_DNS_PENDING; i++) {
+		struct tu_dns *q = &s->dns[i];
+
+		if (q->req != NULL && q->len >= 2 && n >= 2 && q->req[0] == d[0] &&
+		    q->req[1] == d[1]) {
+			dns_flow_pair(s->mode_index, &s->client, &s->server, q->req, q->len, d, n);
+			free(q->req);
+			q->req = NULL;
+			break;
+		}
+	}
+	tu_answer(s, n);
+}
+
+static void tu_on_server(struct loop_io *io, uint32_t events)
+{
+	struct tu_session *s = io->arg;
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		ssize_t n = recv(s->fd, tu_buf + TU_HDR_MAX, TU_DGRAM_MAX, 0);
+
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+				log_debug("transparent UDP: %s",
+					  strerror(errno)); /* e.g. refused */
+			return;
+		}
+		tu_from_server(s, (size_t)n);
+	}
+}
+
+static struct tu_session *tu_find(const union sockaddr_any *client,
+				  const union sockaddr_any *server)
+{
+	struct tu_session *s;
+
+	for (s = tu_sessions; s; s = s->next)
+		if (addr_equal(&s->client.sa, &client->sa) &&
+		    addr_equal(&s->server.sa, &server->sa))
+			return s;
+	return NULL;
+}
+
+static struct tu_session *tu_open(unsigned mode_index, const union sockaddr_any *client,
+				  const union sockaddr_any *server)
+{
+	struct tu_session *s;
+
+	if (tu_nsessions >= TU_SESSIONS_MAX)
+		return NULL;
+	s = xcalloc(1, sizeof(*s));
+	s->mode_index = mode_index;
+	s->client = *client;
+	s->server = *server;
+	s->fd = socket(server->sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s->fd < 0 || connect(s->fd, &server->sa, addr_len(&server->sa)) < 0) {
+		log_debug("transparent UDP: cannot reach the server: %s", strerror(errno));
+		if (s->fd >= 0)
+			close(s->fd);
+		free(s);
+		return NULL;
+	}
+	loop_io_init(&s->io, s->fd, tu_on_server, s);
+	if (loop_io_set(wk->loop, &s->io, EPOLLIN) < 0) {
+		close(s->fd);
+		free(s);
+		return NULL;
+	}
+	loop_timer_init(&s->idle, tu_on_idle, s);
+	if (!tu_is_dns(s))
+		s->rec = udp_record_start(mode_index, &client->ss, &server->ss);
+	s->next = tu_sessions;
+	tu_sessions = s;
+	tu_nsessions++;
+	return s;
+}
+
+/* A client's datagram: recorded, then sent on to the server. */
+static void tu_from_client(unsigned mode_index, const union sockaddr_any *client,
+			   const union sockaddr_any *server, const uint8_t *d, size_t n)
+{
+	struct tu_session *s = tu_find(client, server);
+
+	if (s == NULL && (s = tu_open(mode_index, client, server)) == NULL)
+		return;
+	loop_timer_arm(wk->loop, &s->idle, TU_IDLE_MS);
+	if (tu_is_dns(s)) {
+		struct tu_dns *q = &s->dns[s->dns_next];
+
+		free(q->req);
+		q->req = xmalloc(n ? n : 1);
+		memcpy(q->req, d, n);
+		q->len = n;
+		s->dns_next = (s->dns_next + 1) % TU_DNS_PENDING;
+	} else {
+		udp_record(s->rec, true, d, n);
+	}
+	if (send(s->fd, d, n, 0) < 0)
+		log_debug("transparent UDP: %s", strerror(errno));
+}
+
+/* The destination the client used, from the kernel's control message. */
+static bool tu_orig_dst(struct msghdr *mh, union sockaddr_any *out)
+{
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_ORIGDSTADDR &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct sockaddr_in))) {
+			memset(out, 0, sizeof(*out));
+			memcpy(&out->in4, CMSG_DATA(c), sizeof(out->in4));
+			return out->in4.sin_family == AF_INET;
+		}
+		if (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_ORIGDSTADDR &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(struct sockaddr_in6))) {
+			memset(out, 0, sizeof(*out));
+			memcpy(&out->in6, CMSG_DATA(c), sizeof(out->in6));
+			tu_unmap(out);
+			return out->sa.sa_family == AF_INET || out->sa.sa_family == AF_INET6;
+		}
+	}
+	return false;
+}
+
+void tu_readable(struct worker_listener *l)
+{
+	char ctl[CMSG_SPACE(sizeof(struct sockaddr_in6)) * 2];
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		union sockaddr_any client, server;
+		struct iovec iov = {tu_buf + TU_HDR_MAX, TU_DGRAM_MAX};
+		struct msghdr mh = {.msg_name = &client,
+				    .msg_namelen = sizeof(client),
+				    .msg_iov = &iov,
+				    .msg_iovlen = 1,
+				    .msg_control = ctl,
+				    .msg_controllen = sizeof(ctl)};
+		ssize_t n = recvmsg(l->fd, &mh, 0);
+
+		if (n < 0)
+			return;
+		tu_unmap(&client);
+		/* Sent to snare's own port: not redirected (and relaying it
+		 * would loop back here). */
+		if (!tu_orig_dst(&mh, &server) || addr_port(&server.sa) == addr_port(&l->addr.sa)) {
+			char from[ADDR_STRLEN];
+
+			log_msg(LOG_LVL_INFO, addr_format(&client.sa, from, sizeof(from)),
+				"Transparent mode failure: a UDP datagram was not redirected here "
+				"by the snare-netfilter helper; dropped");
+			continue;
+		}
+		tu_from_client(l->mode_index, &client, &server, tu_buf + TU_HDR_MAX, (size_t)n);
+	}
+}
+
+void tu_stop(void)
+{
+	while (tu_sessions)
+		tu_session_end(tu_sessions);
+}
