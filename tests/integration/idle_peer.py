@@ -21,11 +21,15 @@
   idle_peer.py udp --target H:P --interval S --count N
       Sends N datagrams, one every S seconds, and prints "ports" and the
       source ports the server saw, in order (one port: one relayed flow).
+  idle_peer.py socks-udp --proxy H:P --target IP:P --interval S --count N
+      SOCKS5 UDP ASSOCIATE, then N datagrams to the target through the
+      relay, one every S seconds, each answered; prints "relayed N".
 """
 
 import argparse
 import socket
 import socketserver
+import struct
 import sys
 import time
 
@@ -184,6 +188,33 @@ def cmd_udp(args):
     return 0
 
 
+def cmd_socks_udp(args):
+    c = socket.create_connection(hostport(args.proxy), timeout=TIMEOUT)
+    c.sendall(b"\x05\x01\x00")
+    if c.recv(2) != b"\x05\x00":
+        raise OSError("SOCKS5 greeting refused")
+    c.sendall(b"\x05\x03\x00\x01\x00\x00\x00\x00\x00\x00")
+    r = c.recv(10)
+    if len(r) < 10 or r[1] != 0:
+        raise OSError("UDP ASSOCIATE refused: %r" % r)
+    relay = (socket.inet_ntoa(r[4:8]), struct.unpack("!H", r[8:10])[0])
+    host, port = hostport(args.target)
+    hdr = b"\x00\x00\x00\x01" + socket.inet_aton(host) + struct.pack("!H", port)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.settimeout(5)
+    for i in range(args.count):
+        if i:
+            time.sleep(args.interval)
+        u.sendto(hdr + b"dgram %d" % i, relay)
+        try:
+            u.recvfrom(2048)
+        except socket.timeout:
+            raise OSError("no answer to datagram %d" % i)
+    print("relayed %d" % args.count, flush=True)
+    c.close()
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -209,9 +240,15 @@ def main():
     p.add_argument("--target", required=True)
     p.add_argument("--interval", type=float, default=1)
     p.add_argument("--count", type=int, default=10)
+    p = sub.add_parser("socks-udp")
+    p.add_argument("--proxy", required=True)
+    p.add_argument("--target", required=True)
+    p.add_argument("--interval", type=float, default=0.5)
+    p.add_argument("--count", type=int, default=10)
     args = ap.parse_args()
     fn = {"tunnel": cmd_tunnel, "idle": cmd_idle, "drip-server": cmd_drip_server,
-          "upload": cmd_upload, "udp-echo": cmd_udp_echo, "udp": cmd_udp}[args.cmd]
+          "upload": cmd_upload, "udp-echo": cmd_udp_echo, "udp": cmd_udp,
+          "socks-udp": cmd_socks_udp}[args.cmd]
     try:
         return fn(args)
     except OSError as e:

@@ -1,7 +1,8 @@
 # tcp_timeout is idle time: with a short tcp_timeout, connections that keep
 # moving bytes (a raw CONNECT tunnel, a WebSocket, a slow download, a slow
-# upload, a TCP flow through tun mode's network stack) outlive it several
-# times over, and a connection that goes quiet is closed after it.  A UDP
+# upload, a TCP flow through tun mode's network stack, a SOCKS5 connection
+# whose UDP association relays datagrams) outlive it several times over, and
+# a connection that goes quiet is closed after it.  A UDP
 # flow through tun mode keeps its relay socket while datagrams pass for
 # longer than the UDP idle limit (20 s), and gets a new one after 20 s of
 # silence.
@@ -25,13 +26,17 @@ DRIP_PORT=$(free_port)
 $PEER drip-server --port "$DRIP_PORT" >"$T/drip.log" 2>&1 &
 PIDS+=($!)
 wait_for "$T/drip.log" ready 10 || { notok drip-origin "$(cat "$T/drip.log")"; exit 1; }
+UECHO_PORT=$(free_port)
+$PEER udp-echo --port "$UECHO_PORT" >/dev/null 2>&1 &
+PIDS+=($!)
 for _ in $(seq 1 100); do
 	python3 -c "import socket; socket.create_connection(('127.0.0.1', $ECHO_PORT), 1)" 2>/dev/null && break
 	sleep 0.05
 done
 
-start_snare --mode regular@127.0.0.1:0 --set tcp_timeout=$TO || exit 1
+start_snare --mode regular@127.0.0.1:0 --mode socks5@127.0.0.1:0 --set tcp_timeout=$TO || exit 1
 P=127.0.0.1:$SNARE_PORT
+SOCKS_PORT=$(grep -oE 'SOCKS v5 proxy listening at [^ ]*:[0-9]+' "$SNARE_LOG" | grep -oE '[0-9]+$')
 
 # Everything at once: each runs for about 3 timeouts.
 $PEER tunnel --proxy "$P" --target "127.0.0.1:$ECHO_PORT" --interval 0.5 --count $N >"$T/tunnel.out" 2>&1 &
@@ -48,13 +53,17 @@ $PEER upload --proxy "$P" --url "http://127.0.0.1:$DRIP_PORT/slow" --interval 0.
 w4=$!
 $PEER idle --proxy "$P" --target "127.0.0.1:$ECHO_PORT" --wait 20 >"$T/idle.out" 2>&1 &
 w5=$!
-wait $w1 $w2 $w3 $w4 $w5
+$PEER socks-udp --proxy "127.0.0.1:$SOCKS_PORT" --target "127.0.0.1:$UECHO_PORT" --interval 0.5 \
+	--count $N >"$T/socks-udp.out" 2>&1 &
+w6=$!
+wait $w1 $w2 $w3 $w4 $w5 $w6
 
 expect active-tunnel-outlives-timeout "$T/tunnel.out" "^echoed $N$"
 expect active-websocket-outlives-timeout "$T/ws.out" "^m$N$"
 expect active-websocket-closes-cleanly "$T/ws.out" "^closed 1000$"
 expect slow-download-outlives-timeout "$T/download.out" "^200 $N$"
 expect slow-upload-outlives-timeout "$T/upload.out" "^$N$"
+expect socks5-udp-association-outlives-timeout "$T/socks-udp.out" "^relayed $N$"
 expect idle-tunnel-open-first "$T/idle.out" "^open$"
 expect idle-tunnel-closed-after-timeout "$T/idle.out" "^closed$"
 if grep -q "Closing connection due to inactivity" "$SNARE_LOG"; then
