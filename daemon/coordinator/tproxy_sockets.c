@@ -109,7 +109,7 @@ static int tp_fail(const char *what, int err)
 
 int coord_tproxy_sockets(struct coord *co, unsigned mode_index, const union sockaddr_any *a)
 {
-	int fd, err;
+	int fd = -1, err; /* gcc -O2 cannot see that tp_listener and tp_raw set it on success */
 
 	if ((err = tp_listener(a, &fd)) < 0)
 		return tp_fail("transparent UDP socket", err);
