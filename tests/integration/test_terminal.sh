@@ -12,7 +12,6 @@
 B=${SNARE_BUILD:-$SNARE_ROOT/build/check}
 U=snare-term-$$
 NS=snare-terms-$$ NC=snare-termc-$$
-SOCK=snare-term-$$
 RULE=/etc/sudoers.d/snare-term-$$
 TUN1=stermt$$ TUN2=stermh$$ TUN3=stermn$$ TUN4=sterma$$
 PW=pw-$RANDOM-$RANDOM-$RANDOM
@@ -32,10 +31,11 @@ if id "$U" >/dev/null 2>&1 || [ -e "$RULE" ]; then
 	exit 1
 fi
 
-TM() { tmux -L "$SOCK" "$@"; }
+TM() { tmux -S "$T/tmux.sock" "$@"; }
 remove_user() {
-	[ -e "$RULE" ] && rm -f "$RULE"
+	rm -f "$RULE" "$RULE.tmp"
 	id "$U" >/dev/null 2>&1 && userdel "$U" 2>/dev/null
+	rm -f "/run/sudo/ts/$U" "/var/lib/sudo/ts/$U"
 }
 finish() {
 	TM kill-server 2>/dev/null
@@ -97,7 +97,7 @@ $XS ip rule add pref 100 lookup local
 SHELL_CMD="setpriv --reuid=$U --regid=$U --init-groups env -i HOME=$H USER=$U LOGNAME=$U \
 PATH=/usr/local/bin:/usr/bin:/bin TERM=xterm PS1='$ ' ASAN_OPTIONS=$ASAN_OPTIONS \
 bash --norc --noprofile -i"
-new_term() { $XS tmux -L "$SOCK" -f /dev/null new-session -d -s "$1" -x 230 -y 50 "$SHELL_CMD"; }
+new_term() { $XS tmux -S "$T/tmux.sock" -f /dev/null new-session -d -s "$1" -x 230 -y 50 "$SHELL_CMD"; }
 # since SESSION MARK: the pane's text from the line MARK on.
 since() { TM capture-pane -p -J -S - -t "$1" 2>/dev/null | sed -n "/^$2\$/,\$p"; }
 # wait_pane SESSION MARK ERE SECONDS
@@ -143,8 +143,10 @@ else
 	notok term-sudo-prompt-names-helper "$(since term ==tun==)"
 fi
 type_line term "$PW"
+up=0
 if wait_pane term ==tun== "TUN interface started" 30 && device "$TUN1"; then
 	ok term-password-starts-tun
+	helper_procs tun >/dev/null && up=1
 	$XS ip route replace default dev "$TUN1" table 207
 	out=$($XC curl -sS --max-time 10 http://10.208.0.5:8080/hello 2>&1)
 	[ "$out" = hello ] && wait_pane term ==tun== "GET http://10.208.0.5:8080/hello" 5 &&
@@ -154,7 +156,7 @@ else
 	notok term-password-starts-tun "$(since term ==tun== | tail -5)"
 fi
 TM send-keys -t term C-c
-if wait_pane term ==tun== '^rc=0$' 10 && ! anything_of "$TUN1" tun; then
+if [ $up = 1 ] && wait_pane term ==tun== '^rc=0$' 10 && ! anything_of "$TUN1" tun; then
 	ok term-ctrl-c-undoes
 else
 	notok term-ctrl-c-undoes "$(since term ==tun== | tail -5) $(helper_procs tun | tr '\n' ' ')"
@@ -179,7 +181,7 @@ if wait_pane term ==wrong== '^rc=[0-9]+$' 30; then
 else
 	notok term-wrong-password-one-line-exit-1 "no exit: $(since term ==wrong== | tail -5)"
 fi
-! anything_of "$TUN1" tun && ! ls -d /tmp/snare-rv.* 2>/dev/null | grep -q . &&
+! anything_of "$TUN1" tun && [ -z "$(find /tmp -maxdepth 1 -name 'snare-rv.*' -user "$U")" ] &&
 	ok term-wrong-password-nothing-left || notok term-wrong-password-nothing-left "$(helper_procs tun)"
 
 # 3. dns@53 as the user: snare-netfilter binds the port after the prompt.
@@ -190,7 +192,9 @@ else
 	notok term-sudo-prompt-names-netfilter "$(since term ==dns==)"
 fi
 type_line term "$PW"
+up=0
 if wait_pane term ==dns== "listening at" 30; then
+	$XS ss -Hlun 'sport = :53' | grep -q . && helper_procs netfilter >/dev/null && up=1
 	out=$($XS dig @127.0.0.1 -p 53 +short +time=3 +tries=1 example.test A 2>&1)
 	[ "$out" = 10.1.2.3 ] && ok term-dns-port-53-answers || notok term-dns-port-53-answers "$out"
 	helper_procs netfilter >/dev/null && ok term-netfilter-helper-running ||
@@ -199,7 +203,7 @@ else
 	notok term-dns-port-53-answers "$(since term ==dns== | tail -5)"
 fi
 TM send-keys -t term C-c
-if wait_pane term ==dns== '^rc=0$' 10 && ! helper_procs netfilter >/dev/null &&
+if [ $up = 1 ] && wait_pane term ==dns== '^rc=0$' 10 && ! helper_procs netfilter >/dev/null &&
 	! $XS ss -Hlun 'sport = :53' | grep -q .; then
 	ok term-dns-ctrl-c-undoes
 else
@@ -222,7 +226,7 @@ printf '#!/bin/sh\necho %s\n' "$PW" >"$H/askpass" && chmod 700 "$H/askpass" && c
 $XS su -s /bin/sh -c "SUDO_ASKPASS=$H/askpass exec $BIN/snare --mode tun:$TUN4 --set confdir=$H/c" \
 	"$U" </dev/null >"$T/askpass.log" 2>&1 &
 SU_PID=$!
-PIDS+=($SU_PID)
+PIDS+=("$SU_PID")
 if wait_for "$T/askpass.log" "TUN interface started" 30 && device "$TUN4"; then
 	ok term-askpass-without-terminal
 	kill -TERM "$(pgrep -o -u "$U" -f -- "--mode tun:$TUN4")"
