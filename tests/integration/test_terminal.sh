@@ -70,6 +70,7 @@ if ! visudo -qcf "$RULE.tmp" >/dev/null; then
 	exit 1
 fi
 mv "$RULE.tmp" "$RULE"
+echo "# the binaries under test: $BIN"
 
 # --- namespaces: snare runs in NS, a client in NC routes through it -------
 ip netns add "$NS" && ip netns add "$NC" || { notok terminal-setup "cannot create namespaces"; exit 1; }
@@ -155,6 +156,7 @@ if wait_pane term ==tun== "TUN interface started" 30 && device "$TUN1"; then
 else
 	notok term-password-starts-tun "$(since term ==tun== | tail -5)"
 fi
+since term ==tun== | head -8 | sed 's/^/# /'
 TM send-keys -t term C-c
 if [ $up = 1 ] && wait_pane term ==tun== '^rc=0$' 10 && ! anything_of "$TUN1" tun; then
 	ok term-ctrl-c-undoes
