@@ -27,5 +27,5 @@ void coord_on_log(struct coord *co, const Snare__LogEvent *ev)
 
 	if (lvl > log_get_level())
 		return;
-	log_print(lvl, ev->client, ev->text ? ev->text : "");
+	log_print_foreign(lvl, ev->client, ev->text ? ev->text : "");
 }

@@ -1,10 +1,14 @@
 /* Event log (see log.h).  Runs in every process; the sink decides where a
- * line goes. */
+ * line goes.  Lines are printed with every control byte escaped: their text
+ * holds names and addresses that clients and servers chose. */
 #include "core/log.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <sys/time.h>
 #include <time.h>
+
+#include "core/escape.h"
 
 static log_sink_fn log_sink = log_print;
 static enum log_level log_level = LOG_LVL_INFO;
@@ -43,7 +47,9 @@ void log_msg(enum log_level lvl, const char *client, const char *fmt, ...)
 	va_end(ap);
 }
 
-void log_print(enum log_level lvl, const char *client, const char *msg)
+/* keep: the control bytes that stay (the newlines of our own multi-line
+ * messages), "" for none. */
+static void log_line(enum log_level lvl, const char *client, const char *msg, const char *keep)
 {
 	struct timeval tv;
 	struct tm tm;
@@ -51,11 +57,25 @@ void log_print(enum log_level lvl, const char *client, const char *msg)
 
 	gettimeofday(&tv, NULL);
 	localtime_r(&tv.tv_sec, &tm);
-	if (client && *client)
-		fprintf(out, "[%02d:%02d:%02d.%03ld][%s] %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
-			(long)tv.tv_usec / 1000, client, msg);
-	else
-		fprintf(out, "[%02d:%02d:%02d.%03ld] %s\n", tm.tm_hour, tm.tm_min, tm.tm_sec,
-			(long)tv.tv_usec / 1000, msg);
+	fprintf(out, "[%02d:%02d:%02d.%03ld]", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		(long)tv.tv_usec / 1000);
+	if (client && *client) {
+		fputc('[', out);
+		esc_write(out, (const uint8_t *)client, strlen(client), "");
+		fputc(']', out);
+	}
+	fputc(' ', out);
+	esc_write(out, (const uint8_t *)msg, strlen(msg), keep);
+	fputc('\n', out);
 	fflush(out);
+}
+
+void log_print(enum log_level lvl, const char *client, const char *msg)
+{
+	log_line(lvl, client, msg, "\n");
+}
+
+void log_print_foreign(enum log_level lvl, const char *client, const char *msg)
+{
+	log_line(lvl, client, msg, "");
 }

@@ -19,8 +19,13 @@ enum log_level log_get_level(void);
 void log_msg(enum log_level lvl, const char *client, const char *fmt, ...) SNARE_PRINTF(3, 4);
 void log_vmsg(enum log_level lvl, const char *client, const char *fmt, va_list ap);
 /* The default sink: formats the line with a timestamp to stdout (errors and
- * warnings to stderr). */
+ * warnings to stderr).  Control bytes, DEL, C1 controls and invalid UTF-8 in
+ * client and msg are written as \xNN (core/escape.h); newlines in msg stay,
+ * for the process's own multi-line messages. */
 void log_print(enum log_level lvl, const char *client, const char *msg);
+/* The same for a line another process sent (a worker, the ca): newlines are
+ * escaped too, so one event is one line and cannot forge others. */
+void log_print_foreign(enum log_level lvl, const char *client, const char *msg);
 
 #define log_error(...) log_msg(LOG_LVL_ERROR, NULL, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, NULL, __VA_ARGS__)

@@ -13,16 +13,18 @@
 #include "output/dump.h"
 
 #define DUMP_BODY_CUTOFF 512 /* lines of a body shown at flow_detail 3 */
-#define DUMP_ADDRLEN 300     /* a formatted address: host (<= 255) and port */
+#define DUMP_ADDRLEN 1040    /* a formatted address: host (<= 255 bytes, escaped) and port */
 
-/* "1.2.3.4:80", "[::1]:80", "*:80", "example.com:80" or "<no address>". */
+/* "1.2.3.4:80", "[::1]:80", "*:80", "example.com:80" or "<no address>"; a name's
+ * control bytes and invalid UTF-8 are escaped as \xNN. */
 void dump_addr(const Snare__Address *a, char *out, size_t len);
 /* The client's address (its peer) and the server's (asked for, else peer). */
 void dump_client(const Snare__Flow *f, char *out, size_t len);
 void dump_server(const Snare__Flow *f, char *out, size_t len);
 
-/* Writes untrusted bytes on one line: control characters, C1 controls and
- * invalid UTF-8 become '.'. */
+/* Writes untrusted bytes on one line: control characters, DEL, C1 controls
+ * and invalid UTF-8 become \xNN (core/escape.h, as everywhere output is
+ * written for people). */
 void dump_text(FILE *out, const char *s);
 void dump_text_n(FILE *out, const uint8_t *p, size_t n);
 /* Length in bytes of a valid UTF-8 sequence at p, or 0. */

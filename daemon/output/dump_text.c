@@ -6,12 +6,14 @@
 #include <string.h>
 
 #include "core/addr.h"
+#include "core/escape.h"
 
 #define HEX_PER_LINE 16
 
 void dump_addr(const Snare__Address *a, char *out, size_t len)
 {
 	union sockaddr_any sa;
+	char host[4 * 255 + 1];
 	uint16_t port;
 
 	if (!a || !a->host || !a->host[0]) {
@@ -19,12 +21,16 @@ void dump_addr(const Snare__Address *a, char *out, size_t len)
 		return;
 	}
 	port = a->has_port ? (uint16_t)a->port : 0;
-	if (addr_parse_ip(a->host, port, &sa) == 0)
+	if (addr_parse_ip(a->host, port, &sa) == 0) {
 		addr_format(&sa.sa, out, len);
-	else if (strchr(a->host, ':'))
-		snprintf(out, len, "[%.255s]:%u", a->host, port);
+		return;
+	}
+	/* A name a client or server chose (SOCKS5, Host, SNI): escaped. */
+	esc_str(host, sizeof(host), (const uint8_t *)a->host, strnlen(a->host, 255), "");
+	if (strchr(host, ':'))
+		snprintf(out, len, "[%s]:%u", host, port);
 	else
-		snprintf(out, len, "%.255s:%u", a->host, port);
+		snprintf(out, len, "%s:%u", host, port);
 }
 
 void dump_client(const Snare__Flow *f, char *out, size_t len)
@@ -42,57 +48,15 @@ void dump_server(const Snare__Flow *f, char *out, size_t len)
 		dump_addr(s ? s->peer : NULL, out, len);
 }
 
-static bool utf8_cont(const uint8_t *p, size_t n, size_t i, uint8_t lo, uint8_t hi)
-{
-	return i < n && p[i] >= lo && p[i] <= hi;
-}
-
 size_t dump_utf8_len(const uint8_t *p, size_t n)
 {
-	uint8_t c = p[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return utf8_cont(p, n, 1, 0x80, 0xbf) ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		uint8_t lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-
-		return utf8_cont(p, n, 1, lo, hi) && utf8_cont(p, n, 2, 0x80, 0xbf) ? 3 : 0;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		uint8_t lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-
-		return utf8_cont(p, n, 1, lo, hi) && utf8_cont(p, n, 2, 0x80, 0xbf) &&
-			       utf8_cont(p, n, 3, 0x80, 0xbf)
-			   ? 4
-			   : 0;
-	}
-	return 0;
+	return esc_utf8_len(p, n);
 }
 
 /* Writes p[0..n) safely; tabs are kept when keep_tab (body lines). */
 static void text_write(FILE *out, const uint8_t *p, size_t n, bool keep_tab)
 {
-	size_t i = 0, k;
-
-	while (i < n) {
-		if (p[i] < 0x80) {
-			bool ctl = p[i] < 0x20 || p[i] == 0x7f;
-
-			fputc(ctl && !(keep_tab && p[i] == '\t') ? '.' : p[i], out);
-			i++;
-			continue;
-		}
-		k = dump_utf8_len(p + i, n - i);
-		if (k == 0 || (k == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)) {
-			fputc('.', out); /* invalid, or a C1 control (U+0080..U+009F) */
-			i += k ? k : 1;
-			continue;
-		}
-		fwrite(p + i, 1, k, out);
-		i += k;
-	}
+	esc_write(out, p, n, keep_tab ? "\t" : "");
 }
 
 void dump_text_n(FILE *out, const uint8_t *p, size_t n)

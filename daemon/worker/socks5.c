@@ -147,6 +147,9 @@ static void socks_refuse(struct conn *c, const struct socks5_request *r)
 		conn_client_log(c, LOG_LVL_INFO, "Unsupported SOCKS5 request: command %u", r->cmd);
 	else if (r->rep == SOCKS5_REP_ADDRESS)
 		conn_client_log(c, LOG_LVL_INFO, "Unknown address type: %u", r->dst.atyp);
+	else if (r->dst.atyp == SOCKS5_ATYP_DOMAIN)
+		conn_client_log(c, LOG_LVL_INFO,
+				"Malformed SOCKS5 request: the destination is not a host name");
 	else
 		conn_client_log(c, LOG_LVL_INFO, "Malformed SOCKS5 request");
 	socks_fail(c, r->rep);

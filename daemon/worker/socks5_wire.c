@@ -90,8 +90,19 @@ static void wire_ip(const uint8_t *p, struct socks5_addr *a)
 	}
 }
 
+/* A byte of a host name as clients send them (RFC 952/1123 letters, digits,
+ * '-' and '.', plus '_' found in real names and ':' for IPv6 literals some
+ * clients send as names).  Anything else (controls, spaces, '%', UTF-8:
+ * IDNs go as punycode) is not a name to connect to, and would end up in the
+ * log and the flow. */
+static bool host_name_char(uint8_t c)
+{
+	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') || c == '-' ||
+	       c == '.' || c == '_' || c == ':';
+}
+
 /* ATYP ADDR PORT: its length, SOCKS5_NEED_MORE, -EAFNOSUPPORT (unknown
- * ATYP) or -EINVAL (empty name, NUL in the name). */
+ * ATYP) or -EINVAL (an empty name, a byte outside host_name_char). */
 static ssize_t wire_addr(const uint8_t *p, size_t n, struct socks5_addr *a)
 {
 	size_t len;
@@ -120,8 +131,9 @@ static ssize_t wire_addr(const uint8_t *p, size_t n, struct socks5_addr *a)
 		wire_ip(p + 1, a);
 		return (ssize_t)len;
 	}
-	if (memchr(p + 2, '\0', p[1]))
-		return -EINVAL;
+	for (size_t i = 0; i < p[1]; i++)
+		if (!host_name_char(p[2 + i]))
+			return -EINVAL;
 	memcpy(a->host, p + 2, p[1]);
 	a->host[p[1]] = '\0';
 	return (ssize_t)len;

@@ -46,7 +46,7 @@ enum socks5_rep {
 struct socks5_addr {
 	uint8_t atyp;
 	uint16_t port;
-	char host[256];	       /* the IP as text, or the name (1..255 bytes, no NUL) */
+	char host[256];	       /* the IP as text, or the name (1..255 host-name bytes) */
 	union sockaddr_any ip; /* ATYP 1 and 4, with the port; AF_UNSPEC for names */
 };
 
@@ -77,15 +77,18 @@ struct socks5_request {
 
 /* VER CMD RSV ATYP DST.ADDR DST.PORT.  On -EPROTO r->rep is the reply code:
  * 07 for a command other than CONNECT and UDP ASSOCIATE or a wrong VER or
- * RSV (as mitmproxy), 08 for an unknown address type, 01 for an empty name
- * or a NUL in it.  Header errors are reported once 4 bytes are there. */
+ * RSV (as mitmproxy), 08 for an unknown address type, 01 (general failure)
+ * for a name that is empty or holds a byte outside the host-name set
+ * (letters, digits, '-', '.', '_', ':'): the name type is supported, so 08
+ * would be wrong, and RFC 1928 has no code for a malformed address.  Header
+ * errors are reported once 4 bytes are there. */
 ssize_t socks5_parse_request(const uint8_t *p, size_t n, struct socks5_request *r);
 
 /* One UDP ASSOCIATE datagram's header RSV RSV FRAG ATYP DST.ADDR DST.PORT;
  * returns its length (never SOCKS5_NEED_MORE: a datagram is complete).
  * -EMSGSIZE truncated, -EPROTO RSV not 0, -EOPNOTSUPP a fragment (FRAG not
  * 0: dropped, RFC 1928 makes reassembly optional), -EAFNOSUPPORT unknown
- * ATYP, -EINVAL an empty name or a NUL in it. */
+ * ATYP, -EINVAL an empty name or one with a byte outside the host-name set. */
 ssize_t socks5_parse_udp_header(const uint8_t *p, size_t n, struct socks5_addr *dst);
 
 /* Fills a from a socket address (IPv4, IPv6; v4-mapped stays IPv6).

@@ -254,3 +254,42 @@ PY
 	stop_snare
 }
 test_regular_trickled_heads
+
+# Issue 16.7: request lines and Host headers holding terminal escape sequences. Raw ESC is
+# refused by the parser (400); C1 controls and invalid UTF-8 the parser lets through are shown
+# as \xNN. Nothing raw reaches snare's output.
+test_regular_hostile_text() {
+	start_snare --mode regular@127.0.0.1:0 || return
+	out=$(python3 - "$SNARE_PORT" "$HTTP_PORT" <<'PY'
+import socket, sys
+
+proxy, http_port = int(sys.argv[1]), sys.argv[2]
+
+def ask(raw):
+    s = socket.create_connection(("127.0.0.1", proxy), timeout=10)
+    s.sendall(raw)
+    d = b""
+    while True:
+        c = s.recv(65536)
+        if not c:
+            break
+        d += c
+    return d.split(b"\r\n", 1)[0].decode("latin-1")
+
+base = ("http://127.0.0.1:%s" % http_port).encode()
+print("esc-path", ask(b"GET " + base + b"/\x1b[2J\x1b]0;x\x07 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
+print("esc-host", ask(b"GET /hello HTTP/1.1\r\nHost: \x1b[31mevil\r\nConnection: close\r\n\r\n"))
+print("c1-path", ask(b"GET " + base + b"/hello?\xc2\x9b31m\x9b2J HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"))
+PY
+	)
+	sleep 0.3
+	raw=$(python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); print(d.count(b"\x1b"), d.count(b"\x07"), d.count(b"\x9b"))' "$SNARE_LOG")
+	echo "$out" | grep -q '^esc-path HTTP/1.1 400' && echo "$out" | grep -q '^esc-host HTTP/1.1 400' &&
+		echo "$out" | grep -q '^c1-path HTTP/1.1 200' &&
+		ok regular-hostile-text-answers || notok regular-hostile-text-answers "$out"
+	grep -qF '/hello?\xc2\x9b31m\x9b2J' "$SNARE_LOG" && [ "$raw" = "0 0 0" ] &&
+		ok regular-hostile-text-escaped-in-output ||
+		notok regular-hostile-text-escaped-in-output "ESC/BEL/CSI count $raw; $(grep -a 'GET' "$SNARE_LOG" | tail -2)"
+	stop_snare
+}
+test_regular_hostile_text

@@ -176,3 +176,73 @@ PY
 out=$(socks_curl --socks5-hostname 127.0.0.1:"$SNARE_PORT" --proxy-user sam:pw "http://localhost:$HTTP_PORT/hello")
 [ "$out" = hello ] && ok socks5-curl-user-password || notok socks5-curl-user-password "$out"
 stop_snare
+
+# Issue 16.7: a SOCKS5 CONNECT to a "name" made of terminal escape sequences gets the general
+# failure reply (01: the name type is supported, the name is malformed) and is never connected
+# to, logged or shown; a connection opened before it and one opened after it work.
+test_socks5_hostile_name() {
+	start_snare --mode socks5@127.0.0.1:0 --set dns_name_servers="127.0.0.1:$DEAD" || return
+	out=$(python3 - "$SNARE_PORT" "$HTTP_PORT" "$UECHO" <<'PY'
+import socket, struct, sys
+
+proxy, http_port = int(sys.argv[1]), int(sys.argv[2])
+
+def socks_connect(atyp_addr, port, cmd=1):
+    s = socket.create_connection(("127.0.0.1", proxy), timeout=10)
+    s.sendall(b"\x05\x01\x00")
+    assert s.recv(2) == b"\x05\x00"
+    s.sendall(b"\x05" + bytes([cmd]) + b"\x00" + atyp_addr + struct.pack(">H", port))
+    rep = b""
+    while len(rep) < 10:
+        d = s.recv(10 - len(rep))
+        if not d:
+            break
+        rep += d
+    return s, rep
+
+def get_hello(s):
+    s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    d = b""
+    while True:
+        c = s.recv(4096)
+        if not c:
+            return d
+        d += c
+
+before, rep = socks_connect(b"\x01\x7f\x00\x00\x01", http_port)
+print("before-reply", rep[:2].hex())
+name = b"\x1b]0;owned\x07\x1b[2J\x1b[31mevil.test"
+bad, rep = socks_connect(b"\x03" + bytes([len(name)]) + name, 80)
+print("hostile-reply", rep[:2].hex())
+bad.settimeout(5)
+print("hostile-closed", bad.recv(1) == b"")
+print("before-works", get_hello(before).endswith(b"hello\n"))
+after, rep = socks_connect(b"\x03\x09localhost", http_port)
+print("after-works", rep[:2].hex(), get_hello(after).endswith(b"hello\n"))
+# UDP ASSOCIATE: a datagram to the same name is dropped; the relay goes on.
+udp_echo = int(sys.argv[3])
+c, r = socks_connect(b"\x01\x00\x00\x00\x00", 0, cmd=3)
+relay = (socket.inet_ntoa(r[4:8]), struct.unpack("!H", r[8:10])[0])
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(3)
+hdr = lambda n, p: b"\x00\x00\x00\x03" + bytes([len(n)]) + n + struct.pack("!H", p)
+u.sendto(hdr(name, udp_echo) + b"hostile", relay)
+u.sendto(hdr(b"localhost", udp_echo) + b"fine", relay)
+d, _ = u.recvfrom(2048)
+print("udp-after", d.endswith(b"fine"))
+PY
+	)
+	sleep 0.3
+	raw=$(python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); print(d.count(b"\x1b"), d.count(b"\x07"))' "$SNARE_LOG")
+	echo "$out" | grep -q '^hostile-reply 0501$' && echo "$out" | grep -q '^hostile-closed True$' &&
+		ok socks5-hostile-name-general-failure || notok socks5-hostile-name-general-failure "$out"
+	echo "$out" | grep -q '^before-reply 0500$' && echo "$out" | grep -q '^before-works True$' &&
+		echo "$out" | grep -q '^after-works 0500 True$' && echo "$out" | grep -q '^udp-after True$' &&
+		ok socks5-hostile-name-others-work || notok socks5-hostile-name-others-work "$out"
+	# The refusal is in the log (so the log is the right one), and no raw ESC or BEL anywhere.
+	grep -q "the destination is not a host name" "$SNARE_LOG" && [ "$raw" = "0 0" ] &&
+		ok socks5-hostile-name-no-raw-escape-in-output ||
+		notok socks5-hostile-name-no-raw-escape-in-output "ESC/BEL count $raw; $(grep -a SOCKS5 "$SNARE_LOG" | tail -2)"
+	stop_snare
+}
+test_socks5_hostile_name

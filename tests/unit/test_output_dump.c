@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "core/escape.h"
+#include "core/log.h"
 #include "output/dump.h"
 
 /* One flow under construction, with storage for its parts. */
@@ -382,8 +385,8 @@ static void test_hostile_request_line(void **state)
 	http_ok(&t, 1);
 	t.resp.reason = "O\rK";
 	expect(&t.f, 1, false, 0,
-	       "127.0.0.1:1: G.[2JET http://example.com/.\xe2\x82\xac..\n"
-	       "          << 200 O.K 1b\n");
+	       "127.0.0.1:1: G\\x1b[2JET http://example.com/\\xc2\\x9b\xe2\x82\xac\\xc3\\x0a\n"
+	       "          << 200 O\\x0dK 1b\n");
 }
 
 static void test_tcp_messages(void **state)
@@ -548,10 +551,122 @@ static void test_missing_parts(void **state)
 	expect(&f, 4, true, 80, "");
 }
 
+/* Issue 16.7: the one escaping helper every output path uses. */
+static void esc_case(const char *in, size_t n, const char *keep, const char *want)
+{
+	char out[256];
+
+	assert_int_equal(esc_str(out, sizeof(out), (const uint8_t *)in, n, keep), strlen(want));
+	assert_string_equal(out, want);
+}
+
+static void test_escape_helper(void **state)
+{
+	char small[8];
+
+	esc_case("plain ascii ~", 13, "", "plain ascii ~");
+	esc_case("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 14, "",
+		 "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+	esc_case("\x1b[2J\x07", 5, "", "\\x1b[2J\\x07");
+	esc_case("a\x7f"
+		 "b",
+		 3, "", "a\\x7fb");
+	esc_case("\x00z", 2, "", "\\x00z");
+	esc_case("\xc2\x9b"
+		 "31m",
+		 5, "", "\\xc2\\x9b31m"); /* C1 CSI */
+	esc_case("\x9b", 1, "", "\\x9b"); /* 8-bit CSI, invalid UTF-8 */
+	esc_case("\xc0\xaf\xed\xa0\x80\xc3", 6, "", "\\xc0\\xaf\\xed\\xa0\\x80\\xc3");
+	esc_case("\xf4\x90\x80\x80", 4, "", "\\xf4\\x90\\x80\\x80"); /* above U+10FFFF */
+	esc_case("a\tb\nc\r", 6, "\t\n", "a\tb\nc\\x0d");
+	esc_case("a\tb", 3, "", "a\\x09b");
+	/* Never an escape or a character cut in half. */
+	assert_int_equal(esc_str(small, sizeof(small), (const uint8_t *)"ab\x1b\x1b", 4, ""), 6);
+	assert_string_equal(small, "ab\\x1b");
+	assert_int_equal(esc_str(small, sizeof(small), (const uint8_t *)"abcde\xe2\x82\xac", 8, ""),
+			 5);
+	assert_string_equal(esc_cstr(small, sizeof(small), "\x1b"), "\\x1b");
+	assert_int_equal(esc_safe_len((const uint8_t *)"\xc2\xa0", 2), 2); /* NBSP is text */
+	assert_int_equal(esc_safe_len((const uint8_t *)"\xc2\x85", 2), 0); /* NEL is C1 */
+}
+
+/* A server address that is a name a client chose (SOCKS5, Host): escaped in every flow line. */
+static void test_hostile_addresses(void **state)
+{
+	struct tflow t;
+
+	base(&t, SNARE__FLOW__TYPE__TCP, "10.0.0.2", 40000);
+	t.saddr.host = "\x1b]0;owned\x07\x1b[2J.test";
+	t.saddr.port = 443;
+	snare__message__init(&t.msg[0]);
+	t.msg[0].has_from_client = true;
+	t.msg[0].from_client = true;
+	t.msgs[0] = &t.msg[0];
+	t.f.messages = t.msgs;
+	t.f.n_messages = 1;
+	expect(&t.f, 1, false, 0, "10.0.0.2:40000 -> tcp -> \\x1b]0;owned\\x07\\x1b[2J.test:443\n");
+	t.f.n_messages = 0;
+	t.f.error = "cannot resolve \x1b[31m\xc2\x9b";
+	expect(&t.f, 1, false, 0,
+	       "Error in TCP connection to \\x1b]0;owned\\x07\\x1b[2J.test:443: cannot resolve "
+	       "\\x1b[31m\\xc2\\x9b\n");
+	/* A colon makes it look like IPv6: bracketed, still escaped. */
+	t.saddr.host = "a:\x1b";
+	t.f.error = "x";
+	expect(&t.f, 1, false, 0, "Error in TCP connection to [a:\\x1b]:443: x\n");
+}
+
+/* Log lines: a worker's line (log_print_foreign) is one line with every control byte escaped;
+ * the coordinator's own lines keep their newlines, nothing else. */
+static char *capture_log(bool foreign, const char *client, const char *msg)
+{
+	char *buf = calloc(1, 4096);
+	FILE *tmp = tmpfile();
+	int saved = dup(STDOUT_FILENO);
+
+	assert_non_null(buf);
+	assert_non_null(tmp);
+	fflush(stdout);
+	assert_true(dup2(fileno(tmp), STDOUT_FILENO) >= 0);
+	(foreign ? log_print_foreign : log_print)(LOG_LVL_INFO, client, msg);
+	fflush(stdout);
+	assert_true(dup2(saved, STDOUT_FILENO) >= 0);
+	close(saved);
+	rewind(tmp);
+	assert_true(fread(buf, 1, 4095, tmp) > 0);
+	fclose(tmp);
+	return buf;
+}
+
+static void test_log_lines_escaped(void **state)
+{
+	char *got = capture_log(true, "10.0.0.1:5\x1b[2J",
+				"server connect \x1b]0;x\x07"
+				"evil:443\n[00:00:00.000] forged");
+	char *msg = strchr(got, ' ');
+
+	assert_non_null(msg);
+	assert_null(strchr(got, 0x1b));
+	assert_null(strchr(got, 0x07));
+	assert_ptr_equal(strchr(got, '\n'), got + strlen(got) - 1);
+	assert_non_null(strstr(got, "][10.0.0.1:5\\x1b[2J] "));
+	assert_string_equal(msg,
+			    " server connect \\x1b]0;x\\x07evil:443\\x0a[00:00:00.000] forged\n");
+	free(got);
+	got = capture_log(false, NULL, "two\nlines \x1b[0m\xff");
+	msg = strchr(got, ' ');
+	assert_non_null(msg);
+	assert_string_equal(msg, " two\nlines \\x1b[0m\\xff\n");
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pretty_size),
+	    cmocka_unit_test(test_escape_helper),
+	    cmocka_unit_test(test_hostile_addresses),
+	    cmocka_unit_test(test_log_lines_escaped),
 	    cmocka_unit_test(test_http_get_detail1),
 	    cmocka_unit_test(test_detail0_prints_nothing),
 	    cmocka_unit_test(test_http_post_ipv6),

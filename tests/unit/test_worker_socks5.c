@@ -325,6 +325,50 @@ static void test_build_udp_header_roundtrip(void **state)
 	assert_int_equal(socks5_addr_from_sockaddr(&a, &sa), -EAFNOSUPPORT);
 }
 
+/* Issue 16.7: a name must be a host name; every other byte (controls, ESC sequences, spaces,
+ * '%', '/', '@', UTF-8) is refused with 01, on CONNECT and in UDP datagrams. */
+static void test_request_name_charset(void **state)
+{
+	static const char *const good[] = {"example.org", "A-B.c_d.example",	   "127.0.0.1",
+					   "::1",	  "xn--bcher-kva.example", "x"};
+	uint8_t p[4 + 1 + 255 + 2], d[3 + 1 + 1 + 255 + 2];
+	struct socks5_request r;
+	struct socks5_addr a;
+	unsigned v;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		size_t n = strlen(good[i]);
+		memcpy(p, "\x05\x01\x00\x03", 4);
+		p[4] = (uint8_t)n;
+		memcpy(p + 5, good[i], n);
+		p[5 + n] = 0, p[6 + n] = 80;
+		assert_int_equal(socks5_parse_request(p, 7 + n, &r), (ssize_t)(7 + n));
+		assert_string_equal(r.dst.host, good[i]);
+	}
+	for (v = 0; v < 256; v++) {
+		bool ok = (v >= '0' && v <= '9') || (v >= 'a' && v <= 'z') ||
+			  (v >= 'A' && v <= 'Z') || v == '-' || v == '.' || v == '_' || v == ':';
+		/* "a" v "b.test" */
+		memcpy(p,
+		       "\x05\x01\x00\x03\x08"
+		       "a?b.test\x01\xbb",
+		       15);
+		p[6] = (uint8_t)v;
+		if (ok) {
+			assert_int_equal(socks5_parse_request(p, 15, &r), 15);
+			continue;
+		}
+		expect_refused(p, 15, SOCKS5_REP_FAILURE);
+		assert_int_equal(socks5_parse_request(p, 15, &r), -EPROTO);
+		assert_int_equal(r.dst.atyp, SOCKS5_ATYP_DOMAIN);
+		memcpy(d, "\x00\x00\x00", 3);
+		memcpy(d + 3, p + 3, 12);
+		assert_int_equal(socks5_parse_udp_header(d, 15, &a), -EINVAL);
+	}
+	memcpy(p, "\x05\x01\x00\x03\x0c\x1b[2J\x1b]0;x\x07.t\x00\x50", 19);
+	expect_refused(p, 19, SOCKS5_REP_FAILURE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +384,7 @@ int main(void)
 	    cmocka_unit_test(test_udp_header),
 	    cmocka_unit_test(test_udp_header_dropped),
 	    cmocka_unit_test(test_build_reply),
+	    cmocka_unit_test(test_request_name_charset),
 	    cmocka_unit_test(test_build_udp_header_roundtrip),
 	};
 
