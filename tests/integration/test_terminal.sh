@@ -4,9 +4,9 @@
 # inside network namespaces this test creates.  In it: sudo's prompt naming
 # the helper, the password typed, the TUN device and DNS on port 53 working,
 # Ctrl-C undoing everything; three wrong passwords; no terminal at all (su -c)
-# and an askpass program instead; a terminal closed under a running snare;
-# SIGHUP reloading a snare that has no terminal.  The user and the rule are
-# removed at the end.
+# and an askpass program instead; a terminal closed under a running snare
+# (in the foreground, `snare &`, nohup); SIGHUP reloading a snare that has no
+# terminal.  The user and the rule are removed at the end.
 . "$(dirname "$0")/lib.sh"
 
 B=${SNARE_BUILD:-$SNARE_ROOT/build/check}
@@ -261,57 +261,84 @@ else
 fi
 
 # 7. SIGHUP: a reload without a terminal (setsid, stdin from /dev/null, even
-# when started from a shell in one), a stop in the foreground of a terminal
-# (`snare &` counts), a reload when SIGHUP was ignored at start (nohup).  No helper needed: port 0.
-printf 'flow_detail: 1\n' >"$H/conf.yaml" && chown "$U:" "$H/conf.yaml"
+# when started from a shell in one) or when SIGHUP was ignored at start
+# (nohup), a stop in the foreground of a terminal (`snare &` counts).  No
+# helper needed: port 0.
 $XS python3 -u "$SNARE_ROOT/tests/integration/origin.py" --port 8081 --bind 127.0.0.1 >"$T/o2.log" 2>&1 &
 PIDS+=($!)
 wait_for "$T/o2.log" ready 10
-# start_in_term MARK LOG HOW: snare regular@127.0.0.1:0 started from the term
-# pane in the background, HOW being setsid, ignored (SIGHUP ignored at start,
-# as nohup does) or plain (`snare &`).
+# start_in_term SESSION NAME HOW: snare regular@127.0.0.1:0 with the
+# configuration file $H/NAME.yaml and the log $H/NAME.log (LOG), started from
+# the pane in the background, HOW being setsid, ignored (SIGHUP ignored, as
+# nohup does) or plain (`snare &`); sets PORT and SPID (the coordinator).
 start_in_term() {
-	local cmd="$BIN/snare --mode regular@127.0.0.1:0 --set confdir=$H/c --conf $H/conf.yaml"
+	local conf=$H/$2.yaml cmd
+	LOG=$H/$2.log
+	printf 'flow_detail: 1\n' >"$conf" && chown "$U:" "$conf"
+	cmd="$BIN/snare --mode regular@127.0.0.1:0 --set confdir=$H/c --conf $conf"
 	case $3 in
-	setsid) cmd="setsid $cmd </dev/null >$2 2>&1 &" ;;
-	ignored) cmd="(trap '' HUP; exec $cmd >$2 2>&1) &" ;;
-	plain) cmd="$cmd >$2 2>&1 &" ;;
+	setsid) cmd="setsid $cmd </dev/null >$LOG 2>&1 &" ;;
+	ignored) cmd="(trap '' HUP; exec $cmd >$LOG 2>&1) &" ;;
+	plain) cmd="$cmd >$LOG 2>&1 &" ;;
 	esac
-	type_line term "echo $1; $cmd"
-	if ! wait_for "$2" "listening at" 20; then echo "# did not start: $(cat "$2")"; return 1; fi
-	PORT=$(grep -m1 -oE 'listening at [^ ]*:[0-9]+' "$2" | grep -oE '[0-9]+$')
-	SPID=$(pgrep -o -u "$U" -f -- "--conf $H/conf.yaml")
+	type_line "$1" "echo ==$2==; $cmd"
+	if ! wait_for "$LOG" "listening at" 20; then echo "# did not start: $(cat "$LOG")"; return 1; fi
+	PORT=$(grep -m1 -oE 'listening at [^ ]*:[0-9]+' "$LOG" | grep -oE '[0-9]+$')
+	SPID=$(pgrep -o -u "$U" -f -- "--conf $conf")
 	[ -n "$SPID" ]
 }
 via() { $XS curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -x "http://127.0.0.1:$PORT" http://127.0.0.1:8081/hello; }
+stop_it() { kill -TERM "$SPID" 2>/dev/null; gone_within 5 alive "$SPID"; }
 for how in setsid ignored; do
-	log=$H/$how.log
-	if start_in_term "==$how==" "$log" $how; then
-		printf 'flow_detail: 2\n' >"$H/conf.yaml"
+	if start_in_term term "$how" $how; then
+		printf 'flow_detail: 2\n' >"$H/$how.yaml"
 		kill -HUP "$SPID"
-		if wait_for "$log" "configuration reloaded" 10 && [ "$(via)" = 200 ] && alive "$SPID"; then
+		if wait_for "$LOG" "configuration reloaded" 10 && [ "$(via)" = 200 ] && alive "$SPID"; then
 			ok term-sighup-$how-reloads-still-serving
 		else
-			notok term-sighup-$how-reloads-still-serving "$(tail -3 "$log")"
+			notok term-sighup-$how-reloads-still-serving "$(tail -3 "$LOG")"
 		fi
-		printf 'flow_detail: 1\n' >"$H/conf.yaml"
-		kill -TERM "$SPID"
-		gone_within 5 alive "$SPID"
+		stop_it
 	else
 		notok term-sighup-$how-reloads-still-serving "did not start"
 	fi
 done
-log=$H/plain.log
-if start_in_term ==plain== "$log" plain && [ "$(via)" = 200 ]; then
+if start_in_term term plain plain && [ "$(via)" = 200 ]; then
 	kill -HUP "$SPID"
-	if gone_within 5 alive "$SPID" && ! grep -q "configuration reloaded" "$log" &&
-		grep -q "SIGHUP (a terminal hangup): stopping" "$log"; then
+	if gone_within 5 alive "$SPID" && ! grep -q "configuration reloaded" "$LOG" &&
+		grep -q "SIGHUP (a terminal hangup): stopping" "$LOG"; then
 		ok term-sighup-in-terminal-stops
 	else
-		notok term-sighup-in-terminal-stops "$(tail -3 "$log")"
+		notok term-sighup-in-terminal-stops "$(tail -3 "$LOG")"
 	fi
 else
 	notok term-sighup-in-terminal-stops "did not start"
+fi
+
+# 8. A terminal closed with `snare &` and `nohup snare &` running in it: the
+# shell passes the hangup on to its jobs; the first stops, the second
+# reloads and stays.
+new_term bg
+wait_pane bg '.*' '^\$ ' 10
+if start_in_term bg bgplain plain && P1=$SPID && L1=$LOG && start_in_term bg bgnohup ignored &&
+	[ "$(via)" = 200 ] && alive "$P1"; then
+	TM kill-session -t bg
+	if gone_within 5 alive "$P1" && grep -q "SIGHUP (a terminal hangup): stopping" "$L1"; then
+		ok term-hangup-background-job-stops
+	else
+		notok term-hangup-background-job-stops "$(tail -3 "$L1")"
+	fi
+	# The hangup reached it: SIGHUP means reload there.
+	if wait_for "$LOG" "configuration reloaded" 10 && alive "$SPID" && [ "$(via)" = 200 ] &&
+		! grep -q "stopping" "$LOG"; then
+		ok term-hangup-nohup-keeps-running
+	else
+		notok term-hangup-nohup-keeps-running "$(tail -3 "$LOG")"
+	fi
+	stop_it
+else
+	notok term-hangup-background-job-stops "did not start"
+	TM kill-session -t bg 2>/dev/null
 fi
 
 # --- the user and the rule existed until now ------------------------------
