@@ -53,6 +53,9 @@ static void ca_configure(struct ca_role *ca, const Snare__CaConfig *cfg)
 
 	if (ca_store_load_or_create(cfg->confdir, (int)cfg->key_size, &ca->store, err,
 				    sizeof(err)) < 0) {
+		/* Straight to stderr: a line still queued on the channel could
+		 * be lost when the coordinator stops on our exit. */
+		log_set_sink(NULL);
 		log_error("%s", err);
 		exit(1);
 	}

@@ -29,6 +29,8 @@ enum child_kind { CHILD_CA, CHILD_WORKER };
 struct coord_wg {
 	unsigned mode_index;
 	uint8_t server_priv[32], server_pub[32], client_priv[32], client_pub[32];
+	int client_conf_fd; /* -1: the client configuration goes to the terminal */
+	char client_conf_path[PATH_MAX];
 };
 
 struct coord;

@@ -17,6 +17,7 @@
 #include "coordinator/coordinator.h"
 #include "coordinator/coord.h"
 #include "core/log.h"
+#include "core/safefile.h"
 #include "sandbox.h"
 
 #define STOP_GRACE_MS 1500
@@ -360,19 +361,21 @@ static int setup_signals(struct coord *co)
 }
 
 /* SSLKEYLOGFILE (or SNARE_SSLKEYLOGFILE) is opened here, while we may still
- * be root, and handed to every worker as fd 5. */
+ * be root, and handed to every worker as fd 5: appended to, never through a
+ * symlink, created 0600, refused when it is someone else's (safefile.c). */
 static void open_keylog(struct coord *co)
 {
 	const char *path = getenv("SNARE_SSLKEYLOGFILE");
+	char err[PATH_MAX + 200];
 
 	if (path == NULL)
 		path = getenv("SSLKEYLOGFILE");
 	co->keylog_fd = -1;
 	if (path == NULL || *path == '\0')
 		return;
-	co->keylog_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	co->keylog_fd = safefile_open_write(path, O_APPEND, err, sizeof(err));
 	if (co->keylog_fd < 0)
-		log_warn("cannot open the key log file %s: %s", path, strerror(errno));
+		log_warn("not writing the TLS key log: %s", err);
 }
 
 static int open_output(struct coord *co)

@@ -1,14 +1,59 @@
 /* Runs in the coordinator: WireGuard modes.  Loads (or creates) each key file
- * while it can still read the user's files, prints the client configuration
- * and its QR code, and hands worker 0 the server keys it needs.  The client's
- * private key is only ever printed, never sent to a worker. */
+ * while it can still read the user's files, shows the client configuration,
+ * and hands worker 0 the server keys it needs.  The client configuration
+ * holds the client's private key: it goes to the terminal (with its QR
+ * code) only when stdout is one; otherwise (a service manager's journal, a
+ * log file) it goes to a 0600 file in the conf dir, created while we are
+ * still privileged, and the log names that file.  The client's private key
+ * is never sent to a worker. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "coordinator/coord.h"
 #include "core/log.h"
+#include "core/safefile.h"
 #include "wireguard/wg.h"
+
+#include <openssl/crypto.h>
+
+/* When stdout is no terminal: <confdir>/wireguard-client[-N].conf, opened
+ * now (0600, not through a symlink, not someone else's file) and written
+ * once the port is known. */
+static int wg_client_file_open(struct coord *co, struct coord_wg *w, size_t nth)
+{
+	const char *dir = co->cli->opts.confdir;
+	char err[PATH_MAX + 200];
+	int n;
+
+	w->client_conf_fd = -1;
+	if (isatty(STDOUT_FILENO))
+		return 0;
+	n = nth == 0 ? snprintf(w->client_conf_path, sizeof(w->client_conf_path),
+				"%s/wireguard-client.conf", dir)
+		     : snprintf(w->client_conf_path, sizeof(w->client_conf_path),
+				"%s/wireguard-client-%zu.conf", dir, nth + 1);
+	if (n < 0 || (size_t)n >= sizeof(w->client_conf_path)) {
+		fprintf(stderr, "%s: %s: conf dir path too long\n", snare_progname, dir);
+		return -1;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		fprintf(stderr, "%s: %s: cannot create the conf dir: %s\n", snare_progname, dir,
+			strerror(errno));
+		return -1;
+	}
+	if (safefile_check_dir(dir, err, sizeof(err)) < 0 ||
+	    (w->client_conf_fd =
+		 safefile_open_write(w->client_conf_path, O_TRUNC, err, sizeof(err))) < 0) {
+		fprintf(stderr, "%s: %s\n", snare_progname, err);
+		return -1;
+	}
+	return 0;
+}
 
 int coord_wireguard_load(struct coord *co)
 {
@@ -37,6 +82,8 @@ int coord_wireguard_load(struct coord *co)
 		memcpy(w->server_pub, k.server_pub, 32);
 		memcpy(w->client_priv, k.client_priv, 32);
 		memcpy(w->client_pub, k.client_pub, 32);
+		if (wg_client_file_open(co, w, co->nwg - 1) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -49,6 +96,29 @@ static uint16_t wg_port(struct coord *co, unsigned mode_index)
 		if (co->listeners[i].mode_index == mode_index)
 			return addr_port(&co->listeners[i].addr.sa);
 	return 0;
+}
+
+static void wg_client_file_write(struct coord_wg *w, const char *text)
+{
+	size_t len = text ? strlen(text) : 0, done = 0;
+
+	while (done < len) {
+		ssize_t n = write(w->client_conf_fd, text + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	close(w->client_conf_fd);
+	w->client_conf_fd = -1;
+	if (len == 0 || done < len)
+		log_error("WireGuard client configuration: cannot write %s", w->client_conf_path);
+	else
+		log_info("WireGuard client configuration (with the client's private key) written "
+			 "to %s; it is printed only when stdout is a terminal",
+			 w->client_conf_path);
 }
 
 void coord_wireguard_print(struct coord *co)
@@ -68,11 +138,20 @@ void coord_wireguard_print(struct coord *co)
 		memcpy(k.client_pub, co->wg[i].client_pub, 32);
 		wg_endpoint_host(lh, host);
 		text = wg_clientconf_text(&k, host, port);
+		if (co->wg[i].client_conf_fd >= 0) {
+			wg_client_file_write(&co->wg[i], text);
+			OPENSSL_cleanse(&k, sizeof(k));
+			if (text)
+				OPENSSL_cleanse(text, strlen(text));
+			free(text);
+			continue;
+		}
 		framed = wg_clientconf_framed(&k, host, port);
 		if (co->cli->opts.wireguard_qr && text)
 			qr = wg_clientconf_qr(text);
 		log_info("WireGuard server client configuration:\n%s%s", framed ? framed : "",
 			 qr ? qr : "");
+		OPENSSL_cleanse(&k, sizeof(k));
 		free(text);
 		free(framed);
 		free(qr);
@@ -86,8 +165,8 @@ bool coord_listener_single(const struct coord *co, const struct coord_listener *
 	const struct mode_spec *m = &co->cli->modes[l->mode_index];
 
 	return l->packet || m->kind == MODE_WIREGUARD || (m->kind == MODE_TRANSPARENT && l->udp) ||
-	       (m->kind == MODE_REVERSE && (strcmp(m->server.scheme, "udp") == 0 ||
-					    strcmp(m->server.scheme, "dtls") == 0));
+	       (m->kind == MODE_REVERSE &&
+		(strcmp(m->server.scheme, "udp") == 0 || strcmp(m->server.scheme, "dtls") == 0));
 }
 
 void coord_wireguard_fill(struct coord *co, Snare__WorkerConfig *cfg, unsigned worker_index)

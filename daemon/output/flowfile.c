@@ -4,6 +4,8 @@
  * against FLOWFILE_MAX_FLOW and against what is left before allocating. */
 #include "output/flowfile.h"
 
+#include "core/safefile.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -123,18 +125,20 @@ static int check_existing(int fd, const char *path, char *err, size_t errlen)
 	return 1;
 }
 
+/* Flows hold what clients sent: the file is created 0600, never opened
+ * through a symlink, and refused when it is someone else's (safefile.c;
+ * the check comes before any truncation). */
 int flowfile_open(const char *path, bool append, struct flowfile **out, char *err, size_t errlen)
 {
-	int flags = O_CREAT | O_CLOEXEC | (append ? O_RDWR | O_APPEND : O_WRONLY | O_TRUNC);
+	int flags = append ? O_RDWR | O_APPEND : O_TRUNC;
 	struct flowfile *ff = NULL;
 	struct stat st;
 	int fd, rc = 0;
 
 	*out = NULL;
-	fd = open(path, flags, 0600);
+	fd = safefile_open_write(path, flags, err, errlen);
 	if (fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		rc = fd;
 		goto out;
 	}
 	rc = append ? check_existing(fd, path, err, errlen) : 0;
