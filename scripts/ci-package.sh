@@ -23,7 +23,7 @@ PIDS=()
 INSTALLED=0
 
 ok() { echo "ok $1"; pass=$((pass + 1)); }
-notok() { echo "not ok $1: $2"; fail=$((fail + 1)); }
+notok() { local n=$1; shift; echo "not ok $n: $*"; fail=$((fail + 1)); }
 skip() { echo "skip $1: $2"; skip=$((skip + 1)); }
 check() { # check NAME CMD...
 	local name=$1
@@ -188,7 +188,8 @@ run_reverse() {
 	if [ "$rc" -eq 0 ] && [ "$procs" -ge 2 ] && ! pgrep -u snare >/dev/null; then
 		ok deb-reverse-stopped
 	else
-		notok deb-reverse-stopped "exit status $rc after SIGTERM; $procs processes of snare, left: $(pgrep -u snare | tr '\n' ' ')"
+		notok deb-reverse-stopped "exit status $rc after SIGTERM; $procs processes of snare;" \
+			"left: $(pgrep -u snare | tr '\n' ' ')"
 	fi
 }
 
@@ -265,7 +266,7 @@ sudo_snare() {
 		tr -d '\r' <"$W/sudo-snare.log" | tail -n 20 | sed 's/^/# sudo-snare: /'
 		notok deb-sudoers-snare "port $port: got '$body', helper '$helper'"
 	fi
-	pkill -TERM -u "$SUDO_USER_T" -f '^/usr/bin/snare' 2>/dev/null
+	pkill -TERM -P "$dpid" 2>/dev/null # snare, the child of pty_run
 	wait "$dpid" 2>/dev/null
 	for i in $(seq 1 50); do
 		pgrep -u root -f "$NF_HELPER" >/dev/null || break
@@ -345,7 +346,7 @@ main() {
 	local t0=$SECONDS
 	echo "== package (clean clone, make deb, install, run, purge)"
 	if [ "$(id -u)" -ne 0 ]; then
-		skip deb "needs root (dpkg -i, runuser)"
+		skip deb "needs root (dpkg -i, setpriv, a sudoers file)"
 	elif ! scripts/deps.sh deb; then
 		notok deb-deps "scripts/deps.sh deb failed"
 	elif build && install_pkg; then
