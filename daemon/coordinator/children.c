@@ -132,6 +132,15 @@ static void ca_send_config(struct coord *co)
 	cfg.has_key_size = 1;
 	cfg.key_size = (uint32_t)co->cli->opts.key_size;
 	cfg.user = co->cli->opts.user;
+#ifdef SNARE_TEST_HOOKS
+	/* Test builds: a small signing burst that never refills, so that an
+	 * integration test can trip the ca's per-worker rate limit. */
+	if (getenv("SNARE_TEST_CA_SIGN_BURST") != NULL) {
+		cfg.has_test_sign_burst = cfg.has_test_sign_rate = 1;
+		cfg.test_sign_burst = (uint32_t)atoi(getenv("SNARE_TEST_CA_SIGN_BURST"));
+		cfg.test_sign_rate = 0;
+	}
+#endif
 	env.body_case = SNARE__COORD_TO_CA__BODY_CONFIG;
 	env.config = &cfg;
 	if (ipc_chan_send(&co->ca.chan, &env.base, NULL, 0) < 0)

@@ -44,3 +44,26 @@ for key in ecdsa rsa2048; do
 		notok "leaf-$key-not-before-past" "$start"
 	stop_snare
 done
+
+# The ca's per-worker rate limit, tripped through a test-build hook (a burst
+# of 2 that never refills): the third new name fails its handshake only,
+# the ca logs the refusal, and a name already signed is still served from
+# the worker's cache.
+# leaf_for SNI: 0 when snare presented a leaf for SNI.
+leaf_for() {
+	openssl s_client -proxy "127.0.0.1:$SNARE_PORT" -connect "localhost:$ORIGIN_PORT" \
+		-servername "$1" -showcerts </dev/null 2>/dev/null | grep -q "BEGIN CERTIFICATE"
+}
+SNARE_TEST_CA_SIGN_BURST=2 start_snare --mode regular@127.0.0.1:0 --set ssl_insecure=true --set workers=1 ||
+	{ notok rate-start "snare did not start"; exit 1; }
+leaf_for localhost && leaf_for a.test && ok rate-burst-signed || notok rate-burst-signed "$(cat "$SNARE_LOG")"
+leaf_for b.test && notok rate-limited-handshake-fails "a leaf for b.test: $(cat "$SNARE_LOG")" ||
+	ok rate-limited-handshake-fails
+wait_for "$SNARE_LOG" "asks for more than 2 certificates at once" 5 && ok rate-limit-logged ||
+	notok rate-limit-logged "$(cat "$SNARE_LOG")"
+leaf_for localhost && leaf_for a.test && ok rate-limited-cached-leaves-served ||
+	notok rate-limited-cached-leaves-served "$(cat "$SNARE_LOG")"
+kill -0 "$SNARE_PID" && ok rate-limited-snare-running || notok rate-limited-snare-running "snare exited"
+grep -q "killed by signal\|exited with status" "$SNARE_LOG" && notok rate-limited-no-restart "$(cat "$SNARE_LOG")" ||
+	ok rate-limited-no-restart
+stop_snare
