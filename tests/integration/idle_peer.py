@@ -9,7 +9,7 @@
       The same, one line, then silence: prints "open" after the echo, then
       "closed" when the proxy closes the connection (exit 0), or "still open"
       after S seconds (exit 1).
-  idle_peer.py drip-server --port P [--bind A]
+  idle_peer.py drip-server --port P [--bind A] [--tls CERT KEY]
       HTTP/1.1 origin: GET /drip/N/MS answers N bytes ("x"), one every MS
       milliseconds, with a Content-Length; POST /slow reads a body and
       answers its length.  Prints "ready".
@@ -29,6 +29,7 @@
 import argparse
 import socket
 import socketserver
+import ssl
 import struct
 import sys
 import time
@@ -142,6 +143,10 @@ class Server(socketserver.ThreadingTCPServer):
 
 def cmd_drip_server(args):
     srv = Server((args.bind, args.port), Drip)
+    if args.tls:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls[0], args.tls[1])
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     print("ready", flush=True)
     srv.serve_forever()
 
@@ -228,6 +233,7 @@ def main():
     p = sub.add_parser("drip-server")
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--bind", default="127.0.0.1")
+    p.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     p = sub.add_parser("upload")
     p.add_argument("--proxy", required=True)
     p.add_argument("--url", required=True)

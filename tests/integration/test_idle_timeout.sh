@@ -1,6 +1,6 @@
 # tcp_timeout is idle time: with a short tcp_timeout, connections that keep
-# moving bytes (a raw CONNECT tunnel, a WebSocket, a slow download, a slow
-# upload, a TCP flow through tun mode's network stack, a SOCKS5 connection
+# moving bytes (a raw CONNECT tunnel, a WebSocket, a slow download plain and
+# intercepted HTTPS, a slow upload, a TCP flow through tun mode's network stack, a SOCKS5 connection
 # whose UDP association relays datagrams) outlive it several times over, and
 # a connection that goes quiet is closed after it.  A UDP
 # flow through tun mode keeps its relay socket while datagrams pass for
@@ -26,6 +26,11 @@ DRIP_PORT=$(free_port)
 $PEER drip-server --port "$DRIP_PORT" >"$T/drip.log" 2>&1 &
 PIDS+=($!)
 wait_for "$T/drip.log" ready 10 || { notok drip-origin "$(cat "$T/drip.log")"; exit 1; }
+origin_cert
+DRIPS_PORT=$(free_port)
+$PEER drip-server --port "$DRIPS_PORT" --tls "$ORIGIN_CERT" "$T/origin.key" >"$T/drips.log" 2>&1 &
+PIDS+=($!)
+wait_for "$T/drips.log" ready 10 || { notok drip-tls-origin "$(cat "$T/drips.log")"; exit 1; }
 UECHO_PORT=$(free_port)
 $PEER udp-echo --port "$UECHO_PORT" >/dev/null 2>&1 &
 PIDS+=($!)
@@ -34,7 +39,8 @@ for _ in $(seq 1 100); do
 	sleep 0.05
 done
 
-start_snare --mode regular@127.0.0.1:0 --mode socks5@127.0.0.1:0 --set tcp_timeout=$TO || exit 1
+start_snare --mode regular@127.0.0.1:0 --mode socks5@127.0.0.1:0 --set tcp_timeout=$TO \
+	--set ssl_verify_upstream_trusted_ca="$ORIGIN_CERT" || exit 1
 P=127.0.0.1:$SNARE_PORT
 SOCKS_PORT=$(grep -oE 'SOCKS v5 proxy listening at [^ ]*:[0-9]+' "$SNARE_LOG" | grep -oE '[0-9]+$')
 
@@ -48,6 +54,10 @@ w2=$!
 curl -sS --max-time 30 -x "http://$P" -o "$T/drip.body" -w '%{http_code} %{size_download}\n' \
 	"http://127.0.0.1:$DRIP_PORT/drip/$N/500" >"$T/download.out" 2>&1 &
 w3=$!
+curl -sS --max-time 30 -x "http://$P" --cacert "$SNARE_CONF/snare-ca-cert.pem" -o "$T/drips.body" \
+	-w '%{http_code} %{size_download}\n' "https://localhost:$DRIPS_PORT/drip/$N/500" \
+	>"$T/download-tls.out" 2>&1 &
+w7=$!
 $PEER upload --proxy "$P" --url "http://127.0.0.1:$DRIP_PORT/slow" --interval 0.5 --count $N \
 	>"$T/upload.out" 2>&1 &
 w4=$!
@@ -56,12 +66,13 @@ w5=$!
 $PEER socks-udp --proxy "127.0.0.1:$SOCKS_PORT" --target "127.0.0.1:$UECHO_PORT" --interval 0.5 \
 	--count $N >"$T/socks-udp.out" 2>&1 &
 w6=$!
-wait $w1 $w2 $w3 $w4 $w5 $w6
+wait $w1 $w2 $w3 $w4 $w5 $w6 $w7
 
 expect active-tunnel-outlives-timeout "$T/tunnel.out" "^echoed $N$"
 expect active-websocket-outlives-timeout "$T/ws.out" "^m$N$"
 expect active-websocket-closes-cleanly "$T/ws.out" "^closed 1000$"
 expect slow-download-outlives-timeout "$T/download.out" "^200 $N$"
+expect slow-intercepted-https-download-outlives-timeout "$T/download-tls.out" "^200 $N$"
 expect slow-upload-outlives-timeout "$T/upload.out" "^$N$"
 expect socks5-udp-association-outlives-timeout "$T/socks-udp.out" "^relayed $N$"
 expect idle-tunnel-open-first "$T/idle.out" "^open$"
