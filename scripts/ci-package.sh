@@ -80,6 +80,19 @@ build() {
 
 # ---- install --------------------------------------------------------------
 
+# pkg_file PATH: PATH, or where it was extracted from the package when
+# dpkg's path-exclude (minimal images drop /usr/share/doc and man) left it out.
+pkg_file() {
+	if [ -e "$1" ] || [[ $1 != /usr/share/doc/* && $1 != /usr/share/man/* ]]; then
+		echo "$1"
+		return
+	fi
+	mkdir -p "$W/x"
+	dpkg-deb --fsys-tarfile "$DEB" | tar -xf - -C "$W/x" ".$1" 2>/dev/null
+	echo "# $1 is excluded by dpkg's configuration; checked in the package" >&2
+	echo "$W/x$1"
+}
+
 install_pkg() {
 	if dpkg-query -W -f='${Status}' snare 2>/dev/null | grep -q 'ok installed'; then
 		notok deb-install "a snare package is installed already; purge it first"
@@ -104,7 +117,8 @@ install_pkg() {
 		/usr/libexec/snare/snare-redirector /etc/snare/config.yaml \
 		/lib/systemd/system/snare.service /usr/lib/sysusers.d/snare.conf \
 		/usr/share/doc/snare/examples/sudoers.d/snare /usr/share/man/man5/snare.conf.5.gz; do
-		grep -qx "$f" "$W/files" && [ -f "$f" ] || { notok deb-files "$f not installed"; return 1; }
+		grep -qx "$f" "$W/files" && [ -f "$(pkg_file "$f")" ] ||
+			{ notok deb-files "$f not installed"; return 1; }
 	done
 	ok deb-files
 	local pw
@@ -282,7 +296,8 @@ sudo_snare() {
 # The sample, installed as its comment says: the helpers with snare's
 # arguments are allowed, with a password; other arguments and commands not.
 check_sudoers() {
-	local sample=/usr/share/doc/snare/examples/sudoers.d/snare h
+	local sample h
+	sample=$(pkg_file /usr/share/doc/snare/examples/sudoers.d/snare)
 	if ! command -v sudo >/dev/null || ! command -v visudo >/dev/null; then
 		skip deb-sudoers "sudo is not installed"
 		return 0
