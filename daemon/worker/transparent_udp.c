@@ -2,7 +2,7 @@
  * tproxy rule delivers a client's datagram, unchanged, to the transparent
  * mode's UDP socket; IP_RECVORIGDSTADDR names the server it was sent to.
  * Each (client, server) pair is a session with a connected socket towards
- * the server, ended after TU_IDLE_MS of silence either way.  Answers go
+ * the server, ended after UDP_IDLE_MS of silence either way.  Answers go
  * back to the client from the server's address and port, written with
  * their IP and UDP headers to the coordinator's send-only raw sockets.
  * Port 53 is recorded as DNS flows (dns_flow_pair), the rest as UDP flows
@@ -30,7 +30,6 @@
 #define TU_DGRAM_MAX 65535
 #define TU_HDR_MAX 48 /* IPv6 (40) + UDP (8) */
 #define TU_SESSIONS_MAX 1024
-#define TU_IDLE_MS 20000 /* as the other modes' UDP flows */
 #define TU_DNS_PENDING 16
 
 struct tu_dns {
@@ -45,6 +44,7 @@ struct tu_session {
 	int fd;				   /* connected to server */
 	struct loop_io io;
 	struct loop_timer idle;
+	uint64_t active_ms;  /* the last datagram either way */
 	struct udp_rec *rec; /* not for DNS */
 	struct tu_dns dns[TU_DNS_PENDING];
 	size_t dns_next;
@@ -191,7 +191,10 @@ static void tu_session_end(struct tu_session *s)
 
 static void tu_on_idle(struct loop_timer *t)
 {
-	tu_session_end(t->arg);
+	struct tu_session *s = t->arg;
+
+	if (!loop_timer_idle_rearm(wk->loop, &s->idle, s->active_ms, UDP_IDLE_MS))
+		tu_session_end(s);
 }
 
 static bool tu_is_dns(const struct tu_session *s)
@@ -205,7 +208,7 @@ static void tu_from_server(struct tu_session *s, size_t n)
 	const uint8_t *d = tu_buf + TU_HDR_MAX;
 	size_t i;
 
-	loop_timer_arm(wk->loop, &s->idle, TU_IDLE_MS);
+	s->active_ms = loop_now(wk->loop);
 	if (!tu_is_dns(s))
 		udp_record(s->rec, false, d, n);
 	for (i = 0; tu_is_dns(s) && i < TU_DNS_PENDING; i++) {
@@ -278,6 +281,7 @@ static struct tu_session *tu_open(unsigned mode_index, const union sockaddr_any 
 		return NULL;
 	}
 	loop_timer_init(&s->idle, tu_on_idle, s);
+	loop_timer_arm(wk->loop, &s->idle, UDP_IDLE_MS);
 	if (!tu_is_dns(s))
 		s->rec = udp_record_start(mode_index, &client->ss, &server->ss);
 	s->next = tu_sessions;
@@ -294,7 +298,7 @@ static void tu_from_client(unsigned mode_index, const union sockaddr_any *client
 
 	if (s == NULL && (s = tu_open(mode_index, client, server)) == NULL)
 		return;
-	loop_timer_arm(wk->loop, &s->idle, TU_IDLE_MS);
+	s->active_ms = loop_now(wk->loop);
 	if (tu_is_dns(s)) {
 		struct tu_dns *q = &s->dns[s->dns_next];
 
