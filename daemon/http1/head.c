@@ -239,8 +239,12 @@ static int scan_head(const uint8_t *p, size_t n, const struct http1_limits *lim,
 	m = n < max_bytes ? n : max_bytes;
 	if (s->from > m || s->line > s->from) /* not the bytes seen before: start over */
 		*s = (struct http1_scan){.scanned = s->scanned};
-	if (s->from > 0 && !scan_lines(p, m, s, request))
-		return n > max_bytes ? HTTP1_E_TOO_LARGE : HTTP1_E_NEED_MORE;
+	if (s->from > 0 && !scan_lines(p, m, s, request)) {
+		if (n <= max_bytes)
+			return HTTP1_E_NEED_MORE;
+		*s = (struct http1_scan){.scanned = s->scanned};
+		return HTTP1_E_TOO_LARGE;
+	}
 	rc = parse_head(p, n, lim, out, request, &stop);
 	s->scanned += rc == HTTP1_OK ? out->head_len : m;
 	if (rc == HTTP1_E_NEED_MORE)

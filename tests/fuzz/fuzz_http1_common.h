@@ -1,6 +1,8 @@
 /* Checks shared by the HTTP/1 fuzz targets (run only in fuzzing builds):
- * invariants every parsed head must hold, and a differential run of the
- * chunked decoder fed all at once against the same bytes in random pieces.
+ * invariants every parsed head must hold, a differential run of the
+ * chunked decoder fed all at once against the same bytes in random pieces,
+ * and one of the scan parsers fed in random pieces against the one-shot
+ * parser on each prefix.
  * Any broken invariant aborts so libFuzzer reports it. */
 #ifndef SNARE_FUZZ_HTTP1_COMMON_H
 #define SNARE_FUZZ_HTTP1_COMMON_H
@@ -114,6 +116,48 @@ static void fuzz_chunked(const uint8_t *p, size_t n, uint32_t seed)
 	FUZZ_CHECK(whole.payload == split.payload && whole.hash == split.hash);
 	FUZZ_CHECK(!whole.done ||
 		   (whole.consumed >= 5 && memcmp(p + whole.consumed - 2, "\r\n", 2) == 0));
+}
+
+static uint32_t fuzz_xorshift(uint32_t *seed)
+{
+	*seed ^= *seed << 13;
+	*seed ^= *seed >> 17;
+	*seed ^= *seed << 5;
+	return *seed;
+}
+
+/* http1_scan_* over growing prefixes of p[0..n): NEED_MORE while the
+ * one-shot parser has no head yet (it may already see an error the scan
+ * reports once the head ends), otherwise the one-shot answer (TOO_LARGE may
+ * stand for an error the scan had not parsed yet). Work stays linear. */
+static void fuzz_scan(const uint8_t *p, size_t n, const struct http1_limits *lim, bool request,
+		      uint32_t seed)
+{
+	static struct http1_head s, once;
+	size_t k = 0;
+	int rs = HTTP1_E_NEED_MORE, ro;
+
+	memset(&s, 0, sizeof(s));
+	seed |= 1;
+	while (k < n && rs == HTTP1_E_NEED_MORE) {
+		uint32_t r = fuzz_xorshift(&seed);
+		size_t len = 1 + r % (r & 1 ? 3 : 97);
+
+		k = len < n - k ? k + len : n;
+		rs = request ? http1_scan_request(p, k, lim, &s)
+			     : http1_scan_response(p, k, lim, &s);
+		ro = request ? http1_parse_request(p, k, lim, &once)
+			     : http1_parse_response(p, k, lim, &once);
+		if (ro == HTTP1_OK)
+			FUZZ_CHECK(rs == HTTP1_OK && s.head_len == once.head_len &&
+				   s.nheaders == once.nheaders);
+		else if (rs != HTTP1_E_NEED_MORE)
+			FUZZ_CHECK(rs == ro ||
+				   (rs == HTTP1_E_TOO_LARGE && ro != HTTP1_E_NEED_MORE));
+	}
+	if (rs != HTTP1_E_NEED_MORE)
+		FUZZ_CHECK(s.scan.from == 0);
+	FUZZ_CHECK(s.scan.scanned <= 4 * k); /* each byte once, and at most three parses */
 }
 
 #endif

@@ -44,6 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lim.max_head_bytes = 32 + (size_t)(ctl & 0x3f) * 8;
 		lim.max_headers = 1 + (ctl & 7);
 	}
+	fuzz_scan(data, size, &lim, true, ctl * 2246822519u + (uint32_t)size);
 	rc = http1_parse_request(data, size, &lim, &h);
 	FUZZ_CHECK(rc <= HTTP1_OK && rc >= HTTP1_E_VERSION);
 	if (rc == HTTP1_E_NEED_MORE)

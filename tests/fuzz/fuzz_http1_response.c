@@ -29,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		lim.max_head_bytes = 32 + (size_t)(ctl & 0x3f) * 8;
 		lim.max_headers = 1 + (ctl & 7);
 	}
+	fuzz_scan(data, size, &lim, false, ctl * 2246822519u + (uint32_t)size);
 	rc = http1_parse_response(data, size, &lim, &h);
 	FUZZ_CHECK(rc <= HTTP1_OK && rc >= HTTP1_E_VERSION);
 	if (rc != HTTP1_OK)

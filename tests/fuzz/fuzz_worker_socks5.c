@@ -65,6 +65,10 @@ static void same_address(const struct socks5_addr *a, const uint8_t *p, size_t l
 	assert(n == 3 + len && memcmp(out + 3, p, len) == 0);
 	assert(socks5_parse_udp_header(out, n, &back) == (ssize_t)n);
 	assert(back.atyp == a->atyp && back.port == a->port && strcmp(back.host, a->host) == 0);
+	/* A name that parses is a host name: nothing a terminal would act on reaches the log. */
+	for (const char *c = a->host; a->atyp == SOCKS5_ATYP_DOMAIN && *c; c++)
+		assert(strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._:",
+			      *c) != NULL);
 	if (a->atyp != SOCKS5_ATYP_DOMAIN) {
 		n = socks5_build_reply(reply, SOCKS5_REP_OK, &a->ip);
 		assert(n == 3 + len && memcmp(reply + 3, p, len) == 0);
