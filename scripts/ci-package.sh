@@ -3,11 +3,11 @@
 # check; as root on Debian 12).  Clones the committed tree into a temporary
 # directory, so a file git ignores or nobody committed breaks the build here
 # as it would for a user; builds with `make deb` (lintian must report no
-# error), installs the package, runs the installed snare as the user the
-# package creates, in reverse mode in front of a local origin, checks the
-# sudoers sample with sudo itself, then purges the package and checks what
-# is left.  Trusts the machine it runs on; touches only loopback, and the
-# package, user and group names below.
+# error), installs the package, checks the unit with systemd-analyze, runs
+# the installed snare as the user the package creates, in reverse mode in
+# front of a local origin, checks the sudoers sample with sudo itself, then
+# purges the package and checks what is left.  Trusts the machine it runs
+# on; touches only loopback, and the package, user and group names below.
 # Prints "ok NAME" / "not ok NAME: why" lines and a final
 # "N passed, N failed, N skipped" line; exits non-zero on a failure.
 set -u
@@ -138,6 +138,22 @@ install_pkg() {
 	v=$(/usr/bin/snare --version 2>&1)
 	echo "# /usr/bin/snare --version: $v"
 	check deb-version [ "$v" = "snare $(sed -n 's/^VERSION := //p' "$ROOT/Makefile")" ]
+	check_unit
+}
+
+# The unit as systemd reads it: no unknown key, no bad value, no warning.
+check_unit() {
+	local out
+	if ! command -v systemd-analyze >/dev/null; then
+		skip deb-unit "no systemd-analyze"
+		return 0
+	fi
+	if out=$(systemd-analyze verify --man=no /lib/systemd/system/snare.service 2>&1) && [ -z "$out" ]; then
+		ok deb-unit
+	else
+		echo "$out" | sed 's/^/# unit: /'
+		notok deb-unit "systemd-analyze verify complains about snare.service"
+	fi
 }
 
 # ---- run ------------------------------------------------------------------
