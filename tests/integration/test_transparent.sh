@@ -112,9 +112,10 @@ gone_within() { # seconds command...: true once the command fails
 	notok helper-table-removed-after-kill-9 "$($NX nft list tables)"
 
 # ---- The router of snare-modes(7) ------------------------------------------
-# client (10.213.1.2) -> router (10.213.1.1 | 10.213.2.1, runs snare with
-# transparent_interfaces = its client side, transparent_local off) -> server
-# (10.213.2.2: HTTP 80, HTTPS 443, dnsmasq 53, a UDP echo on 5007).
+# client (10.213.1.2, fd13:1::2) -> router (10.213.1.1 and fd13:1::1 |
+# 10.213.2.1 and fd13:2::1, runs snare with transparent_interfaces = its
+# client side, transparent_local off) -> server (10.213.2.2 and fd13:2::2:
+# HTTP 80, HTTPS 443, dnsmasq 53, a UDP echo on 5007).
 IC=tpc$$ IRC=tprc$$ IRS=tprs$$ IS=tps$$
 CX="ip netns exec $CN" RX="ip netns exec $RN" SX="ip netns exec $SN"
 ip netns add "$CN" && ip netns add "$RN" && ip netns add "$SN" ||
@@ -126,22 +127,33 @@ $CX ip addr add 10.213.1.2/24 dev "$IC"; $CX ip link set "$IC" up
 $RX ip addr add 10.213.1.1/24 dev "$IRC"; $RX ip link set "$IRC" up
 $RX ip addr add 10.213.2.1/24 dev "$IRS"; $RX ip link set "$IRS" up
 $SX ip addr add 10.213.2.2/24 dev "$IS"; $SX ip link set "$IS" up
+$CX ip addr add fd13:1::2/64 dev "$IC" nodad
+$RX ip addr add fd13:1::1/64 dev "$IRC" nodad
+$RX ip addr add fd13:2::1/64 dev "$IRS" nodad
+$SX ip addr add fd13:2::2/64 dev "$IS" nodad
 $CX ip route add default via 10.213.1.1
 $SX ip route add default via 10.213.2.1
+$CX ip -6 route add default via fd13:1::1
+$SX ip -6 route add default via fd13:2::1
 $RX sysctl -qw net.ipv4.ip_forward=1
-SRV=10.213.2.2
+$RX sysctl -qw net.ipv6.conf.all.forwarding=1
+SRV=10.213.2.2 SRV6=fd13:2::2
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/srv.key" -out "$T/srv.crt" -days 2 \
-	-subj "/CN=$SRV" -addext "subjectAltName=IP:$SRV" 2>/dev/null
-for p in 80 443; do
-	$SX python3 -u "$SNARE_ROOT/tests/integration/origin.py" --port $p --bind $SRV \
-		$([ $p = 443 ] && echo --tls "$T/srv.crt" "$T/srv.key") >"$T/srv-$p.log" 2>&1 &
-	PIDS+=($!)
-	wait_for "$T/srv-$p.log" ready 10 || { notok router-origin "no origin on port $p"; exit 1; }
+	-subj "/CN=$SRV" -addext "subjectAltName=IP:$SRV,IP:fd13:2::2" 2>/dev/null
+for a in $SRV $SRV6; do
+	for p in 80 443; do
+		$SX python3 -u "$SNARE_ROOT/tests/integration/origin.py" --port $p --bind $a \
+			$([ $p = 443 ] && echo --tls "$T/srv.crt" "$T/srv.key") >"$T/srv-$a-$p.log" 2>&1 &
+		PIDS+=($!)
+		wait_for "$T/srv-$a-$p.log" ready 10 || { notok router-origin "no origin on $a port $p"; exit 1; }
+	done
 done
-$SX dnsmasq --no-daemon --port=53 --listen-address=$SRV --bind-interfaces --no-resolv --no-hosts \
+$SX dnsmasq --no-daemon --port=53 --listen-address=$SRV,$SRV6 --bind-interfaces --no-resolv --no-hosts \
 	--address=/tp.test/10.9.8.7 --pid-file= >"$T/srv-dns.log" 2>&1 &
 PIDS+=($!)
 $SX socat UDP-RECVFROM:5007,bind=$SRV,fork EXEC:cat 2>/dev/null &
+PIDS+=($!)
+$SX socat UDP6-RECVFROM:5007,bind=[$SRV6],fork EXEC:cat 2>/dev/null &
 PIDS+=($!)
 sleep 0.5
 direct_http() { [ "$($CX curl -sS --max-time 5 "http://$SRV/hello" 2>&1)" = hello ]; }
@@ -181,6 +193,9 @@ grep -qE "GET https://$SRV(:443)?/hello" "$RLOG" && ok router-https-flow-names-s
 	notok router-https-flow-names-server "$(tail -3 "$RLOG")"
 issuer=$(echo | $CX timeout 5 openssl s_client -connect $SRV:443 2>/dev/null | openssl x509 -noout -issuer 2>/dev/null)
 echo "$issuer" | grep -q "CN = snare" && ok router-cert-from-snare || notok router-cert-from-snare "$issuer"
+out=$($CX curl -sS --max-time 10 --cacert "$RCONF/snare-ca-cert.pem" "https://[$SRV6]/hello" 2>&1)
+[ "$out" = hello ] && grep -qE "GET https://\[$SRV6\](:443)?/hello" "$RLOG" && ok router-https-ipv6 ||
+	notok router-https-ipv6 "$out $(tail -2 "$RLOG")"
 kill -TERM $SPID; wait $SPID; rc=$?
 [ $SEEN = 1 ] && [ $rc -eq 0 ] && gone_within 5 has_table && ok router-table-removed-on-exit ||
 	notok router-table-removed-on-exit "rc=$rc; $($RX nft list tables)"
@@ -194,30 +209,65 @@ kill -9 $SPID; wait $SPID 2>/dev/null
 [ $SEEN = 1 ] && direct_http && ok router-direct-after-kill-9 || notok router-direct-after-kill-9 "no direct HTTP"
 
 # UDP: TPROXY, the helper's fwmark rule and local route, DNS and UDP flows.
-has_rule() { $RX ip rule show | grep -q "fwmark 0x534e lookup 21326"; }
-has_route() { $RX ip route show table 21326 2>/dev/null | grep -q "^local default dev lo"; }
-has_any() { has_table || has_rule || has_route; }
+has_rule() { # $1: -4 or -6
+	$RX ip "$1" rule show | grep -q "fwmark 0x534e lookup 21326"
+}
+has_route() { $RX ip "$1" route show table 21326 2>/dev/null | grep -q "^local default dev lo"; }
+has_routing() { has_rule -4 && has_rule -6 && has_route -4 && has_route -6; }
+has_any() { has_table || has_rule -4 || has_rule -6 || has_route -4 || has_route -6; }
 ULOG=$T/router-udp.log
 start_router "$ULOG" --set transparent_udp_ports=53,5007 && ok router-udp-started ||
 	notok router-udp-started "$(cat "$ULOG")"
-$RX nft list table inet snare 2>/dev/null | grep -q "tproxy to :$RPORT" && has_rule && has_route &&
-	seen router-udp-rules-present || unseen router-udp-rules-present "$($RX nft list table inet snare 2>&1; $RX ip rule show)"
+$RX nft list table inet snare 2>/dev/null | grep -q "tproxy to :$RPORT" && has_routing &&
+	seen router-udp-rules-present || unseen router-udp-rules-present "$($RX nft list table inet snare 2>&1; $RX ip rule show; $RX ip -6 route show table 21326)"
 out=$($CX dig @$SRV +time=3 +tries=1 +short tp.test A 2>&1)
 [ "$out" = 10.9.8.7 ] && ok router-udp-dig || notok router-udp-dig "$out"
 wait_for "$ULOG" "DNS QUERY (A) tp.test" 3 && grep -q "<< 10.9.8.7" "$ULOG" && ok router-udp-dns-flow ||
 	notok router-udp-dns-flow "$(tail -4 "$ULOG")"
 out=$(echo udp-ping | $CX timeout 5 socat -T2 - UDP:$SRV:5007 2>&1)
 [ "$out" = udp-ping ] && ok router-udp-echo || notok router-udp-echo "$out"
+out=$($CX dig @$SRV6 +time=3 +tries=1 +short six.tp.test A 2>&1)
+[ "$out" = 10.9.8.7 ] && wait_for "$ULOG" "DNS QUERY (A) six.tp.test" 3 && ok router-udp-dig-ipv6 ||
+	notok router-udp-dig-ipv6 "$out $(tail -2 "$ULOG")"
+out=$(echo udp6-ping | $CX timeout 5 socat -T2 - UDP6:[$SRV6]:5007 2>&1)
+[ "$out" = udp6-ping ] && ok router-udp-echo-ipv6 || notok router-udp-echo-ipv6 "$out"
+# Straight to snare's own port (not redirected): dropped, and said so.
+echo stray | $CX timeout 3 socat -T1 - UDP:10.213.1.1:$RPORT >/dev/null 2>&1
+wait_for "$ULOG" "Transparent mode failure: a UDP datagram" 3 && ok router-udp-unredirected-logged ||
+	notok router-udp-unredirected-logged "$(tail -2 "$ULOG")"
 kill -TERM $SPID; wait $SPID; rc=$?
 grep -q -- "-> udp -> $SRV:5007" "$ULOG" && ok router-udp-flow || notok router-udp-flow "$(tail -4 "$ULOG")"
+grep -q -- "-> udp -> \[$SRV6\]:5007" "$ULOG" && ok router-udp-flow-ipv6 || notok router-udp-flow-ipv6 "$(tail -4 "$ULOG")"
 [ $SEEN = 1 ] && [ $rc -eq 0 ] && gone_within 5 has_any && ok router-udp-rules-removed-on-exit ||
-	notok router-udp-rules-removed-on-exit "rc=$rc; $($RX ip rule show; $RX nft list tables)"
+	notok router-udp-rules-removed-on-exit "rc=$rc; $($RX ip rule show; $RX ip -6 rule show; $RX nft list tables)"
 [ $SEEN = 1 ] && direct_dns && ok router-udp-direct-after-exit || notok router-udp-direct-after-exit "no direct DNS"
 
 start_router "$T/router-udp9.log" --set transparent_udp_ports=53,5007
-has_table && has_rule && has_route && seen router-udp-rules-present-before-kill-9 ||
+has_table && has_routing && seen router-udp-rules-present-before-kill-9 ||
 	unseen router-udp-rules-present-before-kill-9 "$(cat "$T/router-udp9.log")"
 kill -9 $SPID; wait $SPID 2>/dev/null
 [ $SEEN = 1 ] && gone_within 5 has_any && ok router-udp-rules-removed-after-kill-9 ||
-	notok router-udp-rules-removed-after-kill-9 "$($RX ip rule show; $RX nft list tables)"
+	notok router-udp-rules-removed-after-kill-9 "$($RX ip rule show; $RX ip -6 rule show; $RX nft list tables)"
 [ $SEEN = 1 ] && direct_dns && ok router-udp-direct-after-kill-9 || notok router-udp-direct-after-kill-9 "no direct DNS"
+
+# kill -9 of the helper itself: the kernel drops its table, not its routing;
+# the next helper to start removes what was left, so snare starts again.
+start_router "$T/router-udp-h9.log" --set transparent_udp_ports=53
+has_routing && seen router-udp-routing-before-helper-kill-9 ||
+	unseen router-udp-routing-before-helper-kill-9 "$(cat "$T/router-udp-h9.log")"
+for p in $(ip netns pids "$RN"); do
+	[ "$(cat /proc/$p/comm 2>/dev/null)" = snare-netfilter ] && kill -9 "$p"
+done
+gone_within 5 has_table
+[ $SEEN = 1 ] && has_routing && ok router-udp-routing-left-by-dead-helper ||
+	notok router-udp-routing-left-by-dead-helper "$($RX ip rule show)"
+kill -TERM $SPID; wait $SPID 2>/dev/null
+ULOG2=$T/router-udp-again.log
+start_router "$ULOG2" --set transparent_udp_ports=53 && has_table && has_routing &&
+	seen router-udp-starts-after-helper-kill-9 || unseen router-udp-starts-after-helper-kill-9 "$(cat "$ULOG2")"
+out=$($CX dig @$SRV +time=3 +tries=1 +short again.tp.test A 2>&1)
+[ "$out" = 10.9.8.7 ] && wait_for "$ULOG2" "DNS QUERY (A) again.tp.test" 3 && ok router-udp-dig-after-helper-kill-9 ||
+	notok router-udp-dig-after-helper-kill-9 "$out"
+kill -TERM $SPID; wait $SPID; rc=$?
+[ $SEEN = 1 ] && [ $rc -eq 0 ] && gone_within 5 has_any && ok router-udp-rules-removed-after-restart ||
+	notok router-udp-rules-removed-after-restart "rc=$rc; $($RX ip rule show; $RX nft list tables)"
