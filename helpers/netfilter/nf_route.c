@@ -88,10 +88,11 @@ static int nf_rt_route(struct nf_state *st, uint8_t family, bool add)
 	return nf_rt_talk(st, nlh);
 }
 
-/* A namespace without IPv6 has nothing to route. */
+/* IPv6 may be missing or disabled (a namespace with disable_ipv6 answers
+ * EACCES): then there is no IPv6 traffic to route either. */
 static bool nf_rt_no_family(int rc)
 {
-	return rc == -EAFNOSUPPORT || rc == -EOPNOTSUPP;
+	return rc == -EAFNOSUPPORT || rc == -EOPNOTSUPP || rc == -EACCES;
 }
 
 void nf_route_del(struct nf_state *st, uint32_t mark)
@@ -110,17 +111,23 @@ void nf_route_del(struct nf_state *st, uint32_t mark)
 	}
 }
 
+static int nf_route_add_family(struct nf_state *st, uint8_t family, uint32_t mark)
+{
+	int rc = nf_rt_route(st, family, true);
+
+	return rc == 0 ? nf_rt_rule(st, family, true, mark) : rc;
+}
+
 int nf_route_add(struct nf_state *st, uint32_t mark, char *err, size_t errlen)
 {
-	size_t i;
-	int rc = 0;
+	int rc = nf_route_add_family(st, AF_INET, mark);
 
-	for (i = 0; i < ARRAY_SIZE(nf_rt_families) && rc == 0; i++) {
-		rc = nf_rt_route(st, nf_rt_families[i], true);
-		if (rc == 0)
-			rc = nf_rt_rule(st, nf_rt_families[i], true, mark);
-		if (rc < 0 && i > 0 && nf_rt_no_family(rc))
-			rc = 0; /* IPv4 only */
+	if (rc == 0) {
+		rc = nf_route_add_family(st, AF_INET6, mark);
+		if (rc < 0 && nf_rt_no_family(rc)) {
+			helper_log("no IPv6 routing for UDP TPROXY (%s): IPv4 only", strerror(-rc));
+			rc = 0;
+		}
 	}
 	if (rc == 0)
 		return 0;

@@ -185,6 +185,41 @@ static void test_rules_and_undo(void **state)
 	assert_int_equal(privsep_netfilter_redirect(helper, &r, err, sizeof(err)), 0);
 }
 
+static int ipv6_disable(int off)
+{
+	static const char *const paths[] = {"/proc/sys/net/ipv6/conf/all/disable_ipv6",
+					    "/proc/sys/net/ipv6/conf/lo/disable_ipv6"};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(paths); i++) {
+		FILE *f = fopen(paths[i], "w");
+
+		if (f == NULL)
+			return -1;
+		fprintf(f, "%d\n", off);
+		if (fclose(f) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* A namespace with IPv6 disabled: UDP TPROXY is routed for IPv4 only. */
+static void test_tproxy_without_ipv6(void **state)
+{
+	static const uint16_t ports[] = {18553};
+	struct privsep_redirect r = {.ports = ports, .nports = 1, .to_port = 18556};
+	int rc;
+
+	NEED_ROOT();
+	if (ipv6_disable(1) < 0)
+		skip();
+	rc = privsep_netfilter_tproxy_udp(helper, &r, 7, err, sizeof(err));
+	if (rc == 0)
+		rc = privsep_undo(helper, err, sizeof(err));
+	assert_int_equal(ipv6_disable(0), 0);
+	assert_int_equal(rc, 0);
+}
+
 static void test_local_validation_keeps_helper(void **state)
 {
 	static const uint16_t zero[] = {0};
@@ -602,6 +637,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test_setup_teardown(test_launch_hello, setup, teardown),
 	    cmocka_unit_test(test_unknown_helper),
 	    cmocka_unit_test_setup_teardown(test_rules_and_undo, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_tproxy_without_ipv6, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_local_validation_keeps_helper, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bind_privileged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_violation_bad_port_kills, setup, teardown),
