@@ -103,3 +103,47 @@ snare_children() {
 }
 
 proxy_curl() { curl -sS --max-time 20 -x "http://127.0.0.1:$SNARE_PORT" "$@"; }
+
+# Absence tests must be able to fail: see the thing first, in the same run.
+# absent_within SECONDS CMD...: true once CMD fails (polled every 50 ms).
+absent_within() {
+	local i n=$(($1 * 20))
+	shift
+	for i in $(seq 1 "$n"); do
+		"$@" >/dev/null 2>&1 || return 0
+		sleep 0.05
+	done
+	return 1
+}
+# present_then_absent NAME SECONDS PROBE ACTION: PROBE (a command line) must
+# succeed, then ACTION (the stop or kill) runs, then PROBE must fail within
+# SECONDS.  Both are eval'ed in this shell, so ACTION may set variables.
+present_then_absent() {
+	if ! eval "$3" >/dev/null 2>&1; then
+		notok "$1" "not there before the stop, so its absence would prove nothing: $3"
+		return 1
+	fi
+	eval "$4"
+	if absent_within "$2" eval "$3"; then ok "$1"; else
+		notok "$1" "still there ${2}s after: $4"; return 1; fi
+}
+# pid_alive PID: the process exists and is not a zombie awaiting its parent.
+pid_alive() { [ -e /proc/"$1" ] && ! grep -qE '^State:\s+Z' /proc/"$1"/status 2>/dev/null; }
+# descendants PID: every process below PID, one a line.
+descendants() { local c; for c in $(pgrep -P "$1"); do echo "$c"; descendants "$c"; done; }
+# any_alive PID...: true while one of them runs.
+any_alive() { local p; for p in "$@"; do pid_alive "$p" && return 0; done; return 1; }
+# bpf_link_progs PID: the ids of the programs PID's bpf_links attach.
+bpf_link_progs() {
+	local f
+	for f in /proc/"$1"/fd/*; do
+		[ "$(readlink "$f" 2>/dev/null)" = anon_inode:bpf_link ] &&
+			awk '$1 == "prog_id:" {print $2}' /proc/"$1"/fdinfo/"${f##*/}" 2>/dev/null
+	done
+}
+# progs_attached CGROUP ID...: how many of these program ids CGROUP lists.
+progs_attached() {
+	local cg=$1
+	shift
+	bpftool cgroup show "$cg" 2>/dev/null | awk -v ids=" $* " 'NR > 1 && index(ids, " " $1 " ") {n++} END {print n + 0}'
+}

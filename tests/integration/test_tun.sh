@@ -125,22 +125,30 @@ nsx ip link show dev dum0 | grep -q 'mtu 1500 ' && ok tun-existing-untouched ||
 	notok tun-existing-untouched "$(nsx ip link show dev dum0)"
 
 # Closing the channel deletes both devices although the driver still holds
-# their fds, and restores the global values.
-cmd close
-if [ "$ANSWER" = "ok closed" ] && gone_within 1 snaretun0 && gone_within 1 tun0 &&
-	! kill -0 "$HELPER_PID" 2>/dev/null; then
-	ok tun-close-deletes
+# their fds, and restores the global values.  Absences only count after the
+# presences: both devices, the helper and the changed globals, just before.
+RUNNING_GLOBALS="all=0 default=1 dum0=1 dum1=2"
+if exists snaretun0 && exists tun0 && pid_alive "$HELPER_PID" &&
+	[ "$(globals)" = "$RUNNING_GLOBALS" ]; then
+	cmd close
+	if [ "$ANSWER" = "ok closed" ] && gone_within 1 snaretun0 && gone_within 1 tun0 &&
+		absent_within 1 pid_alive "$HELPER_PID"; then
+		ok tun-close-deletes
+	else
+		notok tun-close-deletes "$ANSWER $(nsx ip -o link show | tr '\n' ' ')"
+	fi
+	g=$(globals)
+	[ "$g" = "$GLOBALS_BEFORE" ] && ok tun-close-restores-sysctls || notok tun-close-restores-sysctls "$g"
 else
-	notok tun-close-deletes "$ANSWER $(nsx ip -o link show | tr '\n' ' ')"
+	notok tun-close-deletes "not there before the close: $(globals) $(nsx ip -o link show | tr '\n' ' ')"
+	cmd close
 fi
-g=$(globals)
-[ "$g" = "$GLOBALS_BEFORE" ] && ok tun-close-restores-sysctls || notok tun-close-restores-sysctls "$g"
 cmd tun-close
 stop_driver
 
 # --- kill -9 of the coordinator ----------------------------------------------------
 start_driver && launch && cmd tun kill0 0
-if [ "$ANSWER" = "ok tun kill0" ] && exists kill0; then
+if [ "$ANSWER" = "ok tun kill0" ] && exists kill0 && [ "$(globals)" = "$RUNNING_GLOBALS" ]; then
 	kill -9 "$DPID"
 	wait "$DPID" 2>/dev/null
 	if gone_within 1 kill0 && [ "$(globals)" = "$GLOBALS_BEFORE" ]; then
@@ -154,23 +162,34 @@ fi
 
 # --- SIGTERM and kill -9 of the helper ---------------------------------------------
 start_driver && launch && cmd tun term0 0
-kill -TERM "$HELPER_PID"
-if gone_within 1 term0 && [ "$(globals)" = "$GLOBALS_BEFORE" ] &&
-	grep -q 'signal 15: undoing' "$T/driver.log"; then
-	ok tun-sigterm-undoes
+if [ "$ANSWER" = "ok tun term0" ] && exists term0 && [ "$(globals)" = "$RUNNING_GLOBALS" ]; then
+	kill -TERM "$HELPER_PID"
+	if gone_within 1 term0 && [ "$(globals)" = "$GLOBALS_BEFORE" ] &&
+		grep -q 'signal 15: undoing' "$T/driver.log"; then
+		ok tun-sigterm-undoes
+	else
+		notok tun-sigterm-undoes "$(globals) $(tail -2 "$T/driver.log")"
+	fi
 else
-	notok tun-sigterm-undoes "$(globals) $(tail -2 "$T/driver.log")"
+	notok tun-sigterm-undoes "setup: $ANSWER $(globals)"
 fi
 cmd close
 stop_driver
 # SIGKILL leaves the helper no chance; the device is not persistent, so it
-# still goes with the coordinator's last fd.
+# outlives the helper while the coordinator holds its fd, and goes with that
+# last fd.
 start_driver && launch && cmd tun kill1 0
-kill -9 "$HELPER_PID"
-sleep 0.2
-exists kill1 && cmd tun-close
-if [ "$ANSWER" = ok ] && gone_within 1 kill1; then ok tun-helper-kill9-last-fd; else
-	notok tun-helper-kill9-last-fd "$ANSWER"; fi
+if [ "$ANSWER" = "ok tun kill1" ] && exists kill1; then
+	kill -9 "$HELPER_PID"
+	if absent_within 2 pid_alive "$HELPER_PID" && exists kill1 && cmd tun-close &&
+		[ "$ANSWER" = ok ] && gone_within 1 kill1; then
+		ok tun-helper-kill9-last-fd
+	else
+		notok tun-helper-kill9-last-fd "$ANSWER $(nsx ip -o link show | tr '\n' ' ')"
+	fi
+else
+	notok tun-helper-kill9-last-fd "setup: $ANSWER"
+fi
 cmd close
 stop_driver
 

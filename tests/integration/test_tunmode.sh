@@ -77,7 +77,26 @@ if $XB python3 -c 'import socket; s=socket.socket(socket.AF_INET6); s.bind(("fd0
 		[ "$out" = hello ] && ok tun-ipv6 || notok tun-ipv6 "$out"
 	else skip tun-ipv6 "origin.py cannot listen on IPv6"; fi
 fi
-kill -TERM $SPID; wait $SPID; rc=$?
-sleep 0.5
+# The device exists while snare runs and is gone after SIGTERM, and after
+# kill -9 of the coordinator (the helper sees its channel close).
+tun_dev() { $XB ip link show "$1"; }
+rc=-1
+present_then_absent tun-device-removed 5 "tun_dev snaretun0" 'kill -TERM $SPID; wait $SPID; rc=$?'
 [ $rc -eq 0 ] && ok tun-clean-exit || notok tun-clean-exit "rc=$rc"
-$XB ip link show snaretun0 >/dev/null 2>&1 && notok tun-device-removed "still there" || ok tun-device-removed
+$XB "$SNARE_BIN" --mode tun:snaretun1 --set confdir="$CONF" >"$T/snare-tun2.log" 2>&1 &
+SPID=$!
+PIDS+=($SPID)
+wait_for "$T/snare-tun2.log" "TUN interface started." 15
+sleep 0.5
+KIDS=$(descendants $SPID | tr '\n' ' ')
+# The helper, the spawner, the ca and the worker: none is left either.
+if tun_dev snaretun1 >/dev/null 2>&1 && [ "$(echo $KIDS | wc -w)" -ge 3 ] && any_alive $KIDS; then
+	kill -9 $SPID
+	wait $SPID 2>/dev/null
+	absent_within 5 tun_dev snaretun1 && ok tun-device-removed-after-kill-9 ||
+		notok tun-device-removed-after-kill-9 "$($XB ip -o link show snaretun1)"
+	absent_within 5 any_alive $KIDS && ok tun-kill-9-no-process-left ||
+		notok tun-kill-9-no-process-left "$(ps -o pid=,args= -p "$(echo $KIDS | tr " " ,)")"
+else
+	notok tun-device-removed-after-kill-9 "not there before kill -9: kids $KIDS; $(tail -3 "$T/snare-tun2.log")"
+fi
