@@ -54,16 +54,29 @@ cmd() {
 	REPLY=${line#* }
 	[ "${line%% *}" = ok ]
 }
-attached() { bpftool cgroup show "$CG" 2>/dev/null | grep -q redir_sock; }
-# gone_within SECONDS DEV: programs detached and the device deleted.
+# The programs, device and rule of the helper this test started (other snare
+# instances on the host may have their own): PROGS are the program ids of
+# its bpf_links, read from /proc while it runs.
+watch_helper() {
+	cmd pid && HPID=$REPLY && PROGS=$(bpf_link_progs "$HPID" | tr '\n' ' ') && [ -n "$PROGS" ]
+}
+attached() { [ "$(progs_attached "$CG" $PROGS)" -eq "$(echo $PROGS | wc -w)" ]; }
+detached() { [ "$(progs_attached "$CG" $PROGS)" -eq 0 ]; }
+dev_exists() { ip link show "$1" >/dev/null 2>&1; }
+rule_exists() { ip -6 rule show | grep -qE "^14280:.* oif $1( |\$)"; }
+# present DEV: the helper runs, its programs are attached, DEV and its rule exist.
+present() { pid_alive "$HPID" && attached && dev_exists "$1" && rule_exists "$1"; }
+# gone_within SECONDS DEV: programs detached, the device and its rule deleted.
 gone_within() {
 	local i
 	for i in $(seq 1 $(($1 * 10))); do
-		if ! attached && ! ip link show "$2" >/dev/null 2>&1; then return 0; fi
+		if detached && ! dev_exists "$2" && ! rule_exists "$2"; then return 0; fi
 		sleep 0.1
 	done
 	return 1
 }
+# state DEV: what is there, for a failure message.
+state() { echo "progs $PROGS attached: $(progs_attached "$CG" $PROGS); $(ip -o link show "$1" 2>&1 | cut -c1-60); $(ip -6 rule show | grep 14280)"; }
 
 if ! start_driver; then
 	if grep -q "built without its eBPF" "$T/helper.err"; then
@@ -74,7 +87,8 @@ if ! start_driver; then
 	exit 0
 fi
 cmd tun && DEV=$REPLY || notok redirector-tun "$REPLY"
-check redirector-attached attached
+watch_helper && [ "$(echo $PROGS | wc -w)" -eq 3 ] && attached && ok redirector-attached ||
+	notok redirector-attached "helper $HPID, $(state "$DEV")"
 check redirector-ipv6-rule sh -c "ip -6 rule show | grep -q 'oif $DEV'"
 
 cmd "set $NAME" && [ "$REPLY" = "Include processes matching \"$NAME\"." ] &&
@@ -112,30 +126,62 @@ cmd read && [ "$REPLY" = "4 6 10.254.1.2 8080" ] && ok redirector-packet ||
 	notok redirector-packet "$REPLY"
 wait "$cpid"
 
-echo quit >&"${DRV[1]}"
-wait "$DPID" 2>/dev/null
-check redirector-undo-on-close gone_within 5 "$DEV"
-ip -6 rule show | grep -q "oif $DEV" && notok redirector-rule-removed "rule left" ||
-	ok redirector-rule-removed
+# Close: the programs, the rule and the device are there, then all gone.
+if present "$DEV"; then
+	echo quit >&"${DRV[1]}"
+	wait "$DPID" 2>/dev/null
+	check redirector-undo-on-close gone_within 5 "$DEV"
+	rule_exists "$DEV" && notok redirector-rule-removed "rule left" || ok redirector-rule-removed
+else
+	notok redirector-undo-on-close "not there before the close: $(state "$DEV")"
+	echo quit >&"${DRV[1]}"
+	wait "$DPID" 2>/dev/null
+fi
 
 # kill -9 of the coordinator: the helper sees EOF and undoes everything.
-start_driver && cmd tun && DEV=$REPLY
-kill -9 "$DPID"
-wait "$DPID" 2>/dev/null
-check redirector-undo-on-kill9-coordinator gone_within 5 "$DEV"
+DEV=
+start_driver && cmd tun && DEV=$REPLY && watch_helper
+if [ -n "$DEV" ] && present "$DEV"; then
+	kill -9 "$DPID"
+	wait "$DPID" 2>/dev/null
+	check redirector-undo-on-kill9-coordinator gone_within 5 "$DEV"
+else
+	notok redirector-undo-on-kill9-coordinator "not there before kill -9: $(state "$DEV")"
+	kill -9 "$DPID"
+	wait "$DPID" 2>/dev/null
+fi
 
-# kill -9 of the helper: its bpf_links die with it.
-start_driver && cmd pid && HPID=$REPLY && cmd tun && DEV=$REPLY
-kill -9 "$HPID"
-sleep 0.5
-attached && notok redirector-detach-on-kill9-helper "still attached" ||
-	ok redirector-detach-on-kill9-helper
-echo quit >&"${DRV[1]}"
-wait "$DPID" 2>/dev/null
-check redirector-device-gone-after-kill9 gone_within 5 "$DEV"
+# kill -9 of the helper: its bpf_links die with it; the device lives while
+# the coordinator holds its fd and goes with it; the rule stays behind.
+DEV=
+start_driver && cmd tun && DEV=$REPLY && watch_helper
+if [ -n "$DEV" ] && present "$DEV"; then
+	kill -9 "$HPID"
+	for _ in $(seq 1 50); do detached && break; sleep 0.1; done
+	detached && ok redirector-detach-on-kill9-helper || notok redirector-detach-on-kill9-helper "still attached"
+	if dev_exists "$DEV"; then
+		echo quit >&"${DRV[1]}"
+		wait "$DPID" 2>/dev/null
+		for _ in $(seq 1 50); do dev_exists "$DEV" || break; sleep 0.1; done
+		dev_exists "$DEV" && notok redirector-device-gone-after-kill9 "still there" ||
+			ok redirector-device-gone-after-kill9
+	else
+		notok redirector-device-gone-after-kill9 "gone before the coordinator closed its fd"
+		echo quit >&"${DRV[1]}"
+		wait "$DPID" 2>/dev/null
+	fi
+else
+	notok redirector-detach-on-kill9-helper "not there before kill -9: $(state "$DEV")"
+	echo quit >&"${DRV[1]}"
+	wait "$DPID" 2>/dev/null
+fi
 
 # The rule the killed helper left is removed by the next one at start-up.
-start_driver && echo quit >&"${DRV[1]}"
-wait "$DPID" 2>/dev/null
-ip -6 rule show | grep -q "^14280:" && notok redirector-stale-rule "left in place" ||
-	ok redirector-stale-rule
+if [ -n "$DEV" ] && rule_exists "$DEV"; then
+	start_driver && echo quit >&"${DRV[1]}"
+	wait "$DPID" 2>/dev/null
+	rule_exists "$DEV" && notok redirector-stale-rule "left in place: $(ip -6 rule show | grep 14280)" ||
+		ok redirector-stale-rule
+else
+	notok redirector-stale-rule "the killed helper left no rule to remove: $(ip -6 rule show | grep 14280)"
+fi
