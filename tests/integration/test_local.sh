@@ -54,10 +54,61 @@ out+=$(echo ping | $XB "$T/bin/snaretest-socat" -T3 - UDP-CONNECT:10.209.0.5:500
 sleep 0.3
 [ "$(grep -c "UDP flow from snaretest-socat (pid [0-9]*) to 10.209.0.5:5005" "$LOG")" -eq 2 ] &&
 	ok local-udp-flow-names-process || notok local-udp-flow-names-process "$out $(grep UDP "$LOG")"
-kill -TERM $SPID; wait $SPID; rc=$?
-sleep 0.5
+
+# What this snare set up: its snare-redirector (with the program ids of its
+# bpf_links on the cgroup2 root), the TUN in B and B's IPv6 rule.  Absences
+# after the stop only count once all of it was seen.
+CG2=$(findmnt -n -o TARGET -t cgroup2 | head -1)
+watch_redirector() {
+	RPID=$(pgrep -P "$1" -x snare-redirecto)
+	PROGS=$(bpf_link_progs "${RPID:-0}" | tr '\n' ' ')
+	LDEV=$($XB ip -o link show | grep -oE '^[0-9]+: snare[0-9]+' | cut -d' ' -f2 | head -1)
+	KIDS=$(descendants "$1" | tr '\n' ' ')
+}
+local_rule() { $XB ip -6 rule show | grep -qE "^14280:.* oif ${LDEV:-none}( |\$)"; }
+local_dev() { $XB ip link show "${LDEV:-none}" >/dev/null 2>&1; }
+local_all_there() {
+	[ -n "$RPID" ] && pid_alive "$RPID" && [ "$(echo $PROGS | wc -w)" -eq 3 ] &&
+		[ "$(progs_attached "$CG2" $PROGS)" -eq 3 ] && local_dev && local_rule
+}
+local_any_left() {
+	[ "$(progs_attached "$CG2" $PROGS)" -gt 0 ] || local_dev || local_rule || any_alive $KIDS
+}
+local_state() {
+	echo "redirector ${RPID:-none}, progs $PROGS attached: $(progs_attached "$CG2" $PROGS), dev ${LDEV:-none}:" \
+		"$(local_dev && echo there), rule: $(local_rule && echo there), alive: $(for p in $KIDS; do pid_alive $p && echo $p; done)"
+}
+# stop_local NAME SIGNAL: all there, SIGNAL to snare, then nothing left.
+stop_local() {
+	watch_redirector $SPID
+	if ! local_all_there; then
+		notok "$1" "not there before the stop: $(local_state)"
+		kill -9 $SPID
+		wait $SPID 2>/dev/null
+		return 1
+	fi
+	kill "-$2" $SPID
+	wait $SPID 2>/dev/null
+	rc=$?
+	if absent_within 5 local_any_left; then ok "$1"; else notok "$1" "left after SIG$2: $(local_state)"; fi
+}
+stop_local local-programs-device-rule-removed TERM
 [ $rc -eq 0 ] && ok local-clean-exit || notok local-clean-exit "rc=$rc"
-! bpftool cgroup show "$(findmnt -n -o TARGET -t cgroup2 | head -1)" 2>/dev/null | grep -q redir &&
-	ok local-programs-detached || notok local-programs-detached "$(bpftool cgroup show /sys/fs/cgroup)"
 out=$($XB "$T/bin/snaretest-curl" -sS --max-time 5 http://10.209.0.5:8080/hello)
 [ "$out" = hello ] && ok local-after-exit-direct || notok local-after-exit-direct "$out"
+
+# kill -9 of snare: the redirector sees its channel close and undoes; no
+# process of snare's is left.
+LOG=$T/snare-local2.log
+$XB sh -c 'mountpoint -q /sys/fs/cgroup || mount -t cgroup2 none /sys/fs/cgroup; exec "$0" "$@"' \
+	"$SNARE_BIN" --mode local:snaretest-curl --set confdir="$T/conf" >"$LOG" 2>&1 &
+SPID=$!
+PIDS+=($SPID)
+if wait_for "$LOG" "Local redirector started." 20; then
+	sleep 0.5
+	stop_local local-kill-9-nothing-left 9
+else
+	notok local-kill-9-nothing-left "did not start: $(tail -3 "$LOG")"
+fi
+out=$($XB "$T/bin/snaretest-curl" -sS --max-time 5 http://10.209.0.5:8080/hello)
+[ "$out" = hello ] && ok local-after-kill-9-direct || notok local-after-kill-9-direct "$out"
