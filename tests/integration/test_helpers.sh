@@ -93,24 +93,38 @@ fi
 # Locally generated traffic of another uid is redirected; ours (root, the
 # driver's uid) is not.
 cmd redirect-local 18555 18556
+# The listener stays up (one line per accepted connection), so a root
+# connection wrongly redirected would succeed and be counted.
 nsx python3 -c '
 import socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 18556)); s.listen(4); s.settimeout(10)
-print("ready", flush=True); c, a = s.accept(); print("accepted", flush=True)' >"$T/listener.log" 2>&1 &
-PIDS+=($!)
+s.bind(("127.0.0.1", 18556)); s.listen(4); s.settimeout(20)
+print("ready", flush=True)
+while True:
+    c, a = s.accept(); print("accepted", flush=True); c.close()' >"$T/listener.log" 2>&1 &
+LISTENER=$!
+PIDS+=($LISTENER)
 wait_for "$T/listener.log" ready 5
+accepted() { grep -c '^accepted' "$T/listener.log"; }
 if nsx setpriv --reuid=65534 --regid=65534 --clear-groups \
 	bash -c 'exec 3<>/dev/tcp/127.0.0.1/18555' 2>/dev/null && wait_for "$T/listener.log" accepted 5; then
 	ok redirect-works-for-other-uid
 else
 	notok redirect-works-for-other-uid "$ANSWER $(cat "$T/listener.log")"
 fi
-if nsx bash -c 'exec 3<>/dev/tcp/127.0.0.1/18555' 2>/dev/null; then
+# Presence first: the rule is there and the listener answers root directly.
+n=$(accepted)
+if ! ours | grep -q 'type nat hook output'; then
+	notok own-uid-not-redirected "no local redirect rule to test against: $(ours)"
+elif ! nsx bash -c 'exec 3<>/dev/tcp/127.0.0.1/18556' 2>/dev/null || ! wait_for "$T/listener.log" "accepted" 2 ||
+	[ "$(accepted)" -ne $((n + 1)) ]; then
+	notok own-uid-not-redirected "the listener on 18556 does not answer root: $(cat "$T/listener.log")"
+elif nsx bash -c 'exec 3<>/dev/tcp/127.0.0.1/18555' 2>/dev/null || { sleep 0.2; [ "$(accepted)" -ne $((n + 1)) ]; }; then
 	notok own-uid-not-redirected "root's connection to 18555 was redirected"
 else
 	ok own-uid-not-redirected
 fi
+kill "$LISTENER" 2>/dev/null
 
 cmd bind udp 127.0.0.1 853
 a1=$ANSWER
@@ -121,14 +135,24 @@ else
 	notok bind-853-udp-tcp "$a1 / $ANSWER"
 fi
 
-cmd undo
-if [ "$ANSWER" = ok ] && gone_within 1; then ok undo-request; else notok undo-request "$ANSWER"; fi
-cmd redirect 18555 18556
-cmd close
-if [ "$ANSWER" = "ok closed" ] && gone_within 1 && ! kill -0 "$HELPER_PID" 2>/dev/null; then
-	ok close-removes-table
+# Each absence below is only tested after the table (and the helper) was seen.
+if ours >/dev/null; then
+	cmd undo
+	if [ "$ANSWER" = ok ] && gone_within 1; then ok undo-request; else notok undo-request "$ANSWER"; fi
 else
-	notok close-removes-table "$ANSWER $(ours)"
+	notok undo-request "no table before the undo"
+fi
+cmd redirect 18555 18556
+if [ "$ANSWER" = ok ] && ours >/dev/null && pid_alive "$HELPER_PID"; then
+	cmd close
+	if [ "$ANSWER" = "ok closed" ] && gone_within 1 && absent_within 1 pid_alive "$HELPER_PID"; then
+		ok close-removes-table
+	else
+		notok close-removes-table "$ANSWER $(ours)"
+	fi
+else
+	notok close-removes-table "no table or helper before the close: $ANSWER"
+	cmd close
 fi
 stop_driver
 
@@ -145,7 +169,9 @@ fi
 
 # --- kill -9 and SIGTERM of the helper --------------------------------------------
 start_driver && launch && cmd redirect 18555 18556
-if ! ours | grep -q 'flags owner'; then
+if ! ours >/dev/null; then
+	notok helper-kill9-removes-table "no table before kill -9: $ANSWER"
+elif ! ours | grep -q 'flags owner'; then
 	skip helper-kill9-removes-table "kernel without NFT_TABLE_F_OWNER"
 else
 	kill -9 "$HELPER_PID"
@@ -155,23 +181,35 @@ fi
 cmd close
 stop_driver
 start_driver && launch && cmd redirect 18555 18556
-kill -TERM "$HELPER_PID"
-if gone_within 1 && grep -q 'signal 15: undoing' "$T/driver.log"; then ok sigterm-undoes; else
-	notok sigterm-undoes "$(ours) $(tail -2 "$T/driver.log")"; fi
+if ! ours >/dev/null; then
+	notok sigterm-undoes "no table before SIGTERM: $ANSWER"
+else
+	kill -TERM "$HELPER_PID"
+	if gone_within 1 && grep -q 'signal 15: undoing' "$T/driver.log"; then ok sigterm-undoes; else
+		notok sigterm-undoes "$(ours) $(tail -2 "$T/driver.log")"; fi
+fi
 cmd close
 stop_driver
 
 # --- violations: the helper undoes and exits ------------------------------------------
 start_driver && launch && cmd redirect 18555 18556
+ours >/dev/null && had=table || had="no table before the violation"
 cmd raw-ports 65530 10
-if [ "$ANSWER" = "ok hung up status=1" ] && gone_within 1; then ok port-over-65535-kills-helper; else
-	notok port-over-65535-kills-helper "$ANSWER $(ours)"; fi
+if [ "$had" = table ] && [ "$ANSWER" = "ok hung up status=1" ] && gone_within 1; then
+	ok port-over-65535-kills-helper
+else
+	notok port-over-65535-kills-helper "$had; $ANSWER $(ours)"
+fi
 cmd close
 stop_driver
 start_driver && launch && cmd redirect 18555 18556
+ours >/dev/null && had=table || had="no table before the violation"
 cmd raw-ports 2000 70
-if [ "$ANSWER" = "ok hung up status=1" ] && gone_within 1; then ok 70-ports-kill-helper; else
-	notok 70-ports-kill-helper "$ANSWER $(ours)"; fi
+if [ "$had" = table ] && [ "$ANSWER" = "ok hung up status=1" ] && gone_within 1; then
+	ok 70-ports-kill-helper
+else
+	notok 70-ports-kill-helper "$had; $ANSWER $(ours)"
+fi
 grep -q 'protocol violation' "$T/driver.log" && ok violation-logged || notok violation-logged "no log"
 cmd close
 stop_driver
@@ -181,12 +219,17 @@ stop_driver
 FC=$T/fc
 mkdir -p "$FC/tests" && chmod 755 "$FC" "$FC/tests"
 cp "$B/snare-netfilter" "$FC/" && cp "$DRIVER" "$FC/tests/"
-# run_unprivileged NAME: launch, redirect, bind 80 as nobody; expects $1 pid owner.
+# run_unprivileged NAME: launch, redirect, bind 80 as nobody; the table must
+# be seen before the close and be gone after it.
 run_unprivileged() {
-	local out
-	out=$(printf 'launch\nredirect 18555 18556\nbind tcp 127.0.0.1 80\nclose\n' |
-		nsx setpriv --reuid=65534 --regid=65534 --clear-groups "$FC/tests/test_privsep_helper" \
-			--driver 2>>"$T/driver.log" | tr '\n' ' ')
+	local out seen=$T/table-seen.$RANDOM
+	out=$({
+		printf 'launch\nredirect 18555 18556\nbind tcp 127.0.0.1 80\n'
+		for _ in $(seq 1 100); do ours >/dev/null && { touch "$seen"; break; }; sleep 0.05; done
+		printf 'close\n'
+	} | nsx setpriv --reuid=65534 --regid=65534 --clear-groups "$FC/tests/test_privsep_helper" \
+		--driver 2>>"$T/driver.log" | tr '\n' ' ')
+	[ -f "$seen" ] || { echo "no table before the close: $out"; return 1; }
 	case $out in
 	"ready ok pid "*" ok ok fd type=tcp port=80 ok closed ") gone_within 1 ;;
 	*) echo "$out"; return 1 ;;
