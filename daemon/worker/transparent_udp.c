@@ -18,6 +18,7 @@
 
 #include "core/log.h"
 #include "worker/transparent_udp.h"
+#include "worker/tu_packet.h"
 #include "worker/wk.h"
 
 #ifndef IP_ORIGDSTADDR
@@ -28,7 +29,6 @@
 #endif
 
 #define TU_DGRAM_MAX 65535
-#define TU_HDR_MAX 48 /* IPv6 (40) + UDP (8) */
 #define TU_SESSIONS_MAX 1024
 #define TU_DNS_PENDING 16
 
@@ -53,7 +53,9 @@ struct tu_session {
 static struct tu_session *tu_sessions;
 static size_t tu_nsessions;
 static int tu_raw4 = -1, tu_raw6 = -1;
-static uint8_t tu_buf[TU_HDR_MAX + TU_DGRAM_MAX];
+static uint8_t tu_buf[TU_DGRAM_MAX];			       /* a datagram received */
+static uint8_t tu_pkt[TU_IP6_HDR + TU_UDP_HDR + TU_DGRAM_MAX]; /* an answer to send */
+static uint32_t tu_frag_id;
 
 bool tu_take(struct worker_listener *l)
 {
@@ -83,88 +85,46 @@ static void tu_unmap(union sockaddr_any *a)
 	a->in4 = in4;
 }
 
-/* ---- answers: IP and UDP headers written here ----------------------------- */
+/* ---- answers ---------------------------------------------------------------- */
 
-static uint32_t tu_sum(uint32_t sum, const uint8_t *p, size_t n)
+static int tu_send(int fd, const uint8_t *p, size_t n, const union sockaddr_any *to)
 {
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		sum += (uint32_t)(p[n - 1] << 8);
-	return sum;
+	return sendto(fd, p, n, 0, &to->sa, addr_len(&to->sa)) < 0 ? -errno : 0;
 }
 
-static uint16_t tu_fold(uint32_t sum)
+/* Sends n bytes from s->server to s->client; in fragments when the link
+ * refuses the whole packet (a raw socket with our headers does not
+ * fragment), first for the usual MTU, then for IPv6's minimum. */
+static void tu_answer(struct tu_session *s, const uint8_t *d, size_t n)
 {
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static void tu_put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/* The IP header for src -> dst carrying ulen bytes of UDP; its length. */
-static size_t tu_ip_header(uint8_t *h, const union sockaddr_any *src, const union sockaddr_any *dst,
-			   size_t ulen, uint32_t *pseudo)
-{
-	size_t alen = src->sa.sa_family == AF_INET6 ? 16 : 4;
-	const uint8_t *s = src->sa.sa_family == AF_INET6 ? src->in6.sin6_addr.s6_addr
-							 : (const uint8_t *)&src->in4.sin_addr;
-	const uint8_t *d = dst->sa.sa_family == AF_INET6 ? dst->in6.sin6_addr.s6_addr
-							 : (const uint8_t *)&dst->in4.sin_addr;
-	size_t hl = alen == 16 ? 40 : 20, a = alen == 16 ? 8 : 12;
-
-	memset(h, 0, hl);
-	if (alen == 16) {
-		h[0] = 0x60;
-		tu_put16(h + 4, (uint32_t)ulen);
-		h[6] = IPPROTO_UDP;
-		h[7] = 64; /* hop limit */
-	} else {
-		h[0] = 0x45;
-		tu_put16(h + 2, (uint32_t)(hl + ulen)); /* the kernel fills id and checksum */
-		h[8] = 64;
-		h[9] = IPPROTO_UDP;
-	}
-	memcpy(h + a, s, alen);
-	memcpy(h + a + alen, d, alen);
-	*pseudo = tu_sum(tu_sum(0, s, alen), d, alen) + IPPROTO_UDP + (uint32_t)ulen;
-	return hl;
-}
-
-/* Sends n bytes (already at tu_buf + TU_HDR_MAX) from s->server to s->client. */
-static void tu_answer(struct tu_session *s, size_t n)
-{
+	static const size_t mtus[] = {1500, 1280};
+	static uint8_t frag[2048];
 	bool v6 = s->client.sa.sa_family == AF_INET6;
-	int fd = v6 ? tu_raw6 : tu_raw4;
-	uint8_t *udp = tu_buf + TU_HDR_MAX - 8, hdr[40];
+	int fd = v6 ? tu_raw6 : tu_raw4, rc;
 	union sockaddr_any to = s->client;
-	uint32_t pseudo;
-	uint16_t sum;
-	size_t hl;
+	size_t len, flen, i, k;
 
-	if (fd < 0 || s->server.sa.sa_family != s->client.sa.sa_family)
+	if (fd < 0)
 		return;
-	hl = tu_ip_header(hdr, &s->server, &s->client, n + 8, &pseudo);
-	tu_put16(udp, addr_port(&s->server.sa));
-	tu_put16(udp + 2, addr_port(&s->client.sa));
-	tu_put16(udp + 4, (uint32_t)(n + 8));
-	tu_put16(udp + 6, 0);
-	sum = tu_fold(tu_sum(pseudo, udp, n + 8));
-	tu_put16(udp + 6, sum ? sum : 0xffff);
-	memcpy(udp - hl, hdr, hl);
+	len = tu_packet_build(tu_pkt, sizeof(tu_pkt), &s->server, &s->client, d, n);
+	if (len == 0)
+		return;
 	if (v6)
 		to.in6.sin6_port = 0;
 	else
 		to.in4.sin_port = 0;
-	if (sendto(fd, udp - hl, hl + n + 8, 0, &to.sa, addr_len(&to.sa)) < 0)
-		log_debug("transparent UDP: cannot answer: %s", strerror(errno));
+	rc = tu_send(fd, tu_pkt, len, &to);
+	for (i = 0; rc == -EMSGSIZE && i < ARRAY_SIZE(mtus); i++) {
+		if (++tu_frag_id == 0)
+			tu_frag_id = 1;
+		for (k = 0; (flen = tu_packet_fragment(tu_pkt, len, mtus[i], tu_frag_id, k, frag,
+						       sizeof(frag))) > 0;
+		     k++)
+			if ((rc = tu_send(fd, frag, flen, &to)) < 0)
+				break;
+	}
+	if (rc < 0)
+		log_debug("transparent UDP: cannot answer: %s", strerror(-rc));
 }
 
 /* ---- sessions -------------------------------------------------------------- */
@@ -205,7 +165,7 @@ static bool tu_is_dns(const struct tu_session *s)
 /* An answer from the server: recorded, then passed on. */
 static void tu_from_server(struct tu_session *s, size_t n)
 {
-	const uint8_t *d = tu_buf + TU_HDR_MAX;
+	const uint8_t *d = tu_buf;
 	size_t i;
 
 	s->active_ms = loop_now(wk->loop);
@@ -222,7 +182,7 @@ static void tu_from_server(struct tu_session *s, size_t n)
 			break;
 		}
 	}
-	tu_answer(s, n);
+	tu_answer(s, d, n);
 }
 
 static void tu_on_server(struct loop_io *io, uint32_t events)
@@ -231,7 +191,7 @@ static void tu_on_server(struct loop_io *io, uint32_t events)
 	int i;
 
 	for (i = 0; i < 64; i++) {
-		ssize_t n = recv(s->fd, tu_buf + TU_HDR_MAX, TU_DGRAM_MAX, 0);
+		ssize_t n = recv(s->fd, tu_buf, TU_DGRAM_MAX, 0);
 
 		if (n < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
@@ -344,7 +304,7 @@ void tu_readable(struct worker_listener *l)
 
 	for (i = 0; i < 64; i++) {
 		union sockaddr_any client, server;
-		struct iovec iov = {tu_buf + TU_HDR_MAX, TU_DGRAM_MAX};
+		struct iovec iov = {tu_buf, TU_DGRAM_MAX};
 		struct msghdr mh = {.msg_name = &client,
 				    .msg_namelen = sizeof(client),
 				    .msg_iov = &iov,
@@ -366,7 +326,7 @@ void tu_readable(struct worker_listener *l)
 				"by the snare-netfilter helper; dropped");
 			continue;
 		}
-		tu_from_client(l->mode_index, &client, &server, tu_buf + TU_HDR_MAX, (size_t)n);
+		tu_from_client(l->mode_index, &client, &server, tu_buf, (size_t)n);
 	}
 }
 

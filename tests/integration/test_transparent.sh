@@ -148,8 +148,11 @@ for a in $SRV $SRV6; do
 		wait_for "$T/srv-$a-$p.log" ready 10 || { notok router-origin "no origin on $a port $p"; exit 1; }
 	done
 done
+# big.tp.test: a TXT answer of about 3 KB, larger than the links' MTU.
+BIG=$(python3 -c 'print(",".join("\"" + chr(97 + i) * 250 + "\"" for i in range(12)))')
 $SX dnsmasq --no-daemon --port=53 --listen-address=$SRV,$SRV6 --bind-interfaces --no-resolv --no-hosts \
-	--address=/tp.test/10.9.8.7 --pid-file= >"$T/srv-dns.log" 2>&1 &
+	--address=/tp.test/10.9.8.7 --txt-record=big.tp.test,"$BIG" --edns-packet-max=4096 \
+	--pid-file= >"$T/srv-dns.log" 2>&1 &
 PIDS+=($!)
 $SX socat UDP-RECVFROM:5007,bind=$SRV,fork EXEC:cat 2>/dev/null &
 PIDS+=($!)
@@ -231,6 +234,14 @@ out=$($CX dig @$SRV6 +time=3 +tries=1 +short six.tp.test A 2>&1)
 	notok router-udp-dig-ipv6 "$out $(tail -2 "$ULOG")"
 out=$(echo udp6-ping | $CX timeout 5 socat -T2 - UDP6:[$SRV6]:5007 2>&1)
 [ "$out" = udp6-ping ] && ok router-udp-echo-ipv6 || notok router-udp-echo-ipv6 "$out"
+# An answer larger than the MTU reaches the client in fragments (over UDP:
+# +ignore keeps dig from retrying over TCP, which is not captured here).
+for a in $SRV $SRV6; do
+	out=$($CX dig @$a +time=3 +tries=1 +ignore +bufsize=4096 +short big.tp.test TXT 2>&1 | tr -cd 'a-l')
+	[ ${#out} -eq 3000 ] && ok "router-udp-large-answer-$a" || notok "router-udp-large-answer-$a" "${#out} letters"
+done
+[ "$(grep -c "DNS QUERY (TXT) big.tp.test" "$ULOG")" -eq 2 ] && ok router-udp-large-answer-flows ||
+	notok router-udp-large-answer-flows "$(grep -c big.tp.test "$ULOG")"
 # Straight to snare's own port (not redirected): dropped, and said so.
 echo stray | $CX timeout 3 socat -T1 - UDP:10.213.1.1:$RPORT >/dev/null 2>&1
 wait_for "$ULOG" "Transparent mode failure: a UDP datagram" 3 && ok router-udp-unredirected-logged ||
