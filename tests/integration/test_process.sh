@@ -39,12 +39,16 @@ done
 	notok every-process-seccomp-filtered "$nproc processes; see /proc/*/status"
 
 victim=$(pgrep -P "$SPAWNER" -f -- "--role worker" | head -1)
-kill -9 "$victim"
-sleep 1
-now=$(pgrep -P "$SPAWNER" -f -- "--role worker" | wc -l)
-if [ "$now" -eq 2 ] && ! kill -0 "$victim" 2>/dev/null && grep -q "killed by signal 9" "$SNARE_LOG" &&
-	grep -q "restarted" "$SNARE_LOG"; then
-	ok worker-replaced-after-kill; else notok worker-replaced-after-kill "$now workers; $(tail -3 "$SNARE_LOG")"; fi
+if [ -n "$victim" ] && pid_alive "$victim"; then
+	kill -9 "$victim"
+	sleep 1
+	now=$(pgrep -P "$SPAWNER" -f -- "--role worker" | wc -l)
+	if [ "$now" -eq 2 ] && absent_within 2 pid_alive "$victim" && grep -q "killed by signal 9" "$SNARE_LOG" &&
+		grep -q "restarted" "$SNARE_LOG"; then
+		ok worker-replaced-after-kill; else notok worker-replaced-after-kill "$now workers; $(tail -3 "$SNARE_LOG")"; fi
+else
+	notok worker-replaced-after-kill "no worker to kill: '$victim'"
+fi
 
 start_origin
 code=$(proxy_curl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ORIGIN_PORT/hello")
@@ -59,15 +63,21 @@ if grep -q SNARE_TEST_HOOKS <(strings "$SNARE_BIN") || true; then
 	sleep 1.5
 fi
 
+# Presence first: the spawner, the ca and both workers run, the port accepts.
 kids=$(pgrep -P "$SNARE_PID,$SPAWNER" | tr '\n' ' ')
+before=""
+for p in $kids; do pid_alive "$p" && before="$before $p"; done
+(exec 3<>/dev/tcp/127.0.0.1/"$SNARE_PORT") 2>/dev/null && accepting=1 || accepting=0
 stop_snare
-sleep 0.3
 left=""
-for p in $kids; do kill -0 "$p" 2>/dev/null && left="$left $p"; done
-if [ "$SNARE_RC" -eq 0 ] && [ -z "$left" ]; then ok sigterm-exit-0-nothing-left; else
+absent_within 3 any_alive $kids
+for p in $kids; do pid_alive "$p" && left="$left $p"; done
+if [ "$(echo $before | wc -w)" -ne 4 ]; then notok sigterm-exit-0-nothing-left "not 4 processes before the stop: $before"
+elif [ "$SNARE_RC" -eq 0 ] && [ -z "$left" ]; then ok sigterm-exit-0-nothing-left; else
 	notok sigterm-exit-0-nothing-left "rc=$SNARE_RC left:$left"; fi
 grep -q "HTTP(S) proxy at 127.0.0.1:$SNARE_PORT stopped." "$SNARE_LOG" && ok stop-line || notok stop-line "$(tail -2 "$SNARE_LOG")"
-if (exec 3<>/dev/tcp/127.0.0.1/"$SNARE_PORT") 2>/dev/null; then notok socket-closed "still accepting"; else ok socket-closed; fi
+if [ $accepting -ne 1 ]; then notok socket-closed "not accepting before the stop either"
+elif (exec 3<>/dev/tcp/127.0.0.1/"$SNARE_PORT") 2>/dev/null; then notok socket-closed "still accepting"; else ok socket-closed; fi
 
 # -w then -r prints the same flows.
 start_snare --mode regular@127.0.0.1:0 -w "$T/flows.bin"
@@ -143,6 +153,8 @@ start_snare --mode regular@127.0.0.1:0 --set workers=2
 sleep 0.5
 SPAWNER=$(spawner_of "$SNARE_PID")
 kids="$SPAWNER $(pgrep -P "${SPAWNER:-0}" | tr '\n' ' ')"
+alive_before=0
+for p in $kids; do pid_alive "$p" && alive_before=$((alive_before + 1)); done
 kill -USR1 "$SNARE_PID"
 wait "$SNARE_PID"
 SNARE_RC=$?
@@ -157,5 +169,5 @@ done
 if [ "$SNARE_RC" -eq 159 ] && ! grep -q "forbidden syscall was allowed" "$SNARE_LOG"; then
 	ok coordinator-execve-killed-by-filter; else
 	notok coordinator-execve-killed-by-filter "rc=$SNARE_RC $(tail -2 "$SNARE_LOG")"; fi
-if [ -n "$SPAWNER" ] && [ "$(echo $kids | wc -w)" -eq 4 ] && [ -z "$left" ]; then
+if [ -n "$SPAWNER" ] && [ "$(echo $kids | wc -w)" -eq 4 ] && [ $alive_before -eq 4 ] && [ -z "$left" ]; then
 	ok coordinator-killed-nothing-left; else notok coordinator-killed-nothing-left "kids $kids left:$left"; fi
