@@ -404,7 +404,8 @@ static void test_other_key_refused(void **state)
 	free(ospki);
 }
 
-/* A second RegisterKey (to switch keys) ends the channel. */
+/* A second RegisterKey (to switch keys) ends the channel; a new channel (a
+ * restarted worker) registers a new key. */
 static void test_second_register_refused(void **state)
 {
 	struct ca_fixture *fx = *state;
@@ -425,8 +426,19 @@ static void test_second_register_refused(void **state)
 	peer_register(&p, ospki, olen);
 	expect_dropped(&p);
 	peer_close(&p);
-	EVP_PKEY_free(other);
-	free(ospki);
+	/* A restarted worker comes with a new channel and registers its new key. */
+	peer_open(fx, &p, 0);
+	EVP_PKEY_free(p.key);
+	free(p.spki);
+	p.key = other;
+	p.spki = ospki;
+	p.spki_len = olen;
+	peer_register(&p, p.spki, p.spki_len);
+	x = peer_ask(&p, sans, 1, NULL, 0, err, sizeof(err));
+	assert_non_null(x);
+	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), other), 1);
+	X509_free(x);
+	peer_close(&p); /* frees other and ospki */
 }
 
 /* No CertRequest before a key is registered; no key a leaf may not carry. */
