@@ -84,7 +84,8 @@ dtls_client "$SNARE_PORT" dtls-through-udp "$T/sc1" -CAfile "$CA" -verify_ip 127
 grep -qx dtls-through-udp "$T/sc1" && ok udp-dtls-client-echo || notok udp-dtls-client-echo "$(tail -3 "$T/sc1")"
 grep -q '^issuer=CN = snare' "$T/sc1" && grep -q 'Verify return code: 0 (ok)' "$T/sc1" &&
 	ok udp-dtls-leaf-from-snare-ca || notok udp-dtls-leaf-from-snare-ca "$(grep -E 'issuer|Verify' "$T/sc1")"
-out=$(echo raw-through-udp | timeout 5 socat -t 2 - UDP:127.0.0.1:"$SNARE_PORT")
+RAWPORT=$(free_port) # a known source port: its flow line is looked for below
+out=$(echo raw-through-udp | timeout 5 socat -t 2 - UDP:127.0.0.1:"$SNARE_PORT",bind=127.0.0.1:"$RAWPORT")
 [ "$out" = raw-through-udp ] && ok udp-raw-client-echo || notok udp-raw-client-echo "$out"
 
 # The first thing snare sends a DTLS client is a HelloVerifyRequest.
@@ -104,8 +105,11 @@ stop_snare
 
 n=$(grep -c -- "-> udp -> 127.0.0.1:$UECHO" "$SNARE_LOG")
 [ "$n" -ge 3 ] && ok udp-flows-recorded || notok udp-flows-recorded "$n flow lines"
-[ -n "$spoofed" ] && ! grep -q "127.0.0.1:$spoofed " "$SNARE_LOG" && ok cookie-spoofed-source-no-flow ||
-	notok cookie-spoofed-source-no-flow "$(grep -- "-> udp" "$SNARE_LOG")"
+# The same search finds the raw client's flow by its source port, and none
+# for the spoofed source.
+[ -n "$spoofed" ] && grep -q "^127.0.0.1:$RAWPORT -> udp" "$SNARE_LOG" &&
+	! grep -q "127.0.0.1:$spoofed " "$SNARE_LOG" && ok cookie-spoofed-source-no-flow ||
+	notok cookie-spoofed-source-no-flow "raw $RAWPORT, spoofed $spoofed: $(grep -- "-> udp" "$SNARE_LOG")"
 [ "$(grep -c '^CLIENT_RANDOM ' "$T/keys-udp.log" 2>/dev/null)" -ge 2 ] && ok udp-dtls-keylog ||
 	notok udp-dtls-keylog "$(cat "$T/keys-udp.log" 2>/dev/null)"
 
