@@ -75,7 +75,10 @@ out=$($XA curl -sS --max-time 10 "http://[fd08::5]:8081/hello")
 out=$($XA dig +short +time=3 +tries=1 @10.0.0.53 localhost A)
 [ "$out" = 127.0.0.1 ] && ok wg-dns-10.0.0.53 || notok wg-dns-10.0.0.53 "$out"
 $XA wg show wgc0 latest-handshakes | awk '{exit !($2 > 0)}' && ok wg-handshake-done || notok wg-handshake-done "$($XA wg show)"
-kill -TERM $SPID; wait $SPID; rc=$?
+# snare's UDP socket is bound while it runs and released after SIGTERM.
+wg_bound() { $XB ss -Hlun 'sport = :51820' | grep -q 10.207.0.1:51820; }
+rc=-1
+present_then_absent wg-port-released-on-exit 5 wg_bound 'kill -TERM $SPID; wait $SPID; rc=$?'
 [ $rc -eq 0 ] && ok wg-clean-exit || notok wg-clean-exit "rc=$rc"
 
 # The key file is reused: same server public key on the next start.
