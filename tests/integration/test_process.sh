@@ -23,8 +23,11 @@ if [ "$nsp" -eq 1 ] && [ "$nca" -eq 1 ] && [ "$nwk" -eq 2 ]; then ok roles-in-ps
 if need_root; then
 	u=$(ps -o user= -p "$SNARE_PID" | tr -d ' ')
 	[ "$u" = nobody ] && ok coordinator-dropped-to-nobody || notok coordinator-dropped-to-nobody "runs as $u"
-	bad=$(ps -o user=,args= --ppid "$SNARE_PID,${SPAWNER:-0}" | grep -v '^nobody' || true)
-	[ -z "$bad" ] && ok children-unprivileged || notok children-unprivileged "$bad"
+	# The four children are listed (spawner, ca, two workers), none as root.
+	kids_ps=$(ps -o user=,args= --ppid "$SNARE_PID,${SPAWNER:-0}")
+	bad=$(echo "$kids_ps" | grep -v '^nobody' || true)
+	[ "$(echo "$kids_ps" | grep -c .)" -eq 4 ] && [ -z "$bad" ] && ok children-unprivileged ||
+		notok children-unprivileged "$kids_ps"
 else
 	skip coordinator-dropped-to-nobody "not root"
 fi
