@@ -158,10 +158,10 @@ stop_driver
 
 # --- kill -9 of the coordinator ---------------------------------------------------
 start_driver && launch && cmd redirect 18555 18556
-if [ "$ANSWER" = ok ] && ours >/dev/null; then
+if [ "$ANSWER" = ok ] && ours >/dev/null && pid_alive "$HELPER_PID"; then
 	kill -9 "$DPID"
-	if gone_within 1; then ok coordinator-kill9-removes-table; else
-		notok coordinator-kill9-removes-table "$(ours)"; fi
+	if gone_within 1 && absent_within 2 pid_alive "$HELPER_PID"; then ok coordinator-kill9-removes-table; else
+		notok coordinator-kill9-removes-table "helper $(pid_alive "$HELPER_PID" && echo alive); $(ours)"; fi
 	wait "$DPID" 2>/dev/null
 else
 	notok coordinator-kill9-removes-table "setup: $ANSWER"

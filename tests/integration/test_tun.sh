@@ -148,10 +148,11 @@ stop_driver
 
 # --- kill -9 of the coordinator ----------------------------------------------------
 start_driver && launch && cmd tun kill0 0
-if [ "$ANSWER" = "ok tun kill0" ] && exists kill0 && [ "$(globals)" = "$RUNNING_GLOBALS" ]; then
+if [ "$ANSWER" = "ok tun kill0" ] && exists kill0 && [ "$(globals)" = "$RUNNING_GLOBALS" ] &&
+	pid_alive "$HELPER_PID"; then
 	kill -9 "$DPID"
 	wait "$DPID" 2>/dev/null
-	if gone_within 1 kill0 && [ "$(globals)" = "$GLOBALS_BEFORE" ]; then
+	if gone_within 1 kill0 && [ "$(globals)" = "$GLOBALS_BEFORE" ] && absent_within 2 pid_alive "$HELPER_PID"; then
 		ok tun-coordinator-kill9-deletes
 	else
 		notok tun-coordinator-kill9-deletes "$(globals) $(nsx ip -o link show | tr '\n' ' ')"
