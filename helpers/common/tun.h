@@ -16,18 +16,21 @@
 #define HELPER_TUN_MAX 8	      /* devices per helper process, ever */
 
 /* The syscalls helper_tun_create needs beyond the skeleton's base list
- * (ioctl only for TUNSETIFF; pread/pwrite on the rp_filter files). */
+ * (ioctl only for TUNSETIFF; pread/pwrite on the rp_filter files; flock and
+ * ftruncate on the record of tun_state.h). */
+/* clang-format off */
 #define HELPER_TUN_SYSCALLS                                                                        \
 	{.name = "ioctl", .arg = 1, .vals = {TUNSETIFF}, .nvals = 1},                              \
-	    {.name = "pread64", .arg = -1},                                                        \
-	{                                                                                          \
-		.name = "pwrite64", .arg = -1                                                      \
-	}
+	{.name = "pread64", .arg = -1}, {.name = "pwrite64", .arg = -1},                           \
+	{.name = "flock", .arg = -1}, {.name = "ftruncate", .arg = -1}
+/* clang-format on */
 
 /* Opens what creating max (1..HELPER_TUN_MAX) devices needs while the
  * helper may still open files: that many fds of /dev/net/tun, a
- * NETLINK_ROUTE socket, and net.ipv4.conf.{all,default}.rp_filter.  0 or a
- * negative code with one line in err. */
+ * NETLINK_ROUTE socket, net.ipv4.conf.{all,default}.rp_filter and the
+ * record of tun_state.h; restores the values a killed helper left changed
+ * in this network namespace.  0 or a negative code with one line in err
+ * (the helper refuses to start: a record it cannot trust or restore). */
 int helper_tun_init(unsigned max, char *err, size_t errlen) SNARE_MUST_CHECK;
 
 /* Creates a TUN device (IFF_TUN | IFF_NO_PI, not persistent) named

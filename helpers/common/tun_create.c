@@ -5,6 +5,7 @@
  * nothing from its caller; every change is in the undo log before it is made
  * or right after it succeeds. */
 #include "tun.h"
+#include "tun_state.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,10 +18,10 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define TUN_CONF "/proc/sys/net/ipv4/conf/"
-#define TUN_RAISE_MAX 64       /* other interfaces whose rp_filter we raise */
 #define TUN_MSG_MAX 512	       /* one request we build */
 #define TUN_RX_MAX (64 * 1024) /* one datagram of a dump */
 
@@ -28,6 +29,7 @@
 struct tun_raised {
 	int ifindex;
 	uint32_t old;
+	char name[IFNAMSIZ];
 };
 
 /* The global rp_filter change: made at most once, undone as one record. */
@@ -321,6 +323,25 @@ static long tun_link_devconf(const struct nlmsghdr *n, int idx)
 	return -1;
 }
 
+/* The IFLA_IFNAME of an RTM_NEWLINK into name (IFNAMSIZ): 0 or -EPROTO. */
+static int tun_link_ifname(const struct nlmsghdr *n, char *name)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(n);
+	int len = (int)n->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
+	const struct rtattr *a;
+
+	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		size_t l = RTA_PAYLOAD(a);
+
+		if (a->rta_type != IFLA_IFNAME || l < 2 || l > IFNAMSIZ)
+			continue;
+		memcpy(name, RTA_DATA(a), l);
+		name[l - 1] = '\0';
+		return privsep_valid_ifname(name) ? 0 : -EPROTO;
+	}
+	return -EPROTO;
+}
+
 /* What to raise: every link but ours whose rp_filter is below all's. */
 struct tun_scan {
 	int skip, all;
@@ -341,7 +362,10 @@ static int tun_on_scan(const struct nlmsghdr *n, void *arg)
 		return 0;
 	if (s->n == TUN_RAISE_MAX)
 		return -E2BIG;
-	s->found[s->n++] = (struct tun_raised){.ifindex = ifi->ifi_index, .old = (uint32_t)v};
+	s->found[s->n] = (struct tun_raised){.ifindex = ifi->ifi_index, .old = (uint32_t)v};
+	if (tun_link_ifname(n, s->found[s->n].name) < 0)
+		return -EPROTO;
+	s->n++;
 	return 0;
 }
 
@@ -371,7 +395,10 @@ static void tun_undo_rpf(void *ctx, uint64_t id)
 			rc = e;
 	}
 	if (rc < 0)
-		helper_log("cannot restore rp_filter: %s", strerror(-rc));
+		helper_log("cannot restore rp_filter: %s (%s keeps the old values)", strerror(-rc),
+			   tun_state_path());
+	else
+		tun_state_release();
 	memset(r, 0, sizeof(*r));
 }
 
@@ -385,6 +412,47 @@ static int tun_raise_default(struct tun_rpf *r, int all)
 	if (rc == 0) {
 		r->default_old = old;
 		r->default_set = true;
+	}
+	return rc;
+}
+
+/* Writes what tun_rpf_global is about to change to the record that
+ * outlives us (tun_state.h), before changing anything. */
+static int tun_rpf_record(const struct tun_scan *scan, int all)
+{
+	static struct tun_state_rec rec;
+	char err[200] = "";
+	int dflt, rc;
+	size_t i;
+
+	rc = tun_sysctl_read(tun.default_fd, &dflt);
+	if (rc < 0)
+		return rc;
+	rc = tun_state_claim(err, sizeof(err));
+	if (rc < 0) {
+		helper_log(
+		    "net.ipv4.conf.all.rp_filter is %d and must be 0 for a TUN device, but the "
+		    "old values cannot be recorded: %s; run snare as root or through sudo, or "
+		    "set net.ipv4.conf.all.rp_filter=0 first",
+		    all, err);
+		return rc;
+	}
+	rec.n = 0;
+	for (i = 0; i < scan->n; i++) {
+		const struct tun_raised *f = &scan->found[i];
+
+		rec.c[rec.n] =
+		    (struct tun_conf_change){.ifindex = f->ifindex, .old = (int)f->old, .set = all};
+		memcpy(rec.c[rec.n++].name, f->name, IFNAMSIZ);
+	}
+	if (dflt < all)
+		rec.c[rec.n++] =
+		    (struct tun_conf_change){.name = "default", .old = dflt, .set = all};
+	rec.c[rec.n++] = (struct tun_conf_change){.name = "all", .old = all, .set = 0};
+	rc = tun_state_save(&rec);
+	if (rc < 0) {
+		helper_log("cannot write %s: %s", tun_state_path(), strerror(-rc));
+		tun_state_release();
 	}
 	return rc;
 }
@@ -406,10 +474,14 @@ static int tun_rpf_global(int ifindex, struct privsep_undo *undo)
 		return rc;
 	scan = (struct tun_scan){.skip = ifindex, .all = all};
 	rc = tun_scan_links(&scan);
+	if (rc == 0)
+		rc = tun_rpf_record(&scan, all);
 	if (rc < 0)
 		return rc;
-	if (privsep_undo_push(undo, tun_undo_rpf, r, 0, "rp_filter") < 0)
+	if (privsep_undo_push(undo, tun_undo_rpf, r, 0, "rp_filter") < 0) {
+		tun_state_release();
 		return -ENOSPC;
+	}
 	r->active = true;
 	for (i = 0; i < scan.n && rc == 0; i++) {
 		rc = tun_set_rp_filter(scan.found[i].ifindex, (uint32_t)all);
@@ -423,6 +495,133 @@ static int tun_rpf_global(int ifindex, struct privsep_undo *undo)
 		r->all_set = true;
 	}
 	return rc;
+}
+
+/* ---- what a killed helper left ---------------------------------------------- */
+
+struct tun_link_q {
+	char name[IFNAMSIZ];
+	long rpf;
+};
+
+static int tun_on_link_q(const struct nlmsghdr *n, void *arg)
+{
+	struct tun_link_q *q = arg;
+
+	if (n->nlmsg_type != RTM_NEWLINK || n->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)) ||
+	    tun_link_ifname(n, q->name) < 0)
+		return -EPROTO;
+	q->rpf = tun_link_devconf(n, IPV4_DEVCONF_RP_FILTER);
+	return 0;
+}
+
+/* The value a record line names now: 0, -ENODEV (a link gone or renamed). */
+static int tun_conf_now(const struct tun_conf_change *c, int *value)
+{
+	struct tun_link_q q = {.rpf = -1};
+	struct tun_msg m;
+	int rc;
+
+	if (c->ifindex == 0)
+		return tun_sysctl_read(strcmp(c->name, "all") == 0 ? tun.all_fd : tun.default_fd,
+				       value);
+	tun_link_msg(&m, c->ifindex)->ifi_family = AF_UNSPEC;
+	m.h.nlmsg_type = RTM_GETLINK;
+	rc = tun_nl_talk(&m, tun_on_link_q, &q);
+	if (rc < 0)
+		return rc;
+	if (strcmp(q.name, c->name) != 0 || q.rpf < 0)
+		return -ENODEV;
+	*value = (int)q.rpf;
+	return 0;
+}
+
+static int tun_conf_put(const struct tun_conf_change *c)
+{
+	if (c->ifindex == 0)
+		return tun_sysctl_write(strcmp(c->name, "all") == 0 ? tun.all_fd : tun.default_fd,
+					c->old);
+	return tun_set_rp_filter(c->ifindex, (uint32_t)c->old);
+}
+
+/* Each value still as the dead helper set it goes back; one that somebody
+ * changed since stops us (we would undo their change). */
+static int tun_restore_stale(const struct tun_state_rec *rec, char *err, size_t errlen)
+{
+	bool todo[TUN_STATE_MAX] = {false};
+	size_t i, n = 0;
+	int cur, rc;
+
+	for (i = 0; i < rec->n; i++) {
+		const struct tun_conf_change *c = &rec->c[i];
+
+		rc = tun_conf_now(c, &cur);
+		if (rc == -ENODEV || (rc == 0 && cur == c->old))
+			continue;
+		if (rc == 0 && cur != c->set) {
+			snprintf(err, errlen,
+				 "%s: a snare helper that was killed changed "
+				 "net.ipv4.conf.%s.rp_filter from %d to %d and it is %d now: set "
+				 "the values listed there as they should be, then remove the file",
+				 tun_state_path(), c->name, c->old, c->set, cur);
+			return -EBUSY;
+		}
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: cannot read rp_filter of %s: %s",
+				 tun_state_path(), c->name, strerror(-rc));
+			return rc;
+		}
+		todo[i] = true;
+	}
+	for (i = rec->n; i-- > 0;) {
+		if (!todo[i])
+			continue;
+		rc = tun_conf_put(&rec->c[i]);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: cannot restore rp_filter of %s: %s",
+				 tun_state_path(), rec->c[i].name, strerror(-rc));
+			return rc;
+		}
+		n++;
+	}
+	helper_log("restored %zu rp_filter value%s a killed snare helper had changed (%s)", n,
+		   n == 1 ? "" : "s", tun_state_path());
+	tun_state_release();
+	return 0;
+}
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
+
+/* Names this network namespace for the record: its cookie (never reused
+ * while the system runs), else its inode. */
+static void tun_netns_id(char *id, size_t len)
+{
+	uint64_t cookie = 0;
+	socklen_t clen = sizeof(cookie);
+	struct stat sb;
+
+	if (getsockopt(tun.nl, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &clen) == 0 &&
+	    clen == sizeof(cookie))
+		snprintf(id, len, "net%llu", (unsigned long long)cookie);
+	else if (stat("/proc/self/ns/net", &sb) == 0)
+		snprintf(id, len, "ns%llu", (unsigned long long)sb.st_ino);
+	else
+		snprintf(id, len, "unknown");
+}
+
+static int tun_stale_init(char *err, size_t errlen)
+{
+	static struct tun_state_rec stale;
+	char id[32];
+	int rc;
+
+	tun_netns_id(id, sizeof(id));
+	rc = tun_state_open(id, &stale, err, errlen);
+	if (rc <= 0)
+		return rc;
+	return tun_restore_stale(&stale, err, errlen);
 }
 
 /* ---- the API -------------------------------------------------------------- */
@@ -463,6 +662,8 @@ int helper_tun_init(unsigned max, char *err, size_t errlen)
 	rc = tun_open_conf("all", &tun.all_fd, err, errlen);
 	if (rc == 0)
 		rc = tun_open_conf("default", &tun.default_fd, err, errlen);
+	if (rc == 0)
+		rc = tun_stale_init(err, errlen);
 	return rc;
 }
 
