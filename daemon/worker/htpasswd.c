@@ -1,8 +1,9 @@
 /* Runs in a worker: proxyauth "@file" — an htpasswd file with bcrypt
  * ($2y$/$2b$/$2a$) and SHA-1 ({SHA}) entries.  The coordinator opens the
- * file and passes it as fd 7; it is read once before the sandbox.  bcrypt is
- * slow on purpose, so credentials that passed are remembered (a small cache
- * of exact header values). */
+ * file and passes it as fd 7; it is read once before the sandbox (a reload
+ * starts new workers, which read it again).  bcrypt is slow on purpose:
+ * auth.c remembers credentials that passed (auth_cache.c, emptied here on
+ * every load) and limits failures per client address. */
 #include <crypt.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -16,10 +17,10 @@
 #include <openssl/sha.h>
 
 #include "core/log.h"
+#include "worker/auth.h"
 #include "worker/wk.h"
 
 #define HTPASSWD_MAX_BYTES (1 << 20)
-#define HTPASSWD_CACHE 16
 
 struct ht_entry {
 	char *user;
@@ -28,8 +29,6 @@ struct ht_entry {
 
 static struct ht_entry *entries;
 static size_t nentries;
-static char *cache[HTPASSWD_CACHE];
-static size_t cache_next;
 
 static char *htpasswd_read(size_t *len)
 {
@@ -52,6 +51,7 @@ int htpasswd_load(void)
 
 	if (fcntl(WORKER_HTPASSWD_FD, F_GETFD) < 0)
 		return -ENOENT;
+	auth_cache_reset();
 	text = htpasswd_read(&len);
 	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *colon = strchr(line, ':');
@@ -79,28 +79,23 @@ static bool sha1_ok(const char *pass, const char *b64)
 	return strlen(b64) == strlen((char *)enc) && CRYPTO_memcmp(b64, enc, strlen(b64)) == 0;
 }
 
-static bool bcrypt_ok(const char *pass, const char *hash)
+/* Logged (debug) once per run of bcrypt: tests count these lines. */
+static bool bcrypt_ok(const char *user, size_t ulen, const char *pass, const char *hash)
 {
 	struct crypt_data cd;
 	const char *out;
+	bool ok;
 
+	log_debug("proxyauth: bcrypt check for user %.*s", (int)ulen, user);
 	memset(&cd, 0, sizeof(cd));
 	out = crypt_r(pass, hash, &cd);
-	return out && out[0] != '*' && strlen(out) == strlen(hash) &&
-	       CRYPTO_memcmp(out, hash, strlen(hash)) == 0;
+	ok = out && out[0] != '*' && strlen(out) == strlen(hash) &&
+	     CRYPTO_memcmp(out, hash, strlen(hash)) == 0;
+	OPENSSL_cleanse(&cd, sizeof(cd));
+	return ok;
 }
 
-static bool cached(const char *cred)
-{
-	size_t i;
-
-	for (i = 0; i < HTPASSWD_CACHE; i++)
-		if (cache[i] && strcmp(cache[i], cred) == 0)
-			return true;
-	return false;
-}
-
-/* cred is "user:password". */
+/* cred is "user:password".  Unknown users, MD5 (apr1) and crypt entries fail. */
 bool htpasswd_check(const char *cred)
 {
 	const char *colon = strchr(cred, ':');
@@ -108,27 +103,17 @@ bool htpasswd_check(const char *cred)
 
 	if (colon == NULL)
 		return false;
-	if (cached(cred))
-		return true;
 	ulen = (size_t)(colon - cred);
 	for (i = 0; i < nentries; i++) {
 		const char *h = entries[i].hash;
-		bool ok;
 
 		if (strlen(entries[i].user) != ulen || strncmp(entries[i].user, cred, ulen) != 0)
 			continue;
 		if (strncmp(h, "{SHA}", 5) == 0)
-			ok = sha1_ok(colon + 1, h + 5);
-		else if (strncmp(h, "$2", 2) == 0)
-			ok = bcrypt_ok(colon + 1, h);
-		else
-			ok = false; /* MD5 (apr1) and crypt entries are not supported */
-		if (ok) {
-			free(cache[cache_next]);
-			cache[cache_next] = xstrdup(cred);
-			cache_next = (cache_next + 1) % HTPASSWD_CACHE;
-		}
-		return ok;
+			return sha1_ok(colon + 1, h + 5);
+		if (strncmp(h, "$2", 2) == 0)
+			return bcrypt_ok(cred, ulen, colon + 1, h);
+		return false;
 	}
 	return false;
 }

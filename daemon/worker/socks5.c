@@ -10,6 +10,7 @@
 #include <openssl/crypto.h>
 
 #include "core/log.h"
+#include "worker/auth.h"
 #include "worker/http_int.h"
 #include "worker/socks5_wire.h"
 
@@ -77,15 +78,16 @@ static void socks_greeting(struct conn *c, const uint8_t *p, size_t n, bool *pro
 }
 
 /* proxyauth: "any", "@htpasswd" or "user:pass". */
-static bool socks_auth_ok(const struct socks5_auth *a)
+static bool socks_auth_ok(struct conn *c, const struct socks5_auth *a)
 {
-	const char *want = wk->opts.proxyauth;
 	char cred[2 * 255 + 2];
+	bool ok;
 
 	if (socks5_auth_credentials(a, cred, sizeof(cred)) < 0)
 		return false;
-	return strcmp(want, "any") == 0 || (want[0] == '@' && htpasswd_check(cred)) ||
-	       (strlen(cred) == strlen(want) && CRYPTO_memcmp(cred, want, strlen(want)) == 0);
+	ok = auth_credentials_ok(c, cred); /* auth.c: cache and per-source limit */
+	OPENSSL_cleanse(cred, sizeof(cred));
+	return ok;
 }
 
 static void socks_auth(struct conn *c, const uint8_t *p, size_t n, bool *progress)
@@ -97,7 +99,7 @@ static void socks_auth(struct conn *c, const uint8_t *p, size_t n, bool *progres
 	if (used == SOCKS5_NEED_MORE)
 		return;
 	*progress = true;
-	if (used < 0 || !socks_auth_ok(&a)) {
+	if (used < 0 || !socks_auth_ok(c, &a)) {
 		conn_client_log(c, LOG_LVL_INFO, "SOCKS5 authentication failed");
 		socks_close_after(c, rep, sizeof(rep));
 		return;
