@@ -78,6 +78,7 @@ static const struct sandbox_rule startup_rules[] = {
 	SB_ALLOW(getresuid),
 	SB_ALLOW(getresgid),
 	SB_ALLOW(getgroups),
+	SB_ALLOW(setsockopt), /* the worker's own list allows a few options */
 };
 /* clang-format on */
 static SB_SET(spawner_startup, startup_rules);

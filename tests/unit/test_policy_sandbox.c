@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <linux/if_ether.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pwd.h>
 #include <sched.h>
 #include <signal.h>
@@ -417,6 +418,76 @@ static void test_worker_can_abort(void **state)
 	expect_signal(run_child(worker_abort), SIGABRT);
 }
 
+/* Socket options: the few a worker sets work; the ones that reach rarely
+ * used kernel code (upper-layer protocols, repair mode, filters, eBPF,
+ * transparent proxying, encapsulation, IPsec, device binding) kill it. */
+/* The filter looks at the arguments only, so an IPv4 socket serves for
+ * every level. */
+struct sockopt_case {
+	int type, level, name;
+};
+
+static const struct sockopt_case sockopt_denied[] = {
+    {SOCK_STREAM, IPPROTO_TCP, 31 /* TCP_ULP */},
+    {SOCK_STREAM, IPPROTO_TCP, 19 /* TCP_REPAIR */},
+    {SOCK_STREAM, IPPROTO_TCP, 13 /* TCP_CONGESTION */},
+    {SOCK_STREAM, IPPROTO_TCP, 14 /* TCP_MD5SIG */},
+    {SOCK_DGRAM, SOL_SOCKET, 26 /* SO_ATTACH_FILTER */},
+    {SOCK_DGRAM, SOL_SOCKET, 50 /* SO_ATTACH_BPF */},
+    {SOCK_DGRAM, SOL_SOCKET, 51 /* SO_ATTACH_REUSEPORT_CBPF */},
+    {SOCK_DGRAM, SOL_SOCKET, 52 /* SO_ATTACH_REUSEPORT_EBPF */},
+    {SOCK_DGRAM, SOL_SOCKET, 25 /* SO_BINDTODEVICE */},
+    {SOCK_DGRAM, SOL_SOCKET, 36 /* SO_MARK */},
+    {SOCK_DGRAM, IPPROTO_IP, 19 /* IP_TRANSPARENT */},
+    {SOCK_DGRAM, IPPROTO_IP, 17 /* IP_XFRM_POLICY */},
+    {SOCK_DGRAM, IPPROTO_IPV6, 35 /* IPV6_XFRM_POLICY */},
+    {SOCK_DGRAM, IPPROTO_IPV6, 75 /* IPV6_TRANSPARENT */},
+    {SOCK_DGRAM, IPPROTO_UDP, 100 /* UDP_ENCAP */},
+};
+
+static size_t sockopt_which; /* the case a child tries (set before fork) */
+
+static int worker_sockopt_denied(void)
+{
+	const struct sockopt_case *c = &sockopt_denied[sockopt_which];
+	char buf[64] = "tls";
+	int fd = socket(AF_INET, c->type, 0);
+
+	CHECK(fd >= 0);
+	CHECK(sandbox_enter(SANDBOX_WORKER) == 0);
+	setsockopt(fd, c->level, c->name, buf, c->name == 31 ? 4 : sizeof(int));
+	return 0;
+}
+
+static void test_worker_sockopt_denied(void **state)
+{
+	for (sockopt_which = 0; sockopt_which < ARRAY_SIZE(sockopt_denied); sockopt_which++)
+		expect_signal(run_child(worker_sockopt_denied), SIGSYS);
+}
+
+static int worker_sockopt_allowed(void)
+{
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	struct timeval tv = {.tv_sec = 1};
+	int t = socket(AF_INET, SOCK_STREAM, 0), u = socket(AF_INET, SOCK_DGRAM, 0);
+	int one = 1, buf = 65536, pmtu = IP_PMTUDISC_DO;
+
+	CHECK(t >= 0 && u >= 0);
+	CHECK(sandbox_enter(SANDBOX_WORKER) == 0);
+	CHECK(setsockopt(t, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0);
+	CHECK(setsockopt(t, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) == 0);
+	CHECK(setsockopt(t, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf)) == 0);
+	CHECK(setsockopt(u, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf)) == 0);
+	CHECK(setsockopt(u, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0);
+	CHECK(setsockopt(u, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof(pmtu)) == 0);
+	return 0;
+}
+
+static void test_worker_sockopt_allowed(void **state)
+{
+	expect_exit_ok(run_child(worker_sockopt_allowed));
+}
+
 /* ---- ca ----------------------------------------------------------------- */
 
 static int ca_socket(void)
@@ -791,6 +862,8 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_worker_probes_get_errno),
 	    cmocka_unit_test(test_worker_allowed),
 	    cmocka_unit_test(test_worker_can_abort),
+	    cmocka_unit_test(test_worker_sockopt_denied),
+	    cmocka_unit_test(test_worker_sockopt_allowed),
 	    cmocka_unit_test(test_ca_kills_network),
 	    cmocka_unit_test(test_ca_state_and_channel),
 	    cmocka_unit_test(test_coordinator_kills_forbidden),
