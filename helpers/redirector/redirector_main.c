@@ -221,13 +221,38 @@ static int redir_tun(struct helper *h, char *err, size_t errlen)
 	return rc;
 }
 
-/* The TUN, the programs, the IPv6 rule and route, each recorded for undo. */
+/* The IPv6 route first: the kernel drops it with its device, so EEXIST
+ * means another redirector's device is up, and its rule is left alone.
+ * Rules outlive their device: a crashed predecessor's is removed here. */
+static int redir_ipv6(struct helper *h, char *err, size_t errlen)
+{
+	int rc = redir_route6(&redir, true);
+
+	if (rc == -EEXIST) {
+		snprintf(err, errlen, "another snare-redirector is running (table %u has a route)",
+			 REDIR_TABLE);
+		return rc;
+	}
+	if (rc == 0) {
+		redir_record(h, redir_undo_route, "ipv6 route");
+		redir_rule6_flush(&redir);
+		if ((rc = redir_rule6(&redir, true)) == 0)
+			redir_record(h, redir_undo_rule, "ipv6 rule");
+	}
+	if (rc < 0)
+		snprintf(err, errlen, "IPv6 rule or route for %s: %s", redir.ifname, strerror(-rc));
+	return rc;
+}
+
+/* The TUN, the IPv6 route and rule, the programs, each recorded for undo. */
 static int redir_setup(struct helper *h, char *err, size_t errlen)
 {
 	uint32_t self[2] = {(uint32_t)getpid(), (uint32_t)h->peer_pid};
 	int rc;
 
 	rc = redir_tun(h, err, errlen);
+	if (rc == 0)
+		rc = redir_ipv6(h, err, errlen);
 	if (rc < 0)
 		return rc;
 	redir_record(h, redir_undo_bpf, "bpf");
@@ -239,13 +264,7 @@ static int redir_setup(struct helper *h, char *err, size_t errlen)
 			snprintf(err, errlen, "eBPF maps: %s", strerror(-rc));
 		return rc;
 	}
-	if ((rc = redir_rule6(&redir, true)) == 0)
-		redir_record(h, redir_undo_rule, "ipv6 rule");
-	if (rc == 0 && (rc = redir_route6(&redir, true)) == 0)
-		redir_record(h, redir_undo_route, "ipv6 route");
-	if (rc < 0)
-		snprintf(err, errlen, "IPv6 rule or route for %s: %s", redir.ifname, strerror(-rc));
-	return rc;
+	return 0;
 }
 
 static int redir_init(struct helper *h, char *err, size_t errlen)
@@ -258,7 +277,6 @@ static int redir_init(struct helper *h, char *err, size_t errlen)
 		snprintf(err, errlen, "netlink: %s", strerror(-rc));
 		return rc;
 	}
-	redir_rule6_flush(&redir);
 	rc = redir_setup(h, err, errlen);
 	if (rc == 0)
 		helper_log("capturing through %s (intercepting nothing yet)", redir.ifname);

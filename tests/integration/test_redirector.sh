@@ -3,7 +3,8 @@
 # of a process named in the spec are bound to snare's TUN, even from a thread
 # that renamed itself; a PID matches every thread of the process; others are
 # untouched; a captured connect arrives on the TUN fd; the programs, rule and
-# device vanish on close and on kill -9.  The programs see the whole host, so
+# device vanish on close and on kill -9; a second helper while one runs is
+# refused and leaves the first's rule, route and programs alone.  The programs see the whole host, so
 # the test only names a process called "snaretest-curl".
 . "$(dirname "$0")/lib.sh"
 
@@ -125,6 +126,16 @@ cpid=$!
 cmd read && [ "$REPLY" = "4 6 10.254.1.2 8080" ] && ok redirector-packet ||
 	notok redirector-packet "$REPLY"
 wait "$cpid"
+
+# A second redirector while this one runs is refused, and leaves this one's
+# rule, route and programs alone (it must not take them for a crashed
+# predecessor's).
+out=$(echo quit | "$DRIVER" --driver 2>>"$T/helper.err")
+if [ "${out%% *}" = err ] && present "$DEV" && ip -6 route show table 1936613746 | grep -q "dev $DEV "; then
+	ok redirector-second-refused-first-intact
+else
+	notok redirector-second-refused-first-intact "second: $out; first: $(state "$DEV"); $(tail -2 "$T/helper.err")"
+fi
 
 # Close: the programs, the rule and the device are there, then all gone.
 if present "$DEV"; then
