@@ -4,8 +4,9 @@
 # that renamed itself; a PID matches every thread of the process; others are
 # untouched; a captured connect arrives on the TUN fd; the programs, rule and
 # device vanish on close and on kill -9; a second helper while one runs is
-# refused and leaves the first's rule, route and programs alone.  The programs see the whole host, so
-# the test only names a process called "snaretest-curl".
+# refused and leaves the first's rule, route and programs alone.  The
+# programs see the whole host, so the test only names a process called
+# "snaretest-curl".
 . "$(dirname "$0")/lib.sh"
 
 B=${SNARE_BUILD:-$SNARE_ROOT/build/check}
