@@ -66,8 +66,13 @@ if grep -q SNARE_TEST_HOOKS <(strings "$SNARE_BIN") || true; then
 	sleep 1.5
 fi
 
-# Presence first: the spawner, the ca and both workers run, the port accepts.
-kids=$(pgrep -P "$SNARE_PID,$SPAWNER" | tr '\n' ' ')
+# Presence first: the spawner, the ca and both workers run (the workers the
+# filter killed above may still be restarting), the port accepts.
+for _ in $(seq 1 50); do
+	kids=$(pgrep -P "$SNARE_PID,$SPAWNER" | tr '\n' ' ')
+	[ "$(echo $kids | wc -w)" -eq 4 ] && break
+	sleep 0.1
+done
 before=""
 for p in $kids; do pid_alive "$p" && before="$before $p"; done
 (exec 3<>/dev/tcp/127.0.0.1/"$SNARE_PORT") 2>/dev/null && accepting=1 || accepting=0
