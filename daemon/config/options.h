@@ -56,6 +56,9 @@ struct options {
 	enum leaf_key_type leaf_key;
 	int key_size;                /* CA RSA key size, 2048 */
 	int tcp_timeout;             /* seconds, 600 */
+	int header_timeout;          /* seconds until a head/handshake is complete, 60; 0 = none */
+	int max_connections;         /* per worker, 8192; 0 = no cap */
+	int max_connections_per_source; /* per worker and IPv4 address or IPv6 /64, 1024 */
 	bool server;                 /* false with -n */
 	bool wireguard_qr;           /* default true */
 	int max_header_bytes;        /* 65536 */

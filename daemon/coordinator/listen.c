@@ -1,5 +1,6 @@
 /* Runs in the coordinator before privileges are dropped: creates the
- * listening sockets of every mode instance and prints mitmdump's start-up
+ * listening sockets of every mode instance (after raising the descriptor
+ * limit, which the workers inherit) and prints mitmdump's start-up
  * and stop lines.  Trusts the already validated mode specs. */
 #include <errno.h>
 #include <netdb.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "coordinator/coord.h"
+#include "core/fdlimit.h"
 #include "core/log.h"
 
 static int listen_one(const union sockaddr_any *a, bool udp, int *out)
@@ -122,6 +124,9 @@ int coord_listen_all(struct coord *co)
 	size_t i;
 	int err;
 
+	/* Before the spawner starts: it and the workers inherit the limit. */
+	if (fdlimit_raise() < 0)
+		log_warn("cannot read the file descriptor limit: %s", strerror(errno));
 	for (i = 0; i < co->cli->nmodes; i++)
 		if ((err = listen_mode(co, (unsigned)i)) < 0)
 			return err;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "worker/accepting.h"
 #include "worker/http_int.h"
 
 void conn_client_log(struct conn *c, enum log_level lvl, const char *fmt, ...)
@@ -51,6 +52,72 @@ static void conn_on_timer(struct loop_timer *t)
 	if (loop_timer_idle_rearm(wk->loop, &c->timer, c->active_ms, conn_idle_limit_ms()))
 		return;
 	conn_client_log(c, LOG_LVL_INFO, "Closing connection due to inactivity");
+	conn_close(c);
+}
+
+/* header_timeout: the states in which snare waits for the client to finish
+ * something before anything can go on (a request head, a SOCKS5 handshake,
+ * a TLS handshake, a tunnel's first bytes), and what that is, for the log.
+ * The deadline is not moved by bytes that trickle in. */
+static const char *const head_waits[] = {
+    [CS_CLIENT_HEAD] = "request head",
+    [CS_SOCKS] = "SOCKS5 handshake",
+    [CS_TUNNEL_DETECT] = "first bytes of the tunnel",
+    [CS_CLIENT_TLS] = "TLS handshake",
+    [CS_DNS_TCP] = NULL,
+};
+
+static const char *conn_head_wait(enum conn_state st)
+{
+	return (size_t)st < ARRAY_SIZE(head_waits) ? head_waits[st] : NULL;
+}
+
+/* One wait that goes on in another state keeps its deadline: the head
+ * after the TLS handshake it follows, or after a tunnel's first bytes. */
+static bool conn_head_continues(enum conn_state from, enum conn_state to)
+{
+	return from == to ||
+	       (to == CS_CLIENT_HEAD && (from == CS_CLIENT_TLS || from == CS_TUNNEL_DETECT));
+}
+
+static void conn_head_deadline(struct conn *c, enum conn_state from, enum conn_state to)
+{
+	uint64_t ms = (uint64_t)wk->opts.header_timeout * 1000;
+
+	if (conn_head_wait(to) == NULL || ms == 0) {
+		loop_timer_cancel(wk->loop, &c->head_timer);
+		return;
+	}
+	if (!loop_timer_armed(&c->head_timer) || !conn_head_continues(from, to))
+		loop_timer_arm(wk->loop, &c->head_timer, ms);
+}
+
+/* A tunnel whose server is connected and whose client has not sent a byte
+ * may carry a protocol whose client waits (a pooled connection): that is
+ * idle, for tcp_timeout, until the client starts.  Likewise a head that is
+ * complete but held back while the coordinator's channel is full. */
+static bool conn_head_excused(const struct conn *c)
+{
+	if (wk->coord.congested && buf_len(&c->client.in) > 0)
+		return true;
+	return c->state == CS_TUNNEL_DETECT && c->server.fd >= 0 && buf_len(&c->client.in) == 0;
+}
+
+static void conn_on_head_timer(struct loop_timer *t)
+{
+	struct conn *c = t->arg;
+	const char *what = conn_head_wait(c->state);
+
+	if (what == NULL)
+		return;
+	if (conn_head_excused(c)) {
+		loop_timer_arm(wk->loop, &c->head_timer, (uint64_t)wk->opts.header_timeout * 1000);
+		return;
+	}
+	conn_client_log(c, LOG_LVL_INFO,
+			"Closing connection: %s not complete after %d s "
+			"(header_timeout)",
+			what, wk->opts.header_timeout);
 	conn_close(c);
 }
 
@@ -101,6 +168,7 @@ static void conn_start(struct conn *c, const union sockaddr_any *peer)
 	addr_format(&peer->sa, c->client_str, sizeof(c->client_str));
 	loop_timer_init(&c->timer, conn_on_timer, c);
 	loop_timer_init(&c->kick, conn_on_kick, c);
+	loop_timer_init(&c->head_timer, conn_on_head_timer, c);
 	c->next = wk->conns;
 	if (wk->conns)
 		wk->conns->prev = c;
@@ -118,7 +186,8 @@ static void conn_start(struct conn *c, const union sockaddr_any *peer)
 		conn_pump(c);
 }
 
-void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *peer)
+void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *peer,
+		 struct src_slot *slot)
 {
 	struct conn *c;
 	socklen_t len = sizeof(union sockaddr_any);
@@ -130,9 +199,11 @@ void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *pe
 			 addr_format_host(&peer->sa, a, sizeof(a)),
 			 addr_is_global(&peer->sa) ? "block_global" : "block_private");
 		close(fd);
+		srclimit_put(slot);
 		return;
 	}
 	c = conn_new(l->mode_index);
+	c->src = slot;
 	stream_init(&c->client, c, fd);
 	stream_init(&c->server, c, -1);
 	getsockname(fd, &c->client.local.sa, &len);
@@ -158,10 +229,12 @@ void conn_accept_ns(unsigned mode_index, struct ns_tcp *t, const struct sockaddr
  * timeout, which is not an idle time, is replaced either way. */
 void conn_set_state(struct conn *c, enum conn_state st)
 {
-	bool was_connecting = c->state == CS_CONNECTING;
+	enum conn_state from = c->state;
+	bool was_connecting = from == CS_CONNECTING;
 
 	c->state = st;
 	conn_touch(c);
+	conn_head_deadline(c, from, st);
 	if (st == CS_CONNECTING)
 		loop_timer_arm(wk->loop, &c->timer, CONNECT_TIMEOUT_MS);
 	else if (was_connecting || !loop_timer_armed(&c->timer))
@@ -208,6 +281,7 @@ void conn_close(struct conn *c)
 	c->resolving = NULL;
 	loop_timer_cancel(wk->loop, &c->timer);
 	loop_timer_cancel(wk->loop, &c->kick);
+	loop_timer_cancel(wk->loop, &c->head_timer);
 	if (c->rflow || c->req.raw)
 		http_exchange_reset(c); /* reports what was collected */
 	http_msg_free(&c->req);
@@ -223,6 +297,8 @@ void conn_close(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	wk->nconns--;
+	accepting_conn_gone(c->src);
+	c->src = NULL;
 	loop_defer_free(wk->loop, conn_free, c);
 	if (wk->stopping)
 		worker_conn_gone();

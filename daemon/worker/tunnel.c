@@ -118,7 +118,7 @@ void tunnel_detect_step(struct conn *c, bool *progress)
 			conn_close(c);
 		return;
 	}
-	*progress = true;
+	/* No progress while waiting for more bytes: the pump would spin. */
 	r = tlsparse_looks_like_tls(p, n);
 	if (r == -EAGAIN)
 		return;
@@ -128,6 +128,7 @@ void tunnel_detect_step(struct conn *c, bool *progress)
 		r = tlsparse_client_hello_scan(p, n, c->hello);
 		if (r == -EAGAIN && !c->client.rd_eof && buf_room(&c->client.in) > 0)
 			return;
+		*progress = true;
 		if (r < 0) {
 			relay_start(c, true);
 			return;
@@ -141,12 +142,14 @@ void tunnel_detect_step(struct conn *c, bool *progress)
 		return;
 	}
 	if (hosts_ignored(c->host, c->port)) {
+		*progress = true;
 		relay_start(c, false);
 		return;
 	}
 	r = looks_like_http(p, n);
 	if (r < 0 && !c->client.rd_eof && !c->force_raw)
 		return;
+	*progress = true;
 	if (r == 1 || c->force_raw)
 		tunnel_plain(c);
 	else

@@ -219,6 +219,8 @@ struct conn {
 	struct loop_timer timer; /* connect timeout, or idle timeout (see active_ms) */
 	uint64_t active_ms;	 /* loop time of the last byte moved on either stream */
 	struct loop_timer kick;	 /* run the pump again soon */
+	struct loop_timer head_timer; /* header_timeout: while waiting for a head/handshake */
+	struct src_slot *src;	      /* its count in max_connections_per_source, or NULL */
 	void (*on_connected)(struct conn *c, int err);
 	/* TLS */
 	struct tls_client_hello *hello;
@@ -240,7 +242,10 @@ struct conn {
 	bool freed;
 };
 
-void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *peer);
+struct src_slot;
+/* A connection accepted on a listening socket; it owns fd and slot. */
+void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *peer,
+		 struct src_slot *slot);
 void worker_conn_gone(void);
 /* Local mode: fills c->proc_pid/proc_name from the redirector's map. */
 void procmap_lookup(struct conn *c);

@@ -13,10 +13,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/fdlimit.h"
 #include "core/log.h"
 #include "sandbox.h"
 #include "worker/worker.h"
 #include "wireguard/wg.h"
+#include "worker/accepting.h"
 #include "worker/transparent_udp.h"
 #include "worker/wk.h"
 
@@ -36,22 +38,6 @@ static void wk_log_sink(enum log_level lvl, const char *client, const char *msg)
 	env.body_case = SNARE__WORKER_TO_COORD__BODY_LOG;
 	env.log = &ev;
 	(void)ipc_chan_send(&wk->coord, &env.base, NULL, 0);
-}
-
-static void wk_on_accept(struct loop_io *io, uint32_t events)
-{
-	struct worker_listener *l = io->arg;
-	union sockaddr_any peer;
-	int i;
-
-	for (i = 0; i < 64; i++) {
-		socklen_t len = sizeof(peer);
-		int fd = accept4(l->fd, &peer.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-
-		if (fd < 0)
-			return;
-		conn_accept(l, fd, &peer);
-	}
 }
 
 /* WireGuard keys for a listener's mode, from the configuration. */
@@ -101,7 +87,7 @@ static int wk_listen(void)
 		}
 		if (l->udp && wk->modes[l->mode_index].kind == MODE_TRANSPARENT && tu_take(l))
 			continue; /* a raw socket for transparent UDP's answers */
-		loop_io_init(&l->io, l->fd, l->udp ? wk_on_datagram : wk_on_accept, l);
+		loop_io_init(&l->io, l->fd, l->udp ? wk_on_datagram : accepting_readable, l);
 		if (loop_io_set(wk->loop, &l->io, EPOLLIN | EPOLLEXCLUSIVE) < 0)
 			return -errno;
 	}
@@ -216,6 +202,7 @@ static void wk_start(void)
 		return;
 	if (wk_prepare() < 0)
 		exit(1);
+	accepting_prepare(wk->index, (unsigned)wk->nlisteners);
 	if (sandbox_drop_caps() < 0 || sandbox_enter(SANDBOX_WORKER) < 0) {
 		log_error("worker %u: cannot enter the sandbox", wk->index);
 		exit(1);
@@ -255,6 +242,7 @@ static void wk_stop(uint32_t grace_ms)
 	size_t i;
 
 	wk->stopping = true;
+	accepting_stop();
 	for (i = 0; i < wk->nlisteners; i++)
 		loop_io_del(wk->loop, &wk->listeners[i].io);
 	if (wk->nconns == 0 || grace_ms == 0) {
@@ -396,6 +384,7 @@ int worker_main(void)
 	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	signal(SIGPIPE, SIG_IGN);
 	wk = &w;
+	accepting_set_fd_limit(fdlimit_raise()); /* before the sandbox refuses prlimit */
 	w.keylog_fd = -1;
 	w.loop = loop_new();
 	if (w.loop == NULL ||

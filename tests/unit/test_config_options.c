@@ -71,6 +71,9 @@ static void test_defaults(void **state)
 	assert_int_equal(o.leaf_key, LEAF_KEY_ECDSA_P256);
 	assert_int_equal(o.key_size, 2048);
 	assert_int_equal(o.tcp_timeout, 600);
+	assert_int_equal(o.header_timeout, 60);
+	assert_int_equal(o.max_connections, 8192);
+	assert_int_equal(o.max_connections_per_source, 1024);
 	assert_true(o.server && o.wireguard_qr);
 	assert_int_equal(o.max_header_bytes, 65536);
 	assert_int_equal(o.max_headers, 100);
@@ -421,6 +424,9 @@ static void test_round_trip(void **state)
 	    "leaf_key=rsa2048",
 	    "key_size=4096",
 	    "tcp_timeout=30",
+	    "header_timeout=0",
+	    "max_connections=100",
+	    "max_connections_per_source=0",
 	    "server=false",
 	    "wireguard_qr=false",
 	    "max_header_bytes=2048",
@@ -470,7 +476,7 @@ static void test_table_and_print(void **state)
 
 	assert_non_null(f);
 	t = options_table(&n);
-	assert_int_equal(n, 45);
+	assert_int_equal(n, 48);
 	options_print(f);
 	fclose(f);
 	assert_int_equal(strncmp(buf, "NAME ", 5), 0);
