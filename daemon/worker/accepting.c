@@ -1,9 +1,13 @@
 /* Runs in a worker: takes client connections off its listening sockets
  * (shared with the other workers, EPOLLEXCLUSIVE) within its limits.
  *  - At max_connections, or what the descriptor limit leaves room for (each
- *    connection needs a client and a server descriptor), the listeners leave
- *    epoll until a connection ends; the other workers and the kernel's
- *    accept queue hold the rest meanwhile.
+ *    connection needs a client and a server descriptor), a new connection
+ *    takes the place of the one that has waited longest (at least a second)
+ *    for its client to finish a head or handshake, as web servers reclaim
+ *    idle kept-alive connections: clients that trickle cannot crowd out the
+ *    ones that talk.  With none such, the listeners leave epoll until a
+ *    connection ends or the oldest wait turns a second; the other workers
+ *    and the kernel's accept queue hold new clients meanwhile.
  *  - When accept() says the process or system is out of descriptors or
  *    memory, likewise, and a backoff timer (0.1 s doubling to 2 s) tries
  *    again in case no connection of ours ends: the level-triggered listener
@@ -21,6 +25,7 @@
 #define FD_RESERVE 64 /* descriptors kept for channels, resolver, UDP, files */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
+#define EVICT_MIN_MS 1000 /* a wait younger than this is never cut short */
 
 enum pause_why { RUNNING, PAUSED_FULL, PAUSED_FDS };
 
@@ -78,12 +83,16 @@ static void listeners_set(bool on)
 	}
 }
 
-static void pause_full(void)
+/* wait_ms: when the oldest waiting connection may be closed for room (0:
+ * none waits; then only a connection's end resumes). */
+static void pause_full(uint64_t wait_ms)
 {
 	unsigned skipped;
 
 	acc.paused = PAUSED_FULL;
 	listeners_set(false);
+	if (wait_ms > 0)
+		loop_timer_arm(wk->loop, &acc.retry, wait_ms);
 	if (log_once_due(&acc.full_log, loop_now(wk->loop), &skipped))
 		log_warn("worker %u: %zu client connections, the most it takes "
 			 "(max_connections or the descriptor limit): new ones wait until one "
@@ -105,18 +114,21 @@ static void pause_fds(int err)
 	acc.backoff_ms = acc.backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : acc.backoff_ms * 2;
 }
 
-static void resume(void)
+static void resume(bool for_eviction)
 {
-	if (acc.paused == RUNNING || acc.stopped || wk->stopping || wk->nconns >= acc.cap)
+	if (acc.paused == RUNNING || acc.stopped || wk->stopping ||
+	    (wk->nconns >= acc.cap && !for_eviction))
 		return;
 	acc.paused = RUNNING;
 	loop_timer_cancel(wk->loop, &acc.retry);
 	listeners_set(true);
 }
 
+/* The backoff after EMFILE, or the oldest waiting connection may now be
+ * closed for room: listen again; accepting_readable decides. */
 static void accepting_retry(struct loop_timer *t)
 {
-	resume();
+	resume(true);
 }
 
 static bool source_refused(int fd, const union sockaddr_any *peer, struct src_slot **slot)
@@ -146,8 +158,12 @@ void accepting_readable(struct loop_io *io, uint32_t events)
 		socklen_t len = sizeof(peer);
 
 		if (wk->nconns >= acc.cap) {
-			pause_full();
-			return;
+			uint64_t wait_ms;
+
+			if (!conn_evict_waiting(EVICT_MIN_MS, &wait_ms) || wk->nconns >= acc.cap) {
+				pause_full(wait_ms);
+				return;
+			}
 		}
 		fd = accept4(l->fd, &peer.sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
@@ -166,7 +182,7 @@ void accepting_conn_gone(struct src_slot *slot)
 {
 	srclimit_put(slot);
 	if (acc.paused != RUNNING)
-		resume();
+		resume(false);
 }
 
 void accepting_stop(void)

@@ -22,6 +22,11 @@ void accepting_readable(struct loop_io *io, uint32_t events);
  * paused for want of room, starts again. */
 struct src_slot;
 void accepting_conn_gone(struct src_slot *slot);
+/* At the limit: closes the connection that has waited longest for its
+ * client (a head or handshake not complete, an idle kept-alive connection)
+ * if it has waited min_age_ms; else false, and *wait_ms says when the
+ * oldest will have (0: nothing waits). */
+bool conn_evict_waiting(uint64_t min_age_ms, uint64_t *wait_ms);
 /* Shutdown: never resume. */
 void accepting_stop(void);
 

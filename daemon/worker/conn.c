@@ -80,16 +80,76 @@ static bool conn_head_continues(enum conn_state from, enum conn_state to)
 	       (to == CS_CLIENT_HEAD && (from == CS_CLIENT_TLS || from == CS_TUNNEL_DETECT));
 }
 
+/* The connections waiting for their client, oldest wait first: the ones a
+ * worker at its connection limit closes to make room (conn_evict_waiting). */
+static struct conn *wait_first, *wait_last;
+
+static void conn_wait_end(struct conn *c)
+{
+	if (!c->waiting)
+		return;
+	if (c->wait_prev)
+		c->wait_prev->wait_next = c->wait_next;
+	else
+		wait_first = c->wait_next;
+	if (c->wait_next)
+		c->wait_next->wait_prev = c->wait_prev;
+	else
+		wait_last = c->wait_prev;
+	c->wait_prev = c->wait_next = NULL;
+	c->waiting = false;
+}
+
+static void conn_wait_begin(struct conn *c)
+{
+	conn_wait_end(c);
+	c->wait_since = loop_now(wk->loop);
+	c->wait_prev = wait_last;
+	if (wait_last)
+		wait_last->wait_next = c;
+	else
+		wait_first = c;
+	wait_last = c;
+	c->waiting = true;
+}
+
 static void conn_head_deadline(struct conn *c, enum conn_state from, enum conn_state to)
 {
 	uint64_t ms = (uint64_t)wk->opts.header_timeout * 1000;
 
-	if (conn_head_wait(to) == NULL || ms == 0) {
+	if (conn_head_wait(to) == NULL) {
 		loop_timer_cancel(wk->loop, &c->head_timer);
+		conn_wait_end(c);
 		return;
 	}
-	if (!loop_timer_armed(&c->head_timer) || !conn_head_continues(from, to))
+	if (c->waiting && conn_head_continues(from, to))
+		return;
+	conn_wait_begin(c);
+	if (ms > 0)
 		loop_timer_arm(wk->loop, &c->head_timer, ms);
+}
+
+bool conn_evict_waiting(uint64_t min_age_ms, uint64_t *wait_ms)
+{
+	uint64_t now = loop_now(wk->loop), age;
+	struct conn *c = wait_first;
+	const char *what;
+
+	*wait_ms = 0;
+	if (c == NULL)
+		return false;
+	age = now - c->wait_since;
+	if (age < min_age_ms) {
+		*wait_ms = min_age_ms - age;
+		return false;
+	}
+	what = conn_head_wait(c->state);
+	conn_client_log(c, LOG_LVL_INFO,
+			"Closing connection: %s not complete after %llu ms, and the worker is at "
+			"its connection limit (max_connections)",
+			what ? what : "request head", (unsigned long long)age);
+	conn_close(c);
+	return true;
 }
 
 /* A tunnel whose server is connected and whose client has not sent a byte
@@ -282,6 +342,7 @@ void conn_close(struct conn *c)
 	loop_timer_cancel(wk->loop, &c->timer);
 	loop_timer_cancel(wk->loop, &c->kick);
 	loop_timer_cancel(wk->loop, &c->head_timer);
+	conn_wait_end(c);
 	if (c->rflow || c->req.raw)
 		http_exchange_reset(c); /* reports what was collected */
 	http_msg_free(&c->req);

@@ -220,6 +220,9 @@ struct conn {
 	uint64_t active_ms;	 /* loop time of the last byte moved on either stream */
 	struct loop_timer kick;	 /* run the pump again soon */
 	struct loop_timer head_timer; /* header_timeout: while waiting for a head/handshake */
+	struct conn *wait_prev, *wait_next; /* the waiting connections, oldest first */
+	uint64_t wait_since;		    /* loop time the current wait began */
+	bool waiting;			    /* on that list */
 	struct src_slot *src;	      /* its count in max_connections_per_source, or NULL */
 	void (*on_connected)(struct conn *c, int err);
 	/* TLS */

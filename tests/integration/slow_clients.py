@@ -24,8 +24,9 @@
                   [--sources A,B,...]
       N connections at once (sources in turn), each trickling a request
       head one byte every S seconds, for at most D seconds in all.  Prints
-      "started" once every connection attempt is under way, then
-      "done connected=K closed=C open=O failed=F".
+      "started" once every connection attempt is under way, "attempts done
+      connected=K failed=F" once each has connected or failed, then "done
+      connected=K closed=C open=O failed=F".
 """
 
 import argparse
@@ -180,6 +181,12 @@ def cmd_hold(args):
     return 0
 
 
+def attempt_done(args, stats):
+    if stats["connected"] + stats["failed"] == args.count:
+        print("attempts done connected=%d failed=%d" % (stats["connected"], stats["failed"]),
+              flush=True)
+
+
 async def flood_one(args, source, t_end, stats):
     host, port = hostport(args.target)
     try:
@@ -188,8 +195,10 @@ async def flood_one(args, source, t_end, stats):
             max(0.1, t_end - time.time()))
     except (OSError, asyncio.TimeoutError):
         stats["failed"] += 1
+        attempt_done(args, stats)
         return
     stats["connected"] += 1
+    attempt_done(args, stats)
     i = 0
     try:
         while time.time() < t_end:
