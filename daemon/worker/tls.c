@@ -156,14 +156,39 @@ int tls_ctx_use_leaf(SSL_CTX *ctx, X509 *leaf)
 	return 0;
 }
 
+/* What clients are offered, strongest first: TLS 1.2 only with ECDHE and an
+ * AEAD (no CBC: Lucky13; no RSA key transport; no finite-field DHE), either
+ * leaf key type; TLS 1.3 keeps OpenSSL's three AEAD suites. */
+#define TLS_SERVER_CIPHERS                                                                         \
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"                               \
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                               \
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
+
+/* The client-facing side: our order of suites (ChaCha20 first for clients
+ * that put it first: no AES hardware), no renegotiation, no compression. */
+static int tls_server_options(SSL_CTX *ctx)
+{
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_CIPHER_SERVER_PREFERENCE |
+				     SSL_OP_PRIORITIZE_CHACHA | SSL_OP_NO_RENEGOTIATION |
+				     SSL_OP_NO_COMPRESSION);
+	if (SSL_CTX_set_cipher_list(ctx, TLS_SERVER_CIPHERS) != 1) {
+		ERR_clear_error();
+		return -EINVAL;
+	}
+	return 0;
+}
+
 SSL_CTX *tls_leaf_ctx(X509 *leaf)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 
 	if (ctx == NULL)
 		return NULL;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+	if (tls_server_options(ctx) < 0) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				  SSL_MODE_RELEASE_BUFFERS);
 	if (tls_ctx_use_leaf(ctx, leaf) < 0) {
