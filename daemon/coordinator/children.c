@@ -24,6 +24,8 @@ static void child_on_close(struct ipc_chan *ch, int err)
 
 	ipc_chan_close(&c->chan);
 	c->chan_open = false;
+	if (c->kind == CHILD_WORKER)
+		coord_parts_drop_worker(c->index); /* its flow body pieces go with it */
 	/* EOF: the child is exiting and SIGCHLD follows.  Anything else is a
 	 * protocol violation, and the child is stopped. */
 	if (err < 0 && err != -EPIPE && err != -ECONNRESET && c->pid > 0) {
@@ -95,10 +97,10 @@ static void worker_on_frame(struct ipc_chan *ch, struct ipc_frame *f)
 		coord_on_log(w->co, m->log);
 		break;
 	case SNARE__WORKER_TO_COORD__BODY_FLOW:
-		coord_on_flow(w->co, m->flow->flow);
+		coord_on_flow(w->co, w, m->flow->flow);
 		break;
 	case SNARE__WORKER_TO_COORD__BODY_FLOW_BODY:
-		coord_on_flow_body(w->co, m->flow_body);
+		coord_on_flow_body(w->co, w->index, m->flow_body);
 		break;
 	default:
 		break;
@@ -274,6 +276,8 @@ static void child_died(struct coord *co, struct coord_child *c, int status)
 		ipc_chan_close(&c->chan);
 		c->chan_open = false;
 	}
+	if (c->kind == CHILD_WORKER)
+		coord_parts_drop_worker(c->index);
 	if (c->ca_peer_fd >= 0 && c->kind == CHILD_WORKER) {
 		close(c->ca_peer_fd);
 		c->ca_peer_fd = -1;

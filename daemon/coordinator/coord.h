@@ -153,13 +153,11 @@ void coord_begin_stop(struct coord *co, int exit_code);
 void coord_options_pairs(const struct options *o, Snare__KeyValue ***v, size_t *n);
 void coord_options_pairs_free(Snare__KeyValue **v, size_t n);
 
-/* events.c */
-void coord_on_flow(struct coord *co, Snare__Flow *f);
+/* events.c: f came from worker w (stamped into it before it is written) */
+void coord_on_flow(struct coord *co, const struct coord_child *w, Snare__Flow *f);
 void coord_on_log(struct coord *co, const Snare__LogEvent *ev);
 
 /* flow_parts.c: bodies that arrive in pieces ahead of their flow */
-void coord_on_flow_body(struct coord *co, const Snare__FlowBody *fb);
-void coord_parts_attach(Snare__Flow *f);
-void coord_parts_release(Snare__Flow *f);
+#include "coordinator/flow_parts.h"
 
 #endif

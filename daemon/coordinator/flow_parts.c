@@ -1,95 +1,217 @@
 /* Runs in the coordinator: bodies too large for one IPC frame arrive in
- * FlowBody pieces before their FlowEvent; they are appended here (bounded
- * in total) and given back to the flow when it arrives.  Pieces whose flow
- * never comes are dropped when the total would exceed the bound. */
+ * FlowBody pieces before their FlowEvent, on the channel of the worker that
+ * saw the flow.  They are appended here, keyed by (worker, flow id, part),
+ * and given back to that worker's flow when it arrives.  Trusts nothing the
+ * pieces say: a worker has a quota (PARTS_WORKER_BYTES in at most
+ * PARTS_WORKER_ENTRIES bodies) that only its own pieces count against, a
+ * body over its quota or PARTS_MAX_BODY is dropped whole, bodies whose
+ * flow never comes age out after PARTS_AGE_MS, and everything a worker
+ * left is freed when its channel closes.  PARTS_TOTAL_BYTES bounds the
+ * memory of all workers together. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "coordinator/coord.h"
+#include "coordinator/flow_parts.h"
 #include "core/buf.h"
 #include "core/log.h"
 
-#define PARTS_MAX_FLOWS 256
-#define PARTS_MAX_BYTES (64u << 20)
-#define PARTS_MAX_BODY (8u << 20)
-
 struct flow_part {
-	char id[72];
+	struct flow_part *next;
+	unsigned worker;
 	unsigned part;
+	char id[72];
+	uint64_t last_ms; /* when a piece was last added */
 	struct buf data;
 };
 
-static struct flow_part parts[PARTS_MAX_FLOWS];
+/* Per worker index: what it has pending, and whether it was told off. */
+struct parts_worker {
+	size_t bytes;
+	size_t entries;
+	bool warned;
+};
+
+static struct flow_part *parts;
 static size_t parts_bytes;
+static struct parts_worker *pw;
+static size_t npw;
+static struct loop *age_loop;
+static struct loop_timer age_timer;
 
-static void part_drop(struct flow_part *p)
+static struct parts_worker *worker_use(unsigned w)
 {
+	if (w >= npw) {
+		pw = xrealloc(pw, (w + 1) * sizeof(*pw));
+		memset(pw + npw, 0, (w + 1 - npw) * sizeof(*pw));
+		npw = w + 1;
+	}
+	return &pw[w];
+}
+
+static void part_free(struct flow_part **link)
+{
+	struct flow_part *p = *link;
+	struct parts_worker *u = worker_use(p->worker);
+
+	*link = p->next;
 	parts_bytes -= buf_len(&p->data);
+	u->bytes -= buf_len(&p->data);
+	u->entries--;
 	buf_free(&p->data);
-	p->id[0] = '\0';
+	free(p);
 }
 
-static struct flow_part *part_find(const char *id, unsigned part, bool create)
+static struct flow_part **part_link(unsigned w, const char *id, unsigned part)
 {
-	struct flow_part *free_slot = NULL;
-	size_t i;
+	struct flow_part **l;
 
-	for (i = 0; i < PARTS_MAX_FLOWS; i++) {
-		if (parts[i].id[0] == '\0') {
-			if (free_slot == NULL)
-				free_slot = &parts[i];
-			continue;
+	for (l = &parts; *l; l = &(*l)->next)
+		if ((*l)->worker == w && (*l)->part == part && strcmp((*l)->id, id) == 0)
+			return l;
+	return NULL;
+}
+
+static void part_new(unsigned w, const char *id, unsigned part)
+{
+	struct flow_part *p = xcalloc(1, sizeof(*p));
+
+	p->worker = w;
+	p->part = part;
+	strncpy(p->id, id, sizeof(p->id) - 1);
+	buf_init(&p->data, PARTS_MAX_BODY);
+	p->next = parts;
+	parts = p;
+	worker_use(w)->entries++;
+}
+
+static void age_fire(struct loop_timer *t)
+{
+	coord_parts_expire(loop_now(age_loop));
+}
+
+static void age_arm(struct coord *co)
+{
+	if (age_loop == NULL) {
+		age_loop = co->loop;
+		loop_timer_init(&age_timer, age_fire, NULL);
+	}
+	if (!loop_timer_armed(&age_timer))
+		loop_timer_arm(age_loop, &age_timer, PARTS_AGE_MS);
+}
+
+static void part_refuse(unsigned w, const char *why)
+{
+	struct parts_worker *u = worker_use(w);
+
+	if (!u->warned)
+		log_warn("worker %u: flow body dropped (%s); further drops are not logged", w, why);
+	u->warned = true;
+}
+
+static const char *part_over(const struct parts_worker *u, const struct flow_part *p, size_t n)
+{
+	if (u->bytes + n > PARTS_WORKER_BYTES)
+		return "over the worker's quota";
+	if (buf_len(&p->data) + n > PARTS_MAX_BODY)
+		return "over the body size limit";
+	if (parts_bytes + n > PARTS_TOTAL_BYTES)
+		return "too much pending from all workers";
+	return NULL;
+}
+
+void coord_on_flow_body(struct coord *co, unsigned w, const Snare__FlowBody *fb)
+{
+	struct flow_part **l = part_link(w, fb->flow_id, fb->part);
+	struct parts_worker *u = worker_use(w);
+	size_t n = fb->data.len;
+	const char *why;
+
+	if (l == NULL && u->entries >= PARTS_WORKER_ENTRIES) {
+		part_refuse(w, "too many bodies pending");
+		return;
+	}
+	if (l == NULL) {
+		part_new(w, fb->flow_id, fb->part);
+		l = &parts; /* new parts go first */
+	}
+	why = part_over(u, *l, n);
+	if (why != NULL || buf_append(&(*l)->data, fb->data.data, n) < 0) {
+		part_free(l);
+		part_refuse(w, why ? why : "out of memory");
+		return;
+	}
+	u->bytes += n;
+	parts_bytes += n;
+	(*l)->last_ms = loop_now(co->loop);
+	age_arm(co);
+}
+
+void coord_parts_expire(uint64_t now_ms)
+{
+	struct flow_part **l = &parts;
+
+	while (*l) {
+		if (now_ms - (*l)->last_ms >= PARTS_AGE_MS) {
+			log_debug("worker %u: a flow body aged out without its flow", (*l)->worker);
+			part_free(l);
+		} else {
+			l = &(*l)->next;
 		}
-		if (parts[i].part == part && strcmp(parts[i].id, id) == 0)
-			return &parts[i];
 	}
-	if (!create || free_slot == NULL)
-		return NULL;
-	strncpy(free_slot->id, id, sizeof(free_slot->id) - 1);
-	free_slot->part = part;
-	buf_init(&free_slot->data, PARTS_MAX_BODY);
-	return free_slot;
+	if (parts && age_loop && !loop_timer_armed(&age_timer))
+		loop_timer_arm(age_loop, &age_timer, PARTS_AGE_MS);
 }
 
-void coord_on_flow_body(struct coord *co, const Snare__FlowBody *fb)
+void coord_parts_drop_worker(unsigned w)
 {
-	struct flow_part *p = part_find(fb->flow_id, fb->part, true);
+	struct flow_part **l = &parts;
 
-	if (p == NULL || parts_bytes + fb->data.len > PARTS_MAX_BYTES ||
-	    buf_append(&p->data, fb->data.data, fb->data.len) < 0) {
-		if (p)
-			part_drop(p);
-		log_debug("dropping a flow body piece (too much pending)");
-		return;
+	while (*l) {
+		if ((*l)->worker == w)
+			part_free(l);
+		else
+			l = &(*l)->next;
 	}
-	parts_bytes += fb->data.len;
+	if (w < npw)
+		pw[w].warned = false; /* a new worker gets its own warning */
 }
 
-static void attach(Snare__Flow *f, unsigned part, ProtobufCBinaryData *content,
-		   protobuf_c_boolean *has)
+size_t coord_parts_pending(unsigned w, size_t *bytes)
 {
-	struct flow_part *p = part_find(f->id, part, false);
+	struct parts_worker *u = worker_use(w);
 
-	if (p == NULL)
+	*bytes = u->bytes;
+	return u->entries;
+}
+
+/* A body goes back only to a flow that says it is not cut short: a worker
+ * whose pieces did not all go out marks the body streamed instead. */
+static void attach(unsigned w, const char *id, unsigned part, ProtobufCBinaryData *content,
+		   protobuf_c_boolean *has, bool streamed)
+{
+	struct flow_part **l = part_link(w, id, part);
+
+	if (l == NULL || *has || streamed)
 		return;
-	content->data = (uint8_t *)buf_ptr(&p->data);
-	content->len = buf_len(&p->data);
+	content->data = (uint8_t *)buf_ptr(&(*l)->data);
+	content->len = buf_len(&(*l)->data);
 	*has = 1;
 }
 
-/* Puts pending pieces into f (pointing at our buffers until coord_parts_release). */
-void coord_parts_attach(Snare__Flow *f)
+void coord_parts_attach(unsigned w, Snare__Flow *f)
 {
 	if (f->id == NULL)
 		return;
-	if (f->request && !f->request->has_content)
-		attach(f, 0, &f->request->content, &f->request->has_content);
-	if (f->response && !f->response->has_content)
-		attach(f, 1, &f->response->content, &f->response->has_content);
+	if (f->request)
+		attach(w, f->id, 0, &f->request->content, &f->request->has_content,
+		       f->request->has_content_streamed && f->request->content_streamed);
+	if (f->response)
+		attach(w, f->id, 1, &f->response->content, &f->response->has_content,
+		       f->response->has_content_streamed && f->response->content_streamed);
 }
 
-/* Gives the flow its own (unpacked) state back before the frame is freed,
- * and drops the pieces. */
+/* Gives the flow its own (unpacked) state back before the frame is freed. */
 static void detach(ProtobufCBinaryData *content, protobuf_c_boolean *has, const struct flow_part *p)
 {
 	if (*has && content->data == buf_ptr(&p->data)) {
@@ -99,19 +221,19 @@ static void detach(ProtobufCBinaryData *content, protobuf_c_boolean *has, const 
 	}
 }
 
-void coord_parts_release(Snare__Flow *f)
+void coord_parts_release(unsigned w, Snare__Flow *f)
 {
 	unsigned part;
 
 	for (part = 0; f->id && part < 2; part++) {
-		struct flow_part *p = part_find(f->id, part, false);
+		struct flow_part **l = part_link(w, f->id, part);
 
-		if (p == NULL)
+		if (l == NULL)
 			continue;
 		if (part == 0 && f->request)
-			detach(&f->request->content, &f->request->has_content, p);
+			detach(&f->request->content, &f->request->has_content, *l);
 		if (part == 1 && f->response)
-			detach(&f->response->content, &f->response->has_content, p);
-		part_drop(p);
+			detach(&f->response->content, &f->response->has_content, *l);
+		part_free(l);
 	}
 }
