@@ -132,7 +132,7 @@ int tun_state_open(const char *netns_id, struct tun_state_rec *stale, char *err,
 	if (refused)
 		return dfd;
 	if (dfd < 0) {
-		snprintf(st.why, sizeof(st.why), "cannot create %s: %s", TUN_STATE_DIR,
+		snprintf(st.why, sizeof(st.why), "no access to %s (%s)", TUN_STATE_DIR,
 			 strerror(-dfd));
 		return 0;
 	}

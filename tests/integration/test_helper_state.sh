@@ -6,7 +6,9 @@
 # /run/snare/rp_filter.<namespace> before it changes them.  After kill -9 of
 # the helper the values stay changed; the next snare-tun puts them back at
 # start-up, or, when somebody changed one since, refuses to start with a
-# line naming the file and the fix.  The host's own values are only read.
+# line naming the file and the fix.  A helper that cannot write the record
+# (file capability, not root) refuses to change them at all.  The host's own
+# values are only read.
 . "$(dirname "$0")/lib.sh"
 
 B=${SNARE_BUILD:-$SNARE_ROOT/build/check}
@@ -159,3 +161,47 @@ fi
 
 [ "$(sysctl -n net.ipv4.conf.all.rp_filter net.ipv4.conf.default.rp_filter | tr '\n' ' ')" = "$host_before" ] &&
 	ok helper-state-host-untouched || notok helper-state-host-untouched "the host's rp_filter changed"
+
+# --- no record possible (file capability, not root): no change at all -------------------
+FC=$T/fc
+mkdir -p "$FC/tests" && chmod 755 "$FC" "$FC/tests"
+cp "$B/snare-tun" "$FC/" && cp "$DRIVER" "$FC/tests/"
+# Distributions make /dev/net/tun 0666; where it is not, a 0666 node of the
+# same device is bound over it in a mount namespace of the driver's own.
+mknod "$T/tun" c 10 200 2>/dev/null && chmod 666 "$T/tun"
+# unpriv_tun DEV: as nobody, launch snare-tun and ask for DEV; the answers.
+unpriv_tun() {
+	printf 'launch tun\ntun %s 0\nclose\n' "$1" |
+		nsx unshare -m sh -c 'mount --make-rprivate / && mount --bind "$1" /dev/net/tun &&
+			exec setpriv --reuid=65534 --regid=65534 --clear-groups "$2" --driver' \
+			sh "$T/tun" "$FC/tests/test_privsep_helper" 2>>"$T/unpriv.log" | tr '\n' ' '
+}
+if ! command -v setcap >/dev/null || ! setcap cap_net_admin+ep "$FC/snare-tun"; then
+	skip helper-state-unrecorded-refused "setcap unavailable"
+elif [ ! -c "$T/tun" ] || ! command -v unshare >/dev/null; then
+	skip helper-state-unrecorded-refused "cannot make a TUN device node or unshare"
+elif [ "$(globals)" != "$BEFORE" ]; then
+	notok helper-state-unrecorded-refused "not the starting values: $(globals)"
+else
+	out=$(unpriv_tun hsu0)
+	g=$(globals)
+	case $out in
+	"ready ok pid "*" err -121 snare-tun: cannot create TUN device hsu0: Permission denied ok closed ")
+		if [ "$g" = "$BEFORE" ] && ! exists hsu0 &&
+			grep -q 'net.ipv4.conf.all.rp_filter is 1 and must be 0 for a TUN device, but the old values cannot be recorded: no access to /run/snare (Permission denied); run snare as root or through sudo, or set net.ipv4.conf.all.rp_filter=0 first' "$T/unpriv.log"; then
+			ok helper-state-unrecorded-refused
+		else
+			notok helper-state-unrecorded-refused "$g $(tail -2 "$T/unpriv.log")"
+		fi
+		;;
+	*) notok helper-state-unrecorded-refused "$out $(tail -2 "$T/unpriv.log")" ;;
+	esac
+	# The fix it names: with all/rp_filter at 0 the same helper works.
+	nsx sysctl -qw net.ipv4.conf.all.rp_filter=0
+	out=$(unpriv_tun hsu1)
+	case $out in
+	"ready ok pid "*" ok tun hsu1 ok closed ") ok helper-state-unrecorded-all-zero-works ;;
+	*) notok helper-state-unrecorded-all-zero-works "$out $(tail -2 "$T/unpriv.log")" ;;
+	esac
+	nsx sysctl -qw net.ipv4.conf.all.rp_filter=1
+fi
