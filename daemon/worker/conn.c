@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "worker/accepting.h"
+#include "worker/client_policy.h"
 #include "worker/http_int.h"
 
 void conn_client_log(struct conn *c, enum log_level lvl, const char *fmt, ...)
@@ -21,15 +22,6 @@ void conn_client_log(struct conn *c, enum log_level lvl, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(lvl, c->client_str, fmt, ap);
 	va_end(ap);
-}
-
-static bool conn_blocked(const union sockaddr_any *peer)
-{
-	if (addr_is_loopback(&peer->sa))
-		return false;
-	if (wk->opts.block_global && addr_is_global(&peer->sa))
-		return true;
-	return wk->opts.block_private && addr_is_private(&peer->sa);
 }
 
 static uint64_t conn_idle_limit_ms(void)
@@ -129,13 +121,26 @@ static void conn_head_deadline(struct conn *c, enum conn_state from, enum conn_s
 		loop_timer_arm(wk->loop, &c->head_timer, ms);
 }
 
+/* A SOCKS5 connection that holds a UDP association stays in CS_SOCKS: its
+ * handshake is complete all the same. */
+static bool conn_wait_over(struct conn *c)
+{
+	if (c->socks_udp == NULL)
+		return false;
+	loop_timer_cancel(wk->loop, &c->head_timer);
+	conn_wait_end(c);
+	return true;
+}
+
 bool conn_evict_waiting(uint64_t min_age_ms, uint64_t *wait_ms)
 {
 	uint64_t now = loop_now(wk->loop), age;
-	struct conn *c = wait_first;
+	struct conn *c;
 	const char *what;
 
 	*wait_ms = 0;
+	while ((c = wait_first) != NULL && conn_wait_over(c))
+		;
 	if (c == NULL)
 		return false;
 	age = now - c->wait_since;
@@ -168,7 +173,7 @@ static void conn_on_head_timer(struct loop_timer *t)
 	struct conn *c = t->arg;
 	const char *what = conn_head_wait(c->state);
 
-	if (what == NULL)
+	if (what == NULL || conn_wait_over(c))
 		return;
 	if (conn_head_excused(c)) {
 		loop_timer_arm(wk->loop, &c->head_timer, (uint64_t)wk->opts.header_timeout * 1000);
@@ -252,12 +257,11 @@ void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *pe
 	struct conn *c;
 	socklen_t len = sizeof(union sockaddr_any);
 
-	if (conn_blocked(peer)) {
+	if (client_blocked(peer)) {
 		char a[ADDR_STRLEN];
 
 		log_info("Client connection from %s killed by %s option.",
-			 addr_format_host(&peer->sa, a, sizeof(a)),
-			 addr_is_global(&peer->sa) ? "block_global" : "block_private");
+			 addr_format_host(&peer->sa, a, sizeof(a)), client_blocked_by(peer));
 		close(fd);
 		srclimit_put(slot);
 		return;

@@ -50,8 +50,12 @@ for _ in $(seq 1 100); do
 done
 
 # ---- header_timeout ----
-start_snare --mode regular@127.0.0.1:0 --set header_timeout=2 || exit 1
+UECHO_PORT=$(free_port)
+python3 -u "$SNARE_ROOT/tests/integration/idle_peer.py" udp-echo --port "$UECHO_PORT" >/dev/null 2>&1 &
+PIDS+=($!)
+start_snare --mode regular@127.0.0.1:0 --mode socks5@127.0.0.1:0 --set header_timeout=2 || exit 1
 P=127.0.0.1:$SNARE_PORT
+SOCKS_PORT=$(grep -oE 'SOCKS v5 proxy listening at [^ ]*:[0-9]+' "$SNARE_LOG" | grep -oE '[0-9]+$')
 $SC trickle --target "$P" --interval 0.5 --duration 12 >"$T/head.out" 2>&1 &
 w1=$!
 $SC trickle --target "$P" --connect "127.0.0.1:$ECHO_PORT" --tls --interval 0.5 --duration 12 \
@@ -67,11 +71,16 @@ $SC tunnel --target "$P" --connect "127.0.0.1:$ECHO_PORT" --first-delay 3 --inte
 w4=$!
 $SC keepalive --target "$P" --url "http://127.0.0.1:$ORIGIN_PORT/hello" --wait 12 >"$T/keep.out" 2>&1 &
 w5=$!
-wait $w1 $w2 $w3 $w4 $w5
+# A SOCKS5 connection holding a UDP association: its handshake is done.
+python3 -u "$SNARE_ROOT/tests/integration/idle_peer.py" socks-udp --proxy "127.0.0.1:$SOCKS_PORT" \
+	--target "127.0.0.1:$UECHO_PORT" --interval 0.5 --count 13 >"$T/socks-udp.out" 2>&1 &
+w6=$!
+wait $w1 $w2 $w3 $w4 $w5 $w6
 expect trickled-head-closed-by-header-timeout "$T/head.out" "^closed after"
 expect trickled-clienthello-closed-by-header-timeout "$T/hello.out" "^closed after"
 expect busy-complete-tunnel-stays "$T/busy.out" "^echoed 13$"
 expect quiet-complete-tunnel-stays "$T/quiet.out" "^echoed 3$"
+expect socks5-udp-association-stays "$T/socks-udp.out" "^relayed 13$"
 expect keepalive-answered-first "$T/keep.out" "^answered$"
 expect keepalive-waiting-closed-by-header-timeout "$T/keep.out" "^closed after"
 expect header-timeout-logged "$SNARE_LOG" "request head not complete after 2 s (header_timeout)"
