@@ -4,9 +4,11 @@
  * forwarded (http_exchange.c strips them).  Checks against the htpasswd
  * file may run bcrypt, which is slow on purpose and runs on the event loop:
  * credentials that passed are cached (auth_cache.c), and a client address
- * with too many failures is refused without a check (auth_limit.c). */
+ * with too many failures, or any new credentials once failed checks have
+ * used up the worker's budget, are refused without a check (auth_limit.c). */
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -37,16 +39,60 @@ static bool auth_decode(struct http1_str v, char *out, size_t len)
 	return ok;
 }
 
-static bool auth_compare(const char *want, const char *cred, uint64_t now_ms)
+static uint64_t mono_us(void)
 {
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* The check itself; a failure is charged to the source and the worker. */
+static bool auth_compare(const char *want, const char *cred, const struct auth_src *src,
+			 uint64_t now_ms)
+{
+	uint64_t t0;
 	bool ok;
 
 	if (want[0] != '@')
-		return strlen(cred) == strlen(want) && CRYPTO_memcmp(cred, want, strlen(want)) == 0;
-	ok = htpasswd_check(cred);
-	if (ok)
-		auth_cache_add(cred, now_ms);
+		ok = strlen(cred) == strlen(want) && CRYPTO_memcmp(cred, want, strlen(want)) == 0;
+	else {
+		t0 = mono_us();
+		ok = htpasswd_check(cred);
+		if (ok)
+			auth_cache_add(cred, now_ms);
+		else
+			auth_budget_spent(now_ms, mono_us() - t0);
+	}
+	if (!ok)
+		auth_limit_failed(src, now_ms);
 	return ok;
+}
+
+/* Whether a limit refuses c's credentials unchecked (logged once a minute). */
+static bool auth_limited(struct conn *c, const struct auth_src *src, uint64_t now_ms)
+{
+	unsigned wait_s;
+	bool log_now;
+
+	if (auth_limit_blocked(src, now_ms, &log_now, &wait_s)) {
+		if (log_now)
+			conn_client_log(
+			    c, LOG_LVL_WARN,
+			    "proxy authentication: too many failures from this address; "
+			    "credentials refused unchecked for %u s",
+			    wait_s);
+	} else if (auth_budget_blocked(now_ms, &log_now, &wait_s)) {
+		if (log_now)
+			log_warn("proxy authentication: failed checks used up this worker's "
+				 "budget; new credentials refused unchecked for %u s",
+				 wait_s);
+	} else {
+		return false;
+	}
+	if (!log_now)
+		conn_client_log(c, LOG_LVL_DEBUG, "proxy authentication refused unchecked");
+	return true;
 }
 
 bool auth_credentials_ok(struct conn *c, const char *cred)
@@ -54,8 +100,6 @@ bool auth_credentials_ok(struct conn *c, const char *cred)
 	const char *want = wk->opts.proxyauth;
 	uint64_t now_ms = loop_now(wk->loop);
 	struct auth_src src;
-	unsigned wait_s;
-	bool log_now;
 
 	if (want == NULL)
 		return false;
@@ -64,21 +108,9 @@ bool auth_credentials_ok(struct conn *c, const char *cred)
 	if (want[0] == '@' && auth_cache_hit(cred, now_ms))
 		return true;
 	auth_src_from_str(c->client_str, &src);
-	if (auth_limit_blocked(&src, now_ms, &log_now, &wait_s)) {
-		if (log_now)
-			conn_client_log(
-			    c, LOG_LVL_WARN,
-			    "proxy authentication: too many failures from this address; "
-			    "credentials refused unchecked for %u s",
-			    wait_s);
-		else
-			conn_client_log(c, LOG_LVL_DEBUG, "proxy authentication refused unchecked");
+	if (auth_limited(c, &src, now_ms))
 		return false;
-	}
-	if (auth_compare(want, cred, now_ms))
-		return true;
-	auth_limit_failed(&src, now_ms);
-	return false;
+	return auth_compare(want, cred, &src, now_ms);
 }
 
 bool auth_check(struct conn *c, const struct http1_head *h)

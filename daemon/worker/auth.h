@@ -2,8 +2,9 @@
  * auth_cache.c remembers credentials that passed an htpasswd check, by a
  * keyed hash of "user:password" (never the password), for a few minutes;
  * auth_limit.c counts failed checks per client address and, past a burst,
- * refuses without checking.  Both are bounded tables that trust nothing
- * about their input; times are the caller's monotonic milliseconds. */
+ * refuses without checking, and bounds the time one worker spends on
+ * failed checks from all addresses together.  Both are bounded tables that
+ * trust nothing about their input; times are the caller's monotonic clock. */
 #ifndef SNARE_WORKER_AUTH_H
 #define SNARE_WORKER_AUTH_H
 
@@ -18,6 +19,11 @@
 #define AUTH_LIMIT_BURST 10		  /* failures before refusing unchecked */
 #define AUTH_LIMIT_REFILL_MS (10u * 1000) /* then one more try per this */
 #define AUTH_LIMIT_LOG_MS (60u * 1000)	  /* one "too many failures" line per source */
+/* Failed checks of one worker, all addresses together: 10% of its time
+ * (each microsecond spent pays off in AUTH_BUDGET_FACTOR), after a burst
+ * of 2 s of checking. */
+#define AUTH_BUDGET_FACTOR 10
+#define AUTH_BUDGET_BURST_US (2000u * 1000)
 
 struct conn;
 
@@ -40,9 +46,15 @@ bool auth_limit_blocked(const struct auth_src *src, uint64_t now_ms, bool *log_n
 			unsigned *wait_s);
 void auth_limit_failed(const struct auth_src *src, uint64_t now_ms);
 void auth_limit_reset(void);
+/* The worker's budget for failed checks: blocked (with *log_now once per
+ * AUTH_LIMIT_LOG_MS and *wait_s) while it is spent; spent by cost_us of
+ * checking that failed. */
+bool auth_budget_blocked(uint64_t now_ms, bool *log_now, unsigned *wait_s);
+void auth_budget_spent(uint64_t now_ms, uint64_t cost_us);
 
 /* proxyauth for credentials "user:password" from c's client: the cache,
- * the per-source limit, then the check itself.  Logs only the limit. */
+ * the per-source limit and the worker's budget, then the check itself.
+ * Logs only the limits. */
 bool auth_credentials_ok(struct conn *c, const char *cred);
 
 #endif

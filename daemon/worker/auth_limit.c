@@ -5,7 +5,10 @@
  * without running the (bcrypt) check.  IPv6 addresses count by their /64,
  * which one client usually holds whole.  The table is fixed-size and
  * indexed by a hash seeded at random; a full set drops the address with
- * the least debt, so addresses that are refused stay tracked longest. */
+ * the least debt, so addresses that are refused stay tracked longest.
+ * Many addresses each within their burst still cost the worker: a second
+ * bucket, in microseconds of failed checking, bounds that for the worker
+ * as a whole. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,10 +26,12 @@ struct src_slot {
 static struct src_slot slots[AUTH_LIMIT_SOURCES];
 static uint32_t seed;
 static bool seeded;
+static uint64_t budget_paid_us, budget_logged_ms;
 
 void auth_limit_reset(void)
 {
 	memset(slots, 0, sizeof(slots));
+	budget_paid_us = budget_logged_ms = 0;
 	seeded = RAND_bytes((unsigned char *)&seed, sizeof(seed)) == 1;
 }
 
@@ -118,4 +123,31 @@ void auth_limit_failed(const struct auth_src *src, uint64_t now_ms)
 	struct src_slot *s = limit_find(src, now_ms, true);
 
 	s->paid_ms = (s->paid_ms > now_ms ? s->paid_ms : now_ms) + AUTH_LIMIT_REFILL_MS;
+}
+
+bool auth_budget_blocked(uint64_t now_ms, bool *log_now, unsigned *wait_s)
+{
+	const uint64_t allowed = (uint64_t)AUTH_BUDGET_BURST_US * AUTH_BUDGET_FACTOR;
+	uint64_t now_us = now_ms * 1000;
+
+	*log_now = false;
+	*wait_s = 0;
+	if (budget_paid_us <= now_us || budget_paid_us - now_us <= allowed)
+		return false;
+	*wait_s = (unsigned)((budget_paid_us - now_us - allowed + 999999) / 1000000);
+	if (budget_logged_ms == 0 || now_ms - budget_logged_ms >= AUTH_LIMIT_LOG_MS) {
+		budget_logged_ms = now_ms;
+		*log_now = true;
+	}
+	return true;
+}
+
+void auth_budget_spent(uint64_t now_ms, uint64_t cost_us)
+{
+	uint64_t now_us = now_ms * 1000;
+
+	if (cost_us > AUTH_BUDGET_BURST_US)
+		cost_us = AUTH_BUDGET_BURST_US; /* one check cannot block for longer */
+	budget_paid_us =
+	    (budget_paid_us > now_us ? budget_paid_us : now_us) + cost_us * AUTH_BUDGET_FACTOR;
 }

@@ -3,7 +3,8 @@
 # credentials are cached (repeated requests run bcrypt once), wrong
 # passwords from one client address trip the per-source failure limit
 # (further attempts are refused without running bcrypt, with one log line)
-# while other addresses still authenticate, and a reload empties the cache.
+# while other addresses still authenticate, a reload empties the cache, and
+# slow failed checks from many addresses use up the worker's budget.
 # bcrypt runs are counted by the worker's debug line, never timed.  Client
 # addresses are 127.0.0.1 and two other loopback addresses (curl --interface).
 . "$(dirname "$0")/lib.sh"
@@ -91,4 +92,29 @@ n=$(bcrypts)
 codes="$(socks $C sam:pw) $(socks $C sam:pw)"
 [ "$codes" = "200 200" ] && [ "$(bcrypts)" -eq $((n + 1)) ] && ok socks5-auth-other-source-cached ||
 	notok socks5-auth-other-source-cached "codes $codes, $(($(bcrypts) - n)) bcrypt runs"
+stop_snare
+
+# --- the worker's budget: many addresses, one failure each ---------------------
+# Cost 13 bcrypt takes far more than the 2 s / 40 checks it needs to trip.
+python3 -W ignore -c '
+import crypt
+print("carol:" + crypt.crypt("right", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=8192)))
+print("dave:" + crypt.crypt("right", crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))' >"$T/htpasswd"
+start_snare -v --mode regular@127.0.0.1:0 --set workers=1 --set proxyauth="@$T/htpasswd" || exit 1
+[ "$(code $B dave:right)" = 200 ] || notok auth-budget-setup "dave refused"
+tripped=0
+for i in $(seq 10 49); do
+	code 127.0.1.$i carol:wrong >/dev/null
+	grep -q "used up this worker's budget" "$SNARE_LOG" && { tripped=$i; break; }
+done
+[ "$tripped" -gt 0 ] && [ "$(grep -c "used up this worker's budget" "$SNARE_LOG")" -eq 1 ] &&
+	ok auth-budget-trips || notok auth-budget-trips "no budget line after 40 addresses"
+# The line is written by the first refusal: every address before that one
+# ran bcrypt, that one did not.
+n=$(grep -c "bcrypt check for user carol" "$SNARE_LOG")
+[ "$tripped" -gt 0 ] && [ "$n" -eq $((tripped - 10)) ] && ok auth-budget-refuses-unchecked ||
+	notok auth-budget-refuses-unchecked "$n bcrypt runs for $((tripped - 9)) addresses"
+# while credentials verified before still pass from the cache.
+[ "$(code 127.0.1.201 dave:right)" = 200 ] && ok auth-budget-cached-still-pass ||
+	notok auth-budget-cached-still-pass "dave refused"
 stop_snare

@@ -2,8 +2,9 @@
  * htpasswd.c): the verified-credential cache (hits, other passwords miss,
  * expiry, reset, bounded table with the newest entries kept), the
  * per-source failure limit (burst, refill, one log line per period, IPv4
- * vs IPv6 /64 keys, a limited address not evicted by a flood of others)
- * and bcrypt entries of an htpasswd file read from fd 7. */
+ * vs IPv6 /64 keys, a limited address not evicted by a flood of others),
+ * the worker's budget for failed checks from all addresses, and bcrypt
+ * entries of an htpasswd file read from fd 7. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -188,6 +189,40 @@ static void test_limit_flood_keeps_limited(void **state)
 	assert_true(blocked(&a, T0 + 2, &log_now));
 }
 
+/* Failed checks from many addresses, each within its own burst, use up
+ * the worker's budget (2 s of checking, then 10% of the time). */
+static void test_budget(void **state)
+{
+	const uint64_t cost_us = 250 * 1000; /* a bcrypt of cost 12 */
+	const unsigned burst = AUTH_BUDGET_BURST_US / cost_us;
+	bool log_now;
+	unsigned i, wait_s;
+
+	auth_limit_reset();
+	for (i = 0; i <= burst; i++) {
+		assert_false(auth_budget_blocked(T0, &log_now, &wait_s));
+		auth_budget_spent(T0, cost_us);
+	}
+	assert_true(auth_budget_blocked(T0, &log_now, &wait_s));
+	assert_true(log_now);
+	assert_int_equal(wait_s, (cost_us * AUTH_BUDGET_FACTOR + 999999) / 1000000);
+	assert_true(auth_budget_blocked(T0 + 1, &log_now, &wait_s));
+	assert_false(log_now);
+	/* Paid back at AUTH_BUDGET_FACTOR times the cost: one more check. */
+	assert_true(
+	    auth_budget_blocked(T0 + cost_us * AUTH_BUDGET_FACTOR / 1000 - 1, &log_now, &wait_s));
+	assert_false(
+	    auth_budget_blocked(T0 + cost_us * AUTH_BUDGET_FACTOR / 1000, &log_now, &wait_s));
+	/* One very slow check blocks no longer than the burst. */
+	auth_limit_reset();
+	auth_budget_spent(T0, 60ull * 1000 * 1000);
+	assert_false(auth_budget_blocked(T0, &log_now, &wait_s));
+	auth_budget_spent(T0, 1);
+	assert_true(auth_budget_blocked(T0, &log_now, &wait_s));
+	assert_false(auth_budget_blocked(
+	    T0 + 1 + (AUTH_BUDGET_BURST_US / 1000) * AUTH_BUDGET_FACTOR, &log_now, &wait_s));
+}
+
 /* htpasswd_load reads fd 7; bcrypt entries check, and a load empties the cache. */
 static void test_htpasswd_bcrypt(void **state)
 {
@@ -226,6 +261,7 @@ int main(void)
 	    cmocka_unit_test(test_limit_burst_refill_log),
 	    cmocka_unit_test(test_limit_idle_forgets),
 	    cmocka_unit_test(test_limit_flood_keeps_limited),
+	    cmocka_unit_test(test_budget),
 	    cmocka_unit_test(test_htpasswd_bcrypt),
 	};
 
