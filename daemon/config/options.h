@@ -38,6 +38,7 @@ struct options {
 	char *upstream_auth;         /* NULL or "user:pass" */
 	bool block_global;           /* default true */
 	bool block_private;
+	int udp_reply_rate;          /* per source and second, 100 (burst twice that); 0 = none */
 	bool showhost;
 	bool onboarding;             /* default true */
 	char *onboarding_host;       /* "mitm.it" */

@@ -158,15 +158,13 @@ void coord_wireguard_print(struct coord *co)
 	}
 }
 
-/* Stateful UDP (WireGuard sessions, reverse udp:// conversations) and TUN
- * fds are served by worker 0 alone. */
+/* TUN fds and every UDP socket are served by worker 0 alone: WireGuard
+ * sessions and reverse udp:// conversations are state of one process, and
+ * so are the per-source UDP reply limit and refusal log of the DNS modes,
+ * which must see all of a source's datagrams to count them. */
 bool coord_listener_single(const struct coord *co, const struct coord_listener *l)
 {
-	const struct mode_spec *m = &co->cli->modes[l->mode_index];
-
-	return l->packet || m->kind == MODE_WIREGUARD || (m->kind == MODE_TRANSPARENT && l->udp) ||
-	       (m->kind == MODE_REVERSE &&
-		(strcmp(m->server.scheme, "udp") == 0 || strcmp(m->server.scheme, "dtls") == 0));
+	return l->packet || l->udp || co->cli->modes[l->mode_index].kind == MODE_WIREGUARD;
 }
 
 void coord_wireguard_fill(struct coord *co, Snare__WorkerConfig *cfg, unsigned worker_index)

@@ -81,8 +81,7 @@ int dns_build_answer(const struct dns_msg *query, int rcode, const struct sockad
 	return r < 0 ? r : add_opt(query, rcode, out);
 }
 
-/* The first question of a message that may not parse as a whole. */
-static bool first_question(const uint8_t *p, size_t n, struct dns_rr *q)
+bool dns_first_question(const uint8_t *p, size_t n, struct dns_rr *q)
 {
 	size_t off = DNS_HEADER_LEN;
 	struct dns_wname w;
@@ -111,7 +110,7 @@ int dns_build_error(const uint8_t *query, size_t qlen, int rcode, struct dns_bui
 		return -EBADMSG;
 	whole = dns_parse(query, qlen, &q) == 0;
 	r = dns_build_header(out, id, reply_flags(flags, rcode));
-	if (r == 0 && first_question(query, qlen, &qd))
+	if (r == 0 && dns_first_question(query, qlen, &qd))
 		r = dns_build_question(out, qd.name, qd.type, qd.class);
 	if (r == 0 && whole)
 		r = add_opt(&q, rcode, out);

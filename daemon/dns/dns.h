@@ -176,6 +176,15 @@ int dns_build_answer(const struct dns_msg *query, int rcode, const struct sockad
 int dns_build_error(const uint8_t *query, size_t qlen, int rcode,
 		    struct dns_builder *out) SNARE_MUST_CHECK;
 
+/* A reply for a UDP client whose query allows limit bytes (dns_udp_limit; DNS_UDP_MIN for a query
+ * that does not parse). A longer resp is cut into out (initialised; its cap is lowered to limit)
+ * as a resolver cuts it: the header with TC set (id, the other flags and the rcode kept), the
+ * questions and the OPT record as far as they fit, and no other record, so the client asks again
+ * over TCP. 1 when out holds the cut reply, 0 when resp fits as it is (out untouched), -EBADMSG
+ * when resp has no header, -EINVAL when a question cannot be written again. */
+int dns_fit_udp(const uint8_t *resp, size_t len, size_t limit,
+		struct dns_builder *out) SNARE_MUST_CHECK;
+
 /* What dns_https_strip removes from HTTPS records: the ech parameter; the h3 ALPN ids ("h3" and
  * "h3-*"; an alpn left empty goes, and dropped keys leave the mandatory list). */
 #define DNS_STRIP_ECH 1u

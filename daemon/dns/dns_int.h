@@ -67,4 +67,8 @@ int dns_rdata_display(const uint8_t *msg, size_t rdoff, struct dns_rr *rr,
 		      struct dns_budget *budget);
 int dns_svcb_display(const uint8_t *rd, size_t n, struct dns_text *t);
 
+/* The first question of a message that may not parse as a whole: false when there is none or
+ * it cannot be read. Fills name, type and class of q. */
+bool dns_first_question(const uint8_t *p, size_t n, struct dns_rr *q);
+
 #endif

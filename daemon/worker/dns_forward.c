@@ -79,10 +79,8 @@ static void dns_forward_fail(struct dns_query *q, const char *why)
 	struct dns_builder b;
 
 	dns_builder_init(&b, DNS_UDP_MIN);
-	if (dns_build_error(q->raw, q->rawlen, 2, &b) == 0) {
-		dns_flow_send(q, b.buf, b.len, why);
-		dns_answer(q, b.buf, b.len);
-	}
+	if (dns_build_error(q->raw, q->rawlen, 2, &b) == 0)
+		dns_reply(q, b.buf, b.len, why);
 	dns_builder_free(&b);
 	dns_query_free(q);
 }
@@ -111,8 +109,7 @@ static void dns_forward_done(struct dns_query *q, const uint8_t *resp, size_t le
 		resp = b.buf;
 		len = b.len;
 	}
-	dns_flow_send(q, resp, len, NULL);
-	dns_answer(q, resp, len);
+	dns_reply(q, resp, len, NULL);
 	dns_builder_free(&b);
 	dns_query_free(q);
 }

@@ -37,7 +37,10 @@ struct dns_query {
 };
 
 /* dns_mode.c */
-void dns_answer(struct dns_query *q, const uint8_t *resp, size_t len);
+/* Records the flow and sends resp to the client; over UDP a reply larger
+ * than the client takes is cut first (dns_fit_udp), and the flow shows what
+ * was sent. */
+void dns_reply(struct dns_query *q, const uint8_t *resp, size_t len, const char *error);
 void dns_query_free(struct dns_query *q);
 /* dns_forward.c: sends q->raw to q->upstream over q->tcp's transport. */
 int dns_forward(struct dns_query *q);

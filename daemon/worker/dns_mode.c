@@ -3,7 +3,10 @@
  * A/AAAA questions of class IN with c-ares (TTL 60) in dns mode, forwards
  * everything else to the first name server (or the reverse target) over the
  * client's transport, and records a DNS flow for each query.  Malformed
- * input gets FORMERR when a header can be read, silence otherwise. */
+ * input gets FORMERR when a header can be read, silence otherwise.  Over
+ * UDP, sources refused by block_global/block_private or over
+ * udp_reply_rate get silence too, and a reply longer than the query allows
+ * is cut with TC set (dns_fit_udp). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +16,13 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "worker/client_policy.h"
 #include "worker/dns_int.h"
+
+/* DNS over TCP: room for a length prefix and the largest message, and for
+ * two answers waiting to be sent. */
+#define DNS_TCP_IN_MAX (2 + DNS_MAX_MSG)
+#define DNS_TCP_OUT_MAX (2 * (2 + DNS_MAX_MSG))
 
 static struct dns_query *dns_inflight;
 static size_t dns_ninflight;
@@ -42,7 +51,7 @@ void dns_query_free(struct dns_query *q)
 }
 
 /* Sends a response to the client on the query's transport. */
-void dns_answer(struct dns_query *q, const uint8_t *resp, size_t len)
+static void dns_send(struct dns_query *q, const uint8_t *resp, size_t len)
 {
 	if (q->ns) {
 		if (ns_udp_send(q->ns, &q->ns_dst, &q->ns_src, resp, len) < 0)
@@ -64,16 +73,42 @@ void dns_answer(struct dns_query *q, const uint8_t *resp, size_t len)
 	}
 }
 
+/* The largest reply q's client takes over UDP: 512, or its EDNS size. */
+static size_t dns_client_limit(const struct dns_query *q)
+{
+	return q->parsed ? dns_udp_limit(&q->msg) : DNS_UDP_MIN;
+}
+
+void dns_reply(struct dns_query *q, const uint8_t *resp, size_t len, const char *error)
+{
+	struct dns_builder b = {0};
+	size_t limit = dns_client_limit(q);
+	int r = 0;
+
+	if (!q->tcp && len > limit) { /* cut to the header, questions and OPT, with TC set */
+		dns_builder_init(&b, limit);
+		if ((r = dns_fit_udp(resp, len, limit, &b)) == 1) {
+			resp = b.buf;
+			len = b.len;
+		}
+	}
+	if (r >= 0) {
+		dns_flow_send(q, resp, len, error);
+		dns_send(q, resp, len);
+	} else {
+		dns_flow_send(q, NULL, 0, "the reply is too large for UDP and cannot be cut");
+	}
+	dns_builder_free(&b);
+}
+
 static void dns_local_reply(struct dns_query *q, int rcode, const struct sockaddr_storage *addrs,
 			    size_t n)
 {
 	struct dns_builder b;
 
 	dns_builder_init(&b, q->tcp ? DNS_MAX_MSG : dns_udp_limit(&q->msg));
-	if (dns_build_answer(&q->msg, rcode, addrs, n, DNS_TTL, &b) == 0) {
-		dns_flow_send(q, b.buf, b.len, NULL);
-		dns_answer(q, b.buf, b.len);
-	}
+	if (dns_build_answer(&q->msg, rcode, addrs, n, DNS_TTL, &b) == 0)
+		dns_reply(q, b.buf, b.len, NULL);
 	dns_builder_free(&b);
 	dns_query_free(q);
 }
@@ -98,10 +133,8 @@ static void dns_error_reply(struct dns_query *q, int rcode, const char *why)
 	struct dns_builder b;
 
 	dns_builder_init(&b, DNS_UDP_MIN);
-	if (dns_build_error(q->raw, q->rawlen, rcode, &b) == 0) {
-		dns_flow_send(q, b.buf, b.len, why);
-		dns_answer(q, b.buf, b.len);
-	}
+	if (dns_build_error(q->raw, q->rawlen, rcode, &b) == 0)
+		dns_reply(q, b.buf, b.len, why);
 	dns_builder_free(&b);
 	dns_query_free(q);
 }
@@ -183,7 +216,10 @@ void dns_udp_readable(struct worker_listener *l)
 
 		if (n < 0)
 			return;
-		if (dns_ninflight >= DNS_MAX_INFLIGHT)
+		/* Refused sources and those over udp_reply_rate get nothing
+		 * (each query takes one reply's token). */
+		if (client_refused_udp(&peer) || !udp_reply_allowed(&peer) ||
+		    dns_ninflight >= DNS_MAX_INFLIGHT)
 			continue;
 		q = xcalloc(1, sizeof(*q));
 		q->l = l;
@@ -229,13 +265,17 @@ void dns_ns_datagram(unsigned mode_index, struct ns_stack *ns, const struct sock
 /* TCP: every complete length-prefixed message in the client's buffer. */
 void dns_tcp_step(struct conn *c, bool *progress)
 {
+	if (c->client.in.max < DNS_TCP_IN_MAX)
+		c->client.in.max = DNS_TCP_IN_MAX;
+	if (c->client.out.max < DNS_TCP_OUT_MAX)
+		c->client.out.max = DNS_TCP_OUT_MAX;
 	while (buf_len(&c->client.in) >= 2) {
 		const uint8_t *p = buf_ptr(&c->client.in);
 		size_t n = (size_t)p[0] << 8 | p[1];
 		struct dns_query *q;
 
 		if (buf_len(&c->client.in) < 2 + n) {
-			if (2 + n > STREAM_BUF_MAX)
+			if (2 + n > c->client.in.max)
 				stream_fail(&c->client, "DNS message larger than the buffer");
 			return;
 		}

@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 
 #include "core/log.h"
+#include "worker/client_policy.h"
 #include "worker/dtls_int.h"
 #include "worker/wk.h"
 
@@ -314,6 +315,10 @@ static void peer_to_server(struct dtls_peer *p, const uint8_t *d, size_t n)
 
 static void peer_to_client(struct dtls_peer *p, const uint8_t *d, size_t n)
 {
+	/* A raw client's address is not proven (a DTLS one passed the
+	 * cookie exchange): its replies are rate-limited. */
+	if (p->raw && !udp_reply_allowed(&p->client))
+		return;
 	udp_record(p->rec, false, d, n);
 	if (p->raw)
 		(void)sendto(p->l->fd, d, n, 0, &p->client.sa, addr_len(&p->client.sa));
@@ -631,6 +636,8 @@ void dtls_reverse_readable(struct worker_listener *l)
 
 		if (n < 0)
 			return;
+		if (client_refused_udp(&from))
+			continue;
 		if ((p = peer_find(l, &from)) == NULL) {
 			if ((p = peer_accept(l, &from, d, (size_t)n)) == NULL)
 				continue;

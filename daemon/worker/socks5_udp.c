@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "worker/client_policy.h"
 #include "worker/socks5_wire.h"
 #include "worker/wk.h"
 
@@ -326,7 +327,7 @@ static void su_from_client(struct loop_io *io, uint32_t events)
 		if (n < 0)
 			return;
 		/* Only the control connection's client may use the relay. */
-		if (!addr_equal_host(&from.sa, &u->c->client.peer.sa))
+		if (!addr_equal_host(&from.sa, &u->c->client.peer.sa) || client_refused_udp(&from))
 			continue;
 		u->client = from;
 		u->have_client = true;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "worker/client_policy.h"
 #include "worker/transparent_udp.h"
 #include "worker/tu_packet.h"
 #include "worker/wk.h"
@@ -316,6 +317,8 @@ void tu_readable(struct worker_listener *l)
 		if (n < 0)
 			return;
 		tu_unmap(&client);
+		if (client_refused_udp(&client))
+			continue;
 		/* Sent to snare's own port: not redirected (and relaying it
 		 * would loop back here). */
 		if (!tu_orig_dst(&mh, &server) || addr_port(&server.sa) == addr_port(&l->addr.sa)) {

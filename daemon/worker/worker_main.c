@@ -19,6 +19,7 @@
 #include "worker/worker.h"
 #include "wireguard/wg.h"
 #include "worker/accepting.h"
+#include "worker/client_policy.h"
 #include "worker/transparent_udp.h"
 #include "worker/wk.h"
 
@@ -224,6 +225,7 @@ static void wk_stop_now(void)
 	udp_reverse_stop();
 	dtls_reverse_stop();
 	tu_stop();
+	client_policy_stop();
 	packet_sources_stop();
 	loop_stop(wk->loop);
 }

@@ -74,6 +74,7 @@ static void test_defaults(void **state)
 	assert_int_equal(o.header_timeout, 60);
 	assert_int_equal(o.max_connections, 8192);
 	assert_int_equal(o.max_connections_per_source, 1024);
+	assert_int_equal(o.udp_reply_rate, 100);
 	assert_true(o.server && o.wireguard_qr);
 	assert_int_equal(o.max_header_bytes, 65536);
 	assert_int_equal(o.max_headers, 100);
@@ -408,6 +409,7 @@ static void test_round_trip(void **state)
 	    "upstream_auth=u:p:w",
 	    "block_global=off",
 	    "block_private=on",
+	    "udp_reply_rate=7",
 	    "showhost",
 	    "onboarding=0",
 	    "onboarding_host=onboard.test",
@@ -476,7 +478,7 @@ static void test_table_and_print(void **state)
 
 	assert_non_null(f);
 	t = options_table(&n);
-	assert_int_equal(n, 48);
+	assert_int_equal(n, 49);
 	options_print(f);
 	fclose(f);
 	assert_int_equal(strncmp(buf, "NAME ", 5), 0);
