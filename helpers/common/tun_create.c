@@ -32,22 +32,13 @@ struct tun_raised {
 	char name[IFNAMSIZ];
 };
 
-/* The global rp_filter change: made at most once, undone as one record. */
-struct tun_rpf {
-	bool active; /* an undo record exists */
-	bool all_set, default_set;
-	int all_old, default_old;
-	struct tun_raised raised[TUN_RAISE_MAX];
-	size_t nraised;
-};
-
 static struct {
 	int pool[HELPER_TUN_MAX]; /* unattached /dev/net/tun fds */
 	unsigned npool;
 	int nl;
 	uint32_t seq;
 	int all_fd, default_fd; /* conf/{all,default}/rp_filter, O_RDWR */
-	struct tun_rpf rpf;
+	bool using;		/* we hold a share of the record (tun_state_use) */
 } tun = {.nl = -1, .all_fd = -1, .default_fd = -1};
 
 static uint8_t tun_rx[TUN_RX_MAX];
@@ -378,125 +369,6 @@ static int tun_scan_links(struct tun_scan *s)
 	return tun_nl_talk(&m, tun_on_scan, s);
 }
 
-static void tun_undo_rpf(void *ctx, uint64_t id)
-{
-	struct tun_rpf *r = ctx;
-	int rc = 0;
-	size_t i;
-
-	if (r->all_set)
-		rc = tun_sysctl_write(tun.all_fd, r->all_old);
-	if (rc == 0 && r->default_set)
-		rc = tun_sysctl_write(tun.default_fd, r->default_old);
-	for (i = 0; i < r->nraised; i++) {
-		int e = tun_set_rp_filter(r->raised[i].ifindex, r->raised[i].old);
-
-		if (e < 0 && e != -ENODEV && rc == 0)
-			rc = e;
-	}
-	if (rc < 0)
-		helper_log("cannot restore rp_filter: %s (%s keeps the old values)", strerror(-rc),
-			   tun_state_path());
-	else
-		tun_state_release();
-	memset(r, 0, sizeof(*r));
-}
-
-static int tun_raise_default(struct tun_rpf *r, int all)
-{
-	int old, rc = tun_sysctl_read(tun.default_fd, &old);
-
-	if (rc < 0 || old >= all)
-		return rc;
-	rc = tun_sysctl_write(tun.default_fd, all);
-	if (rc == 0) {
-		r->default_old = old;
-		r->default_set = true;
-	}
-	return rc;
-}
-
-/* Writes what tun_rpf_global is about to change to the record that
- * outlives us (tun_state.h), before changing anything. */
-static int tun_rpf_record(const struct tun_scan *scan, int all)
-{
-	static struct tun_state_rec rec;
-	char err[200] = "";
-	int dflt, rc;
-	size_t i;
-
-	rc = tun_sysctl_read(tun.default_fd, &dflt);
-	if (rc < 0)
-		return rc;
-	rc = tun_state_claim(err, sizeof(err));
-	if (rc < 0) {
-		helper_log(
-		    "net.ipv4.conf.all.rp_filter is %d and must be 0 for a TUN device, but the "
-		    "old values cannot be recorded: %s; run snare as root or through sudo, or "
-		    "set net.ipv4.conf.all.rp_filter=0 first",
-		    all, err);
-		return rc;
-	}
-	rec.n = 0;
-	for (i = 0; i < scan->n; i++) {
-		const struct tun_raised *f = &scan->found[i];
-
-		rec.c[rec.n] =
-		    (struct tun_conf_change){.ifindex = f->ifindex, .old = (int)f->old, .set = all};
-		memcpy(rec.c[rec.n++].name, f->name, IFNAMSIZ);
-	}
-	if (dflt < all)
-		rec.c[rec.n++] =
-		    (struct tun_conf_change){.name = "default", .old = dflt, .set = all};
-	rec.c[rec.n++] = (struct tun_conf_change){.name = "all", .old = all, .set = 0};
-	rc = tun_state_save(&rec);
-	if (rc < 0) {
-		helper_log("cannot write %s: %s", tun_state_path(), strerror(-rc));
-		tun_state_release();
-	}
-	return rc;
-}
-
-/* MODES.md 2.8: with all/rp_filter != 0 the device's own 0 would not count
- * (the kernel uses the larger), so keep every other interface's effective
- * value by raising it to all's, then set all to 0.  Once per process. */
-static int tun_rpf_global(int ifindex, struct privsep_undo *undo)
-{
-	static struct tun_scan scan;
-	struct tun_rpf *r = &tun.rpf;
-	int all, rc;
-	size_t i;
-
-	if (r->active)
-		return 0;
-	rc = tun_sysctl_read(tun.all_fd, &all);
-	if (rc < 0 || all == 0)
-		return rc;
-	scan = (struct tun_scan){.skip = ifindex, .all = all};
-	rc = tun_scan_links(&scan);
-	if (rc == 0)
-		rc = tun_rpf_record(&scan, all);
-	if (rc < 0)
-		return rc;
-	if (privsep_undo_push(undo, tun_undo_rpf, r, 0, "rp_filter") < 0) {
-		tun_state_release();
-		return -ENOSPC;
-	}
-	r->active = true;
-	for (i = 0; i < scan.n && rc == 0; i++) {
-		rc = tun_set_rp_filter(scan.found[i].ifindex, (uint32_t)all);
-		if (rc == 0)
-			r->raised[r->nraised++] = scan.found[i];
-	}
-	if (rc == 0)
-		rc = tun_raise_default(r, all);
-	if (rc == 0 && (rc = tun_sysctl_write(tun.all_fd, 0)) == 0) {
-		r->all_old = all;
-		r->all_set = true;
-	}
-	return rc;
-}
-
 /* ---- what a killed helper left ---------------------------------------------- */
 
 struct tun_link_q {
@@ -536,21 +408,23 @@ static int tun_conf_now(const struct tun_conf_change *c, int *value)
 	return 0;
 }
 
-static int tun_conf_put(const struct tun_conf_change *c)
+static int tun_conf_put(const struct tun_conf_change *c, int value)
 {
 	if (c->ifindex == 0)
 		return tun_sysctl_write(strcmp(c->name, "all") == 0 ? tun.all_fd : tun.default_fd,
-					c->old);
-	return tun_set_rp_filter(c->ifindex, (uint32_t)c->old);
+					value);
+	return tun_set_rp_filter(c->ifindex, (uint32_t)value);
 }
 
-/* Each value still as the dead helper set it goes back; one that somebody
- * changed since stops us (we would undo their change). */
-static int tun_restore_stale(const struct tun_state_rec *rec, char *err, size_t errlen)
+/* Puts back each recorded value that still has the value we set.  One that
+ * somebody changed since stops us when strict (we would undo their change),
+ * else it is left as it is and logged.  How many went back, or a negative
+ * code with one line in err. */
+static int tun_restore(const struct tun_state_rec *rec, bool strict, char *err, size_t errlen)
 {
 	bool todo[TUN_STATE_MAX] = {false};
-	size_t i, n = 0;
-	int cur, rc;
+	size_t i;
+	int cur, rc, n = 0;
 
 	for (i = 0; i < rec->n; i++) {
 		const struct tun_conf_change *c = &rec->c[i];
@@ -558,13 +432,19 @@ static int tun_restore_stale(const struct tun_state_rec *rec, char *err, size_t 
 		rc = tun_conf_now(c, &cur);
 		if (rc == -ENODEV || (rc == 0 && cur == c->old))
 			continue;
-		if (rc == 0 && cur != c->set) {
+		if (rc == 0 && cur != c->set && strict) {
 			snprintf(err, errlen,
 				 "%s: a snare helper that was killed changed "
 				 "net.ipv4.conf.%s.rp_filter from %d to %d and it is %d now: set "
 				 "the values listed there as they should be, then remove the file",
 				 tun_state_path(), c->name, c->old, c->set, cur);
 			return -EBUSY;
+		}
+		if (rc == 0 && cur != c->set) {
+			helper_log("net.ipv4.conf.%s.rp_filter was set to %d since snare set it to "
+				   "%d: leaving it",
+				   c->name, cur, c->set);
+			continue;
 		}
 		if (rc < 0) {
 			snprintf(err, errlen, "%s: cannot read rp_filter of %s: %s",
@@ -576,7 +456,7 @@ static int tun_restore_stale(const struct tun_state_rec *rec, char *err, size_t 
 	for (i = rec->n; i-- > 0;) {
 		if (!todo[i])
 			continue;
-		rc = tun_conf_put(&rec->c[i]);
+		rc = tun_conf_put(&rec->c[i], rec->c[i].old);
 		if (rc < 0) {
 			snprintf(err, errlen, "%s: cannot restore rp_filter of %s: %s",
 				 tun_state_path(), rec->c[i].name, strerror(-rc));
@@ -584,10 +464,7 @@ static int tun_restore_stale(const struct tun_state_rec *rec, char *err, size_t 
 		}
 		n++;
 	}
-	helper_log("restored %zu rp_filter value%s a killed snare helper had changed (%s)", n,
-		   n == 1 ? "" : "s", tun_state_path());
-	tun_state_release();
-	return 0;
+	return n;
 }
 
 #ifndef SO_NETNS_COOKIE
@@ -621,7 +498,111 @@ static int tun_stale_init(char *err, size_t errlen)
 	rc = tun_state_open(id, &stale, err, errlen);
 	if (rc <= 0)
 		return rc;
-	return tun_restore_stale(&stale, err, errlen);
+	rc = tun_restore(&stale, true, err, errlen);
+	if (rc < 0)
+		return rc;
+	helper_log("restored %d rp_filter value%s a killed snare helper had changed (%s)", rc,
+		   rc == 1 ? "" : "s", tun_state_path());
+	tun_state_release();
+	return 0;
+}
+
+/* ---- the global change, shared by the TUN helpers of a namespace ----------- */
+
+/* Undo: the last helper of the namespace with a device up puts the recorded
+ * values back; the others leave them to it. */
+static void tun_undo_leave(void *ctx, uint64_t id)
+{
+	static struct tun_state_rec rec;
+	char err[256] = "";
+	int rc;
+
+	tun.using = false;
+	rc = tun_state_leave(&rec, err, sizeof(err));
+	if (rc == 0)
+		return; /* others still need the values, or nothing was changed */
+	if (rc > 0)
+		rc = tun_restore(&rec, false, err, sizeof(err));
+	if (rc < 0) {
+		helper_log("%s", err);
+		tun_state_unlock(); /* the record stays for the next helper */
+		return;
+	}
+	tun_state_release();
+}
+
+/* A helper with a device holds a share of the record until its undo. */
+static int tun_rpf_use(struct privsep_undo *undo)
+{
+	if (tun.using)
+		return 0;
+	if (privsep_undo_push(undo, tun_undo_leave, NULL, 0, "rp_filter") < 0)
+		return -ENOSPC;
+	tun.using = true;
+	return tun_state_use();
+}
+
+/* The changes, in order: other links raised to all's value, then default,
+ * then all to 0. */
+static int tun_rpf_plan(const struct tun_scan *scan, int all, struct tun_state_rec *rec)
+{
+	int dflt, rc = tun_sysctl_read(tun.default_fd, &dflt);
+	size_t i;
+
+	if (rc < 0)
+		return rc;
+	rec->n = 0;
+	for (i = 0; i < scan->n; i++) {
+		const struct tun_raised *f = &scan->found[i];
+
+		rec->c[rec->n] =
+		    (struct tun_conf_change){.ifindex = f->ifindex, .old = (int)f->old, .set = all};
+		memcpy(rec->c[rec->n++].name, f->name, IFNAMSIZ);
+	}
+	if (dflt < all)
+		rec->c[rec->n++] =
+		    (struct tun_conf_change){.name = "default", .old = dflt, .set = all};
+	rec->c[rec->n++] = (struct tun_conf_change){.name = "all", .old = all, .set = 0};
+	return 0;
+}
+
+/* MODES.md 2.8: with all/rp_filter != 0 the device's own 0 would not count
+ * (the kernel uses the larger), so keep every other interface's effective
+ * value by raising it to all's, then set all to 0.  Written to the record
+ * before anything changes; one helper at a time. */
+static int tun_rpf_change(int ifindex)
+{
+	static struct tun_scan scan;
+	static struct tun_state_rec rec;
+	char err[200] = "";
+	int all, rc;
+	size_t i;
+
+	rc = tun_sysctl_read(tun.all_fd, &all);
+	if (rc < 0 || all == 0)
+		return rc;
+	rc = tun_state_claim(err, sizeof(err));
+	if (rc < 0) {
+		helper_log(
+		    "net.ipv4.conf.all.rp_filter is %d and must be 0 for a TUN device, but the "
+		    "old values cannot be recorded: %s; run snare as root or through sudo, or "
+		    "set net.ipv4.conf.all.rp_filter=0 first",
+		    all, err);
+		return rc;
+	}
+	rc = tun_sysctl_read(tun.all_fd, &all); /* another helper may have done it */
+	if (rc == 0 && all != 0) {
+		scan = (struct tun_scan){.skip = ifindex, .all = all};
+		rc = tun_scan_links(&scan);
+		if (rc == 0)
+			rc = tun_rpf_plan(&scan, all, &rec);
+		if (rc == 0 && (rc = tun_state_save(&rec)) < 0)
+			helper_log("cannot write %s: %s", tun_state_path(), strerror(-rc));
+		for (i = 0; rc == 0 && i < rec.n; i++)
+			rc = tun_conf_put(&rec.c[i], rec.c[i].set);
+	}
+	tun_state_unclaim();
+	return rc;
 }
 
 /* ---- the API -------------------------------------------------------------- */
@@ -712,7 +693,9 @@ static int tun_configure(const char *ifname, unsigned mtu, struct privsep_undo *
 	if (rc == 0)
 		rc = tun_link_up(ifindex);
 	if (rc == 0)
-		rc = tun_rpf_global(ifindex, undo);
+		rc = tun_rpf_use(undo);
+	if (rc == 0)
+		rc = tun_rpf_change(ifindex);
 	return rc;
 }
 

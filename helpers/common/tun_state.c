@@ -1,9 +1,10 @@
-/* The rp_filter record of a TUN helper (see tun_state.h): a root-owned
- * 0600 text file under /run/snare per network namespace, locked (flock) by
- * the helper whose changes it lists for as long as they are in place.  A
- * helper killed with SIGKILL leaves it filled and unlocked; the next one
- * finds it so.  Trusts the file only when it is a regular file of ours,
- * mode 0600, reached without symlinks, and every line parses. */
+/* The rp_filter record of the TUN helpers (see tun_state.h): a root-owned
+ * 0600 text file under /run/snare per network namespace.  Every helper with
+ * a device holds a shared flock on it; the last one to leave (an exclusive
+ * flock succeeds) restores and empties it, and a helper that starts with no
+ * share held and the file filled knows the helpers died (SIGKILL).  Writers
+ * take an exclusive flock on the directory.  Trusts the file only when it is a regular file of
+ * ours, mode 0600, reached without symlinks, and every line parses. */
 #include "tun_state.h"
 
 #include <errno.h>
@@ -21,11 +22,11 @@
 #define TUN_STATE_BUF 8192
 
 static struct {
-	int fd;
-	bool held; /* we hold the lock: our changes, or a dead helper's */
+	int fd, dfd;
+	bool user; /* we hold a share (LOCK_SH) */
 	char path[64];
 	char why[160]; /* why there is no file (fd < 0) */
-} st = {.fd = -1};
+} st = {.fd = -1, .dfd = -1};
 
 const char *tun_state_path(void)
 {
@@ -89,30 +90,21 @@ static int tun_state_parse(char *buf, struct tun_state_rec *r)
 	return r->n > 0 ? 0 : -EINVAL;
 }
 
-/* Our file: regular, ours, 0600, one link.  Then the lock and the text. */
-static int tun_state_read(struct tun_state_rec *stale, char *err, size_t errlen)
+/* The text, once we hold the file exclusively: 1 and *rec, 0 when empty
+ * (the lock is then let go), or a negative code with one line in err. */
+static int tun_state_text(struct tun_state_rec *rec, char *err, size_t errlen)
 {
 	static char buf[TUN_STATE_BUF + 1];
-	struct stat sb;
-	ssize_t n;
+	ssize_t n = pread(st.fd, buf, TUN_STATE_BUF, 0);
 
-	if (fstat(st.fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
-	    (sb.st_mode & 077) != 0 || sb.st_nlink != 1) {
-		snprintf(err, errlen, "%s is not a 0600 file of this user: remove it", st.path);
-		return -EPERM;
-	}
-	if (flock(st.fd, LOCK_EX | LOCK_NB) < 0)
-		return errno == EWOULDBLOCK ? 0 : -errno; /* a live helper's */
-	st.held = true;
-	n = pread(st.fd, buf, TUN_STATE_BUF, 0);
 	if (n < 0)
 		return -errno;
 	if (n == 0) {
-		tun_state_release();
+		flock(st.fd, LOCK_UN);
 		return 0;
 	}
 	buf[n] = '\0';
-	if (n == TUN_STATE_BUF || tun_state_parse(buf, stale) < 0) {
+	if (n == TUN_STATE_BUF || tun_state_parse(buf, rec) < 0) {
 		snprintf(err, errlen,
 			 "%s is not a record snare wrote: set net.ipv4.conf.*.rp_filter as they "
 			 "should be, then remove the file",
@@ -120,6 +112,22 @@ static int tun_state_read(struct tun_state_rec *stale, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	return 1;
+}
+
+/* Our file: regular, ours, 0600, one link.  Then, when no helper holds a
+ * share, its text. */
+static int tun_state_read(struct tun_state_rec *stale, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (fstat(st.fd, &sb) < 0 || !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
+	    (sb.st_mode & 077) != 0 || sb.st_nlink != 1) {
+		snprintf(err, errlen, "%s is not a 0600 file of this user: remove it", st.path);
+		return -EPERM;
+	}
+	if (flock(st.fd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? 0 : -errno; /* live helpers' */
+	return tun_state_text(stale, err, errlen);
 }
 
 int tun_state_open(const char *netns_id, struct tun_state_rec *stale, char *err, size_t errlen)
@@ -139,7 +147,7 @@ int tun_state_open(const char *netns_id, struct tun_state_rec *stale, char *err,
 	st.fd =
 	    openat(dfd, strrchr(st.path, '/') + 1, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	rc = st.fd < 0 ? -errno : 0;
-	close(dfd);
+	st.dfd = dfd;
 	if (rc == -ELOOP) {
 		snprintf(err, errlen, "%s is a symbolic link: remove it", st.path);
 		return rc;
@@ -154,21 +162,35 @@ int tun_state_open(const char *netns_id, struct tun_state_rec *stale, char *err,
 	return rc;
 }
 
+int tun_state_use(void)
+{
+	if (st.fd < 0 || st.user)
+		return 0;
+	while (flock(st.fd, LOCK_SH) < 0)
+		if (errno != EINTR)
+			return -errno;
+	st.user = true;
+	return 0;
+}
+
 int tun_state_claim(char *err, size_t errlen)
 {
 	if (st.fd < 0) {
 		snprintf(err, errlen, "%s", st.why[0] != '\0' ? st.why : "no record file");
 		return -EACCES;
 	}
-	if (!st.held && flock(st.fd, LOCK_EX | LOCK_NB) < 0) {
-		int rc = -errno;
-
-		snprintf(err, errlen, "another snare helper is changing rp_filter here (%s)",
-			 st.path);
-		return rc == -EWOULDBLOCK ? -EBUSY : rc;
-	}
-	st.held = true;
+	while (flock(st.dfd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			snprintf(err, errlen, "%s: %s", TUN_STATE_DIR, strerror(errno));
+			return -errno;
+		}
 	return 0;
+}
+
+void tun_state_unclaim(void)
+{
+	if (st.dfd >= 0)
+		flock(st.dfd, LOCK_UN);
 }
 
 int tun_state_save(const struct tun_state_rec *r)
@@ -193,20 +215,36 @@ int tun_state_save(const struct tun_state_rec *r)
 	}
 	if (len >= sizeof(buf))
 		return -ENOSPC;
-	if (st.fd < 0 || !st.held)
+	if (st.fd < 0)
 		return -EBADF;
 	if (pwrite(st.fd, buf, len, 0) != (ssize_t)len || ftruncate(st.fd, (off_t)len) < 0)
 		return errno != 0 ? -errno : -EIO;
 	return 0;
 }
 
+int tun_state_leave(struct tun_state_rec *rec, char *err, size_t errlen)
+{
+	if (st.fd < 0 || !st.user)
+		return 0;
+	st.user = false;
+	/* Converting fails while others hold a share (ours is gone then). */
+	if (flock(st.fd, LOCK_EX | LOCK_NB) < 0)
+		return 0;
+	return tun_state_text(rec, err, errlen);
+}
+
 void tun_state_release(void)
 {
-	if (st.fd < 0 || !st.held)
+	if (st.fd < 0)
 		return;
 	if (ftruncate(st.fd, 0) < 0)
 		fprintf(stderr, "%s: cannot empty %s: %s\n", snare_progname, st.path,
 			strerror(errno));
 	flock(st.fd, LOCK_UN);
-	st.held = false;
+}
+
+void tun_state_unlock(void)
+{
+	if (st.fd >= 0)
+		flock(st.fd, LOCK_UN);
 }

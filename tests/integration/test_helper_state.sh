@@ -6,7 +6,8 @@
 # /run/snare/rp_filter.<namespace> before it changes them.  After kill -9 of
 # the helper the values stay changed; the next snare-tun puts them back at
 # start-up, or, when somebody changed one since, refuses to start with a
-# line naming the file and the fix.  A helper that cannot write the record
+# line naming the file and the fix.  Two helpers in one namespace share the
+# record: the values go back when the last one closes.  A helper that cannot write the record
 # (file capability, not root) refuses to change them at all.  The host's own
 # values are only read.
 . "$(dirname "$0")/lib.sh"
@@ -159,8 +160,41 @@ else
 	notok helper-state-fix-works "setup failed"
 fi
 
-[ "$(sysctl -n net.ipv4.conf.all.rp_filter net.ipv4.conf.default.rp_filter | tr '\n' ' ')" = "$host_before" ] &&
-	ok helper-state-host-untouched || notok helper-state-host-untouched "the host's rp_filter changed"
+
+# --- two helpers in one namespace: the last one out restores -----------------------------
+# A second driver on FIFOs (one coproc at a time in bash).
+mkfifo "$T/b.in" "$T/b.out"
+nsx "$DRIVER" --driver <"$T/b.in" >"$T/b.out" 2>>"$T/driver.log" &
+BPID=$!
+PIDS+=("$BPID")
+exec {BW}>"$T/b.in" {BR}<"$T/b.out"
+bcmd() { BANSWER=""; echo "$*" >&"$BW" && read -t 20 -r BANSWER <&"$BR"; }
+read -t 10 -r line <&"$BR"
+start_driver && launch && cmd tun hsa0 0
+a=$ANSWER
+bcmd launch tun && [ "$BANSWER" = ok ] && read -t 5 -r line <&"$BR" && bcmd tun hsb0 0
+if [ "$a" = "ok tun hsa0" ] && [ "$BANSWER" = "ok tun hsb0" ] && [ "$(globals)" = "$RUNNING" ]; then
+	cmd close
+	stop_driver
+	g=$(globals)
+	if ! exists hsa0 && exists hsb0 && [ "$g" = "$RUNNING" ]; then
+		ok helper-state-shared-kept-for-the-other
+	else
+		notok helper-state-shared-kept-for-the-other "$g $(nsx ip -o link show | tr '\n' ' ')"
+	fi
+	bcmd close
+	g=$(globals)
+	[ "$BANSWER" = "ok closed" ] && [ "$g" = "$BEFORE" ] && [ ! -s "$STATE" ] &&
+		ok helper-state-shared-last-restores || notok helper-state-shared-last-restores "$BANSWER $g"
+else
+	notok helper-state-shared-kept-for-the-other "setup: $a / $BANSWER / $(globals)"
+	notok helper-state-shared-last-restores "setup failed"
+	cmd close
+	stop_driver
+	bcmd close
+fi
+exec {BW}>&- {BR}<&-
+wait "$BPID" 2>/dev/null
 
 # --- no record possible (file capability, not root): no change at all -------------------
 FC=$T/fc
@@ -205,3 +239,6 @@ else
 	esac
 	nsx sysctl -qw net.ipv4.conf.all.rp_filter=1
 fi
+
+[ "$(sysctl -n net.ipv4.conf.all.rp_filter net.ipv4.conf.default.rp_filter | tr '\n' ' ')" = "$host_before" ] &&
+	ok helper-state-host-untouched || notok helper-state-host-untouched "the host's rp_filter changed"
