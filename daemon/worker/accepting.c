@@ -6,8 +6,9 @@
  *    for its client to finish a head or handshake, as web servers reclaim
  *    idle kept-alive connections: clients that trickle cannot crowd out the
  *    ones that talk.  With none such, the listeners leave epoll until a
- *    connection ends or the oldest wait turns a second; the other workers
- *    and the kernel's accept queue hold new clients meanwhile.
+ *    connection ends or the oldest wait turns a second (with nothing
+ *    waiting, a second on); the other workers and the kernel's accept
+ *    queue hold new clients meanwhile.
  *  - When accept() says the process or system is out of descriptors or
  *    memory, likewise, and a backoff timer (0.1 s doubling to 2 s) tries
  *    again in case no connection of ours ends: the level-triggered listener
@@ -84,19 +85,19 @@ static void listeners_set(bool on)
 }
 
 /* wait_ms: when the oldest waiting connection may be closed for room (0:
- * none waits; then only a connection's end resumes). */
+ * none waits now; one that starts waiting later is looked for a second on). */
 static void pause_full(uint64_t wait_ms)
 {
 	unsigned skipped;
 
 	acc.paused = PAUSED_FULL;
 	listeners_set(false);
-	if (wait_ms > 0)
-		loop_timer_arm(wk->loop, &acc.retry, wait_ms);
+	loop_timer_arm(wk->loop, &acc.retry, wait_ms > 0 ? wait_ms : EVICT_MIN_MS);
 	if (log_once_due(&acc.full_log, loop_now(wk->loop), &skipped))
 		log_warn("worker %u: %zu client connections, the most it takes "
-			 "(max_connections or the descriptor limit): new ones wait until one "
-			 "ends (%u more times since the last line)",
+			 "(max_connections or the descriptor limit): a new one takes the place of "
+			 "one that has waited a second for its client, or waits (%u more times "
+			 "since the last line)",
 			 wk->index, acc.cap, skipped);
 }
 
