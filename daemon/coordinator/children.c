@@ -50,7 +50,7 @@ static void worker_send_config(struct coord_child *w)
 	for (i = 0; i < co->cli->nmodes; i++)
 		modes[i] = co->cli->modes[i].full;
 	for (i = 0; i < co->nlisteners; i++) {
-		/* Packet sources (TUN, WireGuard) are served by one worker: worker 0. */
+		/* TUN fds and UDP sockets are served by one worker: worker 0. */
 		if (coord_listener_single(co, &co->listeners[i]) && w->index != 0)
 			continue;
 		snare__listener__init(&ls[n]);

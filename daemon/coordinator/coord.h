@@ -113,7 +113,7 @@ int coord_wireguard_load(struct coord *co);
 void coord_wireguard_print(struct coord *co);
 void coord_wireguard_fill(struct coord *co, Snare__WorkerConfig *cfg, unsigned worker_index);
 void coord_wireguard_release(Snare__WorkerConfig *cfg);
-/* Listeners served by worker 0 only (TUN fds, WireGuard sockets). */
+/* Listeners served by worker 0 only (TUN fds and every UDP socket). */
 bool coord_listener_single(const struct coord *co, const struct coord_listener *l);
 void coord_close_helpers(struct coord *co);
 
