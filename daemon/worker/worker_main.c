@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -263,9 +264,19 @@ void worker_conn_gone(void)
 }
 
 #ifdef SNARE_TEST_HOOKS
-/* Test builds only: a syscall no worker may make; the filter kills us. */
+/* Test builds only: what no worker may do; the filter kills us.  Worker 0
+ * sets TCP_ULP (31: kernel TLS) on a TCP socket, the others call acct(). */
 static void wk_test_forbidden(void)
 {
+	int fd;
+
+	if (wk->index == 0 && (fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
+		log_info("worker %u: test trigger: setsockopt(TCP_ULP)", wk->index);
+		(void)setsockopt(fd, IPPROTO_TCP, 31, "tls", 3);
+		close(fd);
+		log_error("worker %u: the forbidden syscall was allowed (TCP_ULP)", wk->index);
+		return;
+	}
 	log_info("worker %u: test trigger: calling acct()", wk->index);
 	syscall(SYS_acct, NULL);
 	log_error("worker %u: the forbidden syscall was allowed", wk->index);
