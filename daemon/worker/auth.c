@@ -54,9 +54,9 @@ static bool auth_compare(const char *want, const char *cred, const struct auth_s
 	uint64_t t0;
 	bool ok;
 
-	if (want[0] != '@')
+	if (want[0] != '@') {
 		ok = strlen(cred) == strlen(want) && CRYPTO_memcmp(cred, want, strlen(want)) == 0;
-	else {
+	} else {
 		t0 = mono_us();
 		ok = htpasswd_check(cred);
 		if (ok)
