@@ -166,13 +166,19 @@ void coord_parts_expire(uint64_t now_ms)
 void coord_parts_drop_worker(unsigned w)
 {
 	struct flow_part **l = &parts;
+	size_t n = 0;
 
 	while (*l) {
-		if ((*l)->worker == w)
+		if ((*l)->worker == w) {
 			part_free(l);
-		else
+			n++;
+		} else {
 			l = &(*l)->next;
+		}
 	}
+	if (n > 0)
+		log_debug("worker %u: %zu flow bodies without their flow dropped with its channel",
+			  w, n);
 	if (w < npw)
 		pw[w].warned = false; /* a new worker gets its own warning */
 }
