@@ -179,7 +179,8 @@ static int client_ctx_init(void)
 	return 0;
 }
 
-/* A DTLS server context: cookies, key log, no session cache. */
+/* A DTLS server context: the TLS side's suites, cookies, key log, no
+ * session cache. */
 static SSL_CTX *server_ctx_new(void)
 {
 	SSL_CTX *ctx = SSL_CTX_new(DTLS_server_method());
@@ -187,6 +188,10 @@ static SSL_CTX *server_ctx_new(void)
 	if (ctx == NULL)
 		return NULL;
 	SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION);
+	if (tls_server_suites(ctx) < 0) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	dtls_cookie_install(ctx);
 	tls_keylog_install(ctx);

@@ -164,11 +164,11 @@ int tls_ctx_use_leaf(SSL_CTX *ctx, X509 *leaf)
 	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"                               \
 	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"
 
-/* The client-facing side: our order of suites (ChaCha20 first for clients
- * that put it first: no AES hardware), no renegotiation, no compression. */
-static int tls_server_options(SSL_CTX *ctx)
+/* The client-facing side, TLS and DTLS: our order of suites (ChaCha20
+ * first for clients that put it first: no AES hardware), no renegotiation,
+ * no compression. */
+int tls_server_suites(SSL_CTX *ctx)
 {
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_CIPHER_SERVER_PREFERENCE |
 				     SSL_OP_PRIORITIZE_CHACHA | SSL_OP_NO_RENEGOTIATION |
 				     SSL_OP_NO_COMPRESSION);
@@ -185,7 +185,8 @@ SSL_CTX *tls_leaf_ctx(X509 *leaf)
 
 	if (ctx == NULL)
 		return NULL;
-	if (tls_server_options(ctx) < 0) {
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (tls_server_suites(ctx) < 0) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}

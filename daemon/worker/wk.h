@@ -380,6 +380,8 @@ SSL_CTX *tls_leaf_ctx(X509 *leaf);
 /* Loads leaf, the worker's leaf key and the CA (as chain) into ctx (TLS or
  * DTLS).  0, or -EINVAL with the OpenSSL error queue cleared. */
 int tls_ctx_use_leaf(SSL_CTX *ctx, X509 *leaf);
+/* Suites and options of every client-facing context (TLS and DTLS). */
+int tls_server_suites(SSL_CTX *ctx);
 /* Key log lines (SSLKEYLOGFILE) for every session of ctx, TLS or DTLS. */
 void tls_keylog_install(SSL_CTX *ctx);
 void tls_describe(SSL *ssl, Snare__TlsInfo *ti);
