@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "worker/accepting.h"
+#include "worker/conn_wait.h"
 #include "worker/client_policy.h"
 #include "worker/http_int.h"
 
@@ -44,145 +45,6 @@ static void conn_on_timer(struct loop_timer *t)
 	if (loop_timer_idle_rearm(wk->loop, &c->timer, c->active_ms, conn_idle_limit_ms()))
 		return;
 	conn_client_log(c, LOG_LVL_INFO, "Closing connection due to inactivity");
-	conn_close(c);
-}
-
-/* header_timeout: the states in which snare waits for the client to finish
- * something before anything can go on (a request head, a SOCKS5 handshake,
- * a TLS handshake, a tunnel's first bytes), and what that is, for the log.
- * The deadline is not moved by bytes that trickle in. */
-static const char *const head_waits[] = {
-    [CS_CLIENT_HEAD] = "request head",
-    [CS_SOCKS] = "SOCKS5 handshake",
-    [CS_TUNNEL_DETECT] = "first bytes of the tunnel",
-    [CS_CLIENT_TLS] = "TLS handshake",
-    [CS_DNS_TCP] = NULL,
-};
-
-static const char *conn_head_wait(enum conn_state st)
-{
-	return (size_t)st < ARRAY_SIZE(head_waits) ? head_waits[st] : NULL;
-}
-
-/* One wait that goes on in another state keeps its deadline: the head
- * after the TLS handshake it follows, or after a tunnel's first bytes. */
-static bool conn_head_continues(enum conn_state from, enum conn_state to)
-{
-	return from == to ||
-	       (to == CS_CLIENT_HEAD && (from == CS_CLIENT_TLS || from == CS_TUNNEL_DETECT));
-}
-
-/* The connections waiting for their client, oldest wait first: the ones a
- * worker at its connection limit closes to make room (conn_evict_waiting). */
-static struct conn *wait_first, *wait_last;
-
-static void conn_wait_end(struct conn *c)
-{
-	if (!c->waiting)
-		return;
-	if (c->wait_prev)
-		c->wait_prev->wait_next = c->wait_next;
-	else
-		wait_first = c->wait_next;
-	if (c->wait_next)
-		c->wait_next->wait_prev = c->wait_prev;
-	else
-		wait_last = c->wait_prev;
-	c->wait_prev = c->wait_next = NULL;
-	c->waiting = false;
-}
-
-static void conn_wait_begin(struct conn *c)
-{
-	conn_wait_end(c);
-	c->wait_since = loop_now(wk->loop);
-	c->wait_prev = wait_last;
-	if (wait_last)
-		wait_last->wait_next = c;
-	else
-		wait_first = c;
-	wait_last = c;
-	c->waiting = true;
-}
-
-static void conn_head_deadline(struct conn *c, enum conn_state from, enum conn_state to)
-{
-	uint64_t ms = (uint64_t)wk->opts.header_timeout * 1000;
-
-	if (conn_head_wait(to) == NULL) {
-		loop_timer_cancel(wk->loop, &c->head_timer);
-		conn_wait_end(c);
-		return;
-	}
-	if (c->waiting && conn_head_continues(from, to))
-		return;
-	conn_wait_begin(c);
-	if (ms > 0)
-		loop_timer_arm(wk->loop, &c->head_timer, ms);
-}
-
-/* A SOCKS5 connection that holds a UDP association stays in CS_SOCKS: its
- * handshake is complete all the same. */
-static bool conn_wait_over(struct conn *c)
-{
-	if (c->socks_udp == NULL)
-		return false;
-	loop_timer_cancel(wk->loop, &c->head_timer);
-	conn_wait_end(c);
-	return true;
-}
-
-bool conn_evict_waiting(uint64_t min_age_ms, uint64_t *wait_ms)
-{
-	uint64_t now = loop_now(wk->loop), age;
-	struct conn *c;
-	const char *what;
-
-	*wait_ms = 0;
-	while ((c = wait_first) != NULL && conn_wait_over(c))
-		;
-	if (c == NULL)
-		return false;
-	age = now - c->wait_since;
-	if (age < min_age_ms) {
-		*wait_ms = min_age_ms - age;
-		return false;
-	}
-	what = conn_head_wait(c->state);
-	conn_client_log(c, LOG_LVL_INFO,
-			"Closing connection: %s not complete after %llu ms, and the worker is at "
-			"its connection limit (max_connections)",
-			what ? what : "request head", (unsigned long long)age);
-	conn_close(c);
-	return true;
-}
-
-/* A tunnel whose server is connected and whose client has not sent a byte
- * may carry a protocol whose client waits (a pooled connection): that is
- * idle, for tcp_timeout, until the client starts.  Likewise a head that is
- * complete but held back while the coordinator's channel is full. */
-static bool conn_head_excused(const struct conn *c)
-{
-	if (wk->coord.congested && buf_len(&c->client.in) > 0)
-		return true;
-	return c->state == CS_TUNNEL_DETECT && c->server.fd >= 0 && buf_len(&c->client.in) == 0;
-}
-
-static void conn_on_head_timer(struct loop_timer *t)
-{
-	struct conn *c = t->arg;
-	const char *what = conn_head_wait(c->state);
-
-	if (what == NULL || conn_wait_over(c))
-		return;
-	if (conn_head_excused(c)) {
-		loop_timer_arm(wk->loop, &c->head_timer, (uint64_t)wk->opts.header_timeout * 1000);
-		return;
-	}
-	conn_client_log(c, LOG_LVL_INFO,
-			"Closing connection: %s not complete after %d s "
-			"(header_timeout)",
-			what, wk->opts.header_timeout);
 	conn_close(c);
 }
 
@@ -233,7 +95,7 @@ static void conn_start(struct conn *c, const union sockaddr_any *peer)
 	addr_format(&peer->sa, c->client_str, sizeof(c->client_str));
 	loop_timer_init(&c->timer, conn_on_timer, c);
 	loop_timer_init(&c->kick, conn_on_kick, c);
-	loop_timer_init(&c->head_timer, conn_on_head_timer, c);
+	conn_wait_init(c);
 	c->next = wk->conns;
 	if (wk->conns)
 		wk->conns->prev = c;
@@ -298,7 +160,7 @@ void conn_set_state(struct conn *c, enum conn_state st)
 
 	c->state = st;
 	conn_touch(c);
-	conn_head_deadline(c, from, st);
+	conn_wait_state(c, from, st);
 	if (st == CS_CONNECTING)
 		loop_timer_arm(wk->loop, &c->timer, CONNECT_TIMEOUT_MS);
 	else if (was_connecting || !loop_timer_armed(&c->timer))
@@ -345,8 +207,7 @@ void conn_close(struct conn *c)
 	c->resolving = NULL;
 	loop_timer_cancel(wk->loop, &c->timer);
 	loop_timer_cancel(wk->loop, &c->kick);
-	loop_timer_cancel(wk->loop, &c->head_timer);
-	conn_wait_end(c);
+	conn_wait_close(c);
 	if (c->rflow || c->req.raw)
 		http_exchange_reset(c); /* reports what was collected */
 	http_msg_free(&c->req);
