@@ -12,7 +12,7 @@
 
 #include "helper.h"
 
-#define HELPER_TUN_ADDR "169.254.0.1" /* /32, MODES.md 2.8 */
+#define HELPER_TUN_ADDR "169.254.0.1" /* /32, no peer and no route */
 #define HELPER_TUN_MAX 8	      /* devices per helper process, ever */
 
 /* The syscalls helper_tun_create needs beyond the skeleton's base list
@@ -37,11 +37,13 @@ int helper_tun_init(unsigned max, char *err, size_t errlen) SNARE_MUST_CHECK;
  * name_or_null (NULL: "tun%d"; a trailing "%d" is numbered by the kernel; an
  * existing device of that name is refused with -EEXIST), gives it
  * HELPER_TUN_ADDR/32, mtu (0: PRIVSEP_TUN_MTU_DEFAULT), brings it up and sets
- * MODES.md 2.8's sysctls: its rp_filter 0, accept_local and route_localnet 1;
- * when net.ipv4.conf.all.rp_filter is not 0, every other interface and
- * `default` are first raised to max(all, theirs), then `all` is set to 0.
- * Records in undo (needs room for 2 records) the deletion of the device
- * (RTM_DELLINK) and the restoring of every global value it changed.  On
+ * the sysctls capture needs: its rp_filter 0, accept_local and
+ * route_localnet 1; when net.ipv4.conf.all.rp_filter is not 0, every other
+ * interface and `default` are first raised to max(all, theirs), then `all`
+ * is set to 0, after the old values are written to the record of
+ * tun_state.h.  Records in undo (needs room for 2 records) the deletion of
+ * the device (RTM_DELLINK) and the helper's share of the record (the last
+ * helper of the namespace to undo restores the values).  On
  * success *fd_out is the device's fd, owned by the caller, and ifname_out
  * (IFNAMSIZ bytes) its name.  On failure nothing is left behind: -EINVAL,
  * -EEXIST, -ENOSPC (no room or no device left), or the kernel's -errno. */

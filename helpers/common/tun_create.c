@@ -1,9 +1,10 @@
 /* TUN creation for privileged helpers (root or CAP_NET_ADMIN, inside their
  * seccomp sandbox): TUNSETIFF on a pre-opened /dev/net/tun fd, then address,
  * MTU, up and the per-interface sysctls over rtnetlink, and the global
- * rp_filter dance of MODES.md 2.8 on pre-opened /proc/sys files.  Trusts
- * nothing from its caller; every change is in the undo log before it is made
- * or right after it succeeds. */
+ * rp_filter change (all to 0, the others raised first) on pre-opened
+ * /proc/sys files, recorded first in /run/snare (tun_state.c).  Trusts
+ * nothing from its caller; every change is in the undo log before it is
+ * made or right after it succeeds. */
 #include "tun.h"
 #include "tun_state.h"
 
@@ -566,7 +567,7 @@ static int tun_rpf_plan(const struct tun_scan *scan, int all, struct tun_state_r
 	return 0;
 }
 
-/* MODES.md 2.8: with all/rp_filter != 0 the device's own 0 would not count
+/* With all/rp_filter != 0 the device's own 0 would not count
  * (the kernel uses the larger), so keep every other interface's effective
  * value by raising it to all's, then set all to 0.  Written to the record
  * before anything changes; one helper at a time. */
