@@ -18,8 +18,8 @@ PKGS := openssl libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
-	-Wno-unused-parameter
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
+	-Wpointer-arith -Wno-unused-parameter
 CPPFLAGS += -D_GNU_SOURCE -DSNARE_VERSION='"$(VERSION)"' -DSNARE_LIBEXECDIR='"$(LIBEXECDIR)"' \
 	-Idaemon -Ipolicy -Ibpf -I$(B)/proto -I$(B)/bpf
 ifeq ($(SAN),1)
@@ -46,8 +46,8 @@ MOD_LIB = $(B)/lib/libsnare-$(1).a
 ALL_SRCS := $(foreach m,$(MODULES),$(call MOD_SRCS,$(m))) $(wildcard policy/*.c)
 ALL_LIBS := $(foreach m,$(MODULES),$(call MOD_LIB,$(m))) $(B)/lib/libsnare-policy.a $(B)/lib/libsnare-proto.a
 # The modules linked into build/snare (a module joins when snare uses it).
-SNARE_MODULES := core ipc config http1 certs output worker coordinator ca resolve tlsparse ws dns \
-	netstack privsep wireguard intercept
+SNARE_MODULES := core ipc config http1 certs output worker coordinator spawner ca resolve tlsparse ws \
+	dns netstack privsep wireguard intercept
 SNARE_LIBS := $(foreach m,$(SNARE_MODULES),$(call MOD_LIB,$(m))) $(B)/lib/libsnare-policy.a \
 	$(B)/lib/libsnare-proto.a
 

@@ -3,9 +3,11 @@
  * then the role's seccomp filter.  Runs in the coordinator, the spawner, the
  * ca and every worker; trusts nothing but its caller's choice of role. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include "sandbox.h"
 #include "seccomp_rules.h"
@@ -69,20 +71,31 @@ int sandbox_enter(enum sandbox_role role)
 	return rc;
 }
 
-int sandbox_startup(enum sandbox_role role, const char *user, char *err, size_t errlen)
+/* Step 2: the parent-death signal does not survive a change of ids. */
+static int rearm_parent_death(pid_t parent)
 {
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0)
+		return -errno;
+	return getppid() == parent ? 0 : -ESRCH;
+}
+
+int sandbox_startup(const struct sandbox_plan *plan, char *err, size_t errlen)
+{
+	const char *name = sandbox_role_name(plan->role);
+	char why[384] = "";
 	int rc = 0;
 
-	if (user != NULL && (rc = sandbox_drop_user(user, err, errlen)) < 0)
-		goto out;
-	if ((rc = sandbox_drop_caps()) < 0) {
-		snprintf(err, errlen, "cannot drop capabilities: %s", strerror(-rc));
-		goto out;
+	if (plan->user != NULL && (rc = sandbox_drop_user(plan->user, why, sizeof(why))) < 0) {
+		snprintf(err, errlen, "%s: %s", name, why);
+		return rc;
 	}
-	if ((rc = sandbox_enter(role)) < 0)
-		snprintf(err, errlen, "cannot enter the %s sandbox: %s", sandbox_role_name(role),
-			 strerror(-rc));
-out:
+	if (plan->parent > 0 && (rc = rearm_parent_death(plan->parent)) < 0)
+		snprintf(err, errlen, "%s: the parent (pid %ld) is gone: %s", name,
+			 (long)plan->parent, strerror(-rc));
+	else if ((rc = sandbox_drop_caps()) < 0)
+		snprintf(err, errlen, "%s: cannot drop capabilities: %s", name, strerror(-rc));
+	else if ((rc = sandbox_enter(plan->role)) < 0)
+		snprintf(err, errlen, "%s: cannot enter the sandbox: %s", name, strerror(-rc));
 	return rc;
 }
 

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 enum sandbox_role {
 	SANDBOX_COORDINATOR,
@@ -26,13 +27,29 @@ int sandbox_drop_caps(void);
 int sandbox_enter(enum sandbox_role role);
 const char *sandbox_role_name(enum sandbox_role role);
 
-/* The whole start-up order in one call, for a process that has opened what it
- * needs and closed the rest: sandbox_drop_user (when user is not NULL),
- * sandbox_drop_caps, sandbox_enter.  On error a negative code and one line in
- * err; the caller must then exit. */
-int sandbox_startup(enum sandbox_role role, const char *user, char *err, size_t errlen);
+/* What a role does when it sandboxes itself, in this order:
+ *   1. drop ids to `user` (when root; NULL keeps the ids: the worker is
+ *      started by a spawner that has already dropped);
+ *   2. when `parent` > 0, re-arm the parent-death signal (SIGKILL), which an
+ *      id change clears, and stop if the parent is no longer `parent`;
+ *   3. drop every capability (no daemon role keeps one; the privileged
+ *      helpers, which do, confine themselves in helpers/common/);
+ *   4. PR_SET_NO_NEW_PRIVS, non-dumpable for the ca, the role's seccomp list.
+ * The descriptor limit is not a step here: the coordinator raises it before
+ * the spawner starts, so every role inherits it (core/fdlimit.c). */
+struct sandbox_plan {
+	enum sandbox_role role;
+	const char *user;
+	pid_t parent;
+};
+
+/* The one start-up path of every snare process, for a process that has
+ * opened what it needs and closed the rest.  On error a negative code and one
+ * line in err naming the role and the step ("worker: cannot drop
+ * capabilities: ..."); the caller must then stop. */
+int sandbox_startup(const struct sandbox_plan *plan, char *err, size_t errlen);
 /* Lists the syscalls the role's filter allows, and those it answers with an
- * errno, one line per answer (for `--sandbox-info` and documentation). */
+ * errno, one line per answer (for tests and documentation). */
 void sandbox_describe(enum sandbox_role role, FILE *out);
 
 #endif

@@ -68,12 +68,9 @@ static void ca_configure(struct ca_role *ca, const Snare__CaConfig *cfg)
 	if (cfg->has_test_sign_rate)
 		ca->sign_rate = cfg->test_sign_rate;
 #endif
-	if (sandbox_drop_user(user, err, sizeof(err)) < 0) {
-		log_error("ca: %s", err);
-		exit(1);
-	}
-	if (sandbox_drop_caps() < 0 || sandbox_enter(SANDBOX_CA) < 0) {
-		log_error("ca: cannot enter the sandbox");
+	if (sandbox_startup(&(struct sandbox_plan){.role = SANDBOX_CA, .user = user}, err,
+			    sizeof(err)) < 0) {
+		log_error("%s", err);
 		exit(1);
 	}
 	ca->coord.state = IPC_ST_RUNNING;

@@ -405,17 +405,13 @@ static int open_output(struct coord *co)
 
 static int drop_privileges(struct coord *co)
 {
+	const struct sandbox_plan plan = {.role = SANDBOX_COORDINATOR, .user = co->cli->opts.user};
 	char err[512];
+	int rc = sandbox_startup(&plan, err, sizeof(err));
 
-	if (sandbox_drop_user(co->cli->opts.user, err, sizeof(err)) < 0) {
+	if (rc < 0)
 		log_error("%s", err);
-		return -EPERM;
-	}
-	if (sandbox_drop_caps() < 0 || sandbox_enter(SANDBOX_COORDINATOR) < 0) {
-		log_error("cannot enter the coordinator's sandbox");
-		return -EPERM;
-	}
-	return 0;
+	return rc;
 }
 
 static int spawn_workers(struct coord *co)

@@ -7,9 +7,5 @@
 
 /* argc/argv are kept to re-read the configuration on SIGHUP. */
 int coordinator_main(struct cli *cli, int argc, char **argv);
-/* The spawner (`snare --role spawner ARGV...`, fd 3 its channel to the
- * coordinator): forks, executes and reaps the ca and the workers on request
- * and re-reads ARGV's configuration on reload (spawner.c). */
-int spawner_main(int argc, char **argv);
 
 #endif

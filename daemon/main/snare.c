@@ -9,6 +9,7 @@
 #include "config/cli.h"
 #include "coordinator/coordinator.h"
 #include "core/util.h"
+#include "spawner/spawner.h"
 #include "worker/worker.h"
 
 int main(int argc, char **argv)

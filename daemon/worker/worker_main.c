@@ -200,13 +200,15 @@ static int wk_prepare(void)
 /* Runs once both the configuration and the CA certificate have arrived. */
 static void wk_start(void)
 {
+	char err[512];
+
 	if (!wk->have_config || !wk->have_ca || wk->running)
 		return;
 	if (wk_prepare() < 0)
 		exit(1);
 	accepting_prepare(wk->index, (unsigned)wk->nlisteners);
-	if (sandbox_drop_caps() < 0 || sandbox_enter(SANDBOX_WORKER) < 0) {
-		log_error("worker %u: cannot enter the sandbox", wk->index);
+	if (sandbox_startup(&(struct sandbox_plan){.role = SANDBOX_WORKER}, err, sizeof(err)) < 0) {
+		log_error("worker %u: %s", wk->index, err);
 		exit(1);
 	}
 	if (wk_listen() < 0)

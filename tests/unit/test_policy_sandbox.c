@@ -835,7 +835,8 @@ static int startup_worker(void)
 	int rc;
 
 	CHECK(pw != NULL);
-	rc = sandbox_startup(SANDBOX_WORKER, "nobody", err, sizeof(err));
+	rc = sandbox_startup(&(struct sandbox_plan){.role = SANDBOX_WORKER, .user = "nobody"}, err,
+			     sizeof(err));
 	if (rc < 0)
 		fprintf(stderr, "child: %s\n", err);
 	CHECK(rc == 0);

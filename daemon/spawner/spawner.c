@@ -1,26 +1,41 @@
-/* The spawner: `snare --role spawner ARGV...`, started by the coordinator
- * before it sandboxes itself, with fd 3 its channel.  It keeps what the
- * coordinator gives up: it forks and executes the ca (first, while it may
- * still be root) and the workers, reaps them and reports each exit, and on
- * reload parses ARGV and the configuration file again and opens the files
- * the options name.  It trusts nothing the coordinator sends beyond ipc/'s
- * validation: roles come from a fixed set, the ca is started once, and each
- * worker index at most once at a time.  It dies with its channel. */
+/* The spawner: `snare --role spawner ARGV...`, one process started by the
+ * coordinator before it sandboxes itself, with fd 3 its channel.
+ *
+ * Why it exists: starting processes and opening files are what an attacker
+ * who took over the coordinator would want most, and the coordinator reads
+ * flows and logs from workers that parse hostile traffic.  The spawner keeps
+ * those powers so the coordinator's seccomp list can lose fork, execve and
+ * path lookups (policy/seccomp_coordinator.c).
+ *
+ * What it may do: fork and execute the ca (first and once, while it may
+ * still be root) and the workers (one live process per index), reap them and
+ * report each exit; on reload, parse ARGV and the configuration file again
+ * and open, read-only, the files the options name.  Right after starting the
+ * ca it drops to the user and enters its own seccomp list
+ * (policy/seccomp_spawner.c): fork (clone without namespace flags), execve,
+ * wait, kill and dup; what a freshly executed worker needs before loading its
+ * own filter (the worker's network set, mmap/mprotect, prctl, capset,
+ * seccomp); read-only opens, stat and getdents.  No writes to files, no Unix
+ * sockets, no namespaces, no ptrace.
+ *
+ * What it trusts: nothing the coordinator sends beyond ipc/'s validation;
+ * roles come from a fixed set, the ca is started once, and each worker index
+ * at most once at a time.  It dies with its channel or its parent. */
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "coordinator/coordinator.h"
+#include "config/cli.h"
 #include "coordinator/coord.h"
 #include "core/log.h"
 #include "sandbox.h"
+#include "spawner/spawner.h"
 
 #define SPAWNER_CHAN_FD 3
 
@@ -80,22 +95,18 @@ static pid_t *spawn_slot(struct spawner *sp, const Snare__SpawnChild *req)
 	return &sp->workers[req->index];
 }
 
-/* Drops to the user the options name, then enters the spawner's sandbox.
- * The parent-death signal does not survive the change of ids: set it again,
- * and stop if the coordinator is already gone. */
+/* Drops to the user the options name, then enters the spawner's sandbox;
+ * stops if the coordinator is already gone (sandbox_startup re-arms the
+ * parent-death signal the change of ids cleared). */
 static int spawner_drop(struct spawner *sp)
 {
+	const struct sandbox_plan plan = {
+	    .role = SANDBOX_SPAWNER, .user = sp->user, .parent = sp->coord_pid};
 	char err[512];
-	int rc;
+	int rc = sandbox_startup(&plan, err, sizeof(err));
 
-	if ((rc = sandbox_drop_user(sp->user, err, sizeof(err))) < 0) {
-		log_error("spawner: %s", err);
-		return rc;
-	}
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != sp->coord_pid)
-		return -ESRCH;
-	if ((rc = sandbox_drop_caps()) < 0 || (rc = sandbox_enter(SANDBOX_SPAWNER)) < 0)
-		log_error("spawner: cannot enter the sandbox: %s", strerror(-rc));
+	if (rc < 0)
+		log_error("%s", err);
 	return rc;
 }
 
