@@ -122,7 +122,9 @@ int ca_main(void)
 	struct ca_role ca = {0};
 
 	snare_progname = "snare-ca";
-	prctl(PR_SET_DUMPABLE, 0);
+	/* Before the key is read: no core dump, no ptrace by the same user. */
+	if (prctl(PR_SET_DUMPABLE, 0) < 0)
+		fatal("ca: cannot make the process non-dumpable: %s", strerror(errno));
 	ca.loop = loop_new();
 	if (ca.loop == NULL || ipc_chan_init(&ca.coord, ca.loop, 3, IPC_CH_COORD_TO_CA,
 					     ca_on_coord_frame, ca_on_coord_close, &ca) < 0)
