@@ -1,6 +1,7 @@
 /* Dropping ids and capabilities at start-up, then checking they are gone
- * (DESIGN.md §4).  Runs in every snare process before its seccomp filter;
- * trusts only the user name its caller passes. */
+ * (docs/architecture.md, "Start-up and sandboxes").  Runs in every snare
+ * process before its seccomp filter; trusts only the user name its caller
+ * passes. */
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>

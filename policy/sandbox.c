@@ -1,7 +1,8 @@
-/* The start-up order every snare process ends with (DESIGN.md §4): ids and
- * capabilities dropped, PR_SET_NO_NEW_PRIVS, non-dumpable where keys live,
- * then the role's seccomp filter.  Runs in the coordinator, the spawner, the
- * ca and every worker; trusts nothing but its caller's choice of role. */
+/* The start-up order every snare process ends with (docs/architecture.md,
+ * "Start-up and sandboxes"): ids dropped, the parent-death signal re-armed
+ * where asked, capabilities dropped, PR_SET_NO_NEW_PRIVS, non-dumpable where
+ * keys live, then the role's seccomp filter.  Runs in the coordinator, the
+ * spawner, the ca and every worker; trusts nothing but its caller's plan. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>

@@ -1,6 +1,7 @@
-/* Start-up hardening, written once for every process (DESIGN.md §4): drop
- * ids and verify, no_new_privs, non-dumpable where keys live, then the role's
- * seccomp allow-list (default action: kill; harmless probes: an errno). */
+/* Start-up hardening, written once for every process (docs/architecture.md,
+ * "Start-up and sandboxes"): drop ids and verify, no_new_privs, non-dumpable
+ * where keys live, then the role's seccomp allow-list (default action: kill;
+ * harmless probes: an errno). */
 #ifndef SNARE_POLICY_SANDBOX_H
 #define SNARE_POLICY_SANDBOX_H
 
