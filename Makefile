@@ -130,6 +130,7 @@ TEST_LIBS_worker = $(filter-out $(B)/lib/libsnare-worker.a,$(SNARE_LIBS))
 TEST_LIBS_coordinator = $(filter-out $(B)/lib/libsnare-coordinator.a,$(SNARE_LIBS))
 TEST_LIBS_output = $(B)/lib/libsnare-config.a
 TEST_LIBS_privsep = $(B)/lib/libsnare-ipc.a
+TEST_LIBS_intercept = $(B)/lib/libsnare-ipc.a
 
 .SECONDEXPANSION:
 $(B)/tests/%: tests/unit/%.c $$(call test_libs,$$*)

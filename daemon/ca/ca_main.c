@@ -77,25 +77,30 @@ static void ca_configure(struct ca_role *ca, const Snare__CaConfig *cfg)
 	ca_ready(ca);
 }
 
-static void ca_on_coord_frame(struct ipc_chan *ch, struct ipc_frame *f)
+static void ca_on_config(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	ca_configure(ch->arg, ((Snare__CoordToCa *)f->msg)->config);
+}
+
+static void ca_on_attach(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	ca_peer_attach(ch->arg, f);
+}
+
+static void ca_on_shutdown(struct ipc_chan *ch, struct ipc_frame *f)
 {
 	struct ca_role *ca = ch->arg;
-	Snare__CoordToCa *m = (Snare__CoordToCa *)f->msg;
 
-	switch (f->body_case) {
-	case SNARE__COORD_TO_CA__BODY_CONFIG:
-		ca_configure(ca, m->config);
-		break;
-	case SNARE__COORD_TO_CA__BODY_ATTACH_WORKER:
-		ca_peer_attach(ca, f);
-		break;
-	case SNARE__COORD_TO_CA__BODY_SHUTDOWN:
-		loop_stop(ca->loop);
-		break;
-	default:
-		break;
-	}
+	loop_stop(ca->loop);
 }
+
+/* What the ca does with each message the coordinator may send (the
+ * COORD_TO_CA rows of ipc_validate.c say in which states). */
+static const struct ipc_handler ca_coord_handlers[] = {
+    {SNARE__COORD_TO_CA__BODY_ATTACH_WORKER, ca_on_attach},
+    {SNARE__COORD_TO_CA__BODY_CONFIG, ca_on_config},
+    {SNARE__COORD_TO_CA__BODY_SHUTDOWN, ca_on_shutdown},
+};
 
 static void ca_on_coord_close(struct ipc_chan *ch, int err)
 {
@@ -126,9 +131,10 @@ int ca_main(void)
 	if (prctl(PR_SET_DUMPABLE, 0) < 0)
 		fatal("ca: cannot make the process non-dumpable: %s", strerror(errno));
 	ca.loop = loop_new();
-	if (ca.loop == NULL || ipc_chan_init(&ca.coord, ca.loop, 3, IPC_CH_COORD_TO_CA,
-					     ca_on_coord_frame, ca_on_coord_close, &ca) < 0)
+	if (ca.loop == NULL || ipc_chan_init(&ca.coord, ca.loop, 3, IPC_CH_COORD_TO_CA, NULL,
+					     ca_on_coord_close, &ca) < 0)
 		fatal("cannot set up the ca's channel");
+	ipc_chan_handlers(&ca.coord, ca_coord_handlers, ARRAY_SIZE(ca_coord_handlers));
 	ca.coord.state = IPC_ST_CONFIG;
 	ca_global = &ca;
 	log_set_sink(ca_log_sink);

@@ -128,26 +128,31 @@ static void peer_on_cert_request(struct ca_peer *p, uint64_t seq, const Snare__C
 	free(der);
 }
 
-static void peer_on_frame(struct ipc_chan *ch, struct ipc_frame *f)
+static void peer_on_hello(struct ipc_chan *ch, struct ipc_frame *f)
 {
-	struct ca_peer *p = ch->arg;
+	ch->state = IPC_ST_CONFIG; /* next: RegisterKey, once */
+	peer_send_info(ch->arg);
+}
+
+static void peer_on_register_key(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	peer_on_register(ch->arg, ((Snare__WorkerToCa *)f->msg)->register_key);
+}
+
+static void peer_on_request(struct ipc_chan *ch, struct ipc_frame *f)
+{
 	Snare__WorkerToCa *m = (Snare__WorkerToCa *)f->msg;
 
-	switch (f->body_case) {
-	case SNARE__WORKER_TO_CA__BODY_HELLO:
-		ch->state = IPC_ST_CONFIG; /* next: RegisterKey, once */
-		peer_send_info(p);
-		break;
-	case SNARE__WORKER_TO_CA__BODY_REGISTER_KEY:
-		peer_on_register(p, m->register_key);
-		break;
-	case SNARE__WORKER_TO_CA__BODY_CERT_REQUEST:
-		peer_on_cert_request(p, m->seq, m->cert_request);
-		break;
-	default:
-		break;
-	}
+	peer_on_cert_request(ch->arg, m->seq, m->cert_request);
 }
+
+/* What the ca does with each message a worker may send (the WORKER_TO_CA
+ * rows of ipc_validate.c say in which states). */
+static const struct ipc_handler peer_handlers[] = {
+    {SNARE__WORKER_TO_CA__BODY_CERT_REQUEST, peer_on_request},
+    {SNARE__WORKER_TO_CA__BODY_HELLO, peer_on_hello},
+    {SNARE__WORKER_TO_CA__BODY_REGISTER_KEY, peer_on_register_key},
+};
 
 static void peer_free(void *arg)
 {
@@ -195,12 +200,13 @@ void ca_peer_attach(struct ca_role *ca, struct ipc_frame *f)
 	p->ca = ca;
 	p->worker = m->attach_worker->worker_index;
 	ca_bucket_init(&p->bucket, ca->sign_burst, ca->sign_rate, clock_ms());
-	if (ipc_chan_init(&p->chan, ca->loop, fd, IPC_CH_WORKER_TO_CA, peer_on_frame, peer_on_close,
-			  p) < 0) {
+	if (ipc_chan_init(&p->chan, ca->loop, fd, IPC_CH_WORKER_TO_CA, NULL, peer_on_close, p) <
+	    0) {
 		close(fd);
 		free(p);
 		return;
 	}
+	ipc_chan_handlers(&p->chan, peer_handlers, ARRAY_SIZE(peer_handlers));
 	p->chan.state = IPC_ST_HELLO;
 	ca->peers[i] = p;
 }

@@ -83,29 +83,44 @@ static void worker_send_config(struct coord_child *w)
 	free(fds);
 }
 
-static void worker_on_frame(struct ipc_chan *ch, struct ipc_frame *f)
+static void worker_on_hello(struct ipc_chan *ch, struct ipc_frame *f)
 {
 	struct coord_child *w = ch->arg;
-	Snare__WorkerToCoord *m = (Snare__WorkerToCoord *)f->msg;
 
-	switch (f->body_case) {
-	case SNARE__WORKER_TO_COORD__BODY_HELLO:
-		w->chan.state = IPC_ST_RUNNING;
-		worker_send_config(w);
-		break;
-	case SNARE__WORKER_TO_COORD__BODY_LOG:
-		coord_on_log(w->co, m->log);
-		break;
-	case SNARE__WORKER_TO_COORD__BODY_FLOW:
-		coord_on_flow(w->co, w, m->flow->flow);
-		break;
-	case SNARE__WORKER_TO_COORD__BODY_FLOW_BODY:
-		coord_on_flow_body(w->co, w->index, m->flow_body);
-		break;
-	default:
-		break;
-	}
+	w->chan.state = IPC_ST_RUNNING;
+	worker_send_config(w);
 }
+
+static void worker_on_log(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	struct coord_child *w = ch->arg;
+
+	coord_on_log(w->co, ((Snare__WorkerToCoord *)f->msg)->log);
+}
+
+static void worker_on_flow(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	struct coord_child *w = ch->arg;
+
+	coord_on_flow(w->co, w, ((Snare__WorkerToCoord *)f->msg)->flow->flow);
+}
+
+static void worker_on_flow_body(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	struct coord_child *w = ch->arg;
+
+	coord_on_flow_body(w->co, w->index, ((Snare__WorkerToCoord *)f->msg)->flow_body);
+}
+
+/* What the coordinator does with each message a worker may send (the
+ * WORKER_TO_COORD rows of ipc_validate.c say in which states); flows first,
+ * they are the hot path. */
+static const struct ipc_handler worker_handlers[] = {
+    {SNARE__WORKER_TO_COORD__BODY_FLOW, worker_on_flow},
+    {SNARE__WORKER_TO_COORD__BODY_FLOW_BODY, worker_on_flow_body},
+    {SNARE__WORKER_TO_COORD__BODY_LOG, worker_on_log},
+    {SNARE__WORKER_TO_COORD__BODY_HELLO, worker_on_hello},
+};
 
 static void ca_send_attach(struct coord *co, struct coord_child *w)
 {
@@ -151,26 +166,35 @@ static void ca_send_config(struct coord *co)
 		ca_send_attach(co, &co->workers[i]);
 }
 
-static void ca_on_frame(struct ipc_chan *ch, struct ipc_frame *f)
+static void ca_on_hello(struct ipc_chan *ch, struct ipc_frame *f)
 {
 	struct coord_child *c = ch->arg;
-	Snare__CaToCoord *m = (Snare__CaToCoord *)f->msg;
 
-	switch (f->body_case) {
-	case SNARE__CA_TO_COORD__BODY_HELLO:
-		c->chan.state = IPC_ST_CONFIG;
-		ca_send_config(c->co);
-		break;
-	case SNARE__CA_TO_COORD__BODY_READY:
-		c->chan.state = IPC_ST_RUNNING;
-		break;
-	case SNARE__CA_TO_COORD__BODY_LOG:
-		coord_on_log(c->co, m->log);
-		break;
-	default:
-		break;
-	}
+	c->chan.state = IPC_ST_CONFIG;
+	ca_send_config(c->co);
 }
+
+static void ca_on_ready(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	struct coord_child *c = ch->arg;
+
+	c->chan.state = IPC_ST_RUNNING;
+}
+
+static void ca_on_log(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	struct coord_child *c = ch->arg;
+
+	coord_on_log(c->co, ((Snare__CaToCoord *)f->msg)->log);
+}
+
+/* What the coordinator does with each message the ca may send (the
+ * CA_TO_COORD rows of ipc_validate.c say in which states). */
+static const struct ipc_handler ca_handlers[] = {
+    {SNARE__CA_TO_COORD__BODY_HELLO, ca_on_hello},
+    {SNARE__CA_TO_COORD__BODY_READY, ca_on_ready},
+    {SNARE__CA_TO_COORD__BODY_LOG, ca_on_log},
+};
 
 static int child_channel(struct coord *co, struct coord_child *c, int *theirs)
 {
@@ -179,13 +203,17 @@ static int child_channel(struct coord *co, struct coord_child *c, int *theirs)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
 	err = ipc_chan_init(&c->chan, co->loop, sp[0],
-			    c->kind == CHILD_CA ? IPC_CH_CA_TO_COORD : IPC_CH_WORKER_TO_COORD,
-			    c->kind == CHILD_CA ? ca_on_frame : worker_on_frame, child_on_close, c);
+			    c->kind == CHILD_CA ? IPC_CH_CA_TO_COORD : IPC_CH_WORKER_TO_COORD, NULL,
+			    child_on_close, c);
 	if (err < 0) {
 		close(sp[0]);
 		close(sp[1]);
 		return err;
 	}
+	if (c->kind == CHILD_CA)
+		ipc_chan_handlers(&c->chan, ca_handlers, ARRAY_SIZE(ca_handlers));
+	else
+		ipc_chan_handlers(&c->chan, worker_handlers, ARRAY_SIZE(worker_handlers));
 	c->chan.state = IPC_ST_HELLO;
 	c->chan_open = true;
 	*theirs = sp[1];

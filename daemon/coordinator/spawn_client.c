@@ -16,26 +16,33 @@
 
 #define SPAWNER_EXIT_WAIT_MS 2000
 
-static void spawner_on_frame(struct ipc_chan *ch, struct ipc_frame *f)
+static void spawner_on_spawned(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	coord_child_spawned(ch->arg, ((Snare__SpawnerToCoord *)f->msg)->spawned);
+}
+
+static void spawner_on_exited(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	const Snare__ChildExited *m = ((Snare__SpawnerToCoord *)f->msg)->exited;
+
+	coord_child_exited(ch->arg, (pid_t)m->pid, m->status);
+}
+
+static void spawner_on_reloaded(struct ipc_chan *ch, struct ipc_frame *f)
 {
 	struct coord *co = ch->arg;
-	Snare__SpawnerToCoord *m = (Snare__SpawnerToCoord *)f->msg;
 
-	switch (f->body_case) {
-	case SNARE__SPAWNER_TO_COORD__BODY_SPAWNED:
-		coord_child_spawned(co, m->spawned);
-		break;
-	case SNARE__SPAWNER_TO_COORD__BODY_EXITED:
-		coord_child_exited(co, (pid_t)m->exited->pid, m->exited->status);
-		break;
-	case SNARE__SPAWNER_TO_COORD__BODY_RELOADED:
-		co->reload_pending = false;
-		coord_on_reload_result(co, m->reloaded, f);
-		break;
-	default:
-		break;
-	}
+	co->reload_pending = false;
+	coord_on_reload_result(co, ((Snare__SpawnerToCoord *)f->msg)->reloaded, f);
 }
+
+/* What the coordinator does with each message the spawner may send (the
+ * SPAWNER_TO_COORD rows of ipc_validate.c say in which states). */
+static const struct ipc_handler spawner_handlers[] = {
+    {SNARE__SPAWNER_TO_COORD__BODY_SPAWNED, spawner_on_spawned},
+    {SNARE__SPAWNER_TO_COORD__BODY_EXITED, spawner_on_exited},
+    {SNARE__SPAWNER_TO_COORD__BODY_RELOADED, spawner_on_reloaded},
+};
 
 static void spawner_on_close(struct ipc_chan *ch, int err)
 {
@@ -74,11 +81,12 @@ int coord_spawner_start(struct coord *co)
 		close(sp[0]);
 		goto out;
 	}
-	if ((err = ipc_chan_init(&co->spawner, co->loop, sp[0], IPC_CH_SPAWNER_TO_COORD,
-				 spawner_on_frame, spawner_on_close, co)) < 0) {
+	if ((err = ipc_chan_init(&co->spawner, co->loop, sp[0], IPC_CH_SPAWNER_TO_COORD, NULL,
+				 spawner_on_close, co)) < 0) {
 		close(sp[0]);
 		goto out;
 	}
+	ipc_chan_handlers(&co->spawner, spawner_handlers, ARRAY_SIZE(spawner_handlers));
 	co->spawner.state = IPC_ST_RUNNING;
 	co->spawner_open = true;
 out:

@@ -1,7 +1,9 @@
-/* Codec, authorization table and validation of the redirector channel, in
- * the coordinator and in snare-redirector.  Trusts nothing in the bytes: a
- * frame must pass the size cap, unpack without unknown fields, carry a known
- * case allowed in the receiver's state and validate before anyone reads it.
+/* The redirector channel's descriptor (its one table of rules: authorisation
+ * and validation side by side), in the coordinator and in
+ * snare-redirector; ipc/chan.c runs the pipeline.  Trusts nothing in the
+ * bytes: a frame must pass the size cap, unpack without unknown fields,
+ * carry a seq and a known case allowed in the receiver's state and validate
+ * before anyone reads it.
  *
  *   direction (receiver)   body case                         allowed states
  *   TO_HELPER              set_intercept, get_tun,           READY
@@ -17,58 +19,7 @@
 #define C2R(c) SNARE__REDIRECTOR__COORD_TO_REDIRECTOR__BODY_##c
 #define R2C(c) SNARE__REDIRECTOR__REDIRECTOR_TO_COORD__BODY_##c
 #define ST(s) (1u << INTERCEPT_ST_##s)
-
-static const struct {
-	enum intercept_dir dir;
-	int body_case;
-	unsigned states;
-	const char *name;
-} intercept_auth_table[] = {
-    {INTERCEPT_TO_HELPER, C2R(SET_INTERCEPT), ST(READY), "set_intercept"},
-    {INTERCEPT_TO_HELPER, C2R(GET_TUN), ST(READY), "get_tun"},
-    {INTERCEPT_TO_HELPER, C2R(OPEN_PROC_MAP), ST(READY), "open_proc_map"},
-    {INTERCEPT_TO_COORD, R2C(OK), ST(WAITING), "ok"},
-    {INTERCEPT_TO_COORD, R2C(ERROR), ST(WAITING), "error"},
-};
-
-static const ProtobufCMessageDescriptor *const intercept_envelopes[INTERCEPT_DIR_COUNT] = {
-    [INTERCEPT_TO_HELPER] = &snare__redirector__coord_to_redirector__descriptor,
-    [INTERCEPT_TO_COORD] = &snare__redirector__redirector_to_coord__descriptor,
-};
-
-bool intercept_authorized(enum intercept_dir dir, int body_case, enum intercept_state state)
-{
-	if ((unsigned)dir >= INTERCEPT_DIR_COUNT || (unsigned)state >= INTERCEPT_ST_COUNT)
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(intercept_auth_table); i++)
-		if (intercept_auth_table[i].dir == dir &&
-		    intercept_auth_table[i].body_case == body_case)
-			return (intercept_auth_table[i].states & (1u << state)) != 0;
-	return false;
-}
-
-const char *intercept_case_name(enum intercept_dir dir, int body_case)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(intercept_auth_table); i++)
-		if (intercept_auth_table[i].dir == dir &&
-		    intercept_auth_table[i].body_case == body_case)
-			return intercept_auth_table[i].name;
-	return "?";
-}
-
-size_t intercept_ok_fds(int req_case)
-{
-	return req_case == C2R(GET_TUN) || req_case == C2R(OPEN_PROC_MAP) ? 1 : 0;
-}
-
-int intercept_pack(const ProtobufCMessage *env, uint8_t *buf, size_t cap)
-{
-	size_t n = protobuf_c_message_get_packed_size(env);
-
-	if (n > cap || n > INTERCEPT_MAX_FRAME)
-		return -EMSGSIZE;
-	return (int)protobuf_c_message_pack(env, buf);
-}
+#define D(m) &snare__redirector__##m##__descriptor
 
 static bool intercept_printable(const char *s, size_t max, bool empty_ok)
 {
@@ -85,111 +36,106 @@ static bool intercept_printable(const char *s, size_t max, bool empty_ok)
 	return true;
 }
 
-static int intercept_valid_set(const Snare__Redirector__SetIntercept *m)
+/* Requests carry no fds. */
+static bool intercept_valid_set(const ProtobufCMessage *body, const struct chan_in *in)
 {
+	const Snare__Redirector__SetIntercept *m = (const void *)body;
 	struct redir_spec t;
 
-	if (m->spec == NULL || m->n_own_pids > INTERCEPT_MAX_OWN_PIDS)
-		return -EINVAL;
+	if (in->nfds != 0 || m->spec == NULL || m->n_own_pids > INTERCEPT_MAX_OWN_PIDS)
+		return false;
 	for (size_t i = 0; i < m->n_own_pids; i++)
 		if (m->own_pids[i] == 0 || m->own_pids[i] > INTERCEPT_PID_MAX)
-			return -EINVAL;
-	return intercept_compile(m->spec, &t, NULL, 0) < 0 ? -EINVAL : 0;
+			return false;
+	return intercept_compile(m->spec, &t, NULL, 0) >= 0;
 }
 
-static int intercept_valid_ok(const Snare__Redirector__Ok *m)
+static bool intercept_valid_request(const ProtobufCMessage *body, const struct chan_in *in)
 {
+	return in->nfds == 0;
+}
+
+/* A reply's own seq must match the envelope's; ctx is the number of fds
+ * the outstanding request's Ok carries. */
+static bool intercept_valid_ok(const ProtobufCMessage *body, const struct chan_in *in)
+{
+	const Snare__Redirector__Ok *m = (const void *)body;
+	const size_t *ok_fds = in->ctx;
+
+	if (!m->has_seq || m->seq != in->seq || in->nfds != *ok_fds)
+		return false;
 	if (m->tun_name != NULL && !intercept_printable(m->tun_name, INTERCEPT_TUN_NAME_MAX, false))
-		return -EINVAL;
-	if (m->description != NULL &&
-	    !intercept_printable(m->description, INTERCEPT_DESC_MAX, true))
-		return -EINVAL;
-	return 0;
+		return false;
+	return m->description == NULL ||
+	       intercept_printable(m->description, INTERCEPT_DESC_MAX, true);
 }
 
-/* One envelope's body; a reply's own seq must match the envelope's. */
-static int intercept_validate(enum intercept_dir dir, const ProtobufCMessage *env, size_t ok_fds,
-			      size_t nfds)
+static bool intercept_valid_error(const ProtobufCMessage *body, const struct chan_in *in)
 {
-	if (dir == INTERCEPT_TO_HELPER) {
-		const Snare__Redirector__CoordToRedirector *e = (const void *)env;
+	const Snare__Redirector__Error *m = (const void *)body;
 
-		if (nfds != 0)
-			return -EINVAL;
-		if (e->body_case == C2R(SET_INTERCEPT))
-			return intercept_valid_set(e->set_intercept);
-		return 0;
-	}
-	const Snare__Redirector__RedirectorToCoord *r = (const void *)env;
-
-	if (r->body_case == R2C(OK))
-		return !r->ok->has_seq || r->ok->seq != r->seq || nfds != ok_fds
-			   ? -EINVAL
-			   : intercept_valid_ok(r->ok);
-	return !r->error->has_seq || r->error->seq != r->seq || nfds != 0 ||
-		       !intercept_printable(r->error->message, INTERCEPT_ERROR_MAX, false)
-		   ? -EINVAL
-		   : 0;
+	return m->has_seq && m->seq == in->seq && in->nfds == 0 &&
+	       intercept_printable(m->message, INTERCEPT_ERROR_MAX, false);
 }
 
-static void intercept_env_parts(enum intercept_dir dir, const ProtobufCMessage *env,
-				struct intercept_msg *m, bool *has_seq,
-				const ProtobufCMessage **body)
+static const struct chan_rule intercept_rules[] = {
+    {INTERCEPT_TO_HELPER, C2R(SET_INTERCEPT), ST(READY), "set_intercept", D(set_intercept),
+     intercept_valid_set},
+    {INTERCEPT_TO_HELPER, C2R(GET_TUN), ST(READY), "get_tun", D(get_tun), intercept_valid_request},
+    {INTERCEPT_TO_HELPER, C2R(OPEN_PROC_MAP), ST(READY), "open_proc_map", D(open_proc_map),
+     intercept_valid_request},
+    {INTERCEPT_TO_COORD, R2C(OK), ST(WAITING), "ok", D(ok), intercept_valid_ok},
+    {INTERCEPT_TO_COORD, R2C(ERROR), ST(WAITING), "error", D(error), intercept_valid_error},
+};
+
+static const ProtobufCMessageDescriptor *const intercept_envelopes[INTERCEPT_DIR_COUNT] = {
+    [INTERCEPT_TO_HELPER] = &snare__redirector__coord_to_redirector__descriptor,
+    [INTERCEPT_TO_COORD] = &snare__redirector__redirector_to_coord__descriptor,
+};
+
+const struct chan_desc intercept_chan = {
+    .name = "redirector",
+    .envelopes = intercept_envelopes,
+    .ndirs = INTERCEPT_DIR_COUNT,
+    .nstates = INTERCEPT_ST_COUNT,
+    .max_frame = INTERCEPT_MAX_FRAME,
+    .flags = CHAN_STRICT,
+    .rules = intercept_rules,
+    .nrules = ARRAY_SIZE(intercept_rules),
+};
+
+bool intercept_authorized(enum intercept_dir dir, int body_case, enum intercept_state state)
 {
-	if (dir == INTERCEPT_TO_HELPER) {
-		const Snare__Redirector__CoordToRedirector *e = (const void *)env;
+	return chan_authorized(&intercept_chan, (unsigned)dir, body_case, (unsigned)state);
+}
 
-		m->body_case = (int)e->body_case;
-		*has_seq = e->has_seq;
-		m->seq = e->seq;
-		*body = (const ProtobufCMessage *)e->set_intercept; /* the oneof's union */
-	} else {
-		const Snare__Redirector__RedirectorToCoord *e = (const void *)env;
+const char *intercept_case_name(enum intercept_dir dir, int body_case)
+{
+	return chan_case_name(&intercept_chan, (unsigned)dir, body_case);
+}
 
-		m->body_case = (int)e->body_case;
-		*has_seq = e->has_seq;
-		m->seq = e->seq;
-		*body = (const ProtobufCMessage *)e->ok;
-	}
-	if (m->body_case == 0)
-		*body = NULL;
+size_t intercept_ok_fds(int req_case)
+{
+	return req_case == C2R(GET_TUN) || req_case == C2R(OPEN_PROC_MAP) ? 1 : 0;
+}
+
+int intercept_pack(const ProtobufCMessage *env, uint8_t *buf, size_t cap)
+{
+	return chan_pack(&intercept_chan, env, buf, cap);
 }
 
 int intercept_decode(enum intercept_dir dir, enum intercept_state state, size_t ok_fds,
 		     const uint8_t *buf, size_t len, size_t nfds, struct intercept_msg *out)
 {
-	const ProtobufCMessage *body = NULL;
-	ProtobufCMessage *env = NULL;
-	struct intercept_msg m = {0};
-	bool has_seq = false;
-	int rc = -EBADMSG;
+	struct chan_msg m;
+	int rc;
 
-	if ((unsigned)dir >= INTERCEPT_DIR_COUNT)
-		return -EINVAL;
-	if (len > INTERCEPT_MAX_FRAME)
-		return -EMSGSIZE;
-	if (len == 0)
-		return -EBADMSG;
-	env = protobuf_c_message_unpack(intercept_envelopes[dir], NULL, len, buf);
-	if (env == NULL)
-		goto out;
-	intercept_env_parts(dir, env, &m, &has_seq, &body);
-	if (!has_seq || body == NULL || env->n_unknown_fields != 0 || body->n_unknown_fields != 0)
-		goto out;
-	rc = -EPERM;
-	if (!intercept_authorized(dir, m.body_case, state))
-		goto out;
-	rc = -EINVAL;
-	if (intercept_validate(dir, env, ok_fds, nfds) < 0)
-		goto out;
-	m.msg = env;
-	*out = m;
-	env = NULL;
-	rc = 0;
-out:
-	if (env != NULL)
-		protobuf_c_message_free_unpacked(env, NULL);
-	return rc;
+	rc = chan_decode(&intercept_chan, (unsigned)dir, (unsigned)state, &ok_fds, buf, len, nfds,
+			 &m);
+	if (rc < 0)
+		return rc;
+	*out = (struct intercept_msg){.msg = m.env, .body_case = m.body_case, .seq = m.seq};
+	return 0;
 }
 
 void intercept_msg_free(struct intercept_msg *m)

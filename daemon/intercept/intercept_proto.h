@@ -1,7 +1,8 @@
 /* The redirector channel's rules (proto/redirector.proto), shared by the
- * coordinator's client and snare-redirector: envelope packing, the receive
- * pipeline (size cap, unpack, no unknown fields, known case allowed in this
- * state, validation) and the authorization table.  After the helper.proto
+ * coordinator's client and snare-redirector: envelope packing, the
+ * channel's descriptor (one table: authorisation and validation) and
+ * intercept_decode, which is ipc/chan.c's pipeline (size cap, unpack, no
+ * unknown fields, known case allowed in this state, validation).  After the helper.proto
  * Hello exchange both sides speak only these envelopes. */
 #ifndef SNARE_INTERCEPT_INTERCEPT_PROTO_H
 #define SNARE_INTERCEPT_INTERCEPT_PROTO_H
@@ -11,6 +12,7 @@
 #include <stdint.h>
 
 #include "core/util.h"
+#include "ipc/chan.h"
 #include "redirector.pb-c.h"
 
 #define INTERCEPT_MAX_FRAME 4096
@@ -37,6 +39,8 @@ struct intercept_msg {
 	int body_case;
 	uint64_t seq;
 };
+
+extern const struct chan_desc intercept_chan;
 
 int intercept_pack(const ProtobufCMessage *env, uint8_t *buf, size_t cap) SNARE_MUST_CHECK;
 /* 0, or -EMSGSIZE, -EBADMSG (garbage, unknown fields or case), -EPERM (not

@@ -1,10 +1,11 @@
 /* IPC between snare's processes: SEQPACKET socketpairs carrying protobuf-c
  * envelopes (proto/ipc.proto) and file descriptors (SCM_RIGHTS).
  *
- * Receive order, the same everywhere: size cap, unpack, known case, may this
- * channel send this case in this state (ipc_auth.c, one table), then
- * validate_<msg>() (ipc_validate.c), then the caller's handler.  The sender is
- * the channel (enum ipc_channel), never a field. */
+ * Receive order, the same for every channel (chan.h): size cap, unpack,
+ * known case, may this channel send this case in this state, then
+ * validate_<msg>() -- one table, ipc_rules in ipc_validate.c, described by
+ * ipc_chan -- then the receiver's handler table.  The sender is the channel
+ * (enum ipc_channel), never a field. */
 #ifndef SNARE_IPC_IPC_H
 #define SNARE_IPC_IPC_H
 
@@ -15,10 +16,11 @@
 #include "core/loop.h"
 #include "core/util.h"
 #include "ipc.pb-c.h"
+#include "ipc/chan.h"
 
 #define IPC_PROTOCOL_VERSION 1
 #define IPC_MAX_FRAME (256 * 1024) /* hard cap on one frame */
-#define IPC_MAX_FDS 16             /* per frame */
+#define IPC_MAX_FDS 16		   /* per frame */
 #define IPC_HIGH_WATER (4u << 20)  /* queued bytes before a sender is congested */
 #define IPC_LOW_WATER (1u << 20)   /* ... and when it is relieved */
 #define IPC_QUEUE_MAX (16u << 20)  /* queued bytes before ipc_chan_send fails */
@@ -38,8 +40,8 @@ enum ipc_channel {
 
 /* Channel state, as seen by the receiver. */
 enum ipc_state {
-	IPC_ST_HELLO,   /* nothing received yet */
-	IPC_ST_CONFIG,  /* hello done, waiting for configuration */
+	IPC_ST_HELLO,	/* nothing received yet */
+	IPC_ST_CONFIG,	/* hello done, waiting for configuration */
 	IPC_ST_RUNNING, /* normal operation */
 	IPC_ST_CLOSING, /* shutdown requested */
 	IPC_ST_COUNT
@@ -77,7 +79,11 @@ void ipc_frame_free(struct ipc_frame *f);
 /* Takes fd i out of the frame (the caller owns it). */
 int ipc_frame_take_fd(struct ipc_frame *f, size_t i);
 
-/* The authorization table (ipc_auth.c). */
+/* The IPC channels' descriptor: envelopes, frame cap and the one table of
+ * rules (authorisation and validation, ipc_validate.c). */
+extern const struct chan_desc ipc_chan;
+
+/* The authorization column of that table. */
 bool ipc_authorized(enum ipc_channel ch, int body_case, enum ipc_state state);
 /* Number of oneof cases known for a channel (for tests: cases 1..n-1 are
  * field numbers of the body; 0 is "not set"). */
@@ -96,7 +102,7 @@ enum ipc_spawn_role { IPC_SPAWN_CA = 1, IPC_SPAWN_WORKER = 2 };
 #define IPC_SPAWN_FD_SLOTS 6 /* child fds 3..8 */
 #define IPC_MAX_WORKERS 256
 
-/* Validation of one body (ipc_validate.c): lengths, ranges, counts, fds. */
+/* The validation column of that table: lengths, ranges, counts, fds. */
 int ipc_validate(enum ipc_channel ch, const ProtobufCMessage *env, int body_case, size_t nfds);
 
 /* A LogEvent with client and text copied into b, cut to the limits the
@@ -115,6 +121,14 @@ typedef void (*ipc_frame_fn)(struct ipc_chan *c, struct ipc_frame *f);
 typedef void (*ipc_close_fn)(struct ipc_chan *c, int err);
 typedef void (*ipc_drain_fn)(struct ipc_chan *c);
 
+/* One row of a receiver's handler table: the message it handles and how.
+ * The rows sit beside the rule that lets the message in (ipc_validate.c's
+ * table names the same case and the receiver's states). */
+struct ipc_handler {
+	int body_case;
+	ipc_frame_fn fn;
+};
+
 struct ipc_chan {
 	struct loop *loop;
 	struct loop_io io;
@@ -126,6 +140,10 @@ struct ipc_chan {
 	bool closed;
 	uint64_t seq;
 	ipc_frame_fn on_frame; /* the frame is freed after the call */
+	/* Or, instead of on_frame, a handler table (ipc_chan_handlers): a
+	 * frame no row handles is a protocol violation, never ignored. */
+	const struct ipc_handler *handlers;
+	size_t nhandlers;
 	ipc_close_fn on_close; /* EOF, I/O error or a protocol violation */
 	ipc_drain_fn on_drain; /* queued fell below IPC_LOW_WATER */
 	void *arg;
@@ -137,6 +155,9 @@ struct ipc_chan {
  * EOF, else a negative code; it is called at most once. */
 int ipc_chan_init(struct ipc_chan *c, struct loop *l, int fd, enum ipc_channel rx,
 		  ipc_frame_fn on_frame, ipc_close_fn on_close, void *arg) SNARE_MUST_CHECK;
+/* Dispatches frames by the table h[0..n) from now on (instead of on_frame).
+ * A decoded frame with no row closes the channel: on_close gets -EPROTO. */
+void ipc_chan_handlers(struct ipc_chan *c, const struct ipc_handler *h, size_t n);
 /* Packs and sends env (its seq is set when 0), queueing on EAGAIN; the fds
  * are dup'ed when queued, so the caller keeps its own.  -EPIPE once closed. */
 int ipc_chan_send(struct ipc_chan *c, ProtobufCMessage *env, const int *fds, size_t nfds);

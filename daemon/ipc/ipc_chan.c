@@ -60,6 +60,30 @@ static void ipc_chan_fail(struct ipc_chan *c, int err)
 		c->on_close(c, err);
 }
 
+void ipc_chan_handlers(struct ipc_chan *c, const struct ipc_handler *h, size_t n)
+{
+	c->handlers = h;
+	c->nhandlers = n;
+}
+
+/* Hands f to its row of the handler table, or to on_frame: 0, or -EPROTO
+ * when the receiver does not handle this message. */
+static int ipc_chan_deliver(struct ipc_chan *c, struct ipc_frame *f)
+{
+	size_t i;
+
+	if (c->handlers == NULL) {
+		c->on_frame(c, f);
+		return 0;
+	}
+	for (i = 0; i < c->nhandlers; i++)
+		if (c->handlers[i].body_case == f->body_case) {
+			c->handlers[i].fn(c, f);
+			return 0;
+		}
+	return -EPROTO;
+}
+
 /* Reads up to IPC_FRAMES_PER_WAKEUP frames; the owner may change c->state,
  * pause reading or close the channel from on_frame. */
 static void ipc_chan_read(struct ipc_chan *c)
@@ -82,8 +106,12 @@ static void ipc_chan_read(struct ipc_chan *c)
 			ipc_chan_fail(c, n);
 			return;
 		}
-		c->on_frame(c, &f);
+		n = ipc_chan_deliver(c, &f);
 		ipc_frame_free(&f);
+		if (n < 0) {
+			ipc_chan_fail(c, n);
+			return;
+		}
 	}
 }
 

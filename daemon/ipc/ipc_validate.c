@@ -29,15 +29,6 @@
 #define IPC_MAX_CERT_BLOB (32 * 1024) /* PEM and PKCS#12 */
 #define IPC_MAX_ERROR 4096
 
-typedef bool (*ipc_validate_fn)(const ProtobufCMessage *body, size_t nfds);
-
-struct ipc_validator {
-	enum ipc_channel ch;
-	int body_case;
-	const ProtobufCMessageDescriptor *desc;
-	ipc_validate_fn fn;
-};
-
 /* A present string of min..max bytes (protobuf-c leaves absent ones NULL). */
 static bool str_ok(const char *s, size_t min, size_t max)
 {
@@ -59,11 +50,11 @@ static bool bytes_ok(protobuf_c_boolean has, ProtobufCBinaryData b, size_t min, 
 	return has && b.len >= min && b.len <= max;
 }
 
-static bool validate_hello(const ProtobufCMessage *body, size_t nfds)
+static bool validate_hello(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__Hello *m = (const Snare__Hello *)body;
 
-	return nfds == 0 && m->has_version && m->version == IPC_PROTOCOL_VERSION;
+	return in->nfds == 0 && m->has_version && m->version == IPC_PROTOCOL_VERSION;
 }
 
 static bool validate_key_value(const Snare__KeyValue *kv)
@@ -92,13 +83,13 @@ static bool validate_listener(const Snare__Listener *l, size_t n_modes)
 	return l != NULL && l->has_mode_index && l->mode_index < n_modes;
 }
 
-static bool validate_worker_config(const ProtobufCMessage *body, size_t nfds)
+static bool validate_worker_config(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__WorkerConfig *m = (const Snare__WorkerConfig *)body;
 	size_t i;
 
 	if (!m->has_worker_index || m->n_modes > IPC_MAX_MODES || m->n_options > IPC_MAX_OPTIONS ||
-	    m->n_listeners > IPC_MAX_FDS || nfds != m->n_listeners)
+	    m->n_listeners > IPC_MAX_FDS || in->nfds != m->n_listeners)
 		return false;
 	if (!validate_modes_options(m->modes, m->n_modes, m->options, m->n_options))
 		return false;
@@ -108,45 +99,45 @@ static bool validate_worker_config(const ProtobufCMessage *body, size_t nfds)
 	return true;
 }
 
-static bool validate_shutdown(const ProtobufCMessage *body, size_t nfds)
+static bool validate_shutdown(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__Shutdown *m = (const Snare__Shutdown *)body;
 
-	return nfds == 0 && (!m->has_grace_ms || m->grace_ms <= IPC_MAX_GRACE_MS);
+	return in->nfds == 0 && (!m->has_grace_ms || m->grace_ms <= IPC_MAX_GRACE_MS);
 }
 
-static bool validate_test_trigger(const ProtobufCMessage *body, size_t nfds)
+static bool validate_test_trigger(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__TestTrigger *m = (const Snare__TestTrigger *)body;
 
-	return nfds == 0 && m->has_what;
+	return in->nfds == 0 && m->has_what;
 }
 
-static bool validate_log_event(const ProtobufCMessage *body, size_t nfds)
+static bool validate_log_event(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__LogEvent *m = (const Snare__LogEvent *)body;
 
-	return nfds == 0 && m->has_level && m->level <= LOG_LVL_DEBUG &&
+	return in->nfds == 0 && m->has_level && m->level <= LOG_LVL_DEBUG &&
 	       opt_str_ok(m->client, IPC_MAX_LOG_CLIENT) && str_ok(m->text, 0, IPC_MAX_LOG_TEXT);
 }
 
 /* The frame size cap bounds the rest of a flow; its consumer checks fields. */
-static bool validate_flow_event(const ProtobufCMessage *body, size_t nfds)
+static bool validate_flow_event(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__FlowEvent *m = (const Snare__FlowEvent *)body;
 
-	return nfds == 0 && m->flow != NULL && str_ok(m->flow->id, 1, IPC_MAX_FLOW_ID);
+	return in->nfds == 0 && m->flow != NULL && str_ok(m->flow->id, 1, IPC_MAX_FLOW_ID);
 }
 
-static bool validate_flow_body(const ProtobufCMessage *body, size_t nfds)
+static bool validate_flow_body(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__FlowBody *m = (const Snare__FlowBody *)body;
 
-	return nfds == 0 && str_ok(m->flow_id, 1, IPC_MAX_FLOW_ID) && m->has_part && m->part <= 1 &&
-	       m->has_data && m->data.len > 0;
+	return in->nfds == 0 && str_ok(m->flow_id, 1, IPC_MAX_FLOW_ID) && m->has_part &&
+	       m->part <= 1 && m->has_data && m->data.len > 0;
 }
 
-static bool validate_ca_config(const ProtobufCMessage *body, size_t nfds)
+static bool validate_ca_config(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__CaConfig *m = (const Snare__CaConfig *)body;
 
@@ -154,40 +145,40 @@ static bool validate_ca_config(const ProtobufCMessage *body, size_t nfds)
 	if (m->has_test_sign_burst || m->has_test_sign_rate)
 		return false; /* test builds only */
 #endif
-	return nfds == 0 && str_ok(m->confdir, 1, IPC_MAX_PATH) &&
+	return in->nfds == 0 && str_ok(m->confdir, 1, IPC_MAX_PATH) &&
 	       opt_str_ok(m->user, IPC_MAX_USER) &&
 	       (!m->has_key_size || m->key_size <= IPC_MAX_KEY_BITS);
 }
 
-static bool validate_attach_worker(const ProtobufCMessage *body, size_t nfds)
+static bool validate_attach_worker(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__AttachWorker *m = (const Snare__AttachWorker *)body;
 
-	return nfds == 1 && m->has_worker_index;
+	return in->nfds == 1 && m->has_worker_index;
 }
 
-static bool validate_ca_ready(const ProtobufCMessage *body, size_t nfds)
+static bool validate_ca_ready(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__CaReady *m = (const Snare__CaReady *)body;
 
-	return nfds == 0 && bytes_ok(m->has_ca_cert_der, m->ca_cert_der, 1, IPC_MAX_CERT_DER);
+	return in->nfds == 0 && bytes_ok(m->has_ca_cert_der, m->ca_cert_der, 1, IPC_MAX_CERT_DER);
 }
 
-static bool validate_register_key(const ProtobufCMessage *body, size_t nfds)
+static bool validate_register_key(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__RegisterKey *m = (const Snare__RegisterKey *)body;
 
-	return nfds == 0 && bytes_ok(m->has_leaf_spki_der, m->leaf_spki_der, 1, IPC_MAX_SPKI);
+	return in->nfds == 0 && bytes_ok(m->has_leaf_spki_der, m->leaf_spki_der, 1, IPC_MAX_SPKI);
 }
 
 /* The key is optional (the registered one is used); when present the ca
  * compares it with the registered key. */
-static bool validate_cert_request(const ProtobufCMessage *body, size_t nfds)
+static bool validate_cert_request(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__CertRequest *m = (const Snare__CertRequest *)body;
 	size_t i;
 
-	if (nfds != 0 ||
+	if (in->nfds != 0 ||
 	    (m->has_leaf_spki_der && !bytes_ok(1, m->leaf_spki_der, 1, IPC_MAX_SPKI)) ||
 	    m->n_sans > IPC_MAX_SANS || !opt_str_ok(m->organization, IPC_MAX_ORG))
 		return false;
@@ -197,21 +188,21 @@ static bool validate_cert_request(const ProtobufCMessage *body, size_t nfds)
 	return true;
 }
 
-static bool validate_ca_info(const ProtobufCMessage *body, size_t nfds)
+static bool validate_ca_info(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__CaInfo *m = (const Snare__CaInfo *)body;
 
-	return nfds == 0 && bytes_ok(m->has_ca_cert_der, m->ca_cert_der, 1, IPC_MAX_CERT_DER) &&
+	return in->nfds == 0 && bytes_ok(m->has_ca_cert_der, m->ca_cert_der, 1, IPC_MAX_CERT_DER) &&
 	       bytes_ok(m->has_ca_cert_pem, m->ca_cert_pem, 1, IPC_MAX_CERT_BLOB) &&
 	       bytes_ok(m->has_ca_cert_p12, m->ca_cert_p12, 1, IPC_MAX_CERT_BLOB);
 }
 
 /* Exactly one of a certificate or an error. */
-static bool validate_cert_reply(const ProtobufCMessage *body, size_t nfds)
+static bool validate_cert_reply(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__CertReply *m = (const Snare__CertReply *)body;
 
-	if (nfds != 0)
+	if (in->nfds != 0)
 		return false;
 	if (m->error != NULL)
 		return !m->has_cert_der && str_ok(m->error, 1, IPC_MAX_ERROR);
@@ -225,30 +216,30 @@ static unsigned popcount_u32(uint32_t v)
 
 /* The ca gets its channel (fd 3) only; a worker its two channels (fds 3, 4)
  * and optionally the key log, trust bundle, htpasswd and process map. */
-static bool validate_spawn_child(const ProtobufCMessage *body, size_t nfds)
+static bool validate_spawn_child(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__SpawnChild *m = (const Snare__SpawnChild *)body;
 
 	if (!m->has_role || !m->has_index || !m->has_fd_slots ||
-	    m->fd_slots >= (1u << IPC_SPAWN_FD_SLOTS) || nfds != popcount_u32(m->fd_slots))
+	    m->fd_slots >= (1u << IPC_SPAWN_FD_SLOTS) || in->nfds != popcount_u32(m->fd_slots))
 		return false;
 	if (m->role == IPC_SPAWN_CA)
 		return m->index == 0 && m->fd_slots == 1;
 	return m->role == IPC_SPAWN_WORKER && m->index < IPC_MAX_WORKERS && (m->fd_slots & 3) == 3;
 }
 
-static bool validate_reload_request(const ProtobufCMessage *body, size_t nfds)
+static bool validate_reload_request(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	(void)body;
-	return nfds == 0;
+	return in->nfds == 0;
 }
 
 /* A pid, or an error (then no pid). */
-static bool validate_child_spawned(const ProtobufCMessage *body, size_t nfds)
+static bool validate_child_spawned(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__ChildSpawned *m = (const Snare__ChildSpawned *)body;
 
-	if (nfds != 0 || !m->has_role || !m->has_index ||
+	if (in->nfds != 0 || !m->has_role || !m->has_index ||
 	    (m->role != IPC_SPAWN_CA && m->role != IPC_SPAWN_WORKER) || m->index >= IPC_MAX_WORKERS)
 		return false;
 	if (m->error != NULL)
@@ -256,22 +247,22 @@ static bool validate_child_spawned(const ProtobufCMessage *body, size_t nfds)
 	return m->has_pid && m->pid > 1 && m->pid <= INT32_MAX;
 }
 
-static bool validate_child_exited(const ProtobufCMessage *body, size_t nfds)
+static bool validate_child_exited(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__ChildExited *m = (const Snare__ChildExited *)body;
 
-	return nfds == 0 && m->has_pid && m->pid > 1 && m->pid <= INT32_MAX && m->has_status;
+	return in->nfds == 0 && m->has_pid && m->pid > 1 && m->pid <= INT32_MAX && m->has_status;
 }
 
 /* Either one error line, or modes, options and the files' fds. */
-static bool validate_reload_result(const ProtobufCMessage *body, size_t nfds)
+static bool validate_reload_result(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__ReloadResult *m = (const Snare__ReloadResult *)body;
 
 	if (m->error != NULL)
-		return nfds == 0 && m->n_modes == 0 && m->n_options == 0 && !m->has_fd_slots &&
+		return in->nfds == 0 && m->n_modes == 0 && m->n_options == 0 && !m->has_fd_slots &&
 		       str_ok(m->error, 1, IPC_MAX_ERROR);
-	if (!m->has_fd_slots || m->fd_slots > 3 || nfds != popcount_u32(m->fd_slots) ||
+	if (!m->has_fd_slots || m->fd_slots > 3 || in->nfds != popcount_u32(m->fd_slots) ||
 	    m->n_modes > IPC_MAX_MODES || m->n_options > IPC_MAX_OPTIONS)
 		return false;
 	if (!validate_modes_options(m->modes, m->n_modes, m->options, m->n_options))
@@ -279,57 +270,110 @@ static bool validate_reload_result(const ProtobufCMessage *body, size_t nfds)
 	return true;
 }
 
+/* The IPC channels' table: which message each direction may carry in which
+ * receiver state, its body and its validator.  Runs in every receiver
+ * (coordinator, ca, workers, spawner) through chan_decode; a frame that is not
+ * in this table is refused.
+ *
+ *   channel (receiver)         body case       allowed receiver states
+ *   COORD_TO_WORKER (worker)   config          CONFIG (the worker enters CONFIG
+ *                                              once it has sent its hello)
+ *                              shutdown        CONFIG, RUNNING
+ *                              test_trigger    RUNNING
+ *   WORKER_TO_COORD (coord)    hello           HELLO
+ *                              log, flow,      CONFIG, RUNNING, CLOSING
+ *                              flow_body
+ *   COORD_TO_CA (ca)           config          CONFIG
+ *                              attach_worker   RUNNING
+ *                              shutdown        CONFIG, RUNNING
+ *   CA_TO_COORD (coord)        hello           HELLO
+ *                              ready           CONFIG
+ *                              log             CONFIG, RUNNING, CLOSING
+ *   WORKER_TO_CA (ca)          hello           HELLO (the ca then enters CONFIG)
+ *                              register_key    CONFIG (the ca then enters
+ *                                              RUNNING: one key per channel)
+ *                              cert_request    RUNNING
+ *   CA_TO_WORKER (worker)      info            HELLO (the first frame)
+ *                              cert_reply      RUNNING
+ *   COORD_TO_SPAWNER (spawner) spawn           CONFIG (the ca, as the first
+ *                                              request), RUNNING
+ *                              reload          RUNNING
+ *   SPAWNER_TO_COORD (coord)   spawned, exited, reloaded   RUNNING
+ *
+ * The worker's flow and flow_body rows come first: they are the hot path. */
+#define ST(s) (1u << IPC_ST_##s)
+#define ANY_BUT_HELLO (ST(CONFIG) | ST(RUNNING) | ST(CLOSING))
 /* The channel's name is also its envelope's. */
-#define V(ch, body, msg, fn)                                                                       \
+#define R(ch, body, states, name, msg, fn)                                                         \
 	{                                                                                          \
-		IPC_CH_##ch, SNARE__##ch##__BODY_##body, &snare__##msg##__descriptor, fn           \
+		IPC_CH_##ch, SNARE__##ch##__BODY_##body, states, name,                             \
+		    &snare__##msg##__descriptor, fn                                                \
 	}
 
-static const struct ipc_validator ipc_validators[] = {
-    V(COORD_TO_WORKER, CONFIG, worker_config, validate_worker_config),
-    V(COORD_TO_WORKER, SHUTDOWN, shutdown, validate_shutdown),
-    V(COORD_TO_WORKER, TEST_TRIGGER, test_trigger, validate_test_trigger),
-    V(WORKER_TO_COORD, HELLO, hello, validate_hello),
-    V(WORKER_TO_COORD, LOG, log_event, validate_log_event),
-    V(WORKER_TO_COORD, FLOW, flow_event, validate_flow_event),
-    V(WORKER_TO_COORD, FLOW_BODY, flow_body, validate_flow_body),
-    V(COORD_TO_CA, CONFIG, ca_config, validate_ca_config),
-    V(COORD_TO_CA, ATTACH_WORKER, attach_worker, validate_attach_worker),
-    V(COORD_TO_CA, SHUTDOWN, shutdown, validate_shutdown),
-    V(CA_TO_COORD, HELLO, hello, validate_hello),
-    V(CA_TO_COORD, LOG, log_event, validate_log_event),
-    V(CA_TO_COORD, READY, ca_ready, validate_ca_ready),
-    V(WORKER_TO_CA, HELLO, hello, validate_hello),
-    V(WORKER_TO_CA, REGISTER_KEY, register_key, validate_register_key),
-    V(WORKER_TO_CA, CERT_REQUEST, cert_request, validate_cert_request),
-    V(CA_TO_WORKER, INFO, ca_info, validate_ca_info),
-    V(CA_TO_WORKER, CERT_REPLY, cert_reply, validate_cert_reply),
-    V(COORD_TO_SPAWNER, SPAWN, spawn_child, validate_spawn_child),
-    V(COORD_TO_SPAWNER, RELOAD, reload_request, validate_reload_request),
-    V(SPAWNER_TO_COORD, SPAWNED, child_spawned, validate_child_spawned),
-    V(SPAWNER_TO_COORD, EXITED, child_exited, validate_child_exited),
-    V(SPAWNER_TO_COORD, RELOADED, reload_result, validate_reload_result),
+static const struct chan_rule ipc_rules[] = {
+    R(WORKER_TO_COORD, FLOW, ANY_BUT_HELLO, "flow", flow_event, validate_flow_event),
+    R(WORKER_TO_COORD, FLOW_BODY, ANY_BUT_HELLO, "flow_body", flow_body, validate_flow_body),
+    R(WORKER_TO_COORD, LOG, ANY_BUT_HELLO, "log", log_event, validate_log_event),
+    R(WORKER_TO_COORD, HELLO, ST(HELLO), "hello", hello, validate_hello),
+
+    R(COORD_TO_WORKER, CONFIG, ST(CONFIG), "config", worker_config, validate_worker_config),
+    R(COORD_TO_WORKER, SHUTDOWN, ST(CONFIG) | ST(RUNNING), "shutdown", shutdown, validate_shutdown),
+    R(COORD_TO_WORKER, TEST_TRIGGER, ST(RUNNING), "test_trigger", test_trigger,
+      validate_test_trigger),
+
+    R(COORD_TO_CA, CONFIG, ST(CONFIG), "config", ca_config, validate_ca_config),
+    R(COORD_TO_CA, ATTACH_WORKER, ST(RUNNING), "attach_worker", attach_worker,
+      validate_attach_worker),
+    R(COORD_TO_CA, SHUTDOWN, ST(CONFIG) | ST(RUNNING), "shutdown", shutdown, validate_shutdown),
+
+    R(CA_TO_COORD, HELLO, ST(HELLO), "hello", hello, validate_hello),
+    R(CA_TO_COORD, READY, ST(CONFIG), "ready", ca_ready, validate_ca_ready),
+    R(CA_TO_COORD, LOG, ANY_BUT_HELLO, "log", log_event, validate_log_event),
+
+    R(WORKER_TO_CA, HELLO, ST(HELLO), "hello", hello, validate_hello),
+    R(WORKER_TO_CA, REGISTER_KEY, ST(CONFIG), "register_key", register_key, validate_register_key),
+    R(WORKER_TO_CA, CERT_REQUEST, ST(RUNNING), "cert_request", cert_request, validate_cert_request),
+
+    R(CA_TO_WORKER, INFO, ST(HELLO), "info", ca_info, validate_ca_info),
+    R(CA_TO_WORKER, CERT_REPLY, ST(RUNNING), "cert_reply", cert_reply, validate_cert_reply),
+
+    R(COORD_TO_SPAWNER, SPAWN, ST(CONFIG) | ST(RUNNING), "spawn", spawn_child,
+      validate_spawn_child),
+    R(COORD_TO_SPAWNER, RELOAD, ST(RUNNING), "reload", reload_request, validate_reload_request),
+
+    R(SPAWNER_TO_COORD, SPAWNED, ST(RUNNING), "spawned", child_spawned, validate_child_spawned),
+    R(SPAWNER_TO_COORD, EXITED, ST(RUNNING), "exited", child_exited, validate_child_exited),
+    R(SPAWNER_TO_COORD, RELOADED, ST(RUNNING), "reloaded", reload_result, validate_reload_result),
+};
+
+static const ProtobufCMessageDescriptor *const ipc_envelopes[IPC_CH_COUNT] = {
+    [IPC_CH_COORD_TO_WORKER] = &snare__coord_to_worker__descriptor,
+    [IPC_CH_WORKER_TO_COORD] = &snare__worker_to_coord__descriptor,
+    [IPC_CH_COORD_TO_CA] = &snare__coord_to_ca__descriptor,
+    [IPC_CH_CA_TO_COORD] = &snare__ca_to_coord__descriptor,
+    [IPC_CH_WORKER_TO_CA] = &snare__worker_to_ca__descriptor,
+    [IPC_CH_CA_TO_WORKER] = &snare__ca_to_worker__descriptor,
+    [IPC_CH_COORD_TO_SPAWNER] = &snare__coord_to_spawner__descriptor,
+    [IPC_CH_SPAWNER_TO_COORD] = &snare__spawner_to_coord__descriptor,
+};
+
+const struct chan_desc ipc_chan = {
+    .name = "ipc",
+    .envelopes = ipc_envelopes,
+    .ndirs = IPC_CH_COUNT,
+    .nstates = IPC_ST_COUNT,
+    .max_frame = IPC_MAX_FRAME,
+    .flags = 0,
+    .rules = ipc_rules,
+    .nrules = ARRAY_SIZE(ipc_rules),
 };
 
 int ipc_validate(enum ipc_channel ch, const ProtobufCMessage *env, int body_case, size_t nfds)
 {
-	const ProtobufCMessage *body;
-	size_t i;
+	return chan_validate(&ipc_chan, (unsigned)ch, env, body_case, NULL, nfds);
+}
 
-	if (env == NULL || env->descriptor != ipc_channel_descriptor(ch) ||
-	    ipc_env_case(env) != body_case)
-		return -EINVAL;
-	body = ipc_env_body(env);
-	if (body == NULL)
-		return -EINVAL;
-	for (i = 0; i < ARRAY_SIZE(ipc_validators); i++) {
-		const struct ipc_validator *v = &ipc_validators[i];
-
-		if (v->ch != ch || v->body_case != body_case)
-			continue;
-		if (body->descriptor != v->desc)
-			return -EINVAL;
-		return v->fn(body, nfds) ? 0 : -EINVAL;
-	}
-	return -EINVAL;
+bool ipc_authorized(enum ipc_channel ch, int body_case, enum ipc_state state)
+{
+	return chan_authorized(&ipc_chan, (unsigned)ch, body_case, (unsigned)state);
 }

@@ -1,8 +1,9 @@
 /* The helper channel's rules, shared by the coordinator (privsep client) and
- * every privileged helper (helpers/common): envelope codec, the one
- * authorization table (message x state), validate_<msg>() per message and the
- * helpers' undo log.  Receive order: size cap, unpack, no unknown fields,
- * known case, allowed in this state, validation, then the handler. */
+ * every privileged helper (helpers/common): envelope codec, the one table of
+ * rules (message x state, and validate_<msg>() per message) that
+ * ipc/chan.c's pipeline runs, and the helpers' undo log.  Receive order: size
+ * cap, unpack, no unknown fields, known case, allowed in this state,
+ * validation, then the handler. */
 #ifndef SNARE_PRIVSEP_PROTO_H
 #define SNARE_PRIVSEP_PROTO_H
 
@@ -13,6 +14,7 @@
 
 #include "core/util.h"
 #include "helper.pb-c.h"
+#include "ipc/chan.h"
 
 #define PRIVSEP_PROTOCOL_VERSION 1
 #define PRIVSEP_MAX_FRAME 4096 /* hard cap on one helper frame */
@@ -71,9 +73,13 @@ int privsep_decode(enum privsep_dir dir, enum privsep_state state, const struct 
 		   struct privsep_msg *out) SNARE_MUST_CHECK;
 void privsep_msg_free(struct privsep_msg *m);
 
-/* The authorization table (privsep_auth.c). */
+/* The helper channel's descriptor (privsep_validate.c): envelopes, frame
+ * cap and one table of rules, authorisation and validation side by side. */
+extern const struct chan_desc privsep_chan;
+
+/* The authorisation column of that table. */
 bool privsep_authorized(enum privsep_dir dir, int body_case, enum privsep_state state);
-/* Validation of one envelope's body (privsep_validate.c): 0 or -EINVAL. */
+/* The validation column: one envelope's body, 0 or -EINVAL. */
 int privsep_validate(enum privsep_dir dir, const ProtobufCMessage *env, int body_case,
 		     const struct privsep_ctx *ctx, size_t nfds);
 /* Pieces of validation the launcher and the helpers reuse. */

@@ -12,17 +12,6 @@
 #define PROTO_TCP SNARE__HELPER__PROTO__PROTO_TCP
 #define PROTO_UDP SNARE__HELPER__PROTO__PROTO_UDP
 
-typedef bool (*privsep_validate_fn)(const ProtobufCMessage *body, const struct privsep_ctx *ctx,
-				    size_t nfds);
-
-struct privsep_validator {
-	enum privsep_dir dir;
-	int body_case;
-	const char *name;
-	const ProtobufCMessageDescriptor *desc;
-	privsep_validate_fn fn;
-};
-
 static bool bounded_string(const char *s, size_t min, size_t max)
 {
 	size_t n;
@@ -119,23 +108,24 @@ static bool valid_ifaces(char *const *names, size_t n)
 	return true;
 }
 
-static bool validate_hello(const ProtobufCMessage *body, const struct privsep_ctx *ctx, size_t nfds)
+#define PCTX(in) ((const struct privsep_ctx *)(in)->ctx)
+
+static bool validate_hello(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__Helper__Hello *m = (const Snare__Helper__Hello *)body;
 
-	if (nfds != 0 || !m->has_version || m->version != PRIVSEP_PROTOCOL_VERSION)
+	if (in->nfds != 0 || !m->has_version || m->version != PRIVSEP_PROTOCOL_VERSION)
 		return false;
 	if (!privsep_valid_helper_name(m->helper))
 		return false;
-	return ctx->helper_name == NULL || strcmp(ctx->helper_name, m->helper) == 0;
+	return PCTX(in)->helper_name == NULL || strcmp(PCTX(in)->helper_name, m->helper) == 0;
 }
 
-static bool validate_netfilter_redirect(const ProtobufCMessage *body, const struct privsep_ctx *ctx,
-					size_t nfds)
+static bool validate_netfilter_redirect(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__Helper__NetfilterRedirect *m = (const Snare__Helper__NetfilterRedirect *)body;
 
-	if (nfds != 0 || !m->has_proto || m->proto != PROTO_TCP)
+	if (in->nfds != 0 || !m->has_proto || m->proto != PROTO_TCP)
 		return false;
 	if (!valid_ports(m->ports, m->n_ports) || !valid_ifaces(m->interfaces, m->n_interfaces))
 		return false;
@@ -144,18 +134,17 @@ static bool validate_netfilter_redirect(const ProtobufCMessage *body, const stru
 	/* Only root may name another uid to exclude (it is root: this grants
 	 * nothing), and only for the output chain it applies to. */
 	if (m->has_exclude_uid &&
-	    (ctx->peer_uid != 0 || !m->include_local || m->exclude_uid == (uint32_t)-1))
+	    (PCTX(in)->peer_uid != 0 || !m->include_local || m->exclude_uid == (uint32_t)-1))
 		return false;
 	return true;
 }
 
-static bool validate_netfilter_tproxy_udp(const ProtobufCMessage *body,
-					  const struct privsep_ctx *ctx, size_t nfds)
+static bool validate_netfilter_tproxy_udp(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__Helper__NetfilterTproxyUdp *m =
 	    (const Snare__Helper__NetfilterTproxyUdp *)body;
 
-	if (nfds != 0 || !valid_ports(m->ports, m->n_ports) ||
+	if (in->nfds != 0 || !valid_ports(m->ports, m->n_ports) ||
 	    !valid_ifaces(m->interfaces, m->n_interfaces))
 		return false;
 	if (!m->has_to_port || !valid_port(m->to_port))
@@ -172,12 +161,11 @@ static bool valid_address(const char *s)
 	return inet_pton(AF_INET, s, addr) == 1 || inet_pton(AF_INET6, s, addr) == 1;
 }
 
-static bool validate_bind_port(const ProtobufCMessage *body, const struct privsep_ctx *ctx,
-			       size_t nfds)
+static bool validate_bind_port(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__Helper__BindPort *m = (const Snare__Helper__BindPort *)body;
 
-	if (nfds != 0 || !m->has_proto || (m->proto != PROTO_TCP && m->proto != PROTO_UDP))
+	if (in->nfds != 0 || !m->has_proto || (m->proto != PROTO_TCP && m->proto != PROTO_UDP))
 		return false;
 	if (!m->has_port || m->port < 1 || m->port > 1023)
 		return false;
@@ -185,36 +173,35 @@ static bool validate_bind_port(const ProtobufCMessage *body, const struct privse
 }
 
 /* The name is optional (the helper uses "tun%d"); so is the MTU (1500). */
-static bool validate_create_tun(const ProtobufCMessage *body, const struct privsep_ctx *ctx,
-				size_t nfds)
+static bool validate_create_tun(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__Helper__CreateTun *m = (const Snare__Helper__CreateTun *)body;
 
-	if (nfds != 0)
+	if (in->nfds != 0)
 		return false;
 	if (m->name != NULL && !privsep_valid_tun_name(m->name))
 		return false;
 	return !m->has_mtu || (m->mtu >= PRIVSEP_TUN_MTU_MIN && m->mtu <= PRIVSEP_TUN_MTU_MAX);
 }
 
-static bool validate_undo(const ProtobufCMessage *body, const struct privsep_ctx *ctx, size_t nfds)
+static bool validate_undo(const ProtobufCMessage *body, const struct chan_in *in)
 {
-	return nfds == 0;
+	return in->nfds == 0;
 }
 
-static bool validate_ok(const ProtobufCMessage *body, const struct privsep_ctx *ctx, size_t nfds)
+static bool validate_ok(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__Helper__Ok *m = (const Snare__Helper__Ok *)body;
 
-	return m->has_seq && nfds == ctx->ok_fds;
+	return m->has_seq && in->nfds == PCTX(in)->ok_fds;
 }
 
-static bool validate_error(const ProtobufCMessage *body, const struct privsep_ctx *ctx, size_t nfds)
+static bool validate_error(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__Helper__Error *m = (const Snare__Helper__Error *)body;
 	const char *p;
 
-	if (nfds != 0 || !m->has_seq || !bounded_string(m->message, 1, PRIVSEP_ERROR_MAX))
+	if (in->nfds != 0 || !m->has_seq || !bounded_string(m->message, 1, PRIVSEP_ERROR_MAX))
 		return false;
 	for (p = m->message; *p != '\0'; p++)
 		if (*p < 0x20 || *p > 0x7e)
@@ -222,63 +209,69 @@ static bool validate_error(const ProtobufCMessage *body, const struct privsep_ct
 	return true;
 }
 
+/* The helper channel's table: which message may arrive in which receiver
+ * state, its body and its validator.  Runs in helpers (requests from the
+ * coordinator) and in the coordinator (replies from a helper) through
+ * chan_decode; a frame that is not in this table is a protocol violation.
+ *
+ *   direction (receiver)      body case               allowed receiver states
+ *   COORD_TO_HELPER (helper)  hello                   HELLO
+ *                             netfilter_redirect,     READY
+ *                             netfilter_tproxy_udp,
+ *                             bind_port, create_tun,
+ *                             undo
+ *   HELPER_TO_COORD (coord)   hello                   HELLO
+ *                             ok, error               WAITING (a request is out)
+ */
+#define ST(s) (1u << PRIVSEP_ST_##s)
 #define C2H(c) PRIVSEP_COORD_TO_HELPER, SNARE__HELPER__COORD_TO_HELPER__BODY_##c
 #define H2C(c) PRIVSEP_HELPER_TO_COORD, SNARE__HELPER__HELPER_TO_COORD__BODY_##c
 #define D(m) &snare__helper__##m##__descriptor
 
-static const struct privsep_validator privsep_validators[] = {
-    {C2H(HELLO), "hello", D(hello), validate_hello},
-    {C2H(NETFILTER_REDIRECT), "netfilter_redirect", D(netfilter_redirect),
+static const struct chan_rule privsep_rules[] = {
+    {C2H(HELLO), ST(HELLO), "hello", D(hello), validate_hello},
+    {C2H(NETFILTER_REDIRECT), ST(READY), "netfilter_redirect", D(netfilter_redirect),
      validate_netfilter_redirect},
-    {C2H(NETFILTER_TPROXY_UDP), "netfilter_tproxy_udp", D(netfilter_tproxy_udp),
+    {C2H(NETFILTER_TPROXY_UDP), ST(READY), "netfilter_tproxy_udp", D(netfilter_tproxy_udp),
      validate_netfilter_tproxy_udp},
-    {C2H(BIND_PORT), "bind_port", D(bind_port), validate_bind_port},
-    {C2H(CREATE_TUN), "create_tun", D(create_tun), validate_create_tun},
-    {C2H(UNDO), "undo", D(undo), validate_undo},
-    {H2C(HELLO), "hello", D(hello), validate_hello},
-    {H2C(OK), "ok", D(ok), validate_ok},
-    {H2C(ERROR), "error", D(error), validate_error},
+    {C2H(BIND_PORT), ST(READY), "bind_port", D(bind_port), validate_bind_port},
+    {C2H(CREATE_TUN), ST(READY), "create_tun", D(create_tun), validate_create_tun},
+    {C2H(UNDO), ST(READY), "undo", D(undo), validate_undo},
+    {H2C(HELLO), ST(HELLO), "hello", D(hello), validate_hello},
+    {H2C(OK), ST(WAITING), "ok", D(ok), validate_ok},
+    {H2C(ERROR), ST(WAITING), "error", D(error), validate_error},
 };
 
-static const struct privsep_validator *privsep_validator_find(enum privsep_dir dir, int body_case)
-{
-	size_t i;
+static const ProtobufCMessageDescriptor *const privsep_envelopes[PRIVSEP_DIR_COUNT] = {
+    [PRIVSEP_COORD_TO_HELPER] = &snare__helper__coord_to_helper__descriptor,
+    [PRIVSEP_HELPER_TO_COORD] = &snare__helper__helper_to_coord__descriptor,
+};
 
-	for (i = 0; i < ARRAY_SIZE(privsep_validators); i++)
-		if (privsep_validators[i].dir == dir &&
-		    privsep_validators[i].body_case == body_case)
-			return &privsep_validators[i];
-	return NULL;
-}
+const struct chan_desc privsep_chan = {
+    .name = "helper",
+    .envelopes = privsep_envelopes,
+    .ndirs = PRIVSEP_DIR_COUNT,
+    .nstates = PRIVSEP_ST_COUNT,
+    .max_frame = PRIVSEP_MAX_FRAME,
+    .flags = CHAN_STRICT,
+    .rules = privsep_rules,
+    .nrules = ARRAY_SIZE(privsep_rules),
+};
 
 const char *privsep_case_name(enum privsep_dir dir, int body_case)
 {
-	const struct privsep_validator *v = privsep_validator_find(dir, body_case);
-
-	return v != NULL ? v->name : "?";
+	return chan_case_name(&privsep_chan, (unsigned)dir, body_case);
 }
 
-/* The body of an envelope of either direction (NULL when not set). */
-static const ProtobufCMessage *privsep_body(enum privsep_dir dir, const ProtobufCMessage *env)
+bool privsep_authorized(enum privsep_dir dir, int body_case, enum privsep_state state)
 {
-	if (dir == PRIVSEP_COORD_TO_HELPER) {
-		const Snare__Helper__CoordToHelper *e = (const Snare__Helper__CoordToHelper *)env;
-
-		return (const ProtobufCMessage *)e->hello; /* every member shares the union */
-	}
-	return (const ProtobufCMessage *)((const Snare__Helper__HelperToCoord *)env)->hello;
+	return chan_authorized(&privsep_chan, (unsigned)dir, body_case, (unsigned)state);
 }
 
 int privsep_validate(enum privsep_dir dir, const ProtobufCMessage *env, int body_case,
 		     const struct privsep_ctx *ctx, size_t nfds)
 {
-	const struct privsep_validator *v = privsep_validator_find(dir, body_case);
-	const ProtobufCMessage *body;
-
-	if (v == NULL || env == NULL || ctx == NULL)
+	if (ctx == NULL)
 		return -EINVAL;
-	body = privsep_body(dir, env);
-	if (body == NULL || body->descriptor != v->desc)
-		return -EINVAL;
-	return v->fn(body, ctx, nfds) ? 0 : -EINVAL;
+	return chan_validate(&privsep_chan, (unsigned)dir, env, body_case, ctx, nfds);
 }
