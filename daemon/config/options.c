@@ -91,8 +91,9 @@ static const struct option_def defs[] = {
      "Seconds a client has to complete a request head, SOCKS5 or TLS handshake (0 = no limit)."},
     {"max_connections", OPT_INT, "8192", NULL,
      "Client connections one worker serves at once; it stops accepting above (0 = no limit)."},
-    {"max_connections_per_source", OPT_INT, "1024", NULL,
-     "Client connections one worker takes from one IPv4 address or IPv6 /64 (0 = no limit)."},
+    {"max_connections_per_source", OPT_INT, "4096", NULL,
+     "Client connections one worker takes from one IPv4 address or IPv6 /64, at most half of "
+     "what it takes in all (0 = no limit)."},
     {"server", OPT_BOOL, "true", NULL, "Start the proxy servers (false with -n)."},
     {"wireguard_qr", OPT_BOOL, "true", NULL, "Print the WireGuard client config as a QR code."},
     {"max_header_bytes", OPT_INT, "65536", NULL, "Largest HTTP/1 header block accepted."},

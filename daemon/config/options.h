@@ -59,7 +59,7 @@ struct options {
 	int tcp_timeout;             /* seconds, 600 */
 	int header_timeout;          /* seconds until a head/handshake is complete, 60; 0 = none */
 	int max_connections;         /* per worker, 8192; 0 = no cap */
-	int max_connections_per_source; /* per worker and IPv4 address or IPv6 /64, 1024 */
+	int max_connections_per_source; /* per worker and IPv4 address or IPv6 /64, 4096 */
 	bool server;                 /* false with -n */
 	bool wireguard_qr;           /* default true */
 	int max_header_bytes;        /* 65536 */

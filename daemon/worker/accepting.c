@@ -13,7 +13,8 @@
  *    memory, likewise, and a backoff timer (0.1 s doubling to 2 s) tries
  *    again in case no connection of ours ends: the level-triggered listener
  *    is never polled while it cannot be served.
- *  - A source over max_connections_per_source is accepted and closed.
+ *  - A source over max_connections_per_source (or half the cap, if that is
+ *    less) is accepted and closed.
  * Each of these logs one line when it trips, then at most one a minute. */
 #include <errno.h>
 #include <string.h>
@@ -132,19 +133,28 @@ static void accepting_retry(struct loop_timer *t)
 	resume(true);
 }
 
+/* max_connections_per_source, and never more than half of the worker's cap:
+ * one source must not be able to fill a worker. */
+static unsigned source_cap(void)
+{
+	size_t half = acc.cap / 2 > 0 ? acc.cap / 2 : 1;
+	unsigned opt = (unsigned)wk->opts.max_connections_per_source;
+
+	return opt == 0 || opt <= half ? opt : (unsigned)half;
+}
+
 static bool source_refused(int fd, const union sockaddr_any *peer, struct src_slot **slot)
 {
 	char a[ADDR_STRLEN];
 	unsigned skipped;
 
-	if (srclimit_take(peer, (unsigned)wk->opts.max_connections_per_source, slot) == 0)
+	if (srclimit_take(peer, source_cap(), slot) == 0)
 		return false;
 	close(fd);
 	if (log_once_due(&acc.source_log, loop_now(wk->loop), &skipped))
-		log_warn("Client connection from %s refused: it has %d connections to this worker "
+		log_warn("Client connection from %s refused: it has %u connections to this worker "
 			 "(max_connections_per_source; %u more refused since the last line)",
-			 addr_format_host(&peer->sa, a, sizeof(a)),
-			 wk->opts.max_connections_per_source, skipped);
+			 addr_format_host(&peer->sa, a, sizeof(a)), source_cap(), skipped);
 	return true;
 }
 

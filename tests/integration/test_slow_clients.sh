@@ -148,7 +148,9 @@ for p in "$SNARE_PID" "$W"; do
 	fi
 done
 # Everything below happens while the slow clients trickle (40 s).
-$SC flood --target "$P" --count 2000 --interval 2 --duration 40 >"$T/flood.out" 2>&1 &
+# From ten addresses (one source may hold only half of what the worker takes).
+$SC flood --target "$P" --count 2000 --interval 2 --duration 40 \
+	--sources "$(seq -s, -f '127.0.0.%g' 2 11)" >"$T/flood.out" 2>&1 &
 wf=$!
 wait_for "$T/flood.out" "^started" 20
 if wait_for "$SNARE_LOG" "client connections, the most it takes" 10; then ok cap-reached-logged; else

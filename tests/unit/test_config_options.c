@@ -73,7 +73,7 @@ static void test_defaults(void **state)
 	assert_int_equal(o.tcp_timeout, 600);
 	assert_int_equal(o.header_timeout, 60);
 	assert_int_equal(o.max_connections, 8192);
-	assert_int_equal(o.max_connections_per_source, 1024);
+	assert_int_equal(o.max_connections_per_source, 4096);
 	assert_int_equal(o.udp_reply_rate, 100);
 	assert_true(o.server && o.wireguard_qr);
 	assert_int_equal(o.max_header_bytes, 65536);
