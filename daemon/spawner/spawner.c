@@ -197,22 +197,22 @@ static void on_reload(struct spawner *sp)
 		cli_free(&c);
 }
 
-static void spawner_on_frame(struct ipc_chan *ch, struct ipc_frame *f)
+static void spawner_on_spawn(struct ipc_chan *ch, struct ipc_frame *f)
 {
-	struct spawner *sp = ch->arg;
-	Snare__CoordToSpawner *m = (Snare__CoordToSpawner *)f->msg;
-
-	switch (f->body_case) {
-	case SNARE__COORD_TO_SPAWNER__BODY_SPAWN:
-		on_spawn(sp, m->spawn, f);
-		break;
-	case SNARE__COORD_TO_SPAWNER__BODY_RELOAD:
-		on_reload(sp);
-		break;
-	default:
-		break;
-	}
+	on_spawn(ch->arg, ((Snare__CoordToSpawner *)f->msg)->spawn, f);
 }
+
+static void spawner_on_reload(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	on_reload(ch->arg);
+}
+
+/* What the spawner does with each message the coordinator may send (the
+ * COORD_TO_SPAWNER rows of ipc_validate.c say in which states). */
+static const struct ipc_handler spawner_handlers[] = {
+    {SNARE__COORD_TO_SPAWNER__BODY_SPAWN, spawner_on_spawn},
+    {SNARE__COORD_TO_SPAWNER__BODY_RELOAD, spawner_on_reload},
+};
 
 static void spawner_on_close(struct ipc_chan *ch, int err)
 {
@@ -319,9 +319,10 @@ static int spawner_setup(struct spawner *sp)
 		return -ENOMEM;
 	loop_io_init(&sp->sigio, sp->sigfd, on_signal, sp);
 	if (loop_io_set(sp->loop, &sp->sigio, EPOLLIN) < 0 ||
-	    ipc_chan_init(&sp->chan, sp->loop, SPAWNER_CHAN_FD, IPC_CH_COORD_TO_SPAWNER,
-			  spawner_on_frame, spawner_on_close, sp) < 0)
+	    ipc_chan_init(&sp->chan, sp->loop, SPAWNER_CHAN_FD, IPC_CH_COORD_TO_SPAWNER, NULL,
+			  spawner_on_close, sp) < 0)
 		return -EIO;
+	ipc_chan_handlers(&sp->chan, spawner_handlers, ARRAY_SIZE(spawner_handlers));
 	sp->chan.state = IPC_ST_CONFIG;
 	sp->chan_open = true;
 	return 0;

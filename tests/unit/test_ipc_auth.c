@@ -1,7 +1,8 @@
 /* Unit test (test process only) of the IPC authorization table: every
  * (channel, body case, state) triple not listed below, including case numbers
  * beyond each oneof and out-of-range states and channels, must be refused.
- * The list is written from DESIGN.md, independently of ipc_auth.c. */
+ * The list is written from docs/architecture.md (Authorisation),
+ * independently of the rules in ipc_validate.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

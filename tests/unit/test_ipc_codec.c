@@ -23,7 +23,7 @@ struct golden {
 	const char *name;
 	enum ipc_channel ch;
 	int body_case;
-	unsigned states; /* where it is allowed (written from the design, not ipc_auth.c) */
+	unsigned states; /* where it is allowed (written from the design, not ipc_rules) */
 	size_t nfds;
 	ProtobufCMessage *(*build)(void);
 	void (*check)(const ProtobufCMessage *env);
