@@ -16,8 +16,6 @@ struct ns_tcp;
 
 /* Limits (bounds on everything a peer can make us hold). */
 #define NS_MTU_DEFAULT 1420
-#define NS_MTU_MIN 1280
-#define NS_MTU_MAX 9000
 #define NS_TCP_RCVBUF (256 * 1024) /* per connection, receive side */
 #define NS_TCP_SNDBUF (256 * 1024) /* per connection, send side */
 #define NS_TCP_MAX_CONNS 16384	   /* every state, TIME_WAIT included */
@@ -72,9 +70,6 @@ int ns_new(struct loop *l, const struct ns_callbacks *cb, void *arg, struct ns_s
 /* Frees the stack and every connection without callbacks; handles become invalid. Never call
  * it from one of the stack's callbacks. */
 void ns_free(struct ns_stack *s);
-/* The link MTU (NS_MTU_MIN..NS_MTU_MAX; default NS_MTU_DEFAULT): bounds the MSS we advertise
- * and the packets we send. 0 or -EINVAL. */
-int ns_set_mtu(struct ns_stack *s, unsigned mtu);
 /* One IP packet (v4 or v6), as read from the TUN / WireGuard. */
 void ns_input(struct ns_stack *s, const uint8_t *pkt, size_t len);
 /* Advances the stack's clock to now_ms (never backwards) and runs the timers due. The loop does

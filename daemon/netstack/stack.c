@@ -58,14 +58,6 @@ void ns_free(struct ns_stack *s)
 	free(s);
 }
 
-int ns_set_mtu(struct ns_stack *s, unsigned mtu)
-{
-	if (mtu < NS_MTU_MIN || mtu > NS_MTU_MAX)
-		return -EINVAL;
-	s->mtu = mtu;
-	return 0;
-}
-
 const struct ns_counters *ns_counters(const struct ns_stack *s)
 {
 	return &s->ctr;

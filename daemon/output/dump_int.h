@@ -26,7 +26,6 @@ void dump_server(const Snare__Flow *f, char *out, size_t len);
  * and invalid UTF-8 become \xNN (core/escape.h, as everywhere output is
  * written for people). */
 void dump_text(FILE *out, const char *s);
-void dump_text_n(FILE *out, const uint8_t *p, size_t n);
 /* Length in bytes of a valid UTF-8 sequence at p, or 0. */
 size_t dump_utf8_len(const uint8_t *p, size_t n);
 

@@ -10,12 +10,15 @@ struct code_name {
 	const char *name;
 };
 
-static const char *code_lookup(const struct code_name *t, size_t n, unsigned code)
+/* code's name in t, or "WHAT(code)" written to buf. */
+static const char *code_name(const struct code_name *t, size_t n, unsigned code, const char *what,
+			     char *buf, size_t len)
 {
 	for (size_t i = 0; i < n; i++)
 		if (t[i].code == code)
 			return t[i].name;
-	return NULL;
+	snprintf(buf, len, "%s(%u)", what, code);
+	return buf;
 }
 
 static void message_content(FILE *out, const Snare__Message *m, int detail)
@@ -73,11 +76,8 @@ static const char *dns_type(unsigned type, char *buf, size_t len)
 	    {16, "TXT"},    {28, "AAAA"}, {33, "SRV"},	 {35, "NAPTR"}, {43, "DS"},   {46, "RRSIG"},
 	    {48, "DNSKEY"}, {64, "SVCB"}, {65, "HTTPS"}, {255, "ANY"},	{257, "CAA"},
 	};
-	const char *s = code_lookup(types, ARRAY_SIZE(types), type);
 
-	if (!s)
-		snprintf(buf, len, "TYPE(%u)", type);
-	return s ? s : buf;
+	return code_name(types, ARRAY_SIZE(types), type, "TYPE", buf, len);
 }
 
 static const char *dns_opcode(unsigned op, char *buf, size_t len)
@@ -85,11 +85,8 @@ static const char *dns_opcode(unsigned op, char *buf, size_t len)
 	static const struct code_name ops[] = {
 	    {0, "QUERY"}, {1, "IQUERY"}, {2, "STATUS"}, {4, "NOTIFY"}, {5, "UPDATE"},
 	};
-	const char *s = code_lookup(ops, ARRAY_SIZE(ops), op);
 
-	if (!s)
-		snprintf(buf, len, "OPCODE(%u)", op);
-	return s ? s : buf;
+	return code_name(ops, ARRAY_SIZE(ops), op, "OPCODE", buf, len);
 }
 
 static const char *dns_rcode(unsigned rc, char *buf, size_t len)
@@ -99,11 +96,8 @@ static const char *dns_rcode(unsigned rc, char *buf, size_t len)
 	    {4, "NOTIMP"},  {5, "REFUSED"}, {6, "YXDOMAIN"}, {7, "YXRRSET"},
 	    {8, "NXRRSET"}, {9, "NOTAUTH"}, {10, "NOTZONE"},
 	};
-	const char *s = code_lookup(rcodes, ARRAY_SIZE(rcodes), rc);
 
-	if (!s)
-		snprintf(buf, len, "RCODE(%u)", rc);
-	return s ? s : buf;
+	return code_name(rcodes, ARRAY_SIZE(rcodes), rc, "RCODE", buf, len);
 }
 
 static void dns_query_line(FILE *out, const Snare__Flow *f, const Snare__DnsMessage *q)

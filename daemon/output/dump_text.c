@@ -59,11 +59,6 @@ static void text_write(FILE *out, const uint8_t *p, size_t n, bool keep_tab)
 	esc_write(out, p, n, keep_tab ? "\t" : "");
 }
 
-void dump_text_n(FILE *out, const uint8_t *p, size_t n)
-{
-	text_write(out, p, n, false);
-}
-
 void dump_text(FILE *out, const char *s)
 {
 	if (s)

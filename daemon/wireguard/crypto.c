@@ -175,19 +175,6 @@ void wg_random(void *p, size_t n)
 	randombytes_buf(p, n);
 }
 
-void wg_tai64n(uint8_t out[WG_TAI64N_LEN])
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	uint64_t secs = (UINT64_C(1) << 62) + (uint64_t)ts.tv_sec;
-	uint32_t nsec = (uint32_t)ts.tv_nsec;
-	for (int i = 0; i < 8; i++)
-		out[i] = (uint8_t)(secs >> (56 - 8 * i));
-	for (int i = 0; i < 4; i++)
-		out[8 + i] = (uint8_t)(nsec >> (24 - 8 * i));
-}
-
 bool wg_ct_equal(const uint8_t *a, const uint8_t *b, size_t n)
 {
 	return sodium_memcmp(a, b, n) == 0;

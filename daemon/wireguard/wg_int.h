@@ -86,7 +86,6 @@ int wg_xaead_open(uint8_t *out, const uint8_t key[WG_KEY_LEN],
 		  const uint8_t *ad, size_t adlen) SNARE_MUST_CHECK;
 void wg_random(void *p, size_t n);
 /* TAI64N of the wall clock: 8 bytes of seconds + 2^62 and 4 of nanoseconds, big-endian. */
-void wg_tai64n(uint8_t out[WG_TAI64N_LEN]);
 bool wg_ct_equal(const uint8_t *a, const uint8_t *b, size_t n);
 void wg_wipe(void *p, size_t n);
 

@@ -38,6 +38,8 @@ struct src_table {
 };
 
 void src_key(const struct sockaddr *sa, uint8_t key[SRC_KEY_LEN]);
+/* A keyed hash of a source key (hkey: random per table). */
+uint64_t src_hash(const uint64_t hkey[2], const uint8_t key[SRC_KEY_LEN]);
 /* entries is rounded up to a power of two (at least SRC_TABLE_WAYS). */
 void src_table_init(struct src_table *t, size_t entries);
 void src_table_free(struct src_table *t);

@@ -210,8 +210,8 @@ void conn_close(struct conn *c)
 	conn_wait_close(c);
 	if (c->rflow || c->req.raw)
 		http_exchange_reset(c); /* reports what was collected */
-	http_msg_free(&c->req);
-	http_msg_free(&c->resp);
+	http_msg_clear(&c->req);
+	http_msg_clear(&c->resp);
 	conn_server_disconnect(c);
 	stream_close(&c->server);
 	stream_close(&c->client);

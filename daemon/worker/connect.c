@@ -14,6 +14,14 @@
 #include "core/log.h"
 #include "worker/wk.h"
 
+bool conn_connect_failed(struct conn *c, int err)
+{
+	if (err >= 0)
+		return false;
+	conn_client_log(c, LOG_LVL_INFO, "error establishing server connection: %s", c->server.err);
+	return true;
+}
+
 bool conn_is_self(const char *host, uint16_t port)
 {
 	size_t i;

@@ -54,14 +54,6 @@ static void dns_message(const struct dns_msg *m, Snare__DnsMessage *out, double 
 	out->n_answers = m->nan;
 }
 
-static void addr_to(Snare__Address *a, const union sockaddr_any *sa, char *buf)
-{
-	snare__address__init(a);
-	a->host = addr_format_host(&sa->sa, buf, INET6_ADDRSTRLEN);
-	a->has_port = 1;
-	a->port = addr_port(&sa->sa);
-}
-
 void dns_flow_send(struct dns_query *q, const uint8_t *resp, size_t len, const char *error)
 {
 	Snare__Flow f = SNARE__FLOW__INIT;
@@ -82,20 +74,15 @@ void dns_flow_send(struct dns_query *q, const uint8_t *resp, size_t len, const c
 
 	fp.recs = xcalloc(total ? total : 1, sizeof(*fp.recs));
 	fp.ptrs = xcalloc(total ? total : 1, sizeof(*fp.ptrs));
-	flow_new_id(id);
-	f.has_version = f.has_type = f.has_timestamp_created = 1;
-	f.version = 1;
-	f.type = SNARE__FLOW__TYPE__DNS;
-	f.id = id;
-	f.timestamp_created = q->ts;
-	addr_to(&peer, &q->peer, h1);
-	addr_to(&sock, &q->local, h2);
+	flow_init(&f, id, SNARE__FLOW__TYPE__DNS, q->ts);
+	flow_addr_fill(&peer, &q->peer.sa, h1);
+	flow_addr_fill(&sock, &q->local.sa, h2);
 	cc.peer = &peer;
 	cc.sock = &sock;
 	cc.proxy_mode = wk->modes[q->mode_index].full;
 	f.client = &cc;
 	if (q->upstream.sa.sa_family) {
-		addr_to(&up, &q->upstream, h3);
+		flow_addr_fill(&up, &q->upstream.sa, h3);
 		sc.peer = &up;
 		f.server = &sc;
 	}

@@ -40,17 +40,28 @@ struct flow_parts {
 	Snare__Header **hqp, **hsp;
 };
 
-static void addr_fill(Snare__Address *a, const union sockaddr_any *sa, char *host)
+void flow_init(Snare__Flow *f, char id[37], Snare__Flow__Type type, double ts)
 {
-	snare__address__init(a);
-	if (sa->sa.sa_family != AF_INET && sa->sa.sa_family != AF_INET6)
-		return;
-	a->host = addr_format_host(&sa->sa, host, INET6_ADDRSTRLEN);
-	a->has_port = 1;
-	a->port = addr_port(&sa->sa);
+	snare__flow__init(f);
+	flow_new_id(id);
+	f->has_version = f->has_type = f->has_timestamp_created = 1;
+	f->version = 1;
+	f->type = type;
+	f->id = id;
+	f->timestamp_created = ts;
 }
 
-static void flow_conns(struct conn *c, struct flow_parts *p)
+void flow_addr_fill(Snare__Address *a, const struct sockaddr *sa, char host[INET6_ADDRSTRLEN])
+{
+	snare__address__init(a);
+	if (sa->sa_family != AF_INET && sa->sa_family != AF_INET6)
+		return;
+	a->host = addr_format_host(sa, host, INET6_ADDRSTRLEN);
+	a->has_port = 1;
+	a->port = addr_port(sa);
+}
+
+static void flow_conns(struct conn *c, struct flow_parts *p, Snare__Flow__Type type)
 {
 	snare__connection__init(&p->cc);
 	snare__connection__init(&p->sc);
@@ -58,9 +69,9 @@ static void flow_conns(struct conn *c, struct flow_parts *p)
 	flow_new_id(p->sid);
 	p->cc.id = p->cid;
 	p->sc.id = p->sid;
-	addr_fill(&p->cpeer, &c->client.peer, p->h1);
-	addr_fill(&p->csock, &c->client.local, p->h2);
-	addr_fill(&p->speer, &c->server.peer, p->h3);
+	flow_addr_fill(&p->cpeer, &c->client.peer.sa, p->h1);
+	flow_addr_fill(&p->csock, &c->client.local.sa, p->h2);
+	flow_addr_fill(&p->speer, &c->server.peer.sa, p->h3);
 	p->cc.peer = &p->cpeer;
 	p->cc.sock = &p->csock;
 	p->cc.has_timestamp_start = 1;
@@ -94,12 +105,7 @@ static void flow_conns(struct conn *c, struct flow_parts *p)
 		p->sc.has_timestamp_tls_setup = 1;
 		p->sc.timestamp_tls_setup = c->server.ts_tls;
 	}
-	snare__flow__init(&p->f);
-	flow_new_id(p->id);
-	p->f.has_version = p->f.has_type = p->f.has_timestamp_created = 1;
-	p->f.version = 1;
-	p->f.id = p->id;
-	p->f.timestamp_created = c->client.ts_start;
+	flow_init(&p->f, p->id, type, c->client.ts_start);
 	p->f.client = &p->cc;
 	p->f.server = &p->sc;
 }
@@ -268,18 +274,29 @@ static void flow_parts_free(struct flow_parts *p)
 	free(p->hsp);
 }
 
+/* A flow of `type` with c's connections, or NULL when nobody wants flows. */
+static struct flow_parts *flow_parts_new(struct conn *c, Snare__Flow__Type type)
+{
+	struct flow_parts *p;
+
+	if (!wk->want_flows)
+		return NULL;
+	p = xcalloc(1, sizeof(*p));
+	flow_conns(c, p, type);
+	return p;
+}
+
 /* An HTTP flow with c's connections and request, or NULL when there is no
  * request to record (or nobody wants flows). */
 static struct flow_parts *flow_http_begin(struct conn *c)
 {
 	struct flow_parts *p;
 
-	if (c->req.head == NULL || c->req.raw == NULL || !wk->want_flows)
+	if (c->req.head == NULL || c->req.raw == NULL)
 		return NULL;
-	p = xcalloc(1, sizeof(*p));
-	flow_conns(c, p);
-	p->f.type = SNARE__FLOW__TYPE__HTTP;
-	flow_request(c, p);
+	p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP);
+	if (p)
+		flow_request(c, p);
 	return p;
 }
 
@@ -333,13 +350,10 @@ void flow_send_http_error(struct conn *c, const char *error)
 
 void flow_send_tcp(struct conn *c, Snare__Flow *f, const char *error)
 {
-	struct flow_parts *p;
+	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__TCP);
 
-	if (!wk->want_flows)
+	if (p == NULL)
 		return;
-	p = xcalloc(1, sizeof(*p));
-	flow_conns(c, p);
-	p->f.type = SNARE__FLOW__TYPE__TCP;
 	p->f.n_messages = f->n_messages;
 	p->f.messages = f->messages;
 	p->f.error = (char *)error;
@@ -349,13 +363,10 @@ void flow_send_tcp(struct conn *c, Snare__Flow *f, const char *error)
 
 void flow_send_ws(struct conn *c, Snare__Flow *f, const char *error)
 {
-	struct flow_parts *p;
+	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP);
 
-	if (!wk->want_flows)
+	if (p == NULL)
 		return;
-	p = xcalloc(1, sizeof(*p));
-	flow_conns(c, p);
-	p->f.type = SNARE__FLOW__TYPE__HTTP;
 	if (c->req.head && c->req.raw)
 		flow_request(c, p);
 	if (c->resp.head && c->resp.raw)

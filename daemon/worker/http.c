@@ -28,19 +28,12 @@ static struct http1_limits http_limits(void)
 
 /* Ends a message (raw == NULL means "no message").  The head's storage is
  * freed too, so an idle keep-alive connection holds no HTTP state. */
-static void http_msg_clear(struct http_msg *m)
+void http_msg_clear(struct http_msg *m)
 {
 	free(m->raw);
 	free(m->head);
 	buf_free(&m->body.keep);
 	memset(m, 0, sizeof(*m));
-}
-
-void http_msg_free(struct http_msg *m)
-{
-	http_msg_clear(m);
-	free(m->head);
-	m->head = NULL;
 }
 
 static void str_rebase(struct http1_str *s, const uint8_t *from, const uint8_t *to, size_t len)
@@ -63,9 +56,13 @@ static void head_rebase(struct http1_head *h, const uint8_t *from, const uint8_t
 	}
 }
 
-void http_msg_clear_resp(struct conn *c)
+void http_bad_gateway(struct conn *c, const char *hint)
 {
-	http_msg_clear(&c->resp);
+	char msg[1024];
+
+	snprintf(msg, sizeof(msg), "Cannot connect to %s:%u: %s%s", c->host, c->port, c->server.err,
+		 hint);
+	http_error(c, 502, "Bad Gateway", msg);
 }
 
 void http_exchange_reset(struct conn *c)

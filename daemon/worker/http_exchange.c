@@ -194,14 +194,8 @@ eof:
 
 static void request_connected(struct conn *c, int err)
 {
-	if (err < 0) {
-		char msg[1024];
-
-		snprintf(msg, sizeof(msg), "Cannot connect to %s:%u: %s", c->host, c->port,
-			 c->server.err);
-		conn_client_log(c, LOG_LVL_INFO, "error establishing server connection: %s",
-				c->server.err);
-		http_error(c, 502, "Bad Gateway", msg);
+	if (conn_connect_failed(c, err)) {
+		http_bad_gateway(c, "");
 		return;
 	}
 	if (c->server_tls && tunnel_server_tls_begin(c) < 0) {
@@ -466,7 +460,7 @@ void http_local_response(struct conn *c, const uint8_t *resp, size_t len)
 	struct http1_limits lim;
 
 	http1_limits_default(&lim);
-	http_msg_clear_resp(c);
+	http_msg_clear(&c->resp);
 	if (http1_parse_response(resp, len, &lim, &h) != HTTP1_OK)
 		return;
 	buf_init(&tmp, len);

@@ -21,8 +21,10 @@ void http_local_response(struct conn *c, const uint8_t *resp, size_t len);
 void http_refuse_request_body(struct conn *c);
 /* http.c */
 int http_take_head(struct http_msg *m, struct buf *in, size_t len, bool request, bool parsed);
-void http_msg_free(struct http_msg *m);
-void http_msg_clear_resp(struct conn *c);
+void http_msg_clear(struct http_msg *m);
+/* The server connection failed: 502 "Cannot connect to host:port: why" with
+ * `hint` appended. */
+void http_bad_gateway(struct conn *c, const char *hint);
 /* flows.c: the exchange as it stands, with `error` set; a body that did
  * not complete is recorded as missing, an error page of ours is left out. */
 void flow_send_http_error(struct conn *c, const char *error);

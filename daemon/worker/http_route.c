@@ -21,17 +21,10 @@ static void tunnel_connected(struct conn *c, int err)
 	const char *ver = c->req.head->version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
 	char line[64];
 
-	if (err < 0) {
-		char msg[1024];
-
-		snprintf(msg, sizeof(msg),
-			 "Cannot connect to %s:%u: %s If you plan to redirect requests away from "
-			 "this server, consider setting `connection_strategy` to `lazy` to "
-			 "suppress early connections.",
-			 c->host, c->port, c->server.err);
-		conn_client_log(c, LOG_LVL_INFO, "error establishing server connection: %s",
-				c->server.err);
-		http_error(c, 502, "Bad Gateway", msg);
+	if (conn_connect_failed(c, err)) {
+		http_bad_gateway(c, " If you plan to redirect requests away from this server, "
+				    "consider setting `connection_strategy` to `lazy` to suppress "
+				    "early connections.");
 		return;
 	}
 	snprintf(line, sizeof(line), "%s 200 Connection established\r\n\r\n", ver);

@@ -28,13 +28,22 @@ static const struct reverse_scheme reverse_schemes[] = {
 
 static void reverse_connected(struct conn *c, int err)
 {
-	if (err < 0) {
-		conn_client_log(c, LOG_LVL_INFO, "error establishing server connection: %s",
-				c->server.err);
+	if (conn_connect_failed(c, err)) {
 		conn_close(c);
 		return;
 	}
 	conn_set_state(c, CS_TUNNEL_DETECT);
+}
+
+/* The tail every tunnelling start shares: connect now (eager) or when the
+ * first bytes have been looked at (lazy). */
+static void tunnel_begin(struct conn *c)
+{
+	c->tunnel = true;
+	if (wk->opts.connection_strategy == STRATEGY_EAGER)
+		conn_connect(c, c->host, c->port, reverse_connected);
+	else
+		conn_set_state(c, CS_TUNNEL_DETECT);
 }
 
 static void reverse_start(struct conn *c, const struct mode_spec *m)
@@ -52,14 +61,10 @@ static void reverse_start(struct conn *c, const struct mode_spec *m)
 	}
 	conn_set_str(&c->host, m->server.host);
 	c->port = m->server.port;
-	c->tunnel = true;
 	c->srv_tls = rs->srv_tls;
 	c->force_raw = rs->raw;
 	conn_set_str(&c->tls_sni, addr_parse_ip(c->host, 0, &a) == 0 ? "" : c->host);
-	if (wk->opts.connection_strategy == STRATEGY_EAGER)
-		conn_connect(c, c->host, c->port, reverse_connected);
-	else
-		conn_set_state(c, CS_TUNNEL_DETECT);
+	tunnel_begin(c);
 }
 
 /* Transparent mode: the destination the kernel redirected us from
@@ -85,11 +90,7 @@ static void packet_start(struct conn *c)
 
 	conn_set_str(&c->host, addr_format_host(&c->client.local.sa, h, sizeof(h)));
 	c->port = addr_port(&c->client.local.sa);
-	c->tunnel = true;
-	if (wk->opts.connection_strategy == STRATEGY_EAGER)
-		conn_connect(c, c->host, c->port, reverse_connected);
-	else
-		conn_set_state(c, CS_TUNNEL_DETECT);
+	tunnel_begin(c);
 }
 
 static void transparent_start(struct conn *c)
@@ -115,11 +116,7 @@ static void transparent_start(struct conn *c)
 	}
 	conn_set_str(&c->host, addr_format_host(&dst.sa, h, sizeof(h)));
 	c->port = addr_port(&dst.sa);
-	c->tunnel = true;
-	if (wk->opts.connection_strategy == STRATEGY_EAGER)
-		conn_connect(c, c->host, c->port, reverse_connected);
-	else
-		conn_set_state(c, CS_TUNNEL_DETECT);
+	tunnel_begin(c);
 }
 
 void mode_start(struct conn *c)

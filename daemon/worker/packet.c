@@ -154,22 +154,12 @@ static struct udp_flow *udp_open(struct packet_source *ps, const struct sockaddr
 	f->src = ps;
 	f->client = *src;
 	f->dst = *dst;
-	f->fd = socket(dst->ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (f->fd < 0 || connect(f->fd, (const struct sockaddr *)dst,
-				 addr_len((const struct sockaddr *)dst)) < 0) {
-		if (f->fd >= 0)
-			close(f->fd);
+	f->fd = udp_relay_open((const struct sockaddr *)dst, &f->io, udp_on_reply, &f->idle,
+			       udp_on_idle, f);
+	if (f->fd < 0) {
 		free(f);
 		return NULL;
 	}
-	loop_io_init(&f->io, f->fd, udp_on_reply, f);
-	if (loop_io_set(wk->loop, &f->io, EPOLLIN) < 0) {
-		close(f->fd);
-		free(f);
-		return NULL;
-	}
-	loop_timer_init(&f->idle, udp_on_idle, f);
-	loop_timer_arm(wk->loop, &f->idle, UDP_IDLE_MS);
 	f->rec = udp_record_start(ps->mode_index, src, dst);
 	if (wk->modes[ps->mode_index].kind == MODE_LOCAL)
 		udp_log_process(src, dst, f->rec);

@@ -60,9 +60,7 @@ static void ws_on_close(void *arg, uint16_t code)
 
 static void relay_connected(struct conn *c, int err)
 {
-	if (err < 0) {
-		conn_client_log(c, LOG_LVL_INFO, "error establishing server connection: %s",
-				c->server.err);
+	if (conn_connect_failed(c, err)) {
 		conn_close(c);
 		return;
 	}

@@ -116,9 +116,7 @@ static void socks_auth(struct conn *c, const uint8_t *p, size_t n, bool *progres
 
 static void socks_connected(struct conn *c, int err)
 {
-	if (err < 0) {
-		conn_client_log(c, LOG_LVL_INFO, "error establishing server connection: %s",
-				c->server.err);
+	if (conn_connect_failed(c, err)) {
 		socks_fail(c, err == -ECONNREFUSED && strstr(c->server.err, "refused")
 				  ? SOCKS5_REP_REFUSED
 				  : SOCKS5_REP_HOST_UNREACHABLE);

@@ -10,12 +10,13 @@
 
 #include "core/util.h"
 #include "worker/accepting.h"
+#include "worker/client_policy.h"
 
 #define SRC_BUCKETS 4096 /* a power of two */
 
 struct src_slot {
 	struct src_slot *next;
-	uint8_t key[9]; /* family tag + 4 or 8 address bytes */
+	uint8_t key[SRC_KEY_LEN]; /* family tag + 4 or 8 address bytes */
 	unsigned n;
 	unsigned bucket;
 };
@@ -29,48 +30,21 @@ void srclimit_init(void)
 		hash_key[0] = (uint64_t)clock_ms() * 0x9e3779b97f4a7c15ull; /* weak, but keyed */
 }
 
-static void source_key(const union sockaddr_any *a, uint8_t key[9])
+static unsigned source_bucket(const uint8_t key[SRC_KEY_LEN])
 {
-	memset(key, 0, 9);
-	if (a->sa.sa_family == AF_INET) {
-		key[0] = 4;
-		memcpy(key + 1, &a->in4.sin_addr, 4);
-	} else if (IN6_IS_ADDR_V4MAPPED(&a->in6.sin6_addr)) {
-		key[0] = 4;
-		memcpy(key + 1, a->in6.sin6_addr.s6_addr + 12, 4);
-	} else {
-		key[0] = 6;
-		memcpy(key + 1, a->in6.sin6_addr.s6_addr, 8);
-	}
-}
-
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	return x ^ (x >> 33);
-}
-
-static unsigned source_bucket(const uint8_t key[9])
-{
-	uint64_t w;
-
-	memcpy(&w, key + 1, 8);
-	return (unsigned)(mix(mix(w ^ hash_key[0]) ^ key[0] ^ hash_key[1]) & (SRC_BUCKETS - 1));
+	return (unsigned)(src_hash(hash_key, key) & (SRC_BUCKETS - 1));
 }
 
 int srclimit_take(const union sockaddr_any *peer, unsigned cap, struct src_slot **slot)
 {
-	uint8_t key[9];
+	uint8_t key[SRC_KEY_LEN];
 	unsigned b;
 	struct src_slot *s;
 
 	*slot = NULL;
 	if (cap == 0)
 		return 0;
-	source_key(peer, key);
+	src_key(&peer->sa, key);
 	b = source_bucket(key);
 	for (s = buckets[b]; s && memcmp(s->key, key, sizeof(key)) != 0; s = s->next)
 		;

@@ -57,12 +57,17 @@ static uint64_t mix(uint64_t x)
 	return x ^ (x >> 33);
 }
 
-static size_t src_set(const struct src_table *t, const uint8_t key[SRC_KEY_LEN])
+uint64_t src_hash(const uint64_t hkey[2], const uint8_t key[SRC_KEY_LEN])
 {
 	uint64_t w;
 
 	memcpy(&w, key + 1, sizeof(w));
-	return (size_t)(mix(mix(w ^ t->hkey[0]) ^ key[0] ^ t->hkey[1]) & (t->nsets - 1));
+	return mix(mix(w ^ hkey[0]) ^ key[0] ^ hkey[1]);
+}
+
+static size_t src_set(const struct src_table *t, const uint8_t key[SRC_KEY_LEN])
+{
+	return (size_t)(src_hash(t->hkey, key) & (t->nsets - 1));
 }
 
 struct src_entry *src_table_get(struct src_table *t, const struct sockaddr *sa, uint64_t now_ms,

@@ -79,11 +79,6 @@ void stream_init_ns(struct stream *s, struct conn *c, struct ns_tcp *t)
 	ns_tcp_set_callbacks(t, &cb, s);
 }
 
-bool stream_open(const struct stream *s)
-{
-	return s->fd >= 0 && !s->failed;
-}
-
 /* The message lives on the heap only while there is one: most streams never
  * fail, and an idle connection should not carry two empty message buffers. */
 static void stream_vset_err(struct stream *s, const char *fmt, va_list ap)

@@ -227,22 +227,12 @@ static struct tu_session *tu_open(unsigned mode_index, const union sockaddr_any 
 	s->mode_index = mode_index;
 	s->client = *client;
 	s->server = *server;
-	s->fd = socket(server->sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->fd < 0 || connect(s->fd, &server->sa, addr_len(&server->sa)) < 0) {
-		log_debug("transparent UDP: cannot reach the server: %s", strerror(errno));
-		if (s->fd >= 0)
-			close(s->fd);
+	s->fd = udp_relay_open(&server->sa, &s->io, tu_on_server, &s->idle, tu_on_idle, s);
+	if (s->fd < 0) {
+		log_debug("transparent UDP: cannot reach the server: %s", strerror(-s->fd));
 		free(s);
 		return NULL;
 	}
-	loop_io_init(&s->io, s->fd, tu_on_server, s);
-	if (loop_io_set(wk->loop, &s->io, EPOLLIN) < 0) {
-		close(s->fd);
-		free(s);
-		return NULL;
-	}
-	loop_timer_init(&s->idle, tu_on_idle, s);
-	loop_timer_arm(wk->loop, &s->idle, UDP_IDLE_MS);
 	if (!tu_is_dns(s))
 		s->rec = udp_record_start(mode_index, &client->ss, &server->ss);
 	s->next = tu_sessions;

@@ -1,8 +1,12 @@
 /* Runs in a worker: records a relayed UDP conversation (packet modes) as a
  * UDP flow, bounded in messages and bytes, sent when the flow ends. */
+#include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "worker/wk.h"
 
@@ -60,14 +64,6 @@ void udp_record(struct udp_rec *r, bool from_client, const uint8_t *d, size_t n)
 	r->msgs[r->n++] = m;
 }
 
-static void udp_addr(Snare__Address *a, const struct sockaddr_storage *ss, char *buf)
-{
-	snare__address__init(a);
-	a->host = addr_format_host((const struct sockaddr *)ss, buf, INET6_ADDRSTRLEN);
-	a->has_port = 1;
-	a->port = addr_port((const struct sockaddr *)ss);
-}
-
 void udp_record_finish(struct udp_rec *r, const char *error)
 {
 	Snare__Flow f = SNARE__FLOW__INIT;
@@ -78,14 +74,9 @@ void udp_record_finish(struct udp_rec *r, const char *error)
 
 	if (r == NULL)
 		return;
-	flow_new_id(id);
-	f.has_version = f.has_type = f.has_timestamp_created = 1;
-	f.version = 1;
-	f.type = SNARE__FLOW__TYPE__UDP;
-	f.id = id;
-	f.timestamp_created = r->ts;
-	udp_addr(&cp, &r->client, h1);
-	udp_addr(&sp, &r->server, h2);
+	flow_init(&f, id, SNARE__FLOW__TYPE__UDP, r->ts);
+	flow_addr_fill(&cp, (const struct sockaddr *)&r->client, h1);
+	flow_addr_fill(&sp, (const struct sockaddr *)&r->server, h2);
 	cc.peer = &cp;
 	cc.proxy_mode = wk->modes[r->mode_index].full;
 	if (r->pid) {
@@ -108,4 +99,28 @@ void udp_record_finish(struct udp_rec *r, const char *error)
 	}
 	free(r->msgs);
 	free(r);
+}
+
+int udp_relay_open(const struct sockaddr *dst, struct loop_io *io, loop_io_fn on_reply,
+		   struct loop_timer *idle, loop_timer_fn on_idle, void *arg)
+{
+	int fd = socket(dst->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, dst, addr_len(dst)) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	loop_io_init(io, fd, on_reply, arg);
+	err = loop_io_set(wk->loop, io, EPOLLIN);
+	if (err < 0) {
+		close(fd);
+		return err;
+	}
+	loop_timer_init(idle, on_idle, arg);
+	loop_timer_arm(wk->loop, idle, UDP_IDLE_MS);
+	return fd;
 }

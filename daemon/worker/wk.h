@@ -130,7 +130,6 @@ void stream_io(struct stream *s, bool *progress);
 void stream_interest(struct stream *s);
 void stream_trim(struct stream *s);
 void stream_close(struct stream *s);
-bool stream_open(const struct stream *s);
 /* Starts TLS on an open stream; bytes already in s->in are handed to TLS
  * as the first ciphertext (the peeked ClientHello). */
 int stream_tls_start(struct stream *s, SSL_CTX *ctx, bool client, const char *sni);
@@ -216,14 +215,14 @@ struct conn {
 	struct resolve_req *resolving;
 	union sockaddr_any *addrs;
 	size_t naddrs, addr_i;
-	struct loop_timer timer; /* connect timeout, or idle timeout (see active_ms) */
-	uint64_t active_ms;	 /* loop time of the last byte moved on either stream */
-	struct loop_timer kick;	 /* run the pump again soon */
-	struct loop_timer head_timer; /* header_timeout: while waiting for a head/handshake */
+	struct loop_timer timer;	    /* connect timeout, or idle timeout (see active_ms) */
+	uint64_t active_ms;		    /* loop time of the last byte moved on either stream */
+	struct loop_timer kick;		    /* run the pump again soon */
+	struct loop_timer head_timer;	    /* header_timeout: while waiting for a head/handshake */
 	struct conn *wait_prev, *wait_next; /* the waiting connections, oldest first */
 	uint64_t wait_since;		    /* loop time the current wait began */
 	bool waiting;			    /* on that list */
-	struct src_slot *src;	      /* its count in max_connections_per_source, or NULL */
+	struct src_slot *src;		    /* its count in max_connections_per_source, or NULL */
 	void (*on_connected)(struct conn *c, int err);
 	/* TLS */
 	struct tls_client_hello *hello;
@@ -284,6 +283,9 @@ void conn_ws_free(struct conn *c);
 void conn_connect(struct conn *c, const char *host, uint16_t port,
 		  void (*done)(struct conn *c, int err));
 void conn_client_log(struct conn *c, enum log_level lvl, const char *fmt, ...) SNARE_PRINTF(3, 4);
+/* For conn_connect's done callback: false when err >= 0; otherwise logs the
+ * failure ("error establishing server connection") and returns true. */
+bool conn_connect_failed(struct conn *c, int err);
 
 /* ---- modes.c: how a connection starts, per mode ---- */
 void mode_start(struct conn *c);
@@ -308,6 +310,11 @@ void udp_record(struct udp_rec *r, bool from_client, const uint8_t *d, size_t n)
 void udp_record_set_process(struct udp_rec *r, uint32_t pid, const char *name);
 /* Sends the flow and frees r. */
 void udp_record_finish(struct udp_rec *r, const char *error);
+/* The server side of a relayed UDP conversation: a socket connected to dst,
+ * watched for replies (on_reply), with an idle timer of UDP_IDLE_MS armed.
+ * The fd, or -errno (nothing left open). */
+int udp_relay_open(const struct sockaddr *dst, struct loop_io *io, loop_io_fn on_reply,
+		   struct loop_timer *idle, loop_timer_fn on_idle, void *arg);
 
 /* ---- udp_reverse.c: reverse:udp:// ---- */
 int udp_reverse_prepare(void);
@@ -389,8 +396,11 @@ void tls_describe(SSL *ssl, Snare__TlsInfo *ti);
 /* ---- flows.c ---- */
 void flow_send(Snare__Flow *f);
 void flow_new_id(char out[37]);
-void flow_fill_conn(Snare__Connection *pc, Snare__Address *peer, Snare__Address *sock,
-		    const struct stream *s, char *hostbuf1, char *hostbuf2);
+/* f = an empty flow of `type` created at ts, with a new id written to `id`. */
+void flow_init(Snare__Flow *f, char id[37], Snare__Flow__Type type, double ts);
+/* a = sa's host and port (host written to `host`); left empty unless sa is
+ * AF_INET or AF_INET6. */
+void flow_addr_fill(Snare__Address *a, const struct sockaddr *sa, char host[INET6_ADDRSTRLEN]);
 void flow_send_http(struct conn *c, const char *error);
 /* Raw TCP and WebSocket flows: f holds the collected messages (not freed). */
 void flow_send_tcp(struct conn *c, Snare__Flow *f, const char *error);
@@ -406,8 +416,7 @@ int htpasswd_load(void);
 bool htpasswd_check(const char *user_colon_pass);
 
 /* ---- pages.c: error pages and mitm.it ---- */
-void pages_error(struct buf *out, int status, const char *reason, const char *msg);
-/* Serves a mitm.it request; returns false when the path is unknown (404 sent). */
+/* Serves a mitm.it request; an unknown path gets a 404 page. */
 void pages_onboarding(struct conn *c, const struct http1_head *req);
 
 #endif
