@@ -54,16 +54,20 @@ void helper_exit(struct helper *h, int status)
 	exit(status);
 }
 
-/* SIGTERM, SIGINT and SIGHUP arrive on a signalfd; SIGPIPE is ignored. */
+/* SIGTERM and SIGINT arrive on a signalfd; SIGPIPE is ignored, and so is
+ * SIGHUP: a helper's life is its channel, and a hangup is snare's to judge (a
+ * service reloads on it, a terminal's snare stops and its channel closes).
+ * A SIGHUP sent to a service's whole process group or cgroup must not undo
+ * the helper's changes under a snare that keeps running. */
 static int helper_signals(void)
 {
 	sigset_t set;
 
 	signal(SIGPIPE, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0)
 		return -errno;
 	return signalfd(-1, &set, SFD_CLOEXEC);
