@@ -40,7 +40,7 @@ PIDS+=($SPID)
 wait_for "$LOG" "Local redirector started." 20 && ok local-started-line || { notok local-started-line "$(cat "$LOG")"; exit 1; }
 out=$($XB "$T/bin/snaretest-curl" -sS --max-time 10 http://10.209.0.5:8080/hello)
 [ "$out" = hello ] && ok local-captured-request-served || notok local-captured-request-served "$out"
-grep -q "GET http://10.209.0.5:8080/hello" "$LOG" && ok local-flow-line || notok local-flow-line "$(tail -4 "$LOG")"
+wait_for "$LOG" "GET http://10.209.0.5:8080/hello" 5 && ok local-flow-line || notok local-flow-line "$(tail -4 "$LOG")"
 grep -q "client connect (snaretest-curl, pid [0-9]*)" "$LOG" && ok local-connection-names-process ||
 	notok local-connection-names-process "$(grep 'client connect' "$LOG" | head -2)"
 n=$(grep -c "GET http://10.209.0.5:8080/" "$LOG")
