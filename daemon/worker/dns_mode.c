@@ -203,31 +203,29 @@ static void dns_query_start(struct dns_query *q, const uint8_t *p, size_t n)
 	}
 }
 
+static void dns_udp_query(void *arg, const union sockaddr_any *peer, uint8_t *pkt, size_t n)
+{
+	struct worker_listener *l = arg;
+	struct dns_query *q;
+
+	/* Refused sources and those over udp_reply_rate get nothing
+	 * (each query takes one reply's token). */
+	if (client_refused_udp(peer) || !udp_reply_allowed(peer) ||
+	    dns_ninflight >= DNS_MAX_INFLIGHT)
+		return;
+	q = xcalloc(1, sizeof(*q));
+	q->l = l;
+	q->mode_index = l->mode_index;
+	q->peer = *peer;
+	q->local = l->addr;
+	dns_query_start(q, pkt, n);
+}
+
 void dns_udp_readable(struct worker_listener *l)
 {
 	uint8_t pkt[DNS_MAX_MSG];
-	int i;
 
-	for (i = 0; i < 64; i++) {
-		struct dns_query *q;
-		union sockaddr_any peer;
-		socklen_t plen = sizeof(peer);
-		ssize_t n = recvfrom(l->fd, pkt, sizeof(pkt), 0, &peer.sa, &plen);
-
-		if (n < 0)
-			return;
-		/* Refused sources and those over udp_reply_rate get nothing
-		 * (each query takes one reply's token). */
-		if (client_refused_udp(&peer) || !udp_reply_allowed(&peer) ||
-		    dns_ninflight >= DNS_MAX_INFLIGHT)
-			continue;
-		q = xcalloc(1, sizeof(*q));
-		q->l = l;
-		q->mode_index = l->mode_index;
-		q->peer = peer;
-		q->local = l->addr;
-		dns_query_start(q, pkt, (size_t)n);
-	}
+	udp_drain(l->fd, pkt, sizeof(pkt), 64, dns_udp_query, l);
 }
 
 /* 10.0.0.53:53, the resolver WireGuard clients are configured with. */

@@ -628,32 +628,30 @@ static struct dtls_peer *peer_find(struct worker_listener *l, const union sockad
 	return NULL;
 }
 
+static void client_datagram(void *arg, const union sockaddr_any *from, uint8_t *d, size_t n)
+{
+	struct worker_listener *l = arg;
+	struct dtls_peer *p;
+
+	if (client_refused_udp(from))
+		return;
+	if ((p = peer_find(l, from)) == NULL) {
+		if ((p = peer_accept(l, from, d, n)) == NULL)
+			return;
+	} else if (p->raw) {
+		peer_to_server(p, d, n);
+	} else {
+		dq_push(&p->cq, d, n);
+	}
+	peer_touch(p);
+	peer_drive(p);
+}
+
 void dtls_reverse_readable(struct worker_listener *l)
 {
 	uint8_t d[DTLS_DGRAM_MAX];
-	int i;
 
-	for (i = 0; i < 64; i++) {
-		union sockaddr_any from;
-		socklen_t len = sizeof(from);
-		ssize_t n = recvfrom(l->fd, d, sizeof(d), 0, &from.sa, &len);
-		struct dtls_peer *p;
-
-		if (n < 0)
-			return;
-		if (client_refused_udp(&from))
-			continue;
-		if ((p = peer_find(l, &from)) == NULL) {
-			if ((p = peer_accept(l, &from, d, (size_t)n)) == NULL)
-				continue;
-		} else if (p->raw) {
-			peer_to_server(p, d, (size_t)n);
-		} else {
-			dq_push(&p->cq, d, (size_t)n);
-		}
-		peer_touch(p);
-		peer_drive(p);
-	}
+	udp_drain(l->fd, d, sizeof(d), 64, client_datagram, l);
 }
 
 /* A ca reply: peers waiting on seq start their client side. */

@@ -215,21 +215,19 @@ static void pkt_on_readable(struct loop_io *io, uint32_t events)
 }
 
 /* WireGuard: outer datagrams in, decrypted packets to the stack. */
+static void wg_datagram(void *arg, const union sockaddr_any *from, uint8_t *d, size_t n)
+{
+	struct packet_source *ps = arg;
+
+	wg_server_input(ps->wg, &from->ss, d, n);
+}
+
 static void wg_on_datagram(struct loop_io *io, uint32_t events)
 {
 	struct packet_source *ps = io->arg;
 	uint8_t d[PKT_MAX];
-	int i;
 
-	for (i = 0; i < 256; i++) {
-		struct sockaddr_storage from;
-		socklen_t len = sizeof(from);
-		ssize_t n = recvfrom(ps->fd, d, sizeof(d), 0, (struct sockaddr *)&from, &len);
-
-		if (n < 0)
-			return;
-		wg_server_input(ps->wg, &from, d, (size_t)n);
-	}
+	udp_drain(ps->fd, d, sizeof(d), 256, wg_datagram, ps);
 }
 
 static void wg_send_datagram(void *arg, const struct sockaddr_storage *to, const uint8_t *d,

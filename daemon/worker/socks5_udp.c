@@ -313,27 +313,25 @@ static void su_datagram(struct socks_udp *u, const uint8_t *d, size_t n)
 		su_send(u, &a.ip, "", d + h, n - (size_t)h);
 }
 
+static void su_client_datagram(void *arg, const union sockaddr_any *from, uint8_t *d, size_t n)
+{
+	struct socks_udp *u = arg;
+
+	/* Only the control connection's client may use the relay. */
+	if (!addr_equal_host(&from->sa, &u->c->client.peer.sa) || client_refused_udp(from))
+		return;
+	u->client = *from;
+	u->have_client = true;
+	conn_touch(u->c); /* the association is in use: not idle */
+	su_datagram(u, d, n);
+}
+
 static void su_from_client(struct loop_io *io, uint32_t events)
 {
 	struct socks_udp *u = io->arg;
 	uint8_t d[SU_DGRAM_MAX];
-	int i;
 
-	for (i = 0; i < 64; i++) {
-		union sockaddr_any from;
-		socklen_t len = sizeof(from);
-		ssize_t n = recvfrom(u->fd, d, sizeof(d), 0, &from.sa, &len);
-
-		if (n < 0)
-			return;
-		/* Only the control connection's client may use the relay. */
-		if (!addr_equal_host(&from.sa, &u->c->client.peer.sa) || client_refused_udp(&from))
-			continue;
-		u->client = from;
-		u->have_client = true;
-		conn_touch(u->c); /* the association is in use: not idle */
-		su_datagram(u, d, (size_t)n);
-	}
+	udp_drain(u->fd, d, sizeof(d), 64, su_client_datagram, u);
 }
 
 /* The SOCKS header for a reply from src: the name the client used for it,

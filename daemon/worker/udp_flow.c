@@ -1,12 +1,8 @@
 /* Runs in a worker: records a relayed UDP conversation (packet modes) as a
  * UDP flow, bounded in messages and bytes, sent when the flow ends. */
-#include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "worker/wk.h"
 
@@ -99,28 +95,4 @@ void udp_record_finish(struct udp_rec *r, const char *error)
 	}
 	free(r->msgs);
 	free(r);
-}
-
-int udp_relay_open(const struct sockaddr *dst, struct loop_io *io, loop_io_fn on_reply,
-		   struct loop_timer *idle, loop_timer_fn on_idle, void *arg)
-{
-	int fd = socket(dst->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int err;
-
-	if (fd < 0)
-		return -errno;
-	if (connect(fd, dst, addr_len(dst)) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	loop_io_init(io, fd, on_reply, arg);
-	err = loop_io_set(wk->loop, io, EPOLLIN);
-	if (err < 0) {
-		close(fd);
-		return err;
-	}
-	loop_timer_init(idle, on_idle, arg);
-	loop_timer_arm(wk->loop, idle, UDP_IDLE_MS);
-	return fd;
 }

@@ -310,11 +310,16 @@ void udp_record(struct udp_rec *r, bool from_client, const uint8_t *d, size_t n)
 void udp_record_set_process(struct udp_rec *r, uint32_t pid, const char *name);
 /* Sends the flow and frees r. */
 void udp_record_finish(struct udp_rec *r, const char *error);
+/* ---- udp_io.c: UDP sockets ---- */
 /* The server side of a relayed UDP conversation: a socket connected to dst,
  * watched for replies (on_reply), with an idle timer of UDP_IDLE_MS armed.
  * The fd, or -errno (nothing left open). */
 int udp_relay_open(const struct sockaddr *dst, struct loop_io *io, loop_io_fn on_reply,
 		   struct loop_timer *idle, loop_timer_fn on_idle, void *arg);
+/* Reads up to `max` datagrams from fd into buf[0..cap) and hands each to fn,
+ * until the socket has none left (or fails). */
+typedef void (*udp_datagram_fn)(void *arg, const union sockaddr_any *from, uint8_t *d, size_t n);
+void udp_drain(int fd, uint8_t *buf, size_t cap, int max, udp_datagram_fn fn, void *arg);
 
 /* ---- udp_reverse.c: reverse:udp:// ---- */
 int udp_reverse_prepare(void);
