@@ -183,15 +183,10 @@ static int client_ctx_init(void)
  * session cache. */
 static SSL_CTX *server_ctx_new(void)
 {
-	SSL_CTX *ctx = SSL_CTX_new(DTLS_server_method());
+	SSL_CTX *ctx = tls_server_ctx_new(DTLS_server_method(), DTLS1_2_VERSION);
 
 	if (ctx == NULL)
 		return NULL;
-	SSL_CTX_set_min_proto_version(ctx, DTLS1_2_VERSION);
-	if (tls_server_suites(ctx) < 0) {
-		SSL_CTX_free(ctx);
-		return NULL;
-	}
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	dtls_cookie_install(ctx);
 	tls_keylog_install(ctx);

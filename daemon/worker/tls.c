@@ -179,17 +179,26 @@ int tls_server_suites(SSL_CTX *ctx)
 	return 0;
 }
 
-SSL_CTX *tls_leaf_ctx(X509 *leaf)
+SSL_CTX *tls_server_ctx_new(const SSL_METHOD *m, int min_version)
 {
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	SSL_CTX *ctx = SSL_CTX_new(m);
 
 	if (ctx == NULL)
 		return NULL;
-	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_min_proto_version(ctx, min_version);
 	if (tls_server_suites(ctx) < 0) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
+	return ctx;
+}
+
+SSL_CTX *tls_leaf_ctx(X509 *leaf)
+{
+	SSL_CTX *ctx = tls_server_ctx_new(TLS_server_method(), TLS1_2_VERSION);
+
+	if (ctx == NULL)
+		return NULL;
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
 				  SSL_MODE_RELEASE_BUFFERS);
 	if (tls_ctx_use_leaf(ctx, leaf) < 0) {

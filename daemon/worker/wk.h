@@ -394,6 +394,9 @@ SSL_CTX *tls_leaf_ctx(X509 *leaf);
 int tls_ctx_use_leaf(SSL_CTX *ctx, X509 *leaf);
 /* Suites and options of every client-facing context (TLS and DTLS). */
 int tls_server_suites(SSL_CTX *ctx);
+/* A server context of method m (TLS or DTLS), min_version up, with the
+ * suites above; NULL on failure. */
+SSL_CTX *tls_server_ctx_new(const SSL_METHOD *m, int min_version);
 /* Key log lines (SSLKEYLOGFILE) for every session of ctx, TLS or DTLS. */
 void tls_keylog_install(SSL_CTX *ctx);
 void tls_describe(SSL *ssl, Snare__TlsInfo *ti);
