@@ -1,6 +1,6 @@
 /* Certificates.  The CA half (ca_store_*, ca_sign_leaf) runs only in the ca
  * process, which holds the CA private key; the leaf-key half runs in
- * workers.  DESIGN.md §6, MODES.md §4. */
+ * workers.  See docs/architecture.md#certificates. */
 #ifndef SNARE_CERTS_CERTS_H
 #define SNARE_CERTS_CERTS_H
 

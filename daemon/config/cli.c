@@ -1,5 +1,5 @@
 /* Runs in the coordinator at start-up.  Trusts nothing: argv is checked
- * flag by flag.  mitmdump's command line (MODES.md §1): one table row per
+ * flag by flag.  mitmdump's command line (snare(1), snare-modes(7)): one table row per
  * flag, most of them just setting an option; errors are one line from us. */
 #include "config/cli.h"
 #include "config/conffile.h"

@@ -1,4 +1,4 @@
-/* The command line, following mitmdump (MODES.md §1): turns argv into mode
+/* The command line, following mitmdump (snare(1)): turns argv into mode
  * specs and options.  Pure: prints nothing itself except --help, --version
  * and --options (to stdout). */
 #ifndef SNARE_CONFIG_CLI_H
@@ -17,12 +17,12 @@ struct cli {
 	struct mode_spec *modes; /* at least one: "regular" when none given */
 	size_t nmodes;
 	struct options opts;
-	int verbosity;          /* -q: -1, default 0, -v: +1 per -v */
-	char *wfile;            /* -w FILE (without '+') */
-	bool wappend;           /* -w +FILE */
-	char *rfile;            /* -r FILE */
-	char *role;             /* hidden --role ca|worker (re-exec) */
-	char *conf;             /* --conf FILE (read by a later issue) */
+	int verbosity; /* -q: -1, default 0, -v: +1 per -v */
+	char *wfile;   /* -w FILE (without '+') */
+	bool wappend;  /* -w +FILE */
+	char *rfile;   /* -r FILE */
+	char *role;    /* hidden --role ca|worker (re-exec) */
+	char *conf;    /* --conf FILE (read by a later issue) */
 };
 
 /* Parses argv.  On error returns -EINVAL with one line in err (no program

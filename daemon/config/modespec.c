@@ -1,7 +1,7 @@
 /* Runs in the coordinator (validating --mode) and in workers (their copy of
  * the config).  Trusts nothing: specs come from the command line.  Parses
- * `name[:data][@[host:]port]` like mitmproxy's mode_specs (MODES.md §1.1),
- * one table row per mode, with mitmdump's exact error messages (§1.4). */
+ * `name[:data][@[host:]port]` like mitmproxy's mode_specs (snare-modes(7), SPECIFICATION GRAMMAR),
+ * one table row per mode, with mitmdump's exact error messages (snare-modes(7), ERRORS). */
 #include "config/modespec.h"
 
 #include <arpa/inet.h>
@@ -162,7 +162,7 @@ static bool port_text_parse(const char *s, int *out)
 	return true;
 }
 
-/* Step 1 and 3 of §1.1: the listen part after the last '@'. */
+/* Steps 1 and 3 of the grammar in snare-modes(7): the listen part after the last '@'. */
 static int listen_parse(const char *at, struct mode_spec *m, char *reason, size_t len)
 {
 	const char *colon = strrchr(at, ':'), *port = colon ? colon + 1 : at;
@@ -254,7 +254,8 @@ int modespec_default_port(const struct mode_spec *m)
 	return row_by_kind(m->kind)->default_port;
 }
 
-/* §3: which sockets a reverse proxy binds depends on its scheme. */
+/* Which sockets a reverse proxy binds depends on its scheme, as in mitmproxy: UDP only
+ * for http3, dtls, udp and quic; TCP and UDP for dns and https; TCP for the rest. */
 static unsigned reverse_transports(const char *scheme)
 {
 	static const char *const udp_only[] = {"http3", "dtls", "udp", "quic"};
@@ -294,7 +295,7 @@ int modespec_listen_port(const struct mode_spec *m, int listen_port)
 	return modespec_default_port(m);
 }
 
-/* §2.9: comma list, items trimmed, optional '!' (then trimmed again), each
+/* local:SPEC (snare-modes(7)): comma list, items trimmed, optional '!' (then trimmed again), each
  * a pid or a process name; empty items are refused.  Empty overall is fine. */
 int intercept_spec_validate(const char *s)
 {

@@ -1,4 +1,4 @@
-/* Mode specs: mitmproxy's grammar `name[:data][@[host:]port]` (MODES.md §1),
+/* Mode specs: mitmproxy's grammar `name[:data][@[host:]port]` (snare-modes(7)),
  * parsed and validated with mitmdump's exact error messages.  Pure code, used
  * by the coordinator (validation) and the workers (their copy of the config). */
 #ifndef SNARE_CONFIG_MODESPEC_H
@@ -28,17 +28,17 @@ enum mode_kind {
 
 /* `[scheme://]host[:port][/]` (reverse and upstream data). */
 struct server_spec {
-	char scheme[8];  /* http https http3 tls dtls tcp udp dns quic */
-	char host[256];  /* no brackets */
-	uint16_t port;   /* explicit or the scheme's default */
+	char scheme[8]; /* http https http3 tls dtls tcp udp dns quic */
+	char host[256]; /* no brackets */
+	uint16_t port;	/* explicit or the scheme's default */
 };
 
 struct mode_spec {
 	enum mode_kind kind;
-	char *full;        /* the spec as given (owned) */
-	char *data;        /* text after the first ':' of the head, or NULL (owned) */
-	char *listen_host; /* from @host:port, or NULL (owned) */
-	int listen_port;   /* from @port, or -1 */
+	char *full;		   /* the spec as given (owned) */
+	char *data;		   /* text after the first ':' of the head, or NULL (owned) */
+	char *listen_host;	   /* from @host:port, or NULL (owned) */
+	int listen_port;	   /* from @port, or -1 */
 	struct server_spec server; /* upstream and reverse */
 };
 
@@ -47,7 +47,7 @@ struct mode_spec {
 int modespec_parse(const char *s, struct mode_spec *out, char *err, size_t errlen) SNARE_MUST_CHECK;
 void modespec_free(struct mode_spec *m);
 
-/* "HTTP(S) proxy", "reverse proxy to https://example.com", ... (§1.2). */
+/* "HTTP(S) proxy", "reverse proxy to https://example.com", ... (as the start-up lines say). */
 void modespec_description(const struct mode_spec *m, char *buf, size_t len);
 const char *modespec_kind_name(enum mode_kind k);
 /* The mode's default port (8080, 1080, 53, 51820; reverse dns: 53), or -1. */
@@ -66,11 +66,11 @@ int modespec_listen_port(const struct mode_spec *m, int listen_port);
 int modespec_check_set(const struct mode_spec *m, size_t n, const char *listen_host,
 		       int listen_port, char *err, size_t errlen) SNARE_MUST_CHECK;
 
-/* Server spec parser, exposed for upstream_auth etc.  Messages as §1.4. */
-int server_spec_parse(const char *s, const char *default_scheme, struct server_spec *out,
-		      char *err, size_t errlen) SNARE_MUST_CHECK;
+/* Server spec parser, exposed for upstream_auth etc.  Messages as in snare-modes(7), ERRORS. */
+int server_spec_parse(const char *s, const char *default_scheme, struct server_spec *out, char *err,
+		      size_t errlen) SNARE_MUST_CHECK;
 
-/* Intercept spec for local mode (§2.9): comma list of names or pids,
+/* Intercept spec for local mode (local:SPEC in snare-modes(7)): comma list of names or pids,
  * optional leading '!' per entry.  0 or -EINVAL. */
 int intercept_spec_validate(const char *s) SNARE_MUST_CHECK;
 

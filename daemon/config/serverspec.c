@@ -1,7 +1,7 @@
 /* Runs in the coordinator (validating --mode) and in workers (their copy of
  * the config).  Trusts nothing: the text comes from the command line.
  * Parses `[scheme://]host[:port][/]` exactly like mitmproxy's server_spec
- * module, with its error messages (MODES.md §1.2, §1.4). */
+ * module, with its error messages (snare-modes(7): Server specifications, ERRORS). */
 #include "config/modespec.h"
 
 #include <arpa/inet.h>

@@ -1,4 +1,4 @@
-/* Local capture's intercept spec (MODES.md 2.9): "curl,!1234,firefox".  Pure
+/* Local capture's intercept spec (snare-modes(7), local): "curl,!1234,firefox".  Pure
  * code, used by the coordinator (checks --mode local:<spec> at start-up), by
  * snare-redirector (recompiles what it receives before the eBPF map sees it)
  * and by tests.  Trusts nothing in the spec text; the table it builds is the

@@ -1,5 +1,5 @@
 /* mitmdump-style flow lines: picks the printer for a finished flow by its
- * type (MODES.md §5.2).  Runs in the coordinator, the single writer of
+ * type (docs/architecture.md#output).  Runs in the coordinator, the single writer of
  * output; the flow came from a worker and is untrusted. */
 #include "output/dump_int.h"
 

@@ -1,4 +1,4 @@
-/* mitmdump-style flow lines (MODES.md §5.2) for flow_detail 0..4.  Runs in
+/* mitmdump-style flow lines (snare(1), docs/architecture.md#output) for flow_detail 0..4.  Runs in
  * the coordinator, the single writer of output. */
 #ifndef SNARE_OUTPUT_DUMP_H
 #define SNARE_OUTPUT_DUMP_H
@@ -9,10 +9,10 @@
 #include "flow.pb-c.h"
 
 struct dump_opts {
-	int flow_detail;  /* 0: nothing; 1: request line + response line; 2: + headers;
-			     3: + bodies cut at 512 lines; 4: everything */
-	bool showhost;    /* use the Host header in the URL */
-	int term_width;   /* URL truncation at detail 1; 0 = none */
+	int flow_detail; /* 0: nothing; 1: request line + response line; 2: + headers;
+			    3: + bodies cut at 512 lines; 4: everything */
+	bool showhost;	 /* use the Host header in the URL */
+	int term_width;	 /* URL truncation at detail 1; 0 = none */
 };
 
 /* Prints one finished (or failed) flow. */

@@ -1,4 +1,4 @@
-/* HTTP flow lines (MODES.md §5.2, mitmproxy's dumper): the request line,
+/* HTTP flow lines (mitmdump's format, docs/architecture.md#output): the request line,
  * the response line lined up under the method, headers and bodies by
  * flow_detail, and the error.  Runs in the coordinator; flows are untrusted. */
 #include "output/dump_int.h"

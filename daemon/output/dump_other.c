@@ -1,5 +1,5 @@
 /* Flow lines for everything that is not a plain HTTP exchange: raw TCP and
- * UDP messages, WebSocket messages and DNS queries (MODES.md §5.2).  Runs in
+ * UDP messages, WebSocket messages and DNS queries (docs/architecture.md#output).  Runs in
  * the coordinator; flows come from workers and are untrusted. */
 #include "output/dump_int.h"
 

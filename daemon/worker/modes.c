@@ -1,7 +1,7 @@
 /* Runs in a worker: the mode table.  Each mode decides how a new client
  * connection starts and where its server connection goes: regular and
  * upstream read an HTTP proxy request, socks5 a SOCKS5 handshake, reverse
- * has a fixed target from its spec (MODES.md §2.3 and §3). */
+ * has a fixed target from its spec (snare-modes(7), reverse). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

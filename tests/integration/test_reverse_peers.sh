@@ -1,4 +1,4 @@
-# Reverse mode against real peers (MODES.md §2.3, §3): the Host header the
+# Reverse mode against real peers (snare-modes(7), reverse): the Host header the
 # origin saw (curl, plain and TLS clients, with and without keep_host_header),
 # the SNI an `openssl s_server` received, `openssl s_client` to reverse:tcp
 # and plaintext `nc` to reverse:tls.  Loopback only.

@@ -60,7 +60,7 @@ EOF2
 sleep 0.3
 out=$($NX curl -sS --max-time 10 "http://10.203.0.2:8080/hello")
 [ "$out" = hello ] && ok transparent-http || notok transparent-http "$out"
-grep -q "GET http://10.203.0.2:8080/hello" "$LOG" && ok transparent-flow-original-destination || notok transparent-flow-original-destination "$(tail -3 "$LOG")"
+wait_for "$LOG" "GET http://10.203.0.2:8080/hello" 5 && ok transparent-flow-original-destination || notok transparent-flow-original-destination "$(tail -3 "$LOG")"
 out=$($NX curl -sS --max-time 10 --cacert "$CONF/snare-ca-cert.pem" "https://10.203.0.2:8443/hello")
 [ "$out" = hello ] && ok transparent-https-intercepted || notok transparent-https-intercepted "$out"
 issuer=$(echo | $NX timeout 5 openssl s_client -connect 10.203.0.2:8443 2>/dev/null | openssl x509 -noout -issuer 2>/dev/null)

@@ -1,6 +1,6 @@
 # snare-tun (root only), started by a tiny coordinator (the --driver mode of
 # build/.../tests/test_privsep_helper) in a network namespace this test
-# creates: the device has 169.254.0.1/32, the MTU and MODES.md 2.8's
+# creates: the device has 169.254.0.1/32, the MTU and snare-helpers(8)'s
 # sysctls, packets the kernel routes into it come out of the passed fd, and
 # closing the channel, kill -9 of the coordinator or SIGTERM of the helper
 # delete it and restore the global rp_filter values.  The host is only read.

@@ -1,4 +1,4 @@
-# Upstream mode chained to real proxies (MODES.md §2.2): a recording python
+# Upstream mode chained to real proxies (snare-modes(7), upstream): a recording python
 # proxy (what exactly snare sends: request lines, Host, Proxy-Authorization,
 # bracketed IPv6, refusals), tinyproxy and squid.  Loopback only.
 . "$(dirname "$0")/lib.sh"

@@ -1,6 +1,6 @@
 /* Unit tests for the mode-spec and server-spec parsers and the multi-mode
  * check (config module): mitmdump's exact messages, defaults, transports
- * and address conflicts (MODES.md §1). */
+ * and address conflicts (snare-modes(7)). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
