@@ -78,11 +78,12 @@ static bool record_holds_all(const uint8_t *p, size_t n, size_t total)
 	return len >= total && n - TLS_RECORD_HDR >= total;
 }
 
-int tlsparse_client_hello(const uint8_t *p, size_t n, struct tls_client_hello *out)
+/* The ClientHello's body length, from the 4-byte handshake header gathered
+ * from the records at p: -EINVAL for another handshake type, -E2BIG past
+ * TLSPARSE_MAX_HELLO, or record_gather's error. */
+static int hello_len(const uint8_t *p, size_t n, size_t *len)
 {
 	uint8_t hs[TLS_HS_HDR];
-	uint8_t *copy = NULL;
-	size_t len;
 	int r;
 
 	r = record_gather(p, n, hs, sizeof(hs));
@@ -90,9 +91,19 @@ int tlsparse_client_hello(const uint8_t *p, size_t n, struct tls_client_hello *o
 		return r;
 	if (hs[0] != TLS_HS_CLIENT_HELLO)
 		return -EINVAL;
-	len = (size_t)hs[1] << 16 | (size_t)hs[2] << 8 | hs[3];
-	if (len > TLSPARSE_MAX_HELLO)
-		return -E2BIG;
+	*len = (size_t)hs[1] << 16 | (size_t)hs[2] << 8 | hs[3];
+	return *len > TLSPARSE_MAX_HELLO ? -E2BIG : 0;
+}
+
+int tlsparse_client_hello(const uint8_t *p, size_t n, struct tls_client_hello *out)
+{
+	uint8_t *copy = NULL;
+	size_t len;
+	int r;
+
+	r = hello_len(p, n, &len);
+	if (r < 0)
+		return r;
 	if (record_holds_all(p, n, TLS_HS_HDR + len))
 		return tlsparse_parse_body(p + TLS_RECORD_HDR + TLS_HS_HDR, len, out);
 
@@ -110,20 +121,14 @@ out:
  * the one after, perhaps incomplete) hold its 4-byte header. */
 static int scan_want(const uint8_t *p, size_t n, struct tlsparse_scan *s, size_t have)
 {
-	uint8_t hs[TLS_HS_HDR];
 	size_t len;
 	int r;
 
 	if (s->want || have < TLS_HS_HDR)
 		return 0;
-	r = record_gather(p, n, hs, sizeof(hs));
+	r = hello_len(p, n, &len);
 	if (r < 0)
 		return r;
-	if (hs[0] != TLS_HS_CLIENT_HELLO)
-		return -EINVAL;
-	len = (size_t)hs[1] << 16 | (size_t)hs[2] << 8 | hs[3];
-	if (len > TLSPARSE_MAX_HELLO)
-		return -E2BIG;
 	s->want = TLS_HS_HDR + len;
 	return 0;
 }
