@@ -423,7 +423,8 @@ static int tun_conf_put(const struct tun_conf_change *c, int value)
  * code with one line in err. */
 static int tun_restore(const struct tun_state_rec *rec, bool strict, char *err, size_t errlen)
 {
-	bool todo[TUN_STATE_MAX] = {false};
+	/* Checked first, all of them, so a strict refusal changes nothing. */
+	bool put_back[TUN_STATE_MAX] = {false};
 	size_t i;
 	int cur, rc, n = 0;
 
@@ -452,10 +453,10 @@ static int tun_restore(const struct tun_state_rec *rec, bool strict, char *err, 
 				 tun_state_path(), c->name, strerror(-rc));
 			return rc;
 		}
-		todo[i] = true;
+		put_back[i] = true;
 	}
 	for (i = rec->n; i-- > 0;) {
-		if (!todo[i])
+		if (!put_back[i])
 			continue;
 		rc = tun_conf_put(&rec->c[i], rec->c[i].old);
 		if (rc < 0) {
