@@ -1,0 +1,746 @@
+// snare-web's page: the flow list, filter and highlight, the detail view,
+// export and import, the event log and the WireGuard page, all from the ui
+// role's API (docs/web-api.md).  Plain JavaScript, no build step.
+// Trust: everything the server sends (flow data above all) is shown with
+// textContent or as data: URLs, never parsed as markup.
+'use strict';
+
+const ROW_H = 22;           // px; the list's rows all have this height
+const OVERSCAN = 20;        // rows fetched above and below the visible ones
+const MAX_TEXT = 1 << 20;   // bytes of a body shown as text
+const MAX_HEX = 64 << 10;   // bytes of a body shown as hex
+const LEVELS = ['debug', 'info', 'warn', 'error'];
+
+const $ = (id) => document.getElementById(id);
+
+// el('div', {class: 'x'}, child, 'text', ...): an element; strings become text.
+function el(tag, attrs, ...kids) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k === 'class') e.className = v;
+    else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v === true ? '' : v);
+  }
+  for (const k of kids.flat()) {
+    if (k === null || k === undefined) continue;
+    e.append(k instanceof Node ? k : String(k));
+  }
+  return e;
+}
+
+const state = {
+  csrf: '', info: null,
+  filter: '', highlight: '', sort: 'seq', order: 'asc',
+  total: 0, offset: 0, rows: [],  // the window of summaries the server gave
+  maxSeq: 0, selected: new Set(), current: null, detailTab: 'request',
+  hlCache: new Map(),             // id -> bool for the current highlight
+  follow: true, dropped: 0, ws: null, wsUp: false,
+};
+
+// ---- HTTP helpers
+
+async function api(path, opts = {}) {
+  const o = { credentials: 'same-origin', ...opts, headers: { ...(opts.headers || {}) } };
+  if (o.method && o.method !== 'GET') o.headers['X-CSRF-Token'] = state.csrf;
+  const r = await fetch(path, o);
+  return r;
+}
+
+async function apiJSON(path, opts) {
+  const r = await api(path, opts);
+  let body = null;
+  const text = await r.text();
+  try { body = JSON.parse(text); } catch (_) { body = { error: text.trim() }; }
+  if (!r.ok) throw new Error((body && body.error) || `${r.status} ${r.statusText}`);
+  return body;
+}
+
+const q = (o) => Object.entries(o).filter(([, v]) => v !== '' && v !== null && v !== undefined)
+  .map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+
+// ---- formatting
+
+function fmtSize(n) {
+  if (n === null || n === undefined) return '';
+  if (n < 1024) return `${n} B`;
+  if (n < 1 << 20) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / (1 << 20)).toFixed(1)} MiB`;
+}
+function fmtMs(ms) {
+  if (ms === null || ms === undefined) return '';
+  return ms < 1000 ? `${ms.toFixed(ms < 10 ? 1 : 0)} ms` : `${(ms / 1000).toFixed(2)} s`;
+}
+function fmtTime(ts) {
+  if (!ts) return '';
+  const d = new Date(ts * 1000);
+  return d.toLocaleTimeString([], { hour12: false }) + '.' + String(d.getMilliseconds()).padStart(3, '0');
+}
+function flowTarget(f) {
+  if (f.type === 'dns') return f.dns_name || f.server || '';
+  if (f.type === 'tcp' || f.type === 'udp') return f.server || (f.host ? `${f.host}:${f.port}` : '');
+  return f.url || (f.host ? `${f.host}${f.path || ''}` : '');
+}
+function fmtProcess(p) { return p ? `${p.name || '?'}${p.pid ? ` (${p.pid})` : ''}` : ''; }
+
+// ---- the flow list: columns, virtual scrolling, live updates
+
+const COLUMNS = [
+  { key: 'seq', title: '#', cls: 'c-seq', val: (f) => f.seq },
+  { key: 'method', title: 'Method', cls: 'c-method', val: (f) => f.method || f.type.toUpperCase() },
+  { key: 'url', title: 'URL / host', cls: 'c-url', val: flowTarget },
+  { key: 'status', title: 'Status', cls: 'c-status', val: (f) => f.error ? 'error' : (f.status ?? '') },
+  { key: 'resp_size', title: 'Size', cls: 'c-size', val: (f) => fmtSize((f.req_size || 0) + (f.resp_size || 0)) },
+  { key: 'duration_ms', title: 'Time', cls: 'c-time', val: (f) => fmtMs(f.duration_ms) },
+  { key: 'type', title: 'Type', cls: 'c-type', val: (f) => f.type === 'http' ? (f.content_type || '').split(';')[0] || 'http' : f.type },
+  { key: 'process', title: 'Process', cls: 'c-proc', val: (f) => fmtProcess(f.process) },
+];
+
+function renderHead() {
+  const head = $('list-head');
+  head.replaceChildren(...COLUMNS.map((c) => el('span', {
+    class: `cell ${c.cls}${state.sort === c.key ? ` sorted ${state.order}` : ''}`,
+    'data-sort': c.key, title: `sort by ${c.title}`,
+    onclick: () => setSort(c.key),
+  }, c.title)));
+}
+
+function setSort(key) {
+  if (state.sort === key) state.order = state.order === 'asc' ? 'desc' : 'asc';
+  else { state.sort = key; state.order = 'asc'; }
+  saveHash();
+  renderHead();
+  reloadList();
+}
+
+function visibleRange() {
+  const sc = $('list-scroll');
+  const first = Math.floor(sc.scrollTop / ROW_H);
+  const n = Math.ceil(sc.clientHeight / ROW_H) + 1;
+  return [first, n];
+}
+
+let fetchSerial = 0, fetchTimer = 0, fetchPending = false;
+
+// Asks the server for the rows around the visible ones (the page never holds more).
+async function fetchWindow() {
+  const [first, n] = visibleRange();
+  const offset = Math.max(0, first - OVERSCAN);
+  const limit = n + 2 * OVERSCAN;
+  const my = ++fetchSerial;
+  try {
+    const r = await apiJSON('/api/flows?' + q({ filter: state.filter, sort: state.sort, order: state.order, offset, limit }));
+    if (my !== fetchSerial) return;
+    state.total = r.total;
+    state.offset = r.offset ?? offset;
+    state.rows = r.flows || [];
+    for (const f of state.rows) state.maxSeq = Math.max(state.maxSeq, f.seq || 0);
+    showFilterError('');
+    renderList();
+  } catch (e) {
+    if (my === fetchSerial) showFilterError(e.message);
+  }
+}
+
+// At most one window fetch in flight; further asks coalesce into one more.
+function scheduleFetch(delay = 0) {
+  if (fetchTimer) { fetchPending = true; return; }
+  fetchTimer = setTimeout(async () => {
+    await fetchWindow();
+    fetchTimer = 0;
+    if (fetchPending) { fetchPending = false; scheduleFetch(150); }
+  }, delay);
+}
+
+function reloadList() {
+  state.hlCache.clear();
+  scheduleFetch(0);
+}
+
+function renderList() {
+  const sc = $('list-scroll');
+  $('list-spacer').style.height = `${state.total * ROW_H}px`;
+  $('list-head').style.paddingRight = `${sc.offsetWidth - sc.clientWidth}px`;
+  const [first, n] = visibleRange();
+  const rows = [];
+  for (let i = first; i < Math.min(first + n, state.total); i++) {
+    const f = state.rows[i - state.offset];
+    rows.push(f ? flowRow(f, i) : el('div', { class: 'row loading', style: `top:${i * ROW_H}px` }, '…'));
+  }
+  $('list-rows').replaceChildren(...rows);
+  $('list-count').textContent = `${state.total} flow${state.total === 1 ? '' : 's'}` +
+    (state.filter ? ' match' : '') + (state.dropped ? ` · ${state.dropped} updates dropped` : '');
+  if (state.highlight) fillHighlights();
+  if (state.follow && state.order === 'asc' && state.sort === 'seq') {
+    const bottom = state.total * ROW_H - sc.clientHeight;
+    if (bottom > sc.scrollTop + 1) sc.scrollTop = bottom;
+  }
+}
+
+function flowRow(f, i) {
+  const cls = ['row'];
+  if (state.selected.has(f.id)) cls.push('selected');
+  if (state.current === f.id) cls.push('current');
+  if (f.marked) cls.push('marked');
+  if (f.error) cls.push('failed');
+  if (state.highlight && state.hlCache.get(f.id)) cls.push('highlighted');
+  if (f.status >= 400) cls.push('status-err');
+  return el('div', {
+    class: cls.join(' '), style: `top:${i * ROW_H}px`, 'data-id': f.id, 'data-seq': f.seq,
+    onclick: (ev) => rowClick(ev, f),
+  }, COLUMNS.map((c) => el('span', { class: `cell ${c.cls}`, title: c.key === 'url' ? flowTarget(f) : null }, c.val(f))));
+}
+
+function rowClick(ev, f) {
+  if (ev.ctrlKey || ev.metaKey) {
+    if (state.selected.has(f.id)) state.selected.delete(f.id); else state.selected.add(f.id);
+  } else {
+    state.selected = new Set([f.id]);
+    openDetail(f.id);
+  }
+  updateExportLinks();
+  renderList();
+}
+
+// Highlight: the server decides which of the visible rows match.
+async function fillHighlights() {
+  const expr = state.highlight;
+  const todo = state.rows.filter((f) => !state.hlCache.has(f.id));
+  if (!todo.length) return;
+  await Promise.all(todo.map(async (f) => {
+    try {
+      const r = await apiJSON('/api/filter/match?' + q({ q: expr, id: f.id }));
+      if (expr === state.highlight) state.hlCache.set(f.id, !!r.match);
+    } catch (_) { state.hlCache.set(f.id, false); }
+  }));
+  if (expr === state.highlight) {
+    for (const row of $('list-rows').children)
+      row.classList.toggle('highlighted', !!state.hlCache.get(row.dataset.id));
+  }
+}
+
+// A pushed summary: new flows grow the list, changed ones update in place.
+async function onFlowPush(f) {
+  const idx = state.rows.findIndex((r) => r.id === f.id);
+  state.hlCache.delete(f.id);
+  if (idx >= 0) {
+    state.rows[idx] = f;
+    renderList();
+    if (state.current === f.id) openDetail(f.id, true);
+    return;
+  }
+  if (f.seq <= state.maxSeq && !state.filter) return scheduleFetch(100);
+  state.maxSeq = Math.max(state.maxSeq, f.seq);
+  if (state.filter) {
+    try {
+      const r = await apiJSON('/api/filter/match?' + q({ q: state.filter, id: f.id }));
+      if (!r.match) return;
+    } catch (_) { return; }
+  }
+  scheduleFetch(100);
+}
+
+function onScroll() {
+  const sc = $('list-scroll');
+  state.follow = sc.scrollTop + sc.clientHeight >= state.total * ROW_H - ROW_H;
+  const [first, n] = visibleRange();
+  const have = state.offset <= first && first + n <= state.offset + state.rows.length;
+  if (have || (first + n > state.total && state.offset <= first)) renderList();
+  else { renderList(); scheduleFetch(30); }
+}
+
+// ---- filter and highlight boxes
+
+function showFilterError(msg) {
+  const e = $('filter-error');
+  e.textContent = msg;
+  e.hidden = !msg;
+}
+
+function exprBox(input, apply) {
+  let timer = 0;
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const v = input.value.trim();
+      if (!v) { input.classList.remove('invalid'); showFilterError(''); return apply(''); }
+      try {
+        const r = await apiJSON('/api/filter?' + q({ q: v }));
+        if (input.value.trim() !== v) return;
+        if (r.ok) { input.classList.remove('invalid'); showFilterError(''); apply(v); }
+        else { input.classList.add('invalid'); showFilterError(`${input.id}: ${r.error}`); }
+      } catch (e) { input.classList.add('invalid'); showFilterError(`${input.id}: ${e.message}`); }
+    }, 250);
+  });
+}
+
+function setFilter(v) {
+  state.filter = v;
+  $('list-scroll').scrollTop = 0;
+  state.follow = true;
+  saveHash();
+  updateExportLinks();
+  reloadList();
+}
+
+function setHighlight(v) {
+  state.highlight = v;
+  state.hlCache.clear();
+  saveHash();
+  renderList();
+}
+
+// The filter, highlight and sort live in the address's #fragment (a reload keeps them).
+function saveHash() {
+  const h = q({ filter: state.filter, highlight: state.highlight,
+    sort: state.sort === 'seq' ? '' : state.sort, order: state.order === 'asc' ? '' : state.order });
+  history.replaceState(null, '', h ? `#${h}` : location.pathname);
+}
+function loadHash() {
+  const p = new URLSearchParams(location.hash.slice(1));
+  state.filter = p.get('filter') || '';
+  state.highlight = p.get('highlight') || '';
+  state.sort = p.get('sort') || 'seq';
+  state.order = p.get('order') === 'desc' ? 'desc' : 'asc';
+  $('filter').value = state.filter;
+  $('highlight').value = state.highlight;
+}
+
+// ---- export and import
+
+function updateExportLinks() {
+  const ids = [...state.selected].join(',');
+  for (const kind of ['har', 'snare']) {
+    const base = kind === 'har' ? '/flows.har' : '/flows.snare';
+    $(`${kind}-all`).href = base;
+    const fl = $(`${kind}-filtered`);
+    fl.href = state.filter ? `${base}?${q({ filter: state.filter })}` : base;
+    fl.classList.toggle('disabled', !state.filter);
+    const sel = $(`${kind}-selected`);
+    sel.href = ids ? `${base}?${q({ ids })}` : base;
+    sel.classList.toggle('disabled', !ids);
+  }
+}
+
+async function importFile(file) {
+  try {
+    const r = await apiJSON('/api/flows/import', {
+      method: 'POST', body: file, headers: { 'Content-Type': 'application/octet-stream' },
+    });
+    toast(`Imported ${r.imported} flow${r.imported === 1 ? '' : 's'} from ${file.name}`);
+    reloadList();
+  } catch (e) {
+    toast(`Import failed: ${e.message}`, true);
+  }
+}
+
+function toast(msg, bad) {
+  const t = el('div', { class: `toast${bad ? ' bad' : ''}`, role: 'status' }, msg);
+  document.body.append(t);
+  setTimeout(() => t.remove(), 6000);
+}
+
+// shq: a POSIX shell single-quoted word.
+const shq = (s) => `'${String(s).replaceAll("'", "'\\''")}'`;
+
+async function bodyBytes(id, part, decode) {
+  const r = await api(`/api/flows/${encodeURIComponent(id)}/${part}/content${decode ? '?decode=1' : ''}`);
+  if (r.status === 404) return null;
+  if (!r.ok) throw new Error((await r.text()).trim() || `${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+// Copy as curl: the request as sent, headers in order, the body as bytes.
+async function curlCommand(f) {
+  const rq = f.request;
+  const url = f.url || `${rq.scheme}://${rq.authority || rq.host}${rq.path}`;
+  const parts = ['curl'];
+  if (rq.method !== 'GET') parts.push('-X', shq(rq.method));
+  parts.push(shq(url));
+  for (const [k, v] of rq.headers || []) {
+    const lk = k.toLowerCase();
+    if (lk === 'content-length' || lk.startsWith(':')) continue;
+    parts.push('-H', shq(`${k}: ${v}`));
+  }
+  if (rq.http_version === 'HTTP/2.0' || rq.http_version === 'HTTP/2') parts.push('--http2');
+  const body = await bodyBytes(f.id, 'request', false);
+  if (body && body.length) {
+    const text = new TextDecoder('utf-8', { fatal: false }).decode(body);
+    parts.push('--data-binary', shq(text));
+  }
+  return parts.join(' ');
+}
+
+function rawHead(lines, headers) {
+  return lines + '\r\n' + (headers || []).map(([k, v]) => `${k}: ${v}\r\n`).join('') + '\r\n';
+}
+const latin1 = (b) => b ? Array.from(b, (c) => String.fromCharCode(c)).join('') : '';
+
+async function rawRequest(f) {
+  const rq = f.request;
+  const head = rawHead(`${rq.method} ${rq.path} ${rq.http_version}`, rq.headers);
+  return head + latin1(await bodyBytes(f.id, 'request', false));
+}
+async function rawResponse(f) {
+  const rs = f.response;
+  if (!rs) return '';
+  const head = rawHead(`${rs.http_version} ${rs.status_code} ${rs.reason || ''}`.trimEnd(), rs.headers);
+  return head + latin1(await bodyBytes(f.id, 'response', false));
+}
+
+function showModal(title, text, filename) {
+  $('modal-title').textContent = title;
+  $('modal-text').value = text;
+  $('modal').dataset.filename = filename;
+  $('modal').showModal();
+}
+
+async function modalCopy() {
+  const t = $('modal-text');
+  try { await navigator.clipboard.writeText(t.value); toast('Copied'); } catch (_) {
+    t.select(); document.execCommand('copy'); toast('Copied');
+  }
+}
+function modalDownload() {
+  // Raw messages hold bytes as latin1 characters: write them back as bytes.
+  const s = $('modal-text').value;
+  const bytes = Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
+  const a = el('a', { href: URL.createObjectURL(new Blob([bytes])), download: $('modal').dataset.filename });
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+// ---- the detail view
+
+let detailFlow = null;
+
+async function openDetail(id, refresh) {
+  state.current = id;
+  try {
+    const f = await apiJSON(`/api/flows/${encodeURIComponent(id)}`);
+    if (state.current !== id) return;
+    detailFlow = f;
+    $('detail').hidden = false;
+    if (!refresh || !tabsFor(f).includes(state.detailTab)) state.detailTab = tabsFor(f)[0];
+    renderDetail();
+  } catch (e) {
+    toast(`Flow ${id}: ${e.message}`, true);
+  }
+}
+
+function tabsFor(f) {
+  const t = [];
+  if (f.request) t.push('request');
+  if (f.response) t.push('response');
+  if (f.messages && f.messages.length) t.push('messages');
+  if (f.dns) t.push('dns');
+  t.push('connection', 'timing');
+  if (f.error) t.push('error');
+  return t;
+}
+
+function renderDetail() {
+  const f = detailFlow;
+  $('detail-tabs').replaceChildren(...tabsFor(f).map((t) => el('button', {
+    type: 'button', class: t === state.detailTab ? 'active' : null, 'data-tab': t,
+    onclick: () => { state.detailTab = t; renderDetail(); },
+  }, t === 'dns' ? 'DNS' : t[0].toUpperCase() + t.slice(1))));
+  const isHttp = !!f.request;
+  $('act-curl').hidden = !isHttp;
+  $('act-raw-req').hidden = !isHttp;
+  $('act-raw-resp').hidden = !f.response;
+  $('act-mark').textContent = f.marked ? 'Unmark' : 'Mark';
+  $('detail-body').replaceChildren(DETAIL_TABS[state.detailTab](f));
+}
+
+function kvTable(rows) {
+  return el('table', { class: 'kv' }, rows.filter(([, v]) => v !== null && v !== undefined && v !== '')
+    .map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v))));
+}
+function headerTable(headers, cls) {
+  return el('table', { class: `headers ${cls || ''}` },
+    (headers || []).map(([k, v]) => el('tr', {}, el('th', {}, k), el('td', {}, v))));
+}
+
+function requestTab(f) {
+  const rq = f.request;
+  const line = el('div', { class: 'first-line' }, `${rq.method} ${f.url || rq.path} ${rq.http_version}`);
+  return el('div', {}, line, headerTable(rq.headers),
+    rq.trailers && rq.trailers.length ? [el('h4', {}, 'Trailers'), headerTable(rq.trailers)] : null,
+    bodyView(f, 'request', rq));
+}
+function responseTab(f) {
+  const rs = f.response;
+  const line = el('div', { class: 'first-line' }, `${rs.http_version} ${rs.status_code} ${rs.reason || ''}`);
+  return el('div', {}, line, headerTable(rs.headers),
+    rs.trailers && rs.trailers.length ? [el('h4', {}, 'Trailers'), headerTable(rs.trailers)] : null,
+    bodyView(f, 'response', rs));
+}
+
+// A body: fetched decoded, then shown as JSON, text, hex or image (auto picks one).
+function bodyView(f, part, msg) {
+  const box = el('div', { class: 'body', 'data-part': part });
+  if (msg.content_streamed) { box.append(el('p', { class: 'note' }, 'Body streamed, not stored.')); return box; }
+  if (!msg.content_length) { box.append(el('p', { class: 'note' }, 'No body.')); return box; }
+  const modeSel = el('select', { class: 'body-mode' },
+    ['auto', 'json', 'text', 'hex', 'image'].map((m) => el('option', { value: m }, m)));
+  const out = el('div', { class: 'body-out' }, el('p', { class: 'note' }, 'Loading…'));
+  const ctype = (msg.headers || []).find(([k]) => k.toLowerCase() === 'content-type')?.[1] || '';
+  box.append(el('div', { class: 'body-bar' }, el('span', {}, `Body ${fmtSize(msg.content_length)} `), modeSel), out);
+  let bytes = null, note = '';
+  const show = () => out.replaceChildren(...renderBody(bytes, ctype, modeSel.value), note ? el('p', { class: 'note' }, note) : '');
+  modeSel.addEventListener('change', show);
+  bodyBytes(f.id, part, true).then((b) => {
+    if (b === null) { out.replaceChildren(el('p', { class: 'note' }, 'No body.')); return; }
+    bytes = b; show();
+  }, async (e) => {
+    // Not decodable: say why and show the bytes as they came.
+    note = `Could not decode: ${e.message}; showing the encoded bytes.`;
+    try { bytes = await bodyBytes(f.id, part, false); show(); } catch (e2) { out.replaceChildren(el('p', { class: 'error-line' }, e2.message)); }
+  });
+  return box;
+}
+
+function looksText(b) {
+  try { new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(0, 4096)); } catch (_) { return false; }
+  return !b.subarray(0, 4096).includes(0);
+}
+
+function renderBody(b, ctype, mode) {
+  if (!b) return [];
+  if (mode === 'auto') {
+    if (/json/i.test(ctype)) mode = 'json';
+    else if (/^image\//i.test(ctype)) mode = 'image';
+    else mode = looksText(b) ? 'text' : 'hex';
+  }
+  const text = () => new TextDecoder('utf-8').decode(b.length > MAX_TEXT ? b.subarray(0, MAX_TEXT) : b);
+  const cut = (max) => b.length > max ? el('p', { class: 'note' }, `Showing the first ${fmtSize(max)}.`) : '';
+  if (mode === 'json') {
+    try { return [el('pre', { class: 'json' }, JSON.stringify(JSON.parse(text()), null, 2))]; } catch (e) {
+      return [el('p', { class: 'note' }, `Not JSON (${e.message}); as text:`), el('pre', { class: 'text' }, text())];
+    }
+  }
+  if (mode === 'text') return [el('pre', { class: 'text' }, text()), cut(MAX_TEXT)];
+  if (mode === 'image') {
+    const url = URL.createObjectURL(new Blob([b], { type: /^image\//i.test(ctype) ? ctype : 'image/png' }));
+    return [el('img', { class: 'body-img', src: url, alt: 'body as an image' })];
+  }
+  return [el('pre', { class: 'hex' }, hexdump(b.subarray(0, MAX_HEX))), cut(MAX_HEX)];
+}
+
+function hexdump(b) {
+  const lines = [];
+  for (let o = 0; o < b.length; o += 16) {
+    const row = b.subarray(o, o + 16);
+    const hex = Array.from(row, (c) => c.toString(16).padStart(2, '0')).join(' ');
+    const asc = Array.from(row, (c) => (c >= 32 && c < 127 ? String.fromCharCode(c) : '.')).join('');
+    lines.push(`${o.toString(16).padStart(8, '0')}  ${hex.padEnd(48)}  ${asc}`);
+  }
+  return lines.join('\n');
+}
+
+const MSG_PREVIEW = 200;  // messages whose content is fetched at once
+
+function messagesTab(f) {
+  const t0 = f.ts_start || 0;
+  const rows = f.messages.map((m, n) => {
+    const content = el('td', { class: 'msg-content' });
+    const tr = el('tr', { class: m.from_client ? 'from-client' : 'from-server' },
+      el('td', { class: 'dir', title: m.from_client ? 'client to server' : 'server to client' }, m.from_client ? '→' : '←'),
+      el('td', {}, fmtTime(m.ts)), el('td', {}, t0 ? `+${fmtMs((m.ts - t0) * 1000)}` : ''),
+      el('td', {}, fmtSize(m.size) + (m.truncated ? ' (truncated)' : '')), el('td', {}, m.kind), content);
+    if (n < MSG_PREVIEW) {
+      api(`/api/flows/${encodeURIComponent(f.id)}/messages/${n}/content`).then(async (r) => {
+        if (!r.ok) return;
+        const b = new Uint8Array(await r.arrayBuffer());
+        const txt = m.kind === 'text' || (m.kind !== 'binary' && looksText(b));
+        content.append(el('pre', {}, txt ? new TextDecoder().decode(b.subarray(0, 4096)) : hexdump(b.subarray(0, 256))));
+      });
+    }
+    return tr;
+  });
+  return el('table', { class: 'messages' },
+    el('tr', {}, ['', 'Time', 'Since start', 'Size', 'Kind', 'Content'].map((h) => el('th', {}, h))), rows);
+}
+
+function dnsPart(title, d) {
+  if (!d) return null;
+  return el('div', { class: 'dns-part' }, el('h4', {}, title),
+    kvTable([['id', d.id], ['opcode', d.opcode], ['rcode', d.rcode]]),
+    el('h5', {}, 'Questions'),
+    el('table', { class: 'dns-q' }, el('tr', {}, el('th', {}, 'Name'), el('th', {}, 'Type')),
+      (d.questions || []).map((x) => el('tr', {}, el('td', {}, x.name), el('td', {}, x.type)))),
+    el('h5', {}, 'Answers'),
+    el('table', { class: 'dns-a' }, el('tr', {}, ['Name', 'Type', 'TTL', 'Data'].map((h) => el('th', {}, h))),
+      (d.answers || []).map((x) => el('tr', {}, el('td', {}, x.name), el('td', {}, x.type), el('td', {}, x.ttl), el('td', {}, x.data)))));
+}
+function dnsTab(f) { return el('div', {}, dnsPart('Query', f.dns.request), dnsPart('Response', f.dns.response)); }
+
+function connPart(title, c) {
+  if (!c) return el('div', {}, el('h4', {}, title), el('p', { class: 'note' }, 'none'));
+  const tls = c.tls || {};
+  const cert = tls.cert || {};
+  return el('div', { class: 'conn' }, el('h4', {}, title), kvTable([
+    ['Peer', c.peer], ['Local socket', c.sock], ['Address', c.address], ['Mode', c.proxy_mode],
+    ['Process', c.process_name ? `${c.process_name}${c.pid ? ` (pid ${c.pid})` : ''}` : null],
+    ['TLS version', tls.version], ['Cipher', tls.cipher], ['SNI', tls.sni],
+    ['ALPN', Array.isArray(tls.alpn) ? tls.alpn.join(', ') : tls.alpn],
+    ['Certificate subject', cert.subject], ['Certificate issuer', cert.issuer],
+    ['Valid from', cert.not_before], ['Valid until', cert.not_after],
+  ]));
+}
+function connectionTab(f) { return el('div', {}, connPart('Client connection', f.client_conn), connPart('Server connection', f.server_conn)); }
+
+function timingTab(f) {
+  const marks = [
+    ['Client connected', f.client_conn?.timestamp_start], ['Client TLS done', f.client_conn?.timestamp_tls_setup],
+    ['Server connected', f.server_conn?.timestamp_start], ['Server TLS done', f.server_conn?.timestamp_tls_setup],
+    ['Request started', f.request?.timestamp_start], ['Request done', f.request?.timestamp_end],
+    ['Response started', f.response?.timestamp_start], ['Response done', f.response?.timestamp_end],
+    ['Server closed', f.server_conn?.timestamp_end], ['Client closed', f.client_conn?.timestamp_end],
+  ].filter(([, t]) => t);
+  const t0 = Math.min(...marks.map(([, t]) => t));
+  return el('table', { class: 'kv timing' }, marks.sort((a, b) => a[1] - b[1]).map(([k, t]) =>
+    el('tr', {}, el('th', {}, k), el('td', {}, fmtTime(t)), el('td', {}, `+${fmtMs((t - t0) * 1000)}`))));
+}
+
+function errorTab(f) {
+  return el('pre', { class: 'error-line' }, typeof f.error === 'string' ? f.error : JSON.stringify(f.error, null, 2));
+}
+
+const DETAIL_TABS = {
+  request: requestTab, response: responseTab, messages: messagesTab, dns: dnsTab,
+  connection: connectionTab, timing: timingTab, error: errorTab,
+};
+
+async function toggleMark() {
+  const f = detailFlow;
+  try {
+    await apiJSON(`/api/flows/${encodeURIComponent(f.id)}/mark`, {
+      method: 'POST', body: JSON.stringify({ marked: !f.marked }), headers: { 'Content-Type': 'application/json' },
+    });
+    openDetail(f.id, true);
+    scheduleFetch(0);
+  } catch (e) { toast(`Mark: ${e.message}`, true); }
+}
+
+// ---- events
+
+function levelAtLeast(l, min) { return LEVELS.indexOf(l) >= LEVELS.indexOf(min); }
+
+function eventRow(ev) {
+  return el('div', { class: `event lvl-${ev.level}`, 'data-seq': ev.seq },
+    el('span', { class: 'ev-time' }, fmtTime(ev.ts)), el('span', { class: 'ev-level' }, ev.level),
+    el('span', { class: 'ev-text' }, ev.text));
+}
+
+async function loadEvents() {
+  const lvl = $('event-level').value;
+  try {
+    const r = await apiJSON('/api/events?' + q({ level: lvl }));
+    $('events').replaceChildren(...(r.events || []).filter((e) => levelAtLeast(e.level, lvl)).map(eventRow));
+  } catch (e) { $('events').replaceChildren(el('p', { class: 'error-line' }, e.message)); }
+}
+
+function onEventPush(ev) {
+  if (!levelAtLeast(ev.level, $('event-level').value)) return;
+  const box = $('events');
+  box.append(eventRow(ev));
+  while (box.childElementCount > 1000) box.firstElementChild.remove();
+}
+
+// ---- WireGuard
+
+// An SVG with a width and height but no viewBox would not scale to the <img>.
+function scalableSvg(text) {
+  const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+  const svg = doc.documentElement;
+  if (svg.nodeName !== 'svg' || svg.hasAttribute('viewBox')) return text;
+  const w = parseFloat(svg.getAttribute('width')), h = parseFloat(svg.getAttribute('height'));
+  if (!(w > 0 && h > 0)) return text;
+  svg.setAttribute('viewBox', `0 0 ${w} ${h}`);
+  return new XMLSerializer().serializeToString(svg);
+}
+
+async function loadWireguard() {
+  const box = $('wireguard');
+  try {
+    const r = await apiJSON('/api/wireguard');
+    box.replaceChildren(...r.configs.map((c) => el('div', { class: 'wg-config' },
+      el('h3', {}, c.name),
+      // The QR code is an image from a data: URL, so the SVG cannot run anything.
+      el('img', { class: 'qr', alt: `QR code for ${c.name}`, src: 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(scalableSvg(c.qr_svg)) }),
+      el('pre', { class: 'wg-text' }, c.text))));
+  } catch (e) { box.replaceChildren(el('p', { class: 'error-line' }, e.message)); }
+}
+
+// ---- pages, status, live socket
+
+function showPage(name) {
+  for (const b of document.querySelectorAll('#tabs button')) b.classList.toggle('active', b.dataset.page === name);
+  for (const p of document.querySelectorAll('.page')) p.hidden = p.id !== `page-${name}`;
+  if (name === 'events') loadEvents();
+  if (name === 'wireguard') loadWireguard();
+  if (name === 'flows') renderList();
+}
+
+function renderStatus() {
+  const i = state.info || {};
+  $('status').textContent = `${(i.modes || []).join(', ')} · snare ${i.version || ''} · ` +
+    (state.wsUp ? 'live' : 'reconnecting…');
+  $('status').classList.toggle('down', !state.wsUp);
+}
+
+let wsRetry = 500;
+function connectWS() {
+  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`);
+  state.ws = ws;
+  ws.onopen = () => { state.wsUp = true; wsRetry = 500; renderStatus(); reloadList(); };
+  ws.onmessage = (m) => {
+    let msg;
+    try { msg = JSON.parse(m.data); } catch (_) { return; }
+    if (msg.type === 'flow') onFlowPush(msg.flow);
+    else if (msg.type === 'event') onEventPush(msg.event);
+    else if (msg.type === 'dropped') { state.dropped += msg.count; reloadList(); }
+  };
+  ws.onclose = () => {
+    state.wsUp = false; renderStatus();
+    setTimeout(connectWS, wsRetry);
+    wsRetry = Math.min(wsRetry * 2, 10000);
+  };
+}
+
+async function init() {
+  loadHash();
+  renderHead();
+  updateExportLinks();
+  for (const b of document.querySelectorAll('#tabs button')) b.addEventListener('click', () => showPage(b.dataset.page));
+  exprBox($('filter'), setFilter);
+  exprBox($('highlight'), setHighlight);
+  $('list-scroll').addEventListener('scroll', onScroll, { passive: true });
+  new ResizeObserver(() => onScroll()).observe($('list-scroll'));
+  $('event-level').addEventListener('change', loadEvents);
+  $('import-file').addEventListener('change', (e) => { if (e.target.files[0]) importFile(e.target.files[0]); e.target.value = ''; });
+  $('act-close').addEventListener('click', () => { $('detail').hidden = true; state.current = null; renderList(); });
+  $('act-mark').addEventListener('click', toggleMark);
+  $('act-curl').addEventListener('click', async () => showModal('Copy as curl', await curlCommand(detailFlow), 'request.sh'));
+  $('act-raw-req').addEventListener('click', async () => showModal('Raw request', await rawRequest(detailFlow), 'request.txt'));
+  $('act-raw-resp').addEventListener('click', async () => showModal('Raw response', await rawResponse(detailFlow), 'response.txt'));
+  $('modal-copy').addEventListener('click', modalCopy);
+  $('modal-download').addEventListener('click', modalDownload);
+  for (const a of document.querySelectorAll('#export-menu a'))
+    a.addEventListener('click', () => { $('export-menu').open = false; });
+  try {
+    state.info = await apiJSON('/api/state');
+    state.csrf = state.info.csrf;
+    state.dropped = state.info.dropped || 0;
+    $('tab-wireguard').hidden = !state.info.wireguard;
+  } catch (e) {
+    showFilterError(`Cannot read /api/state: ${e.message}`);
+  }
+  renderStatus();
+  reloadList();
+  connectWS();
+}
+
+document.addEventListener('DOMContentLoaded', init);
