@@ -12,7 +12,7 @@ BUILD_PKGS="build-essential pkg-config clang llvm libclang-rt-14-dev libssl-dev 
 libbpf-dev bpftool libnl-3-dev libnl-route-3-dev libsodium-dev libprotobuf-c-dev \
 protobuf-c-compiler libseccomp-dev libc-ares-dev libnghttp2-dev libcmocka-dev \
 libqrencode-dev libyaml-dev libcap-dev libmnl-dev libnftnl-dev libcrypt-dev openssl"
-TEST_PKGS="curl socat iproute2 nftables iptables procps psmisc python3 ca-certificates bind9-dnsutils dnsmasq-base openssl xxd wireguard-go wireguard-tools iputils-ping chromium squid tinyproxy netcat-openbsd sudo tmux testssl.sh"
+TEST_PKGS="curl socat iproute2 nftables iptables procps psmisc python3 ca-certificates bind9-dnsutils dnsmasq-base openssl xxd wireguard-go wireguard-tools iputils-ping chromium squid tinyproxy netcat-openbsd sudo tmux testssl.sh nodejs"
 BENCH_PKGS="wrk nginx mitmproxy util-linux tinyproxy sslsplit"
 DEB_PKGS="debhelper lintian git systemd curl python3"
 
@@ -31,7 +31,11 @@ for p in $want; do
 		missing="$missing $p"
 	fi
 done
-[ -z "$missing" ] && exit 0
+# The browser tests' npm packages (tests/web/install.sh) come with test and bench.
+web_deps() {
+	case "${1:-build}" in test | bench) "$(dirname "$0")/../tests/web/install.sh" ;; esac
+}
+[ -z "$missing" ] && { web_deps "${1:-build}"; exit 0; }
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "snare: missing packages:$missing" >&2
@@ -44,3 +48,4 @@ if ! apt-get install -y --no-install-recommends $missing >/dev/null; then
 	apt-get update -qq
 	apt-get install -y --no-install-recommends $missing >/dev/null
 fi
+web_deps "${1:-build}"

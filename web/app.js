@@ -388,7 +388,12 @@ async function rawResponse(f) {
   return head + latin1(await bodyBytes(f.id, 'response', false));
 }
 
+// The modal's text as built (a <textarea> turns CR LF into LF; copy and
+// download use this instead).
+let modalText = '';
+
 function showModal(title, text, filename) {
+  modalText = text;
   $('modal-title').textContent = title;
   $('modal-text').value = text;
   $('modal').dataset.filename = filename;
@@ -397,13 +402,13 @@ function showModal(title, text, filename) {
 
 async function modalCopy() {
   const t = $('modal-text');
-  try { await navigator.clipboard.writeText(t.value); toast('Copied'); } catch (_) {
+  try { await navigator.clipboard.writeText(modalText); toast('Copied'); } catch (_) {
     t.select(); document.execCommand('copy'); toast('Copied');
   }
 }
 function modalDownload() {
   // Raw messages hold bytes as latin1 characters: write them back as bytes.
-  const s = $('modal-text').value;
+  const s = modalText;
   const bytes = Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
   const a = el('a', { href: URL.createObjectURL(new Blob([bytes])), download: $('modal').dataset.filename });
   a.click();

@@ -1,0 +1,120 @@
+# snare-web's page in a real browser: snare in regular mode with the web
+# interface on, a local origin serving a gzip'ed JSON body, curl sending
+# through snare, and headless Chromium (Debian's) driven by playwright-core
+# running tests/web/page.test.js (live rows, reload, sorting, filter,
+# highlight, detail view, curl and raw export, HAR 1.2 export validated by
+# har-validator, flow file export and import, the event log).  Access checks
+# with curl: the right token first, then a wrong token, no cookie, a foreign
+# Host and a missing CSRF token all get 403.  Then WireGuard mode's QR code
+# page (tests/web/wireguard.test.js).  Screenshots and downloads go to
+# build/.../test-logs/web-page/.
+. "$(dirname "$0")/lib.sh"
+
+WEBT=$SNARE_ROOT/tests/web
+BROWSER=${CHROMIUM:-$(command -v chromium || true)}
+if [ -z "$BROWSER" ]; then skip web-page "chromium is not installed"; exit 0; fi
+if ! command -v node >/dev/null; then skip web-page "node is not installed (scripts/deps.sh test)"; exit 0; fi
+if [ ! -d "$WEBT/node_modules/playwright-core" ] || [ ! -d "$WEBT/node_modules/har-validator" ]; then
+	skip web-page "tests/web/node_modules is missing: run tests/web/install.sh (scripts/deps.sh test does)"
+	exit 0
+fi
+SHOTS=${SNARE_BUILD:-$SNARE_ROOT/build/check}/test-logs/web-page
+rm -rf "$SHOTS" && mkdir -p "$SHOTS"
+export CHROMIUM=$BROWSER SHOTS
+
+# The origin: /data.json is gzip'ed JSON, /hello and /headers plain text.
+cat >"$T/web_origin.py" <<'EOF'
+import gzip, http.server, json, sys
+
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        if self.path == "/data.json":
+            body = gzip.compress(json.dumps({"snare": "web page test", "list": [1, 2, 3],
+                                             "nested": {"ok": True}}).encode())
+            ctype, extra = "application/json", [("Content-Encoding", "gzip")]
+        elif self.path in ("/hello", "/headers"):
+            body, ctype, extra = self.path[1:].encode() + b"\n", "text/plain", []
+        else:
+            body, ctype, extra = b"not found\n", "text/plain", []
+        self.send_response(200 if body != b"not found\n" else 404)
+        self.send_header("Content-Type", ctype)
+        for k, v in extra:
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+s = http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H)
+print("ready", flush=True)
+s.serve_forever()
+EOF
+OPORT=$(free_port)
+python3 -u "$T/web_origin.py" "$OPORT" >"$T/web-origin.log" 2>&1 &
+PIDS+=($!)
+wait_for "$T/web-origin.log" ready 10 || { notok web-origin "$(cat "$T/web-origin.log")"; exit 1; }
+
+# start_web NAME MODE: snare with the interface on a free port; sets WEB_URL,
+# WEB_PORT and WEB_LOG.
+start_web() {
+	local log=$T/snare-$1.log
+	WEB_PORT=$(free_port)
+	"$SNARE_BIN" --mode "$2" --set confdir="$T/conf-$1" --set web=true --set web_host=127.0.0.1 \
+		--set web_port="$WEB_PORT" --set web_open_browser=false --set dns_name_servers=127.0.0.1:1 \
+		>"$log" 2>&1 &
+	PIDS+=($!)
+	WEB_LOG=$log
+	wait_for "$log" "Web server listening at" 20 || { notok "web-start-$1" "$(tail -5 "$log")"; return 1; }
+	WEB_URL=$(grep -m1 -oE 'Web server listening at http://[^ ]+' "$log" | awk '{print $NF}')
+	cp "$log" "$SHOTS/snare-$1.log"
+	ok "web-start-$1"
+}
+
+start_web regular regular@127.0.0.1:0 || exit 1
+wait_for "$WEB_LOG" "proxy listening at" 10
+PROXY_PORT=$(grep -m1 -oE 'proxy listening at [^ ]*:[0-9]+' "$WEB_LOG" | grep -oE '[0-9]+$')
+echo "# $WEB_URL, proxy port $PROXY_PORT"
+case $WEB_URL in
+"http://127.0.0.1:$WEB_PORT/?token="*) ok web-start-line ;;
+*) notok web-start-line "$WEB_URL" ;;
+esac
+TOKEN=${WEB_URL##*token=}
+[ ${#TOKEN} -eq 64 ] && ok web-token-32-bytes-hex || notok web-token-32-bytes-hex "$TOKEN"
+BASE=http://127.0.0.1:$WEB_PORT
+CJ=$T/cookies
+wcurl() { curl -sS --max-time 10 --noproxy '*' "$@"; }
+code() { wcurl -o /dev/null -w '%{http_code}' "$@"; }
+
+# The right token first (so the 403s below are the token's doing).
+hdr=$(wcurl -D - -o /dev/null -c "$CJ" "$WEB_URL")
+echo "$hdr" | grep -qE '^HTTP/1\.1 302' && echo "$hdr" | grep -qi '^set-cookie: snare_web=.*httponly' &&
+	ok web-right-token-cookie || notok web-right-token-cookie "$(echo "$hdr" | head -3 | tr -d '\r')"
+[ "$(code -b "$CJ" "$BASE/api/state")" = 200 ] && ok web-cookie-200 || notok web-cookie-200 "$(code -b "$CJ" "$BASE/api/state")"
+[ "$(code "$BASE/?token=${TOKEN%?}x")" = 403 ] && ok web-wrong-token-403 || notok web-wrong-token-403 "$(code "$BASE/?token=${TOKEN%?}x")"
+[ "$(code "$BASE/api/state")" = 403 ] && ok web-no-cookie-403 || notok web-no-cookie-403 "$(code "$BASE/api/state")"
+[ "$(code -b "$CJ" -H "Host: rebind.example:$WEB_PORT" "$BASE/api/state")" = 403 ] && ok web-foreign-host-403 ||
+	notok web-foreign-host-403 "$(code -b "$CJ" -H "Host: rebind.example:$WEB_PORT" "$BASE/api/state")"
+[ "$(code -b "$CJ" -H "Host: localhost:$WEB_PORT" "$BASE/api/state")" = 200 ] && ok web-localhost-host-200 ||
+	notok web-localhost-host-200 "$(code -b "$CJ" -H "Host: localhost:$WEB_PORT" "$BASE/api/state")"
+CSRF=$(wcurl -b "$CJ" "$BASE/api/state" | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf"])')
+[ "$(code -b "$CJ" -X POST --data-binary x "$BASE/api/flows/import")" = 403 ] && ok web-no-csrf-403 ||
+	notok web-no-csrf-403 "$(code -b "$CJ" -X POST --data-binary x "$BASE/api/flows/import")"
+c=$(code -b "$CJ" -X POST -H "X-CSRF-Token: $CSRF" --data-binary x "$BASE/api/flows/import")
+[ "$c" != 403 ] && ok web-csrf-accepted || notok web-csrf-accepted "$c"
+
+# The browser part: page.test.js prints its own ok/not ok lines.
+WEB_URL=$WEB_URL PROXY=http://127.0.0.1:$PROXY_PORT ORIGIN=http://127.0.0.1:$OPORT NODE_PATH=$WEBT/node_modules \
+	timeout 300 node "$WEBT/page.test.js" 2>"$SHOTS/page.test.stderr" || true
+grep -q . "$SHOTS/page.test.stderr" && sed 's/^/# /' "$SHOTS/page.test.stderr" | head -20
+n=$(ls "$SHOTS"/web-*.png 2>/dev/null | wc -l)
+[ "$n" -ge 5 ] && ok web-screenshots || notok web-screenshots "$n screenshots in $SHOTS"
+
+# WireGuard mode: the configuration and its QR code on a page.
+start_web wg "wireguard:$T/wg-keys.json@127.0.0.1:$(free_port)" || exit 1
+WEB_URL=$WEB_URL NODE_PATH=$WEBT/node_modules timeout 120 node "$WEBT/wireguard.test.js" \
+	2>"$SHOTS/wireguard.test.stderr" || true
+cp "$WEB_LOG" "$SHOTS/snare-wg.log"

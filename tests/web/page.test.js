@@ -1,0 +1,265 @@
+// snare-web's page in headless Chromium, driven by playwright-core: live rows,
+// reload, sorting, filter and highlight, the detail view of a gzip JSON
+// response, copy as curl and raw messages, HAR export (validated against HAR
+// 1.2 by har-validator), flow file export and import, the event log.
+// tests/integration/test_web_page.sh starts snare and the origin, then runs
+//   node page.test.js
+// with these in the environment:
+//   WEB_URL   the start-up line's http://HOST:PORT/?token=T
+//   PROXY     snare's proxy, http://127.0.0.1:PORT (curl sends through it)
+//   ORIGIN    the test origin, http://127.0.0.1:PORT (serves /data.json gzip'ed)
+//   SHOTS     the folder for screenshots and downloads
+//   CHROMIUM  the browser (default /usr/bin/chromium)
+// It prints "ok NAME" / "not ok NAME: why" lines like the shell tests.
+'use strict';
+const { chromium } = require('playwright-core');
+const { execFileSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const har = require('har-validator');
+
+const { WEB_URL, PROXY, ORIGIN, SHOTS } = process.env;
+const TIMEOUT = 15000;
+let failed = 0;
+const ok = (n) => console.log(`ok ${n}`);
+const notok = (n, why) => { failed++; console.log(`not ok ${n}: ${String(why).split('\n')[0]}`); };
+// step NAME fn: runs fn; ok when it returns without throwing.
+async function step(name, fn) {
+  try { await fn(); ok(name); } catch (e) { notok(name, e.message || e); }
+}
+function must(cond, why) { if (!cond) throw new Error(why); }
+
+function curl(urlPath) {
+  return execFileSync('curl', ['-sS', '--max-time', '20', '--compressed', '-x', PROXY, ORIGIN + urlPath],
+    { encoding: 'latin1' });
+}
+
+const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, `web-${name}.png`) });
+const rowFor = (page, text) => page.locator('#list-rows .row', { hasText: text });
+// harValid: resolves for a valid HAR 1.2 document; rejects with every schema error.
+async function harValid(doc) {
+  try { await har.har(doc); } catch (e) {
+    throw new Error(`invalid HAR: ${JSON.stringify(e.errors || e.message)}`);
+  }
+}
+const count = async (page) => parseInt(await page.textContent('#list-count'), 10);
+
+// modal: clicks BUTTON, waits for the dialog titled TITLE, returns its text, closes it.
+async function modal(page, button, title) {
+  await page.click(button);
+  await page.waitForSelector(`#modal[open] #modal-title:text-is("${title}")`);
+  const t = await page.inputValue('#modal-text');
+  await page.click('#modal button[value=close]');
+  await page.waitForSelector('#modal', { state: 'hidden' });
+  return t;
+}
+
+async function download(page, linkId) {
+  await page.click('#export-menu summary');
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`#${linkId}`)]);
+  const file = path.join(SHOTS, `${linkId}-${dl.suggestedFilename()}`);
+  await dl.saveAs(file);
+  return file;
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--no-proxy-server'],
+  });
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 860 }, acceptDownloads: true });
+  ctx.setDefaultTimeout(TIMEOUT);
+  const page = await ctx.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+
+  await step('page-loads-with-token', async () => {
+    const resp = await page.goto(WEB_URL);
+    must(resp.ok(), `status ${resp.status()}`);
+    must(new URL(page.url()).search === '', `the token stays in the address: ${page.url()}`);
+    await page.waitForSelector('#list-head .cell');
+    await page.waitForFunction(() => /live/.test(document.getElementById('status').textContent));
+  });
+
+  await step('wrong-token-403-in-browser', async () => {
+    const other = await browser.newContext();
+    const p2 = await other.newPage();
+    const bad = WEB_URL.replace(/token=([0-9a-f])/, (m, c) => `token=${c === '0' ? '1' : '0'}`);
+    must(bad !== WEB_URL, 'could not change the token');
+    const r = await p2.goto(bad);
+    must(r.status() === 403, `status ${r.status()}`);
+    const r2 = await p2.goto(new URL('/', WEB_URL).href);
+    must(r2.status() === 403, `no cookie: status ${r2.status()}`);
+    await other.close();
+  });
+
+  // Rows appear without a reload: a marker set in the page must survive.
+  await page.evaluate(() => { window.__noReload = 1; });
+  curl('/hello');
+  curl('/data.json');
+  curl('/headers');
+  await step('rows-appear-live', async () => {
+    await rowFor(page, '/data.json').first().waitFor();
+    await rowFor(page, '/hello').first().waitFor();
+    must(await page.evaluate(() => window.__noReload === 1), 'the page was reloaded');
+  });
+  await shot(page, 'live');
+
+  await step('list-survives-reload', async () => {
+    await page.reload();
+    await rowFor(page, '/data.json').first().waitFor();
+    must(await count(page) >= 3, `count ${await count(page)}`);
+  });
+
+  await step('sort-by-column', async () => {
+    const seqs = async () => page.$$eval('#list-rows .row', (r) => r.map((x) => +x.dataset.seq));
+    await page.click('#list-head [data-sort="seq"]');  // asc -> desc
+    await page.waitForFunction(() => {
+      const r = [...document.querySelectorAll('#list-rows .row')].map((x) => +x.dataset.seq);
+      return r.length > 1 && r[0] > r[r.length - 1];
+    });
+    const s = await seqs();
+    must(s.every((v, i) => i === 0 || s[i - 1] > v), `not descending: ${s}`);
+    await page.click('#list-head [data-sort="seq"]');  // back to asc
+    await page.waitForFunction(() => {
+      const r = [...document.querySelectorAll('#list-rows .row')].map((x) => +x.dataset.seq);
+      return r.length > 1 && r[0] < r[r.length - 1];
+    });
+  });
+
+  await step('filter', async () => {
+    must(await rowFor(page, '/hello').count() > 0, 'no /hello row before filtering');
+    await page.fill('#filter', '~u data\\.json');
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('#list-rows .row')];
+      return rows.length > 0 && rows.every((r) => r.textContent.includes('/data.json'));
+    });
+    must(await rowFor(page, '/hello').count() === 0, '/hello still listed');
+    must(/match/.test(await page.textContent('#list-count')), 'count does not say match');
+  });
+  await shot(page, 'filtered');
+
+  await step('filter-invalid-shows-error', async () => {
+    await page.fill('#filter', '~u data & (');
+    await page.waitForSelector('#filter-error:not([hidden])');
+    const msg = await page.textContent('#filter-error');
+    must(msg.trim().length > 8, `error text: ${msg}`);
+    must(await page.$eval('#filter', (e) => e.classList.contains('invalid')), 'input not marked invalid');
+    console.log(`# filter error shown: ${msg.trim()}`);
+  });
+  await shot(page, 'filter-error');
+  await page.fill('#filter', '');
+  await page.waitForSelector('#filter-error', { state: 'hidden' });
+  await rowFor(page, '/hello').first().waitFor();
+
+  await step('highlight', async () => {
+    await page.fill('#highlight', '~u hello');
+    await page.waitForSelector('#list-rows .row.highlighted');
+    const hl = await page.$$eval('#list-rows .row.highlighted', (r) => r.map((x) => x.textContent));
+    must(hl.every((t) => t.includes('/hello')), `highlighted: ${hl}`);
+    must(await page.$$eval('#list-rows .row:not(.highlighted)', (r) => r.length) > 0, 'every row highlighted');
+  });
+  await shot(page, 'highlight');
+  await page.fill('#highlight', '');
+
+  await step('detail-gzip-json-pretty', async () => {
+    await rowFor(page, '/data.json').first().click();
+    await page.click('#detail-tabs [data-tab="response"]');
+    const pre = page.locator('#detail-body pre.json');
+    await pre.waitFor();
+    const text = await pre.textContent();
+    must(text.includes('\n  "snare": "web page test"'), `not pretty: ${text.slice(0, 80)}`);
+    const enc = await page.textContent('#detail-body table.headers');
+    must(/content-encoding\s*gzip/i.test(enc), 'the response headers do not say gzip');
+  });
+  await shot(page, 'detail-json');
+
+  await step('detail-connection-and-timing', async () => {
+    await page.click('#detail-tabs [data-tab="connection"]');
+    const t = await page.textContent('#detail-body');
+    must(t.includes('Client connection') && t.includes('127.0.0.1'), t.slice(0, 120));
+    await page.click('#detail-tabs [data-tab="timing"]');
+    must((await page.textContent('#detail-body')).includes('Request started'), 'no timing');
+  });
+
+  await step('copy-as-curl', async () => {
+    const t = await modal(page, '#act-curl', 'Copy as curl');
+    must(t.startsWith('curl ') && t.includes(`${ORIGIN}/data.json`), t);
+  });
+
+  await step('raw-response', async () => {
+    const t = await modal(page, '#act-raw-resp', 'Raw response');
+    must(/^HTTP\/1\.[01] 200/.test(t) && /content-encoding: gzip/i.test(t), t.slice(0, 80));
+  });
+
+  await step('raw-request', async () => {
+    const t = await modal(page, '#act-raw-req', 'Raw request');
+    must(/^GET \/data\.json HTTP\/1\.1\r?\n/.test(t), t.slice(0, 80));
+  });
+
+  let harEntries = 0;
+  await step('export-har-valid', async () => {
+    const file = await download(page, 'har-all');
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+    await harValid(doc);
+    harEntries = doc.log.entries.length;
+    must(harEntries >= 3, `${harEntries} entries`);
+    must(doc.log.entries.some((e) => e.request.url.endsWith('/data.json')), 'no /data.json entry');
+  });
+
+  await step('export-har-selected', async () => {
+    await rowFor(page, '/hello').first().click();
+    const file = await download(page, 'har-selected');
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+    await harValid(doc);
+    must(doc.log.entries.length === 1 && doc.log.entries[0].request.url.endsWith('/hello'),
+      `${doc.log.entries.length} entries`);
+  });
+
+  await step('export-har-filtered', async () => {
+    await page.fill('#filter', '~u headers');
+    await page.waitForFunction(() => /match/.test(document.getElementById('list-count').textContent));
+    const file = await download(page, 'har-filtered');
+    const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+    await harValid(doc);
+    must(doc.log.entries.length >= 1 && doc.log.entries.every((e) => e.request.url.includes('/headers')),
+      `${doc.log.entries.length} entries`);
+    await page.fill('#filter', '');
+    await page.waitForFunction(() => !/match/.test(document.getElementById('list-count').textContent));
+  });
+
+  await step('export-and-import-flow-file', async () => {
+    const file = await download(page, 'snare-all');
+    must(fs.statSync(file).size > 0, 'empty flow file');
+    const before = await count(page);
+    await page.setInputFiles('#import-file', file);
+    await page.waitForSelector('.toast:has-text("Imported")');
+    await page.waitForFunction((b) => parseInt(document.getElementById('list-count').textContent, 10) > b, before);
+  });
+  await shot(page, 'imported');
+
+  await step('event-log-levels', async () => {
+    await page.click('#tabs [data-page="events"]');
+    await page.selectOption('#event-level', 'debug');
+    await page.waitForSelector('#events .event');
+    const all = await page.$$eval('#events .event', (r) => r.length);
+    await page.selectOption('#event-level', 'warn');
+    await page.waitForFunction(() =>
+      [...document.querySelectorAll('#events .event')].every((e) => /lvl-(warn|error)/.test(e.className)));
+    const some = await page.$$eval('#events .event', (r) => r.length);
+    must(some <= all, `${some} warn+ of ${all}`);
+    console.log(`# events: ${all} at debug, ${some} at warn`);
+  });
+  await shot(page, 'events');
+  await page.selectOption('#event-level', 'info');
+  await page.click('#tabs [data-page="flows"]');
+
+  await step('no-page-errors', async () => must(errors.length === 0, errors.join('; ')));
+  await rowFor(page, '/data.json').first().click();
+  await page.click('#detail-tabs [data-tab="response"]');
+  await page.locator('#detail-body pre.json').waitFor();
+  await shot(page, 'overview');
+  await browser.close();
+}
+
+main().then(() => process.exit(failed ? 1 : 0), (e) => { notok('page-test', e.stack || e); process.exit(1); });
