@@ -186,7 +186,7 @@ function flowRow(f, i) {
   if (state.highlight && state.hlCache.get(f.id)) cls.push('highlighted');
   if (f.status >= 400) cls.push('status-err');
   return el('div', {
-    class: cls.join(' '), style: `top:${i * ROW_H}px`, 'data-id': f.id, 'data-seq': f.seq,
+    class: cls.join(' '), style: `top:${i * ROW_H}px`, 'data-id': f.id, 'data-seq': f.seq, 'data-index': i,
     onclick: (ev) => rowClick(ev, f),
   }, COLUMNS.map((c) => el('span', { class: `cell ${c.cls}`, title: c.key === 'url' ? flowTarget(f) : null }, c.val(f))));
 }
@@ -202,16 +202,20 @@ function rowClick(ev, f) {
   renderList();
 }
 
-// Highlight: the server decides which of the visible rows match.
+// Highlight: the server decides which of the visible rows match (one
+// /api/filter/match each, cached per flow until it changes).
 async function fillHighlights() {
   const expr = state.highlight;
-  const todo = state.rows.filter((f) => !state.hlCache.has(f.id));
+  const [first, n] = visibleRange();
+  const todo = state.rows.slice(Math.max(0, first - state.offset), first - state.offset + n)
+    .filter((f) => !state.hlCache.has(f.id));
   if (!todo.length) return;
+  for (const f of todo) state.hlCache.set(f.id, false);  // asked once
   await Promise.all(todo.map(async (f) => {
     try {
       const r = await apiJSON('/api/filter/match?' + q({ q: expr, id: f.id }));
       if (expr === state.highlight) state.hlCache.set(f.id, !!r.match);
-    } catch (_) { state.hlCache.set(f.id, false); }
+    } catch (_) { /* stays unhighlighted */ }
   }));
   if (expr === state.highlight) {
     for (const row of $('list-rows').children)
@@ -220,6 +224,9 @@ async function fillHighlights() {
 }
 
 // A pushed summary: new flows grow the list, changed ones update in place.
+// With a filter, a new flow is asked about (/api/filter/match) while few
+// such questions are open; under a burst the list is simply fetched again.
+let matchesOpen = 0;
 async function onFlowPush(f) {
   const idx = state.rows.findIndex((r) => r.id === f.id);
   state.hlCache.delete(f.id);
@@ -229,15 +236,35 @@ async function onFlowPush(f) {
     if (state.current === f.id) openDetail(f.id, true);
     return;
   }
-  if (f.seq <= state.maxSeq && !state.filter) return scheduleFetch(100);
+  const isNew = f.seq > state.maxSeq;
   state.maxSeq = Math.max(state.maxSeq, f.seq);
-  if (state.filter) {
+  if (!isNew && state.sort === 'seq' && !state.filter) return;  // changed, not on screen
+  if (state.filter && matchesOpen < 8) {
+    matchesOpen++;
     try {
       const r = await apiJSON('/api/filter/match?' + q({ q: state.filter, id: f.id }));
       if (!r.match) return;
-    } catch (_) { return; }
+    } catch (_) { return; } finally { matchesOpen--; }
   }
   scheduleFetch(100);
+}
+
+// Keys as in mitmweb: up/down (or k/j) move through the list, Escape closes the detail.
+function onKey(ev) {
+  if (ev.target.closest('input, select, textarea, dialog') || $('page-flows').hidden) return;
+  if (ev.key === 'Escape') { $('act-close').click(); return; }
+  const step = { ArrowDown: 1, j: 1, ArrowUp: -1, k: -1 }[ev.key];
+  if (!step) return;
+  const i = state.rows.findIndex((r) => r.id === state.current) + step;
+  if (i < 0 || i >= state.rows.length) return;
+  ev.preventDefault();
+  const f = state.rows[i], sc = $('list-scroll'), top = (state.offset + i) * ROW_H;
+  state.selected = new Set([f.id]);
+  openDetail(f.id);
+  if (top < sc.scrollTop) sc.scrollTop = top;
+  else if (top + ROW_H > sc.scrollTop + sc.clientHeight) sc.scrollTop = top + ROW_H - sc.clientHeight;
+  updateExportLinks();
+  renderList();
 }
 
 function onScroll() {
@@ -725,6 +752,7 @@ async function init() {
   $('list-scroll').addEventListener('scroll', onScroll, { passive: true });
   new ResizeObserver(() => onScroll()).observe($('list-scroll'));
   $('event-level').addEventListener('change', loadEvents);
+  document.addEventListener('keydown', onKey);
   $('import-file').addEventListener('change', (e) => { if (e.target.files[0]) importFile(e.target.files[0]); e.target.value = ''; });
   $('act-close').addEventListener('click', () => { $('detail').hidden = true; state.current = null; renderList(); });
   $('act-mark').addEventListener('click', toggleMark);

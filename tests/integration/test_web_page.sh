@@ -30,12 +30,13 @@ class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self):
-        if self.path == "/data.json":
+        path = self.path.split("?")[0]
+        if path == "/data.json":
             body = gzip.compress(json.dumps({"snare": "web page test", "list": [1, 2, 3],
                                              "nested": {"ok": True}}).encode())
             ctype, extra = "application/json", [("Content-Encoding", "gzip")]
-        elif self.path in ("/hello", "/headers"):
-            body, ctype, extra = self.path[1:].encode() + b"\n", "text/plain", []
+        elif path in ("/hello", "/headers", "/many"):
+            body, ctype, extra = path[1:].encode() + b"\n", "text/plain", []
         else:
             body, ctype, extra = b"not found\n", "text/plain", []
         self.send_response(200 if body != b"not found\n" else 404)
@@ -93,16 +94,20 @@ code() { wcurl -o /dev/null -w '%{http_code}' "$@"; }
 hdr=$(wcurl -D - -o /dev/null -c "$CJ" "$WEB_URL")
 echo "$hdr" | grep -qE '^HTTP/1\.1 302' && echo "$hdr" | grep -qi '^set-cookie: snare_web=.*httponly' &&
 	ok web-right-token-cookie || notok web-right-token-cookie "$(echo "$hdr" | head -3 | tr -d '\r')"
-[ "$(code -b "$CJ" "$BASE/api/state")" = 200 ] && ok web-cookie-200 || notok web-cookie-200 "$(code -b "$CJ" "$BASE/api/state")"
-[ "$(code "$BASE/?token=${TOKEN%?}x")" = 403 ] && ok web-wrong-token-403 || notok web-wrong-token-403 "$(code "$BASE/?token=${TOKEN%?}x")"
-[ "$(code "$BASE/api/state")" = 403 ] && ok web-no-cookie-403 || notok web-no-cookie-403 "$(code "$BASE/api/state")"
-[ "$(code -b "$CJ" -H "Host: rebind.example:$WEB_PORT" "$BASE/api/state")" = 403 ] && ok web-foreign-host-403 ||
-	notok web-foreign-host-403 "$(code -b "$CJ" -H "Host: rebind.example:$WEB_PORT" "$BASE/api/state")"
-[ "$(code -b "$CJ" -H "Host: localhost:$WEB_PORT" "$BASE/api/state")" = 200 ] && ok web-localhost-host-200 ||
-	notok web-localhost-host-200 "$(code -b "$CJ" -H "Host: localhost:$WEB_PORT" "$BASE/api/state")"
+# expect_code NAME CODE CURL-ARGS...: the request answers CODE.
+expect_code() {
+	local name=$1 want=$2 got
+	shift 2
+	got=$(code "$@")
+	if [ "$got" = "$want" ]; then ok "$name"; else notok "$name" "got $got, want $want"; fi
+}
+expect_code web-cookie-200 200 -b "$CJ" "$BASE/api/state"
+expect_code web-wrong-token-403 403 "$BASE/?token=${TOKEN%?}x"
+expect_code web-no-cookie-403 403 "$BASE/api/state"
+expect_code web-foreign-host-403 403 -b "$CJ" -H "Host: rebind.example:$WEB_PORT" "$BASE/api/state"
+expect_code web-localhost-host-200 200 -b "$CJ" -H "Host: localhost:$WEB_PORT" "$BASE/api/state"
 CSRF=$(wcurl -b "$CJ" "$BASE/api/state" | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf"])')
-[ "$(code -b "$CJ" -X POST --data-binary x "$BASE/api/flows/import")" = 403 ] && ok web-no-csrf-403 ||
-	notok web-no-csrf-403 "$(code -b "$CJ" -X POST --data-binary x "$BASE/api/flows/import")"
+expect_code web-no-csrf-403 403 -b "$CJ" -X POST --data-binary x "$BASE/api/flows/import"
 c=$(code -b "$CJ" -X POST -H "X-CSRF-Token: $CSRF" --data-binary x "$BASE/api/flows/import")
 [ "$c" != 403 ] && ok web-csrf-accepted || notok web-csrf-accepted "$c"
 

@@ -238,6 +238,26 @@ async function main() {
   });
   await shot(page, 'imported');
 
+  // Virtual scrolling: 400 more flows, yet only about a screen of rows in the DOM.
+  await step('virtual-scroll', async () => {
+    execFileSync('curl', ['-sS', '--max-time', '120', '-x', PROXY, `${ORIGIN}/many?n=[1-400]`], { stdio: 'ignore' });
+    await page.waitForFunction(() => parseInt(document.getElementById('list-count').textContent, 10) >= 400);
+    const { rows, fit } = await page.evaluate(() => {
+      const sc = document.getElementById('list-scroll');
+      return { rows: document.querySelectorAll('#list-rows .row').length, fit: Math.ceil(sc.clientHeight / 22) + 1 };
+    });
+    must(rows <= fit, `${rows} rows in the DOM for ${fit} visible`);
+    for (const frac of [0.5, 0.1, 0.9]) {
+      const want = await page.evaluate((fr) => {
+        const sc = document.getElementById('list-scroll');
+        sc.scrollTop = Math.floor(fr * sc.scrollHeight);
+        return Math.floor(sc.scrollTop / 22);
+      }, frac);
+      await page.waitForSelector(`#list-rows .row[data-seq][data-index="${want}"]`);
+    }
+    await shot(page, 'scrolled');
+  });
+
   await step('event-log-levels', async () => {
     await page.click('#tabs [data-page="events"]');
     await page.selectOption('#event-level', 'debug');
@@ -255,6 +275,7 @@ async function main() {
   await page.click('#tabs [data-page="flows"]');
 
   await step('no-page-errors', async () => must(errors.length === 0, errors.join('; ')));
+  await page.evaluate(() => { document.getElementById('list-scroll').scrollTop = 0; });
   await rowFor(page, '/data.json').first().click();
   await page.click('#detail-tabs [data-tab="response"]');
   await page.locator('#detail-body pre.json').waitFor();
