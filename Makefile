@@ -12,15 +12,17 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 LIBEXECDIR ?= $(PREFIX)/libexec/snare
 MANDIR ?= $(PREFIX)/share/man
+WEBDIR ?= $(PREFIX)/share/snare/web
 VERSION := 0.1.0
 
-PKGS := openssl libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libqrencode libxcrypt
+PKGS := openssl libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libqrencode libxcrypt jansson zlib libbrotlidec libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
 	-Wpointer-arith -Wno-unused-parameter
 CPPFLAGS += -D_GNU_SOURCE -DSNARE_VERSION='"$(VERSION)"' -DSNARE_LIBEXECDIR='"$(LIBEXECDIR)"' \
+	-DSNARE_WEBDIR='"$(WEBDIR)"' \
 	-Idaemon -Ipolicy -Ibpf -I$(B)/proto -I$(B)/bpf
 ifeq ($(SAN),1)
 CC := clang
@@ -47,7 +49,7 @@ ALL_SRCS := $(foreach m,$(MODULES),$(call MOD_SRCS,$(m))) $(wildcard policy/*.c)
 ALL_LIBS := $(foreach m,$(MODULES),$(call MOD_LIB,$(m))) $(B)/lib/libsnare-policy.a $(B)/lib/libsnare-proto.a
 # The modules linked into build/snare (a module joins when snare uses it).
 SNARE_MODULES := core ipc config http1 certs output worker coordinator spawner ca resolve tlsparse ws \
-	dns netstack privsep wireguard intercept
+	dns netstack privsep wireguard intercept filter encoding ui
 SNARE_LIBS := $(foreach m,$(SNARE_MODULES),$(call MOD_LIB,$(m))) $(B)/lib/libsnare-policy.a \
 	$(B)/lib/libsnare-proto.a
 
@@ -128,9 +130,14 @@ test_libs = $(B)/lib/libsnare-$(call test_mod,$(1)).a $(TEST_LIBS_$(call test_mo
 	$(B)/lib/libsnare-core.a $(B)/lib/libsnare-proto.a
 TEST_LIBS_worker = $(filter-out $(B)/lib/libsnare-worker.a,$(SNARE_LIBS))
 TEST_LIBS_coordinator = $(filter-out $(B)/lib/libsnare-coordinator.a,$(SNARE_LIBS))
-TEST_LIBS_output = $(B)/lib/libsnare-config.a
+TEST_LIBS_output = $(B)/lib/libsnare-config.a $(B)/lib/libsnare-filter.a $(B)/lib/libsnare-encoding.a
+TEST_LIBS_filter = $(B)/lib/libsnare-encoding.a
 TEST_LIBS_privsep = $(B)/lib/libsnare-ipc.a
 TEST_LIBS_intercept = $(B)/lib/libsnare-ipc.a
+TEST_LIBS_ui = $(B)/lib/libsnare-output.a $(B)/lib/libsnare-filter.a $(B)/lib/libsnare-encoding.a \
+	$(B)/lib/libsnare-http1.a $(B)/lib/libsnare-ws.a $(B)/lib/libsnare-ipc.a $(B)/lib/libsnare-config.a
+# The encoding tests make their vectors with the encoders of the same libraries.
+$(B)/tests/test_encoding: LDLIBS += $(shell pkg-config --libs libbrotlienc 2>/dev/null)
 
 .SECONDEXPANSION:
 $(B)/tests/%: tests/unit/%.c $$(call test_libs,$$*)
@@ -177,6 +184,9 @@ install: all
 	for h in $(HELPERS); do install -m 0755 $(B)/snare-$$h $(DESTDIR)$(LIBEXECDIR)/snare-$$h; done
 	for s in 1 5 7 8; do for f in man/*.$$s; do [ -e "$$f" ] && \
 		install -m 0644 $$f $(DESTDIR)$(MANDIR)/man$$s/ || true; done; done
+	ln -sf snare $(DESTDIR)$(BINDIR)/snare-web
+	install -d $(DESTDIR)$(WEBDIR)
+	for f in web/*; do [ -f "$$f" ] && install -m 0644 $$f $(DESTDIR)$(WEBDIR)/ || true; done
 
 # Debian package, built from a copy of the tree (dpkg-buildpackage, lintian).
 # In a git work tree the copy holds what git would commit (tracked and new

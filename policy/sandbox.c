@@ -44,6 +44,7 @@ static const char *const role_names[SANDBOX_ROLE_COUNT] = {
     [SANDBOX_CA] = "ca",
     [SANDBOX_WORKER] = "worker",
     [SANDBOX_SPAWNER] = "spawner",
+    [SANDBOX_UI] = "ui",
 };
 
 const char *sandbox_role_name(enum sandbox_role role)

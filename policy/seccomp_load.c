@@ -20,6 +20,8 @@ const struct sandbox_policy *sandbox_policy_of(enum sandbox_role role)
 		return &sandbox_policy_worker;
 	case SANDBOX_SPAWNER:
 		return &sandbox_policy_spawner;
+	case SANDBOX_UI:
+		return &sandbox_policy_ui;
 	default:
 		return NULL;
 	}

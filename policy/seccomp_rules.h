@@ -91,6 +91,8 @@ extern const struct sandbox_policy sandbox_policy_ca;
 extern const struct sandbox_policy sandbox_policy_coordinator;
 /* seccomp_spawner.c */
 extern const struct sandbox_policy sandbox_policy_spawner;
+/* seccomp_ui.c */
+extern const struct sandbox_policy sandbox_policy_ui;
 
 /* seccomp_load.c */
 const struct sandbox_policy *sandbox_policy_of(enum sandbox_role role);

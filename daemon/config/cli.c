@@ -355,6 +355,20 @@ static int finish(struct cli_state *st, char *err, size_t errlen)
 				  err, errlen);
 }
 
+/* `snare-web` is snare with web=true (the command line may still say
+ * otherwise). */
+static void web_by_name(int argc, char **argv, struct options *o)
+{
+	const char *slash, *name;
+
+	if (argc < 1 || argv[0] == NULL)
+		return;
+	slash = strrchr(argv[0], '/');
+	name = slash ? slash + 1 : argv[0];
+	if (strcmp(name, "snare-web") == 0)
+		o->web = true;
+}
+
 /* The configuration file under the command line: load the file into a fresh
  * cli, replay argv over it, take the file's modes only if argv has none. */
 static int apply_conffile(struct cli_state *st, int argc, char **argv, char *err, size_t errlen)
@@ -366,6 +380,7 @@ static int apply_conffile(struct cli_state *st, int argc, char **argv, char *err
 	int rc;
 
 	options_init(&nc.opts);
+	web_by_name(argc, argv, &nc.opts);
 	rc = conffile_load_for_cli(st->c->conf, &st->c->opts, &nc.opts, &fmodes, err, errlen);
 	if (rc <= 0)
 		goto out; /* no file: the first parse stands */
@@ -392,6 +407,7 @@ int cli_parse(int argc, char **argv, struct cli *out, char *err, size_t errlen)
 
 	memset(out, 0, sizeof(*out));
 	options_init(&out->opts);
+	web_by_name(argc, argv, &out->opts);
 	out->action = CLI_RUN;
 	rc = parse_args(&st, argc, argv, err, errlen);
 	if (rc == 0 && !st.help && !st.version && !st.options && out->role == NULL)

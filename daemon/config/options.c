@@ -108,6 +108,16 @@ static const struct option_def defs[] = {
      "Only redirect traffic arriving on these interfaces (default: every interface)."},
     {"transparent_local", OPT_BOOL, "false", NULL,
      "Also redirect traffic from this machine's own programs (snare's own excluded)."},
+    {"web", OPT_BOOL, "false", NULL,
+     "Start the web interface (true when run as snare-web; see snare-web(1))."},
+    {"web_host", OPT_STR, "127.0.0.1", NULL, "Address the web interface listens on."},
+    {"web_port", OPT_INT, "8081", NULL, "Port the web interface listens on."},
+    {"web_open_browser", OPT_BOOL, "true", NULL,
+     "Open the web interface in a browser at start (only in a desktop session: DISPLAY or "
+     "WAYLAND_DISPLAY set)."},
+    {"web_static", OPT_STR, "", NULL,
+     "Folder of the web interface's page (default: the installed one, or web/ of the build "
+     "tree)."},
 };
 
 #define F(field, ...)                                                                              \
@@ -166,6 +176,11 @@ static const struct opt_field fields[] = {
     F(transparent_udp_ports),
     F(transparent_interfaces),
     F(transparent_local),
+    F(web),
+    F(web_host),
+    F(web_port, RANGE(1, 65535)),
+    F(web_open_browser),
+    F(web_static, .nullable = true),
 };
 
 _Static_assert(ARRAY_SIZE(defs) == ARRAY_SIZE(fields), "option tables differ");

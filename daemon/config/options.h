@@ -68,6 +68,11 @@ struct options {
 	struct strlist transparent_udp_ports;  /* TPROXYed by snare-netfilter */
 	struct strlist transparent_interfaces;
 	bool transparent_local;
+	bool web;                    /* the web interface (snare-web) */
+	char *web_host;              /* "127.0.0.1" */
+	int web_port;                /* 8081 */
+	bool web_open_browser;       /* default true, only with a desktop session */
+	char *web_static;            /* the page's folder, or NULL: found next to snare */
 };
 
 enum opt_type { OPT_BOOL, OPT_INT, OPT_STR, OPT_STRLIST, OPT_SIZE, OPT_CHOICE };

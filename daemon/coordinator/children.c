@@ -18,6 +18,11 @@
 
 #define RESPAWN_DELAY_MS 100
 #define WORKER_GRACE_MS 1000 /* open connections may finish (the coordinator waits 1.5 s) */
+static const char *child_name(const struct coord_child *c)
+{
+	return c->kind == CHILD_CA ? "ca" : c->kind == CHILD_UI ? "ui" : "worker";
+}
+
 static void child_on_close(struct ipc_chan *ch, int err)
 {
 	struct coord_child *c = ch->arg;
@@ -31,7 +36,7 @@ static void child_on_close(struct ipc_chan *ch, int err)
 	if (err < 0 && err != -EPIPE && err != -ECONNRESET && c->pid > 0) {
 		if (!c->co->stopping)
 			log_warn("%s %u: protocol violation on its channel (%s); stopping it",
-				 c->kind == CHILD_CA ? "ca" : "worker", c->index, strerror(-err));
+				 child_name(c), c->index, strerror(-err));
 		kill(c->pid, SIGKILL);
 	}
 }
@@ -196,15 +201,19 @@ static const struct ipc_handler ca_handlers[] = {
     {SNARE__CA_TO_COORD__BODY_LOG, ca_on_log},
 };
 
-static int child_channel(struct coord *co, struct coord_child *c, int *theirs)
+static const enum ipc_channel child_rx[] = {
+    [CHILD_CA] = IPC_CH_CA_TO_COORD,
+    [CHILD_WORKER] = IPC_CH_WORKER_TO_COORD,
+    [CHILD_UI] = IPC_CH_UI_TO_COORD,
+};
+
+int coord_child_channel(struct coord *co, struct coord_child *c, int *theirs)
 {
 	int sp[2], err;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return -errno;
-	err = ipc_chan_init(&c->chan, co->loop, sp[0],
-			    c->kind == CHILD_CA ? IPC_CH_CA_TO_COORD : IPC_CH_WORKER_TO_COORD, NULL,
-			    child_on_close, c);
+	err = ipc_chan_init(&c->chan, co->loop, sp[0], child_rx[c->kind], NULL, child_on_close, c);
 	if (err < 0) {
 		close(sp[0]);
 		close(sp[1]);
@@ -212,7 +221,7 @@ static int child_channel(struct coord *co, struct coord_child *c, int *theirs)
 	}
 	if (c->kind == CHILD_CA)
 		ipc_chan_handlers(&c->chan, ca_handlers, ARRAY_SIZE(ca_handlers));
-	else
+	else if (c->kind == CHILD_WORKER)
 		ipc_chan_handlers(&c->chan, worker_handlers, ARRAY_SIZE(worker_handlers));
 	c->chan.state = IPC_ST_HELLO;
 	c->chan_open = true;
@@ -227,7 +236,7 @@ int coord_spawn_ca(struct coord *co)
 
 	c->co = co;
 	c->kind = CHILD_CA;
-	if ((err = child_channel(co, c, &theirs)) < 0)
+	if ((err = coord_child_channel(co, c, &theirs)) < 0)
 		return err;
 	err = coord_spawner_request(co, IPC_SPAWN_CA, 0, &theirs, 1);
 	close(theirs);
@@ -243,7 +252,7 @@ int coord_spawn_worker(struct coord *co, struct coord_child *w)
 	w->kind = CHILD_WORKER;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ca_sp) < 0)
 		return -errno;
-	if ((err = child_channel(co, w, &theirs)) < 0) {
+	if ((err = coord_child_channel(co, w, &theirs)) < 0) {
 		close(ca_sp[0]);
 		close(ca_sp[1]);
 		return err;
@@ -313,6 +322,10 @@ static void child_died(struct coord *co, struct coord_child *c, int status)
 	if (co->stopping)
 		return;
 	describe_status(status, why, sizeof(why));
+	if (c->kind == CHILD_UI) { /* the proxy goes on: traffic never waits on the ui */
+		log_error("the web interface process %s; snare goes on without it", why);
+		return;
+	}
 	if (c->kind == CHILD_CA) {
 		log_error("the ca process %s; stopping", why);
 		co->exit_code = 1;
@@ -347,6 +360,8 @@ static struct coord_child *child_by_pid(struct coord *co, pid_t pid)
 		return NULL;
 	if (co->ca.pid == pid)
 		return &co->ca;
+	if (co->ui.pid == pid)
+		return &co->ui;
 	for (i = 0; i < co->nworkers; i++)
 		if (co->workers[i].pid == pid)
 			return &co->workers[i];
@@ -380,10 +395,12 @@ static bool workers_pending(const struct coord *co)
 void coord_child_spawned(struct coord *co, const Snare__ChildSpawned *m)
 {
 	struct coord_child *c = m->role == IPC_SPAWN_CA	  ? &co->ca
+				: m->role == IPC_SPAWN_UI ? &co->ui
 				: m->index < co->nworkers ? &co->workers[m->index]
 							  : NULL;
 
-	if (c == NULL || !c->spawning || (m->role == IPC_SPAWN_CA) != (c->kind == CHILD_CA)) {
+	if (c == NULL || !c->spawning || (m->role == IPC_SPAWN_CA) != (c->kind == CHILD_CA) ||
+	    (m->role == IPC_SPAWN_UI) != (c->kind == CHILD_UI)) {
 		log_error("spawner: an answer nobody asked for; stopping");
 		coord_begin_stop(co, 1);
 		return;
@@ -413,6 +430,8 @@ void coord_children_lost(struct coord *co)
 
 	co->ca.pid = -1;
 	co->ca.spawning = false;
+	co->ui.pid = -1;
+	co->ui.spawning = false;
 	for (i = 0; i < co->nworkers; i++) {
 		co->workers[i].pid = -1;
 		co->workers[i].spawning = false;
@@ -451,6 +470,10 @@ void coord_shutdown_children(struct coord *co)
 		child_send_shutdown(&co->workers[i]);
 	}
 	child_send_shutdown(&co->ca);
+	if (co->ui.chan_open) { /* the ui stops at the end of its channel */
+		ipc_chan_close(&co->ui.chan);
+		co->ui.chan_open = false;
+	}
 }
 
 bool coord_children_gone(const struct coord *co)
@@ -460,6 +483,8 @@ bool coord_children_gone(const struct coord *co)
 	for (i = 0; i < co->nworkers; i++)
 		if (co->workers[i].pid > 0 || co->workers[i].spawning)
 			return false;
+	if (co->ui.pid > 0 || co->ui.spawning)
+		return false;
 	return co->ca.pid <= 0 && !co->ca.spawning;
 }
 
@@ -472,6 +497,8 @@ void coord_kill_children(struct coord *co)
 			kill(co->workers[i].pid, SIGKILL);
 	if (co->ca.pid > 0)
 		kill(co->ca.pid, SIGKILL);
+	if (co->ui.pid > 0)
+		kill(co->ui.pid, SIGKILL);
 }
 
 #ifdef SNARE_TEST_HOOKS

@@ -24,13 +24,24 @@ struct coord_listener {
 	union sockaddr_any addr;
 };
 
-enum child_kind { CHILD_CA, CHILD_WORKER };
+enum child_kind { CHILD_CA, CHILD_WORKER, CHILD_UI };
 
 struct coord_wg {
 	unsigned mode_index;
 	uint8_t server_priv[32], server_pub[32], client_priv[32], client_pub[32];
 	int client_conf_fd; /* -1: the client configuration goes to the terminal */
 	char client_conf_path[PATH_MAX];
+};
+
+/* The web interface (web.c): what the coordinator opened for the ui, and
+ * the views it could not give it. */
+struct coord_web {
+	int listen_fd, spill_fd, rfile_fd;
+	bool loopback;
+	char token[65];
+	char *static_dir;
+	uint64_t dropped;  /* flows and log lines not sent: the ui was congested */
+	uint64_t reported; /* the count the ui has heard */
 };
 
 struct coord;
@@ -83,15 +94,23 @@ struct coord {
 	struct ipc_chan spawner;
 	bool spawner_open;
 	bool reload_pending;
+	struct coord_child ui; /* the web interface, when web is on */
+	struct coord_web web;
 };
 
 /* listen.c */
 int coord_listen_all(struct coord *co);
+/* One listening socket (non-blocking, close-on-exec) on a, and the address of
+ * a host and port ("" = every address). */
+int coord_listen_socket(const union sockaddr_any *a, bool udp, int *out);
+int coord_listen_resolve(const char *host, int port, union sockaddr_any *out);
 void coord_listen_close(struct coord *co);
 void coord_print_listening(struct coord *co, bool stopped);
 
 /* children.c */
 int coord_spawn_ca(struct coord *co);
+/* c's channel (its kind says which); *theirs is the child's end. */
+int coord_child_channel(struct coord *co, struct coord_child *c, int *theirs);
 int coord_spawn_worker(struct coord *co, struct coord_child *w);
 /* The spawner's answers: a pid (or an error) for a request, an exit. */
 void coord_child_spawned(struct coord *co, const Snare__ChildSpawned *m);
@@ -113,6 +132,10 @@ int coord_wireguard_load(struct coord *co);
 void coord_wireguard_print(struct coord *co);
 void coord_wireguard_fill(struct coord *co, Snare__WorkerConfig *cfg, unsigned worker_index);
 void coord_wireguard_release(Snare__WorkerConfig *cfg);
+/* The client configuration of the i-th wireguard mode, for the web interface;
+ * free with coord_wireguard_text_free (it holds the client's private key). */
+char *coord_wireguard_text(struct coord *co, size_t i);
+void coord_wireguard_text_free(char *text);
 /* Listeners served by worker 0 only (TUN fds and every UDP socket). */
 bool coord_listener_single(const struct coord *co, const struct coord_listener *l);
 void coord_close_helpers(struct coord *co);
@@ -156,6 +179,17 @@ void coord_options_pairs_free(Snare__KeyValue **v, size_t n);
 /* events.c: f came from worker w (stamped into it before it is written) */
 void coord_on_flow(struct coord *co, const struct coord_child *w, Snare__Flow *f);
 void coord_on_log(struct coord *co, const Snare__LogEvent *ev);
+
+/* web.c: the web interface (the ui role).  open: before the sandbox (socket,
+ * spill file, -r file, token); start: has the spawner start the ui; print:
+ * the start-up line.  flow and log hand the ui a view, or count it dropped. */
+int coord_web_open(struct coord *co);
+int coord_web_start(struct coord *co);
+void coord_web_print(struct coord *co);
+void coord_web_flow(struct coord *co, Snare__Flow *f);
+void coord_web_log(struct coord *co, unsigned level, const char *client, const char *text);
+void coord_web_install_log(struct coord *co);
+void coord_web_close(struct coord *co);
 
 /* flow_parts.c: bodies that arrive in pieces ahead of their flow */
 #include "coordinator/flow_parts.h"

@@ -451,6 +451,10 @@ static int coord_start(struct coord *co)
 		log_error("Error logged during startup, exiting...");
 		return -1;
 	}
+	if (coord_web_open(co) < 0) {
+		log_error("Error logged during startup, exiting...");
+		return -1;
+	}
 	if (coord_open_packet_modes(co) < 0 || coord_netfilter_rules(co) < 0) {
 		log_error("Error logged during startup, exiting...");
 		return -1;
@@ -469,7 +473,13 @@ static int coord_start(struct coord *co)
 	}
 	if (drop_privileges(co) < 0 || spawn_workers(co) < 0)
 		return -1;
+	if (coord_web_start(co) < 0) {
+		log_error("cannot start the web interface process");
+		return -1;
+	}
+	coord_web_install_log(co);
 	coord_print_listening(co, false);
+	coord_web_print(co);
 	coord_wireguard_print(co);
 	return 0;
 }
@@ -484,6 +494,10 @@ static void coord_finish(struct coord *co)
 	coord_close_helpers(co);
 	if (co->ca.chan_open)
 		ipc_chan_close(&co->ca.chan);
+	if (co->ui.chan_open)
+		ipc_chan_close(&co->ui.chan);
+	coord_web_close(co);
+	log_set_sink(NULL);
 	for (i = 0; i < co->nworkers; i++)
 		if (co->workers[i].chan_open)
 			ipc_chan_close(&co->workers[i].chan);
@@ -514,6 +528,7 @@ int coordinator_main(struct cli *cli, int argc, char **argv)
 			   .htpasswd_fd = -1,
 			   .procmap_fd = -1,
 			   .spawner_pid = -1,
+			   .web = {.listen_fd = -1, .spill_fd = -1, .rfile_fd = -1},
 			   .argc = argc,
 			   .argv = argv};
 
@@ -523,7 +538,8 @@ int coordinator_main(struct cli *cli, int argc, char **argv)
 		log_set_level(LOG_LVL_DEBUG);
 	if (open_output(&co) < 0)
 		return 1;
-	if (cli->rfile && read_flows(&co) < 0)
+	/* With the web interface the ui loads the file into the page instead. */
+	if (cli->rfile && !cli->opts.web && read_flows(&co) < 0)
 		return 1;
 	if (!cli->opts.server) {
 		if (co.ff)

@@ -59,6 +59,7 @@ void coord_on_flow(struct coord *co, const struct coord_child *w, Snare__Flow *f
 	coord_parts_attach(w->index, f);
 	dump_flow(stdout, f, &co->dump);
 	fflush(stdout);
+	coord_web_flow(co, f);
 	if (co->ff && flowfile_write(co->ff, f) < 0) {
 		log_error("cannot write the flow file; stopping");
 		co->exit_code = 1;
@@ -72,6 +73,7 @@ void coord_on_log(struct coord *co, const Snare__LogEvent *ev)
 {
 	enum log_level lvl = ev->level > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : ev->level;
 
+	coord_web_log(co, lvl, ev->client, ev->text ? ev->text : "");
 	if (lvl > log_get_level())
 		return;
 	log_print_foreign(lvl, ev->client, ev->text ? ev->text : "");

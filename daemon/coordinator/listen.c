@@ -13,7 +13,7 @@
 #include "core/fdlimit.h"
 #include "core/log.h"
 
-static int listen_one(const union sockaddr_any *a, bool udp, int *out)
+int coord_listen_socket(const union sockaddr_any *a, bool udp, int *out)
 {
 	int one = 1, zero = 0, fd, err;
 
@@ -34,7 +34,7 @@ static int listen_one(const union sockaddr_any *a, bool udp, int *out)
 }
 
 /* Resolves the listen host ("" = every address, dual-stack). */
-static int listen_addr(const char *host, int port, union sockaddr_any *out)
+int coord_listen_resolve(const char *host, int port, union sockaddr_any *out)
 {
 	struct addrinfo hints = {.ai_flags = AI_PASSIVE | AI_NUMERICSERV}, *res = NULL;
 	char portstr[8];
@@ -88,7 +88,7 @@ static int listen_mode(struct coord *co, unsigned idx)
 	union sockaddr_any a;
 	int t;
 
-	if ((err = listen_addr(host, port, &a)) < 0) {
+	if ((err = coord_listen_resolve(host, port, &a)) < 0) {
 		listen_fail(co, m, host, port, err, true);
 		return err;
 	}
@@ -102,7 +102,7 @@ static int listen_mode(struct coord *co, unsigned idx)
 		co->listeners = xrealloc(co->listeners, (co->nlisteners + 1) * sizeof(*l));
 		l = &co->listeners[co->nlisteners];
 		memset(l, 0, sizeof(*l));
-		err = listen_one(&a, udp, &l->fd);
+		err = coord_listen_socket(&a, udp, &l->fd);
 		if (err == -EACCES && port > 0 && port < 1024 && geteuid() != 0)
 			err = coord_bind_privileged(co, &a, udp, &l->fd);
 		if (err < 0) {

@@ -121,38 +121,66 @@ static void wg_client_file_write(struct coord_wg *w, const char *text)
 			 w->client_conf_path);
 }
 
+static void wg_keys_of(const struct coord_wg *w, struct wg_keys *k)
+{
+	memcpy(k->server_priv, w->server_priv, 32);
+	memcpy(k->server_pub, w->server_pub, 32);
+	memcpy(k->client_priv, w->client_priv, 32);
+	memcpy(k->client_pub, w->client_pub, 32);
+}
+
+static void wg_endpoint(struct coord *co, size_t i, char host[WG_HOST_MAX], uint16_t *port)
+{
+	const struct mode_spec *m = &co->cli->modes[co->wg[i].mode_index];
+
+	wg_endpoint_host(modespec_listen_host(m, co->cli->opts.listen_host), host);
+	*port = wg_port(co, co->wg[i].mode_index);
+}
+
+char *coord_wireguard_text(struct coord *co, size_t i)
+{
+	struct wg_keys k;
+	char host[WG_HOST_MAX], *text;
+	uint16_t port;
+
+	wg_keys_of(&co->wg[i], &k);
+	wg_endpoint(co, i, host, &port);
+	text = wg_clientconf_text(&k, host, port);
+	OPENSSL_cleanse(&k, sizeof(k));
+	return text;
+}
+
+void coord_wireguard_text_free(char *text)
+{
+	if (text)
+		OPENSSL_cleanse(text, strlen(text));
+	free(text);
+}
+
 void coord_wireguard_print(struct coord *co)
 {
 	size_t i;
 
 	for (i = 0; i < co->nwg; i++) {
-		const struct mode_spec *m = &co->cli->modes[co->wg[i].mode_index];
-		const char *lh = modespec_listen_host(m, co->cli->opts.listen_host);
 		struct wg_keys k;
 		char host[WG_HOST_MAX], *text, *framed, *qr = NULL;
-		uint16_t port = wg_port(co, co->wg[i].mode_index);
+		uint16_t port;
 
-		memcpy(k.server_priv, co->wg[i].server_priv, 32);
-		memcpy(k.server_pub, co->wg[i].server_pub, 32);
-		memcpy(k.client_priv, co->wg[i].client_priv, 32);
-		memcpy(k.client_pub, co->wg[i].client_pub, 32);
-		wg_endpoint_host(lh, host);
-		text = wg_clientconf_text(&k, host, port);
+		text = coord_wireguard_text(co, i);
 		if (co->wg[i].client_conf_fd >= 0) {
 			wg_client_file_write(&co->wg[i], text);
-			OPENSSL_cleanse(&k, sizeof(k));
-			if (text)
-				OPENSSL_cleanse(text, strlen(text));
-			free(text);
+			coord_wireguard_text_free(text);
 			continue;
 		}
+		wg_keys_of(&co->wg[i], &k);
+		wg_endpoint(co, i, host, &port);
 		framed = wg_clientconf_framed(&k, host, port);
 		if (co->cli->opts.wireguard_qr && text)
 			qr = wg_clientconf_qr(text);
 		log_info("WireGuard server client configuration:\n%s%s", framed ? framed : "",
 			 qr ? qr : "");
 		OPENSSL_cleanse(&k, sizeof(k));
-		free(text);
+		coord_wireguard_text_free(text);
 		free(framed);
 		free(qr);
 	}

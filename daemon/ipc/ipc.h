@@ -35,6 +35,8 @@ enum ipc_channel {
 	IPC_CH_CA_TO_WORKER,
 	IPC_CH_COORD_TO_SPAWNER,
 	IPC_CH_SPAWNER_TO_COORD,
+	IPC_CH_COORD_TO_UI,
+	IPC_CH_UI_TO_COORD,
 	IPC_CH_COUNT
 };
 
@@ -98,7 +100,7 @@ uint64_t ipc_env_seq(const ProtobufCMessage *env);
 void ipc_env_set_seq(ProtobufCMessage *env, uint64_t seq);
 
 /* Roles the spawner starts (SpawnChild.role) and the bounds it checks. */
-enum ipc_spawn_role { IPC_SPAWN_CA = 1, IPC_SPAWN_WORKER = 2 };
+enum ipc_spawn_role { IPC_SPAWN_CA = 1, IPC_SPAWN_WORKER = 2, IPC_SPAWN_UI = 3 };
 #define IPC_SPAWN_FD_SLOTS 6 /* child fds 3..8 */
 #define IPC_MAX_WORKERS 256
 

@@ -28,6 +28,9 @@
 #define IPC_MAX_CERT_DER (16 * 1024)
 #define IPC_MAX_CERT_BLOB (32 * 1024) /* PEM and PKCS#12 */
 #define IPC_MAX_ERROR 4096
+#define IPC_MAX_TOKEN 64 /* hex digits of the web token */
+#define IPC_MAX_HOST 255
+#define IPC_MAX_WG_CONF 4096 /* one WireGuard client configuration */
 
 /* A present string of min..max bytes (protobuf-c leaves absent ones NULL). */
 static bool str_ok(const char *s, size_t min, size_t max)
@@ -225,6 +228,9 @@ static bool validate_spawn_child(const ProtobufCMessage *body, const struct chan
 		return false;
 	if (m->role == IPC_SPAWN_CA)
 		return m->index == 0 && m->fd_slots == 1;
+	/* The ui: channel, web listener, spill file, and optionally the -r file. */
+	if (m->role == IPC_SPAWN_UI)
+		return m->index == 0 && (m->fd_slots == 7 || m->fd_slots == 15);
 	return m->role == IPC_SPAWN_WORKER && m->index < IPC_MAX_WORKERS && (m->fd_slots & 3) == 3;
 }
 
@@ -240,7 +246,8 @@ static bool validate_child_spawned(const ProtobufCMessage *body, const struct ch
 	const Snare__ChildSpawned *m = (const Snare__ChildSpawned *)body;
 
 	if (in->nfds != 0 || !m->has_role || !m->has_index ||
-	    (m->role != IPC_SPAWN_CA && m->role != IPC_SPAWN_WORKER) || m->index >= IPC_MAX_WORKERS)
+	    (m->role != IPC_SPAWN_CA && m->role != IPC_SPAWN_WORKER && m->role != IPC_SPAWN_UI) ||
+	    m->index >= IPC_MAX_WORKERS)
 		return false;
 	if (m->error != NULL)
 		return !m->has_pid && str_ok(m->error, 1, IPC_MAX_ERROR);
@@ -268,6 +275,47 @@ static bool validate_reload_result(const ProtobufCMessage *body, const struct ch
 	if (!validate_modes_options(m->modes, m->n_modes, m->options, m->n_options))
 		return false;
 	return true;
+}
+
+static bool hex_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!str_ok(s, n, n))
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/* The token is exactly 32 bytes in hex; WireGuard configurations are
+ * name -> text pairs of bounded size. */
+static bool validate_ui_config(const ProtobufCMessage *body, const struct chan_in *in)
+{
+	const Snare__UiConfig *m = (const Snare__UiConfig *)body;
+	size_t i;
+
+	if (in->nfds != 0 || !hex_ok(m->token, IPC_MAX_TOKEN) ||
+	    !str_ok(m->host, 1, IPC_MAX_HOST) || !m->has_port || m->port == 0 || m->port > 65535 ||
+	    m->n_modes > IPC_MAX_MODES || !opt_str_ok(m->static_dir, IPC_MAX_PATH) ||
+	    m->n_wireguard > IPC_MAX_MODES)
+		return false;
+	if (!validate_modes_options(m->modes, m->n_modes, NULL, 0))
+		return false;
+	for (i = 0; i < m->n_wireguard; i++)
+		if (m->wireguard[i] == NULL ||
+		    !str_ok(m->wireguard[i]->key, 1, IPC_MAX_MODE_SPEC) ||
+		    !str_ok(m->wireguard[i]->value, 1, IPC_MAX_WG_CONF))
+			return false;
+	return true;
+}
+
+static bool validate_ui_dropped(const ProtobufCMessage *body, const struct chan_in *in)
+{
+	const Snare__UiDropped *m = (const Snare__UiDropped *)body;
+
+	return in->nfds == 0 && m->has_count;
 }
 
 /* The IPC channels' table: which message each direction may carry in which
@@ -299,6 +347,12 @@ static bool validate_reload_result(const ProtobufCMessage *body, const struct ch
  *                                              request), RUNNING
  *                              reload          RUNNING
  *   SPAWNER_TO_COORD (coord)   spawned, exited, reloaded   RUNNING
+ *   COORD_TO_UI (ui)           config          CONFIG (the ui enters CONFIG
+ *                                              once it has sent its hello)
+ *                              flow, flow_body, RUNNING
+ *                              log, dropped
+ *   UI_TO_COORD (coord)        hello           HELLO
+ *                              log             RUNNING
  *
  * The worker's flow and flow_body rows come first: they are the hot path. */
 #define ST(s) (1u << IPC_ST_##s)
@@ -344,6 +398,15 @@ static const struct chan_rule ipc_rules[] = {
     R(SPAWNER_TO_COORD, SPAWNED, ST(RUNNING), "spawned", child_spawned, validate_child_spawned),
     R(SPAWNER_TO_COORD, EXITED, ST(RUNNING), "exited", child_exited, validate_child_exited),
     R(SPAWNER_TO_COORD, RELOADED, ST(RUNNING), "reloaded", reload_result, validate_reload_result),
+
+    R(COORD_TO_UI, CONFIG, ST(CONFIG), "config", ui_config, validate_ui_config),
+    R(COORD_TO_UI, FLOW, ST(RUNNING), "flow", flow_event, validate_flow_event),
+    R(COORD_TO_UI, FLOW_BODY, ST(RUNNING), "flow_body", flow_body, validate_flow_body),
+    R(COORD_TO_UI, LOG, ST(RUNNING), "log", log_event, validate_log_event),
+    R(COORD_TO_UI, DROPPED, ST(RUNNING), "dropped", ui_dropped, validate_ui_dropped),
+
+    R(UI_TO_COORD, HELLO, ST(HELLO), "hello", hello, validate_hello),
+    R(UI_TO_COORD, LOG, ST(RUNNING), "log", log_event, validate_log_event),
 };
 
 static const ProtobufCMessageDescriptor *const ipc_envelopes[IPC_CH_COUNT] = {
@@ -355,6 +418,8 @@ static const ProtobufCMessageDescriptor *const ipc_envelopes[IPC_CH_COUNT] = {
     [IPC_CH_CA_TO_WORKER] = &snare__ca_to_worker__descriptor,
     [IPC_CH_COORD_TO_SPAWNER] = &snare__coord_to_spawner__descriptor,
     [IPC_CH_SPAWNER_TO_COORD] = &snare__spawner_to_coord__descriptor,
+    [IPC_CH_COORD_TO_UI] = &snare__coord_to_ui__descriptor,
+    [IPC_CH_UI_TO_COORD] = &snare__ui_to_coord__descriptor,
 };
 
 const struct chan_desc ipc_chan = {

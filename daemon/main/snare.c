@@ -1,5 +1,5 @@
 /* snare's entry point.  Runs as the coordinator unless re-executed with the
- * hidden `--role ca|worker` flag, in which case fd 3 (and for workers fd 4)
+ * hidden `--role ca|worker|ui` flag, in which case fd 3 (and for workers fd 4)
  * are the control channels set up by the coordinator, or `--role spawner`
  * followed by the coordinator's own arguments (fd 3: its channel). */
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include "coordinator/coordinator.h"
 #include "core/util.h"
 #include "spawner/spawner.h"
+#include "ui/ui.h"
 #include "worker/worker.h"
 
 int main(int argc, char **argv)
@@ -25,6 +26,8 @@ int main(int argc, char **argv)
 			return ca_main();
 		if (strcmp(argv[2], "worker") == 0)
 			return worker_main();
+		if (strcmp(argv[2], "ui") == 0)
+			return ui_main();
 		fatal("unknown role: %s", argv[2]);
 	}
 	if (cli_parse(argc, argv, &cli, err, sizeof(err)) < 0) {

@@ -8,7 +8,8 @@
  * path lookups (policy/seccomp_coordinator.c).
  *
  * What it may do: fork and execute the ca (first and once, while it may
- * still be root) and the workers (one live process per index), reap them and
+ * still be root), the workers (one live process per index) and the web
+ * interface (the ui, once, when web is on), reap them and
  * report each exit; on reload, parse ARGV and the configuration file again
  * and open, read-only, the files the options name.  Right after starting the
  * ca it drops to the user and enters its own seccomp list
@@ -51,6 +52,7 @@ struct spawner {
 	int sigfd;
 	struct loop_io sigio;
 	pid_t ca;			/* 0: not started yet, -1: gone */
+	pid_t ui;			/* the web interface: 0 none */
 	pid_t workers[IPC_MAX_WORKERS]; /* 0: none */
 	int exit_code;
 };
@@ -89,6 +91,8 @@ static pid_t *spawn_slot(struct spawner *sp, const Snare__SpawnChild *req)
 {
 	if (req->role == IPC_SPAWN_CA)
 		return sp->chan.state == IPC_ST_CONFIG ? &sp->ca : NULL;
+	if (req->role == IPC_SPAWN_UI)
+		return sp->chan.state == IPC_ST_RUNNING && sp->ui == 0 ? &sp->ui : NULL;
 	if (sp->chan.state != IPC_ST_RUNNING || req->index >= IPC_MAX_WORKERS ||
 	    sp->workers[req->index] != 0)
 		return NULL;
@@ -110,10 +114,14 @@ static int spawner_drop(struct spawner *sp)
 	return rc;
 }
 
+static const char *role_arg(unsigned role)
+{
+	return role == IPC_SPAWN_CA ? "ca" : role == IPC_SPAWN_UI ? "ui" : "worker";
+}
+
 static void on_spawn(struct spawner *sp, const Snare__SpawnChild *req, struct ipc_frame *f)
 {
-	char *argv[] = {(char *)"snare", (char *)"--role",
-			(char *)(req->role == IPC_SPAWN_CA ? "ca" : "worker"), NULL};
+	char *argv[] = {(char *)"snare", (char *)"--role", (char *)role_arg(req->role), NULL};
 	int fds[IPC_SPAWN_FD_SLOTS];
 	pid_t *slot = spawn_slot(sp, req), pid;
 	size_t i, k = 0;
@@ -249,6 +257,10 @@ static bool forget(struct spawner *sp, pid_t pid)
 		sp->ca = -1;
 		return true;
 	}
+	if (pid == sp->ui) {
+		sp->ui = -1; /* started once */
+		return true;
+	}
 	for (i = 0; i < IPC_MAX_WORKERS; i++) {
 		if (sp->workers[i] == pid) {
 			sp->workers[i] = 0;
@@ -285,6 +297,8 @@ static void kill_all(struct spawner *sp)
 
 	if (sp->ca > 0)
 		kill(sp->ca, SIGKILL);
+	if (sp->ui > 0)
+		kill(sp->ui, SIGKILL);
 	for (i = 0; i < IPC_MAX_WORKERS; i++)
 		if (sp->workers[i] > 0)
 			kill(sp->workers[i], SIGKILL);

@@ -439,6 +439,11 @@ static void test_round_trip(void **state)
 	    "transparent_local=true",
 	    "http3=true",
 	    "strip_ech=false",
+	    "web=true",
+	    "web_host=::1",
+	    "web_port=9090",
+	    "web_open_browser=false",
+	    "web_static=/tmp/web",
 	};
 	struct options a, b;
 	struct pairs pa = {NULL, 0}, pb = {NULL, 0};
@@ -478,7 +483,7 @@ static void test_table_and_print(void **state)
 
 	assert_non_null(f);
 	t = options_table(&n);
-	assert_int_equal(n, 49);
+	assert_int_equal(n, 54);
 	options_print(f);
 	fclose(f);
 	assert_int_equal(strncmp(buf, "NAME ", 5), 0);

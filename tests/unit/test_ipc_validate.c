@@ -485,8 +485,21 @@ static void test_spawn_child(void **state)
 	sc.index = 0;
 	sc.role = 0;
 	assert_int_equal(v_spawn(&sc, 3), -EINVAL);
-	sc.role = 3;
+	sc.role = 4;
 	assert_int_equal(v_spawn(&sc, 3), -EINVAL);
+	sc.role = IPC_SPAWN_UI; /* channel, web listener, spill file (, -r file) */
+	sc.fd_slots = 7;
+	assert_int_equal(v_spawn(&sc, 3), 0);
+	sc.fd_slots = 15;
+	assert_int_equal(v_spawn(&sc, 4), 0);
+	sc.fd_slots = 3;
+	assert_int_equal(v_spawn(&sc, 2), -EINVAL);
+	sc.fd_slots = 0x1f;
+	assert_int_equal(v_spawn(&sc, 5), -EINVAL);
+	sc.fd_slots = 7;
+	sc.index = 1; /* one ui */
+	assert_int_equal(v_spawn(&sc, 3), -EINVAL);
+	sc.index = 0;
 	sc.role = IPC_SPAWN_WORKER;
 	sc.has_fd_slots = 0;
 	assert_int_equal(v_spawn(&sc, 3), -EINVAL);
