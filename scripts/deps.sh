@@ -13,7 +13,7 @@ libbpf-dev bpftool libnl-3-dev libnl-route-3-dev libsodium-dev libprotobuf-c-dev
 protobuf-c-compiler libseccomp-dev libc-ares-dev libnghttp2-dev libcmocka-dev \
 libqrencode-dev libyaml-dev libcap-dev libmnl-dev libnftnl-dev libcrypt-dev openssl \
 libjansson-dev zlib1g-dev libbrotli-dev libzstd-dev"
-TEST_PKGS="curl socat iproute2 nftables iptables procps psmisc python3 ca-certificates bind9-dnsutils dnsmasq-base openssl xxd wireguard-go wireguard-tools iputils-ping chromium squid tinyproxy netcat-openbsd sudo tmux testssl.sh nodejs"
+TEST_PKGS="curl socat iproute2 nftables iptables procps psmisc python3 ca-certificates bind9-dnsutils dnsmasq-base openssl xxd wireguard-go wireguard-tools iputils-ping chromium squid tinyproxy netcat-openbsd sudo tmux testssl.sh nodejs zbar-tools"
 BENCH_PKGS="wrk nginx mitmproxy util-linux tinyproxy sslsplit"
 DEB_PKGS="debhelper lintian git systemd curl python3"
 

@@ -6,7 +6,7 @@
 # har-validator, flow file export and import, the event log).  Access checks
 # with curl: the right token first, then a wrong token, no cookie, a foreign
 # Host and a missing CSRF token all get 403.  Then WireGuard mode's QR code
-# page (tests/web/wireguard.test.js).  Screenshots and downloads go to
+# page (tests/web/wireguard.test.js), the QR code read back by zbarimg.  Screenshots and downloads go to
 # build/.../test-logs/web-page/.
 . "$(dirname "$0")/lib.sh"
 
@@ -134,3 +134,16 @@ start_web wg "wireguard:$T/wg-keys.json@127.0.0.1:$(free_port)" || exit 1
 WEB_URL=$WEB_URL NODE_PATH=$WEBT/node_modules timeout 120 node "$WEBT/wireguard.test.js" \
 	2>"$SHOTS/wireguard.test.stderr" || true
 cp "$WEB_LOG" "$SHOTS/snare-wg.log"
+# The QR code, as the browser drew it, holds the configuration shown next to it.
+if ! command -v zbarimg >/dev/null; then
+	skip web-wireguard-qr-decodes "zbarimg (zbar-tools) is not installed"
+elif [ ! -s "$SHOTS/web-wireguard-qr.png" ]; then
+	notok web-wireguard-qr-decodes "no QR code screenshot"
+else
+	zbarimg -q --raw "$SHOTS/web-wireguard-qr.png" >"$T/qr.txt" 2>/dev/null
+	if cmp -s <(sed -e '$a\' "$T/qr.txt") <(sed -e '$a\' "$SHOTS/web-wireguard.conf"); then
+		grep -q '^PrivateKey = ' "$T/qr.txt" && ok web-wireguard-qr-decodes || notok web-wireguard-qr-decodes "no key"
+	else
+		notok web-wireguard-qr-decodes "$(diff <(cat "$T/qr.txt") "$SHOTS/web-wireguard.conf" | head -3 | tr '\n' ' ')"
+	fi
+fi

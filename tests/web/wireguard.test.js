@@ -1,9 +1,11 @@
 // snare-web's WireGuard page in headless Chromium: the tab is there in
 // WireGuard mode, the client configuration is shown with its QR code.
 // Environment: WEB_URL (the start-up line's address with the token), SHOTS,
-// CHROMIUM (see page.test.js).  Prints "ok NAME" / "not ok NAME: why".
+// CHROMIUM (see page.test.js).  Leaves the QR code alone in
+// SHOTS/web-wireguard-qr.png and the shown text in SHOTS/web-wireguard.conf.  Prints "ok NAME" / "not ok NAME: why".
 'use strict';
 const { chromium } = require('playwright-core');
+const fs = require('fs');
 const path = require('path');
 
 const { WEB_URL, SHOTS } = process.env;
@@ -30,6 +32,9 @@ async function main() {
     const text = await page.textContent('#wireguard pre.wg-text');
     if (!/\[Interface\][\s\S]*PrivateKey[\s\S]*\[Peer\][\s\S]*Endpoint/.test(text)) throw new Error(`config: ${text.slice(0, 80)}`);
     if (!box || box.width < 100) throw new Error(`QR code ${JSON.stringify(box)}`);
+    // For the shell test to decode (zbarimg) and compare with the text.
+    await img.screenshot({ path: path.join(SHOTS, 'web-wireguard-qr.png') });
+    fs.writeFileSync(path.join(SHOTS, 'web-wireguard.conf'), text);
     console.log('ok web-wireguard-qr-page');
   } catch (e) {
     failed++;
