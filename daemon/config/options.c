@@ -111,7 +111,7 @@ static const struct option_def defs[] = {
     {"web", OPT_BOOL, "false", NULL,
      "Start the web interface (true when run as snare-web; see snare-web(1))."},
     {"web_host", OPT_STR, "127.0.0.1", NULL, "Address the web interface listens on."},
-    {"web_port", OPT_INT, "8081", NULL, "Port the web interface listens on."},
+    {"web_port", OPT_INT, "8081", NULL, "Port the web interface listens on (0: any free port)."},
     {"web_open_browser", OPT_BOOL, "true", NULL,
      "Open the web interface in a browser at start (only in a desktop session: DISPLAY or "
      "WAYLAND_DISPLAY set)."},
@@ -178,7 +178,7 @@ static const struct opt_field fields[] = {
     F(transparent_local),
     F(web),
     F(web_host),
-    F(web_port, RANGE(1, 65535)),
+    F(web_port, RANGE(0, 65535)),
     F(web_open_browser),
     F(web_static, .nullable = true),
 };

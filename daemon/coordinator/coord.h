@@ -38,6 +38,8 @@ struct coord_wg {
 struct coord_web {
 	int listen_fd, spill_fd, rfile_fd;
 	bool loopback;
+	unsigned port; /* as bound (web_port 0 picks one) */
+	bool rfile; /* the ui loads a flow file (-r) */
 	char token[65];
 	char *static_dir;
 	uint64_t dropped;  /* flows and log lines not sent: the ui was congested */
