@@ -235,6 +235,8 @@ void coord_on_reload_result(struct coord *co, const Snare__ReloadResult *r, stru
 	co->cli->opts = o;
 	co->dump.flow_detail = co->cli->opts.flow_detail;
 	co->dump.showhost = co->cli->opts.showhost;
+	if (flowout_set_filters(&co->out, &co->cli->opts, err, sizeof(err)) < 0)
+		log_warn("reload: %s; keeping the current filters", err);
 	log_info("configuration reloaded; restarting the workers");
 	coord_restart_workers(co);
 }

@@ -23,26 +23,44 @@ static int compile(const char *name, const char *expr, struct filter **f, char *
 	return 0;
 }
 
+int flowout_set_filters(struct flowout *o, const struct options *opts, char *err, size_t errlen)
+{
+	struct filter *dump, *save = NULL, *read = NULL;
+	int rc;
+
+	if ((rc = compile("dumper_filter", opts->dumper_filter, &dump, err, errlen)) < 0 ||
+	    (rc = compile("save_stream_filter", opts->save_stream_filter, &save, err, errlen)) <
+		0 ||
+	    (rc = compile("readfile_filter", opts->readfile_filter, &read, err, errlen)) < 0) {
+		filter_free(dump);
+		filter_free(save);
+		return rc;
+	}
+	filter_free(o->dump);
+	filter_free(o->save);
+	filter_free(o->read);
+	o->dump = dump;
+	o->save = save;
+	o->read = read;
+	return 0;
+}
+
 int flowout_init(struct flowout *o, const struct options *opts, char *err, size_t errlen)
 {
 	int rc;
 
 	*o = (struct flowout){.har_fd = -1};
-	if ((rc = compile("dumper_filter", opts->dumper_filter, &o->dump, err, errlen)) < 0 ||
-	    (rc = compile("save_stream_filter", opts->save_stream_filter, &o->save, err, errlen)) <
-		0 ||
-	    (rc = compile("readfile_filter", opts->readfile_filter, &o->read, err, errlen)) < 0)
-		goto fail;
+	if ((rc = flowout_set_filters(o, opts, err, errlen)) < 0)
+		return rc;
 	if (opts->hardump && opts->hardump[0]) {
-		if ((rc = har_open(opts->hardump, &o->har_fd, err, errlen)) < 0)
-			goto fail;
+		if ((rc = har_open(opts->hardump, &o->har_fd, err, errlen)) < 0) {
+			flowout_free(o);
+			return rc;
+		}
 		o->har = har_new();
 		o->har_path = xstrdup(opts->hardump);
 	}
 	return 0;
-fail:
-	flowout_free(o);
-	return rc;
 }
 
 static bool passes(const struct filter *f, const Snare__Flow *flow)

@@ -25,6 +25,10 @@ struct flowout {
  * dropped).  -EINVAL or -errno with one line in err. */
 int flowout_init(struct flowout *o, const struct options *opts, char *err,
 		 size_t errlen) SNARE_MUST_CHECK;
+/* Compiles the three filters again (a configuration reload); on error the
+ * old ones stay. */
+int flowout_set_filters(struct flowout *o, const struct options *opts, char *err,
+			size_t errlen) SNARE_MUST_CHECK;
 bool flowout_reads(const struct flowout *o, const Snare__Flow *f);
 bool flowout_prints(const struct flowout *o, const Snare__Flow *f);
 bool flowout_saves(const struct flowout *o, const Snare__Flow *f);

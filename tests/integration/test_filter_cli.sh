@@ -50,6 +50,16 @@ fi
 [ "$(grep -c "$O/" "$T/json-read.log")" = 1 ] && grep -q "GET $O/json" "$T/json-read.log" &&
 	ok filter-limits-w-file || notok filter-limits-w-file "$(cat "$T/json-read.log")"
 
+# ---- hardump alone (no flow lines, no -w) still gets the flows built
+start_snare --mode regular@127.0.0.1:0 --flow-detail 0 --set hardump="$T/quiet.har" ||
+	{ notok hardump-quiet "snare did not start"; exit 1; }
+proxy_curl -o /dev/null --compressed "$O/json" || notok hardump-quiet-traffic "curl failed"
+wait_for "$SNARE_LOG" "client disconnect" 10 # after the flow, on the same channel
+stop_snare
+python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["log"]["entries"]; assert [x["request"]["url"] for x in e] == [sys.argv[2]], e' \
+	"$T/quiet.har" "$O/json" 2>"$T/quiet.err" && ! grep -q "$O/json" "$SNARE_LOG" &&
+	ok hardump-without-flow-output || notok hardump-without-flow-output "$(cat "$T/quiet.err" "$SNARE_LOG")"
+
 # ---- -r with a filter (and -w: the matching flows are copied)
 "$SNARE_BIN" -n -r "$T/all.bin" >"$T/r-all.log" 2>&1
 "$SNARE_BIN" -n -r "$T/all.bin" -w "$T/post.bin" "~m POST" >"$T/r-post.log" 2>&1
