@@ -73,6 +73,11 @@ struct options {
 	int web_port;                /* 8081 */
 	bool web_open_browser;       /* default true, only with a desktop session */
 	char *web_static;            /* the page's folder, or NULL: found next to snare */
+	char *view_filter;           /* flow filter expressions (man/snare-filters.7), NULL = none */
+	char *dumper_filter;
+	char *save_stream_filter;
+	char *readfile_filter;
+	char *hardump;               /* HAR file written on exit, NULL = none */
 };
 
 enum opt_type { OPT_BOOL, OPT_INT, OPT_STR, OPT_STRLIST, OPT_SIZE, OPT_CHOICE };

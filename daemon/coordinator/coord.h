@@ -13,6 +13,7 @@
 #include "ipc/ipc.h"
 #include "output/dump.h"
 #include "output/flowfile.h"
+#include "output/flowout.h"
 #include "intercept/intercept_proto.h"
 #include "privsep/privsep.h"
 
@@ -38,6 +39,8 @@ struct coord_wg {
 struct coord_web {
 	int listen_fd, spill_fd, rfile_fd;
 	bool loopback;
+	unsigned port; /* as bound (web_port 0 picks one) */
+	bool rfile; /* the ui loads a flow file (-r) */
 	char token[65];
 	char *static_dir;
 	uint64_t dropped;  /* flows and log lines not sent: the ui was congested */
@@ -77,6 +80,7 @@ struct coord {
 	int trust_fd;	 /* ssl_verify_upstream_trusted_ca, likewise (fd 6 in workers) */
 	int htpasswd_fd; /* proxyauth @file, likewise (fd 7) */
 	struct dump_opts dump;
+	struct flowout out; /* the output filters and the hardump file */
 	bool stopping;
 	struct loop_timer stop_timer;
 	int exit_code;
@@ -178,6 +182,9 @@ void coord_options_pairs_free(Snare__KeyValue **v, size_t n);
 
 /* events.c: f came from worker w (stamped into it before it is written) */
 void coord_on_flow(struct coord *co, const struct coord_child *w, Snare__Flow *f);
+/* A finished flow (live or read with -r) to the terminal, the -w file and the
+ * HAR log, each as its filter says. */
+void coord_output(struct coord *co, const Snare__Flow *f);
 void coord_on_log(struct coord *co, const Snare__LogEvent *ev);
 
 /* web.c: the web interface (the ui role).  open: before the sandbox (socket,

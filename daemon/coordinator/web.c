@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "coordinator/coord.h"
@@ -102,8 +103,8 @@ static void web_open_browser(struct coord *co)
 			 geteuid() == 0 ? "running as root" : "no xdg-open");
 		return;
 	}
-	snprintf(url, sizeof(url), "http://%s:%d/?token=%s", co->cli->opts.web_host,
-		 co->cli->opts.web_port, co->web.token);
+	snprintf(url, sizeof(url), "http://%s:%u/?token=%s", co->cli->opts.web_host, co->web.port,
+		 co->web.token);
 	if (coord_exec_child(xdg, argv, NULL, 0) < 0)
 		log_warn("web interface: cannot start %s", xdg);
 }
@@ -124,6 +125,14 @@ int coord_web_open(struct coord *co)
 		return err;
 	}
 	w->loopback = addr_is_loopback(&a.sa);
+	{
+		union sockaddr_any b;
+		socklen_t len = sizeof(b);
+
+		w->port = getsockname(w->listen_fd, &b.sa, &len) == 0
+			      ? addr_port(&b.sa)
+			      : (unsigned)co->cli->opts.web_port;
+	}
 	if ((w->spill_fd = web_spill_open()) < 0) {
 		log_error("web interface: cannot create its spill file: %s", strerror(errno));
 		return -errno;
@@ -132,6 +141,7 @@ int coord_web_open(struct coord *co)
 		log_error("%s: %s", co->cli->rfile, strerror(errno));
 		return -errno;
 	}
+	w->rfile = w->rfile_fd >= 0;
 	w->static_dir = web_find_static(co);
 	if (w->static_dir == NULL)
 		log_warn("web interface: the page's files were not found (set web_static); serving "
@@ -161,12 +171,12 @@ static void web_send_config(struct coord *co)
 	cfg.token = co->web.token;
 	cfg.host = co->cli->opts.web_host;
 	cfg.has_port = cfg.has_rfile = 1;
-	cfg.port = (uint32_t)co->cli->opts.web_port;
+	cfg.port = co->web.port;
 	cfg.n_modes = co->cli->nmodes;
 	cfg.modes = modes;
 	cfg.static_dir = co->web.static_dir;
 	cfg.wireguard = kp;
-	cfg.rfile = co->web.rfile_fd >= 0;
+	cfg.rfile = co->web.rfile;
 	env.body_case = SNARE__COORD_TO_UI__BODY_CONFIG;
 	env.config = &cfg;
 	if (ipc_chan_send(&co->ui.chan, &env.base, NULL, 0) < 0)
@@ -276,8 +286,8 @@ void coord_web_print(struct coord *co)
 
 	if (!co->cli->opts.web)
 		return;
-	log_info("Web server listening at http://%s%s%s:%d/?token=%s", v6 ? "[" : "", h,
-		 v6 ? "]" : "", co->cli->opts.web_port, co->web.token);
+	log_info("Web server listening at http://%s%s%s:%u/?token=%s", v6 ? "[" : "", h,
+		 v6 ? "]" : "", co->web.port, co->web.token);
 	if (!co->web.loopback)
 		log_warn("The web interface listens on %s, which is not a loopback address: anyone "
 			 "who can reach it and learns the token sees every flow",

@@ -212,7 +212,8 @@ int ui_query(struct ui *ui, const char *expr, const char *field, bool desc, uint
 			return rc;
 		*n = ui->cache.n;
 		*idx = xmalloc((*n ? *n : 1) * sizeof(**idx));
-		memcpy(*idx, ui->cache.idx, *n * sizeof(**idx));
+		if (*n > 0)
+			memcpy(*idx, ui->cache.idx, *n * sizeof(**idx));
 	} else {
 		*n = total;
 		*idx = xmalloc((total ? total : 1) * sizeof(**idx));

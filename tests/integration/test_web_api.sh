@@ -1,0 +1,201 @@
+#!/bin/bash
+# snare-web's server (the ui role, docs/web-api.md) with curl and python: the
+# token is exchanged for an HttpOnly cookie; requests without it, with a wrong
+# token, a foreign Host or a state change without the CSRF header get 403; a
+# request through the proxy shows up in /api/flows and as a /ws push;
+# filters, exports, the WireGuard page; the ui process is seccomp-confined
+# and holds no CA key; 200,000 flows loaded with -r stay under 128 MiB of RSS.
+. "$(dirname "$0")/lib.sh"
+
+unset DISPLAY WAYLAND_DISPLAY # never open a browser
+mkdir -p "$T/web"
+echo '<!doctype html><title>snare test page</title>' >"$T/web/index.html"
+ln -s "$SNARE_BIN" "$T/snare-web"
+
+# start_web NAME ARGS...: snare-web (by that name) with the web interface on
+# a free port; sets WLOG, WPID, WPORT, TOKEN, JAR (a cookie jar, empty).
+start_web() {
+	WLOG=$T/$1.log JAR=$T/$1.jar
+	shift
+	"$T/snare-web" --set confdir="$T/conf" --set web_port=0 --set web_static="$T/web" \
+		--set workers=1 "$@" >"$WLOG" 2>&1 &
+	WPID=$!
+	PIDS+=($WPID)
+	wait_for "$WLOG" "Web server listening at" 20 || { notok web-start "$(cat "$WLOG")"; exit 1; }
+	WPORT=$(grep -m1 -oE 'http://127.0.0.1:[0-9]+' "$WLOG" | grep -oE '[0-9]+$')
+	TOKEN=$(grep -m1 -oE 'token=[0-9a-f]+' "$WLOG" | cut -d= -f2)
+}
+ui_pid() {
+	local p
+	for p in $(descendants "$WPID"); do
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- '--role ui' && echo "$p"
+	done
+}
+code() { curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$@"; }
+api() { curl -sS --max-time 60 -b "$JAR" "http://127.0.0.1:$WPORT$1"; }
+jq_() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+start_origin || exit 1
+PPORT=$(free_port)
+start_web regular --mode "regular@127.0.0.1:$PPORT"
+B=http://127.0.0.1:$WPORT
+
+# ---- access ----
+hdrs=$(curl -s -D - -o /dev/null -c "$JAR" "$B/?token=$TOKEN")
+echo "$hdrs" | grep -q '^HTTP/1.1 302' && echo "$hdrs" | grep -qi '^Location: /' &&
+	echo "$hdrs" | grep -qiE '^Set-Cookie: snare_web=[0-9a-f]{64}; HttpOnly; SameSite=Strict; Path=/' &&
+	ok web-token-sets-cookie || notok web-token-sets-cookie "$hdrs"
+[ "$(code -b "$JAR" "$B/api/state")" = 200 ] && ok web-cookie-200 || notok web-cookie-200 "with the cookie"
+[ "$(code "$B/api/state")" = 403 ] && ok web-no-cookie-403 || notok web-no-cookie-403 "$(code "$B/api/state")"
+last=${TOKEN: -1}
+[ "$last" = 0 ] && flip=1 || flip=0
+[ "$(code "$B/?token=${TOKEN%?}$flip")" = 403 ] && [ "$(code "$B/?token=nope")" = 403 ] &&
+	ok web-wrong-token-403 || notok web-wrong-token-403 "a wrong token was taken"
+# The cookie by hand: curl picks a jar's cookies by the Host header.
+SESSION=$(grep -oE 'snare_web\s+[0-9a-f]+' "$JAR" | awk '{print $2}')
+[ "$(code -H "Cookie: snare_web=$SESSION" -H "Host: localhost:$WPORT" "$B/api/state")" = 200 ] &&
+	[ "$(code -H "Cookie: snare_web=$SESSION" -H "Host: evil.example:$WPORT" "$B/api/state")" = 403 ] &&
+	[ "$(code -H "Cookie: snare_web=$SESSION" -H "Host: 127.0.0.1:1" "$B/api/state")" = 403 ] &&
+	ok web-foreign-host-403 || notok web-foreign-host-403 "a foreign Host was served"
+[ "$(code -b "$JAR" "$B/")" = 200 ] && curl -s -b "$JAR" "$B/" | grep -q "snare test page" &&
+	ok web-static-page || notok web-static-page "$(curl -s -b "$JAR" "$B/")"
+state=$(api /api/state)
+CSRF=$(echo "$state" | jq_ 'd["csrf"]')
+echo "$state" | jq_ 'd["modes"] == ["regular@127.0.0.1:'"$PPORT"'"] and d["wireguard"] is False' | grep -q True &&
+	ok web-state || notok web-state "$state"
+
+# ---- a flow through the proxy: listed and pushed ----
+python3 - "$WPORT" "$SESSION" >"$T/ws.out" 2>&1 <<'PY' &
+import base64, json, os, socket, struct, sys
+port, cookie = int(sys.argv[1]), sys.argv[2]
+s = socket.create_connection(("127.0.0.1", port), timeout=20)
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+           f"Cookie: snare_web={cookie}\r\n\r\n").encode())
+buf = b""
+while b"\r\n\r\n" not in buf:
+    buf += s.recv(4096)
+head, buf = buf.split(b"\r\n\r\n", 1)
+print(head.split(b"\r\n")[0].decode(), flush=True)
+def need(n):
+    global buf
+    while len(buf) < n:
+        d = s.recv(65536)
+        if not d:
+            raise SystemExit("closed")
+        buf += d
+while True:
+    need(2)
+    n, off = buf[1] & 0x7F, 2
+    if n == 126:
+        need(4); n, off = struct.unpack(">H", buf[2:4])[0], 4
+    elif n == 127:
+        need(10); n, off = struct.unpack(">Q", buf[2:10])[0], 10
+    need(off + n)
+    msg, buf = json.loads(buf[off:off + n]), buf[off + n:]
+    print(json.dumps(msg), flush=True)
+    if msg.get("type") == "flow" and msg["flow"]["path"] == "/hello":
+        break
+PY
+WSPID=$!
+PIDS+=($WSPID)
+wait_for "$T/ws.out" "101 Switching Protocols" 10 && ok web-ws-upgrade || notok web-ws-upgrade "$(cat "$T/ws.out")"
+curl -s --max-time 20 -x "http://127.0.0.1:$PPORT" "http://127.0.0.1:$ORIGIN_PORT/hello" >/dev/null
+printf 'hello gzip body\n' | gzip >"$T/body.gz"
+curl -s --max-time 20 -x "http://127.0.0.1:$PPORT" -H 'Content-Encoding: gzip' \
+	-H 'Content-Type: text/plain' --data-binary @"$T/body.gz" "http://127.0.0.1:$ORIGIN_PORT/echo" >/dev/null
+wait_for "$T/ws.out" '"path": "/hello"' 10 && ok web-ws-flow-push || notok web-ws-flow-push "$(cat "$T/ws.out")"
+for _ in $(seq 1 100); do [ "$(api /api/flows | jq_ 'd["total"]')" -ge 2 ] && break; sleep 0.1; done
+flows=$(api "/api/flows")
+echo "$flows" | jq_ '[f["path"] for f in d["flows"]] == ["/hello", "/echo"] and d["flows"][0]["status"] == 200' |
+	grep -q True && ok web-flows-list || notok web-flows-list "$flows"
+ID=$(echo "$flows" | jq_ 'd["flows"][0]["id"]')
+EID=$(echo "$flows" | jq_ 'd["flows"][1]["id"]')
+api "/api/flows/$ID" | jq_ 'd["request"]["method"] == "GET" and d["response"]["status_code"] == 200 and any(h[0].lower() == "x-origin" for h in d["response"]["headers"])' |
+	grep -q True && ok web-flow-detail || notok web-flow-detail "$(api "/api/flows/$ID")"
+[ "$(api "/api/flows/$ID/response/content")" = hello ] && ok web-content || notok web-content "$(api "/api/flows/$ID/response/content")"
+[ "$(api "/api/flows/$EID/request/content?decode=1")" = "hello gzip body" ] &&
+	cmp -s <(api "/api/flows/$EID/request/content") "$T/body.gz" &&
+	ok web-content-decode || notok web-content-decode "$(api "/api/flows/$EID/request/content?decode=1" | head -c 100)"
+[ "$(code -b "$JAR" "$B/api/flows/nope")" = 404 ] && ok web-flow-404 || notok web-flow-404 "unknown id"
+
+# ---- filters and sorting ----
+n=$(api "/api/flows?filter=$(python3 -c 'import urllib.parse; print(urllib.parse.quote("~u /hello & ~c 200"))')" | jq_ 'd["total"]')
+n0=$(api "/api/flows?filter=%7Ec%20599" | jq_ 'd["total"]')
+[ "$n" = 1 ] && [ "$n0" = 0 ] && ok web-filter || notok web-filter "matches: $n and $n0"
+bad=$(curl -s -w ' %{http_code}' -b "$JAR" "$B/api/flows?filter=~nope%20x")
+echo "$bad" | grep -q '"error"' && [ "${bad##* }" = 400 ] && ok web-filter-bad-400 || notok web-filter-bad-400 "$bad"
+api "/api/filter?q=~q%20(" | jq_ 'd["ok"] is False and len(d["error"]) > 0' | grep -q True &&
+	api "/api/filter/match?q=~m%20GET&id=$ID" | jq_ 'd["match"]' | grep -q True &&
+	ok web-filter-check || notok web-filter-check "$(api "/api/filter?q=~q%20(")"
+api "/api/flows?sort=path&order=asc" | jq_ '[f["path"] for f in d["flows"]] == ["/echo", "/hello"]' | grep -q True &&
+	api "/api/flows?sort=seq&order=desc&limit=1" | jq_ 'd["total"] == 2 and d["flows"][0]["path"] == "/echo"' | grep -q True &&
+	ok web-sort-page || notok web-sort-page "$(api "/api/flows?sort=path")"
+
+# ---- state changes need the CSRF header ----
+nocsrf=$(code -b "$JAR" -X POST -d '{"marked": true}' "$B/api/flows/$ID/mark")
+withcsrf=$(code -b "$JAR" -H "X-CSRF-Token: $CSRF" -X POST -d '{"marked": true}' "$B/api/flows/$ID/mark")
+[ "$nocsrf" = 403 ] && [ "$withcsrf" = 200 ] && api "/api/flows?filter=~marked" | jq_ 'd["total"]' | grep -qx 1 &&
+	ok web-csrf || notok web-csrf "without: $nocsrf, with: $withcsrf"
+
+# ---- exports and import ----
+api "/flows.snare?ids=$ID,$EID" >"$T/export.snare"
+head -c 8 "$T/export.snare" | grep -q SNAREFL1 && "$SNARE_BIN" -n -r "$T/export.snare" | grep -q "/hello" &&
+	ok web-export-snare || notok web-export-snare "$(head -c 100 "$T/export.snare")"
+hc=$(code -b "$JAR" "$B/flows.har")
+if [ "$hc" = 501 ]; then
+	skip web-export-har "HAR export not in this build"
+else
+	api "/flows.har" | jq_ 'd["log"]["version"] == "1.2" and len(d["log"]["entries"]) == 2' | grep -q True &&
+		ok web-export-har || notok web-export-har "$(api /flows.har | head -c 300)"
+fi
+imp=$(curl -s -b "$JAR" -H "X-CSRF-Token: $CSRF" --data-binary @"$T/export.snare" "$B/api/flows/import")
+echo "$imp" | jq_ 'd["imported"]' | grep -qx 2 && ok web-import || notok web-import "$imp"
+api "/api/events?level=info" | jq_ 'any("client connect" in e["text"] for e in d["events"])' | grep -q True &&
+	api "/api/events?level=error" | jq_ 'all(e["level"] == "error" for e in d["events"])' | grep -q True &&
+	ok web-events || notok web-events "$(api /api/events | head -c 300)"
+[ "$(code -b "$JAR" "$B/api/wireguard")" = 404 ] && ok web-wireguard-404-elsewhere || notok web-wireguard-404-elsewhere "served"
+
+# ---- the ui process: its own sandbox, no key ----
+UPID=$(ui_pid)
+if [ -n "$UPID" ] && grep -qE '^Seccomp:\s+2' "/proc/$UPID/status"; then ok web-ui-seccomp; else
+	notok web-ui-seccomp "pid '$UPID': $(grep Seccomp "/proc/$UPID/status" 2>&1)"; fi
+fds=$(ls -l "/proc/$UPID/fd" 2>/dev/null)
+# What it holds (the listening socket and its deleted spill file), then what it must not.
+if echo "$fds" | grep -q 'socket:' && echo "$fds" | grep -q '(deleted)' && [ -f "$T/conf/snare-ca.pem" ] &&
+	! echo "$fds" | grep -q "$T/conf"; then ok web-ui-no-ca-key; else
+	notok web-ui-no-ca-key "$fds"; fi
+[ "$(stat -c %U "/proc/$UPID")" != root ] && ok web-ui-unprivileged || notok web-ui-unprivileged "runs as root"
+kill "$WPID"; wait "$WPID" 2>/dev/null
+
+# ---- WireGuard: the client configuration and its QR code ----
+start_web wg --mode "wireguard:$T/wg.json@127.0.0.1:$(free_port)"
+curl -s -o /dev/null -c "$JAR" "http://127.0.0.1:$WPORT/?token=$TOKEN"
+wg=$(api /api/wireguard)
+echo "$wg" | jq_ 'd["configs"][0]["text"].startswith("[Interface]") and "PrivateKey" in d["configs"][0]["text"] and d["configs"][0]["qr_svg"].startswith("<svg") and d["configs"][0]["name"].startswith("wireguard")' |
+	grep -q True && ok web-wireguard || notok web-wireguard "$(echo "$wg" | head -c 300)"
+api /api/state | jq_ 'd["wireguard"]' | grep -q True && ok web-wireguard-state || notok web-wireguard-state "$(api /api/state)"
+kill "$WPID"; wait "$WPID" 2>/dev/null
+
+# ---- 200,000 flows from a file: memory and latency ----
+python3 "$SNARE_ROOT/tests/integration/gen_flows.py" 200000 "$T/200k.snare"
+ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=4" start_web big -r "$T/200k.snare" \
+	--mode "regular@127.0.0.1:$(free_port)"
+wait_for "$WLOG" "loaded 200000 flows" 120 && ok web-r-load || notok web-r-load "$(tail -5 "$WLOG")"
+curl -s -o /dev/null -c "$JAR" "http://127.0.0.1:$WPORT/?token=$TOKEN"
+t_list=$(curl -s -o "$T/list.json" -w '%{time_total}' -b "$JAR" "http://127.0.0.1:$WPORT/api/flows?offset=100000&limit=100")
+t_sort=$(curl -s -o /dev/null -w '%{time_total}' -b "$JAR" "http://127.0.0.1:$WPORT/api/flows?sort=host&order=desc&limit=100")
+f=$(python3 -c 'import urllib.parse; print(urllib.parse.quote("~d h7.example.com & ~c 200"))')
+t_filter=$(curl -s -o "$T/filter.json" -w '%{time_total}' -b "$JAR" "http://127.0.0.1:$WPORT/api/flows?filter=$f&limit=100")
+t_again=$(curl -s -o /dev/null -w '%{time_total}' -b "$JAR" "http://127.0.0.1:$WPORT/api/flows?filter=$f&offset=100&limit=100")
+jq_ 'd["total"]' <"$T/list.json" | grep -qx 200000 && jq_ 'd["total"]' <"$T/filter.json" | grep -qx 200 &&
+	ok web-r-list-filter || notok web-r-list-filter "$(head -c 200 "$T/list.json") $(head -c 200 "$T/filter.json")"
+echo "# 200,000 flows: list page ${t_list}s, sorted by host ${t_sort}s, filtered ${t_filter}s, next filtered page ${t_again}s (information, no assert)"
+UPID=$(ui_pid)
+rss=$(awk '/^VmRSS/ {print $2}' "/proc/$UPID/status")
+echo "# ui process VmRSS ${rss} kB with 200,000 flows"
+[ -n "$rss" ] && [ "$rss" -gt 1024 ] && [ "$rss" -lt $((128 * 1024)) ] && ok web-r-rss-under-128MiB ||
+	notok web-r-rss-under-128MiB "VmRSS ${rss:-?} kB"
+kill "$WPID"; wait "$WPID" 2>/dev/null
+exit 0
