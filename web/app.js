@@ -36,6 +36,7 @@ const state = {
   maxSeq: 0, selected: new Set(), current: null, detailTab: 'request',
   hlCache: new Map(),             // id -> bool for the current highlight
   follow: true, dropped: 0, ws: null, wsUp: false,
+  asking: false,                  // a new filter or sort is on its way
 };
 
 // ---- HTTP helpers
@@ -81,6 +82,12 @@ function flowTarget(f) {
   if (f.type === 'tcp' || f.type === 'udp') return f.server || (f.host ? `${f.host}:${f.port}` : '');
   return f.url || (f.host ? `${f.host}${f.path || ''}` : '');
 }
+// The Type column: the body's media type for HTTP ("application/" left
+// out), else the flow's type.
+function flowType(f) {
+  if (f.type !== 'http') return f.type;
+  return (f.content_type || '').split(';')[0].trim().replace(/^application\//, '') || 'http';
+}
 function fmtProcess(p) { return p ? `${p.name || '?'}${p.pid ? ` (${p.pid})` : ''}` : ''; }
 
 // ---- the flow list: columns, virtual scrolling, live updates
@@ -92,7 +99,7 @@ const COLUMNS = [
   { key: 'status', title: 'Status', cls: 'c-status', val: (f) => f.error ? 'error' : (f.status ?? '') },
   { key: 'resp_size', title: 'Size', cls: 'c-size', val: (f) => fmtSize((f.req_size || 0) + (f.resp_size || 0)) },
   { key: 'duration_ms', title: 'Time', cls: 'c-time', val: (f) => fmtMs(f.duration_ms) },
-  { key: 'type', title: 'Type', cls: 'c-type', val: (f) => f.type === 'http' ? (f.content_type || '').split(';')[0] || 'http' : f.type },
+  { key: 'type', title: 'Type', cls: 'c-type', val: flowType },
   { key: 'process', title: 'Process', cls: 'c-proc', val: (f) => fmtProcess(f.process) },
 ];
 
@@ -110,7 +117,7 @@ function setSort(key) {
   else { state.sort = key; state.order = 'asc'; }
   saveHash();
   renderHead();
-  reloadList();
+  reloadList(true);
 }
 
 function visibleRange() {
@@ -132,13 +139,17 @@ async function fetchWindow() {
     const r = await apiJSON('/api/flows?' + q({ filter: state.filter, sort: state.sort, order: state.order, offset, limit }));
     if (my !== fetchSerial) return;
     state.total = r.total;
+    state.asking = false;
     state.offset = r.offset ?? offset;
     state.rows = r.flows || [];
     for (const f of state.rows) state.maxSeq = Math.max(state.maxSeq, f.seq || 0);
     showFilterError('');
     renderList();
   } catch (e) {
-    if (my === fetchSerial) showFilterError(e.message);
+    if (my !== fetchSerial) return;
+    state.asking = false;
+    showFilterError(e.message);
+    renderList();
   }
 }
 
@@ -152,7 +163,8 @@ function scheduleFetch(delay = 0) {
   }, delay);
 }
 
-function reloadList() {
+function reloadList(asking) {
+  if (asking) state.asking = true;
   state.hlCache.clear();
   scheduleFetch(0);
 }
@@ -168,8 +180,10 @@ function renderList() {
     rows.push(f ? flowRow(f, i) : el('div', { class: 'row loading', style: `top:${i * ROW_H}px` }, '…'));
   }
   $('list-rows').replaceChildren(...rows);
-  $('list-count').textContent = `${state.total} flow${state.total === 1 ? '' : 's'}` +
-    (state.filter ? ' match' : '') + (state.dropped ? ` · ${state.dropped} updates dropped` : '');
+  $('list').classList.toggle('no-proc', !state.rows.some((f) => f.process));
+  $('list-count').textContent = state.asking ? (state.filter ? 'filtering…' : 'sorting…') :
+    `${state.total} flow${state.total === 1 ? '' : 's'}` + (state.filter ? ' match' : '') +
+    (state.dropped ? ` · ${state.dropped} updates dropped` : '');
   if (state.highlight) fillHighlights();
   if (state.follow && state.order === 'asc' && state.sort === 'seq') {
     const bottom = state.total * ROW_H - sc.clientHeight;
@@ -307,7 +321,7 @@ function setFilter(v) {
   state.follow = true;
   saveHash();
   updateExportLinks();
-  reloadList();
+  reloadList(true);
 }
 
 function setHighlight(v) {
@@ -453,6 +467,7 @@ async function openDetail(id, refresh) {
     if (state.current !== id) return;
     detailFlow = f;
     $('detail').hidden = false;
+    $('splitter').hidden = false;
     if (!refresh || !tabsFor(f).includes(state.detailTab)) state.detailTab = tabsFor(f)[0];
     renderDetail();
   } catch (e) {
@@ -656,6 +671,27 @@ async function toggleMark() {
   } catch (e) { toast(`Mark: ${e.message}`, true); }
 }
 
+// The bar between the list and the detail: drag to share the width.
+function splitter() {
+  const bar = $('splitter');
+  bar.addEventListener('pointerdown', (ev) => {
+    bar.setPointerCapture(ev.pointerId);
+    bar.classList.add('dragging');
+    const move = (e) => {
+      const w = bar.parentElement.getBoundingClientRect().right - e.clientX;
+      $('detail').style.width = `${Math.max(280, w)}px`;
+    };
+    const up = () => {
+      bar.classList.remove('dragging');
+      bar.removeEventListener('pointermove', move);
+      bar.removeEventListener('pointerup', up);
+      onScroll();
+    };
+    bar.addEventListener('pointermove', move);
+    bar.addEventListener('pointerup', up);
+  });
+}
+
 // ---- events
 
 function levelAtLeast(l, min) { return LEVELS.indexOf(l) >= LEVELS.indexOf(min); }
@@ -754,7 +790,10 @@ async function init() {
   $('event-level').addEventListener('change', loadEvents);
   document.addEventListener('keydown', onKey);
   $('import-file').addEventListener('change', (e) => { if (e.target.files[0]) importFile(e.target.files[0]); e.target.value = ''; });
-  $('act-close').addEventListener('click', () => { $('detail').hidden = true; state.current = null; renderList(); });
+  $('act-close').addEventListener('click', () => {
+    $('detail').hidden = true; $('splitter').hidden = true; state.current = null; renderList();
+  });
+  splitter();
   $('act-mark').addEventListener('click', toggleMark);
   $('act-curl').addEventListener('click', async () => showModal('Copy as curl', await curlCommand(detailFlow), 'request.sh'));
   $('act-raw-req').addEventListener('click', async () => showModal('Raw request', await rawRequest(detailFlow), 'request.txt'));
