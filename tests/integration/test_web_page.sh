@@ -59,6 +59,10 @@ python3 -u "$T/web_origin.py" "$OPORT" >"$T/web-origin.log" 2>&1 &
 PIDS+=($!)
 wait_for "$T/web-origin.log" ready 10 || { notok web-origin "$(cat "$T/web-origin.log")"; exit 1; }
 
+# origin.py for a WebSocket (it echoes).
+start_origin || exit 1
+export WS_ORIGIN=127.0.0.1:$ORIGIN_PORT WSCLIENT=$SNARE_ROOT/tests/integration/wsclient.py
+
 # A flow file from another snare, for the page to import.
 start_snare --mode regular@127.0.0.1:0 -w "$T/import.snare" || exit 1
 proxy_curl -o /dev/null "http://127.0.0.1:$OPORT/hello?from=file"

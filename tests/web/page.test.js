@@ -9,6 +9,7 @@
 //   PROXY     snare's proxy, http://127.0.0.1:PORT (curl sends through it)
 //   ORIGIN    the test origin, http://127.0.0.1:PORT (serves /data.json gzip'ed)
 //   SHOTS     the folder for screenshots and downloads
+//   WS_ORIGIN, WSCLIENT  an echoing WebSocket origin (HOST:PORT) and tests/integration/wsclient.py
 //   IMPORT_FILE  a flow file with one flow (GET /hello?from=file) made by another snare
 //   CHROMIUM  the browser (default /usr/bin/chromium)
 // It prints "ok NAME" / "not ok NAME: why" lines like the shell tests.
@@ -204,6 +205,23 @@ async function main() {
     const t = await modal(page, '#act-raw-req', 'Raw request');
     must(/^GET \/data\.json HTTP\/1\.1\r?\n/.test(t), t.slice(0, 80));
   });
+
+  await step('websocket-messages', async () => {
+    const proxy = PROXY.replace(/^http:\/\//, '');
+    execFileSync('python3', [process.env.WSCLIENT, '--proxy', proxy, '--url', `ws://${process.env.WS_ORIGIN}/ws`,
+      '--send', 'ping-from-page-test'], { stdio: 'ignore', timeout: 30000 });
+    const row = rowFor(page, `${process.env.WS_ORIGIN}/ws`).first();
+    await row.waitFor();
+    must((await row.textContent()).includes('websocket'), await row.textContent());
+    await row.click();
+    await page.click('#detail-tabs [data-tab="messages"]');
+    await page.waitForSelector('#detail-body table.messages tr.from-server pre');
+    const out = await page.$$eval('#detail-body table.messages tr.from-client', (r) => r.map((x) => x.textContent));
+    const back = await page.$$eval('#detail-body table.messages tr.from-server', (r) => r.map((x) => x.textContent));
+    must(out.some((t) => t.includes('→') && t.includes('ping-from-page-test')), `client side: ${out}`);
+    must(back.some((t) => t.includes('←') && t.includes('ping-from-page-test')), `server side: ${back}`);
+  });
+  await shot(page, 'websocket');
 
   let harEntries = 0;
   await step('export-har-valid', async () => {
