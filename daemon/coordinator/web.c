@@ -177,6 +177,7 @@ static void web_send_config(struct coord *co)
 	cfg.static_dir = co->web.static_dir;
 	cfg.wireguard = kp;
 	cfg.rfile = co->web.rfile;
+	cfg.view_filter = co->cli->opts.view_filter;
 	env.body_case = SNARE__COORD_TO_UI__BODY_CONFIG;
 	env.config = &cfg;
 	if (ipc_chan_send(&co->ui.chan, &env.base, NULL, 0) < 0)

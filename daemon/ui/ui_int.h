@@ -111,6 +111,7 @@ struct ui {
 	uint64_t coord_dropped; /* views the coordinator could not send us */
 	uint64_t mark_gen;
 	struct ui_filter_cache cache;
+	struct filter *view; /* view_filter: only matching flows are kept */
 	struct ui_piece *pieces;
 	size_t pieces_bytes;
 	int exit_code;

@@ -18,6 +18,7 @@
 
 #include "core/addr.h"
 #include "core/log.h"
+#include "filter/filter.h"
 #include "sandbox.h"
 #include "ui/ui.h"
 #include "ui/ui_int.h"
@@ -88,8 +89,11 @@ static void pieces_attach(struct ui *ui, Snare__Flow *f, uint8_t *bufs[2])
 int ui_take_flow(struct ui *ui, const Snare__Flow *f)
 {
 	size_t i;
-	int rc = ui_store_add(ui->store, f, &i);
+	int rc;
 
+	if (ui->view && !filter_match(ui->view, f, NULL))
+		return 0;
+	rc = ui_store_add(ui->store, f, &i);
 	if (rc < 0) {
 		ui->coord_dropped++;
 		return rc;
@@ -224,6 +228,11 @@ static int ui_configure(struct ui *ui, const Snare__UiConfig *cfg)
 		ui->modes[i] = xstrdup(cfg->modes[i]);
 	ui->nmodes = cfg->n_modes;
 	take_wireguard(ui, cfg);
+	if (cfg->view_filter && *cfg->view_filter &&
+	    filter_compile(cfg->view_filter, &ui->view, err, sizeof(err)) < 0) {
+		log_error("web interface: view_filter: %s", err);
+		return -EINVAL;
+	}
 	if ((ui->files = ui_static_load(cfg->static_dir, err, sizeof(err))) == NULL) {
 		log_error("web interface: %s", err);
 		return -EIO;
@@ -294,6 +303,8 @@ static void ui_free(struct ui *ui)
 	while (ui->conns)
 		ui_conn_close(ui->conns);
 	ui_query_free(ui);
+	if (ui->view)
+		filter_free(ui->view);
 	pieces_drop(ui);
 	ui_store_free(ui->store);
 	ui_static_free(ui->files);
