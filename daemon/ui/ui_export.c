@@ -135,6 +135,15 @@ static void import_one(const Snare__Flow *f, void *arg)
 		x->count++;
 }
 
+int ui_import_fd(struct ui *ui, int fd, size_t *count, char *err, size_t errlen)
+{
+	struct import_ctx x = {.ui = ui};
+	int rc = flowfile_read_fd(fd, "the flow file (-r)", import_one, &x, err, errlen);
+
+	*count = x.count;
+	return rc;
+}
+
 int ui_import(struct ui *ui, const uint8_t *data, size_t len, size_t *count, char *err,
 	      size_t errlen)
 {

@@ -11,9 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/addr.h"
@@ -172,25 +170,11 @@ static void ui_on_dropped(struct ipc_chan *ch, struct ipc_frame *f)
 /* -r: the flow file the coordinator opened, loaded before the sandbox. */
 static void load_rfile(struct ui *ui)
 {
-	struct stat st;
 	char err[512];
 	size_t n = 0;
-	void *p;
 
-	if (fstat(UI_RFILE_FD, &st) < 0 || st.st_size == 0) {
-		log_error("web interface: the flow file is empty or unreadable");
-		return;
-	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, UI_RFILE_FD, 0);
-	if (p == MAP_FAILED) {
-		log_error("web interface: cannot read the flow file: %s", strerror(errno));
-		return;
-	}
-	madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
-	if (ui_import(ui, p, (size_t)st.st_size, &n, err, sizeof(err)) < 0)
+	if (ui_import_fd(ui, UI_RFILE_FD, &n, err, sizeof(err)) < 0)
 		log_error("web interface: %s", err);
-	munmap(p, (size_t)st.st_size);
-	close(UI_RFILE_FD);
 	malloc_trim(0);
 	log_info("web interface: loaded %zu flows", n);
 }

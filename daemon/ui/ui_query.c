@@ -109,6 +109,7 @@ struct sort_ctx {
 	const struct ui_store *s;
 	const struct sort_key *k;
 	bool desc;
+	const char **keys; /* K_STR: each flow's string, looked up once */
 };
 
 static int cmp(const void *a, const void *b, void *arg)
@@ -122,8 +123,7 @@ static int cmp(const void *a, const void *b, void *arg)
 
 		r = u < v ? -1 : u > v;
 	} else {
-		r = strcmp(ui_store_str(x->s, i, x->k->str, NULL),
-			   ui_store_str(x->s, j, x->k->str, NULL));
+		r = strcmp(x->keys[i], x->keys[j]);
 		if (r == 0 && strcmp(x->k->name, "url") == 0)
 			r = strcmp(ui_store_str(x->s, i, UI_S_PATH, NULL),
 				   ui_store_str(x->s, j, UI_S_PATH, NULL));
@@ -229,7 +229,13 @@ int ui_query(struct ui *ui, const char *expr, const char *field, bool desc, uint
 		}
 		return 0;
 	}
+	if (x.k->kind == K_STR) {
+		x.keys = xcalloc(total ? total : 1, sizeof(*x.keys));
+		for (i = 0; i < *n; i++)
+			x.keys[(*idx)[i]] = ui_store_str(ui->store, (*idx)[i], x.k->str, NULL);
+	}
 	qsort_r(*idx, *n, sizeof(**idx), cmp, &x);
+	free(x.keys);
 	return 0;
 }
 
