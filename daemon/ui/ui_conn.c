@@ -110,6 +110,21 @@ void ui_conn_close(struct ui_conn *c)
 	loop_defer_free(ui->loop, free, c);
 }
 
+/* What one send or recv result n means: 1 bytes moved, 0 try again at once
+ * (EINTR), -EAGAIN wait for the socket, -EPIPE the connection is gone (and
+ * was closed). */
+static int io_result(struct ui_conn *c, ssize_t n)
+{
+	if (n > 0)
+		return 1;
+	if (n < 0 && errno == EINTR)
+		return 0;
+	if (n < 0 && errno == EAGAIN)
+		return -EAGAIN;
+	ui_conn_close(c);
+	return -EPIPE;
+}
+
 /* Writes what the socket takes; refills a streamed answer; false when the
  * connection was closed. */
 static bool conn_flush(struct ui_conn *c)
@@ -118,14 +133,12 @@ static bool conn_flush(struct ui_conn *c)
 		while (ui_out_pending(c) > 0) {
 			ssize_t n =
 			    send(c->fd, c->out + c->out_off, ui_out_pending(c), MSG_NOSIGNAL);
+			int k = io_result(c, n);
 
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 && errno == EAGAIN)
-				return true;
-			if (n <= 0) {
-				ui_conn_close(c);
-				return false;
+			if (k <= 0) {
+				if (k == 0)
+					continue;
+				return k == -EAGAIN;
 			}
 			c->out_off += (size_t)n;
 		}
@@ -333,6 +346,7 @@ static bool conn_read(struct ui_conn *c)
 {
 	for (;;) {
 		ssize_t n;
+		int k;
 
 		if (c->in_len == c->in_cap) {
 			if (c->in_cap >= UI_HEAD_MAX + UI_BODY_MAX)
@@ -341,13 +355,11 @@ static bool conn_read(struct ui_conn *c)
 			c->in = xrealloc(c->in, c->in_cap);
 		}
 		n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return true;
-		if (n <= 0) {
-			ui_conn_close(c);
-			return false;
+		k = io_result(c, n);
+		if (k <= 0) {
+			if (k == 0)
+				continue;
+			return k == -EAGAIN;
 		}
 		c->in_len += (size_t)n;
 	}
