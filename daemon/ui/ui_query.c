@@ -167,6 +167,21 @@ void ui_query_free(struct ui *ui)
 	cache_drop(&ui->cache);
 }
 
+static void cache_one(size_t i, const Snare__Flow *flow, void *arg)
+{
+	struct ui *ui = arg;
+	struct ui_filter_cache *c = &ui->cache;
+	struct filter_extra x = {.marked = ui_store_sum(ui->store, i)->flags & UI_F_MARKED};
+
+	if (!filter_match(c->f, flow, &x))
+		return;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 1024;
+		c->idx = xrealloc(c->idx, c->cap * sizeof(*c->idx));
+	}
+	c->idx[c->n++] = (uint32_t)i;
+}
+
 /* The cache for expr, extended to every flow in the store. */
 static int cache_for(struct ui *ui, const char *expr, char *err, size_t errlen)
 {
@@ -184,15 +199,9 @@ static int cache_for(struct ui *ui, const char *expr, char *err, size_t errlen)
 		c->expr = xstrdup(expr);
 		c->mark_gen = ui->mark_gen;
 	}
-	for (; c->upto < total; c->upto++) {
-		if (!match_one(ui, c->f, c->upto))
-			continue;
-		if (c->n == c->cap) {
-			c->cap = c->cap ? c->cap * 2 : 1024;
-			c->idx = xrealloc(c->idx, c->cap * sizeof(*c->idx));
-		}
-		c->idx[c->n++] = (uint32_t)c->upto;
-	}
+	if (c->upto < total && ui_store_scan(ui->store, c->upto, total, cache_one, ui) < 0)
+		return -ENOMEM;
+	c->upto = total;
 	return 0;
 }
 
