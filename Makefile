@@ -33,7 +33,7 @@ OPT := -O2 -g
 endif
 CFLAGS += -std=c17 $(OPT) $(WARN) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS += $(filter -fsanitize=%,$(OPT))
-LDLIBS += $(PKG_LIBS)
+LDLIBS += $(PKG_LIBS) -lm
 
 # Generated protobuf-c code (proto/*.proto -> $(B)/proto/*.pb-c.[ch]).
 PROTOS := $(wildcard proto/*.proto)

@@ -43,6 +43,11 @@ struct coord_web {
 	bool rfile; /* the ui loads a flow file (-r) */
 	char token[65];
 	char *static_dir;
+	struct coord_web_line {
+		unsigned level;
+		char *client, *text;
+	} early[32]; /* log lines from before the ui was ready (start-up) */
+	size_t nearly;
 	uint64_t dropped;  /* flows and log lines not sent: the ui was congested */
 	uint64_t reported; /* the count the ui has heard */
 };

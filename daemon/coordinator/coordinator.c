@@ -442,9 +442,12 @@ static int spawn_workers(struct coord *co)
 	return 0;
 }
 
+/* Without proxy servers (-n) only the web interface runs: no listeners,
+ * helpers or workers. */
 static int coord_start(struct coord *co)
 {
 	ssize_t n = readlink("/proc/self/exe", co->self_exe, sizeof(co->self_exe) - 1);
+	bool proxies = co->cli->opts.server;
 
 	if (n <= 0)
 		return -errno;
@@ -452,17 +455,10 @@ static int coord_start(struct coord *co)
 	co->loop = loop_new();
 	if (co->loop == NULL || setup_signals(co) < 0)
 		return -1;
-	if (coord_wireguard_load(co) < 0)
+	if (proxies && coord_wireguard_load(co) < 0)
 		return -1;
-	if (coord_listen_all(co) < 0) {
-		log_error("Error logged during startup, exiting...");
-		return -1;
-	}
-	if (coord_web_open(co) < 0) {
-		log_error("Error logged during startup, exiting...");
-		return -1;
-	}
-	if (coord_open_packet_modes(co) < 0 || coord_netfilter_rules(co) < 0) {
+	if ((proxies && coord_listen_all(co) < 0) || coord_web_open(co) < 0 ||
+	    (proxies && (coord_open_packet_modes(co) < 0 || coord_netfilter_rules(co) < 0))) {
 		log_error("Error logged during startup, exiting...");
 		return -1;
 	}
@@ -478,14 +474,15 @@ static int coord_start(struct coord *co)
 		log_error("cannot start the ca process");
 		return -1;
 	}
-	if (drop_privileges(co) < 0 || spawn_workers(co) < 0)
+	if (drop_privileges(co) < 0 || (proxies && spawn_workers(co) < 0))
 		return -1;
 	if (coord_web_start(co) < 0) {
 		log_error("cannot start the web interface process");
 		return -1;
 	}
 	coord_web_install_log(co);
-	coord_print_listening(co, false);
+	if (proxies)
+		coord_print_listening(co, false);
 	coord_web_print(co);
 	coord_wireguard_print(co);
 	return 0;
@@ -560,7 +557,7 @@ int coordinator_main(struct cli *cli, int argc, char **argv)
 	/* With the web interface the ui loads the file into the page instead. */
 	if (cli->rfile && !cli->opts.web && read_flows(&co) < 0)
 		return 1;
-	if (!cli->opts.server) {
+	if (!cli->opts.server && !cli->opts.web) {
 		if (co.ff)
 			flowfile_close(co.ff);
 		return finish_output(&co);
@@ -572,7 +569,7 @@ int coordinator_main(struct cli *cli, int argc, char **argv)
 		return 1;
 	}
 	loop_run(co.loop);
-	if (co.stopping)
+	if (co.stopping && cli->opts.server)
 		coord_print_listening(&co, true);
 	if (finish_output(&co) != 0)
 		co.exit_code = 1;

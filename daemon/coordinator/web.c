@@ -31,7 +31,8 @@ static bool web_dir_ok(const char *dir)
 {
 	char p[PATH_MAX];
 
-	snprintf(p, sizeof(p), "%s/index.html", dir);
+	if (snprintf(p, sizeof(p), "%s/index.html", dir) >= (int)sizeof(p))
+		return false;
 	return access(p, R_OK) == 0;
 }
 
@@ -50,7 +51,8 @@ static char *web_find_static(const struct coord *co)
 	if (slash)
 		*slash = '\0';
 	for (i = 0; i < ARRAY_SIZE(rel); i++) {
-		snprintf(p, sizeof(p), "%s%s", dir, rel[i]);
+		if (snprintf(p, sizeof(p), "%s%s", dir, rel[i]) >= (int)sizeof(p))
+			continue;
 		if (web_dir_ok(p) && (real = realpath(p, NULL)) != NULL)
 			return real;
 	}
@@ -69,7 +71,8 @@ static int web_spill_open(void)
 	fd = open(tmp, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		return fd;
-	snprintf(path, sizeof(path), "%s/snare-web.XXXXXX", tmp);
+	if (snprintf(path, sizeof(path), "%s/snare-web.XXXXXX", tmp) >= (int)sizeof(path))
+		return -1;
 	fd = mkostemp(path, O_CLOEXEC);
 	if (fd >= 0)
 		unlink(path);
@@ -172,11 +175,12 @@ static void web_send_config(struct coord *co)
 	cfg.host = co->cli->opts.web_host;
 	cfg.has_port = cfg.has_rfile = 1;
 	cfg.port = co->web.port;
-	cfg.n_modes = co->cli->nmodes;
+	cfg.n_modes = co->cli->opts.server ? co->cli->nmodes : 0;
 	cfg.modes = modes;
 	cfg.static_dir = co->web.static_dir;
 	cfg.wireguard = kp;
 	cfg.rfile = co->web.rfile;
+	cfg.view_filter = co->cli->opts.view_filter;
 	env.body_case = SNARE__COORD_TO_UI__BODY_CONFIG;
 	env.config = &cfg;
 	if (ipc_chan_send(&co->ui.chan, &env.base, NULL, 0) < 0)
@@ -188,12 +192,28 @@ static void web_send_config(struct coord *co)
 	free(modes);
 }
 
+static void early_free(struct coord_web *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nearly; i++) {
+		free(w->early[i].client);
+		free(w->early[i].text);
+	}
+	w->nearly = 0;
+}
+
 static void ui_on_hello(struct ipc_chan *ch, struct ipc_frame *f)
 {
 	struct coord_child *c = ch->arg;
+	struct coord_web *w = &c->co->web;
+	size_t i;
 
 	c->chan.state = IPC_ST_RUNNING;
 	web_send_config(c->co);
+	for (i = 0; i < w->nearly; i++)
+		coord_web_log(c->co, w->early[i].level, w->early[i].client, w->early[i].text);
+	early_free(w);
 }
 
 static void ui_on_log(struct ipc_chan *ch, struct ipc_frame *f)
@@ -368,7 +388,19 @@ void coord_web_log(struct coord *co, unsigned level, const char *client, const c
 	Snare__LogEvent ev = SNARE__LOG_EVENT__INIT;
 	struct ipc_log_buf b;
 
-	if (co == NULL || !web_ready(co))
+	if (co == NULL || co->cli == NULL || !co->cli->opts.web)
+		return;
+	if (!co->ui.chan_open || co->ui.chan.state != IPC_ST_RUNNING) {
+		struct coord_web *w = &co->web;
+
+		if (w->nearly < ARRAY_SIZE(w->early) && !co->stopping) {
+			w->early[w->nearly].level = level;
+			w->early[w->nearly].client = client ? xstrdup(client) : NULL;
+			w->early[w->nearly++].text = xstrdup(text);
+		}
+		return;
+	}
+	if (!web_ready(co))
 		return;
 	ipc_log_event(&ev, &b, (int)level, client, text);
 	env.body_case = SNARE__COORD_TO_UI__BODY_LOG;
@@ -409,5 +441,6 @@ void coord_web_close(struct coord *co)
 	w->listen_fd = w->spill_fd = w->rfile_fd = -1;
 	free(w->static_dir);
 	w->static_dir = NULL;
+	early_free(w);
 	web_co = NULL;
 }

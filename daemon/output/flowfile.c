@@ -270,25 +270,50 @@ static int read_records(struct ff_src *s, const char *name, flowfile_fn fn, void
 	return rc;
 }
 
+/* Reads from an open stream; `name` is used in messages. */
+static int read_fp(FILE *fp, const char *name, void (*fn)(const Snare__Flow *f, void *arg),
+		   void *arg, char *err, size_t errlen)
+{
+	struct ff_src s = {.fp = fp};
+	struct stat st;
+
+	if (fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode)) {
+		s.len = (size_t)st.st_size;
+		s.len_known = true;
+	}
+	return read_records(&s, name, fn, arg, err, errlen);
+}
+
 int flowfile_read(const char *path, void (*fn)(const Snare__Flow *f, void *arg), void *arg,
 		  char *err, size_t errlen)
 {
-	struct ff_src s = {0};
-	struct stat st;
+	FILE *fp = fopen(path, "rbe");
 	int rc;
 
-	s.fp = fopen(path, "rbe");
-	if (!s.fp) {
+	if (!fp) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 		return rc;
 	}
-	if (fstat(fileno(s.fp), &st) == 0 && S_ISREG(st.st_mode)) {
-		s.len = (size_t)st.st_size;
-		s.len_known = true;
+	rc = read_fp(fp, path, fn, arg, err, errlen);
+	fclose(fp);
+	return rc;
+}
+
+int flowfile_read_fd(int fd, const char *name, void (*fn)(const Snare__Flow *f, void *arg),
+		     void *arg, char *err, size_t errlen)
+{
+	FILE *fp = fdopen(fd, "rb");
+	int rc;
+
+	if (!fp) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: %s", name, strerror(-rc));
+		close(fd);
+		return rc;
 	}
-	rc = read_records(&s, path, fn, arg, err, errlen);
-	fclose(s.fp);
+	rc = read_fp(fp, name, fn, arg, err, errlen);
+	fclose(fp);
 	return rc;
 }
 

@@ -34,6 +34,11 @@ int flowfile_close(struct flowfile *ff);
  * without the magic; -errno when the file cannot be read. */
 int flowfile_read(const char *path, void (*fn)(const Snare__Flow *f, void *arg), void *arg,
 		  char *err, size_t errlen) SNARE_MUST_CHECK;
+/* The same on an open file descriptor, which it closes (the web interface
+ * reads the -r file the coordinator opened for it); `name` is used in
+ * messages in place of the path. */
+int flowfile_read_fd(int fd, const char *name, void (*fn)(const Snare__Flow *f, void *arg),
+		     void *arg, char *err, size_t errlen) SNARE_MUST_CHECK;
 /* The same on a file already in memory (tests, fuzzing); `name` is used in
  * messages in place of the path. */
 int flowfile_read_mem(const uint8_t *data, size_t len, const char *name,

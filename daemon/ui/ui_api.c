@@ -47,6 +47,21 @@ static long num_param(const struct ui_req *r, const char *name, long def, long m
 	return n > max ? max : n;
 }
 
+/* The whole flow named by the route's first argument, or NULL after an
+ * error answer; *i is its index. */
+static Snare__Flow *flow_load(struct ui *ui, struct ui_conn *c, const char *id, size_t *i)
+{
+	ssize_t k = flow_arg(ui, c, id);
+	Snare__Flow *f;
+
+	if (k < 0)
+		return NULL;
+	*i = (size_t)k;
+	if ((f = ui_store_load(ui->store, *i)) == NULL)
+		ui_respond_error(c, 500, "cannot read the flow back");
+	return f;
+}
+
 /* ---- state, flows, filter ---- */
 
 static void api_state(struct ui *ui, struct ui_conn *c, struct ui_req *r)
@@ -95,16 +110,12 @@ static void api_flows(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 
 static void api_flow(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 {
-	ssize_t i = flow_arg(ui, c, r->args[0]);
-	Snare__Flow *f;
+	size_t i;
+	Snare__Flow *f = flow_load(ui, c, r->args[0], &i);
 
-	if (i < 0)
+	if (f == NULL)
 		return;
-	if ((f = ui_store_load(ui->store, (size_t)i)) == NULL) {
-		ui_respond_error(c, 500, "cannot read the flow back");
-		return;
-	}
-	ui_respond_json(c, 200, ui_json_flow(ui->store, (size_t)i, f));
+	ui_respond_json(c, 200, ui_json_flow(ui->store, i, f));
 	snare__flow__free_unpacked(f, NULL);
 }
 
@@ -273,19 +284,14 @@ static void send_decoded(struct ui_conn *c, const char *ctype, const char *enc, 
 
 static void send_body(struct ui *ui, struct ui_conn *c, struct ui_req *r, unsigned part)
 {
-	ssize_t i = flow_arg(ui, c, r->args[0]);
 	char ctype[256], enc[128], d[4];
 	Snare__Header **h;
 	ProtobufCBinaryData b;
-	Snare__Flow *f;
-	size_t nh;
+	size_t nh, i;
+	Snare__Flow *f = flow_load(ui, c, r->args[0], &i);
 
-	if (i < 0)
+	if (f == NULL)
 		return;
-	if ((f = ui_store_load(ui->store, (size_t)i)) == NULL) {
-		ui_respond_error(c, 500, "cannot read the flow back");
-		return;
-	}
 	if (!body_of(f, part, &b, &h, &nh)) {
 		ui_respond_error(c, 404, "no body (absent or streamed)");
 	} else {
@@ -314,17 +320,13 @@ static void api_resp_content(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 
 static void api_msg_content(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 {
-	ssize_t i = flow_arg(ui, c, r->args[0]);
 	char *end;
 	unsigned long n = strtoul(r->args[1], &end, 10);
-	Snare__Flow *f;
+	size_t i;
+	Snare__Flow *f = flow_load(ui, c, r->args[0], &i);
 
-	if (i < 0)
+	if (f == NULL)
 		return;
-	if ((f = ui_store_load(ui->store, (size_t)i)) == NULL) {
-		ui_respond_error(c, 500, "cannot read the flow back");
-		return;
-	}
 	if (*end != '\0' || *r->args[1] == '\0' || n >= f->n_messages)
 		ui_respond_error(c, 404, "no such message");
 	else

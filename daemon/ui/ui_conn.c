@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "ui/ui_int.h"
+#include "ui/ui_param.h"
 
 static const struct {
 	int code;
@@ -109,6 +110,21 @@ void ui_conn_close(struct ui_conn *c)
 	loop_defer_free(ui->loop, free, c);
 }
 
+/* What one send or recv result n means: 1 bytes moved, 0 try again at once
+ * (EINTR), -EAGAIN wait for the socket, -EPIPE the connection is gone (and
+ * was closed). */
+static int io_result(struct ui_conn *c, ssize_t n)
+{
+	if (n > 0)
+		return 1;
+	if (n < 0 && errno == EINTR)
+		return 0;
+	if (n < 0 && errno == EAGAIN)
+		return -EAGAIN;
+	ui_conn_close(c);
+	return -EPIPE;
+}
+
 /* Writes what the socket takes; refills a streamed answer; false when the
  * connection was closed. */
 static bool conn_flush(struct ui_conn *c)
@@ -117,14 +133,12 @@ static bool conn_flush(struct ui_conn *c)
 		while (ui_out_pending(c) > 0) {
 			ssize_t n =
 			    send(c->fd, c->out + c->out_off, ui_out_pending(c), MSG_NOSIGNAL);
+			int k = io_result(c, n);
 
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0 && errno == EAGAIN)
-				return true;
-			if (n <= 0) {
-				ui_conn_close(c);
-				return false;
+			if (k <= 0) {
+				if (k == 0)
+					continue;
+				return k == -EAGAIN;
 			}
 			c->out_off += (size_t)n;
 		}
@@ -196,56 +210,9 @@ void ui_respond_error(struct ui_conn *c, int status, const char *msg)
 	ui_respond_json(c, status, json_pack("{s:o}", "error", ui_json_str(msg)));
 }
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	ch |= 0x20;
-	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
-/* Percent-decodes p[0..n) into out (NUL-terminated); '+' is a space when
- * plus.  False when it does not fit or contains a NUL. */
-static bool pct_decode(const char *p, size_t n, char *out, size_t outlen, bool plus)
-{
-	size_t i, o = 0;
-
-	for (i = 0; i < n; i++) {
-		int ch = (unsigned char)p[i];
-
-		if (ch == '%' && i + 2 < n && hexval(p[i + 1]) >= 0 && hexval(p[i + 2]) >= 0) {
-			ch = hexval(p[i + 1]) * 16 + hexval(p[i + 2]);
-			i += 2;
-		} else if (ch == '+' && plus) {
-			ch = ' ';
-		}
-		if (ch == 0 || o + 1 >= outlen)
-			return false;
-		out[o++] = (char)ch;
-	}
-	out[o] = '\0';
-	return true;
-}
-
 const char *ui_param(const struct ui_req *r, const char *name, char *out, size_t outlen)
 {
-	const char *p = r->query;
-	size_t nl = strlen(name);
-
-	while (*p) {
-		size_t len = strcspn(p, "&");
-
-		if (len >= nl && strncmp(p, name, nl) == 0 && (p[nl] == '=' || len == nl)) {
-			const char *v = p[nl] == '=' ? p + nl + 1 : p + nl;
-			size_t vl = len - (size_t)(v - p);
-
-			return pct_decode(v, vl, out, outlen, true) ? out : NULL;
-		}
-		p += len;
-		if (*p == '&')
-			p++;
-	}
-	return NULL;
+	return ui_query_param(r->query, name, out, outlen);
 }
 
 static const char *hdr(const struct http1_head *h, const char *name)
@@ -275,7 +242,7 @@ static bool req_fill(struct ui_req *r, const struct http1_head *h)
 	memcpy(r->method, h->method.p, h->method.n);
 	q = memchr(t, '?', tn);
 	pn = q ? (size_t)(q - t) : tn;
-	if (!pct_decode(t, pn, r->path, sizeof(r->path), false))
+	if (!ui_pct_decode(t, pn, r->path, sizeof(r->path), false))
 		return false;
 	if (q) {
 		if (tn - pn - 1 >= sizeof(r->query))
@@ -379,6 +346,7 @@ static bool conn_read(struct ui_conn *c)
 {
 	for (;;) {
 		ssize_t n;
+		int k;
 
 		if (c->in_len == c->in_cap) {
 			if (c->in_cap >= UI_HEAD_MAX + UI_BODY_MAX)
@@ -387,13 +355,11 @@ static bool conn_read(struct ui_conn *c)
 			c->in = xrealloc(c->in, c->in_cap);
 		}
 		n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			return true;
-		if (n <= 0) {
-			ui_conn_close(c);
-			return false;
+		k = io_result(c, n);
+		if (k <= 0) {
+			if (k == 0)
+				continue;
+			return k == -EAGAIN;
 		}
 		c->in_len += (size_t)n;
 	}

@@ -9,9 +9,13 @@
 #include <string.h>
 
 #include "output/flowfile.h"
+#include "output/har.h"
 #include "ui/ui_int.h"
 
 #define EXPORT_CHUNK (256u * 1024) /* bytes queued per refill */
+/* A HAR is one JSON document built in memory (output/har.c): at most this
+ * many flows per download; a larger selection asks for a filter. */
+#define EXPORT_HAR_MAX 10000
 
 static size_t varint_len(uint64_t v)
 {
@@ -87,8 +91,34 @@ void ui_export_snare(struct ui *ui, struct ui_conn *c, uint32_t *idx, size_t n)
 
 void ui_export_har(struct ui *ui, struct ui_conn *c, uint32_t *idx, size_t n)
 {
+	struct har *h;
+	char *text;
+	size_t i, len;
+
+	if (n > EXPORT_HAR_MAX) {
+		free(idx);
+		ui_respond_error(c, 413, "too many flows for one HAR file (at most 10000): filter");
+		return;
+	}
+	h = har_new();
+	for (i = 0; i < n; i++) {
+		Snare__Flow *f = ui_store_load(ui->store, idx[i]);
+
+		if (f == NULL)
+			continue;
+		har_add(h, f);
+		snare__flow__free_unpacked(f, NULL);
+	}
 	free(idx);
-	ui_respond_error(c, 501, "HAR export is not available in this build yet");
+	text = har_dump(h, &len);
+	har_free(h);
+	if (text == NULL) {
+		ui_respond_error(c, 500, "cannot build the HAR file");
+		return;
+	}
+	ui_respond(c, 200, "application/json",
+		   "Content-Disposition: attachment; filename=flows.har\r\n", text, len);
+	free(text);
 }
 
 struct import_ctx {
@@ -103,6 +133,15 @@ static void import_one(const Snare__Flow *f, void *arg)
 
 	if (x->err == 0 && ui_take_flow(x->ui, f) == 0)
 		x->count++;
+}
+
+int ui_import_fd(struct ui *ui, int fd, size_t *count, char *err, size_t errlen)
+{
+	struct import_ctx x = {.ui = ui};
+	int rc = flowfile_read_fd(fd, "the flow file (-r)", import_one, &x, err, errlen);
+
+	*count = x.count;
+	return rc;
 }
 
 int ui_import(struct ui *ui, const uint8_t *data, size_t len, size_t *count, char *err,

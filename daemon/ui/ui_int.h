@@ -111,6 +111,7 @@ struct ui {
 	uint64_t coord_dropped; /* views the coordinator could not send us */
 	uint64_t mark_gen;
 	struct ui_filter_cache cache;
+	struct filter *view; /* view_filter: only matching flows are kept */
 	struct ui_piece *pieces;
 	size_t pieces_bytes;
 	int exit_code;
@@ -179,6 +180,8 @@ void ui_export_snare(struct ui *ui, struct ui_conn *c, uint32_t *idx, size_t n);
 void ui_export_har(struct ui *ui, struct ui_conn *c, uint32_t *idx, size_t n);
 int ui_import(struct ui *ui, const uint8_t *data, size_t len, size_t *count, char *err,
 	      size_t errlen);
+/* The same from a file descriptor (closed). */
+int ui_import_fd(struct ui *ui, int fd, size_t *count, char *err, size_t errlen);
 
 /* ui_main.c: a flow or event arrived (from the coordinator or a file) */
 int ui_take_flow(struct ui *ui, const Snare__Flow *f);

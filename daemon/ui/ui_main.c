@@ -11,13 +11,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/addr.h"
 #include "core/log.h"
+#include "filter/filter.h"
 #include "sandbox.h"
 #include "ui/ui.h"
 #include "ui/ui_int.h"
@@ -88,8 +87,11 @@ static void pieces_attach(struct ui *ui, Snare__Flow *f, uint8_t *bufs[2])
 int ui_take_flow(struct ui *ui, const Snare__Flow *f)
 {
 	size_t i;
-	int rc = ui_store_add(ui->store, f, &i);
+	int rc;
 
+	if (ui->view && !filter_match(ui->view, f, NULL))
+		return 0;
+	rc = ui_store_add(ui->store, f, &i);
 	if (rc < 0) {
 		ui->coord_dropped++;
 		return rc;
@@ -168,25 +170,11 @@ static void ui_on_dropped(struct ipc_chan *ch, struct ipc_frame *f)
 /* -r: the flow file the coordinator opened, loaded before the sandbox. */
 static void load_rfile(struct ui *ui)
 {
-	struct stat st;
 	char err[512];
 	size_t n = 0;
-	void *p;
 
-	if (fstat(UI_RFILE_FD, &st) < 0 || st.st_size == 0) {
-		log_error("web interface: the flow file is empty or unreadable");
-		return;
-	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, UI_RFILE_FD, 0);
-	if (p == MAP_FAILED) {
-		log_error("web interface: cannot read the flow file: %s", strerror(errno));
-		return;
-	}
-	madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
-	if (ui_import(ui, p, (size_t)st.st_size, &n, err, sizeof(err)) < 0)
+	if (ui_import_fd(ui, UI_RFILE_FD, &n, err, sizeof(err)) < 0)
 		log_error("web interface: %s", err);
-	munmap(p, (size_t)st.st_size);
-	close(UI_RFILE_FD);
 	malloc_trim(0);
 	log_info("web interface: loaded %zu flows", n);
 }
@@ -224,6 +212,11 @@ static int ui_configure(struct ui *ui, const Snare__UiConfig *cfg)
 		ui->modes[i] = xstrdup(cfg->modes[i]);
 	ui->nmodes = cfg->n_modes;
 	take_wireguard(ui, cfg);
+	if (cfg->view_filter && *cfg->view_filter &&
+	    filter_compile(cfg->view_filter, &ui->view, err, sizeof(err)) < 0) {
+		log_error("web interface: view_filter: %s", err);
+		return -EINVAL;
+	}
 	if ((ui->files = ui_static_load(cfg->static_dir, err, sizeof(err))) == NULL) {
 		log_error("web interface: %s", err);
 		return -EIO;
@@ -294,6 +287,8 @@ static void ui_free(struct ui *ui)
 	while (ui->conns)
 		ui_conn_close(ui->conns);
 	ui_query_free(ui);
+	if (ui->view)
+		filter_free(ui->view);
 	pieces_drop(ui);
 	ui_store_free(ui->store);
 	ui_static_free(ui->files);

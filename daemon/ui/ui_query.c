@@ -109,6 +109,7 @@ struct sort_ctx {
 	const struct ui_store *s;
 	const struct sort_key *k;
 	bool desc;
+	const char **keys; /* K_STR: each flow's string, looked up once */
 };
 
 static int cmp(const void *a, const void *b, void *arg)
@@ -122,8 +123,7 @@ static int cmp(const void *a, const void *b, void *arg)
 
 		r = u < v ? -1 : u > v;
 	} else {
-		r = strcmp(ui_store_str(x->s, i, x->k->str, NULL),
-			   ui_store_str(x->s, j, x->k->str, NULL));
+		r = strcmp(x->keys[i], x->keys[j]);
 		if (r == 0 && strcmp(x->k->name, "url") == 0)
 			r = strcmp(ui_store_str(x->s, i, UI_S_PATH, NULL),
 				   ui_store_str(x->s, j, UI_S_PATH, NULL));
@@ -167,6 +167,21 @@ void ui_query_free(struct ui *ui)
 	cache_drop(&ui->cache);
 }
 
+static void cache_one(size_t i, const Snare__Flow *flow, void *arg)
+{
+	struct ui *ui = arg;
+	struct ui_filter_cache *c = &ui->cache;
+	struct filter_extra x = {.marked = ui_store_sum(ui->store, i)->flags & UI_F_MARKED};
+
+	if (!filter_match(c->f, flow, &x))
+		return;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 1024;
+		c->idx = xrealloc(c->idx, c->cap * sizeof(*c->idx));
+	}
+	c->idx[c->n++] = (uint32_t)i;
+}
+
 /* The cache for expr, extended to every flow in the store. */
 static int cache_for(struct ui *ui, const char *expr, char *err, size_t errlen)
 {
@@ -184,15 +199,9 @@ static int cache_for(struct ui *ui, const char *expr, char *err, size_t errlen)
 		c->expr = xstrdup(expr);
 		c->mark_gen = ui->mark_gen;
 	}
-	for (; c->upto < total; c->upto++) {
-		if (!match_one(ui, c->f, c->upto))
-			continue;
-		if (c->n == c->cap) {
-			c->cap = c->cap ? c->cap * 2 : 1024;
-			c->idx = xrealloc(c->idx, c->cap * sizeof(*c->idx));
-		}
-		c->idx[c->n++] = (uint32_t)c->upto;
-	}
+	if (c->upto < total && ui_store_scan(ui->store, c->upto, total, cache_one, ui) < 0)
+		return -ENOMEM;
+	c->upto = total;
 	return 0;
 }
 
@@ -229,7 +238,13 @@ int ui_query(struct ui *ui, const char *expr, const char *field, bool desc, uint
 		}
 		return 0;
 	}
+	if (x.k->kind == K_STR) {
+		x.keys = xcalloc(total ? total : 1, sizeof(*x.keys));
+		for (i = 0; i < *n; i++)
+			x.keys[(*idx)[i]] = ui_store_str(ui->store, (*idx)[i], x.k->str, NULL);
+	}
 	qsort_r(*idx, *n, sizeof(**idx), cmp, &x);
+	free(x.keys);
 	return 0;
 }
 

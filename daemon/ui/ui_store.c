@@ -309,3 +309,98 @@ int ui_store_add(struct ui_store *s, const Snare__Flow *f, size_t *index)
 	*index = i;
 	return 0;
 }
+
+/* ---- scanning ---- */
+
+#define SCAN_WINDOW (1u << 20)	/* bytes read at once */
+#define SCAN_ARENA (64u * 1024) /* scratch for one unpacked flow; more is malloc'd */
+
+/* protobuf-c's allocator over a bump arena that is reset after each flow
+ * (unpacking a small flow then costs no malloc); what does not fit is
+ * malloc'd and freed at the reset. */
+struct scan_arena {
+	uint8_t *buf;
+	size_t used;
+	void **big;
+	size_t nbig, capbig;
+};
+
+static void *arena_alloc(void *data, size_t n)
+{
+	struct scan_arena *a = data;
+	size_t at = (a->used + 15) & ~(size_t)15;
+
+	if (at + n <= SCAN_ARENA) {
+		a->used = at + n;
+		return a->buf + at;
+	}
+	if (a->nbig == a->capbig) {
+		a->capbig = a->capbig ? a->capbig * 2 : 16;
+		a->big = xrealloc(a->big, a->capbig * sizeof(*a->big));
+	}
+	return a->big[a->nbig++] = xmalloc(n ? n : 1);
+}
+
+static void arena_free(void *data, void *p)
+{
+	(void)data;
+	(void)p; /* everything goes at arena_reset */
+}
+
+static void arena_reset(struct scan_arena *a)
+{
+	while (a->nbig > 0)
+		free(a->big[--a->nbig]);
+	a->used = 0;
+}
+
+/* Makes w (win_off, win_len) hold the record of m; false when unreadable. */
+static bool window_fill(const struct ui_store *s, const struct ui_sum *m, uint8_t **win,
+			size_t *cap, uint64_t *win_off, size_t *win_len)
+{
+	size_t want = m->len > SCAN_WINDOW ? m->len : SCAN_WINDOW, got = 0;
+
+	if (m->off >= *win_off && m->off + m->len <= *win_off + *win_len)
+		return true;
+	if (want > *cap) {
+		*win = xrealloc(*win, want);
+		*cap = want;
+	}
+	while (got < want) {
+		ssize_t r = pread(s->fd, *win + got, want - got, (off_t)(m->off + got));
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	*win_off = m->off;
+	*win_len = got;
+	return got >= m->len;
+}
+
+int ui_store_scan(const struct ui_store *s, size_t from, size_t to, ui_store_scan_fn fn, void *arg)
+{
+	struct scan_arena a = {.buf = xmalloc(SCAN_ARENA)};
+	ProtobufCAllocator alloc = {arena_alloc, arena_free, &a};
+	uint8_t *win = NULL;
+	size_t cap = 0, win_len = 0, i;
+	uint64_t win_off = 0;
+
+	for (i = from; i < to && i < s->count; i++) {
+		const struct ui_sum *m = ui_store_sum(s, i);
+		Snare__Flow *f;
+
+		if (!window_fill(s, m, &win, &cap, &win_off, &win_len))
+			continue;
+		f = snare__flow__unpack(&alloc, m->len, win + (m->off - win_off));
+		if (f)
+			fn(i, f, arg);
+		arena_reset(&a);
+	}
+	free(win);
+	free(a.buf);
+	free(a.big);
+	return 0;
+}

@@ -76,6 +76,13 @@ const char *ui_store_str(const struct ui_store *s, size_t i, enum ui_str which, 
 ssize_t ui_store_find(const struct ui_store *s, const char *id);
 /* The whole flow read back (free with snare__flow__free_unpacked), or NULL. */
 Snare__Flow *ui_store_load(const struct ui_store *s, size_t i);
+/* Calls fn for each flow i in [from, to) in order, read back in large
+ * sequential reads and unpacked into a scratch arena (the flow is valid
+ * during the call only): the fast path for matching every flow against a
+ * filter.  A flow that cannot be read is skipped.  0, or -ENOMEM. */
+typedef void (*ui_store_scan_fn)(size_t i, const Snare__Flow *f, void *arg);
+int ui_store_scan(const struct ui_store *s, size_t from, size_t to, ui_store_scan_fn fn,
+		  void *arg) SNARE_MUST_CHECK;
 /* The raw record (its serialized bytes) into buf of at least sum->len bytes. */
 int ui_store_read_raw(const struct ui_store *s, size_t i, uint8_t *buf) SNARE_MUST_CHECK;
 /* ui_summary.c: the summary of f (strings point into f, or into client and

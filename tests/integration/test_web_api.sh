@@ -178,6 +178,16 @@ echo "$wg" | jq_ 'd["configs"][0]["text"].startswith("[Interface]") and "Private
 api /api/state | jq_ 'd["wireguard"]' | grep -q True && ok web-wireguard-state || notok web-wireguard-state "$(api /api/state)"
 kill "$WPID"; wait "$WPID" 2>/dev/null
 
+# ---- -n: the web interface alone; view_filter: only matching flows join the list ----
+python3 "$SNARE_ROOT/tests/integration/gen_flows.py" 20 "$T/20.snare"
+start_web view -n -r "$T/20.snare" --set "view_filter=~c 404"
+wait_for "$WLOG" "loaded" 20
+grep -q "listening at 127.0.0.1\|proxy listening" "$WLOG" && notok web-no-server "$(cat "$WLOG")" || ok web-no-server
+curl -s -o /dev/null -c "$JAR" "http://127.0.0.1:$WPORT/?token=$TOKEN"
+api /api/flows | jq_ 'd["total"] == 2 and all(f["status"] == 404 for f in d["flows"])' | grep -q True &&
+	ok web-view-filter || notok web-view-filter "$(api /api/flows | head -c 300)"
+kill "$WPID"; wait "$WPID" 2>/dev/null
+
 # ---- 200,000 flows from a file: memory and latency ----
 python3 "$SNARE_ROOT/tests/integration/gen_flows.py" 200000 "$T/200k.snare"
 ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=4" start_web big -r "$T/200k.snare" \

@@ -592,6 +592,59 @@ static void test_reload_result(void **state)
 	assert_int_equal(v_from_spawner(&env, 0), -EINVAL);
 }
 
+static int v_to_ui(Snare__CoordToUi *env, size_t nfds)
+{
+	return ipc_validate(IPC_CH_COORD_TO_UI, &env->base, (int)env->body_case, nfds);
+}
+
+static void test_ui_config(void **state)
+{
+	Snare__CoordToUi env = SNARE__COORD_TO_UI__INIT;
+	Snare__UiConfig c = SNARE__UI_CONFIG__INIT;
+	Snare__UiDropped d = SNARE__UI_DROPPED__INIT;
+	Snare__KeyValue wk = SNARE__KEY_VALUE__INIT, *wkp = &wk;
+	char tok[65];
+
+	memset(tok, 'a', 64);
+	tok[64] = '\0';
+	env.body_case = SNARE__COORD_TO_UI__BODY_CONFIG;
+	env.config = &c;
+	c.token = tok;
+	c.host = "127.0.0.1";
+	c.has_port = 1;
+	c.port = 8081;
+	assert_int_equal(v_to_ui(&env, 0), 0);
+	assert_int_equal(v_to_ui(&env, 1), -EINVAL);
+	tok[3] = 'G'; /* hex only */
+	assert_int_equal(v_to_ui(&env, 0), -EINVAL);
+	tok[3] = 'a';
+	c.token = "abcd"; /* 64 digits */
+	assert_int_equal(v_to_ui(&env, 0), -EINVAL);
+	c.token = tok;
+	c.port = 0;
+	assert_int_equal(v_to_ui(&env, 0), -EINVAL);
+	c.port = 70000;
+	assert_int_equal(v_to_ui(&env, 0), -EINVAL);
+	c.port = 8081;
+	c.host = NULL;
+	assert_int_equal(v_to_ui(&env, 0), -EINVAL);
+	c.host = "::1";
+	wk.key = "wireguard@51820";
+	wk.value = "[Interface]";
+	c.wireguard = &wkp;
+	c.n_wireguard = 1;
+	assert_int_equal(v_to_ui(&env, 0), 0);
+	wk.value = NULL;
+	assert_int_equal(v_to_ui(&env, 0), -EINVAL);
+
+	env.body_case = SNARE__COORD_TO_UI__BODY_DROPPED;
+	env.dropped = &d;
+	assert_int_equal(v_to_ui(&env, 0), -EINVAL); /* a count is required */
+	d.has_count = 1;
+	d.count = 12;
+	assert_int_equal(v_to_ui(&env, 0), 0);
+}
+
 static void test_mismatch(void **state)
 {
 	Snare__Hello h = SNARE__HELLO__INIT;
@@ -637,6 +690,7 @@ int main(void)
 	    cmocka_unit_test(test_ca_info),
 	    cmocka_unit_test(test_cert_reply),
 	    cmocka_unit_test(test_spawn_child),
+	    cmocka_unit_test(test_ui_config),
 	    cmocka_unit_test(test_spawned_exited),
 	    cmocka_unit_test(test_reload_result),
 	    cmocka_unit_test(test_mismatch),

@@ -230,6 +230,48 @@ static void test_index_replace_load(void **state)
 	ui_store_free(s);
 }
 
+struct scan_seen {
+	size_t n, next;
+	bool in_order;
+};
+
+static void scan_one(size_t i, const Snare__Flow *f, void *arg)
+{
+	struct scan_seen *x = arg;
+	char want[64];
+
+	snprintf(want, sizeof(want), "00000000-0000-4000-8000-%012zu", i);
+	x->in_order &= i == x->next && strcmp(f->id, want) == 0 && f->response &&
+		       f->response->content.len == 7;
+	x->next = i + 1;
+	x->n++;
+}
+
+/* The sequential scan sees every flow, in order, also across its read
+ * window and after a flow was replaced (its record moved to the end). */
+static void test_scan(void **state)
+{
+	struct ui_store *s = ui_store_new(spill());
+	struct http_flow x;
+	struct scan_seen seen = {.in_order = true};
+	size_t i, at;
+
+	for (i = 0; i < 6000; i++) {
+		make_http(&x, (int)i, i % 3 ? "/short" : "/a-longer-path-for-some-variety");
+		assert_int_equal(ui_store_add(s, &x.f, &at), 0);
+	}
+	make_http(&x, 10, "/moved");
+	assert_int_equal(ui_store_add(s, &x.f, &at), 0);
+	assert_int_equal(ui_store_scan(s, 0, ui_store_count(s), scan_one, &seen), 0);
+	assert_int_equal(seen.n, 6000);
+	assert_true(seen.in_order);
+	seen = (struct scan_seen){.next = 5990, .in_order = true};
+	assert_int_equal(ui_store_scan(s, 5990, 99999, scan_one, &seen), 0);
+	assert_int_equal(seen.n, 10);
+	assert_true(seen.in_order);
+	ui_store_free(s);
+}
+
 static int nread;
 static void count_flow(const Snare__Flow *f, void *arg)
 {
@@ -304,7 +346,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_http_summary),       cmocka_unit_test(test_other_kinds),
 	    cmocka_unit_test(test_index_replace_load), cmocka_unit_test(test_spill_is_a_flow_file),
-	    cmocka_unit_test(test_bounds_and_memory),
+	    cmocka_unit_test(test_bounds_and_memory),  cmocka_unit_test(test_scan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
