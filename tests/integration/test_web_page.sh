@@ -70,23 +70,29 @@ wait_for "$SNARE_LOG" "from=file" 10
 stop_snare
 [ -s "$T/import.snare" ] && ok web-import-file-made || notok web-import-file-made "$(tail -3 "$SNARE_LOG")"
 
-# start_web NAME MODE: snare with the interface on a free port; sets WEB_URL,
-# WEB_PORT and WEB_LOG.
+# start_web NAME MODE [ARGS...]: snare with the interface on a free port; sets
+# WEB_URL, WEB_PORT, WEB_LOG and WEB_PID.
 start_web() {
-	local log=$T/snare-$1.log
+	local name=$1 mode=$2 log=$T/snare-$1.log
+	shift 2
 	WEB_PORT=$(free_port)
-	"$SNARE_BIN" --mode "$2" --set confdir="$T/conf-$1" --set web=true --set web_host=127.0.0.1 \
-		--set web_port="$WEB_PORT" --set web_open_browser=false --set dns_name_servers=127.0.0.1:1 \
+	"$SNARE_BIN" --mode "$mode" --set confdir="$T/conf-$name" --set web=true --set web_host=127.0.0.1 \
+		--set web_port="$WEB_PORT" --set web_open_browser=false --set dns_name_servers=127.0.0.1:1 "$@" \
 		>"$log" 2>&1 &
-	PIDS+=($!)
+	WEB_PID=$!
+	PIDS+=($WEB_PID)
 	WEB_LOG=$log
-	wait_for "$log" "Web server listening at" 20 || { notok "web-start-$1" "$(tail -5 "$log")"; return 1; }
+	wait_for "$log" "Web server listening at" 20 || { notok "web-start-$name" "$(tail -5 "$log")"; return 1; }
 	WEB_URL=$(grep -m1 -oE 'Web server listening at http://[^ ]+' "$log" | awk '{print $NF}')
-	cp "$log" "$SHOTS/snare-$1.log"
-	ok "web-start-$1"
+	cp "$log" "$SHOTS/snare-$name.log"
+	ok "web-start-$name"
 }
 
-start_web regular regular@127.0.0.1:0 || exit 1
+# A configuration file that goes bad: each SIGHUP then logs an error event
+# (the event log's level filter needs events above info).
+printf 'flow_detail: 1\n' >"$T/web.yaml"
+chmod 644 "$T/web.yaml"
+start_web regular regular@127.0.0.1:0 --conf "$T/web.yaml" || exit 1
 wait_for "$WEB_LOG" "proxy listening at" 10
 PROXY_PORT=$(grep -m1 -oE 'proxy listening at [^ ]*:[0-9]+' "$WEB_LOG" | grep -oE '[0-9]+$')
 echo "# $WEB_URL, proxy port $PROXY_PORT"
@@ -126,8 +132,12 @@ expect_code web-no-csrf-403 403 -b "$CJ" -X POST --data-binary x "$BASE/api/flow
 c=$(code -b "$CJ" -X POST -H "X-CSRF-Token: $CSRF" --data-binary x "$BASE/api/flows/import")
 [ "$c" != 403 ] && ok web-csrf-accepted || notok web-csrf-accepted "$c"
 
+printf 'flow_detail: nine\n' >"$T/web.yaml"
+kill -HUP "$WEB_PID"
+wait_for "$WEB_LOG" "reload failed" 10 && ok web-reload-error-logged || notok web-reload-error-logged "$(tail -2 "$WEB_LOG")"
+
 # The browser part: page.test.js prints its own ok/not ok lines.
-IMPORT_FILE=$T/import.snare WEB_URL=$WEB_URL PROXY=http://127.0.0.1:$PROXY_PORT ORIGIN=http://127.0.0.1:$OPORT NODE_PATH=$WEBT/node_modules \
+SNARE_PID=$WEB_PID IMPORT_FILE=$T/import.snare WEB_URL=$WEB_URL PROXY=http://127.0.0.1:$PROXY_PORT ORIGIN=http://127.0.0.1:$OPORT NODE_PATH=$WEBT/node_modules \
 	timeout 300 node "$WEBT/page.test.js" 2>"$SHOTS/page.test.stderr" || true
 grep -q . "$SHOTS/page.test.stderr" && sed 's/^/# /' "$SHOTS/page.test.stderr" | head -20
 n=$(ls "$SHOTS"/web-*.png 2>/dev/null | wc -l)

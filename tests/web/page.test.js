@@ -10,6 +10,7 @@
 //   ORIGIN    the test origin, http://127.0.0.1:PORT (serves /data.json gzip'ed)
 //   SHOTS     the folder for screenshots and downloads
 //   WS_ORIGIN, WSCLIENT  an echoing WebSocket origin (HOST:PORT) and tests/integration/wsclient.py
+//   SNARE_PID  snare's pid: a SIGHUP makes it log an error (its configuration is bad)
 //   IMPORT_FILE  a flow file with one flow (GET /hello?from=file) made by another snare
 //   CHROMIUM  the browser (default /usr/bin/chromium)
 // It prints "ok NAME" / "not ok NAME: why" lines like the shell tests.
@@ -298,17 +299,24 @@ async function main() {
     await shot(page, 'scrolled');
   });
 
+  // The shell made snare log one error (a failed reload); another SIGHUP
+  // logs a second one, which must arrive live.
   await step('event-log-levels', async () => {
     await page.click('#tabs [data-page="events"]');
     await page.selectOption('#event-level', 'debug');
-    await page.waitForSelector('#events .event');
+    await page.waitForSelector('#events .event.lvl-error');
     const all = await page.$$eval('#events .event', (r) => r.length);
+    must(await page.$$eval('#events .event.lvl-info', (r) => r.length) > 0, 'no info events');
     await page.selectOption('#event-level', 'warn');
-    await page.waitForFunction(() =>
-      [...document.querySelectorAll('#events .event')].every((e) => /lvl-(warn|error)/.test(e.className)));
+    await page.waitForFunction(() => {
+      const ev = [...document.querySelectorAll('#events .event')];
+      return ev.length > 0 && ev.every((e) => /lvl-(warn|error)/.test(e.className));
+    });
     const some = await page.$$eval('#events .event', (r) => r.length);
-    must(some <= all, `${some} warn+ of ${all}`);
-    console.log(`# events: ${all} at debug, ${some} at warn`);
+    must(some < all, `${some} warn+ of ${all}`);
+    process.kill(+process.env.SNARE_PID, 'SIGHUP');
+    await page.waitForFunction((n) => document.querySelectorAll('#events .event.lvl-error').length > n, some);
+    console.log(`# events: ${all} at debug, ${some} at warn, then one more pushed live`);
   });
   await shot(page, 'events');
   await page.selectOption('#event-level', 'info');
