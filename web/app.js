@@ -610,16 +610,26 @@ function messagesTab(f) {
     el('tr', {}, ['', 'Time', 'Since start', 'Size', 'Kind', 'Content'].map((h) => el('th', {}, h))), rows);
 }
 
+// DNS numbers by name (RFC 1035, 3596, 2782, 9460 and the IANA registry's common ones).
+const DNS_TYPES = { 1: 'A', 2: 'NS', 5: 'CNAME', 6: 'SOA', 12: 'PTR', 13: 'HINFO', 15: 'MX', 16: 'TXT',
+  28: 'AAAA', 33: 'SRV', 35: 'NAPTR', 39: 'DNAME', 41: 'OPT', 43: 'DS', 46: 'RRSIG', 47: 'NSEC',
+  48: 'DNSKEY', 64: 'SVCB', 65: 'HTTPS', 99: 'SPF', 252: 'AXFR', 255: 'ANY', 257: 'CAA' };
+const DNS_RCODES = { 0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED' };
+const DNS_OPCODES = { 0: 'QUERY', 1: 'IQUERY', 2: 'STATUS', 4: 'NOTIFY', 5: 'UPDATE' };
+const dnsName = (table, v) => typeof v === 'number' && table[v] ? `${table[v]} (${v})` : v;
+
 function dnsPart(title, d) {
   if (!d) return null;
+  const answers = d.answers || [];
   return el('div', { class: 'dns-part' }, el('h4', {}, title),
-    kvTable([['id', d.id], ['opcode', d.opcode], ['rcode', d.rcode]]),
+    kvTable([['ID', d.id], ['Opcode', dnsName(DNS_OPCODES, d.opcode)], ['Rcode', dnsName(DNS_RCODES, d.rcode)]]),
     el('h5', {}, 'Questions'),
     el('table', { class: 'dns-q' }, el('tr', {}, el('th', {}, 'Name'), el('th', {}, 'Type')),
-      (d.questions || []).map((x) => el('tr', {}, el('td', {}, x.name), el('td', {}, x.type)))),
+      (d.questions || []).map((x) => el('tr', {}, el('td', {}, x.name), el('td', {}, dnsName(DNS_TYPES, x.type))))),
     el('h5', {}, 'Answers'),
-    el('table', { class: 'dns-a' }, el('tr', {}, ['Name', 'Type', 'TTL', 'Data'].map((h) => el('th', {}, h))),
-      (d.answers || []).map((x) => el('tr', {}, el('td', {}, x.name), el('td', {}, x.type), el('td', {}, x.ttl), el('td', {}, x.data)))));
+    answers.length ? el('table', { class: 'dns-a' }, el('tr', {}, ['Name', 'Type', 'TTL', 'Data'].map((h) => el('th', {}, h))),
+      answers.map((x) => el('tr', {}, el('td', {}, x.name), el('td', {}, dnsName(DNS_TYPES, x.type)), el('td', {}, x.ttl),
+        el('td', {}, x.data)))) : el('p', { class: 'note' }, 'none'));
 }
 function dnsTab(f) { return el('div', {}, dnsPart('Query', f.dns.request), dnsPart('Response', f.dns.response)); }
 

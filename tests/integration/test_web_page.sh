@@ -92,7 +92,13 @@ start_web() {
 # (the event log's level filter needs events above info).
 printf 'flow_detail: 1\n' >"$T/web.yaml"
 chmod 644 "$T/web.yaml"
-start_web regular regular@127.0.0.1:0 --conf "$T/web.yaml" || exit 1
+# A TCP echo server, relayed raw (tcp_hosts), and a DNS mode answering from
+# the hosts file.
+ECHO_PORT=$(free_port) DNS_PORT=$(free_port)
+socat TCP-LISTEN:"$ECHO_PORT",bind=127.0.0.1,fork,reuseaddr PIPE >"$T/echo.log" 2>&1 &
+PIDS+=($!)
+start_web regular regular@127.0.0.1:0 --mode "dns@127.0.0.1:$DNS_PORT" --conf "$T/web.yaml" \
+	--set tcp_hosts="^127\.0\.0\.1:$ECHO_PORT\$" || exit 1
 wait_for "$WEB_LOG" "proxy listening at" 10
 PROXY_PORT=$(grep -m1 -oE 'proxy listening at [^ ]*:[0-9]+' "$WEB_LOG" | grep -oE '[0-9]+$')
 echo "# $WEB_URL, proxy port $PROXY_PORT"
@@ -137,7 +143,7 @@ kill -HUP "$WEB_PID"
 wait_for "$WEB_LOG" "reload failed" 10 && ok web-reload-error-logged || notok web-reload-error-logged "$(tail -2 "$WEB_LOG")"
 
 # The browser part: page.test.js prints its own ok/not ok lines.
-SNARE_PID=$WEB_PID IMPORT_FILE=$T/import.snare WEB_URL=$WEB_URL PROXY=http://127.0.0.1:$PROXY_PORT ORIGIN=http://127.0.0.1:$OPORT NODE_PATH=$WEBT/node_modules \
+TCP_ECHO=127.0.0.1:$ECHO_PORT DNS_PORT=$DNS_PORT SNARE_PID=$WEB_PID IMPORT_FILE=$T/import.snare WEB_URL=$WEB_URL PROXY=http://127.0.0.1:$PROXY_PORT ORIGIN=http://127.0.0.1:$OPORT NODE_PATH=$WEBT/node_modules \
 	timeout 300 node "$WEBT/page.test.js" 2>"$SHOTS/page.test.stderr" || true
 grep -q . "$SHOTS/page.test.stderr" && sed 's/^/# /' "$SHOTS/page.test.stderr" | head -20
 n=$(ls "$SHOTS"/web-*.png 2>/dev/null | wc -l)

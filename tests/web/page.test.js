@@ -10,6 +10,8 @@
 //   ORIGIN    the test origin, http://127.0.0.1:PORT (serves /data.json gzip'ed)
 //   SHOTS     the folder for screenshots and downloads
 //   WS_ORIGIN, WSCLIENT  an echoing WebSocket origin (HOST:PORT) and tests/integration/wsclient.py
+//   TCP_ECHO  HOST:PORT of an echo server snare relays as raw TCP
+//   DNS_PORT  snare's DNS mode (it answers localhost from the hosts file)
 //   SNARE_PID  snare's pid: a SIGHUP makes it log an error (its configuration is bad)
 //   IMPORT_FILE  a flow file with one flow (GET /hello?from=file) made by another snare
 //   CHROMIUM  the browser (default /usr/bin/chromium)
@@ -20,6 +22,7 @@ const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const har = require('har-validator');
+const net = require('net');
 
 const { WEB_URL, PROXY, ORIGIN, SHOTS } = process.env;
 const TIMEOUT = 15000;
@@ -35,6 +38,31 @@ function must(cond, why) { if (!cond) throw new Error(why); }
 function curl(urlPath) {
   return execFileSync('curl', ['-sS', '--max-time', '20', '--compressed', '-x', PROXY, ORIGIN + urlPath],
     { encoding: 'latin1' });
+}
+
+// tcpEcho: through the proxy with CONNECT, sends TEXT raw and waits for it back.
+function tcpEcho(text) {
+  const proxy = new URL(PROXY);
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(+proxy.port, proxy.hostname);
+    let buf = '', open = false;
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error(`tcp echo: ${buf}`)); }, 15000);
+    sock.on('connect', () => sock.write(`CONNECT ${process.env.TCP_ECHO} HTTP/1.1\r\nHost: ${process.env.TCP_ECHO}\r\n\r\n`));
+    sock.on('data', (d) => {
+      buf += d.toString('latin1');
+      if (!open && buf.includes('\r\n\r\n')) {
+        if (!/^HTTP\/1\.[01] 200/.test(buf)) { clearTimeout(timer); sock.destroy(); reject(new Error(buf)); return; }
+        open = true;
+        buf = '';
+        sock.write(text);
+      } else if (open && buf.includes(text)) {
+        clearTimeout(timer);
+        sock.end();
+        resolve();
+      }
+    });
+    sock.on('error', (e) => { clearTimeout(timer); reject(e); });
+  });
 }
 
 const shot = (page, name) => page.screenshot({ path: path.join(SHOTS, `web-${name}.png`) });
@@ -231,6 +259,34 @@ async function main() {
     must(back.some((t) => t.includes('←') && t.includes('ping-from-page-test')), `server side: ${back}`);
   });
   await shot(page, 'websocket');
+
+  await step('tcp-messages', async () => {
+    await tcpEcho('raw-tcp-from-page-test\n');
+    const row = rowFor(page, process.env.TCP_ECHO).filter({ hasText: 'tcp' }).first();
+    await row.waitFor();
+    await row.click();
+    await page.click('#detail-tabs [data-tab="messages"]');
+    await page.waitForSelector('#detail-body table.messages tr.from-server pre');
+    const t = await page.textContent('#detail-body table.messages');
+    must(t.includes('→') && t.includes('←') && t.includes('raw-tcp-from-page-test'), t.slice(0, 200));
+  });
+  await shot(page, 'tcp');
+
+  await step('dns-questions-and-answers', async () => {
+    const out = execFileSync('dig', ['@127.0.0.1', '-p', process.env.DNS_PORT, '+time=3', '+tries=1', '+short',
+      'localhost', 'A'], { encoding: 'utf8' });
+    must(out.includes('127.0.0.1'), `dig: ${out}`);
+    const row = rowFor(page, 'localhost').filter({ hasText: 'dns' }).first();
+    await row.waitFor();
+    await row.click();
+    await page.click('#detail-tabs [data-tab="dns"]');
+    await page.waitForSelector('#detail-body table.dns-a td');
+    const q = (await page.$$eval('#detail-body table.dns-q td', (c) => c.map((x) => x.textContent))).join(' | ');
+    const a = await page.$$eval('#detail-body table.dns-a', (t) => t.map((x) => x.textContent).join(' '));
+    must(/localhost \| A\b/.test(q), `questions: ${q}`);
+    must(a.includes('127.0.0.1'), `answers: ${a}`);
+  });
+  await shot(page, 'dns');
 
   let harEntries = 0;
   await step('export-har-valid', async () => {
