@@ -14,7 +14,7 @@ LIBEXECDIR ?= $(PREFIX)/libexec/snare
 MANDIR ?= $(PREFIX)/share/man
 VERSION := 0.1.0
 
-PKGS := openssl libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libqrencode libxcrypt
+PKGS := openssl libnghttp2 libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libqrencode libxcrypt
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
