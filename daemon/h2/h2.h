@@ -163,6 +163,9 @@ int h2_map_response_from_h1(struct h2_msg *out, int status, const struct h2_fiel
 /* out->method and out->path get the request line's method and target. */
 int h2_map_request_to_h1(struct h2_msg *out, const struct h2_head *in);
 int h2_map_response_to_h1(struct h2_msg *out, const struct h2_head *in);
+/* An HTTP/1 request that stays HTTP/1: "h2c" removed from Upgrade (the field dropped when
+ * nothing is left), HTTP2-Settings dropped, and their tokens from Connection. Case kept. */
+int h2_strip_h2c_upgrade(struct h2_msg *out, const struct h2_field *f, size_t n);
 /* Trailers or any field list to h2 form (the same filtering as heads). */
 int h2_map_fields_from_h1(struct h2_msg *out, const struct h2_field *f, size_t n);
 
