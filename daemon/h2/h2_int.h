@@ -14,6 +14,7 @@ struct h2_stream {
 	struct h2_stream *prev, *next;
 	bool announced;	   /* the owner saw this stream (on_head or it submitted it) */
 	bool refused;	   /* header list too large: ignored, answered by us */
+	bool malformed;	   /* a field libnghttp2 found invalid: reset, never shown */
 	bool space_wanted; /* h2_submit_data returned short: on_send_space owed */
 	bool has_provider; /* a body follows the head we sent */
 	bool deferred;	   /* the data source ran dry and nghttp2 waits for h2_submit_data */

@@ -91,10 +91,30 @@ static void refuse(struct h2_session *s, struct h2_stream *st)
 		nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->sid, H2_PROTOCOL_ERROR);
 }
 
+/* libnghttp2 drops invalid fields (upper case, bad bytes, a connection-specific field) unless
+ * told; RFC 9113 8.1.1 makes the message malformed, and a proxy must not pass it on. */
+static int on_invalid_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name,
+			     size_t nlen, const uint8_t *value, size_t vlen, uint8_t flags,
+			     void *user)
+{
+	struct h2_stream *st = h2_stream_find(user, f->hd.stream_id);
+
+	if (st)
+		st->malformed = true;
+	return 0;
+}
+
 static void headers_received(struct h2_session *s, struct h2_stream *st, bool end)
 {
 	struct h2_head h;
 
+	if (st->malformed) {
+		h2_msg_free(&st->in);
+		h2_msg_init(&st->in);
+		st->refused = true; /* its data is given back unseen */
+		nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, st->sid, H2_PROTOCOL_ERROR);
+		return;
+	}
 	if (st->refused) {
 		refuse(s, st);
 		return;
@@ -191,6 +211,7 @@ void h2_recv_callbacks(nghttp2_session_callbacks *cbs)
 {
 	nghttp2_session_callbacks_set_on_begin_headers_callback(cbs, on_begin_headers);
 	nghttp2_session_callbacks_set_on_header_callback(cbs, on_header);
+	nghttp2_session_callbacks_set_on_invalid_header_callback(cbs, on_invalid_header);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cbs, on_frame_recv);
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cbs, on_data_chunk);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cbs, on_stream_close);

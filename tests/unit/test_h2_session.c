@@ -243,6 +243,74 @@ static void test_peer_protocol_error(void **state)
 	pair_free(p);
 }
 
+/* The code of the first RST_STREAM on stream sid in the frames p[0..n), or -1. */
+static long find_rst(const uint8_t *p, size_t n, int32_t sid)
+{
+	for (size_t i = 0; i + 9 <= n;) {
+		size_t len = (size_t)p[i] << 16 | (size_t)p[i + 1] << 8 | p[i + 2];
+		int32_t id =
+		    (int32_t)((uint32_t)(p[i + 5] & 0x7f) << 24 | (uint32_t)p[i + 6] << 16 |
+			      (uint32_t)p[i + 7] << 8 | p[i + 8]);
+
+		if (p[i + 3] == 3 && id == sid && len == 4 && i + 13 <= n)
+			return (long)p[i + 9] << 24 | p[i + 10] << 16 | p[i + 11] << 8 | p[i + 12];
+		i += 9 + len;
+	}
+	return -1;
+}
+
+/* Malformed messages (RFC 9113 8.1.1) are stream errors: RST_STREAM PROTOCOL_ERROR, never
+ * shown to the owner, the connection and its other streams untouched. */
+static void test_malformed_request(void **state)
+{
+	struct side srv;
+	static const uint8_t in[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+				    "\0\0\0\4\0\0\0\0\0"
+				    /* stream 1: GET http://a/ with "X-Upper: 1" (upper case) */
+				    "\0\0\x11\1\5\0\0\0\1\x82\x84\x86\x41\1a\0\7X-Upper\1\x31"
+				    /* stream 3: GET http://a/ */
+				    "\0\0\6\1\5\0\0\0\3\x82\x84\x86\x41\1a";
+	uint8_t out[4096];
+	size_t n = 0;
+	const uint8_t *p;
+	size_t k;
+
+	side_init(&srv, H2_SERVER, NULL);
+	assert_int_equal(h2_feed(srv.s, in, sizeof(in) - 1), 0);
+	while (h2_out(srv.s, &p, &k) == 0 && k && n + k <= sizeof(out)) {
+		memcpy(out + n, p, k);
+		n += k;
+		h2_out_done(srv.s, k);
+	}
+	assert_int_equal(srv.nrec, 1);
+	assert_int_equal(srv.rec[0].sid, 3);
+	assert_int_equal(find_rst(out, n, 1), H2_PROTOCOL_ERROR);
+	assert_int_equal(find_rst(out, n, 3), -1);
+	assert_int_equal(srv.goaways, 0);
+	side_free(&srv);
+}
+
+/* A response with a connection-specific field: the client resets it and tells its owner. */
+static void test_malformed_response(void **state)
+{
+	struct pair *p = pair_new(NULL, NULL);
+	struct h2_field conn[] = {F("connection", "close")};
+	struct h2_head bad = {.status = 200, .fields = conn, .nfields = 1};
+	int32_t b = get(&p->c, "/b", NULL, 0);
+
+	pump(&p->c, &p->s);
+	assert_int_equal(h2_submit_head(p->s.s, b, &bad, true), b);
+	pump(&p->c, &p->s);
+	assert_true(rec_get(&p->c, b)->reset && !rec_get(&p->c, b)->reset_by_peer);
+	assert_int_equal(rec_get(&p->c, b)->reset_code, H2_PROTOCOL_ERROR);
+	assert_false(rec_get(&p->c, b)->have_head);
+	assert_int_equal(p->c.goaways + p->c.goaways_by_peer, 0);
+	get(&p->c, "/after", NULL, 0); /* the connection still works */
+	pump(&p->c, &p->s);
+	assert_int_equal(p->s.nrec, 2);
+	pair_free(p);
+}
+
 /* Both sides say SETTINGS_ENABLE_PUSH 0; a PUSH_PROMISE anyway is a connection error. */
 static void test_push_refused(void **state)
 {
@@ -412,6 +480,8 @@ int main(void)
 	    cmocka_unit_test(test_reset_mapping),
 	    cmocka_unit_test(test_goaway_mapping),
 	    cmocka_unit_test(test_peer_protocol_error),
+	    cmocka_unit_test(test_malformed_request),
+	    cmocka_unit_test(test_malformed_response),
 	    cmocka_unit_test(test_push_refused),
 	    cmocka_unit_test(test_too_many_streams),
 	    cmocka_unit_test(test_oversize_header_list),
