@@ -144,3 +144,19 @@ fi
 if grep -q '^listening' "$T/echo-plain.log" && ! grep -q '^abuse' "$T"/echo-*.log; then
 	ok h2echo_no_abuse_reported
 else notok h2echo_no_abuse_reported "$(cat "$T"/echo-*.log)"; fi
+
+# A Rapid Reset over a real socket: the client cancels every request as it sends it; the
+# server closes with GOAWAY ENHANCE_YOUR_CALM and reports it once (after the first 200).
+RR=$(free_port)
+"$H2ECHO" server "$RR" >"$T/echo-rr.log" 2>&1 &
+PIDS+=($!)
+if wait_for "$T/echo-rr.log" listening; then
+	"$H2ECHO" client --reset -n 1000 127.0.0.1 "$RR" / >"$T/rr-client.log" 2>&1
+	rc=$?
+	if wait_for "$T/echo-rr.log" 'goaway sent ENHANCE_YOUR_CALM' &&
+		[ "$(grep -c '^abuse rapid reset$' "$T/echo-rr.log")" = 1 ] && [ "$rc" != 0 ]; then
+		ok rapid_reset_goaway_once
+	else notok rapid_reset_goaway_once "client rc $rc; server: $(cat "$T/echo-rr.log")"; fi
+else
+	notok rapid_reset_goaway_once "$(cat "$T/echo-rr.log")"
+fi

@@ -1,5 +1,6 @@
 /* h2echo client: sends N requests (GET, or POST with a generated body and maybe trailers) on
- * one connection, prints a line per response and exits 0 when every one got a 2xx. */
+ * one connection, prints a line per response and exits 0 when every one got a 2xx. With
+ * --reset it cancels each request as it sends it, as a Rapid Reset attack does. */
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -141,6 +142,12 @@ static void submit_all(struct cconn *cc)
 			continue;
 		}
 		h2_stream_set_data(cc->c.h2, sid, st);
+		if (o->reset) {
+			bool blocked;
+
+			econn_flush(&cc->c, &blocked); /* the HEADERS first, or nothing is sent */
+			h2_submit_reset(cc->c.h2, sid, H2_CANCEL);
+		}
 		st->body_left = o->post_bytes;
 		if (o->post_bytes)
 			send_body(cc, sid, st);

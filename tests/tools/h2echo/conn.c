@@ -7,13 +7,9 @@
 
 #include "h2echo.h"
 
-static ssize_t io_read(struct econn *c, uint8_t *buf, size_t n)
+/* An SSL_read or SSL_write result as read(2) and write(2) give theirs. */
+static ssize_t ssl_result(struct econn *c, int k)
 {
-	int k;
-
-	if (!c->ssl)
-		return read(c->fd, buf, n);
-	k = SSL_read(c->ssl, buf, (int)n);
 	if (k > 0)
 		return k;
 	switch (SSL_get_error(c->ssl, k)) {
@@ -29,24 +25,14 @@ static ssize_t io_read(struct econn *c, uint8_t *buf, size_t n)
 	}
 }
 
+static ssize_t io_read(struct econn *c, uint8_t *buf, size_t n)
+{
+	return c->ssl ? ssl_result(c, SSL_read(c->ssl, buf, (int)n)) : read(c->fd, buf, n);
+}
+
 static ssize_t io_write(struct econn *c, const uint8_t *p, size_t n)
 {
-	int k;
-
-	if (!c->ssl)
-		return write(c->fd, p, n);
-	k = SSL_write(c->ssl, p, (int)n);
-	if (k > 0)
-		return k;
-	switch (SSL_get_error(c->ssl, k)) {
-	case SSL_ERROR_WANT_READ:
-	case SSL_ERROR_WANT_WRITE:
-		errno = EAGAIN;
-		return -1;
-	default:
-		errno = EPROTO;
-		return -1;
-	}
+	return c->ssl ? ssl_result(c, SSL_write(c->ssl, p, (int)n)) : write(c->fd, p, n);
 }
 
 int econn_read(struct econn *c)

@@ -37,6 +37,7 @@ struct client_opts {
 	int requests;
 	size_t post_bytes;
 	bool trailers;
+	bool reset; /* cancel every request right after sending it (a Rapid Reset) */
 };
 int run_client(const struct client_opts *o, SSL_CTX *tls);
 

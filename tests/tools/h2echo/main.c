@@ -1,6 +1,7 @@
 /* h2echo: command line.
  *   h2echo server [--tls CERT KEY] PORT
- *   h2echo client [--tls] [--ca FILE] [-n N] [--post BYTES] [--trailers] HOST PORT PATH */
+ *   h2echo client [--tls] [--ca FILE] [-n N] [--post BYTES] [--trailers] [--reset]
+ *          HOST PORT PATH */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: h2echo server [--tls CERT KEY] PORT\n"
 			"       h2echo client [--tls] [--ca FILE] [-n N] [--post BYTES] "
-			"[--trailers] HOST PORT PATH\n");
+			"[--trailers] [--reset] HOST PORT PATH\n");
 	return 2;
 }
 
@@ -35,11 +36,10 @@ static int server_main(int argc, char **argv)
 
 static int client_main(int argc, char **argv)
 {
-	static const struct option lo[] = {{"tls", no_argument, 0, 't'},
-					   {"ca", required_argument, 0, 'c'},
-					   {"post", required_argument, 0, 'p'},
-					   {"trailers", no_argument, 0, 'T'},
-					   {0, 0, 0, 0}};
+	static const struct option lo[] = {
+	    {"tls", no_argument, 0, 't'},	 {"ca", required_argument, 0, 'c'},
+	    {"post", required_argument, 0, 'p'}, {"trailers", no_argument, 0, 'T'},
+	    {"reset", no_argument, 0, 'R'},	 {0, 0, 0, 0}};
 	struct client_opts o = {.requests = 1};
 	const char *ca = NULL;
 	bool use_tls = false;
@@ -59,6 +59,9 @@ static int client_main(int argc, char **argv)
 			break;
 		case 'T':
 			o.trailers = true;
+			break;
+		case 'R':
+			o.reset = true;
 			break;
 		case 'n':
 			o.requests = atoi(optarg);
