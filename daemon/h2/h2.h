@@ -4,6 +4,7 @@
  * The contract:
  * - No sockets inside. The owner feeds received bytes (h2_feed) and sends what h2_out offers,
  *   marking what it sent (h2_out_done); it closes the connection once h2_done() says so.
+ *   Its sockets want TCP_NODELAY: a window's last small frame must not wait for a delayed ACK.
  * - Events come back through struct h2_callbacks, per stream, in wire order: on_head (request or
  *   response head; 1xx heads too), on_data pieces, on_trailers, on_end (the peer ended its side),
  *   on_reset (RST_STREAM, from the peer or sent by us), then on_close exactly once per stream the

@@ -116,6 +116,39 @@ static void test_post_large(void **state)
 	pair_free(p);
 }
 
+/* Many streams at once: together they get no more than the connection window unconsumed. */
+static void test_conn_window_bound(void **state)
+{
+	static uint8_t chunk[65535];
+	struct h2_options so;
+	struct pair *p;
+	struct h2_head h = {.method = "POST", .scheme = "http", .authority = "a", .path = "/up"};
+	size_t total = 0;
+
+	h2_options_default(&so);
+	so.conn_window = 200000;
+	p = pair_new(NULL, &so);
+	p->s.auto_consume = false;
+	for (int i = 0; i < 10; i++) {
+		int32_t sid = h2_submit_head(p->c.s, 0, &h, false);
+
+		assert_int_equal(h2_submit_data(p->c.s, sid, chunk, sizeof(chunk)), sizeof(chunk));
+	}
+	pump(&p->c, &p->s);
+	for (size_t i = 0; i < p->s.nrec; i++)
+		total += p->s.rec[i].body_len;
+	assert_int_equal(total, 200000);
+	/* Consumed bytes let as many more in (libnghttp2 updates once half the window is used). */
+	for (size_t i = 0; i < p->s.nrec; i++)
+		assert_int_equal(h2_consume(p->s.s, p->s.rec[i].sid, p->s.rec[i].body_len), 0);
+	total = 0;
+	pump(&p->c, &p->s);
+	for (size_t i = 0; i < p->s.nrec; i++)
+		total += p->s.rec[i].body_len;
+	assert_true(total > 200000 && total <= 2 * 200000);
+	pair_free(p);
+}
+
 static void test_trailers(void **state)
 {
 	struct pair *p = pair_new(NULL, NULL);
@@ -475,6 +508,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_get),
 	    cmocka_unit_test(test_post_large),
+	    cmocka_unit_test(test_conn_window_bound),
 	    cmocka_unit_test(test_trailers),
 	    cmocka_unit_test(test_100_streams),
 	    cmocka_unit_test(test_reset_mapping),

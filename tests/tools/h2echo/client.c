@@ -164,6 +164,7 @@ int run_client(const struct client_opts *o, SSL_CTX *tls)
 		perror("h2echo: connect");
 		return 1;
 	}
+	tcp_nodelay(cc.c.fd);
 	if (tls) {
 		cc.c.ssl = SSL_new(tls);
 		SSL_set_fd(cc.c.ssl, cc.c.fd);

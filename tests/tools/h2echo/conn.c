@@ -1,8 +1,11 @@
 /* h2echo: moving bytes between a socket (maybe TLS) and an h2 session. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "h2echo.h"
@@ -90,4 +93,13 @@ void econn_close(struct econn *c)
 int fcntl_nonblock(int fd)
 {
 	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+/* h2 writes a window's worth and waits for the peer's WINDOW_UPDATE: without this the last
+ * small frame waits for a delayed ACK (40 ms) every window. */
+void tcp_nodelay(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }

@@ -25,6 +25,7 @@ int econn_read(struct econn *c);
 int econn_flush(struct econn *c, bool *blocked);
 void econn_close(struct econn *c);
 int fcntl_nonblock(int fd);
+void tcp_nodelay(int fd);
 
 SSL_CTX *tls_server_ctx(const char *cert, const char *key);
 SSL_CTX *tls_client_ctx(const char *ca);

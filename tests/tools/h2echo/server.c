@@ -176,6 +176,7 @@ static struct sconn *accept_one(int lfd, SSL_CTX *tls)
 	if (fd < 0)
 		return NULL;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	tcp_nodelay(fd);
 	sc = calloc(1, sizeof(*sc));
 	sc->c.fd = fd;
 	if (tls) {
