@@ -7,12 +7,14 @@
  *   Its sockets want TCP_NODELAY: a window's last small frame must not wait for a delayed ACK.
  * - Events come back through struct h2_callbacks, per stream, in wire order: on_head (request or
  *   response head; 1xx heads too), on_data pieces, on_trailers, on_end (the peer ended its side),
- *   on_reset (RST_STREAM, from the peer or sent by us), then on_close exactly once per stream the
- *   owner saw (the stream's last call). on_goaway reports every GOAWAY, received or sent (a
- *   protocol error found in the peer's bytes is answered with the right GOAWAY or RST_STREAM
- *   code by libnghttp2 and the owner learns of it here). on_abuse reports a flood (Rapid Reset,
- *   CONTINUATION, control frames) once per connection; the connection is then closed with
- *   GOAWAY ENHANCE_YOUR_CALM. Pointers given to callbacks are valid only during the call.
+ *   on_reset (RST_STREAM, from the peer or sent by us), then on_close once per stream the owner
+ *   saw (its last call; h2_free ends open streams without it). on_goaway reports every GOAWAY,
+ *   received or sent: a protocol error in the peer's bytes is answered with the right GOAWAY or
+ *   RST_STREAM code and the owner learns of it there or in on_reset. A malformed message (an
+ *   invalid field, RFC 9113 8.1.1) is reset with PROTOCOL_ERROR and never shown; a header list
+ *   above max_header_list gets 431 from a server, a reset from a client. on_abuse reports a
+ *   flood (Rapid Reset, CONTINUATION, control frames) once per connection, which is then closed
+ *   with GOAWAY ENHANCE_YOUR_CALM. Pointers given to callbacks are valid during the call only.
  * - Flow control follows the consumer: the peer's window opens only when the owner calls
  *   h2_consume for bytes the other side took, so at most stream_window bytes per stream and
  *   conn_window per connection are ever held for a slow reader.

@@ -1,7 +1,8 @@
 /* Fuzz target for the h2 module: peer bytes fed to a server-side or a client-side session.
  * Input: one flag byte (bit 0: the client side; bits 1-4: a chunk size), then the peer's bytes.
  * The owner answers every request with a body and trailers, consumes every data piece and
- * drains the output after each chunk, so the submit paths run against hostile peers too. */
+ * drains the output after each chunk, so the submit paths run against hostile peers too; every
+ * head also goes through the HTTP/1 mapping and back. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -14,12 +15,32 @@ struct owner {
 	struct h2_session *s;
 };
 
+/* The head through the HTTP/1 mapping and back, as a translating proxy does. */
+static void map_round_trip(const struct h2_head *h)
+{
+	struct h2_msg h1, h2, stripped;
+
+	h2_msg_init(&h1);
+	h2_msg_init(&h2);
+	h2_msg_init(&stripped);
+	if (h->method && h2_map_request_to_h1(&h1, h) == 0) {
+		h2_strip_h2c_upgrade(&stripped, h1.fields, h1.nfields);
+		h2_map_request_from_h1(&h2, h1.method, h1.path, "https", h1.fields, h1.nfields);
+	} else if (!h->method && h2_map_response_to_h1(&h1, h) == 0) {
+		h2_map_response_from_h1(&h2, h1.status, h1.fields, h1.nfields);
+	}
+	h2_msg_free(&h1);
+	h2_msg_free(&h2);
+	h2_msg_free(&stripped);
+}
+
 static void on_head(void *o, int32_t sid, const struct h2_head *h, bool end)
 {
 	struct owner *w = o;
 	struct h2_field f[] = {{"x-f", 3, "1", 1}};
 	struct h2_head r = {.status = 200, .fields = f, .nfields = 1};
 
+	map_round_trip(h);
 	if (!h->method)
 		return; /* a response on the client side */
 	if (h2_submit_head(w->s, sid, &r, false) == sid) {
