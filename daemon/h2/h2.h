@@ -134,6 +134,9 @@ int h2_consume(struct h2_session *s, int32_t sid, size_t n);
 
 void h2_stream_set_data(struct h2_session *s, int32_t sid, void *data);
 void *h2_stream_get_data(struct h2_session *s, int32_t sid);
+/* Client: how many more requests the server takes now (its SETTINGS_MAX_CONCURRENT_STREAMS less
+ * the open ones; 0 after a GOAWAY or an error), for connection reuse. Server: 0. */
+uint32_t h2_streams_free(const struct h2_session *s);
 /* A SETTINGS value the peer sent (id as in RFC 9113 6.5.2), for tests and flow records. */
 uint32_t h2_peer_setting(const struct h2_session *s, int id);
 const char *h2_error_name(uint32_t code);

@@ -151,6 +151,17 @@ bool h2_done(const struct h2_session *s)
 	return !nghttp2_session_want_read(s->ng) && !nghttp2_session_want_write(s->ng);
 }
 
+uint32_t h2_streams_free(const struct h2_session *s)
+{
+	uint32_t max = h2_peer_setting(s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS), open = 0;
+
+	if (s->role != H2_CLIENT || s->dead || !nghttp2_session_check_request_allowed(s->ng))
+		return 0;
+	for (const struct h2_stream *st = s->streams; st; st = st->next)
+		open++;
+	return open < max ? max - open : 0;
+}
+
 uint32_t h2_peer_setting(const struct h2_session *s, int id)
 {
 	return nghttp2_session_get_remote_settings(s->ng, (nghttp2_settings_id)id);

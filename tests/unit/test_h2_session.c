@@ -243,16 +243,24 @@ static void test_reset_mapping(void **state)
 static void test_goaway_mapping(void **state)
 {
 	struct pair *p = pair_new(NULL, NULL);
-	int32_t a = get(&p->c, "/a", NULL, 0);
+	int32_t a, b;
 
+	pump(&p->c, &p->s);
+	assert_int_equal(h2_streams_free(p->c.s), 100);
+	assert_int_equal(h2_streams_free(p->s.s), 0);
+	a = get(&p->c, "/a", NULL, 0);
+	b = get(&p->c, "/b", NULL, 0);
+	assert_int_equal(h2_streams_free(p->c.s), 98);
 	pump(&p->c, &p->s);
 	assert_int_equal(h2_submit_goaway(p->s.s, H2_NO_ERROR), 0);
 	pump(&p->c, &p->s);
 	assert_int_equal(p->s.goaways, 1);
 	assert_int_equal(p->c.goaways_by_peer, 1);
 	assert_int_equal(p->c.goaway_peer_code, H2_NO_ERROR);
-	assert_false(rec_get(&p->c, a)->closed); /* a graceful GOAWAY lets a finish */
+	assert_int_equal(h2_streams_free(p->c.s), 0); /* no new requests on this connection */
+	assert_false(rec_get(&p->c, a)->closed);      /* a graceful GOAWAY lets a finish */
 	respond(&p->s, a, 204, true);
+	respond(&p->s, b, 204, true);
 	pump(&p->c, &p->s);
 	assert_true(rec_get(&p->c, a)->closed && rec_get(&p->c, a)->close_code == 0);
 	assert_true(h2_done(p->s.s));
