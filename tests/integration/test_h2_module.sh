@@ -76,6 +76,12 @@ for url in "http://127.0.0.1:$PLAIN/load" "https://127.0.0.1:$TLSP/bytes/1024"; 
 	else notok "$name" "$(grep -E 'requests:|status codes|protocol' <<<"$out")"; fi
 done
 
+# 100 concurrent streams on each connection: the server's SETTINGS_MAX_CONCURRENT_STREAMS.
+out=$(h2load -n 2000 -c 2 -m 100 "http://127.0.0.1:$PLAIN/bytes/100" 2>&1)
+if grep -q 'requests: 2000 total, 2000 started, 2000 done, 2000 succeeded, 0 failed' <<<"$out" &&
+	grep -q 'status codes: 2000 2xx' <<<"$out"; then ok h2load_100_streams
+else notok h2load_100_streams "$(grep -E 'requests:|status codes' <<<"$out")"; fi
+
 # --- h2echo as the client
 NPLAIN=$(free_port)
 nghttpd --no-tls -d "$T/docroot" "$NPLAIN" >"$T/nghttpd-plain.log" 2>&1 &
