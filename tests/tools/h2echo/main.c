@@ -78,7 +78,9 @@ static int client_main(int argc, char **argv)
 	o.authority = o.host;
 	if (use_tls && !(tls = tls_client_ctx(ca)))
 		return 1;
-	return run_client(&o, tls);
+	ch = run_client(&o, tls);
+	SSL_CTX_free(tls);
+	return ch;
 }
 
 int main(int argc, char **argv)
