@@ -146,7 +146,14 @@ $(B)/fuzz/%: tests/fuzz/%.c $$(call test_libs,$$*)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< -Wl,--start-group \
 		$(filter %.a,$^) -Wl,--end-group $(LDLIBS)
 
-tests: $(B)/snare helpers $(UNIT_BINS) $(FUZZ_BINS)
+# Test tools: tests/tools/<name>.c, linked with the modules listed in TOOL_LIBS_<name>.
+TOOL_LIBS_quicpeer = $(B)/lib/libsnare-quic.a $(B)/lib/libsnare-tlsparse.a $(B)/lib/libsnare-core.a
+$(B)/tests/tools/%: tests/tools/%.c $$(TOOL_LIBS_$$*)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(TOOL_LIBS_$*) \
+		-Wl,--end-group $(LDLIBS)
+
+tests: $(B)/snare helpers $(UNIT_BINS) $(FUZZ_BINS) $(B)/tests/tools/quicpeer
 
 deps:
 	@scripts/deps.sh build
