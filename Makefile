@@ -147,7 +147,8 @@ $(B)/fuzz/%: tests/fuzz/%.c $$(call test_libs,$$*)
 		$(filter %.a,$^) -Wl,--end-group $(LDLIBS)
 
 # Test tools: tests/tools/<name>.c, linked with the modules listed in TOOL_LIBS_<name>.
-TOOL_LIBS_quicpeer = $(B)/lib/libsnare-quic.a $(B)/lib/libsnare-tlsparse.a $(B)/lib/libsnare-core.a
+TOOL_LIBS_quicpeer = $(B)/lib/libsnare-quic.a $(B)/lib/libsnare-tlsparse.a $(B)/lib/libsnare-policy.a \
+	$(B)/lib/libsnare-core.a
 $(B)/tests/tools/%: tests/tools/%.c $$(TOOL_LIBS_$$*)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(TOOL_LIBS_$*) \

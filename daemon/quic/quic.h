@@ -26,12 +26,17 @@ enum quic_verify {
 	QUIC_VERIFY_INSECURE, /* no verification (-k) */
 };
 
+/* A trust setting, loaded once: files are read here, so a sandboxed process makes it before
+ * entering its sandbox and shares it between connections. NULL with *err on failure. */
+struct quic_trust;
+struct quic_trust *quic_trust_new(enum quic_verify verify, const char *ca_file, const char **err);
+void quic_trust_free(struct quic_trust *t);
+
 struct quic_client_opts {
 	const char *sni;		 /* also the name verified; NULL: no SNI, no name check */
 	const char *alpn[QUIC_MAX_ALPN]; /* NULL-terminated list */
-	enum quic_verify verify;
-	const char *ca_file;
-	bool datagrams; /* offer DATAGRAM frames (RFC 9221) */
+	const struct quic_trust *trust;	 /* not owned; outlives the connection */
+	bool datagrams;			 /* offer DATAGRAM frames (RFC 9221) */
 };
 
 struct quic_server_opts {

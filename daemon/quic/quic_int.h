@@ -67,6 +67,7 @@ struct quic_conn {
 	ngtcp2_crypto_conn_ref ref;
 	gnutls_session_t tls;
 	gnutls_certificate_credentials_t cred;
+	bool cred_shared; /* a client's: the quic_trust's, not freed here */
 	struct quic_callbacks cb;
 	void *arg;
 	bool server, closed, hs_done, datagrams;

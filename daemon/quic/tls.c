@@ -7,6 +7,7 @@
 #include <gnutls/x509.h>
 #include <ngtcp2/ngtcp2_crypto_gnutls.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/util.h"
@@ -69,20 +70,50 @@ static int session_common(struct quic_conn *c, const char **err)
 	return 0;
 }
 
+struct quic_trust {
+	gnutls_certificate_credentials_t cred;
+	enum quic_verify verify;
+};
+
+struct quic_trust *quic_trust_new(enum quic_verify verify, const char *ca_file, const char **err)
+{
+	struct quic_trust *t = xcalloc(1, sizeof(*t));
+	int r = 1;
+
+	t->verify = verify;
+	if (gnutls_certificate_allocate_credentials(&t->cred) < 0) {
+		free(t);
+		*err = "GnuTLS credentials";
+		return NULL;
+	}
+	if (verify == QUIC_VERIFY_SYSTEM)
+		r = gnutls_certificate_set_x509_system_trust(t->cred);
+	else if (verify == QUIC_VERIFY_CA_FILE)
+		r = ca_file ? gnutls_certificate_set_x509_trust_file(t->cred, ca_file,
+								     GNUTLS_X509_FMT_PEM)
+			    : -1;
+	if (r <= 0) {
+		quic_trust_free(t);
+		*err = "no trusted certificate could be loaded";
+		return NULL;
+	}
+	return t;
+}
+
+void quic_trust_free(struct quic_trust *t)
+{
+	if (!t)
+		return;
+	gnutls_certificate_free_credentials(t->cred);
+	free(t);
+}
+
 int quic_tls_client(struct quic_conn *c, const struct quic_client_opts *o, const char **err)
 {
-	int r = 0;
-
-	if (gnutls_certificate_allocate_credentials(&c->cred) < 0)
-		return *err = "GnuTLS credentials", -ENOMEM;
-	if (o->verify == QUIC_VERIFY_SYSTEM)
-		r = gnutls_certificate_set_x509_system_trust(c->cred);
-	else if (o->verify == QUIC_VERIFY_CA_FILE)
-		r = o->ca_file ? gnutls_certificate_set_x509_trust_file(c->cred, o->ca_file,
-									GNUTLS_X509_FMT_PEM)
-			       : -1;
-	if (r <= 0 && o->verify != QUIC_VERIFY_INSECURE)
-		return *err = "no trusted certificate could be loaded", -EINVAL;
+	if (!o->trust)
+		return *err = "no trust setting", -EINVAL;
+	c->cred = o->trust->cred;
+	c->cred_shared = true;
 	if (gnutls_init(&c->tls,
 			GNUTLS_CLIENT | GNUTLS_ENABLE_EARLY_DATA | GNUTLS_NO_END_OF_EARLY_DATA) < 0)
 		return *err = "gnutls_init failed", -ENOMEM;
@@ -96,7 +127,7 @@ int quic_tls_client(struct quic_conn *c, const struct quic_client_opts *o, const
 		if (gnutls_server_name_set(c->tls, GNUTLS_NAME_DNS, o->sni, strlen(o->sni)) < 0)
 			return *err = "bad SNI", -EINVAL;
 	}
-	if (o->verify != QUIC_VERIFY_INSECURE)
+	if (o->trust->verify != QUIC_VERIFY_INSECURE)
 		gnutls_session_set_verify_cert(c->tls, o->sni && o->sni[0] ? o->sni : NULL, 0);
 	return 0;
 }
@@ -149,7 +180,7 @@ void quic_tls_free(struct quic_conn *c)
 {
 	if (c->tls)
 		gnutls_deinit(c->tls);
-	if (c->cred)
+	if (c->cred && !c->cred_shared)
 		gnutls_certificate_free_credentials(c->cred);
 	c->tls = NULL;
 	c->cred = NULL;

@@ -96,6 +96,28 @@ if command -v gtlsclient >/dev/null; then
 		notok gtlsclient-follows-our-retry "$(cat "$T/gc2.log" "$QS_LOG")"
 fi
 
+# --- under the worker's seccomp list (policy/seccomp_worker.c) -----------------------
+# Both ends load it once their socket, certificate and trust setting are loaded, as a worker
+# would; the handshake (with a Retry), HTTP/3, raw streams and datagrams then run under it. First
+# the filter is shown to be enforced: execve under it kills the process.
+"$QP" sandbox-check >"$T/sbx-check.log" 2>&1
+rc=$?
+if grep -q "worker seccomp list loaded" "$T/sbx-check.log" && [ $rc -ge 128 ] &&
+	! grep -q "exec returned" "$T/sbx-check.log"; then
+	ok worker-seccomp-enforced
+else
+	notok worker-seccomp-enforced "rc=$rc $(cat "$T/sbx-check.log")"
+fi
+start_peer_server --retry --sandbox
+out=$("$QP" get "127.0.0.1:$QS_PORT" "https://quic.test/sandboxed" --cafile "$T/ca.pem" --sandbox 2>&1)
+echo "$out" | grep -qx "hello from quicpeer /sandboxed" && ok h3-under-worker-seccomp ||
+	notok h3-under-worker-seccomp "$out $(cat "$QS_LOG")"
+out=$("$QP" raw "127.0.0.1:$QS_PORT" quic.test --cafile "$T/ca.pem" --sandbox 2>&1)
+echo "$out" | grep -q "^datagram: ping-dgram$" && echo "$out" | grep -q "fin: echo:ping-uni$" &&
+	ok raw-quic-under-worker-seccomp || notok raw-quic-under-worker-seccomp "$out $(cat "$QS_LOG")"
+grep -q "server: retry sent" "$QS_LOG" && ok retry-under-worker-seccomp ||
+	notok retry-under-worker-seccomp "$(cat "$QS_LOG")"
+
 # --- our client -> gtlsserver (the ngtcp2 example server) ----------------------------
 if command -v gtlsserver >/dev/null; then
 	GS_PORT=$(udp_port)

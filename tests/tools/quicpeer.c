@@ -1,14 +1,19 @@
 /* Test tool built from snare's QUIC module (daemon/quic): a peer for the integration tests, on
  * plain UDP sockets and poll, loopback only. Trusts its command line.
- *   quicpeer server ADDR:PORT CERT KEY [--retry] [--keylog FILE]
+ *   quicpeer server ADDR:PORT CERT KEY [--retry] [--keylog FILE] [--sandbox]
  *       HTTP/3 (ALPN h3: 200 with "hello from quicpeer PATH", trailers x-quicpeer: done) and
  *       raw QUIC (ALPN snare-raw: echoes each stream and DATAGRAM frames back) server.
- *   quicpeer get ADDR:PORT URL (--cafile FILE | -k) [--keylog FILE]
+ *   quicpeer get ADDR:PORT URL (--cafile FILE | -k) [--keylog FILE] [--sandbox]
  *       HTTP/3 GET; prints ":status N", the body and trailers; exit 0 on 200.
- *   quicpeer raw ADDR:PORT SNI (--cafile FILE | -k)
+ *   quicpeer raw ADDR:PORT SNI (--cafile FILE | -k) [--sandbox]
  *       raw QUIC: a bidirectional stream, a unidirectional one and a datagram, each echoed.
  *   quicpeer sni ADDR:PORT
- *       reads client Initials with the Initial reader; prints version, sni and alpn. */
+ *       reads client Initials with the Initial reader; prints version, sni and alpn.
+ *   quicpeer sandbox-check
+ *       loads the worker's seccomp list and calls execve: killed by SIGSYS if it works.
+ * --sandbox loads the worker's seccomp list (policy/seccomp_worker.c) once the socket, the
+ * certificate and the trust setting are loaded, as a worker would: the handshake, HTTP/3, raw
+ * streams and datagrams then run under it (a syscall outside the list kills the process). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -20,6 +25,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "sandbox.h"
 #include "quic/initial.h"
 #include "quic/quic.h"
 
@@ -195,7 +201,7 @@ static struct peer *peer_free_slot(void)
 struct server_ctx {
 	struct quic_server_opts opts;
 	struct quic_retry_secret secret;
-	bool retry;
+	bool retry, sandbox;
 	FILE *keylog;
 };
 
@@ -346,6 +352,20 @@ static void raw_datagram(void *arg, const uint8_t *p, size_t n)
 		pr->done = 1;
 }
 
+/* --sandbox: the worker's seccomp list from here on, as a worker would run this code (the
+ * socket, the certificate and the trust setting were loaded before). A syscall outside the list
+ * kills the process. */
+static int enter_worker_sandbox(void)
+{
+	int r = sandbox_enter(SANDBOX_WORKER);
+
+	if (r < 0)
+		fprintf(stderr, "quicpeer: sandbox: %s\n", strerror(-r));
+	else
+		printf("sandbox: worker seccomp list loaded\n");
+	return r;
+}
+
 /* ---- the loop ---- */
 
 static int open_socket(const struct sockaddr_in *bind_to)
@@ -420,9 +440,11 @@ static int server_main(int argc, char **argv)
 			s.retry = true;
 		else if (strcmp(argv[i], "--keylog") == 0 && i + 1 < argc)
 			s.keylog = fopen(argv[++i], "a");
+		else if (strcmp(argv[i], "--sandbox") == 0)
+			s.sandbox = true;
 	}
 	quic_retry_secret_init(&s.secret);
-	if (open_socket(&a) < 0)
+	if (open_socket(&a) < 0 || (s.sandbox && enter_worker_sandbox() < 0))
 		return 1;
 	printf("server: listening\n");
 	fflush(stdout);
@@ -444,17 +466,26 @@ static int server_main(int argc, char **argv)
 	}
 }
 
-static int client_opts(int argc, char **argv, int from, struct quic_client_opts *o, FILE **keylog)
+struct client_args {
+	enum quic_verify verify;
+	const char *ca_file;
+	FILE *keylog;
+	bool sandbox;
+};
+
+static int client_opts(int argc, char **argv, int from, struct client_args *a)
 {
-	o->verify = QUIC_VERIFY_SYSTEM;
+	a->verify = QUIC_VERIFY_SYSTEM;
 	for (int i = from; i < argc; i++) {
 		if (strcmp(argv[i], "-k") == 0) {
-			o->verify = QUIC_VERIFY_INSECURE;
+			a->verify = QUIC_VERIFY_INSECURE;
 		} else if (strcmp(argv[i], "--cafile") == 0 && i + 1 < argc) {
-			o->verify = QUIC_VERIFY_CA_FILE;
-			o->ca_file = argv[++i];
+			a->verify = QUIC_VERIFY_CA_FILE;
+			a->ca_file = argv[++i];
 		} else if (strcmp(argv[i], "--keylog") == 0 && i + 1 < argc) {
-			*keylog = fopen(argv[++i], "a");
+			a->keylog = fopen(argv[++i], "a");
+		} else if (strcmp(argv[i], "--sandbox") == 0) {
+			a->sandbox = true;
 		} else {
 			return -1;
 		}
@@ -465,6 +496,7 @@ static int client_opts(int argc, char **argv, int from, struct quic_client_opts 
 static int client_main(int argc, char **argv, bool h3)
 {
 	struct quic_client_opts o = {.datagrams = true};
+	struct client_args ca = {0};
 	struct sockaddr_in a, any = {.sin_family = AF_INET};
 	struct quic_callbacks cb = {.send = send_cb, .keylog = keylog_cb};
 	struct peer *pr = &peers[0];
@@ -472,9 +504,13 @@ static int client_main(int argc, char **argv, bool h3)
 	const char *err = "";
 	uint64_t deadline = clock_ms() + 10000;
 
-	if (argc < 4 || parse_addr(argv[2], &a) < 0 ||
-	    client_opts(argc, argv, 4, &o, &pr->keylog) < 0)
+	if (argc < 4 || parse_addr(argv[2], &a) < 0 || client_opts(argc, argv, 4, &ca) < 0)
 		return 2;
+	pr->keylog = ca.keylog;
+	if (!(o.trust = quic_trust_new(ca.verify, ca.ca_file, &err))) {
+		fprintf(stderr, "quicpeer: %s\n", err);
+		return 1;
+	}
 	if (h3) {
 		snprintf(pr->path, sizeof(pr->path), "%s", argv[3]);
 		url_authority(argv[3], host, sizeof(host));
@@ -502,6 +538,8 @@ static int client_main(int argc, char **argv, bool h3)
 	}
 	if (h3)
 		pr->h3 = quic_h3_attach(pr->c, &cli_h3, pr);
+	if (ca.sandbox && enter_worker_sandbox() < 0)
+		return 1;
 	while (!pr->done && !quic_conn_closed(pr->c) && clock_ms() < deadline) {
 		struct pollfd pfd = {sock, POLLIN, 0};
 		uint8_t buf[65536];
@@ -522,6 +560,7 @@ static int client_main(int argc, char **argv, bool h3)
 	}
 	printf("client: %s\n", pr->done == 1 ? "ok" : "failed");
 	quic_conn_free(pr->c);
+	quic_trust_free((struct quic_trust *)o.trust);
 	return pr->done == 1 ? 0 : 1;
 }
 
@@ -571,6 +610,14 @@ int main(int argc, char **argv)
 		return client_main(argc, argv, false);
 	if (argc >= 2 && strcmp(argv[1], "sni") == 0)
 		return sni_main(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "sandbox-check") == 0) {
+		/* the filter is enforced: exec under it kills the process */
+		if (enter_worker_sandbox() < 0)
+			return 1;
+		execl("/bin/true", "true", (char *)NULL);
+		printf("exec returned: %s\n", strerror(errno));
+		return 0;
+	}
 	fprintf(stderr,
 		"usage: quicpeer server|get|raw|sni ... (see the comment atop quicpeer.c)\n");
 	return 2;
