@@ -14,6 +14,17 @@
 #define MAX_PKT 1452
 #define IDLE_TIMEOUT_S 30
 
+void quic_credit(struct quic_conn *c, int64_t id, uint64_t n)
+{
+	ngtcp2_conn_extend_max_stream_offset(c->conn, id, n);
+	ngtcp2_conn_extend_max_offset(c->conn, n);
+}
+
+void quic_conn_manual_credit(struct quic_conn *c)
+{
+	c->manual_credit = true;
+}
+
 uint64_t quic_now(void)
 {
 	struct timespec ts;
@@ -58,6 +69,16 @@ static int new_cid_cb(ngtcp2_conn *conn, ngtcp2_cid *cid, uint8_t *token, size_t
 	return 0;
 }
 
+/* The peer finished or reset one of its unidirectional streams. ngtcp2 0.12 does not close a
+ * receive-only stream once its data is in (its close waits for a send side that does not
+ * exist), so the peer's limit is raised here rather than at stream_close; the stream's small
+ * state inside ngtcp2 stays until the connection ends. */
+static void peer_uni_done(struct quic_conn *c, int64_t id)
+{
+	if ((id & 2) && !ngtcp2_conn_is_local_stream(c->conn, id))
+		ngtcp2_conn_extend_max_streams_uni(c->conn, 1);
+}
+
 static int handshake_cb(ngtcp2_conn *conn, void *ud)
 {
 	struct quic_conn *c = ud;
@@ -77,13 +98,15 @@ static int recv_stream_cb(ngtcp2_conn *conn, uint32_t flags, int64_t id, uint64_
 	struct quic_conn *c = ud;
 	bool fin = flags & NGTCP2_STREAM_DATA_FLAG_FIN;
 
+	if (fin)
+		peer_uni_done(c, id);
 	if (c->h3)
 		return quic_h3_on_stream_data(c, id, p, n, fin) < 0 ? NGTCP2_ERR_CALLBACK_FAILURE
 								    : 0;
 	if (c->cb.stream_data)
 		c->cb.stream_data(c->arg, id, p, n, fin);
-	ngtcp2_conn_extend_max_stream_offset(conn, id, n);
-	ngtcp2_conn_extend_max_offset(conn, n);
+	if (!c->manual_credit)
+		quic_credit(c, id, n);
 	return 0;
 }
 
@@ -114,6 +137,9 @@ static int stream_close_cb(ngtcp2_conn *conn, uint32_t flags, int64_t id, uint64
 
 	if (!(flags & NGTCP2_STREAM_CLOSE_FLAG_APP_ERROR_CODE_SET))
 		code = c->h3 ? NGHTTP3_H3_NO_ERROR : 0;
+	/* ngtcp2 never raises the peer's stream limit by itself: one closed, one more allowed */
+	if (!ngtcp2_conn_is_local_stream(conn, id) && !(id & 2))
+		ngtcp2_conn_extend_max_streams_bidi(conn, 1);
 	if (c->h3) {
 		quic_h3_on_close(c, id, code);
 		return 0;
@@ -129,6 +155,7 @@ static int stream_reset_cb(ngtcp2_conn *conn, int64_t id, uint64_t size, uint64_
 {
 	struct quic_conn *c = ud;
 
+	peer_uni_done(c, id);
 	if (c->h3)
 		quic_h3_on_reset(c, id);
 	else if (c->cb.stream_reset)

@@ -92,8 +92,8 @@ static int recv_data(nghttp3_conn *hc, int64_t id, const uint8_t *p, size_t n, v
 
 	if (h->cb.data)
 		h->cb.data(h->arg, id, p, n);
-	ngtcp2_conn_extend_max_stream_offset(h->c->conn, id, n);
-	ngtcp2_conn_extend_max_offset(h->c->conn, n);
+	if (!h->c->manual_credit)
+		quic_credit(h->c, id, n);
 	return 0;
 }
 
@@ -101,8 +101,7 @@ static int deferred_consume(nghttp3_conn *hc, int64_t id, size_t n, void *ud, vo
 {
 	struct quic_h3 *h = ud;
 
-	ngtcp2_conn_extend_max_stream_offset(h->c->conn, id, n);
-	ngtcp2_conn_extend_max_offset(h->c->conn, n);
+	quic_credit(h->c, id, n); /* framing bytes nghttp3 consumed: always credited */
 	return 0;
 }
 
@@ -292,8 +291,7 @@ int quic_h3_on_stream_data(struct quic_conn *c, int64_t id, const uint8_t *p, si
 				nghttp3_strerror((int)used));
 		return 0;
 	}
-	ngtcp2_conn_extend_max_stream_offset(c->conn, id, (uint64_t)used);
-	ngtcp2_conn_extend_max_offset(c->conn, (uint64_t)used);
+	quic_credit(c, id, (uint64_t)used);
 	return 0;
 }
 

@@ -25,7 +25,6 @@ struct quic_initial {
 	bool any_pn;
 	unsigned datagrams;
 	struct quic_crypto_buf crypto;
-	uint8_t plain[65536];
 };
 
 /* A long header's fields up to the payload (RFC 9000 section 17.2). */
@@ -45,6 +44,9 @@ struct quic_initial *quic_initial_new(void)
 
 void quic_initial_free(struct quic_initial *qi)
 {
+	if (!qi)
+		return;
+	quic_crypto_free(&qi->crypto);
 	free(qi);
 }
 
@@ -206,16 +208,16 @@ static const char *open_initial(struct quic_initial *qi, uint8_t *p, const struc
 		truncated = truncated << 8 | p[h->pn_off + i];
 	}
 	hdr_len = h->pn_off + pn_len;
-	if (h->end - hdr_len < 16 || h->end - hdr_len - 16 > sizeof(qi->plain))
+	if (h->end - hdr_len < 16)
 		return "Initial payload length out of range";
 	pn = decode_pn(qi->any_pn ? qi->largest_pn + 1 : 0, truncated, (unsigned)(8 * pn_len));
-	if (quic_initial_open(&qi->keys, pn, p, hdr_len, p + hdr_len, h->end - hdr_len, qi->plain) <
-	    0)
+	if (quic_initial_open(&qi->keys, pn, p, hdr_len, p + hdr_len, h->end - hdr_len,
+			      p + hdr_len) < 0) /* in place: p is the datagram's copy */
 		return "Initial packet does not decrypt";
 	if (!qi->any_pn || pn > qi->largest_pn)
 		qi->largest_pn = pn;
 	qi->any_pn = true;
-	return read_frames(qi, qi->plain, h->end - hdr_len - 16);
+	return read_frames(qi, p + hdr_len, h->end - hdr_len - 16);
 }
 
 /* Fixes version, connection IDs and keys at the first Initial; later ones must match. */

@@ -134,6 +134,12 @@ int quic_stream_open(struct quic_conn *c, bool bidi, int64_t *id);
 /* Queues up to n bytes (fewer when the stream's buffer is full: stream_writable follows);
  * fin is sent once all n bytes were taken. Bytes taken, or -ENOENT / -EPIPE (write side done). */
 long quic_stream_write(struct quic_conn *c, int64_t id, const uint8_t *p, size_t n, bool fin);
+/* By default received stream bytes are credited back to the peer as soon as stream_data (or
+ * quic_h3 data) has been called. After quic_conn_manual_credit the owner credits them with
+ * quic_stream_consumed once it has passed them on: the peer then sends no more than the
+ * flow-control windows (1 MiB a stream, 8 MiB a connection) ahead of the owner. */
+void quic_conn_manual_credit(struct quic_conn *c);
+int quic_stream_consumed(struct quic_conn *c, int64_t id, size_t n);
 /* Aborts both directions with an application error code. */
 int quic_stream_reset(struct quic_conn *c, int64_t id, uint64_t code);
 /* A DATAGRAM frame: 0, -ENOTSUP (the peer does not take them), -EMSGSIZE, -EAGAIN. */

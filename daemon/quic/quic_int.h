@@ -71,6 +71,7 @@ struct quic_conn {
 	struct quic_callbacks cb;
 	void *arg;
 	bool server, closed, hs_done, datagrams;
+	bool manual_credit; /* received bytes are credited by quic_stream_consumed */
 	struct sockaddr_storage local, remote;
 	socklen_t local_len, remote_len;
 	struct quic_close_info close;
@@ -88,6 +89,8 @@ void quic_settings_fill(struct quic_conn *c, ngtcp2_settings *s, ngtcp2_transpor
 /* Records why the connection ended, sends CONNECTION_CLOSE when ours, marks it closed. */
 void quic_conn_fail(struct quic_conn *c, int liberr);
 void quic_conn_copy_path(struct quic_conn *c, const struct quic_path *p);
+/* Gives the peer n more bytes of flow-control credit on stream id and on the connection. */
+void quic_credit(struct quic_conn *c, int64_t id, uint64_t n);
 
 int quic_tls_client(struct quic_conn *c, const struct quic_client_opts *o, const char **err);
 int quic_tls_server(struct quic_conn *c, const struct quic_server_opts *o, const char **err);

@@ -35,6 +35,19 @@ static void stream_unlink(struct quic_conn *c, struct qstream *s)
 	free(s);
 }
 
+static void stream_to_tail(struct quic_conn *c, struct qstream *s)
+{
+	struct qstream **pp = &c->streams;
+
+	while (*pp != s)
+		pp = &(*pp)->next;
+	*pp = s->next;
+	while (*pp)
+		pp = &(*pp)->next;
+	*pp = s;
+	s->next = NULL;
+}
+
 void quic_stream_closed(struct quic_conn *c, int64_t id)
 {
 	struct qstream *s = quic_stream_get(c, id, false);
@@ -76,6 +89,8 @@ long quic_stream_write(struct quic_conn *c, int64_t id, const uint8_t *p, size_t
 		return -ECONNRESET;
 	if (c->h3)
 		return -EINVAL;
+	if ((id & 2) && (bool)(id & 1) != c->server)
+		return -EPIPE;		  /* the peer's unidirectional stream: receive only */
 	s = quic_stream_get(c, id, true); /* a peer's stream gets its state at the first write */
 	if (s->fin_queued)
 		return -EPIPE;
@@ -87,6 +102,14 @@ long quic_stream_write(struct quic_conn *c, int64_t id, const uint8_t *p, size_t
 	if (quic_conn_flush(c) < 0)
 		return -ECONNRESET;
 	return (long)taken;
+}
+
+int quic_stream_consumed(struct quic_conn *c, int64_t id, size_t n)
+{
+	if (c->closed)
+		return -ECONNRESET;
+	quic_credit(c, id, n);
+	return quic_conn_flush(c);
 }
 
 int quic_stream_reset(struct quic_conn *c, int64_t id, uint64_t code)
@@ -141,6 +164,8 @@ static void raw_wrote(struct quic_conn *c, int64_t sid, size_t n)
 	sbuf_sent(&s->out, n);
 	if (s->fin_try && s->out.unsent == 0)
 		s->fin_sent = true;
+	if (s->out.unsent > 0 && s->next)
+		stream_to_tail(c, s); /* the others get the next packets */
 }
 
 static void raw_blocked(struct quic_conn *c, int64_t sid)

@@ -36,17 +36,18 @@ struct end {
 	struct wire *out; /* what this end sends */
 	bool handshake;
 	int64_t opened;
-	uint8_t got[1 << 21];
+	uint8_t got[4 << 20];
 	size_t got_len;
 	bool fin, end, trailers, writable;
 	char head[512];
 	uint64_t reset_code;
 	bool reset;
-	size_t keylog_lines, datagrams;
+	size_t keylog_lines, datagrams, closed_streams;
 	int64_t last_id;
 };
 
 static struct wire c2s, s2c;
+static bool echo_fin; /* the server ends each bidirectional stream the client ended */
 static struct end cli, srv;
 static char ca_path[64], cert_pem[4096], key_pem[1024];
 static struct sockaddr_in caddr, saddr;
@@ -74,10 +75,13 @@ static void data_cb(void *arg, int64_t id, const uint8_t *p, size_t n, bool fin)
 	struct end *e = arg;
 
 	assert_true(e->got_len + n <= sizeof(e->got));
-	memcpy(e->got + e->got_len, p, n);
+	if (n)
+		memcpy(e->got + e->got_len, p, n);
 	e->got_len += n;
 	e->fin |= fin;
 	e->last_id = id;
+	if (fin && e == &srv && echo_fin && !(id & 2))
+		quic_stream_write(srv.c, id, NULL, 0, true);
 }
 
 static void reset_cb(void *arg, int64_t id, uint64_t code)
@@ -86,6 +90,11 @@ static void reset_cb(void *arg, int64_t id, uint64_t code)
 
 	e->reset = true;
 	e->reset_code = code;
+}
+
+static void close_cb(void *arg, int64_t id, uint64_t code)
+{
+	((struct end *)arg)->closed_streams++;
 }
 
 static void writable_cb(void *arg, int64_t id)
@@ -110,6 +119,7 @@ static const struct quic_callbacks cbs = {
     .stream_data = data_cb,
     .stream_reset = reset_cb,
     .stream_writable = writable_cb,
+    .stream_close = close_cb,
     .datagram = dgram_cb,
     .keylog = keylog_cb,
 };
@@ -364,6 +374,62 @@ static void test_datagram_reset_close(void **state)
 	free_pair();
 }
 
+/* More streams than the peer's initial limit (100), one after another: each closed one lets the
+ * peer open another. */
+static void test_stream_limit_renewed(void **state)
+{
+	int64_t id;
+
+	connect_pair("quic.test", "raw", NULL);
+	echo_fin = true;
+	for (int i = 0; i < 150; i++) {
+		if (quic_stream_open(cli.c, false, &id) != 0)
+			fail_msg("stream %d not opened (the server got %zu)", i, srv.got_len);
+		assert_int_equal(quic_stream_write(cli.c, id, (const uint8_t *)"u", 1, true), 1);
+		pump(NULL);
+	}
+	assert_int_equal(srv.got_len, 150);
+	assert_int_equal(cli.closed_streams, 150); /* each ended and acknowledged */
+	assert_int_equal(quic_stream_write(srv.c, id, (const uint8_t *)"x", 1, false), -EPIPE);
+	free_pair();
+}
+
+/* With manual credit the receiver's window bounds what the sender gets through until the
+ * receiver says it passed the bytes on. */
+static void test_manual_credit(void **state)
+{
+	static uint8_t big[3 << 20];
+	size_t off = 0, consumed_so_far = 0;
+	int64_t id;
+
+	connect_pair("quic.test", "raw", NULL);
+	quic_conn_manual_credit(srv.c);
+	assert_int_equal(quic_stream_open(cli.c, true, &id), 0);
+	for (int round = 0; round < 20; round++) {
+		long n = quic_stream_write(cli.c, id, big + off, sizeof(big) - off, true);
+
+		assert_true(n >= 0);
+		off += (size_t)n;
+		pump(NULL);
+	}
+	assert_true(srv.got_len > 0 && srv.got_len <= (1 << 20)); /* the stream window */
+	assert_true(off < sizeof(big));
+	for (int round = 0; round < 200 && srv.got_len < sizeof(big); round++) {
+		size_t before = srv.got_len;
+		long n = quic_stream_write(cli.c, id, big + off, sizeof(big) - off, true);
+
+		assert_true(n >= 0);
+		off += (size_t)n;
+		assert_int_equal(quic_stream_consumed(srv.c, srv.last_id, before - consumed_so_far),
+				 0);
+		consumed_so_far = before;
+		pump(NULL);
+	}
+	assert_int_equal(srv.got_len, sizeof(big));
+	assert_true(srv.fin);
+	free_pair();
+}
+
 static void test_retry(void **state)
 {
 	struct quic_retry_secret secret;
@@ -499,6 +565,8 @@ int main(void)
 	    cmocka_unit_test(test_handshake_and_keylog),
 	    cmocka_unit_test(test_raw_backpressure),
 	    cmocka_unit_test(test_datagram_reset_close),
+	    cmocka_unit_test(test_stream_limit_renewed),
+	    cmocka_unit_test(test_manual_credit),
 	    cmocka_unit_test(test_retry),
 	    cmocka_unit_test(test_wrong_name),
 	    cmocka_unit_test(test_h3_post_with_trailers),
