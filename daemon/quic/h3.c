@@ -378,11 +378,7 @@ long quic_h3_write(struct quic_h3 *h, int64_t id, const uint8_t *p, size_t n, bo
 
 	if (!s || s->h3_end)
 		return -EPIPE;
-	taken = sbuf_append(&s->out, p, n, QUIC_STREAM_BUF);
-	if (taken < n)
-		s->want_writable = true;
-	else if (end)
-		s->h3_end = true;
+	taken = quic_stream_queue(s, p, n, end, &s->h3_end);
 	nghttp3_conn_resume_stream(h->h, id);
 	if (quic_conn_flush(h->c) < 0)
 		return -ECONNRESET;

@@ -62,6 +62,17 @@ void quic_stream_free_all(struct quic_conn *c)
 		stream_unlink(c, c->streams);
 }
 
+size_t quic_stream_queue(struct qstream *s, const uint8_t *p, size_t n, bool end, bool *ended)
+{
+	size_t taken = sbuf_append(&s->out, p, n, QUIC_STREAM_BUF);
+
+	if (taken < n)
+		s->want_writable = true;
+	else if (end)
+		*ended = true;
+	return taken;
+}
+
 int quic_stream_open(struct quic_conn *c, bool bidi, int64_t *id)
 {
 	int r;
@@ -94,11 +105,7 @@ long quic_stream_write(struct quic_conn *c, int64_t id, const uint8_t *p, size_t
 	s = quic_stream_get(c, id, true); /* a peer's stream gets its state at the first write */
 	if (s->fin_queued)
 		return -EPIPE;
-	taken = sbuf_append(&s->out, p, n, QUIC_STREAM_BUF);
-	if (taken < n)
-		s->want_writable = true;
-	else if (fin)
-		s->fin_queued = true;
+	taken = quic_stream_queue(s, p, n, fin, &s->fin_queued);
 	if (quic_conn_flush(c) < 0)
 		return -ECONNRESET;
 	return (long)taken;

@@ -127,24 +127,28 @@ static void assert_hex(const uint8_t *p, size_t n, const char *hex)
 	assert_memory_equal(p, want, n);
 }
 
-static void test_keys_v1(void **state)
+/* The client keys of RFC 9001 A.1 and RFC 9369 A.1. */
+static const struct {
+	uint32_t version;
+	const char *key, *iv, *hp;
+} rfc_keys[] = {
+    {QUIC_VERSION_1, "1f369613dd76d5467730efcbe3b1a22d", "fa044b2f42a3fd3b46fb255c",
+     "9f50449e04a0e810283a1e9933adedd2"},
+    {QUIC_VERSION_2, "8b1a0bc121284290a29e0971b5cd045d", "91f73e2351d8fa91660e909f",
+     "45b95e15235d6f45a6b19cbcb0294ba9"},
+};
+
+static void test_keys(void **state)
 {
 	struct quic_initial_keys k;
 
-	assert_int_equal(quic_initial_derive(QUIC_VERSION_1, dcid, sizeof(dcid), &k), 0);
-	assert_hex(k.key, 16, "1f369613dd76d5467730efcbe3b1a22d");
-	assert_hex(k.iv, 12, "fa044b2f42a3fd3b46fb255c");
-	assert_hex(k.hp, 16, "9f50449e04a0e810283a1e9933adedd2");
-}
-
-static void test_keys_v2(void **state)
-{
-	struct quic_initial_keys k;
-
-	assert_int_equal(quic_initial_derive(QUIC_VERSION_2, dcid, sizeof(dcid), &k), 0);
-	assert_hex(k.key, 16, "8b1a0bc121284290a29e0971b5cd045d");
-	assert_hex(k.iv, 12, "91f73e2351d8fa91660e909f");
-	assert_hex(k.hp, 16, "45b95e15235d6f45a6b19cbcb0294ba9");
+	for (size_t i = 0; i < sizeof(rfc_keys) / sizeof(rfc_keys[0]); i++) {
+		assert_int_equal(quic_initial_derive(rfc_keys[i].version, dcid, sizeof(dcid), &k),
+				 0);
+		assert_hex(k.key, 16, rfc_keys[i].key);
+		assert_hex(k.iv, 12, rfc_keys[i].iv);
+		assert_hex(k.hp, 16, rfc_keys[i].hp);
+	}
 	assert_int_equal(quic_initial_derive(0xff00001d, dcid, sizeof(dcid), &k), -EINVAL);
 }
 
@@ -378,8 +382,7 @@ static void test_other_connection_and_limit(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_keys_v1),
-	    cmocka_unit_test(test_keys_v2),
+	    cmocka_unit_test(test_keys),
 	    cmocka_unit_test(test_rfc_packets),
 	    cmocka_unit_test(test_split_hello),
 	    cmocka_unit_test(test_truncated_and_bogus),
