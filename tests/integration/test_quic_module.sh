@@ -2,8 +2,9 @@
 # it): the ngtcp2 example client (gtlsclient) fetches from our HTTP/3 server; our client fetches
 # from the ngtcp2 example server (gtlsserver) and from caddy with HTTP/3; our client and server
 # exchange raw QUIC streams both ways and DATAGRAM frames, with and without Retry; a wrong name
-# fails verification with a TLS alert; our Initial reader reads the SNI/ALPN of gtlsclient's and
-# our client's first datagrams. Loopback only; UDP ports picked free per run.
+# fails verification with a TLS alert; our Initial reader reads the SNI/ALPN of gtlsclient's,
+# Chromium's (two datagrams) and our client's first datagrams; both ends also run under the
+# worker's seccomp list. Loopback only; UDP ports picked free per run.
 . "$(dirname "$0")/lib.sh"
 
 QP=${SNARE_BUILD:-$SNARE_ROOT/build/check}/tests/tools/quicpeer
@@ -186,6 +187,22 @@ if command -v gtlsclient >/dev/null; then
 	wait_for "$SN_LOG" "result=" 5
 	grep -q "result=unknown-version" "$SN_LOG" && ok initial-reader-draft-version-unknown ||
 		notok initial-reader-draft-version-unknown "$(cat "$SN_LOG")"
+fi
+# Chromium's ClientHello (with its post-quantum key share) is larger than one datagram: the
+# reader reassembles it from two Initials in two datagrams.
+if command -v chromium >/dev/null; then
+	start_sni
+	timeout 30 chromium --headless=new --no-sandbox --disable-gpu --user-data-dir="$T/chromium" \
+		--enable-quic --origin-to-force-quic-on=quic.test:443 \
+		--host-resolver-rules="MAP quic.test:443 127.0.0.1:$SN_PORT" --dump-dom https://quic.test/ \
+		>/dev/null 2>&1
+	wait_for "$SN_LOG" "result=" 5
+	grep -q "result=done version=0x00000001 sni=quic.test alpn=h3" "$SN_LOG" &&
+		ok initial-reader-chromium-hello || notok initial-reader-chromium-hello "$(cat "$SN_LOG")"
+	grep -q "result=done .* datagrams=[2-9]" "$SN_LOG" && ok initial-reader-chromium-hello-two-datagrams ||
+		notok initial-reader-chromium-hello-two-datagrams "$(cat "$SN_LOG")"
+else
+	skip initial-reader-chromium-hello "chromium not installed"
 fi
 start_sni
 timeout 3 "$QP" get "127.0.0.1:$SN_PORT" "https://quic.test/" -k >/dev/null 2>&1

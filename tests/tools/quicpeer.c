@@ -569,6 +569,7 @@ static int sni_main(int argc, char **argv)
 	struct sockaddr_in a;
 	struct quic_initial *qi = quic_initial_new();
 	enum quic_initial_result r = QUIC_INITIAL_NEED_MORE;
+	unsigned datagrams = 0;
 
 	if (argc < 3 || parse_addr(argv[2], &a) < 0 || open_socket(&a) < 0)
 		return 2;
@@ -581,8 +582,10 @@ static int sni_main(int argc, char **argv)
 
 		if (poll(&pfd, 1, 10000) <= 0)
 			break;
-		while (r == QUIC_INITIAL_NEED_MORE && (n = recv(sock, buf, sizeof(buf), 0)) > 0)
+		while (r == QUIC_INITIAL_NEED_MORE && (n = recv(sock, buf, sizeof(buf), 0)) > 0) {
 			r = quic_initial_feed(qi, buf, (size_t)n);
+			datagrams++;
+		}
 	}
 	printf("result=%s", quic_initial_result_name(r));
 	if (r == QUIC_INITIAL_DONE) {
@@ -594,7 +597,7 @@ static int sni_main(int argc, char **argv)
 	} else if (r == QUIC_INITIAL_ERROR) {
 		printf(" error=%s", quic_initial_error(qi));
 	}
-	printf("\n");
+	printf(" datagrams=%u\n", datagrams);
 	quic_initial_free(qi);
 	return r == QUIC_INITIAL_DONE ? 0 : 1;
 }
