@@ -86,9 +86,10 @@ struct quic_conn *quic_client_new(const struct quic_client_opts *o, const struct
 /* Server side. Before creating a connection for a datagram from an unknown remote, the owner
  * asks quic_server_check: */
 enum quic_accept {
-	QUIC_ACCEPT,	   /* create the connection with quic_server_new */
-	QUIC_ACCEPT_RETRY, /* send the Retry in out[0..*out_len) instead, keep no state */
-	QUIC_ACCEPT_DROP,  /* not a valid client Initial (or a bad token): drop it */
+	QUIC_ACCEPT,	     /* create the connection with quic_server_new */
+	QUIC_ACCEPT_RETRY,   /* send the Retry in out[0..*out_len) instead, keep no state */
+	QUIC_ACCEPT_VERSION, /* a version we do not speak: send the Version Negotiation in out */
+	QUIC_ACCEPT_DROP,    /* not a valid client Initial (or a bad token): drop it */
 };
 
 /* Secret for Retry tokens; the owner makes one per process (random). */

@@ -49,16 +49,41 @@ static enum quic_accept send_retry(const ngtcp2_pkt_hd *hd, const struct quic_pa
 	return QUIC_ACCEPT_RETRY;
 }
 
+/* A long header of another version: a Version Negotiation listing v1 (RFC 9000 section 6.1),
+ * only for a datagram as large as a client's first must be (section 14.1). */
+static enum quic_accept version_negotiation(const ngtcp2_version_cid *vc, size_t n, uint8_t *out,
+					    size_t cap, size_t *out_len)
+{
+	static const uint32_t versions[] = {NGTCP2_PROTO_VER_V1};
+	uint8_t rnd = 0;
+	ngtcp2_ssize w;
+
+	if (n < NGTCP2_MAX_UDP_PAYLOAD_SIZE)
+		return QUIC_ACCEPT_DROP;
+	gnutls_rnd(GNUTLS_RND_NONCE, &rnd, 1);
+	w = ngtcp2_pkt_write_version_negotiation(out, cap, rnd, vc->scid, vc->scidlen, vc->dcid,
+						 vc->dcidlen, versions, 1);
+	if (w < 0)
+		return QUIC_ACCEPT_DROP;
+	*out_len = (size_t)w;
+	return QUIC_ACCEPT_VERSION;
+}
+
 enum quic_accept quic_server_check(const uint8_t *d, size_t n, const struct quic_path *path,
 				   const struct quic_retry_secret *retry, uint8_t *out, size_t cap,
 				   size_t *out_len, uint8_t state[QUIC_CHECK_STATE])
 {
 	ngtcp2_pkt_hd hd;
 	ngtcp2_cid odcid;
+	ngtcp2_version_cid vc;
+	int r;
 
 	*out_len = 0;
 	state_set(state, NULL);
-	if (ngtcp2_accept(&hd, d, n) != 0)
+	r = ngtcp2_pkt_decode_version_cid(&vc, d, n, NGTCP2_MAX_CIDLEN);
+	if (r == NGTCP2_ERR_VERSION_NEGOTIATION)
+		return version_negotiation(&vc, n, out, cap, out_len);
+	if (r != 0 || ngtcp2_accept(&hd, d, n) != 0)
 		return QUIC_ACCEPT_DROP;
 	if (!retry)
 		return QUIC_ACCEPT;

@@ -114,8 +114,7 @@ int quic_tls_client(struct quic_conn *c, const struct quic_client_opts *o, const
 		return *err = "no trust setting", -EINVAL;
 	c->cred = o->trust->cred;
 	c->cred_shared = true;
-	if (gnutls_init(&c->tls,
-			GNUTLS_CLIENT | GNUTLS_ENABLE_EARLY_DATA | GNUTLS_NO_END_OF_EARLY_DATA) < 0)
+	if (gnutls_init(&c->tls, GNUTLS_CLIENT | GNUTLS_NO_END_OF_EARLY_DATA) < 0)
 		return *err = "gnutls_init failed", -ENOMEM;
 	if (session_common(c, err) < 0)
 		return -EINVAL;
@@ -147,8 +146,7 @@ int quic_tls_server(struct quic_conn *c, const struct quic_server_opts *o, const
 	if (gnutls_certificate_set_x509_key_mem2(c->cred, &cert, &key,
 						 format_of(o->cert, o->cert_len), NULL, 0) < 0)
 		return *err = "certificate or key not usable", -EINVAL;
-	if (gnutls_init(&c->tls,
-			GNUTLS_SERVER | GNUTLS_ENABLE_EARLY_DATA | GNUTLS_NO_END_OF_EARLY_DATA) < 0)
+	if (gnutls_init(&c->tls, GNUTLS_SERVER | GNUTLS_NO_END_OF_EARLY_DATA) < 0)
 		return *err = "gnutls_init failed", -ENOMEM;
 	if (session_common(c, err) < 0)
 		return -EINVAL;

@@ -51,6 +51,12 @@ if command -v gtlsclient >/dev/null; then
 	grep -q "^CLIENT_HANDSHAKE_TRAFFIC_SECRET [0-9a-f]\{64\} [0-9a-f]\{64\}" "$T/server-keys.txt" &&
 		grep -q "^SERVER_TRAFFIC_SECRET_0 " "$T/server-keys.txt" && ok server-keylog-lines ||
 		notok server-keylog-lines "$(cat "$T/server-keys.txt" 2>&1)"
+	# A version we do not speak: Version Negotiation, then the client comes back with v1.
+	timeout 20 gtlsclient -q --exit-on-all-streams-close -v 0xaaaaaaaa --preferred-versions v1 \
+		--download="$T/dl" 127.0.0.1 "$QS_PORT" "https://localhost:$QS_PORT/after-vn" >"$T/gc-vn.log" 2>&1
+	grep -qx "hello from quicpeer /after-vn" "$T/dl/after-vn" 2>/dev/null &&
+		grep -q "server: version negotiation sent" "$QS_LOG" && ok version-negotiation-then-v1 ||
+		notok version-negotiation-then-v1 "$(cat "$T/gc-vn.log" "$QS_LOG")"
 else
 	skip gtlsclient-gets-from-our-server "gtlsclient (ngtcp2-client) not installed"
 fi

@@ -222,8 +222,9 @@ static void server_datagram(struct server_ctx *s, const uint8_t *d, size_t n,
 	}
 	a = quic_server_check(d, n, &path, s->retry ? &s->secret : NULL, out, sizeof(out), &out_len,
 			      state);
-	if (a == QUIC_ACCEPT_RETRY) {
-		printf("server: retry sent\n");
+	if (a == QUIC_ACCEPT_RETRY || a == QUIC_ACCEPT_VERSION) {
+		printf("server: %s sent\n",
+		       a == QUIC_ACCEPT_RETRY ? "retry" : "version negotiation");
 		fflush(stdout);
 		sendto(sock, out, out_len, 0, (const struct sockaddr *)from, sizeof(*from));
 		return;
