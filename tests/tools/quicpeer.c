@@ -494,53 +494,31 @@ static int client_opts(int argc, char **argv, int from, struct client_args *a)
 	return 0;
 }
 
-static int client_main(int argc, char **argv, bool h3)
+/* The client's ALPN, SNI and callbacks for `get` (HTTP/3) or `raw`. */
+static void client_kind(bool h3, const char *arg, struct peer *pr, char *host, size_t cap,
+			struct quic_client_opts *o, struct quic_callbacks *cb)
 {
-	struct quic_client_opts o = {.datagrams = true};
-	struct client_args ca = {0};
-	struct sockaddr_in a, any = {.sin_family = AF_INET};
-	struct quic_callbacks cb = {.send = send_cb, .keylog = keylog_cb};
-	struct peer *pr = &peers[0];
-	char host[256];
-	const char *err = "";
+	if (h3) {
+		snprintf(pr->path, sizeof(pr->path), "%s", arg);
+		url_authority(arg, host, cap);
+		*strchrnul(host, ':') = '\0';
+		o->alpn[0] = "h3";
+		cb->handshake_done = get_handshake;
+	} else {
+		snprintf(host, cap, "%s", arg);
+		o->alpn[0] = RAW_ALPN;
+		cb->handshake_done = raw_handshake;
+		cb->stream_data = raw_data;
+		cb->datagram = raw_datagram;
+	}
+	o->sni = host;
+}
+
+/* Runs the connection until the exchange is done, it closes or 10 s pass; then closes it. */
+static void client_run(struct peer *pr, bool h3)
+{
 	uint64_t deadline = clock_ms() + 10000;
 
-	if (argc < 4 || parse_addr(argv[2], &a) < 0 || client_opts(argc, argv, 4, &ca) < 0)
-		return 2;
-	pr->keylog = ca.keylog;
-	if (!(o.trust = quic_trust_new(ca.verify, ca.ca_file, &err))) {
-		fprintf(stderr, "quicpeer: %s\n", err);
-		return 1;
-	}
-	if (h3) {
-		snprintf(pr->path, sizeof(pr->path), "%s", argv[3]);
-		url_authority(argv[3], host, sizeof(host));
-		*strchrnul(host, ':') = '\0';
-		o.alpn[0] = "h3";
-		cb.handshake_done = get_handshake;
-	} else {
-		snprintf(host, sizeof(host), "%s", argv[3]);
-		o.alpn[0] = RAW_ALPN;
-		cb.handshake_done = raw_handshake;
-		cb.stream_data = raw_data;
-		cb.datagram = raw_datagram;
-	}
-	o.sni = host;
-	any.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (open_socket(&any) < 0)
-		return 1;
-	pr->remote = a;
-	struct quic_path path = {(struct sockaddr *)&local, (struct sockaddr *)&a, sizeof(local),
-				 sizeof(a)};
-	pr->c = quic_client_new(&o, &path, &cb, pr, &err);
-	if (!pr->c) {
-		fprintf(stderr, "quicpeer: %s\n", err);
-		return 1;
-	}
-	if (h3)
-		pr->h3 = quic_h3_attach(pr->c, &cli_h3, pr);
-	if (ca.sandbox && enter_worker_sandbox() < 0)
-		return 1;
 	while (!pr->done && !quic_conn_closed(pr->c) && clock_ms() < deadline) {
 		struct pollfd pfd = {sock, POLLIN, 0};
 		uint8_t buf[65536];
@@ -560,6 +538,36 @@ static int client_main(int argc, char **argv, bool h3)
 		quic_conn_close(pr->c, true, h3 ? 0x100 : 0, "done");
 	}
 	printf("client: %s\n", pr->done == 1 ? "ok" : "failed");
+}
+
+static int client_main(int argc, char **argv, bool h3)
+{
+	struct quic_client_opts o = {.datagrams = true};
+	struct client_args ca = {0};
+	struct sockaddr_in a, any = {.sin_family = AF_INET};
+	struct quic_callbacks cb = {.send = send_cb, .keylog = keylog_cb};
+	struct quic_path path = {(struct sockaddr *)&local, (struct sockaddr *)&a, sizeof(local),
+				 sizeof(a)};
+	struct peer *pr = &peers[0];
+	char host[256];
+	const char *err = "";
+
+	if (argc < 4 || parse_addr(argv[2], &a) < 0 || client_opts(argc, argv, 4, &ca) < 0)
+		return 2;
+	pr->keylog = ca.keylog;
+	pr->remote = a;
+	client_kind(h3, argv[3], pr, host, sizeof(host), &o, &cb);
+	any.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (!(o.trust = quic_trust_new(ca.verify, ca.ca_file, &err)) || open_socket(&any) < 0 ||
+	    !(pr->c = quic_client_new(&o, &path, &cb, pr, &err))) {
+		fprintf(stderr, "quicpeer: %s\n", err);
+		return 1;
+	}
+	if (h3)
+		pr->h3 = quic_h3_attach(pr->c, &cli_h3, pr);
+	if (ca.sandbox && enter_worker_sandbox() < 0)
+		return 1;
+	client_run(pr, h3);
 	quic_conn_free(pr->c);
 	quic_trust_free((struct quic_trust *)o.trust);
 	return pr->done == 1 ? 0 : 1;
