@@ -210,6 +210,9 @@ static void pump(const struct quic_retry_secret *retry)
 	}
 }
 
+static struct quic_trust *trust; /* the client's; freed with the pair */
+static enum quic_verify verify = QUIC_VERIFY_CA_FILE;
+
 static void connect_pair(const char *sni, const char *alpn, const struct quic_retry_secret *r)
 {
 	struct quic_client_opts o = {.sni = sni, .datagrams = true};
@@ -221,12 +224,11 @@ static void connect_pair(const char *sni, const char *alpn, const struct quic_re
 	cli.out = &c2s;
 	srv.out = &s2c;
 	o.alpn[0] = alpn;
-	o.trust = quic_trust_new(QUIC_VERIFY_CA_FILE, ca_path, &err);
+	o.trust = trust = quic_trust_new(verify, ca_path, &err);
 	assert_non_null(o.trust);
 	cli.c = quic_client_new(&o, &p, &cbs, &cli, &err);
 	assert_non_null(cli.c);
 	pump(r);
-	quic_trust_free((struct quic_trust *)o.trust); /* only its credentials' users remain */
 }
 
 static void free_pair(void)
@@ -234,6 +236,8 @@ static void free_pair(void)
 	quic_conn_free(cli.c);
 	quic_conn_free(srv.c);
 	cli.c = srv.c = NULL;
+	quic_trust_free(trust);
+	trust = NULL;
 }
 
 /* A CA and a leaf for quic.test signed by it; the CA goes to ca_path. */
@@ -441,6 +445,18 @@ static void test_retry(void **state)
 	free_pair();
 }
 
+/* The system store does not know the test CA: the handshake fails as for a wrong name. */
+static void test_system_store(void **state)
+{
+	verify = QUIC_VERIFY_SYSTEM;
+	connect_pair("quic.test", "raw", NULL);
+	verify = QUIC_VERIFY_CA_FILE;
+	assert_false(cli.handshake);
+	assert_true(quic_conn_closed(cli.c));
+	assert_true(quic_conn_close_info(cli.c)->code > 0x100); /* a TLS alert */
+	free_pair();
+}
+
 static void test_wrong_name(void **state)
 {
 	connect_pair("other.test", "raw", NULL);
@@ -569,6 +585,7 @@ int main(void)
 	    cmocka_unit_test(test_manual_credit),
 	    cmocka_unit_test(test_retry),
 	    cmocka_unit_test(test_wrong_name),
+	    cmocka_unit_test(test_system_store),
 	    cmocka_unit_test(test_h3_post_with_trailers),
 	    cmocka_unit_test(test_bad_inputs),
 	};
