@@ -14,7 +14,7 @@ LIBEXECDIR ?= $(PREFIX)/libexec/snare
 MANDIR ?= $(PREFIX)/share/man
 VERSION := 0.1.0
 
-PKGS := openssl libnghttp2 libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libqrencode libxcrypt
+PKGS := openssl libnghttp2 libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libqrencode libxcrypt libngtcp2 libngtcp2_crypto_gnutls gnutls libnghttp3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -131,6 +131,7 @@ TEST_LIBS_coordinator = $(filter-out $(B)/lib/libsnare-coordinator.a,$(SNARE_LIB
 TEST_LIBS_output = $(B)/lib/libsnare-config.a
 TEST_LIBS_privsep = $(B)/lib/libsnare-ipc.a
 TEST_LIBS_intercept = $(B)/lib/libsnare-ipc.a
+TEST_LIBS_quic = $(B)/lib/libsnare-tlsparse.a
 
 .SECONDEXPANSION:
 $(B)/tests/%: tests/unit/%.c $$(call test_libs,$$*)
@@ -151,7 +152,15 @@ $(B)/tools/h2echo: $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/tools/h2echo/*.c
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-tests: $(B)/snare helpers $(UNIT_BINS) $(FUZZ_BINS) $(B)/tools/h2echo
+# Test tools: tests/tools/<name>.c, linked with the modules listed in TOOL_LIBS_<name>.
+TOOL_LIBS_quicpeer = $(B)/lib/libsnare-quic.a $(B)/lib/libsnare-tlsparse.a $(B)/lib/libsnare-policy.a \
+	$(B)/lib/libsnare-core.a
+$(B)/tests/tools/%: tests/tools/%.c $$(TOOL_LIBS_$$*)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(TOOL_LIBS_$*) \
+		-Wl,--end-group $(LDLIBS)
+
+tests: $(B)/snare helpers $(UNIT_BINS) $(FUZZ_BINS) $(B)/tools/h2echo $(B)/tests/tools/quicpeer
 
 deps:
 	@scripts/deps.sh build
