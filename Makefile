@@ -14,7 +14,7 @@ LIBEXECDIR ?= $(PREFIX)/libexec/snare
 MANDIR ?= $(PREFIX)/share/man
 VERSION := 0.1.0
 
-PKGS := openssl libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libqrencode libxcrypt
+PKGS := openssl libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libqrencode libxcrypt lua5.4
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -131,6 +131,8 @@ TEST_LIBS_coordinator = $(filter-out $(B)/lib/libsnare-coordinator.a,$(SNARE_LIB
 TEST_LIBS_output = $(B)/lib/libsnare-config.a
 TEST_LIBS_privsep = $(B)/lib/libsnare-ipc.a
 TEST_LIBS_intercept = $(B)/lib/libsnare-ipc.a
+TEST_LIBS_script = $(B)/lib/libsnare-flowedit.a $(B)/lib/libsnare-dns.a
+TEST_LIBS_rewrite = $(B)/lib/libsnare-flowedit.a $(B)/lib/libsnare-filter.a
 
 .SECONDEXPANSION:
 $(B)/tests/%: tests/unit/%.c $$(call test_libs,$$*)

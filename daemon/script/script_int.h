@@ -1,0 +1,55 @@
+/* The script module's insides, shared by its files (not for other modules). */
+#ifndef SNARE_SCRIPT_INT_H
+#define SNARE_SCRIPT_INT_H
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include "script/script.h"
+
+#define SCRIPT_HOOK_STEP 1000 /* instructions between two count-hook calls */
+#define SCRIPT_PRINT_MAX 4096 /* bytes of one print() line */
+
+enum script_trip { SCRIPT_TRIP_NONE, SCRIPT_TRIP_MEMORY, SCRIPT_TRIP_INSTRUCTIONS };
+
+struct script {
+	lua_State *L; /* NULL once disabled */
+	char *name;
+	size_t mem, mem_limit;
+	uint64_t insn, insn_limit;
+	enum script_trip trip;
+	bool disabled;
+	int hook_ref[SCRIPT_EV_COUNT]; /* LUA_NOREF when the script has no such hook */
+	int import_ref, export_ref, hello_ref;
+	script_log_fn log;
+	void *log_arg;
+};
+
+extern const char script_prelude[];
+extern const size_t script_prelude_len;
+
+/* state.c: a sandboxed state with the prelude run (its import and export
+ * functions in s's refs). 0, -ENOMEM or -EINVAL (err). */
+int script_state_open(struct script *s, char *err, size_t errlen);
+/* Starts the budget of one call. */
+void script_budget_reset(struct script *s);
+/* Logs and disables a script that broke a limit; -ECANCELED. */
+int script_disable(struct script *s);
+void script_logf(struct script *s, enum log_level lvl, const char *fmt, ...) SNARE_PRINTF(3, 4);
+
+/* import.c: pushes the canonical table of sf (the prelude turns it into
+ * the flow object).  Raises Lua errors (run it protected). */
+void script_push_flow(lua_State *L, const struct script_flow *sf);
+/* export.c: reads the canonical table on top of the stack (the prelude's
+ * export) and writes what changed into sf.  Raises Lua errors before it
+ * changes anything (run it protected). */
+void script_write_back(lua_State *L, struct script_flow *sf);
+/* dnsback.c: the dns_response of the canonical table on top, staged into
+ * *out (NULL when unchanged), its raw wire form rebuilt. */
+void script_wb_dns(lua_State *L, struct script_flow *sf, Snare__DnsMessage **out);
+/* dnsrec.c: a record's rdata from its text form (type given); rdata (the
+ * old bytes, may be NULL) serves the types it cannot build.  0 or -EINVAL. */
+int script_rdata_from_text(uint16_t type, const char *text, const ProtobufCBinaryData *rdata,
+			   struct flowedit *e, ProtobufCBinaryData *out);
+
+#endif
