@@ -7,24 +7,48 @@
 
 #include "script/script_int.h"
 
-/* Protected: runs the chunk, then refs every global named after an event. */
-static int script_l_main(lua_State *L)
+/* The event functions in the table at index t; a global that is still
+ * one of Lua's own (load, error) is not a hook. */
+static void script_collect_hooks(lua_State *L, struct script *s, int t, bool globals)
 {
-	struct script *s = lua_touserdata(L, 1);
-
-	lua_pushvalue(L, 2);
-	lua_call(L, 0, 0);
 	for (int ev = 0; ev < SCRIPT_EV_COUNT; ev++) {
-		lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
 		lua_pushstring(L, script_event_name(ev));
-		lua_rawget(L, -2);
-		if (lua_type(L, -1) == LUA_TFUNCTION) {
-			s->hook_ref[ev] = luaL_ref(L, LUA_REGISTRYINDEX);
+		lua_rawget(L, t);
+		if (globals) {
+			lua_pushstring(L, script_event_name(ev));
+			lua_rawget(L, 3);
+		} else {
+			lua_pushnil(L);
+		}
+		if (lua_type(L, -2) == LUA_TFUNCTION && !lua_rawequal(L, -1, -2)) {
 			lua_pop(L, 1);
+			s->hook_ref[ev] = luaL_ref(L, LUA_REGISTRYINDEX);
 		} else {
 			lua_pop(L, 2);
 		}
 	}
+}
+
+/* Protected: runs the chunk (slot 2).  Its hooks are the fields of the
+ * table it returns, or else its global functions named after events. */
+static int script_l_main(lua_State *L)
+{
+	struct script *s = lua_touserdata(L, 1);
+
+	lua_newtable(L); /* 3: Lua's own globals of event names */
+	lua_rawgeti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+	for (int ev = 0; ev < SCRIPT_EV_COUNT; ev++) {
+		lua_pushstring(L, script_event_name(ev));
+		lua_pushvalue(L, -1);
+		lua_rawget(L, 4);
+		lua_rawset(L, 3);
+	}
+	lua_pushvalue(L, 2);
+	lua_call(L, 0, 1); /* 5: what the chunk returned */
+	if (lua_type(L, 5) == LUA_TTABLE)
+		script_collect_hooks(L, s, 5, false);
+	else
+		script_collect_hooks(L, s, 4, true);
 	return 0;
 }
 
