@@ -54,6 +54,11 @@ void flowedit_header_set(struct flowedit *e, Snare__Header ***hs, size_t *n, con
  * port is not the scheme's default, brackets around an IPv6 literal. */
 void flowedit_request_set_host(struct flowedit *e, Snare__HttpRequest *r, const char *host,
 			       unsigned port);
+/* Sets scheme, host, port and path from an absolute URL
+ * ("scheme://host[:port][/path]"; the port defaults to the scheme's) and
+ * the Host header as flowedit_request_set_host.  0 or -EINVAL. */
+int flowedit_request_set_url(struct flowedit *e, Snare__HttpRequest *r,
+			     const char *url) SNARE_MUST_CHECK;
 /* The request's URL, "scheme://host[:port]/path" (port left out when it is
  * the scheme's default), into buf; false when it does not fit. */
 bool flowedit_request_url(const Snare__HttpRequest *r, char *buf, size_t len);

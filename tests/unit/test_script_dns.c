@@ -11,7 +11,8 @@
 #include <errno.h>
 
 #include "dns/dns.h"
-#include "test_script_fixture.h"
+#include "script/script.h"
+#include "test_flow_fixture.h"
 
 static const uint8_t upstream_addr[4] = {93, 184, 216, 34};
 

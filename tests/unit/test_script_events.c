@@ -10,7 +10,8 @@
 
 #include <errno.h>
 
-#include "test_script_fixture.h"
+#include "script/script.h"
+#include "test_flow_fixture.h"
 
 static const char *const flow_events[] = {
     "requestheaders", "request",     "responseheaders", "response",  "error",	  "websocket_start",

@@ -11,7 +11,8 @@
 #include <stdlib.h>
 
 #include "dns/dns.h"
-#include "test_script_fixture.h"
+#include "script/script.h"
+#include "test_flow_fixture.h"
 
 static struct script *load_example(const char *name)
 {

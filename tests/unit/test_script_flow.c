@@ -10,7 +10,8 @@
 
 #include <errno.h>
 
-#include "test_script_fixture.h"
+#include "script/script.h"
+#include "test_flow_fixture.h"
 
 static void run(const char *text, enum script_event ev, struct fx *x, int want)
 {

@@ -12,7 +12,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "test_script_fixture.h"
+#include "script/script.h"
+#include "test_flow_fixture.h"
 
 static void test_sandbox(void **st)
 {

@@ -1,12 +1,20 @@
-/* Flows for the script tests, built on the stack as the worker builds
- * them (the test owns every byte), and a log that keeps what scripts said. */
-#ifndef TEST_SCRIPT_FIXTURE_H
-#define TEST_SCRIPT_FIXTURE_H
+/* Flows for the script and rewrite tests, built on the stack as the worker
+ * builds them (the test owns every byte), and for the script tests (when
+ * script/script.h is included first) a log that keeps what scripts said. */
+#ifndef TEST_FLOW_FIXTURE_H
+#define TEST_FLOW_FIXTURE_H
 
 #include <stdio.h>
 #include <string.h>
 
-#include "script/script.h"
+#include "flow.pb-c.h"
+#include "flowedit/flowedit.h"
+
+#ifdef SNARE_SCRIPT_H
+#define FX_START(x) script_flow_init(&(x)->sf, &(x)->flow)
+#else
+#define FX_START(x) flowedit_init(&(x)->edits)
+#endif
 
 #define FX_MAX_HDR 8
 #define FX_MAX_MSG 4
@@ -23,7 +31,11 @@ struct fx {
 	Snare__Message msg[FX_MAX_MSG], *mp[FX_MAX_MSG];
 	Snare__DnsMessage dq, dr;
 	Snare__DnsRecord q, a, *qp, *ap;
+#ifdef SNARE_SCRIPT_H
 	struct script_flow sf;
+#else
+	struct flowedit edits;
+#endif
 };
 
 static inline ProtobufCBinaryData fx_bytes(const char *s)
@@ -111,7 +123,7 @@ static inline void fx_http(struct fx *x, bool with_response)
 		x->resp.content = fx_bytes("hello");
 		x->flow.response = &x->resp;
 	}
-	script_flow_init(&x->sf, &x->flow);
+	FX_START(x);
 }
 
 /* A TCP (or UDP, or WebSocket when ws) flow whose last message is text. */
@@ -135,7 +147,7 @@ static inline void fx_stream(struct fx *x, Snare__Flow__Type type, bool ws, cons
 	x->mp[0] = &x->msg[0];
 	x->flow.messages = x->mp;
 	x->flow.n_messages = 1;
-	script_flow_init(&x->sf, &x->flow);
+	FX_START(x);
 }
 
 /* A DNS query for name/type (and an upstream answer of one A record with
@@ -178,9 +190,10 @@ static inline void fx_dns(struct fx *x, const char *name, unsigned type, const c
 		x->dr.n_answers = 1;
 		x->flow.dns_response = &x->dr;
 	}
-	script_flow_init(&x->sf, &x->flow);
+	FX_START(x);
 }
 
+#ifdef SNARE_SCRIPT_H
 /* What the scripts logged: the last line per level and a count. */
 static char fx_log_last[4][8192];
 static int fx_log_count[4];
@@ -213,6 +226,8 @@ static inline struct script *fx_load(const char *text)
 {
 	return fx_load_limited("t.lua", text, NULL);
 }
+
+#endif
 
 /* The header's value in a flow list as a C string (static buffer). */
 static inline const char *fx_hget(Snare__Header **h, size_t n, const char *name)
