@@ -130,6 +130,7 @@ TEST_LIBS_worker = $(filter-out $(B)/lib/libsnare-worker.a,$(SNARE_LIBS))
 TEST_LIBS_coordinator = $(filter-out $(B)/lib/libsnare-coordinator.a,$(SNARE_LIBS))
 TEST_LIBS_output = $(B)/lib/libsnare-config.a $(B)/lib/libsnare-filter.a $(B)/lib/libsnare-encoding.a
 TEST_LIBS_filter = $(B)/lib/libsnare-encoding.a
+TEST_LIBS_config = $(B)/lib/libsnare-filter.a $(B)/lib/libsnare-encoding.a
 TEST_LIBS_privsep = $(B)/lib/libsnare-ipc.a
 TEST_LIBS_intercept = $(B)/lib/libsnare-ipc.a
 TEST_LIBS_script = $(B)/lib/libsnare-flowedit.a $(B)/lib/libsnare-dns.a

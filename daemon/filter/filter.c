@@ -57,16 +57,26 @@ bool fnode_match(const struct fnode *n, const struct fctx *c)
 }
 
 /* glibc's REG_STARTEND takes the subject's bounds from pmatch[0] (even with
- * REG_NOSUB), so the data needs no NUL terminator and may hold NUL bytes. */
+ * REG_NOSUB), so NUL bytes in a body are data.  The subject is still copied
+ * with a NUL after it: sanitizers' regexec interceptors read up to a NUL
+ * whatever the flags say. */
 bool fre_search(const regex_t *re, const uint8_t *p, size_t n)
 {
 	regmatch_t m[1];
+	char *copy;
+	bool hit;
 
 	if (n > FILTER_MATCH_CAP)
 		n = FILTER_MATCH_CAP;
+	copy = xmalloc(n + 1);
+	if (n)
+		memcpy(copy, p, n);
+	copy[n] = '\0';
 	m[0].rm_so = 0;
 	m[0].rm_eo = (regoff_t)n;
-	return regexec(re, p ? (const char *)p : "", 1, m, REG_STARTEND) == 0;
+	hit = regexec(re, copy, 1, m, REG_STARTEND) == 0;
+	free(copy);
+	return hit;
 }
 
 bool fre_search_str(const regex_t *re, const char *s)
