@@ -15,23 +15,14 @@ static bool record_same(const Snare__DnsRecord *r, const char *name, lua_Integer
 	       strcmp(r->display, data) == 0;
 }
 
-static lua_Integer field_int(lua_State *L, const char *k)
-{
-	lua_Integer v;
-
-	lua_getfield(L, -1, k);
-	v = lua_tointeger(L, -1);
-	lua_pop(L, 1);
-	return v;
-}
-
+/* A field of the table on top: "" or 0 when absent (export made sure of
+ * the types). */
 static const char *field_str(lua_State *L, const char *k, size_t *len)
 {
-	const char *v;
+	const char *v = script_field_str(L, k, len);
 
-	lua_getfield(L, -1, k);
-	v = lua_tolstring(L, -1, len);
-	lua_pop(L, 1);
+	if (!v)
+		*len = 0;
 	return v ? v : "";
 }
 
@@ -41,8 +32,8 @@ static Snare__DnsRecord *answer_record(lua_State *L, struct flowedit *e, size_t 
 {
 	size_t nl, dl, rl;
 	const char *name = field_str(L, "name", &nl), *data = field_str(L, "data", &dl);
-	lua_Integer type = field_int(L, "type"), cls = field_int(L, "class"),
-		    ttl = field_int(L, "ttl");
+	lua_Integer type = script_field_int(L, "type", 0), cls = script_field_int(L, "class", 1),
+		    ttl = script_field_int(L, "ttl", 0);
 	ProtobufCBinaryData rdata = {0}, old_rd;
 	Snare__DnsRecord *r;
 
@@ -120,7 +111,7 @@ void script_wb_dns(lua_State *L, struct script_flow *sf, Snare__DnsMessage **out
 		lua_pop(L, 1);
 	}
 	lua_pop(L, 1);
-	m->rcode = field_int(L, "rcode");
+	m->rcode = script_field_int(L, "rcode", 0);
 	changed |= m->rcode != (old ? old->rcode : 0);
 	if (changed) {
 		m->has_raw = 1;

@@ -20,8 +20,7 @@ struct wb {
 	const char *comment;
 };
 
-/* Field k of the table on top as a string (NULL when absent). */
-static const char *wb_field(lua_State *L, const char *k, size_t *len)
+const char *script_field_str(lua_State *L, const char *k, size_t *len)
 {
 	const char *v;
 
@@ -31,7 +30,7 @@ static const char *wb_field(lua_State *L, const char *k, size_t *len)
 	return v;
 }
 
-static lua_Integer wb_int(lua_State *L, const char *k, lua_Integer dflt)
+lua_Integer script_field_int(lua_State *L, const char *k, lua_Integer dflt)
 {
 	lua_Integer v;
 
@@ -59,7 +58,7 @@ static bool same_str(const char *cur, const char *v, size_t len)
 static bool wb_string(lua_State *L, struct wb *w, const char *k, char **field)
 {
 	size_t len;
-	const char *v = wb_field(L, k, &len);
+	const char *v = script_field_str(L, k, &len);
 
 	if (!v || same_str(*field, v, len))
 		return false;
@@ -70,7 +69,7 @@ static bool wb_string(lua_State *L, struct wb *w, const char *k, char **field)
 static bool wb_content(lua_State *L, struct wb *w, ProtobufCBinaryData *c, protobuf_c_boolean *has)
 {
 	size_t len;
-	const char *v = wb_field(L, "content", &len);
+	const char *v = script_field_str(L, "content", &len);
 
 	if (!v || (*has && c->len == len && (len == 0 || memcmp(c->data, v, len) == 0)))
 		return false;
@@ -144,7 +143,7 @@ static void wb_request(lua_State *L, struct wb *w)
 	ch |= wb_string(L, w, "path", &r->path);
 	ch |= wb_string(L, w, "http_version", &r->http_version);
 	ch |= wb_string(L, w, "authority", &r->authority);
-	port = wb_int(L, "port", r->port);
+	port = script_field_int(L, "port", r->port);
 	if (port != r->port || !r->has_port) {
 		hp |= port != r->port;
 		r->port = port;
@@ -177,7 +176,7 @@ static void wb_response(lua_State *L, struct wb *w)
 		snare__http_response__init(r);
 	ch |= wb_string(L, w, "http_version", &r->http_version);
 	ch |= wb_string(L, w, "reason", &r->reason);
-	status = wb_int(L, "status_code", r->status_code);
+	status = script_field_int(L, "status_code", r->status_code);
 	if (status != r->status_code || !r->has_status_code) {
 		ch = true;
 		r->status_code = status;
@@ -238,7 +237,7 @@ void script_write_back(lua_State *L, struct script_flow *sf)
 	w.marked = wb_bool(L, "marked");
 	if (w.marked != sf->marked)
 		w.changed |= SCRIPT_CH_MARKED;
-	comment = wb_field(L, "comment", &len);
+	comment = script_field_str(L, "comment", &len);
 	if (comment && !same_str(sf->comment, comment, len)) {
 		w.comment = flowedit_strndup(w.e, comment, len);
 		w.changed |= SCRIPT_CH_COMMENT;

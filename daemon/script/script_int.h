@@ -44,6 +44,10 @@ void script_push_flow(lua_State *L, const struct script_flow *sf);
  * export) and writes what changed into sf.  Raises Lua errors before it
  * changes anything (run it protected). */
 void script_write_back(lua_State *L, struct script_flow *sf);
+/* export.c: field k of the table on top, as a string (NULL when it is
+ * not one; the table keeps it alive) or an integer (dflt when not one). */
+const char *script_field_str(lua_State *L, const char *k, size_t *len);
+lua_Integer script_field_int(lua_State *L, const char *k, lua_Integer dflt);
 /* dnsback.c: the dns_response of the canonical table on top, staged into
  * *out (NULL when unchanged), its raw wire form rebuilt. */
 void script_wb_dns(lua_State *L, struct script_flow *sf, Snare__DnsMessage **out);
