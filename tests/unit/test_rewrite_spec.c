@@ -150,6 +150,32 @@ static void test_block_list(void **st)
 	parse_bad(REWRITE_BLOCK_LIST, ":~d a:1000", "bad HTTP status code");
 }
 
+/* The values snare-scripting(7) shows. */
+static void test_man_page_examples(void **st)
+{
+	static const struct {
+		enum rewrite_kind k;
+		const char *opt;
+	} ex[] = {
+	    {REWRITE_MODIFY_HEADERS, "/~q/User-Agent/snare"},
+	    {REWRITE_MODIFY_BODY, "|~s & ~t json|\"admin\": false|\"admin\": true"},
+	    {REWRITE_MAP_REMOTE, "|~m GET|//example.org/|//staging.example.org/"},
+	    {REWRITE_MAP_LOCAL, "|example.com/static|/srv/static/"},
+	    {REWRITE_BLOCK_LIST, ":~d ads\\.example:404"},
+	    {REWRITE_BLOCK_LIST, ":~d evil\\.example:444"},
+	};
+	struct rewrite_spec s;
+
+	for (size_t i = 0; i < sizeof(ex) / sizeof(ex[0]); i++) {
+		parse_ok(ex[i].k, ex[i].opt, &s);
+		rewrite_spec_free(&s);
+	}
+	parse_ok(REWRITE_MODIFY_BODY, "|~s & ~t json|\"admin\": false|\"admin\": true", &s);
+	assert_string_equal(s.subject, "\"admin\": false");
+	assert_string_equal(s.replacement, "\"admin\": true");
+	rewrite_spec_free(&s);
+}
+
 static void test_set(void **st)
 {
 	struct rewrite_set set = {0};
@@ -174,6 +200,7 @@ int main(void)
 	    cmocka_unit_test(test_map_local),
 	    cmocka_unit_test(test_block_list),
 	    cmocka_unit_test(test_set),
+	    cmocka_unit_test(test_man_page_examples),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
