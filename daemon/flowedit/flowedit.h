@@ -40,6 +40,9 @@ Snare__Header *flowedit_header_next(Snare__Header *const *h, size_t n, const cha
  * a NUL byte is cut there. */
 const char *flowedit_header_get(Snare__Header *const *h, size_t n, const char *name, char *buf,
 				size_t len);
+/* A new header (owned by e). */
+Snare__Header *flowedit_header_new(struct flowedit *e, const void *name, size_t nlen,
+				   const void *value, size_t vlen);
 /* A header list for edits: *hs and *n are replaced by an array owned by e. */
 void flowedit_header_remove(struct flowedit *e, Snare__Header ***hs, size_t *n, const char *name);
 void flowedit_header_add(struct flowedit *e, Snare__Header ***hs, size_t *n, const char *name,

@@ -45,14 +45,14 @@ const char *flowedit_header_get(Snare__Header *const *h, size_t n, const char *n
 	return buf;
 }
 
-static Snare__Header *header_new(struct flowedit *e, const char *name, const void *value,
-				 size_t vlen)
+Snare__Header *flowedit_header_new(struct flowedit *e, const void *name, size_t nlen,
+				   const void *value, size_t vlen)
 {
 	Snare__Header *h = flowedit_alloc(e, sizeof(*h));
 
 	snare__header__init(h);
 	h->has_name = h->has_value = 1;
-	h->name = flowedit_bytes(e, name, strlen(name));
+	h->name = flowedit_bytes(e, name, nlen);
 	h->value = flowedit_bytes(e, value, vlen);
 	return h;
 }
@@ -90,7 +90,7 @@ void flowedit_header_add(struct flowedit *e, Snare__Header ***hs, size_t *n, con
 	size_t first, k;
 	Snare__Header **v = header_copy_without(e, *hs, *n, NULL, &k, &first);
 
-	v[k++] = header_new(e, name, value, vlen);
+	v[k++] = flowedit_header_new(e, name, strlen(name), value, vlen);
 	*hs = v;
 	*n = k;
 }
@@ -104,7 +104,7 @@ void flowedit_header_set(struct flowedit *e, Snare__Header ***hs, size_t *n, con
 	if (first == SIZE_MAX)
 		first = k;
 	memmove(v + first + 1, v + first, (k - first) * sizeof(*v));
-	v[first] = header_new(e, name, value, vlen);
+	v[first] = flowedit_header_new(e, name, strlen(name), value, vlen);
 	*hs = v;
 	*n = k + 1;
 }

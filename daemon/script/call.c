@@ -33,13 +33,9 @@ static void call_prepare(lua_State *L, struct script_call_ctx *c)
 		return;
 	}
 	c->phase = PHASE_IMPORT;
-	lua_rawgeti(L, LUA_REGISTRYINDEX, s->import_ref);
-	script_push_flow(L, c->sf);
-	lua_call(L, 1, 2);
-	if (!event_has_message(c->ev)) {
-		lua_pop(L, 1);
-		lua_pushnil(L);
-	}
+	s->serial++;
+	s->cur = c->sf;
+	script_push_flow(L, s, c->sf, event_has_message(c->ev));
 	if (c->ev == SCRIPT_EV_TLS_CLIENTHELLO) {
 		lua_rawgeti(L, LUA_REGISTRYINDEX, s->hello_ref);
 		lua_pushvalue(L, 3);
@@ -85,12 +81,8 @@ static int script_l_call(lua_State *L)
 		return 0;
 	c->phase = PHASE_EXPORT;
 	script_budget_reset(c->s);
-	lua_rawgeti(L, LUA_REGISTRYINDEX, c->s->export_ref);
-	lua_pushvalue(L, 3);
-	lua_pushvalue(L, 4);
-	lua_pushvalue(L, 5);
-	lua_call(L, 3, 1);
-	script_write_back(L, c->sf);
+	lua_settop(L, 5);
+	script_write_back(L, c->s, c->sf, 3, 4, 5);
 	return 0;
 }
 
@@ -122,6 +114,7 @@ int script_call(struct script *s, enum script_event ev, struct script_flow *sf)
 	lua_pushcfunction(s->L, script_l_call);
 	lua_pushlightuserdata(s->L, &c);
 	rc = lua_pcall(s->L, 1, 0, 0);
+	s->cur = NULL;
 	if (rc == LUA_OK)
 		return 0;
 	if (rc == LUA_ERRMEM && c.phase == PHASE_IMPORT && s->trip == SCRIPT_TRIP_NONE && sf) {

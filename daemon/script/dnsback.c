@@ -91,11 +91,8 @@ void script_wb_dns(lua_State *L, struct script_flow *sf, Snare__DnsMessage **out
 	size_t n;
 
 	*out = NULL;
-	lua_getfield(L, -1, "dns_response");
-	if (!lua_istable(L, -1)) {
-		lua_pop(L, 1);
+	if (!lua_istable(L, -1))
 		return;
-	}
 	m = dns_staged(e, sf->flow);
 	lua_getfield(L, -1, "answers");
 	n = lua_rawlen(L, -1);
@@ -119,5 +116,4 @@ void script_wb_dns(lua_State *L, struct script_flow *sf, Snare__DnsMessage **out
 			luaL_error(L, "flow.response: the answer does not fit in a DNS message");
 		*out = m;
 	}
-	lua_pop(L, 1);
 }

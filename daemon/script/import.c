@@ -1,9 +1,13 @@
-/* Runs in the worker: a flow record as the canonical Lua table the
- * prelude's import turns into the flow object (man/snare-scripting.7).
- * Plain tables only, so no script code runs while it is built. */
+/* Runs in the worker: a flow record as the flow object a hook sees
+ * (man/snare-scripting.7), built straight into tables with the prelude's
+ * metatables.  Connections and the message list are made only when the
+ * script reads them (Flow.__index calls script_l_lazy), and only during
+ * the call the object was made for. */
 #include <string.h>
 
 #include "script/script_int.h"
+
+static char serial_key, message_key; /* private keys of the flow object */
 
 static void put_str(lua_State *L, const char *k, const char *v)
 {
@@ -31,6 +35,12 @@ static void put_bool(lua_State *L, const char *k, bool v)
 	lua_setfield(L, -2, k);
 }
 
+static void set_meta(lua_State *L, int ref)
+{
+	lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+	lua_setmetatable(L, -2);
+}
+
 static void put_addr(lua_State *L, const char *k, const Snare__Address *a)
 {
 	if (!a)
@@ -46,10 +56,12 @@ static void put_addr(lua_State *L, const char *k, const Snare__Address *a)
 	lua_setfield(L, -2, k);
 }
 
-static void put_conn(lua_State *L, const char *k, const Snare__Connection *c)
+static void push_conn(lua_State *L, const Snare__Connection *c)
 {
-	if (!c)
+	if (!c) {
+		lua_pushnil(L);
 		return;
+	}
 	lua_newtable(L);
 	put_str(L, "id", c->id);
 	put_addr(L, "peername", c->peer);
@@ -67,11 +79,10 @@ static void put_conn(lua_State *L, const char *k, const Snare__Connection *c)
 	if (c->has_pid)
 		put_int(L, "pid", c->pid);
 	put_str(L, "process_name", c->process_name);
-	lua_setfield(L, -2, k);
 }
 
-/* Headers as a flat list: name1, value1, name2, value2, ... */
-static void put_headers(lua_State *L, Snare__Header *const *h, size_t n)
+/* A headers object: name1, value1, name2, value2, ... */
+static void put_headers(lua_State *L, int mt, Snare__Header *const *h, size_t n)
 {
 	lua_createtable(L, (int)(2 * n), 0);
 	for (size_t i = 0; i < n; i++) {
@@ -80,14 +91,15 @@ static void put_headers(lua_State *L, Snare__Header *const *h, size_t n)
 		lua_pushlstring(L, (const char *)h[i]->value.data, h[i]->value.len);
 		lua_rawseti(L, -2, (lua_Integer)(2 * i + 2));
 	}
+	set_meta(L, mt);
 	lua_setfield(L, -2, "headers");
 }
 
-static void put_request(lua_State *L, const Snare__HttpRequest *r)
+static void put_request(lua_State *L, const struct script *s, const Snare__HttpRequest *r)
 {
 	if (!r)
 		return;
-	lua_newtable(L);
+	lua_createtable(L, 0, 12);
 	put_str(L, "method", r->method);
 	put_str(L, "scheme", r->scheme);
 	put_str(L, "host", r->host);
@@ -96,47 +108,45 @@ static void put_request(lua_State *L, const Snare__HttpRequest *r)
 	put_str(L, "path", r->path);
 	put_str(L, "http_version", r->http_version);
 	put_str(L, "authority", r->authority);
-	put_headers(L, r->headers, r->n_headers);
+	put_headers(L, s->headers_mt, r->headers, r->n_headers);
 	if (r->has_content)
 		put_bytes(L, "content", &r->content);
 	put_bool(L, "stream", r->has_content_streamed && r->content_streamed);
 	if (r->has_timestamp_start)
 		lua_pushnumber(L, r->timestamp_start), lua_setfield(L, -2, "timestamp_start");
+	set_meta(L, s->request_mt);
 	lua_setfield(L, -2, "request");
 }
 
-static void put_response(lua_State *L, const Snare__HttpResponse *r)
+static void put_response(lua_State *L, const struct script *s, const Snare__HttpResponse *r)
 {
 	if (!r)
 		return;
-	lua_newtable(L);
+	lua_createtable(L, 0, 8);
 	put_str(L, "http_version", r->http_version);
 	if (r->has_status_code)
 		put_int(L, "status_code", r->status_code);
 	put_str(L, "reason", r->reason);
-	put_headers(L, r->headers, r->n_headers);
+	put_headers(L, s->headers_mt, r->headers, r->n_headers);
 	if (r->has_content)
 		put_bytes(L, "content", &r->content);
 	put_bool(L, "stream", r->has_content_streamed && r->content_streamed);
+	set_meta(L, s->response_mt);
 	lua_setfield(L, -2, "response");
 }
 
 static const char *const message_kinds[] = {"raw", "text", "binary"};
 
-static void put_messages(lua_State *L, Snare__Message *const *m, size_t n)
+static void push_message(lua_State *L, const struct script *s, const Snare__Message *m)
 {
-	lua_createtable(L, (int)n, 0);
-	for (size_t i = 0; i < n; i++) {
-		lua_createtable(L, 0, 4);
-		put_bytes(L, "content", &m[i]->content);
-		put_bool(L, "from_client", m[i]->from_client);
-		put_str(L, "kind",
-			m[i]->kind < ARRAY_SIZE(message_kinds) ? message_kinds[m[i]->kind] : "raw");
-		lua_pushnumber(L, m[i]->timestamp);
-		lua_setfield(L, -2, "timestamp");
-		lua_rawseti(L, -2, (lua_Integer)(i + 1));
-	}
-	lua_setfield(L, -2, "messages");
+	lua_createtable(L, 0, 4);
+	put_bytes(L, "content", &m->content);
+	put_bool(L, "from_client", m->from_client);
+	put_str(L, "kind",
+		(unsigned)m->kind < ARRAY_SIZE(message_kinds) ? message_kinds[m->kind] : "raw");
+	lua_pushnumber(L, m->timestamp);
+	lua_setfield(L, -2, "timestamp");
+	set_meta(L, s->message_mt);
 }
 
 /* Records as arrays: {name, type, class[, ttl, display, rdata]}. */
@@ -165,27 +175,31 @@ static void put_records(lua_State *L, const char *k, Snare__DnsRecord *const *r,
 	lua_setfield(L, -2, k);
 }
 
-static void put_dns(lua_State *L, const char *k, const Snare__DnsMessage *m)
+/* A DNS message through the prelude's dns_import (DNS flows are small). */
+static void put_dns(lua_State *L, const struct script *s, const char *k, const Snare__DnsMessage *m)
 {
 	if (!m)
 		return;
-	lua_newtable(L);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, s->dns_import_ref);
+	lua_createtable(L, 0, 5);
 	put_int(L, "id", m->id);
 	put_int(L, "opcode", m->opcode);
 	put_int(L, "rcode", m->rcode);
 	put_records(L, "questions", m->questions, m->n_questions, true);
 	put_records(L, "answers", m->answers, m->n_answers, false);
+	lua_call(L, 1, 1);
 	lua_setfield(L, -2, k);
 }
 
 static const char *const flow_types[] = {"http", "tcp", "udp", "dns"};
 
-void script_push_flow(lua_State *L, const struct script_flow *sf)
+void script_push_flow(lua_State *L, struct script *s, const struct script_flow *sf,
+		      bool with_message)
 {
 	const Snare__Flow *f = sf->flow;
 
-	luaL_checkstack(L, 8, "flow");
-	lua_newtable(L);
+	luaL_checkstack(L, 12, "flow");
+	lua_createtable(L, 0, 12);
 	put_str(L, "id", f->id);
 	put_str(L, "type",
 		(unsigned)f->type < ARRAY_SIZE(flow_types) ? flow_types[f->type] : "http");
@@ -193,11 +207,57 @@ void script_push_flow(lua_State *L, const struct script_flow *sf)
 	put_bool(L, "websocket", f->websocket);
 	put_bool(L, "marked", sf->marked);
 	put_str(L, "comment", sf->comment);
-	put_conn(L, "client_conn", f->client);
-	put_conn(L, "server_conn", f->server);
-	put_request(L, f->request);
-	put_response(L, f->response);
-	put_messages(L, f->messages, f->n_messages);
-	put_dns(L, "dns_request", f->dns_request);
-	put_dns(L, "dns_response", f->dns_response);
+	lua_pushinteger(L, s->serial);
+	lua_rawsetp(L, -2, &serial_key);
+	if (f->type == SNARE__FLOW__TYPE__DNS) {
+		put_dns(L, s, "request", f->dns_request);
+		put_dns(L, s, "response", f->dns_response);
+	} else {
+		put_request(L, s, f->request);
+		put_response(L, s, f->response);
+	}
+	set_meta(L, s->flow_mt);
+	if (!with_message || !f->n_messages) {
+		lua_pushnil(L);
+		return;
+	}
+	push_message(L, s, f->messages[f->n_messages - 1]);
+	lua_pushvalue(L, -1);
+	lua_rawsetp(L, -3, &message_key);
+}
+
+/* lazy(flow, key): client_conn, server_conn or messages of the flow in the
+ * current call; nil for an object kept from an earlier call. */
+int script_l_lazy(lua_State *L)
+{
+	void *ud;
+	struct script *s;
+	const char *k = luaL_checkstring(L, 2);
+	const Snare__Flow *f;
+
+	lua_getallocf(L, &ud);
+	s = ud;
+	luaL_checktype(L, 1, LUA_TTABLE);
+	if (lua_rawgetp(L, 1, &serial_key) != LUA_TNUMBER || lua_tointeger(L, -1) != s->serial ||
+	    !s->cur) {
+		lua_pushnil(L);
+		return 1;
+	}
+	f = s->cur->flow;
+	if (strcmp(k, "client_conn") == 0 || strcmp(k, "server_conn") == 0) {
+		push_conn(L, k[0] == 'c' ? f->client : f->server);
+		return 1;
+	}
+	lua_createtable(L, (int)f->n_messages, 0);
+	for (size_t i = 0; i < f->n_messages; i++) {
+		if (i + 1 == f->n_messages && lua_rawgetp(L, 1, &message_key) != LUA_TNIL) {
+			lua_rawseti(L, -2, (lua_Integer)(i + 1));
+			break;
+		}
+		if (i + 1 == f->n_messages)
+			lua_pop(L, 1);
+		push_message(L, s, f->messages[i]);
+		lua_rawseti(L, -2, (lua_Integer)(i + 1));
+	}
+	return 1;
 }

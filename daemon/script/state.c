@@ -117,7 +117,8 @@ static int script_l_setup(lua_State *L)
 		return lua_error(L);
 	lua_insert(L, -2);
 	lua_pushcfunction(L, script_l_tripped);
-	lua_call(L, 2, 1);
+	lua_pushcfunction(L, script_l_lazy);
+	lua_call(L, 3, 1);
 	return 1;
 }
 
@@ -143,8 +144,14 @@ int script_state_open(struct script *s, char *err, size_t errlen)
 			 rc == LUA_ERRMEM ? "not enough memory" : lua_tostring(s->L, -1));
 		return rc == LUA_ERRMEM ? -ENOMEM : -EINVAL;
 	}
-	s->import_ref = script_ref_field(s->L, "import");
-	s->export_ref = script_ref_field(s->L, "export");
+	s->flow_mt = script_ref_field(s->L, "Flow");
+	s->request_mt = script_ref_field(s->L, "Request");
+	s->response_mt = script_ref_field(s->L, "Response");
+	s->headers_mt = script_ref_field(s->L, "Headers");
+	s->message_mt = script_ref_field(s->L, "Message");
+	s->mkheaders_ref = script_ref_field(s->L, "mkheaders");
+	s->dns_import_ref = script_ref_field(s->L, "dns_import");
+	s->dns_export_ref = script_ref_field(s->L, "dns_export");
 	s->hello_ref = script_ref_field(s->L, "hello");
 	lua_settop(s->L, 0);
 	return 0;

@@ -196,14 +196,44 @@ static void test_bad_value_leaves_flow(void **st)
 	assert_non_null(strstr(fx_log_last[LOG_LVL_WARN], "flow.request.port: integer"));
 	assert_string_equal(x.req.method, "GET");
 	assert_int_equal(x.req.port, 443);
+	script_flow_release(&x.sf);
 	fx_http(&x, false);
 	run("function request(f) f.request.headers = {['x-a'] = {}} end\n", SCRIPT_EV_REQUEST, &x,
 	    -EINVAL);
 	assert_int_equal(x.req.n_headers, 2);
+	script_flow_release(&x.sf);
 	fx_http(&x, false);
 	run("function request(f) f.request.headers = {['x-a'] = 'b'} end\n", SCRIPT_EV_REQUEST, &x,
 	    0);
 	assert_int_equal(x.req.n_headers, 1);
+	script_flow_release(&x.sf);
+}
+
+/* A flow object a script keeps past its call reads no longer-valid
+ * memory: its lazy parts are nil, and changing it changes nothing. */
+static void test_kept_flow_object(void **st)
+{
+	struct fx x;
+	struct script *s =
+	    fx_load("function request(f)\n"
+		    "  if old then\n"
+		    "    f.comment = tostring(old.client_conn) .. '/' .. old.request.method\n"
+		    "    old.request.method = 'DELETE'\n"
+		    "  end\n"
+		    "  old = f\n"
+		    "end\n");
+
+	fx_http(&x, false);
+	assert_int_equal(script_call(s, SCRIPT_EV_REQUEST, &x.sf), 0);
+	assert_null(x.sf.comment);
+	script_flow_release(&x.sf);
+	fx_http(&x, false);
+	x.req.method = "PUT";
+	assert_int_equal(script_call(s, SCRIPT_EV_REQUEST, &x.sf), 0);
+	assert_string_equal(x.sf.comment, "nil/GET");
+	assert_string_equal(x.req.method, "PUT");
+	assert_int_equal(x.sf.changed, SCRIPT_CH_COMMENT);
+	script_free(s);
 	script_flow_release(&x.sf);
 }
 
@@ -230,6 +260,7 @@ int main(void)
 	    cmocka_unit_test(test_runtime_error_leaves_flow),
 	    cmocka_unit_test(test_bad_value_leaves_flow),
 	    cmocka_unit_test(test_print_logs),
+	    cmocka_unit_test(test_kept_flow_object),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
