@@ -108,6 +108,34 @@ static void test_returned_hooks(void **st)
 	script_free(s);
 }
 
+/* A reload as the worker does it: done on the old state, a new state from
+ * the new text, load on it; state does not carry over. */
+static void test_reload(void **st)
+{
+	struct script *s = fx_load("n = 0\n"
+				   "function request(f) n = n + 1 f.comment = 'v1 ' .. n end\n"
+				   "function done() print('v1 done at', n) end\n");
+	struct fx x;
+
+	for (int i = 0; i < 2; i++) {
+		fx_http(&x, false);
+		assert_int_equal(script_call(s, SCRIPT_EV_REQUEST, &x.sf), 0);
+		script_flow_release(&x.sf);
+	}
+	fx_log_reset();
+	assert_int_equal(script_call(s, SCRIPT_EV_DONE, NULL), 0);
+	assert_string_equal(fx_log_last[LOG_LVL_INFO], "t.lua: v1 done at\t2");
+	script_free(s);
+	s = fx_load("function load() n = 10 end\n"
+		    "function request(f) n = n + 1 f.comment = 'v2 ' .. n end\n");
+	assert_int_equal(script_call(s, SCRIPT_EV_LOAD, NULL), 0);
+	fx_http(&x, false);
+	assert_int_equal(script_call(s, SCRIPT_EV_REQUEST, &x.sf), 0);
+	assert_string_equal(x.sf.comment, "v2 11");
+	script_free(s);
+	script_flow_release(&x.sf);
+}
+
 static void test_order(void **st)
 {
 	struct script_set set = {0};
@@ -201,6 +229,7 @@ int main(void)
 	    cmocka_unit_test(test_lifecycle),	    cmocka_unit_test(test_order),
 	    cmocka_unit_test(test_tcp_message),	    cmocka_unit_test(test_websocket_udp),
 	    cmocka_unit_test(test_tls_clienthello), cmocka_unit_test(test_returned_hooks),
+	    cmocka_unit_test(test_reload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
