@@ -147,7 +147,9 @@ static int spec_filter(struct rewrite_spec *s, const char *text, size_t n, char 
 
 /* glibc compiles some expressions POSIX leaves undefined into huge
  * automata: a repetition right after another ("a++", "a{2}*") and big
- * bounds.  Refused here, outside bracket expressions.  NULL when fine. */
+ * bounds; back-references (a glibc extension in EREs) make matching
+ * exponential on bodies an attacker chose.  Refused here, outside bracket
+ * expressions.  NULL when fine. */
 static const char *regex_refused(const char *re)
 {
 	bool after_repeat = false;
@@ -159,6 +161,8 @@ static const char *regex_refused(const char *re)
 
 		if (repeat && after_repeat)
 			return "a repetition right after another";
+		if (*c == '\\' && c[1] >= '1' && c[1] <= '9')
+			return "a back-reference (matching them can take exponential time)";
 		if (*c == '\\' && c[1]) {
 			c++;
 		} else if (*c == '[') {

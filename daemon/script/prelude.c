@@ -2,8 +2,8 @@
  * the sandbox's Lua half (pcall and friends cannot catch a broken limit,
  * no __gc finalizers since they run without the instruction hook, text
  * chunks only) and the flow object: headers, requests, responses, DNS
- * messages and stream messages, with import (canonical table from C to
- * objects) and export (objects back to a checked canonical table).
+ * messages and stream messages, whose metatables C gives the tables it
+ * builds (import.c) and compares when it reads them back (export.c).
  * Kept in Lua because it is mostly table plumbing; trusted code of ours. */
 #include "script/script_int.h"
 

@@ -34,8 +34,8 @@ struct script {
 extern const char script_prelude[];
 extern const size_t script_prelude_len;
 
-/* state.c: a sandboxed state with the prelude run (its import and export
- * functions in s's refs). 0, -ENOMEM or -EINVAL (err). */
+/* state.c: a sandboxed state with the prelude run (its classes and helpers
+ * in s's refs). 0, -ENOMEM or -EINVAL (err). */
 int script_state_open(struct script *s, char *err, size_t errlen);
 /* Starts the budget of one call. */
 void script_budget_reset(struct script *s);
