@@ -14,6 +14,7 @@
 #define FILTER_EXPR_MAX 8192	    /* bytes of one expression */
 #define FILTER_DEPTH_MAX 64	    /* nested parentheses and `!` */
 #define FILTER_MATCH_CAP (1u << 20) /* bytes of one body, header block or message searched */
+#define FILTER_REGEX_NODES 4000	    /* a regex's estimated size once repetitions are expanded */
 
 /* ---- tokens (lex.c) ---- */
 enum ftok_kind { FT_END, FT_NOT, FT_AND, FT_OR, FT_LPAREN, FT_RPAREN, FT_OP, FT_WORD, FT_BAD };
@@ -35,6 +36,10 @@ struct flex {
  * word may start with `!`, `&` or `|` (as `~d !x` means the regex "!x"). */
 void flex_next(struct flex *l, bool arg, struct ftok *t);
 void ftok_clear(struct ftok *t);
+
+/* Why a regex is refused before regcomp (recheck.c: repetitions that would
+ * expand past FILTER_REGEX_NODES, back-references), or NULL. */
+const char *filter_regex_refused(const char *re);
 
 /* ---- the tree (parse.c) ---- */
 struct fnode;

@@ -427,6 +427,7 @@ static void test_errors(void **state)
 	    {"~d 'abc", "': string not closed at column 4"},
 	    {"~q \"x", "\": string not closed at column 4"},
 	    {"()", "): unexpected at column 2"},
+	    {"~c \"1\n2\"", "1\\x0a2: not a status code (0 to 999) at column 4"},
 	};
 	char err[256];
 	struct filter *f;
@@ -447,6 +448,48 @@ static void test_bad_regex(void **state)
 	assert_non_null(strstr(err, "a[b: invalid regular expression ("));
 	assert_non_null(strstr(err, ") at column 7"));
 	assert_null(strchr(err, '\n'));
+}
+
+/* Regexes whose expansion would exhaust memory, and back-references, are
+ * refused before regcomp; ordinary repetitions pass. */
+static void test_regex_cost(void **state)
+{
+	static const char *const refused[] = {
+	    "~d '((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+'",
+	    "~d '(x{100}){100}'",
+	    "~d '(((a{20}){20}){20})'",
+	};
+	static const char *const stacked[] = {"~d 'a++'", "~d 'a{2}{3}'", "~d 'a*?+'", "~d 'a?*'"};
+	static const char *const fine[] = {
+	    "~d '[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}'",
+	    "~d 'x{1000}'",
+	    "~d '(a|b)+c*d?'",
+	    "~d 'a.*?b.+?c'",
+	    "~d '[]a]+|[[:alpha:]]{2,}'",
+	    "~d 'a)b'",
+	};
+	char err[256];
+	struct filter *f;
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(filter_compile(refused[i], &f, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "invalid regular expression (too many repetitions) at "
+					    "column 4"));
+	}
+	for (size_t i = 0; i < sizeof(stacked) / sizeof(stacked[0]); i++) {
+		assert_int_equal(filter_compile(stacked[i], &f, err, sizeof(err)), -EINVAL);
+		assert_non_null(
+		    strstr(err, "invalid regular expression (multiple repeat) at column 4"));
+	}
+	assert_int_equal(filter_compile("~d '(a)\\1'", &f, err, sizeof(err)), -EINVAL);
+	assert_string_equal(
+	    err,
+	    "(a)\\1: invalid regular expression (back-references are not supported) at column 4");
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		if (filter_compile(fine[i], &f, err, sizeof(err)) != 0)
+			fail_msg("%s: %s", fine[i], err);
+		filter_free(f);
+	}
 }
 
 static void test_limits(void **state)
@@ -489,6 +532,7 @@ int main(void)
 	    cmocka_unit_test(test_no_flow_parts),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_bad_regex),
+	    cmocka_unit_test(test_regex_cost),
 	    cmocka_unit_test(test_limits),
 	};
 
