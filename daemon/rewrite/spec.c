@@ -10,6 +10,9 @@
 #include <string.h>
 
 #include "rewrite/rewrite.h"
+/* The filter engine's bound on a regex's cost before regcomp (stacked and
+ * nested repetitions, back-references): one rule for both modules. */
+#include "filter/filter_int.h"
 
 static const char *const rewrite_names[REWRITE_KIND_COUNT] = {
     [REWRITE_MODIFY_HEADERS] = "modify_headers", [REWRITE_MODIFY_BODY] = "modify_body",
@@ -142,58 +145,10 @@ static int spec_filter(struct rewrite_spec *s, const char *text, size_t n, char 
 	return rc;
 }
 
-#define REWRITE_REGEX_MAX 1024 /* bytes of one regular expression */
-#define REWRITE_REPEAT_MAX 255 /* bound of a {m,n} repetition */
-
-/* glibc compiles some expressions POSIX leaves undefined into huge
- * automata: a repetition right after another ("a++", "a{2}*") and big
- * bounds; back-references (a glibc extension in EREs) make matching
- * exponential on bodies an attacker chose.  Refused here, outside bracket
- * expressions.  NULL when fine. */
-static const char *regex_refused(const char *re)
-{
-	bool after_repeat = false;
-
-	if (strlen(re) > REWRITE_REGEX_MAX)
-		return "longer than 1024 bytes";
-	for (const char *c = re; *c; c++) {
-		bool repeat = strchr("*+?{", *c) != NULL;
-
-		if (repeat && after_repeat)
-			return "a repetition right after another";
-		if (*c == '\\' && c[1] >= '1' && c[1] <= '9')
-			return "a back-reference (matching them can take exponential time)";
-		if (*c == '\\' && c[1]) {
-			c++;
-		} else if (*c == '[') {
-			c += c[1] == '^' ? 2 : 1;
-			c += *c == ']';
-			while (*c && *c != ']')
-				c++;
-			if (!*c)
-				break;
-		} else if (*c == '{') {
-			char *end;
-			for (const char *d = c + 1; *d && *d != '}'; d = end) {
-				unsigned long v = strtoul(d, &end, 10);
-				if (v > REWRITE_REPEAT_MAX)
-					return "a repetition bound over 255";
-				if (end == d)
-					end = (char *)d + 1;
-			}
-			c = strchr(c, '}');
-			if (!c)
-				break;
-		}
-		after_repeat = repeat;
-	}
-	return NULL;
-}
-
 static int spec_regex(struct rewrite_spec *s, char *err, size_t errlen)
 {
 	char msg[128];
-	const char *why = regex_refused(s->subject);
+	const char *why = filter_regex_refused(s->subject);
 	int rc;
 
 	if (why)
