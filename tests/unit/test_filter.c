@@ -265,6 +265,10 @@ static void test_operators(void **state)
 	    {"~hq json", 0},
 	    {"~hs json", BIT(F_GET)},
 	    {"~hq urlencoded", BIT(F_POST)},
+	    {"~hq ^user-agent:", BIT(F_GET)},	   /* ^ at each header line */
+	    {"~hq 'example\\.com.$'", BIT(F_GET)}, /* $ before the LF (CR matched by .) */
+	    {"~hq 'host.*agent'", 0},		   /* . does not cross a line */
+	    {"~b 'hello.*world'", BIT(F_GET)},
 	    {"~t json|form", BIT(F_GET) | BIT(F_POST)},
 	    {"~tq form", BIT(F_POST)},
 	    {"~ts form", 0},
@@ -333,6 +337,8 @@ static void test_binary_body(void **state)
 {
 	assert_int_equal(matches("~bq secret"), BIT(F_POST));
 	assert_int_equal(matches("~bq ^name=bob"), BIT(F_POST));
+	assert_int_equal(matches("~bq bob.secret"), 0); /* . does not match NUL */
+	assert_int_equal(matches("~bq 'bob[^a-z]secret'"), BIT(F_POST));
 }
 
 /* A body exactly as long as its bytes (no NUL after it), as decoded flows
