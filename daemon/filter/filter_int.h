@@ -45,7 +45,9 @@ const char *filter_regex_refused(const char *re);
 struct fnode;
 struct fctx;
 
-enum farg { FA_NONE, FA_REGEX, FA_INT };
+/* FA_LINES: a regex over lines (a header block): ^ and $ also match at line
+ * ends, . does not match a newline, as with Python's re.MULTILINE. */
+enum farg { FA_NONE, FA_REGEX, FA_LINES, FA_INT };
 
 struct filter_op {
 	const char *name; /* with its "~" */
@@ -59,7 +61,7 @@ struct fnode {
 	enum fnode_kind kind;
 	struct fnode *a, *b;	    /* FN_NOT: a; FN_AND, FN_OR: a and b */
 	const struct filter_op *op; /* FN_OP */
-	regex_t re;		    /* FA_REGEX */
+	regex_t re;		    /* FA_REGEX, FA_LINES */
 	bool has_re;		    /* re is compiled (and needs regfree) */
 	unsigned num;		    /* FA_INT */
 };

@@ -100,7 +100,9 @@ static struct fnode *op_arg(struct parser *p, struct fnode *n, const struct ftok
 	}
 	if ((why = filter_regex_refused(p->tok.text)))
 		return fail(p, &p->tok, "invalid regular expression (%s)", why);
-	rc = regcomp(&n->re, p->tok.text, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+	rc = regcomp(&n->re, p->tok.text,
+		     REG_EXTENDED | REG_ICASE | REG_NOSUB |
+			 (n->op->arg == FA_LINES ? REG_NEWLINE : 0));
 	if (rc != 0) {
 		regerror(rc, &n->re, msg, sizeof(msg));
 		return fail(p, &p->tok, "invalid regular expression (%s)", msg);
