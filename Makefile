@@ -14,7 +14,7 @@ LIBEXECDIR ?= $(PREFIX)/libexec/snare
 MANDIR ?= $(PREFIX)/share/man
 VERSION := 0.1.0
 
-PKGS := openssl libnghttp2 libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libqrencode libxcrypt libngtcp2 libngtcp2_crypto_gnutls gnutls libnghttp3
+PKGS := openssl libnghttp2 libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libqrencode libxcrypt libngtcp2 libngtcp2_crypto_gnutls gnutls libnghttp3 jansson zlib libbrotlidec libzstd lua5.4
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -47,7 +47,7 @@ ALL_SRCS := $(foreach m,$(MODULES),$(call MOD_SRCS,$(m))) $(wildcard policy/*.c)
 ALL_LIBS := $(foreach m,$(MODULES),$(call MOD_LIB,$(m))) $(B)/lib/libsnare-policy.a $(B)/lib/libsnare-proto.a
 # The modules linked into build/snare (a module joins when snare uses it).
 SNARE_MODULES := core ipc config http1 certs output worker coordinator spawner ca resolve tlsparse ws \
-	dns netstack privsep wireguard intercept
+	dns netstack privsep wireguard intercept filter encoding
 SNARE_LIBS := $(foreach m,$(SNARE_MODULES),$(call MOD_LIB,$(m))) $(B)/lib/libsnare-policy.a \
 	$(B)/lib/libsnare-proto.a
 
@@ -128,10 +128,17 @@ test_libs = $(B)/lib/libsnare-$(call test_mod,$(1)).a $(TEST_LIBS_$(call test_mo
 	$(B)/lib/libsnare-core.a $(B)/lib/libsnare-proto.a
 TEST_LIBS_worker = $(filter-out $(B)/lib/libsnare-worker.a,$(SNARE_LIBS))
 TEST_LIBS_coordinator = $(filter-out $(B)/lib/libsnare-coordinator.a,$(SNARE_LIBS))
-TEST_LIBS_output = $(B)/lib/libsnare-config.a
+TEST_LIBS_output = $(B)/lib/libsnare-config.a $(B)/lib/libsnare-filter.a $(B)/lib/libsnare-encoding.a
+TEST_LIBS_filter = $(B)/lib/libsnare-encoding.a
+TEST_LIBS_config = $(B)/lib/libsnare-filter.a $(B)/lib/libsnare-encoding.a
 TEST_LIBS_privsep = $(B)/lib/libsnare-ipc.a
 TEST_LIBS_intercept = $(B)/lib/libsnare-ipc.a
 TEST_LIBS_quic = $(B)/lib/libsnare-tlsparse.a
+TEST_LIBS_script = $(B)/lib/libsnare-flowedit.a $(B)/lib/libsnare-dns.a
+TEST_LIBS_rewrite = $(B)/lib/libsnare-flowedit.a $(B)/lib/libsnare-filter.a \
+	$(B)/lib/libsnare-encoding.a
+# The encoding tests make their vectors with the encoders of the same libraries.
+$(B)/tests/test_encoding: LDLIBS += $(shell pkg-config --libs libbrotlienc 2>/dev/null)
 
 .SECONDEXPANSION:
 $(B)/tests/%: tests/unit/%.c $$(call test_libs,$$*)
