@@ -218,7 +218,9 @@ if echo "$fds" | grep -q 'socket:' && echo "$fds" | grep -q '(deleted)' && [ -f 
 	! echo "$fds" | grep -q "$T/conf"; then ok web-ui-no-ca-key; else
 	notok web-ui-no-ca-key "$fds"; fi
 [ "$(stat -c %U "/proc/$UPID")" != root ] && ok web-ui-unprivileged || notok web-ui-unprivileged "runs as root"
-kill "$WPID"; wait "$WPID" 2>/dev/null
+# A stop takes the ui along, and snare exits 0.
+present_then_absent web-ui-stops-with-snare 10 "pid_alive $UPID" 'kill -TERM "$WPID"; wait "$WPID"; RC=$?'
+[ "$RC" = 0 ] && ok web-stop-exit-0 || notok web-stop-exit-0 "exit status $RC"
 
 # ---- WireGuard: the client configuration and its QR code ----
 start_web wg --mode "wireguard:$T/wg.json@127.0.0.1:$(free_port)"
