@@ -15,7 +15,7 @@ MANDIR ?= $(PREFIX)/share/man
 WEBDIR ?= $(PREFIX)/share/snare/web
 VERSION := 0.1.0
 
-PKGS := openssl libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libqrencode libxcrypt jansson zlib libbrotlidec libzstd
+PKGS := openssl libnghttp2 libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libqrencode libxcrypt libngtcp2 libngtcp2_crypto_gnutls gnutls libnghttp3 jansson zlib libbrotlidec libzstd lua5.4
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -33,7 +33,7 @@ OPT := -O2 -g
 endif
 CFLAGS += -std=c17 $(OPT) $(WARN) $(PKG_CFLAGS) -MMD -MP
 LDFLAGS += $(filter -fsanitize=%,$(OPT))
-LDLIBS += $(PKG_LIBS) -lm
+LDLIBS += $(PKG_LIBS)
 
 # Generated protobuf-c code (proto/*.proto -> $(B)/proto/*.pb-c.[ch]).
 PROTOS := $(wildcard proto/*.proto)
@@ -137,6 +137,10 @@ TEST_LIBS_privsep = $(B)/lib/libsnare-ipc.a
 TEST_LIBS_intercept = $(B)/lib/libsnare-ipc.a
 TEST_LIBS_ui = $(B)/lib/libsnare-output.a $(B)/lib/libsnare-filter.a $(B)/lib/libsnare-encoding.a \
 	$(B)/lib/libsnare-http1.a $(B)/lib/libsnare-ws.a $(B)/lib/libsnare-ipc.a $(B)/lib/libsnare-config.a
+TEST_LIBS_quic = $(B)/lib/libsnare-tlsparse.a
+TEST_LIBS_script = $(B)/lib/libsnare-flowedit.a $(B)/lib/libsnare-dns.a
+TEST_LIBS_rewrite = $(B)/lib/libsnare-flowedit.a $(B)/lib/libsnare-filter.a \
+	$(B)/lib/libsnare-encoding.a
 # The encoding tests make their vectors with the encoders of the same libraries.
 $(B)/tests/test_encoding: LDLIBS += $(shell pkg-config --libs libbrotlienc 2>/dev/null)
 
@@ -153,7 +157,21 @@ $(B)/fuzz/%: tests/fuzz/%.c $$(call test_libs,$$*)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< -Wl,--start-group \
 		$(filter %.a,$^) -Wl,--end-group $(LDLIBS)
 
-tests: $(B)/snare helpers $(UNIT_BINS) $(FUZZ_BINS)
+# Test peers built from snare's modules: tests/tools/<name>/*.c -> $(B)/tools/<name>.
+$(B)/tools/h2echo: $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/tools/h2echo/*.c)) \
+		$(B)/lib/libsnare-h2.a $(B)/lib/libsnare-core.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Test tools: tests/tools/<name>.c, linked with the modules listed in TOOL_LIBS_<name>.
+TOOL_LIBS_quicpeer = $(B)/lib/libsnare-quic.a $(B)/lib/libsnare-tlsparse.a $(B)/lib/libsnare-policy.a \
+	$(B)/lib/libsnare-core.a
+$(B)/tests/tools/%: tests/tools/%.c $$(TOOL_LIBS_$$*)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(TOOL_LIBS_$*) \
+		-Wl,--end-group $(LDLIBS)
+
+tests: $(B)/snare helpers $(UNIT_BINS) $(FUZZ_BINS) $(B)/tools/h2echo $(B)/tests/tools/quicpeer
 
 deps:
 	@scripts/deps.sh build

@@ -14,6 +14,7 @@
 #define FILTER_EXPR_MAX 8192	    /* bytes of one expression */
 #define FILTER_DEPTH_MAX 64	    /* nested parentheses and `!` */
 #define FILTER_MATCH_CAP (1u << 20) /* bytes of one body, header block or message searched */
+#define FILTER_REGEX_NODES 4000	    /* a regex's estimated size once repetitions are expanded */
 
 /* ---- tokens (lex.c) ---- */
 enum ftok_kind { FT_END, FT_NOT, FT_AND, FT_OR, FT_LPAREN, FT_RPAREN, FT_OP, FT_WORD, FT_BAD };
@@ -36,11 +37,17 @@ struct flex {
 void flex_next(struct flex *l, bool arg, struct ftok *t);
 void ftok_clear(struct ftok *t);
 
+/* Why a regex is refused before regcomp (recheck.c: repetitions that would
+ * expand past FILTER_REGEX_NODES, back-references), or NULL. */
+const char *filter_regex_refused(const char *re);
+
 /* ---- the tree (parse.c) ---- */
 struct fnode;
 struct fctx;
 
-enum farg { FA_NONE, FA_REGEX, FA_INT };
+/* FA_LINES: a regex over lines (a header block): ^ and $ also match at line
+ * ends, . does not match a newline, as with Python's re.MULTILINE. */
+enum farg { FA_NONE, FA_REGEX, FA_LINES, FA_INT };
 
 struct filter_op {
 	const char *name; /* with its "~" */
@@ -54,7 +61,7 @@ struct fnode {
 	enum fnode_kind kind;
 	struct fnode *a, *b;	    /* FN_NOT: a; FN_AND, FN_OR: a and b */
 	const struct filter_op *op; /* FN_OP */
-	regex_t re;		    /* FA_REGEX */
+	regex_t re;		    /* FA_REGEX, FA_LINES */
 	bool has_re;		    /* re is compiled (and needs regfree) */
 	unsigned num;		    /* FA_INT */
 };

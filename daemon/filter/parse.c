@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/escape.h"
 #include "filter/filter_int.h"
 
 struct parser {
@@ -37,7 +38,7 @@ static const char *tok_name(const struct ftok *t)
 SNARE_PRINTF(3, 4)
 static struct fnode *fail(struct parser *p, const struct ftok *t, const char *fmt, ...)
 {
-	char why[256];
+	char why[256], name[80];
 	va_list ap;
 
 	if (p->failed)
@@ -46,7 +47,9 @@ static struct fnode *fail(struct parser *p, const struct ftok *t, const char *fm
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	snprintf(p->err, p->errlen, "%.64s: %s at column %zu", tok_name(t), why, t->col);
+	/* the token is untrusted text: one line, escaped, at most 64 bytes of it */
+	esc_str(name, sizeof(name), (const uint8_t *)tok_name(t), strnlen(tok_name(t), 64), "");
+	snprintf(p->err, p->errlen, "%s: %s at column %zu", name, why, t->col);
 	return NULL;
 }
 
@@ -76,6 +79,7 @@ static struct fnode *parse_or(struct parser *p);
 /* The argument of op at the current token (read in argument mode). */
 static struct fnode *op_arg(struct parser *p, struct fnode *n, const struct ftok *optok)
 {
+	const char *why;
 	char msg[128];
 	int rc;
 
@@ -94,7 +98,11 @@ static struct fnode *op_arg(struct parser *p, struct fnode *n, const struct ftok
 		n->num = (unsigned)v;
 		return n;
 	}
-	rc = regcomp(&n->re, p->tok.text, REG_EXTENDED | REG_ICASE | REG_NOSUB);
+	if ((why = filter_regex_refused(p->tok.text)))
+		return fail(p, &p->tok, "invalid regular expression (%s)", why);
+	rc = regcomp(&n->re, p->tok.text,
+		     REG_EXTENDED | REG_ICASE | REG_NOSUB |
+			 (n->op->arg == FA_LINES ? REG_NEWLINE : 0));
 	if (rc != 0) {
 		regerror(rc, &n->re, msg, sizeof(msg));
 		return fail(p, &p->tok, "invalid regular expression (%s)", msg);

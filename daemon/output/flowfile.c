@@ -60,7 +60,7 @@ static int varint_decode(const uint8_t *p, size_t n, uint64_t *v)
 	return -EBADMSG;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
+int flowfile_write_all(int fd, const void *buf, size_t n)
 {
 	const uint8_t *p = buf;
 
@@ -142,7 +142,7 @@ int flowfile_open(const char *path, bool append, struct flowfile **out, char *er
 		goto out;
 	}
 	rc = append ? check_existing(fd, path, err, errlen) : 0;
-	if (rc == 0 && (rc = write_all(fd, FLOWFILE_MAGIC, MAGIC_LEN)) < 0)
+	if (rc == 0 && (rc = flowfile_write_all(fd, FLOWFILE_MAGIC, MAGIC_LEN)) < 0)
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
 	if (rc < 0)
 		goto out;
@@ -169,7 +169,7 @@ int flowfile_write(struct flowfile *ff, const Snare__Flow *f)
 	buf = xmalloc(n + VARINT_MAX);
 	h = varint_encode(n, buf);
 	snare__flow__pack(f, buf + h);
-	rc = write_all(ff->fd, buf, h + n);
+	rc = flowfile_write_all(ff->fd, buf, h + n);
 	if (rc == 0)
 		ff->good += (off_t)(h + n);
 	else if (ff->regular && ftruncate(ff->fd, ff->good) < 0)

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/safefile.h"
+#include "output/flowfile.h"
 #include "output/har.h"
 #include "output/har_int.h"
 
@@ -92,21 +93,6 @@ int har_open(const char *path, int *fd, char *err, size_t errlen)
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 int har_write_fd(const struct har *h, int fd, const char *path, char *err, size_t errlen)
 {
 	size_t len = 0;
@@ -117,9 +103,9 @@ int har_write_fd(const struct har *h, int fd, const char *path, char *err, size_
 		snprintf(err, errlen, "%s: cannot build the HAR file (out of memory)", path);
 		return -ENOMEM;
 	}
-	rc = write_all(fd, text, len);
+	rc = flowfile_write_all(fd, text, len);
 	if (rc == 0)
-		rc = write_all(fd, "\n", 1);
+		rc = flowfile_write_all(fd, "\n", 1);
 	free(text);
 	if (rc < 0)
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));

@@ -13,18 +13,21 @@
 #include "output/har.h"
 #include "output/har_int.h"
 
-/* "2026-01-02T03:04:05.678Z" */
+/* "2026-01-02T03:04:05.678Z"; the epoch for a time that is not one. */
 static json_t *iso_time(double t)
 {
-	time_t secs = (time_t)floor(t);
-	int msec = (int)((t - floor(t)) * 1000.0);
+	time_t secs = 0;
+	int msec = 0;
 	struct tm tm;
 	char buf[64];
 
-	if (!isfinite(t) || t < 0 || !gmtime_r(&secs, &tm))
-		secs = 0, msec = 0, gmtime_r(&secs, &tm);
+	if (isfinite(t) && t >= 0 && t < 253402300800.0) { /* before year 10000 */
+		secs = (time_t)t;
+		msec = (int)((t - (double)secs) * 1000.0) % 1000;
+	}
+	gmtime_r(&secs, &tm);
 	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%03dZ", msec % 1000);
+	snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%03dZ", msec);
 	return json_string(buf);
 }
 

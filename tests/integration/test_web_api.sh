@@ -157,6 +157,57 @@ api "/api/events?level=info" | jq_ 'any("client connect" in e["text"] for e in d
 	ok web-events || notok web-events "$(api /api/events | head -c 300)"
 [ "$(code -b "$JAR" "$B/api/wireguard")" = 404 ] && ok web-wireguard-404-elsewhere || notok web-wireguard-404-elsewhere "served"
 
+# ---- a page that reads too slowly loses pushes, and hears how many ----
+python3 - "$WPORT" "$SESSION" "$T/ws-go" >"$T/ws-slow.out" 2>&1 <<'PY' &
+import base64, json, os, socket, struct, sys, time
+port, cookie, go = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # before connect: a small window
+s.settimeout(30)
+s.connect(("127.0.0.1", port))
+key = base64.b64encode(os.urandom(16)).decode()
+s.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+           f"Cookie: snare_web={cookie}\r\n\r\n").encode())
+buf = b""
+while b"\r\n\r\n" not in buf:
+    buf += s.recv(4096)
+buf = buf.split(b"\r\n\r\n", 1)[1]
+print("upgraded", flush=True)
+while not os.path.exists(go):  # read nothing until told
+    time.sleep(0.05)
+def need(n):
+    global buf
+    while len(buf) < n:
+        d = s.recv(65536)
+        if not d:
+            raise SystemExit("closed")
+        buf += d
+flows = 0
+while True:
+    need(2)
+    n, off = buf[1] & 0x7F, 2
+    if n == 126:
+        need(4); n, off = struct.unpack(">H", buf[2:4])[0], 4
+    elif n == 127:
+        need(10); n, off = struct.unpack(">Q", buf[2:10])[0], 10
+    need(off + n)
+    msg, buf = json.loads(buf[off:off + n]), buf[off + n:]
+    flows += msg.get("type") == "flow"
+    if msg.get("type") == "dropped":
+        print("dropped", msg["count"], "after", flows, "flows", flush=True)
+        break
+PY
+PIDS+=($!)
+wait_for "$T/ws-slow.out" upgraded 10
+python3 "$SNARE_ROOT/tests/integration/gen_flows.py" 20000 "$T/20k.snare"
+imp=$(curl -s --max-time 60 -b "$JAR" -H "X-CSRF-Token: $CSRF" --data-binary @"$T/20k.snare" "$B/api/flows/import")
+touch "$T/ws-go"
+if wait_for "$T/ws-slow.out" "^dropped [1-9]" 30 && echo "$imp" | jq_ 'd["imported"]' | grep -qx 20000; then
+	ok web-ws-slow-page-dropped; echo "# $(grep dropped "$T/ws-slow.out")"
+else notok web-ws-slow-page-dropped "$imp $(cat "$T/ws-slow.out")"; fi
+[ "$(code -b "$JAR" "$B/api/state")" = 200 ] && ok web-alive-after-flood || notok web-alive-after-flood "no answer"
+
 # ---- the ui process: its own sandbox, no key ----
 UPID=$(ui_pid)
 if [ -n "$UPID" ] && grep -qE '^Seccomp:\s+2' "/proc/$UPID/status"; then ok web-ui-seccomp; else
@@ -167,7 +218,9 @@ if echo "$fds" | grep -q 'socket:' && echo "$fds" | grep -q '(deleted)' && [ -f 
 	! echo "$fds" | grep -q "$T/conf"; then ok web-ui-no-ca-key; else
 	notok web-ui-no-ca-key "$fds"; fi
 [ "$(stat -c %U "/proc/$UPID")" != root ] && ok web-ui-unprivileged || notok web-ui-unprivileged "runs as root"
-kill "$WPID"; wait "$WPID" 2>/dev/null
+# A stop takes the ui along, and snare exits 0.
+present_then_absent web-ui-stops-with-snare 10 "pid_alive $UPID" 'kill -TERM "$WPID"; wait "$WPID"; RC=$?'
+[ "$RC" = 0 ] && ok web-stop-exit-0 || notok web-stop-exit-0 "exit status $RC"
 
 # ---- WireGuard: the client configuration and its QR code ----
 start_web wg --mode "wireguard:$T/wg.json@127.0.0.1:$(free_port)"

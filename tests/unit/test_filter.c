@@ -10,9 +10,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "filter/filter.h"
+#include "test_flows.h"
 
 enum {
 	F_GET,	 /* GET http://example.com/path?x=1, 200 gzip JSON */
@@ -43,22 +43,6 @@ struct tflow {
 };
 
 static struct tflow flows[F_COUNT];
-
-static ProtobufCBinaryData bin(const char *s, size_t n)
-{
-	return (ProtobufCBinaryData){n, (uint8_t *)s};
-}
-
-static void add_header(Snare__Header *h, Snare__Header **ptrs, size_t *n, const char *name,
-		       const char *value)
-{
-	snare__header__init(&h[*n]);
-	h[*n].has_name = h[*n].has_value = true;
-	h[*n].name = bin(name, strlen(name));
-	h[*n].value = bin(value, strlen(value));
-	ptrs[*n] = &h[*n];
-	(*n)++;
-}
 
 static void base(struct tflow *t, Snare__Flow__Type type)
 {
@@ -114,39 +98,23 @@ static void message(struct tflow *t, bool from_client, const char *s)
 	m->has_from_client = true;
 	m->from_client = from_client;
 	m->has_content = true;
-	m->content = bin(s, strlen(s));
+	m->content = tf_bin(s, strlen(s));
 	t->msgs[t->f.n_messages++] = m;
 	t->f.messages = t->msgs;
-}
-
-static size_t gzip(const char *s, uint8_t *out, size_t cap)
-{
-	z_stream z = {0};
-	size_t n;
-
-	assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
-	z.next_in = (Bytef *)s;
-	z.avail_in = (uInt)strlen(s);
-	z.next_out = out;
-	z.avail_out = (uInt)cap;
-	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
-	n = z.total_out;
-	deflateEnd(&z);
-	return n;
 }
 
 static void make_get(struct tflow *t)
 {
 	base(t, SNARE__FLOW__TYPE__HTTP);
 	request(t, "GET", "http", "example.com", 80, "/path?x=1");
-	add_header(t->hdr, t->qh, &t->req.n_headers, "Host", "example.com");
-	add_header(t->hdr, t->qh, &t->req.n_headers, "User-Agent", "curl/8.0");
+	tf_header(t->hdr, t->qh, &t->req.n_headers, "Host", "example.com");
+	tf_header(t->hdr, t->qh, &t->req.n_headers, "User-Agent", "curl/8.0");
 	response(t, 200);
-	add_header(t->rhdr, t->rh, &t->resp.n_headers, "Content-Type", "application/json");
-	add_header(t->rhdr, t->rh, &t->resp.n_headers, "Content-Encoding", "gzip");
+	tf_header(t->rhdr, t->rh, &t->resp.n_headers, "Content-Type", "application/json");
+	tf_header(t->rhdr, t->rh, &t->resp.n_headers, "Content-Encoding", "gzip");
 	t->resp.has_content = true;
 	t->resp.content.data = t->gz;
-	t->resp.content.len = gzip("{\"hello\": \"world\"}", t->gz, sizeof(t->gz));
+	t->resp.content.len = tf_gzip("{\"hello\": \"world\"}", t->gz, sizeof(t->gz));
 }
 
 static void make_post(struct tflow *t)
@@ -155,10 +123,10 @@ static void make_post(struct tflow *t)
 
 	base(t, SNARE__FLOW__TYPE__HTTP);
 	request(t, "POST", "https", "api.test", 8443, "/submit");
-	add_header(t->hdr, t->qh, &t->req.n_headers, "Content-Type",
-		   "application/x-www-form-urlencoded");
+	tf_header(t->hdr, t->qh, &t->req.n_headers, "Content-Type",
+		  "application/x-www-form-urlencoded");
 	t->req.has_content = true;
-	t->req.content = bin(body, sizeof(body) - 1);
+	t->req.content = tf_bin(body, sizeof(body) - 1);
 }
 
 static void make_ws(struct tflow *t)
@@ -197,7 +165,7 @@ static void make_dns(struct tflow *t)
 	t->dq.questions = t->qs;
 	t->dq.n_questions = 1;
 	t->dq.has_raw = true;
-	t->dq.raw = bin(qraw, sizeof(qraw) - 1);
+	t->dq.raw = tf_bin(qraw, sizeof(qraw) - 1);
 	t->f.dns_request = &t->dq;
 	t->f.dns_response = &t->dr;
 }
@@ -215,7 +183,7 @@ static void make_asset(struct tflow *t)
 	request(t, "GET", "https", "::1", 443, "/logo.png");
 	t->cpeer.host = "::1";
 	response(t, 404);
-	add_header(t->rhdr, t->rh, &t->resp.n_headers, "Content-Type", "image/png");
+	tf_header(t->rhdr, t->rh, &t->resp.n_headers, "Content-Type", "image/png");
 }
 
 static int setup(void **state)
@@ -297,6 +265,10 @@ static void test_operators(void **state)
 	    {"~hq json", 0},
 	    {"~hs json", BIT(F_GET)},
 	    {"~hq urlencoded", BIT(F_POST)},
+	    {"~hq ^user-agent:", BIT(F_GET)},	   /* ^ at each header line */
+	    {"~hq 'example\\.com.$'", BIT(F_GET)}, /* $ before the LF (CR matched by .) */
+	    {"~hq 'host.*agent'", 0},		   /* . does not cross a line */
+	    {"~b 'hello.*world'", BIT(F_GET)},
 	    {"~t json|form", BIT(F_GET) | BIT(F_POST)},
 	    {"~tq form", BIT(F_POST)},
 	    {"~ts form", 0},
@@ -365,6 +337,8 @@ static void test_binary_body(void **state)
 {
 	assert_int_equal(matches("~bq secret"), BIT(F_POST));
 	assert_int_equal(matches("~bq ^name=bob"), BIT(F_POST));
+	assert_int_equal(matches("~bq bob.secret"), 0); /* . does not match NUL */
+	assert_int_equal(matches("~bq 'bob[^a-z]secret'"), BIT(F_POST));
 }
 
 /* A body exactly as long as its bytes (no NUL after it), as decoded flows
@@ -427,6 +401,7 @@ static void test_errors(void **state)
 	    {"~d 'abc", "': string not closed at column 4"},
 	    {"~q \"x", "\": string not closed at column 4"},
 	    {"()", "): unexpected at column 2"},
+	    {"~c \"1\n2\"", "1\\x0a2: not a status code (0 to 999) at column 4"},
 	};
 	char err[256];
 	struct filter *f;
@@ -447,6 +422,48 @@ static void test_bad_regex(void **state)
 	assert_non_null(strstr(err, "a[b: invalid regular expression ("));
 	assert_non_null(strstr(err, ") at column 7"));
 	assert_null(strchr(err, '\n'));
+}
+
+/* Regexes whose expansion would exhaust memory, and back-references, are
+ * refused before regcomp; ordinary repetitions pass. */
+static void test_regex_cost(void **state)
+{
+	static const char *const refused[] = {
+	    "~d '((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+'",
+	    "~d '(x{100}){100}'",
+	    "~d '(((a{20}){20}){20})'",
+	};
+	static const char *const stacked[] = {"~d 'a++'", "~d 'a{2}{3}'", "~d 'a*?+'", "~d 'a?*'"};
+	static const char *const fine[] = {
+	    "~d '[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}'",
+	    "~d 'x{1000}'",
+	    "~d '(a|b)+c*d?'",
+	    "~d 'a.*?b.+?c'",
+	    "~d '[]a]+|[[:alpha:]]{2,}'",
+	    "~d 'a)b'",
+	};
+	char err[256];
+	struct filter *f;
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(filter_compile(refused[i], &f, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "invalid regular expression (too many repetitions) at "
+					    "column 4"));
+	}
+	for (size_t i = 0; i < sizeof(stacked) / sizeof(stacked[0]); i++) {
+		assert_int_equal(filter_compile(stacked[i], &f, err, sizeof(err)), -EINVAL);
+		assert_non_null(
+		    strstr(err, "invalid regular expression (multiple repeat) at column 4"));
+	}
+	assert_int_equal(filter_compile("~d '(a)\\1'", &f, err, sizeof(err)), -EINVAL);
+	assert_string_equal(
+	    err,
+	    "(a)\\1: invalid regular expression (back-references are not supported) at column 4");
+	for (size_t i = 0; i < sizeof(fine) / sizeof(fine[0]); i++) {
+		if (filter_compile(fine[i], &f, err, sizeof(err)) != 0)
+			fail_msg("%s: %s", fine[i], err);
+		filter_free(f);
+	}
 }
 
 static void test_limits(void **state)
@@ -489,6 +506,7 @@ int main(void)
 	    cmocka_unit_test(test_no_flow_parts),
 	    cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_bad_regex),
+	    cmocka_unit_test(test_regex_cost),
 	    cmocka_unit_test(test_limits),
 	};
 

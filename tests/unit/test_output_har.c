@@ -16,9 +16,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "output/har.h"
+#include "test_flows.h"
 
 struct tflow {
 	Snare__Flow f;
@@ -30,22 +30,6 @@ struct tflow {
 	Snare__Message msg[2], *msgs[2];
 	uint8_t gz[256];
 };
-
-static ProtobufCBinaryData bin(const void *p, size_t n)
-{
-	return (ProtobufCBinaryData){n, (uint8_t *)p};
-}
-
-static void header(Snare__Header *h, Snare__Header **ptrs, size_t *n, const char *name,
-		   const char *value)
-{
-	snare__header__init(&h[*n]);
-	h[*n].has_name = h[*n].has_value = true;
-	h[*n].name = bin(name, strlen(name));
-	h[*n].value = bin(value, strlen(value));
-	ptrs[*n] = &h[*n];
-	(*n)++;
-}
 
 static void http_flow(struct tflow *t, const char *method, const char *path)
 {
@@ -127,24 +111,19 @@ static void test_gzip_response(void **state)
 	static const char text[] = "{\"a\": \"b\"}";
 	struct tflow t;
 	const Snare__Flow *fl[1] = {&t.f};
-	z_stream z = {0};
+	size_t gzlen;
 	json_t *doc, *e, *req, *resp, *c, *tm;
 
 	http_flow(&t, "GET", "/search?q=snare+filter&x=%41&flag");
-	header(t.qh, t.qhp, &t.req.n_headers, "Cookie", "a=1; b=2");
+	tf_header(t.qh, t.qhp, &t.req.n_headers, "Cookie", "a=1; b=2");
 	respond(&t, 200);
-	header(t.rh, t.rhp, &t.resp.n_headers, "Content-Type", "application/json");
-	header(t.rh, t.rhp, &t.resp.n_headers, "Content-Encoding", "gzip");
-	header(t.rh, t.rhp, &t.resp.n_headers, "Set-Cookie", "sid=xyz; Path=/; Secure");
-	assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
-	z.next_in = (Bytef *)text;
-	z.avail_in = sizeof(text) - 1;
-	z.next_out = t.gz;
-	z.avail_out = sizeof(t.gz);
-	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	tf_header(t.rh, t.rhp, &t.resp.n_headers, "Content-Type", "application/json");
+	tf_header(t.rh, t.rhp, &t.resp.n_headers, "Content-Encoding", "gzip");
+	tf_header(t.rh, t.rhp, &t.resp.n_headers, "Set-Cookie", "sid=xyz; Path=/; Secure");
+	gzlen = tf_gzip(text, t.gz, sizeof(t.gz));
+	assert_true(gzlen > 0);
 	t.resp.has_content = true;
-	t.resp.content = bin(t.gz, z.total_out);
-	deflateEnd(&z);
+	t.resp.content = tf_bin(t.gz, gzlen);
 
 	doc = build(fl, 1);
 	assert_string_equal(str(json_object_get(doc, "log"), "version"), "1.2");
@@ -163,7 +142,7 @@ static void test_gzip_response(void **state)
 	assert_null(json_object_get(req, "postData"));
 	resp = json_object_get(e, "response");
 	assert_int_equal(num(resp, "status"), 200);
-	assert_int_equal(num(resp, "bodySize"), (json_int_t)z.total_out);
+	assert_int_equal(num(resp, "bodySize"), (json_int_t)gzlen);
 	assert_string_equal(str(json_array_get(json_object_get(resp, "cookies"), 0), "value"),
 			    "xyz");
 	c = json_object_get(resp, "content");
@@ -190,10 +169,10 @@ static void test_binary_post_and_error(void **state)
 	json_t *doc, *entries, *pd, *resp;
 
 	http_flow(&a, "POST", "/upload");
-	header(a.qh, a.qhp, &a.req.n_headers, "Content-Type", "application/octet-stream");
-	header(a.qh, a.qhp, &a.req.n_headers, "X-Bad", "caf\xe9");
+	tf_header(a.qh, a.qhp, &a.req.n_headers, "Content-Type", "application/octet-stream");
+	tf_header(a.qh, a.qhp, &a.req.n_headers, "X-Bad", "caf\xe9");
 	a.req.has_content = true;
-	a.req.content = bin(blob, sizeof(blob));
+	a.req.content = tf_bin(blob, sizeof(blob));
 	a.f.error = "connection reset";
 	snare__flow__init(&tcp);
 	tcp.has_type = true;
@@ -241,7 +220,7 @@ static void test_websocket(void **state)
 		t.msg[i].has_kind = true;
 		t.msg[i].kind = i == 0 ? SNARE__MESSAGE__KIND__TEXT : SNARE__MESSAGE__KIND__BINARY;
 		t.msg[i].has_content = true;
-		t.msg[i].content = bin(i == 0 ? "hi" : "\x01\x02", 2);
+		t.msg[i].content = tf_bin(i == 0 ? "hi" : "\x01\x02", 2);
 		t.msgs[i] = &t.msg[i];
 	}
 	t.f.messages = t.msgs;
