@@ -22,9 +22,20 @@ SHOTS=${SNARE_BUILD:-$SNARE_ROOT/build/check}/test-logs/web-page
 rm -rf "$SHOTS" && mkdir -p "$SHOTS"
 export CHROMIUM=$BROWSER SHOTS
 
-# The origin: /data.json is gzip'ed JSON, /hello and /headers plain text.
+# The origin: /data.json is gzip'ed JSON, /pixel.png an image, /hello and
+# /headers plain text.
 cat >"$T/web_origin.py" <<'EOF'
-import gzip, http.server, json, sys
+import gzip, http.server, json, struct, sys, zlib
+
+
+def png(w, h):
+    """A w x h red RGB PNG."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * w for _ in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
 
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -35,6 +46,9 @@ class H(http.server.BaseHTTPRequestHandler):
             body = gzip.compress(json.dumps({"snare": "web page test", "list": [1, 2, 3],
                                              "nested": {"ok": True}}).encode())
             ctype, extra = "application/json", [("Content-Encoding", "gzip")]
+        elif path == "/pixel.png":
+            body = png(4, 4)
+            ctype, extra = "image/png", []
         elif path in ("/hello", "/headers", "/many"):
             body, ctype, extra = path[1:].encode() + b"\n", "text/plain", []
         else:

@@ -220,6 +220,21 @@ async function main() {
   });
   await shot(page, 'detail-json');
 
+  await step('detail-image', async () => {
+    curl('/pixel.png');
+    await rowFor(page, '/pixel.png').first().waitFor();
+    await rowFor(page, '/pixel.png').first().click();
+    await page.click('#detail-tabs [data-tab="response"]');
+    await page.waitForFunction(() => {
+      const i = document.querySelector('#detail-body img.body-img');
+      return i && i.complete && i.naturalWidth === 4;
+    });
+    await page.selectOption('#detail-body .body-mode', 'hex');
+    const hex = await page.textContent('#detail-body pre.hex');
+    must(hex.startsWith('00000000  89 50 4e 47'), hex.slice(0, 60));
+    await rowFor(page, '/data.json').first().click();
+  });
+
   await step('detail-connection-and-timing', async () => {
     await page.click('#detail-tabs [data-tab="connection"]');
     const t = await page.textContent('#detail-body');
