@@ -243,6 +243,22 @@ async function main() {
     must((await page.textContent('#detail-body')).includes('Request started'), 'no timing');
   });
 
+  await step('mark', async () => {
+    const id = await rowFor(page, '/data.json').first().getAttribute('data-id');
+    await page.click('#act-mark');
+    await page.waitForSelector(`#list-rows .row.marked[data-id="${id}"]`);
+    must(await page.textContent('#act-mark') === 'Unmark', 'the button does not say Unmark');
+    await page.fill('#filter', '~marked');
+    try {
+      await page.waitForFunction(() => /flows? match/.test(document.getElementById('list-count').textContent));
+      const ids = await page.$$eval('#list-rows .row', (r) => r.map((x) => x.dataset.id));
+      must(ids.length === 1 && ids[0] === id, `~marked lists ${ids.length} rows`);
+    } finally {
+      await page.fill('#filter', '');
+      await page.waitForFunction(() => /^\d+ flows?$/.test(document.getElementById('list-count').textContent));
+    }
+  });
+
   await step('copy-as-curl', async () => {
     const t = await modal(page, '#act-curl', 'Copy as curl');
     must(t.startsWith('curl ') && t.includes(`${ORIGIN}/data.json`), t);
