@@ -722,9 +722,11 @@ async function loadEvents() {
 
 function onEventPush(ev) {
   if (!levelAtLeast(ev.level, $('event-level').value)) return;
-  const box = $('events');
+  const box = $('events'), page = $('page-events');
+  const atEnd = page.scrollTop + page.clientHeight >= page.scrollHeight - 4;
   box.append(eventRow(ev));
   while (box.childElementCount > 1000) box.firstElementChild.remove();
+  if (atEnd) page.scrollTop = page.scrollHeight;  // follow the log while at its end
 }
 
 // ---- WireGuard
