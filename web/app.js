@@ -164,9 +164,15 @@ function scheduleFetch(delay = 0) {
 }
 
 function reloadList(asking) {
-  if (asking) state.asking = true;
+  if (asking) { state.asking = true; renderCount(); }
   state.hlCache.clear();
   scheduleFetch(0);
+}
+
+function renderCount() {
+  $('list-count').textContent = state.asking ? (state.filter ? 'filtering…' : 'sorting…') :
+    `${state.total} flow${state.total === 1 ? '' : 's'}` + (state.filter ? ' match' : '') +
+    (state.dropped ? ` · ${state.dropped} updates dropped` : '');
 }
 
 function renderList() {
@@ -181,9 +187,7 @@ function renderList() {
   }
   $('list-rows').replaceChildren(...rows);
   $('list').classList.toggle('no-proc', !state.rows.some((f) => f.process));
-  $('list-count').textContent = state.asking ? (state.filter ? 'filtering…' : 'sorting…') :
-    `${state.total} flow${state.total === 1 ? '' : 's'}` + (state.filter ? ' match' : '') +
-    (state.dropped ? ` · ${state.dropped} updates dropped` : '');
+  renderCount();
   if (state.highlight) fillHighlights();
   if (state.follow && state.order === 'asc' && state.sort === 'seq') {
     const bottom = state.total * ROW_H - sc.clientHeight;

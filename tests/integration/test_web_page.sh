@@ -6,7 +6,8 @@
 # har-validator, flow file export and import, the event log).  Access checks
 # with curl: the right token first, then a wrong token, no cookie, a foreign
 # Host and a missing CSRF token all get 403.  Then WireGuard mode's QR code
-# page (tests/web/wireguard.test.js), the QR code read back by zbarimg.  Screenshots and downloads go to
+# page (tests/web/wireguard.test.js), the QR code read back by zbarimg, and
+# 200,000 flows from a file scrolled, sorted and filtered (tests/web/scroll.test.js).  Screenshots and downloads go to
 # build/.../test-logs/web-page/.
 . "$(dirname "$0")/lib.sh"
 
@@ -181,3 +182,12 @@ else
 		notok web-wireguard-qr-decodes "$(diff <(cat "$T/qr.txt") "$SHOTS/web-wireguard.conf" | head -3 | tr '\n' ' ')"
 	fi
 fi
+
+# 200,000 flows read with -r (tests/integration/gen_flows.py): the page
+# scrolls through them, sorts and filters (tests/web/scroll.test.js).
+BIG=200000
+python3 "$SNARE_ROOT/tests/integration/gen_flows.py" "$BIG" "$T/big.snare"
+ASAN_OPTIONS="$ASAN_OPTIONS:quarantine_size_mb=4" start_web big "regular@127.0.0.1:0" -r "$T/big.snare" \
+	--set flow_detail=0 || exit 1
+wait_for "$WEB_LOG" "loaded $BIG flows" 180 && ok web-big-loaded || notok web-big-loaded "$(tail -2 "$WEB_LOG")"
+FLOWS=$BIG WEB_URL=$WEB_URL timeout 300 node "$WEBT/scroll.test.js" 2>"$SHOTS/scroll.test.stderr" || true

@@ -247,7 +247,7 @@ async function main() {
     const id = await rowFor(page, '/data.json').first().getAttribute('data-id');
     await page.click('#act-mark');
     await page.waitForSelector(`#list-rows .row.marked[data-id="${id}"]`);
-    must(await page.textContent('#act-mark') === 'Unmark', 'the button does not say Unmark');
+    await page.waitForSelector('#act-mark:text-is("Unmark")');
     await page.fill('#filter', '~marked');
     try {
       await page.waitForFunction(() => /flows? match/.test(document.getElementById('list-count').textContent));
