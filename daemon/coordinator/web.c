@@ -260,8 +260,12 @@ static void ui_on_drain(struct ipc_chan *ch)
  * it as dropped when the ui reads too slowly. */
 static bool web_ready(struct coord *co)
 {
-	if (!co->ui.chan_open || co->ui.chan.state != IPC_ST_RUNNING)
+	if (co->cli == NULL || !co->cli->opts.web)
 		return false;
+	if (!co->ui.chan_open || co->ui.chan.state != IPC_ST_RUNNING) {
+		co->web.dropped += !co->stopping; /* not started yet, or gone */
+		return false;
+	}
 	if (co->ui.chan.congested) {
 		co->web.dropped++;
 		return false;
@@ -306,8 +310,14 @@ void coord_web_print(struct coord *co)
 
 	if (!co->cli->opts.web)
 		return;
-	log_info("Web server listening at http://%s%s%s:%u/?token=%s", v6 ? "[" : "", h,
-		 v6 ? "]" : "", co->web.port, co->web.token);
+	/* The address is the way in: printed even under -q. */
+	if (log_get_level() >= LOG_LVL_INFO)
+		log_info("Web server listening at http://%s%s%s:%u/?token=%s", v6 ? "[" : "", h,
+			 v6 ? "]" : "", co->web.port, co->web.token);
+	else
+		printf("Web server listening at http://%s%s%s:%u/?token=%s\n", v6 ? "[" : "", h,
+		       v6 ? "]" : "", co->web.port, co->web.token);
+	fflush(stdout);
 	if (!co->web.loopback)
 		log_warn("The web interface listens on %s, which is not a loopback address: anyone "
 			 "who can reach it and learns the token sees every flow",
