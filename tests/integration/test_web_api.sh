@@ -65,10 +65,19 @@ echo "$state" | jq_ 'd["modes"] == ["regular@127.0.0.1:'"$PPORT"'"] and d["wireg
 	ok web-state || notok web-state "$state"
 
 # ---- a flow through the proxy: listed and pushed ----
-python3 - "$WPORT" "$SESSION" >"$T/ws.out" 2>&1 <<'PY' &
-import base64, json, os, socket, struct, sys
-port, cookie = int(sys.argv[1]), sys.argv[2]
-s = socket.create_connection(("127.0.0.1", port), timeout=20)
+# wsread PORT SESSION UNTIL [GOFILE]: a page's WebSocket (with the session
+# cookie) that prints each message as JSON on a line and stops at the first
+# of type UNTIL ("flow" stops at the flow for /hello); with GOFILE it reads
+# nothing until that file exists, on a small receive window.
+cat >"$T/wsread.py" <<'PY'
+import base64, json, os, socket, struct, sys, time
+port, cookie, until = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+go = sys.argv[4] if len(sys.argv) > 4 else None
+s = socket.socket()
+if go:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # before connect: a small window
+s.settimeout(30)
+s.connect(("127.0.0.1", port))
 key = base64.b64encode(os.urandom(16)).decode()
 s.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
@@ -78,6 +87,8 @@ while b"\r\n\r\n" not in buf:
     buf += s.recv(4096)
 head, buf = buf.split(b"\r\n\r\n", 1)
 print(head.split(b"\r\n")[0].decode(), flush=True)
+while go and not os.path.exists(go):
+    time.sleep(0.05)
 def need(n):
     global buf
     while len(buf) < n:
@@ -85,6 +96,7 @@ def need(n):
         if not d:
             raise SystemExit("closed")
         buf += d
+flows = 0
 while True:
     need(2)
     n, off = buf[1] & 0x7F, 2
@@ -94,10 +106,16 @@ while True:
         need(10); n, off = struct.unpack(">Q", buf[2:10])[0], 10
     need(off + n)
     msg, buf = json.loads(buf[off:off + n]), buf[off + n:]
-    print(json.dumps(msg), flush=True)
-    if msg.get("type") == "flow" and msg["flow"]["path"] == "/hello":
+    flows += msg.get("type") == "flow"
+    if until == "dropped" and msg.get("type") == "dropped":
+        print("dropped", msg["count"], "after", flows, "flows", flush=True)
+        break
+    if until != "dropped":
+        print(json.dumps(msg), flush=True)
+    if until == "flow" and msg.get("type") == "flow" and msg["flow"]["path"] == "/hello":
         break
 PY
+python3 "$T/wsread.py" "$WPORT" "$SESSION" flow >"$T/ws.out" 2>&1 &
 WSPID=$!
 PIDS+=($WSPID)
 wait_for "$T/ws.out" "101 Switching Protocols" 10 && ok web-ws-upgrade || notok web-ws-upgrade "$(cat "$T/ws.out")"
@@ -158,48 +176,9 @@ api "/api/events?level=info" | jq_ 'any("client connect" in e["text"] for e in d
 [ "$(code -b "$JAR" "$B/api/wireguard")" = 404 ] && ok web-wireguard-404-elsewhere || notok web-wireguard-404-elsewhere "served"
 
 # ---- a page that reads too slowly loses pushes, and hears how many ----
-python3 - "$WPORT" "$SESSION" "$T/ws-go" >"$T/ws-slow.out" 2>&1 <<'PY' &
-import base64, json, os, socket, struct, sys, time
-port, cookie, go = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # before connect: a small window
-s.settimeout(30)
-s.connect(("127.0.0.1", port))
-key = base64.b64encode(os.urandom(16)).decode()
-s.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-           f"Cookie: snare_web={cookie}\r\n\r\n").encode())
-buf = b""
-while b"\r\n\r\n" not in buf:
-    buf += s.recv(4096)
-buf = buf.split(b"\r\n\r\n", 1)[1]
-print("upgraded", flush=True)
-while not os.path.exists(go):  # read nothing until told
-    time.sleep(0.05)
-def need(n):
-    global buf
-    while len(buf) < n:
-        d = s.recv(65536)
-        if not d:
-            raise SystemExit("closed")
-        buf += d
-flows = 0
-while True:
-    need(2)
-    n, off = buf[1] & 0x7F, 2
-    if n == 126:
-        need(4); n, off = struct.unpack(">H", buf[2:4])[0], 4
-    elif n == 127:
-        need(10); n, off = struct.unpack(">Q", buf[2:10])[0], 10
-    need(off + n)
-    msg, buf = json.loads(buf[off:off + n]), buf[off + n:]
-    flows += msg.get("type") == "flow"
-    if msg.get("type") == "dropped":
-        print("dropped", msg["count"], "after", flows, "flows", flush=True)
-        break
-PY
+python3 "$T/wsread.py" "$WPORT" "$SESSION" dropped "$T/ws-go" >"$T/ws-slow.out" 2>&1 &
 PIDS+=($!)
-wait_for "$T/ws-slow.out" upgraded 10
+wait_for "$T/ws-slow.out" "101 Switching" 10
 python3 "$SNARE_ROOT/tests/integration/gen_flows.py" 20000 "$T/20k.snare"
 imp=$(curl -s --max-time 60 -b "$JAR" -H "X-CSRF-Token: $CSRF" --data-binary @"$T/20k.snare" "$B/api/flows/import")
 touch "$T/ws-go"
