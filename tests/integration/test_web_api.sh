@@ -22,7 +22,7 @@ start_web() {
 	WPID=$!
 	PIDS+=($WPID)
 	wait_for "$WLOG" "Web server listening at" 20 || { notok web-start "$(cat "$WLOG")"; exit 1; }
-	WPORT=$(grep -m1 -oE 'http://127.0.0.1:[0-9]+' "$WLOG" | grep -oE '[0-9]+$')
+	WPORT=$(grep -m1 -oE 'http://[0-9.]+:[0-9]+' "$WLOG" | grep -oE '[0-9]+$')
 	TOKEN=$(grep -m1 -oE 'token=[0-9a-f]+' "$WLOG" | cut -d= -f2)
 }
 ui_pid() {
@@ -208,6 +208,14 @@ wg=$(api /api/wireguard)
 echo "$wg" | jq_ 'd["configs"][0]["text"].startswith("[Interface]") and "PrivateKey" in d["configs"][0]["text"] and d["configs"][0]["qr_svg"].startswith("<svg") and d["configs"][0]["name"].startswith("wireguard")' |
 	grep -q True && ok web-wireguard || notok web-wireguard "$(echo "$wg" | head -c 300)"
 api /api/state | jq_ 'd["wireguard"]' | grep -q True && ok web-wireguard-state || notok web-wireguard-state "$(api /api/state)"
+kill "$WPID"; wait "$WPID" 2>/dev/null
+
+# ---- a wildcard address: a warning, and IP literals only in Host ----
+start_web any -n --set web_host=0.0.0.0
+grep -q "not a loopback address" "$WLOG" && ok web-nonloopback-warning || notok web-nonloopback-warning "$(cat "$WLOG")"
+[ "$(code "http://127.0.0.1:$WPORT/?token=$TOKEN")" = 302 ] &&
+	[ "$(code -H "Host: localhost:$WPORT" "http://127.0.0.1:$WPORT/?token=$TOKEN")" = 403 ] &&
+	ok web-wildcard-host || notok web-wildcard-host "port $WPORT"
 kill "$WPID"; wait "$WPID" 2>/dev/null
 
 # ---- -n: the web interface alone; view_filter: only matching flows join the list ----
