@@ -14,7 +14,7 @@ LIBEXECDIR ?= $(PREFIX)/libexec/snare
 MANDIR ?= $(PREFIX)/share/man
 VERSION := 0.1.0
 
-PKGS := openssl libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libqrencode libxcrypt jansson zlib libbrotlidec libzstd
+PKGS := openssl libnghttp2 libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libqrencode libxcrypt libngtcp2 libngtcp2_crypto_gnutls gnutls libnghttp3 jansson zlib libbrotlidec libzstd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -133,6 +133,7 @@ TEST_LIBS_filter = $(B)/lib/libsnare-encoding.a
 TEST_LIBS_config = $(B)/lib/libsnare-filter.a $(B)/lib/libsnare-encoding.a
 TEST_LIBS_privsep = $(B)/lib/libsnare-ipc.a
 TEST_LIBS_intercept = $(B)/lib/libsnare-ipc.a
+TEST_LIBS_quic = $(B)/lib/libsnare-tlsparse.a
 # The encoding tests make their vectors with the encoders of the same libraries.
 $(B)/tests/test_encoding: LDLIBS += $(shell pkg-config --libs libbrotlienc 2>/dev/null)
 
@@ -149,7 +150,21 @@ $(B)/fuzz/%: tests/fuzz/%.c $$(call test_libs,$$*)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< -Wl,--start-group \
 		$(filter %.a,$^) -Wl,--end-group $(LDLIBS)
 
-tests: $(B)/snare helpers $(UNIT_BINS) $(FUZZ_BINS)
+# Test peers built from snare's modules: tests/tools/<name>/*.c -> $(B)/tools/<name>.
+$(B)/tools/h2echo: $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/tools/h2echo/*.c)) \
+		$(B)/lib/libsnare-h2.a $(B)/lib/libsnare-core.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Test tools: tests/tools/<name>.c, linked with the modules listed in TOOL_LIBS_<name>.
+TOOL_LIBS_quicpeer = $(B)/lib/libsnare-quic.a $(B)/lib/libsnare-tlsparse.a $(B)/lib/libsnare-policy.a \
+	$(B)/lib/libsnare-core.a
+$(B)/tests/tools/%: tests/tools/%.c $$(TOOL_LIBS_$$*)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(TOOL_LIBS_$*) \
+		-Wl,--end-group $(LDLIBS)
+
+tests: $(B)/snare helpers $(UNIT_BINS) $(FUZZ_BINS) $(B)/tools/h2echo $(B)/tests/tools/quicpeer
 
 deps:
 	@scripts/deps.sh build
