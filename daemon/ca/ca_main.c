@@ -12,6 +12,7 @@
 
 #include "ca/ca.h"
 #include "ca/ca_int.h"
+#include "core/errf.h"
 #include "core/log.h"
 #include "sandbox.h"
 
@@ -129,7 +130,7 @@ int ca_main(void)
 	snare_progname = "snare-ca";
 	/* Before the key is read: no core dump, no ptrace by the same user. */
 	if (prctl(PR_SET_DUMPABLE, 0) < 0)
-		fatal("ca: cannot make the process non-dumpable: %s", strerror(errno));
+		fatal_err(-errno, "ca: cannot make the process non-dumpable");
 	ca.loop = loop_new();
 	if (ca.loop == NULL || ipc_chan_init(&ca.coord, ca.loop, 3, IPC_CH_COORD_TO_CA, NULL,
 					     ca_on_coord_close, &ca) < 0)

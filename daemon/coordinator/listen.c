@@ -126,7 +126,7 @@ int coord_listen_all(struct coord *co)
 
 	/* Before the spawner starts: it and the workers inherit the limit. */
 	if (fdlimit_raise() < 0)
-		log_warn("cannot read the file descriptor limit: %s", strerror(errno));
+		log_err(LOG_LVL_WARN, -errno, "cannot read the file descriptor limit");
 	for (i = 0; i < co->cli->nmodes; i++)
 		if ((err = listen_mode(co, (unsigned)i)) < 0)
 			return err;

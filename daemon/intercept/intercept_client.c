@@ -5,6 +5,7 @@
 #include "intercept/intercept_proto.h"
 
 #include "intercept/intercept.h"
+#include "core/errf.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -65,7 +66,7 @@ static int intercept_recv(int fd, uint8_t *buf, size_t cap, int *rfd, size_t *nf
 static int intercept_dead(struct intercept_client *c, int rc, char *err, size_t errlen,
 			  const char *what)
 {
-	snprintf(err, errlen, "snare-redirector: %s: %s", what, strerror(-rc));
+	errf(err, errlen, rc, "snare-redirector: %s", what);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;

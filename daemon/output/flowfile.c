@@ -4,6 +4,7 @@
  * against FLOWFILE_MAX_FLOW and against what is left before allocating. */
 #include "output/flowfile.h"
 
+#include "core/errf.h"
 #include "core/safefile.h"
 
 #include <errno.h>
@@ -106,7 +107,7 @@ static int check_existing(int fd, const char *path, char *err, size_t errlen)
 	if (fstat(fd, &st) < 0) {
 		int e = errno;
 
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		errf(err, errlen, -e, "%s", path);
 		return -e;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size == 0)
@@ -143,7 +144,7 @@ int flowfile_open(const char *path, bool append, struct flowfile **out, char *er
 	}
 	rc = append ? check_existing(fd, path, err, errlen) : 0;
 	if (rc == 0 && (rc = write_all(fd, FLOWFILE_MAGIC, MAGIC_LEN)) < 0)
-		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		errf(err, errlen, rc, "%s", path);
 	if (rc < 0)
 		goto out;
 	ff = xcalloc(1, sizeof(*ff));
@@ -262,7 +263,7 @@ static int read_records(struct ff_src *s, const char *name, flowfile_fn fn, void
 		rc = read_record(s, fn, arg);
 	} while (rc > 0);
 	if (s->fp && ferror(s->fp)) {
-		snprintf(err, errlen, "%s: %s", name, strerror(EIO));
+		errf(err, errlen, -EIO, "%s", name);
 		return -EIO;
 	}
 	if (rc < 0)
@@ -280,7 +281,7 @@ int flowfile_read(const char *path, void (*fn)(const Snare__Flow *f, void *arg),
 	s.fp = fopen(path, "rbe");
 	if (!s.fp) {
 		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		errf(err, errlen, rc, "%s", path);
 		return rc;
 	}
 	if (fstat(fileno(s.fp), &st) == 0 && S_ISREG(st.st_mode)) {

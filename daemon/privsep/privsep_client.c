@@ -22,20 +22,10 @@
 #include <unistd.h>
 
 #include "ipc/ipc.h"
+#include "core/errf.h"
 
 #define C2H_CASE(c) SNARE__HELPER__COORD_TO_HELPER__BODY_##c
 #define H2C_CASE(c) SNARE__HELPER__HELPER_TO_COORD__BODY_##c
-
-void privsep_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void privsep_sleep_ms(int ms)
 {
@@ -160,8 +150,8 @@ int privsep_hello(struct privsep_helper *h, char *err, size_t errlen)
 	h->state = PRIVSEP_ST_HELLO;
 	rc = privsep_recv(h, PRIVSEP_HELLO_TIMEOUT_MS, 0, &m, NULL);
 	if (rc < 0) {
-		privsep_errf(err, errlen, "cannot start snare-%s: no hello (%s)", h->name,
-			     privsep_why(rc));
+		errf(err, errlen, 0, "cannot start snare-%s: no hello (%s)", h->name,
+		     privsep_why(rc));
 		return rc;
 	}
 	privsep_msg_free(&m);
@@ -174,7 +164,7 @@ int privsep_hello(struct privsep_helper *h, char *err, size_t errlen)
 	env.hello = &hello;
 	rc = privsep_send(h, &env);
 	if (rc < 0) {
-		privsep_errf(err, errlen, "cannot start snare-%s: %s", h->name, strerror(-rc));
+		errf(err, errlen, rc, "cannot start snare-%s", h->name);
 		return rc;
 	}
 	h->state = PRIVSEP_ST_READY;
@@ -191,8 +181,8 @@ static int privsep_check_request(struct privsep_helper *h, Snare__Helper__CoordT
 	    !privsep_authorized(PRIVSEP_COORD_TO_HELPER, (int)req->body_case, PRIVSEP_ST_READY) ||
 	    privsep_validate(PRIVSEP_COORD_TO_HELPER, &req->base, (int)req->body_case, &ctx, 0) <
 		0) {
-		privsep_errf(err, errlen, "snare-%s: invalid %s request (not sent)", h->name,
-			     privsep_case_name(PRIVSEP_COORD_TO_HELPER, (int)req->body_case));
+		errf(err, errlen, 0, "snare-%s: invalid %s request (not sent)", h->name,
+		     privsep_case_name(PRIVSEP_COORD_TO_HELPER, (int)req->body_case));
 		return -EINVAL;
 	}
 	return 0;
@@ -206,7 +196,7 @@ static int privsep_reply(struct privsep_helper *h, const struct privsep_msg *m, 
 	if (m->body_case == H2C_CASE(OK) && m->seq == seq && r->ok->seq == seq)
 		return 0;
 	if (m->body_case == H2C_CASE(ERROR) && m->seq == seq && r->error->seq == seq) {
-		privsep_errf(err, errlen, "snare-%s: %s", h->name, r->error->message);
+		errf(err, errlen, 0, "snare-%s: %s", h->name, r->error->message);
 		return -EREMOTEIO;
 	}
 	return -EPROTO;
@@ -221,7 +211,7 @@ int privsep_request(struct privsep_helper *h, Snare__Helper__CoordToHelper *req,
 	int rc, fd = -1;
 
 	if (h->fd < 0) {
-		privsep_errf(err, errlen, "snare-%s is not running", h->name);
+		errf(err, errlen, 0, "snare-%s is not running", h->name);
 		return -EPIPE;
 	}
 	rc = privsep_check_request(h, req, err, errlen);
@@ -239,7 +229,7 @@ int privsep_request(struct privsep_helper *h, Snare__Helper__CoordToHelper *req,
 	}
 	h->state = PRIVSEP_ST_READY;
 	if (rc < 0 && rc != -EREMOTEIO) {
-		privsep_errf(err, errlen, "snare-%s: %s", h->name, privsep_why(rc));
+		errf(err, errlen, 0, "snare-%s: %s", h->name, privsep_why(rc));
 		privsep_fail(h);
 	}
 	if (rc == 0 && fd_out != NULL)
@@ -258,7 +248,7 @@ int privsep_netfilter_redirect(struct privsep_helper *h, const struct privsep_re
 	size_t i;
 
 	if (r->nports > PRIVSEP_MAX_PORTS || r->nifaces > PRIVSEP_MAX_IFACES) {
-		privsep_errf(err, errlen, "snare-%s: too many ports or interfaces", h->name);
+		errf(err, errlen, 0, "snare-%s: too many ports or interfaces", h->name);
 		return -EINVAL;
 	}
 	for (i = 0; i < r->nports; i++)
@@ -289,7 +279,7 @@ int privsep_netfilter_tproxy_udp(struct privsep_helper *h, const struct privsep_
 	size_t i;
 
 	if (r->nports > PRIVSEP_MAX_PORTS || r->nifaces > PRIVSEP_MAX_IFACES) {
-		privsep_errf(err, errlen, "snare-%s: too many ports or interfaces", h->name);
+		errf(err, errlen, 0, "snare-%s: too many ports or interfaces", h->name);
 		return -EINVAL;
 	}
 	for (i = 0; i < r->nports; i++)
@@ -362,8 +352,7 @@ int privsep_tun_create(struct privsep_helper *h, const char *name, unsigned mtu,
 		return rc;
 	rc = privsep_tun_check(fd, ifname_out, iflen);
 	if (rc < 0) {
-		privsep_errf(err, errlen, "snare-%s: the reply's fd is not a TUN device: %s",
-			     h->name, strerror(-rc));
+		errf(err, errlen, rc, "snare-%s: the reply's fd is not a TUN device", h->name);
 		close(fd);
 		return rc;
 	}

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "ipc/ipc.h"
+#include "core/errf.h"
 
 #define RV_TEMPLATE "/tmp/snare-rv.XXXXXX"
 #define RV_SOCKET "s"
@@ -199,8 +200,7 @@ static int privsep_launch_direct(struct privsep_helper *h, const char *path, cha
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		rc = -errno;
-		privsep_errf(err, errlen, "cannot start snare-%s: socketpair: %s", h->name,
-			     strerror(-rc));
+		errf(err, errlen, rc, "cannot start snare-%s: socketpair", h->name);
 		return rc;
 	}
 	s.chan_fd = sv[1];
@@ -208,8 +208,7 @@ static int privsep_launch_direct(struct privsep_helper *h, const char *path, cha
 	close(sv[1]);
 	if (rc < 0) {
 		close(sv[0]);
-		privsep_errf(err, errlen, "cannot start snare-%s: %s: %s", h->name, path,
-			     strerror(-rc));
+		errf(err, errlen, rc, "cannot start snare-%s: %s", h->name, path);
 		return rc;
 	}
 	h->fd = sv[0];
@@ -431,7 +430,7 @@ static void privsep_sudo_error(struct privsep_helper *h, int rc, int status, boo
 	} else if (rc == -EPERM) {
 		why = "the helper failed the rendezvous check";
 	}
-	privsep_errf(err, errlen, "cannot start snare-%s through sudo: %s%s", h->name, why, hint);
+	errf(err, errlen, 0, "cannot start snare-%s through sudo: %s%s", h->name, why, hint);
 }
 
 static int privsep_launch_sudo(struct privsep_helper *h, const char *path, char *err, size_t errlen)
@@ -470,12 +469,12 @@ int privsep_launch(const char *helper_name, struct privsep_helper **out, char *e
 
 	*out = NULL;
 	if (!privsep_valid_helper_name(helper_name)) {
-		privsep_errf(err, errlen, "cannot start a helper: invalid name");
+		errf(err, errlen, 0, "cannot start a helper: invalid name");
 		return -EINVAL;
 	}
 	if (privsep_helper_path(helper_name, path, sizeof(path)) < 0) {
-		privsep_errf(err, errlen, "cannot start snare-%s: not found next to %s or in %s",
-			     helper_name, "the snare binary", SNARE_LIBEXECDIR);
+		errf(err, errlen, 0, "cannot start snare-%s: not found next to %s or in %s",
+		     helper_name, "the snare binary", SNARE_LIBEXECDIR);
 		return -ENOENT;
 	}
 	h = xcalloc(1, sizeof(*h));

@@ -76,8 +76,12 @@ struct helper {
 
 /* "snare-<name>: msg" on stderr. */
 void helper_log(const char *fmt, ...) SNARE_PRINTF(1, 2);
+/* The same with ": <strerror(-rc)>" after the message (core/errf.h). */
+void helper_log_err(int rc, const char *fmt, ...) SNARE_PRINTF(2, 3);
 /* Sets rep->msg (printable, bounded) and returns code, for handlers. */
 int helper_fail(struct helper_reply *rep, int code, const char *fmt, ...) SNARE_PRINTF(3, 4);
+/* The same with ": <strerror(-code)>" after the message. */
+int helper_fail_err(struct helper_reply *rep, int code, const char *fmt, ...) SNARE_PRINTF(3, 4);
 /* Undoes everything recorded and exits with status. */
 void helper_exit(struct helper *h, int status) __attribute__((noreturn));
 

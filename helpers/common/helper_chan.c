@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ipc/ipc.h"
+#include "core/errf.h"
 
 #define HELPER_CHAN_FD 3
 #define HELPER_NONCE_TIMEOUT_MS 10000
@@ -53,7 +54,7 @@ int helper_chan_inherited(struct helper *h, char *err, size_t errlen)
 	h->chan = HELPER_CHAN_FD;
 	rc = helper_peer(h);
 	if (rc < 0)
-		snprintf(err, errlen, "fd 3: %s", strerror(-rc));
+		errf(err, errlen, rc, "fd 3");
 	return rc;
 }
 
@@ -139,7 +140,7 @@ int helper_chan_rendezvous(struct helper *h, const char *dir, char *err, size_t 
 	}
 	rc = helper_read_nonce(nonce);
 	if (rc < 0) {
-		snprintf(err, errlen, "no nonce on stdin: %s", strerror(-rc));
+		errf(err, errlen, rc, "no nonce on stdin");
 		return rc;
 	}
 	rc = helper_rv_dir_ok(dir, &owner);
@@ -149,7 +150,7 @@ int helper_chan_rendezvous(struct helper *h, const char *dir, char *err, size_t 
 		rc = ipc_send_raw(h->chan, nonce, sizeof(nonce), NULL, 0);
 	explicit_bzero(nonce, sizeof(nonce));
 	if (rc < 0)
-		snprintf(err, errlen, "rendezvous %s: %s", dir, strerror(-rc));
+		errf(err, errlen, rc, "rendezvous %s", dir);
 	return rc;
 }
 

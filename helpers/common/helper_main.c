@@ -4,6 +4,7 @@
  * say Hello, then serve requests until EOF, a signal or a violation, each of
  * which undoes everything first.  Trusts only its own argv shape. */
 #include "helper.h"
+#include "core/errf.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -18,31 +19,66 @@
 
 static char helper_prog[PRIVSEP_NAME_MAX + 8];
 
-void helper_log(const char *fmt, ...)
+static void helper_vlog(int rc, const char *fmt, va_list ap)
 {
 	char line[512];
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
+	verrf(line, sizeof(line), rc, fmt, ap);
 	fprintf(stderr, "%s: %s\n", helper_prog, line);
 }
 
-int helper_fail(struct helper_reply *rep, int code, const char *fmt, ...)
+void helper_log(const char *fmt, ...)
 {
 	va_list ap;
-	char *p;
 
 	va_start(ap, fmt);
-	vsnprintf(rep->msg, sizeof(rep->msg), fmt, ap);
+	helper_vlog(0, fmt, ap);
 	va_end(ap);
+}
+
+void helper_log_err(int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	helper_vlog(rc, fmt, ap);
+	va_end(ap);
+}
+
+/* rep->msg is printed by snare: only printable ASCII goes in it. */
+static int helper_vfail(struct helper_reply *rep, int code, int rc, const char *fmt, va_list ap)
+{
+	char *p;
+
+	verrf(rep->msg, sizeof(rep->msg), rc, fmt, ap);
 	for (p = rep->msg; *p != '\0'; p++)
 		if (*p < 0x20 || *p > 0x7e)
 			*p = '?';
 	if (rep->msg[0] == '\0')
 		snprintf(rep->msg, sizeof(rep->msg), "failed");
 	return code < 0 ? code : -EIO;
+}
+
+int helper_fail(struct helper_reply *rep, int code, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = helper_vfail(rep, code, 0, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int helper_fail_err(struct helper_reply *rep, int code, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = helper_vfail(rep, code, code, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 void helper_exit(struct helper *h, int status)
@@ -120,7 +156,7 @@ static int helper_start(struct helper *h, int argc, char **argv, char *err, size
 	if (rc == 0)
 		rc = helper_sandbox_enter(d, err, errlen);
 	if (rc == 0 && (rc = helper_send_hello(h)) < 0)
-		snprintf(err, errlen, "cannot send hello: %s", strerror(-rc));
+		errf(err, errlen, rc, "cannot send hello");
 	return rc;
 }
 
@@ -133,7 +169,7 @@ static void __attribute__((noreturn)) helper_run(struct helper *h, int sigfd)
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			helper_log("poll: %s", strerror(errno));
+			helper_log_err(-errno, "poll");
 			helper_exit(h, 1);
 		}
 		if (pfd[1].revents != 0) {
@@ -169,7 +205,7 @@ int main(int argc, char **argv)
 	privsep_undo_init(&h.undo);
 	sigfd = helper_signals();
 	if (sigfd < 0) {
-		helper_log("signals: %s", strerror(-sigfd));
+		helper_log_err(sigfd, "signals");
 		return 1;
 	}
 	rc = helper_start(&h, argc, argv, err, sizeof(err));

@@ -7,6 +7,7 @@
  * made or right after it succeeds. */
 #include "tun.h"
 #include "tun_state.h"
+#include "core/errf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -258,7 +259,7 @@ static void tun_undo_link(void *ctx, uint64_t id)
 	((struct ifinfomsg *)NLMSG_DATA(&m.h))->ifi_index = (int)id;
 	rc = tun_nl_talk(&m, NULL, NULL);
 	if (rc < 0 && rc != -ENODEV)
-		helper_log("cannot delete TUN device %d: %s", (int)id, strerror(-rc));
+		helper_log_err(rc, "cannot delete TUN device %d", (int)id);
 }
 
 /* ---- rp_filter ------------------------------------------------------------ */
@@ -449,8 +450,8 @@ static int tun_restore(const struct tun_state_rec *rec, bool strict, char *err, 
 			continue;
 		}
 		if (rc < 0) {
-			snprintf(err, errlen, "%s: cannot read rp_filter of %s: %s",
-				 tun_state_path(), c->name, strerror(-rc));
+			errf(err, errlen, rc, "%s: cannot read rp_filter of %s", tun_state_path(),
+			     c->name);
 			return rc;
 		}
 		put_back[i] = true;
@@ -460,8 +461,8 @@ static int tun_restore(const struct tun_state_rec *rec, bool strict, char *err, 
 			continue;
 		rc = tun_conf_put(&rec->c[i], rec->c[i].old);
 		if (rc < 0) {
-			snprintf(err, errlen, "%s: cannot restore rp_filter of %s: %s",
-				 tun_state_path(), rec->c[i].name, strerror(-rc));
+			errf(err, errlen, rc, "%s: cannot restore rp_filter of %s",
+			     tun_state_path(), rec->c[i].name);
 			return rc;
 		}
 		n++;
@@ -599,7 +600,7 @@ static int tun_rpf_change(int ifindex)
 		if (rc == 0)
 			rc = tun_rpf_plan(&scan, all, &rec);
 		if (rc == 0 && (rc = tun_state_save(&rec)) < 0)
-			helper_log("cannot write %s: %s", tun_state_path(), strerror(-rc));
+			helper_log_err(rc, "cannot write %s", tun_state_path());
 		for (i = 0; rc == 0 && i < rec.n; i++)
 			rc = tun_conf_put(&rec.c[i], rec.c[i].set);
 	}
@@ -617,7 +618,7 @@ static int tun_open_conf(const char *which, int *fd, char *err, size_t errlen)
 	*fd = open(path, O_RDWR | O_CLOEXEC);
 	if (*fd >= 0)
 		return 0;
-	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	errf(err, errlen, -errno, "%s", path);
 	return -errno;
 }
 
@@ -632,14 +633,14 @@ int helper_tun_init(unsigned max, char *err, size_t errlen)
 		tun.pool[tun.npool] = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 		if (tun.pool[tun.npool] < 0) {
 			rc = -errno;
-			snprintf(err, errlen, "/dev/net/tun: %s", strerror(-rc));
+			errf(err, errlen, rc, "/dev/net/tun");
 			return rc;
 		}
 	}
 	tun.nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (tun.nl < 0 || bind(tun.nl, (struct sockaddr *)&local, sizeof(local)) < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "rtnetlink: %s", strerror(-rc));
+		errf(err, errlen, rc, "rtnetlink");
 		return rc;
 	}
 	rc = tun_open_conf("all", &tun.all_fd, err, errlen);

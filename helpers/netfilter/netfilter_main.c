@@ -5,6 +5,7 @@
  * Trusts requests only after privsep_decode; records every change in the
  * undo log so EOF, a signal or a violation removes it. */
 #include "nf.h"
+#include "core/errf.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -47,7 +48,7 @@ static void nf_undo_table(void *ctx, uint64_t id)
 	if (rc == 0)
 		rc = nf_batch_commit(&b);
 	if (rc < 0 && rc != -ENOENT)
-		helper_log("cannot delete table inet %s: %s", NF_TABLE, strerror(-rc));
+		helper_log_err(rc, "cannot delete table inet %s", NF_TABLE);
 	st->table = false;
 }
 
@@ -83,7 +84,7 @@ static void nf_undo_request(void *ctx, uint64_t id)
 	else
 		mnl_nlmsg_batch_stop(b.b);
 	if (rc < 0)
-		helper_log("cannot remove rule set %u: %s", n, strerror(-rc));
+		helper_log_err(rc, "cannot remove rule set %u", n);
 }
 
 static void nf_undo_routing(void *ctx, uint64_t id)
@@ -121,8 +122,7 @@ static int nf_ensure_table(struct helper *h, struct helper_reply *rep)
 		rc = nf_table_commit(&nf, false, false);
 	}
 	if (rc < 0)
-		return helper_fail(rep, rc, "cannot create table inet %s: %s", NF_TABLE,
-				   strerror(-rc));
+		return helper_fail_err(rep, rc, "cannot create table inet %s", NF_TABLE);
 	nf.table = true;
 	if (privsep_undo_push(&h->undo, nf_undo_table, &nf, 0, "table") < 0)
 		fatal("undo log full after a room check");
@@ -143,11 +143,11 @@ static int nf_finish(struct helper *h, struct nf_batch *b, int rc, uint32_t n, u
 	if (rc < 0) {
 		if (b->b != NULL)
 			mnl_nlmsg_batch_stop(b->b);
-		return helper_fail(rep, rc, "cannot build rule set: %s", strerror(-rc));
+		return helper_fail_err(rep, rc, "cannot build rule set");
 	}
 	rc = nf_batch_commit(b);
 	if (rc < 0)
-		return helper_fail(rep, rc, "nftables refused the rule set: %s", strerror(-rc));
+		return helper_fail_err(rep, rc, "nftables refused the rule set");
 	if (privsep_undo_push(&h->undo, nf_undo_request, &nf, (uint64_t)n << 8 | objs, "rules") < 0)
 		fatal("undo log full after a room check");
 	return 0;
@@ -285,8 +285,7 @@ static int nf_remove_stale(char *err, size_t errlen)
 		snprintf(err, errlen, "table inet %s belongs to another running snare-netfilter",
 			 NF_TABLE);
 	else
-		snprintf(err, errlen, "cannot delete stale table inet %s: %s", NF_TABLE,
-			 strerror(-rc));
+		errf(err, errlen, rc, "cannot delete stale table inet %s", NF_TABLE);
 	return rc;
 }
 
@@ -296,7 +295,7 @@ static int nf_init(struct helper *h, char *err, size_t errlen)
 
 	nf.nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
 	if (nf.nl == NULL || mnl_socket_bind(nf.nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		snprintf(err, errlen, "netlink: %s", strerror(errno));
+		errf(err, errlen, -errno, "netlink");
 		return -errno;
 	}
 	nf.portid = mnl_socket_get_portid(nf.nl);

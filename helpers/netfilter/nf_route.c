@@ -8,6 +8,7 @@
  * privsep_validate checked.  Trusts the kernel's answers for their error
  * codes only. */
 #include "nf.h"
+#include "core/errf.h"
 
 #include <errno.h>
 #include <string.h>
@@ -103,11 +104,10 @@ void nf_route_del(struct nf_state *st, uint32_t mark)
 	for (i = 0; i < ARRAY_SIZE(nf_rt_families); i++) {
 		rc = nf_rt_rule(st, nf_rt_families[i], false, mark);
 		if (rc < 0 && rc != -ENOENT && !nf_rt_no_family(rc))
-			helper_log("cannot delete the fwmark rule: %s", strerror(-rc));
+			helper_log_err(rc, "cannot delete the fwmark rule");
 		rc = nf_rt_route(st, nf_rt_families[i], false);
 		if (rc < 0 && rc != -ESRCH && rc != -ENOENT && !nf_rt_no_family(rc))
-			helper_log("cannot delete the route in table %u: %s", NF_RT_TABLE,
-				   strerror(-rc));
+			helper_log_err(rc, "cannot delete the route in table %u", NF_RT_TABLE);
 	}
 }
 
@@ -131,8 +131,7 @@ int nf_route_add(struct nf_state *st, uint32_t mark, char *err, size_t errlen)
 	}
 	if (rc == 0)
 		return 0;
-	snprintf(err, errlen, "cannot route marked packets locally (table %u): %s", NF_RT_TABLE,
-		 strerror(-rc));
+	errf(err, errlen, rc, "cannot route marked packets locally (table %u)", NF_RT_TABLE);
 	nf_route_del(st, mark);
 	return rc;
 }
@@ -155,7 +154,7 @@ int nf_route_open(struct nf_state *st, char *err, size_t errlen)
 {
 	st->rt = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (st->rt == NULL || mnl_socket_bind(st->rt, 0, MNL_SOCKET_AUTOPID) < 0) {
-		snprintf(err, errlen, "rtnetlink: %s", strerror(errno));
+		errf(err, errlen, -errno, "rtnetlink");
 		return -errno;
 	}
 	st->rt_portid = mnl_socket_get_portid(st->rt);

@@ -19,6 +19,7 @@
 #include "ipc/ipc.h"
 
 #include "../common/tun.h"
+#include "core/errf.h"
 
 #define C2R(c) SNARE__REDIRECTOR__COORD_TO_REDIRECTOR__BODY_##c
 
@@ -37,7 +38,7 @@ typedef int (*redir_handler_fn)(struct helper *h, const Snare__Redirector__Coord
 
 static int redir_fail(struct redir_reply *rep, int rc, const char *what)
 {
-	snprintf(rep->msg, sizeof(rep->msg), "%s: %s", what, strerror(-rc));
+	errf(rep->msg, sizeof(rep->msg), rc, "%s", what);
 	return rc;
 }
 
@@ -53,7 +54,7 @@ static void redir_undo_rule(void *ctx, uint64_t id)
 	int rc = redir_rule6(ctx, false);
 
 	if (rc < 0 && rc != -ENOENT)
-		helper_log("cannot remove the IPv6 rule: %s", strerror(-rc));
+		helper_log_err(rc, "cannot remove the IPv6 rule");
 }
 
 static void redir_undo_route(void *ctx, uint64_t id)
@@ -217,7 +218,7 @@ static int redir_tun(struct helper *h, char *err, size_t errlen)
 	if (rc == 0 && redir.ifindex <= 0)
 		rc = -ENODEV;
 	if (rc < 0)
-		snprintf(err, errlen, "cannot create a TUN device: %s", strerror(-rc));
+		errf(err, errlen, rc, "cannot create a TUN device");
 	return rc;
 }
 
@@ -240,7 +241,7 @@ static int redir_ipv6(struct helper *h, char *err, size_t errlen)
 			redir_record(h, redir_undo_rule, "ipv6 rule");
 	}
 	if (rc < 0)
-		snprintf(err, errlen, "IPv6 rule or route for %s: %s", redir.ifname, strerror(-rc));
+		errf(err, errlen, rc, "IPv6 rule or route for %s", redir.ifname);
 	return rc;
 }
 
@@ -261,7 +262,7 @@ static int redir_setup(struct helper *h, char *err, size_t errlen)
 		rc = redir_bpf_set_self(&redir, self, ARRAY_SIZE(self));
 	if (rc < 0) {
 		if (err[0] == '\0')
-			snprintf(err, errlen, "eBPF maps: %s", strerror(-rc));
+			errf(err, errlen, rc, "eBPF maps");
 		return rc;
 	}
 	return 0;
@@ -274,7 +275,7 @@ static int redir_init(struct helper *h, char *err, size_t errlen)
 	h->priv = &redir;
 	rc = redir_nl_open(&redir);
 	if (rc < 0) {
-		snprintf(err, errlen, "netlink: %s", strerror(-rc));
+		errf(err, errlen, rc, "netlink");
 		return rc;
 	}
 	rc = redir_setup(h, err, errlen);

@@ -26,7 +26,7 @@ static int tun_on_create(struct helper *h, const Snare__Helper__CoordToHelper *r
 	if (rc == -EEXIST)
 		return helper_fail(rep, rc, "cannot create TUN device %s: it exists", name);
 	if (rc < 0)
-		return helper_fail(rep, rc, "cannot create TUN device %s: %s", name, strerror(-rc));
+		return helper_fail_err(rep, rc, "cannot create TUN device %s", name);
 	tun_created++;
 	helper_log("created %s", ifname);
 	rep->fd = fd;
