@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "core/heap.h"
 #include "core/loop.h"
 #include "netstack/netstack.h"
 
@@ -128,9 +129,8 @@ struct ns_stack {
 	unsigned mtu;
 	uint64_t now;
 	struct loop_timer lt;
-	struct ns_timer **heap;
-	size_t nheap, capheap;
-	int depth; /* nesting of public entry points; frees wait until 0 */
+	struct heap timers; /* of struct ns_timer, by due */
+	int depth;	    /* nesting of public entry points; frees wait until 0 */
 	struct ns_counters ctr;
 	uint8_t *obuf;
 	uint16_t ip_id;

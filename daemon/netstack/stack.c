@@ -2,6 +2,7 @@
  * points (ns_input, ns_tick) that dispatch packets by IP version and protocol, and the address
  * helpers the other files share. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -39,6 +40,7 @@ int ns_new(struct loop *l, const struct ns_callbacks *cb, void *arg, struct ns_s
 	s->rng |= 1;
 	s->ip_id = (uint16_t)ns_random(s);
 	loop_timer_init(&s->lt, ns_on_loop_timer, s);
+	heap_init(&s->timers, offsetof(struct ns_timer, idx));
 	ns_udp_init(s);
 	ns_frag_init(s);
 	*out = s;
@@ -53,7 +55,7 @@ void ns_free(struct ns_stack *s)
 	ns_udp_free(s);
 	ns_frag_free(s);
 	loop_timer_cancel(s->loop, &s->lt);
-	free(s->heap);
+	heap_free(&s->timers);
 	free(s->obuf);
 	free(s);
 }
