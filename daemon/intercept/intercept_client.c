@@ -6,6 +6,7 @@
 
 #include "intercept/intercept.h"
 #include "core/errf.h"
+#include "core/unconst.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -145,8 +146,8 @@ int intercept_client_set(struct intercept_client *c, const char *spec, const uin
 		snprintf(err, errlen, "too many snare processes to exclude");
 		return -E2BIG;
 	}
-	si.spec = (char *)spec;
-	si.own_pids = (uint32_t *)own_pids;
+	si.spec = unconst(spec);
+	si.own_pids = unconst(own_pids);
 	si.n_own_pids = npids;
 	req.body_case = C2R(SET_INTERCEPT);
 	req.set_intercept = &si;

@@ -23,6 +23,7 @@
 
 #include "ipc/ipc.h"
 #include "core/errf.h"
+#include "core/unconst.h"
 
 #define C2H_CASE(c) SNARE__HELPER__COORD_TO_HELPER__BODY_##c
 #define H2C_CASE(c) SNARE__HELPER__HELPER_TO_COORD__BODY_##c
@@ -258,7 +259,7 @@ int privsep_netfilter_redirect(struct privsep_helper *h, const struct privsep_re
 	m.n_ports = r->nports;
 	m.ports = ports;
 	m.n_interfaces = r->nifaces;
-	m.interfaces = (char **)r->ifaces;
+	m.interfaces = unconst(r->ifaces);
 	m.has_include_local = true;
 	m.include_local = r->include_local;
 	m.has_to_port = true;
@@ -287,7 +288,7 @@ int privsep_netfilter_tproxy_udp(struct privsep_helper *h, const struct privsep_
 	m.n_ports = r->nports;
 	m.ports = p32;
 	m.n_interfaces = r->nifaces;
-	m.interfaces = (char **)r->ifaces;
+	m.interfaces = unconst(r->ifaces);
 	m.has_to_port = true;
 	m.to_port = r->to_port;
 	m.has_mark = true;
@@ -308,7 +309,7 @@ int privsep_bind_port(struct privsep_helper *h, int ipproto, const char *address
 	m.proto = ipproto == IPPROTO_UDP   ? SNARE__HELPER__PROTO__PROTO_UDP
 		  : ipproto == IPPROTO_TCP ? SNARE__HELPER__PROTO__PROTO_TCP
 					   : SNARE__HELPER__PROTO__PROTO_UNSPEC;
-	m.address = (char *)address;
+	m.address = unconst(address);
 	m.has_port = true;
 	m.port = port;
 	env.body_case = C2H_CASE(BIND_PORT);
@@ -342,7 +343,7 @@ int privsep_tun_create(struct privsep_helper *h, const char *name, unsigned mtu,
 	*fd_out = -1;
 	if (iflen > 0)
 		ifname_out[0] = '\0';
-	m.name = (char *)name;
+	m.name = unconst(name);
 	m.has_mtu = mtu != 0;
 	m.mtu = mtu;
 	env.body_case = C2H_CASE(CREATE_TUN);

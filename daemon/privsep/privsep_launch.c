@@ -24,6 +24,7 @@
 
 #include "ipc/ipc.h"
 #include "core/errf.h"
+#include "core/unconst.h"
 
 #define RV_TEMPLATE "/tmp/snare-rv.XXXXXX"
 #define RV_SOCKET "s"
@@ -194,7 +195,7 @@ static int privsep_fork_exec(const struct privsep_spawn *s, pid_t *pid)
 static int privsep_launch_direct(struct privsep_helper *h, const char *path, char *err,
 				 size_t errlen)
 {
-	char *argv[] = {(char *)path, NULL};
+	char *argv[] = {unconst(path), NULL};
 	struct privsep_spawn s = {.argv = argv, .stdin_fd = -1};
 	int sv[2], rc;
 
@@ -387,11 +388,11 @@ static int privsep_sudo_spawn(struct privsep_helper *h, const char *path, struct
 	snprintf(prompt, sizeof(prompt), "[sudo] password for %%p to start snare-%s: ", h->name);
 	argv[n++] = "sudo";
 	if (flag != NULL)
-		argv[n++] = (char *)flag;
+		argv[n++] = unconst(flag);
 	argv[n++] = "-p";
 	argv[n++] = prompt;
 	argv[n++] = "--";
-	argv[n++] = (char *)path;
+	argv[n++] = unconst(path);
 	argv[n++] = "--rendezvous";
 	argv[n++] = rv->dir;
 	argv[n] = NULL;

@@ -18,6 +18,7 @@
 
 #include "ipc/ipc.h"
 #include "core/errf.h"
+#include "core/unconst.h"
 
 #define HELPER_CHAN_FD 3
 #define HELPER_NONCE_TIMEOUT_MS 10000
@@ -163,7 +164,7 @@ int helper_send_hello(struct helper *h)
 
 	hello.has_version = true;
 	hello.version = PRIVSEP_PROTOCOL_VERSION;
-	hello.helper = (char *)h->def->name;
+	hello.helper = unconst(h->def->name);
 	env.has_seq = true;
 	env.seq = 1;
 	env.body_case = SNARE__HELPER__HELPER_TO_COORD__BODY_HELLO;
@@ -195,7 +196,7 @@ static int helper_send_reply(struct helper *h, uint64_t seq, int rc, const struc
 		env.ok = &ok;
 	} else {
 		env.body_case = SNARE__HELPER__HELPER_TO_COORD__BODY_ERROR;
-		e.message = (char *)(rep->msg[0] != '\0' ? rep->msg : "failed");
+		e.message = unconst(rep->msg[0] != '\0' ? rep->msg : "failed");
 		env.error = &e;
 	}
 	n = privsep_pack(&env.base, buf, sizeof(buf));

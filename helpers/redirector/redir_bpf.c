@@ -20,7 +20,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+/* bpftool's generated skeleton casts const away in its own code. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wcast-qual"
 #include "redirect.skel.h"
+#pragma GCC diagnostic pop
 #include "core/errf.h"
 
 struct redir_bpf {

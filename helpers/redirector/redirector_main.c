@@ -20,6 +20,7 @@
 
 #include "../common/tun.h"
 #include "core/errf.h"
+#include "core/unconst.h"
 
 #define C2R(c) SNARE__REDIRECTOR__COORD_TO_REDIRECTOR__BODY_##c
 
@@ -132,12 +133,12 @@ static int redir_send_reply(struct helper *h, uint64_t seq, int rc, const struct
 	env.seq = ok.seq = e.seq = seq;
 	if (rc == 0) {
 		env.body_case = SNARE__REDIRECTOR__REDIRECTOR_TO_COORD__BODY_OK;
-		ok.tun_name = (char *)rep->tun_name;
-		ok.description = rep->desc[0] != '\0' ? (char *)rep->desc : NULL;
+		ok.tun_name = unconst(rep->tun_name);
+		ok.description = rep->desc[0] != '\0' ? unconst(rep->desc) : NULL;
 		env.ok = &ok;
 	} else {
 		env.body_case = SNARE__REDIRECTOR__REDIRECTOR_TO_COORD__BODY_ERROR;
-		e.message = (char *)(rep->msg[0] != '\0' ? rep->msg : "failed");
+		e.message = unconst(rep->msg[0] != '\0' ? rep->msg : "failed");
 		env.error = &e;
 	}
 	n = intercept_pack(&env.base, buf, sizeof(buf));
