@@ -118,46 +118,98 @@ static void __attribute__((noreturn)) helper_usage(void)
 	exit(2);
 }
 
-/* Capabilities first (plus what connecting to a user's 0700 directory
- * needs, under sudo), then the channel. */
-static int helper_connect(struct helper *h, int argc, char **argv, char *err, size_t errlen)
+/* The start-up plan (helper.h): one row a step, in order.  A step fails
+ * with a negative code and, in err, a line that says what failed; a step
+ * that leaves err empty is named by its row. */
+struct helper_start_args {
+	const char *rendezvous; /* the sudo rendezvous directory, or NULL (fd 3) */
+};
+
+/* A parent that dies sends SIGTERM (direct launch: the coordinator), so
+ * the helper undoes its work before it goes. */
+static int helper_step_pdeath(struct helper *h, const struct helper_start_args *a, char *err,
+			      size_t errlen)
+{
+	return prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+/* Capabilities limited first (plus what connecting to a user's 0700
+ * directory needs, under sudo), then the channel. */
+static int helper_step_connect(struct helper *h, const struct helper_start_args *a, char *err,
+			       size_t errlen)
 {
 	static const cap_value_t connect_caps[] = {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH};
 	const struct helper_def *d = h->def;
-	bool sudo = argc == 3;
 	int rc;
 
-	rc = helper_caps_limit(d->caps, d->ncaps, connect_caps, sudo ? 2 : 0, err, errlen);
+	rc = helper_caps_limit(d->caps, d->ncaps, connect_caps, a->rendezvous ? 2 : 0, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (!sudo)
+	if (a->rendezvous == NULL)
 		return helper_chan_inherited(h, err, errlen);
-	return helper_chan_rendezvous(h, argv[2], err, errlen);
+	return helper_chan_rendezvous(h, a->rendezvous, err, errlen);
 }
 
-static int helper_start(struct helper *h, int argc, char **argv, char *err, size_t errlen)
+static int helper_step_parent(struct helper *h, const struct helper_start_args *a, char *err,
+			      size_t errlen)
 {
-	const struct helper_def *d = h->def;
+	return a->rendezvous == NULL && getppid() != h->peer_pid ? -ESRCH : 0;
+}
+
+static int helper_step_caps(struct helper *h, const struct helper_start_args *a, char *err,
+			    size_t errlen)
+{
+	return helper_caps_limit(h->def->caps, h->def->ncaps, NULL, 0, err, errlen);
+}
+
+static int helper_step_init(struct helper *h, const struct helper_start_args *a, char *err,
+			    size_t errlen)
+{
+	return h->def->init != NULL ? h->def->init(h, err, errlen) : 0;
+}
+
+static int helper_step_sandbox(struct helper *h, const struct helper_start_args *a, char *err,
+			       size_t errlen)
+{
+	return helper_sandbox_enter(h->def, err, errlen);
+}
+
+static int helper_step_hello(struct helper *h, const struct helper_start_args *a, char *err,
+			     size_t errlen)
+{
+	return helper_send_hello(h);
+}
+
+static const struct {
+	const char *what;
+	int (*fn)(struct helper *h, const struct helper_start_args *a, char *err, size_t errlen);
+} helper_plan[] = {
+    {"cannot arm the parent-death signal", helper_step_pdeath},
+    {"cannot connect to snare", helper_step_connect},
+    {"the coordinator is gone", helper_step_parent},
+    {"cannot limit capabilities", helper_step_caps},
+    {"cannot prepare", helper_step_init},
+    {"cannot enter the sandbox", helper_step_sandbox},
+    {"cannot send hello", helper_step_hello},
+};
+
+/* Runs the plan; on error one line in err. */
+static int helper_start(struct helper *h, const struct helper_start_args *a, char *err,
+			size_t errlen)
+{
+	size_t i;
 	int rc;
 
-	/* A parent that dies sends SIGTERM (direct launch: the coordinator). */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0)
-		return -errno;
-	rc = helper_connect(h, argc, argv, err, errlen);
-	if (rc < 0)
+	for (i = 0; i < ARRAY_SIZE(helper_plan); i++) {
+		err[0] = '\0';
+		rc = helper_plan[i].fn(h, a, err, errlen);
+		if (rc == 0)
+			continue;
+		if (err[0] == '\0')
+			errf(err, errlen, rc, "%s", helper_plan[i].what);
 		return rc;
-	if (argc == 1 && getppid() != h->peer_pid) {
-		snprintf(err, errlen, "the coordinator is gone");
-		return -ESRCH;
 	}
-	rc = helper_caps_limit(d->caps, d->ncaps, NULL, 0, err, errlen);
-	if (rc == 0 && d->init != NULL)
-		rc = d->init(h, err, errlen);
-	if (rc == 0)
-		rc = helper_sandbox_enter(d, err, errlen);
-	if (rc == 0 && (rc = helper_send_hello(h)) < 0)
-		errf(err, errlen, rc, "cannot send hello");
-	return rc;
+	return 0;
 }
 
 static void __attribute__((noreturn)) helper_run(struct helper *h, int sigfd)
@@ -180,18 +232,16 @@ static void __attribute__((noreturn)) helper_run(struct helper *h, int sigfd)
 		}
 		if (pfd[0].revents == 0)
 			continue;
-		if (h->state != PRIVSEP_ST_HELLO && h->def->on_frame != NULL)
-			h->def->on_frame(h);
-		else
-			helper_on_frame(h);
+		helper_on_frame(h);
 	}
 }
 
 int main(int argc, char **argv)
 {
 	static struct helper h;
+	const struct helper_start_args args = {.rendezvous = argc == 3 ? argv[2] : NULL};
 	char err[256] = "";
-	int sigfd, rc;
+	int sigfd;
 
 	snprintf(helper_prog, sizeof(helper_prog), "snare-%s", helper_def.name);
 	snare_progname = helper_prog;
@@ -201,6 +251,7 @@ int main(int argc, char **argv)
 	close_range(argc == 1 ? 4 : 3, ~0u, 0);
 	h.def = &helper_def;
 	h.chan = -1;
+	h.proto = &helper_privsep_proto;
 	h.state = PRIVSEP_ST_HELLO;
 	privsep_undo_init(&h.undo);
 	sigfd = helper_signals();
@@ -208,9 +259,8 @@ int main(int argc, char **argv)
 		helper_log_err(sigfd, "signals");
 		return 1;
 	}
-	rc = helper_start(&h, argc, argv, err, sizeof(err));
-	if (rc < 0) {
-		helper_log("%s", err[0] != '\0' ? err : strerror(-rc));
+	if (helper_start(&h, &args, err, sizeof(err)) < 0) {
+		helper_log("%s", err);
 		helper_exit(&h, 1);
 	}
 	helper_run(&h, sigfd);

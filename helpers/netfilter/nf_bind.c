@@ -31,9 +31,9 @@ static socklen_t nf_sockaddr(const char *addr, uint16_t port, struct sockaddr_st
 	return 0;
 }
 
-int nf_on_bind_port(struct helper *h, const Snare__Helper__CoordToHelper *req,
-		    struct helper_reply *rep)
+int nf_on_bind_port(struct helper *h, const void *env, struct helper_reply *rep)
 {
+	const Snare__Helper__CoordToHelper *req = env;
 	const Snare__Helper__BindPort *m = req->bind_port;
 	bool tcp = m->proto == SNARE__HELPER__PROTO__PROTO_TCP;
 	struct sockaddr_storage ss;
