@@ -115,19 +115,11 @@ static int file_read(const char *path, uint8_t **out, size_t *len)
 	return fd < 0 ? -errno : fd_read_all(fd, out, len);
 }
 
-static int fd_write_all(int fd, const uint8_t *data, size_t len)
+static int fd_write_sync(int fd, const uint8_t *data, size_t len)
 {
-	while (len > 0) {
-		ssize_t w = write(fd, data, len);
+	int rc = fd_write_all(fd, data, len);
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		data += w;
-		len -= (size_t)w;
-	}
-	return fsync(fd) < 0 ? -errno : 0;
+	return rc < 0 ? rc : fsync(fd) < 0 ? -errno : 0;
 }
 
 /* Writes a temp file created with its final mode, then renames it over path
@@ -149,7 +141,7 @@ static int file_write_atomic(const char *path, const uint8_t *data, size_t len, 
 		return -errno;
 	rc = private && fchmod(fd, mode) < 0 ? -errno : 0; /* exact, whatever the umask */
 	if (rc == 0)
-		rc = fd_write_all(fd, data, len);
+		rc = fd_write_sync(fd, data, len);
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
 	if (rc == 0 && noreplace && link(tmp, path) < 0)

@@ -326,11 +326,7 @@ out:
 
 void conffile_modes_free(struct strlist *modes)
 {
-	size_t i;
-
-	for (i = 0; i < modes->n; i++)
-		free(modes->v[i]);
-	free(modes->v);
+	strv_free(modes->v, modes->n);
 	modes->v = NULL;
 	modes->n = 0;
 }

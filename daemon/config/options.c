@@ -340,11 +340,7 @@ static void expected(const struct option_def *d, const struct opt_field *f, char
 
 static void strlist_clear(struct strlist *l)
 {
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
+	strv_free(l->v, l->n);
 	l->v = NULL;
 	l->n = 0;
 }

@@ -172,3 +172,15 @@ void coord_print_listening(struct coord *co, bool stopped)
 			log_info("%s listening at %s.", desc, addrs);
 	}
 }
+
+struct coord_listener *coord_listener_add(struct coord *co, int fd, unsigned mode_index)
+{
+	struct coord_listener *l;
+
+	co->listeners = xrealloc(co->listeners, (co->nlisteners + 1) * sizeof(*l));
+	l = &co->listeners[co->nlisteners++];
+	memset(l, 0, sizeof(*l));
+	l->fd = fd;
+	l->mode_index = mode_index;
+	return l;
+}

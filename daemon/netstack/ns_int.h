@@ -176,8 +176,8 @@ void ns_frag_free(struct ns_stack *s);
 void ns_frag_input(struct ns_stack *s, const struct ns_ip *ip, uint16_t id, size_t off, bool more);
 
 /* icmp.c */
-void ns_icmp4_input(struct ns_stack *s, const struct ns_ip *ip);
-void ns_icmp6_input(struct ns_stack *s, const struct ns_ip *ip);
+/* ICMP echo on IPv4, ICMPv6 echo on IPv6; the rest is counted unsupported. */
+void ns_icmp_input(struct ns_stack *s, const struct ns_ip *ip);
 
 /* udp.c */
 void ns_udp_init(struct ns_stack *s);

@@ -122,16 +122,8 @@ void ns_transport_input(struct ns_stack *s, const struct ns_ip *ip)
 		ns_udp_input(s, ip);
 		break;
 	case IPPROTO_ICMP_:
-		if (ip->ver == 4)
-			ns_icmp4_input(s, ip);
-		else
-			s->ctr.unsupported++;
-		break;
 	case IPPROTO_ICMPV6_:
-		if (ip->ver == 6)
-			ns_icmp6_input(s, ip);
-		else
-			s->ctr.unsupported++;
+		ns_icmp_input(s, ip);
 		break;
 	default:
 		s->ctr.unsupported++;

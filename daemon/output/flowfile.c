@@ -61,23 +61,6 @@ static int varint_decode(const uint8_t *p, size_t n, uint64_t *v)
 	return -EBADMSG;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const uint8_t *p = buf;
-
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Walks the record lengths of an existing file so that we never append
  * after a record cut short by a crashed writer.  0, or the bad offset. */
 static off_t scan_records(int fd, off_t size)
@@ -143,7 +126,7 @@ int flowfile_open(const char *path, bool append, struct flowfile **out, char *er
 		goto out;
 	}
 	rc = append ? check_existing(fd, path, err, errlen) : 0;
-	if (rc == 0 && (rc = write_all(fd, FLOWFILE_MAGIC, MAGIC_LEN)) < 0)
+	if (rc == 0 && (rc = fd_write_all(fd, FLOWFILE_MAGIC, MAGIC_LEN)) < 0)
 		errf(err, errlen, rc, "%s", path);
 	if (rc < 0)
 		goto out;
@@ -170,7 +153,7 @@ int flowfile_write(struct flowfile *ff, const Snare__Flow *f)
 	buf = xmalloc(n + VARINT_MAX);
 	h = varint_encode(n, buf);
 	snare__flow__pack(f, buf + h);
-	rc = write_all(ff->fd, buf, h + n);
+	rc = fd_write_all(ff->fd, buf, h + n);
 	if (rc == 0)
 		ff->good += (off_t)(h + n);
 	else if (ff->regular && ftruncate(ff->fd, ff->good) < 0)

@@ -240,12 +240,11 @@ int privsep_request(struct privsep_helper *h, Snare__Helper__CoordToHelper *req,
 	return rc;
 }
 
-int privsep_netfilter_redirect(struct privsep_helper *h, const struct privsep_redirect *r,
-			       char *err, size_t errlen)
+/* The ports of a rule-set request as the message's uint32s, after the
+ * counts are checked against the caps (the helper checks them again). */
+static int privsep_rule_ports(const struct privsep_helper *h, const struct privsep_redirect *r,
+			      uint32_t *ports, char *err, size_t errlen)
 {
-	Snare__Helper__CoordToHelper env = SNARE__HELPER__COORD_TO_HELPER__INIT;
-	Snare__Helper__NetfilterRedirect m = SNARE__HELPER__NETFILTER_REDIRECT__INIT;
-	uint32_t ports[PRIVSEP_MAX_PORTS];
 	size_t i;
 
 	if (r->nports > PRIVSEP_MAX_PORTS || r->nifaces > PRIVSEP_MAX_IFACES) {
@@ -254,6 +253,18 @@ int privsep_netfilter_redirect(struct privsep_helper *h, const struct privsep_re
 	}
 	for (i = 0; i < r->nports; i++)
 		ports[i] = r->ports[i];
+	return 0;
+}
+
+int privsep_netfilter_redirect(struct privsep_helper *h, const struct privsep_redirect *r,
+			       char *err, size_t errlen)
+{
+	Snare__Helper__CoordToHelper env = SNARE__HELPER__COORD_TO_HELPER__INIT;
+	Snare__Helper__NetfilterRedirect m = SNARE__HELPER__NETFILTER_REDIRECT__INIT;
+	uint32_t ports[PRIVSEP_MAX_PORTS];
+
+	if (privsep_rule_ports(h, r, ports, err, errlen) < 0)
+		return -EINVAL;
 	m.has_proto = true;
 	m.proto = SNARE__HELPER__PROTO__PROTO_TCP;
 	m.n_ports = r->nports;
@@ -276,17 +287,12 @@ int privsep_netfilter_tproxy_udp(struct privsep_helper *h, const struct privsep_
 {
 	Snare__Helper__CoordToHelper env = SNARE__HELPER__COORD_TO_HELPER__INIT;
 	Snare__Helper__NetfilterTproxyUdp m = SNARE__HELPER__NETFILTER_TPROXY_UDP__INIT;
-	uint32_t p32[PRIVSEP_MAX_PORTS];
-	size_t i;
+	uint32_t ports[PRIVSEP_MAX_PORTS];
 
-	if (r->nports > PRIVSEP_MAX_PORTS || r->nifaces > PRIVSEP_MAX_IFACES) {
-		errf(err, errlen, 0, "snare-%s: too many ports or interfaces", h->name);
+	if (privsep_rule_ports(h, r, ports, err, errlen) < 0)
 		return -EINVAL;
-	}
-	for (i = 0; i < r->nports; i++)
-		p32[i] = r->ports[i];
 	m.n_ports = r->nports;
-	m.ports = p32;
+	m.ports = ports;
 	m.n_interfaces = r->nifaces;
 	m.interfaces = unconst(r->ifaces);
 	m.has_to_port = true;
