@@ -27,14 +27,17 @@ static void check_positions(const struct heap *h)
 		assert_int_equal(((struct item *)h->v[i].item)->pos, i);
 }
 
-static void init_items(struct heap *h, struct item *it, size_t n)
+/* N items in h at random keys from base to base + 999. */
+static void fill(struct heap *h, struct item *it, unsigned seed, uint64_t base)
 {
 	size_t i;
 
+	srand(seed);
 	heap_init(h, offsetof(struct item, pos));
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < N; i++) {
 		it[i].tag = (int)i;
 		it[i].pos = HEAP_NONE;
+		heap_set(h, &it[i], base + (uint64_t)(rand() % 1000));
 	}
 }
 
@@ -56,13 +59,9 @@ static void test_heap_order(void **state)
 {
 	static struct item it[N];
 	struct heap h;
-	size_t i;
 
 	(void)state;
-	srand(7);
-	init_items(&h, it, N);
-	for (i = 0; i < N; i++)
-		heap_set(&h, &it[i], (uint64_t)(rand() % 1000));
+	fill(&h, it, 7, 0);
 	assert_int_equal(h.n, N);
 	check_positions(&h);
 	drain_in_order(&h);
@@ -76,10 +75,7 @@ static void test_heap_move_and_remove(void **state)
 	size_t i;
 
 	(void)state;
-	srand(11);
-	init_items(&h, it, N);
-	for (i = 0; i < N; i++)
-		heap_set(&h, &it[i], 500 + (uint64_t)(rand() % 1000));
+	fill(&h, it, 11, 500);
 	heap_set(&h, &it[42], 1); /* up to the top */
 	assert_ptr_equal(heap_top(&h), &it[42]);
 	assert_int_equal(h.n, N);
