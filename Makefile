@@ -14,7 +14,7 @@ LIBEXECDIR ?= $(PREFIX)/libexec/snare
 MANDIR ?= $(PREFIX)/share/man
 VERSION := 0.1.0
 
-PKGS := openssl libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libqrencode libxcrypt
+PKGS := openssl libnghttp2 libprotobuf-c libseccomp libcares libcap yaml-0.1 libsodium libqrencode libxcrypt
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -149,7 +149,13 @@ $(B)/fuzz/%: tests/fuzz/%.c $$(call test_libs,$$*)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< -Wl,--start-group \
 		$(filter %.a,$^) -Wl,--end-group $(LDLIBS)
 
-tests: $(B)/snare helpers $(UNIT_BINS) $(FUZZ_BINS)
+# Test peers built from snare's modules: tests/tools/<name>/*.c -> $(B)/tools/<name>.
+$(B)/tools/h2echo: $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/tools/h2echo/*.c)) \
+		$(B)/lib/libsnare-h2.a $(B)/lib/libsnare-core.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+tests: $(B)/snare helpers $(UNIT_BINS) $(FUZZ_BINS) $(B)/tools/h2echo
 
 deps:
 	@scripts/deps.sh build

@@ -12,7 +12,7 @@ BUILD_PKGS="build-essential pkg-config clang llvm libclang-rt-14-dev libssl-dev 
 libbpf-dev bpftool libnl-3-dev libnl-route-3-dev libsodium-dev libprotobuf-c-dev \
 protobuf-c-compiler libseccomp-dev libc-ares-dev libnghttp2-dev libcmocka-dev \
 libqrencode-dev libyaml-dev libcap-dev libmnl-dev libnftnl-dev libcrypt-dev openssl"
-TEST_PKGS="curl socat iproute2 nftables iptables procps psmisc python3 ca-certificates bind9-dnsutils dnsmasq-base openssl xxd wireguard-go wireguard-tools iputils-ping chromium squid tinyproxy netcat-openbsd sudo tmux testssl.sh"
+TEST_PKGS="curl socat iproute2 nftables iptables procps psmisc python3 ca-certificates bind9-dnsutils dnsmasq-base openssl xxd wireguard-go wireguard-tools iputils-ping chromium squid tinyproxy netcat-openbsd sudo tmux testssl.sh nghttp2-client nghttp2-server nginx"
 BENCH_PKGS="wrk nginx mitmproxy util-linux tinyproxy sslsplit"
 DEB_PKGS="debhelper lintian git systemd curl python3"
 
