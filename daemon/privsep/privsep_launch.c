@@ -401,8 +401,11 @@ static int privsep_sudo_spawn(struct privsep_helper *h, const char *path, struct
 	s.stdin_fd = p[0];
 	rc = privsep_fork_exec(&s, &h->pid);
 	close(p[0]);
-	/* 32 bytes fit in any pipe buffer: this never blocks. */
-	if (rc == 0 && write(p[1], rv->nonce, sizeof(rv->nonce)) != (ssize_t)sizeof(rv->nonce))
+	/* 32 bytes fit in any pipe buffer: this never blocks.  EPIPE: sudo has
+	 * exited already (with -n when a password is required), which
+	 * privsep_rv_wait then reports with its exit status. */
+	if (rc == 0 && write(p[1], rv->nonce, sizeof(rv->nonce)) != (ssize_t)sizeof(rv->nonce) &&
+	    errno != EPIPE)
 		rc = -EIO;
 	close(p[1]);
 	return rc;
