@@ -20,18 +20,10 @@ static struct ca_role *ca_global; /* for the log sink */
 
 static void ca_log_sink(enum log_level lvl, const char *client, const char *msg)
 {
-	Snare__CaToCoord env = SNARE__CA_TO_COORD__INIT;
-	Snare__LogEvent ev;
-	struct ipc_log_buf b;
-
-	if (ca_global == NULL || ca_global->coord.closed) {
+	if (ca_global == NULL || ca_global->coord.closed)
 		log_print(lvl, client, msg);
-		return;
-	}
-	ipc_log_event(&ev, &b, lvl, client, msg);
-	env.body_case = SNARE__CA_TO_COORD__BODY_LOG;
-	env.log = &ev;
-	(void)ipc_chan_send(&ca_global->coord, &env.base, NULL, 0);
+	else
+		(void)ipc_log_send(&ca_global->coord, (int)lvl, client, msg);
 }
 
 static void ca_ready(struct ca_role *ca)
