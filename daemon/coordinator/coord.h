@@ -89,6 +89,8 @@ struct coord {
 
 /* listen.c */
 int coord_listen_all(struct coord *co);
+/* Appends a zeroed listener for fd, serving mode mode_index. */
+struct coord_listener *coord_listener_add(struct coord *co, int fd, unsigned mode_index);
 void coord_listen_close(struct coord *co);
 void coord_print_listening(struct coord *co, bool stopped);
 
