@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/unconst.h"
 #include "output/flowout.h"
 
 struct tflow {
@@ -30,7 +31,7 @@ static void http_flow(struct tflow *t, const char *method, unsigned code)
 	t->f.type = SNARE__FLOW__TYPE__HTTP;
 	t->f.request = &t->req;
 	t->f.response = &t->resp;
-	t->req.method = (char *)method;
+	t->req.method = unconst(method);
 	t->req.host = "out.test";
 	t->req.path = "/";
 	t->resp.has_status_code = true;

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/unconst.h"
 #include "output/har.h"
 #include "test_flows.h"
 
@@ -48,12 +49,12 @@ static void http_flow(struct tflow *t, const char *method, const char *path)
 	t->server.timestamp_start = 1000.0;
 	t->server.timestamp_tls_setup = 1000.25;
 	t->f.request = &t->req;
-	t->req.method = (char *)method;
+	t->req.method = unconst(method);
 	t->req.scheme = "https";
 	t->req.host = "har.test";
 	t->req.has_port = true;
 	t->req.port = 443;
-	t->req.path = (char *)path;
+	t->req.path = unconst(path);
 	t->req.http_version = "HTTP/2";
 	t->req.headers = t->qhp;
 	t->req.has_timestamp_start = t->req.has_timestamp_end = true;
