@@ -435,7 +435,7 @@ static int spawn_workers(struct coord *co)
 		co->workers[i].ca_peer_fd = -1;
 		loop_timer_init(&co->workers[i].respawn, NULL, &co->workers[i]);
 		if (coord_spawn_worker(co, &co->workers[i]) < 0) {
-			log_error("cannot start worker %zu: %s", i, strerror(errno));
+			log_err(LOG_LVL_ERROR, -errno, "cannot start worker %zu", i);
 			return -1;
 		}
 	}

@@ -17,6 +17,7 @@
 
 #include "coordinator/coord.h"
 #include "core/log.h"
+#include "core/unconst.h"
 
 #define WEB_PIECE (128u * 1024)		      /* one FlowBody piece */
 #define WEB_FRAME_ROOM (IPC_MAX_FRAME - 4096) /* a flow frame, envelope included */
@@ -333,7 +334,7 @@ static int web_send_pieces(struct coord *co, const char *id, unsigned part, Prot
 	size_t off;
 	int err = 0;
 
-	fb.flow_id = (char *)id;
+	fb.flow_id = unconst(id);
 	fb.has_part = fb.has_data = 1;
 	fb.part = part;
 	env.body_case = SNARE__COORD_TO_UI__BODY_FLOW_BODY;
