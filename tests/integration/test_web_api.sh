@@ -57,6 +57,16 @@ SESSION=$(grep -oE 'snare_web\s+[0-9a-f]+' "$JAR" | awk '{print $2}')
 	[ "$(code -H "Cookie: snare_web=$SESSION" -H "Host: evil.example:$WPORT" "$B/api/state")" = 403 ] &&
 	[ "$(code -H "Cookie: snare_web=$SESSION" -H "Host: 127.0.0.1:1" "$B/api/state")" = 403 ] &&
 	ok web-foreign-host-403 || notok web-foreign-host-403 "a foreign Host was served"
+# A refusal comes when the head is in: an unauthenticated upload is not read.
+early=$(python3 - "$WPORT" <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+s.sendall(f"POST /api/flows/import HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 60000000\r\n\r\n".encode())
+print(s.recv(200).split(b"\r\n")[0].decode())
+PY
+)
+[ "$early" = "HTTP/1.1 403 Forbidden" ] && ok web-refused-before-body || notok web-refused-before-body "$early"
 [ "$(code -b "$JAR" "$B/")" = 200 ] && curl -s -b "$JAR" "$B/" | grep -q "snare test page" &&
 	ok web-static-page || notok web-static-page "$(curl -s -b "$JAR" "$B/")"
 state=$(api /api/state)
