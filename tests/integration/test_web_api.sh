@@ -197,6 +197,22 @@ if wait_for "$T/ws-slow.out" "^dropped [1-9]" 30 && echo "$imp" | jq_ 'd["import
 else notok web-ws-slow-page-dropped "$imp $(cat "$T/ws-slow.out")"; fi
 [ "$(code -b "$JAR" "$B/api/state")" = 200 ] && ok web-alive-after-flood || notok web-alive-after-flood "no answer"
 
+# ---- a ui that falls behind: the coordinator drops views, never traffic ----
+UPID=$(ui_pid)
+head -c 900000 /dev/urandom >"$T/900k.bin"
+kill -STOP "$UPID"
+n_ok=0
+for _ in $(seq 1 12); do
+	out=$(curl -s --max-time 20 -x "http://127.0.0.1:$PPORT" --data-binary @"$T/900k.bin" \
+		"http://127.0.0.1:$ORIGIN_PORT/echo" | wc -c)
+	[ "$out" = 900000 ] && n_ok=$((n_ok + 1))
+done
+kill -CONT "$UPID"
+for _ in $(seq 1 100); do [ "$(api /api/state | jq_ 'd["dropped"]')" -gt 0 ] && break; sleep 0.1; done
+st=$(api /api/state)
+[ "$n_ok" = 12 ] && echo "$st" | jq_ 'd["dropped"] > 0' | grep -q True && ok web-ui-behind-drops-views ||
+	notok web-ui-behind-drops-views "$n_ok of 12 requests answered; $st"
+
 # ---- the ui process: its own sandbox, no key ----
 UPID=$(ui_pid)
 if [ -n "$UPID" ] && grep -qE '^Seccomp:\s+2' "/proc/$UPID/status"; then ok web-ui-seccomp; else
