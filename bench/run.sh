@@ -601,7 +601,7 @@ wait_line() {
 # idle_measure NAME PID: N idle connections (full handshake, one GET answered, then nothing);
 # memory of the proxy tree before and with them.  One line in TMP/res/r4.NAME
 idle_measure() {
-	local name=$1 pid=$2 out=$TMP/load.r4.$1 r0 p0 d0 r1 p1 d1 np fds hp ok err drop
+	local name=$1 pid=$2 out=$TMP/load.r4.$1 r0 p0 d0 r1 p1 d1 np fds hp ok err drop ans asked
 	read -r r0 p0 d0 np < <(loadgen python3 "$BENCH/proctree.py" mem "$pid")
 	loadgen "$HSCLIENT" -m idle -c "$IDLE_CONNS" -d "$IDLE_HOLD" -r "x-origin:" \
 		"$LO:$PROXY_PORT" /1k.bin > "$out" 2>&1 &
@@ -613,14 +613,16 @@ idle_measure() {
 	wait "$hp" || true
 	read -r _ _ ok _ err _ _ < <(grep '^ready ' "$out")
 	read -r _ _ _ _ _ drop < <(grep '^idle ' "$out") || drop=-
+	# hsclient asks every connection still open once more after the hold
+	read -r _ ans _ asked _ < <(grep '^answered ' "$out") || { ans=-; asked=-; }
 	[ "$ok" -gt 0 ] || { cat "$out" >&2; die "$name: no idle connection succeeded"; }
-	echo "$ok $err $drop $fds $r0 $r1 $p0 $p1 $d0 $d1 $np" > "$TMP/res/r4.$name"
+	echo "$ok $err $drop $fds $r0 $r1 $p0 $p1 $d0 $d1 $np $ans/$asked" > "$TMP/res/r4.$name"
 	log "  case r4 $name: $ok idle ($err failed, $drop dropped), proxy fds $fds," \
 		"RSS $r0 -> $r1 KiB, PSS $p0 -> $p1 KiB"
 }
 
 case_idle() {
-	local name peers=() f ok err drop fds r0 r1 p0 p1 d0 d1 np
+	local name peers=() f ok err drop fds r0 r1 p0 p1 d0 d1 np ans
 	for name in $IDLE_PEERS; do
 		[ "$name" = sslsplit ] && ! command -v sslsplit > /dev/null && continue
 		wanted "$name" && peers+=("$name")
@@ -638,19 +640,21 @@ case_idle() {
 	emit ""
 	emit "== case r4: idle intercepted TLS connections (reverse https->https; full handshake," \
 		"one 1 KiB GET, then idle) =="
-	emit "$(printf '%-10s %6s %6s %7s %6s %13s %13s %12s %12s %12s' target idle failed \
-		dropped fds "RSS MiB" "PSS MiB" "KiB/conn RSS" "KiB/conn PSS" "KiB/conn dirty")"
+	emit "$(printf '%-10s %6s %6s %7s %11s %6s %13s %13s %12s %12s %12s' target idle failed \
+		dropped answered fds "RSS MiB" "PSS MiB" "KiB/conn RSS" "KiB/conn PSS" \
+		"KiB/conn dirty")"
 	for name in "${peers[@]}"; do
 		f=$TMP/res/r4.$name
 		[ -s "$f" ] || continue
-		read -r ok err drop fds r0 r1 p0 p1 d0 d1 np < "$f"
-		emit "$(printf '%-10s %6s %6s %7s %6s %13s %13s %12s %12s %12s' "$name" "$ok" "$err" \
-			"$drop" "$fds" "$(kib2mib "$r0")->$(kib2mib "$r1")" \
+		read -r ok err drop fds r0 r1 p0 p1 d0 d1 np ans < "$f"
+		emit "$(printf '%-10s %6s %6s %7s %11s %6s %13s %13s %12s %12s %12s' "$name" "$ok" \
+			"$err" "$drop" "$ans" "$fds" "$(kib2mib "$r0")->$(kib2mib "$r1")" \
 			"$(kib2mib "$p0")->$(kib2mib "$p1")" "$(per_conn "$r0" "$r1" "$ok")" \
 			"$(per_conn "$p0" "$p1" "$ok")" "$(per_conn "$d0" "$d1" "$ok")")"
 	done
 	emit "fds = open descriptors of the proxy tree with the connections idle (2 per connection" \
-		"when both sides are held; nginx-rev pools its upstream side, 1 per connection)"
+		"when both sides are held; nginx-rev pools its upstream side, 1 per connection);" \
+		"answered = connections that answered one more GET after the hold / those still open"
 	[ -s "$TMP/res/r4.snare" ] || return 0
 	read -r ok _ _ _ _ _ p0 p1 _ < "$TMP/res/r4.snare"
 	target "KiB per idle intercepted connection (both sides, PSS), snare" \

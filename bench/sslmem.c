@@ -26,6 +26,7 @@ struct site {
 	long long live, count, mark;
 };
 static struct site sites[NSITES];
+static long long live_bytes, live_blocks; /* requested sizes, without the headers */
 struct hdr {
 	size_t size;
 	struct site *site;
@@ -57,6 +58,8 @@ static void *t_malloc(size_t n, const char *file, int line)
 	h->site = site_of(file, line);
 	h->site->live += (long long)n;
 	h->site->count++;
+	live_bytes += (long long)n;
+	live_blocks++;
 	return h + 1;
 }
 
@@ -69,6 +72,8 @@ static void t_free(void *p, const char *file, int line)
 		return;
 	h->site->live -= (long long)h->size;
 	h->site->count--;
+	live_bytes -= (long long)h->size;
+	live_blocks--;
 	free(h);
 }
 
@@ -197,12 +202,21 @@ static SSL_CTX *ctx_new(int server, int release, EVP_PKEY *key, X509 *cert)
 	return ctx;
 }
 
+static long long mark_bytes, mark_blocks;
+
+/* One stage: heap growth per connection since `before` (mallinfo2; with the tracking
+ * headers when they are on), and what OpenSSL asked for (sizes and blocks, no headers). */
 static void stage(const char *what, size_t before, size_t n, int nssl)
 {
 	size_t now = in_use();
 	double d = (double)now - (double)before;
 
-	printf("%-48s %8.0f B/conn %8.0f B/SSL\n", what, d / (double)n, d / (double)n / nssl);
+	printf("%-44s %7.0f B/conn %7.0f B/SSL", what, d / (double)n, d / (double)n / nssl);
+	if (live_blocks > 0)
+		printf("  OpenSSL asked %7.0f B in %4.0f blocks/conn",
+		       (double)(live_bytes - mark_bytes) / (double)n,
+		       (double)(live_blocks - mark_blocks) / (double)n);
+	printf("\n");
 }
 
 int main(int argc, char **argv)
@@ -226,12 +240,14 @@ int main(int argc, char **argv)
 	printf("sslmem: %zu connections (2 SSL objects each), %s, %s\n", n,
 	       release ? "RELEASE_BUFFERS + SSL_free_buffers" : "default buffers",
 	       OpenSSL_version(OPENSSL_VERSION));
-	sites_mark();
 	start = in_use();
 	for (i = 0; i < n; i++)
 		if (BIO_new_bio_pair(&p[i].sb, 20000, &p[i].cb, 20000) != 1)
 			die("BIO pair");
 	bios = in_use();
+	sites_mark();
+	mark_bytes = live_bytes;
+	mark_blocks = live_blocks;
 	for (i = 0; i < n; i++) {
 		p[i].srv = SSL_new(sctx);
 		p[i].cli = SSL_new(cctx);
