@@ -574,16 +574,23 @@ case_rev() {
 	fi
 }
 
-case_rev_hs() {
+# rev_hs_case CASE TITLE...: a reverse handshake case (r3, r5) against every reverse peer
+rev_hs_case() {
+	local c=$1
+	shift
 	rev_peers
-	run_case r3 "${REV_PEERS[@]}"
+	run_case "$c" "${REV_PEERS[@]}"
 	emit ""
-	emit "== case r3: reverse https->https, full TLS handshakes" \
-		"(new connection + full handshake + 1 GET, no resumption; hsclient) =="
-	table r3 conn/s "CPU ms/hs" "${REV_PEERS[@]}"
-	ratios r3 1 "handshakes/s" snare/direct snare/nginx-rev snare/sslsplit snare/mitmdump
-	ratios r3 2 "proxy CPU per handshake (peer/snare, above 1 = snare cheaper)" \
+	emit "$@"
+	table "$c" conn/s "CPU ms/hs" "${REV_PEERS[@]}"
+	ratios "$c" 1 "handshakes/s" snare/direct snare/nginx-rev snare/sslsplit snare/mitmdump
+	ratios "$c" 2 "proxy CPU per handshake (peer/snare, above 1 = snare cheaper)" \
 		nginx-rev/snare sslsplit/snare mitmdump/snare
+}
+
+case_rev_hs() {
+	rev_hs_case r3 "== case r3: reverse https->https, full TLS handshakes" \
+		"(new connection + full handshake + 1 GET, no resumption; hsclient) =="
 	target "CPU ms per full intercepted handshake, snare" "$(fmt "$(med r3 snare 2)" 2)" \
 		"<=" 1.2
 }
@@ -666,16 +673,8 @@ per_conn() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {printf "%.1f", (b - a) / 
 # ---- issue 19 rows: s_time handshakes (r5), worker scaling (s1), the summary -------------------
 
 case_stime() {
-	rev_peers
-	local peers=("${REV_PEERS[@]}")
-	run_case r5 "${peers[@]}"
-	emit ""
-	emit "== case r5: reverse https->https, full TLS handshakes with openssl s_time -new" \
-		"($STIME_CLIENTS clients, handshake only, no request) =="
-	table r5 conn/s "CPU ms/hs" "${peers[@]}"
-	ratios r5 1 "handshakes/s" snare/direct snare/nginx-rev snare/sslsplit snare/mitmdump
-	ratios r5 2 "proxy CPU per handshake (peer/snare, above 1 = snare cheaper)" \
-		nginx-rev/snare sslsplit/snare mitmdump/snare
+	rev_hs_case r5 "== case r5: reverse https->https, full TLS handshakes with openssl s_time" \
+		"-new ($STIME_CLIENTS clients, handshake only, no request) =="
 	target "handshakes/s snare/nginx-rev (issue 19)" \
 		"$(xratio "$(med r5 snare 1)" "$(med r5 nginx-rev 1)")" ">=" 1.0
 	target "CPU per handshake snare/nginx-rev (issue 19)" \
