@@ -74,8 +74,11 @@ int replay_client_add(struct replay_client *c, const Snare__Flow *f, char *err, 
 	copy->error = NULL;
 	free(copy->is_replay);
 	copy->is_replay = xstrdup("request");
-	if (c->head && c->head == c->n)
-		c->head = c->n = 0;
+	if (c->head && c->head * 2 >= c->n) { /* drop the slots already handed out */
+		memmove(c->q, c->q + c->head, (c->n - c->head) * sizeof(*c->q));
+		c->n -= c->head;
+		c->head = 0;
+	}
 	if (c->n == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 8;
 		c->q = xrealloc(c->q, c->cap * sizeof(*c->q));

@@ -1,6 +1,7 @@
 /* Query strings and urlencoded bodies split and unquoted as Python's
  * urllib.parse does, so match hashes agree with mitmproxy's.  Input is
  * untrusted bytes (live requests, flow files): lengths, never NULs. */
+#include <ctype.h>
 #include <string.h>
 
 #include "replay/replay_int.h"
@@ -28,15 +29,13 @@ void replay_pairs(const char *s, size_t n, bool (*fn)(const struct replay_pair *
 	}
 }
 
+/* One hex digit's value, -1 for anything else. */
 static int hexval(char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	static const char digits[] = "0123456789abcdef";
+	const char *p = c ? strchr(digits, tolower((unsigned char)c)) : NULL;
+
+	return p ? (int)(p - digits) : -1;
 }
 
 size_t replay_unquote(const char *s, size_t n, char *out)

@@ -108,7 +108,9 @@ struct replay_answer {
 	 * replay_answer_free), its response refreshed when asked and its
 	 * is_replay set to "response". */
 	Snare__Flow *flow;
-	unsigned status; /* REPLAY_STATUS */
+	/* REPLAY_STATUS: the caller answers with an empty response of this
+	 * status and marks its flow is_replay = "response", as mitmproxy. */
+	unsigned status;
 };
 
 /* What to do with a live request; now is the wall clock (seconds since

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "output/flowfile.h"
 #include "replay/replay.h"
+#include "test_replay_file.h"
 #include "test_replay_flows.h"
 
 static void get(struct rf *r, const char *path)
@@ -127,15 +127,11 @@ static void test_load(void **state)
 {
 	char path[] = "/tmp/snare-test-replayc-XXXXXX", err[256];
 	struct replay_client *c = replay_client_new(1);
-	struct flowfile *ff;
+	struct flowfile *ff = rf_flowfile(path);
 	size_t skipped = 99;
 	struct rf r;
-	int fd = mkstemp(path);
 
 	(void)state;
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(flowfile_open(path, false, &ff, err, sizeof(err)), 0);
 	get(&r, "/first");
 	assert_int_equal(flowfile_write(ff, &r.f), 0);
 	r.f.type = SNARE__FLOW__TYPE__UDP;

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "output/flowfile.h"
 #include "replay/replay.h"
+#include "test_replay_file.h"
 #include "test_replay_flows.h"
 
 static struct replay_server *server(const struct replay_server_opts *o)
@@ -403,14 +403,10 @@ static void test_load_file(void **state)
 	char path[] = "/tmp/snare-test-replay-XXXXXX", err[256];
 	struct replay_server_opts o = {0};
 	struct replay_server *s = server(&o);
-	struct flowfile *ff;
+	struct flowfile *ff = rf_flowfile(path);
 	struct rf r;
-	int fd = mkstemp(path);
 
 	(void)state;
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(flowfile_open(path, false, &ff, err, sizeof(err)), 0);
 	rf_init(&r, "GET", "http", "a.test", 80, "/f", NULL);
 	rf_qheader(&r, "Host", "a.test");
 	rf_response(&r, 200, "from-file-1", 1000);
