@@ -120,6 +120,18 @@ static void test_unlimited(void **state)
 	replay_client_done(c, f[0]);
 	replay_client_done(c, f[2]);
 	assert_int_equal(replay_client_inflight(c), 0);
+	/* Adding after some were handed out keeps the order. */
+	get(&r, "/d");
+	assert_int_equal(replay_client_add(c, &r.f, err, sizeof(err)), 0);
+	get(&r, "/e");
+	assert_int_equal(replay_client_add(c, &r.f, err, sizeof(err)), 0);
+	assert_non_null(f[0] = replay_client_next(c));
+	get(&r, "/f");
+	assert_int_equal(replay_client_add(c, &r.f, err, sizeof(err)), 0);
+	assert_int_equal(replay_client_queued(c), 2);
+	assert_string_equal(f[0]->request->path, "/d");
+	assert_string_equal(replay_client_next(c)->request->path, "/e");
+	assert_string_equal(replay_client_next(c)->request->path, "/f");
 	replay_client_free(c);
 }
 
