@@ -109,7 +109,7 @@ static void refresh_cookie(Snare__Header *h, double delta)
 		int64_t t;
 		char date[30];
 
-		if (a.n && is_expires(a, &v, &vlen)) {
+		if (a.n && i > 0 && is_expires(a, &v, &vlen)) { /* i > 0: not the name=value */
 			if (replay_date_parse(v, vlen, &t) &&
 			    replay_date_format(shift(t, delta), date)) {
 				char buf[40];

@@ -144,6 +144,7 @@ static void test_refresh(void **state)
 	rf_rheader(&r, "Set-Cookie", "e=; expires=Sun, 06 Nov 1994 08:49:37 GMT");
 	rf_rheader(&r, "Set-Cookie", "f=g; Max-Age=60");
 	rf_rheader(&r, "X-Date", "Sun, 06 Nov 1994 08:49:37 GMT");
+	rf_rheader(&r, "Set-Cookie", "expires=soon; Path=/");
 	c = replay_flow_copy(&r.f);
 	assert_non_null(c);
 	replay_refresh(c->response, 784111777 + 3600.5);
@@ -151,7 +152,7 @@ static void test_refresh(void **state)
 	assert_string_equal(rf_get(c->response, "expires"), "Sun, 06 Nov 1994 10:49:37 GMT");
 	assert_string_equal(rf_get(c->response, "last-modified"), "yesterday");
 	assert_string_equal(rf_get(c->response, "x-date"), "Sun, 06 Nov 1994 08:49:37 GMT");
-	assert_int_equal(c->response->n_headers, 8);
+	assert_int_equal(c->response->n_headers, 9);
 #define VAL(i) ((const char *)c->response->headers[i]->value.data)
 #define LEN(i) ((int)c->response->headers[i]->value.len)
 	char got[160];
@@ -163,6 +164,8 @@ static void test_refresh(void **state)
 	assert_string_equal(got, "e=; expires=Sun, 06 Nov 1994 08:49:37 GMT"); /* invalid: kept */
 	snprintf(got, sizeof(got), "%.*s", LEN(6), VAL(6));
 	assert_string_equal(got, "f=g; Max-Age=60");
+	snprintf(got, sizeof(got), "%.*s", LEN(8), VAL(8));
+	assert_string_equal(got, "expires=soon; Path=/"); /* a cookie named expires */
 	snare__flow__free_unpacked(c, NULL);
 
 	/* No recorded time: nothing moves. */
