@@ -70,33 +70,46 @@ static bool count_pair(const struct replay_pair *p, void *arg)
 	return true;
 }
 
-static bool is_urlencoded(const Snare__HttpRequest *r)
+/* A multipart pair as it is (mitmproxy does not unquote them). */
+static bool raw_item(const struct replay_pair *p, void *arg)
 {
-	static const char form[] = "application/x-www-form-urlencoded";
-	char *ct = replay_header_dup(r->headers, r->n_headers, "content-type");
-	bool yes = ct && strncasecmp(ct, form, sizeof(form) - 1) == 0;
+	struct pairs_ctx *c = arg;
 
-	free(ct);
-	return yes;
+	if (!listed(c->ignore, c->n_ignore, p->name, p->nlen)) {
+		item(c->md, c->tag, p->name, p->nlen);
+		item(c->md, c->tag, p->value, p->vlen);
+	}
+	return true;
 }
 
+/* mitmproxy's order: the multipart form, else the urlencoded form (when
+ * either has a pair), else the body as it is. */
 static void body_items(EVP_MD_CTX *md, const struct replay_server_opts *o,
 		       const Snare__HttpRequest *r)
 {
 	const char *body = r->has_content ? (const char *)r->content.data : "";
 	size_t len = r->has_content ? r->content.len : 0, pairs = 0;
+	struct pairs_ctx c = {md, o->ignore_payload_params, o->n_ignore_payload_params, 'f', 0};
+	char *ct;
+	bool done = false;
 
-	if (o->n_ignore_payload_params && is_urlencoded(r)) {
+	if (!o->n_ignore_payload_params) {
+		item(md, 'b', body, len);
+		return;
+	}
+	ct = replay_header_dup(r->headers, r->n_headers, "content-type");
+	if (ct && replay_multipart(ct, body, len, raw_item, &c)) {
+		done = true;
+	} else if (ct && strcasestr(ct, "application/x-www-form-urlencoded")) {
 		replay_pairs(body, len, count_pair, &pairs);
 		if (pairs) {
-			struct pairs_ctx c = {md, o->ignore_payload_params,
-					      o->n_ignore_payload_params, 'f', 0};
-
 			replay_pairs(body, len, pair_item, &c);
-			return;
+			done = true;
 		}
 	}
-	item(md, 'b', body, len);
+	free(ct);
+	if (!done)
+		item(md, 'b', body, len);
 }
 
 /* mitmproxy's pretty_host: the Host header's (or :authority's) host part,

@@ -8,7 +8,8 @@
  * indexed by a match hash of their request, like mitmproxy's
  * serverplayback addon: scheme, method, path (up to `?`, `#`, and without a
  * `;params` of its last segment), the body unless server_replay_ignore_content
- * (or its urlencoded form pairs minus server_replay_ignore_payload_params),
+ * (or, with server_replay_ignore_payload_params, its multipart/form-data
+ * or else urlencoded form pairs minus those names, as mitmproxy reads them),
  * the host (Host header, else :authority, else the request's host) unless
  * server_replay_ignore_host, the port unless server_replay_ignore_port, the
  * query's pairs (decoded as parse_qsl does, blank values kept, in order)
@@ -34,8 +35,7 @@
  * Memory: the index owns a decoded copy of every HTTP flow of the file (the
  * other kinds are skipped), so it holds what the flow file held, bodies
  * included, until they are popped; load only files you mean to keep in
- * memory.  Multipart form bodies are hashed whole, even with
- * server_replay_ignore_payload_params (mitmproxy splits them).
+ * memory.
  *
  * Client replay (`--set client_replay=FILE`, the web interface's replay):
  * an ordered queue of recorded requests.  Only HTTP flows with a request

@@ -32,6 +32,13 @@ size_t replay_unquote(const char *s, size_t n, char *out);
 void replay_split_target(const char *t, size_t n, size_t *pathlen, const char **query,
 			 size_t *qlen);
 
+/* mitmproxy's multipart_form: when ctype contains multipart/form-data
+ * with a boundary and the body holds at least one named part and no
+ * malformed one, calls fn for each (name, value) pair, raw, and returns
+ * true; false otherwise (fn not called). */
+bool replay_multipart(const char *ctype, const char *body, size_t n,
+		      bool (*fn)(const struct replay_pair *p, void *arg), void *arg);
+
 /* An HTTP date (IMF-fixdate, RFC 850, asctime, and the looser forms of
  * Python's email.utils.parsedate_tz: numeric zones, GMT/UT/UTC/Z, two-digit
  * years) as seconds since the epoch; false when it is not one. */

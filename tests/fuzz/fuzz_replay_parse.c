@@ -1,7 +1,7 @@
 /* Fuzz target (test process only): any bytes through the replay module's
  * parsers of untrusted text.  The input is cut at its first two NULs into
  * a request target, a body and a header value; they go through the query
- * and form splitting, the match hash (with every ignore option on one
+ * and form splitting (urlencoded or multipart), the match hash (with every ignore option on one
  * server and none on another), the date parser, refresh of Date and
  * Set-Cookie, and the HTTP/1.1 request builder. */
 #include <stddef.h>
@@ -36,10 +36,12 @@ static void header(Snare__Header *h, const char *name, const char *v, size_t n)
 static void hash_both(const Snare__HttpRequest *q)
 {
 	static const char *const names[] = {"a", "ts", "X-T"};
-	struct replay_server_opts none = {0}, all = {
-		.ignore_params = names, .n_ignore_params = 3,
-		.ignore_payload_params = names, .n_ignore_payload_params = 3,
-		.use_headers = names, .n_use_headers = 3};
+	struct replay_server_opts none = {0}, all = {.ignore_params = names,
+						     .n_ignore_params = 3,
+						     .ignore_payload_params = names,
+						     .n_ignore_payload_params = 3,
+						     .use_headers = names,
+						     .n_use_headers = 3};
 	struct replay_server *s;
 	uint8_t key[32];
 
@@ -108,7 +110,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	q.path = target;
 	q.has_content = true;
 	q.content = (ProtobufCBinaryData){strlen(body), (uint8_t *)body};
-	header(&h[0], "Content-Type", "application/x-www-form-urlencoded", 33);
+	if (size & 2)
+		header(&h[0], "Content-Type", "multipart/form-data; boundary=b", 31);
+	else
+		header(&h[0], "Content-Type", "application/x-www-form-urlencoded", 33);
 	header(&h[1], "Host", value, vlen);
 	q.headers = hp;
 	q.n_headers = 2;

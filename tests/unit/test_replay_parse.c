@@ -89,6 +89,45 @@ static void test_split_target(void **state)
 	split(";p", "", "");
 }
 
+static const char *multipart(const char *ct, const char *body)
+{
+	static struct collect c;
+
+	memset(&c, 0, sizeof(c));
+	if (!replay_multipart(ct, body, strlen(body), collect, &c))
+		return "none";
+	return c.out;
+}
+
+static void test_multipart(void **state)
+{
+	static const char ct[] = "Multipart/Form-Data; boundary=XX";
+	static const char body[] =
+	    "preamble\r\n--XX\r\n"
+	    "Content-Disposition: form-data; name=\"a\"\r\n\r\n"
+	    "one\r\ntwo\r\n--XX\r\n"
+	    "Content-Disposition: form-data; name=\"f\"; filename=\"x.txt\"\r\n"
+	    "Content-Type: text/plain\r\n\r\nfile\r\n--XX\r\n"
+	    "X-No-Name: 1\r\n\r\nskipped\r\n--XX--\r\n";
+
+	(void)state;
+	/* Lines of a value are joined without their breaks, as mitmproxy. */
+	assert_string_equal(multipart(ct, body), "[a=onetwo][f=file]");
+	assert_string_equal(multipart("multipart/form-data", body), "none"); /* no boundary */
+	assert_string_equal(multipart("text/plain; boundary=XX", body), "none");
+	assert_string_equal(multipart("multipart/form-data; boundary=YY", body), "none");
+	/* A part without an empty line voids the whole form. */
+	assert_string_equal(multipart(ct, "--XX\r\nContent-Disposition: form-data; "
+					  "name=\"a\"\r\nno-blank\r\n--XX--"),
+			    "none");
+	/* filename= alone is not a name. */
+	assert_string_equal(multipart(ct, "--XX\r\nContent-Disposition: form-data; "
+					  "filename=\"a\"\r\n\r\nv\r\n--XX--"),
+			    "none");
+	assert_string_equal(multipart("multipart/form-data; boundary=A; boundary=XX", body),
+			    "[a=onetwo][f=file]");
+}
+
 static int64_t date(const char *s)
 {
 	int64_t t = -1;
@@ -181,7 +220,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pairs),	 cmocka_unit_test(test_unquote),
 	    cmocka_unit_test(test_split_target), cmocka_unit_test(test_dates),
-	    cmocka_unit_test(test_refresh),
+	    cmocka_unit_test(test_refresh),	 cmocka_unit_test(test_multipart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -245,6 +245,35 @@ static void test_ignore_payload_params(void **state)
 	replay_server_free(s);
 }
 
+static void test_ignore_payload_multipart(void **state)
+{
+	static const char *const ign[] = {"ts"};
+	static const char ct[] = "multipart/form-data; boundary=b";
+	static const char rec[] =
+	    "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n"
+	    "--b\r\nContent-Disposition: form-data; name=\"ts\"\r\n\r\n5\r\n--b--";
+	static const char later[] =
+	    "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n"
+	    "--b\r\nContent-Disposition: form-data; name=\"ts\"\r\n\r\n6\r\n--b--";
+	static const char other[] =
+	    "--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n2\r\n"
+	    "--b\r\nContent-Disposition: form-data; name=\"ts\"\r\n\r\n5\r\n--b--";
+	struct replay_server_opts o = {.reuse = true};
+	struct replay_server *s = server(&o);
+
+	(void)state;
+	record_post(s, ct, rec);
+	assert_string_equal(ask_post(s, ct, later), "forward");
+	replay_server_free(s);
+	o.ignore_payload_params = ign;
+	o.n_ignore_payload_params = 1;
+	s = server(&o);
+	record_post(s, ct, rec);
+	assert_string_equal(ask_post(s, ct, other), "forward");
+	assert_string_equal(ask_post(s, ct, later), "created");
+	replay_server_free(s);
+}
+
 static const char *ask_token(struct replay_server *s, const char *token)
 {
 	struct rf r;
@@ -434,6 +463,7 @@ int main(void)
 	    cmocka_unit_test(test_query_order_and_params),
 	    cmocka_unit_test(test_ignore_content),
 	    cmocka_unit_test(test_ignore_payload_params),
+	    cmocka_unit_test(test_ignore_payload_multipart),
 	    cmocka_unit_test(test_use_headers),
 	    cmocka_unit_test(test_ignore_host_port),
 	    cmocka_unit_test(test_host_header),
