@@ -65,6 +65,8 @@ struct replay_server_opts {
 	bool ignore_content, ignore_host, ignore_port;
 	bool reuse;   /* server_replay_reuse / server_replay_nopop */
 	bool refresh; /* server_replay_refresh (mitmproxy's default: true) */
+	/* server_replay_extra; server_replay_kill_extra true sets
+	 * REPLAY_EXTRA_KILL whatever server_replay_extra says (mitmproxy). */
 	enum replay_extra extra;
 	unsigned extra_status;		  /* REPLAY_EXTRA_STATUS: 204, 400, 404 or 500 */
 	const char *const *ignore_params; /* query parameter names */
