@@ -14,7 +14,9 @@
 #include <time.h>
 
 #include "core/log.h"
-#include "worker/wk.h"
+#include "worker/certcache.h"
+#include "worker/tls.h"
+#include "worker/worker_ctx.h"
 
 #define CC_BUCKETS 1024
 #define CC_MAX 2000

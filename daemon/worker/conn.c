@@ -12,9 +12,19 @@
 
 #include "core/log.h"
 #include "worker/accepting.h"
-#include "worker/conn_wait.h"
 #include "worker/client_policy.h"
+#include "worker/conn.h"
+#include "worker/conn_wait.h"
+#include "worker/dns_mode.h"
+#include "worker/http.h"
 #include "worker/http_int.h"
+#include "worker/modes.h"
+#include "worker/procmap.h"
+#include "worker/relay.h"
+#include "worker/socks5.h"
+#include "worker/stream.h"
+#include "worker/tunnel.h"
+#include "worker/worker_ctx.h"
 
 void conn_client_log(struct conn *c, enum log_level lvl, const char *fmt, ...)
 {

@@ -10,8 +10,9 @@
 
 #include "core/log.h"
 #include "worker/accepting.h"
+#include "worker/conn.h"
 #include "worker/conn_wait.h"
-#include "worker/wk.h"
+#include "worker/worker_ctx.h"
 
 /* header_timeout: the states in which snare waits for the client to finish
  * something before anything can go on (a request head, a SOCKS5 handshake,

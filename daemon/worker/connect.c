@@ -12,7 +12,10 @@
 #include <openssl/evp.h>
 
 #include "core/log.h"
-#include "worker/wk.h"
+#include "worker/conn.h"
+#include "worker/modes.h"
+#include "worker/stream.h"
+#include "worker/worker_ctx.h"
 
 bool conn_connect_failed(struct conn *c, int err)
 {
@@ -166,7 +169,7 @@ static int via_tls(struct conn *c, bool *progress)
 	static const unsigned char h11[] = "\x08http/1.1";
 	const struct mode_spec *m = &wk->modes[c->mode_index];
 
-	if (!c->via || strcmp(m->server.scheme, "https") != 0 || c->server.tls_done)
+	if (!c->via || !modespec_scheme_of(m)->server_tls || c->server.tls_done)
 		return 1;
 	if (c->server.ssl == NULL) {
 		if (stream_tls_start(&c->server, wk->upstream_ctx, true, m->server.host) < 0) {

@@ -16,8 +16,14 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "netstack/netstack.h"
 #include "worker/client_policy.h"
+#include "worker/conn.h"
 #include "worker/dns_int.h"
+#include "worker/dns_mode.h"
+#include "worker/stream.h"
+#include "worker/udp.h"
+#include "worker/worker_ctx.h"
 
 /* DNS over TCP: room for a length prefix and the largest message, and for
  * two answers waiting to be sent. */

@@ -7,7 +7,10 @@
 #include <sys/random.h>
 
 #include "core/log.h"
-#include "worker/http_int.h"
+#include "worker/conn.h"
+#include "worker/flows.h"
+#include "worker/tls.h"
+#include "worker/worker_ctx.h"
 
 #define FLOW_FRAME_BUDGET (IPC_MAX_FRAME - 4096)
 

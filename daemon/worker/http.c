@@ -10,7 +10,13 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "worker/conn.h"
+#include "worker/flows.h"
+#include "worker/http.h"
 #include "worker/http_int.h"
+#include "worker/relay.h"
+#include "worker/tunnel.h"
+#include "worker/worker_ctx.h"
 
 static struct http1_limits http_limits(void)
 {

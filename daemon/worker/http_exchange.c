@@ -10,7 +10,16 @@
 #include <sys/socket.h>
 
 #include "core/log.h"
+#include "netstack/netstack.h"
+#include "worker/conn.h"
+#include "worker/flows.h"
+#include "worker/http.h"
 #include "worker/http_int.h"
+#include "worker/modes.h"
+#include "worker/relay.h"
+#include "worker/stream.h"
+#include "worker/tunnel.h"
+#include "worker/worker_ctx.h"
 
 #define HTTP_LINGER_S 2.0 /* how long client bytes are dropped after an error page */
 

@@ -3,7 +3,7 @@
 #ifndef SNARE_WORKER_HTTP_INT_H
 #define SNARE_WORKER_HTTP_INT_H
 
-#include "worker/wk.h"
+#include "worker/conn.h"
 
 /* http_route.c: where a parsed request goes (CONNECT, absolute-form, Host,
  * the tunnel), proxy authentication and mitm.it. */
@@ -25,12 +25,4 @@ void http_msg_clear(struct http_msg *m);
 /* The server connection failed: 502 "Cannot connect to host:port: why" with
  * `hint` appended. */
 void http_bad_gateway(struct conn *c, const char *hint);
-/* flows.c: the exchange as it stands, with `error` set; a body that did
- * not complete is recorded as missing, an error page of ours is left out. */
-void flow_send_http_error(struct conn *c, const char *error);
-/* tunnel.c */
-void relay_flow_finish(struct conn *c, const char *error);
-/* auth.c */
-bool auth_check(struct conn *c, const struct http1_head *h);
-
 #endif

@@ -8,7 +8,12 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "worker/auth.h"
+#include "worker/conn.h"
+#include "worker/http.h"
 #include "worker/http_int.h"
+#include "worker/pages.h"
+#include "worker/worker_ctx.h"
 
 static bool http_is_onboarding(const struct conn *c)
 {

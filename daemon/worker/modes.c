@@ -7,24 +7,13 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "worker/http_int.h"
+#include "worker/conn.h"
+#include "worker/modes.h"
+#include "worker/worker_ctx.h"
 
 #ifndef SO_ORIGINAL_DST
 #define SO_ORIGINAL_DST 80 /* linux/netfilter_ipv4.h; same value for IPv6 */
 #endif
-
-struct reverse_scheme {
-	const char *scheme;
-	enum srv_tls srv_tls;
-	bool raw;
-};
-
-static const struct reverse_scheme reverse_schemes[] = {
-    {"http", SRV_TLS_NEVER, false},
-    {"https", SRV_TLS_ALWAYS, false},
-    {"tcp", SRV_TLS_NEVER, true},
-    {"tls", SRV_TLS_ALWAYS, true},
-};
 
 static void reverse_connected(struct conn *c, int err)
 {
@@ -48,21 +37,17 @@ static void tunnel_begin(struct conn *c)
 
 static void reverse_start(struct conn *c, const struct mode_spec *m)
 {
-	const struct reverse_scheme *rs = NULL;
+	const struct scheme_info *si = modespec_scheme_of(m);
 	union sockaddr_any a;
-	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(reverse_schemes); i++)
-		if (strcmp(reverse_schemes[i].scheme, m->server.scheme) == 0)
-			rs = &reverse_schemes[i];
-	if (rs == NULL) { /* the coordinator refuses the other schemes */
-		conn_close(c);
+	if (!si->reverse_ok || si->reverse_transports == MODE_TRANSPORT_UDP) {
+		conn_close(c); /* the coordinator refuses the others; UDP ones bind no TCP */
 		return;
 	}
 	conn_set_str(&c->host, m->server.host);
 	c->port = m->server.port;
-	c->srv_tls = rs->srv_tls;
-	c->force_raw = rs->raw;
+	c->srv_tls = si->server_tls ? SRV_TLS_ALWAYS : SRV_TLS_NEVER;
+	c->force_raw = si->raw;
 	conn_set_str(&c->tls_sni, addr_parse_ip(c->host, 0, &a) == 0 ? "" : c->host);
 	tunnel_begin(c);
 }
@@ -134,7 +119,7 @@ void mode_start(struct conn *c)
 		conn_set_state(c, CS_DNS_TCP);
 		break;
 	case MODE_REVERSE:
-		if (strcmp(m->server.scheme, "dns") == 0)
+		if (modespec_scheme_of(m)->dns)
 			conn_set_state(c, CS_DNS_TCP);
 		else
 			reverse_start(c, m);

@@ -6,7 +6,12 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "worker/conn.h"
+#include "worker/http.h"
 #include "worker/http_int.h"
+#include "worker/pages.h"
+#include "worker/stream.h"
+#include "worker/worker_ctx.h"
 
 static void html_escape(const char *in, char *out, size_t len)
 {

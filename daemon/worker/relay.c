@@ -7,7 +7,12 @@
 #include <string.h>
 
 #include "core/log.h"
-#include "worker/http_int.h"
+#include "worker/conn.h"
+#include "worker/flows.h"
+#include "worker/relay.h"
+#include "worker/stream.h"
+#include "worker/tunnel.h"
+#include "worker/worker_ctx.h"
 
 static void relay_add_msg(struct conn *c, bool from_client, const uint8_t *d, size_t n,
 			  Snare__Message__Kind kind, bool truncated)

@@ -11,8 +11,10 @@
 
 #include "core/log.h"
 #include "worker/auth.h"
-#include "worker/http_int.h"
+#include "worker/conn.h"
+#include "worker/socks5.h"
 #include "worker/socks5_wire.h"
+#include "worker/worker_ctx.h"
 
 enum { SOCKS_GREETING, SOCKS_AUTH, SOCKS_REQUEST, SOCKS_CONNECTING, SOCKS_UDP };
 

@@ -16,8 +16,12 @@
 
 #include "core/log.h"
 #include "worker/client_policy.h"
+#include "worker/conn.h"
+#include "worker/dns_mode.h"
+#include "worker/socks5.h"
 #include "worker/socks5_wire.h"
-#include "worker/wk.h"
+#include "worker/udp.h"
+#include "worker/worker_ctx.h"
 
 #define SU_DGRAM_MAX 65535
 #define SU_DESTS_MAX 64

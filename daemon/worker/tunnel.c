@@ -15,7 +15,14 @@
 #include <openssl/x509v3.h>
 
 #include "core/log.h"
-#include "worker/http_int.h"
+#include "worker/certcache.h"
+#include "worker/conn.h"
+#include "worker/hosts.h"
+#include "worker/relay.h"
+#include "worker/stream.h"
+#include "worker/tls.h"
+#include "worker/tunnel.h"
+#include "worker/worker_ctx.h"
 
 /* 1: starts like an HTTP request line, 0: does not, -1: need more bytes. */
 static int looks_like_http(const uint8_t *p, size_t n)
