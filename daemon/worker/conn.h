@@ -11,13 +11,12 @@
 #include "core/addr.h"
 #include "core/log.h"
 #include "core/loop.h"
-#include "http1/http1.h"
 #include "resolve/resolve.h"
 #include "tlsparse/tlsparse.h"
-#include "ws/ws.h"
+#include "worker/http.h"
+#include "worker/layer.h"
 #include "worker/stream.h"
 #include "worker/worker_ctx.h"
-#include "flow.pb-c.h"
 
 enum conn_state {
 	CS_CLIENT_HEAD,	  /* waiting for a request head */
@@ -26,6 +25,7 @@ enum conn_state {
 	CS_SERVER_TLS,	  /* handshake with the server */
 	CS_CERT_WAIT,	  /* waiting for the leaf certificate from the ca */
 	CS_CLIENT_TLS,	  /* handshake with the client */
+	CS_PROXY_HELLO,	  /* a ClientHello to snare itself (secure web proxy) */
 	CS_EXCHANGE,	  /* an HTTP request/response in progress */
 	CS_RELAY,	  /* raw bytes both ways (TCP, passthrough, WebSocket) */
 	CS_CLOSING,	  /* flush what is queued, then close */
@@ -36,28 +36,6 @@ enum conn_state {
 /* Whether the server side speaks TLS (reverse schemes decide; otherwise it
  * mirrors the client). */
 enum srv_tls { SRV_TLS_AUTO, SRV_TLS_ALWAYS, SRV_TLS_NEVER };
-
-struct body_xfer {
-	enum http1_body kind;
-	uint64_t remaining;
-	struct http1_chunked chunked;
-	bool done;
-	uint64_t total;
-	struct buf keep; /* up to FLOW_BODY_KEEP bytes for the flow */
-	bool streamed;	 /* more than we keep */
-};
-
-struct http_msg {
-	uint8_t *raw; /* copy of the head bytes; head points into it */
-	size_t raw_len;
-	struct http1_head *head;
-	struct body_xfer body;
-	double ts_start, ts_end;
-};
-
-struct conn_ws {
-	struct ws_parser c2s, s2c;
-};
 
 struct conn {
 	struct conn *prev, *next;
@@ -77,18 +55,14 @@ struct conn {
 	bool via_sent;
 	const char *target_host; /* what the server connection must reach */
 	uint16_t target_port;
-	int socks_state;
 	enum mode_kind kind_hint; /* set at accept for netstack connections */
 	uint32_t proc_pid;	  /* local mode: the process that opened the connection */
 	char proc_name[16];
-	unsigned dns_pending;	     /* DNS over TCP: queries not answered yet */
-	struct socks_udp *socks_udp; /* SOCKS5 UDP ASSOCIATE relay */
-	bool tls;		     /* the client side is TLS (intercepted) */
+	bool tls; /* the client side is TLS (intercepted) */
 	bool server_tls;
-	bool authed;	    /* proxyauth passed (a CONNECT authenticates the connection) */
-	bool proxy_tls;	    /* the client speaks TLS to snare itself (secure web proxy) */
-	bool closing_after; /* close after the current response */
-	bool server_reusable;
+	bool authed;		 /* proxyauth passed (a CONNECT authenticates the connection) */
+	bool proxy_tls;		 /* the client speaks TLS to snare itself (secure web proxy) */
+	bool server_reusable;	 /* the server connection may carry another request */
 	bool server_up;		 /* "server connect" was logged for the server stream */
 	const char *server_host; /* what the server stream is connected to */
 	uint16_t server_port;
@@ -109,18 +83,13 @@ struct conn {
 	char alpn[32];
 	const char *tls_sni; /* SNI we send upstream */
 	uint64_t cert_seq;   /* pending ca request */
-	/* HTTP exchange */
-	struct http_msg req, resp;
-	bool local_response; /* answered by us (error page, mitm.it) */
-	bool flow_sent;
-	char scheme[8]; /* of the current request: http or https */
-	/* raw relay / WebSocket */
-	bool websocket;
-	struct conn_ws *ws; /* WebSocket parsers (only while relaying one) */
-	bool relay_record;
-	bool ws_dir_client; /* record raw messages in a TCP flow */
-	Snare__Flow *rflow; /* TCP/WebSocket flow being collected */
-	size_t rflow_bytes;
+	/* The current layer (layer.h) and each layer's state, allocated when
+	 * the layer starts and freed by its close op (NULL until then). */
+	const struct layer_ops *layer;
+	struct http_state *http;   /* http.h */
+	struct relay_state *relay; /* relay.c */
+	struct socks_state *socks; /* socks5.c */
+	struct dns_tcp *dns;	   /* dns_mode.c */
 	bool freed;
 };
 
@@ -146,8 +115,6 @@ static inline void conn_touch(struct conn *c)
 /* Replaces one of c's strings (host, target_host, server_host, tls_sni) with
  * a copy of src, at most 255 bytes; src may be the old value. */
 void conn_set_str(const char **dst, const char *src);
-/* Frees c->ws (NULL is fine). */
-void conn_ws_free(struct conn *c);
 void conn_client_log(struct conn *c, enum log_level lvl, const char *fmt, ...) SNARE_PRINTF(3, 4);
 
 /* ---- connect.c: the server connection ---- */
@@ -159,6 +126,9 @@ void conn_connect(struct conn *c, const char *host, uint16_t port,
  * failure ("error establishing server connection") and returns true. */
 bool conn_connect_failed(struct conn *c, int err);
 bool conn_is_self(const char *host, uint16_t port);
+/* Starts TLS towards the server: SNI c->tls_sni, hostname (or IP)
+ * verification unless ssl_insecure, the ALPN offer next_layer_alpn() picks. */
+int conn_server_tls_begin(struct conn *c);
 /* upstream_auth as "Proxy-Authorization: Basic ...\r\n" (or ""), or the
  * bare "Basic ..." value (or ""). */
 void conn_proxy_auth_line(char *out, size_t len);

@@ -17,8 +17,8 @@ struct worker_listener;
 
 /* ---- dns_mode.c ---- */
 void dns_udp_readable(struct worker_listener *l);
-void dns_tcp_step(struct conn *c, bool *progress);
-void dns_conn_closed(struct conn *c);
+/* The DNS-over-TCP layer starts (layer_dns): CS_DNS_TCP. */
+void dns_tcp_start(struct conn *c);
 void dns_stop_all(void);
 void dns_ns_datagram(unsigned mode_index, struct ns_stack *ns, const struct sockaddr_storage *src,
 		     const struct sockaddr_storage *dst, const uint8_t *d, size_t n);

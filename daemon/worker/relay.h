@@ -1,4 +1,4 @@
-/* Raw relay (relay.c): raw TCP, pass-through and WebSocket after a 101,
+/* The relay layer (relay.c, layer_relay): raw TCP, pass-through and WebSocket after a 101,
  * recorded as a flow unless passing through.  Runs in a worker. */
 #ifndef SNARE_WORKER_RELAY_H
 #define SNARE_WORKER_RELAY_H
@@ -6,7 +6,8 @@
 #include <stdbool.h>
 
 struct conn;
-void relay_step(struct conn *c, bool *progress);
+/* The layer starts (layer_relay): connects first when the server is not
+ * connected yet (lazy), then CS_RELAY; `record`: as a TCP or WebSocket flow. */
 void relay_start(struct conn *c, bool record);
 /* Sends the collected TCP or WebSocket flow with `error` (NULL: none). */
 void relay_flow_finish(struct conn *c, const char *error);
