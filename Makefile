@@ -144,6 +144,9 @@ TEST_LIBS_ui = $(B)/lib/libsnare-output.a $(B)/lib/libsnare-filter.a $(B)/lib/li
 	$(B)/lib/libsnare-http1.a $(B)/lib/libsnare-ws.a $(B)/lib/libsnare-ipc.a $(B)/lib/libsnare-config.a
 TEST_LIBS_quic = $(B)/lib/libsnare-tlsparse.a
 TEST_LIBS_script = $(B)/lib/libsnare-flowedit.a $(B)/lib/libsnare-dns.a
+TEST_LIBS_replay = $(B)/lib/libsnare-flowedit.a $(B)/lib/libsnare-output.a \
+	$(B)/lib/libsnare-config.a $(B)/lib/libsnare-filter.a $(B)/lib/libsnare-encoding.a
+TEST_LIBS_hold = $(B)/lib/libsnare-filter.a $(B)/lib/libsnare-encoding.a
 TEST_LIBS_rewrite = $(B)/lib/libsnare-flowedit.a $(B)/lib/libsnare-filter.a \
 	$(B)/lib/libsnare-encoding.a
 # The encoding tests make their vectors with the encoders of the same libraries.

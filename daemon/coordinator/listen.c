@@ -79,12 +79,7 @@ static int listen_mode(struct coord *co, unsigned idx)
 	const struct options *o = &co->cli->opts;
 	const char *host = modespec_listen_host(m, o->listen_host);
 	int port = modespec_listen_port(m, o->listen_port), err;
-	/* UDP is served for DNS only so far (no QUIC or DTLS): bind only that. */
-	bool dns = m->kind == MODE_DNS || m->kind == MODE_WIREGUARD ||
-		   (m->kind == MODE_REVERSE &&
-		    (strcmp(m->server.scheme, "dns") == 0 || strcmp(m->server.scheme, "udp") == 0 ||
-		     strcmp(m->server.scheme, "dtls") == 0));
-	unsigned tr = modespec_transports(m) & (dns ? ~0u : MODE_TRANSPORT_TCP);
+	unsigned tr = modespec_served_transports(m); /* no UDP where none is served (QUIC) */
 	union sockaddr_any a;
 	int t;
 
