@@ -45,7 +45,7 @@ static int check_upstream(struct mode_spec *m, char *reason, size_t len)
 
 	if (rc < 0)
 		return rc;
-	if (strcmp(m->server.scheme, "http") != 0 && strcmp(m->server.scheme, "https") != 0) {
+	if (!modespec_scheme(m->server.scheme)->upstream_ok) {
 		snprintf(reason, len, "invalid upstream proxy scheme");
 		return -EINVAL;
 	}
@@ -247,33 +247,62 @@ const char *modespec_kind_name(enum mode_kind k)
 	return row_by_kind(k)->name;
 }
 
-int modespec_default_port(const struct mode_spec *m)
-{
-	if (m->kind == MODE_REVERSE && strcmp(m->server.scheme, "dns") == 0)
-		return 53;
-	return row_by_kind(m->kind)->default_port;
-}
+/* Which sockets a reverse proxy binds depends on its scheme, as in mitmproxy:
+ * UDP only for http3, dtls, udp and quic; TCP and UDP for dns and https; TCP
+ * for the rest. */
+static const struct scheme_info scheme_rows[] = {
+    /* name, transports, port, reverse, upstream, server TLS, raw, dns, datagrams */
+    {"http", TCP, -1, true, true, false, false, false, SCHEME_DGRAM_NONE},
+    {"https", TCP | UDP, -1, true, true, true, false, false, SCHEME_DGRAM_NONE},
+    {"http3", UDP, -1, false, false, true, false, false, SCHEME_DGRAM_NONE},
+    {"tls", TCP, -1, true, false, true, true, false, SCHEME_DGRAM_NONE},
+    {"dtls", UDP, -1, true, false, true, true, false, SCHEME_DGRAM_DTLS},
+    {"tcp", TCP, -1, true, false, false, true, false, SCHEME_DGRAM_NONE},
+    {"udp", UDP, -1, true, false, false, true, false, SCHEME_DGRAM_UDP},
+    {"dns", TCP | UDP, 53, true, false, false, false, true, SCHEME_DGRAM_DNS},
+    {"quic", UDP, -1, false, false, true, false, false, SCHEME_DGRAM_NONE},
+};
 
-/* Which sockets a reverse proxy binds depends on its scheme, as in mitmproxy: UDP only
- * for http3, dtls, udp and quic; TCP and UDP for dns and https; TCP for the rest. */
-static unsigned reverse_transports(const char *scheme)
+const struct scheme_info *modespec_scheme(const char *name)
 {
-	static const char *const udp_only[] = {"http3", "dtls", "udp", "quic"};
+	static const struct scheme_info unknown = {
+	    "", TCP, -1, false, false, false, false, false, SCHEME_DGRAM_NONE};
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(udp_only); i++)
-		if (strcmp(scheme, udp_only[i]) == 0)
-			return MODE_TRANSPORT_UDP;
-	if (strcmp(scheme, "dns") == 0 || strcmp(scheme, "https") == 0)
-		return MODE_TRANSPORT_TCP | MODE_TRANSPORT_UDP;
-	return MODE_TRANSPORT_TCP;
+	for (i = 0; i < ARRAY_SIZE(scheme_rows); i++)
+		if (strcmp(name, scheme_rows[i].name) == 0)
+			return &scheme_rows[i];
+	return &unknown;
+}
+
+const struct scheme_info *modespec_scheme_of(const struct mode_spec *m)
+{
+	if (m->kind == MODE_REVERSE || m->kind == MODE_UPSTREAM)
+		return modespec_scheme(m->server.scheme);
+	return modespec_scheme("");
+}
+
+int modespec_default_port(const struct mode_spec *m)
+{
+	if (m->kind == MODE_REVERSE && modespec_scheme(m->server.scheme)->reverse_port > 0)
+		return modespec_scheme(m->server.scheme)->reverse_port;
+	return row_by_kind(m->kind)->default_port;
 }
 
 unsigned modespec_transports(const struct mode_spec *m)
 {
 	if (m->kind == MODE_REVERSE)
-		return reverse_transports(m->server.scheme);
+		return modespec_scheme(m->server.scheme)->reverse_transports;
 	return row_by_kind(m->kind)->transports;
+}
+
+unsigned modespec_served_transports(const struct mode_spec *m)
+{
+	bool udp = m->kind == MODE_DNS || m->kind == MODE_WIREGUARD ||
+		   (m->kind == MODE_REVERSE &&
+		    modespec_scheme(m->server.scheme)->dgram != SCHEME_DGRAM_NONE);
+
+	return modespec_transports(m) & (udp ? ~0u : MODE_TRANSPORT_TCP);
 }
 
 const char *modespec_listen_host(const struct mode_spec *m, const char *listen_host)

@@ -33,6 +33,31 @@ struct server_spec {
 	uint16_t port;	/* explicit or the scheme's default */
 };
 
+/* What the worker does with the datagrams of a reverse mode's UDP socket. */
+enum scheme_dgram {
+	SCHEME_DGRAM_NONE, /* not served yet (http3, quic, https's UDP): UDP not bound */
+	SCHEME_DGRAM_DNS,  /* DNS messages (dns) */
+	SCHEME_DGRAM_UDP,  /* relayed as they are (udp) */
+	SCHEME_DGRAM_DTLS, /* DTLS, intercepted (dtls) */
+};
+
+/* The one table of server schemes (reverse and upstream): every question
+ * about a scheme is answered here, not by comparing its name. */
+struct scheme_info {
+	const char *name;	     /* "" for an unknown scheme */
+	unsigned reverse_transports; /* MODE_TRANSPORT_* a reverse proxy binds */
+	int reverse_port;	     /* a reverse proxy's default listen port, -1: the mode's */
+	bool reverse_ok;	     /* this version runs reverse proxies of it */
+	bool upstream_ok;	     /* an upstream proxy may be reached with it */
+	bool server_tls;	     /* the server side speaks TLS (https, tls, dtls) */
+	bool raw;		     /* TCP bytes relayed, never parsed as HTTP (tcp, tls) */
+	bool dns;		     /* the TCP side carries DNS messages (dns) */
+	enum scheme_dgram dgram;
+};
+
+/* The row of a scheme name; an all-false row named "" when unknown. */
+const struct scheme_info *modespec_scheme(const char *name);
+
 struct mode_spec {
 	enum mode_kind kind;
 	char *full;		   /* the spec as given (owned) */
@@ -54,6 +79,11 @@ const char *modespec_kind_name(enum mode_kind k);
 int modespec_default_port(const struct mode_spec *m);
 /* MODE_TRANSPORT_* bits this instance binds (0 for local and tun). */
 unsigned modespec_transports(const struct mode_spec *m);
+/* ... of which this version serves: UDP only for DNS, WireGuard and the
+ * reverse schemes whose datagrams the worker handles (scheme_dgram). */
+unsigned modespec_served_transports(const struct mode_spec *m);
+/* The scheme row of a reverse or upstream mode; the unknown row otherwise. */
+const struct scheme_info *modespec_scheme_of(const struct mode_spec *m);
 /* Effective listen host/port given the global listen_host ("" = all) and
  * listen_port (-1 = unset): spec > option > default. */
 const char *modespec_listen_host(const struct mode_spec *m, const char *listen_host);

@@ -206,6 +206,7 @@ _Static_assert(sizeof(enum leaf_key_type) == sizeof(int), "enum stored as int");
 
 #define AT(o, f, T) ((T *)((char *)(o) + (f)->off))
 #define AT_C(o, f, T) ((const T *)((const char *)(o) + (f)->off))
+typedef char *opt_str; /* AT_C(o, f, opt_str): a char *const *, not a const char ** */
 
 /* ---- syntax checks of single options ---- */
 
@@ -385,11 +386,7 @@ static void expected(const struct option_def *d, const struct opt_field *f, char
 
 static void strlist_clear(struct strlist *l)
 {
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
+	strv_free(l->v, l->n);
 	l->v = NULL;
 	l->n = 0;
 }
@@ -595,11 +592,11 @@ static const char *format_value(const struct options *o, size_t i, char *buf, si
 		return buf;
 	case OPT_CHOICE:
 		if (!f->enum_store)
-			return *AT_C(o, f, char *);
+			return *AT_C(o, f, opt_str);
 		choice_name(defs[i].choices, *AT_C(o, f, int), buf, len);
 		return buf;
 	case OPT_STR:
-		return *AT_C(o, f, char *);
+		return *AT_C(o, f, opt_str);
 	default:
 		return NULL;
 	}

@@ -113,6 +113,8 @@ int coord_listen_all(struct coord *co);
  * a host and port ("" = every address). */
 int coord_listen_socket(const union sockaddr_any *a, bool udp, int *out);
 int coord_listen_resolve(const char *host, int port, union sockaddr_any *out);
+/* Appends a zeroed listener for fd, serving mode mode_index. */
+struct coord_listener *coord_listener_add(struct coord *co, int fd, unsigned mode_index);
 void coord_listen_close(struct coord *co);
 void coord_print_listening(struct coord *co, bool stopped);
 

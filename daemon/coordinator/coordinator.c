@@ -28,10 +28,6 @@ static bool hangup_stops;
 /* What this version can run; NULL when available, else why not. */
 static const char *mode_unavailable(const struct mode_spec *m)
 {
-	static const char *const reverse_ok[] = {"http", "https", "tcp", "tls",
-						 "dns",	 "udp",	  "dtls"};
-	size_t i;
-
 	switch (m->kind) {
 	case MODE_REGULAR:
 	case MODE_SOCKS5:
@@ -44,9 +40,8 @@ static const char *mode_unavailable(const struct mode_spec *m)
 	case MODE_UPSTREAM:
 		return NULL;
 	case MODE_REVERSE:
-		for (i = 0; i < ARRAY_SIZE(reverse_ok); i++)
-			if (strcmp(m->server.scheme, reverse_ok[i]) == 0)
-				return NULL;
+		if (modespec_scheme(m->server.scheme)->reverse_ok)
+			return NULL;
 		return "this reverse scheme is not available yet";
 	default:
 		return "this mode is not available yet";
@@ -435,7 +430,7 @@ static int spawn_workers(struct coord *co)
 		co->workers[i].ca_peer_fd = -1;
 		loop_timer_init(&co->workers[i].respawn, NULL, &co->workers[i]);
 		if (coord_spawn_worker(co, &co->workers[i]) < 0) {
-			log_error("cannot start worker %zu: %s", i, strerror(errno));
+			log_err(LOG_LVL_ERROR, -errno, "cannot start worker %zu", i);
 			return -1;
 		}
 	}

@@ -79,12 +79,7 @@ static int listen_mode(struct coord *co, unsigned idx)
 	const struct options *o = &co->cli->opts;
 	const char *host = modespec_listen_host(m, o->listen_host);
 	int port = modespec_listen_port(m, o->listen_port), err;
-	/* UDP is served for DNS only so far (no QUIC or DTLS): bind only that. */
-	bool dns = m->kind == MODE_DNS || m->kind == MODE_WIREGUARD ||
-		   (m->kind == MODE_REVERSE &&
-		    (strcmp(m->server.scheme, "dns") == 0 || strcmp(m->server.scheme, "udp") == 0 ||
-		     strcmp(m->server.scheme, "dtls") == 0));
-	unsigned tr = modespec_transports(m) & (dns ? ~0u : MODE_TRANSPORT_TCP);
+	unsigned tr = modespec_served_transports(m); /* no UDP where none is served (QUIC) */
 	union sockaddr_any a;
 	int t;
 
@@ -126,7 +121,7 @@ int coord_listen_all(struct coord *co)
 
 	/* Before the spawner starts: it and the workers inherit the limit. */
 	if (fdlimit_raise() < 0)
-		log_warn("cannot read the file descriptor limit: %s", strerror(errno));
+		log_err(LOG_LVL_WARN, -errno, "cannot read the file descriptor limit");
 	for (i = 0; i < co->cli->nmodes; i++)
 		if ((err = listen_mode(co, (unsigned)i)) < 0)
 			return err;
@@ -171,4 +166,16 @@ void coord_print_listening(struct coord *co, bool stopped)
 		else
 			log_info("%s listening at %s.", desc, addrs);
 	}
+}
+
+struct coord_listener *coord_listener_add(struct coord *co, int fd, unsigned mode_index)
+{
+	struct coord_listener *l;
+
+	co->listeners = xrealloc(co->listeners, (co->nlisteners + 1) * sizeof(*l));
+	l = &co->listeners[co->nlisteners++];
+	memset(l, 0, sizeof(*l));
+	l->fd = fd;
+	l->mode_index = mode_index;
+	return l;
 }

@@ -17,6 +17,7 @@
 
 #include "coordinator/coord.h"
 #include "core/log.h"
+#include "core/unconst.h"
 
 #define WEB_PIECE (128u * 1024)		      /* one FlowBody piece */
 #define WEB_FRAME_ROOM (IPC_MAX_FRAME - 4096) /* a flow frame, envelope included */
@@ -260,8 +261,12 @@ static void ui_on_drain(struct ipc_chan *ch)
  * it as dropped when the ui reads too slowly. */
 static bool web_ready(struct coord *co)
 {
-	if (!co->ui.chan_open || co->ui.chan.state != IPC_ST_RUNNING)
+	if (co->cli == NULL || !co->cli->opts.web)
 		return false;
+	if (!co->ui.chan_open || co->ui.chan.state != IPC_ST_RUNNING) {
+		co->web.dropped += !co->stopping; /* not started yet, or gone */
+		return false;
+	}
 	if (co->ui.chan.congested) {
 		co->web.dropped++;
 		return false;
@@ -306,8 +311,14 @@ void coord_web_print(struct coord *co)
 
 	if (!co->cli->opts.web)
 		return;
-	log_info("Web server listening at http://%s%s%s:%u/?token=%s", v6 ? "[" : "", h,
-		 v6 ? "]" : "", co->web.port, co->web.token);
+	/* The address is the way in: printed even under -q. */
+	if (log_get_level() >= LOG_LVL_INFO)
+		log_info("Web server listening at http://%s%s%s:%u/?token=%s", v6 ? "[" : "", h,
+			 v6 ? "]" : "", co->web.port, co->web.token);
+	else
+		printf("Web server listening at http://%s%s%s:%u/?token=%s\n", v6 ? "[" : "", h,
+		       v6 ? "]" : "", co->web.port, co->web.token);
+	fflush(stdout);
 	if (!co->web.loopback)
 		log_warn("The web interface listens on %s, which is not a loopback address: anyone "
 			 "who can reach it and learns the token sees every flow",
@@ -323,7 +334,7 @@ static int web_send_pieces(struct coord *co, const char *id, unsigned part, Prot
 	size_t off;
 	int err = 0;
 
-	fb.flow_id = (char *)id;
+	fb.flow_id = unconst(id);
 	fb.has_part = fb.has_data = 1;
 	fb.part = part;
 	env.body_case = SNARE__COORD_TO_UI__BODY_FLOW_BODY;

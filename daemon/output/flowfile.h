@@ -27,8 +27,6 @@ int flowfile_open(const char *path, bool append, struct flowfile **out, char *er
 		  size_t errlen) SNARE_MUST_CHECK;
 int flowfile_write(struct flowfile *ff, const Snare__Flow *f) SNARE_MUST_CHECK;
 int flowfile_close(struct flowfile *ff);
-/* Writes all n bytes to fd (EINTR retried): 0 or -errno.  Also the HAR file's. */
-int flowfile_write_all(int fd, const void *buf, size_t n) SNARE_MUST_CHECK;
 
 /* Reads every flow of a file, calling fn for each (the flow is freed after
  * the call).  Stops at the first corrupt record with -EBADMSG and a message

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/safefile.h"
+#include "core/util.h"
 #include "output/flowfile.h"
 #include "output/har.h"
 #include "output/har_int.h"
@@ -103,9 +104,9 @@ int har_write_fd(const struct har *h, int fd, const char *path, char *err, size_
 		snprintf(err, errlen, "%s: cannot build the HAR file (out of memory)", path);
 		return -ENOMEM;
 	}
-	rc = flowfile_write_all(fd, text, len);
+	rc = fd_write_all(fd, text, len);
 	if (rc == 0)
-		rc = flowfile_write_all(fd, "\n", 1);
+		rc = fd_write_all(fd, "\n", 1);
 	free(text);
 	if (rc < 0)
 		snprintf(err, errlen, "%s: %s", path, strerror(-rc));

@@ -32,8 +32,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/unconst.h"
 #include "config/cli.h"
 #include "coordinator/coord.h"
+#include "core/errf.h"
 #include "core/log.h"
 #include "sandbox.h"
 #include "spawner/spawner.h"
@@ -77,7 +79,7 @@ static void send_spawned(struct spawner *sp, const Snare__SpawnChild *req, pid_t
 		cs.has_pid = 1;
 		cs.pid = (uint32_t)pid;
 	} else {
-		snprintf(err, sizeof(err), "cannot start a process: %s", strerror(errno));
+		errf(err, sizeof(err), -errno, "cannot start a process");
 		cs.error = err;
 	}
 	env.body_case = SNARE__SPAWNER_TO_COORD__BODY_SPAWNED;
@@ -121,7 +123,7 @@ static const char *role_arg(unsigned role)
 
 static void on_spawn(struct spawner *sp, const Snare__SpawnChild *req, struct ipc_frame *f)
 {
-	char *argv[] = {(char *)"snare", (char *)"--role", (char *)role_arg(req->role), NULL};
+	char *argv[] = {(char *)"snare", (char *)"--role", unconst(role_arg(req->role)), NULL};
 	int fds[IPC_SPAWN_FD_SLOTS];
 	pid_t *slot = spawn_slot(sp, req), pid;
 	size_t i, k = 0;

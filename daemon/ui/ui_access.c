@@ -3,6 +3,8 @@
  * time. */
 #include "ui/ui_access.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -72,6 +74,37 @@ static bool host_is(const char *hdr, const char *name, unsigned port)
 	return port == 80 && strcasecmp(hdr, want) == 0;
 }
 
+static bool wildcard(const char *host)
+{
+	return *host == '\0' || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
+}
+
+/* An IP literal ("192.0.2.1:P" or "[2001:db8::1]:P") with our port: a DNS
+ * rebinding attack needs a name, so on a wildcard address any literal will
+ * do. */
+static bool literal_with_port(const char *hdr, unsigned port)
+{
+	char host[INET6_ADDRSTRLEN + 2], tail[16];
+	const char *colon = strrchr(hdr, ':');
+	unsigned char buf[sizeof(struct in6_addr)];
+	size_t n;
+
+	if (colon == NULL || (size_t)(colon - hdr) >= sizeof(host))
+		return false;
+	snprintf(tail, sizeof(tail), ":%u", port);
+	if (strcmp(colon, tail) != 0)
+		return false;
+	n = (size_t)(colon - hdr);
+	if (n >= 2 && hdr[0] == '[' && hdr[n - 1] == ']') {
+		memcpy(host, hdr + 1, n - 2);
+		host[n - 2] = '\0';
+		return inet_pton(AF_INET6, host, buf) == 1;
+	}
+	memcpy(host, hdr, n);
+	host[n] = '\0';
+	return inet_pton(AF_INET, host, buf) == 1;
+}
+
 static bool host_ok(const struct ui_access *a, const char *hdr)
 {
 	static const char *const loopback_names[] = {"localhost", "127.0.0.1", "::1"};
@@ -80,6 +113,8 @@ static bool host_ok(const struct ui_access *a, const char *hdr)
 	if (hdr == NULL)
 		return false;
 	if (host_is(hdr, a->host, a->port))
+		return true;
+	if (wildcard(a->host) && literal_with_port(hdr, a->port))
 		return true;
 	for (i = 0; a->loopback && i < ARRAY_SIZE(loopback_names); i++)
 		if (host_is(hdr, loopback_names[i], a->port))

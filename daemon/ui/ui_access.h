@@ -1,6 +1,7 @@
 /* The web interface's access rules (docs/web-api.md, Access), as pure
  * functions over one request's few fields so that every refusal is unit
- * tested: the Host header must name the listen address (DNS rebinding),
+ * tested: the Host header must name the listen address (DNS rebinding;
+ * on a wildcard address, 0.0.0.0 or ::, any IP literal with our port),
  * a request needs the session cookie, or the token to get one, and a
  * request that changes state needs the CSRF header.  Runs in the ui; the
  * fields come from a browser and are untrusted. */

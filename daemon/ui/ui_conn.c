@@ -259,17 +259,36 @@ static bool req_fill(struct ui_req *r, const struct http1_head *h)
 }
 
 /* The access rules, then the API, which queues an answer. */
-static void conn_serve(struct ui_conn *c, struct ui_req *r)
+/* The access rules' verdict on a request whose head is in. */
+static enum ui_access_verdict conn_access(struct ui_conn *c, const struct ui_req *r)
 {
-	struct ui *ui = c->ui;
-	char tok[UI_SECRET_HEX + 8], sess[UI_SECRET_HEX + 1], extra[256];
+	char tok[UI_SECRET_HEX + 8];
 	struct ui_access_req ar = {.method = r->method,
 				   .path = r->path,
 				   .token = ui_param(r, "token", tok, sizeof(tok)),
 				   .host = r->host,
 				   .cookie = r->cookie,
 				   .csrf = r->csrf};
-	enum ui_access_verdict v = ui_access_check(&ui->access, &ar);
+
+	return ui_access_check(&c->ui->access, &ar);
+}
+
+/* A refusal goes out as soon as the head is in, before any body is read,
+ * and ends the connection. */
+static void conn_refuse(struct ui_conn *c, enum ui_access_verdict v)
+{
+	char msg[160];
+
+	c->close_after = true;
+	snprintf(msg, sizeof(msg), "%s\n", ui_access_reason(v));
+	ui_respond_text(c, 403, msg);
+}
+
+/* A request that passed the access rules (v: UI_ALLOW or UI_LOGIN). */
+static void conn_serve(struct ui_conn *c, struct ui_req *r, enum ui_access_verdict v)
+{
+	struct ui *ui = c->ui;
+	char sess[UI_SECRET_HEX + 1], extra[256];
 
 	if (v == UI_LOGIN) {
 		ui_access_new_session(&ui->access, sess);
@@ -278,13 +297,6 @@ static void conn_serve(struct ui_conn *c, struct ui_req *r)
 			 "Path=/\r\n",
 			 sess);
 		ui_respond(c, 302, "text/plain; charset=utf-8", extra, NULL, 0);
-		return;
-	}
-	if (v != UI_ALLOW) {
-		char msg[160];
-
-		snprintf(msg, sizeof(msg), "%s\n", ui_access_reason(v));
-		ui_respond_text(c, 403, msg);
 		return;
 	}
 	if (strcmp(r->path, "/ws") == 0 && strcmp(r->method, "GET") == 0) {
@@ -306,6 +318,7 @@ static int conn_request(struct ui_conn *c)
 {
 	static struct http1_head h;
 	struct http1_limits lim;
+	enum ui_access_verdict v;
 	struct ui_req r;
 	size_t total;
 	int rc;
@@ -319,6 +332,14 @@ static int conn_request(struct ui_conn *c)
 		conn_bad(c, rc == HTTP1_E_TOO_LARGE || rc == HTTP1_E_TOO_MANY ? 431 : 400);
 		return 1;
 	}
+	if (!req_fill(&r, &h)) {
+		conn_bad(c, 400);
+		return 1;
+	}
+	if ((v = conn_access(c, &r)) != UI_ALLOW && v != UI_LOGIN) {
+		conn_refuse(c, v);
+		return 1;
+	}
 	if (h.body == HTTP1_BODY_CHUNKED || h.content_length > UI_BODY_MAX) {
 		c->close_after = true;
 		ui_respond_text(c, h.body == HTTP1_BODY_CHUNKED ? 411 : 413,
@@ -330,13 +351,9 @@ static int conn_request(struct ui_conn *c)
 		return 0;
 	if (!h.keep_alive)
 		c->close_after = true;
-	if (!req_fill(&r, &h)) {
-		conn_bad(c, 400);
-		return 1;
-	}
 	r.body = c->in + h.head_len;
 	r.body_len = total - h.head_len;
-	conn_serve(c, &r);
+	conn_serve(c, &r, v);
 	memmove(c->in, c->in + total, c->in_len - total);
 	c->in_len -= total;
 	return 1;

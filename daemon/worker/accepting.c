@@ -22,7 +22,8 @@
 
 #include "core/log.h"
 #include "worker/accepting.h"
-#include "worker/wk.h"
+#include "worker/conn.h"
+#include "worker/worker_ctx.h"
 
 #define FD_RESERVE 64 /* descriptors kept for channels, resolver, UDP, files */
 #define BACKOFF_MIN_MS 100

@@ -15,7 +15,10 @@
 
 #include "core/log.h"
 #include "worker/auth.h"
-#include "worker/http_int.h"
+#include "worker/conn.h"
+#include "worker/htpasswd.h"
+#include "worker/http.h"
+#include "worker/worker_ctx.h"
 
 /* Decodes the "Basic <b64>" value into out; false when malformed. */
 static bool auth_decode(struct http1_str v, char *out, size_t len)

@@ -56,5 +56,8 @@ void auth_budget_spent(uint64_t now_ms, uint64_t cost_us);
  * the per-source limit and the worker's budget, then the check itself.
  * Logs only the limits. */
 bool auth_credentials_ok(struct conn *c, const char *cred);
+struct http1_head;
+/* proxyauth for a request head; false after the 407 (or an error page). */
+bool auth_check(struct conn *c, const struct http1_head *h);
 
 #endif

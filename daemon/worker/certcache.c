@@ -14,7 +14,10 @@
 #include <time.h>
 
 #include "core/log.h"
-#include "worker/wk.h"
+#include "worker/certcache.h"
+#include "worker/dlist.h"
+#include "worker/tls.h"
+#include "worker/worker_ctx.h"
 
 #define CC_BUCKETS 1024
 #define CC_MAX 2000
@@ -69,14 +72,7 @@ static void cc_unlink(struct cc_entry *e)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = e->next;
-	if (e->older)
-		e->older->newer = e->newer;
-	else
-		cc_oldest = e->newer;
-	if (e->newer)
-		e->newer->older = e->older;
-	else
-		cc_newest = e->older;
+	DLIST_UNLINK(cc_oldest, cc_newest, e, older, newer);
 	cc_count--;
 }
 
@@ -184,12 +180,7 @@ SSL_CTX *certcache_get(const char *const *sans, size_t n, const char *org, uint6
 	*seq = e->seq;
 	e->next = cc_table[h];
 	cc_table[h] = e;
-	e->older = cc_newest;
-	if (cc_newest)
-		cc_newest->newer = e;
-	else
-		cc_oldest = e;
-	cc_newest = e;
+	DLIST_APPEND(cc_oldest, cc_newest, e, older, newer);
 	cc_count++;
 	cc_evict();
 	return NULL;

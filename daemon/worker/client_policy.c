@@ -8,7 +8,7 @@
 
 #include "core/log.h"
 #include "worker/client_policy.h"
-#include "worker/wk.h"
+#include "worker/worker_ctx.h"
 
 #define LOGGED_ENTRIES 1024
 #define LOG_REPEAT_MS (3600 * 1000u) /* a source still refused is logged again after this */

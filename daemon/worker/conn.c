@@ -1,7 +1,8 @@
-/* Runs in a worker: the life of one client connection.  Accepts it, pumps
- * bytes through its two streams and the current layer until nothing moves,
- * connects upstream (asynchronous resolution, every address tried in turn),
- * and closes it with the event-log lines mitmdump prints. */
+/* Runs in a worker: the connection framework.  Accepts a client connection,
+ * pumps bytes through its two streams and the current layer (layer.h) until
+ * nothing moves, keeps its timers, and closes it with the event-log lines
+ * mitmdump prints, letting every layer report and free its own state.  It
+ * knows no protocol; next_layer() decides which layer runs. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,9 +13,13 @@
 
 #include "core/log.h"
 #include "worker/accepting.h"
-#include "worker/conn_wait.h"
 #include "worker/client_policy.h"
-#include "worker/http_int.h"
+#include "worker/conn.h"
+#include "worker/conn_wait.h"
+#include "worker/layer.h"
+#include "worker/procmap.h"
+#include "worker/stream.h"
+#include "worker/worker_ctx.h"
 
 void conn_client_log(struct conn *c, enum log_level lvl, const char *fmt, ...)
 {
@@ -68,16 +73,6 @@ void conn_set_str(const char **dst, const char *src)
 		free((char *)old);
 }
 
-void conn_ws_free(struct conn *c)
-{
-	if (c->ws == NULL)
-		return;
-	ws_parser_free(&c->ws->c2s);
-	ws_parser_free(&c->ws->s2c);
-	free(c->ws);
-	c->ws = NULL;
-}
-
 static struct conn *conn_new(unsigned mode_index)
 {
 	struct conn *c = xcalloc(1, sizeof(*c));
@@ -108,7 +103,7 @@ static void conn_start(struct conn *c, const union sockaddr_any *peer)
 				c->proc_pid);
 	else
 		conn_client_log(c, LOG_LVL_INFO, "client connect");
-	mode_start(c);
+	next_layer(c, NL_START);
 	if (!c->freed)
 		conn_pump(c);
 }
@@ -175,8 +170,6 @@ static void conn_free(void *p)
 	conn_set_str(&c->target_host, NULL);
 	conn_set_str(&c->server_host, NULL);
 	conn_set_str(&c->tls_sni, NULL);
-	conn_ws_free(c);
-	free(c->hello);
 	free(c->addrs);
 	free(c);
 }
@@ -198,20 +191,13 @@ void conn_close(struct conn *c)
 	if (c->freed)
 		return;
 	c->freed = true;
-	if (c->state == CS_DNS_TCP)
-		dns_conn_closed(c);
-	socks5_udp_free(c->socks_udp);
-	c->socks_udp = NULL;
 	if (c->resolving)
 		resolve_cancel(c->resolving);
 	c->resolving = NULL;
 	loop_timer_cancel(wk->loop, &c->timer);
 	loop_timer_cancel(wk->loop, &c->kick);
 	conn_wait_close(c);
-	if (c->rflow || c->req.raw)
-		http_exchange_reset(c); /* reports what was collected */
-	http_msg_clear(&c->req);
-	http_msg_clear(&c->resp);
+	layers_close(c); /* each reports what it collected and frees its state */
 	conn_server_disconnect(c);
 	stream_close(&c->server);
 	stream_close(&c->client);
@@ -230,36 +216,14 @@ void conn_close(struct conn *c)
 		worker_conn_gone();
 }
 
+/* The framework's own states (connecting, waiting for the ca, closing),
+ * else the current layer's step. */
 static void conn_step(struct conn *c, bool *progress)
 {
-	switch (c->state) {
-	case CS_CLIENT_HEAD:
-	case CS_EXCHANGE:
-		http_step(c, progress);
-		break;
-	case CS_TUNNEL_DETECT:
-		tunnel_detect_step(c, progress);
-		break;
-	case CS_SERVER_TLS:
-	case CS_CLIENT_TLS:
-		tunnel_tls_step(c, progress);
-		break;
-	case CS_RELAY:
-		relay_step(c, progress);
-		break;
-	case CS_SOCKS:
-		socks5_step(c, progress);
-		break;
-	case CS_DNS_TCP:
-		dns_tcp_step(c, progress);
-		break;
-	case CS_CONNECTING:
+	if (c->state == CS_CONNECTING)
 		connect_step(c, progress);
-		break;
-	case CS_CERT_WAIT:
-	case CS_CLOSING:
-		break;
-	}
+	else if (c->state != CS_CERT_WAIT && c->state != CS_CLOSING && c->layer && c->layer->step)
+		c->layer->step(c, progress);
 }
 
 /* Finishes a connection once both sides are done or one has failed. */
@@ -289,36 +253,11 @@ static bool conn_check_done(struct conn *c)
 	return false;
 }
 
-/* Whether the parsed ClientHello must stay for a later server connection:
- * tunnel_server_tls_begin() offers ALPN http/1.1 from the client's list, and
- * without a ClientHello unless the relay is raw.  Only where the two differ. */
-static bool conn_hello_needed(const struct conn *c)
-{
-	bool h11 = false;
-	size_t i;
-
-	if (c->hello->nalpn == 0)
-		return false;
-	for (i = 0; i < c->hello->nalpn && !h11; i++)
-		h11 = strcmp(c->hello->alpn[i], "http/1.1") == 0;
-	if (h11)
-		return c->force_raw;
-	return c->kind != MODE_REVERSE && !c->force_raw;
-}
-
-/* After a pump: gives back what an idle connection no longer needs: the
- * ClientHello once the client handshake is over (tunnel.c parses a new one
- * before it reads one again), the resolved addresses once connected, empty
- * buffers. */
+/* After a pump: every layer gives back what it no longer needs, the
+ * resolved addresses go once connected, empty buffers are freed. */
 static void conn_trim(struct conn *c)
 {
-	bool settled = c->state == CS_CLIENT_HEAD || c->state == CS_EXCHANGE ||
-		       c->state == CS_RELAY || c->state == CS_CLOSING;
-
-	if (c->hello && c->tls && settled && !conn_hello_needed(c)) {
-		free(c->hello);
-		c->hello = NULL;
-	}
+	layers_trim(c);
 	if (c->addrs && c->on_connected == NULL && c->resolving == NULL) {
 		free(c->addrs);
 		c->addrs = NULL;

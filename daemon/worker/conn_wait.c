@@ -10,19 +10,20 @@
 
 #include "core/log.h"
 #include "worker/accepting.h"
+#include "worker/conn.h"
 #include "worker/conn_wait.h"
-#include "worker/wk.h"
+#include "worker/dlist.h"
+#include "worker/layer.h"
+#include "worker/worker_ctx.h"
 
 /* header_timeout: the states in which snare waits for the client to finish
  * something before anything can go on (a request head, a SOCKS5 handshake,
  * a TLS handshake, a tunnel's first bytes), and what that is, for the log.
  * The deadline is not moved by bytes that trickle in. */
 static const char *const head_waits[] = {
-    [CS_CLIENT_HEAD] = "request head",
-    [CS_SOCKS] = "SOCKS5 handshake",
-    [CS_TUNNEL_DETECT] = "first bytes of the tunnel",
-    [CS_CLIENT_TLS] = "TLS handshake",
-    [CS_DNS_TCP] = NULL,
+    [CS_CLIENT_HEAD] = "request head", [CS_PROXY_HELLO] = "request head",
+    [CS_SOCKS] = "SOCKS5 handshake",   [CS_TUNNEL_DETECT] = "first bytes of the tunnel",
+    [CS_CLIENT_TLS] = "TLS handshake", [CS_DNS_TCP] = NULL,
 };
 
 static const char *conn_head_wait(enum conn_state st)
@@ -31,11 +32,13 @@ static const char *conn_head_wait(enum conn_state st)
 }
 
 /* One wait that goes on in another state keeps its deadline: the head
- * after the TLS handshake it follows, or after a tunnel's first bytes. */
+ * after the TLS handshake it follows, or after a tunnel's first bytes; a
+ * ClientHello to snare itself where the head was expected. */
 static bool conn_head_continues(enum conn_state from, enum conn_state to)
 {
 	return from == to ||
-	       (to == CS_CLIENT_HEAD && (from == CS_CLIENT_TLS || from == CS_TUNNEL_DETECT));
+	       (to == CS_CLIENT_HEAD && (from == CS_CLIENT_TLS || from == CS_TUNNEL_DETECT)) ||
+	       (to == CS_PROXY_HELLO && from == CS_CLIENT_HEAD);
 }
 
 /* The connections waiting for their client, oldest wait first: the ones a
@@ -46,14 +49,7 @@ static void conn_wait_end(struct conn *c)
 {
 	if (!c->waiting)
 		return;
-	if (c->wait_prev)
-		c->wait_prev->wait_next = c->wait_next;
-	else
-		wait_first = c->wait_next;
-	if (c->wait_next)
-		c->wait_next->wait_prev = c->wait_prev;
-	else
-		wait_last = c->wait_prev;
+	DLIST_UNLINK(wait_first, wait_last, c, wait_prev, wait_next);
 	c->wait_prev = c->wait_next = NULL;
 	c->waiting = false;
 }
@@ -62,12 +58,7 @@ static void conn_wait_begin(struct conn *c)
 {
 	conn_wait_end(c);
 	c->wait_since = loop_now(wk->loop);
-	c->wait_prev = wait_last;
-	if (wait_last)
-		wait_last->wait_next = c;
-	else
-		wait_first = c;
-	wait_last = c;
+	DLIST_APPEND(wait_first, wait_last, c, wait_prev, wait_next);
 	c->waiting = true;
 }
 
@@ -87,11 +78,11 @@ void conn_wait_state(struct conn *c, enum conn_state from, enum conn_state to)
 		loop_timer_arm(wk->loop, &c->head_timer, ms);
 }
 
-/* A SOCKS5 connection that holds a UDP association stays in CS_SOCKS: its
- * handshake is complete all the same. */
+/* A layer may say that its wait is over in a state that counts as waiting
+ * (SOCKS5 holding a UDP association). */
 static bool conn_wait_over(struct conn *c)
 {
-	if (c->socks_udp == NULL)
+	if (!layer_wait_over(c))
 		return false;
 	loop_timer_cancel(wk->loop, &c->head_timer);
 	conn_wait_end(c);

@@ -2,7 +2,7 @@
 #ifndef SNARE_WORKER_CONN_WAIT_H
 #define SNARE_WORKER_CONN_WAIT_H
 
-#include "worker/wk.h"
+#include "worker/conn.h"
 
 /* At conn_start: the deadline's timer. */
 void conn_wait_init(struct conn *c);

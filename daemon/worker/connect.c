@@ -10,9 +10,16 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <openssl/x509v3.h>
 
 #include "core/log.h"
-#include "worker/wk.h"
+#include "http1/http1.h"
+#include "worker/conn.h"
+#include "worker/layer.h"
+#include "worker/modes.h"
+#include "worker/stream.h"
+#include "worker/tls.h"
+#include "worker/worker_ctx.h"
 
 bool conn_connect_failed(struct conn *c, int err)
 {
@@ -166,7 +173,7 @@ static int via_tls(struct conn *c, bool *progress)
 	static const unsigned char h11[] = "\x08http/1.1";
 	const struct mode_spec *m = &wk->modes[c->mode_index];
 
-	if (!c->via || strcmp(m->server.scheme, "https") != 0 || c->server.tls_done)
+	if (!c->via || !modespec_scheme_of(m)->server_tls || c->server.tls_done)
 		return 1;
 	if (c->server.ssl == NULL) {
 		if (stream_tls_start(&c->server, wk->upstream_ctx, true, m->server.host) < 0) {
@@ -268,4 +275,25 @@ void conn_connect(struct conn *c, const char *target, uint16_t tport,
 		c->server.failed = true;
 		connect_done(c, -EAGAIN);
 	}
+}
+
+/* Starts TLS towards the server: SNI c->tls_sni, hostname (or IP)
+ * verification unless ssl_insecure, ALPN as next_layer_alpn() says. */
+int conn_server_tls_begin(struct conn *c)
+{
+	union sockaddr_any ip;
+	const uint8_t *alpn;
+	size_t alpn_len;
+
+	c->server_tls = true;
+	if (stream_tls_start(&c->server, wk->upstream_ctx, true, c->tls_sni) < 0)
+		return -ENOMEM;
+	if (!wk->opts.ssl_insecure && c->tls_sni[0])
+		SSL_set1_host(c->server.ssl, c->tls_sni);
+	else if (!wk->opts.ssl_insecure && addr_parse_ip(c->host, 0, &ip) == 0)
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->server.ssl), c->host);
+	if (next_layer_alpn(c, &alpn, &alpn_len))
+		SSL_set_alpn_protos(c->server.ssl, alpn, (unsigned)alpn_len);
+	tls_sessions_attach(c->server.ssl, c->server_host, c->server_port, c->tls_sni);
+	return 0;
 }

@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "worker/dns_int.h"
+#include "worker/dns_mode.h"
+#include "worker/flows.h"
+#include "worker/worker_ctx.h"
 
 struct dns_flow_parts {
 	Snare__DnsRecord *recs;

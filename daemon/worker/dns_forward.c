@@ -12,6 +12,8 @@
 
 #include "core/log.h"
 #include "worker/dns_int.h"
+#include "worker/dns_mode.h"
+#include "worker/worker_ctx.h"
 
 static union sockaddr_any resolv_first; /* from /etc/resolv.conf, read at start-up */
 static bool have_resolv_first;

@@ -4,7 +4,8 @@
 #define SNARE_WORKER_DNS_INT_H
 
 #include "dns/dns.h"
-#include "worker/wk.h"
+#include "worker/conn.h"
+#include "worker/worker_ctx.h"
 
 #define DNS_TTL 60
 #define DNS_FORWARD_TIMEOUT_MS 5000

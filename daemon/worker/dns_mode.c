@@ -8,6 +8,7 @@
  * udp_reply_rate get silence too, and a reply longer than the query allows
  * is cut with TC set (dns_fit_udp). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +17,20 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "netstack/netstack.h"
 #include "worker/client_policy.h"
+#include "worker/conn.h"
 #include "worker/dns_int.h"
+#include "worker/dns_mode.h"
+#include "worker/layer.h"
+#include "worker/stream.h"
+#include "worker/udp.h"
+#include "worker/worker_ctx.h"
+
+/* The DNS layer's state on a TCP connection (c->dns). */
+struct dns_tcp {
+	unsigned pending; /* queries not answered yet */
+};
 
 /* DNS over TCP: room for a length prefix and the largest message, and for
  * two answers waiting to be sent. */
@@ -42,7 +55,7 @@ void dns_query_free(struct dns_query *q)
 		q->next->prev = q->prev;
 	dns_ninflight--;
 	if (q->conn) {
-		q->conn->dns_pending--;
+		q->conn->dns->pending--;
 		conn_pump_later(q->conn);
 	}
 	free(q->raw);
@@ -260,8 +273,13 @@ void dns_ns_datagram(unsigned mode_index, struct ns_stack *ns, const struct sock
 	dns_query_start(q, d, n);
 }
 
+void dns_tcp_start(struct conn *c)
+{
+	conn_set_state(c, CS_DNS_TCP);
+}
+
 /* TCP: every complete length-prefixed message in the client's buffer. */
-void dns_tcp_step(struct conn *c, bool *progress)
+static void dns_tcp_step(struct conn *c, bool *progress)
 {
 	if (c->client.in.max < DNS_TCP_IN_MAX)
 		c->client.in.max = DNS_TCP_IN_MAX;
@@ -282,7 +300,7 @@ void dns_tcp_step(struct conn *c, bool *progress)
 			q = xcalloc(1, sizeof(*q));
 			q->tcp = true;
 			q->conn = c;
-			c->dns_pending++;
+			c->dns->pending++;
 			q->mode_index = c->mode_index;
 			q->peer = c->client.peer;
 			q->local = c->client.local;
@@ -290,13 +308,13 @@ void dns_tcp_step(struct conn *c, bool *progress)
 		}
 		buf_consume(&c->client.in, 2 + n);
 	}
-	if (c->client.rd_eof && buf_len(&c->client.in) == 0 && c->dns_pending == 0 &&
+	if (c->client.rd_eof && buf_len(&c->client.in) == 0 && c->dns->pending == 0 &&
 	    stream_flushed(&c->client))
 		conn_close(c);
 }
 
 /* The client connection is going away: its pending answers are dropped. */
-void dns_conn_closed(struct conn *c)
+static void dns_tcp_close(struct conn *c)
 {
 	struct dns_query *q;
 
@@ -304,6 +322,13 @@ void dns_conn_closed(struct conn *c)
 		if (q->conn == c)
 			q->conn = NULL;
 }
+
+const struct layer_ops layer_dns = {
+    .name = "dns",
+    .step = dns_tcp_step,
+    .close = dns_tcp_close,
+    LAYER_STATE(dns),
+};
 
 void dns_stop_all(void)
 {

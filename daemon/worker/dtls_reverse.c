@@ -14,9 +14,13 @@
 #include <openssl/err.h>
 
 #include "core/log.h"
+#include "worker/certcache.h"
 #include "worker/client_policy.h"
 #include "worker/dtls_int.h"
-#include "worker/wk.h"
+#include "worker/dtls_reverse.h"
+#include "worker/tls.h"
+#include "worker/udp.h"
+#include "worker/worker_ctx.h"
 
 #define DTLS_PEERS_MAX 1024
 #define DTLS_QUEUE_MAX 32
@@ -497,7 +501,7 @@ static bool looks_like_dtls(const uint8_t *d, size_t n)
 
 static bool peer_server_dtls(const struct worker_listener *l)
 {
-	return strcmp(wk->modes[l->mode_index].server.scheme, "dtls") == 0;
+	return modespec_scheme_of(&wk->modes[l->mode_index])->dgram == SCHEME_DGRAM_DTLS;
 }
 
 /* A new peer; hello is its client side after the cookie exchange (the peer

@@ -7,7 +7,12 @@
 #include <sys/random.h>
 
 #include "core/log.h"
-#include "worker/http_int.h"
+#include "worker/conn.h"
+#include "worker/flows.h"
+#include "worker/http.h"
+#include "worker/stream.h"
+#include "worker/tls.h"
+#include "worker/worker_ctx.h"
 
 #define FLOW_FRAME_BUDGET (IPC_MAX_FRAME - 4096)
 
@@ -61,6 +66,16 @@ void flow_addr_fill(Snare__Address *a, const struct sockaddr *sa, char host[INET
 	a->port = addr_port(sa);
 }
 
+/* ti describing s's TLS session once its handshake is over, else NULL. */
+static Snare__TlsInfo *stream_tls_info(const struct stream *s, Snare__TlsInfo *ti)
+{
+	if (s->ssl == NULL || !s->tls_done)
+		return NULL;
+	snare__tls_info__init(ti);
+	tls_describe(s->ssl, ti);
+	return ti;
+}
+
 static void flow_conns(struct conn *c, struct flow_parts *p, Snare__Flow__Type type)
 {
 	snare__connection__init(&p->cc);
@@ -91,17 +106,11 @@ static void flow_conns(struct conn *c, struct flow_parts *p, Snare__Flow__Type t
 		p->sc.peer = &p->speer;
 	p->sc.has_timestamp_start = c->server.ts_start > 0;
 	p->sc.timestamp_start = c->server.ts_start;
-	if (c->client.ssl && c->client.tls_done) {
-		snare__tls_info__init(&p->ctls);
-		tls_describe(c->client.ssl, &p->ctls);
-		p->cc.tls = &p->ctls;
+	if ((p->cc.tls = stream_tls_info(&c->client, &p->ctls)) != NULL) {
 		p->cc.has_timestamp_tls_setup = 1;
 		p->cc.timestamp_tls_setup = c->client.ts_tls;
 	}
-	if (c->server.ssl && c->server.tls_done) {
-		snare__tls_info__init(&p->stls);
-		tls_describe(c->server.ssl, &p->stls);
-		p->sc.tls = &p->stls;
+	if ((p->sc.tls = stream_tls_info(&c->server, &p->stls)) != NULL) {
 		p->sc.has_timestamp_tls_setup = 1;
 		p->sc.timestamp_tls_setup = c->server.ts_tls;
 	}
@@ -145,9 +154,21 @@ static void body_fill(const struct body_xfer *b, ProtobufCBinaryData *content,
 	content->len = buf_len(&b->keep);
 }
 
+/* The body and the timestamps of message m into x, a Snare__HttpRequest or
+ * a Snare__HttpResponse (the same field names in both). */
+#define MSG_FILL(x, m)                                                                             \
+	do {                                                                                       \
+		body_fill(&(m)->body, &(x)->content, &(x)->has_content, &(x)->content_length,      \
+			  &(x)->has_content_length, &(x)->content_streamed,                        \
+			  &(x)->has_content_streamed);                                             \
+		(x)->has_timestamp_start = (x)->has_timestamp_end = 1;                             \
+		(x)->timestamp_start = (m)->ts_start;                                              \
+		(x)->timestamp_end = (m)->ts_end ? (m)->ts_end : (m)->ts_start;                    \
+	} while (0)
+
 static void flow_request(struct conn *c, struct flow_parts *p)
 {
-	const struct http1_head *h = c->req.head;
+	const struct http1_head *h = c->http->req.head;
 	struct http1_target t;
 	struct http1_str path = h->target;
 
@@ -159,7 +180,7 @@ static void flow_request(struct conn *c, struct flow_parts *p)
 	snprintf(p->path, sizeof(p->path), "%.*s", (int)path.n, path.p);
 	snprintf(p->version, sizeof(p->version), "HTTP/1.%d", h->version_minor);
 	p->rq.method = p->method;
-	p->rq.scheme = c->scheme[0] ? c->scheme : (char *)"http";
+	p->rq.scheme = c->http->scheme[0] ? c->http->scheme : (char *)"http";
 	p->rq.host = (char *)c->host;
 	p->rq.has_port = 1;
 	p->rq.port = c->port;
@@ -167,17 +188,13 @@ static void flow_request(struct conn *c, struct flow_parts *p)
 	p->rq.http_version = p->version;
 	p->hqp = headers_fill(h, &p->hq, &p->rq.n_headers);
 	p->rq.headers = p->hqp;
-	body_fill(&c->req.body, &p->rq.content, &p->rq.has_content, &p->rq.content_length,
-		  &p->rq.has_content_length, &p->rq.content_streamed, &p->rq.has_content_streamed);
-	p->rq.has_timestamp_start = p->rq.has_timestamp_end = 1;
-	p->rq.timestamp_start = c->req.ts_start;
-	p->rq.timestamp_end = c->req.ts_end ? c->req.ts_end : c->req.ts_start;
+	MSG_FILL(&p->rq, &c->http->req);
 	p->f.request = &p->rq;
 }
 
 static void flow_response(struct conn *c, struct flow_parts *p)
 {
-	const struct http1_head *h = c->resp.head;
+	const struct http1_head *h = c->http->resp.head;
 
 	snare__http_response__init(&p->rs);
 	snprintf(p->rversion, sizeof(p->rversion), "HTTP/1.%d", h->version_minor);
@@ -188,11 +205,7 @@ static void flow_response(struct conn *c, struct flow_parts *p)
 	p->rs.reason = p->reason;
 	p->hsp = headers_fill(h, &p->hs, &p->rs.n_headers);
 	p->rs.headers = p->hsp;
-	body_fill(&c->resp.body, &p->rs.content, &p->rs.has_content, &p->rs.content_length,
-		  &p->rs.has_content_length, &p->rs.content_streamed, &p->rs.has_content_streamed);
-	p->rs.has_timestamp_start = p->rs.has_timestamp_end = 1;
-	p->rs.timestamp_start = c->resp.ts_start;
-	p->rs.timestamp_end = c->resp.ts_end ? c->resp.ts_end : c->resp.ts_start;
+	MSG_FILL(&p->rs, &c->http->resp);
 	p->f.response = &p->rs;
 }
 
@@ -292,7 +305,7 @@ static struct flow_parts *flow_http_begin(struct conn *c)
 {
 	struct flow_parts *p;
 
-	if (c->req.head == NULL || c->req.raw == NULL)
+	if (c->http->req.head == NULL || c->http->req.raw == NULL)
 		return NULL;
 	p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP);
 	if (p)
@@ -313,12 +326,12 @@ void flow_send_http(struct conn *c, const char *error)
 
 	if (p == NULL)
 		return;
-	if (c->resp.head && c->resp.raw)
+	if (c->http->resp.head && c->http->resp.raw)
 		flow_response(c, p);
-	if (error && !c->resp.raw)
+	if (error && !c->http->resp.raw)
 		p->f.error = (char *)error;
 	flow_http_end(p);
-	c->flow_sent = true;
+	c->http->flow_sent = true;
 }
 
 /* A body that did not complete: recorded as missing, as mitmdump does. */
@@ -332,15 +345,15 @@ void flow_send_http_error(struct conn *c, const char *error)
 {
 	struct flow_parts *p = flow_http_begin(c);
 
-	c->flow_sent = true;
+	c->http->flow_sent = true;
 	if (p == NULL)
 		return;
-	if (!c->req.body.done)
+	if (!c->http->req.body.done)
 		body_missing(&p->rq.has_content, &p->rq.has_content_length,
 			     &p->rq.has_content_streamed);
-	if (c->resp.head && c->resp.raw && !c->local_response) {
+	if (c->http->resp.head && c->http->resp.raw && !c->http->local_response) {
 		flow_response(c, p);
-		if (!c->resp.body.done)
+		if (!c->http->resp.body.done)
 			body_missing(&p->rs.has_content, &p->rs.has_content_length,
 				     &p->rs.has_content_streamed);
 	}
@@ -367,9 +380,9 @@ void flow_send_ws(struct conn *c, Snare__Flow *f, const char *error)
 
 	if (p == NULL)
 		return;
-	if (c->req.head && c->req.raw)
+	if (c->http->req.head && c->http->req.raw)
 		flow_request(c, p);
-	if (c->resp.head && c->resp.raw)
+	if (c->http->resp.head && c->http->resp.raw)
 		flow_response(c, p);
 	p->f.has_websocket = p->f.websocket = 1;
 	p->f.n_messages = f->n_messages;
@@ -380,5 +393,5 @@ void flow_send_ws(struct conn *c, Snare__Flow *f, const char *error)
 	flow_send(&p->f);
 	flow_parts_free(p);
 	free(p);
-	c->flow_sent = true;
+	c->http->flow_sent = true;
 }

@@ -4,7 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "worker/wk.h"
+#include "worker/hosts.h"
+#include "worker/worker_ctx.h"
 
 int hosts_compile(struct regex_list *l, const struct strlist *src, char *err, size_t errlen)
 {

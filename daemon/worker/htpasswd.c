@@ -18,7 +18,8 @@
 
 #include "core/log.h"
 #include "worker/auth.h"
-#include "worker/wk.h"
+#include "worker/htpasswd.h"
+#include "worker/worker_ctx.h"
 
 #define HTPASSWD_MAX_BYTES (1 << 20)
 

@@ -1,132 +1,30 @@
-/* Runs in a worker: one HTTP/1 exchange.  Sends the request head in
- * origin-form, streams the request body while reading the response, relays
- * 1xx answers, streams the response body, then decides whether both
- * connections can be kept, refusing bodies above body_size_limit.  Memory
- * is bounded by the stream buffers. */
+/* Runs in a worker: the HTTP engine's exchange.  Sends the request (its head
+ * built by the HTTP/1 framing, http1_wire.c), streams the request body while
+ * reading the response, relays 1xx answers, streams the response body, then
+ * decides whether both connections can be kept (upstream reuse), refusing
+ * bodies above body_size_limit and keeping what stream_large_bodies allows
+ * for the flow.  Memory is bounded by the stream buffers. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include "core/log.h"
+#include "worker/conn.h"
+#include "worker/flows.h"
+#include "worker/http.h"
 #include "worker/http_int.h"
+#include "worker/layer.h"
+#include "worker/modes.h"
+#include "worker/stream.h"
+#include "worker/worker_ctx.h"
 
 #define HTTP_LINGER_S 2.0 /* how long client bytes are dropped after an error page */
 
 static const char req_too_large[] = "Request body exceeds snare's body_size_limit.";
 static const char resp_too_large[] = "Response body exceeds snare's body_size_limit.";
 
-static bool hdr_skip(const struct conn *c, const struct http1_header *h)
-{
-	static const char *const hop[] = {"proxy-authorization", "proxy-connection"};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(hop); i++)
-		if (http1_str_ieq(h->name, hop[i]))
-			return true;
-	return c->req.head->upgrade && http1_str_ieq(h->name, "sec-websocket-extensions");
-}
-
-static int put(struct buf *b, const void *p, size_t n)
-{
-	return buf_append(b, p, n);
-}
-
-static int puts_(struct buf *b, const char *s)
-{
-	return buf_append(b, s, strlen(s));
-}
-
-/* The request line: origin-form, or absolute-form towards an upstream proxy. */
-static int put_request_line(struct conn *c, struct buf *out)
-{
-	const struct http1_head *h = c->req.head;
-	struct http1_target t;
-	struct http1_str path = h->target;
-	char abs[320];
-	int r = 0;
-
-	if (path.n > 0 && path.p[0] != '/' && path.p[0] != '*' &&
-	    http1_parse_absolute(path, &t) == 0)
-		path = t.path;
-	r |= put(out, h->method.p, h->method.n);
-	if (c->via && !c->tunnel) {
-		snprintf(abs, sizeof(abs),
-			 strchr(c->host, ':') ? " http://[%s]:%u" : " http://%s:%u", c->host,
-			 c->port);
-		r |= puts_(out, abs);
-	} else {
-		r |= puts_(out, " ");
-	}
-	r |= put(out, path.p, path.n);
-	r |= puts_(out, h->version_minor ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n");
-	return r;
-}
-
-/* "Host: host[:port]" for the destination (port omitted when default). */
-static int put_host(struct conn *c, struct buf *out)
-{
-	char host[300];
-	bool dflt = (c->port == 80 && !c->server_tls) || (c->port == 443 && c->server_tls);
-
-	if (dflt)
-		snprintf(host, sizeof(host),
-			 strchr(c->host, ':') ? "Host: [%s]\r\n" : "Host: %s\r\n", c->host);
-	else
-		snprintf(host, sizeof(host),
-			 strchr(c->host, ':') ? "Host: [%s]:%u\r\n" : "Host: %s:%u\r\n", c->host,
-			 c->port);
-	return puts_(out, host);
-}
-
-/* Headers snare adds: credentials for the upstream proxy or, in reverse
- * mode, for the server (upstream_auth). */
-static int put_auth(struct conn *c, struct buf *out)
-{
-	char line[480], v[420];
-
-	if (c->via && !c->tunnel) {
-		conn_proxy_auth_line(line, sizeof(line));
-		return puts_(out, line);
-	}
-	if (c->kind == MODE_REVERSE) {
-		conn_basic_auth_value(v, sizeof(v));
-		if (v[0]) {
-			snprintf(line, sizeof(line), "Authorization: %s\r\n", v);
-			return puts_(out, line);
-		}
-	}
-	return 0;
-}
-
-int http_build_request_head(struct conn *c, struct buf *out)
-{
-	const struct http1_head *h = c->req.head;
-	bool rewrite_host = c->kind == MODE_REVERSE && !wk->opts.keep_host_header;
-	size_t i;
-	int r = put_request_line(c, out);
-
-	if (rewrite_host || http1_find(h, "host") == NULL)
-		r |= put_host(c, out);
-	for (i = 0; i < h->nheaders; i++) {
-		const struct http1_header *hd = &h->headers[i];
-
-		if (hdr_skip(c, hd) || (rewrite_host && http1_str_ieq(hd->name, "host")) ||
-		    (c->kind == MODE_REVERSE && wk->opts.upstream_auth &&
-		     http1_str_ieq(hd->name, "authorization")))
-			continue;
-		r |= put(out, hd->name.p, hd->name.n);
-		r |= puts_(out, ": ");
-		r |= put(out, hd->value.p, hd->value.n);
-		r |= puts_(out, "\r\n");
-	}
-	r |= put_auth(c, out);
-	r |= puts_(out, "\r\n");
-	return r ? -ENOBUFS : 0;
-}
-
-static void body_keep(void *arg, const uint8_t *d, size_t n)
+void http_body_piece(void *arg, const uint8_t *d, size_t n)
 {
 	struct body_xfer *b = arg;
 	long long limit = wk->opts.stream_large_bodies;
@@ -141,55 +39,11 @@ static void body_keep(void *arg, const uint8_t *d, size_t n)
 }
 
 /* Whether the payload seen so far passed body_size_limit. */
-static bool body_over_limit(const struct body_xfer *b)
+bool http_body_over_limit(const struct body_xfer *b)
 {
 	long long limit = wk->opts.body_size_limit;
 
 	return limit >= 0 && b->total > (uint64_t)limit;
-}
-
-static void body_init(struct body_xfer *b, enum http1_body kind, uint64_t len)
-{
-	b->kind = kind;
-	b->remaining = len;
-	b->done = kind == HTTP1_BODY_NONE || (kind == HTTP1_BODY_LENGTH && len == 0);
-	http1_chunked_init(&b->chunked);
-}
-
-/* Moves body bytes from `from` to `to` (NULL: discard).  -EPROTO on bad
- * chunk framing; -EMSGSIZE once the payload passes body_size_limit (the
- * bytes that pass it are not forwarded). */
-static int body_move(struct body_xfer *b, struct stream *from, struct stream *to, bool *progress)
-{
-	size_t n = buf_len(&from->in), consumed;
-
-	if (to && n > buf_room(&to->out))
-		n = buf_room(&to->out);
-	if (b->done || n == 0)
-		goto eof;
-	if (b->kind == HTTP1_BODY_LENGTH && n > b->remaining)
-		n = (size_t)b->remaining;
-	consumed = n;
-	if (b->kind == HTTP1_BODY_CHUNKED) {
-		if (http1_chunked_feed(&b->chunked, buf_ptr(&from->in), n, &consumed, body_keep,
-				       b) != HTTP1_OK)
-			return -EPROTO;
-		b->done = b->chunked.done;
-	} else {
-		body_keep(b, buf_ptr(&from->in), n);
-	}
-	if (body_over_limit(b))
-		return -EMSGSIZE;
-	if (to && buf_append(&to->out, buf_ptr(&from->in), consumed) < 0)
-		return -ENOBUFS;
-	buf_consume(&from->in, consumed);
-	*progress = true;
-	if (b->kind == HTTP1_BODY_LENGTH && (b->remaining -= consumed) == 0)
-		b->done = true;
-eof:
-	if (!b->done && b->kind == HTTP1_BODY_CLOSE && from->rd_eof && buf_len(&from->in) == 0)
-		b->done = true;
-	return 0;
 }
 
 static void request_connected(struct conn *c, int err)
@@ -198,7 +52,7 @@ static void request_connected(struct conn *c, int err)
 		http_bad_gateway(c, "");
 		return;
 	}
-	if (c->server_tls && tunnel_server_tls_begin(c) < 0) {
+	if (c->server_tls && conn_server_tls_begin(c) < 0) {
 		http_error(c, 502, "Bad Gateway", "Cannot start TLS to the server.");
 		return;
 	}
@@ -220,7 +74,8 @@ void http_send_request(struct conn *c)
 		conn_connect(c, c->host, c->port, request_connected);
 		return;
 	}
-	body_init(&c->req.body, c->req.head->body, c->req.head->content_length);
+	h1_body_init(&c->http->req.body, c->http->req.head->body,
+		     c->http->req.head->content_length);
 	if (http_build_request_head(c, &c->server.out) < 0) {
 		http_error(c, 431, "Request Header Fields Too Large",
 			   "The request head is too large.");
@@ -232,13 +87,15 @@ void http_send_request(struct conn *c)
 
 static void http_exchange_done(struct conn *c)
 {
-	bool keep = c->req.head->keep_alive && c->resp.head->keep_alive &&
-		    c->resp.body.kind != HTTP1_BODY_CLOSE && c->req.body.done && !c->closing_after;
+	bool keep = c->http->req.head->keep_alive && c->http->resp.head->keep_alive &&
+		    c->http->resp.body.kind != HTTP1_BODY_CLOSE && c->http->req.body.done &&
+		    !c->http->closing_after;
 
-	c->resp.ts_end = clock_wall();
+	c->http->resp.ts_end = clock_wall();
 	flow_send_http(c, NULL);
-	c->flow_sent = true;
-	c->server_reusable = c->resp.head->keep_alive && c->resp.body.kind != HTTP1_BODY_CLOSE;
+	c->http->flow_sent = true;
+	c->server_reusable =
+	    c->http->resp.head->keep_alive && c->http->resp.body.kind != HTTP1_BODY_CLOSE;
 	http_exchange_reset(c);
 	if (!c->server_reusable && !c->tunnel)
 		conn_server_disconnect(c);
@@ -259,11 +116,7 @@ static int http_read_response(struct conn *c, bool *progress)
 
 	http1_limits_default(&lim);
 	lim.max_head_bytes = STREAM_BUF_MAX - 1024;
-	if (c->resp.head == NULL) {
-		c->resp.head = xmalloc(sizeof(*c->resp.head));
-		c->resp.head->scan = (struct http1_scan){0};
-	}
-	h = c->resp.head;
+	h = http_msg_head(&c->http->resp);
 	r = http1_scan_response(buf_ptr(&c->server.in), buf_len(&c->server.in), &lim, h);
 	if (r == HTTP1_E_NEED_MORE) {
 		if (c->server.rd_eof || c->server.failed)
@@ -279,15 +132,16 @@ static int http_read_response(struct conn *c, bool *progress)
 		buf_consume(&c->server.in, h->head_len);
 		return 0;
 	}
-	if (http_take_head(&c->resp, &c->server.in, h->head_len, false, true) != HTTP1_OK ||
-	    http1_response_body(c->resp.head, c->req.head->method) != HTTP1_OK)
+	if (http_take_head(&c->http->resp, &c->server.in, h->head_len, false, true) != HTTP1_OK ||
+	    http1_response_body(c->http->resp.head, c->http->req.head->method) != HTTP1_OK)
 		return -EPROTO;
-	h = c->resp.head;
+	h = c->http->resp.head;
 	if (wk->opts.body_size_limit >= 0 && h->body == HTTP1_BODY_LENGTH &&
 	    h->content_length > (uint64_t)wk->opts.body_size_limit)
 		return -EMSGSIZE; /* before the head goes to the client */
-	body_init(&c->resp.body, c->resp.head->body, c->resp.head->content_length);
-	if (buf_append(&c->client.out, c->resp.raw, c->resp.raw_len) < 0)
+	h1_body_init(&c->http->resp.body, c->http->resp.head->body,
+		     c->http->resp.head->content_length);
+	if (buf_append(&c->client.out, c->http->resp.raw, c->http->resp.raw_len) < 0)
 		return -ENOBUFS;
 	return 0;
 }
@@ -308,29 +162,12 @@ static void http_response_failed(struct conn *c, int err)
 	http_error(c, 502, "Bad Gateway", msg);
 }
 
-/* Ends the client connection with a reset: a response cut short must not
- * look complete, and a close-delimited one would after a plain close.
- * (A stream_abort() in stream.c would be the natural home for this.) */
-static void http_abort_client(struct conn *c)
-{
-	struct linger lg = {.l_onoff = 1, .l_linger = 0};
-
-	if (c->client.ns) {
-		ns_tcp_abort(c->client.ns);
-		c->client.ns = NULL;
-		c->client.fd = -1;
-	} else if (c->client.fd >= 0) {
-		(void)setsockopt(c->client.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-	}
-	conn_close(c);
-}
-
 /* Drops what the client still sends after an error page, for a while, so
  * that closing does not reset the connection before the page was read.
  * The page's time (resp.ts_end) starts the clock. */
 static void http_linger_step(struct conn *c, bool *progress)
 {
-	double left = c->resp.ts_end + HTTP_LINGER_S - clock_wall();
+	double left = c->http->resp.ts_end + HTTP_LINGER_S - clock_wall();
 
 	if (buf_len(&c->client.in) > 0) {
 		buf_reset(&c->client.in);
@@ -351,7 +188,7 @@ static void http_linger_start(struct conn *c)
 {
 	bool progress = false;
 
-	if (c->freed || !c->local_response || c->req.body.done || c->client.rd_eof)
+	if (c->freed || !c->http->local_response || c->http->req.body.done || c->client.rd_eof)
 		return;
 	conn_set_state(c, CS_EXCHANGE);
 	http_linger_step(c, &progress);
@@ -362,13 +199,13 @@ void http_refuse_request_body(struct conn *c)
 	long long limit = wk->opts.body_size_limit;
 
 	flow_send_http_error(c, req_too_large);
-	if (c->resp.raw) { /* the server already answered: too late for a 413 */
+	if (c->http->resp.raw) { /* the server already answered: too late for a 413 */
 		conn_client_log(
 		    c, LOG_LVL_INFO,
 		    "Request body exceeds body_size_limit (%lld bytes) while the response "
 		    "was being relayed; connection reset.",
 		    limit);
-		http_abort_client(c);
+		h1_abort_client(c);
 		return;
 	}
 	conn_client_log(c, LOG_LVL_INFO,
@@ -390,7 +227,7 @@ static void http_refuse_response_body(struct conn *c, bool head_sent)
 			limit, head_sent ? "connection reset" : "answered 502");
 	conn_server_disconnect(c);
 	if (head_sent) {
-		http_abort_client(c);
+		h1_abort_client(c);
 		return;
 	}
 	http_error(c, 502, "Bad Gateway", resp_too_large);
@@ -401,23 +238,23 @@ void http_exchange_step(struct conn *c, bool *progress)
 {
 	int r;
 
-	if (c->local_response) {
+	if (c->http->local_response) {
 		http_linger_step(c, progress);
 		return;
 	}
-	if (!c->req.body.done &&
-	    (r = body_move(&c->req.body, &c->client, &c->server, progress)) < 0) {
+	if (!c->http->req.body.done &&
+	    (r = h1_body_move(&c->http->req.body, &c->client, &c->server, progress)) < 0) {
 		if (r == -EMSGSIZE)
 			http_refuse_request_body(c);
 		else
 			http_error(c, 400, "Bad Request", "Invalid chunked request body.");
 		return;
 	}
-	if (!c->req.body.done && c->client.rd_eof && buf_len(&c->client.in) == 0) {
+	if (!c->http->req.body.done && c->client.rd_eof && buf_len(&c->client.in) == 0) {
 		conn_close(c);
 		return;
 	}
-	if (c->resp.raw == NULL) {
+	if (c->http->resp.raw == NULL) {
 		if ((r = http_read_response(c, progress)) == -EMSGSIZE) {
 			http_refuse_response_body(c, false);
 			return;
@@ -426,32 +263,33 @@ void http_exchange_step(struct conn *c, bool *progress)
 			http_response_failed(c, r);
 			return;
 		}
-		if (c->resp.raw == NULL)
+		if (c->http->resp.raw == NULL)
 			return;
-		if (c->resp.head->status == 101 && c->req.head->upgrade) {
-			relay_start(c, true);
+		if (c->http->resp.head->status == 101 && c->http->req.head->upgrade) {
+			next_layer(c, NL_UPGRADE);
 			return;
 		}
 	}
-	if ((r = body_move(&c->resp.body, &c->server, &c->client, progress)) == -EMSGSIZE) {
+	if ((r = h1_body_move(&c->http->resp.body, &c->server, &c->client, progress)) ==
+	    -EMSGSIZE) {
 		http_refuse_response_body(c, true);
 		return;
 	}
-	if (r < 0 || (!c->resp.body.done &&
+	if (r < 0 || (!c->http->resp.body.done &&
 		      (c->server.failed || (c->server.rd_eof && buf_len(&c->server.in) == 0)))) {
 		conn_client_log(c, LOG_LVL_INFO, "server closed the connection mid-response");
 		conn_close(c);
 		return;
 	}
-	if (c->resp.body.done) {
-		if (!c->req.body.done)
-			c->closing_after = true;
+	if (c->http->resp.body.done) {
+		if (!c->http->req.body.done)
+			c->http->closing_after = true;
 		http_exchange_done(c);
 		*progress = true;
 	}
 }
 
-/* A response we generated: parsed into c->resp so it is recorded like any
+/* A response we generated: parsed into c->http->resp so it is recorded like any
  * other, then queued to the client. */
 void http_local_response(struct conn *c, const uint8_t *resp, size_t len)
 {
@@ -460,20 +298,20 @@ void http_local_response(struct conn *c, const uint8_t *resp, size_t len)
 	struct http1_limits lim;
 
 	http1_limits_default(&lim);
-	http_msg_clear(&c->resp);
+	http_msg_clear(&c->http->resp);
 	if (http1_parse_response(resp, len, &lim, &h) != HTTP1_OK)
 		return;
 	buf_init(&tmp, len);
 	if (buf_append(&tmp, resp, len) < 0)
 		return;
-	if (http_take_head(&c->resp, &tmp, h.head_len, false, false) == HTTP1_OK) {
-		c->resp.body.total = len - h.head_len;
-		if (buf_append(&c->resp.body.keep, buf_ptr(&tmp), buf_len(&tmp)) < 0)
-			c->resp.body.streamed = true;
+	if (http_take_head(&c->http->resp, &tmp, h.head_len, false, false) == HTTP1_OK) {
+		c->http->resp.body.total = len - h.head_len;
+		if (buf_append(&c->http->resp.body.keep, buf_ptr(&tmp), buf_len(&tmp)) < 0)
+			c->http->resp.body.streamed = true;
 	}
 	buf_free(&tmp);
-	c->resp.ts_end = clock_wall();
-	c->local_response = true;
+	c->http->resp.ts_end = clock_wall();
+	c->http->local_response = true;
 	if (buf_append(&c->client.out, resp, len) < 0)
 		conn_close(c);
 }

@@ -3,7 +3,8 @@
 #ifndef SNARE_WORKER_HTTP_INT_H
 #define SNARE_WORKER_HTTP_INT_H
 
-#include "worker/wk.h"
+#include "worker/conn.h"
+#include "worker/http.h"
 
 /* http_route.c: where a parsed request goes (CONNECT, absolute-form, Host,
  * the tunnel), proxy authentication and mitm.it. */
@@ -20,17 +21,29 @@ void http_local_response(struct conn *c, const uint8_t *resp, size_t len);
  * client when a response has already started). */
 void http_refuse_request_body(struct conn *c);
 /* http.c */
+/* Ends the exchange in progress, recording its flow if it was not sent. */
+void http_exchange_reset(struct conn *c);
 int http_take_head(struct http_msg *m, struct buf *in, size_t len, bool request, bool parsed);
 void http_msg_clear(struct http_msg *m);
+/* m's head, allocated with a fresh incremental scan when there is none. */
+struct http1_head *http_msg_head(struct http_msg *m);
 /* The server connection failed: 502 "Cannot connect to host:port: why" with
  * `hint` appended. */
 void http_bad_gateway(struct conn *c, const char *hint);
-/* flows.c: the exchange as it stands, with `error` set; a body that did
- * not complete is recorded as missing, an error page of ours is left out. */
-void flow_send_http_error(struct conn *c, const char *error);
-/* tunnel.c */
-void relay_flow_finish(struct conn *c, const char *error);
-/* auth.c */
-bool auth_check(struct conn *c, const struct http1_head *h);
+/* http_exchange.c: the engine's side of a body piece (kept for the flow
+ * up to stream_large_bodies) and its body_size_limit check. */
+void http_body_piece(void *arg, const uint8_t *d, size_t n);
+bool http_body_over_limit(const struct body_xfer *b);
+
+/* ---- http1_wire.c: the HTTP/1 framing ---- */
+/* max_header_bytes and max_headers as parser limits. */
+struct http1_limits http_limits(void);
+void h1_body_init(struct body_xfer *b, enum http1_body kind, uint64_t len);
+/* Moves body bytes from `from` to `to` (NULL: discard), each piece seen by
+ * http_body_piece.  -EPROTO on bad chunk framing; -EMSGSIZE once the payload
+ * passes body_size_limit (the bytes that pass it are not forwarded). */
+int h1_body_move(struct body_xfer *b, struct stream *from, struct stream *to, bool *progress);
+/* Resets the client connection (a response cut short) and closes c. */
+void h1_abort_client(struct conn *c);
 
 #endif

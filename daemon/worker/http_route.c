@@ -8,7 +8,13 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "worker/auth.h"
+#include "worker/conn.h"
+#include "worker/http.h"
 #include "worker/http_int.h"
+#include "worker/layer.h"
+#include "worker/pages.h"
+#include "worker/worker_ctx.h"
 
 static bool http_is_onboarding(const struct conn *c)
 {
@@ -18,7 +24,7 @@ static bool http_is_onboarding(const struct conn *c)
 
 static void tunnel_connected(struct conn *c, int err)
 {
-	const char *ver = c->req.head->version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
+	const char *ver = c->http->req.head->version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
 	char line[64];
 
 	if (conn_connect_failed(c, err)) {
@@ -33,11 +39,10 @@ static void tunnel_connected(struct conn *c, int err)
 		return;
 	}
 	/* A successful CONNECT is not a flow of its own (mitmdump hides it). */
-	c->flow_sent = true;
+	c->http->flow_sent = true;
 	http_exchange_reset(c);
-	c->tunnel = true;
 	c->server_reusable = false;
-	conn_set_state(c, CS_TUNNEL_DETECT);
+	next_layer(c, NL_TUNNEL);
 }
 
 static void http_route_connect(struct conn *c)
@@ -52,14 +57,14 @@ static void http_route_connect(struct conn *c)
 		    "see the snare mode documentation for details.");
 		return;
 	}
-	if (http1_parse_authority(c->req.head->target, 0, &t) != 0) {
+	if (http1_parse_authority(c->http->req.head->target, 0, &t) != 0) {
 		http_error(c, 400, "Bad Request", "Invalid CONNECT target; expected host:port.");
 		return;
 	}
 	conn_set_str(&c->host, t.host);
 	c->port = t.port;
-	snprintf(c->scheme, sizeof(c->scheme), "https");
-	if (!c->authed && wk->opts.proxyauth && !auth_check(c, c->req.head))
+	snprintf(c->http->scheme, sizeof(c->http->scheme), "https");
+	if (!c->authed && wk->opts.proxyauth && !auth_check(c, c->http->req.head))
 		return;
 	c->via_connect = c->via;
 	if (http_is_onboarding(c)) { /* https://mitm.it is answered by us */
@@ -73,7 +78,7 @@ static void http_route_connect(struct conn *c)
 /* Fills c->host/port/scheme from the request; false after an error page. */
 static bool http_find_destination(struct conn *c)
 {
-	const struct http1_head *h = c->req.head;
+	const struct http1_head *h = c->http->req.head;
 	const struct http1_header *host;
 	struct http1_target t;
 
@@ -85,12 +90,13 @@ static bool http_find_destination(struct conn *c)
 		if (!c->tunnel) {
 			conn_set_str(&c->host, t.host);
 			c->port = t.port;
-			snprintf(c->scheme, sizeof(c->scheme), "%s", t.scheme);
+			snprintf(c->http->scheme, sizeof(c->http->scheme), "%s", t.scheme);
 		}
 		return true;
 	}
 	if (c->tunnel) {
-		snprintf(c->scheme, sizeof(c->scheme), "%s", c->server_tls ? "https" : "http");
+		snprintf(c->http->scheme, sizeof(c->http->scheme), "%s",
+			 c->server_tls ? "https" : "http");
 		return true;
 	}
 	host = http1_find(h, "host");
@@ -101,13 +107,13 @@ static bool http_find_destination(struct conn *c)
 	}
 	conn_set_str(&c->host, t.host);
 	c->port = t.port;
-	snprintf(c->scheme, sizeof(c->scheme), "http");
+	snprintf(c->http->scheme, sizeof(c->http->scheme), "http");
 	return true;
 }
 
 void http_route_request(struct conn *c)
 {
-	const struct http1_head *h = c->req.head;
+	const struct http1_head *h = c->http->req.head;
 
 	if (http1_str_ieq(h->method, "CONNECT")) {
 		http_route_connect(c);

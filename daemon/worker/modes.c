@@ -1,30 +1,21 @@
-/* Runs in a worker: the mode table.  Each mode decides how a new client
- * connection starts and where its server connection goes: regular and
- * upstream read an HTTP proxy request, socks5 a SOCKS5 handshake, reverse
- * has a fixed target from its spec (snare-modes(7), reverse). */
+/* Runs in a worker: what each mode says about a new client connection and
+ * where its server connection goes: reverse has a fixed target from its spec
+ * (snare-modes(7), reverse), transparent the original destination, the
+ * packet modes the packet's; upstream sends every server connection through
+ * the upstream proxy.  Which layer starts is next_layer()'s decision. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/log.h"
-#include "worker/http_int.h"
+#include "worker/conn.h"
+#include "worker/layer.h"
+#include "worker/modes.h"
+#include "worker/worker_ctx.h"
 
 #ifndef SO_ORIGINAL_DST
 #define SO_ORIGINAL_DST 80 /* linux/netfilter_ipv4.h; same value for IPv6 */
 #endif
-
-struct reverse_scheme {
-	const char *scheme;
-	enum srv_tls srv_tls;
-	bool raw;
-};
-
-static const struct reverse_scheme reverse_schemes[] = {
-    {"http", SRV_TLS_NEVER, false},
-    {"https", SRV_TLS_ALWAYS, false},
-    {"tcp", SRV_TLS_NEVER, true},
-    {"tls", SRV_TLS_ALWAYS, true},
-};
 
 static void reverse_connected(struct conn *c, int err)
 {
@@ -32,7 +23,7 @@ static void reverse_connected(struct conn *c, int err)
 		conn_close(c);
 		return;
 	}
-	conn_set_state(c, CS_TUNNEL_DETECT);
+	next_layer(c, NL_TUNNEL);
 }
 
 /* The tail every tunnelling start shares: connect now (eager) or when the
@@ -43,26 +34,22 @@ static void tunnel_begin(struct conn *c)
 	if (wk->opts.connection_strategy == STRATEGY_EAGER)
 		conn_connect(c, c->host, c->port, reverse_connected);
 	else
-		conn_set_state(c, CS_TUNNEL_DETECT);
+		next_layer(c, NL_TUNNEL);
 }
 
 static void reverse_start(struct conn *c, const struct mode_spec *m)
 {
-	const struct reverse_scheme *rs = NULL;
+	const struct scheme_info *si = modespec_scheme_of(m);
 	union sockaddr_any a;
-	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(reverse_schemes); i++)
-		if (strcmp(reverse_schemes[i].scheme, m->server.scheme) == 0)
-			rs = &reverse_schemes[i];
-	if (rs == NULL) { /* the coordinator refuses the other schemes */
-		conn_close(c);
+	if (!si->reverse_ok || si->reverse_transports == MODE_TRANSPORT_UDP) {
+		conn_close(c); /* the coordinator refuses the others; UDP ones bind no TCP */
 		return;
 	}
 	conn_set_str(&c->host, m->server.host);
 	c->port = m->server.port;
-	c->srv_tls = rs->srv_tls;
-	c->force_raw = rs->raw;
+	c->srv_tls = si->server_tls ? SRV_TLS_ALWAYS : SRV_TLS_NEVER;
+	c->force_raw = si->raw;
 	conn_set_str(&c->tls_sni, addr_parse_ip(c->host, 0, &a) == 0 ? "" : c->host);
 	tunnel_begin(c);
 }
@@ -126,29 +113,19 @@ void mode_start(struct conn *c)
 	c->kind = m->kind;
 	c->srv_tls = SRV_TLS_AUTO;
 	c->via = m->kind == MODE_UPSTREAM;
-	switch (m->kind) {
-	case MODE_SOCKS5:
-		conn_set_state(c, CS_SOCKS);
-		break;
-	case MODE_DNS:
-		conn_set_state(c, CS_DNS_TCP);
-		break;
+}
+
+void mode_tunnel_start(struct conn *c)
+{
+	switch (c->kind) {
 	case MODE_REVERSE:
-		if (strcmp(m->server.scheme, "dns") == 0)
-			conn_set_state(c, CS_DNS_TCP);
-		else
-			reverse_start(c, m);
+		reverse_start(c, &wk->modes[c->mode_index]);
 		break;
 	case MODE_TRANSPARENT:
 		transparent_start(c);
 		break;
-	case MODE_TUN:
-	case MODE_WIREGUARD:
-	case MODE_LOCAL:
+	default: /* tun, wireguard, local */
 		packet_start(c);
-		break;
-	default:
-		conn_set_state(c, CS_CLIENT_HEAD);
 		break;
 	}
 }

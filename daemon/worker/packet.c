@@ -13,7 +13,13 @@
 
 #include "core/log.h"
 #include "wireguard/wg.h"
-#include "worker/wk.h"
+#include "netstack/netstack.h"
+#include "worker/conn.h"
+#include "worker/dns_mode.h"
+#include "worker/packet.h"
+#include "worker/procmap.h"
+#include "worker/udp.h"
+#include "worker/worker_ctx.h"
 
 #define PKT_MAX 65535
 #define UDP_FLOWS_MAX 1024

@@ -6,7 +6,12 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "worker/conn.h"
+#include "worker/http.h"
 #include "worker/http_int.h"
+#include "worker/pages.h"
+#include "worker/stream.h"
+#include "worker/worker_ctx.h"
 
 static void html_escape(const char *in, char *out, size_t len)
 {
@@ -58,9 +63,9 @@ void http_error(struct conn *c, int status, const char *reason, const char *msg)
 		     "<html><head><title>%d %s</title></head>\n<body><h1>%d %s</h1><p>%s</p>"
 		     "</body></html>\n",
 		     status, reason, status, reason, esc);
-	if (c->req.head == NULL || c->req.raw == NULL) {
-		free(c->req.head);
-		c->req.head = NULL;
+	if (c->http->req.head == NULL || c->http->req.raw == NULL) {
+		free(c->http->req.head);
+		c->http->req.head = NULL;
 	} else if (c->server.err[0] == '\0' && status >= 500) {
 		stream_set_err(&c->server, "%s", msg);
 	}

@@ -12,7 +12,9 @@
 #include <linux/types.h>
 
 #include "redirect_abi.h"
-#include "worker/wk.h"
+#include "worker/conn.h"
+#include "worker/procmap.h"
+#include "worker/worker_ctx.h"
 
 static int procmap_fd(void)
 {

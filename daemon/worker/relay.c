@@ -2,24 +2,41 @@
  * WebSocket after the 101) with back-pressure, propagates half-closes and,
  * unless passing through, records the messages in a flow (WebSocket frames
  * are parsed only to record messages; the bytes are forwarded unchanged). */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/log.h"
-#include "worker/http_int.h"
+#include "ws/ws.h"
+#include "worker/conn.h"
+#include "worker/flows.h"
+#include "worker/layer.h"
+#include "worker/relay.h"
+#include "worker/stream.h"
+#include "worker/worker_ctx.h"
+
+/* The relay layer's state (c->relay), from relay_start to the close. */
+struct relay_state {
+	bool record;	    /* collect the messages as a flow */
+	bool websocket;	    /* after a 101: frames parsed to record messages */
+	bool ws_dir_client; /* the direction being parsed */
+	struct ws_parser c2s, s2c;
+	Snare__Flow *flow; /* TCP/WebSocket flow being collected */
+	size_t flow_bytes;
+};
 
 static void relay_add_msg(struct conn *c, bool from_client, const uint8_t *d, size_t n,
 			  Snare__Message__Kind kind, bool truncated)
 {
-	Snare__Flow *f = c->rflow;
+	Snare__Flow *f = c->relay->flow;
 	Snare__Message *m;
 	size_t keep = n;
 
 	if (f == NULL || f->n_messages >= RELAY_MSGS_MAX || !wk->want_flows)
 		return;
-	if (c->rflow_bytes + keep > RELAY_KEEP_MAX) {
-		keep = RELAY_KEEP_MAX - c->rflow_bytes;
+	if (c->relay->flow_bytes + keep > RELAY_KEEP_MAX) {
+		keep = RELAY_KEEP_MAX - c->relay->flow_bytes;
 		truncated = true;
 	}
 	m = xmalloc(sizeof(*m));
@@ -33,7 +50,7 @@ static void relay_add_msg(struct conn *c, bool from_client, const uint8_t *d, si
 	m->kind = kind;
 	if (truncated)
 		m->has_truncated = m->truncated = 1;
-	c->rflow_bytes += keep;
+	c->relay->flow_bytes += keep;
 	f->messages = xrealloc(f->messages, (f->n_messages + 1) * sizeof(*f->messages));
 	f->messages[f->n_messages++] = m;
 }
@@ -43,7 +60,7 @@ static void ws_on_message(void *arg, enum ws_msg_kind kind, const uint8_t *d, si
 {
 	struct conn *c = arg;
 
-	relay_add_msg(c, c->ws_dir_client, d, n,
+	relay_add_msg(c, c->relay->ws_dir_client, d, n,
 		      kind == WS_TEXT ? SNARE__MESSAGE__KIND__TEXT : SNARE__MESSAGE__KIND__BINARY,
 		      truncated);
 }
@@ -52,11 +69,13 @@ static void ws_on_close(void *arg, uint16_t code)
 {
 	struct conn *c = arg;
 
-	if (c->rflow) {
-		c->rflow->has_websocket_close_code = 1;
-		c->rflow->websocket_close_code = code;
+	if (c->relay->flow) {
+		c->relay->flow->has_websocket_close_code = 1;
+		c->relay->flow->websocket_close_code = code;
 	}
 }
+
+static void relay_begin(struct conn *c);
 
 static void relay_connected(struct conn *c, int err)
 {
@@ -64,35 +83,41 @@ static void relay_connected(struct conn *c, int err)
 		conn_close(c);
 		return;
 	}
-	if (c->server_tls && c->server.ssl == NULL && tunnel_server_tls_begin(c) < 0) {
+	if (c->server_tls && c->server.ssl == NULL && conn_server_tls_begin(c) < 0) {
 		conn_close(c);
 		return;
 	}
-	relay_start(c, c->relay_record);
+	relay_begin(c);
+}
+
+/* The server is connected: the flow and, after a 101, the WebSocket
+ * parsers start. */
+static void relay_begin(struct conn *c)
+{
+	struct relay_state *r = c->relay;
+
+	if (r->record) {
+		r->flow = xmalloc(sizeof(*r->flow));
+		snare__flow__init(r->flow);
+		r->flow_bytes = 0;
+	}
+	r->websocket = c->http && c->http->resp.raw && c->http->resp.head->status == 101;
+	if (r->websocket) {
+		ws_parser_init(&r->c2s, true, RELAY_KEEP_MAX);
+		ws_parser_init(&r->s2c, false, RELAY_KEEP_MAX);
+	}
+	conn_set_state(c, CS_RELAY);
+	conn_pump_later(c);
 }
 
 void relay_start(struct conn *c, bool record)
 {
+	c->relay->record = record;
 	if (c->server.fd < 0) { /* lazy: connect now */
-		c->relay_record = record;
 		conn_connect(c, c->host, c->port, relay_connected);
 		return;
 	}
-	c->relay_record = record;
-	if (record) {
-		c->rflow = xmalloc(sizeof(*c->rflow));
-		snare__flow__init(c->rflow);
-		c->rflow_bytes = 0;
-	}
-	c->websocket = c->resp.raw && c->resp.head->status == 101;
-	if (c->websocket) {
-		conn_ws_free(c);
-		c->ws = xmalloc(sizeof(*c->ws));
-		ws_parser_init(&c->ws->c2s, true, RELAY_KEEP_MAX);
-		ws_parser_init(&c->ws->s2c, false, RELAY_KEEP_MAX);
-	}
-	conn_set_state(c, CS_RELAY);
-	conn_pump_later(c);
+	relay_begin(c);
 }
 
 /* Moves one direction; records what moved. */
@@ -106,16 +131,16 @@ static void relay_dir(struct conn *c, struct stream *from, struct stream *to, bo
 	if (n > 0) {
 		const uint8_t *p = buf_ptr(&from->in);
 
-		if (c->websocket && c->rflow) {
-			c->ws_dir_client = from_client;
-			if (ws_parser_feed(from_client ? &c->ws->c2s : &c->ws->s2c, p, n,
+		if (c->relay->websocket && c->relay->flow) {
+			c->relay->ws_dir_client = from_client;
+			if (ws_parser_feed(from_client ? &c->relay->c2s : &c->relay->s2c, p, n,
 					   ws_on_message, ws_on_close, c) < 0) {
 				conn_client_log(c, LOG_LVL_INFO,
 						"WebSocket protocol error; "
 						"no longer recording messages");
 				relay_flow_finish(c, "WebSocket protocol error");
 			}
-		} else if (c->rflow) {
+		} else if (c->relay->flow) {
 			relay_add_msg(c, from_client, p, n, SNARE__MESSAGE__KIND__RAW, false);
 		}
 		if (buf_append(&to->out, p, n) == 0) {
@@ -129,10 +154,10 @@ static void relay_dir(struct conn *c, struct stream *from, struct stream *to, bo
 	}
 }
 
-void relay_step(struct conn *c, bool *progress)
+static void relay_step(struct conn *c, bool *progress)
 {
 	if (c->server.failed || c->client.failed) {
-		if (c->server.failed && c->rflow)
+		if (c->server.failed && c->relay->flow)
 			relay_flow_finish(c, c->server.err);
 		conn_close(c);
 		return;
@@ -143,15 +168,24 @@ void relay_step(struct conn *c, bool *progress)
 		conn_close(c);
 }
 
+static void relay_ws_free(struct relay_state *r)
+{
+	if (!r->websocket)
+		return;
+	ws_parser_free(&r->c2s);
+	ws_parser_free(&r->s2c);
+	r->websocket = false;
+}
+
 void relay_flow_finish(struct conn *c, const char *error)
 {
-	Snare__Flow *f = c->rflow;
+	Snare__Flow *f = c->relay ? c->relay->flow : NULL;
 	size_t i;
 
 	if (f == NULL)
 		return;
-	c->rflow = NULL;
-	if (c->websocket) {
+	c->relay->flow = NULL;
+	if (c->relay->websocket) {
 		flow_send_ws(c, f, error);
 	} else {
 		flow_send_tcp(c, f, error);
@@ -162,5 +196,19 @@ void relay_flow_finish(struct conn *c, const char *error)
 	}
 	free(f->messages);
 	free(f);
-	conn_ws_free(c);
+	relay_ws_free(c->relay);
 }
+
+/* Sends what was collected. */
+static void relay_close(struct conn *c)
+{
+	relay_flow_finish(c, NULL);
+	relay_ws_free(c->relay);
+}
+
+const struct layer_ops layer_relay = {
+    .name = "relay",
+    .step = relay_step,
+    .close = relay_close,
+    LAYER_STATE(relay),
+};

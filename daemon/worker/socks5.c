@@ -4,17 +4,28 @@
  * successful CONNECT the connection continues like a CONNECT tunnel (TLS
  * interception, HTTP, raw TCP). */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
 
 #include "core/log.h"
 #include "worker/auth.h"
-#include "worker/http_int.h"
+#include "worker/conn.h"
+#include "worker/layer.h"
+#include "worker/socks5.h"
 #include "worker/socks5_wire.h"
+#include "worker/worker_ctx.h"
 
 enum { SOCKS_GREETING, SOCKS_AUTH, SOCKS_REQUEST, SOCKS_CONNECTING, SOCKS_UDP };
+
+/* The SOCKS5 layer's state (c->socks), from the greeting to the close. */
+struct socks_state {
+	int step;	       /* SOCKS_* */
+	struct socks_udp *udp; /* UDP ASSOCIATE relay, for the connection's life */
+};
 
 static void socks_reply(struct conn *c, uint8_t rep)
 {
@@ -74,7 +85,7 @@ static void socks_greeting(struct conn *c, const uint8_t *p, size_t n, bool *pro
 		conn_close(c);
 		return;
 	}
-	c->socks_state = want == SOCKS5_METHOD_USERPASS ? SOCKS_AUTH : SOCKS_REQUEST;
+	c->socks->step = want == SOCKS5_METHOD_USERPASS ? SOCKS_AUTH : SOCKS_REQUEST;
 }
 
 /* proxyauth: "any", "@htpasswd" or "user:pass". */
@@ -111,7 +122,7 @@ static void socks_auth(struct conn *c, const uint8_t *p, size_t n, bool *progres
 		return;
 	}
 	c->authed = true;
-	c->socks_state = SOCKS_REQUEST;
+	c->socks->step = SOCKS_REQUEST;
 }
 
 static void socks_connected(struct conn *c, int err)
@@ -123,21 +134,20 @@ static void socks_connected(struct conn *c, int err)
 		return;
 	}
 	socks_reply(c, SOCKS5_REP_OK);
-	c->tunnel = true;
-	conn_set_state(c, CS_TUNNEL_DETECT);
+	next_layer(c, NL_TUNNEL);
 }
 
 static void socks_udp_associate(struct conn *c)
 {
 	union sockaddr_any bound;
 
-	if (socks5_udp_start(c, &bound) < 0) {
+	if (socks5_udp_start(c, &bound, &c->socks->udp) < 0) {
 		socks_fail(c, SOCKS5_REP_FAILURE);
 		return;
 	}
 	c->server.local = bound; /* socks_reply() reports it */
 	socks_reply(c, SOCKS5_REP_OK);
-	c->socks_state = SOCKS_UDP;
+	c->socks->step = SOCKS_UDP;
 	conn_client_log(c, LOG_LVL_INFO, "SOCKS5 UDP relay on port %u", addr_port(&bound.sa));
 }
 
@@ -174,24 +184,50 @@ static void socks_request(struct conn *c, const uint8_t *p, size_t n, bool *prog
 		socks_udp_associate(c);
 		return;
 	}
-	c->socks_state = SOCKS_CONNECTING;
+	c->socks->step = SOCKS_CONNECTING;
 	conn_connect(c, c->host, c->port, socks_connected);
 }
 
-void socks5_step(struct conn *c, bool *progress)
+static void socks5_step(struct conn *c, bool *progress)
 {
 	const uint8_t *p = buf_ptr(&c->client.in);
 	size_t n = buf_len(&c->client.in);
 	bool moved = false;
 
-	if (n > 0 && c->socks_state == SOCKS_GREETING)
+	if (n > 0 && c->socks->step == SOCKS_GREETING)
 		socks_greeting(c, p, n, &moved);
-	else if (n > 0 && c->socks_state == SOCKS_AUTH)
+	else if (n > 0 && c->socks->step == SOCKS_AUTH)
 		socks_auth(c, p, n, &moved);
-	else if (n > 0 && c->socks_state == SOCKS_REQUEST)
+	else if (n > 0 && c->socks->step == SOCKS_REQUEST)
 		socks_request(c, p, n, &moved);
 	if (moved)
 		*progress = true;
 	else if (!c->freed && c->client.rd_eof)
 		conn_close(c); /* the client is gone, or its message can never complete */
 }
+
+void socks5_start(struct conn *c)
+{
+	c->socks->step = SOCKS_GREETING;
+	conn_set_state(c, CS_SOCKS);
+}
+
+static void socks5_close(struct conn *c)
+{
+	socks5_udp_free(c->socks->udp);
+}
+
+/* A connection holding a UDP association stays in CS_SOCKS: its handshake
+ * is complete all the same. */
+static bool socks5_wait_over(const struct conn *c)
+{
+	return c->socks && c->socks->udp;
+}
+
+const struct layer_ops layer_socks5 = {
+    .name = "socks5",
+    .step = socks5_step,
+    .close = socks5_close,
+    .wait_over = socks5_wait_over,
+    LAYER_STATE(socks),
+};

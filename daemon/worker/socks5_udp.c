@@ -16,8 +16,12 @@
 
 #include "core/log.h"
 #include "worker/client_policy.h"
+#include "worker/conn.h"
+#include "worker/dns_mode.h"
+#include "worker/socks5.h"
 #include "worker/socks5_wire.h"
-#include "worker/wk.h"
+#include "worker/udp.h"
+#include "worker/worker_ctx.h"
 
 #define SU_DGRAM_MAX 65535
 #define SU_DESTS_MAX 64
@@ -395,7 +399,7 @@ static int su_socket(int family, const union sockaddr_any *bind_to, int *out)
 }
 
 /* Starts the relay; *bound is the address to tell the client. */
-int socks5_udp_start(struct conn *c, union sockaddr_any *bound)
+int socks5_udp_start(struct conn *c, union sockaddr_any *bound, struct socks_udp **out)
 {
 	struct socks_udp *u = xcalloc(1, sizeof(*u));
 	union sockaddr_any local = c->client.local;
@@ -423,7 +427,7 @@ int socks5_udp_start(struct conn *c, union sockaddr_any *bound)
 		return -EIO;
 	}
 	u->bound = *bound;
-	c->socks_udp = u;
+	*out = u;
 	return 0;
 }
 

@@ -14,7 +14,10 @@
 #include <openssl/buffer.h>
 #include <openssl/err.h>
 
-#include "worker/wk.h"
+#include "netstack/netstack.h"
+#include "worker/conn.h"
+#include "worker/stream.h"
+#include "worker/worker_ctx.h"
 
 static void stream_on_io(struct loop_io *io, uint32_t events)
 {

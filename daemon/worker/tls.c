@@ -15,7 +15,8 @@
 #include <openssl/pem.h>
 
 #include "core/log.h"
-#include "worker/wk.h"
+#include "worker/tls.h"
+#include "worker/worker_ctx.h"
 
 static void tls_keylog(const SSL *ssl, const char *line)
 {

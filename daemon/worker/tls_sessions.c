@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "worker/wk.h"
+#include "core/util.h"
+#include "worker/tls.h"
 
 #define TLS_SESS_MAX 256
 

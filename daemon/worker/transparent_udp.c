@@ -18,9 +18,11 @@
 
 #include "core/log.h"
 #include "worker/client_policy.h"
+#include "worker/dns_mode.h"
 #include "worker/transparent_udp.h"
 #include "worker/tu_packet.h"
-#include "worker/wk.h"
+#include "worker/udp.h"
+#include "worker/worker_ctx.h"
 
 #ifndef IP_ORIGDSTADDR
 #define IP_ORIGDSTADDR 20

@@ -15,7 +15,13 @@
 #include <openssl/x509v3.h>
 
 #include "core/log.h"
-#include "worker/http_int.h"
+#include "worker/certcache.h"
+#include "worker/conn.h"
+#include "worker/hosts.h"
+#include "worker/layer.h"
+#include "worker/stream.h"
+#include "worker/tunnel.h"
+#include "worker/worker_ctx.h"
 
 /* 1: starts like an HTTP request line, 0: does not, -1: need more bytes. */
 static int looks_like_http(const uint8_t *p, size_t n)
@@ -38,33 +44,9 @@ static bool host_is_ip(const char *h)
 	return addr_parse_ip(h, 0, &a) == 0;
 }
 
-/* Starts TLS towards the server: SNI c->tls_sni, hostname (or IP)
- * verification unless ssl_insecure, ALPN http/1.1 when the client offered it. */
-int tunnel_server_tls_begin(struct conn *c)
-{
-	static const unsigned char h11[] = "\x08http/1.1";
-	size_t i;
-
-	c->server_tls = true;
-	if (stream_tls_start(&c->server, wk->upstream_ctx, true, c->tls_sni) < 0)
-		return -ENOMEM;
-	if (!wk->opts.ssl_insecure && c->tls_sni[0])
-		SSL_set1_host(c->server.ssl, c->tls_sni);
-	else if (!wk->opts.ssl_insecure && host_is_ip(c->host))
-		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->server.ssl), c->host);
-	for (i = 0; c->hello && i < c->hello->nalpn; i++)
-		if (strcmp(c->hello->alpn[i], "http/1.1") == 0)
-			SSL_set_alpn_protos(c->server.ssl, h11, sizeof(h11) - 1);
-	if (c->hello == NULL || c->hello->nalpn == 0 || c->kind == MODE_REVERSE)
-		if (!c->force_raw)
-			SSL_set_alpn_protos(c->server.ssl, h11, sizeof(h11) - 1);
-	tls_sessions_attach(c->server.ssl, c->server_host, c->server_port, c->tls_sni);
-	return 0;
-}
-
 static void tunnel_server_done(struct conn *c);
 
-static void tunnel_start_tls(struct conn *c)
+void tunnel_intercept(struct conn *c)
 {
 	const struct tls_client_hello *ch = c->hello;
 
@@ -78,29 +60,16 @@ static void tunnel_start_tls(struct conn *c)
 		tunnel_server_done(c);
 		return;
 	}
-	if (tunnel_server_tls_begin(c) < 0) {
+	if (conn_server_tls_begin(c) < 0) {
 		conn_close(c);
 		return;
 	}
 	conn_set_state(c, CS_SERVER_TLS);
 }
 
-/* The client speaks plain text inside the tunnel. */
-static void tunnel_plain(struct conn *c)
-{
-	if (c->srv_tls == SRV_TLS_ALWAYS && c->server.fd >= 0 && c->server.ssl == NULL &&
-	    tunnel_server_tls_begin(c) < 0) {
-		conn_close(c);
-		return;
-	}
-	c->server_tls = c->srv_tls == SRV_TLS_ALWAYS;
-	if (c->force_raw || hosts_match(&wk->tcp_hosts, c->host, c->port))
-		relay_start(c, true);
-	else
-		conn_set_state(c, CS_CLIENT_HEAD);
-}
-
-void tunnel_detect_step(struct conn *c, bool *progress)
+/* What the client speaks first in the tunnel: TLS, HTTP or anything else;
+ * next_layer() decides from there. */
+static void tunnel_detect_step(struct conn *c, bool *progress)
 {
 	const uint8_t *p = buf_ptr(&c->client.in);
 	size_t n = buf_len(&c->client.in);
@@ -113,7 +82,7 @@ void tunnel_detect_step(struct conn *c, bool *progress)
 	}
 	if (n == 0) {
 		if (buf_len(&c->server.in) > 0 || c->server.rd_eof) /* server speaks first */
-			relay_start(c, true);
+			next_layer(c, NL_SERVER_FIRST);
 		else if (c->client.rd_eof)
 			conn_close(c);
 		return;
@@ -129,31 +98,14 @@ void tunnel_detect_step(struct conn *c, bool *progress)
 		if (r == -EAGAIN && !c->client.rd_eof && buf_room(&c->client.in) > 0)
 			return;
 		*progress = true;
-		if (r < 0) {
-			relay_start(c, true);
-			return;
-		}
-		if (hosts_ignored(c->hello->sni[0] ? c->hello->sni : c->host, c->port) ||
-		    hosts_ignored(c->host, c->port)) {
-			relay_start(c, false);
-			return;
-		}
-		tunnel_start_tls(c);
-		return;
-	}
-	if (hosts_ignored(c->host, c->port)) {
-		*progress = true;
-		relay_start(c, false);
+		next_layer(c, r < 0 ? NL_TLS_BAD : NL_TLS_HELLO);
 		return;
 	}
 	r = looks_like_http(p, n);
-	if (r < 0 && !c->client.rd_eof && !c->force_raw)
+	if (r < 0 && !c->client.rd_eof && !c->force_raw && !hosts_ignored(c->host, c->port))
 		return;
 	*progress = true;
-	if (r == 1 || c->force_raw)
-		tunnel_plain(c);
-	else
-		relay_start(c, true);
+	next_layer(c, r == 1 ? NL_PLAIN_HTTP : NL_PLAIN_OTHER);
 }
 
 static void add_san(char **sans, size_t *n, const char *s)
@@ -259,7 +211,7 @@ static void tunnel_server_failed(struct conn *c)
 	conn_close(c);
 }
 
-void tunnel_tls_step(struct conn *c, bool *progress)
+static void tunnel_tls_step(struct conn *c, bool *progress)
 {
 	if (c->state == CS_SERVER_TLS) {
 		if (c->server.failed || (c->server.rd_eof && !c->server.tls_done)) {
@@ -273,20 +225,12 @@ void tunnel_tls_step(struct conn *c, bool *progress)
 	if (!c->client.tls_done)
 		return;
 	*progress = true;
-	if (c->proxy_tls && !c->tunnel) { /* the outer session to snare itself is up */
-		conn_set_state(c, CS_CLIENT_HEAD);
-		return;
-	}
-	c->tls = true;
-	if (c->force_raw ||
-	    hosts_match(&wk->tcp_hosts, c->hello->sni[0] ? c->hello->sni : c->host, c->port))
-		relay_start(c, true);
-	else
-		conn_set_state(c, CS_CLIENT_HEAD);
+	next_layer(c, NL_CLIENT_TLS_UP);
 }
 
-/* The certificate for TLS to snare itself: the SNI, else our own address. */
-void tunnel_proxy_tls(struct conn *c, bool *progress)
+/* CS_PROXY_HELLO: the ClientHello of TLS to snare itself; the certificate
+ * is for the SNI, else our own address. */
+static void tunnel_proxy_hello_step(struct conn *c, bool *progress)
 {
 	char *sans[2], local[INET6_ADDRSTRLEN];
 	size_t n = 0;
@@ -337,3 +281,57 @@ void tunnel_on_cert(uint64_t seq, const uint8_t *der, size_t len, const char *er
 			tunnel_client_tls(c, ctx);
 	}
 }
+
+static void tunnel_step(struct conn *c, bool *progress)
+{
+	if (c->state == CS_TUNNEL_DETECT)
+		tunnel_detect_step(c, progress);
+	else if (c->state == CS_SERVER_TLS || c->state == CS_CLIENT_TLS)
+		tunnel_tls_step(c, progress);
+	else if (c->state == CS_PROXY_HELLO)
+		tunnel_proxy_hello_step(c, progress);
+}
+
+/* Whether the parsed ClientHello must stay for a later server connection:
+ * conn_server_tls_begin() offers what next_layer_alpn() picks from the
+ * client's list, and without a ClientHello unless the relay is raw.  Only
+ * where the two differ. */
+static bool tunnel_hello_needed(const struct conn *c)
+{
+	bool h11 = false;
+	size_t i;
+
+	if (c->hello->nalpn == 0)
+		return false;
+	for (i = 0; i < c->hello->nalpn && !h11; i++)
+		h11 = strcmp(c->hello->alpn[i], "http/1.1") == 0;
+	if (h11)
+		return c->force_raw;
+	return c->kind != MODE_REVERSE && !c->force_raw;
+}
+
+/* The ClientHello goes once the client handshake is over (a new one is
+ * parsed before one is read again). */
+static void tunnel_trim(struct conn *c)
+{
+	bool settled = c->state == CS_CLIENT_HEAD || c->state == CS_EXCHANGE ||
+		       c->state == CS_RELAY || c->state == CS_CLOSING;
+
+	if (c->hello && c->tls && settled && !tunnel_hello_needed(c)) {
+		free(c->hello);
+		c->hello = NULL;
+	}
+}
+
+static void tunnel_close(struct conn *c)
+{
+	free(c->hello);
+	c->hello = NULL;
+}
+
+const struct layer_ops layer_tunnel = {
+    .name = "tunnel",
+    .step = tunnel_step,
+    .close = tunnel_close,
+    .trim = tunnel_trim,
+};

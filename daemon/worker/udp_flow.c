@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "worker/wk.h"
+#include "worker/flows.h"
+#include "worker/udp.h"
+#include "worker/worker_ctx.h"
 
 struct udp_rec {
 	unsigned mode_index;

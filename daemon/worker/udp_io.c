@@ -7,7 +7,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "worker/wk.h"
+#include "worker/udp.h"
+#include "worker/worker_ctx.h"
 
 int udp_relay_open(const struct sockaddr *dst, struct loop_io *io, loop_io_fn on_reply,
 		   struct loop_timer *idle, loop_timer_fn on_idle, void *arg)

@@ -10,7 +10,9 @@
 #include <sys/socket.h>
 
 #include "core/log.h"
-#include "worker/wk.h"
+#include "worker/dtls_reverse.h"
+#include "worker/udp.h"
+#include "worker/worker_ctx.h"
 
 static union sockaddr_any *targets; /* per mode index, resolved at start-up */
 
@@ -40,8 +42,9 @@ int udp_reverse_prepare(void)
 	for (i = 0; i < wk->nmodes; i++) {
 		const struct mode_spec *m = &wk->modes[i];
 
-		if (m->kind != MODE_REVERSE ||
-		    (strcmp(m->server.scheme, "udp") != 0 && strcmp(m->server.scheme, "dtls") != 0))
+		enum scheme_dgram d = modespec_scheme_of(m)->dgram;
+
+		if (d != SCHEME_DGRAM_UDP && d != SCHEME_DGRAM_DTLS)
 			continue;
 		if (udp_resolve(m, &targets[i]) < 0) {
 			log_error("reverse %s: cannot resolve %s", m->server.scheme,

@@ -17,12 +17,22 @@
 #include "core/fdlimit.h"
 #include "core/log.h"
 #include "sandbox.h"
-#include "worker/worker.h"
-#include "wireguard/wg.h"
 #include "worker/accepting.h"
+#include "worker/certcache.h"
 #include "worker/client_policy.h"
+#include "worker/conn.h"
+#include "worker/dns_mode.h"
+#include "worker/dtls_reverse.h"
+#include "worker/hosts.h"
+#include "worker/htpasswd.h"
+#include "worker/packet.h"
+#include "worker/tls.h"
 #include "worker/transparent_udp.h"
-#include "worker/wk.h"
+#include "worker/tunnel.h"
+#include "worker/udp.h"
+#include "worker/worker.h"
+#include "worker/worker_ctx.h"
+#include "wireguard/wg.h"
 
 struct worker *wk;
 
@@ -59,10 +69,11 @@ static void wk_on_datagram(struct loop_io *io, uint32_t events)
 	struct worker_listener *l = io->arg;
 
 	const struct mode_spec *m = &wk->modes[l->mode_index];
+	enum scheme_dgram d = modespec_scheme_of(m)->dgram;
 
-	if (m->kind == MODE_REVERSE && strcmp(m->server.scheme, "udp") == 0)
+	if (d == SCHEME_DGRAM_UDP)
 		udp_reverse_readable(l);
-	else if (m->kind == MODE_REVERSE && strcmp(m->server.scheme, "dtls") == 0)
+	else if (d == SCHEME_DGRAM_DTLS)
 		dtls_reverse_readable(l);
 	else if (m->kind == MODE_TRANSPARENT)
 		tu_readable(l);

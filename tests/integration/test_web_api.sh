@@ -22,7 +22,7 @@ start_web() {
 	WPID=$!
 	PIDS+=($WPID)
 	wait_for "$WLOG" "Web server listening at" 20 || { notok web-start "$(cat "$WLOG")"; exit 1; }
-	WPORT=$(grep -m1 -oE 'http://127.0.0.1:[0-9]+' "$WLOG" | grep -oE '[0-9]+$')
+	WPORT=$(grep -m1 -oE 'http://[0-9.]+:[0-9]+' "$WLOG" | grep -oE '[0-9]+$')
 	TOKEN=$(grep -m1 -oE 'token=[0-9a-f]+' "$WLOG" | cut -d= -f2)
 }
 ui_pid() {
@@ -57,6 +57,16 @@ SESSION=$(grep -oE 'snare_web\s+[0-9a-f]+' "$JAR" | awk '{print $2}')
 	[ "$(code -H "Cookie: snare_web=$SESSION" -H "Host: evil.example:$WPORT" "$B/api/state")" = 403 ] &&
 	[ "$(code -H "Cookie: snare_web=$SESSION" -H "Host: 127.0.0.1:1" "$B/api/state")" = 403 ] &&
 	ok web-foreign-host-403 || notok web-foreign-host-403 "a foreign Host was served"
+# A refusal comes when the head is in: an unauthenticated upload is not read.
+early=$(python3 - "$WPORT" <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+s = socket.create_connection(("127.0.0.1", port), timeout=5)
+s.sendall(f"POST /api/flows/import HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 60000000\r\n\r\n".encode())
+print(s.recv(200).split(b"\r\n")[0].decode())
+PY
+)
+[ "$early" = "HTTP/1.1 403 Forbidden" ] && ok web-refused-before-body || notok web-refused-before-body "$early"
 [ "$(code -b "$JAR" "$B/")" = 200 ] && curl -s -b "$JAR" "$B/" | grep -q "snare test page" &&
 	ok web-static-page || notok web-static-page "$(curl -s -b "$JAR" "$B/")"
 state=$(api /api/state)
@@ -65,10 +75,19 @@ echo "$state" | jq_ 'd["modes"] == ["regular@127.0.0.1:'"$PPORT"'"] and d["wireg
 	ok web-state || notok web-state "$state"
 
 # ---- a flow through the proxy: listed and pushed ----
-python3 - "$WPORT" "$SESSION" >"$T/ws.out" 2>&1 <<'PY' &
-import base64, json, os, socket, struct, sys
-port, cookie = int(sys.argv[1]), sys.argv[2]
-s = socket.create_connection(("127.0.0.1", port), timeout=20)
+# wsread PORT SESSION UNTIL [GOFILE]: a page's WebSocket (with the session
+# cookie) that prints each message as JSON on a line and stops at the first
+# of type UNTIL ("flow" stops at the flow for /hello); with GOFILE it reads
+# nothing until that file exists, on a small receive window.
+cat >"$T/wsread.py" <<'PY'
+import base64, json, os, socket, struct, sys, time
+port, cookie, until = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+go = sys.argv[4] if len(sys.argv) > 4 else None
+s = socket.socket()
+if go:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # before connect: a small window
+s.settimeout(30)
+s.connect(("127.0.0.1", port))
 key = base64.b64encode(os.urandom(16)).decode()
 s.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
@@ -78,6 +97,8 @@ while b"\r\n\r\n" not in buf:
     buf += s.recv(4096)
 head, buf = buf.split(b"\r\n\r\n", 1)
 print(head.split(b"\r\n")[0].decode(), flush=True)
+while go and not os.path.exists(go):
+    time.sleep(0.05)
 def need(n):
     global buf
     while len(buf) < n:
@@ -85,6 +106,7 @@ def need(n):
         if not d:
             raise SystemExit("closed")
         buf += d
+flows = 0
 while True:
     need(2)
     n, off = buf[1] & 0x7F, 2
@@ -94,10 +116,16 @@ while True:
         need(10); n, off = struct.unpack(">Q", buf[2:10])[0], 10
     need(off + n)
     msg, buf = json.loads(buf[off:off + n]), buf[off + n:]
-    print(json.dumps(msg), flush=True)
-    if msg.get("type") == "flow" and msg["flow"]["path"] == "/hello":
+    flows += msg.get("type") == "flow"
+    if until == "dropped" and msg.get("type") == "dropped":
+        print("dropped", msg["count"], "after", flows, "flows", flush=True)
+        break
+    if until != "dropped":
+        print(json.dumps(msg), flush=True)
+    if until == "flow" and msg.get("type") == "flow" and msg["flow"]["path"] == "/hello":
         break
 PY
+python3 "$T/wsread.py" "$WPORT" "$SESSION" flow >"$T/ws.out" 2>&1 &
 WSPID=$!
 PIDS+=($WSPID)
 wait_for "$T/ws.out" "101 Switching Protocols" 10 && ok web-ws-upgrade || notok web-ws-upgrade "$(cat "$T/ws.out")"
@@ -158,48 +186,9 @@ api "/api/events?level=info" | jq_ 'any("client connect" in e["text"] for e in d
 [ "$(code -b "$JAR" "$B/api/wireguard")" = 404 ] && ok web-wireguard-404-elsewhere || notok web-wireguard-404-elsewhere "served"
 
 # ---- a page that reads too slowly loses pushes, and hears how many ----
-python3 - "$WPORT" "$SESSION" "$T/ws-go" >"$T/ws-slow.out" 2>&1 <<'PY' &
-import base64, json, os, socket, struct, sys, time
-port, cookie, go = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)  # before connect: a small window
-s.settimeout(30)
-s.connect(("127.0.0.1", port))
-key = base64.b64encode(os.urandom(16)).decode()
-s.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-           f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-           f"Cookie: snare_web={cookie}\r\n\r\n").encode())
-buf = b""
-while b"\r\n\r\n" not in buf:
-    buf += s.recv(4096)
-buf = buf.split(b"\r\n\r\n", 1)[1]
-print("upgraded", flush=True)
-while not os.path.exists(go):  # read nothing until told
-    time.sleep(0.05)
-def need(n):
-    global buf
-    while len(buf) < n:
-        d = s.recv(65536)
-        if not d:
-            raise SystemExit("closed")
-        buf += d
-flows = 0
-while True:
-    need(2)
-    n, off = buf[1] & 0x7F, 2
-    if n == 126:
-        need(4); n, off = struct.unpack(">H", buf[2:4])[0], 4
-    elif n == 127:
-        need(10); n, off = struct.unpack(">Q", buf[2:10])[0], 10
-    need(off + n)
-    msg, buf = json.loads(buf[off:off + n]), buf[off + n:]
-    flows += msg.get("type") == "flow"
-    if msg.get("type") == "dropped":
-        print("dropped", msg["count"], "after", flows, "flows", flush=True)
-        break
-PY
+python3 "$T/wsread.py" "$WPORT" "$SESSION" dropped "$T/ws-go" >"$T/ws-slow.out" 2>&1 &
 PIDS+=($!)
-wait_for "$T/ws-slow.out" upgraded 10
+wait_for "$T/ws-slow.out" "101 Switching" 10
 python3 "$SNARE_ROOT/tests/integration/gen_flows.py" 20000 "$T/20k.snare"
 imp=$(curl -s --max-time 60 -b "$JAR" -H "X-CSRF-Token: $CSRF" --data-binary @"$T/20k.snare" "$B/api/flows/import")
 touch "$T/ws-go"
@@ -207,6 +196,22 @@ if wait_for "$T/ws-slow.out" "^dropped [1-9]" 30 && echo "$imp" | jq_ 'd["import
 	ok web-ws-slow-page-dropped; echo "# $(grep dropped "$T/ws-slow.out")"
 else notok web-ws-slow-page-dropped "$imp $(cat "$T/ws-slow.out")"; fi
 [ "$(code -b "$JAR" "$B/api/state")" = 200 ] && ok web-alive-after-flood || notok web-alive-after-flood "no answer"
+
+# ---- a ui that falls behind: the coordinator drops views, never traffic ----
+UPID=$(ui_pid)
+head -c 900000 /dev/urandom >"$T/900k.bin"
+kill -STOP "$UPID"
+n_ok=0
+for _ in $(seq 1 12); do
+	out=$(curl -s --max-time 20 -x "http://127.0.0.1:$PPORT" --data-binary @"$T/900k.bin" \
+		"http://127.0.0.1:$ORIGIN_PORT/echo" | wc -c)
+	[ "$out" = 900000 ] && n_ok=$((n_ok + 1))
+done
+kill -CONT "$UPID"
+for _ in $(seq 1 100); do [ "$(api /api/state | jq_ 'd["dropped"]')" -gt 0 ] && break; sleep 0.1; done
+st=$(api /api/state)
+[ "$n_ok" = 12 ] && echo "$st" | jq_ 'd["dropped"] > 0' | grep -q True && ok web-ui-behind-drops-views ||
+	notok web-ui-behind-drops-views "$n_ok of 12 requests answered; $st"
 
 # ---- the ui process: its own sandbox, no key ----
 UPID=$(ui_pid)
@@ -229,6 +234,14 @@ wg=$(api /api/wireguard)
 echo "$wg" | jq_ 'd["configs"][0]["text"].startswith("[Interface]") and "PrivateKey" in d["configs"][0]["text"] and d["configs"][0]["qr_svg"].startswith("<svg") and d["configs"][0]["name"].startswith("wireguard")' |
 	grep -q True && ok web-wireguard || notok web-wireguard "$(echo "$wg" | head -c 300)"
 api /api/state | jq_ 'd["wireguard"]' | grep -q True && ok web-wireguard-state || notok web-wireguard-state "$(api /api/state)"
+kill "$WPID"; wait "$WPID" 2>/dev/null
+
+# ---- a wildcard address: a warning, and IP literals only in Host ----
+start_web any -n --set web_host=0.0.0.0
+grep -q "not a loopback address" "$WLOG" && ok web-nonloopback-warning || notok web-nonloopback-warning "$(cat "$WLOG")"
+[ "$(code "http://127.0.0.1:$WPORT/?token=$TOKEN")" = 302 ] &&
+	[ "$(code -H "Host: localhost:$WPORT" "http://127.0.0.1:$WPORT/?token=$TOKEN")" = 403 ] &&
+	ok web-wildcard-host || notok web-wildcard-host "port $WPORT"
 kill "$WPID"; wait "$WPID" 2>/dev/null
 
 # ---- -n: the web interface alone; view_filter: only matching flows join the list ----

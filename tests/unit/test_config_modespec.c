@@ -418,6 +418,57 @@ static void test_intercept_spec(void **state)
 	assert_int_equal(intercept_spec_validate("curl, ! ,x"), -EINVAL);
 }
 
+/* The scheme table: every question about a server scheme. */
+static void test_scheme_table(void **state)
+{
+	static const char *const reverse_ok[] = {"http", "https", "tcp", "tls",
+						 "dns",	 "udp",	  "dtls"};
+	struct mode_spec m;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < ARRAY_SIZE(reverse_ok); i++)
+		assert_true(modespec_scheme(reverse_ok[i])->reverse_ok);
+	assert_false(modespec_scheme("http3")->reverse_ok);
+	assert_false(modespec_scheme("quic")->reverse_ok);
+	assert_string_equal(modespec_scheme("gopher")->name, "");
+	assert_false(modespec_scheme("gopher")->reverse_ok);
+	assert_true(modespec_scheme("http")->upstream_ok);
+	assert_true(modespec_scheme("https")->upstream_ok);
+	assert_false(modespec_scheme("tls")->upstream_ok);
+	assert_true(modespec_scheme("tls")->raw && modespec_scheme("tls")->server_tls);
+	assert_true(modespec_scheme("tcp")->raw && !modespec_scheme("tcp")->server_tls);
+	assert_false(modespec_scheme("https")->raw);
+	assert_true(modespec_scheme("dns")->dns);
+	assert_int_equal(modespec_scheme("dns")->dgram, SCHEME_DGRAM_DNS);
+	assert_int_equal(modespec_scheme("udp")->dgram, SCHEME_DGRAM_UDP);
+	assert_int_equal(modespec_scheme("dtls")->dgram, SCHEME_DGRAM_DTLS);
+	assert_int_equal(modespec_scheme("https")->dgram, SCHEME_DGRAM_NONE);
+
+	parse_ok("reverse:https://example.com", &m);
+	assert_int_equal(modespec_transports(&m), MODE_TRANSPORT_TCP | MODE_TRANSPORT_UDP);
+	assert_int_equal(modespec_served_transports(&m), MODE_TRANSPORT_TCP);
+	assert_true(modespec_scheme_of(&m)->server_tls);
+	modespec_free(&m);
+	parse_ok("reverse:dns://9.9.9.9", &m);
+	assert_int_equal(modespec_served_transports(&m), MODE_TRANSPORT_TCP | MODE_TRANSPORT_UDP);
+	assert_int_equal(modespec_default_port(&m), 53);
+	modespec_free(&m);
+	parse_ok("reverse:udp://10.0.0.1:53", &m);
+	assert_int_equal(modespec_served_transports(&m), MODE_TRANSPORT_UDP);
+	modespec_free(&m);
+	parse_ok("reverse:quic://example.com", &m);
+	assert_int_equal(modespec_served_transports(&m), 0);
+	modespec_free(&m);
+	parse_ok("regular", &m);
+	assert_string_equal(modespec_scheme_of(&m)->name, "");
+	assert_int_equal(modespec_served_transports(&m), MODE_TRANSPORT_TCP);
+	modespec_free(&m);
+	parse_ok("wireguard", &m);
+	assert_int_equal(modespec_served_transports(&m), MODE_TRANSPORT_UDP);
+	modespec_free(&m);
+}
+
 static void test_truncated_error_buffer(void **state)
 {
 	struct mode_spec m;
@@ -441,6 +492,7 @@ int main(void)
 	    cmocka_unit_test(test_check_set),
 	    cmocka_unit_test(test_intercept_spec),
 	    cmocka_unit_test(test_truncated_error_buffer),
+	    cmocka_unit_test(test_scheme_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

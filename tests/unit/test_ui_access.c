@@ -82,6 +82,16 @@ static void test_host(void **state)
 			 UI_ALLOW);
 	assert_int_equal(check(&a, "GET", "/api/state", NULL, "localhost:8081", ck, NULL),
 			 UI_DENY_HOST);
+	/* a wildcard address: any IP literal with our port, no name */
+	setup(&a, "0.0.0.0", false);
+	assert_int_equal(check(&a, "GET", "/x", NULL, "192.0.2.7:8081", ck, NULL), UI_ALLOW);
+	assert_int_equal(check(&a, "GET", "/x", NULL, "[2001:db8::1]:8081", ck, NULL), UI_ALLOW);
+	assert_int_equal(check(&a, "GET", "/x", NULL, "192.0.2.7:8082", ck, NULL), UI_DENY_HOST);
+	assert_int_equal(check(&a, "GET", "/x", NULL, "evil.test:8081", ck, NULL), UI_DENY_HOST);
+	assert_int_equal(check(&a, "GET", "/x", NULL, "192.0.2.7.evil.test:8081", ck, NULL),
+			 UI_DENY_HOST);
+	assert_int_equal(check(&a, "GET", "/x", NULL, "[evil]:8081", ck, NULL), UI_DENY_HOST);
+	assert_int_equal(check(&a, "GET", "/x", NULL, "2001:db8::1:8081", ck, NULL), UI_DENY_HOST);
 	setup(&a, "::1", true);
 	assert_int_equal(check(&a, "GET", "/x", NULL, "[::1]:8081", ck, NULL), UI_ALLOW);
 	assert_int_equal(check(&a, "GET", "/x", NULL, "::1:8081", ck, NULL), UI_DENY_HOST);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/unconst.h"
 #include "output/flowfile.h"
 #include "ui/ui_store.h"
 
@@ -56,7 +57,7 @@ static void make_http(struct http_flow *x, int i, const char *path)
 	x->q.host = "example.com";
 	x->q.has_port = 1;
 	x->q.port = 8443;
-	x->q.path = (char *)path;
+	x->q.path = unconst(path);
 	x->q.http_version = "HTTP/1.1";
 	x->q.has_timestamp_start = 1;
 	x->q.timestamp_start = 100.0;

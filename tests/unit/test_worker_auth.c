@@ -19,7 +19,8 @@
 #include <unistd.h>
 
 #include "worker/auth.h"
-#include "worker/wk.h"
+#include "worker/htpasswd.h"
+#include "worker/worker_ctx.h"
 
 #define T0 1000000u /* a loop time well above zero */
 

@@ -31,7 +31,7 @@
 #include "ca/ca_int.h"
 #include "certs/certs.h"
 #include "ipc/ipc.h"
-#include "worker/wk.h"
+#include "worker/certcache.h"
 
 #define TEST_BURST 5
 #define DAY (24L * 60 * 60)

@@ -1,0 +1,27 @@
+/* Flows sent to the coordinator (flows.c): HTTP exchanges, raw TCP and
+ * WebSocket messages.  Runs in a worker. */
+#ifndef SNARE_WORKER_FLOWS_H
+#define SNARE_WORKER_FLOWS_H
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "flow.pb-c.h"
+
+struct conn;
+void flow_send(Snare__Flow *f);
+void flow_new_id(char out[37]);
+/* f = an empty flow of `type` created at ts, with a new id written to `id`. */
+void flow_init(Snare__Flow *f, char id[37], Snare__Flow__Type type, double ts);
+/* a = sa's host and port (host written to `host`); left empty unless sa is
+ * AF_INET or AF_INET6. */
+void flow_addr_fill(Snare__Address *a, const struct sockaddr *sa, char host[INET6_ADDRSTRLEN]);
+void flow_send_http(struct conn *c, const char *error);
+/* The exchange as it stands, with `error` set; a body that did not complete
+ * is recorded as missing, an error page of ours is left out. */
+void flow_send_http_error(struct conn *c, const char *error);
+/* Raw TCP and WebSocket flows: f holds the collected messages (not freed). */
+void flow_send_tcp(struct conn *c, Snare__Flow *f, const char *error);
+void flow_send_ws(struct conn *c, Snare__Flow *f, const char *error);
+
+#endif

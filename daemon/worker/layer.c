@@ -1,0 +1,225 @@
+/* Runs in a worker: the next-layer decision point.  Every change of what a
+ * connection speaks goes through next_layer(), from what just became known
+ * (the mode, a tunnel opening, the tunnel's first bytes, a finished TLS
+ * handshake, a 101) and the options (ignore_hosts, tcp_hosts); the layer
+ * that starts allocates its state.  The framework's view of all layers
+ * (close, trim, wait_over) is here too.  Trusts only what the layers parsed. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "worker/conn.h"
+#include "worker/dns_mode.h"
+#include "worker/hosts.h"
+#include "worker/http.h"
+#include "worker/layer.h"
+#include "worker/modes.h"
+#include "worker/relay.h"
+#include "worker/socks5.h"
+#include "worker/tunnel.h"
+#include "worker/worker_ctx.h"
+
+/* Every layer, in the order their close ops run: the relay and the HTTP
+ * layer report their flows while the TLS facts (the ClientHello) are still
+ * there. */
+static const struct layer_ops *const layers[] = {
+    &layer_dns, &layer_socks5, &layer_relay, &layer_http, &layer_tunnel,
+};
+
+static void **layer_slot(struct conn *c, const struct layer_ops *l)
+{
+	return (void **)((char *)c + l->state_at);
+}
+
+/* l becomes the current layer, its state allocated on first entry. */
+static void enter(struct conn *c, const struct layer_ops *l)
+{
+	void **slot = layer_slot(c, l);
+
+	c->layer = l;
+	if (l->state_size && *slot == NULL)
+		*slot = xcalloc(1, l->state_size);
+}
+
+/* Raw bytes both ways; `record`: as a TCP (or WebSocket) flow. */
+static void enter_relay(struct conn *c, bool record)
+{
+	enter(c, &layer_relay);
+	relay_start(c, record);
+}
+
+static void enter_http(struct conn *c)
+{
+	enter(c, &layer_http);
+	http_start(c);
+}
+
+/* A new connection: its mode says which layer reads its first bytes. */
+static void next_start(struct conn *c)
+{
+	mode_start(c);
+	switch (c->kind) {
+	case MODE_SOCKS5:
+		enter(c, &layer_socks5);
+		socks5_start(c);
+		return;
+	case MODE_DNS:
+		enter(c, &layer_dns);
+		dns_tcp_start(c);
+		return;
+	case MODE_REVERSE:
+		if (modespec_scheme_of(&wk->modes[c->mode_index])->dns) {
+			enter(c, &layer_dns);
+			dns_tcp_start(c);
+			return;
+		}
+		mode_tunnel_start(c);
+		return;
+	case MODE_TRANSPARENT:
+	case MODE_TUN:
+	case MODE_WIREGUARD:
+	case MODE_LOCAL:
+		mode_tunnel_start(c);
+		return;
+	default:
+		enter_http(c);
+		return;
+	}
+}
+
+/* Plain text inside the tunnel: TLS to the server if its scheme says so,
+ * then HTTP unless the mode or tcp_hosts want raw TCP. */
+static void next_plain(struct conn *c, bool http)
+{
+	if (hosts_ignored(c->host, c->port)) {
+		enter_relay(c, false);
+		return;
+	}
+	if (!http && !c->force_raw) {
+		enter_relay(c, true);
+		return;
+	}
+	if (c->srv_tls == SRV_TLS_ALWAYS && c->server.fd >= 0 && c->server.ssl == NULL &&
+	    conn_server_tls_begin(c) < 0) {
+		conn_close(c);
+		return;
+	}
+	c->server_tls = c->srv_tls == SRV_TLS_ALWAYS;
+	if (c->force_raw || hosts_match(&wk->tcp_hosts, c->host, c->port))
+		enter_relay(c, true);
+	else
+		enter_http(c);
+}
+
+/* The tunnel starts with a valid ClientHello: pass ignored hosts through,
+ * intercept the rest. */
+static void next_tls_hello(struct conn *c)
+{
+	if (hosts_ignored(c->hello->sni[0] ? c->hello->sni : c->host, c->port) ||
+	    hosts_ignored(c->host, c->port)) {
+		enter_relay(c, false);
+		return;
+	}
+	tunnel_intercept(c);
+}
+
+/* The client's handshake with snare is over: HTTP inside (HTTP/1 today;
+ * the negotiated ALPN picks the framing once there are more), or raw TCP
+ * for tcp_hosts and reverse tls://. */
+static void next_client_tls_up(struct conn *c)
+{
+	if (c->proxy_tls && !c->tunnel) { /* the outer session to snare itself is up */
+		enter_http(c);
+		return;
+	}
+	c->tls = true;
+	if (c->force_raw ||
+	    hosts_match(&wk->tcp_hosts, c->hello->sni[0] ? c->hello->sni : c->host, c->port))
+		enter_relay(c, true);
+	else
+		enter_http(c);
+}
+
+void next_layer(struct conn *c, enum nl_event ev)
+{
+	switch (ev) {
+	case NL_START:
+		next_start(c);
+		break;
+	case NL_TUNNEL:
+		c->tunnel = true;
+		enter(c, &layer_tunnel);
+		conn_set_state(c, CS_TUNNEL_DETECT);
+		break;
+	case NL_TLS_HELLO:
+		next_tls_hello(c);
+		break;
+	case NL_TLS_BAD:
+	case NL_SERVER_FIRST:
+	case NL_UPGRADE:
+		enter_relay(c, true);
+		break;
+	case NL_PLAIN_HTTP:
+	case NL_PLAIN_OTHER:
+		next_plain(c, ev == NL_PLAIN_HTTP);
+		break;
+	case NL_CLIENT_TLS_UP:
+		next_client_tls_up(c);
+		break;
+	case NL_PROXY_TLS:
+		enter(c, &layer_tunnel);
+		conn_set_state(c, CS_PROXY_HELLO);
+		break;
+	case NL_EVENT_COUNT:
+		break;
+	}
+}
+
+/* http/1.1 when the client offered it; also when it offered nothing (or we
+ * are a reverse proxy) and the bytes will be parsed as HTTP.  A client that
+ * offered only other protocols gets no ALPN towards the server. */
+bool next_layer_alpn(const struct conn *c, const uint8_t **protos, size_t *len)
+{
+	static const uint8_t h11[] = "\x08http/1.1";
+	size_t i;
+
+	*protos = h11;
+	*len = sizeof(h11) - 1;
+	for (i = 0; c->hello && i < c->hello->nalpn; i++)
+		if (strcmp(c->hello->alpn[i], "http/1.1") == 0)
+			return true;
+	return (c->hello == NULL || c->hello->nalpn == 0 || c->kind == MODE_REVERSE) &&
+	       !c->force_raw;
+}
+
+void layers_close(struct conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(layers); i++) {
+		const struct layer_ops *l = layers[i];
+		void **slot = layer_slot(c, l);
+
+		if (l->state_size && *slot == NULL)
+			continue;
+		if (l->close)
+			l->close(c);
+		if (l->state_size) {
+			free(*slot);
+			*slot = NULL;
+		}
+	}
+}
+
+void layers_trim(struct conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(layers); i++)
+		if (layers[i]->trim)
+			layers[i]->trim(c);
+}
+
+bool layer_wait_over(const struct conn *c)
+{
+	return c->layer && c->layer->wait_over && c->layer->wait_over(c);
+}

@@ -1,0 +1,61 @@
+/* Streams: one socket or netstack TCP connection with optional TLS through
+ * memory BIOs over bounded plaintext and ciphertext buffers (stream.c).
+ * Runs in a worker; the bytes are the peer's and untrusted. */
+#ifndef SNARE_WORKER_STREAM_H
+#define SNARE_WORKER_STREAM_H
+
+#include <stdbool.h>
+
+#include <openssl/ssl.h>
+
+#include "core/addr.h"
+#include "core/buf.h"
+#include "core/loop.h"
+#include "core/util.h"
+
+struct conn;
+struct ns_tcp;
+struct stream {
+	int fd;
+	struct ns_tcp *ns; /* a netstack connection instead of a socket */
+	struct loop_io io;
+	struct conn *conn;
+	SSL *ssl; /* the innermost TLS session */
+	BIO *rbio, *wbio;
+	struct {
+		SSL *ssl;
+		BIO *rbio, *wbio;
+	} outer;	 /* TLS to snare itself (secure web proxy) under ssl */
+	bool tls_client; /* we are the TLS client on this stream */
+	bool tls_done;
+	bool connecting; /* non-blocking connect in progress */
+	bool rd_eof;	 /* peer closed its sending side (or TLS close_notify) */
+	bool rd_ready;	 /* the socket may have bytes: set by epoll, cleared when drained */
+	bool shut_req;	 /* close our sending side once out is flushed */
+	bool shut_done;
+	bool failed;
+	const char *err; /* why it failed, or "" (owned; set with stream_set_err) */
+	struct buf in;	 /* plaintext for the layer above */
+	struct buf out;	 /* plaintext to send */
+	struct buf rxc;	 /* TLS: ciphertext from the socket, not yet read by OpenSSL */
+	struct buf txc;	 /* ciphertext waiting for the socket */
+	union sockaddr_any peer, local;
+	double ts_start, ts_tls;
+};
+
+void stream_init(struct stream *s, struct conn *c, int fd);
+void stream_init_ns(struct stream *s, struct conn *c, struct ns_tcp *t);
+/* Reads and writes whatever the socket and TLS state allow. */
+void stream_io(struct stream *s, bool *progress);
+void stream_interest(struct stream *s);
+void stream_trim(struct stream *s);
+void stream_close(struct stream *s);
+/* Starts TLS on an open stream; bytes already in s->in are handed to TLS
+ * as the first ciphertext (the peeked ClientHello). */
+int stream_tls_start(struct stream *s, SSL_CTX *ctx, bool client, const char *sni);
+bool stream_flushed(const struct stream *s);
+void stream_fail(struct stream *s, const char *fmt, ...) SNARE_PRINTF(2, 3);
+/* Sets s->err (at most 511 bytes) without failing the stream. */
+void stream_set_err(struct stream *s, const char *fmt, ...) SNARE_PRINTF(2, 3);
+
+#endif

@@ -1,0 +1,44 @@
+/* Relayed UDP: recording a conversation as a flow (udp_flow.c), the
+ * sockets (udp_io.c) and reverse udp:// (udp_reverse.c).  Runs in a worker;
+ * datagrams are untrusted. */
+#ifndef SNARE_WORKER_UDP_H
+#define SNARE_WORKER_UDP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/addr.h"
+#include "core/loop.h"
+
+struct worker_listener;
+
+/* ---- udp_flow.c: recording relayed UDP as a flow ---- */
+struct udp_rec;
+struct udp_rec *udp_record_start(unsigned mode_index, const struct sockaddr_storage *client,
+				 const struct sockaddr_storage *server);
+void udp_record(struct udp_rec *r, bool from_client, const uint8_t *d, size_t n);
+void udp_record_set_process(struct udp_rec *r, uint32_t pid, const char *name);
+/* Sends the flow and frees r. */
+void udp_record_finish(struct udp_rec *r, const char *error);
+
+/* ---- udp_io.c: UDP sockets ---- */
+/* The server side of a relayed UDP conversation: a socket connected to dst,
+ * watched for replies (on_reply), with an idle timer of UDP_IDLE_MS armed.
+ * The fd, or -errno (nothing left open). */
+int udp_relay_open(const struct sockaddr *dst, struct loop_io *io, loop_io_fn on_reply,
+		   struct loop_timer *idle, loop_timer_fn on_idle, void *arg);
+/* Reads up to `max` datagrams from fd into buf[0..cap) and hands each to fn,
+ * until the socket has none left (or fails). */
+typedef void (*udp_datagram_fn)(void *arg, const union sockaddr_any *from, uint8_t *d, size_t n);
+void udp_drain(int fd, uint8_t *buf, size_t cap, int max, udp_datagram_fn fn, void *arg);
+
+/* ---- udp_reverse.c: reverse:udp:// ---- */
+int udp_reverse_prepare(void);
+void udp_reverse_readable(struct worker_listener *l);
+void udp_reverse_stop(void);
+/* The resolved target of a reverse udp:// or dtls:// mode; 0 or -ENOENT. */
+int udp_reverse_target(unsigned mode_index, union sockaddr_any *out);
+
+#endif

@@ -1,0 +1,100 @@
+/* Unit test of the worker's next-layer decision point (daemon/worker/layer.c)
+ * where it needs no sockets: the ALPN list offered to a server from the
+ * client's ClientHello and the mode (the choice HTTP/2 will extend), and the
+ * framework's close and trim over a connection on which no layer started
+ * (nothing to report, nothing freed twice). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "worker/conn.h"
+#include "worker/layer.h"
+
+static const char h11[] = "\x08http/1.1";
+
+static void hello_with(struct conn *c, const char *const *alpn, size_t n)
+{
+	size_t i;
+
+	c->hello = calloc(1, sizeof(*c->hello));
+	assert_non_null(c->hello);
+	for (i = 0; i < n; i++)
+		snprintf(c->hello->alpn[i], sizeof(c->hello->alpn[i]), "%s", alpn[i]);
+	c->hello->nalpn = n;
+}
+
+static bool offers_h11(const struct conn *c)
+{
+	const uint8_t *p = NULL;
+	size_t n = 0;
+
+	if (!next_layer_alpn(c, &p, &n))
+		return false;
+	assert_int_equal(n, sizeof(h11) - 1);
+	assert_memory_equal(p, h11, n);
+	return true;
+}
+
+static void test_alpn_offer(void **state)
+{
+	static const char *const both[] = {"h2", "http/1.1"};
+	static const char *const h2_only[] = {"h2"};
+	struct conn c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	c.kind = MODE_REGULAR;
+	assert_true(offers_h11(&c)); /* no ClientHello (plain client, lazy) */
+	c.force_raw = true;
+	assert_false(offers_h11(&c)); /* raw relay: no ALPN of ours */
+	c.force_raw = false;
+
+	hello_with(&c, both, 2);
+	assert_true(offers_h11(&c));
+	c.force_raw = true;
+	assert_true(offers_h11(&c)); /* the client offered it: passed on */
+	c.force_raw = false;
+	free(c.hello);
+
+	hello_with(&c, h2_only, 1);
+	assert_false(offers_h11(&c)); /* offered only h2: nothing we speak */
+	c.kind = MODE_REVERSE;
+	assert_true(offers_h11(&c)); /* a reverse proxy speaks HTTP/1.1 to its server */
+	free(c.hello);
+
+	hello_with(&c, NULL, 0);
+	c.kind = MODE_TRANSPARENT;
+	assert_true(offers_h11(&c));
+	free(c.hello);
+}
+
+static void test_close_without_layers(void **state)
+{
+	struct conn c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	layers_trim(&c);
+	layers_close(&c);
+	assert_null(c.http);
+	assert_null(c.relay);
+	assert_null(c.socks);
+	assert_null(c.dns);
+	assert_null(c.hello);
+	assert_false(layer_wait_over(&c));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_alpn_offer),
+	    cmocka_unit_test(test_close_without_layers),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
