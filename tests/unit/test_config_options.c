@@ -448,7 +448,7 @@ static void test_round_trip(void **state)
 	    "modify_headers=/x-a/1",
 	    "modify_body=/a/b",
 	    "map_remote=/a/b",
-	    "map_local=/a/b/",
+	    "map_local=|a|/srv/",
 	    "block_list=/~q/404",
 	    "anticache",
 	    "anticomp",
