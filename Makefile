@@ -30,10 +30,9 @@ else
 OPT := -O2 -g
 endif
 # -Wcast-qual everywhere but where it is not clean yet (the worker and its
-# unit tests, the h2 module and its test peer; generated protobuf-c code):
+# unit tests; generated protobuf-c code):
 # per source file, by its path.
-CAST_QUAL_EXEMPT := daemon/worker/% tests/unit/test_worker_% daemon/h2/% tests/tools/% \
-	$(B)/proto/%
+CAST_QUAL_EXEMPT := daemon/worker/% tests/unit/test_worker_% $(B)/proto/%
 CAST_QUAL = $(if $(filter $(CAST_QUAL_EXEMPT),$<),,-Wcast-qual)
 CFLAGS += -std=c17 $(OPT) $(WARN) $(PKG_CFLAGS) -MMD -MP $(CAST_QUAL)
 LDFLAGS += $(filter -fsanitize=%,$(OPT))

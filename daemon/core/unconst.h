@@ -7,6 +7,8 @@
  *  - struct iovec's iov_base is `void *` for sendmsg too, which only reads.
  *  - execv()'s argv is `char *const []` for historical reasons; it is
  *    copied by the kernel, never written.
+ *  - other libraries' input structs without const (nghttp2_nv, nghttp3_nv,
+ *    OSSL_PARAM octet strings, gnutls_datum_t) that are only read.
  * Use it for nothing else: a callee that writes must get a writable copy. */
 #ifndef SNARE_CORE_UNCONST_H
 #define SNARE_CORE_UNCONST_H

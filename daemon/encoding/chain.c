@@ -62,7 +62,7 @@ static int coding_list(const char *coding, size_t clen, const struct coding **li
 	return n;
 }
 
-int encoding_known(const char *coding, size_t clen)
+bool encoding_known(const char *coding, size_t clen)
 {
 	const struct coding *list[ENCODING_MAX_CHAIN];
 

@@ -6,6 +6,7 @@
 #ifndef SNARE_ENCODING_ENCODING_H
 #define SNARE_ENCODING_ENCODING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,6 @@ int encoding_decode(const char *coding, size_t clen, const uint8_t *in, size_t i
 int encoding_decode_prefix(const char *coding, size_t clen, const uint8_t *in, size_t inlen,
 			   size_t cap, uint8_t **out, size_t *outlen) SNARE_MUST_CHECK;
 /* True when `coding` names only codings encoding_decode knows (or none). */
-int encoding_known(const char *coding, size_t clen);
+bool encoding_known(const char *coding, size_t clen);
 
 #endif

@@ -190,21 +190,16 @@ static bool m_ctype(const struct fnode *n, const struct fctx *c)
 }
 
 /* ~a: the response is a script, style sheet, image or font (mitmproxy's
- * list of asset types), compiled once. */
+ * list of asset types, ASSET_RE, compiled into the node). */
+#define ASSET_RE                                                                                   \
+	"text/javascript|application/x-javascript|application/javascript|text/css|image/|font/|"   \
+	"application/font"
+
 static bool m_asset(const struct fnode *n, const struct fctx *c)
 {
-	static regex_t re;
-	static int state; /* 0 not compiled, 1 ready, -1 failed */
 	const Snare__HttpResponse *r = fctx_response(c);
 
-	if (state == 0)
-		state = regcomp(&re,
-				"text/javascript|application/x-javascript|application/javascript|"
-				"text/css|image/|font/|application/font",
-				REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0
-			    ? 1
-			    : -1;
-	return state == 1 && r && ctype_match(&re, r->headers, r->n_headers);
+	return r && ctype_match(&n->re, r->headers, r->n_headers);
 }
 
 static bool m_src(const struct fnode *n, const struct fctx *c)
@@ -231,19 +226,19 @@ static bool m_dst(const struct fnode *n, const struct fctx *c)
 /* Longer names first where one is a prefix of another does not matter:
  * the lexer reads the whole name before the lookup. */
 const struct filter_op filter_ops[] = {
-    {"~a", FA_NONE, m_asset},	     {"~all", FA_NONE, m_all},
-    {"~b", FA_REGEX, fm_body},	     {"~bq", FA_REGEX, fm_body_req},
-    {"~bs", FA_REGEX, fm_body_resp}, {"~c", FA_INT, m_code},
-    {"~d", FA_REGEX, m_domain},	     {"~dns", FA_NONE, m_dns},
-    {"~dst", FA_REGEX, m_dst},	     {"~e", FA_NONE, m_error},
-    {"~h", FA_LINES, m_header},	     {"~hq", FA_LINES, m_hreq},
-    {"~hs", FA_LINES, m_hresp},	     {"~http", FA_NONE, m_http},
-    {"~m", FA_REGEX, m_method},	     {"~marked", FA_NONE, m_marked},
-    {"~q", FA_NONE, m_request},	     {"~s", FA_NONE, m_response},
-    {"~src", FA_REGEX, m_src},	     {"~t", FA_REGEX, m_ctype},
-    {"~tq", FA_REGEX, m_treq},	     {"~ts", FA_REGEX, m_tresp},
-    {"~tcp", FA_NONE, m_tcp},	     {"~u", FA_REGEX, m_url},
-    {"~udp", FA_NONE, m_udp},	     {"~websocket", FA_NONE, m_websocket},
+    {"~a", FA_NONE, m_asset, ASSET_RE},	   {"~all", FA_NONE, m_all, NULL},
+    {"~b", FA_REGEX, fm_body, NULL},	   {"~bq", FA_REGEX, fm_body_req, NULL},
+    {"~bs", FA_REGEX, fm_body_resp, NULL}, {"~c", FA_INT, m_code, NULL},
+    {"~d", FA_REGEX, m_domain, NULL},	   {"~dns", FA_NONE, m_dns, NULL},
+    {"~dst", FA_REGEX, m_dst, NULL},	   {"~e", FA_NONE, m_error, NULL},
+    {"~h", FA_LINES, m_header, NULL},	   {"~hq", FA_LINES, m_hreq, NULL},
+    {"~hs", FA_LINES, m_hresp, NULL},	   {"~http", FA_NONE, m_http, NULL},
+    {"~m", FA_REGEX, m_method, NULL},	   {"~marked", FA_NONE, m_marked, NULL},
+    {"~q", FA_NONE, m_request, NULL},	   {"~s", FA_NONE, m_response, NULL},
+    {"~src", FA_REGEX, m_src, NULL},	   {"~t", FA_REGEX, m_ctype, NULL},
+    {"~tq", FA_REGEX, m_treq, NULL},	   {"~ts", FA_REGEX, m_tresp, NULL},
+    {"~tcp", FA_NONE, m_tcp, NULL},	   {"~u", FA_REGEX, m_url, NULL},
+    {"~udp", FA_NONE, m_udp, NULL},	   {"~websocket", FA_NONE, m_websocket, NULL},
 };
 const size_t filter_nops = ARRAY_SIZE(filter_ops);
 

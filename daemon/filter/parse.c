@@ -129,6 +129,10 @@ static struct fnode *parse_op(struct parser *p)
 	} else if (n->op->arg != FA_NONE) {
 		advance(p, true);
 	}
+	if (n->op->fixed_re &&
+	    regcomp(&n->re, n->op->fixed_re, REG_EXTENDED | REG_ICASE | REG_NOSUB))
+		fatal("filter: %s's own regex does not compile", n->op->name);
+	n->has_re = n->op->fixed_re != NULL;
 	if (n->op->arg != FA_NONE && !op_arg(p, n, &optok))
 		goto bad;
 	advance(p, false);

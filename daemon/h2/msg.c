@@ -6,6 +6,7 @@
 
 #include "core/util.h"
 #include "h2/h2.h"
+#include "core/unconst.h"
 
 /* Field lists are bounded by whoever fills them (max_header_list, the h1 parser's limits). */
 #define H2_MSG_MAX_FIELDS 4096
@@ -18,7 +19,7 @@ void h2_msg_init(struct h2_msg *m)
 void h2_msg_free(struct h2_msg *m)
 {
 	for (size_t i = 0; i < m->nfields; i++)
-		free((char *)m->fields[i].name);
+		free(unconst(m->fields[i].name));
 	free(m->fields);
 	free(m->method);
 	free(m->scheme);

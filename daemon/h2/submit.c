@@ -8,10 +8,10 @@
 
 #include "core/util.h"
 #include "h2/h2_int.h"
+#include "core/unconst.h"
 
 /* Headers given to libnghttp2 borrow the owner's strings: it copies them on submit. */
-#define NV(n, nl, v, vl)                                                                           \
-	((nghttp2_nv){(uint8_t *)(n), (uint8_t *)(v), (nl), (vl), NGHTTP2_NV_FLAG_NONE})
+#define NV(n, nl, v, vl) ((nghttp2_nv){unconst(n), unconst(v), (nl), (vl), NGHTTP2_NV_FLAG_NONE})
 
 static size_t build_nv(nghttp2_nv *nv, const struct h2_head *h, char *status)
 {

@@ -11,7 +11,10 @@
 #include "core/util.h"
 #include "flow.pb-c.h"
 
-#define HAR_BODY_CAP (64u << 20) /* decoded bytes of one body; above it, the raw bytes */
+/* Decoded bytes of one body; above it, the bytes as they came (a small
+ * body can expand a thousandfold, and hardump keeps entries until exit). */
+#define HAR_BODY_CAP (16u << 20)
+#define HAR_BODY_CAP_TEXT "16 MiB"
 
 struct har;
 

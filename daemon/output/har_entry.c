@@ -2,6 +2,7 @@
  * response carrying the error, as mitmproxy writes it), bodies decoded
  * (daemon/encoding) and shown as text or base64, timings in milliseconds,
  * WebSocket messages as Chrome's "_webSocketMessages".  Flows are untrusted. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,37 +51,61 @@ static const char *http_version(const char *v)
 	return v;
 }
 
-/* The body as HAR content: decoded when its Content-Encoding is known. */
+/* Why a body could not be decoded, for the entry's comment. */
+static const char *decode_failure(int rc)
+{
+	switch (rc) {
+	case -EMSGSIZE:
+		return "its Content-Encoding expands past " HAR_BODY_CAP_TEXT;
+	case -ENOTSUP:
+		return "its Content-Encoding is not one snare decodes";
+	default:
+		return "its Content-Encoding does not decode (corrupt or cut short)";
+	}
+}
+
+/* The text, or base64 of bytes that are not UTF-8 text. */
+static void set_text(json_t *c, const uint8_t *p, size_t n)
+{
+	if (har_is_text(p, n)) {
+		json_object_set_new(c, "text", har_str(p, n));
+		return;
+	}
+	json_object_set_new(c, "text", har_base64(p, n));
+	json_object_set_new(c, "encoding", json_string("base64"));
+}
+
+/* The body as HAR content: decoded when its Content-Encoding allows, else
+ * the bytes as they came, with a comment saying so. */
 static json_t *content(Snare__Header *const *h, size_t nh, bool has, const ProtobufCBinaryData *b)
 {
-	json_t *c = json_object(), *ce = har_header_value(h, nh, "content-encoding"), *mime;
+	json_t *c = json_object(), *ce = har_header_value(h, nh, "content-encoding");
+	json_t *mime = har_header_value(h, nh, "content-type");
 	const uint8_t *p = has ? b->data : NULL;
-	size_t n = has ? b->len : 0;
+	size_t n = has ? b->len : 0, dlen = 0;
 	uint8_t *dec = NULL;
-	size_t dlen = 0;
+	int rc = 0;
 
-	if (n > 0 && json_string_length(ce) > 0 &&
-	    encoding_decode(json_string_value(ce), json_string_length(ce), p, n, HAR_BODY_CAP, &dec,
-			    &dlen) == 0) {
-		p = dec;
-		n = dlen;
+	if (n > 0 && json_string_length(ce) > 0) {
+		rc = encoding_decode(json_string_value(ce), json_string_length(ce), p, n,
+				     HAR_BODY_CAP, &dec, &dlen);
+		if (rc == 0) {
+			p = dec;
+			n = dlen;
+		}
 	}
-	mime = har_header_value(h, nh, "content-type");
 	json_object_set_new(c, "size", json_integer((json_int_t)n));
 	json_object_set_new(c, "compression",
 			    json_integer((json_int_t)n - (json_int_t)(has ? b->len : 0)));
-	json_object_set_new(c, "mimeType",
-			    json_string_length(mime) ? mime : json_string("x-unknown"));
-	if (!json_string_length(mime))
-		json_decref(mime);
-	if (has && har_is_text(p, n)) {
-		json_object_set_new(c, "text", har_str(p, n));
-	} else if (has) {
-		json_object_set_new(c, "text", har_base64(p, n));
-		json_object_set_new(c, "encoding", json_string("base64"));
-	}
+	json_object_set_new(
+	    c, "mimeType", json_string_length(mime) ? json_incref(mime) : json_string("x-unknown"));
+	if (has)
+		set_text(c, p, n);
+	if (rc < 0)
+		json_object_set_new(c, "comment", json_string(decode_failure(rc)));
 	free(dec);
 	json_decref(ce);
+	json_decref(mime);
 	return c;
 }
 

@@ -8,6 +8,7 @@
 
 #include "core/util.h"
 #include "quic/quic_int.h"
+#include "core/unconst.h"
 
 #define MAX_FIELDS 256
 
@@ -24,8 +25,8 @@ struct quic_h3 {
 static void fields_clear(struct quic_h3 *h)
 {
 	for (size_t i = 0; i < h->nfields; i++) {
-		free((void *)h->fields[i].name);
-		free((void *)h->fields[i].value);
+		free(unconst(h->fields[i].name));
+		free(unconst(h->fields[i].value));
 	}
 	h->nfields = 0;
 	h->fields_truncated = false;
@@ -325,9 +326,9 @@ static nghttp3_nv *to_nv(const struct quic_h3_field *f, size_t n)
 	nghttp3_nv *nv = xcalloc(n ? n : 1, sizeof(*nv));
 
 	for (size_t i = 0; i < n; i++) {
-		nv[i].name = (uint8_t *)f[i].name;
+		nv[i].name = unconst(f[i].name);
 		nv[i].namelen = f[i].name_len;
-		nv[i].value = (uint8_t *)f[i].value;
+		nv[i].value = unconst(f[i].value);
 		nv[i].valuelen = f[i].value_len;
 	}
 	return nv;

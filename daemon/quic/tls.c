@@ -12,6 +12,7 @@
 
 #include "core/util.h"
 #include "quic/quic_int.h"
+#include "core/unconst.h"
 
 /* TLS 1.3 only (QUIC requires it), the AEADs ngtcp2 supports. */
 static const char priority[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:"
@@ -44,7 +45,7 @@ static int set_alpn(gnutls_session_t s, const char *const *alpn, unsigned flags)
 	unsigned n = 0;
 
 	for (; n < QUIC_MAX_ALPN && alpn[n]; n++) {
-		d[n].data = (unsigned char *)alpn[n];
+		d[n].data = unconst(alpn[n]);
 		d[n].size = (unsigned)strlen(alpn[n]);
 	}
 	return n ? gnutls_alpn_set_protocols(s, d, n, flags) : 0;
@@ -138,8 +139,8 @@ static gnutls_x509_crt_fmt_t format_of(const uint8_t *p, size_t n)
 
 int quic_tls_server(struct quic_conn *c, const struct quic_server_opts *o, const char **err)
 {
-	gnutls_datum_t cert = {(unsigned char *)o->cert, (unsigned)o->cert_len};
-	gnutls_datum_t key = {(unsigned char *)o->key, (unsigned)o->key_len};
+	gnutls_datum_t cert = {unconst(o->cert), (unsigned)o->cert_len};
+	gnutls_datum_t key = {unconst(o->key), (unsigned)o->key_len};
 
 	if (gnutls_certificate_allocate_credentials(&c->cred) < 0)
 		return *err = "GnuTLS credentials", -ENOMEM;

@@ -6,6 +6,7 @@
 
 #include "dns/dns.h"
 #include "script/script_int.h"
+#include "core/unconst.h"
 
 static bool record_same(const Snare__DnsRecord *r, const char *name, lua_Integer type,
 			lua_Integer cls, lua_Integer ttl, const char *data)
@@ -38,10 +39,10 @@ static Snare__DnsRecord *answer_record(lua_State *L, struct flowedit *e, size_t 
 	Snare__DnsRecord *r;
 
 	if (record_same(old, name, type, cls, ttl, data))
-		return (Snare__DnsRecord *)old;
+		return unconst(old);
 	*changed = true;
 	lua_getfield(L, -1, "rdata");
-	old_rd.data = (uint8_t *)lua_tolstring(L, -1, &rl);
+	old_rd.data = unconst(lua_tolstring(L, -1, &rl));
 	old_rd.len = old_rd.data ? rl : 0;
 	if (memchr(name, 0, nl) || memchr(data, 0, dl) ||
 	    script_rdata_from_text((uint16_t)type, data, &old_rd, e, &rdata) < 0) {

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/unconst.h"
 #include "filter/filter.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -30,7 +31,7 @@ static void match_some(const struct filter *f)
 	req.headers = hs;
 	req.n_headers = 1;
 	req.has_content = true;
-	req.content = (ProtobufCBinaryData){sizeof(body) - 1, (uint8_t *)body};
+	req.content = (ProtobufCBinaryData){sizeof(body) - 1, unconst(body)};
 	flow.request = &req;
 	(void)filter_match(f, &flow, &x);
 }

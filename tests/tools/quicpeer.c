@@ -28,6 +28,7 @@
 #include "sandbox.h"
 #include "quic/initial.h"
 #include "quic/quic.h"
+#include "core/unconst.h"
 
 #define MAX_PEERS 16
 #define RAW_ALPN "snare-raw"
@@ -208,7 +209,7 @@ struct server_ctx {
 static void server_datagram(struct server_ctx *s, const uint8_t *d, size_t n,
 			    const struct sockaddr_in *from)
 {
-	struct quic_path path = {(struct sockaddr *)&local, (struct sockaddr *)from, sizeof(local),
+	struct quic_path path = {(struct sockaddr *)&local, unconst(from), sizeof(local),
 				 sizeof(*from)};
 	struct peer *pr = peer_of(from);
 	uint8_t out[1500], state[QUIC_CHECK_STATE];
@@ -569,7 +570,7 @@ static int client_main(int argc, char **argv, bool h3)
 		return 1;
 	client_run(pr, h3);
 	quic_conn_free(pr->c);
-	quic_trust_free((struct quic_trust *)o.trust);
+	quic_trust_free(unconst(o.trust));
 	return pr->done == 1 ? 0 : 1;
 }
 

@@ -15,6 +15,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "core/unconst.h"
 #include "encoding/encoding.h"
 
 struct blob {
@@ -30,7 +31,7 @@ static struct blob z_encode(const uint8_t *in, size_t n, int wbits)
 
 	assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY), Z_OK);
 	b.p = malloc(deflateBound(&z, n));
-	z.next_in = (Bytef *)in;
+	z.next_in = unconst(in);
 	z.avail_in = (uInt)n;
 	z.next_out = b.p;
 	z.avail_out = (uInt)deflateBound(&z, n);

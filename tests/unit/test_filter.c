@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/unconst.h"
 #include "filter/filter.h"
 #include "test_flows.h"
 
@@ -70,14 +71,14 @@ static void request(struct tflow *t, const char *method, const char *scheme, con
 {
 	snare__http_request__init(&t->req);
 	t->f.request = &t->req;
-	t->req.method = (char *)method;
-	t->req.scheme = (char *)scheme;
-	t->req.host = (char *)host;
+	t->req.method = unconst(method);
+	t->req.scheme = unconst(scheme);
+	t->req.host = unconst(host);
 	t->req.has_port = true;
 	t->req.port = port;
-	t->req.path = (char *)path;
+	t->req.path = unconst(path);
 	t->req.headers = t->qh;
-	t->saddr.host = (char *)host;
+	t->saddr.host = unconst(host);
 	t->saddr.port = port;
 }
 

@@ -9,6 +9,7 @@
 
 #include "flow.pb-c.h"
 #include "flowedit/flowedit.h"
+#include "core/unconst.h"
 
 #ifdef SNARE_SCRIPT_H
 #define FX_START(x) script_flow_init(&(x)->sf, &(x)->flow)
@@ -40,7 +41,7 @@ struct fx {
 
 static inline ProtobufCBinaryData fx_bytes(const char *s)
 {
-	return (ProtobufCBinaryData){.len = strlen(s), .data = (uint8_t *)s};
+	return (ProtobufCBinaryData){.len = strlen(s), .data = unconst(s)};
 }
 
 static inline void fx_header(Snare__Header *h, const char *n, const char *v)
@@ -163,7 +164,7 @@ static inline void fx_dns(struct fx *x, const char *name, unsigned type, const c
 	fx_conns(x);
 	snare__dns_message__init(&x->dq);
 	snare__dns_record__init(&x->q);
-	x->q.name = (char *)name;
+	x->q.name = unconst(name);
 	x->q.has_type = x->q.has_class_ = 1;
 	x->q.type = type;
 	x->q.class_ = 1;
@@ -178,13 +179,13 @@ static inline void fx_dns(struct fx *x, const char *name, unsigned type, const c
 		x->dr.has_response = x->dr.response = 1;
 		x->dr.has_rcode = 1;
 		snare__dns_record__init(&x->a);
-		x->a.name = (char *)name;
+		x->a.name = unconst(name);
 		x->a.has_type = x->a.has_class_ = x->a.has_ttl = x->a.has_data = 1;
 		x->a.type = 1;
 		x->a.class_ = 1;
 		x->a.ttl = 300;
-		x->a.data = (ProtobufCBinaryData){.len = 4, .data = (uint8_t *)addr_bytes};
-		x->a.display = (char *)addr;
+		x->a.data = (ProtobufCBinaryData){.len = 4, .data = unconst(addr_bytes)};
+		x->a.display = unconst(addr);
 		x->ap = &x->a;
 		x->dr.answers = &x->ap;
 		x->dr.n_answers = 1;

@@ -9,11 +9,12 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "core/unconst.h"
 #include "flow.pb-c.h"
 
 static inline ProtobufCBinaryData tf_bin(const void *p, size_t n)
 {
-	return (ProtobufCBinaryData){n, (uint8_t *)p};
+	return (ProtobufCBinaryData){n, unconst(p)};
 }
 
 /* Appends "name: value" as h[*n], pointed to by ptrs[*n]. */
@@ -36,7 +37,7 @@ static inline size_t tf_gzip(const char *s, uint8_t *out, size_t cap)
 
 	if (deflateInit2(&z, 9, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return 0;
-	z.next_in = (Bytef *)s;
+	z.next_in = unconst(s);
 	z.avail_in = (uInt)strlen(s);
 	z.next_out = out;
 	z.avail_out = (uInt)cap;

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/unconst.h"
 #include "output/har.h"
 #include "test_flows.h"
 
@@ -48,12 +49,12 @@ static void http_flow(struct tflow *t, const char *method, const char *path)
 	t->server.timestamp_start = 1000.0;
 	t->server.timestamp_tls_setup = 1000.25;
 	t->f.request = &t->req;
-	t->req.method = (char *)method;
+	t->req.method = unconst(method);
 	t->req.scheme = "https";
 	t->req.host = "har.test";
 	t->req.has_port = true;
 	t->req.port = 443;
-	t->req.path = (char *)path;
+	t->req.path = unconst(path);
 	t->req.http_version = "HTTP/2";
 	t->req.headers = t->qhp;
 	t->req.has_timestamp_start = t->req.has_timestamp_end = true;
@@ -204,6 +205,36 @@ static void test_binary_post_and_error(void **state)
 	json_decref(doc);
 }
 
+/* A body whose Content-Encoding does not decode is given as it came, with
+ * a comment; an unknown coding likewise. */
+static void test_undecodable(void **state)
+{
+	struct tflow a, b;
+	const Snare__Flow *fl[2] = {&a.f, &b.f};
+	json_t *doc, *entries, *c;
+
+	http_flow(&a, "GET", "/corrupt");
+	respond(&a, 200);
+	tf_header(a.rh, a.rhp, &a.resp.n_headers, "Content-Encoding", "gzip");
+	a.resp.has_content = true;
+	a.resp.content = tf_bin("not gzip", 8);
+	http_flow(&b, "GET", "/lzma");
+	respond(&b, 200);
+	tf_header(b.rh, b.rhp, &b.resp.n_headers, "Content-Encoding", "lzma");
+	b.resp.has_content = true;
+	b.resp.content = tf_bin("\x5d\x00", 2);
+	doc = build(fl, 2);
+	entries = json_object_get(json_object_get(doc, "log"), "entries");
+	c = json_object_get(json_object_get(json_array_get(entries, 0), "response"), "content");
+	assert_string_equal(str(c, "text"), "not gzip");
+	assert_non_null(strstr(str(c, "comment"), "does not decode"));
+	assert_int_equal(num(c, "size"), 8);
+	c = json_object_get(json_object_get(json_array_get(entries, 1), "response"), "content");
+	assert_string_equal(str(c, "encoding"), "base64");
+	assert_non_null(strstr(str(c, "comment"), "not one snare decodes"));
+	json_decref(doc);
+}
+
 static void test_websocket(void **state)
 {
 	struct tflow t;
@@ -275,9 +306,8 @@ static void test_hardump_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_gzip_response),
-	    cmocka_unit_test(test_binary_post_and_error),
-	    cmocka_unit_test(test_websocket),
+	    cmocka_unit_test(test_gzip_response), cmocka_unit_test(test_binary_post_and_error),
+	    cmocka_unit_test(test_undecodable),	  cmocka_unit_test(test_websocket),
 	    cmocka_unit_test(test_hardump_file),
 	};
 

@@ -15,6 +15,7 @@
 
 #include "rewrite/rewrite.h"
 #include "test_flow_fixture.h"
+#include "core/unconst.h"
 
 static void add(struct rewrite_set *set, enum rewrite_kind k, const char *opt)
 {
@@ -86,7 +87,7 @@ static void test_modify_body(void **st)
 	flowedit_free(&x.edits);
 	/* NUL bytes are data. */
 	fx_http(&x, false);
-	x.req.content = (ProtobufCBinaryData){.len = sizeof(bin), .data = (uint8_t *)bin};
+	x.req.content = (ProtobufCBinaryData){.len = sizeof(bin), .data = unconst(bin)};
 	assert_int_equal(
 	    rewrite_apply(&set, REWRITE_REQUEST, REWRITE_AFTER_SCRIPTS, &x.flow, NULL, &x.edits),
 	    REWRITE_CH_REQUEST);
@@ -212,7 +213,7 @@ static void candidates(struct rewrite_set *set, struct fx *x, const char *path, 
 	char **v;
 	size_t n;
 
-	x->req.path = (char *)path;
+	x->req.path = unconst(path);
 	assert_int_equal(rewrite_map_local_candidates(set, &x->flow, NULL, &v, &n), 0);
 	assert_int_equal(n, want_n);
 	if (want_n)

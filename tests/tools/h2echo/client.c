@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "h2echo.h"
+#include "core/unconst.h"
 
 struct cstream {
 	int status;
@@ -168,7 +169,7 @@ int run_client(const struct client_opts *o, SSL_CTX *tls)
 	if (tls) {
 		cc.c.ssl = SSL_new(tls);
 		SSL_set_fd(cc.c.ssl, cc.c.fd);
-		SSL_set_tlsext_host_name(cc.c.ssl, o->host);
+		SSL_set_tlsext_host_name(cc.c.ssl, unconst(o->host));
 		if (tls_handshake(cc.c.ssl, false) != 0)
 			return 1;
 	} else if (fcntl_nonblock(cc.c.fd) != 0) {

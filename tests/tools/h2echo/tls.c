@@ -5,13 +5,14 @@
 #include <string.h>
 
 #include "h2echo.h"
+#include "core/unconst.h"
 
 static const unsigned char alpn_h2[] = "\x02h2";
 
 static int select_h2(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 		     const unsigned char *in, unsigned int inlen, void *arg)
 {
-	if (SSL_select_next_proto((unsigned char **)out, outlen, alpn_h2, 3, in, inlen) !=
+	if (SSL_select_next_proto(unconst(out), outlen, alpn_h2, 3, in, inlen) !=
 	    OPENSSL_NPN_NEGOTIATED)
 		return SSL_TLSEXT_ERR_ALERT_FATAL; /* an h2-only server */
 	return SSL_TLSEXT_ERR_OK;
