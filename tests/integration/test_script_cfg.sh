@@ -83,5 +83,15 @@ else
 	notok bad-edit-keeps-old "$(cat "$SNARE_LOG")"
 fi
 check traffic-after-bad-edit proxy_curl -o /dev/null "http://127.0.0.1:$ORIGIN_PORT/"
+
+# ---- a bad rewrite value in the configuration file on SIGHUP: logged, old kept
+printf 'flow_detail: 1\nblock_list: ["/~d x.test/abc"]\n' >"$T/scfg.yaml"
+kill -HUP "$SNARE_PID"
+if wait_for "$SNARE_LOG" "reload failed: .*block_list: bad HTTP status" 10; then
+	ok bad-reload-value-logged
+else
+	notok bad-reload-value-logged "$(tail -5 "$SNARE_LOG")"
+fi
+check traffic-after-bad-reload proxy_curl -o /dev/null "http://127.0.0.1:$ORIGIN_PORT/"
 if pid_alive "$SNARE_PID"; then ok still-running; else notok still-running "snare exited"; fi
 stop_snare
