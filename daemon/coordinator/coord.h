@@ -105,6 +105,7 @@ struct coord {
 	bool reload_pending;
 	struct coord_child ui; /* the web interface, when web is on */
 	struct coord_web web;
+	struct coord_scripts *scripts; /* scripts.c: script and rewrite files */
 };
 
 /* listen.c */
@@ -204,6 +205,8 @@ void coord_web_flow(struct coord *co, Snare__Flow *f);
 void coord_web_log(struct coord *co, unsigned level, const char *client, const char *text);
 void coord_web_install_log(struct coord *co);
 void coord_web_close(struct coord *co);
+/* scripts.c: the files scripts and rewrites name, and the script watch */
+#include "coordinator/scripts.h"
 
 /* flow_parts.c: bodies that arrive in pieces ahead of their flow */
 #include "coordinator/flow_parts.h"
