@@ -17,24 +17,15 @@
 //   CHROMIUM  the browser (default /usr/bin/chromium)
 // It prints "ok NAME" / "not ok NAME: why" lines like the shell tests.
 'use strict';
-const { chromium } = require('playwright-core');
 const { execFileSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 const har = require('har-validator');
+const { launch, step, must, run } = require('./lib');
 const net = require('net');
 
 const { WEB_URL, PROXY, ORIGIN, SHOTS } = process.env;
 const TIMEOUT = 15000;
-let failed = 0;
-const ok = (n) => console.log(`ok ${n}`);
-const notok = (n, why) => { failed++; console.log(`not ok ${n}: ${String(why).split('\n')[0]}`); };
-// step NAME fn: runs fn; ok when it returns without throwing.
-async function step(name, fn) {
-  try { await fn(); ok(name); } catch (e) { notok(name, e.message || e); }
-}
-function must(cond, why) { if (!cond) throw new Error(why); }
-
 function curl(urlPath) {
   return execFileSync('curl', ['-sS', '--max-time', '20', '--compressed', '-x', PROXY, ORIGIN + urlPath],
     { encoding: 'latin1' });
@@ -101,10 +92,7 @@ async function download(page, linkId) {
 }
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--no-proxy-server'],
-  });
+  const browser = await launch();
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 860 }, acceptDownloads: true });
   ctx.setDefaultTimeout(TIMEOUT);
   const page = await ctx.newPage();
@@ -426,4 +414,4 @@ async function main() {
   await browser.close();
 }
 
-main().then(() => process.exit(failed ? 1 : 0), (e) => { notok('page-test', e.stack || e); process.exit(1); });
+run('page-test', main);

@@ -4,29 +4,15 @@
 // printed as information, never asserted.
 // Environment: WEB_URL, SHOTS, CHROMIUM (see page.test.js), FLOWS (how many).
 'use strict';
-const { chromium } = require('playwright-core');
 const path = require('path');
+const { open, step, must, run } = require('./lib');
 
-const { WEB_URL, SHOTS } = process.env;
+const { SHOTS } = process.env;
 const FLOWS = +process.env.FLOWS;
-let failed = 0;
-async function step(name, fn) {
-  try { await fn(); console.log(`ok ${name}`); } catch (e) {
-    failed++;
-    console.log(`not ok ${name}: ${String(e.message || e).split('\n')[0]}`);
-  }
-}
-function must(cond, why) { if (!cond) throw new Error(why); }
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--no-proxy-server'],
-  });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.setDefaultTimeout(60000);
+  const { browser, page } = await open(1280, 800, 60000);
   await step('web-big-list-total', async () => {
-    await page.goto(WEB_URL);
     await page.waitForFunction((n) => parseInt(document.getElementById('list-count').textContent, 10) === n, FLOWS);
   });
   await step('web-big-list-scrolls', async () => {
@@ -66,4 +52,4 @@ async function main() {
   await browser.close();
 }
 
-main().then(() => process.exit(failed ? 1 : 0), (e) => { console.log(`not ok web-big-list: ${e.message}`); process.exit(1); });
+run('web-big-list', main);
