@@ -6,6 +6,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "core/unconst.h"
 #include "encoding/encoding_int.h"
 
 /* Inflates all of in[0..n) with window bits `wbits`.  gzip may hold
@@ -19,7 +20,7 @@ static int inflate_all(const uint8_t *in, size_t n, int wbits, struct enc_out *o
 
 	if (inflateInit2(&z, wbits) != Z_OK)
 		return -ENOMEM;
-	z.next_in = (Bytef *)in;
+	z.next_in = unconst(in); /* zlib's next_in is not const; inflate only reads it */
 	for (;;) {
 		size_t left = n - (size_t)((const uint8_t *)z.next_in - in);
 
