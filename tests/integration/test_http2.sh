@@ -77,6 +77,29 @@ if grep -q '^version=1.1$' <<<"$out" && wait_for "$SNARE_LOG" "GET https://local
 else notok http2_false_gives_http11 "$out $(tail -5 "$SNARE_LOG")"; fi
 stop_snare
 
+# --- SOCKS5: the tunnel shares the interception path, ALPN included
+start_snare --mode socks5@127.0.0.1:0 --set ssl_insecure=true || exit 1
+out=$(curl -sS --max-time 20 --socks5-hostname "127.0.0.1:$SNARE_PORT" \
+	--cacert "$SNARE_CONF/snare-ca-cert.pem" --http2 -w '\nversion=%{http_version}' \
+	"https://localhost:$NGX/index.html" 2>&1)
+if grep -q '^http2 docroot' <<<"$out" && grep -q '^version=2$' <<<"$out" &&
+	wait_for "$SNARE_LOG" "GET https://localhost:$NGX/index.html HTTP/2.0"; then
+	ok socks5_curl_http2
+else notok socks5_curl_http2 "$out $(tail -5 "$SNARE_LOG")"; fi
+stop_snare
+
+# --- Upgrade: h2c is not passed on (reverse http://): the exchange stays HTTP/1.1
+start_origin || exit 1
+start_snare --mode "reverse:http://127.0.0.1:$ORIGIN_PORT@127.0.0.1:0" || exit 1
+out=$(curl -sS --max-time 20 --http2 -w '\nversion=%{http_version}' \
+	"http://127.0.0.1:$SNARE_PORT/headers" 2>&1)
+sent=$(curl -sS --max-time 20 --http2 -v "http://127.0.0.1:$SNARE_PORT/headers" 2>&1)
+if grep -qi '^> upgrade: h2c' <<<"$sent" && grep -q '^version=1.1$' <<<"$out" &&
+	grep -qi '^host:' <<<"$out" && ! grep -qi 'h2c\|http2-settings' <<<"$out"; then
+	ok h2c_upgrade_stripped
+else notok h2c_upgrade_stripped "$out"; fi
+stop_snare
+
 # --- reverse https to nghttpd: nghttp and h2load
 start_snare --mode "reverse:https://localhost:$NGX@127.0.0.1:0" --set ssl_insecure=true || exit 1
 out=$(nghttp -v "https://127.0.0.1:$SNARE_PORT/index.html" 2>&1)
@@ -115,6 +138,40 @@ if grep -q 'client reset the stream (CANCEL)' "$SNARE_LOG"; then
 	ok client_reset_mapped
 else notok client_reset_mapped "$(cat "$T/reset.log") $(tail -5 "$SNARE_LOG")"; fi
 stop_snare
+
+# --- Chromium through regular mode: a page with 50 subresources, all over h2
+# (the page's resource timing reports each one's nextHopProtocol).
+BROWSER=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$BROWSER" ]; then
+	skip browser_h2_page "chromium is not installed"
+else
+	mkdir -p "$T/www/img"
+	for i in $(seq 1 50); do printf 'GIF89a\1\0\1\0\0\0\0;' >"$T/www/img/$i.gif"; done
+	{
+		echo '<!doctype html><html><head><title>h2 page</title></head><body>'
+		for i in $(seq 1 50); do echo "<img src=\"img/$i.gif\">"; done
+		echo '<pre id="r">waiting</pre><script>'
+		echo 'window.onload = function () {'
+		echo '  var e = performance.getEntriesByType("resource"), h2 = 0;'
+		echo '  e.forEach(function (x) { if (x.nextHopProtocol === "h2") h2++; });'
+		echo '  document.getElementById("r").textContent = "resources " + e.length + " h2 " + h2;'
+		echo '};</script></body></html>'
+	} >"$T/www/page.html"
+	start_snare --mode regular@127.0.0.1:0 --set ssl_insecure=true || exit 1
+	SPKI=$(openssl x509 -in "$SNARE_CONF/snare-ca-cert.pem" -pubkey -noout |
+		openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
+	out=$(timeout 90 "$BROWSER" --headless --no-sandbox --disable-gpu --disable-quic \
+		--no-first-run --disable-background-networking --disable-component-update \
+		--disable-sync --user-data-dir="$T/chrome-h2" \
+		--proxy-server="http://127.0.0.1:$SNARE_PORT" --proxy-bypass-list="<-loopback>" \
+		--ignore-certificate-errors-spki-list="$SPKI" --virtual-time-budget=10000 \
+		--dump-dom "https://localhost:$NGX/page.html" 2>/dev/null)
+	n=$(grep -c "GET https://localhost:$NGX/img/[0-9]*.gif HTTP/2.0" "$SNARE_LOG")
+	if grep -q 'resources 50 h2 50' <<<"$out" && [ "$n" -eq 50 ]; then
+		ok browser_h2_page_50_resources
+	else notok browser_h2_page_50_resources "$(grep -o 'resources.*' <<<"$out") flows $n"; fi
+	stop_snare
+fi
 
 # --- gRPC (python3-grpcio, generic handlers with bytes): unary, server-streaming,
 # client-streaming and bidi calls and an error status, through regular mode
