@@ -115,6 +115,19 @@ if grep -q 'requests: 100 total, 100 started, 100 done, 100 succeeded' <<<"$out"
 else notok reverse_h2load_100_streams "$(grep -E 'requests|status' <<<"$out")"; fi
 stop_snare
 
+# --- body_size_limit per stream: the large response is reset, the next stream is fine
+head -c 200000 /dev/urandom >"$T/www/big.bin"
+start_snare --mode "reverse:https://localhost:$NGX@127.0.0.1:0" --set ssl_insecure=true \
+	--set body_size_limit=50k || exit 1
+curl -sk --max-time 20 --http2 -o /dev/null "https://127.0.0.1:$SNARE_PORT/big.bin"
+rc=$?
+code=$(curl -sk --max-time 20 --http2 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$SNARE_PORT/index.html")
+if [ "$rc" -ne 0 ] && [ "$code" = 200 ] &&
+	wait_for "$SNARE_LOG" "Response body exceeds snare's body_size_limit"; then
+	ok body_size_limit_per_stream
+else notok body_size_limit_per_stream "curl rc $rc, then $code; $(tail -5 "$SNARE_LOG")"; fi
+stop_snare
+
 # --- reverse https to h2echo: an upload through flow control, client trailers, a reset
 start_snare --mode "reverse:https://localhost:$ECHO@127.0.0.1:0" --set ssl_insecure=true \
 	--set flow_detail=2 || exit 1
