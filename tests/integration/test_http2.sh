@@ -186,6 +186,50 @@ else
 	stop_snare
 fi
 
+# --- a packet mode (tun, root only): the client's packets reach snare's
+# netstack; the interception, ALPN included, is the same.
+if ! need_root || ! command -v ip >/dev/null; then
+	skip tun_h2 "needs root (network namespaces, TUN devices)"
+else
+	A=snare-h2c-$$ B=snare-h2s-$$
+	tun_cleanup() { ip netns del "$A" 2>/dev/null; ip netns del "$B" 2>/dev/null; }
+	trap 'tun_cleanup; cleanup' EXIT
+	ip netns add "$A" && ip netns add "$B"
+	XA="ip netns exec $A" XB="ip netns exec $B"
+	ip link add h2a-$$ netns "$A" type veth peer name h2b-$$ netns "$B"
+	$XA ip link set lo up
+	$XB ip link set lo up
+	$XA ip addr add 10.215.0.2/24 dev h2a-$$
+	$XA ip link set h2a-$$ up
+	$XB ip addr add 10.215.0.1/24 dev h2b-$$
+	$XB ip link set h2b-$$ up
+	$XA ip route add default via 10.215.0.1
+	$XB sysctl -qw net.ipv4.ip_forward=1
+	$XB ip addr add 10.216.0.5/32 dev lo
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tun.key" -out "$T/tun.crt" -days 2 \
+		-subj "/CN=10.216.0.5" -addext "subjectAltName=IP:10.216.0.5" 2>/dev/null
+	$XB nghttpd -a 10.216.0.5 -d "$T/www" 8443 "$T/tun.key" "$T/tun.crt" >"$T/tun-nghttpd.log" 2>&1 &
+	PIDS+=($!)
+	TLOG=$T/snare-tun-h2.log
+	$XB "$SNARE_BIN" --mode tun:snh2tun0 --set confdir="$T/tunconf" \
+		--set ssl_verify_upstream_trusted_ca="$T/tun.crt" >"$TLOG" 2>&1 &
+	PIDS+=($!)
+	if wait_for "$TLOG" "TUN interface started." 15; then
+		$XB ip rule add pref 10 iif h2b-$$ to 10.216.0.0/24 lookup 215
+		$XB ip rule del pref 0 lookup local
+		$XB ip rule add pref 100 lookup local
+		$XB ip route add default dev snh2tun0 table 215
+		out=$($XA curl -sS --max-time 20 --http2 --cacert "$T/tunconf/snare-ca-cert.pem" \
+			-w '\nversion=%{http_version}' https://10.216.0.5:8443/index.html 2>&1)
+		if grep -q '^http2 docroot' <<<"$out" && grep -q '^version=2$' <<<"$out" &&
+			wait_for "$TLOG" 'GET https://10.216.0.5:8443/index.html HTTP/2.0'; then
+			ok tun_curl_http2
+		else notok tun_curl_http2 "$out $(tail -5 "$TLOG")"; fi
+	else
+		notok tun_curl_http2 "snare did not start: $(tail -3 "$TLOG")"
+	fi
+fi
+
 # --- gRPC (python3-grpcio, generic handlers with bytes): unary, server-streaming,
 # client-streaming and bidi calls and an error status, through regular mode
 # (grpc.http_proxy) and reverse mode; grpc-status / grpc-message trailers intact.
