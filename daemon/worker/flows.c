@@ -426,6 +426,25 @@ static void flow_msg_body(const struct flow_msg *m, ProtobufCBinaryData *content
 		body_fill(m->body, content, has, len, has_len, streamed, has_streamed);
 }
 
+/* Fields, trailers, body and timestamps of m into x, a Snare__HttpRequest or
+ * a Snare__HttpResponse (the same field names in both); hp/tp get the
+ * pointer arrays, hs/ts the headers (the caller frees all four). */
+#define FLOW_MSG_FILL(x, m, hp, hs, tp, ts)                                                        \
+	do {                                                                                       \
+		(hp) = fields_fill((m)->fields, (m)->nfields, &(hs));                              \
+		(x)->headers = (hp);                                                               \
+		(x)->n_headers = (m)->nfields;                                                     \
+		(tp) = fields_fill((m)->trailers, (m)->ntrailers, &(ts));                          \
+		(x)->trailers = (tp);                                                              \
+		(x)->n_trailers = (m)->ntrailers;                                                  \
+		flow_msg_body(m, &(x)->content, &(x)->has_content, &(x)->content_length,           \
+			      &(x)->has_content_length, &(x)->content_streamed,                    \
+			      &(x)->has_content_streamed);                                         \
+		(x)->has_timestamp_start = (x)->has_timestamp_end = 1;                             \
+		(x)->timestamp_start = (m)->ts_start;                                              \
+		(x)->timestamp_end = (m)->ts_end ? (m)->ts_end : (m)->ts_start;                    \
+	} while (0)
+
 static void flow_msg_request(struct conn *c, struct flow_parts *p, struct flow_trailers *t,
 			     const struct flow_msg *m)
 {
@@ -441,17 +460,7 @@ static void flow_msg_request(struct conn *c, struct flow_parts *p, struct flow_t
 	r->port = c->port;
 	r->path = p->path;
 	r->http_version = (char *)m->version;
-	p->hqp = fields_fill(m->fields, m->nfields, &p->hq);
-	r->headers = p->hqp;
-	r->n_headers = m->nfields;
-	t->qp = fields_fill(m->trailers, m->ntrailers, &t->q);
-	r->trailers = t->qp;
-	r->n_trailers = m->ntrailers;
-	flow_msg_body(m, &r->content, &r->has_content, &r->content_length, &r->has_content_length,
-		      &r->content_streamed, &r->has_content_streamed);
-	r->has_timestamp_start = r->has_timestamp_end = 1;
-	r->timestamp_start = m->ts_start;
-	r->timestamp_end = m->ts_end ? m->ts_end : m->ts_start;
+	FLOW_MSG_FILL(r, m, p->hqp, p->hq, t->qp, t->q);
 	p->f.request = r;
 }
 
@@ -465,17 +474,7 @@ static void flow_msg_response(struct flow_parts *p, struct flow_trailers *t,
 	r->has_status_code = 1;
 	r->status_code = (uint32_t)m->status;
 	r->reason = (char *)"";
-	p->hsp = fields_fill(m->fields, m->nfields, &p->hs);
-	r->headers = p->hsp;
-	r->n_headers = m->nfields;
-	t->sp = fields_fill(m->trailers, m->ntrailers, &t->s);
-	r->trailers = t->sp;
-	r->n_trailers = m->ntrailers;
-	flow_msg_body(m, &r->content, &r->has_content, &r->content_length, &r->has_content_length,
-		      &r->content_streamed, &r->has_content_streamed);
-	r->has_timestamp_start = r->has_timestamp_end = 1;
-	r->timestamp_start = m->ts_start;
-	r->timestamp_end = m->ts_end ? m->ts_end : m->ts_start;
+	FLOW_MSG_FILL(r, m, p->hsp, p->hs, t->sp, t->s);
 	p->f.response = r;
 }
 

@@ -242,13 +242,48 @@ static void body_refused(struct conn *c, struct h2x *x, int r, const char *which
 	x_reset(c, x, HF_E_CANCEL);
 }
 
+/* `up`: client to server; otherwise server to client. */
+static void x_drain(struct conn *c, struct h2x *x, bool up)
+{
+	struct dir d = up ? dir_up(c, x) : dir_down(c, x);
+
+	dir_drain(&d);
+}
+
+static void x_data(struct conn *c, struct h2x *x, bool up, const uint8_t *p, size_t n)
+{
+	struct dir d = up ? dir_up(c, x) : dir_down(c, x);
+	int r = dir_data(&d, up ? &x->rqb : &x->rsb, p, n);
+
+	if (r < 0)
+		body_refused(c, x, r, up ? "Request" : "Response");
+}
+
 /* ---- events from the client's side ---- */
 
-static void c_on_head(void *eng, int32_t sid, const struct hf_head *h, bool end)
+/* Reverse mode names the target in :authority, as it does in Host on
+ * HTTP/1 (keep_host_header keeps the client's). */
+static void reverse_authority(const struct conn *c, char *out, size_t len)
+{
+	bool v6 = strchr(c->host, ':') != NULL;
+	int n = snprintf(out, len, v6 ? "[%s]" : "%s", c->host);
+
+	if (c->port != (c->server_tls ? 443 : 80) && n > 0 && (size_t)n < len)
+		snprintf(out + n, len - (size_t)n, ":%u", c->port);
+}
+
+static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool end)
 {
 	struct conn *c = eng;
 	struct h2x *x = xcalloc(1, sizeof(*x));
+	struct hf_head hh = *hin, *h = &hh;
+	char authority[300];
 	int32_t ssid;
+
+	if (c->kind == MODE_REVERSE && !wk->opts.keep_host_header && h->authority) {
+		reverse_authority(c, authority, sizeof(authority));
+		h->authority = authority;
+	}
 
 	x->csid = sid;
 	x->next = c->h2->xs;
@@ -277,16 +312,10 @@ static void c_on_head(void *eng, int32_t sid, const struct hf_head *h, bool end)
 
 static void c_on_data(void *eng, int32_t sid, const uint8_t *p, size_t n)
 {
-	struct conn *c = eng;
-	struct h2x *x = by_csid(c, sid);
-	struct dir d;
-	int r;
+	struct h2x *x = by_csid(eng, sid);
 
-	if (x == NULL || x->ssid <= 0)
-		return;
-	d = dir_up(c, x);
-	if ((r = dir_data(&d, &x->rqb, p, n)) < 0)
-		body_refused(c, x, r, "Request");
+	if (x && x->ssid > 0)
+		x_data(eng, x, true, p, n);
 }
 
 static void c_on_trailers(void *eng, int32_t sid, const struct hf_field *f, size_t n)
@@ -299,15 +328,12 @@ static void c_on_trailers(void *eng, int32_t sid, const struct hf_field *f, size
 
 static void c_on_end(void *eng, int32_t sid)
 {
-	struct conn *c = eng;
-	struct h2x *x = by_csid(c, sid);
-	struct dir d;
+	struct h2x *x = by_csid(eng, sid);
 
 	if (x == NULL || x->ssid <= 0)
 		return;
 	x->up_end = true;
-	d = dir_up(c, x);
-	dir_drain(&d);
+	x_drain(eng, x, true);
 }
 
 static void c_on_reset(void *eng, int32_t sid, uint32_t code, bool by_peer)
@@ -339,14 +365,10 @@ static void c_on_close(void *eng, int32_t sid)
 
 static void c_on_send_space(void *eng, int32_t sid)
 {
-	struct conn *c = eng;
-	struct h2x *x = by_csid(c, sid);
-	struct dir d;
+	struct h2x *x = by_csid(eng, sid);
 
-	if (x == NULL || x->ssid <= 0)
-		return;
-	d = dir_down(c, x);
-	dir_drain(&d);
+	if (x && x->ssid > 0)
+		x_drain(eng, x, false);
 }
 
 static void conn_error(void *eng, uint32_t code, int status, const char *why, const char *side)
@@ -390,16 +412,10 @@ static void s_on_head(void *eng, int32_t sid, const struct hf_head *h, bool end)
 
 static void s_on_data(void *eng, int32_t sid, const uint8_t *p, size_t n)
 {
-	struct conn *c = eng;
-	struct h2x *x = by_ssid(c, sid);
-	struct dir d;
-	int r;
+	struct h2x *x = by_ssid(eng, sid);
 
-	if (x == NULL || x->c_closed)
-		return;
-	d = dir_down(c, x);
-	if ((r = dir_data(&d, &x->rsb, p, n)) < 0)
-		body_refused(c, x, r, "Response");
+	if (x && !x->c_closed)
+		x_data(eng, x, false, p, n);
 }
 
 static void s_on_trailers(void *eng, int32_t sid, const struct hf_field *f, size_t n)
@@ -412,15 +428,12 @@ static void s_on_trailers(void *eng, int32_t sid, const struct hf_field *f, size
 
 static void s_on_end(void *eng, int32_t sid)
 {
-	struct conn *c = eng;
-	struct h2x *x = by_ssid(c, sid);
-	struct dir d;
+	struct h2x *x = by_ssid(eng, sid);
 
 	if (x == NULL || x->c_closed)
 		return;
 	x->down_end = true;
-	d = dir_down(c, x);
-	dir_drain(&d);
+	x_drain(eng, x, false);
 }
 
 static void s_on_reset(void *eng, int32_t sid, uint32_t code, bool by_peer)
@@ -452,14 +465,10 @@ static void s_on_close(void *eng, int32_t sid)
 
 static void s_on_send_space(void *eng, int32_t sid)
 {
-	struct conn *c = eng;
-	struct h2x *x = by_ssid(c, sid);
-	struct dir d;
+	struct h2x *x = by_ssid(eng, sid);
 
-	if (x == NULL)
-		return;
-	d = dir_up(c, x);
-	dir_drain(&d);
+	if (x)
+		x_drain(eng, x, true);
 }
 
 static void s_on_conn_error(void *eng, uint32_t code, int status, const char *why)

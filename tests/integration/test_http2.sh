@@ -14,21 +14,11 @@ for tool in nghttp nghttpd h2load curl; do
 done
 [ -x "$H2ECHO" ] || { notok http2 "$H2ECHO is not built"; exit 0; }
 
-# wait_port PORT: until something accepts on 127.0.0.1:PORT (10 s).
-wait_port() {
-	local i
-	for i in $(seq 1 200); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 origin_cert
 mkdir -p "$T/www"
 echo "http2 docroot" >"$T/www/index.html"
 NGX=$(free_port)
-nghttpd -d "$T/www" "$NGX" "$T/origin.key" "$ORIGIN_CERT" >"$T/nghttpd.log" 2>&1 &
+nghttpd -v -d "$T/www" "$NGX" "$T/origin.key" "$ORIGIN_CERT" >"$T/nghttpd.log" 2>&1 &
 PIDS+=($!)
 ECHO=$(free_port)
 "$H2ECHO" server --tls "$ORIGIN_CERT" "$T/origin.key" "$ECHO" >"$T/echo.log" 2>&1 &
@@ -77,6 +67,21 @@ if grep -q '^version=1.1$' <<<"$out" && wait_for "$SNARE_LOG" "GET https://local
 else notok http2_false_gives_http11 "$out $(tail -5 "$SNARE_LOG")"; fi
 stop_snare
 
+# --- upstream mode: snare in front of another snare (regular), h2 on every hop
+start_snare --mode regular@127.0.0.1:0 --set ssl_insecure=true || exit 1
+INNER_PORT=$SNARE_PORT INNER_LOG=$SNARE_LOG INNER_PID=$SNARE_PID
+start_snare --mode "upstream:http://127.0.0.1:$INNER_PORT@127.0.0.1:0" --set ssl_insecure=true || exit 1
+out=$(proxy_curl --cacert "$SNARE_CONF/snare-ca-cert.pem" --http2 -w '\nversion=%{http_version}' \
+	"https://localhost:$NGX/index.html" 2>&1)
+if grep -q '^http2 docroot' <<<"$out" && grep -q '^version=2$' <<<"$out" &&
+	wait_for "$SNARE_LOG" "GET https://localhost:$NGX/index.html HTTP/2.0" &&
+	wait_for "$INNER_LOG" "GET https://localhost:$NGX/index.html HTTP/2.0"; then
+	ok upstream_curl_http2_both_hops
+else notok upstream_curl_http2_both_hops "$out $(tail -3 "$SNARE_LOG") $(tail -3 "$INNER_LOG")"; fi
+stop_snare
+SNARE_PID=$INNER_PID
+stop_snare
+
 # --- SOCKS5: the tunnel shares the interception path, ALPN included
 start_snare --mode socks5@127.0.0.1:0 --set ssl_insecure=true || exit 1
 out=$(curl -sS --max-time 20 --socks5-hostname "127.0.0.1:$SNARE_PORT" \
@@ -102,11 +107,18 @@ stop_snare
 
 # --- reverse https to nghttpd: nghttp and h2load
 start_snare --mode "reverse:https://localhost:$NGX@127.0.0.1:0" --set ssl_insecure=true || exit 1
+before=$(grep -c ":authority: localhost:$NGX" "$T/nghttpd.log")
 out=$(nghttp -v "https://127.0.0.1:$SNARE_PORT/index.html" 2>&1)
 if grep -q 'negotiated protocol: h2' <<<"$out" && grep -q ':status: 200' <<<"$out" &&
 	grep -q '^http2 docroot' <<<"$out" && wait_for "$SNARE_LOG" 'HTTP/2.0'; then
 	ok reverse_nghttp
 else notok reverse_nghttp "$out"; fi
+# The server is given the target as :authority, not snare's address.
+after=$(grep -c ":authority: localhost:$NGX" "$T/nghttpd.log")
+if grep -q ":authority: 127.0.0.1:$SNARE_PORT" <<<"$out" && [ "$after" -gt "$before" ] &&
+	! grep -q ":authority: 127.0.0.1:$SNARE_PORT" "$T/nghttpd.log"; then
+	ok reverse_authority_is_target
+else notok reverse_authority_is_target "before $before after $after"; fi
 
 out=$(h2load -c 10 -m 10 -n 100 "https://127.0.0.1:$SNARE_PORT/index.html" 2>&1)
 if grep -q 'requests: 100 total, 100 started, 100 done, 100 succeeded' <<<"$out" &&
@@ -256,7 +268,7 @@ grpc_check() {
 	else notok "$name" "$out"; fi
 }
 
-start_snare --mode regular@127.0.0.1:0 --set ssl_insecure=true || exit 1
+start_snare --mode regular@127.0.0.1:0 --set ssl_insecure=true -w "$T/h2flows.bin" || exit 1
 out=$(timeout 60 "$GRPC_PY" "$SNARE_ROOT/tests/integration/grpc_h2.py" call "localhost:$GRPC" \
 	"$SNARE_CONF/snare-ca-cert.pem" --proxy "http://127.0.0.1:$SNARE_PORT" 2>&1)
 grpc_check grpc_regular_mode "$out"
@@ -264,6 +276,12 @@ if wait_for "$SNARE_LOG" "POST https://localhost:$GRPC/snaretest.Echo/Bidi HTTP/
 	ok grpc_regular_flows_http2
 else notok grpc_regular_flows_http2 "$(tail -5 "$SNARE_LOG")"; fi
 stop_snare
+# The flow file keeps the version and the trailers: -r shows them again.
+out=$("$SNARE_BIN" -n -r "$T/h2flows.bin" --set confdir="$T/rconf" --set flow_detail=2 2>&1)
+if grep -q "POST https://localhost:$GRPC/snaretest.Echo/Unary HTTP/2.0" <<<"$out" &&
+	grep -q '<< HTTP/2.0 200' <<<"$out" && grep -q 'x-test-trailer: t1' <<<"$out"; then
+	ok flow_file_http2_read_back
+else notok flow_file_http2_read_back "$(head -20 <<<"$out")"; fi
 
 start_snare --mode "reverse:https://localhost:$GRPC@127.0.0.1:0" --set ssl_insecure=true \
 	--set flow_detail=2 || exit 1
