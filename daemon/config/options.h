@@ -46,7 +46,7 @@ struct options {
 	long long body_size_limit;   /* bytes, -1 = none */
 	bool rawtcp;                 /* default true */
 	bool websocket;              /* default true */
-	bool http2;                  /* default true (not offered until HTTP/2 exists) */
+	bool http2;                  /* default true: ALPN h2 where both sides take it */
 	bool http3;                  /* default false: h3 is stripped from DNS HTTPS records */
 	bool strip_ech;              /* default true: ech is stripped from DNS HTTPS records */
 	bool upstream_cert;          /* default true */

@@ -31,6 +31,7 @@ enum conn_state {
 	CS_CLOSING,	  /* flush what is queued, then close */
 	CS_SOCKS,	  /* SOCKS5 greeting, authentication and request */
 	CS_DNS_TCP,	  /* DNS over TCP: length-prefixed messages */
+	CS_H2,		  /* HTTP/2 streams both ways (h2_proxy.c) */
 };
 
 /* Whether the server side speaks TLS (reverse schemes decide; otherwise it
@@ -90,6 +91,7 @@ struct conn {
 	struct relay_state *relay; /* relay.c */
 	struct socks_state *socks; /* socks5.c */
 	struct dns_tcp *dns;	   /* dns_mode.c */
+	struct h2_proxy *h2;	   /* h2_proxy.c */
 	bool freed;
 };
 

@@ -395,3 +395,111 @@ void flow_send_ws(struct conn *c, Snare__Flow *f, const char *error)
 	free(p);
 	c->http->flow_sent = true;
 }
+
+/* ---- exchanges described framing-neutrally (HTTP/2 streams) ---- */
+
+static Snare__Header **fields_fill(const struct hf_field *f, size_t n, Snare__Header **store)
+{
+	Snare__Header *v = xcalloc(n ? n : 1, sizeof(*v));
+	Snare__Header **pv = xcalloc(n ? n : 1, sizeof(*pv));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snare__header__init(&v[i]);
+		v[i].has_name = v[i].has_value = 1;
+		v[i].name.data = (uint8_t *)f[i].name;
+		v[i].name.len = f[i].name_len;
+		v[i].value.data = (uint8_t *)f[i].value;
+		v[i].value.len = f[i].value_len;
+		pv[i] = &v[i];
+	}
+	*store = v;
+	return pv;
+}
+
+/* Storage for the trailers a flow_parts has no room for. */
+struct flow_trailers {
+	Snare__Header *q, *s;
+	Snare__Header **qp, **sp;
+};
+
+static void flow_msg_body(const struct flow_msg *m, ProtobufCBinaryData *content,
+			  protobuf_c_boolean *has, uint64_t *len, protobuf_c_boolean *has_len,
+			  protobuf_c_boolean *streamed, protobuf_c_boolean *has_streamed)
+{
+	if (m->complete)
+		body_fill(m->body, content, has, len, has_len, streamed, has_streamed);
+}
+
+/* Fields, trailers, body and timestamps of m into x, a Snare__HttpRequest or
+ * a Snare__HttpResponse (the same field names in both); hp/tp get the
+ * pointer arrays, hs/ts the headers (the caller frees all four). */
+#define FLOW_MSG_FILL(x, m, hp, hs, tp, ts)                                                        \
+	do {                                                                                       \
+		(hp) = fields_fill((m)->fields, (m)->nfields, &(hs));                              \
+		(x)->headers = (hp);                                                               \
+		(x)->n_headers = (m)->nfields;                                                     \
+		(tp) = fields_fill((m)->trailers, (m)->ntrailers, &(ts));                          \
+		(x)->trailers = (tp);                                                              \
+		(x)->n_trailers = (m)->ntrailers;                                                  \
+		flow_msg_body(m, &(x)->content, &(x)->has_content, &(x)->content_length,           \
+			      &(x)->has_content_length, &(x)->content_streamed,                    \
+			      &(x)->has_content_streamed);                                         \
+		(x)->has_timestamp_start = (x)->has_timestamp_end = 1;                             \
+		(x)->timestamp_start = (m)->ts_start;                                              \
+		(x)->timestamp_end = (m)->ts_end ? (m)->ts_end : (m)->ts_start;                    \
+	} while (0)
+
+static void flow_msg_request(struct conn *c, struct flow_parts *p, struct flow_trailers *t,
+			     const struct flow_msg *m)
+{
+	Snare__HttpRequest *r = &p->rq;
+
+	snare__http_request__init(r);
+	snprintf(p->method, sizeof(p->method), "%s", m->method ? m->method : "");
+	snprintf(p->path, sizeof(p->path), "%s", m->path ? m->path : "");
+	r->method = p->method;
+	r->scheme = (char *)(m->scheme && m->scheme[0] ? m->scheme : "https");
+	r->host = (char *)c->host;
+	r->has_port = 1;
+	r->port = c->port;
+	r->path = p->path;
+	r->http_version = (char *)m->version;
+	FLOW_MSG_FILL(r, m, p->hqp, p->hq, t->qp, t->q);
+	p->f.request = r;
+}
+
+static void flow_msg_response(struct flow_parts *p, struct flow_trailers *t,
+			      const struct flow_msg *m)
+{
+	Snare__HttpResponse *r = &p->rs;
+
+	snare__http_response__init(r);
+	r->http_version = (char *)m->version;
+	r->has_status_code = 1;
+	r->status_code = (uint32_t)m->status;
+	r->reason = (char *)"";
+	FLOW_MSG_FILL(r, m, p->hsp, p->hs, t->sp, t->s);
+	p->f.response = r;
+}
+
+void flow_send_msgs(struct conn *c, const struct flow_msg *rq, const struct flow_msg *rs,
+		    const char *error)
+{
+	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP);
+	struct flow_trailers t = {0};
+
+	if (p == NULL)
+		return;
+	flow_msg_request(c, p, &t, rq);
+	if (rs)
+		flow_msg_response(p, &t, rs);
+	p->f.error = (char *)error;
+	flow_send(&p->f);
+	free(t.q);
+	free(t.qp);
+	free(t.s);
+	free(t.sp);
+	flow_parts_free(p);
+	free(p);
+}

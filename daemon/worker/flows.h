@@ -7,8 +7,10 @@
 #include <sys/socket.h>
 
 #include "flow.pb-c.h"
+#include "worker/http_framing.h"
 
 struct conn;
+struct body_xfer;
 void flow_send(Snare__Flow *f);
 void flow_new_id(char out[37]);
 /* f = an empty flow of `type` created at ts, with a new id written to `id`. */
@@ -23,5 +25,22 @@ void flow_send_http_error(struct conn *c, const char *error);
 /* Raw TCP and WebSocket flows: f holds the collected messages (not freed). */
 void flow_send_tcp(struct conn *c, Snare__Flow *f, const char *error);
 void flow_send_ws(struct conn *c, Snare__Flow *f, const char *error);
+
+/* One message of an exchange, framing-neutral (an HTTP/2 stream's): the
+ * request's method, scheme and path or the response's status, the version
+ * ("HTTP/2.0"), fields and trailers in wire order, the body as the engine
+ * kept it (`complete` false: recorded as missing). */
+struct flow_msg {
+	const char *method, *scheme, *path, *version;
+	int status;
+	const struct hf_field *fields, *trailers;
+	size_t nfields, ntrailers;
+	const struct body_xfer *body;
+	double ts_start, ts_end;
+	bool complete;
+};
+/* An HTTP flow with c's connections; rs NULL: no response. */
+void flow_send_msgs(struct conn *c, const struct flow_msg *rq, const struct flow_msg *rs,
+		    const char *error);
 
 #endif

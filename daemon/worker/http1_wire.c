@@ -92,6 +92,9 @@ static bool hdr_skip(const struct conn *c, const struct http1_header *h)
 	for (i = 0; i < ARRAY_SIZE(hop); i++)
 		if (http1_str_ieq(h->name, hop[i]))
 			return true;
+	if (http1_str_ieq(h->name, "http2-settings") ||
+	    (http1_str_ieq(h->name, "upgrade") && http1_str_ieq(h->value, "h2c")))
+		return true;
 	return c->http->req.head->upgrade && http1_str_ieq(h->name, "sec-websocket-extensions");
 }
 
@@ -167,10 +170,50 @@ static int put_auth(struct conn *c, struct buf *out)
 	return 0;
 }
 
+/* An h2c upgrade stays HTTP/1.1 through snare (RFC 9113 section 3.1 lets a
+ * server ignore it; the server must not switch what snare parses): Upgrade
+ * and HTTP2-Settings are dropped (hdr_skip), and so are their tokens here. */
+static bool h2c_upgrade(const struct http1_head *h)
+{
+	const struct http1_header *u = http1_find(h, "upgrade");
+
+	return u && http1_str_ieq(u->value, "h2c");
+}
+
+static int put_connection_without_h2c(struct buf *out, const struct http1_header *hd)
+{
+	const char *p = hd->value.p, *end = p + hd->value.n;
+	bool first = true;
+	int r = 0;
+
+	while (p < end) {
+		const char *q = memchr(p, ',', (size_t)(end - p));
+		struct http1_str t;
+
+		q = q ? q : end;
+		t.p = p;
+		t.n = (size_t)(q - p);
+		while (t.n && (*t.p == ' ' || *t.p == '\t'))
+			t.p++, t.n--;
+		while (t.n && (t.p[t.n - 1] == ' ' || t.p[t.n - 1] == '\t'))
+			t.n--;
+		p = q + 1;
+		if (t.n == 0 || http1_str_ieq(t, "upgrade") || http1_str_ieq(t, "http2-settings"))
+			continue;
+		r |= puts_(out, first ? "Connection: " : ", ");
+		r |= put(out, t.p, t.n);
+		first = false;
+	}
+	if (!first)
+		r |= puts_(out, "\r\n");
+	return r;
+}
+
 int http_build_request_head(struct conn *c, struct buf *out)
 {
 	const struct http1_head *h = c->http->req.head;
 	bool rewrite_host = c->kind == MODE_REVERSE && !wk->opts.keep_host_header;
+	bool h2c = h2c_upgrade(h);
 	size_t i;
 	int r = put_request_line(c, out);
 
@@ -183,6 +226,10 @@ int http_build_request_head(struct conn *c, struct buf *out)
 		    (c->kind == MODE_REVERSE && wk->opts.upstream_auth &&
 		     http1_str_ieq(hd->name, "authorization")))
 			continue;
+		if (h2c && http1_str_ieq(hd->name, "connection")) {
+			r |= put_connection_without_h2c(out, hd);
+			continue;
+		}
 		r |= put(out, hd->name.p, hd->name.n);
 		r |= puts_(out, ": ");
 		r |= put(out, hd->value.p, hd->value.n);

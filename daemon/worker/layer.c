@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/ssl.h>
+
 #include "worker/conn.h"
 #include "worker/dns_mode.h"
+#include "worker/h2_proxy.h"
 #include "worker/hosts.h"
 #include "worker/http.h"
 #include "worker/layer.h"
@@ -22,7 +25,7 @@
  * layer report their flows while the TLS facts (the ClientHello) are still
  * there. */
 static const struct layer_ops *const layers[] = {
-    &layer_dns, &layer_socks5, &layer_relay, &layer_http, &layer_tunnel,
+    &layer_dns, &layer_socks5, &layer_relay, &layer_http, &layer_h2, &layer_tunnel,
 };
 
 static void **layer_slot(struct conn *c, const struct layer_ops *l)
@@ -122,6 +125,17 @@ static void next_tls_hello(struct conn *c)
 	tunnel_intercept(c);
 }
 
+/* Whether the client's TLS session with snare negotiated `proto`. */
+static bool client_alpn_is(const struct conn *c, const char *proto)
+{
+	const unsigned char *p = NULL;
+	unsigned n = 0;
+
+	if (c->client.ssl)
+		SSL_get0_alpn_selected(c->client.ssl, &p, &n);
+	return n == strlen(proto) && memcmp(p, proto, n) == 0;
+}
+
 /* The client's handshake with snare is over: HTTP inside (HTTP/1 today;
  * the negotiated ALPN picks the framing once there are more), or raw TCP
  * for tcp_hosts and reverse tls://. */
@@ -133,10 +147,14 @@ static void next_client_tls_up(struct conn *c)
 	}
 	c->tls = true;
 	if (c->force_raw ||
-	    hosts_match(&wk->tcp_hosts, c->hello->sni[0] ? c->hello->sni : c->host, c->port))
+	    hosts_match(&wk->tcp_hosts, c->hello->sni[0] ? c->hello->sni : c->host, c->port)) {
 		enter_relay(c, true);
-	else
+	} else if (client_alpn_is(c, "h2")) {
+		enter(c, &layer_h2);
+		h2_proxy_start(c);
+	} else {
 		enter_http(c);
+	}
 }
 
 void next_layer(struct conn *c, enum nl_event ev)
@@ -179,14 +197,26 @@ void next_layer(struct conn *c, enum nl_event ev)
  * offered only other protocols gets no ALPN towards the server. */
 bool next_layer_alpn(const struct conn *c, const uint8_t **protos, size_t *len)
 {
-	static const uint8_t h11[] = "\x08http/1.1";
+	static const uint8_t h11[] = "\x08http/1.1", both[] = "\x02h2\x08http/1.1";
+	static const uint8_t h2[] = "\x02h2";
+	bool has_h11 = false, has_h2 = false;
 	size_t i;
 
 	*protos = h11;
 	*len = sizeof(h11) - 1;
-	for (i = 0; c->hello && i < c->hello->nalpn; i++)
-		if (strcmp(c->hello->alpn[i], "http/1.1") == 0)
-			return true;
+	for (i = 0; c->hello && i < c->hello->nalpn; i++) {
+		has_h11 |= strcmp(c->hello->alpn[i], "http/1.1") == 0;
+		has_h2 |= strcmp(c->hello->alpn[i], "h2") == 0;
+	}
+	/* h2 only before the client's handshake (eager): the client is then
+	 * offered h2 only if the server took it (h2_proxy_server_ready). */
+	if (has_h2 && c->tunnel && !c->tls && !c->force_raw && wk->opts.http2) {
+		*protos = has_h11 ? both : h2;
+		*len = has_h11 ? sizeof(both) - 1 : sizeof(h2) - 1;
+		return true;
+	}
+	if (has_h11)
+		return true;
 	return (c->hello == NULL || c->hello->nalpn == 0 || c->kind == MODE_REVERSE) &&
 	       !c->force_raw;
 }

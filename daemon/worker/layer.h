@@ -48,6 +48,7 @@ extern const struct layer_ops layer_tunnel; /* tunnel.c: first bytes, TLS interc
 extern const struct layer_ops layer_relay;  /* relay.c: raw TCP and WebSocket */
 extern const struct layer_ops layer_socks5; /* socks5.c: the SOCKS5 handshake */
 extern const struct layer_ops layer_dns;    /* dns_mode.c: DNS over TCP */
+extern const struct layer_ops layer_h2;	    /* h2_proxy.c: HTTP/2 both ways */
 
 /* What just became known about a connection, for next_layer(). */
 enum nl_event {

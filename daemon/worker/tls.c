@@ -126,23 +126,43 @@ int tls_init(void)
 	return 0;
 }
 
-static int tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
-			   const unsigned char *in, unsigned int inlen, void *arg)
+/* Marks a client session that may negotiate h2 (tls_allow_h2). */
+static const char h2_allowed;
+
+void tls_allow_h2(SSL *ssl)
+{
+	SSL_set_app_data(ssl, (void *)&h2_allowed);
+}
+
+/* Finds `proto` (length l) in the client's ALPN list. */
+static bool alpn_find(const unsigned char *in, unsigned inlen, const char *proto, unsigned l,
+		      const unsigned char **out, unsigned char *outlen)
 {
 	unsigned i = 0;
 
 	while (i < inlen) {
-		unsigned l = in[i];
+		unsigned n = in[i];
 
-		if (i + 1 + l > inlen)
+		if (i + 1 + n > inlen)
 			break;
-		if (l == 8 && memcmp(in + i + 1, "http/1.1", 8) == 0) {
+		if (n == l && memcmp(in + i + 1, proto, l) == 0) {
 			*out = in + i + 1;
 			*outlen = (unsigned char)l;
-			return SSL_TLSEXT_ERR_OK;
+			return true;
 		}
-		i += 1 + l;
+		i += 1 + n;
 	}
+	return false;
+}
+
+/* h2 when the connection allows it (the server took h2), else http/1.1. */
+static int tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+			   const unsigned char *in, unsigned int inlen, void *arg)
+{
+	if (SSL_get_app_data(ssl) == &h2_allowed && alpn_find(in, inlen, "h2", 2, out, outlen))
+		return SSL_TLSEXT_ERR_OK;
+	if (alpn_find(in, inlen, "http/1.1", 8, out, outlen))
+		return SSL_TLSEXT_ERR_OK;
 	return SSL_TLSEXT_ERR_NOACK;
 }
 

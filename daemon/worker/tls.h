@@ -15,6 +15,8 @@ SSL_CTX *tls_leaf_ctx(X509 *leaf);
 /* Loads leaf, the worker's leaf key and the CA (as chain) into ctx (TLS or
  * DTLS).  0, or -EINVAL with the OpenSSL error queue cleared. */
 int tls_ctx_use_leaf(SSL_CTX *ctx, X509 *leaf);
+/* The client session ssl may negotiate h2 (when the client offers it). */
+void tls_allow_h2(SSL *ssl);
 /* Suites and options of every client-facing context (TLS and DTLS). */
 int tls_server_suites(SSL_CTX *ctx);
 /* A server context of method m (TLS or DTLS), min_version up, with the

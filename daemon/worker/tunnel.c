@@ -17,9 +17,11 @@
 #include "core/log.h"
 #include "worker/certcache.h"
 #include "worker/conn.h"
+#include "worker/h2_proxy.h"
 #include "worker/hosts.h"
 #include "worker/layer.h"
 #include "worker/stream.h"
+#include "worker/tls.h"
 #include "worker/tunnel.h"
 #include "worker/worker_ctx.h"
 
@@ -164,6 +166,8 @@ static void tunnel_client_tls(struct conn *c, SSL_CTX *ctx)
 		conn_close(c);
 		return;
 	}
+	if (h2_proxy_server_ready(c))
+		tls_allow_h2(c->client.ssl);
 	conn_set_state(c, CS_CLIENT_TLS);
 	conn_pump_later(c);
 }

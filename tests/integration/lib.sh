@@ -43,6 +43,16 @@ wait_for() {
 	return 1
 }
 
+# wait_port PORT: until something accepts on 127.0.0.1:PORT (10 s).
+wait_port() {
+	local i
+	for i in $(seq 1 200); do
+		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # origin_cert [SAN...]: $T/origin.crt and .key for localhost, 127.0.0.1 and
 # the extra subjectAltNames given (e.g. DNS:client.test IP:::1); sets ORIGIN_CERT.
 origin_cert() {

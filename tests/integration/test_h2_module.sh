@@ -11,16 +11,6 @@ for tool in nghttp nghttpd h2load curl nginx; do
 done
 [ -x "$H2ECHO" ] || { notok h2_module "$H2ECHO is not built"; exit 0; }
 
-# wait_port PORT: until something accepts on 127.0.0.1:PORT (10 s).
-wait_port() {
-	local i
-	for i in $(seq 1 200); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 origin_cert
 mkdir -p "$T/docroot"
 echo "h2 module docroot" >"$T/docroot/index.html"

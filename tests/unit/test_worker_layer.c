@@ -14,6 +14,7 @@
 
 #include "worker/conn.h"
 #include "worker/layer.h"
+#include "worker/worker_ctx.h"
 
 static const char h11[] = "\x08http/1.1";
 
@@ -73,6 +74,46 @@ static void test_alpn_offer(void **state)
 	free(c.hello);
 }
 
+/* The offer under eager interception with http2 on: h2 (and http/1.1 if
+ * the client offered it) before the client's handshake; after it, or with
+ * http2 off, HTTP/1.1 only. */
+static void test_alpn_offer_h2(void **state)
+{
+	static const char *const both[] = {"h2", "http/1.1"};
+	static const char *const h2_only[] = {"h2"};
+	static const uint8_t h2_h11[] = "\x02h2\x08http/1.1", h2w[] = "\x02h2";
+	struct worker w;
+	struct conn c;
+	const uint8_t *p;
+	size_t n;
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	memset(&c, 0, sizeof(c));
+	w.opts.http2 = true;
+	wk = &w;
+	c.kind = MODE_REGULAR;
+	c.tunnel = true;
+	hello_with(&c, both, 2);
+	assert_true(next_layer_alpn(&c, &p, &n));
+	assert_int_equal(n, sizeof(h2_h11) - 1);
+	assert_memory_equal(p, h2_h11, n);
+	w.opts.http2 = false;
+	assert_true(offers_h11(&c));
+	w.opts.http2 = true;
+	c.tls = true; /* the client's handshake is over: no h2 to a new server connection */
+	assert_true(offers_h11(&c));
+	c.tls = false;
+	free(c.hello);
+
+	hello_with(&c, h2_only, 1);
+	assert_true(next_layer_alpn(&c, &p, &n));
+	assert_int_equal(n, sizeof(h2w) - 1);
+	assert_memory_equal(p, h2w, n);
+	free(c.hello);
+	wk = NULL;
+}
+
 static void test_close_without_layers(void **state)
 {
 	struct conn c;
@@ -93,6 +134,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_alpn_offer),
+	    cmocka_unit_test(test_alpn_offer_h2),
 	    cmocka_unit_test(test_close_without_layers),
 	};
 

@@ -1,0 +1,11 @@
+/* The HTTP/2 framing of the HTTP engine: http_framing.h's ops over the h2
+ * module (daemon/h2/).  Runs in a worker; trusts nothing the peer sends
+ * (libnghttp2 and daemon/h2/ check the frames, this file the head's size). */
+#ifndef SNARE_WORKER_H2_FRAMING_H
+#define SNARE_WORKER_H2_FRAMING_H
+
+#include "worker/http_framing.h"
+
+extern const struct http_framing_ops h2_framing_ops;
+
+#endif

@@ -1,0 +1,583 @@
+/* Runs in a worker: the HTTP/2 layer.  An intercepted connection whose
+ * client and server both speak h2 gets one HTTP/2 framing per side
+ * (h2_framing.c); every client stream becomes a stream to the server and
+ * one exchange, recorded as an HTTP/2.0 flow with its fields and trailers
+ * in wire order.  Bodies move per stream as far as the other side takes
+ * them: the sender's window opens (consume) only for bytes the other side
+ * took, so at most a window per stream waits here.  body_size_limit and
+ * stream_large_bodies apply per stream (http_body_piece).  RST_STREAM goes
+ * to the other side with its code and becomes the flow's error; a
+ * connection error on either side ends the connection.  Both peers' bytes
+ * are untrusted (the framings check them). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "h2/h2.h"
+#include "worker/conn.h"
+#include "worker/flows.h"
+#include "worker/h2_framing.h"
+#include "worker/h2_proxy.h"
+#include "worker/http.h"
+#include "worker/http_int.h"
+#include "worker/layer.h"
+#include "worker/worker_ctx.h"
+
+#define H2P_PENDING_MAX (256u << 10) /* bytes a side may hold beyond the other's buffer */
+
+/* One exchange: a client stream and its server stream. */
+struct h2x {
+	struct h2x *next;
+	int32_t csid, ssid; /* ssid 0: not opened on the server */
+	struct h2_msg req, resp, req_tr, resp_tr;
+	struct body_xfer rqb, rsb;
+	struct buf up, down; /* body bytes the other side has not taken yet */
+	double rq_start, rq_end, rs_start, rs_end;
+	bool up_end, down_end;	 /* the sender ended (forward once `up`/`down` drain) */
+	bool up_sent, down_sent; /* ... and the end went out */
+	bool c_closed, s_closed, has_resp;
+	char error[96];
+};
+
+struct h2_proxy {
+	struct http_framing *cli, *srv; /* facing the client, facing the server */
+	struct h2x *xs;
+};
+
+static const struct http_framing_ops *const h2ops = &h2_framing_ops;
+
+static struct h2x *by_csid(struct conn *c, int32_t sid)
+{
+	for (struct h2x *x = c->h2->xs; x; x = x->next)
+		if (x->csid == sid)
+			return x;
+	return NULL;
+}
+
+static struct h2x *by_ssid(struct conn *c, int32_t sid)
+{
+	for (struct h2x *x = c->h2->xs; x; x = x->next)
+		if (x->ssid == sid && sid > 0)
+			return x;
+	return NULL;
+}
+
+static void x_error(struct h2x *x, const char *fmt, const char *what)
+{
+	if (x->error[0] == '\0')
+		snprintf(x->error, sizeof(x->error), fmt, what);
+}
+
+static int msg_copy(struct h2_msg *m, const struct hf_head *h)
+{
+	size_t i;
+
+	h2_msg_init(m);
+	m->method = h->method ? xstrdup(h->method) : NULL;
+	m->scheme = h->scheme ? xstrdup(h->scheme) : NULL;
+	m->authority = h->authority ? xstrdup(h->authority) : NULL;
+	m->path = h->path ? xstrdup(h->path) : NULL;
+	m->status = h->status;
+	for (i = 0; i < h->nfields; i++)
+		if (h2_msg_add(m, h->fields[i].name, h->fields[i].name_len, h->fields[i].value,
+			       h->fields[i].value_len) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static int fields_copy(struct h2_msg *m, const struct hf_field *f, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (h2_msg_add(m, f[i].name, f[i].name_len, f[i].value, f[i].value_len) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
+static const struct hf_field *hf_fields(const struct h2_msg *m)
+{
+	return (const struct hf_field *)(const void *)m->fields;
+}
+
+static void flow_msg_of(struct flow_msg *o, const struct h2_msg *m, const struct h2_msg *tr,
+			const struct body_xfer *b, double t0, double t1, bool complete)
+{
+	*o = (struct flow_msg){
+	    .method = m->method,
+	    .scheme = m->scheme,
+	    .path = m->path,
+	    .version = (char *)"HTTP/2.0",
+	    .status = m->status,
+	    .fields = hf_fields(m),
+	    .nfields = m->nfields,
+	    .trailers = hf_fields(tr),
+	    .ntrailers = tr->nfields,
+	    .body = b,
+	    .ts_start = t0,
+	    .ts_end = t1,
+	    .complete = complete,
+	};
+}
+
+static void x_record(struct conn *c, struct h2x *x)
+{
+	struct flow_msg rq, rs;
+	bool rs_done = x->down_sent && x->error[0] == '\0';
+
+	flow_msg_of(&rq, &x->req, &x->req_tr, &x->rqb, x->rq_start, x->rq_end, x->up_sent);
+	flow_msg_of(&rs, &x->resp, &x->resp_tr, &x->rsb, x->rs_start, x->rs_end, rs_done);
+	flow_send_msgs(c, &rq, x->has_resp ? &rs : NULL, x->error[0] ? x->error : NULL);
+}
+
+static void x_free(struct h2x *x)
+{
+	h2_msg_free(&x->req);
+	h2_msg_free(&x->resp);
+	h2_msg_free(&x->req_tr);
+	h2_msg_free(&x->resp_tr);
+	buf_free(&x->rqb.keep);
+	buf_free(&x->rsb.keep);
+	buf_free(&x->up);
+	buf_free(&x->down);
+	free(x);
+}
+
+/* Both streams are closed: record the exchange and forget it. */
+static void x_maybe_done(struct conn *c, struct h2x *x)
+{
+	struct h2x **pp;
+
+	if (!x->c_closed || !x->s_closed)
+		return;
+	x_record(c, x);
+	for (pp = &c->h2->xs; *pp; pp = &(*pp)->next)
+		if (*pp == x) {
+			*pp = x->next;
+			break;
+		}
+	x_free(x);
+}
+
+/* Ends both streams of x with `code` (the one whose peer sent it excepted). */
+static void x_reset(struct conn *c, struct h2x *x, uint32_t code)
+{
+	if (!x->c_closed)
+		(void)h2ops->submit_reset(c->h2->cli, x->csid, code);
+	if (x->ssid > 0 && !x->s_closed)
+		(void)h2ops->submit_reset(c->h2->srv, x->ssid, code);
+}
+
+/* ---- moving a body: from one framing (stream fsid) to the other (tsid) ---- */
+
+struct dir {
+	struct http_framing *from, *to;
+	int32_t fsid, tsid;
+	struct buf *pend;
+	bool *end, *sent;
+	struct h2_msg *tr;
+	double *t_end;
+};
+
+static struct dir dir_up(struct conn *c, struct h2x *x)
+{
+	return (struct dir){c->h2->cli, c->h2->srv,  x->csid,	 x->ssid,   &x->up,
+			    &x->up_end, &x->up_sent, &x->req_tr, &x->rq_end};
+}
+
+static struct dir dir_down(struct conn *c, struct h2x *x)
+{
+	return (struct dir){c->h2->srv,	  c->h2->cli,	 x->ssid,     x->csid,	 &x->down,
+			    &x->down_end, &x->down_sent, &x->resp_tr, &x->rs_end};
+}
+
+/* Sends what is pending, then the end when the sender ended. */
+static void dir_drain(const struct dir *d)
+{
+	while (buf_len(d->pend) > 0) {
+		ssize_t n = h2ops->submit_data(d->to, d->tsid, buf_ptr(d->pend), buf_len(d->pend));
+
+		if (n <= 0)
+			return;
+		(void)h2ops->consume(d->from, d->fsid, (size_t)n);
+		buf_consume(d->pend, (size_t)n);
+	}
+	if (*d->end && !*d->sent) {
+		*d->sent = true;
+		*d->t_end = clock_wall();
+		(void)h2ops->submit_end(d->to, d->tsid, hf_fields(d->tr), d->tr->nfields);
+	}
+}
+
+/* A body piece from the sender: the flow's copy and limits, then on. */
+static int dir_data(const struct dir *d, struct body_xfer *b, const uint8_t *p, size_t n)
+{
+	ssize_t taken = 0;
+
+	http_body_piece(b, p, n);
+	if (http_body_over_limit(b))
+		return -EMSGSIZE;
+	if (buf_len(d->pend) == 0) {
+		taken = h2ops->submit_data(d->to, d->tsid, p, n);
+		if (taken < 0)
+			return (int)taken;
+		(void)h2ops->consume(d->from, d->fsid, (size_t)taken);
+	}
+	if ((size_t)taken < n && buf_append(d->pend, p + taken, n - (size_t)taken) < 0)
+		return -ENOBUFS;
+	return 0;
+}
+
+static void body_refused(struct conn *c, struct h2x *x, int r, const char *which)
+{
+	if (r == -EMSGSIZE) {
+		x_error(x, "%s body exceeds snare's body_size_limit.", which);
+		conn_client_log(c, LOG_LVL_INFO, "%s body exceeds body_size_limit; stream reset.",
+				which);
+	} else {
+		x_error(x, "%s body could not be forwarded", which);
+	}
+	x_reset(c, x, HF_E_CANCEL);
+}
+
+/* `up`: client to server; otherwise server to client. */
+static void x_drain(struct conn *c, struct h2x *x, bool up)
+{
+	struct dir d = up ? dir_up(c, x) : dir_down(c, x);
+
+	dir_drain(&d);
+}
+
+static void x_data(struct conn *c, struct h2x *x, bool up, const uint8_t *p, size_t n)
+{
+	struct dir d = up ? dir_up(c, x) : dir_down(c, x);
+	int r = dir_data(&d, up ? &x->rqb : &x->rsb, p, n);
+
+	if (r < 0)
+		body_refused(c, x, r, up ? "Request" : "Response");
+}
+
+/* ---- events from the client's side ---- */
+
+/* Reverse mode names the target in :authority, as it does in Host on
+ * HTTP/1 (keep_host_header keeps the client's). */
+static void reverse_authority(const struct conn *c, char *out, size_t len)
+{
+	bool v6 = strchr(c->host, ':') != NULL;
+	int n = snprintf(out, len, v6 ? "[%s]" : "%s", c->host);
+
+	if (c->port != (c->server_tls ? 443 : 80) && n > 0 && (size_t)n < len)
+		snprintf(out + n, len - (size_t)n, ":%u", c->port);
+}
+
+static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool end)
+{
+	struct conn *c = eng;
+	struct h2x *x = xcalloc(1, sizeof(*x));
+	struct hf_head hh = *hin, *h = &hh;
+	char authority[300];
+	int32_t ssid;
+
+	if (c->kind == MODE_REVERSE && !wk->opts.keep_host_header && h->authority) {
+		reverse_authority(c, authority, sizeof(authority));
+		h->authority = authority;
+	}
+
+	x->csid = sid;
+	x->next = c->h2->xs;
+	c->h2->xs = x;
+	x->rq_start = clock_wall();
+	h2_msg_init(&x->resp);
+	h2_msg_init(&x->req_tr);
+	h2_msg_init(&x->resp_tr);
+	buf_init(&x->rqb.keep, FLOW_BODY_KEEP);
+	buf_init(&x->rsb.keep, FLOW_BODY_KEEP);
+	buf_init(&x->up, H2P_PENDING_MAX);
+	buf_init(&x->down, H2P_PENDING_MAX);
+	if (msg_copy(&x->req, h) < 0 || !h2ops->can_open(c->h2->srv) ||
+	    (ssid = h2ops->submit_head(c->h2->srv, 0, h, end)) <= 0) {
+		x_error(x, "%s", "cannot open a stream to the server");
+		x->s_closed = true;
+		(void)h2ops->submit_reset(c->h2->cli, sid, HF_E_REFUSED);
+		return;
+	}
+	x->ssid = ssid;
+	if (end) {
+		x->up_end = x->up_sent = true;
+		x->rq_end = x->rq_start;
+	}
+}
+
+static void c_on_data(void *eng, int32_t sid, const uint8_t *p, size_t n)
+{
+	struct h2x *x = by_csid(eng, sid);
+
+	if (x && x->ssid > 0)
+		x_data(eng, x, true, p, n);
+}
+
+static void c_on_trailers(void *eng, int32_t sid, const struct hf_field *f, size_t n)
+{
+	struct h2x *x = by_csid(eng, sid);
+
+	if (x)
+		(void)fields_copy(&x->req_tr, f, n);
+}
+
+static void c_on_end(void *eng, int32_t sid)
+{
+	struct h2x *x = by_csid(eng, sid);
+
+	if (x == NULL || x->ssid <= 0)
+		return;
+	x->up_end = true;
+	x_drain(eng, x, true);
+}
+
+static void c_on_reset(void *eng, int32_t sid, uint32_t code, bool by_peer)
+{
+	struct conn *c = eng;
+	struct h2x *x = by_csid(c, sid);
+
+	if (x == NULL)
+		return;
+	if (by_peer) {
+		x_error(x, "client reset the stream (%s)", h2_error_name(code));
+		if (x->ssid > 0 && !x->s_closed)
+			(void)h2ops->submit_reset(c->h2->srv, x->ssid, code);
+	}
+}
+
+static void c_on_close(void *eng, int32_t sid)
+{
+	struct conn *c = eng;
+	struct h2x *x = by_csid(c, sid);
+
+	if (x == NULL)
+		return;
+	x->c_closed = true;
+	if (x->ssid > 0 && !x->s_closed && !(x->up_sent && x->down_sent))
+		(void)h2ops->submit_reset(c->h2->srv, x->ssid, HF_E_CANCEL);
+	x_maybe_done(c, x);
+}
+
+static void c_on_send_space(void *eng, int32_t sid)
+{
+	struct h2x *x = by_csid(eng, sid);
+
+	if (x && x->ssid > 0)
+		x_drain(eng, x, false);
+}
+
+static void conn_error(void *eng, uint32_t code, int status, const char *why, const char *side)
+{
+	struct conn *c = eng;
+
+	conn_client_log(c, LOG_LVL_INFO, "HTTP/2 %s connection ended: %s", side, why);
+	for (struct h2x *x = c->h2->xs; x; x = x->next)
+		x_error(x, "%s", why);
+}
+
+static void c_on_conn_error(void *eng, uint32_t code, int status, const char *why)
+{
+	conn_error(eng, code, status, why, "client");
+}
+
+/* ---- events from the server's side ---- */
+
+static void s_on_head(void *eng, int32_t sid, const struct hf_head *h, bool end)
+{
+	struct conn *c = eng;
+	struct h2x *x = by_ssid(c, sid);
+
+	if (x == NULL || x->c_closed || h->status < 200 || x->has_resp)
+		return; /* 1xx: not relayed (HTTP/2 clients need none from us) */
+	h2_msg_free(&x->resp);
+	if (msg_copy(&x->resp, h) < 0)
+		return;
+	x->has_resp = true;
+	x->rs_start = clock_wall();
+	if (h2ops->submit_head(c->h2->cli, x->csid, h, end) < 0) {
+		x_error(x, "%s", "cannot send the response head");
+		x_reset(c, x, HF_E_INTERNAL);
+		return;
+	}
+	if (end) {
+		x->down_end = x->down_sent = true;
+		x->rs_end = x->rs_start;
+	}
+}
+
+static void s_on_data(void *eng, int32_t sid, const uint8_t *p, size_t n)
+{
+	struct h2x *x = by_ssid(eng, sid);
+
+	if (x && !x->c_closed)
+		x_data(eng, x, false, p, n);
+}
+
+static void s_on_trailers(void *eng, int32_t sid, const struct hf_field *f, size_t n)
+{
+	struct h2x *x = by_ssid(eng, sid);
+
+	if (x)
+		(void)fields_copy(&x->resp_tr, f, n);
+}
+
+static void s_on_end(void *eng, int32_t sid)
+{
+	struct h2x *x = by_ssid(eng, sid);
+
+	if (x == NULL || x->c_closed)
+		return;
+	x->down_end = true;
+	x_drain(eng, x, false);
+}
+
+static void s_on_reset(void *eng, int32_t sid, uint32_t code, bool by_peer)
+{
+	struct conn *c = eng;
+	struct h2x *x = by_ssid(c, sid);
+
+	if (x == NULL)
+		return;
+	if (by_peer) {
+		x_error(x, "server reset the stream (%s)", h2_error_name(code));
+		if (!x->c_closed)
+			(void)h2ops->submit_reset(c->h2->cli, x->csid, code);
+	}
+}
+
+static void s_on_close(void *eng, int32_t sid)
+{
+	struct conn *c = eng;
+	struct h2x *x = by_ssid(c, sid);
+
+	if (x == NULL)
+		return;
+	x->s_closed = true;
+	if (!x->c_closed && !x->down_end)
+		(void)h2ops->submit_reset(c->h2->cli, x->csid, HF_E_CANCEL);
+	x_maybe_done(c, x);
+}
+
+static void s_on_send_space(void *eng, int32_t sid)
+{
+	struct h2x *x = by_ssid(eng, sid);
+
+	if (x)
+		x_drain(eng, x, true);
+}
+
+static void s_on_conn_error(void *eng, uint32_t code, int status, const char *why)
+{
+	conn_error(eng, code, status, why, "server");
+}
+
+static const struct hf_events client_events = {
+    .on_head = c_on_head,
+    .on_data = c_on_data,
+    .on_trailers = c_on_trailers,
+    .on_end = c_on_end,
+    .on_reset = c_on_reset,
+    .on_close = c_on_close,
+    .on_send_space = c_on_send_space,
+    .on_conn_error = c_on_conn_error,
+};
+
+static const struct hf_events server_events = {
+    .on_head = s_on_head,
+    .on_data = s_on_data,
+    .on_trailers = s_on_trailers,
+    .on_end = s_on_end,
+    .on_reset = s_on_reset,
+    .on_close = s_on_close,
+    .on_send_space = s_on_send_space,
+    .on_conn_error = s_on_conn_error,
+};
+
+/* ---- the layer ---- */
+
+bool h2_proxy_server_ready(const struct conn *c)
+{
+	return wk->opts.http2 && c->server.ssl && c->server.tls_done && strcmp(c->alpn, "h2") == 0;
+}
+
+void h2_proxy_start(struct conn *c)
+{
+	struct hf_limits lim = {
+	    .max_head_bytes = (size_t)wk->opts.max_header_bytes,
+	    .max_fields = (size_t)wk->opts.max_headers,
+	    .max_streams = 100,
+	};
+
+	c->h2->cli = h2ops->open(HF_SERVER, &lim, &client_events, c);
+	c->h2->srv = h2ops->open(HF_CLIENT, &lim, &server_events, c);
+	conn_set_state(c, CS_H2);
+	conn_pump_later(c);
+}
+
+/* Feeds one side's received bytes; false when that side is finished. */
+static bool h2p_feed(struct http_framing *f, struct stream *s, bool *progress)
+{
+	if (buf_len(&s->in) == 0)
+		return true;
+	*progress = true;
+	return h2ops->feed(f, &s->in) == 0;
+}
+
+static void h2p_flush(struct http_framing *f, struct stream *s, bool *progress)
+{
+	size_t before = buf_len(&s->out);
+
+	(void)h2ops->flush(f, &s->out);
+	if (buf_len(&s->out) != before)
+		*progress = true;
+}
+
+static void h2p_step(struct conn *c, bool *progress)
+{
+	struct h2_proxy *p = c->h2;
+	bool ok = h2p_feed(p->cli, &c->client, progress) && h2p_feed(p->srv, &c->server, progress);
+
+	h2p_flush(p->cli, &c->client, progress);
+	h2p_flush(p->srv, &c->server, progress);
+	if (!ok || h2ops->done(p->cli) || h2ops->done(p->srv) || c->client.failed ||
+	    c->server.failed || (c->client.rd_eof && buf_len(&c->client.in) == 0) ||
+	    (c->server.rd_eof && buf_len(&c->server.in) == 0)) {
+		if (c->server.failed || c->server.rd_eof)
+			for (struct h2x *x = p->xs; x; x = x->next)
+				x_error(x, "%s",
+					c->server.err[0] ? c->server.err
+							 : "server closed the connection");
+		c->client.shut_req = true;
+		conn_set_state(c, CS_CLOSING);
+		*progress = true;
+	}
+}
+
+/* Records the exchanges still open and frees the framings. */
+static void h2p_close(struct conn *c)
+{
+	struct h2x *x, *next;
+
+	for (x = c->h2->xs; x; x = next) {
+		next = x->next;
+		x_error(x, "%s", c->client.failed ? "client disconnected" : "connection closed");
+		x_record(c, x);
+		x_free(x);
+	}
+	c->h2->xs = NULL;
+	h2ops->free(c->h2->cli);
+	h2ops->free(c->h2->srv);
+	c->h2->cli = c->h2->srv = NULL;
+}
+
+const struct layer_ops layer_h2 = {
+    .name = "h2",
+    .step = h2p_step,
+    .close = h2p_close,
+    LAYER_STATE(h2),
+};
