@@ -26,6 +26,7 @@
 #define QR_PEERS_MAX 256
 #define QR_EARLY_MAX 8 /* client datagrams kept while the leaf is on its way */
 #define QR_DGRAM_MAX 65535
+#define QR_DATAGRAMS_HELD 16 /* DATAGRAM frames held per side until its handshake is done */
 
 enum { DOWN, UP }; /* the client side (we serve), the server side (we connect) */
 
@@ -33,6 +34,11 @@ struct qr_out {
 	uint8_t *p;
 	size_t n;
 	bool fin, fin_sent;
+};
+
+struct qr_held {
+	uint8_t *d[QR_DATAGRAMS_HELD];
+	size_t len[QR_DATAGRAMS_HELD], n;
 };
 
 struct qr_stream {
@@ -57,6 +63,7 @@ struct qr_peer {
 	uint8_t state[QUIC_CHECK_STATE];
 	uint64_t cert_seq;
 	struct qr_stream *streams;
+	struct qr_held held[2]; /* DATAGRAM frames for side s */
 	char sni[256], version[8], alpn_list[256];
 	char alpn[QUIC_MAX_ALPN][64];
 	size_t nalpn;
@@ -127,6 +134,9 @@ static void peer_free(struct qr_peer *p, const char *error)
 	quic_initial_free(p->qi);
 	for (size_t i = 0; i < p->nearly; i++)
 		free(p->early[i]);
+	for (int s = DOWN; s <= UP; s++)
+		for (size_t i = 0; i < p->held[s].n; i++)
+			free(p->held[s].d[i]);
 	loop_defer_free(wk->loop, free, p);
 }
 
@@ -272,15 +282,30 @@ static void cb_keylog(void *arg, const char *line)
 		wk->keylog_fd = -1;
 }
 
+/* A DATAGRAM frame from side s: sent on, or held until the other side's handshake is done. */
 static void cb_datagram(struct qr_peer *p, int s, const uint8_t *d, size_t n)
 {
-	if (p->conn[!s])
+	struct qr_held *h = &p->held[!s];
+
+	if (p->conn[!s] && quic_conn_handshake_done(p->conn[!s])) {
 		(void)quic_datagram_send(p->conn[!s], d, n);
+	} else if (h->n < QR_DATAGRAMS_HELD) {
+		h->d[h->n] = xmalloc(n ? n : 1);
+		memcpy(h->d[h->n], d, n);
+		h->len[h->n++] = n;
+	}
 }
 
 static void cb_handshake(struct qr_peer *p, int s)
 {
+	struct qr_held *h = &p->held[s];
+
 	streams_flush(p, s);
+	for (size_t i = 0; i < h->n; i++) {
+		(void)quic_datagram_send(p->conn[s], h->d[i], h->len[i]);
+		free(h->d[i]);
+	}
+	h->n = 0;
 }
 
 /* Thin wrappers: the quic module's callbacks take one argument, the side is in the name. */

@@ -29,13 +29,7 @@ $XB sysctl -qw net.ipv4.ip_forward=1
 $XB ip addr add 10.218.0.5/32 dev lo
 
 # A CA and a leaf for quic.test, for the QUIC servers.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ca.key" \
-	-out "$T/ca.pem" -days 2 -subj "/CN=snare quic packet test CA" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/leaf.key" \
-	-out "$T/leaf.csr" -subj "/CN=quic.test" 2>/dev/null
-printf 'subjectAltName=DNS:quic.test\n' >"$T/ext"
-openssl x509 -req -in "$T/leaf.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
-	-out "$T/leaf.pem" -days 2 -extfile "$T/ext" 2>/dev/null
+quic_test_certs DNS:quic.test
 
 # Our QUIC peer's server on UDP 4433 (HTTP/3 and raw QUIC), gtlsserver on 7443.
 $XB "$QP" server 10.218.0.5:4433 "$T/leaf.pem" "$T/leaf.key" >"$T/qs.log" 2>&1 &

@@ -10,18 +10,9 @@ if [ ! -x "$QP" ]; then
 	notok quicpeer-built "$QP missing"
 	exit 0
 fi
-udp_port() {
-	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # The origin's CA and a leaf for quic.test and 127.0.0.1.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ca.key" \
-	-out "$T/ca.pem" -days 2 -subj "/CN=snare quic reverse test CA" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/leaf.key" \
-	-out "$T/leaf.csr" -subj "/CN=quic.test" 2>/dev/null
-printf 'subjectAltName=DNS:quic.test,IP:127.0.0.1\n' >"$T/ext"
-openssl x509 -req -in "$T/leaf.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
-	-out "$T/leaf.pem" -days 2 -extfile "$T/ext" 2>/dev/null
+quic_test_certs DNS:quic.test,IP:127.0.0.1
 
 QS_PORT=$(udp_port)
 "$QP" server "127.0.0.1:$QS_PORT" "$T/leaf.pem" "$T/leaf.key" >"$T/qs.log" 2>&1 &
