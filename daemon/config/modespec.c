@@ -260,7 +260,7 @@ static const struct scheme_info scheme_rows[] = {
     {"tcp", TCP, -1, true, false, false, true, false, SCHEME_DGRAM_NONE},
     {"udp", UDP, -1, true, false, false, true, false, SCHEME_DGRAM_UDP},
     {"dns", TCP | UDP, 53, true, false, false, false, true, SCHEME_DGRAM_DNS},
-    {"quic", UDP, -1, false, false, true, false, false, SCHEME_DGRAM_NONE},
+    {"quic", UDP, -1, true, false, true, true, false, SCHEME_DGRAM_QUIC},
 };
 
 const struct scheme_info *modespec_scheme(const char *name)

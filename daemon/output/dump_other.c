@@ -30,9 +30,21 @@ static void message_content(FILE *out, const Snare__Message *m, int detail)
 		fputs("    (message truncated)\n", out);
 }
 
+/* A UDP flow that started with a QUIC Initial, or a QUIC stream's TCP flow: the client's TLS
+ * version says so ("QUICv1"). */
+static const Snare__TlsInfo *quic_info(const Snare__Flow *f)
+{
+	const Snare__TlsInfo *t = f->client ? f->client->tls : NULL;
+
+	if (t == NULL || t->version == NULL || strncmp(t->version, "QUIC", 4) != 0)
+		return NULL;
+	return t;
+}
+
 void dump_stream(FILE *out, const Snare__Flow *f, const struct dump_opts *o)
 {
 	bool udp = f->type == SNARE__FLOW__TYPE__UDP;
+	const Snare__TlsInfo *quic = quic_info(f);
 	char client[DUMP_ADDRLEN], server[DUMP_ADDRLEN];
 
 	dump_client(f, client, sizeof(client));
@@ -40,7 +52,16 @@ void dump_stream(FILE *out, const Snare__Flow *f, const struct dump_opts *o)
 	for (size_t i = 0; i < f->n_messages; i++) {
 		const char *dir = f->messages[i]->from_client ? "->" : "<-";
 
-		fprintf(out, "%s %s %s %s %s\n", client, dir, udp ? "udp" : "tcp", dir, server);
+		fprintf(out, "%s %s %s %s %s", client, dir,
+			quic  ? "QUIC"
+			: udp ? "udp"
+			      : "tcp",
+			dir, server);
+		if (quic && quic->sni) {
+			fputc(' ', out);
+			dump_text(out, quic->sni);
+		}
+		fputc('\n', out);
 		message_content(out, f->messages[i], o->flow_detail);
 	}
 	if (f->error) {

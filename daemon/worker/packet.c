@@ -167,6 +167,7 @@ static struct udp_flow *udp_open(struct packet_source *ps, const struct sockaddr
 		return NULL;
 	}
 	f->rec = udp_record_start(ps->mode_index, src, dst);
+	udp_record_peek_quic(f->rec);
 	if (wk->modes[ps->mode_index].kind == MODE_LOCAL)
 		udp_log_process(src, dst, f->rec);
 	f->next = ps->flows;

@@ -235,8 +235,10 @@ static struct tu_session *tu_open(unsigned mode_index, const union sockaddr_any 
 		free(s);
 		return NULL;
 	}
-	if (!tu_is_dns(s))
+	if (!tu_is_dns(s)) {
 		s->rec = udp_record_start(mode_index, &client->ss, &server->ss);
+		udp_record_peek_quic(s->rec);
+	}
 	s->next = tu_sessions;
 	tu_sessions = s;
 	tu_nsessions++;

@@ -20,6 +20,15 @@ struct udp_rec *udp_record_start(unsigned mode_index, const struct sockaddr_stor
 				 const struct sockaddr_storage *server);
 void udp_record(struct udp_rec *r, bool from_client, const uint8_t *d, size_t n);
 void udp_record_set_process(struct udp_rec *r, uint32_t pid, const char *name);
+/* Reads the client's first datagrams as a QUIC Initial (quic_peek.h): the
+ * flow then carries the hello's version, SNI and ALPN, and is not recorded
+ * when the host rules ignore the SNI. */
+void udp_record_peek_quic(struct udp_rec *r);
+/* The flow is QUIC: its client TLS info says version ("QUICv1"), sni and alpn. */
+void udp_record_set_quic(struct udp_rec *r, const char *version, const char *sni,
+			 const char *alpn);
+/* The flow is one QUIC stream: recorded as a TCP flow (messages with direction). */
+void udp_record_set_stream(struct udp_rec *r);
 /* Sends the flow and frees r. */
 void udp_record_finish(struct udp_rec *r, const char *error);
 

@@ -1,10 +1,14 @@
 /* Runs in a worker: records a relayed UDP conversation (packet modes) as a
- * UDP flow, bounded in messages and bytes, sent when the flow ends. */
+ * UDP flow, bounded in messages and bytes, sent when the flow ends. A
+ * conversation that starts with a QUIC Initial is described by its hello
+ * (quic_peek.c); one to an ignored host is not recorded. */
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/addr.h"
 #include "worker/flows.h"
+#include "worker/quic_peek.h"
 #include "worker/udp.h"
 #include "worker/worker_ctx.h"
 
@@ -16,7 +20,75 @@ struct udp_rec {
 	double ts;
 	uint32_t pid; /* local mode: the process that sent it */
 	char name[16];
+	struct quic_peek *quic; /* reading a QUIC Initial, or what it said */
+	enum quic_peek_state quic_state;
+	Snare__Flow__Type type; /* UDP, or TCP for a QUIC stream */
+	char quic_version[8];	/* "" unless QUIC */
+	char quic_sni[256], quic_alpn[256];
 };
+
+static void messages_free(struct udp_rec *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->msgs[i]->content.data);
+		free(r->msgs[i]);
+	}
+	free(r->msgs);
+	r->msgs = NULL;
+	r->n = r->bytes = 0;
+}
+
+void udp_record_peek_quic(struct udp_rec *r)
+{
+	if (r == NULL || r->quic)
+		return;
+	r->quic = quic_peek_new(addr_port((const struct sockaddr *)&r->server));
+	r->quic_state = QUIC_PEEK_PENDING;
+}
+
+/* A client datagram while the Initial is being read; an ignored host drops
+ * what was kept so far. */
+static void peek_quic(struct udp_rec *r, const uint8_t *d, size_t n)
+{
+	char client[ADDR_STRLEN];
+
+	addr_format((const struct sockaddr *)&r->client, client, sizeof(client));
+	r->quic_state = quic_peek_feed(r->quic, client, d, n);
+	if (r->quic_state == QUIC_PEEK_IGNORED)
+		messages_free(r);
+	if (r->quic_state == QUIC_PEEK_QUIC) {
+		const char *version, *sni, *alpn;
+
+		quic_peek_hello(r->quic, &version, &sni, &alpn);
+		udp_record_set_quic(r, version, sni, alpn);
+	}
+}
+
+void udp_record_set_quic(struct udp_rec *r, const char *version, const char *sni, const char *alpn)
+{
+	if (r == NULL)
+		return;
+	snprintf(r->quic_version, sizeof(r->quic_version), "%s", version);
+	snprintf(r->quic_sni, sizeof(r->quic_sni), "%s", sni ? sni : "");
+	snprintf(r->quic_alpn, sizeof(r->quic_alpn), "%s", alpn ? alpn : "");
+}
+
+void udp_record_set_stream(struct udp_rec *r)
+{
+	if (r)
+		r->type = SNARE__FLOW__TYPE__TCP;
+}
+
+/* The client's QUIC hello as the flow's client TLS info. */
+static void describe_quic(struct udp_rec *r, Snare__TlsInfo *t)
+{
+	snare__tls_info__init(t);
+	t->version = r->quic_version;
+	if (r->quic_sni[0])
+		t->sni = r->quic_sni;
+	if (r->quic_alpn[0])
+		t->alpn = r->quic_alpn;
+}
 
 void udp_record_set_process(struct udp_rec *r, uint32_t pid, const char *name)
 {
@@ -35,6 +107,7 @@ struct udp_rec *udp_record_start(unsigned mode_index, const struct sockaddr_stor
 	r->client = *client;
 	r->server = *server;
 	r->ts = clock_wall();
+	r->type = SNARE__FLOW__TYPE__UDP;
 	return r;
 }
 
@@ -43,7 +116,11 @@ void udp_record(struct udp_rec *r, bool from_client, const uint8_t *d, size_t n)
 	Snare__Message *m;
 	size_t keep = n;
 
-	if (r == NULL || r->n >= RELAY_MSGS_MAX || !wk->want_flows)
+	if (r == NULL)
+		return;
+	if (from_client && r->quic_state == QUIC_PEEK_PENDING && r->quic)
+		peek_quic(r, d, n);
+	if (r->n >= RELAY_MSGS_MAX || !wk->want_flows || r->quic_state == QUIC_PEEK_IGNORED)
 		return;
 	if (r->bytes + keep > RELAY_KEEP_MAX)
 		keep = RELAY_KEEP_MAX - r->bytes;
@@ -67,12 +144,12 @@ void udp_record_finish(struct udp_rec *r, const char *error)
 	Snare__Flow f = SNARE__FLOW__INIT;
 	Snare__Connection cc = SNARE__CONNECTION__INIT, sc = SNARE__CONNECTION__INIT;
 	Snare__Address cp, sp;
+	Snare__TlsInfo quic;
 	char id[37], h1[INET6_ADDRSTRLEN], h2[INET6_ADDRSTRLEN];
-	size_t i;
 
 	if (r == NULL)
 		return;
-	flow_init(&f, id, SNARE__FLOW__TYPE__UDP, r->ts);
+	flow_init(&f, id, r->type, r->ts);
 	flow_addr_fill(&cp, (const struct sockaddr *)&r->client, h1);
 	flow_addr_fill(&sp, (const struct sockaddr *)&r->server, h2);
 	cc.peer = &cp;
@@ -89,12 +166,13 @@ void udp_record_finish(struct udp_rec *r, const char *error)
 	f.messages = r->msgs;
 	f.n_messages = r->n;
 	f.error = (char *)error;
-	if (r->n > 0 || error)
-		flow_send(&f);
-	for (i = 0; i < r->n; i++) {
-		free(r->msgs[i]->content.data);
-		free(r->msgs[i]);
+	if (r->quic_version[0]) {
+		describe_quic(r, &quic);
+		cc.tls = &quic;
 	}
-	free(r->msgs);
+	if ((r->n > 0 || error) && r->quic_state != QUIC_PEEK_IGNORED)
+		flow_send(&f);
+	messages_free(r);
+	quic_peek_free(r->quic);
 	free(r);
 }

@@ -44,7 +44,7 @@ int udp_reverse_prepare(void)
 
 		enum scheme_dgram d = modespec_scheme_of(m)->dgram;
 
-		if (d != SCHEME_DGRAM_UDP && d != SCHEME_DGRAM_DTLS)
+		if (d != SCHEME_DGRAM_UDP && d != SCHEME_DGRAM_DTLS && d != SCHEME_DGRAM_QUIC)
 			continue;
 		if (udp_resolve(m, &targets[i]) < 0) {
 			log_error("reverse %s: cannot resolve %s", m->server.scheme,
@@ -55,7 +55,7 @@ int udp_reverse_prepare(void)
 	return 0;
 }
 
-/* The resolved target of a reverse udp:// or dtls:// mode. */
+/* The resolved target of a reverse udp://, dtls:// or quic:// mode. */
 int udp_reverse_target(unsigned mode_index, union sockaddr_any *out)
 {
 	if (targets == NULL || mode_index >= wk->nmodes || targets[mode_index].sa.sa_family == 0)

@@ -23,6 +23,7 @@
 #include "worker/conn.h"
 #include "worker/dns_mode.h"
 #include "worker/dtls_reverse.h"
+#include "worker/quic_reverse.h"
 #include "worker/hosts.h"
 #include "worker/htpasswd.h"
 #include "worker/packet.h"
@@ -75,6 +76,8 @@ static void wk_on_datagram(struct loop_io *io, uint32_t events)
 		udp_reverse_readable(l);
 	else if (d == SCHEME_DGRAM_DTLS)
 		dtls_reverse_readable(l);
+	else if (d == SCHEME_DGRAM_QUIC)
+		quic_reverse_readable(l);
 	else if (m->kind == MODE_TRANSPARENT)
 		tu_readable(l);
 	else
@@ -193,7 +196,7 @@ static int wk_prepare(void)
 		return -1;
 	}
 	(void)dns_read_resolv_conf(); /* dns mode's forwarding target by default */
-	if (udp_reverse_prepare() < 0 || dtls_reverse_prepare() < 0)
+	if (udp_reverse_prepare() < 0 || dtls_reverse_prepare() < 0 || quic_reverse_prepare() < 0)
 		return -1;
 	if (wk->opts.proxyauth && wk->opts.proxyauth[0] == '@' && htpasswd_load() < 0)
 		log_warn("proxyauth %s: no usable entries; every login will be refused",
@@ -238,6 +241,7 @@ static void wk_stop_now(void)
 	dns_stop_all();
 	udp_reverse_stop();
 	dtls_reverse_stop();
+	quic_reverse_stop();
 	tu_stop();
 	client_policy_stop();
 	packet_sources_stop();
@@ -364,6 +368,7 @@ static void wk_on_cert_reply(struct ipc_chan *ch, struct ipc_frame *f)
 	tunnel_on_cert(m->seq, m->cert_reply->has_cert_der ? m->cert_reply->cert_der.data : NULL,
 		       m->cert_reply->cert_der.len, m->cert_reply->error);
 	dtls_reverse_on_cert(m->seq);
+	quic_reverse_on_cert(m->seq);
 }
 
 /* What the worker does with each message the ca may send (CA_TO_WORKER). */

@@ -157,3 +157,18 @@ progs_attached() {
 	shift
 	bpftool cgroup show "$cg" 2>/dev/null | awk -v ids=" $* " 'NR > 1 && index(ids, " " $1 " ") {n++} END {print n + 0}'
 }
+# udp_port: a free UDP port on 127.0.0.1.
+udp_port() {
+	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+# quic_test_certs SAN: a CA ($T/ca.pem, ca.key) and a leaf for quic.test ($T/leaf.pem,
+# leaf.key; EC P-256, as the ca would hand the worker) with subjectAltName SAN.
+quic_test_certs() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ca.key" \
+		-out "$T/ca.pem" -days 2 -subj "/CN=snare quic test CA" 2>/dev/null
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/leaf.key" \
+		-out "$T/leaf.csr" -subj "/CN=quic.test" 2>/dev/null
+	printf 'subjectAltName=%s\n' "$1" >"$T/ext"
+	openssl x509 -req -in "$T/leaf.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
+		-out "$T/leaf.pem" -days 2 -extfile "$T/ext" 2>/dev/null
+}

@@ -13,18 +13,8 @@ if [ ! -x "$QP" ]; then
 	exit 0
 fi
 
-udp_port() {
-	python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 # A CA and a leaf for quic.test (EC P-256), as the ca would hand the worker.
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/ca.key" \
-	-out "$T/ca.pem" -days 2 -subj "/CN=snare quic test CA" 2>/dev/null
-openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/leaf.key" \
-	-out "$T/leaf.csr" -subj "/CN=quic.test" 2>/dev/null
-printf 'subjectAltName=DNS:quic.test,DNS:localhost\n' >"$T/ext"
-openssl x509 -req -in "$T/leaf.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
-	-out "$T/leaf.pem" -days 2 -extfile "$T/ext" 2>/dev/null
+quic_test_certs DNS:quic.test,DNS:localhost
 
 # start_peer_server [ARGS...]: our HTTP/3 + raw server; sets QS_PORT, QS_LOG.
 start_peer_server() {

@@ -1,5 +1,5 @@
 /* Test tool built from snare's QUIC module (daemon/quic): a peer for the integration tests, on
- * plain UDP sockets and poll, loopback only. Trusts its command line.
+ * plain UDP sockets and poll, on loopback or in a test's namespaces. Trusts its command line.
  *   quicpeer server ADDR:PORT CERT KEY [--retry] [--keylog FILE] [--sandbox]
  *       HTTP/3 (ALPN h3: 200 with "hello from quicpeer PATH", trailers x-quicpeer: done) and
  *       raw QUIC (ALPN snare-raw: echoes each stream and DATAGRAM frames back) server.
@@ -558,7 +558,9 @@ static int client_main(int argc, char **argv, bool h3)
 	pr->keylog = ca.keylog;
 	pr->remote = a;
 	client_kind(h3, argv[3], pr, host, sizeof(host), &o, &cb);
-	any.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* Loopback for a loopback server; any address for one in a test's namespace. */
+	any.sin_addr.s_addr =
+	    (ntohl(a.sin_addr.s_addr) >> 24) == 127 ? htonl(INADDR_LOOPBACK) : htonl(INADDR_ANY);
 	if (!(o.trust = quic_trust_new(ca.verify, ca.ca_file, &err)) || open_socket(&any) < 0 ||
 	    !(pr->c = quic_client_new(&o, &path, &cb, pr, &err))) {
 		fprintf(stderr, "quicpeer: %s\n", err);

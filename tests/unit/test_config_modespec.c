@@ -430,7 +430,8 @@ static void test_scheme_table(void **state)
 	for (i = 0; i < ARRAY_SIZE(reverse_ok); i++)
 		assert_true(modespec_scheme(reverse_ok[i])->reverse_ok);
 	assert_false(modespec_scheme("http3")->reverse_ok);
-	assert_false(modespec_scheme("quic")->reverse_ok);
+	assert_true(modespec_scheme("quic")->reverse_ok);
+	assert_int_equal(modespec_scheme("quic")->dgram, SCHEME_DGRAM_QUIC);
 	assert_string_equal(modespec_scheme("gopher")->name, "");
 	assert_false(modespec_scheme("gopher")->reverse_ok);
 	assert_true(modespec_scheme("http")->upstream_ok);
@@ -458,6 +459,9 @@ static void test_scheme_table(void **state)
 	assert_int_equal(modespec_served_transports(&m), MODE_TRANSPORT_UDP);
 	modespec_free(&m);
 	parse_ok("reverse:quic://example.com", &m);
+	assert_int_equal(modespec_served_transports(&m), MODE_TRANSPORT_UDP);
+	modespec_free(&m);
+	parse_ok("reverse:http3://example.com", &m);
 	assert_int_equal(modespec_served_transports(&m), 0);
 	modespec_free(&m);
 	parse_ok("regular", &m);

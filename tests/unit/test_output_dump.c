@@ -434,6 +434,34 @@ static void test_udp_message(void **state)
 	expect(&t.f, 1, false, 0, "[::1]:5000 -> udp -> [::1]:6000\n");
 }
 
+/* A UDP flow that started with a QUIC Initial: "QUIC" and the server name. */
+static void test_quic_udp_message(void **state)
+{
+	struct tflow t;
+	Snare__TlsInfo tls;
+
+	base(&t, SNARE__FLOW__TYPE__UDP, "10.0.0.2", 5000);
+	t.saddr.host = "192.0.2.1";
+	t.saddr.port = 443;
+	snare__message__init(&t.msg[0]);
+	snare__message__init(&t.msg[1]);
+	t.msg[0].from_client = true;
+	t.msgs[0] = &t.msg[0];
+	t.msgs[1] = &t.msg[1];
+	t.f.messages = t.msgs;
+	t.f.n_messages = 2;
+	snare__tls_info__init(&tls);
+	tls.version = "QUICv1";
+	tls.sni = "example.org";
+	t.client.tls = &tls;
+	expect(&t.f, 1, false, 0,
+	       "10.0.0.2:5000 -> QUIC -> 192.0.2.1:443 example.org\n"
+	       "10.0.0.2:5000 <- QUIC <- 192.0.2.1:443 example.org\n");
+	tls.version = "TLSv1.3"; /* not QUIC: a plain UDP line */
+	t.f.n_messages = 1;
+	expect(&t.f, 1, false, 0, "10.0.0.2:5000 -> udp -> 192.0.2.1:443\n");
+}
+
 static void test_websocket(void **state)
 {
 	struct tflow t;
@@ -684,6 +712,7 @@ int main(void)
 	    cmocka_unit_test(test_hostile_request_line),
 	    cmocka_unit_test(test_tcp_messages),
 	    cmocka_unit_test(test_udp_message),
+	    cmocka_unit_test(test_quic_udp_message),
 	    cmocka_unit_test(test_websocket),
 	    cmocka_unit_test(test_dns_answers),
 	    cmocka_unit_test(test_dns_unknown_codes_and_error),

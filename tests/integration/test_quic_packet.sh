@@ -1,0 +1,105 @@
+# QUIC seen in a packet mode (TUN): a client namespace routes through a veth into the namespace
+# where snare runs and the QUIC servers live; the client's QUIC (gtlsclient, quicpeer) to any
+# UDP port is relayed as UDP, and its flow says QUIC with the server name read from the Initial;
+# a host in ignore_hosts is still reached and leaves no flow; a malformed Initial is logged and
+# relayed. Root only; names and addresses unique to this test.
+. "$(dirname "$0")/lib.sh"
+
+QP=${SNARE_BUILD:-$SNARE_ROOT/build/check}/tests/tools/quicpeer
+if ! need_root; then
+	skip quic-packet "needs root (network namespaces, TUN devices)"
+	exit 0
+fi
+if [ ! -x "$QP" ]; then
+	notok quicpeer-built "$QP missing"
+	exit 0
+fi
+A=snare-qpc-$$ B=snare-qps-$$
+cleanup_ns() { ip netns del "$A" 2>/dev/null; ip netns del "$B" 2>/dev/null; cleanup; }
+trap cleanup_ns EXIT
+ip netns add "$A" && ip netns add "$B" || { notok netns "cannot create namespaces"; exit 1; }
+XA="ip netns exec $A" XB="ip netns exec $B"
+ip link add qa-$$ netns "$A" type veth peer name qb-$$ netns "$B"
+$XA ip link set lo up; $XB ip link set lo up
+$XA ip addr add 10.217.0.2/24 dev qa-$$; $XA ip link set qa-$$ up
+$XB ip addr add 10.217.0.1/24 dev qb-$$; $XB ip link set qb-$$ up
+$XA ip route add default via 10.217.0.1
+$XB sysctl -qw net.ipv4.ip_forward=1
+# The servers live in B on 10.218.0.5.
+$XB ip addr add 10.218.0.5/32 dev lo
+
+# A CA and a leaf for quic.test, for the QUIC servers.
+quic_test_certs DNS:quic.test
+
+# Our QUIC peer's server on UDP 4433 (HTTP/3 and raw QUIC), gtlsserver on 7443.
+$XB "$QP" server 10.218.0.5:4433 "$T/leaf.pem" "$T/leaf.key" >"$T/qs.log" 2>&1 &
+PIDS+=($!)
+wait_for "$T/qs.log" "server: listening" 10 || { notok quicpeer-server "$(cat "$T/qs.log")"; exit 1; }
+HAVE_GS=0
+if command -v gtlsserver >/dev/null && command -v gtlsclient >/dev/null; then
+	mkdir -p "$T/htdocs" "$T/dl" && echo "hello from gtlsserver" >"$T/htdocs/page.txt"
+	$XB gtlsserver -q -d "$T/htdocs" 10.218.0.5 7443 "$T/leaf.key" "$T/leaf.pem" >"$T/gs.log" 2>&1 &
+	PIDS+=($!)
+	HAVE_GS=1
+fi
+$XB socat UDP-RECVFROM:5017,bind=10.218.0.5,fork EXEC:cat >/dev/null 2>&1 &
+PIDS+=($!)
+
+CONF=$T/conf LOG=$T/snare.log
+$XB "$SNARE_BIN" --mode tun:snareqp0 --set confdir="$CONF" --set 'ignore_hosts=^ignored\.test' \
+	>"$LOG" 2>&1 &
+SPID=$!
+PIDS+=($SPID)
+wait_for "$LOG" "TUN interface started." 15 || { notok tun-start "$(cat "$LOG")"; exit 1; }
+$XB ip rule add pref 10 iif qb-$$ to 10.218.0.0/24 lookup 217
+$XB ip rule del pref 0 lookup local
+$XB ip rule add pref 100 lookup local
+$XB ip route add default dev snareqp0 table 217
+
+# quicpeer's HTTP/3 and raw QUIC, verified against the origin's CA: relayed untouched.
+out=$($XA "$QP" get 10.218.0.5:4433 https://quic.test/through-tun --cafile "$T/ca.pem" 2>&1)
+echo "$out" | grep -qx "hello from quicpeer /through-tun" && ok quic-h3-relayed-through-tun ||
+	notok quic-h3-relayed-through-tun "$out"
+out=$($XA "$QP" raw 10.218.0.5:4433 quic.test --cafile "$T/ca.pem" 2>&1)
+echo "$out" | grep -q "^datagram: ping-dgram$" && ok quic-raw-relayed-through-tun ||
+	notok quic-raw-relayed-through-tun "$out"
+# The ignored host: still reached over QUIC (-k: the leaf does not name it).
+out=$($XA "$QP" get 10.218.0.5:4433 https://ignored.test/ignored -k 2>&1)
+echo "$out" | grep -qx "hello from quicpeer /ignored" && ok quic-ignored-host-relayed ||
+	notok quic-ignored-host-relayed "$out"
+if [ $HAVE_GS = 1 ]; then
+	got=""
+	for _ in 1 2 3 4 5; do # until gtlsserver listens (it prints nothing with -q)
+		timeout 10 $XA gtlsclient -q --exit-on-all-streams-close --download="$T/dl" 10.218.0.5 7443 \
+			https://quic.test:7443/page.txt >"$T/gc.log" 2>&1
+		got=$(cat "$T/dl/page.txt" 2>/dev/null) && [ -n "$got" ] && break
+	done
+	[ "$got" = "hello from gtlsserver" ] && ok gtlsclient-gtlsserver-through-tun ||
+		notok gtlsclient-gtlsserver-through-tun "$got $(cat "$T/gc.log")"
+else
+	skip gtlsclient-gtlsserver-through-tun "ngtcp2-client/-server not installed"
+fi
+# A datagram with a QUIC v1 long header but nonsense after it: logged, still relayed (echoed).
+out=$($XA python3 -c 'import socket
+s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
+s.sendto(bytes([0xc0,0,0,0,1,8])+b"12345678"+bytes([0,0xff,0xff])+b"x"*1200, ("10.218.0.5", 5017))
+print("echoed" if len(s.recv(2000)) > 1200 else "short")' 2>&1)
+[ "$out" = echoed ] && ok quic-malformed-initial-relayed || notok quic-malformed-initial-relayed "$out"
+wait_for "$LOG" "malformed QUIC Initial" 5 && ok quic-malformed-initial-logged ||
+	notok quic-malformed-initial-logged "$(tail -5 "$LOG")"
+
+# UDP flows are written when they end: at the latest when snare stops.
+kill -TERM $SPID
+wait $SPID
+grep -q -- "-> QUIC -> 10.218.0.5:4433 quic.test$" "$LOG" && ok quic-flow-names-server ||
+	notok quic-flow-names-server "$(grep -- "->" "$LOG" | head -20)"
+if [ $HAVE_GS = 1 ]; then
+	# gtlsclient sends "localhost" as its server name when given an IP address.
+	grep -q -- "-> QUIC -> 10.218.0.5:7443 localhost$" "$LOG" && ok quic-flow-gtlsclient-names-server ||
+		notok quic-flow-gtlsclient-names-server "$(grep -- "->" "$LOG" | head -20)"
+fi
+# Present above (the same server), absent for the ignored host.
+! grep -q "ignored.test" "$LOG" && ok quic-ignored-host-no-flow ||
+	notok quic-ignored-host-no-flow "$(grep ignored.test "$LOG")"
+grep -q -- "-> udp -> 10.218.0.5:5017$" "$LOG" && ok quic-malformed-stays-udp-flow ||
+	notok quic-malformed-stays-udp-flow "$(grep -- "->" "$LOG" | head -20)"
