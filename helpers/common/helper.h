@@ -88,8 +88,24 @@ struct helper_def {
 	const struct helper_proto *proto;
 };
 
-/* Defined by each helper (helpers/<name>/). */
+/* Defined by each helper (helpers/<name>/), with HELPER_DEFINE. */
 extern const struct helper_def helper_def;
+
+/* Defines helper_def: its name, init, syscall and handler tables (arrays,
+ * counted here), channel (NULL: the helper channel) and capabilities (counted
+ * here, so the list and its count cannot drift apart). */
+#define HELPER_DEFINE(name_, init_, syscalls_, handlers_, proto_, ...)                             \
+	const struct helper_def helper_def = {                                                     \
+	    .name = (name_),                                                                       \
+	    .caps = {__VA_ARGS__},                                                                 \
+	    .ncaps = (int)(sizeof((cap_value_t[]){__VA_ARGS__}) / sizeof(cap_value_t)),            \
+	    .syscalls = (syscalls_),                                                               \
+	    .nsyscalls = ARRAY_SIZE(syscalls_),                                                    \
+	    .init = (init_),                                                                       \
+	    .handlers = (handlers_),                                                               \
+	    .nhandlers = ARRAY_SIZE(handlers_),                                                    \
+	    .proto = (proto_),                                                                     \
+	}
 
 struct helper {
 	const struct helper_def *def;

@@ -223,14 +223,5 @@ static const struct helper_syscall redir_syscalls[] = {
 #endif
 };
 
-const struct helper_def helper_def = {
-    .name = "redirector",
-    .caps = {CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON},
-    .ncaps = 3,
-    .syscalls = redir_syscalls,
-    .nsyscalls = ARRAY_SIZE(redir_syscalls),
-    .init = redir_init,
-    .handlers = redir_handlers,
-    .nhandlers = ARRAY_SIZE(redir_handlers),
-    .proto = &redir_proto,
-};
+HELPER_DEFINE("redirector", redir_init, redir_syscalls, redir_handlers, &redir_proto, CAP_BPF,
+	      CAP_NET_ADMIN, CAP_PERFMON);
