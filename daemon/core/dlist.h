@@ -45,14 +45,9 @@
 /* Unlinks e, which is on the list; its own link fields are left as they were. */
 #define DLIST_UNLINK(first, last, e, prev, next)                                                   \
 	do {                                                                                       \
-		if ((e)->prev)                                                                     \
-			(e)->prev->next = (e)->next;                                               \
-		else                                                                               \
-			(first) = (e)->next;                                                       \
-		if ((e)->next)                                                                     \
-			(e)->next->prev = (e)->prev;                                               \
-		else                                                                               \
+		if (!(e)->next)                                                                    \
 			(last) = (e)->prev;                                                        \
+		LIST_UNLINK(first, e, prev, next);                                                 \
 	} while (0)
 
 #endif
