@@ -12,6 +12,7 @@
 #include <sys/capability.h>
 #include <sys/types.h>
 
+#include "core/unconst.h"
 #include "core/util.h"
 #include "intercept/intercept.h"
 #include "ipc/chan.h"
@@ -59,6 +60,21 @@ struct helper_proto {
 	int (*pack_reply)(uint64_t seq, int rc, const struct helper_reply *rep, uint8_t *buf,
 			  size_t cap);
 };
+
+/* For a pack_reply: fills a reply envelope's seq and its Ok (rc 0) or Error
+ * body (rep->msg, or "failed").  A macro because each channel's envelope is
+ * its own generated type with the same fields. */
+#define HELPER_REPLY_FILL(env, ok, e, seq_, rc, ok_case, error_case, rep)                          \
+	do {                                                                                       \
+		(env).has_seq = (ok).has_seq = (e).has_seq = true;                                 \
+		(env).seq = (ok).seq = (e).seq = (seq_);                                           \
+		(e).message = unconst((rep)->msg[0] != '\0' ? (rep)->msg : "failed");              \
+		(env).body_case = (rc) == 0 ? (ok_case) : (error_case);                            \
+		if ((rc) == 0)                                                                     \
+			(env).ok = &(ok);                                                          \
+		else                                                                               \
+			(env).error = &(e);                                                        \
+	} while (0)
 
 /* The helper channel (helper.proto), which every helper starts on. */
 extern const struct helper_proto helper_privsep_proto;
