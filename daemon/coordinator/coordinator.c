@@ -508,16 +508,11 @@ static void coord_finish(struct coord *co)
 	free(co->workers);
 	free(co->listeners);
 	free(co->wg);
-	if (co->sigfd >= 0)
-		close(co->sigfd);
-	if (co->keylog_fd >= 0)
-		close(co->keylog_fd);
-	if (co->trust_fd >= 0)
-		close(co->trust_fd);
-	if (co->htpasswd_fd >= 0)
-		close(co->htpasswd_fd);
-	if (co->procmap_fd >= 0)
-		close(co->procmap_fd);
+	fd_close(&co->sigfd);
+	fd_close(&co->keylog_fd);
+	fd_close(&co->trust_fd);
+	fd_close(&co->htpasswd_fd);
+	fd_close(&co->procmap_fd);
 	loop_free(co->loop);
 }
 

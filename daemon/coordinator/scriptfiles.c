@@ -249,11 +249,14 @@ const struct optfile *optfiles_find(const struct optfiles *f, enum optfile_kind 
 
 Snare__OptionFile **optfiles_pb(const struct optfiles *f, size_t *n)
 {
-	Snare__OptionFile **v = xcalloc(f->n ? f->n : 1, sizeof(*v));
+	/* One block: the n pointers, then the n messages they point at. */
+	size_t cnt = f->n ? f->n : 1;
+	Snare__OptionFile **v = xcalloc(cnt, sizeof(*v) + sizeof(**v));
+	Snare__OptionFile *items = (Snare__OptionFile *)(void *)(v + cnt);
 	size_t i;
 
 	for (i = 0; i < f->n; i++) {
-		v[i] = xmalloc(sizeof(*v[i]));
+		v[i] = &items[i];
 		snare__option_file__init(v[i]);
 		v[i]->has_kind = v[i]->has_data = 1;
 		v[i]->kind = f->v[i].kind;
@@ -267,10 +270,7 @@ Snare__OptionFile **optfiles_pb(const struct optfiles *f, size_t *n)
 
 void optfiles_pb_free(Snare__OptionFile **v, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
+	(void)n; /* optfiles_pb made one block */
 	free(v);
 }
 

@@ -443,13 +443,9 @@ void coord_web_close(struct coord *co)
 {
 	struct coord_web *w = &co->web;
 
-	if (w->listen_fd >= 0)
-		close(w->listen_fd);
-	if (w->spill_fd >= 0)
-		close(w->spill_fd);
-	if (w->rfile_fd >= 0)
-		close(w->rfile_fd);
-	w->listen_fd = w->spill_fd = w->rfile_fd = -1;
+	fd_close(&w->listen_fd);
+	fd_close(&w->spill_fd);
+	fd_close(&w->rfile_fd);
 	free(w->static_dir);
 	w->static_dir = NULL;
 	early_free(w);

@@ -93,6 +93,26 @@ void strv_free(char **v, size_t n)
 	free(v);
 }
 
+const char *names_lookup(const char *const *names, size_t n, unsigned i)
+{
+	return i < n && names[i] ? names[i] : "?";
+}
+
+int names_find(const char *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i] && strcmp(names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+void fd_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
 int fd_set_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);

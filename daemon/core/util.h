@@ -22,7 +22,13 @@ char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) SNARE_PRINTF(1, 2);
 /* Frees v[0..n) and v (an array of owned strings). */
 void strv_free(char **v, size_t n);
+/* For enums named by a table of n strings indexed by value: names[i], or
+ * "?" when i is out of range (or unnamed); the value named `name`, or -1. */
+const char *names_lookup(const char *const *names, size_t n, unsigned i);
+int names_find(const char *const *names, size_t n, const char *name);
 
+/* Closes *fd if it is open (>= 0) and sets it to -1. */
+void fd_close(int *fd);
 int fd_set_nonblock(int fd) SNARE_MUST_CHECK;
 int fd_set_cloexec(int fd, int on) SNARE_MUST_CHECK;
 /* Writes all n bytes (retrying on EINTR and short writes): 0 or -errno. */

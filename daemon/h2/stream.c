@@ -2,6 +2,7 @@
  * arrives or the owner submits one), freed when libnghttp2 closes it or the session ends. */
 #include <stdlib.h>
 
+#include "core/dlist.h"
 #include "core/util.h"
 #include "h2/h2_int.h"
 
@@ -12,21 +13,13 @@ struct h2_stream *h2_stream_new(struct h2_session *s, int32_t sid)
 	st->sid = sid;
 	h2_msg_init(&st->in);
 	h2_msg_init(&st->trailers_out);
-	st->next = s->streams;
-	if (s->streams)
-		s->streams->prev = st;
-	s->streams = st;
+	LIST_PUSH(s->streams, st, prev, next);
 	return st;
 }
 
 void h2_stream_free(struct h2_session *s, struct h2_stream *st)
 {
-	if (st->prev)
-		st->prev->next = st->next;
-	else
-		s->streams = st->next;
-	if (st->next)
-		st->next->prev = st->prev;
+	LIST_UNLINK(s->streams, st, prev, next);
 	h2_msg_free(&st->in);
 	h2_msg_free(&st->trailers_out);
 	free(st->buf);

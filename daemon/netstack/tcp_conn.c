@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dlist.h"
 #include "core/util.h"
 #include "netstack/tcp_int.h"
 
@@ -48,12 +49,7 @@ static void tcp_destroy(struct ns_tcp *c)
 {
 	struct ns_stack *s = c->s;
 
-	if (c->all_prev)
-		c->all_prev->all_next = c->all_next;
-	else
-		s->tcp_all = c->all_next;
-	if (c->all_next)
-		c->all_next->all_prev = c->all_prev;
+	LIST_UNLINK(s->tcp_all, c, all_prev, all_next);
 	ns_timer_stop(s, &c->timer);
 	ns_ring_free(&c->tx);
 	ns_ring_free(&c->rx);
@@ -143,10 +139,7 @@ static struct ns_tcp *tcp_conn_new(struct ns_stack *s, const struct ns_tuple *t)
 	ns_ring_init(&c->tx, NS_TCP_SNDBUF);
 	ns_ring_init(&c->rx, NS_TCP_RCVBUF);
 	ns_timer_init(&c->timer, tcp_timer_fire, c);
-	c->all_next = s->tcp_all;
-	if (s->tcp_all)
-		s->tcp_all->all_prev = c;
-	s->tcp_all = c;
+	LIST_PUSH(s->tcp_all, c, all_prev, all_next);
 	return c;
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/dlist.h"
 #include "core/util.h"
 #include "netstack/ns_int.h"
 
@@ -33,26 +34,13 @@ static struct ns_udp_flow **udp_slot(struct ns_stack *s, const struct ns_tuple *
 
 static void lru_unlink(struct ns_udp_table *u, struct ns_udp_flow *f)
 {
-	if (f->prev)
-		f->prev->next = f->next;
-	else
-		u->lru_head = f->next;
-	if (f->next)
-		f->next->prev = f->prev;
-	else
-		u->lru_tail = f->prev;
+	DLIST_UNLINK(u->lru_head, u->lru_tail, f, prev, next);
 	f->prev = f->next = NULL;
 }
 
 static void lru_append(struct ns_udp_table *u, struct ns_udp_flow *f)
 {
-	f->prev = u->lru_tail;
-	f->next = NULL;
-	if (u->lru_tail)
-		u->lru_tail->next = f;
-	else
-		u->lru_head = f;
-	u->lru_tail = f;
+	DLIST_APPEND(u->lru_head, u->lru_tail, f, prev, next);
 }
 
 /* Removes f, tells the worker, frees it. */

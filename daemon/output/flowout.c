@@ -111,8 +111,7 @@ void flowout_free(struct flowout *o)
 	filter_free(o->save);
 	filter_free(o->read);
 	har_free(o->har);
-	if (o->har_fd >= 0)
-		close(o->har_fd);
+	fd_close(&o->har_fd);
 	free(o->har_path);
 	*o = (struct flowout){.har_fd = -1};
 }

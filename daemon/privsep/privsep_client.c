@@ -256,6 +256,17 @@ static int privsep_rule_ports(const struct privsep_helper *h, const struct privs
 	return 0;
 }
 
+/* The fields both redirect messages carry (two protobuf types, one shape). */
+#define RULE_FILL(m, r, ports)                                                                     \
+	do {                                                                                       \
+		(m).n_ports = (r)->nports;                                                         \
+		(m).ports = (ports);                                                               \
+		(m).n_interfaces = (r)->nifaces;                                                   \
+		(m).interfaces = unconst((r)->ifaces);                                             \
+		(m).has_to_port = true;                                                            \
+		(m).to_port = (r)->to_port;                                                        \
+	} while (0)
+
 int privsep_netfilter_redirect(struct privsep_helper *h, const struct privsep_redirect *r,
 			       char *err, size_t errlen)
 {
@@ -267,14 +278,9 @@ int privsep_netfilter_redirect(struct privsep_helper *h, const struct privsep_re
 		return -EINVAL;
 	m.has_proto = true;
 	m.proto = SNARE__HELPER__PROTO__PROTO_TCP;
-	m.n_ports = r->nports;
-	m.ports = ports;
-	m.n_interfaces = r->nifaces;
-	m.interfaces = unconst(r->ifaces);
+	RULE_FILL(m, r, ports);
 	m.has_include_local = true;
 	m.include_local = r->include_local;
-	m.has_to_port = true;
-	m.to_port = r->to_port;
 	m.has_exclude_uid = r->has_exclude_uid;
 	m.exclude_uid = (uint32_t)r->exclude_uid;
 	env.body_case = C2H_CASE(NETFILTER_REDIRECT);
@@ -291,12 +297,7 @@ int privsep_netfilter_tproxy_udp(struct privsep_helper *h, const struct privsep_
 
 	if (privsep_rule_ports(h, r, ports, err, errlen) < 0)
 		return -EINVAL;
-	m.n_ports = r->nports;
-	m.ports = ports;
-	m.n_interfaces = r->nifaces;
-	m.interfaces = unconst(r->ifaces);
-	m.has_to_port = true;
-	m.to_port = r->to_port;
+	RULE_FILL(m, r, ports);
 	m.has_mark = true;
 	m.mark = mark;
 	env.body_case = C2H_CASE(NETFILTER_TPROXY_UDP);

@@ -22,15 +22,12 @@ static const char *const rewrite_names[REWRITE_KIND_COUNT] = {
 
 const char *rewrite_kind_name(enum rewrite_kind k)
 {
-	return (unsigned)k < REWRITE_KIND_COUNT ? rewrite_names[k] : "?";
+	return names_lookup(rewrite_names, REWRITE_KIND_COUNT, (unsigned)k);
 }
 
 int rewrite_kind_from_name(const char *name)
 {
-	for (int i = 0; i < REWRITE_KIND_COUNT; i++)
-		if (strcmp(rewrite_names[i], name) == 0)
-			return i;
-	return -1;
+	return names_find(rewrite_names, REWRITE_KIND_COUNT, name);
 }
 
 static int spec_err(char *err, size_t errlen, const struct rewrite_spec *s, const char *fmt, ...)

@@ -35,15 +35,12 @@ static const char *const script_event_names[SCRIPT_EV_COUNT] = {
 
 const char *script_event_name(enum script_event ev)
 {
-	return (unsigned)ev < SCRIPT_EV_COUNT ? script_event_names[ev] : "?";
+	return names_lookup(script_event_names, SCRIPT_EV_COUNT, (unsigned)ev);
 }
 
 int script_event_from_name(const char *name)
 {
-	for (int i = 0; i < SCRIPT_EV_COUNT; i++)
-		if (strcmp(script_event_names[i], name) == 0)
-			return i;
-	return -1;
+	return names_find(script_event_names, SCRIPT_EV_COUNT, name);
 }
 
 void script_set_add(struct script_set *set, struct script *s)

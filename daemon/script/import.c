@@ -95,6 +95,20 @@ static void put_headers(lua_State *L, int mt, Snare__Header *const *h, size_t n)
 	lua_setfield(L, -2, "headers");
 }
 
+/* What a request and a response share: headers, content (NULL: none), the
+ * stream flag; then the metatable, and the table stored as field k. */
+static void put_message_end(lua_State *L, const struct script *s, Snare__Header *const *h,
+			    size_t nh, const ProtobufCBinaryData *content, bool streamed, int mt,
+			    const char *k)
+{
+	put_headers(L, s->headers_mt, h, nh);
+	if (content)
+		put_bytes(L, "content", content);
+	put_bool(L, "stream", streamed);
+	set_meta(L, mt);
+	lua_setfield(L, -2, k);
+}
+
 static void put_request(lua_State *L, const struct script *s, const Snare__HttpRequest *r)
 {
 	if (!r)
@@ -108,14 +122,10 @@ static void put_request(lua_State *L, const struct script *s, const Snare__HttpR
 	put_str(L, "path", r->path);
 	put_str(L, "http_version", r->http_version);
 	put_str(L, "authority", r->authority);
-	put_headers(L, s->headers_mt, r->headers, r->n_headers);
-	if (r->has_content)
-		put_bytes(L, "content", &r->content);
-	put_bool(L, "stream", r->has_content_streamed && r->content_streamed);
 	if (r->has_timestamp_start)
 		lua_pushnumber(L, r->timestamp_start), lua_setfield(L, -2, "timestamp_start");
-	set_meta(L, s->request_mt);
-	lua_setfield(L, -2, "request");
+	put_message_end(L, s, r->headers, r->n_headers, r->has_content ? &r->content : NULL,
+			r->has_content_streamed && r->content_streamed, s->request_mt, "request");
 }
 
 static void put_response(lua_State *L, const struct script *s, const Snare__HttpResponse *r)
@@ -127,12 +137,8 @@ static void put_response(lua_State *L, const struct script *s, const Snare__Http
 	if (r->has_status_code)
 		put_int(L, "status_code", r->status_code);
 	put_str(L, "reason", r->reason);
-	put_headers(L, s->headers_mt, r->headers, r->n_headers);
-	if (r->has_content)
-		put_bytes(L, "content", &r->content);
-	put_bool(L, "stream", r->has_content_streamed && r->content_streamed);
-	set_meta(L, s->response_mt);
-	lua_setfield(L, -2, "response");
+	put_message_end(L, s, r->headers, r->n_headers, r->has_content ? &r->content : NULL,
+			r->has_content_streamed && r->content_streamed, s->response_mt, "response");
 }
 
 static const char *const message_kinds[] = {"raw", "text", "binary"};

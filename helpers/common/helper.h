@@ -12,6 +12,7 @@
 #include <sys/capability.h>
 #include <sys/types.h>
 
+#include "core/unconst.h"
 #include "core/util.h"
 #include "intercept/intercept.h"
 #include "ipc/chan.h"
@@ -60,6 +61,21 @@ struct helper_proto {
 			  size_t cap);
 };
 
+/* For a pack_reply: fills a reply envelope's seq and its Ok (rc 0) or Error
+ * body (rep->msg, or "failed").  A macro because each channel's envelope is
+ * its own generated type with the same fields. */
+#define HELPER_REPLY_FILL(env, ok, e, seq_, rc, ok_case, error_case, rep)                          \
+	do {                                                                                       \
+		(env).has_seq = (ok).has_seq = (e).has_seq = true;                                 \
+		(env).seq = (ok).seq = (e).seq = (seq_);                                           \
+		(e).message = unconst((rep)->msg[0] != '\0' ? (rep)->msg : "failed");              \
+		(env).body_case = (rc) == 0 ? (ok_case) : (error_case);                            \
+		if ((rc) == 0)                                                                     \
+			(env).ok = &(ok);                                                          \
+		else                                                                               \
+			(env).error = &(e);                                                        \
+	} while (0)
+
 /* The helper channel (helper.proto), which every helper starts on. */
 extern const struct helper_proto helper_privsep_proto;
 
@@ -88,8 +104,24 @@ struct helper_def {
 	const struct helper_proto *proto;
 };
 
-/* Defined by each helper (helpers/<name>/). */
+/* Defined by each helper (helpers/<name>/), with HELPER_DEFINE. */
 extern const struct helper_def helper_def;
+
+/* Defines helper_def: its name, init, syscall and handler tables (arrays,
+ * counted here), channel (NULL: the helper channel) and capabilities (counted
+ * here, so the list and its count cannot drift apart). */
+#define HELPER_DEFINE(name_, init_, syscalls_, handlers_, proto_, ...)                             \
+	const struct helper_def helper_def = {                                                     \
+	    .name = (name_),                                                                       \
+	    .caps = {__VA_ARGS__},                                                                 \
+	    .ncaps = (int)(sizeof((cap_value_t[]){__VA_ARGS__}) / sizeof(cap_value_t)),            \
+	    .syscalls = (syscalls_),                                                               \
+	    .nsyscalls = ARRAY_SIZE(syscalls_),                                                    \
+	    .init = (init_),                                                                       \
+	    .handlers = (handlers_),                                                               \
+	    .nhandlers = ARRAY_SIZE(handlers_),                                                    \
+	    .proto = (proto_),                                                                     \
+	}
 
 struct helper {
 	const struct helper_def *def;

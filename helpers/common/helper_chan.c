@@ -191,16 +191,8 @@ static int helper_pack_privsep_reply(uint64_t seq, int rc, const struct helper_r
 	Snare__Helper__Ok ok = SNARE__HELPER__OK__INIT;
 	Snare__Helper__Error e = SNARE__HELPER__ERROR__INIT;
 
-	env.has_seq = ok.has_seq = e.has_seq = true;
-	env.seq = ok.seq = e.seq = seq;
-	if (rc == 0) {
-		env.body_case = SNARE__HELPER__HELPER_TO_COORD__BODY_OK;
-		env.ok = &ok;
-	} else {
-		env.body_case = SNARE__HELPER__HELPER_TO_COORD__BODY_ERROR;
-		e.message = unconst(rep->msg[0] != '\0' ? rep->msg : "failed");
-		env.error = &e;
-	}
+	HELPER_REPLY_FILL(env, ok, e, seq, rc, SNARE__HELPER__HELPER_TO_COORD__BODY_OK,
+			  SNARE__HELPER__HELPER_TO_COORD__BODY_ERROR, rep);
 	return privsep_pack(&env.base, buf, cap);
 }
 

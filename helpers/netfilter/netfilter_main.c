@@ -327,13 +327,5 @@ static const struct helper_syscall nf_syscalls[] = {
     {.name = "bind", .arg = -1},
 };
 
-const struct helper_def helper_def = {
-    .name = "netfilter",
-    .caps = {CAP_NET_ADMIN, CAP_NET_BIND_SERVICE},
-    .ncaps = 2,
-    .syscalls = nf_syscalls,
-    .nsyscalls = ARRAY_SIZE(nf_syscalls),
-    .init = nf_init,
-    .handlers = nf_handlers,
-    .nhandlers = ARRAY_SIZE(nf_handlers),
-};
+HELPER_DEFINE("netfilter", nf_init, nf_syscalls, nf_handlers, NULL, CAP_NET_ADMIN,
+	      CAP_NET_BIND_SERVICE);

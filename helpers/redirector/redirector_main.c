@@ -108,18 +108,10 @@ static int redir_pack_reply(uint64_t seq, int rc, const struct helper_reply *rep
 	Snare__Redirector__Ok ok = SNARE__REDIRECTOR__OK__INIT;
 	Snare__Redirector__Error e = SNARE__REDIRECTOR__ERROR__INIT;
 
-	env.has_seq = ok.has_seq = e.has_seq = true;
-	env.seq = ok.seq = e.seq = seq;
-	if (rc == 0) {
-		env.body_case = SNARE__REDIRECTOR__REDIRECTOR_TO_COORD__BODY_OK;
-		ok.tun_name = unconst(rep->name);
-		ok.description = rep->desc[0] != '\0' ? unconst(rep->desc) : NULL;
-		env.ok = &ok;
-	} else {
-		env.body_case = SNARE__REDIRECTOR__REDIRECTOR_TO_COORD__BODY_ERROR;
-		e.message = unconst(rep->msg[0] != '\0' ? rep->msg : "failed");
-		env.error = &e;
-	}
+	HELPER_REPLY_FILL(env, ok, e, seq, rc, SNARE__REDIRECTOR__REDIRECTOR_TO_COORD__BODY_OK,
+			  SNARE__REDIRECTOR__REDIRECTOR_TO_COORD__BODY_ERROR, rep);
+	ok.tun_name = unconst(rep->name); /* sent only with rc 0 */
+	ok.description = rep->desc[0] != '\0' ? unconst(rep->desc) : NULL;
 	return intercept_pack(&env.base, buf, cap);
 }
 
@@ -223,14 +215,5 @@ static const struct helper_syscall redir_syscalls[] = {
 #endif
 };
 
-const struct helper_def helper_def = {
-    .name = "redirector",
-    .caps = {CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON},
-    .ncaps = 3,
-    .syscalls = redir_syscalls,
-    .nsyscalls = ARRAY_SIZE(redir_syscalls),
-    .init = redir_init,
-    .handlers = redir_handlers,
-    .nhandlers = ARRAY_SIZE(redir_handlers),
-    .proto = &redir_proto,
-};
+HELPER_DEFINE("redirector", redir_init, redir_syscalls, redir_handlers, &redir_proto, CAP_BPF,
+	      CAP_NET_ADMIN, CAP_PERFMON);

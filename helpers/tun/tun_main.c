@@ -46,13 +46,4 @@ static const struct helper_handler tun_handlers[] = {
 
 static const struct helper_syscall tun_syscalls[] = {HELPER_TUN_SYSCALLS};
 
-const struct helper_def helper_def = {
-    .name = "tun",
-    .caps = {CAP_NET_ADMIN},
-    .ncaps = 1,
-    .syscalls = tun_syscalls,
-    .nsyscalls = ARRAY_SIZE(tun_syscalls),
-    .init = tun_init,
-    .handlers = tun_handlers,
-    .nhandlers = ARRAY_SIZE(tun_handlers),
-};
+HELPER_DEFINE("tun", tun_init, tun_syscalls, tun_handlers, NULL, CAP_NET_ADMIN);
