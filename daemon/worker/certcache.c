@@ -15,7 +15,7 @@
 
 #include "core/log.h"
 #include "worker/certcache.h"
-#include "worker/dlist.h"
+#include "core/dlist.h"
 #include "worker/tls.h"
 #include "worker/worker_ctx.h"
 

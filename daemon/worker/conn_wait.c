@@ -12,7 +12,7 @@
 #include "worker/accepting.h"
 #include "worker/conn.h"
 #include "worker/conn_wait.h"
-#include "worker/dlist.h"
+#include "core/dlist.h"
 #include "worker/layer.h"
 #include "worker/worker_ctx.h"
 
