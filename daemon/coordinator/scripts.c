@@ -73,14 +73,15 @@ static void on_settle(struct loop_timer *t)
 {
 	struct coord *co = t->arg;
 	struct coord_scripts *s = co->scripts;
-	int rc;
+	int rc = coord_spawner_reload(co);
 
+	if (rc == -EBUSY) { /* a reload is under way: this one after it */
+		loop_timer_arm(co->loop, &s->settle, RELOAD_SETTLE_MS);
+		return;
+	}
 	log_info("Reloading script %s", s->changed);
 	s->changed = NULL;
-	rc = coord_spawner_reload(co);
-	if (rc == -EBUSY)
-		loop_timer_arm(co->loop, &s->settle, RELOAD_SETTLE_MS);
-	else if (rc < 0)
+	if (rc < 0)
 		log_err(LOG_LVL_ERROR, rc, "reload failed; keeping the current scripts");
 }
 

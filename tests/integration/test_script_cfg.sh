@@ -26,6 +26,16 @@ mkdir -p "$T/scfg-www/sub"
 echo hello >"$T/scfg-www/index.html"
 echo deeper >"$T/scfg-www/sub/a.txt"
 echo "header value" >"$T/scfg-value.txt"
+# wait_for_count FILE PATTERN N SECONDS: PATTERN on N lines of FILE.
+wait_for_count() {
+	local i
+	for i in $(seq 1 $(($4 * 20))); do
+		[ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "$3" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 printf 'flow_detail: 1\n' >"$T/scfg.yaml"
 # The spawner re-reads the configuration as the unprivileged user: readable files.
 chmod 644 "$T"/scfg*.lua "$T/scfg-value.txt" "$T/scfg.yaml"
@@ -83,5 +93,25 @@ else
 	notok bad-edit-keeps-old "$(cat "$SNARE_LOG")"
 fi
 check traffic-after-bad-edit proxy_curl -o /dev/null "http://127.0.0.1:$ORIGIN_PORT/"
+
+# ---- an editor that writes a new file and renames it over the old one
+printf 'function request(flow)\n  flow.comment = "3"\nend\n' >"$T/scfg.new"
+chmod 644 "$T/scfg.new"
+mv "$T/scfg.new" "$T/scfg.lua"
+if wait_for_count "$SNARE_LOG" "configuration reloaded" 2 10; then
+	ok rename-reloads
+else
+	notok rename-reloads "$(tail -5 "$SNARE_LOG")"
+fi
+
+# ---- a bad rewrite value in the configuration file on SIGHUP: logged, old kept
+printf 'flow_detail: 1\nblock_list: ["/~d x.test/abc"]\n' >"$T/scfg.yaml"
+kill -HUP "$SNARE_PID"
+if wait_for "$SNARE_LOG" "reload failed: .*block_list: bad HTTP status" 10; then
+	ok bad-reload-value-logged
+else
+	notok bad-reload-value-logged "$(tail -5 "$SNARE_LOG")"
+fi
+check traffic-after-bad-reload proxy_curl -o /dev/null "http://127.0.0.1:$ORIGIN_PORT/"
 if pid_alive "$SNARE_PID"; then ok still-running; else notok still-running "snare exited"; fi
 stop_snare

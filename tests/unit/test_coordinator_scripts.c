@@ -111,12 +111,36 @@ static void read_fails(struct options *o, const char *want)
 		fail_msg("error \"%s\" lacks \"%s\"", err, want);
 }
 
+/* The entry for file (in dir) of this kind, starting with prefix. */
+static void has_file(const struct optfiles *f, enum optfile_kind kind, const char *file,
+		     const char *prefix)
+{
+	char *p = path_in(file);
+	const struct optfile *x = optfiles_find(f, kind, p);
+
+	free(p);
+	if (x == NULL)
+		fail_msg("no %s of kind %d", file, kind);
+	assert_true(x->len >= strlen(prefix));
+	assert_memory_equal(x->data, prefix, strlen(prefix));
+}
+
+/* Reading o with one option set to fmt(file) fails with want. */
+static void fails_with(const char *name, const char *fmt, const char *file, const char *want)
+{
+	struct options o;
+
+	options_init(&o);
+	set_in(&o, name, fmt, file);
+	read_fails(&o, want);
+	options_free(&o);
+}
+
 static void test_read_all(void **state)
 {
 	struct options o;
 	struct optfiles f;
-	const struct optfile *x;
-	char err[512], *p;
+	char err[512];
 
 	options_init(&o);
 	set_in(&o, "scripts", "%s", "a.lua");
@@ -126,25 +150,11 @@ static void test_read_all(void **state)
 	set_in(&o, "map_local", "|~d b.test|/x|%s", "value.txt");
 	assert_int_equal(optfiles_read(&o, &f, err, sizeof(err)), 0);
 	assert_int_equal(f.n, 5);
-	p = path_in("a.lua");
-	x = optfiles_find(&f, OPTFILE_SCRIPT, p);
-	free(p);
-	assert_non_null(x);
-	assert_memory_equal(x->data, "function request", 16);
-	p = path_in("value.txt");
-	x = optfiles_find(&f, OPTFILE_VALUE, p);
-	assert_non_null(x);
-	assert_int_equal(x->len, 2);
-	assert_non_null(optfiles_find(&f, OPTFILE_MAP_LOCAL, p));
-	free(p);
-	p = path_in("www/sub/b.txt");
-	x = optfiles_find(&f, OPTFILE_MAP_LOCAL, p);
-	free(p);
-	assert_non_null(x);
-	assert_memory_equal(x->data, "bee", 3);
-	p = path_in("www/index.html");
-	assert_non_null(optfiles_find(&f, OPTFILE_MAP_LOCAL, p));
-	free(p);
+	has_file(&f, OPTFILE_SCRIPT, "a.lua", "function request");
+	has_file(&f, OPTFILE_VALUE, "value.txt", "v1");
+	has_file(&f, OPTFILE_MAP_LOCAL, "value.txt", "v1");
+	has_file(&f, OPTFILE_MAP_LOCAL, "www/sub/b.txt", "bee");
+	has_file(&f, OPTFILE_MAP_LOCAL, "www/index.html", "<p>");
 	optfiles_free(&f);
 	options_free(&o);
 }
@@ -155,25 +165,11 @@ static void test_read_errors(void **state)
 	char *big;
 	int fd;
 
-	options_init(&o);
-	set_in(&o, "scripts", "%s", "missing.lua");
-	read_fails(&o, "scripts: cannot read");
-	options_free(&o);
-
-	options_init(&o);
-	set_in(&o, "scripts", "%s", "bad.lua");
-	read_fails(&o, "bad.lua:2:");
-	options_free(&o);
-
-	options_init(&o);
-	set_in(&o, "scripts", "%s", "link.lua"); /* O_NOFOLLOW */
-	read_fails(&o, "scripts: cannot read");
-	options_free(&o);
-
-	options_init(&o);
-	set_in(&o, "scripts", "%s", "www"); /* a directory */
-	read_fails(&o, "is not a regular file");
-	options_free(&o);
+	fails_with("scripts", "%s", "missing.lua", "scripts: cannot read");
+	fails_with("scripts", "%s", "bad.lua", "bad.lua:2:");
+	fails_with("scripts", "%s", "link.lua", "scripts: cannot read"); /* O_NOFOLLOW */
+	fails_with("scripts", "%s", "www", "is not a regular file");
+	fails_with("modify_body", "|~q|x|@%s", "nope.txt", "modify_body: cannot read");
 
 	big = path_in("big.lua");
 	fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -185,11 +181,6 @@ static void test_read_errors(void **state)
 	read_fails(&o, "is larger than 128 KiB");
 	options_free(&o);
 	free(big);
-
-	options_init(&o);
-	set_in(&o, "modify_body", "|~q|x|@%s", "nope.txt");
-	read_fails(&o, "modify_body: cannot read");
-	options_free(&o);
 }
 
 static void test_lua_syntax_only(void **state)
