@@ -100,6 +100,13 @@ int hooks_configure(const Snare__WorkerConfig *cfg, char *err, size_t errlen)
 	}
 	hooks.active = hooks.scripts.n > 0 || hooks.rewrites.n > 0 || hooks.rewrites.anticache ||
 		       hooks.rewrites.anticomp;
+	hooks.want_req = hooks.rewrites.n > 0 || hooks.rewrites.anticache ||
+			 hooks.rewrites.anticomp ||
+			 script_set_wants(&hooks.scripts, SCRIPT_EV_REQUESTHEADERS) ||
+			 script_set_wants(&hooks.scripts, SCRIPT_EV_REQUEST);
+	hooks.want_resp = hooks.rewrites.n > 0 ||
+			  script_set_wants(&hooks.scripts, SCRIPT_EV_RESPONSEHEADERS) ||
+			  script_set_wants(&hooks.scripts, SCRIPT_EV_RESPONSE);
 	script_set_call(&hooks.scripts, SCRIPT_EV_LOAD, NULL);
 	script_set_call(&hooks.scripts, SCRIPT_EV_CONFIGURE, NULL);
 	script_set_call(&hooks.scripts, SCRIPT_EV_RUNNING, NULL);

@@ -21,7 +21,8 @@ struct conn;
 struct hooks {
 	struct script_set scripts;
 	struct rewrite_set rewrites;
-	bool active; /* a script or a rewrite is configured */
+	bool active;		  /* a script or a rewrite is configured */
+	bool want_req, want_resp; /* something runs at the request / response points */
 };
 extern struct hooks hooks;
 

@@ -169,11 +169,14 @@ static void request_answer(struct conn *c, const Snare__HttpResponse *rs)
 
 bool hooks_http_request(struct conn *c)
 {
-	Snare__Flow *f = flow_http_view(c);
+	Snare__Flow *f;
 	struct script_flow sf;
 	unsigned ch;
 	bool done = true;
 
+	if (!hooks.want_req)
+		return false;
+	f = flow_http_view(c);
 	script_flow_init(&sf, f);
 	ch = run_point(&sf, SCRIPT_EV_REQUESTHEADERS, REWRITE_REQUESTHEADERS);
 	if (!(ch & (SCRIPT_CH_KILL | SCRIPT_CH_LOCAL_RESPONSE)))
@@ -240,6 +243,8 @@ bool hooks_http_response_head(struct conn *c)
 	struct script_flow sf;
 	unsigned ch;
 
+	if (!hooks.want_resp)
+		return false;
 	if (response_holdable(c)) {
 		hh(c)->hold_response = true;
 		c->http->resp.body.hold = true;
