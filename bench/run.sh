@@ -5,7 +5,8 @@
 # Cases 1-4 are forward-proxy ones, r1-r5 reverse https->https ones, s1 the worker scaling one
 # (bench/README.md); the run ends with the rows of issue 19 side by side.
 # Knobs (environment): BENCH_SECONDS (10) BENCH_REPS (3) BENCH_WARMUP (2)
-#   BENCH_CASES ("1 2 3 4 r1 r2 r3 r4 r5 s1"; "fwd" and "rev" name the two halves)
+#   BENCH_CASES ("1 2 3 4 h1 r1 r2 r3 r4 r5 s1"; "fwd" and "rev" name the two halves;
+#   h1 = the cost of Lua hooks, issue 21)
 #   BENCH_CONNS (50) BENCH_MITM_CONNS (50) BENCH_HS_CONNS (16) BENCH_REV_LOAD (wrk)
 #   BENCH_STIME_CLIENTS (4) BENCH_SCALE_CPUS (all)
 #   BENCH_IDLE_CONNS (1000) BENCH_IDLE_PEERS ("snare nginx-rev sslsplit mitmdump")
@@ -20,7 +21,7 @@ SNARE=${SNARE:-$ROOT/build/snare}
 SECS=${BENCH_SECONDS:-10}
 REPS=${BENCH_REPS:-3}
 WARM=${BENCH_WARMUP:-2}
-CASES=${BENCH_CASES:-1 2 3 4 r1 r2 r3 r4 r5 s1}
+CASES=${BENCH_CASES:-1 2 3 4 h1 r1 r2 r3 r4 r5 s1}
 CASES=${CASES//fwd/1 2 3 4}
 CASES=${CASES//rev/r1 r2 r3 r4 r5}
 CONNS=${BENCH_CONNS:-50}
@@ -226,6 +227,12 @@ EOF
 start_proxy() {
 	local name=$1 logf=$TMP/$1.log mode=()
 	case "$name" in
+	snare-hook-empty | snare-hook-header)
+		# case h1: one worker with a response hook (empty, or setting a header)
+		PROXY_PORT=$P_SNARE
+		start_bg "$logf" "$PROXY_PORT" "$PROXY_CPU" "$SNARE" --mode "regular@$LO:$PROXY_PORT" \
+			--set workers=1 --set "confdir=$TMP/snare" -s "$BENCH/hook_${name#snare-hook-}.lua" \
+			--set "ssl_verify_upstream_trusted_ca=$TMP/origin.crt" -q ;;
 	snare | snare-w1 | snare-w2)
 		# snare-wN: N workers (scaling case s1, which sets PROXY_CPU to several cores)
 		PROXY_PORT=$P_SNARE
@@ -497,6 +504,21 @@ case_tls() {
 	emit "== case $c: $title =="
 	table "$c" req/s "CPU ms/1k req" "${peers[@]}"
 	ratios "$c" 1 "req/s" snare/direct snare/mitmdump snare/nginx-rev
+}
+
+# case h1 (issue 21): the cost of Lua hooks on HTTPS 1 KiB (hsclient, CONNECT + TLS)
+case_hooks() {
+	local peers=(snare snare-hook-empty snare-hook-header) e h
+	run_case h1 "${peers[@]}"
+	emit ""
+	emit "== case h1: HTTPS intercepted, 1 KiB, keep-alive: no script, an empty response hook," \
+		"a hook that sets a header (hsclient, CONNECT + TLS) =="
+	table h1 req/s "CPU ms/1k req" "${peers[@]}"
+	ratios h1 1 "req/s" snare-hook-empty/snare snare-hook-header/snare
+	e=$(xratio "$(med h1 snare-hook-empty 1)" "$(med h1 snare 1)")
+	h=$(xratio "$(med h1 snare-hook-header 1)" "$(med h1 snare 1)")
+	target "req/s with an empty response hook / without" "$e" ">=" 0.90
+	target "req/s with a header-setting hook / without" "$h" ">=" 0.85
 }
 
 case4() {
@@ -801,6 +823,7 @@ main() {
 		2) case_tls 2 "HTTPS intercepted, 1 KiB, keep-alive (hsclient, CONNECT + TLS)" ;;
 		3) case_tls 3 "HTTPS intercepted, 1 MiB, keep-alive (hsclient, CONNECT + TLS)" ;;
 		4) case4 ;;
+		h1) case_hooks ;;
 		r1) case_rev r1 "reverse https->https, 1 KiB, keep-alive ($REV_LOAD -t1)" ;;
 		r2) case_rev r2 "reverse https->https, 1 MiB, keep-alive ($REV_LOAD -t1)" ;;
 		r3) case_rev_hs ;;

@@ -45,12 +45,9 @@ int coord_scripts_load(struct coord *co, char *err, size_t errlen)
 		coord_scripts_free(co);
 		return -EINVAL;
 	}
-	if (o->scripts.n + o->modify_headers.n + o->modify_body.n + o->map_remote.n +
-		    o->map_local.n + o->block_list.n >
-		0 ||
-	    o->anticache || o->anticomp)
-		log_warn("scripts and rewrites are read, checked and sent to the workers, but "
-			 "not applied to traffic yet in this version of snare");
+	if (o->scripts.n + o->map_local.n > 0)
+		log_warn("map_local and the udp_*, dns_error and tls_clienthello hooks are not "
+			 "applied to traffic yet in this version of snare");
 	return 0;
 }
 

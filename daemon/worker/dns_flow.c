@@ -57,7 +57,19 @@ static void dns_message(const struct dns_msg *m, Snare__DnsMessage *out, double 
 	out->n_answers = m->nan;
 }
 
+static void dns_flow_emit(Snare__Flow *f, void *arg)
+{
+	flow_send(f);
+}
+
 void dns_flow_send(struct dns_query *q, const uint8_t *resp, size_t len, const char *error)
+{
+	if (wk->want_flows)
+		dns_flow_with(q, resp, len, error, dns_flow_emit, NULL);
+}
+
+void dns_flow_with(struct dns_query *q, const uint8_t *resp, size_t len, const char *error,
+		   void (*fn)(Snare__Flow *f, void *arg), void *arg)
 {
 	Snare__Flow f = SNARE__FLOW__INIT;
 	Snare__Connection cc = SNARE__CONNECTION__INIT, sc = SNARE__CONNECTION__INIT;
@@ -69,8 +81,6 @@ void dns_flow_send(struct dns_query *q, const uint8_t *resp, size_t len, const c
 	bool have_resp;
 	size_t total;
 
-	if (!wk->want_flows)
-		return;
 	have_resp = resp && dns_parse(resp, len, &resp_msg) == 0;
 	total = (q->parsed ? q->msg.nqd + q->msg.nan : 0) +
 		(have_resp ? resp_msg.nqd + resp_msg.nan : 0);
@@ -98,7 +108,7 @@ void dns_flow_send(struct dns_query *q, const uint8_t *resp, size_t len, const c
 		f.dns_response = &rs;
 	}
 	f.error = (char *)error;
-	flow_send(&f);
+	fn(&f, arg);
 	if (have_resp)
 		dns_msg_free(&resp_msg);
 	free(fp.recs);

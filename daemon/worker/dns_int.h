@@ -4,6 +4,7 @@
 #define SNARE_WORKER_DNS_INT_H
 
 #include "dns/dns.h"
+#include "flow.pb-c.h"
 #include "worker/conn.h"
 #include "worker/worker_ctx.h"
 
@@ -49,5 +50,14 @@ void dns_forward_stop(struct dns_query *q);
 int dns_upstream_for(unsigned mode_index, union sockaddr_any *out);
 /* dns_flow.c */
 void dns_flow_send(struct dns_query *q, const uint8_t *resp, size_t len, const char *error);
+/* The same flow handed to fn (built whether or not flows are wanted); it
+ * lives until fn returns. */
+void dns_flow_with(struct dns_query *q, const uint8_t *resp, size_t len, const char *error,
+		   void (*fn)(Snare__Flow *f, void *arg), void *arg);
+/* hooks_dns.c: dns_request (true: a hook answered or killed the query,
+ * which is freed) and dns_response (*resp, *len replaced by the hooks'
+ * answer, owned by *keep until the caller frees it). */
+bool hooks_dns_request(struct dns_query *q);
+void hooks_dns_response(struct dns_query *q, const uint8_t **resp, size_t *len, uint8_t **keep);
 
 #endif

@@ -21,6 +21,7 @@
 #include "worker/client_policy.h"
 #include "worker/conn.h"
 #include "worker/dns_int.h"
+#include "worker/hooks.h"
 #include "worker/dns_mode.h"
 #include "worker/layer.h"
 #include "worker/stream.h"
@@ -96,7 +97,11 @@ void dns_reply(struct dns_query *q, const uint8_t *resp, size_t len, const char 
 {
 	struct dns_builder b = {0};
 	size_t limit = dns_client_limit(q);
+	uint8_t *hooked = NULL;
 	int r = 0;
+
+	if (hooks.active && error == NULL)
+		hooks_dns_response(q, &resp, &len, &hooked);
 
 	if (!q->tcp && len > limit) { /* cut to the header, questions and OPT, with TC set */
 		dns_builder_init(&b, limit);
@@ -112,6 +117,7 @@ void dns_reply(struct dns_query *q, const uint8_t *resp, size_t len, const char 
 		dns_flow_send(q, NULL, 0, "the reply is too large for UDP and cannot be cut");
 	}
 	dns_builder_free(&b);
+	free(hooked);
 }
 
 static void dns_local_reply(struct dns_query *q, int rcode, const struct sockaddr_storage *addrs,
@@ -166,6 +172,8 @@ static void dns_dispatch(struct dns_query *q)
 {
 	int err;
 
+	if (hooks.active && hooks_dns_request(q))
+		return;
 	if (dns_is_local(q)) {
 		char name[DNS_NAME_TEXT_MAX];
 		size_t n = strlen(q->msg.qd[0].name);

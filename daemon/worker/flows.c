@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
+#include "worker/hooks.h"
 #include "worker/http.h"
 #include "worker/stream.h"
 #include "worker/tls.h"
@@ -320,9 +321,40 @@ static void flow_http_end(struct flow_parts *p)
 	free(p);
 }
 
+Snare__Flow *flow_conn_view(struct conn *c, Snare__Flow__Type type)
+{
+	struct flow_parts *p = xcalloc(1, sizeof(*p));
+
+	flow_conns(c, p, type);
+	return &p->f;
+}
+
+Snare__Flow *flow_http_view(struct conn *c)
+{
+	struct flow_parts *p = xcalloc(1, sizeof(*p));
+
+	flow_conns(c, p, SNARE__FLOW__TYPE__HTTP);
+	flow_request(c, p);
+	if (c->http->resp.head && c->http->resp.raw)
+		flow_response(c, p);
+	return &p->f;
+}
+
+void flow_view_free(Snare__Flow *f)
+{
+	struct flow_parts *p = (struct flow_parts *)f; /* f is its first member */
+
+	flow_parts_free(p);
+	free(p);
+}
+
 void flow_send_http(struct conn *c, const char *error)
 {
-	struct flow_parts *p = flow_http_begin(c);
+	struct flow_parts *p;
+
+	if (error && (!c->http->resp.raw || c->http->local_response))
+		hooks_http_error(c, error); /* no response, or our error page */
+	p = flow_http_begin(c);
 
 	if (p == NULL)
 		return;
@@ -343,7 +375,10 @@ static void body_missing(protobuf_c_boolean *has, protobuf_c_boolean *has_len,
 
 void flow_send_http_error(struct conn *c, const char *error)
 {
-	struct flow_parts *p = flow_http_begin(c);
+	struct flow_parts *p;
+
+	hooks_http_error(c, error);
+	p = flow_http_begin(c);
 
 	c->http->flow_sent = true;
 	if (p == NULL)

@@ -19,6 +19,13 @@ void flow_init(Snare__Flow *f, char id[37], Snare__Flow__Type type, double ts);
  * AF_INET or AF_INET6. */
 void flow_addr_fill(Snare__Address *a, const struct sockaddr *sa, char host[INET6_ADDRSTRLEN]);
 void flow_send_http(struct conn *c, const char *error);
+/* The exchange in progress as a flow for the hooks, built whether or not
+ * flows are wanted; its strings point into c's messages.  Free with
+ * flow_view_free before c's messages change. */
+Snare__Flow *flow_http_view(struct conn *c);
+/* c's connections alone as a flow of `type` (TCP hooks); flow_view_free. */
+Snare__Flow *flow_conn_view(struct conn *c, Snare__Flow__Type type);
+void flow_view_free(Snare__Flow *f);
 /* The exchange as it stands, with `error` set; a body that did not complete
  * is recorded as missing, an error page of ours is left out. */
 void flow_send_http_error(struct conn *c, const char *error);

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
+#include "worker/hooks.h"
 #include "worker/http.h"
 #include "worker/http_int.h"
 #include "worker/layer.h"
@@ -46,6 +47,7 @@ void http_exchange_reset(struct conn *c)
 						     : "connection closed");
 	http_msg_clear(&c->http->req);
 	http_msg_clear(&c->http->resp);
+	hooks_http_free(c);
 	c->http->flow_sent = false;
 	c->http->local_response = false;
 }
@@ -119,6 +121,7 @@ static void http_close(struct conn *c)
 {
 	if (c->http->req.raw)
 		http_exchange_reset(c);
+	hooks_http_free(c);
 	http_msg_clear(&c->http->req);
 	http_msg_clear(&c->http->resp);
 }

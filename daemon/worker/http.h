@@ -20,6 +20,7 @@ struct body_xfer {
 	uint64_t total;
 	struct buf keep; /* up to FLOW_BODY_KEEP bytes for the flow */
 	bool streamed;	 /* more than we keep */
+	bool hold;	 /* kept for a hook even when no flow is wanted (hooks_http.c) */
 };
 
 struct http_msg {
@@ -36,8 +37,9 @@ struct http_state {
 	struct http_msg req, resp;
 	bool local_response; /* answered by us (error page, mitm.it) */
 	bool flow_sent;
-	bool closing_after; /* close after the current response */
-	char scheme[8];	    /* of the current request: http or https */
+	bool closing_after;	  /* close after the current response */
+	char scheme[8];		  /* of the current request: http or https */
+	struct hooks_http *hooks; /* scripts and rewrites (hooks.h), NULL without */
 };
 
 /* The layer starts (or a new request begins on it): CS_CLIENT_HEAD. */

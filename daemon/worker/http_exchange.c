@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
+#include "worker/hooks.h"
 #include "worker/http.h"
 #include "worker/http_int.h"
 #include "worker/layer.h"
@@ -30,7 +31,7 @@ void http_body_piece(void *arg, const uint8_t *d, size_t n)
 	long long limit = wk->opts.stream_large_bodies;
 
 	b->total += n;
-	if (b->streamed || !wk->want_flows)
+	if (b->streamed || (!wk->want_flows && !b->hold))
 		return;
 	if ((limit >= 0 && b->total > (uint64_t)limit) || buf_append(&b->keep, d, n) < 0) {
 		b->streamed = true;
@@ -141,6 +142,8 @@ static int http_read_response(struct conn *c, bool *progress)
 		return -EMSGSIZE; /* before the head goes to the client */
 	h1_body_init(&c->http->resp.body, c->http->resp.head->body,
 		     c->http->resp.head->content_length);
+	if (hooks.active && hooks_http_response_head(c))
+		return c->freed ? -ECANCELED : 0; /* held for the response hook, or killed */
 	if (buf_append(&c->client.out, c->http->resp.raw, c->http->resp.raw_len) < 0)
 		return -ENOBUFS;
 	return 0;
@@ -259,6 +262,8 @@ void http_exchange_step(struct conn *c, bool *progress)
 			http_refuse_response_body(c, false);
 			return;
 		}
+		if (r == -ECANCELED)
+			return;
 		if (r < 0) {
 			http_response_failed(c, r);
 			return;
@@ -270,8 +275,8 @@ void http_exchange_step(struct conn *c, bool *progress)
 			return;
 		}
 	}
-	if ((r = h1_body_move(&c->http->resp.body, &c->server, &c->client, progress)) ==
-	    -EMSGSIZE) {
+	if ((r = h1_body_move(&c->http->resp.body, &c->server, hooks_http_body_sink(c),
+			      progress)) == -EMSGSIZE) {
 		http_refuse_response_body(c, true);
 		return;
 	}
@@ -281,7 +286,7 @@ void http_exchange_step(struct conn *c, bool *progress)
 		conn_close(c);
 		return;
 	}
-	if (c->http->resp.body.done) {
+	if (c->http->resp.body.done && hooks_http_response_done(c, progress)) {
 		if (!c->http->req.body.done)
 			c->http->closing_after = true;
 		http_exchange_done(c);

@@ -11,6 +11,7 @@
 #include "worker/auth.h"
 #include "worker/conn.h"
 #include "worker/http.h"
+#include "worker/hooks.h"
 #include "worker/http_int.h"
 #include "worker/layer.h"
 #include "worker/pages.h"
@@ -132,5 +133,7 @@ void http_route_request(struct conn *c)
 		http_refuse_request_body(c);
 		return;
 	}
+	if (hooks.active && hooks_http_request(c))
+		return;
 	http_send_request(c);
 }

@@ -11,6 +11,7 @@
 #include "ws/ws.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
+#include "worker/hooks.h"
 #include "worker/layer.h"
 #include "worker/relay.h"
 #include "worker/stream.h"
@@ -22,7 +23,8 @@ struct relay_state {
 	bool websocket;	    /* after a 101: frames parsed to record messages */
 	bool ws_dir_client; /* the direction being parsed */
 	struct ws_parser c2s, s2c;
-	Snare__Flow *flow; /* TCP/WebSocket flow being collected */
+	struct hooks_ws *hws; /* websocket_message hooks (hooks_ws.c) */
+	Snare__Flow *flow;    /* TCP/WebSocket flow being collected */
 	size_t flow_bytes;
 };
 
@@ -106,6 +108,12 @@ static void relay_begin(struct conn *c)
 		ws_parser_init(&r->c2s, true, RELAY_KEEP_MAX);
 		ws_parser_init(&r->s2c, false, RELAY_KEEP_MAX);
 	}
+	if (hooks.active && r->record &&
+	    hooks_flow_event(c, r->websocket ? SCRIPT_EV_WEBSOCKET_START : SCRIPT_EV_TCP_START,
+			     r->websocket, NULL)) {
+		conn_close(c);
+		return;
+	}
 	conn_set_state(c, CS_RELAY);
 	conn_pump_later(c);
 }
@@ -120,17 +128,39 @@ void relay_start(struct conn *c, bool record)
 	relay_begin(c);
 }
 
+/* Records WebSocket bytes the hooks sent on (hooks_ws.c). */
+static void relay_ws_sent(struct conn *c, bool from_client, const uint8_t *p, size_t n)
+{
+	c->relay->ws_dir_client = from_client;
+	if (c->relay->flow && ws_parser_feed(from_client ? &c->relay->c2s : &c->relay->s2c, p, n,
+					     ws_on_message, ws_on_close, c) < 0)
+		relay_flow_finish(c, "WebSocket protocol error");
+}
+
 /* Moves one direction; records what moved. */
 static void relay_dir(struct conn *c, struct stream *from, struct stream *to, bool from_client,
 		      bool *progress)
 {
 	size_t n = buf_len(&from->in);
 
+	if ((c->relay->hws || (c->relay->websocket && c->relay->flow && hooks_ws_wanted())) &&
+	    hooks_ws_relay(c, &c->relay->hws, from, to, from_client, relay_ws_sent, progress))
+		n = 0; /* the hooks moved what they could */
+
 	if (n > buf_room(&to->out))
 		n = buf_room(&to->out);
 	if (n > 0) {
 		const uint8_t *p = buf_ptr(&from->in);
+		size_t len = n;
+		uint8_t *keep = NULL;
+		enum hooks_msg h = HOOKS_MSG_FORWARD;
 
+		if (hooks.active && c->relay->record && !c->relay->websocket &&
+		    (h = hooks_tcp_message(c, from_client, &p, &n, buf_room(&to->out), &keep)) ==
+			HOOKS_MSG_KILL) {
+			conn_close(c);
+			return;
+		}
 		if (c->relay->websocket && c->relay->flow) {
 			c->relay->ws_dir_client = from_client;
 			if (ws_parser_feed(from_client ? &c->relay->c2s : &c->relay->s2c, p, n,
@@ -140,13 +170,14 @@ static void relay_dir(struct conn *c, struct stream *from, struct stream *to, bo
 						"no longer recording messages");
 				relay_flow_finish(c, "WebSocket protocol error");
 			}
-		} else if (c->relay->flow) {
+		} else if (c->relay->flow && h == HOOKS_MSG_FORWARD) {
 			relay_add_msg(c, from_client, p, n, SNARE__MESSAGE__KIND__RAW, false);
 		}
-		if (buf_append(&to->out, p, n) == 0) {
-			buf_consume(&from->in, n);
+		if (h == HOOKS_MSG_DROP || buf_append(&to->out, p, n) == 0) {
+			buf_consume(&from->in, len);
 			*progress = true;
 		}
+		free(keep);
 	}
 	if (from->rd_eof && buf_len(&from->in) == 0 && !to->shut_req) {
 		to->shut_req = true;
@@ -185,6 +216,12 @@ void relay_flow_finish(struct conn *c, const char *error)
 	if (f == NULL)
 		return;
 	c->relay->flow = NULL;
+	if (hooks.active)
+		(void)hooks_flow_event(c,
+				       c->relay->websocket ? SCRIPT_EV_WEBSOCKET_END
+				       : error		   ? SCRIPT_EV_TCP_ERROR
+							   : SCRIPT_EV_TCP_END,
+				       c->relay->websocket, error);
 	if (c->relay->websocket) {
 		flow_send_ws(c, f, error);
 	} else {
@@ -204,6 +241,8 @@ static void relay_close(struct conn *c)
 {
 	relay_flow_finish(c, NULL);
 	relay_ws_free(c->relay);
+	hooks_ws_free(c->relay->hws);
+	c->relay->hws = NULL;
 }
 
 const struct layer_ops layer_relay = {

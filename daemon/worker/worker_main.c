@@ -17,6 +17,7 @@
 #include "core/fdlimit.h"
 #include "core/log.h"
 #include "sandbox.h"
+#include "worker/hooks.h"
 #include "worker/accepting.h"
 #include "worker/certcache.h"
 #include "worker/client_policy.h"
@@ -310,6 +311,9 @@ static void wk_on_config(struct ipc_chan *ch, struct ipc_frame *f)
 		log_error("worker: bad configuration: %s", err);
 		exit(1);
 	}
+	if (hooks_configure(m->config, err, sizeof(err)) < 0)
+		log_error("worker %u: %s; scripts and rewrites are off in this worker", wk->index,
+			  err);
 	wk_take_listeners(m->config, f);
 	wk_take_wireguard(m->config);
 	ch->state = IPC_ST_RUNNING;

@@ -3,6 +3,7 @@
 
   python3 wsclient.py --proxy 127.0.0.1:PORT --url ws://127.0.0.1:OPORT/ws \\
       --send hello --send world [--binary] [--connect] [--direct] [--interval S]
+      [--fire MSG] [--lenient]
 
 Default: absolute-form "GET http://host:port/path HTTP/1.1" sent to the proxy.
 --connect: CONNECT host:port through the proxy first, then origin-form GET.
@@ -230,6 +231,8 @@ def run(args):
         raise WSError("bad Upgrade header in 101: %r" % headers.get("upgrade"))
 
     opcode = 0x2 if args.binary else 0x1
+    for msg in args.fire:
+        conn.send_frame(opcode, msg.encode("utf-8"))
     for i, msg in enumerate(args.send):
         if i and args.interval:
             time.sleep(args.interval)
@@ -241,7 +244,7 @@ def run(args):
         print(payload.decode("utf-8", "replace"), flush=True)
         if op != opcode:
             raise WSError("echo opcode %d != sent opcode %d" % (op, opcode))
-        if payload != data:
+        if payload != data and not args.lenient:
             raise WSError("echo payload mismatch")
 
     conn.send_frame(0x8, struct.pack("!H", 1000))
@@ -264,6 +267,10 @@ def main():
     ap.add_argument("--url", required=True, help="ws://host:port/path")
     ap.add_argument("--send", action="append", default=[], help="message (repeatable)")
     ap.add_argument("--binary", action="store_true", help="send binary frames")
+    ap.add_argument("--fire", action="append", default=[],
+                    help="message sent first without waiting for its echo (repeatable)")
+    ap.add_argument("--lenient", action="store_true",
+                    help="print echoes that differ from what was sent instead of failing")
     ap.add_argument("--connect", action="store_true", help="use a CONNECT tunnel")
     ap.add_argument("--direct", action="store_true", help="no proxy, talk to origin")
     ap.add_argument("--proxy-auth", help="USER:PASS for Proxy-Authorization: Basic")

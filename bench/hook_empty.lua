@@ -1,0 +1,3 @@
+-- bench/run.sh case h1: a response hook that does nothing
+function response(flow)
+end

@@ -1,0 +1,89 @@
+/* The worker's side of scripts and rewrites (hooks.c, hooks_http.c):
+ * the Lua scripts and built-in rewrites of the worker configuration, and
+ * the calls the HTTP engine makes at its points.  Each point is one call
+ * from the engine; what a hook changed is applied here (a new request head,
+ * a local response, a kill, a rewritten response).  Runs in a worker; the
+ * scripts are untrusted code confined by daemon/script/. */
+#ifndef SNARE_WORKER_HOOKS_H
+#define SNARE_WORKER_HOOKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "ipc.pb-c.h"
+#include "rewrite/rewrite.h"
+#include "script/script.h"
+
+struct conn;
+
+struct hooks {
+	struct script_set scripts;
+	struct rewrite_set rewrites;
+	bool active;		  /* a script or a rewrite is configured */
+	bool want_req, want_resp; /* something runs at the request / response points */
+};
+extern struct hooks hooks;
+
+/* Loads the scripts (OptionFile kind 1) and the rewrite options of the
+ * configuration, then runs load, configure and running.  -EINVAL with one
+ * line in err (a rewrite that does not parse, a script that does not load)
+ * and none of them active: the worker goes on without. */
+int hooks_configure(const Snare__WorkerConfig *cfg, char *err, size_t errlen);
+/* Runs done and frees the scripts. */
+void hooks_done(void);
+
+/* Per-exchange state (c->http->hooks), NULL until a hook needs it. */
+struct hooks_http {
+	bool hold_response; /* the response head waits for its body */
+	struct buf pending; /* the rewritten response not yet in client.out */
+	size_t pending_off;
+};
+
+/* After routing, before the request goes to the server: requestheaders,
+ * request.  True when the hooks answered (local response) or killed the
+ * connection: the caller stops there. */
+bool hooks_http_request(struct conn *c);
+/* The response head is taken: responseheaders, and whether the body is
+ * held for the response hook.  True: do not forward the head now. */
+bool hooks_http_response_head(struct conn *c);
+/* Where the response body goes: NULL while it is held. */
+struct stream *hooks_http_body_sink(struct conn *c);
+/* The response body is complete: response (with the body when held), then
+ * the rewritten response goes out.  False while bytes are still pending. */
+bool hooks_http_response_done(struct conn *c, bool *progress);
+void hooks_http_free(struct conn *c);
+
+/* hooks_msg.c: tcp_message for n bytes at *p going to a buffer with `room`
+ * bytes free.  FORWARD: *p, *n are what to send (the hooks' bytes are owned
+ * by *keep, NULL or to free after); DROP: send nothing; KILL: close c. */
+/* Runs ev on f (freed here) with one current message (d, n bytes): the
+ * SCRIPT_CH_* bits, and a changed content (not dropped) in *out (malloc'd,
+ * *outlen bytes; NULL when unchanged). */
+unsigned hooks_message_run(Snare__Flow *f, enum script_event ev, bool from_client, const uint8_t *d,
+			   size_t n, Snare__Message__Kind kind, uint8_t **out, size_t *outlen);
+/* A start, end or error event of a relayed TCP or WebSocket flow (error:
+ * flow.error, or NULL); true when a hook killed the flow. */
+bool hooks_flow_event(struct conn *c, enum script_event ev, bool websocket, const char *error);
+/* The HTTP error hook: the exchange on c failed with `error`. */
+void hooks_http_error(struct conn *c, const char *error);
+enum hooks_msg { HOOKS_MSG_FORWARD, HOOKS_MSG_DROP, HOOKS_MSG_KILL };
+/* hooks_ws.c: websocket_message on a relayed WebSocket, frame by frame.
+ * hooks_ws_relay moves what it can from `from` to `to` (each piece handed
+ * to `sent` once in to->out) and returns false when this direction passes
+ * through instead (a frame too large to hold); *w is allocated on first
+ * use, freed with hooks_ws_free. */
+struct hooks_ws;
+struct stream;
+bool hooks_ws_wanted(void);
+bool hooks_ws_relay(struct conn *c, struct hooks_ws **w, struct stream *from, struct stream *to,
+		    bool from_client,
+		    void (*sent)(struct conn *c, bool from_client, const uint8_t *p, size_t n),
+		    bool *progress);
+void hooks_ws_free(struct hooks_ws *w);
+
+enum hooks_msg hooks_tcp_message(struct conn *c, bool from_client, const uint8_t **p, size_t *n,
+				 size_t room, uint8_t **keep);
+
+#endif

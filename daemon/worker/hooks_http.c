@@ -1,0 +1,323 @@
+/* Runs in a worker: the HTTP engine's hook points (hooks.h).  Builds the
+ * flow view of the exchange (flows.c), runs mitmproxy's order (rewrites
+ * before the scripts, the scripts, rewrites after them) and applies what
+ * changed: a new request head, a local response, a kill, new response
+ * headers, a rewritten response body.  A response body is held for the
+ * response hook when its Content-Length is within stream_large_bodies (and
+ * FLOW_BODY_KEEP); otherwise the hook sees the headers only, as mitmproxy
+ * does with streamed bodies.  What scripts write is untrusted: header names
+ * and values holding CR, LF or NUL are refused by daemon/script/. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/log.h"
+#include "worker/conn.h"
+#include "worker/flows.h"
+#include "worker/hooks.h"
+#include "worker/http.h"
+#include "worker/http_int.h"
+#include "worker/worker_ctx.h"
+
+#define HOOKS_OUT_MAX (FLOW_BODY_KEEP + 65536) /* a rewritten response */
+
+/* One hook point: rewrites before, scripts, rewrites after. */
+static unsigned run_point(struct script_flow *sf, enum script_event ev, enum rewrite_hook rh)
+{
+	struct filter_extra x = {.marked = sf->marked};
+	unsigned ch = 0;
+
+	ch |= rewrite_apply(&hooks.rewrites, rh, REWRITE_BEFORE_SCRIPTS, sf->flow, &x, &sf->edits);
+	if (!(ch & (REWRITE_CH_KILL | REWRITE_CH_LOCAL_RESPONSE)))
+		script_set_call(&hooks.scripts, ev, sf);
+	x.marked = sf->marked;
+	if (!(sf->changed & SCRIPT_CH_KILL))
+		ch |= rewrite_apply(&hooks.rewrites, rh, REWRITE_AFTER_SCRIPTS, sf->flow, &x,
+				    &sf->edits);
+	/* the REWRITE_CH_* bits are the SCRIPT_CH_* bits of the same name */
+	return ch | sf->changed;
+}
+
+static int put_headers(struct buf *b, Snare__Header *const *h, size_t n, bool framing)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const ProtobufCBinaryData *nm = &h[i]->name;
+
+		if (!framing &&
+		    ((nm->len == 14 && strncasecmp((char *)nm->data, "content-length", 14) == 0) ||
+		     (nm->len == 17 &&
+		      strncasecmp((char *)nm->data, "transfer-encoding", 17) == 0)))
+			continue;
+		r |= buf_append(b, nm->data, nm->len);
+		r |= buf_append(b, ": ", 2);
+		r |= buf_append(b, h[i]->value.data, h[i]->value.len);
+		r |= buf_append(b, "\r\n", 2);
+	}
+	return r;
+}
+
+/* The response in HTTP/1.1 bytes: its own framing headers when `framing`,
+ * otherwise a Content-Length for its content followed by the content. */
+static int response_bytes(const Snare__HttpResponse *rs, bool framing, struct buf *b)
+{
+	char line[200];
+	int r;
+
+	snprintf(line, sizeof(line), "HTTP/1.1 %u %s\r\n",
+		 rs->has_status_code ? rs->status_code : 200,
+		 rs->reason && rs->reason[0] ? rs->reason : "OK");
+	r = buf_append(b, line, strlen(line));
+	r |= put_headers(b, rs->headers, rs->n_headers, framing);
+	if (!framing) {
+		snprintf(line, sizeof(line), "content-length: %zu\r\n", rs->content.len);
+		r |= buf_append(b, line, strlen(line));
+	}
+	r |= buf_append(b, "\r\n", 2);
+	if (!framing && rs->content.len)
+		r |= buf_append(b, rs->content.data, rs->content.len);
+	return r ? -ENOBUFS : 0;
+}
+
+static struct hooks_http *hh(struct conn *c)
+{
+	if (c->http->hooks == NULL) {
+		c->http->hooks = xcalloc(1, sizeof(*c->http->hooks));
+		buf_init(&c->http->hooks->pending, HOOKS_OUT_MAX);
+	}
+	return c->http->hooks;
+}
+
+void hooks_http_free(struct conn *c)
+{
+	if (c->http->hooks == NULL)
+		return;
+	buf_free(&c->http->hooks->pending);
+	free(c->http->hooks);
+	c->http->hooks = NULL;
+}
+
+/* ---- request ---- */
+
+/* The request as the hooks left it becomes the request head we parse and
+ * send: method, path, version and headers; host and port move the
+ * destination.  A changed request body is not applied (the body streams
+ * behind the head). */
+static int request_apply(struct conn *c, const Snare__HttpRequest *rq)
+{
+	struct buf b;
+	int r;
+	double ts = c->http->req.ts_start;
+
+	buf_init(&b, STREAM_BUF_MAX);
+	r = buf_append(&b, rq->method, strlen(rq->method));
+	r |= buf_append(&b, " ", 1);
+	r |= buf_append(&b, rq->path && rq->path[0] ? rq->path : "/",
+			rq->path && rq->path[0] ? strlen(rq->path) : 1);
+	r |= buf_append(&b, c->http->req.head->version_minor ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n",
+			11);
+	r |= put_headers(&b, rq->headers, rq->n_headers, true);
+	r |= buf_append(&b, "\r\n", 2);
+	if (r == 0) {
+		free(c->http->req.raw);
+		free(c->http->req.head);
+		buf_free(&c->http->req.body.keep);
+		c->http->req.raw = NULL;
+		c->http->req.head = NULL;
+		r = http_take_head(&c->http->req, &b, buf_len(&b), true, false) == HTTP1_OK
+			? 0
+			: -EPROTO;
+		c->http->req.ts_start = ts;
+	}
+	buf_free(&b);
+	if (r == 0 && rq->host && rq->host[0] && strcmp(rq->host, c->host) != 0)
+		conn_set_str(&c->host, rq->host);
+	if (r == 0 && rq->has_port && rq->port > 0 && rq->port < 65536)
+		c->port = (uint16_t)rq->port;
+	return r;
+}
+
+/* A response the hooks set: sent without asking the server. */
+static void request_answer(struct conn *c, const Snare__HttpResponse *rs)
+{
+	struct buf b;
+	bool keep = c->http->req.head->body == HTTP1_BODY_NONE && c->http->req.head->keep_alive;
+
+	buf_init(&b, HOOKS_OUT_MAX);
+	if (response_bytes(rs, false, &b) < 0 || buf_len(&b) > STREAM_BUF_MAX) {
+		buf_free(&b);
+		conn_client_log(c, LOG_LVL_WARN, "a script's local response is too large");
+		http_error(c, 502, "Bad Gateway", "A script's local response is too large.");
+		return;
+	}
+	http_local_response(c, buf_ptr(&b), buf_len(&b));
+	buf_free(&b);
+	if (c->freed)
+		return;
+	flow_send_http(c, NULL);
+	if (keep) {
+		http_exchange_reset(c);
+		conn_set_state(c, CS_CLIENT_HEAD);
+		return;
+	}
+	c->client.shut_req = true;
+	conn_set_state(c, CS_CLOSING);
+}
+
+bool hooks_http_request(struct conn *c)
+{
+	Snare__Flow *f;
+	struct script_flow sf;
+	unsigned ch;
+	bool done = true;
+
+	if (!hooks.want_req)
+		return false;
+	f = flow_http_view(c);
+	script_flow_init(&sf, f);
+	ch = run_point(&sf, SCRIPT_EV_REQUESTHEADERS, REWRITE_REQUESTHEADERS);
+	if (!(ch & (SCRIPT_CH_KILL | SCRIPT_CH_LOCAL_RESPONSE)))
+		ch |= run_point(&sf, SCRIPT_EV_REQUEST, REWRITE_REQUEST);
+	if (ch & SCRIPT_CH_KILL) {
+		conn_client_log(c, LOG_LVL_INFO, "flow killed by a hook");
+		conn_close(c);
+	} else if ((ch & SCRIPT_CH_LOCAL_RESPONSE) && f->response) {
+		request_answer(c, f->response);
+	} else if ((ch & SCRIPT_CH_REQUEST) && request_apply(c, f->request) < 0) {
+		http_error(c, 502, "Bad Gateway", "A script's request cannot be sent.");
+	} else {
+		done = false;
+	}
+	script_flow_release(&sf);
+	flow_view_free(f);
+	return done;
+}
+
+/* ---- response ---- */
+
+static bool response_holdable(struct conn *c)
+{
+	const struct http1_head *h = c->http->resp.head;
+	long long lim = wk->opts.stream_large_bodies;
+	uint64_t cap = lim >= 0 && (uint64_t)lim < FLOW_BODY_KEEP ? (uint64_t)lim : FLOW_BODY_KEEP;
+	size_t i;
+
+	if (h->body != HTTP1_BODY_LENGTH || h->content_length > cap)
+		return false;
+	if (script_set_wants(&hooks.scripts, SCRIPT_EV_RESPONSE))
+		return true;
+	for (i = 0; i < hooks.rewrites.n; i++)
+		if (hooks.rewrites.v[i].kind == REWRITE_MODIFY_BODY)
+			return true;
+	return false;
+}
+
+/* New response headers with the same framing: the head we forward. */
+static int response_head_apply(struct conn *c, const Snare__HttpResponse *rs)
+{
+	struct buf b;
+	int r;
+
+	buf_init(&b, STREAM_BUF_MAX);
+	r = response_bytes(rs, true, &b);
+	if (r == 0) {
+		http_msg_clear(&c->http->resp);
+		r = http_take_head(&c->http->resp, &b, buf_len(&b), false, false) == HTTP1_OK &&
+			    http1_response_body(c->http->resp.head, c->http->req.head->method) ==
+				HTTP1_OK
+			? 0
+			: -EPROTO;
+		h1_body_init(&c->http->resp.body, c->http->resp.head->body,
+			     c->http->resp.head->content_length);
+	}
+	buf_free(&b);
+	return r;
+}
+
+bool hooks_http_response_head(struct conn *c)
+{
+	Snare__Flow *f;
+	struct script_flow sf;
+	unsigned ch;
+
+	if (!hooks.want_resp)
+		return false;
+	if (response_holdable(c)) {
+		hh(c)->hold_response = true;
+		c->http->resp.body.hold = true;
+		return true;
+	}
+	f = flow_http_view(c);
+	if (f->response && c->http->resp.head->body != HTTP1_BODY_NONE)
+		f->response->has_content = 0; /* the body streams: content is nil */
+	script_flow_init(&sf, f);
+	ch = run_point(&sf, SCRIPT_EV_RESPONSEHEADERS, REWRITE_RESPONSEHEADERS);
+	if (!(ch & SCRIPT_CH_KILL))
+		ch |= run_point(&sf, SCRIPT_EV_RESPONSE, REWRITE_RESPONSE);
+	if (ch & SCRIPT_CH_KILL) {
+		conn_client_log(c, LOG_LVL_INFO, "flow killed by a hook");
+		conn_close(c);
+	} else if ((ch & SCRIPT_CH_RESPONSE) && f->response &&
+		   response_head_apply(c, f->response) < 0) {
+		conn_client_log(c, LOG_LVL_WARN, "a hook's response head cannot be sent");
+		conn_close(c);
+	}
+	script_flow_release(&sf);
+	flow_view_free(f);
+	return c->freed;
+}
+
+struct stream *hooks_http_body_sink(struct conn *c)
+{
+	return c->http->hooks && c->http->hooks->hold_response ? NULL : &c->client;
+}
+
+/* The held response through responseheaders and response, into pending. */
+static void response_run(struct conn *c)
+{
+	Snare__Flow *f = flow_http_view(c);
+	struct script_flow sf;
+	unsigned ch;
+
+	script_flow_init(&sf, f);
+	ch = run_point(&sf, SCRIPT_EV_RESPONSEHEADERS, REWRITE_RESPONSEHEADERS);
+	if (!(ch & SCRIPT_CH_KILL))
+		ch |= run_point(&sf, SCRIPT_EV_RESPONSE, REWRITE_RESPONSE);
+	c->http->hooks->hold_response = false;
+	if (ch & SCRIPT_CH_KILL) {
+		conn_client_log(c, LOG_LVL_INFO, "flow killed by a hook");
+		conn_close(c);
+	} else if (f->response == NULL ||
+		   response_bytes(f->response, false, &c->http->hooks->pending) < 0) {
+		conn_client_log(c, LOG_LVL_WARN, "a hook's response is too large; reset");
+		h1_abort_client(c);
+	}
+	script_flow_release(&sf);
+	flow_view_free(f);
+}
+
+bool hooks_http_response_done(struct conn *c, bool *progress)
+{
+	struct hooks_http *h = c->http->hooks;
+	size_t n;
+
+	if (h == NULL)
+		return true;
+	if (h->hold_response) {
+		response_run(c);
+		*progress = true;
+		if (c->freed)
+			return false;
+	}
+	n = buf_len(&h->pending) - h->pending_off;
+	if (n > buf_room(&c->client.out))
+		n = buf_room(&c->client.out);
+	if (n && buf_append(&c->client.out, buf_ptr(&h->pending) + h->pending_off, n) == 0) {
+		h->pending_off += n;
+		*progress = true;
+	}
+	return h->pending_off == buf_len(&h->pending);
+}
