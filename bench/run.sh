@@ -2,11 +2,13 @@
 # snare's benchmark against its peers (bench/README.md). Runs as the invoking user (root here),
 # loopback only: nginx origin + load generators on one core, the proxy under test on another.
 # Prints one table per case with medians and ratios; writes them to bench/results/latest.txt.
-# Cases 1-4 are forward-proxy ones, r1-r4 reverse https->https ones (bench/README.md).
+# Cases 1-4 are forward-proxy ones, r1-r5 reverse https->https ones, s1 the worker scaling one
+# (bench/README.md); the run ends with the rows of issue 19 side by side.
 # Knobs (environment): BENCH_SECONDS (10) BENCH_REPS (3) BENCH_WARMUP (2)
-#   BENCH_CASES ("1 2 3 4 r1 r2 r3 r4"; "fwd" and "rev" name the two halves)
+#   BENCH_CASES ("1 2 3 4 r1 r2 r3 r4 r5 s1"; "fwd" and "rev" name the two halves)
 #   BENCH_CONNS (50) BENCH_MITM_CONNS (50) BENCH_HS_CONNS (16) BENCH_REV_LOAD (wrk)
-#   BENCH_IDLE_CONNS (2000) BENCH_IDLE_PEERS ("snare nginx-rev sslsplit mitmdump")
+#   BENCH_STIME_CLIENTS (4) BENCH_SCALE_CPUS (all)
+#   BENCH_IDLE_CONNS (1000) BENCH_IDLE_PEERS ("snare nginx-rev sslsplit mitmdump")
 #   BENCH_LOADGEN_CPU (0) BENCH_PROXY_CPU (1) BENCH_ORIGIN_HTTP_PORT (18080)
 #   BENCH_ORIGIN_HTTPS_PORT (18443) BENCH_PROXY_PORT (18090; peers use the next ports)
 #   BENCH_ONLY (all targets) SNARE (build/snare) BENCH_KEEP (0)
@@ -18,14 +20,16 @@ SNARE=${SNARE:-$ROOT/build/snare}
 SECS=${BENCH_SECONDS:-10}
 REPS=${BENCH_REPS:-3}
 WARM=${BENCH_WARMUP:-2}
-CASES=${BENCH_CASES:-1 2 3 4 r1 r2 r3 r4}
+CASES=${BENCH_CASES:-1 2 3 4 r1 r2 r3 r4 r5 s1}
 CASES=${CASES//fwd/1 2 3 4}
-CASES=${CASES//rev/r1 r2 r3 r4}
+CASES=${CASES//rev/r1 r2 r3 r4 r5}
 CONNS=${BENCH_CONNS:-50}
 MITM_CONNS=${BENCH_MITM_CONNS:-$CONNS}
 HS_CONNS=${BENCH_HS_CONNS:-16}
 REV_LOAD=${BENCH_REV_LOAD:-wrk}
-IDLE_CONNS=${BENCH_IDLE_CONNS:-2000}
+STIME_CLIENTS=${BENCH_STIME_CLIENTS:-4}
+SCALE_CPUS=${BENCH_SCALE_CPUS:-0-$(($(nproc) - 1))}
+IDLE_CONNS=${BENCH_IDLE_CONNS:-1000}
 IDLE_PEERS=${BENCH_IDLE_PEERS:-snare nginx-rev sslsplit mitmdump}
 IDLE_HOLD=5		# seconds the idle connections stay open after they are all set up
 ONLY=${BENCH_ONLY:-}	# run only these targets (e.g. "snare nginx-rev"); empty: all
@@ -160,8 +164,13 @@ http {
 EOF
 }
 
-# core_ticks CPU: "busy total" clock ticks of one core since boot
-core_ticks() { awk -v c="cpu$1" '$1 == c {print $2+$3+$4+$7+$8, $2+$3+$4+$5+$6+$7+$8}' /proc/stat; }
+# core_ticks CPUS: "busy total" clock ticks since boot, summed over CPUS (taskset list: 1, 0-1, 0,2)
+core_ticks() {
+	awk -v l="$1" 'BEGIN {n = split(l, p, ","); for (i = 1; i <= n; i++) {
+			if (split(p[i], r, "-") == 2) for (c = r[1]; c <= r[2]; c++) want["cpu" c] = 1
+			else want["cpu" p[i]] = 1 } }
+		$1 in want {b += $2+$3+$4+$7+$8; t += $2+$3+$4+$5+$6+$7+$8} END {print b, t}' /proc/stat
+}
 
 origin_hits() { curl -s "http://$LO:$OH/nginx_status" | awk 'NR==3 {print $3}'; }
 
@@ -217,12 +226,15 @@ EOF
 start_proxy() {
 	local name=$1 logf=$TMP/$1.log mode=()
 	case "$name" in
-	snare)
+	snare | snare-w1 | snare-w2)
+		# snare-wN: N workers (scaling case s1, which sets PROXY_CPU to several cores)
 		PROXY_PORT=$P_SNARE
 		mode=(--mode "regular@$LO:$PROXY_PORT")
 		[ "$REVERSE" = 1 ] && mode=(--mode "reverse:https://$LO:$OS@$LO:$PROXY_PORT")
+		local workers=1
+		[ "$name" != snare ] && workers=${name#snare-w}
 		start_bg "$logf" "$PROXY_PORT" "$PROXY_CPU" "$SNARE" "${mode[@]}" \
-			--set workers=1 --set "confdir=$TMP/snare" \
+			--set "workers=$workers" --set "confdir=$TMP/snare" \
 			--set "ssl_verify_upstream_trusted_ca=$TMP/origin.crt" -q ;;
 	mitmdump)
 		PROXY_PORT=$P_MITM
@@ -252,7 +264,7 @@ verify() {
 	local kind=$1 name=$2 path=$3 out
 	case "$kind:$name" in
 	http:direct) out=$(curl -s -m 10 -D - -o /dev/null "http://$LO:$OH$path") ;;
-	http:*) out=$(curl -s -m 10 -D - -o /dev/null -x "http://$LO:$PROXY_PORT" \
+	http:* | scale:*) out=$(curl -s -m 10 -D - -o /dev/null -x "http://$LO:$PROXY_PORT" \
 		"http://$LO:$OH$path") ;;
 	https:direct) out=$(curl -sk -m 10 -D - -o /dev/null "https://$LO:$OS$path") ;;
 	rev:direct) out=$(curl -sk -m 10 -D - -o /dev/null "https://$LO:$OS$path") ;;
@@ -275,7 +287,7 @@ verify() {
 wanted() { [ -z "$ONLY" ] || [[ " $ONLY " == *" $1 "* ]]; }
 
 # is_hs CASE: the case counts full handshakes (connections), not requests
-is_hs() { [ "$1" = 4 ] || [ "$1" = r3 ]; }
+is_hs() { [ "$1" = 4 ] || [ "$1" = r3 ] || [ "$1" = r5 ]; }
 
 # load_args_rev CASE NAME CONNS: reverse cases, the load goes straight to the proxy's TLS port
 load_args_rev() {
@@ -284,6 +296,8 @@ load_args_rev() {
 	[ "$name" != direct ] && port=$PROXY_PORT
 	if [ "$c" = r3 ]; then
 		LOAD=("$HSCLIENT" -c "$n" -m handshake -r "x-origin:" "$LO:$port" "$path")
+	elif [ "$c" = r5 ]; then
+		LOAD=("$BENCH/stime.sh" -c "$n" "$LO:$port")
 	elif [ "$REV_LOAD" = hsclient ]; then
 		LOAD=("$HSCLIENT" -c "$n" -m keepalive -r "x-origin:" "$LO:$port" "$path")
 	else
@@ -300,8 +314,9 @@ load_args() {
 	esac
 	[ "$c" = 3 ] && path=/1m.bin
 	[ "$c" = 4 ] && mode=handshake
-	if [ "$c" = 1 ]; then
+	if [ "$c" = 1 ] || [ "$c" = s1 ]; then
 		LOAD=(wrk -t1 "-c$n" --timeout 10s)
+		[ "$c" = s1 ] && LOAD=(wrk -t2 "-c$n" --timeout 10s)
 		if [ "$name" = direct ]; then
 			LOAD+=("http://$LO:$OH/1k.bin")
 		else
@@ -442,11 +457,13 @@ run_case() {
 	REVERSE=0
 	case "$c" in r*) kind=rev REVERSE=1 ;; esac
 	[ "$c" = 1 ] && kind=http
+	[ "$c" = s1 ] && kind=scale
 	{ [ "$c" = 3 ] || [ "$c" = r2 ]; } && path=/1m.bin
 	for name in "$@"; do
 		wanted "$name" || continue
 		n=$CONNS
 		is_hs "$c" && n=$HS_CONNS
+		[ "$c" = r5 ] && n=$STIME_CLIENTS
 		[ "$name" = mitmdump ] && ! is_hs "$c" && n=$MITM_CONNS
 		CONNS_OF[$c$name]=$n
 		log "case $c: $name ($n connections)"
@@ -548,8 +565,8 @@ case_rev() {
 	s_cpu=$(med "$c" snare 2) n_cpu=$(med "$c" nginx-rev 2)
 	target "req/s snare/nginx-rev" "$(xratio "$s_rps" "$n_rps")" ">=" 1.0
 	if [ "$c" = r1 ]; then
-		target "CPU ms/1k req, snare (nginx-rev $(fmt "$n_cpu" 2))" "$(fmt "$s_cpu" 2)" \
-			"<=" "$n_cpu"
+		target "CPU per 1k req, snare/nginx-rev (issue 19)" "$(xratio "$s_cpu" "$n_cpu")" \
+			"<=" 0.8
 		target "req/s snare/mitmdump" "$(xratio "$s_rps" "$(med "$c" mitmdump 1)")" ">=" 50
 	else
 		target "peak RSS MiB, snare (50 x 1 MiB in flight)" \
@@ -557,16 +574,23 @@ case_rev() {
 	fi
 }
 
-case_rev_hs() {
+# rev_hs_case CASE TITLE...: a reverse handshake case (r3, r5) against every reverse peer
+rev_hs_case() {
+	local c=$1
+	shift
 	rev_peers
-	run_case r3 "${REV_PEERS[@]}"
+	run_case "$c" "${REV_PEERS[@]}"
 	emit ""
-	emit "== case r3: reverse https->https, full TLS handshakes" \
-		"(new connection + full handshake + 1 GET, no resumption; hsclient) =="
-	table r3 conn/s "CPU ms/hs" "${REV_PEERS[@]}"
-	ratios r3 1 "handshakes/s" snare/direct snare/nginx-rev snare/sslsplit snare/mitmdump
-	ratios r3 2 "proxy CPU per handshake (peer/snare, above 1 = snare cheaper)" \
+	emit "$@"
+	table "$c" conn/s "CPU ms/hs" "${REV_PEERS[@]}"
+	ratios "$c" 1 "handshakes/s" snare/direct snare/nginx-rev snare/sslsplit snare/mitmdump
+	ratios "$c" 2 "proxy CPU per handshake (peer/snare, above 1 = snare cheaper)" \
 		nginx-rev/snare sslsplit/snare mitmdump/snare
+}
+
+case_rev_hs() {
+	rev_hs_case r3 "== case r3: reverse https->https, full TLS handshakes" \
+		"(new connection + full handshake + 1 GET, no resumption; hsclient) =="
 	target "CPU ms per full intercepted handshake, snare" "$(fmt "$(med r3 snare 2)" 2)" \
 		"<=" 1.2
 }
@@ -584,7 +608,7 @@ wait_line() {
 # idle_measure NAME PID: N idle connections (full handshake, one GET answered, then nothing);
 # memory of the proxy tree before and with them.  One line in TMP/res/r4.NAME
 idle_measure() {
-	local name=$1 pid=$2 out=$TMP/load.r4.$1 r0 p0 d0 r1 p1 d1 np fds hp ok err drop
+	local name=$1 pid=$2 out=$TMP/load.r4.$1 r0 p0 d0 r1 p1 d1 np fds hp ok err drop ans asked
 	read -r r0 p0 d0 np < <(loadgen python3 "$BENCH/proctree.py" mem "$pid")
 	loadgen "$HSCLIENT" -m idle -c "$IDLE_CONNS" -d "$IDLE_HOLD" -r "x-origin:" \
 		"$LO:$PROXY_PORT" /1k.bin > "$out" 2>&1 &
@@ -596,14 +620,16 @@ idle_measure() {
 	wait "$hp" || true
 	read -r _ _ ok _ err _ _ < <(grep '^ready ' "$out")
 	read -r _ _ _ _ _ drop < <(grep '^idle ' "$out") || drop=-
+	# hsclient asks every connection still open once more after the hold
+	read -r _ ans _ asked _ < <(grep '^answered ' "$out") || { ans=-; asked=-; }
 	[ "$ok" -gt 0 ] || { cat "$out" >&2; die "$name: no idle connection succeeded"; }
-	echo "$ok $err $drop $fds $r0 $r1 $p0 $p1 $d0 $d1 $np" > "$TMP/res/r4.$name"
+	echo "$ok $err $drop $fds $r0 $r1 $p0 $p1 $d0 $d1 $np $ans/$asked" > "$TMP/res/r4.$name"
 	log "  case r4 $name: $ok idle ($err failed, $drop dropped), proxy fds $fds," \
 		"RSS $r0 -> $r1 KiB, PSS $p0 -> $p1 KiB"
 }
 
 case_idle() {
-	local name peers=() f ok err drop fds r0 r1 p0 p1 d0 d1 np
+	local name peers=() f ok err drop fds r0 r1 p0 p1 d0 d1 np ans
 	for name in $IDLE_PEERS; do
 		[ "$name" = sslsplit ] && ! command -v sslsplit > /dev/null && continue
 		wanted "$name" && peers+=("$name")
@@ -621,26 +647,109 @@ case_idle() {
 	emit ""
 	emit "== case r4: idle intercepted TLS connections (reverse https->https; full handshake," \
 		"one 1 KiB GET, then idle) =="
-	emit "$(printf '%-10s %6s %6s %7s %6s %13s %13s %12s %12s %12s' target idle failed \
-		dropped fds "RSS MiB" "PSS MiB" "KiB/conn RSS" "KiB/conn PSS" "KiB/conn dirty")"
+	emit "$(printf '%-10s %6s %6s %7s %11s %6s %13s %13s %12s %12s %12s' target idle failed \
+		dropped answered fds "RSS MiB" "PSS MiB" "KiB/conn RSS" "KiB/conn PSS" \
+		"KiB/conn dirty")"
 	for name in "${peers[@]}"; do
 		f=$TMP/res/r4.$name
 		[ -s "$f" ] || continue
-		read -r ok err drop fds r0 r1 p0 p1 d0 d1 np < "$f"
-		emit "$(printf '%-10s %6s %6s %7s %6s %13s %13s %12s %12s %12s' "$name" "$ok" "$err" \
-			"$drop" "$fds" "$(kib2mib "$r0")->$(kib2mib "$r1")" \
+		read -r ok err drop fds r0 r1 p0 p1 d0 d1 np ans < "$f"
+		emit "$(printf '%-10s %6s %6s %7s %11s %6s %13s %13s %12s %12s %12s' "$name" "$ok" \
+			"$err" "$drop" "$ans" "$fds" "$(kib2mib "$r0")->$(kib2mib "$r1")" \
 			"$(kib2mib "$p0")->$(kib2mib "$p1")" "$(per_conn "$r0" "$r1" "$ok")" \
 			"$(per_conn "$p0" "$p1" "$ok")" "$(per_conn "$d0" "$d1" "$ok")")"
 	done
 	emit "fds = open descriptors of the proxy tree with the connections idle (2 per connection" \
-		"when both sides are held; nginx-rev pools its upstream side, 1 per connection)"
+		"when both sides are held; nginx-rev pools its upstream side, 1 per connection);" \
+		"answered = connections that answered one more GET after the hold / those still open"
 	[ -s "$TMP/res/r4.snare" ] || return 0
 	read -r ok _ _ _ _ _ p0 p1 _ < "$TMP/res/r4.snare"
 	target "KiB per idle intercepted connection (both sides, PSS), snare" \
-		"$(per_conn "$p0" "$p1" "$ok")" "<=" 24
+		"$(per_conn "$p0" "$p1" "$ok")" "<=" 16
 }
 
 per_conn() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN {printf "%.1f", (b - a) / n}'; }
+
+# ---- issue 19 rows: s_time handshakes (r5), worker scaling (s1), the summary -------------------
+
+case_stime() {
+	rev_hs_case r5 "== case r5: reverse https->https, full TLS handshakes with openssl s_time" \
+		"-new ($STIME_CLIENTS clients, handshake only, no request) =="
+	target "handshakes/s snare/nginx-rev (issue 19)" \
+		"$(xratio "$(med r5 snare 1)" "$(med r5 nginx-rev 1)")" ">=" 1.0
+	target "CPU per handshake snare/nginx-rev (issue 19)" \
+		"$(xratio "$(med r5 snare 2)" "$(med r5 nginx-rev 2)")" "<=" 1.0
+}
+
+# s1: plain HTTP forward proxy (as case 1), snare with 2 workers against 1 worker.  Proxy, wrk
+# (-t2) and the origin all float over SCALE_CPUS, so the proxy can never have them to itself.
+case_scale() {
+	local saved_p=$PROXY_CPU saved_l=$LOADGEN_CPU peers=(snare-w1 snare-w2) name cores
+	PROXY_CPU=$SCALE_CPUS LOADGEN_CPU=$SCALE_CPUS
+	run_case s1 "${peers[@]}"
+	PROXY_CPU=$saved_p LOADGEN_CPU=$saved_l
+	emit ""
+	emit "== case s1: worker scaling, plain HTTP forward proxy, 1 KiB, keep-alive" \
+		"(wrk -t2; proxy, wrk and origin share CPUs $SCALE_CPUS) =="
+	table s1 req/s "CPU ms/1k req" "${peers[@]}"
+	ratios s1 1 "req/s" snare-w2/snare-w1
+	for name in "${peers[@]}"; do
+		[ -s "$TMP/res/s1.$name" ] || continue
+		cores=$(awk '{c += $6} END {printf "%.2f", c / NR}' "$TMP/res/s1.$name")
+		emit "  $name used $(awk -v c="$cores" -v s="$SECS" 'BEGIN {printf "%.2f", c / s}')" \
+			"CPUs on average"
+	done
+	emit "limit: $(nproc) CPUs run the proxy, wrk and the origin together, so 2 workers can" \
+		"use only what wrk and the origin leave; the ratio is bounded by that share, not by" \
+		"snare (noise here = CPU taken by everything but the proxy, wrk and origin included)"
+}
+
+# issue19: the rows of issue 19, each with its peers, from this run's medians
+issue19() {
+	local s n
+	[ -s "$TMP/res/r5.snare" ] || [ -s "$TMP/res/r4.snare" ] || [ -s "$TMP/res/r1.snare" ] ||
+		[ -s "$TMP/res/s1.snare-w1" ] || return 0
+	emit ""
+	emit "== issue 19: the rows in one run (medians; ratio = snare/nginx-rev) =="
+	emit "$(printf '%-44s %10s %10s %10s %10s %8s %6s' row snare nginx-rev sslsplit mitmdump ratio \
+		noise)"
+	row19 "full TLS handshakes/s (s_time -new, r5)" r5 1 0
+	row19 "proxy CPU ms per full handshake (r5)" r5 2 2
+	row19 "proxy CPU ms per full handshake (hsclient, r3)" r3 2 2
+	row19 "proxy CPU ms per 1k HTTPS 1 KiB req (r1)" r1 2 2
+	if [ -s "$TMP/res/r4.snare" ]; then
+		emit "$(printf '%-44s %10s %10s %10s %10s %8s' "KiB PSS per idle conn ($IDLE_CONNS, r4)" \
+			"$(idle_kib snare)" "$(idle_kib nginx-rev)" "$(idle_kib sslsplit)" \
+			"$(idle_kib mitmdump)" "$(ratio "$(idle_kib snare)" "$(idle_kib nginx-rev)")")"
+	fi
+	if [ -s "$TMP/res/s1.snare-w1" ]; then
+		s=$(med s1 snare-w2 1) n=$(med s1 snare-w1 1)
+		emit "plain HTTP req/s (s1): 2 workers $(fmt "$s"), 1 worker $(fmt "$n")," \
+			"2/1 = $(ratio "$s" "$n"), noise $(med s1 snare-w2 8)% (bounded by $(nproc)" \
+			"CPUs shared with wrk and the origin: see case s1)"
+	fi
+	emit "goals: handshakes/s >= 1.0x nginx-rev, CPU/handshake <= nginx-rev," \
+		"CPU/1k req <= 0.8x nginx-rev, <= 16 KiB per idle connection with both sides open"
+	emit "noise = snare's median share of its CPU taken by other processes (above ~10 %," \
+		"rates and CPU figures are unreliable; the memory row is not affected)"
+}
+
+# row19 TITLE CASE COL DECIMALS: one summary row
+row19() {
+	local c=$2 col=$3 d=$4 name vals=()
+	[ -s "$TMP/res/$c.snare" ] || return 0
+	for name in snare nginx-rev sslsplit mitmdump; do vals+=("$(fmt "$(med "$c" "$name" "$col")" "$d")"); done
+	emit "$(printf '%-44s %10s %10s %10s %10s %8s %5s%%' "$1" "${vals[@]}" \
+		"$(ratio "$(med "$c" snare "$col")" "$(med "$c" nginx-rev "$col")")" \
+		"$(med "$c" snare 8)")"
+}
+
+idle_kib() {
+	local f=$TMP/res/r4.$1 ok p0 p1
+	[ -s "$f" ] || { echo -; return; }
+	read -r ok _ _ _ _ _ p0 p1 _ < "$f"
+	per_conn "$p0" "$p1" "$ok"
+}
 
 header() {
 	local rev model tiny=""
@@ -696,10 +805,13 @@ main() {
 		r2) case_rev r2 "reverse https->https, 1 MiB, keep-alive ($REV_LOAD -t1)" ;;
 		r3) case_rev_hs ;;
 		r4) case_idle ;;
+		r5) case_stime ;;
+		s1) case_scale ;;
 		*) die "unknown case $c" ;;
 		esac
 	done
 	case5
+	issue19
 	STATUS=OK
 	log "bench: results in $RESULTS/latest.txt"
 }

@@ -12,6 +12,7 @@
 
 #include "sandbox.h"
 #include "seccomp_rules.h"
+#include "core/errf.h"
 
 #ifdef SANDBOX_SANITIZER
 #include <sanitizer/common_interface_defs.h>
@@ -91,12 +92,11 @@ int sandbox_startup(const struct sandbox_plan *plan, char *err, size_t errlen)
 		return rc;
 	}
 	if (plan->parent > 0 && (rc = rearm_parent_death(plan->parent)) < 0)
-		snprintf(err, errlen, "%s: the parent (pid %ld) is gone: %s", name,
-			 (long)plan->parent, strerror(-rc));
+		errf(err, errlen, rc, "%s: the parent (pid %ld) is gone", name, (long)plan->parent);
 	else if ((rc = sandbox_drop_caps()) < 0)
-		snprintf(err, errlen, "%s: cannot drop capabilities: %s", name, strerror(-rc));
+		errf(err, errlen, rc, "%s: cannot drop capabilities", name);
 	else if ((rc = sandbox_enter(plan->role)) < 0)
-		snprintf(err, errlen, "%s: cannot enter the sandbox: %s", name, strerror(-rc));
+		errf(err, errlen, rc, "%s: cannot enter the sandbox", name);
 	return rc;
 }
 

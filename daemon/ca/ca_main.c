@@ -12,6 +12,7 @@
 
 #include "ca/ca.h"
 #include "ca/ca_int.h"
+#include "core/errf.h"
 #include "core/log.h"
 #include "sandbox.h"
 
@@ -19,18 +20,10 @@ static struct ca_role *ca_global; /* for the log sink */
 
 static void ca_log_sink(enum log_level lvl, const char *client, const char *msg)
 {
-	Snare__CaToCoord env = SNARE__CA_TO_COORD__INIT;
-	Snare__LogEvent ev;
-	struct ipc_log_buf b;
-
-	if (ca_global == NULL || ca_global->coord.closed) {
+	if (ca_global == NULL || ca_global->coord.closed)
 		log_print(lvl, client, msg);
-		return;
-	}
-	ipc_log_event(&ev, &b, lvl, client, msg);
-	env.body_case = SNARE__CA_TO_COORD__BODY_LOG;
-	env.log = &ev;
-	(void)ipc_chan_send(&ca_global->coord, &env.base, NULL, 0);
+	else
+		(void)ipc_log_send(&ca_global->coord, (int)lvl, client, msg);
 }
 
 static void ca_ready(struct ca_role *ca)
@@ -129,7 +122,7 @@ int ca_main(void)
 	snare_progname = "snare-ca";
 	/* Before the key is read: no core dump, no ptrace by the same user. */
 	if (prctl(PR_SET_DUMPABLE, 0) < 0)
-		fatal("ca: cannot make the process non-dumpable: %s", strerror(errno));
+		fatal_err(-errno, "ca: cannot make the process non-dumpable");
 	ca.loop = loop_new();
 	if (ca.loop == NULL || ipc_chan_init(&ca.coord, ca.loop, 3, IPC_CH_COORD_TO_CA, NULL,
 					     ca_on_coord_close, &ca) < 0)

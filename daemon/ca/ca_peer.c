@@ -12,6 +12,7 @@
 
 #include "ca/ca_int.h"
 #include "core/log.h"
+#include "core/unconst.h"
 
 static void peer_send_info(struct ca_peer *p)
 {
@@ -39,10 +40,10 @@ static void peer_reply(struct ca_peer *p, uint64_t seq, const uint8_t *der, size
 
 	if (der != NULL) {
 		rep.has_cert_der = 1;
-		rep.cert_der.data = (uint8_t *)der;
+		rep.cert_der.data = unconst(der);
 		rep.cert_der.len = len;
 	} else {
-		rep.error = (char *)error;
+		rep.error = unconst(error);
 	}
 	env.has_seq = 1;
 	env.seq = seq;

@@ -7,6 +7,7 @@
  * permissions. */
 #include "certs/certs.h"
 
+#include "core/errf.h"
 #include "core/safefile.h"
 
 #include <errno.h>
@@ -38,17 +39,6 @@
 #define F_CERT_PEM "snare-ca-cert.pem"
 #define F_CERT_CER "snare-ca-cert.cer"
 #define F_CERT_P12 "snare-ca-cert.p12"
-
-SNARE_PRINTF(3, 4) static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int path_join(char *buf, size_t len, const char *dir, const char *name)
 {
@@ -125,19 +115,11 @@ static int file_read(const char *path, uint8_t **out, size_t *len)
 	return fd < 0 ? -errno : fd_read_all(fd, out, len);
 }
 
-static int fd_write_all(int fd, const uint8_t *data, size_t len)
+static int fd_write_sync(int fd, const uint8_t *data, size_t len)
 {
-	while (len > 0) {
-		ssize_t w = write(fd, data, len);
+	int rc = fd_write_all(fd, data, len);
 
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		data += w;
-		len -= (size_t)w;
-	}
-	return fsync(fd) < 0 ? -errno : 0;
+	return rc < 0 ? rc : fsync(fd) < 0 ? -errno : 0;
 }
 
 /* Writes a temp file created with its final mode, then renames it over path
@@ -159,7 +141,7 @@ static int file_write_atomic(const char *path, const uint8_t *data, size_t len, 
 		return -errno;
 	rc = private && fchmod(fd, mode) < 0 ? -errno : 0; /* exact, whatever the umask */
 	if (rc == 0)
-		rc = fd_write_all(fd, data, len);
+		rc = fd_write_sync(fd, data, len);
 	if (close(fd) < 0 && rc == 0)
 		rc = -errno;
 	if (rc == 0 && noreplace && link(tmp, path) < 0)
@@ -298,15 +280,15 @@ static int ca_parse(const char *path, const uint8_t *pem, size_t len, struct ca_
 		fatal("out of memory (BIO)");
 	s->key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 	if (s->key == NULL) {
-		seterr(err, errlen, "%s: no usable private key (encrypted keys are not supported)",
-		       path);
+		errf(err, errlen, 0, "%s: no usable private key (encrypted keys are not supported)",
+		     path);
 		goto out;
 	}
 	if (BIO_reset(bio) != 1)
 		goto out;
 	s->cert = PEM_read_bio_X509(bio, NULL, no_passphrase, NULL);
 	if (s->cert == NULL) {
-		seterr(err, errlen, "%s: no certificate after the private key", path);
+		errf(err, errlen, 0, "%s: no certificate after the private key", path);
 		goto out;
 	}
 	rc = 0;
@@ -320,24 +302,24 @@ static int ca_check(const char *path, const struct ca_store *s, char *err, size_
 	int type = EVP_PKEY_get_base_id(s->key);
 
 	if (type != EVP_PKEY_RSA && type != EVP_PKEY_EC) {
-		seterr(err, errlen, "%s: the CA key must be RSA or EC", path);
+		errf(err, errlen, 0, "%s: the CA key must be RSA or EC", path);
 		return -EKEYREJECTED;
 	}
 	if (X509_check_private_key(s->cert, s->key) != 1) {
-		seterr(err, errlen, "%s: the private key does not match the certificate", path);
+		errf(err, errlen, 0, "%s: the private key does not match the certificate", path);
 		return -EKEYREJECTED;
 	}
 	if (!(X509_get_extension_flags(s->cert) & EXFLAG_CA) ||
 	    !(X509_get_key_usage(s->cert) & KU_KEY_CERT_SIGN)) {
-		seterr(err, errlen,
-		       "%s: the certificate is not a CA (needs CA:TRUE and keyCertSign)", path);
+		errf(err, errlen, 0,
+		     "%s: the certificate is not a CA (needs CA:TRUE and keyCertSign)", path);
 		return -EKEYREJECTED;
 	}
 	if (X509_cmp_current_time(X509_get0_notAfter(s->cert)) <= 0) {
-		seterr(err, errlen,
-		       "%s: the CA certificate has expired; delete the snare-ca* files in its "
-		       "directory to make a new CA",
-		       path);
+		errf(err, errlen, 0,
+		     "%s: the CA certificate has expired; delete the snare-ca* files in its "
+		     "directory to make a new CA",
+		     path);
 		return -EKEYEXPIRED;
 	}
 	return 0;
@@ -352,14 +334,14 @@ static int ca_load(const char *path, struct ca_store *s, char *err, size_t errle
 	int rc;
 
 	if (fd == -ENOENT) {
-		seterr(err, errlen, "%s", "");
+		errf(err, errlen, 0, "%s", "");
 		return fd;
 	}
 	if (fd < 0)
 		return fd;
 	rc = fd_read_all(fd, &pem, &len);
 	if (rc < 0) {
-		seterr(err, errlen, "%s: %s", path, strerror(-rc));
+		errf(err, errlen, rc, "%s", path);
 		return rc;
 	}
 	rc = ca_parse(path, pem, len, s, err, errlen);
@@ -382,12 +364,12 @@ static int ca_create(const char *path, int key_size, struct ca_store *s, char *e
 	s->cert = X509_new();
 	if (s->key == NULL || s->cert == NULL || ca_cert_build(s->key, s->cert) < 0 ||
 	    key_pem_encode(s->key, s->cert, &pem, &len) < 0) {
-		seterr(err, errlen, "%s: cannot create the CA", path);
+		errf(err, errlen, 0, "%s: cannot create the CA", path);
 		goto out;
 	}
 	rc = file_write_atomic(path, pem, len, true, true);
 	if (rc < 0 && rc != -EEXIST)
-		seterr(err, errlen, "%s: %s", path, strerror(-rc));
+		errf(err, errlen, rc, "%s", path);
 	if (rc == 0)
 		rc = ca_check(path, s, err, errlen); /* also caches the SKI */
 out:
@@ -471,7 +453,7 @@ static int ca_write_derived(const char *dir, const struct ca_store *s, char *err
 		if (rc == 0)
 			rc = derived_write(path, derived_files[i].kind, s);
 		if (rc < 0)
-			seterr(err, errlen, "%s/%s: %s", dir, derived_files[i].name, strerror(-rc));
+			errf(err, errlen, rc, "%s/%s", dir, derived_files[i].name);
 	}
 	return rc;
 }
@@ -482,7 +464,7 @@ static int ca_open(const char *confdir, int key_size, struct ca_store *s, char *
 	int rc = path_join(path, sizeof(path), confdir, F_KEY_PEM);
 
 	if (rc < 0) {
-		seterr(err, errlen, "%s: conf dir path too long", confdir);
+		errf(err, errlen, 0, "%s: conf dir path too long", confdir);
 		return rc;
 	}
 	rc = ca_load(path, s, err, errlen);
@@ -503,15 +485,15 @@ int ca_store_load_or_create(const char *confdir, int key_size, struct ca_store *
 	if (out == NULL)
 		return -EINVAL;
 	memset(out, 0, sizeof(*out));
-	seterr(err, errlen, "%s", "");
+	errf(err, errlen, 0, "%s", "");
 	if (confdir == NULL || key_size < CA_KEY_BITS_MIN || key_size > CA_KEY_BITS_MAX) {
-		seterr(err, errlen, "CA key size %d is not in %d..%d", key_size, CA_KEY_BITS_MIN,
-		       CA_KEY_BITS_MAX);
+		errf(err, errlen, 0, "CA key size %d is not in %d..%d", key_size, CA_KEY_BITS_MIN,
+		     CA_KEY_BITS_MAX);
 		return -EINVAL;
 	}
 	rc = dir_ensure(confdir);
 	if (rc < 0) {
-		seterr(err, errlen, "%s: cannot create the conf dir: %s", confdir, strerror(-rc));
+		errf(err, errlen, rc, "%s: cannot create the conf dir", confdir);
 		goto out;
 	}
 	rc = safefile_check_dir(confdir, err, errlen); /* also one made just now */
@@ -519,7 +501,7 @@ int ca_store_load_or_create(const char *confdir, int key_size, struct ca_store *
 		goto out;
 	rc = ca_open(confdir, key_size, out, err, errlen);
 	if (rc == 0 && (rc = ca_export(out)) < 0)
-		seterr(err, errlen, "%s: cannot encode the CA certificate", confdir);
+		errf(err, errlen, 0, "%s: cannot encode the CA certificate", confdir);
 	if (rc == 0)
 		rc = ca_write_derived(confdir, out, err, errlen);
 out:

@@ -3,6 +3,7 @@
  * flag, most of them just setting an option; errors are one line from us. */
 #include "config/cli.h"
 #include "config/conffile.h"
+#include "filter/filter.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -202,7 +203,7 @@ void cli_usage(FILE *out)
 	char left[64];
 	size_t i;
 
-	fprintf(out, "usage: snare [options]\n\noptions:\n");
+	fprintf(out, "usage: snare [options] [filter expression]\n\noptions:\n");
 	for (i = 0; i < ARRAY_SIZE(flags); i++) {
 		const struct cli_flag *f = &flags[i];
 
@@ -300,21 +301,59 @@ static int parse_short(struct cli_state *st, int argc, char **argv, int *i, char
 	return 0;
 }
 
+/* A positional argument: one more word of the filter expression. */
+static void filter_append(struct cli *c, const char *word)
+{
+	char *joined;
+
+	if (c->filter == NULL) {
+		c->filter = xstrdup(word);
+		return;
+	}
+	joined = xasprintf("%s %s", c->filter, word);
+	free(c->filter);
+	c->filter = joined;
+}
+
+/* mitmdump: the expression filters what is printed, saved and read. */
+static int apply_filter(struct cli *c, char *err, size_t errlen)
+{
+	static const char *const names[] = {"dumper_filter", "save_stream_filter",
+					    "readfile_filter"};
+	struct filter *f;
+	char why[256];
+
+	if (c->filter == NULL)
+		return 0;
+	if (filter_compile(c->filter, &f, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "Invalid filter expression: %s", why);
+		return -EINVAL;
+	}
+	filter_free(f);
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (options_set_kv(&c->opts, names[i], c->filter, err, errlen) < 0)
+			return -EINVAL;
+	return 0;
+}
+
 static int parse_args(struct cli_state *st, int argc, char **argv, char *err, size_t errlen)
 {
+	bool positional = false; /* after "--" */
 	int i, rc = 0;
 
 	for (i = 1; i < argc && rc == 0 && !st->help; i++) {
 		const char *a = argv[i];
 
-		if (strncmp(a, "--", 2) == 0 && a[2])
+		if (positional)
+			filter_append(st->c, a);
+		else if (strcmp(a, "--") == 0)
+			positional = true;
+		else if (strncmp(a, "--", 2) == 0)
 			rc = parse_long(st, argc, argv, &i, err, errlen);
-		else if (a[0] == '-' && a[1] && a[1] != '-')
+		else if (a[0] == '-' && a[1])
 			rc = parse_short(st, argc, argv, &i, err, errlen);
-		else {
-			snprintf(err, errlen, "unrecognized argument: %s", a);
-			rc = -EINVAL;
-		}
+		else
+			filter_append(st->c, a);
 	}
 	return rc;
 }
@@ -349,6 +388,8 @@ static int finish(struct cli_state *st, char *err, size_t errlen)
 		return 0;
 	}
 	apply_verbosity(st);
+	if (apply_filter(c, err, errlen) < 0)
+		return -EINVAL;
 	if (c->nmodes == 0 && mode_add(c, "regular", err, errlen) < 0)
 		fatal("cli: the default mode does not parse");
 	return modespec_check_set(c->modes, c->nmodes, c->opts.listen_host, c->opts.listen_port,
@@ -413,5 +454,6 @@ void cli_free(struct cli *c)
 	free(c->rfile);
 	free(c->role);
 	free(c->conf);
+	free(c->filter);
 	memset(c, 0, sizeof(*c));
 }

@@ -23,6 +23,9 @@ struct cli {
 	char *rfile;   /* -r FILE */
 	char *role;    /* hidden --role ca|worker (re-exec) */
 	char *conf;    /* --conf FILE (read by a later issue) */
+	char *filter;  /* the positional arguments joined by spaces, NULL when none: as
+			  mitmdump, it sets dumper_filter, save_stream_filter and
+			  readfile_filter */
 };
 
 /* Parses argv.  On error returns -EINVAL with one line in err (no program

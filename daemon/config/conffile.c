@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "config/modespec.h"
+#include "core/errf.h"
 
 #define CONFFILE_MODE_KEY "mode"
 
@@ -45,7 +46,7 @@ static int read_all(const char *path, bool must_exist, char **out, size_t *len, 
 	if (fd < 0) {
 		rc = errno == ENOENT && !must_exist ? 0 : -errno;
 		if (rc < 0)
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			errf(err, errlen, -errno, "%s", path);
 		goto out;
 	}
 	while (n <= CONFFILE_MAX_BYTES && r > 0) {
@@ -57,7 +58,7 @@ static int read_all(const char *path, bool must_exist, char **out, size_t *len, 
 	}
 	if (r < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		errf(err, errlen, -errno, "%s", path);
 	} else if (n > CONFFILE_MAX_BYTES) {
 		rc = -EFBIG;
 		snprintf(err, errlen, "%s: larger than %d bytes", path, CONFFILE_MAX_BYTES);
@@ -325,11 +326,7 @@ out:
 
 void conffile_modes_free(struct strlist *modes)
 {
-	size_t i;
-
-	for (i = 0; i < modes->n; i++)
-		free(modes->v[i]);
-	free(modes->v);
+	strv_free(modes->v, modes->n);
 	modes->v = NULL;
 	modes->n = 0;
 }

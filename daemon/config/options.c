@@ -4,6 +4,7 @@
  * each option's name, type, default and help; a parallel one says where the
  * value lives in struct options. */
 #include "config/options.h"
+#include "filter/filter.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -27,6 +28,7 @@ struct opt_field {
 
 static int check_proxyauth(const char *v, char *err, size_t errlen);
 static int check_upstream_auth(const char *v, char *err, size_t errlen);
+static int check_filter(const char *v, char *err, size_t errlen);
 
 static const struct option_def defs[] = {
     {"listen_host", OPT_STR, "", NULL,
@@ -108,6 +110,16 @@ static const struct option_def defs[] = {
      "Only redirect traffic arriving on these interfaces (default: every interface)."},
     {"transparent_local", OPT_BOOL, "false", NULL,
      "Also redirect traffic from this machine's own programs (snare's own excluded)."},
+    {"view_filter", OPT_STR, "", NULL,
+     "Limit the web interface's flow list to matching flows (snare-filters(7))."},
+    {"dumper_filter", OPT_STR, "", NULL,
+     "Print only flows matching this filter expression (snare-filters(7))."},
+    {"save_stream_filter", OPT_STR, "", NULL,
+     "Write only matching flows to the -w file and the hardump file (snare-filters(7))."},
+    {"readfile_filter", OPT_STR, "", NULL, "Read only matching flows from the -r file."},
+    {"hardump", OPT_STR, "", NULL,
+     "Write the flows (those matching save_stream_filter) to this HAR 1.2 file on exit; "
+     "in live mode they are kept in memory until then."},
 };
 
 #define F(field, ...)                                                                              \
@@ -166,6 +178,11 @@ static const struct opt_field fields[] = {
     F(transparent_udp_ports),
     F(transparent_interfaces),
     F(transparent_local),
+    F(view_filter, .nullable = true, .check = check_filter),
+    F(dumper_filter, .nullable = true, .check = check_filter),
+    F(save_stream_filter, .nullable = true, .check = check_filter),
+    F(readfile_filter, .nullable = true, .check = check_filter),
+    F(hardump, .nullable = true),
 };
 
 _Static_assert(ARRAY_SIZE(defs) == ARRAY_SIZE(fields), "option tables differ");
@@ -174,6 +191,7 @@ _Static_assert(sizeof(enum leaf_key_type) == sizeof(int), "enum stored as int");
 
 #define AT(o, f, T) ((T *)((char *)(o) + (f)->off))
 #define AT_C(o, f, T) ((const T *)((const char *)(o) + (f)->off))
+typedef char *opt_str; /* AT_C(o, f, opt_str): a char *const *, not a const char ** */
 
 /* ---- syntax checks of single options ---- */
 
@@ -208,6 +226,20 @@ static int check_upstream_auth(const char *v, char *err, size_t errlen)
 			return 0;
 	snprintf(err, errlen, "Invalid upstream auth specification: %s", v);
 	return -EINVAL;
+}
+
+/* The expression compiles (daemon/filter): one line naming the token. */
+static int check_filter(const char *v, char *err, size_t errlen)
+{
+	struct filter *f;
+	char why[256];
+
+	if (filter_compile(v, &f, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "Invalid filter expression: %s", why);
+		return -EINVAL;
+	}
+	filter_free(f);
+	return 0;
 }
 
 /* ---- value parsers, one per type; NULL value = omitted ("--set name") ---- */
@@ -339,11 +371,7 @@ static void expected(const struct option_def *d, const struct opt_field *f, char
 
 static void strlist_clear(struct strlist *l)
 {
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
+	strv_free(l->v, l->n);
 	l->v = NULL;
 	l->n = 0;
 }
@@ -549,11 +577,11 @@ static const char *format_value(const struct options *o, size_t i, char *buf, si
 		return buf;
 	case OPT_CHOICE:
 		if (!f->enum_store)
-			return *AT_C(o, f, char *);
+			return *AT_C(o, f, opt_str);
 		choice_name(defs[i].choices, *AT_C(o, f, int), buf, len);
 		return buf;
 	case OPT_STR:
-		return *AT_C(o, f, char *);
+		return *AT_C(o, f, opt_str);
 	default:
 		return NULL;
 	}

@@ -68,6 +68,11 @@ struct options {
 	struct strlist transparent_udp_ports;  /* TPROXYed by snare-netfilter */
 	struct strlist transparent_interfaces;
 	bool transparent_local;
+	char *view_filter;           /* flow filter expressions (man/snare-filters.7), NULL = none */
+	char *dumper_filter;
+	char *save_stream_filter;
+	char *readfile_filter;
+	char *hardump;               /* HAR file written on exit, NULL = none */
 };
 
 enum opt_type { OPT_BOOL, OPT_INT, OPT_STR, OPT_STRLIST, OPT_SIZE, OPT_CHOICE };

@@ -68,7 +68,7 @@ static void worker_send_config(struct coord_child *w)
 	cfg.n_listeners = n;
 	coord_wireguard_fill(co, &cfg, w->index);
 	cfg.has_want_flows = 1;
-	cfg.want_flows = co->cli->opts.flow_detail > 0 || co->ff != NULL;
+	cfg.want_flows = co->cli->opts.flow_detail > 0 || co->ff != NULL || co->out.har != NULL;
 	cfg.listeners = lp;
 	coord_options_pairs(&co->cli->opts, &cfg.options, &cfg.n_options);
 	env.body_case = SNARE__COORD_TO_WORKER__BODY_CONFIG;

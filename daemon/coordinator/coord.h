@@ -13,6 +13,7 @@
 #include "ipc/ipc.h"
 #include "output/dump.h"
 #include "output/flowfile.h"
+#include "output/flowout.h"
 #include "intercept/intercept_proto.h"
 #include "privsep/privsep.h"
 
@@ -66,6 +67,7 @@ struct coord {
 	int trust_fd;	 /* ssl_verify_upstream_trusted_ca, likewise (fd 6 in workers) */
 	int htpasswd_fd; /* proxyauth @file, likewise (fd 7) */
 	struct dump_opts dump;
+	struct flowout out; /* the output filters and the hardump file */
 	bool stopping;
 	struct loop_timer stop_timer;
 	int exit_code;
@@ -87,6 +89,8 @@ struct coord {
 
 /* listen.c */
 int coord_listen_all(struct coord *co);
+/* Appends a zeroed listener for fd, serving mode mode_index. */
+struct coord_listener *coord_listener_add(struct coord *co, int fd, unsigned mode_index);
 void coord_listen_close(struct coord *co);
 void coord_print_listening(struct coord *co, bool stopped);
 
@@ -155,6 +159,9 @@ void coord_options_pairs_free(Snare__KeyValue **v, size_t n);
 
 /* events.c: f came from worker w (stamped into it before it is written) */
 void coord_on_flow(struct coord *co, const struct coord_child *w, Snare__Flow *f);
+/* A finished flow (live or read with -r) to the terminal, the -w file and the
+ * HAR log, each as its filter says. */
+void coord_output(struct coord *co, const Snare__Flow *f);
 void coord_on_log(struct coord *co, const Snare__LogEvent *ev);
 
 /* flow_parts.c: bodies that arrive in pieces ahead of their flow */

@@ -128,7 +128,8 @@ static void read_flow(const Snare__Flow *f, void *arg)
 {
 	struct coord *co = arg;
 
-	dump_flow(stdout, f, &co->dump);
+	if (flowout_reads(&co->out, f))
+		coord_output(co, f);
 }
 
 static int read_flows(struct coord *co)
@@ -229,6 +230,8 @@ void coord_on_reload_result(struct coord *co, const Snare__ReloadResult *r, stru
 	co->cli->opts = o;
 	co->dump.flow_detail = co->cli->opts.flow_detail;
 	co->dump.showhost = co->cli->opts.showhost;
+	if (flowout_set_filters(&co->out, &co->cli->opts, err, sizeof(err)) < 0)
+		log_warn("reload: %s; keeping the current filters", err);
 	log_info("configuration reloaded; restarting the workers");
 	coord_restart_workers(co);
 }
@@ -384,6 +387,10 @@ static int open_output(struct coord *co)
 	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
 		co->dump.term_width = ws.ws_col;
 	open_keylog(co);
+	if (flowout_init(&co->out, &co->cli->opts, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s: %s\n", snare_progname, err);
+		return -EINVAL;
+	}
 	if (coord_open_option_files(&co->cli->opts, &co->trust_fd, &co->htpasswd_fd, err,
 				    sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", snare_progname, err);
@@ -423,7 +430,7 @@ static int spawn_workers(struct coord *co)
 		co->workers[i].ca_peer_fd = -1;
 		loop_timer_init(&co->workers[i].respawn, NULL, &co->workers[i]);
 		if (coord_spawn_worker(co, &co->workers[i]) < 0) {
-			log_error("cannot start worker %zu: %s", i, strerror(errno));
+			log_err(LOG_LVL_ERROR, -errno, "cannot start worker %zu", i);
 			return -1;
 		}
 	}
@@ -500,6 +507,18 @@ static void coord_finish(struct coord *co)
 	loop_free(co->loop);
 }
 
+/* The hardump file, written on exit (mitmproxy's hardump); 0 or 1. */
+static int finish_output(struct coord *co)
+{
+	char err[512];
+	int rc = flowout_finish(&co->out, err, sizeof(err));
+
+	if (rc < 0)
+		fprintf(stderr, "%s: %s\n", snare_progname, err);
+	flowout_free(&co->out);
+	return rc < 0 ? 1 : 0;
+}
+
 int coordinator_main(struct cli *cli, int argc, char **argv)
 {
 	struct coord co = {.cli = cli,
@@ -523,7 +542,7 @@ int coordinator_main(struct cli *cli, int argc, char **argv)
 	if (!cli->opts.server) {
 		if (co.ff)
 			flowfile_close(co.ff);
-		return 0;
+		return finish_output(&co);
 	}
 	if (check_modes(&co) < 0 || check_options(&cli->opts) < 0)
 		return 1;
@@ -534,6 +553,8 @@ int coordinator_main(struct cli *cli, int argc, char **argv)
 	loop_run(co.loop);
 	if (co.stopping)
 		coord_print_listening(&co, true);
+	if (finish_output(&co) != 0)
+		co.exit_code = 1;
 	coord_finish(&co);
 	return co.exit_code;
 }

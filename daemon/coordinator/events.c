@@ -57,15 +57,25 @@ void coord_on_flow(struct coord *co, const struct coord_child *w, Snare__Flow *f
 {
 	flow_stamp(f, w);
 	coord_parts_attach(w->index, f);
-	dump_flow(stdout, f, &co->dump);
-	fflush(stdout);
+	coord_output(co, f);
+	coord_parts_release(w->index, f);
+}
+
+void coord_output(struct coord *co, const Snare__Flow *f)
+{
+	if (flowout_prints(&co->out, f)) {
+		dump_flow(stdout, f, &co->dump);
+		fflush(stdout);
+	}
+	if (!flowout_saves(&co->out, f))
+		return;
+	flowout_keep(&co->out, f);
 	if (co->ff && flowfile_write(co->ff, f) < 0) {
 		log_error("cannot write the flow file; stopping");
 		co->exit_code = 1;
 		flowfile_close(co->ff);
 		co->ff = NULL;
 	}
-	coord_parts_release(w->index, f);
 }
 
 void coord_on_log(struct coord *co, const Snare__LogEvent *ev)

@@ -15,6 +15,7 @@
 #include "coordinator/flow_parts.h"
 #include "core/buf.h"
 #include "core/log.h"
+#include "core/unconst.h"
 
 struct flow_part {
 	struct flow_part *next;
@@ -200,7 +201,7 @@ static void attach(unsigned w, const char *id, unsigned part, ProtobufCBinaryDat
 
 	if (l == NULL || *has || streamed)
 		return;
-	content->data = (uint8_t *)buf_ptr(&(*l)->data);
+	content->data = unconst(buf_ptr(&(*l)->data));
 	content->len = buf_len(&(*l)->data);
 	*has = 1;
 }

@@ -121,7 +121,7 @@ int coord_listen_all(struct coord *co)
 
 	/* Before the spawner starts: it and the workers inherit the limit. */
 	if (fdlimit_raise() < 0)
-		log_warn("cannot read the file descriptor limit: %s", strerror(errno));
+		log_err(LOG_LVL_WARN, -errno, "cannot read the file descriptor limit");
 	for (i = 0; i < co->cli->nmodes; i++)
 		if ((err = listen_mode(co, (unsigned)i)) < 0)
 			return err;
@@ -166,4 +166,16 @@ void coord_print_listening(struct coord *co, bool stopped)
 		else
 			log_info("%s listening at %s.", desc, addrs);
 	}
+}
+
+struct coord_listener *coord_listener_add(struct coord *co, int fd, unsigned mode_index)
+{
+	struct coord_listener *l;
+
+	co->listeners = xrealloc(co->listeners, (co->nlisteners + 1) * sizeof(*l));
+	l = &co->listeners[co->nlisteners++];
+	memset(l, 0, sizeof(*l));
+	l->fd = fd;
+	l->mode_index = mode_index;
+	return l;
 }

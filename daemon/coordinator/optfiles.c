@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "coordinator/coord.h"
+#include "core/errf.h"
 
 const char *coord_trust_path(const struct options *o)
 {
@@ -33,7 +34,7 @@ static int open_named(const char *path, const char *what, int *fd, char *err, si
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (*fd >= 0)
 		return 0;
-	snprintf(err, errlen, "cannot read %s %s: %s", what, path, strerror(errno));
+	errf(err, errlen, -errno, "cannot read %s %s", what, path);
 	return -errno;
 }
 

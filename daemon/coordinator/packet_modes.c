@@ -16,7 +16,6 @@
 static int open_tun(struct coord *co, unsigned idx)
 {
 	const struct mode_spec *m = &co->cli->modes[idx];
-	struct coord_listener *l;
 	char err[512], ifname[32];
 	int fd = -1, r;
 
@@ -32,12 +31,7 @@ static int open_tun(struct coord *co, unsigned idx)
 		return r;
 	}
 	log_info("TUN interface created: %s", ifname);
-	co->listeners = xrealloc(co->listeners, (co->nlisteners + 1) * sizeof(*l));
-	l = &co->listeners[co->nlisteners++];
-	memset(l, 0, sizeof(*l));
-	l->fd = fd;
-	l->mode_index = idx;
-	l->packet = true;
+	coord_listener_add(co, fd, idx)->packet = true;
 	return 0;
 }
 
@@ -78,7 +72,6 @@ int coord_local_update(struct coord *co)
 static int open_local(struct coord *co, unsigned idx)
 {
 	const struct mode_spec *m = &co->cli->modes[idx];
-	struct coord_listener *l;
 	char err[512], ifname[32];
 	int fd = -1;
 
@@ -99,12 +92,7 @@ static int open_local(struct coord *co, unsigned idx)
 			 err);
 		co->procmap_fd = -1;
 	}
-	co->listeners = xrealloc(co->listeners, (co->nlisteners + 1) * sizeof(*l));
-	l = &co->listeners[co->nlisteners++];
-	memset(l, 0, sizeof(*l));
-	l->fd = fd;
-	l->mode_index = idx;
-	l->packet = true;
+	coord_listener_add(co, fd, idx)->packet = true;
 	return 0;
 }
 

@@ -89,13 +89,8 @@ static int tp_raw(int family, int *out)
 
 static void tp_add(struct coord *co, unsigned mode_index, const union sockaddr_any *a, int fd)
 {
-	struct coord_listener *l;
+	struct coord_listener *l = coord_listener_add(co, fd, mode_index);
 
-	co->listeners = xrealloc(co->listeners, (co->nlisteners + 1) * sizeof(*l));
-	l = &co->listeners[co->nlisteners++];
-	memset(l, 0, sizeof(*l));
-	l->fd = fd;
-	l->mode_index = mode_index;
 	l->udp = true;
 	l->addr = *a; /* raw sockets too: the listening line shows the address once */
 }

@@ -7,8 +7,7 @@
 
 void buf_init(struct buf *b, size_t max)
 {
-	memset(b, 0, sizeof(*b));
-	b->max = max;
+	*b = (struct buf){.max = max};
 }
 
 void buf_free(struct buf *b)

@@ -8,6 +8,7 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include "core/errf.h"
 #include "core/escape.h"
 
 static log_sink_fn log_sink = log_print;
@@ -45,6 +46,19 @@ void log_msg(enum log_level lvl, const char *client, const char *fmt, ...)
 	va_start(ap, fmt);
 	log_vmsg(lvl, client, fmt, ap);
 	va_end(ap);
+}
+
+void log_err(enum log_level lvl, int rc, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	if (lvl > log_level)
+		return;
+	va_start(ap, fmt);
+	verrf(msg, sizeof(msg), rc, fmt, ap);
+	va_end(ap);
+	log_sink(lvl, NULL, msg);
 }
 
 /* keep: the control bytes that stay (the newlines of our own multi-line

@@ -18,6 +18,9 @@ enum log_level log_get_level(void);
 /* client may be NULL; it is the client address as addr_format prints it. */
 void log_msg(enum log_level lvl, const char *client, const char *fmt, ...) SNARE_PRINTF(3, 4);
 void log_vmsg(enum log_level lvl, const char *client, const char *fmt, va_list ap);
+/* Logs "<fmt...>: <strerror(-rc)>" (core/errf.h) at lvl; rc 0 logs the
+ * message alone. */
+void log_err(enum log_level lvl, int rc, const char *fmt, ...) SNARE_PRINTF(3, 4);
 /* The default sink: formats the line with a timestamp to stdout (errors and
  * warnings to stderr).  Control bytes, DEL, C1 controls and invalid UTF-8 in
  * client and msg are written as \xNN (core/escape.h); newlines in msg stay,

@@ -3,9 +3,11 @@
 #include "core/loop.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "core/heap.h"
 #include "core/util.h"
 
 #define LOOP_MAX_EVENTS 128
@@ -20,8 +22,7 @@ struct loop {
 	bool stop;
 	uint64_t now;
 	uint64_t timer_round;
-	struct loop_timer **heap;
-	size_t nheap, capheap;
+	struct heap timers; /* of struct loop_timer, by due_ms */
 	struct loop_deferred *defer;
 	size_t ndefer, capdefer;
 };
@@ -36,6 +37,7 @@ struct loop *loop_new(void)
 		return NULL;
 	}
 	l->now = clock_ms();
+	heap_init(&l->timers, offsetof(struct loop_timer, heap_idx));
 	return l;
 }
 
@@ -54,7 +56,7 @@ void loop_free(struct loop *l)
 		return;
 	loop_run_deferred(l);
 	close(l->epfd);
-	free(l->heap);
+	heap_free(&l->timers);
 	free(l->defer);
 	free(l);
 }
@@ -95,41 +97,6 @@ void loop_io_del(struct loop *l, struct loop_io *io)
 	io->events = 0;
 }
 
-/* Timer heap, ordered by due_ms. */
-static void heap_swap(struct loop *l, size_t a, size_t b)
-{
-	struct loop_timer *t = l->heap[a];
-
-	l->heap[a] = l->heap[b];
-	l->heap[b] = t;
-	l->heap[a]->heap_idx = a;
-	l->heap[b]->heap_idx = b;
-}
-
-static void heap_up(struct loop *l, size_t i)
-{
-	while (i > 0 && l->heap[(i - 1) / 2]->due_ms > l->heap[i]->due_ms) {
-		heap_swap(l, i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
-}
-
-static void heap_down(struct loop *l, size_t i)
-{
-	for (;;) {
-		size_t c = 2 * i + 1, m = i;
-
-		if (c < l->nheap && l->heap[c]->due_ms < l->heap[m]->due_ms)
-			m = c;
-		if (c + 1 < l->nheap && l->heap[c + 1]->due_ms < l->heap[m]->due_ms)
-			m = c + 1;
-		if (m == i)
-			return;
-		heap_swap(l, i, m);
-		i = m;
-	}
-}
-
 void loop_timer_init(struct loop_timer *t, loop_timer_fn fn, void *arg)
 {
 	t->due_ms = 0;
@@ -140,32 +107,17 @@ void loop_timer_init(struct loop_timer *t, loop_timer_fn fn, void *arg)
 
 void loop_timer_cancel(struct loop *l, struct loop_timer *t)
 {
-	size_t i = t->heap_idx;
-
-	if (i == (size_t)-1)
-		return;
-	l->nheap--;
-	if (i != l->nheap) {
-		l->heap[i] = l->heap[l->nheap];
-		l->heap[i]->heap_idx = i;
-		heap_down(l, i);
-		heap_up(l, i);
-	}
-	t->heap_idx = (size_t)-1;
+	heap_remove(&l->timers, t);
 }
 
+/* Out and in again (not moved in place): a re-armed timer queues behind
+ * those already due at the same time. */
 void loop_timer_arm(struct loop *l, struct loop_timer *t, uint64_t after_ms)
 {
-	loop_timer_cancel(l, t);
-	if (l->nheap == l->capheap) {
-		l->capheap = l->capheap ? 2 * l->capheap : 64;
-		l->heap = xrealloc(l->heap, l->capheap * sizeof(*l->heap));
-	}
+	heap_remove(&l->timers, t);
 	t->due_ms = l->now + after_ms;
 	t->round = l->timer_round;
-	t->heap_idx = l->nheap;
-	l->heap[l->nheap++] = t;
-	heap_up(l, t->heap_idx);
+	heap_set(&l->timers, t, t->due_ms);
 }
 
 bool loop_timer_idle_rearm(struct loop *l, struct loop_timer *t, uint64_t last_ms,
@@ -195,10 +147,9 @@ void loop_defer_free(struct loop *l, void (*free_fn)(void *), void *p)
 static void loop_fire_timers(struct loop *l)
 {
 	uint64_t round = ++l->timer_round;
+	struct loop_timer *t;
 
-	while (l->nheap > 0 && l->heap[0]->due_ms <= l->now && l->heap[0]->round != round) {
-		struct loop_timer *t = l->heap[0];
-
+	while ((t = heap_top(&l->timers)) != NULL && t->due_ms <= l->now && t->round != round) {
 		loop_timer_cancel(l, t);
 		t->fn(t);
 	}
@@ -206,11 +157,13 @@ static void loop_fire_timers(struct loop *l)
 
 static int loop_timeout(const struct loop *l)
 {
-	if (l->nheap == 0)
+	const struct loop_timer *t = heap_top(&l->timers);
+
+	if (t == NULL)
 		return 1000;
-	if (l->heap[0]->due_ms <= l->now)
+	if (t->due_ms <= l->now)
 		return 0;
-	return (int)(l->heap[0]->due_ms - l->now > 1000 ? 1000 : l->heap[0]->due_ms - l->now);
+	return (int)(t->due_ms - l->now > 1000 ? 1000 : t->due_ms - l->now);
 }
 
 int loop_run(struct loop *l)

@@ -2,6 +2,7 @@
  * component is never followed when it is a symlink, and ownership and
  * permissions are checked on the open descriptor (fstat), not on the name,
  * so the file cannot be swapped between the check and the use. */
+#include "core/errf.h"
 #include "core/safefile.h"
 
 #include <errno.h>
@@ -22,7 +23,7 @@ static int open_error(const char *path, const char *what, char *err, size_t errl
 			 "the link's target instead)",
 			 path, what);
 	else
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		errf(err, errlen, -e, "%s", path);
 	return -e;
 }
 
@@ -56,7 +57,7 @@ int safefile_open_write(const char *path, int flags, char *err, size_t errlen)
 		int e = errno;
 
 		close(fd);
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		errf(err, errlen, -e, "%s", path);
 		return -e;
 	}
 	if (!writable_owner_ok(&st)) {
@@ -67,7 +68,7 @@ int safefile_open_write(const char *path, int flags, char *err, size_t errlen)
 		int e = errno;
 
 		close(fd);
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		errf(err, errlen, -e, "%s", path);
 		return -e;
 	}
 	return fd;
@@ -101,7 +102,7 @@ int safefile_open_secret(const char *path, char *err, size_t errlen)
 		return open_error(path, "reads a key from", err, errlen);
 	if (fstat(fd, &st) < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		errf(err, errlen, rc, "%s", path);
 	} else {
 		rc = secret_check(path, &st, err, errlen);
 	}
@@ -119,7 +120,7 @@ int safefile_check_dir(const char *path, char *err, size_t errlen)
 	if (stat(path, &st) < 0) {
 		if (errno == ENOENT)
 			return -ENOENT;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		errf(err, errlen, -errno, "%s", path);
 		return -errno;
 	}
 	if (!S_ISDIR(st.st_mode)) {

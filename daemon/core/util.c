@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 const char *snare_progname = "snare";
 
@@ -83,6 +84,15 @@ char *xasprintf(const char *fmt, ...)
 	return s;
 }
 
+void strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 int fd_set_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
@@ -101,6 +111,23 @@ int fd_set_cloexec(int fd, int on)
 	fl = on ? (fl | FD_CLOEXEC) : (fl & ~FD_CLOEXEC);
 	if (fcntl(fd, F_SETFD, fl) < 0)
 		return -errno;
+	return 0;
+}
+
+int fd_write_all(int fd, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
 	return 0;
 }
 

@@ -20,9 +20,13 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) SNARE_PRINTF(1, 2);
+/* Frees v[0..n) and v (an array of owned strings). */
+void strv_free(char **v, size_t n);
 
 int fd_set_nonblock(int fd) SNARE_MUST_CHECK;
 int fd_set_cloexec(int fd, int on) SNARE_MUST_CHECK;
+/* Writes all n bytes (retrying on EINTR and short writes): 0 or -errno. */
+int fd_write_all(int fd, const void *buf, size_t n) SNARE_MUST_CHECK;
 
 /* Monotonic milliseconds and wall-clock seconds (with fraction). */
 uint64_t clock_ms(void);

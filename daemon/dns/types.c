@@ -35,40 +35,28 @@ static const struct mnemonic classes[] = {
     {1, "IN"}, {3, "CH"}, {4, "HS"}, {254, "NONE"}, {255, "ANY"},
 };
 
-static const char *lookup(const struct mnemonic *tab, size_t n, int num)
+/* The mnemonic for num, else "<pre><num><post>" written into buf. */
+static const char *name_of(const struct mnemonic *tab, size_t n, int num, const char *pre,
+			   const char *post, char *buf, size_t len)
 {
 	for (size_t i = 0; i < n; i++)
 		if (tab[i].num == num)
 			return tab[i].name;
-	return NULL;
+	snprintf(buf, len, "%s%d%s", pre, num, post);
+	return buf;
 }
 
 const char *dns_type_name(uint16_t t, char *buf, size_t len)
 {
-	const char *s = lookup(types, ARRAY_SIZE(types), t);
-
-	if (s)
-		return s;
-	snprintf(buf, len, "TYPE%u", t);
-	return buf;
+	return name_of(types, ARRAY_SIZE(types), t, "TYPE", "", buf, len);
 }
 
 const char *dns_rcode_name(int rc, char *buf, size_t len)
 {
-	const char *s = lookup(rcodes, ARRAY_SIZE(rcodes), rc);
-
-	if (s)
-		return s;
-	snprintf(buf, len, "RCODE(%d)", rc);
-	return buf;
+	return name_of(rcodes, ARRAY_SIZE(rcodes), rc, "RCODE(", ")", buf, len);
 }
 
 const char *dns_class_name(uint16_t c, char *buf, size_t len)
 {
-	const char *s = lookup(classes, ARRAY_SIZE(classes), c);
-
-	if (s)
-		return s;
-	snprintf(buf, len, "CLASS%u", c);
-	return buf;
+	return name_of(classes, ARRAY_SIZE(classes), c, "CLASS", "", buf, len);
 }

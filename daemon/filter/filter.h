@@ -5,7 +5,7 @@
  * text (command line, web page, script); flows are whatever a worker sent.
  *
  * Operators: ~a ~b ~bq ~bs ~c ~d ~dns ~dst ~e ~h ~hq ~hs ~http ~m ~marked
- * ~q ~s ~src ~t ~tcp ~u ~udp ~websocket ~all, with `!`, `&` (also plain
+ * ~q ~s ~src ~t ~tq ~ts ~tcp ~u ~udp ~websocket ~all, with `!`, `&` (also plain
  * juxtaposition), `|` and parentheses; a bare word is ~u.  Regular
  * expressions are POSIX extended, case-insensitive (man/snare-filters.7). */
 #ifndef SNARE_FILTER_FILTER_H

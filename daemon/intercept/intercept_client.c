@@ -5,6 +5,8 @@
 #include "intercept/intercept_proto.h"
 
 #include "intercept/intercept.h"
+#include "core/errf.h"
+#include "core/unconst.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -65,7 +67,7 @@ static int intercept_recv(int fd, uint8_t *buf, size_t cap, int *rfd, size_t *nf
 static int intercept_dead(struct intercept_client *c, int rc, char *err, size_t errlen,
 			  const char *what)
 {
-	snprintf(err, errlen, "snare-redirector: %s: %s", what, strerror(-rc));
+	errf(err, errlen, rc, "snare-redirector: %s", what);
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;
@@ -144,8 +146,8 @@ int intercept_client_set(struct intercept_client *c, const char *spec, const uin
 		snprintf(err, errlen, "too many snare processes to exclude");
 		return -E2BIG;
 	}
-	si.spec = (char *)spec;
-	si.own_pids = (uint32_t *)own_pids;
+	si.spec = unconst(spec);
+	si.own_pids = unconst(own_pids);
 	si.n_own_pids = npids;
 	req.body_case = C2R(SET_INTERCEPT);
 	req.set_intercept = &si;
@@ -161,17 +163,28 @@ int intercept_client_set(struct intercept_client *c, const char *spec, const uin
 	return 0;
 }
 
-int intercept_client_get_tun(struct intercept_client *c, int *tun_fd, char *name, char *err,
-			     size_t errlen)
+/* GetTun and OpenProcMap: an empty body, answered by an Ok with one fd. */
+static int intercept_fd_request(struct intercept_client *c, int body_case, int *fd,
+				struct intercept_msg *m, char *err, size_t errlen)
 {
 	Snare__Redirector__CoordToRedirector req = SNARE__REDIRECTOR__COORD_TO_REDIRECTOR__INIT;
 	Snare__Redirector__GetTun gt = SNARE__REDIRECTOR__GET_TUN__INIT;
-	struct intercept_msg m = {0};
-	int rc;
+	Snare__Redirector__OpenProcMap op = SNARE__REDIRECTOR__OPEN_PROC_MAP__INIT;
 
-	req.body_case = C2R(GET_TUN);
-	req.get_tun = &gt;
-	rc = intercept_request(c, &req, tun_fd, &m, err, errlen);
+	req.body_case = body_case;
+	if (body_case == C2R(GET_TUN))
+		req.get_tun = &gt;
+	else
+		req.open_proc_map = &op;
+	return intercept_request(c, &req, fd, m, err, errlen);
+}
+
+int intercept_client_get_tun(struct intercept_client *c, int *tun_fd, char *name, char *err,
+			     size_t errlen)
+{
+	struct intercept_msg m = {0};
+	int rc = intercept_fd_request(c, C2R(GET_TUN), tun_fd, &m, err, errlen);
+
 	if (rc < 0)
 		return rc;
 	const Snare__Redirector__RedirectorToCoord *r = (const void *)m.msg;
@@ -183,14 +196,9 @@ int intercept_client_get_tun(struct intercept_client *c, int *tun_fd, char *name
 
 int intercept_client_proc_map(struct intercept_client *c, int *map_fd, char *err, size_t errlen)
 {
-	Snare__Redirector__CoordToRedirector req = SNARE__REDIRECTOR__COORD_TO_REDIRECTOR__INIT;
-	Snare__Redirector__OpenProcMap op = SNARE__REDIRECTOR__OPEN_PROC_MAP__INIT;
 	struct intercept_msg m = {0};
-	int rc;
+	int rc = intercept_fd_request(c, C2R(OPEN_PROC_MAP), map_fd, &m, err, errlen);
 
-	req.body_case = C2R(OPEN_PROC_MAP);
-	req.open_proc_map = &op;
-	rc = intercept_request(c, &req, map_fd, &m, err, errlen);
 	if (rc == 0)
 		intercept_msg_free(&m);
 	return rc;

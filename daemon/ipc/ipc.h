@@ -114,6 +114,12 @@ struct ipc_log_buf {
 void ipc_log_event(Snare__LogEvent *ev, struct ipc_log_buf *b, int level, const char *client,
 		   const char *msg);
 
+struct ipc_chan;
+/* Sends msg as a LogEvent on c, the ca's or a worker's channel to the
+ * coordinator (c->rx says which envelope): 0, -EINVAL on any other channel,
+ * or ipc_chan_send's error. */
+int ipc_log_send(struct ipc_chan *c, int level, const char *client, const char *msg);
+
 /* A non-blocking channel endpoint with an outbound queue and water marks. */
 struct ipc_queued;
 struct ipc_chan;

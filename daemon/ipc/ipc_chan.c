@@ -3,6 +3,7 @@
  * current state, and sends through an outbound queue with water marks.
  * Trusts nothing from the peer; any violation ends the channel (on_close). */
 #include "ipc/ipc.h"
+#include "core/errf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,7 +47,7 @@ static void ipc_chan_interest(struct ipc_chan *c, bool reading)
 	int err = loop_io_set(c->loop, &c->io, ev);
 
 	if (err < 0)
-		fatal("ipc: epoll_ctl: %s", strerror(-err));
+		fatal_err(err, "ipc: epoll_ctl");
 }
 
 /* Ends the channel once: no more events, and the owner hears why. */

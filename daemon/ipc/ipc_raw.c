@@ -3,6 +3,7 @@
  * data or control data, or any control message but SCM_RIGHTS, is refused and
  * every fd that arrived with it is closed. */
 #include "ipc/ipc.h"
+#include "core/unconst.h"
 
 #include <errno.h>
 #include <string.h>
@@ -17,7 +18,7 @@ union ipc_cmsg_buf {
 int ipc_send_raw(int fd, const uint8_t *buf, size_t len, const int *fds, size_t nfds)
 {
 	union ipc_cmsg_buf cb;
-	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct iovec iov = {.iov_base = unconst(buf), .iov_len = len};
 	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
 	struct cmsghdr *cm;
 

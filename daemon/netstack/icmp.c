@@ -38,36 +38,34 @@ static bool icmp_check(struct ns_stack *s, const struct ns_ip *ip)
 	return true;
 }
 
-void ns_icmp4_input(struct ns_stack *s, const struct ns_ip *ip)
+/* Per IP version: its ICMP protocol, the echo types, and the IP header an
+ * unfragmented reply must fit in the MTU with (IPv6 does not fragment our
+ * replies; IPv4 ones are never larger than the request: 0, no check). */
+static const struct icmp_ver {
+	uint8_t proto, request, reply;
+	size_t hlen_check;
+} icmp_vers[2] = {
+    {IPPROTO_ICMP_, ICMP4_ECHO_REQUEST, ICMP4_ECHO_REPLY, 0},
+    {IPPROTO_ICMPV6_, ICMP6_ECHO_REQUEST, ICMP6_ECHO_REPLY, 40},
+};
+
+void ns_icmp_input(struct ns_stack *s, const struct ns_ip *ip)
 {
+	const struct icmp_ver *v = &icmp_vers[ip->ver == 6];
 	size_t n;
 
+	if (ip->proto != v->proto) { /* ICMPv4 on IPv6 or ICMPv6 on IPv4 */
+		s->ctr.unsupported++;
+		return;
+	}
 	if (!icmp_check(s, ip))
 		return;
-	if (ip->l4[0] != ICMP4_ECHO_REQUEST || ip->l4[1] != 0) {
+	if (ip->l4[0] != v->request || ip->l4[1] != 0 ||
+	    (v->hlen_check > 0 && ip->l4len + v->hlen_check > s->mtu)) {
 		s->ctr.unsupported++;
 		return;
 	}
-	n = icmp_build_reply(s, ip, ICMP4_ECHO_REPLY);
+	n = icmp_build_reply(s, ip, v->reply);
 	s->ctr.icmp_echo++;
-	ns_ip_send(s, 4, ip->dst, ip->src, IPPROTO_ICMP_, n);
-}
-
-void ns_icmp6_input(struct ns_stack *s, const struct ns_ip *ip)
-{
-	size_t n;
-
-	if (!icmp_check(s, ip))
-		return;
-	if (ip->l4[0] != ICMP6_ECHO_REQUEST || ip->l4[1] != 0) {
-		s->ctr.unsupported++;
-		return;
-	}
-	if (ip->l4len + 40 > s->mtu) {
-		s->ctr.unsupported++;
-		return;
-	}
-	n = icmp_build_reply(s, ip, ICMP6_ECHO_REPLY);
-	s->ctr.icmp_echo++;
-	ns_ip_send(s, 6, ip->dst, ip->src, IPPROTO_ICMPV6_, n);
+	ns_ip_send(s, ip->ver, ip->dst, ip->src, v->proto, n);
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "core/heap.h"
 #include "core/loop.h"
 #include "netstack/netstack.h"
 
@@ -128,9 +129,8 @@ struct ns_stack {
 	unsigned mtu;
 	uint64_t now;
 	struct loop_timer lt;
-	struct ns_timer **heap;
-	size_t nheap, capheap;
-	int depth; /* nesting of public entry points; frees wait until 0 */
+	struct heap timers; /* of struct ns_timer, by due */
+	int depth;	    /* nesting of public entry points; frees wait until 0 */
 	struct ns_counters ctr;
 	uint8_t *obuf;
 	uint16_t ip_id;
@@ -176,8 +176,8 @@ void ns_frag_free(struct ns_stack *s);
 void ns_frag_input(struct ns_stack *s, const struct ns_ip *ip, uint16_t id, size_t off, bool more);
 
 /* icmp.c */
-void ns_icmp4_input(struct ns_stack *s, const struct ns_ip *ip);
-void ns_icmp6_input(struct ns_stack *s, const struct ns_ip *ip);
+/* ICMP echo on IPv4, ICMPv6 echo on IPv6; the rest is counted unsupported. */
+void ns_icmp_input(struct ns_stack *s, const struct ns_ip *ip);
 
 /* udp.c */
 void ns_udp_init(struct ns_stack *s);

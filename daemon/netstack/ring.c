@@ -11,8 +11,7 @@
 
 void ns_ring_init(struct ns_ring *r, size_t max)
 {
-	memset(r, 0, sizeof(*r));
-	r->max = max;
+	*r = (struct ns_ring){.max = max};
 }
 
 void ns_ring_free(struct ns_ring *r)

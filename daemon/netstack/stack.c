@@ -2,6 +2,7 @@
  * points (ns_input, ns_tick) that dispatch packets by IP version and protocol, and the address
  * helpers the other files share. */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -39,6 +40,7 @@ int ns_new(struct loop *l, const struct ns_callbacks *cb, void *arg, struct ns_s
 	s->rng |= 1;
 	s->ip_id = (uint16_t)ns_random(s);
 	loop_timer_init(&s->lt, ns_on_loop_timer, s);
+	heap_init(&s->timers, offsetof(struct ns_timer, idx));
 	ns_udp_init(s);
 	ns_frag_init(s);
 	*out = s;
@@ -53,7 +55,7 @@ void ns_free(struct ns_stack *s)
 	ns_udp_free(s);
 	ns_frag_free(s);
 	loop_timer_cancel(s->loop, &s->lt);
-	free(s->heap);
+	heap_free(&s->timers);
 	free(s->obuf);
 	free(s);
 }
@@ -120,16 +122,8 @@ void ns_transport_input(struct ns_stack *s, const struct ns_ip *ip)
 		ns_udp_input(s, ip);
 		break;
 	case IPPROTO_ICMP_:
-		if (ip->ver == 4)
-			ns_icmp4_input(s, ip);
-		else
-			s->ctr.unsupported++;
-		break;
 	case IPPROTO_ICMPV6_:
-		if (ip->ver == 6)
-			ns_icmp6_input(s, ip);
-		else
-			s->ctr.unsupported++;
+		ns_icmp_input(s, ip);
 		break;
 	default:
 		s->ctr.unsupported++;

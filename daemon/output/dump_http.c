@@ -106,7 +106,7 @@ static char *host_header(const Snare__HttpRequest *r)
 }
 
 /* request.url, or request.pretty_url with showhost. */
-static char *request_url(const Snare__HttpRequest *r, bool showhost)
+char *dump_request_url(const Snare__HttpRequest *r, bool showhost)
 {
 	const char *scheme = r->scheme && r->scheme[0] ? r->scheme : "http";
 	const char *host = or_empty(r->host);
@@ -153,7 +153,7 @@ static void request_line(FILE *out, const Snare__Flow *f, const struct dump_opts
 			 const char *client)
 {
 	const char *ver = req_version(f);
-	char *url = request_url(f->request, o->showhost);
+	char *url = dump_request_url(f->request, o->showhost);
 
 	if (o->flow_detail == 1 && o->term_width > 0) {
 		int w = o->term_width - URL_WIDTH_SLACK;

@@ -36,6 +36,10 @@ void dump_trailers(FILE *out, Snare__Header *const *h, size_t n);
  * cut at DUMP_BODY_CUTOFF lines at detail 3. */
 void dump_body(FILE *out, const uint8_t *p, size_t n, bool present, int detail);
 
+/* The request's URL (malloc'd): request.url, or mitmproxy's pretty_url (the
+ * Host header's name) with showhost; "host:port" for CONNECT. */
+char *dump_request_url(const Snare__HttpRequest *r, bool showhost);
+
 void dump_http(FILE *out, const Snare__Flow *f, const struct dump_opts *o);
 void dump_stream(FILE *out, const Snare__Flow *f, const struct dump_opts *o);
 void dump_websocket(FILE *out, const Snare__Flow *f, const struct dump_opts *o);

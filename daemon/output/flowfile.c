@@ -4,6 +4,7 @@
  * against FLOWFILE_MAX_FLOW and against what is left before allocating. */
 #include "output/flowfile.h"
 
+#include "core/errf.h"
 #include "core/safefile.h"
 
 #include <errno.h>
@@ -60,23 +61,6 @@ static int varint_decode(const uint8_t *p, size_t n, uint64_t *v)
 	return -EBADMSG;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-	const uint8_t *p = buf;
-
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Walks the record lengths of an existing file so that we never append
  * after a record cut short by a crashed writer.  0, or the bad offset. */
 static off_t scan_records(int fd, off_t size)
@@ -106,7 +90,7 @@ static int check_existing(int fd, const char *path, char *err, size_t errlen)
 	if (fstat(fd, &st) < 0) {
 		int e = errno;
 
-		snprintf(err, errlen, "%s: %s", path, strerror(e));
+		errf(err, errlen, -e, "%s", path);
 		return -e;
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size == 0)
@@ -142,8 +126,8 @@ int flowfile_open(const char *path, bool append, struct flowfile **out, char *er
 		goto out;
 	}
 	rc = append ? check_existing(fd, path, err, errlen) : 0;
-	if (rc == 0 && (rc = write_all(fd, FLOWFILE_MAGIC, MAGIC_LEN)) < 0)
-		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+	if (rc == 0 && (rc = fd_write_all(fd, FLOWFILE_MAGIC, MAGIC_LEN)) < 0)
+		errf(err, errlen, rc, "%s", path);
 	if (rc < 0)
 		goto out;
 	ff = xcalloc(1, sizeof(*ff));
@@ -169,7 +153,7 @@ int flowfile_write(struct flowfile *ff, const Snare__Flow *f)
 	buf = xmalloc(n + VARINT_MAX);
 	h = varint_encode(n, buf);
 	snare__flow__pack(f, buf + h);
-	rc = write_all(ff->fd, buf, h + n);
+	rc = fd_write_all(ff->fd, buf, h + n);
 	if (rc == 0)
 		ff->good += (off_t)(h + n);
 	else if (ff->regular && ftruncate(ff->fd, ff->good) < 0)
@@ -262,7 +246,7 @@ static int read_records(struct ff_src *s, const char *name, flowfile_fn fn, void
 		rc = read_record(s, fn, arg);
 	} while (rc > 0);
 	if (s->fp && ferror(s->fp)) {
-		snprintf(err, errlen, "%s: %s", name, strerror(EIO));
+		errf(err, errlen, -EIO, "%s", name);
 		return -EIO;
 	}
 	if (rc < 0)
@@ -280,7 +264,7 @@ int flowfile_read(const char *path, void (*fn)(const Snare__Flow *f, void *arg),
 	s.fp = fopen(path, "rbe");
 	if (!s.fp) {
 		rc = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+		errf(err, errlen, rc, "%s", path);
 		return rc;
 	}
 	if (fstat(fileno(s.fp), &st) == 0 && S_ISREG(st.st_mode)) {

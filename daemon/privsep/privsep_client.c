@@ -22,20 +22,11 @@
 #include <unistd.h>
 
 #include "ipc/ipc.h"
+#include "core/errf.h"
+#include "core/unconst.h"
 
 #define C2H_CASE(c) SNARE__HELPER__COORD_TO_HELPER__BODY_##c
 #define H2C_CASE(c) SNARE__HELPER__HELPER_TO_COORD__BODY_##c
-
-void privsep_errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static void privsep_sleep_ms(int ms)
 {
@@ -160,8 +151,8 @@ int privsep_hello(struct privsep_helper *h, char *err, size_t errlen)
 	h->state = PRIVSEP_ST_HELLO;
 	rc = privsep_recv(h, PRIVSEP_HELLO_TIMEOUT_MS, 0, &m, NULL);
 	if (rc < 0) {
-		privsep_errf(err, errlen, "cannot start snare-%s: no hello (%s)", h->name,
-			     privsep_why(rc));
+		errf(err, errlen, 0, "cannot start snare-%s: no hello (%s)", h->name,
+		     privsep_why(rc));
 		return rc;
 	}
 	privsep_msg_free(&m);
@@ -174,7 +165,7 @@ int privsep_hello(struct privsep_helper *h, char *err, size_t errlen)
 	env.hello = &hello;
 	rc = privsep_send(h, &env);
 	if (rc < 0) {
-		privsep_errf(err, errlen, "cannot start snare-%s: %s", h->name, strerror(-rc));
+		errf(err, errlen, rc, "cannot start snare-%s", h->name);
 		return rc;
 	}
 	h->state = PRIVSEP_ST_READY;
@@ -191,8 +182,8 @@ static int privsep_check_request(struct privsep_helper *h, Snare__Helper__CoordT
 	    !privsep_authorized(PRIVSEP_COORD_TO_HELPER, (int)req->body_case, PRIVSEP_ST_READY) ||
 	    privsep_validate(PRIVSEP_COORD_TO_HELPER, &req->base, (int)req->body_case, &ctx, 0) <
 		0) {
-		privsep_errf(err, errlen, "snare-%s: invalid %s request (not sent)", h->name,
-			     privsep_case_name(PRIVSEP_COORD_TO_HELPER, (int)req->body_case));
+		errf(err, errlen, 0, "snare-%s: invalid %s request (not sent)", h->name,
+		     privsep_case_name(PRIVSEP_COORD_TO_HELPER, (int)req->body_case));
 		return -EINVAL;
 	}
 	return 0;
@@ -206,7 +197,7 @@ static int privsep_reply(struct privsep_helper *h, const struct privsep_msg *m, 
 	if (m->body_case == H2C_CASE(OK) && m->seq == seq && r->ok->seq == seq)
 		return 0;
 	if (m->body_case == H2C_CASE(ERROR) && m->seq == seq && r->error->seq == seq) {
-		privsep_errf(err, errlen, "snare-%s: %s", h->name, r->error->message);
+		errf(err, errlen, 0, "snare-%s: %s", h->name, r->error->message);
 		return -EREMOTEIO;
 	}
 	return -EPROTO;
@@ -221,7 +212,7 @@ int privsep_request(struct privsep_helper *h, Snare__Helper__CoordToHelper *req,
 	int rc, fd = -1;
 
 	if (h->fd < 0) {
-		privsep_errf(err, errlen, "snare-%s is not running", h->name);
+		errf(err, errlen, 0, "snare-%s is not running", h->name);
 		return -EPIPE;
 	}
 	rc = privsep_check_request(h, req, err, errlen);
@@ -239,7 +230,7 @@ int privsep_request(struct privsep_helper *h, Snare__Helper__CoordToHelper *req,
 	}
 	h->state = PRIVSEP_ST_READY;
 	if (rc < 0 && rc != -EREMOTEIO) {
-		privsep_errf(err, errlen, "snare-%s: %s", h->name, privsep_why(rc));
+		errf(err, errlen, 0, "snare-%s: %s", h->name, privsep_why(rc));
 		privsep_fail(h);
 	}
 	if (rc == 0 && fd_out != NULL)
@@ -249,26 +240,37 @@ int privsep_request(struct privsep_helper *h, Snare__Helper__CoordToHelper *req,
 	return rc;
 }
 
+/* The ports of a rule-set request as the message's uint32s, after the
+ * counts are checked against the caps (the helper checks them again). */
+static int privsep_rule_ports(const struct privsep_helper *h, const struct privsep_redirect *r,
+			      uint32_t *ports, char *err, size_t errlen)
+{
+	size_t i;
+
+	if (r->nports > PRIVSEP_MAX_PORTS || r->nifaces > PRIVSEP_MAX_IFACES) {
+		errf(err, errlen, 0, "snare-%s: too many ports or interfaces", h->name);
+		return -EINVAL;
+	}
+	for (i = 0; i < r->nports; i++)
+		ports[i] = r->ports[i];
+	return 0;
+}
+
 int privsep_netfilter_redirect(struct privsep_helper *h, const struct privsep_redirect *r,
 			       char *err, size_t errlen)
 {
 	Snare__Helper__CoordToHelper env = SNARE__HELPER__COORD_TO_HELPER__INIT;
 	Snare__Helper__NetfilterRedirect m = SNARE__HELPER__NETFILTER_REDIRECT__INIT;
 	uint32_t ports[PRIVSEP_MAX_PORTS];
-	size_t i;
 
-	if (r->nports > PRIVSEP_MAX_PORTS || r->nifaces > PRIVSEP_MAX_IFACES) {
-		privsep_errf(err, errlen, "snare-%s: too many ports or interfaces", h->name);
+	if (privsep_rule_ports(h, r, ports, err, errlen) < 0)
 		return -EINVAL;
-	}
-	for (i = 0; i < r->nports; i++)
-		ports[i] = r->ports[i];
 	m.has_proto = true;
 	m.proto = SNARE__HELPER__PROTO__PROTO_TCP;
 	m.n_ports = r->nports;
 	m.ports = ports;
 	m.n_interfaces = r->nifaces;
-	m.interfaces = (char **)r->ifaces;
+	m.interfaces = unconst(r->ifaces);
 	m.has_include_local = true;
 	m.include_local = r->include_local;
 	m.has_to_port = true;
@@ -285,19 +287,14 @@ int privsep_netfilter_tproxy_udp(struct privsep_helper *h, const struct privsep_
 {
 	Snare__Helper__CoordToHelper env = SNARE__HELPER__COORD_TO_HELPER__INIT;
 	Snare__Helper__NetfilterTproxyUdp m = SNARE__HELPER__NETFILTER_TPROXY_UDP__INIT;
-	uint32_t p32[PRIVSEP_MAX_PORTS];
-	size_t i;
+	uint32_t ports[PRIVSEP_MAX_PORTS];
 
-	if (r->nports > PRIVSEP_MAX_PORTS || r->nifaces > PRIVSEP_MAX_IFACES) {
-		privsep_errf(err, errlen, "snare-%s: too many ports or interfaces", h->name);
+	if (privsep_rule_ports(h, r, ports, err, errlen) < 0)
 		return -EINVAL;
-	}
-	for (i = 0; i < r->nports; i++)
-		p32[i] = r->ports[i];
 	m.n_ports = r->nports;
-	m.ports = p32;
+	m.ports = ports;
 	m.n_interfaces = r->nifaces;
-	m.interfaces = (char **)r->ifaces;
+	m.interfaces = unconst(r->ifaces);
 	m.has_to_port = true;
 	m.to_port = r->to_port;
 	m.has_mark = true;
@@ -318,7 +315,7 @@ int privsep_bind_port(struct privsep_helper *h, int ipproto, const char *address
 	m.proto = ipproto == IPPROTO_UDP   ? SNARE__HELPER__PROTO__PROTO_UDP
 		  : ipproto == IPPROTO_TCP ? SNARE__HELPER__PROTO__PROTO_TCP
 					   : SNARE__HELPER__PROTO__PROTO_UNSPEC;
-	m.address = (char *)address;
+	m.address = unconst(address);
 	m.has_port = true;
 	m.port = port;
 	env.body_case = C2H_CASE(BIND_PORT);
@@ -352,7 +349,7 @@ int privsep_tun_create(struct privsep_helper *h, const char *name, unsigned mtu,
 	*fd_out = -1;
 	if (iflen > 0)
 		ifname_out[0] = '\0';
-	m.name = (char *)name;
+	m.name = unconst(name);
 	m.has_mtu = mtu != 0;
 	m.mtu = mtu;
 	env.body_case = C2H_CASE(CREATE_TUN);
@@ -362,8 +359,7 @@ int privsep_tun_create(struct privsep_helper *h, const char *name, unsigned mtu,
 		return rc;
 	rc = privsep_tun_check(fd, ifname_out, iflen);
 	if (rc < 0) {
-		privsep_errf(err, errlen, "snare-%s: the reply's fd is not a TUN device: %s",
-			     h->name, strerror(-rc));
+		errf(err, errlen, rc, "snare-%s: the reply's fd is not a TUN device", h->name);
 		close(fd);
 		return rc;
 	}

@@ -19,7 +19,5 @@ struct privsep_helper {
 int privsep_hello(struct privsep_helper *h, char *err, size_t errlen);
 /* Waits up to ms for pid, then SIGTERM, then SIGKILL; always reaps it. */
 void privsep_reap(pid_t pid, int ms);
-/* Formats "snare-<name>: ..." style messages into err. */
-void privsep_errf(char *err, size_t errlen, const char *fmt, ...) SNARE_PRINTF(3, 4);
 
 #endif

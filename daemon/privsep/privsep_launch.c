@@ -23,6 +23,8 @@
 #include <unistd.h>
 
 #include "ipc/ipc.h"
+#include "core/errf.h"
+#include "core/unconst.h"
 
 #define RV_TEMPLATE "/tmp/snare-rv.XXXXXX"
 #define RV_SOCKET "s"
@@ -193,14 +195,13 @@ static int privsep_fork_exec(const struct privsep_spawn *s, pid_t *pid)
 static int privsep_launch_direct(struct privsep_helper *h, const char *path, char *err,
 				 size_t errlen)
 {
-	char *argv[] = {(char *)path, NULL};
+	char *argv[] = {unconst(path), NULL};
 	struct privsep_spawn s = {.argv = argv, .stdin_fd = -1};
 	int sv[2], rc;
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		rc = -errno;
-		privsep_errf(err, errlen, "cannot start snare-%s: socketpair: %s", h->name,
-			     strerror(-rc));
+		errf(err, errlen, rc, "cannot start snare-%s: socketpair", h->name);
 		return rc;
 	}
 	s.chan_fd = sv[1];
@@ -208,8 +209,7 @@ static int privsep_launch_direct(struct privsep_helper *h, const char *path, cha
 	close(sv[1]);
 	if (rc < 0) {
 		close(sv[0]);
-		privsep_errf(err, errlen, "cannot start snare-%s: %s: %s", h->name, path,
-			     strerror(-rc));
+		errf(err, errlen, rc, "cannot start snare-%s: %s", h->name, path);
 		return rc;
 	}
 	h->fd = sv[0];
@@ -388,11 +388,11 @@ static int privsep_sudo_spawn(struct privsep_helper *h, const char *path, struct
 	snprintf(prompt, sizeof(prompt), "[sudo] password for %%p to start snare-%s: ", h->name);
 	argv[n++] = "sudo";
 	if (flag != NULL)
-		argv[n++] = (char *)flag;
+		argv[n++] = unconst(flag);
 	argv[n++] = "-p";
 	argv[n++] = prompt;
 	argv[n++] = "--";
-	argv[n++] = (char *)path;
+	argv[n++] = unconst(path);
 	argv[n++] = "--rendezvous";
 	argv[n++] = rv->dir;
 	argv[n] = NULL;
@@ -401,8 +401,11 @@ static int privsep_sudo_spawn(struct privsep_helper *h, const char *path, struct
 	s.stdin_fd = p[0];
 	rc = privsep_fork_exec(&s, &h->pid);
 	close(p[0]);
-	/* 32 bytes fit in any pipe buffer: this never blocks. */
-	if (rc == 0 && write(p[1], rv->nonce, sizeof(rv->nonce)) != (ssize_t)sizeof(rv->nonce))
+	/* 32 bytes fit in any pipe buffer: this never blocks.  EPIPE: sudo has
+	 * exited already (with -n when a password is required), which
+	 * privsep_rv_wait then reports with its exit status. */
+	if (rc == 0 && write(p[1], rv->nonce, sizeof(rv->nonce)) != (ssize_t)sizeof(rv->nonce) &&
+	    errno != EPIPE)
 		rc = -EIO;
 	close(p[1]);
 	return rc;
@@ -431,7 +434,7 @@ static void privsep_sudo_error(struct privsep_helper *h, int rc, int status, boo
 	} else if (rc == -EPERM) {
 		why = "the helper failed the rendezvous check";
 	}
-	privsep_errf(err, errlen, "cannot start snare-%s through sudo: %s%s", h->name, why, hint);
+	errf(err, errlen, 0, "cannot start snare-%s through sudo: %s%s", h->name, why, hint);
 }
 
 static int privsep_launch_sudo(struct privsep_helper *h, const char *path, char *err, size_t errlen)
@@ -470,12 +473,12 @@ int privsep_launch(const char *helper_name, struct privsep_helper **out, char *e
 
 	*out = NULL;
 	if (!privsep_valid_helper_name(helper_name)) {
-		privsep_errf(err, errlen, "cannot start a helper: invalid name");
+		errf(err, errlen, 0, "cannot start a helper: invalid name");
 		return -EINVAL;
 	}
 	if (privsep_helper_path(helper_name, path, sizeof(path)) < 0) {
-		privsep_errf(err, errlen, "cannot start snare-%s: not found next to %s or in %s",
-			     helper_name, "the snare binary", SNARE_LIBEXECDIR);
+		errf(err, errlen, 0, "cannot start snare-%s: not found next to %s or in %s",
+		     helper_name, "the snare binary", SNARE_LIBEXECDIR);
 		return -ENOENT;
 	}
 	h = xcalloc(1, sizeof(*h));

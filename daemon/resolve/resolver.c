@@ -99,7 +99,7 @@ static void resolve_on_sock_state(void *data, ares_socket_t fd, int readable, in
 	}
 	err = loop_io_set(r->loop, &(*pp)->io, ev);
 	if (err < 0)
-		log_warn("resolve: cannot watch a DNS socket: %s", strerror(-err));
+		log_err(LOG_LVL_WARN, err, "resolve: cannot watch a DNS socket");
 }
 
 static int resolve_parse_port(const char *s, int *port)

@@ -33,6 +33,7 @@
 
 #include "config/cli.h"
 #include "coordinator/coord.h"
+#include "core/errf.h"
 #include "core/log.h"
 #include "sandbox.h"
 #include "spawner/spawner.h"
@@ -75,7 +76,7 @@ static void send_spawned(struct spawner *sp, const Snare__SpawnChild *req, pid_t
 		cs.has_pid = 1;
 		cs.pid = (uint32_t)pid;
 	} else {
-		snprintf(err, sizeof(err), "cannot start a process: %s", strerror(errno));
+		errf(err, sizeof(err), -errno, "cannot start a process");
 		cs.error = err;
 	}
 	env.body_case = SNARE__SPAWNER_TO_COORD__BODY_SPAWNED;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "wireguard/wg_int.h"
+#include "core/errf.h"
 
 #define KEYFILE_MAX 4096
 #define JSON_STR_MAX 256
@@ -107,18 +108,6 @@ static int parse_keys(const char *text, size_t n, struct wg_keys *k, const char 
 	return *why ? -EINVAL : 0;
 }
 
-static void errf(char *err, size_t errlen, const char *fmt, ...) SNARE_PRINTF(3, 4);
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* Reads at most KEYFILE_MAX bytes; -EFBIG beyond. Returns the length or -errno. */
 static ssize_t read_file(const char *path, char *buf)
 {
@@ -198,18 +187,19 @@ static int load_existing(const char *path, struct wg_keys *k, char *err, size_t 
 	int r;
 
 	if (n < 0) {
-		errf(err, errlen, "Invalid configuration file (%s): %s", path,
+		errf(err, errlen, 0, "Invalid configuration file (%s): %s", path,
 		     n == -EFBIG ? "file too large" : strerror((int)-n));
 		return (int)n;
 	}
 	r = parse_keys(buf, (size_t)n, k, &why);
 	wg_wipe(buf, sizeof(buf));
 	if (r == -EDOM)
-		errf(err, errlen, "Invalid configuration file (%s): %s: Invalid key.", path, why);
+		errf(err, errlen, 0, "Invalid configuration file (%s): %s: Invalid key.", path,
+		     why);
 	else if (r != 0)
-		errf(err, errlen, "Invalid configuration file (%s): %s", path, why);
+		errf(err, errlen, 0, "Invalid configuration file (%s): %s", path, why);
 	else if ((r = wg_keys_derive(k)) != 0)
-		errf(err, errlen, "Invalid configuration file (%s): Invalid key.", path);
+		errf(err, errlen, 0, "Invalid configuration file (%s): Invalid key.", path);
 	return r ? -EINVAL : 0;
 }
 
@@ -222,13 +212,13 @@ int wg_keyfile_load(const char *path, struct wg_keys *k, char *err, size_t errle
 	if (err && errlen)
 		err[0] = '\0';
 	if (wg_crypto_init() != 0) {
-		errf(err, errlen, "Invalid configuration file (%s): crypto unavailable", full);
+		errf(err, errlen, 0, "Invalid configuration file (%s): crypto unavailable", full);
 		r = -ENOSYS;
 		goto out;
 	}
 	r = access(full, F_OK) == 0 ? 0 : create_file(full, k);
 	if (r != 0 && r != -EEXIST) {
-		errf(err, errlen, "Cannot create configuration file (%s): %s", full, strerror(-r));
+		errf(err, errlen, r, "Cannot create configuration file (%s)", full);
 		goto out;
 	}
 	r = load_existing(full, k, err, errlen);

@@ -16,7 +16,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "intercept/intercept_proto.h"
 #include "ipc/ipc.h"
+#include "core/errf.h"
+#include "core/unconst.h"
 
 #define HELPER_CHAN_FD 3
 #define HELPER_NONCE_TIMEOUT_MS 10000
@@ -24,6 +27,8 @@
 #define RV_SUFFIX_LEN 6 /* mkdtemp's XXXXXX */
 
 #define C2H_CASE(c) SNARE__HELPER__COORD_TO_HELPER__BODY_##c
+
+_Static_assert(INTERCEPT_MAX_FRAME <= PRIVSEP_MAX_FRAME, "one receive buffer serves both");
 
 static int helper_peer(struct helper *h)
 {
@@ -53,7 +58,7 @@ int helper_chan_inherited(struct helper *h, char *err, size_t errlen)
 	h->chan = HELPER_CHAN_FD;
 	rc = helper_peer(h);
 	if (rc < 0)
-		snprintf(err, errlen, "fd 3: %s", strerror(-rc));
+		errf(err, errlen, rc, "fd 3");
 	return rc;
 }
 
@@ -139,7 +144,7 @@ int helper_chan_rendezvous(struct helper *h, const char *dir, char *err, size_t 
 	}
 	rc = helper_read_nonce(nonce);
 	if (rc < 0) {
-		snprintf(err, errlen, "no nonce on stdin: %s", strerror(-rc));
+		errf(err, errlen, rc, "no nonce on stdin");
 		return rc;
 	}
 	rc = helper_rv_dir_ok(dir, &owner);
@@ -149,7 +154,7 @@ int helper_chan_rendezvous(struct helper *h, const char *dir, char *err, size_t 
 		rc = ipc_send_raw(h->chan, nonce, sizeof(nonce), NULL, 0);
 	explicit_bzero(nonce, sizeof(nonce));
 	if (rc < 0)
-		snprintf(err, errlen, "rendezvous %s: %s", dir, strerror(-rc));
+		errf(err, errlen, rc, "rendezvous %s", dir);
 	return rc;
 }
 
@@ -162,7 +167,7 @@ int helper_send_hello(struct helper *h)
 
 	hello.has_version = true;
 	hello.version = PRIVSEP_PROTOCOL_VERSION;
-	hello.helper = (char *)h->def->name;
+	hello.helper = unconst(h->def->name);
 	env.has_seq = true;
 	env.seq = 1;
 	env.body_case = SNARE__HELPER__HELPER_TO_COORD__BODY_HELLO;
@@ -179,13 +184,12 @@ static void __attribute__((noreturn)) helper_violation(struct helper *h, const c
 	helper_exit(h, 1);
 }
 
-static int helper_send_reply(struct helper *h, uint64_t seq, int rc, const struct helper_reply *rep)
+static int helper_pack_privsep_reply(uint64_t seq, int rc, const struct helper_reply *rep,
+				     uint8_t *buf, size_t cap)
 {
 	Snare__Helper__HelperToCoord env = SNARE__HELPER__HELPER_TO_COORD__INIT;
 	Snare__Helper__Ok ok = SNARE__HELPER__OK__INIT;
 	Snare__Helper__Error e = SNARE__HELPER__ERROR__INIT;
-	uint8_t buf[PRIVSEP_MAX_FRAME];
-	int n;
 
 	env.has_seq = ok.has_seq = e.has_seq = true;
 	env.seq = ok.seq = e.seq = seq;
@@ -194,55 +198,72 @@ static int helper_send_reply(struct helper *h, uint64_t seq, int rc, const struc
 		env.ok = &ok;
 	} else {
 		env.body_case = SNARE__HELPER__HELPER_TO_COORD__BODY_ERROR;
-		e.message = (char *)(rep->msg[0] != '\0' ? rep->msg : "failed");
+		e.message = unconst(rep->msg[0] != '\0' ? rep->msg : "failed");
 		env.error = &e;
 	}
-	n = privsep_pack(&env.base, buf, sizeof(buf));
-	if (n < 0)
-		return n;
-	if (rc == 0 && rep->fd >= 0)
-		return ipc_send_raw(h->chan, buf, (size_t)n, &rep->fd, 1);
-	return ipc_send_raw(h->chan, buf, (size_t)n, NULL, 0);
+	return privsep_pack(&env.base, buf, cap);
 }
 
+const struct helper_proto helper_privsep_proto = {
+    .chan = &privsep_chan,
+    .dir = PRIVSEP_COORD_TO_HELPER,
+    .state = PRIVSEP_ST_READY,
+    .ctx = NULL,
+    .pack_reply = helper_pack_privsep_reply,
+};
+
+static int helper_send_reply(struct helper *h, uint64_t seq, int rc, const struct helper_reply *rep)
+{
+	uint8_t buf[PRIVSEP_MAX_FRAME];
+	bool with_fd = rc == 0 && rep->fd >= 0;
+	int n;
+
+	n = h->proto->pack_reply(seq, rc, rep, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	return ipc_send_raw(h->chan, buf, (size_t)n, with_fd ? &rep->fd : NULL, with_fd ? 1 : 0);
+}
+
+static int helper_on_undo(struct helper *h, const void *req, struct helper_reply *rep)
+{
+	privsep_undo_run(&h->undo);
+	return 0;
+}
+
+/* The skeleton's own Undo on the helper channel, then the helper's table. */
 static helper_handler_fn helper_handler(const struct helper *h, int body_case)
 {
 	size_t i;
 
+	if (h->proto == &helper_privsep_proto && body_case == C2H_CASE(UNDO))
+		return helper_on_undo;
 	for (i = 0; i < h->def->nhandlers; i++)
 		if (h->def->handlers[i].body_case == body_case)
 			return h->def->handlers[i].fn;
 	return NULL;
 }
 
-/* The skeleton's own requests (Hello, Undo), then the helper's table. */
-static void helper_dispatch(struct helper *h, const struct privsep_msg *m)
+/* Hello (no answer) switches to the channel the helper serves. */
+static void helper_dispatch(struct helper *h, const struct chan_msg *m)
 {
-	const Snare__Helper__CoordToHelper *req = (const Snare__Helper__CoordToHelper *)m->msg;
+	const char *name = chan_case_name(h->proto->chan, h->proto->dir, m->body_case);
 	struct helper_reply rep = {.fd = -1};
 	helper_handler_fn fn;
-	int rc = 0;
+	int rc;
 
-	if (m->body_case == C2H_CASE(HELLO)) {
-		h->state = PRIVSEP_ST_READY;
+	if (h->proto == &helper_privsep_proto && m->body_case == C2H_CASE(HELLO)) {
+		h->proto = h->def->proto != NULL ? h->def->proto : &helper_privsep_proto;
+		h->state = h->proto->state;
 		return;
 	}
-	if (m->body_case == C2H_CASE(UNDO)) {
-		privsep_undo_run(&h->undo);
-	} else {
-		fn = helper_handler(h, m->body_case);
-		if (fn == NULL)
-			helper_violation(h,
-					 privsep_case_name(PRIVSEP_COORD_TO_HELPER, m->body_case),
-					 -EOPNOTSUPP);
-		rc = fn(h, req, &rep);
-		if (rc < 0)
-			helper_log("%s refused: %s",
-				   privsep_case_name(PRIVSEP_COORD_TO_HELPER, m->body_case),
-				   rep.msg);
-	}
+	fn = helper_handler(h, m->body_case);
+	if (fn == NULL)
+		helper_violation(h, name, -EOPNOTSUPP);
+	rc = fn(h, m->env, &rep);
+	if (rc < 0)
+		helper_log("%s refused: %s", name, rep.msg);
 	rc = helper_send_reply(h, m->seq, rc, &rep);
-	if (rep.fd >= 0)
+	if (rep.fd >= 0 && !rep.fd_kept)
 		close(rep.fd);
 	if (rc < 0) {
 		helper_log("cannot reply: %s: undoing and exiting", strerror(-rc));
@@ -252,9 +273,10 @@ static void helper_dispatch(struct helper *h, const struct privsep_msg *m)
 
 void helper_on_frame(struct helper *h)
 {
-	struct privsep_ctx ctx = {.peer_uid = h->peer_uid, .helper_name = h->def->name};
+	const struct privsep_ctx pctx = {.peer_uid = h->peer_uid, .helper_name = h->def->name};
+	const struct helper_proto *p = h->proto;
 	uint8_t buf[PRIVSEP_MAX_FRAME];
-	struct privsep_msg m = {0};
+	struct chan_msg m;
 	int fds[1], n, rc;
 	size_t nfds = 0, i;
 
@@ -267,11 +289,12 @@ void helper_on_frame(struct helper *h)
 		return;
 	if (n < 0)
 		helper_violation(h, "receive", n);
-	rc = privsep_decode(PRIVSEP_COORD_TO_HELPER, h->state, &ctx, buf, (size_t)n, nfds, &m);
+	rc = chan_decode(p->chan, p->dir, h->state, p->ctx != NULL ? p->ctx : &pctx, buf, (size_t)n,
+			 nfds, &m);
 	for (i = 0; i < nfds; i++)
 		close(fds[i]);
 	if (rc < 0)
 		helper_violation(h, "request", rc);
 	helper_dispatch(h, &m);
-	privsep_msg_free(&m);
+	chan_msg_free(&m);
 }

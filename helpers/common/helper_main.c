@@ -4,6 +4,7 @@
  * say Hello, then serve requests until EOF, a signal or a violation, each of
  * which undoes everything first.  Trusts only its own argv shape. */
 #include "helper.h"
+#include "core/errf.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -18,31 +19,66 @@
 
 static char helper_prog[PRIVSEP_NAME_MAX + 8];
 
-void helper_log(const char *fmt, ...)
+static void helper_vlog(int rc, const char *fmt, va_list ap)
 {
 	char line[512];
-	va_list ap;
 
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
+	verrf(line, sizeof(line), rc, fmt, ap);
 	fprintf(stderr, "%s: %s\n", helper_prog, line);
 }
 
-int helper_fail(struct helper_reply *rep, int code, const char *fmt, ...)
+void helper_log(const char *fmt, ...)
 {
 	va_list ap;
-	char *p;
 
 	va_start(ap, fmt);
-	vsnprintf(rep->msg, sizeof(rep->msg), fmt, ap);
+	helper_vlog(0, fmt, ap);
 	va_end(ap);
+}
+
+void helper_log_err(int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	helper_vlog(rc, fmt, ap);
+	va_end(ap);
+}
+
+/* rep->msg is printed by snare: only printable ASCII goes in it. */
+static int helper_vfail(struct helper_reply *rep, int code, int rc, const char *fmt, va_list ap)
+{
+	char *p;
+
+	verrf(rep->msg, sizeof(rep->msg), rc, fmt, ap);
 	for (p = rep->msg; *p != '\0'; p++)
 		if (*p < 0x20 || *p > 0x7e)
 			*p = '?';
 	if (rep->msg[0] == '\0')
 		snprintf(rep->msg, sizeof(rep->msg), "failed");
 	return code < 0 ? code : -EIO;
+}
+
+int helper_fail(struct helper_reply *rep, int code, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = helper_vfail(rep, code, 0, fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+int helper_fail_err(struct helper_reply *rep, int code, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = helper_vfail(rep, code, code, fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 void helper_exit(struct helper *h, int status)
@@ -82,46 +118,98 @@ static void __attribute__((noreturn)) helper_usage(void)
 	exit(2);
 }
 
-/* Capabilities first (plus what connecting to a user's 0700 directory
- * needs, under sudo), then the channel. */
-static int helper_connect(struct helper *h, int argc, char **argv, char *err, size_t errlen)
+/* The start-up plan (helper.h): one row a step, in order.  A step fails
+ * with a negative code and, in err, a line that says what failed; a step
+ * that leaves err empty is named by its row. */
+struct helper_start_args {
+	const char *rendezvous; /* the sudo rendezvous directory, or NULL (fd 3) */
+};
+
+/* A parent that dies sends SIGTERM (direct launch: the coordinator), so
+ * the helper undoes its work before it goes. */
+static int helper_step_pdeath(struct helper *h, const struct helper_start_args *a, char *err,
+			      size_t errlen)
+{
+	return prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+/* Capabilities limited first (plus what connecting to a user's 0700
+ * directory needs, under sudo), then the channel. */
+static int helper_step_connect(struct helper *h, const struct helper_start_args *a, char *err,
+			       size_t errlen)
 {
 	static const cap_value_t connect_caps[] = {CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH};
 	const struct helper_def *d = h->def;
-	bool sudo = argc == 3;
 	int rc;
 
-	rc = helper_caps_limit(d->caps, d->ncaps, connect_caps, sudo ? 2 : 0, err, errlen);
+	rc = helper_caps_limit(d->caps, d->ncaps, connect_caps, a->rendezvous ? 2 : 0, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (!sudo)
+	if (a->rendezvous == NULL)
 		return helper_chan_inherited(h, err, errlen);
-	return helper_chan_rendezvous(h, argv[2], err, errlen);
+	return helper_chan_rendezvous(h, a->rendezvous, err, errlen);
 }
 
-static int helper_start(struct helper *h, int argc, char **argv, char *err, size_t errlen)
+static int helper_step_parent(struct helper *h, const struct helper_start_args *a, char *err,
+			      size_t errlen)
 {
-	const struct helper_def *d = h->def;
+	return a->rendezvous == NULL && getppid() != h->peer_pid ? -ESRCH : 0;
+}
+
+static int helper_step_caps(struct helper *h, const struct helper_start_args *a, char *err,
+			    size_t errlen)
+{
+	return helper_caps_limit(h->def->caps, h->def->ncaps, NULL, 0, err, errlen);
+}
+
+static int helper_step_init(struct helper *h, const struct helper_start_args *a, char *err,
+			    size_t errlen)
+{
+	return h->def->init != NULL ? h->def->init(h, err, errlen) : 0;
+}
+
+static int helper_step_sandbox(struct helper *h, const struct helper_start_args *a, char *err,
+			       size_t errlen)
+{
+	return helper_sandbox_enter(h->def, err, errlen);
+}
+
+static int helper_step_hello(struct helper *h, const struct helper_start_args *a, char *err,
+			     size_t errlen)
+{
+	return helper_send_hello(h);
+}
+
+static const struct {
+	const char *what;
+	int (*fn)(struct helper *h, const struct helper_start_args *a, char *err, size_t errlen);
+} helper_plan[] = {
+    {"cannot arm the parent-death signal", helper_step_pdeath},
+    {"cannot connect to snare", helper_step_connect},
+    {"the coordinator is gone", helper_step_parent},
+    {"cannot limit capabilities", helper_step_caps},
+    {"cannot prepare", helper_step_init},
+    {"cannot enter the sandbox", helper_step_sandbox},
+    {"cannot send hello", helper_step_hello},
+};
+
+/* Runs the plan; on error one line in err. */
+static int helper_start(struct helper *h, const struct helper_start_args *a, char *err,
+			size_t errlen)
+{
+	size_t i;
 	int rc;
 
-	/* A parent that dies sends SIGTERM (direct launch: the coordinator). */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) < 0)
-		return -errno;
-	rc = helper_connect(h, argc, argv, err, errlen);
-	if (rc < 0)
+	for (i = 0; i < ARRAY_SIZE(helper_plan); i++) {
+		err[0] = '\0';
+		rc = helper_plan[i].fn(h, a, err, errlen);
+		if (rc == 0)
+			continue;
+		if (err[0] == '\0')
+			errf(err, errlen, rc, "%s", helper_plan[i].what);
 		return rc;
-	if (argc == 1 && getppid() != h->peer_pid) {
-		snprintf(err, errlen, "the coordinator is gone");
-		return -ESRCH;
 	}
-	rc = helper_caps_limit(d->caps, d->ncaps, NULL, 0, err, errlen);
-	if (rc == 0 && d->init != NULL)
-		rc = d->init(h, err, errlen);
-	if (rc == 0)
-		rc = helper_sandbox_enter(d, err, errlen);
-	if (rc == 0 && (rc = helper_send_hello(h)) < 0)
-		snprintf(err, errlen, "cannot send hello: %s", strerror(-rc));
-	return rc;
+	return 0;
 }
 
 static void __attribute__((noreturn)) helper_run(struct helper *h, int sigfd)
@@ -133,7 +221,7 @@ static void __attribute__((noreturn)) helper_run(struct helper *h, int sigfd)
 		if (poll(pfd, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
-			helper_log("poll: %s", strerror(errno));
+			helper_log_err(-errno, "poll");
 			helper_exit(h, 1);
 		}
 		if (pfd[1].revents != 0) {
@@ -144,18 +232,16 @@ static void __attribute__((noreturn)) helper_run(struct helper *h, int sigfd)
 		}
 		if (pfd[0].revents == 0)
 			continue;
-		if (h->state != PRIVSEP_ST_HELLO && h->def->on_frame != NULL)
-			h->def->on_frame(h);
-		else
-			helper_on_frame(h);
+		helper_on_frame(h);
 	}
 }
 
 int main(int argc, char **argv)
 {
 	static struct helper h;
+	const struct helper_start_args args = {.rendezvous = argc == 3 ? argv[2] : NULL};
 	char err[256] = "";
-	int sigfd, rc;
+	int sigfd;
 
 	snprintf(helper_prog, sizeof(helper_prog), "snare-%s", helper_def.name);
 	snare_progname = helper_prog;
@@ -165,16 +251,16 @@ int main(int argc, char **argv)
 	close_range(argc == 1 ? 4 : 3, ~0u, 0);
 	h.def = &helper_def;
 	h.chan = -1;
+	h.proto = &helper_privsep_proto;
 	h.state = PRIVSEP_ST_HELLO;
 	privsep_undo_init(&h.undo);
 	sigfd = helper_signals();
 	if (sigfd < 0) {
-		helper_log("signals: %s", strerror(-sigfd));
+		helper_log_err(sigfd, "signals");
 		return 1;
 	}
-	rc = helper_start(&h, argc, argv, err, sizeof(err));
-	if (rc < 0) {
-		helper_log("%s", err[0] != '\0' ? err : strerror(-rc));
+	if (helper_start(&h, &args, err, sizeof(err)) < 0) {
+		helper_log("%s", err);
 		helper_exit(&h, 1);
 	}
 	helper_run(&h, sigfd);

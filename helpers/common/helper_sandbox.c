@@ -4,6 +4,7 @@
  * harmless library probes answered with an errno.  Trusts only the
  * helper_def compiled into the binary. */
 #include "helper.h"
+#include "core/errf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -125,7 +126,7 @@ int helper_caps_limit(const cap_value_t *caps, int ncaps, const cap_value_t *ext
 	rc = helper_caps_verify(want, keep, nkeep);
 out:
 	if (rc < 0 && err[0] == '\0')
-		snprintf(err, errlen, "capabilities: %s", strerror(-rc));
+		errf(err, errlen, rc, "capabilities");
 	cap_free(cur);
 	cap_free(want);
 	return rc;
@@ -241,7 +242,8 @@ static int helper_base_rules_add(scmp_filter_ctx ctx, const struct helper_def *d
 	for (i = 0; i < ARRAY_SIZE(helper_base_rules); i++) {
 		struct helper_rule r = helper_base_rules[i];
 
-		if (r.err != 0 && r.how == HS_ANY && (s = helper_def_one_value(def, r.name)) != NULL) {
+		if (r.err != 0 && r.how == HS_ANY &&
+		    (s = helper_def_one_value(def, r.name)) != NULL) {
 			r.how = HS_NE;
 			r.arg = (unsigned)s->arg;
 			r.a = s->vals[0];
@@ -293,7 +295,7 @@ int helper_sandbox_enter(const struct helper_def *def, char *err, size_t errlen)
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "no_new_privs: %s", strerror(-rc));
+		errf(err, errlen, rc, "no_new_privs");
 		return rc;
 	}
 	ctx = seccomp_init(kill);
@@ -314,6 +316,6 @@ int helper_sandbox_enter(const struct helper_def *def, char *err, size_t errlen)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (rc < 0)
-		snprintf(err, errlen, "seccomp: %s", strerror(-rc));
+		errf(err, errlen, rc, "seccomp");
 	return rc;
 }

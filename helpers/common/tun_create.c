@@ -7,6 +7,7 @@
  * made or right after it succeeds. */
 #include "tun.h"
 #include "tun_state.h"
+#include "core/errf.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -86,6 +87,29 @@ static void tun_nest_end(struct tun_msg *m, struct rtattr *nest)
 
 typedef int (*tun_nl_fn)(const struct nlmsghdr *n, void *arg);
 
+/* <linux/netlink.h>'s and <linux/rtnetlink.h>'s macros cast through plain
+ * char *, dropping the const of what we only read: these keep it. */
+static const void *nl_cdata(const struct nlmsghdr *n)
+{
+	return (const char *)n + NLMSG_HDRLEN;
+}
+
+static const void *rta_cdata(const struct rtattr *a)
+{
+	return (const char *)a + RTA_LENGTH(0);
+}
+
+static const struct rtattr *ifla_cfirst(const struct ifinfomsg *ifi)
+{
+	return (const void *)((const char *)ifi + NLMSG_ALIGN(sizeof(*ifi)));
+}
+
+static const struct rtattr *rta_cnext(const struct rtattr *a, int *len)
+{
+	*len -= (int)RTA_ALIGN(a->rta_len);
+	return (const void *)((const char *)a + RTA_ALIGN(a->rta_len));
+}
+
 /* The replies to our last request in one datagram: 1 once it is finished
  * (its ack, error or NLMSG_DONE), 0 for more, or a negative code. */
 static int tun_nl_parse(size_t len, uint32_t seq, tun_nl_fn fn, void *arg)
@@ -103,7 +127,7 @@ static int tun_nl_parse(size_t len, uint32_t seq, tun_nl_fn fn, void *arg)
 		if (n->nlmsg_type == NLMSG_DONE)
 			return 1;
 		if (n->nlmsg_type == NLMSG_ERROR) {
-			const struct nlmsgerr *e = NLMSG_DATA(n);
+			const struct nlmsgerr *e = nl_cdata(n);
 
 			if (n->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
 				return -EPROTO;
@@ -145,7 +169,7 @@ static int tun_nl_talk(struct tun_msg *m, tun_nl_fn fn, void *arg)
 
 static int tun_on_link_index(const struct nlmsghdr *n, void *arg)
 {
-	const struct ifinfomsg *ifi = NLMSG_DATA(n);
+	const struct ifinfomsg *ifi = nl_cdata(n);
 
 	if (n->nlmsg_type != RTM_NEWLINK || n->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
 		return -EPROTO;
@@ -258,7 +282,7 @@ static void tun_undo_link(void *ctx, uint64_t id)
 	((struct ifinfomsg *)NLMSG_DATA(&m.h))->ifi_index = (int)id;
 	rc = tun_nl_talk(&m, NULL, NULL);
 	if (rc < 0 && rc != -ENODEV)
-		helper_log("cannot delete TUN device %d: %s", (int)id, strerror(-rc));
+		helper_log_err(rc, "cannot delete TUN device %d", (int)id);
 }
 
 /* ---- rp_filter ------------------------------------------------------------ */
@@ -293,23 +317,23 @@ static int tun_sysctl_write(int fd, int value)
 /* The u32 at devconf index idx in an RTM_NEWLINK's IFLA_AF_SPEC, or -1. */
 static long tun_link_devconf(const struct nlmsghdr *n, int idx)
 {
-	const struct ifinfomsg *ifi = NLMSG_DATA(n);
+	const struct ifinfomsg *ifi = nl_cdata(n);
 	int len = (int)n->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
 	const struct rtattr *a, *b, *c;
 	int blen, clen;
 
-	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+	for (a = ifla_cfirst(ifi); RTA_OK(a, len); a = rta_cnext(a, &len)) {
 		if (a->rta_type != IFLA_AF_SPEC)
 			continue;
 		blen = (int)RTA_PAYLOAD(a);
-		for (b = RTA_DATA(a); RTA_OK(b, blen); b = RTA_NEXT(b, blen)) {
+		for (b = rta_cdata(a); RTA_OK(b, blen); b = rta_cnext(b, &blen)) {
 			if (b->rta_type != AF_INET)
 				continue;
 			clen = (int)RTA_PAYLOAD(b);
-			for (c = RTA_DATA(b); RTA_OK(c, clen); c = RTA_NEXT(c, clen))
+			for (c = rta_cdata(b); RTA_OK(c, clen); c = rta_cnext(c, &clen))
 				if (c->rta_type == IFLA_INET_CONF &&
 				    RTA_PAYLOAD(c) >= (size_t)idx * sizeof(uint32_t))
-					return ((const uint32_t *)RTA_DATA(c))[idx - 1];
+					return ((const uint32_t *)rta_cdata(c))[idx - 1];
 		}
 	}
 	return -1;
@@ -318,16 +342,16 @@ static long tun_link_devconf(const struct nlmsghdr *n, int idx)
 /* The IFLA_IFNAME of an RTM_NEWLINK into name (IFNAMSIZ): 0 or -EPROTO. */
 static int tun_link_ifname(const struct nlmsghdr *n, char *name)
 {
-	const struct ifinfomsg *ifi = NLMSG_DATA(n);
+	const struct ifinfomsg *ifi = nl_cdata(n);
 	int len = (int)n->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*ifi));
 	const struct rtattr *a;
 
-	for (a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+	for (a = ifla_cfirst(ifi); RTA_OK(a, len); a = rta_cnext(a, &len)) {
 		size_t l = RTA_PAYLOAD(a);
 
 		if (a->rta_type != IFLA_IFNAME || l < 2 || l > IFNAMSIZ)
 			continue;
-		memcpy(name, RTA_DATA(a), l);
+		memcpy(name, rta_cdata(a), l);
 		name[l - 1] = '\0';
 		return privsep_valid_ifname(name) ? 0 : -EPROTO;
 	}
@@ -343,7 +367,7 @@ struct tun_scan {
 
 static int tun_on_scan(const struct nlmsghdr *n, void *arg)
 {
-	const struct ifinfomsg *ifi = NLMSG_DATA(n);
+	const struct ifinfomsg *ifi = nl_cdata(n);
 	struct tun_scan *s = arg;
 	long v;
 
@@ -449,8 +473,8 @@ static int tun_restore(const struct tun_state_rec *rec, bool strict, char *err, 
 			continue;
 		}
 		if (rc < 0) {
-			snprintf(err, errlen, "%s: cannot read rp_filter of %s: %s",
-				 tun_state_path(), c->name, strerror(-rc));
+			errf(err, errlen, rc, "%s: cannot read rp_filter of %s", tun_state_path(),
+			     c->name);
 			return rc;
 		}
 		put_back[i] = true;
@@ -460,8 +484,8 @@ static int tun_restore(const struct tun_state_rec *rec, bool strict, char *err, 
 			continue;
 		rc = tun_conf_put(&rec->c[i], rec->c[i].old);
 		if (rc < 0) {
-			snprintf(err, errlen, "%s: cannot restore rp_filter of %s: %s",
-				 tun_state_path(), rec->c[i].name, strerror(-rc));
+			errf(err, errlen, rc, "%s: cannot restore rp_filter of %s",
+			     tun_state_path(), rec->c[i].name);
 			return rc;
 		}
 		n++;
@@ -599,7 +623,7 @@ static int tun_rpf_change(int ifindex)
 		if (rc == 0)
 			rc = tun_rpf_plan(&scan, all, &rec);
 		if (rc == 0 && (rc = tun_state_save(&rec)) < 0)
-			helper_log("cannot write %s: %s", tun_state_path(), strerror(-rc));
+			helper_log_err(rc, "cannot write %s", tun_state_path());
 		for (i = 0; rc == 0 && i < rec.n; i++)
 			rc = tun_conf_put(&rec.c[i], rec.c[i].set);
 	}
@@ -617,7 +641,7 @@ static int tun_open_conf(const char *which, int *fd, char *err, size_t errlen)
 	*fd = open(path, O_RDWR | O_CLOEXEC);
 	if (*fd >= 0)
 		return 0;
-	snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	errf(err, errlen, -errno, "%s", path);
 	return -errno;
 }
 
@@ -632,14 +656,14 @@ int helper_tun_init(unsigned max, char *err, size_t errlen)
 		tun.pool[tun.npool] = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 		if (tun.pool[tun.npool] < 0) {
 			rc = -errno;
-			snprintf(err, errlen, "/dev/net/tun: %s", strerror(-rc));
+			errf(err, errlen, rc, "/dev/net/tun");
 			return rc;
 		}
 	}
 	tun.nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (tun.nl < 0 || bind(tun.nl, (struct sockaddr *)&local, sizeof(local)) < 0) {
 		rc = -errno;
-		snprintf(err, errlen, "rtnetlink: %s", strerror(-rc));
+		errf(err, errlen, rc, "rtnetlink");
 		return rc;
 	}
 	rc = tun_open_conf("all", &tun.all_fd, err, errlen);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/errf.h"
 #include "core/util.h"
 #include "privsep/privsep_proto.h"
 
@@ -153,12 +154,12 @@ int tun_state_open(const char *netns_id, struct tun_state_rec *stale, char *err,
 		return rc;
 	}
 	if (rc < 0) {
-		snprintf(st.why, sizeof(st.why), "cannot open %s: %s", st.path, strerror(-rc));
+		errf(st.why, sizeof(st.why), rc, "cannot open %s", st.path);
 		return 0;
 	}
 	rc = tun_state_read(stale, err, errlen);
 	if (rc < 0 && err[0] == '\0')
-		snprintf(err, errlen, "%s: %s", st.path, strerror(-rc));
+		errf(err, errlen, rc, "%s", st.path);
 	return rc;
 }
 
@@ -181,7 +182,7 @@ int tun_state_claim(char *err, size_t errlen)
 	}
 	while (flock(st.dfd, LOCK_EX) < 0)
 		if (errno != EINTR) {
-			snprintf(err, errlen, "%s: %s", TUN_STATE_DIR, strerror(errno));
+			errf(err, errlen, -errno, "%s", TUN_STATE_DIR);
 			return -errno;
 		}
 	return 0;

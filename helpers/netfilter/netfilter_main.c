@@ -5,6 +5,7 @@
  * Trusts requests only after privsep_decode; records every change in the
  * undo log so EOF, a signal or a violation removes it. */
 #include "nf.h"
+#include "core/errf.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -35,21 +36,6 @@ static void nf_name(char *buf, const char *what, uint32_t n)
 }
 
 /* ---- undo ---------------------------------------------------------------- */
-
-static void nf_undo_table(void *ctx, uint64_t id)
-{
-	struct nf_state *st = ctx;
-	struct nf_batch b;
-	int rc;
-
-	nf_batch_begin(&b, st);
-	rc = nf_del_table(&b);
-	if (rc == 0)
-		rc = nf_batch_commit(&b);
-	if (rc < 0 && rc != -ENOENT)
-		helper_log("cannot delete table inet %s: %s", NF_TABLE, strerror(-rc));
-	st->table = false;
-}
 
 /* The objects of one request, in deletion order (chains before their sets). */
 static const struct {
@@ -83,7 +69,7 @@ static void nf_undo_request(void *ctx, uint64_t id)
 	else
 		mnl_nlmsg_batch_stop(b.b);
 	if (rc < 0)
-		helper_log("cannot remove rule set %u: %s", n, strerror(-rc));
+		helper_log_err(rc, "cannot remove rule set %u", n);
 }
 
 static void nf_undo_routing(void *ctx, uint64_t id)
@@ -108,6 +94,16 @@ static int nf_table_commit(struct nf_state *st, bool del, bool owner)
 	return rc;
 }
 
+static void nf_undo_table(void *ctx, uint64_t id)
+{
+	struct nf_state *st = ctx;
+	int rc = nf_table_commit(st, true, false);
+
+	if (rc < 0 && rc != -ENOENT)
+		helper_log_err(rc, "cannot delete table inet %s", NF_TABLE);
+	st->table = false;
+}
+
 /* Creates the table on first use and records its removal. */
 static int nf_ensure_table(struct helper *h, struct helper_reply *rep)
 {
@@ -121,8 +117,7 @@ static int nf_ensure_table(struct helper *h, struct helper_reply *rep)
 		rc = nf_table_commit(&nf, false, false);
 	}
 	if (rc < 0)
-		return helper_fail(rep, rc, "cannot create table inet %s: %s", NF_TABLE,
-				   strerror(-rc));
+		return helper_fail_err(rep, rc, "cannot create table inet %s", NF_TABLE);
 	nf.table = true;
 	if (privsep_undo_push(&h->undo, nf_undo_table, &nf, 0, "table") < 0)
 		fatal("undo log full after a room check");
@@ -137,23 +132,70 @@ static int nf_prepare(struct helper *h, struct helper_reply *rep)
 	return nf_ensure_table(h, rep);
 }
 
-static int nf_finish(struct helper *h, struct nf_batch *b, int rc, uint32_t n, uint32_t objs,
-		     struct helper_reply *rep)
+/* ---- requests ------------------------------------------------------------ */
+
+/* One rule-set request being built: its number, the objects it made (for
+ * the undo id), their names, the rule and the batch. */
+struct nf_req {
+	uint32_t n, objs;
+	char ports[NF_NAME_MAX], ifaces[NF_NAME_MAX], chain[NF_NAME_MAX];
+	struct nf_rule r;
+	struct nf_batch b;
+};
+
+/* Numbers the request and starts its batch with the port set and, when
+ * interfaces are named, the interface set; the rule r uses both. */
+static int nf_req_begin(struct nf_req *q, const struct nf_rule *r, const uint32_t *ports,
+			size_t nports, char *const *ifaces, size_t nifaces)
+{
+	int rc;
+
+	q->n = ++nf.next_id;
+	nf_name(q->ports, "ports", q->n);
+	nf_name(q->ifaces, "ifaces", q->n);
+	q->r = *r;
+	q->r.port_set = q->ports;
+	q->r.port_set_id = 2 * q->n;
+	nf_batch_begin(&q->b, &nf);
+	rc = nf_add_port_set(&q->b, q->ports, q->r.port_set_id, ports, nports);
+	if (rc == 0 && nifaces > 0) {
+		q->objs |= NF_OBJ_IFACES;
+		q->r.iface_set = q->ifaces;
+		q->r.iface_set_id = 2 * q->n + 1;
+		rc = nf_add_iface_set(&q->b, q->ifaces, q->r.iface_set_id, ifaces, nifaces);
+	}
+	return rc;
+}
+
+/* A base chain <prefix>_<n> holding the request's rule (obj: its bit). */
+static int nf_req_chain(struct nf_req *q, uint32_t obj, const char *prefix, uint32_t hook,
+			int32_t prio, const char *type)
+{
+	int rc;
+
+	q->objs |= obj;
+	nf_name(q->chain, prefix, q->n);
+	rc = nf_add_chain(&q->b, q->chain, hook, prio, type);
+	return rc == 0 ? nf_add_rule(&q->b, q->chain, &q->r) : rc;
+}
+
+/* Commits the batch built so far (rc: how building went) and records its
+ * removal. */
+static int nf_req_finish(struct helper *h, struct nf_req *q, int rc, struct helper_reply *rep)
 {
 	if (rc < 0) {
-		if (b->b != NULL)
-			mnl_nlmsg_batch_stop(b->b);
-		return helper_fail(rep, rc, "cannot build rule set: %s", strerror(-rc));
+		if (q->b.b != NULL)
+			mnl_nlmsg_batch_stop(q->b.b);
+		return helper_fail_err(rep, rc, "cannot build rule set");
 	}
-	rc = nf_batch_commit(b);
+	rc = nf_batch_commit(&q->b);
 	if (rc < 0)
-		return helper_fail(rep, rc, "nftables refused the rule set: %s", strerror(-rc));
-	if (privsep_undo_push(&h->undo, nf_undo_request, &nf, (uint64_t)n << 8 | objs, "rules") < 0)
+		return helper_fail_err(rep, rc, "nftables refused the rule set");
+	if (privsep_undo_push(&h->undo, nf_undo_request, &nf, (uint64_t)q->n << 8 | q->objs,
+			      "rules") < 0)
 		fatal("undo log full after a room check");
 	return 0;
 }
-
-/* ---- requests ------------------------------------------------------------ */
 
 /* The uid whose sockets are not redirected: the coordinator's (the channel
  * peer), or for a root peer the uid it names (the user it will drop to). */
@@ -162,50 +204,29 @@ static uint32_t nf_own_uid(const struct helper *h, const Snare__Helper__Netfilte
 	return m->has_exclude_uid ? m->exclude_uid : (uint32_t)h->peer_uid;
 }
 
-static int nf_on_redirect(struct helper *h, const Snare__Helper__CoordToHelper *req,
-			  struct helper_reply *rep)
+static int nf_on_redirect(struct helper *h, const void *env, struct helper_reply *rep)
 {
+	const Snare__Helper__CoordToHelper *req = env;
 	const Snare__Helper__NetfilterRedirect *m = req->netfilter_redirect;
-	char ports[NF_NAME_MAX], ifaces[NF_NAME_MAX], chain[NF_NAME_MAX];
-	struct nf_rule r = {.l4proto = IPPROTO_TCP, .action = NF_REDIRECT};
-	uint32_t n, objs = NF_OBJ_PRE;
-	struct nf_batch b;
+	const struct nf_rule r = {
+	    .l4proto = IPPROTO_TCP, .action = NF_REDIRECT, .to_port = (uint16_t)m->to_port};
+	struct nf_req q = {0};
 	int rc;
 
 	if ((rc = nf_prepare(h, rep)) < 0)
 		return rc;
-	n = ++nf.next_id;
-	nf_name(ports, "ports", n);
-	nf_name(ifaces, "ifaces", n);
-	r = (struct nf_rule){.l4proto = IPPROTO_TCP,
-			     .port_set = ports,
-			     .port_set_id = 2 * n,
-			     .action = NF_REDIRECT,
-			     .to_port = (uint16_t)m->to_port};
-	nf_batch_begin(&b, &nf);
-	rc = nf_add_port_set(&b, ports, r.port_set_id, m->ports, m->n_ports);
-	if (rc == 0 && m->n_interfaces > 0) {
-		objs |= NF_OBJ_IFACES;
-		r.iface_set = ifaces;
-		r.iface_set_id = 2 * n + 1;
-		rc = nf_add_iface_set(&b, ifaces, r.iface_set_id, m->interfaces, m->n_interfaces);
-	}
-	nf_name(chain, "redirect", n);
+	rc = nf_req_begin(&q, &r, m->ports, m->n_ports, m->interfaces, m->n_interfaces);
 	if (rc == 0)
-		rc = nf_add_chain(&b, chain, NF_INET_PRE_ROUTING, NF_PRIO_DSTNAT, "nat");
-	if (rc == 0)
-		rc = nf_add_rule(&b, chain, &r);
+		rc = nf_req_chain(&q, NF_OBJ_PRE, "redirect", NF_INET_PRE_ROUTING, NF_PRIO_DSTNAT,
+				  "nat");
 	if (rc == 0 && m->include_local) {
-		objs |= NF_OBJ_LOCAL;
-		nf_name(chain, "redirect_local", n);
-		r.iface_set = NULL;
-		r.skip_uid = true;
-		r.uid = nf_own_uid(h, m);
-		rc = nf_add_chain(&b, chain, NF_INET_LOCAL_OUT, NF_PRIO_DSTNAT, "nat");
-		if (rc == 0)
-			rc = nf_add_rule(&b, chain, &r);
+		q.r.iface_set = NULL;
+		q.r.skip_uid = true;
+		q.r.uid = nf_own_uid(h, m);
+		rc = nf_req_chain(&q, NF_OBJ_LOCAL, "redirect_local", NF_INET_LOCAL_OUT,
+				  NF_PRIO_DSTNAT, "nat");
 	}
-	return nf_finish(h, &b, rc, n, objs, rep);
+	return nf_req_finish(h, &q, rc, rep);
 }
 
 /* The fwmark rules and local routes, once per helper, for one mark. */
@@ -228,43 +249,26 @@ static int nf_ensure_routing(struct helper *h, uint32_t mark, struct helper_repl
 	return 0;
 }
 
-static int nf_on_tproxy_udp(struct helper *h, const Snare__Helper__CoordToHelper *req,
-			    struct helper_reply *rep)
+static int nf_on_tproxy_udp(struct helper *h, const void *env, struct helper_reply *rep)
 {
+	const Snare__Helper__CoordToHelper *req = env;
 	const Snare__Helper__NetfilterTproxyUdp *m = req->netfilter_tproxy_udp;
-	char ports[NF_NAME_MAX], ifaces[NF_NAME_MAX], chain[NF_NAME_MAX];
-	uint32_t n, objs = NF_OBJ_TPROXY;
-	struct nf_rule r;
-	struct nf_batch b;
+	const struct nf_rule r = {.l4proto = IPPROTO_UDP,
+				  .action = NF_TPROXY,
+				  .to_port = (uint16_t)m->to_port,
+				  .mark = m->mark};
+	struct nf_req q = {0};
 	int rc;
 
 	if (!privsep_undo_room(&h->undo, 3))
 		return helper_fail(rep, -ENOSPC, "too many rule sets installed");
 	if ((rc = nf_ensure_table(h, rep)) < 0 || (rc = nf_ensure_routing(h, m->mark, rep)) < 0)
 		return rc;
-	n = ++nf.next_id;
-	nf_name(ports, "ports", n);
-	nf_name(ifaces, "ifaces", n);
-	nf_name(chain, "tproxy", n);
-	r = (struct nf_rule){.l4proto = IPPROTO_UDP,
-			     .port_set = ports,
-			     .port_set_id = 2 * n,
-			     .action = NF_TPROXY,
-			     .to_port = (uint16_t)m->to_port,
-			     .mark = m->mark};
-	nf_batch_begin(&b, &nf);
-	rc = nf_add_port_set(&b, ports, r.port_set_id, m->ports, m->n_ports);
-	if (rc == 0 && m->n_interfaces > 0) {
-		objs |= NF_OBJ_IFACES;
-		r.iface_set = ifaces;
-		r.iface_set_id = 2 * n + 1;
-		rc = nf_add_iface_set(&b, ifaces, r.iface_set_id, m->interfaces, m->n_interfaces);
-	}
+	rc = nf_req_begin(&q, &r, m->ports, m->n_ports, m->interfaces, m->n_interfaces);
 	if (rc == 0)
-		rc = nf_add_chain(&b, chain, NF_INET_PRE_ROUTING, NF_PRIO_MANGLE, "filter");
-	if (rc == 0)
-		rc = nf_add_rule(&b, chain, &r);
-	return nf_finish(h, &b, rc, n, objs, rep);
+		rc = nf_req_chain(&q, NF_OBJ_TPROXY, "tproxy", NF_INET_PRE_ROUTING, NF_PRIO_MANGLE,
+				  "filter");
+	return nf_req_finish(h, &q, rc, rep);
 }
 
 /* ---- start-up ------------------------------------------------------------ */
@@ -285,8 +289,7 @@ static int nf_remove_stale(char *err, size_t errlen)
 		snprintf(err, errlen, "table inet %s belongs to another running snare-netfilter",
 			 NF_TABLE);
 	else
-		snprintf(err, errlen, "cannot delete stale table inet %s: %s", NF_TABLE,
-			 strerror(-rc));
+		errf(err, errlen, rc, "cannot delete stale table inet %s", NF_TABLE);
 	return rc;
 }
 
@@ -295,10 +298,8 @@ static int nf_init(struct helper *h, char *err, size_t errlen)
 	int rc;
 
 	nf.nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
-	if (nf.nl == NULL || mnl_socket_bind(nf.nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		snprintf(err, errlen, "netlink: %s", strerror(errno));
-		return -errno;
-	}
+	if (nf.nl == NULL || mnl_socket_bind(nf.nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		return errf(err, errlen, -errno, "netlink");
 	nf.portid = mnl_socket_get_portid(nf.nl);
 	nf.seq = 1;
 	nf.owner_flag = true;

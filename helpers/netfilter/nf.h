@@ -96,7 +96,6 @@ void nf_route_del(struct nf_state *st, uint32_t mark);
 void nf_route_remove_stale(struct nf_state *st);
 
 /* nf_bind.c: BindPort. */
-int nf_on_bind_port(struct helper *h, const Snare__Helper__CoordToHelper *req,
-		    struct helper_reply *rep);
+int nf_on_bind_port(struct helper *h, const void *req, struct helper_reply *rep);
 
 #endif

@@ -31,9 +31,9 @@ static socklen_t nf_sockaddr(const char *addr, uint16_t port, struct sockaddr_st
 	return 0;
 }
 
-int nf_on_bind_port(struct helper *h, const Snare__Helper__CoordToHelper *req,
-		    struct helper_reply *rep)
+int nf_on_bind_port(struct helper *h, const void *env, struct helper_reply *rep)
 {
+	const Snare__Helper__CoordToHelper *req = env;
 	const Snare__Helper__BindPort *m = req->bind_port;
 	bool tcp = m->proto == SNARE__HELPER__PROTO__PROTO_TCP;
 	struct sockaddr_storage ss;
@@ -44,13 +44,13 @@ int nf_on_bind_port(struct helper *h, const Snare__Helper__CoordToHelper *req,
 		return helper_fail(rep, -EINVAL, "bad address");
 	fd = socket(ss.ss_family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return helper_fail(rep, -errno, "socket: %s", strerror(errno));
+		return helper_fail_err(rep, -errno, "socket");
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(fd, (struct sockaddr *)&ss, len) < 0) {
 		rc = -errno;
 		close(fd);
-		return helper_fail(rep, rc, "bind %s %s port %u: %s", tcp ? "tcp" : "udp",
-				   m->address, m->port, strerror(-rc));
+		return helper_fail_err(rep, rc, "bind %s %s port %u", tcp ? "tcp" : "udp",
+				       m->address, m->port);
 	}
 	rep->fd = fd;
 	return 0;

@@ -31,41 +31,98 @@
 
 #define NF_CREATE (NLM_F_CREATE | NLM_F_EXCL)
 
+/* ---- tables, chains and sets: each message carries one object --------- */
+
+enum nf_kind { NF_KIND_TABLE, NF_KIND_CHAIN, NF_KIND_SET };
+
+struct nf_obj {
+	enum nf_kind kind;
+	union {
+		void *p; /* NULL: out of memory */
+		struct nftnl_table *t;
+		struct nftnl_chain *c;
+		struct nftnl_set *s;
+	};
+};
+
+/* An object of our table: the table itself, or a chain or set named name. */
+static struct nf_obj nf_obj_new(enum nf_kind kind, const char *name)
+{
+	struct nf_obj o = {.kind = kind};
+
+	switch (kind) {
+	case NF_KIND_TABLE:
+		if ((o.t = nftnl_table_alloc()) != NULL)
+			nftnl_table_set_str(o.t, NFTNL_TABLE_NAME, NF_TABLE);
+		break;
+	case NF_KIND_CHAIN:
+		if ((o.c = nftnl_chain_alloc()) != NULL) {
+			nftnl_chain_set_str(o.c, NFTNL_CHAIN_TABLE, NF_TABLE);
+			nftnl_chain_set_str(o.c, NFTNL_CHAIN_NAME, name);
+		}
+		break;
+	case NF_KIND_SET:
+		if ((o.s = nftnl_set_alloc()) != NULL) {
+			nftnl_set_set_str(o.s, NFTNL_SET_TABLE, NF_TABLE);
+			nftnl_set_set_str(o.s, NFTNL_SET_NAME, name);
+		}
+		break;
+	}
+	return o;
+}
+
+static void nf_obj_free(struct nf_obj o)
+{
+	if (o.p == NULL)
+		return;
+	switch (o.kind) {
+	case NF_KIND_TABLE:
+		nftnl_table_free(o.t);
+		break;
+	case NF_KIND_CHAIN:
+		nftnl_chain_free(o.c);
+		break;
+	case NF_KIND_SET:
+		nftnl_set_free(o.s);
+		break;
+	}
+}
+
+/* Appends one message (a set's NEWSETELEM carries its elements), then
+ * frees o when done: 0, -ENOMEM (o is NULL) or -ENOSPC. */
+static int nf_obj_put(struct nf_batch *b, uint16_t type, uint16_t flags, struct nf_obj o, bool done)
+{
+	struct nlmsghdr *nlh = o.p != NULL ? nf_batch_hdr(b, type, flags) : NULL;
+
+	if (nlh != NULL && o.kind == NF_KIND_TABLE)
+		nftnl_table_nlmsg_build_payload(nlh, o.t);
+	else if (nlh != NULL && o.kind == NF_KIND_CHAIN)
+		nftnl_chain_nlmsg_build_payload(nlh, o.c);
+	else if (nlh != NULL && type == NFT_MSG_NEWSETELEM)
+		nftnl_set_elems_nlmsg_build_payload(nlh, o.s);
+	else if (nlh != NULL)
+		nftnl_set_nlmsg_build_payload(nlh, o.s);
+	if (nlh != NULL)
+		nf_batch_next(b);
+	if (done)
+		nf_obj_free(o);
+	return o.p == NULL ? -ENOMEM : nlh == NULL ? -ENOSPC : 0;
+}
+
 int nf_add_table(struct nf_batch *b, bool owner)
 {
-	struct nlmsghdr *nlh = nf_batch_hdr(b, NFT_MSG_NEWTABLE, NF_CREATE);
-	struct nftnl_table *t;
+	struct nf_obj o = nf_obj_new(NF_KIND_TABLE, NULL);
 
-	if (nlh == NULL)
-		return -ENOSPC;
-	t = nftnl_table_alloc();
-	if (t == NULL)
-		return -ENOMEM;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NF_TABLE);
 	/* Owned by our netlink socket: the kernel deletes the table when the
 	 * helper dies, even by SIGKILL. */
-	nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, owner ? NFT_TABLE_F_OWNER : 0);
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	nftnl_table_free(t);
-	nf_batch_next(b);
-	return 0;
+	if (o.p != NULL)
+		nftnl_table_set_u32(o.t, NFTNL_TABLE_FLAGS, owner ? NFT_TABLE_F_OWNER : 0);
+	return nf_obj_put(b, NFT_MSG_NEWTABLE, NF_CREATE, o, true);
 }
 
 int nf_del_table(struct nf_batch *b)
 {
-	struct nlmsghdr *nlh = nf_batch_hdr(b, NFT_MSG_DELTABLE, 0);
-	struct nftnl_table *t;
-
-	if (nlh == NULL)
-		return -ENOSPC;
-	t = nftnl_table_alloc();
-	if (t == NULL)
-		return -ENOMEM;
-	nftnl_table_set_str(t, NFTNL_TABLE_NAME, NF_TABLE);
-	nftnl_table_nlmsg_build_payload(nlh, t);
-	nftnl_table_free(t);
-	nf_batch_next(b);
-	return 0;
+	return nf_obj_put(b, NFT_MSG_DELTABLE, 0, nf_obj_new(NF_KIND_TABLE, NULL), true);
 }
 
 /* Tells `nft list` how to print the keys. */
@@ -84,283 +141,211 @@ static bool nf_set_byteorder(struct nftnl_set *s, uint32_t order)
 	return ok;
 }
 
-static struct nftnl_set *nf_set_new(const char *name, uint32_t set_id, uint32_t type,
-				    uint32_t key_len, uint32_t order)
+/* What a set holds: nft's datatype, the key length and byte order. */
+struct nf_set_type {
+	uint32_t type, key_len, order;
+};
+
+/* NEWSET, then NEWSETELEM with the n keys (each key_len bytes at keys). */
+static int nf_add_set(struct nf_batch *b, const char *name, uint32_t set_id,
+		      const struct nf_set_type *t, const void *keys, size_t n)
 {
-	struct nftnl_set *s = nftnl_set_alloc();
+	struct nf_obj o = nf_obj_new(NF_KIND_SET, name);
+	struct nftnl_set_elem *e;
+	size_t i;
+	int rc;
 
-	if (s == NULL)
-		return NULL;
-	if (!nf_set_byteorder(s, order)) {
-		nftnl_set_free(s);
-		return NULL;
-	}
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, NF_TABLE);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, type);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len);
-	nftnl_set_set_u32(s, NFTNL_SET_ID, set_id);
-	return s;
-}
-
-static int nf_set_key(struct nftnl_set *s, const void *key, uint32_t len)
-{
-	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
-
-	if (e == NULL)
+	if (o.p == NULL || !nf_set_byteorder(o.s, t->order)) {
+		nf_obj_free(o);
 		return -ENOMEM;
-	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, len);
-	nftnl_set_elem_add(s, e);
-	return 0;
-}
-
-/* NEWSET, then NEWSETELEM with every key; frees s. */
-static int nf_set_commit(struct nf_batch *b, struct nftnl_set *s)
-{
-	struct nlmsghdr *nlh = nf_batch_hdr(b, NFT_MSG_NEWSET, NF_CREATE);
-	int rc = -ENOSPC;
-
-	if (nlh == NULL)
-		goto out;
-	nftnl_set_nlmsg_build_payload(nlh, s);
-	nf_batch_next(b);
-	nlh = nf_batch_hdr(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
-	if (nlh == NULL)
-		goto out;
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	nf_batch_next(b);
-	rc = 0;
-out:
-	nftnl_set_free(s);
+	}
+	nftnl_set_set_u32(o.s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(o.s, NFTNL_SET_KEY_TYPE, t->type);
+	nftnl_set_set_u32(o.s, NFTNL_SET_KEY_LEN, t->key_len);
+	nftnl_set_set_u32(o.s, NFTNL_SET_ID, set_id);
+	for (i = 0; i < n; i++) {
+		if ((e = nftnl_set_elem_alloc()) == NULL) {
+			nf_obj_free(o);
+			return -ENOMEM;
+		}
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, (const char *)keys + i * t->key_len,
+				   t->key_len);
+		nftnl_set_elem_add(o.s, e);
+	}
+	rc = nf_obj_put(b, NFT_MSG_NEWSET, NF_CREATE, o, false);
+	if (rc == 0)
+		return nf_obj_put(b, NFT_MSG_NEWSETELEM, NLM_F_CREATE, o, true);
+	nf_obj_free(o);
 	return rc;
 }
 
 int nf_add_port_set(struct nf_batch *b, const char *name, uint32_t set_id, const uint32_t *ports,
 		    size_t n)
 {
-	struct nftnl_set *s =
-	    nf_set_new(name, set_id, NF_TYPE_INET_SERVICE, sizeof(uint16_t), NF_BIG_ENDIAN);
-	uint16_t key;
+	static const struct nf_set_type t = {NF_TYPE_INET_SERVICE, sizeof(uint16_t), NF_BIG_ENDIAN};
+	uint16_t keys[PRIVSEP_MAX_PORTS];
 	size_t i;
 
-	if (s == NULL)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		key = htons((uint16_t)ports[i]);
-		if (nf_set_key(s, &key, sizeof(key)) < 0) {
-			nftnl_set_free(s);
-			return -ENOMEM;
-		}
-	}
-	return nf_set_commit(b, s);
+	if (n > ARRAY_SIZE(keys))
+		return -E2BIG;
+	for (i = 0; i < n; i++)
+		keys[i] = htons((uint16_t)ports[i]);
+	return nf_add_set(b, name, set_id, &t, keys, n);
 }
 
 int nf_add_iface_set(struct nf_batch *b, const char *name, uint32_t set_id, char *const *names,
 		     size_t n)
 {
-	struct nftnl_set *s = nf_set_new(name, set_id, NF_TYPE_IFNAME, IFNAMSIZ, NF_HOST_ENDIAN);
-	char key[IFNAMSIZ];
+	static const struct nf_set_type t = {NF_TYPE_IFNAME, IFNAMSIZ, NF_HOST_ENDIAN};
+	char keys[PRIVSEP_MAX_IFACES][IFNAMSIZ];
 	size_t i;
 
-	if (s == NULL)
-		return -ENOMEM;
-	for (i = 0; i < n; i++) {
-		memset(key, 0, sizeof(key));
-		strncpy(key, names[i], sizeof(key) - 1);
-		if (nf_set_key(s, key, sizeof(key)) < 0) {
-			nftnl_set_free(s);
-			return -ENOMEM;
-		}
-	}
-	return nf_set_commit(b, s);
+	if (n > ARRAY_SIZE(keys))
+		return -E2BIG;
+	memset(keys, 0, sizeof(keys));
+	for (i = 0; i < n; i++)
+		strncpy(keys[i], names[i], IFNAMSIZ - 1);
+	return nf_add_set(b, name, set_id, &t, keys, n);
 }
 
 int nf_del_set(struct nf_batch *b, const char *name)
 {
-	struct nlmsghdr *nlh = nf_batch_hdr(b, NFT_MSG_DELSET, 0);
-	struct nftnl_set *s;
-
-	if (nlh == NULL)
-		return -ENOSPC;
-	s = nftnl_set_alloc();
-	if (s == NULL)
-		return -ENOMEM;
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, NF_TABLE);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
-	nftnl_set_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
-	nf_batch_next(b);
-	return 0;
+	return nf_obj_put(b, NFT_MSG_DELSET, 0, nf_obj_new(NF_KIND_SET, name), true);
 }
 
 int nf_add_chain(struct nf_batch *b, const char *name, uint32_t hook, int32_t prio,
 		 const char *type)
 {
-	struct nlmsghdr *nlh = nf_batch_hdr(b, NFT_MSG_NEWCHAIN, NF_CREATE);
-	struct nftnl_chain *c;
+	struct nf_obj o = nf_obj_new(NF_KIND_CHAIN, name);
 
-	if (nlh == NULL)
-		return -ENOSPC;
-	c = nftnl_chain_alloc();
-	if (c == NULL)
-		return -ENOMEM;
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NF_TABLE);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
-	nftnl_chain_nlmsg_build_payload(nlh, c);
-	nftnl_chain_free(c);
-	nf_batch_next(b);
-	return 0;
+	if (o.p != NULL) {
+		nftnl_chain_set_u32(o.c, NFTNL_CHAIN_HOOKNUM, hook);
+		nftnl_chain_set_s32(o.c, NFTNL_CHAIN_PRIO, prio);
+		nftnl_chain_set_str(o.c, NFTNL_CHAIN_TYPE, type);
+		nftnl_chain_set_u32(o.c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
+	return nf_obj_put(b, NFT_MSG_NEWCHAIN, NF_CREATE, o, true);
 }
 
 /* Deleting a chain deletes its rules. */
 int nf_del_chain(struct nf_batch *b, const char *name)
 {
-	struct nlmsghdr *nlh = nf_batch_hdr(b, NFT_MSG_DELCHAIN, 0);
-	struct nftnl_chain *c;
-
-	if (nlh == NULL)
-		return -ENOSPC;
-	c = nftnl_chain_alloc();
-	if (c == NULL)
-		return -ENOMEM;
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, NF_TABLE);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	nftnl_chain_nlmsg_build_payload(nlh, c);
-	nftnl_chain_free(c);
-	nf_batch_next(b);
-	return 0;
+	return nf_obj_put(b, NFT_MSG_DELCHAIN, 0, nf_obj_new(NF_KIND_CHAIN, name), true);
 }
 
 /* ---- expressions: each appends one to r; false when out of memory ------ */
 
-static bool ex_meta_load(struct nftnl_rule *r, uint32_t key)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+/* One u32 attribute of an expression. */
+struct ex_attr {
+	uint16_t attr;
+	uint32_t val;
+};
 
+/* Expression `name` with n u32 attributes (NULL when out of memory). */
+static struct nftnl_expr *ex_new(const char *name, const struct ex_attr *a, size_t n)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc(name);
+	size_t i;
+
+	for (i = 0; e != NULL && i < n; i++)
+		nftnl_expr_set_u32(e, a[i].attr, a[i].val);
+	return e;
+}
+
+/* Appends e, with data in attribute data_attr when data is not NULL. */
+static bool ex_add(struct nftnl_rule *r, struct nftnl_expr *e, uint16_t data_attr, const void *data,
+		   uint32_t len)
+{
 	if (e == NULL)
 		return false;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+	if (data != NULL)
+		nftnl_expr_set(e, data_attr, data, len);
 	nftnl_rule_add_expr(r, e);
 	return true;
 }
 
-static bool ex_meta_set(struct nftnl_rule *r, uint32_t key)
+/* meta KEY into register 1 (reg NFTNL_EXPR_META_DREG), or from it (SREG). */
+static bool ex_meta(struct nftnl_rule *r, uint32_t key, uint16_t reg)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+	const struct ex_attr a[] = {{NFTNL_EXPR_META_KEY, key}, {reg, NFT_REG_1}};
 
-	if (e == NULL)
-		return false;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, NFT_REG_1);
-	nftnl_rule_add_expr(r, e);
-	return true;
+	return ex_add(r, ex_new("meta", a, ARRAY_SIZE(a)), 0, NULL, 0);
 }
 
 static bool ex_cmp(struct nftnl_rule *r, uint32_t op, const void *data, uint32_t len)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+	const struct ex_attr a[] = {{NFTNL_EXPR_CMP_SREG, NFT_REG_1}, {NFTNL_EXPR_CMP_OP, op}};
 
-	if (e == NULL)
-		return false;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
-	nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
-	nftnl_rule_add_expr(r, e);
-	return true;
+	return ex_add(r, ex_new("cmp", a, ARRAY_SIZE(a)), NFTNL_EXPR_CMP_DATA, data, len);
 }
 
 /* th dport: two bytes at offset 2 of the transport header. */
 static bool ex_dport(struct nftnl_rule *r)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+	const struct ex_attr a[] = {{NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1},
+				    {NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER},
+				    {NFTNL_EXPR_PAYLOAD_OFFSET, 2},
+				    {NFTNL_EXPR_PAYLOAD_LEN, 2}};
 
-	if (e == NULL)
-		return false;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, NFT_PAYLOAD_TRANSPORT_HEADER);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, 2);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, 2);
-	nftnl_rule_add_expr(r, e);
-	return true;
+	return ex_add(r, ex_new("payload", a, ARRAY_SIZE(a)), 0, NULL, 0);
 }
 
 static bool ex_lookup(struct nftnl_rule *r, const char *set, uint32_t set_id)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+	const struct ex_attr a[] = {{NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1},
+				    {NFTNL_EXPR_LOOKUP_SET_ID, set_id}};
+	struct nftnl_expr *e = ex_new("lookup", a, ARRAY_SIZE(a));
 
-	if (e == NULL)
-		return false;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, NFT_REG_1);
-	nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
-	nftnl_rule_add_expr(r, e);
-	return true;
+	if (e != NULL)
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+	return ex_add(r, e, 0, NULL, 0);
 }
 
 static bool ex_immediate(struct nftnl_rule *r, const void *data, uint32_t len)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+	const struct ex_attr a[] = {{NFTNL_EXPR_IMM_DREG, NFT_REG_1}};
 
-	if (e == NULL)
-		return false;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
-	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
-	nftnl_rule_add_expr(r, e);
-	return true;
+	return ex_add(r, ex_new("immediate", a, ARRAY_SIZE(a)), NFTNL_EXPR_IMM_DATA, data, len);
 }
 
+/* The port in register 1, then redir to it. */
 static bool ex_redirect(struct nftnl_rule *r, uint16_t to_port)
 {
+	const struct ex_attr a[] = {{NFTNL_EXPR_REDIR_REG_PROTO_MIN, NFT_REG_1},
+				    {NFTNL_EXPR_REDIR_REG_PROTO_MAX, NFT_REG_1},
+				    {NFTNL_EXPR_REDIR_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED}};
 	uint16_t port = htons(to_port);
-	struct nftnl_expr *e;
 
-	if (!ex_immediate(r, &port, sizeof(port)))
-		return false;
-	e = nftnl_expr_alloc("redir");
-	if (e == NULL)
-		return false;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MIN, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_REG_PROTO_MAX, NFT_REG_1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_REDIR_FLAGS, NF_NAT_RANGE_PROTO_SPECIFIED);
-	nftnl_rule_add_expr(r, e);
-	return true;
+	return ex_immediate(r, &port, sizeof(port)) &&
+	       ex_add(r, ex_new("redir", a, ARRAY_SIZE(a)), 0, NULL, 0);
 }
 
+/* The port in register 1, tproxy to it, then the mark. */
 static bool ex_tproxy(struct nftnl_rule *r, uint16_t to_port, uint32_t mark)
 {
+	const struct ex_attr a[] = {{NFTNL_EXPR_TPROXY_FAMILY, NFPROTO_UNSPEC},
+				    {NFTNL_EXPR_TPROXY_REG_PORT, NFT_REG_1}};
 	uint16_t port = htons(to_port);
-	struct nftnl_expr *e;
 
-	if (!ex_immediate(r, &port, sizeof(port)))
-		return false;
-	e = nftnl_expr_alloc("tproxy");
-	if (e == NULL)
-		return false;
-	nftnl_expr_set_u32(e, NFTNL_EXPR_TPROXY_FAMILY, NFPROTO_UNSPEC);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_TPROXY_REG_PORT, NFT_REG_1);
-	nftnl_rule_add_expr(r, e);
-	return ex_immediate(r, &mark, sizeof(mark)) && ex_meta_set(r, NFT_META_MARK);
+	return ex_immediate(r, &port, sizeof(port)) &&
+	       ex_add(r, ex_new("tproxy", a, ARRAY_SIZE(a)), 0, NULL, 0) &&
+	       ex_immediate(r, &mark, sizeof(mark)) &&
+	       ex_meta(r, NFT_META_MARK, NFTNL_EXPR_META_SREG);
 }
 
 /* The match part of both templates. */
 static bool nf_rule_match(struct nftnl_rule *nr, const struct nf_rule *r)
 {
-	if (r->skip_uid &&
-	    !(ex_meta_load(nr, NFT_META_SKUID) && ex_cmp(nr, NFT_CMP_NEQ, &r->uid, sizeof(r->uid))))
+	if (r->skip_uid && !(ex_meta(nr, NFT_META_SKUID, NFTNL_EXPR_META_DREG) &&
+			     ex_cmp(nr, NFT_CMP_NEQ, &r->uid, sizeof(r->uid))))
 		return false;
-	if (!ex_meta_load(nr, NFT_META_L4PROTO) ||
+	if (!ex_meta(nr, NFT_META_L4PROTO, NFTNL_EXPR_META_DREG) ||
 	    !ex_cmp(nr, NFT_CMP_EQ, &r->l4proto, sizeof(r->l4proto)))
 		return false;
 	if (!ex_dport(nr) || !ex_lookup(nr, r->port_set, r->port_set_id))
 		return false;
-	if (r->iface_set != NULL &&
-	    !(ex_meta_load(nr, NFT_META_IIFNAME) && ex_lookup(nr, r->iface_set, r->iface_set_id)))
+	if (r->iface_set != NULL && !(ex_meta(nr, NFT_META_IIFNAME, NFTNL_EXPR_META_DREG) &&
+				      ex_lookup(nr, r->iface_set, r->iface_set_id)))
 		return false;
 	return true;
 }

@@ -8,6 +8,7 @@
  * privsep_validate checked.  Trusts the kernel's answers for their error
  * codes only. */
 #include "nf.h"
+#include "core/errf.h"
 
 #include <errno.h>
 #include <string.h>
@@ -46,17 +47,27 @@ static int nf_rt_talk(struct nf_state *st, struct nlmsghdr *nlh)
 	}
 }
 
+/* A request of type in buf with a zeroed extra header of extra bytes (the
+ * rule's or route's own); an add creates and never replaces. */
+static struct nlmsghdr *nf_rt_msg(char *buf, uint16_t type, bool add, size_t extra)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = add ? NLM_F_CREATE | NLM_F_EXCL : 0;
+	mnl_nlmsg_put_extra_header(nlh, extra);
+	return nlh;
+}
+
 /* fwmark <mark> lookup NF_RT_TABLE, priority NF_RT_PRIO (mark 0: any mark,
  * for deleting what a crashed helper left). */
 static int nf_rt_rule(struct nf_state *st, uint8_t family, bool add, uint32_t mark)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct fib_rule_hdr *fr;
+	struct nlmsghdr *nlh = nf_rt_msg(buf, add ? RTM_NEWRULE : RTM_DELRULE, add, sizeof(*fr));
 
-	nlh->nlmsg_type = add ? RTM_NEWRULE : RTM_DELRULE;
-	nlh->nlmsg_flags = add ? NLM_F_CREATE | NLM_F_EXCL : 0;
-	fr = mnl_nlmsg_put_extra_header(nlh, sizeof(*fr));
+	fr = mnl_nlmsg_get_payload(nlh);
 	fr->family = family;
 	fr->action = FR_ACT_TO_TBL;
 	mnl_attr_put_u32(nlh, FRA_PRIORITY, NF_RT_PRIO);
@@ -72,12 +83,10 @@ static int nf_rt_rule(struct nf_state *st, uint8_t family, bool add, uint32_t ma
 static int nf_rt_route(struct nf_state *st, uint8_t family, bool add)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rt;
+	struct nlmsghdr *nlh = nf_rt_msg(buf, add ? RTM_NEWROUTE : RTM_DELROUTE, add, sizeof(*rt));
 
-	nlh->nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
-	nlh->nlmsg_flags = add ? NLM_F_CREATE | NLM_F_EXCL : 0;
-	rt = mnl_nlmsg_put_extra_header(nlh, sizeof(*rt));
+	rt = mnl_nlmsg_get_payload(nlh);
 	rt->rtm_family = family;
 	rt->rtm_table = RT_TABLE_UNSPEC; /* RTA_TABLE says which */
 	rt->rtm_protocol = RTPROT_STATIC;
@@ -103,11 +112,10 @@ void nf_route_del(struct nf_state *st, uint32_t mark)
 	for (i = 0; i < ARRAY_SIZE(nf_rt_families); i++) {
 		rc = nf_rt_rule(st, nf_rt_families[i], false, mark);
 		if (rc < 0 && rc != -ENOENT && !nf_rt_no_family(rc))
-			helper_log("cannot delete the fwmark rule: %s", strerror(-rc));
+			helper_log_err(rc, "cannot delete the fwmark rule");
 		rc = nf_rt_route(st, nf_rt_families[i], false);
 		if (rc < 0 && rc != -ESRCH && rc != -ENOENT && !nf_rt_no_family(rc))
-			helper_log("cannot delete the route in table %u: %s", NF_RT_TABLE,
-				   strerror(-rc));
+			helper_log_err(rc, "cannot delete the route in table %u", NF_RT_TABLE);
 	}
 }
 
@@ -131,8 +139,7 @@ int nf_route_add(struct nf_state *st, uint32_t mark, char *err, size_t errlen)
 	}
 	if (rc == 0)
 		return 0;
-	snprintf(err, errlen, "cannot route marked packets locally (table %u): %s", NF_RT_TABLE,
-		 strerror(-rc));
+	errf(err, errlen, rc, "cannot route marked packets locally (table %u)", NF_RT_TABLE);
 	nf_route_del(st, mark);
 	return rc;
 }
@@ -155,7 +162,7 @@ int nf_route_open(struct nf_state *st, char *err, size_t errlen)
 {
 	st->rt = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (st->rt == NULL || mnl_socket_bind(st->rt, 0, MNL_SOCKET_AUTOPID) < 0) {
-		snprintf(err, errlen, "rtnetlink: %s", strerror(errno));
+		errf(err, errlen, -errno, "rtnetlink");
 		return -errno;
 	}
 	st->rt_portid = mnl_socket_get_portid(st->rt);

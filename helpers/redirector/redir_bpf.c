@@ -20,7 +20,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+/* bpftool's generated skeleton casts const away in its own code. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wcast-qual"
 #include "redirect.skel.h"
+#pragma GCC diagnostic pop
+#include "core/errf.h"
 
 struct redir_bpf {
 	struct redirect *skel;
@@ -71,17 +76,17 @@ static int redir_attach(struct redir_state *st, char *err, size_t errlen)
 	b->sock_create =
 	    bpf_program__attach_cgroup(b->skel->progs.redir_sock_create, st->cgroup_fd);
 	if (b->sock_create == NULL) {
-		snprintf(err, errlen, "cannot attach cgroup/sock_create: %s", strerror(errno));
+		errf(err, errlen, -errno, "cannot attach cgroup/sock_create");
 		return -errno;
 	}
 	b->sockops = bpf_program__attach_cgroup(b->skel->progs.redir_sockops, st->cgroup_fd);
 	if (b->sockops == NULL) {
-		snprintf(err, errlen, "cannot attach sockops: %s", strerror(errno));
+		errf(err, errlen, -errno, "cannot attach sockops");
 		return -errno;
 	}
 	b->udp_egress = bpf_program__attach_cgroup(b->skel->progs.redir_udp_egress, st->cgroup_fd);
 	if (b->udp_egress == NULL) {
-		snprintf(err, errlen, "cannot attach cgroup_skb/egress: %s", strerror(errno));
+		errf(err, errlen, -errno, "cannot attach cgroup_skb/egress");
 		return -errno;
 	}
 	return 0;
@@ -98,16 +103,15 @@ int redir_bpf_load(struct redir_state *st, char *err, size_t errlen)
 		return st->cgroup_fd;
 	b->skel = redirect__open();
 	if (b->skel == NULL) {
-		snprintf(err, errlen, "cannot open the eBPF object: %s", strerror(errno));
+		errf(err, errlen, -errno, "cannot open the eBPF object");
 		return -errno;
 	}
 	b->skel->rodata->redir_ifindex = (uint32_t)st->ifindex;
 	/* The coordinator's map fd must not let it forge process names. */
 	bpf_map__set_map_flags(b->skel->maps.redir_conns, BPF_F_RDONLY);
 	if (redirect__load(b->skel) < 0) {
-		snprintf(err, errlen,
-			 "cannot load the eBPF programs (kernel >= 5.10 with BTF?): %s",
-			 strerror(errno));
+		errf(err, errlen, -errno,
+		     "cannot load the eBPF programs (kernel >= 5.10 with BTF?)");
 		return -errno;
 	}
 	return redir_attach(st, err, errlen);

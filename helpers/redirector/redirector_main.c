@@ -19,27 +19,12 @@
 #include "ipc/ipc.h"
 
 #include "../common/tun.h"
+#include "core/errf.h"
+#include "core/unconst.h"
 
 #define C2R(c) SNARE__REDIRECTOR__COORD_TO_REDIRECTOR__BODY_##c
 
 static struct redir_state redir = {.tun_fd = -1, .nl = -1, .cgroup_fd = -1};
-
-/* What a handler answers: Ok with these (fd sent, not closed), or Error. */
-struct redir_reply {
-	int fd;
-	const char *tun_name;
-	char desc[INTERCEPT_DESC_MAX + 1];
-	char msg[INTERCEPT_ERROR_MAX + 1];
-};
-
-typedef int (*redir_handler_fn)(struct helper *h, const Snare__Redirector__CoordToRedirector *req,
-				struct redir_reply *rep);
-
-static int redir_fail(struct redir_reply *rep, int rc, const char *what)
-{
-	snprintf(rep->msg, sizeof(rep->msg), "%s: %s", what, strerror(-rc));
-	return rc;
-}
 
 /* ---- undo ---------------------------------------------------------------- */
 
@@ -53,7 +38,7 @@ static void redir_undo_rule(void *ctx, uint64_t id)
 	int rc = redir_rule6(ctx, false);
 
 	if (rc < 0 && rc != -ENOENT)
-		helper_log("cannot remove the IPv6 rule: %s", strerror(-rc));
+		helper_log_err(rc, "cannot remove the IPv6 rule");
 }
 
 static void redir_undo_route(void *ctx, uint64_t id)
@@ -69,9 +54,9 @@ static void redir_record(struct helper *h, privsep_undo_fn fn, const char *what)
 
 /* ---- requests ------------------------------------------------------------ */
 
-static int redir_on_set_intercept(struct helper *h, const Snare__Redirector__CoordToRedirector *req,
-				  struct redir_reply *rep)
+static int redir_on_set_intercept(struct helper *h, const void *env, struct helper_reply *rep)
 {
+	const Snare__Redirector__CoordToRedirector *req = env;
 	const Snare__Redirector__SetIntercept *m = req->set_intercept;
 	uint32_t self[REDIR_MAX_SELF];
 	struct redir_spec spec;
@@ -86,120 +71,67 @@ static int redir_on_set_intercept(struct helper *h, const Snare__Redirector__Coo
 		self[n++] = m->own_pids[i];
 	rc = redir_bpf_set_self(&redir, self, n);
 	if (rc < 0)
-		return redir_fail(rep, rc, "cannot update snare's processes");
+		return helper_fail_err(rep, rc, "cannot update snare's processes");
 	rc = redir_bpf_set_spec(&redir, &spec);
 	if (rc < 0)
-		return redir_fail(rep, rc, "cannot update the intercept spec");
+		return helper_fail_err(rep, rc, "cannot update the intercept spec");
 	intercept_describe(&spec, rep->desc, sizeof(rep->desc));
 	helper_log("intercept: %s", rep->desc);
 	return 0;
 }
 
-static int redir_on_get_tun(struct helper *h, const Snare__Redirector__CoordToRedirector *req,
-			    struct redir_reply *rep)
+static int redir_on_get_tun(struct helper *h, const void *env, struct helper_reply *rep)
 {
 	rep->fd = redir.tun_fd;
-	rep->tun_name = redir.ifname;
+	rep->fd_kept = true;
+	rep->name = redir.ifname;
 	return 0;
 }
 
-static int redir_on_open_proc_map(struct helper *h, const Snare__Redirector__CoordToRedirector *req,
-				  struct redir_reply *rep)
+static int redir_on_open_proc_map(struct helper *h, const void *env, struct helper_reply *rep)
 {
 	rep->fd = redir_bpf_conns_fd(&redir);
-	return rep->fd < 0 ? redir_fail(rep, rep->fd, "no process map") : 0;
+	rep->fd_kept = true;
+	return rep->fd < 0 ? helper_fail_err(rep, rep->fd, "no process map") : 0;
 }
 
-static const struct {
-	int body_case;
-	redir_handler_fn fn;
-} redir_handlers[] = {
+static const struct helper_handler redir_handlers[] = {
     {C2R(SET_INTERCEPT), redir_on_set_intercept},
     {C2R(GET_TUN), redir_on_get_tun},
     {C2R(OPEN_PROC_MAP), redir_on_open_proc_map},
 };
 
-static int redir_send_reply(struct helper *h, uint64_t seq, int rc, const struct redir_reply *rep)
+static int redir_pack_reply(uint64_t seq, int rc, const struct helper_reply *rep, uint8_t *buf,
+			    size_t cap)
 {
 	Snare__Redirector__RedirectorToCoord env = SNARE__REDIRECTOR__REDIRECTOR_TO_COORD__INIT;
 	Snare__Redirector__Ok ok = SNARE__REDIRECTOR__OK__INIT;
 	Snare__Redirector__Error e = SNARE__REDIRECTOR__ERROR__INIT;
-	uint8_t buf[INTERCEPT_MAX_FRAME];
-	int n;
 
 	env.has_seq = ok.has_seq = e.has_seq = true;
 	env.seq = ok.seq = e.seq = seq;
 	if (rc == 0) {
 		env.body_case = SNARE__REDIRECTOR__REDIRECTOR_TO_COORD__BODY_OK;
-		ok.tun_name = (char *)rep->tun_name;
-		ok.description = rep->desc[0] != '\0' ? (char *)rep->desc : NULL;
+		ok.tun_name = unconst(rep->name);
+		ok.description = rep->desc[0] != '\0' ? unconst(rep->desc) : NULL;
 		env.ok = &ok;
 	} else {
 		env.body_case = SNARE__REDIRECTOR__REDIRECTOR_TO_COORD__BODY_ERROR;
-		e.message = (char *)(rep->msg[0] != '\0' ? rep->msg : "failed");
+		e.message = unconst(rep->msg[0] != '\0' ? rep->msg : "failed");
 		env.error = &e;
 	}
-	n = intercept_pack(&env.base, buf, sizeof(buf));
-	if (n < 0)
-		return n;
-	return ipc_send_raw(h->chan, buf, (size_t)n, rc == 0 && rep->fd >= 0 ? &rep->fd : NULL,
-			    rc == 0 && rep->fd >= 0 ? 1 : 0);
+	return intercept_pack(&env.base, buf, cap);
 }
 
-static void __attribute__((noreturn)) redir_violation(struct helper *h, const char *what, int rc)
-{
-	helper_log("protocol violation (%s: %s): undoing and exiting", what, strerror(-rc));
-	helper_exit(h, 1);
-}
-
-static void redir_dispatch(struct helper *h, const struct intercept_msg *m)
-{
-	struct redir_reply rep = {.fd = -1};
-	redir_handler_fn fn = NULL;
-	int rc;
-
-	for (size_t i = 0; i < ARRAY_SIZE(redir_handlers); i++)
-		if (redir_handlers[i].body_case == m->body_case)
-			fn = redir_handlers[i].fn;
-	if (fn == NULL)
-		redir_violation(h, intercept_case_name(INTERCEPT_TO_HELPER, m->body_case),
-				-EOPNOTSUPP);
-	rc = fn(h, (const Snare__Redirector__CoordToRedirector *)m->msg, &rep);
-	if (rc < 0)
-		helper_log("%s refused: %s", intercept_case_name(INTERCEPT_TO_HELPER, m->body_case),
-			   rep.msg);
-	rc = redir_send_reply(h, m->seq, rc, &rep);
-	if (rc < 0) {
-		helper_log("cannot reply: %s: undoing and exiting", strerror(-rc));
-		helper_exit(h, 1);
-	}
-}
-
-/* After Hello: one redirector.proto frame. */
-static void redir_on_frame(struct helper *h)
-{
-	uint8_t buf[INTERCEPT_MAX_FRAME];
-	struct intercept_msg m = {0};
-	size_t nfds = 0, i;
-	int fds[1], n, rc;
-
-	n = ipc_recv_raw(h->chan, buf, sizeof(buf), fds, ARRAY_SIZE(fds), &nfds);
-	if (n == 0) {
-		helper_log("the coordinator closed the channel: undoing and exiting");
-		helper_exit(h, 0);
-	}
-	if (n == -EAGAIN)
-		return;
-	if (n < 0)
-		redir_violation(h, "receive", n);
-	rc = intercept_decode(INTERCEPT_TO_HELPER, INTERCEPT_ST_READY, 0, buf, (size_t)n, nfds, &m);
-	for (i = 0; i < nfds; i++)
-		close(fds[i]);
-	if (rc < 0)
-		redir_violation(h, "request", rc);
-	redir_dispatch(h, &m);
-	intercept_msg_free(&m);
-}
+/* After Hello: redirector.proto requests (no unexpected fds: ctx 0). */
+static const size_t redir_no_fds;
+static const struct helper_proto redir_proto = {
+    .chan = &intercept_chan,
+    .dir = INTERCEPT_TO_HELPER,
+    .state = INTERCEPT_ST_READY,
+    .ctx = &redir_no_fds,
+    .pack_reply = redir_pack_reply,
+};
 
 /* ---- start-up ------------------------------------------------------------ */
 
@@ -217,7 +149,7 @@ static int redir_tun(struct helper *h, char *err, size_t errlen)
 	if (rc == 0 && redir.ifindex <= 0)
 		rc = -ENODEV;
 	if (rc < 0)
-		snprintf(err, errlen, "cannot create a TUN device: %s", strerror(-rc));
+		errf(err, errlen, rc, "cannot create a TUN device");
 	return rc;
 }
 
@@ -240,7 +172,7 @@ static int redir_ipv6(struct helper *h, char *err, size_t errlen)
 			redir_record(h, redir_undo_rule, "ipv6 rule");
 	}
 	if (rc < 0)
-		snprintf(err, errlen, "IPv6 rule or route for %s: %s", redir.ifname, strerror(-rc));
+		errf(err, errlen, rc, "IPv6 rule or route for %s", redir.ifname);
 	return rc;
 }
 
@@ -261,7 +193,7 @@ static int redir_setup(struct helper *h, char *err, size_t errlen)
 		rc = redir_bpf_set_self(&redir, self, ARRAY_SIZE(self));
 	if (rc < 0) {
 		if (err[0] == '\0')
-			snprintf(err, errlen, "eBPF maps: %s", strerror(-rc));
+			errf(err, errlen, rc, "eBPF maps");
 		return rc;
 	}
 	return 0;
@@ -274,7 +206,7 @@ static int redir_init(struct helper *h, char *err, size_t errlen)
 	h->priv = &redir;
 	rc = redir_nl_open(&redir);
 	if (rc < 0) {
-		snprintf(err, errlen, "netlink: %s", strerror(-rc));
+		errf(err, errlen, rc, "netlink");
 		return rc;
 	}
 	rc = redir_setup(h, err, errlen);
@@ -298,7 +230,7 @@ const struct helper_def helper_def = {
     .syscalls = redir_syscalls,
     .nsyscalls = ARRAY_SIZE(redir_syscalls),
     .init = redir_init,
-    .handlers = NULL,
-    .nhandlers = 0,
-    .on_frame = redir_on_frame,
+    .handlers = redir_handlers,
+    .nhandlers = ARRAY_SIZE(redir_handlers),
+    .proto = &redir_proto,
 };

@@ -11,9 +11,9 @@
 
 static unsigned tun_created; /* devices handed out, ever (at most HELPER_TUN_MAX) */
 
-static int tun_on_create(struct helper *h, const Snare__Helper__CoordToHelper *req,
-			 struct helper_reply *rep)
+static int tun_on_create(struct helper *h, const void *env, struct helper_reply *rep)
 {
+	const Snare__Helper__CoordToHelper *req = env;
 	const Snare__Helper__CreateTun *m = req->create_tun;
 	const char *name = m->name != NULL ? m->name : PRIVSEP_TUN_DEFAULT_NAME;
 	char ifname[IFNAMSIZ];
@@ -26,7 +26,7 @@ static int tun_on_create(struct helper *h, const Snare__Helper__CoordToHelper *r
 	if (rc == -EEXIST)
 		return helper_fail(rep, rc, "cannot create TUN device %s: it exists", name);
 	if (rc < 0)
-		return helper_fail(rep, rc, "cannot create TUN device %s: %s", name, strerror(-rc));
+		return helper_fail_err(rep, rc, "cannot create TUN device %s", name);
 	tun_created++;
 	helper_log("created %s", ifname);
 	rep->fd = fd;

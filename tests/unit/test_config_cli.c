@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/unconst.h"
 #include "config/cli.h"
 
 #define MAXARGS 16
@@ -24,7 +25,7 @@ static int parse(struct cli *c, char *err, size_t errlen, const char *const *arg
 	int argc = 1;
 
 	while (*args && argc <= MAXARGS)
-		argv[argc++] = (char *)*args++;
+		argv[argc++] = unconst(*args++);
 	err[0] = '\0';
 	return cli_parse(argc, argv, c, err, errlen);
 }
@@ -54,6 +55,33 @@ static void bad(const char *msg, const char *const *args)
 
 #define OK(c, ...) ok(c, ARGS(__VA_ARGS__))
 #define BAD(msg, ...) bad(msg, ARGS(__VA_ARGS__))
+
+/* Positional arguments form one filter expression, as in mitmdump; it sets
+ * the three filters ("--" ends the options, "-" is a word). */
+static void test_filter_args(void **state)
+{
+	struct cli c;
+
+	OK(&c, "-q", "~d", "example.com", "-p", "8081", "&", "!~c", "200");
+	assert_string_equal(c.filter, "~d example.com & !~c 200");
+	assert_string_equal(c.opts.dumper_filter, "~d example.com & !~c 200");
+	assert_string_equal(c.opts.save_stream_filter, "~d example.com & !~c 200");
+	assert_string_equal(c.opts.readfile_filter, "~d example.com & !~c 200");
+	assert_int_equal(c.opts.listen_port, 8081);
+	cli_free(&c);
+	OK(&c, "--", "-x", "--y");
+	assert_string_equal(c.filter, "-x --y");
+	cli_free(&c);
+	OK(&c, "-");
+	assert_string_equal(c.filter, "-");
+	cli_free(&c);
+	OK(&c, "--set", "dumper_filter=~q", "--set", "hardump=out.har");
+	assert_null(c.filter);
+	assert_string_equal(c.opts.dumper_filter, "~q");
+	assert_null(c.opts.save_stream_filter);
+	assert_string_equal(c.opts.hardump, "out.har");
+	cli_free(&c);
+}
 
 static void test_defaults(void **state)
 {
@@ -213,9 +241,14 @@ static void test_errors(void **state)
 	BAD("unrecognized option: --frob", "--frob=1");
 	BAD("unrecognized option: -z", "-z");
 	BAD("unrecognized option: -z", "-qz");
-	BAD("unrecognized argument: foo", "foo");
-	BAD("unrecognized argument: -", "-");
-	BAD("unrecognized argument: --", "--");
+	BAD("Invalid filter expression: ~x: unknown operator at column 1", "~x");
+	BAD("Invalid filter expression: (: not closed at column 1", "(", "~q");
+	BAD("Invalid filter expression: end of expression: empty filter expression at column 1",
+	    "--", "");
+	BAD("Invalid filter expression: end of expression: operand expected at column 2", "--set",
+	    "save_stream_filter=!");
+	BAD("Invalid filter expression: ~c: needs a number at column 1", "--set",
+	    "dumper_filter=~c");
 	BAD("option --mode requires an argument", "--mode");
 	BAD("option -m requires an argument", "-m");
 	BAD("option --quiet does not take an argument", "--quiet=1");
@@ -356,9 +389,10 @@ int main(void)
 	    cmocka_unit_test(test_listen_flags), cmocka_unit_test(test_set),
 	    cmocka_unit_test(test_verbosity),	 cmocka_unit_test(test_files),
 	    cmocka_unit_test(test_switches),	 cmocka_unit_test(test_role),
-	    cmocka_unit_test(test_errors),	 cmocka_unit_test(test_conflicts),
-	    cmocka_unit_test(test_no_conflicts), cmocka_unit_test(test_version),
-	    cmocka_unit_test(test_help),	 cmocka_unit_test(test_options_flag),
+	    cmocka_unit_test(test_errors),	 cmocka_unit_test(test_filter_args),
+	    cmocka_unit_test(test_conflicts),	 cmocka_unit_test(test_no_conflicts),
+	    cmocka_unit_test(test_version),	 cmocka_unit_test(test_help),
+	    cmocka_unit_test(test_options_flag),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/unconst.h"
 #include "config/cli.h"
 #include "config/conffile.h"
 
@@ -304,7 +305,7 @@ static int parse(struct cli *c, char *err, size_t errlen, const char *const *arg
 	int argc = 1;
 
 	while (*args && argc <= MAXARGS)
-		argv[argc++] = (char *)*args++;
+		argv[argc++] = unconst(*args++);
 	err[0] = '\0';
 	return cli_parse(argc, argv, c, err, errlen);
 }

@@ -439,6 +439,11 @@ static void test_round_trip(void **state)
 	    "transparent_local=true",
 	    "http3=true",
 	    "strip_ech=false",
+	    "view_filter=~d view",
+	    "dumper_filter=~q | ~s",
+	    "save_stream_filter=!~c 200",
+	    "readfile_filter=~http",
+	    "hardump=/tmp/x.har",
 	};
 	struct options a, b;
 	struct pairs pa = {NULL, 0}, pb = {NULL, 0};
@@ -463,6 +468,8 @@ static void test_round_trip(void **state)
 	assert_true(b.http3);
 	assert_false(b.strip_ech);
 	assert_string_equal(b.upstream_auth, "u:p:w");
+	assert_string_equal(b.dumper_filter, "~q | ~s");
+	assert_string_equal(b.hardump, "/tmp/x.har");
 	options_free(&a);
 	options_free(&b);
 	free(pa.text);
@@ -478,7 +485,7 @@ static void test_table_and_print(void **state)
 
 	assert_non_null(f);
 	t = options_table(&n);
-	assert_int_equal(n, 49);
+	assert_int_equal(n, 54);
 	options_print(f);
 	fclose(f);
 	assert_int_equal(strncmp(buf, "NAME ", 5), 0);

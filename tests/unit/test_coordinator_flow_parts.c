@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/unconst.h"
 #include "coordinator/coord.h"
 #include "coordinator/flow_parts.h"
 
@@ -43,7 +44,7 @@ static void send_piece(unsigned w, const char *id, unsigned part, uint8_t fill, 
 	Snare__FlowBody fb = SNARE__FLOW_BODY__INIT;
 
 	memset(piece, fill, n);
-	fb.flow_id = (char *)id;
+	fb.flow_id = unconst(id);
 	fb.has_part = fb.has_data = 1;
 	fb.part = part;
 	fb.data.data = piece;
@@ -78,7 +79,7 @@ static void flow_init(struct test_flow *t, const char *id)
 	snare__flow__init(&t->f);
 	snare__http_request__init(&t->rq);
 	snare__http_response__init(&t->rs);
-	t->f.id = (char *)id;
+	t->f.id = unconst(id);
 	t->f.request = &t->rq;
 	t->f.response = &t->rs;
 }

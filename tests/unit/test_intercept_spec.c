@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/unconst.h"
 #include "intercept/intercept.h"
 #include "intercept/intercept_proto.h"
 
@@ -176,7 +177,7 @@ static int pack_set(const char *spec, uint32_t *pids, size_t n, uint8_t *buf)
 	Snare__Redirector__CoordToRedirector env = SNARE__REDIRECTOR__COORD_TO_REDIRECTOR__INIT;
 	Snare__Redirector__SetIntercept si = SNARE__REDIRECTOR__SET_INTERCEPT__INIT;
 
-	si.spec = (char *)spec;
+	si.spec = unconst(spec);
 	si.own_pids = pids;
 	si.n_own_pids = n;
 	env.has_seq = true;
@@ -233,7 +234,7 @@ static int pack_ok(uint64_t env_seq, uint64_t ok_seq, const char *tun, uint8_t *
 	env.has_seq = ok.has_seq = true;
 	env.seq = env_seq;
 	ok.seq = ok_seq;
-	ok.tun_name = (char *)tun;
+	ok.tun_name = unconst(tun);
 	env.body_case = R2C(OK);
 	env.ok = &ok;
 	return intercept_pack(&env.base, buf, INTERCEPT_MAX_FRAME);

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/unconst.h"
 #include "ipc/ipc.h"
 
 struct fixture {
@@ -114,7 +115,7 @@ static void send_log(struct ipc_chan *c, const char *text, uint64_t seq)
 	Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
 
 	le.has_level = 1;
-	le.text = (char *)text;
+	le.text = unconst(text);
 	env.body_case = SNARE__WORKER_TO_COORD__BODY_LOG;
 	env.log = &le;
 	env.seq = seq;

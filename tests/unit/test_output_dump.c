@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/unconst.h"
 #include "core/escape.h"
 #include "core/log.h"
 #include "output/dump.h"
@@ -52,7 +53,7 @@ static void expect(const Snare__Flow *f, int detail, bool showhost, int width, c
 
 static ProtobufCBinaryData bin(const char *s)
 {
-	return (ProtobufCBinaryData){strlen(s), (uint8_t *)s};
+	return (ProtobufCBinaryData){strlen(s), unconst(s)};
 }
 
 static void set_header(Snare__Header *h, const char *name, const char *value)
@@ -73,7 +74,7 @@ static void base(struct tflow *t, Snare__Flow__Type type, const char *chost, uns
 	snare__address__init(&t->saddr);
 	t->f.has_type = true;
 	t->f.type = type;
-	t->cpeer.host = (char *)chost;
+	t->cpeer.host = unconst(chost);
 	t->cpeer.has_port = true;
 	t->cpeer.port = cport;
 	t->client.peer = &t->cpeer;
@@ -475,7 +476,7 @@ static void dns_base(struct tflow *t, unsigned type, const char *name)
 	base(t, SNARE__FLOW__TYPE__DNS, "127.0.0.1", 5353);
 	snare__dns_message__init(&t->dq);
 	snare__dns_record__init(&t->q);
-	t->q.name = (char *)name;
+	t->q.name = unconst(name);
 	t->q.has_type = true;
 	t->q.type = type;
 	t->qs[0] = &t->q;
@@ -497,7 +498,7 @@ static void test_dns_answers(void **state)
 	dns_base(&t, 1, "example.com");
 	for (int i = 0; i < 2; i++) {
 		snare__dns_record__init(&t.ans[i]);
-		t.ans[i].display = (char *)ips[i];
+		t.ans[i].display = unconst(ips[i]);
 		t.as[i] = &t.ans[i];
 	}
 	t.dr.answers = t.as;

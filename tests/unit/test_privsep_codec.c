@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/unconst.h"
 #include "privsep/privsep_proto.h"
 
 #define C2H(c) SNARE__HELPER__COORD_TO_HELPER__BODY_##c
@@ -225,7 +226,7 @@ static void test_interface_names(void **state)
 		assert_true(privsep_valid_ifname(good[i]));
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		assert_false(privsep_valid_ifname(bad[i]));
-		names[0] = (char *)bad[i];
+		names[0] = unconst(bad[i]);
 		m.interfaces = names;
 		m.n_interfaces = 1;
 		assert_int_equal(redirect_rc(&m, &user_ctx), -EINVAL);
@@ -291,7 +292,7 @@ static int bind_rc(int proto, const char *addr, uint32_t port, size_t nfds)
 
 	m.has_proto = m.has_port = true;
 	m.proto = proto;
-	m.address = (char *)addr;
+	m.address = unconst(addr);
 	m.port = port;
 	return decode_c2h(C2H(BIND_PORT), &m, PRIVSEP_ST_READY, &user_ctx, nfds);
 }
@@ -315,7 +316,7 @@ static int tun_rc(const char *name, bool has_mtu, uint32_t mtu, enum privsep_sta
 {
 	Snare__Helper__CreateTun m = SNARE__HELPER__CREATE_TUN__INIT;
 
-	m.name = (char *)name;
+	m.name = unconst(name);
 	m.has_mtu = has_mtu;
 	m.mtu = mtu;
 	return decode_c2h(C2H(CREATE_TUN), &m, st, &user_ctx, nfds);

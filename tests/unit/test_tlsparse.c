@@ -61,9 +61,10 @@ static void putrepeat(struct wr *w, uint8_t v, size_t n)
 
 static const uint8_t alpn_h2_h11[] = "\x02h2\x08http/1.1";
 
-/* One ClientHello from an OpenSSL client capped at max_version (0: no cap). */
-static struct bytes openssl_hello(int max_version, const char *sni, const uint8_t *alpn,
-				  size_t alpn_len)
+/* One ClientHello from an OpenSSL client capped at max_version (0: no cap).
+ * sni is not const: OpenSSL's SSL_set_tlsext_host_name macro casts it to a
+ * plain void *. */
+static struct bytes openssl_hello(int max_version, char *sni, const uint8_t *alpn, size_t alpn_len)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	BIO *rbio = BIO_new(BIO_s_mem()), *wbio = BIO_new(BIO_s_mem());

@@ -1,0 +1,201 @@
+/* Runs in the worker. An HTTP/2 session's life and bytes: settings from the options, feeding the
+ * peer's bytes to libnghttp2 and offering what it wants sent. Trusts nothing in the bytes;
+ * libnghttp2 (Debian's, with the Rapid Reset and CONTINUATION fixes) does the framing. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/util.h"
+#include "h2/h2_int.h"
+
+void h2_options_default(struct h2_options *o)
+{
+	*o = (struct h2_options){
+	    .max_streams = 100,
+	    .max_header_list = 65536,
+	    .header_table = 4096,
+	    .stream_window = 65535,
+	    .conn_window = 1 << 20,
+	    .send_buffer = 64 << 10,
+	    .rst_burst = 200,
+	    .rst_rate = 100,
+	    .max_continuations = 8,
+	    .peer_streams_before = 100,
+	};
+}
+
+static nghttp2_option *make_option(const struct h2_options *o)
+{
+	nghttp2_option *opt;
+
+	if (nghttp2_option_new(&opt) != 0)
+		fatal("out of memory");
+	nghttp2_option_set_no_auto_window_update(opt, 1);
+	nghttp2_option_set_max_deflate_dynamic_table_size(opt, o->header_table);
+	nghttp2_option_set_peer_max_concurrent_streams(opt, o->peer_streams_before);
+	nghttp2_option_set_max_continuations(opt, o->max_continuations);
+	/* Our own bucket (guard.c) answers first; libnghttp2's stays as a backstop. */
+	nghttp2_option_set_stream_reset_rate_limit(opt, (uint64_t)o->rst_burst * 2,
+						   (uint64_t)o->rst_rate * 2);
+	return opt;
+}
+
+static int send_settings(struct h2_session *s)
+{
+	const struct h2_options *o = &s->opt;
+	nghttp2_settings_entry iv[] = {
+	    {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+	    {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, o->max_streams},
+	    {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, o->max_header_list},
+	    {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, o->header_table},
+	    {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, o->stream_window},
+	};
+	int rv = nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, ARRAY_SIZE(iv));
+
+	if (rv == 0)
+		rv = nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0,
+							   (int32_t)o->conn_window);
+	return rv;
+}
+
+struct h2_session *h2_new(enum h2_role role, const struct h2_options *o,
+			  const struct h2_callbacks *cb, void *owner)
+{
+	struct h2_session *s = xcalloc(1, sizeof(*s));
+	nghttp2_session_callbacks *cbs;
+	nghttp2_option *opt;
+	int rv;
+
+	s->role = role;
+	s->owner = owner;
+	s->cb = *cb;
+	if (o)
+		s->opt = *o;
+	else
+		h2_options_default(&s->opt);
+	s->rst_tokens = s->opt.rst_burst;
+	s->rst_ms = clock_ms();
+	if (nghttp2_session_callbacks_new(&cbs) != 0)
+		fatal("out of memory");
+	h2_recv_callbacks(cbs);
+	opt = make_option(&s->opt);
+	if (role == H2_SERVER)
+		rv = nghttp2_session_server_new2(&s->ng, cbs, s, opt);
+	else
+		rv = nghttp2_session_client_new2(&s->ng, cbs, s, opt);
+	nghttp2_option_del(opt);
+	nghttp2_session_callbacks_del(cbs);
+	if (rv != 0)
+		fatal("out of memory");
+	if (send_settings(s) != 0)
+		fatal("h2: settings refused");
+	return s;
+}
+
+void h2_free(struct h2_session *s)
+{
+	if (!s)
+		return;
+	nghttp2_session_del(s->ng);
+	while (s->streams)
+		h2_stream_free(s, s->streams);
+	free(s);
+}
+
+int h2_feed(struct h2_session *s, const uint8_t *p, size_t n)
+{
+	ssize_t rv;
+
+	if (s->dead)
+		return -EPROTO;
+	rv = nghttp2_session_mem_recv(s->ng, p, n);
+	if (rv < 0)
+		return h2_fatal(s, (int)rv);
+	return s->dead ? -EPROTO : 0;
+}
+
+int h2_out(struct h2_session *s, const uint8_t **p, size_t *n)
+{
+	ssize_t rv;
+
+	if (s->out_len == 0 && s->dead && !s->goaway_sent) {
+		s->goaway_sent = true;
+		s->out = s->goaway;
+		s->out_len = sizeof(s->goaway);
+	} else if (s->out_len == 0 && !s->dead) {
+		rv = nghttp2_session_mem_send(s->ng, &s->out);
+		if (rv < 0)
+			return h2_fatal(s, (int)rv);
+		s->out_len = (size_t)rv;
+		h2_notify_space(s);
+	}
+	*p = s->out;
+	*n = s->out_len;
+	return 0;
+}
+
+void h2_out_done(struct h2_session *s, size_t n)
+{
+	if (n > s->out_len)
+		n = s->out_len;
+	s->out += n;
+	s->out_len -= n;
+}
+
+bool h2_done(const struct h2_session *s)
+{
+	if (s->out_len)
+		return false;
+	if (s->dead)
+		return s->goaway_sent;
+	return !nghttp2_session_want_read(s->ng) && !nghttp2_session_want_write(s->ng);
+}
+
+uint32_t h2_streams_free(const struct h2_session *s)
+{
+	uint32_t max = h2_peer_setting(s, NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS), open = 0;
+
+	if (s->role != H2_CLIENT || s->dead || !nghttp2_session_check_request_allowed(s->ng))
+		return 0;
+	for (const struct h2_stream *st = s->streams; st; st = st->next)
+		open++;
+	return open < max ? max - open : 0;
+}
+
+uint32_t h2_peer_setting(const struct h2_session *s, int id)
+{
+	return nghttp2_session_get_remote_settings(s->ng, (nghttp2_settings_id)id);
+}
+
+static const char *const error_names[] = {
+    "NO_ERROR",
+    "PROTOCOL_ERROR",
+    "INTERNAL_ERROR",
+    "FLOW_CONTROL_ERROR",
+    "SETTINGS_TIMEOUT",
+    "STREAM_CLOSED",
+    "FRAME_SIZE_ERROR",
+    "REFUSED_STREAM",
+    "CANCEL",
+    "COMPRESSION_ERROR",
+    "CONNECT_ERROR",
+    "ENHANCE_YOUR_CALM",
+    "INADEQUATE_SECURITY",
+    "HTTP_1_1_REQUIRED",
+};
+
+const char *h2_error_name(uint32_t code)
+{
+	return code < ARRAY_SIZE(error_names) ? error_names[code] : "UNKNOWN_ERROR";
+}
+
+const char *h2_abuse_name(enum h2_abuse what)
+{
+	static const char *const names[] = {
+	    [H2_ABUSE_RAPID_RESET] = "rapid reset",
+	    [H2_ABUSE_CONTINUATION] = "CONTINUATION flood",
+	    [H2_ABUSE_FLOOD] = "control frame flood",
+	};
+
+	return (unsigned)what < ARRAY_SIZE(names) ? names[what] : "flood";
+}
