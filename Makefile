@@ -52,7 +52,7 @@ ALL_SRCS := $(foreach m,$(MODULES),$(call MOD_SRCS,$(m))) $(wildcard policy/*.c)
 ALL_LIBS := $(foreach m,$(MODULES),$(call MOD_LIB,$(m))) $(B)/lib/libsnare-policy.a $(B)/lib/libsnare-proto.a
 # The modules linked into build/snare (a module joins when snare uses it).
 SNARE_MODULES := core ipc config http1 certs output worker coordinator spawner ca resolve tlsparse ws \
-	dns netstack privsep wireguard intercept filter encoding
+	dns netstack privsep wireguard intercept filter encoding rewrite flowedit
 SNARE_LIBS := $(foreach m,$(SNARE_MODULES),$(call MOD_LIB,$(m))) $(B)/lib/libsnare-policy.a \
 	$(B)/lib/libsnare-proto.a
 
@@ -133,9 +133,10 @@ test_libs = $(B)/lib/libsnare-$(call test_mod,$(1)).a $(TEST_LIBS_$(call test_mo
 	$(B)/lib/libsnare-core.a $(B)/lib/libsnare-proto.a
 TEST_LIBS_worker = $(filter-out $(B)/lib/libsnare-worker.a,$(SNARE_LIBS))
 TEST_LIBS_coordinator = $(filter-out $(B)/lib/libsnare-coordinator.a,$(SNARE_LIBS))
-TEST_LIBS_output = $(B)/lib/libsnare-config.a $(B)/lib/libsnare-filter.a $(B)/lib/libsnare-encoding.a
+TEST_LIBS_output = $(B)/lib/libsnare-config.a $(B)/lib/libsnare-rewrite.a $(B)/lib/libsnare-flowedit.a $(B)/lib/libsnare-filter.a $(B)/lib/libsnare-encoding.a
 TEST_LIBS_filter = $(B)/lib/libsnare-encoding.a
-TEST_LIBS_config = $(B)/lib/libsnare-filter.a $(B)/lib/libsnare-encoding.a
+TEST_LIBS_config = $(B)/lib/libsnare-rewrite.a $(B)/lib/libsnare-flowedit.a $(B)/lib/libsnare-filter.a \
+	$(B)/lib/libsnare-encoding.a
 TEST_LIBS_privsep = $(B)/lib/libsnare-ipc.a
 TEST_LIBS_intercept = $(B)/lib/libsnare-ipc.a
 TEST_LIBS_quic = $(B)/lib/libsnare-tlsparse.a

@@ -157,6 +157,8 @@ static const struct cli_flag flags[] = {
      "Address to bind proxy servers to (default: all interfaces)."},
     {"listen-port", 'p', "PORT", "listen_port", NULL, NULL,
      "Port to bind proxy servers to (default: each mode's own)."},
+    {"scripts", 's', "FILE", "scripts", NULL, NULL,
+     "Load a Lua script, repeatable (snare-scripting(7))."},
     {"set", 0, "NAME[=VALUE]", NULL, NULL, apply_set, "Set an option, repeatable (see --options)."},
     {"options", 0, NULL, NULL, NULL, apply_options, "Show all options and their defaults."},
     {"quiet", 'q', NULL, NULL, NULL, apply_quiet, "Quiet: no flow output, errors only."},

@@ -4,6 +4,7 @@
  * each option's name, type, default and help; a parallel one says where the
  * value lives in struct options. */
 #include "config/options.h"
+#include "config/rewrite_opts.h"
 #include "filter/filter.h"
 
 #include <ctype.h>
@@ -24,6 +25,7 @@ struct opt_field {
 	bool nullable;	    /* OPT_STR: "" means unset (NULL); OPT_SIZE: "none" = -1 */
 	bool enum_store;    /* OPT_CHOICE stored as an int index, else as a string */
 	int (*check)(const char *value, char *err, size_t errlen);
+	bool unimplemented; /* only its default is accepted (rewrite_opts.c) */
 };
 
 static int check_proxyauth(const char *v, char *err, size_t errlen);
@@ -120,6 +122,50 @@ static const struct option_def defs[] = {
     {"hardump", OPT_STR, "", NULL,
      "Write the flows (those matching save_stream_filter) to this HAR 1.2 file on exit; "
      "in live mode they are kept in memory until then."},
+    /* Scripts and rewrites (config/rewrite_opts.c, snare-scripting(7)). */
+    {"scripts", OPT_STRLIST, "", NULL,
+     "Lua script to load, -s FILE (repeatable). Read, checked and sent to the workers, which "
+     "do not call its hooks yet in this version (snare-scripting(7))."},
+    {"modify_headers", OPT_STRLIST, "", NULL,
+     "Header rewrite \"[/filter]/name/value\" (value \"@file\" reads a file; repeatable). "
+     "Checked and sent to the workers, not applied yet in this version."},
+    {"modify_body", OPT_STRLIST, "", NULL,
+     "Body rewrite \"[/filter]/regex/replacement\" (repeatable). Checked and sent to the "
+     "workers, not applied yet in this version."},
+    {"map_remote", OPT_STRLIST, "", NULL,
+     "URL rewrite \"[/filter]/url-regex/replacement\" (repeatable). Checked and sent to the "
+     "workers, not applied yet in this version."},
+    {"map_local", OPT_STRLIST, "", NULL,
+     "Serve local files \"[/filter]/url-regex/path\" (repeatable; the coordinator reads them). "
+     "Checked and sent to the workers, not applied yet in this version."},
+    {"block_list", OPT_STRLIST, "", NULL,
+     "Answer matching requests with a status \"/filter/status\" (444: hang up; repeatable). "
+     "Checked and sent to the workers, not applied yet in this version."},
+    {"anticache", OPT_BOOL, "false", NULL,
+     "Strip request headers that might make a server answer 304 Not Modified "
+     "(not applied yet in this version)."},
+    {"anticomp", OPT_BOOL, "false", NULL,
+     "Ask servers for uncompressed data (not applied yet in this version)."},
+    {"intercept", OPT_STR, "", NULL,
+     "Intercept flows matching this filter: not implemented yet, only \"\" is accepted."},
+    {"intercept_timeout", OPT_INT, "0", NULL,
+     "Release intercepted flows after this many seconds: not implemented yet, only 0."},
+    {"server_replay", OPT_STRLIST, "", NULL,
+     "Replay server responses from a flow file: not implemented yet, refused."},
+    {"client_replay", OPT_STRLIST, "", NULL,
+     "Replay client requests from a flow file: not implemented yet, refused."},
+    {"server_replay_kill_extra", OPT_BOOL, "false", NULL,
+     "Server replay: kill requests with no recorded response (not implemented yet)."},
+    {"server_replay_ignore_params", OPT_STRLIST, "", NULL,
+     "Server replay: query parameters ignored when matching (not implemented yet)."},
+    {"server_replay_ignore_content", OPT_BOOL, "false", NULL,
+     "Server replay: ignore request bodies when matching (not implemented yet)."},
+    {"server_replay_use_headers", OPT_STRLIST, "", NULL,
+     "Server replay: request headers that must match (not implemented yet)."},
+    {"server_replay_nopop", OPT_BOOL, "false", NULL,
+     "Server replay: keep a response for later requests (not implemented yet)."},
+    {"server_replay_refresh", OPT_BOOL, "true", NULL,
+     "Server replay: shift dates and cookie expiry to now (not implemented yet; only true)."},
 };
 
 #define F(field, ...)                                                                              \
@@ -183,6 +229,24 @@ static const struct opt_field fields[] = {
     F(save_stream_filter, .nullable = true, .check = check_filter),
     F(readfile_filter, .nullable = true, .check = check_filter),
     F(hardump, .nullable = true),
+    F(scripts, .check = rewrite_opts_check_script),
+    F(modify_headers, .check = rewrite_opts_check_modify_headers),
+    F(modify_body, .check = rewrite_opts_check_modify_body),
+    F(map_remote, .check = rewrite_opts_check_map_remote),
+    F(map_local, .check = rewrite_opts_check_map_local),
+    F(block_list, .check = rewrite_opts_check_block_list),
+    F(anticache),
+    F(anticomp),
+    F(intercept, .nullable = true, .unimplemented = true),
+    F(intercept_timeout, RANGE(0, 86400), .unimplemented = true),
+    F(server_replay, .unimplemented = true),
+    F(client_replay, .unimplemented = true),
+    F(server_replay_kill_extra, .unimplemented = true),
+    F(server_replay_ignore_params, .unimplemented = true),
+    F(server_replay_ignore_content, .unimplemented = true),
+    F(server_replay_use_headers, .unimplemented = true),
+    F(server_replay_nopop, .unimplemented = true),
+    F(server_replay_refresh, .unimplemented = true),
 };
 
 _Static_assert(ARRAY_SIZE(defs) == ARRAY_SIZE(fields), "option tables differ");
@@ -398,9 +462,11 @@ static int set_str(struct options *o, const struct option_def *d, const struct o
 	return 0;
 }
 
-static int set_list(struct options *o, const char *v, const struct opt_field *f)
+static int set_list(struct options *o, const char *v, const struct opt_field *f, char *err,
+		    size_t errlen)
 {
 	struct strlist *l = AT(o, f, struct strlist);
+	int rc;
 
 	if (v == NULL) {
 		strlist_clear(l);
@@ -408,6 +474,8 @@ static int set_list(struct options *o, const char *v, const struct opt_field *f)
 	}
 	if (l->n >= OPTIONS_MAX_LIST)
 		return -E2BIG;
+	if (f->check && (rc = f->check(v, err, errlen)) < 0)
+		return rc;
 	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
 	l->v[l->n++] = xstrdup(v);
 	return 0;
@@ -458,7 +526,7 @@ static int set_value(struct options *o, size_t i, const char *v, char *err, size
 	case OPT_STR:
 		return set_str(o, d, f, v, err, errlen);
 	case OPT_STRLIST:
-		return set_list(o, v, f);
+		return set_list(o, v, f, err, errlen);
 	case OPT_CHOICE:
 		return set_choice(o, d, f, v);
 	}
@@ -475,6 +543,25 @@ static int option_find(const char *name)
 	return -1;
 }
 
+/* Whether value (NULL: "--set name" alone) leaves option d at its default:
+ * what an option that is not implemented yet still accepts. */
+static bool option_value_is_default(const struct option_def *d, const char *v)
+{
+	bool b, def;
+	long long a, z;
+
+	switch (d->type) {
+	case OPT_BOOL:
+		return parse_bool(v, false, &b) && parse_bool(d->defval, false, &def) && b == def;
+	case OPT_INT:
+		return v != NULL && parse_ll(v, &a) && parse_ll(d->defval, &z) && a == z;
+	case OPT_STRLIST:
+		return v == NULL;
+	default:
+		return v == NULL || strcmp(v, d->defval) == 0;
+	}
+}
+
 int options_set_kv(struct options *o, const char *name, const char *value, char *err, size_t errlen)
 {
 	char exp[128];
@@ -488,6 +575,10 @@ int options_set_kv(struct options *o, const char *name, const char *value, char 
 	if (value && strlen(value) > OPTIONS_MAX_VALUE) {
 		snprintf(err, errlen, "Value for %s too long (at most %d bytes)", name,
 			 OPTIONS_MAX_VALUE);
+		return -EINVAL;
+	}
+	if (fields[i].unimplemented && !option_value_is_default(&defs[i], value)) {
+		snprintf(err, errlen, "%s is not implemented yet in this version of snare", name);
 		return -EINVAL;
 	}
 	rc = set_value(o, (size_t)i, value, err, errlen);

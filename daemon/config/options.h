@@ -73,6 +73,27 @@ struct options {
 	char *save_stream_filter;
 	char *readfile_filter;
 	char *hardump;               /* HAR file written on exit, NULL = none */
+	/* Scripts and mitmproxy's built-in rewrites (config/rewrite_opts.c,
+	 * man/snare-scripting.7); files read by the coordinator. */
+	struct strlist scripts;        /* Lua files, -s */
+	struct strlist modify_headers; /* "[/filter]/name/value" */
+	struct strlist modify_body;
+	struct strlist map_remote;
+	struct strlist map_local;
+	struct strlist block_list;
+	bool anticache;
+	bool anticomp;
+	/* Accepted only at their defaults until the worker implements them. */
+	char *intercept;
+	int intercept_timeout;
+	struct strlist server_replay;
+	struct strlist client_replay;
+	bool server_replay_kill_extra;
+	struct strlist server_replay_ignore_params;
+	bool server_replay_ignore_content;
+	struct strlist server_replay_use_headers;
+	bool server_replay_nopop;
+	bool server_replay_refresh;
 };
 
 enum opt_type { OPT_BOOL, OPT_INT, OPT_STR, OPT_STRLIST, OPT_SIZE, OPT_CHOICE };

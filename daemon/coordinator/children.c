@@ -71,11 +71,13 @@ static void worker_send_config(struct coord_child *w)
 	cfg.want_flows = co->cli->opts.flow_detail > 0 || co->ff != NULL || co->out.har != NULL;
 	cfg.listeners = lp;
 	coord_options_pairs(&co->cli->opts, &cfg.options, &cfg.n_options);
+	cfg.files = coord_scripts_pb(co, &cfg.n_files);
 	env.body_case = SNARE__COORD_TO_WORKER__BODY_CONFIG;
 	env.config = &cfg;
 	if (ipc_chan_send(&w->chan, &env.base, fds, n) < 0)
 		log_warn("worker %u: cannot send its configuration", w->index);
 	coord_options_pairs_free(cfg.options, cfg.n_options);
+	optfiles_pb_free(cfg.files, cfg.n_files);
 	coord_wireguard_release(&cfg);
 	free(ls);
 	free(lp);

@@ -85,6 +85,7 @@ struct coord {
 	struct ipc_chan spawner;
 	bool spawner_open;
 	bool reload_pending;
+	struct coord_scripts *scripts; /* scripts.c: script and rewrite files */
 };
 
 /* listen.c */
@@ -163,6 +164,9 @@ void coord_on_flow(struct coord *co, const struct coord_child *w, Snare__Flow *f
  * HAR log, each as its filter says. */
 void coord_output(struct coord *co, const Snare__Flow *f);
 void coord_on_log(struct coord *co, const Snare__LogEvent *ev);
+
+/* scripts.c: the files scripts and rewrites name, and the script watch */
+#include "coordinator/scripts.h"
 
 /* flow_parts.c: bodies that arrive in pieces ahead of their flow */
 #include "coordinator/flow_parts.h"

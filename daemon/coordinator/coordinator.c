@@ -223,6 +223,7 @@ void coord_on_reload_result(struct coord *co, const Snare__ReloadResult *r, stru
 	}
 	replace_fd(&co->trust_fd, trust);
 	replace_fd(&co->htpasswd_fd, htpasswd);
+	coord_scripts_replace(co, r->files, r->n_files);
 	if (!modes_equal(co->cli, r))
 		log_warn("reload: mode changes take effect after a restart; keeping the current "
 			 "modes");
@@ -392,7 +393,8 @@ static int open_output(struct coord *co)
 		return -EINVAL;
 	}
 	if (coord_open_option_files(&co->cli->opts, &co->trust_fd, &co->htpasswd_fd, err,
-				    sizeof(err)) < 0) {
+				    sizeof(err)) < 0 ||
+	    coord_scripts_load(co, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", snare_progname, err);
 		return -EINVAL;
 	}
@@ -445,7 +447,7 @@ static int coord_start(struct coord *co)
 		return -errno;
 	co->self_exe[n] = '\0';
 	co->loop = loop_new();
-	if (co->loop == NULL || setup_signals(co) < 0)
+	if (co->loop == NULL || setup_signals(co) < 0 || coord_scripts_watch(co) < 0)
 		return -1;
 	if (coord_wireguard_load(co) < 0)
 		return -1;
@@ -483,6 +485,7 @@ static void coord_finish(struct coord *co)
 	coord_kill_children(co);
 	coord_spawner_stop(co);
 	coord_listen_close(co);
+	coord_scripts_free(co);
 	coord_close_helpers(co);
 	if (co->ca.chan_open)
 		ipc_chan_close(&co->ca.chan);
@@ -540,6 +543,7 @@ int coordinator_main(struct cli *cli, int argc, char **argv)
 	if (cli->rfile && read_flows(&co) < 0)
 		return 1;
 	if (!cli->opts.server) {
+		coord_scripts_free(&co);
 		if (co.ff)
 			flowfile_close(co.ff);
 		return finish_output(&co);

@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <string.h>
+#define ZLIB_CONST /* next_in is const: the input is never written */
 #include <zlib.h>
 
 #include "encoding/encoding_int.h"
@@ -19,7 +20,7 @@ static int inflate_all(const uint8_t *in, size_t n, int wbits, struct enc_out *o
 
 	if (inflateInit2(&z, wbits) != Z_OK)
 		return -ENOMEM;
-	z.next_in = (Bytef *)in;
+	z.next_in = in;
 	for (;;) {
 		size_t left = n - (size_t)((const uint8_t *)z.next_in - in);
 

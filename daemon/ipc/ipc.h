@@ -25,6 +25,12 @@
 #define IPC_LOW_WATER (1u << 20)   /* ... and when it is relieved */
 #define IPC_QUEUE_MAX (16u << 20)  /* queued bytes before ipc_chan_send fails */
 
+/* Files in a WorkerConfig or ReloadResult (OptionFile): few enough that a
+ * worker configuration stays well inside one frame. */
+#define IPC_MAX_OPT_FILES 256
+#define IPC_MAX_OPT_FILE (128 * 1024)	     /* bytes of one */
+#define IPC_MAX_OPT_FILES_TOTAL (192 * 1024) /* bytes of all */
+
 /* Which direction of which channel a frame travels on. */
 enum ipc_channel {
 	IPC_CH_COORD_TO_WORKER,

@@ -78,6 +78,24 @@ static bool validate_modes_options(char *const *modes, size_t n_modes,
 	return true;
 }
 
+/* Scripts and rewrite files (OptionFile), as in WorkerConfig and
+ * ReloadResult: a known kind, a path, and the caps of ipc.h. */
+static bool validate_option_files(Snare__OptionFile *const *v, size_t n)
+{
+	size_t i, total = 0;
+
+	if (n > IPC_MAX_OPT_FILES)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (v[i] == NULL || !v[i]->has_kind || v[i]->kind < 1 || v[i]->kind > 3 ||
+		    !str_ok(v[i]->path, 1, IPC_MAX_PATH) ||
+		    !bytes_ok(v[i]->has_data, v[i]->data, 0, IPC_MAX_OPT_FILE))
+			return false;
+		total += v[i]->data.len;
+	}
+	return total <= IPC_MAX_OPT_FILES_TOTAL;
+}
+
 static bool validate_listener(const Snare__Listener *l, size_t n_modes)
 {
 	return l != NULL && l->has_mode_index && l->mode_index < n_modes;
@@ -91,7 +109,8 @@ static bool validate_worker_config(const ProtobufCMessage *body, const struct ch
 	if (!m->has_worker_index || m->n_modes > IPC_MAX_MODES || m->n_options > IPC_MAX_OPTIONS ||
 	    m->n_listeners > IPC_MAX_FDS || in->nfds != m->n_listeners)
 		return false;
-	if (!validate_modes_options(m->modes, m->n_modes, m->options, m->n_options))
+	if (!validate_modes_options(m->modes, m->n_modes, m->options, m->n_options) ||
+	    !validate_option_files(m->files, m->n_files))
 		return false;
 	for (i = 0; i < m->n_listeners; i++)
 		if (!validate_listener(m->listeners[i], m->n_modes))
@@ -261,11 +280,12 @@ static bool validate_reload_result(const ProtobufCMessage *body, const struct ch
 
 	if (m->error != NULL)
 		return in->nfds == 0 && m->n_modes == 0 && m->n_options == 0 && !m->has_fd_slots &&
-		       str_ok(m->error, 1, IPC_MAX_ERROR);
+		       m->n_files == 0 && str_ok(m->error, 1, IPC_MAX_ERROR);
 	if (!m->has_fd_slots || m->fd_slots > 3 || in->nfds != popcount_u32(m->fd_slots) ||
 	    m->n_modes > IPC_MAX_MODES || m->n_options > IPC_MAX_OPTIONS)
 		return false;
-	if (!validate_modes_options(m->modes, m->n_modes, m->options, m->n_options))
+	if (!validate_modes_options(m->modes, m->n_modes, m->options, m->n_options) ||
+	    !validate_option_files(m->files, m->n_files))
 		return false;
 	return true;
 }

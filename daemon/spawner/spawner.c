@@ -138,21 +138,29 @@ static void on_spawn(struct spawner *sp, const Snare__SpawnChild *req, struct ip
 	}
 }
 
-static void reload_release(Snare__ReloadResult *r)
+static void reload_release(Snare__ReloadResult *r, struct optfiles *files)
 {
 	coord_options_pairs_free(r->options, r->n_options);
 	free(r->modes);
+	optfiles_pb_free(r->files, r->n_files);
+	r->files = NULL;
+	r->n_files = 0;
+	optfiles_free(files);
 }
 
 /* Fills r from a parsed command line; fds gets the files, n how many. */
-static int reload_fill(Snare__ReloadResult *r, const struct cli *c, int *fds, size_t *n, char *err,
-		       size_t errlen)
+static int reload_fill(Snare__ReloadResult *r, const struct cli *c, int *fds, size_t *n,
+		       struct optfiles *files, char *err, size_t errlen)
 {
 	int trust, htpasswd;
 	size_t i;
 
+	/* The scripts and rewrite files first: nothing is open if they fail. */
+	if (optfiles_read(&c->opts, files, err, errlen) < 0)
+		return -EINVAL;
 	if (coord_open_option_files(&c->opts, &trust, &htpasswd, err, errlen) < 0)
 		return -EINVAL;
+	r->files = optfiles_pb(files, &r->n_files);
 	r->has_fd_slots = 1;
 	*n = 0;
 	if (trust >= 0) {
@@ -179,10 +187,11 @@ static void on_reload(struct spawner *sp)
 	int fds[2];
 	size_t n = 0, i;
 	struct cli c;
+	struct optfiles files = {0};
 	bool parsed = cli_parse(sp->argc, sp->argv, &c, err, sizeof(err)) == 0;
 
-	if (!parsed || reload_fill(&r, &c, fds, &n, err, sizeof(err)) < 0) {
-		reload_release(&r);
+	if (!parsed || reload_fill(&r, &c, fds, &n, &files, err, sizeof(err)) < 0) {
+		reload_release(&r, &files);
 		memset(&r, 0, sizeof(r));
 		snare__reload_result__init(&r);
 		r.error = err;
@@ -193,7 +202,7 @@ static void on_reload(struct spawner *sp)
 	for (i = 0; i < n; i++)
 		close(fds[i]);
 	if (r.error == NULL)
-		reload_release(&r);
+		reload_release(&r, &files);
 	if (parsed)
 		cli_free(&c);
 }

@@ -10,6 +10,7 @@
 #include "worker/conn.h"
 #include "worker/flows.h"
 #include "worker/http.h"
+#include "worker/stream.h"
 #include "worker/tls.h"
 #include "worker/worker_ctx.h"
 
@@ -65,6 +66,16 @@ void flow_addr_fill(Snare__Address *a, const struct sockaddr *sa, char host[INET
 	a->port = addr_port(sa);
 }
 
+/* ti describing s's TLS session once its handshake is over, else NULL. */
+static Snare__TlsInfo *stream_tls_info(const struct stream *s, Snare__TlsInfo *ti)
+{
+	if (s->ssl == NULL || !s->tls_done)
+		return NULL;
+	snare__tls_info__init(ti);
+	tls_describe(s->ssl, ti);
+	return ti;
+}
+
 static void flow_conns(struct conn *c, struct flow_parts *p, Snare__Flow__Type type)
 {
 	snare__connection__init(&p->cc);
@@ -95,17 +106,11 @@ static void flow_conns(struct conn *c, struct flow_parts *p, Snare__Flow__Type t
 		p->sc.peer = &p->speer;
 	p->sc.has_timestamp_start = c->server.ts_start > 0;
 	p->sc.timestamp_start = c->server.ts_start;
-	if (c->client.ssl && c->client.tls_done) {
-		snare__tls_info__init(&p->ctls);
-		tls_describe(c->client.ssl, &p->ctls);
-		p->cc.tls = &p->ctls;
+	if ((p->cc.tls = stream_tls_info(&c->client, &p->ctls)) != NULL) {
 		p->cc.has_timestamp_tls_setup = 1;
 		p->cc.timestamp_tls_setup = c->client.ts_tls;
 	}
-	if (c->server.ssl && c->server.tls_done) {
-		snare__tls_info__init(&p->stls);
-		tls_describe(c->server.ssl, &p->stls);
-		p->sc.tls = &p->stls;
+	if ((p->sc.tls = stream_tls_info(&c->server, &p->stls)) != NULL) {
 		p->sc.has_timestamp_tls_setup = 1;
 		p->sc.timestamp_tls_setup = c->server.ts_tls;
 	}

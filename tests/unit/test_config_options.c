@@ -444,6 +444,14 @@ static void test_round_trip(void **state)
 	    "save_stream_filter=!~c 200",
 	    "readfile_filter=~http",
 	    "hardump=/tmp/x.har",
+	    "scripts=s.lua",
+	    "modify_headers=/x-a/1",
+	    "modify_body=/a/b",
+	    "map_remote=/a/b",
+	    "map_local=|a|/srv/",
+	    "block_list=/~q/404",
+	    "anticache",
+	    "anticomp",
 	};
 	struct options a, b;
 	struct pairs pa = {NULL, 0}, pb = {NULL, 0};
@@ -454,7 +462,9 @@ static void test_round_trip(void **state)
 		set_ok(&a, sets[i]);
 	options_foreach_set(&a, collect, &pa);
 	options_table(&n);
-	assert_int_equal(pa.n, n + 1); /* every option, ignore_hosts twice */
+	/* every option, ignore_hosts twice, but the 10 not implemented yet
+	 * (intercept, replay: test_config_rewrite_opts.c) stay at their defaults */
+	assert_int_equal(pa.n, n + 1 - 10);
 	rebuild(pa.text, &b);
 	options_foreach_set(&b, collect, &pb);
 	assert_string_equal(pa.text, pb.text);
@@ -485,7 +495,7 @@ static void test_table_and_print(void **state)
 
 	assert_non_null(f);
 	t = options_table(&n);
-	assert_int_equal(n, 54);
+	assert_int_equal(n, 72);
 	options_print(f);
 	fclose(f);
 	assert_int_equal(strncmp(buf, "NAME ", 5), 0);
