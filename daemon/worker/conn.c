@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -108,6 +109,21 @@ static void conn_start(struct conn *c, const union sockaddr_any *peer)
 		conn_pump(c);
 }
 
+/* Whether an accepted socket's own address is the listener's: not for a
+ * wildcard listener (the address the client reached), nor in transparent
+ * mode (a TPROXY socket's is the original destination). */
+static bool conn_local_is_listener(const struct worker_listener *l)
+{
+	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+
+	if (wk->modes[l->mode_index].kind == MODE_TRANSPARENT)
+		return false;
+	if (l->addr.sa.sa_family == AF_INET)
+		return l->addr.in4.sin_addr.s_addr != htonl(INADDR_ANY);
+	return l->addr.sa.sa_family == AF_INET6 &&
+	       memcmp(&l->addr.in6.sin6_addr, &any6, sizeof(any6)) != 0;
+}
+
 void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *peer,
 		 struct src_slot *slot)
 {
@@ -127,7 +143,10 @@ void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *pe
 	c->src = slot;
 	stream_init(&c->client, c, fd);
 	stream_init(&c->server, c, -1);
-	getsockname(fd, &c->client.local.sa, &len);
+	if (conn_local_is_listener(l))
+		c->client.local = l->addr;
+	else
+		getsockname(fd, &c->client.local.sa, &len);
 	conn_start(c, peer);
 }
 

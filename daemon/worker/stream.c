@@ -29,7 +29,9 @@ static void stream_on_io(struct loop_io *io, uint32_t events)
 		int soerr = 0;
 		socklen_t len = sizeof(soerr);
 
-		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+		/* EPOLLOUT alone is a connect that succeeded: no getsockopt. */
+		if (events & (EPOLLERR | EPOLLHUP))
+			getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
 		s->connecting = false;
 		if (soerr)
 			stream_fail(s, "%s", strerror(soerr));
@@ -615,7 +617,10 @@ void stream_close(struct stream *s)
 		s->fd = -1;
 	}
 	if (s->fd >= 0) {
-		loop_io_del(wk->loop, &s->io);
+		/* close() takes the descriptor out of the epoll set (no dup()
+		 * of it exists): no EPOLL_CTL_DEL first. */
+		s->io.added = false;
+		s->io.events = 0;
 		close(s->fd);
 		s->fd = -1;
 	}
