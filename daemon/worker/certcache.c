@@ -226,8 +226,51 @@ SSL_CTX *certcache_complete(uint64_t seq, const uint8_t *der, size_t len)
 	return e->ctx;
 }
 
+/* Hints: which leaf a destination got last time (its SAN-list key), so
+ * that a connection to it can be answered before the server's certificate
+ * is seen (tunnel.c).  Direct-mapped: a collision only forgets a hint. */
+#define CC_HINTS 1024
+
+static struct {
+	char *hint;
+	char *key;
+} cc_hints[CC_HINTS];
+
+void certcache_remember(const char *hint, const char *const *sans, size_t n, const char *org)
+{
+	uint32_t h = cc_hash(hint) % CC_HINTS;
+
+	free(cc_hints[h].hint);
+	free(cc_hints[h].key);
+	cc_hints[h].hint = xstrdup(hint);
+	cc_hints[h].key = cc_key(sans, n, org);
+}
+
+SSL_CTX *certcache_peek(const char *hint)
+{
+	uint32_t h = cc_hash(hint) % CC_HINTS;
+	struct cc_entry *e;
+
+	if (cc_hints[h].hint == NULL || strcmp(cc_hints[h].hint, hint) != 0)
+		return NULL;
+	for (e = cc_table[cc_hash(cc_hints[h].key)]; e; e = e->next)
+		if (strcmp(e->key, cc_hints[h].key) == 0)
+			break;
+	if (e == NULL || e->ctx == NULL ||
+	    certcache_leaf_state(e->not_after, time(NULL)) != CC_LEAF_FRESH)
+		return NULL;
+	return e->ctx;
+}
+
 void certcache_free_all(void)
 {
+	size_t i;
+
+	for (i = 0; i < CC_HINTS; i++) {
+		free(cc_hints[i].hint);
+		free(cc_hints[i].key);
+		cc_hints[i].hint = cc_hints[i].key = NULL;
+	}
 	while (cc_oldest) {
 		struct cc_entry *e = cc_oldest;
 

@@ -4,10 +4,12 @@
  * mitmdump prints, letting every layer report and free its own state.  It
  * knows no protocol; next_layer() decides which layer runs. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -35,6 +37,64 @@ static uint64_t conn_idle_limit_ms(void)
 	return (uint64_t)wk->opts.tcp_timeout * 1000;
 }
 
+/* A connection quiet for this long gives its buffers back (stream_trim).
+ * Not after every pump: a busy connection would free and allocate its
+ * buffers and OpenSSL's record buffers again for every request. */
+#define CONN_TRIM_MS 1000
+
+/* Freed buffers stay resident in glibc's heap (a burst of connections
+ * leaves it at its peak): once trims happened, give free pages back to the
+ * kernel, at most once per CONN_TRIM_MS for the whole worker. */
+static void conn_on_heap_trim(struct loop_timer *t)
+{
+	(void)t;
+	malloc_trim(0);
+}
+
+static void conn_heap_trim_later(void)
+{
+	static struct loop_timer heap_timer = {.heap_idx = (size_t)-1, .fn = conn_on_heap_trim};
+
+	if (!loop_timer_armed(&heap_timer))
+		loop_timer_arm(wk->loop, &heap_timer, CONN_TRIM_MS);
+}
+
+static bool conn_holds_buffers(const struct conn *c)
+{
+	return stream_holds_buffers(&c->client) || stream_holds_buffers(&c->server);
+}
+
+/* After a pump that left buffers: the timer fires within CONN_TRIM_MS (one
+ * heap operation when the connection turns busy, none while it stays so:
+ * the timer re-arms itself, conn_on_timer). */
+static void conn_trim_later(struct conn *c)
+{
+	uint64_t due = loop_now(wk->loop) + CONN_TRIM_MS;
+
+	if (c->state != CS_CONNECTING && loop_timer_armed(&c->timer) && c->timer.due_ms > due &&
+	    conn_holds_buffers(c))
+		loop_timer_arm(wk->loop, &c->timer, CONN_TRIM_MS);
+}
+
+/* The timer while buffers are held: trims once the connection has been
+ * quiet for CONN_TRIM_MS; true when it re-armed itself for that instead. */
+static bool conn_trim_due(struct conn *c)
+{
+	uint64_t now = loop_now(wk->loop);
+	uint64_t quiet = now > c->active_ms ? now - c->active_ms : 0;
+
+	if (!conn_holds_buffers(c))
+		return false;
+	if (quiet < CONN_TRIM_MS) {
+		loop_timer_arm(wk->loop, &c->timer, CONN_TRIM_MS - quiet);
+		return true;
+	}
+	stream_trim(&c->client);
+	stream_trim(&c->server);
+	conn_heap_trim_later();
+	return false;
+}
+
 /* The idle timer is not moved on every read and write (that would be a heap
  * operation per byte batch): I/O only stamps active_ms, and a timer that
  * fires early re-arms itself for the rest of the idle time. */
@@ -47,7 +107,8 @@ static void conn_on_timer(struct loop_timer *t)
 		conn_pump(c);
 		return;
 	}
-	if (loop_timer_idle_rearm(wk->loop, &c->timer, c->active_ms, conn_idle_limit_ms()))
+	if (conn_trim_due(c) ||
+	    loop_timer_idle_rearm(wk->loop, &c->timer, c->active_ms, conn_idle_limit_ms()))
 		return;
 	conn_client_log(c, LOG_LVL_INFO, "Closing connection due to inactivity");
 	conn_close(c);
@@ -108,6 +169,21 @@ static void conn_start(struct conn *c, const union sockaddr_any *peer)
 		conn_pump(c);
 }
 
+/* Whether an accepted socket's own address is the listener's: not for a
+ * wildcard listener (the address the client reached), nor in transparent
+ * mode (a TPROXY socket's is the original destination). */
+static bool conn_local_is_listener(const struct worker_listener *l)
+{
+	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+
+	if (wk->modes[l->mode_index].kind == MODE_TRANSPARENT)
+		return false;
+	if (l->addr.sa.sa_family == AF_INET)
+		return l->addr.in4.sin_addr.s_addr != htonl(INADDR_ANY);
+	return l->addr.sa.sa_family == AF_INET6 &&
+	       memcmp(&l->addr.in6.sin6_addr, &any6, sizeof(any6)) != 0;
+}
+
 void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *peer,
 		 struct src_slot *slot)
 {
@@ -127,7 +203,10 @@ void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *pe
 	c->src = slot;
 	stream_init(&c->client, c, fd);
 	stream_init(&c->server, c, -1);
-	getsockname(fd, &c->client.local.sa, &len);
+	if (conn_local_is_listener(l))
+		c->client.local = l->addr;
+	else
+		getsockname(fd, &c->client.local.sa, &len);
 	conn_start(c, peer);
 }
 
@@ -254,7 +333,8 @@ static bool conn_check_done(struct conn *c)
 }
 
 /* After a pump: every layer gives back what it no longer needs, the
- * resolved addresses go once connected, empty buffers are freed. */
+ * resolved addresses go once connected; the buffers once the connection
+ * is quiet (conn_trim_later). */
 static void conn_trim(struct conn *c)
 {
 	layers_trim(c);
@@ -263,8 +343,7 @@ static void conn_trim(struct conn *c)
 		c->addrs = NULL;
 		c->naddrs = c->addr_i = 0;
 	}
-	stream_trim(&c->client);
-	stream_trim(&c->server);
+	conn_trim_later(c);
 }
 
 void conn_pump(struct conn *c)

@@ -84,6 +84,7 @@ struct conn {
 	char alpn[32];
 	const char *tls_sni; /* SNI we send upstream */
 	uint64_t cert_seq;   /* pending ca request */
+	bool srv_parallel;   /* the server handshake runs beside the client's (tunnel.c) */
 	/* The current layer (layer.h) and each layer's state, allocated when
 	 * the layer starts and freed by its close op (NULL until then). */
 	const struct layer_ops *layer;

@@ -86,6 +86,7 @@ static bool connect_next(struct conn *c)
 		stream_init(&c->server, c, fd);
 		c->server.peer = *a;
 		c->server.ts_start = clock_wall();
+		c->server.rd_ready = false; /* nothing to read before it connected */
 		if (connect(fd, &a->sa, addr_len(&a->sa)) < 0 && errno != EINPROGRESS) {
 			stream_fail(&c->server, "%s", strerror(errno));
 			continue;

@@ -29,7 +29,9 @@ static void stream_on_io(struct loop_io *io, uint32_t events)
 		int soerr = 0;
 		socklen_t len = sizeof(soerr);
 
-		getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+		/* EPOLLOUT alone is a connect that succeeded: no getsockopt. */
+		if (events & (EPOLLERR | EPOLLHUP))
+			getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
 		s->connecting = false;
 		if (soerr)
 			stream_fail(s, "%s", strerror(soerr));
@@ -396,9 +398,9 @@ static void stream_tls_error(struct stream *s, const char *what)
 	stream_fail(s, "%s: %s", what, e);
 }
 
-/* Whether SSL_read could return anything.  It is not called in vain: with
- * SSL_MODE_RELEASE_BUFFERS, a read that finds no ciphertext still allocates
- * a 17 KiB record buffer and keeps it while the connection idles.  EOF must
+/* Whether SSL_read could return anything.  It is not called in vain: after
+ * stream_trim's SSL_free_buffers, a read that finds no ciphertext still
+ * allocates a 17 KiB record buffer and keeps it while the connection idles.  EOF must
  * still be read (rd_eof); an inner layer's EOF comes from its outer one.  A
  * read that stopped on a full txc (a KeyUpdate answer) is finished by one. */
 static bool stream_tls_readable(const struct stream *s)
@@ -587,7 +589,10 @@ static void stream_bio_trim(BIO *b)
 		BIO_set_mem_buf(b, fresh, BIO_CLOSE);
 }
 
-/* Gives back the memory of empty buffers: idle connections stay small. */
+/* Gives back the memory of empty buffers, OpenSSL's record buffers too:
+ * called once a connection has been quiet for a while (conn.c), not after
+ * every pump, so that a busy connection does not free and allocate them
+ * again for every request. */
 void stream_trim(struct stream *s)
 {
 	if (buf_len(&s->in) == 0)
@@ -607,6 +612,11 @@ void stream_trim(struct stream *s)
 	}
 }
 
+bool stream_holds_buffers(const struct stream *s)
+{
+	return s->in.data || s->out.data || s->rxc.data || s->txc.data;
+}
+
 void stream_close(struct stream *s)
 {
 	if (s->ns) {
@@ -615,7 +625,10 @@ void stream_close(struct stream *s)
 		s->fd = -1;
 	}
 	if (s->fd >= 0) {
-		loop_io_del(wk->loop, &s->io);
+		/* close() takes the descriptor out of the epoll set (no dup()
+		 * of it exists): no EPOLL_CTL_DEL first. */
+		s->io.added = false;
+		s->io.events = 0;
 		close(s->fd);
 		s->fd = -1;
 	}

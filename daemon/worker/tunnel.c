@@ -1,8 +1,10 @@
 /* Runs in a worker: what happens inside a CONNECT tunnel.  Peeks at the
  * client's first bytes (ClientHello, HTTP or anything else), passes ignored
  * hosts through untouched, intercepts TLS (server handshake first, then a
- * leaf certificate from the ca, then the client handshake) and relays raw
- * TCP.  All peer bytes are untrusted; the ClientHello parser is bounded. */
+ * leaf certificate from the ca, then the client handshake; or both
+ * handshakes at once where the leaf is known from the last connection to
+ * the same server) and relays raw TCP.  All peer bytes are untrusted; the ClientHello parser is
+ * bounded. */
 #include <errno.h>
 #include <ctype.h>
 #include <stdio.h>
@@ -47,6 +49,35 @@ static bool host_is_ip(const char *h)
 }
 
 static void tunnel_server_done(struct conn *c);
+static void tunnel_client_tls(struct conn *c, SSL_CTX *ctx);
+
+/* What names a destination's leaf: where the server connection goes, the
+ * SNI sent there and the one the client sent. */
+static void tunnel_hint(const struct conn *c, char *out, size_t len)
+{
+	snprintf(out, len, "%s:%u|%s|%s|%d", c->host, c->port, c->tls_sni, c->hello->sni,
+		 wk->opts.upstream_cert);
+}
+
+/* Answer first: a destination whose leaf is known (the last handshake with
+ * this server picked it, and it is cached and fresh) gets its client
+ * handshake at once, beside the server's, instead of after it.  False when
+ * the leaf is not known: the server's certificate is needed first. */
+static bool tunnel_answer_first(struct conn *c)
+{
+	char hint[1024];
+	SSL_CTX *ctx;
+
+	tunnel_hint(c, hint, sizeof(hint));
+	ctx = certcache_peek(hint);
+	if (ctx == NULL)
+		return false;
+	c->srv_parallel = true;
+	conn_client_log(c, LOG_LVL_DEBUG, "leaf for %s known: client handshake answered first",
+			c->host);
+	tunnel_client_tls(c, ctx);
+	return true;
+}
 
 void tunnel_intercept(struct conn *c)
 {
@@ -66,7 +97,8 @@ void tunnel_intercept(struct conn *c)
 		conn_close(c);
 		return;
 	}
-	conn_set_state(c, CS_SERVER_TLS);
+	if (!tunnel_answer_first(c))
+		conn_set_state(c, CS_SERVER_TLS);
 }
 
 /* What the client speaks first in the tunnel: TLS, HTTP or anything else;
@@ -172,21 +204,35 @@ static void tunnel_client_tls(struct conn *c, SSL_CTX *ctx)
 	conn_pump_later(c);
 }
 
-static void tunnel_server_done(struct conn *c)
+/* The server's ALPN; after a server handshake, which leaf this destination
+ * gets is remembered for the next connection (tunnel_answer_first).  The
+ * SAN list is the caller's to free. */
+static size_t tunnel_server_facts(struct conn *c, char **sans, char *org, size_t orglen)
 {
-	char *sans[CERTS_SAN_WANT], org[128];
-	size_t n = tunnel_sans(c, sans, org, sizeof(org)), i;
+	size_t n = tunnel_sans(c, sans, org, orglen);
 	const unsigned char *alpn;
-	unsigned alen;
-	SSL_CTX *ctx;
+	unsigned alen = 0;
+	char hint[1024];
 
-	alen = 0;
 	if (c->server.ssl) {
 		SSL_get0_alpn_selected(c->server.ssl, &alpn, &alen);
 		if (SSL_session_reused(c->server.ssl))
 			conn_client_log(c, LOG_LVL_DEBUG, "server TLS session resumed");
 	}
 	snprintf(c->alpn, sizeof(c->alpn), "%.*s", (int)alen, alen ? (const char *)alpn : "");
+	if (c->server.ssl && c->server.tls_done) {
+		tunnel_hint(c, hint, sizeof(hint));
+		certcache_remember(hint, (const char *const *)sans, n, org[0] ? org : NULL);
+	}
+	return n;
+}
+
+static void tunnel_server_done(struct conn *c)
+{
+	char *sans[CERTS_SAN_WANT], org[128];
+	size_t n = tunnel_server_facts(c, sans, org, sizeof(org)), i;
+	SSL_CTX *ctx;
+
 	ctx = certcache_get((const char *const *)sans, n, org[0] ? org : NULL, &c->cert_seq);
 	for (i = 0; i < n; i++)
 		free(sans[i]);
@@ -202,7 +248,7 @@ static void tunnel_server_done(struct conn *c)
 	conn_set_state(c, CS_CERT_WAIT);
 }
 
-static void tunnel_server_failed(struct conn *c)
+static void tunnel_server_failed_log(struct conn *c)
 {
 	long v = SSL_get_verify_result(c->server.ssl);
 
@@ -212,20 +258,53 @@ static void tunnel_server_failed(struct conn *c)
 				X509_verify_cert_error_string(v));
 	else
 		conn_client_log(c, LOG_LVL_WARN, "Server TLS handshake failed. %s", c->server.err);
-	conn_close(c);
+}
+
+static bool tunnel_server_tls_failed(const struct conn *c)
+{
+	return c->server.failed || (c->server.rd_eof && !c->server.tls_done);
+}
+
+/* Answer first: the server handshake beside the client's.  True while it
+ * runs.  A server that fails it is dropped: the layer that starts after the
+ * client handshake connects again and answers the client with the error (a
+ * 502 page for HTTP; a close for raw TCP), as a lazy connection does. */
+static bool tunnel_server_parallel(struct conn *c, bool *progress)
+{
+	char *sans[CERTS_SAN_WANT], org[128];
+	size_t n, i;
+
+	if (tunnel_server_tls_failed(c)) {
+		tunnel_server_failed_log(c);
+		c->srv_parallel = false;
+		*progress = true;
+		conn_server_disconnect(c);
+		return false;
+	}
+	if (!c->server.tls_done)
+		return true;
+	c->srv_parallel = false;
+	*progress = true;
+	n = tunnel_server_facts(c, sans, org, sizeof(org));
+	for (i = 0; i < n; i++)
+		free(sans[i]);
+	return false;
 }
 
 static void tunnel_tls_step(struct conn *c, bool *progress)
 {
 	if (c->state == CS_SERVER_TLS) {
-		if (c->server.failed || (c->server.rd_eof && !c->server.tls_done)) {
-			tunnel_server_failed(c);
+		if (tunnel_server_tls_failed(c)) {
+			tunnel_server_failed_log(c);
+			conn_close(c);
 		} else if (c->server.tls_done) {
 			*progress = true;
 			tunnel_server_done(c);
 		}
 		return;
 	}
+	if (c->srv_parallel && tunnel_server_parallel(c, progress))
+		return;
 	if (!c->client.tls_done)
 		return;
 	*progress = true;

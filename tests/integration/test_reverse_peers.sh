@@ -51,6 +51,19 @@ host_seen "$out" "localhost:$TLS_PORT" && ok https-plain-client-host-rewritten |
 out=$(curl_tls client.test /headers)
 host_seen "$out" "localhost:$TLS_PORT" && ok https-tls-client-host-rewritten || notok https-tls-client-host-rewritten "$out"
 stop_snare
+# Answer first (docs/performance.md): the first connection to a server
+# waits for its certificate; the next, with the same leaf cached, gets its
+# client handshake at once beside the server's, with the same answer (one
+# worker: each keeps its own cache).
+start_snare --mode "reverse:https://localhost:$TLS_PORT@127.0.0.1:0" -v --set workers=1 \
+	--set ssl_verify_upstream_trusted_ca="$ORIGIN_CERT" || exit 1
+a=$(curl_tls client.test /hello)
+n1=$(grep -c "client handshake answered first" "$SNARE_LOG")
+b=$(curl_tls client.test /hello)
+[ "$a" = hello ] && [ "$n1" = 0 ] && ok answer-first-not-before-leaf-known || notok answer-first-not-before-leaf-known "$a, $n1"
+[ "$b" = hello ] && grep -q "client handshake answered first" "$SNARE_LOG" &&
+	ok answer-first-with-leaf-known || notok answer-first-with-leaf-known "$b; $(tail -5 "$SNARE_LOG")"
+stop_snare
 start_snare --mode "reverse:https://localhost:$TLS_PORT@127.0.0.1:0" --set keep_host_header=true \
 	--set ssl_verify_upstream_trusted_ca="$ORIGIN_CERT" || exit 1
 out=$(curl -sS --max-time 10 "http://127.0.0.1:$SNARE_PORT/headers")
