@@ -73,7 +73,8 @@ static void worker_send_config(struct coord_child *w)
 	cfg.n_listeners = n;
 	coord_wireguard_fill(co, &cfg, w->index);
 	cfg.has_want_flows = 1;
-	cfg.want_flows = co->cli->opts.flow_detail > 0 || co->ff != NULL || co->out.har != NULL;
+	cfg.want_flows = co->cli->opts.flow_detail > 0 || co->ff != NULL || co->out.har != NULL ||
+			 co->cli->opts.web;
 	cfg.listeners = lp;
 	coord_options_pairs(&co->cli->opts, &cfg.options, &cfg.n_options);
 	cfg.files = coord_scripts_pb(co, &cfg.n_files);

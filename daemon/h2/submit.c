@@ -22,7 +22,7 @@ static size_t build_nv(nghttp2_nv *nv, const struct h2_head *h, char *status)
 	size_t k = 0;
 
 	if (h->status) {
-		snprintf(status, 4, "%03d", h->status % 1000);
+		snprintf(status, 4, "%03u", (unsigned)h->status % 1000u);
 		nv[k++] = NV(":status", 7, status, 3);
 	}
 	for (size_t i = 0; !h->status && i < ARRAY_SIZE(pseudo); i++)

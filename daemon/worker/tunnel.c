@@ -65,9 +65,16 @@ static void tunnel_hint(const struct conn *c, char *out, size_t len)
  * the leaf is not known: the server's certificate is needed first. */
 static bool tunnel_answer_first(struct conn *c)
 {
+	const uint8_t *alpn;
+	size_t alen;
 	char hint[1024];
 	SSL_CTX *ctx;
 
+	/* A server offered h2 must answer first: the client may be offered h2
+	 * only once the server took it (h2_proxy_server_ready), as there is no
+	 * HTTP/1 <-> HTTP/2 translation yet. */
+	if (next_layer_alpn(c, &alpn, &alen) && alen >= 3 && memcmp(alpn, "\x02h2", 3) == 0)
+		return false;
 	tunnel_hint(c, hint, sizeof(hint));
 	ctx = certcache_peek(hint);
 	if (ctx == NULL)

@@ -35,6 +35,13 @@ if grep -q '^http2 docroot' <<<"$out" && grep -q '^version=2$' <<<"$out" &&
 	wait_for "$SNARE_LOG" '<< HTTP/2.0 200'; then
 	ok regular_curl_http2
 else notok regular_curl_http2 "$out $(tail -5 "$SNARE_LOG")"; fi
+# A second connection to the same server: its leaf is known now, but the
+# client must still wait for the server's ALPN (h2) rather than be answered
+# first with HTTP/1.1.
+out=$(proxy_curl --cacert "$CA" --http2 -w '\nversion=%{http_version}' \
+	"https://localhost:$NGX/index.html" 2>&1)
+grep -q '^version=2$' <<<"$out" && ok regular_curl_http2_second_connection ||
+	notok regular_curl_http2_second_connection "$out"
 
 # Trailers from the server reach the client (h2echo ends every response with one).
 out=$(proxy_curl --cacert "$CA" --http2 -D - "https://localhost:$ECHO/trailer" 2>&1)
