@@ -3,16 +3,17 @@
 # loopback only: nginx origin + load generators on one core, the proxy under test on another.
 # Prints one table per case with medians and ratios; writes them to bench/results/latest.txt.
 # Cases 1-4 are forward-proxy ones, r1-r5 reverse https->https ones, s1 the worker scaling one
-# (bench/README.md); the run ends with the rows of issue 19 side by side.
+# (bench/README.md), w1 the web interface one (bench/web.sh); the run ends with the rows of issue 19 side by side.
 # Knobs (environment): BENCH_SECONDS (10) BENCH_REPS (3) BENCH_WARMUP (2)
-#   BENCH_CASES ("1 2 3 4 h1 r1 r2 r3 r4 r5 s1"; "fwd" and "rev" name the two halves;
-#   h1 = the cost of Lua hooks, issue 21)
+#   BENCH_CASES ("1 2 3 4 h1 r1 r2 r3 r4 r5 s1 w1"; "fwd" and "rev" name the two halves;
+#   h1 = the cost of Lua hooks, issue 21; w1 = the web interface, issue 20)
 #   BENCH_CONNS (50) BENCH_MITM_CONNS (50) BENCH_HS_CONNS (16) BENCH_REV_LOAD (wrk)
 #   BENCH_STIME_CLIENTS (4) BENCH_SCALE_CPUS (all)
 #   BENCH_IDLE_CONNS (1000) BENCH_IDLE_PEERS ("snare nginx-rev sslsplit mitmdump")
 #   BENCH_LOADGEN_CPU (0) BENCH_PROXY_CPU (1) BENCH_ORIGIN_HTTP_PORT (18080)
 #   BENCH_ORIGIN_HTTPS_PORT (18443) BENCH_PROXY_PORT (18090; peers use the next ports)
 #   BENCH_ONLY (all targets) SNARE (build/snare) BENCH_KEEP (0)
+#   BENCH_WEB_PORT (BENCH_PROXY_PORT + 5) BENCH_WEB_FLOWS (200000) (case w1, bench/web.sh)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -21,7 +22,7 @@ SNARE=${SNARE:-$ROOT/build/snare}
 SECS=${BENCH_SECONDS:-10}
 REPS=${BENCH_REPS:-3}
 WARM=${BENCH_WARMUP:-2}
-CASES=${BENCH_CASES:-1 2 3 4 h1 r1 r2 r3 r4 r5 s1}
+CASES=${BENCH_CASES:-1 2 3 4 h1 r1 r2 r3 r4 r5 s1 w1}
 CASES=${CASES//fwd/1 2 3 4}
 CASES=${CASES//rev/r1 r2 r3 r4 r5}
 CONNS=${BENCH_CONNS:-50}
@@ -830,6 +831,7 @@ main() {
 		r4) case_idle ;;
 		r5) case_stime ;;
 		s1) case_scale ;;
+		w1) case_web ;;
 		*) die "unknown case $c" ;;
 		esac
 	done
@@ -838,5 +840,8 @@ main() {
 	STATUS=OK
 	log "bench: results in $RESULTS/latest.txt"
 }
+
+# case w1, the web interface (uses the helpers above)
+. "$BENCH/web.sh"
 
 main "$@"
