@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/unconst.h"
 #include "worker/certcache.h"
 #include "core/dlist.h"
 #include "worker/tls.h"
@@ -127,8 +128,8 @@ static uint64_t cc_request(const char *const *sans, size_t n, const char *org)
 	Snare__CertRequest rq = SNARE__CERT_REQUEST__INIT;
 
 	rq.n_sans = n;
-	rq.sans = (char **)sans;
-	rq.organization = (char *)org;
+	rq.sans = unconst(sans);
+	rq.organization = unconst(org);
 	env.body_case = SNARE__WORKER_TO_CA__BODY_CERT_REQUEST;
 	env.cert_request = &rq;
 	if (ipc_chan_send(&wk->ca, &env.base, NULL, 0) < 0)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/unconst.h"
 #include "worker/accepting.h"
 #include "worker/client_policy.h"
 #include "worker/conn.h"
@@ -131,7 +132,7 @@ void conn_set_str(const char **dst, const char *src)
 
 	*dst = src && src[0] ? xstrndup(src, 255) : "";
 	if (old && old[0])
-		free((char *)old);
+		free(unconst(old));
 }
 
 static struct conn *conn_new(unsigned mode_index)

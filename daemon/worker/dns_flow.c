@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "worker/dns_int.h"
+#include "core/unconst.h"
 #include "worker/dns_mode.h"
 #include "worker/flows.h"
 #include "worker/worker_ctx.h"
@@ -24,16 +25,16 @@ static Snare__DnsRecord **dns_records(const struct dns_rr *rr, size_t n, bool qu
 		Snare__DnsRecord *r = &fp->recs[fp->n];
 
 		snare__dns_record__init(r);
-		r->name = (char *)rr[i].name;
+		r->name = unconst(rr[i].name);
 		r->has_type = r->has_class_ = 1;
 		r->type = rr[i].type;
 		r->class_ = rr[i].class;
 		if (!question) {
 			r->has_ttl = r->has_data = 1;
 			r->ttl = rr[i].ttl;
-			r->data.data = (uint8_t *)rr[i].rdata;
+			r->data.data = unconst(rr[i].rdata);
 			r->data.len = rr[i].rdlen;
-			r->display = (char *)rr[i].display;
+			r->display = unconst(rr[i].display);
 		}
 		fp->ptrs[fp->n++] = r;
 	}
@@ -107,7 +108,7 @@ void dns_flow_with(struct dns_query *q, const uint8_t *resp, size_t len, const c
 		dns_message(&resp_msg, &rs, clock_wall(), &fp);
 		f.dns_response = &rs;
 	}
-	f.error = (char *)error;
+	f.error = unconst(error);
 	fn(&f, arg);
 	if (have_resp)
 		dns_msg_free(&resp_msg);
@@ -129,7 +130,7 @@ void dns_flow_pair(unsigned mode_index, const union sockaddr_any *client,
 	q.local = *client;
 	q.upstream = *server;
 	q.ts = clock_wall();
-	q.raw = (uint8_t *)req;
+	q.raw = unconst(req);
 	q.rawlen = reqlen;
 	q.parsed = dns_parse(req, reqlen, &q.msg) == 0;
 	dns_flow_send(&q, resp, resplen, NULL);

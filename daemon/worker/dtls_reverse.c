@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 
 #include "core/log.h"
+#include "core/unconst.h"
 #include "worker/certcache.h"
 #include "worker/client_policy.h"
 #include "worker/dtls_int.h"
@@ -468,7 +469,7 @@ static int peer_server_start(struct dtls_peer *p)
 		(void)BIO_ctrl_set_connected(b, peer);
 	BIO_ADDR_free(peer);
 	if (addr_parse_ip(m->server.host, m->server.port, &ip) < 0)
-		SSL_set_tlsext_host_name(p->ss, m->server.host);
+		SSL_set_tlsext_host_name(p->ss, unconst(m->server.host));
 	if (!wk->opts.ssl_insecure)
 		SSL_set1_host(p->ss, m->server.host);
 	SSL_set_connect_state(p->ss);

@@ -7,6 +7,7 @@
 #include <sys/random.h>
 
 #include "core/log.h"
+#include "core/unconst.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
 #include "worker/hooks.h"
@@ -99,7 +100,7 @@ static void flow_conns(struct conn *c, struct flow_parts *p, Snare__Flow__Type t
 		p->cc.process_name = c->proc_name;
 	}
 	snare__address__init(&p->saddr);
-	p->saddr.host = (char *)c->host;
+	p->saddr.host = unconst(c->host);
 	p->saddr.has_port = 1;
 	p->saddr.port = c->port;
 	p->sc.address = &p->saddr;
@@ -129,9 +130,9 @@ static Snare__Header **headers_fill(const struct http1_head *h, Snare__Header **
 	for (i = 0; i < h->nheaders; i++) {
 		snare__header__init(&v[i]);
 		v[i].has_name = v[i].has_value = 1;
-		v[i].name.data = (uint8_t *)h->headers[i].name.p;
+		v[i].name.data = unconst(h->headers[i].name.p);
 		v[i].name.len = h->headers[i].name.n;
-		v[i].value.data = (uint8_t *)h->headers[i].value.p;
+		v[i].value.data = unconst(h->headers[i].value.p);
 		v[i].value.len = h->headers[i].value.n;
 		pv[i] = &v[i];
 	}
@@ -151,7 +152,7 @@ static void body_fill(const struct body_xfer *b, ProtobufCBinaryData *content,
 		return;
 	}
 	*has = 1;
-	content->data = (uint8_t *)buf_ptr(&b->keep);
+	content->data = unconst(buf_ptr(&b->keep));
 	content->len = buf_len(&b->keep);
 }
 
@@ -182,7 +183,7 @@ static void flow_request(struct conn *c, struct flow_parts *p)
 	snprintf(p->version, sizeof(p->version), "HTTP/1.%d", h->version_minor);
 	p->rq.method = p->method;
 	p->rq.scheme = c->http->scheme[0] ? c->http->scheme : (char *)"http";
-	p->rq.host = (char *)c->host;
+	p->rq.host = unconst(c->host);
 	p->rq.has_port = 1;
 	p->rq.port = c->port;
 	p->rq.path = http1_str_ieq(h->method, "CONNECT") ? (char *)"" : p->path;
@@ -248,7 +249,7 @@ static void flow_send_parts(const char *id, unsigned part, ProtobufCBinaryData *
 		size_t n =
 		    content->len - off < FLOW_PART_BYTES ? content->len - off : FLOW_PART_BYTES;
 
-		fb.flow_id = (char *)id;
+		fb.flow_id = unconst(id);
 		fb.has_part = fb.has_data = 1;
 		fb.part = part;
 		fb.data.data = content->data + off;
@@ -361,7 +362,7 @@ void flow_send_http(struct conn *c, const char *error)
 	if (c->http->resp.head && c->http->resp.raw)
 		flow_response(c, p);
 	if (error && !c->http->resp.raw)
-		p->f.error = (char *)error;
+		p->f.error = unconst(error);
 	flow_http_end(p);
 	c->http->flow_sent = true;
 }
@@ -392,7 +393,7 @@ void flow_send_http_error(struct conn *c, const char *error)
 			body_missing(&p->rs.has_content, &p->rs.has_content_length,
 				     &p->rs.has_content_streamed);
 	}
-	p->f.error = (char *)error;
+	p->f.error = unconst(error);
 	flow_http_end(p);
 }
 
@@ -404,7 +405,7 @@ void flow_send_tcp(struct conn *c, Snare__Flow *f, const char *error)
 		return;
 	p->f.n_messages = f->n_messages;
 	p->f.messages = f->messages;
-	p->f.error = (char *)error;
+	p->f.error = unconst(error);
 	flow_send(&p->f);
 	free(p);
 }
@@ -424,7 +425,7 @@ void flow_send_ws(struct conn *c, Snare__Flow *f, const char *error)
 	p->f.messages = f->messages;
 	p->f.has_websocket_close_code = f->has_websocket_close_code;
 	p->f.websocket_close_code = f->websocket_close_code;
-	p->f.error = (char *)error;
+	p->f.error = unconst(error);
 	flow_send(&p->f);
 	flow_parts_free(p);
 	free(p);
@@ -442,9 +443,9 @@ static Snare__Header **fields_fill(const struct hf_field *f, size_t n, Snare__He
 	for (i = 0; i < n; i++) {
 		snare__header__init(&v[i]);
 		v[i].has_name = v[i].has_value = 1;
-		v[i].name.data = (uint8_t *)f[i].name;
+		v[i].name.data = unconst(f[i].name);
 		v[i].name.len = f[i].name_len;
-		v[i].value.data = (uint8_t *)f[i].value;
+		v[i].value.data = unconst(f[i].value);
 		v[i].value.len = f[i].value_len;
 		pv[i] = &v[i];
 	}
@@ -494,12 +495,12 @@ static void flow_msg_request(struct conn *c, struct flow_parts *p, struct flow_t
 	snprintf(p->method, sizeof(p->method), "%s", m->method ? m->method : "");
 	snprintf(p->path, sizeof(p->path), "%s", m->path ? m->path : "");
 	r->method = p->method;
-	r->scheme = (char *)(m->scheme && m->scheme[0] ? m->scheme : "https");
-	r->host = (char *)c->host;
+	r->scheme = unconst((m->scheme && m->scheme[0] ? m->scheme : "https"));
+	r->host = unconst(c->host);
 	r->has_port = 1;
 	r->port = c->port;
 	r->path = p->path;
-	r->http_version = (char *)m->version;
+	r->http_version = unconst(m->version);
 	FLOW_MSG_FILL(r, m, p->hqp, p->hq, t->qp, t->q);
 	p->f.request = r;
 }
@@ -510,7 +511,7 @@ static void flow_msg_response(struct flow_parts *p, struct flow_trailers *t,
 	Snare__HttpResponse *r = &p->rs;
 
 	snare__http_response__init(r);
-	r->http_version = (char *)m->version;
+	r->http_version = unconst(m->version);
 	r->has_status_code = 1;
 	r->status_code = (uint32_t)m->status;
 	r->reason = (char *)"";
@@ -529,7 +530,7 @@ void flow_send_msgs(struct conn *c, const struct flow_msg *rq, const struct flow
 	flow_msg_request(c, p, &t, rq);
 	if (rs)
 		flow_msg_response(p, &t, rs);
-	p->f.error = (char *)error;
+	p->f.error = unconst(error);
 	flow_send(&p->f);
 	free(t.q);
 	free(t.qp);

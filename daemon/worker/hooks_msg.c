@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/unconst.h"
 #include "core/util.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
@@ -23,7 +24,7 @@ unsigned hooks_message_run(Snare__Flow *f, enum script_event ev, bool from_clien
 	*out = NULL;
 	m.has_from_client = m.has_content = m.has_timestamp = m.has_kind = 1;
 	m.from_client = from_client;
-	m.content.data = (uint8_t *)d;
+	m.content.data = unconst(d);
 	m.content.len = n;
 	m.timestamp = clock_wall();
 	m.kind = kind;
@@ -89,7 +90,7 @@ bool hooks_flow_event(struct conn *c, enum script_event ev, bool websocket, cons
 		return false;
 	f = websocket ? flow_http_view(c) : flow_conn_view(c, SNARE__FLOW__TYPE__TCP);
 	f->has_websocket = f->websocket = websocket;
-	f->error = (char *)error;
+	f->error = unconst(error);
 	script_flow_init(&sf, f);
 	script_set_call(&hooks.scripts, ev, &sf);
 	ch = sf.changed;
@@ -109,7 +110,7 @@ void hooks_http_error(struct conn *c, const char *error)
 	    c->http->req.raw == NULL)
 		return;
 	f = flow_http_view(c);
-	f->error = (char *)error;
+	f->error = unconst(error);
 	script_flow_init(&sf, f);
 	script_set_call(&hooks.scripts, SCRIPT_EV_ERROR, &sf);
 	script_flow_release(&sf);

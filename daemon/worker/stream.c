@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 
 #include "netstack/netstack.h"
+#include "core/unconst.h"
 #include "worker/conn.h"
 #include "worker/stream.h"
 #include "worker/worker_ctx.h"
@@ -92,7 +93,7 @@ static void stream_vset_err(struct stream *s, const char *fmt, va_list ap)
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (s->err[0] != '\0')
-		free((char *)s->err);
+		free(unconst(s->err));
 	s->err = msg[0] ? xstrdup(msg) : "";
 }
 
@@ -254,7 +255,7 @@ int stream_tls_start(struct stream *s, SSL_CTX *ctx, bool client, const char *sn
 	if (client) {
 		SSL_set_connect_state(s->ssl);
 		if (sni && *sni)
-			SSL_set_tlsext_host_name(s->ssl, sni);
+			SSL_set_tlsext_host_name(s->ssl, unconst(sni));
 	} else {
 		SSL_set_accept_state(s->ssl);
 	}
@@ -642,7 +643,7 @@ void stream_close(struct stream *s)
 		memset(&s->outer, 0, sizeof(s->outer));
 	}
 	if (s->err[0] != '\0')
-		free((char *)s->err);
+		free(unconst(s->err));
 	s->err = "";
 	buf_free(&s->in);
 	buf_free(&s->out);

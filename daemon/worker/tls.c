@@ -15,12 +15,13 @@
 #include <openssl/pem.h>
 
 #include "core/log.h"
+#include "core/unconst.h"
 #include "worker/tls.h"
 #include "worker/worker_ctx.h"
 
 static void tls_keylog(const SSL *ssl, const char *line)
 {
-	struct iovec iov[2] = {{(void *)line, strlen(line)}, {(void *)"\n", 1}};
+	struct iovec iov[2] = {{unconst(line), strlen(line)}, {unconst("\n"), 1}};
 
 	if (wk->keylog_fd >= 0 && writev(wk->keylog_fd, iov, 2) < 0)
 		wk->keylog_fd = -1;
@@ -132,7 +133,7 @@ static const char h2_allowed;
 
 void tls_allow_h2(SSL *ssl)
 {
-	SSL_set_app_data(ssl, (void *)&h2_allowed);
+	SSL_set_app_data(ssl, unconst(&h2_allowed));
 }
 
 /* Finds `proto` (length l) in the client's ALPN list. */
@@ -247,8 +248,8 @@ void tls_describe(SSL *ssl, Snare__TlsInfo *ti)
 
 	SSL_get0_alpn_selected(ssl, &alpn, &alen);
 	snprintf(alpnbuf, sizeof(alpnbuf), "%.*s", (int)alen, alen ? (const char *)alpn : "");
-	ti->sni = (char *)(sni ? sni : "");
+	ti->sni = unconst((sni ? sni : ""));
 	ti->alpn = alpnbuf;
-	ti->version = (char *)SSL_get_version(ssl);
-	ti->cipher = (char *)SSL_get_cipher_name(ssl);
+	ti->version = unconst(SSL_get_version(ssl));
+	ti->cipher = unconst(SSL_get_cipher_name(ssl));
 }

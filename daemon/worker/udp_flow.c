@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/addr.h"
+#include "core/unconst.h"
 #include "worker/flows.h"
 #include "worker/quic_peek.h"
 #include "worker/udp.h"
@@ -165,7 +166,7 @@ void udp_record_finish(struct udp_rec *r, const char *error)
 	f.server = &sc;
 	f.messages = r->msgs;
 	f.n_messages = r->n;
-	f.error = (char *)error;
+	f.error = unconst(error);
 	if (r->quic_version[0]) {
 		describe_quic(r, &quic);
 		cc.tls = &quic;

@@ -28,6 +28,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca/ca.h"
+#include "core/unconst.h"
 #include "ca/ca_int.h"
 #include "certs/certs.h"
 #include "ipc/ipc.h"
@@ -240,7 +241,7 @@ static void peer_register(struct peer *p, const uint8_t *spki, size_t len)
 	Snare__RegisterKey rk = SNARE__REGISTER_KEY__INIT;
 
 	rk.has_leaf_spki_der = 1;
-	rk.leaf_spki_der.data = (uint8_t *)spki;
+	rk.leaf_spki_der.data = unconst(spki);
 	rk.leaf_spki_der.len = len;
 	env.body_case = SNARE__WORKER_TO_CA__BODY_REGISTER_KEY;
 	env.register_key = &rk;
@@ -258,11 +259,11 @@ static X509 *peer_ask(struct peer *p, const char *const *sans, size_t n, const u
 	struct ipc_frame f;
 	X509 *x = NULL;
 
-	rq.sans = (char **)sans;
+	rq.sans = unconst(sans);
 	rq.n_sans = n;
 	if (spki != NULL) {
 		rq.has_leaf_spki_der = 1;
-		rq.leaf_spki_der.data = (uint8_t *)spki;
+		rq.leaf_spki_der.data = unconst(spki);
 		rq.leaf_spki_der.len = spki_len;
 	}
 	env.has_seq = 1;
@@ -451,7 +452,7 @@ static void test_unregistered_and_bad_keys(void **state)
 	struct peer p;
 
 	peer_open(fx, &p, 0);
-	rq.sans = (char **)sans;
+	rq.sans = unconst(sans);
 	rq.n_sans = 1;
 	env.body_case = SNARE__WORKER_TO_CA__BODY_CERT_REQUEST;
 	env.cert_request = &rq;
