@@ -311,7 +311,7 @@ static void peer_to_server(struct dtls_peer *p, const uint8_t *d, size_t n)
 	udp_record(p->rec, true, d, n);
 	if (p->ss == NULL) {
 		if (send(p->fd, d, n, 0) < 0)
-			log_debug("reverse udp: %s", strerror(errno));
+			log_err(LOG_LVL_DEBUG, -errno, "reverse udp");
 	} else if (!p->ss_done)
 		dq_push(&p->pq, d, n);
 	else if (SSL_write(p->ss, d, (int)n) <= 0)

@@ -193,7 +193,7 @@ static void pkt_udp(void *arg, const struct sockaddr_storage *src,
 	f->active_ms = loop_now(wk->loop);
 	udp_record(f->rec, true, d, n);
 	if (send(f->fd, d, n, 0) < 0)
-		log_debug("UDP relay: %s", strerror(errno));
+		log_err(LOG_LVL_DEBUG, -errno, "UDP relay");
 }
 
 static void pkt_udp_closed(void *arg, const struct sockaddr_storage *src,

@@ -155,7 +155,7 @@ static void su_send(struct socks_udp *u, const union sockaddr_any *dst, const ch
 	else
 		su_record(u, dd, true, d, n);
 	if (sendto(fd, d, n, 0, &dst->sa, addr_len(&dst->sa)) < 0)
-		log_debug("SOCKS5 UDP: %s", strerror(errno));
+		log_err(LOG_LVL_DEBUG, -errno, "SOCKS5 UDP");
 }
 
 /* IPv4 first: unlike a TCP connect there is no failure to fall back on, and

@@ -127,7 +127,7 @@ static void tu_answer(struct tu_session *s, const uint8_t *d, size_t n)
 				break;
 	}
 	if (rc < 0)
-		log_debug("transparent UDP: cannot answer: %s", strerror(-rc));
+		log_err(LOG_LVL_DEBUG, rc, "transparent UDP: cannot answer");
 }
 
 /* ---- sessions -------------------------------------------------------------- */
@@ -231,7 +231,7 @@ static struct tu_session *tu_open(unsigned mode_index, const union sockaddr_any 
 	s->server = *server;
 	s->fd = udp_relay_open(&server->sa, &s->io, tu_on_server, &s->idle, tu_on_idle, s);
 	if (s->fd < 0) {
-		log_debug("transparent UDP: cannot reach the server: %s", strerror(-s->fd));
+		log_err(LOG_LVL_DEBUG, s->fd, "transparent UDP: cannot reach the server");
 		free(s);
 		return NULL;
 	}
@@ -266,7 +266,7 @@ static void tu_from_client(unsigned mode_index, const union sockaddr_any *client
 		udp_record(s->rec, true, d, n);
 	}
 	if (send(s->fd, d, n, 0) < 0)
-		log_debug("transparent UDP: %s", strerror(errno));
+		log_err(LOG_LVL_DEBUG, -errno, "transparent UDP");
 }
 
 /* The destination the client used, from the kernel's control message. */
