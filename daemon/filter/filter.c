@@ -41,6 +41,30 @@ void filter_free(struct filter *f)
 	free(f);
 }
 
+static unsigned fnode_needs(const struct fnode *n)
+{
+	switch (n->kind) {
+	case FN_NOT:
+		return fnode_needs(n->a);
+	case FN_AND:
+	case FN_OR:
+		return fnode_needs(n->a) | fnode_needs(n->b);
+	case FN_OP:
+		return n->op->need;
+	}
+	return 0;
+}
+
+unsigned filter_needs(const struct filter *f)
+{
+	return fnode_needs(f->root);
+}
+
+char *filter_pretty_host(const Snare__HttpRequest *r)
+{
+	return ftext_pretty_host(r);
+}
+
 bool fnode_match(const struct fnode *n, const struct fctx *c)
 {
 	switch (n->kind) {
