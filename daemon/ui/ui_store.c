@@ -274,7 +274,7 @@ Snare__Flow *ui_store_load(const struct ui_store *s, size_t i)
 int ui_store_add(struct ui_store *s, const Snare__Flow *f, size_t *index)
 {
 	const char *v[UI_S_COUNT] = {0};
-	char client[300], server[300];
+	struct ui_addrbuf b;
 	struct ui_sum m = {0}, *slot;
 	ssize_t old = f->id ? ui_store_find(s, f->id) : -1;
 	size_t i;
@@ -282,7 +282,7 @@ int ui_store_add(struct ui_store *s, const Snare__Flow *f, size_t *index)
 
 	if (f->id == NULL || (old < 0 && s->count >= UI_FLOWS_MAX))
 		return -ENOSPC;
-	ui_summarize(f, &m, v, client, server, sizeof(client));
+	ui_summarize(f, &m, v, &b);
 	if ((m.str = str_put(s, v)) == UINT32_MAX)
 		return -ENOSPC;
 	if ((rc = spill_append(s, f, &m.off, &m.len)) < 0)
