@@ -103,7 +103,12 @@ bool fre_search(const regex_t *re, const uint8_t *p, size_t n)
 	return hit;
 }
 
+/* A C string needs no copy: it has no NUL inside and one after it. */
 bool fre_search_str(const regex_t *re, const char *s)
 {
-	return s && fre_search(re, (const uint8_t *)s, strlen(s));
+	if (s == NULL)
+		return false;
+	if (strnlen(s, FILTER_MATCH_CAP + 1) <= FILTER_MATCH_CAP)
+		return regexec(re, s, 0, NULL, 0) == 0;
+	return fre_search(re, (const uint8_t *)s, strlen(s));
 }

@@ -99,22 +99,17 @@ static Snare__Address *addr_parse(const char *text, Snare__Address *a, char *buf
 	return a;
 }
 
-static char *str_or_null(const struct ui_store *s, size_t i, enum ui_str which)
-{
-	bool present;
-	const char *v = ui_store_str(s, i, which, &present);
+/* The light flow points into the summary's strings; it is only read. */
+#define STR(which) unconst(v[which])
 
-	return present ? unconst(v) : NULL; /* the light flow is only read */
-}
-
-static void build_http(const struct ui_store *s, size_t i, const struct ui_sum *m, struct light *l)
+static void build_http(const char *const *v, const struct ui_sum *m, struct light *l)
 {
 	if (m->flags & UI_F_REQ) {
 		snare__http_request__init(&l->q);
-		l->q.method = str_or_null(s, i, UI_S_METHOD);
-		l->q.scheme = str_or_null(s, i, UI_S_SCHEME);
-		l->q.host = str_or_null(s, i, UI_S_HOST);
-		l->q.path = str_or_null(s, i, UI_S_PATH);
+		l->q.method = STR(UI_S_METHOD);
+		l->q.scheme = STR(UI_S_SCHEME);
+		l->q.host = STR(UI_S_HOST);
+		l->q.path = STR(UI_S_PATH);
 		l->q.has_port = (m->flags & UI_F_PORT) != 0;
 		l->q.port = m->port;
 		l->f.request = &l->q;
@@ -128,13 +123,13 @@ static void build_http(const struct ui_store *s, size_t i, const struct ui_sum *
 	l->f.has_websocket = l->f.websocket = m->kind == UI_WEBSOCKET;
 }
 
-static void build_dns(const struct ui_store *s, size_t i, const struct ui_sum *m, struct light *l)
+static void build_dns(const char *const *v, const struct ui_sum *m, struct light *l)
 {
 	if (m->flags & UI_F_REQ) {
 		snare__dns_message__init(&l->dq);
 		l->f.dns_request = &l->dq;
 		snare__dns_record__init(&l->question);
-		if ((l->question.name = str_or_null(s, i, UI_S_DNS)) != NULL) {
+		if ((l->question.name = STR(UI_S_DNS)) != NULL) {
 			l->questions[0] = &l->question;
 			l->dq.questions = l->questions;
 			l->dq.n_questions = 1;
@@ -146,10 +141,10 @@ static void build_dns(const struct ui_store *s, size_t i, const struct ui_sum *m
 	}
 }
 
-static void build_conns(const struct ui_store *s, size_t i, struct light *l)
+static void build_conns(const char *const *v, struct light *l)
 {
-	const char *c = str_or_null(s, i, UI_S_CLIENT), *p = str_or_null(s, i, UI_S_SERVER);
-	const char *d = str_or_null(s, i, UI_S_DST);
+	const char *c = STR(UI_S_CLIENT), *p = STR(UI_S_SERVER);
+	const char *d = STR(UI_S_DST);
 
 	snare__connection__init(&l->client);
 	snare__connection__init(&l->server);
@@ -171,16 +166,18 @@ static void build(const struct ui_store *s, size_t i, struct light *l)
 	    [UI_DNS] = SNARE__FLOW__TYPE__DNS,
 	};
 	const struct ui_sum *m = ui_store_sum(s, i);
+	const char *v[UI_S_COUNT];
 
+	ui_store_strs(s, i, v);
 	snare__flow__init(&l->f);
 	l->f.type = types[m->kind < ARRAY_SIZE(types) ? m->kind : UI_HTTP];
 	l->f.has_type = true;
-	l->f.error = str_or_null(s, i, UI_S_ERROR);
+	l->f.error = STR(UI_S_ERROR);
 	if (l->f.type == SNARE__FLOW__TYPE__HTTP)
-		build_http(s, i, m, l);
+		build_http(v, m, l);
 	else if (l->f.type == SNARE__FLOW__TYPE__DNS)
-		build_dns(s, i, m, l);
-	build_conns(s, i, l);
+		build_dns(v, m, l);
+	build_conns(v, l);
 }
 
 bool ui_light_match(const struct ui_store *s, size_t i, const struct filter *f)

@@ -133,6 +133,18 @@ const char *ui_store_str(const struct ui_store *s, size_t i, enum ui_str which, 
 	return len == STR_ABSENT ? "" : (const char *)p + 2;
 }
 
+void ui_store_strs(const struct ui_store *s, size_t i, const char *v[UI_S_COUNT])
+{
+	const uint8_t *p = str_block(s, ui_store_sum(s, i)->str);
+
+	for (unsigned k = 0; k < UI_S_COUNT; k++) {
+		unsigned len = (unsigned)p[0] | (unsigned)p[1] << 8;
+
+		v[k] = len == STR_ABSENT ? NULL : (const char *)p + 2;
+		p += 2 + (len == STR_ABSENT ? 0 : len + 1);
+	}
+}
+
 /* Appends the strings of one summary; returns their reference. */
 static uint32_t str_put(struct ui_store *s, const char *const v[UI_S_COUNT])
 {

@@ -77,6 +77,8 @@ void ui_store_set_marked(struct ui_store *s, size_t i, bool marked);
 /* A summary string (NUL-terminated, at most UI_STR_MAX bytes; "" if none)
  * and whether it was present at all. */
 const char *ui_store_str(const struct ui_store *s, size_t i, enum ui_str which, bool *present);
+/* All the summary strings of flow i in one walk, NULL where absent. */
+void ui_store_strs(const struct ui_store *s, size_t i, const char *v[UI_S_COUNT]);
 /* The index of the flow with this id, or -1. */
 ssize_t ui_store_find(const struct ui_store *s, const char *id);
 /* The whole flow read back (free with snare__flow__free_unpacked), or NULL. */
