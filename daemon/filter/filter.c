@@ -41,6 +41,30 @@ void filter_free(struct filter *f)
 	free(f);
 }
 
+static unsigned fnode_needs(const struct fnode *n)
+{
+	switch (n->kind) {
+	case FN_NOT:
+		return fnode_needs(n->a);
+	case FN_AND:
+	case FN_OR:
+		return fnode_needs(n->a) | fnode_needs(n->b);
+	case FN_OP:
+		return n->op->need;
+	}
+	return 0;
+}
+
+unsigned filter_needs(const struct filter *f)
+{
+	return fnode_needs(f->root);
+}
+
+char *filter_pretty_host(const Snare__HttpRequest *r)
+{
+	return ftext_pretty_host(r);
+}
+
 bool fnode_match(const struct fnode *n, const struct fctx *c)
 {
 	switch (n->kind) {
@@ -79,7 +103,12 @@ bool fre_search(const regex_t *re, const uint8_t *p, size_t n)
 	return hit;
 }
 
+/* A C string needs no copy: it has no NUL inside and one after it. */
 bool fre_search_str(const regex_t *re, const char *s)
 {
-	return s && fre_search(re, (const uint8_t *)s, strlen(s));
+	if (s == NULL)
+		return false;
+	if (strnlen(s, FILTER_MATCH_CAP + 1) <= FILTER_MATCH_CAP)
+		return regexec(re, s, 0, NULL, 0) == 0;
+	return fre_search(re, (const uint8_t *)s, strlen(s));
 }

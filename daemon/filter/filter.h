@@ -33,4 +33,25 @@ int filter_compile(const char *expr, struct filter **out, char *err,
 bool filter_match(const struct filter *f, const Snare__Flow *flow, const struct filter_extra *x);
 void filter_free(struct filter *f);
 
+/* What a compiled filter looks at beyond a flow's summary, so that a caller
+ * holding flows in two parts (the web interface: a summary in memory, the
+ * rest on disk) can match most filters without reading the rest.  0 means
+ * the summary suffices: the flow's type and WebSocket flag, whether it has
+ * a request and a response (HTTP or DNS), the request's method, scheme,
+ * host, port and path and its pretty host (the Host header or authority,
+ * see filter_pretty_host), the status code, the error, the marked flag, the
+ * client's and the server's address, the first DNS question's name. */
+enum filter_need {
+	FILTER_NEED_HEADERS = 1u << 0,	/* ~h ~hq ~hs ~t ~tq ~ts ~a: header blocks */
+	FILTER_NEED_BODIES = 1u << 1,	/* ~b ~bq ~bs: HTTP bodies (and headers to decode them) */
+	FILTER_NEED_MESSAGES = 1u << 2, /* ~b ~bq ~bs: WebSocket, TCP and UDP messages */
+	FILTER_NEED_DNS = 1u << 3,	/* ~b ~bq ~bs: DNS messages in wire form */
+};
+/* The union of the needs of every operator in f (whatever !, & and | join
+ * them): a mask of enum filter_need. */
+unsigned filter_needs(const struct filter *f);
+/* The host ~d and ~u see besides r->host (malloc'd): the Host header's or
+ * the authority's name without a port, else r->host, else "". */
+char *filter_pretty_host(const Snare__HttpRequest *r);
+
 #endif

@@ -54,6 +54,7 @@ struct filter_op {
 	enum farg arg;
 	bool (*match)(const struct fnode *n, const struct fctx *c);
 	const char *fixed_re; /* FA_NONE: a regex of the operator's own, compiled into the node */
+	unsigned need;	      /* enum filter_need */
 };
 
 enum fnode_kind { FN_NOT, FN_AND, FN_OR, FN_OP };

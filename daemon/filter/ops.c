@@ -223,22 +223,25 @@ static bool m_dst(const struct fnode *n, const struct fctx *c)
 	return hit;
 }
 
+#define BODY (FILTER_NEED_BODIES | FILTER_NEED_MESSAGES | FILTER_NEED_DNS)
+#define HEAD FILTER_NEED_HEADERS
+
 /* Longer names first where one is a prefix of another does not matter:
  * the lexer reads the whole name before the lookup. */
 const struct filter_op filter_ops[] = {
-    {"~a", FA_NONE, m_asset, ASSET_RE},	   {"~all", FA_NONE, m_all, NULL},
-    {"~b", FA_REGEX, fm_body, NULL},	   {"~bq", FA_REGEX, fm_body_req, NULL},
-    {"~bs", FA_REGEX, fm_body_resp, NULL}, {"~c", FA_INT, m_code, NULL},
-    {"~d", FA_REGEX, m_domain, NULL},	   {"~dns", FA_NONE, m_dns, NULL},
-    {"~dst", FA_REGEX, m_dst, NULL},	   {"~e", FA_NONE, m_error, NULL},
-    {"~h", FA_LINES, m_header, NULL},	   {"~hq", FA_LINES, m_hreq, NULL},
-    {"~hs", FA_LINES, m_hresp, NULL},	   {"~http", FA_NONE, m_http, NULL},
-    {"~m", FA_REGEX, m_method, NULL},	   {"~marked", FA_NONE, m_marked, NULL},
-    {"~q", FA_NONE, m_request, NULL},	   {"~s", FA_NONE, m_response, NULL},
-    {"~src", FA_REGEX, m_src, NULL},	   {"~t", FA_REGEX, m_ctype, NULL},
-    {"~tq", FA_REGEX, m_treq, NULL},	   {"~ts", FA_REGEX, m_tresp, NULL},
-    {"~tcp", FA_NONE, m_tcp, NULL},	   {"~u", FA_REGEX, m_url, NULL},
-    {"~udp", FA_NONE, m_udp, NULL},	   {"~websocket", FA_NONE, m_websocket, NULL},
+    {"~a", FA_NONE, m_asset, ASSET_RE, HEAD},	 {"~all", FA_NONE, m_all, NULL, 0},
+    {"~b", FA_REGEX, fm_body, NULL, BODY},	 {"~bq", FA_REGEX, fm_body_req, NULL, BODY},
+    {"~bs", FA_REGEX, fm_body_resp, NULL, BODY}, {"~c", FA_INT, m_code, NULL, 0},
+    {"~d", FA_REGEX, m_domain, NULL, 0},	 {"~dns", FA_NONE, m_dns, NULL, 0},
+    {"~dst", FA_REGEX, m_dst, NULL, 0},		 {"~e", FA_NONE, m_error, NULL, 0},
+    {"~h", FA_LINES, m_header, NULL, HEAD},	 {"~hq", FA_LINES, m_hreq, NULL, HEAD},
+    {"~hs", FA_LINES, m_hresp, NULL, HEAD},	 {"~http", FA_NONE, m_http, NULL, 0},
+    {"~m", FA_REGEX, m_method, NULL, 0},	 {"~marked", FA_NONE, m_marked, NULL, 0},
+    {"~q", FA_NONE, m_request, NULL, 0},	 {"~s", FA_NONE, m_response, NULL, 0},
+    {"~src", FA_REGEX, m_src, NULL, 0},		 {"~t", FA_REGEX, m_ctype, NULL, HEAD},
+    {"~tq", FA_REGEX, m_treq, NULL, HEAD},	 {"~ts", FA_REGEX, m_tresp, NULL, HEAD},
+    {"~tcp", FA_NONE, m_tcp, NULL, 0},		 {"~u", FA_REGEX, m_url, NULL, 0},
+    {"~udp", FA_NONE, m_udp, NULL, 0},		 {"~websocket", FA_NONE, m_websocket, NULL, 0},
 };
 const size_t filter_nops = ARRAY_SIZE(filter_ops);
 

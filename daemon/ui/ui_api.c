@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "encoding/encoding.h"
+#include "filter/filter.h"
 #include "ui/ui_int.h"
 
 #define UI_SEGS 8
@@ -119,22 +120,22 @@ static void api_flow(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 	snare__flow__free_unpacked(f, NULL);
 }
 
+/* Only compiles the expression: the list's own request runs the query. */
 static void api_filter(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 {
 	char expr[4096], err[256];
 	const char *q = ui_param(r, "q", expr, sizeof(expr));
-	uint32_t *idx;
-	size_t n;
+	struct filter *f;
 
 	if (q == NULL || *q == '\0') {
 		ui_respond_json(c, 200, json_pack("{s:b}", "ok", 1));
 		return;
 	}
-	if (ui_query(ui, q, NULL, false, &idx, &n, err, sizeof(err)) < 0) {
+	if (filter_compile(q, &f, err, sizeof(err)) < 0) {
 		ui_respond_json(c, 200, json_pack("{s:b,s:o}", "ok", 0, "error", ui_json_str(err)));
 		return;
 	}
-	free(idx);
+	filter_free(f);
 	ui_respond_json(c, 200, json_pack("{s:b}", "ok", 1));
 }
 

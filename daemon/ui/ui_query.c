@@ -1,7 +1,8 @@
 /* Runs in the ui: /api/flows' filtering, sorting and paging, server-side so
  * that the page never holds more than a screen of rows.  Filters are
  * mitmproxy's expressions, compiled and matched by daemon/filter/ against
- * each flow read back from the spill file; the matches of the last
+ * each flow's summary (ui_light.h) or, for headers and bodies, the flow
+ * read back from the spill file; the matches of the last
  * expression are kept and extended as flows arrive, so scrolling a filtered
  * list reads nothing twice.  The expression is untrusted text. */
 #include <errno.h>
@@ -11,6 +12,7 @@
 
 #include "filter/filter.h"
 #include "ui/ui_int.h"
+#include "ui/ui_light.h"
 
 /* ---- sorting ---- */
 
@@ -167,19 +169,37 @@ void ui_query_free(struct ui *ui)
 	cache_drop(&ui->cache);
 }
 
+static void cache_add(struct ui_filter_cache *c, size_t i)
+{
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 1024;
+		c->idx = xrealloc(c->idx, c->cap * sizeof(*c->idx));
+	}
+	c->idx[c->n++] = (uint32_t)i;
+}
+
 static void cache_one(size_t i, const Snare__Flow *flow, void *arg)
 {
 	struct ui *ui = arg;
 	struct ui_filter_cache *c = &ui->cache;
 	struct filter_extra x = {.marked = ui_store_sum(ui->store, i)->flags & UI_F_MARKED};
 
-	if (!filter_match(c->f, flow, &x))
-		return;
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 1024;
-		c->idx = xrealloc(c->idx, c->cap * sizeof(*c->idx));
-	}
-	c->idx[c->n++] = (uint32_t)i;
+	if (filter_match(c->f, flow, &x))
+		cache_add(c, i);
+}
+
+/* Filters that need only the summary match a light flow rebuilt from it
+ * (ui_light.h); the others read every flow back. */
+static int cache_extend(struct ui *ui, size_t from, size_t to)
+{
+	struct ui_filter_cache *c = &ui->cache;
+
+	if (filter_needs(c->f) != 0)
+		return ui_store_scan(ui->store, from, to, cache_one, ui);
+	for (size_t i = from; i < to; i++)
+		if (ui_light_match(ui->store, i, c->f))
+			cache_add(c, i);
+	return 0;
 }
 
 /* The cache for expr, extended to every flow in the store. */
@@ -199,7 +219,7 @@ static int cache_for(struct ui *ui, const char *expr, char *err, size_t errlen)
 		c->expr = xstrdup(expr);
 		c->mark_gen = ui->mark_gen;
 	}
-	if (c->upto < total && ui_store_scan(ui->store, c->upto, total, cache_one, ui) < 0)
+	if (c->upto < total && cache_extend(ui, c->upto, total) < 0)
 		return -ENOMEM;
 	c->upto = total;
 	return 0;

@@ -133,6 +133,18 @@ const char *ui_store_str(const struct ui_store *s, size_t i, enum ui_str which, 
 	return len == STR_ABSENT ? "" : (const char *)p + 2;
 }
 
+void ui_store_strs(const struct ui_store *s, size_t i, const char *v[UI_S_COUNT])
+{
+	const uint8_t *p = str_block(s, ui_store_sum(s, i)->str);
+
+	for (unsigned k = 0; k < UI_S_COUNT; k++) {
+		unsigned len = (unsigned)p[0] | (unsigned)p[1] << 8;
+
+		v[k] = len == STR_ABSENT ? NULL : (const char *)p + 2;
+		p += 2 + (len == STR_ABSENT ? 0 : len + 1);
+	}
+}
+
 /* Appends the strings of one summary; returns their reference. */
 static uint32_t str_put(struct ui_store *s, const char *const v[UI_S_COUNT])
 {
@@ -274,7 +286,7 @@ Snare__Flow *ui_store_load(const struct ui_store *s, size_t i)
 int ui_store_add(struct ui_store *s, const Snare__Flow *f, size_t *index)
 {
 	const char *v[UI_S_COUNT] = {0};
-	char client[300], server[300];
+	struct ui_addrbuf b;
 	struct ui_sum m = {0}, *slot;
 	ssize_t old = f->id ? ui_store_find(s, f->id) : -1;
 	size_t i;
@@ -282,7 +294,7 @@ int ui_store_add(struct ui_store *s, const Snare__Flow *f, size_t *index)
 
 	if (f->id == NULL || (old < 0 && s->count >= UI_FLOWS_MAX))
 		return -ENOSPC;
-	ui_summarize(f, &m, v, client, server, sizeof(client));
+	ui_summarize(f, &m, v, &b);
 	if ((m.str = str_put(s, v)) == UINT32_MAX)
 		return -ENOSPC;
 	if ((rc = spill_append(s, f, &m.off, &m.len)) < 0)

@@ -35,6 +35,7 @@ enum ui_str {
 	UI_S_PROCESS,
 	UI_S_ERROR,
 	UI_S_DNS,
+	UI_S_DST, /* the server address asked for, when its text differs from UI_S_SERVER */
 	UI_S_COUNT
 };
 
@@ -42,6 +43,10 @@ enum ui_str {
 #define UI_F_STATUS 2u	/* status is set */
 #define UI_F_PROCESS 4u /* pid is set */
 #define UI_F_DURATION 8u
+#define UI_F_REQ 16u	/* HTTP: has a request; DNS: has a query */
+#define UI_F_RESP 32u	/* HTTP: has a response; DNS: has an answer */
+#define UI_F_PORT 64u	/* the request names its port (port is set) */
+#define UI_F_LIGHT 128u /* the summary rebuilds the flow for summary-only filters (ui_light.h) */
 
 struct ui_sum {
 	uint64_t off; /* the record in the spill file (after its length prefix) */
@@ -72,6 +77,8 @@ void ui_store_set_marked(struct ui_store *s, size_t i, bool marked);
 /* A summary string (NUL-terminated, at most UI_STR_MAX bytes; "" if none)
  * and whether it was present at all. */
 const char *ui_store_str(const struct ui_store *s, size_t i, enum ui_str which, bool *present);
+/* All the summary strings of flow i in one walk, NULL where absent. */
+void ui_store_strs(const struct ui_store *s, size_t i, const char *v[UI_S_COUNT]);
 /* The index of the flow with this id, or -1. */
 ssize_t ui_store_find(const struct ui_store *s, const char *id);
 /* The whole flow read back (free with snare__flow__free_unpacked), or NULL. */
@@ -85,10 +92,13 @@ int ui_store_scan(const struct ui_store *s, size_t from, size_t to, ui_store_sca
 		  void *arg) SNARE_MUST_CHECK;
 /* The raw record (its serialized bytes) into buf of at least sum->len bytes. */
 int ui_store_read_raw(const struct ui_store *s, size_t i, uint8_t *buf) SNARE_MUST_CHECK;
-/* ui_summary.c: the summary of f (strings point into f, or into client and
- * server, which receive "host:port" and hold at least 300 bytes each). */
-void ui_summarize(const Snare__Flow *f, struct ui_sum *m, const char *v[UI_S_COUNT], char *client,
-		  char *server, size_t addrlen);
+/* Room for the addresses of a summary, as "host:port" ("[v6]:port"). */
+struct ui_addrbuf {
+	char client[300], server[300], dst[300];
+};
+/* ui_summary.c: the summary of f (strings point into f or into b). */
+void ui_summarize(const Snare__Flow *f, struct ui_sum *m, const char *v[UI_S_COUNT],
+		  struct ui_addrbuf *b);
 /* The kind's name in the API ("http", "websocket", "tcp", "udp", "dns"). */
 const char *ui_kind_name(unsigned kind);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ui/ui_light.h"
 #include "ui/ui_store.h"
 
 const char *ui_kind_name(unsigned kind)
@@ -69,13 +70,14 @@ static void sum_http(const Snare__Flow *f, struct ui_sum *m, const char **v)
 		v[UI_S_PATH] = q->path;
 		v[UI_S_VERSION] = q->http_version;
 		m->port = (uint16_t)q->port;
+		m->flags |= UI_F_REQ | (q->has_port ? UI_F_PORT : 0);
 		m->req_size = q->has_content_length ? q->content_length
 			      : q->has_content	    ? q->content.len
 						    : 0;
 		v[UI_S_CTYPE] = header(q->headers, q->n_headers, "content-type");
 	}
 	if (r) {
-		m->flags |= r->has_status_code ? UI_F_STATUS : 0;
+		m->flags |= UI_F_RESP | (r->has_status_code ? UI_F_STATUS : 0);
 		m->status = (uint16_t)r->status_code;
 		m->resp_size = r->has_content_length ? r->content_length
 			       : r->has_content	     ? r->content.len
@@ -110,6 +112,7 @@ static void sum_other(const Snare__Flow *f, struct ui_sum *m, const char **v)
 		v[UI_S_HOST] = a->host;
 		m->port = (uint16_t)a->port;
 	}
+	m->flags |= (f->dns_request ? UI_F_REQ : 0) | (f->dns_response ? UI_F_RESP : 0);
 	if (f->dns_request && f->dns_request->n_questions > 0 && f->dns_request->questions[0])
 		v[UI_S_DNS] = f->dns_request->questions[0]->name;
 	sum_messages(f, m);
@@ -137,9 +140,23 @@ static bool end_of(const Snare__Flow *f, double *end)
 	return true;
 }
 
-void ui_summarize(const Snare__Flow *f, struct ui_sum *m, const char *v[UI_S_COUNT], char *client,
-		  char *server, size_t addrlen)
+/* ~dst's address (the one asked for, else the peer) when its text is not
+ * the server peer's. */
+static const char *dst_str(const Snare__Connection *s, const char *peer, char *out, size_t len)
 {
+	const char *d;
+
+	if (s == NULL || s->address == NULL || s->address->host == NULL)
+		return NULL;
+	d = addr_str(s->address, out, len);
+	return peer && strcmp(d, peer) == 0 ? NULL : d;
+}
+
+void ui_summarize(const Snare__Flow *f, struct ui_sum *m, const char *v[UI_S_COUNT],
+		  struct ui_addrbuf *b)
+{
+	const size_t addrlen = sizeof(b->client);
+
 	double end;
 
 	memset(m, 0, sizeof(*m));
@@ -152,8 +169,9 @@ void ui_summarize(const Snare__Flow *f, struct ui_sum *m, const char *v[UI_S_COU
 	if (f->websocket)
 		sum_messages(f, m);
 	m->messages = (uint32_t)f->n_messages;
-	v[UI_S_CLIENT] = f->client ? addr_str(f->client->peer, client, addrlen) : NULL;
-	v[UI_S_SERVER] = f->server ? addr_str(f->server->peer, server, addrlen) : NULL;
+	v[UI_S_CLIENT] = f->client ? addr_str(f->client->peer, b->client, addrlen) : NULL;
+	v[UI_S_SERVER] = f->server ? addr_str(f->server->peer, b->server, addrlen) : NULL;
+	v[UI_S_DST] = dst_str(f->server, v[UI_S_SERVER], b->dst, addrlen);
 	if (f->client && (f->client->has_pid || f->client->process_name)) {
 		m->flags |= UI_F_PROCESS;
 		m->pid = f->client->pid;
@@ -165,4 +183,6 @@ void ui_summarize(const Snare__Flow *f, struct ui_sum *m, const char *v[UI_S_COU
 		m->flags |= UI_F_DURATION;
 		m->duration_ms = (end - m->ts_start) * 1000.0;
 	}
+	if (ui_light_ok(f))
+		m->flags |= UI_F_LIGHT;
 }

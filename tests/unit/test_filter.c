@@ -467,6 +467,62 @@ static void test_regex_cost(void **state)
 	}
 }
 
+/* filter_needs: each operator's part of the flow, and !, & and | join them. */
+static void test_needs(void **state)
+{
+	enum {
+		H = FILTER_NEED_HEADERS,
+		B = FILTER_NEED_BODIES | FILTER_NEED_MESSAGES | FILTER_NEED_DNS
+	};
+	static const struct {
+		const char *expr;
+		unsigned want;
+	} rows[] = {
+	    {"~a", H},
+	    {"~all", 0},
+	    {"~b x", B},
+	    {"~bq x", B},
+	    {"~bs x", B},
+	    {"~c 200", 0},
+	    {"~d x", 0},
+	    {"~dns", 0},
+	    {"~dst x", 0},
+	    {"~e", 0},
+	    {"~h x", H},
+	    {"~hq x", H},
+	    {"~hs x", H},
+	    {"~http", 0},
+	    {"~m x", 0},
+	    {"~marked", 0},
+	    {"~q", 0},
+	    {"~s", 0},
+	    {"~src x", 0},
+	    {"~t x", H},
+	    {"~tq x", H},
+	    {"~ts x", H},
+	    {"~tcp", 0},
+	    {"~u x", 0},
+	    {"~udp", 0},
+	    {"~websocket", 0},
+	    {"bare", 0},
+	    {"!~h x", H},
+	    {"~d x & ~b y", B},
+	    {"~m x | ~hq y", H},
+	    {"(~d x | !(~c 1 & ~bs z)) & ~h w", B | H},
+	};
+	char err[256];
+	struct filter *f;
+
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (filter_compile(rows[i].expr, &f, err, sizeof(err)) != 0)
+			fail_msg("%s: %s", rows[i].expr, err);
+		if (filter_needs(f) != rows[i].want)
+			fail_msg("%s: needs 0x%x, want 0x%x", rows[i].expr, filter_needs(f),
+				 rows[i].want);
+		filter_free(f);
+	}
+}
+
 static void test_limits(void **state)
 {
 	char *deep = malloc(300), *huge = malloc(9000), err[256];
@@ -509,6 +565,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_regex),
 	    cmocka_unit_test(test_regex_cost),
 	    cmocka_unit_test(test_limits),
+	    cmocka_unit_test(test_needs),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
