@@ -105,11 +105,9 @@ static void ca_on_coord_close(struct ipc_chan *ch, int err)
 static int ca_hello(struct ca_role *ca)
 {
 	Snare__CaToCoord env = SNARE__CA_TO_COORD__INIT;
-	Snare__Hello h = SNARE__HELLO__INIT;
+	Snare__Hello h;
 
-	h.has_version = h.has_pid = 1;
-	h.version = IPC_PROTOCOL_VERSION;
-	h.pid = (uint32_t)getpid();
+	ipc_hello_fill(&h);
 	env.body_case = SNARE__CA_TO_COORD__BODY_HELLO;
 	env.hello = &h;
 	return ipc_chan_send(&ca->coord, &env.base, NULL, 0);

@@ -175,6 +175,8 @@ void ipc_chan_handlers(struct ipc_chan *c, const struct ipc_handler *h, size_t n
 /* Packs and sends env (its seq is set when 0), queueing on EAGAIN; the fds
  * are dup'ed when queued, so the caller keeps its own.  -EPIPE once closed. */
 int ipc_chan_send(struct ipc_chan *c, ProtobufCMessage *env, const int *fds, size_t nfds);
+/* Fills the Hello every role sends first: protocol version and pid. */
+void ipc_hello_fill(Snare__Hello *h);
 /* Stops (true) or resumes (false) reading frames, e.g. while the owner's
  * own output is congested.  Sending continues. */
 void ipc_chan_pause_reading(struct ipc_chan *c, bool paused);

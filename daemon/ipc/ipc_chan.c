@@ -306,3 +306,11 @@ void ipc_chan_close(struct ipc_chan *c)
 	c->congested = false;
 	c->closed = true;
 }
+
+void ipc_hello_fill(Snare__Hello *h)
+{
+	snare__hello__init(h);
+	h->has_version = h->has_pid = 1;
+	h->version = IPC_PROTOCOL_VERSION;
+	h->pid = (uint32_t)getpid();
+}

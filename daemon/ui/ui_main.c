@@ -270,11 +270,9 @@ static void ui_on_close(struct ipc_chan *ch, int err)
 static int ui_hello(struct ui *ui)
 {
 	Snare__UiToCoord env = SNARE__UI_TO_COORD__INIT;
-	Snare__Hello h = SNARE__HELLO__INIT;
+	Snare__Hello h;
 
-	h.has_version = h.has_pid = 1;
-	h.version = IPC_PROTOCOL_VERSION;
-	h.pid = (uint32_t)getpid();
+	ipc_hello_fill(&h);
 	env.body_case = SNARE__UI_TO_COORD__BODY_HELLO;
 	env.hello = &h;
 	return ipc_chan_send(&ui->chan, &env.base, NULL, 0);

@@ -404,11 +404,9 @@ static void wk_on_drain(struct ipc_chan *ch)
 
 static int wk_hello(struct ipc_chan *ch, bool to_ca)
 {
-	Snare__Hello h = SNARE__HELLO__INIT;
+	Snare__Hello h;
 
-	h.has_version = h.has_pid = 1;
-	h.version = IPC_PROTOCOL_VERSION;
-	h.pid = (uint32_t)getpid();
+	ipc_hello_fill(&h);
 	if (to_ca) {
 		Snare__WorkerToCa env = SNARE__WORKER_TO_CA__INIT;
 
