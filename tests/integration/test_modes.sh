@@ -123,7 +123,7 @@ out=$(proxy_curl --cacert "$SNARE_CONF/snare-ca-cert.pem" "https://localhost:$TL
 stop_snare
 start_snare --mode "upstream:http://127.0.0.1:$UP_PORT@127.0.0.1:0" --set upstream_auth=up:wrong
 out=$(proxy_curl --cacert "$SNARE_CONF/snare-ca-cert.pem" -o /dev/null -w '%{http_code}' "https://localhost:$TLS_PORT/hello" 2>&1)
-echo "$out" | grep -q 502 && grep -q "refused HTTP CONNECT request: 407" "$SNARE_LOG" &&
+echo "$out" | grep -q 502 && wait_for "$SNARE_LOG" "refused HTTP CONNECT request: 407" &&
 	ok upstream-refusal-502-logged || notok upstream-refusal-502-logged "$out"
 stop_snare
 # upstream:https://: TLS to the upstream proxy (snare's own regular mode
