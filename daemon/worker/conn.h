@@ -64,6 +64,7 @@ struct conn {
 	bool authed;		 /* proxyauth passed (a CONNECT authenticates the connection) */
 	bool proxy_tls;		 /* the client speaks TLS to snare itself (secure web proxy) */
 	bool server_reusable;	 /* the server connection may carry another request */
+	bool server_kept;	 /* ... and has carried one already (not fresh) */
 	bool server_up;		 /* "server connect" was logged for the server stream */
 	const char *server_host; /* what the server stream is connected to */
 	uint16_t server_port;

@@ -60,6 +60,7 @@ static void connect_done(struct conn *c, int err)
 		getsockname(c->server.fd, &c->server.local.sa, &len);
 		c->server_up = true;
 		c->server_reusable = true; /* fresh: usable for the request waiting on it */
+		c->server_kept = false;
 		addr_format(&c->server.peer.sa, a, sizeof(a));
 		if (addr_parse_ip(c->server_host, 0, &(union sockaddr_any){0}) == 0)
 			conn_client_log(c, LOG_LVL_INFO, "server connect %s", a);

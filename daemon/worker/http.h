@@ -38,6 +38,7 @@ struct http_state {
 	bool local_response; /* answered by us (error page, mitm.it) */
 	bool flow_sent;
 	bool closing_after;	  /* close after the current response */
+	bool on_kept_server;	  /* sent on a server connection kept from an earlier exchange */
 	char scheme[8];		  /* of the current request: http or https */
 	struct hooks_http *hooks; /* scripts and rewrites (hooks.h), NULL without */
 };

@@ -82,8 +82,26 @@ void http_send_request(struct conn *c)
 			   "The request head is too large.");
 		return;
 	}
+	c->http->on_kept_server = c->server_kept;
 	c->server_reusable = false;
 	conn_set_state(c, CS_EXCHANGE);
+}
+
+/* A kept server connection may be closed by the server just as the next
+ * request goes out (its idle timeout).  A request without a body that got
+ * no response byte is sent once more on a new connection, as browsers and
+ * nginx do, instead of answering 502.  Plain HTTP only: a tunnel's server
+ * connection is the tunnel. */
+static bool http_retry_on_new_server(struct conn *c)
+{
+	if (!c->http->on_kept_server || c->tunnel || buf_len(&c->server.in) > 0 ||
+	    c->http->req.head->body != HTTP1_BODY_NONE)
+		return false;
+	c->http->on_kept_server = false;
+	conn_client_log(c, LOG_LVL_DEBUG, "kept server connection closed; sending again");
+	conn_server_disconnect(c);
+	conn_connect(c, c->host, c->port, request_connected);
+	return true;
 }
 
 static void http_exchange_done(struct conn *c)
@@ -97,6 +115,7 @@ static void http_exchange_done(struct conn *c)
 	c->http->flow_sent = true;
 	c->server_reusable =
 	    c->http->resp.head->keep_alive && c->http->resp.body.kind != HTTP1_BODY_CLOSE;
+	c->server_kept = c->server_reusable;
 	http_exchange_reset(c);
 	if (!c->server_reusable && !c->tunnel)
 		conn_server_disconnect(c);
@@ -263,6 +282,8 @@ void http_exchange_step(struct conn *c, bool *progress)
 			return;
 		}
 		if (r == -ECANCELED)
+			return;
+		if (r == -EPIPE && http_retry_on_new_server(c))
 			return;
 		if (r < 0) {
 			http_response_failed(c, r);
