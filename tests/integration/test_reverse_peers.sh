@@ -29,7 +29,7 @@ sni_seen() { grep -o 'Hostname in TLS extension: "[^"]*"' "$SS_LOG" | cut -d'"' 
 # curl_tls NAME PATH: HTTPS to snare as NAME (SNI and Host), trusting its CA.
 curl_tls() {
 	curl -sS --max-time 10 --cacert "$SNARE_CONF/snare-ca-cert.pem" \
-		--resolve "$1:$SNARE_PORT:127.0.0.1" "https://$1:$SNARE_PORT$2"
+		--resolve "$1:$SNARE_PORT:127.0.0.1" "https://$1:$SNARE_PORT$2" "${@:3}"
 }
 # host_seen OUT VALUE: the origin's /headers output has exactly this Host.
 host_seen() { echo "$1" | grep -qix "host: $2"; }
@@ -54,15 +54,21 @@ stop_snare
 # Answer first (docs/performance.md): the first connection to a server
 # waits for its certificate; the next, with the same leaf cached, gets its
 # client handshake at once beside the server's, with the same answer (one
-# worker: each keeps its own cache).
+# worker: each keeps its own cache).  A client that offers h2 is never
+# answered first: whether it may get h2 depends on the server's ALPN answer.
 start_snare --mode "reverse:https://localhost:$TLS_PORT@127.0.0.1:0" -v --set workers=1 \
 	--set ssl_verify_upstream_trusted_ca="$ORIGIN_CERT" || exit 1
-a=$(curl_tls client.test /hello)
+a=$(curl_tls client.test /hello --http1.1)
 n1=$(grep -c "client handshake answered first" "$SNARE_LOG")
-b=$(curl_tls client.test /hello)
+b=$(curl_tls client.test /hello --http1.1)
 [ "$a" = hello ] && [ "$n1" = 0 ] && ok answer-first-not-before-leaf-known || notok answer-first-not-before-leaf-known "$a, $n1"
-[ "$b" = hello ] && grep -q "client handshake answered first" "$SNARE_LOG" &&
+[ "$b" = hello ] && wait_for "$SNARE_LOG" "client handshake answered first" &&
 	ok answer-first-with-leaf-known || notok answer-first-with-leaf-known "$b; $(tail -5 "$SNARE_LOG")"
+n2=$(grep -c "client handshake answered first" "$SNARE_LOG")
+c=$(curl_tls client.test /hello --http2)
+sleep 0.5
+[ "$c" = hello ] && [ "$n2" -ge 1 ] && [ "$(grep -c "client handshake answered first" "$SNARE_LOG")" = "$n2" ] &&
+	ok answer-first-not-for-h2-offer || notok answer-first-not-for-h2-offer "$c, $n2"
 stop_snare
 start_snare --mode "reverse:https://localhost:$TLS_PORT@127.0.0.1:0" --set keep_host_header=true \
 	--set ssl_verify_upstream_trusted_ca="$ORIGIN_CERT" || exit 1
