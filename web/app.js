@@ -135,9 +135,15 @@ async function fetchWindow() {
   const offset = Math.max(0, first - OVERSCAN);
   const limit = n + 2 * OVERSCAN;
   const my = ++fetchSerial;
+  const asked = { filter: state.filter, sort: state.sort, order: state.order };
+  // An answer for a filter or sort that changed meanwhile is dropped: the
+  // fetch queued by that change follows (scheduleFetch), and a stale total
+  // must not show as "N flows match".
+  const stale = () => my !== fetchSerial || asked.filter !== state.filter ||
+    asked.sort !== state.sort || asked.order !== state.order;
   try {
-    const r = await apiJSON('/api/flows?' + q({ filter: state.filter, sort: state.sort, order: state.order, offset, limit }));
-    if (my !== fetchSerial) return;
+    const r = await apiJSON('/api/flows?' + q({ ...asked, offset, limit }));
+    if (stale()) return;
     state.total = r.total;
     state.asking = false;
     state.offset = r.offset ?? offset;
@@ -146,7 +152,7 @@ async function fetchWindow() {
     showFilterError('');
     renderList();
   } catch (e) {
-    if (my !== fetchSerial) return;
+    if (stale()) return;
     state.asking = false;
     showFilterError(e.message);
     renderList();
