@@ -4,7 +4,6 @@
  * mitmdump prints, letting every layer report and free its own state.  It
  * knows no protocol; next_layer() decides which layer runs. */
 #include <errno.h>
-#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,64 +37,6 @@ static uint64_t conn_idle_limit_ms(void)
 	return (uint64_t)wk->opts.tcp_timeout * 1000;
 }
 
-/* A connection quiet for this long gives its buffers back (stream_trim).
- * Not after every pump: a busy connection would free and allocate its
- * buffers and OpenSSL's record buffers again for every request. */
-#define CONN_TRIM_MS 1000
-
-/* Freed buffers stay resident in glibc's heap (a burst of connections
- * leaves it at its peak): once trims happened, give free pages back to the
- * kernel, at most once per CONN_TRIM_MS for the whole worker. */
-static void conn_on_heap_trim(struct loop_timer *t)
-{
-	(void)t;
-	malloc_trim(0);
-}
-
-static void conn_heap_trim_later(void)
-{
-	static struct loop_timer heap_timer = {.heap_idx = (size_t)-1, .fn = conn_on_heap_trim};
-
-	if (!loop_timer_armed(&heap_timer))
-		loop_timer_arm(wk->loop, &heap_timer, CONN_TRIM_MS);
-}
-
-static bool conn_holds_buffers(const struct conn *c)
-{
-	return stream_holds_buffers(&c->client) || stream_holds_buffers(&c->server);
-}
-
-/* After a pump that left buffers: the timer fires within CONN_TRIM_MS (one
- * heap operation when the connection turns busy, none while it stays so:
- * the timer re-arms itself, conn_on_timer). */
-static void conn_trim_later(struct conn *c)
-{
-	uint64_t due = loop_now(wk->loop) + CONN_TRIM_MS;
-
-	if (c->state != CS_CONNECTING && loop_timer_armed(&c->timer) && c->timer.due_ms > due &&
-	    conn_holds_buffers(c))
-		loop_timer_arm(wk->loop, &c->timer, CONN_TRIM_MS);
-}
-
-/* The timer while buffers are held: trims once the connection has been
- * quiet for CONN_TRIM_MS; true when it re-armed itself for that instead. */
-static bool conn_trim_due(struct conn *c)
-{
-	uint64_t now = loop_now(wk->loop);
-	uint64_t quiet = now > c->active_ms ? now - c->active_ms : 0;
-
-	if (!conn_holds_buffers(c))
-		return false;
-	if (quiet < CONN_TRIM_MS) {
-		loop_timer_arm(wk->loop, &c->timer, CONN_TRIM_MS - quiet);
-		return true;
-	}
-	stream_trim(&c->client);
-	stream_trim(&c->server);
-	conn_heap_trim_later();
-	return false;
-}
-
 /* The idle timer is not moved on every read and write (that would be a heap
  * operation per byte batch): I/O only stamps active_ms, and a timer that
  * fires early re-arms itself for the rest of the idle time. */
@@ -108,8 +49,7 @@ static void conn_on_timer(struct loop_timer *t)
 		conn_pump(c);
 		return;
 	}
-	if (conn_trim_due(c) ||
-	    loop_timer_idle_rearm(wk->loop, &c->timer, c->active_ms, conn_idle_limit_ms()))
+	if (loop_timer_idle_rearm(wk->loop, &c->timer, c->active_ms, conn_idle_limit_ms()))
 		return;
 	conn_client_log(c, LOG_LVL_INFO, "Closing connection due to inactivity");
 	conn_close(c);
@@ -334,8 +274,7 @@ static bool conn_check_done(struct conn *c)
 }
 
 /* After a pump: every layer gives back what it no longer needs, the
- * resolved addresses go once connected; the buffers once the connection
- * is quiet (conn_trim_later). */
+ * resolved addresses go once connected, empty buffers are freed. */
 static void conn_trim(struct conn *c)
 {
 	layers_trim(c);
@@ -344,7 +283,8 @@ static void conn_trim(struct conn *c)
 		c->addrs = NULL;
 		c->naddrs = c->addr_i = 0;
 	}
-	conn_trim_later(c);
+	stream_trim(&c->client);
+	stream_trim(&c->server);
 }
 
 void conn_pump(struct conn *c)

@@ -399,9 +399,9 @@ static void stream_tls_error(struct stream *s, const char *what)
 	stream_fail(s, "%s: %s", what, e);
 }
 
-/* Whether SSL_read could return anything.  It is not called in vain: after
- * stream_trim's SSL_free_buffers, a read that finds no ciphertext still
- * allocates a 17 KiB record buffer and keeps it while the connection idles.  EOF must
+/* Whether SSL_read could return anything.  It is not called in vain: with
+ * SSL_MODE_RELEASE_BUFFERS, a read that finds no ciphertext still allocates
+ * a 17 KiB record buffer and keeps it while the connection idles.  EOF must
  * still be read (rd_eof); an inner layer's EOF comes from its outer one.  A
  * read that stopped on a full txc (a KeyUpdate answer) is finished by one. */
 static bool stream_tls_readable(const struct stream *s)
@@ -590,10 +590,7 @@ static void stream_bio_trim(BIO *b)
 		BIO_set_mem_buf(b, fresh, BIO_CLOSE);
 }
 
-/* Gives back the memory of empty buffers, OpenSSL's record buffers too:
- * called once a connection has been quiet for a while (conn.c), not after
- * every pump, so that a busy connection does not free and allocate them
- * again for every request. */
+/* Gives back the memory of empty buffers: idle connections stay small. */
 void stream_trim(struct stream *s)
 {
 	if (buf_len(&s->in) == 0)
@@ -611,11 +608,6 @@ void stream_trim(struct stream *s)
 		stream_bio_trim(s->rbio);
 		stream_bio_trim(s->wbio);
 	}
-}
-
-bool stream_holds_buffers(const struct stream *s)
-{
-	return s->in.data || s->out.data || s->rxc.data || s->txc.data;
 }
 
 void stream_close(struct stream *s)

@@ -49,8 +49,6 @@ void stream_init_ns(struct stream *s, struct conn *c, struct ns_tcp *t);
 void stream_io(struct stream *s, bool *progress);
 void stream_interest(struct stream *s);
 void stream_trim(struct stream *s);
-/* Whether any of its buffers is allocated (stream_trim has work). */
-bool stream_holds_buffers(const struct stream *s);
 void stream_close(struct stream *s);
 /* Starts TLS on an open stream; bytes already in s->in are handed to TLS
  * as the first ciphertext (the peeked ClientHello). */

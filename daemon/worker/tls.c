@@ -104,9 +104,8 @@ int tls_init(void)
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	/* Many servers close without close_notify: treat that as an EOF. */
 	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
-	/* No SSL_MODE_RELEASE_BUFFERS: a busy connection keeps its record
-	 * buffers; an idle one gives them back (stream_trim). */
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+				  SSL_MODE_RELEASE_BUFFERS);
 	tls_sessions_enable(ctx);
 	tls_keylog_install(ctx);
 	if (wk->opts.ssl_insecure) {
@@ -222,9 +221,8 @@ SSL_CTX *tls_leaf_ctx(X509 *leaf)
 
 	if (ctx == NULL)
 		return NULL;
-	/* No SSL_MODE_RELEASE_BUFFERS: a busy connection keeps its record
-	 * buffers; an idle one gives them back (stream_trim). */
-	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+				  SSL_MODE_RELEASE_BUFFERS);
 	if (tls_ctx_use_leaf(ctx, leaf) < 0) {
 		SSL_CTX_free(ctx);
 		return NULL;
