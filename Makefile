@@ -54,6 +54,7 @@ ALL_LIBS := $(foreach m,$(MODULES),$(call MOD_LIB,$(m))) $(B)/lib/libsnare-polic
 # The modules linked into build/snare (a module joins when snare uses it).
 SNARE_MODULES := core ipc config http1 certs output worker coordinator spawner ca resolve tlsparse ws \
 	dns netstack privsep wireguard intercept filter encoding rewrite flowedit ui h2 quic script
+SNARE_MODULES += hold
 SNARE_LIBS := $(foreach m,$(SNARE_MODULES),$(call MOD_LIB,$(m))) $(B)/lib/libsnare-policy.a \
 	$(B)/lib/libsnare-proto.a
 

@@ -31,6 +31,7 @@ struct opt_field {
 static int check_proxyauth(const char *v, char *err, size_t errlen);
 static int check_upstream_auth(const char *v, char *err, size_t errlen);
 static int check_filter(const char *v, char *err, size_t errlen);
+static int check_intercept(const char *v, char *err, size_t errlen);
 
 static const struct option_def defs[] = {
     {"listen_host", OPT_STR, "", NULL,
@@ -158,9 +159,11 @@ static const struct option_def defs[] = {
     {"anticomp", OPT_BOOL, "false", NULL,
      "Ask servers for uncompressed data (not applied yet in this version)."},
     {"intercept", OPT_STR, "", NULL,
-     "Intercept flows matching this filter: not implemented yet, only \"\" is accepted."},
+     "Hold requests and responses matching this filter (~q requests only, ~s responses "
+     "only) until they are resumed, edited or killed in the web interface; \"\" is off."},
     {"intercept_timeout", OPT_INT, "0", NULL,
-     "Release intercepted flows after this many seconds: not implemented yet, only 0."},
+     "Resume intercepted flows unchanged after this many seconds; 0 holds them until "
+     "the user acts."},
     {"server_replay", OPT_STRLIST, "", NULL,
      "Replay server responses from a flow file: not implemented yet, refused."},
     {"client_replay", OPT_STRLIST, "", NULL,
@@ -253,8 +256,8 @@ static const struct opt_field fields[] = {
     F(block_list, .check = rewrite_opts_check_block_list),
     F(anticache),
     F(anticomp),
-    F(intercept, .nullable = true, .unimplemented = true),
-    F(intercept_timeout, RANGE(0, 86400), .unimplemented = true),
+    F(intercept, .nullable = true, .check = check_intercept),
+    F(intercept_timeout, RANGE(0, 86400)),
     F(server_replay, .unimplemented = true),
     F(client_replay, .unimplemented = true),
     F(server_replay_kill_extra, .unimplemented = true),
@@ -319,6 +322,20 @@ static int check_filter(const char *v, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	filter_free(f);
+	return 0;
+}
+
+/* intercept's filter; its error names the option (it can also come from
+ * the web interface at run time). */
+static int check_intercept(const char *v, char *err, size_t errlen)
+{
+	char why[256];
+
+	if (v[0] && check_filter(v, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "Invalid filter expression for intercept: %s",
+			 why + strlen("Invalid filter expression: "));
+		return -EINVAL;
+	}
 	return 0;
 }
 

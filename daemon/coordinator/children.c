@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "coordinator/coord.h"
+#include "coordinator/intercept_route.h"
 #include "core/log.h"
 
 #define RESPAWN_DELAY_MS 100
@@ -29,8 +30,10 @@ static void child_on_close(struct ipc_chan *ch, int err)
 
 	ipc_chan_close(&c->chan);
 	c->chan_open = false;
-	if (c->kind == CHILD_WORKER)
-		coord_parts_drop_worker(c->index); /* its flow body pieces go with it */
+	if (c->kind == CHILD_WORKER) {
+		coord_parts_drop_worker(c->index);	 /* its flow body pieces go with it */
+		coord_hold_worker_gone(c->co, c->index); /* and its held flows */
+	}
 	/* EOF: the child is exiting and SIGCHLD follows.  Anything else is a
 	 * protocol violation, and the child is stopped. */
 	if (err < 0 && err != -EPIPE && err != -ECONNRESET && c->pid > 0) {
@@ -128,6 +131,8 @@ static const struct ipc_handler worker_handlers[] = {
     {SNARE__WORKER_TO_COORD__BODY_FLOW_BODY, worker_on_flow_body},
     {SNARE__WORKER_TO_COORD__BODY_LOG, worker_on_log},
     {SNARE__WORKER_TO_COORD__BODY_HELLO, worker_on_hello},
+    {SNARE__WORKER_TO_COORD__BODY_HELD, coord_hold_on_held},
+    {SNARE__WORKER_TO_COORD__BODY_RELEASED, coord_hold_on_released},
 };
 
 static void ca_send_attach(struct coord *co, struct coord_child *w)
@@ -316,8 +321,10 @@ static void child_died(struct coord *co, struct coord_child *c, int status)
 		ipc_chan_close(&c->chan);
 		c->chan_open = false;
 	}
-	if (c->kind == CHILD_WORKER)
+	if (c->kind == CHILD_WORKER) {
 		coord_parts_drop_worker(c->index);
+		coord_hold_worker_gone(co, c->index);
+	}
 	if (c->ca_peer_fd >= 0 && c->kind == CHILD_WORKER) {
 		close(c->ca_peer_fd);
 		c->ca_peer_fd = -1;

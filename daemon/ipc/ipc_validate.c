@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "ipc/ipc_hold.h"
 
 #define IPC_MAX_MODES 64
 #define IPC_MAX_MODE_SPEC 1024
@@ -348,9 +349,11 @@ static bool validate_ui_dropped(const ProtobufCMessage *body, const struct chan_
  *                                              once it has sent its hello)
  *                              shutdown        CONFIG, RUNNING
  *                              test_trigger    RUNNING
+ *                              hold, intercept RUNNING (intercept, ipc_hold.h)
  *   WORKER_TO_COORD (coord)    hello           HELLO
  *                              log, flow,      CONFIG, RUNNING, CLOSING
- *                              flow_body
+ *                              flow_body, held,
+ *                              released
  *   COORD_TO_CA (ca)           config          CONFIG
  *                              attach_worker   RUNNING
  *                              shutdown        CONFIG, RUNNING
@@ -370,9 +373,10 @@ static bool validate_ui_dropped(const ProtobufCMessage *body, const struct chan_
  *   COORD_TO_UI (ui)           config          CONFIG (the ui enters CONFIG
  *                                              once it has sent its hello)
  *                              flow, flow_body, RUNNING
- *                              log, dropped
+ *                              log, dropped, held, released
  *   UI_TO_COORD (coord)        hello           HELLO
- *                              log             RUNNING
+ *                              log, hold,      RUNNING
+ *                              intercept
  *
  * The worker's flow and flow_body rows come first: they are the hot path. */
 #define ST(s) (1u << IPC_ST_##s)
@@ -389,11 +393,17 @@ static const struct chan_rule ipc_rules[] = {
     R(WORKER_TO_COORD, FLOW_BODY, ANY_BUT_HELLO, "flow_body", flow_body, validate_flow_body),
     R(WORKER_TO_COORD, LOG, ANY_BUT_HELLO, "log", log_event, validate_log_event),
     R(WORKER_TO_COORD, HELLO, ST(HELLO), "hello", hello, validate_hello),
+    R(WORKER_TO_COORD, HELD, ANY_BUT_HELLO, "held", flow_held, ipc_validate_flow_held),
+    R(WORKER_TO_COORD, RELEASED, ANY_BUT_HELLO, "released", flow_released,
+      ipc_validate_flow_released),
 
     R(COORD_TO_WORKER, CONFIG, ST(CONFIG), "config", worker_config, validate_worker_config),
     R(COORD_TO_WORKER, SHUTDOWN, ST(CONFIG) | ST(RUNNING), "shutdown", shutdown, validate_shutdown),
     R(COORD_TO_WORKER, TEST_TRIGGER, ST(RUNNING), "test_trigger", test_trigger,
       validate_test_trigger),
+    R(COORD_TO_WORKER, HOLD, ST(RUNNING), "hold", hold_command, ipc_validate_hold_command_worker),
+    R(COORD_TO_WORKER, INTERCEPT, ST(RUNNING), "intercept", intercept_set,
+      ipc_validate_intercept_set),
 
     R(COORD_TO_CA, CONFIG, ST(CONFIG), "config", ca_config, validate_ca_config),
     R(COORD_TO_CA, ATTACH_WORKER, ST(RUNNING), "attach_worker", attach_worker,
@@ -424,9 +434,13 @@ static const struct chan_rule ipc_rules[] = {
     R(COORD_TO_UI, FLOW_BODY, ST(RUNNING), "flow_body", flow_body, validate_flow_body),
     R(COORD_TO_UI, LOG, ST(RUNNING), "log", log_event, validate_log_event),
     R(COORD_TO_UI, DROPPED, ST(RUNNING), "dropped", ui_dropped, validate_ui_dropped),
+    R(COORD_TO_UI, HELD, ST(RUNNING), "held", flow_held, ipc_validate_flow_held_ui),
+    R(COORD_TO_UI, RELEASED, ST(RUNNING), "released", flow_released, ipc_validate_flow_released_ui),
 
     R(UI_TO_COORD, HELLO, ST(HELLO), "hello", hello, validate_hello),
     R(UI_TO_COORD, LOG, ST(RUNNING), "log", log_event, validate_log_event),
+    R(UI_TO_COORD, HOLD, ST(RUNNING), "hold", hold_command, ipc_validate_hold_command_ui),
+    R(UI_TO_COORD, INTERCEPT, ST(RUNNING), "intercept", intercept_set, ipc_validate_intercept_set),
 };
 
 static const ProtobufCMessageDescriptor *const ipc_envelopes[IPC_CH_COUNT] = {

@@ -32,6 +32,7 @@ enum conn_state {
 	CS_SOCKS,	  /* SOCKS5 greeting, authentication and request */
 	CS_DNS_TCP,	  /* DNS over TCP: length-prefixed messages */
 	CS_H2,		  /* HTTP/2 streams both ways (h2_proxy.c) */
+	CS_HELD,	  /* an HTTP/1 request or response held by intercept (hold_http.c) */
 };
 
 /* Whether the server side speaks TLS (reverse schemes decide; otherwise it

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
+#include "worker/hold_http.h"
 #include "worker/hooks.h"
 #include "worker/http.h"
 #include "worker/http_int.h"
@@ -163,6 +164,8 @@ static int http_read_response(struct conn *c, bool *progress)
 		     c->http->resp.head->content_length);
 	if (hooks.active && hooks_http_response_head(c))
 		return c->freed ? -ECANCELED : 0; /* held for the response hook, or killed */
+	if (hold_http_response_head(c))
+		return 0; /* its body is collected for intercept */
 	if (buf_append(&c->client.out, c->http->resp.raw, c->http->resp.raw_len) < 0)
 		return -ENOBUFS;
 	return 0;
@@ -296,8 +299,9 @@ void http_exchange_step(struct conn *c, bool *progress)
 			return;
 		}
 	}
-	if ((r = h1_body_move(&c->http->resp.body, &c->server, hooks_http_body_sink(c),
-			      progress)) == -EMSGSIZE) {
+	if ((r = h1_body_move(&c->http->resp.body, &c->server,
+			      hold_http_body_sink(c, hooks_http_body_sink(c)), progress)) ==
+	    -EMSGSIZE) {
 		http_refuse_response_body(c, true);
 		return;
 	}
@@ -307,7 +311,8 @@ void http_exchange_step(struct conn *c, bool *progress)
 		conn_close(c);
 		return;
 	}
-	if (c->http->resp.body.done && hooks_http_response_done(c, progress)) {
+	if (c->http->resp.body.done && hold_http_response_done(c, progress) &&
+	    hooks_http_response_done(c, progress)) {
 		if (!c->http->req.body.done)
 			c->http->closing_after = true;
 		http_exchange_done(c);

@@ -11,6 +11,7 @@
 #include "worker/auth.h"
 #include "worker/conn.h"
 #include "worker/http.h"
+#include "worker/hold_http.h"
 #include "worker/hooks.h"
 #include "worker/http_int.h"
 #include "worker/layer.h"
@@ -134,6 +135,8 @@ void http_route_request(struct conn *c)
 		return;
 	}
 	if (hooks.active && hooks_http_request(c))
+		return;
+	if (hold_http_request(c))
 		return;
 	http_send_request(c);
 }

@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "sandbox.h"
 #include "worker/hooks.h"
+#include "worker/hold_http.h"
 #include "worker/accepting.h"
 #include "worker/certcache.h"
 #include "worker/client_policy.h"
@@ -314,6 +315,7 @@ static void wk_on_config(struct ipc_chan *ch, struct ipc_frame *f)
 	if (hooks_configure(m->config, err, sizeof(err)) < 0)
 		log_error("worker %u: %s; scripts and rewrites are off in this worker", wk->index,
 			  err);
+	hold_http_configure();
 	wk_take_listeners(m->config, f);
 	wk_take_wireguard(m->config);
 	ch->state = IPC_ST_RUNNING;
@@ -341,6 +343,8 @@ static void wk_on_test_trigger(struct ipc_chan *ch, struct ipc_frame *f)
 static const struct ipc_handler wk_coord_handlers[] = {
     {SNARE__COORD_TO_WORKER__BODY_CONFIG, wk_on_config},
     {SNARE__COORD_TO_WORKER__BODY_SHUTDOWN, wk_on_shutdown},
+    {SNARE__COORD_TO_WORKER__BODY_HOLD, hold_http_on_command},
+    {SNARE__COORD_TO_WORKER__BODY_INTERCEPT, hold_http_on_intercept},
 #ifdef SNARE_TEST_HOOKS
     {SNARE__COORD_TO_WORKER__BODY_TEST_TRIGGER, wk_on_test_trigger},
 #endif

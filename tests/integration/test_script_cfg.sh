@@ -48,7 +48,7 @@ one_line_exit1 missing-script "scripts: cannot read $T/scfg-missing.lua" -s "$T/
 one_line_exit1 script-syntax-error "scripts: $T/scfg-bad.lua:2:" -s "$T/scfg-bad.lua" -p 0
 one_line_exit1 missing-at-file "modify_headers: cannot read $T/nope" \
 	--set "modify_headers=|x-a|@$T/nope" -p 0
-one_line_exit1 intercept-not-implemented "intercept is not implemented yet" --set 'intercept=~q' -p 0
+one_line_exit1 intercept-bad-filter "Invalid filter expression for intercept: " --set 'intercept=~q &' -p 0
 one_line_exit1 server-replay-not-implemented "server_replay is not implemented yet" \
 	--set server_replay=x.flows -p 0
 

@@ -89,8 +89,6 @@ static void test_rewrites_refused(void **state)
 static void test_not_implemented(void **state)
 {
 	static const char *const refused[] = {
-	    "intercept=~q",
-	    "intercept_timeout=5",
 	    "server_replay=a.flows",
 	    "client_replay=a.flows",
 	    "server_replay_kill_extra",
@@ -109,7 +107,15 @@ static void test_not_implemented(void **state)
 		snprintf(name, sizeof(name), "%.*s", (int)strcspn(refused[i], "="), refused[i]);
 		set_err(refused[i], name);
 	}
-	set_err("intercept=~q", "intercept is not implemented yet");
+	/* intercept is implemented: its filter is checked, naming the option */
+	set_err("intercept=~q &", "Invalid filter expression for intercept: ");
+	set_err("intercept_timeout=86401", "Invalid value for intercept_timeout");
+	options_init(&o);
+	set_ok(&o, "intercept=~q & ~d example.com");
+	set_ok(&o, "intercept_timeout=5");
+	assert_string_equal(o.intercept, "~q & ~d example.com");
+	assert_int_equal(o.intercept_timeout, 5);
+	options_free(&o);
 	/* their defaults stay accepted (a config file may spell them out) */
 	options_init(&o);
 	set_ok(&o, "intercept=");
