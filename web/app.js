@@ -209,6 +209,7 @@ function flowRow(f, i) {
   if (f.error) cls.push('failed');
   if (state.highlight && state.hlCache.get(f.id)) cls.push('highlighted');
   if (f.status >= 400) cls.push('status-err');
+  if (f.intercepted) cls.push('intercepted');  // held by intercept (intercept.js)
   return el('div', {
     class: cls.join(' '), style: `top:${i * ROW_H}px`, 'data-id': f.id, 'data-seq': f.seq, 'data-index': i,
     onclick: (ev) => rowClick(ev, f),
@@ -508,6 +509,7 @@ function renderDetail() {
   $('act-raw-resp').hidden = !f.response;
   $('act-mark').textContent = f.marked ? 'Unmark' : 'Mark';
   $('detail-body').replaceChildren(DETAIL_TABS[state.detailTab](f));
+  if (typeof interceptDetail === 'function') interceptDetail(f);  // intercept.js
 }
 
 function kvTable(rows) {
