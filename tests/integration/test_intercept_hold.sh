@@ -64,7 +64,7 @@ rc=$?
 [ $rc = 1 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "for intercept:" &&
 	ok icpt-bad-filter-exits-1 || notok icpt-bad-filter-exits-1 "rc=$rc: $out"
 
-start_web main --set intercept='~q & ~u /echo'
+start_web main --set intercept='~q & ~u /echo' --set ssl_insecure=true
 wait_for "$WLOG" "listening at" 10
 [ "$(api /api/state | jq_ 'd["intercept"]')" = "~q & ~u /echo" ] &&
 	ok icpt-state-shows-filter || notok icpt-state-shows-filter "$(api /api/state)"
@@ -173,6 +173,27 @@ fi
 change PUT /api/options '{"intercept": ""}' >/dev/null
 wait_for "$WLOG" 'intercept: filter off' 10
 [ "$(pcurl "$O/hello")" = hello ] && [ "$(held)" = 0 ] && ok icpt-off-passes || notok icpt-off-passes "held=$(held)"
+
+# ---- HTTPS (a CONNECT tunnel, TLS intercepted): a held request edited ----
+start_origin --tls || exit 1
+TLS_PORT=$ORIGIN_PORT
+change PUT /api/options '{"intercept": "~q & ~u /echo"}' >/dev/null
+wait_for "$WLOG" 'intercept: filter "~q & ~u /echo"' 10
+curl -sS --http1.1 --max-time 60 -x "http://127.0.0.1:$PPORT" --cacert "$T/conf/snare-ca-cert.pem" \
+	-d 'over tls' "https://localhost:$TLS_PORT/echo" >"$T/c9.out" 2>&1 &
+C9=$!
+if wait_held 1; then
+	ID=$(held_id)
+	api "/api/flows/$ID" | jq_ 'd["request"]["scheme"]' | grep -qx https &&
+		ok icpt-https-held || notok icpt-https-held "$(api "/api/flows/$ID")"
+	change PUT "/api/flows/$ID" '{"request": {"content": "edited over tls"}}' >/dev/null
+	change POST "/api/flows/$ID/resume" >/dev/null
+	wait $C9
+	[ "$(cat "$T/c9.out")" = "edited over tls" ] && ok icpt-https-edited ||
+		notok icpt-https-edited "$(cat "$T/c9.out")"
+else
+	notok icpt-https-held "not held: $(tail -3 "$WLOG")"
+fi
 
 # ---- intercept_timeout resumes unchanged ----
 start_web timeout --set intercept='~q' --set intercept_timeout=1
