@@ -243,11 +243,24 @@ static int headers_set(json_t *j, Snare__Header ***hv, size_t *n, const char **w
 	return 0;
 }
 
-static void content_set(json_t *j, ProtobufCBinaryData *b, protobuf_c_boolean *has)
+/* The "headers" and "content" of a request or response edit. */
+static int message_set(json_t *j, Snare__Header ***hv, size_t *n, ProtobufCBinaryData *content,
+		       protobuf_c_boolean *has, const char **why)
 {
-	free(b->data);
-	*b = bytes_dup(json_string_value(j), json_string_length(j));
+	json_t *v;
+
+	if ((v = json_object_get(j, "headers")) != NULL && headers_set(v, hv, n, why) < 0)
+		return -EINVAL;
+	if ((v = json_object_get(j, "content")) == NULL)
+		return 0;
+	if (!json_is_string(v)) {
+		*why = "content must be a string";
+		return -EINVAL;
+	}
+	free(content->data);
+	*content = bytes_dup(json_string_value(v), json_string_length(v));
 	*has = 1;
+	return 0;
 }
 
 /* A string field: a clean string that `ok` accepts (NULL: any clean one). */
@@ -292,14 +305,9 @@ static int edit_request(json_t *j, Snare__HttpRequest *rq, const char **why)
 		rq->has_port = 1;
 		rq->port = (uint32_t)json_integer_value(v);
 	}
-	if (rc == 0 && (v = json_object_get(j, "headers")) != NULL)
-		rc = headers_set(v, &rq->headers, &rq->n_headers, why);
-	if (rc == 0 && (v = json_object_get(j, "content")) != NULL) {
-		if (!json_is_string(v))
-			return *why = "content must be a string", -EINVAL;
-		content_set(v, &rq->content, &rq->has_content);
-	}
-	return rc ? -EINVAL : 0;
+	if (rc)
+		return -EINVAL;
+	return message_set(j, &rq->headers, &rq->n_headers, &rq->content, &rq->has_content, why);
 }
 
 static int edit_response(json_t *j, Snare__HttpResponse *rs, const char **why)
@@ -315,22 +323,18 @@ static int edit_response(json_t *j, Snare__HttpResponse *rs, const char **why)
 		v = json_object_get(j, "code"); /* mitmweb's name */
 	if (v) {
 		if (!json_is_integer(v) || json_integer_value(v) < 200 ||
-		    json_integer_value(v) > 999)
-			return *why = "status_code must be 200..999", -EINVAL;
+		    json_integer_value(v) > 999) {
+			*why = "status_code must be 200..999";
+			return -EINVAL;
+		}
 		rs->has_status_code = 1;
 		rs->status_code = (uint32_t)json_integer_value(v);
 	}
 	if ((v = json_object_get(j, "reason")) == NULL)
 		v = json_object_get(j, "msg");
-	rc = str_set(v, &rs->reason, NULL, why, "invalid reason");
-	if (rc == 0 && (v = json_object_get(j, "headers")) != NULL)
-		rc = headers_set(v, &rs->headers, &rs->n_headers, why);
-	if (rc == 0 && (v = json_object_get(j, "content")) != NULL) {
-		if (!json_is_string(v))
-			return *why = "content must be a string", -EINVAL;
-		content_set(v, &rs->content, &rs->has_content);
-	}
-	return rc;
+	if ((rc = str_set(v, &rs->reason, NULL, why, "invalid reason")) < 0)
+		return rc;
+	return message_set(j, &rs->headers, &rs->n_headers, &rs->content, &rs->has_content, why);
 }
 
 /* PUT /api/flows/ID: {"request": {...}, "response": {...}} changes the held

@@ -87,6 +87,17 @@ static void decode(ProtobufCMessage *env, enum ipc_channel ch, struct ipc_frame 
 	assert_int_equal(ipc_decode(ch, IPC_ST_RUNNING, buf, (size_t)n, NULL, 0, out), 0);
 }
 
+/* Hands env, as its receiver decodes it, to the handler fn on channel `on`. */
+static void deliver(ProtobufCMessage *env, enum ipc_channel ch,
+		    void (*fn)(struct ipc_chan *, struct ipc_frame *), struct ipc_chan *on)
+{
+	struct ipc_frame fr;
+
+	decode(env, ch, &fr);
+	fn(on, &fr);
+	ipc_frame_free(&fr);
+}
+
 /* The next frame on peer i, decoded for that receiver; false when none. */
 static bool next_frame(unsigned i, struct ipc_frame *out)
 {
@@ -111,7 +122,7 @@ static void held(unsigned w, char *id, uint64_t hid)
 	Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
 	Snare__FlowHeld m = SNARE__FLOW_HELD__INIT;
 	Snare__Flow f = SNARE__FLOW__INIT;
-	struct ipc_frame fr, ui;
+	struct ipc_frame ui;
 
 	f.id = id;
 	m.has_hold_id = m.has_phase = 1;
@@ -119,9 +130,7 @@ static void held(unsigned w, char *id, uint64_t hid)
 	m.flow = &f;
 	env.body_case = SNARE__WORKER_TO_COORD__BODY_HELD;
 	env.held = &m;
-	decode(&env.base, IPC_CH_WORKER_TO_COORD, &fr);
-	coord_hold_on_held(&fx.w[w].chan, &fr);
-	ipc_frame_free(&fr);
+	deliver(&env.base, IPC_CH_WORKER_TO_COORD, coord_hold_on_held, &fx.w[w].chan);
 	assert_true(next_frame(NW, &ui));
 	assert_int_equal(ui.body_case, SNARE__COORD_TO_UI__BODY_HELD);
 	assert_string_equal(((Snare__CoordToUi *)ui.msg)->held->flow->id, id);
@@ -133,16 +142,13 @@ static void ui_command(unsigned action, char *id)
 {
 	Snare__UiToCoord env = SNARE__UI_TO_COORD__INIT;
 	Snare__HoldCommand m = SNARE__HOLD_COMMAND__INIT;
-	struct ipc_frame fr;
 
 	m.has_action = 1;
 	m.action = action;
 	m.flow_id = id;
 	env.body_case = SNARE__UI_TO_COORD__BODY_HOLD;
 	env.hold = &m;
-	decode(&env.base, IPC_CH_UI_TO_COORD, &fr);
-	coord_hold_on_ui_command(&fx.co.ui.chan, &fr);
-	ipc_frame_free(&fr);
+	deliver(&env.base, IPC_CH_UI_TO_COORD, coord_hold_on_ui_command, &fx.co.ui.chan);
 }
 
 /* Worker w got a HoldCommand for hold id hid. */
@@ -190,7 +196,7 @@ static void test_released_and_worker_gone(void **state)
 {
 	Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
 	Snare__FlowReleased m = SNARE__FLOW_RELEASED__INIT;
-	struct ipc_frame fr, ui;
+	struct ipc_frame ui;
 
 	held(0, id_a, 7);
 	held(1, id_b, 3);
@@ -200,9 +206,7 @@ static void test_released_and_worker_gone(void **state)
 	m.flow_id = id_a;
 	env.body_case = SNARE__WORKER_TO_COORD__BODY_RELEASED;
 	env.released = &m;
-	decode(&env.base, IPC_CH_WORKER_TO_COORD, &fr);
-	coord_hold_on_released(&fx.w[0].chan, &fr);
-	ipc_frame_free(&fr);
+	deliver(&env.base, IPC_CH_WORKER_TO_COORD, coord_hold_on_released, &fx.w[0].chan);
 	assert_int_equal(coord_hold_count(), 1);
 	assert_true(next_frame(NW, &ui));
 	assert_int_equal(ui.body_case, SNARE__COORD_TO_UI__BODY_RELEASED);
@@ -222,14 +226,11 @@ static void intercept_set(char *filter)
 {
 	Snare__UiToCoord env = SNARE__UI_TO_COORD__INIT;
 	Snare__InterceptSet m = SNARE__INTERCEPT_SET__INIT;
-	struct ipc_frame fr;
 
 	m.filter = filter;
 	env.body_case = SNARE__UI_TO_COORD__BODY_INTERCEPT;
 	env.intercept = &m;
-	decode(&env.base, IPC_CH_UI_TO_COORD, &fr);
-	coord_hold_on_ui_intercept(&fx.co.ui.chan, &fr);
-	ipc_frame_free(&fr);
+	deliver(&env.base, IPC_CH_UI_TO_COORD, coord_hold_on_ui_intercept, &fx.co.ui.chan);
 }
 
 static void test_intercept_set(void **state)
