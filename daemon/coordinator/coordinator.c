@@ -16,6 +16,7 @@
 
 #include "coordinator/coordinator.h"
 #include "coordinator/coord.h"
+#include "coordinator/intercept_route.h"
 #include "core/log.h"
 #include "core/safefile.h"
 #include "sandbox.h"
@@ -388,6 +389,7 @@ static int open_output(struct coord *co)
 	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
 		co->dump.term_width = ws.ws_col;
 	open_keylog(co);
+	coord_hold_check_start(co);
 	if (flowout_init(&co->out, &co->cli->opts, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", snare_progname, err);
 		return -EINVAL;

@@ -30,6 +30,17 @@ static struct {
 	size_t n, cap;
 } routes;
 
+void coord_hold_check_start(const struct coord *co)
+{
+	const struct options *o = &co->cli->opts;
+
+	if (o->intercept && o->intercept[0] && !o->web)
+		log_warn("intercept is set but the web interface is off: held flows %s",
+			 o->intercept_timeout
+			     ? "wait for intercept_timeout"
+			     : "wait until their client goes away (see snare-web)");
+}
+
 size_t coord_hold_count(void)
 {
 	return routes.n;

@@ -16,6 +16,9 @@ void coord_hold_on_ui_command(struct ipc_chan *ch, struct ipc_frame *f);
 void coord_hold_on_ui_intercept(struct ipc_chan *ch, struct ipc_frame *f);
 /* Worker `index` is gone: the flows it held are released (the ui is told). */
 void coord_hold_worker_gone(struct coord *co, unsigned index);
+/* At start: a warning when intercept is set but nothing can resume a flow
+ * (no web interface). */
+void coord_hold_check_start(const struct coord *co);
 /* How many flows are held, in all workers (tests, logs). */
 size_t coord_hold_count(void);
 

@@ -64,6 +64,12 @@ rc=$?
 [ $rc = 1 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "for intercept:" &&
 	ok icpt-bad-filter-exits-1 || notok icpt-bad-filter-exits-1 "rc=$rc: $out"
 
+# ---- without the web interface: a warning at start ----
+start_snare --set intercept='~q' --mode regular@127.0.0.1:0 || exit 1
+grep -q "intercept is set but the web interface is off" "$SNARE_LOG" &&
+	ok icpt-no-web-warning || notok icpt-no-web-warning "$(head -3 "$SNARE_LOG")"
+stop_snare
+
 start_web main --set intercept='~q & ~u /echo' --set ssl_insecure=true
 wait_for "$WLOG" "listening at" 10
 [ "$(api /api/state | jq_ 'd["intercept"]')" = "~q & ~u /echo" ] &&
