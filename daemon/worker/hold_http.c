@@ -6,9 +6,10 @@
  * stream_large_bodies (it is collected instead of forwarded).  While held
  * the connection is CS_HELD: no step runs but the check for a client that
  * went away, and the idle timeout does not apply.  Larger or chunked bodies
- * are not held with the flow: such a request is held with its head only
- * (its body streams after the resume), such a response is not held.  A
- * response a script holds for its response hook is not intercepted.
+ * are not held with the flow: such a request or response is held with its
+ * head only (its body waits in the peer's buffer and streams after the
+ * resume; an edit keeps its framing).  A response a script holds for its
+ * response hook, and a 101 (upgrade), are not intercepted.
  * Edited flows are untrusted (see hold_http.h). */
 #include <errno.h>
 #include <stdio.h>
@@ -41,6 +42,7 @@ struct hold_http {
 	bool req_body;	  /* the held request has its body: client.in[0, req_len) */
 	size_t req_len;
 	bool resp_wait; /* the response matched; its body is collected */
+	bool resp_head; /* the response is held with its head only (its body streams after) */
 	bool out_on;	/* out is being written to the client */
 	struct buf out;
 	size_t out_off;
@@ -319,6 +321,26 @@ static int put_length(struct buf *b, size_t n)
 	return buf_append(b, line, strlen(line)) ? -ENOBUFS : 0;
 }
 
+/* The original message's framing headers (Content-Length,
+ * Transfer-Encoding), then the blank line: for a head held without its
+ * body, whose body still follows as framed. */
+static int put_framing(struct buf *b, const struct http1_head *hd)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < hd->nheaders; i++) {
+		const struct http1_header *h = &hd->headers[i];
+
+		if (!http1_str_ieq(h->name, "content-length") &&
+		    !http1_str_ieq(h->name, "transfer-encoding"))
+			continue;
+		r |= buf_append(b, h->name.p, h->name.n) | buf_append(b, ": ", 2) |
+		     buf_append(b, h->value.p, h->value.n) | buf_append(b, "\r\n", 2);
+	}
+	r |= buf_append(b, "\r\n", 2);
+	return r ? -ENOBUFS : 0;
+}
+
 /* client.in with the held body replaced by `body`. */
 static int request_body_swap(struct conn *c, size_t old, const ProtobufCBinaryData *body)
 {
@@ -352,11 +374,11 @@ static int request_edit(struct conn *c, const Snare__HttpRequest *rq)
 	    buf_append(&b, rq->path, strlen(rq->path)) |
 	    buf_append(&b, c->http->req.head->version_minor ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n",
 		       11);
-	r = r ? -ENOBUFS : put_headers(&b, rq->headers, rq->n_headers, !h->req_body);
+	r = r ? -ENOBUFS : put_headers(&b, rq->headers, rq->n_headers, false);
 	if (r == 0 && h->req_body)
 		r = put_length(&b, body ? rq->content.len : h->req_len);
 	else if (r == 0)
-		r = buf_append(&b, "\r\n", 2) ? -ENOBUFS : 0;
+		r = put_framing(&b, c->http->req.head);
 	if (r == 0 && body && (r = request_body_swap(c, h->req_len, &rq->content)) == 0)
 		h->req_len = rq->content.len;
 	if (r == 0) {
@@ -375,10 +397,12 @@ static int request_edit(struct conn *c, const Snare__HttpRequest *rq)
 }
 
 /* The edited response replaces the collected one: status, reason, headers
- * and body (the old body when the edit has none), framed by Content-Length. */
+ * and body (the old body when the edit has none), framed by Content-Length;
+ * a response held with its head only keeps its own framing and body. */
 static int response_edit(struct conn *c, const Snare__HttpResponse *rs)
 {
 	struct http_msg *m = &c->http->resp;
+	bool head_only = c->http->held->resp_head;
 	struct buf b, body;
 	double t0 = m->ts_start, t1 = m->ts_end;
 	char line[200];
@@ -394,12 +418,12 @@ static int response_edit(struct conn *c, const Snare__HttpResponse *rs)
 		 rs->reason ? rs->reason : "");
 	r = buf_append(&b, line, strlen(line)) ? -ENOBUFS
 					       : put_headers(&b, rs->headers, rs->n_headers, false);
-	if (r == 0)
+	if (r == 0 && !head_only)
 		r = rs->has_content
 			? buf_append(&body, rs->content.data, rs->content.len)
 			: buf_append(&body, buf_ptr(&m->body.keep), buf_len(&m->body.keep));
 	if (r == 0)
-		r = put_length(&b, buf_len(&body));
+		r = head_only ? put_framing(&b, m->head) : put_length(&b, buf_len(&body));
 	if (r == 0) {
 		http_msg_clear(m);
 		r = http_take_head(m, &b, buf_len(&b), false, false) == HTTP1_OK &&
@@ -409,9 +433,11 @@ static int response_edit(struct conn *c, const Snare__HttpResponse *rs)
 	}
 	if (r == 0) {
 		h1_body_init(&m->body, m->head->body, m->head->content_length);
-		r = buf_append(&m->body.keep, buf_ptr(&body), buf_len(&body));
-		m->body.total = buf_len(&body);
-		m->body.done = true;
+		if (!head_only) {
+			r = buf_append(&m->body.keep, buf_ptr(&body), buf_len(&body));
+			m->body.total = buf_len(&body);
+			m->body.done = true;
+		}
 		m->ts_start = t0;
 		m->ts_end = t1;
 	}
@@ -432,23 +458,39 @@ static bool resp_holdable(struct conn *c)
 	       (hd->body == HTTP1_BODY_LENGTH && hd->content_length <= cap);
 }
 
+/* A response that cannot be collected is held with its head only: its
+ * body waits in the server's buffer and streams after the resume. */
+static bool response_hold_head(struct conn *c, Snare__Flow *f)
+{
+	if (f->response) {
+		f->response->has_content_streamed = f->response->content_streamed = 1;
+		f->response->has_content_length = 0;
+	}
+	if (!hold_put(c, f, HOLD_RESPONSE))
+		return false;
+	c->http->held->resp_head = true;
+	return true;
+}
+
 bool hold_http_response_head(struct conn *c)
 {
 	Snare__Flow *f;
-	bool want;
+	bool held = false;
 
-	if (!hold_on() || !resp_holdable(c))
+	if (!hold_on() || c->http->resp.head->status == 101) /* an upgrade is not held */
 		return false;
 	f = flow_http_view(c);
 	if (f->response)
 		f->response->has_content = 0; /* the body is not in yet */
-	want = wanted(f);
+	if (wanted(f) && resp_holdable(c)) {
+		hstate(c)->resp_wait = true;
+		c->http->resp.body.hold = true;
+		held = true;
+	} else if (wanted(f)) {
+		held = response_hold_head(c, f);
+	}
 	flow_view_free(f);
-	if (!want)
-		return false;
-	hstate(c)->resp_wait = true;
-	c->http->resp.body.hold = true;
-	return true;
+	return held;
 }
 
 struct stream *hold_http_body_sink(struct conn *c, struct stream *sink)
@@ -511,32 +553,47 @@ bool hold_http_response_done(struct conn *c, bool *progress)
 
 /* ---- resume, kill, forget ---- */
 
-static void on_resume(void *owner, void *cookie, enum hold_phase phase, const Snare__Flow *edited)
+static void request_resume(struct conn *c, const Snare__HttpRequest *rq)
 {
-	struct conn *c = cookie;
-	struct hold_http *h = c->http->held;
-	int r = 0;
+	if (rq && request_edit(c, rq) < 0) {
+		conn_client_log(c, LOG_LVL_WARN, "intercept: the edited request is invalid");
+		http_error(c, 502, "Bad Gateway", "The edited request cannot be sent.");
+		return;
+	}
+	http_send_request(c);
+}
 
-	send_released(h, hs.how ? hs.how : IPC_HOLD_RESUMED);
-	if (phase == HOLD_REQUEST) {
-		if (edited && edited->request && (r = request_edit(c, edited->request)) < 0) {
-			conn_client_log(c, LOG_LVL_WARN,
-					"intercept: the edited request is invalid");
-			http_error(c, 502, "Bad Gateway", "The edited request cannot be sent.");
-		} else {
-			http_send_request(c);
-		}
-	} else {
-		if (edited && edited->response && (r = response_edit(c, edited->response)) < 0) {
-			conn_client_log(c, LOG_LVL_WARN,
-					"intercept: the edited response is invalid");
+static void response_resume(struct conn *c, const Snare__HttpResponse *rs)
+{
+	struct hold_http *h = c->http->held;
+
+	if (rs && response_edit(c, rs) < 0) {
+		conn_client_log(c, LOG_LVL_WARN, "intercept: the edited response is invalid");
+		h1_abort_client(c);
+		return;
+	}
+	if (h->resp_head) { /* the head now; the body streams as usual */
+		h->resp_head = false;
+		if (buf_append(&c->client.out, c->http->resp.raw, c->http->resp.raw_len) < 0) {
 			h1_abort_client(c);
 			return;
 		}
+	} else {
 		response_out(c);
-		if (!c->freed)
-			conn_set_state(c, CS_EXCHANGE);
 	}
+	if (!c->freed)
+		conn_set_state(c, CS_EXCHANGE);
+}
+
+static void on_resume(void *owner, void *cookie, enum hold_phase phase, const Snare__Flow *edited)
+{
+	struct conn *c = cookie;
+
+	send_released(c->http->held, hs.how ? hs.how : IPC_HOLD_RESUMED);
+	if (phase == HOLD_REQUEST)
+		request_resume(c, edited ? edited->request : NULL);
+	else
+		response_resume(c, edited ? edited->response : NULL);
 	if (!c->freed)
 		conn_pump_later(c);
 }

@@ -292,8 +292,8 @@ void http_exchange_step(struct conn *c, bool *progress)
 			http_response_failed(c, r);
 			return;
 		}
-		if (c->http->resp.raw == NULL)
-			return;
+		if (c->http->resp.raw == NULL || c->state == CS_HELD)
+			return; /* no head yet, or held by intercept with its head only */
 		if (c->http->resp.head->status == 101 && c->http->req.head->upgrade) {
 			next_layer(c, NL_UPGRADE);
 			return;

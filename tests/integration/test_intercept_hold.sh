@@ -180,11 +180,55 @@ change PUT /api/options '{"intercept": ""}' >/dev/null
 wait_for "$WLOG" 'intercept: filter off' 10
 [ "$(pcurl "$O/hello")" = hello ] && [ "$(held)" = 0 ] && ok icpt-off-passes || notok icpt-off-passes "held=$(held)"
 
+# ---- bodies that are not held: the head is, the body streams after ----
+change PUT /api/options '{"intercept": "~s & (~u /chunked | ~u /size/)"}' >/dev/null
+wait_for "$WLOG" 'intercept: filter "~s & (~u /chunked' 10
+pcurl -i "$O/chunked" >"$T/c10.out" 2>&1 &
+C10=$!
+if wait_held 1; then
+	ID=$(held_id)
+	flow=$(api "/api/flows/$ID")
+	echo "$flow" | jq_ 'd["intercepted"] == "response" and d["response"]["content_streamed"]' |
+		grep -q True && ok icpt-chunked-head-held || notok icpt-chunked-head-held "$flow"
+	hdrs=$(echo "$flow" | jq_ 'json.dumps(d["response"]["headers"] + [["X-Edited", "head only"]])')
+	change PUT "/api/flows/$ID" "{\"response\": {\"headers\": $hdrs}}" >/dev/null
+	change POST "/api/flows/$ID/resume" >/dev/null
+	wait $C10
+	grep -qi '^X-Edited: head only' "$T/c10.out" && grep -q '^gamma' "$T/c10.out" &&
+		ok icpt-chunked-head-edited || notok icpt-chunked-head-edited "$(cat "$T/c10.out")"
+else
+	notok icpt-chunked-head-held "not held: $(tail -3 "$WLOG")"
+fi
+pcurl -o "$T/c11.out" "$O/size/300000" 2>"$T/c11.err" &
+C11=$!
+if wait_held 1; then
+	change POST /api/flows/resume >/dev/null
+	wait $C11
+	[ "$(stat -c %s "$T/c11.out")" = 300000 ] && ok icpt-large-response-after-resume ||
+		notok icpt-large-response-after-resume "$(stat -c %s "$T/c11.out") bytes: $(cat "$T/c11.err")"
+else
+	notok icpt-large-response-after-resume "not held"
+fi
+change PUT /api/options '{"intercept": "~q & ~u /echo"}' >/dev/null
+wait_for "$WLOG" 'intercept: filter "~q & ~u /echo"' 10
+printf 'chunked upload' >"$T/up.txt"
+pcurl -H 'Transfer-Encoding: chunked' --data-binary @"$T/up.txt" "$O/echo" >"$T/c12.out" 2>&1 &
+C12=$!
+if wait_held 1; then
+	ID=$(held_id)
+	change PUT "/api/flows/$ID" '{"request": {"path": "/echo?edited=1"}}' >/dev/null
+	change POST "/api/flows/$ID/resume" >/dev/null
+	wait $C12
+	[ "$(cat "$T/c12.out")" = "chunked upload" ] &&
+		api "/api/flows/$ID" | jq_ 'd["request"]["path"]' | grep -qx '/echo?edited=1' &&
+		ok icpt-chunked-request-head-edited || notok icpt-chunked-request-head-edited "$(cat "$T/c12.out")"
+else
+	notok icpt-chunked-request-head-edited "not held"
+fi
+
 # ---- HTTPS (a CONNECT tunnel, TLS intercepted): a held request edited ----
 start_origin --tls || exit 1
 TLS_PORT=$ORIGIN_PORT
-change PUT /api/options '{"intercept": "~q & ~u /echo"}' >/dev/null
-wait_for "$WLOG" 'intercept: filter "~q & ~u /echo"' 10
 curl -sS --http1.1 --max-time 60 -x "http://127.0.0.1:$PPORT" --cacert "$T/conf/snare-ca-cert.pem" \
 	-d 'over tls' "https://localhost:$TLS_PORT/echo" >"$T/c9.out" 2>&1 &
 C9=$!
