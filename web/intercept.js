@@ -63,6 +63,8 @@ async function interceptEditor(f) {
     original = b ? new TextDecoder('utf-8').decode(b) : '';
   } catch (_) { /* shown empty */ }
   body.value = original;
+  // Held with its head only (chunked or large): the body follows unchanged.
+  if (m.content_streamed) { body.disabled = true; body.value = '(the body streams after the resume; it cannot be edited)'; }
   const top = part === 'request'
     ? [field('edit-method', 'Method', m.method), field('edit-path', 'Path', m.path)]
     : [field('edit-status', 'Status', m.status_code), field('edit-reason', 'Reason', m.reason)];
@@ -79,7 +81,7 @@ async function interceptEditor(f) {
         edit.status_code = parseInt($('edit-status').value, 10);
         edit.reason = $('edit-reason').value;
       }
-      if (body.value !== original) edit.content = body.value;
+      if (!body.disabled && body.value !== original) edit.content = body.value;
       await apiJSON(`/api/flows/${encodeURIComponent(f.id)}`, {
         method: 'PUT', body: JSON.stringify({ [part]: edit }), headers: { 'Content-Type': 'application/json' },
       });
