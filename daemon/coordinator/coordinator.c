@@ -235,6 +235,7 @@ void coord_on_reload_result(struct coord *co, const Snare__ReloadResult *r, stru
 	if (flowout_set_filters(&co->out, &co->cli->opts, err, sizeof(err)) < 0)
 		log_warn("reload: %s; keeping the current filters", err);
 	log_info("configuration reloaded; restarting the workers");
+	coord_hold_reloaded(co);
 	coord_restart_workers(co);
 }
 

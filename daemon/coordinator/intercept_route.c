@@ -195,3 +195,17 @@ void coord_hold_worker_gone(struct coord *co, unsigned index)
 		route_drop(&routes.v[i]);
 	}
 }
+
+void coord_hold_reloaded(struct coord *co)
+{
+	Snare__CoordToUi env = SNARE__COORD_TO_UI__INIT;
+	Snare__InterceptSet m = SNARE__INTERCEPT_SET__INIT;
+
+	if (!ui_up(co))
+		return;
+	m.filter = co->cli->opts.intercept ? co->cli->opts.intercept : unconst("");
+	env.body_case = SNARE__COORD_TO_UI__BODY_INTERCEPT;
+	env.intercept = &m;
+	if (ipc_chan_send(&co->ui.chan, &env.base, NULL, 0) < 0)
+		log_warn("web interface: cannot tell it the intercept filter");
+}

@@ -19,6 +19,8 @@ void coord_hold_worker_gone(struct coord *co, unsigned index);
 /* At start: a warning when intercept is set but nothing can resume a flow
  * (no web interface). */
 void coord_hold_check_start(const struct coord *co);
+/* After a reload: the ui is told the filter of the new options. */
+void coord_hold_reloaded(struct coord *co);
 /* How many flows are held, in all workers (tests, logs). */
 size_t coord_hold_count(void);
 

@@ -373,7 +373,8 @@ static bool validate_ui_dropped(const ProtobufCMessage *body, const struct chan_
  *   COORD_TO_UI (ui)           config          CONFIG (the ui enters CONFIG
  *                                              once it has sent its hello)
  *                              flow, flow_body, RUNNING
- *                              log, dropped, held, released
+ *                              log, dropped, held, released,
+ *                              intercept
  *   UI_TO_COORD (coord)        hello           HELLO
  *                              log, hold,      RUNNING
  *                              intercept
@@ -436,6 +437,7 @@ static const struct chan_rule ipc_rules[] = {
     R(COORD_TO_UI, DROPPED, ST(RUNNING), "dropped", ui_dropped, validate_ui_dropped),
     R(COORD_TO_UI, HELD, ST(RUNNING), "held", flow_held, ipc_validate_flow_held_ui),
     R(COORD_TO_UI, RELEASED, ST(RUNNING), "released", flow_released, ipc_validate_flow_released_ui),
+    R(COORD_TO_UI, INTERCEPT, ST(RUNNING), "intercept", intercept_set, ipc_validate_intercept_set),
 
     R(UI_TO_COORD, HELLO, ST(HELLO), "hello", hello, validate_hello),
     R(UI_TO_COORD, LOG, ST(RUNNING), "log", log_event, validate_log_event),

@@ -108,6 +108,11 @@ void ui_on_released(struct ipc_chan *ch, struct ipc_frame *f)
 	broadcast(ui, m->flow_id);
 }
 
+void ui_on_intercept(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	ui_hold_configure(((Snare__CoordToUi *)f->msg)->intercept->filter);
+}
+
 /* ---- commands to the coordinator ---- */
 
 static int send_command(struct ui *ui, unsigned action, const char *id, Snare__Flow *flow)

@@ -28,6 +28,8 @@ size_t ui_hold_count(void);
 /* COORD_TO_UI handlers: held and released. */
 void ui_on_held(struct ipc_chan *ch, struct ipc_frame *f);
 void ui_on_released(struct ipc_chan *ch, struct ipc_frame *f);
+/* COORD_TO_UI intercept: the filter a reload set. */
+void ui_on_intercept(struct ipc_chan *ch, struct ipc_frame *f);
 
 /* The API (routes in ui_api.c). */
 void ui_api_resume(struct ui *ui, struct ui_conn *c, struct ui_req *r);

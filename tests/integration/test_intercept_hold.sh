@@ -70,7 +70,10 @@ grep -q "intercept is set but the web interface is off" "$SNARE_LOG" &&
 	ok icpt-no-web-warning || notok icpt-no-web-warning "$(head -3 "$SNARE_LOG")"
 stop_snare
 
-start_web main --set intercept='~q & ~u /echo' --set ssl_insecure=true
+# A configuration file the spawner (no longer root) can read again on SIGHUP.
+printf 'flow_detail: 1\n' >"$T/icpt.yaml"
+chmod 644 "$T/icpt.yaml"
+start_web main --set intercept='~q & ~u /echo' --set ssl_insecure=true --conf "$T/icpt.yaml"
 wait_for "$WLOG" "listening at" 10
 [ "$(api /api/state | jq_ 'd["intercept"]')" = "~q & ~u /echo" ] &&
 	ok icpt-state-shows-filter || notok icpt-state-shows-filter "$(api /api/state)"
@@ -244,6 +247,19 @@ if wait_held 1; then
 else
 	notok icpt-https-held "not held: $(tail -3 "$WLOG")"
 fi
+
+# ---- a reload (SIGHUP) sets the filter of the command line again; the page is told ----
+change PUT /api/options '{"intercept": "~s"}' >/dev/null
+wait_for "$WLOG" 'intercept: filter "~s"' 10
+[ "$(api /api/state | jq_ 'd["intercept"]')" = "~s" ] || notok icpt-reload-filter "not set first"
+kill -HUP "$WPID"
+wait_for "$WLOG" "configuration reloaded" 10
+for _ in $(seq 1 200); do
+	[ "$(api /api/state | jq_ 'd["intercept"]')" = "~q & ~u /echo" ] && break
+	sleep 0.05
+done
+[ "$(api /api/state | jq_ 'd["intercept"]')" = "~q & ~u /echo" ] && ok icpt-reload-filter ||
+	notok icpt-reload-filter "$(api /api/state)"
 
 # ---- intercept_timeout resumes unchanged ----
 start_web timeout --set intercept='~q' --set intercept_timeout=1

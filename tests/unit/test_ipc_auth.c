@@ -56,6 +56,7 @@ static const struct allowed allowed[] = {
     {IPC_CH_COORD_TO_UI, SNARE__COORD_TO_UI__BODY_DROPPED, ST(RUNNING)},
     {IPC_CH_COORD_TO_UI, SNARE__COORD_TO_UI__BODY_HELD, ST(RUNNING)},
     {IPC_CH_COORD_TO_UI, SNARE__COORD_TO_UI__BODY_RELEASED, ST(RUNNING)},
+    {IPC_CH_COORD_TO_UI, SNARE__COORD_TO_UI__BODY_INTERCEPT, ST(RUNNING)},
     {IPC_CH_UI_TO_COORD, SNARE__UI_TO_COORD__BODY_HELLO, ST(HELLO)},
     {IPC_CH_UI_TO_COORD, SNARE__UI_TO_COORD__BODY_LOG, ST(RUNNING)},
     {IPC_CH_UI_TO_COORD, SNARE__UI_TO_COORD__BODY_HOLD, ST(RUNNING)},
@@ -106,8 +107,8 @@ static void test_auth_sweep(void **state)
 			}
 		}
 	}
-	/* 53 (channel, case, state) triples are allowed, nothing else. */
-	assert_int_equal(granted, 53);
+	/* 54 (channel, case, state) triples are allowed, nothing else. */
+	assert_int_equal(granted, 54);
 	assert_true(checked > 5000);
 }
 
