@@ -4,7 +4,8 @@
  * to the worker holding it, with that worker's hold id, and nowhere else;
  * an id not held is ignored; "all" goes to every worker; FlowReleased and a
  * worker's end clear the route and tell the ui; InterceptSet is checked,
- * kept in the options and sent to every worker. */
+ * kept in the options and sent to every worker; after a reload the
+ * ui hears the filter in force. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -250,6 +251,11 @@ static void test_intercept_set(void **state)
 	assert_string_equal(fx.cli.opts.intercept, "~q & ~d example.com");
 	expect_nothing(0);
 	expect_nothing(1);
+	coord_hold_reloaded(&fx.co); /* the ui hears the filter in force */
+	assert_true(next_frame(NW, &fr));
+	assert_int_equal(fr.body_case, SNARE__COORD_TO_UI__BODY_INTERCEPT);
+	assert_string_equal(((Snare__CoordToUi *)fr.msg)->intercept->filter, "~q & ~d example.com");
+	ipc_frame_free(&fr);
 }
 
 int main(void)
