@@ -655,23 +655,45 @@ static void kill_all(void)
 		(void)hold_kill(hs.store, ids[i]); /* each may be gone already */
 }
 
+/* One per action (ipc_hold.h); hold id 0 means every held flow. */
+static int cmd_resume(const Snare__HoldCommand *m)
+{
+	if (m->hold_id == 0) {
+		hold_resume_all(hs.store);
+		return 0;
+	}
+	return hold_resume(hs.store, m->hold_id, m->flow);
+}
+
+static int cmd_kill(const Snare__HoldCommand *m)
+{
+	if (m->hold_id == 0) {
+		kill_all();
+		return 0;
+	}
+	return hold_kill(hs.store, m->hold_id);
+}
+
+static int cmd_edit(const Snare__HoldCommand *m)
+{
+	return hold_edit(hs.store, m->hold_id, m->flow);
+}
+
+static int (*const commands[])(const Snare__HoldCommand *m) = {
+    [IPC_HOLD_RESUME] = cmd_resume,
+    [IPC_HOLD_KILL] = cmd_kill,
+    [IPC_HOLD_EDIT] = cmd_edit,
+};
+
 void hold_http_on_command(struct ipc_chan *ch, struct ipc_frame *fr)
 {
 	const Snare__HoldCommand *m = ((Snare__CoordToWorker *)fr->msg)->hold;
-	int rc = 0;
+	int rc;
 
-	if (hs.store == NULL)
+	/* the validator allowed known actions only */
+	if (hs.store == NULL || m->action >= ARRAY_SIZE(commands) || !commands[m->action])
 		return;
-	if (m->action == IPC_HOLD_RESUME && m->hold_id == 0)
-		hold_resume_all(hs.store);
-	else if (m->action == IPC_HOLD_KILL && m->hold_id == 0)
-		kill_all();
-	else if (m->action == IPC_HOLD_RESUME)
-		rc = hold_resume(hs.store, m->hold_id, m->flow);
-	else if (m->action == IPC_HOLD_KILL)
-		rc = hold_kill(hs.store, m->hold_id);
-	else
-		rc = hold_edit(hs.store, m->hold_id, m->flow);
+	rc = commands[m->action](m);
 	if (rc == -ENOENT)
 		log_debug("intercept: held flow %llu is gone", (unsigned long long)m->hold_id);
 	else if (rc < 0)
