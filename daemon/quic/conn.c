@@ -157,7 +157,7 @@ static int stream_reset_cb(ngtcp2_conn *conn, int64_t id, uint64_t size, uint64_
 
 	peer_uni_done(c, id);
 	if (c->h3)
-		quic_h3_on_reset(c, id);
+		quic_h3_on_reset(c, id, code);
 	else if (c->cb.stream_reset)
 		c->cb.stream_reset(c->arg, id, code);
 	return 0;

@@ -19,6 +19,7 @@
 #include "quic/quic.h"
 #include "worker/accepting.h"
 #include "worker/certcache.h"
+#include "worker/h3_reverse.h"
 #include "worker/quic_reverse.h"
 #include "worker/udp.h"
 #include "worker/worker_ctx.h"
@@ -68,6 +69,9 @@ struct qr_peer {
 	char alpn[QUIC_MAX_ALPN][64];
 	size_t nalpn;
 	bool ending;
+	bool http3;	 /* reverse:http3://: requests relayed by h3_reverse.c, not streams */
+	struct h3r *h3;	 /* ... its state once both connections exist */
+	double ts_start; /* the client's first datagram */
 };
 
 static struct qr_peer *peers;
@@ -112,6 +116,25 @@ static void peer_arm(struct qr_peer *p)
 		loop_timer_arm(wk->loop, &p->timer, next > now ? next - now : 0);
 }
 
+static void peer_log(struct qr_peer *p, const char *why)
+{
+	char client[ADDR_STRLEN];
+
+	addr_format(&p->client.sa, client, sizeof(client));
+	log_msg(LOG_LVL_INFO, client, "reverse %s: %s", p->http3 ? "http3" : "quic", why);
+}
+
+static void peer_close_server(struct qr_peer *p)
+{
+	if (p->fd >= 0) {
+		loop_io_del(wk->loop, &p->io);
+		close(p->fd);
+		p->fd = -1;
+	}
+	quic_conn_free(p->conn[UP]);
+	p->conn[UP] = NULL;
+}
+
 static void peer_free(struct qr_peer *p, const char *error)
 {
 	struct qr_peer **pp;
@@ -124,13 +147,10 @@ static void peer_free(struct qr_peer *p, const char *error)
 		}
 	while (p->streams)
 		stream_free(p, p->streams, error);
+	h3r_free(p->h3, error);
 	loop_timer_cancel(wk->loop, &p->timer);
-	if (p->fd >= 0) {
-		loop_io_del(wk->loop, &p->io);
-		close(p->fd);
-	}
-	for (int s = DOWN; s <= UP; s++)
-		quic_conn_free(p->conn[s]);
+	peer_close_server(p);
+	quic_conn_free(p->conn[DOWN]);
 	quic_initial_free(p->qi);
 	for (size_t i = 0; i < p->nearly; i++)
 		free(p->early[i]);
@@ -138,6 +158,27 @@ static void peer_free(struct qr_peer *p, const char *error)
 		for (size_t i = 0; i < p->held[s].n; i++)
 			free(p->held[s].d[i]);
 	loop_defer_free(wk->loop, free, p);
+}
+
+/* reverse:http3://: the server's connection is over (ci NULL: refused) but the client's is not;
+ * h3_reverse.c answers what it can (502 where no response began), the client's stays. */
+static void peer_server_gone(struct qr_peer *p, const struct quic_close_info *ci)
+{
+	char why[200];
+
+	if (ci == NULL)
+		snprintf(why, sizeof(why), "the server refused the connection (ICMP)");
+	else if (!quic_conn_handshake_done(p->conn[UP]))
+		snprintf(why, sizeof(why),
+			 "the QUIC handshake with the server failed (%s code 0x%llx)",
+			 ci->app ? "application" : "transport", (unsigned long long)ci->code);
+	else
+		snprintf(why, sizeof(why), "the server closed the QUIC connection (%s code 0x%llx)",
+			 ci->app ? "application" : "transport", (unsigned long long)ci->code);
+	peer_log(p, why);
+	h3r_server_gone(p->h3, why);
+	peer_close_server(p);
+	peer_arm(p);
 }
 
 /* Side s's connection is over: the other side is closed with the same code, then the peer goes. */
@@ -148,18 +189,18 @@ static void peer_end(struct qr_peer *p, int s)
 
 	if (p->ending)
 		return;
+	if (s == UP && p->h3 && p->conn[DOWN] && !quic_conn_closed(p->conn[DOWN])) {
+		peer_server_gone(p, ci);
+		return;
+	}
 	p->ending = true;
 	snprintf(why, sizeof(why), "%s closed the QUIC connection (%s code 0x%llx%s%s)",
 		 s == DOWN ? "the client" : "the server", ci->app ? "application" : "transport",
 		 (unsigned long long)ci->code, ci->reason[0] ? ": " : "", ci->reason);
 	if (p->conn[!s] && !quic_conn_closed(p->conn[!s]))
 		quic_conn_close(p->conn[!s], ci->app, ci->code, ci->reason);
-	if (ci->code != 0 || s == UP) {
-		char client[ADDR_STRLEN];
-
-		addr_format(&p->client.sa, client, sizeof(client));
-		log_msg(LOG_LVL_INFO, client, "reverse quic: %s", why);
-	}
+	if (!(ci->code == 0 || (p->http3 && ci->app && ci->code == 0x100)) || s == UP)
+		peer_log(p, why); /* not for NO_ERROR (H3_NO_ERROR) from the client */
 	peer_free(p, ci->code != 0 ? why : NULL);
 }
 
@@ -300,12 +341,32 @@ static void cb_handshake(struct qr_peer *p, int s)
 {
 	struct qr_held *h = &p->held[s];
 
+	if (p->h3)
+		h3r_handshake(p->h3, s == DOWN ? H3R_CLIENT : H3R_SERVER);
 	streams_flush(p, s);
 	for (size_t i = 0; i < h->n; i++) {
 		(void)quic_datagram_send(p->conn[s], h->d[i], h->len[i]);
 		free(h->d[i]);
 	}
 	h->n = 0;
+}
+
+static void on_writable(struct qr_peer *p, int s, int64_t id)
+{
+	struct qr_stream *st;
+
+	if (p->h3)
+		h3r_writable(p->h3, s == DOWN ? H3R_CLIENT : H3R_SERVER, id);
+	else if ((st = stream_find(p, s, id)) != NULL)
+		stream_flush(p, st, s);
+}
+
+static void on_available(struct qr_peer *p, int s)
+{
+	if (p->h3)
+		h3r_available(p->h3, s == DOWN ? H3R_CLIENT : H3R_SERVER);
+	else
+		streams_flush(p, s);
 }
 
 /* Thin wrappers: the quic module's callbacks take one argument, the side is in the name. */
@@ -336,13 +397,11 @@ static void cb_handshake(struct qr_peer *p, int s)
 	}                                                                                          \
 	static void name##_writable(void *a, int64_t id)                                           \
 	{                                                                                          \
-		struct qr_stream *st = stream_find(a, S, id);                                      \
-		if (st)                                                                            \
-			stream_flush(a, st, S);                                                    \
+		on_writable(a, S, id);                                                             \
 	}                                                                                          \
 	static void name##_available(void *a)                                                      \
 	{                                                                                          \
-		streams_flush(a, S);                                                               \
+		on_available(a, S);                                                                \
 	}                                                                                          \
 	static void name##_datagram(void *a, const uint8_t *d, size_t n)                           \
 	{                                                                                          \
@@ -388,6 +447,9 @@ static void peer_server_readable(struct loop_io *io, uint32_t events)
 	for (int i = 0; i < 64 && !p->ending; i++) {
 		ssize_t n = recv(p->fd, d, sizeof(d), 0);
 
+		if (n < 0 && errno == ECONNREFUSED && p->h3 &&
+		    !quic_conn_handshake_done(p->conn[UP]))
+			peer_server_gone(p, NULL);
 		if (n < 0)
 			return;
 		peer_after(p, UP, quic_conn_recv(p->conn[UP], d, (size_t)n));
@@ -418,7 +480,7 @@ static int leaf_pem(SSL_CTX *ctx, BIO *cert, BIO *key)
 
 static int peer_start_down(struct qr_peer *p, SSL_CTX *ctx)
 {
-	struct quic_server_opts o = {.datagrams = true};
+	struct quic_server_opts o = {.datagrams = !p->http3};
 	struct quic_path path;
 	BIO *cert = BIO_new(BIO_s_mem()), *key = BIO_new(BIO_s_mem());
 	const char *err = "";
@@ -447,7 +509,7 @@ static int peer_start_down(struct qr_peer *p, SSL_CTX *ctx)
 static int peer_start_up(struct qr_peer *p)
 {
 	const struct mode_spec *m = &wk->modes[p->l->mode_index];
-	struct quic_client_opts o = {.trust = trust, .datagrams = true};
+	struct quic_client_opts o = {.trust = trust, .datagrams = !p->http3};
 	struct quic_path path;
 	socklen_t len = sizeof(p->local);
 	const char *err = "";
@@ -478,6 +540,15 @@ static int peer_start(struct qr_peer *p, SSL_CTX *ctx)
 	if (peer_start_down(p, ctx) < 0 || peer_start_up(p) < 0)
 		return -1;
 	quic_conn_manual_credit(p->conn[DOWN]);
+	if (p->http3) {
+		struct h3r_info info = {.mode_index = p->l->mode_index,
+					.client = p->client,
+					.local = p->l->addr,
+					.target = p->target,
+					.ts_start = p->ts_start};
+
+		p->h3 = h3r_new(p->conn[DOWN], p->conn[UP], &info);
+	}
 	for (size_t i = 1; i < p->nearly; i++)
 		if (quic_conn_recv(p->conn[DOWN], p->early[i], p->early_len[i]) < 0)
 			break;
@@ -513,6 +584,11 @@ static void peer_take_hello(struct qr_peer *p)
 	snprintf(p->sni, sizeof(p->sni), "%s", in->hello.sni);
 	snprintf(p->version, sizeof(p->version), "QUICv%u",
 		 in->version == QUIC_VERSION_2 ? 2u : 1u);
+	if (p->http3) { /* HTTP/3 both ways, whatever else the client offers */
+		snprintf(p->alpn[p->nalpn++], sizeof(p->alpn[0]), "h3");
+		snprintf(p->alpn_list, sizeof(p->alpn_list), "h3");
+		return;
+	}
 	for (size_t i = 0; i < in->hello.nalpn && p->nalpn < QUIC_MAX_ALPN - 1; i++) {
 		snprintf(p->alpn[p->nalpn++], sizeof(p->alpn[0]), "%s", in->hello.alpn[i]);
 		if (off < sizeof(p->alpn_list))
@@ -555,6 +631,8 @@ static void peer_new(struct worker_listener *l, const union sockaddr_any *from, 
 	p->l = l;
 	p->client = *from;
 	p->fd = -1;
+	p->http3 = modespec_scheme_of(&wk->modes[l->mode_index])->dgram == SCHEME_DGRAM_HTTP3;
+	p->ts_start = clock_wall();
 	memcpy(p->state, state, QUIC_CHECK_STATE);
 	loop_timer_init(&p->timer, peer_on_timer, p);
 	p->qi = quic_initial_new();
@@ -642,7 +720,8 @@ int quic_reverse_prepare(void)
 	size_t i;
 
 	for (i = 0; i < wk->nmodes; i++)
-		if (modespec_scheme_of(&wk->modes[i])->dgram == SCHEME_DGRAM_QUIC)
+		if (modespec_scheme_of(&wk->modes[i])->dgram == SCHEME_DGRAM_QUIC ||
+		    modespec_scheme_of(&wk->modes[i])->dgram == SCHEME_DGRAM_HTTP3)
 			break;
 	if (i == wk->nmodes)
 		return 0;

@@ -77,7 +77,7 @@ static void wk_on_datagram(struct loop_io *io, uint32_t events)
 		udp_reverse_readable(l);
 	else if (d == SCHEME_DGRAM_DTLS)
 		dtls_reverse_readable(l);
-	else if (d == SCHEME_DGRAM_QUIC)
+	else if (d == SCHEME_DGRAM_QUIC || d == SCHEME_DGRAM_HTTP3)
 		quic_reverse_readable(l);
 	else if (m->kind == MODE_TRANSPARENT)
 		tu_readable(l);

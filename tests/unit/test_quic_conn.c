@@ -498,13 +498,7 @@ static void h3_end(void *arg, int64_t id)
 	((struct end *)arg)->end = true;
 }
 
-static void h3_writable(void *arg, int64_t id)
-{
-	((struct end *)arg)->writable = true;
-}
-
-static const struct quic_h3_callbacks h3cbs = {h3_head, h3_data, h3_trailers,
-					       h3_end,	NULL,	 h3_writable};
+static const struct quic_h3_callbacks h3cbs = {h3_head, h3_data, h3_trailers, h3_end};
 
 static void field(struct quic_h3_field *f, const char *n, const char *v)
 {
