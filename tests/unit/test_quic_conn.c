@@ -498,7 +498,8 @@ static void h3_end(void *arg, int64_t id)
 	((struct end *)arg)->end = true;
 }
 
-static const struct quic_h3_callbacks h3cbs = {h3_head, h3_data, h3_trailers, h3_end};
+static const struct quic_h3_callbacks h3cbs = {
+    .head = h3_head, .data = h3_data, .trailers = h3_trailers, .end = h3_end};
 
 static void field(struct quic_h3_field *f, const char *n, const char *v)
 {
