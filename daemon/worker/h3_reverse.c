@@ -226,6 +226,8 @@ static void x_flush(struct h3r *r, struct h3x *x, int s)
 	x_maybe_done(r, x);
 }
 
+static void x_over_limit(struct h3r *r, struct h3x *x, int s);
+
 /* Body bytes from side `from` for the other side. */
 static void x_body(struct h3r *r, struct h3x *x, int from, const uint8_t *p, size_t n)
 {
@@ -237,12 +239,8 @@ static void x_body(struct h3r *r, struct h3x *x, int from, const uint8_t *p, siz
 	}
 	http_body_piece(&x->body[s], p, n);
 	if (http_body_over_limit(&x->body[s]) || buf_append(&x->pend[s], p, n) < 0) {
-		x_error(x, "%s body exceeds body_size_limit",
-			s == H3R_SERVER ? "request" : "response");
 		(void)quic_stream_consumed(r->c[from], x->id[from], n);
-		(void)quic_h3_reset(r->h[from], x->id[from], H3_EXCESSIVE_LOAD);
-		if (x->id[s] >= 0 && r->h[s])
-			(void)quic_h3_reset(r->h[s], x->id[s], H3_EXCESSIVE_LOAD);
+		x_over_limit(r, x, s);
 		return;
 	}
 	x_flush(r, x, s);
@@ -288,6 +286,23 @@ static void x_bad_gateway(struct h3r *r, struct h3x *x)
 	snprintf(msg, sizeof(msg), "Cannot connect to %s:%u over QUIC.", m->server.host,
 		 m->server.port);
 	x_answer(r, x, 502, "Bad Gateway", msg);
+}
+
+/* body_size_limit: a request body too large is answered 413 (a reset once the response has
+ * begun); a response body too large resets both streams. */
+static void x_over_limit(struct h3r *r, struct h3x *x, int s)
+{
+	if (s == H3R_SERVER) {
+		x_error(x, "request body exceeds body_size_limit");
+		x_answer(r, x, 413, "Payload Too Large",
+			 "The request body exceeds body_size_limit.");
+		return;
+	}
+	x_error(x, "response body exceeds body_size_limit");
+	x->local = true;
+	(void)quic_h3_reset(r->h[H3R_CLIENT], x->id[H3R_CLIENT], H3_EXCESSIVE_LOAD);
+	if (r->h[H3R_SERVER])
+		(void)quic_h3_reset(r->h[H3R_SERVER], x->id[H3R_SERVER], H3_EXCESSIVE_LOAD);
 }
 
 /* ---- the request towards the server ---- */

@@ -47,6 +47,17 @@ print("%016x" % h)' "$T/up.bin")
 	got=$(cat "$T/post/upload" 2>/dev/null)
 	[ "$got" = "hello from quicpeer /upload body 307200 bytes fnv $want" ] && ok h3r-gtlsclient-post-body ||
 		notok h3r-gtlsclient-post-body "got '$got' want $want $(tail -5 "$T/gpost.log") $(tail -5 "$SNARE_LOG")"
+	# body_size_limit: the same upload through a snare allowing 100 KiB is answered 413.
+	start_snare --mode "reverse:http3://127.0.0.1:$QS_PORT@127.0.0.1:0" \
+		--set ssl_verify_upstream_trusted_ca="$T/ca.pem" --set body_size_limit=100k || exit 1
+	mkdir -p "$T/post413"
+	timeout 20 gtlsclient -q --exit-on-all-streams-close -m POST -d "$T/up.bin" --download="$T/post413" \
+		127.0.0.1 "$SNARE_PORT" "https://quic.test/upload" >"$T/gpost413.log" 2>&1
+	grep -q "413 Payload Too Large" "$T/post413/upload" 2>/dev/null && ok h3r-body-size-limit-413 ||
+		notok h3r-body-size-limit-413 "$(cat "$T/post413/upload" 2>&1) $(tail -5 "$SNARE_LOG")"
+	stop_snare
+	grep -q "request body exceeds body_size_limit" "$SNARE_LOG" && ok h3r-body-size-limit-flow ||
+		notok h3r-body-size-limit-flow "$(tail -5 "$SNARE_LOG")"
 else
 	skip h3r-gtlsclient-post-body "ngtcp2-client not installed"
 fi
@@ -121,3 +132,6 @@ grep -qi "authorization: Basic aDN1c2VyOmgzcGFzcw==" "$SNARE_LOG" && ok h3r-upst
 out=$("$SNARE_BIN" -n -r "$T/qp.flows" 2>&1)
 echo "$out" | grep -q "POST https://127.0.0.1:$QS_PORT/upload HTTP/3" &&
 	echo "$out" | grep -q "HTTP/3 200" && ok h3r-flow-file || notok h3r-flow-file "$out"
+# Every snare of this test ran its workers without a sanitizer report (the logs are there).
+ls "$T"/snare.*.log >/dev/null && ! grep -l "Sanitizer\|runtime error" "$T"/snare.*.log &&
+	ok h3r-no-sanitizer-reports || notok h3r-no-sanitizer-reports "$(grep -h -A5 "Sanitizer\|runtime error" "$T"/snare.*.log | head -20)"
