@@ -78,8 +78,9 @@ static const struct option_def defs[] = {
     {"websocket", OPT_BOOL, "true", NULL, "Intercept WebSocket connections."},
     {"http2", OPT_BOOL, "true", NULL,
      "Speak HTTP/2 (ALPN h2) with a client when the server negotiated it too."},
-    {"http3", OPT_BOOL, "false", NULL,
-     "HTTP/3 is not intercepted yet; while false, h3 is removed from DNS HTTPS records."},
+    {"http3", OPT_BOOL, "true", NULL,
+     "Intercept QUIC and HTTP/3 in the packet modes and transparent UDP; while false, QUIC is "
+     "relayed as UDP and h3 is removed from DNS HTTPS records."},
     {"strip_ech", OPT_BOOL, "true", NULL,
      "Remove Encrypted ClientHello keys from DNS HTTPS records, so clients send a plain SNI."},
     {"upstream_cert", OPT_BOOL, "true", NULL,

@@ -4,6 +4,7 @@
 #ifndef SNARE_WORKER_H3_REVERSE_H
 #define SNARE_WORKER_H3_REVERSE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/addr.h"
@@ -18,6 +19,11 @@ struct h3r_info {
 	unsigned mode_index;
 	union sockaddr_any client, local, target;
 	double ts_start;
+	/* The server's name and port for :authority and the flows: the spec's (reverse), or the
+	 * client's SNI and the address it sent to (intercepted, where :authority is kept). */
+	char host[256];
+	uint16_t port;
+	bool intercept;
 };
 
 /* Attaches HTTP/3 to both connections (both still handshaking). Owned by the caller. */

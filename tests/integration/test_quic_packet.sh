@@ -1,8 +1,10 @@
-# QUIC seen in a packet mode (TUN): a client namespace routes through a veth into the namespace
+# QUIC in a packet mode (TUN): a client namespace routes through a veth into the namespace
 # where snare runs and the QUIC servers live; the client's QUIC (gtlsclient, quicpeer) to any
-# UDP port is relayed as UDP, and its flow says QUIC with the server name read from the Initial;
-# a host in ignore_hosts is still reached and leaves no flow; a malformed Initial is logged and
-# relayed. Root only; names and addresses unique to this test.
+# UDP port is intercepted: the client sees a leaf from snare's CA (its own server's CA fails), h3
+# becomes HTTP/3 flows with the server's name, raw QUIC stream flows; a server that refuses QUIC
+# gets the client a connection close; a host in ignore_hosts is relayed as UDP, still reached
+# over QUIC and leaves no flow; a malformed Initial is logged and relayed. Root only; names and
+# addresses unique to this test.
 . "$(dirname "$0")/lib.sh"
 
 QP=${SNARE_BUILD:-$SNARE_ROOT/build/check}/tests/tools/quicpeer
@@ -29,7 +31,8 @@ $XB sysctl -qw net.ipv4.ip_forward=1
 $XB ip addr add 10.218.0.5/32 dev lo
 
 # A CA and a leaf for quic.test, for the QUIC servers.
-quic_test_certs DNS:quic.test
+# localhost too: gtlsclient names it when given an address, and snare checks the name.
+quic_test_certs DNS:quic.test,DNS:localhost
 
 # Our QUIC peer's server on UDP 4433 (HTTP/3 and raw QUIC), gtlsserver on 7443.
 $XB "$QP" server 10.218.0.5:4433 "$T/leaf.pem" "$T/leaf.key" >"$T/qs.log" 2>&1 &
@@ -47,7 +50,7 @@ PIDS+=($!)
 
 CONF=$T/conf LOG=$T/snare.log
 $XB "$SNARE_BIN" --mode tun:snareqp0 --set confdir="$CONF" --set 'ignore_hosts=^ignored\.test' \
-	>"$LOG" 2>&1 &
+	--set ssl_verify_upstream_trusted_ca="$T/ca.pem" >"$LOG" 2>&1 &
 SPID=$!
 PIDS+=($SPID)
 wait_for "$LOG" "TUN interface started." 15 || { notok tun-start "$(cat "$LOG")"; exit 1; }
@@ -56,13 +59,27 @@ $XB ip rule del pref 0 lookup local
 $XB ip rule add pref 100 lookup local
 $XB ip route add default dev snareqp0 table 217
 
-# quicpeer's HTTP/3 and raw QUIC, verified against the origin's CA: relayed untouched.
-out=$($XA "$QP" get 10.218.0.5:4433 https://quic.test/through-tun --cafile "$T/ca.pem" 2>&1)
-echo "$out" | grep -qx "hello from quicpeer /through-tun" && ok quic-h3-relayed-through-tun ||
-	notok quic-h3-relayed-through-tun "$out"
-out=$($XA "$QP" raw 10.218.0.5:4433 quic.test --cafile "$T/ca.pem" 2>&1)
-echo "$out" | grep -q "^datagram: ping-dgram$" && ok quic-raw-relayed-through-tun ||
-	notok quic-raw-relayed-through-tun "$out"
+# quicpeer's HTTP/3 and raw QUIC, verified against snare's CA: intercepted.
+SCA=$CONF/snare-ca-cert.pem
+wait_for "$SCA" "BEGIN CERTIFICATE" 10 || notok snare-ca-written "$(ls "$CONF")"
+out=$($XA "$QP" get 10.218.0.5:4433 https://quic.test/through-tun --cafile "$SCA" 2>&1)
+echo "$out" | grep -qx "hello from quicpeer /through-tun" && ok quic-h3-intercepted-through-tun ||
+	notok quic-h3-intercepted-through-tun "$out"
+# The origin's own CA does not verify what the client is served now.
+out=$(timeout 20 $XA "$QP" get 10.218.0.5:4433 https://quic.test/own-ca --cafile "$T/ca.pem" 2>&1)
+! echo "$out" | grep -q "hello from quicpeer" && ok quic-h3-origin-ca-refused ||
+	notok quic-h3-origin-ca-refused "$out"
+out=$($XA "$QP" raw 10.218.0.5:4433 quic.test --cafile "$SCA" 2>&1)
+echo "$out" | grep -q "^datagram: ping-dgram$" && ok quic-raw-intercepted-through-tun ||
+	notok quic-raw-intercepted-through-tun "$out"
+# Nothing listens on UDP 4439: snare's connection is refused (ICMP) and the client's is closed
+# with an error, well before its idle timeout.
+out=$(timeout 20 $XA "$QP" get 10.218.0.5:4439 https://quic.test/refused --cafile "$SCA" 2>&1)
+rc=$?
+[ $rc != 124 ] && ! echo "$out" | grep -q "hello from" && ok quic-refused-server-closes-client ||
+	notok quic-refused-server-closes-client "rc=$rc $out"
+wait_for "$LOG" "the server refused the connection" 5 && ok quic-refused-server-logged ||
+	notok quic-refused-server-logged "$(tail -5 "$LOG")"
 # The ignored host: still reached over QUIC (-k: the leaf does not name it).
 out=$($XA "$QP" get 10.218.0.5:4433 https://ignored.test/ignored -k 2>&1)
 echo "$out" | grep -qx "hello from quicpeer /ignored" && ok quic-ignored-host-relayed ||
@@ -91,12 +108,16 @@ wait_for "$LOG" "malformed QUIC Initial" 5 && ok quic-malformed-initial-logged |
 # UDP flows are written when they end: at the latest when snare stops.
 kill -TERM $SPID
 wait $SPID
-grep -q -- "-> QUIC -> 10.218.0.5:4433 quic.test$" "$LOG" && ok quic-flow-names-server ||
-	notok quic-flow-names-server "$(grep -- "->" "$LOG" | head -20)"
+grep -q "GET https://quic.test:4433/through-tun HTTP/3" "$LOG" && ok quic-h3-flow-names-server ||
+	notok quic-h3-flow-names-server "$(grep -- "HTTP/3\|->" "$LOG" | head -20)"
+# Raw QUIC: each stream a flow naming the server, both directions.
+grep -q -- "-> QUIC -> 10.218.0.5:4433 quic.test$" "$LOG" &&
+	grep -q -- "<- QUIC <- 10.218.0.5:4433 quic.test$" "$LOG" && ok quic-raw-stream-flows ||
+	notok quic-raw-stream-flows "$(grep -- "->" "$LOG" | head -20)"
 if [ $HAVE_GS = 1 ]; then
 	# gtlsclient sends "localhost" as its server name when given an IP address.
-	grep -q -- "-> QUIC -> 10.218.0.5:7443 localhost$" "$LOG" && ok quic-flow-gtlsclient-names-server ||
-		notok quic-flow-gtlsclient-names-server "$(grep -- "->" "$LOG" | head -20)"
+	grep -q "GET https://localhost:7443/page.txt HTTP/3" "$LOG" && ok quic-flow-gtlsclient-names-server ||
+		notok quic-flow-gtlsclient-names-server "$(grep -- "HTTP/3\|->" "$LOG" | head -20)"
 fi
 # Present above (the same server), absent for the ignored host.
 ! grep -q "ignored.test" "$LOG" && ok quic-ignored-host-no-flow ||
