@@ -207,13 +207,9 @@ static void peer_end(struct qr_peer *p, int s)
 		return;
 	}
 	p->ending = true;
-	snprintf(why, sizeof(why), "%s (%s code 0x%llx%s%s)",
-		 s == DOWN ? "the client closed the QUIC connection"
-		 : quic_conn_handshake_done(p->conn[UP])
-		     ? "the server closed the QUIC connection"
-		     : "the QUIC handshake with the server failed",
-		 ci->app ? "application" : "transport", (unsigned long long)ci->code,
-		 ci->reason[0] ? ": " : "", ci->reason);
+	snprintf(why, sizeof(why), "%s closed the QUIC connection (%s code 0x%llx%s%s)",
+		 s == DOWN ? "the client" : "the server", ci->app ? "application" : "transport",
+		 (unsigned long long)ci->code, ci->reason[0] ? ": " : "", ci->reason);
 	if (p->conn[!s] && !quic_conn_closed(p->conn[!s]))
 		quic_conn_close(p->conn[!s], ci->app, ci->code, ci->reason);
 	if (!(ci->code == 0 || (p->http3 && ci->app && ci->code == 0x100)) || s == UP)
