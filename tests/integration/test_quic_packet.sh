@@ -45,6 +45,12 @@ if command -v gtlsserver >/dev/null && command -v gtlsclient >/dev/null; then
 	PIDS+=($!)
 	HAVE_GS=1
 fi
+# A server snare does not trust (a self-signed leaf) on UDP 4434.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$T/self.key" \
+	-out "$T/self.pem" -days 2 -subj "/CN=quic.test" -addext "subjectAltName=DNS:quic.test" 2>/dev/null
+$XB "$QP" server 10.218.0.5:4434 "$T/self.pem" "$T/self.key" >"$T/qs2.log" 2>&1 &
+PIDS+=($!)
+wait_for "$T/qs2.log" "server: listening" 10 || notok quicpeer-server-untrusted "$(cat "$T/qs2.log")"
 $XB socat UDP-RECVFROM:5017,bind=10.218.0.5,fork EXEC:cat >/dev/null 2>&1 &
 PIDS+=($!)
 
@@ -80,6 +86,14 @@ rc=$?
 	notok quic-refused-server-closes-client "rc=$rc $out"
 wait_for "$LOG" "the server refused the connection" 5 && ok quic-refused-server-logged ||
 	notok quic-refused-server-logged "$(tail -5 "$LOG")"
+# The untrusted server: its handshake with snare fails, the client's connection is closed.
+out=$(timeout 20 $XA "$QP" get 10.218.0.5:4434 https://quic.test/untrusted --cafile "$SCA" 2>&1)
+rc=$?
+[ $rc != 124 ] && [ $rc != 0 ] && echo "$out" | grep -q "closed" &&
+	! echo "$out" | grep -q "hello from" && ok quic-untrusted-server-closes-client ||
+	notok quic-untrusted-server-closes-client "rc=$rc $out"
+wait_for "$LOG" "intercepted http3: the server closed the QUIC connection" 5 &&
+	ok quic-untrusted-server-logged || notok quic-untrusted-server-logged "$(tail -5 "$LOG")"
 # The ignored host: still reached over QUIC (-k: the leaf does not name it).
 out=$($XA "$QP" get 10.218.0.5:4433 https://ignored.test/ignored -k 2>&1)
 echo "$out" | grep -qx "hello from quicpeer /ignored" && ok quic-ignored-host-relayed ||
