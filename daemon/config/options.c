@@ -79,7 +79,8 @@ static const struct option_def defs[] = {
     {"http2", OPT_BOOL, "true", NULL,
      "Speak HTTP/2 (ALPN h2) with a client when the server negotiated it too."},
     {"http3", OPT_BOOL, "false", NULL,
-     "HTTP/3 is not intercepted yet; while false, h3 is removed from DNS HTTPS records."},
+     "HTTP/3 is intercepted by reverse:http3:// only; while false, h3 is removed from DNS HTTPS "
+     "records."},
     {"strip_ech", OPT_BOOL, "true", NULL,
      "Remove Encrypted ClientHello keys from DNS HTTPS records, so clients send a plain SNI."},
     {"upstream_cert", OPT_BOOL, "true", NULL,
