@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 
 /* Bytes a stream keeps unacknowledged before quic_stream_write accepts no more. */
-#define QUIC_STREAM_BUF (256 * 1024)
+#define QUIC_STREAM_BUF (1024 * 1024)
 #define QUIC_MAX_ALPN 8
 
 struct quic_conn;

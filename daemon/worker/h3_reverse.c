@@ -39,6 +39,7 @@ struct h3x {
 	struct buf pend[2];	  /* body bytes side s has not taken yet */
 	bool head_sent[2], ended[2], end_sent[2], closed[2];
 	bool local; /* answered by us (502, 413): the server side is dropped */
+	int busy;   /* inside a reset, whose stream close may be reported at once: kept */
 	bool has_resp;
 	double ts[2][2]; /* [side][0 start, 1 end] */
 	char error[160];
@@ -144,6 +145,14 @@ static void x_unlink(struct h3r *r, struct h3x *x)
 		}
 }
 
+/* Resets x's stream on `side`; x stays while ngtcp2 reports the close inside the call. */
+static void x_reset(struct h3r *r, struct h3x *x, int side, int64_t id, uint64_t code)
+{
+	x->busy++;
+	(void)quic_h3_reset(r->h[side], id, code);
+	x->busy--;
+}
+
 /* Both messages went through (the rest is the QUIC stack's), or both streams are over:
  * record the exchange and forget it; later events of its streams find nothing. */
 static void x_maybe_done(struct h3r *r, struct h3x *x)
@@ -153,7 +162,7 @@ static void x_maybe_done(struct h3r *r, struct h3x *x)
 	bool over =
 	    x->closed[H3R_CLIENT] && (x->closed[H3R_SERVER] || x->id[H3R_SERVER] < 0 || x->local);
 
-	if (!through && !over)
+	if ((!through && !over) || x->busy)
 		return;
 	x_record(r, x);
 	x_unlink(r, x);
@@ -256,12 +265,16 @@ static void x_answer(struct h3r *r, struct h3x *x, int status, const char *reaso
 			 "<html><head><title>%d %s</title></head>\n<body><h1>%d %s</h1><p>%s</p>"
 			 "</body></html>\n",
 			 status, reason, status, reason, msg);
+	int64_t sid = x->id[H3R_SERVER];
 
+	/* What the server stream does next (its close may be reported during the reset) is no
+	 * longer this exchange's. */
 	x->local = true;
-	if (x->id[H3R_SERVER] >= 0 && r->h[H3R_SERVER] && !x->closed[H3R_SERVER])
-		(void)quic_h3_reset(r->h[H3R_SERVER], x->id[H3R_SERVER], H3_REQUEST_CANCELLED);
+	x->id[H3R_SERVER] = -1;
+	if (sid >= 0 && r->h[H3R_SERVER] && !x->closed[H3R_SERVER])
+		x_reset(r, x, H3R_SERVER, sid, H3_REQUEST_CANCELLED);
 	if (x->head_sent[H3R_CLIENT]) {
-		(void)quic_h3_reset(r->h[H3R_CLIENT], x->id[H3R_CLIENT], H3_REQUEST_CANCELLED);
+		x_reset(r, x, H3R_CLIENT, x->id[H3R_CLIENT], H3_REQUEST_CANCELLED);
 		return;
 	}
 	snprintf(st, sizeof(st), "%d", status);
@@ -298,9 +311,10 @@ static void x_over_limit(struct h3r *r, struct h3x *x, int s)
 	}
 	x_error(x, "response body exceeds body_size_limit");
 	x->local = true;
-	(void)quic_h3_reset(r->h[H3R_CLIENT], x->id[H3R_CLIENT], H3_EXCESSIVE_LOAD);
+	x_reset(r, x, H3R_CLIENT, x->id[H3R_CLIENT], H3_EXCESSIVE_LOAD);
 	if (r->h[H3R_SERVER])
-		(void)quic_h3_reset(r->h[H3R_SERVER], x->id[H3R_SERVER], H3_EXCESSIVE_LOAD);
+		x_reset(r, x, H3R_SERVER, x->id[H3R_SERVER], H3_EXCESSIVE_LOAD);
+	x_maybe_done(r, x);
 }
 
 /* ---- the request towards the server ---- */
@@ -521,7 +535,8 @@ static void on_reset(struct h3r *r, int s, int64_t id, uint64_t code)
 	x_error(x, "the %s reset the stream (code 0x%llx)", s == H3R_CLIENT ? "client" : "server",
 		(unsigned long long)code);
 	if (x->id[!s] >= 0 && !x->closed[!s] && r->h[!s])
-		(void)quic_h3_reset(r->h[!s], x->id[!s], code);
+		x_reset(r, x, !s, x->id[!s], code);
+	x_maybe_done(r, x);
 }
 
 static void on_close(struct h3r *r, int s, int64_t id, uint64_t code)
@@ -535,7 +550,7 @@ static void on_close(struct h3r *r, int s, int64_t id, uint64_t code)
 		x_error(x, "the %s stream ended with code 0x%llx",
 			s == H3R_CLIENT ? "client's" : "server's", (unsigned long long)code);
 		if (x->id[!s] >= 0 && !x->closed[!s] && r->h[!s])
-			(void)quic_h3_reset(r->h[!s], x->id[!s], code);
+			x_reset(r, x, !s, x->id[!s], code);
 	}
 	x_maybe_done(r, x);
 }
@@ -630,15 +645,15 @@ void h3r_server_gone(struct h3r *r, const char *why)
 	for (x = r->xs; x; x = next) {
 		next = x->next;
 		x->closed[H3R_SERVER] = true;
+		x->id[H3R_SERVER] = -1;
 		if (!x->has_resp && !x->local) {
 			x_bad_gateway(r, x);
 		} else if (!x->end_sent[H3R_CLIENT] && buf_len(&x->pend[H3R_CLIENT]) == 0 &&
 			   !x->ended[H3R_CLIENT]) {
 			x_error(x, "the server connection ended: %s", why);
-			(void)quic_h3_reset(r->h[H3R_CLIENT], x->id[H3R_CLIENT],
-					    H3_REQUEST_CANCELLED);
+			x_reset(r, x, H3R_CLIENT, x->id[H3R_CLIENT], H3_REQUEST_CANCELLED);
 		}
-		x->id[H3R_SERVER] = -1;
+		x_maybe_done(r, x);
 	}
 	r->c[H3R_SERVER] = NULL;
 	r->h[H3R_SERVER] = NULL;

@@ -28,6 +28,9 @@
 #define QR_EARLY_MAX 8 /* client datagrams kept while the leaf is on its way */
 #define QR_DGRAM_MAX 65535
 #define QR_DATAGRAMS_HELD 16 /* DATAGRAM frames held per side until its handshake is done */
+/* Socket buffers: a QUIC sender bursts a congestion window at once, more than the default
+ * 208 KiB of a UDP socket holds on a fast path (capped by net.core.[rw]mem_max). */
+#define QR_SOCKBUF (2 << 20)
 
 enum { DOWN, UP }; /* the client side (we serve), the server side (we connect) */
 
@@ -542,6 +545,16 @@ static int peer_start_down(struct qr_peer *p, SSL_CTX *ctx)
 	return rc;
 }
 
+static void sockbufs(int fd)
+{
+	int n = QR_SOCKBUF;
+
+	if (fd >= 0) {
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &n, sizeof(n));
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &n, sizeof(n));
+	}
+}
+
 static int peer_start_up(struct qr_peer *p)
 {
 	const struct mode_spec *m = &wk->modes[p->mode_index];
@@ -556,6 +569,7 @@ static int peer_start_up(struct qr_peer *p)
 	for (size_t i = 0; i < p->nalpn; i++)
 		o.alpn[i] = p->alpn[i];
 	p->fd = socket(p->target.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	sockbufs(p->fd);
 	if (p->fd < 0 || connect(p->fd, &p->target.sa, addr_len(&p->target.sa)) < 0 ||
 	    getsockname(p->fd, &p->local.sa, &len) < 0)
 		return -1;
@@ -865,6 +879,12 @@ int quic_reverse_prepare(void)
 			break;
 	if (i == wk->nmodes)
 		return 0;
+	for (i = 0; i < wk->nlisteners; i++)
+		if (modespec_scheme_of(&wk->modes[wk->listeners[i].mode_index])->dgram ==
+			SCHEME_DGRAM_QUIC ||
+		    modespec_scheme_of(&wk->modes[wk->listeners[i].mode_index])->dgram ==
+			SCHEME_DGRAM_HTTP3)
+			sockbufs(wk->listeners[i].fd);
 	if (wk->opts.ssl_insecure)
 		v = QUIC_VERIFY_INSECURE;
 	else if (wk->opts.ssl_verify_upstream_trusted_ca)

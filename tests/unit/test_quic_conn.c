@@ -316,10 +316,11 @@ static void test_handshake_and_keylog(void **state)
 	free_pair();
 }
 
-/* 1 MiB on a raw stream: the writes stop at QUIC_STREAM_BUF and go on at stream_writable. */
+/* 3 x QUIC_STREAM_BUF on a raw stream: the writes stop at QUIC_STREAM_BUF and go on at
+ * stream_writable. */
 static void test_raw_backpressure(void **state)
 {
-	static uint8_t big[1 << 20];
+	static uint8_t big[3 * QUIC_STREAM_BUF];
 	size_t off = 0;
 	int64_t id;
 	int shorts = 0;
