@@ -437,7 +437,7 @@ static void test_round_trip(void **state)
 	    "transparent_udp_ports=53,443",
 	    "transparent_interfaces=eth0",
 	    "transparent_local=true",
-	    "http3=true",
+	    "http3=false",
 	    "strip_ech=false",
 	    "web=true",
 	    "web_host=::1",
@@ -480,7 +480,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(b.stream_large_bodies, -1);
 	assert_int_equal(b.leaf_key, LEAF_KEY_RSA2048);
 	assert_false(b.server);
-	assert_true(b.http3);
+	assert_false(b.http3);
 	assert_false(b.strip_ech);
 	assert_string_equal(b.upstream_auth, "u:p:w");
 	assert_string_equal(b.dumper_filter, "~q | ~s");
