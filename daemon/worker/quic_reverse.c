@@ -688,6 +688,27 @@ static int peer_early(struct qr_peer *p, const uint8_t *d, size_t n)
 	return peer_want_cert(p);
 }
 
+/* A peer reading the client's hello, linked in; the caller says how it reaches the client. */
+static struct qr_peer *peer_alloc(unsigned mode_index, const union sockaddr_any *client,
+				  const union sockaddr_any *local,
+				  const uint8_t state[QUIC_CHECK_STATE])
+{
+	struct qr_peer *p = xcalloc(1, sizeof(*p));
+
+	p->mode_index = mode_index;
+	p->client = *client;
+	p->down_local = *local;
+	p->fd = -1;
+	p->ts_start = clock_wall();
+	memcpy(p->state, state, QUIC_CHECK_STATE);
+	loop_timer_init(&p->timer, peer_on_timer, p);
+	p->qi = quic_initial_new();
+	p->next = peers;
+	peers = p;
+	npeers++;
+	return p;
+}
+
 static void listener_send(void *arg, const uint8_t *d, size_t n)
 {
 	struct qr_peer *p = arg;
@@ -704,22 +725,11 @@ static void peer_new(struct worker_listener *l, const union sockaddr_any *from, 
 
 	if (npeers >= QR_PEERS_MAX)
 		return;
-	p = xcalloc(1, sizeof(*p));
+	p = peer_alloc(l->mode_index, from, &l->addr, state);
 	p->l = l;
 	p->ep = &listener_ep;
 	p->ep_arg = p;
-	p->mode_index = l->mode_index;
-	p->down_local = l->addr;
-	p->client = *from;
-	p->fd = -1;
 	p->http3 = modespec_scheme_of(&wk->modes[l->mode_index])->dgram == SCHEME_DGRAM_HTTP3;
-	p->ts_start = clock_wall();
-	memcpy(p->state, state, QUIC_CHECK_STATE);
-	loop_timer_init(&p->timer, peer_on_timer, p);
-	p->qi = quic_initial_new();
-	p->next = peers;
-	peers = p;
-	npeers++;
 	if (udp_reverse_target(l->mode_index, &p->target) < 0 || peer_early(p, d, n) < 0)
 		peer_free(p, NULL);
 }
@@ -814,23 +824,12 @@ struct qr_peer *quic_reverse_intercept(const struct quic_intercept_start *in,
 	if (quic_server_check(in->d[0], in->len[0], &path, NULL, out, sizeof(out), &out_len,
 			      state) != QUIC_ACCEPT)
 		return NULL;
-	p = xcalloc(1, sizeof(*p));
+	p = peer_alloc(in->mode_index, in->client, in->server, state);
 	p->ep = ep;
 	p->ep_arg = arg;
 	p->intercept = true;
-	p->mode_index = in->mode_index;
-	p->client = *in->client;
 	p->target = *in->server;
-	p->down_local = *in->server;
-	p->fd = -1;
 	p->http3 = in->http3;
-	p->ts_start = clock_wall();
-	memcpy(p->state, state, QUIC_CHECK_STATE);
-	loop_timer_init(&p->timer, peer_on_timer, p);
-	p->qi = quic_initial_new();
-	p->next = peers;
-	peers = p;
-	npeers++;
 	for (size_t i = 0; i < in->n && !p->ending; i++)
 		peer_client_datagram(p, in->d[i], in->len[i]);
 	if (p->ending)
