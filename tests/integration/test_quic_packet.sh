@@ -53,6 +53,8 @@ PIDS+=($!)
 wait_for "$T/qs2.log" "server: listening" 10 || notok quicpeer-server-untrusted "$(cat "$T/qs2.log")"
 $XB socat UDP-RECVFROM:5017,bind=10.218.0.5,fork EXEC:cat >/dev/null 2>&1 &
 PIDS+=($!)
+$XB socat UDP-RECVFROM:5018,bind=10.218.0.5,fork EXEC:cat >/dev/null 2>&1 &
+PIDS+=($!)
 
 CONF=$T/conf LOG=$T/snare.log
 $XB "$SNARE_BIN" --mode tun:snareqp0 --set confdir="$CONF" --set 'ignore_hosts=^ignored\.test' \
@@ -116,6 +118,12 @@ s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
 s.sendto(bytes([0xc0,0,0,0,1,8])+b"12345678"+bytes([0,0xff,0xff])+b"x"*1200, ("10.218.0.5", 5017))
 print("echoed" if len(s.recv(2000)) > 1200 else "short")' 2>&1)
 [ "$out" = echoed ] && ok quic-malformed-initial-relayed || notok quic-malformed-initial-relayed "$out"
+# An unknown QUIC version (a long header, version 0x1a2a3a4a): relayed as UDP, not intercepted.
+out=$($XA python3 -c 'import socket
+s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
+s.sendto(bytes([0xc0,0x1a,0x2a,0x3a,0x4a,8])+b"12345678"+bytes([0])+b"y"*1200, ("10.218.0.5", 5018))
+print("echoed" if len(s.recv(2000)) > 1200 else "short")' 2>&1)
+[ "$out" = echoed ] && ok quic-unknown-version-relayed || notok quic-unknown-version-relayed "$out"
 wait_for "$LOG" "malformed QUIC Initial" 5 && ok quic-malformed-initial-logged ||
 	notok quic-malformed-initial-logged "$(tail -5 "$LOG")"
 
@@ -136,5 +144,7 @@ fi
 # Present above (the same server), absent for the ignored host.
 ! grep -q "ignored.test" "$LOG" && ok quic-ignored-host-no-flow ||
 	notok quic-ignored-host-no-flow "$(grep ignored.test "$LOG")"
+grep -q -- "-> udp -> 10.218.0.5:5018$" "$LOG" && ok quic-unknown-version-udp-flow ||
+	notok quic-unknown-version-udp-flow "$(grep -- "->" "$LOG" | head -20)"
 grep -q -- "-> udp -> 10.218.0.5:5017$" "$LOG" && ok quic-malformed-stays-udp-flow ||
 	notok quic-malformed-stays-udp-flow "$(grep -- "->" "$LOG" | head -20)"
