@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "quic/initial.h"
 #include "worker/quic_intercept.h"
 #include "worker/quic_peek.h"
 #include "worker/quic_reverse.h"
@@ -131,6 +132,18 @@ static void take(struct qx *x)
 		held_free(x);
 }
 
+/* A QUIC v1 or v2 Initial packet first in the datagram (RFC 9000 17.2, RFC 9369 3.2). */
+static bool looks_initial(const uint8_t *d, size_t n)
+{
+	uint32_t v;
+
+	if (n < 5 || (d[0] & 0xc0) != 0xc0)
+		return false;
+	v = (uint32_t)d[1] << 24 | (uint32_t)d[2] << 16 | (uint32_t)d[3] << 8 | d[4];
+	return (v == QUIC_VERSION_1 && (d[0] & 0x30) == 0x00) ||
+	       (v == QUIC_VERSION_2 && (d[0] & 0x30) == 0x10);
+}
+
 bool qx_client(struct qx *x, const uint8_t *d, size_t n)
 {
 	char client[ADDR_STRLEN];
@@ -138,8 +151,12 @@ bool qx_client(struct qx *x, const uint8_t *d, size_t n)
 	switch (x->state) {
 	case QX_RELAYING:
 		return false;
-	case QX_GONE:
-		return true; /* late datagrams of a closed connection */
+	case QX_GONE: /* late datagrams of a closed connection, or a new one from the same port */
+		if (!looks_initial(d, n))
+			return true;
+		x->peek = quic_peek_new(addr_port(&x->server.sa));
+		x->state = QX_READING;
+		break;
 	case QX_TAKEN:
 		quic_reverse_datagram(x->peer, d, n);
 		return true;

@@ -28,7 +28,8 @@ void qx_free(struct qx *x);
  * false: relay it as UDP yourself (datagrams held before it went to ops->relay first). */
 bool qx_client(struct qx *x, const uint8_t *d, size_t n);
 /* The flow is intercepted: its lifetime is the QUIC connections', not an idle timer's. Once
- * they are closed, the flow ends after UDP_IDLE_MS of silence, its datagrams dropped. */
+ * they are closed, the flow ends after UDP_IDLE_MS of silence, its datagrams dropped unless a
+ * new Initial from the same port starts over. */
 bool qx_intercepted(const struct qx *x);
 
 #endif
