@@ -1,8 +1,9 @@
-# A real QUIC client in a packet mode: headless Chromium in a client namespace, QUIC forced for
-# the origin (--origin-to-force-quic-on) and snare's CA trusted by its SPKI, loads a page from
-# caddy (h3 enabled) in the server namespace through snare's TUN mode: the page loads over h3
-# (its resource timing says so) and snare's flows say HTTP/3 with the server's name. Root only;
-# names and addresses unique to this test.
+# A real QUIC client in the packet modes: headless Chromium in a client namespace, QUIC forced
+# for the origin (--origin-to-force-quic-on) and snare's CA trusted by its SPKI, loads a page
+# from caddy (h3 enabled) in the server namespace through snare's TUN mode, then through its
+# WireGuard mode (wireguard-go in the client namespace): the page loads over h3 (its resource
+# timing says so) and snare's flows say HTTP/3 with the server's name. Root only; names and
+# addresses unique to this test.
 . "$(dirname "$0")/lib.sh"
 
 if ! need_root; then
@@ -73,14 +74,49 @@ wait_for "$SCA" "BEGIN CERTIFICATE" 10 || { notok snare-ca-written "$(ls "$CONF"
 SPKI=$(openssl x509 -in "$SCA" -pubkey -noout | openssl pkey -pubin -outform der |
 	openssl dgst -sha256 -binary | base64)
 
-out=$(timeout 90 $XA "$BROWSER" --headless --no-sandbox --disable-gpu --no-first-run \
-	--disable-background-networking --disable-component-update --disable-sync \
-	--user-data-dir="$T/chrome" --origin-to-force-quic-on=quic.test:443 \
-	--host-resolver-rules="MAP quic.test 10.224.0.5" --ignore-certificate-errors-spki-list="$SPKI" \
-	--virtual-time-budget=10000 --dump-dom "https://quic.test/page.html" 2>"$T/chrome.log")
-grep -q 'nav h3 res h3' <<<"$out" && ok quic-chromium-page-over-h3-through-tun ||
-	notok quic-chromium-page-over-h3-through-tun "$(grep -o 'nav.*' <<<"$out") $(tail -3 "$T/chrome.log") $(tail -5 "$LOG")"
-wait_for "$LOG" "GET https://quic.test/page.html HTTP/3" 5 && ok quic-chromium-h3-flow-names-server ||
-	notok quic-chromium-h3-flow-names-server "$(grep -- "HTTP\|->" "$LOG" | head)"
-grep -q "GET https://quic.test/dot.gif HTTP/3" "$LOG" && ok quic-chromium-subresource-h3-flow ||
-	notok quic-chromium-subresource-h3-flow "$(grep -- "HTTP\|->" "$LOG" | head)"
+browse() { # $1: the mode's name in the results, $2: snare's log
+	local out
+	out=$(timeout 90 $XA "$BROWSER" --headless --no-sandbox --disable-gpu --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir="$T/chrome-$1" --origin-to-force-quic-on=quic.test:443 \
+		--host-resolver-rules="MAP quic.test 10.224.0.5" \
+		--ignore-certificate-errors-spki-list="$SPKI" --virtual-time-budget=10000 \
+		--dump-dom "https://quic.test/page.html" 2>"$T/chrome-$1.log")
+	grep -q 'nav h3 res h3' <<<"$out" && ok "quic-chromium-page-over-h3-through-$1" ||
+		notok "quic-chromium-page-over-h3-through-$1" \
+			"$(grep -o 'nav.*' <<<"$out") $(tail -3 "$T/chrome-$1.log") $(tail -5 "$2")"
+	wait_for "$2" "GET https://quic.test/page.html HTTP/3" 5 &&
+		ok "quic-chromium-h3-flow-names-server-$1" ||
+		notok "quic-chromium-h3-flow-names-server-$1" "$(grep -- "HTTP\|->" "$2" | head)"
+	grep -q "GET https://quic.test/dot.gif HTTP/3" "$2" && ok "quic-chromium-subresource-h3-flow-$1" ||
+		notok "quic-chromium-subresource-h3-flow-$1" "$(grep -- "HTTP\|->" "$2" | head)"
+}
+browse tun "$LOG"
+kill -TERM $SPID
+wait $SPID
+
+# The same page through WireGuard.
+if ! command -v wireguard-go >/dev/null || ! command -v wg >/dev/null; then
+	skip quic-chromium-wireguard "wireguard-go/wg not installed"
+	exit 0
+fi
+LOG=$T/snare-wg.log KEYS=$T/wg-keys.json
+$XB "$SNARE_BIN" --mode "wireguard:$KEYS@10.223.0.1:51824" --set confdir="$CONF" \
+	--set ssl_verify_upstream_trusted_ca="$T/ca.pem" >"$LOG" 2>&1 &
+SPID=$!
+PIDS+=($SPID)
+WGC=$CONF/wireguard-client.conf
+wait_for "$LOG" "written to $WGC" 15 || { notok wg-start "$(cat "$LOG")"; exit 1; }
+priv=$(grep -m1 '^PrivateKey' "$WGC" | sed 's/^[A-Za-z]* = //')
+pub=$(grep -m1 '^PublicKey' "$WGC" | sed 's/^[A-Za-z]* = //')
+endpoint=$(grep -m1 '^Endpoint' "$WGC" | sed 's/^[A-Za-z]* = //')
+printf '%s' "$priv" >"$T/client.key"
+$XA env WG_PROCESS_FOREGROUND=1 wireguard-go wgqc0 >"$T/wggo.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 50); do $XA ip link show wgqc0 >/dev/null 2>&1 && break; sleep 0.1; done
+$XA wg set wgqc0 private-key "$T/client.key" peer "$pub" endpoint "$endpoint" allowed-ips 0.0.0.0/0 ||
+	{ notok wg-client "wg set failed: $(cat "$T/wggo.log")"; exit 1; }
+$XA ip addr add 10.0.0.1/32 dev wgqc0
+$XA ip link set wgqc0 up
+$XA ip route add 10.224.0.0/24 dev wgqc0
+browse wireguard "$LOG"
