@@ -24,8 +24,9 @@ struct qx *qx_new(unsigned mode_index, const union sockaddr_any *client,
 		  const union sockaddr_any *server, const struct qx_ops *ops, void *arg);
 /* Frees x (and closes the connections it made). */
 void qx_free(struct qx *x);
-/* A client's datagram. true: taken (held while its ClientHello is incomplete, or intercepted);
- * false: relay it as UDP yourself (datagrams held before it went to ops->relay first). */
+/* A client's datagram. true: taken (held while its ClientHello is incomplete, intercepted, or
+ * relayed through ops->relay with those held before it once the flow turned out not to be
+ * intercepted); false: the flow is relayed, relay it as UDP yourself. */
 bool qx_client(struct qx *x, const uint8_t *d, size_t n);
 /* The flow is intercepted: its lifetime is the QUIC connections', not an idle timer's. Once
  * they are closed, the flow ends after UDP_IDLE_MS of silence, its datagrams dropped unless a
