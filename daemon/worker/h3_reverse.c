@@ -246,6 +246,16 @@ static void x_body(struct h3r *r, struct h3x *x, int from, const uint8_t *p, siz
 		return;
 	}
 	http_body_piece(&x->body[s], p, n);
+	if (!http_body_over_limit(&x->body[s]) && buf_len(&x->pend[s]) == 0 && x->head_sent[s] &&
+	    r->h[s]) { /* straight on; only what the stream does not take waits here */
+		long w = quic_h3_write(r->h[s], x->id[s], p, n, false);
+
+		if (w > 0) {
+			(void)quic_stream_consumed(r->c[from], x->id[from], (size_t)w);
+			p += w;
+			n -= (size_t)w;
+		}
+	}
 	if (http_body_over_limit(&x->body[s]) || buf_append(&x->pend[s], p, n) < 0) {
 		(void)quic_stream_consumed(r->c[from], x->id[from], n);
 		x_over_limit(r, x, s);

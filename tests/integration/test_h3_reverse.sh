@@ -30,6 +30,12 @@ out=$("$QP" get "127.0.0.1:$SNARE_PORT" https://quic.test/h3-get --cafile "$SCA"
 echo "$out" | grep -qx "hello from quicpeer /h3-get" && echo "$out" | grep -qx "trailer x-quicpeer: done" &&
 	ok h3r-get-and-trailers || notok h3r-get-and-trailers "$out $(tail -5 "$SNARE_LOG")"
 
+# :authority names the target; upstream_auth reached the server.
+echo "$out" | grep -qx "x-quicpeer-authority 127.0.0.1:$QS_PORT" && ok h3r-authority-rewritten ||
+	notok h3r-authority-rewritten "$out"
+echo "$out" | grep -qx "x-quicpeer-authorization Basic aDN1c2VyOmgzcGFzcw==" &&
+	ok h3r-upstream-auth-sent || notok h3r-upstream-auth-sent "$out"
+
 # The client does not trust the origin's CA: what it got was snare's leaf.
 out=$("$QP" get "127.0.0.1:$SNARE_PORT" https://quic.test/x --cafile "$T/ca.pem" 2>&1)
 [ $? -ne 0 ] && ok h3r-client-sees-snare-leaf || notok h3r-client-sees-snare-leaf "$out"
@@ -47,6 +53,13 @@ print("%016x" % h)' "$T/up.bin")
 	got=$(cat "$T/post/upload" 2>/dev/null)
 	[ "$got" = "hello from quicpeer /upload body 307200 bytes fnv $want" ] && ok h3r-gtlsclient-post-body ||
 		notok h3r-gtlsclient-post-body "got '$got' want $want $(tail -5 "$T/gpost.log") $(tail -5 "$SNARE_LOG")"
+	# keep_host_header keeps the client's :authority.
+	start_snare --mode "reverse:http3://127.0.0.1:$QS_PORT@127.0.0.1:0" \
+		--set ssl_verify_upstream_trusted_ca="$T/ca.pem" --set keep_host_header=true || exit 1
+	out=$("$QP" get "127.0.0.1:$SNARE_PORT" https://quic.test/keep --cafile "$SNARE_CONF/snare-ca-cert.pem" 2>&1)
+	echo "$out" | grep -qx "x-quicpeer-authority quic.test" && ok h3r-keep-host-header ||
+		notok h3r-keep-host-header "$out"
+	stop_snare
 	# body_size_limit: the same upload through a snare allowing 100 KiB is answered 413.
 	start_snare --mode "reverse:http3://127.0.0.1:$QS_PORT@127.0.0.1:0" \
 		--set ssl_verify_upstream_trusted_ca="$T/ca.pem" --set body_size_limit=100k || exit 1
@@ -89,7 +102,8 @@ CADDY
 	PIDS+=($!)
 	if wait_for "$T/caddy.log" "enabling HTTP/3 listener" 20; then
 		start_snare --mode "reverse:http3://127.0.0.1:$CD_PORT@127.0.0.1:0" \
-			--set ssl_verify_upstream_trusted_ca="$T/ca.pem" || exit 1
+			--set ssl_verify_upstream_trusted_ca="$T/ca.pem" --set stream_large_bodies=256k \
+			-w "$T/caddy.flows" || exit 1
 		SCA=$SNARE_CONF/snare-ca-cert.pem
 		out=$("$QP" get "127.0.0.1:$SNARE_PORT" https://quic.test/hello.txt --cafile "$SCA" 2>&1)
 		echo "$out" | grep -qx "hello from caddy over h3" && echo "$out" | grep -qx "server Caddy" &&
@@ -105,6 +119,10 @@ CADDY
 		stop_snare
 		grep -q "GET https://127.0.0.1:$CD_PORT/hello.txt HTTP/3" "$SNARE_LOG" && ok h3r-caddy-flow-line ||
 			notok h3r-caddy-flow-line "$(grep -i "http" "$SNARE_LOG" | head)"
+		# stream_large_bodies: the 1 MiB flow is in the file, its body is not.
+		"$SNARE_BIN" -n -r "$T/caddy.flows" 2>&1 | grep -q "GET https://127.0.0.1:$CD_PORT/big.bin HTTP/3" &&
+			[ "$(stat -c %s "$T/caddy.flows")" -lt 262144 ] && ok h3r-stream-large-bodies ||
+			notok h3r-stream-large-bodies "$(stat -c %s "$T/caddy.flows") $("$SNARE_BIN" -n -r "$T/caddy.flows" 2>&1 | head -5)"
 	else
 		notok h3r-caddy-get "caddy did not start: $(cat "$T/caddy.log")"
 	fi

@@ -2,7 +2,8 @@
  * plain UDP sockets and poll, on loopback or in a test's namespaces. Trusts its command line.
  *   quicpeer server ADDR:PORT CERT KEY [--retry] [--keylog FILE] [--sandbox]
  *       HTTP/3 (ALPN h3: 200 with "hello from quicpeer PATH", followed by " body N bytes fnv
- *       HASH" (FNV-1a 64, hex) when the request had a body; trailers x-quicpeer: done) and
+ *       HASH" (FNV-1a 64, hex) when the request had a body; the request's :authority and
+ *       authorization in x-quicpeer-authority and -authorization; trailers x-quicpeer: done) and
  *       raw QUIC (ALPN snare-raw: echoes each stream and DATAGRAM frames back) server.
  *   quicpeer get ADDR:PORT URL (--cafile FILE | -k) [--keylog FILE] [--sandbox]
  *       HTTP/3 GET; prints ":status N", the body and trailers; exit 0 on 200.
@@ -38,7 +39,8 @@ struct peer {
 	struct quic_conn *c;
 	struct quic_h3 *h3;
 	struct sockaddr_in remote;
-	char path[256];
+	char path[256], authority[256],
+	    auth[256];		   /* server: the request's :authority, authorization */
 	uint64_t body_n, body_fnv; /* server: the request body's length and FNV-1a hash */
 	int done;		   /* client: 1 success, -1 failure */
 	int want;		   /* raw client: echoes still expected */
@@ -116,10 +118,20 @@ static void srv_head(void *arg, int64_t id, const struct quic_h3_field *f, size_
 
 	pr->body_n = 0;
 	pr->body_fnv = 0xcbf29ce484222325ull;
-	for (size_t i = 0; i < n; i++)
+	pr->authority[0] = pr->auth[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		char *to = NULL;
+		size_t cap = 0;
+
 		if (f[i].name_len == 5 && memcmp(f[i].name, ":path", 5) == 0)
-			snprintf(pr->path, sizeof(pr->path), "%.*s", (int)f[i].value_len,
-				 (const char *)f[i].value);
+			to = pr->path, cap = sizeof(pr->path);
+		else if (f[i].name_len == 10 && memcmp(f[i].name, ":authority", 10) == 0)
+			to = pr->authority, cap = sizeof(pr->authority);
+		else if (f[i].name_len == 13 && memcmp(f[i].name, "authorization", 13) == 0)
+			to = pr->auth, cap = sizeof(pr->auth);
+		if (to)
+			snprintf(to, cap, "%.*s", (int)f[i].value_len, (const char *)f[i].value);
+	}
 }
 
 static void srv_data(void *arg, int64_t id, const uint8_t *p, size_t n)
@@ -135,7 +147,7 @@ static void srv_data(void *arg, int64_t id, const uint8_t *p, size_t n)
 static void srv_end(void *arg, int64_t id)
 {
 	struct peer *pr = arg;
-	struct quic_h3_field h[3], t[1];
+	struct quic_h3_field h[5], t[1];
 	char body[400];
 	int n = pr->body_n == 0
 		    ? snprintf(body, sizeof(body), "hello from quicpeer %s\n", pr->path)
@@ -148,8 +160,10 @@ static void srv_end(void *arg, int64_t id)
 	field(&h[0], ":status", "200");
 	field(&h[1], "content-type", "text/plain");
 	field(&h[2], "content-length", len);
+	field(&h[3], "x-quicpeer-authority", pr->authority);
+	field(&h[4], "x-quicpeer-authorization", pr->auth);
 	field(&t[0], "x-quicpeer", "done");
-	if (quic_h3_response(pr->h3, id, h, 3, false) < 0 ||
+	if (quic_h3_response(pr->h3, id, h, 5, false) < 0 ||
 	    quic_h3_write(pr->h3, id, (const uint8_t *)body, (size_t)n, false) != n ||
 	    quic_h3_trailers(pr->h3, id, t, 1) < 0)
 		fprintf(stderr, "quicpeer: response on stream %lld failed\n", (long long)id);
