@@ -73,6 +73,9 @@ wait_for "$SCA" "BEGIN CERTIFICATE" 10 || notok snare-ca-written "$(ls "$CONF")"
 out=$($XA "$QP" get 10.218.0.5:4433 https://quic.test/through-tun --cafile "$SCA" 2>&1)
 echo "$out" | grep -qx "hello from quicpeer /through-tun" && ok quic-h3-intercepted-through-tun ||
 	notok quic-h3-intercepted-through-tun "$out"
+# The client's :authority reaches the server unchanged.
+echo "$out" | grep -qx "x-quicpeer-authority quic.test" && ok quic-h3-authority-kept ||
+	notok quic-h3-authority-kept "$out"
 # The origin's own CA does not verify what the client is served now.
 out=$(timeout 20 $XA "$QP" get 10.218.0.5:4433 https://quic.test/own-ca --cafile "$T/ca.pem" 2>&1)
 ! echo "$out" | grep -q "hello from quicpeer" && ok quic-h3-origin-ca-refused ||
