@@ -107,16 +107,6 @@ SPID=$!
 PIDS+=($SPID)
 WGC=$CONF/wireguard-client.conf
 wait_for "$LOG" "written to $WGC" 15 || { notok wg-start "$(cat "$LOG")"; exit 1; }
-priv=$(grep -m1 '^PrivateKey' "$WGC" | sed 's/^[A-Za-z]* = //')
-pub=$(grep -m1 '^PublicKey' "$WGC" | sed 's/^[A-Za-z]* = //')
-endpoint=$(grep -m1 '^Endpoint' "$WGC" | sed 's/^[A-Za-z]* = //')
-printf '%s' "$priv" >"$T/client.key"
-$XA env WG_PROCESS_FOREGROUND=1 wireguard-go wgqc0 >"$T/wggo.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 50); do $XA ip link show wgqc0 >/dev/null 2>&1 && break; sleep 0.1; done
-$XA wg set wgqc0 private-key "$T/client.key" peer "$pub" endpoint "$endpoint" allowed-ips 0.0.0.0/0 ||
-	{ notok wg-client "wg set failed: $(cat "$T/wggo.log")"; exit 1; }
-$XA ip addr add 10.0.0.1/32 dev wgqc0
-$XA ip link set wgqc0 up
+wg_client "$A" wgqc0 "$WGC" || { notok wg-client "wg set failed: $(cat "$T/wgqc0-wggo.log")"; exit 1; }
 $XA ip route add 10.224.0.0/24 dev wgqc0
 browse wireguard "$LOG"

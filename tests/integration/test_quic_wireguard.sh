@@ -37,17 +37,7 @@ SPID=$!
 PIDS+=($SPID)
 WGC=$CONF/wireguard-client.conf
 wait_for "$LOG" "written to $WGC" 15 || { notok wg-start "$(cat "$LOG")"; exit 1; }
-priv=$(grep -m1 '^PrivateKey' "$WGC" | sed 's/^[A-Za-z]* = //')
-pub=$(grep -m1 '^PublicKey' "$WGC" | sed 's/^[A-Za-z]* = //')
-endpoint=$(grep -m1 '^Endpoint' "$WGC" | sed 's/^[A-Za-z]* = //')
-printf '%s' "$priv" >"$T/client.key"
-$XA env WG_PROCESS_FOREGROUND=1 wireguard-go wgq0 >"$T/wggo.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 1 50); do $XA ip link show wgq0 >/dev/null 2>&1 && break; sleep 0.1; done
-$XA wg set wgq0 private-key "$T/client.key" peer "$pub" endpoint "$endpoint" allowed-ips 0.0.0.0/0 \
-	persistent-keepalive 25 || { notok wg-client "wg set failed: $(cat "$T/wggo.log")"; exit 1; }
-$XA ip addr add 10.0.0.1/32 dev wgq0
-$XA ip link set wgq0 up
+wg_client "$A" wgq0 "$WGC" || { notok wg-client "wg set failed: $(cat "$T/wgq0-wggo.log")"; exit 1; }
 $XA ip route add 10.220.0.0/24 dev wgq0
 
 SCA=$CONF/snare-ca-cert.pem
