@@ -605,11 +605,17 @@ struct h3r *h3r_new(struct quic_conn *client, struct quic_conn *server, const st
 	struct h3r *r = xcalloc(1, sizeof(*r));
 
 	r->info = *info;
-	r->c[H3R_CLIENT] = client;
 	r->c[H3R_SERVER] = server;
-	r->h[H3R_CLIENT] = quic_h3_attach(client, &cli_h3, r);
 	r->h[H3R_SERVER] = quic_h3_attach(server, &srv_h3, r);
+	if (client)
+		h3r_client(r, client);
 	return r;
+}
+
+void h3r_client(struct h3r *r, struct quic_conn *client)
+{
+	r->c[H3R_CLIENT] = client;
+	r->h[H3R_CLIENT] = quic_h3_attach(client, &cli_h3, r);
 }
 
 void h3r_free(struct h3r *r, const char *error)

@@ -26,9 +26,12 @@ struct h3r_info {
 	bool intercept;
 };
 
-/* Attaches HTTP/3 to both connections (both still handshaking). Owned by the caller. */
+/* Attaches HTTP/3 to both connections (both still handshaking). Owned by the caller. client
+ * may be NULL (intercepted QUIC: the client is served once the server's handshake is done);
+ * h3r_client attaches it then. */
 struct h3r *h3r_new(struct quic_conn *client, struct quic_conn *server,
 		    const struct h3r_info *info);
+void h3r_client(struct h3r *r, struct quic_conn *client);
 /* Records what is still in progress with `error` (NULL: "connection closed"), then frees. */
 void h3r_free(struct h3r *r, const char *error);
 /* Events of side H3R_CLIENT or H3R_SERVER's connection. */

@@ -68,6 +68,7 @@ struct qr_peer {
 	struct loop_timer timer;
 	struct quic_conn *conn[2];
 	struct quic_initial *qi; /* the client's hello, until it is read */
+	SSL_CTX *ctx;		 /* intercepted: the leaf, until the client is served */
 	uint8_t *early[QR_EARLY_MAX];
 	size_t early_len[QR_EARLY_MAX], nearly;
 	uint8_t state[QUIC_CHECK_STATE];
@@ -162,6 +163,7 @@ static void peer_free(struct qr_peer *p, const char *error)
 	loop_timer_cancel(wk->loop, &p->timer);
 	peer_close_server(p);
 	quic_conn_free(p->conn[DOWN]);
+	SSL_CTX_free(p->ctx);
 	quic_initial_free(p->qi);
 	for (size_t i = 0; i < p->nearly; i++)
 		free(p->early[i]);
@@ -194,6 +196,18 @@ static void peer_server_gone(struct qr_peer *p, const struct quic_close_info *ci
 	peer_arm(p);
 }
 
+static int peer_serve(struct qr_peer *p, SSL_CTX *ctx);
+
+/* Closes the client's connection; intercepted before it was served, it is served first so that
+ * the close reaches it. */
+static void peer_close_client(struct qr_peer *p, bool app, uint64_t code, const char *reason)
+{
+	if (p->conn[DOWN] == NULL && p->ctx && peer_serve(p, p->ctx) < 0)
+		return;
+	if (p->conn[DOWN] && !quic_conn_closed(p->conn[DOWN]))
+		quic_conn_close(p->conn[DOWN], app, code, reason);
+}
+
 /* Side s's connection is over: the other side is closed with the same code, then the peer goes. */
 static void peer_end(struct qr_peer *p, int s)
 {
@@ -213,8 +227,10 @@ static void peer_end(struct qr_peer *p, int s)
 	snprintf(why, sizeof(why), "%s closed the QUIC connection (%s code 0x%llx%s%s)",
 		 s == DOWN ? "the client" : "the server", ci->app ? "application" : "transport",
 		 (unsigned long long)ci->code, ci->reason[0] ? ": " : "", ci->reason);
-	if (p->conn[!s] && !quic_conn_closed(p->conn[!s]))
-		quic_conn_close(p->conn[!s], ci->app, ci->code, ci->reason);
+	if (s == UP)
+		peer_close_client(p, ci->app, ci->code, ci->reason);
+	else if (p->conn[UP] && !quic_conn_closed(p->conn[UP]))
+		quic_conn_close(p->conn[UP], ci->app, ci->code, ci->reason);
 	if (!(ci->code == 0 || (p->http3 && ci->app && ci->code == 0x100)) || s == UP)
 		peer_log(p, why); /* not for NO_ERROR (H3_NO_ERROR) from the client */
 	peer_free(p, ci->code != 0 ? why : NULL);
@@ -224,8 +240,7 @@ static void peer_end(struct qr_peer *p, int s)
  * CONNECTION_REFUSED, so that it falls back to TCP. */
 static void peer_refused(struct qr_peer *p)
 {
-	if (p->conn[DOWN] && !quic_conn_closed(p->conn[DOWN]))
-		quic_conn_close(p->conn[DOWN], false, 0x2, "the server refused QUIC");
+	peer_close_client(p, false, 0x2, "the server refused QUIC");
 	p->ending = true;
 	peer_log(p, "the server refused the connection (ICMP); the client's connection is closed");
 	peer_free(p, "the server refused QUIC");
@@ -443,11 +458,18 @@ QR_SIDE_CALLBACKS(down, DOWN);
 QR_SIDE_CALLBACKS(up, UP);
 
 /* After a call on side s: the peer ends when that connection did, else its timer follows. */
+static void peer_serve_later(struct qr_peer *p);
+
 static void peer_after(struct qr_peer *p, int s, int rc)
 {
 	if (rc < 0 || quic_conn_closed(p->conn[s])) {
 		peer_end(p, s);
 		return;
+	}
+	if (s == UP) {
+		peer_serve_later(p);
+		if (p->ending)
+			return;
 	}
 	peer_arm(p);
 }
@@ -587,31 +609,83 @@ static int peer_start_up(struct qr_peer *p)
 }
 
 /* Both connections once the leaf is there; then the client's other early datagrams. */
+static void peer_h3_new(struct qr_peer *p)
+{
+	struct h3r_info info = {.mode_index = p->mode_index,
+				.client = p->client,
+				.local = p->down_local,
+				.target = p->target,
+				.ts_start = p->ts_start,
+				.intercept = p->intercept};
+	const struct mode_spec *m = &wk->modes[p->mode_index];
+
+	snprintf(info.host, sizeof(info.host), "%s", m->server.host);
+	info.port = m->server.port;
+	if (p->intercept) {
+		snprintf(info.host, sizeof(info.host), "%s", p->sni);
+		if (!p->sni[0])
+			addr_format_host(&p->target.sa, info.host, sizeof(info.host));
+		info.port = addr_port(&p->target.sa);
+	}
+	p->h3 = h3r_new(p->conn[DOWN], p->conn[UP], &info);
+}
+
+/* The client's connection, then its other early datagrams. */
+static int peer_serve(struct qr_peer *p, SSL_CTX *ctx)
+{
+	if (peer_start_down(p, ctx) < 0)
+		return -1;
+	quic_conn_manual_credit(p->conn[DOWN]);
+	if (p->h3 && p->intercept)
+		h3r_client(p->h3, p->conn[DOWN]);
+	for (size_t i = 1; i < p->nearly; i++)
+		if (quic_conn_recv(p->conn[DOWN], p->early[i], p->early_len[i]) < 0)
+			break;
+	return 0;
+}
+
+/* Intercepted, the client is served once the server's handshake is done, with the ALPN the
+ * server chose: a server that cannot be reached leaves the client's handshake unanswered, as it
+ * would without snare (or closed, see peer_close_client). */
+static void peer_serve_later(struct qr_peer *p)
+{
+	const char *alpn;
+
+	if (!p->intercept || p->conn[DOWN] || p->ctx == NULL || p->conn[UP] == NULL ||
+	    !quic_conn_handshake_done(p->conn[UP]))
+		return;
+	alpn = quic_conn_alpn(p->conn[UP]);
+	if (alpn[0] && !p->http3) {
+		snprintf(p->alpn[0], sizeof(p->alpn[0]), "%s", alpn);
+		p->nalpn = 1;
+	}
+	if (peer_serve(p, p->ctx) < 0) {
+		peer_free(p, "cannot serve the client");
+		return;
+	}
+	SSL_CTX_free(p->ctx);
+	p->ctx = NULL;
+	peer_arm(p);
+}
+
+/* Both connections once the leaf is there (intercepted: the server's first, see above). */
 static int peer_start(struct qr_peer *p, SSL_CTX *ctx)
 {
+	if (p->intercept) {
+		if (peer_start_up(p) < 0)
+			return -1;
+		SSL_CTX_up_ref(ctx);
+		p->ctx = ctx;
+		if (p->http3)
+			peer_h3_new(p);
+		peer_arm(p);
+		return 0;
+	}
 	if (peer_start_down(p, ctx) < 0 || peer_start_up(p) < 0)
 		return -1;
 	quic_conn_manual_credit(p->conn[DOWN]);
-	if (p->http3) {
-		struct h3r_info info = {.mode_index = p->mode_index,
-					.client = p->client,
-					.local = p->down_local,
-					.target = p->target,
-					.ts_start = p->ts_start,
-					.intercept = p->intercept};
-		const struct mode_spec *m = &wk->modes[p->mode_index];
-
-		snprintf(info.host, sizeof(info.host), "%s", m->server.host);
-		info.port = m->server.port;
-		if (p->intercept) {
-			snprintf(info.host, sizeof(info.host), "%s", p->sni);
-			if (!p->sni[0])
-				addr_format_host(&p->target.sa, info.host, sizeof(info.host));
-			info.port = addr_port(&p->target.sa);
-		}
-
-		p->h3 = h3r_new(p->conn[DOWN], p->conn[UP], &info);
-	}
+	if (p->http3)
+		peer_h3_new(p);
 	for (size_t i = 1; i < p->nearly; i++)
 		if (quic_conn_recv(p->conn[DOWN], p->early[i], p->early_len[i]) < 0)
 			break;
@@ -803,7 +877,7 @@ void quic_reverse_on_cert(uint64_t seq)
 		if (seq == 0 || p->cert_seq != seq)
 			continue;
 		p->cert_seq = 0;
-		if (peer_want_cert(p) < 0 || p->conn[DOWN] == NULL)
+		if (peer_want_cert(p) < 0 || p->conn[UP] == NULL)
 			peer_free(p, "no certificate for the client side");
 	}
 }
