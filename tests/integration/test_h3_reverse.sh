@@ -113,6 +113,13 @@ CADDY
 				"$SNARE_PORT" "https://quic.test/big.bin" >"$T/gbig.log" 2>&1
 			cmp -s "$T/www/big.bin" "$T/dl/big.bin" && ok h3r-caddy-1mib-download ||
 				notok h3r-caddy-1mib-download "$(ls -l "$T/dl") $(tail -5 "$T/gbig.log") $(tail -5 "$SNARE_LOG")"
+			# 300 requests on one connection: more than the 100 streams either side allows
+			# at once, so requests wait for stream credit on both sides; every one completes.
+			n=$(timeout 60 gtlsclient --no-quic-dump --no-http-dump --exit-on-all-streams-close \
+				-n 300 127.0.0.1 "$SNARE_PORT" "https://quic.test/hello.txt" 2>&1 |
+				grep -c "HTTP stream [0-9]* closed with error code 256")
+			[ "$n" = 300 ] && ok h3r-300-requests-one-connection ||
+				notok h3r-300-requests-one-connection "$n of 300 $(tail -5 "$SNARE_LOG")"
 		else
 			skip h3r-caddy-1mib-download "ngtcp2-client not installed"
 		fi
