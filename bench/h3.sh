@@ -8,12 +8,12 @@
 # REPS runs each (after one warm-up), medians; snare's CPU (whole tree) and peak RSS over the
 # runs; then memory per connection: BENCH_H3_CONNS clients at once, each holding a connection
 # busy with requests, snare's RSS at their peak minus its RSS before, per connection.
-# Knobs: BENCH_H3_REQS (20000) BENCH_H3_CONNS (20) BENCH_H3_PORT (BENCH_PROXY_PORT + 6).
+# Knobs: BENCH_H3_REQS (20000) BENCH_H3_CONNS (20) BENCH_H3_PORT (BENCH_PROXY_PORT + 8).
 # Goals (issue 18): req/s >= 0.5x direct, download >= 0.7x direct.
 
 H3_REQS=${BENCH_H3_REQS:-20000}
 H3_CONNS=${BENCH_H3_CONNS:-20}
-H3_ORIGIN=${BENCH_H3_PORT:-$((P_SNARE + 6))}
+H3_ORIGIN=${BENCH_H3_PORT:-$((P_SNARE + 8))}
 H3_PROXY=$((H3_ORIGIN + 1))
 
 udp_busy() { ss -Hlun "sport = :$1" | grep -q .; }

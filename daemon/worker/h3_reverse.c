@@ -398,15 +398,25 @@ static void x_open_server(struct h3r *r, struct h3x *x)
 	x_flush(r, x, H3R_SERVER);
 }
 
+/* The requests waiting for a server stream, oldest first (the list is newest first). Opening
+ * one frees at most that one. */
 static void open_waiting(struct h3r *r)
 {
-	struct h3x *x, *next;
+	struct h3x **w, *x;
+	size_t n = 0;
 
-	for (x = r->xs; x; x = next) {
-		next = x->next;
+	for (x = r->xs; x; x = x->next)
+		n += x->id[H3R_SERVER] < 0 && !x->local;
+	if (n == 0)
+		return;
+	w = xcalloc(n, sizeof(*w));
+	n = 0;
+	for (x = r->xs; x; x = x->next)
 		if (x->id[H3R_SERVER] < 0 && !x->local)
-			x_open_server(r, x);
-	}
+			w[n++] = x;
+	while (n > 0)
+		x_open_server(r, w[--n]);
+	free(w);
 }
 
 /* ---- HTTP/3 events, side `s` ---- */

@@ -521,21 +521,17 @@ static void path_of(struct quic_path *path, const union sockaddr_any *local,
 	path->remote_len = addr_len(&remote->sa);
 }
 
-/* The leaf of ctx with its chain (the ca, as TLS clients get it: a client trusting the ca by
- * its key, as Chromium's --ignore-certificate-errors-spki-list does, needs it) and the worker's
- * key, as PEM for the QUIC server. */
+/* The leaf of ctx and snare's CA after it (as TLS serves them: clients that trust the CA by its
+ * key, like Chromium's --ignore-certificate-errors-spki-list, need it in the chain) and the
+ * worker's key, as PEM for the QUIC server. */
 static int leaf_pem(SSL_CTX *ctx, BIO *cert, BIO *key)
 {
 	X509 *leaf = SSL_CTX_get0_certificate(ctx);
-	STACK_OF(X509) *chain = NULL;
 
 	if (leaf == NULL || !PEM_write_bio_X509(cert, leaf) ||
+	    (wk->ca_cert && !PEM_write_bio_X509(cert, wk->ca_cert)) ||
 	    !PEM_write_bio_PrivateKey(key, wk->leaf_key, NULL, NULL, 0, NULL, NULL))
 		return -1;
-	if (SSL_CTX_get0_chain_certs(ctx, &chain) == 1)
-		for (int i = 0; chain && i < sk_X509_num(chain); i++)
-			if (!PEM_write_bio_X509(cert, sk_X509_value(chain, i)))
-				return -1;
 	return 0;
 }
 

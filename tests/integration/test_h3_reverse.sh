@@ -1,9 +1,9 @@
 # reverse:http3://host:port: snare serves HTTP/3 to the client with a leaf from its CA and speaks
 # HTTP/3 to the server, verified against ssl_verify_upstream_trusted_ca; every request is relayed
 # and recorded as an HTTP/3 flow. Origins: caddy (file_server, h3 enabled) and quicpeer (which
-# answers with the length and hash of a request body); clients: quicpeer and the ngtcp2 example
-# client (gtlsclient). Debian's curl has no HTTP/3 (its --http3 flag is refused), so it is not
-# used. Loopback only; UDP ports picked free per run.
+# answers with the length and hash of a request body); clients: quicpeer, the ngtcp2 example
+# client (gtlsclient) and headless Chromium with QUIC forced. Debian's curl has no HTTP/3 (its
+# --http3 flag is refused), so it is not used. Loopback only; UDP ports picked free per run.
 . "$(dirname "$0")/lib.sh"
 
 QP=${SNARE_BUILD:-$SNARE_ROOT/build/check}/tests/tools/quicpeer
@@ -81,6 +81,22 @@ if command -v caddy >/dev/null; then
 	mkdir -p "$T/www" "$T/dl"
 	echo "hello from caddy over h3" >"$T/www/hello.txt"
 	head -c 1048576 /dev/urandom >"$T/www/big.bin"
+	mkdir -p "$T/www/img"
+	for i in 1 2 3 4 5; do echo "resource $i" >"$T/www/img/$i.txt"; done
+	cat >"$T/www/page.html" <<'PAGE'
+<html><body><pre id="r">waiting</pre><script>
+var n = 0;
+function one() {
+	if (++n < 5) return;
+	var e = performance.getEntriesByType("resource"), h3 = 0;
+	e.forEach(function (x) { if (x.nextHopProtocol === "h3") h3++; });
+	document.getElementById("r").textContent = "resources " + e.length + " h3 " + h3 +
+		" nav " + performance.getEntriesByType("navigation")[0].nextHopProtocol;
+}
+for (var i = 1; i <= 5; i++)
+	fetch("/img/" + i + ".txt").then(function (r) { return r.text(); }).then(one);
+</script></body></html>
+PAGE
 	cat >"$T/Caddyfile" <<CADDY
 {
 	admin off
@@ -113,8 +129,35 @@ CADDY
 				"$SNARE_PORT" "https://quic.test/big.bin" >"$T/gbig.log" 2>&1
 			cmp -s "$T/www/big.bin" "$T/dl/big.bin" && ok h3r-caddy-1mib-download ||
 				notok h3r-caddy-1mib-download "$(ls -l "$T/dl") $(tail -5 "$T/gbig.log") $(tail -5 "$SNARE_LOG")"
+			# 300 requests on one connection: more than the 100 streams either side allows
+			# at once, so requests wait for stream credit on both sides; every one completes.
+			n=$(timeout 60 gtlsclient --no-quic-dump --no-http-dump --exit-on-all-streams-close \
+				-n 300 127.0.0.1 "$SNARE_PORT" "https://quic.test/hello.txt" 2>&1 |
+				grep -c "HTTP stream [0-9]* closed with error code 256")
+			[ "$n" = 300 ] && ok h3r-300-requests-one-connection ||
+				notok h3r-300-requests-one-connection "$n of 300 $(tail -5 "$SNARE_LOG")"
 		else
 			skip h3r-caddy-1mib-download "ngtcp2-client not installed"
+		fi
+		# Headless Chromium with QUIC forced for the origin and snare's CA trusted by its key:
+		# the page and its five fetches arrive over h3 (resource timing) and are HTTP/3 flows.
+		BROWSER=$(command -v chromium || command -v chromium-browser || true)
+		if [ -n "$BROWSER" ]; then
+			SPKI=$(openssl x509 -in "$SCA" -pubkey -noout | openssl pkey -pubin -outform der |
+				openssl dgst -sha256 -binary | base64)
+			out=$(timeout 90 "$BROWSER" --headless --no-sandbox --disable-gpu --no-first-run \
+				--disable-background-networking --disable-component-update --disable-sync \
+				--user-data-dir="$T/chrome-h3" --enable-quic \
+				--origin-to-force-quic-on="quic.test:$SNARE_PORT" \
+				--host-resolver-rules="MAP quic.test 127.0.0.1" \
+				--ignore-certificate-errors-spki-list="$SPKI" --virtual-time-budget=10000 \
+				--dump-dom "https://quic.test:$SNARE_PORT/page.html" 2>/dev/null)
+			grep -q "resources 5 h3 5 nav h3" <<<"$out" &&
+				wait_for "$SNARE_LOG" "GET https://127.0.0.1:$CD_PORT/img/5.txt HTTP/3" 5 &&
+				ok h3r-chromium-page-over-h3 ||
+				notok h3r-chromium-page-over-h3 "$(grep -o 'resources.*' <<<"$out") $(tail -5 "$SNARE_LOG")"
+		else
+			skip h3r-chromium-page-over-h3 "chromium not installed"
 		fi
 		stop_snare
 		grep -q "GET https://127.0.0.1:$CD_PORT/hello.txt HTTP/3" "$SNARE_LOG" && ok h3r-caddy-flow-line ||
