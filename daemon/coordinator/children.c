@@ -78,10 +78,14 @@ static void worker_send_config(struct coord_child *w)
 	cfg.listeners = lp;
 	coord_options_pairs(&co->cli->opts, &cfg.options, &cfg.n_options);
 	cfg.files = coord_scripts_pb(co, &cfg.n_files);
+	cfg.has_server_replay_flows = 1;
+	cfg.server_replay_flows = (uint32_t)coord_replay_server_count(co);
 	env.body_case = SNARE__COORD_TO_WORKER__BODY_CONFIG;
 	env.config = &cfg;
 	if (ipc_chan_send(&w->chan, &env.base, fds, n) < 0)
 		log_warn("worker %u: cannot send its configuration", w->index);
+	coord_replay_send_server(w);
+	coord_replay_send_client(w);
 	coord_options_pairs_free(cfg.options, cfg.n_options);
 	optfiles_pb_free(cfg.files, cfg.n_files);
 	coord_wireguard_release(&cfg);

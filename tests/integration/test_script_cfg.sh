@@ -49,7 +49,7 @@ one_line_exit1 script-syntax-error "scripts: $T/scfg-bad.lua:2:" -s "$T/scfg-bad
 one_line_exit1 missing-at-file "modify_headers: cannot read $T/nope" \
 	--set "modify_headers=|x-a|@$T/nope" -p 0
 one_line_exit1 intercept-not-implemented "intercept is not implemented yet" --set 'intercept=~q' -p 0
-one_line_exit1 server-replay-not-implemented "server_replay is not implemented yet" \
+one_line_exit1 server-replay-missing-file "server_replay: .*x.flows" \
 	--set server_replay=x.flows -p 0
 
 # ---- good options start, and --options lists them
