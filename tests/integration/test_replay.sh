@@ -5,9 +5,11 @@
 # server_replay_reuse), and a request without a match is forwarded, killed
 # or answered 404 as server_replay_extra / _kill_extra say; client_replay
 # sends the recorded requests to the origin again, printed and written as
-# "[replay]" flows; the web interface's POST /api/flows/ID/replay (cookie
-# and CSRF header) does the same and the list marks the new flow; a missing
-# or corrupt file is one line naming it, and exit 1.
+# "[replay]" flows, also with -n; the web interface's POST
+# /api/flows/ID/replay (cookie and CSRF header) does the same and the list
+# marks the new flow, and so do the page's Replay and Replay selected
+# buttons in headless Chromium; a missing or corrupt file is one line naming
+# it, and exit 1.
 . "$(dirname "$0")/lib.sh"
 
 unset DISPLAY WAYLAND_DISPLAY # never open a browser
@@ -146,6 +148,16 @@ wait_for "$SNARE_LOG" '^\[replay\]: GET .*/spare' 10 &&
 # snare keeps serving afterwards (the origin counted 3 GETs of the replay)
 [ "$(proxy_curl "$O/count")" = n=4 ] && ok rp-client-keeps-serving || notok rp-client-keeps-serving "no answer"
 stop_snare
+# without proxy servers (-n) a worker still sends them
+: >"$T/rp_requests.log"
+"$SNARE_BIN" --set confdir="$T/conf-rpn" -n --set workers=1 --set client_replay="$T/rp_rec.flows" \
+	>"$T/rp_n.log" 2>&1 &
+NPID=$!
+PIDS+=($NPID)
+wait_for "$T/rp_requests.log" "GET /spare" 15 && wait_for "$T/rp_n.log" '^\[replay\]: GET .*/spare' 10 &&
+	! grep -q "listening at" "$T/rp_n.log" && ok rp-client-without-proxy ||
+	notok rp-client-without-proxy "$(cat "$T/rp_n.log")"
+kill "$NPID" 2>/dev/null
 out=$("$SNARE_BIN" -n -r "$T/rp_client.flows" 2>&1)
 [ "$(printf '%s\n' "$out" | grep -c '^\[replay\]: ')" = 4 ] && printf '%s\n' "$out" | grep -q '^127.0.0.1' &&
 	ok rp-client-flow-file-marked || notok rp-client-flow-file-marked "$out"
@@ -188,3 +200,16 @@ done
 curl -s -b "$JAR" "$B/api/flows" |
 	jq_ '[f["is_replay"] for f in d["flows"]] == [None, "request"] and d["flows"][1]["status"] == 200' |
 	grep -q True && ok rp-web-replay-marked || notok rp-web-replay-marked "$(curl -s -b "$JAR" "$B/api/flows")"
+
+# ---- the page's Replay buttons in headless Chromium (tests/web/replay.test.js) ----
+WEBT=$SNARE_ROOT/tests/web
+BROWSER=${CHROMIUM:-$(command -v chromium || true)}
+if [ -z "$BROWSER" ] || ! command -v node >/dev/null || [ ! -d "$WEBT/node_modules/playwright-core" ]; then
+	skip rp-web-page "chromium, node or tests/web/node_modules is missing (scripts/deps.sh test)"
+	exit 0
+fi
+SHOTS=${SNARE_BUILD:-$SNARE_ROOT/build/check}/test-logs/web-replay
+rm -rf "$SHOTS" && mkdir -p "$SHOTS"
+CHROMIUM=$BROWSER SHOTS=$SHOTS ORIGIN_LOG=$T/rp_requests.log PATH_MARK=/web WEB_URL="$B/?token=$TOKEN" \
+	NODE_PATH=$WEBT/node_modules timeout 120 node "$WEBT/replay.test.js" 2>"$SHOTS/replay.test.stderr" || true
+grep -q . "$SHOTS/replay.test.stderr" && sed 's/^/# /' "$SHOTS/replay.test.stderr" | head -20
