@@ -396,6 +396,7 @@ static int open_output(struct coord *co)
 				    sizeof(err)) < 0 ||
 	    coord_scripts_load(co, err, sizeof(err)) < 0 ||
 	    coord_replay_load(co, err, sizeof(err)) < 0) {
+		coord_scripts_free(co);
 		fprintf(stderr, "%s: %s\n", snare_progname, err);
 		return -EINVAL;
 	}

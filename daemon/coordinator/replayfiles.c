@@ -21,10 +21,14 @@
 #include "output/flowfile.h"
 
 #define REPLAY_FRAME_ROOM (IPC_MAX_FRAME - 1024) /* envelope and seq */
+/* What one list may hold in all: it is queued to a worker at once, and a
+ * channel queues at most IPC_QUEUE_MAX bytes (worker 0 gets both lists). */
+#define REPLAY_LIST_MAX (IPC_QUEUE_MAX / 3)
 
 struct flow_list {
 	Snare__Flow **v;
 	size_t n;
+	size_t bytes; /* packed, in all */
 };
 
 struct coord_replay {
@@ -71,6 +75,7 @@ struct reader {
 	struct coord_replay *rp;
 	struct flow_list *to;
 	bool client; /* say why a flow is left out (mitmproxy warns too) */
+	bool full;   /* REPLAY_LIST_MAX reached: the rest is not read */
 	const char *path;
 };
 
@@ -78,12 +83,19 @@ static void read_one(const Snare__Flow *f, void *arg)
 {
 	struct reader *r = arg;
 	const char *why = shape_refusal(f);
+	size_t n;
 
 	if (why != NULL) {
 		if (r->client || f->request != NULL)
 			log_warn("%s: flow %s: %s", r->path, f->id ? f->id : "?", why);
 		return;
 	}
+	n = snare__flow__get_packed_size(f);
+	if (r->full || r->to->bytes + n > REPLAY_LIST_MAX) {
+		r->full = true;
+		return;
+	}
+	r->to->bytes += n;
 	r->to->v = xrealloc(r->to->v, (r->to->n + 1) * sizeof(*r->to->v));
 	r->to->v[r->to->n++] = flow_copy(f);
 }
@@ -95,10 +107,18 @@ static int read_list(struct coord_replay *rp, const struct strlist *l, bool clie
 	size_t i;
 
 	for (i = 0; i < l->n; i++) {
-		struct reader r = {rp, client ? &rp->client : &rp->server, client, l->v[i]};
+		struct reader r = {.rp = rp,
+				   .to = client ? &rp->client : &rp->server,
+				   .client = client,
+				   .path = l->v[i]};
 
 		if (flowfile_read(l->v[i], read_one, &r, why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "%s: %s", option, why);
+			return -EINVAL;
+		}
+		if (r.full) {
+			snprintf(err, errlen, "%s: %s: more than %u MiB of HTTP flows in all",
+				 option, l->v[i], (unsigned)(REPLAY_LIST_MAX >> 20));
 			return -EINVAL;
 		}
 	}

@@ -78,6 +78,9 @@ one_line_exit1 rp-missing-server-file "server_replay: .*$T/rp_missing.flows" \
 	--set server_replay="$T/rp_missing.flows" -p 0
 one_line_exit1 rp-garbage-client-file "client_replay: .*$T/rp_garbage.flows" \
 	--set client_replay="$T/rp_garbage.flows" -p 0
+python3 "$SNARE_ROOT/tests/integration/gen_flows.py" 30000 "$T/rp_big.flows"
+one_line_exit1 rp-too-many-flows "server_replay: $T/rp_big.flows: more than 5 MiB" \
+	--set server_replay="$T/rp_big.flows" -p 0
 
 # ---- record ----
 start_rp_origin
