@@ -7,26 +7,10 @@
 #include <errno.h>
 #include <stdio.h>
 
+#include "replay/replay.h"
 #include "ui/ui_int.h"
 
 #define UI_REPLAY_ROOM (IPC_MAX_FRAME - 1024) /* one frame to the coordinator */
-
-/* mitmproxy's ClientPlayback.check, as far as the ui can tell. */
-static const char *refusal(const Snare__Flow *f)
-{
-	if (f->has_type && f->type != SNARE__FLOW__TYPE__HTTP)
-		return "Can only replay HTTP flows.";
-	if (f->has_live && f->live)
-		return "Can't replay live flow.";
-	if (f->request == NULL)
-		return "Can't replay flow with missing request.";
-	if (!f->request->has_content && f->request->has_content_streamed &&
-	    f->request->content_streamed)
-		return "Can't replay flow with missing content.";
-	if (f->has_websocket && f->websocket)
-		return "Can't replay WebSocket flows.";
-	return NULL;
-}
 
 static int send_replay(struct ui *ui, Snare__Flow *f)
 {
@@ -58,7 +42,7 @@ void ui_api_replay(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 		ui_respond_error(c, 500, "cannot read the flow back");
 		return;
 	}
-	why = refusal(f);
+	why = replay_client_check(f);
 	rc = why ? -EINVAL : send_replay(ui, f);
 	if (rc == -EINVAL)
 		ui_respond_error(c, 400, why);

@@ -127,6 +127,17 @@ static void http_exchange_done(struct conn *c)
 	conn_set_state(c, CS_CLOSING);
 }
 
+void http_exchange_next(struct conn *c, bool keep)
+{
+	if (keep) {
+		http_exchange_reset(c);
+		conn_set_state(c, CS_CLIENT_HEAD);
+		return;
+	}
+	c->client.shut_req = true;
+	conn_set_state(c, CS_CLOSING);
+}
+
 /* Reads the response head; 1xx heads are relayed and skipped. */
 static int http_read_response(struct conn *c, bool *progress)
 {

@@ -126,13 +126,7 @@ static void answer(struct conn *c, const uint8_t *p, size_t n)
 	flow_send_http(c, NULL);
 	c->replay_mark = NULL;
 	c->http->flow_sent = true;
-	if (keep) {
-		http_exchange_reset(c);
-		conn_set_state(c, CS_CLIENT_HEAD);
-		return;
-	}
-	c->client.shut_req = true;
-	conn_set_state(c, CS_CLOSING);
+	http_exchange_next(c, keep);
 }
 
 static void take_body(struct conn *c, bool whole, size_t n);

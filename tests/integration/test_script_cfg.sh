@@ -6,20 +6,6 @@
 # the edit keeps the old one, and traffic keeps flowing (real curl).
 . "$(dirname "$0")/lib.sh"
 
-# one_line_exit1 NAME PATTERN ARGS...: exit status 1, one line, matching.
-one_line_exit1() {
-	local name=$1 pat=$2 out rc
-	shift 2
-	out=$("$SNARE_BIN" --set confdir="$T/conf-scfg" "$@" 2>&1 </dev/null)
-	rc=$?
-	if [ "$rc" = 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] &&
-		printf '%s\n' "$out" | grep -q -- "$pat"; then
-		ok "$name"
-	else
-		notok "$name" "rc=$rc output: $out"
-	fi
-}
-
 printf 'function request(flow)\n  flow.request.headers:set("x-scfg", "1")\nend\n' >"$T/scfg.lua"
 printf 'function request(flow)\n  x = = 1\nend\n' >"$T/scfg-bad.lua"
 mkdir -p "$T/scfg-www/sub"
