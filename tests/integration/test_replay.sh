@@ -105,7 +105,7 @@ c=$(proxy_curl "$O/count")
 [ "$a $b $c" = "n=1 n=1 n=1" ] && ok rp-server-reuse || notok rp-server-reuse "answers: $a $b $c"
 stop_snare
 
-start_snare --mode regular@127.0.0.1:0 --set workers=1 --set server_replay="$T/rp_rec.flows" \
+start_snare --mode regular@127.0.0.1:0 --set workers=1 -S "$T/rp_rec.flows" \
 	--set server_replay_extra=404 || exit 1
 hit=$(proxy_curl "$O/count")
 code=$(proxy_curl -s -o /dev/null -w '%{http_code}' "$O/other")
@@ -140,7 +140,7 @@ wait_for "$SNARE_LOG" '^\[replay\]: GET .*/spare' 10 &&
 stop_snare
 # without proxy servers (-n) a worker still sends them
 : >"$T/rp_requests.log"
-"$SNARE_BIN" --set confdir="$T/conf-rpn" -n --set workers=1 --set client_replay="$T/rp_rec.flows" \
+"$SNARE_BIN" --set confdir="$T/conf-rpn" -n --set workers=1 -C "$T/rp_rec.flows" \
 	>"$T/rp_n.log" 2>&1 &
 NPID=$!
 PIDS+=($NPID)
