@@ -173,7 +173,7 @@ static void request_line(FILE *out, const Snare__Flow *f, const struct dump_opts
 }
 
 /* HTTP/2 and HTTP/3 carry no reason phrase: mitmproxy shows the standard one. */
-static const char *status_reason(unsigned code)
+const char *dump_status_reason(unsigned code)
 {
 	static const struct {
 		unsigned code;
@@ -249,7 +249,7 @@ static void response_line(FILE *out, const Snare__Flow *f, const struct dump_opt
 		fputc(' ', out);
 	}
 	fprintf(out, "%u ", r->has_status_code ? r->status_code : 0);
-	dump_text(out, h2 ? status_reason(r->status_code) : or_empty(r->reason));
+	dump_text(out, h2 ? dump_status_reason(r->status_code) : or_empty(r->reason));
 	fprintf(out, " %s\n", size);
 }
 

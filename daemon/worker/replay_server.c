@@ -5,7 +5,9 @@
  * worker, not once in all.  A request is matched after routing, with its
  * body when the whole body has arrived with the head (Content-Length); a
  * body still on its way is matched only under server_replay_ignore_content,
- * otherwise the request goes to the server.  The answer is the recorded
+ * otherwise the request goes to the server.  The match is made in the
+ * HTTP/1 engine, so while server replay is on the worker speaks HTTP/1.1
+ * with clients (as with http2=false).  The answer is the recorded
  * response (refreshed), sent without any server connection, and its flow
  * is marked is_replay = "response".  The recorded flows are a file's word:
  * only protobuf-c's shape is trusted, and the response is re-framed here
@@ -17,6 +19,7 @@
 #include <strings.h>
 
 #include "core/log.h"
+#include "output/dump.h"
 #include "replay/replay.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
@@ -52,6 +55,7 @@ int replay_worker_configure(const Snare__WorkerConfig *cfg, char *err, size_t er
 	srv.pending = cfg->has_server_replay_flows ? cfg->server_replay_flows : 0;
 	if (o->server_replay.n == 0)
 		return 0;
+	wk->opts.http2 = false; /* every request through the HTTP/1 engine */
 	if (replay_extra_parse(o->server_replay_extra ? o->server_replay_extra : "forward",
 			       &ro.extra, &ro.extra_status) < 0) {
 		snprintf(err, errlen, "server_replay_extra: %s", o->server_replay_extra);
@@ -83,13 +87,16 @@ static void on_server_flow(const Snare__Flow *f)
 static int response_wire(const Snare__HttpResponse *rs, struct buf *b)
 {
 	char line[REPLAY_HEAD_MAX];
+	unsigned code = rs->has_status_code && rs->status_code >= 100 && rs->status_code <= 999
+			    ? rs->status_code
+			    : 200;
 	int r;
 
-	snprintf(line, sizeof(line), "HTTP/1.1 %u %s\r\n",
-		 rs->has_status_code && rs->status_code >= 100 && rs->status_code <= 999
-		     ? rs->status_code
-		     : 200,
-		 rs->reason && !strpbrk(rs->reason, "\r\n") ? rs->reason : "");
+	/* an HTTP/2 recording has no reason: the usual one for its status */
+	snprintf(line, sizeof(line), "HTTP/1.1 %u %s\r\n", code,
+		 rs->reason && rs->reason[0] && !strpbrk(rs->reason, "\r\n")
+		     ? rs->reason
+		     : dump_status_reason(code));
 	r = buf_append(b, line, strlen(line));
 	for (size_t i = 0; r == 0 && i < rs->n_headers; i++) {
 		const ProtobufCBinaryData *n = &rs->headers[i]->name, *v = &rs->headers[i]->value;
@@ -155,7 +162,8 @@ static bool answer_flow(struct conn *c, const Snare__HttpResponse *rs, bool whol
 static void answer_status(struct conn *c, unsigned status)
 {
 	char line[128];
-	int n = snprintf(line, sizeof(line), "HTTP/1.1 %u \r\ncontent-length: 0\r\n\r\n", status);
+	int n = snprintf(line, sizeof(line), "HTTP/1.1 %u %s\r\ncontent-length: 0\r\n\r\n", status,
+			 dump_status_reason(status));
 
 	answer(c, (const uint8_t *)line, (size_t)n);
 }
