@@ -3,7 +3,8 @@
 # every request it gets: flows recorded with -w; server_replay with the
 # origin stopped answers from them (popped in file order, or reused with
 # server_replay_reuse), and a request without a match is forwarded, killed
-# or answered 404 as server_replay_extra / _kill_extra say; client_replay
+# or answered 404 as server_replay_extra / _kill_extra say; an HTTPS flow
+# recorded over HTTP/2 (nghttpd) is answered over HTTP/1.1; client_replay
 # sends the recorded requests to the origin again, printed and written as
 # "[replay]" flows, also with -n; the web interface's POST
 # /api/flows/ID/replay (cookie and CSRF header) does the same and the list
@@ -120,6 +121,30 @@ rc=$?
 # curl 52: empty reply (the connection was closed without an answer)
 [ "$hit" = n=1 ] && [ "$rc" = 52 ] && ok rp-server-kill-extra || notok rp-server-kill-extra "$hit rc=$rc"
 stop_snare
+
+# ---- HTTPS from an HTTP/2 server (nghttpd): recorded over h2, answered over
+# HTTP/1.1 from the recording although the file on the server changed ----
+if command -v nghttpd >/dev/null; then
+	origin_cert
+	mkdir -p "$T/rp_h2www"
+	echo recorded >"$T/rp_h2www/index.html"
+	H2PORT=$(free_port)
+	nghttpd -d "$T/rp_h2www" "$H2PORT" "$T/origin.key" "$T/origin.crt" >"$T/rp_nghttpd.log" 2>&1 &
+	PIDS+=($!)
+	wait_port "$H2PORT"
+	start_snare --mode regular@127.0.0.1:0 --set workers=1 -k -w "$T/rp_h2.flows" || exit 1
+	rec=$(proxy_curl -k -w ' %{http_version}' "https://127.0.0.1:$H2PORT/index.html")
+	stop_snare
+	echo changed >"$T/rp_h2www/index.html"
+	start_snare --mode regular@127.0.0.1:0 --set workers=1 -k -S "$T/rp_h2.flows" || exit 1
+	rep=$(proxy_curl -k -w ' %{http_version}' "https://127.0.0.1:$H2PORT/index.html")
+	[ "$rec" = "$(printf 'recorded\n 2')" ] && [ "$rep" = "$(printf 'recorded\n 1.1')" ] &&
+		wait_for "$SNARE_LOG" '\[replay\] *<< 200 OK' 10 && ok rp-server-https-h2-recording ||
+		notok rp-server-https-h2-recording "recorded: $rec, replayed: $rep"
+	stop_snare
+else
+	skip rp-server-https-h2-recording "nghttpd is not installed"
+fi
 
 # ---- client replay ----
 start_rp_origin
