@@ -132,6 +132,7 @@ static const struct ipc_handler worker_handlers[] = {
     {SNARE__WORKER_TO_COORD__BODY_FLOW_BODY, worker_on_flow_body},
     {SNARE__WORKER_TO_COORD__BODY_LOG, worker_on_log},
     {SNARE__WORKER_TO_COORD__BODY_HELLO, worker_on_hello},
+    {SNARE__WORKER_TO_COORD__BODY_REPLAY_DONE, coord_replay_on_done},
 };
 
 static void ca_send_attach(struct coord *co, struct coord_child *w)

@@ -33,7 +33,7 @@ struct flow_list {
 
 struct coord_replay {
 	struct flow_list server, client;
-	size_t skipped; /* too large for a frame */
+	size_t client_sent, client_done; /* client_replay requests */
 };
 
 static struct coord_replay *rp_of(struct coord *co)
@@ -197,10 +197,13 @@ void coord_replay_send_client(struct coord_child *w)
 
 	if (rp == NULL || w->index != 0)
 		return;
-	for (i = 0; i < rp->client.n; i++)
+	for (i = 0; i < rp->client.n; i++) {
 		if (send_request(w->co, rp->client.v[i]) < 0)
 			log_warn("client_replay: flow %s could not be handed to a worker",
 				 rp->client.v[i]->id ? rp->client.v[i]->id : "?");
+		else
+			rp->client_sent++;
+	}
 	/* Sent once: a restarted worker does not replay them again. */
 	for (i = 0; i < rp->client.n; i++)
 		snare__flow__free_unpacked(rp->client.v[i], NULL);
@@ -219,6 +222,24 @@ void coord_replay_on_ui(struct ipc_chan *ch, struct ipc_frame *f)
 	if (rc < 0)
 		log_warn("replay of flow %s: %s", fl->id ? fl->id : "?",
 			 why ? why : "no worker is running (start snare with its proxy servers)");
+}
+
+/* With -n (and no web interface) there is nothing left to serve once every
+ * client_replay request is done: stop, as mitmdump does. */
+void coord_replay_on_done(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	struct coord_child *w = ch->arg;
+	struct coord *co = w->co;
+	struct coord_replay *rp = co->replay;
+
+	if (rp == NULL || rp->client_sent == 0)
+		return;
+	rp->client_done += ((Snare__WorkerToCoord *)f->msg)->replay_done->count;
+	if (rp->client_done < rp->client_sent || co->cli->opts.server || co->cli->opts.web ||
+	    co->stopping)
+		return;
+	log_info("Client replay finished.");
+	coord_begin_stop(co, 0);
 }
 
 void coord_replay_free(struct coord *co)

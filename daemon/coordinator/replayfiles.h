@@ -21,6 +21,9 @@ size_t coord_replay_server_count(const struct coord *co);
 void coord_replay_send_server(struct coord_child *w);
 /* After worker 0's configuration, once: the client_replay requests. */
 void coord_replay_send_client(struct coord_child *w);
+/* A worker's ReplayDone: with -n, the last client_replay request done
+ * stops snare. */
+void coord_replay_on_done(struct ipc_chan *ch, struct ipc_frame *f);
 /* The ui's ReplayRequest (UI_TO_COORD replay). */
 void coord_replay_on_ui(struct ipc_chan *ch, struct ipc_frame *f);
 void coord_replay_free(struct coord *co);

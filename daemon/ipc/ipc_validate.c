@@ -168,6 +168,13 @@ static bool validate_replay_flow(const ProtobufCMessage *body, const struct chan
 	return in->nfds == (m->server ? 0u : 2u) && replay_flow_ok(m->flow);
 }
 
+static bool validate_replay_done(const ProtobufCMessage *body, const struct chan_in *in)
+{
+	const Snare__ReplayDone *m = (const Snare__ReplayDone *)body;
+
+	return in->nfds == 0 && m->has_count && m->count > 0;
+}
+
 static bool validate_replay_request(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__ReplayRequest *m = (const Snare__ReplayRequest *)body;
@@ -378,6 +385,7 @@ static bool validate_ui_dropped(const ProtobufCMessage *body, const struct chan_
  *   WORKER_TO_COORD (coord)    hello           HELLO
  *                              log, flow,      CONFIG, RUNNING, CLOSING
  *                              flow_body
+ *                              replay_done     RUNNING, CLOSING
  *   COORD_TO_CA (ca)           config          CONFIG
  *                              attach_worker   RUNNING
  *                              shutdown        CONFIG, RUNNING
@@ -419,6 +427,8 @@ static const struct chan_rule ipc_rules[] = {
     R(WORKER_TO_COORD, FLOW_BODY, ANY_BUT_HELLO, "flow_body", flow_body, validate_flow_body),
     R(WORKER_TO_COORD, LOG, ANY_BUT_HELLO, "log", log_event, validate_log_event),
     R(WORKER_TO_COORD, HELLO, ST(HELLO), "hello", hello, validate_hello),
+    R(WORKER_TO_COORD, REPLAY_DONE, ST(RUNNING) | ST(CLOSING), "replay_done", replay_done,
+      validate_replay_done),
 
     R(COORD_TO_WORKER, CONFIG, ST(CONFIG), "config", worker_config, validate_worker_config),
     R(COORD_TO_WORKER, SHUTDOWN, ST(CONFIG) | ST(RUNNING), "shutdown", shutdown, validate_shutdown),

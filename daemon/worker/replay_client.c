@@ -7,7 +7,7 @@
  * the server (TLS for https), parses the answer and records the flow, which
  * carries is_replay = "request".  The second end is where the request is
  * written (then shut) and the answer read and dropped; its end of file
- * completes the replay.  The queue (daemon/replay) sends
+ * completes the replay, which the coordinator hears (ReplayDone).  The queue (daemon/replay) sends
  * client_replay_concurrency requests at once, one by default. */
 #include <errno.h>
 #include <stdio.h>
@@ -47,6 +47,20 @@ static struct {
 
 static void start_next(void);
 
+/* Tells the coordinator that one request to send again is done. */
+static void report_done(void)
+{
+	Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
+	Snare__ReplayDone m = SNARE__REPLAY_DONE__INIT;
+
+	m.has_count = 1;
+	m.count = 1;
+	env.body_case = SNARE__WORKER_TO_COORD__BODY_REPLAY_DONE;
+	env.replay_done = &m;
+	if (ipc_chan_send(&wk->coord, &env.base, NULL, 0) < 0)
+		log_debug("cannot report a finished replay to the coordinator");
+}
+
 /* The first regular or upstream mode, else a regular mode of our own
  * (appended after wk->modes, which keeps its count). */
 static void pick_mode(void)
@@ -82,6 +96,7 @@ static void finish(struct sending *s)
 	replay_client_done(cl.q, s->f);
 	free(s->wire);
 	free(s);
+	report_done();
 	start_next();
 }
 
@@ -181,6 +196,7 @@ void replay_client_queue(const Snare__Flow *f, int conn_fd, int peer_fd)
 		log_warn("%s", err);
 		close(conn_fd);
 		close(peer_fd);
+		report_done();
 		return;
 	}
 	if (cl.headfd > 0 && cl.headfd == cl.nfds)

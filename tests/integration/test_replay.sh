@@ -6,7 +6,7 @@
 # or answered 404 as server_replay_extra / _kill_extra say; an HTTPS flow
 # recorded over HTTP/2 (nghttpd) is answered over HTTP/1.1; client_replay
 # sends the recorded requests to the origin again, printed and written as
-# "[replay]" flows, also with -n; the web interface's POST
+# "[replay]" flows, also with -n (then snare exits when done); the web interface's POST
 # /api/flows/ID/replay (cookie and CSRF header) does the same and the list
 # marks the new flow, and so do the page's Replay and Replay selected
 # buttons in headless Chromium; a missing or corrupt file is one line naming
@@ -163,16 +163,20 @@ wait_for "$SNARE_LOG" '^\[replay\]: GET .*/spare' 10 &&
 # snare keeps serving afterwards (the origin counted 3 GETs of the replay)
 [ "$(proxy_curl "$O/count")" = n=4 ] && ok rp-client-keeps-serving || notok rp-client-keeps-serving "no answer"
 stop_snare
-# without proxy servers (-n) a worker still sends them
+# without proxy servers (-n) a worker still sends them, and snare exits 0
+# once the last is done, as mitmdump does
 : >"$T/rp_requests.log"
 "$SNARE_BIN" --set confdir="$T/conf-rpn" -n --set workers=1 -C "$T/rp_rec.flows" \
 	>"$T/rp_n.log" 2>&1 &
 NPID=$!
 PIDS+=($NPID)
-wait_for "$T/rp_requests.log" "GET /spare" 15 && wait_for "$T/rp_n.log" '^\[replay\]: GET .*/spare' 10 &&
-	! grep -q "listening at" "$T/rp_n.log" && ok rp-client-without-proxy ||
-	notok rp-client-without-proxy "$(cat "$T/rp_n.log")"
-kill "$NPID" 2>/dev/null
+for _ in $(seq 1 300); do pid_alive "$NPID" || break; sleep 0.1; done
+wait "$NPID"
+rc=$?
+[ "$rc" = 0 ] && [ "$(grep -c '^\[replay\]: ' "$T/rp_n.log")" = 4 ] &&
+	grep -q "Client replay finished" "$T/rp_n.log" && ! grep -q "listening at" "$T/rp_n.log" &&
+	[ "$(grep -c 'GET /count' "$T/rp_requests.log")" = 2 ] && ok rp-client-without-proxy-exits ||
+	notok rp-client-without-proxy-exits "rc=$rc $(cat "$T/rp_n.log")"
 out=$("$SNARE_BIN" -n -r "$T/rp_client.flows" 2>&1)
 [ "$(printf '%s\n' "$out" | grep -c '^\[replay\]: ')" = 4 ] && printf '%s\n' "$out" | grep -q '^127.0.0.1' &&
 	ok rp-client-flow-file-marked || notok rp-client-flow-file-marked "$out"

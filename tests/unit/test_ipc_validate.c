@@ -727,11 +727,31 @@ static void test_replay_flow(void **state)
 	assert_int_equal(ipc_validate(IPC_CH_UI_TO_COORD, &uenv.base, uenv.body_case, 0), -EINVAL);
 }
 
+/* A worker's ReplayDone: a count of at least one, no fds. */
+static void test_replay_done(void **state)
+{
+	Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
+	Snare__ReplayDone m = SNARE__REPLAY_DONE__INIT;
+
+	env.body_case = SNARE__WORKER_TO_COORD__BODY_REPLAY_DONE;
+	env.replay_done = &m;
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, &env.base, env.body_case, 0),
+			 -EINVAL);
+	m.has_count = 1;
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, &env.base, env.body_case, 0),
+			 -EINVAL);
+	m.count = 1;
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, &env.base, env.body_case, 0), 0);
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, &env.base, env.body_case, 1),
+			 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_worker_config),
 	    cmocka_unit_test(test_replay_flow),
+	    cmocka_unit_test(test_replay_done),
 	    cmocka_unit_test(test_worker_config_strings),
 	    cmocka_unit_test(test_worker_config_listeners),
 	    cmocka_unit_test(test_hello),
