@@ -17,6 +17,7 @@
 #include "worker/http_int.h"
 #include "worker/layer.h"
 #include "worker/modes.h"
+#include "worker/replay_worker.h"
 #include "worker/stream.h"
 #include "worker/worker_ctx.h"
 
@@ -273,6 +274,10 @@ void http_exchange_step(struct conn *c, bool *progress)
 
 	if (c->http->local_response) {
 		http_linger_step(c, progress);
+		return;
+	}
+	if (c->http->replay_wait) {
+		replay_http_body_step(c, progress);
 		return;
 	}
 	if (!c->http->req.body.done &&

@@ -9,6 +9,8 @@
 /* http_route.c: where a parsed request goes (CONNECT, absolute-form, Host,
  * the tunnel), proxy authentication and mitm.it. */
 void http_route_request(struct conn *c);
+/* After server replay let the request pass: the hooks, then the server. */
+void http_route_forward(struct conn *c);
 /* http_exchange.c: sends the head and streams the bodies. */
 void http_send_request(struct conn *c);
 void http_exchange_step(struct conn *c, bool *progress);

@@ -136,6 +136,11 @@ void http_route_request(struct conn *c)
 	}
 	if (replay_http_request(c))
 		return;
+	http_route_forward(c);
+}
+
+void http_route_forward(struct conn *c)
+{
 	if (hooks.active && hooks_http_request(c))
 		return;
 	http_send_request(c);

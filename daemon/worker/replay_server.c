@@ -3,9 +3,9 @@
  * indexes its own copy (daemon/replay), so with several workers each one
  * serves and pops its own set: a recorded response is served once per
  * worker, not once in all.  A request is matched after routing, with its
- * body when the whole body has arrived with the head (Content-Length); a
- * body still on its way is matched only under server_replay_ignore_content,
- * otherwise the request goes to the server.  The match is made in the
+ * body: a Content-Length body that fits the client buffer is waited for
+ * (c->http->replay_wait); a larger or chunked one is matched only under
+ * server_replay_ignore_content, otherwise the request goes to the server.  The match is made in the
  * HTTP/1 engine, so while server replay is on the worker speaks HTTP/1.1
  * with clients (as with http2=false).  The answer is the recorded
  * response (refreshed), sent without any server connection, and its flow
@@ -215,19 +215,13 @@ static struct replay_answer lookup(struct conn *c, const uint8_t *body, size_t n
 	return a;
 }
 
-bool replay_http_request(struct conn *c)
+/* The verdict for a request whose body is here (whole) or not needed:
+ * true when it was answered or killed. */
+static bool decide(struct conn *c, bool whole, const uint8_t *body, size_t n)
 {
-	struct replay_answer a;
-	const uint8_t *body;
-	size_t n;
-	bool whole, done = true;
+	struct replay_answer a = lookup(c, body, n);
+	bool done = true;
 
-	if (srv.index == NULL || replay_server_count(srv.index) == 0)
-		return false;
-	whole = body_here(c, &body, &n);
-	if (!whole && !wk->opts.server_replay_ignore_content)
-		return false; /* the body is on its way: the server answers */
-	a = lookup(c, body, n);
 	if (a.verdict == REPLAY_ANSWER) {
 		done = answer_flow(c, a.flow->response, whole, n);
 	} else if (a.verdict == REPLAY_STATUS) {
@@ -243,6 +237,44 @@ bool replay_http_request(struct conn *c)
 	}
 	replay_answer_free(&a);
 	return done;
+}
+
+bool replay_http_request(struct conn *c)
+{
+	const struct http1_head *h = c->http->req.head;
+	const uint8_t *body;
+	size_t n;
+	bool whole;
+
+	if (srv.index == NULL || replay_server_count(srv.index) == 0)
+		return false;
+	whole = body_here(c, &body, &n);
+	if (!whole && !wk->opts.server_replay_ignore_content) {
+		/* a Content-Length body that fits the buffer: wait for it;
+		 * otherwise (chunked, larger) the server answers */
+		if (h->body != HTTP1_BODY_LENGTH || h->content_length > c->client.in.max)
+			return false;
+		c->http->replay_wait = true;
+		conn_set_state(c, CS_EXCHANGE);
+		return true;
+	}
+	return decide(c, whole, body, n);
+}
+
+void replay_http_body_step(struct conn *c, bool *progress)
+{
+	const uint8_t *body;
+	size_t n;
+
+	if (!body_here(c, &body, &n)) {
+		if (c->client.rd_eof || c->client.failed)
+			conn_close(c); /* the client gave up before its body was in */
+		return;
+	}
+	c->http->replay_wait = false;
+	*progress = true;
+	if (srv.index == NULL || !decide(c, true, body, n))
+		http_route_forward(c);
 }
 
 void replay_worker_on_flow(struct ipc_chan *ch, struct ipc_frame *f)

@@ -26,6 +26,9 @@ void replay_worker_on_flow(struct ipc_chan *ch, struct ipc_frame *f);
  * flows (or kills it, or answers an empty status) as server replay says.
  * True when it did: the caller stops there. */
 bool replay_http_request(struct conn *c);
+/* While the request waits for its body (c->http->replay_wait, in
+ * CS_EXCHANGE): decides once the body is in, as replay_http_request. */
+void replay_http_body_step(struct conn *c, bool *progress);
 
 /* replay_client.c: queues a request to send again, owning the two fds. */
 void replay_client_queue(const Snare__Flow *f, int conn_fd, int peer_fd);

@@ -2,7 +2,8 @@
 # Replay end to end (snare-replay(7)) with curl and a local origin that logs
 # every request it gets: flows recorded with -w; server_replay with the
 # origin stopped answers from them (popped in file order, or reused with
-# server_replay_reuse), and a request without a match is forwarded, killed
+# server_replay_reuse; a body sent after its head is waited for), and a
+# request without a match is forwarded, killed
 # or answered 404 as server_replay_extra / _kill_extra say; an HTTPS flow
 # recorded over HTTP/2 (nghttpd) is answered over HTTP/1.1; client_replay
 # sends the recorded requests to the origin again, printed and written as
@@ -104,6 +105,22 @@ a=$(proxy_curl "$O/count")
 b=$(proxy_curl "$O/count")
 c=$(proxy_curl "$O/count")
 [ "$a $b $c" = "n=1 n=1 n=1" ] && ok rp-server-reuse || notok rp-server-reuse "answers: $a $b $c"
+# a body sent after its head (a second write) is waited for, then matched
+split=$(python3 - "$SNARE_PORT" "$OPORT" <<'PY'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(f"POST http://127.0.0.1:{sys.argv[2]}/echo HTTP/1.1\r\nHost: 127.0.0.1:{sys.argv[2]}\r\n"
+          "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 3\r\n"
+          "Connection: close\r\n\r\n".encode())
+time.sleep(0.3)  # not a timing assert: only makes the body a second write
+s.sendall(b"abc")
+data = b""
+while chunk := s.recv(4096):
+    data += chunk
+print(data.split(b"\r\n", 1)[0].decode(), data.rsplit(b"\r\n\r\n", 1)[-1].decode())
+PY
+)
+[ "$split" = "HTTP/1.1 200 OK abc" ] && ok rp-server-body-after-head || notok rp-server-body-after-head "$split"
 stop_snare
 
 start_snare --mode regular@127.0.0.1:0 --set workers=1 -S "$T/rp_rec.flows" \
