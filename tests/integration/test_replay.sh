@@ -197,6 +197,10 @@ rc=$?
 out=$("$SNARE_BIN" -n -r "$T/rp_client.flows" 2>&1)
 [ "$(printf '%s\n' "$out" | grep -c '^\[replay\]: ')" = 4 ] && printf '%s\n' "$out" | grep -q '^127.0.0.1' &&
 	ok rp-client-flow-file-marked || notok rp-client-flow-file-marked "$out"
+# the filter operators ~replayq and ~replay (snare-filters(7))
+q=$("$SNARE_BIN" -n -r "$T/rp_client.flows" '~replayq' 2>&1 | grep -c ': [A-Z]* http')
+nq=$("$SNARE_BIN" -n -r "$T/rp_client.flows" '!~replay' 2>&1 | grep -c ': [A-Z]* http')
+[ "$q" = 4 ] && [ "$nq" = 1 ] && ok rp-filter-replay || notok rp-filter-replay "~replayq: $q, !~replay: $nq"
 
 # ---- the web interface's replay ----
 mkdir -p "$T/rp_web"
