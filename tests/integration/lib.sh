@@ -114,6 +114,21 @@ snare_children() {
 
 proxy_curl() { curl -sS --max-time 20 -x "http://127.0.0.1:$SNARE_PORT" "$@"; }
 
+# one_line_exit1 NAME PATTERN ARGS...: snare with ARGS exits 1 with one
+# line of output, matching PATTERN (a bad option or file).
+one_line_exit1() {
+	local name=$1 pat=$2 out rc
+	shift 2
+	out=$("$SNARE_BIN" --set confdir="$T/conf-exit1" "$@" 2>&1 </dev/null)
+	rc=$?
+	if [ "$rc" = 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] &&
+		printf '%s\n' "$out" | grep -q -- "$pat"; then
+		ok "$name"
+	else
+		notok "$name" "rc=$rc output: $out"
+	fi
+}
+
 # Absence tests must be able to fail: see the thing first, in the same run.
 # absent_within SECONDS CMD...: true once CMD fails (polled every 50 ms).
 absent_within() {
