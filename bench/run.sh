@@ -3,11 +3,12 @@
 # loopback only: nginx origin + load generators on one core, the proxy under test on another.
 # Prints one table per case with medians and ratios; writes them to bench/results/latest.txt.
 # Cases 1-4 are forward-proxy ones, r1-r5 reverse https->https ones, s1 the worker scaling one
-# (bench/README.md), w1 the web interface one (bench/web.sh); the run ends with the rows of issue 19 side by side.
+# (bench/README.md), w1 the web interface one (bench/web.sh), q1 reverse:http3:// (bench/h3.sh); the run
+# ends with the rows of issue 19 side by side.
 # Knobs (environment): BENCH_SECONDS (10) BENCH_REPS (3) BENCH_WARMUP (2)
-#   BENCH_CASES ("1 2 3 4 h1 h2 r1 r2 r3 r4 r5 s1 w1"; "fwd" and "rev" name the two halves;
+#   BENCH_CASES ("1 2 3 4 h1 h2 r1 r2 r3 r4 r5 s1 w1 q1"; "fwd" and "rev" name the two halves;
 #   h1 = the cost of Lua hooks, issue 21; h2 = HTTP/2, issue 17 (bench/h2.sh);
-#   w1 = the web interface, issue 20)
+#   w1 = the web interface, issue 20; q1 = HTTP/3, issue 18 (bench/h3.sh))
 #   BENCH_CONNS (50) BENCH_MITM_CONNS (50) BENCH_HS_CONNS (16) BENCH_REV_LOAD (wrk)
 #   BENCH_STIME_CLIENTS (4) BENCH_SCALE_CPUS (all)
 #   BENCH_IDLE_CONNS (1000) BENCH_IDLE_PEERS ("snare nginx-rev sslsplit mitmdump")
@@ -23,7 +24,7 @@ SNARE=${SNARE:-$ROOT/build/snare}
 SECS=${BENCH_SECONDS:-10}
 REPS=${BENCH_REPS:-3}
 WARM=${BENCH_WARMUP:-2}
-CASES=${BENCH_CASES:-1 2 3 4 h1 h2 r1 r2 r3 r4 r5 s1 w1}
+CASES=${BENCH_CASES:-1 2 3 4 h1 h2 r1 r2 r3 r4 r5 s1 w1 q1}
 CASES=${CASES//fwd/1 2 3 4}
 CASES=${CASES//rev/r1 r2 r3 r4 r5}
 CONNS=${BENCH_CONNS:-50}
@@ -845,6 +846,7 @@ main() {
 		s1) case_scale ;;
 		w1) case_web ;;
 		h2) case_h2 ;;
+		q1) case_h3 ;;
 		*) die "unknown case $c" ;;
 		esac
 	done
@@ -857,5 +859,7 @@ main() {
 # case w1, the web interface, and case h2, HTTP/2 (use the helpers above)
 . "$BENCH/web.sh"
 . "$BENCH/h2.sh"
+# case q1, reverse:http3://
+. "$BENCH/h3.sh"
 
 main "$@"

@@ -234,6 +234,7 @@ static const struct ipc_handler ui_handlers[] = {
     {SNARE__UI_TO_COORD__BODY_LOG, ui_on_log},
     {SNARE__UI_TO_COORD__BODY_HOLD, coord_hold_on_ui_command},
     {SNARE__UI_TO_COORD__BODY_INTERCEPT, coord_hold_on_ui_intercept},
+    {SNARE__UI_TO_COORD__BODY_REPLAY, coord_replay_on_ui},
 };
 
 static int web_send(struct coord *co, Snare__CoordToUi *env)

@@ -6,7 +6,7 @@
 # PUT /api/options; a response held and killed (curl gets an error); a
 # client that goes away releases its held flow (held 1, then 0); resume all;
 # chunked and large bodies held with the head only; HTTPS; a reload sets the
-# filter again; intercept_timeout resumes unchanged; HTTP/2 streams pass and
+# filter again; client-replayed requests are not held; intercept_timeout resumes unchanged; HTTP/2 streams pass and
 # http2=false gets them held; a bad filter stops snare with one line naming
 # the option, and the API refuses one with 400.
 . "$(dirname "$0")/lib.sh"
@@ -271,6 +271,17 @@ wait_for "$WLOG" "intercept: request held" 10 && ok icpt-timeout-held || notok i
 wait $C8
 grep -qx hello "$T/c8.out" && grep -q "resumed after intercept_timeout" "$WLOG" &&
 	ok icpt-timeout-resumes || notok icpt-timeout-resumes "$(cat "$T/c8.out"; tail -5 "$WLOG")"
+
+# ---- replayed flows are not held (client replay), others are ----
+start_snare --mode regular@127.0.0.1:0 --set workers=1 -w "$T/rec.flows" || exit 1
+proxy_curl "$O/hello" >/dev/null
+stop_snare
+start_snare --mode regular@127.0.0.1:0 --set workers=1 --set client_replay="$T/rec.flows" \
+	--set intercept='~q' --set intercept_timeout=1 || exit 1
+[ "$(proxy_curl "$O/hello")" = hello ] && wait_for "$SNARE_LOG" '^\[replay\]: GET' 10 &&
+	[ "$(grep -c 'intercept: request held' "$SNARE_LOG")" = 1 ] && ok icpt-replay-not-held ||
+	notok icpt-replay-not-held "$(grep -E 'replay|intercept' "$SNARE_LOG")"
+stop_snare
 
 # ---- HTTP/2: streams are not held in this version; with http2=false the
 # client speaks HTTP/1.1 to snare and is (the held one first, so that the
