@@ -11,7 +11,14 @@ struct h2_proxy;
 /* The layer starts on c (client TLS up with ALPN h2, server the same). */
 void h2_proxy_start(struct conn *c);
 /* Whether the client may be offered h2 on c: http2 is on and the server
- * connection already negotiated it (connection_strategy eager). */
+ * connection negotiated it (eager: its ALPN is mirrored), or there is no
+ * TLS server session yet (lazy) or the server is plain: then snare
+ * translates to HTTP/1.1 if the server does not speak h2. */
 bool h2_proxy_server_ready(const struct conn *c);
+/* Whether the plain bytes c's client sent first are the HTTP/2 client
+ * preface (cleartext h2 with prior knowledge) and http2 is on. */
+bool h2_proxy_prior_knowledge(const struct conn *c);
+/* Whether the client's first plain bytes may still become the preface. */
+bool h2_proxy_preface_wait(const struct conn *c);
 
 #endif

@@ -142,6 +142,8 @@ static void tunnel_detect_step(struct conn *c, bool *progress)
 		next_layer(c, r < 0 ? NL_TLS_BAD : NL_TLS_HELLO);
 		return;
 	}
+	if (h2_proxy_preface_wait(c)) /* "PRI * HTTP/2.0...": cleartext h2, more to come */
+		return;
 	r = looks_like_http(p, n);
 	if (r < 0 && !c->client.rd_eof && !c->force_raw && !hosts_ignored(c->host, c->port))
 		return;
