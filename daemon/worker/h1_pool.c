@@ -431,7 +431,8 @@ void h1pool_pump(struct http_framing *p, bool *progress)
 }
 
 struct http_framing *h1pool_new(struct conn *c, const struct hf_limits *lim,
-				const struct hf_events *ev, void *eng, const char *failed)
+				const struct hf_events *ev, void *eng, const char *failed,
+				const union sockaddr_any *addr)
 {
 	struct http_framing *p = xcalloc(1, sizeof(*p));
 
@@ -448,6 +449,9 @@ struct http_framing *h1pool_new(struct conn *c, const struct hf_limits *lim,
 		e->s = &c->server;
 		e->ready = true;
 		p->addr = c->server.peer;
+		p->have_addr = true;
+	} else if (addr && !failed) {
+		p->addr = *addr;
 		p->have_addr = true;
 	}
 	return p;

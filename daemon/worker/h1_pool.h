@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 
+#include "core/addr.h"
 #include "worker/http_framing.h"
 
 #define H1POOL_MAX 6 /* server connections per client connection (a browser's habit) */
@@ -21,10 +22,12 @@ extern const struct http_framing_ops h1pool_ops;
 
 /* A pool for c's server.  Its first connection is c->server when that is
  * connected (TLS done where the server speaks TLS); the others go to the
- * same address.  `failed`: the server could not be reached (every request
- * is answered 502 with that reason). */
+ * same address, or to `addr` when c->server is not connected (NULL: none).
+ * `failed`: the server could not be reached (every request is answered 502
+ * with that reason). */
 struct http_framing *h1pool_new(struct conn *c, const struct hf_limits *lim,
-				const struct hf_events *ev, void *eng, const char *failed);
+				const struct hf_events *ev, void *eng, const char *failed,
+				const union sockaddr_any *addr);
 /* Connects, reads, parses and writes every connection of the pool; starts
  * waiting requests on idle connections. */
 void h1pool_pump(struct http_framing *p, bool *progress);

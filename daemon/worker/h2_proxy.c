@@ -49,6 +49,7 @@ struct h2x {
 struct h2_proxy {
 	struct http_framing *cli, *srv;	     /* facing the client, facing the server */
 	const struct http_framing_ops *sops; /* the server side's: h2, or an HTTP/1.1 pool */
+	bool probing; /* h2c with prior knowledge sent to a plain server: does it speak h2? */
 	struct h2x *xs;
 };
 
@@ -577,6 +578,13 @@ static struct hf_limits h2p_limits(void)
 	};
 }
 
+/* A cleartext client with prior knowledge and a plain server: the server
+ * is asked in h2c the same way (h2p_probe). */
+static bool h2p_h2c_wanted(const struct conn *c)
+{
+	return !c->tls && c->server.fd >= 0 && c->server.ssl == NULL;
+}
+
 /* The server side: h2 when the server negotiated it, else a pool of
  * HTTP/1.1 connections (every request answered 502 when `failed`). */
 static void h2p_server_framing(struct conn *c, const char *failed)
@@ -590,15 +598,16 @@ static void h2p_server_framing(struct conn *c, const char *failed)
 		snprintf(c->alpn, sizeof(c->alpn), "%.*s", (int)alen,
 			 alen ? (const char *)alpn : "");
 	}
-	if (!failed && alen == 2 && memcmp(alpn, "h2", 2) == 0) {
+	if (!failed && ((alen == 2 && memcmp(alpn, "h2", 2) == 0) || h2p_h2c_wanted(c))) {
 		c->h2->sops = h2ops;
 		c->h2->srv = h2ops->open(HF_CLIENT, &lim, &server_events, c);
+		c->h2->probing = c->server.ssl == NULL;
 		return;
 	}
 	if (!failed)
 		conn_client_log(c, LOG_LVL_DEBUG, "HTTP/2 client, HTTP/1.1 server: translating");
 	c->h2->sops = &h1pool_ops;
-	c->h2->srv = h1pool_new(c, &lim, &server_events, c, failed);
+	c->h2->srv = h1pool_new(c, &lim, &server_events, c, failed, NULL);
 	if (failed) { /* a failed server stream would keep the pump busy */
 		conn_server_disconnect(c);
 		stream_close(&c->server);
@@ -676,6 +685,42 @@ static void h2p_flush(const struct http_framing_ops *ops, struct http_framing *f
 		*progress = true;
 }
 
+/* Whether the first bytes of a plain server asked in h2c are a SETTINGS
+ * frame (RFC 9113 3.4: the server's preface). */
+static bool h2p_is_settings(const uint8_t *b, size_t n)
+{
+	return n >= 9 && b[3] == 0x04 && (b[4] & 0x01) == 0 && (b[5] | b[6] | b[7] | b[8]) == 0;
+}
+
+/* h2c with prior knowledge towards a plain server: the preface goes out,
+ * and the server's first bytes decide.  Anything but a SETTINGS frame (an
+ * HTTP/1.1 error page, a close) and the server connection is dropped for
+ * an HTTP/1.1 pool to the same address.  True while undecided. */
+static bool h2p_probe(struct conn *c, bool *progress)
+{
+	struct h2_proxy *p = c->h2;
+	struct hf_limits lim = h2p_limits();
+	union sockaddr_any peer = c->server.peer;
+	size_t n = buf_len(&c->server.in);
+
+	if (n < 9 && !c->server.rd_eof && !c->server.failed) {
+		h2p_flush(h2ops, p->srv, &c->server, progress);
+		return true;
+	}
+	p->probing = false;
+	*progress = true;
+	if (h2p_is_settings(buf_ptr(&c->server.in), n))
+		return false;
+	conn_client_log(c, LOG_LVL_INFO, "server does not speak h2c: HTTP/1.1 to it");
+	h2ops->free(p->srv);
+	conn_server_disconnect(c);
+	stream_close(&c->server);
+	stream_init(&c->server, c, -1);
+	p->sops = &h1pool_ops;
+	p->srv = h1pool_new(c, &lim, &server_events, c, NULL, &peer);
+	return false;
+}
+
 /* The h2 server connection is over: so is the client's. */
 static bool h2p_server_gone(struct conn *c)
 {
@@ -693,6 +738,8 @@ static void h2p_step(struct conn *c, bool *progress)
 	bool ok, pool;
 
 	if (p->srv == NULL && !h2p_server_wait(c, progress))
+		return;
+	if (p->probing && h2p_probe(c, progress))
 		return;
 	pool = p->sops == &h1pool_ops;
 	ok = h2p_feed(h2ops, p->cli, &c->client, progress) &&

@@ -105,7 +105,8 @@ else notok translate_reverse_http_tls_client "$out $(tail -5 "$SNARE_LOG")"; fi
 out=$(curl -sS --max-time 20 --http2-prior-knowledge -w '\nversion=%{http_version}' \
 	"http://127.0.0.1:$SNARE_PORT/hello" 2>&1)
 if grep -q '^hello$' <<<"$out" && grep -q '^version=2$' <<<"$out" &&
-	wait_for "$SNARE_LOG" "GET http://127.0.0.1:$H1/hello HTTP/2.0"; then
+	wait_for "$SNARE_LOG" "GET http://127.0.0.1:$H1/hello HTTP/2.0" &&
+	grep -q 'server does not speak h2c: HTTP/1.1 to it' "$SNARE_LOG"; then
 	ok prior_knowledge_curl_to_h1
 else notok prior_knowledge_curl_to_h1 "$out $(tail -5 "$SNARE_LOG")"; fi
 out=$(nghttp -v "http://127.0.0.1:$SNARE_PORT/hello" 2>&1)
@@ -127,4 +128,26 @@ curl -sS --max-time 10 --http2-prior-knowledge "http://127.0.0.1:$SNARE_PORT/hel
 if ! grep -q '^hello$' "$T/pk-off.out" && ! grep -q 'HTTP/2.0' "$SNARE_LOG"; then
 	ok prior_knowledge_off_with_http2_false
 else notok prior_knowledge_off_with_http2_false "$(cat "$T/pk-off.out")"; fi
+stop_snare
+
+# --- cleartext h2 with prior knowledge to an h2c origin (nghttpd --no-tls):
+# the server is asked in h2c too and answers it; the HTTP/1.1 origin above
+# was asked the same way and fell back.
+mkdir -p "$T/www"
+echo "h2c docroot" >"$T/www/index.html"
+NGC=$(free_port)
+nghttpd -v --no-tls -d "$T/www" "$NGC" >"$T/nghttpd-h2c.log" 2>&1 &
+PIDS+=($!)
+wait_port "$NGC" || { notok prior_knowledge_h2c_origin "nghttpd did not start"; exit 0; }
+start_snare --mode "reverse:http://127.0.0.1:$NGC@127.0.0.1:0" || exit 1
+out=$(curl -sS --max-time 20 --http2-prior-knowledge -w '\nversion=%{http_version}' \
+	"http://127.0.0.1:$SNARE_PORT/index.html" 2>&1)
+out2=$(nghttp "http://127.0.0.1:$SNARE_PORT/index.html" 2>&1)
+if grep -q '^h2c docroot' <<<"$out" && grep -q '^version=2$' <<<"$out" &&
+	grep -q '^h2c docroot' <<<"$out2" &&
+	wait_for "$SNARE_LOG" "GET http://127.0.0.1:$NGC/index.html HTTP/2.0" &&
+	grep -q ':path: /index.html' "$T/nghttpd-h2c.log" &&
+	! grep -q 'does not speak h2c' "$SNARE_LOG"; then
+	ok prior_knowledge_h2c_origin
+else notok prior_knowledge_h2c_origin "$out / $out2 $(tail -5 "$SNARE_LOG")"; fi
 stop_snare
