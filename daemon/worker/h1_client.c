@@ -209,8 +209,10 @@ static ssize_t h1c_submit_data(struct http_framing *f, int32_t sid, const uint8_
 		f->want_space = true;
 		return 0;
 	}
-	if (n > room - H1C_CHUNK_HEAD)
+	if (n > room - H1C_CHUNK_HEAD) { /* the rest waits for on_send_space */
 		n = room - H1C_CHUNK_HEAD;
+		f->want_space = true;
+	}
 	if (f->rq_chunked) {
 		snprintf(head, sizeof(head), "%zx\r\n", n);
 		r |= put(&f->out, head, strlen(head));

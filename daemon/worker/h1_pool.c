@@ -21,6 +21,7 @@
 #include "worker/conn.h"
 #include "worker/h1_client.h"
 #include "worker/h1_pool.h"
+#include "worker/h2_framing.h"
 #include "worker/stream.h"
 #include "worker/tls.h"
 #include "worker/worker_ctx.h"
@@ -425,9 +426,15 @@ void h1pool_pump(struct http_framing *p, bool *progress)
 		}
 	}
 	dispatch(p, progress);
-	for (size_t i = 0; i < p->max; i++)
-		if (p->e[i].used && p->e[i].s == &p->e[i].own)
-			stream_interest(&p->e[i].own);
+	for (size_t i = 0; i < p->max; i++) {
+		struct h1p_entry *e = &p->e[i];
+
+		if (!e->used || e->s != &e->own)
+			continue;
+		stream_interest(&e->own);
+		if (e->gsid == 0) /* idle: its buffers go back */
+			stream_trim(&e->own);
+	}
 }
 
 struct http_framing *h1pool_new(struct conn *c, const struct hf_limits *lim,
@@ -481,20 +488,6 @@ static void h1p_free(struct http_framing *p)
 	free(p);
 }
 
-static int msg_copy(struct h2_msg *m, const struct hf_head *h)
-{
-	h2_msg_init(m);
-	m->method = h->method ? xstrdup(h->method) : NULL;
-	m->scheme = h->scheme ? xstrdup(h->scheme) : NULL;
-	m->authority = h->authority ? xstrdup(h->authority) : NULL;
-	m->path = h->path ? xstrdup(h->path) : NULL;
-	for (size_t i = 0; i < h->nfields; i++)
-		if (h2_msg_add(m, h->fields[i].name, h->fields[i].name_len, h->fields[i].value,
-			       h->fields[i].value_len) < 0)
-			return -ENOMEM;
-	return 0;
-}
-
 static int32_t h1p_submit_head(struct http_framing *p, int32_t sid, const struct hf_head *h,
 			       bool end)
 {
@@ -504,7 +497,7 @@ static int32_t h1p_submit_head(struct http_framing *p, int32_t sid, const struct
 		return -EINVAL;
 	w = xcalloc(1, sizeof(*w));
 	h2_msg_init(&w->tr);
-	if (msg_copy(&w->head, h) < 0) {
+	if (h2_framing_msg_copy(&w->head, h) < 0) {
 		h2_msg_free(&w->head);
 		free(w);
 		return -ENOMEM;

@@ -77,23 +77,6 @@ static void x_error(struct h2x *x, const char *fmt, const char *what)
 		snprintf(x->error, sizeof(x->error), fmt, what);
 }
 
-static int msg_copy(struct h2_msg *m, const struct hf_head *h)
-{
-	size_t i;
-
-	h2_msg_init(m);
-	m->method = h->method ? xstrdup(h->method) : NULL;
-	m->scheme = h->scheme ? xstrdup(h->scheme) : NULL;
-	m->authority = h->authority ? xstrdup(h->authority) : NULL;
-	m->path = h->path ? xstrdup(h->path) : NULL;
-	m->status = h->status;
-	for (i = 0; i < h->nfields; i++)
-		if (h2_msg_add(m, h->fields[i].name, h->fields[i].name_len, h->fields[i].value,
-			       h->fields[i].value_len) < 0)
-			return -ENOMEM;
-	return 0;
-}
-
 static int fields_copy(struct h2_msg *m, const struct hf_field *f, size_t n)
 {
 	size_t i;
@@ -332,7 +315,7 @@ static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 	buf_init(&x->rsb.keep, FLOW_BODY_KEEP);
 	buf_init(&x->up, H2P_PENDING_MAX);
 	buf_init(&x->down, H2P_PENDING_MAX);
-	ssid = msg_copy(&x->req, h) < 0 || !c->h2->sops->can_open(c->h2->srv)
+	ssid = h2_framing_msg_copy(&x->req, h) < 0 || !c->h2->sops->can_open(c->h2->srv)
 		   ? -EBUSY
 		   : c->h2->sops->submit_head(c->h2->srv, 0, h, end);
 	free(fields);
@@ -439,7 +422,7 @@ static void s_on_head(void *eng, int32_t sid, const struct hf_head *h, bool end)
 		return;
 	}
 	h2_msg_free(&x->resp);
-	if (msg_copy(&x->resp, h) < 0)
+	if (h2_framing_msg_copy(&x->resp, h) < 0)
 		return;
 	x->has_resp = true;
 	x->rs_start = clock_wall();

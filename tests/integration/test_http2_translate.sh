@@ -151,3 +151,17 @@ if grep -q '^h2c docroot' <<<"$out" && grep -q '^version=2$' <<<"$out" &&
 	ok prior_knowledge_h2c_origin
 else notok prior_knowledge_h2c_origin "$out / $out2 $(tail -5 "$SNARE_LOG")"; fi
 stop_snare
+
+# --- 103 Early Hints from an HTTP/1.1 server reach the HTTP/2 client before the 200.
+HINTS=$(free_port)
+python3 -u "$SNARE_ROOT/tests/integration/hints_origin.py" "$HINTS" >"$T/hints.log" 2>&1 &
+PIDS+=($!)
+wait_for "$T/hints.log" ready 10 || { notok translate_103_early_hints "origin did not start"; exit 0; }
+start_snare --mode "reverse:http://127.0.0.1:$HINTS@127.0.0.1:0" || exit 1
+out=$(curl -sS -v --max-time 20 -k --http2 "https://127.0.0.1:$SNARE_PORT/page" 2>&1)
+if grep -q '^< HTTP/2 103' <<<"$out" && grep -qi '^< link: </style.css>; rel=preload' <<<"$out" &&
+	grep -q '^< HTTP/2 200' <<<"$out" && grep -q '^hinted$' <<<"$out" &&
+	wait_for "$SNARE_LOG" '<< HTTP/2.0 200'; then
+	ok translate_103_early_hints
+else notok translate_103_early_hints "$(grep -E '^< |hinted' <<<"$out")"; fi
+stop_snare
