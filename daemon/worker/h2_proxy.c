@@ -530,11 +530,14 @@ static const struct hf_events server_events = {
 /* Under eager the server's ALPN is mirrored (h2 only when the server took
  * it); with no TLS server session yet (lazy) or a plain server, snare
  * answers the client itself and translates to HTTP/1.1 where the server
- * does not speak h2.  Never for TLS to snare itself or raw relays. */
+ * does not speak h2.  Never for TLS to snare itself, raw relays or mitm.it. */
 bool h2_proxy_server_ready(const struct conn *c)
 {
-	if (!wk->opts.http2 || !c->tunnel || c->force_raw)
-		return false;
+	bool onboarding = wk->opts.onboarding && wk->opts.onboarding_host &&
+			  strcasecmp(c->host, wk->opts.onboarding_host) == 0;
+
+	if (!wk->opts.http2 || !c->tunnel || c->force_raw || onboarding)
+		return false; /* mitm.it is served by the HTTP/1 engine */
 	if (c->server.ssl)
 		return c->server.tls_done && strcmp(c->alpn, "h2") == 0;
 	return true;

@@ -49,6 +49,13 @@ if grep -q "^$want$" <<<"$out" && grep -q '^300000$' <<<"$out" && grep -q "^$wan
 	ok translate_request_bodies
 else notok translate_request_bodies "$out / $out2"; fi
 
+# Large responses, by length and chunked, through the pool's window.
+n1=$(curl -sS --max-time 60 -k --http2 "https://127.0.0.1:$SNARE_PORT/size/5000000" | wc -c)
+n2=$(curl -sS --max-time 60 -k --http2 "https://127.0.0.1:$SNARE_PORT/chunked/3000000" | wc -c)
+if [ "$n1" -eq 5000000 ] && [ "$n2" -eq 3000000 ]; then
+	ok translate_large_responses
+else notok translate_large_responses "got $n1 and $n2 bytes"; fi
+
 # 100 Continue from the HTTP/1.1 server reaches the HTTP/2 client.
 out=$(curl -sS -v --max-time 20 -k --http2 -H 'Expect: 100-continue' --data-binary @"$T/up.bin" \
 	"https://127.0.0.1:$SNARE_PORT/sha256" 2>&1)
@@ -164,4 +171,24 @@ if grep -q '^< HTTP/2 103' <<<"$out" && grep -qi '^< link: </style.css>; rel=pre
 	wait_for "$SNARE_LOG" '<< HTTP/2.0 200'; then
 	ok translate_103_early_hints
 else notok translate_103_early_hints "$(grep -E '^< |hinted' <<<"$out")"; fi
+stop_snare
+
+# --- upstream mode: upstream_auth opens the CONNECT through a proxy that
+# wants credentials (another snare with proxyauth), h2 on both hops.
+NGX=$(free_port)
+nghttpd -d "$T/www" "$NGX" "$T/origin.key" "$ORIGIN_CERT" >"$T/nghttpd-tls.log" 2>&1 &
+PIDS+=($!)
+wait_port "$NGX" || { notok upstream_auth_h2 "nghttpd did not start"; exit 0; }
+start_snare --mode regular@127.0.0.1:0 --set ssl_insecure=true --set proxyauth=user:secret || exit 1
+INNER_PORT=$SNARE_PORT INNER_LOG=$SNARE_LOG INNER_PID=$SNARE_PID
+start_snare --mode "upstream:http://127.0.0.1:$INNER_PORT@127.0.0.1:0" --set ssl_insecure=true \
+	--set upstream_auth=user:secret || exit 1
+out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$SNARE_PORT" --cacert "$SNARE_CONF/snare-ca-cert.pem" \
+	--http2 -w '\nversion=%{http_version}' "https://localhost:$NGX/index.html" 2>&1)
+if grep -q '^h2c docroot' <<<"$out" && grep -q '^version=2$' <<<"$out" &&
+	wait_for "$INNER_LOG" "GET https://localhost:$NGX/index.html HTTP/2.0"; then
+	ok upstream_auth_h2
+else notok upstream_auth_h2 "$out $(tail -3 "$SNARE_LOG") $(tail -3 "$INNER_LOG")"; fi
+stop_snare
+SNARE_PID=$INNER_PID
 stop_snare
