@@ -216,6 +216,8 @@ bool next_layer_alpn(const struct conn *c, const uint8_t **protos, size_t *len)
 		has_h11 |= strcmp(c->hello->alpn[i], "http/1.1") == 0;
 		has_h2 |= strcmp(c->hello->alpn[i], "h2") == 0;
 	}
+	if (h2_proxy_prior_knowledge(c)) /* a cleartext h2 client: either, translated if need be */
+		has_h2 = has_h11 = true;
 	/* h2 before the client's handshake (eager): the client is then offered
 	 * h2 only if the server took it (h2_proxy_server_ready); after it, when
 	 * the HTTP/2 layer connects (lazy) and translates if the server takes

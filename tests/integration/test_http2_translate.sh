@@ -192,3 +192,17 @@ else notok upstream_auth_h2 "$out $(tail -3 "$SNARE_LOG") $(tail -3 "$INNER_LOG"
 stop_snare
 SNARE_PID=$INNER_PID
 stop_snare
+
+# --- prior knowledge towards a reverse https origin: the server is offered
+# h2 and http/1.1; nghttpd (which speaks only h2) takes h2, the HTTP/1.1
+# origin http/1.1.
+start_snare --mode "reverse:https://localhost:$NGX@127.0.0.1:0" --set ssl_insecure=true || exit 1
+out=$(curl -sS --max-time 20 --http2-prior-knowledge "http://127.0.0.1:$SNARE_PORT/index.html" 2>&1)
+stop_snare
+start_snare --mode "reverse:https://localhost:$H1S@127.0.0.1:0" --set ssl_insecure=true || exit 1
+out2=$(curl -sS --max-time 20 --http2-prior-knowledge "http://127.0.0.1:$SNARE_PORT/hello" 2>&1)
+if grep -q '^h2c docroot' <<<"$out" && grep -q '^hello$' <<<"$out2" &&
+	wait_for "$SNARE_LOG" "GET https://localhost:$H1S/hello HTTP/2.0"; then
+	ok prior_knowledge_to_https_origins
+else notok prior_knowledge_to_https_origins "$out / $out2"; fi
+stop_snare
