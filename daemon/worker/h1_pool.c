@@ -400,7 +400,10 @@ static void dispatch(struct http_framing *p, bool *progress)
 	for (w = p->waiting; w; w = w->next)
 		nwait++;
 	connecting = entries_alive(p, false) - entries_alive(p, true);
-	while (nwait > connecting && entry_connect(p)) {
+	/* After a failed connect, no more while a ready connection can serve
+	 * the queue (no retry loop against a server that refuses). */
+	while (nwait > connecting && !(p->failed[0] && entries_alive(p, true) > 0) &&
+	       entry_connect(p)) {
 		connecting++;
 		*progress = true;
 	}

@@ -545,8 +545,9 @@ bool h2_proxy_server_ready(const struct conn *c)
 
 bool h2_proxy_prior_knowledge(const struct conn *c)
 {
-	return wk->opts.http2 && !c->tls &&
-	       h2_preface_check(buf_ptr(&c->client.in), buf_len(&c->client.in)) == H2_PREFACE_YES;
+	return !c->tls &&
+	       h2_preface_check(buf_ptr(&c->client.in), buf_len(&c->client.in)) == H2_PREFACE_YES &&
+	       wk->opts.http2;
 }
 
 bool h2_proxy_preface_wait(const struct conn *c)
