@@ -74,6 +74,17 @@ static void test_alpn_offer(void **state)
 	free(c.hello);
 }
 
+/* A worker with http2 on (wk = w) and a tunnel of mode `kind` on it. */
+static void tunnel_with_http2(struct worker *w, struct conn *c, enum mode_kind kind)
+{
+	memset(w, 0, sizeof(*w));
+	memset(c, 0, sizeof(*c));
+	w->opts.http2 = true;
+	wk = w;
+	c->kind = kind;
+	c->tunnel = true;
+}
+
 /* The offer under eager interception with http2 on: h2 (and http/1.1 if
  * the client offered it) before the client's handshake; after it, or with
  * http2 off, HTTP/1.1 only. */
@@ -88,12 +99,7 @@ static void test_alpn_offer_h2(void **state)
 	size_t n;
 
 	(void)state;
-	memset(&w, 0, sizeof(w));
-	memset(&c, 0, sizeof(c));
-	w.opts.http2 = true;
-	wk = &w;
-	c.kind = MODE_REGULAR;
-	c.tunnel = true;
+	tunnel_with_http2(&w, &c, MODE_REGULAR);
 	hello_with(&c, both, 2);
 	assert_true(next_layer_alpn(&c, &p, &n));
 	assert_int_equal(n, sizeof(h2_h11) - 1);
@@ -129,12 +135,7 @@ static void test_alpn_offer_h2_translating(void **state)
 	size_t n;
 
 	(void)state;
-	memset(&w, 0, sizeof(w));
-	memset(&c, 0, sizeof(c));
-	w.opts.http2 = true;
-	wk = &w;
-	c.kind = MODE_REVERSE;
-	c.tunnel = true;
+	tunnel_with_http2(&w, &c, MODE_REVERSE);
 	c.tls = true;
 	hello_with(&c, both, 2);
 	assert_true(offers_h11(&c));	      /* an HTTP/1 client after its handshake */
