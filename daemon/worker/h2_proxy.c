@@ -1,7 +1,9 @@
 /* Runs in a worker: the HTTP/2 layer.  An intercepted connection whose
- * client and server both speak h2 gets one HTTP/2 framing per side
- * (h2_framing.c); every client stream becomes a stream to the server and
- * one exchange, recorded as an HTTP/2.0 flow with its fields and trailers
+ * client speaks h2 (ALPN, or the cleartext preface) gets an HTTP/2 framing
+ * (h2_framing.c) facing the client and, facing the server, another one
+ * when the server speaks h2 or an HTTP/1.1 pool (h1_pool.c) when it does
+ * not (translation); every client stream becomes a server stream and one
+ * exchange, recorded as an HTTP/2.0 flow with its fields and trailers
  * in wire order.  Bodies move per stream as far as the other side takes
  * them: the sender's window opens (consume) only for bytes the other side
  * took, so at most a window per stream waits here.  body_size_limit and

@@ -1,5 +1,6 @@
-/* The HTTP/2 layer (layer_h2, h2_proxy.c): an intercepted connection on
- * which the client and the server both negotiated h2.  Runs in a worker. */
+/* The HTTP/2 layer (layer_h2, h2_proxy.c): an intercepted connection whose
+ * client speaks h2, to a server speaking h2 or (translated) HTTP/1.1.
+ * Runs in a worker. */
 #ifndef SNARE_WORKER_H2_PROXY_H
 #define SNARE_WORKER_H2_PROXY_H
 
@@ -8,7 +9,9 @@
 struct conn;
 struct h2_proxy;
 
-/* The layer starts on c (client TLS up with ALPN h2, server the same). */
+/* The layer starts on c (client TLS up with ALPN h2, or a cleartext
+ * client's preface); it connects the server itself when it is not yet
+ * (lazy), and picks the server side's framing from its ALPN. */
 void h2_proxy_start(struct conn *c);
 /* Whether the client may be offered h2 on c: http2 is on and the server
  * connection negotiated it (eager: its ALPN is mirrored), or there is no
