@@ -175,10 +175,13 @@ stop_snare
 
 # --- upstream mode: upstream_auth opens the CONNECT through a proxy that
 # wants credentials (another snare with proxyauth), h2 on both hops.
-NGX=$(free_port)
-nghttpd -d "$T/www" "$NGX" "$T/origin.key" "$ORIGIN_CERT" >"$T/nghttpd-tls.log" 2>&1 &
-PIDS+=($!)
-wait_port "$NGX" || { notok upstream_auth_h2 "nghttpd did not start"; exit 0; }
+for _ in 1 2 3; do # a free port can be taken meanwhile: another one then
+	NGX=$(free_port)
+	nghttpd -d "$T/www" "$NGX" "$T/origin.key" "$ORIGIN_CERT" >"$T/nghttpd-tls.log" 2>&1 &
+	PIDS+=($!)
+	wait_port "$NGX" && break
+done
+wait_port "$NGX" || { notok upstream_auth_h2 "nghttpd did not start: $(cat "$T/nghttpd-tls.log")"; exit 0; }
 start_snare --mode regular@127.0.0.1:0 --set ssl_insecure=true --set proxyauth=user:secret || exit 1
 INNER_PORT=$SNARE_PORT INNER_LOG=$SNARE_LOG INNER_PID=$SNARE_PID
 start_snare --mode "upstream:http://127.0.0.1:$INNER_PORT@127.0.0.1:0" --set ssl_insecure=true \
@@ -205,4 +208,16 @@ if grep -q '^h2c docroot' <<<"$out" && grep -q '^hello$' <<<"$out2" &&
 	wait_for "$SNARE_LOG" "GET https://localhost:$H1S/hello HTTP/2.0"; then
 	ok prior_knowledge_to_https_origins
 else notok prior_knowledge_to_https_origins "$out / $out2"; fi
+stop_snare
+
+# --- lazy towards an h2 server: the layer connects, the server takes h2
+# (nghttpd speaks nothing else), both sides HTTP/2.
+start_snare --mode "reverse:https://localhost:$NGX@127.0.0.1:0" --set ssl_insecure=true \
+	--set connection_strategy=lazy || exit 1
+out=$(curl -sS --max-time 20 -k --http2 -w '\nversion=%{http_version}' \
+	"https://127.0.0.1:$SNARE_PORT/index.html" 2>&1)
+if grep -q '^h2c docroot' <<<"$out" && grep -q '^version=2$' <<<"$out" &&
+	wait_for "$SNARE_LOG" "GET https://localhost:$NGX/index.html HTTP/2.0"; then
+	ok lazy_h2_server
+else notok lazy_h2_server "$out $(tail -5 "$SNARE_LOG")"; fi
 stop_snare
