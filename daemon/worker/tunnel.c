@@ -70,9 +70,9 @@ static bool tunnel_answer_first(struct conn *c)
 	char hint[1024];
 	SSL_CTX *ctx;
 
-	/* A server offered h2 must answer first: the client may be offered h2
-	 * only once the server took it (h2_proxy_server_ready), as there is no
-	 * HTTP/1 <-> HTTP/2 translation yet. */
+	/* A server offered h2 must answer first: under eager the client is
+	 * offered h2 only once the server took it (h2_proxy_server_ready: the
+	 * server's ALPN is mirrored, as mitmproxy does it). */
 	if (next_layer_alpn(c, &alpn, &alen) && alen >= 3 && memcmp(alpn, "\x02h2", 3) == 0)
 		return false;
 	tunnel_hint(c, hint, sizeof(hint));
