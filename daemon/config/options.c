@@ -78,7 +78,8 @@ static const struct option_def defs[] = {
     {"rawtcp", OPT_BOOL, "true", NULL, "Relay TCP that does not look like HTTP as raw TCP."},
     {"websocket", OPT_BOOL, "true", NULL, "Intercept WebSocket connections."},
     {"http2", OPT_BOOL, "true", NULL,
-     "Speak HTTP/2 (ALPN h2) with a client when the server negotiated it too."},
+     "Speak HTTP/2 with clients (ALPN h2, or prior knowledge); eager mirrors the server's "
+     "ALPN, otherwise HTTP/1.1 servers are translated."},
     {"http3", OPT_BOOL, "true", NULL,
      "Intercept QUIC and HTTP/3 in the packet modes and transparent UDP; while false, QUIC is "
      "relayed as UDP and h3 is removed from DNS HTTPS records."},
