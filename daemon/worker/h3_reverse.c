@@ -107,11 +107,10 @@ static void msg_of(struct flow_msg *o, const struct h2_msg *m, const struct h2_m
  * so a connection record holding only what the recorder reads stands in for them. */
 static void x_record(struct h3r *r, struct h3x *x)
 {
-	const struct mode_spec *m = &wk->modes[r->info.mode_index];
-	struct conn c = {.mode_index = r->info.mode_index, .host = m->server.host};
+	struct conn c = {.mode_index = r->info.mode_index, .host = r->info.host};
 	struct flow_msg rq, rs;
 
-	c.port = m->server.port;
+	c.port = r->info.port;
 	c.client.peer = r->info.client;
 	c.client.local = r->info.local;
 	c.client.ts_start = r->info.ts_start;
@@ -303,12 +302,11 @@ static void x_answer(struct h3r *r, struct h3x *x, int status, const char *reaso
 
 static void x_bad_gateway(struct h3r *r, struct h3x *x)
 {
-	const struct mode_spec *m = &wk->modes[r->info.mode_index];
 	char msg[400];
 
-	x_error(x, "Cannot connect to %s:%u: %s", m->server.host, m->server.port, r->gone);
-	snprintf(msg, sizeof(msg), "Cannot connect to %s:%u over QUIC.", m->server.host,
-		 m->server.port);
+	x_error(x, "Cannot connect to %s:%u: %s", r->info.host, r->info.port, r->gone);
+	snprintf(msg, sizeof(msg), "Cannot connect to %s:%u over QUIC.", r->info.host,
+		 r->info.port);
 	x_answer(r, x, 502, "Bad Gateway", msg);
 }
 
@@ -336,20 +334,19 @@ static void x_over_limit(struct h3r *r, struct h3x *x, int s)
  * (keep_host_header keeps the client's), upstream_auth adds authorization. */
 static int request_rewrite(struct h3r *r, struct h3x *x)
 {
-	const struct mode_spec *m = &wk->modes[r->info.mode_index];
-	char authority[300], auth[420];
+	char authority[300], auth[420] = "";
 
-	if (!wk->opts.keep_host_header) {
-		bool v6 = strchr(m->server.host, ':') != NULL;
-		int k = snprintf(authority, sizeof(authority), v6 ? "[%s]" : "%s", m->server.host);
+	if (!wk->opts.keep_host_header && !r->info.intercept) {
+		bool v6 = strchr(r->info.host, ':') != NULL;
+		int k = snprintf(authority, sizeof(authority), v6 ? "[%s]" : "%s", r->info.host);
 
-		if (m->server.port != 443 && k > 0 && (size_t)k < sizeof(authority))
-			snprintf(authority + k, sizeof(authority) - (size_t)k, ":%u",
-				 m->server.port);
+		if (r->info.port != 443 && k > 0 && (size_t)k < sizeof(authority))
+			snprintf(authority + k, sizeof(authority) - (size_t)k, ":%u", r->info.port);
 		free(x->req.authority);
 		x->req.authority = xstrdup(authority);
 	}
-	conn_basic_auth_value(auth, sizeof(auth));
+	if (!r->info.intercept)
+		conn_basic_auth_value(auth, sizeof(auth));
 	if (auth[0] && h2_msg_add(&x->req, "authorization", 13, auth, strlen(auth)) < 0)
 		return -ENOMEM;
 	return 0;
@@ -619,11 +616,17 @@ struct h3r *h3r_new(struct quic_conn *client, struct quic_conn *server, const st
 	struct h3r *r = xcalloc(1, sizeof(*r));
 
 	r->info = *info;
-	r->c[H3R_CLIENT] = client;
 	r->c[H3R_SERVER] = server;
-	r->h[H3R_CLIENT] = quic_h3_attach(client, &cli_h3, r);
 	r->h[H3R_SERVER] = quic_h3_attach(server, &srv_h3, r);
+	if (client)
+		h3r_client(r, client);
 	return r;
+}
+
+void h3r_client(struct h3r *r, struct quic_conn *client)
+{
+	r->c[H3R_CLIENT] = client;
+	r->h[H3R_CLIENT] = quic_h3_attach(client, &cli_h3, r);
 }
 
 void h3r_free(struct h3r *r, const char *error)

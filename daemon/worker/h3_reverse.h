@@ -4,6 +4,7 @@
 #ifndef SNARE_WORKER_H3_REVERSE_H
 #define SNARE_WORKER_H3_REVERSE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "core/addr.h"
@@ -18,11 +19,19 @@ struct h3r_info {
 	unsigned mode_index;
 	union sockaddr_any client, local, target;
 	double ts_start;
+	/* The server's name and port for :authority and the flows: the spec's (reverse), or the
+	 * client's SNI and the address it sent to (intercepted, where :authority is kept). */
+	char host[256];
+	uint16_t port;
+	bool intercept;
 };
 
-/* Attaches HTTP/3 to both connections (both still handshaking). Owned by the caller. */
+/* Attaches HTTP/3 to both connections (both still handshaking). Owned by the caller. client
+ * may be NULL (intercepted QUIC: the client is served once the server's handshake is done);
+ * h3r_client attaches it then. */
 struct h3r *h3r_new(struct quic_conn *client, struct quic_conn *server,
 		    const struct h3r_info *info);
+void h3r_client(struct h3r *r, struct quic_conn *client);
 /* Records what is still in progress with `error` (NULL: "connection closed"), then frees. */
 void h3r_free(struct h3r *r, const char *error);
 /* Events of side H3R_CLIENT or H3R_SERVER's connection. */
