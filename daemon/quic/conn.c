@@ -239,10 +239,10 @@ void quic_settings_fill(struct quic_conn *c, ngtcp2_settings *s, ngtcp2_transpor
 	s->initial_ts = quic_now();
 	s->max_tx_udp_payload_size = MAX_PKT;
 	ngtcp2_transport_params_default(p);
-	p->initial_max_stream_data_bidi_local = 1 << 20;
-	p->initial_max_stream_data_bidi_remote = 1 << 20;
-	p->initial_max_stream_data_uni = 1 << 20;
-	p->initial_max_data = 8 << 20;
+	p->initial_max_stream_data_bidi_local = QUIC_STREAM_WINDOW;
+	p->initial_max_stream_data_bidi_remote = QUIC_STREAM_WINDOW;
+	p->initial_max_stream_data_uni = QUIC_STREAM_WINDOW;
+	p->initial_max_data = QUIC_CONN_WINDOW;
 	p->initial_max_streams_bidi = 100;
 	p->initial_max_streams_uni = 100;
 	p->max_idle_timeout = IDLE_TIMEOUT_S * NGTCP2_SECONDS;

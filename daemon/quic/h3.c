@@ -383,7 +383,7 @@ long quic_h3_write(struct quic_h3 *h, int64_t id, const uint8_t *p, size_t n, bo
 
 	if (!s || s->h3_end)
 		return -EPIPE;
-	taken = quic_stream_queue(s, p, n, end, &s->h3_end);
+	taken = quic_stream_queue(h->c, s, p, n, end, &s->h3_end);
 	nghttp3_conn_resume_stream(h->h, id);
 	if (quic_conn_flush(h->c) < 0)
 		return -ECONNRESET;

@@ -13,8 +13,14 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-/* Bytes a stream keeps unacknowledged before quic_stream_write accepts no more. */
+/* Flow-control windows we give a peer: bytes a stream (a connection) may send ahead of what
+ * its owner consumed; with manual credit, what a relay holds at most per stream (connection). */
+#define QUIC_STREAM_WINDOW (4u << 20)
+#define QUIC_CONN_WINDOW (8u << 20)
+/* Bytes a stream (all streams of a connection) keep unacknowledged before quic_stream_write
+ * accepts no more. */
 #define QUIC_STREAM_BUF (1024 * 1024)
+#define QUIC_CONN_BUF (4u << 20)
 #define QUIC_MAX_ALPN 8
 
 struct quic_conn;
@@ -138,7 +144,7 @@ long quic_stream_write(struct quic_conn *c, int64_t id, const uint8_t *p, size_t
 /* By default received stream bytes are credited back to the peer as soon as stream_data (or
  * quic_h3 data) has been called. After quic_conn_manual_credit the owner credits them with
  * quic_stream_consumed once it has passed them on: the peer then sends no more than the
- * flow-control windows (1 MiB a stream, 8 MiB a connection) ahead of the owner. */
+ * flow-control windows (QUIC_STREAM_WINDOW, QUIC_CONN_WINDOW) ahead of the owner. */
 void quic_conn_manual_credit(struct quic_conn *c);
 int quic_stream_consumed(struct quic_conn *c, int64_t id, size_t n);
 /* Aborts both directions with an application error code. */

@@ -76,6 +76,8 @@ struct quic_conn {
 	socklen_t local_len, remote_len;
 	struct quic_close_info close;
 	struct qstream *streams;
+	size_t queued;	   /* unacknowledged bytes of all streams (at most QUIC_CONN_BUF) */
+	bool conn_blocked; /* a write was cut short by QUIC_CONN_BUF */
 	const struct quic_writer *writer;
 	struct quic_h3 *h3;
 	uint8_t reset_secret[32];
@@ -100,7 +102,8 @@ void quic_tls_handshake_done(struct quic_conn *c);
 struct qstream *quic_stream_get(struct quic_conn *c, int64_t id, bool create);
 /* Queues what fits of p[0..n) on s; sets *ended when all of it fitted and end is asked for,
  * else asks for a stream_writable call. Bytes taken. */
-size_t quic_stream_queue(struct qstream *s, const uint8_t *p, size_t n, bool end, bool *ended);
+size_t quic_stream_queue(struct quic_conn *c, struct qstream *s, const uint8_t *p, size_t n,
+			 bool end, bool *ended);
 void quic_stream_free_all(struct quic_conn *c);
 extern const struct quic_writer quic_raw_writer;
 void quic_stream_acked(struct quic_conn *c, int64_t id, uint64_t n);

@@ -1,7 +1,7 @@
-/* Runs in the worker. Raw QUIC streams: opening, queued writes with a per-stream limit
- * (back-pressure through stream_writable), fin, reset, and the write loop's source for them.
- * Streams are kept in a list per connection. Trusts nothing from the peer; ngtcp2 enforces the
- * stream limits and flow control. */
+/* Runs in the worker. Raw QUIC streams: opening, queued writes with a per-stream and a
+ * per-connection limit (back-pressure through stream_writable), fin, reset, and the write loop's
+ * source for them. Streams are kept in a list per connection. Trusts nothing from the peer; ngtcp2
+ * enforces the stream limits and flow control. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -31,6 +31,7 @@ static void stream_unlink(struct quic_conn *c, struct qstream *s)
 			*pp = s->next;
 			break;
 		}
+	c->queued -= s->out.queued;
 	sbuf_free(&s->out);
 	free(s);
 }
@@ -62,10 +63,15 @@ void quic_stream_free_all(struct quic_conn *c)
 		stream_unlink(c, c->streams);
 }
 
-size_t quic_stream_queue(struct qstream *s, const uint8_t *p, size_t n, bool end, bool *ended)
+size_t quic_stream_queue(struct quic_conn *c, struct qstream *s, const uint8_t *p, size_t n,
+			 bool end, bool *ended)
 {
-	size_t taken = sbuf_append(&s->out, p, n, QUIC_STREAM_BUF);
+	size_t room = c->queued < QUIC_CONN_BUF ? QUIC_CONN_BUF - c->queued : 0;
+	size_t taken = sbuf_append(&s->out, p, n < room ? n : room, QUIC_STREAM_BUF);
 
+	c->queued += taken;
+	if (taken < n && n > room)
+		c->conn_blocked = true;
 	if (taken < n)
 		s->want_writable = true;
 	else if (end)
@@ -105,7 +111,7 @@ long quic_stream_write(struct quic_conn *c, int64_t id, const uint8_t *p, size_t
 	s = quic_stream_get(c, id, true); /* a peer's stream gets its state at the first write */
 	if (s->fin_queued)
 		return -EPIPE;
-	taken = quic_stream_queue(s, p, n, fin, &s->fin_queued);
+	taken = quic_stream_queue(c, s, p, n, fin, &s->fin_queued);
 	if (quic_conn_flush(c) < 0)
 		return -ECONNRESET;
 	return (long)taken;
@@ -128,14 +134,44 @@ int quic_stream_reset(struct quic_conn *c, int64_t id, uint64_t code)
 	return quic_conn_flush(c);
 }
 
+/* The connection's buffers have room again: every stream cut short may write (the owner's
+ * callback may free streams, so the ids are collected first). */
+static void conn_unblocked(struct quic_conn *c)
+{
+	int64_t *ids;
+	size_t n = 0, i = 0;
+
+	c->conn_blocked = false;
+	for (struct qstream *s = c->streams; s; s = s->next)
+		n += s->want_writable && s->out.queued < QUIC_STREAM_BUF / 2;
+	if (n == 0 || !c->cb.stream_writable)
+		return;
+	ids = xcalloc(n, sizeof(*ids));
+	for (struct qstream *s = c->streams; s && i < n; s = s->next)
+		if (s->want_writable && s->out.queued < QUIC_STREAM_BUF / 2) {
+			s->want_writable = false;
+			ids[i++] = s->id;
+		}
+	for (i = 0; i < n; i++)
+		c->cb.stream_writable(c->arg, ids[i]);
+	free(ids);
+}
+
 void quic_stream_acked(struct quic_conn *c, int64_t id, uint64_t n)
 {
 	struct qstream *s = quic_stream_get(c, id, false);
+	size_t before;
 
 	if (!s)
 		return;
+	before = s->out.queued;
 	sbuf_ack(&s->out, (size_t)n);
-	if (s->want_writable && s->out.queued < QUIC_STREAM_BUF / 2) {
+	c->queued -= before - s->out.queued;
+	if (c->conn_blocked && c->queued < QUIC_CONN_BUF / 2) {
+		conn_unblocked(c);
+		return;
+	}
+	if (s->want_writable && s->out.queued < QUIC_STREAM_BUF / 2 && !c->conn_blocked) {
 		s->want_writable = false;
 		if (c->cb.stream_writable)
 			c->cb.stream_writable(c->arg, id);
@@ -188,6 +224,7 @@ static void raw_shut(struct quic_conn *c, int64_t sid)
 	struct qstream *s = quic_stream_get(c, sid, false);
 
 	if (s) {
+		c->queued -= s->out.queued;
 		sbuf_free(&s->out);
 		s->fin_queued = s->fin_sent = true;
 	}

@@ -22,7 +22,8 @@
 #include "worker/http_int.h"
 #include "worker/worker_ctx.h"
 
-#define H3R_PENDING_MAX (2u << 20) /* above a stream window (1 MiB): never reached by a peer */
+/* Above a stream's window: a peer that keeps to flow control never fills it. */
+#define H3R_PENDING_MAX (QUIC_STREAM_WINDOW + (64u << 10))
 #define H3R_FIELDS_MAX 300
 #define H3_NO_ERROR 0x100
 #define H3_REQUEST_CANCELLED 0x10c

@@ -36,7 +36,7 @@ struct end {
 	struct wire *out; /* what this end sends */
 	bool handshake;
 	int64_t opened;
-	uint8_t got[4 << 20];
+	uint8_t got[3 * QUIC_STREAM_WINDOW];
 	size_t got_len;
 	bool fin, end, trailers, writable;
 	char head[512];
@@ -401,9 +401,48 @@ static void test_stream_limit_renewed(void **state)
 
 /* With manual credit the receiver's window bounds what the sender gets through until the
  * receiver says it passed the bytes on. */
+/* Six streams of QUIC_STREAM_BUF each: the connection takes QUIC_CONN_BUF in all, the rest
+ * waits for stream_writable, and every byte arrives. */
+static void test_conn_buffer_cap(void **state)
+{
+	static uint8_t big[QUIC_STREAM_BUF];
+	int64_t id[6];
+	size_t off[6] = {0}, total = 0, want = 6 * sizeof(big);
+	bool short_write = false;
+
+	connect_pair("quic.test", "raw", NULL);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(quic_stream_open(cli.c, true, &id[i]), 0);
+	for (int i = 0; i < 6; i++) {
+		long n = quic_stream_write(cli.c, id[i], big, sizeof(big), true);
+
+		assert_true(n >= 0);
+		off[i] = (size_t)n;
+		total += (size_t)n;
+		short_write |= (size_t)n < sizeof(big);
+	}
+	assert_true(short_write);
+	assert_true(total <= QUIC_CONN_BUF);
+	for (int round = 0; round < 2000 && srv.got_len < want; round++) {
+		cli.writable = false;
+		pump(NULL);
+		for (int i = 0; i < 6; i++) {
+			long n = off[i] < sizeof(big)
+				     ? quic_stream_write(cli.c, id[i], big + off[i],
+							 sizeof(big) - off[i], true)
+				     : 0;
+
+			assert_true(n >= 0);
+			off[i] += (size_t)n;
+		}
+	}
+	assert_int_equal(srv.got_len, want);
+	free_pair();
+}
+
 static void test_manual_credit(void **state)
 {
-	static uint8_t big[3 << 20];
+	static uint8_t big[3 * QUIC_STREAM_WINDOW];
 	size_t off = 0, consumed_so_far = 0;
 	int64_t id;
 
@@ -417,9 +456,9 @@ static void test_manual_credit(void **state)
 		off += (size_t)n;
 		pump(NULL);
 	}
-	assert_true(srv.got_len > 0 && srv.got_len <= (1 << 20)); /* the stream window */
+	assert_true(srv.got_len > 0 && srv.got_len <= QUIC_STREAM_WINDOW);
 	assert_true(off < sizeof(big));
-	for (int round = 0; round < 200 && srv.got_len < sizeof(big); round++) {
+	for (int round = 0; round < 800 && srv.got_len < sizeof(big); round++) {
 		size_t before = srv.got_len;
 		long n = quic_stream_write(cli.c, id, big + off, sizeof(big) - off, true);
 
@@ -576,6 +615,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_handshake_and_keylog),
 	    cmocka_unit_test(test_raw_backpressure),
+	    cmocka_unit_test(test_conn_buffer_cap),
 	    cmocka_unit_test(test_datagram_reset_close),
 	    cmocka_unit_test(test_stream_limit_renewed),
 	    cmocka_unit_test(test_manual_credit),
