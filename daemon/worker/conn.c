@@ -21,6 +21,7 @@
 #include "worker/layer.h"
 #include "worker/procmap.h"
 #include "worker/stream.h"
+#include "worker/upstream_pool.h"
 #include "worker/worker_ctx.h"
 
 void conn_client_log(struct conn *c, enum log_level lvl, const char *fmt, ...)
@@ -49,6 +50,8 @@ static void conn_on_timer(struct loop_timer *t)
 		conn_pump(c);
 		return;
 	}
+	if (c->state == CS_CLIENT_HEAD && c->server.fd >= 0 && buf_len(&c->client.in) == 0)
+		upstream_pool_put(c); /* between requests: the server waits in the pool */
 	if (loop_timer_idle_rearm(wk->loop, &c->timer, c->active_ms, conn_idle_limit_ms()))
 		return;
 	conn_client_log(c, LOG_LVL_INFO, "Closing connection due to inactivity");
@@ -190,12 +193,15 @@ static void conn_free(void *p)
 	conn_set_str(&c->target_host, NULL);
 	conn_set_str(&c->server_host, NULL);
 	conn_set_str(&c->tls_sni, NULL);
+	free(c->server_key);
 	free(c->addrs);
 	free(c);
 }
 
 void conn_server_disconnect(struct conn *c)
 {
+	free(c->server_key);
+	c->server_key = NULL;
 	if (c->server.fd < 0)
 		return;
 	if (c->server_up)
@@ -217,7 +223,8 @@ void conn_close(struct conn *c)
 	loop_timer_cancel(wk->loop, &c->timer);
 	loop_timer_cancel(wk->loop, &c->kick);
 	conn_wait_close(c);
-	layers_close(c); /* each reports what it collected and frees its state */
+	upstream_pool_put(c); /* a server connection the client no longer needs */
+	layers_close(c);      /* each reports what it collected and frees its state */
 	conn_server_disconnect(c);
 	stream_close(&c->server);
 	stream_close(&c->client);

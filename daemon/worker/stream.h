@@ -44,6 +44,11 @@ struct stream {
 };
 
 void stream_init(struct stream *s, struct conn *c, int fd);
+/* Moves an open stream (a server connection into or out of the upstream
+ * pool, upstream_pool.h) to dst, owned by c (NULL: the caller sets io.fn
+ * and io.arg); src is left closed and empty.  Not for netstack streams or
+ * TLS inside TLS. */
+void stream_move(struct stream *dst, struct stream *src, struct conn *c);
 void stream_init_ns(struct stream *s, struct conn *c, struct ns_tcp *t);
 /* Reads and writes whatever the socket and TLS state allow. */
 void stream_io(struct stream *s, bool *progress);
