@@ -90,7 +90,7 @@ static struct conn *conn_new(unsigned mode_index)
 /* The part of a new connection common to sockets and netstack streams. */
 static void conn_start(struct conn *c, const union sockaddr_any *peer)
 {
-	c->client.peer = *peer;
+	stream_addr_set(&c->client.peer, &peer->sa);
 	c->client.ts_start = clock_wall();
 	addr_format(&peer->sa, c->client_str, sizeof(c->client_str));
 	loop_timer_init(&c->timer, conn_on_timer, c);
@@ -132,7 +132,7 @@ void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *pe
 		 struct src_slot *slot)
 {
 	struct conn *c;
-	socklen_t len = sizeof(union sockaddr_any);
+	socklen_t len = sizeof(c->client.local);
 
 	if (client_blocked(peer)) {
 		char a[ADDR_STRLEN];
@@ -148,7 +148,7 @@ void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *pe
 	stream_init(&c->client, c, fd);
 	stream_init(&c->server, c, -1);
 	if (conn_local_is_listener(l))
-		c->client.local = l->addr;
+		stream_addr_set(&c->client.local, &l->addr.sa);
 	else
 		getsockname(fd, &c->client.local.sa, &len);
 	conn_start(c, peer);
@@ -164,7 +164,7 @@ void conn_accept_ns(unsigned mode_index, struct ns_tcp *t, const struct sockaddr
 	c->kind_hint = wk->modes[mode_index].kind;
 	stream_init_ns(&c->client, c, t);
 	stream_init(&c->server, c, -1);
-	memcpy(&c->client.local, dst, sizeof(c->client.local));
+	stream_addr_set(&c->client.local, (const struct sockaddr *)dst);
 	conn_start(c, (const union sockaddr_any *)src);
 }
 

@@ -86,7 +86,7 @@ static bool connect_next(struct conn *c)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		stream_close(&c->server);
 		stream_init(&c->server, c, fd);
-		c->server.peer = *a;
+		stream_addr_set(&c->server.peer, &a->sa);
 		c->server.ts_start = clock_wall();
 		c->server.rd_ready = false; /* nothing to read before it connected */
 		if (connect(fd, &a->sa, addr_len(&a->sa)) < 0 && errno != EINPROGRESS) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <openssl/err.h>
@@ -50,25 +51,52 @@ static bool pool_kind_ok(const struct conn *c)
 	return c->kind == MODE_REVERSE || (c->kind == MODE_REGULAR && !c->tunnel);
 }
 
+/* Whether an ALPN offer (wire format) names h2. */
+static bool pool_offers_h2(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		if (p[i] == 2 && i + 3 <= n && memcmp(p + i + 1, "h2", 2) == 0)
+			return true;
+		i += 1 + (size_t)p[i];
+	}
+	return false;
+}
+
+/* The ALPN part is the last character: a pooled connection speaks HTTP/1
+ * (h2 ones are not pooled), so what the offer changes is only whether the
+ * server could have answered h2.  '2': h2 was offered (and declined), '1':
+ * it was not.  A taker offering h2 needs a '2' (the server is known not to
+ * take h2); any other takes either. */
 void upstream_pool_key(const struct conn *c, char *out, size_t len)
 {
 	const uint8_t *alpn = NULL;
-	size_t alen = 0, i, n;
+	size_t alen = 0;
 
 	out[0] = '\0';
 	if (!pool_kind_ok(c))
 		return;
 	if (!c->server_tls) {
-		snprintf(out, len, "http|%s|%u", c->host, c->port);
+		snprintf(out, len, "http|%s|%u|1", c->host, c->port);
 		return;
 	}
 	if (!next_layer_alpn(c, &alpn, &alen))
 		alen = 0;
 	/* verification: ssl_insecure and the trusted CAs are the worker's, the
 	 * name checked is the SNI, else the host as an IP address */
-	n = (size_t)snprintf(out, len, "https|%s|%u|%s|", c->host, c->port, c->tls_sni);
-	for (i = 0; i < alen && n + 3 < len; i++)
-		n += (size_t)snprintf(out + n, len - n, "%02x", alpn[i]);
+	snprintf(out, len, "https|%s|%u|%s|%c", c->host, c->port, c->tls_sni,
+		 pool_offers_h2(alpn, alen) ? '2' : '1');
+}
+
+/* Whether a pooled connection filed under have serves a taker's want. */
+static bool pool_key_fits(const char *have, const char *want)
+{
+	size_t n = strlen(want);
+
+	if (n == 0 || strlen(have) != n || memcmp(have, want, n - 1) != 0)
+		return false;
+	return want[n - 1] != '2' || have[n - 1] == '2';
 }
 
 size_t upstream_pool_count(void)
@@ -238,6 +266,18 @@ static void pool_make_room(const char *key)
 		pool_drop(pool.tail, "upstream_keepalive_total reached");
 }
 
+/* Pooled sockets are descriptors the accept limit (accepting.c: two per
+ * client connection, 64 kept back) does not count: they use what is left. */
+static bool pool_fd_room(void)
+{
+	static rlim_t nofile;
+	struct rlimit rl;
+
+	if (nofile == 0)
+		nofile = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+	return 2 * wk->nconns + pool.n + 128 < nofile;
+}
+
 bool upstream_pool_put(struct conn *c)
 {
 	char key[UPSTREAM_POOL_KEY_MAX];
@@ -245,6 +285,11 @@ bool upstream_pool_put(struct conn *c)
 
 	if (!pool_kind_ok(c) || wk->opts.upstream_keepalive_total <= 0 || !pool_stream_ok(c))
 		return false;
+	if (!pool_fd_room()) {
+		if (pool.tail == NULL)
+			return false;
+		pool_drop(pool.tail, "descriptor limit");
+	}
 	if (c->server.ssl)
 		snprintf(key, sizeof(key), "%s", c->server_key);
 	else
@@ -299,7 +344,7 @@ bool upstream_pool_take(struct conn *c)
 		return false;
 	for (e = pool.head; e; e = next) {
 		next = e->next;
-		if (strcmp(e->key, key) != 0)
+		if (!pool_key_fits(e->key, key))
 			continue;
 		if (!pool_alive(e)) {
 			pool_drop(e, "closed while idle");
@@ -310,7 +355,7 @@ bool upstream_pool_take(struct conn *c)
 		conn_set_str(&c->target_host, c->host);
 		c->server_port = c->target_port = c->port;
 		free(c->server_key);
-		c->server_key = c->server.ssl ? xstrdup(key) : NULL;
+		c->server_key = c->server.ssl ? xstrdup(e->key) : NULL;
 		c->server_up = c->server_reusable = c->server_kept = c->server_pooled = true;
 		pool_unlink(e);
 		conn_client_log(c, LOG_LVL_DEBUG,

@@ -3,7 +3,8 @@
  * same server (nginx's upstream keepalive; snare's options upstream_keepalive,
  * upstream_keepalive_total and upstream_keepalive_timeout).  A connection is
  * filed under a key naming everything that made it: scheme, the address it
- * reaches, and for TLS the SNI sent, the name verified and the ALPN offer.
+ * reaches, and for TLS the SNI sent, the name verified and whether the ALPN
+ * offer named h2.
  * Runs in a worker. */
 #ifndef SNARE_WORKER_UPSTREAM_POOL_H
 #define SNARE_WORKER_UPSTREAM_POOL_H
