@@ -9,12 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <openssl/err.h>
 
 #include "core/log.h"
+#include "worker/accepting.h"
 #include "worker/conn.h"
 #include "worker/http.h"
 #include "worker/layer.h"
@@ -270,12 +270,9 @@ static void pool_make_room(const char *key)
  * client connection, 64 kept back) does not count: they use what is left. */
 static bool pool_fd_room(void)
 {
-	static rlim_t nofile;
-	struct rlimit rl;
+	long nofile = accepting_fd_limit();
 
-	if (nofile == 0)
-		nofile = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
-	return 2 * wk->nconns + pool.n + 128 < nofile;
+	return nofile <= 0 || 2 * wk->nconns + pool.n + 128 < (size_t)nofile;
 }
 
 bool upstream_pool_put(struct conn *c)
