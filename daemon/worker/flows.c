@@ -145,6 +145,7 @@ static void flow_conns(struct conn *c, struct flow_parts *p, Snare__Flow__Type t
 	flow_init(&p->f, p->id, type, c->client.ts_start);
 	p->f.client = &p->cc;
 	p->f.server = &p->sc;
+	p->f.is_replay = unconst(c->replay_mark); /* replay_worker.h */
 }
 
 static Snare__Header **headers_fill(const struct http1_head *h, Snare__Header **store, size_t *n)
