@@ -102,6 +102,14 @@ static const struct option_def defs[] = {
     {"max_connections_per_source", OPT_INT, "4096", NULL,
      "Client connections one worker takes from one IPv4 address or IPv6 /64, at most half of "
      "what it takes in all (0 = no limit)."},
+    {"upstream_keepalive", OPT_INT, "32", NULL,
+     "snare's own: idle HTTP/1 server connections one worker keeps per server for other client "
+     "connections (reverse mode and plain HTTP in regular mode; 0 = none)."},
+    {"upstream_keepalive_total", OPT_INT, "512", NULL,
+     "snare's own: idle server connections one worker keeps in all (upstream_keepalive)."},
+    {"upstream_keepalive_timeout", OPT_INT, "60", NULL,
+     "snare's own: seconds an idle kept server connection waits for a request before it is "
+     "closed."},
     {"server", OPT_BOOL, "true", NULL, "Start the proxy servers (false with -n)."},
     {"wireguard_qr", OPT_BOOL, "true", NULL, "Print the WireGuard client config as a QR code."},
     {"max_header_bytes", OPT_INT, "65536", NULL, "Largest HTTP/1 header block accepted."},
@@ -251,6 +259,9 @@ static const struct opt_field fields[] = {
     F(header_timeout, RANGE(0, 86400)),
     F(max_connections, RANGE(0, 1 << 20)),
     F(max_connections_per_source, RANGE(0, 1 << 20)),
+    F(upstream_keepalive, RANGE(0, 65536)),
+    F(upstream_keepalive_total, RANGE(0, 1 << 20)),
+    F(upstream_keepalive_timeout, RANGE(1, 86400)),
     F(server),
     F(wireguard_qr),
     F(max_header_bytes, RANGE(1024, 16 << 20)),

@@ -60,6 +60,9 @@ struct options {
 	int header_timeout;          /* seconds until a head/handshake is complete, 60; 0 = none */
 	int max_connections;         /* per worker, 8192; 0 = no cap */
 	int max_connections_per_source; /* per worker and IPv4 address or IPv6 /64, 4096 */
+	int upstream_keepalive;       /* idle pooled server connections per key and worker, 32 */
+	int upstream_keepalive_total; /* ... in all per worker, 512 */
+	int upstream_keepalive_timeout; /* seconds a pooled connection stays, 60 */
 	bool server;                 /* false with -n */
 	bool wireguard_qr;           /* default true */
 	int max_header_bytes;        /* 65536 */

@@ -50,6 +50,11 @@ void accepting_set_fd_limit(long nofile)
 	loop_timer_init(&acc.retry, accepting_retry, NULL);
 }
 
+long accepting_fd_limit(void)
+{
+	return acc.nofile;
+}
+
 void accepting_prepare(unsigned worker_index, unsigned nlisteners)
 {
 	size_t by_fds = SIZE_MAX;

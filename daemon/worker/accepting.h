@@ -13,6 +13,8 @@
 
 /* At start, before the sandbox: the descriptor limit (fdlimit_raise). */
 void accepting_set_fd_limit(long nofile);
+/* That limit (0: unknown); the sandbox refuses getrlimit later. */
+long accepting_fd_limit(void);
 /* Once the options are known, before the sandbox: the effective cap and the
  * per-source table's hash key. */
 void accepting_prepare(unsigned worker_index, unsigned nlisteners);

@@ -21,6 +21,7 @@
 #include "worker/layer.h"
 #include "worker/procmap.h"
 #include "worker/stream.h"
+#include "worker/upstream_pool.h"
 #include "worker/worker_ctx.h"
 
 void conn_client_log(struct conn *c, enum log_level lvl, const char *fmt, ...)
@@ -53,6 +54,8 @@ static void conn_on_timer(struct loop_timer *t)
 		loop_timer_arm(wk->loop, &c->timer, conn_idle_limit_ms());
 		return;
 	}
+	if (c->state == CS_CLIENT_HEAD && c->server.fd >= 0 && buf_len(&c->client.in) == 0)
+		upstream_pool_put(c); /* between requests: the server waits in the pool */
 	if (loop_timer_idle_rearm(wk->loop, &c->timer, c->active_ms, conn_idle_limit_ms()))
 		return;
 	conn_client_log(c, LOG_LVL_INFO, "Closing connection due to inactivity");
@@ -91,7 +94,7 @@ static struct conn *conn_new(unsigned mode_index)
 /* The part of a new connection common to sockets and netstack streams. */
 static void conn_start(struct conn *c, const union sockaddr_any *peer)
 {
-	c->client.peer = *peer;
+	stream_addr_set(&c->client.peer, &peer->sa);
 	c->client.ts_start = clock_wall();
 	addr_format(&peer->sa, c->client_str, sizeof(c->client_str));
 	loop_timer_init(&c->timer, conn_on_timer, c);
@@ -133,7 +136,7 @@ void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *pe
 		 struct src_slot *slot)
 {
 	struct conn *c;
-	socklen_t len = sizeof(union sockaddr_any);
+	socklen_t len = sizeof(c->client.local);
 
 	if (client_blocked(peer)) {
 		char a[ADDR_STRLEN];
@@ -149,7 +152,7 @@ void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *pe
 	stream_init(&c->client, c, fd);
 	stream_init(&c->server, c, -1);
 	if (conn_local_is_listener(l))
-		c->client.local = l->addr;
+		stream_addr_set(&c->client.local, &l->addr.sa);
 	else
 		getsockname(fd, &c->client.local.sa, &len);
 	conn_start(c, peer);
@@ -165,7 +168,7 @@ void conn_accept_ns(unsigned mode_index, struct ns_tcp *t, const struct sockaddr
 	c->kind_hint = wk->modes[mode_index].kind;
 	stream_init_ns(&c->client, c, t);
 	stream_init(&c->server, c, -1);
-	memcpy(&c->client.local, dst, sizeof(c->client.local));
+	stream_addr_set(&c->client.local, (const struct sockaddr *)dst);
 	conn_start(c, (const union sockaddr_any *)src);
 }
 
@@ -194,12 +197,15 @@ static void conn_free(void *p)
 	conn_set_str(&c->target_host, NULL);
 	conn_set_str(&c->server_host, NULL);
 	conn_set_str(&c->tls_sni, NULL);
+	free(c->server_key);
 	free(c->addrs);
 	free(c);
 }
 
 void conn_server_disconnect(struct conn *c)
 {
+	free(c->server_key);
+	c->server_key = NULL;
 	if (c->server.fd < 0)
 		return;
 	if (c->server_up)
@@ -221,7 +227,8 @@ void conn_close(struct conn *c)
 	loop_timer_cancel(wk->loop, &c->timer);
 	loop_timer_cancel(wk->loop, &c->kick);
 	conn_wait_close(c);
-	layers_close(c); /* each reports what it collected and frees its state */
+	upstream_pool_put(c); /* a server connection the client no longer needs */
+	layers_close(c);      /* each reports what it collected and frees its state */
 	conn_server_disconnect(c);
 	stream_close(&c->server);
 	stream_close(&c->client);

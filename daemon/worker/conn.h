@@ -67,6 +67,8 @@ struct conn {
 	bool server_reusable;	 /* the server connection may carry another request */
 	bool server_kept;	 /* ... and has carried one already (not fresh) */
 	bool server_up;		 /* "server connect" was logged for the server stream */
+	bool server_pooled;	 /* the server stream came from the upstream pool */
+	char *server_key;	 /* its upstream pool key (TLS; owned), or NULL */
 	const char *server_host; /* what the server stream is connected to */
 	uint16_t server_port;
 	struct resolve_req *resolving;

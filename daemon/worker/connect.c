@@ -19,6 +19,7 @@
 #include "worker/modes.h"
 #include "worker/stream.h"
 #include "worker/tls.h"
+#include "worker/upstream_pool.h"
 #include "worker/worker_ctx.h"
 
 bool conn_connect_failed(struct conn *c, int err)
@@ -60,7 +61,7 @@ static void connect_done(struct conn *c, int err)
 		getsockname(c->server.fd, &c->server.local.sa, &len);
 		c->server_up = true;
 		c->server_reusable = true; /* fresh: usable for the request waiting on it */
-		c->server_kept = false;
+		c->server_kept = c->server_pooled = false;
 		addr_format(&c->server.peer.sa, a, sizeof(a));
 		if (addr_parse_ip(c->server_host, 0, &(union sockaddr_any){0}) == 0)
 			conn_client_log(c, LOG_LVL_INFO, "server connect %s", a);
@@ -85,7 +86,7 @@ static bool connect_next(struct conn *c)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		stream_close(&c->server);
 		stream_init(&c->server, c, fd);
-		c->server.peer = *a;
+		stream_addr_set(&c->server.peer, &a->sa);
 		c->server.ts_start = clock_wall();
 		c->server.rd_ready = false; /* nothing to read before it connected */
 		if (connect(fd, &a->sa, addr_len(&a->sa)) < 0 && errno != EINPROGRESS) {
@@ -286,8 +287,12 @@ int conn_server_tls_begin(struct conn *c)
 	union sockaddr_any ip;
 	const uint8_t *alpn;
 	size_t alpn_len;
+	char key[UPSTREAM_POOL_KEY_MAX];
 
 	c->server_tls = true;
+	upstream_pool_key(c, key, sizeof(key)); /* what the pool files it under */
+	free(c->server_key);
+	c->server_key = key[0] ? xstrdup(key) : NULL;
 	if (stream_tls_start(&c->server, wk->upstream_ctx, true, c->tls_sni) < 0)
 		return -ENOMEM;
 	if (!wk->opts.ssl_insecure && c->tls_sni[0])

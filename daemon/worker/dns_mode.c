@@ -310,8 +310,8 @@ static void dns_tcp_step(struct conn *c, bool *progress)
 			q->conn = c;
 			c->dns->pending++;
 			q->mode_index = c->mode_index;
-			q->peer = c->client.peer;
-			q->local = c->client.local;
+			memcpy(&q->peer, &c->client.peer, sizeof(c->client.peer));
+			memcpy(&q->local, &c->client.local, sizeof(c->client.local));
 			dns_query_start(q, p + 2, n);
 		}
 		buf_consume(&c->client.in, 2 + n);

@@ -111,11 +111,11 @@ static void x_record(struct h3r *r, struct h3x *x)
 	struct flow_msg rq, rs;
 
 	c.port = r->info.port;
-	c.client.peer = r->info.client;
-	c.client.local = r->info.local;
+	stream_addr_set(&c.client.peer, &r->info.client.sa);
+	stream_addr_set(&c.client.local, &r->info.local.sa);
 	c.client.ts_start = r->info.ts_start;
 	if (!x->local) {
-		c.server.peer = r->info.target;
+		stream_addr_set(&c.server.peer, &r->info.target.sa);
 		c.server.ts_start = r->info.ts_start;
 	}
 	msg_of(&rq, &x->req, &x->tr[H3R_SERVER], &x->body[H3R_SERVER], x->ts[H3R_SERVER],

@@ -20,6 +20,7 @@
 #include "worker/modes.h"
 #include "worker/replay_worker.h"
 #include "worker/stream.h"
+#include "worker/upstream_pool.h"
 #include "worker/worker_ctx.h"
 
 #define HTTP_LINGER_S 2.0 /* how long client bytes are dropped after an error page */
@@ -74,8 +75,10 @@ void http_send_request(struct conn *c)
 
 	if (!same || (!c->tunnel && !c->server_reusable)) {
 		conn_server_disconnect(c);
-		conn_connect(c, c->host, c->port, request_connected);
-		return;
+		if (!upstream_pool_take(c)) {
+			conn_connect(c, c->host, c->port, request_connected);
+			return;
+		}
 	}
 	h1_body_init(&c->http->req.body, c->http->req.head->body,
 		     c->http->req.head->content_length);
@@ -92,12 +95,12 @@ void http_send_request(struct conn *c)
 /* A kept server connection may be closed by the server just as the next
  * request goes out (its idle timeout).  A request without a body that got
  * no response byte is sent once more on a new connection, as browsers and
- * nginx do, instead of answering 502.  Plain HTTP only: a tunnel's server
- * connection is the tunnel. */
+ * nginx do, instead of answering 502.  Plain HTTP and pooled connections
+ * only: a tunnel's own server connection is the tunnel. */
 static bool http_retry_on_new_server(struct conn *c)
 {
-	if (!c->http->on_kept_server || c->tunnel || buf_len(&c->server.in) > 0 ||
-	    c->http->req.head->body != HTTP1_BODY_NONE)
+	if (!c->http->on_kept_server || (c->tunnel && !c->server_pooled) ||
+	    buf_len(&c->server.in) > 0 || c->http->req.head->body != HTTP1_BODY_NONE)
 		return false;
 	c->http->on_kept_server = false;
 	conn_client_log(c, LOG_LVL_DEBUG, "kept server connection closed; sending again");
@@ -123,6 +126,7 @@ static void http_exchange_done(struct conn *c)
 		conn_server_disconnect(c);
 	if (keep) {
 		conn_set_state(c, CS_CLIENT_HEAD);
+		upstream_pool_release_soon(c);
 		return;
 	}
 	c->client.shut_req = true;

@@ -11,6 +11,7 @@
 #include "worker/conn.h"
 #include "worker/layer.h"
 #include "worker/modes.h"
+#include "worker/upstream_pool.h"
 #include "worker/worker_ctx.h"
 
 #ifndef SO_ORIGINAL_DST
@@ -27,11 +28,16 @@ static void reverse_connected(struct conn *c, int err)
 }
 
 /* The tail every tunnelling start shares: connect now (eager) or when the
- * first bytes have been looked at (lazy). */
+ * first bytes have been looked at (lazy).  A reverse proxy whose server has
+ * an idle connection in the upstream pool waits for the client's first
+ * bytes, which say what to take (tunnel.c, http_exchange.c). */
 static void tunnel_begin(struct conn *c)
 {
 	c->tunnel = true;
-	if (wk->opts.connection_strategy == STRATEGY_EAGER)
+	if (c->kind == MODE_REVERSE && !c->force_raw &&
+	    upstream_pool_has(c->host, c->port, c->srv_tls == SRV_TLS_ALWAYS))
+		next_layer(c, NL_TUNNEL);
+	else if (wk->opts.connection_strategy == STRATEGY_EAGER)
 		conn_connect(c, c->host, c->port, reverse_connected);
 	else
 		next_layer(c, NL_TUNNEL);

@@ -30,7 +30,11 @@ struct socks_state {
 static void socks_reply(struct conn *c, uint8_t rep)
 {
 	uint8_t r[SOCKS5_REPLY_MAX];
-	size_t n = socks5_build_reply(r, rep, rep == SOCKS5_REP_OK ? &c->server.local : NULL);
+	union sockaddr_any bnd = {0};
+	size_t n;
+
+	memcpy(&bnd, &c->server.local, sizeof(c->server.local));
+	n = socks5_build_reply(r, rep, rep == SOCKS5_REP_OK ? &bnd : NULL);
 
 	if (buf_append(&c->client.out, r, n) < 0)
 		conn_close(c);
@@ -145,7 +149,7 @@ static void socks_udp_associate(struct conn *c)
 		socks_fail(c, SOCKS5_REP_FAILURE);
 		return;
 	}
-	c->server.local = bound; /* socks_reply() reports it */
+	stream_addr_set(&c->server.local, &bound.sa); /* socks_reply() reports it */
 	socks_reply(c, SOCKS5_REP_OK);
 	c->socks->step = SOCKS_UDP;
 	conn_client_log(c, LOG_LVL_INFO, "SOCKS5 UDP relay on port %u", addr_port(&bound.sa));

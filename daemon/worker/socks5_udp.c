@@ -402,9 +402,10 @@ static int su_socket(int family, const union sockaddr_any *bind_to, int *out)
 int socks5_udp_start(struct conn *c, union sockaddr_any *bound, struct socks_udp **out)
 {
 	struct socks_udp *u = xcalloc(1, sizeof(*u));
-	union sockaddr_any local = c->client.local;
+	union sockaddr_any local = {0};
 	socklen_t len = sizeof(*bound);
 
+	memcpy(&local, &c->client.local, sizeof(c->client.local));
 	if (local.sa.sa_family == AF_INET6)
 		local.in6.sin6_port = 0;
 	else

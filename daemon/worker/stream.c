@@ -54,6 +54,21 @@ void stream_init(struct stream *s, struct conn *c, int fd)
 	buf_init(&s->txc, STREAM_TXC_MAX);
 }
 
+/* The BIO and the epoll registration point at the struct: both follow it.
+ * The next loop_io_set() re-registers (MOD) with the new address. */
+void stream_move(struct stream *dst, struct stream *src, struct conn *c)
+{
+	*dst = *src;
+	dst->conn = c;
+	dst->io.arg = dst;
+	dst->io.fn = stream_on_io;
+	dst->io.events = 0;
+	dst->rd_ready = false; /* epoll (level-triggered) says when there is more */
+	if (dst->rbio && dst->outer.ssl == NULL)
+		BIO_set_data(dst->rbio, dst);
+	stream_init(src, src->conn, -1);
+}
+
 static void stream_ns_readable(void *arg)
 {
 	struct stream *s = arg;

@@ -5,6 +5,8 @@
 #define SNARE_WORKER_STREAM_H
 
 #include <stdbool.h>
+#include <string.h>
+#include <netinet/in.h>
 
 #include <openssl/ssl.h>
 
@@ -12,6 +14,24 @@
 #include "core/buf.h"
 #include "core/loop.h"
 #include "core/util.h"
+
+/* A stream's ends: IPv4 or IPv6 with a port (28 bytes; a sockaddr_storage
+ * is 128, and every connection holds four). */
+union stream_addr {
+	struct sockaddr sa;
+	struct sockaddr_in in4;
+	struct sockaddr_in6 in6;
+};
+
+/* Copies an IPv4 or IPv6 address into a stream end; other families clear it. */
+static inline void stream_addr_set(union stream_addr *dst, const struct sockaddr *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	if (src->sa_family == AF_INET)
+		memcpy(&dst->in4, src, sizeof(dst->in4));
+	else if (src->sa_family == AF_INET6)
+		memcpy(&dst->in6, src, sizeof(dst->in6));
+}
 
 struct conn;
 struct ns_tcp;
@@ -39,11 +59,16 @@ struct stream {
 	struct buf out;	 /* plaintext to send */
 	struct buf rxc;	 /* TLS: ciphertext from the socket, not yet read by OpenSSL */
 	struct buf txc;	 /* ciphertext waiting for the socket */
-	union sockaddr_any peer, local;
+	union stream_addr peer, local;
 	double ts_start, ts_tls;
 };
 
 void stream_init(struct stream *s, struct conn *c, int fd);
+/* Moves an open stream (a server connection into or out of the upstream
+ * pool, upstream_pool.h) to dst, owned by c (NULL: the caller sets io.fn
+ * and io.arg); src is left closed and empty.  Not for netstack streams or
+ * TLS inside TLS. */
+void stream_move(struct stream *dst, struct stream *src, struct conn *c);
 void stream_init_ns(struct stream *s, struct conn *c, struct ns_tcp *t);
 /* Reads and writes whatever the socket and TLS state allow. */
 void stream_io(struct stream *s, bool *progress);

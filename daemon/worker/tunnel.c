@@ -25,6 +25,7 @@
 #include "worker/stream.h"
 #include "worker/tls.h"
 #include "worker/tunnel.h"
+#include "worker/upstream_pool.h"
 #include "worker/worker_ctx.h"
 
 /* 1: starts like an HTTP request line, 0: does not, -1: need more bytes. */
@@ -86,6 +87,49 @@ static bool tunnel_answer_first(struct conn *c)
 	return true;
 }
 
+/* The server handshake first (or beside the client's) on a connected
+ * server stream. */
+static void tunnel_server_tls(struct conn *c)
+{
+	if (conn_server_tls_begin(c) < 0) {
+		conn_close(c);
+		return;
+	}
+	if (!tunnel_answer_first(c))
+		conn_set_state(c, CS_SERVER_TLS);
+}
+
+/* Eager, but the accept did not connect because the upstream pool had a
+ * connection to this server: none fitted the ClientHello, so connect now
+ * and go on as eager does. */
+static void tunnel_pool_missed(struct conn *c, int err)
+{
+	if (conn_connect_failed(c, err)) {
+		conn_close(c);
+		return;
+	}
+	tunnel_server_tls(c);
+}
+
+/* A pooled server connection for this ClientHello (reverse mode): its
+ * handshake is done, so the client's starts at once, with the leaf its
+ * certificate gives as after any server handshake.  True when the
+ * connection is handled. */
+static bool tunnel_from_pool(struct conn *c)
+{
+	if (c->kind != MODE_REVERSE || c->srv_tls == SRV_TLS_NEVER || c->server.fd >= 0)
+		return false;
+	c->server_tls = true;
+	if (upstream_pool_take(c)) {
+		tunnel_server_done(c);
+		return true;
+	}
+	if (wk->opts.connection_strategy != STRATEGY_EAGER)
+		return false;
+	conn_connect(c, c->host, c->port, tunnel_pool_missed);
+	return true;
+}
+
 void tunnel_intercept(struct conn *c)
 {
 	const struct tls_client_hello *ch = c->hello;
@@ -94,18 +138,15 @@ void tunnel_intercept(struct conn *c)
 		conn_set_str(&c->tls_sni, ch->sni[0]		? ch->sni
 					  : host_is_ip(c->host) ? ""
 								: c->host);
+	if (tunnel_from_pool(c))
+		return;
 	if (c->srv_tls == SRV_TLS_NEVER || c->server.fd < 0) {
 		/* No server handshake first: plain server, or a lazy connection. */
 		c->server_tls = c->srv_tls != SRV_TLS_NEVER;
 		tunnel_server_done(c);
 		return;
 	}
-	if (conn_server_tls_begin(c) < 0) {
-		conn_close(c);
-		return;
-	}
-	if (!tunnel_answer_first(c))
-		conn_set_state(c, CS_SERVER_TLS);
+	tunnel_server_tls(c);
 }
 
 /* What the client speaks first in the tunnel: TLS, HTTP or anything else;

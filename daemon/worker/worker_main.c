@@ -34,6 +34,7 @@
 #include "worker/transparent_udp.h"
 #include "worker/tunnel.h"
 #include "worker/udp.h"
+#include "worker/upstream_pool.h"
 #include "worker/worker.h"
 #include "worker/worker_ctx.h"
 #include "wireguard/wg.h"
@@ -242,6 +243,7 @@ static void wk_stop_now(void)
 		next = c->next;
 		conn_close(c);
 	}
+	upstream_pool_close_all();
 	dns_stop_all();
 	udp_reverse_stop();
 	dtls_reverse_stop();
@@ -467,6 +469,7 @@ int worker_main(void)
 	if (wk_hello(&w.coord, false) < 0 || wk_hello(&w.ca, true) < 0)
 		return 1;
 	loop_run(w.loop);
+	upstream_pool_close_all();
 	certcache_free_all();
 	return 0;
 }

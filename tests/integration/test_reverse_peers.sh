@@ -56,8 +56,10 @@ stop_snare
 # client handshake at once beside the server's, with the same answer (one
 # worker: each keeps its own cache).  A client that offers h2 is never
 # answered first: whether it may get h2 depends on the server's ALPN answer.
+# Without the upstream pool, which would give the next connections the first
+# one's server connection, handshake done (test_upstream_pool).
 start_snare --mode "reverse:https://localhost:$TLS_PORT@127.0.0.1:0" -v --set workers=1 \
-	--set ssl_verify_upstream_trusted_ca="$ORIGIN_CERT" || exit 1
+	--set upstream_keepalive=0 --set ssl_verify_upstream_trusted_ca="$ORIGIN_CERT" || exit 1
 a=$(curl_tls client.test /hello --http1.1)
 n1=$(grep -c "client handshake answered first" "$SNARE_LOG")
 b=$(curl_tls client.test /hello --http1.1)

@@ -429,6 +429,9 @@ static void test_round_trip(void **state)
 	    "header_timeout=0",
 	    "max_connections=100",
 	    "max_connections_per_source=0",
+	    "upstream_keepalive=5",
+	    "upstream_keepalive_total=7",
+	    "upstream_keepalive_timeout=9",
 	    "server=false",
 	    "wireguard_qr=false",
 	    "max_header_bytes=2048",
@@ -517,7 +520,7 @@ static void test_table_and_print(void **state)
 
 	assert_non_null(f);
 	t = options_table(&n);
-	assert_int_equal(n, 83);
+	assert_int_equal(n, 86);
 	options_print(f);
 	fclose(f);
 	assert_int_equal(strncmp(buf, "NAME ", 5), 0);

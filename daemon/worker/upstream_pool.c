@@ -1,0 +1,392 @@
+/* Runs in a worker: the upstream pool (upstream_pool.h).  Idle server
+ * connections wait in one list, newest first, each still watched by epoll: a
+ * server that closes one or sends anything but TLS session tickets gets it
+ * dropped at once, and every take checks the socket again (a peek) before the
+ * connection carries a request.  The oldest go first when a cap is reached or
+ * upstream_keepalive_timeout passes.  Bytes from a pooled server are
+ * untrusted and never reach a client. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <openssl/err.h>
+
+#include "core/log.h"
+#include "worker/accepting.h"
+#include "worker/conn.h"
+#include "worker/http.h"
+#include "worker/layer.h"
+#include "worker/stream.h"
+#include "worker/upstream_pool.h"
+#include "worker/worker_ctx.h"
+
+struct pool_entry {
+	struct pool_entry *prev, *next; /* newest first */
+	char *key;
+	char *host; /* what it is connected to (host:port as the client named it) */
+	uint16_t port;
+	bool tls;
+	bool gone;	   /* taken or dropped; freed after the current events */
+	uint64_t since_ms; /* loop time it came into the pool */
+	struct stream s;
+};
+
+static struct {
+	struct pool_entry *head, *tail;
+	size_t n;
+	struct loop_timer timer; /* the oldest entry's upstream_keepalive_timeout */
+	bool timer_init;
+} pool;
+
+/* Whose server connections may be shared between client connections: a
+ * reverse proxy's (one fixed server) and a regular proxy's plain HTTP ones.
+ * Not CONNECT tunnels, transparent or packet modes (each names its own
+ * server), not upstream mode, not raw TCP. */
+static bool pool_kind_ok(const struct conn *c)
+{
+	if (wk->opts.upstream_keepalive <= 0 || wk->stopping || c->via || c->force_raw)
+		return false;
+	return c->kind == MODE_REVERSE || (c->kind == MODE_REGULAR && !c->tunnel);
+}
+
+/* Whether an ALPN offer (wire format) names h2. */
+static bool pool_offers_h2(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		if (p[i] == 2 && i + 3 <= n && memcmp(p + i + 1, "h2", 2) == 0)
+			return true;
+		i += 1 + (size_t)p[i];
+	}
+	return false;
+}
+
+/* The ALPN part is the last character: a pooled connection speaks HTTP/1
+ * (h2 ones are not pooled), so what the offer changes is only whether the
+ * server could have answered h2.  '2': h2 was offered (and declined), '1':
+ * it was not.  A taker offering h2 needs a '2' (the server is known not to
+ * take h2); any other takes either. */
+void upstream_pool_key(const struct conn *c, char *out, size_t len)
+{
+	const uint8_t *alpn = NULL;
+	size_t alen = 0;
+
+	out[0] = '\0';
+	if (!pool_kind_ok(c))
+		return;
+	if (!c->server_tls) {
+		snprintf(out, len, "http|%s|%u|1", c->host, c->port);
+		return;
+	}
+	if (!next_layer_alpn(c, &alpn, &alen))
+		alen = 0;
+	/* verification: ssl_insecure and the trusted CAs are the worker's, the
+	 * name checked is the SNI, else the host as an IP address */
+	snprintf(out, len, "https|%s|%u|%s|%c", c->host, c->port, c->tls_sni,
+		 pool_offers_h2(alpn, alen) ? '2' : '1');
+}
+
+/* Whether a pooled connection filed under have serves a taker's want. */
+static bool pool_key_fits(const char *have, const char *want)
+{
+	size_t n = strlen(want);
+
+	if (n == 0 || strlen(have) != n || memcmp(have, want, n - 1) != 0)
+		return false;
+	return want[n - 1] != '2' || have[n - 1] == '2';
+}
+
+size_t upstream_pool_count(void)
+{
+	return pool.n;
+}
+
+static void pool_entry_free(void *p)
+{
+	struct pool_entry *e = p;
+
+	free(e->key);
+	free(e->host);
+	free(e);
+}
+
+static void pool_unlink(struct pool_entry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		pool.head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		pool.tail = e->prev;
+	e->prev = e->next = NULL;
+	e->gone = true;
+	pool.n--;
+	loop_defer_free(wk->loop, pool_entry_free, e); /* its events may still be queued */
+}
+
+static void pool_drop(struct pool_entry *e, const char *why)
+{
+	log_debug("upstream pool: connection to %s:%u closed (%s; %zu left)", e->host, e->port, why,
+		  pool.n - 1);
+	stream_close(&e->s);
+	pool_unlink(e);
+}
+
+/* A pooled TLS connection may get post-handshake messages (session
+ * tickets): OpenSSL takes them.  Anything else (data, an alert, EOF, a
+ * KeyUpdate that wants an answer) ends its use. */
+static bool pool_tls_settle(struct stream *s)
+{
+	uint8_t tmp[4096];
+	size_t got;
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		size_t room = buf_room(&s->rxc);
+
+		if (room == 0)
+			return false;
+		n = recv(s->fd, tmp, room < sizeof(tmp) ? room : sizeof(tmp), MSG_DONTWAIT);
+		if (n == 0)
+			return false;
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return false;
+			break;
+		}
+		if (buf_append(&s->rxc, tmp, (size_t)n) < 0)
+			return false;
+	}
+	if (SSL_read_ex(s->ssl, tmp, sizeof(tmp), &got) == 1)
+		return false;
+	r = SSL_get_error(s->ssl, 0);
+	ERR_clear_error();
+	if (r != SSL_ERROR_WANT_READ || buf_len(&s->txc) > 0 || buf_len(&s->rxc) > 0)
+		return false;
+	stream_trim(s);
+	return true;
+}
+
+/* Whether a pooled connection can still carry a request: not closed by the
+ * server, and nothing unasked for arrived. */
+static bool pool_alive(struct pool_entry *e)
+{
+	uint8_t b;
+	ssize_t n = recv(e->s.fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+
+	if (n == 0)
+		return false;
+	if (n < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK;
+	return e->s.ssl != NULL && pool_tls_settle(&e->s);
+}
+
+static void pool_on_io(struct loop_io *io, uint32_t events)
+{
+	struct pool_entry *e = io->arg;
+
+	(void)events;
+	if (!e->gone && !pool_alive(e))
+		pool_drop(e, "closed or spoke while idle");
+}
+
+static uint64_t pool_timeout_ms(void)
+{
+	return (uint64_t)wk->opts.upstream_keepalive_timeout * 1000;
+}
+
+static void pool_arm(void)
+{
+	uint64_t now = loop_now(wk->loop), due;
+
+	if (pool.tail == NULL) {
+		loop_timer_cancel(wk->loop, &pool.timer);
+		return;
+	}
+	due = pool.tail->since_ms + pool_timeout_ms();
+	loop_timer_arm(wk->loop, &pool.timer, due > now ? due - now : 0);
+}
+
+static void pool_on_timer(struct loop_timer *t)
+{
+	uint64_t now = loop_now(wk->loop);
+
+	(void)t;
+	while (pool.tail && pool.tail->since_ms + pool_timeout_ms() <= now)
+		pool_drop(pool.tail, "upstream_keepalive_timeout");
+	pool_arm();
+}
+
+/* Whether c->server can go to the pool: open and quiet, keep-alive, TLS (if
+ * any) done and not speaking h2, and the client between requests. */
+static bool pool_stream_ok(struct conn *c)
+{
+	struct stream *s = &c->server;
+	const unsigned char *alpn = NULL;
+	unsigned alen = 0;
+
+	if (s->fd < 0 || s->ns || s->failed || s->rd_eof || s->connecting || s->shut_req ||
+	    !c->server_reusable || buf_len(&s->in) > 0 || buf_len(&s->out) > 0 ||
+	    buf_len(&s->txc) > 0)
+		return false;
+	if (c->layer != &layer_http || c->state != CS_CLIENT_HEAD || c->http == NULL ||
+	    c->http->req.raw != NULL)
+		return false;
+	if (s->ssl == NULL)
+		return !c->server_tls && buf_len(&s->rxc) == 0;
+	if (!s->tls_done || s->outer.ssl || SSL_pending(s->ssl) > 0 || c->server_key == NULL)
+		return false;
+	SSL_get0_alpn_selected(s->ssl, &alpn, &alen);
+	if (alen == 2 && memcmp(alpn, "h2", 2) == 0)
+		return false;
+	return buf_len(&s->rxc) == 0 || pool_tls_settle(s);
+}
+
+/* Room for one more under key: the oldest with the same key, or the oldest
+ * of all, makes way. */
+static void pool_make_room(const char *key)
+{
+	struct pool_entry *e, *oldest = NULL;
+	size_t same = 0;
+
+	for (e = pool.head; e; e = e->next)
+		if (strcmp(e->key, key) == 0) {
+			same++;
+			oldest = e;
+		}
+	if (oldest && same >= (size_t)wk->opts.upstream_keepalive)
+		pool_drop(oldest, "upstream_keepalive reached");
+	else if (pool.tail && pool.n >= (size_t)wk->opts.upstream_keepalive_total)
+		pool_drop(pool.tail, "upstream_keepalive_total reached");
+}
+
+/* Pooled sockets are descriptors the accept limit (accepting.c: two per
+ * client connection, 64 kept back) does not count: they use what is left. */
+static bool pool_fd_room(void)
+{
+	long nofile = accepting_fd_limit();
+
+	return nofile <= 0 || 2 * wk->nconns + pool.n + 128 < (size_t)nofile;
+}
+
+bool upstream_pool_put(struct conn *c)
+{
+	char key[UPSTREAM_POOL_KEY_MAX];
+	struct pool_entry *e;
+
+	if (!pool_kind_ok(c) || wk->opts.upstream_keepalive_total <= 0 || !pool_stream_ok(c))
+		return false;
+	if (!pool_fd_room()) {
+		if (pool.tail == NULL)
+			return false;
+		pool_drop(pool.tail, "descriptor limit");
+	}
+	if (c->server.ssl)
+		snprintf(key, sizeof(key), "%s", c->server_key);
+	else
+		upstream_pool_key(c, key, sizeof(key));
+	if (key[0] == '\0')
+		return false;
+	pool_make_room(key);
+	e = xcalloc(1, sizeof(*e));
+	e->key = xstrdup(key);
+	e->host = xstrdup(c->host);
+	e->port = c->port;
+	e->tls = c->server.ssl != NULL;
+	e->since_ms = loop_now(wk->loop);
+	stream_move(&e->s, &c->server, NULL);
+	e->s.io.fn = pool_on_io;
+	e->s.io.arg = e;
+	e->next = pool.head;
+	if (pool.head)
+		pool.head->prev = e;
+	else
+		pool.tail = e;
+	pool.head = e;
+	pool.n++;
+	c->server_up = c->server_reusable = c->server_kept = c->server_pooled = false;
+	free(c->server_key);
+	c->server_key = NULL;
+	stream_trim(&e->s);
+	if (loop_io_set(wk->loop, &e->s.io, EPOLLIN | EPOLLRDHUP) < 0) {
+		pool_drop(e, "epoll");
+		return true;
+	}
+	if (!pool.timer_init) {
+		loop_timer_init(&pool.timer, pool_on_timer, NULL);
+		pool.timer_init = true;
+	}
+	if (!loop_timer_armed(&pool.timer))
+		pool_arm();
+	conn_client_log(c, LOG_LVL_DEBUG, "server connection to %s:%u kept for reuse (%zu pooled)",
+			e->host, e->port, pool.n);
+	return true;
+}
+
+bool upstream_pool_take(struct conn *c)
+{
+	char key[UPSTREAM_POOL_KEY_MAX];
+	struct pool_entry *e, *next;
+
+	if (pool.n == 0 || c->server.fd >= 0)
+		return false;
+	upstream_pool_key(c, key, sizeof(key));
+	if (key[0] == '\0')
+		return false;
+	for (e = pool.head; e; e = next) {
+		next = e->next;
+		if (!pool_key_fits(e->key, key))
+			continue;
+		if (!pool_alive(e)) {
+			pool_drop(e, "closed while idle");
+			continue;
+		}
+		stream_move(&c->server, &e->s, c);
+		conn_set_str(&c->server_host, c->host);
+		conn_set_str(&c->target_host, c->host);
+		c->server_port = c->target_port = c->port;
+		free(c->server_key);
+		c->server_key = c->server.ssl ? xstrdup(e->key) : NULL;
+		c->server_up = c->server_reusable = c->server_kept = c->server_pooled = true;
+		pool_unlink(e);
+		conn_client_log(c, LOG_LVL_DEBUG,
+				"server connection to %s:%u taken from the pool (%zu left)",
+				c->host, c->port, pool.n);
+		if (pool.n == 0)
+			pool_arm();
+		return true;
+	}
+	return false;
+}
+
+void upstream_pool_release_soon(struct conn *c)
+{
+	/* the connection's idle timer fires early; conn.c's handler puts the
+	 * server connection here and re-arms it for the rest of tcp_timeout */
+	if (pool_kind_ok(c) && c->server.fd >= 0 && c->server_reusable)
+		loop_timer_arm(wk->loop, &c->timer, UPSTREAM_RELEASE_MS);
+}
+
+bool upstream_pool_has(const char *host, uint16_t port, bool tls)
+{
+	const struct pool_entry *e;
+
+	for (e = pool.head; e; e = e->next)
+		if (e->port == port && e->tls == tls && strcmp(e->host, host) == 0)
+			return true;
+	return false;
+}
+
+void upstream_pool_close_all(void)
+{
+	while (pool.head)
+		pool_drop(pool.head, "worker stopping");
+	if (pool.timer_init)
+		loop_timer_cancel(wk->loop, &pool.timer);
+}
