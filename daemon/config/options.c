@@ -353,7 +353,7 @@ static int check_upstream_auth(const char *v, char *err, size_t errlen)
 static int check_filter(const char *v, char *err, size_t errlen)
 {
 	struct filter *f;
-	char why[256];
+	char why[192]; /* fits err with the prefix (gcc checks) */
 
 	if (filter_compile(v, &f, why, sizeof(why)) < 0) {
 		snprintf(err, errlen, "Invalid filter expression: %s", why);

@@ -188,8 +188,14 @@ bool replay_date_format(int64_t t, char out[30])
 	dd = doy - (153 * mp + 2) / 5 + 1;
 	m = mp < 10 ? mp + 3 : mp - 9;
 	y += m <= 2;
-	snprintf(out, 30, "%s, %02d %s %04d %02d:%02d:%02d GMT", Days[(t / 86400 + 4) % 7], (int)dd,
-		 Months[m - 1], (int)y, (int)(secs / 3600), (int)(secs / 60 % 60),
-		 (int)(secs % 60));
+	/* 29 characters for every t in range; a roomy buffer first because gcc
+	 * cannot see the fields' ranges (format-truncation). */
+	char tmp[96];
+	size_t n = (size_t)snprintf(tmp, sizeof(tmp), "%s, %02d %s %04d %02d:%02d:%02d GMT",
+				    Days[(t / 86400 + 4) % 7], (int)dd, Months[m - 1], (int)y,
+				    (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+	if (n >= 30)
+		return false;
+	memcpy(out, tmp, n + 1);
 	return true;
 }

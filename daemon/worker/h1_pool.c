@@ -209,7 +209,7 @@ static bool entry_connect(struct http_framing *p)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	stream_init(&e->own, p->c, fd);
 	e->s = &e->own;
-	e->own.peer = p->addr;
+	stream_addr_set(&e->own.peer, &p->addr.sa);
 	e->own.ts_start = clock_wall();
 	if (connect(fd, &p->addr.sa, addr_len(&p->addr.sa)) < 0 && errno != EINPROGRESS)
 		stream_fail(&e->own, "%s", strerror(errno));
@@ -458,7 +458,8 @@ struct http_framing *h1pool_new(struct conn *c, const struct hf_limits *lim,
 
 		e->s = &c->server;
 		e->ready = true;
-		p->addr = c->server.peer;
+		memset(&p->addr, 0, sizeof(p->addr));
+		memcpy(&p->addr, &c->server.peer, sizeof(c->server.peer));
 		p->have_addr = true;
 	} else if (addr && !failed) {
 		p->addr = *addr;

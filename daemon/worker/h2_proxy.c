@@ -689,9 +689,10 @@ static bool h2p_probe(struct conn *c, bool *progress)
 {
 	struct h2_proxy *p = c->h2;
 	struct hf_limits lim = h2p_limits();
-	union sockaddr_any peer = c->server.peer;
+	union sockaddr_any peer = {0};
 	size_t n = buf_len(&c->server.in);
 
+	memcpy(&peer, &c->server.peer, sizeof(c->server.peer));
 	if (n < 9 && !c->server.rd_eof && !c->server.failed) {
 		h2p_flush(h2ops, p->srv, &c->server, progress);
 		return true;

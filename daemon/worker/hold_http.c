@@ -463,7 +463,8 @@ static void kill_all(void)
 	size_t n = hold_list(hs.store, ids, HOLD_FLOWS_MAX);
 
 	for (size_t i = 0; i < n && i < HOLD_FLOWS_MAX; i++)
-		(void)hold_kill(hs.store, ids[i]); /* each may be gone already */
+		if (hold_kill(hs.store, ids[i]) < 0) /* gone already: nothing to kill */
+			continue;
 }
 
 /* One per action (ipc_hold.h); hold id 0 means every held flow. */

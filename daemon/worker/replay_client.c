@@ -117,7 +117,10 @@ static void on_peer(struct loop_io *io, uint32_t events)
 		s->off += (size_t)n;
 		if (s->off == s->len) {
 			shutdown(s->peer_fd, SHUT_WR);
-			(void)loop_io_set(wk->loop, &s->io, EPOLLIN);
+			if (loop_io_set(wk->loop, &s->io, EPOLLIN) < 0) {
+				finish(s); /* cannot wait for the end: give up this one */
+				return;
+			}
 		}
 	}
 	while ((n = read(s->peer_fd, drop, sizeof(drop))) > 0)
