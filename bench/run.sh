@@ -57,6 +57,7 @@ STARTED=()		# root pids of everything we started (each is a session leader)
 STATUS=INCOMPLETE
 REVERSE=0		# 1 while a reverse case runs: snare and mitmdump in reverse mode
 REV_PORT=$OS		# the origin port they forward to (case h2 may pick its h2 port)
+SNARE_SETS=()		# more --set options for snare (case r4 above 4,096 connections)
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "bench: FAILED: $*"; exit 1; }
@@ -246,7 +247,7 @@ start_proxy() {
 		[ "$name" != snare ] && workers=${name#snare-w}
 		start_bg "$logf" "$PROXY_PORT" "$PROXY_CPU" "$SNARE" "${mode[@]}" \
 			--set "workers=$workers" --set "confdir=$TMP/snare" \
-			--set "ssl_verify_upstream_trusted_ca=$TMP/origin.crt" -q ;;
+			--set "ssl_verify_upstream_trusted_ca=$TMP/origin.crt" "${SNARE_SETS[@]}" -q ;;
 	mitmdump)
 		PROXY_PORT=$P_MITM
 		[ "$REVERSE" = 1 ] && mode=(--mode "reverse:https://$LO:$REV_PORT")
@@ -672,6 +673,10 @@ case_idle() {
 	done
 	mkdir -p "$TMP/res"
 	REVERSE=1
+	# all connections come from one address: above max_connections_per_source's default
+	# (4,096) both per-connection caps are turned off (0), so only descriptors limit snare
+	[ "$IDLE_CONNS" -gt 4096 ] &&
+		SNARE_SETS=(--set max_connections=0 --set max_connections_per_source=0)
 	for name in "${peers[@]}"; do
 		log "case r4: $name ($IDLE_CONNS idle connections)"
 		start_proxy "$name"
@@ -680,6 +685,7 @@ case_idle() {
 		idle_measure "$name" "$PROXY_PID"
 		stop_bg "$PROXY_PID"
 	done
+	SNARE_SETS=()
 	emit ""
 	emit "== case r4: idle intercepted TLS connections (reverse https->https; full handshake," \
 		"one 1 KiB GET, then idle) =="

@@ -1,8 +1,17 @@
 /* Runs in a worker: takes client connections off its listening sockets
  * (shared with the other workers, EPOLLEXCLUSIVE) within its limits.
- *  - At max_connections, or what the descriptor limit leaves room for (each
- *    connection needs a client and a server descriptor), a new connection
- *    takes the place of the one that has waited longest (at least a second)
+ *  - Descriptors: a new connection is taken only while the descriptors its
+ *    connections actually hold (stream_fds_open: a client side each, a
+ *    server side for those that have one; an idle reverse-mode connection
+ *    gives its server side to the upstream pool and holds one), FD_RESERVE
+ *    for channels, resolver, UDP and files, and a margin (a sixteenth of
+ *    the limit, at least FD_MARGIN_MIN) for the server sides that clients
+ *    about to send a request will open, leave one free.  A server
+ *    connection that still finds no descriptor closes a pooled one and tries
+ *    again, else its client gets a 502 naming the limit
+ *    (accepting_no_server_fd).
+ *  - At max_connections or that descriptor budget, a new connection takes
+ *    the place of the one that has waited longest (at least a second)
  *    for its client to finish a head or handshake, as web servers reclaim
  *    idle kept-alive connections: clients that trickle cannot crowd out the
  *    ones that talk.  With none such, the listeners leave epoll until a
@@ -13,8 +22,8 @@
  *    memory, likewise, and a backoff timer (0.1 s doubling to 2 s) tries
  *    again in case no connection of ours ends: the level-triggered listener
  *    is never polled while it cannot be served.
- *  - A source over max_connections_per_source (or half the cap, if that is
- *    less) is accepted and closed.
+ *  - A source over max_connections_per_source (or half of what the
+ *    descriptors allow, if that is less) is accepted and closed.
  * Each of these logs one line when it trips, then at most one a minute. */
 #include <errno.h>
 #include <string.h>
@@ -23,9 +32,12 @@
 #include "core/log.h"
 #include "worker/accepting.h"
 #include "worker/conn.h"
+#include "worker/stream.h"
+#include "worker/upstream_pool.h"
 #include "worker/worker_ctx.h"
 
-#define FD_RESERVE 64 /* descriptors kept for channels, resolver, UDP, files */
+#define FD_RESERVE 64	 /* descriptors kept for channels, resolver, UDP, files */
+#define FD_MARGIN_MIN 64 /* kept for server sides about to open */
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
 #define EVICT_MIN_MS 1000 /* a wait younger than this is never cut short */
@@ -34,12 +46,14 @@ enum pause_why { RUNNING, PAUSED_FULL, PAUSED_FDS };
 
 static struct {
 	long nofile;
-	size_t cap; /* effective connection cap */
+	size_t cap;	/* max_connections (SIZE_MAX: none) */
+	size_t fd_room; /* stream descriptors the budget allows (SIZE_MAX: no limit) */
+	size_t by_fds;	/* connections that fit when each holds one descriptor */
 	enum pause_why paused;
 	bool stopped;
 	uint64_t backoff_ms;
 	struct loop_timer retry;
-	struct log_once full_log, fds_log, source_log;
+	struct log_once full_log, fds_log, source_log, server_fd_log;
 } acc;
 
 static void accepting_retry(struct loop_timer *t);
@@ -57,21 +71,34 @@ long accepting_fd_limit(void)
 
 void accepting_prepare(unsigned worker_index, unsigned nlisteners)
 {
-	size_t by_fds = SIZE_MAX;
+	long margin = acc.nofile / 16 > FD_MARGIN_MIN ? acc.nofile / 16 : FD_MARGIN_MIN;
+	long room = acc.nofile - FD_RESERVE - (long)nlisteners - margin;
 
 	acc.cap = wk->opts.max_connections > 0 ? (size_t)wk->opts.max_connections : SIZE_MAX;
-	if (acc.nofile > 0)
-		by_fds = acc.nofile > FD_RESERVE + (long)nlisteners + 2
-			     ? (size_t)(acc.nofile - FD_RESERVE - (long)nlisteners) / 2
-			     : 1;
-	if (by_fds < acc.cap) {
-		acc.cap = by_fds;
-		log_info("worker %u: at most %zu client connections (%ld file descriptors; raise "
-			 "the hard limit, ulimit -Hn, for more)",
-			 worker_index, acc.cap, acc.nofile);
+	acc.fd_room = acc.by_fds = SIZE_MAX;
+	if (acc.nofile > 0) {
+		acc.fd_room = acc.by_fds = room > 1 ? (size_t)room : 1;
+		log_info(
+		    "worker %u: %ld file descriptors: client connections are taken while "
+		    "%zu are left for connections, a client side each and a server side for "
+		    "those that hold one (%ld kept back; raise the hard limit, ulimit -Hn, for "
+		    "more)",
+		    worker_index, acc.nofile, acc.fd_room, acc.nofile - (long)acc.fd_room);
 	}
 	acc.backoff_ms = BACKOFF_MIN_MS;
 	srclimit_init();
+}
+
+/* No room for one more client connection: max_connections, or a new
+ * client descriptor would eat into the margin kept for server sides. */
+static bool accept_full(void)
+{
+	return wk->nconns >= acc.cap || stream_fds_open() + 1 > acc.fd_room;
+}
+
+bool accepting_fd_room(size_t n)
+{
+	return acc.fd_room == SIZE_MAX || stream_fds_open() + n <= acc.fd_room;
 }
 
 static void listeners_set(bool on)
@@ -101,11 +128,11 @@ static void pause_full(uint64_t wait_ms)
 	listeners_set(false);
 	loop_timer_arm(wk->loop, &acc.retry, wait_ms > 0 ? wait_ms : EVICT_MIN_MS);
 	if (log_once_due(&acc.full_log, loop_now(wk->loop), &skipped))
-		log_warn("worker %u: %zu client connections, the most it takes "
-			 "(max_connections or the descriptor limit): a new one takes the place of "
-			 "one that has waited a second for its client, or waits (%u more times "
-			 "since the last line)",
-			 wk->index, acc.cap, skipped);
+		log_warn("worker %u: %zu client connections, the most it takes (max_connections, "
+			 "or the descriptor limit less a margin for server connections; %zu "
+			 "descriptors in them): a new one takes the place of one that has waited a "
+			 "second for its client, or waits (%u more times since the last line)",
+			 wk->index, wk->nconns, stream_fds_open(), skipped);
 }
 
 static void pause_fds(int err)
@@ -125,7 +152,7 @@ static void pause_fds(int err)
 static void resume(bool for_eviction)
 {
 	if (acc.paused == RUNNING || acc.stopped || wk->stopping ||
-	    (wk->nconns >= acc.cap && !for_eviction))
+	    (accept_full() && !for_eviction))
 		return;
 	acc.paused = RUNNING;
 	loop_timer_cancel(wk->loop, &acc.retry);
@@ -139,11 +166,13 @@ static void accepting_retry(struct loop_timer *t)
 	resume(true);
 }
 
-/* max_connections_per_source, and never more than half of the worker's cap:
- * one source must not be able to fill a worker. */
+/* max_connections_per_source, and never more than half of the worker's cap
+ * (what the descriptors allow at one each): one source must not be able to
+ * fill a worker. */
 static unsigned source_cap(void)
 {
-	size_t half = acc.cap / 2 > 0 ? acc.cap / 2 : 1;
+	size_t cap = acc.cap < acc.by_fds ? acc.cap : acc.by_fds;
+	size_t half = cap / 2 > 0 ? cap / 2 : 1;
 	unsigned opt = (unsigned)wk->opts.max_connections_per_source;
 
 	return opt == 0 || opt <= half ? opt : (unsigned)half;
@@ -174,10 +203,10 @@ void accepting_readable(struct loop_io *io, uint32_t events)
 	for (i = 0; i < 64 && acc.paused == RUNNING; i++) {
 		socklen_t len = sizeof(peer);
 
-		if (wk->nconns >= acc.cap) {
+		if (accept_full()) {
 			uint64_t wait_ms;
 
-			if (!conn_evict_waiting(EVICT_MIN_MS, &wait_ms) || wk->nconns >= acc.cap) {
+			if (!conn_evict_waiting(EVICT_MIN_MS, &wait_ms) || accept_full()) {
 				pause_full(wait_ms);
 				return;
 			}
@@ -200,6 +229,23 @@ void accepting_conn_gone(struct src_slot *slot)
 	srclimit_put(slot);
 	if (acc.paused != RUNNING)
 		resume(false);
+}
+
+bool accepting_no_server_fd(int err)
+{
+	unsigned skipped;
+
+	if (err != EMFILE && err != ENFILE)
+		return false;
+	if (upstream_pool_drop_oldest("a new server connection needs its descriptor"))
+		return true;
+	if (log_once_due(&acc.server_fd_log, loop_now(wk->loop), &skipped))
+		log_warn("worker %u: no descriptor for a server connection (%s; %zu client "
+			 "connections, %zu descriptors in them, limit %ld): its client gets a 502 "
+			 "(%u more times since the last line)",
+			 wk->index, strerror(err), wk->nconns, stream_fds_open(), acc.nofile,
+			 skipped);
+	return false;
 }
 
 void accepting_stop(void)

@@ -20,6 +20,13 @@ long accepting_fd_limit(void);
 void accepting_prepare(unsigned worker_index, unsigned nlisteners);
 /* The epoll callback of a TCP listener (io->arg is its worker_listener). */
 void accepting_readable(struct loop_io *io, uint32_t events);
+/* Whether n more stream descriptors fit the budget (the upstream pool keeps
+ * a connection only then). */
+bool accepting_fd_room(size_t n);
+/* socket() for a server connection failed with err: for EMFILE or ENFILE,
+ * closes the oldest pooled connection and says true (try again), or logs
+ * that the client gets an error (at most once a minute) and says false. */
+bool accepting_no_server_fd(int err);
 /* A connection ended: frees its per-source slot and, when accepting was
  * paused for want of room, starts again. */
 struct src_slot;

@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "http1/http1.h"
+#include "worker/accepting.h"
 #include "worker/conn.h"
 #include "worker/layer.h"
 #include "worker/modes.h"
@@ -81,8 +82,19 @@ static bool connect_next(struct conn *c)
 		int fd = socket(a->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		int one = 1;
 
-		if (fd < 0)
+		if (fd < 0 && accepting_no_server_fd(errno))
+			fd = socket(a->sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			int err = errno;
+
+			/* the client's 502 says why (http_bad_gateway) */
+			stream_set_err(&c->server, "%s%s", strerror(err),
+				       err == EMFILE || err == ENFILE
+					   ? " (no descriptor for a server connection: the worker "
+					     "is at its descriptor limit)"
+					   : "");
 			continue;
+		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		stream_close(&c->server);
 		stream_init(&c->server, c, fd);

@@ -18,6 +18,7 @@
 
 #include "core/log.h"
 #include "h2/h2.h"
+#include "worker/accepting.h"
 #include "worker/conn.h"
 #include "worker/h1_client.h"
 #include "worker/h1_pool.h"
@@ -199,6 +200,8 @@ static bool entry_connect(struct http_framing *p)
 	if (!p->have_addr || p->c->via)
 		return false;
 	fd = socket(p->addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 && accepting_no_server_fd(errno))
+		fd = socket(p->addr.sa.sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return false;
 	e = entry_new(p);

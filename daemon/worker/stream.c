@@ -40,8 +40,19 @@ static void stream_on_io(struct loop_io *io, uint32_t events)
 	conn_pump(s->conn);
 }
 
+/* Socket descriptors open in streams (client and server sides, pooled ones
+ * too; netstack streams have none): the accept budget (accepting.c). */
+static size_t stream_nfds;
+
+size_t stream_fds_open(void)
+{
+	return stream_nfds;
+}
+
 void stream_init(struct stream *s, struct conn *c, int fd)
 {
+	if (fd >= 0)
+		stream_nfds++;
 	memset(s, 0, sizeof(*s));
 	s->fd = fd;
 	s->conn = c;
@@ -639,6 +650,7 @@ void stream_close(struct stream *s)
 		s->io.events = 0;
 		close(s->fd);
 		s->fd = -1;
+		stream_nfds--;
 	}
 	if (s->ssl) {
 		SSL_free(s->ssl); /* frees its BIOs */

@@ -64,6 +64,9 @@ struct stream {
 };
 
 void stream_init(struct stream *s, struct conn *c, int fd);
+/* Socket descriptors open in streams now (counted by stream_init and
+ * stream_close). */
+size_t stream_fds_open(void);
 /* Moves an open stream (a server connection into or out of the upstream
  * pool, upstream_pool.h) to dst, owned by c (NULL: the caller sets io.fn
  * and io.arg); src is left closed and empty.  Not for netstack streams or

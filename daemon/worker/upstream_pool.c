@@ -266,13 +266,20 @@ static void pool_make_room(const char *key)
 		pool_drop(pool.tail, "upstream_keepalive_total reached");
 }
 
-/* Pooled sockets are descriptors the accept limit (accepting.c: two per
- * client connection, 64 kept back) does not count: they use what is left. */
+/* Pooled sockets count in the accept budget (accepting.c): one is kept only
+ * while the worker's descriptors stay out of the margin kept for new server
+ * connections. */
 static bool pool_fd_room(void)
 {
-	long nofile = accepting_fd_limit();
+	return accepting_fd_room(0);
+}
 
-	return nofile <= 0 || 2 * wk->nconns + pool.n + 128 < (size_t)nofile;
+bool upstream_pool_drop_oldest(const char *why)
+{
+	if (pool.tail == NULL)
+		return false;
+	pool_drop(pool.tail, why);
+	return true;
 }
 
 bool upstream_pool_put(struct conn *c)
