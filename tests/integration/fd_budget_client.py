@@ -45,6 +45,14 @@ def get(sock, timeout):
     return int(head.split(b" ")[1]), rest
 
 
+def status_of(sock, timeout):
+    """The status of one GET on sock, None when it failed."""
+    try:
+        return get(sock, timeout)[0]
+    except OSError:
+        return None
+
+
 def fds_of(pid):
     try:
         return len(os.listdir("/proc/%d/fd" % pid))
@@ -68,11 +76,7 @@ def cmd_idle(a):
     conns, answered, unanswered, max_fds = [], 0, 0, 0
     for _ in range(a.count):
         s = socket.create_connection(hostport(a.target), 5)
-        try:
-            st, _ = get(s, a.timeout)
-        except OSError:
-            st = None
-        if st == 200:
+        if status_of(s, a.timeout) == 200:
             answered += 1
             conns.append(s)
         else:
@@ -85,11 +89,7 @@ def cmd_idle(a):
     still = [s for s in conns if not closed_by_peer(s)]
     ok = errors = 0
     for s in still:
-        try:
-            st, _ = get(s, a.timeout)
-        except OSError:
-            st = None
-        if st == 200:
+        if status_of(s, a.timeout) == 200:
             ok += 1
         else:
             errors += 1

@@ -112,6 +112,13 @@ snare_children() {
 	pgrep -P "${s:-$1}" 2>/dev/null
 }
 
+# worker_of PID: the (first) worker of the snare started as PID.
+worker_of() {
+	local s
+	s=$(pgrep -P "$1" -f -- '--role spawner' 2>/dev/null)
+	pgrep -P "${s:-$1}" -f -- '--role worker' 2>/dev/null | head -1
+}
+
 proxy_curl() { curl -sS --max-time 20 -x "http://127.0.0.1:$SNARE_PORT" "$@"; }
 
 # one_line_exit1 NAME PATTERN ARGS...: snare with ARGS exits 1 with one

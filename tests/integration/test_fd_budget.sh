@@ -22,11 +22,6 @@ fi
 expect() {
 	if grep -q -- "$3" "$2"; then ok "$1"; else notok "$1" "$(tr '\n' ' ' <"$2" | head -c 300)"; fi
 }
-worker_of() {
-	local s
-	s=$(pgrep -P "$1" -f -- '--role spawner' 2>/dev/null)
-	pgrep -P "${s:-$1}" -f -- '--role worker' 2>/dev/null | head -1
-}
 # As the worker's own user (root here may lack CAP_SYS_RESOURCE for it).
 as_worker() {
 	setpriv --reuid="$(awk '/^Uid:/ {print $2}' /proc/"$W"/status)" \

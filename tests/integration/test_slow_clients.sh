@@ -23,12 +23,6 @@ SC="python3 -u $SNARE_ROOT/tests/integration/slow_clients.py"
 expect() {
 	if grep -q -- "$3" "$2"; then ok "$1"; else notok "$1" "$(tr '\n' ' ' <"$2" | head -c 300)"; fi
 }
-# worker_of PID: the (single) worker of the snare started as PID.
-worker_of() {
-	local s
-	s=$(pgrep -P "$1" -f -- '--role spawner' 2>/dev/null)
-	pgrep -P "${s:-$1}" -f -- '--role worker' 2>/dev/null | head -1
-}
 # cpu_ticks PID: utime + stime in clock ticks (fields 14 and 15 of stat,
 # counted after the command name's closing parenthesis).
 cpu_ticks() { sed 's/^.*) //' /proc/"$1"/stat | awk '{print $12 + $13}'; }
@@ -170,7 +164,7 @@ wait_for "$T/flood.out" "^attempts done" 15
 expect all-slow-clients-connected "$T/flood.out" "^attempts done connected=2000 failed=0"
 expect oldest-waiting-closed-for-room "$SNARE_LOG" "and the worker is at its connection limit"
 pct=$(cpu_percent "$W" 3)
-echo "# worker CPU with ~480 slow clients trickling, all others gone: ${pct}% of one core"
+echo "# worker CPU with ~890 slow clients trickling, all others gone: ${pct}% of one core"
 if [ "$pct" -lt 20 ]; then ok worker-idle-holding-slow-clients; else
 	notok worker-idle-holding-slow-clients "${pct}% of one core"; fi
 wait $wf
