@@ -48,7 +48,6 @@ static struct {
 	long nofile;
 	size_t cap;	/* max_connections (SIZE_MAX: none) */
 	size_t fd_room; /* stream descriptors the budget allows (SIZE_MAX: no limit) */
-	size_t by_fds;	/* connections that fit when each holds one descriptor */
 	enum pause_why paused;
 	bool stopped;
 	uint64_t backoff_ms;
@@ -75,14 +74,14 @@ void accepting_prepare(unsigned worker_index, unsigned nlisteners)
 	long room = acc.nofile - FD_RESERVE - (long)nlisteners - margin;
 
 	acc.cap = wk->opts.max_connections > 0 ? (size_t)wk->opts.max_connections : SIZE_MAX;
-	acc.fd_room = acc.by_fds = SIZE_MAX;
+	acc.fd_room = SIZE_MAX;
 	if (acc.nofile > 0) {
-		acc.fd_room = acc.by_fds = room > 1 ? (size_t)room : 1;
+		acc.fd_room = room > 1 ? (size_t)room : 1;
 		log_info(
 		    "worker %u: %ld file descriptors: client connections are taken while "
-		    "%zu are left for connections, a client side each and a server side for "
-		    "those that hold one (%ld kept back; raise the hard limit, ulimit -Hn, for "
-		    "more)",
+		    "those open hold fewer than %zu (a client side each, a server side where "
+		    "one is held; %ld kept back for the worker's own and for server connections "
+		    "about to open; raise the hard limit, ulimit -Hn, for more)",
 		    worker_index, acc.nofile, acc.fd_room, acc.nofile - (long)acc.fd_room);
 	}
 	acc.backoff_ms = BACKOFF_MIN_MS;
@@ -171,7 +170,7 @@ static void accepting_retry(struct loop_timer *t)
  * fill a worker. */
 static unsigned source_cap(void)
 {
-	size_t cap = acc.cap < acc.by_fds ? acc.cap : acc.by_fds;
+	size_t cap = acc.cap < acc.fd_room ? acc.cap : acc.fd_room;
 	size_t half = cap / 2 > 0 ? cap / 2 : 1;
 	unsigned opt = (unsigned)wk->opts.max_connections_per_source;
 
