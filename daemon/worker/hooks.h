@@ -83,6 +83,16 @@ bool hooks_ws_relay(struct conn *c, struct hooks_ws **w, struct stream *from, st
 		    bool *progress);
 void hooks_ws_free(struct hooks_ws *w);
 
+/* hooks_local.c: map_local's files as the configuration carries them
+ * (OptionFile kind 2), each spec marked file or directory; served from
+ * memory at the request hook, after the scripts.  hooks_map_local: true
+ * when a spec matched and sf's flow now has its response (the file, or a
+ * 404 when no candidate was sent). */
+void hooks_local_load(const Snare__WorkerConfig *cfg, struct rewrite_set *set);
+void hooks_local_free(void);
+bool hooks_local_wanted(void);
+bool hooks_map_local(struct script_flow *sf);
+
 enum hooks_msg hooks_tcp_message(struct conn *c, bool from_client, const uint8_t **p, size_t *n,
 				 size_t room, uint8_t **keep);
 

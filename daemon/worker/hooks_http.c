@@ -181,6 +181,8 @@ bool hooks_http_request(struct conn *c)
 	ch = run_point(&sf, SCRIPT_EV_REQUESTHEADERS, REWRITE_REQUESTHEADERS);
 	if (!(ch & (SCRIPT_CH_KILL | SCRIPT_CH_LOCAL_RESPONSE)))
 		ch |= run_point(&sf, SCRIPT_EV_REQUEST, REWRITE_REQUEST);
+	if (!(ch & (SCRIPT_CH_KILL | SCRIPT_CH_LOCAL_RESPONSE)) && hooks_map_local(&sf))
+		ch |= SCRIPT_CH_LOCAL_RESPONSE;
 	if (ch & SCRIPT_CH_KILL) {
 		conn_client_log(c, LOG_LVL_INFO, "flow killed by a hook");
 		conn_close(c);

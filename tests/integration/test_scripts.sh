@@ -230,4 +230,33 @@ if run_with rewrites --set "modify_headers=/~q/x-mh/abc" \
 	code=$(proxy_curl -o /dev/null -w '%{http_code}' "$O/blockme")
 	if [ "$code" = 403 ]; then ok rewrite-block-list; else notok rewrite-block-list "code $code"; fi
 fi
+# ---- map_local, served by the workers from what the coordinator read: a
+# file, a directory (nested file, index.html, a missing file answers 404),
+# and no way out of the directory (.., %2e%2e) even with a readable file
+# next to it
+ML=$T/maplocal-scripts
+mkdir -p "$ML/www/sub"
+printf 'body{}' >"$ML/www/sub/a.css"
+printf '<p>index</p>' >"$ML/www/index.html"
+printf 'secret' >"$ML/secret.txt"
+printf 'one file' >"$ML/one.txt"
+if run_with map-local --set "map_local=|/static/|$ML/www/" --set "map_local=|~u /one\$|/one|$ML/one.txt"; then
+	out=$(proxy_curl -D - "$O/static/sub/a.css")
+	if printf '%s' "$out" | grep -qi '^content-type: text/css' && printf '%s' "$out" | tail -1 | grep -qx 'body{}'; then
+		ok map-local-dir-file
+	else
+		notok map-local-dir-file "$out"
+	fi
+	out=$(proxy_curl "$O/static/")
+	if [ "$out" = '<p>index</p>' ]; then ok map-local-index; else notok map-local-index "$out"; fi
+	out=$(proxy_curl "$O/one")
+	if [ "$out" = 'one file' ]; then ok map-local-file; else notok map-local-file "$out"; fi
+	code=$(proxy_curl -o /dev/null -w '%{http_code}' "$O/static/nothere.css")
+	if [ "$code" = 404 ]; then ok map-local-missing-404; else notok map-local-missing-404 "code $code"; fi
+	out=$(proxy_curl -w ' %{http_code}' --path-as-is "$O/static/../secret.txt")
+	out2=$(proxy_curl -w ' %{http_code}' --path-as-is "$O/static/%2e%2e/secret.txt")
+	if [ "$out" = ' 404' ] && [ "$out2" = ' 404' ]; then ok map-local-no-traversal; else notok map-local-no-traversal "$out / $out2"; fi
+	out=$(proxy_curl "$O/hello")
+	if [ "$out" = hello ]; then ok map-local-other-untouched; else notok map-local-other-untouched "$out"; fi
+fi
 stop_snare
