@@ -18,17 +18,43 @@
 
 #define FLOW_FRAME_BUDGET (IPC_MAX_FRAME - 4096)
 
+/* Random bytes for ids, taken from one getrandom call at a time: the hooks
+ * and the flows of every exchange ask for ids, and a syscall per id
+ * showed in profiles. */
+#define ID_POOL_BYTES 256 /* what getrandom gives in one call, never short */
+
 void flow_new_id(char out[37])
 {
+	static uint8_t pool[ID_POOL_BYTES];
+	static size_t have, used;
 	uint8_t r[16];
 
-	if (getrandom(r, sizeof(r), 0) != sizeof(r))
+	if (have - used < sizeof(r)) {
+		ssize_t n = getrandom(pool, sizeof(pool), 0);
+
+		have = n > 0 ? (size_t)n : 0;
+		used = 0;
+	}
+	if (have - used >= sizeof(r)) {
+		memcpy(r, pool + used, sizeof(r));
+		used += sizeof(r);
+	} else {
 		memset(r, 0x5a, sizeof(r));
+	}
 	r[6] = (r[6] & 0x0f) | 0x40;
 	r[8] = (r[8] & 0x3f) | 0x80;
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
 		 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
 		 r[13], r[14], r[15]);
+}
+
+/* slot, given a new id on first use: ids that stay the same across the
+ * hooks of one flow and its record. */
+static char *id_of(char slot[37])
+{
+	if (!slot[0])
+		flow_new_id(slot);
+	return slot;
 }
 
 /* Storage for one flow's strings and sub-messages (all on the stack of the
@@ -38,7 +64,7 @@ struct flow_parts {
 	Snare__Connection cc, sc;
 	Snare__Address cpeer, csock, speer, saddr;
 	Snare__TlsInfo ctls, stls;
-	char id[37], cid[37], sid[37];
+	char id[37]; /* a flow that has no id slot of its own (HTTP/2 streams) */
 	char h1[INET6_ADDRSTRLEN], h2[INET6_ADDRSTRLEN], h3[INET6_ADDRSTRLEN];
 	Snare__HttpRequest rq;
 	Snare__HttpResponse rs;
@@ -47,15 +73,20 @@ struct flow_parts {
 	Snare__Header **hqp, **hsp;
 };
 
-void flow_init(Snare__Flow *f, char id[37], Snare__Flow__Type type, double ts)
+static void flow_init_id(Snare__Flow *f, char *id, Snare__Flow__Type type, double ts)
 {
 	snare__flow__init(f);
-	flow_new_id(id);
 	f->has_version = f->has_type = f->has_timestamp_created = 1;
 	f->version = 1;
 	f->type = type;
 	f->id = id;
 	f->timestamp_created = ts;
+}
+
+void flow_init(Snare__Flow *f, char id[37], Snare__Flow__Type type, double ts)
+{
+	flow_new_id(id);
+	flow_init_id(f, id, type, ts);
 }
 
 void flow_addr_fill(Snare__Address *a, const struct sockaddr *sa, char host[INET6_ADDRSTRLEN])
@@ -78,14 +109,14 @@ static Snare__TlsInfo *stream_tls_info(const struct stream *s, Snare__TlsInfo *t
 	return ti;
 }
 
-static void flow_conns(struct conn *c, struct flow_parts *p, Snare__Flow__Type type)
+/* c's connections into p, and p's flow of `type` with the id in `id`
+ * (NULL: a new one). */
+static void flow_conns(struct conn *c, struct flow_parts *p, Snare__Flow__Type type, char *id)
 {
 	snare__connection__init(&p->cc);
 	snare__connection__init(&p->sc);
-	flow_new_id(p->cid);
-	flow_new_id(p->sid);
-	p->cc.id = p->cid;
-	p->sc.id = p->sid;
+	p->cc.id = id_of(c->id_client);
+	p->sc.id = id_of(c->id_server);
 	flow_addr_fill(&p->cpeer, &c->client.peer.sa, p->h1);
 	flow_addr_fill(&p->csock, &c->client.local.sa, p->h2);
 	flow_addr_fill(&p->speer, &c->server.peer.sa, p->h3);
@@ -116,7 +147,9 @@ static void flow_conns(struct conn *c, struct flow_parts *p, Snare__Flow__Type t
 		p->sc.has_timestamp_tls_setup = 1;
 		p->sc.timestamp_tls_setup = c->server.ts_tls;
 	}
-	flow_init(&p->f, p->id, type, c->client.ts_start);
+	if (id == NULL)
+		flow_new_id(id = p->id);
+	flow_init_id(&p->f, id, type, c->client.ts_start);
 	p->f.client = &p->cc;
 	p->f.server = &p->sc;
 }
@@ -290,14 +323,14 @@ static void flow_parts_free(struct flow_parts *p)
 }
 
 /* A flow of `type` with c's connections, or NULL when nobody wants flows. */
-static struct flow_parts *flow_parts_new(struct conn *c, Snare__Flow__Type type)
+static struct flow_parts *flow_parts_new(struct conn *c, Snare__Flow__Type type, char *id)
 {
 	struct flow_parts *p;
 
 	if (!wk->want_flows)
 		return NULL;
 	p = xcalloc(1, sizeof(*p));
-	flow_conns(c, p, type);
+	flow_conns(c, p, type, id);
 	return p;
 }
 
@@ -309,7 +342,7 @@ static struct flow_parts *flow_http_begin(struct conn *c)
 
 	if (c->http->req.head == NULL || c->http->req.raw == NULL)
 		return NULL;
-	p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP);
+	p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP, id_of(c->http->flow_id));
 	if (p)
 		flow_request(c, p);
 	return p;
@@ -326,7 +359,7 @@ Snare__Flow *flow_conn_view(struct conn *c, Snare__Flow__Type type)
 {
 	struct flow_parts *p = xcalloc(1, sizeof(*p));
 
-	flow_conns(c, p, type);
+	flow_conns(c, p, type, id_of(c->id_flow));
 	return &p->f;
 }
 
@@ -334,7 +367,7 @@ Snare__Flow *flow_http_view(struct conn *c)
 {
 	struct flow_parts *p = xcalloc(1, sizeof(*p));
 
-	flow_conns(c, p, SNARE__FLOW__TYPE__HTTP);
+	flow_conns(c, p, SNARE__FLOW__TYPE__HTTP, id_of(c->http->flow_id));
 	flow_request(c, p);
 	if (c->http->resp.head && c->http->resp.raw)
 		flow_response(c, p);
@@ -399,7 +432,7 @@ void flow_send_http_error(struct conn *c, const char *error)
 
 void flow_send_tcp(struct conn *c, Snare__Flow *f, const char *error)
 {
-	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__TCP);
+	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__TCP, id_of(c->id_flow));
 
 	if (p == NULL)
 		return;
@@ -412,7 +445,7 @@ void flow_send_tcp(struct conn *c, Snare__Flow *f, const char *error)
 
 void flow_send_ws(struct conn *c, Snare__Flow *f, const char *error)
 {
-	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP);
+	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP, id_of(c->http->flow_id));
 
 	if (p == NULL)
 		return;
@@ -522,7 +555,7 @@ static void flow_msg_response(struct flow_parts *p, struct flow_trailers *t,
 void flow_send_msgs(struct conn *c, const struct flow_msg *rq, const struct flow_msg *rs,
 		    const char *error)
 {
-	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP);
+	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP, NULL);
 	struct flow_trailers t = {0};
 
 	if (p == NULL)

@@ -50,6 +50,7 @@ void http_exchange_reset(struct conn *c)
 	hooks_http_free(c);
 	c->http->flow_sent = false;
 	c->http->local_response = false;
+	c->http->flow_id[0] = 0;
 }
 
 static void http_bad_request(struct conn *c, int r)

@@ -259,4 +259,31 @@ if run_with map-local --set "map_local=|/static/|$ML/www/" --set "map_local=|~u 
 	out=$(proxy_curl "$O/hello")
 	if [ "$out" = hello ]; then ok map-local-other-untouched; else notok map-local-other-untouched "$out"; fi
 fi
+# ---- flow.id: the same at every hook of one exchange and in the -w flow
+# file; two exchanges on one connection have two ids and one client_conn.id
+cat >"$T/ids.lua" <<'LUA'
+function requestheaders(flow) print("ids rh " .. flow.id .. " " .. flow.client_conn.id) end
+function request(flow) print("ids rq " .. flow.id) end
+function response(flow) print("ids rs " .. flow.id .. " " .. flow.client_conn.id) end
+LUA
+chmod 644 "$T/ids.lua"
+if run_with flow-ids -s "$T/ids.lua" -w "$T/ids.flows"; then
+	proxy_curl -o /dev/null -o /dev/null "$O/hello" "$O/hello?2"
+	wait_for "$SNARE_LOG" "ids rs .* .*" 5 || true
+	for _ in $(seq 1 50); do [ "$(grep -c 'ids rs ' "$SNARE_LOG")" -ge 2 ] && break; sleep 0.1; done
+	stop_snare
+	ids=$(grep -o 'ids r[hqs] [0-9a-f-]*' "$SNARE_LOG" | awk '{print $3}' | uniq)
+	cids=$(grep -o 'ids r[hs] [0-9a-f-]* [0-9a-f-]*' "$SNARE_LOG" | awk '{print $4}' | sort -u)
+	n=0 infile=0
+	for id in $ids; do
+		n=$((n + 1))
+		grep -aq "$id" "$T/ids.flows" && infile=$((infile + 1))
+	done
+	if [ "$n" = 2 ] && [ "$(grep -c 'ids r[hqs] ' "$SNARE_LOG")" = 6 ] && [ "$(printf '%s\n' "$cids" | wc -l)" = 1 ]; then
+		ok flow-id-stable-across-hooks
+	else
+		notok flow-id-stable-across-hooks "$(grep 'ids r' "$SNARE_LOG")"
+	fi
+	if [ "$infile" = 2 ]; then ok flow-id-in-flow-file; else notok flow-id-in-flow-file "$infile of $n ids in the file"; fi
+fi
 stop_snare
