@@ -113,11 +113,13 @@ int script_call(struct script *s, enum script_event ev, struct script_flow *sf)
 	lua_settop(s->L, 0);
 	lua_pushcfunction(s->L, script_l_call);
 	lua_pushlightuserdata(s->L, &c);
+	s->importing = false;
 	rc = lua_pcall(s->L, 1, 0, 0);
 	s->cur = NULL;
 	if (rc == LUA_OK)
 		return 0;
-	if (rc == LUA_ERRMEM && c.phase == PHASE_IMPORT && s->trip == SCRIPT_TRIP_NONE && sf) {
+	if (rc == LUA_ERRMEM && (c.phase == PHASE_IMPORT || s->importing) &&
+	    s->trip == SCRIPT_TRIP_NONE && sf) {
 		lua_settop(s->L, 0);
 		return call_import_nomem(s, ev, sf);
 	}

@@ -43,9 +43,15 @@ void flow_new_id(char out[37])
 	}
 	r[6] = (r[6] & 0x0f) | 0x40;
 	r[8] = (r[8] & 0x3f) | 0x80;
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
-		 r[13], r[14], r[15]);
+	for (size_t i = 0, o = 0; i < sizeof(r); i++) {
+		static const char hex[] = "0123456789abcdef";
+
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[r[i] >> 4];
+		out[o++] = hex[r[i] & 15];
+		out[o] = 0;
+	}
 }
 
 /* slot, given a new id on first use: ids that stay the same across the
@@ -109,9 +115,8 @@ static Snare__TlsInfo *stream_tls_info(const struct stream *s, Snare__TlsInfo *t
 	return ti;
 }
 
-/* c's connections into p, and p's flow of `type` with the id in `id`
- * (NULL: a new one). */
-static void flow_conns(struct conn *c, struct flow_parts *p, Snare__Flow__Type type, char *id)
+/* c's connections into p's flow. */
+static void flow_conn_parts(struct conn *c, struct flow_parts *p)
 {
 	snare__connection__init(&p->cc);
 	snare__connection__init(&p->sc);
@@ -147,11 +152,24 @@ static void flow_conns(struct conn *c, struct flow_parts *p, Snare__Flow__Type t
 		p->sc.has_timestamp_tls_setup = 1;
 		p->sc.timestamp_tls_setup = c->server.ts_tls;
 	}
-	if (id == NULL)
-		flow_new_id(id = p->id);
-	flow_init_id(&p->f, id, type, c->client.ts_start);
 	p->f.client = &p->cc;
 	p->f.server = &p->sc;
+}
+
+/* p's flow of `type` with the id in slot `id` (made on first use; NULL: a
+ * new id of p's own), without its connections. */
+static void flow_bare(struct conn *c, struct flow_parts *p, Snare__Flow__Type type, char *id)
+{
+	if (id == NULL)
+		flow_new_id(id = p->id);
+	flow_init_id(&p->f, id_of(id), type, c->client.ts_start);
+}
+
+/* The same with c's connections. */
+static void flow_conns(struct conn *c, struct flow_parts *p, Snare__Flow__Type type, char *id)
+{
+	flow_bare(c, p, type, id);
+	flow_conn_parts(c, p);
 }
 
 static Snare__Header **headers_fill(const struct http1_head *h, Snare__Header **store, size_t *n)
@@ -342,7 +360,7 @@ static struct flow_parts *flow_http_begin(struct conn *c)
 
 	if (c->http->req.head == NULL || c->http->req.raw == NULL)
 		return NULL;
-	p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP, id_of(c->http->flow_id));
+	p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP, c->http->flow_id);
 	if (p)
 		flow_request(c, p);
 	return p;
@@ -359,19 +377,33 @@ Snare__Flow *flow_conn_view(struct conn *c, Snare__Flow__Type type)
 {
 	struct flow_parts *p = xcalloc(1, sizeof(*p));
 
-	flow_conns(c, p, type, id_of(c->id_flow));
+	flow_conns(c, p, type, c->id_flow);
 	return &p->f;
 }
 
-Snare__Flow *flow_http_view(struct conn *c)
+Snare__Flow *flow_http_view_bare(struct conn *c)
 {
 	struct flow_parts *p = xcalloc(1, sizeof(*p));
 
-	flow_conns(c, p, SNARE__FLOW__TYPE__HTTP, id_of(c->http->flow_id));
+	flow_bare(c, p, SNARE__FLOW__TYPE__HTTP, c->http->flow_id);
 	flow_request(c, p);
 	if (c->http->resp.head && c->http->resp.raw)
 		flow_response(c, p);
 	return &p->f;
+}
+
+void flow_view_conns(Snare__Flow *f, struct conn *c)
+{
+	if (f->client == NULL)
+		flow_conn_parts(c, (struct flow_parts *)f); /* f is its first member */
+}
+
+Snare__Flow *flow_http_view(struct conn *c)
+{
+	Snare__Flow *f = flow_http_view_bare(c);
+
+	flow_view_conns(f, c);
+	return f;
 }
 
 void flow_view_free(Snare__Flow *f)
@@ -432,7 +464,7 @@ void flow_send_http_error(struct conn *c, const char *error)
 
 void flow_send_tcp(struct conn *c, Snare__Flow *f, const char *error)
 {
-	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__TCP, id_of(c->id_flow));
+	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__TCP, c->id_flow);
 
 	if (p == NULL)
 		return;
@@ -445,7 +477,7 @@ void flow_send_tcp(struct conn *c, Snare__Flow *f, const char *error)
 
 void flow_send_ws(struct conn *c, Snare__Flow *f, const char *error)
 {
-	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP, id_of(c->http->flow_id));
+	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP, c->http->flow_id);
 
 	if (p == NULL)
 		return;

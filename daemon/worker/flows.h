@@ -23,6 +23,10 @@ void flow_send_http(struct conn *c, const char *error);
  * flows are wanted; its strings point into c's messages.  Free with
  * flow_view_free before c's messages change. */
 Snare__Flow *flow_http_view(struct conn *c);
+/* The same without the connections (flow->client and ->server NULL), which
+ * flow_view_conns adds when a hook first asks for them. */
+Snare__Flow *flow_http_view_bare(struct conn *c);
+void flow_view_conns(Snare__Flow *f, struct conn *c);
 /* c's connections alone as a flow of `type` (TCP hooks); flow_view_free. */
 Snare__Flow *flow_conn_view(struct conn *c, Snare__Flow__Type type);
 void flow_view_free(Snare__Flow *f);

@@ -23,6 +23,28 @@
 
 #define HOOKS_OUT_MAX (FLOW_BODY_KEEP + 65536) /* a rewritten response */
 
+static void fill_conns(struct script_flow *sf)
+{
+	flow_view_conns(sf->flow, sf->fill_arg);
+}
+
+/* The exchange's flow for the hooks in sf: its connections are added when
+ * a script first reads them (building them showed in profiles), or now
+ * when rewrites with filters (~src, ~dst) may look at them. */
+static Snare__Flow *http_view(struct conn *c, struct script_flow *sf)
+{
+	Snare__Flow *f = flow_http_view_bare(c);
+
+	script_flow_init(sf, f);
+	if (hooks.rewrites.n > 0) {
+		flow_view_conns(f, c);
+	} else {
+		sf->fill_conns = fill_conns;
+		sf->fill_arg = c;
+	}
+	return f;
+}
+
 /* One hook point: rewrites before, scripts, rewrites after. */
 static unsigned run_point(struct script_flow *sf, enum script_event ev, enum rewrite_hook rh)
 {
@@ -176,8 +198,7 @@ bool hooks_http_request(struct conn *c)
 
 	if (!hooks.want_req)
 		return false;
-	f = flow_http_view(c);
-	script_flow_init(&sf, f);
+	f = http_view(c, &sf);
 	ch = run_point(&sf, SCRIPT_EV_REQUESTHEADERS, REWRITE_REQUESTHEADERS);
 	if (!(ch & (SCRIPT_CH_KILL | SCRIPT_CH_LOCAL_RESPONSE)))
 		ch |= run_point(&sf, SCRIPT_EV_REQUEST, REWRITE_REQUEST);
@@ -252,10 +273,9 @@ bool hooks_http_response_head(struct conn *c)
 		c->http->resp.body.hold = true;
 		return true;
 	}
-	f = flow_http_view(c);
+	f = http_view(c, &sf);
 	if (f->response && c->http->resp.head->body != HTTP1_BODY_NONE)
 		f->response->has_content = 0; /* the body streams: content is nil */
-	script_flow_init(&sf, f);
 	ch = run_point(&sf, SCRIPT_EV_RESPONSEHEADERS, REWRITE_RESPONSEHEADERS);
 	if (!(ch & SCRIPT_CH_KILL))
 		ch |= run_point(&sf, SCRIPT_EV_RESPONSE, REWRITE_RESPONSE);
@@ -280,11 +300,10 @@ struct stream *hooks_http_body_sink(struct conn *c)
 /* The held response through responseheaders and response, into pending. */
 static void response_run(struct conn *c)
 {
-	Snare__Flow *f = flow_http_view(c);
 	struct script_flow sf;
+	Snare__Flow *f = http_view(c, &sf);
 	unsigned ch;
 
-	script_flow_init(&sf, f);
 	ch = run_point(&sf, SCRIPT_EV_RESPONSEHEADERS, REWRITE_RESPONSEHEADERS);
 	if (!(ch & SCRIPT_CH_KILL))
 		ch |= run_point(&sf, SCRIPT_EV_RESPONSE, REWRITE_RESPONSE);
