@@ -79,7 +79,7 @@ struct flow_parts {
 	Snare__Header **hqp, **hsp;
 };
 
-static void flow_init_id(Snare__Flow *f, char *id, Snare__Flow__Type type, double ts)
+void flow_init_with_id(Snare__Flow *f, char *id, Snare__Flow__Type type, double ts)
 {
 	snare__flow__init(f);
 	f->has_version = f->has_type = f->has_timestamp_created = 1;
@@ -92,7 +92,7 @@ static void flow_init_id(Snare__Flow *f, char *id, Snare__Flow__Type type, doubl
 void flow_init(Snare__Flow *f, char id[37], Snare__Flow__Type type, double ts)
 {
 	flow_new_id(id);
-	flow_init_id(f, id, type, ts);
+	flow_init_with_id(f, id, type, ts);
 }
 
 void flow_addr_fill(Snare__Address *a, const struct sockaddr *sa, char host[INET6_ADDRSTRLEN])
@@ -162,7 +162,7 @@ static void flow_bare(struct conn *c, struct flow_parts *p, Snare__Flow__Type ty
 {
 	if (id == NULL)
 		flow_new_id(id = p->id);
-	flow_init_id(&p->f, id_of(id), type, c->client.ts_start);
+	flow_init_with_id(&p->f, id_of(id), type, c->client.ts_start);
 }
 
 /* The same with c's connections. */

@@ -15,6 +15,8 @@ void flow_send(Snare__Flow *f);
 void flow_new_id(char out[37]);
 /* f = an empty flow of `type` created at ts, with a new id written to `id`. */
 void flow_init(Snare__Flow *f, char id[37], Snare__Flow__Type type, double ts);
+/* The same with an id the caller made (flow_new_id) and keeps. */
+void flow_init_with_id(Snare__Flow *f, char *id, Snare__Flow__Type type, double ts);
 /* a = sa's host and port (host written to `host`); left empty unless sa is
  * AF_INET or AF_INET6. */
 void flow_addr_fill(Snare__Address *a, const struct sockaddr *sa, char host[INET6_ADDRSTRLEN]);

@@ -58,7 +58,7 @@ void hooks_http_free(struct conn *c);
 /* hooks_msg.c: tcp_message for n bytes at *p going to a buffer with `room`
  * bytes free.  FORWARD: *p, *n are what to send (the hooks' bytes are owned
  * by *keep, NULL or to free after); DROP: send nothing; KILL: close c. */
-/* Runs ev on f (freed here) with one current message (d, n bytes): the
+/* Runs ev on f (the caller's, not freed) with one current message (d, n bytes): the
  * SCRIPT_CH_* bits, and a changed content (not dropped) in *out (malloc'd,
  * *outlen bytes; NULL when unchanged). */
 unsigned hooks_message_run(Snare__Flow *f, enum script_event ev, bool from_client, const uint8_t *d,
@@ -92,6 +92,21 @@ void hooks_local_load(const Snare__WorkerConfig *cfg, struct rewrite_set *set);
 void hooks_local_free(void);
 bool hooks_local_wanted(void);
 bool hooks_map_local(struct script_flow *sf);
+
+/* hooks_udp.c: udp_start (before the first datagram) and udp_message for
+ * a relayed UDP flow: false when the datagram is dropped or the flow
+ * killed; a changed datagram in *d, *n, owned by *keep.  udp_end, or
+ * udp_error when error is set, as the flow ends. */
+struct udp_rec;
+bool hooks_udp_message(struct udp_rec *r, bool from_client, const uint8_t **d, size_t *n,
+		       uint8_t **keep);
+void hooks_udp_end(struct udp_rec *r, const char *error);
+
+/* hooks_tls.c: tls_clienthello, once c's ClientHello was read and c is
+ * about to be intercepted: go on, pass the connection through unintercepted
+ * (data.ignore_connection = true), or close it (flow:kill()). */
+enum hooks_tls { HOOKS_TLS_INTERCEPT, HOOKS_TLS_IGNORE, HOOKS_TLS_KILL };
+enum hooks_tls hooks_tls_clienthello(struct conn *c);
 
 enum hooks_msg hooks_tcp_message(struct conn *c, bool from_client, const uint8_t **p, size_t *n,
 				 size_t room, uint8_t **keep);

@@ -44,13 +44,13 @@ unsigned hooks_message_run(Snare__Flow *f, enum script_event ev, bool from_clien
 	script_flow_release(&sf);
 	f->messages = NULL;
 	f->n_messages = 0;
-	flow_view_free(f);
 	return ch;
 }
 
 enum hooks_msg hooks_tcp_message(struct conn *c, bool from_client, const uint8_t **p, size_t *n,
 				 size_t room, uint8_t **keep)
 {
+	Snare__Flow *f;
 	uint8_t *out;
 	size_t len = 0;
 	unsigned ch;
@@ -58,8 +58,10 @@ enum hooks_msg hooks_tcp_message(struct conn *c, bool from_client, const uint8_t
 	*keep = NULL;
 	if (!script_set_wants(&hooks.scripts, SCRIPT_EV_TCP_MESSAGE))
 		return HOOKS_MSG_FORWARD;
-	ch = hooks_message_run(flow_conn_view(c, SNARE__FLOW__TYPE__TCP), SCRIPT_EV_TCP_MESSAGE,
-			       from_client, *p, *n, SNARE__MESSAGE__KIND__RAW, &out, &len);
+	f = flow_conn_view(c, SNARE__FLOW__TYPE__TCP);
+	ch = hooks_message_run(f, SCRIPT_EV_TCP_MESSAGE, from_client, *p, *n,
+			       SNARE__MESSAGE__KIND__RAW, &out, &len);
+	flow_view_free(f);
 	if (ch & SCRIPT_CH_KILL) {
 		conn_client_log(c, LOG_LVL_INFO, "flow killed by a hook");
 		return HOOKS_MSG_KILL;

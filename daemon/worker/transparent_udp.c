@@ -169,11 +169,12 @@ static bool tu_is_dns(const struct tu_session *s)
 static void tu_from_server(struct tu_session *s, size_t n)
 {
 	const uint8_t *d = tu_buf;
+	uint8_t *keep = NULL;
 	size_t i;
 
 	s->active_ms = loop_now(wk->loop);
-	if (!tu_is_dns(s))
-		udp_record(s->rec, false, d, n);
+	if (!tu_is_dns(s) && !udp_record_hooked(s->rec, false, &d, &n, &keep))
+		return; /* dropped by a hook */
 	for (i = 0; tu_is_dns(s) && i < TU_DNS_PENDING; i++) {
 		struct tu_dns *q = &s->dns[i];
 
@@ -186,6 +187,7 @@ static void tu_from_server(struct tu_session *s, size_t n)
 		}
 	}
 	tu_answer(s, d, n);
+	free(keep);
 }
 
 static void tu_on_server(struct loop_io *io, uint32_t events)
@@ -250,6 +252,7 @@ static void tu_from_client(unsigned mode_index, const union sockaddr_any *client
 			   const union sockaddr_any *server, const uint8_t *d, size_t n)
 {
 	struct tu_session *s = tu_find(client, server);
+	uint8_t *keep = NULL;
 
 	if (s == NULL && (s = tu_open(mode_index, client, server)) == NULL)
 		return;
@@ -262,11 +265,12 @@ static void tu_from_client(unsigned mode_index, const union sockaddr_any *client
 		memcpy(q->req, d, n);
 		q->len = n;
 		s->dns_next = (s->dns_next + 1) % TU_DNS_PENDING;
-	} else {
-		udp_record(s->rec, true, d, n);
+	} else if (!udp_record_hooked(s->rec, true, &d, &n, &keep)) {
+		return; /* dropped by a hook */
 	}
 	if (send(s->fd, d, n, 0) < 0)
 		log_err(LOG_LVL_DEBUG, -errno, "transparent UDP");
+	free(keep);
 }
 
 /* The destination the client used, from the kernel's control message. */

@@ -286,4 +286,86 @@ if run_with flow-ids -s "$T/ids.lua" -w "$T/ids.flows"; then
 	fi
 	if [ "$infile" = 2 ]; then ok flow-id-in-flow-file; else notok flow-id-in-flow-file "$infile of $n ids in the file"; fi
 fi
+# ---- examples/tls_passthrough.lua: tls_clienthello sees the SNI and ALPN;
+# "localhost" passes through with the origin's own certificate, a hello
+# without SNI (an IP address) is intercepted with snare's
+OP=$ORIGIN_PORT
+if start_origin --tls; then
+	TPORT=$ORIGIN_PORT
+	ORIGIN_PORT=$OP
+	if run_with tls-hello -s "$EX/tls_passthrough.lua" --set "ssl_verify_upstream_trusted_ca=$ORIGIN_CERT"; then
+		out=$(proxy_curl --cacert "$SNARE_CONF/snare-ca-cert.pem" "https://127.0.0.1:$TPORT/hello" 2>&1)
+		if [ "$out" = hello ] && wait_for "$SNARE_LOG" "tls_clienthello sni=nil alpn=.*http/1.1" 5; then
+			ok tls-clienthello-intercepted
+		else
+			notok tls-clienthello-intercepted "$out $(grep -i clienthello "$SNARE_LOG")"
+		fi
+		out=$(proxy_curl --cacert "$ORIGIN_CERT" "https://localhost:$TPORT/hello" 2>&1)
+		if [ "$out" = hello ] && wait_for "$SNARE_LOG" "tls_clienthello sni=localhost alpn=" 5; then
+			ok tls-clienthello-passthrough
+		else
+			notok tls-clienthello-passthrough "$out $(grep -i clienthello "$SNARE_LOG")"
+		fi
+		if proxy_curl -o /dev/null --cacert "$SNARE_CONF/snare-ca-cert.pem" "https://localhost:$TPORT/hello" 2>/dev/null; then
+			notok tls-clienthello-passthrough-not-forged "snare's certificate was presented"
+		else
+			ok tls-clienthello-passthrough-not-forged
+		fi
+	fi
+else
+	ORIGIN_PORT=$OP
+	notok tls-hello-origin "did not start"
+fi
+
+# ---- examples/udp_rewrite.lua in reverse:udp mode against a socat UDP echo
+# server: foo becomes bar towards the server, the echoed bar becomes baz, a
+# datagram starting "drop" never reaches the server; udp_start and udp_end
+# seen with the same flow id as the recorded flow
+if command -v socat >/dev/null; then
+	UPORT=$(free_port)
+	socat "UDP4-RECVFROM:$UPORT,bind=127.0.0.1,fork" EXEC:cat >/dev/null 2>&1 &
+	PIDS+=($!)
+	if run_with udp-rewrite --mode "reverse:udp://127.0.0.1:$UPORT@127.0.0.1:0" -s "$EX/udp_rewrite.lua" -w "$T/udp.flows"; then
+		out=$(printf 'hello' | socat -t 2 - "UDP4:127.0.0.1:$SNARE_PORT")
+		if [ "$out" = hello ]; then ok example-udp-untouched; else notok example-udp-untouched "$out"; fi
+		out=$(printf 'a foo b' | socat -t 2 - "UDP4:127.0.0.1:$SNARE_PORT")
+		if [ "$out" = "a baz b" ]; then ok example-udp-rewrite; else notok example-udp-rewrite "$out"; fi
+		out=$(printf 'drop this' | socat -t 2 - "UDP4:127.0.0.1:$SNARE_PORT")
+		if [ -z "$out" ]; then ok example-udp-drop; else notok example-udp-drop "$out"; fi
+		if wait_for "$SNARE_LOG" "udp_start from 127.0.0.1" 5; then ok example-udp-start; else notok example-udp-start "$(grep udp_ "$SNARE_LOG")"; fi
+		stop_snare
+		# three flows end; the one whose only datagram was dropped has no
+		# message to record
+		found=0
+		for id in $(grep -o 'udp_end [0-9a-f-]*' "$SNARE_LOG" | awk '{print $2}'); do
+			grep -aq "$id" "$T/udp.flows" && found=$((found + 1))
+		done
+		if [ "$(grep -c 'udp_end ' "$SNARE_LOG")" = 3 ] && [ "$found" = 2 ]; then
+			ok example-udp-end-flow-id
+		else
+			notok example-udp-end-flow-id "$found ids in the file; $(grep udp_ "$SNARE_LOG")"
+		fi
+	fi
+else
+	skip example-udp "socat missing"
+fi
+
+# ---- dns_error: an upstream that refuses; dig gets SERVFAIL, the hook sees
+# the error
+if command -v dig >/dev/null; then
+	cat >"$T/dnserr.lua" <<'LUA'
+function dns_error(flow) print("dns_error " .. flow.request.questions[1].name .. ": " .. tostring(flow.error)) end
+LUA
+	chmod 644 "$T/dnserr.lua"
+	if run_with dns-error --mode dns@127.0.0.1:0 --set dns_name_servers="127.0.0.1:$(free_port)" -s "$T/dnserr.lua"; then
+		out=$(dig +time=5 +tries=1 @127.0.0.1 -p "$SNARE_PORT" fails.test TXT)
+		if printf '%s' "$out" | grep -q 'status: SERVFAIL' && wait_for "$SNARE_LOG" "dns_error fails.test: ." 5; then
+			ok dns-error-hook
+		else
+			notok dns-error-hook "$(printf '%s' "$out" | grep status) $(grep dns_error "$SNARE_LOG")"
+		fi
+	fi
+else
+	skip dns-error-hook "dig missing"
+fi
 stop_snare
