@@ -36,6 +36,7 @@ void hooks_done(void);
 
 /* Per-exchange state (c->http->hooks), NULL until a hook needs it. */
 struct hooks_http {
+	bool wait_body;	    /* the request hook waits for the request body */
 	bool hold_response; /* the response head waits for its body */
 	struct buf pending; /* the rewritten response not yet in client.out */
 	size_t pending_off;
@@ -43,8 +44,11 @@ struct hooks_http {
 
 /* After routing, before the request goes to the server: requestheaders,
  * request.  True when the hooks answered (local response) or killed the
- * connection: the caller stops there. */
+ * connection, or wait for the request body (then c->http->hooks->wait_body
+ * is set and http_step calls hooks_http_step, which runs request and sends
+ * the request once the body is in): the caller stops there. */
 bool hooks_http_request(struct conn *c);
+void hooks_http_step(struct conn *c, bool *progress);
 /* The response head is taken: responseheaders, and whether the body is
  * held for the response hook.  True: do not forward the head now. */
 bool hooks_http_response_head(struct conn *c);

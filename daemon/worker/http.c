@@ -111,7 +111,9 @@ void http_start(struct conn *c)
 
 static void http_step(struct conn *c, bool *progress)
 {
-	if (c->state == CS_CLIENT_HEAD)
+	if (c->http->hooks && c->http->hooks->wait_body) /* a request hook's body */
+		hooks_http_step(c, progress);
+	else if (c->state == CS_CLIENT_HEAD)
 		http_read_request(c, progress);
 	else if (c->state == CS_EXCHANGE)
 		http_exchange_step(c, progress);

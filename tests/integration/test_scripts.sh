@@ -368,4 +368,16 @@ LUA
 else
 	skip dns-error-hook "dig missing"
 fi
+# ---- examples/request_body.lua: the request hook sees and changes a form
+# body (a longer one: Content-Length fixed), twice on one connection; a body
+# above stream_large_bodies streams and is not changed
+if run_with request-body -s "$EX/request_body.lua" --set stream_large_bodies=1k; then
+	out=$(proxy_curl --data 'name=a&role=user' "$O/echo" "$O/echo")
+	if [ "$out" = 'name=a&role=adminname=a&role=admin' ]; then ok example-request-body; else notok example-request-body "$out"; fi
+	big=$(head -c 2000 /dev/zero | tr '\0' x)
+	out=$(proxy_curl --data "role=user&pad=$big" "$O/echo" | head -c 9)
+	if [ "$out" = 'role=user' ]; then ok example-request-body-streamed; else notok example-request-body-streamed "$out"; fi
+	out=$(proxy_curl -H 'content-type: text/plain' --data 'role=user' "$O/echo")
+	if [ "$out" = 'role=user' ]; then ok example-request-body-other-type; else notok example-request-body-other-type "$out"; fi
+fi
 stop_snare
