@@ -62,6 +62,8 @@ void hooks_http_free(struct conn *c);
 /* hooks_msg.c: tcp_message for n bytes at *p going to a buffer with `room`
  * bytes free.  FORWARD: *p, *n are what to send (the hooks' bytes are owned
  * by *keep, NULL or to free after); DROP: send nothing; KILL: close c. */
+/* Runs ev on f (the caller's, not freed): the SCRIPT_CH_* bits. */
+unsigned hooks_event_run(Snare__Flow *f, enum script_event ev);
 /* Runs ev on f (the caller's, not freed) with one current message (d, n bytes): the
  * SCRIPT_CH_* bits, and a changed content (not dropped) in *out (malloc'd,
  * *outlen bytes; NULL when unchanged). */

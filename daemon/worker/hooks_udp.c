@@ -25,12 +25,8 @@ struct udp_hook {
 static void run_event(Snare__Flow *f, void *arg)
 {
 	struct udp_hook *h = arg;
-	struct script_flow sf;
 
-	script_flow_init(&sf, f);
-	script_set_call(&hooks.scripts, h->ev, &sf);
-	h->ch = sf.changed;
-	script_flow_release(&sf);
+	h->ch = hooks_event_run(f, h->ev);
 }
 
 static void run_message(Snare__Flow *f, void *arg)
