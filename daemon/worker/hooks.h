@@ -15,6 +15,7 @@
 #include "ipc.pb-c.h"
 #include "rewrite/rewrite.h"
 #include "script/script.h"
+#include "worker/http_framing.h"
 
 struct conn;
 
@@ -113,6 +114,26 @@ void hooks_udp_end(struct udp_rec *r, const char *error);
  * (data.ignore_connection = true), or close it (flow:kill()). */
 enum hooks_tls { HOOKS_TLS_INTERCEPT, HOOKS_TLS_IGNORE, HOOKS_TLS_KILL };
 enum hooks_tls hooks_tls_clienthello(struct conn *c);
+
+/* hooks_h2.c: the HTTP hooks at an HTTP/2 stream's heads (h2_proxy.c).
+ * hooks_h2_request: requestheaders and request; hooks_h2_response:
+ * responseheaders and response (content nil unless `end`: no body).  CHANGED:
+ * send out->head instead; ANSWER (requests): answer the client with
+ * out->head and out->body; KILL: reset the stream.  out owns what it
+ * points at until hooks_h2_out_free (call it whatever the result). */
+enum hooks_h2 { HOOKS_H2_PASS, HOOKS_H2_CHANGED, HOOKS_H2_ANSWER, HOOKS_H2_KILL };
+struct hooks_h2_out {
+	struct hf_head head;
+	const uint8_t *body;
+	size_t body_len;
+	Snare__Flow *f;
+	struct script_flow sf;
+};
+enum hooks_h2 hooks_h2_request(struct conn *c, const struct hf_head *h, bool end,
+			       struct hooks_h2_out *out);
+enum hooks_h2 hooks_h2_response(struct conn *c, const struct hf_head *rq, const struct hf_head *h,
+				bool end, struct hooks_h2_out *out);
+void hooks_h2_out_free(struct hooks_h2_out *out);
 
 enum hooks_msg hooks_tcp_message(struct conn *c, bool from_client, const uint8_t **p, size_t *n,
 				 size_t room, uint8_t **keep);
