@@ -373,12 +373,17 @@ static void flow_http_end(struct flow_parts *p)
 	free(p);
 }
 
-Snare__Flow *flow_conn_view(struct conn *c, Snare__Flow__Type type)
+Snare__Flow *flow_conn_view_id(struct conn *c, Snare__Flow__Type type, char *id_slot)
 {
 	struct flow_parts *p = xcalloc(1, sizeof(*p));
 
-	flow_conns(c, p, type, c->id_flow);
+	flow_conns(c, p, type, id_slot);
 	return &p->f;
+}
+
+Snare__Flow *flow_conn_view(struct conn *c, Snare__Flow__Type type)
+{
+	return flow_conn_view_id(c, type, c->id_flow);
 }
 
 Snare__Flow *flow_http_view_bare(struct conn *c)
@@ -587,7 +592,7 @@ static void flow_msg_response(struct flow_parts *p, struct flow_trailers *t,
 void flow_send_msgs(struct conn *c, const struct flow_msg *rq, const struct flow_msg *rs,
 		    const char *error)
 {
-	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP, NULL);
+	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP, rq->id_slot);
 	struct flow_trailers t = {0};
 
 	if (p == NULL)

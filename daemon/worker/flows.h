@@ -31,6 +31,8 @@ Snare__Flow *flow_http_view_bare(struct conn *c);
 void flow_view_conns(Snare__Flow *f, struct conn *c);
 /* c's connections alone as a flow of `type` (TCP hooks); flow_view_free. */
 Snare__Flow *flow_conn_view(struct conn *c, Snare__Flow__Type type);
+/* The same with the flow id in `id_slot` (made on first use). */
+Snare__Flow *flow_conn_view_id(struct conn *c, Snare__Flow__Type type, char *id_slot);
 void flow_view_free(Snare__Flow *f);
 /* The exchange as it stands, with `error` set; a body that did not complete
  * is recorded as missing, an error page of ours is left out. */
@@ -51,6 +53,7 @@ struct flow_msg {
 	const struct body_xfer *body;
 	double ts_start, ts_end;
 	bool complete;
+	char *id_slot; /* request: the flow's id slot ("" until made; NULL: a new id) */
 };
 /* An HTTP flow with c's connections; rs NULL: no response. */
 void flow_send_msgs(struct conn *c, const struct flow_msg *rq, const struct flow_msg *rs,

@@ -40,6 +40,7 @@ struct h2x {
 	bool up_sent, down_sent; /* ... and the end went out */
 	bool c_closed, s_closed, has_resp;
 	char error[96];
+	char flow_id[37]; /* the same at the hooks and in the record ("" until made) */
 };
 
 struct h2_proxy {
@@ -130,6 +131,7 @@ static void x_record(struct conn *c, struct h2x *x)
 
 	flow_msg_of(&rq, &x->req, &x->req_tr, &x->rqb, x->rq_start, x->rq_end, x->up_sent);
 	flow_msg_of(&rs, &x->resp, &x->resp_tr, &x->rsb, x->rs_start, x->rs_end, rs_done);
+	rq.id_slot = x->flow_id;
 	flow_send_msgs(c, &rq, x->has_resp ? &rs : NULL, x->error[0] ? x->error : NULL);
 }
 
@@ -347,7 +349,7 @@ static void c_answer(struct conn *c, struct h2x *x, const struct hooks_h2_out *o
 static bool c_hooks(struct conn *c, struct h2x *x, struct hf_head *h, bool end,
 		    struct hooks_h2_out *o)
 {
-	switch (hooks_h2_request(c, h, end, o)) {
+	switch (hooks_h2_request(c, x->flow_id, h, end, o)) {
 	case HOOKS_H2_KILL:
 		x_error(x, "%s", "killed by a hook");
 		x->s_closed = true;
@@ -456,7 +458,7 @@ static bool s_hooks(struct conn *c, struct h2x *x, const struct hf_head **h, boo
 			     .nfields = x->req.nfields,
 			     .content_length = -1};
 
-	switch (hooks_h2_response(c, &rq, *h, end, o)) {
+	switch (hooks_h2_response(c, x->flow_id, &rq, *h, end, o)) {
 	case HOOKS_H2_KILL:
 		x_error(x, "%s", "killed by a hook");
 		x_reset(c, x, HF_E_CANCEL);

@@ -120,7 +120,8 @@ enum hooks_tls hooks_tls_clienthello(struct conn *c);
  * responseheaders and response (content nil unless `end`: no body).  CHANGED:
  * send out->head instead; ANSWER (requests): answer the client with
  * out->head and out->body; KILL: reset the stream.  out owns what it
- * points at until hooks_h2_out_free (call it whatever the result). */
+ * points at until hooks_h2_out_free (call it whatever the result).  `id`
+ * is the stream's flow id slot (flows.h). */
 enum hooks_h2 { HOOKS_H2_PASS, HOOKS_H2_CHANGED, HOOKS_H2_ANSWER, HOOKS_H2_KILL };
 struct hooks_h2_out {
 	struct hf_head head;
@@ -129,10 +130,10 @@ struct hooks_h2_out {
 	Snare__Flow *f;
 	struct script_flow sf;
 };
-enum hooks_h2 hooks_h2_request(struct conn *c, const struct hf_head *h, bool end,
+enum hooks_h2 hooks_h2_request(struct conn *c, char *id, const struct hf_head *h, bool end,
 			       struct hooks_h2_out *out);
-enum hooks_h2 hooks_h2_response(struct conn *c, const struct hf_head *rq, const struct hf_head *h,
-				bool end, struct hooks_h2_out *out);
+enum hooks_h2 hooks_h2_response(struct conn *c, char *id, const struct hf_head *rq,
+				const struct hf_head *h, bool end, struct hooks_h2_out *out);
 void hooks_h2_out_free(struct hooks_h2_out *out);
 
 enum hooks_msg hooks_tcp_message(struct conn *c, bool from_client, const uint8_t **p, size_t *n,

@@ -148,14 +148,14 @@ static void head_of_response(struct hooks_h2_out *o, const Snare__HttpResponse *
 				   .content_length = answer ? (int64_t)rs->content.len : -1};
 }
 
-enum hooks_h2 hooks_h2_request(struct conn *c, const struct hf_head *h, bool end,
+enum hooks_h2 hooks_h2_request(struct conn *c, char *id, const struct hf_head *h, bool end,
 			       struct hooks_h2_out *o)
 {
 	const Snare__HttpRequest *rq;
 	unsigned ch;
 
 	memset(o, 0, sizeof(*o));
-	o->f = flow_conn_view(c, SNARE__FLOW__TYPE__HTTP);
+	o->f = flow_conn_view_id(c, SNARE__FLOW__TYPE__HTTP, id);
 	script_flow_init(&o->sf, o->f);
 	if (!hooks.want_req)
 		return HOOKS_H2_PASS;
@@ -192,13 +192,13 @@ enum hooks_h2 hooks_h2_request(struct conn *c, const struct hf_head *h, bool end
 	return HOOKS_H2_CHANGED;
 }
 
-enum hooks_h2 hooks_h2_response(struct conn *c, const struct hf_head *rqh, const struct hf_head *h,
-				bool end, struct hooks_h2_out *o)
+enum hooks_h2 hooks_h2_response(struct conn *c, char *id, const struct hf_head *rqh,
+				const struct hf_head *h, bool end, struct hooks_h2_out *o)
 {
 	unsigned ch;
 
 	memset(o, 0, sizeof(*o));
-	o->f = flow_conn_view(c, SNARE__FLOW__TYPE__HTTP);
+	o->f = flow_conn_view_id(c, SNARE__FLOW__TYPE__HTTP, id);
 	script_flow_init(&o->sf, o->f);
 	if (!hooks.want_resp)
 		return HOOKS_H2_PASS;

@@ -19,6 +19,7 @@ wait_port "$NGX" || { notok scripts-h2-origin "nghttpd did not start"; exit 0; }
 cat >"$T/h2hooks.lua" <<'LUA'
 function requestheaders(flow)
 	flow.request.headers:set("x-h2-hooked", flow.request.http_version)
+	print("h2id rq " .. flow.request.path .. " " .. flow.id)
 end
 function request(flow)
 	if flow.request.path == "/local" then
@@ -29,11 +30,12 @@ function request(flow)
 end
 function response(flow)
 	flow.response.headers:set("X-Snare", "h2 " .. flow.response.status_code)
+	print("h2id rs " .. flow.request.path .. " " .. flow.id)
 end
 LUA
 chmod 644 "$T/h2hooks.lua"
 start_snare --mode regular@127.0.0.1:0 --set "ssl_verify_upstream_trusted_ca=$ORIGIN_CERT" \
-	-s "$T/h2hooks.lua" || { notok scripts-h2-start "$(cat "$SNARE_LOG")"; exit 0; }
+	-s "$T/h2hooks.lua" -w "$T/h2.flows" || { notok scripts-h2-start "$(cat "$SNARE_LOG")"; exit 0; }
 CA=$SNARE_CONF/snare-ca-cert.pem
 h2curl() { proxy_curl --cacert "$CA" --http2 "$@"; }
 
@@ -66,4 +68,16 @@ else
 fi
 out=$(h2curl "https://localhost:$NGX/index.html" 2>&1)
 if [ "$out" = "h2 hooks docroot" ]; then ok scripts-h2-still-serving; else notok scripts-h2-still-serving "$out"; fi
+for _ in $(seq 1 50); do [ "$(grep -c 'h2id rs /index.html' "$SNARE_LOG")" -ge 2 ] && break; sleep 0.1; done
 stop_snare
+
+# flow.id: one per stream, the same at its hooks and in the -w file
+ids=$(grep -o 'h2id r[qs] /index.html [0-9a-f-]*' "$SNARE_LOG" | awk '{print $4}')
+uniq_ids=$(printf '%s\n' "$ids" | sort -u)
+found=0
+for id in $uniq_ids; do grep -aq "$id" "$T/h2.flows" && found=$((found + 1)); done
+if [ "$(printf '%s\n' "$ids" | wc -l)" = 4 ] && [ "$(printf '%s\n' "$uniq_ids" | wc -l)" = 2 ] && [ "$found" = 2 ]; then
+	ok scripts-h2-flow-id
+else
+	notok scripts-h2-flow-id "found $found; $(grep h2id "$SNARE_LOG")"
+fi
