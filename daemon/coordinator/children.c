@@ -78,10 +78,14 @@ static void worker_send_config(struct coord_child *w)
 	cfg.listeners = lp;
 	coord_options_pairs(&co->cli->opts, &cfg.options, &cfg.n_options);
 	cfg.files = coord_scripts_pb(co, &cfg.n_files);
+	cfg.has_server_replay_flows = 1;
+	cfg.server_replay_flows = (uint32_t)coord_replay_server_count(co);
 	env.body_case = SNARE__COORD_TO_WORKER__BODY_CONFIG;
 	env.config = &cfg;
 	if (ipc_chan_send(&w->chan, &env.base, fds, n) < 0)
 		log_warn("worker %u: cannot send its configuration", w->index);
+	coord_replay_send_server(w);
+	coord_replay_send_client(w);
 	coord_options_pairs_free(cfg.options, cfg.n_options);
 	optfiles_pb_free(cfg.files, cfg.n_files);
 	coord_wireguard_release(&cfg);
@@ -128,6 +132,7 @@ static const struct ipc_handler worker_handlers[] = {
     {SNARE__WORKER_TO_COORD__BODY_FLOW_BODY, worker_on_flow_body},
     {SNARE__WORKER_TO_COORD__BODY_LOG, worker_on_log},
     {SNARE__WORKER_TO_COORD__BODY_HELLO, worker_on_hello},
+    {SNARE__WORKER_TO_COORD__BODY_REPLAY_DONE, coord_replay_on_done},
 };
 
 static void ca_send_attach(struct coord *co, struct coord_child *w)

@@ -229,6 +229,7 @@ static void ui_on_log(struct ipc_chan *ch, struct ipc_frame *f)
 static const struct ipc_handler ui_handlers[] = {
     {SNARE__UI_TO_COORD__BODY_HELLO, ui_on_hello},
     {SNARE__UI_TO_COORD__BODY_LOG, ui_on_log},
+    {SNARE__UI_TO_COORD__BODY_REPLAY, coord_replay_on_ui},
 };
 
 static int web_send(struct coord *co, Snare__CoordToUi *env)

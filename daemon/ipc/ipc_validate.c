@@ -151,6 +151,37 @@ static bool validate_flow_event(const ProtobufCMessage *body, const struct chan_
 	return in->nfds == 0 && m->flow != NULL && str_ok(m->flow->id, 1, IPC_MAX_FLOW_ID);
 }
 
+/* A replayed flow: an HTTP flow with a request (daemon/replay checks the
+ * rest, as for any recorded flow). */
+static bool replay_flow_ok(const Snare__Flow *f)
+{
+	return f != NULL && (!f->has_type || f->type == SNARE__FLOW__TYPE__HTTP) &&
+	       f->request != NULL && opt_str_ok(f->id, IPC_MAX_FLOW_ID);
+}
+
+static bool validate_replay_flow(const ProtobufCMessage *body, const struct chan_in *in)
+{
+	const Snare__ReplayFlow *m = (const Snare__ReplayFlow *)body;
+
+	/* a request to send again carries both ends of a socket pair: the
+	 * worker's client connection and its own end of it */
+	return in->nfds == (m->server ? 0u : 2u) && replay_flow_ok(m->flow);
+}
+
+static bool validate_replay_done(const ProtobufCMessage *body, const struct chan_in *in)
+{
+	const Snare__ReplayDone *m = (const Snare__ReplayDone *)body;
+
+	return in->nfds == 0 && m->has_count && m->count > 0;
+}
+
+static bool validate_replay_request(const ProtobufCMessage *body, const struct chan_in *in)
+{
+	const Snare__ReplayRequest *m = (const Snare__ReplayRequest *)body;
+
+	return in->nfds == 0 && replay_flow_ok(m->flow);
+}
+
 static bool validate_flow_body(const ProtobufCMessage *body, const struct chan_in *in)
 {
 	const Snare__FlowBody *m = (const Snare__FlowBody *)body;
@@ -348,9 +379,13 @@ static bool validate_ui_dropped(const ProtobufCMessage *body, const struct chan_
  *                                              once it has sent its hello)
  *                              shutdown        CONFIG, RUNNING
  *                              test_trigger    RUNNING
+ *                              replay          RUNNING (server replay flows
+ *                                              follow the config; requests to
+ *                                              send again come at any time)
  *   WORKER_TO_COORD (coord)    hello           HELLO
  *                              log, flow,      CONFIG, RUNNING, CLOSING
  *                              flow_body
+ *                              replay_done     RUNNING, CLOSING
  *   COORD_TO_CA (ca)           config          CONFIG
  *                              attach_worker   RUNNING
  *                              shutdown        CONFIG, RUNNING
@@ -373,6 +408,9 @@ static bool validate_ui_dropped(const ProtobufCMessage *body, const struct chan_
  *                              log, dropped
  *   UI_TO_COORD (coord)        hello           HELLO
  *                              log             RUNNING
+ *                              replay          RUNNING (the web interface's
+ *                                              replay; the coordinator picks
+ *                                              the worker)
  *
  * The worker's flow and flow_body rows come first: they are the hot path. */
 #define ST(s) (1u << IPC_ST_##s)
@@ -389,9 +427,12 @@ static const struct chan_rule ipc_rules[] = {
     R(WORKER_TO_COORD, FLOW_BODY, ANY_BUT_HELLO, "flow_body", flow_body, validate_flow_body),
     R(WORKER_TO_COORD, LOG, ANY_BUT_HELLO, "log", log_event, validate_log_event),
     R(WORKER_TO_COORD, HELLO, ST(HELLO), "hello", hello, validate_hello),
+    R(WORKER_TO_COORD, REPLAY_DONE, ST(RUNNING) | ST(CLOSING), "replay_done", replay_done,
+      validate_replay_done),
 
     R(COORD_TO_WORKER, CONFIG, ST(CONFIG), "config", worker_config, validate_worker_config),
     R(COORD_TO_WORKER, SHUTDOWN, ST(CONFIG) | ST(RUNNING), "shutdown", shutdown, validate_shutdown),
+    R(COORD_TO_WORKER, REPLAY, ST(RUNNING), "replay", replay_flow, validate_replay_flow),
     R(COORD_TO_WORKER, TEST_TRIGGER, ST(RUNNING), "test_trigger", test_trigger,
       validate_test_trigger),
 
@@ -427,6 +468,7 @@ static const struct chan_rule ipc_rules[] = {
 
     R(UI_TO_COORD, HELLO, ST(HELLO), "hello", hello, validate_hello),
     R(UI_TO_COORD, LOG, ST(RUNNING), "log", log_event, validate_log_event),
+    R(UI_TO_COORD, REPLAY, ST(RUNNING), "replay", replay_request, validate_replay_request),
 };
 
 static const ProtobufCMessageDescriptor *const ipc_envelopes[IPC_CH_COUNT] = {

@@ -412,6 +412,7 @@ static const struct route routes[] = {
     {"GET", "api/flows/*/response/content", api_resp_content},
     {"GET", "api/flows/*/messages/*/content", api_msg_content},
     {"POST", "api/flows/*/mark", api_mark},
+    {"POST", "api/flows/*/replay", ui_api_replay},
     {"GET", "flows.har", api_export_har},
     {"GET", "flows.snare", api_export_snare},
 };

@@ -107,6 +107,10 @@ json_t *ui_json_summary(const struct ui_store *s, size_t i)
 	json_object_set_new(j, "server", opt_str(s, i, UI_S_SERVER));
 	json_object_set_new(j, "process", summary_process(s, i, m));
 	json_object_set_new(j, "marked", json_boolean(m->flags & UI_F_MARKED));
+	json_object_set_new(j, "is_replay",
+			    m->replay == UI_REPLAY_REQUEST    ? json_string("request")
+			    : m->replay == UI_REPLAY_RESPONSE ? json_string("response")
+							      : json_null());
 	json_object_set_new(j, "error", opt_str(s, i, UI_S_ERROR));
 	json_object_set_new(j, "messages", json_integer(m->messages));
 	json_object_set_new(j, "dns_name", opt_str(s, i, UI_S_DNS));

@@ -97,6 +97,10 @@ struct conn {
 	struct socks_state *socks; /* socks5.c */
 	struct dns_tcp *dns;	   /* dns_mode.c */
 	struct h2_proxy *h2;	   /* h2_proxy.c */
+	/* mitmproxy's is_replay for the flows of c (replay_worker.h): "request"
+	 * on a client replay's connection, "response" while server replay
+	 * answers; NULL otherwise. */
+	const char *replay_mark;
 	bool freed;
 };
 

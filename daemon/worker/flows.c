@@ -154,6 +154,7 @@ static void flow_conn_parts(struct conn *c, struct flow_parts *p)
 	}
 	p->f.client = &p->cc;
 	p->f.server = &p->sc;
+	p->f.is_replay = unconst(c->replay_mark); /* replay_worker.h */
 }
 
 /* p's flow of `type` with the id in slot `id` (made on first use; NULL: a

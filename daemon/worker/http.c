@@ -51,6 +51,7 @@ void http_exchange_reset(struct conn *c)
 	c->http->flow_sent = false;
 	c->http->local_response = false;
 	c->http->flow_id[0] = 0;
+	c->http->replay_wait = false;
 }
 
 static void http_bad_request(struct conn *c, int r)

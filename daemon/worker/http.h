@@ -42,6 +42,7 @@ struct http_state {
 	char scheme[8];		  /* of the current request: http or https */
 	char flow_id[37];	  /* of the current exchange, "" until its first use (flows.c) */
 	struct hooks_http *hooks; /* scripts and rewrites (hooks.h), NULL without */
+	bool replay_wait;	  /* server replay waits for the request body (replay_worker.h) */
 };
 
 /* The layer starts (or a new request begins on it): CS_CLIENT_HEAD. */

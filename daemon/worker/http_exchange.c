@@ -17,6 +17,7 @@
 #include "worker/http_int.h"
 #include "worker/layer.h"
 #include "worker/modes.h"
+#include "worker/replay_worker.h"
 #include "worker/stream.h"
 #include "worker/worker_ctx.h"
 
@@ -120,6 +121,17 @@ static void http_exchange_done(struct conn *c)
 	if (!c->server_reusable && !c->tunnel)
 		conn_server_disconnect(c);
 	if (keep) {
+		conn_set_state(c, CS_CLIENT_HEAD);
+		return;
+	}
+	c->client.shut_req = true;
+	conn_set_state(c, CS_CLOSING);
+}
+
+void http_exchange_next(struct conn *c, bool keep)
+{
+	if (keep) {
+		http_exchange_reset(c);
 		conn_set_state(c, CS_CLIENT_HEAD);
 		return;
 	}
@@ -262,6 +274,10 @@ void http_exchange_step(struct conn *c, bool *progress)
 
 	if (c->http->local_response) {
 		http_linger_step(c, progress);
+		return;
+	}
+	if (c->http->replay_wait) {
+		replay_http_body_step(c, progress);
 		return;
 	}
 	if (!c->http->req.body.done &&

@@ -15,6 +15,7 @@
 #include "worker/http_int.h"
 #include "worker/layer.h"
 #include "worker/pages.h"
+#include "worker/replay_worker.h"
 #include "worker/worker_ctx.h"
 
 static bool http_is_onboarding(const struct conn *c)
@@ -133,6 +134,13 @@ void http_route_request(struct conn *c)
 		http_refuse_request_body(c);
 		return;
 	}
+	if (replay_http_request(c))
+		return;
+	http_route_forward(c);
+}
+
+void http_route_forward(struct conn *c)
+{
 	if (hooks.active && hooks_http_request(c))
 		return;
 	http_send_request(c);

@@ -91,14 +91,6 @@ static void test_not_implemented(void **state)
 	static const char *const refused[] = {
 	    "intercept=~q",
 	    "intercept_timeout=5",
-	    "server_replay=a.flows",
-	    "client_replay=a.flows",
-	    "server_replay_kill_extra",
-	    "server_replay_ignore_params=x",
-	    "server_replay_ignore_content=true",
-	    "server_replay_use_headers=cookie",
-	    "server_replay_nopop=yes",
-	    "server_replay_refresh=false",
 	};
 	struct options o;
 	size_t i;
@@ -114,11 +106,20 @@ static void test_not_implemented(void **state)
 	options_init(&o);
 	set_ok(&o, "intercept=");
 	set_ok(&o, "intercept_timeout=0");
-	set_ok(&o, "server_replay_refresh=true");
-	set_ok(&o, "server_replay_nopop=false");
-	set_ok(&o, "server_replay");
+	/* the replay options are implemented (snare-replay(7)) */
+	set_ok(&o, "server_replay=a.flows");
+	set_ok(&o, "client_replay=a.flows");
+	set_ok(&o, "server_replay_kill_extra");
+	set_ok(&o, "server_replay_ignore_params=x");
+	set_ok(&o, "server_replay_use_headers=cookie");
+	set_ok(&o, "server_replay_refresh=false");
+	set_ok(&o, "server_replay_extra=404");
+	set_ok(&o, "client_replay_concurrency=-1");
+	assert_int_equal(o.server_replay.n, 1);
+	assert_string_equal(o.server_replay_extra, "404");
+	set_err("server_replay_extra=403", "Invalid value for server_replay_extra");
 	assert_null(o.intercept);
-	assert_true(o.server_replay_refresh);
+	assert_false(o.server_replay_refresh);
 	options_free(&o);
 }
 

@@ -24,10 +24,12 @@ static const struct allowed allowed[] = {
     {IPC_CH_COORD_TO_WORKER, SNARE__COORD_TO_WORKER__BODY_CONFIG, ST(CONFIG)},
     {IPC_CH_COORD_TO_WORKER, SNARE__COORD_TO_WORKER__BODY_SHUTDOWN, ST(CONFIG) | ST(RUNNING)},
     {IPC_CH_COORD_TO_WORKER, SNARE__COORD_TO_WORKER__BODY_TEST_TRIGGER, ST(RUNNING)},
+    {IPC_CH_COORD_TO_WORKER, SNARE__COORD_TO_WORKER__BODY_REPLAY, ST(RUNNING)},
     {IPC_CH_WORKER_TO_COORD, SNARE__WORKER_TO_COORD__BODY_HELLO, ST(HELLO)},
     {IPC_CH_WORKER_TO_COORD, SNARE__WORKER_TO_COORD__BODY_LOG, ALIVE},
     {IPC_CH_WORKER_TO_COORD, SNARE__WORKER_TO_COORD__BODY_FLOW, ALIVE},
     {IPC_CH_WORKER_TO_COORD, SNARE__WORKER_TO_COORD__BODY_FLOW_BODY, ALIVE},
+    {IPC_CH_WORKER_TO_COORD, SNARE__WORKER_TO_COORD__BODY_REPLAY_DONE, ST(RUNNING) | ST(CLOSING)},
     {IPC_CH_COORD_TO_CA, SNARE__COORD_TO_CA__BODY_CONFIG, ST(CONFIG)},
     {IPC_CH_COORD_TO_CA, SNARE__COORD_TO_CA__BODY_ATTACH_WORKER, ST(RUNNING)},
     {IPC_CH_COORD_TO_CA, SNARE__COORD_TO_CA__BODY_SHUTDOWN, ST(CONFIG) | ST(RUNNING)},
@@ -52,6 +54,7 @@ static const struct allowed allowed[] = {
     {IPC_CH_COORD_TO_UI, SNARE__COORD_TO_UI__BODY_DROPPED, ST(RUNNING)},
     {IPC_CH_UI_TO_COORD, SNARE__UI_TO_COORD__BODY_HELLO, ST(HELLO)},
     {IPC_CH_UI_TO_COORD, SNARE__UI_TO_COORD__BODY_LOG, ST(RUNNING)},
+    {IPC_CH_UI_TO_COORD, SNARE__UI_TO_COORD__BODY_REPLAY, ST(RUNNING)},
 };
 
 static bool expected(int ch, int body_case, int state)
@@ -98,8 +101,8 @@ static void test_auth_sweep(void **state)
 			}
 		}
 	}
-	/* 41 (channel, case, state) triples are allowed, nothing else. */
-	assert_int_equal(granted, 41);
+	/* 45 (channel, case, state) triples are allowed, nothing else. */
+	assert_int_equal(granted, 45);
 	assert_true(checked > 5000);
 }
 
