@@ -148,6 +148,15 @@ static void head_of_response(struct hooks_h2_out *o, const Snare__HttpResponse *
 				   .content_length = answer ? (int64_t)rs->content.len : -1};
 }
 
+/* o's flow: c's connections, the stream's id and its request. */
+static void out_open(struct conn *c, char *id, struct hooks_h2_out *o, const struct hf_head *rq,
+		     bool end)
+{
+	o->f = flow_conn_view_id(c, SNARE__FLOW__TYPE__HTTP, id);
+	script_flow_init(&o->sf, o->f);
+	o->f->request = request_of(c, &o->sf.edits, rq, end);
+}
+
 enum hooks_h2 hooks_h2_request(struct conn *c, char *id, const struct hf_head *h, bool end,
 			       struct hooks_h2_out *o)
 {
@@ -155,11 +164,9 @@ enum hooks_h2 hooks_h2_request(struct conn *c, char *id, const struct hf_head *h
 	unsigned ch;
 
 	memset(o, 0, sizeof(*o));
-	o->f = flow_conn_view_id(c, SNARE__FLOW__TYPE__HTTP, id);
-	script_flow_init(&o->sf, o->f);
 	if (!hooks.want_req)
 		return HOOKS_H2_PASS;
-	o->f->request = request_of(c, &o->sf.edits, h, end);
+	out_open(c, id, o, h, end);
 	ch = h2_point(&o->sf, SCRIPT_EV_REQUESTHEADERS, REWRITE_REQUESTHEADERS, SCRIPT_EV_REQUEST,
 		      REWRITE_REQUEST);
 	if (ch & SCRIPT_CH_KILL)
@@ -198,11 +205,9 @@ enum hooks_h2 hooks_h2_response(struct conn *c, char *id, const struct hf_head *
 	unsigned ch;
 
 	memset(o, 0, sizeof(*o));
-	o->f = flow_conn_view_id(c, SNARE__FLOW__TYPE__HTTP, id);
-	script_flow_init(&o->sf, o->f);
 	if (!hooks.want_resp)
 		return HOOKS_H2_PASS;
-	o->f->request = request_of(c, &o->sf.edits, rqh, false);
+	out_open(c, id, o, rqh, false);
 	o->f->response = response_of(&o->sf.edits, h, end);
 	ch = h2_point(&o->sf, SCRIPT_EV_RESPONSEHEADERS, REWRITE_RESPONSEHEADERS,
 		      SCRIPT_EV_RESPONSE, REWRITE_RESPONSE);
