@@ -356,7 +356,7 @@ static void c_answer(struct conn *c, struct h2x *x, const struct hooks_h2_out *o
 	bool empty = o->body_len == 0;
 
 	x->s_closed = true;
-	x->has_resp = msg_copy(&x->resp, &o->head) == 0;
+	x->has_resp = h2_framing_msg_copy(&x->resp, &o->head) == 0;
 	x->rs_start = x->rs_end = clock_wall();
 	http_body_piece(&x->rsb, o->body, o->body_len);
 	if (h2ops->submit_head(c->h2->cli, x->csid, &o->head, empty) < 0 ||
