@@ -87,7 +87,8 @@ static void api_flows(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 	const char *o = ui_param(r, "order", order, sizeof(order));
 	long off = num_param(r, "offset", 0, LONG_MAX), lim;
 	uint32_t *idx;
-	size_t n, i;
+	size_t n, i, scanned;
+	bool complete;
 	json_t *rows;
 
 	lim = num_param(r, "limit", UI_LIMIT_DEFAULT, UI_LIMIT_MAX);
@@ -95,8 +96,9 @@ static void api_flows(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 		ui_respond_error(c, 400, "unknown sort field");
 		return;
 	}
-	if (ui_query(ui, e, f && *f ? f : NULL, o && strcmp(o, "desc") == 0, &idx, &n, err,
-		     sizeof(err)) < 0) {
+	if (ui_query_first(ui, e, f && *f ? f : NULL, o && strcmp(o, "desc") == 0,
+			   (size_t)off + (size_t)lim, &idx, &n, &complete, &scanned, err,
+			   sizeof(err)) < 0) {
 		ui_respond_error(c, 400, err);
 		return;
 	}
@@ -105,8 +107,9 @@ static void api_flows(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 		json_array_append_new(rows, ui_json_summary(ui->store, idx[i]));
 	free(idx);
 	ui_respond_json(c, 200,
-			json_pack("{s:I,s:I,s:o}", "total", (json_int_t)n, "offset",
-				  (json_int_t)off, "flows", rows));
+			json_pack("{s:I,s:I,s:o,s:b,s:I}", "total", (json_int_t)n, "offset",
+				  (json_int_t)off, "flows", rows, "complete", complete, "scanned",
+				  (json_int_t)scanned));
 }
 
 static void api_flow(struct ui *ui, struct ui_conn *c, struct ui_req *r)
