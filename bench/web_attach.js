@@ -22,7 +22,7 @@ async function main() {
     let m;
     try { m = JSON.parse(f.payload); } catch (_) { return; }
     if (m.type === 'flow') flows++;
-    else if (m.type === 'flows') { flows += m.flows.length; frames++; }
+    else if (m.type === 'flows') { flows += (m.new || []).length + (m.flows || []).length; frames++; }
     else if (m.type === 'event') events++;
     else if (m.type === 'dropped') dropped += m.count;
   }));

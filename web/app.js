@@ -799,7 +799,11 @@ function connectWS() {
     let msg;
     try { msg = JSON.parse(m.data); } catch (_) { return; }
     if (msg.type === 'flow') onFlowPush(msg.flow);
-    else if (msg.type === 'flows') msg.flows.forEach(onFlowPush);
+    else if (msg.type === 'flows') {
+      // a new flow is announced by seq and id; a row fetched already is current
+      for (const [seq, id] of msg.new || []) if (!state.rows.some((r) => r.id === id)) onFlowPush({ id, seq });
+      (msg.flows || []).forEach(onFlowPush);
+    }
     else if (msg.type === 'event') onEventPush(msg.event);
     else if (msg.type === 'dropped') { state.dropped += msg.count; reloadList(); }
   };

@@ -116,7 +116,8 @@ struct ui {
 	uint64_t mark_gen;
 	struct ui_filter_cache cache;
 	struct filter *view; /* view_filter: only matching flows are kept */
-	json_t *push;	     /* flow summaries waiting for the next push (ui_ws.c) */
+	json_t *push;	     /* changed flows' summaries waiting for the next push (ui_ws.c) */
+	json_t *push_new;    /* new flows' [seq, id] waiting for it */
 	struct loop_timer push_timer;
 	struct ui_piece *pieces;
 	size_t pieces_bytes;
@@ -149,12 +150,14 @@ void ui_ws_upgrade(struct ui *ui, struct ui_conn *c, const struct ui_req *r);
 void ui_ws_input(struct ui_conn *c);
 void ui_ws_broadcast(struct ui *ui, json_t *msg); /* takes msg */
 void ui_ws_drained(struct ui_conn *c);
-/* A new or changed flow for the pages: summaries are pushed together, one
- * "flows" message at most every UI_PUSH_MS (or per UI_PUSH_MAX flows), so a
- * page costs the ui one frame per batch, not per flow. */
+/* A new or changed flow for the pages, pushed together with the others of
+ * the moment: one "flows" message at most every UI_PUSH_MS (or per
+ * UI_PUSH_MAX flows), so a page costs the ui one frame per batch, not per
+ * flow.  A new flow is only announced ([seq, id]: the page fetches the rows
+ * it shows); a changed one is pushed as its summary. */
 #define UI_PUSH_MS 50
 #define UI_PUSH_MAX 500
-void ui_ws_push_flow(struct ui *ui, size_t i);
+void ui_ws_push_flow(struct ui *ui, size_t i, bool is_new);
 void ui_ws_push_timer(struct loop_timer *t); /* ui->push_timer's callback */
 void ui_ws_push_free(struct ui *ui);
 

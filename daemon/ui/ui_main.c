@@ -86,17 +86,18 @@ static void pieces_attach(struct ui *ui, Snare__Flow *f, uint8_t *bufs[2])
 
 int ui_take_flow(struct ui *ui, const Snare__Flow *f)
 {
-	size_t i;
+	size_t i, before;
 	int rc;
 
 	if (ui->view && !filter_match(ui->view, f, NULL))
 		return 0;
+	before = ui_store_count(ui->store);
 	rc = ui_store_add(ui->store, f, &i);
 	if (rc < 0) {
 		ui->coord_dropped++;
 		return rc;
 	}
-	ui_ws_push_flow(ui, i);
+	ui_ws_push_flow(ui, i, ui_store_count(ui->store) > before);
 	return 0;
 }
 
