@@ -58,22 +58,22 @@ w1_start() {
 
 # web_attached_measure: case w1's snare-web run, a Chromium page attached while it is measured
 web_attached_measure() {
-	local out=$TMP/web_attach.out ui u0 u1 t0 t1 apid
+	local out=$TMP/web_attach.out ui u0 u1 t0 t1 apid p
 	w1_start snare-web
 	verify https snare-web /1k.bin
 	ui=$(web_ui_pid "$PROXY_PID")
 	[ -n "$ui" ] || die "no ui process under snare-web"
 	# The browser (node and the Chromium it starts inherit the pinning) on the load generator's
 	# CPU, never the proxy's, at the lowest priority: on a 2-CPU machine it then takes what
-	# the load generator leaves instead of slowing the client down (bench/README.md).
+	# the load generator leaves instead of slowing the client down (docs/benchmarks.md, w1).
 	WEB_URL="http://$LO:$WEB_PORT/?token=$WEB_TOKEN" setsid taskset -c "$LOADGEN_CPU" \
 		nice -n 19 node "$BENCH/web_attach.js" > "$out" 2>&1 < /dev/null &
 	apid=$!
 	STARTED+=("$apid")
-	# With autogroup scheduling (each session a group), a task's nice value only counts within
-	# its session: lower the browser's session as a whole.
-	echo 19 > "/proc/$apid/autogroup" 2> /dev/null || true
 	wait_line "$out" ready 60 || { cat "$out" >&2; die "Chromium did not attach to snare-web"; }
+	# With autogroup scheduling (each session a group) a task's nice value only counts within its
+	# session, and Chromium starts sessions of its own: lower each of the browser's sessions.
+	for p in $(tree_pids "$apid"); do echo 19 > "/proc/$p/autogroup" 2> /dev/null || true; done
 	u0=$(loadgen python3 "$BENCH/proctree.py" cpu "$ui")
 	t0=$(date +%s.%N)
 	measure w1 snare-web "$PROXY_PID" "$CONNS"

@@ -8,6 +8,7 @@
 const ROW_H = 22;           // px; the list's rows all have this height
 const OVERSCAN = 20;        // rows fetched above and below the visible ones
 const SCAN_POLL_MS = 100;   // a filter still being matched is asked about again after this
+const RESORT_MS = 1000;     // live flows refresh a list sorted by another column after this
 const MAX_TEXT = 1 << 20;   // bytes of a body shown as text
 const MAX_HEX = 64 << 10;   // bytes of a body shown as hex
 const LEVELS = ['debug', 'info', 'warn', 'error'];
@@ -279,7 +280,9 @@ async function onFlowPush(f) {
       if (!r.match) return;
     } catch (_) { return; } finally { matchesOpen--; }
   }
-  scheduleFetch(100);
+  // A list sorted by another column is sorted anew by each fetch (the whole
+  // list, in the ui): live flows refresh it at most once a second.
+  scheduleFetch(state.sort === 'seq' ? 100 : RESORT_MS);
 }
 
 // Keys as in mitmweb: up/down (or k/j) move through the list, Escape closes the detail.
