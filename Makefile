@@ -53,7 +53,8 @@ ALL_SRCS := $(foreach m,$(MODULES),$(call MOD_SRCS,$(m))) $(wildcard policy/*.c)
 ALL_LIBS := $(foreach m,$(MODULES),$(call MOD_LIB,$(m))) $(B)/lib/libsnare-policy.a $(B)/lib/libsnare-proto.a
 # The modules linked into build/snare (a module joins when snare uses it).
 SNARE_MODULES := core ipc config http1 certs output worker coordinator spawner ca resolve tlsparse ws \
-	dns netstack privsep wireguard intercept filter encoding rewrite flowedit ui h2 quic script
+	dns netstack privsep wireguard intercept filter encoding rewrite flowedit ui h2 quic script replay
+SNARE_MODULES += hold
 SNARE_LIBS := $(foreach m,$(SNARE_MODULES),$(call MOD_LIB,$(m))) $(B)/lib/libsnare-policy.a \
 	$(B)/lib/libsnare-proto.a
 

@@ -3,10 +3,12 @@
 # loopback only: nginx origin + load generators on one core, the proxy under test on another.
 # Prints one table per case with medians and ratios; writes them to bench/results/latest.txt.
 # Cases 1-4 are forward-proxy ones, r1-r5 reverse https->https ones, s1 the worker scaling one
-# (bench/README.md), w1 the web interface one (bench/web.sh); the run ends with the rows of issue 19 side by side.
+# (bench/README.md), w1 the web interface one (bench/web.sh), q1 reverse:http3:// (bench/h3.sh); the run
+# ends with the rows of issue 19 side by side.
 # Knobs (environment): BENCH_SECONDS (10) BENCH_REPS (3) BENCH_WARMUP (2)
-#   BENCH_CASES ("1 2 3 4 h1 r1 r2 r3 r4 r5 s1 w1"; "fwd" and "rev" name the two halves;
-#   h1 = the cost of Lua hooks, issue 21; w1 = the web interface, issue 20)
+#   BENCH_CASES ("1 2 3 4 h1 h2 r1 r2 r3 r4 r5 s1 w1 q1"; "fwd" and "rev" name the two halves;
+#   h1 = the cost of Lua hooks, issue 21; h2 = HTTP/2, issue 17 (bench/h2.sh);
+#   w1 = the web interface, issue 20; q1 = HTTP/3, issue 18 (bench/h3.sh))
 #   BENCH_CONNS (50) BENCH_MITM_CONNS (50) BENCH_HS_CONNS (16) BENCH_REV_LOAD (wrk)
 #   BENCH_STIME_CLIENTS (4) BENCH_SCALE_CPUS (all)
 #   BENCH_IDLE_CONNS (1000) BENCH_IDLE_PEERS ("snare nginx-rev sslsplit mitmdump")
@@ -22,7 +24,7 @@ SNARE=${SNARE:-$ROOT/build/snare}
 SECS=${BENCH_SECONDS:-10}
 REPS=${BENCH_REPS:-3}
 WARM=${BENCH_WARMUP:-2}
-CASES=${BENCH_CASES:-1 2 3 4 h1 r1 r2 r3 r4 r5 s1 w1}
+CASES=${BENCH_CASES:-1 2 3 4 h1 h2 r1 r2 r3 r4 r5 s1 w1 q1}
 CASES=${CASES//fwd/1 2 3 4}
 CASES=${CASES//rev/r1 r2 r3 r4 r5}
 CONNS=${BENCH_CONNS:-50}
@@ -54,6 +56,7 @@ REPORT=$TMP/report.txt
 STARTED=()		# root pids of everything we started (each is a session leader)
 STATUS=INCOMPLETE
 REVERSE=0		# 1 while a reverse case runs: snare and mitmdump in reverse mode
+REV_PORT=$OS		# the origin port they forward to (case h2 may pick its h2 port)
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "bench: FAILED: $*"; exit 1; }
@@ -238,7 +241,7 @@ start_proxy() {
 		# snare-wN: N workers (scaling case s1, which sets PROXY_CPU to several cores)
 		PROXY_PORT=$P_SNARE
 		mode=(--mode "regular@$LO:$PROXY_PORT")
-		[ "$REVERSE" = 1 ] && mode=(--mode "reverse:https://$LO:$OS@$LO:$PROXY_PORT")
+		[ "$REVERSE" = 1 ] && mode=(--mode "reverse:https://$LO:$REV_PORT@$LO:$PROXY_PORT")
 		local workers=1
 		[ "$name" != snare ] && workers=${name#snare-w}
 		start_bg "$logf" "$PROXY_PORT" "$PROXY_CPU" "$SNARE" "${mode[@]}" \
@@ -246,7 +249,7 @@ start_proxy() {
 			--set "ssl_verify_upstream_trusted_ca=$TMP/origin.crt" -q ;;
 	mitmdump)
 		PROXY_PORT=$P_MITM
-		[ "$REVERSE" = 1 ] && mode=(--mode "reverse:https://$LO:$OS")
+		[ "$REVERSE" = 1 ] && mode=(--mode "reverse:https://$LO:$REV_PORT")
 		start_bg "$logf" "$PROXY_PORT" "$PROXY_CPU" mitmdump -q --listen-host "$LO" \
 			-p "$PROXY_PORT" "${mode[@]}" --set "confdir=$TMP/mitm" --ssl-insecure ;;
 	sslsplit)
@@ -261,6 +264,10 @@ start_proxy() {
 	nginx-rev)
 		PROXY_PORT=$P_NGINX
 		start_bg "$logf" "$PROXY_PORT" "$PROXY_CPU" nginx -c "$TMP/nginx-rev.conf" \
+			-p "$TMP/nginx" ;;
+	nginx-rev-h2)
+		PROXY_PORT=$P_NGINX_H2
+		start_bg "$logf" "$PROXY_PORT" "$PROXY_CPU" nginx -c "$TMP/nginx-rev-h2.conf" \
 			-p "$TMP/nginx" ;;
 	*) die "unknown proxy $name" ;;
 	esac
@@ -316,7 +323,11 @@ load_args_rev() {
 # load_args CASE NAME CONNS: sets LOAD (the client command line, without duration)
 load_args() {
 	local c=$1 name=$2 n=$3 path=/1k.bin mode=keepalive
-	case "$c" in r*)
+	case "$c" in
+	h2)
+		load_args_h2 "$name"
+		return ;;
+	r*)
 		load_args_rev "$@"
 		return ;;
 	esac
@@ -349,7 +360,9 @@ run_load() {
 # parse_load OUT: prints "completed rate errors" (completed = requests, or connections in case 4)
 parse_load() {
 	local f=$1
-	if [ "${LOAD[0]}" = wrk ]; then
+	if [ "${LOAD[0]}" = "$BENCH/h2load.sh" ]; then
+		parse_h2load "$f"
+	elif [ "${LOAD[0]}" = wrk ]; then
 		awk '/ requests in / {n=$1} /^Requests\/sec:/ {r=$2}
 		     /Socket errors:/ {gsub(/,/, ""); e+=$4+$6+$8+$10}
 		     /Non-2xx or 3xx responses:/ {e+=$5}
@@ -832,6 +845,8 @@ main() {
 		r5) case_stime ;;
 		s1) case_scale ;;
 		w1) case_web ;;
+		h2) case_h2 ;;
+		q1) case_h3 ;;
 		*) die "unknown case $c" ;;
 		esac
 	done
@@ -841,7 +856,10 @@ main() {
 	log "bench: results in $RESULTS/latest.txt"
 }
 
-# case w1, the web interface (uses the helpers above)
+# case w1, the web interface, and case h2, HTTP/2 (use the helpers above)
 . "$BENCH/web.sh"
+. "$BENCH/h2.sh"
+# case q1, reverse:http3://
+. "$BENCH/h3.sh"
 
 main "$@"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "sandbox.h"
+#include "core/errf.h"
 
 static int drop_fail(const char *user, const char *what, int e, char *err, size_t errlen)
 {
@@ -79,19 +80,34 @@ static int drop_bounding(void)
 	return 0;
 }
 
-static bool caps_empty(void)
+/* The capability set left after step 3: empty, or CAP_DAC_READ_SEARCH
+ * permitted only (keep), lowered or raised in the effective set (on). */
+static cap_t caps_left(bool keep, bool on)
 {
-	cap_t now = cap_get_proc(), none = cap_init();
-	bool empty = now != NULL && none != NULL && cap_compare(now, none) == 0;
+	cap_t c = cap_init();
+	cap_value_t v = CAP_DAC_READ_SEARCH;
 
-	cap_free(now);
-	cap_free(none);
-	return empty;
+	if (c != NULL && keep &&
+	    (cap_set_flag(c, CAP_PERMITTED, 1, &v, CAP_SET) < 0 ||
+	     cap_set_flag(c, CAP_EFFECTIVE, 1, &v, on ? CAP_SET : CAP_CLEAR) < 0)) {
+		cap_free(c);
+		return NULL;
+	}
+	return c;
 }
 
-int sandbox_drop_caps(void)
+static bool caps_are(cap_t want)
 {
-	cap_t none = NULL;
+	cap_t now = cap_get_proc();
+	bool same = now != NULL && cap_compare(now, want) == 0;
+
+	cap_free(now);
+	return same;
+}
+
+static int drop_caps_to(bool keep)
+{
+	cap_t left = NULL;
 	int rc;
 
 	if ((rc = drop_bounding()) < 0)
@@ -101,17 +117,56 @@ int sandbox_drop_caps(void)
 		rc = -errno;
 		goto out;
 	}
-	none = cap_init();
-	if (none == NULL) {
+	left = caps_left(keep, false);
+	if (left == NULL) {
 		rc = -ENOMEM;
 		goto out;
 	}
-	if (cap_set_proc(none) < 0) {
+	if (cap_set_proc(left) < 0) {
 		rc = -errno;
 		goto out;
 	}
-	rc = caps_empty() ? 0 : -EPERM;
+	rc = caps_are(left) ? 0 : -EPERM;
 out:
-	cap_free(none);
+	cap_free(left);
+	return rc;
+}
+
+int sandbox_drop_caps(void)
+{
+	return drop_caps_to(false);
+}
+
+int sandbox_read_search(bool on)
+{
+	cap_t want = caps_left(true, on);
+	int rc = 0;
+
+	if (want == NULL)
+		return -ENOMEM;
+	if (cap_set_proc(want) < 0)
+		rc = -errno;
+	cap_free(want);
+	return rc;
+}
+
+/* Step 1 with keep: the ids change with PR_SET_KEEPCAPS so the permitted
+ * set survives it (the effective set is cleared all the same); step 3 then
+ * leaves only CAP_DAC_READ_SEARCH permitted. */
+int sandbox_drop_keeping_read_search(const char *user, char *err, size_t errlen)
+{
+	int rc;
+
+	if (geteuid() != 0) { /* nothing to keep: as sandbox_drop_caps */
+		if ((rc = drop_caps_to(false)) < 0)
+			errf(err, errlen, rc, "cannot drop capabilities");
+		return rc;
+	}
+	if (prctl(PR_SET_KEEPCAPS, 1L, 0L, 0L, 0L) < 0)
+		return drop_fail(user, "PR_SET_KEEPCAPS", errno, err, errlen);
+	rc = sandbox_drop_user(user, err, errlen);
+	(void)prctl(PR_SET_KEEPCAPS, 0L, 0L, 0L, 0L);
+	if (rc == 0 && (rc = drop_caps_to(true)) < 0)
+		errf(err, errlen, rc, "cannot keep only CAP_DAC_READ_SEARCH");
 	return rc;
 }

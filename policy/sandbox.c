@@ -41,11 +41,8 @@ static void sandbox_sanitizer_prepare(void)
 #endif
 
 static const char *const role_names[SANDBOX_ROLE_COUNT] = {
-    [SANDBOX_COORDINATOR] = "coordinator",
-    [SANDBOX_CA] = "ca",
-    [SANDBOX_WORKER] = "worker",
-    [SANDBOX_SPAWNER] = "spawner",
-    [SANDBOX_UI] = "ui",
+    [SANDBOX_COORDINATOR] = "coordinator", [SANDBOX_CA] = "ca", [SANDBOX_WORKER] = "worker",
+    [SANDBOX_SPAWNER] = "spawner",	   [SANDBOX_UI] = "ui",
 };
 
 const char *sandbox_role_name(enum sandbox_role role)
@@ -88,13 +85,17 @@ int sandbox_startup(const struct sandbox_plan *plan, char *err, size_t errlen)
 	char why[384] = "";
 	int rc = 0;
 
-	if (plan->user != NULL && (rc = sandbox_drop_user(plan->user, why, sizeof(why))) < 0) {
+	if (plan->keep_read_search)
+		rc = sandbox_drop_keeping_read_search(plan->user, why, sizeof(why));
+	else if (plan->user != NULL)
+		rc = sandbox_drop_user(plan->user, why, sizeof(why));
+	if (rc < 0) {
 		snprintf(err, errlen, "%s: %s", name, why);
 		return rc;
 	}
 	if (plan->parent > 0 && (rc = rearm_parent_death(plan->parent)) < 0)
 		errf(err, errlen, rc, "%s: the parent (pid %ld) is gone", name, (long)plan->parent);
-	else if ((rc = sandbox_drop_caps()) < 0)
+	else if (!plan->keep_read_search && (rc = sandbox_drop_caps()) < 0)
 		errf(err, errlen, rc, "%s: cannot drop capabilities", name);
 	else if ((rc = sandbox_enter(plan->role)) < 0)
 		errf(err, errlen, rc, "%s: cannot enter the sandbox", name);

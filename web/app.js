@@ -216,9 +216,11 @@ function flowRow(f, i) {
   if (state.selected.has(f.id)) cls.push('selected');
   if (state.current === f.id) cls.push('current');
   if (f.marked) cls.push('marked');
+  if (f.is_replay) cls.push(`replay-${f.is_replay}`);
   if (f.error) cls.push('failed');
   if (state.highlight && state.hlCache.get(f.id)) cls.push('highlighted');
   if (f.status >= 400) cls.push('status-err');
+  if (f.intercepted) cls.push('intercepted');  // held by intercept (intercept.js)
   return el('div', {
     class: cls.join(' '), style: `top:${i * ROW_H}px`, 'data-id': f.id, 'data-seq': f.seq, 'data-index': i,
     onclick: (ev) => rowClick(ev, f),
@@ -373,6 +375,7 @@ function loadHash() {
 
 function updateExportLinks() {
   const ids = [...state.selected].join(',');
+  $('act-replay-selected').disabled = !ids;
   for (const kind of ['har', 'snare']) {
     const base = kind === 'har' ? '/flows.har' : '/flows.snare';
     $(`${kind}-all`).href = base;
@@ -519,7 +522,9 @@ function renderDetail() {
   $('act-raw-req').hidden = !isHttp;
   $('act-raw-resp').hidden = !f.response;
   $('act-mark').textContent = f.marked ? 'Unmark' : 'Mark';
+  $('act-replay').hidden = !isHttp || !!f.websocket;
   $('detail-body').replaceChildren(DETAIL_TABS[state.detailTab](f));
+  if (typeof interceptDetail === 'function') interceptDetail(f);  // intercept.js
 }
 
 function kvTable(rows) {
@@ -703,6 +708,20 @@ async function toggleMark() {
   } catch (e) { toast(`Mark: ${e.message}`, true); }
 }
 
+// Client replay (POST /api/flows/ID/replay): the replayed request comes back
+// as a new flow with is_replay "request", marked in the list.
+async function replayFlows(ids) {
+  let sent = 0;
+  for (const id of ids) {
+    try {
+      await apiJSON(`/api/flows/${encodeURIComponent(id)}/replay`, { method: 'POST' });
+      sent++;
+    } catch (e) { toast(`Replay: ${e.message}`, true); }
+  }
+  if (sent) toast(sent === 1 ? 'Replay queued' : `${sent} replays queued`);
+  scheduleFetch(0);
+}
+
 // The bar between the list and the detail: drag to share the width.
 function splitter() {
   const bar = $('splitter');
@@ -834,6 +853,8 @@ async function init() {
   });
   splitter();
   $('act-mark').addEventListener('click', toggleMark);
+  $('act-replay').addEventListener('click', () => replayFlows([detailFlow.id]));
+  $('act-replay-selected').addEventListener('click', () => replayFlows([...state.selected]));
   $('act-curl').addEventListener('click', async () => showModal('Copy as curl', await curlCommand(detailFlow), 'request.sh'));
   $('act-raw-req').addEventListener('click', async () => showModal('Raw request', await rawRequest(detailFlow), 'request.txt'));
   $('act-raw-resp').addEventListener('click', async () => showModal('Raw response', await rawResponse(detailFlow), 'response.txt'));

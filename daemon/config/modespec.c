@@ -254,7 +254,7 @@ static const struct scheme_info scheme_rows[] = {
     /* name, transports, port, reverse, upstream, server TLS, raw, dns, datagrams */
     {"http", TCP, -1, true, true, false, false, false, SCHEME_DGRAM_NONE},
     {"https", TCP | UDP, -1, true, true, true, false, false, SCHEME_DGRAM_NONE},
-    {"http3", UDP, -1, false, false, true, false, false, SCHEME_DGRAM_NONE},
+    {"http3", UDP, -1, true, false, true, false, false, SCHEME_DGRAM_HTTP3},
     {"tls", TCP, -1, true, false, true, true, false, SCHEME_DGRAM_NONE},
     {"dtls", UDP, -1, true, false, true, true, false, SCHEME_DGRAM_DTLS},
     {"tcp", TCP, -1, true, false, false, true, false, SCHEME_DGRAM_NONE},

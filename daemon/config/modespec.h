@@ -35,11 +35,12 @@ struct server_spec {
 
 /* What the worker does with the datagrams of a reverse mode's UDP socket. */
 enum scheme_dgram {
-	SCHEME_DGRAM_NONE, /* not served yet (http3, https's UDP): UDP not bound */
-	SCHEME_DGRAM_DNS,  /* DNS messages (dns) */
-	SCHEME_DGRAM_UDP,  /* relayed as they are (udp) */
-	SCHEME_DGRAM_DTLS, /* DTLS, intercepted (dtls) */
-	SCHEME_DGRAM_QUIC, /* QUIC, terminated both ways, streams relayed (quic) */
+	SCHEME_DGRAM_NONE,  /* not served yet (https's UDP): UDP not bound */
+	SCHEME_DGRAM_DNS,   /* DNS messages (dns) */
+	SCHEME_DGRAM_UDP,   /* relayed as they are (udp) */
+	SCHEME_DGRAM_DTLS,  /* DTLS, intercepted (dtls) */
+	SCHEME_DGRAM_QUIC,  /* QUIC, terminated both ways, streams relayed (quic) */
+	SCHEME_DGRAM_HTTP3, /* QUIC with HTTP/3 both ways, requests relayed (http3) */
 };
 
 /* The one table of server schemes (reverse and upstream): every question

@@ -31,6 +31,7 @@ struct opt_field {
 static int check_proxyauth(const char *v, char *err, size_t errlen);
 static int check_upstream_auth(const char *v, char *err, size_t errlen);
 static int check_filter(const char *v, char *err, size_t errlen);
+static int check_intercept(const char *v, char *err, size_t errlen);
 
 static const struct option_def defs[] = {
     {"listen_host", OPT_STR, "", NULL,
@@ -77,9 +78,11 @@ static const struct option_def defs[] = {
     {"rawtcp", OPT_BOOL, "true", NULL, "Relay TCP that does not look like HTTP as raw TCP."},
     {"websocket", OPT_BOOL, "true", NULL, "Intercept WebSocket connections."},
     {"http2", OPT_BOOL, "true", NULL,
-     "Speak HTTP/2 (ALPN h2) with a client when the server negotiated it too."},
-    {"http3", OPT_BOOL, "false", NULL,
-     "HTTP/3 is not intercepted yet; while false, h3 is removed from DNS HTTPS records."},
+     "Speak HTTP/2 with clients (ALPN h2, or prior knowledge); eager mirrors the server's "
+     "ALPN, otherwise HTTP/1.1 servers are translated."},
+    {"http3", OPT_BOOL, "true", NULL,
+     "Intercept QUIC and HTTP/3 in the packet modes and transparent UDP; while false, QUIC is "
+     "relayed as UDP and h3 is removed from DNS HTTPS records."},
     {"strip_ech", OPT_BOOL, "true", NULL,
      "Remove Encrypted ClientHello keys from DNS HTTPS records, so clients send a plain SNI."},
     {"upstream_cert", OPT_BOOL, "true", NULL,
@@ -158,25 +161,46 @@ static const struct option_def defs[] = {
     {"anticomp", OPT_BOOL, "false", NULL,
      "Ask servers for uncompressed data (not applied yet in this version)."},
     {"intercept", OPT_STR, "", NULL,
-     "Intercept flows matching this filter: not implemented yet, only \"\" is accepted."},
+     "Hold requests and responses matching this filter (~q requests only, ~s responses "
+     "only) until they are resumed, edited or killed in the web interface; \"\" is off."},
     {"intercept_timeout", OPT_INT, "0", NULL,
-     "Release intercepted flows after this many seconds: not implemented yet, only 0."},
+     "Resume intercepted flows unchanged after this many seconds; 0 holds them until "
+     "the user acts."},
     {"server_replay", OPT_STRLIST, "", NULL,
-     "Replay server responses from a flow file: not implemented yet, refused."},
+     "Answer matching HTTP requests from the responses of a flow file (-w) instead of asking "
+     "the server (repeatable; each worker holds every flow; snare-replay(7))."},
     {"client_replay", OPT_STRLIST, "", NULL,
-     "Replay client requests from a flow file: not implemented yet, refused."},
+     "Send the requests of a flow file again, one at a time, recording each as a replay "
+     "flow (repeatable; snare-replay(7))."},
     {"server_replay_kill_extra", OPT_BOOL, "false", NULL,
-     "Server replay: kill requests with no recorded response (not implemented yet)."},
+     "Server replay: kill requests with no recorded response (older spelling of "
+     "server_replay_extra=kill)."},
     {"server_replay_ignore_params", OPT_STRLIST, "", NULL,
-     "Server replay: query parameters ignored when matching (not implemented yet)."},
+     "Server replay: query parameters ignored when matching (repeatable)."},
     {"server_replay_ignore_content", OPT_BOOL, "false", NULL,
-     "Server replay: ignore request bodies when matching (not implemented yet)."},
+     "Server replay: ignore request bodies when matching."},
     {"server_replay_use_headers", OPT_STRLIST, "", NULL,
-     "Server replay: request headers that must match (not implemented yet)."},
+     "Server replay: request headers whose values must match too (repeatable)."},
     {"server_replay_nopop", OPT_BOOL, "false", NULL,
-     "Server replay: keep a response for later requests (not implemented yet)."},
+     "Server replay: keep a response for later requests (older spelling of "
+     "server_replay_reuse)."},
     {"server_replay_refresh", OPT_BOOL, "true", NULL,
-     "Server replay: shift dates and cookie expiry to now (not implemented yet; only true)."},
+     "Server replay: move Date, Expires, Last-Modified and cookie expiries by the time since "
+     "the recording."},
+    {"server_replay_reuse", OPT_BOOL, "false", NULL,
+     "Server replay: serve a recorded response again for every matching request instead of "
+     "once (mitmproxy's default pops it)."},
+    {"server_replay_extra", OPT_CHOICE, "forward", "forward|kill|204|400|404|500",
+     "Server replay: what a request with no recorded response gets: sent to the server, "
+     "killed, or an empty response of that status."},
+    {"server_replay_ignore_host", OPT_BOOL, "false", NULL,
+     "Server replay: ignore the request's host when matching."},
+    {"server_replay_ignore_port", OPT_BOOL, "false", NULL,
+     "Server replay: ignore the request's port when matching."},
+    {"server_replay_ignore_payload_params", OPT_STRLIST, "", NULL,
+     "Server replay: form fields (urlencoded or multipart) ignored when matching (repeatable)."},
+    {"client_replay_concurrency", OPT_INT, "1", NULL,
+     "Client replay: requests in flight at once (-1: no limit)."},
 };
 
 #define F(field, ...)                                                                              \
@@ -253,16 +277,22 @@ static const struct opt_field fields[] = {
     F(block_list, .check = rewrite_opts_check_block_list),
     F(anticache),
     F(anticomp),
-    F(intercept, .nullable = true, .unimplemented = true),
-    F(intercept_timeout, RANGE(0, 86400), .unimplemented = true),
-    F(server_replay, .unimplemented = true),
-    F(client_replay, .unimplemented = true),
-    F(server_replay_kill_extra, .unimplemented = true),
-    F(server_replay_ignore_params, .unimplemented = true),
-    F(server_replay_ignore_content, .unimplemented = true),
-    F(server_replay_use_headers, .unimplemented = true),
-    F(server_replay_nopop, .unimplemented = true),
-    F(server_replay_refresh, .unimplemented = true),
+    F(intercept, .nullable = true, .check = check_intercept),
+    F(intercept_timeout, RANGE(0, 86400)),
+    F(server_replay),
+    F(client_replay),
+    F(server_replay_kill_extra),
+    F(server_replay_ignore_params),
+    F(server_replay_ignore_content),
+    F(server_replay_use_headers),
+    F(server_replay_nopop),
+    F(server_replay_refresh),
+    F(server_replay_reuse),
+    F(server_replay_extra),
+    F(server_replay_ignore_host),
+    F(server_replay_ignore_port),
+    F(server_replay_ignore_payload_params),
+    F(client_replay_concurrency, RANGE(-1, 1024)),
 };
 
 _Static_assert(ARRAY_SIZE(defs) == ARRAY_SIZE(fields), "option tables differ");
@@ -319,6 +349,20 @@ static int check_filter(const char *v, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	filter_free(f);
+	return 0;
+}
+
+/* intercept's filter; its error names the option (it can also come from
+ * the web interface at run time). */
+static int check_intercept(const char *v, char *err, size_t errlen)
+{
+	char why[256];
+
+	if (v[0] && check_filter(v, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "Invalid filter expression for intercept: %s",
+			 why + strlen("Invalid filter expression: "));
+		return -EINVAL;
+	}
 	return 0;
 }
 

@@ -91,6 +91,7 @@ struct options {
 	/* Accepted only at their defaults until the worker implements them. */
 	char *intercept;
 	int intercept_timeout;
+	/* Replay (snare-replay(7)): the coordinator reads the files. */
 	struct strlist server_replay;
 	struct strlist client_replay;
 	bool server_replay_kill_extra;
@@ -99,6 +100,12 @@ struct options {
 	struct strlist server_replay_use_headers;
 	bool server_replay_nopop;
 	bool server_replay_refresh;
+	bool server_replay_reuse;
+	char *server_replay_extra; /* forward|kill|204|400|404|500 */
+	bool server_replay_ignore_host;
+	bool server_replay_ignore_port;
+	struct strlist server_replay_ignore_payload_params;
+	int client_replay_concurrency;
 };
 
 enum opt_type { OPT_BOOL, OPT_INT, OPT_STR, OPT_STRLIST, OPT_SIZE, OPT_CHOICE };

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "coordinator/coord.h"
+#include "coordinator/intercept_route.h"
 #include "core/log.h"
 
 #define RESPAWN_DELAY_MS 100
@@ -29,8 +30,10 @@ static void child_on_close(struct ipc_chan *ch, int err)
 
 	ipc_chan_close(&c->chan);
 	c->chan_open = false;
-	if (c->kind == CHILD_WORKER)
-		coord_parts_drop_worker(c->index); /* its flow body pieces go with it */
+	if (c->kind == CHILD_WORKER) {
+		coord_parts_drop_worker(c->index);	 /* its flow body pieces go with it */
+		coord_hold_worker_gone(c->co, c->index); /* and its held flows */
+	}
 	/* EOF: the child is exiting and SIGCHLD follows.  Anything else is a
 	 * protocol violation, and the child is stopped. */
 	if (err < 0 && err != -EPIPE && err != -ECONNRESET && c->pid > 0) {
@@ -78,10 +81,14 @@ static void worker_send_config(struct coord_child *w)
 	cfg.listeners = lp;
 	coord_options_pairs(&co->cli->opts, &cfg.options, &cfg.n_options);
 	cfg.files = coord_scripts_pb(co, &cfg.n_files);
+	cfg.has_server_replay_flows = 1;
+	cfg.server_replay_flows = (uint32_t)coord_replay_server_count(co);
 	env.body_case = SNARE__COORD_TO_WORKER__BODY_CONFIG;
 	env.config = &cfg;
 	if (ipc_chan_send(&w->chan, &env.base, fds, n) < 0)
 		log_warn("worker %u: cannot send its configuration", w->index);
+	coord_replay_send_server(w);
+	coord_replay_send_client(w);
 	coord_options_pairs_free(cfg.options, cfg.n_options);
 	optfiles_pb_free(cfg.files, cfg.n_files);
 	coord_wireguard_release(&cfg);
@@ -128,6 +135,9 @@ static const struct ipc_handler worker_handlers[] = {
     {SNARE__WORKER_TO_COORD__BODY_FLOW_BODY, worker_on_flow_body},
     {SNARE__WORKER_TO_COORD__BODY_LOG, worker_on_log},
     {SNARE__WORKER_TO_COORD__BODY_HELLO, worker_on_hello},
+    {SNARE__WORKER_TO_COORD__BODY_HELD, coord_hold_on_held},
+    {SNARE__WORKER_TO_COORD__BODY_RELEASED, coord_hold_on_released},
+    {SNARE__WORKER_TO_COORD__BODY_REPLAY_DONE, coord_replay_on_done},
 };
 
 static void ca_send_attach(struct coord *co, struct coord_child *w)
@@ -316,8 +326,10 @@ static void child_died(struct coord *co, struct coord_child *c, int status)
 		ipc_chan_close(&c->chan);
 		c->chan_open = false;
 	}
-	if (c->kind == CHILD_WORKER)
+	if (c->kind == CHILD_WORKER) {
 		coord_parts_drop_worker(c->index);
+		coord_hold_worker_gone(co, c->index);
+	}
 	if (c->ca_peer_fd >= 0 && c->kind == CHILD_WORKER) {
 		close(c->ca_peer_fd);
 		c->ca_peer_fd = -1;

@@ -40,7 +40,7 @@ struct coord_web {
 	int listen_fd, spill_fd, rfile_fd;
 	bool loopback;
 	unsigned port; /* as bound (web_port 0 picks one) */
-	bool rfile; /* the ui loads a flow file (-r) */
+	bool rfile;    /* the ui loads a flow file (-r) */
 	char token[65];
 	char *static_dir;
 	struct coord_web_line {
@@ -106,6 +106,7 @@ struct coord {
 	struct coord_child ui; /* the web interface, when web is on */
 	struct coord_web web;
 	struct coord_scripts *scripts; /* scripts.c: script and rewrite files */
+	struct coord_replay *replay;   /* replayfiles.c: server and client replay */
 };
 
 /* listen.c */
@@ -207,6 +208,9 @@ void coord_web_install_log(struct coord *co);
 void coord_web_close(struct coord *co);
 /* scripts.c: the files scripts and rewrites name, and the script watch */
 #include "coordinator/scripts.h"
+
+/* replayfiles.c: the replay files and the web interface's replays */
+#include "coordinator/replayfiles.h"
 
 /* flow_parts.c: bodies that arrive in pieces ahead of their flow */
 #include "coordinator/flow_parts.h"

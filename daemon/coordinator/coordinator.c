@@ -16,6 +16,7 @@
 
 #include "coordinator/coordinator.h"
 #include "coordinator/coord.h"
+#include "coordinator/intercept_route.h"
 #include "core/log.h"
 #include "core/safefile.h"
 #include "sandbox.h"
@@ -234,6 +235,7 @@ void coord_on_reload_result(struct coord *co, const Snare__ReloadResult *r, stru
 	if (flowout_set_filters(&co->out, &co->cli->opts, err, sizeof(err)) < 0)
 		log_warn("reload: %s; keeping the current filters", err);
 	log_info("configuration reloaded; restarting the workers");
+	coord_hold_reloaded(co);
 	coord_restart_workers(co);
 }
 
@@ -388,13 +390,16 @@ static int open_output(struct coord *co)
 	if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0)
 		co->dump.term_width = ws.ws_col;
 	open_keylog(co);
+	coord_hold_check_start(co);
 	if (flowout_init(&co->out, &co->cli->opts, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s: %s\n", snare_progname, err);
 		return -EINVAL;
 	}
 	if (coord_open_option_files(&co->cli->opts, &co->trust_fd, &co->htpasswd_fd, err,
 				    sizeof(err)) < 0 ||
-	    coord_scripts_load(co, err, sizeof(err)) < 0) {
+	    coord_scripts_load(co, err, sizeof(err)) < 0 ||
+	    coord_replay_load(co, err, sizeof(err)) < 0) {
+		coord_scripts_free(co);
 		fprintf(stderr, "%s: %s\n", snare_progname, err);
 		return -EINVAL;
 	}
@@ -471,7 +476,9 @@ static int coord_start(struct coord *co)
 		log_error("cannot start the ca process");
 		return -1;
 	}
-	if (drop_privileges(co) < 0 || (proxies && spawn_workers(co) < 0))
+	/* client_replay needs a worker even without proxy servers (-n) */
+	if (drop_privileges(co) < 0 ||
+	    ((proxies || co->cli->opts.client_replay.n > 0) && spawn_workers(co) < 0))
 		return -1;
 	if (coord_web_start(co) < 0) {
 		log_error("cannot start the web interface process");
@@ -493,6 +500,7 @@ static void coord_finish(struct coord *co)
 	coord_spawner_stop(co);
 	coord_listen_close(co);
 	coord_scripts_free(co);
+	coord_replay_free(co);
 	coord_close_helpers(co);
 	if (co->ca.chan_open)
 		ipc_chan_close(&co->ca.chan);
@@ -550,8 +558,9 @@ int coordinator_main(struct cli *cli, int argc, char **argv)
 	/* With the web interface the ui loads the file into the page instead. */
 	if (cli->rfile && !cli->opts.web && read_flows(&co) < 0)
 		return 1;
-	if (!cli->opts.server && !cli->opts.web) {
+	if (!cli->opts.server && !cli->opts.web && cli->opts.client_replay.n == 0) {
 		coord_scripts_free(&co);
+		coord_replay_free(&co);
 		if (co.ff)
 			flowfile_close(co.ff);
 		return finish_output(&co);

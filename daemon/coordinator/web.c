@@ -4,7 +4,8 @@
  * the token; after it, it has the spawner start the ui and hands it every
  * flow and log line.  The proxy never waits on the ui: when its channel is
  * congested, views are dropped and counted (UiDropped), never traffic.
- * Trusts nothing the ui sends beyond ipc/'s validation (Hello, log lines). */
+ * Trusts nothing the ui sends beyond ipc/'s validation (Hello, log lines, and
+ * intercept commands, routed by intercept_route.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "coordinator/coord.h"
+#include "coordinator/intercept_route.h"
 #include "core/log.h"
 #include "core/unconst.h"
 
@@ -182,6 +184,7 @@ static void web_send_config(struct coord *co)
 	cfg.wireguard = kp;
 	cfg.rfile = co->web.rfile;
 	cfg.view_filter = co->cli->opts.view_filter;
+	cfg.intercept = co->cli->opts.intercept;
 	env.body_case = SNARE__COORD_TO_UI__BODY_CONFIG;
 	env.config = &cfg;
 	if (ipc_chan_send(&co->ui.chan, &env.base, NULL, 0) < 0)
@@ -229,6 +232,9 @@ static void ui_on_log(struct ipc_chan *ch, struct ipc_frame *f)
 static const struct ipc_handler ui_handlers[] = {
     {SNARE__UI_TO_COORD__BODY_HELLO, ui_on_hello},
     {SNARE__UI_TO_COORD__BODY_LOG, ui_on_log},
+    {SNARE__UI_TO_COORD__BODY_HOLD, coord_hold_on_ui_command},
+    {SNARE__UI_TO_COORD__BODY_INTERCEPT, coord_hold_on_ui_intercept},
+    {SNARE__UI_TO_COORD__BODY_REPLAY, coord_replay_on_ui},
 };
 
 static int web_send(struct coord *co, Snare__CoordToUi *env)

@@ -62,6 +62,23 @@ static bool m_marked(const struct fnode *n, const struct fctx *c)
 	return c->x->marked;
 }
 
+/* mitmproxy's ~replay (is_replay set), ~replayq ("request": client
+ * replay) and ~replays ("response": server replay). */
+static bool m_replay(const struct fnode *n, const struct fctx *c)
+{
+	return c->f->is_replay && c->f->is_replay[0];
+}
+
+static bool m_replayq(const struct fnode *n, const struct fctx *c)
+{
+	return c->f->is_replay && strcmp(c->f->is_replay, "request") == 0;
+}
+
+static bool m_replays(const struct fnode *n, const struct fctx *c)
+{
+	return c->f->is_replay && strcmp(c->f->is_replay, "response") == 0;
+}
+
 static bool m_error(const struct fnode *n, const struct fctx *c)
 {
 	return c->f->error && c->f->error[0];
@@ -229,19 +246,35 @@ static bool m_dst(const struct fnode *n, const struct fctx *c)
 /* Longer names first where one is a prefix of another does not matter:
  * the lexer reads the whole name before the lookup. */
 const struct filter_op filter_ops[] = {
-    {"~a", FA_NONE, m_asset, ASSET_RE, HEAD},	 {"~all", FA_NONE, m_all, NULL, 0},
-    {"~b", FA_REGEX, fm_body, NULL, BODY},	 {"~bq", FA_REGEX, fm_body_req, NULL, BODY},
-    {"~bs", FA_REGEX, fm_body_resp, NULL, BODY}, {"~c", FA_INT, m_code, NULL, 0},
-    {"~d", FA_REGEX, m_domain, NULL, 0},	 {"~dns", FA_NONE, m_dns, NULL, 0},
-    {"~dst", FA_REGEX, m_dst, NULL, 0},		 {"~e", FA_NONE, m_error, NULL, 0},
-    {"~h", FA_LINES, m_header, NULL, HEAD},	 {"~hq", FA_LINES, m_hreq, NULL, HEAD},
-    {"~hs", FA_LINES, m_hresp, NULL, HEAD},	 {"~http", FA_NONE, m_http, NULL, 0},
-    {"~m", FA_REGEX, m_method, NULL, 0},	 {"~marked", FA_NONE, m_marked, NULL, 0},
-    {"~q", FA_NONE, m_request, NULL, 0},	 {"~s", FA_NONE, m_response, NULL, 0},
-    {"~src", FA_REGEX, m_src, NULL, 0},		 {"~t", FA_REGEX, m_ctype, NULL, HEAD},
-    {"~tq", FA_REGEX, m_treq, NULL, HEAD},	 {"~ts", FA_REGEX, m_tresp, NULL, HEAD},
-    {"~tcp", FA_NONE, m_tcp, NULL, 0},		 {"~u", FA_REGEX, m_url, NULL, 0},
-    {"~udp", FA_NONE, m_udp, NULL, 0},		 {"~websocket", FA_NONE, m_websocket, NULL, 0},
+    {"~a", FA_NONE, m_asset, ASSET_RE, HEAD},
+    {"~all", FA_NONE, m_all, NULL, 0},
+    {"~b", FA_REGEX, fm_body, NULL, BODY},
+    {"~bq", FA_REGEX, fm_body_req, NULL, BODY},
+    {"~bs", FA_REGEX, fm_body_resp, NULL, BODY},
+    {"~c", FA_INT, m_code, NULL, 0},
+    {"~d", FA_REGEX, m_domain, NULL, 0},
+    {"~dns", FA_NONE, m_dns, NULL, 0},
+    {"~dst", FA_REGEX, m_dst, NULL, 0},
+    {"~e", FA_NONE, m_error, NULL, 0},
+    {"~h", FA_LINES, m_header, NULL, HEAD},
+    {"~hq", FA_LINES, m_hreq, NULL, HEAD},
+    {"~hs", FA_LINES, m_hresp, NULL, HEAD},
+    {"~http", FA_NONE, m_http, NULL, 0},
+    {"~m", FA_REGEX, m_method, NULL, 0},
+    {"~marked", FA_NONE, m_marked, NULL, 0},
+    {"~q", FA_NONE, m_request, NULL, 0},
+    {"~s", FA_NONE, m_response, NULL, 0},
+    {"~replay", FA_NONE, m_replay, NULL, 0},
+    {"~replayq", FA_NONE, m_replayq, NULL, 0},
+    {"~replays", FA_NONE, m_replays, NULL, 0},
+    {"~src", FA_REGEX, m_src, NULL, 0},
+    {"~t", FA_REGEX, m_ctype, NULL, HEAD},
+    {"~tq", FA_REGEX, m_treq, NULL, HEAD},
+    {"~ts", FA_REGEX, m_tresp, NULL, HEAD},
+    {"~tcp", FA_NONE, m_tcp, NULL, 0},
+    {"~u", FA_REGEX, m_url, NULL, 0},
+    {"~udp", FA_NONE, m_udp, NULL, 0},
+    {"~websocket", FA_NONE, m_websocket, NULL, 0},
 };
 const size_t filter_nops = ARRAY_SIZE(filter_ops);
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "ipc/ipc_hold.h"
 
 #define IPC_MAX_MODES 64
 #define IPC_MAX_MODE_SPEC 1024
@@ -149,6 +150,37 @@ static bool validate_flow_event(const ProtobufCMessage *body, const struct chan_
 	const Snare__FlowEvent *m = (const Snare__FlowEvent *)body;
 
 	return in->nfds == 0 && m->flow != NULL && str_ok(m->flow->id, 1, IPC_MAX_FLOW_ID);
+}
+
+/* A replayed flow: an HTTP flow with a request (daemon/replay checks the
+ * rest, as for any recorded flow). */
+static bool replay_flow_ok(const Snare__Flow *f)
+{
+	return f != NULL && (!f->has_type || f->type == SNARE__FLOW__TYPE__HTTP) &&
+	       f->request != NULL && opt_str_ok(f->id, IPC_MAX_FLOW_ID);
+}
+
+static bool validate_replay_flow(const ProtobufCMessage *body, const struct chan_in *in)
+{
+	const Snare__ReplayFlow *m = (const Snare__ReplayFlow *)body;
+
+	/* a request to send again carries both ends of a socket pair: the
+	 * worker's client connection and its own end of it */
+	return in->nfds == (m->server ? 0u : 2u) && replay_flow_ok(m->flow);
+}
+
+static bool validate_replay_done(const ProtobufCMessage *body, const struct chan_in *in)
+{
+	const Snare__ReplayDone *m = (const Snare__ReplayDone *)body;
+
+	return in->nfds == 0 && m->has_count && m->count > 0;
+}
+
+static bool validate_replay_request(const ProtobufCMessage *body, const struct chan_in *in)
+{
+	const Snare__ReplayRequest *m = (const Snare__ReplayRequest *)body;
+
+	return in->nfds == 0 && replay_flow_ok(m->flow);
 }
 
 static bool validate_flow_body(const ProtobufCMessage *body, const struct chan_in *in)
@@ -348,9 +380,15 @@ static bool validate_ui_dropped(const ProtobufCMessage *body, const struct chan_
  *                                              once it has sent its hello)
  *                              shutdown        CONFIG, RUNNING
  *                              test_trigger    RUNNING
+ *                              replay          RUNNING (server replay flows
+ *                                              follow the config; requests to
+ *                                              send again come at any time)
+ *                              hold, intercept RUNNING (intercept, ipc_hold.h)
  *   WORKER_TO_COORD (coord)    hello           HELLO
  *                              log, flow,      CONFIG, RUNNING, CLOSING
- *                              flow_body
+ *                              flow_body, held,
+ *                              released
+ *                              replay_done     RUNNING, CLOSING
  *   COORD_TO_CA (ca)           config          CONFIG
  *                              attach_worker   RUNNING
  *                              shutdown        CONFIG, RUNNING
@@ -370,9 +408,14 @@ static bool validate_ui_dropped(const ProtobufCMessage *body, const struct chan_
  *   COORD_TO_UI (ui)           config          CONFIG (the ui enters CONFIG
  *                                              once it has sent its hello)
  *                              flow, flow_body, RUNNING
- *                              log, dropped
+ *                              log, dropped, held, released,
+ *                              intercept
  *   UI_TO_COORD (coord)        hello           HELLO
- *                              log             RUNNING
+ *                              log, hold,      RUNNING
+ *                              intercept
+ *                              replay          RUNNING (the web interface's
+ *                                              replay; the coordinator picks
+ *                                              the worker)
  *
  * The worker's flow and flow_body rows come first: they are the hot path. */
 #define ST(s) (1u << IPC_ST_##s)
@@ -389,11 +432,20 @@ static const struct chan_rule ipc_rules[] = {
     R(WORKER_TO_COORD, FLOW_BODY, ANY_BUT_HELLO, "flow_body", flow_body, validate_flow_body),
     R(WORKER_TO_COORD, LOG, ANY_BUT_HELLO, "log", log_event, validate_log_event),
     R(WORKER_TO_COORD, HELLO, ST(HELLO), "hello", hello, validate_hello),
+    R(WORKER_TO_COORD, HELD, ANY_BUT_HELLO, "held", flow_held, ipc_validate_flow_held),
+    R(WORKER_TO_COORD, RELEASED, ANY_BUT_HELLO, "released", flow_released,
+      ipc_validate_flow_released),
+    R(WORKER_TO_COORD, REPLAY_DONE, ST(RUNNING) | ST(CLOSING), "replay_done", replay_done,
+      validate_replay_done),
 
     R(COORD_TO_WORKER, CONFIG, ST(CONFIG), "config", worker_config, validate_worker_config),
     R(COORD_TO_WORKER, SHUTDOWN, ST(CONFIG) | ST(RUNNING), "shutdown", shutdown, validate_shutdown),
+    R(COORD_TO_WORKER, REPLAY, ST(RUNNING), "replay", replay_flow, validate_replay_flow),
     R(COORD_TO_WORKER, TEST_TRIGGER, ST(RUNNING), "test_trigger", test_trigger,
       validate_test_trigger),
+    R(COORD_TO_WORKER, HOLD, ST(RUNNING), "hold", hold_command, ipc_validate_hold_command_worker),
+    R(COORD_TO_WORKER, INTERCEPT, ST(RUNNING), "intercept", intercept_set,
+      ipc_validate_intercept_set),
 
     R(COORD_TO_CA, CONFIG, ST(CONFIG), "config", ca_config, validate_ca_config),
     R(COORD_TO_CA, ATTACH_WORKER, ST(RUNNING), "attach_worker", attach_worker,
@@ -424,9 +476,15 @@ static const struct chan_rule ipc_rules[] = {
     R(COORD_TO_UI, FLOW_BODY, ST(RUNNING), "flow_body", flow_body, validate_flow_body),
     R(COORD_TO_UI, LOG, ST(RUNNING), "log", log_event, validate_log_event),
     R(COORD_TO_UI, DROPPED, ST(RUNNING), "dropped", ui_dropped, validate_ui_dropped),
+    R(COORD_TO_UI, HELD, ST(RUNNING), "held", flow_held, ipc_validate_flow_held_ui),
+    R(COORD_TO_UI, RELEASED, ST(RUNNING), "released", flow_released, ipc_validate_flow_released_ui),
+    R(COORD_TO_UI, INTERCEPT, ST(RUNNING), "intercept", intercept_set, ipc_validate_intercept_set),
 
     R(UI_TO_COORD, HELLO, ST(HELLO), "hello", hello, validate_hello),
     R(UI_TO_COORD, LOG, ST(RUNNING), "log", log_event, validate_log_event),
+    R(UI_TO_COORD, HOLD, ST(RUNNING), "hold", hold_command, ipc_validate_hold_command_ui),
+    R(UI_TO_COORD, INTERCEPT, ST(RUNNING), "intercept", intercept_set, ipc_validate_intercept_set),
+    R(UI_TO_COORD, REPLAY, ST(RUNNING), "replay", replay_request, validate_replay_request),
 };
 
 static const ProtobufCMessageDescriptor *const ipc_envelopes[IPC_CH_COUNT] = {

@@ -19,5 +19,7 @@ struct dump_opts {
 void dump_flow(FILE *out, const Snare__Flow *f, const struct dump_opts *o);
 /* "532b", "1.2k", "13m" (mitmproxy's human.pretty_size). */
 void dump_pretty_size(unsigned long long n, char *buf, size_t len);
+/* The reason phrase of a common status code ("OK", "Not Found"), or "". */
+const char *dump_status_reason(unsigned code);
 
 #endif

@@ -173,7 +173,7 @@ static void request_line(FILE *out, const Snare__Flow *f, const struct dump_opts
 }
 
 /* HTTP/2 and HTTP/3 carry no reason phrase: mitmproxy shows the standard one. */
-static const char *status_reason(unsigned code)
+const char *dump_status_reason(unsigned code)
 {
 	static const struct {
 		unsigned code;
@@ -235,19 +235,21 @@ static void response_line(FILE *out, const Snare__Flow *f, const struct dump_opt
 	const char *ver = resp_version(f);
 	bool h2 = !strncmp(ver, "HTTP/2", 6) || !strncmp(ver, "HTTP/3", 6);
 	bool show_ver = !is_http1(ver) || strcmp(req_version(f), ver);
-	size_t used = 2 + (show_ver ? strlen(ver) + 1 : 0), pad = 0;
+	/* mitmdump: "[replay]" before the arrows of a server replay's answer */
+	bool replayed = f->is_replay && strcmp(f->is_replay, "response") == 0;
+	size_t used = 2 + (show_ver ? strlen(ver) + 1 : 0) + (replayed ? 8 : 0), pad = 0;
 	char size[32];
 
 	if (o->flow_detail == 1 && strlen(client) > used)
 		pad = strlen(client) - used;
 	response_size(r, size, sizeof(size));
-	fprintf(out, "%*s << ", (int)pad, "");
+	fprintf(out, "%s%*s << ", replayed ? "[replay]" : "", (int)pad, "");
 	if (show_ver) {
 		dump_text(out, ver);
 		fputc(' ', out);
 	}
 	fprintf(out, "%u ", r->has_status_code ? r->status_code : 0);
-	dump_text(out, h2 ? status_reason(r->status_code) : or_empty(r->reason));
+	dump_text(out, h2 ? dump_status_reason(r->status_code) : or_empty(r->reason));
 	fprintf(out, " %s\n", size);
 }
 
@@ -271,7 +273,10 @@ void dump_http(FILE *out, const Snare__Flow *f, const struct dump_opts *o)
 
 	dump_client(f, client, sizeof(client));
 	if (q) {
-		request_line(out, f, o, client);
+		/* mitmdump shows a client replay's request as "[replay]" */
+		request_line(out, f, o,
+			     f->is_replay && strcmp(f->is_replay, "request") == 0 ? "[replay]"
+										  : client);
 		message_details(out, o->flow_detail, q->headers, q->n_headers, q->trailers,
 				q->n_trailers, &q->content, q->has_content || !q->content_streamed);
 	}

@@ -146,6 +146,8 @@ static int stream_close(nghttp3_conn *hc, int64_t id, uint64_t code, void *ud, v
 	struct quic_h3 *h = ud;
 
 	quic_stream_closed(h->c, id);
+	if (h->cb.close)
+		h->cb.close(h->arg, id, code);
 	return 0;
 }
 
@@ -309,10 +311,12 @@ void quic_h3_on_close(struct quic_conn *c, int64_t id, uint64_t code)
 	quic_stream_closed(c, id);
 }
 
-void quic_h3_on_reset(struct quic_conn *c, int64_t id)
+void quic_h3_on_reset(struct quic_conn *c, int64_t id, uint64_t code)
 {
 	if (c->h3->h)
 		nghttp3_conn_shutdown_stream_read(c->h3->h, id);
+	if (c->h3->cb.reset && !(id & 2))
+		c->h3->cb.reset(c->h3->arg, id, code);
 }
 
 void quic_h3_on_unblock(struct quic_conn *c, int64_t id)

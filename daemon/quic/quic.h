@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 
 /* Bytes a stream keeps unacknowledged before quic_stream_write accepts no more. */
-#define QUIC_STREAM_BUF (256 * 1024)
+#define QUIC_STREAM_BUF (1024 * 1024)
 #define QUIC_MAX_ALPN 8
 
 struct quic_conn;
@@ -160,9 +160,12 @@ struct quic_h3_callbacks {
 	void (*data)(void *arg, int64_t id, const uint8_t *p, size_t n);
 	void (*trailers)(void *arg, int64_t id, const struct quic_h3_field *f, size_t n);
 	void (*end)(void *arg, int64_t id);
-	void (*reset)(void *arg, int64_t id, uint64_t code);
-	void (*writable)(void *arg, int64_t id); /* quic_h3_write takes bytes again */
+	void (*reset)(void *arg, int64_t id, uint64_t code); /* the peer reset or stopped it */
+	/* Both directions of a request stream are over (code: H3_NO_ERROR or the reset's). */
+	void (*close)(void *arg, int64_t id, uint64_t code);
 };
+/* Room on an HTTP/3 stream again after a short quic_h3_write is reported by the connection's
+ * stream_writable callback, as for raw streams. */
 
 /* Attaches HTTP/3 (call once the connection exists; a client may send requests at once). */
 struct quic_h3 *quic_h3_attach(struct quic_conn *c, const struct quic_h3_callbacks *cb, void *arg);

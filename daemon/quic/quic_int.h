@@ -111,7 +111,7 @@ int quic_h3_on_handshake(struct quic_conn *c);
 int quic_h3_on_stream_data(struct quic_conn *c, int64_t id, const uint8_t *p, size_t n, bool fin);
 void quic_h3_on_acked(struct quic_conn *c, int64_t id, uint64_t n);
 void quic_h3_on_close(struct quic_conn *c, int64_t id, uint64_t code);
-void quic_h3_on_reset(struct quic_conn *c, int64_t id);
+void quic_h3_on_reset(struct quic_conn *c, int64_t id, uint64_t code);
 void quic_h3_on_unblock(struct quic_conn *c, int64_t id);
 void quic_h3_free(struct quic_h3 *h);
 

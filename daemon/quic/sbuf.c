@@ -7,13 +7,26 @@
 #include "core/util.h"
 #include "quic/quic_int.h"
 
+/* A chunk holds what the write that opened it brought, rounded up to MIN_CHUNK, at most CHUNK:
+ * a small response costs a small chunk (a hundred streams of 1 KiB responses no longer hold
+ * 16 KiB each). */
 #define CHUNK 16384
+#define MIN_CHUNK 2048
 
 struct sbuf_chunk {
 	struct sbuf_chunk *next;
-	size_t len;
-	uint8_t data[CHUNK];
+	size_t len, cap;
+	uint8_t data[];
 };
+
+static struct sbuf_chunk *chunk_new(size_t want)
+{
+	size_t cap = want < MIN_CHUNK ? MIN_CHUNK : want > CHUNK ? CHUNK : want;
+	struct sbuf_chunk *t = xcalloc(1, sizeof(*t) + cap);
+
+	t->cap = cap;
+	return t;
+}
 
 size_t sbuf_append(struct sbuf *b, const uint8_t *p, size_t n, size_t limit)
 {
@@ -27,8 +40,8 @@ size_t sbuf_append(struct sbuf *b, const uint8_t *p, size_t n, size_t limit)
 		struct sbuf_chunk *t = b->tail;
 		size_t k;
 
-		if (!t || t->len == CHUNK) {
-			t = xcalloc(1, sizeof(*t));
+		if (!t || t->len == t->cap) {
+			t = chunk_new(n - taken);
 			if (b->tail)
 				b->tail->next = t;
 			else
@@ -37,7 +50,7 @@ size_t sbuf_append(struct sbuf *b, const uint8_t *p, size_t n, size_t limit)
 			if (!b->cur)
 				b->cur = t;
 		}
-		k = CHUNK - t->len < n - taken ? CHUNK - t->len : n - taken;
+		k = t->cap - t->len < n - taken ? t->cap - t->len : n - taken;
 		memcpy(t->data + t->len, p + taken, k);
 		t->len += k;
 		taken += k;
@@ -88,7 +101,7 @@ void sbuf_ack(struct sbuf *b, size_t n)
 
 		b->head_off += k;
 		n -= k;
-		if (b->head_off < CHUNK || h == b->cur)
+		if (b->head_off < h->cap || h == b->cur)
 			break;
 		b->head = h->next;
 		b->head_off = 0;

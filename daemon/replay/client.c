@@ -39,7 +39,7 @@ void replay_client_free(struct replay_client *c)
 }
 
 /* mitmproxy's ClientPlayback.check, in its words. */
-static const char *refusal(const Snare__Flow *f)
+const char *replay_client_check(const Snare__Flow *f)
 {
 	if (f->has_type && f->type != SNARE__FLOW__TYPE__HTTP)
 		return "Can only replay HTTP flows.";
@@ -57,7 +57,7 @@ static const char *refusal(const Snare__Flow *f)
 
 int replay_client_add(struct replay_client *c, const Snare__Flow *f, char *err, size_t errlen)
 {
-	const char *why = refusal(f);
+	const char *why = replay_client_check(f);
 	Snare__Flow *copy;
 
 	if (why) {

@@ -133,6 +133,9 @@ void replay_refresh(Snare__HttpResponse *r, double now);
 
 struct replay_client;
 
+/* Why f cannot be replayed, in mitmproxy's words ("Can only replay HTTP
+ * flows." ...), or NULL when it can. */
+const char *replay_client_check(const Snare__Flow *f);
 /* concurrency: client_replay_concurrency, 1 or 0 for no limit. */
 struct replay_client *replay_client_new(unsigned concurrency);
 void replay_client_free(struct replay_client *c);

@@ -106,8 +106,10 @@ static pid_t *spawn_slot(struct spawner *sp, const Snare__SpawnChild *req)
  * parent-death signal the change of ids cleared). */
 static int spawner_drop(struct spawner *sp)
 {
-	const struct sandbox_plan plan = {
-	    .role = SANDBOX_SPAWNER, .user = sp->user, .parent = sp->coord_pid};
+	const struct sandbox_plan plan = {.role = SANDBOX_SPAWNER,
+					  .user = sp->user,
+					  .parent = sp->coord_pid,
+					  .keep_read_search = true};
 	char err[512];
 	int rc = sandbox_startup(&plan, err, sizeof(err));
 
@@ -197,9 +199,20 @@ static void on_reload(struct spawner *sp)
 	size_t n = 0, i;
 	struct cli c;
 	struct optfiles files = {0};
+	/* Started as root: read the files where root put them (sandbox.h). */
+	bool raised = sandbox_read_search(true) == 0;
 	bool parsed = cli_parse(sp->argc, sp->argv, &c, err, sizeof(err)) == 0;
+	bool filled = parsed && reload_fill(&r, &c, fds, &n, &files, err, sizeof(err)) == 0;
 
-	if (!parsed || reload_fill(&r, &c, fds, &n, &files, err, sizeof(err)) < 0) {
+	if (raised && sandbox_read_search(false) < 0) { /* fail closed */
+		for (i = 0; i < n; i++)
+			close(fds[i]);
+		n = 0;
+		snprintf(err, sizeof(err), "the spawner cannot lower CAP_DAC_READ_SEARCH");
+		spawner_fail(sp, err);
+		filled = false;
+	}
+	if (!filled) {
 		reload_release(&r, &files);
 		memset(&r, 0, sizeof(r));
 		snare__reload_result__init(&r);

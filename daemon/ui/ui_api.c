@@ -12,6 +12,7 @@
 #include "encoding/encoding.h"
 #include "filter/filter.h"
 #include "ui/ui_int.h"
+#include "ui/ui_intercept.h"
 
 #define UI_SEGS 8
 
@@ -72,11 +73,14 @@ static void api_state(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 
 	for (i = 0; i < ui->nmodes; i++)
 		json_array_append_new(modes, ui_json_str(ui->modes[i]));
-	ui_respond_json(c, 200,
-			json_pack("{s:s,s:o,s:s,s:I,s:I,s:b}", "version", SNARE_VERSION, "modes",
-				  modes, "csrf", ui->access.csrf, "flows",
-				  (json_int_t)ui_store_count(ui->store), "dropped",
-				  (json_int_t)ui->coord_dropped, "wireguard", ui->nwg > 0));
+	json_t *j =
+	    json_pack("{s:s,s:o,s:s,s:I,s:I,s:b}", "version", SNARE_VERSION, "modes", modes, "csrf",
+		      ui->access.csrf, "flows", (json_int_t)ui_store_count(ui->store), "dropped",
+		      (json_int_t)ui->coord_dropped, "wireguard", ui->nwg > 0);
+
+	json_object_set_new(j, "intercept", json_string(ui_hold_filter()));
+	json_object_set_new(j, "held", json_integer((json_int_t)ui_hold_count()));
+	ui_respond_json(c, 200, j);
 }
 
 /* The /api/flows answer (docs/web-api.md); takes rows. */
@@ -434,11 +438,18 @@ static const struct route routes[] = {
     {"GET", "api/events", api_events},
     {"GET", "api/wireguard", api_wireguard},
     {"POST", "api/flows/import", api_import},
+    {"POST", "api/flows/resume", ui_api_resume_all},
+    {"POST", "api/flows/kill", ui_api_kill_all},
+    {"POST", "api/flows/*/resume", ui_api_resume},
+    {"POST", "api/flows/*/kill", ui_api_kill},
+    {"PUT", "api/flows/*", ui_api_edit},
+    {"PUT", "api/options", ui_api_options},
     {"GET", "api/flows/*", api_flow},
     {"GET", "api/flows/*/request/content", api_req_content},
     {"GET", "api/flows/*/response/content", api_resp_content},
     {"GET", "api/flows/*/messages/*/content", api_msg_content},
     {"POST", "api/flows/*/mark", api_mark},
+    {"POST", "api/flows/*/replay", ui_api_replay},
     {"GET", "flows.har", api_export_har},
     {"GET", "flows.snare", api_export_snare},
 };
@@ -497,6 +508,7 @@ void ui_api_dispatch(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 	char path[sizeof(r->path)], *seg[UI_SEGS];
 	int n;
 	size_t i;
+	bool other_method = false; /* the path is routed, for another method */
 
 	snprintf(path, sizeof(path), "%s", r->path);
 	n = split(path, seg);
@@ -504,11 +516,14 @@ void ui_api_dispatch(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 		if (!route_match(routes[i].pattern, seg, n, r->args))
 			continue;
 		if (strcmp(routes[i].method, r->method) != 0) {
-			ui_respond_error(c, 405, "method not allowed");
-			return;
+			other_method = true;
+			continue;
 		}
 		routes[i].fn(ui, c, r);
 		return;
 	}
-	serve_static(ui, c, r);
+	if (other_method)
+		ui_respond_error(c, 405, "method not allowed");
+	else
+		serve_static(ui, c, r);
 }

@@ -144,6 +144,8 @@ const char *ui_param(const struct ui_req *r, const char *name, char *out, size_t
 
 /* ui_api.c: routing and the JSON API */
 void ui_api_dispatch(struct ui *ui, struct ui_conn *c, struct ui_req *r);
+/* ui_replay.c: POST api/flows/ID/replay */
+void ui_api_replay(struct ui *ui, struct ui_conn *c, struct ui_req *r);
 
 /* ui_ws.c: live updates */
 void ui_ws_upgrade(struct ui *ui, struct ui_conn *c, const struct ui_req *r);

@@ -8,6 +8,7 @@
 
 #include "core/escape.h"
 #include "ui/ui_int.h"
+#include "ui/ui_intercept.h"
 
 json_t *ui_json_bytes(const uint8_t *p, size_t n)
 {
@@ -80,6 +81,16 @@ static json_t *summary_process(const struct ui_store *s, size_t i, const struct 
 			 m->pid ? json_integer(m->pid) : json_null());
 }
 
+/* Held by intercept: "request" or "response" (which part waits), else false. */
+static json_t *summary_held(const struct ui_store *s, size_t i)
+{
+	unsigned phase;
+
+	if (!ui_hold_is_held(ui_store_str(s, i, UI_S_ID, NULL), &phase))
+		return json_false();
+	return json_string(phase ? "response" : "request");
+}
+
 json_t *ui_json_summary(const struct ui_store *s, size_t i)
 {
 	const struct ui_sum *m = ui_store_sum(s, i);
@@ -107,9 +118,14 @@ json_t *ui_json_summary(const struct ui_store *s, size_t i)
 	json_object_set_new(j, "server", opt_str(s, i, UI_S_SERVER));
 	json_object_set_new(j, "process", summary_process(s, i, m));
 	json_object_set_new(j, "marked", json_boolean(m->flags & UI_F_MARKED));
+	json_object_set_new(j, "is_replay",
+			    m->replay == UI_REPLAY_REQUEST    ? json_string("request")
+			    : m->replay == UI_REPLAY_RESPONSE ? json_string("response")
+							      : json_null());
 	json_object_set_new(j, "error", opt_str(s, i, UI_S_ERROR));
 	json_object_set_new(j, "messages", json_integer(m->messages));
 	json_object_set_new(j, "dns_name", opt_str(s, i, UI_S_DNS));
+	json_object_set_new(j, "intercepted", summary_held(s, i));
 	return j;
 }
 

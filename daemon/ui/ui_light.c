@@ -72,6 +72,10 @@ bool ui_light_ok(const Snare__Flow *f)
 	}
 	if (f->websocket && !f->has_websocket)
 		return false;
+	/* the summary keeps is_replay as one of mitmproxy's two values */
+	if (f->is_replay && f->is_replay[0] && strcmp(f->is_replay, "request") != 0 &&
+	    strcmp(f->is_replay, "response") != 0)
+		return false;
 	return addr_ok(f->client ? f->client->peer : NULL) &&
 	       addr_ok(f->server ? f->server->peer : NULL) &&
 	       addr_ok(f->server ? f->server->address : NULL);
@@ -173,6 +177,9 @@ static void build(const struct ui_store *s, size_t i, struct light *l)
 	l->f.type = types[m->kind < ARRAY_SIZE(types) ? m->kind : UI_HTTP];
 	l->f.has_type = true;
 	l->f.error = STR(UI_S_ERROR);
+	l->f.is_replay = m->replay == UI_REPLAY_REQUEST	   ? "request"
+			 : m->replay == UI_REPLAY_RESPONSE ? "response"
+							   : NULL;
 	if (l->f.type == SNARE__FLOW__TYPE__HTTP)
 		build_http(v, m, l);
 	else if (l->f.type == SNARE__FLOW__TYPE__DNS)

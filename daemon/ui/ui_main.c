@@ -20,6 +20,7 @@
 #include "sandbox.h"
 #include "ui/ui.h"
 #include "ui/ui_int.h"
+#include "ui/ui_intercept.h"
 
 static struct ui *the_ui; /* for the log sink */
 
@@ -211,6 +212,7 @@ static int ui_configure(struct ui *ui, const Snare__UiConfig *cfg)
 		ui->modes[i] = xstrdup(cfg->modes[i]);
 	ui->nmodes = cfg->n_modes;
 	take_wireguard(ui, cfg);
+	ui_hold_configure(cfg->intercept);
 	if (cfg->view_filter && *cfg->view_filter &&
 	    filter_compile(cfg->view_filter, &ui->view, err, sizeof(err)) < 0) {
 		log_error("web interface: view_filter: %s", err);
@@ -253,6 +255,9 @@ static const struct ipc_handler ui_handlers[] = {
     {SNARE__COORD_TO_UI__BODY_LOG, ui_on_log},
     {SNARE__COORD_TO_UI__BODY_DROPPED, ui_on_dropped},
     {SNARE__COORD_TO_UI__BODY_CONFIG, ui_on_config},
+    {SNARE__COORD_TO_UI__BODY_HELD, ui_on_held},
+    {SNARE__COORD_TO_UI__BODY_RELEASED, ui_on_released},
+    {SNARE__COORD_TO_UI__BODY_INTERCEPT, ui_on_intercept},
 };
 
 static void ui_on_close(struct ipc_chan *ch, int err)

@@ -48,6 +48,8 @@ enum ui_str {
 #define UI_F_PORT 64u	/* the request names its port (port is set) */
 #define UI_F_LIGHT 128u /* the summary rebuilds the flow for summary-only filters (ui_light.h) */
 
+enum { UI_REPLAY_NONE, UI_REPLAY_REQUEST, UI_REPLAY_RESPONSE };
+
 struct ui_sum {
 	uint64_t off; /* the record in the spill file (after its length prefix) */
 	uint32_t len;
@@ -59,6 +61,7 @@ struct ui_sum {
 	uint16_t port;
 	uint8_t kind;
 	uint8_t flags;
+	uint8_t replay; /* is_replay: UI_REPLAY_* (in the padding before req_size) */
 	uint64_t req_size, resp_size;
 	double ts_start, duration_ms;
 };

@@ -185,4 +185,8 @@ void ui_summarize(const Snare__Flow *f, struct ui_sum *m, const char *v[UI_S_COU
 	}
 	if (ui_light_ok(f))
 		m->flags |= UI_F_LIGHT;
+	if (f->is_replay)
+		m->replay = strcmp(f->is_replay, "request") == 0    ? UI_REPLAY_REQUEST
+			    : strcmp(f->is_replay, "response") == 0 ? UI_REPLAY_RESPONSE
+								    : UI_REPLAY_NONE;
 }

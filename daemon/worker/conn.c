@@ -49,6 +49,10 @@ static void conn_on_timer(struct loop_timer *t)
 		conn_pump(c);
 		return;
 	}
+	if (c->state == CS_HELD) { /* held by intercept: waits for the user, not for bytes */
+		loop_timer_arm(wk->loop, &c->timer, conn_idle_limit_ms());
+		return;
+	}
 	if (loop_timer_idle_rearm(wk->loop, &c->timer, c->active_ms, conn_idle_limit_ms()))
 		return;
 	conn_client_log(c, LOG_LVL_INFO, "Closing connection due to inactivity");

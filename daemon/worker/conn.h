@@ -32,6 +32,7 @@ enum conn_state {
 	CS_SOCKS,	  /* SOCKS5 greeting, authentication and request */
 	CS_DNS_TCP,	  /* DNS over TCP: length-prefixed messages */
 	CS_H2,		  /* HTTP/2 streams both ways (h2_proxy.c) */
+	CS_HELD,	  /* an HTTP/1 request or response held by intercept (hold_http.c) */
 };
 
 /* Whether the server side speaks TLS (reverse schemes decide; otherwise it
@@ -94,6 +95,10 @@ struct conn {
 	struct socks_state *socks; /* socks5.c */
 	struct dns_tcp *dns;	   /* dns_mode.c */
 	struct h2_proxy *h2;	   /* h2_proxy.c */
+	/* mitmproxy's is_replay for the flows of c (replay_worker.h): "request"
+	 * on a client replay's connection, "response" while server replay
+	 * answers; NULL otherwise. */
+	const char *replay_mark;
 	bool freed;
 };
 

@@ -10,6 +10,7 @@
 #include "core/unconst.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
+#include "worker/hold_http.h"
 #include "worker/hooks.h"
 #include "worker/http.h"
 #include "worker/stream.h"
@@ -117,8 +118,11 @@ static void flow_conns(struct conn *c, struct flow_parts *p, Snare__Flow__Type t
 		p->sc.timestamp_tls_setup = c->server.ts_tls;
 	}
 	flow_init(&p->f, p->id, type, c->client.ts_start);
+	if (type == SNARE__FLOW__TYPE__HTTP && hold_http_flow_id(c))
+		snprintf(p->id, sizeof(p->id), "%s", hold_http_flow_id(c)); /* held: one id */
 	p->f.client = &p->cc;
 	p->f.server = &p->sc;
+	p->f.is_replay = unconst(c->replay_mark); /* replay_worker.h */
 }
 
 static Snare__Header **headers_fill(const struct http1_head *h, Snare__Header **store, size_t *n)

@@ -298,6 +298,21 @@ static bool h2f_can_open(const struct http_framing *f)
 	return f->side == HF_CLIENT && !f->failed && h2_streams_free(f->s) > 0;
 }
 
+int h2_framing_msg_copy(struct h2_msg *m, const struct hf_head *h)
+{
+	h2_msg_init(m);
+	m->method = h->method ? xstrdup(h->method) : NULL;
+	m->scheme = h->scheme ? xstrdup(h->scheme) : NULL;
+	m->authority = h->authority ? xstrdup(h->authority) : NULL;
+	m->path = h->path ? xstrdup(h->path) : NULL;
+	m->status = h->status;
+	for (size_t i = 0; i < h->nfields; i++)
+		if (h2_msg_add(m, h->fields[i].name, h->fields[i].name_len, h->fields[i].value,
+			       h->fields[i].value_len) < 0)
+			return -ENOMEM;
+	return 0;
+}
+
 const struct http_framing_ops h2_framing_ops = {
     .name = "HTTP/2.0",
     .alpn = "h2",

@@ -8,4 +8,9 @@
 
 extern const struct http_framing_ops h2_framing_ops;
 
+struct h2_msg;
+/* An owned copy of a head (m is initialised here; free it with
+ * h2_msg_free even on failure).  0 or -ENOMEM. */
+int h2_framing_msg_copy(struct h2_msg *m, const struct hf_head *h);
+
 #endif

@@ -1,7 +1,9 @@
 /* Runs in a worker: the HTTP/2 layer.  An intercepted connection whose
- * client and server both speak h2 gets one HTTP/2 framing per side
- * (h2_framing.c); every client stream becomes a stream to the server and
- * one exchange, recorded as an HTTP/2.0 flow with its fields and trailers
+ * client speaks h2 (ALPN, or the cleartext preface) gets an HTTP/2 framing
+ * (h2_framing.c) facing the client and, facing the server, another one
+ * when the server speaks h2 or an HTTP/1.1 pool (h1_pool.c) when it does
+ * not (translation); every client stream becomes a server stream and one
+ * exchange, recorded as an HTTP/2.0 flow with its fields and trailers
  * in wire order.  Bodies move per stream as far as the other side takes
  * them: the sender's window opens (consume) only for bytes the other side
  * took, so at most a window per stream waits here.  body_size_limit and
@@ -13,11 +15,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "core/log.h"
 #include "h2/h2.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
+#include "worker/h1_pool.h"
 #include "worker/h2_framing.h"
 #include "worker/h2_proxy.h"
 #include "worker/http.h"
@@ -42,7 +49,9 @@ struct h2x {
 };
 
 struct h2_proxy {
-	struct http_framing *cli, *srv; /* facing the client, facing the server */
+	struct http_framing *cli, *srv;	     /* facing the client, facing the server */
+	const struct http_framing_ops *sops; /* the server side's: h2, or an HTTP/1.1 pool */
+	bool probing; /* h2c with prior knowledge sent to a plain server: does it speak h2? */
 	struct h2x *xs;
 };
 
@@ -68,23 +77,6 @@ static void x_error(struct h2x *x, const char *fmt, const char *what)
 {
 	if (x->error[0] == '\0')
 		snprintf(x->error, sizeof(x->error), fmt, what);
-}
-
-static int msg_copy(struct h2_msg *m, const struct hf_head *h)
-{
-	size_t i;
-
-	h2_msg_init(m);
-	m->method = h->method ? xstrdup(h->method) : NULL;
-	m->scheme = h->scheme ? xstrdup(h->scheme) : NULL;
-	m->authority = h->authority ? xstrdup(h->authority) : NULL;
-	m->path = h->path ? xstrdup(h->path) : NULL;
-	m->status = h->status;
-	for (i = 0; i < h->nfields; i++)
-		if (h2_msg_add(m, h->fields[i].name, h->fields[i].name_len, h->fields[i].value,
-			       h->fields[i].value_len) < 0)
-			return -ENOMEM;
-	return 0;
 }
 
 static int fields_copy(struct h2_msg *m, const struct hf_field *f, size_t n)
@@ -167,12 +159,13 @@ static void x_reset(struct conn *c, struct h2x *x, uint32_t code)
 	if (!x->c_closed)
 		(void)h2ops->submit_reset(c->h2->cli, x->csid, code);
 	if (x->ssid > 0 && !x->s_closed)
-		(void)h2ops->submit_reset(c->h2->srv, x->ssid, code);
+		(void)c->h2->sops->submit_reset(c->h2->srv, x->ssid, code);
 }
 
 /* ---- moving a body: from one framing (stream fsid) to the other (tsid) ---- */
 
 struct dir {
+	const struct http_framing_ops *fops, *tops;
 	struct http_framing *from, *to;
 	int32_t fsid, tsid;
 	struct buf *pend;
@@ -183,31 +176,33 @@ struct dir {
 
 static struct dir dir_up(struct conn *c, struct h2x *x)
 {
-	return (struct dir){c->h2->cli, c->h2->srv,  x->csid,	 x->ssid,   &x->up,
-			    &x->up_end, &x->up_sent, &x->req_tr, &x->rq_end};
+	return (struct dir){h2ops,  c->h2->sops, c->h2->cli,  c->h2->srv, x->csid,   x->ssid,
+			    &x->up, &x->up_end,	 &x->up_sent, &x->req_tr, &x->rq_end};
 }
 
 static struct dir dir_down(struct conn *c, struct h2x *x)
 {
-	return (struct dir){c->h2->srv,	  c->h2->cli,	 x->ssid,     x->csid,	 &x->down,
-			    &x->down_end, &x->down_sent, &x->resp_tr, &x->rs_end};
+	return (struct dir){c->h2->sops,   h2ops,	c->h2->srv, c->h2->cli,
+			    x->ssid,	   x->csid,	&x->down,   &x->down_end,
+			    &x->down_sent, &x->resp_tr, &x->rs_end};
 }
 
 /* Sends what is pending, then the end when the sender ended. */
 static void dir_drain(const struct dir *d)
 {
 	while (buf_len(d->pend) > 0) {
-		ssize_t n = h2ops->submit_data(d->to, d->tsid, buf_ptr(d->pend), buf_len(d->pend));
+		ssize_t n =
+		    d->tops->submit_data(d->to, d->tsid, buf_ptr(d->pend), buf_len(d->pend));
 
 		if (n <= 0)
 			return;
-		(void)h2ops->consume(d->from, d->fsid, (size_t)n);
+		(void)d->fops->consume(d->from, d->fsid, (size_t)n);
 		buf_consume(d->pend, (size_t)n);
 	}
 	if (*d->end && !*d->sent) {
 		*d->sent = true;
 		*d->t_end = clock_wall();
-		(void)h2ops->submit_end(d->to, d->tsid, hf_fields(d->tr), d->tr->nfields);
+		(void)d->tops->submit_end(d->to, d->tsid, hf_fields(d->tr), d->tr->nfields);
 	}
 }
 
@@ -220,10 +215,10 @@ static int dir_data(const struct dir *d, struct body_xfer *b, const uint8_t *p, 
 	if (http_body_over_limit(b))
 		return -EMSGSIZE;
 	if (buf_len(d->pend) == 0) {
-		taken = h2ops->submit_data(d->to, d->tsid, p, n);
+		taken = d->tops->submit_data(d->to, d->tsid, p, n);
 		if (taken < 0)
 			return (int)taken;
-		(void)h2ops->consume(d->from, d->fsid, (size_t)taken);
+		(void)d->fops->consume(d->from, d->fsid, (size_t)taken);
 	}
 	if ((size_t)taken < n && buf_append(d->pend, p + taken, n - (size_t)taken) < 0)
 		return -ENOBUFS;
@@ -272,11 +267,33 @@ static void reverse_authority(const struct conn *c, char *out, size_t len)
 		snprintf(out + n, len - (size_t)n, ":%u", c->port);
 }
 
+/* upstream_auth in reverse mode: the server's credentials in place of the
+ * client's Authorization (as on HTTP/1).  The fields and the value are one
+ * allocation, the caller's to free once h is submitted. */
+static struct hf_field *with_upstream_auth(struct hf_head *h)
+{
+	struct hf_field *f = xcalloc(1, (h->nfields + 1) * sizeof(*f) + 420);
+	char *v = (char *)(f + h->nfields + 1);
+	size_t n = 0;
+
+	conn_basic_auth_value(v, 420);
+	for (size_t i = 0; i < h->nfields; i++)
+		if (!(h->fields[i].name_len == 13 &&
+		      strncasecmp(h->fields[i].name, "authorization", 13) == 0))
+			f[n++] = h->fields[i];
+	if (v[0])
+		f[n++] = (struct hf_field){"authorization", 13, v, strlen(v)};
+	h->fields = f;
+	h->nfields = n;
+	return f;
+}
+
 static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool end)
 {
 	struct conn *c = eng;
 	struct h2x *x = xcalloc(1, sizeof(*x));
 	struct hf_head hh = *hin, *h = &hh;
+	struct hf_field *fields = NULL;
 	char authority[300];
 	int32_t ssid;
 
@@ -284,6 +301,10 @@ static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 		reverse_authority(c, authority, sizeof(authority));
 		h->authority = authority;
 	}
+	if (c->kind == MODE_REVERSE && wk->opts.upstream_auth)
+		fields = with_upstream_auth(h);
+	if (c->tunnel && h->scheme) /* the server's scheme, as on HTTP/1 */
+		h->scheme = c->server_tls ? "https" : "http";
 
 	x->csid = sid;
 	x->next = c->h2->xs;
@@ -296,8 +317,11 @@ static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 	buf_init(&x->rsb.keep, FLOW_BODY_KEEP);
 	buf_init(&x->up, H2P_PENDING_MAX);
 	buf_init(&x->down, H2P_PENDING_MAX);
-	if (msg_copy(&x->req, h) < 0 || !h2ops->can_open(c->h2->srv) ||
-	    (ssid = h2ops->submit_head(c->h2->srv, 0, h, end)) <= 0) {
+	ssid = h2_framing_msg_copy(&x->req, h) < 0 || !c->h2->sops->can_open(c->h2->srv)
+		   ? -EBUSY
+		   : c->h2->sops->submit_head(c->h2->srv, 0, h, end);
+	free(fields);
+	if (ssid <= 0) {
 		x_error(x, "%s", "cannot open a stream to the server");
 		x->s_closed = true;
 		(void)h2ops->submit_reset(c->h2->cli, sid, HF_E_REFUSED);
@@ -346,7 +370,7 @@ static void c_on_reset(void *eng, int32_t sid, uint32_t code, bool by_peer)
 	if (by_peer) {
 		x_error(x, "client reset the stream (%s)", h2_error_name(code));
 		if (x->ssid > 0 && !x->s_closed)
-			(void)h2ops->submit_reset(c->h2->srv, x->ssid, code);
+			(void)c->h2->sops->submit_reset(c->h2->srv, x->ssid, code);
 	}
 }
 
@@ -359,7 +383,7 @@ static void c_on_close(void *eng, int32_t sid)
 		return;
 	x->c_closed = true;
 	if (x->ssid > 0 && !x->s_closed && !(x->up_sent && x->down_sent))
-		(void)h2ops->submit_reset(c->h2->srv, x->ssid, HF_E_CANCEL);
+		(void)c->h2->sops->submit_reset(c->h2->srv, x->ssid, HF_E_CANCEL);
 	x_maybe_done(c, x);
 }
 
@@ -392,10 +416,15 @@ static void s_on_head(void *eng, int32_t sid, const struct hf_head *h, bool end)
 	struct conn *c = eng;
 	struct h2x *x = by_ssid(c, sid);
 
-	if (x == NULL || x->c_closed || h->status < 200 || x->has_resp)
-		return; /* 1xx: not relayed (HTTP/2 clients need none from us) */
+	if (x == NULL || x->c_closed || x->has_resp)
+		return;
+	if (h->status < 200) { /* 1xx (103 Early Hints, 100 Continue): relayed, not recorded */
+		if (h->status != 101)
+			(void)h2ops->submit_head(c->h2->cli, x->csid, h, false);
+		return;
+	}
 	h2_msg_free(&x->resp);
-	if (msg_copy(&x->resp, h) < 0)
+	if (h2_framing_msg_copy(&x->resp, h) < 0)
 		return;
 	x->has_resp = true;
 	x->rs_start = clock_wall();
@@ -500,54 +529,218 @@ static const struct hf_events server_events = {
 
 /* ---- the layer ---- */
 
+/* Under eager the server's ALPN is mirrored (h2 only when the server took
+ * it); with no TLS server session yet (lazy) or a plain server, snare
+ * answers the client itself and translates to HTTP/1.1 where the server
+ * does not speak h2.  Never for TLS to snare itself, raw relays or mitm.it. */
 bool h2_proxy_server_ready(const struct conn *c)
 {
-	return wk->opts.http2 && c->server.ssl && c->server.tls_done && strcmp(c->alpn, "h2") == 0;
+	bool onboarding = wk->opts.onboarding && wk->opts.onboarding_host &&
+			  strcasecmp(c->host, wk->opts.onboarding_host) == 0;
+
+	if (!wk->opts.http2 || !c->tunnel || c->force_raw || onboarding)
+		return false; /* mitm.it is served by the HTTP/1 engine */
+	if (c->server.ssl)
+		return c->server.tls_done && strcmp(c->alpn, "h2") == 0;
+	return true;
 }
 
-void h2_proxy_start(struct conn *c)
+bool h2_proxy_prior_knowledge(const struct conn *c)
 {
-	struct hf_limits lim = {
+	return !c->tls &&
+	       h2_preface_check(buf_ptr(&c->client.in), buf_len(&c->client.in)) == H2_PREFACE_YES &&
+	       wk->opts.http2;
+}
+
+bool h2_proxy_preface_wait(const struct conn *c)
+{
+	return wk->opts.http2 && !c->client.rd_eof && buf_room(&c->client.in) > 0 &&
+	       h2_preface_check(buf_ptr(&c->client.in), buf_len(&c->client.in)) == H2_PREFACE_MORE;
+}
+
+static struct hf_limits h2p_limits(void)
+{
+	return (struct hf_limits){
 	    .max_head_bytes = (size_t)wk->opts.max_header_bytes,
 	    .max_fields = (size_t)wk->opts.max_headers,
 	    .max_streams = 100,
 	};
+}
+
+/* A cleartext client with prior knowledge and a plain server: the server
+ * is asked in h2c the same way (h2p_probe). */
+static bool h2p_h2c_wanted(const struct conn *c)
+{
+	return !c->tls && c->server.fd >= 0 && c->server.ssl == NULL;
+}
+
+/* The server side: h2 when the server negotiated it, else a pool of
+ * HTTP/1.1 connections (every request answered 502 when `failed`). */
+static void h2p_server_framing(struct conn *c, const char *failed)
+{
+	struct hf_limits lim = h2p_limits();
+	const unsigned char *alpn = NULL;
+	unsigned alen = 0;
+
+	if (c->server.ssl && c->server.tls_done && !failed) {
+		SSL_get0_alpn_selected(c->server.ssl, &alpn, &alen);
+		snprintf(c->alpn, sizeof(c->alpn), "%.*s", (int)alen,
+			 alen ? (const char *)alpn : "");
+	}
+	if (!failed && ((alen == 2 && memcmp(alpn, "h2", 2) == 0) || h2p_h2c_wanted(c))) {
+		c->h2->sops = h2ops;
+		c->h2->srv = h2ops->open(HF_CLIENT, &lim, &server_events, c);
+		c->h2->probing = c->server.ssl == NULL;
+		return;
+	}
+	if (!failed)
+		conn_client_log(c, LOG_LVL_DEBUG, "HTTP/2 client, HTTP/1.1 server: translating");
+	c->h2->sops = &h1pool_ops;
+	c->h2->srv = h1pool_new(c, &lim, &server_events, c, failed, NULL);
+	if (failed) { /* a failed server stream would keep the pump busy */
+		conn_server_disconnect(c);
+		stream_close(&c->server);
+		stream_init(&c->server, c, -1);
+	}
+}
+
+/* The server connection of a lazy start is up (or not): TLS next where the
+ * server speaks it, offering h2 and http/1.1. */
+static void h2p_connected(struct conn *c, int err)
+{
+	conn_set_state(c, CS_H2);
+	if (conn_connect_failed(c, err)) {
+		h2p_server_framing(c, c->server.err[0] ? c->server.err : "connection failed");
+		return;
+	}
+	if (c->server_tls && c->server.ssl == NULL && conn_server_tls_begin(c) < 0) {
+		h2p_server_framing(c, "cannot start TLS");
+		return;
+	}
+	if (c->server.ssl == NULL)
+		h2p_server_framing(c, NULL);
+}
+
+/* Waits for the server's TLS handshake; false while it runs. */
+static bool h2p_server_wait(struct conn *c, bool *progress)
+{
+	struct stream *s = &c->server;
+
+	if (s->ssl && !s->tls_done && !s->failed && !s->rd_eof)
+		return false;
+	*progress = true;
+	if (s->ssl && !s->tls_done) {
+		long v = SSL_get_verify_result(s->ssl);
+
+		conn_client_log(c, LOG_LVL_WARN, "Server TLS handshake failed. %s",
+				v != X509_V_OK ? X509_verify_cert_error_string(v) : s->err);
+		h2p_server_framing(c, "Server TLS handshake failed");
+		return true;
+	}
+	h2p_server_framing(c, NULL);
+	return true;
+}
+
+void h2_proxy_start(struct conn *c)
+{
+	struct hf_limits lim = h2p_limits();
 
 	c->h2->cli = h2ops->open(HF_SERVER, &lim, &client_events, c);
-	c->h2->srv = h2ops->open(HF_CLIENT, &lim, &server_events, c);
 	conn_set_state(c, CS_H2);
+	if (c->server.fd < 0)
+		conn_connect(c, c->host, c->port, h2p_connected);
+	else if (c->server.ssl == NULL || c->server.tls_done)
+		h2p_server_framing(c, NULL);
 	conn_pump_later(c);
 }
 
 /* Feeds one side's received bytes; false when that side is finished. */
-static bool h2p_feed(struct http_framing *f, struct stream *s, bool *progress)
+static bool h2p_feed(const struct http_framing_ops *ops, struct http_framing *f, struct stream *s,
+		     bool *progress)
 {
 	if (buf_len(&s->in) == 0)
 		return true;
 	*progress = true;
-	return h2ops->feed(f, &s->in) == 0;
+	return ops->feed(f, &s->in) == 0;
 }
 
-static void h2p_flush(struct http_framing *f, struct stream *s, bool *progress)
+static void h2p_flush(const struct http_framing_ops *ops, struct http_framing *f, struct stream *s,
+		      bool *progress)
 {
 	size_t before = buf_len(&s->out);
 
-	(void)h2ops->flush(f, &s->out);
+	(void)ops->flush(f, &s->out);
 	if (buf_len(&s->out) != before)
 		*progress = true;
+}
+
+/* Whether the first bytes of a plain server asked in h2c are a SETTINGS
+ * frame (RFC 9113 3.4: the server's preface). */
+static bool h2p_is_settings(const uint8_t *b, size_t n)
+{
+	return n >= 9 && b[3] == 0x04 && (b[4] & 0x01) == 0 && (b[5] | b[6] | b[7] | b[8]) == 0;
+}
+
+/* h2c with prior knowledge towards a plain server: the preface goes out,
+ * and the server's first bytes decide.  Anything but a SETTINGS frame (an
+ * HTTP/1.1 error page, a close) and the server connection is dropped for
+ * an HTTP/1.1 pool to the same address.  True while undecided. */
+static bool h2p_probe(struct conn *c, bool *progress)
+{
+	struct h2_proxy *p = c->h2;
+	struct hf_limits lim = h2p_limits();
+	union sockaddr_any peer = c->server.peer;
+	size_t n = buf_len(&c->server.in);
+
+	if (n < 9 && !c->server.rd_eof && !c->server.failed) {
+		h2p_flush(h2ops, p->srv, &c->server, progress);
+		return true;
+	}
+	p->probing = false;
+	*progress = true;
+	if (h2p_is_settings(buf_ptr(&c->server.in), n))
+		return false;
+	conn_client_log(c, LOG_LVL_INFO, "server does not speak h2c: HTTP/1.1 to it");
+	h2ops->free(p->srv);
+	conn_server_disconnect(c);
+	stream_close(&c->server);
+	stream_init(&c->server, c, -1);
+	p->sops = &h1pool_ops;
+	p->srv = h1pool_new(c, &lim, &server_events, c, NULL, &peer);
+	return false;
+}
+
+/* The h2 server connection is over: so is the client's. */
+static bool h2p_server_gone(struct conn *c)
+{
+	struct h2_proxy *p = c->h2;
+
+	if (p->sops == &h1pool_ops) /* the pool replaces its connections */
+		return false;
+	return p->sops->done(p->srv) || c->server.failed ||
+	       (c->server.rd_eof && buf_len(&c->server.in) == 0);
 }
 
 static void h2p_step(struct conn *c, bool *progress)
 {
 	struct h2_proxy *p = c->h2;
-	bool ok = h2p_feed(p->cli, &c->client, progress) && h2p_feed(p->srv, &c->server, progress);
+	bool ok, pool;
 
-	h2p_flush(p->cli, &c->client, progress);
-	h2p_flush(p->srv, &c->server, progress);
-	if (!ok || h2ops->done(p->cli) || h2ops->done(p->srv) || c->client.failed ||
-	    c->server.failed || (c->client.rd_eof && buf_len(&c->client.in) == 0) ||
-	    (c->server.rd_eof && buf_len(&c->server.in) == 0)) {
-		if (c->server.failed || c->server.rd_eof)
+	if (p->srv == NULL && !h2p_server_wait(c, progress))
+		return;
+	if (p->probing && h2p_probe(c, progress))
+		return;
+	pool = p->sops == &h1pool_ops;
+	ok = h2p_feed(h2ops, p->cli, &c->client, progress) &&
+	     (pool || h2p_feed(p->sops, p->srv, &c->server, progress));
+	if (pool)
+		h1pool_pump(p->srv, progress);
+	h2p_flush(h2ops, p->cli, &c->client, progress);
+	if (!pool)
+		h2p_flush(p->sops, p->srv, &c->server, progress);
+	if (!ok || h2ops->done(p->cli) || c->client.failed ||
+	    (c->client.rd_eof && buf_len(&c->client.in) == 0) || h2p_server_gone(c)) {
+		if (!pool && (c->server.failed || c->server.rd_eof))
 			for (struct h2x *x = p->xs; x; x = x->next)
 				x_error(x, "%s",
 					c->server.err[0] ? c->server.err
@@ -571,7 +764,8 @@ static void h2p_close(struct conn *c)
 	}
 	c->h2->xs = NULL;
 	h2ops->free(c->h2->cli);
-	h2ops->free(c->h2->srv);
+	if (c->h2->srv)
+		c->h2->sops->free(c->h2->srv);
 	c->h2->cli = c->h2->srv = NULL;
 }
 

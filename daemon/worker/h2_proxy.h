@@ -1,5 +1,6 @@
-/* The HTTP/2 layer (layer_h2, h2_proxy.c): an intercepted connection on
- * which the client and the server both negotiated h2.  Runs in a worker. */
+/* The HTTP/2 layer (layer_h2, h2_proxy.c): an intercepted connection whose
+ * client speaks h2, to a server speaking h2 or (translated) HTTP/1.1.
+ * Runs in a worker. */
 #ifndef SNARE_WORKER_H2_PROXY_H
 #define SNARE_WORKER_H2_PROXY_H
 
@@ -8,10 +9,19 @@
 struct conn;
 struct h2_proxy;
 
-/* The layer starts on c (client TLS up with ALPN h2, server the same). */
+/* The layer starts on c (client TLS up with ALPN h2, or a cleartext
+ * client's preface); it connects the server itself when it is not yet
+ * (lazy), and picks the server side's framing from its ALPN. */
 void h2_proxy_start(struct conn *c);
 /* Whether the client may be offered h2 on c: http2 is on and the server
- * connection already negotiated it (connection_strategy eager). */
+ * connection negotiated it (eager: its ALPN is mirrored), or there is no
+ * TLS server session yet (lazy) or the server is plain: then snare
+ * translates to HTTP/1.1 if the server does not speak h2. */
 bool h2_proxy_server_ready(const struct conn *c);
+/* Whether the plain bytes c's client sent first are the HTTP/2 client
+ * preface (cleartext h2 with prior knowledge) and http2 is on. */
+bool h2_proxy_prior_knowledge(const struct conn *c);
+/* Whether the client's first plain bytes may still become the preface. */
+bool h2_proxy_preface_wait(const struct conn *c);
 
 #endif

@@ -158,13 +158,7 @@ static void request_answer(struct conn *c, const Snare__HttpResponse *rs)
 	if (c->freed)
 		return;
 	flow_send_http(c, NULL);
-	if (keep) {
-		http_exchange_reset(c);
-		conn_set_state(c, CS_CLIENT_HEAD);
-		return;
-	}
-	c->client.shut_req = true;
-	conn_set_state(c, CS_CLOSING);
+	http_exchange_next(c, keep);
 }
 
 bool hooks_http_request(struct conn *c)

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
+#include "worker/hold_http.h"
 #include "worker/hooks.h"
 #include "worker/http.h"
 #include "worker/http_int.h"
@@ -48,8 +49,10 @@ void http_exchange_reset(struct conn *c)
 	http_msg_clear(&c->http->req);
 	http_msg_clear(&c->http->resp);
 	hooks_http_free(c);
+	hold_http_free(c);
 	c->http->flow_sent = false;
 	c->http->local_response = false;
+	c->http->replay_wait = false;
 }
 
 static void http_bad_request(struct conn *c, int r)
@@ -114,6 +117,8 @@ static void http_step(struct conn *c, bool *progress)
 		http_read_request(c, progress);
 	else if (c->state == CS_EXCHANGE)
 		http_exchange_step(c, progress);
+	else if (c->state == CS_HELD)
+		hold_http_step(c, progress);
 }
 
 /* Records the exchange in progress, if any. */
@@ -122,6 +127,7 @@ static void http_close(struct conn *c)
 	if (c->http->req.raw)
 		http_exchange_reset(c);
 	hooks_http_free(c);
+	hold_http_free(c);
 	http_msg_clear(&c->http->req);
 	http_msg_clear(&c->http->resp);
 }

@@ -41,6 +41,8 @@ struct http_state {
 	bool on_kept_server;	  /* sent on a server connection kept from an earlier exchange */
 	char scheme[8];		  /* of the current request: http or https */
 	struct hooks_http *hooks; /* scripts and rewrites (hooks.h), NULL without */
+	struct hold_http *held;	  /* intercept (hold_http.h), NULL unless matched */
+	bool replay_wait;	  /* server replay waits for the request body (replay_worker.h) */
 };
 
 /* The layer starts (or a new request begins on it): CS_CLIENT_HEAD. */

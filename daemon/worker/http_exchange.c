@@ -12,11 +12,13 @@
 #include "core/log.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
+#include "worker/hold_http.h"
 #include "worker/hooks.h"
 #include "worker/http.h"
 #include "worker/http_int.h"
 #include "worker/layer.h"
 #include "worker/modes.h"
+#include "worker/replay_worker.h"
 #include "worker/stream.h"
 #include "worker/worker_ctx.h"
 
@@ -127,6 +129,17 @@ static void http_exchange_done(struct conn *c)
 	conn_set_state(c, CS_CLOSING);
 }
 
+void http_exchange_next(struct conn *c, bool keep)
+{
+	if (keep) {
+		http_exchange_reset(c);
+		conn_set_state(c, CS_CLIENT_HEAD);
+		return;
+	}
+	c->client.shut_req = true;
+	conn_set_state(c, CS_CLOSING);
+}
+
 /* Reads the response head; 1xx heads are relayed and skipped. */
 static int http_read_response(struct conn *c, bool *progress)
 {
@@ -163,6 +176,8 @@ static int http_read_response(struct conn *c, bool *progress)
 		     c->http->resp.head->content_length);
 	if (hooks.active && hooks_http_response_head(c))
 		return c->freed ? -ECANCELED : 0; /* held for the response hook, or killed */
+	if (hold_http_response_head(c))
+		return 0; /* its body is collected for intercept */
 	if (buf_append(&c->client.out, c->http->resp.raw, c->http->resp.raw_len) < 0)
 		return -ENOBUFS;
 	return 0;
@@ -264,6 +279,10 @@ void http_exchange_step(struct conn *c, bool *progress)
 		http_linger_step(c, progress);
 		return;
 	}
+	if (c->http->replay_wait) {
+		replay_http_body_step(c, progress);
+		return;
+	}
 	if (!c->http->req.body.done &&
 	    (r = h1_body_move(&c->http->req.body, &c->client, &c->server, progress)) < 0) {
 		if (r == -EMSGSIZE)
@@ -289,15 +308,16 @@ void http_exchange_step(struct conn *c, bool *progress)
 			http_response_failed(c, r);
 			return;
 		}
-		if (c->http->resp.raw == NULL)
-			return;
+		if (c->http->resp.raw == NULL || c->state == CS_HELD)
+			return; /* no head yet, or held by intercept with its head only */
 		if (c->http->resp.head->status == 101 && c->http->req.head->upgrade) {
 			next_layer(c, NL_UPGRADE);
 			return;
 		}
 	}
-	if ((r = h1_body_move(&c->http->resp.body, &c->server, hooks_http_body_sink(c),
-			      progress)) == -EMSGSIZE) {
+	if ((r = h1_body_move(&c->http->resp.body, &c->server,
+			      hold_http_body_sink(c, hooks_http_body_sink(c)), progress)) ==
+	    -EMSGSIZE) {
 		http_refuse_response_body(c, true);
 		return;
 	}
@@ -307,7 +327,8 @@ void http_exchange_step(struct conn *c, bool *progress)
 		conn_close(c);
 		return;
 	}
-	if (c->http->resp.body.done && hooks_http_response_done(c, progress)) {
+	if (c->http->resp.body.done && hold_http_response_done(c, progress) &&
+	    hooks_http_response_done(c, progress)) {
 		if (!c->http->req.body.done)
 			c->http->closing_after = true;
 		http_exchange_done(c);

@@ -9,6 +9,8 @@
 /* http_route.c: where a parsed request goes (CONNECT, absolute-form, Host,
  * the tunnel), proxy authentication and mitm.it. */
 void http_route_request(struct conn *c);
+/* After server replay let the request pass: the hooks, then the server. */
+void http_route_forward(struct conn *c);
 /* http_exchange.c: sends the head and streams the bodies. */
 void http_send_request(struct conn *c);
 void http_exchange_step(struct conn *c, bool *progress);
@@ -16,6 +18,9 @@ void http_exchange_step(struct conn *c, bool *progress);
 int http_build_request_head(struct conn *c, struct buf *out);
 /* Records a locally generated response (error page, mitm.it) in c->resp. */
 void http_local_response(struct conn *c, const uint8_t *resp, size_t len);
+/* After an exchange: wait for the next request on a kept connection, or
+ * close once the answer is out. */
+void http_exchange_next(struct conn *c, bool keep);
 /* body_size_limit: the request body is too large.  Records the flow with
  * the error, closes the server connection and answers 413 (or resets the
  * client when a response has already started). */

@@ -11,10 +11,12 @@
 #include "worker/auth.h"
 #include "worker/conn.h"
 #include "worker/http.h"
+#include "worker/hold_http.h"
 #include "worker/hooks.h"
 #include "worker/http_int.h"
 #include "worker/layer.h"
 #include "worker/pages.h"
+#include "worker/replay_worker.h"
 #include "worker/worker_ctx.h"
 
 static bool http_is_onboarding(const struct conn *c)
@@ -133,7 +135,16 @@ void http_route_request(struct conn *c)
 		http_refuse_request_body(c);
 		return;
 	}
+	if (replay_http_request(c))
+		return;
+	http_route_forward(c);
+}
+
+void http_route_forward(struct conn *c)
+{
 	if (hooks.active && hooks_http_request(c))
+		return;
+	if (hold_http_request(c))
 		return;
 	http_send_request(c);
 }

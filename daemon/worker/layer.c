@@ -56,6 +56,13 @@ static void enter_http(struct conn *c)
 	http_start(c);
 }
 
+/* HTTP/2: by ALPN h2, or a cleartext client's preface. */
+static void h2_enter(struct conn *c)
+{
+	enter(c, &layer_h2);
+	h2_proxy_start(c);
+}
+
 /* A new connection: its mode says which layer reads its first bytes. */
 static void next_start(struct conn *c)
 {
@@ -109,6 +116,8 @@ static void next_plain(struct conn *c, bool http)
 	c->server_tls = c->srv_tls == SRV_TLS_ALWAYS;
 	if (c->force_raw || hosts_match(&wk->tcp_hosts, c->host, c->port))
 		enter_relay(c, true);
+	else if (h2_proxy_prior_knowledge(c))
+		h2_enter(c);
 	else
 		enter_http(c);
 }
@@ -150,8 +159,7 @@ static void next_client_tls_up(struct conn *c)
 	    hosts_match(&wk->tcp_hosts, c->hello->sni[0] ? c->hello->sni : c->host, c->port)) {
 		enter_relay(c, true);
 	} else if (client_alpn_is(c, "h2")) {
-		enter(c, &layer_h2);
-		h2_proxy_start(c);
+		h2_enter(c);
 	} else {
 		enter_http(c);
 	}
@@ -208,9 +216,13 @@ bool next_layer_alpn(const struct conn *c, const uint8_t **protos, size_t *len)
 		has_h11 |= strcmp(c->hello->alpn[i], "http/1.1") == 0;
 		has_h2 |= strcmp(c->hello->alpn[i], "h2") == 0;
 	}
-	/* h2 only before the client's handshake (eager): the client is then
-	 * offered h2 only if the server took it (h2_proxy_server_ready). */
-	if (has_h2 && c->tunnel && !c->tls && !c->force_raw && wk->opts.http2) {
+	if (h2_proxy_prior_knowledge(c)) /* a cleartext h2 client: either, translated if need be */
+		has_h2 = has_h11 = true;
+	/* h2 before the client's handshake (eager): the client is then offered
+	 * h2 only if the server took it (h2_proxy_server_ready); after it, when
+	 * the HTTP/2 layer connects (lazy) and translates if the server takes
+	 * http/1.1. */
+	if (has_h2 && c->tunnel && (!c->tls || c->h2) && !c->force_raw && wk->opts.http2) {
 		*protos = has_h11 ? both : h2;
 		*len = has_h11 ? sizeof(both) - 1 : sizeof(h2) - 1;
 		return true;

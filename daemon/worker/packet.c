@@ -1,8 +1,9 @@
 /* Runs in a worker: a packet source (a TUN fd handed over by the
  * coordinator) feeding snare's userspace network stack.  TCP connections it
  * accepts enter the same layers as kernel sockets; UDP to port 53/5353 goes
- * through the DNS layer; other UDP is relayed from a kernel socket per flow
- * and recorded, until UDP_IDLE_MS pass without a datagram either way.
+ * through the DNS layer; QUIC is intercepted (quic_intercept.c); other UDP
+ * is relayed from a kernel socket per flow and recorded, until UDP_IDLE_MS
+ * pass without a datagram either way.
  * Packets are untrusted; the stack validates them. */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "worker/dns_mode.h"
 #include "worker/packet.h"
 #include "worker/procmap.h"
+#include "worker/quic_intercept.h"
 #include "worker/udp.h"
 #include "worker/worker_ctx.h"
 
@@ -31,6 +33,7 @@ struct udp_flow {
 	int fd;
 	struct loop_io io;
 	struct udp_rec *rec; /* the UDP flow being recorded */
+	struct qx *qx;	     /* QUIC interception, while it may apply */
 	struct loop_timer idle;
 	uint64_t active_ms; /* the last datagram either way */
 };
@@ -101,6 +104,7 @@ static void udp_flow_free(struct packet_source *ps, struct udp_flow *f, const ch
 		loop_io_del(wk->loop, &f->io);
 		close(f->fd);
 	}
+	qx_free(f->qx);
 	udp_record_finish(f->rec, error);
 	loop_defer_free(wk->loop, free, f);
 }
@@ -145,9 +149,32 @@ static void udp_on_idle(struct loop_timer *t)
 {
 	struct udp_flow *f = t->arg;
 
-	if (!loop_timer_idle_rearm(wk->loop, &f->idle, f->active_ms, UDP_IDLE_MS))
+	if (qx_intercepted(f->qx)) /* QUIC's own timers end it */
+		loop_timer_arm(wk->loop, &f->idle, UDP_IDLE_MS);
+	else if (!loop_timer_idle_rearm(wk->loop, &f->idle, f->active_ms, UDP_IDLE_MS))
 		udp_flow_free(f->src, f, NULL);
 }
+
+/* A client's datagram relayed to the server, and recorded. */
+static void udp_relay(void *arg, const uint8_t *d, size_t n)
+{
+	struct udp_flow *f = arg;
+
+	udp_record(f->rec, true, d, n);
+	if (send(f->fd, d, n, 0) < 0)
+		log_err(LOG_LVL_DEBUG, -errno, "UDP relay");
+}
+
+/* Intercepted QUIC: a datagram to the client from the server's address. */
+static void udp_to_client(void *arg, const uint8_t *d, size_t n)
+{
+	struct udp_flow *f = arg;
+
+	f->active_ms = loop_now(wk->loop);
+	(void)ns_udp_send(f->src->ns, &f->dst, &f->client, d, n);
+}
+
+static const struct qx_ops udp_qx_ops = {udp_to_client, udp_relay};
 
 static struct udp_flow *udp_open(struct packet_source *ps, const struct sockaddr_storage *src,
 				 const struct sockaddr_storage *dst)
@@ -168,6 +195,8 @@ static struct udp_flow *udp_open(struct packet_source *ps, const struct sockaddr
 	}
 	f->rec = udp_record_start(ps->mode_index, src, dst);
 	udp_record_peek_quic(f->rec);
+	f->qx = qx_new(ps->mode_index, (const union sockaddr_any *)src,
+		       (const union sockaddr_any *)dst, &udp_qx_ops, f);
 	if (wk->modes[ps->mode_index].kind == MODE_LOCAL)
 		udp_log_process(src, dst, f->rec);
 	f->next = ps->flows;
@@ -191,9 +220,8 @@ static void pkt_udp(void *arg, const struct sockaddr_storage *src,
 	if (f == NULL && (f = udp_open(ps, src, dst)) == NULL)
 		return;
 	f->active_ms = loop_now(wk->loop);
-	udp_record(f->rec, true, d, n);
-	if (send(f->fd, d, n, 0) < 0)
-		log_err(LOG_LVL_DEBUG, -errno, "UDP relay");
+	if (f->qx == NULL || !qx_client(f->qx, d, n))
+		udp_relay(f, d, n);
 }
 
 static void pkt_udp_closed(void *arg, const struct sockaddr_storage *src,

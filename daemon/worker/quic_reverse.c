@@ -19,6 +19,7 @@
 #include "quic/quic.h"
 #include "worker/accepting.h"
 #include "worker/certcache.h"
+#include "worker/h3_reverse.h"
 #include "worker/quic_reverse.h"
 #include "worker/udp.h"
 #include "worker/worker_ctx.h"
@@ -27,6 +28,9 @@
 #define QR_EARLY_MAX 8 /* client datagrams kept while the leaf is on its way */
 #define QR_DGRAM_MAX 65535
 #define QR_DATAGRAMS_HELD 16 /* DATAGRAM frames held per side until its handshake is done */
+/* Socket buffers: a QUIC sender bursts a congestion window at once, more than the default
+ * 208 KiB of a UDP socket holds on a fast path (capped by net.core.[rw]mem_max). */
+#define QR_SOCKBUF (2 << 20)
 
 enum { DOWN, UP }; /* the client side (we serve), the server side (we connect) */
 
@@ -51,13 +55,20 @@ struct qr_stream {
 
 struct qr_peer {
 	struct qr_peer *next;
-	struct worker_listener *l;
+	struct worker_listener *l; /* reverse modes; NULL when intercepted (quic_intercept.c) */
+	const struct quic_endpoint *ep; /* how datagrams reach the client */
+	void *ep_arg;
+	bool ep_told;	/* ep->gone is due when the peer ends */
+	bool intercept; /* the target and names come from the client's packets */
+	unsigned mode_index;
+	union sockaddr_any down_local; /* the address the client sends to */
 	union sockaddr_any client, target, local;
 	int fd; /* towards the target */
 	struct loop_io io;
 	struct loop_timer timer;
 	struct quic_conn *conn[2];
 	struct quic_initial *qi; /* the client's hello, until it is read */
+	SSL_CTX *ctx;		 /* intercepted: the leaf, until the client is served */
 	uint8_t *early[QR_EARLY_MAX];
 	size_t early_len[QR_EARLY_MAX], nearly;
 	uint8_t state[QUIC_CHECK_STATE];
@@ -68,6 +79,9 @@ struct qr_peer {
 	char alpn[QUIC_MAX_ALPN][64];
 	size_t nalpn;
 	bool ending;
+	bool http3;	 /* reverse:http3://: requests relayed by h3_reverse.c, not streams */
+	struct h3r *h3;	 /* ... its state once both connections exist */
+	double ts_start; /* the client's first datagram */
 };
 
 static struct qr_peer *peers;
@@ -112,10 +126,31 @@ static void peer_arm(struct qr_peer *p)
 		loop_timer_arm(wk->loop, &p->timer, next > now ? next - now : 0);
 }
 
+static void peer_log(struct qr_peer *p, const char *why)
+{
+	char client[ADDR_STRLEN];
+
+	addr_format(&p->client.sa, client, sizeof(client));
+	log_msg(LOG_LVL_INFO, client, "%s %s: %s", p->intercept ? "intercepted" : "reverse",
+		p->http3 ? "http3" : "quic", why);
+}
+
+static void peer_close_server(struct qr_peer *p)
+{
+	if (p->fd >= 0) {
+		loop_io_del(wk->loop, &p->io);
+		close(p->fd);
+		p->fd = -1;
+	}
+	quic_conn_free(p->conn[UP]);
+	p->conn[UP] = NULL;
+}
+
 static void peer_free(struct qr_peer *p, const char *error)
 {
 	struct qr_peer **pp;
 
+	p->ending = true;
 	for (pp = &peers; *pp; pp = &(*pp)->next)
 		if (*pp == p) {
 			*pp = p->next;
@@ -124,20 +159,53 @@ static void peer_free(struct qr_peer *p, const char *error)
 		}
 	while (p->streams)
 		stream_free(p, p->streams, error);
+	h3r_free(p->h3, error);
 	loop_timer_cancel(wk->loop, &p->timer);
-	if (p->fd >= 0) {
-		loop_io_del(wk->loop, &p->io);
-		close(p->fd);
-	}
-	for (int s = DOWN; s <= UP; s++)
-		quic_conn_free(p->conn[s]);
+	peer_close_server(p);
+	quic_conn_free(p->conn[DOWN]);
+	SSL_CTX_free(p->ctx);
 	quic_initial_free(p->qi);
 	for (size_t i = 0; i < p->nearly; i++)
 		free(p->early[i]);
 	for (int s = DOWN; s <= UP; s++)
 		for (size_t i = 0; i < p->held[s].n; i++)
 			free(p->held[s].d[i]);
+	if (p->ep_told && p->ep->gone)
+		p->ep->gone(p->ep_arg);
 	loop_defer_free(wk->loop, free, p);
+}
+
+/* reverse:http3://: the server's connection is over (ci NULL: refused) but the client's is not;
+ * h3_reverse.c answers what it can (502 where no response began), the client's stays. */
+static void peer_server_gone(struct qr_peer *p, const struct quic_close_info *ci)
+{
+	char why[200];
+
+	if (ci == NULL)
+		snprintf(why, sizeof(why), "the server refused the connection (ICMP)");
+	else if (!quic_conn_handshake_done(p->conn[UP]))
+		snprintf(why, sizeof(why),
+			 "the QUIC handshake with the server failed (%s code 0x%llx)",
+			 ci->app ? "application" : "transport", (unsigned long long)ci->code);
+	else
+		snprintf(why, sizeof(why), "the server closed the QUIC connection (%s code 0x%llx)",
+			 ci->app ? "application" : "transport", (unsigned long long)ci->code);
+	peer_log(p, why);
+	h3r_server_gone(p->h3, why);
+	peer_close_server(p);
+	peer_arm(p);
+}
+
+static int peer_serve(struct qr_peer *p, SSL_CTX *ctx);
+
+/* Closes the client's connection; intercepted before it was served, it is served first so that
+ * the close reaches it. */
+static void peer_close_client(struct qr_peer *p, bool app, uint64_t code, const char *reason)
+{
+	if (p->conn[DOWN] == NULL && p->ctx && peer_serve(p, p->ctx) < 0)
+		return;
+	if (p->conn[DOWN] && !quic_conn_closed(p->conn[DOWN]))
+		quic_conn_close(p->conn[DOWN], app, code, reason);
 }
 
 /* Side s's connection is over: the other side is closed with the same code, then the peer goes. */
@@ -148,19 +216,34 @@ static void peer_end(struct qr_peer *p, int s)
 
 	if (p->ending)
 		return;
+	/* Intercepted, a server that never finished its handshake closes the client's connection
+	 * too: the client then falls back to TCP. */
+	if (s == UP && p->h3 && p->conn[DOWN] && !quic_conn_closed(p->conn[DOWN]) &&
+	    !(p->intercept && !quic_conn_handshake_done(p->conn[UP]))) {
+		peer_server_gone(p, ci);
+		return;
+	}
 	p->ending = true;
 	snprintf(why, sizeof(why), "%s closed the QUIC connection (%s code 0x%llx%s%s)",
 		 s == DOWN ? "the client" : "the server", ci->app ? "application" : "transport",
 		 (unsigned long long)ci->code, ci->reason[0] ? ": " : "", ci->reason);
-	if (p->conn[!s] && !quic_conn_closed(p->conn[!s]))
-		quic_conn_close(p->conn[!s], ci->app, ci->code, ci->reason);
-	if (ci->code != 0 || s == UP) {
-		char client[ADDR_STRLEN];
-
-		addr_format(&p->client.sa, client, sizeof(client));
-		log_msg(LOG_LVL_INFO, client, "reverse quic: %s", why);
-	}
+	if (s == UP)
+		peer_close_client(p, ci->app, ci->code, ci->reason);
+	else if (p->conn[UP] && !quic_conn_closed(p->conn[UP]))
+		quic_conn_close(p->conn[UP], ci->app, ci->code, ci->reason);
+	if (!(ci->code == 0 || (p->http3 && ci->app && ci->code == 0x100)) || s == UP)
+		peer_log(p, why); /* not for NO_ERROR (H3_NO_ERROR) from the client */
 	peer_free(p, ci->code != 0 ? why : NULL);
+}
+
+/* Intercepted: the server refused QUIC (ICMP). The client's connection is closed with
+ * CONNECTION_REFUSED, so that it falls back to TCP. */
+static void peer_refused(struct qr_peer *p)
+{
+	peer_close_client(p, false, 0x2, "the server refused QUIC");
+	p->ending = true;
+	peer_log(p, "the server refused the connection (ICMP); the client's connection is closed");
+	peer_free(p, "the server refused QUIC");
 }
 
 /* ---- streams ---- */
@@ -211,7 +294,7 @@ static struct qr_stream *stream_new(struct qr_peer *p, int s, int64_t id)
 
 	st->id[s] = id;
 	st->id[!s] = -1;
-	st->rec = udp_record_start(p->l->mode_index, &p->client.ss, &p->target.ss);
+	st->rec = udp_record_start(p->mode_index, &p->client.ss, &p->target.ss);
 	udp_record_set_quic(st->rec, p->version, p->sni, p->alpn_list);
 	udp_record_set_stream(st->rec);
 	st->next = p->streams;
@@ -270,7 +353,7 @@ static void on_stream_close(struct qr_peer *p, int s, int64_t id, uint64_t code)
 static void cb_send(struct qr_peer *p, int s, const uint8_t *d, size_t n)
 {
 	if (s == DOWN)
-		(void)sendto(p->l->fd, d, n, 0, &p->client.sa, addr_len(&p->client.sa));
+		p->ep->send(p->ep_arg, d, n);
 	else
 		(void)send(p->fd, d, n, 0);
 }
@@ -300,12 +383,32 @@ static void cb_handshake(struct qr_peer *p, int s)
 {
 	struct qr_held *h = &p->held[s];
 
+	if (p->h3)
+		h3r_handshake(p->h3, s == DOWN ? H3R_CLIENT : H3R_SERVER);
 	streams_flush(p, s);
 	for (size_t i = 0; i < h->n; i++) {
 		(void)quic_datagram_send(p->conn[s], h->d[i], h->len[i]);
 		free(h->d[i]);
 	}
 	h->n = 0;
+}
+
+static void on_writable(struct qr_peer *p, int s, int64_t id)
+{
+	struct qr_stream *st;
+
+	if (p->h3)
+		h3r_writable(p->h3, s == DOWN ? H3R_CLIENT : H3R_SERVER, id);
+	else if ((st = stream_find(p, s, id)) != NULL)
+		stream_flush(p, st, s);
+}
+
+static void on_available(struct qr_peer *p, int s)
+{
+	if (p->h3)
+		h3r_available(p->h3, s == DOWN ? H3R_CLIENT : H3R_SERVER);
+	else
+		streams_flush(p, s);
 }
 
 /* Thin wrappers: the quic module's callbacks take one argument, the side is in the name. */
@@ -336,13 +439,11 @@ static void cb_handshake(struct qr_peer *p, int s)
 	}                                                                                          \
 	static void name##_writable(void *a, int64_t id)                                           \
 	{                                                                                          \
-		struct qr_stream *st = stream_find(a, S, id);                                      \
-		if (st)                                                                            \
-			stream_flush(a, st, S);                                                    \
+		on_writable(a, S, id);                                                             \
 	}                                                                                          \
 	static void name##_available(void *a)                                                      \
 	{                                                                                          \
-		streams_flush(a, S);                                                               \
+		on_available(a, S);                                                                \
 	}                                                                                          \
 	static void name##_datagram(void *a, const uint8_t *d, size_t n)                           \
 	{                                                                                          \
@@ -357,11 +458,18 @@ QR_SIDE_CALLBACKS(down, DOWN);
 QR_SIDE_CALLBACKS(up, UP);
 
 /* After a call on side s: the peer ends when that connection did, else its timer follows. */
+static void peer_serve_later(struct qr_peer *p);
+
 static void peer_after(struct qr_peer *p, int s, int rc)
 {
 	if (rc < 0 || quic_conn_closed(p->conn[s])) {
 		peer_end(p, s);
 		return;
+	}
+	if (s == UP) {
+		peer_serve_later(p);
+		if (p->ending)
+			return;
 	}
 	peer_arm(p);
 }
@@ -388,6 +496,14 @@ static void peer_server_readable(struct loop_io *io, uint32_t events)
 	for (int i = 0; i < 64 && !p->ending; i++) {
 		ssize_t n = recv(p->fd, d, sizeof(d), 0);
 
+		if (n < 0 && errno == ECONNREFUSED && !quic_conn_handshake_done(p->conn[UP])) {
+			if (p->intercept) {
+				peer_refused(p);
+				return;
+			}
+			if (p->h3)
+				peer_server_gone(p, NULL);
+		}
 		if (n < 0)
 			return;
 		peer_after(p, UP, quic_conn_recv(p->conn[UP], d, (size_t)n));
@@ -405,12 +521,15 @@ static void path_of(struct quic_path *path, const union sockaddr_any *local,
 	path->remote_len = addr_len(&remote->sa);
 }
 
-/* The leaf of ctx and the worker's key, as PEM for the QUIC server. */
+/* The leaf of ctx and snare's CA after it (as TLS serves them: clients that trust the CA by its
+ * key, like Chromium's --ignore-certificate-errors-spki-list, need it in the chain) and the
+ * worker's key, as PEM for the QUIC server. */
 static int leaf_pem(SSL_CTX *ctx, BIO *cert, BIO *key)
 {
 	X509 *leaf = SSL_CTX_get0_certificate(ctx);
 
 	if (leaf == NULL || !PEM_write_bio_X509(cert, leaf) ||
+	    (wk->ca_cert && !PEM_write_bio_X509(cert, wk->ca_cert)) ||
 	    !PEM_write_bio_PrivateKey(key, wk->leaf_key, NULL, NULL, 0, NULL, NULL))
 		return -1;
 	return 0;
@@ -418,7 +537,7 @@ static int leaf_pem(SSL_CTX *ctx, BIO *cert, BIO *key)
 
 static int peer_start_down(struct qr_peer *p, SSL_CTX *ctx)
 {
-	struct quic_server_opts o = {.datagrams = true};
+	struct quic_server_opts o = {.datagrams = !p->http3};
 	struct quic_path path;
 	BIO *cert = BIO_new(BIO_s_mem()), *key = BIO_new(BIO_s_mem());
 	const char *err = "";
@@ -427,7 +546,7 @@ static int peer_start_down(struct qr_peer *p, SSL_CTX *ctx)
 
 	for (size_t i = 0; i < p->nalpn; i++)
 		o.alpn[i] = p->alpn[i];
-	path_of(&path, &p->l->addr, &p->client);
+	path_of(&path, &p->down_local, &p->client);
 	if (cert && key && leaf_pem(ctx, cert, key) == 0) {
 		o.cert_len = (size_t)BIO_get_mem_data(cert, &cp);
 		o.key_len = (size_t)BIO_get_mem_data(key, &kp);
@@ -444,18 +563,31 @@ static int peer_start_down(struct qr_peer *p, SSL_CTX *ctx)
 	return rc;
 }
 
+static void sockbufs(int fd)
+{
+	int n = QR_SOCKBUF;
+
+	if (fd >= 0) {
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &n, sizeof(n));
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &n, sizeof(n));
+	}
+}
+
 static int peer_start_up(struct qr_peer *p)
 {
-	const struct mode_spec *m = &wk->modes[p->l->mode_index];
-	struct quic_client_opts o = {.trust = trust, .datagrams = true};
+	const struct mode_spec *m = &wk->modes[p->mode_index];
+	struct quic_client_opts o = {.trust = trust, .datagrams = !p->http3};
 	struct quic_path path;
 	socklen_t len = sizeof(p->local);
 	const char *err = "";
 
-	o.sni = wk->opts.keep_host_header && p->sni[0] ? p->sni : m->server.host;
+	o.sni = (wk->opts.keep_host_header || p->intercept) && p->sni[0] ? p->sni : m->server.host;
+	if (p->intercept && !p->sni[0])
+		o.sni = NULL; /* the client named no server: none is checked */
 	for (size_t i = 0; i < p->nalpn; i++)
 		o.alpn[i] = p->alpn[i];
 	p->fd = socket(p->target.sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	sockbufs(p->fd);
 	if (p->fd < 0 || connect(p->fd, &p->target.sa, addr_len(&p->target.sa)) < 0 ||
 	    getsockname(p->fd, &p->local.sa, &len) < 0)
 		return -1;
@@ -473,11 +605,83 @@ static int peer_start_up(struct qr_peer *p)
 }
 
 /* Both connections once the leaf is there; then the client's other early datagrams. */
+static void peer_h3_new(struct qr_peer *p)
+{
+	struct h3r_info info = {.mode_index = p->mode_index,
+				.client = p->client,
+				.local = p->down_local,
+				.target = p->target,
+				.ts_start = p->ts_start,
+				.intercept = p->intercept};
+	const struct mode_spec *m = &wk->modes[p->mode_index];
+
+	snprintf(info.host, sizeof(info.host), "%s", m->server.host);
+	info.port = m->server.port;
+	if (p->intercept) {
+		snprintf(info.host, sizeof(info.host), "%s", p->sni);
+		if (!p->sni[0])
+			addr_format_host(&p->target.sa, info.host, sizeof(info.host));
+		info.port = addr_port(&p->target.sa);
+	}
+	p->h3 = h3r_new(p->conn[DOWN], p->conn[UP], &info);
+}
+
+/* The client's connection, then its other early datagrams. */
+static int peer_serve(struct qr_peer *p, SSL_CTX *ctx)
+{
+	if (peer_start_down(p, ctx) < 0)
+		return -1;
+	quic_conn_manual_credit(p->conn[DOWN]);
+	if (p->h3 && p->intercept)
+		h3r_client(p->h3, p->conn[DOWN]);
+	for (size_t i = 1; i < p->nearly; i++)
+		if (quic_conn_recv(p->conn[DOWN], p->early[i], p->early_len[i]) < 0)
+			break;
+	return 0;
+}
+
+/* Intercepted, the client is served once the server's handshake is done, with the ALPN the
+ * server chose: a server that cannot be reached leaves the client's handshake unanswered, as it
+ * would without snare (or closed, see peer_close_client). */
+static void peer_serve_later(struct qr_peer *p)
+{
+	const char *alpn;
+
+	if (!p->intercept || p->conn[DOWN] || p->ctx == NULL || p->conn[UP] == NULL ||
+	    !quic_conn_handshake_done(p->conn[UP]))
+		return;
+	alpn = quic_conn_alpn(p->conn[UP]);
+	if (alpn[0] && !p->http3) {
+		snprintf(p->alpn[0], sizeof(p->alpn[0]), "%s", alpn);
+		p->nalpn = 1;
+	}
+	if (peer_serve(p, p->ctx) < 0) {
+		peer_free(p, "cannot serve the client");
+		return;
+	}
+	SSL_CTX_free(p->ctx);
+	p->ctx = NULL;
+	peer_arm(p);
+}
+
+/* Both connections once the leaf is there (intercepted: the server's first, see above). */
 static int peer_start(struct qr_peer *p, SSL_CTX *ctx)
 {
+	if (p->intercept) {
+		if (peer_start_up(p) < 0)
+			return -1;
+		SSL_CTX_up_ref(ctx);
+		p->ctx = ctx;
+		if (p->http3)
+			peer_h3_new(p);
+		peer_arm(p);
+		return 0;
+	}
 	if (peer_start_down(p, ctx) < 0 || peer_start_up(p) < 0)
 		return -1;
 	quic_conn_manual_credit(p->conn[DOWN]);
+	if (p->http3)
+		peer_h3_new(p);
 	for (size_t i = 1; i < p->nearly; i++)
 		if (quic_conn_recv(p->conn[DOWN], p->early[i], p->early_len[i]) < 0)
 			break;
@@ -488,14 +692,19 @@ static int peer_start(struct qr_peer *p, SSL_CTX *ctx)
 /* 0 started or waiting for the ca, -1 failed. */
 static int peer_want_cert(struct qr_peer *p)
 {
-	const char *sans[2];
+	const char *sans[2], *spec = wk->modes[p->mode_index].server.host;
+	char ip[INET6_ADDRSTRLEN] = "";
 	size_t n = 0;
 	SSL_CTX *ctx;
 
 	if (p->sni[0])
 		sans[n++] = p->sni;
-	if (n == 0 || strcasecmp(p->sni, wk->modes[p->l->mode_index].server.host) != 0)
-		sans[n++] = wk->modes[p->l->mode_index].server.host;
+	if (p->intercept && n == 0 && addr_format_host(&p->target.sa, ip, sizeof(ip))[0])
+		sans[n++] = ip; /* no name: the leaf is for the address the client sent to */
+	else if (!p->intercept && (n == 0 || strcasecmp(p->sni, spec) != 0))
+		sans[n++] = spec;
+	if (n == 0)
+		return -1;
 	ctx = certcache_get(sans, n, NULL, &p->cert_seq);
 	if (ctx) {
 		p->cert_seq = 0;
@@ -513,6 +722,11 @@ static void peer_take_hello(struct qr_peer *p)
 	snprintf(p->sni, sizeof(p->sni), "%s", in->hello.sni);
 	snprintf(p->version, sizeof(p->version), "QUICv%u",
 		 in->version == QUIC_VERSION_2 ? 2u : 1u);
+	if (p->http3) { /* HTTP/3 both ways, whatever else the client offers */
+		snprintf(p->alpn[p->nalpn++], sizeof(p->alpn[0]), "h3");
+		snprintf(p->alpn_list, sizeof(p->alpn_list), "h3");
+		return;
+	}
 	for (size_t i = 0; i < in->hello.nalpn && p->nalpn < QUIC_MAX_ALPN - 1; i++) {
 		snprintf(p->alpn[p->nalpn++], sizeof(p->alpn[0]), "%s", in->hello.alpn[i]);
 		if (off < sizeof(p->alpn_list))
@@ -544,6 +758,36 @@ static int peer_early(struct qr_peer *p, const uint8_t *d, size_t n)
 	return peer_want_cert(p);
 }
 
+/* A peer reading the client's hello, linked in; the caller says how it reaches the client. */
+static struct qr_peer *peer_alloc(unsigned mode_index, const union sockaddr_any *client,
+				  const union sockaddr_any *local,
+				  const uint8_t state[QUIC_CHECK_STATE])
+{
+	struct qr_peer *p = xcalloc(1, sizeof(*p));
+
+	p->mode_index = mode_index;
+	p->client = *client;
+	p->down_local = *local;
+	p->fd = -1;
+	p->ts_start = clock_wall();
+	memcpy(p->state, state, QUIC_CHECK_STATE);
+	loop_timer_init(&p->timer, peer_on_timer, p);
+	p->qi = quic_initial_new();
+	p->next = peers;
+	peers = p;
+	npeers++;
+	return p;
+}
+
+static void listener_send(void *arg, const uint8_t *d, size_t n)
+{
+	struct qr_peer *p = arg;
+
+	(void)sendto(p->l->fd, d, n, 0, &p->client.sa, addr_len(&p->client.sa));
+}
+
+static const struct quic_endpoint listener_ep = {listener_send, NULL};
+
 static void peer_new(struct worker_listener *l, const union sockaddr_any *from, const uint8_t *d,
 		     size_t n, const uint8_t state[QUIC_CHECK_STATE])
 {
@@ -551,17 +795,21 @@ static void peer_new(struct worker_listener *l, const union sockaddr_any *from, 
 
 	if (npeers >= QR_PEERS_MAX)
 		return;
-	p = xcalloc(1, sizeof(*p));
+	p = peer_alloc(l->mode_index, from, &l->addr, state);
 	p->l = l;
-	p->client = *from;
-	p->fd = -1;
-	memcpy(p->state, state, QUIC_CHECK_STATE);
-	loop_timer_init(&p->timer, peer_on_timer, p);
-	p->qi = quic_initial_new();
-	p->next = peers;
-	peers = p;
-	npeers++;
+	p->ep = &listener_ep;
+	p->ep_arg = p;
+	p->http3 = modespec_scheme_of(&wk->modes[l->mode_index])->dgram == SCHEME_DGRAM_HTTP3;
 	if (udp_reverse_target(l->mode_index, &p->target) < 0 || peer_early(p, d, n) < 0)
+		peer_free(p, NULL);
+}
+
+/* A datagram from the client, before or after its connection exists. */
+static void peer_client_datagram(struct qr_peer *p, const uint8_t *d, size_t n)
+{
+	if (p->conn[DOWN])
+		peer_after(p, DOWN, quic_conn_recv(p->conn[DOWN], d, n));
+	else if (peer_early(p, d, n) < 0)
 		peer_free(p, NULL);
 }
 
@@ -588,13 +836,8 @@ static void client_datagram(void *arg, const union sockaddr_any *from, uint8_t *
 	for (p = peers; p; p = p->next)
 		if (p->l == l && addr_equal(&p->client.sa, &from->sa))
 			break;
-	if (p && p->conn[DOWN]) {
-		peer_after(p, DOWN, quic_conn_recv(p->conn[DOWN], d, n));
-		return;
-	}
 	if (p) {
-		if (peer_early(p, d, n) < 0)
-			peer_free(p, NULL);
+		peer_client_datagram(p, d, n);
 		return;
 	}
 	path_of(&path, &l->addr, from);
@@ -630,9 +873,68 @@ void quic_reverse_on_cert(uint64_t seq)
 		if (seq == 0 || p->cert_seq != seq)
 			continue;
 		p->cert_seq = 0;
-		if (peer_want_cert(p) < 0 || p->conn[DOWN] == NULL)
+		if (peer_want_cert(p) < 0 || p->conn[UP] == NULL)
 			peer_free(p, "no certificate for the client side");
 	}
+}
+
+/* ---- intercepted QUIC (quic_intercept.c): the client's datagrams come from its owner ---- */
+
+struct qr_peer *quic_reverse_intercept(const struct quic_intercept_start *in,
+				       const struct quic_endpoint *ep, void *arg)
+{
+	uint8_t out[1500], state[QUIC_CHECK_STATE];
+	size_t out_len = 0;
+	struct quic_path path;
+	struct qr_peer *p;
+
+	if (trust == NULL || in->n == 0 || npeers >= QR_PEERS_MAX)
+		return NULL;
+	path_of(&path, in->server, in->client);
+	if (quic_server_check(in->d[0], in->len[0], &path, NULL, out, sizeof(out), &out_len,
+			      state) != QUIC_ACCEPT)
+		return NULL;
+	p = peer_alloc(in->mode_index, in->client, in->server, state);
+	p->ep = ep;
+	p->ep_arg = arg;
+	p->intercept = true;
+	p->target = *in->server;
+	p->http3 = in->http3;
+	for (size_t i = 0; i < in->n && !p->ending; i++)
+		peer_client_datagram(p, in->d[i], in->len[i]);
+	if (p->ending)
+		return NULL; /* freed (deferred), without telling the owner */
+	p->ep_told = true;
+	return p;
+}
+
+void quic_reverse_datagram(struct qr_peer *p, const uint8_t *d, size_t n)
+{
+	if (!p->ending)
+		peer_client_datagram(p, d, n);
+}
+
+void quic_reverse_drop(struct qr_peer *p)
+{
+	p->ep_told = false;
+	if (p->ending)
+		return;
+	for (int s = DOWN; s <= UP; s++)
+		if (p->conn[s] && !quic_conn_closed(p->conn[s]))
+			quic_conn_close(p->conn[s], true, 0, "snare ends the flow");
+	peer_free(p, NULL);
+}
+
+/* Intercepting needs the trust setting too: packet modes and transparent mode, unless http3 is
+ * off. */
+static bool quic_wanted(const struct mode_spec *m)
+{
+	enum scheme_dgram d = modespec_scheme_of(m)->dgram;
+
+	if (d == SCHEME_DGRAM_QUIC || d == SCHEME_DGRAM_HTTP3)
+		return true;
+	return wk->opts.http3 && (m->kind == MODE_TUN || m->kind == MODE_WIREGUARD ||
+				  m->kind == MODE_LOCAL || m->kind == MODE_TRANSPARENT);
 }
 
 int quic_reverse_prepare(void)
@@ -642,10 +944,16 @@ int quic_reverse_prepare(void)
 	size_t i;
 
 	for (i = 0; i < wk->nmodes; i++)
-		if (modespec_scheme_of(&wk->modes[i])->dgram == SCHEME_DGRAM_QUIC)
+		if (quic_wanted(&wk->modes[i]))
 			break;
 	if (i == wk->nmodes)
 		return 0;
+	for (i = 0; i < wk->nlisteners; i++)
+		if (modespec_scheme_of(&wk->modes[wk->listeners[i].mode_index])->dgram ==
+			SCHEME_DGRAM_QUIC ||
+		    modespec_scheme_of(&wk->modes[wk->listeners[i].mode_index])->dgram ==
+			SCHEME_DGRAM_HTTP3)
+			sockbufs(wk->listeners[i].fd);
 	if (wk->opts.ssl_insecure)
 		v = QUIC_VERIFY_INSECURE;
 	else if (wk->opts.ssl_verify_upstream_trusted_ca)

@@ -6,8 +6,8 @@
  * back to the client from the server's address and port, written with
  * their IP and UDP headers to the coordinator's send-only raw sockets.
  * Port 53 is recorded as DNS flows (dns_flow_pair), the rest as UDP flows
- * (udp_flow.c).  Datagrams are untrusted; the original destination is the
- * kernel's word. */
+ * (udp_flow.c); QUIC is intercepted (quic_intercept.c).  Datagrams are untrusted; the original
+ * destination is the kernel's word. */
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "worker/client_policy.h"
 #include "worker/dns_mode.h"
+#include "worker/quic_intercept.h"
 #include "worker/transparent_udp.h"
 #include "worker/tu_packet.h"
 #include "worker/udp.h"
@@ -49,6 +50,7 @@ struct tu_session {
 	struct loop_timer idle;
 	uint64_t active_ms;  /* the last datagram either way */
 	struct udp_rec *rec; /* not for DNS */
+	struct qx *qx;	     /* QUIC interception, while it may apply */
 	struct tu_dns dns[TU_DNS_PENDING];
 	size_t dns_next;
 };
@@ -146,6 +148,7 @@ static void tu_session_end(struct tu_session *s)
 	loop_timer_cancel(wk->loop, &s->idle);
 	loop_io_del(wk->loop, &s->io);
 	close(s->fd);
+	qx_free(s->qx);
 	udp_record_finish(s->rec, NULL);
 	for (i = 0; i < TU_DNS_PENDING; i++)
 		free(s->dns[i].req);
@@ -156,7 +159,9 @@ static void tu_on_idle(struct loop_timer *t)
 {
 	struct tu_session *s = t->arg;
 
-	if (!loop_timer_idle_rearm(wk->loop, &s->idle, s->active_ms, UDP_IDLE_MS))
+	if (qx_intercepted(s->qx)) /* QUIC's own timers end it */
+		loop_timer_arm(wk->loop, &s->idle, UDP_IDLE_MS);
+	else if (!loop_timer_idle_rearm(wk->loop, &s->idle, s->active_ms, UDP_IDLE_MS))
 		tu_session_end(s);
 }
 
@@ -218,6 +223,27 @@ static struct tu_session *tu_find(const union sockaddr_any *client,
 	return NULL;
 }
 
+/* A client's datagram relayed to the server, and recorded. */
+static void tu_relay(void *arg, const uint8_t *d, size_t n)
+{
+	struct tu_session *s = arg;
+
+	udp_record(s->rec, true, d, n);
+	if (send(s->fd, d, n, 0) < 0)
+		log_err(LOG_LVL_DEBUG, -errno, "transparent UDP");
+}
+
+/* Intercepted QUIC: a datagram to the client from the server's address. */
+static void tu_to_client(void *arg, const uint8_t *d, size_t n)
+{
+	struct tu_session *s = arg;
+
+	s->active_ms = loop_now(wk->loop);
+	tu_answer(s, d, n);
+}
+
+static const struct qx_ops tu_qx_ops = {tu_to_client, tu_relay};
+
 static struct tu_session *tu_open(unsigned mode_index, const union sockaddr_any *client,
 				  const union sockaddr_any *server)
 {
@@ -238,6 +264,7 @@ static struct tu_session *tu_open(unsigned mode_index, const union sockaddr_any 
 	if (!tu_is_dns(s)) {
 		s->rec = udp_record_start(mode_index, &client->ss, &server->ss);
 		udp_record_peek_quic(s->rec);
+		s->qx = qx_new(mode_index, client, server, &tu_qx_ops, s);
 	}
 	s->next = tu_sessions;
 	tu_sessions = s;
@@ -262,11 +289,11 @@ static void tu_from_client(unsigned mode_index, const union sockaddr_any *client
 		memcpy(q->req, d, n);
 		q->len = n;
 		s->dns_next = (s->dns_next + 1) % TU_DNS_PENDING;
-	} else {
-		udp_record(s->rec, true, d, n);
+		if (send(s->fd, d, n, 0) < 0)
+			log_err(LOG_LVL_DEBUG, -errno, "transparent UDP");
+	} else if (s->qx == NULL || !qx_client(s->qx, d, n)) {
+		tu_relay(s, d, n);
 	}
-	if (send(s->fd, d, n, 0) < 0)
-		log_err(LOG_LVL_DEBUG, -errno, "transparent UDP");
 }
 
 /* The destination the client used, from the kernel's control message. */

@@ -70,9 +70,9 @@ static bool tunnel_answer_first(struct conn *c)
 	char hint[1024];
 	SSL_CTX *ctx;
 
-	/* A server offered h2 must answer first: the client may be offered h2
-	 * only once the server took it (h2_proxy_server_ready), as there is no
-	 * HTTP/1 <-> HTTP/2 translation yet. */
+	/* A server offered h2 must answer first: under eager the client is
+	 * offered h2 only once the server took it (h2_proxy_server_ready: the
+	 * server's ALPN is mirrored, as mitmproxy does it). */
 	if (next_layer_alpn(c, &alpn, &alen) && alen >= 3 && memcmp(alpn, "\x02h2", 3) == 0)
 		return false;
 	tunnel_hint(c, hint, sizeof(hint));
@@ -142,6 +142,8 @@ static void tunnel_detect_step(struct conn *c, bool *progress)
 		next_layer(c, r < 0 ? NL_TLS_BAD : NL_TLS_HELLO);
 		return;
 	}
+	if (h2_proxy_preface_wait(c)) /* "PRI * HTTP/2.0...": cleartext h2, more to come */
+		return;
 	r = looks_like_http(p, n);
 	if (r < 0 && !c->client.rd_eof && !c->force_raw && !hosts_ignored(c->host, c->port))
 		return;

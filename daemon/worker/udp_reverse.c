@@ -44,7 +44,8 @@ int udp_reverse_prepare(void)
 
 		enum scheme_dgram d = modespec_scheme_of(m)->dgram;
 
-		if (d != SCHEME_DGRAM_UDP && d != SCHEME_DGRAM_DTLS && d != SCHEME_DGRAM_QUIC)
+		if (d != SCHEME_DGRAM_UDP && d != SCHEME_DGRAM_DTLS && d != SCHEME_DGRAM_QUIC &&
+		    d != SCHEME_DGRAM_HTTP3)
 			continue;
 		if (udp_resolve(m, &targets[i]) < 0) {
 			log_error("reverse %s: cannot resolve %s", m->server.scheme,

@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "sandbox.h"
 #include "worker/hooks.h"
+#include "worker/hold_http.h"
 #include "worker/accepting.h"
 #include "worker/certcache.h"
 #include "worker/client_policy.h"
@@ -25,6 +26,7 @@
 #include "worker/dns_mode.h"
 #include "worker/dtls_reverse.h"
 #include "worker/quic_reverse.h"
+#include "worker/replay_worker.h"
 #include "worker/hosts.h"
 #include "worker/htpasswd.h"
 #include "worker/packet.h"
@@ -77,7 +79,7 @@ static void wk_on_datagram(struct loop_io *io, uint32_t events)
 		udp_reverse_readable(l);
 	else if (d == SCHEME_DGRAM_DTLS)
 		dtls_reverse_readable(l);
-	else if (d == SCHEME_DGRAM_QUIC)
+	else if (d == SCHEME_DGRAM_QUIC || d == SCHEME_DGRAM_HTTP3)
 		quic_reverse_readable(l);
 	else if (m->kind == MODE_TRANSPARENT)
 		tu_readable(l);
@@ -217,7 +219,7 @@ static void wk_start(void)
 {
 	char err[512];
 
-	if (!wk->have_config || !wk->have_ca || wk->running)
+	if (!wk->have_config || !wk->have_ca || wk->running || !replay_worker_ready())
 		return;
 	if (wk_prepare() < 0)
 		exit(1);
@@ -229,6 +231,7 @@ static void wk_start(void)
 	if (wk_listen() < 0)
 		exit(1);
 	wk->running = true;
+	replay_client_start();
 }
 
 static void wk_stop_now(void)
@@ -314,10 +317,21 @@ static void wk_on_config(struct ipc_chan *ch, struct ipc_frame *f)
 	if (hooks_configure(m->config, err, sizeof(err)) < 0)
 		log_error("worker %u: %s; scripts and rewrites are off in this worker", wk->index,
 			  err);
+	hold_http_configure();
+	if (replay_worker_configure(m->config, err, sizeof(err)) < 0)
+		log_error("worker %u: %s; server replay is off in this worker", wk->index, err);
 	wk_take_listeners(m->config, f);
 	wk_take_wireguard(m->config);
 	ch->state = IPC_ST_RUNNING;
 	wk->have_config = true;
+	wk_start();
+}
+
+/* A replay flow (replay_worker.h); the last server replay flow lets the
+ * worker start serving. */
+static void wk_on_replay(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	replay_worker_on_flow(ch, f);
 	wk_start();
 }
 
@@ -341,6 +355,9 @@ static void wk_on_test_trigger(struct ipc_chan *ch, struct ipc_frame *f)
 static const struct ipc_handler wk_coord_handlers[] = {
     {SNARE__COORD_TO_WORKER__BODY_CONFIG, wk_on_config},
     {SNARE__COORD_TO_WORKER__BODY_SHUTDOWN, wk_on_shutdown},
+    {SNARE__COORD_TO_WORKER__BODY_HOLD, hold_http_on_command},
+    {SNARE__COORD_TO_WORKER__BODY_INTERCEPT, hold_http_on_intercept},
+    {SNARE__COORD_TO_WORKER__BODY_REPLAY, wk_on_replay},
 #ifdef SNARE_TEST_HOOKS
     {SNARE__COORD_TO_WORKER__BODY_TEST_TRIGGER, wk_on_test_trigger},
 #endif

@@ -114,6 +114,21 @@ snare_children() {
 
 proxy_curl() { curl -sS --max-time 20 -x "http://127.0.0.1:$SNARE_PORT" "$@"; }
 
+# one_line_exit1 NAME PATTERN ARGS...: snare with ARGS exits 1 with one
+# line of output, matching PATTERN (a bad option or file).
+one_line_exit1() {
+	local name=$1 pat=$2 out rc
+	shift 2
+	out=$("$SNARE_BIN" --set confdir="$T/conf-exit1" "$@" 2>&1 </dev/null)
+	rc=$?
+	if [ "$rc" = 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] &&
+		printf '%s\n' "$out" | grep -q -- "$pat"; then
+		ok "$name"
+	else
+		notok "$name" "rc=$rc output: $out"
+	fi
+}
+
 # Absence tests must be able to fail: see the thing first, in the same run.
 # absent_within SECONDS CMD...: true once CMD fails (polled every 50 ms).
 absent_within() {
@@ -171,4 +186,21 @@ quic_test_certs() {
 	printf 'subjectAltName=%s\n' "$1" >"$T/ext"
 	openssl x509 -req -in "$T/leaf.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
 		-out "$T/leaf.pem" -days 2 -extfile "$T/ext" 2>/dev/null
+}
+
+# wg_client NETNS DEV CONF: wireguard-go in NETNS as DEV, set up from the client configuration
+# snare wrote (CONF: its keys and endpoint), address 10.0.0.1/32, up; routes are the caller's.
+# Fails (with $T/DEV-wggo.log) when wg cannot configure it.
+wg_client() {
+	local ns=$1 dev=$2 conf=$3 priv pub endpoint
+	priv=$(grep -m1 '^PrivateKey' "$conf" | sed 's/^[A-Za-z]* = //')
+	pub=$(grep -m1 '^PublicKey' "$conf" | sed 's/^[A-Za-z]* = //')
+	endpoint=$(grep -m1 '^Endpoint' "$conf" | sed 's/^[A-Za-z]* = //')
+	printf '%s' "$priv" >"$T/$dev.key"
+	ip netns exec "$ns" env WG_PROCESS_FOREGROUND=1 wireguard-go "$dev" >"$T/$dev-wggo.log" 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 1 50); do ip netns exec "$ns" ip link show "$dev" >/dev/null 2>&1 && break; sleep 0.1; done
+	ip netns exec "$ns" wg set "$dev" private-key "$T/$dev.key" peer "$pub" endpoint "$endpoint" \
+		allowed-ips 0.0.0.0/0 persistent-keepalive 25 || return 1
+	ip netns exec "$ns" ip addr add 10.0.0.1/32 dev "$dev" && ip netns exec "$ns" ip link set "$dev" up
 }

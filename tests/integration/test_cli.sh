@@ -28,9 +28,6 @@ if [ $? -eq 1 ] && echo "$out" | grep -q flow_detail && [ "$(echo "$out" | wc -l
 	ok bad-option-value; else notok bad-option-value "$out"; fi
 out=$("$SNARE_BIN" --frob 2>&1)
 if [ $? -eq 1 ] && echo "$out" | grep -q -- --frob; then ok unknown-flag; else notok unknown-flag "$out"; fi
-out=$("$SNARE_BIN" --mode reverse:http3://127.0.0.1:4433 2>&1)
-if [ $? -eq 1 ] && echo "$out" | grep -q "not available yet"; then ok unimplemented-mode-refused; else
-	notok unimplemented-mode-refused "$out"; fi
 
 check version sh -c '"$0" --version | grep -q "^snare [0-9]"' "$SNARE_BIN"
 check help-lists-modes sh -c '"$0" --help | grep -q "reverse:" && "$0" --help | grep -q "wireguard"' "$SNARE_BIN"

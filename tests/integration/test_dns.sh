@@ -12,7 +12,7 @@ PIDS+=($!)
 sleep 0.5
 dig +short @127.0.0.1 -p "$NSPORT" example.test A | grep -q 10.1.2.3 || { notok dnsmasq "no upstream"; exit 1; }
 
-start_snare --mode dns@127.0.0.1:0 --set dns_name_servers="127.0.0.1:$NSPORT" || exit 1
+start_snare --mode dns@127.0.0.1:0 --set dns_name_servers="127.0.0.1:$NSPORT" --set http3=false || exit 1
 grep -q "DNS server listening at 127.0.0.1:$SNARE_PORT." "$SNARE_LOG" && ok dns-listening-line || notok dns-listening-line "$(head -2 "$SNARE_LOG")"
 D="dig @127.0.0.1 -p $SNARE_PORT +time=3 +tries=1"
 out=$($D example.test A)
@@ -30,7 +30,7 @@ out=$($D +short example.test MX)
 [ "$out" = "10 mail.example.test." ] && ok dns-mx-forwarded || notok dns-mx-forwarded "$out"
 out=$($D +short +tcp example.test TXT)
 [ "$out" = '"hello txt"' ] && ok dns-tcp-forwarded || notok dns-tcp-forwarded "$out"
-# HTTPS records lose ech (strip_ech) and h3 (http3=false) by default.
+# HTTPS records lose ech (strip_ech, by default) and h3 (http3=false).
 out=$($D +short svc.test TYPE65)
 raw=$(dig @127.0.0.1 -p "$NSPORT" +short svc.test TYPE65)
 [ "$raw" = '1 . alpn="h2,h3" ech=AEX+DQ==' ] && [ "$out" = '1 . alpn="h2"' ] && ok dns-https-ech-h3-stripped || notok dns-https-ech-h3-stripped "$raw -> $out"

@@ -97,10 +97,6 @@ code=$(curl -s --max-time 5 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$SN
 [ "$code" = 502 ] && ok reverse-lazy-dead-backend-502 || notok reverse-lazy-dead-backend-502 "$code"
 stop_snare
 
-out=$("$SNARE_BIN" --mode reverse:http3://example.com 2>&1)
-[ $? -eq 1 ] && echo "$out" | grep -q "not available yet" && [ "$(echo "$out" | wc -l)" -eq 1 ] &&
-	ok reverse-http3-refused || notok reverse-http3-refused "$out"
-
 # Several reverse instances at once.
 start_snare --mode "reverse:http://127.0.0.1:$HTTP_PORT@127.0.0.1:0" --mode "reverse:tcp://127.0.0.1:$ECHO_PORT@127.0.0.1:0"
 p2=$(grep -oE "reverse proxy to tcp://[^ ]* listening at 127.0.0.1:[0-9]+" "$SNARE_LOG" | grep -oE '[0-9]+$')

@@ -155,6 +155,40 @@ wait_for "$SNARE_LOG" "reload failed: cannot read the proxyauth file" 5 && [ "$(
 	ok sighup-missing-file-kept-old || notok sighup-missing-file-kept-old "$(tail -2 "$SNARE_LOG")"
 stop_snare
 
+# Started as root with the confdir closed to the user snare drops to (as
+# /root/.snare is): the spawner keeps CAP_DAC_READ_SEARCH permitted, never
+# effective, so a reload still reads config.yaml there; the workers it
+# starts get no capability.
+if need_root; then
+	start_snare --mode regular@127.0.0.1:0
+	chmod 700 "$SNARE_CONF"
+	printf 'flow_detail: 2\n' >"$SNARE_CONF/config.yaml"
+	chmod 600 "$SNARE_CONF/config.yaml"
+	SPAWNER=$(spawner_of "$SNARE_PID")
+	WK=$(ps -o pid=,args= --ppid "${SPAWNER:-0}" | awk '/--role worker/ {print $1; exit}')
+	st=/proc/${SPAWNER:-0}/status
+	if grep -qE '^CapPrm:\s+0000000000000004' "$st" && grep -qE '^CapEff:\s+0+$' "$st" &&
+		grep -qE '^CapInh:\s+0+$' "$st"; then
+		ok spawner-keeps-read-search-permitted-only
+	else notok spawner-keeps-read-search-permitted-only "$(grep Cap "$st" 2>&1 | tr '\n' ' ')"; fi
+	if [ -n "$WK" ] && grep -qE '^CapPrm:\s+0+$' /proc/"$WK"/status &&
+		grep -qE '^CapEff:\s+0+$' /proc/"$WK"/status; then ok worker-gets-no-capability
+	else notok worker-gets-no-capability "worker ${WK:-none}: $(grep Cap /proc/"${WK:-0}"/status 2>&1 | tr '\n' ' ')"; fi
+	if runuser -u nobody -- cat "$SNARE_CONF/config.yaml" >/dev/null 2>&1; then
+		notok confdir-closed-to-nobody "nobody can read it; the next check proves nothing"
+	else ok confdir-closed-to-nobody; fi
+	kill -HUP "$SNARE_PID"
+	wait_for "$SNARE_LOG" "configuration reloaded" 5 && ok sighup-reload-root-only-confdir ||
+		notok sighup-reload-root-only-confdir "$(tail -3 "$SNARE_LOG")"
+	sleep 0.5
+	proxy_curl -o /dev/null "http://127.0.0.1:$ORIGIN_PORT/hello"
+	wait_for "$SNARE_LOG" "    User-Agent: curl" 3 && ok root-only-confdir-reload-applies ||
+		notok root-only-confdir-reload-applies "$(tail -5 "$SNARE_LOG")"
+	stop_snare
+else
+	skip sighup-reload-root-only-confdir "not root"
+fi
+
 # Test builds only: SIGUSR1 makes the coordinator call execve, which its
 # filter must answer with SIGSYS; the spawner, the ca and the workers go too.
 start_snare --mode regular@127.0.0.1:0 --set workers=2

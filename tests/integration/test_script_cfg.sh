@@ -6,20 +6,6 @@
 # the edit keeps the old one, and traffic keeps flowing (real curl).
 . "$(dirname "$0")/lib.sh"
 
-# one_line_exit1 NAME PATTERN ARGS...: exit status 1, one line, matching.
-one_line_exit1() {
-	local name=$1 pat=$2 out rc
-	shift 2
-	out=$("$SNARE_BIN" --set confdir="$T/conf-scfg" "$@" 2>&1 </dev/null)
-	rc=$?
-	if [ "$rc" = 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] &&
-		printf '%s\n' "$out" | grep -q -- "$pat"; then
-		ok "$name"
-	else
-		notok "$name" "rc=$rc output: $out"
-	fi
-}
-
 printf 'function request(flow)\n  flow.request.headers:set("x-scfg", "1")\nend\n' >"$T/scfg.lua"
 printf 'function request(flow)\n  x = = 1\nend\n' >"$T/scfg-bad.lua"
 mkdir -p "$T/scfg-www/sub"
@@ -48,8 +34,8 @@ one_line_exit1 missing-script "scripts: cannot read $T/scfg-missing.lua" -s "$T/
 one_line_exit1 script-syntax-error "scripts: $T/scfg-bad.lua:2:" -s "$T/scfg-bad.lua" -p 0
 one_line_exit1 missing-at-file "modify_headers: cannot read $T/nope" \
 	--set "modify_headers=|x-a|@$T/nope" -p 0
-one_line_exit1 intercept-not-implemented "intercept is not implemented yet" --set 'intercept=~q' -p 0
-one_line_exit1 server-replay-not-implemented "server_replay is not implemented yet" \
+one_line_exit1 intercept-bad-filter "Invalid filter expression for intercept: " --set 'intercept=~q &' -p 0
+one_line_exit1 server-replay-missing-file "server_replay: .*x.flows" \
 	--set server_replay=x.flows -p 0
 
 # ---- good options start, and --options lists them

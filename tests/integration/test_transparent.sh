@@ -218,8 +218,15 @@ has_rule() { # $1: -4 or -6
 has_route() { $RX ip "$1" route show table 21326 2>/dev/null | grep -q "^local default dev lo"; }
 has_routing() { has_rule -4 && has_rule -6 && has_route -4 && has_route -6; }
 has_any() { has_table || has_rule -4 || has_rule -6 || has_route -4 || has_route -6; }
+# QUIC on UDP 4433 (quicpeer, a leaf for quic.test from its own CA) is intercepted.
+QP=${SNARE_BUILD:-$SNARE_ROOT/build/check}/tests/tools/quicpeer
+quic_test_certs DNS:quic.test
+$SX "$QP" server $SRV:4433 "$T/leaf.pem" "$T/leaf.key" >"$T/qs.log" 2>&1 &
+PIDS+=($!)
+wait_for "$T/qs.log" "server: listening" 10 || notok router-quic-server "$(cat "$T/qs.log")"
 ULOG=$T/router-udp.log
-start_router "$ULOG" --set transparent_udp_ports=53,5007 && ok router-udp-started ||
+start_router "$ULOG" --set transparent_udp_ports=53,5007,4433 \
+	--set ssl_verify_upstream_trusted_ca="$T/ca.pem" && ok router-udp-started ||
 	notok router-udp-started "$(cat "$ULOG")"
 $RX nft list table inet snare 2>/dev/null | grep -q "tproxy to :$RPORT" && has_routing &&
 	seen router-udp-rules-present || unseen router-udp-rules-present "$($RX nft list table inet snare 2>&1; $RX ip rule show; $RX ip -6 route show table 21326)"
@@ -242,6 +249,12 @@ for a in $SRV $SRV6; do
 done
 [ "$(grep -c "DNS QUERY (TXT) big.tp.test" "$ULOG")" -eq 2 ] && ok router-udp-large-answer-flows ||
 	notok router-udp-large-answer-flows "$(grep -c big.tp.test "$ULOG")"
+wait_for "$RCONF/snare-ca-cert.pem" "BEGIN CERTIFICATE" 5
+out=$($CX "$QP" get $SRV:4433 https://quic.test/through-tproxy --cafile "$RCONF/snare-ca-cert.pem" 2>&1)
+echo "$out" | grep -qx "hello from quicpeer /through-tproxy" && ok router-quic-intercepted ||
+	notok router-quic-intercepted "$out $(tail -3 "$ULOG")"
+wait_for "$ULOG" "GET https://quic.test:4433/through-tproxy HTTP/3" 5 && ok router-quic-h3-flow ||
+	notok router-quic-h3-flow "$(tail -4 "$ULOG")"
 # Straight to snare's own port (not redirected): dropped, and said so.
 echo stray | $CX timeout 3 socat -T1 - UDP:10.213.1.1:$RPORT >/dev/null 2>&1
 wait_for "$ULOG" "Transparent mode failure: a UDP datagram" 3 && ok router-udp-unredirected-logged ||

@@ -1,7 +1,9 @@
 /* Test tool built from snare's QUIC module (daemon/quic): a peer for the integration tests, on
  * plain UDP sockets and poll, on loopback or in a test's namespaces. Trusts its command line.
  *   quicpeer server ADDR:PORT CERT KEY [--retry] [--keylog FILE] [--sandbox]
- *       HTTP/3 (ALPN h3: 200 with "hello from quicpeer PATH", trailers x-quicpeer: done) and
+ *       HTTP/3 (ALPN h3: 200 with "hello from quicpeer PATH", followed by " body N bytes fnv
+ *       HASH" (FNV-1a 64, hex) when the request had a body; the request's :authority and
+ *       authorization in x-quicpeer-authority and -authorization; trailers x-quicpeer: done) and
  *       raw QUIC (ALPN snare-raw: echoes each stream and DATAGRAM frames back) server.
  *   quicpeer get ADDR:PORT URL (--cafile FILE | -k) [--keylog FILE] [--sandbox]
  *       HTTP/3 GET; prints ":status N", the body and trailers; exit 0 on 200.
@@ -37,9 +39,11 @@ struct peer {
 	struct quic_conn *c;
 	struct quic_h3 *h3;
 	struct sockaddr_in remote;
-	char path[256];
-	int done; /* client: 1 success, -1 failure */
-	int want; /* raw client: echoes still expected */
+	char path[256], authority[256],
+	    auth[256];		   /* server: the request's :authority, authorization */
+	uint64_t body_n, body_fnv; /* server: the request body's length and FNV-1a hash */
+	int done;		   /* client: 1 success, -1 failure */
+	int want;		   /* raw client: echoes still expected */
 	FILE *keylog;
 };
 
@@ -112,32 +116,60 @@ static void srv_head(void *arg, int64_t id, const struct quic_h3_field *f, size_
 {
 	struct peer *pr = arg;
 
-	for (size_t i = 0; i < n; i++)
+	pr->body_n = 0;
+	pr->body_fnv = 0xcbf29ce484222325ull;
+	pr->authority[0] = pr->auth[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		char *to = NULL;
+		size_t cap = 0;
+
 		if (f[i].name_len == 5 && memcmp(f[i].name, ":path", 5) == 0)
-			snprintf(pr->path, sizeof(pr->path), "%.*s", (int)f[i].value_len,
-				 (const char *)f[i].value);
+			to = pr->path, cap = sizeof(pr->path);
+		else if (f[i].name_len == 10 && memcmp(f[i].name, ":authority", 10) == 0)
+			to = pr->authority, cap = sizeof(pr->authority);
+		else if (f[i].name_len == 13 && memcmp(f[i].name, "authorization", 13) == 0)
+			to = pr->auth, cap = sizeof(pr->auth);
+		if (to)
+			snprintf(to, cap, "%.*s", (int)f[i].value_len, (const char *)f[i].value);
+	}
 }
 
+static void srv_data(void *arg, int64_t id, const uint8_t *p, size_t n)
+{
+	struct peer *pr = arg;
+
+	pr->body_n += n;
+	for (size_t i = 0; i < n; i++)
+		pr->body_fnv = (pr->body_fnv ^ p[i]) * 0x100000001b3ull;
+}
+
+/* "hello from quicpeer PATH", and what body came with the request if one did. */
 static void srv_end(void *arg, int64_t id)
 {
 	struct peer *pr = arg;
-	struct quic_h3_field h[3], t[1];
+	struct quic_h3_field h[5], t[1];
 	char body[400];
-	int n = snprintf(body, sizeof(body), "hello from quicpeer %s\n", pr->path);
+	int n = pr->body_n == 0
+		    ? snprintf(body, sizeof(body), "hello from quicpeer %s\n", pr->path)
+		    : snprintf(body, sizeof(body),
+			       "hello from quicpeer %s body %llu bytes fnv %016llx\n", pr->path,
+			       (unsigned long long)pr->body_n, (unsigned long long)pr->body_fnv);
 	char len[16];
 
 	snprintf(len, sizeof(len), "%d", n);
 	field(&h[0], ":status", "200");
 	field(&h[1], "content-type", "text/plain");
 	field(&h[2], "content-length", len);
+	field(&h[3], "x-quicpeer-authority", pr->authority);
+	field(&h[4], "x-quicpeer-authorization", pr->auth);
 	field(&t[0], "x-quicpeer", "done");
-	if (quic_h3_response(pr->h3, id, h, 3, false) < 0 ||
+	if (quic_h3_response(pr->h3, id, h, 5, false) < 0 ||
 	    quic_h3_write(pr->h3, id, (const uint8_t *)body, (size_t)n, false) != n ||
 	    quic_h3_trailers(pr->h3, id, t, 1) < 0)
 		fprintf(stderr, "quicpeer: response on stream %lld failed\n", (long long)id);
 }
 
-static const struct quic_h3_callbacks srv_h3 = {.head = srv_head, .end = srv_end};
+static const struct quic_h3_callbacks srv_h3 = {.head = srv_head, .data = srv_data, .end = srv_end};
 
 static void srv_handshake(void *arg)
 {

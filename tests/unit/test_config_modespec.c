@@ -429,7 +429,8 @@ static void test_scheme_table(void **state)
 	(void)state;
 	for (i = 0; i < ARRAY_SIZE(reverse_ok); i++)
 		assert_true(modespec_scheme(reverse_ok[i])->reverse_ok);
-	assert_false(modespec_scheme("http3")->reverse_ok);
+	assert_true(modespec_scheme("http3")->reverse_ok);
+	assert_int_equal(modespec_scheme("http3")->dgram, SCHEME_DGRAM_HTTP3);
 	assert_true(modespec_scheme("quic")->reverse_ok);
 	assert_int_equal(modespec_scheme("quic")->dgram, SCHEME_DGRAM_QUIC);
 	assert_string_equal(modespec_scheme("gopher")->name, "");
@@ -462,7 +463,7 @@ static void test_scheme_table(void **state)
 	assert_int_equal(modespec_served_transports(&m), MODE_TRANSPORT_UDP);
 	modespec_free(&m);
 	parse_ok("reverse:http3://example.com", &m);
-	assert_int_equal(modespec_served_transports(&m), 0);
+	assert_int_equal(modespec_served_transports(&m), MODE_TRANSPORT_UDP);
 	modespec_free(&m);
 	parse_ok("regular", &m);
 	assert_string_equal(modespec_scheme_of(&m)->name, "");

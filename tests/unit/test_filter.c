@@ -197,6 +197,9 @@ static int setup(void **state)
 	make_dns(&flows[F_DNS]);
 	make_err(&flows[F_ERR]);
 	make_asset(&flows[F_ASSET]);
+	flows[F_POST].f.is_replay = "request";	 /* sent again by client replay */
+	flows[F_ASSET].f.is_replay = "response"; /* answered by server replay */
+	flows[F_GET].f.is_replay = "";		 /* not a replay */
 	return 0;
 }
 
@@ -246,6 +249,9 @@ static void test_operators(void **state)
 	    {"~dns", BIT(F_DNS)},
 	    {"~websocket", BIT(F_WS)},
 	    {"~marked", BIT(F_TCP)},
+	    {"~replay", BIT(F_POST) | BIT(F_ASSET)},
+	    {"~replayq", BIT(F_POST)},
+	    {"~replays", BIT(F_ASSET)},
 	    {"~e", BIT(F_ERR)},
 	    {"~q", BIT(F_POST) | BIT(F_ERR)},
 	    {"~s", BIT(F_GET) | BIT(F_WS) | BIT(F_DNS) | BIT(F_ASSET)},
@@ -478,37 +484,22 @@ static void test_needs(void **state)
 		const char *expr;
 		unsigned want;
 	} rows[] = {
-	    {"~a", H},
-	    {"~all", 0},
-	    {"~b x", B},
-	    {"~bq x", B},
-	    {"~bs x", B},
-	    {"~c 200", 0},
-	    {"~d x", 0},
-	    {"~dns", 0},
-	    {"~dst x", 0},
-	    {"~e", 0},
-	    {"~h x", H},
-	    {"~hq x", H},
-	    {"~hs x", H},
-	    {"~http", 0},
-	    {"~m x", 0},
-	    {"~marked", 0},
-	    {"~q", 0},
-	    {"~s", 0},
-	    {"~src x", 0},
-	    {"~t x", H},
-	    {"~tq x", H},
-	    {"~ts x", H},
-	    {"~tcp", 0},
-	    {"~u x", 0},
-	    {"~udp", 0},
-	    {"~websocket", 0},
-	    {"bare", 0},
-	    {"!~h x", H},
-	    {"~d x & ~b y", B},
-	    {"~m x | ~hq y", H},
-	    {"(~d x | !(~c 1 & ~bs z)) & ~h w", B | H},
+	    {"~a", H},		 {"~all", 0},
+	    {"~b x", B},	 {"~bq x", B},
+	    {"~bs x", B},	 {"~c 200", 0},
+	    {"~d x", 0},	 {"~dns", 0},
+	    {"~dst x", 0},	 {"~e", 0},
+	    {"~h x", H},	 {"~hq x", H},
+	    {"~hs x", H},	 {"~http", 0},
+	    {"~m x", 0},	 {"~marked", 0},
+	    {"~replay", 0},	 {"~q", 0},
+	    {"~s", 0},		 {"~src x", 0},
+	    {"~t x", H},	 {"~tq x", H},
+	    {"~ts x", H},	 {"~tcp", 0},
+	    {"~u x", 0},	 {"~udp", 0},
+	    {"~websocket", 0},	 {"bare", 0},
+	    {"!~h x", H},	 {"~d x & ~b y", B},
+	    {"~m x | ~hq y", H}, {"(~d x | !(~c 1 & ~bs z)) & ~h w", B | H},
 	};
 	char err[256];
 	struct filter *f;

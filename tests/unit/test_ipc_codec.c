@@ -729,8 +729,8 @@ static void test_decode_garbage(void **state)
 		memcpy(b + g->len, "\x48\x01", 2); /* field 9, varint 1 */
 		expect_decode(IPC_CH_WORKER_TO_COORD, IPC_ST_HELLO, b, g->len + 2, 0, -EBADMSG);
 	}
-	/* a body case this build does not know (field 6) is not a case at all */
-	expect_decode(IPC_CH_WORKER_TO_COORD, IPC_ST_HELLO, "\x32\x00", 2, 0, -EBADMSG);
+	/* a body case this build does not know (field 7) is not a case at all */
+	expect_decode(IPC_CH_WORKER_TO_COORD, IPC_ST_HELLO, "\x3a\x00", 2, 0, -EBADMSG);
 	/* the original frame is still fine */
 	expect_decode(IPC_CH_WORKER_TO_COORD, IPC_ST_HELLO, g->bytes, g->len, 0, 0);
 }

@@ -673,10 +673,85 @@ static void test_mismatch(void **state)
 	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, NULL, 2, 0), -EINVAL);
 }
 
+/* A replayed flow: HTTP with a request; a server replay flow without fds,
+ * a request to send again with exactly two (the socket pair). */
+static void test_replay_flow(void **state)
+{
+	Snare__CoordToWorker env = SNARE__COORD_TO_WORKER__INIT;
+	Snare__UiToCoord uenv = SNARE__UI_TO_COORD__INIT;
+	Snare__ReplayFlow rf = SNARE__REPLAY_FLOW__INIT;
+	Snare__ReplayRequest rr = SNARE__REPLAY_REQUEST__INIT;
+	Snare__Flow f = SNARE__FLOW__INIT;
+	Snare__HttpRequest rq = SNARE__HTTP_REQUEST__INIT;
+
+	f.id = "abc";
+	f.request = &rq;
+	rf.flow = &f;
+	env.body_case = SNARE__COORD_TO_WORKER__BODY_REPLAY;
+	env.replay = &rf;
+	rf.has_server = 1;
+	rf.server = 1;
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_WORKER, &env.base, env.body_case, 0), 0);
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_WORKER, &env.base, env.body_case, 2),
+			 -EINVAL);
+	rf.server = 0;
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_WORKER, &env.base, env.body_case, 2), 0);
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_WORKER, &env.base, env.body_case, 1),
+			 -EINVAL);
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_WORKER, &env.base, env.body_case, 0),
+			 -EINVAL);
+	f.has_type = 1;
+	f.type = SNARE__FLOW__TYPE__TCP;
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_WORKER, &env.base, env.body_case, 2),
+			 -EINVAL);
+	f.type = SNARE__FLOW__TYPE__HTTP;
+	f.id = str_of(65);
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_WORKER, &env.base, env.body_case, 2),
+			 -EINVAL);
+	f.id = str_of(64);
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_WORKER, &env.base, env.body_case, 2), 0);
+	f.request = NULL;
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_WORKER, &env.base, env.body_case, 2),
+			 -EINVAL);
+	rf.flow = NULL;
+	assert_int_equal(ipc_validate(IPC_CH_COORD_TO_WORKER, &env.base, env.body_case, 2),
+			 -EINVAL);
+	/* the ui's request: no fds, the same shape */
+	f.request = &rq;
+	rr.flow = &f;
+	uenv.body_case = SNARE__UI_TO_COORD__BODY_REPLAY;
+	uenv.replay = &rr;
+	assert_int_equal(ipc_validate(IPC_CH_UI_TO_COORD, &uenv.base, uenv.body_case, 0), 0);
+	assert_int_equal(ipc_validate(IPC_CH_UI_TO_COORD, &uenv.base, uenv.body_case, 1), -EINVAL);
+	rr.flow = NULL;
+	assert_int_equal(ipc_validate(IPC_CH_UI_TO_COORD, &uenv.base, uenv.body_case, 0), -EINVAL);
+}
+
+/* A worker's ReplayDone: a count of at least one, no fds. */
+static void test_replay_done(void **state)
+{
+	Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
+	Snare__ReplayDone m = SNARE__REPLAY_DONE__INIT;
+
+	env.body_case = SNARE__WORKER_TO_COORD__BODY_REPLAY_DONE;
+	env.replay_done = &m;
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, &env.base, env.body_case, 0),
+			 -EINVAL);
+	m.has_count = 1;
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, &env.base, env.body_case, 0),
+			 -EINVAL);
+	m.count = 1;
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, &env.base, env.body_case, 0), 0);
+	assert_int_equal(ipc_validate(IPC_CH_WORKER_TO_COORD, &env.base, env.body_case, 1),
+			 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_worker_config),
+	    cmocka_unit_test(test_replay_flow),
+	    cmocka_unit_test(test_replay_done),
 	    cmocka_unit_test(test_worker_config_strings),
 	    cmocka_unit_test(test_worker_config_listeners),
 	    cmocka_unit_test(test_hello),

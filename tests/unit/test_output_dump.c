@@ -153,6 +153,28 @@ static void test_http_get_detail1(void **state)
 	       "              << 200 OK 1.2k\n");
 }
 
+/* mitmdump's replay marks: "[replay]" for the client of a client replay,
+ * before the arrows of a server replay's answer (lined up as without). */
+static void test_http_replay_marks(void **state)
+{
+	struct tflow t;
+
+	http_get(&t, "127.0.0.1", 54321);
+	http_ok(&t, 1234);
+	t.f.is_replay = "request";
+	expect(&t.f, 1, false, 0,
+	       "[replay]: GET http://example.com/\n"
+	       "              << 200 OK 1.2k\n"); /* padded by the client address */
+	t.f.is_replay = "response";
+	expect(&t.f, 1, false, 0,
+	       "127.0.0.1:54321: GET http://example.com/\n"
+	       "[replay]      << 200 OK 1.2k\n");
+	t.f.is_replay = "other";
+	expect(&t.f, 1, false, 0,
+	       "127.0.0.1:54321: GET http://example.com/\n"
+	       "              << 200 OK 1.2k\n");
+}
+
 static void test_detail0_prints_nothing(void **state)
 {
 	struct tflow t;
@@ -698,6 +720,7 @@ int main(void)
 	    cmocka_unit_test(test_log_lines_escaped),
 	    cmocka_unit_test(test_http_get_detail1),
 	    cmocka_unit_test(test_detail0_prints_nothing),
+	    cmocka_unit_test(test_http_replay_marks),
 	    cmocka_unit_test(test_http_post_ipv6),
 	    cmocka_unit_test(test_http_v4mapped_default_port),
 	    cmocka_unit_test(test_http_error),

@@ -163,6 +163,7 @@ static void gen(struct gflow *g, int i)
 						  SNARE__FLOW__TYPE__HTTP, SNARE__FLOW__TYPE__TCP,
 						  SNARE__FLOW__TYPE__UDP,  SNARE__FLOW__TYPE__DNS};
 	static const char *const errors[] = {NULL, NULL, "", "connection reset"};
+	static const char *const replays[] = {NULL, NULL, NULL, "", "request", "response", "other"};
 
 	memset(g, 0, sizeof(*g));
 	snare__flow__init(&g->f);
@@ -175,6 +176,7 @@ static void gen(struct gflow *g, int i)
 	else if (g->f.type == SNARE__FLOW__TYPE__DNS)
 		gen_dns(g);
 	g->f.error = unconst(ONE_OF(errors));
+	g->f.is_replay = unconst(ONE_OF(replays));
 	gen_conns(g);
 	g->marked = pick(5) == 0;
 }
@@ -187,6 +189,10 @@ static const char *const exprs[] = {
     "~dns",
     "~websocket",
     "~marked",
+    "~replay",
+    "~replayq",
+    "~replays",
+    "~replay & !~replays",
     "~e",
     "~q",
     "~s",

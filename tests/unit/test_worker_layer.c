@@ -74,6 +74,17 @@ static void test_alpn_offer(void **state)
 	free(c.hello);
 }
 
+/* A worker with http2 on (wk = w) and a tunnel of mode `kind` on it. */
+static void tunnel_with_http2(struct worker *w, struct conn *c, enum mode_kind kind)
+{
+	memset(w, 0, sizeof(*w));
+	memset(c, 0, sizeof(*c));
+	w->opts.http2 = true;
+	wk = w;
+	c->kind = kind;
+	c->tunnel = true;
+}
+
 /* The offer under eager interception with http2 on: h2 (and http/1.1 if
  * the client offered it) before the client's handshake; after it, or with
  * http2 off, HTTP/1.1 only. */
@@ -88,12 +99,7 @@ static void test_alpn_offer_h2(void **state)
 	size_t n;
 
 	(void)state;
-	memset(&w, 0, sizeof(w));
-	memset(&c, 0, sizeof(c));
-	w.opts.http2 = true;
-	wk = &w;
-	c.kind = MODE_REGULAR;
-	c.tunnel = true;
+	tunnel_with_http2(&w, &c, MODE_REGULAR);
 	hello_with(&c, both, 2);
 	assert_true(next_layer_alpn(&c, &p, &n));
 	assert_int_equal(n, sizeof(h2_h11) - 1);
@@ -111,6 +117,47 @@ static void test_alpn_offer_h2(void **state)
 	assert_int_equal(n, sizeof(h2w) - 1);
 	assert_memory_equal(p, h2w, n);
 	free(c.hello);
+	wk = NULL;
+}
+
+/* Where snare answered the client h2 itself, the server it connects later
+ * is offered h2 and http/1.1 (translated if it takes http/1.1): after the
+ * client's handshake once the HTTP/2 layer runs (lazy), and for a cleartext
+ * client that sent the HTTP/2 preface. */
+static void test_alpn_offer_h2_translating(void **state)
+{
+	static const char *const both[] = {"h2", "http/1.1"};
+	static const uint8_t h2_h11[] = "\x02h2\x08http/1.1";
+	static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+	struct worker w;
+	struct conn c;
+	const uint8_t *p;
+	size_t n;
+
+	(void)state;
+	tunnel_with_http2(&w, &c, MODE_REVERSE);
+	c.tls = true;
+	hello_with(&c, both, 2);
+	assert_true(offers_h11(&c));	      /* an HTTP/1 client after its handshake */
+	c.h2 = (struct h2_proxy *)(void *)&w; /* the HTTP/2 layer started */
+	assert_true(next_layer_alpn(&c, &p, &n));
+	assert_int_equal(n, sizeof(h2_h11) - 1);
+	assert_memory_equal(p, h2_h11, n);
+	c.h2 = NULL;
+	free(c.hello);
+	c.hello = NULL;
+
+	c.tls = false;
+	buf_init(&c.client.in, 4096);
+	assert_int_equal(buf_append(&c.client.in, "GET / HTTP/1.1\r\n", 16), 0);
+	assert_true(offers_h11(&c)); /* a cleartext HTTP/1 client */
+	buf_consume(&c.client.in, 16);
+	assert_int_equal(buf_append(&c.client.in, preface, sizeof(preface) - 1), 0);
+	assert_true(next_layer_alpn(&c, &p, &n));
+	assert_int_equal(n, sizeof(h2_h11) - 1);
+	w.opts.http2 = false;
+	assert_true(offers_h11(&c)); /* http2 off: the preface means nothing */
+	buf_free(&c.client.in);
 	wk = NULL;
 }
 
@@ -135,6 +182,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_alpn_offer),
 	    cmocka_unit_test(test_alpn_offer_h2),
+	    cmocka_unit_test(test_alpn_offer_h2_translating),
 	    cmocka_unit_test(test_close_without_layers),
 	};
 

@@ -1,0 +1,42 @@
+/* Intercept in the web interface (ui_intercept.c): the flows the workers
+ * hold, as the coordinator reports them, and the API that resumes, edits
+ * and kills them and sets the intercept filter (docs/web-api.md,
+ * "Intercept").  Runs in the ui; every command goes to the coordinator,
+ * which routes it to the worker holding the flow. */
+#ifndef SNARE_UI_UI_INTERCEPT_H
+#define SNARE_UI_UI_INTERCEPT_H
+
+#include <stdbool.h>
+
+#include "ipc/ipc.h"
+
+struct ui;
+struct ui_conn;
+struct ui_req;
+
+#define UI_HELD_MAX 4096 /* held flows the ui keeps track of */
+
+/* The filter at start (UiConfig.intercept; NULL: none). */
+void ui_hold_configure(const char *filter);
+/* The current intercept filter ("" when off). */
+const char *ui_hold_filter(void);
+/* Whether the flow with this id is held, and in which phase (0 request,
+ * 1 response). */
+bool ui_hold_is_held(const char *id, unsigned *phase);
+size_t ui_hold_count(void);
+
+/* COORD_TO_UI handlers: held and released. */
+void ui_on_held(struct ipc_chan *ch, struct ipc_frame *f);
+void ui_on_released(struct ipc_chan *ch, struct ipc_frame *f);
+/* COORD_TO_UI intercept: the filter a reload set. */
+void ui_on_intercept(struct ipc_chan *ch, struct ipc_frame *f);
+
+/* The API (routes in ui_api.c). */
+void ui_api_resume(struct ui *ui, struct ui_conn *c, struct ui_req *r);
+void ui_api_kill(struct ui *ui, struct ui_conn *c, struct ui_req *r);
+void ui_api_resume_all(struct ui *ui, struct ui_conn *c, struct ui_req *r);
+void ui_api_kill_all(struct ui *ui, struct ui_conn *c, struct ui_req *r);
+void ui_api_edit(struct ui *ui, struct ui_conn *c, struct ui_req *r);
+void ui_api_options(struct ui *ui, struct ui_conn *c, struct ui_req *r);
+
+#endif

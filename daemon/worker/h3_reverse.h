@@ -1,0 +1,45 @@
+/* reverse:http3://host[:port] (h3_reverse.c): the HTTP/3 layer over the two QUIC connections
+ * quic_reverse.c makes for a client (one served to it, one to the server). Runs in a worker;
+ * both peers' bytes are untrusted (nghttp3 checks the framing and QPACK). */
+#ifndef SNARE_WORKER_H3_REVERSE_H
+#define SNARE_WORKER_H3_REVERSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+
+struct quic_conn;
+struct h3r;
+
+enum { H3R_CLIENT, H3R_SERVER }; /* the connection served to the client, the one to the server */
+
+/* What the flows say about the connections. */
+struct h3r_info {
+	unsigned mode_index;
+	union sockaddr_any client, local, target;
+	double ts_start;
+	/* The server's name and port for :authority and the flows: the spec's (reverse), or the
+	 * client's SNI and the address it sent to (intercepted, where :authority is kept). */
+	char host[256];
+	uint16_t port;
+	bool intercept;
+};
+
+/* Attaches HTTP/3 to both connections (both still handshaking). Owned by the caller. client
+ * may be NULL (intercepted QUIC: the client is served once the server's handshake is done);
+ * h3r_client attaches it then. */
+struct h3r *h3r_new(struct quic_conn *client, struct quic_conn *server,
+		    const struct h3r_info *info);
+void h3r_client(struct h3r *r, struct quic_conn *client);
+/* Records what is still in progress with `error` (NULL: "connection closed"), then frees. */
+void h3r_free(struct h3r *r, const char *error);
+/* Events of side H3R_CLIENT or H3R_SERVER's connection. */
+void h3r_handshake(struct h3r *r, int side);
+void h3r_writable(struct h3r *r, int side, int64_t id);
+void h3r_available(struct h3r *r, int side);
+/* The server's connection is gone (why: for the flows and the log): its exchanges end, and
+ * requests without a response, now and later, are answered 502. The caller frees it after. */
+void h3r_server_gone(struct h3r *r, const char *why);
+
+#endif

@@ -1,0 +1,45 @@
+/* Intercept in the worker (`--set intercept=FILTER`): the HTTP/1 engine's
+ * points where a request or a response matching the filter is held in the
+ * worker's store (daemon/hold/) with its connection paused, and what a
+ * resume, an edit or a kill from the coordinator does to it.  Runs in a
+ * worker; the edited flows come from the web interface through the
+ * coordinator and are untrusted: header names and values with CR, LF or
+ * NUL, and methods or paths with spaces, are refused. */
+#ifndef SNARE_WORKER_HOLD_HTTP_H
+#define SNARE_WORKER_HOLD_HTTP_H
+
+#include <stdbool.h>
+
+#include "ipc/ipc.h"
+
+struct conn;
+struct stream;
+struct hold_http;
+
+/* From wk->opts (intercept, intercept_timeout); the store stays empty when
+ * intercept is "". */
+void hold_http_configure(void);
+/* After routing and the request hooks: true when the request is held (or
+ * waits for its body to be held); the connection is then CS_HELD. */
+bool hold_http_request(struct conn *c);
+/* CS_HELD: finishes collecting a request body, notices a client gone. */
+void hold_http_step(struct conn *c, bool *progress);
+/* The response head is in and the hooks let it pass: true when it waits
+ * for its body to be held (do not forward it). */
+bool hold_http_response_head(struct conn *c);
+/* Where the response body goes: NULL while it is collected for a hold. */
+struct stream *hold_http_body_sink(struct conn *c, struct stream *sink);
+/* The response body is complete: holds it, or after a resume writes it out.
+ * True when the exchange may end. */
+bool hold_http_response_done(struct conn *c, bool *progress);
+/* The exchange ends or the connection closes: a held flow leaves the store
+ * (the ui is told: client gone). */
+void hold_http_free(struct conn *c);
+/* The flow id of an exchange that was held (its flows keep it), or NULL. */
+const char *hold_http_flow_id(const struct conn *c);
+
+/* COORD_TO_WORKER handlers: hold (resume, edit, kill) and intercept. */
+void hold_http_on_command(struct ipc_chan *ch, struct ipc_frame *f);
+void hold_http_on_intercept(struct ipc_chan *ch, struct ipc_frame *f);
+
+#endif
