@@ -7,6 +7,8 @@
 
 const ROW_H = 22;           // px; the list's rows all have this height
 const OVERSCAN = 20;        // rows fetched above and below the visible ones
+const SCAN_POLL_MS = 100;   // a filter still being matched is asked about again after this
+const RESORT_MS = 1000;     // live flows refresh a list sorted by another column after this
 const MAX_TEXT = 1 << 20;   // bytes of a body shown as text
 const MAX_HEX = 64 << 10;   // bytes of a body shown as hex
 const LEVELS = ['debug', 'info', 'warn', 'error'];
@@ -37,6 +39,7 @@ const state = {
   hlCache: new Map(),             // id -> bool for the current highlight
   follow: true, dropped: 0, ws: null, wsUp: false,
   asking: false,                  // a new filter or sort is on its way
+  scanning: null,                 // {scanned}: the filter's matches are still being counted
 };
 
 // ---- HTTP helpers
@@ -149,6 +152,10 @@ async function fetchWindow() {
     state.offset = r.offset ?? offset;
     state.rows = r.flows || [];
     for (const f of state.rows) state.maxSeq = Math.max(state.maxSeq, f.seq || 0);
+    // A filter still being matched (docs/web-api.md): the rows found so far
+    // now, the count when the server has matched every flow; asked again soon.
+    state.scanning = r.complete === false ? { scanned: r.scanned || 0 } : null;
+    if (state.scanning) scheduleFetch(SCAN_POLL_MS);
     showFilterError('');
     renderList();
   } catch (e) {
@@ -177,6 +184,7 @@ function reloadList(asking) {
 
 function renderCount() {
   $('list-count').textContent = state.asking ? (state.filter ? 'filtering…' : 'sorting…') :
+    state.scanning ? `filtering… ${state.total} found in ${state.scanning.scanned} flows` :
     `${state.total} flow${state.total === 1 ? '' : 's'}` + (state.filter ? ' match' : '') +
     (state.dropped ? ` · ${state.dropped} updates dropped` : '');
 }
@@ -195,7 +203,9 @@ function renderList() {
   $('list').classList.toggle('no-proc', !state.rows.some((f) => f.process));
   renderCount();
   if (state.highlight) fillHighlights();
-  if (state.follow && state.order === 'asc' && state.sort === 'seq') {
+  // Following the newest waits for the count: while a filter is still being
+  // matched, the page shows the first matches, at the top.
+  if (state.follow && !state.scanning && state.order === 'asc' && state.sort === 'seq') {
     const bottom = state.total * ROW_H - sc.clientHeight;
     if (bottom > sc.scrollTop + 1) sc.scrollTop = bottom;
   }
@@ -214,7 +224,7 @@ function flowRow(f, i) {
   return el('div', {
     class: cls.join(' '), style: `top:${i * ROW_H}px`, 'data-id': f.id, 'data-seq': f.seq, 'data-index': i,
     onclick: (ev) => rowClick(ev, f),
-  }, COLUMNS.map((c) => el('span', { class: `cell ${c.cls}`, title: c.key === 'url' ? flowTarget(f) : null }, c.val(f))));
+  }, COLUMNS.map((c) => el('span', { class: `cell ${c.cls}`, title: c.key === 'url' ? flowTarget(f) : c.key === 'process' ? fmtProcess(f.process) || null : null }, c.val(f))));
 }
 
 function rowClick(ev, f) {
@@ -272,7 +282,9 @@ async function onFlowPush(f) {
       if (!r.match) return;
     } catch (_) { return; } finally { matchesOpen--; }
   }
-  scheduleFetch(100);
+  // A list sorted by another column is sorted anew by each fetch (the whole
+  // list, in the ui): live flows refresh it at most once a second.
+  scheduleFetch(state.sort === 'seq' ? 100 : RESORT_MS);
 }
 
 // Keys as in mitmweb: up/down (or k/j) move through the list, Escape closes the detail.
@@ -809,6 +821,11 @@ function connectWS() {
     let msg;
     try { msg = JSON.parse(m.data); } catch (_) { return; }
     if (msg.type === 'flow') onFlowPush(msg.flow);
+    else if (msg.type === 'flows') {
+      // a new flow is announced by seq and id; a row fetched already is current
+      for (const [seq, id] of msg.new || []) if (!state.rows.some((r) => r.id === id)) onFlowPush({ id, seq });
+      (msg.flows || []).forEach(onFlowPush);
+    }
     else if (msg.type === 'event') onEventPush(msg.event);
     else if (msg.type === 'dropped') { state.dropped += msg.count; reloadList(); }
   };

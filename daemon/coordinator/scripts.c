@@ -45,9 +45,6 @@ int coord_scripts_load(struct coord *co, char *err, size_t errlen)
 		coord_scripts_free(co);
 		return -EINVAL;
 	}
-	if (o->scripts.n + o->map_local.n > 0)
-		log_warn("map_local and the udp_*, dns_error and tls_clienthello hooks are not "
-			 "applied to traffic yet in this version of snare");
 	return 0;
 }
 

@@ -20,8 +20,10 @@
 #include "flow.pb-c.h"
 
 struct flowedit {
-	void **blocks; /* every allocation made through it */
+	void **blocks; /* every block it allocated */
 	size_t n, cap;
+	unsigned char *next; /* free room in the last small-allocation chunk */
+	size_t left;
 };
 
 void flowedit_init(struct flowedit *e);

@@ -84,6 +84,71 @@ char *har_from_flows(const Snare__Flow *const *flows, size_t n, size_t *len)
 	return text;
 }
 
+struct har_stream {
+	json_t *seen;
+	size_t count;
+};
+
+struct har_stream *har_stream_new(void)
+{
+	struct har_stream *s = xcalloc(1, sizeof(*s));
+
+	if ((s->seen = json_object()) == NULL)
+		fatal("out of memory");
+	return s;
+}
+
+char *har_stream_head(size_t *len)
+{
+	json_t *creator = json_pack("{s:s, s:s}", "name", "snare", "version", SNARE_VERSION);
+	char *c = creator ? json_dumps(creator, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	char *text = NULL;
+
+	json_decref(creator);
+	if (c)
+		text = xasprintf("{\"log\":{\"version\":\"1.2\",\"creator\":%s,\"pages\":[],"
+				 "\"entries\":[\n",
+				 c);
+	free(c);
+	if (text && len)
+		*len = strlen(text);
+	return text;
+}
+
+char *har_stream_entry(struct har_stream *s, const Snare__Flow *f, size_t *len)
+{
+	json_t *e;
+	char *body, *text = NULL;
+
+	if (f->type != SNARE__FLOW__TYPE__HTTP || !f->request)
+		return NULL;
+	e = har_entry(f, s->seen);
+	body = e ? json_dumps(e, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	json_decref(e);
+	if (body)
+		text = xasprintf("%s%s", s->count ? ",\n" : "", body);
+	free(body);
+	if (text) {
+		s->count++;
+		if (len)
+			*len = strlen(text);
+	}
+	return text;
+}
+
+const char *har_stream_tail(void)
+{
+	return "\n]}}\n";
+}
+
+void har_stream_free(struct har_stream *s)
+{
+	if (!s)
+		return;
+	json_decref(s->seen);
+	free(s);
+}
+
 int har_open(const char *path, int *fd, char *err, size_t errlen)
 {
 	int rc = safefile_open_write(path, O_TRUNC, err, errlen);

@@ -32,6 +32,21 @@ void har_free(struct har *h);
 /* The web interface's export: the HAR of `n` flows in one call. */
 char *har_from_flows(const Snare__Flow *const *flows, size_t n, size_t *len);
 
+/* A HAR written as it goes (the web interface's /flows.har): the opening
+ * text, each flow's entry, the closing text, so that a download of any
+ * number of flows holds one entry at a time (and the ids of the server
+ * connections already timed). */
+struct har_stream;
+struct har_stream *har_stream_new(void);
+/* The text before the first entry (malloc'd, NUL-terminated). */
+char *har_stream_head(size_t *len);
+/* f's entry, after a comma when one came before (malloc'd), or NULL when f
+ * has no entry (not HTTP, no request) or memory ran out. */
+char *har_stream_entry(struct har_stream *s, const Snare__Flow *f, size_t *len);
+/* The text after the last entry. */
+const char *har_stream_tail(void);
+void har_stream_free(struct har_stream *s);
+
 /* The hardump file: opened (created 0600, truncated) before privileges are
  * dropped, written on exit.  -errno with one line in err. */
 int har_open(const char *path, int *fd, char *err, size_t errlen) SNARE_MUST_CHECK;

@@ -121,6 +121,29 @@ static void dir_candidates(const struct rewrite_spec *s, const char *url, char *
 	free(suf);
 }
 
+static bool local_matches(const struct rewrite_spec *s, const Snare__Flow *flow,
+			  const struct filter_extra *x, const char *url)
+{
+	regmatch_t m;
+
+	return s->kind == REWRITE_MAP_LOCAL && (!s->filter || filter_match(s->filter, flow, x)) &&
+	       regexec(&s->re, url, 1, &m, 0) == 0;
+}
+
+bool rewrite_map_local_matches(const struct rewrite_set *set, const Snare__Flow *flow,
+			       const struct filter_extra *x)
+{
+	char url[8192];
+
+	if (!flow->request || flow->response ||
+	    !flowedit_request_url(flow->request, url, sizeof(url)))
+		return false;
+	for (size_t i = 0; i < set->n; i++)
+		if (local_matches(&set->v[i], flow, x, url))
+			return true;
+	return false;
+}
+
 int rewrite_map_local_candidates(const struct rewrite_set *set, const Snare__Flow *flow,
 				 const struct filter_extra *x, char ***paths, size_t *n)
 {
@@ -133,11 +156,8 @@ int rewrite_map_local_candidates(const struct rewrite_set *set, const Snare__Flo
 		return 0;
 	for (size_t i = 0; i < set->n && *n == 0; i++) {
 		const struct rewrite_spec *s = &set->v[i];
-		regmatch_t m;
 
-		if (s->kind != REWRITE_MAP_LOCAL ||
-		    (s->filter && !filter_match(s->filter, flow, x)) ||
-		    regexec(&s->re, url, 1, &m, 0) != 0)
+		if (!local_matches(s, flow, x, url))
 			continue;
 		*paths = xcalloc(LOCAL_MAX_CANDIDATES, sizeof(**paths));
 		if (!s->local_is_dir)

@@ -111,6 +111,10 @@ int rewrite_map_local_candidates(const struct rewrite_set *set, const Snare__Flo
 				 const struct filter_extra *x, char ***paths,
 				 size_t *n) SNARE_MUST_CHECK;
 void rewrite_paths_free(char **paths, size_t n);
+/* Whether a map_local spec matches flow at all (its candidates may all
+ * have been refused: the caller then answers 404 rather than forwarding). */
+bool rewrite_map_local_matches(const struct rewrite_set *set, const Snare__Flow *flow,
+			       const struct filter_extra *x);
 /* A 200 response with the file's bytes and a Content-Type guessed from
  * the path's extension, or a 404 when data is NULL. */
 void rewrite_map_local_serve(Snare__Flow *flow, const char *path, const void *data, size_t len,

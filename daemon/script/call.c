@@ -37,9 +37,24 @@ static void call_prepare(lua_State *L, struct script_call_ctx *c)
 	s->cur = c->sf;
 	script_push_flow(L, s, c->sf, event_has_message(c->ev));
 	if (c->ev == SCRIPT_EV_TLS_CLIENTHELLO) {
+		const struct script_flow *sf = c->sf;
+
 		lua_rawgeti(L, LUA_REGISTRYINDEX, s->hello_ref);
 		lua_pushvalue(L, 3);
-		lua_call(L, 1, 1);
+		if (sf->hello_sni)
+			lua_pushstring(L, sf->hello_sni);
+		else
+			lua_pushnil(L);
+		if (sf->hello_alpn) {
+			lua_createtable(L, (int)sf->hello_nalpn, 0);
+			for (size_t i = 0; i < sf->hello_nalpn; i++) {
+				lua_pushstring(L, sf->hello_alpn[i]);
+				lua_rawseti(L, -2, (lua_Integer)(i + 1));
+			}
+		} else {
+			lua_pushnil(L);
+		}
+		lua_call(L, 3, 1);
 	} else {
 		lua_pushnil(L);
 	}
@@ -113,11 +128,13 @@ int script_call(struct script *s, enum script_event ev, struct script_flow *sf)
 	lua_settop(s->L, 0);
 	lua_pushcfunction(s->L, script_l_call);
 	lua_pushlightuserdata(s->L, &c);
+	s->importing = false;
 	rc = lua_pcall(s->L, 1, 0, 0);
 	s->cur = NULL;
 	if (rc == LUA_OK)
 		return 0;
-	if (rc == LUA_ERRMEM && c.phase == PHASE_IMPORT && s->trip == SCRIPT_TRIP_NONE && sf) {
+	if (rc == LUA_ERRMEM && (c.phase == PHASE_IMPORT || s->importing) &&
+	    s->trip == SCRIPT_TRIP_NONE && sf) {
 		lua_settop(s->L, 0);
 		return call_import_nomem(s, ev, sf);
 	}

@@ -1,7 +1,7 @@
 /* Runs in the worker: a flow record as the flow object a hook sees
  * (man/snare-scripting.7), built straight into tables with the prelude's
- * metatables.  Connections and the message list are made only when the
- * script reads them (Flow.__index calls script_l_lazy), and only during
+ * metatables.  Connections, an HTTP request and response and the message
+ * list are made only when the script reads them (Flow.__index calls script_l_lazy), and only during
  * the call the object was made for. */
 #include <string.h>
 
@@ -96,23 +96,24 @@ static void put_headers(lua_State *L, int mt, Snare__Header *const *h, size_t n)
 }
 
 /* What a request and a response share: headers, content (NULL: none), the
- * stream flag; then the metatable, and the table stored as field k. */
+ * stream flag; then the metatable.  The table stays on the stack. */
 static void put_message_end(lua_State *L, const struct script *s, Snare__Header *const *h,
-			    size_t nh, const ProtobufCBinaryData *content, bool streamed, int mt,
-			    const char *k)
+			    size_t nh, const ProtobufCBinaryData *content, bool streamed, int mt)
 {
 	put_headers(L, s->headers_mt, h, nh);
 	if (content)
 		put_bytes(L, "content", content);
 	put_bool(L, "stream", streamed);
 	set_meta(L, mt);
-	lua_setfield(L, -2, k);
 }
 
-static void put_request(lua_State *L, const struct script *s, const Snare__HttpRequest *r)
+/* Pushes the request object, or nil. */
+static void push_request(lua_State *L, const struct script *s, const Snare__HttpRequest *r)
 {
-	if (!r)
+	if (!r) {
+		lua_pushnil(L);
 		return;
+	}
 	lua_createtable(L, 0, 12);
 	put_str(L, "method", r->method);
 	put_str(L, "scheme", r->scheme);
@@ -125,20 +126,22 @@ static void put_request(lua_State *L, const struct script *s, const Snare__HttpR
 	if (r->has_timestamp_start)
 		lua_pushnumber(L, r->timestamp_start), lua_setfield(L, -2, "timestamp_start");
 	put_message_end(L, s, r->headers, r->n_headers, r->has_content ? &r->content : NULL,
-			r->has_content_streamed && r->content_streamed, s->request_mt, "request");
+			r->has_content_streamed && r->content_streamed, s->request_mt);
 }
 
-static void put_response(lua_State *L, const struct script *s, const Snare__HttpResponse *r)
+static void push_response(lua_State *L, const struct script *s, const Snare__HttpResponse *r)
 {
-	if (!r)
+	if (!r) {
+		lua_pushnil(L);
 		return;
+	}
 	lua_createtable(L, 0, 8);
 	put_str(L, "http_version", r->http_version);
 	if (r->has_status_code)
 		put_int(L, "status_code", r->status_code);
 	put_str(L, "reason", r->reason);
 	put_message_end(L, s, r->headers, r->n_headers, r->has_content ? &r->content : NULL,
-			r->has_content_streamed && r->content_streamed, s->response_mt, "response");
+			r->has_content_streamed && r->content_streamed, s->response_mt);
 }
 
 static const char *const message_kinds[] = {"raw", "text", "binary"};
@@ -218,10 +221,7 @@ void script_push_flow(lua_State *L, struct script *s, const struct script_flow *
 	if (f->type == SNARE__FLOW__TYPE__DNS) {
 		put_dns(L, s, "request", f->dns_request);
 		put_dns(L, s, "response", f->dns_response);
-	} else {
-		put_request(L, s, f->request);
-		put_response(L, s, f->response);
-	}
+	} /* an HTTP request and response are made when first read (lazy) */
 	set_meta(L, s->flow_mt);
 	if (!with_message || !f->n_messages) {
 		lua_pushnil(L);
@@ -232,9 +232,27 @@ void script_push_flow(lua_State *L, struct script *s, const struct script_flow *
 	lua_rawsetp(L, -3, &message_key);
 }
 
-/* lazy(flow, key): client_conn, server_conn or messages of the flow in the
- * current call; nil for an object kept from an earlier call. */
+static int lazy_push(lua_State *L);
+
+/* lazy(flow, key): client_conn, server_conn, request, response or messages
+ * of the flow in the current call; nil for an object kept from an earlier
+ * call.  Running out of memory here is the flow's size, not the script's
+ * doing (script_call tells them apart by s->importing). */
 int script_l_lazy(lua_State *L)
+{
+	void *ud;
+	struct script *s;
+	int n;
+
+	lua_getallocf(L, &ud);
+	s = ud;
+	s->importing = true;
+	n = lazy_push(L);
+	s->importing = false;
+	return n;
+}
+
+static int lazy_push(lua_State *L)
 {
 	void *ud;
 	struct script *s;
@@ -251,7 +269,22 @@ int script_l_lazy(lua_State *L)
 	}
 	f = s->cur->flow;
 	if (strcmp(k, "client_conn") == 0 || strcmp(k, "server_conn") == 0) {
+		if (s->cur->fill_conns) {
+			void (*fill)(struct script_flow *) = s->cur->fill_conns;
+
+			s->cur->fill_conns = NULL;
+			fill(s->cur);
+		}
 		push_conn(L, k[0] == 'c' ? f->client : f->server);
+		return 1;
+	}
+	if (strcmp(k, "request") == 0 || strcmp(k, "response") == 0) {
+		if (f->type == SNARE__FLOW__TYPE__DNS)
+			lua_pushnil(L); /* DNS messages are made with the flow */
+		else if (k[2] == 'q')
+			push_request(L, s, f->request);
+		else
+			push_response(L, s, f->response);
 		return 1;
 	}
 	lua_createtable(L, (int)f->n_messages, 0);

@@ -88,6 +88,15 @@ struct script_flow {
 	const char *comment; /* in/out: a new value is owned by edits */
 	unsigned changed;    /* out: SCRIPT_CH_* over every call so far */
 	struct flowedit edits;
+	/* Adds flow->client and flow->server the first time a hook reads
+	 * client_conn or server_conn (NULL: the flow has them already). */
+	void (*fill_conns)(struct script_flow *sf);
+	void *fill_arg;
+	/* tls_clienthello: what the ClientHello offered (data.client_hello's
+	 * sni and alpn_protocols; without them, the client connection's). */
+	const char *hello_sni;
+	const char *const *hello_alpn;
+	size_t hello_nalpn;
 };
 void script_flow_init(struct script_flow *sf, Snare__Flow *flow);
 /* Frees what the hooks wrote into the flow (flowedit.h's rule). */

@@ -27,6 +27,7 @@ struct script {
 	 * cur only while the object's serial is this one. */
 	struct script_flow *cur;
 	lua_Integer serial;
+	bool importing; /* a lazy part is being made: running out of memory is the flow's size */
 	script_log_fn log;
 	void *log_arg;
 };

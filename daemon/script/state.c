@@ -61,7 +61,8 @@ static int script_l_tripped(lua_State *L)
 
 	lua_getallocf(L, &ud);
 	s = ud;
-	if (s->trip == SCRIPT_TRIP_NONE && e && strcmp(e, "not enough memory") == 0)
+	if (s->trip == SCRIPT_TRIP_NONE && !s->importing && e &&
+	    strcmp(e, "not enough memory") == 0)
 		s->trip = SCRIPT_TRIP_MEMORY;
 	lua_pushboolean(L, s->trip != SCRIPT_TRIP_NONE);
 	return 1;
@@ -135,6 +136,9 @@ int script_state_open(struct script *s, char *err, size_t errlen)
 	s->L = lua_newstate(script_alloc, s);
 	if (!s->L)
 		return -ENOMEM;
+	/* Each hook call leaves its flow object behind: short-lived garbage,
+	 * which the generational collector frees for less work. */
+	lua_gc(s->L, LUA_GCGEN, 0, 0);
 	lua_sethook(s->L, script_count_hook, LUA_MASKCOUNT, SCRIPT_HOOK_STEP);
 	script_budget_reset(s);
 	lua_pushcfunction(s->L, script_l_setup);

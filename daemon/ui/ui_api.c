@@ -83,6 +83,29 @@ static void api_state(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 	ui_respond_json(c, 200, j);
 }
 
+/* The /api/flows answer (docs/web-api.md); takes rows. */
+static void flows_answer(struct ui_conn *c, size_t total, size_t off, json_t *rows, bool complete,
+			 size_t scanned)
+{
+	ui_respond_json(c, 200,
+			json_pack("{s:I,s:I,s:o,s:b,s:I}", "total", (json_int_t)total, "offset",
+				  (json_int_t)off, "flows", rows, "complete", complete, "scanned",
+				  (json_int_t)scanned));
+}
+
+/* The list page of every flow in arrival order (or its reverse): the rows
+ * asked for and nothing more, so that a page following live traffic costs
+ * the ui a screen of rows per fetch, however many flows there are. */
+static void flows_in_order(struct ui *ui, struct ui_conn *c, size_t off, size_t lim, bool desc)
+{
+	size_t n = ui_store_count(ui->store), i;
+	json_t *rows = json_array();
+
+	for (i = off; i < n && i - off < lim; i++)
+		json_array_append_new(rows, ui_json_summary(ui->store, desc ? n - 1 - i : i));
+	flows_answer(c, n, off, rows, true, n);
+}
+
 static void api_flows(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 {
 	char expr[4096], field[64], order[8], err[256];
@@ -91,7 +114,8 @@ static void api_flows(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 	const char *o = ui_param(r, "order", order, sizeof(order));
 	long off = num_param(r, "offset", 0, LONG_MAX), lim;
 	uint32_t *idx;
-	size_t n, i;
+	size_t n, i, scanned;
+	bool complete;
 	json_t *rows;
 
 	lim = num_param(r, "limit", UI_LIMIT_DEFAULT, UI_LIMIT_MAX);
@@ -99,8 +123,13 @@ static void api_flows(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 		ui_respond_error(c, 400, "unknown sort field");
 		return;
 	}
-	if (ui_query(ui, e, f && *f ? f : NULL, o && strcmp(o, "desc") == 0, &idx, &n, err,
-		     sizeof(err)) < 0) {
+	if ((e == NULL || *e == '\0') && (f == NULL || *f == '\0' || strcmp(f, "seq") == 0)) {
+		flows_in_order(ui, c, (size_t)off, (size_t)lim, o && strcmp(o, "desc") == 0);
+		return;
+	}
+	if (ui_query_first(ui, e, f && *f ? f : NULL, o && strcmp(o, "desc") == 0,
+			   (size_t)off + (size_t)lim, &idx, &n, &complete, &scanned, err,
+			   sizeof(err)) < 0) {
 		ui_respond_error(c, 400, err);
 		return;
 	}
@@ -108,9 +137,7 @@ static void api_flows(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 	for (i = (size_t)off; i < n && i < (size_t)off + (size_t)lim; i++)
 		json_array_append_new(rows, ui_json_summary(ui->store, idx[i]));
 	free(idx);
-	ui_respond_json(c, 200,
-			json_pack("{s:I,s:I,s:o}", "total", (json_int_t)n, "offset",
-				  (json_int_t)off, "flows", rows));
+	flows_answer(c, n, (size_t)off, rows, complete, scanned);
 }
 
 static void api_flow(struct ui *ui, struct ui_conn *c, struct ui_req *r)

@@ -84,6 +84,8 @@ void ui_out_append(struct ui_conn *c, const void *p, size_t n)
 
 static void stream_end(struct ui_conn *c)
 {
+	if (c->stream.ctx_free)
+		c->stream.ctx_free(c->stream.ctx);
 	free(c->stream.idx);
 	memset(&c->stream, 0, sizeof(c->stream));
 }

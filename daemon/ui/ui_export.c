@@ -13,9 +13,6 @@
 #include "ui/ui_int.h"
 
 #define EXPORT_CHUNK (256u * 1024) /* bytes queued per refill */
-/* A HAR is one JSON document built in memory (output/har.c): at most this
- * many flows per download; a larger selection asks for a filter. */
-#define EXPORT_HAR_MAX 10000
 
 static size_t varint_len(uint64_t v)
 {
@@ -89,36 +86,75 @@ void ui_export_snare(struct ui *ui, struct ui_conn *c, uint32_t *idx, size_t n)
 	c->stream.fill = fill_snare;
 }
 
-void ui_export_har(struct ui *ui, struct ui_conn *c, uint32_t *idx, size_t n)
+/* One chunk of a chunked answer (RFC 9112 7.1); an empty one ends it. */
+static void chunk_append(struct ui_conn *c, const void *p, size_t n)
 {
-	struct har *h;
-	char *text;
-	size_t i, len;
+	char size[24];
+	int l = snprintf(size, sizeof(size), "%zx\r\n", n);
 
-	if (n > EXPORT_HAR_MAX) {
-		free(idx);
-		ui_respond_error(c, 413, "too many flows for one HAR file (at most 10000): filter");
-		return;
-	}
-	h = har_new();
-	for (i = 0; i < n; i++) {
-		Snare__Flow *f = ui_store_load(ui->store, idx[i]);
+	ui_out_append(c, size, (size_t)l);
+	ui_out_append(c, p, n);
+	ui_out_append(c, "\r\n", 2);
+}
+
+static void har_ctx_free(void *ctx)
+{
+	har_stream_free(ctx);
+}
+
+/* Appends entries until EXPORT_CHUNK bytes are queued, then the closing
+ * text and the last chunk; 1 when all are. */
+static int fill_har(struct ui *ui, struct ui_conn *c)
+{
+	struct ui_stream *st = &c->stream;
+
+	while (st->pos < st->n && ui_out_pending(c) < EXPORT_CHUNK) {
+		Snare__Flow *f = ui_store_load(ui->store, st->idx[st->pos++]);
+		char *text;
+		size_t len;
 
 		if (f == NULL)
-			continue;
-		har_add(h, f);
+			continue; /* unreadable: left out, as har_add leaves out non-HTTP flows */
+		text = har_stream_entry(st->ctx, f, &len);
 		snare__flow__free_unpacked(f, NULL);
+		if (text)
+			chunk_append(c, text, len);
+		free(text);
 	}
-	free(idx);
-	text = har_dump(h, &len);
-	har_free(h);
-	if (text == NULL) {
+	if (st->pos < st->n)
+		return 0;
+	chunk_append(c, har_stream_tail(), strlen(har_stream_tail()));
+	ui_out_append(c, "0\r\n\r\n", 5);
+	return 1;
+}
+
+/* The HAR of any number of flows, streamed in chunks as the socket takes
+ * them (the length is not known before every entry is built). */
+void ui_export_har(struct ui *ui, struct ui_conn *c, uint32_t *idx, size_t n)
+{
+	static const char head[] = "HTTP/1.1 200 OK\r\n"
+				   "Content-Type: application/json\r\n"
+				   "Content-Disposition: attachment; filename=flows.har\r\n"
+				   "Transfer-Encoding: chunked\r\n"
+				   "Cache-Control: no-store\r\n"
+				   "X-Content-Type-Options: nosniff\r\n\r\n";
+	size_t len;
+	char *open = har_stream_head(&len);
+
+	if (open == NULL) {
+		free(idx);
 		ui_respond_error(c, 500, "cannot build the HAR file");
 		return;
 	}
-	ui_respond(c, 200, "application/json",
-		   "Content-Disposition: attachment; filename=flows.har\r\n", text, len);
-	free(text);
+	ui_out_append(c, head, sizeof(head) - 1);
+	chunk_append(c, open, len);
+	free(open);
+	c->stream.idx = idx;
+	c->stream.n = n;
+	c->stream.pos = 0;
+	c->stream.fill = fill_har;
+	c->stream.ctx = har_stream_new();
+	c->stream.ctx_free = har_ctx_free;
 }
 
 struct import_ctx {

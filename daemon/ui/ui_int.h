@@ -40,6 +40,8 @@ struct ui_stream {
 	uint32_t *idx; /* flow indexes, owned */
 	size_t n, pos;
 	int (*fill)(struct ui *ui, struct ui_conn *c); /* appends the next part; 1 when done */
+	void *ctx;				       /* the fill's own state, if any */
+	void (*ctx_free)(void *ctx);
 };
 
 struct ui_conn {
@@ -81,6 +83,8 @@ struct ui_filter_cache {
 	uint32_t *idx;
 	size_t n, cap, upto;
 	uint64_t mark_gen;
+	struct loop_timer timer; /* matches the rest in slices (ui_query.c) */
+	bool timer_ready;
 };
 
 struct ui_piece {
@@ -112,6 +116,9 @@ struct ui {
 	uint64_t mark_gen;
 	struct ui_filter_cache cache;
 	struct filter *view; /* view_filter: only matching flows are kept */
+	json_t *push;	     /* changed flows' summaries waiting for the next push (ui_ws.c) */
+	json_t *push_new;    /* new flows' [seq, id] waiting for it */
+	struct loop_timer push_timer;
 	struct ui_piece *pieces;
 	size_t pieces_bytes;
 	int exit_code;
@@ -145,6 +152,16 @@ void ui_ws_upgrade(struct ui *ui, struct ui_conn *c, const struct ui_req *r);
 void ui_ws_input(struct ui_conn *c);
 void ui_ws_broadcast(struct ui *ui, json_t *msg); /* takes msg */
 void ui_ws_drained(struct ui_conn *c);
+/* A new or changed flow for the pages, pushed together with the others of
+ * the moment: one "flows" message at most every UI_PUSH_MS (or per
+ * UI_PUSH_MAX flows), so a page costs the ui one frame per batch, not per
+ * flow.  A new flow is only announced ([seq, id]: the page fetches the rows
+ * it shows); a changed one is pushed as its summary. */
+#define UI_PUSH_MS 50
+#define UI_PUSH_MAX 500
+void ui_ws_push_flow(struct ui *ui, size_t i, bool is_new);
+void ui_ws_push_timer(struct loop_timer *t); /* ui->push_timer's callback */
+void ui_ws_push_free(struct ui *ui);
 
 /* ui_json.c: flows as JSON (docs/web-api.md) */
 json_t *ui_json_str(const char *s);
@@ -161,6 +178,15 @@ json_t *ui_json_cert(const Snare__TlsInfo *t);
  * with one line in err. */
 int ui_query(struct ui *ui, const char *expr, const char *field, bool desc, uint32_t **idx,
 	     size_t *n, char *err, size_t errlen);
+/* The same for the list: a filter is matched for at most UI_QUERY_ANSWER_MS
+ * (or until `want` flows match, in seq order), the rest in the background in
+ * slices between other work.  *complete says whether *idx holds every match;
+ * when not, it holds the matches so far in seq order (ascending seq sort) or
+ * nothing (any other order), and *scanned how many flows were matched. */
+#define UI_QUERY_ANSWER_MS 60
+int ui_query_first(struct ui *ui, const char *expr, const char *field, bool desc, size_t want,
+		   uint32_t **idx, size_t *n, bool *complete, size_t *scanned, char *err,
+		   size_t errlen);
 /* Whether flow i matches expr: 1, 0, or -EINVAL with err. */
 int ui_query_match(struct ui *ui, const char *expr, size_t i, char *err, size_t errlen);
 bool ui_query_field_ok(const char *field);

@@ -87,19 +87,18 @@ static void pieces_attach(struct ui *ui, Snare__Flow *f, uint8_t *bufs[2])
 
 int ui_take_flow(struct ui *ui, const Snare__Flow *f)
 {
-	size_t i;
+	size_t i, before;
 	int rc;
 
 	if (ui->view && !filter_match(ui->view, f, NULL))
 		return 0;
+	before = ui_store_count(ui->store);
 	rc = ui_store_add(ui->store, f, &i);
 	if (rc < 0) {
 		ui->coord_dropped++;
 		return rc;
 	}
-	if (ui->conns)
-		ui_ws_broadcast(ui, json_pack("{s:s,s:o}", "type", "flow", "flow",
-					      ui_json_summary(ui->store, i)));
+	ui_ws_push_flow(ui, i, ui_store_count(ui->store) > before);
 	return 0;
 }
 
@@ -290,6 +289,7 @@ static void ui_free(struct ui *ui)
 	while (ui->conns)
 		ui_conn_close(ui->conns);
 	ui_query_free(ui);
+	ui_ws_push_free(ui);
 	if (ui->view)
 		filter_free(ui->view);
 	pieces_drop(ui);
@@ -319,6 +319,7 @@ int ui_main(void)
 	the_ui = &ui;
 	ui.listen_fd = -1;
 	ui.loop = loop_new();
+	loop_timer_init(&ui.push_timer, ui_ws_push_timer, &ui);
 	if (ui.loop == NULL || ipc_chan_init(&ui.chan, ui.loop, UI_CHAN_FD, IPC_CH_COORD_TO_UI,
 					     NULL, ui_on_close, &ui) < 0)
 		fatal("cannot set up the ui's channel");

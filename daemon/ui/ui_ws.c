@@ -1,7 +1,8 @@
 /* Runs in the ui: the live updates of docs/web-api.md over WebSocket
  * (RFC 6455).  The handshake is answered here; the page's frames are read
  * with snare's own parser (daemon/ws/), which checks masking and framing;
- * the page sends nothing but pings and a close.  Pushes never wait: a page
+ * the page sends nothing but pings and a close.  Flows are pushed in
+ * batches (ui_ws_push_flow).  Pushes never wait: a page
  * whose queue passes UI_WS_QUEUE_MAX loses them, and hears how many in a
  * `dropped` message once its queue is empty again. */
 #include <openssl/evp.h>
@@ -106,7 +107,9 @@ void ui_ws_drained(struct ui_conn *c)
 	}
 }
 
-void ui_ws_broadcast(struct ui *ui, json_t *msg)
+/* msg (taken) to every page; a page too far behind loses it, counted as
+ * `views` dropped. */
+static void broadcast_n(struct ui *ui, json_t *msg, uint64_t views)
 {
 	char *s = json_dumps(msg, JSON_COMPACT);
 	struct ui_conn *c, *next;
@@ -121,11 +124,70 @@ void ui_ws_broadcast(struct ui *ui, json_t *msg)
 		if (!c->ws || c->close_after)
 			continue;
 		if (ui_out_pending(c) + n > UI_WS_QUEUE_MAX) {
-			c->ws_dropped++;
+			c->ws_dropped += views;
 			continue;
 		}
 		ws_frame(c, 0x1, s, n);
 		ui_out_kick(c);
 	}
 	free(s);
+}
+
+/* What waits as one "flows" message: new flows as [seq, id] (the page
+ * fetches the rows it shows), changed ones as summaries. */
+static void push_flush(struct ui *ui)
+{
+	json_t *fresh = ui->push_new, *changed = ui->push;
+	size_t n;
+
+	if (fresh == NULL && changed == NULL)
+		return;
+	ui->push = ui->push_new = NULL;
+	loop_timer_cancel(ui->loop, &ui->push_timer);
+	n = json_array_size(fresh) + json_array_size(changed);
+	broadcast_n(ui,
+		    json_pack("{s:s,s:o,s:o}", "type", "flows", "new", fresh ? fresh : json_array(),
+			      "flows", changed ? changed : json_array()),
+		    n);
+}
+
+void ui_ws_push_timer(struct loop_timer *t)
+{
+	push_flush(t->arg);
+}
+
+void ui_ws_push_flow(struct ui *ui, size_t i, bool is_new)
+{
+	json_t **a = is_new ? &ui->push_new : &ui->push;
+
+	if (ui->conns == NULL)
+		return;
+	if (*a == NULL)
+		*a = json_array();
+	if (is_new)
+		json_array_append_new(*a, json_pack("[I,s]",
+						    (json_int_t)ui_store_sum(ui->store, i)->seq,
+						    ui_store_str(ui->store, i, UI_S_ID, NULL)));
+	else
+		json_array_append_new(*a, ui_json_summary(ui->store, i));
+	if (json_array_size(ui->push_new) + json_array_size(ui->push) >= UI_PUSH_MAX)
+		push_flush(ui);
+	else if (!loop_timer_armed(&ui->push_timer))
+		loop_timer_arm(ui->loop, &ui->push_timer, UI_PUSH_MS);
+}
+
+void ui_ws_push_free(struct ui *ui)
+{
+	loop_timer_cancel(ui->loop, &ui->push_timer);
+	json_decref(ui->push);
+	json_decref(ui->push_new);
+	ui->push = ui->push_new = NULL;
+}
+
+/* Other messages go after the flows already waiting (a mark must not be
+ * overtaken by an older summary of the same flow). */
+void ui_ws_broadcast(struct ui *ui, json_t *msg)
+{
+	push_flush(ui);
+	broadcast_n(ui, msg, 1);
 }

@@ -60,6 +60,9 @@ struct conn {
 	enum mode_kind kind_hint; /* set at accept for netstack connections */
 	uint32_t proc_pid;	  /* local mode: the process that opened the connection */
 	char proc_name[16];
+	/* Flow ids, made on first use (flows.c): the client and server
+	 * connections', and a raw TCP flow's; "" until then. */
+	char id_client[37], id_server[37], id_flow[37];
 	bool tls; /* the client side is TLS (intercepted) */
 	bool server_tls;
 	bool authed;		 /* proxyauth passed (a CONNECT authenticates the connection) */

@@ -78,7 +78,7 @@ void dns_flow_with(struct dns_query *q, const uint8_t *resp, size_t len, const c
 	Snare__DnsMessage rq, rs;
 	struct dns_msg resp_msg;
 	struct dns_flow_parts fp = {0};
-	char id[37], h1[INET6_ADDRSTRLEN], h2[INET6_ADDRSTRLEN], h3[INET6_ADDRSTRLEN];
+	char h1[INET6_ADDRSTRLEN], h2[INET6_ADDRSTRLEN], h3[INET6_ADDRSTRLEN];
 	bool have_resp;
 	size_t total;
 
@@ -88,7 +88,9 @@ void dns_flow_with(struct dns_query *q, const uint8_t *resp, size_t len, const c
 
 	fp.recs = xcalloc(total ? total : 1, sizeof(*fp.recs));
 	fp.ptrs = xcalloc(total ? total : 1, sizeof(*fp.ptrs));
-	flow_init(&f, id, SNARE__FLOW__TYPE__DNS, q->ts);
+	if (!q->flow_id[0])
+		flow_new_id(q->flow_id);
+	flow_init_with_id(&f, q->flow_id, SNARE__FLOW__TYPE__DNS, q->ts);
 	flow_addr_fill(&peer, &q->peer.sa, h1);
 	flow_addr_fill(&sock, &q->local.sa, h2);
 	cc.peer = &peer;

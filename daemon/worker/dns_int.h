@@ -36,6 +36,7 @@ struct dns_query {
 	struct ns_stack *ns;
 	bool local_resolve; /* WireGuard's 10.0.0.53: answered like the dns mode */
 	struct sockaddr_storage ns_src, ns_dst;
+	char flow_id[37]; /* the same at every hook and in the record; "" until used */
 };
 
 /* dns_mode.c */
@@ -54,10 +55,11 @@ void dns_flow_send(struct dns_query *q, const uint8_t *resp, size_t len, const c
  * lives until fn returns. */
 void dns_flow_with(struct dns_query *q, const uint8_t *resp, size_t len, const char *error,
 		   void (*fn)(Snare__Flow *f, void *arg), void *arg);
-/* hooks_dns.c: dns_request (true: a hook answered or killed the query,
- * which is freed) and dns_response (*resp, *len replaced by the hooks'
- * answer, owned by *keep until the caller frees it). */
+/* hooks_dns.c: dns_error (the query failed with error), dns_request (true: a hook answered or
+ * killed the query, which is freed) and dns_response (*resp, *len replaced by the hooks' answer,
+ * owned by *keep until the caller frees it). */
 bool hooks_dns_request(struct dns_query *q);
 void hooks_dns_response(struct dns_query *q, const uint8_t **resp, size_t *len, uint8_t **keep);
+void hooks_dns_error(struct dns_query *q, const char *error);
 
 #endif

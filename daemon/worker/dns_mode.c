@@ -102,6 +102,8 @@ void dns_reply(struct dns_query *q, const uint8_t *resp, size_t len, const char 
 
 	if (hooks.active && error == NULL)
 		hooks_dns_response(q, &resp, &len, &hooked);
+	else if (hooks.active)
+		hooks_dns_error(q, error);
 
 	if (!q->tcp && len > limit) { /* cut to the header, questions and OPT, with TC set */
 		dns_builder_init(&b, limit);

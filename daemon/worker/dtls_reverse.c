@@ -308,7 +308,10 @@ static int peer_handshake(SSL *ssl, bool *done)
 
 static void peer_to_server(struct dtls_peer *p, const uint8_t *d, size_t n)
 {
-	udp_record(p->rec, true, d, n);
+	uint8_t *keep;
+
+	if (!udp_record_hooked(p->rec, true, &d, &n, &keep))
+		return; /* dropped by a hook */
 	if (p->ss == NULL) {
 		if (send(p->fd, d, n, 0) < 0)
 			log_err(LOG_LVL_DEBUG, -errno, "reverse udp");
@@ -316,19 +319,24 @@ static void peer_to_server(struct dtls_peer *p, const uint8_t *d, size_t n)
 		dq_push(&p->pq, d, n);
 	else if (SSL_write(p->ss, d, (int)n) <= 0)
 		ERR_clear_error();
+	free(keep);
 }
 
 static void peer_to_client(struct dtls_peer *p, const uint8_t *d, size_t n)
 {
 	/* A raw client's address is not proven (a DTLS one passed the
 	 * cookie exchange): its replies are rate-limited. */
+	uint8_t *keep;
+
 	if (p->raw && !udp_reply_allowed(&p->client))
 		return;
-	udp_record(p->rec, false, d, n);
+	if (!udp_record_hooked(p->rec, false, &d, &n, &keep))
+		return; /* dropped by a hook */
 	if (p->raw)
 		(void)sendto(p->l->fd, d, n, 0, &p->client.sa, addr_len(&p->client.sa));
 	else if (p->cs_done && SSL_write(p->cs, d, (int)n) <= 0)
 		ERR_clear_error();
+	free(keep);
 }
 
 /* Reads every plaintext record ssl has; false when the session ended. */

@@ -11,7 +11,6 @@
 #include "core/unconst.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
-#include "worker/hold_http.h"
 #include "worker/hooks.h"
 #include "worker/http.h"
 #include "worker/stream.h"
@@ -53,9 +52,24 @@ void flow_new_id(char out[37])
 	memcpy(r + 8, &b, 8);
 	r[6] = (r[6] & 0x0f) | 0x40;
 	r[8] = (r[8] & 0x3f) | 0x80;
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
-		 r[13], r[14], r[15]);
+	for (size_t i = 0, o = 0; i < sizeof(r); i++) {
+		static const char hex[] = "0123456789abcdef";
+
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[r[i] >> 4];
+		out[o++] = hex[r[i] & 15];
+		out[o] = 0;
+	}
+}
+
+/* slot, given a new id on first use: ids that stay the same across the
+ * hooks of one flow and its record. */
+static char *id_of(char slot[37])
+{
+	if (!slot[0])
+		flow_new_id(slot);
+	return slot;
 }
 
 /* Storage for one flow's strings and sub-messages (all on the stack of the
@@ -65,7 +79,7 @@ struct flow_parts {
 	Snare__Connection cc, sc;
 	Snare__Address cpeer, csock, speer, saddr;
 	Snare__TlsInfo ctls, stls;
-	char id[37], cid[37], sid[37];
+	char id[37]; /* a flow that has no id slot of its own (HTTP/2 streams) */
 	char h1[INET6_ADDRSTRLEN], h2[INET6_ADDRSTRLEN], h3[INET6_ADDRSTRLEN];
 	Snare__HttpRequest rq;
 	Snare__HttpResponse rs;
@@ -74,15 +88,20 @@ struct flow_parts {
 	Snare__Header **hqp, **hsp;
 };
 
-void flow_init(Snare__Flow *f, char id[37], Snare__Flow__Type type, double ts)
+void flow_init_with_id(Snare__Flow *f, char *id, Snare__Flow__Type type, double ts)
 {
 	snare__flow__init(f);
-	flow_new_id(id);
 	f->has_version = f->has_type = f->has_timestamp_created = 1;
 	f->version = 1;
 	f->type = type;
 	f->id = id;
 	f->timestamp_created = ts;
+}
+
+void flow_init(Snare__Flow *f, char id[37], Snare__Flow__Type type, double ts)
+{
+	flow_new_id(id);
+	flow_init_with_id(f, id, type, ts);
 }
 
 void flow_addr_fill(Snare__Address *a, const struct sockaddr *sa, char host[INET6_ADDRSTRLEN])
@@ -105,14 +124,13 @@ static Snare__TlsInfo *stream_tls_info(const struct stream *s, Snare__TlsInfo *t
 	return ti;
 }
 
-static void flow_conns(struct conn *c, struct flow_parts *p, Snare__Flow__Type type)
+/* c's connections into p's flow. */
+static void flow_conn_parts(struct conn *c, struct flow_parts *p)
 {
 	snare__connection__init(&p->cc);
 	snare__connection__init(&p->sc);
-	flow_new_id(p->cid);
-	flow_new_id(p->sid);
-	p->cc.id = p->cid;
-	p->sc.id = p->sid;
+	p->cc.id = id_of(c->id_client);
+	p->sc.id = id_of(c->id_server);
 	flow_addr_fill(&p->cpeer, &c->client.peer.sa, p->h1);
 	flow_addr_fill(&p->csock, &c->client.local.sa, p->h2);
 	flow_addr_fill(&p->speer, &c->server.peer.sa, p->h3);
@@ -143,12 +161,25 @@ static void flow_conns(struct conn *c, struct flow_parts *p, Snare__Flow__Type t
 		p->sc.has_timestamp_tls_setup = 1;
 		p->sc.timestamp_tls_setup = c->server.ts_tls;
 	}
-	flow_init(&p->f, p->id, type, c->client.ts_start);
-	if (type == SNARE__FLOW__TYPE__HTTP && hold_http_flow_id(c))
-		snprintf(p->id, sizeof(p->id), "%s", hold_http_flow_id(c)); /* held: one id */
 	p->f.client = &p->cc;
 	p->f.server = &p->sc;
 	p->f.is_replay = unconst(c->replay_mark); /* replay_worker.h */
+}
+
+/* p's flow of `type` with the id in slot `id` (made on first use; NULL: a
+ * new id of p's own), without its connections. */
+static void flow_bare(struct conn *c, struct flow_parts *p, Snare__Flow__Type type, char *id)
+{
+	if (id == NULL)
+		flow_new_id(id = p->id);
+	flow_init_with_id(&p->f, id_of(id), type, c->client.ts_start);
+}
+
+/* The same with c's connections. */
+static void flow_conns(struct conn *c, struct flow_parts *p, Snare__Flow__Type type, char *id)
+{
+	flow_bare(c, p, type, id);
+	flow_conn_parts(c, p);
 }
 
 static Snare__Header **headers_fill(const struct http1_head *h, Snare__Header **store, size_t *n)
@@ -320,14 +351,14 @@ static void flow_parts_free(struct flow_parts *p)
 }
 
 /* A flow of `type` with c's connections, or NULL when nobody wants flows. */
-static struct flow_parts *flow_parts_new(struct conn *c, Snare__Flow__Type type)
+static struct flow_parts *flow_parts_new(struct conn *c, Snare__Flow__Type type, char *id)
 {
 	struct flow_parts *p;
 
 	if (!wk->want_flows)
 		return NULL;
 	p = xcalloc(1, sizeof(*p));
-	flow_conns(c, p, type);
+	flow_conns(c, p, type, id);
 	return p;
 }
 
@@ -339,7 +370,7 @@ static struct flow_parts *flow_http_begin(struct conn *c)
 
 	if (c->http->req.head == NULL || c->http->req.raw == NULL)
 		return NULL;
-	p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP);
+	p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP, c->http->flow_id);
 	if (p)
 		flow_request(c, p);
 	return p;
@@ -352,23 +383,42 @@ static void flow_http_end(struct flow_parts *p)
 	free(p);
 }
 
-Snare__Flow *flow_conn_view(struct conn *c, Snare__Flow__Type type)
+Snare__Flow *flow_conn_view_id(struct conn *c, Snare__Flow__Type type, char *id_slot)
 {
 	struct flow_parts *p = xcalloc(1, sizeof(*p));
 
-	flow_conns(c, p, type);
+	flow_conns(c, p, type, id_slot);
 	return &p->f;
 }
 
-Snare__Flow *flow_http_view(struct conn *c)
+Snare__Flow *flow_conn_view(struct conn *c, Snare__Flow__Type type)
+{
+	return flow_conn_view_id(c, type, c->id_flow);
+}
+
+Snare__Flow *flow_http_view_bare(struct conn *c)
 {
 	struct flow_parts *p = xcalloc(1, sizeof(*p));
 
-	flow_conns(c, p, SNARE__FLOW__TYPE__HTTP);
+	flow_bare(c, p, SNARE__FLOW__TYPE__HTTP, c->http->flow_id);
 	flow_request(c, p);
 	if (c->http->resp.head && c->http->resp.raw)
 		flow_response(c, p);
 	return &p->f;
+}
+
+void flow_view_conns(Snare__Flow *f, struct conn *c)
+{
+	if (f->client == NULL)
+		flow_conn_parts(c, (struct flow_parts *)f); /* f is its first member */
+}
+
+Snare__Flow *flow_http_view(struct conn *c)
+{
+	Snare__Flow *f = flow_http_view_bare(c);
+
+	flow_view_conns(f, c);
+	return f;
 }
 
 void flow_view_free(Snare__Flow *f)
@@ -429,7 +479,7 @@ void flow_send_http_error(struct conn *c, const char *error)
 
 void flow_send_tcp(struct conn *c, Snare__Flow *f, const char *error)
 {
-	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__TCP);
+	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__TCP, c->id_flow);
 
 	if (p == NULL)
 		return;
@@ -442,7 +492,7 @@ void flow_send_tcp(struct conn *c, Snare__Flow *f, const char *error)
 
 void flow_send_ws(struct conn *c, Snare__Flow *f, const char *error)
 {
-	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP);
+	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP, c->http->flow_id);
 
 	if (p == NULL)
 		return;
@@ -552,7 +602,7 @@ static void flow_msg_response(struct flow_parts *p, struct flow_trailers *t,
 void flow_send_msgs(struct conn *c, const struct flow_msg *rq, const struct flow_msg *rs,
 		    const char *error)
 {
-	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP);
+	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP, rq->id_slot);
 	struct flow_trailers t = {0};
 
 	if (p == NULL)

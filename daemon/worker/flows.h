@@ -15,6 +15,8 @@ void flow_send(Snare__Flow *f);
 void flow_new_id(char out[37]);
 /* f = an empty flow of `type` created at ts, with a new id written to `id`. */
 void flow_init(Snare__Flow *f, char id[37], Snare__Flow__Type type, double ts);
+/* The same with an id the caller made (flow_new_id) and keeps. */
+void flow_init_with_id(Snare__Flow *f, char *id, Snare__Flow__Type type, double ts);
 /* a = sa's host and port (host written to `host`); left empty unless sa is
  * AF_INET or AF_INET6. */
 void flow_addr_fill(Snare__Address *a, const struct sockaddr *sa, char host[INET6_ADDRSTRLEN]);
@@ -23,8 +25,14 @@ void flow_send_http(struct conn *c, const char *error);
  * flows are wanted; its strings point into c's messages.  Free with
  * flow_view_free before c's messages change. */
 Snare__Flow *flow_http_view(struct conn *c);
+/* The same without the connections (flow->client and ->server NULL), which
+ * flow_view_conns adds when a hook first asks for them. */
+Snare__Flow *flow_http_view_bare(struct conn *c);
+void flow_view_conns(Snare__Flow *f, struct conn *c);
 /* c's connections alone as a flow of `type` (TCP hooks); flow_view_free. */
 Snare__Flow *flow_conn_view(struct conn *c, Snare__Flow__Type type);
+/* The same with the flow id in `id_slot` (made on first use). */
+Snare__Flow *flow_conn_view_id(struct conn *c, Snare__Flow__Type type, char *id_slot);
 void flow_view_free(Snare__Flow *f);
 /* The exchange as it stands, with `error` set; a body that did not complete
  * is recorded as missing, an error page of ours is left out. */
@@ -45,6 +53,7 @@ struct flow_msg {
 	const struct body_xfer *body;
 	double ts_start, ts_end;
 	bool complete;
+	char *id_slot; /* request: the flow's id slot ("" until made; NULL: a new id) */
 };
 /* An HTTP flow with c's connections; rs NULL: no response. */
 void flow_send_msgs(struct conn *c, const struct flow_msg *rq, const struct flow_msg *rs,

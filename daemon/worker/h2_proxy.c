@@ -27,6 +27,7 @@
 #include "worker/h1_pool.h"
 #include "worker/h2_framing.h"
 #include "worker/h2_proxy.h"
+#include "worker/hooks.h"
 #include "worker/http.h"
 #include "worker/http_int.h"
 #include "worker/layer.h"
@@ -46,6 +47,7 @@ struct h2x {
 	bool up_sent, down_sent; /* ... and the end went out */
 	bool c_closed, s_closed, has_resp;
 	char error[96];
+	char flow_id[37]; /* the same at the hooks and in the record ("" until made) */
 };
 
 struct h2_proxy {
@@ -121,6 +123,7 @@ static void x_record(struct conn *c, struct h2x *x)
 
 	flow_msg_of(&rq, &x->req, &x->req_tr, &x->rqb, x->rq_start, x->rq_end, x->up_sent);
 	flow_msg_of(&rs, &x->resp, &x->resp_tr, &x->rsb, x->rs_start, x->rs_end, rs_done);
+	rq.id_slot = x->flow_id;
 	flow_send_msgs(c, &rq, x->has_resp ? &rs : NULL, x->error[0] ? x->error : NULL);
 }
 
@@ -288,12 +291,16 @@ static struct hf_field *with_upstream_auth(struct hf_head *h)
 	return f;
 }
 
+static bool c_hooks(struct conn *c, struct h2x *x, struct hf_head *h, bool end,
+		    struct hooks_h2_out *o);
+
 static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool end)
 {
 	struct conn *c = eng;
 	struct h2x *x = xcalloc(1, sizeof(*x));
 	struct hf_head hh = *hin, *h = &hh;
 	struct hf_field *fields = NULL;
+	struct hooks_h2_out ho = {0};
 	char authority[300];
 	int32_t ssid;
 
@@ -317,6 +324,12 @@ static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 	buf_init(&x->rsb.keep, FLOW_BODY_KEEP);
 	buf_init(&x->up, H2P_PENDING_MAX);
 	buf_init(&x->down, H2P_PENDING_MAX);
+	if (hooks.active && !c_hooks(c, x, h, end, &ho)) {
+		(void)h2_framing_msg_copy(&x->req, h);
+		hooks_h2_out_free(&ho);
+		free(fields);
+		return;
+	}
 	ssid = h2_framing_msg_copy(&x->req, h) < 0 || !c->h2->sops->can_open(c->h2->srv)
 		   ? -EBUSY
 		   : c->h2->sops->submit_head(c->h2->srv, 0, h, end);
@@ -325,12 +338,56 @@ static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 		x_error(x, "%s", "cannot open a stream to the server");
 		x->s_closed = true;
 		(void)h2ops->submit_reset(c->h2->cli, sid, HF_E_REFUSED);
+		hooks_h2_out_free(&ho);
 		return;
 	}
+	hooks_h2_out_free(&ho);
 	x->ssid = ssid;
 	if (end) {
 		x->up_end = x->up_sent = true;
 		x->rq_end = x->rq_start;
+	}
+}
+
+/* A script answered the request on x: the response goes to the client,
+ * no stream opens on the server, the flow records the answer. */
+static void c_answer(struct conn *c, struct h2x *x, const struct hooks_h2_out *o)
+{
+	bool empty = o->body_len == 0;
+
+	x->s_closed = true;
+	x->has_resp = h2_framing_msg_copy(&x->resp, &o->head) == 0;
+	x->rs_start = x->rs_end = clock_wall();
+	http_body_piece(&x->rsb, o->body, o->body_len);
+	if (h2ops->submit_head(c->h2->cli, x->csid, &o->head, empty) < 0 ||
+	    (!empty && (h2ops->submit_data(c->h2->cli, x->csid, o->body, o->body_len) !=
+			    (ssize_t)o->body_len ||
+			h2ops->submit_end(c->h2->cli, x->csid, NULL, 0) < 0))) {
+		x_error(x, "%s", "cannot send a script's local response");
+		(void)h2ops->submit_reset(c->h2->cli, x->csid, HF_E_INTERNAL);
+		return;
+	}
+	x->down_end = x->down_sent = true;
+}
+
+/* The HTTP hooks on a new client stream; false when they ended it here. */
+static bool c_hooks(struct conn *c, struct h2x *x, struct hf_head *h, bool end,
+		    struct hooks_h2_out *o)
+{
+	switch (hooks_h2_request(c, x->flow_id, h, end, o)) {
+	case HOOKS_H2_KILL:
+		x_error(x, "%s", "killed by a hook");
+		x->s_closed = true;
+		(void)h2ops->submit_reset(c->h2->cli, x->csid, HF_E_CANCEL);
+		return false;
+	case HOOKS_H2_ANSWER:
+		c_answer(c, x, o);
+		return false;
+	case HOOKS_H2_CHANGED:
+		*h = o->head;
+		return true;
+	default:
+		return true;
 	}
 }
 
@@ -411,18 +468,57 @@ static void c_on_conn_error(void *eng, uint32_t code, int status, const char *wh
 
 /* ---- events from the server's side ---- */
 
-static void s_on_head(void *eng, int32_t sid, const struct hf_head *h, bool end)
+static void s_on_head_send(struct conn *c, struct h2x *x, const struct hf_head *h, bool end);
+
+/* The HTTP hooks on a response head; false when they reset the stream. */
+static bool s_hooks(struct conn *c, struct h2x *x, const struct hf_head **h, bool end,
+		    struct hooks_h2_out *o)
+{
+	struct hf_head rq = {.method = x->req.method,
+			     .scheme = x->req.scheme,
+			     .authority = x->req.authority,
+			     .path = x->req.path,
+			     .version = 20,
+			     .fields = hf_fields(&x->req),
+			     .nfields = x->req.nfields,
+			     .content_length = -1};
+
+	switch (hooks_h2_response(c, x->flow_id, &rq, *h, end, o)) {
+	case HOOKS_H2_KILL:
+		x_error(x, "%s", "killed by a hook");
+		x_reset(c, x, HF_E_CANCEL);
+		return false;
+	case HOOKS_H2_CHANGED:
+		*h = &o->head;
+		return true;
+	default:
+		return true;
+	}
+}
+
+static void s_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool end)
 {
 	struct conn *c = eng;
 	struct h2x *x = by_ssid(c, sid);
+	struct hooks_h2_out ho = {0};
 
 	if (x == NULL || x->c_closed || x->has_resp)
 		return;
-	if (h->status < 200) { /* 1xx (103 Early Hints, 100 Continue): relayed, not recorded */
-		if (h->status != 101)
-			(void)h2ops->submit_head(c->h2->cli, x->csid, h, false);
+	if (hin->status < 200) { /* 1xx (103 Early Hints, 100 Continue): relayed, not recorded */
+		if (hin->status != 101)
+			(void)h2ops->submit_head(c->h2->cli, x->csid, hin, false);
 		return;
 	}
+	if (hooks.active && !s_hooks(c, x, &hin, end, &ho)) {
+		hooks_h2_out_free(&ho);
+		return;
+	}
+	s_on_head_send(c, x, hin, end);
+	hooks_h2_out_free(&ho);
+}
+
+static void s_on_head_send(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
+{
 	h2_msg_free(&x->resp);
 	if (h2_framing_msg_copy(&x->resp, h) < 0)
 		return;

@@ -74,6 +74,7 @@ static int load_rewrites(const Snare__WorkerConfig *cfg, char *err, size_t errle
 	    {REWRITE_MODIFY_HEADERS, &wk->opts.modify_headers},
 	    {REWRITE_MODIFY_BODY, &wk->opts.modify_body},
 	    {REWRITE_MAP_REMOTE, &wk->opts.map_remote},
+	    {REWRITE_MAP_LOCAL, &wk->opts.map_local},
 	    {REWRITE_BLOCK_LIST, &wk->opts.block_list},
 	};
 	size_t i, j;
@@ -86,6 +87,7 @@ static int load_rewrites(const Snare__WorkerConfig *cfg, char *err, size_t errle
 	for (i = 0; i < hooks.rewrites.n; i++)
 		if (rewrite_file(cfg, &hooks.rewrites.v[i], err, errlen) < 0)
 			return -EINVAL;
+	hooks_local_load(cfg, &hooks.rewrites);
 	hooks.rewrites.anticache = wk->opts.anticache;
 	hooks.rewrites.anticomp = wk->opts.anticomp;
 	return 0;
@@ -96,6 +98,7 @@ int hooks_configure(const Snare__WorkerConfig *cfg, char *err, size_t errlen)
 	if (load_rewrites(cfg, err, errlen) < 0 || load_scripts(cfg, err, errlen) < 0) {
 		script_set_free(&hooks.scripts);
 		rewrite_set_free(&hooks.rewrites);
+		hooks_local_free();
 		return -EINVAL;
 	}
 	hooks.active = hooks.scripts.n > 0 || hooks.rewrites.n > 0 || hooks.rewrites.anticache ||
@@ -118,5 +121,6 @@ void hooks_done(void)
 	script_set_call(&hooks.scripts, SCRIPT_EV_DONE, NULL);
 	script_set_free(&hooks.scripts);
 	rewrite_set_free(&hooks.rewrites);
+	hooks_local_free();
 	hooks.active = false;
 }

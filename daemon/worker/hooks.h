@@ -15,6 +15,7 @@
 #include "ipc.pb-c.h"
 #include "rewrite/rewrite.h"
 #include "script/script.h"
+#include "worker/http_framing.h"
 
 struct conn;
 
@@ -36,6 +37,7 @@ void hooks_done(void);
 
 /* Per-exchange state (c->http->hooks), NULL until a hook needs it. */
 struct hooks_http {
+	bool wait_body;	    /* the request hook waits for the request body */
 	bool hold_response; /* the response head waits for its body */
 	struct buf pending; /* the rewritten response not yet in client.out */
 	size_t pending_off;
@@ -43,8 +45,11 @@ struct hooks_http {
 
 /* After routing, before the request goes to the server: requestheaders,
  * request.  True when the hooks answered (local response) or killed the
- * connection: the caller stops there. */
+ * connection, or wait for the request body (then c->http->hooks->wait_body
+ * is set and http_step calls hooks_http_step, which runs request and sends
+ * the request once the body is in): the caller stops there. */
 bool hooks_http_request(struct conn *c);
+void hooks_http_step(struct conn *c, bool *progress);
 /* The response head is taken: responseheaders, and whether the body is
  * held for the response hook.  True: do not forward the head now. */
 bool hooks_http_response_head(struct conn *c);
@@ -58,7 +63,9 @@ void hooks_http_free(struct conn *c);
 /* hooks_msg.c: tcp_message for n bytes at *p going to a buffer with `room`
  * bytes free.  FORWARD: *p, *n are what to send (the hooks' bytes are owned
  * by *keep, NULL or to free after); DROP: send nothing; KILL: close c. */
-/* Runs ev on f (freed here) with one current message (d, n bytes): the
+/* Runs ev on f (the caller's, not freed): the SCRIPT_CH_* bits. */
+unsigned hooks_event_run(Snare__Flow *f, enum script_event ev);
+/* Runs ev on f (the caller's, not freed) with one current message (d, n bytes): the
  * SCRIPT_CH_* bits, and a changed content (not dropped) in *out (malloc'd,
  * *outlen bytes; NULL when unchanged). */
 unsigned hooks_message_run(Snare__Flow *f, enum script_event ev, bool from_client, const uint8_t *d,
@@ -82,6 +89,52 @@ bool hooks_ws_relay(struct conn *c, struct hooks_ws **w, struct stream *from, st
 		    void (*sent)(struct conn *c, bool from_client, const uint8_t *p, size_t n),
 		    bool *progress);
 void hooks_ws_free(struct hooks_ws *w);
+
+/* hooks_local.c: map_local's files as the configuration carries them
+ * (OptionFile kind 2), each spec marked file or directory; served from
+ * memory at the request hook, after the scripts.  hooks_map_local: true
+ * when a spec matched and sf's flow now has its response (the file, or a
+ * 404 when no candidate was sent). */
+void hooks_local_load(const Snare__WorkerConfig *cfg, struct rewrite_set *set);
+void hooks_local_free(void);
+bool hooks_local_wanted(void);
+bool hooks_map_local(struct script_flow *sf);
+
+/* hooks_udp.c: udp_start (before the first datagram) and udp_message for
+ * a relayed UDP flow: false when the datagram is dropped or the flow
+ * killed; a changed datagram in *d, *n, owned by *keep.  udp_end, or
+ * udp_error when error is set, as the flow ends. */
+struct udp_rec;
+bool hooks_udp_message(struct udp_rec *r, bool from_client, const uint8_t **d, size_t *n,
+		       uint8_t **keep);
+void hooks_udp_end(struct udp_rec *r, const char *error);
+
+/* hooks_tls.c: tls_clienthello, once c's ClientHello was read and c is
+ * about to be intercepted: go on, pass the connection through unintercepted
+ * (data.ignore_connection = true), or close it (flow:kill()). */
+enum hooks_tls { HOOKS_TLS_INTERCEPT, HOOKS_TLS_IGNORE, HOOKS_TLS_KILL };
+enum hooks_tls hooks_tls_clienthello(struct conn *c);
+
+/* hooks_h2.c: the HTTP hooks at an HTTP/2 stream's heads (h2_proxy.c).
+ * hooks_h2_request: requestheaders and request; hooks_h2_response:
+ * responseheaders and response (content nil unless `end`: no body).  CHANGED:
+ * send out->head instead; ANSWER (requests): answer the client with
+ * out->head and out->body; KILL: reset the stream.  out owns what it
+ * points at until hooks_h2_out_free (call it whatever the result).  `id`
+ * is the stream's flow id slot (flows.h). */
+enum hooks_h2 { HOOKS_H2_PASS, HOOKS_H2_CHANGED, HOOKS_H2_ANSWER, HOOKS_H2_KILL };
+struct hooks_h2_out {
+	struct hf_head head;
+	const uint8_t *body;
+	size_t body_len;
+	Snare__Flow *f;
+	struct script_flow sf;
+};
+enum hooks_h2 hooks_h2_request(struct conn *c, char *id, const struct hf_head *h, bool end,
+			       struct hooks_h2_out *out);
+enum hooks_h2 hooks_h2_response(struct conn *c, char *id, const struct hf_head *rq,
+				const struct hf_head *h, bool end, struct hooks_h2_out *out);
+void hooks_h2_out_free(struct hooks_h2_out *out);
 
 enum hooks_msg hooks_tcp_message(struct conn *c, bool from_client, const uint8_t **p, size_t *n,
 				 size_t room, uint8_t **keep);

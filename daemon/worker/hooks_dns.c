@@ -69,3 +69,13 @@ void hooks_dns_response(struct dns_query *q, const uint8_t **resp, size_t *len, 
 		*keep = h.answer;
 	}
 }
+
+void hooks_dns_error(struct dns_query *q, const char *error)
+{
+	struct dns_hook h = {.ev = SCRIPT_EV_DNS_ERROR};
+
+	if (!script_set_wants(&hooks.scripts, SCRIPT_EV_DNS_ERROR))
+		return;
+	dns_flow_with(q, NULL, 0, error, dns_hook_run, &h);
+	free(h.answer); /* an answer set here is not sent: the query failed */
+}

@@ -23,6 +23,28 @@
 
 #define HOOKS_OUT_MAX (FLOW_BODY_KEEP + 65536) /* a rewritten response */
 
+static void fill_conns(struct script_flow *sf)
+{
+	flow_view_conns(sf->flow, sf->fill_arg);
+}
+
+/* The exchange's flow for the hooks in sf: its connections are added when
+ * a script first reads them (building them showed in profiles), or now
+ * when rewrites with filters (~src, ~dst) may look at them. */
+static Snare__Flow *http_view(struct conn *c, struct script_flow *sf)
+{
+	Snare__Flow *f = flow_http_view_bare(c);
+
+	script_flow_init(sf, f);
+	if (hooks.rewrites.n > 0) {
+		flow_view_conns(f, c);
+	} else {
+		sf->fill_conns = fill_conns;
+		sf->fill_arg = c;
+	}
+	return f;
+}
+
 /* One hook point: rewrites before, scripts, rewrites after. */
 static unsigned run_point(struct script_flow *sf, enum script_event ev, enum rewrite_hook rh)
 {
@@ -102,16 +124,40 @@ void hooks_http_free(struct conn *c)
 
 /* ---- request ---- */
 
+/* The held request body (the first `held` bytes of client.in) becomes
+ * `body`: the rest of client.in (a pipelined request) stays behind it. */
+static int request_body_replace(struct conn *c, size_t held, const ProtobufCBinaryData *body)
+{
+	struct buf nb;
+	struct buf *in = &c->client.in;
+	int r;
+
+	buf_init(&nb, in->max);
+	r = buf_append(&nb, body->data, body->len);
+	r |= buf_append(&nb, buf_ptr(in) + held, buf_len(in) - held);
+	if (r) {
+		buf_free(&nb);
+		return -ENOBUFS;
+	}
+	buf_free(in);
+	*in = nb;
+	return 0;
+}
+
 /* The request as the hooks left it becomes the request head we parse and
  * send: method, path, version and headers; host and port move the
- * destination.  A changed request body is not applied (the body streams
- * behind the head). */
-static int request_apply(struct conn *c, const Snare__HttpRequest *rq)
+ * destination.  A changed body (held: `held` bytes of client.in) replaces
+ * the held one, with a Content-Length for it; without a held body a
+ * changed content is not applied (the body streams behind the head). */
+static int request_apply(struct conn *c, const Snare__HttpRequest *rq, size_t held, bool new_body)
 {
 	struct buf b;
 	int r;
 	double ts = c->http->req.ts_start;
+	char cl[64];
 
+	if (new_body && request_body_replace(c, held, &rq->content) < 0)
+		return -ENOBUFS;
 	buf_init(&b, STREAM_BUF_MAX);
 	r = buf_append(&b, rq->method, strlen(rq->method));
 	r |= buf_append(&b, " ", 1);
@@ -119,7 +165,11 @@ static int request_apply(struct conn *c, const Snare__HttpRequest *rq)
 			rq->path && rq->path[0] ? strlen(rq->path) : 1);
 	r |= buf_append(&b, c->http->req.head->version_minor ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n",
 			11);
-	r |= put_headers(&b, rq->headers, rq->n_headers, true);
+	r |= put_headers(&b, rq->headers, rq->n_headers, !new_body);
+	if (new_body) {
+		snprintf(cl, sizeof(cl), "content-length: %zu\r\n", rq->content.len);
+		r |= buf_append(&b, cl, strlen(cl));
+	}
 	r |= buf_append(&b, "\r\n", 2);
 	if (r == 0) {
 		free(c->http->req.raw);
@@ -141,10 +191,13 @@ static int request_apply(struct conn *c, const Snare__HttpRequest *rq)
 }
 
 /* A response the hooks set: sent without asking the server. */
-static void request_answer(struct conn *c, const Snare__HttpResponse *rs)
+static void request_answer(struct conn *c, const Snare__HttpResponse *rs, size_t held)
 {
 	struct buf b;
-	bool keep = c->http->req.head->body == HTTP1_BODY_NONE && c->http->req.head->keep_alive;
+	bool keep = (c->http->req.head->body == HTTP1_BODY_NONE || held > 0) &&
+		    c->http->req.head->keep_alive;
+
+	buf_consume(&c->client.in, held); /* the held body was read whole */
 
 	buf_init(&b, HOOKS_OUT_MAX);
 	if (response_bytes(rs, false, &b) < 0 || buf_len(&b) > STREAM_BUF_MAX) {
@@ -161,33 +214,127 @@ static void request_answer(struct conn *c, const Snare__HttpResponse *rs)
 	http_exchange_next(c, keep);
 }
 
-bool hooks_http_request(struct conn *c)
+/* A request body the request hook waits for, as mitmproxy buffers bodies
+ * up to stream_large_bodies: a Content-Length body that fits in client.in
+ * (STREAM_BUF_MAX), without "Expect: 100-continue" (the client would wait
+ * for us), when a request hook or modify_body wants it.  Others stream and
+ * the hook sees the headers only. */
+static size_t request_holdable(struct conn *c)
 {
-	Snare__Flow *f;
-	struct script_flow sf;
-	unsigned ch;
-	bool done = true;
+	const struct http1_head *h = c->http->req.head;
+	long long lim = wk->opts.stream_large_bodies;
+	uint64_t cap = lim >= 0 && (uint64_t)lim < STREAM_BUF_MAX ? (uint64_t)lim : STREAM_BUF_MAX;
+	bool want = script_set_wants(&hooks.scripts, SCRIPT_EV_REQUEST);
 
-	if (!hooks.want_req)
-		return false;
-	f = flow_http_view(c);
-	script_flow_init(&sf, f);
-	ch = run_point(&sf, SCRIPT_EV_REQUESTHEADERS, REWRITE_REQUESTHEADERS);
-	if (!(ch & (SCRIPT_CH_KILL | SCRIPT_CH_LOCAL_RESPONSE)))
-		ch |= run_point(&sf, SCRIPT_EV_REQUEST, REWRITE_REQUEST);
+	if (h->body != HTTP1_BODY_LENGTH || h->content_length == 0 || h->content_length > cap ||
+	    http1_find(h, "expect") != NULL)
+		return 0;
+	for (size_t i = 0; !want && i < hooks.rewrites.n; i++)
+		want = hooks.rewrites.v[i].kind == REWRITE_MODIFY_BODY;
+	return want ? (size_t)h->content_length : 0;
+}
+
+/* Applies what the request hooks left: true when the exchange ends here
+ * (killed, answered, or an error page), false to send the request. */
+static bool request_finish(struct conn *c, struct script_flow *sf, unsigned ch, size_t held,
+			   bool new_body)
+{
+	Snare__Flow *f = sf->flow;
+
 	if (ch & SCRIPT_CH_KILL) {
 		conn_client_log(c, LOG_LVL_INFO, "flow killed by a hook");
 		conn_close(c);
 	} else if ((ch & SCRIPT_CH_LOCAL_RESPONSE) && f->response) {
-		request_answer(c, f->response);
-	} else if ((ch & SCRIPT_CH_REQUEST) && request_apply(c, f->request) < 0) {
+		request_answer(c, f->response, held);
+	} else if ((ch & SCRIPT_CH_REQUEST) && request_apply(c, f->request, held, new_body) < 0) {
 		http_error(c, 502, "Bad Gateway", "A script's request cannot be sent.");
 	} else {
-		done = false;
+		return false;
 	}
+	return true;
+}
+
+/* The request point with the held body (`held` bytes at client.in's
+ * front, 0: none): request, then map_local. */
+static bool request_point(struct conn *c, size_t held)
+{
+	struct script_flow sf;
+	Snare__Flow *f = http_view(c, &sf);
+	const uint8_t *body = held ? buf_ptr(&c->client.in) : NULL;
+	unsigned ch;
+	bool done, new_body;
+
+	if (held && f->request) {
+		f->request->content.data = (uint8_t *)(uintptr_t)body;
+		f->request->content.len = held;
+		f->request->has_content = f->request->has_content_length = 1;
+		f->request->content_length = held;
+		f->request->has_content_streamed = f->request->content_streamed = 0;
+	}
+	ch = run_point(&sf, SCRIPT_EV_REQUEST, REWRITE_REQUEST);
+	if (!(ch & (SCRIPT_CH_KILL | SCRIPT_CH_LOCAL_RESPONSE)) && hooks_map_local(&sf))
+		ch |= SCRIPT_CH_LOCAL_RESPONSE;
+	new_body = held && f->request &&
+		   (f->request->content.data != body || f->request->content.len != held);
+	done = request_finish(c, &sf, ch, held, new_body);
 	script_flow_release(&sf);
 	flow_view_free(f);
 	return done;
+}
+
+static bool hooks_http_request_body(struct conn *c);
+
+bool hooks_http_request(struct conn *c)
+{
+	const unsigned stop = SCRIPT_CH_KILL | SCRIPT_CH_LOCAL_RESPONSE;
+	struct script_flow sf;
+	Snare__Flow *f;
+	unsigned ch;
+	size_t hold = 0;
+	bool done = false;
+
+	if (!hooks.want_req)
+		return false;
+	f = http_view(c, &sf);
+	ch = run_point(&sf, SCRIPT_EV_REQUESTHEADERS, REWRITE_REQUESTHEADERS);
+	if (!(ch & stop))
+		hold = request_holdable(c);
+	if (hold == 0 && !(ch & stop)) { /* no body to wait for: request now */
+		ch |= run_point(&sf, SCRIPT_EV_REQUEST, REWRITE_REQUEST);
+		if (!(ch & stop) && hooks_map_local(&sf))
+			ch |= SCRIPT_CH_LOCAL_RESPONSE;
+	}
+	if (hold == 0 || (ch & SCRIPT_CH_REQUEST)) /* with a body to wait for: the new head */
+		done = request_finish(c, &sf, ch, 0, false);
+	script_flow_release(&sf);
+	flow_view_free(f);
+	if (done || hold == 0)
+		return done;
+	hh(c)->wait_body = true; /* http_step calls hooks_http_step until it is in */
+	return hooks_http_request_body(c);
+}
+
+void hooks_http_step(struct conn *c, bool *progress)
+{
+	if (buf_len(&c->client.in) < (size_t)c->http->req.head->content_length &&
+	    !c->client.rd_eof)
+		return; /* more of the body to come */
+	*progress = true;
+	if (!hooks_http_request_body(c))
+		http_send_request(c);
+}
+
+static bool hooks_http_request_body(struct conn *c)
+{
+	size_t need = (size_t)c->http->req.head->content_length;
+
+	if (buf_len(&c->client.in) < need) {
+		if (c->client.rd_eof)
+			conn_close(c);
+		return true; /* waiting for the rest of the body */
+	}
+	c->http->hooks->wait_body = false;
+	return request_point(c, need);
 }
 
 /* ---- response ---- */
@@ -244,10 +391,9 @@ bool hooks_http_response_head(struct conn *c)
 		c->http->resp.body.hold = true;
 		return true;
 	}
-	f = flow_http_view(c);
+	f = http_view(c, &sf);
 	if (f->response && c->http->resp.head->body != HTTP1_BODY_NONE)
 		f->response->has_content = 0; /* the body streams: content is nil */
-	script_flow_init(&sf, f);
 	ch = run_point(&sf, SCRIPT_EV_RESPONSEHEADERS, REWRITE_RESPONSEHEADERS);
 	if (!(ch & SCRIPT_CH_KILL))
 		ch |= run_point(&sf, SCRIPT_EV_RESPONSE, REWRITE_RESPONSE);
@@ -272,11 +418,10 @@ struct stream *hooks_http_body_sink(struct conn *c)
 /* The held response through responseheaders and response, into pending. */
 static void response_run(struct conn *c)
 {
-	Snare__Flow *f = flow_http_view(c);
 	struct script_flow sf;
+	Snare__Flow *f = http_view(c, &sf);
 	unsigned ch;
 
-	script_flow_init(&sf, f);
 	ch = run_point(&sf, SCRIPT_EV_RESPONSEHEADERS, REWRITE_RESPONSEHEADERS);
 	if (!(ch & SCRIPT_CH_KILL))
 		ch |= run_point(&sf, SCRIPT_EV_RESPONSE, REWRITE_RESPONSE);

@@ -14,6 +14,18 @@
 #include "worker/flows.h"
 #include "worker/hooks.h"
 
+unsigned hooks_event_run(Snare__Flow *f, enum script_event ev)
+{
+	struct script_flow sf;
+	unsigned ch;
+
+	script_flow_init(&sf, f);
+	script_set_call(&hooks.scripts, ev, &sf);
+	ch = sf.changed;
+	script_flow_release(&sf);
+	return ch;
+}
+
 unsigned hooks_message_run(Snare__Flow *f, enum script_event ev, bool from_client, const uint8_t *d,
 			   size_t n, Snare__Message__Kind kind, uint8_t **out, size_t *outlen)
 {
@@ -44,13 +56,13 @@ unsigned hooks_message_run(Snare__Flow *f, enum script_event ev, bool from_clien
 	script_flow_release(&sf);
 	f->messages = NULL;
 	f->n_messages = 0;
-	flow_view_free(f);
 	return ch;
 }
 
 enum hooks_msg hooks_tcp_message(struct conn *c, bool from_client, const uint8_t **p, size_t *n,
 				 size_t room, uint8_t **keep)
 {
+	Snare__Flow *f;
 	uint8_t *out;
 	size_t len = 0;
 	unsigned ch;
@@ -58,8 +70,10 @@ enum hooks_msg hooks_tcp_message(struct conn *c, bool from_client, const uint8_t
 	*keep = NULL;
 	if (!script_set_wants(&hooks.scripts, SCRIPT_EV_TCP_MESSAGE))
 		return HOOKS_MSG_FORWARD;
-	ch = hooks_message_run(flow_conn_view(c, SNARE__FLOW__TYPE__TCP), SCRIPT_EV_TCP_MESSAGE,
-			       from_client, *p, *n, SNARE__MESSAGE__KIND__RAW, &out, &len);
+	f = flow_conn_view(c, SNARE__FLOW__TYPE__TCP);
+	ch = hooks_message_run(f, SCRIPT_EV_TCP_MESSAGE, from_client, *p, *n,
+			       SNARE__MESSAGE__KIND__RAW, &out, &len);
+	flow_view_free(f);
 	if (ch & SCRIPT_CH_KILL) {
 		conn_client_log(c, LOG_LVL_INFO, "flow killed by a hook");
 		return HOOKS_MSG_KILL;
@@ -83,7 +97,6 @@ enum hooks_msg hooks_tcp_message(struct conn *c, bool from_client, const uint8_t
 bool hooks_flow_event(struct conn *c, enum script_event ev, bool websocket, const char *error)
 {
 	Snare__Flow *f;
-	struct script_flow sf;
 	unsigned ch;
 
 	if (!script_set_wants(&hooks.scripts, ev))
@@ -91,10 +104,7 @@ bool hooks_flow_event(struct conn *c, enum script_event ev, bool websocket, cons
 	f = websocket ? flow_http_view(c) : flow_conn_view(c, SNARE__FLOW__TYPE__TCP);
 	f->has_websocket = f->websocket = websocket;
 	f->error = unconst(error);
-	script_flow_init(&sf, f);
-	script_set_call(&hooks.scripts, ev, &sf);
-	ch = sf.changed;
-	script_flow_release(&sf);
+	ch = hooks_event_run(f, ev);
 	flow_view_free(f);
 	if (ch & SCRIPT_CH_KILL)
 		conn_client_log(c, LOG_LVL_INFO, "flow killed by a hook");
@@ -104,15 +114,12 @@ bool hooks_flow_event(struct conn *c, enum script_event ev, bool websocket, cons
 void hooks_http_error(struct conn *c, const char *error)
 {
 	Snare__Flow *f;
-	struct script_flow sf;
 
 	if (!hooks.active || !script_set_wants(&hooks.scripts, SCRIPT_EV_ERROR) ||
 	    c->http->req.raw == NULL)
 		return;
 	f = flow_http_view(c);
 	f->error = unconst(error);
-	script_flow_init(&sf, f);
-	script_set_call(&hooks.scripts, SCRIPT_EV_ERROR, &sf);
-	script_flow_release(&sf);
+	(void)hooks_event_run(f, SCRIPT_EV_ERROR);
 	flow_view_free(f);
 }

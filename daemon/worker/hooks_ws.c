@@ -125,6 +125,7 @@ static void message_done(struct conn *c, struct hooks_ws_dir *dir, bool from_cli
 	    f, SCRIPT_EV_WEBSOCKET_MESSAGE, from_client, buf_ptr(&dir->msg), buf_len(&dir->msg),
 	    dir->opcode == 1 ? SNARE__MESSAGE__KIND__TEXT : SNARE__MESSAGE__KIND__BINARY, &out,
 	    &len);
+	flow_view_free(f);
 	if (ch & (SCRIPT_CH_DROP | SCRIPT_CH_KILL))
 		conn_client_log(c, LOG_LVL_DEBUG, "WebSocket message dropped by a hook");
 	else if (out)

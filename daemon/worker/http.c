@@ -52,6 +52,7 @@ void http_exchange_reset(struct conn *c)
 	hold_http_free(c);
 	c->http->flow_sent = false;
 	c->http->local_response = false;
+	c->http->flow_id[0] = 0;
 	c->http->replay_wait = false;
 }
 
@@ -113,7 +114,9 @@ void http_start(struct conn *c)
 
 static void http_step(struct conn *c, bool *progress)
 {
-	if (c->state == CS_CLIENT_HEAD)
+	if (c->http->hooks && c->http->hooks->wait_body) /* a request hook's body */
+		hooks_http_step(c, progress);
+	else if (c->state == CS_CLIENT_HEAD)
 		http_read_request(c, progress);
 	else if (c->state == CS_EXCHANGE)
 		http_exchange_step(c, progress);

@@ -40,6 +40,7 @@ struct http_state {
 	bool closing_after;	  /* close after the current response */
 	bool on_kept_server;	  /* sent on a server connection kept from an earlier exchange */
 	char scheme[8];		  /* of the current request: http or https */
+	char flow_id[37];	  /* of the current exchange, "" until its first use (flows.c) */
 	struct hooks_http *hooks; /* scripts and rewrites (hooks.h), NULL without */
 	struct hold_http *held;	  /* intercept (hold_http.h), NULL unless matched */
 	bool replay_wait;	  /* server replay waits for the request body (replay_worker.h) */

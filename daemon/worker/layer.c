@@ -12,6 +12,7 @@
 #include "worker/conn.h"
 #include "worker/dns_mode.h"
 #include "worker/h2_proxy.h"
+#include "worker/hooks.h"
 #include "worker/hosts.h"
 #include "worker/http.h"
 #include "worker/layer.h"
@@ -130,6 +131,16 @@ static void next_tls_hello(struct conn *c)
 	    hosts_ignored(c->host, c->port)) {
 		enter_relay(c, false);
 		return;
+	}
+	switch (hooks_tls_clienthello(c)) { /* a script may pass it through, or kill it */
+	case HOOKS_TLS_IGNORE:
+		enter_relay(c, false);
+		return;
+	case HOOKS_TLS_KILL:
+		conn_close(c);
+		return;
+	default:
+		break;
 	}
 	tunnel_intercept(c);
 }

@@ -123,9 +123,15 @@ static void udp_on_reply(struct loop_io *io, uint32_t events)
 				udp_flow_free(f->src, f, strerror(errno));
 			return;
 		}
+		const uint8_t *d = buf;
+		size_t len = (size_t)n;
+		uint8_t *keep;
+
 		f->active_ms = loop_now(wk->loop);
-		udp_record(f->rec, false, buf, (size_t)n);
-		(void)ns_udp_send(f->src->ns, &f->dst, &f->client, buf, (size_t)n);
+		if (!udp_record_hooked(f->rec, false, &d, &len, &keep))
+			continue; /* dropped by a hook */
+		(void)ns_udp_send(f->src->ns, &f->dst, &f->client, d, len);
+		free(keep);
 	}
 }
 
@@ -159,10 +165,13 @@ static void udp_on_idle(struct loop_timer *t)
 static void udp_relay(void *arg, const uint8_t *d, size_t n)
 {
 	struct udp_flow *f = arg;
+	uint8_t *keep;
 
-	udp_record(f->rec, true, d, n);
+	if (!udp_record_hooked(f->rec, true, &d, &n, &keep))
+		return; /* dropped by a hook */
 	if (send(f->fd, d, n, 0) < 0)
 		log_err(LOG_LVL_DEBUG, -errno, "UDP relay");
+	free(keep);
 }
 
 /* Intercepted QUIC: a datagram to the client from the server's address. */

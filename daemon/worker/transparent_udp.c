@@ -174,11 +174,12 @@ static bool tu_is_dns(const struct tu_session *s)
 static void tu_from_server(struct tu_session *s, size_t n)
 {
 	const uint8_t *d = tu_buf;
+	uint8_t *keep = NULL;
 	size_t i;
 
 	s->active_ms = loop_now(wk->loop);
-	if (!tu_is_dns(s))
-		udp_record(s->rec, false, d, n);
+	if (!tu_is_dns(s) && !udp_record_hooked(s->rec, false, &d, &n, &keep))
+		return; /* dropped by a hook */
 	for (i = 0; tu_is_dns(s) && i < TU_DNS_PENDING; i++) {
 		struct tu_dns *q = &s->dns[i];
 
@@ -191,6 +192,7 @@ static void tu_from_server(struct tu_session *s, size_t n)
 		}
 	}
 	tu_answer(s, d, n);
+	free(keep);
 }
 
 static void tu_on_server(struct loop_io *io, uint32_t events)
@@ -227,10 +229,13 @@ static struct tu_session *tu_find(const union sockaddr_any *client,
 static void tu_relay(void *arg, const uint8_t *d, size_t n)
 {
 	struct tu_session *s = arg;
+	uint8_t *keep;
 
-	udp_record(s->rec, true, d, n);
+	if (!udp_record_hooked(s->rec, true, &d, &n, &keep))
+		return; /* dropped by a hook */
 	if (send(s->fd, d, n, 0) < 0)
 		log_err(LOG_LVL_DEBUG, -errno, "transparent UDP");
+	free(keep);
 }
 
 /* Intercepted QUIC: a datagram to the client from the server's address. */

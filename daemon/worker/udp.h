@@ -11,6 +11,7 @@
 
 #include "core/addr.h"
 #include "core/loop.h"
+#include "flow.pb-c.h"
 
 struct worker_listener;
 
@@ -25,12 +26,22 @@ void udp_record_set_process(struct udp_rec *r, uint32_t pid, const char *name);
  * when the host rules ignore the SNI. */
 void udp_record_peek_quic(struct udp_rec *r);
 /* The flow is QUIC: its client TLS info says version ("QUICv1"), sni and alpn. */
-void udp_record_set_quic(struct udp_rec *r, const char *version, const char *sni,
-			 const char *alpn);
+void udp_record_set_quic(struct udp_rec *r, const char *version, const char *sni, const char *alpn);
 /* The flow is one QUIC stream: recorded as a TCP flow (messages with direction). */
 void udp_record_set_stream(struct udp_rec *r);
-/* Sends the flow and frees r. */
+/* Sends the flow and frees r (udp_end or udp_error first). */
 void udp_record_finish(struct udp_rec *r, const char *error);
+/* A datagram through the udp_start (first one) and udp_message hooks, then
+ * recorded: false when it is dropped (or the flow was killed); otherwise
+ * *d, *n are what to send, the hooks' bytes owned by *keep (free after). */
+bool udp_record_hooked(struct udp_rec *r, bool from_client, const uint8_t **d, size_t *n,
+		       uint8_t **keep);
+/* For hooks_udp.c: the flow as it stands, handed to fn (it lives until fn
+ * returns); whether udp_start is still to run (true once); kill. */
+void udp_record_with(struct udp_rec *r, const char *error, void (*fn)(Snare__Flow *f, void *arg),
+		     void *arg);
+bool udp_record_start_hook(struct udp_rec *r);
+void udp_record_kill(struct udp_rec *r);
 
 /* ---- udp_io.c: UDP sockets ---- */
 /* The server side of a relayed UDP conversation: a socket connected to dst,

@@ -9,6 +9,7 @@
 #include "core/addr.h"
 #include "core/unconst.h"
 #include "worker/flows.h"
+#include "worker/hooks.h"
 #include "worker/quic_peek.h"
 #include "worker/udp.h"
 #include "worker/worker_ctx.h"
@@ -26,6 +27,8 @@ struct udp_rec {
 	Snare__Flow__Type type; /* UDP, or TCP for a QUIC stream */
 	char quic_version[8];	/* "" unless QUIC */
 	char quic_sni[256], quic_alpn[256];
+	char id[37];	    /* the flow's, the same at every hook and in the record */
+	bool started, dead; /* udp_start ran; a hook killed the flow */
 };
 
 static void messages_free(struct udp_rec *r)
@@ -109,6 +112,7 @@ struct udp_rec *udp_record_start(unsigned mode_index, const struct sockaddr_stor
 	r->server = *server;
 	r->ts = clock_wall();
 	r->type = SNARE__FLOW__TYPE__UDP;
+	flow_new_id(r->id);
 	return r;
 }
 
@@ -140,17 +144,16 @@ void udp_record(struct udp_rec *r, bool from_client, const uint8_t *d, size_t n)
 	r->msgs[r->n++] = m;
 }
 
-void udp_record_finish(struct udp_rec *r, const char *error)
+void udp_record_with(struct udp_rec *r, const char *error, void (*fn)(Snare__Flow *f, void *arg),
+		     void *arg)
 {
 	Snare__Flow f = SNARE__FLOW__INIT;
 	Snare__Connection cc = SNARE__CONNECTION__INIT, sc = SNARE__CONNECTION__INIT;
 	Snare__Address cp, sp;
 	Snare__TlsInfo quic;
-	char id[37], h1[INET6_ADDRSTRLEN], h2[INET6_ADDRSTRLEN];
+	char h1[INET6_ADDRSTRLEN], h2[INET6_ADDRSTRLEN];
 
-	if (r == NULL)
-		return;
-	flow_init(&f, id, r->type, r->ts);
+	flow_init_with_id(&f, r->id, r->type, r->ts);
 	flow_addr_fill(&cp, (const struct sockaddr *)&r->client, h1);
 	flow_addr_fill(&sp, (const struct sockaddr *)&r->server, h2);
 	cc.peer = &cp;
@@ -171,8 +174,47 @@ void udp_record_finish(struct udp_rec *r, const char *error)
 		describe_quic(r, &quic);
 		cc.tls = &quic;
 	}
+	fn(&f, arg);
+}
+
+static void finish_send(Snare__Flow *f, void *arg)
+{
+	flow_send(f);
+}
+
+bool udp_record_hooked(struct udp_rec *r, bool from_client, const uint8_t **d, size_t *n,
+		       uint8_t **keep)
+{
+	*keep = NULL;
+	if (r == NULL)
+		return true;
+	if (r->dead || (hooks.active && !hooks_udp_message(r, from_client, d, n, keep)))
+		return false;
+	udp_record(r, from_client, *d, *n);
+	return true;
+}
+
+bool udp_record_start_hook(struct udp_rec *r)
+{
+	bool first = !r->started;
+
+	r->started = true;
+	return first;
+}
+
+void udp_record_kill(struct udp_rec *r)
+{
+	r->dead = true;
+}
+
+void udp_record_finish(struct udp_rec *r, const char *error)
+{
+	if (r == NULL)
+		return;
+	if (hooks.active && r->started)
+		hooks_udp_end(r, error);
 	if ((r->n > 0 || error) && r->quic_state != QUIC_PEEK_IGNORED)
-		flow_send(&f);
+		udp_record_with(r, error, finish_send, NULL);
 	messages_free(r);
 	quic_peek_free(r->quic);
 	free(r);

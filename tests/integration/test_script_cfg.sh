@@ -52,7 +52,9 @@ if ! start_snare --mode regular@127.0.0.1:0 --conf "$T/scfg.yaml" -s "$T/scfg.lu
 	exit 1
 fi
 ok good-options-start
-check not-applied-yet-warned grep -q "not applied to traffic yet" "$SNARE_LOG"
+# map_local is applied (served from the copy the coordinator read)
+out=$(proxy_curl "http://scfg.test/static/sub/a.txt")
+if [ "$out" = deeper ]; then ok map-local-applied; else notok map-local-applied "$out"; fi
 check traffic-before-edit proxy_curl -o /dev/null "http://127.0.0.1:$ORIGIN_PORT/"
 
 # ---- editing the script: the reload is logged and the workers restart

@@ -230,4 +230,154 @@ if run_with rewrites --set "modify_headers=/~q/x-mh/abc" \
 	code=$(proxy_curl -o /dev/null -w '%{http_code}' "$O/blockme")
 	if [ "$code" = 403 ]; then ok rewrite-block-list; else notok rewrite-block-list "code $code"; fi
 fi
+# ---- map_local, served by the workers from what the coordinator read: a
+# file, a directory (nested file, index.html, a missing file answers 404),
+# and no way out of the directory (.., %2e%2e) even with a readable file
+# next to it
+ML=$T/maplocal-scripts
+mkdir -p "$ML/www/sub"
+printf 'body{}' >"$ML/www/sub/a.css"
+printf '<p>index</p>' >"$ML/www/index.html"
+printf 'secret' >"$ML/secret.txt"
+printf 'one file' >"$ML/one.txt"
+if run_with map-local --set "map_local=|/static/|$ML/www/" --set "map_local=|~u /one\$|/one|$ML/one.txt"; then
+	out=$(proxy_curl -D - "$O/static/sub/a.css")
+	if printf '%s' "$out" | grep -qi '^content-type: text/css' && printf '%s' "$out" | tail -1 | grep -qx 'body{}'; then
+		ok map-local-dir-file
+	else
+		notok map-local-dir-file "$out"
+	fi
+	out=$(proxy_curl "$O/static/")
+	if [ "$out" = '<p>index</p>' ]; then ok map-local-index; else notok map-local-index "$out"; fi
+	out=$(proxy_curl "$O/one")
+	if [ "$out" = 'one file' ]; then ok map-local-file; else notok map-local-file "$out"; fi
+	code=$(proxy_curl -o /dev/null -w '%{http_code}' "$O/static/nothere.css")
+	if [ "$code" = 404 ]; then ok map-local-missing-404; else notok map-local-missing-404 "code $code"; fi
+	out=$(proxy_curl -w ' %{http_code}' --path-as-is "$O/static/../secret.txt")
+	out2=$(proxy_curl -w ' %{http_code}' --path-as-is "$O/static/%2e%2e/secret.txt")
+	if [ "$out" = ' 404' ] && [ "$out2" = ' 404' ]; then ok map-local-no-traversal; else notok map-local-no-traversal "$out / $out2"; fi
+	out=$(proxy_curl "$O/hello")
+	if [ "$out" = hello ]; then ok map-local-other-untouched; else notok map-local-other-untouched "$out"; fi
+fi
+# ---- flow.id: the same at every hook of one exchange and in the -w flow
+# file; two exchanges on one connection have two ids and one client_conn.id
+cat >"$T/ids.lua" <<'LUA'
+function requestheaders(flow) print("ids rh " .. flow.id .. " " .. flow.client_conn.id) end
+function request(flow) print("ids rq " .. flow.id) end
+function response(flow) print("ids rs " .. flow.id .. " " .. flow.client_conn.id) end
+LUA
+chmod 644 "$T/ids.lua"
+if run_with flow-ids -s "$T/ids.lua" -w "$T/ids.flows"; then
+	proxy_curl -o /dev/null -o /dev/null "$O/hello" "$O/hello?2"
+	wait_for "$SNARE_LOG" "ids rs .* .*" 5 || true
+	for _ in $(seq 1 50); do [ "$(grep -c 'ids rs ' "$SNARE_LOG")" -ge 2 ] && break; sleep 0.1; done
+	stop_snare
+	ids=$(grep -o 'ids r[hqs] [0-9a-f-]*' "$SNARE_LOG" | awk '{print $3}' | uniq)
+	cids=$(grep -o 'ids r[hs] [0-9a-f-]* [0-9a-f-]*' "$SNARE_LOG" | awk '{print $4}' | sort -u)
+	n=0 infile=0
+	for id in $ids; do
+		n=$((n + 1))
+		grep -aq "$id" "$T/ids.flows" && infile=$((infile + 1))
+	done
+	if [ "$n" = 2 ] && [ "$(grep -c 'ids r[hqs] ' "$SNARE_LOG")" = 6 ] && [ "$(printf '%s\n' "$cids" | wc -l)" = 1 ]; then
+		ok flow-id-stable-across-hooks
+	else
+		notok flow-id-stable-across-hooks "$(grep 'ids r' "$SNARE_LOG")"
+	fi
+	if [ "$infile" = 2 ]; then ok flow-id-in-flow-file; else notok flow-id-in-flow-file "$infile of $n ids in the file"; fi
+fi
+# ---- examples/tls_passthrough.lua: tls_clienthello sees the SNI and ALPN;
+# "localhost" passes through with the origin's own certificate, a hello
+# without SNI (an IP address) is intercepted with snare's
+OP=$ORIGIN_PORT
+if start_origin --tls; then
+	TPORT=$ORIGIN_PORT
+	ORIGIN_PORT=$OP
+	if run_with tls-hello -s "$EX/tls_passthrough.lua" --set "ssl_verify_upstream_trusted_ca=$ORIGIN_CERT"; then
+		out=$(proxy_curl --cacert "$SNARE_CONF/snare-ca-cert.pem" "https://127.0.0.1:$TPORT/hello" 2>&1)
+		if [ "$out" = hello ] && wait_for "$SNARE_LOG" "tls_clienthello sni=nil alpn=.*http/1.1" 5; then
+			ok tls-clienthello-intercepted
+		else
+			notok tls-clienthello-intercepted "$out $(grep -i clienthello "$SNARE_LOG")"
+		fi
+		out=$(proxy_curl --cacert "$ORIGIN_CERT" "https://localhost:$TPORT/hello" 2>&1)
+		if [ "$out" = hello ] && wait_for "$SNARE_LOG" "tls_clienthello sni=localhost alpn=" 5; then
+			ok tls-clienthello-passthrough
+		else
+			notok tls-clienthello-passthrough "$out $(grep -i clienthello "$SNARE_LOG")"
+		fi
+		if proxy_curl -o /dev/null --cacert "$SNARE_CONF/snare-ca-cert.pem" "https://localhost:$TPORT/hello" 2>/dev/null; then
+			notok tls-clienthello-passthrough-not-forged "snare's certificate was presented"
+		else
+			ok tls-clienthello-passthrough-not-forged
+		fi
+	fi
+else
+	ORIGIN_PORT=$OP
+	notok tls-hello-origin "did not start"
+fi
+
+# ---- examples/udp_rewrite.lua in reverse:udp mode against a socat UDP echo
+# server: foo becomes bar towards the server, the echoed bar becomes baz, a
+# datagram starting "drop" never reaches the server; udp_start and udp_end
+# seen with the same flow id as the recorded flow
+if command -v socat >/dev/null; then
+	UPORT=$(free_port)
+	socat "UDP4-RECVFROM:$UPORT,bind=127.0.0.1,fork" EXEC:cat >/dev/null 2>&1 &
+	PIDS+=($!)
+	if run_with udp-rewrite --mode "reverse:udp://127.0.0.1:$UPORT@127.0.0.1:0" -s "$EX/udp_rewrite.lua" -w "$T/udp.flows"; then
+		out=$(printf 'hello' | socat -t 2 - "UDP4:127.0.0.1:$SNARE_PORT")
+		if [ "$out" = hello ]; then ok example-udp-untouched; else notok example-udp-untouched "$out"; fi
+		out=$(printf 'a foo b' | socat -t 2 - "UDP4:127.0.0.1:$SNARE_PORT")
+		if [ "$out" = "a baz b" ]; then ok example-udp-rewrite; else notok example-udp-rewrite "$out"; fi
+		out=$(printf 'drop this' | socat -t 2 - "UDP4:127.0.0.1:$SNARE_PORT")
+		if [ -z "$out" ]; then ok example-udp-drop; else notok example-udp-drop "$out"; fi
+		if wait_for "$SNARE_LOG" "udp_start from 127.0.0.1" 5; then ok example-udp-start; else notok example-udp-start "$(grep udp_ "$SNARE_LOG")"; fi
+		stop_snare
+		# three flows end; the one whose only datagram was dropped has no
+		# message to record
+		found=0
+		for id in $(grep -o 'udp_end [0-9a-f-]*' "$SNARE_LOG" | awk '{print $2}'); do
+			grep -aq "$id" "$T/udp.flows" && found=$((found + 1))
+		done
+		if [ "$(grep -c 'udp_end ' "$SNARE_LOG")" = 3 ] && [ "$found" = 2 ]; then
+			ok example-udp-end-flow-id
+		else
+			notok example-udp-end-flow-id "$found ids in the file; $(grep udp_ "$SNARE_LOG")"
+		fi
+	fi
+else
+	skip example-udp "socat missing"
+fi
+
+# ---- dns_error: an upstream that refuses; dig gets SERVFAIL, the hook sees
+# the error
+if command -v dig >/dev/null; then
+	cat >"$T/dnserr.lua" <<'LUA'
+function dns_error(flow) print("dns_error " .. flow.request.questions[1].name .. ": " .. tostring(flow.error)) end
+LUA
+	chmod 644 "$T/dnserr.lua"
+	if run_with dns-error --mode dns@127.0.0.1:0 --set dns_name_servers="127.0.0.1:$(free_port)" -s "$T/dnserr.lua"; then
+		out=$(dig +time=5 +tries=1 @127.0.0.1 -p "$SNARE_PORT" fails.test TXT)
+		if printf '%s' "$out" | grep -q 'status: SERVFAIL' && wait_for "$SNARE_LOG" "dns_error fails.test: ." 5; then
+			ok dns-error-hook
+		else
+			notok dns-error-hook "$(printf '%s' "$out" | grep status) $(grep dns_error "$SNARE_LOG")"
+		fi
+	fi
+else
+	skip dns-error-hook "dig missing"
+fi
+# ---- examples/request_body.lua: the request hook sees and changes a form
+# body (a longer one: Content-Length fixed), twice on one connection; a body
+# above stream_large_bodies streams and is not changed
+if run_with request-body -s "$EX/request_body.lua" --set stream_large_bodies=1k; then
+	out=$(proxy_curl --data 'name=a&role=user' "$O/echo" "$O/echo")
+	if [ "$out" = 'name=a&role=adminname=a&role=admin' ]; then ok example-request-body; else notok example-request-body "$out"; fi
+	big=$(head -c 2000 /dev/zero | tr '\0' x)
+	out=$(proxy_curl --data "role=user&pad=$big" "$O/echo" | head -c 9)
+	if [ "$out" = 'role=user' ]; then ok example-request-body-streamed; else notok example-request-body-streamed "$out"; fi
+	out=$(proxy_curl -H 'content-type: text/plain' --data 'role=user' "$O/echo")
+	if [ "$out" = 'role=user' ]; then ok example-request-body-other-type; else notok example-request-body-other-type "$out"; fi
+fi
 stop_snare

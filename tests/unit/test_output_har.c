@@ -303,12 +303,63 @@ static void test_hardump_file(void **state)
 	har_free(h);
 }
 
+/* The streamed HAR (the web interface's /flows.har) is the same document
+ * as the one built in memory: same entries, same order, non-HTTP flows left
+ * out, and valid JSON with zero, one or several entries. */
+static char *stream_text(const Snare__Flow *const *flows, size_t n)
+{
+	struct har_stream *hs = har_stream_new();
+	size_t len, total;
+	char *text = har_stream_head(&len), *e;
+
+	assert_non_null(text);
+	total = len;
+	for (size_t i = 0; i < n; i++) {
+		if ((e = har_stream_entry(hs, flows[i], &len)) == NULL)
+			continue;
+		text = realloc(text, total + len + 1);
+		memcpy(text + total, e, len + 1);
+		total += len;
+		free(e);
+	}
+	text = realloc(text, total + strlen(har_stream_tail()) + 1);
+	strcpy(text + total, har_stream_tail());
+	har_stream_free(hs);
+	return text;
+}
+
+static void test_stream_same_document(void **state)
+{
+	struct tflow a, b;
+	Snare__Flow tcp;
+	const Snare__Flow *flows[3] = {&a.f, &tcp, &b.f};
+	json_error_t e;
+
+	http_flow(&a, "GET", "/one?x=1");
+	respond(&a, 200);
+	http_flow(&b, "POST", "/two");
+	snare__flow__init(&tcp);
+	tcp.has_type = true;
+	tcp.type = SNARE__FLOW__TYPE__TCP;
+	for (size_t n = 0; n <= 3; n++) {
+		json_t *want = build(flows, n);
+		char *text = stream_text(flows, n);
+		json_t *got = json_loads(text, 0, &e);
+
+		assert_non_null(got);
+		assert_true(json_equal(want, got));
+		json_decref(want);
+		json_decref(got);
+		free(text);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_gzip_response), cmocka_unit_test(test_binary_post_and_error),
 	    cmocka_unit_test(test_undecodable),	  cmocka_unit_test(test_websocket),
-	    cmocka_unit_test(test_hardump_file),
+	    cmocka_unit_test(test_hardump_file),  cmocka_unit_test(test_stream_same_document),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

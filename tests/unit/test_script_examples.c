@@ -176,13 +176,77 @@ static void test_tcp_rewrite(void **st)
 	script_flow_release(&x.sf);
 }
 
+static void test_udp_rewrite(void **st)
+{
+	struct script *s = load_example("udp_rewrite.lua");
+	struct fx x;
+
+	fx_stream(&x, SNARE__FLOW__TYPE__UDP, false, "a foo", true);
+	assert_int_equal(script_call(s, SCRIPT_EV_UDP_MESSAGE, &x.sf), 0);
+	assert_true(fx_bytes_eq(x.msg[0].content, "a bar"));
+	script_flow_release(&x.sf);
+	fx_stream(&x, SNARE__FLOW__TYPE__UDP, false, "drop me", true);
+	assert_int_equal(script_call(s, SCRIPT_EV_UDP_MESSAGE, &x.sf), 0);
+	assert_true(x.sf.changed & SCRIPT_CH_DROP);
+	script_flow_release(&x.sf);
+	fx_stream(&x, SNARE__FLOW__TYPE__UDP, false, "bar", false);
+	assert_int_equal(script_call(s, SCRIPT_EV_UDP_MESSAGE, &x.sf), 0);
+	assert_true(fx_bytes_eq(x.msg[0].content, "baz"));
+	script_free(s);
+	script_flow_release(&x.sf);
+}
+
+static void test_request_body(void **st)
+{
+	struct script *s = load_example("request_body.lua");
+	struct fx x;
+
+	fx_http(&x, false);
+	fx_header(&x.hdr[1], "Content-Type", "application/x-www-form-urlencoded");
+	x.req.content = fx_bytes("name=a&role=user");
+	assert_int_equal(script_call(s, SCRIPT_EV_REQUEST, &x.sf), 0);
+	assert_true(fx_bytes_eq(x.req.content, "name=a&role=admin"));
+	script_flow_release(&x.sf);
+	/* Another type: left alone. */
+	fx_http(&x, false);
+	x.req.content = fx_bytes("role=user");
+	assert_int_equal(script_call(s, SCRIPT_EV_REQUEST, &x.sf), 0);
+	assert_int_equal(x.sf.changed, 0);
+	script_free(s);
+	script_flow_release(&x.sf);
+}
+
+static void test_tls_passthrough(void **st)
+{
+	struct script *s = load_example("tls_passthrough.lua");
+	static const char *const alpn[] = {"h2", "http/1.1"};
+	struct fx x;
+
+	fx_http(&x, false);
+	x.flow.request = NULL;
+	x.sf.hello_sni = "pinned.example";
+	x.sf.hello_alpn = alpn;
+	x.sf.hello_nalpn = 2;
+	assert_int_equal(script_call(s, SCRIPT_EV_TLS_CLIENTHELLO, &x.sf), 0);
+	assert_int_equal(x.sf.changed, SCRIPT_CH_IGNORE_TLS);
+	script_flow_release(&x.sf);
+	fx_http(&x, false);
+	x.flow.request = NULL;
+	x.sf.hello_sni = "other.example";
+	assert_int_equal(script_call(s, SCRIPT_EV_TLS_CLIENTHELLO, &x.sf), 0);
+	assert_int_equal(x.sf.changed, 0);
+	script_free(s);
+	script_flow_release(&x.sf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_add_header),	   cmocka_unit_test(test_json_body),
 	    cmocka_unit_test(test_answer_locally), cmocka_unit_test(test_block_host),
 	    cmocka_unit_test(test_dns_table),	   cmocka_unit_test(test_websocket_rewrite),
-	    cmocka_unit_test(test_tcp_rewrite),
+	    cmocka_unit_test(test_tcp_rewrite),	   cmocka_unit_test(test_udp_rewrite),
+	    cmocka_unit_test(test_request_body),   cmocka_unit_test(test_tls_passthrough),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

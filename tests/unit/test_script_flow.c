@@ -72,6 +72,36 @@ static void test_headers(void **st)
 	script_flow_release(&x.sf);
 }
 
+/* set, set_all and remove keep the other headers in order and put the
+ * new values where the first of the name was. */
+static void test_headers_order(void **st)
+{
+	struct fx x;
+
+	fx_http(&x, false);
+	run("function request(f)\n"
+	    "  local h = f.request.headers\n"
+	    "  h:add('B', '2') h:add('c', '3') h:add('b', '4') h:add('D', '5')\n"
+	    "  h:set('b', 'x')\n"
+	    "  local got = {}\n"
+	    "  for n, v in pairs(h) do got[#got + 1] = n .. '=' .. v end\n"
+	    "  assert(table.concat(got, ' ') == 'Host=example.com Accept=*/* b=x c=3 D=5',\n"
+	    "    table.concat(got, ' '))\n"
+	    "  local vals = {1, 'two'}\n"
+	    "  h:set_all('accept', vals)\n"
+	    "  assert(vals[1] == 1)\n"
+	    "  h:remove('C') h:remove('none')\n"
+	    "  got = {}\n"
+	    "  for n, v in pairs(h) do got[#got + 1] = n .. '=' .. v end\n"
+	    "  assert(table.concat(got, ' ') == 'Host=example.com accept=1 accept=two b=x D=5',\n"
+	    "    table.concat(got, ' '))\n"
+	    "  assert(#h == 5)\n"
+	    "end\n",
+	    SCRIPT_EV_REQUEST, &x, 0);
+	assert_int_equal(x.req.n_headers, 5);
+	script_flow_release(&x.sf);
+}
+
 static void test_content_text_url(void **st)
 {
 	struct fx x;
@@ -217,8 +247,8 @@ static void test_kept_flow_object(void **st)
 	struct script *s =
 	    fx_load("function request(f)\n"
 		    "  if old then\n"
-		    "    f.comment = tostring(old.client_conn) .. '/' .. old.request.method\n"
-		    "    old.request.method = 'DELETE'\n"
+		    "    f.comment = tostring(old.client_conn) .. '/' .. tostring(old.request)\n"
+		    "    old.request = {method = 'DELETE'}\n"
 		    "  end\n"
 		    "  old = f\n"
 		    "end\n");
@@ -230,7 +260,7 @@ static void test_kept_flow_object(void **st)
 	fx_http(&x, false);
 	x.req.method = "PUT";
 	assert_int_equal(script_call(s, SCRIPT_EV_REQUEST, &x.sf), 0);
-	assert_string_equal(x.sf.comment, "nil/GET");
+	assert_string_equal(x.sf.comment, "nil/nil");
 	assert_string_equal(x.req.method, "PUT");
 	assert_int_equal(x.sf.changed, SCRIPT_CH_COMMENT);
 	script_free(s);
@@ -252,6 +282,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_read_request),
 	    cmocka_unit_test(test_headers),
+	    cmocka_unit_test(test_headers_order),
 	    cmocka_unit_test(test_content_text_url),
 	    cmocka_unit_test(test_local_response),
 	    cmocka_unit_test(test_change_response),

@@ -1,0 +1,229 @@
+/* Runs in a worker: the HTTP hooks on HTTP/2 streams (h2_proxy.c), at the
+ * heads: requestheaders (and request when the request has no body) before
+ * the stream opens on the server, responseheaders and response before the
+ * response head goes to the client.  Bodies stream: request and response
+ * run at the head too, with content nil when a body follows (empty when
+ * there is none), as for a streamed HTTP/1 body.  What the
+ * hooks leave becomes a new head (names lower-cased for HTTP/2), a local
+ * answer, or a kill.  Scripts and both peers' heads are untrusted; the
+ * framings check every head they are given. */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/unconst.h"
+#include "worker/conn.h"
+#include "worker/flows.h"
+#include "worker/hooks.h"
+
+#define H2_ANSWER_MAX (16u << 10) /* a local answer's body: within any stream window */
+
+/* fields as Snare headers, pointing into them. */
+static Snare__Header **headers_of(struct flowedit *e, const struct hf_field *fl, size_t n)
+{
+	Snare__Header *v = flowedit_alloc(e, (n ? n : 1) * sizeof(*v));
+	Snare__Header **pv = flowedit_alloc(e, (n ? n : 1) * sizeof(*pv));
+
+	for (size_t i = 0; i < n; i++) {
+		snare__header__init(&v[i]);
+		v[i].has_name = v[i].has_value = 1;
+		v[i].name.data = (uint8_t *)unconst(fl[i].name);
+		v[i].name.len = fl[i].name_len;
+		v[i].value.data = (uint8_t *)unconst(fl[i].value);
+		v[i].value.len = fl[i].value_len;
+		pv[i] = &v[i];
+	}
+	return pv;
+}
+
+/* Snare headers back as fields (names lower-cased), owned by e. */
+static struct hf_field *fields_of(struct flowedit *e, Snare__Header *const *h, size_t n)
+{
+	struct hf_field *f = flowedit_alloc(e, (n ? n : 1) * sizeof(*f));
+
+	for (size_t i = 0; i < n; i++) {
+		char *name = flowedit_strndup(e, (const char *)h[i]->name.data, h[i]->name.len);
+
+		for (char *p = name; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		f[i].name = name;
+		f[i].name_len = h[i]->name.len;
+		f[i].value = (const char *)h[i]->value.data;
+		f[i].value_len = h[i]->value.len;
+	}
+	return f;
+}
+
+static Snare__HttpRequest *request_of(struct conn *c, struct flowedit *e, const struct hf_head *h,
+				      bool end)
+{
+	Snare__HttpRequest *r = flowedit_alloc(e, sizeof(*r));
+
+	snare__http_request__init(r);
+	r->method = flowedit_strdup(e, h->method ? h->method : "GET");
+	r->scheme = flowedit_strdup(e, h->scheme ? h->scheme : "https");
+	r->authority = flowedit_strdup(e, h->authority ? h->authority : "");
+	r->host = unconst(c->host);
+	r->has_port = 1;
+	r->port = c->port;
+	r->path = flowedit_strdup(e, h->path ? h->path : "/");
+	r->http_version = (char *)"HTTP/2.0";
+	r->headers = headers_of(e, h->fields, h->nfields);
+	r->n_headers = h->nfields;
+	r->has_content = end; /* no body: empty; otherwise it streams (nil) */
+	r->has_content_streamed = r->content_streamed = !end;
+	return r;
+}
+
+static Snare__HttpResponse *response_of(struct flowedit *e, const struct hf_head *h, bool end)
+{
+	Snare__HttpResponse *r = flowedit_alloc(e, sizeof(*r));
+
+	snare__http_response__init(r);
+	r->http_version = (char *)"HTTP/2.0";
+	r->has_status_code = 1;
+	r->status_code = (uint32_t)h->status;
+	r->reason = (char *)"";
+	r->headers = headers_of(e, h->fields, h->nfields);
+	r->n_headers = h->nfields;
+	r->has_content = end;
+	r->has_content_streamed = r->content_streamed = !end;
+	return r;
+}
+
+/* Both hooks of a head, each with rewrites before and after it (hooks_http.c's
+ * order), on sf. */
+static unsigned h2_point(struct script_flow *sf, enum script_event ev1, enum rewrite_hook rh1,
+			 enum script_event ev2, enum rewrite_hook rh2)
+{
+	struct filter_extra x = {.marked = sf->marked};
+	unsigned ch = 0;
+	const unsigned stop = SCRIPT_CH_KILL | SCRIPT_CH_LOCAL_RESPONSE;
+
+	for (int i = 0; i < 2 && !(ch & stop); i++) {
+		enum script_event ev = i ? ev2 : ev1;
+		enum rewrite_hook rh = i ? rh2 : rh1;
+
+		ch |= rewrite_apply(&hooks.rewrites, rh, REWRITE_BEFORE_SCRIPTS, sf->flow, &x,
+				    &sf->edits);
+		if (!(ch & stop))
+			script_set_call(&hooks.scripts, ev, sf);
+		x.marked = sf->marked;
+		if (!(sf->changed & SCRIPT_CH_KILL))
+			ch |= rewrite_apply(&hooks.rewrites, rh, REWRITE_AFTER_SCRIPTS, sf->flow,
+					    &x, &sf->edits);
+		ch |= sf->changed;
+	}
+	return ch;
+}
+
+static void head_of_response(struct hooks_h2_out *o, const Snare__HttpResponse *rs, bool answer)
+{
+	struct flowedit *e = &o->sf.edits;
+	size_t n = rs->n_headers, extra = answer ? 1 : 0;
+	struct hf_field *f = fields_of(e, rs->headers, n), *all;
+	char *cl;
+
+	all = flowedit_alloc(e, (n + extra) * sizeof(*all));
+	memcpy(all, f, n * sizeof(*all));
+	if (answer) { /* our own framing of the body: any Content-Length given is dropped */
+		size_t k = 0;
+
+		for (size_t i = 0; i < n; i++)
+			if (!(all[i].name_len == 14 &&
+			      memcmp(all[i].name, "content-length", 14) == 0))
+				all[k++] = all[i];
+		n = k;
+		cl = flowedit_alloc(e, 24);
+		snprintf(cl, 24, "%zu", rs->content.len);
+		all[n++] = (struct hf_field){"content-length", 14, cl, strlen(cl)};
+		o->body = rs->content.data;
+		o->body_len = rs->content.len;
+	}
+	o->head = (struct hf_head){.status = rs->has_status_code ? (int)rs->status_code : 200,
+				   .version = 20,
+				   .fields = all,
+				   .nfields = n,
+				   .content_length = answer ? (int64_t)rs->content.len : -1};
+}
+
+/* o's flow: c's connections, the stream's id and its request. */
+static void out_open(struct conn *c, char *id, struct hooks_h2_out *o, const struct hf_head *rq,
+		     bool end)
+{
+	o->f = flow_conn_view_id(c, SNARE__FLOW__TYPE__HTTP, id);
+	script_flow_init(&o->sf, o->f);
+	o->f->request = request_of(c, &o->sf.edits, rq, end);
+}
+
+enum hooks_h2 hooks_h2_request(struct conn *c, char *id, const struct hf_head *h, bool end,
+			       struct hooks_h2_out *o)
+{
+	const Snare__HttpRequest *rq;
+	unsigned ch;
+
+	memset(o, 0, sizeof(*o));
+	if (!hooks.want_req)
+		return HOOKS_H2_PASS;
+	out_open(c, id, o, h, end);
+	ch = h2_point(&o->sf, SCRIPT_EV_REQUESTHEADERS, REWRITE_REQUESTHEADERS, SCRIPT_EV_REQUEST,
+		      REWRITE_REQUEST);
+	if (ch & SCRIPT_CH_KILL)
+		return HOOKS_H2_KILL;
+	if ((ch & SCRIPT_CH_LOCAL_RESPONSE) && o->f->response) {
+		if (o->f->response->content.len > H2_ANSWER_MAX) {
+			conn_client_log(c, LOG_LVL_WARN,
+					"a script's HTTP/2 local response is "
+					"larger than 16 KiB; stream reset");
+			return HOOKS_H2_KILL;
+		}
+		head_of_response(o, o->f->response, true);
+		return HOOKS_H2_ANSWER;
+	}
+	if (!(ch & SCRIPT_CH_REQUEST))
+		return HOOKS_H2_PASS;
+	rq = o->f->request;
+	o->head = *h;
+	o->head.method = rq->method;
+	o->head.path = rq->path;
+	o->head.scheme = rq->scheme;
+	if (rq->host && strcmp(rq->host, c->host) != 0) { /* a new host: the authority follows */
+		char *a = flowedit_alloc(&o->sf.edits, strlen(rq->host) + 16);
+
+		sprintf(a, "%s:%u", rq->host, (unsigned)rq->port);
+		o->head.authority = a;
+	}
+	o->head.fields = fields_of(&o->sf.edits, rq->headers, rq->n_headers);
+	o->head.nfields = rq->n_headers;
+	return HOOKS_H2_CHANGED;
+}
+
+enum hooks_h2 hooks_h2_response(struct conn *c, char *id, const struct hf_head *rqh,
+				const struct hf_head *h, bool end, struct hooks_h2_out *o)
+{
+	unsigned ch;
+
+	memset(o, 0, sizeof(*o));
+	if (!hooks.want_resp)
+		return HOOKS_H2_PASS;
+	out_open(c, id, o, rqh, false);
+	o->f->response = response_of(&o->sf.edits, h, end);
+	ch = h2_point(&o->sf, SCRIPT_EV_RESPONSEHEADERS, REWRITE_RESPONSEHEADERS,
+		      SCRIPT_EV_RESPONSE, REWRITE_RESPONSE);
+	if (ch & SCRIPT_CH_KILL)
+		return HOOKS_H2_KILL;
+	if (!(ch & SCRIPT_CH_RESPONSE) || o->f->response == NULL)
+		return HOOKS_H2_PASS;
+	head_of_response(o, o->f->response, false);
+	return HOOKS_H2_CHANGED;
+}
+
+void hooks_h2_out_free(struct hooks_h2_out *o)
+{
+	if (o->f == NULL)
+		return;
+	script_flow_release(&o->sf);
+	flow_view_free(o->f);
+	o->f = NULL;
+}
