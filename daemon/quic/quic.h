@@ -92,10 +92,13 @@ struct quic_conn *quic_client_new(const struct quic_client_opts *o, const struct
 /* Server side. Before creating a connection for a datagram from an unknown remote, the owner
  * asks quic_server_check: */
 enum quic_accept {
-	QUIC_ACCEPT,	     /* create the connection with quic_server_new */
-	QUIC_ACCEPT_RETRY,   /* send the Retry in out[0..*out_len) instead, keep no state */
-	QUIC_ACCEPT_VERSION, /* a version we do not speak: send the Version Negotiation in out */
-	QUIC_ACCEPT_DROP,    /* not a valid client Initial (or a bad token): drop it */
+	QUIC_ACCEPT,	       /* create the connection with quic_server_new */
+	QUIC_ACCEPT_RETRY,     /* send the Retry in out[0..*out_len) instead, keep no state */
+	QUIC_ACCEPT_VERSION,   /* a version we do not speak: send the Version Negotiation in out */
+	QUIC_ACCEPT_DROP,      /* not QUIC, or not a client Initial: drop it */
+	QUIC_ACCEPT_MALFORMED, /* a client Initial that does not parse (truncated, bogus lengths,
+				* too small a datagram): drop it */
+	QUIC_ACCEPT_BAD_TOKEN, /* a Retry token that is not ours, expired, or for another address */
 };
 
 /* Secret for Retry tokens; the owner makes one per process (random). */

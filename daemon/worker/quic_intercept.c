@@ -98,6 +98,13 @@ static void relay_held(struct qx *x)
 	held_free(x);
 }
 
+/* Sent a Retry: the client's next Initial (with the token) starts the reading over. */
+static void retried(struct qx *x)
+{
+	held_free(x);
+	x->state = QX_GONE;
+}
+
 /* "h3" among the comma-separated ALPNs. */
 static bool offers_h3(const char *alpn)
 {
@@ -126,10 +133,12 @@ static void take(struct qx *x)
 	in.http3 = offers_h3(alpn);
 	x->state = QX_TAKEN;
 	x->peer = quic_reverse_intercept(&in, &qx_endpoint, x);
-	if (x->peer == NULL)
-		relay_held(x);
-	else
+	if (x->peer)
 		held_free(x);
+	else if (in.retried)
+		retried(x);
+	else
+		relay_held(x);
 }
 
 /* A QUIC v1 or v2 Initial packet first in the datagram (RFC 9000 17.2, RFC 9369 3.2). */

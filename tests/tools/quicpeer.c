@@ -32,7 +32,7 @@
 #include "quic/quic.h"
 #include "core/unconst.h"
 
-#define MAX_PEERS 16
+#define MAX_PEERS 64 /* a server behind snare under an Initial flood sees a few at once */
 #define RAW_ALPN "snare-raw"
 
 struct peer {
