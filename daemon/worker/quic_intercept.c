@@ -10,14 +10,16 @@
 #include <string.h>
 
 #include "quic/initial.h"
+#include "worker/hooks.h"
 #include "worker/quic_intercept.h"
 #include "worker/quic_peek.h"
 #include "worker/quic_reverse.h"
+#include "worker/udp.h"
 #include "worker/worker_ctx.h"
 
 #define QX_HELD_MAX 8 /* client datagrams held while its hello is read */
 
-enum qx_state { QX_READING, QX_RELAYING, QX_TAKEN, QX_GONE };
+enum qx_state { QX_READING, QX_RELAYING, QX_TAKEN, QX_GONE, QX_KILLED };
 
 struct qx {
 	enum qx_state state;
@@ -29,6 +31,7 @@ struct qx {
 	uint8_t *held[QX_HELD_MAX];
 	size_t held_len[QX_HELD_MAX], nheld;
 	struct qr_peer *peer;
+	struct udp_rec *rec; /* the owner's */
 };
 
 static void held_free(struct qx *x)
@@ -72,6 +75,12 @@ struct qx *qx_new(unsigned mode_index, const union sockaddr_any *client,
 	x->arg = arg;
 	x->peek = quic_peek_new(addr_port(&server->sa));
 	return x;
+}
+
+void qx_set_record(struct qx *x, struct udp_rec *rec)
+{
+	if (x)
+		x->rec = rec;
 }
 
 void qx_free(struct qx *x)
@@ -130,6 +139,18 @@ static void take(struct qx *x)
 					  .n = x->nheld};
 
 	quic_peek_hello(x->peek, &version, &sni, &alpn);
+	switch (hooks_quic_clienthello(x->rec, sni, alpn)) {
+	case HOOKS_TLS_IGNORE:
+		relay_held(x);
+		return;
+	case HOOKS_TLS_KILL:
+		held_free(x);
+		x->state = QX_KILLED; /* its datagrams are dropped until the flow ends */
+		return;
+	default:
+		break;
+	}
+	in.pid = udp_record_process(x->rec, &in.proc_name);
 	in.http3 = offers_h3(alpn);
 	x->state = QX_TAKEN;
 	x->peer = quic_reverse_intercept(&in, &qx_endpoint, x);
@@ -160,6 +181,8 @@ bool qx_client(struct qx *x, const uint8_t *d, size_t n)
 	switch (x->state) {
 	case QX_RELAYING:
 		return false;
+	case QX_KILLED:
+		return true;
 	case QX_GONE: /* late datagrams of a closed connection, or a new one from the same port */
 		if (!looks_initial(d, n))
 			return true;

@@ -86,6 +86,8 @@ struct qr_peer {
 	bool http3;	 /* reverse:http3://: requests relayed by h3_reverse.c, not streams */
 	struct h3r *h3;	 /* ... its state once both connections exist */
 	double ts_start; /* the client's first datagram */
+	uint32_t pid;	 /* local mode: the client's process, named in the flows */
+	char proc_name[16];
 };
 
 static struct qr_peer *peers;
@@ -313,6 +315,8 @@ static struct qr_stream *stream_new(struct qr_peer *p, int s, int64_t id)
 	st->rec = udp_record_start(p->mode_index, &p->client.ss, &p->target.ss);
 	udp_record_set_quic(st->rec, p->version, p->sni, p->alpn_list);
 	udp_record_set_stream(st->rec);
+	if (p->pid)
+		udp_record_set_process(st->rec, p->pid, p->proc_name);
 	st->next = p->streams;
 	p->streams = st;
 	return st;
@@ -628,10 +632,12 @@ static void peer_h3_new(struct qr_peer *p)
 				.local = p->down_local,
 				.target = p->target,
 				.ts_start = p->ts_start,
-				.intercept = p->intercept};
+				.intercept = p->intercept,
+				.pid = p->pid};
 	const struct mode_spec *m = &wk->modes[p->mode_index];
 
 	snprintf(info.host, sizeof(info.host), "%s", m->server.host);
+	snprintf(info.proc_name, sizeof(info.proc_name), "%s", p->proc_name);
 	info.port = m->server.port;
 	if (p->intercept) {
 		snprintf(info.host, sizeof(info.host), "%s", p->sni);
@@ -961,6 +967,8 @@ struct qr_peer *quic_reverse_intercept(struct quic_intercept_start *in,
 	p->intercept = true;
 	p->target = *in->server;
 	p->http3 = in->http3;
+	p->pid = in->pid;
+	snprintf(p->proc_name, sizeof(p->proc_name), "%s", in->pid ? in->proc_name : "");
 	for (size_t i = 0; i < in->n && !p->ending; i++)
 		peer_client_datagram(p, in->d[i], in->len[i]);
 	if (p->ending)

@@ -35,6 +35,8 @@ struct quic_intercept_start {
 	const uint8_t *const *d;
 	const size_t *len;
 	size_t n;
+	uint32_t pid;	       /* local mode: the client's process (0: none) */
+	const char *proc_name; /* ... and its name */
 	bool retried; /* out: under load, the client was sent a Retry (through ep) instead */
 };
 
