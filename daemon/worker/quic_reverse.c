@@ -241,8 +241,9 @@ static void peer_end(struct qr_peer *p, int s)
 	/* local: ngtcp2 closed it for a protocol violation (e.g. STREAM_LIMIT_ERROR 0x4 for too
 	 * many streams, FLOW_CONTROL_ERROR 0x3 for data beyond the window), or we did */
 	snprintf(why, sizeof(why), "%s QUIC connection (%s code 0x%llx%s%s)",
-		 ci->local ? (s == DOWN ? "snare closed the client's" : "snare closed the server's")
-			   : (s == DOWN ? "the client closed the" : "the server closed the"),
+		 s == UP     ? "the server closed the"
+		 : ci->local ? "snare closed the client's"
+			     : "the client closed the",
 		 ci->app ? "application" : "transport", (unsigned long long)ci->code,
 		 ci->reason[0] ? ": " : "", ci->reason);
 	if (s == UP)
