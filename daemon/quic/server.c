@@ -70,8 +70,9 @@ static enum quic_accept version_negotiation(const ngtcp2_version_cid *vc, size_t
 }
 
 enum quic_accept quic_server_check(const uint8_t *d, size_t n, const struct quic_path *path,
-				   const struct quic_retry_secret *retry, uint8_t *out, size_t cap,
-				   size_t *out_len, uint8_t state[QUIC_CHECK_STATE])
+				   const struct quic_retry_secret *retry, bool under_load,
+				   uint8_t *out, size_t cap, size_t *out_len,
+				   uint8_t state[QUIC_CHECK_STATE])
 {
 	ngtcp2_pkt_hd hd;
 	ngtcp2_cid odcid;
@@ -90,7 +91,7 @@ enum quic_accept quic_server_check(const uint8_t *d, size_t n, const struct quic
 	if (!retry)
 		return QUIC_ACCEPT;
 	if (hd.token.len == 0 || hd.token.base[0] != NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY)
-		return send_retry(&hd, path, retry, out, cap, out_len);
+		return under_load ? send_retry(&hd, path, retry, out, cap, out_len) : QUIC_ACCEPT;
 	if (ngtcp2_crypto_verify_retry_token(
 		&odcid, hd.token.base, hd.token.len, retry->key, sizeof(retry->key), hd.version,
 		(const ngtcp2_sockaddr *)path->remote, path->remote_len, &hd.dcid,

@@ -862,19 +862,19 @@ static size_t half_open(void)
 	return n;
 }
 
-/* The Retry secret when new clients must prove their address, else NULL. */
-static const struct quic_retry_secret *retry_wanted(void)
+/* Whether new clients must prove their address first. */
+static bool retry_wanted(void)
 {
 	size_t n = half_open();
 	unsigned skipped;
 
 	if (n < QR_HALF_OPEN_MAX && npeers < QR_PEERS_MAX / 2)
-		return NULL;
+		return false;
 	if (log_once_due(&retry_log, loop_now(wk->loop), &skipped))
 		log_info("quic: %zu handshakes pending, %zu connections: new clients are sent a "
 			 "Retry to prove their address (%u more such moments not logged)",
 			 n, npeers, skipped);
-	return &retry_secret;
+	return true;
 }
 
 static void client_datagram(void *arg, const union sockaddr_any *from, uint8_t *d, size_t n)
@@ -894,7 +894,8 @@ static void client_datagram(void *arg, const union sockaddr_any *from, uint8_t *
 	}
 	path_of(&path, &l->addr, from);
 	/* Under load a new client first proves its address with a Retry token. */
-	switch (quic_server_check(d, n, &path, retry_wanted(), out, sizeof(out), &out_len, state)) {
+	switch (quic_server_check(d, n, &path, &retry_secret, retry_wanted(), out, sizeof(out),
+				  &out_len, state)) {
 	case QUIC_ACCEPT:
 		peer_new(l, from, d, n, state);
 		break;
@@ -948,8 +949,8 @@ struct qr_peer *quic_reverse_intercept(struct quic_intercept_start *in,
 	if (trust == NULL || in->n == 0 || npeers >= QR_PEERS_MAX)
 		return NULL;
 	path_of(&path, in->server, in->client); /* the client's own address, from its packets */
-	switch (quic_server_check(in->d[0], in->len[0], &path, retry_wanted(), out, sizeof(out),
-				  &out_len, state)) {
+	switch (quic_server_check(in->d[0], in->len[0], &path, &retry_secret, retry_wanted(), out,
+				  sizeof(out), &out_len, state)) {
 	case QUIC_ACCEPT:
 		break;
 	case QUIC_ACCEPT_RETRY:

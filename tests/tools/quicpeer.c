@@ -253,8 +253,8 @@ static void server_datagram(struct server_ctx *s, const uint8_t *d, size_t n,
 		quic_conn_recv(pr->c, d, n);
 		return;
 	}
-	a = quic_server_check(d, n, &path, s->retry ? &s->secret : NULL, out, sizeof(out), &out_len,
-			      state);
+	a = quic_server_check(d, n, &path, s->retry ? &s->secret : NULL, s->retry, out, sizeof(out),
+			      &out_len, state);
 	if (a == QUIC_ACCEPT_RETRY || a == QUIC_ACCEPT_VERSION) {
 		printf("server: %s sent\n",
 		       a == QUIC_ACCEPT_RETRY ? "retry" : "version negotiation");

@@ -187,8 +187,9 @@ static void pump(const struct quic_retry_secret *retry)
 				uint8_t out[1500], st[QUIC_CHECK_STATE];
 				size_t ol;
 				struct quic_path p = path_of(true);
-				enum quic_accept a = quic_server_check(w.d[i], w.n[i], &p, retry,
-								       out, sizeof(out), &ol, st);
+				enum quic_accept a =
+				    quic_server_check(w.d[i], w.n[i], &p, retry, retry != NULL, out,
+						      sizeof(out), &ol, st);
 				const char *err = NULL;
 
 				if (a == QUIC_ACCEPT_RETRY)
@@ -601,7 +602,7 @@ static void test_bad_inputs(void **state)
 
 	assert_null(quic_trust_new(QUIC_VERIFY_CA_FILE, "/nonexistent/ca.pem", &err));
 	assert_non_null(err);
-	assert_int_equal(quic_server_check(junk, 3, &p, NULL, out, sizeof(out), &ol, st),
+	assert_int_equal(quic_server_check(junk, 3, &p, NULL, false, out, sizeof(out), &ol, st),
 			 QUIC_ACCEPT_DROP);
 	o.cert = (const uint8_t *)"-----BEGIN CERTIFICATE-----\ngarbage\n";
 	o.cert_len = strlen((const char *)o.cert);
