@@ -84,42 +84,11 @@ grep -q "GET https://quic.test:4433/local-h3 HTTP/3" "$LOG" && ok quic-local-h3-
 	notok quic-local-ignored-no-h3-flow "$(grep passed.test "$LOG")"
 
 # The flows in the file: type, the client's process name, the request's path and version.
-python3 - "$T/flows" >"$T/flowlist" <<'PY'
+PYTHONPATH="$SNARE_ROOT/tests/integration" python3 - "$T/flows" >"$T/flowlist" <<'PY'
 import sys
+from flowfile import fields, records
 
-def varint(b, i):
-    v = s = 0
-    while True:
-        c = b[i]; i += 1
-        v |= (c & 0x7F) << s; s += 7
-        if c < 0x80:
-            return v, i
-
-def fields(b):
-    i, out = 0, {}
-    while i < len(b):
-        key, i = varint(b, i)
-        num, wt = key >> 3, key & 7
-        if wt == 0:
-            v, i = varint(b, i)
-        elif wt == 1:
-            v, i = b[i:i + 8], i + 8
-        elif wt == 5:
-            v, i = b[i:i + 4], i + 4
-        elif wt == 2:
-            n, i = varint(b, i)
-            v, i = b[i:i + n], i + n
-        else:
-            raise SystemExit("bad wire type")
-        out.setdefault(num, []).append(v)
-    return out
-
-data = open(sys.argv[1], "rb").read()
-assert data[:8] == b"SNAREFL1", "not a flow file"
-i = 8
-while i < len(data):
-    n, i = varint(data, i)
-    f = fields(data[i:i + n]); i += n
+for f in records(sys.argv[1]):
     client = fields(f[4][0]) if 4 in f else {}
     proc = client.get(12, [b"-"])[0].decode()
     req = fields(f[8][0]) if 8 in f else {}

@@ -18,6 +18,7 @@
 
 #include "core/util.h"
 #include "quic/quic.h"
+#include "tool_addr.h"
 
 #define MAX_CLIENTS 512
 #define DGRAM_MAX 1500
@@ -39,21 +40,6 @@ static void send_cb(void *arg, const uint8_t *p, size_t n)
 		first_len = n;
 	}
 	(void)send(c->fd, p, n, 0);
-}
-
-static int parse_addr(const char *s, struct sockaddr_in *a)
-{
-	char host[64];
-	const char *colon = strrchr(s, ':');
-
-	if (!colon || (size_t)(colon - s) >= sizeof(host))
-		return -1;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	memset(a, 0, sizeof(*a));
-	a->sin_family = AF_INET;
-	a->sin_port = htons((uint16_t)atoi(colon + 1));
-	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
 }
 
 static int connected_socket(const struct sockaddr_in *to)
@@ -170,7 +156,7 @@ int main(int argc, char **argv)
 	size_t n, sent = 0, retry = 0, other = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (argc != 4 || parse_addr(argv[1], &to) < 0 || (n = (size_t)atoi(argv[2])) == 0 ||
+	if (argc != 4 || tool_parse_addr(argv[1], &to) < 0 || (n = (size_t)atoi(argv[2])) == 0 ||
 	    n > MAX_CLIENTS) {
 		fprintf(stderr, "usage: quicflood ADDR:PORT N SNI (N up to %d)\n", MAX_CLIENTS);
 		return 2;
