@@ -175,12 +175,14 @@ $(B)/tools/h2echo: $(patsubst %.c,$(B)/obj/%.o,$(wildcard tests/tools/h2echo/*.c
 # Test tools: tests/tools/<name>.c, linked with the modules listed in TOOL_LIBS_<name>.
 TOOL_LIBS_quicpeer = $(B)/lib/libsnare-quic.a $(B)/lib/libsnare-tlsparse.a $(B)/lib/libsnare-policy.a \
 	$(B)/lib/libsnare-core.a
+TOOL_LIBS_quicflood = $(TOOL_LIBS_quicpeer)
 $(B)/tests/tools/%: tests/tools/%.c $$(TOOL_LIBS_$$*)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< -Wl,--start-group $(TOOL_LIBS_$*) \
 		-Wl,--end-group $(LDLIBS)
 
-tests: $(B)/snare helpers $(UNIT_BINS) $(FUZZ_BINS) $(B)/tools/h2echo $(B)/tests/tools/quicpeer
+tests: $(B)/snare helpers $(UNIT_BINS) $(FUZZ_BINS) $(B)/tools/h2echo $(B)/tests/tools/quicpeer \
+	$(B)/tests/tools/quicflood
 
 deps:
 	@scripts/deps.sh build

@@ -92,10 +92,13 @@ struct quic_conn *quic_client_new(const struct quic_client_opts *o, const struct
 /* Server side. Before creating a connection for a datagram from an unknown remote, the owner
  * asks quic_server_check: */
 enum quic_accept {
-	QUIC_ACCEPT,	     /* create the connection with quic_server_new */
-	QUIC_ACCEPT_RETRY,   /* send the Retry in out[0..*out_len) instead, keep no state */
-	QUIC_ACCEPT_VERSION, /* a version we do not speak: send the Version Negotiation in out */
-	QUIC_ACCEPT_DROP,    /* not a valid client Initial (or a bad token): drop it */
+	QUIC_ACCEPT,	       /* create the connection with quic_server_new */
+	QUIC_ACCEPT_RETRY,     /* send the Retry in out[0..*out_len) instead, keep no state */
+	QUIC_ACCEPT_VERSION,   /* a version we do not speak: send the Version Negotiation in out */
+	QUIC_ACCEPT_DROP,      /* not QUIC, or not a client Initial: drop it */
+	QUIC_ACCEPT_MALFORMED, /* a client Initial that does not parse (truncated, bogus lengths,
+				* too small a datagram): drop it */
+	QUIC_ACCEPT_BAD_TOKEN, /* a Retry token that is not ours, expired, or for another address */
 };
 
 /* Secret for Retry tokens; the owner makes one per process (random). */
@@ -104,12 +107,15 @@ struct quic_retry_secret {
 };
 void quic_retry_secret_init(struct quic_retry_secret *s);
 
-/* With retry set, an Initial without a valid token is answered by a Retry; one with a valid
- * token is accepted and *odcid_out (opaque, QUIC_CHECK_STATE bytes) goes to quic_server_new. */
+/* With retry set, an Initial carrying a Retry token is accepted only when the token is valid,
+ * and its state (opaque, QUIC_CHECK_STATE bytes) goes to quic_server_new; with under_load too,
+ * an Initial without one is answered by a Retry. A token is checked even when the load has
+ * gone since its Retry was sent (the client then expects the Retry's connection ids). */
 #define QUIC_CHECK_STATE 48
 enum quic_accept quic_server_check(const uint8_t *d, size_t n, const struct quic_path *path,
-				   const struct quic_retry_secret *retry, uint8_t *out, size_t cap,
-				   size_t *out_len, uint8_t state[QUIC_CHECK_STATE]);
+				   const struct quic_retry_secret *retry, bool under_load,
+				   uint8_t *out, size_t cap, size_t *out_len,
+				   uint8_t state[QUIC_CHECK_STATE]);
 struct quic_conn *quic_server_new(const struct quic_server_opts *o, const uint8_t *first, size_t n,
 				  const struct quic_path *path,
 				  const uint8_t state[QUIC_CHECK_STATE],

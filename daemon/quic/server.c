@@ -70,8 +70,9 @@ static enum quic_accept version_negotiation(const ngtcp2_version_cid *vc, size_t
 }
 
 enum quic_accept quic_server_check(const uint8_t *d, size_t n, const struct quic_path *path,
-				   const struct quic_retry_secret *retry, uint8_t *out, size_t cap,
-				   size_t *out_len, uint8_t state[QUIC_CHECK_STATE])
+				   const struct quic_retry_secret *retry, bool under_load,
+				   uint8_t *out, size_t cap, size_t *out_len,
+				   uint8_t state[QUIC_CHECK_STATE])
 {
 	ngtcp2_pkt_hd hd;
 	ngtcp2_cid odcid;
@@ -83,17 +84,19 @@ enum quic_accept quic_server_check(const uint8_t *d, size_t n, const struct quic
 	r = ngtcp2_pkt_decode_version_cid(&vc, d, n, NGTCP2_MAX_CIDLEN);
 	if (r == NGTCP2_ERR_VERSION_NEGOTIATION)
 		return version_negotiation(&vc, n, out, cap, out_len);
-	if (r != 0 || ngtcp2_accept(&hd, d, n) != 0)
-		return QUIC_ACCEPT_DROP;
+	if (r != 0 || !(d[0] & 0x80) || (vc.version == NGTCP2_PROTO_VER_V1 && (d[0] & 0x30) != 0))
+		return QUIC_ACCEPT_DROP; /* not QUIC, a short header, or not an Initial */
+	if (ngtcp2_accept(&hd, d, n) != 0)
+		return QUIC_ACCEPT_MALFORMED;
 	if (!retry)
 		return QUIC_ACCEPT;
 	if (hd.token.len == 0 || hd.token.base[0] != NGTCP2_CRYPTO_TOKEN_MAGIC_RETRY)
-		return send_retry(&hd, path, retry, out, cap, out_len);
+		return under_load ? send_retry(&hd, path, retry, out, cap, out_len) : QUIC_ACCEPT;
 	if (ngtcp2_crypto_verify_retry_token(
 		&odcid, hd.token.base, hd.token.len, retry->key, sizeof(retry->key), hd.version,
 		(const ngtcp2_sockaddr *)path->remote, path->remote_len, &hd.dcid,
 		RETRY_TOKEN_TIMEOUT, quic_now()) != 0)
-		return QUIC_ACCEPT_DROP;
+		return QUIC_ACCEPT_BAD_TOKEN;
 	state_set(state, &odcid);
 	return QUIC_ACCEPT;
 }

@@ -111,6 +111,8 @@ static void x_record(struct h3r *r, struct h3x *x)
 	struct flow_msg rq, rs;
 
 	c.port = r->info.port;
+	c.proc_pid = r->info.pid;
+	memcpy(c.proc_name, r->info.proc_name, sizeof(c.proc_name));
 	stream_addr_set(&c.client.peer, &r->info.client.sa);
 	stream_addr_set(&c.client.local, &r->info.local.sa);
 	c.client.ts_start = r->info.ts_start;

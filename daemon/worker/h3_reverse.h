@@ -24,6 +24,8 @@ struct h3r_info {
 	char host[256];
 	uint16_t port;
 	bool intercept;
+	uint32_t pid; /* local mode: the client's process (0: none) */
+	char proc_name[16];
 };
 
 /* Attaches HTTP/3 to both connections (both still handshaking). Owned by the caller. client

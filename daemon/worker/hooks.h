@@ -114,6 +114,10 @@ void hooks_udp_end(struct udp_rec *r, const char *error);
  * (data.ignore_connection = true), or close it (flow:kill()). */
 enum hooks_tls { HOOKS_TLS_INTERCEPT, HOOKS_TLS_IGNORE, HOOKS_TLS_KILL };
 enum hooks_tls hooks_tls_clienthello(struct conn *c);
+/* The same hook for a QUIC ClientHello read from a UDP flow's Initial (quic_intercept.c):
+ * sni ("" when none) and the offered ALPNs joined by ","; r is the UDP flow's record. */
+struct udp_rec;
+enum hooks_tls hooks_quic_clienthello(struct udp_rec *r, const char *sni, const char *alpn);
 
 /* hooks_h2.c: the HTTP hooks at an HTTP/2 stream's heads (h2_proxy.c).
  * hooks_h2_request: requestheaders and request; hooks_h2_response:

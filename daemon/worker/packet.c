@@ -208,6 +208,7 @@ static struct udp_flow *udp_open(struct packet_source *ps, const struct sockaddr
 		       (const union sockaddr_any *)dst, &udp_qx_ops, f);
 	if (wk->modes[ps->mode_index].kind == MODE_LOCAL)
 		udp_log_process(src, dst, f->rec);
+	qx_set_record(f->qx, f->rec);
 	f->next = ps->flows;
 	ps->flows = f;
 	ps->nflows++;

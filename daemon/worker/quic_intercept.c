@@ -10,14 +10,16 @@
 #include <string.h>
 
 #include "quic/initial.h"
+#include "worker/hooks.h"
 #include "worker/quic_intercept.h"
 #include "worker/quic_peek.h"
 #include "worker/quic_reverse.h"
+#include "worker/udp.h"
 #include "worker/worker_ctx.h"
 
 #define QX_HELD_MAX 8 /* client datagrams held while its hello is read */
 
-enum qx_state { QX_READING, QX_RELAYING, QX_TAKEN, QX_GONE };
+enum qx_state { QX_READING, QX_RELAYING, QX_TAKEN, QX_GONE, QX_KILLED };
 
 struct qx {
 	enum qx_state state;
@@ -29,6 +31,7 @@ struct qx {
 	uint8_t *held[QX_HELD_MAX];
 	size_t held_len[QX_HELD_MAX], nheld;
 	struct qr_peer *peer;
+	struct udp_rec *rec; /* the owner's */
 };
 
 static void held_free(struct qx *x)
@@ -74,6 +77,12 @@ struct qx *qx_new(unsigned mode_index, const union sockaddr_any *client,
 	return x;
 }
 
+void qx_set_record(struct qx *x, struct udp_rec *rec)
+{
+	if (x)
+		x->rec = rec;
+}
+
 void qx_free(struct qx *x)
 {
 	if (x == NULL)
@@ -96,6 +105,13 @@ static void relay_held(struct qx *x)
 	for (size_t i = 0; i < x->nheld; i++)
 		x->ops->relay(x->arg, x->held[i], x->held_len[i]);
 	held_free(x);
+}
+
+/* Sent a Retry: the client's next Initial (with the token) starts the reading over. */
+static void retried(struct qx *x)
+{
+	held_free(x);
+	x->state = QX_GONE;
 }
 
 /* "h3" among the comma-separated ALPNs. */
@@ -123,13 +139,27 @@ static void take(struct qx *x)
 					  .n = x->nheld};
 
 	quic_peek_hello(x->peek, &version, &sni, &alpn);
+	switch (hooks_quic_clienthello(x->rec, sni, alpn)) {
+	case HOOKS_TLS_IGNORE:
+		relay_held(x);
+		return;
+	case HOOKS_TLS_KILL:
+		held_free(x);
+		x->state = QX_KILLED; /* its datagrams are dropped until the flow ends */
+		return;
+	default:
+		break;
+	}
+	in.pid = udp_record_process(x->rec, &in.proc_name);
 	in.http3 = offers_h3(alpn);
 	x->state = QX_TAKEN;
 	x->peer = quic_reverse_intercept(&in, &qx_endpoint, x);
-	if (x->peer == NULL)
-		relay_held(x);
-	else
+	if (x->peer)
 		held_free(x);
+	else if (in.retried)
+		retried(x);
+	else
+		relay_held(x);
 }
 
 /* A QUIC v1 or v2 Initial packet first in the datagram (RFC 9000 17.2, RFC 9369 3.2). */
@@ -151,6 +181,8 @@ bool qx_client(struct qx *x, const uint8_t *d, size_t n)
 	switch (x->state) {
 	case QX_RELAYING:
 		return false;
+	case QX_KILLED:
+		return true;
 	case QX_GONE: /* late datagrams of a closed connection, or a new one from the same port */
 		if (!looks_initial(d, n))
 			return true;

@@ -22,6 +22,10 @@ struct qx;
 /* One per UDP flow; NULL when QUIC is not intercepted (http3=false). */
 struct qx *qx_new(unsigned mode_index, const union sockaddr_any *client,
 		  const union sockaddr_any *server, const struct qx_ops *ops, void *arg);
+/* The UDP flow's record (owned by the caller, outliving x): its process (local mode) names the
+ * intercepted flows, and the tls_clienthello hook sees it. x may be NULL. */
+struct udp_rec;
+void qx_set_record(struct qx *x, struct udp_rec *rec);
 /* Frees x (and closes the connections it made). */
 void qx_free(struct qx *x);
 /* A client's datagram. true: taken (held while its ClientHello is incomplete, intercepted, or

@@ -25,6 +25,10 @@
 #include "worker/worker_ctx.h"
 
 #define QR_PEERS_MAX 256
+/* Clients whose handshake with us is not done yet, above which a new client must first prove
+ * its address with a Retry token (RFC 9000 section 8.1.2): a flood of Initials from spoofed
+ * addresses then costs one stateless answer each, not a connection (and one to the server). */
+#define QR_HALF_OPEN_MAX 16
 #define QR_EARLY_MAX 8 /* client datagrams kept while the leaf is on its way */
 #define QR_DGRAM_MAX 65535
 #define QR_DATAGRAMS_HELD 16 /* DATAGRAM frames held per side until its handshake is done */
@@ -82,13 +86,23 @@ struct qr_peer {
 	bool http3;	 /* reverse:http3://: requests relayed by h3_reverse.c, not streams */
 	struct h3r *h3;	 /* ... its state once both connections exist */
 	double ts_start; /* the client's first datagram */
+	uint32_t pid;	 /* local mode: the client's process, named in the flows */
+	char proc_name[16];
 };
 
 static struct qr_peer *peers;
 static size_t npeers;
 static struct quic_trust *trust;
 static struct quic_retry_secret retry_secret;
-static struct log_once drop_log;
+/* Bad input is logged once a minute per kind (with the count of those not logged). */
+enum qr_bad { QR_BAD_NOT_INITIAL, QR_BAD_MALFORMED, QR_BAD_TOKEN, QR_BAD_HELLO, QR_BAD_KINDS };
+static const char *const bad_what[QR_BAD_KINDS] = {
+    [QR_BAD_NOT_INITIAL] = "a datagram that is not a QUIC client Initial",
+    [QR_BAD_MALFORMED] = "a malformed QUIC Initial (truncated, bogus lengths or too short)",
+    [QR_BAD_TOKEN] = "a QUIC Initial with an invalid Retry token",
+    [QR_BAD_HELLO] = "a QUIC Initial whose ClientHello does not parse",
+};
+static struct log_once bad_log[QR_BAD_KINDS], retry_log;
 
 static struct qr_stream *stream_find(struct qr_peer *p, int s, int64_t id)
 {
@@ -224,9 +238,14 @@ static void peer_end(struct qr_peer *p, int s)
 		return;
 	}
 	p->ending = true;
-	snprintf(why, sizeof(why), "%s closed the QUIC connection (%s code 0x%llx%s%s)",
-		 s == DOWN ? "the client" : "the server", ci->app ? "application" : "transport",
-		 (unsigned long long)ci->code, ci->reason[0] ? ": " : "", ci->reason);
+	/* local: ngtcp2 closed it for a protocol violation (e.g. STREAM_LIMIT_ERROR 0x4 for too
+	 * many streams, FLOW_CONTROL_ERROR 0x3 for data beyond the window), or we did */
+	snprintf(why, sizeof(why), "%s QUIC connection (%s code 0x%llx%s%s)",
+		 s == UP     ? "the server closed the"
+		 : ci->local ? "snare closed the client's"
+			     : "the client closed the",
+		 ci->app ? "application" : "transport", (unsigned long long)ci->code,
+		 ci->reason[0] ? ": " : "", ci->reason);
 	if (s == UP)
 		peer_close_client(p, ci->app, ci->code, ci->reason);
 	else if (p->conn[UP] && !quic_conn_closed(p->conn[UP]))
@@ -297,6 +316,8 @@ static struct qr_stream *stream_new(struct qr_peer *p, int s, int64_t id)
 	st->rec = udp_record_start(p->mode_index, &p->client.ss, &p->target.ss);
 	udp_record_set_quic(st->rec, p->version, p->sni, p->alpn_list);
 	udp_record_set_stream(st->rec);
+	if (p->pid)
+		udp_record_set_process(st->rec, p->pid, p->proc_name);
 	st->next = p->streams;
 	p->streams = st;
 	return st;
@@ -612,10 +633,12 @@ static void peer_h3_new(struct qr_peer *p)
 				.local = p->down_local,
 				.target = p->target,
 				.ts_start = p->ts_start,
-				.intercept = p->intercept};
+				.intercept = p->intercept,
+				.pid = p->pid};
 	const struct mode_spec *m = &wk->modes[p->mode_index];
 
 	snprintf(info.host, sizeof(info.host), "%s", m->server.host);
+	snprintf(info.proc_name, sizeof(info.proc_name), "%s", p->proc_name);
 	info.port = m->server.port;
 	if (p->intercept) {
 		snprintf(info.host, sizeof(info.host), "%s", p->sni);
@@ -735,6 +758,8 @@ static void peer_take_hello(struct qr_peer *p)
 	}
 }
 
+static void log_bad(const union sockaddr_any *from, enum qr_bad kind, const char *detail);
+
 /* A datagram before the client's connection exists: kept, and read for the hello. */
 static int peer_early(struct qr_peer *p, const uint8_t *d, size_t n)
 {
@@ -750,6 +775,8 @@ static int peer_early(struct qr_peer *p, const uint8_t *d, size_t n)
 	r = quic_initial_feed(p->qi, d, n);
 	if (r == QUIC_INITIAL_NEED_MORE)
 		return 0;
+	if (r == QUIC_INITIAL_ERROR)
+		log_bad(&p->client, QR_BAD_HELLO, quic_initial_error(p->qi));
 	if (r != QUIC_INITIAL_DONE)
 		return -1;
 	peer_take_hello(p);
@@ -813,16 +840,41 @@ static void peer_client_datagram(struct qr_peer *p, const uint8_t *d, size_t n)
 		peer_free(p, NULL);
 }
 
-static void log_dropped(const union sockaddr_any *from, const char *what)
+static void log_bad(const union sockaddr_any *from, enum qr_bad kind, const char *detail)
 {
 	char client[ADDR_STRLEN];
 	unsigned skipped;
 
-	if (!log_once_due(&drop_log, loop_now(wk->loop), &skipped))
+	if (!log_once_due(&bad_log[kind], loop_now(wk->loop), &skipped))
 		return;
 	addr_format(&from->sa, client, sizeof(client));
-	log_msg(LOG_LVL_INFO, client, "reverse quic: dropped %s (%u more not logged)", what,
-		skipped);
+	log_msg(LOG_LVL_INFO, client, "reverse quic: dropped %s%s%s (%u more not logged)",
+		bad_what[kind], detail[0] ? ": " : "", detail, skipped);
+}
+
+/* Clients not yet past their handshake with us. */
+static size_t half_open(void)
+{
+	size_t n = 0;
+
+	for (struct qr_peer *p = peers; p; p = p->next)
+		n += p->conn[DOWN] == NULL || !quic_conn_handshake_done(p->conn[DOWN]);
+	return n;
+}
+
+/* Whether new clients must prove their address first. */
+static bool retry_wanted(void)
+{
+	size_t n = half_open();
+	unsigned skipped;
+
+	if (n < QR_HALF_OPEN_MAX && npeers < QR_PEERS_MAX / 2)
+		return false;
+	if (log_once_due(&retry_log, loop_now(wk->loop), &skipped))
+		log_info("quic: %zu handshakes pending, %zu connections: new clients are sent a "
+			 "Retry to prove their address (%u more such moments not logged)",
+			 n, npeers, skipped);
+	return true;
 }
 
 static void client_datagram(void *arg, const union sockaddr_any *from, uint8_t *d, size_t n)
@@ -842,8 +894,8 @@ static void client_datagram(void *arg, const union sockaddr_any *from, uint8_t *
 	}
 	path_of(&path, &l->addr, from);
 	/* Under load a new client first proves its address with a Retry token. */
-	switch (quic_server_check(d, n, &path, npeers >= QR_PEERS_MAX / 2 ? &retry_secret : NULL,
-				  out, sizeof(out), &out_len, state)) {
+	switch (quic_server_check(d, n, &path, &retry_secret, retry_wanted(), out, sizeof(out),
+				  &out_len, state)) {
 	case QUIC_ACCEPT:
 		peer_new(l, from, d, n, state);
 		break;
@@ -851,8 +903,14 @@ static void client_datagram(void *arg, const union sockaddr_any *from, uint8_t *
 	case QUIC_ACCEPT_RETRY:
 		(void)sendto(l->fd, out, out_len, 0, &from->sa, addr_len(&from->sa));
 		break;
+	case QUIC_ACCEPT_MALFORMED:
+		log_bad(from, QR_BAD_MALFORMED, "");
+		break;
+	case QUIC_ACCEPT_BAD_TOKEN:
+		log_bad(from, QR_BAD_TOKEN, "");
+		break;
 	default:
-		log_dropped(from, "a datagram that is not a QUIC client Initial");
+		log_bad(from, QR_BAD_NOT_INITIAL, "");
 		break;
 	}
 }
@@ -880,7 +938,7 @@ void quic_reverse_on_cert(uint64_t seq)
 
 /* ---- intercepted QUIC (quic_intercept.c): the client's datagrams come from its owner ---- */
 
-struct qr_peer *quic_reverse_intercept(const struct quic_intercept_start *in,
+struct qr_peer *quic_reverse_intercept(struct quic_intercept_start *in,
 				       const struct quic_endpoint *ep, void *arg)
 {
 	uint8_t out[1500], state[QUIC_CHECK_STATE];
@@ -890,16 +948,29 @@ struct qr_peer *quic_reverse_intercept(const struct quic_intercept_start *in,
 
 	if (trust == NULL || in->n == 0 || npeers >= QR_PEERS_MAX)
 		return NULL;
-	path_of(&path, in->server, in->client);
-	if (quic_server_check(in->d[0], in->len[0], &path, NULL, out, sizeof(out), &out_len,
-			      state) != QUIC_ACCEPT)
+	path_of(&path, in->server, in->client); /* the client's own address, from its packets */
+	switch (quic_server_check(in->d[0], in->len[0], &path, &retry_secret, retry_wanted(), out,
+				  sizeof(out), &out_len, state)) {
+	case QUIC_ACCEPT:
+		break;
+	case QUIC_ACCEPT_RETRY:
+		ep->send(arg, out, out_len);
+		in->retried = true;
 		return NULL;
+	case QUIC_ACCEPT_BAD_TOKEN:
+		log_bad(in->client, QR_BAD_TOKEN, "");
+		return NULL;
+	default:
+		return NULL;
+	}
 	p = peer_alloc(in->mode_index, in->client, in->server, state);
 	p->ep = ep;
 	p->ep_arg = arg;
 	p->intercept = true;
 	p->target = *in->server;
 	p->http3 = in->http3;
+	p->pid = in->pid;
+	snprintf(p->proc_name, sizeof(p->proc_name), "%s", in->pid ? in->proc_name : "");
 	for (size_t i = 0; i < in->n && !p->ending; i++)
 		peer_client_datagram(p, in->d[i], in->len[i]);
 	if (p->ending)

@@ -35,13 +35,18 @@ struct quic_intercept_start {
 	const uint8_t *const *d;
 	const size_t *len;
 	size_t n;
+	uint32_t pid;	       /* local mode: the client's process (0: none) */
+	const char *proc_name; /* ... and its name */
+	bool retried; /* out: under load, the client was sent a Retry (through ep) instead */
 };
 
 struct qr_peer;
 /* A peer whose two connections are made as for reverse:quic:// (reverse:http3:// when http3),
  * the server's name (SNI) and ALPN taken from the client's hello. NULL when the datagrams are
- * not a client Initial ngtcp2 accepts, or no trust setting was prepared: relay them instead. */
-struct qr_peer *quic_reverse_intercept(const struct quic_intercept_start *in,
+ * not a client Initial ngtcp2 accepts, or no trust setting was prepared: relay them instead;
+ * or with in->retried when too many handshakes are pending: the client was sent a Retry and
+ * starts over with a new Initial carrying its token (drop the datagrams held). */
+struct qr_peer *quic_reverse_intercept(struct quic_intercept_start *in,
 				       const struct quic_endpoint *ep, void *arg);
 void quic_reverse_datagram(struct qr_peer *p, const uint8_t *d, size_t n);
 /* The owner goes: both connections are closed and p is freed (ep->gone is not called). */

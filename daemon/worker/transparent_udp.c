@@ -270,6 +270,7 @@ static struct tu_session *tu_open(unsigned mode_index, const union sockaddr_any 
 		s->rec = udp_record_start(mode_index, &client->ss, &server->ss);
 		udp_record_peek_quic(s->rec);
 		s->qx = qx_new(mode_index, client, server, &tu_qx_ops, s);
+		qx_set_record(s->qx, s->rec);
 	}
 	s->next = tu_sessions;
 	tu_sessions = s;

@@ -21,6 +21,8 @@ struct udp_rec *udp_record_start(unsigned mode_index, const struct sockaddr_stor
 				 const struct sockaddr_storage *server);
 void udp_record(struct udp_rec *r, bool from_client, const uint8_t *d, size_t n);
 void udp_record_set_process(struct udp_rec *r, uint32_t pid, const char *name);
+/* Local mode: the process set above (0 and "" when none; r may be NULL). */
+uint32_t udp_record_process(const struct udp_rec *r, const char **name);
 /* Reads the client's first datagrams as a QUIC Initial (quic_peek.h): the
  * flow then carries the hello's version, SNI and ALPN, and is not recorded
  * when the host rules ignore the SNI. */

@@ -102,6 +102,12 @@ void udp_record_set_process(struct udp_rec *r, uint32_t pid, const char *name)
 	snprintf(r->name, sizeof(r->name), "%s", name);
 }
 
+uint32_t udp_record_process(const struct udp_rec *r, const char **name)
+{
+	*name = r ? r->name : "";
+	return r ? r->pid : 0;
+}
+
 struct udp_rec *udp_record_start(unsigned mode_index, const struct sockaddr_storage *client,
 				 const struct sockaddr_storage *server)
 {

@@ -25,42 +25,11 @@ for _ in $(seq 1 100); do [ "$(grep -c '<< 200' "$SNARE_LOG")" -ge 8 ] && break;
 stop_snare
 
 # One line per flow: worker, worker_pid (or -), request and response content sizes.
-python3 - "$T/flows" >"$T/stamps" <<'PY'
+PYTHONPATH="$SNARE_ROOT/tests/integration" python3 - "$T/flows" >"$T/stamps" <<'PY'
 import sys
+from flowfile import fields, records
 
-def varint(b, i):
-    v = s = 0
-    while True:
-        c = b[i]; i += 1
-        v |= (c & 0x7F) << s; s += 7
-        if c < 0x80:
-            return v, i
-
-def fields(b):
-    i, out = 0, {}
-    while i < len(b):
-        key, i = varint(b, i)
-        num, wt = key >> 3, key & 7
-        if wt == 0:
-            v, i = varint(b, i)
-        elif wt == 1:
-            v, i = b[i:i + 8], i + 8
-        elif wt == 5:
-            v, i = b[i:i + 4], i + 4
-        elif wt == 2:
-            n, i = varint(b, i)
-            v, i = b[i:i + n], i + n
-        else:
-            raise SystemExit("bad wire type")
-        out.setdefault(num, []).append(v)
-    return out
-
-data = open(sys.argv[1], "rb").read()
-assert data[:8] == b"SNAREFL1", "not a flow file"
-i = 8
-while i < len(data):
-    n, i = varint(data, i)
-    f = fields(data[i:i + n]); i += n
+for f in records(sys.argv[1]):
     req = fields(f[8][0]).get(8, [b""])[0] if 8 in f else b""
     resp = fields(f[9][0]).get(5, [b""])[0] if 9 in f else b""
     print(f.get(16, ["-"])[0], f.get(17, ["-"])[0], len(req), len(resp))

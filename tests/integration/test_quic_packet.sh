@@ -130,6 +130,24 @@ print("echoed" if len(s.recv(2000)) > 1200 else "short")' 2>&1)
 wait_for "$LOG" "malformed QUIC Initial" 5 && ok quic-malformed-initial-logged ||
 	notok quic-malformed-initial-logged "$(tail -5 "$LOG")"
 
+# A flood of Initials from 100 source ports that never finish (tests/tools/quicflood): past a
+# few pending handshakes the intercepted clients are sent a Retry, from the server's address;
+# a real client, which answers it, is still served.
+QF=${SNARE_BUILD:-$SNARE_ROOT/build/check}/tests/tools/quicflood
+if [ -x "$QF" ]; then
+	flood=$($XA "$QF" 10.218.0.5:4433 100 quic.test 2>&1)
+	read -r _ sent _ retry _ <<<"$flood"
+	[ "${sent:-0}" = 100 ] && [ "${retry:-0}" -ge 50 ] && ok quic-intercept-flood-retry ||
+		notok quic-intercept-flood-retry "$flood"
+	wait_for "$LOG" "new clients are sent a Retry" 5 && ok quic-intercept-flood-retry-logged ||
+		notok quic-intercept-flood-retry-logged "$(tail -5 "$LOG")"
+	out=$($XA "$QP" get 10.218.0.5:4433 https://quic.test/after-flood --cafile "$SCA" 2>&1)
+	echo "$out" | grep -qx "hello from quicpeer /after-flood" && ok quic-intercept-served-after-retry ||
+		notok quic-intercept-served-after-retry "$out $(tail -5 "$LOG")"
+else
+	notok quic-intercept-flood-retry "$QF missing"
+fi
+
 # UDP flows are written when they end: at the latest when snare stops.
 kill -TERM $SPID
 wait $SPID

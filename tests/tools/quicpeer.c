@@ -30,9 +30,10 @@
 #include "sandbox.h"
 #include "quic/initial.h"
 #include "quic/quic.h"
+#include "tool_addr.h"
 #include "core/unconst.h"
 
-#define MAX_PEERS 16
+#define MAX_PEERS 64 /* a server behind snare under an Initial flood sees a few at once */
 #define RAW_ALPN "snare-raw"
 
 struct peer {
@@ -67,21 +68,6 @@ static void keylog_cb(void *arg, const char *line)
 		fprintf(pr->keylog, "%s\n", line);
 		fflush(pr->keylog);
 	}
-}
-
-static int parse_addr(const char *s, struct sockaddr_in *a)
-{
-	char host[64];
-	const char *colon = strrchr(s, ':');
-
-	if (!colon || (size_t)(colon - s) >= sizeof(host))
-		return -1;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	memset(a, 0, sizeof(*a));
-	a->sin_family = AF_INET;
-	a->sin_port = htons((uint16_t)atoi(colon + 1));
-	return inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
 }
 
 static void field(struct quic_h3_field *f, const char *n, const char *v)
@@ -253,8 +239,8 @@ static void server_datagram(struct server_ctx *s, const uint8_t *d, size_t n,
 		quic_conn_recv(pr->c, d, n);
 		return;
 	}
-	a = quic_server_check(d, n, &path, s->retry ? &s->secret : NULL, out, sizeof(out), &out_len,
-			      state);
+	a = quic_server_check(d, n, &path, s->retry ? &s->secret : NULL, s->retry, out, sizeof(out),
+			      &out_len, state);
 	if (a == QUIC_ACCEPT_RETRY || a == QUIC_ACCEPT_VERSION) {
 		printf("server: %s sent\n",
 		       a == QUIC_ACCEPT_RETRY ? "retry" : "version negotiation");
@@ -458,7 +444,7 @@ static int server_main(int argc, char **argv)
 	struct sockaddr_in a;
 	size_t cl, kl;
 
-	if (argc < 5 || parse_addr(argv[2], &a) < 0)
+	if (argc < 5 || tool_parse_addr(argv[2], &a) < 0)
 		return 2;
 	s.opts.cert = (const uint8_t *)slurp(argv[3], &cl);
 	s.opts.key = (const uint8_t *)slurp(argv[4], &kl);
@@ -585,7 +571,7 @@ static int client_main(int argc, char **argv, bool h3)
 	char host[256];
 	const char *err = "";
 
-	if (argc < 4 || parse_addr(argv[2], &a) < 0 || client_opts(argc, argv, 4, &ca) < 0)
+	if (argc < 4 || tool_parse_addr(argv[2], &a) < 0 || client_opts(argc, argv, 4, &ca) < 0)
 		return 2;
 	pr->keylog = ca.keylog;
 	pr->remote = a;
@@ -615,7 +601,7 @@ static int sni_main(int argc, char **argv)
 	enum quic_initial_result r = QUIC_INITIAL_NEED_MORE;
 	unsigned datagrams = 0;
 
-	if (argc < 3 || parse_addr(argv[2], &a) < 0 || open_socket(&a) < 0)
+	if (argc < 3 || tool_parse_addr(argv[2], &a) < 0 || open_socket(&a) < 0)
 		return 2;
 	printf("sni: listening\n");
 	fflush(stdout);

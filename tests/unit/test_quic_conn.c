@@ -187,8 +187,9 @@ static void pump(const struct quic_retry_secret *retry)
 				uint8_t out[1500], st[QUIC_CHECK_STATE];
 				size_t ol;
 				struct quic_path p = path_of(true);
-				enum quic_accept a = quic_server_check(w.d[i], w.n[i], &p, retry,
-								       out, sizeof(out), &ol, st);
+				enum quic_accept a =
+				    quic_server_check(w.d[i], w.n[i], &p, retry, retry != NULL, out,
+						      sizeof(out), &ol, st);
 				const char *err = NULL;
 
 				if (a == QUIC_ACCEPT_RETRY)
@@ -601,13 +602,58 @@ static void test_bad_inputs(void **state)
 
 	assert_null(quic_trust_new(QUIC_VERIFY_CA_FILE, "/nonexistent/ca.pem", &err));
 	assert_non_null(err);
-	assert_int_equal(quic_server_check(junk, 3, &p, NULL, out, sizeof(out), &ol, st),
+	assert_int_equal(quic_server_check(junk, 3, &p, NULL, false, out, sizeof(out), &ol, st),
 			 QUIC_ACCEPT_DROP);
 	o.cert = (const uint8_t *)"-----BEGIN CERTIFICATE-----\ngarbage\n";
 	o.cert_len = strlen((const char *)o.cert);
 	connect_pair("quic.test", "raw", NULL); /* for a real first datagram */
 	free_pair();
 	assert_null(quic_server_new(&o, junk, sizeof(junk), &p, st, &cbs, &srv, &err));
+}
+
+/* What quic_server_check says of a real first Initial cut short, of one under load and not, and
+ * of a hand-made Initial carrying a forged Retry token. */
+static void test_check_kinds(void **state)
+{
+	struct quic_client_opts o = {.sni = "quic.test", .alpn = {"raw"}};
+	struct quic_path cp = path_of(false), sp = path_of(true);
+	struct quic_retry_secret secret;
+	uint8_t out[1500], st[QUIC_CHECK_STATE], forged[1200] = {0xc0, 0, 0, 0, 1, 8};
+	const char *err = NULL;
+	size_t ol, off = 6 + 8;
+
+	quic_retry_secret_init(&secret);
+	memset(&cli, 0, sizeof(cli));
+	cli.out = &c2s;
+	o.trust = trust = quic_trust_new(verify, ca_path, &err);
+	cli.c = quic_client_new(&o, &cp, &cbs, &cli, &err);
+	assert_non_null(cli.c);
+	assert_true(c2s.count >= 1 && c2s.n[0] >= 1200);
+	assert_int_equal(quic_server_check(c2s.d[0], c2s.n[0] / 2, &sp, &secret, true, out,
+					   sizeof(out), &ol, st),
+			 QUIC_ACCEPT_MALFORMED);
+	assert_int_equal(
+	    quic_server_check(c2s.d[0], c2s.n[0], &sp, &secret, true, out, sizeof(out), &ol, st),
+	    QUIC_ACCEPT_RETRY);
+	assert_true(ol > 0 && (out[0] & 0xf0) == 0xf0); /* a Retry packet */
+	assert_int_equal(
+	    quic_server_check(c2s.d[0], c2s.n[0], &sp, &secret, false, out, sizeof(out), &ol, st),
+	    QUIC_ACCEPT);
+	/* DCID 8 bytes, no SCID, a 16-byte token starting with the Retry magic, Length 1100 */
+	memset(forged + 6, 0x11, 8);
+	forged[off++] = 0;
+	forged[off++] = 16;
+	forged[off] = 0xb6;
+	off += 16;
+	forged[off++] = 0x40 | (1100 >> 8);
+	forged[off++] = 1100 & 0xff;
+	assert_int_equal(quic_server_check(forged, sizeof(forged), &sp, &secret, false, out,
+					   sizeof(out), &ol, st),
+			 QUIC_ACCEPT_BAD_TOKEN);
+	for (size_t i = 0; i < c2s.count; i++)
+		free(c2s.d[i]);
+	c2s.count = 0;
+	free_pair();
 }
 
 int main(void)
@@ -624,6 +670,7 @@ int main(void)
 	    cmocka_unit_test(test_system_store),
 	    cmocka_unit_test(test_h3_post_with_trailers),
 	    cmocka_unit_test(test_bad_inputs),
+	    cmocka_unit_test(test_check_kinds),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
