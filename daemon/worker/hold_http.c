@@ -221,18 +221,34 @@ static void request_try_hold(struct conn *c)
 		http_send_request(c);
 }
 
+void hold_http_want(struct conn *c)
+{
+	hstate(c)->forced = true;
+}
+
+/* A script's flow:intercept() for this point, which it uses up. */
+static bool forced(struct conn *c)
+{
+	struct hold_http *h = c->http->held;
+	bool v = h && h->forced && hs.store;
+
+	if (h)
+		h->forced = false;
+	return v;
+}
+
 bool hold_http_request(struct conn *c)
 {
 	Snare__Flow *f;
 	size_t len;
-	bool holdable, complete, want;
+	bool holdable, complete, want = forced(c);
 
-	if (!hold_on())
+	if (!hold_on() && !want)
 		return false;
 	complete = req_body_in(c, &len, &holdable);
 	f = flow_http_view(c);
 	req_content(c, f, complete, len);
-	want = wanted(f);
+	want = want || wanted(f);
 	flow_view_free(f);
 	if (!want)
 		return false;
@@ -286,18 +302,19 @@ static bool response_hold_head(struct conn *c, Snare__Flow *f)
 bool hold_http_response_head(struct conn *c)
 {
 	Snare__Flow *f;
-	bool held = false;
+	bool held = false, want = forced(c);
 
-	if (!hold_on() || c->http->resp.head->status == 101) /* an upgrade is not held */
+	if ((!hold_on() && !want) || c->http->resp.head->status == 101) /* an upgrade is not held */
 		return false;
 	f = flow_http_view(c);
 	if (f->response)
 		f->response->has_content = 0; /* the body is not in yet */
-	if (wanted(f) && resp_holdable(c)) {
+	want = want || wanted(f);
+	if (want && resp_holdable(c)) {
 		hstate(c)->resp_wait = true;
 		c->http->resp.body.hold = true;
 		held = true;
-	} else if (wanted(f)) {
+	} else if (want) {
 		held = response_hold_head(c, f);
 	}
 	flow_view_free(f);
@@ -360,6 +377,21 @@ bool hold_http_response_done(struct conn *c, bool *progress)
 		return false;
 	h->out_on = false;
 	return true;
+}
+
+bool hold_http_response_script(struct conn *c, const Snare__HttpResponse *rs)
+{
+	struct hold_http *h = hstate(c);
+	Snare__Flow *f;
+	bool held;
+
+	h->forced = false;
+	if (hs.store == NULL || hold_response_edit(c, rs) < 0)
+		return false;
+	f = flow_http_view(c);
+	held = hold_put(c, f, HOLD_RESPONSE);
+	flow_view_free(f);
+	return held;
 }
 
 /* ---- resume, kill, forget ---- */

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 
+#include "flow.pb-c.h"
 #include "ipc/ipc.h"
 
 struct conn;
@@ -19,6 +20,14 @@ struct hold_http;
 /* From wk->opts (intercept, intercept_timeout); the store stays empty when
  * intercept is "". */
 void hold_http_configure(void);
+/* A script called flow:intercept() at the request or response point: the
+ * next hold point (hold_http_request, hold_http_response_head) holds the
+ * flow as if the intercept filter matched it. */
+void hold_http_want(struct conn *c);
+/* The response hook held the whole response (rs, as the hooks left it) and
+ * intercepted it: it becomes the collected response and is held.  False
+ * when it passes unheld (the caller sends it). */
+bool hold_http_response_script(struct conn *c, const Snare__HttpResponse *rs);
 /* After routing and the request hooks: true when the request is held (or
  * waits for its body to be held); the connection is then CS_HELD. */
 bool hold_http_request(struct conn *c);
