@@ -115,25 +115,35 @@ void hooks_udp_end(struct udp_rec *r, const char *error);
 enum hooks_tls { HOOKS_TLS_INTERCEPT, HOOKS_TLS_IGNORE, HOOKS_TLS_KILL };
 enum hooks_tls hooks_tls_clienthello(struct conn *c);
 
-/* hooks_h2.c: the HTTP hooks at an HTTP/2 stream's heads (h2_proxy.c).
+/* hooks_h2.c: the HTTP hooks on an HTTP/2 stream (h2_proxy.c).
+ * hooks_h2_body_cap: how much of a request's (response's) body to collect
+ * for the hooks before they run, 0 when none is wanted: stream_large_bodies
+ * within 64 KiB, when a request (response) hook or modify_body wants it.
  * hooks_h2_request: requestheaders and request; hooks_h2_response:
- * responseheaders and response (content nil unless `end`: no body).  CHANGED:
- * send out->head instead; ANSWER (requests): answer the client with
- * out->head and out->body; KILL: reset the stream.  out owns what it
- * points at until hooks_h2_out_free (call it whatever the result).  `id`
- * is the stream's flow id slot (flows.h). */
+ * responseheaders and response, with content the collected `body` (NULL:
+ * nil unless `end`, the body streams).  CHANGED: send out->head instead,
+ * and out->body when out->new_body (the head's Content-Length is its
+ * length); ANSWER (requests): answer the client with out->head and
+ * out->body; KILL: reset the stream.  out->intercepted: a hook called
+ * flow:intercept().  out owns what it points at until hooks_h2_out_free
+ * (call it whatever the result).  `id` is the stream's flow id slot
+ * (flows.h). */
 enum hooks_h2 { HOOKS_H2_PASS, HOOKS_H2_CHANGED, HOOKS_H2_ANSWER, HOOKS_H2_KILL };
 struct hooks_h2_out {
 	struct hf_head head;
 	const uint8_t *body;
 	size_t body_len;
+	bool new_body;
+	bool intercepted;
 	Snare__Flow *f;
 	struct script_flow sf;
 };
+size_t hooks_h2_body_cap(bool request);
 enum hooks_h2 hooks_h2_request(struct conn *c, char *id, const struct hf_head *h, bool end,
-			       struct hooks_h2_out *out);
+			       const struct buf *body, struct hooks_h2_out *out);
 enum hooks_h2 hooks_h2_response(struct conn *c, char *id, const struct hf_head *rq,
-				const struct hf_head *h, bool end, struct hooks_h2_out *out);
+				const struct hf_head *h, bool end, const struct buf *body,
+				struct hooks_h2_out *out);
 void hooks_h2_out_free(struct hooks_h2_out *out);
 
 enum hooks_msg hooks_tcp_message(struct conn *c, bool from_client, const uint8_t **p, size_t *n,
