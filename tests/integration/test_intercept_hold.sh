@@ -10,6 +10,7 @@
 # http2=false gets them held; a bad filter stops snare with one line naming
 # the option, and the API refuses one with 400.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_hold.sh"
 
 unset DISPLAY WAYLAND_DISPLAY # never open a browser
 mkdir -p "$T/web"
@@ -29,29 +30,6 @@ start_web() {
 	B=http://127.0.0.1:$WPORT
 	curl -s -o /dev/null -c "$JAR" "$B/?token=$(grep -m1 -oE 'token=[0-9a-f]+' "$WLOG" | cut -d= -f2)"
 	CSRF=$(api /api/state | jq_ 'd["csrf"]')
-}
-api() { curl -sS --max-time 30 -b "$JAR" "$B$1"; }
-# change METHOD PATH [JSON]: a state-changing request; prints the body, then
-# the status on the last line.
-change() {
-	curl -sS --max-time 30 -b "$JAR" -H "X-CSRF-Token: $CSRF" -X "$1" ${3:+--data-binary "$3"} \
-		-w '\n%{http_code}' "$B$2"
-}
-jq_() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-held() { api /api/state | jq_ 'd["held"]'; }
-# wait_held N: until the ui counts N held flows (20 s).
-wait_held() {
-	local i
-	for i in $(seq 1 400); do
-		[ "$(held 2>/dev/null)" = "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-# held_id: the id of the (only) intercepted flow in the list.
-held_id() {
-	api "/api/flows?limit=500" |
-		jq_ '[f["id"] for f in d["flows"] if f["intercepted"]][0]'
 }
 # pcurl ARGS...: curl through the proxy (an exec, so that $! of a
 # background pcurl is curl itself).
@@ -241,8 +219,7 @@ if wait_held 1; then
 	ID=$(held_id)
 	api "/api/flows/$ID" | jq_ 'd["request"]["scheme"]' | grep -qx https &&
 		ok icpt-https-held || notok icpt-https-held "$(api "/api/flows/$ID")"
-	change PUT "/api/flows/$ID" '{"request": {"content": "edited over tls"}}' >/dev/null
-	change POST "/api/flows/$ID/resume" >/dev/null
+	edit_resume "$ID" '{"request": {"content": "edited over tls"}}'
 	wait $C9
 	[ "$(cat "$T/c9.out")" = "edited over tls" ] && ok icpt-https-edited ||
 		notok icpt-https-edited "$(cat "$T/c9.out")"

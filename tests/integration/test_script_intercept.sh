@@ -7,6 +7,7 @@
 # response held at its response hook with its body and edited, a held
 # request killed.  No intercept filter is set.  Loopback only.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_hold.sh"
 
 unset DISPLAY WAYLAND_DISPLAY # never open a browser
 mkdir -p "$T/web"
@@ -38,23 +39,7 @@ wait_for "$WLOG" "Web server listening at" 20 || { notok sicpt-web-start "$(cat 
 wait_for "$WLOG" "listening at" 10
 B=http://127.0.0.1:$(grep -m1 -oE 'http://[0-9.]+:[0-9]+' "$WLOG" | grep -oE '[0-9]+$')
 curl -s -o /dev/null -c "$JAR" "$B/?token=$(grep -m1 -oE 'token=[0-9a-f]+' "$WLOG" | cut -d= -f2)"
-api() { curl -sS --max-time 30 -b "$JAR" "$B$1"; }
-jq_() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 CSRF=$(api /api/state | jq_ 'd["csrf"]')
-change() {
-	curl -sS --max-time 30 -b "$JAR" -H "X-CSRF-Token: $CSRF" -X "$1" ${3:+--data-binary "$3"} \
-		-w '\n%{http_code}' "$B$2"
-}
-held() { api /api/state | jq_ 'd["held"]'; }
-wait_held() {
-	local i
-	for i in $(seq 1 400); do
-		[ "$(held 2>/dev/null)" = "$1" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-held_id() { api "/api/flows?limit=500" | jq_ '[f["id"] for f in d["flows"] if f["intercepted"]][0]'; }
 pcurl() { exec curl -sS --max-time 60 -x "http://127.0.0.1:$PPORT" "$@"; }
 
 # ---- a GET intercepted at its request hook, resumed ----
@@ -80,8 +65,7 @@ if wait_held 1; then
 	ID=$(held_id)
 	api "/api/flows/$ID/request/content" | grep -qx 'script held body' &&
 		ok sicpt-post-held-with-body || notok sicpt-post-held-with-body "$(api "/api/flows/$ID")"
-	change PUT "/api/flows/$ID" '{"request": {"content": "edited after intercept"}}' >/dev/null
-	change POST "/api/flows/$ID/resume" >/dev/null
+	edit_resume "$ID" '{"request": {"content": "edited after intercept"}}'
 	wait $C2
 	[ "$(cat "$T/s2.out")" = "edited after intercept" ] && ok sicpt-post-edited ||
 		notok sicpt-post-edited "$(cat "$T/s2.out")"
@@ -107,8 +91,7 @@ if wait_held 1; then
 		api "/api/flows/$ID/response/content" | grep -qx hello &&
 		ok sicpt-response-held || notok sicpt-response-held "$flow"
 	kill -0 $C3 2>/dev/null && ok sicpt-response-curl-waits || notok sicpt-response-curl-waits "$(cat "$T/s3.out")"
-	change PUT "/api/flows/$ID" '{"response": {"status_code": 203, "content": "edited response"}}' >/dev/null
-	change POST "/api/flows/$ID/resume" >/dev/null
+	edit_resume "$ID" '{"response": {"status_code": 203, "content": "edited response"}}'
 	wait $C3
 	head -1 "$T/s3.out" | grep -q ' 203' && tail -1 "$T/s3.out" | grep -qx 'edited response' &&
 		ok sicpt-response-edited || notok sicpt-response-edited "$(cat "$T/s3.out")"
