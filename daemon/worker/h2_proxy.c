@@ -26,11 +26,13 @@
 
 #include "core/log.h"
 #include "h2/h2.h"
+#include "ipc/ipc_hold.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
 #include "worker/h1_pool.h"
 #include "worker/h2_framing.h"
 #include "worker/h2_proxy.h"
+#include "worker/hold_http.h"
 #include "worker/hooks.h"
 #include "worker/http.h"
 #include "worker/http_int.h"
@@ -53,6 +55,10 @@ struct h2x {
 	bool rq_wait, rs_wait;	       /* the body is collected for the hooks; its head waits */
 	size_t up_credit, down_credit; /* bytes at the front of up/down consumed already */
 	int64_t rq_cl, rs_cl;	       /* the waiting head's content_length */
+	struct conn *c;
+	uint64_t hold_id;      /* held by intercept (hold_http.c): 0 when not */
+	bool held_rq, held_rs; /* its request (response) head waits for the user */
+	bool held_whole;       /* ... with its whole body (an edit may replace it) */
 	char error[96];
 	char flow_id[37]; /* the same at the hooks and in the record ("" until made) */
 };
@@ -136,6 +142,7 @@ static void x_record(struct conn *c, struct h2x *x)
 
 static void x_free(struct h2x *x)
 {
+	hold_h2_forget(x, &x->hold_id, x->flow_id);
 	h2_msg_free(&x->req);
 	h2_msg_free(&x->resp);
 	h2_msg_free(&x->req_tr);
@@ -260,7 +267,7 @@ static void x_drain(struct conn *c, struct h2x *x, bool up)
 {
 	struct dir d = up ? dir_up(c, x) : dir_down(c, x);
 
-	if (!(up ? x->rq_wait : x->rs_wait))
+	if (!(up ? x->rq_wait || x->held_rq : x->rs_wait || x->held_rs))
 		dir_drain(&d);
 }
 
@@ -389,6 +396,49 @@ static struct hf_field *with_upstream_auth(struct hf_head *h)
 static bool c_hooks(struct conn *c, struct h2x *x, struct hf_head *h, bool end,
 		    const struct buf *body, struct hooks_h2_out *o);
 
+/* ---- intercept: a held stream waits with its head (hold_http.c) ---- */
+
+/* Holds the head h of x (request when `up`) when the intercept filter
+ * matches or a hook intercepted it; `end`: the message is complete (its
+ * body, if any, in up/down).  True when it waits: what its sender sends
+ * meanwhile is kept unconsumed, so the stream's window bounds it. */
+static bool x_hold(struct conn *c, struct h2x *x, const struct hf_head *h, bool up, bool end,
+		   bool forced)
+{
+	struct hooks_h2_out o;
+	struct hf_head rq = up ? *h : head_of_msg(&x->req, -1);
+	struct h2_msg *m = up ? &x->req : &x->resp;
+	Snare__Flow *f;
+	bool held = false;
+
+	f = hooks_h2_view(c, x->flow_id, &rq, up && end, up && end ? &x->up : NULL, up ? NULL : h,
+			  end, !up && end ? &x->down : NULL, &o);
+	if (hold_h2_wanted(f, forced)) {
+		h2_msg_free(m);
+		held = h2_framing_msg_copy(m, h) == 0 &&
+		       hold_h2_put(x, c, f, up ? HOLD_REQUEST : HOLD_RESPONSE, &x->hold_id) == 0;
+		if (!held)
+			h2_msg_free(m);
+	}
+	hooks_h2_out_free(&o);
+	if (held) {
+		x->held_whole = end;
+		*(up ? &x->held_rq : &x->held_rs) = true;
+		*(up ? &x->rq_cl : &x->rs_cl) = h->content_length;
+	}
+	return held;
+}
+
+/* A piece of a held stream's body: kept, not consumed. */
+static void x_held_data(struct conn *c, struct h2x *x, bool up, const uint8_t *p, size_t n)
+{
+	http_body_piece(up ? &x->rqb : &x->rsb, p, n);
+	if (buf_append(up ? &x->up : &x->down, p, n) < 0) {
+		x_error(x, "%s", "a held stream's body overflowed");
+		x_reset(c, x, HF_E_CANCEL);
+	}
+}
+
 /* Opens x's stream on the server with h (copied for the record). */
 static void c_open(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
 {
@@ -438,12 +488,16 @@ static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 	buf_init(&x->rsb.keep, FLOW_BODY_KEEP);
 	buf_init(&x->up, H2P_PENDING_MAX);
 	buf_init(&x->down, H2P_PENDING_MAX);
+	x->c = c;
 	if (!end && x_collect_start(x, h, true)) { /* the hooks run once the body is in */
 		free(fields);
 		return;
 	}
+	x->c = c;
 	if (hooks.active && !c_hooks(c, x, h, end, NULL, &ho))
 		(void)h2_framing_msg_copy(&x->req, h);
+	else if (x_hold(c, x, h, true, end, ho.intercepted))
+		x->up_end = end;
 	else
 		c_open(c, x, h, end);
 	hooks_h2_out_free(&ho);
@@ -469,7 +523,7 @@ static void c_release(struct conn *c, struct h2x *x, bool whole)
 		x_error(x, "%s", "a hook's request body is too large");
 		x->s_closed = true;
 		(void)h2ops->submit_reset(c->h2->cli, x->csid, HF_E_INTERNAL);
-	} else {
+	} else if (!x_hold(c, x, &hh, true, x->up_end, ho.intercepted)) {
 		c_open(c, x, &hh, x->up_end && buf_len(&x->up) == 0);
 		if (x->ssid > 0 && !x->up_sent)
 			x_drain(c, x, true);
@@ -528,6 +582,8 @@ static void c_on_data(void *eng, int32_t sid, const uint8_t *p, size_t n)
 
 	if (x && x->rq_wait)
 		x_collect(eng, x, true, p, n);
+	else if (x && x->held_rq)
+		x_held_data(eng, x, true, p, n);
 	else if (x && x->ssid > 0)
 		x_data(eng, x, true, p, n);
 }
@@ -547,6 +603,10 @@ static void c_on_end(void *eng, int32_t sid)
 	if (x && x->rq_wait) {
 		x->up_end = true;
 		c_release(eng, x, true);
+		return;
+	}
+	if (x && x->held_rq) {
+		x->up_end = true;
 		return;
 	}
 	if (x == NULL || x->ssid <= 0)
@@ -577,10 +637,11 @@ static void c_on_close(void *eng, int32_t sid)
 	if (x == NULL)
 		return;
 	x->c_closed = true;
-	if (x->rq_wait) { /* gone while its body was collected: no server stream */
-		x->rq_wait = false;
+	if (x->rq_wait || x->held_rq) { /* gone while collected or held: no server stream */
+		x->rq_wait = x->held_rq = false;
 		x->s_closed = true;
 	}
+	hold_h2_forget(x, &x->hold_id, x->flow_id);
 	if (x->ssid > 0 && !x->s_closed && !(x->up_sent && x->down_sent))
 		(void)c->h2->sops->submit_reset(c->h2->srv, x->ssid, HF_E_CANCEL);
 	x_maybe_done(c, x);
@@ -650,7 +711,10 @@ static void s_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 		hooks_h2_out_free(&ho);
 		return;
 	}
-	s_on_head_send(c, x, hin, end);
+	if (x_hold(c, x, hin, false, end, ho.intercepted))
+		x->down_end = end;
+	else
+		s_on_head_send(c, x, hin, end);
 	hooks_h2_out_free(&ho);
 }
 
@@ -671,7 +735,7 @@ static void s_release(struct conn *c, struct h2x *x, bool whole)
 		   x_new_body(&x->down, &x->rsb, &x->down_credit, ho.body, ho.body_len) < 0) {
 		x_error(x, "%s", "a hook's response body is too large");
 		x_reset(c, x, HF_E_INTERNAL);
-	} else {
+	} else if (!x_hold(c, x, h, false, x->down_end, ho.intercepted)) {
 		s_on_head_send(c, x, h, x->down_end && buf_len(&x->down) == 0);
 		if (x->has_resp && !x->down_sent)
 			x_drain(c, x, false);
@@ -704,6 +768,8 @@ static void s_on_data(void *eng, int32_t sid, const uint8_t *p, size_t n)
 
 	if (x && !x->c_closed && x->rs_wait)
 		x_collect(eng, x, false, p, n);
+	else if (x && !x->c_closed && x->held_rs)
+		x_held_data(eng, x, false, p, n);
 	else if (x && !x->c_closed)
 		x_data(eng, x, false, p, n);
 }
@@ -723,6 +789,8 @@ static void s_on_end(void *eng, int32_t sid)
 	if (x == NULL || x->c_closed)
 		return;
 	x->down_end = true;
+	if (x->held_rs)
+		return;
 	if (x->rs_wait)
 		s_release(eng, x, true);
 	else
@@ -790,6 +858,61 @@ static const struct hf_events server_events = {
     .on_send_space = s_on_send_space,
     .on_conn_error = s_on_conn_error,
 };
+
+/* ---- intercept's resume and kill (hold_http.c) ---- */
+
+void h2_proxy_hold_resume(void *p, enum hold_phase phase, const Snare__Flow *edited, unsigned how)
+{
+	struct h2x *x = p;
+	struct conn *c = x->c;
+	bool up = phase == HOLD_REQUEST;
+	struct h2_msg m = up ? x->req : x->resp;
+	struct hf_head h = head_of_msg(&m, up ? x->rq_cl : x->rs_cl);
+	struct hooks_h2_out o = {0};
+
+	hold_h2_released(&x->hold_id, x->flow_id, how);
+	h2_msg_init(up ? &x->req : &x->resp);
+	*(up ? &x->held_rq : &x->held_rs) = false;
+	if (edited)
+		hooks_h2_edited_head(c, x->flow_id, edited, up, x->held_whole, &h, &o);
+	/* a new body replaces the held one; bytes of it not consumed yet go
+	 * back to the connection's window when the stream closes (h2/recv.c) */
+	if (o.new_body &&
+	    x_new_body(up ? &x->up : &x->down, up ? &x->rqb : &x->rsb,
+		       up ? &x->up_credit : &x->down_credit, o.body, o.body_len) < 0) {
+		x_error(x, "%s", "the edited body is too large");
+		if (up)
+			x->s_closed = true;
+		x_reset(c, x, HF_E_INTERNAL);
+	} else if (up) {
+		c_open(c, x, &h, x->up_end && buf_len(&x->up) == 0);
+		if (x->ssid > 0 && !x->up_sent)
+			x_drain(c, x, true);
+	} else {
+		s_on_head_send(c, x, &h, x->down_end && buf_len(&x->down) == 0);
+		if (x->has_resp && !x->down_sent)
+			x_drain(c, x, false);
+	}
+	if (up && x->req.method == NULL) /* for the record */
+		(void)h2_framing_msg_copy(&x->req, &h);
+	hooks_h2_out_free(&o);
+	h2_msg_free(&m);
+	conn_pump_later(c);
+}
+
+void h2_proxy_hold_kill(void *p)
+{
+	struct h2x *x = p;
+
+	hold_h2_released(&x->hold_id, x->flow_id, IPC_HOLD_KILLED);
+	conn_client_log(x->c, LOG_LVL_INFO, "intercept: HTTP/2 stream killed");
+	x_error(x, "%s", "killed by the user");
+	if (x->held_rq)
+		x->s_closed = true; /* no server stream was opened */
+	x->held_rq = x->held_rs = false;
+	x_reset(x->c, x, HF_E_CANCEL);
+	conn_pump_later(x->c);
+}
 
 /* ---- the layer ---- */
 

@@ -1,5 +1,7 @@
-/* Intercept in the worker (`--set intercept=FILTER`): the HTTP/1 engine's
- * points where a request or a response matching the filter is held in the
+/* Intercept in the worker (`--set intercept=FILTER`, and a script's
+ * flow:intercept()): the store of held flows, HTTP/2 streams' entry
+ * points (hold_h2_*, used by h2_proxy.c, which keeps a held stream), and
+ * the HTTP/1 engine's points where a request or a response matching the filter is held in the
  * worker's store (daemon/hold/) with its connection paused, and what a
  * resume, an edit or a kill from the coordinator does to it.  Runs in a
  * worker; the edited flows come from the web interface through the
@@ -46,6 +48,16 @@ bool hold_http_response_done(struct conn *c, bool *progress);
 void hold_http_free(struct conn *c);
 /* The flow id of an exchange that was held (its flows keep it), or NULL. */
 const char *hold_http_flow_id(const struct conn *c);
+
+/* HTTP/2 streams (h2_proxy.c), held in the same store: whether f is to be
+ * held (forced: a script's flow:intercept()); holds it for the stream x
+ * (0 and *id, the coordinator told; else it passes); a resumed or killed
+ * stream's release (*id becomes 0); a stream gone while held. */
+#include "hold/hold.h"
+bool hold_h2_wanted(const Snare__Flow *f, bool forced);
+int hold_h2_put(void *x, struct conn *c, Snare__Flow *f, enum hold_phase phase, uint64_t *id);
+void hold_h2_released(uint64_t *id, char *flow_id, unsigned how);
+void hold_h2_forget(void *x, uint64_t *id, char *flow_id);
 
 /* COORD_TO_WORKER handlers: hold (resume, edit, kill) and intercept. */
 void hold_http_on_command(struct ipc_chan *ch, struct ipc_frame *f);

@@ -145,6 +145,17 @@ enum hooks_h2 hooks_h2_response(struct conn *c, char *id, const struct hf_head *
 				const struct hf_head *h, bool end, const struct buf *body,
 				struct hooks_h2_out *out);
 void hooks_h2_out_free(struct hooks_h2_out *out);
+/* For intercept: the stream's flow (request rq, response rs when not NULL;
+ * a body when collected, else nil unless the message ended), in out->f;
+ * and an edited flow's request (or response) head over *h (method, path,
+ * headers; status, headers), owned by out, with its content as out->body
+ * (new_body; Content-Length set) when `whole` (the held body is complete)
+ * and the edit has one.  hooks_h2_out_free after. */
+Snare__Flow *hooks_h2_view(struct conn *c, char *id, const struct hf_head *rq, bool rq_end,
+			   const struct buf *rq_body, const struct hf_head *rs, bool rs_end,
+			   const struct buf *rs_body, struct hooks_h2_out *out);
+void hooks_h2_edited_head(struct conn *c, char *id, const Snare__Flow *edited, bool request,
+			  bool whole, struct hf_head *h, struct hooks_h2_out *out);
 
 enum hooks_msg hooks_tcp_message(struct conn *c, bool from_client, const uint8_t **p, size_t *n,
 				 size_t room, uint8_t **keep);

@@ -282,6 +282,53 @@ enum hooks_h2 hooks_h2_response(struct conn *c, char *id, const struct hf_head *
 	return HOOKS_H2_CHANGED;
 }
 
+Snare__Flow *hooks_h2_view(struct conn *c, char *id, const struct hf_head *rq, bool rq_end,
+			   const struct buf *rq_body, const struct hf_head *rs, bool rs_end,
+			   const struct buf *rs_body, struct hooks_h2_out *o)
+{
+	memset(o, 0, sizeof(*o));
+	out_open(c, id, o, rq, rq_end, rq_body);
+	if (rs)
+		o->f->response = response_of(&o->sf.edits, rs, rs_end, rs_body);
+	return o->f;
+}
+
+void hooks_h2_edited_head(struct conn *c, char *id, const Snare__Flow *ed, bool request, bool whole,
+			  struct hf_head *h, struct hooks_h2_out *o)
+{
+	struct flowedit *e;
+	const ProtobufCBinaryData *body = NULL;
+
+	memset(o, 0, sizeof(*o));
+	out_open(c, id, o, h, false, NULL); /* its arena holds the new head */
+	e = &o->sf.edits;
+	if (request && ed->request) {
+		const Snare__HttpRequest *rq = ed->request;
+
+		if (rq->method && rq->method[0])
+			h->method = flowedit_strdup(e, rq->method);
+		if (rq->path && rq->path[0])
+			h->path = flowedit_strdup(e, rq->path);
+		body = whole && rq->has_content ? &rq->content : NULL;
+		h->fields = fields_framed(e, rq->headers, rq->n_headers, body != NULL,
+					  body ? body->len : 0, &h->nfields);
+	} else if (!request && ed->response) {
+		const Snare__HttpResponse *rs = ed->response;
+
+		if (rs->has_status_code && rs->status_code >= 200 && rs->status_code <= 999)
+			h->status = (int)rs->status_code;
+		body = whole && rs->has_content ? &rs->content : NULL;
+		h->fields = fields_framed(e, rs->headers, rs->n_headers, body != NULL,
+					  body ? body->len : 0, &h->nfields);
+	}
+	if (body) {
+		h->content_length = (int64_t)body->len;
+		o->body = body->data;
+		o->body_len = body->len;
+		o->new_body = true;
+	}
+}
+
 void hooks_h2_out_free(struct hooks_h2_out *o)
 {
 	if (o->f == NULL)

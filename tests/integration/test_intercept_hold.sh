@@ -6,8 +6,8 @@
 # PUT /api/options; a response held and killed (curl gets an error); a
 # client that goes away releases its held flow (held 1, then 0); resume all;
 # chunked and large bodies held with the head only; HTTPS; a reload sets the
-# filter again; client-replayed requests are not held; intercept_timeout resumes unchanged; HTTP/2 streams pass and
-# http2=false gets them held; a bad filter stops snare with one line naming
+# filter again; client-replayed requests are not held; intercept_timeout resumes unchanged; HTTP/2 streams held, as with
+# http2=false; a bad filter stops snare with one line naming
 # the option, and the API refuses one with 400.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_hold.sh"
@@ -260,9 +260,9 @@ start_snare --mode regular@127.0.0.1:0 --set workers=1 --set client_replay="$T/r
 	notok icpt-replay-not-held "$(grep -E 'replay|intercept' "$SNARE_LOG")"
 stop_snare
 
-# ---- HTTP/2: streams are not held in this version; with http2=false the
-# client speaks HTTP/1.1 to snare and is (the held one first, so that the
-# unheld h2 stream proves something) ----
+# ---- HTTP/2: with http2=false the client speaks HTTP/1.1 to snare and its
+# request is held; with http2 it is held as an HTTP/2 stream
+# (test_intercept_h2.sh tries those further) ----
 if command -v nghttpd >/dev/null; then
 	mkdir -p "$T/www"
 	echo hi >"$T/www/hello"
@@ -278,11 +278,13 @@ if command -v nghttpd >/dev/null; then
 			--cacert "$SNARE_CONF/snare-ca-cert.pem" -o /dev/null -w '%{http_version}' \
 			"https://localhost:$NGX/hello")
 		n=$(grep -c "intercept: request held" "$SNARE_LOG")
+		n2=$(grep -c "intercept: HTTP/2 request held" "$SNARE_LOG")
 		stop_snare
 		if [ $h2 = false ]; then
 			[ "$v" = 1.1 ] && [ "$n" = 1 ] && ok icpt-http2-off-held || notok icpt-http2-off-held "v=$v held=$n"
 		else
-			[ "$v" = 2 ] && [ "$n" = 0 ] && ok icpt-h2-stream-passes || notok icpt-h2-stream-passes "v=$v held=$n"
+			[ "$v" = 2 ] && [ "$n" = 0 ] && [ "$n2" = 1 ] && ok icpt-h2-stream-held ||
+				notok icpt-h2-stream-held "v=$v held=$n h2 held=$n2"
 		fi
 	done
 else
