@@ -411,6 +411,8 @@ static bool x_hold(struct conn *c, struct h2x *x, const struct hf_head *h, bool 
 	Snare__Flow *f;
 	bool held = false;
 
+	if (!forced && !hold_h2_on())
+		return false;
 	f = hooks_h2_view(c, x->flow_id, &rq, up && end, up && end ? &x->up : NULL, up ? NULL : h,
 			  end, !up && end ? &x->down : NULL, &o);
 	if (hold_h2_wanted(f, forced)) {

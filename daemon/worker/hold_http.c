@@ -499,6 +499,11 @@ void hold_http_free(struct conn *c)
 
 /* ---- HTTP/2 streams (h2_proxy.c) ---- */
 
+bool hold_h2_on(void)
+{
+	return hs.store && hold_on();
+}
+
 bool hold_h2_wanted(const Snare__Flow *f, bool forced)
 {
 	return hs.store && (forced || (hold_on() && wanted(f)));

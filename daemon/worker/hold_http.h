@@ -54,6 +54,7 @@ const char *hold_http_flow_id(const struct conn *c);
  * (0 and *id, the coordinator told; else it passes); a resumed or killed
  * stream's release (*id becomes 0); a stream gone while held. */
 #include "hold/hold.h"
+bool hold_h2_on(void); /* a filter is set: worth building a stream's flow */
 bool hold_h2_wanted(const Snare__Flow *f, bool forced);
 int hold_h2_put(void *x, struct conn *c, Snare__Flow *f, enum hold_phase phase, uint64_t *id);
 void hold_h2_released(uint64_t *id, char *flow_id, unsigned how);

@@ -29,3 +29,14 @@ edit_resume() {
 	change PUT "/api/flows/$1" "$2" >/dev/null
 	change POST "/api/flows/$1/resume" >/dev/null
 }
+# client_gone NAME PID: the held flow of curl PID is released once curl is
+# killed (it is held first).
+client_gone() {
+	if wait_held 1; then
+		kill "$2"
+		wait "$2" 2>/dev/null
+		wait_held 0 && ok "$1" || notok "$1" "held=$(held)"
+	else
+		notok "$1" "the flow was not held first"
+	fi
+}

@@ -19,10 +19,7 @@ echo "held h2 file" >"$T/www/hold.txt"
 echo "free h2 file" >"$T/www/free.txt"
 echo "response h2 file" >"$T/www/rhold.txt"
 ln -s "$SNARE_BIN" "$T/snare-web"
-NGX=$(free_port)
-nghttpd -v -d "$T/www" "$NGX" "$T/origin.key" "$ORIGIN_CERT" >"$T/nghttpd-icpt.log" 2>&1 &
-PIDS+=($!)
-wait_port "$NGX" || { notok icpt-h2-origin "nghttpd did not start"; exit 0; }
+start_nghttpd "$T/nghttpd-icpt.log" || { notok icpt-h2-origin "nghttpd did not start"; exit 0; }
 
 cat >"$T/icpt-h2.lua" <<'LUA'
 function request(flow)
@@ -107,13 +104,7 @@ fi
 # ---- the client goes away: its held stream is released ----
 h2curl -o /dev/null "https://localhost:$NGX/rhold.txt" >/dev/null 2>&1 &
 C3=$!
-if wait_held 1; then
-	kill $C3
-	wait $C3 2>/dev/null
-	wait_held 0 && ok icpt-h2-client-gone || notok icpt-h2-client-gone "held=$(held)"
-else
-	notok icpt-h2-client-gone "not held first"
-fi
+client_gone icpt-h2-client-gone $C3
 # still serving
 out=$(curl -sS --max-time 20 --http2 -x "http://127.0.0.1:$PPORT" --cacert "$T/conf/snare-ca-cert.pem" \
 	"https://localhost:$NGX/free.txt" 2>&1)

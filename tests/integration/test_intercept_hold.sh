@@ -135,13 +135,7 @@ head -1 "$T/c4.out" | grep -q ' 203' && tail -1 "$T/c4.out" | grep -qx 'edited a
 # ---- the client goes away: its held flow is released ----
 pcurl "$O/hello" >"$T/c5.out" 2>&1 &
 C5=$!
-if wait_held 1; then
-	kill $C5
-	wait $C5 2>/dev/null
-	wait_held 0 && ok icpt-client-gone-releases || notok icpt-client-gone-releases "held=$(held)"
-else
-	notok icpt-client-gone-releases "the flow was not held first"
-fi
+client_gone icpt-client-gone-releases $C5
 
 # ---- resume all ----
 pcurl "$O/hello" >"$T/c6.out" 2>&1 &

@@ -15,10 +15,7 @@ origin_cert
 mkdir -p "$T/www"
 echo "small h2 body" >"$T/www/small.txt"
 head -c 200000 /dev/zero | tr '\0' 'b' >"$T/www/big.txt"
-NGX=$(free_port)
-nghttpd -v -d "$T/www" "$NGX" "$T/origin.key" "$ORIGIN_CERT" >"$T/nghttpd-body.log" 2>&1 &
-PIDS+=($!)
-wait_port "$NGX" || { notok scripts-h2-body-origin "nghttpd did not start"; exit 0; }
+start_nghttpd "$T/nghttpd-body.log" || { notok scripts-h2-body-origin "nghttpd did not start"; exit 0; }
 
 cat >"$T/h2body.lua" <<'LUA'
 function request(flow)
