@@ -19,6 +19,7 @@ struct wb {
 	Snare__DnsMessage *dns;
 	ProtobufCBinaryData msg;
 	bool marked;
+	bool intercepted;
 	const char *comment;
 };
 
@@ -307,6 +308,9 @@ static void wb_flow_fields(lua_State *L, struct wb *w, int fi)
 	lua_pop(L, 1);
 	if (w->marked != w->sf->marked)
 		w->changed |= SCRIPT_CH_MARKED;
+	raw_field(L, fi, "intercepted"); /* flow:intercept(), flow:resume() */
+	w->intercepted = lua_toboolean(L, -1);
+	lua_pop(L, 1);
 	raw_field(L, fi, "comment");
 	comment = top_str(L, "flow", "comment", &len);
 	if (comment && !same_str(w->sf->comment, comment, len)) {
@@ -336,6 +340,7 @@ static void wb_commit(struct wb *w)
 		f->messages[f->n_messages - 1]->has_content = 1;
 	}
 	sf->marked = w->marked;
+	sf->intercepted = w->intercepted;
 	if (w->changed & SCRIPT_CH_COMMENT)
 		sf->comment = w->comment;
 	sf->changed |= w->changed;

@@ -215,6 +215,7 @@ void script_push_flow(lua_State *L, struct script *s, const struct script_flow *
 	put_str(L, "error", f->error);
 	put_bool(L, "websocket", f->websocket);
 	put_bool(L, "marked", sf->marked);
+	put_bool(L, "intercepted", sf->intercepted);
 	put_str(L, "comment", sf->comment);
 	lua_pushinteger(L, s->serial);
 	lua_rawsetp(L, -2, &serial_key);

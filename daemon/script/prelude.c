@@ -315,6 +315,8 @@ const char script_prelude[] =
     "local Flow = {__name = \"snare.flow\"}\n"
     "local FlowM = {}\n"
     "function FlowM.kill(f) rawset(f, Flow, true) end\n"
+    "function FlowM.intercept(f) rawset(f, \"intercepted\", true) end\n"
+    "function FlowM.resume(f) rawset(f, \"intercepted\", false) end\n"
     "-- client_conn, server_conn, messages and an HTTP request and response\n"
     "-- are made by C when first read.\n"
     "local lazy_keys = {client_conn = true, server_conn = true, messages = true,\n"

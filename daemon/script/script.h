@@ -83,8 +83,11 @@ enum {
 /* A flow on its way through the hooks.  The current message of a
  * *_message event is the last of flow->messages. */
 struct script_flow {
-	Snare__Flow *flow;   /* the caller's, edited in place */
-	bool marked;	     /* in/out: not in the flow record */
+	Snare__Flow *flow; /* the caller's, edited in place */
+	bool marked;	   /* in/out: not in the flow record */
+	/* in/out: flow:intercept() (true) or flow:resume(): the engine holds
+	 * the flow after this hook point as an intercept-filter match. */
+	bool intercepted;
 	const char *comment; /* in/out: a new value is owned by edits */
 	unsigned changed;    /* out: SCRIPT_CH_* over every call so far */
 	struct flowedit edits;

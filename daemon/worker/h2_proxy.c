@@ -7,7 +7,11 @@
  * in wire order.  Bodies move per stream as far as the other side takes
  * them: the sender's window opens (consume) only for bytes the other side
  * took, so at most a window per stream waits here.  body_size_limit and
- * stream_large_bodies apply per stream (http_body_piece).  RST_STREAM goes
+ * stream_large_bodies apply per stream (http_body_piece).  A body the
+ * request or response hooks want (hooks_h2_body_cap) is collected before
+ * the head goes on: its bytes are consumed as they come, up to the cap, so
+ * the stream's window bounds it; a body that grows past the cap is sent on
+ * after hooks that saw the head only.  RST_STREAM goes
  * to the other side with its code and becomes the flow's error; a
  * connection error on either side ends the connection.  Both peers' bytes
  * are untrusted (the framings check them). */
@@ -22,11 +26,13 @@
 
 #include "core/log.h"
 #include "h2/h2.h"
+#include "ipc/ipc_hold.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
 #include "worker/h1_pool.h"
 #include "worker/h2_framing.h"
 #include "worker/h2_proxy.h"
+#include "worker/hold_http.h"
 #include "worker/hooks.h"
 #include "worker/http.h"
 #include "worker/http_int.h"
@@ -46,6 +52,13 @@ struct h2x {
 	bool up_end, down_end;	 /* the sender ended (forward once `up`/`down` drain) */
 	bool up_sent, down_sent; /* ... and the end went out */
 	bool c_closed, s_closed, has_resp;
+	bool rq_wait, rs_wait;	       /* the body is collected for the hooks; its head waits */
+	size_t up_credit, down_credit; /* bytes at the front of up/down consumed already */
+	int64_t rq_cl, rs_cl;	       /* the waiting head's content_length */
+	struct conn *c;
+	uint64_t hold_id;      /* held by intercept (hold_http.c): 0 when not */
+	bool held_rq, held_rs; /* its request (response) head waits for the user */
+	bool held_whole;       /* ... with its whole body (an edit may replace it) */
 	char error[96];
 	char flow_id[37]; /* the same at the hooks and in the record ("" until made) */
 };
@@ -129,6 +142,7 @@ static void x_record(struct conn *c, struct h2x *x)
 
 static void x_free(struct h2x *x)
 {
+	hold_h2_forget(x, &x->hold_id, x->flow_id);
 	h2_msg_free(&x->req);
 	h2_msg_free(&x->resp);
 	h2_msg_free(&x->req_tr);
@@ -172,6 +186,7 @@ struct dir {
 	struct http_framing *from, *to;
 	int32_t fsid, tsid;
 	struct buf *pend;
+	size_t *credit;
 	bool *end, *sent;
 	struct h2_msg *tr;
 	double *t_end;
@@ -179,15 +194,15 @@ struct dir {
 
 static struct dir dir_up(struct conn *c, struct h2x *x)
 {
-	return (struct dir){h2ops,  c->h2->sops, c->h2->cli,  c->h2->srv, x->csid,   x->ssid,
-			    &x->up, &x->up_end,	 &x->up_sent, &x->req_tr, &x->rq_end};
+	return (struct dir){h2ops,  c->h2->sops,   c->h2->cli, c->h2->srv,  x->csid,	x->ssid,
+			    &x->up, &x->up_credit, &x->up_end, &x->up_sent, &x->req_tr, &x->rq_end};
 }
 
 static struct dir dir_down(struct conn *c, struct h2x *x)
 {
-	return (struct dir){c->h2->sops,   h2ops,	c->h2->srv, c->h2->cli,
-			    x->ssid,	   x->csid,	&x->down,   &x->down_end,
-			    &x->down_sent, &x->resp_tr, &x->rs_end};
+	return (struct dir){c->h2->sops,  h2ops,	 c->h2->srv,  c->h2->cli,
+			    x->ssid,	  x->csid,	 &x->down,    &x->down_credit,
+			    &x->down_end, &x->down_sent, &x->resp_tr, &x->rs_end};
 }
 
 /* Sends what is pending, then the end when the sender ended. */
@@ -197,9 +212,15 @@ static void dir_drain(const struct dir *d)
 		ssize_t n =
 		    d->tops->submit_data(d->to, d->tsid, buf_ptr(d->pend), buf_len(d->pend));
 
+		size_t skip;
+
 		if (n <= 0)
 			return;
-		(void)d->fops->consume(d->from, d->fsid, (size_t)n);
+		skip =
+		    *d->credit < (size_t)n ? *d->credit : (size_t)n; /* consumed when collected */
+		*d->credit -= skip;
+		if ((size_t)n > skip)
+			(void)d->fops->consume(d->from, d->fsid, (size_t)n - skip);
 		buf_consume(d->pend, (size_t)n);
 	}
 	if (*d->end && !*d->sent) {
@@ -240,12 +261,93 @@ static void body_refused(struct conn *c, struct h2x *x, int r, const char *which
 	x_reset(c, x, HF_E_CANCEL);
 }
 
-/* `up`: client to server; otherwise server to client. */
+/* `up`: client to server; otherwise server to client.  Nothing while the
+ * body is collected for the hooks (its head has not gone). */
 static void x_drain(struct conn *c, struct h2x *x, bool up)
 {
 	struct dir d = up ? dir_up(c, x) : dir_down(c, x);
 
-	dir_drain(&d);
+	if (!(up ? x->rq_wait || x->held_rq : x->rs_wait || x->held_rs))
+		dir_drain(&d);
+}
+
+/* ---- a body collected for the hooks ---- */
+
+static struct hf_head head_of_msg(const struct h2_msg *m, int64_t content_length)
+{
+	return (struct hf_head){.method = m->method,
+				.scheme = m->scheme,
+				.authority = m->authority,
+				.path = m->path,
+				.status = m->status,
+				.version = 20,
+				.fields = hf_fields(m),
+				.nfields = m->nfields,
+				.content_length = content_length};
+}
+
+/* Whether the hooks want the body of the head h (not ended): it waits in
+ * x->req (x->resp) while the body is collected in up (down). */
+static bool x_collect_start(struct h2x *x, const struct hf_head *h, bool up)
+{
+	size_t cap = hooks_h2_body_cap(up);
+
+	if (cap == 0 || (h->content_length >= 0 && (uint64_t)h->content_length > cap))
+		return false;
+	h2_msg_free(up ? &x->req : &x->resp);
+	if (h2_framing_msg_copy(up ? &x->req : &x->resp, h) < 0)
+		return false;
+	*(up ? &x->rq_wait : &x->rs_wait) = true;
+	*(up ? &x->rq_cl : &x->rs_cl) = h->content_length;
+	return true;
+}
+
+static void c_release(struct conn *c, struct h2x *x, bool whole);
+static void s_release(struct conn *c, struct h2x *x, bool whole);
+
+/* A piece of a collected body: kept and consumed; past the cap the hooks
+ * run on the head and the body streams on. */
+static void x_collect(struct conn *c, struct h2x *x, bool up, const uint8_t *p, size_t n)
+{
+	struct buf *b = up ? &x->up : &x->down;
+	struct body_xfer *bx = up ? &x->rqb : &x->rsb;
+	int r = 0;
+
+	http_body_piece(bx, p, n);
+	if (http_body_over_limit(bx))
+		r = -EMSGSIZE;
+	else if (buf_append(b, p, n) < 0)
+		r = -ENOBUFS;
+	if (r < 0) {
+		*(up ? &x->rq_wait : &x->rs_wait) = false;
+		if (up)
+			x->s_closed = true; /* no server stream was opened */
+		body_refused(c, x, r, up ? "Request" : "Response");
+		return;
+	}
+	if (up)
+		(void)h2ops->consume(c->h2->cli, x->csid, n);
+	else
+		(void)c->h2->sops->consume(c->h2->srv, x->ssid, n);
+	*(up ? &x->up_credit : &x->down_credit) += n;
+	if (buf_len(b) > hooks_h2_body_cap(up))
+		(up ? c_release : s_release)(c, x, false);
+}
+
+/* The hooks' new body replaces the collected one (and the flow's copy). */
+static int x_new_body(struct buf *pend, struct body_xfer *bx, size_t *credit, const uint8_t *p,
+		      size_t n)
+{
+	buf_reset(pend);
+	if (buf_append(pend, p, n) < 0)
+		return -ENOBUFS;
+	*credit = n;
+	buf_free(&bx->keep);
+	buf_init(&bx->keep, FLOW_BODY_KEEP);
+	bx->total = 0;
+	bx->streamed = false;
+	http_body_piece(bx, p, n);
+	return 0;
 }
 
 static void x_data(struct conn *c, struct h2x *x, bool up, const uint8_t *p, size_t n)
@@ -292,7 +394,72 @@ static struct hf_field *with_upstream_auth(struct hf_head *h)
 }
 
 static bool c_hooks(struct conn *c, struct h2x *x, struct hf_head *h, bool end,
-		    struct hooks_h2_out *o);
+		    const struct buf *body, struct hooks_h2_out *o);
+
+/* ---- intercept: a held stream waits with its head (hold_http.c) ---- */
+
+/* Holds the head h of x (request when `up`) when the intercept filter
+ * matches or a hook intercepted it; `end`: the message is complete (its
+ * body, if any, in up/down).  True when it waits: what its sender sends
+ * meanwhile is kept unconsumed, so the stream's window bounds it. */
+static bool x_hold(struct conn *c, struct h2x *x, const struct hf_head *h, bool up, bool end,
+		   bool forced)
+{
+	struct hooks_h2_out o;
+	struct hf_head rq = up ? *h : head_of_msg(&x->req, -1);
+	struct h2_msg *m = up ? &x->req : &x->resp;
+	Snare__Flow *f;
+	bool held = false;
+
+	if (!forced && !hold_h2_on())
+		return false;
+	f = hooks_h2_view(c, x->flow_id, &rq, up && end, up && end ? &x->up : NULL, up ? NULL : h,
+			  end, !up && end ? &x->down : NULL, &o);
+	if (hold_h2_wanted(f, forced)) {
+		h2_msg_free(m);
+		held = h2_framing_msg_copy(m, h) == 0 &&
+		       hold_h2_put(x, c, f, up ? HOLD_REQUEST : HOLD_RESPONSE, &x->hold_id) == 0;
+		if (!held)
+			h2_msg_free(m);
+	}
+	hooks_h2_out_free(&o);
+	if (held) {
+		x->held_whole = end;
+		*(up ? &x->held_rq : &x->held_rs) = true;
+		*(up ? &x->rq_cl : &x->rs_cl) = h->content_length;
+	}
+	return held;
+}
+
+/* A piece of a held stream's body: kept, not consumed. */
+static void x_held_data(struct conn *c, struct h2x *x, bool up, const uint8_t *p, size_t n)
+{
+	http_body_piece(up ? &x->rqb : &x->rsb, p, n);
+	if (buf_append(up ? &x->up : &x->down, p, n) < 0) {
+		x_error(x, "%s", "a held stream's body overflowed");
+		x_reset(c, x, HF_E_CANCEL);
+	}
+}
+
+/* Opens x's stream on the server with h (copied for the record). */
+static void c_open(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
+{
+	int32_t ssid = h2_framing_msg_copy(&x->req, h) < 0 || !c->h2->sops->can_open(c->h2->srv)
+			   ? -EBUSY
+			   : c->h2->sops->submit_head(c->h2->srv, 0, h, end);
+
+	if (ssid <= 0) {
+		x_error(x, "%s", "cannot open a stream to the server");
+		x->s_closed = true;
+		(void)h2ops->submit_reset(c->h2->cli, x->csid, HF_E_REFUSED);
+		return;
+	}
+	x->ssid = ssid;
+	if (end) {
+		x->up_end = x->up_sent = true;
+		x->rq_end = x->rq_start;
+	}
+}
 
 static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool end)
 {
@@ -302,7 +469,6 @@ static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 	struct hf_field *fields = NULL;
 	struct hooks_h2_out ho = {0};
 	char authority[300];
-	int32_t ssid;
 
 	if (c->kind == MODE_REVERSE && !wk->opts.keep_host_header && h->authority) {
 		reverse_authority(c, authority, sizeof(authority));
@@ -324,29 +490,50 @@ static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 	buf_init(&x->rsb.keep, FLOW_BODY_KEEP);
 	buf_init(&x->up, H2P_PENDING_MAX);
 	buf_init(&x->down, H2P_PENDING_MAX);
-	if (hooks.active && !c_hooks(c, x, h, end, &ho)) {
-		(void)h2_framing_msg_copy(&x->req, h);
-		hooks_h2_out_free(&ho);
+	x->c = c;
+	if (!end && x_collect_start(x, h, true)) { /* the hooks run once the body is in */
 		free(fields);
 		return;
 	}
-	ssid = h2_framing_msg_copy(&x->req, h) < 0 || !c->h2->sops->can_open(c->h2->srv)
-		   ? -EBUSY
-		   : c->h2->sops->submit_head(c->h2->srv, 0, h, end);
+	x->c = c;
+	if (hooks.active && !c_hooks(c, x, h, end, NULL, &ho))
+		(void)h2_framing_msg_copy(&x->req, h);
+	else if (x_hold(c, x, h, true, end, ho.intercepted))
+		x->up_end = end;
+	else
+		c_open(c, x, h, end);
+	hooks_h2_out_free(&ho);
 	free(fields);
-	if (ssid <= 0) {
-		x_error(x, "%s", "cannot open a stream to the server");
-		x->s_closed = true;
-		(void)h2ops->submit_reset(c->h2->cli, sid, HF_E_REFUSED);
+}
+
+/* The request body is collected (`whole`: all of it, else past the cap):
+ * the hooks run, then the stream opens and the body follows. */
+static void c_release(struct conn *c, struct h2x *x, bool whole)
+{
+	struct h2_msg m = x->req;
+	struct hf_head hh = head_of_msg(&m, x->rq_cl);
+	struct hooks_h2_out ho = {0};
+
+	h2_msg_init(&x->req);
+	x->rq_wait = false;
+	if (!c_hooks(c, x, &hh, false, whole ? &x->up : NULL, &ho)) {
+		x->req = m; /* for the record */
 		hooks_h2_out_free(&ho);
 		return;
 	}
-	hooks_h2_out_free(&ho);
-	x->ssid = ssid;
-	if (end) {
-		x->up_end = x->up_sent = true;
-		x->rq_end = x->rq_start;
+	if (ho.new_body && x_new_body(&x->up, &x->rqb, &x->up_credit, ho.body, ho.body_len) < 0) {
+		x_error(x, "%s", "a hook's request body is too large");
+		x->s_closed = true;
+		(void)h2ops->submit_reset(c->h2->cli, x->csid, HF_E_INTERNAL);
+	} else if (!x_hold(c, x, &hh, true, x->up_end, ho.intercepted)) {
+		c_open(c, x, &hh, x->up_end && buf_len(&x->up) == 0);
+		if (x->ssid > 0 && !x->up_sent)
+			x_drain(c, x, true);
 	}
+	if (x->req.method == NULL)
+		(void)h2_framing_msg_copy(&x->req, &hh);
+	hooks_h2_out_free(&ho);
+	h2_msg_free(&m);
 }
 
 /* A script answered the request on x: the response goes to the client,
@@ -372,9 +559,9 @@ static void c_answer(struct conn *c, struct h2x *x, const struct hooks_h2_out *o
 
 /* The HTTP hooks on a new client stream; false when they ended it here. */
 static bool c_hooks(struct conn *c, struct h2x *x, struct hf_head *h, bool end,
-		    struct hooks_h2_out *o)
+		    const struct buf *body, struct hooks_h2_out *o)
 {
-	switch (hooks_h2_request(c, x->flow_id, h, end, o)) {
+	switch (hooks_h2_request(c, x->flow_id, h, end, body, o)) {
 	case HOOKS_H2_KILL:
 		x_error(x, "%s", "killed by a hook");
 		x->s_closed = true;
@@ -395,7 +582,11 @@ static void c_on_data(void *eng, int32_t sid, const uint8_t *p, size_t n)
 {
 	struct h2x *x = by_csid(eng, sid);
 
-	if (x && x->ssid > 0)
+	if (x && x->rq_wait)
+		x_collect(eng, x, true, p, n);
+	else if (x && x->held_rq)
+		x_held_data(eng, x, true, p, n);
+	else if (x && x->ssid > 0)
 		x_data(eng, x, true, p, n);
 }
 
@@ -411,6 +602,15 @@ static void c_on_end(void *eng, int32_t sid)
 {
 	struct h2x *x = by_csid(eng, sid);
 
+	if (x && x->rq_wait) {
+		x->up_end = true;
+		c_release(eng, x, true);
+		return;
+	}
+	if (x && x->held_rq) {
+		x->up_end = true;
+		return;
+	}
 	if (x == NULL || x->ssid <= 0)
 		return;
 	x->up_end = true;
@@ -439,6 +639,11 @@ static void c_on_close(void *eng, int32_t sid)
 	if (x == NULL)
 		return;
 	x->c_closed = true;
+	if (x->rq_wait || x->held_rq) { /* gone while collected or held: no server stream */
+		x->rq_wait = x->held_rq = false;
+		x->s_closed = true;
+	}
+	hold_h2_forget(x, &x->hold_id, x->flow_id);
 	if (x->ssid > 0 && !x->s_closed && !(x->up_sent && x->down_sent))
 		(void)c->h2->sops->submit_reset(c->h2->srv, x->ssid, HF_E_CANCEL);
 	x_maybe_done(c, x);
@@ -472,18 +677,11 @@ static void s_on_head_send(struct conn *c, struct h2x *x, const struct hf_head *
 
 /* The HTTP hooks on a response head; false when they reset the stream. */
 static bool s_hooks(struct conn *c, struct h2x *x, const struct hf_head **h, bool end,
-		    struct hooks_h2_out *o)
+		    const struct buf *body, struct hooks_h2_out *o)
 {
-	struct hf_head rq = {.method = x->req.method,
-			     .scheme = x->req.scheme,
-			     .authority = x->req.authority,
-			     .path = x->req.path,
-			     .version = 20,
-			     .fields = hf_fields(&x->req),
-			     .nfields = x->req.nfields,
-			     .content_length = -1};
+	struct hf_head rq = head_of_msg(&x->req, -1);
 
-	switch (hooks_h2_response(c, x->flow_id, &rq, *h, end, o)) {
+	switch (hooks_h2_response(c, x->flow_id, &rq, *h, end, body, o)) {
 	case HOOKS_H2_KILL:
 		x_error(x, "%s", "killed by a hook");
 		x_reset(c, x, HF_E_CANCEL);
@@ -509,12 +707,43 @@ static void s_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 			(void)h2ops->submit_head(c->h2->cli, x->csid, hin, false);
 		return;
 	}
-	if (hooks.active && !s_hooks(c, x, &hin, end, &ho)) {
+	if (!end && x_collect_start(x, hin, false)) /* the hooks run once the body is in */
+		return;
+	if (hooks.active && !s_hooks(c, x, &hin, end, NULL, &ho)) {
 		hooks_h2_out_free(&ho);
 		return;
 	}
-	s_on_head_send(c, x, hin, end);
+	if (x_hold(c, x, hin, false, end, ho.intercepted))
+		x->down_end = end;
+	else
+		s_on_head_send(c, x, hin, end);
 	hooks_h2_out_free(&ho);
+}
+
+/* The response body is collected (`whole`: all of it, else past the cap):
+ * the hooks run, then the head goes to the client and the body follows. */
+static void s_release(struct conn *c, struct h2x *x, bool whole)
+{
+	struct h2_msg m = x->resp;
+	struct hf_head hh = head_of_msg(&m, x->rs_cl);
+	const struct hf_head *h = &hh;
+	struct hooks_h2_out ho = {0};
+
+	h2_msg_init(&x->resp);
+	x->rs_wait = false;
+	if (!s_hooks(c, x, &h, false, whole ? &x->down : NULL, &ho)) {
+		/* reset */
+	} else if (ho.new_body &&
+		   x_new_body(&x->down, &x->rsb, &x->down_credit, ho.body, ho.body_len) < 0) {
+		x_error(x, "%s", "a hook's response body is too large");
+		x_reset(c, x, HF_E_INTERNAL);
+	} else if (!x_hold(c, x, h, false, x->down_end, ho.intercepted)) {
+		s_on_head_send(c, x, h, x->down_end && buf_len(&x->down) == 0);
+		if (x->has_resp && !x->down_sent)
+			x_drain(c, x, false);
+	}
+	hooks_h2_out_free(&ho);
+	h2_msg_free(&m);
 }
 
 static void s_on_head_send(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
@@ -539,7 +768,11 @@ static void s_on_data(void *eng, int32_t sid, const uint8_t *p, size_t n)
 {
 	struct h2x *x = by_ssid(eng, sid);
 
-	if (x && !x->c_closed)
+	if (x && !x->c_closed && x->rs_wait)
+		x_collect(eng, x, false, p, n);
+	else if (x && !x->c_closed && x->held_rs)
+		x_held_data(eng, x, false, p, n);
+	else if (x && !x->c_closed)
 		x_data(eng, x, false, p, n);
 }
 
@@ -558,7 +791,12 @@ static void s_on_end(void *eng, int32_t sid)
 	if (x == NULL || x->c_closed)
 		return;
 	x->down_end = true;
-	x_drain(eng, x, false);
+	if (x->held_rs)
+		return;
+	if (x->rs_wait)
+		s_release(eng, x, true);
+	else
+		x_drain(eng, x, false);
 }
 
 static void s_on_reset(void *eng, int32_t sid, uint32_t code, bool by_peer)
@@ -622,6 +860,61 @@ static const struct hf_events server_events = {
     .on_send_space = s_on_send_space,
     .on_conn_error = s_on_conn_error,
 };
+
+/* ---- intercept's resume and kill (hold_http.c) ---- */
+
+void h2_proxy_hold_resume(void *p, enum hold_phase phase, const Snare__Flow *edited, unsigned how)
+{
+	struct h2x *x = p;
+	struct conn *c = x->c;
+	bool up = phase == HOLD_REQUEST;
+	struct h2_msg m = up ? x->req : x->resp;
+	struct hf_head h = head_of_msg(&m, up ? x->rq_cl : x->rs_cl);
+	struct hooks_h2_out o = {0};
+
+	hold_h2_released(&x->hold_id, x->flow_id, how);
+	h2_msg_init(up ? &x->req : &x->resp);
+	*(up ? &x->held_rq : &x->held_rs) = false;
+	if (edited)
+		hooks_h2_edited_head(c, x->flow_id, edited, up, x->held_whole, &h, &o);
+	/* a new body replaces the held one; bytes of it not consumed yet go
+	 * back to the connection's window when the stream closes (h2/recv.c) */
+	if (o.new_body &&
+	    x_new_body(up ? &x->up : &x->down, up ? &x->rqb : &x->rsb,
+		       up ? &x->up_credit : &x->down_credit, o.body, o.body_len) < 0) {
+		x_error(x, "%s", "the edited body is too large");
+		if (up)
+			x->s_closed = true;
+		x_reset(c, x, HF_E_INTERNAL);
+	} else if (up) {
+		c_open(c, x, &h, x->up_end && buf_len(&x->up) == 0);
+		if (x->ssid > 0 && !x->up_sent)
+			x_drain(c, x, true);
+	} else {
+		s_on_head_send(c, x, &h, x->down_end && buf_len(&x->down) == 0);
+		if (x->has_resp && !x->down_sent)
+			x_drain(c, x, false);
+	}
+	if (up && x->req.method == NULL) /* for the record */
+		(void)h2_framing_msg_copy(&x->req, &h);
+	hooks_h2_out_free(&o);
+	h2_msg_free(&m);
+	conn_pump_later(c);
+}
+
+void h2_proxy_hold_kill(void *p)
+{
+	struct h2x *x = p;
+
+	hold_h2_released(&x->hold_id, x->flow_id, IPC_HOLD_KILLED);
+	conn_client_log(x->c, LOG_LVL_INFO, "intercept: HTTP/2 stream killed");
+	x_error(x, "%s", "killed by the user");
+	if (x->held_rq)
+		x->s_closed = true; /* no server stream was opened */
+	x->held_rq = x->held_rs = false;
+	x_reset(x->c, x, HF_E_CANCEL);
+	conn_pump_later(x->c);
+}
 
 /* ---- the layer ---- */
 

@@ -6,6 +6,9 @@
 
 #include <stdbool.h>
 
+#include "flow.pb-c.h"
+#include "hold/hold.h"
+
 struct conn;
 struct h2_proxy;
 
@@ -23,5 +26,10 @@ bool h2_proxy_server_ready(const struct conn *c);
 bool h2_proxy_prior_knowledge(const struct conn *c);
 /* Whether the client's first plain bytes may still become the preface. */
 bool h2_proxy_preface_wait(const struct conn *c);
+/* Intercept (hold_http.c) resumes a held stream x (h2_proxy.c's
+ * exchange), edited (method, path, headers; status and headers) or not,
+ * reporting `how`; or kills it (both its streams are reset). */
+void h2_proxy_hold_resume(void *x, enum hold_phase phase, const Snare__Flow *edited, unsigned how);
+void h2_proxy_hold_kill(void *x);
 
 #endif

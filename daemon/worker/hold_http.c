@@ -9,7 +9,10 @@
  * are not held with the flow: such a request or response is held with its
  * head only (its body waits in the peer's buffer and streams after the
  * resume; an edit keeps its framing).  A response a script holds for its
- * response hook, and a 101 (upgrade), are not intercepted.
+ * response hook is matched after that hook; a 101 (upgrade) is not
+ * intercepted.  HTTP/2 streams share the store: their cookie is
+ * h2_proxy.c's exchange with its low bit set, and resume and kill go back
+ * to h2_proxy.c.
  * Edited flows are untrusted (see hold_http.h). */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +26,7 @@
 #include "ipc/ipc_hold.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
+#include "worker/h2_proxy.h"
 #include "worker/hold_http.h"
 #include "worker/hold_http_int.h"
 #include "worker/hooks.h"
@@ -60,20 +64,25 @@ static void send_held(uint64_t id, enum hold_phase phase, Snare__Flow *f)
 		log_debug("cannot tell the coordinator about a held flow");
 }
 
-static void send_released(struct hold_http *h, unsigned how)
+static void send_released_id(uint64_t *hold_id, char *flow_id, unsigned how)
 {
 	Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
 	Snare__FlowReleased m = SNARE__FLOW_RELEASED__INIT;
 
 	m.has_hold_id = m.has_how = 1;
-	m.hold_id = h->hold_id;
-	m.flow_id = h->flow_id;
+	m.hold_id = *hold_id;
+	m.flow_id = flow_id;
 	m.how = how;
 	env.body_case = SNARE__WORKER_TO_COORD__BODY_RELEASED;
 	env.released = &m;
-	h->hold_id = 0;
+	*hold_id = 0;
 	if (ipc_chan_send(&wk->coord, &env.base, NULL, 0) < 0)
 		log_debug("cannot tell the coordinator about a released flow");
+}
+
+static void send_released(struct hold_http *h, unsigned how)
+{
+	send_released_id(&h->hold_id, h->flow_id, how);
 }
 
 /* ---- the store and its timer ---- */
@@ -221,18 +230,34 @@ static void request_try_hold(struct conn *c)
 		http_send_request(c);
 }
 
+void hold_http_want(struct conn *c)
+{
+	hstate(c)->forced = true;
+}
+
+/* A script's flow:intercept() for this point, which it uses up. */
+static bool forced(struct conn *c)
+{
+	struct hold_http *h = c->http->held;
+	bool v = h && h->forced && hs.store;
+
+	if (h)
+		h->forced = false;
+	return v;
+}
+
 bool hold_http_request(struct conn *c)
 {
 	Snare__Flow *f;
 	size_t len;
-	bool holdable, complete, want;
+	bool holdable, complete, want = forced(c);
 
-	if (!hold_on())
+	if (!hold_on() && !want)
 		return false;
 	complete = req_body_in(c, &len, &holdable);
 	f = flow_http_view(c);
 	req_content(c, f, complete, len);
-	want = wanted(f);
+	want = want || wanted(f);
 	flow_view_free(f);
 	if (!want)
 		return false;
@@ -286,18 +311,19 @@ static bool response_hold_head(struct conn *c, Snare__Flow *f)
 bool hold_http_response_head(struct conn *c)
 {
 	Snare__Flow *f;
-	bool held = false;
+	bool held = false, want = forced(c);
 
-	if (!hold_on() || c->http->resp.head->status == 101) /* an upgrade is not held */
+	if ((!hold_on() && !want) || c->http->resp.head->status == 101) /* an upgrade is not held */
 		return false;
 	f = flow_http_view(c);
 	if (f->response)
 		f->response->has_content = 0; /* the body is not in yet */
-	if (wanted(f) && resp_holdable(c)) {
+	want = want || wanted(f);
+	if (want && resp_holdable(c)) {
 		hstate(c)->resp_wait = true;
 		c->http->resp.body.hold = true;
 		held = true;
-	} else if (wanted(f)) {
+	} else if (want) {
 		held = response_hold_head(c, f);
 	}
 	flow_view_free(f);
@@ -362,6 +388,21 @@ bool hold_http_response_done(struct conn *c, bool *progress)
 	return true;
 }
 
+bool hold_http_response_script(struct conn *c, const Snare__HttpResponse *rs)
+{
+	struct hold_http *h = hstate(c);
+	Snare__Flow *f;
+	bool held;
+
+	h->forced = false;
+	if (hs.store == NULL || hold_response_edit(c, rs) < 0)
+		return false;
+	f = flow_http_view(c);
+	held = hold_put(c, f, HOLD_RESPONSE);
+	flow_view_free(f);
+	return held;
+}
+
 /* ---- resume, kill, forget ---- */
 
 static void request_resume(struct conn *c, const Snare__HttpRequest *rq)
@@ -396,10 +437,27 @@ static void response_resume(struct conn *c, const Snare__HttpResponse *rs)
 		conn_set_state(c, CS_EXCHANGE);
 }
 
+/* An HTTP/2 stream's cookie has its low bit set (h2_proxy.c's exchange);
+ * an HTTP/1 exchange's is its connection. */
+#define H2_TAG ((uintptr_t)1)
+static bool h2_cookie(void *cookie)
+{
+	return ((uintptr_t)cookie & H2_TAG) != 0;
+}
+static void *h2_untag(void *cookie)
+{
+	return (void *)((uintptr_t)cookie & ~H2_TAG);
+}
+
 static void on_resume(void *owner, void *cookie, enum hold_phase phase, const Snare__Flow *edited)
 {
 	struct conn *c = cookie;
 
+	if (h2_cookie(cookie)) {
+		h2_proxy_hold_resume(h2_untag(cookie), phase, edited,
+				     hs.how ? hs.how : IPC_HOLD_RESUMED);
+		return;
+	}
 	send_released(c->http->held, hs.how ? hs.how : IPC_HOLD_RESUMED);
 	if (phase == HOLD_REQUEST)
 		request_resume(c, edited ? edited->request : NULL);
@@ -413,6 +471,10 @@ static void on_kill(void *owner, void *cookie, enum hold_phase phase)
 {
 	struct conn *c = cookie;
 
+	if (h2_cookie(cookie)) {
+		h2_proxy_hold_kill(h2_untag(cookie));
+		return;
+	}
 	send_released(c->http->held, IPC_HOLD_KILLED);
 	conn_client_log(c, LOG_LVL_INFO, "intercept: flow killed");
 	flow_send_http_error(c, "Connection killed.");
@@ -433,6 +495,51 @@ void hold_http_free(struct conn *c)
 	buf_free(&h->out);
 	free(h);
 	c->http->held = NULL;
+}
+
+/* ---- HTTP/2 streams (h2_proxy.c) ---- */
+
+bool hold_h2_on(void)
+{
+	return hs.store && hold_on();
+}
+
+bool hold_h2_wanted(const Snare__Flow *f, bool forced)
+{
+	return hs.store && (forced || (hold_on() && wanted(f)));
+}
+
+int hold_h2_put(void *x, struct conn *c, Snare__Flow *f, enum hold_phase phase, uint64_t *id)
+{
+	int rc;
+
+	if (!fit(f, phase))
+		return -E2BIG;
+	if ((rc = hold_add(hs.store, f, phase, (void *)((uintptr_t)x | H2_TAG), clock_wall(), id)) <
+	    0) {
+		conn_client_log(c, LOG_LVL_WARN, "intercept: %s; HTTP/2 stream passed on",
+				rc == -ENOSPC ? "too many held flows" : "cannot hold the flow");
+		return rc;
+	}
+	send_held(*id, phase, f);
+	conn_client_log(c, LOG_LVL_INFO, "intercept: HTTP/2 %s held",
+			phase ? "response" : "request");
+	arm_timer();
+	return 0;
+}
+
+void hold_h2_released(uint64_t *id, char *flow_id, unsigned how)
+{
+	send_released_id(id, flow_id, how);
+}
+
+void hold_h2_forget(void *x, uint64_t *id, char *flow_id)
+{
+	if (*id == 0 || hs.store == NULL)
+		return;
+	hold_forget(hs.store, (void *)((uintptr_t)x | H2_TAG));
+	send_released_id(id, flow_id, IPC_HOLD_CLIENT_GONE);
+	arm_timer();
 }
 
 void hold_http_configure(void)

@@ -1,5 +1,7 @@
-/* Intercept in the worker (`--set intercept=FILTER`): the HTTP/1 engine's
- * points where a request or a response matching the filter is held in the
+/* Intercept in the worker (`--set intercept=FILTER`, and a script's
+ * flow:intercept()): the store of held flows, HTTP/2 streams' entry
+ * points (hold_h2_*, used by h2_proxy.c, which keeps a held stream), and
+ * the HTTP/1 engine's points where a request or a response matching the filter is held in the
  * worker's store (daemon/hold/) with its connection paused, and what a
  * resume, an edit or a kill from the coordinator does to it.  Runs in a
  * worker; the edited flows come from the web interface through the
@@ -10,6 +12,7 @@
 
 #include <stdbool.h>
 
+#include "flow.pb-c.h"
 #include "ipc/ipc.h"
 
 struct conn;
@@ -19,6 +22,14 @@ struct hold_http;
 /* From wk->opts (intercept, intercept_timeout); the store stays empty when
  * intercept is "". */
 void hold_http_configure(void);
+/* A script called flow:intercept() at the request or response point: the
+ * next hold point (hold_http_request, hold_http_response_head) holds the
+ * flow as if the intercept filter matched it. */
+void hold_http_want(struct conn *c);
+/* The response hook held the whole response (rs, as the hooks left it) and
+ * intercepted it: it becomes the collected response and is held.  False
+ * when it passes unheld (the caller sends it). */
+bool hold_http_response_script(struct conn *c, const Snare__HttpResponse *rs);
 /* After routing and the request hooks: true when the request is held (or
  * waits for its body to be held); the connection is then CS_HELD. */
 bool hold_http_request(struct conn *c);
@@ -37,6 +48,17 @@ bool hold_http_response_done(struct conn *c, bool *progress);
 void hold_http_free(struct conn *c);
 /* The flow id of an exchange that was held (its flows keep it), or NULL. */
 const char *hold_http_flow_id(const struct conn *c);
+
+/* HTTP/2 streams (h2_proxy.c), held in the same store: whether f is to be
+ * held (forced: a script's flow:intercept()); holds it for the stream x
+ * (0 and *id, the coordinator told; else it passes); a resumed or killed
+ * stream's release (*id becomes 0); a stream gone while held. */
+#include "hold/hold.h"
+bool hold_h2_on(void); /* a filter is set: worth building a stream's flow */
+bool hold_h2_wanted(const Snare__Flow *f, bool forced);
+int hold_h2_put(void *x, struct conn *c, Snare__Flow *f, enum hold_phase phase, uint64_t *id);
+void hold_h2_released(uint64_t *id, char *flow_id, unsigned how);
+void hold_h2_forget(void *x, uint64_t *id, char *flow_id);
 
 /* COORD_TO_WORKER handlers: hold (resume, edit, kill) and intercept. */
 void hold_http_on_command(struct ipc_chan *ch, struct ipc_frame *f);

@@ -16,6 +16,7 @@ struct conn;
 struct hold_http {
 	char flow_id[37]; /* kept by every flow of the exchange once held */
 	uint64_t hold_id; /* in the store; 0: not */
+	bool forced;	  /* a script called flow:intercept(): held as a match */
 	bool req_wait;	  /* the request matched; its body is still coming */
 	bool req_body;	  /* the held request has its body: client.in[0, req_len) */
 	size_t req_len;

@@ -119,26 +119,47 @@ enum hooks_tls hooks_tls_clienthello(struct conn *c);
 struct udp_rec;
 enum hooks_tls hooks_quic_clienthello(struct udp_rec *r, const char *sni, const char *alpn);
 
-/* hooks_h2.c: the HTTP hooks at an HTTP/2 stream's heads (h2_proxy.c).
+/* hooks_h2.c: the HTTP hooks on an HTTP/2 stream (h2_proxy.c).
+ * hooks_h2_body_cap: how much of a request's (response's) body to collect
+ * for the hooks before they run, 0 when none is wanted: stream_large_bodies
+ * within 64 KiB, when a request (response) hook or modify_body wants it.
  * hooks_h2_request: requestheaders and request; hooks_h2_response:
- * responseheaders and response (content nil unless `end`: no body).  CHANGED:
- * send out->head instead; ANSWER (requests): answer the client with
- * out->head and out->body; KILL: reset the stream.  out owns what it
- * points at until hooks_h2_out_free (call it whatever the result).  `id`
- * is the stream's flow id slot (flows.h). */
+ * responseheaders and response, with content the collected `body` (NULL:
+ * nil unless `end`, the body streams).  CHANGED: send out->head instead,
+ * and out->body when out->new_body (the head's Content-Length is its
+ * length); ANSWER (requests): answer the client with out->head and
+ * out->body; KILL: reset the stream.  out->intercepted: a hook called
+ * flow:intercept().  out owns what it points at until hooks_h2_out_free
+ * (call it whatever the result).  `id` is the stream's flow id slot
+ * (flows.h). */
 enum hooks_h2 { HOOKS_H2_PASS, HOOKS_H2_CHANGED, HOOKS_H2_ANSWER, HOOKS_H2_KILL };
 struct hooks_h2_out {
 	struct hf_head head;
 	const uint8_t *body;
 	size_t body_len;
+	bool new_body;
+	bool intercepted;
 	Snare__Flow *f;
 	struct script_flow sf;
 };
+size_t hooks_h2_body_cap(bool request);
 enum hooks_h2 hooks_h2_request(struct conn *c, char *id, const struct hf_head *h, bool end,
-			       struct hooks_h2_out *out);
+			       const struct buf *body, struct hooks_h2_out *out);
 enum hooks_h2 hooks_h2_response(struct conn *c, char *id, const struct hf_head *rq,
-				const struct hf_head *h, bool end, struct hooks_h2_out *out);
+				const struct hf_head *h, bool end, const struct buf *body,
+				struct hooks_h2_out *out);
 void hooks_h2_out_free(struct hooks_h2_out *out);
+/* For intercept: the stream's flow (request rq, response rs when not NULL;
+ * a body when collected, else nil unless the message ended), in out->f;
+ * and an edited flow's request (or response) head over *h (method, path,
+ * headers; status, headers), owned by out, with its content as out->body
+ * (new_body; Content-Length set) when `whole` (the held body is complete)
+ * and the edit has one.  hooks_h2_out_free after. */
+Snare__Flow *hooks_h2_view(struct conn *c, char *id, const struct hf_head *rq, bool rq_end,
+			   const struct buf *rq_body, const struct hf_head *rs, bool rs_end,
+			   const struct buf *rs_body, struct hooks_h2_out *out);
+void hooks_h2_edited_head(struct conn *c, char *id, const Snare__Flow *edited, bool request,
+			  bool whole, struct hf_head *h, struct hooks_h2_out *out);
 
 enum hooks_msg hooks_tcp_message(struct conn *c, bool from_client, const uint8_t **p, size_t *n,
 				 size_t room, uint8_t **keep);

@@ -1,11 +1,13 @@
-/* Runs in a worker: the HTTP hooks on HTTP/2 streams (h2_proxy.c), at the
- * heads: requestheaders (and request when the request has no body) before
- * the stream opens on the server, responseheaders and response before the
- * response head goes to the client.  Bodies stream: request and response
- * run at the head too, with content nil when a body follows (empty when
- * there is none), as for a streamed HTTP/1 body.  What the
- * hooks leave becomes a new head (names lower-cased for HTTP/2), a local
- * answer, or a kill.  Scripts and both peers' heads are untrusted; the
+/* Runs in a worker: the HTTP hooks on HTTP/2 streams (h2_proxy.c):
+ * requestheaders and request before the stream opens on the server,
+ * responseheaders and response before the response head goes to the
+ * client.  A body the hooks want (hooks_h2_body_cap) is collected by
+ * h2_proxy.c first and handed here whole: the hooks see it as content and
+ * may change it (the head's Content-Length follows).  Larger bodies
+ * stream: the hooks run at the head with content nil, as for a streamed
+ * HTTP/1 body (empty when there is none).  What the hooks leave becomes a
+ * new head (names lower-cased for HTTP/2), a new body, a local answer, or
+ * a kill.  Scripts and both peers' heads are untrusted; the
  * framings check every head they are given. */
 #include <ctype.h>
 #include <stdio.h>
@@ -16,8 +18,23 @@
 #include "worker/conn.h"
 #include "worker/flows.h"
 #include "worker/hooks.h"
+#include "worker/worker_ctx.h"
 
-#define H2_ANSWER_MAX (16u << 10) /* a local answer's body: within any stream window */
+#define H2_ANSWER_MAX (16u << 10)    /* a local answer's body: within any stream window */
+#define H2_HOOK_BODY_MAX (64u << 10) /* a body collected for the hooks, as HTTP/1's request */
+
+size_t hooks_h2_body_cap(bool request)
+{
+	long long lim = wk->opts.stream_large_bodies;
+	bool want =
+	    script_set_wants(&hooks.scripts, request ? SCRIPT_EV_REQUEST : SCRIPT_EV_RESPONSE);
+
+	for (size_t i = 0; !want && i < hooks.rewrites.n; i++)
+		want = hooks.rewrites.v[i].kind == REWRITE_MODIFY_BODY;
+	if (!want || !hooks.active)
+		return 0;
+	return lim >= 0 && (uint64_t)lim < H2_HOOK_BODY_MAX ? (size_t)lim : H2_HOOK_BODY_MAX;
+}
 
 /* fields as Snare headers, pointing into them. */
 static Snare__Header **headers_of(struct flowedit *e, const struct hf_field *fl, size_t n)
@@ -55,8 +72,22 @@ static struct hf_field *fields_of(struct flowedit *e, Snare__Header *const *h, s
 	return f;
 }
 
+/* The message's content: the collected body, or empty when the stream
+ * ended with its head, else nil (it streams). */
+static void content_of(ProtobufCBinaryData *content, protobuf_c_boolean *has,
+		       protobuf_c_boolean *has_streamed, protobuf_c_boolean *streamed,
+		       const struct buf *body, bool end)
+{
+	*has = end || body != NULL;
+	*has_streamed = *streamed = !*has;
+	if (body && buf_len(body)) {
+		content->data = (uint8_t *)unconst(buf_ptr(body));
+		content->len = buf_len(body);
+	}
+}
+
 static Snare__HttpRequest *request_of(struct conn *c, struct flowedit *e, const struct hf_head *h,
-				      bool end)
+				      bool end, const struct buf *body)
 {
 	Snare__HttpRequest *r = flowedit_alloc(e, sizeof(*r));
 
@@ -71,12 +102,13 @@ static Snare__HttpRequest *request_of(struct conn *c, struct flowedit *e, const 
 	r->http_version = (char *)"HTTP/2.0";
 	r->headers = headers_of(e, h->fields, h->nfields);
 	r->n_headers = h->nfields;
-	r->has_content = end; /* no body: empty; otherwise it streams (nil) */
-	r->has_content_streamed = r->content_streamed = !end;
+	content_of(&r->content, &r->has_content, &r->has_content_streamed, &r->content_streamed,
+		   body, end);
 	return r;
 }
 
-static Snare__HttpResponse *response_of(struct flowedit *e, const struct hf_head *h, bool end)
+static Snare__HttpResponse *response_of(struct flowedit *e, const struct hf_head *h, bool end,
+					const struct buf *body)
 {
 	Snare__HttpResponse *r = flowedit_alloc(e, sizeof(*r));
 
@@ -87,8 +119,8 @@ static Snare__HttpResponse *response_of(struct flowedit *e, const struct hf_head
 	r->reason = (char *)"";
 	r->headers = headers_of(e, h->fields, h->nfields);
 	r->n_headers = h->nfields;
-	r->has_content = end;
-	r->has_content_streamed = r->content_streamed = !end;
+	content_of(&r->content, &r->has_content, &r->has_content_streamed, &r->content_streamed,
+		   body, end);
 	return r;
 }
 
@@ -118,55 +150,76 @@ static unsigned h2_point(struct script_flow *sf, enum script_event ev1, enum rew
 	return ch;
 }
 
-static void head_of_response(struct hooks_h2_out *o, const Snare__HttpResponse *rs, bool answer)
+/* headers as fields, framed by our own Content-Length for a body of len
+ * bytes when `framed` (any given is dropped); the count in *nout. */
+static struct hf_field *fields_framed(struct flowedit *e, Snare__Header *const *h, size_t n,
+				      bool framed, size_t len, size_t *nout)
 {
-	struct flowedit *e = &o->sf.edits;
-	size_t n = rs->n_headers, extra = answer ? 1 : 0;
-	struct hf_field *f = fields_of(e, rs->headers, n), *all;
+	struct hf_field *f = fields_of(e, h, n), *all;
+	size_t k = 0;
 	char *cl;
 
-	all = flowedit_alloc(e, (n + extra) * sizeof(*all));
-	memcpy(all, f, n * sizeof(*all));
-	if (answer) { /* our own framing of the body: any Content-Length given is dropped */
-		size_t k = 0;
+	*nout = n;
+	if (!framed)
+		return f;
+	all = flowedit_alloc(e, (n + 1) * sizeof(*all));
+	for (size_t i = 0; i < n; i++)
+		if (!(f[i].name_len == 14 && memcmp(f[i].name, "content-length", 14) == 0))
+			all[k++] = f[i];
+	cl = flowedit_alloc(e, 24);
+	snprintf(cl, 24, "%zu", len);
+	all[k++] = (struct hf_field){"content-length", 14, cl, strlen(cl)};
+	*nout = k;
+	return all;
+}
 
-		for (size_t i = 0; i < n; i++)
-			if (!(all[i].name_len == 14 &&
-			      memcmp(all[i].name, "content-length", 14) == 0))
-				all[k++] = all[i];
-		n = k;
-		cl = flowedit_alloc(e, 24);
-		snprintf(cl, 24, "%zu", rs->content.len);
-		all[n++] = (struct hf_field){"content-length", 14, cl, strlen(cl)};
+/* A changed content of a collected body (or a local answer's) is the body
+ * to send. */
+static bool body_changed(const ProtobufCBinaryData *content, const struct buf *body)
+{
+	return body &&
+	       (content->len != buf_len(body) || (content->len && content->data != buf_ptr(body)));
+}
+
+/* The response as a head; with `framed`, its content as the body. */
+static void head_of_response(struct hooks_h2_out *o, const Snare__HttpResponse *rs, bool framed)
+{
+	size_t n;
+	struct hf_field *all =
+	    fields_framed(&o->sf.edits, rs->headers, rs->n_headers, framed, rs->content.len, &n);
+
+	if (framed) {
 		o->body = rs->content.data;
 		o->body_len = rs->content.len;
+		o->new_body = true;
 	}
 	o->head = (struct hf_head){.status = rs->has_status_code ? (int)rs->status_code : 200,
 				   .version = 20,
 				   .fields = all,
 				   .nfields = n,
-				   .content_length = answer ? (int64_t)rs->content.len : -1};
+				   .content_length = framed ? (int64_t)rs->content.len : -1};
 }
 
 /* o's flow: c's connections, the stream's id and its request. */
 static void out_open(struct conn *c, char *id, struct hooks_h2_out *o, const struct hf_head *rq,
-		     bool end)
+		     bool end, const struct buf *body)
 {
 	o->f = flow_conn_view_id(c, SNARE__FLOW__TYPE__HTTP, id);
 	script_flow_init(&o->sf, o->f);
-	o->f->request = request_of(c, &o->sf.edits, rq, end);
+	o->f->request = request_of(c, &o->sf.edits, rq, end, body);
 }
 
 enum hooks_h2 hooks_h2_request(struct conn *c, char *id, const struct hf_head *h, bool end,
-			       struct hooks_h2_out *o)
+			       const struct buf *body, struct hooks_h2_out *o)
 {
 	const Snare__HttpRequest *rq;
 	unsigned ch;
+	bool nb;
 
 	memset(o, 0, sizeof(*o));
 	if (!hooks.want_req)
 		return HOOKS_H2_PASS;
-	out_open(c, id, o, h, end);
+	out_open(c, id, o, h, end, body);
 	ch = h2_point(&o->sf, SCRIPT_EV_REQUESTHEADERS, REWRITE_REQUESTHEADERS, SCRIPT_EV_REQUEST,
 		      REWRITE_REQUEST);
 	if (ch & SCRIPT_CH_KILL)
@@ -181,9 +234,11 @@ enum hooks_h2 hooks_h2_request(struct conn *c, char *id, const struct hf_head *h
 		head_of_response(o, o->f->response, true);
 		return HOOKS_H2_ANSWER;
 	}
+	o->intercepted = o->sf.intercepted;
 	if (!(ch & SCRIPT_CH_REQUEST))
 		return HOOKS_H2_PASS;
 	rq = o->f->request;
+	nb = body_changed(&rq->content, body);
 	o->head = *h;
 	o->head.method = rq->method;
 	o->head.path = rq->path;
@@ -194,29 +249,84 @@ enum hooks_h2 hooks_h2_request(struct conn *c, char *id, const struct hf_head *h
 		sprintf(a, "%s:%u", rq->host, (unsigned)rq->port);
 		o->head.authority = a;
 	}
-	o->head.fields = fields_of(&o->sf.edits, rq->headers, rq->n_headers);
-	o->head.nfields = rq->n_headers;
+	o->head.fields = fields_framed(&o->sf.edits, rq->headers, rq->n_headers, nb,
+				       rq->content.len, &o->head.nfields);
+	if (nb) {
+		o->head.content_length = (int64_t)rq->content.len;
+		o->body = rq->content.data;
+		o->body_len = rq->content.len;
+		o->new_body = true;
+	}
 	return HOOKS_H2_CHANGED;
 }
 
 enum hooks_h2 hooks_h2_response(struct conn *c, char *id, const struct hf_head *rqh,
-				const struct hf_head *h, bool end, struct hooks_h2_out *o)
+				const struct hf_head *h, bool end, const struct buf *body,
+				struct hooks_h2_out *o)
 {
 	unsigned ch;
 
 	memset(o, 0, sizeof(*o));
 	if (!hooks.want_resp)
 		return HOOKS_H2_PASS;
-	out_open(c, id, o, rqh, false);
-	o->f->response = response_of(&o->sf.edits, h, end);
+	out_open(c, id, o, rqh, false, NULL);
+	o->f->response = response_of(&o->sf.edits, h, end, body);
 	ch = h2_point(&o->sf, SCRIPT_EV_RESPONSEHEADERS, REWRITE_RESPONSEHEADERS,
 		      SCRIPT_EV_RESPONSE, REWRITE_RESPONSE);
 	if (ch & SCRIPT_CH_KILL)
 		return HOOKS_H2_KILL;
+	o->intercepted = o->sf.intercepted;
 	if (!(ch & SCRIPT_CH_RESPONSE) || o->f->response == NULL)
 		return HOOKS_H2_PASS;
-	head_of_response(o, o->f->response, false);
+	head_of_response(o, o->f->response, body_changed(&o->f->response->content, body));
 	return HOOKS_H2_CHANGED;
+}
+
+Snare__Flow *hooks_h2_view(struct conn *c, char *id, const struct hf_head *rq, bool rq_end,
+			   const struct buf *rq_body, const struct hf_head *rs, bool rs_end,
+			   const struct buf *rs_body, struct hooks_h2_out *o)
+{
+	memset(o, 0, sizeof(*o));
+	out_open(c, id, o, rq, rq_end, rq_body);
+	if (rs)
+		o->f->response = response_of(&o->sf.edits, rs, rs_end, rs_body);
+	return o->f;
+}
+
+void hooks_h2_edited_head(struct conn *c, char *id, const Snare__Flow *ed, bool request, bool whole,
+			  struct hf_head *h, struct hooks_h2_out *o)
+{
+	struct flowedit *e;
+	const ProtobufCBinaryData *body = NULL;
+
+	memset(o, 0, sizeof(*o));
+	out_open(c, id, o, h, false, NULL); /* its arena holds the new head */
+	e = &o->sf.edits;
+	if (request && ed->request) {
+		const Snare__HttpRequest *rq = ed->request;
+
+		if (rq->method && rq->method[0])
+			h->method = flowedit_strdup(e, rq->method);
+		if (rq->path && rq->path[0])
+			h->path = flowedit_strdup(e, rq->path);
+		body = whole && rq->has_content ? &rq->content : NULL;
+		h->fields = fields_framed(e, rq->headers, rq->n_headers, body != NULL,
+					  body ? body->len : 0, &h->nfields);
+	} else if (!request && ed->response) {
+		const Snare__HttpResponse *rs = ed->response;
+
+		if (rs->has_status_code && rs->status_code >= 200 && rs->status_code <= 999)
+			h->status = (int)rs->status_code;
+		body = whole && rs->has_content ? &rs->content : NULL;
+		h->fields = fields_framed(e, rs->headers, rs->n_headers, body != NULL,
+					  body ? body->len : 0, &h->nfields);
+	}
+	if (body) {
+		h->content_length = (int64_t)body->len;
+		o->body = body->data;
+		o->body_len = body->len;
+		o->new_body = true;
+	}
 }
 
 void hooks_h2_out_free(struct hooks_h2_out *o)

@@ -5,7 +5,9 @@
  * headers, a rewritten response body.  A response body is held for the
  * response hook when its Content-Length is within stream_large_bodies (and
  * FLOW_BODY_KEEP); otherwise the hook sees the headers only, as mitmproxy
- * does with streamed bodies.  What scripts write is untrusted: header names
+ * does with streamed bodies.  A flow a hook intercepts (flow:intercept())
+ * is handed to hold_http.c, which holds it as an intercept-filter match
+ * once the request or response point is over.  What scripts write is untrusted: header names
  * and values holding CR, LF or NUL are refused by daemon/script/. */
 #include <errno.h>
 #include <stdio.h>
@@ -16,6 +18,7 @@
 #include "core/log.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
+#include "worker/hold_http.h"
 #include "worker/hooks.h"
 #include "worker/http.h"
 #include "worker/http_int.h"
@@ -277,6 +280,8 @@ static bool request_point(struct conn *c, size_t held)
 	new_body = held && f->request &&
 		   (f->request->content.data != body || f->request->content.len != held);
 	done = request_finish(c, &sf, ch, held, new_body);
+	if (!done && sf.intercepted)
+		hold_http_want(c);
 	script_flow_release(&sf);
 	flow_view_free(f);
 	return done;
@@ -306,6 +311,8 @@ bool hooks_http_request(struct conn *c)
 	}
 	if (hold == 0 || (ch & SCRIPT_CH_REQUEST)) /* with a body to wait for: the new head */
 		done = request_finish(c, &sf, ch, 0, false);
+	if (!done && sf.intercepted) /* held by hold_http_request after the request point */
+		hold_http_want(c);
 	script_flow_release(&sf);
 	flow_view_free(f);
 	if (done || hold == 0)
@@ -403,6 +410,8 @@ bool hooks_http_response_head(struct conn *c)
 		   response_head_apply(c, f->response) < 0) {
 		conn_client_log(c, LOG_LVL_WARN, "a hook's response head cannot be sent");
 		conn_close(c);
+	} else if (sf.intercepted) {
+		hold_http_want(c); /* hold_http_response_head holds it next */
 	}
 	script_flow_release(&sf);
 	flow_view_free(f);
@@ -428,6 +437,8 @@ static void response_run(struct conn *c)
 	if (ch & SCRIPT_CH_KILL) {
 		conn_client_log(c, LOG_LVL_INFO, "flow killed by a hook");
 		conn_close(c);
+	} else if (sf.intercepted && f->response && hold_http_response_script(c, f->response)) {
+		/* held whole; hold_http_response_done writes it after the resume */
 	} else if (f->response == NULL ||
 		   response_bytes(f->response, false, &c->http->hooks->pending) < 0) {
 		conn_client_log(c, LOG_LVL_WARN, "a hook's response is too large; reset");
@@ -447,7 +458,7 @@ bool hooks_http_response_done(struct conn *c, bool *progress)
 	if (h->hold_response) {
 		response_run(c);
 		*progress = true;
-		if (c->freed)
+		if (c->freed || c->state == CS_HELD)
 			return false;
 	}
 	n = buf_len(&h->pending) - h->pending_off;

@@ -211,3 +211,13 @@ wg_client() {
 		allowed-ips 0.0.0.0/0 persistent-keepalive 25 || return 1
 	ip netns exec "$ns" ip addr add 10.0.0.1/32 dev "$dev" && ip netns exec "$ns" ip link set "$dev" up
 }
+
+# start_nghttpd LOG: an h2 origin (nghttpd -v) serving $T/www with
+# $T/origin.key and $ORIGIN_CERT (origin_cert first), its log in LOG;
+# sets NGX (its port).  False when it does not start.
+start_nghttpd() {
+	NGX=$(free_port)
+	nghttpd -v -d "$T/www" "$NGX" "$T/origin.key" "$ORIGIN_CERT" >"$1" 2>&1 &
+	PIDS+=($!)
+	wait_port "$NGX"
+}

@@ -11,10 +11,7 @@ done
 origin_cert
 mkdir -p "$T/www"
 echo "h2 hooks docroot" >"$T/www/index.html"
-NGX=$(free_port)
-nghttpd -v -d "$T/www" "$NGX" "$T/origin.key" "$ORIGIN_CERT" >"$T/nghttpd.log" 2>&1 &
-PIDS+=($!)
-wait_port "$NGX" || { notok scripts-h2-origin "nghttpd did not start"; exit 0; }
+start_nghttpd "$T/nghttpd.log" || { notok scripts-h2-origin "nghttpd did not start"; exit 0; }
 
 cat >"$T/h2hooks.lua" <<'LUA'
 function requestheaders(flow)

@@ -1,7 +1,7 @@
 /* Unit tests for the script module's flow object: reading a request and
  * its connections, changing headers (single and multi-value), content,
  * text and url, answering locally, changing a response, kill, marked and
- * comment, and a flow left alone when nothing changed or a hook failed. */
+ * comment, intercept and resume, and a flow left alone when nothing changed or a hook failed. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -176,6 +176,26 @@ static void test_kill_mark_comment(void **st)
 	script_flow_release(&x.sf);
 }
 
+static void test_intercept_resume(void **st)
+{
+	struct fx x;
+
+	fx_http(&x, false);
+	run("function request(f) assert(f.intercepted == false) f:intercept()\n"
+	    "  assert(f.intercepted) end\n",
+	    SCRIPT_EV_REQUEST, &x, 0);
+	assert_true(x.sf.intercepted);
+	assert_int_equal(x.sf.changed, 0);
+	/* a later hook of the same point sees it and may take it back */
+	run("function request(f) assert(f.intercepted) f:resume() end\n", SCRIPT_EV_REQUEST, &x, 0);
+	assert_false(x.sf.intercepted);
+	/* a hook that fails leaves it as it was */
+	run("function request(f) f:intercept() error('boom') end\n", SCRIPT_EV_REQUEST, &x,
+	    -EINVAL);
+	assert_false(x.sf.intercepted);
+	script_flow_release(&x.sf);
+}
+
 static void test_nothing_changed(void **st)
 {
 	struct fx x;
@@ -287,6 +307,7 @@ int main(void)
 	    cmocka_unit_test(test_local_response),
 	    cmocka_unit_test(test_change_response),
 	    cmocka_unit_test(test_kill_mark_comment),
+	    cmocka_unit_test(test_intercept_resume),
 	    cmocka_unit_test(test_nothing_changed),
 	    cmocka_unit_test(test_runtime_error_leaves_flow),
 	    cmocka_unit_test(test_bad_value_leaves_flow),
