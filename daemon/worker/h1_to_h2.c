@@ -1,0 +1,492 @@
+/* Runs in a worker: an HTTP/1.1 client's exchanges over an h2 server
+ * connection.  The HTTP/1 engine (http_exchange.c) stays as it is and
+ * writes and reads HTTP/1.1 bytes on c->server; around its step this file
+ * swaps the server stream's in/out buffers for two of its own, reads the
+ * request the engine wrote (head, Content-Length or chunked body) and
+ * submits it as one stream of an h2 session (h2_framing.c, HF_CLIENT; the
+ * head mapped by daemon/h2/map.c: request line and Host to pseudo-headers,
+ * connection-specific fields dropped), and writes the response back as
+ * HTTP/1.1 (Content-Length when the server gave one, else chunked, with
+ * trailers only when the request asked for them with TE: trailers).  One
+ * h2 connection carries the client connection's requests one after the
+ * other.  Request trailers are not forwarded (the chunked decoder skips
+ * them).  Memory: the response buffer is fed only while it holds less than
+ * a stream buffer, the request buffer is the engine's bounded one.  The
+ * bytes the engine wrote are trusted (it built them); the server's are
+ * checked by the h2 framing. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/ssl.h>
+
+#include "core/log.h"
+#include "h2/h2.h"
+#include "http1/http1.h"
+#include "worker/conn.h"
+#include "worker/h1_to_h2.h"
+#include "worker/h2_framing.h"
+#include "worker/http.h"
+#include "worker/modes.h"
+#include "worker/worker_ctx.h"
+
+enum h1h2_mode { H1H2_UNDECIDED, H1H2_H2 };
+
+struct h1h2 {
+	enum h1h2_mode mode;
+	bool swapped;		  /* c->server's in/out are ours (the engine runs) */
+	struct http_framing *f;	  /* the h2 session facing the server */
+	struct buf h1_in, h1_out; /* HTTP/1.1 bytes for / from the engine */
+	/* the request in flight */
+	int32_t sid; /* 0: none */
+	bool head_sent, req_done, want_trailers, head_req;
+	enum http1_body body;
+	uint64_t remaining;
+	struct http1_chunked chunked;
+	struct buf pending; /* decoded request body not yet taken by the session */
+	/* its response */
+	bool chunked_out, resp_end;
+	struct buf trailers; /* HTTP/1 trailer lines, when the client wants them */
+	struct http1_head head;
+};
+
+static const struct http_framing_ops *const ops = &h2_framing_ops;
+
+static bool alpn_is_h2(const struct conn *c)
+{
+	const unsigned char *p = NULL;
+	unsigned n = 0;
+
+	if (c->server.ssl)
+		SSL_get0_alpn_selected(c->server.ssl, &p, &n);
+	return n == 2 && memcmp(p, "h2", 2) == 0;
+}
+
+/* http2_origin: TLS servers that may take h2 (decided once the handshake
+ * is over), reverse http:// servers in h2c with prior knowledge. */
+static bool h1h2_wanted(const struct conn *c)
+{
+	if (!wk->opts.http2 || !wk->opts.http2_origin || !c->tunnel || c->force_raw)
+		return false;
+	if (c->server.ssl)
+		return !c->server.tls_done || alpn_is_h2(c);
+	return c->kind == MODE_REVERSE && !c->server_tls;
+}
+
+static void swap_bufs(struct conn *c, struct h1h2 *x)
+{
+	struct buf t = c->server.in;
+
+	c->server.in = x->h1_in;
+	x->h1_in = t;
+	t = c->server.out;
+	c->server.out = x->h1_out;
+	x->h1_out = t;
+	x->swapped = !x->swapped;
+}
+
+struct buf *h1h2_head_out(struct conn *c)
+{
+	struct h1h2 *x = c->http ? c->http->h1h2 : NULL;
+
+	return x && !x->swapped ? &x->h1_out : &c->server.out;
+}
+
+bool h1h2_usable(const struct conn *c)
+{
+	const struct h1h2 *x = c->http ? c->http->h1h2 : NULL;
+
+	return !x || x->mode != H1H2_H2 || (ops->can_open(x->f) && !ops->done(x->f));
+}
+
+void h1h2_free(struct conn *c)
+{
+	struct h1h2 *x = c->http ? c->http->h1h2 : NULL;
+
+	if (!x)
+		return;
+	if (x->swapped)
+		swap_bufs(c, x);
+	if (x->f)
+		ops->free(x->f);
+	buf_free(&x->h1_in);
+	buf_free(&x->h1_out);
+	buf_free(&x->pending);
+	buf_free(&x->trailers);
+	free(x);
+	c->http->h1h2 = NULL;
+}
+
+/* The server's stream failed: the engine answers 502 or ends the response. */
+static void h1h2_fail(struct conn *c, const char *why)
+{
+	if (!c->server.failed)
+		stream_fail(&c->server, "HTTP/2 server: %s", why);
+}
+
+static void put(struct conn *c, struct h1h2 *x, const void *p, size_t n)
+{
+	if (buf_append(x->swapped ? &c->server.in : &x->h1_in, p, n) < 0)
+		h1h2_fail(c, "response buffer full");
+}
+
+static void putf(struct conn *c, struct h1h2 *x, const char *fmt, ...) SNARE_PRINTF(3, 4);
+static void putf(struct conn *c, struct h1h2 *x, const char *fmt, ...)
+{
+	char line[64];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	put(c, x, line, (size_t)n);
+}
+
+static const char *reason(int status)
+{
+	static const struct {
+		int status;
+		const char *text;
+	} t[] = {
+	    {100, "Continue"},
+	    {200, "OK"},
+	    {201, "Created"},
+	    {204, "No Content"},
+	    {206, "Partial Content"},
+	    {301, "Moved Permanently"},
+	    {302, "Found"},
+	    {304, "Not Modified"},
+	    {400, "Bad Request"},
+	    {401, "Unauthorized"},
+	    {403, "Forbidden"},
+	    {404, "Not Found"},
+	    {500, "Internal Server Error"},
+	    {502, "Bad Gateway"},
+	    {503, "Service Unavailable"},
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
+		if (t[i].status == status)
+			return t[i].text;
+	return "Status";
+}
+
+static void put_fields(struct conn *c, struct h1h2 *x, const struct hf_field *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		put(c, x, f[i].name, f[i].name_len);
+		put(c, x, ": ", 2);
+		put(c, x, f[i].value, f[i].value_len);
+		put(c, x, "\r\n", 2);
+	}
+}
+
+static void ev_head(void *eng, int32_t sid, const struct hf_head *h, bool end)
+{
+	struct conn *c = eng;
+	struct h1h2 *x = c->http->h1h2;
+	bool no_body = x->head_req || h->status == 204 || h->status == 304;
+
+	if (sid != x->sid)
+		return;
+	putf(c, x, "HTTP/1.1 %d %s\r\n", h->status, reason(h->status));
+	put_fields(c, x, h->fields, h->nfields);
+	if (h->status < 200) {
+		put(c, x, "\r\n", 2);
+		return;
+	}
+	x->chunked_out = !no_body && !end && h->content_length < 0;
+	if (x->chunked_out)
+		put(c, x, "transfer-encoding: chunked\r\n", 28);
+	else if (end && !no_body && h->content_length < 0)
+		put(c, x, "content-length: 0\r\n", 19);
+	put(c, x, "\r\n", 2);
+}
+
+static void ev_data(void *eng, int32_t sid, const uint8_t *p, size_t n)
+{
+	struct conn *c = eng;
+	struct h1h2 *x = c->http->h1h2;
+
+	if (sid != x->sid || n == 0)
+		return;
+	if (x->chunked_out)
+		putf(c, x, "%zx\r\n", n);
+	put(c, x, p, n);
+	if (x->chunked_out)
+		put(c, x, "\r\n", 2);
+	(void)ops->consume(x->f, sid, n);
+}
+
+static void ev_trailers(void *eng, int32_t sid, const struct hf_field *f, size_t n)
+{
+	struct conn *c = eng;
+	struct h1h2 *x = c->http->h1h2;
+
+	for (size_t i = 0; sid == x->sid && x->chunked_out && x->want_trailers && i < n; i++)
+		if (buf_append(&x->trailers, f[i].name, f[i].name_len) < 0 ||
+		    buf_append(&x->trailers, ": ", 2) < 0 ||
+		    buf_append(&x->trailers, f[i].value, f[i].value_len) < 0 ||
+		    buf_append(&x->trailers, "\r\n", 2) < 0)
+			h1h2_fail(c, "trailers too large");
+}
+
+static void ev_end(void *eng, int32_t sid)
+{
+	struct conn *c = eng;
+	struct h1h2 *x = c->http->h1h2;
+
+	if (sid != x->sid)
+		return;
+	if (x->chunked_out) {
+		put(c, x, "0\r\n", 3);
+		put(c, x, buf_ptr(&x->trailers), buf_len(&x->trailers));
+		put(c, x, "\r\n", 2);
+	}
+	buf_reset(&x->trailers);
+	x->resp_end = true;
+}
+
+static void ev_reset(void *eng, int32_t sid, uint32_t code, bool by_peer)
+{
+	struct conn *c = eng;
+	struct h1h2 *x = c->http->h1h2;
+	char why[64];
+
+	if (sid != x->sid || x->resp_end)
+		return;
+	snprintf(why, sizeof(why), "stream reset%s (%s)", by_peer ? " by the server" : "",
+		 h2_error_name(code));
+	h1h2_fail(c, why);
+}
+
+static void ev_close(void *eng, int32_t sid)
+{
+	struct conn *c = eng;
+	struct h1h2 *x = c->http->h1h2;
+
+	if (sid == x->sid && x->resp_end && x->req_done) {
+		x->sid = 0;
+		x->head_sent = false;
+	}
+}
+
+static void ev_send_space(void *eng, int32_t sid)
+{
+	(void)eng;
+	(void)sid;
+}
+
+static void ev_conn_error(void *eng, uint32_t code, int http_status, const char *why)
+{
+	struct conn *c = eng;
+	struct h1h2 *x = c->http->h1h2;
+
+	(void)http_status;
+	if (x->sid && !x->resp_end)
+		h1h2_fail(c, why ? why : h2_error_name(code));
+}
+
+static const struct hf_events events = {
+    .on_head = ev_head,
+    .on_data = ev_data,
+    .on_trailers = ev_trailers,
+    .on_end = ev_end,
+    .on_reset = ev_reset,
+    .on_close = ev_close,
+    .on_send_space = ev_send_space,
+    .on_conn_error = ev_conn_error,
+};
+
+void h1h2_attach(struct conn *c)
+{
+	struct h1h2 *x;
+	struct buf t;
+
+	if (c->http->h1h2 || !h1h2_wanted(c))
+		return;
+	x = xcalloc(1, sizeof(*x));
+	buf_init(&x->h1_in, 2 * STREAM_BUF_MAX + 4096);
+	buf_init(&x->h1_out, STREAM_BUF_MAX);
+	buf_init(&x->pending, STREAM_BUF_MAX);
+	buf_init(&x->trailers, 8192);
+	/* the head just written goes to the translation, the stream's buffer
+	 * stays empty for the h2 frames */
+	t = c->server.out;
+	c->server.out = x->h1_out;
+	x->h1_out = t;
+	c->http->h1h2 = x;
+}
+
+/* The request head in h1_out, mapped and submitted as a new stream. */
+static int submit_request_head(struct conn *c, struct h1h2 *x)
+{
+	struct http1_limits lim;
+	struct h2_field *fl;
+	struct h2_msg m;
+	struct h2_head hh;
+	struct hf_head h;
+	const struct http1_header *te;
+	char *method, *target;
+	int r;
+
+	http1_limits_default(&lim);
+	lim.max_head_bytes = STREAM_BUF_MAX;
+	r = http1_parse_request(buf_ptr(&x->h1_out), buf_len(&x->h1_out), &lim, &x->head);
+	if (r == HTTP1_E_NEED_MORE)
+		return 0;
+	if (r != HTTP1_OK)
+		return -EPROTO;
+	fl = xcalloc(x->head.nheaders + 1, sizeof(*fl));
+	for (size_t i = 0; i < x->head.nheaders; i++)
+		fl[i] = (struct h2_field){x->head.headers[i].name.p, x->head.headers[i].name.n,
+					  x->head.headers[i].value.p, x->head.headers[i].value.n};
+	method = xstrndup(x->head.method.p, x->head.method.n);
+	target = xstrndup(x->head.target.p, x->head.target.n);
+	h2_msg_init(&m);
+	r = h2_map_request_from_h1(&m, method, target, c->server_tls ? "https" : "http", fl,
+				   x->head.nheaders);
+	te = http1_find(&x->head, "te");
+	x->want_trailers = te && http1_has_token(te->value, "trailers");
+	x->head_req = strcmp(method, "HEAD") == 0;
+	x->body = x->head.body;
+	x->remaining = x->head.content_length;
+	http1_chunked_init(&x->chunked);
+	x->req_done = x->body == HTTP1_BODY_NONE || (x->body == HTTP1_BODY_LENGTH && !x->remaining);
+	hh = h2_msg_head(&m);
+	h = (struct hf_head){
+	    .method = hh.method,
+	    .scheme = hh.scheme,
+	    .authority = hh.authority,
+	    .path = hh.path,
+	    .version = 11,
+	    .fields = (const struct hf_field *)hh.fields,
+	    .nfields = hh.nfields,
+	    .content_length = x->body == HTTP1_BODY_LENGTH ? (int64_t)x->head.content_length : -1};
+	if (r == 0)
+		r = x->sid = ops->submit_head(x->f, 0, &h, x->req_done);
+	h2_msg_free(&m);
+	free(fl);
+	free(method);
+	free(target);
+	if (r < 0)
+		return r;
+	buf_consume(&x->h1_out, x->head.head_len);
+	x->head_sent = true;
+	x->resp_end = false;
+	x->chunked_out = false;
+	return 1;
+}
+
+static void pending_piece(void *arg, const uint8_t *d, size_t n)
+{
+	struct h1h2 *x = arg;
+
+	if (buf_append(&x->pending, d, n) < 0)
+		x->chunked.state = -1; /* cannot happen: fed at most its room */
+}
+
+/* Moves request body bytes from h1_out to the session as far as it takes. */
+static int submit_request_body(struct h1h2 *x, bool *progress)
+{
+	size_t n = buf_len(&x->h1_out), used;
+	ssize_t took;
+
+	if (x->body == HTTP1_BODY_CHUNKED && buf_len(&x->pending) == 0 && n > 0) {
+		if (n > buf_room(&x->pending))
+			n = buf_room(&x->pending);
+		if (http1_chunked_feed(&x->chunked, buf_ptr(&x->h1_out), n, &used, pending_piece,
+				       x) != HTTP1_OK)
+			return -EPROTO;
+		buf_consume(&x->h1_out, used);
+		*progress = true;
+	}
+	if (x->body == HTTP1_BODY_LENGTH) {
+		n = n > x->remaining ? (size_t)x->remaining : n;
+		took = n ? ops->submit_data(x->f, x->sid, buf_ptr(&x->h1_out), n) : 0;
+		if (took < 0)
+			return (int)took;
+		buf_consume(&x->h1_out, (size_t)took);
+		x->remaining -= (uint64_t)took;
+		x->req_done = x->remaining == 0;
+	} else if (buf_len(&x->pending)) {
+		took = ops->submit_data(x->f, x->sid, buf_ptr(&x->pending), buf_len(&x->pending));
+		if (took < 0)
+			return (int)took;
+		buf_consume(&x->pending, (size_t)took);
+	}
+	if (x->body == HTTP1_BODY_CHUNKED)
+		x->req_done = x->chunked.done && buf_len(&x->pending) == 0;
+	*progress |= x->req_done;
+	return x->req_done ? ops->submit_end(x->f, x->sid, NULL, 0) : 0;
+}
+
+/* What the engine wrote since the last step, onto the session. */
+static void h1h2_send(struct conn *c, struct h1h2 *x, bool *progress)
+{
+	int r = 0;
+
+	if (!x->head_sent && buf_len(&x->h1_out) > 0 && x->sid == 0)
+		r = submit_request_head(c, x);
+	if (r > 0)
+		*progress = true;
+	if (r >= 0 && x->head_sent && !x->req_done)
+		r = submit_request_body(x, progress);
+	if (r < 0)
+		h1h2_fail(c, "cannot send the request");
+}
+
+/* TLS done: h2 translates, anything else hands the request back to the
+ * stream as it is. */
+static bool h1h2_decide(struct conn *c, struct h1h2 *x)
+{
+	struct hf_limits lim = {
+	    .max_head_bytes = (size_t)wk->opts.max_header_bytes,
+	    .max_fields = (size_t)wk->opts.max_headers,
+	    .max_streams = 100,
+	};
+
+	if (c->server.ssl && !c->server.tls_done)
+		return false;
+	if (c->server.ssl && !alpn_is_h2(c)) {
+		if (buf_append(&c->server.out, buf_ptr(&x->h1_out), buf_len(&x->h1_out)) < 0)
+			h1h2_fail(c, "request buffer full");
+		h1h2_free(c);
+		return false;
+	}
+	x->f = ops->open(HF_CLIENT, &lim, &events, c);
+	x->mode = H1H2_H2;
+	conn_client_log(c, LOG_LVL_DEBUG, "HTTP/1.1 client, HTTP/2 server: translating");
+	return true;
+}
+
+void h1h2_step(struct conn *c, bool *progress, void (*engine)(struct conn *c, bool *progress))
+{
+	struct h1h2 *x = c->http->h1h2;
+	size_t out_before;
+
+	if (x && x->mode == H1H2_UNDECIDED && !h1h2_decide(c, x))
+		x = c->http->h1h2; /* freed when the server took HTTP/1.1 */
+	if (x && x->mode == H1H2_H2 && buf_len(&c->server.in) > 0 &&
+	    buf_len(&x->h1_in) < STREAM_BUF_MAX) {
+		if (ops->feed(x->f, &c->server.in) < 0)
+			h1h2_fail(c, "connection error");
+		*progress = true;
+	}
+	if (x)
+		swap_bufs(c, x);
+	engine(c, progress);
+	if (c->freed || c->http == NULL || (x = c->http->h1h2) == NULL)
+		return;
+	if (x->swapped)
+		swap_bufs(c, x);
+	if (x->mode != H1H2_H2)
+		return;
+	h1h2_send(c, x, progress);
+	out_before = buf_len(&c->server.out);
+	(void)ops->flush(x->f, &c->server.out);
+	if (buf_len(&c->server.out) != out_before)
+		*progress = true;
+}

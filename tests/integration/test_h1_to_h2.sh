@@ -1,0 +1,97 @@
+#!/bin/bash
+# HTTP/1.1 clients and HTTP/2-only servers through snare (http2_origin):
+# reverse https to nghttpd (h2 only over TLS) and to tests/tools/h2echo,
+# reverse http:// to h2echo in h2c with prior knowledge.  Each HTTP/1.1
+# request becomes a stream of one h2 server connection and is recorded as an
+# HTTP/1.1 flow.  Loopback only; no root needed.
+. "$(dirname "$0")/lib.sh"
+H2ECHO=${SNARE_BUILD:-$SNARE_ROOT/build/check}/tools/h2echo
+
+for tool in nghttpd curl; do
+	command -v "$tool" >/dev/null || { skip h1_to_h2 "$tool is not installed"; exit 0; }
+done
+[ -x "$H2ECHO" ] || { notok h1_to_h2 "$H2ECHO is not built"; exit 0; }
+
+origin_cert
+mkdir -p "$T/www"
+echo "h1h2 docroot" >"$T/www/index.html"
+echo "second file" >"$T/www/two.html"
+for _ in 1 2 3; do # a free port can be taken meanwhile: another one then
+	NGX=$(free_port)
+	nghttpd -d "$T/www" "$NGX" "$T/origin.key" "$ORIGIN_CERT" >"$T/nghttpd.log" 2>&1 &
+	PIDS+=($!)
+	wait_port "$NGX" && break
+done
+wait_port "$NGX" || { notok h1_to_h2_nghttpd "nghttpd did not start"; exit 0; }
+ECHO_TLS=$(free_port)
+"$H2ECHO" server --tls "$ORIGIN_CERT" "$T/origin.key" "$ECHO_TLS" >"$T/echo-tls.log" 2>&1 &
+PIDS+=($!)
+ECHO_PLAIN=$(free_port)
+"$H2ECHO" server "$ECHO_PLAIN" >"$T/echo-plain.log" 2>&1 &
+PIDS+=($!)
+wait_for "$T/echo-tls.log" listening && wait_for "$T/echo-plain.log" listening ||
+	{ notok h1_to_h2_h2echo "$(cat "$T"/echo-*.log)"; exit 0; }
+
+# --- without http2_origin an HTTP/1.1 client cannot reach the h2-only server.
+start_snare --mode "reverse:https://localhost:$NGX@127.0.0.1:0" --set ssl_insecure=true \
+	--set connection_strategy=lazy || exit 1
+code=$(curl -sS --max-time 20 -k --http1.1 -o /dev/null -w '%{http_code}' \
+	"https://127.0.0.1:$SNARE_PORT/index.html" 2>/dev/null)
+if [ "$code" != 200 ]; then
+	ok h1_to_h2_off_fails
+else notok h1_to_h2_off_fails "answered $code without http2_origin"; fi
+stop_snare
+
+# --- with it: lazy and eager, two requests on one client connection share
+# one h2 server connection; the flows are HTTP/1.1.
+for strategy in lazy eager; do
+	start_snare --mode "reverse:https://localhost:$NGX@127.0.0.1:0" --set ssl_insecure=true \
+		--set connection_strategy=$strategy --set http2_origin=true || exit 1
+	out=$(curl -sS --max-time 20 -k --http1.1 -w '\ncode=%{http_code} version=%{http_version}\n' \
+		"https://127.0.0.1:$SNARE_PORT/index.html" "https://127.0.0.1:$SNARE_PORT/two.html" 2>&1)
+	if [ "$(grep -c '^code=200 version=1.1$' <<<"$out")" -eq 2 ] &&
+		grep -q '^h1h2 docroot$' <<<"$out" && grep -q '^second file$' <<<"$out" &&
+		wait_for "$SNARE_LOG" "GET https://localhost:$NGX/two.html" &&
+		grep -q "GET https://localhost:$NGX/index.html" "$SNARE_LOG"; then
+		ok "h1_to_h2_nghttpd_$strategy"
+	else notok "h1_to_h2_nghttpd_$strategy" "$out $(tail -5 "$SNARE_LOG")"; fi
+	if [ "$(grep -c "server connect localhost:$NGX" "$SNARE_LOG")" -eq 1 ] &&
+		! grep -q 'HTTP/2.0' "$SNARE_LOG"; then
+		ok "h1_to_h2_one_server_connection_$strategy"
+	else notok "h1_to_h2_one_server_connection_$strategy" "$(grep -E 'server connect|translat' "$SNARE_LOG")"; fi
+	stop_snare
+done
+
+# --- request bodies (by length and chunked) and trailers, to h2echo over TLS.
+start_snare --mode "reverse:https://localhost:$ECHO_TLS@127.0.0.1:0" --set ssl_insecure=true \
+	--set http2_origin=true || exit 1
+head -c 300000 /dev/urandom >"$T/up.bin"
+v=$(curl -sS --max-time 30 -k --http1.1 --data-binary @"$T/up.bin" -o "$T/back1.bin" \
+	-w '%{http_code} %{http_version}' "https://127.0.0.1:$SNARE_PORT/up")
+v2=$(curl -sS --max-time 30 -k --http1.1 -X POST -T - -o "$T/back2.bin" \
+	-w '%{http_code} %{http_version}' "https://127.0.0.1:$SNARE_PORT/up" <"$T/up.bin")
+if [ "$v" = "200 1.1" ] && [ "$v2" = "200 1.1" ] && cmp -s "$T/up.bin" "$T/back1.bin" &&
+	cmp -s "$T/up.bin" "$T/back2.bin" &&
+	wait_for "$SNARE_LOG" "POST https://localhost:$ECHO_TLS/up"; then
+	ok h1_to_h2_post_bodies
+else notok h1_to_h2_post_bodies "curl said '$v' / '$v2' $(tail -5 "$SNARE_LOG")"; fi
+# The server's trailer reaches a client that asked for trailers, not another.
+curl -sS --max-time 20 -k --http1.1 --raw -H 'TE: trailers' "https://127.0.0.1:$SNARE_PORT/t" \
+	>"$T/tr1.out" 2>&1
+curl -sS --max-time 20 -k --http1.1 --raw "https://127.0.0.1:$SNARE_PORT/t" >"$T/tr2.out" 2>&1
+if grep -q '^x-h2echo-received: 0' "$T/tr1.out" && grep -q '^h2echo GET /t' "$T/tr2.out" &&
+	! grep -q 'x-h2echo-received' "$T/tr2.out"; then
+	ok h1_to_h2_trailers_when_asked
+else notok h1_to_h2_trailers_when_asked "$(cat "$T/tr1.out" "$T/tr2.out")"; fi
+stop_snare
+
+# --- reverse http:// to an h2c server: prior knowledge.
+start_snare --mode "reverse:http://127.0.0.1:$ECHO_PLAIN@127.0.0.1:0" --set http2_origin=true ||
+	exit 1
+out=$(curl -sS --max-time 20 --http1.1 -w '\ncode=%{http_code} version=%{http_version}' \
+	"http://127.0.0.1:$SNARE_PORT/clear" 2>&1)
+if grep -q '^h2echo GET /clear' <<<"$out" && grep -q '^code=200 version=1.1$' <<<"$out" &&
+	wait_for "$SNARE_LOG" "GET http://127.0.0.1:$ECHO_PLAIN/clear"; then
+	ok h1_to_h2_h2c_prior_knowledge
+else notok h1_to_h2_h2c_prior_knowledge "$out $(tail -5 "$SNARE_LOG")"; fi
+stop_snare
