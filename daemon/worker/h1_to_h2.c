@@ -24,6 +24,7 @@
 #include "core/log.h"
 #include "h2/h2.h"
 #include "http1/http1.h"
+#include "output/dump.h"
 #include "worker/conn.h"
 #include "worker/h1_to_h2.h"
 #include "worker/h2_framing.h"
@@ -144,33 +145,12 @@ static void putf(struct conn *c, struct h1h2 *x, const char *fmt, ...)
 	put(c, x, line, (size_t)n);
 }
 
+/* HTTP/2 has no reason phrase: the standard one, or a placeholder. */
 static const char *reason(int status)
 {
-	static const struct {
-		int status;
-		const char *text;
-	} t[] = {
-	    {100, "Continue"},
-	    {200, "OK"},
-	    {201, "Created"},
-	    {204, "No Content"},
-	    {206, "Partial Content"},
-	    {301, "Moved Permanently"},
-	    {302, "Found"},
-	    {304, "Not Modified"},
-	    {400, "Bad Request"},
-	    {401, "Unauthorized"},
-	    {403, "Forbidden"},
-	    {404, "Not Found"},
-	    {500, "Internal Server Error"},
-	    {502, "Bad Gateway"},
-	    {503, "Service Unavailable"},
-	};
+	const char *r = dump_status_reason((unsigned)status);
 
-	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
-		if (t[i].status == status)
-			return t[i].text;
-	return "Status";
+	return r[0] ? r : "Unknown";
 }
 
 static void put_fields(struct conn *c, struct h1h2 *x, const struct hf_field *f, size_t n)
@@ -462,6 +442,17 @@ static bool h1h2_decide(struct conn *c, struct h1h2 *x)
 	return true;
 }
 
+/* Empty buffers give back their memory (an idle kept connection holds
+ * only the h2 session). */
+static void h1h2_trim(struct h1h2 *x)
+{
+	struct buf *b[] = {&x->h1_in, &x->h1_out, &x->pending, &x->trailers};
+
+	for (size_t i = 0; i < ARRAY_SIZE(b); i++)
+		if (buf_len(b[i]) == 0)
+			buf_free(b[i]);
+}
+
 void h1h2_step(struct conn *c, bool *progress, void (*engine)(struct conn *c, bool *progress))
 {
 	struct h1h2 *x = c->http->h1h2;
@@ -482,11 +473,12 @@ void h1h2_step(struct conn *c, bool *progress, void (*engine)(struct conn *c, bo
 		return;
 	if (x->swapped)
 		swap_bufs(c, x);
-	if (x->mode != H1H2_H2)
-		return;
-	h1h2_send(c, x, progress);
-	out_before = buf_len(&c->server.out);
-	(void)ops->flush(x->f, &c->server.out);
-	if (buf_len(&c->server.out) != out_before)
-		*progress = true;
+	if (x->mode == H1H2_H2) {
+		h1h2_send(c, x, progress);
+		out_before = buf_len(&c->server.out);
+		(void)ops->flush(x->f, &c->server.out);
+		if (buf_len(&c->server.out) != out_before)
+			*progress = true;
+	}
+	h1h2_trim(x);
 }
