@@ -16,6 +16,7 @@ origin_cert
 mkdir -p "$T/www"
 echo "h1h2 docroot" >"$T/www/index.html"
 echo "second file" >"$T/www/two.html"
+head -c 3000000 /dev/urandom >"$T/www/big.bin"
 for _ in 1 2 3; do # a free port can be taken meanwhile: another one then
 	NGX=$(free_port)
 	nghttpd -d "$T/www" "$NGX" "$T/origin.key" "$ORIGIN_CERT" >"$T/nghttpd.log" 2>&1 &
@@ -61,6 +62,29 @@ for strategy in lazy eager; do
 	else notok "h1_to_h2_one_server_connection_$strategy" "$(grep -E 'server connect|translat' "$SNARE_LOG")"; fi
 	stop_snare
 done
+
+# --- a body larger than the h2 windows comes back whole, and HEAD has none.
+start_snare --mode "reverse:https://localhost:$NGX@127.0.0.1:0" --set ssl_insecure=true \
+	--set http2_origin=true || exit 1
+v=$(curl -sS --max-time 60 -k --http1.1 -o "$T/big.out" -w '%{http_code} %{http_version}' \
+	"https://127.0.0.1:$SNARE_PORT/big.bin")
+h=$(curl -sS --max-time 20 -k --http1.1 -I "https://127.0.0.1:$SNARE_PORT/big.bin" 2>&1)
+if [ "$v" = "200 1.1" ] && cmp -s "$T/www/big.bin" "$T/big.out" &&
+	grep -qi '^content-length: 3000000' <<<"$h"; then
+	ok h1_to_h2_large_body_and_head
+else notok h1_to_h2_large_body_and_head "curl said '$v'; $h"; fi
+stop_snare
+
+# --- regular mode, CONNECT and TLS interception: the same translation.
+start_snare --mode regular@127.0.0.1:0 --set ssl_insecure=true --set http2_origin=true || exit 1
+out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$SNARE_PORT" \
+	--cacert "$SNARE_CONF/snare-ca-cert.pem" --http1.1 -w '\ncode=%{http_code} version=%{http_version}' \
+	"https://localhost:$NGX/index.html" 2>&1)
+if grep -q '^h1h2 docroot$' <<<"$out" && grep -q '^code=200 version=1.1$' <<<"$out" &&
+	wait_for "$SNARE_LOG" "GET https://localhost:$NGX/index.html"; then
+	ok h1_to_h2_regular_connect
+else notok h1_to_h2_regular_connect "$out $(tail -5 "$SNARE_LOG")"; fi
+stop_snare
 
 # --- request bodies (by length and chunked) and trailers, to h2echo over TLS.
 start_snare --mode "reverse:https://localhost:$ECHO_TLS@127.0.0.1:0" --set ssl_insecure=true \
