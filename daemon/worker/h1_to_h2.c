@@ -9,11 +9,9 @@
  * HTTP/1.1 (Content-Length when the server gave one, else chunked, with
  * trailers only when the request asked for them with TE: trailers).  One
  * h2 connection carries the client connection's requests one after the
- * other.  Request trailers are not forwarded (the chunked decoder skips
- * them).  Memory: the response buffer is fed only while it holds less than
- * a stream buffer, the request buffer is the engine's bounded one.  The
- * bytes the engine wrote are trusted (it built them); the server's are
- * checked by the h2 framing. */
+ * other.  Request trailers go as HTTP/2 trailers.  Memory: the response buffer is fed only while it
+ * holds less than a stream buffer, the request buffer is the engine's bounded one.  The bytes the
+ * engine wrote are trusted (it built them); the server's are checked by the h2 framing. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +44,9 @@ struct h1h2 {
 	uint64_t remaining;
 	struct http1_chunked chunked;
 	struct buf pending; /* decoded request body not yet taken by the session */
+	struct buf rawtail; /* chunked framing after the last payload byte: the trailers */
+	const uint8_t *feed_base;
+	size_t feed_end; /* where the last payload piece of a feed ended (SIZE_MAX: none) */
 	/* its response */
 	bool chunked_out, resp_end;
 	struct buf trailers; /* HTTP/1 trailer lines, when the client wants them */
@@ -114,6 +115,7 @@ void h1h2_free(struct conn *c)
 	buf_free(&x->h1_in);
 	buf_free(&x->h1_out);
 	buf_free(&x->pending);
+	buf_free(&x->rawtail);
 	buf_free(&x->trailers);
 	free(x);
 	c->http->h1h2 = NULL;
@@ -291,6 +293,7 @@ void h1h2_attach(struct conn *c)
 	buf_init(&x->h1_in, 2 * STREAM_BUF_MAX + 4096);
 	buf_init(&x->h1_out, STREAM_BUF_MAX);
 	buf_init(&x->pending, STREAM_BUF_MAX);
+	buf_init(&x->rawtail, HTTP1_CHUNK_LINE_MAX + HTTP1_TRAILER_MAX_BYTES + 16);
 	buf_init(&x->trailers, 8192);
 	/* the head just written goes to the translation, the stream's buffer
 	 * stays empty for the h2 frames */
@@ -366,6 +369,66 @@ static void pending_piece(void *arg, const uint8_t *d, size_t n)
 
 	if (buf_append(&x->pending, d, n) < 0)
 		x->chunked.state = -1; /* cannot happen: fed at most its room */
+	x->feed_end = (size_t)(d + n - x->feed_base);
+}
+
+/* Keeps the framing bytes a feed consumed after its last payload byte. */
+static void keep_tail(struct h1h2 *x, size_t used)
+{
+	size_t from = x->feed_end == SIZE_MAX ? 0 : x->feed_end;
+
+	if (x->feed_end != SIZE_MAX)
+		buf_reset(&x->rawtail);
+	if (used > from && buf_append(&x->rawtail, x->feed_base + from, used - from) < 0)
+		buf_reset(&x->rawtail); /* cannot happen: the decoder bounds them */
+}
+
+/* The trailer fields of a finished chunked request, from what followed its
+ * last payload byte (a CRLF, the last-chunk line, trailer lines, an empty
+ * line; the decoder checked their syntax), in h2 form in m. */
+static int request_trailers(struct h1h2 *x, struct h2_msg *m)
+{
+	const char *p = (const char *)buf_ptr(&x->rawtail), *end = p + buf_len(&x->rawtail);
+	struct h2_field f[HTTP1_TRAILER_MAX_COUNT];
+	bool size_line = true;
+	size_t n = 0;
+
+	while (p < end && n < ARRAY_SIZE(f)) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p)), *eol, *colon, *v;
+
+		nl = nl ? nl : end;
+		eol = nl > p && nl[-1] == '\r' ? nl - 1 : nl;
+		colon = memchr(p, ':', (size_t)(eol - p));
+		if (eol > p && size_line) {
+			size_line = false;
+		} else if (eol > p && colon) {
+			for (v = colon + 1; v < eol && (*v == ' ' || *v == '\t'); v++)
+				;
+			while (eol > v && (eol[-1] == ' ' || eol[-1] == '\t'))
+				eol--;
+			f[n++] = (struct h2_field){p, (size_t)(colon - p), v, (size_t)(eol - v)};
+		} else if (eol == p && !size_line) {
+			break;
+		}
+		p = nl + 1;
+	}
+	return h2_map_fields_from_h1(m, f, n);
+}
+
+/* The request's end, with its trailers. */
+static int submit_request_end(struct h1h2 *x)
+{
+	struct h2_msg m;
+	int r = 0;
+
+	h2_msg_init(&m);
+	if (x->body == HTTP1_BODY_CHUNKED)
+		r = request_trailers(x, &m);
+	if (r == 0)
+		r = ops->submit_end(x->f, x->sid, (const struct hf_field *)m.fields, m.nfields);
+	h2_msg_free(&m);
+	buf_reset(&x->rawtail);
+	return r;
 }
 
 /* Moves request body bytes from h1_out to the session as far as it takes. */
@@ -377,9 +440,12 @@ static int submit_request_body(struct h1h2 *x, bool *progress)
 	if (x->body == HTTP1_BODY_CHUNKED && buf_len(&x->pending) == 0 && n > 0) {
 		if (n > buf_room(&x->pending))
 			n = buf_room(&x->pending);
-		if (http1_chunked_feed(&x->chunked, buf_ptr(&x->h1_out), n, &used, pending_piece,
-				       x) != HTTP1_OK)
+		x->feed_base = buf_ptr(&x->h1_out);
+		x->feed_end = SIZE_MAX;
+		if (http1_chunked_feed(&x->chunked, x->feed_base, n, &used, pending_piece, x) !=
+		    HTTP1_OK)
 			return -EPROTO;
+		keep_tail(x, used);
 		buf_consume(&x->h1_out, used);
 		*progress = true;
 	}
@@ -400,7 +466,7 @@ static int submit_request_body(struct h1h2 *x, bool *progress)
 	if (x->body == HTTP1_BODY_CHUNKED)
 		x->req_done = x->chunked.done && buf_len(&x->pending) == 0;
 	*progress |= x->req_done;
-	return x->req_done ? ops->submit_end(x->f, x->sid, NULL, 0) : 0;
+	return x->req_done ? submit_request_end(x) : 0;
 }
 
 /* What the engine wrote since the last step, onto the session. */
@@ -446,7 +512,7 @@ static bool h1h2_decide(struct conn *c, struct h1h2 *x)
  * only the h2 session). */
 static void h1h2_trim(struct h1h2 *x)
 {
-	struct buf *b[] = {&x->h1_in, &x->h1_out, &x->pending, &x->trailers};
+	struct buf *b[] = {&x->h1_in, &x->h1_out, &x->pending, &x->trailers, &x->rawtail};
 
 	for (size_t i = 0; i < ARRAY_SIZE(b); i++)
 		if (buf_len(b[i]) == 0)

@@ -19,7 +19,7 @@ echo "second file" >"$T/www/two.html"
 head -c 3000000 /dev/urandom >"$T/www/big.bin"
 for _ in 1 2 3; do # a free port can be taken meanwhile: another one then
 	NGX=$(free_port)
-	nghttpd -d "$T/www" "$NGX" "$T/origin.key" "$ORIGIN_CERT" >"$T/nghttpd.log" 2>&1 &
+	nghttpd -v -d "$T/www" "$NGX" "$T/origin.key" "$ORIGIN_CERT" >"$T/nghttpd.log" 2>&1 &
 	PIDS+=($!)
 	wait_port "$NGX" && break
 done
@@ -73,6 +73,30 @@ if [ "$v" = "200 1.1" ] && cmp -s "$T/www/big.bin" "$T/big.out" &&
 	grep -qi '^content-length: 3000000' <<<"$h"; then
 	ok h1_to_h2_large_body_and_head
 else notok h1_to_h2_large_body_and_head "curl said '$v'; $h"; fi
+
+# A chunked request's trailer reaches the server as an HTTP/2 trailer.
+python3 - "$SNARE_PORT" >"$T/trailer-req.out" 2>&1 <<'PY'
+import socket, ssl, sys
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ctx.set_alpn_protocols(["http/1.1"])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20),
+                    server_hostname="localhost")
+s.sendall(b"POST /two.html HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+          b"Connection: close\r\n\r\n5\r\nhello\r\n0\r\nx-req-trailer: yes\r\n\r\n")
+data = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+print(data.decode(errors="replace"))
+PY
+if grep -q '^HTTP/1.1 200' "$T/trailer-req.out" && grep -q '^second file' "$T/trailer-req.out" &&
+	wait_for "$T/nghttpd.log" 'x-req-trailer: yes'; then
+	ok h1_to_h2_request_trailer
+else notok h1_to_h2_request_trailer "$(cat "$T/trailer-req.out") $(grep -c HEADERS "$T/nghttpd.log")"; fi
 stop_snare
 
 # --- regular mode, CONNECT and TLS interception: the same translation.
