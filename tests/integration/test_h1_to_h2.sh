@@ -133,6 +133,24 @@ if grep -q '^x-h2echo-received: 0' "$T/tr1.out" && grep -q '^h2echo GET /t' "$T/
 else notok h1_to_h2_trailers_when_asked "$(cat "$T/tr1.out" "$T/tr2.out")"; fi
 stop_snare
 
+# --- an HTTP/1.1-only TLS server declines h2: the requests go to it as they are.
+# (Lazy: the first request waits for the handshake that decides.)
+start_origin --tls || exit 1
+for strategy in lazy eager; do
+	start_snare --mode "reverse:https://localhost:$ORIGIN_PORT@127.0.0.1:0" \
+		--set ssl_insecure=true --set connection_strategy=$strategy --set http2_origin=true ||
+		exit 1
+	out=$(curl -sS --max-time 20 -k --http1.1 -w '\ncode=%{http_code}\n' \
+		"https://127.0.0.1:$SNARE_PORT/hello" "https://127.0.0.1:$SNARE_PORT/chunked" 2>&1)
+	if [ "$(grep -c '^code=200$' <<<"$out")" -eq 2 ] && grep -q '^hello$' <<<"$out" &&
+		grep -q '^gamma$' <<<"$out" &&
+		wait_for "$SNARE_LOG" "GET https://localhost:$ORIGIN_PORT/chunked" &&
+		[ "$(grep -c "server connect localhost:$ORIGIN_PORT" "$SNARE_LOG")" -eq 1 ]; then
+		ok "h1_to_h2_h1_server_unchanged_$strategy"
+	else notok "h1_to_h2_h1_server_unchanged_$strategy" "$out $(tail -5 "$SNARE_LOG")"; fi
+	stop_snare
+done
+
 # --- reverse http:// to an h2c server: prior knowledge.
 start_snare --mode "reverse:http://127.0.0.1:$ECHO_PLAIN@127.0.0.1:0" --set http2_origin=true ||
 	exit 1
