@@ -161,3 +161,9 @@ if grep -q '^h2echo GET /clear' <<<"$out" && grep -q '^code=200 version=1.1$' <<
 	ok h1_to_h2_h2c_prior_knowledge
 else notok h1_to_h2_h2c_prior_knowledge "$out $(tail -5 "$SNARE_LOG")"; fi
 stop_snare
+
+# Every snare above logged, and none reported a sanitizer error.
+if [ "$(cat "$T"/snare.*.log | grep -c 'client disconnect')" -gt 0 ] &&
+	! grep -qE 'ERROR: AddressSanitizer|runtime error:' "$T"/snare.*.log; then
+	ok h1_to_h2_no_sanitizer_reports
+else notok h1_to_h2_no_sanitizer_reports "$(grep -hE -A5 'AddressSanitizer|runtime error:' "$T"/snare.*.log | head -20)"; fi
