@@ -50,7 +50,6 @@ struct h1h2 {
 	/* its response */
 	bool chunked_out, resp_end;
 	struct buf trailers; /* HTTP/1 trailer lines, when the client wants them */
-	struct http1_head head;
 };
 
 static const struct http_framing_ops *const ops = &h2_framing_ops;
@@ -303,64 +302,78 @@ void h1h2_attach(struct conn *c)
 	c->http->h1h2 = x;
 }
 
-/* The request head in h1_out, mapped and submitted as a new stream. */
-static int submit_request_head(struct conn *c, struct h1h2 *x)
+/* A parsed request head, mapped to h2 form and submitted as a new stream;
+ * what the body needs is kept in x. */
+static int submit_parsed_head(struct conn *c, struct h1h2 *x, const struct http1_head *hd)
 {
-	struct http1_limits lim;
-	struct h2_field *fl;
+	struct h2_field *fl = xcalloc(hd->nheaders + 1, sizeof(*fl));
+	char *method = xstrndup(hd->method.p, hd->method.n);
+	char *target = xstrndup(hd->target.p, hd->target.n);
+	const struct http1_header *te = http1_find(hd, "te");
 	struct h2_msg m;
 	struct h2_head hh;
-	struct hf_head h;
-	const struct http1_header *te;
-	char *method, *target;
+	int32_t sid;
 	int r;
 
-	http1_limits_default(&lim);
-	lim.max_head_bytes = STREAM_BUF_MAX;
-	r = http1_parse_request(buf_ptr(&x->h1_out), buf_len(&x->h1_out), &lim, &x->head);
-	if (r == HTTP1_E_NEED_MORE)
-		return 0;
-	if (r != HTTP1_OK)
-		return -EPROTO;
-	fl = xcalloc(x->head.nheaders + 1, sizeof(*fl));
-	for (size_t i = 0; i < x->head.nheaders; i++)
-		fl[i] = (struct h2_field){x->head.headers[i].name.p, x->head.headers[i].name.n,
-					  x->head.headers[i].value.p, x->head.headers[i].value.n};
-	method = xstrndup(x->head.method.p, x->head.method.n);
-	target = xstrndup(x->head.target.p, x->head.target.n);
+	for (size_t i = 0; i < hd->nheaders; i++)
+		fl[i] = (struct h2_field){hd->headers[i].name.p, hd->headers[i].name.n,
+					  hd->headers[i].value.p, hd->headers[i].value.n};
 	h2_msg_init(&m);
 	r = h2_map_request_from_h1(&m, method, target, c->server_tls ? "https" : "http", fl,
-				   x->head.nheaders);
-	te = http1_find(&x->head, "te");
+				   hd->nheaders);
 	x->want_trailers = te && http1_has_token(te->value, "trailers");
 	x->head_req = strcmp(method, "HEAD") == 0;
-	x->body = x->head.body;
-	x->remaining = x->head.content_length;
-	http1_chunked_init(&x->chunked);
+	x->body = hd->body;
+	x->remaining = hd->content_length;
 	x->req_done = x->body == HTTP1_BODY_NONE || (x->body == HTTP1_BODY_LENGTH && !x->remaining);
+	http1_chunked_init(&x->chunked);
 	hh = h2_msg_head(&m);
-	h = (struct hf_head){
-	    .method = hh.method,
-	    .scheme = hh.scheme,
-	    .authority = hh.authority,
-	    .path = hh.path,
-	    .version = 11,
-	    .fields = (const struct hf_field *)hh.fields,
-	    .nfields = hh.nfields,
-	    .content_length = x->body == HTTP1_BODY_LENGTH ? (int64_t)x->head.content_length : -1};
-	if (r == 0)
-		r = x->sid = ops->submit_head(x->f, 0, &h, x->req_done);
+	if (r == 0) {
+		struct hf_head h = {
+		    .method = hh.method,
+		    .scheme = hh.scheme,
+		    .authority = hh.authority,
+		    .path = hh.path,
+		    .version = 11,
+		    .fields = (const struct hf_field *)hh.fields, /* the same layout */
+		    .nfields = hh.nfields,
+		    .content_length = x->body == HTTP1_BODY_LENGTH ? (int64_t)x->remaining : -1,
+		};
+		sid = ops->submit_head(x->f, 0, &h, x->req_done);
+		r = sid < 0 ? sid : 0;
+		x->sid = sid < 0 ? 0 : sid;
+	}
 	h2_msg_free(&m);
 	free(fl);
 	free(method);
 	free(target);
-	if (r < 0)
-		return r;
-	buf_consume(&x->h1_out, x->head.head_len);
-	x->head_sent = true;
-	x->resp_end = false;
-	x->chunked_out = false;
-	return 1;
+	return r;
+}
+
+/* The request head the engine wrote in h1_out, as a new stream: 1 when
+ * submitted, 0 when incomplete, or a negative errno. */
+static int submit_request_head(struct conn *c, struct h1h2 *x)
+{
+	struct http1_head *hd = xcalloc(1, sizeof(*hd)); /* big: only while parsed */
+	struct http1_limits lim;
+	int r;
+
+	http1_limits_default(&lim);
+	lim.max_head_bytes = STREAM_BUF_MAX;
+	r = http1_parse_request(buf_ptr(&x->h1_out), buf_len(&x->h1_out), &lim, hd);
+	if (r == HTTP1_E_NEED_MORE) {
+		r = 0;
+	} else if (r != HTTP1_OK) {
+		r = -EPROTO;
+	} else if ((r = submit_parsed_head(c, x, hd)) == 0) {
+		buf_consume(&x->h1_out, hd->head_len);
+		x->head_sent = true;
+		x->resp_end = false;
+		x->chunked_out = false;
+		r = 1;
+	}
+	free(hd);
+	return r;
 }
 
 static void pending_piece(void *arg, const uint8_t *d, size_t n)
