@@ -33,8 +33,15 @@ struct flow_list {
 
 struct coord_replay {
 	struct flow_list server, client;
+	size_t client_next;		 /* client.v[client_next..] not sent yet */
 	size_t client_sent, client_done; /* client_replay requests */
 };
+
+/* client_replay requests handed to worker 0 and not done yet, at most: each
+ * holds a socket pair's two descriptors in the worker (outside its accept
+ * budget) and in the channel while queued, so thousands at once would run
+ * the worker out of descriptors.  More go as earlier ones are done. */
+#define REPLAY_CLIENT_WINDOW 32
 
 static struct coord_replay *rp_of(struct coord *co)
 {
@@ -193,23 +200,23 @@ static int send_request(struct coord *co, Snare__Flow *f)
 void coord_replay_send_client(struct coord_child *w)
 {
 	struct coord_replay *rp = w->co->replay;
-	size_t i;
 
 	if (rp == NULL || w->index != 0)
 		return;
-	for (i = 0; i < rp->client.n; i++) {
-		if (send_request(w->co, rp->client.v[i]) < 0)
+	while (rp->client_next < rp->client.n &&
+	       rp->client_sent - rp->client_done < REPLAY_CLIENT_WINDOW) {
+		Snare__Flow *f = rp->client.v[rp->client_next];
+
+		if (send_request(w->co, f) < 0) {
 			log_warn("client_replay: flow %s could not be handed to a worker",
-				 rp->client.v[i]->id ? rp->client.v[i]->id : "?");
-		else
-			rp->client_sent++;
+				 f->id ? f->id : "?");
+			break; /* worker 0 is not there: the rest when it is */
+		}
+		rp->client_sent++;
+		/* Sent once: a restarted worker does not replay it again. */
+		snare__flow__free_unpacked(f, NULL);
+		rp->client.v[rp->client_next++] = NULL;
 	}
-	/* Sent once: a restarted worker does not replay them again. */
-	for (i = 0; i < rp->client.n; i++)
-		snare__flow__free_unpacked(rp->client.v[i], NULL);
-	free(rp->client.v);
-	rp->client.v = NULL;
-	rp->client.n = 0;
 }
 
 void coord_replay_on_ui(struct ipc_chan *ch, struct ipc_frame *f)
@@ -235,8 +242,11 @@ void coord_replay_on_done(struct ipc_chan *ch, struct ipc_frame *f)
 	if (rp == NULL || rp->client_sent == 0)
 		return;
 	rp->client_done += ((Snare__WorkerToCoord *)f->msg)->replay_done->count;
-	if (rp->client_done < rp->client_sent || co->cli->opts.server || co->cli->opts.web ||
-	    co->stopping)
+	if (rp->client_done > rp->client_sent)
+		rp->client_done = rp->client_sent; /* web replays count too: never below 0 */
+	coord_replay_send_client(w);		   /* the next ones, within the window */
+	if (rp->client_done < rp->client_sent || rp->client_next < rp->client.n ||
+	    co->cli->opts.server || co->cli->opts.web || co->stopping)
 		return;
 	log_info("Client replay finished.");
 	coord_begin_stop(co, 0);
@@ -253,7 +263,8 @@ void coord_replay_free(struct coord *co)
 	l[1] = &rp->client;
 	for (size_t k = 0; k < 2; k++) {
 		for (size_t i = 0; i < l[k]->n; i++)
-			snare__flow__free_unpacked(l[k]->v[i], NULL);
+			if (l[k]->v[i]) /* client ones are freed as they are sent */
+				snare__flow__free_unpacked(l[k]->v[i], NULL);
 		free(l[k]->v);
 	}
 	free(rp);

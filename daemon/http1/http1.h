@@ -102,6 +102,14 @@ int http1_response_body(struct http1_head *resp, struct http1_str method);
 
 /* Header lookup: the first header named `name` (case-insensitive), or NULL. */
 const struct http1_header *http1_find(const struct http1_head *h, const char *name);
+/* For heads snare writes from pieces the parser did not check (check.c):
+ * a non-empty token (method, field name); a field value without CR, LF,
+ * NUL or other controls but HTAB; a non-empty request target without
+ * spaces or controls. */
+bool http1_token_ok(const char *p, size_t n);
+bool http1_value_ok(const char *p, size_t n);
+bool http1_target_ok(const char *p, size_t n);
+
 /* Whether a comma-separated header value list contains token (case-insensitive). */
 bool http1_has_token(struct http1_str value, const char *token);
 bool http1_str_eq(struct http1_str s, const char *lit);	 /* exact */

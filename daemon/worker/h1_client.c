@@ -89,9 +89,19 @@ static bool body_method(const char *m)
 static int request_bytes(struct buf *out, const struct h2_msg *m, bool end, bool *chunked)
 {
 	bool has_cl = false, has_host = false;
-	int r = put(out, m->method, strlen(m->method)) | put(out, " ", 1) |
-		put(out, m->path, strlen(m->path)) | put(out, " HTTP/1.1\r\n", 11);
+	int r;
 
+	/* A head a hook changed never went through nghttp2's checks: no
+	 * request splitting through a CR, LF or space (http1/check.c). */
+	if (!http1_token_ok(m->method, strlen(m->method)) ||
+	    !http1_target_ok(m->path, strlen(m->path)))
+		return -EINVAL;
+	for (size_t i = 0; i < m->nfields; i++)
+		if (!http1_token_ok(m->fields[i].name, m->fields[i].name_len) ||
+		    !http1_value_ok(m->fields[i].value, m->fields[i].value_len))
+			return -EINVAL;
+	r = put(out, m->method, strlen(m->method)) | put(out, " ", 1) |
+	    put(out, m->path, strlen(m->path)) | put(out, " HTTP/1.1\r\n", 11);
 	for (size_t i = 0; i < m->nfields; i++) {
 		if (conn_specific(&m->fields[i]))
 			continue;

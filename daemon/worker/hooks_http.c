@@ -316,12 +316,11 @@ bool hooks_http_request(struct conn *c)
 
 void hooks_http_step(struct conn *c, bool *progress)
 {
-	if (buf_len(&c->client.in) < (size_t)c->http->req.head->content_length &&
-	    !c->client.rd_eof)
+	if (buf_len(&c->client.in) < (size_t)c->http->req.head->content_length && !c->client.rd_eof)
 		return; /* more of the body to come */
 	*progress = true;
 	if (!hooks_http_request_body(c))
-		http_send_request(c);
+		http_route_after_hooks(c); /* intercept sees it too */
 }
 
 static bool hooks_http_request_body(struct conn *c)

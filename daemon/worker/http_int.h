@@ -11,6 +11,9 @@
 void http_route_request(struct conn *c);
 /* After server replay let the request pass: the hooks, then the server. */
 void http_route_forward(struct conn *c);
+/* What follows the request hooks (also once a body they waited for is in):
+ * intercept may hold the request, else it goes to the server. */
+void http_route_after_hooks(struct conn *c);
 /* http_exchange.c: sends the head and streams the bodies. */
 void http_send_request(struct conn *c);
 void http_exchange_step(struct conn *c, bool *progress);

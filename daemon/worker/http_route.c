@@ -144,6 +144,11 @@ void http_route_forward(struct conn *c)
 {
 	if (hooks.active && hooks_http_request(c))
 		return;
+	http_route_after_hooks(c);
+}
+
+void http_route_after_hooks(struct conn *c)
+{
 	if (hold_http_request(c))
 		return;
 	http_send_request(c);

@@ -69,12 +69,20 @@ void stream_init(struct stream *s, struct conn *c, int fd)
  * The next loop_io_set() re-registers (MOD) with the new address. */
 void stream_move(struct stream *dst, struct stream *src, struct conn *c)
 {
+	uint32_t events = src->io.events;
+
 	*dst = *src;
 	dst->conn = c;
 	dst->io.arg = dst;
 	dst->io.fn = stream_on_io;
 	dst->io.events = 0;
 	dst->rd_ready = false; /* epoll (level-triggered) says when there is more */
+	/* epoll must point at dst now, not later: src may be freed (a pool
+	 * entry, deferred to the end of this loop pass) before anything sets
+	 * dst's interest, and a readable socket would then hand the loop a
+	 * freed loop_io.  The same interest, re-registered with dst. */
+	if (dst->io.added && loop_io_set(wk->loop, &dst->io, events ? events : EPOLLIN) < 0)
+		loop_io_del(wk->loop, &dst->io);
 	if (dst->rbio && dst->outer.ssl == NULL)
 		BIO_set_data(dst->rbio, dst);
 	stream_init(src, src->conn, -1);

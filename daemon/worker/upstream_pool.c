@@ -13,6 +13,7 @@
 
 #include <openssl/err.h>
 
+#include "core/addr.h"
 #include "core/log.h"
 #include "worker/accepting.h"
 #include "worker/conn.h"
@@ -74,18 +75,27 @@ void upstream_pool_key(const struct conn *c, char *out, size_t len)
 	const uint8_t *alpn = NULL;
 	size_t alen = 0;
 
+	char from[ADDR_STRLEN] = "any";
+
 	out[0] = '\0';
 	if (!pool_kind_ok(c))
 		return;
+	/* A regular proxy's clients are strangers to each other: a server
+	 * connection is shared only among the connections of one client
+	 * address (servers that tie state or NTLM-style auth to a connection
+	 * must not see another client's request on it).  A reverse proxy's
+	 * server is the operator's, shared as nginx's upstream keep-alive. */
+	if (c->kind == MODE_REGULAR)
+		addr_format_host(&c->client.peer.sa, from, sizeof(from));
 	if (!c->server_tls) {
-		snprintf(out, len, "http|%s|%u|1", c->host, c->port);
+		snprintf(out, len, "http|%s|%s|%u|1", from, c->host, c->port);
 		return;
 	}
 	if (!next_layer_alpn(c, &alpn, &alen))
 		alen = 0;
 	/* verification: ssl_insecure and the trusted CAs are the worker's, the
 	 * name checked is the SNI, else the host as an IP address */
-	snprintf(out, len, "https|%s|%u|%s|%c", c->host, c->port, c->tls_sni,
+	snprintf(out, len, "https|%s|%s|%u|%s|%c", from, c->host, c->port, c->tls_sni,
 		 pool_offers_h2(alpn, alen) ? '2' : '1');
 }
 

@@ -311,3 +311,21 @@ if command -v nghttpd >/dev/null; then
 else
 	skip icpt-http2-off-held "nghttpd is not installed"
 fi
+
+# ---- a request hook that waits for the body does not bypass intercept ----
+# (a script with a `request` hook makes the worker wait for a Content-Length
+# body before the hook; the request must still be held afterwards)
+start_origin || exit 1 # plain HTTP again (the one above speaks TLS)
+cat >"$T/reqhook.lua" <<'LUA'
+function request(flow)
+	flow.request.headers:set("x-hooked", "1")
+end
+LUA
+start_snare -s "$T/reqhook.lua" --set intercept='~q & ~u /echo' --set intercept_timeout=1 \
+	--mode regular@127.0.0.1:0 || exit 1
+out=$(curl -sS --max-time 30 -x "http://127.0.0.1:$SNARE_PORT" -d 'body for the hook' \
+	-H 'Content-Type: text/plain' "http://127.0.0.1:$ORIGIN_PORT/echo" 2>&1)
+n=$(grep -c "intercept: request held" "$SNARE_LOG")
+stop_snare
+[ "$out" = "body for the hook" ] && [ "$n" = 1 ] && ok icpt-held-after-body-hook ||
+	notok icpt-held-after-body-hook "held=$n out=$out"

@@ -194,6 +194,19 @@ rc=$?
 	grep -q "Client replay finished" "$T/rp_n.log" && ! grep -q "listening at" "$T/rp_n.log" &&
 	[ "$(grep -c 'GET /count' "$T/rp_requests.log")" = 2 ] && ok rp-client-without-proxy-exits ||
 	notok rp-client-without-proxy-exits "rc=$rc $(cat "$T/rp_n.log")"
+# more requests than are handed to the worker at once (32): all are sent,
+# each once, and -n still exits when the last is done
+start_snare --mode regular@127.0.0.1:0 --set workers=1 -w "$T/rp_many.flows" || exit 1
+for i in $(seq 1 40); do proxy_curl -o /dev/null "$O/many/$i"; done
+stop_snare
+: >"$T/rp_requests.log"
+timeout 60 "$SNARE_BIN" --set confdir="$T/conf-rpm" -n --set workers=1 -C "$T/rp_many.flows" \
+	>"$T/rp_many.log" 2>&1
+rc=$?
+n=$(grep -c 'GET /many/' "$T/rp_requests.log")
+u=$(grep 'GET /many/' "$T/rp_requests.log" | sort -u | wc -l)
+[ "$rc" = 0 ] && [ "$n" = 40 ] && [ "$u" = 40 ] && ok rp-client-many-windowed ||
+	notok rp-client-many-windowed "rc=$rc sent=$n unique=$u $(tail -3 "$T/rp_many.log")"
 out=$("$SNARE_BIN" -n -r "$T/rp_client.flows" 2>&1)
 [ "$(printf '%s\n' "$out" | grep -c '^\[replay\]: ')" = 4 ] && printf '%s\n' "$out" | grep -q '^127.0.0.1' &&
 	ok rp-client-flow-file-marked || notok rp-client-flow-file-marked "$out"

@@ -152,6 +152,12 @@ kept 1
 b=$(proxy_curl -o /dev/null -w '%{http_code}' "http://127.0.0.1:$OP/r2")
 [ "$a$b" = 200200 ] && [ "$(accepts)" = $((n0 + 1)) ] && ok pool-regular-plain-one-server-connection ||
 	notok pool-regular-plain-one-server-connection "$a $b accepts $n0 -> $(accepts)"
+# Another client address: a regular proxy's clients do not share a server
+# connection (the pooled one is there, as the check above saw).
+kept 2
+c=$(proxy_curl --interface 127.0.0.2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$OP/r3")
+[ "$c" = 200 ] && [ "$(accepts)" = $((n0 + 2)) ] && ok pool-regular-other-client-own-connection ||
+	notok pool-regular-other-client-own-connection "$c accepts $n0 -> $(accepts)"
 stop_snare
 
 # upstream_keepalive=0: no pool, a server connection per client connection.

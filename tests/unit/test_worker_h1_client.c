@@ -251,6 +251,35 @@ static void test_request_needs_host(void **state)
 	t_close(&t);
 }
 
+/* A head changed by a hook never went through nghttp2: a CR or LF in a
+ * value, a space in a name, method or path is refused, nothing is sent
+ * (request splitting), and the framing stays usable. */
+static void test_request_refuses_splitting(void **state)
+{
+	struct hf_field crlf[] = {F("x-a", "1\r\nX-Injected: 1")};
+	struct hf_field name[] = {F("x a", "1")};
+	struct hf_head h = {.method = "GET", .authority = "h", .path = "/", .content_length = -1};
+	struct t t;
+
+	t_open(&t);
+	h.fields = crlf;
+	h.nfields = 1;
+	assert_int_equal(ops->submit_head(t.f, 0, &h, true), -EINVAL);
+	h.fields = name;
+	assert_int_equal(ops->submit_head(t.f, 0, &h, true), -EINVAL);
+	h.nfields = 0;
+	h.path = "/a HTTP/1.1\r\nX: y";
+	assert_int_equal(ops->submit_head(t.f, 0, &h, true), -EINVAL);
+	h.path = "/";
+	h.method = "GET /x";
+	assert_int_equal(ops->submit_head(t.f, 0, &h, true), -EINVAL);
+	assert_string_equal(t_sent(&t), "");
+	h.method = "GET";
+	assert_int_equal(ops->submit_head(t.f, 0, &h, true), 1);
+	assert_string_equal(t_sent(&t), "GET / HTTP/1.1\r\nhost: h\r\n\r\n");
+	t_close(&t);
+}
+
 /* The response head in HTTP/2 form; a Content-Length body; keep-alive. */
 static void test_response_length(void **state)
 {
@@ -432,6 +461,7 @@ int main(void)
 	    cmocka_unit_test(test_request_head),
 	    cmocka_unit_test(test_request_bodies),
 	    cmocka_unit_test(test_request_needs_host),
+	    cmocka_unit_test(test_request_refuses_splitting),
 	    cmocka_unit_test(test_response_length),
 	    cmocka_unit_test(test_response_chunked_trailers),
 	    cmocka_unit_test(test_response_informational_and_head),
