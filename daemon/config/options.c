@@ -80,6 +80,9 @@ static const struct option_def defs[] = {
     {"http2", OPT_BOOL, "true", NULL,
      "Speak HTTP/2 with clients (ALPN h2, or prior knowledge); eager mirrors the server's "
      "ALPN, otherwise HTTP/1.1 servers are translated."},
+    {"http2_origin", OPT_BOOL, "false", NULL,
+     "HTTP/1.1 clients' requests go over HTTP/2 to servers that take it: h2 is offered to TLS "
+     "servers in tunnels and reverse mode, reverse http:// servers get h2c with prior knowledge."},
     {"http3", OPT_BOOL, "true", NULL,
      "Intercept QUIC and HTTP/3 in the packet modes and transparent UDP; while false, QUIC is "
      "relayed as UDP and h3 is removed from DNS HTTPS records."},
@@ -246,6 +249,7 @@ static const struct opt_field fields[] = {
     F(rawtcp),
     F(websocket),
     F(http2),
+    F(http2_origin),
     F(http3),
     F(strip_ech),
     F(upstream_cert),

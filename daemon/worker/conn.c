@@ -18,6 +18,7 @@
 #include "worker/client_policy.h"
 #include "worker/conn.h"
 #include "worker/conn_wait.h"
+#include "worker/h1_to_h2.h"
 #include "worker/layer.h"
 #include "worker/procmap.h"
 #include "worker/stream.h"
@@ -206,6 +207,7 @@ void conn_server_disconnect(struct conn *c)
 {
 	free(c->server_key);
 	c->server_key = NULL;
+	h1h2_free(c); /* an h2 session lives as long as its server connection */
 	if (c->server.fd < 0)
 		return;
 	if (c->server_up)

@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
+#include "worker/h1_to_h2.h"
 #include "worker/hold_http.h"
 #include "worker/hooks.h"
 #include "worker/http.h"
@@ -112,7 +113,7 @@ void http_start(struct conn *c)
 	conn_set_state(c, CS_CLIENT_HEAD);
 }
 
-static void http_step(struct conn *c, bool *progress)
+static void http_engine_step(struct conn *c, bool *progress)
 {
 	if (c->http->hooks && c->http->hooks->wait_body) /* a request hook's body */
 		hooks_http_step(c, progress);
@@ -124,6 +125,15 @@ static void http_step(struct conn *c, bool *progress)
 		hold_http_step(c, progress);
 }
 
+/* The engine's step, with an h2 server's translation around it if any. */
+static void http_step(struct conn *c, bool *progress)
+{
+	if (c->http->h1h2)
+		h1h2_step(c, progress, http_engine_step);
+	else
+		http_engine_step(c, progress);
+}
+
 /* Records the exchange in progress, if any. */
 static void http_close(struct conn *c)
 {
@@ -133,6 +143,7 @@ static void http_close(struct conn *c)
 	hold_http_free(c);
 	http_msg_clear(&c->http->req);
 	http_msg_clear(&c->http->resp);
+	h1h2_free(c);
 }
 
 const struct layer_ops layer_http = {

@@ -233,6 +233,14 @@ bool next_layer_alpn(const struct conn *c, const uint8_t **protos, size_t *len)
 	 * h2 only if the server took it (h2_proxy_server_ready); after it, when
 	 * the HTTP/2 layer connects (lazy) and translates if the server takes
 	 * http/1.1. */
+	/* http2_origin: an HTTP/1.1 client's server may take h2 (h1_to_h2.c) */
+	if (c->tunnel && !c->force_raw && (c->tls ? !c->h2 : !has_h2) &&
+	    (has_h11 || c->hello == NULL || c->hello->nalpn == 0 || c->kind == MODE_REVERSE) &&
+	    wk->opts.http2_origin && wk->opts.http2) {
+		*protos = both;
+		*len = sizeof(both) - 1;
+		return true;
+	}
 	if (has_h2 && c->tunnel && (!c->tls || c->h2) && !c->force_raw && wk->opts.http2) {
 		*protos = has_h11 ? both : h2;
 		*len = has_h11 ? sizeof(both) - 1 : sizeof(h2) - 1;

@@ -418,6 +418,7 @@ static void test_round_trip(void **state)
 	    "rawtcp=false",
 	    "websocket=false",
 	    "http2=false",
+	    "http2_origin=true",
 	    "upstream_cert=false",
 	    "show_ignored_hosts=true",
 	    "http_connect_send_host_header=false",
@@ -520,7 +521,7 @@ static void test_table_and_print(void **state)
 
 	assert_non_null(f);
 	t = options_table(&n);
-	assert_int_equal(n, 86);
+	assert_int_equal(n, 87);
 	options_print(f);
 	fclose(f);
 	assert_int_equal(strncmp(buf, "NAME ", 5), 0);

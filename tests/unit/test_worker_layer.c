@@ -161,6 +161,38 @@ static void test_alpn_offer_h2_translating(void **state)
 	wk = NULL;
 }
 
+/* http2_origin: an HTTP/1.1 client's server is offered h2 and http/1.1
+ * (h1_to_h2.c translates), before and after the client's handshake; not
+ * without the option, with http2 off, or outside a tunnel. */
+static void test_alpn_offer_http2_origin(void **state)
+{
+	static const char *const h11_only[] = {"http/1.1"};
+	static const uint8_t h2_h11[] = "\x02h2\x08http/1.1";
+	struct worker w;
+	struct conn c;
+	const uint8_t *p;
+	size_t n;
+
+	(void)state;
+	tunnel_with_http2(&w, &c, MODE_REVERSE);
+	hello_with(&c, h11_only, 1);
+	assert_true(offers_h11(&c)); /* the option is off */
+	w.opts.http2_origin = true;
+	assert_true(next_layer_alpn(&c, &p, &n));
+	assert_int_equal(n, sizeof(h2_h11) - 1);
+	assert_memory_equal(p, h2_h11, n);
+	c.tls = true; /* after the client's handshake (lazy): the same */
+	assert_true(next_layer_alpn(&c, &p, &n));
+	assert_int_equal(n, sizeof(h2_h11) - 1);
+	w.opts.http2 = false;
+	assert_true(offers_h11(&c));
+	w.opts.http2 = true;
+	c.tunnel = false;
+	assert_true(offers_h11(&c));
+	free(c.hello);
+	wk = NULL;
+}
+
 static void test_close_without_layers(void **state)
 {
 	struct conn c;
@@ -183,6 +215,7 @@ int main(void)
 	    cmocka_unit_test(test_alpn_offer),
 	    cmocka_unit_test(test_alpn_offer_h2),
 	    cmocka_unit_test(test_alpn_offer_h2_translating),
+	    cmocka_unit_test(test_alpn_offer_http2_origin),
 	    cmocka_unit_test(test_close_without_layers),
 	};
 
