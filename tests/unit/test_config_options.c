@@ -532,7 +532,8 @@ static void test_table_and_print(void **state)
 		if (strstr(buf, line) == NULL)
 			fail_msg("options_print lacks %s", t[i].name);
 	}
-	assert_non_null(strstr(buf, "\nconnection_strategy" "                  eager|lazy"));
+	assert_non_null(strstr(buf, "\nconnection_strategy"
+				    "                  eager|lazy"));
 	assert_non_null(strstr(buf, "mitm.it"));
 	free(buf);
 }

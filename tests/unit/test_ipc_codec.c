@@ -36,8 +36,10 @@ struct golden {
 static Snare__KeyValue kv0 = {PROTOBUF_C_MESSAGE_INIT(&snare__key_value__descriptor),
 			      "ssl_insecure", "true"};
 static Snare__KeyValue *kvs[] = {&kv0};
-static Snare__Listener lis0 = {PROTOBUF_C_MESSAGE_INIT(&snare__listener__descriptor), 1, 0, 0, 0, 0, 0};
-static Snare__Listener lis1 = {PROTOBUF_C_MESSAGE_INIT(&snare__listener__descriptor), 1, 1, 1, 1, 0, 0};
+static Snare__Listener lis0 = {
+    PROTOBUF_C_MESSAGE_INIT(&snare__listener__descriptor), 1, 0, 0, 0, 0, 0};
+static Snare__Listener lis1 = {
+    PROTOBUF_C_MESSAGE_INIT(&snare__listener__descriptor), 1, 1, 1, 1, 0, 0};
 static Snare__Listener *liss[] = {&lis0, &lis1};
 static char *modes[] = {"regular@8080", "socks5@1080"};
 

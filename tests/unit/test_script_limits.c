@@ -184,7 +184,8 @@ static void test_flow_too_big(void **st)
 	fx_log_reset();
 	fx_http(&x, false);
 	x.req.content = fx_bytes(body);
-	s = fx_load_limited("small.lua", "function request(f) local r = f.request f.comment = 'ran' end", &lim);
+	s = fx_load_limited("small.lua",
+			    "function request(f) local r = f.request f.comment = 'ran' end", &lim);
 	assert_non_null(s);
 	assert_int_equal(script_call(s, SCRIPT_EV_REQUEST, &x.sf), -E2BIG);
 	assert_false(script_disabled(s));
