@@ -485,8 +485,8 @@ static void test_round_trip(void **state)
 		set_ok(&a, sets[i]);
 	options_foreach_set(&a, collect, &pa);
 	options_table(&n);
-	/* every option, ignore_hosts twice, but the 2 not implemented yet
-	 * (intercept: test_config_rewrite_opts.c) stay at their defaults */
+	/* every option, ignore_hosts twice, but the 2 intercept options (set in
+	 * test_config_rewrite_opts.c) stay at their defaults */
 	assert_int_equal(pa.n, n + 1 - 2);
 	rebuild(pa.text, &b);
 	options_foreach_set(&b, collect, &pb);

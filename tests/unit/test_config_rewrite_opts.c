@@ -1,7 +1,7 @@
 /* Unit tests for the scripting and rewrite options (config/options.c rows,
  * config/rewrite_opts.c checks): mitmproxy's names; each value checked by
  * the rewrite parser with one line naming the option; lists append; -s
- * sets scripts; the options not implemented yet take only their defaults;
+ * sets scripts; the intercept and replay options are checked, naming them;
  * everything set travels to the workers as name=value pairs. */
 #include <stdarg.h>
 #include <stddef.h>
