@@ -108,6 +108,7 @@ int hold_request_edit(struct conn *c, const Snare__HttpRequest *rq)
 {
 	struct hold_http *h = c->http->held;
 	bool body = h->req_body && rq->has_content;
+	struct http_msg tmp = {0};
 	struct buf b;
 	double ts = c->http->req.ts_start;
 	int r;
@@ -124,14 +125,18 @@ int hold_request_edit(struct conn *c, const Snare__HttpRequest *rq)
 		r = put_length(&b, body ? rq->content.len : h->req_len);
 	else if (r == 0)
 		r = put_framing(&b, c->http->req.head);
+	/* The new head must parse before anything of the old request changes:
+	 * a refused edit leaves the held request as it was. */
+	if (r == 0)
+		r = http_take_head(&tmp, &b, buf_len(&b), true, false) == HTTP1_OK ? 0 : -EPROTO;
 	if (r == 0 && body && (r = request_body_swap(c, h->req_len, &rq->content)) == 0)
 		h->req_len = rq->content.len;
 	if (r == 0) {
 		http_msg_clear(&c->http->req);
-		r = http_take_head(&c->http->req, &b, buf_len(&b), true, false) == HTTP1_OK
-			? 0
-			: -EPROTO;
+		c->http->req = tmp;
 		c->http->req.ts_start = ts;
+	} else {
+		http_msg_clear(&tmp);
 	}
 	buf_free(&b);
 	if (r == 0 && str_text_ok(rq->host, false) && strcmp(rq->host, c->host) != 0)
