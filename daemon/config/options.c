@@ -25,7 +25,6 @@ struct opt_field {
 	bool nullable;	    /* OPT_STR: "" means unset (NULL); OPT_SIZE: "none" = -1 */
 	bool enum_store;    /* OPT_CHOICE stored as an int index, else as a string */
 	int (*check)(const char *value, char *err, size_t errlen);
-	bool unimplemented; /* only its default is accepted (rewrite_opts.c) */
 };
 
 static int check_proxyauth(const char *v, char *err, size_t errlen);
@@ -618,25 +617,6 @@ static int option_find(const char *name)
 	return -1;
 }
 
-/* Whether value (NULL: "--set name" alone) leaves option d at its default:
- * what an option that is not implemented yet still accepts. */
-static bool option_value_is_default(const struct option_def *d, const char *v)
-{
-	bool b, def;
-	long long a, z;
-
-	switch (d->type) {
-	case OPT_BOOL:
-		return parse_bool(v, false, &b) && parse_bool(d->defval, false, &def) && b == def;
-	case OPT_INT:
-		return v != NULL && parse_ll(v, &a) && parse_ll(d->defval, &z) && a == z;
-	case OPT_STRLIST:
-		return v == NULL;
-	default:
-		return v == NULL || strcmp(v, d->defval) == 0;
-	}
-}
-
 int options_set_kv(struct options *o, const char *name, const char *value, char *err, size_t errlen)
 {
 	char exp[128];
@@ -650,10 +630,6 @@ int options_set_kv(struct options *o, const char *name, const char *value, char 
 	if (value && strlen(value) > OPTIONS_MAX_VALUE) {
 		snprintf(err, errlen, "Value for %s too long (at most %d bytes)", name,
 			 OPTIONS_MAX_VALUE);
-		return -EINVAL;
-	}
-	if (fields[i].unimplemented && !option_value_is_default(&defs[i], value)) {
-		snprintf(err, errlen, "%s is not implemented yet in this version of snare", name);
 		return -EINVAL;
 	}
 	rc = set_value(o, (size_t)i, value, err, errlen);

@@ -86,9 +86,8 @@ static void test_rewrites_refused(void **state)
 	set_err(big, "modify_body: value too long");
 }
 
-/* The intercept and replay options, once listed as not implemented, are
- * implemented now: their values are checked like any other. */
-static void test_not_implemented(void **state)
+/* The intercept and replay options: their values are checked like any other. */
+static void test_intercept_replay_checked(void **state)
 {
 	struct options o;
 
@@ -165,7 +164,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_rewrites_accepted),
 	    cmocka_unit_test(test_rewrites_refused),
-	    cmocka_unit_test(test_not_implemented),
+	    cmocka_unit_test(test_intercept_replay_checked),
 	    cmocka_unit_test(test_sent_to_workers),
 	    cmocka_unit_test(test_cli_s),
 	};
