@@ -25,19 +25,27 @@ static Snare__Flow a_flow(void)
 	return f;
 }
 
-static int v_held(enum ipc_channel ch, Snare__FlowHeld *m, size_t nfds)
+/* body as a worker sends it to the coordinator (wcase) or the coordinator
+ * to the ui (ucase), validated as its receiver does; the envelopes' oneof
+ * members share one pointer (a union). */
+static int v_up(enum ipc_channel ch, int wcase, int ucase, void *body, size_t nfds)
 {
 	Snare__WorkerToCoord w = SNARE__WORKER_TO_COORD__INIT;
 	Snare__CoordToUi u = SNARE__COORD_TO_UI__INIT;
 
 	if (ch == IPC_CH_WORKER_TO_COORD) {
-		w.body_case = SNARE__WORKER_TO_COORD__BODY_HELD;
-		w.held = m;
+		w.body_case = wcase;
+		w.held = body;
 		return ipc_validate(ch, &w.base, w.body_case, nfds);
 	}
-	u.body_case = SNARE__COORD_TO_UI__BODY_HELD;
-	u.held = m;
+	u.body_case = ucase;
+	u.held = body;
 	return ipc_validate(ch, &u.base, u.body_case, nfds);
+}
+
+static int v_held(enum ipc_channel ch, Snare__FlowHeld *m, size_t nfds)
+{
+	return v_up(ch, SNARE__WORKER_TO_COORD__BODY_HELD, SNARE__COORD_TO_UI__BODY_HELD, m, nfds);
 }
 
 static void test_held(void **state)
@@ -177,17 +185,8 @@ static void test_command_edit_id(void **state)
 
 static int v_result(enum ipc_channel ch, Snare__HoldEditResult *m, size_t nfds)
 {
-	Snare__WorkerToCoord w = SNARE__WORKER_TO_COORD__INIT;
-	Snare__CoordToUi u = SNARE__COORD_TO_UI__INIT;
-
-	if (ch == IPC_CH_WORKER_TO_COORD) {
-		w.body_case = SNARE__WORKER_TO_COORD__BODY_EDIT_RESULT;
-		w.edit_result = m;
-		return ipc_validate(ch, &w.base, w.body_case, nfds);
-	}
-	u.body_case = SNARE__COORD_TO_UI__BODY_EDIT_RESULT;
-	u.edit_result = m;
-	return ipc_validate(ch, &u.base, u.body_case, nfds);
+	return v_up(ch, SNARE__WORKER_TO_COORD__BODY_EDIT_RESULT,
+		    SNARE__COORD_TO_UI__BODY_EDIT_RESULT, m, nfds);
 }
 
 /* A worker names its hold id, the ui gets none; results 1..5, the last
