@@ -463,6 +463,9 @@ static int edit_send(struct ui *ui, struct ui_conn *c, const char *id, Snare__Fl
 	if (!ue.timer_ready) {
 		loop_timer_init(&ue.timer, edit_timer, ui);
 		ue.timer_ready = true;
+		/* above any id a ui started before this one used: an answer
+		 * still on its way to it cannot be taken for one of ours */
+		ue.next_id = clock_ms() << 20;
 	}
 	if ((rc = send_command(ui, IPC_HOLD_EDIT, id, f, ++ue.next_id)) < 0)
 		return rc;
