@@ -72,6 +72,31 @@ int hold_edit_fields(const Snare__Flow *ed, enum hold_phase phase, const char **
 				     : response_fields(ed->response, why);
 }
 
+static const Snare__HttpRequest *req_of(const Snare__Flow *f)
+{
+	return f ? f->request : NULL;
+}
+
+static const Snare__HttpResponse *resp_of(const Snare__Flow *f)
+{
+	return f ? f->response : NULL;
+}
+
+int hold_edit_h2_check(const Snare__Flow *held, enum hold_phase phase, const Snare__Flow *ed,
+		       const char **why)
+{
+	bool up = phase == HOLD_REQUEST;
+	bool streamed = up ? req_of(held) && req_of(held)->content_streamed
+			   : resp_of(held) && resp_of(held)->content_streamed;
+	bool body =
+	    up ? req_of(ed) && req_of(ed)->has_content : resp_of(ed) && resp_of(ed)->has_content;
+	int rc = hold_edit_fields(ed, phase, why);
+
+	if (rc == 0 && streamed && body)
+		rc = refuse(why, "the body streams after the resume: it cannot be edited", -EINVAL);
+	return rc;
+}
+
 /* Why the HTTP/1 parser refused the head we built from the edit. */
 static const char *parse_why(int rc)
 {

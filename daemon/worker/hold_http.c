@@ -621,9 +621,19 @@ static void send_edit_result(const Snare__HoldCommand *m, int rc, const char *wh
 		log_debug("cannot tell the coordinator what became of an edit");
 }
 
+static int h2_edit_check(const Snare__HoldCommand *m, enum hold_phase phase, const char **why)
+{
+	Snare__Flow *held = hold_get(hs.store, m->hold_id);
+	int rc = hold_edit_h2_check(held, phase, m->flow, why);
+
+	if (held)
+		snare__flow__free_unpacked(held, NULL);
+	return rc;
+}
+
 /* An edit is checked against the held exchange before the store saves it
- * (an HTTP/2 stream's fields only: its head is not HTTP/1); a refused one
- * leaves the held flow as it was. */
+ * (an HTTP/2 stream's against the held copy: its head is not HTTP/1); a
+ * refused one leaves the held flow as it was. */
 static int cmd_edit(const Snare__HoldCommand *m)
 {
 	enum hold_phase phase;
@@ -634,7 +644,7 @@ static int cmd_edit(const Snare__HoldCommand *m)
 	if (cookie == NULL)
 		rc = -ENOENT, why = "the flow is not held any more";
 	else if (h2_cookie(cookie))
-		rc = hold_edit_fields(m->flow, phase, &why);
+		rc = h2_edit_check(m, phase, &why);
 	else
 		rc = hold_edit_check(cookie, phase, m->flow, &why);
 	if (rc == 0 && (rc = hold_edit(hs.store, m->hold_id, m->flow)) < 0)

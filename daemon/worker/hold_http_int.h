@@ -37,6 +37,11 @@ int hold_edit_check(struct conn *c, enum hold_phase phase, const Snare__Flow *ed
 /* The checks of an edit's fields alone (names are tokens, no controls;
  * for an HTTP/2 stream, whose head is not HTTP/1): the same returns. */
 int hold_edit_fields(const Snare__Flow *ed, enum hold_phase phase, const char **why);
+/* An HTTP/2 stream's edit, against the store's copy of the held flow:
+ * its fields, and a body only where the copy has one (not
+ * content_streamed). */
+int hold_edit_h2_check(const Snare__Flow *held, enum hold_phase phase, const Snare__Flow *ed,
+		       const char **why);
 /* The edited request becomes the head we send (method, path, headers; host
  * and port move the destination) and, when the body was held, its body;
  * a refusal (as hold_edit_check) leaves the held request as it was. */

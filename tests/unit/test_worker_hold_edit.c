@@ -4,7 +4,8 @@
  * more fields than max_headers, a control in a value, a body for a request
  * held with its head only are refused with a reason); applied, a good edit
  * becomes the head and the body; a refused one leaves the held request and
- * response exactly as they were. */
+ * response exactly as they were; an HTTP/2 stream's edit is checked
+ * against the held copy. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -224,6 +225,30 @@ static void test_response_edits(void **state)
 	snare__http_response__free_unpacked(rs, NULL);
 }
 
+/* An HTTP/2 stream's edit: its fields, and a body only where the held
+ * copy has one. */
+static void test_h2_check(void **state)
+{
+	Snare__Flow held = SNARE__FLOW__INIT;
+	Snare__HttpRequest rq = SNARE__HTTP_REQUEST__INIT;
+	Snare__Flow *f = request_edit(1, NULL, "new body");
+	const char *why = NULL;
+
+	held.request = &rq;
+	rq.has_content = 1; /* the body was held */
+	assert_int_equal(hold_edit_h2_check(&held, HOLD_REQUEST, f, &why), 0);
+	rq.has_content = 0;
+	rq.has_content_streamed = rq.content_streamed = 1;
+	assert_int_equal(hold_edit_h2_check(&held, HOLD_REQUEST, f, &why), -EINVAL);
+	assert_non_null(strstr(why, "streams after the resume"));
+	f->request->has_content = 0; /* the head alone may change */
+	assert_int_equal(hold_edit_h2_check(&held, HOLD_REQUEST, f, &why), 0);
+	snare__flow__free_unpacked(f, NULL);
+	f = request_edit(0, hdr("X-Ctl", "a\001b"), NULL);
+	assert_int_equal(hold_edit_h2_check(&held, HOLD_REQUEST, f, &why), -EINVAL);
+	snare__flow__free_unpacked(f, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -232,6 +257,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_request_applied, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_request_refused_unchanged, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_response_edits, setup, teardown),
+	    cmocka_unit_test(test_h2_check),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
