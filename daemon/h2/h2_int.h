@@ -67,7 +67,7 @@ nghttp2_mem h2_mem_allocator(struct h2_mem *m);
 /* Gives back the pages of the outbound frame buffer (its content must be dead: nothing queued);
  * the bytes given back, 0 when none. */
 size_t h2_mem_trim(struct h2_mem *m);
-/* The frame buffer as recognized (for tests): false when it was not. */
+/* The frame buffer as recognized and its pages (for tests): false when it was not. */
 bool h2_mem_framebuf(const struct h2_mem *m, void **p, size_t *n);
 
 /* Floods and fatal errors (guard.c). */

@@ -8,11 +8,11 @@
  * option shrinks it, and it is two thirds of a bare session's heap (about 25 KiB), so an idle
  * HTTP/2 connection holds 16 KiB it does not use. Its content is dead once a frame is sent: when
  * nothing is queued (nghttp2_session_want_write false) the buffer has been reset and the next
- * frame is packed from its start. So h2_trim hands the pages lying wholly inside it back to the
- * kernel (madvise MADV_DONTNEED: they read as zeros and are faulted in again when the next frame
- * is packed), called from an idle timer, not per pump. The allocation stays malloc's (only pages
- * inside the requested size are touched, never malloc's own headers), so this costs no mapping
- * and no system call per session.
+ * frame is packed from its start. So the buffer gets whole pages of its own (aligned_alloc,
+ * 20 KiB for its 16,394 bytes; malloc's headers stay outside them) and h2_trim hands them all
+ * back to the kernel (madvise MADV_DONTNEED: they read as zeros and are faulted in again when the
+ * next frame is packed), called from an idle timer, not per pump. It stays malloc's memory: no
+ * mapping of its own (10,000 sessions are not 10,000 mappings) and no system call per session.
  *
  * The buffer is told apart by its size and by being allocated while the session is made (no
  * other allocation of that size happens then); should a later libnghttp2 change the size, nothing
@@ -25,6 +25,14 @@
 
 /* lib/nghttp2_session.h's NGHTTP2_FRAMEBUF_CHUNKLEN (not in the public header). */
 #define H2_FRAMEBUF_LEN (9 + 1 + 16384)
+
+/* The frame buffer's allocation: whole pages. */
+static size_t framebuf_size(void)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (H2_FRAMEBUF_LEN + page - 1) & ~(page - 1);
+}
 
 static void *mem_malloc(size_t size, void *ud)
 {
@@ -52,13 +60,14 @@ static void *mem_realloc(void *ptr, size_t size, void *ud)
 	struct h2_mem *m = ud;
 	void *r;
 
+	if (ptr == NULL && m->creating && m->framebuf == NULL && size == H2_FRAMEBUF_LEN) {
+		r = aligned_alloc((size_t)sysconf(_SC_PAGESIZE), framebuf_size());
+		m->framebuf = r;
+		return r;
+	}
 	if (ptr != NULL && ptr == m->framebuf)
 		m->framebuf = NULL; /* not the buffer we know any more */
-	r = realloc(ptr, size);
-	if (ptr == NULL && r != NULL && m->creating && m->framebuf == NULL &&
-	    size == H2_FRAMEBUF_LEN)
-		m->framebuf = r;
-	return r;
+	return realloc(ptr, size);
 }
 
 nghttp2_mem h2_mem_allocator(struct h2_mem *m)
@@ -72,35 +81,16 @@ nghttp2_mem h2_mem_allocator(struct h2_mem *m)
 	};
 }
 
-/* The whole pages inside [p, p + n). */
-static bool inner_pages(void *p, size_t n, uintptr_t *start, size_t *len)
-{
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1);
-	uintptr_t b = ((uintptr_t)p + n) & ~(page - 1);
-
-	if (b <= a)
-		return false;
-	*start = a;
-	*len = (size_t)(b - a);
-	return true;
-}
-
 size_t h2_mem_trim(struct h2_mem *m)
 {
-	uintptr_t a;
-	size_t len;
-
-	if (m->framebuf == NULL || !inner_pages(m->framebuf, H2_FRAMEBUF_LEN, &a, &len))
+	if (m->framebuf == NULL || madvise(m->framebuf, framebuf_size(), MADV_DONTNEED) != 0)
 		return 0;
-	if (madvise((void *)a, len, MADV_DONTNEED) != 0)
-		return 0;
-	return len;
+	return framebuf_size();
 }
 
 bool h2_mem_framebuf(const struct h2_mem *m, void **p, size_t *n)
 {
 	*p = m->framebuf;
-	*n = H2_FRAMEBUF_LEN;
+	*n = framebuf_size();
 	return m->framebuf != NULL;
 }

@@ -1,0 +1,197 @@
+# The h2 upstream pool (h2_pool.c): an HTTP/2 client connection with no
+# stream open gives its h2 server connection (socket, TLS and h2 session) to
+# a per-worker pool, and the next stream of any client connection to that
+# server takes it back.  An h2 origin (python3-h2) answers every request
+# with the number of the connection it came on, so the tests see which
+# server connection carried what: a second client connection reuses the
+# first one's; an idle client connection releases its server side and its
+# next request takes one back; a GOAWAY or a close from the origin while
+# pooled drops the connection (the next request goes over a new one, no
+# error); a client that goes away with a stream open does not hand its
+# server connection on; upstream_keepalive=0 pools nothing.
+. "$(dirname "$0")/lib.sh"
+
+PY=/usr/bin/python3
+if ! "$PY" -c 'import h2.connection' 2>/dev/null; then
+	skip h2-pool "python3-h2 missing (scripts/deps.sh test)"
+	exit 0
+fi
+origin_cert
+cat >"$T/h2_origin.py" <<'PY'
+import socket, ssl, sys, threading, time
+import h2.config, h2.connection, h2.events
+port = int(sys.argv[1])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+ctx.set_alpn_protocols(["h2"])
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port)); s.listen(64)
+print("listening", flush=True)
+def serve(c, num):
+    try:
+        c = ctx.wrap_socket(c, server_side=True)
+    except Exception as e:
+        print("tls failed", num, e, flush=True); return
+    conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False,
+                                                                header_encoding="utf-8"))
+    lock = threading.Lock()
+    with lock:
+        conn.initiate_connection(); c.sendall(conn.data_to_send())
+    def later(what):
+        time.sleep(0.5)
+        with lock:
+            if what == "goaway":
+                conn.close_connection(); c.sendall(conn.data_to_send())
+            else:
+                c.shutdown(socket.SHUT_RDWR)
+        print(what, num, flush=True)
+    def respond(sid, path):
+        if path == "/slow":
+            time.sleep(2)
+        body = ("conn %d %s\n" % (num, path)).encode()
+        with lock:
+            try:
+                conn.send_headers(sid, [(":status", "200"), ("content-length", str(len(body)))])
+                conn.send_data(sid, body, end_stream=True)
+                c.sendall(conn.data_to_send())
+            except Exception as e:
+                print("not answered", num, path, type(e).__name__, flush=True); return
+        print("answered", num, path, flush=True)
+        if path in ("/goaway-later", "/close-later"):
+            threading.Thread(target=later, args=(path[1:-6],), daemon=True).start()
+    while True:
+        try:
+            data = c.recv(65536)
+        except Exception:
+            data = b""
+        if not data:
+            print("closed", num, flush=True); return
+        with lock:
+            try:
+                evs = conn.receive_data(data); c.sendall(conn.data_to_send())
+            except Exception as e:
+                print("error", num, e, flush=True); return
+        for ev in evs:
+            if isinstance(ev, h2.events.RequestReceived):
+                path = dict(ev.headers)[":path"]
+                print("request", num, path, flush=True)
+                threading.Thread(target=respond, args=(ev.stream_id, path), daemon=True).start()
+            elif isinstance(ev, h2.events.StreamReset):
+                print("reset", num, ev.stream_id, flush=True)
+n = 0
+while True:
+    c, a = s.accept()
+    n += 1
+    print("accept", n, flush=True)
+    threading.Thread(target=serve, args=(c, n), daemon=True).start()
+PY
+OP=$(free_port)
+OL=$T/h2-origin.log
+"$PY" -u "$T/h2_origin.py" "$OP" "$ORIGIN_CERT" "$T/origin.key" >"$OL" 2>&1 &
+PIDS+=($!)
+wait_for "$OL" listening 10 || { notok h2-pool-origin "$(cat "$OL")"; exit 1; }
+accepts() { grep -c '^accept ' "$OL"; }
+# kept N: until snare has put N h2 server connections into the pool
+kept() {
+	local i
+	for i in $(seq 1 100); do
+		[ "$(grep -c 'HTTP/2 server connection .* kept for reuse' "$SNARE_LOG")" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# h2get PATH [CURL ARGS]: the body (or the error) of one h2 request through snare
+h2get() {
+	curl -sS --http2 -k --max-time 10 "https://127.0.0.1:$SNARE_PORT$1" "${@:2}" 2>&1
+}
+
+# ---- lazy: a new client connection takes the pooled server connection ----
+start_snare --set workers=1 --mode "reverse:https://localhost:$OP@127.0.0.1:0" --set ssl_insecure=true \
+	--set connection_strategy=lazy -v || exit 1
+a=$(h2get /a)
+kept 1
+b=$(h2get /b)
+if [ "$a" = "conn 1 /a" ] && [ "$b" = "conn 1 /b" ] && [ "$(accepts)" = 1 ]; then
+	ok h2-pool-second-client-reuses-server-connection
+else notok h2-pool-second-client-reuses-server-connection "[$a] [$b] $(cat "$OL")"; fi
+grep -q "HTTP/2 server connection to localhost:$OP taken from the pool" "$SNARE_LOG" &&
+	ok h2-pool-taken-logged || notok h2-pool-taken-logged "$(grep -i pool "$SNARE_LOG")"
+grep -q "GET https://localhost:$OP/b HTTP/2.0" "$SNARE_LOG" && ok h2-pool-flow-line ||
+	notok h2-pool-flow-line "$(tail -5 "$SNARE_LOG")"
+
+# The origin sends GOAWAY while its connection waits in the pool: dropped,
+# and the next client gets its answer over a new connection.
+kept 2
+c=$(h2get /goaway-later)
+kept 3
+wait_for "$OL" "^goaway 1" 10
+wait_for "$SNARE_LOG" "closed, GOAWAY or an error while idle" 10
+d=$(h2get /d)
+if [ "$c" = "conn 1 /goaway-later" ] && [ "$d" = "conn 2 /d" ] && [ "$(accepts)" = 2 ]; then
+	ok h2-pool-goaway-while-pooled
+else notok h2-pool-goaway-while-pooled "[$c] [$d] $(grep -i pool "$SNARE_LOG" | tail -3)"; fi
+
+# The origin closes the connection (no GOAWAY) while it is pooled: the same.
+kept 4
+e=$(h2get /close-later)
+kept 5
+wait_for "$OL" "^close 2" 10
+wait_for "$SNARE_LOG" "closed (closed, GOAWAY or an error while idle; 0 left)" 10
+f=$(h2get /f)
+if [ "$e" = "conn 2 /close-later" ] && [ "$f" = "conn 3 /f" ]; then
+	ok h2-pool-close-while-pooled
+else notok h2-pool-close-while-pooled "[$e] [$f] $(tail -5 "$OL")"; fi
+
+# A client goes away with a stream open: its server connection is closed,
+# not handed to the next client (which gets its own answer on a new one).
+kept 6
+g=$(h2get /slow --max-time 1)
+h=$(h2get /h)
+wait_for "$OL" "^closed 3" 10
+if [ "$h" = "conn 4 /h" ] && grep -q "^closed 3" "$OL"; then
+	ok h2-pool-client-gone-with-stream-open
+else notok h2-pool-client-gone-with-stream-open "[$g] [$h] $(tail -6 "$OL")"; fi
+# upstream_keepalive_timeout is checked by test_upstream_pool for both pools' timer code
+stop_snare
+
+# ---- eager (the default): an idle client connection releases its server side ----
+n0=$(accepts)
+start_snare --set workers=1 --mode "reverse:https://localhost:$OP@127.0.0.1:0" --set ssl_insecure=true \
+	-v || exit 1
+"$PY" "$SNARE_ROOT/bench/h2idle.py" 127.0.0.1 "$SNARE_PORT" /idle 1 1.5 >"$T/idle.out" 2>&1
+port=$(grep -m1 -oE '127\.0\.0\.1:[0-9]+\] HTTP/2 server connection .* kept' "$SNARE_LOG" | cut -d] -f1)
+first_keep=$(grep -n "\[$port\] HTTP/2 server connection .* kept" "$SNARE_LOG" | head -1 | cut -d: -f1)
+take=$(grep -n "\[$port\] HTTP/2 server connection .* taken from the pool" "$SNARE_LOG" | head -1 | cut -d: -f1)
+if grep -q "answered 1 1" "$T/idle.out" && [ -n "$first_keep" ] && [ -n "$take" ] &&
+	[ "$first_keep" -lt "$take" ] && [ "$(accepts)" = $((n0 + 1)) ] &&
+	[ "$(grep -c '^answered .* /idle' "$OL")" = 2 ]; then
+	ok h2-pool-idle-client-releases-and-takes-back
+else notok h2-pool-idle-client-releases-and-takes-back "$(cat "$T/idle.out") [$port $first_keep $take] $(grep -i 'HTTP/2 server' "$SNARE_LOG")"; fi
+stop_snare
+
+# ---- the pooled connection is gone when the idle client comes back: it connects again ----
+# (upstream_keepalive_timeout=1 closes it while the client holds still for 2.5 s;
+# the new connection offers h2 again although the ClientHello is gone by then)
+n0=$(accepts)
+start_snare --set workers=1 --mode "reverse:https://localhost:$OP@127.0.0.1:0" --set ssl_insecure=true \
+	--set upstream_keepalive_timeout=1 -v || exit 1
+"$PY" "$SNARE_ROOT/bench/h2idle.py" 127.0.0.1 "$SNARE_PORT" /again 1 2.5 >"$T/again.out" 2>&1
+if grep -q "answered 1 1" "$T/again.out" && grep -q "upstream_keepalive_timeout" "$SNARE_LOG" &&
+	grep -q "HTTP/2 server side released: connecting again" "$SNARE_LOG" &&
+	[ "$(accepts)" = $((n0 + 2)) ] && grep -q "^answered $((n0 + 2)) /again" "$OL" &&
+	[ "$(grep -c "GET https://localhost:$OP/again HTTP/2.0" "$SNARE_LOG")" = 2 ]; then
+	ok h2-pool-timeout-then-connects-again-h2
+else notok h2-pool-timeout-then-connects-again-h2 "$(cat "$T/again.out") $(tail -4 "$OL") $(grep -iE 'pool|again|GET' "$SNARE_LOG")"; fi
+stop_snare
+
+# ---- upstream_keepalive=0: nothing is pooled, every client connection its own ----
+n0=$(accepts)
+start_snare --set workers=1 --mode "reverse:https://localhost:$OP@127.0.0.1:0" --set ssl_insecure=true \
+	--set upstream_keepalive=0 --set connection_strategy=lazy -v || exit 1
+"$PY" "$SNARE_ROOT/bench/h2idle.py" 127.0.0.1 "$SNARE_PORT" /off 1 1 >"$T/idle0.out" 2>&1
+a=$(h2get /off2)
+if grep -q "answered 1 1" "$T/idle0.out" && [ "$a" = "conn $((n0 + 2)) /off2" ] &&
+	! grep -q "HTTP/2 server connection .* kept for reuse" "$SNARE_LOG"; then
+	ok h2-pool-off
+else notok h2-pool-off "$(cat "$T/idle0.out") [$a] n0=$n0 $(grep -i 'HTTP/2 server' "$SNARE_LOG")"; fi
+stop_snare
