@@ -73,6 +73,7 @@ struct h2_proxy {
 	bool released; /* the h2 server side went to the h2 pool while idle (h2_pool.h) */
 	bool waiting;  /* a stream waits for the server side (srv_wait) */
 	struct loop_timer idle; /* UPSTREAM_RELEASE_MS after the last stream closed */
+	uint64_t quiet_ms;	/* when the last stream closed (loop time) */
 	struct h2x *xs;
 };
 
@@ -174,8 +175,11 @@ static void x_maybe_done(struct conn *c, struct h2x *x)
 			break;
 		}
 	x_free(x);
-	if (c->h2->xs == NULL) /* quiet from now on? then the idle timer gives back memory */
-		loop_timer_arm(wk->loop, &c->h2->idle, UPSTREAM_RELEASE_MS);
+	if (c->h2->xs == NULL) { /* quiet from now on? then the idle timer gives back memory */
+		c->h2->quiet_ms = loop_now(wk->loop);
+		if (!loop_timer_armed(&c->h2->idle)) /* no heap operation per stream */
+			loop_timer_arm(wk->loop, &c->h2->idle, UPSTREAM_RELEASE_MS);
+	}
 }
 
 /* Ends both streams of x with `code` (the one whose peer sent it excepted). */
@@ -1079,7 +1083,8 @@ static void h2p_on_idle(struct loop_timer *t)
 	struct h2_proxy *p = c->h2;
 	bool h2srv = p->srv && p->sops == h2ops && !p->probing;
 
-	if (c->freed || p->xs != NULL || p->cli == NULL)
+	if (c->freed || p->xs != NULL || p->cli == NULL ||
+	    loop_timer_idle_rearm(wk->loop, t, p->quiet_ms, UPSTREAM_RELEASE_MS))
 		return;
 	if (h2srv && h2_pool_put(c, p->srv)) {
 		p->srv = NULL;
