@@ -45,10 +45,11 @@ def serve(c, num):
             else:
                 c.shutdown(socket.SHUT_RDWR)
         print(what, num, flush=True)
-    def respond(sid, path):
+    streams = {}  # stream id -> [path, body bytes received]
+    def respond(sid, path, got):
         if path == "/slow":
             time.sleep(2)
-        body = ("conn %d %s\n" % (num, path)).encode()
+        body = ("conn %d %s%s\n" % (num, path, " %d" % got if got else "")).encode()
         with lock:
             try:
                 conn.send_headers(sid, [(":status", "200"), ("content-length", str(len(body)))])
@@ -75,7 +76,16 @@ def serve(c, num):
             if isinstance(ev, h2.events.RequestReceived):
                 path = dict(ev.headers)[":path"]
                 print("request", num, path, flush=True)
-                threading.Thread(target=respond, args=(ev.stream_id, path), daemon=True).start()
+                streams[ev.stream_id] = [path, 0]
+            elif isinstance(ev, h2.events.DataReceived):
+                streams[ev.stream_id][1] += len(ev.data)
+                with lock:
+                    conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                    c.sendall(conn.data_to_send())
+            elif isinstance(ev, h2.events.StreamEnded):
+                path, got = streams.pop(ev.stream_id)
+                threading.Thread(target=respond, args=(ev.stream_id, path, got),
+                                 daemon=True).start()
             elif isinstance(ev, h2.events.StreamReset):
                 print("reset", num, ev.stream_id, flush=True)
 n = 0
@@ -168,6 +178,63 @@ if grep -q "answered 1 1" "$T/idle.out" && [ -n "$first_keep" ] && [ -n "$take" 
 	[ "$(grep -c '^answered .* /idle' "$OL")" = 2 ]; then
 	ok h2-pool-idle-client-releases-and-takes-back
 else notok h2-pool-idle-client-releases-and-takes-back "$(cat "$T/idle.out") [$port $first_keep $take] $(grep -i 'HTTP/2 server' "$SNARE_LOG")"; fi
+stop_snare
+
+# ---- a request body sent after the release waits (unconsumed) and follows ----
+# 100 KiB, above the stream's 64 KiB window: it moves only as snare forwards it
+cat >"$T/post_after_idle.py" <<'PY'
+import socket, ssl, sys, time
+import h2.config, h2.connection, h2.events
+port, log, want = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
+ctx.set_alpn_protocols(["h2"])
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
+c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+c.initiate_connection(); s.sendall(c.data_to_send())
+s.settimeout(10)
+def exchange(method, path, body=b""):
+    sid = c.get_next_available_stream_id()
+    hs = [(":method", method), (":scheme", "https"), (":authority", "localhost"), (":path", path)]
+    if body:
+        hs.append(("content-length", str(len(body))))
+    c.send_headers(sid, hs, end_stream=not body)
+    off, resp, status = 0, b"", None
+    while True:
+        while off < len(body):
+            n = min(c.local_flow_control_window(sid), c.max_outbound_frame_size, len(body) - off)
+            if n <= 0:
+                break
+            c.send_data(sid, body[off:off + n], end_stream=off + n == len(body)); off += n
+        s.sendall(c.data_to_send())
+        data = s.recv(65536)
+        if not data:
+            return "closed"
+        for ev in c.receive_data(data):
+            if isinstance(ev, h2.events.ResponseReceived):
+                status = dict(ev.headers)[":status"]
+            elif isinstance(ev, h2.events.DataReceived):
+                resp += ev.data
+                c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+            elif isinstance(ev, h2.events.StreamEnded) and ev.stream_id == sid:
+                s.sendall(c.data_to_send())
+                return "%s %s" % (status, resp.decode().strip())
+            elif isinstance(ev, (h2.events.StreamReset, h2.events.ConnectionTerminated)):
+                return "reset %r" % ev
+        s.sendall(c.data_to_send())
+print("first", exchange("GET", "/first"), flush=True)
+while open(log).read().count("kept for reuse") < want:
+    time.sleep(0.05)
+print("second", exchange("POST", "/upload", bytes(range(256)) * 400), flush=True)
+PY
+n0=$(accepts)
+start_snare --set workers=1 --mode "reverse:https://localhost:$OP@127.0.0.1:0" --set ssl_insecure=true \
+	-v || exit 1
+timeout 30 "$PY" "$T/post_after_idle.py" "$SNARE_PORT" "$SNARE_LOG" 1 >"$T/post.out" 2>&1
+if grep -q "^first 200 conn $((n0 + 1)) /first" "$T/post.out" &&
+	grep -q "^second 200 conn $((n0 + 1)) /upload 102400" "$T/post.out" &&
+	grep -q "taken from the pool" "$SNARE_LOG"; then
+	ok h2-pool-body-after-release-follows
+else notok h2-pool-body-after-release-follows "$(cat "$T/post.out") $(tail -3 "$OL")"; fi
 stop_snare
 
 # ---- the pooled connection is gone when the idle client comes back: it connects again ----
