@@ -13,8 +13,11 @@
  * the stream's window bounds it; a body that grows past the cap is sent on
  * after hooks that saw the head only.  RST_STREAM goes
  * to the other side with its code and becomes the flow's error; a
- * connection error on either side ends the connection.  Both peers' bytes
- * are untrusted (the framings check them). */
+ * connection error on either side ends the connection.  A connection with
+ * no stream open for UPSTREAM_RELEASE_MS gives its h2 server side to the
+ * h2 pool (h2_pool.h) and trims its idle session; its next stream takes a
+ * pooled one back or connects again.  Both peers' bytes are untrusted (the
+ * framings check them). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
