@@ -1246,10 +1246,27 @@ static bool h2p_released_step(struct conn *c, bool *progress)
 	return false;
 }
 
+/* The h2 server connection ended (a GOAWAY, a close, an error) with no
+ * stream open on it: the client's connection goes on, and its next stream
+ * connects again as after a release (a server that ends connections after
+ * so many requests, as nginx does, does not end its clients'). */
+static void h2p_server_ended(struct conn *c, bool *progress)
+{
+	conn_client_log(c, LOG_LVL_DEBUG,
+			"HTTP/2 server connection ended; the next stream connects again");
+	h2ops->free(c->h2->srv);
+	c->h2->srv = NULL;
+	conn_server_disconnect(c);
+	stream_close(&c->server);
+	stream_init(&c->server, c, -1);
+	c->h2->released = true;
+	*progress = true;
+}
+
 static void h2p_step(struct conn *c, bool *progress)
 {
 	struct h2_proxy *p = c->h2;
-	bool ok, pool;
+	bool okc, oks, pool;
 
 	if (p->released && !h2p_released_step(c, progress))
 		return;
@@ -1260,14 +1277,19 @@ static void h2p_step(struct conn *c, bool *progress)
 	if (p->waiting)
 		h2p_resume(c);
 	pool = p->sops == &h1pool_ops;
-	ok = h2p_feed(h2ops, p->cli, &c->client, progress) &&
-	     (pool || h2p_feed(p->sops, p->srv, &c->server, progress));
+	okc = h2p_feed(h2ops, p->cli, &c->client, progress);
+	oks = !okc || pool || h2p_feed(p->sops, p->srv, &c->server, progress);
 	if (pool)
 		h1pool_pump(p->srv, progress);
 	h2p_flush(h2ops, p->cli, &c->client, progress);
 	if (!pool)
 		h2p_flush(p->sops, p->srv, &c->server, progress);
-	if (!ok || h2p_client_over(c) || h2p_server_gone(c)) {
+	if (okc && !h2p_client_over(c) && !pool && !p->probing && p->xs == NULL &&
+	    (!oks || h2p_server_gone(c))) {
+		h2p_server_ended(c, progress);
+		return;
+	}
+	if (!okc || !oks || h2p_client_over(c) || h2p_server_gone(c)) {
 		if (!pool && (c->server.failed || c->server.rd_eof))
 			for (struct h2x *x = p->xs; x; x = x->next)
 				x_error(x, "%s",

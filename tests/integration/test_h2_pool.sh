@@ -37,8 +37,8 @@ def serve(c, num):
     lock = threading.Lock()
     with lock:
         conn.initiate_connection(); c.sendall(conn.data_to_send())
-    def later(what):
-        time.sleep(0.5)
+    def later(what, delay):
+        time.sleep(delay)
         with lock:
             if what == "goaway":
                 conn.close_connection(); c.sendall(conn.data_to_send())
@@ -59,7 +59,9 @@ def serve(c, num):
                 print("not answered", num, path, type(e).__name__, flush=True); return
         print("answered", num, path, flush=True)
         if path in ("/goaway-later", "/close-later"):
-            threading.Thread(target=later, args=(path[1:-6],), daemon=True).start()
+            threading.Thread(target=later, args=(path[1:-6], 0.5), daemon=True).start()
+        if path == "/goaway-soon":
+            threading.Thread(target=later, args=("goaway", 0.05), daemon=True).start()
     while True:
         try:
             data = c.recv(65536)
@@ -185,7 +187,10 @@ stop_snare
 cat >"$T/post_after_idle.py" <<'PY'
 import socket, ssl, sys, time
 import h2.config, h2.connection, h2.events
-port, log, want = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+# PORT FILE PATTERN N PATH1 METHOD2 PATH2 BODYLEN: PATH1, then once FILE holds
+# PATTERN N times, METHOD2 PATH2 with a body of BODYLEN bytes, on one connection
+port, log, pattern, want = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+path1, method2, path2, blen = sys.argv[5], sys.argv[6], sys.argv[7], int(sys.argv[8])
 ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
 ctx.set_alpn_protocols(["h2"])
 s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="localhost")
@@ -221,20 +226,35 @@ def exchange(method, path, body=b""):
             elif isinstance(ev, (h2.events.StreamReset, h2.events.ConnectionTerminated)):
                 return "reset %r" % ev
         s.sendall(c.data_to_send())
-print("first", exchange("GET", "/first"), flush=True)
-while open(log).read().count("kept for reuse") < want:
+print("first", exchange("GET", path1), flush=True)
+while open(log).read().count(pattern) < want:
     time.sleep(0.05)
-print("second", exchange("POST", "/upload", bytes(range(256)) * 400), flush=True)
+print("second", exchange(method2, path2, (bytes(range(256)) * (blen // 256 + 1))[:blen]), flush=True)
 PY
 n0=$(accepts)
 start_snare --set workers=1 --mode "reverse:https://localhost:$OP@127.0.0.1:0" --set ssl_insecure=true \
 	-v || exit 1
-timeout 30 "$PY" "$T/post_after_idle.py" "$SNARE_PORT" "$SNARE_LOG" 1 >"$T/post.out" 2>&1
+timeout 30 "$PY" "$T/post_after_idle.py" "$SNARE_PORT" "$SNARE_LOG" "kept for reuse" 1 /first \
+	POST /upload 102400 >"$T/post.out" 2>&1
 if grep -q "^first 200 conn $((n0 + 1)) /first" "$T/post.out" &&
 	grep -q "^second 200 conn $((n0 + 1)) /upload 102400" "$T/post.out" &&
 	grep -q "taken from the pool" "$SNARE_LOG"; then
 	ok h2-pool-body-after-release-follows
 else notok h2-pool-body-after-release-follows "$(cat "$T/post.out") $(tail -3 "$OL")"; fi
+
+# A server's GOAWAY on a connection in use, with no stream open: the client
+# connection goes on, its next request over another server connection (the
+# one pooled when the client above closed, or a new one).
+n0=$(accepts)
+timeout 30 "$PY" "$T/post_after_idle.py" "$SNARE_PORT" "$OL" "goaway " \
+	$(($(grep -c '^goaway ' "$OL") + 1)) /goaway-soon \
+	GET /after-goaway 0 >"$T/goaway.out" 2>&1
+if grep -q "^first 200 conn $((n0 + 1)) /goaway-soon" "$T/goaway.out" &&
+	grep -qE "^second 200 conn [0-9]+ /after-goaway" "$T/goaway.out" &&
+	! grep -q "^second 200 conn $((n0 + 1)) " "$T/goaway.out" &&
+	grep -q "HTTP/2 server connection ended; the next stream connects again" "$SNARE_LOG"; then
+	ok h2-server-goaway-client-goes-on
+else notok h2-server-goaway-client-goes-on "$(cat "$T/goaway.out") $(tail -4 "$OL")"; fi
 stop_snare
 
 # ---- the pooled connection is gone when the idle client comes back: it connects again ----
