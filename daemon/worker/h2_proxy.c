@@ -32,6 +32,7 @@
 #include "worker/h1_pool.h"
 #include "worker/h2_framing.h"
 #include "worker/h2_proxy.h"
+#include "worker/h2_regular.h"
 #include "worker/hold_http.h"
 #include "worker/hooks.h"
 #include "worker/http.h"
@@ -395,6 +396,7 @@ static struct hf_field *with_upstream_auth(struct hf_head *h)
 
 static bool c_hooks(struct conn *c, struct h2x *x, struct hf_head *h, bool end,
 		    const struct buf *body, struct hooks_h2_out *o);
+static void c_answer(struct conn *c, struct h2x *x, const struct hooks_h2_out *o);
 
 /* ---- intercept: a held stream waits with its head (hold_http.c) ---- */
 
@@ -468,6 +470,7 @@ static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 	struct hf_head hh = *hin, *h = &hh;
 	struct hf_field *fields = NULL;
 	struct hooks_h2_out ho = {0};
+	struct h2r_answer ra;
 	char authority[300];
 
 	if (c->kind == MODE_REVERSE && !wk->opts.keep_host_header && h->authority) {
@@ -491,6 +494,12 @@ static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 	buf_init(&x->up, H2P_PENDING_MAX);
 	buf_init(&x->down, H2P_PENDING_MAX);
 	x->c = c;
+	if (h2_regular_answer(c, h, &ra, &fields)) { /* regular mode: 400, 407, 421 */
+		c_answer(c, x, &ra.o);
+		(void)h2_framing_msg_copy(&x->req, h);
+		free(fields);
+		return;
+	}
 	if (!end && x_collect_start(x, h, true)) { /* the hooks run once the body is in */
 		free(fields);
 		return;
@@ -1036,7 +1045,9 @@ void h2_proxy_start(struct conn *c)
 
 	c->h2->cli = h2ops->open(HF_SERVER, &lim, &client_events, c);
 	conn_set_state(c, CS_H2);
-	if (c->server.fd < 0)
+	if (c->server.fd < 0 && c->server.failed) /* no server to ask (h2_regular.c) */
+		h2p_server_framing(c, c->server.err);
+	else if (c->server.fd < 0)
 		conn_connect(c, c->host, c->port, h2p_connected);
 	else if (c->server.ssl == NULL || c->server.tls_done)
 		h2p_server_framing(c, NULL);

@@ -91,6 +91,14 @@ static void next_start(struct conn *c)
 	case MODE_LOCAL:
 		mode_tunnel_start(c);
 		return;
+	case MODE_REGULAR: /* HTTP/1, or cleartext h2 with prior knowledge */
+		if (wk->opts.http2) {
+			enter(c, &layer_h2_detect);
+			conn_set_state(c, CS_CLIENT_HEAD);
+			return;
+		}
+		enter_http(c);
+		return;
 	default:
 		enter_http(c);
 		return;
@@ -201,6 +209,12 @@ void next_layer(struct conn *c, enum nl_event ev)
 		break;
 	case NL_CLIENT_TLS_UP:
 		next_client_tls_up(c);
+		break;
+	case NL_CLIENT_H1:
+		enter_http(c);
+		break;
+	case NL_CLIENT_H2:
+		h2_enter(c);
 		break;
 	case NL_PROXY_TLS:
 		enter(c, &layer_tunnel);
