@@ -27,10 +27,14 @@
 #include "worker/h1_to_h2.h"
 #include "worker/h2_framing.h"
 #include "worker/http.h"
+#include "worker/http_int.h"
 #include "worker/modes.h"
 #include "worker/worker_ctx.h"
 
-enum h1h2_mode { H1H2_UNDECIDED, H1H2_H2 };
+/* PROBE: a plain server got the h2c preface and has not answered yet;
+ * OFF: it did not take it, the request went to it as HTTP/1.1 on a new
+ * connection and the engine talks to that directly. */
+enum h1h2_mode { H1H2_UNDECIDED, H1H2_PROBE, H1H2_H2, H1H2_OFF };
 
 struct h1h2 {
 	enum h1h2_mode mode;
@@ -91,7 +95,7 @@ struct buf *h1h2_head_out(struct conn *c)
 {
 	struct h1h2 *x = c->http ? c->http->h1h2 : NULL;
 
-	return x && !x->swapped ? &x->h1_out : &c->server.out;
+	return x && x->mode != H1H2_OFF && !x->swapped ? &x->h1_out : &c->server.out;
 }
 
 bool h1h2_usable(const struct conn *c)
@@ -516,8 +520,65 @@ static bool h1h2_decide(struct conn *c, struct h1h2 *x)
 		return false;
 	}
 	x->f = ops->open(HF_CLIENT, &lim, &events, c);
-	x->mode = H1H2_H2;
-	conn_client_log(c, LOG_LVL_DEBUG, "HTTP/1.1 client, HTTP/2 server: translating");
+	x->mode = c->server.ssl ? H1H2_H2 : H1H2_PROBE;
+	if (x->mode == H1H2_H2)
+		conn_client_log(c, LOG_LVL_DEBUG, "HTTP/1.1 client, HTTP/2 server: translating");
+	return true;
+}
+
+/* The new connection of a fallback is up: the request the engine wrote so
+ * far goes to it as it is, and the engine carries on with it. */
+static void fallback_connected(struct conn *c, int err)
+{
+	struct h1h2 *x = c->http ? c->http->h1h2 : NULL;
+
+	if (conn_connect_failed(c, err)) {
+		http_bad_gateway(c, "");
+		return;
+	}
+	conn_set_state(c, CS_EXCHANGE);
+	if (x && buf_append(&c->server.out, buf_ptr(&x->h1_out), buf_len(&x->h1_out)) < 0)
+		h1h2_fail(c, "request buffer full");
+	if (x)
+		buf_free(&x->h1_out);
+}
+
+/* The plain server did not answer the preface with SETTINGS (an HTTP/1.1
+ * error page, a close): as a browser would, HTTP/1.1 to it on a new
+ * connection, with the request as the engine wrote it (kept in h1_out). */
+static void h1h2_fallback(struct conn *c, struct h1h2 *x)
+{
+	conn_client_log(c, LOG_LVL_INFO, "server does not speak h2c: HTTP/1.1 to it");
+	ops->free(x->f);
+	x->f = NULL;
+	x->mode = H1H2_OFF;
+	c->http->h1h2 = NULL; /* kept across the disconnect, which would free it */
+	conn_server_disconnect(c);
+	c->http->h1h2 = x;
+	buf_free(&x->h1_in);
+	conn_connect(c, c->host, c->port, fallback_connected);
+}
+
+/* The preface goes out; the server's first bytes decide.  True while
+ * undecided (or after a fallback: the engine waits for the new
+ * connection). */
+static bool h1h2_probe(struct conn *c, struct h1h2 *x, bool *progress)
+{
+	size_t n = buf_len(&c->server.in);
+	size_t before = buf_len(&c->server.out);
+
+	(void)ops->flush(x->f, &c->server.out); /* the preface and SETTINGS only */
+	if (buf_len(&c->server.out) != before)
+		*progress = true;
+	if (n < 9 && !c->server.rd_eof && !c->server.failed)
+		return true;
+	*progress = true;
+	if (h2_framing_server_preface(buf_ptr(&c->server.in), n)) {
+		x->mode = H1H2_H2;
+		conn_client_log(c, LOG_LVL_DEBUG, "HTTP/1.1 client, h2c server: translating");
+		return false;
+	}
+	h1h2_fallback(c, x);
 	return true;
 }
 
@@ -539,6 +600,12 @@ void h1h2_step(struct conn *c, bool *progress, void (*engine)(struct conn *c, bo
 
 	if (x && x->mode == H1H2_UNDECIDED && !h1h2_decide(c, x))
 		x = c->http->h1h2; /* freed when the server took HTTP/1.1 */
+	if (x && x->mode == H1H2_OFF) {
+		engine(c, progress);
+		return;
+	}
+	if (x && x->mode == H1H2_PROBE && h1h2_probe(c, x, progress) && x->mode == H1H2_OFF)
+		return;
 	if (x && x->mode == H1H2_H2 && buf_len(&c->server.in) > 0 &&
 	    buf_len(&x->h1_in) < STREAM_BUF_MAX) {
 		if (ops->feed(x->f, &c->server.in) < 0)

@@ -1074,13 +1074,6 @@ static void h2p_flush(const struct http_framing_ops *ops, struct http_framing *f
 		*progress = true;
 }
 
-/* Whether the first bytes of a plain server asked in h2c are a SETTINGS
- * frame (RFC 9113 3.4: the server's preface). */
-static bool h2p_is_settings(const uint8_t *b, size_t n)
-{
-	return n >= 9 && b[3] == 0x04 && (b[4] & 0x01) == 0 && (b[5] | b[6] | b[7] | b[8]) == 0;
-}
-
 /* h2c with prior knowledge towards a plain server: the preface goes out,
  * and the server's first bytes decide.  Anything but a SETTINGS frame (an
  * HTTP/1.1 error page, a close) and the server connection is dropped for
@@ -1099,7 +1092,7 @@ static bool h2p_probe(struct conn *c, bool *progress)
 	}
 	p->probing = false;
 	*progress = true;
-	if (h2p_is_settings(buf_ptr(&c->server.in), n))
+	if (h2_framing_server_preface(buf_ptr(&c->server.in), n))
 		return false;
 	conn_client_log(c, LOG_LVL_INFO, "server does not speak h2c: HTTP/1.1 to it");
 	h2ops->free(p->srv);
