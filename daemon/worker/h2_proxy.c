@@ -966,10 +966,13 @@ static struct hf_limits h2p_limits(void)
 }
 
 /* A cleartext client with prior knowledge and a plain server: the server
- * is asked in h2c the same way (h2p_probe). */
+ * is asked in h2c the same way (h2p_probe).  A TLS client's plain server
+ * too when it already sent its SETTINGS (an h2c server, connected eagerly). */
 static bool h2p_h2c_wanted(const struct conn *c)
 {
-	return !c->tls && c->server.fd >= 0 && c->server.ssl == NULL;
+	return c->server.fd >= 0 && c->server.ssl == NULL &&
+	       (!c->tls ||
+		h2_framing_server_preface(buf_ptr(&c->server.in), buf_len(&c->server.in)));
 }
 
 /* The server side: h2 when the server negotiated it, else a pool of

@@ -131,6 +131,19 @@ static void next_plain(struct conn *c, bool http)
 		enter_http(c);
 }
 
+/* A reverse http:// or https:// server that speaks before its client (an
+ * h2c server's SETTINGS) is still an HTTP server: the client's first bytes
+ * decide, as the mode says, not a race with the server's. */
+static bool next_server_first_waits(const struct conn *c)
+{
+	const struct scheme_info *s;
+
+	if (c->kind != MODE_REVERSE || c->server.rd_eof)
+		return false;
+	s = modespec_scheme_of(&wk->modes[c->mode_index]);
+	return !s->raw && !s->dns;
+}
+
 /* The tunnel starts with a valid ClientHello: pass ignored hosts through,
  * intercept the rest. */
 static void next_tls_hello(struct conn *c)
@@ -198,8 +211,11 @@ void next_layer(struct conn *c, enum nl_event ev)
 	case NL_TLS_HELLO:
 		next_tls_hello(c);
 		break;
-	case NL_TLS_BAD:
 	case NL_SERVER_FIRST:
+		if (!next_server_first_waits(c))
+			enter_relay(c, true);
+		break;
+	case NL_TLS_BAD:
 	case NL_UPGRADE:
 		enter_relay(c, true);
 		break;
