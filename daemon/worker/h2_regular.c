@@ -312,7 +312,8 @@ bool h2_regular_answer(struct conn *c, struct hf_head *h, struct h2r_answer *a,
 	if (!h->authority || !parse_authority(h->authority, h->scheme ? h->scheme : "http", &t))
 		return answer(a, 400, NULL, NULL,
 			      "HTTP request has no host header, destination unknown.");
-	if (c->host[0] && (strcasecmp(t.host, c->host) != 0 || t.port != c->port)) {
+	if (c->host[0] && (strcasecmp(t.host, c->host) != 0 || t.port != c->port ||
+			   (h->scheme && (strcmp(h->scheme, "https") == 0) != c->server_tls))) {
 		snprintf(msg, sizeof(msg),
 			 "This HTTP/2 connection goes to %s:%u; open another one for %s:%u.",
 			 c->host, c->port, t.host, t.port);
