@@ -16,10 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/ssl.h>
 
 #include "core/log.h"
+#include "core/loop.h"
 #include "h2/h2.h"
 #include "http1/http1.h"
 #include "output/dump.h"
@@ -68,15 +70,53 @@ static bool alpn_is_h2(const struct conn *c)
 	return n == 2 && memcmp(p, "h2", 2) == 0;
 }
 
+/* Plain servers that did not answer the h2c preface, remembered by the
+ * worker for a while so that later client connections go to them in
+ * HTTP/1.1 at once (as a browser remembers what a server speaks).  A small
+ * table: the entry nearest its end makes room. */
+#define H1H2_NO_H2C_SLOTS 8
+#define H1H2_NO_H2C_MS (300u * 1000)
+
+static struct no_h2c {
+	char host[256];
+	uint16_t port;
+	uint64_t until; /* loop time, ms; 0: free */
+} no_h2c[H1H2_NO_H2C_SLOTS];
+
+static struct no_h2c *no_h2c_find(const char *host, uint16_t port)
+{
+	uint64_t now = loop_now(wk->loop);
+
+	for (size_t i = 0; i < ARRAY_SIZE(no_h2c); i++)
+		if (no_h2c[i].until > now && no_h2c[i].port == port &&
+		    strcasecmp(no_h2c[i].host, host) == 0)
+			return &no_h2c[i];
+	return NULL;
+}
+
+static void no_h2c_add(const char *host, uint16_t port)
+{
+	struct no_h2c *e = no_h2c_find(host, port);
+
+	for (size_t i = 0; e == NULL && i < ARRAY_SIZE(no_h2c); i++)
+		if (i == 0 || no_h2c[i].until < e->until)
+			e = &no_h2c[i];
+	snprintf(e->host, sizeof(e->host), "%s", host);
+	e->port = port;
+	e->until = loop_now(wk->loop) + H1H2_NO_H2C_MS;
+}
+
 /* http2_origin: TLS servers that may take h2 (decided once the handshake
- * is over), reverse http:// servers in h2c with prior knowledge. */
+ * is over), reverse http:// servers in h2c with prior knowledge unless
+ * they refused it lately. */
 static bool h1h2_wanted(const struct conn *c)
 {
 	if (!wk->opts.http2 || !wk->opts.http2_origin || !c->tunnel || c->force_raw)
 		return false;
 	if (c->server.ssl)
 		return !c->server.tls_done || alpn_is_h2(c);
-	return c->kind == MODE_REVERSE && !c->server_tls;
+	return c->kind == MODE_REVERSE && !c->server_tls &&
+	       no_h2c_find(c->server_host, c->server_port) == NULL;
 }
 
 static void swap_bufs(struct conn *c, struct h1h2 *x)
@@ -549,6 +589,7 @@ static void fallback_connected(struct conn *c, int err)
 static void h1h2_fallback(struct conn *c, struct h1h2 *x)
 {
 	conn_client_log(c, LOG_LVL_INFO, "server does not speak h2c: HTTP/1.1 to it");
+	no_h2c_add(c->server_host, c->server_port);
 	ops->free(x->f);
 	x->f = NULL;
 	x->mode = H1H2_OFF;
