@@ -329,6 +329,11 @@ int h2_framing_msg_copy(struct h2_msg *m, const struct hf_head *h)
 	return 0;
 }
 
+bool h2_framing_server_preface(const uint8_t *b, size_t n)
+{
+	return n >= 9 && b[3] == 0x04 && (b[4] & 0x01) == 0 && (b[5] | b[6] | b[7] | b[8]) == 0;
+}
+
 const struct http_framing_ops h2_framing_ops = {
     .name = "HTTP/2.0",
     .alpn = "h2",

@@ -22,4 +22,8 @@ struct h2_msg;
  * h2_msg_free even on failure).  0 or -ENOMEM. */
 int h2_framing_msg_copy(struct h2_msg *m, const struct hf_head *h);
 
+/* Whether a plain server's first n bytes are a SETTINGS frame, the server
+ * preface (RFC 9113 3.4): the answer of an h2c server to prior knowledge. */
+bool h2_framing_server_preface(const uint8_t *b, size_t n);
+
 #endif

@@ -36,6 +36,7 @@
 #include "worker/h2_framing.h"
 #include "worker/h2_pool.h"
 #include "worker/h2_proxy.h"
+#include "worker/h2_regular.h"
 #include "worker/hold_http.h"
 #include "worker/hooks.h"
 #include "worker/http.h"
@@ -410,6 +411,7 @@ static struct hf_field *with_upstream_auth(struct hf_head *h)
 
 static bool c_hooks(struct conn *c, struct h2x *x, struct hf_head *h, bool end,
 		    const struct buf *body, struct hooks_h2_out *o);
+static void c_answer(struct conn *c, struct h2x *x, const struct hooks_h2_out *o);
 
 /* ---- intercept: a held stream waits with its head (hold_http.c) ---- */
 
@@ -509,6 +511,7 @@ static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 	struct hf_head hh = *hin, *h = &hh;
 	struct hf_field *fields = NULL;
 	struct hooks_h2_out ho = {0};
+	struct h2r_answer ra;
 	char authority[300];
 
 	if (c->kind == MODE_REVERSE && !wk->opts.keep_host_header && h->authority) {
@@ -532,6 +535,12 @@ static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 	buf_init(&x->up, H2P_PENDING_MAX);
 	buf_init(&x->down, H2P_PENDING_MAX);
 	x->c = c;
+	if (h2_regular_answer(c, h, &ra, &fields)) { /* regular mode: 400, 407, 421 */
+		c_answer(c, x, &ra.o);
+		(void)h2_framing_msg_copy(&x->req, h);
+		free(fields);
+		return;
+	}
 	if (!end && x_collect_start(x, h, true)) { /* the hooks run once the body is in */
 		free(fields);
 		return;
@@ -998,10 +1007,13 @@ static struct hf_limits h2p_limits(void)
 }
 
 /* A cleartext client with prior knowledge and a plain server: the server
- * is asked in h2c the same way (h2p_probe). */
+ * is asked in h2c the same way (h2p_probe).  A TLS client's plain server
+ * too when it already sent its SETTINGS (an h2c server, connected eagerly). */
 static bool h2p_h2c_wanted(const struct conn *c)
 {
-	return !c->tls && c->server.fd >= 0 && c->server.ssl == NULL;
+	return c->server.fd >= 0 && c->server.ssl == NULL &&
+	       (!c->tls ||
+		h2_framing_server_preface(buf_ptr(&c->server.in), buf_len(&c->server.in)));
 }
 
 /* The server side: h2 when the server negotiated it, else a pool of
@@ -1107,7 +1119,9 @@ void h2_proxy_start(struct conn *c)
 	loop_timer_init(&c->h2->idle, h2p_on_idle, c);
 	c->h2->cli = h2ops->open(HF_SERVER, &lim, &client_events, c);
 	conn_set_state(c, CS_H2);
-	if (c->server.fd < 0 && (c->h2->srv = h2_pool_take(c, &server_events)) != NULL)
+	if (c->server.fd < 0 && c->server.failed) /* no server to ask (h2_regular.c) */
+		h2p_server_framing(c, c->server.err);
+	else if (c->server.fd < 0 && (c->h2->srv = h2_pool_take(c, &server_events)) != NULL)
 		c->h2->sops = h2ops; /* lazy, and the h2 pool has one */
 	else if (c->server.fd < 0)
 		conn_connect(c, c->host, c->port, h2p_connected);
@@ -1136,13 +1150,6 @@ static void h2p_flush(const struct http_framing_ops *ops, struct http_framing *f
 		*progress = true;
 }
 
-/* Whether the first bytes of a plain server asked in h2c are a SETTINGS
- * frame (RFC 9113 3.4: the server's preface). */
-static bool h2p_is_settings(const uint8_t *b, size_t n)
-{
-	return n >= 9 && b[3] == 0x04 && (b[4] & 0x01) == 0 && (b[5] | b[6] | b[7] | b[8]) == 0;
-}
-
 /* h2c with prior knowledge towards a plain server: the preface goes out,
  * and the server's first bytes decide.  Anything but a SETTINGS frame (an
  * HTTP/1.1 error page, a close) and the server connection is dropped for
@@ -1161,7 +1168,7 @@ static bool h2p_probe(struct conn *c, bool *progress)
 	}
 	p->probing = false;
 	*progress = true;
-	if (h2p_is_settings(buf_ptr(&c->server.in), n))
+	if (h2_framing_server_preface(buf_ptr(&c->server.in), n))
 		return false;
 	conn_client_log(c, LOG_LVL_INFO, "server does not speak h2c: HTTP/1.1 to it");
 	h2ops->free(p->srv);
