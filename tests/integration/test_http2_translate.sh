@@ -142,10 +142,13 @@ stop_snare
 # was asked the same way and fell back.
 mkdir -p "$T/www"
 echo "h2c docroot" >"$T/www/index.html"
-NGC=$(free_port)
-nghttpd -v --no-tls -d "$T/www" "$NGC" >"$T/nghttpd-h2c.log" 2>&1 &
-PIDS+=($!)
-wait_port "$NGC" || { notok prior_knowledge_h2c_origin "nghttpd did not start"; exit 0; }
+for _ in 1 2 3; do # a free port can be taken meanwhile: another one then
+	NGC=$(free_port)
+	nghttpd -v --no-tls -d "$T/www" "$NGC" >"$T/nghttpd-h2c.log" 2>&1 &
+	PIDS+=($!)
+	wait_port "$NGC" && break
+done
+wait_port "$NGC" || { notok prior_knowledge_h2c_origin "nghttpd did not start: $(cat "$T/nghttpd-h2c.log")"; exit 0; }
 start_snare --mode "reverse:http://127.0.0.1:$NGC@127.0.0.1:0" || exit 1
 out=$(curl -sS --max-time 20 --http2-prior-knowledge -w '\nversion=%{http_version}' \
 	"http://127.0.0.1:$SNARE_PORT/index.html" 2>&1)
