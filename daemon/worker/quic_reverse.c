@@ -501,8 +501,9 @@ static void peer_on_timer(struct loop_timer *t)
 	uint64_t now = clock_ms();
 
 	for (int s = DOWN; s <= UP; s++)
-		if (p->conn[s] && quic_conn_expiry(p->conn[s]) <= now &&
-		    quic_conn_timeout(p->conn[s]) < 0) {
+		if (p->conn[s] &&
+		    (quic_conn_closed(p->conn[s]) || /* by a send (peer_kick) */
+		     (quic_conn_expiry(p->conn[s]) <= now && quic_conn_timeout(p->conn[s]) < 0))) {
 			peer_end(p, s);
 			return;
 		}
@@ -625,6 +626,15 @@ static int peer_start_up(struct qr_peer *p)
 	return 0;
 }
 
+/* h3_reverse.c sent outside our callbacks: the timer sees to the connections at once. */
+static void peer_kick(void *arg)
+{
+	struct qr_peer *p = arg;
+
+	if (!p->ending)
+		loop_timer_arm(wk->loop, &p->timer, 0);
+}
+
 /* Both connections once the leaf is there; then the client's other early datagrams. */
 static void peer_h3_new(struct qr_peer *p)
 {
@@ -634,7 +644,9 @@ static void peer_h3_new(struct qr_peer *p)
 				.target = p->target,
 				.ts_start = p->ts_start,
 				.intercept = p->intercept,
-				.pid = p->pid};
+				.pid = p->pid,
+				.kick = peer_kick,
+				.kick_arg = p};
 	const struct mode_spec *m = &wk->modes[p->mode_index];
 
 	snprintf(info.host, sizeof(info.host), "%s", m->server.host);
