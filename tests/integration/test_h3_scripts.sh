@@ -20,18 +20,7 @@ CD_PORT=$(free_port)
 mkdir -p "$T/www" "$T/local" "$T/dl"
 echo "plain h3 file" >"$T/www/plain.txt"
 printf 'mapped from a local file\n' >"$T/local/mapped.txt"
-cat >"$T/Caddyfile" <<CADDY
-{
-	admin off
-	auto_https disable_redirects
-	default_sni quic.test
-	servers {
-		protocols h1 h2 h3
-	}
-}
-https://:$CD_PORT {
-	bind 127.0.0.1
-	tls $T/leaf.pem $T/leaf.key
+caddy_h3 "$CD_PORT" <<CADDY || { notok h3s-caddy "$(cat "$T/caddy.log")"; exit 0; }
 	handle /echo {
 		respond "origin saw x-h3-script={http.request.header.X-H3-Script}" 200
 	}
@@ -39,12 +28,7 @@ https://:$CD_PORT {
 		root * $T/www
 		file_server
 	}
-}
 CADDY
-XDG_DATA_HOME=$T/caddy-data XDG_CONFIG_HOME=$T/caddy-config HOME=$T \
-	caddy run --config "$T/Caddyfile" --adapter caddyfile >"$T/caddy.log" 2>&1 &
-PIDS+=($!)
-wait_for "$T/caddy.log" "enabling HTTP/3 listener" 20 || { notok h3s-caddy "$(cat "$T/caddy.log")"; exit 0; }
 
 cat >"$T/h3hooks.lua" <<'LUA'
 function requestheaders(flow)
@@ -103,15 +87,7 @@ got=$(cat "$T/dl/mapped.txt" 2>/dev/null)
 # Headless Chromium with QUIC forced: the same rewritten body over h3.
 BROWSER=$(command -v chromium || command -v chromium-browser || true)
 if [ -n "$BROWSER" ]; then
-	SPKI=$(openssl x509 -in "$SCA" -pubkey -noout | openssl pkey -pubin -outform der |
-		openssl dgst -sha256 -binary | base64)
-	out=$(timeout 90 "$BROWSER" --headless --no-sandbox --disable-gpu --no-first-run \
-		--disable-background-networking --disable-component-update --disable-sync \
-		--user-data-dir="$T/chrome-h3s" --enable-quic \
-		--origin-to-force-quic-on="quic.test:$SNARE_PORT" \
-		--host-resolver-rules="MAP quic.test 127.0.0.1" \
-		--ignore-certificate-errors-spki-list="$SPKI" --virtual-time-budget=5000 \
-		--dump-dom "https://quic.test:$SNARE_PORT/echo" 2>/dev/null)
+	out=$(chromium_h3 "$BROWSER" chrome-h3s "$SCA" "$SNARE_PORT" "https://quic.test:$SNARE_PORT/echo")
 	grep -q "origin saw x-h3-script=lua HTTP/3 | changed by the response hook" <<<"$out" &&
 		ok h3s-chromium-rewritten || notok h3s-chromium-rewritten "$out $(tail -5 "$SNARE_LOG")"
 else
