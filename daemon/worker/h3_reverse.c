@@ -550,7 +550,7 @@ static struct h3x *x_new(struct h3r *r, int64_t id)
  * first whether a body follows: settle runs after the datagram that brought it). */
 static void x_head_in(struct h3r *r, struct h3x *x, int s)
 {
-	if (!h3x_hooks_wanted()) {
+	if (!h3x_hooks_wanted(s)) {
 		h3x_head_ready(r, x, s, false);
 		return;
 	}
@@ -795,8 +795,9 @@ void h3r_server_gone(struct h3r *r, const char *why)
 		x->id[H3R_SERVER] = -1;
 		if (!x->has_resp && !x->local) {
 			x_bad_gateway(r, x);
-		} else if (!x->end_sent[H3R_CLIENT] && buf_len(&x->pend[H3R_CLIENT]) == 0 &&
-			   !x->ended[H3R_CLIENT]) {
+		} else if (!x->end_sent[H3R_CLIENT] && !x->ended[H3R_CLIENT] &&
+			   (buf_len(&x->pend[H3R_CLIENT]) == 0 || h3x_head_waits(x, H3R_CLIENT))) {
+			x->fresh[H3R_CLIENT] = x->wait[H3R_CLIENT] = false; /* it will not end */
 			h3x_error(x, "the server connection ended: %s", why);
 			x_reset(r, x, H3R_CLIENT, x->id[H3R_CLIENT], H3_REQUEST_CANCELLED);
 		}

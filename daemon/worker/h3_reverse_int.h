@@ -78,8 +78,8 @@ void h3x_credit(struct h3r *r, struct h3x *x, int s, size_t n);
 /* hooks_h3.c. An owned copy of a head as HTTP/3 sends it (names lower-cased, connection-specific
  * fields dropped); m is initialised here, free it even on failure. */
 int h3x_msg_from_head(struct h2_msg *m, const struct hf_head *h);
-/* Whether the hooks or intercept may want a head (else it goes on at once). */
-bool h3x_hooks_wanted(void);
+/* Whether the hooks or intercept may want side s's head (else it goes on at once). */
+bool h3x_hooks_wanted(int s);
 /* The head for side s is complete (end: and its message, which has no body): the hooks, a
  * body collected for them, intercept, then on. */
 void h3x_head_ready(struct h3r *r, struct h3x *x, int s, bool end);

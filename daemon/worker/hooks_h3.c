@@ -102,9 +102,10 @@ static int new_body(struct h3r *r, struct h3x *x, int s, const uint8_t *p, size_
 	return 0;
 }
 
-bool h3x_hooks_wanted(void)
+bool h3x_hooks_wanted(int s)
 {
-	return hooks.active || hold_h2_on();
+	return (hooks.active && (s == H3R_SERVER ? hooks.want_req : hooks.want_resp)) ||
+	       hold_h2_on();
 }
 
 bool h3x_head_waits(const struct h3x *x, int s)
@@ -211,7 +212,7 @@ void h3x_head_ready(struct h3r *r, struct h3x *x, int s, bool end)
 	x->fresh[s] = false;
 	if (x->local)
 		return;
-	if (!h3x_hooks_wanted()) {
+	if (!h3x_hooks_wanted(s)) {
 		x_pass(r, x, s);
 		return;
 	}

@@ -2,7 +2,8 @@
 # The HTTP hooks and rewrites on HTTP/3 flows (snare-scripting(7)) through reverse:http3:// in
 # front of caddy (HTTP/3 origin): a Lua script changes a request header the origin echoes into
 # its body (requestheaders), the response body and a response header (response), answers one
-# request locally and kills another; map_local answers a path from a file; flow.id is the same
+# request locally and kills another; map_local answers a path from a file, block_list another
+# with 403, modify_headers adds a response header; flow.id is the same
 # at the hooks and in the -w file; a request body the request hook replaces (with quicpeer as the
 # origin, which answers with the length and hash of what it got), one within the 64 KiB the hooks
 # collect and one larger that streams past them unchanged. Clients: the ngtcp2 example client (gtlsclient), quicpeer and
@@ -53,7 +54,8 @@ LUA
 chmod 644 "$T/h3hooks.lua"
 start_snare --mode "reverse:http3://127.0.0.1:$CD_PORT@127.0.0.1:0" \
 	--set ssl_verify_upstream_trusted_ca="$T/ca.pem" -s "$T/h3hooks.lua" \
-	--set "map_local=|/mapped\.txt\$|$T/local/mapped.txt" -w "$T/h3.flows" || exit 1
+	--set "map_local=|/mapped\.txt\$|$T/local/mapped.txt" --set "block_list=|~u /blocked|403" \
+	--set "modify_headers=|~s|x-h3-modified|by modify_headers" -w "$T/h3.flows" || exit 1
 SCA=$SNARE_CONF/snare-ca-cert.pem
 gtls() { timeout 30 gtlsclient -q --exit-on-all-streams-close --download="$T/dl" 127.0.0.1 "$SNARE_PORT" "$@"; }
 
@@ -83,6 +85,12 @@ gtls "https://quic.test/mapped.txt" >"$T/g-map.log" 2>&1
 got=$(cat "$T/dl/mapped.txt" 2>/dev/null)
 [ "$got" = "mapped from a local file" ] && ok h3s-map-local ||
 	notok h3s-map-local "got '$got' $(tail -3 "$T/g-map.log")"
+
+# block_list answers 403 for the origin; modify_headers sets a response header.
+out=$("$QP" get "127.0.0.1:$SNARE_PORT" https://quic.test/blocked --cafile "$SCA" 2>&1)
+grep -qx ":status 403" <<<"$out" && ok h3s-block-list || notok h3s-block-list "$out"
+out=$("$QP" get "127.0.0.1:$SNARE_PORT" https://quic.test/missing.txt --cafile "$SCA" 2>&1)
+grep -qx ":status 404" <<<"$out" && grep -qx "x-h3-modified by modify_headers" <<<"$out" && ok h3s-modify-headers || notok h3s-modify-headers "$out"
 
 # Headless Chromium with QUIC forced: the same rewritten body over h3.
 BROWSER=$(command -v chromium || command -v chromium-browser || true)
