@@ -1,5 +1,6 @@
-/* Runs in a worker: the HTTP hooks on HTTP/2 streams (h2_proxy.c):
- * requestheaders and request before the stream opens on the server,
+/* Runs in a worker: the HTTP hooks on HTTP/2 streams (h2_proxy.c) and
+ * HTTP/3 exchanges (hooks_h3.c, whose heads say version 30):
+ * requestheaders and request (then map_local) before the stream opens on the server,
  * responseheaders and response before the response head goes to the
  * client.  A body the hooks want (hooks_h2_body_cap) is collected by
  * h2_proxy.c first and handed here whole: the hooks see it as content and
