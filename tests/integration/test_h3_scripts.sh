@@ -6,7 +6,7 @@
 # with 403, modify_headers adds a response header; flow.id is the same
 # at the hooks and in the -w file; a request body the request hook replaces (with quicpeer as the
 # origin, which answers with the length and hash of what it got), one within the 64 KiB the hooks
-# collect and one larger that streams past them unchanged. Clients: the ngtcp2 example client (gtlsclient), quicpeer and
+# collect and one larger that streams past them unchanged (a 1 MiB response too). Clients: the ngtcp2 example client (gtlsclient), quicpeer and
 # headless Chromium with QUIC forced. Loopback only; ports picked free per run.
 . "$(dirname "$0")/lib.sh"
 
@@ -20,6 +20,7 @@ quic_test_certs DNS:quic.test,IP:127.0.0.1
 CD_PORT=$(free_port)
 mkdir -p "$T/www" "$T/local" "$T/dl"
 echo "plain h3 file" >"$T/www/plain.txt"
+head -c 1048576 /dev/urandom >"$T/www/big.bin"
 printf 'mapped from a local file\n' >"$T/local/mapped.txt"
 caddy_h3 "$CD_PORT" <<CADDY || { notok h3s-caddy "$(cat "$T/caddy.log")"; exit 0; }
 	handle /echo {
@@ -79,6 +80,11 @@ grep -qx "local h3 answer" <<<"$out" && grep -qx ":status 200" <<<"$out" &&
 # flow:kill() resets the stream: no response.
 out=$("$QP" get "127.0.0.1:$SNARE_PORT" https://quic.test/kill --cafile "$SCA" 2>&1)
 ! grep -q ":status" <<<"$out" && ok h3s-kill || notok h3s-kill "$out"
+
+# A response larger than the 64 KiB the response hook collects streams on after it, whole.
+gtls "https://quic.test/big.bin" >"$T/g-big.log" 2>&1
+cmp -s "$T/www/big.bin" "$T/dl/big.bin" && ok h3s-large-response-past-hook ||
+	notok h3s-large-response-past-hook "$(ls -l "$T/dl") $(tail -3 "$T/g-big.log")"
 
 # map_local: the file, not the origin (which has no such path).
 gtls "https://quic.test/mapped.txt" >"$T/g-map.log" 2>&1
