@@ -316,7 +316,7 @@ static void x_answer(struct h3r *r, struct h3x *x, int status, const char *reaso
 }
 
 /* The response head in x->resp to the client (:status first). */
-static int x_response_head(struct h3r *r, struct h3x *x, bool end)
+static int x_response_head(struct h3r *r, struct h3x *x)
 {
 	struct quic_h3_field *f = xcalloc(x->resp.nfields + 1, sizeof(*f));
 	char st[12];
@@ -327,7 +327,7 @@ static int x_response_head(struct h3r *r, struct h3x *x, bool end)
 	field_set(&f[k++], ":status", st, strlen(st));
 	fields_add(f, &k, &x->resp);
 	x->head_sent[H3R_CLIENT] = true;
-	rc = quic_h3_response(r->h[H3R_CLIENT], x->id[H3R_CLIENT], f, k, end);
+	rc = quic_h3_response(r->h[H3R_CLIENT], x->id[H3R_CLIENT], f, k, false);
 	free(f);
 	return rc;
 }
@@ -348,14 +348,14 @@ void h3x_respond(struct h3r *r, struct h3x *x, const struct hf_head *h, const ui
 	http_body_piece(&x->body[H3R_CLIENT], body, len);
 	x->credit[H3R_CLIENT] = len; /* our own bytes: no sender to credit */
 	x->ended[H3R_CLIENT] = true;
-	if (x_response_head(r, x, false) < 0)
+	if (x_response_head(r, x) < 0)
 		h3x_error(x, "cannot send a script's local response");
 	h3x_flush(r, x, H3R_CLIENT);
 }
 
 void h3x_send_response(struct h3r *r, struct h3x *x)
 {
-	if (x_response_head(r, x, false) < 0)
+	if (x_response_head(r, x) < 0)
 		h3x_error(x, "cannot pass the response on");
 	h3x_flush(r, x, H3R_CLIENT);
 }

@@ -178,6 +178,8 @@ static bool x_hold(struct h3r *r, struct h3x *x, int s, bool forced)
 /* The head of side s goes on: the request stream opens, the response head goes out. */
 static void x_pass(struct h3r *r, struct h3x *x, int s)
 {
+	if (x->local) /* killed or answered meanwhile */
+		return;
 	if (s == H3R_SERVER)
 		h3x_open_server(r, x);
 	else
@@ -265,7 +267,7 @@ bool h3x_body_waiting(struct h3r *r, struct h3x *x, int s, const uint8_t *p, siz
 
 void h3x_end_waiting(struct h3r *r, struct h3x *x, int s)
 {
-	if (x->wait[s])
+	if (x->wait[s] && !x->local)
 		x_release(r, x, s, true);
 }
 
