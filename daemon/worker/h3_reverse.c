@@ -97,6 +97,8 @@ static void conn_of(struct h3r *r)
 	c->client.ts_start = r->info.ts_start;
 	stream_addr_set(&c->server.peer, &r->info.target.sa);
 	c->server.ts_start = r->info.ts_start;
+	flow_new_id(c->id_client); /* every flow of the connection names the same connections */
+	flow_new_id(c->id_server);
 }
 
 static void x_record(struct h3r *r, struct h3x *x)

@@ -36,6 +36,7 @@ cat >"$T/h3hooks.lua" <<'LUA'
 function requestheaders(flow)
 	flow.request.headers:set("x-h3-script", "lua " .. flow.request.http_version)
 	print("h3id rq " .. flow.request.path .. " " .. flow.id)
+	print("h3cc " .. flow.request.path .. " " .. flow.client_conn.id)
 end
 function request(flow)
 	if flow.request.path == "/local" then
@@ -85,6 +86,14 @@ out=$("$QP" get "127.0.0.1:$SNARE_PORT" https://quic.test/kill --cafile "$SCA" 2
 gtls "https://quic.test/big.bin" >"$T/g-big.log" 2>&1
 cmp -s "$T/www/big.bin" "$T/dl/big.bin" && ok h3s-large-response-past-hook ||
 	notok h3s-large-response-past-hook "$(ls -l "$T/dl") $(tail -3 "$T/g-big.log")"
+
+# Two requests on one QUIC connection: two flows, one client_conn.id.
+gtls "https://quic.test/cc-a.txt" "https://quic.test/cc-b.txt" >"$T/g-cc.log" 2>&1
+a=$(grep -o 'h3cc /cc-a.txt [0-9a-f-]*' "$SNARE_LOG" | awk '{print $3}')
+b=$(grep -o 'h3cc /cc-b.txt [0-9a-f-]*' "$SNARE_LOG" | awk '{print $3}')
+c=$(grep -o 'h3cc /echo [0-9a-f-]*' "$SNARE_LOG" | awk '{print $3}')
+[ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "$c" ] && ok h3s-client-conn-id ||
+	notok h3s-client-conn-id "a=$a b=$b echo=$c"
 
 # map_local: the file, not the origin (which has no such path).
 gtls "https://quic.test/mapped.txt" >"$T/g-map.log" 2>&1
