@@ -442,6 +442,16 @@ static size_t request_fields(const struct h3x *x, struct quic_h3_field *f)
 	return n;
 }
 
+/* A server that answered before gets a new connection once the last one is gone (idle, or
+ * closed by the server); one that did not, none. */
+static bool x_reconnect(struct h3r *r)
+{
+	if (!r->server_ok || r->info.reconnect == NULL)
+		return false;
+	r->server_ok = false;
+	return r->info.reconnect(r->info.kick_arg) == 0;
+}
+
 /* Opens x's stream to the server once its connection can take it. */
 void h3x_open_server(struct h3r *r, struct h3x *x)
 {
@@ -451,10 +461,12 @@ void h3x_open_server(struct h3r *r, struct h3x *x)
 
 	if (x->id[H3R_SERVER] >= 0 || x->local || h3x_head_waits(x, H3R_SERVER))
 		return;
-	if (r->gone[0]) {
+	if (r->gone[0] && !x_reconnect(r)) {
 		x_bad_gateway(r, x);
 		return;
 	}
+	if (r->c[H3R_SERVER] == NULL)
+		return;
 	if (!quic_conn_handshake_done(r->c[H3R_SERVER]))
 		return;
 	f = xcalloc(H3R_FIELDS_MAX + 8, sizeof(*f));
@@ -766,8 +778,10 @@ void h3r_free(struct h3r *r, const char *error)
 
 void h3r_handshake(struct h3r *r, int side)
 {
-	if (side == H3R_SERVER)
+	if (side == H3R_SERVER) {
+		r->server_ok = true;
 		open_waiting(r);
+	}
 }
 
 void h3r_writable(struct h3r *r, int side, int64_t id)
@@ -782,6 +796,13 @@ void h3r_available(struct h3r *r, int side)
 {
 	if (side == H3R_SERVER)
 		open_waiting(r);
+}
+
+void h3r_server_back(struct h3r *r, struct quic_conn *server)
+{
+	r->gone[0] = '\0';
+	r->c[H3R_SERVER] = server;
+	r->h[H3R_SERVER] = quic_h3_attach(server, &srv_h3, r);
 }
 
 void h3r_server_gone(struct h3r *r, const char *why)

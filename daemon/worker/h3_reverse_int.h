@@ -55,6 +55,7 @@ struct h3r {
 	struct loop_timer
 	    settle;	/* fresh heads go on once the datagram that brought them is read */
 	char gone[128]; /* why the server connection is gone ("" while it is up) */
+	bool server_ok; /* the server connection finished its handshake */
 };
 
 /* h3_reverse.c, for hooks_h3.c. */

@@ -5,7 +5,8 @@
 # completes meanwhile), edited (an authorization field the origin reports) and resumed; a POST
 # held with its body by a script's flow:intercept() and its body edited (gtlsclient); a response
 # held and killed (the client gets no response); a client that goes away releases its held
-# flow. Loopback only; ports picked free per run.
+# flow; a request held past the QUIC idle timeout (Chromium keeping its side alive) goes to the
+# server over a new connection. Loopback only; ports picked free per run.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_hold.sh"
 
@@ -108,3 +109,33 @@ out=$(timeout 20 "$QP" get "127.0.0.1:$PPORT" https://quic.test/free --cafile "$
 grep -qx "hello from quicpeer /free" <<<"$out" && ok icpt-h3-still-serving || notok icpt-h3-still-serving "$out"
 grep -q 'intercept: HTTP/3 request held' "$WLOG" && ! grep -q 'Sanitizer\|runtime error' "$WLOG" &&
 	ok icpt-h3-log-clean || notok icpt-h3-log-clean "$(grep -A5 'Sanitizer\|runtime error' "$WLOG" | head -20)"
+
+# ---- held past the QUIC idle timeout (30 s) with Chromium as the client, which keeps its
+# connection alive while a request is open: the server's connection goes idle meanwhile and a
+# new one carries the resumed request ----
+BROWSER=$(command -v chromium || command -v chromium-browser || true)
+if [ -n "$BROWSER" ]; then
+	change PUT /api/options '{"intercept": "~q & ~u /idle"}' >/dev/null
+	wait_for "$WLOG" 'intercept: filter "~q & ~u /idle"' 10
+	chromium_h3 "$BROWSER" chrome-idle "$SCA" "$PPORT" "https://quic.test:$PPORT/idle" >/dev/null &
+	C5=$!
+	wait_held 1
+	CADDR=$(grep "intercept: HTTP/3 request held" "$WLOG" | tail -1 | grep -oE '\]\[[0-9.:]+\]' | tr -d '][')
+	if [ -n "$CADDR" ] &&
+		wait_for "$WLOG" "\[$CADDR\] reverse http3: the QUIC connection to the server ended" 45; then
+		change POST "/api/flows/$(held_id)/resume" >/dev/null
+		wait_for "$WLOG" "a new QUIC connection to the server" 10 &&
+			wait_for "$WLOG" "GET https://127.0.0.1:$QS_PORT/idle HTTP/3" 10 &&
+			grep -A1 "GET https://127.0.0.1:$QS_PORT/idle HTTP/3" "$WLOG" | grep -q "<< HTTP/3 200" &&
+			ok icpt-h3-held-past-idle-timeout ||
+			notok icpt-h3-held-past-idle-timeout "$(tail -5 "$WLOG")"
+	else
+		notok icpt-h3-held-past-idle-timeout "not held, or the server's connection did not end: $(tail -5 "$WLOG")"
+	fi
+	kill $C5 2>/dev/null
+	wait $C5 2>/dev/null
+else
+	skip icpt-h3-held-past-idle-timeout "chromium not installed"
+fi
+! grep -q 'Sanitizer\|runtime error' "$WLOG" && ok icpt-h3-log-clean-at-end ||
+	notok icpt-h3-log-clean-at-end "$(grep -A5 'Sanitizer\|runtime error' "$WLOG" | head -20)"
