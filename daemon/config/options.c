@@ -106,7 +106,8 @@ static const struct option_def defs[] = {
      "what it takes in all (0 = no limit)."},
     {"upstream_keepalive", OPT_INT, "32", NULL,
      "snare's own: idle HTTP/1 server connections one worker keeps per server for other client "
-     "connections (reverse mode and plain HTTP in regular mode; 0 = none)."},
+     "connections, and as many HTTP/2 ones (reverse mode and plain HTTP in regular mode; "
+     "0 = none)."},
     {"upstream_keepalive_total", OPT_INT, "512", NULL,
      "snare's own: idle server connections one worker keeps in all (upstream_keepalive)."},
     {"upstream_keepalive_timeout", OPT_INT, "60", NULL,
