@@ -2,7 +2,8 @@
 # Intercept on HTTP/3 flows through snare-web in reverse:http3:// mode in front of quicpeer
 # (which answers with the :authority and authorization it got, and the length and hash of a
 # request body): a request held (the client waits; another request on a new connection
-# completes meanwhile), edited (an authorization field the origin reports) and resumed; a POST
+# completes meanwhile), edited (an edit the worker refuses answers 422; an authorization field
+# the origin reports) and resumed; a POST
 # held with its body by a script's flow:intercept() and its body edited (gtlsclient); a response
 # held and killed (the client gets no response); a client that goes away releases its held
 # flow; a request held past the QUIC idle timeout (Chromium keeping its side alive) goes to the
@@ -55,6 +56,10 @@ ID=$(held_id)
 flow=$(api "/api/flows/$ID")
 echo "$flow" | jq_ 'd["intercepted"] == "request" and d["request"]["http_version"] == "HTTP/3"' |
 	grep -q True && ok icpt-h3-flow-shown || notok icpt-h3-flow-shown "$flow"
+# an edit the worker refuses (a control in a value): 422, still held
+res=$(change PUT "/api/flows/$ID" '{"request": {"headers": [["x-ctl", "a\u0001b"]]}}')
+[ "$(echo "$res" | tail -1)" = 422 ] && [ "$(held)" = 1 ] && kill -0 $C1 2>/dev/null &&
+	ok icpt-h3-refused-edit-422 || notok icpt-h3-refused-edit-422 "held=$(held): $res"
 hdrs=$(echo "$flow" | jq_ 'json.dumps(d["request"]["headers"] + [["authorization", "Basic ZWRpdGVkOmgz"]])')
 edit_resume "$ID" "{\"request\": {\"headers\": $hdrs}}"
 wait $C1
