@@ -5,8 +5,10 @@
  * only for bytes the other side's stream took, so at most a stream window waits here.
  * body_size_limit and stream_large_bodies apply per stream (http_body_piece); :authority names
  * the target unless keep_host_header; upstream_auth adds an authorization field. When the
- * server cannot be reached, requests are answered 502 over HTTP/3. Both peers are untrusted:
- * nghttp3 checks framing and QPACK, this file only copies fields. */
+ * server cannot be reached, requests are answered 502 over HTTP/3. The script hooks, the
+ * rewrites and intercept see every head before it goes on (hooks_h3.c, over the same entry
+ * points as HTTP/2 streams). Both peers are untrusted: nghttp3 checks framing and QPACK, this
+ * file only copies fields. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,40 +21,15 @@
 #include "worker/conn.h"
 #include "worker/flows.h"
 #include "worker/h3_reverse.h"
+#include "worker/h3_reverse_int.h"
+#include "worker/hold_http.h"
 #include "worker/http_int.h"
 #include "worker/worker_ctx.h"
 
-/* Above a stream's window: a peer that keeps to flow control never fills it. */
-#define H3R_PENDING_MAX (QUIC_STREAM_WINDOW + (64u << 10))
+/* Above a stream's window: a peer that keeps to flow control never fills it, even after
+ * a body collected for the hooks (consumed as it came) was held with its head. */
+#define H3R_PENDING_MAX (QUIC_STREAM_WINDOW + (192u << 10))
 #define H3R_FIELDS_MAX 300
-#define H3_NO_ERROR 0x100
-#define H3_REQUEST_CANCELLED 0x10c
-#define H3_EXCESSIVE_LOAD 0x107
-
-/* One exchange: a client stream and its server stream; arrays are indexed by the side the
- * bytes go to (H3R_SERVER: the request, H3R_CLIENT: the response). */
-struct h3x {
-	struct h3x *next;
-	int64_t id[2];		  /* -1: not open on that side (yet) */
-	struct h2_msg req, resp;  /* heads: pseudo-fields apart, the rest in wire order */
-	struct h2_msg tr[2];	  /* trailers for side s */
-	struct body_xfer body[2]; /* what went to side s, for the flow */
-	struct buf pend[2];	  /* body bytes side s has not taken yet */
-	bool head_sent[2], ended[2], end_sent[2], closed[2];
-	bool local; /* answered by us (502, 413): the server side is dropped */
-	int busy;   /* inside a reset, whose stream close may be reported at once: kept */
-	bool has_resp;
-	double ts[2][2]; /* [side][0 start, 1 end] */
-	char error[160];
-};
-
-struct h3r {
-	struct quic_conn *c[2];
-	struct quic_h3 *h[2];
-	struct h3r_info info;
-	struct h3x *xs;
-	char gone[128]; /* why the server connection is gone ("" while it is up) */
-};
 
 static const uint8_t nothing[1];
 
@@ -64,8 +41,7 @@ static struct h3x *x_find(struct h3r *r, int side, int64_t id)
 	return NULL;
 }
 
-static void x_error(struct h3x *x, const char *fmt, ...) SNARE_PRINTF(2, 3);
-static void x_error(struct h3x *x, const char *fmt, ...)
+void h3x_error(struct h3x *x, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -103,32 +79,48 @@ static void msg_of(struct flow_msg *o, const struct h2_msg *m, const struct h2_m
 	};
 }
 
-/* flows.c records an exchange with a connection's addresses; this one has QUIC connections,
- * so a connection record holding only what the recorder reads stands in for them. */
+/* flows.c records an exchange with a connection's addresses, and the hooks build their flow
+ * from one; this one has QUIC connections, so a connection record holding only what they read
+ * stands in for them (r->cn). */
+static void conn_of(struct h3r *r)
+{
+	struct conn *c = &r->cn;
+
+	c->mode_index = r->info.mode_index;
+	c->host = r->info.host;
+	c->port = r->info.port;
+	c->proc_pid = r->info.pid;
+	memcpy(c->proc_name, r->info.proc_name, sizeof(c->proc_name));
+	addr_format(&r->info.client.sa, c->client_str, sizeof(c->client_str));
+	stream_addr_set(&c->client.peer, &r->info.client.sa);
+	stream_addr_set(&c->client.local, &r->info.local.sa);
+	c->client.ts_start = r->info.ts_start;
+	stream_addr_set(&c->server.peer, &r->info.target.sa);
+	c->server.ts_start = r->info.ts_start;
+	flow_new_id(c->id_client); /* every flow of the connection names the same connections */
+	flow_new_id(c->id_server);
+}
+
 static void x_record(struct h3r *r, struct h3x *x)
 {
-	struct conn c = {.mode_index = r->info.mode_index, .host = r->info.host};
+	struct conn c = r->cn;
 	struct flow_msg rq, rs;
 
-	c.port = r->info.port;
-	c.proc_pid = r->info.pid;
-	memcpy(c.proc_name, r->info.proc_name, sizeof(c.proc_name));
-	stream_addr_set(&c.client.peer, &r->info.client.sa);
-	stream_addr_set(&c.client.local, &r->info.local.sa);
-	c.client.ts_start = r->info.ts_start;
-	if (!x->local) {
-		stream_addr_set(&c.server.peer, &r->info.target.sa);
-		c.server.ts_start = r->info.ts_start;
+	if (x->local) { /* no server stream */
+		memset(&c.server.peer, 0, sizeof(c.server.peer));
+		c.server.ts_start = 0;
 	}
 	msg_of(&rq, &x->req, &x->tr[H3R_SERVER], &x->body[H3R_SERVER], x->ts[H3R_SERVER],
 	       x->ended[H3R_SERVER]);
 	msg_of(&rs, &x->resp, &x->tr[H3R_CLIENT], &x->body[H3R_CLIENT], x->ts[H3R_CLIENT],
 	       x->end_sent[H3R_CLIENT] && x->error[0] == '\0');
+	rq.id_slot = x->flow_id;
 	flow_send_msgs(&c, &rq, x->has_resp ? &rs : NULL, x->error[0] ? x->error : NULL);
 }
 
 static void x_free(struct h3x *x)
 {
+	hold_h3_forget(x, &x->hold_id, x->flow_id);
 	h2_msg_free(&x->req);
 	h2_msg_free(&x->resp);
 	for (int s = 0; s < 2; s++) {
@@ -158,7 +150,7 @@ static void x_reset(struct h3r *r, struct h3x *x, int side, int64_t id, uint64_t
 
 /* Both messages went through (the rest is the QUIC stack's), or both streams are over:
  * record the exchange and forget it; later events of its streams find nothing. */
-static void x_maybe_done(struct h3r *r, struct h3x *x)
+void h3x_maybe_done(struct h3r *r, struct h3x *x)
 {
 	bool through = x->end_sent[H3R_CLIENT] && x->ended[H3R_SERVER] &&
 		       (x->end_sent[H3R_SERVER] || x->local);
@@ -193,11 +185,19 @@ static void fields_add(struct quic_h3_field *f, size_t *n, const struct h2_msg *
 	}
 }
 
+void h3x_credit(struct h3r *r, struct h3x *x, int s, size_t n)
+{
+	size_t skip = x->credit[s] < n ? x->credit[s] : n; /* given when collected */
+
+	x->credit[s] -= skip;
+	if (n > skip && r->c[!s] && x->id[!s] >= 0)
+		(void)quic_stream_consumed(r->c[!s], x->id[!s], n - skip);
+}
+
 /* Passes the pending bytes for side s on, then the end (or the trailers) once they are out. */
 static void x_push(struct h3r *r, struct h3x *x, int s)
 {
 	struct buf *b = &x->pend[s];
-	int o = !s;
 
 	if (!x->head_sent[s] || x->end_sent[s] || r->h[s] == NULL)
 		return;
@@ -210,8 +210,7 @@ static void x_push(struct h3r *r, struct h3x *x, int s)
 			return;
 		}
 		buf_consume(b, (size_t)w);
-		if (r->c[o] && x->id[o] >= 0)
-			(void)quic_stream_consumed(r->c[o], x->id[o], (size_t)w);
+		h3x_credit(r, x, s, (size_t)w);
 	}
 	if (!x->ended[s])
 		return;
@@ -231,23 +230,29 @@ static void x_push(struct h3r *r, struct h3x *x, int s)
 }
 
 /* x_push, then x may be done (and freed: callers do not touch x after). */
-static void x_flush(struct h3r *r, struct h3x *x, int s)
+void h3x_flush(struct h3r *r, struct h3x *x, int s)
 {
 	x_push(r, x, s);
-	x_maybe_done(r, x);
+	h3x_maybe_done(r, x);
 }
-
-static void x_over_limit(struct h3r *r, struct h3x *x, int s);
 
 /* Body bytes from side `from` for the other side. */
 static void x_body(struct h3r *r, struct h3x *x, int from, const uint8_t *p, size_t n)
 {
 	int s = !from;
 
+	if (x->fresh[s]) { /* a body follows its head: the hooks see it */
+		x->busy++;
+		h3x_head_ready(r, x, s, false);
+		x->busy--;
+	}
 	if (x->local || x->end_sent[s]) {
 		(void)quic_stream_consumed(r->c[from], x->id[from], n);
+		h3x_maybe_done(r, x);
 		return;
 	}
+	if (h3x_body_waiting(r, x, s, p, n))
+		return;
 	http_body_piece(&x->body[s], p, n);
 	if (!http_body_over_limit(&x->body[s]) && buf_len(&x->pend[s]) == 0 && x->head_sent[s] &&
 	    r->h[s]) { /* straight on; only what the stream does not take waits here */
@@ -261,23 +266,18 @@ static void x_body(struct h3r *r, struct h3x *x, int from, const uint8_t *p, siz
 	}
 	if (http_body_over_limit(&x->body[s]) || buf_append(&x->pend[s], p, n) < 0) {
 		(void)quic_stream_consumed(r->c[from], x->id[from], n);
-		x_over_limit(r, x, s);
+		h3x_over_limit(r, x, s);
 		return;
 	}
-	x_flush(r, x, s);
+	h3x_flush(r, x, s);
 }
 
 /* ---- answers of our own ---- */
 
-/* A short HTML page as the response (or a reset when a response has begun). */
-static void x_answer(struct h3r *r, struct h3x *x, int status, const char *reason, const char *msg)
+/* Our answer on the client's stream: the server stream (if any) is dropped; a response that
+ * began is reset instead. False when it was. */
+static bool x_local(struct h3r *r, struct h3x *x)
 {
-	struct quic_h3_field f[3];
-	char st[8], len[24], body[600];
-	int n = snprintf(body, sizeof(body),
-			 "<html><head><title>%d %s</title></head>\n<body><h1>%d %s</h1><p>%s</p>"
-			 "</body></html>\n",
-			 status, reason, status, reason, msg);
 	int64_t sid = x->id[H3R_SERVER];
 
 	/* What the server stream does next (its close may be reported during the reset) is no
@@ -288,8 +288,23 @@ static void x_answer(struct h3r *r, struct h3x *x, int status, const char *reaso
 		x_reset(r, x, H3R_SERVER, sid, H3_REQUEST_CANCELLED);
 	if (x->head_sent[H3R_CLIENT]) {
 		x_reset(r, x, H3R_CLIENT, x->id[H3R_CLIENT], H3_REQUEST_CANCELLED);
-		return;
+		return false;
 	}
+	return true;
+}
+
+/* A short HTML page as the response (or a reset when a response has begun). */
+static void x_answer(struct h3r *r, struct h3x *x, int status, const char *reason, const char *msg)
+{
+	struct quic_h3_field f[3];
+	char st[8], len[24], body[600];
+	int n = snprintf(body, sizeof(body),
+			 "<html><head><title>%d %s</title></head>\n<body><h1>%d %s</h1><p>%s</p>"
+			 "</body></html>\n",
+			 status, reason, status, reason, msg);
+
+	if (!x_local(r, x))
+		return;
 	snprintf(st, sizeof(st), "%d", status);
 	snprintf(len, sizeof(len), "%d", n);
 	field_set(&f[0], ":status", st, strlen(st));
@@ -302,11 +317,69 @@ static void x_answer(struct h3r *r, struct h3x *x, int status, const char *reaso
 				    (size_t)n, true);
 }
 
+/* The response head in x->resp to the client (:status first). */
+static int x_response_head(struct h3r *r, struct h3x *x)
+{
+	struct quic_h3_field *f = xcalloc(x->resp.nfields + 1, sizeof(*f));
+	char st[12];
+	size_t k = 0;
+	int rc;
+
+	snprintf(st, sizeof(st), "%d", x->resp.status);
+	field_set(&f[k++], ":status", st, strlen(st));
+	fields_add(f, &k, &x->resp);
+	x->head_sent[H3R_CLIENT] = true;
+	rc = quic_h3_response(r->h[H3R_CLIENT], x->id[H3R_CLIENT], f, k, false);
+	free(f);
+	return rc;
+}
+
+void h3x_respond(struct h3r *r, struct h3x *x, const struct hf_head *h, const uint8_t *body,
+		 size_t len)
+{
+	if (!x_local(r, x))
+		return;
+	h2_msg_free(&x->resp);
+	if (h3x_msg_from_head(&x->resp, h) < 0 || buf_append(&x->pend[H3R_CLIENT], body, len) < 0) {
+		h3x_error(x, "cannot send a script's local response");
+		x_reset(r, x, H3R_CLIENT, x->id[H3R_CLIENT], H3_REQUEST_CANCELLED);
+		return;
+	}
+	x->has_resp = true;
+	x->ts[H3R_CLIENT][0] = x->ts[H3R_CLIENT][1] = clock_wall();
+	http_body_piece(&x->body[H3R_CLIENT], body, len);
+	x->credit[H3R_CLIENT] = len; /* our own bytes: no sender to credit */
+	x->ended[H3R_CLIENT] = true;
+	if (x_response_head(r, x) < 0)
+		h3x_error(x, "cannot send a script's local response");
+	h3x_flush(r, x, H3R_CLIENT);
+}
+
+void h3x_send_response(struct h3r *r, struct h3x *x)
+{
+	if (x_response_head(r, x) < 0)
+		h3x_error(x, "cannot pass the response on");
+	h3x_flush(r, x, H3R_CLIENT);
+}
+
+void h3x_kill(struct h3r *r, struct h3x *x, uint64_t code)
+{
+	int64_t sid = x->id[H3R_SERVER];
+
+	x->local = true;
+	x->id[H3R_SERVER] = -1;
+	if (sid >= 0 && r->h[H3R_SERVER] && !x->closed[H3R_SERVER])
+		x_reset(r, x, H3R_SERVER, sid, code);
+	if (r->h[H3R_CLIENT] && !x->closed[H3R_CLIENT])
+		x_reset(r, x, H3R_CLIENT, x->id[H3R_CLIENT], code);
+	h3x_maybe_done(r, x);
+}
+
 static void x_bad_gateway(struct h3r *r, struct h3x *x)
 {
 	char msg[400];
 
-	x_error(x, "Cannot connect to %s:%u: %s", r->info.host, r->info.port, r->gone);
+	h3x_error(x, "Cannot connect to %s:%u: %s", r->info.host, r->info.port, r->gone);
 	snprintf(msg, sizeof(msg), "Cannot connect to %s:%u over QUIC.", r->info.host,
 		 r->info.port);
 	x_answer(r, x, 502, "Bad Gateway", msg);
@@ -314,20 +387,20 @@ static void x_bad_gateway(struct h3r *r, struct h3x *x)
 
 /* body_size_limit: a request body too large is answered 413 (a reset once the response has
  * begun); a response body too large resets both streams. */
-static void x_over_limit(struct h3r *r, struct h3x *x, int s)
+void h3x_over_limit(struct h3r *r, struct h3x *x, int s)
 {
 	if (s == H3R_SERVER) {
-		x_error(x, "request body exceeds body_size_limit");
+		h3x_error(x, "request body exceeds body_size_limit");
 		x_answer(r, x, 413, "Payload Too Large",
 			 "The request body exceeds body_size_limit.");
 		return;
 	}
-	x_error(x, "response body exceeds body_size_limit");
+	h3x_error(x, "response body exceeds body_size_limit");
 	x->local = true;
 	x_reset(r, x, H3R_CLIENT, x->id[H3R_CLIENT], H3_EXCESSIVE_LOAD);
 	if (r->h[H3R_SERVER])
 		x_reset(r, x, H3R_SERVER, x->id[H3R_SERVER], H3_EXCESSIVE_LOAD);
-	x_maybe_done(r, x);
+	h3x_maybe_done(r, x);
 }
 
 /* ---- the request towards the server ---- */
@@ -369,19 +442,31 @@ static size_t request_fields(const struct h3x *x, struct quic_h3_field *f)
 	return n;
 }
 
+/* A server that answered before gets a new connection once the last one is gone (idle, or
+ * closed by the server); one that did not, none. */
+static bool x_reconnect(struct h3r *r)
+{
+	if (!r->server_ok || r->info.reconnect == NULL)
+		return false;
+	r->server_ok = false;
+	return r->info.reconnect(r->info.kick_arg) == 0;
+}
+
 /* Opens x's stream to the server once its connection can take it. */
-static void x_open_server(struct h3r *r, struct h3x *x)
+void h3x_open_server(struct h3r *r, struct h3x *x)
 {
 	struct quic_h3_field *f;
 	size_t n;
 	int rc;
 
-	if (x->id[H3R_SERVER] >= 0 || x->local)
+	if (x->id[H3R_SERVER] >= 0 || x->local || h3x_head_waits(x, H3R_SERVER))
 		return;
-	if (r->gone[0]) {
+	if (r->gone[0] && !x_reconnect(r)) {
 		x_bad_gateway(r, x);
 		return;
 	}
+	if (r->c[H3R_SERVER] == NULL)
+		return;
 	if (!quic_conn_handshake_done(r->c[H3R_SERVER]))
 		return;
 	f = xcalloc(H3R_FIELDS_MAX + 8, sizeof(*f));
@@ -393,12 +478,17 @@ static void x_open_server(struct h3r *r, struct h3x *x)
 		return;
 	}
 	if (rc < 0 && x->id[H3R_SERVER] < 0) {
-		x_error(x, "cannot send the request to the server");
+		h3x_error(x, "cannot send the request to the server");
 		x_answer(r, x, 502, "Bad Gateway", "Cannot send the request to the server.");
 		return;
 	}
 	x->head_sent[H3R_SERVER] = true;
-	x_flush(r, x, H3R_SERVER);
+	h3x_flush(r, x, H3R_SERVER);
+}
+
+static bool x_waits_server(const struct h3x *x)
+{
+	return x->id[H3R_SERVER] < 0 && !x->local && !h3x_head_waits(x, H3R_SERVER);
 }
 
 /* The requests waiting for a server stream, oldest first (the list is newest first). Opening
@@ -409,16 +499,16 @@ static void open_waiting(struct h3r *r)
 	size_t n = 0;
 
 	for (x = r->xs; x; x = x->next)
-		n += x->id[H3R_SERVER] < 0 && !x->local;
+		n += x_waits_server(x);
 	if (n == 0)
 		return;
 	w = xcalloc(n, sizeof(*w));
 	n = 0;
 	for (x = r->xs; x; x = x->next)
-		if (x->id[H3R_SERVER] < 0 && !x->local)
+		if (x_waits_server(x))
 			w[n++] = x;
 	while (n > 0)
-		x_open_server(r, w[--n]);
+		h3x_open_server(r, w[--n]);
 	free(w);
 }
 
@@ -454,6 +544,7 @@ static struct h3x *x_new(struct h3r *r, int64_t id)
 {
 	struct h3x *x = xcalloc(1, sizeof(*x));
 
+	x->r = r;
 	x->id[H3R_CLIENT] = id;
 	x->id[H3R_SERVER] = -1;
 	h2_msg_init(&x->req);
@@ -469,26 +560,37 @@ static struct h3x *x_new(struct h3r *r, int64_t id)
 	return x;
 }
 
+/* The head for side s is in: on at once, or once the hooks and intercept saw it (they learn
+ * first whether a body follows: settle runs after the datagram that brought it). */
+static void x_head_in(struct h3r *r, struct h3x *x, int s)
+{
+	if (!h3x_hooks_wanted(s)) {
+		h3x_head_ready(r, x, s, false);
+		return;
+	}
+	x->fresh[s] = true;
+	if (!loop_timer_armed(&r->settle))
+		loop_timer_arm(wk->loop, &r->settle, 0);
+}
+
 static void client_head(struct h3r *r, int64_t id, const struct quic_h3_field *f, size_t n)
 {
 	struct h3x *x = x_new(r, id);
 
 	if (head_copy(&x->req, f, n) < 0 || x->req.method == NULL || request_rewrite(r, x) < 0) {
-		x_error(x, "a request without :method");
+		h3x_error(x, "a request without :method");
 		x_answer(r, x, 400, "Bad Request", "The request has no method.");
 		return;
 	}
-	x_open_server(r, x);
+	x_head_in(r, x, H3R_SERVER);
 }
 
 /* The server's head: an interim one (1xx) passes through, the final one starts the response. */
 static void server_head(struct h3r *r, int64_t id, const struct quic_h3_field *f, size_t n)
 {
 	struct h3x *x = x_find(r, H3R_SERVER, id);
-	struct quic_h3_field *out;
-	size_t k = 0;
 
-	if (x == NULL || x->local)
+	if (x == NULL || x->local || x->has_resp)
 		return;
 	if (n > 0 && f[0].value_len == 3 && f[0].value[0] == '1') {
 		(void)quic_h3_response(r->h[H3R_CLIENT], x->id[H3R_CLIENT], f, n, false);
@@ -499,16 +601,7 @@ static void server_head(struct h3r *r, int64_t id, const struct quic_h3_field *f
 	(void)head_copy(&x->resp, f, n);
 	x->has_resp = true;
 	x->ts[H3R_CLIENT][0] = clock_wall();
-	out = xcalloc(x->resp.nfields + 1, sizeof(*out));
-	for (size_t i = 0; i < n; i++)
-		if (f[i].name_len == 7 && memcmp(f[i].name, ":status", 7) == 0)
-			out[k++] = f[i];
-	fields_add(out, &k, &x->resp);
-	x->head_sent[H3R_CLIENT] = true;
-	if (quic_h3_response(r->h[H3R_CLIENT], x->id[H3R_CLIENT], out, k, false) < 0)
-		x_error(x, "cannot pass the response on");
-	free(out);
-	x_flush(r, x, H3R_CLIENT);
+	x_head_in(r, x, H3R_CLIENT);
 }
 
 static void on_head(struct h3r *r, int s, int64_t id, const struct quic_h3_field *f, size_t n)
@@ -546,7 +639,13 @@ static void on_end(struct h3r *r, int s, int64_t id)
 	x->ended[!s] = true;
 	if (s == H3R_CLIENT)
 		x->ts[H3R_SERVER][1] = clock_wall();
-	x_flush(r, x, !s);
+	x->busy++;
+	if (x->fresh[!s]) /* a message without a body: the hooks see it whole */
+		h3x_head_ready(r, x, !s, true);
+	else
+		h3x_end_waiting(r, x, !s);
+	x->busy--;
+	h3x_flush(r, x, !s);
 }
 
 static void on_reset(struct h3r *r, int s, int64_t id, uint64_t code)
@@ -555,11 +654,11 @@ static void on_reset(struct h3r *r, int s, int64_t id, uint64_t code)
 
 	if (x == NULL)
 		return;
-	x_error(x, "the %s reset the stream (code 0x%llx)", s == H3R_CLIENT ? "client" : "server",
-		(unsigned long long)code);
+	h3x_error(x, "the %s reset the stream (code 0x%llx)", s == H3R_CLIENT ? "client" : "server",
+		  (unsigned long long)code);
 	if (x->id[!s] >= 0 && !x->closed[!s] && r->h[!s])
 		x_reset(r, x, !s, x->id[!s], code);
-	x_maybe_done(r, x);
+	h3x_maybe_done(r, x);
 }
 
 static void on_close(struct h3r *r, int s, int64_t id, uint64_t code)
@@ -570,12 +669,12 @@ static void on_close(struct h3r *r, int s, int64_t id, uint64_t code)
 		return;
 	x->closed[s] = true;
 	if (code != H3_NO_ERROR) {
-		x_error(x, "the %s stream ended with code 0x%llx",
-			s == H3R_CLIENT ? "client's" : "server's", (unsigned long long)code);
+		h3x_error(x, "the %s stream ended with code 0x%llx",
+			  s == H3R_CLIENT ? "client's" : "server's", (unsigned long long)code);
 		if (x->id[!s] >= 0 && !x->closed[!s] && r->h[!s])
 			x_reset(r, x, !s, x->id[!s], code);
 	}
-	x_maybe_done(r, x);
+	h3x_maybe_done(r, x);
 }
 
 /* Thin wrappers: the quic module's callbacks take one argument, the side is in the name. */
@@ -613,11 +712,41 @@ H3R_SIDE_CALLBACKS(srv, H3R_SERVER);
 
 /* ---- the owner's interface ---- */
 
+/* The heads still fresh once the datagrams that brought them are read: no end came with them,
+ * so a body follows (or its end comes later). One at a time: each may end exchanges. */
+static void settle(struct loop_timer *t)
+{
+	struct h3r *r = t->arg;
+	bool any = true;
+
+	while (any) {
+		any = false;
+		for (struct h3x *x = r->xs; x && !any; x = x->next)
+			for (int s = 0; s < 2 && !any; s++)
+				if (x->fresh[s]) {
+					any = true;
+					x->busy++;
+					h3x_head_ready(r, x, s, false);
+					x->busy--;
+					h3x_flush(r, x, s);
+				}
+	}
+	h3r_kick(r);
+}
+
+void h3r_kick(struct h3r *r)
+{
+	if (r->info.kick)
+		r->info.kick(r->info.kick_arg);
+}
+
 struct h3r *h3r_new(struct quic_conn *client, struct quic_conn *server, const struct h3r_info *info)
 {
 	struct h3r *r = xcalloc(1, sizeof(*r));
 
 	r->info = *info;
+	conn_of(r);
+	loop_timer_init(&r->settle, settle, r);
 	r->c[H3R_SERVER] = server;
 	r->h[H3R_SERVER] = quic_h3_attach(server, &srv_h3, r);
 	if (client)
@@ -638,18 +767,21 @@ void h3r_free(struct h3r *r, const char *error)
 	while (r->xs) {
 		struct h3x *x = r->xs;
 
-		x_error(x, "%s", error ? error : "connection closed");
+		h3x_error(x, "%s", error ? error : "connection closed");
 		r->xs = x->next;
 		x_record(r, x);
 		x_free(x);
 	}
+	loop_timer_cancel(wk->loop, &r->settle);
 	free(r);
 }
 
 void h3r_handshake(struct h3r *r, int side)
 {
-	if (side == H3R_SERVER)
+	if (side == H3R_SERVER) {
+		r->server_ok = true;
 		open_waiting(r);
+	}
 }
 
 void h3r_writable(struct h3r *r, int side, int64_t id)
@@ -657,13 +789,20 @@ void h3r_writable(struct h3r *r, int side, int64_t id)
 	struct h3x *x = x_find(r, side, id);
 
 	if (x)
-		x_flush(r, x, side);
+		h3x_flush(r, x, side);
 }
 
 void h3r_available(struct h3r *r, int side)
 {
 	if (side == H3R_SERVER)
 		open_waiting(r);
+}
+
+void h3r_server_back(struct h3r *r, struct quic_conn *server)
+{
+	r->gone[0] = '\0';
+	r->c[H3R_SERVER] = server;
+	r->h[H3R_SERVER] = quic_h3_attach(server, &srv_h3, r);
 }
 
 void h3r_server_gone(struct h3r *r, const char *why)
@@ -673,16 +812,19 @@ void h3r_server_gone(struct h3r *r, const char *why)
 	snprintf(r->gone, sizeof(r->gone), "%s", why);
 	for (x = r->xs; x; x = next) {
 		next = x->next;
+		if (h3x_head_waits(x, H3R_SERVER))
+			continue; /* answered 502 when it goes on */
 		x->closed[H3R_SERVER] = true;
 		x->id[H3R_SERVER] = -1;
 		if (!x->has_resp && !x->local) {
 			x_bad_gateway(r, x);
-		} else if (!x->end_sent[H3R_CLIENT] && buf_len(&x->pend[H3R_CLIENT]) == 0 &&
-			   !x->ended[H3R_CLIENT]) {
-			x_error(x, "the server connection ended: %s", why);
+		} else if (!x->end_sent[H3R_CLIENT] && !x->ended[H3R_CLIENT] &&
+			   (buf_len(&x->pend[H3R_CLIENT]) == 0 || h3x_head_waits(x, H3R_CLIENT))) {
+			x->fresh[H3R_CLIENT] = x->wait[H3R_CLIENT] = false; /* it will not end */
+			h3x_error(x, "the server connection ended: %s", why);
 			x_reset(r, x, H3R_CLIENT, x->id[H3R_CLIENT], H3_REQUEST_CANCELLED);
 		}
-		x_maybe_done(r, x);
+		h3x_maybe_done(r, x);
 	}
 	r->c[H3R_SERVER] = NULL;
 	r->h[H3R_SERVER] = NULL;

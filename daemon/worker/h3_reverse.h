@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #include "core/addr.h"
+#include "flow.pb-c.h"
+#include "hold/hold.h"
 
 struct quic_conn;
 struct h3r;
@@ -26,6 +28,14 @@ struct h3r_info {
 	bool intercept;
 	uint32_t pid; /* local mode: the client's process (0: none) */
 	char proc_name[16];
+	/* Called after this layer sent outside the connections' own events (a held exchange
+	 * resumed, heads that waited for the hooks): the owner re-arms its timers. */
+	void (*kick)(void *arg);
+	void *kick_arg;
+	/* A new connection to the server, once the last one (which had finished its handshake)
+	 * is gone, e.g. idle while a request was held: 0 when one is on its way (h3r_server_back
+	 * was called), else the request is answered 502. NULL: never. */
+	int (*reconnect)(void *arg);
 };
 
 /* Attaches HTTP/3 to both connections (both still handshaking). Owned by the caller. client
@@ -43,5 +53,13 @@ void h3r_available(struct h3r *r, int side);
 /* The server's connection is gone (why: for the flows and the log): its exchanges end, and
  * requests without a response, now and later, are answered 502. The caller frees it after. */
 void h3r_server_gone(struct h3r *r, const char *why);
+/* A new connection to the server (still handshaking) replaces the gone one. */
+void h3r_server_back(struct h3r *r, struct quic_conn *server);
+void h3r_kick(struct h3r *r);
+
+/* Intercept (hold_http.c): a held exchange (its cookie) resumed, with the user's edit or NULL,
+ * or killed. */
+void h3r_hold_resume(void *x, enum hold_phase phase, const Snare__Flow *edited, unsigned how);
+void h3r_hold_kill(void *x);
 
 #endif

@@ -10,9 +10,9 @@
  * head only (its body waits in the peer's buffer and streams after the
  * resume; an edit keeps its framing).  A response a script holds for its
  * response hook is matched after that hook; a 101 (upgrade) is not
- * intercepted.  HTTP/2 streams share the store: their cookie is
- * h2_proxy.c's exchange with its low bit set, and resume and kill go back
- * to h2_proxy.c.
+ * intercepted.  HTTP/2 and HTTP/3 streams share the store: their cookie is
+ * h2_proxy.c's (h3_reverse.c's) exchange with its low bit (the next bit)
+ * set, and resume and kill go back to that file.
  * Edited flows are untrusted (see hold_http.h). */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +27,7 @@
 #include "worker/conn.h"
 #include "worker/flows.h"
 #include "worker/h2_proxy.h"
+#include "worker/h3_reverse.h"
 #include "worker/hold_http.h"
 #include "worker/hold_http_int.h"
 #include "worker/hooks.h"
@@ -443,16 +444,22 @@ static void response_resume(struct conn *c, const Snare__HttpResponse *rs)
 		conn_set_state(c, CS_EXCHANGE);
 }
 
-/* An HTTP/2 stream's cookie has its low bit set (h2_proxy.c's exchange);
- * an HTTP/1 exchange's is its connection. */
+/* An HTTP/2 stream's cookie has its low bit set (h2_proxy.c's exchange),
+ * an HTTP/3 stream's the next bit (h3_reverse.c's); an HTTP/1 exchange's
+ * is its connection. */
 #define H2_TAG ((uintptr_t)1)
+#define H3_TAG ((uintptr_t)2)
 static bool h2_cookie(void *cookie)
 {
 	return ((uintptr_t)cookie & H2_TAG) != 0;
 }
+static bool h3_cookie(void *cookie)
+{
+	return ((uintptr_t)cookie & H3_TAG) != 0;
+}
 static void *h2_untag(void *cookie)
 {
-	return (void *)((uintptr_t)cookie & ~H2_TAG);
+	return (void *)((uintptr_t)cookie & ~(H2_TAG | H3_TAG));
 }
 
 static void on_resume(void *owner, void *cookie, enum hold_phase phase, const Snare__Flow *edited)
@@ -462,6 +469,11 @@ static void on_resume(void *owner, void *cookie, enum hold_phase phase, const Sn
 	if (h2_cookie(cookie)) {
 		h2_proxy_hold_resume(h2_untag(cookie), phase, edited,
 				     hs.how ? hs.how : IPC_HOLD_RESUMED);
+		return;
+	}
+	if (h3_cookie(cookie)) {
+		h3r_hold_resume(h2_untag(cookie), phase, edited,
+				hs.how ? hs.how : IPC_HOLD_RESUMED);
 		return;
 	}
 	send_released(c->http->held, hs.how ? hs.how : IPC_HOLD_RESUMED);
@@ -479,6 +491,10 @@ static void on_kill(void *owner, void *cookie, enum hold_phase phase)
 
 	if (h2_cookie(cookie)) {
 		h2_proxy_hold_kill(h2_untag(cookie));
+		return;
+	}
+	if (h3_cookie(cookie)) {
+		h3r_hold_kill(h2_untag(cookie));
 		return;
 	}
 	send_released(c->http->held, IPC_HOLD_KILLED);
@@ -515,23 +531,36 @@ bool hold_h2_wanted(const Snare__Flow *f, bool forced)
 	return hs.store && (forced || (hold_on() && wanted(f)));
 }
 
-int hold_h2_put(void *x, struct conn *c, Snare__Flow *f, enum hold_phase phase, uint64_t *id)
+/* An HTTP/2 or HTTP/3 stream x (its cookie tagged) held with f. */
+static int stream_put(void *x, uintptr_t tag, const char *version, struct conn *c, Snare__Flow *f,
+		      enum hold_phase phase, uint64_t *id)
 {
 	int rc;
 
 	if (!fit(f, phase))
 		return -E2BIG;
-	if ((rc = hold_add(hs.store, f, phase, (void *)((uintptr_t)x | H2_TAG), clock_wall(), id)) <
+	if ((rc = hold_add(hs.store, f, phase, (void *)((uintptr_t)x | tag), clock_wall(), id)) <
 	    0) {
-		conn_client_log(c, LOG_LVL_WARN, "intercept: %s; HTTP/2 stream passed on",
-				rc == -ENOSPC ? "too many held flows" : "cannot hold the flow");
+		conn_client_log(c, LOG_LVL_WARN, "intercept: %s; %s stream passed on",
+				rc == -ENOSPC ? "too many held flows" : "cannot hold the flow",
+				version);
 		return rc;
 	}
 	send_held(*id, phase, f);
-	conn_client_log(c, LOG_LVL_INFO, "intercept: HTTP/2 %s held",
+	conn_client_log(c, LOG_LVL_INFO, "intercept: %s %s held", version,
 			phase ? "response" : "request");
 	arm_timer();
 	return 0;
+}
+
+int hold_h2_put(void *x, struct conn *c, Snare__Flow *f, enum hold_phase phase, uint64_t *id)
+{
+	return stream_put(x, H2_TAG, "HTTP/2", c, f, phase, id);
+}
+
+int hold_h3_put(void *x, struct conn *c, Snare__Flow *f, enum hold_phase phase, uint64_t *id)
+{
+	return stream_put(x, H3_TAG, "HTTP/3", c, f, phase, id);
 }
 
 void hold_h2_released(uint64_t *id, char *flow_id, unsigned how)
@@ -539,13 +568,23 @@ void hold_h2_released(uint64_t *id, char *flow_id, unsigned how)
 	send_released_id(id, flow_id, how);
 }
 
-void hold_h2_forget(void *x, uint64_t *id, char *flow_id)
+static void stream_forget(void *x, uintptr_t tag, uint64_t *id, char *flow_id)
 {
 	if (*id == 0 || hs.store == NULL)
 		return;
-	hold_forget(hs.store, (void *)((uintptr_t)x | H2_TAG));
+	hold_forget(hs.store, (void *)((uintptr_t)x | tag));
 	send_released_id(id, flow_id, IPC_HOLD_CLIENT_GONE);
 	arm_timer();
+}
+
+void hold_h2_forget(void *x, uint64_t *id, char *flow_id)
+{
+	stream_forget(x, H2_TAG, id, flow_id);
+}
+
+void hold_h3_forget(void *x, uint64_t *id, char *flow_id)
+{
+	stream_forget(x, H3_TAG, id, flow_id);
 }
 
 void hold_http_configure(void)
@@ -643,7 +682,7 @@ static int cmd_edit(const Snare__HoldCommand *m)
 
 	if (cookie == NULL)
 		rc = -ENOENT, why = "the flow is not held any more";
-	else if (h2_cookie(cookie))
+	else if (h2_cookie(cookie) || h3_cookie(cookie)) /* HTTP/3 streams: the same check */
 		rc = h2_edit_check(m, phase, &why);
 	else
 		rc = hold_edit_check(cookie, phase, m->flow, &why);

@@ -61,6 +61,9 @@ bool hold_h2_wanted(const Snare__Flow *f, bool forced);
 int hold_h2_put(void *x, struct conn *c, Snare__Flow *f, enum hold_phase phase, uint64_t *id);
 void hold_h2_released(uint64_t *id, char *flow_id, unsigned how);
 void hold_h2_forget(void *x, uint64_t *id, char *flow_id);
+/* The same for HTTP/3 streams (h3_reverse.c; release with hold_h2_released). */
+int hold_h3_put(void *x, struct conn *c, Snare__Flow *f, enum hold_phase phase, uint64_t *id);
+void hold_h3_forget(void *x, uint64_t *id, char *flow_id);
 
 /* COORD_TO_WORKER handlers: hold (resume, edit, kill) and intercept. */
 void hold_http_on_command(struct ipc_chan *ch, struct ipc_frame *f);

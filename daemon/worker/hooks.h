@@ -119,11 +119,13 @@ enum hooks_tls hooks_tls_clienthello(struct conn *c);
 struct udp_rec;
 enum hooks_tls hooks_quic_clienthello(struct udp_rec *r, const char *sni, const char *alpn);
 
-/* hooks_h2.c: the HTTP hooks on an HTTP/2 stream (h2_proxy.c).
+/* hooks_h2.c: the HTTP hooks on an HTTP/2 stream (h2_proxy.c), and on an
+ * HTTP/3 exchange (hooks_h3.c: heads with version 30, flows say HTTP/3).
  * hooks_h2_body_cap: how much of a request's (response's) body to collect
  * for the hooks before they run, 0 when none is wanted: stream_large_bodies
  * within 64 KiB, when a request (response) hook or modify_body wants it.
- * hooks_h2_request: requestheaders and request; hooks_h2_response:
+ * hooks_h2_request: requestheaders and request, then map_local;
+ * hooks_h2_response:
  * responseheaders and response, with content the collected `body` (NULL:
  * nil unless `end`, the body streams).  CHANGED: send out->head instead,
  * and out->body when out->new_body (the head's Content-Length is its

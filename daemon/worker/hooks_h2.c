@@ -1,5 +1,6 @@
-/* Runs in a worker: the HTTP hooks on HTTP/2 streams (h2_proxy.c):
- * requestheaders and request before the stream opens on the server,
+/* Runs in a worker: the HTTP hooks on HTTP/2 streams (h2_proxy.c) and
+ * HTTP/3 exchanges (hooks_h3.c, whose heads say version 30):
+ * requestheaders and request (then map_local) before the stream opens on the server,
  * responseheaders and response before the response head goes to the
  * client.  A body the hooks want (hooks_h2_body_cap) is collected by
  * h2_proxy.c first and handed here whole: the hooks see it as content and
@@ -21,6 +22,7 @@
 #include "worker/worker_ctx.h"
 
 #define H2_ANSWER_MAX (16u << 10)    /* a local answer's body: within any stream window */
+#define H3_ANSWER_MAX (1u << 20)     /* ... on HTTP/3: what h3_reverse.c queues for a stream */
 #define H2_HOOK_BODY_MAX (64u << 10) /* a body collected for the hooks, as HTTP/1's request */
 
 size_t hooks_h2_body_cap(bool request)
@@ -72,6 +74,19 @@ static struct hf_field *fields_of(struct flowedit *e, Snare__Header *const *h, s
 	return f;
 }
 
+/* The flow's http_version for a head: HTTP/3 streams (h3_reverse.c) say so;
+ * everything else this file sees is an HTTP/2 stream (heads from an
+ * HTTP/1.1 server behind h2_proxy.c included). */
+static char *version_of(const struct hf_head *h)
+{
+	return (char *)(h->version == 30 ? "HTTP/3" : "HTTP/2.0");
+}
+
+static size_t answer_max(const struct hf_head *h)
+{
+	return h->version == 30 ? H3_ANSWER_MAX : H2_ANSWER_MAX;
+}
+
 /* The message's content: the collected body, or empty when the stream
  * ended with its head, else nil (it streams). */
 static void content_of(ProtobufCBinaryData *content, protobuf_c_boolean *has,
@@ -99,7 +114,7 @@ static Snare__HttpRequest *request_of(struct conn *c, struct flowedit *e, const 
 	r->has_port = 1;
 	r->port = c->port;
 	r->path = flowedit_strdup(e, h->path ? h->path : "/");
-	r->http_version = (char *)"HTTP/2.0";
+	r->http_version = version_of(h);
 	r->headers = headers_of(e, h->fields, h->nfields);
 	r->n_headers = h->nfields;
 	content_of(&r->content, &r->has_content, &r->has_content_streamed, &r->content_streamed,
@@ -113,7 +128,7 @@ static Snare__HttpResponse *response_of(struct flowedit *e, const struct hf_head
 	Snare__HttpResponse *r = flowedit_alloc(e, sizeof(*r));
 
 	snare__http_response__init(r);
-	r->http_version = (char *)"HTTP/2.0";
+	r->http_version = version_of(h);
 	r->has_status_code = 1;
 	r->status_code = (uint32_t)h->status;
 	r->reason = (char *)"";
@@ -222,13 +237,16 @@ enum hooks_h2 hooks_h2_request(struct conn *c, char *id, const struct hf_head *h
 	out_open(c, id, o, h, end, body);
 	ch = h2_point(&o->sf, SCRIPT_EV_REQUESTHEADERS, REWRITE_REQUESTHEADERS, SCRIPT_EV_REQUEST,
 		      REWRITE_REQUEST);
+	if (!(ch & (SCRIPT_CH_KILL | SCRIPT_CH_LOCAL_RESPONSE)) && hooks_map_local(&o->sf))
+		ch |= SCRIPT_CH_LOCAL_RESPONSE; /* map_local after the scripts, as on HTTP/1 */
 	if (ch & SCRIPT_CH_KILL)
 		return HOOKS_H2_KILL;
 	if ((ch & SCRIPT_CH_LOCAL_RESPONSE) && o->f->response) {
-		if (o->f->response->content.len > H2_ANSWER_MAX) {
+		if (o->f->response->content.len > answer_max(h)) {
 			conn_client_log(c, LOG_LVL_WARN,
-					"a script's HTTP/2 local response is "
-					"larger than 16 KiB; stream reset");
+					"a script's %s local response is larger than %zu KiB; "
+					"stream reset",
+					version_of(h), answer_max(h) >> 10);
 			return HOOKS_H2_KILL;
 		}
 		head_of_response(o, o->f->response, true);

@@ -83,10 +83,11 @@ struct qr_peer {
 	char alpn[QUIC_MAX_ALPN][64];
 	size_t nalpn;
 	bool ending;
-	bool http3;	 /* reverse:http3://: requests relayed by h3_reverse.c, not streams */
-	struct h3r *h3;	 /* ... its state once both connections exist */
-	double ts_start; /* the client's first datagram */
-	uint32_t pid;	 /* local mode: the client's process, named in the flows */
+	bool http3;	  /* reverse:http3://: requests relayed by h3_reverse.c, not streams */
+	bool reconnected; /* the server's connection is not the first (peer_reconnect) */
+	struct h3r *h3;	  /* ... its state once both connections exist */
+	double ts_start;  /* the client's first datagram */
+	uint32_t pid;	  /* local mode: the client's process, named in the flows */
 	char proc_name[16];
 };
 
@@ -201,6 +202,9 @@ static void peer_server_gone(struct qr_peer *p, const struct quic_close_info *ci
 		snprintf(why, sizeof(why),
 			 "the QUIC handshake with the server failed (%s code 0x%llx)",
 			 ci->app ? "application" : "transport", (unsigned long long)ci->code);
+	else if (ci->local) /* ours: idle (no keep-alive), or a protocol error */
+		snprintf(why, sizeof(why), "the QUIC connection to the server ended (%s)",
+			 ci->reason[0] ? ci->reason : "closed by snare");
 	else
 		snprintf(why, sizeof(why), "the server closed the QUIC connection (%s code 0x%llx)",
 			 ci->app ? "application" : "transport", (unsigned long long)ci->code);
@@ -231,9 +235,9 @@ static void peer_end(struct qr_peer *p, int s)
 	if (p->ending)
 		return;
 	/* Intercepted, a server that never finished its handshake closes the client's connection
-	 * too: the client then falls back to TCP. */
+	 * too: the client then falls back to TCP (not so for a reconnection). */
 	if (s == UP && p->h3 && p->conn[DOWN] && !quic_conn_closed(p->conn[DOWN]) &&
-	    !(p->intercept && !quic_conn_handshake_done(p->conn[UP]))) {
+	    !(p->intercept && !p->reconnected && !quic_conn_handshake_done(p->conn[UP]))) {
 		peer_server_gone(p, ci);
 		return;
 	}
@@ -501,8 +505,9 @@ static void peer_on_timer(struct loop_timer *t)
 	uint64_t now = clock_ms();
 
 	for (int s = DOWN; s <= UP; s++)
-		if (p->conn[s] && quic_conn_expiry(p->conn[s]) <= now &&
-		    quic_conn_timeout(p->conn[s]) < 0) {
+		if (p->conn[s] &&
+		    (quic_conn_closed(p->conn[s]) || /* by a send (peer_kick) */
+		     (quic_conn_expiry(p->conn[s]) <= now && quic_conn_timeout(p->conn[s]) < 0))) {
 			peer_end(p, s);
 			return;
 		}
@@ -518,7 +523,7 @@ static void peer_server_readable(struct loop_io *io, uint32_t events)
 		ssize_t n = recv(p->fd, d, sizeof(d), 0);
 
 		if (n < 0 && errno == ECONNREFUSED && !quic_conn_handshake_done(p->conn[UP])) {
-			if (p->intercept) {
+			if (p->intercept && !p->reconnected) {
 				peer_refused(p);
 				return;
 			}
@@ -625,6 +630,35 @@ static int peer_start_up(struct qr_peer *p)
 	return 0;
 }
 
+/* h3_reverse.c sent outside our callbacks: the timer sees to the connections at once. */
+static void peer_kick(void *arg)
+{
+	struct qr_peer *p = arg;
+
+	if (!p->ending)
+		loop_timer_arm(wk->loop, &p->timer, 0);
+}
+
+static int peer_start_up(struct qr_peer *p);
+
+/* h3_reverse.c wants the server again (its last connection, which had answered, is gone). */
+static int peer_reconnect(void *arg)
+{
+	struct qr_peer *p = arg;
+
+	if (p->ending || p->conn[UP])
+		return -1;
+	if (peer_start_up(p) < 0) {
+		peer_close_server(p);
+		return -1;
+	}
+	p->reconnected = true;
+	peer_log(p, "a new QUIC connection to the server");
+	h3r_server_back(p->h3, p->conn[UP]);
+	loop_timer_arm(wk->loop, &p->timer, 0);
+	return 0;
+}
+
 /* Both connections once the leaf is there; then the client's other early datagrams. */
 static void peer_h3_new(struct qr_peer *p)
 {
@@ -634,7 +668,10 @@ static void peer_h3_new(struct qr_peer *p)
 				.target = p->target,
 				.ts_start = p->ts_start,
 				.intercept = p->intercept,
-				.pid = p->pid};
+				.pid = p->pid,
+				.kick = peer_kick,
+				.kick_arg = p,
+				.reconnect = peer_reconnect};
 	const struct mode_spec *m = &wk->modes[p->mode_index];
 
 	snprintf(info.host, sizeof(info.host), "%s", m->server.host);

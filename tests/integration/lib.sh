@@ -194,6 +194,33 @@ quic_test_certs() {
 	openssl x509 -req -in "$T/leaf.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreateserial \
 		-out "$T/leaf.pem" -days 2 -extfile "$T/ext" 2>/dev/null
 }
+# caddy_h3 PORT: caddy serving HTTP/3 (and h1, h2) on 127.0.0.1:PORT with quic_test_certs' leaf,
+# the site's directives read from stdin; fails (with $T/caddy.log) when it does not start.
+caddy_h3() {
+	{
+		printf '{\n\tadmin off\n\tauto_https disable_redirects\n\tdefault_sni quic.test\n'
+		printf '\tservers {\n\t\tprotocols h1 h2 h3\n\t}\n}\n'
+		printf 'https://:%s {\n\tbind 127.0.0.1\n\ttls %s %s\n' "$1" "$T/leaf.pem" "$T/leaf.key"
+		cat
+		printf '}\n'
+	} >"$T/Caddyfile"
+	XDG_DATA_HOME=$T/caddy-data XDG_CONFIG_HOME=$T/caddy-config HOME=$T \
+		caddy run --config "$T/Caddyfile" --adapter caddyfile >"$T/caddy.log" 2>&1 &
+	PIDS+=($!)
+	wait_for "$T/caddy.log" "enabling HTTP/3 listener" 20
+}
+# chromium_h3 BROWSER PROFILE CA PORT URL: headless Chromium with QUIC forced for quic.test:PORT
+# (mapped to 127.0.0.1), trusting CA by its key; prints the page's DOM.
+chromium_h3() {
+	local spki
+	spki=$(openssl x509 -in "$3" -pubkey -noout | openssl pkey -pubin -outform der |
+		openssl dgst -sha256 -binary | base64)
+	timeout 90 "$1" --headless --no-sandbox --disable-gpu --no-first-run \
+		--disable-background-networking --disable-component-update --disable-sync \
+		--user-data-dir="$T/$2" --enable-quic --origin-to-force-quic-on="quic.test:$4" \
+		--host-resolver-rules="MAP quic.test 127.0.0.1" --ignore-certificate-errors-spki-list="$spki" \
+		--virtual-time-budget=5000 --dump-dom "$5" 2>/dev/null
+}
 
 # wg_client NETNS DEV CONF: wireguard-go in NETNS as DEV, set up from the client configuration
 # snare wrote (CONF: its keys and endpoint), address 10.0.0.1/32, up; routes are the caller's.

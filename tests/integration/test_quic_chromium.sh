@@ -2,7 +2,8 @@
 # for the origin (--origin-to-force-quic-on) and snare's CA trusted by its SPKI, loads a page
 # from caddy (h3 enabled) in the server namespace through snare's TUN mode, then through its
 # WireGuard mode (wireguard-go in the client namespace): the page loads over h3 (its resource
-# timing says so) and snare's flows say HTTP/3 with the server's name. Root only; names and
+# timing says so), snare's flows say HTTP/3 with the server's name, and a script's response hook
+# changed the page on its way (the hooks apply to intercepted HTTP/3). Root only; names and
 # addresses unique to this test.
 . "$(dirname "$0")/lib.sh"
 
@@ -59,9 +60,18 @@ $XB env XDG_DATA_HOME="$T/caddy-data" XDG_CONFIG_HOME="$T/caddy-config" HOME="$T
 PIDS+=($!)
 wait_for "$T/caddy.log" "enabling HTTP/3 listener" 20 || { notok caddy-start "$(tail -5 "$T/caddy.log")"; exit 1; }
 
+cat >"$T/h3rewrite.lua" <<'LUA'
+function response(flow)
+	if flow.request.path == "/page.html" then
+		flow.response.content = flow.response.content .. "<p>rewritten by a snare script over " ..
+			flow.response.http_version .. "</p>\n"
+	end
+end
+LUA
+chmod 644 "$T/h3rewrite.lua"
 CONF=$T/conf LOG=$T/snare.log
 $XB "$SNARE_BIN" --mode tun:snareqc0 --set confdir="$CONF" \
-	--set ssl_verify_upstream_trusted_ca="$T/ca.pem" >"$LOG" 2>&1 &
+	--set ssl_verify_upstream_trusted_ca="$T/ca.pem" -s "$T/h3rewrite.lua" >"$LOG" 2>&1 &
 SPID=$!
 PIDS+=($SPID)
 wait_for "$LOG" "TUN interface started." 15 || { notok tun-start "$(cat "$LOG")"; exit 1; }
@@ -85,6 +95,8 @@ browse() { # $1: the mode's name in the results, $2: snare's log
 	grep -q 'nav h3 res h3' <<<"$out" && ok "quic-chromium-page-over-h3-through-$1" ||
 		notok "quic-chromium-page-over-h3-through-$1" \
 			"$(grep -o 'nav.*' <<<"$out") $(tail -3 "$T/chrome-$1.log") $(tail -5 "$2")"
+	grep -q 'rewritten by a snare script over HTTP/3' <<<"$out" && ok "quic-chromium-script-rewrote-page-$1" ||
+		notok "quic-chromium-script-rewrote-page-$1" "$(tail -c 300 <<<"$out") $(tail -5 "$2")"
 	wait_for "$2" "GET https://quic.test/page.html HTTP/3" 5 &&
 		ok "quic-chromium-h3-flow-names-server-$1" ||
 		notok "quic-chromium-h3-flow-names-server-$1" "$(grep -- "HTTP\|->" "$2" | head)"
@@ -102,7 +114,7 @@ if ! command -v wireguard-go >/dev/null || ! command -v wg >/dev/null; then
 fi
 LOG=$T/snare-wg.log KEYS=$T/wg-keys.json
 $XB "$SNARE_BIN" --mode "wireguard:$KEYS@10.223.0.1:51824" --set confdir="$CONF" \
-	--set ssl_verify_upstream_trusted_ca="$T/ca.pem" >"$LOG" 2>&1 &
+	--set ssl_verify_upstream_trusted_ca="$T/ca.pem" -s "$T/h3rewrite.lua" >"$LOG" 2>&1 &
 SPID=$!
 PIDS+=($SPID)
 WGC=$CONF/wireguard-client.conf

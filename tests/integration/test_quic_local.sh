@@ -4,7 +4,8 @@
 # both are intercepted (the client sees snare's leaf), the HTTP/3 flow names the server and the
 # flows name the captured process. A tls_clienthello script sees the QUIC hello's SNI and ALPN;
 # its ignore_connection relays that client's QUIC as UDP (the client then reaches the server
-# with the server's own certificate). Root only; names and addresses unique to this test.
+# with the server's own certificate); its response hook changes the intercepted HTTP/3
+# response's body and a header. Root only; names and addresses unique to this test.
 . "$(dirname "$0")/lib.sh"
 
 QP=${SNARE_BUILD:-$SNARE_ROOT/build/check}/tests/tools/quicpeer
@@ -45,6 +46,10 @@ function tls_clienthello(data)
 		data.ignore_connection = true
 	end
 end
+function response(flow)
+	flow.response.headers:set("x-local-hooked", flow.response.http_version)
+	flow.response.content = flow.response.content .. "changed by the response hook\n"
+end
 LUA
 
 LOG=$T/snare.log CONF=$T/conf
@@ -60,6 +65,8 @@ wait_for "$SCA" "BEGIN CERTIFICATE" 10 || notok quic-local-ca-written "$(ls "$CO
 out=$($XB "$T/bin/snaretest-qp" get 10.237.0.5:4433 https://quic.test/local-h3 --cafile "$SCA" 2>&1)
 echo "$out" | grep -qx "hello from quicpeer /local-h3" && ok quic-local-h3-intercepted ||
 	notok quic-local-h3-intercepted "$out $(tail -5 "$LOG")"
+echo "$out" | grep -qx "x-local-hooked HTTP/3" && echo "$out" | grep -qx "changed by the response hook" &&
+	ok quic-local-h3-response-hook || notok quic-local-h3-response-hook "$out"
 out=$($XB "$T/bin/snaretest-qp" raw 10.237.0.5:4433 quic.test --cafile "$SCA" 2>&1)
 echo "$out" | grep -q "^datagram: ping-dgram$" && ok quic-local-raw-intercepted ||
 	notok quic-local-raw-intercepted "$out"

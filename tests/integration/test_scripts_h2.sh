@@ -2,7 +2,8 @@
 # The HTTP hooks on HTTP/2 streams (snare-scripting(7)): curl --http2
 # through regular mode to an h2 origin (nghttpd): requestheaders changes a
 # request header the origin sees, response adds a response header, request
-# answers a stream locally and kills another.  Loopback only.
+# answers a stream locally and kills another; map_local answers a stream
+# from a file.  Loopback only.
 . "$(dirname "$0")/lib.sh"
 
 for tool in nghttpd curl; do
@@ -78,3 +79,18 @@ if [ "$(printf '%s\n' "$ids" | wc -l)" = 4 ] && [ "$(printf '%s\n' "$uniq_ids" |
 else
 	notok scripts-h2-flow-id "found $found; $(grep h2id "$SNARE_LOG")"
 fi
+
+# map_local on HTTP/2 streams: the file answers the stream, the origin is not asked.
+printf 'mapped over h2\n' >"$T/mapped-h2.txt"
+start_snare --mode regular@127.0.0.1:0 --set "ssl_verify_upstream_trusted_ca=$ORIGIN_CERT" \
+	--set "map_local=|/mapped-h2\.txt\$|$T/mapped-h2.txt" ||
+	{ notok scripts-h2-map-local-start "$(cat "$SNARE_LOG")"; exit 0; }
+CA=$SNARE_CONF/snare-ca-cert.pem
+out=$(h2curl -w 'version=%{http_version}\n' "https://localhost:$NGX/mapped-h2.txt" 2>&1)
+if [ "$out" = "mapped over h2
+version=2" ] && ! grep -q '/mapped-h2.txt' "$T/nghttpd.log"; then
+	ok scripts-h2-map-local
+else
+	notok scripts-h2-map-local "$out"
+fi
+stop_snare
