@@ -3,12 +3,19 @@
  * stream_trim_pump); a busy keep-alive connection keeps them, and its
  * timer frees them once it has been quiet for CONN_TRIM_MS.  Trusts the
  * connection's state; reads no peer bytes. */
+#include <malloc.h>
+
 #include "worker/conn.h"
 #include "worker/conn_trim.h"
 #include "worker/stream.h"
 #include "worker/worker_ctx.h"
 
-#define CONN_TRIM_MS 1000
+/* Quiet this long, a busy connection trims: short, so that few other
+ * connections allocate lasting objects (their SSL) past its buffers in the
+ * meantime; the same as UPSTREAM_RELEASE_MS, when its server side goes to
+ * the pool, so that one timer event does both. */
+#define CONN_TRIM_MS 200
+#define CONN_HEAP_TRIM_MS 1000 /* malloc_trim at most this often */
 
 static bool conn_holds_buffers(const struct conn *c)
 {
@@ -31,6 +38,25 @@ void conn_trim_streams(struct conn *c)
 		loop_timer_arm(wk->loop, &c->timer, CONN_TRIM_MS);
 }
 
+/* The buffers a busy connection held sat between other connections'
+ * lasting allocations (their SSL objects, made meanwhile); freed, they
+ * leave holes in the heap that stay resident.  Once such trims happened,
+ * the free pages go back to the kernel, at most once per CONN_HEAP_TRIM_MS for
+ * the whole worker. */
+static void conn_on_heap_trim(struct loop_timer *t)
+{
+	(void)t;
+	malloc_trim(0);
+}
+
+static void conn_heap_trim_later(void)
+{
+	static struct loop_timer heap_timer = {.heap_idx = (size_t)-1, .fn = conn_on_heap_trim};
+
+	if (!loop_timer_armed(&heap_timer))
+		loop_timer_arm(wk->loop, &heap_timer, CONN_HEAP_TRIM_MS);
+}
+
 bool conn_trim_due(struct conn *c)
 {
 	uint64_t now = loop_now(wk->loop);
@@ -44,5 +70,6 @@ bool conn_trim_due(struct conn *c)
 	}
 	stream_trim(&c->client);
 	stream_trim(&c->server);
+	conn_heap_trim_later();
 	return false;
 }
