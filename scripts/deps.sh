@@ -14,7 +14,7 @@ protobuf-c-compiler libseccomp-dev libc-ares-dev libnghttp2-dev libcmocka-dev \
 libqrencode-dev libyaml-dev libcap-dev libmnl-dev libnftnl-dev libcrypt-dev openssl \
 libngtcp2-dev libngtcp2-crypto-gnutls-dev libnghttp3-dev libgnutls28-dev \
 libjansson-dev zlib1g-dev libbrotli-dev libzstd-dev liblua5.4-dev"
-TEST_PKGS="nodejs curl socat iproute2 nftables iptables procps psmisc python3 ca-certificates bind9-dnsutils dnsmasq-base openssl xxd wireguard-go wireguard-tools iputils-ping chromium squid tinyproxy netcat-openbsd sudo tmux testssl.sh nghttp2-client nghttp2-server nginx ngtcp2-client ngtcp2-server caddy zbar-tools"
+TEST_PKGS="nodejs curl socat iproute2 nftables iptables procps psmisc python3 ca-certificates bind9-dnsutils dnsmasq-base openssl xxd wireguard-go wireguard-tools iputils-ping chromium squid tinyproxy netcat-openbsd sudo tmux testssl.sh nghttp2-client nghttp2-server nginx ngtcp2-client ngtcp2-server caddy zbar-tools python3-h2 libnss3-tools"
 BENCH_PKGS="wrk nginx mitmproxy util-linux tinyproxy sslsplit python3-h2"
 DEB_PKGS="debhelper lintian git systemd curl python3"
 

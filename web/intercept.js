@@ -1,7 +1,8 @@
 // snare-web's intercept controls (docs/web-api.md, "Intercept"): the
 // intercept filter box, Resume all, and for a held flow in the detail view
 // Resume, Kill and an editor for the held request or response (method, path,
-// status, headers, body).  Loaded after app.js and uses its helpers ($, el,
+// status, headers, body).  Save is answered once the proxy saved or refused
+// the edit; a refusal is shown in the editor and changes nothing.  Loaded after app.js and uses its helpers ($, el,
 // state, apiJSON, bodyBytes, openDetail, toast).  Flow data is shown with
 // textContent and form values only, never parsed as markup.
 'use strict';
@@ -70,8 +71,14 @@ async function interceptEditor(f) {
     : [field('edit-status', 'Status', m.status_code), field('edit-reason', 'Reason', m.reason)];
   const save = el('button', { type: 'button', id: 'edit-save' }, 'Save');
   const cancel = el('button', { type: 'button', id: 'edit-cancel' }, 'Cancel');
+  // The proxy's refusal (the worker holding the flow checks the edit): shown
+  // here, the editor keeps the user's text and the flow stays held as it was.
+  const err = el('p', { class: 'edit-error', id: 'edit-error', role: 'alert', hidden: true });
   save.addEventListener('click', async () => {
     const edit = {};
+    err.hidden = true;
+    err.textContent = '';
+    save.disabled = true;
     try {
       edit.headers = parseHeaders(headers.value);
       if (part === 'request') {
@@ -88,12 +95,16 @@ async function interceptEditor(f) {
       intercept.editing = null;
       toast('Saved; Resume sends it on');
       openDetail(f.id, true);
-    } catch (e) { toast(`Edit: ${e.message}`, true); }
+    } catch (e) {
+      err.textContent = `Not saved: ${e.message}`;
+      err.hidden = false;
+      toast(`Edit: ${e.message}`, true);
+    } finally { save.disabled = false; }
   });
   cancel.addEventListener('click', () => { intercept.editing = null; openDetail(f.id, true); });
   return el('div', { class: 'editor', 'data-part': part },
     el('h4', {}, `Edit the held ${part}`), top, el('label', { class: 'edit-field' }, 'Headers', headers),
-    el('label', { class: 'edit-field' }, 'Body', body), el('div', { class: 'edit-actions' }, save, cancel));
+    el('label', { class: 'edit-field' }, 'Body', body), err, el('div', { class: 'edit-actions' }, save, cancel));
 }
 
 // Called by renderDetail: the held flow's buttons and banner.

@@ -81,7 +81,8 @@ static const struct option_def defs[] = {
      "ALPN, otherwise HTTP/1.1 servers are translated."},
     {"http2_origin", OPT_BOOL, "false", NULL,
      "HTTP/1.1 clients' requests go over HTTP/2 to servers that take it: h2 is offered to TLS "
-     "servers in tunnels and reverse mode, reverse http:// servers get h2c with prior knowledge."},
+     "servers in tunnels and reverse mode, reverse http:// servers get h2c with prior knowledge "
+     "(HTTP/1.1 on a new connection when they do not answer it)."},
     {"http3", OPT_BOOL, "true", NULL,
      "Intercept QUIC and HTTP/3 in the packet modes and transparent UDP; while false, QUIC is "
      "relayed as UDP and h3 is removed from DNS HTTPS records."},
@@ -106,7 +107,8 @@ static const struct option_def defs[] = {
      "what it takes in all (0 = no limit)."},
     {"upstream_keepalive", OPT_INT, "32", NULL,
      "snare's own: idle HTTP/1 server connections one worker keeps per server for other client "
-     "connections (reverse mode and plain HTTP in regular mode; 0 = none)."},
+     "connections, and as many HTTP/2 ones (reverse mode and plain HTTP in regular mode; "
+     "0 = none)."},
     {"upstream_keepalive_total", OPT_INT, "512", NULL,
      "snare's own: idle server connections one worker keeps in all (upstream_keepalive)."},
     {"upstream_keepalive_timeout", OPT_INT, "60", NULL,

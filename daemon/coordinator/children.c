@@ -137,6 +137,7 @@ static const struct ipc_handler worker_handlers[] = {
     {SNARE__WORKER_TO_COORD__BODY_HELLO, worker_on_hello},
     {SNARE__WORKER_TO_COORD__BODY_HELD, coord_hold_on_held},
     {SNARE__WORKER_TO_COORD__BODY_RELEASED, coord_hold_on_released},
+    {SNARE__WORKER_TO_COORD__BODY_EDIT_RESULT, coord_hold_on_edit_result},
     {SNARE__WORKER_TO_COORD__BODY_REPLAY_DONE, coord_replay_on_done},
 };
 

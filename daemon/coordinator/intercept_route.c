@@ -5,8 +5,11 @@
  * hold id it sends the command to (an id not in the table is ignored: the
  * flow may have left meanwhile).  Held flows go to the ui only: they are
  * not finished, so neither the terminal nor the flow file sees them.
- * Trusts the workers' and the ui's frames as far as ipc/'s validation
- * (ipc_hold.h) goes. */
+ * An edit the ui numbered (edit_id) is remembered with the worker it went
+ * to until that worker answers (HoldEditResult, passed to the ui); the
+ * coordinator answers it itself when no worker holds the flow, the worker
+ * cannot be reached or ends first.  Trusts the workers' and the ui's frames as far as ipc/'s
+ * validation (ipc_hold.h) goes. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +21,7 @@
 #include "ipc/ipc_hold.h"
 
 #define HOLD_ROUTES_MAX 65536 /* far above workers x their own limit (64) */
+#define HOLD_EDITS_MAX 256    /* edits waiting for their worker's answer (the ui waits for 32) */
 
 struct hold_route {
 	char flow_id[65];
@@ -29,6 +33,15 @@ static struct {
 	struct hold_route *v;
 	size_t n, cap;
 } routes;
+
+/* Edits sent to a worker, waiting for its answer. */
+static struct {
+	struct {
+		uint64_t edit_id;
+		unsigned worker;
+	} v[HOLD_EDITS_MAX];
+	size_t n;
+} edits;
 
 void coord_hold_check_start(const struct coord *co)
 {
@@ -124,6 +137,55 @@ void coord_hold_on_released(struct ipc_chan *ch, struct ipc_frame *f)
 	ui_send_released(w->co, m->flow_id, m->how);
 }
 
+size_t coord_hold_edits_waiting(void)
+{
+	return edits.n;
+}
+
+/* The answer to the ui's edit edit_id (with a hold id: a worker's, which
+ * the ui is not told). */
+static void ui_send_edit_result(struct coord *co, Snare__HoldEditResult *m)
+{
+	Snare__CoordToUi env = SNARE__COORD_TO_UI__INIT;
+
+	if (!ui_up(co))
+		return;
+	m->has_hold_id = 0;
+	m->hold_id = 0;
+	env.body_case = SNARE__COORD_TO_UI__BODY_EDIT_RESULT;
+	env.edit_result = m;
+	if (ipc_chan_send(&co->ui.chan, &env.base, NULL, 0) < 0)
+		log_warn("web interface: cannot tell it what became of an edit");
+}
+
+/* The coordinator's own answer: no worker holds the flow or can be asked. */
+static void edit_answer(struct coord *co, uint64_t edit_id, unsigned result, const char *why)
+{
+	Snare__HoldEditResult m = SNARE__HOLD_EDIT_RESULT__INIT;
+
+	m.has_edit_id = m.has_result = 1;
+	m.edit_id = edit_id;
+	m.result = result;
+	m.reason = unconst(why);
+	ui_send_edit_result(co, &m);
+}
+
+void coord_hold_on_edit_result(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	struct coord_child *w = ch->arg;
+	Snare__HoldEditResult *m = ((Snare__WorkerToCoord *)f->msg)->edit_result;
+
+	for (size_t i = 0; i < edits.n; i++) {
+		if (edits.v[i].edit_id != m->edit_id || edits.v[i].worker != w->index)
+			continue;
+		edits.v[i] = edits.v[--edits.n];
+		ui_send_edit_result(w->co, m);
+		return;
+	}
+	log_debug("intercept: worker %u answered edit %llu, which it was not sent", w->index,
+		  (unsigned long long)m->edit_id);
+}
+
 static int worker_send(struct coord_child *w, const Snare__HoldCommand *cmd)
 {
 	Snare__CoordToWorker env = SNARE__COORD_TO_WORKER__INIT;
@@ -140,6 +202,7 @@ void coord_hold_on_ui_command(struct ipc_chan *ch, struct ipc_frame *f)
 	struct coord *co = ((struct coord_child *)ch->arg)->co;
 	const Snare__HoldCommand *m = ((Snare__UiToCoord *)f->msg)->hold;
 	Snare__HoldCommand cmd = *m;
+	bool want = m->has_edit_id && m->edit_id != 0; /* the ui waits for the answer */
 	struct hold_route *r;
 
 	cmd.flow_id = NULL;
@@ -152,11 +215,27 @@ void coord_hold_on_ui_command(struct ipc_chan *ch, struct ipc_frame *f)
 	}
 	if ((r = route_find(m->flow_id)) == NULL || r->worker >= co->nworkers) {
 		log_debug("intercept: %s is not held (any more)", m->flow_id);
+		if (want)
+			edit_answer(co, m->edit_id, IPC_EDIT_NOT_HELD,
+				    "the flow is not held any more");
 		return;
 	}
 	cmd.hold_id = r->hold_id;
-	if (worker_send(&co->workers[r->worker], &cmd) < 0)
+	if (want && edits.n == HOLD_EDITS_MAX) {
+		edit_answer(co, m->edit_id, IPC_EDIT_UNREACHABLE, "too many edits waiting");
+		return;
+	}
+	if (worker_send(&co->workers[r->worker], &cmd) < 0) {
 		log_warn("intercept: cannot reach worker %u for %s", r->worker, m->flow_id);
+		if (want)
+			edit_answer(co, m->edit_id, IPC_EDIT_UNREACHABLE,
+				    "the worker holding the flow cannot be reached");
+		return;
+	}
+	if (want) {
+		edits.v[edits.n].edit_id = m->edit_id;
+		edits.v[edits.n++].worker = r->worker;
+	}
 }
 
 void coord_hold_on_ui_intercept(struct ipc_chan *ch, struct ipc_frame *f)
@@ -186,6 +265,15 @@ void coord_hold_on_ui_intercept(struct ipc_chan *ch, struct ipc_frame *f)
 
 void coord_hold_worker_gone(struct coord *co, unsigned index)
 {
+	for (size_t i = 0; i < edits.n;) {
+		if (edits.v[i].worker != index) {
+			i++;
+			continue;
+		}
+		edit_answer(co, edits.v[i].edit_id, IPC_EDIT_NOT_HELD,
+			    "the worker holding the flow ended");
+		edits.v[i] = edits.v[--edits.n];
+	}
 	for (size_t i = 0; i < routes.n;) {
 		if (routes.v[i].worker != index) {
 			i++;

@@ -120,6 +120,13 @@ void h2_out_done(struct h2_session *s, size_t n);
 /* Nothing more will be read or written: close the connection. */
 bool h2_done(const struct h2_session *s);
 
+/* No stream open, nothing to send, not finished: the connection is idle. */
+bool h2_idle(const struct h2_session *s);
+/* For an idle connection (h2_idle), from an idle timer: gives back the memory of libnghttp2's
+ * 16 KiB outbound frame buffer (mem.c says why and how); it comes back with the next frame.
+ * Returns the bytes given back (0: not idle, or nothing to give). */
+size_t h2_trim(struct h2_session *s);
+
 /* Server: the response head on stream sid. Client: sid 0, a new request; returns its id (>0). */
 int32_t h2_submit_head(struct h2_session *s, int32_t sid, const struct h2_head *h, bool end_stream);
 /* Queues body bytes; returns how many were taken (0: buffer full, on_send_space follows). */

@@ -27,8 +27,15 @@ struct h2_stream {
 	size_t off, len;
 };
 
+/* The session's allocator state (mem.c). */
+struct h2_mem {
+	void *framebuf; /* libnghttp2's outbound frame buffer, once recognized */
+	bool creating;	/* the session is being made */
+};
+
 struct h2_session {
 	nghttp2_session *ng;
+	struct h2_mem mem; /* ng's allocator state: outlives ng */
 	enum h2_role role;
 	struct h2_options opt;
 	struct h2_callbacks cb;
@@ -54,6 +61,14 @@ void h2_recv_callbacks(nghttp2_session_callbacks *cbs);
 ssize_t h2_read_body(nghttp2_session *ng, int32_t sid, uint8_t *buf, size_t len, uint32_t *flags,
 		     nghttp2_data_source *src, void *user);
 void h2_notify_space(struct h2_session *s);
+
+/* libnghttp2's allocator for a session whose state is m (mem.c). */
+nghttp2_mem h2_mem_allocator(struct h2_mem *m);
+/* Gives back the pages of the outbound frame buffer (its content must be dead: nothing queued);
+ * the bytes given back, 0 when none. */
+size_t h2_mem_trim(struct h2_mem *m);
+/* The frame buffer as recognized and its pages (for tests): false when it was not. */
+bool h2_mem_framebuf(const struct h2_mem *m, void **p, size_t *n);
 
 /* Floods and fatal errors (guard.c). */
 void h2_abuse(struct h2_session *s, enum h2_abuse what);

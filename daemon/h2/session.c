@@ -64,6 +64,7 @@ struct h2_session *h2_new(enum h2_role role, const struct h2_options *o,
 	struct h2_session *s = xcalloc(1, sizeof(*s));
 	nghttp2_session_callbacks *cbs;
 	nghttp2_option *opt;
+	nghttp2_mem mem = h2_mem_allocator(&s->mem);
 	int rv;
 
 	s->role = role;
@@ -79,10 +80,12 @@ struct h2_session *h2_new(enum h2_role role, const struct h2_options *o,
 		fatal("out of memory");
 	h2_recv_callbacks(cbs);
 	opt = make_option(&s->opt);
+	s->mem.creating = true;
 	if (role == H2_SERVER)
-		rv = nghttp2_session_server_new2(&s->ng, cbs, s, opt);
+		rv = nghttp2_session_server_new3(&s->ng, cbs, s, opt, &mem);
 	else
-		rv = nghttp2_session_client_new2(&s->ng, cbs, s, opt);
+		rv = nghttp2_session_client_new3(&s->ng, cbs, s, opt, &mem);
+	s->mem.creating = false;
 	nghttp2_option_del(opt);
 	nghttp2_session_callbacks_del(cbs);
 	if (rv != 0)
@@ -149,6 +152,17 @@ bool h2_done(const struct h2_session *s)
 	if (s->dead)
 		return s->goaway_sent;
 	return !nghttp2_session_want_read(s->ng) && !nghttp2_session_want_write(s->ng);
+}
+
+bool h2_idle(const struct h2_session *s)
+{
+	return s->streams == NULL && s->out_len == 0 && !s->dead &&
+	       nghttp2_session_want_read(s->ng) && !nghttp2_session_want_write(s->ng);
+}
+
+size_t h2_trim(struct h2_session *s)
+{
+	return h2_idle(s) ? h2_mem_trim(&s->mem) : 0;
 }
 
 uint32_t h2_streams_free(const struct h2_session *s)

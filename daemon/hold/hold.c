@@ -154,6 +154,16 @@ Snare__Flow *hold_get(const struct hold *h, uint64_t id)
 	return NULL;
 }
 
+void *hold_cookie(const struct hold *h, uint64_t id, enum hold_phase *phase)
+{
+	for (const struct held *e = h->head; e; e = e->next)
+		if (e->id == id) {
+			*phase = e->phase;
+			return e->cookie;
+		}
+	return NULL;
+}
+
 size_t hold_list(const struct hold *h, uint64_t *ids, size_t max)
 {
 	size_t n = 0;

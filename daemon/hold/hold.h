@@ -76,6 +76,10 @@ int hold_add(struct hold *h, const Snare__Flow *f, enum hold_phase phase, void *
 /* The held flow (a copy the caller frees with snare__flow__free_unpacked
  * (f, NULL)), NULL when the id is not held. */
 Snare__Flow *hold_get(const struct hold *h, uint64_t id);
+/* The owner's cookie of a held flow and its phase (for checking an edit
+ * against the paused exchange before hold_edit saves it), NULL when the
+ * id is not held. */
+void *hold_cookie(const struct hold *h, uint64_t id, enum hold_phase *phase);
 /* Ids of the held flows, oldest first, into ids[0..max); returns how many
  * are held. */
 size_t hold_list(const struct hold *h, uint64_t *ids, size_t max);

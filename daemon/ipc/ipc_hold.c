@@ -59,10 +59,12 @@ bool ipc_validate_flow_released_ui(const ProtobufCMessage *body, const struct ch
 	return released_ok(m, in) && !m->has_hold_id;
 }
 
-/* The action and its flow: edit needs one, kill takes none. */
+/* The action and its flow: edit needs one, kill takes none; an edit id
+ * (an answer wanted) goes with an edit only. */
 static bool command_ok(const Snare__HoldCommand *m, const struct chan_in *in)
 {
-	if (in->nfds != 0 || !m->has_action)
+	if (in->nfds != 0 || !m->has_action ||
+	    (m->has_edit_id && (m->edit_id == 0 || m->action != IPC_HOLD_EDIT)))
 		return false;
 	switch (m->action) {
 	case IPC_HOLD_RESUME:
@@ -96,6 +98,29 @@ bool ipc_validate_hold_command_worker(const ProtobufCMessage *body, const struct
 
 	return command_ok(m, in) && m->has_hold_id && m->flow_id == NULL &&
 	       all_ok(m, m->hold_id != 0);
+}
+
+static bool edit_result_ok(const Snare__HoldEditResult *m, const struct chan_in *in)
+{
+	return in->nfds == 0 && m->has_edit_id && m->edit_id != 0 && m->has_result &&
+	       m->result >= IPC_EDIT_SAVED && m->result <= IPC_EDIT_UNREACHABLE &&
+	       (m->reason == NULL ||
+		strnlen(m->reason, IPC_MAX_EDIT_REASON + 1) <= IPC_MAX_EDIT_REASON);
+}
+
+bool ipc_validate_edit_result(const ProtobufCMessage *body, const struct chan_in *in)
+{
+	const Snare__HoldEditResult *m = (const Snare__HoldEditResult *)body;
+
+	return edit_result_ok(m, in) && m->has_hold_id && m->hold_id != 0 &&
+	       m->result != IPC_EDIT_UNREACHABLE; /* the coordinator's alone */
+}
+
+bool ipc_validate_edit_result_ui(const ProtobufCMessage *body, const struct chan_in *in)
+{
+	const Snare__HoldEditResult *m = (const Snare__HoldEditResult *)body;
+
+	return edit_result_ok(m, in) && !m->has_hold_id;
 }
 
 bool ipc_validate_intercept_set(const ProtobufCMessage *body, const struct chan_in *in)

@@ -388,7 +388,9 @@ static bool validate_ui_dropped(const ProtobufCMessage *body, const struct chan_
  *                              log, flow,      CONFIG, RUNNING, CLOSING
  *                              flow_body, held,
  *                              released
- *                              replay_done     RUNNING, CLOSING
+ *                              replay_done,    RUNNING, CLOSING
+ *                              edit_result     (edit_result: intercept's
+ *                                              answer to an edit)
  *   COORD_TO_CA (ca)           config          CONFIG
  *                              attach_worker   RUNNING
  *                              shutdown        CONFIG, RUNNING
@@ -409,7 +411,7 @@ static bool validate_ui_dropped(const ProtobufCMessage *body, const struct chan_
  *                                              once it has sent its hello)
  *                              flow, flow_body, RUNNING
  *                              log, dropped, held, released,
- *                              intercept
+ *                              intercept, edit_result
  *   UI_TO_COORD (coord)        hello           HELLO
  *                              log, hold,      RUNNING
  *                              intercept
@@ -435,6 +437,8 @@ static const struct chan_rule ipc_rules[] = {
     R(WORKER_TO_COORD, HELD, ANY_BUT_HELLO, "held", flow_held, ipc_validate_flow_held),
     R(WORKER_TO_COORD, RELEASED, ANY_BUT_HELLO, "released", flow_released,
       ipc_validate_flow_released),
+    R(WORKER_TO_COORD, EDIT_RESULT, ST(RUNNING) | ST(CLOSING), "edit_result", hold_edit_result,
+      ipc_validate_edit_result),
     R(WORKER_TO_COORD, REPLAY_DONE, ST(RUNNING) | ST(CLOSING), "replay_done", replay_done,
       validate_replay_done),
 
@@ -479,6 +483,8 @@ static const struct chan_rule ipc_rules[] = {
     R(COORD_TO_UI, HELD, ST(RUNNING), "held", flow_held, ipc_validate_flow_held_ui),
     R(COORD_TO_UI, RELEASED, ST(RUNNING), "released", flow_released, ipc_validate_flow_released_ui),
     R(COORD_TO_UI, INTERCEPT, ST(RUNNING), "intercept", intercept_set, ipc_validate_intercept_set),
+    R(COORD_TO_UI, EDIT_RESULT, ST(RUNNING), "edit_result", hold_edit_result,
+      ipc_validate_edit_result_ui),
 
     R(UI_TO_COORD, HELLO, ST(HELLO), "hello", hello, validate_hello),
     R(UI_TO_COORD, LOG, ST(RUNNING), "log", log_event, validate_log_event),

@@ -14,6 +14,7 @@
 
 #include "core/log.h"
 #include "ui/ui_int.h"
+#include "ui/ui_intercept.h"
 #include "ui/ui_param.h"
 
 static const struct {
@@ -34,6 +35,7 @@ static const struct {
     {500, "Internal Server Error"},
     {501, "Not Implemented"},
     {503, "Service Unavailable"},
+    {504, "Gateway Timeout"},
 };
 
 static const char *reason_of(int code)
@@ -94,6 +96,8 @@ void ui_conn_close(struct ui_conn *c)
 {
 	struct ui *ui = c->ui;
 
+	if (c->waiting)
+		ui_hold_conn_closed(c);
 	loop_io_del(ui->loop, &c->io);
 	close(c->fd);
 	if (c->prev)
@@ -384,11 +388,13 @@ static bool conn_read(struct ui_conn *c)
 	}
 }
 
-/* The next buffered request once the previous answer is out; a page's
- * WebSocket frames once upgraded.  False when the connection was closed. */
+/* The next buffered request once the previous answer is out (and not
+ * waiting for the proxy); a page's WebSocket frames once upgraded.  False
+ * when the connection was closed. */
 static bool conn_next(struct ui_conn *c)
 {
-	if (!c->ws && ui_out_pending(c) == 0 && !c->close_after && c->stream.fill == NULL)
+	if (!c->ws && ui_out_pending(c) == 0 && !c->close_after && c->stream.fill == NULL &&
+	    !c->waiting)
 		conn_request(c);
 	if (c->ws) {
 		ui_ws_input(c);

@@ -55,6 +55,7 @@ struct ui_conn {
 	size_t out_len, out_off, out_cap;
 	bool close_after; /* close once out is written */
 	bool ws;	  /* upgraded to a WebSocket */
+	bool waiting;	  /* its answer waits for the proxy (an intercept edit) */
 	struct ws_parser wsp;
 	uint64_t ws_dropped; /* pushes dropped, not yet told */
 	struct ui_stream stream;

@@ -2,9 +2,13 @@
  * flows (a small list: workers hold at most a few dozen each), stores each
  * held flow like any other so the page lists and shows it, and answers the
  * intercept API by sending HoldCommand and InterceptSet to the coordinator.
- * The browser is untrusted: edits are checked here (header names are
- * tokens, no CR, LF or NUL anywhere, a status of 200..999) before they are
- * sent, and the worker checks them again. */
+ * An edit is answered once the worker holding the flow saved or refused
+ * it (HoldEditResult, matched by the edit id given here): until then the
+ * page's connection waits (UI_EDIT_WAIT_MS at most), and only a saved edit
+ * changes the stored flow.  The browser is untrusted: edits are checked
+ * here (header names are tokens, no CR, LF or NUL anywhere, a status of
+ * 200..999) before they are sent, and the worker checks them again
+ * against the held exchange (the new head must parse). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,12 +16,16 @@
 
 #include "core/log.h"
 #include "core/unconst.h"
+#include "core/util.h"
 #include "filter/filter.h"
+#include "http1/http1.h"
 #include "ipc/ipc_hold.h"
 #include "ui/ui_int.h"
 #include "ui/ui_intercept.h"
 
 #define UI_EDIT_MAX (IPC_MAX_FRAME - 8192) /* an edited flow, packed */
+#define UI_EDITS_MAX 32			   /* edits waiting for the proxy's answer */
+#define UI_EDIT_WAIT_MS 10000		   /* ... for at most this long */
 
 struct held_id {
 	char id[65];
@@ -29,6 +37,23 @@ static struct {
 	size_t n;
 	char *filter;
 } uh;
+
+/* An edit sent to the proxy: the page's connection (NULL once it closed)
+ * waits for the answer; the edited flow is stored when it is saved. */
+struct edit_wait {
+	uint64_t id;
+	struct ui_conn *c;
+	Snare__Flow *f; /* owned */
+	uint64_t due_ms;
+};
+
+static struct {
+	struct edit_wait v[UI_EDITS_MAX];
+	size_t n;
+	uint64_t next_id;
+	struct loop_timer timer;
+	bool timer_ready;
+} ue;
 
 void ui_hold_configure(const char *filter)
 {
@@ -115,7 +140,9 @@ void ui_on_intercept(struct ipc_chan *ch, struct ipc_frame *f)
 
 /* ---- commands to the coordinator ---- */
 
-static int send_command(struct ui *ui, unsigned action, const char *id, Snare__Flow *flow)
+/* edit_id: an edit's number, for its answer (0: none wanted). */
+static int send_command(struct ui *ui, unsigned action, const char *id, Snare__Flow *flow,
+			uint64_t edit_id)
 {
 	Snare__UiToCoord env = SNARE__UI_TO_COORD__INIT;
 	Snare__HoldCommand m = SNARE__HOLD_COMMAND__INIT;
@@ -124,6 +151,8 @@ static int send_command(struct ui *ui, unsigned action, const char *id, Snare__F
 	m.action = action;
 	m.flow_id = unconst(id);
 	m.flow = flow;
+	m.has_edit_id = edit_id != 0;
+	m.edit_id = edit_id;
 	env.body_case = SNARE__UI_TO_COORD__BODY_HOLD;
 	env.hold = &m;
 	return ui->chan_open ? ipc_chan_send(&ui->chan, &env.base, NULL, 0) : -ENOTCONN;
@@ -152,7 +181,7 @@ static void one(struct ui *ui, struct ui_conn *c, struct ui_req *r, unsigned act
 	const char *id = held_arg(c, r);
 
 	if (id)
-		answer(c, send_command(ui, action, id, NULL));
+		answer(c, send_command(ui, action, id, NULL, 0));
 }
 
 void ui_api_resume(struct ui *ui, struct ui_conn *c, struct ui_req *r)
@@ -167,12 +196,12 @@ void ui_api_kill(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 
 void ui_api_resume_all(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 {
-	answer(c, send_command(ui, IPC_HOLD_RESUME, NULL, NULL));
+	answer(c, send_command(ui, IPC_HOLD_RESUME, NULL, NULL, 0));
 }
 
 void ui_api_kill_all(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 {
-	answer(c, send_command(ui, IPC_HOLD_KILL, NULL, NULL));
+	answer(c, send_command(ui, IPC_HOLD_KILL, NULL, NULL, 0));
 }
 
 /* ---- edits ---- */
@@ -181,19 +210,6 @@ static bool bytes_clean(const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0')
-			return false;
-	return true;
-}
-
-static bool token_ok(const char *p, size_t n)
-{
-	static const char extra[] = "!#$%&'*+-.^_`|~";
-
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((p[i] >= 'a' && p[i] <= 'z') || (p[i] >= 'A' && p[i] <= 'Z') ||
-		      (p[i] >= '0' && p[i] <= '9') || strchr(extra, p[i])))
 			return false;
 	return true;
 }
@@ -223,7 +239,7 @@ static int headers_set(json_t *j, Snare__Header ***hv, size_t *n, const char **w
 
 		if (!json_is_array(pair) || json_array_size(pair) != 2 || !json_is_string(nm) ||
 		    !json_is_string(v) ||
-		    !token_ok(json_string_value(nm), json_string_length(nm)) ||
+		    !http1_token_ok(json_string_value(nm), json_string_length(nm)) ||
 		    !bytes_clean(json_string_value(v), json_string_length(v))) {
 			*why = "a header name must be a token and no value may hold CR, LF or NUL";
 			return -EINVAL;
@@ -298,7 +314,8 @@ static int edit_request(json_t *j, Snare__HttpRequest *rq, const char **why)
 		*why = "the flow has no request";
 		return -EINVAL;
 	}
-	rc |= str_set(json_object_get(j, "method"), &rq->method, token_ok, why, "invalid method");
+	rc |= str_set(json_object_get(j, "method"), &rq->method, http1_token_ok, why,
+		      "invalid method");
 	rc |= str_set(json_object_get(j, "path"), &rq->path, path_ok, why, "invalid path");
 	rc |= str_set(json_object_get(j, "host"), &rq->host, path_ok, why, "invalid host");
 	if ((v = json_object_get(j, "port")) != NULL) {
@@ -342,17 +359,163 @@ static int edit_response(json_t *j, Snare__HttpResponse *rs, const char **why)
 	return message_set(j, &rs->headers, &rs->n_headers, &rs->content, &rs->has_content, why);
 }
 
+/* ---- edits waiting for the proxy's answer ---- */
+
+static void edit_timer(struct loop_timer *t);
+
+static struct edit_wait *edit_find(uint64_t id)
+{
+	for (size_t i = 0; i < ue.n; i++)
+		if (ue.v[i].id == id)
+			return &ue.v[i];
+	return NULL;
+}
+
+/* The status and text the page gets for a result that is not "saved". */
+static int edit_status(unsigned result)
+{
+	static const int status[] = {
+	    [IPC_EDIT_REFUSED] = 422,
+	    [IPC_EDIT_NOT_HELD] = 409,
+	    [IPC_EDIT_TOO_LARGE] = 413,
+	    [IPC_EDIT_UNREACHABLE] = 503,
+	};
+
+	return result < ARRAY_SIZE(status) && status[result] ? status[result] : 500;
+}
+
+/* The answer goes to the page (if it is still there); a saved edit
+ * becomes the stored flow, a refused one changes nothing. */
+static void edit_finish(struct ui *ui, struct edit_wait *w, unsigned result, const char *why,
+			int status)
+{
+	struct edit_wait e = *w;
+	json_t *summary = NULL;
+	char msg[IPC_MAX_EDIT_REASON + 64];
+	size_t i;
+
+	*w = ue.v[--ue.n];
+	if (result == IPC_EDIT_SAVED && ui_store_add(ui->store, e.f, &i) == 0) {
+		broadcast(ui, e.f->id);
+		summary = e.c ? ui_json_summary(ui->store, i) : NULL;
+	}
+	if (e.c) {
+		e.c->waiting = false;
+		snprintf(msg, sizeof(msg), "%s%s",
+			 result == IPC_EDIT_REFUSED ? "edit refused: " : "",
+			 why && why[0] ? why : "edit refused");
+		if (result == IPC_EDIT_SAVED)
+			ui_respond_json(e.c, 200, summary ? summary : json_object());
+		else
+			ui_respond_error(e.c, status, msg);
+		ui_out_kick(e.c);
+	}
+	snare__flow__free_unpacked(e.f, NULL);
+}
+
+void ui_on_edit_result(struct ipc_chan *ch, struct ipc_frame *f)
+{
+	const Snare__HoldEditResult *m = ((Snare__CoordToUi *)f->msg)->edit_result;
+	struct edit_wait *w = edit_find(m->edit_id);
+
+	if (w) /* else: answered by the timer already */
+		edit_finish(ch->arg, w, m->result, m->reason, edit_status(m->result));
+}
+
+static void edit_timer_arm(struct ui *ui)
+{
+	uint64_t now = clock_ms(), due = UINT64_MAX;
+
+	for (size_t i = 0; i < ue.n; i++)
+		if (ue.v[i].due_ms < due)
+			due = ue.v[i].due_ms;
+	if (due == UINT64_MAX)
+		loop_timer_cancel(ui->loop, &ue.timer);
+	else
+		loop_timer_arm(ui->loop, &ue.timer, due > now ? due - now : 0);
+}
+
+static void edit_timer(struct loop_timer *t)
+{
+	struct ui *ui = t->arg;
+	uint64_t now = clock_ms();
+
+	for (size_t i = 0; i < ue.n;) {
+		if (ue.v[i].due_ms > now) {
+			i++;
+			continue;
+		}
+		edit_finish(ui, &ue.v[i], IPC_EDIT_UNREACHABLE, "the proxy did not answer the edit",
+			    504);
+	}
+	edit_timer_arm(ui);
+}
+
+/* Sends the edit numbered for its answer; the connection waits for it and
+ * the wait owns f.  0, or -EBUSY / the send's error (f stays the caller's). */
+static int edit_send(struct ui *ui, struct ui_conn *c, const char *id, Snare__Flow *f)
+{
+	struct edit_wait *w;
+	int rc;
+
+	if (ue.n == UI_EDITS_MAX)
+		return -EBUSY;
+	if (!ue.timer_ready) {
+		loop_timer_init(&ue.timer, edit_timer, ui);
+		ue.timer_ready = true;
+		/* above any id a ui started before this one used: an answer
+		 * still on its way to it cannot be taken for one of ours */
+		ue.next_id = clock_ms() << 20;
+	}
+	if ((rc = send_command(ui, IPC_HOLD_EDIT, id, f, ++ue.next_id)) < 0)
+		return rc;
+	w = &ue.v[ue.n++];
+	*w = (struct edit_wait){
+	    .id = ue.next_id, .c = c, .f = f, .due_ms = clock_ms() + UI_EDIT_WAIT_MS};
+	c->waiting = true;
+	edit_timer_arm(ui);
+	return 0;
+}
+
+void ui_hold_conn_closed(struct ui_conn *c)
+{
+	for (size_t i = 0; i < ue.n; i++)
+		if (ue.v[i].c == c)
+			ue.v[i].c = NULL; /* the edit is still stored if saved */
+}
+
+/* The edit as JSON applied to the held flow f: 0, or -EINVAL / -E2BIG
+ * with one line in *why. */
+static int edit_apply(struct ui_req *r, Snare__Flow *f, const char **why)
+{
+	json_t *j = json_loadb((const char *)r->body, r->body_len, 0, NULL);
+	json_t *rq = j ? json_object_get(j, "request") : NULL;
+	json_t *rs = j ? json_object_get(j, "response") : NULL;
+	int rc = 0;
+
+	if (!json_is_object(j) || (rq && !json_is_object(rq)) || (rs && !json_is_object(rs)))
+		rc = -EINVAL;
+	if (rc == 0 && rq)
+		rc = edit_request(rq, f->request, why);
+	if (rc == 0 && rs)
+		rc = edit_response(rs, f->response, why);
+	json_decref(j);
+	if (rc == 0 && snare__flow__get_packed_size(f) > UI_EDIT_MAX)
+		rc = -E2BIG, *why = "the edited flow is too large";
+	return rc;
+}
+
 /* PUT /api/flows/ID: {"request": {...}, "response": {...}} changes the held
- * flow; the change is sent to its worker and shown at once. */
+ * flow; the change goes to its worker, and the answer waits for the
+ * worker's: the new summary once it saved the edit, an error with its
+ * reason when it refused it (the flow stays held as it was). */
 void ui_api_edit(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 {
 	const char *id = held_arg(c, r),
 		   *why = "expected {\"request\": {...}, \"response\": {...}}";
-	json_t *j, *rq, *rs;
 	Snare__Flow *f;
 	ssize_t k;
-	size_t i;
-	int rc = 0;
+	int rc;
 
 	if (id == NULL)
 		return;
@@ -360,29 +523,14 @@ void ui_api_edit(struct ui *ui, struct ui_conn *c, struct ui_req *r)
 		ui_respond_error(c, 404, "no such flow");
 		return;
 	}
-	j = json_loadb((const char *)r->body, r->body_len, 0, NULL);
-	rq = j ? json_object_get(j, "request") : NULL;
-	rs = j ? json_object_get(j, "response") : NULL;
-	if (!json_is_object(j) || (rq && !json_is_object(rq)) || (rs && !json_is_object(rs)))
-		rc = -EINVAL;
-	if (rc == 0 && rq)
-		rc = edit_request(rq, f->request, &why);
-	if (rc == 0 && rs)
-		rc = edit_response(rs, f->response, &why);
-	json_decref(j);
-	if (rc == 0 && snare__flow__get_packed_size(f) > UI_EDIT_MAX)
-		rc = -E2BIG, why = "the edited flow is too large";
-	if (rc < 0) {
+	if ((rc = edit_apply(r, f, &why)) < 0)
 		ui_respond_error(c, rc == -E2BIG ? 413 : 400, why);
-	} else if (send_command(ui, IPC_HOLD_EDIT, id, f) < 0) {
+	else if ((rc = edit_send(ui, c, id, f)) == -EBUSY)
+		ui_respond_error(c, 503, "too many edits waiting for the proxy");
+	else if (rc < 0)
 		ui_respond_error(c, 503, "cannot reach the proxy");
-	} else if (ui_store_add(ui->store, f, &i) == 0) {
-		broadcast(ui, id);
-		ui_respond_json(c, 200, ui_json_summary(ui->store, i));
-	} else {
-		ui_respond_json(c, 200, json_object());
-	}
-	snare__flow__free_unpacked(f, NULL);
+	if (rc < 0)
+		snare__flow__free_unpacked(f, NULL);
 }
 
 /* PUT /api/options {"intercept": "FILTER"}: the filter is checked here and

@@ -1,8 +1,8 @@
 /* Intercept in the web interface (ui_intercept.c): the flows the workers
  * hold, as the coordinator reports them, and the API that resumes, edits
  * and kills them and sets the intercept filter (docs/web-api.md,
- * "Intercept").  Runs in the ui; every command goes to the coordinator,
- * which routes it to the worker holding the flow. */
+ * "Intercept"); an edit is answered once the worker saved or refused it.  Runs in the ui; every
+ * command goes to the coordinator, which routes it to the worker holding the flow. */
 #ifndef SNARE_UI_UI_INTERCEPT_H
 #define SNARE_UI_UI_INTERCEPT_H
 
@@ -30,6 +30,12 @@ void ui_on_held(struct ipc_chan *ch, struct ipc_frame *f);
 void ui_on_released(struct ipc_chan *ch, struct ipc_frame *f);
 /* COORD_TO_UI intercept: the filter a reload set. */
 void ui_on_intercept(struct ipc_chan *ch, struct ipc_frame *f);
+/* COORD_TO_UI edit_result: the proxy saved or refused an edit; the page
+ * waiting for it gets its answer. */
+void ui_on_edit_result(struct ipc_chan *ch, struct ipc_frame *f);
+/* A page's connection closed while its edit waited (ui_conn.c): the
+ * answer has nowhere to go, the edit is still stored if saved. */
+void ui_hold_conn_closed(struct ui_conn *c);
 
 /* The API (routes in ui_api.c). */
 void ui_api_resume(struct ui *ui, struct ui_conn *c, struct ui_req *r);

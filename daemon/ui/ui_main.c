@@ -258,6 +258,7 @@ static const struct ipc_handler ui_handlers[] = {
     {SNARE__COORD_TO_UI__BODY_HELD, ui_on_held},
     {SNARE__COORD_TO_UI__BODY_RELEASED, ui_on_released},
     {SNARE__COORD_TO_UI__BODY_INTERCEPT, ui_on_intercept},
+    {SNARE__COORD_TO_UI__BODY_EDIT_RESULT, ui_on_edit_result},
 };
 
 static void ui_on_close(struct ipc_chan *ch, int err)

@@ -116,13 +116,21 @@ bool auth_credentials_ok(struct conn *c, const char *cred)
 	return auth_compare(want, cred, &src, now_ms);
 }
 
+bool auth_value_ok(struct conn *c, const char *value, size_t n)
+{
+	char cred[512];
+	bool ok = auth_decode((struct http1_str){value, n}, cred, sizeof(cred)) &&
+		  auth_credentials_ok(c, cred);
+
+	OPENSSL_cleanse(cred, sizeof(cred));
+	return ok;
+}
+
 bool auth_check(struct conn *c, const struct http1_head *h)
 {
 	const struct http1_header *ph = http1_find(h, "proxy-authorization");
-	char cred[512];
-	bool ok = ph && auth_decode(ph->value, cred, sizeof(cred)) && auth_credentials_ok(c, cred);
+	bool ok = ph && auth_value_ok(c, ph->value.p, ph->value.n);
 
-	OPENSSL_cleanse(cred, sizeof(cred));
 	if (ok) {
 		c->authed = true;
 		return true;

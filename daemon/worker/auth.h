@@ -9,6 +9,7 @@
 #define SNARE_WORKER_AUTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define AUTH_CACHE_SLOTS 256		  /* verified credentials remembered */
@@ -56,6 +57,8 @@ void auth_budget_spent(uint64_t now_ms, uint64_t cost_us);
  * the per-source limit and the worker's budget, then the check itself.
  * Logs only the limits. */
 bool auth_credentials_ok(struct conn *c, const char *cred);
+/* The same for a Proxy-Authorization value ("Basic <base64>"), n bytes. */
+bool auth_value_ok(struct conn *c, const char *value, size_t n);
 struct http1_head;
 /* proxyauth for a request head; false after the 407 (or an error page). */
 bool auth_check(struct conn *c, const struct http1_head *h);

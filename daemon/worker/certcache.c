@@ -227,17 +227,20 @@ SSL_CTX *certcache_complete(uint64_t seq, const uint8_t *der, size_t len)
 	return e->ctx;
 }
 
-/* Hints: which leaf a destination got last time (its SAN-list key), so
- * that a connection to it can be answered before the server's certificate
- * is seen (tunnel.c).  Direct-mapped: a collision only forgets a hint. */
+/* Hints: which leaf a destination got last time (its SAN-list key) and
+ * whether its server took h2, so that a connection to it can be answered
+ * before the server's certificate is seen (tunnel.c).  Direct-mapped: a
+ * collision only forgets a hint. */
 #define CC_HINTS 1024
 
 static struct {
 	char *hint;
 	char *key;
+	bool h2;
 } cc_hints[CC_HINTS];
 
-void certcache_remember(const char *hint, const char *const *sans, size_t n, const char *org)
+void certcache_remember(const char *hint, const char *const *sans, size_t n, const char *org,
+			bool h2)
 {
 	uint32_t h = cc_hash(hint) % CC_HINTS;
 
@@ -245,15 +248,17 @@ void certcache_remember(const char *hint, const char *const *sans, size_t n, con
 	free(cc_hints[h].key);
 	cc_hints[h].hint = xstrdup(hint);
 	cc_hints[h].key = cc_key(sans, n, org);
+	cc_hints[h].h2 = h2;
 }
 
-SSL_CTX *certcache_peek(const char *hint)
+SSL_CTX *certcache_peek(const char *hint, bool *h2)
 {
 	uint32_t h = cc_hash(hint) % CC_HINTS;
 	struct cc_entry *e;
 
 	if (cc_hints[h].hint == NULL || strcmp(cc_hints[h].hint, hint) != 0)
 		return NULL;
+	*h2 = cc_hints[h].h2;
 	for (e = cc_table[cc_hash(cc_hints[h].key)]; e; e = e->next)
 		if (strcmp(e->key, cc_hints[h].key) == 0)
 			break;

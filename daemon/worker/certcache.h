@@ -3,6 +3,7 @@
 #ifndef SNARE_WORKER_CERTCACHE_H
 #define SNARE_WORKER_CERTCACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -15,10 +16,12 @@ SSL_CTX *certcache_get(const char *const *sans, size_t n, const char *org, uint6
 SSL_CTX *certcache_complete(uint64_t seq, const uint8_t *der, size_t len);
 void certcache_free_all(void);
 /* Remembers that `hint` (a destination, tunnel.c) got the leaf for this SAN
- * list; certcache_peek() returns that leaf while it is cached and fresh,
- * else NULL, and never asks the ca. */
-void certcache_remember(const char *hint, const char *const *sans, size_t n, const char *org);
-SSL_CTX *certcache_peek(const char *hint);
+ * list, and whether its server took h2; certcache_peek() returns that leaf
+ * (and sets *h2) while it is cached and fresh, else NULL, and never asks
+ * the ca. */
+void certcache_remember(const char *hint, const char *const *sans, size_t n, const char *org,
+			bool h2);
+SSL_CTX *certcache_peek(const char *hint, bool *h2);
 /* Registers the worker's leaf key with the ca, once, at start. */
 int certcache_register(void);
 /* A cached leaf by its notAfter: served; served but asked for again; not

@@ -124,7 +124,8 @@ void conn_set_state(struct conn *c, enum conn_state st);
 /* Bytes moved: the connection is not idle (tcp_timeout counts from here). */
 static inline void conn_touch(struct conn *c)
 {
-	c->active_ms = loop_now(wk->loop);
+	if (c != NULL) /* NULL: a pooled stream (h2_pool.c) */
+		c->active_ms = loop_now(wk->loop);
 }
 /* Replaces one of c's strings (host, target_host, server_host, tls_sni) with
  * a copy of src, at most 255 bytes; src may be the old value. */

@@ -363,11 +363,22 @@ static int deliver_head(struct http_framing *f, const struct http1_head *rh, boo
 }
 
 /* Parses the response head; 1xx heads go to the engine and parsing goes on. */
+/* Whether the first bytes can start a status line ("HTTP/"): an h2-only
+ * server's SETTINGS and GOAWAY hold no line end to wait for. */
+static bool status_line_start(const struct buf *in)
+{
+	size_t n = buf_len(in) < 5 ? buf_len(in) : 5;
+
+	return memcmp(buf_ptr(in), "HTTP/", n) == 0;
+}
+
 static int feed_head(struct http_framing *f, struct buf *in)
 {
 	struct http1_head *rh;
 	int r;
 
+	if (!status_line_start(in))
+		return fail(f, "the server's answer is not HTTP/1 (an HTTP/2-only server?)");
 	if (f->rh == NULL)
 		f->rh = xcalloc(1, sizeof(*f->rh));
 	rh = f->rh;

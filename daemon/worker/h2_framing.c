@@ -298,6 +298,22 @@ static bool h2f_can_open(const struct http_framing *f)
 	return f->side == HF_CLIENT && !f->failed && h2_streams_free(f->s) > 0;
 }
 
+void h2_framing_rebind(struct http_framing *f, const struct hf_events *ev, void *eng)
+{
+	f->ev = *ev;
+	f->eng = eng;
+}
+
+bool h2_framing_idle(const struct http_framing *f)
+{
+	return !f->failed && h2_idle(f->s);
+}
+
+size_t h2_framing_trim(struct http_framing *f)
+{
+	return f->failed ? 0 : h2_trim(f->s);
+}
+
 int h2_framing_msg_copy(struct h2_msg *m, const struct hf_head *h)
 {
 	h2_msg_init(m);
@@ -311,6 +327,11 @@ int h2_framing_msg_copy(struct h2_msg *m, const struct hf_head *h)
 			       h->fields[i].value_len) < 0)
 			return -ENOMEM;
 	return 0;
+}
+
+bool h2_framing_server_preface(const uint8_t *b, size_t n)
+{
+	return n >= 9 && b[3] == 0x04 && (b[4] & 0x01) == 0 && (b[5] | b[6] | b[7] | b[8]) == 0;
 }
 
 const struct http_framing_ops h2_framing_ops = {

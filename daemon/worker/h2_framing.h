@@ -8,9 +8,22 @@
 
 extern const struct http_framing_ops h2_framing_ops;
 
+/* An HTTP/2 framing's events go to ev and eng from now on (a server
+ * connection moving into or out of the h2 pool, h2_pool.h). */
+void h2_framing_rebind(struct http_framing *f, const struct hf_events *ev, void *eng);
+/* No stream open, nothing to send, no error: the connection is idle. */
+bool h2_framing_idle(const struct http_framing *f);
+/* From an idle timer: gives back the memory an idle session does not need
+ * (h2_trim); the bytes given back. */
+size_t h2_framing_trim(struct http_framing *f);
+
 struct h2_msg;
 /* An owned copy of a head (m is initialised here; free it with
  * h2_msg_free even on failure).  0 or -ENOMEM. */
 int h2_framing_msg_copy(struct h2_msg *m, const struct hf_head *h);
+
+/* Whether a plain server's first n bytes are a SETTINGS frame, the server
+ * preface (RFC 9113 3.4): the answer of an h2c server to prior knowledge. */
+bool h2_framing_server_preface(const uint8_t *b, size_t n);
 
 #endif

@@ -13,8 +13,11 @@
  * the stream's window bounds it; a body that grows past the cap is sent on
  * after hooks that saw the head only.  RST_STREAM goes
  * to the other side with its code and becomes the flow's error; a
- * connection error on either side ends the connection.  Both peers' bytes
- * are untrusted (the framings check them). */
+ * connection error on either side ends the connection.  A connection with
+ * no stream open for UPSTREAM_RELEASE_MS gives its h2 server side to the
+ * h2 pool (h2_pool.h) and trims its idle session; its next stream takes a
+ * pooled one back or connects again.  Both peers' bytes are untrusted (the
+ * framings check them). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,12 +34,15 @@
 #include "worker/flows.h"
 #include "worker/h1_pool.h"
 #include "worker/h2_framing.h"
+#include "worker/h2_pool.h"
 #include "worker/h2_proxy.h"
+#include "worker/h2_regular.h"
 #include "worker/hold_http.h"
 #include "worker/hooks.h"
 #include "worker/http.h"
 #include "worker/http_int.h"
 #include "worker/layer.h"
+#include "worker/upstream_pool.h"
 #include "worker/worker_ctx.h"
 
 #define H2P_PENDING_MAX (256u << 10) /* bytes a side may hold beyond the other's buffer */
@@ -59,6 +65,7 @@ struct h2x {
 	uint64_t hold_id;      /* held by intercept (hold_http.c): 0 when not */
 	bool held_rq, held_rs; /* its request (response) head waits for the user */
 	bool held_whole;       /* ... with its whole body (an edit may replace it) */
+	bool srv_wait; /* waits for a server side (released while idle): head in req, body in up */
 	char error[96];
 	char flow_id[37]; /* the same at the hooks and in the record ("" until made) */
 };
@@ -66,7 +73,11 @@ struct h2x {
 struct h2_proxy {
 	struct http_framing *cli, *srv;	     /* facing the client, facing the server */
 	const struct http_framing_ops *sops; /* the server side's: h2, or an HTTP/1.1 pool */
-	bool probing; /* h2c with prior knowledge sent to a plain server: does it speak h2? */
+	bool probing;  /* h2c with prior knowledge sent to a plain server: does it speak h2? */
+	bool released; /* the h2 server side went to the h2 pool while idle (h2_pool.h) */
+	bool waiting;  /* a stream waits for the server side (srv_wait) */
+	struct loop_timer idle; /* UPSTREAM_RELEASE_MS after the last stream closed */
+	uint64_t quiet_ms;	/* when the last stream closed (loop time) */
 	struct h2x *xs;
 };
 
@@ -168,6 +179,11 @@ static void x_maybe_done(struct conn *c, struct h2x *x)
 			break;
 		}
 	x_free(x);
+	if (c->h2->xs == NULL) { /* quiet from now on? then the idle timer gives back memory */
+		c->h2->quiet_ms = loop_now(wk->loop);
+		if (!loop_timer_armed(&c->h2->idle)) /* no heap operation per stream */
+			loop_timer_arm(wk->loop, &c->h2->idle, UPSTREAM_RELEASE_MS);
+	}
 }
 
 /* Ends both streams of x with `code` (the one whose peer sent it excepted). */
@@ -267,7 +283,7 @@ static void x_drain(struct conn *c, struct h2x *x, bool up)
 {
 	struct dir d = up ? dir_up(c, x) : dir_down(c, x);
 
-	if (!(up ? x->rq_wait || x->held_rq : x->rs_wait || x->held_rs))
+	if (!(up ? x->rq_wait || x->held_rq || x->srv_wait : x->rs_wait || x->held_rs))
 		dir_drain(&d);
 }
 
@@ -395,6 +411,7 @@ static struct hf_field *with_upstream_auth(struct hf_head *h)
 
 static bool c_hooks(struct conn *c, struct h2x *x, struct hf_head *h, bool end,
 		    const struct buf *body, struct hooks_h2_out *o);
+static void c_answer(struct conn *c, struct h2x *x, const struct hooks_h2_out *o);
 
 /* ---- intercept: a held stream waits with its head (hold_http.c) ---- */
 
@@ -441,12 +458,38 @@ static void x_held_data(struct conn *c, struct h2x *x, bool up, const uint8_t *p
 	}
 }
 
+/* The server side was released while idle: x's head waits in x->req, its
+ * body in up (unconsumed: the stream's window bounds it), until h2p_step
+ * has a server side again (h2p_resume). */
+static void x_wait_server(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
+{
+	h2_msg_free(&x->req);
+	if (h2_framing_msg_copy(&x->req, h) < 0) {
+		x_error(x, "%s", "cannot open a stream to the server");
+		x->s_closed = true;
+		(void)h2ops->submit_reset(c->h2->cli, x->csid, HF_E_REFUSED);
+		return;
+	}
+	x->srv_wait = true;
+	x->rq_cl = h->content_length;
+	if (end)
+		x->up_end = true;
+	c->h2->waiting = true;
+	conn_pump_later(c);
+}
+
 /* Opens x's stream on the server with h (copied for the record). */
 static void c_open(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
 {
-	int32_t ssid = h2_framing_msg_copy(&x->req, h) < 0 || !c->h2->sops->can_open(c->h2->srv)
-			   ? -EBUSY
-			   : c->h2->sops->submit_head(c->h2->srv, 0, h, end);
+	int32_t ssid;
+
+	if (c->h2->srv == NULL) {
+		x_wait_server(c, x, h, end);
+		return;
+	}
+	ssid = h2_framing_msg_copy(&x->req, h) < 0 || !c->h2->sops->can_open(c->h2->srv)
+		   ? -EBUSY
+		   : c->h2->sops->submit_head(c->h2->srv, 0, h, end);
 
 	if (ssid <= 0) {
 		x_error(x, "%s", "cannot open a stream to the server");
@@ -468,6 +511,7 @@ static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 	struct hf_head hh = *hin, *h = &hh;
 	struct hf_field *fields = NULL;
 	struct hooks_h2_out ho = {0};
+	struct h2r_answer ra;
 	char authority[300];
 
 	if (c->kind == MODE_REVERSE && !wk->opts.keep_host_header && h->authority) {
@@ -491,6 +535,12 @@ static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 	buf_init(&x->up, H2P_PENDING_MAX);
 	buf_init(&x->down, H2P_PENDING_MAX);
 	x->c = c;
+	if (h2_regular_answer(c, h, &ra, &fields)) { /* regular mode: 400, 407, 421 */
+		c_answer(c, x, &ra.o);
+		(void)h2_framing_msg_copy(&x->req, h);
+		free(fields);
+		return;
+	}
 	if (!end && x_collect_start(x, h, true)) { /* the hooks run once the body is in */
 		free(fields);
 		return;
@@ -584,7 +634,7 @@ static void c_on_data(void *eng, int32_t sid, const uint8_t *p, size_t n)
 
 	if (x && x->rq_wait)
 		x_collect(eng, x, true, p, n);
-	else if (x && x->held_rq)
+	else if (x && (x->held_rq || x->srv_wait))
 		x_held_data(eng, x, true, p, n);
 	else if (x && x->ssid > 0)
 		x_data(eng, x, true, p, n);
@@ -607,7 +657,7 @@ static void c_on_end(void *eng, int32_t sid)
 		c_release(eng, x, true);
 		return;
 	}
-	if (x && x->held_rq) {
+	if (x && (x->held_rq || x->srv_wait)) {
 		x->up_end = true;
 		return;
 	}
@@ -639,8 +689,8 @@ static void c_on_close(void *eng, int32_t sid)
 	if (x == NULL)
 		return;
 	x->c_closed = true;
-	if (x->rq_wait || x->held_rq) { /* gone while collected or held: no server stream */
-		x->rq_wait = x->held_rq = false;
+	if (x->rq_wait || x->held_rq || x->srv_wait) { /* gone before its server stream */
+		x->rq_wait = x->held_rq = x->srv_wait = false;
 		x->s_closed = true;
 	}
 	hold_h2_forget(x, &x->hold_id, x->flow_id);
@@ -957,10 +1007,13 @@ static struct hf_limits h2p_limits(void)
 }
 
 /* A cleartext client with prior knowledge and a plain server: the server
- * is asked in h2c the same way (h2p_probe). */
+ * is asked in h2c the same way (h2p_probe).  A TLS client's plain server
+ * too when it already sent its SETTINGS (an h2c server, connected eagerly). */
 static bool h2p_h2c_wanted(const struct conn *c)
 {
-	return !c->tls && c->server.fd >= 0 && c->server.ssl == NULL;
+	return c->server.fd >= 0 && c->server.ssl == NULL &&
+	       (!c->tls ||
+		h2_framing_server_preface(buf_ptr(&c->server.in), buf_len(&c->server.in)));
 }
 
 /* The server side: h2 when the server negotiated it, else a pool of
@@ -1006,6 +1059,11 @@ static void h2p_connected(struct conn *c, int err)
 		h2p_server_framing(c, "cannot start TLS");
 		return;
 	}
+	/* connecting again after a release: the ClientHello is gone
+	 * (h2p_on_idle), and with it the offer next_layer_alpn makes from it;
+	 * an h2 client's server is offered what the lazy start offers */
+	if (c->server.ssl && c->hello == NULL)
+		SSL_set_alpn_protos(c->server.ssl, (const uint8_t *)"\x02h2\x08http/1.1", 12);
 	if (c->server.ssl == NULL)
 		h2p_server_framing(c, NULL);
 }
@@ -1030,13 +1088,42 @@ static bool h2p_server_wait(struct conn *c, bool *progress)
 	return true;
 }
 
+/* The idle timer: no stream has been open for UPSTREAM_RELEASE_MS.  The
+ * h2 server side goes to the h2 pool (the next stream takes one back, or
+ * connects), and both sessions give back their idle frame buffers: what an
+ * idle client connection holds is its own side (docs/performance.md). */
+static void h2p_on_idle(struct loop_timer *t)
+{
+	struct conn *c = t->arg;
+	struct h2_proxy *p = c->h2;
+	bool h2srv = p->srv && p->sops == h2ops && !p->probing;
+
+	if (c->freed || p->xs != NULL || p->cli == NULL ||
+	    loop_timer_idle_rearm(wk->loop, t, p->quiet_ms, UPSTREAM_RELEASE_MS))
+		return;
+	if (h2srv && h2_pool_put(c, p->srv)) {
+		p->srv = NULL;
+		p->released = true;
+	} else if (h2srv) {
+		(void)h2_framing_trim(p->srv);
+	}
+	(void)h2_framing_trim(p->cli);
+	free(c->hello); /* 1.3 KiB the tunnel keeps while the client speaks h2 */
+	c->hello = NULL;
+}
+
 void h2_proxy_start(struct conn *c)
 {
 	struct hf_limits lim = h2p_limits();
 
+	loop_timer_init(&c->h2->idle, h2p_on_idle, c);
 	c->h2->cli = h2ops->open(HF_SERVER, &lim, &client_events, c);
 	conn_set_state(c, CS_H2);
-	if (c->server.fd < 0)
+	if (c->server.fd < 0 && c->server.failed) /* no server to ask (h2_regular.c) */
+		h2p_server_framing(c, c->server.err);
+	else if (c->server.fd < 0 && (c->h2->srv = h2_pool_take(c, &server_events)) != NULL)
+		c->h2->sops = h2ops; /* lazy, and the h2 pool has one */
+	else if (c->server.fd < 0)
 		conn_connect(c, c->host, c->port, h2p_connected);
 	else if (c->server.ssl == NULL || c->server.tls_done)
 		h2p_server_framing(c, NULL);
@@ -1063,13 +1150,6 @@ static void h2p_flush(const struct http_framing_ops *ops, struct http_framing *f
 		*progress = true;
 }
 
-/* Whether the first bytes of a plain server asked in h2c are a SETTINGS
- * frame (RFC 9113 3.4: the server's preface). */
-static bool h2p_is_settings(const uint8_t *b, size_t n)
-{
-	return n >= 9 && b[3] == 0x04 && (b[4] & 0x01) == 0 && (b[5] | b[6] | b[7] | b[8]) == 0;
-}
-
 /* h2c with prior knowledge towards a plain server: the preface goes out,
  * and the server's first bytes decide.  Anything but a SETTINGS frame (an
  * HTTP/1.1 error page, a close) and the server connection is dropped for
@@ -1088,7 +1168,7 @@ static bool h2p_probe(struct conn *c, bool *progress)
 	}
 	p->probing = false;
 	*progress = true;
-	if (h2p_is_settings(buf_ptr(&c->server.in), n))
+	if (h2_framing_server_preface(buf_ptr(&c->server.in), n))
 		return false;
 	conn_client_log(c, LOG_LVL_INFO, "server does not speak h2c: HTTP/1.1 to it");
 	h2ops->free(p->srv);
@@ -1105,47 +1185,138 @@ static bool h2p_server_gone(struct conn *c)
 {
 	struct h2_proxy *p = c->h2;
 
-	if (p->sops == &h1pool_ops) /* the pool replaces its connections */
+	if (p->sops == &h1pool_ops || p->srv == NULL) /* the pool replaces its connections */
 		return false;
 	return p->sops->done(p->srv) || c->server.failed ||
 	       (c->server.rd_eof && buf_len(&c->server.in) == 0);
 }
 
+/* The client is done with the connection (or failed). */
+static bool h2p_client_over(struct conn *c)
+{
+	return h2ops->done(c->h2->cli) || c->client.failed ||
+	       (c->client.rd_eof && buf_len(&c->client.in) == 0);
+}
+
+static void h2p_closing(struct conn *c, bool *progress)
+{
+	c->client.shut_req = true;
+	conn_set_state(c, CS_CLOSING);
+	*progress = true;
+}
+
+/* The server side is back: the streams that waited for it open there. */
+static void h2p_resume(struct conn *c)
+{
+	c->h2->waiting = false;
+	for (struct h2x *x = c->h2->xs; x; x = x->next) {
+		struct h2_msg m = x->req;
+		struct hf_head h;
+
+		if (!x->srv_wait)
+			continue;
+		h2_msg_init(&x->req);
+		x->srv_wait = false;
+		h = head_of_msg(&m, x->rq_cl);
+		c_open(c, x, &h, x->up_end && buf_len(&x->up) == 0);
+		if (x->ssid > 0 && !x->up_sent)
+			x_drain(c, x, true);
+		h2_msg_free(&m);
+	}
+}
+
+/* The server side went to the h2 pool while idle: the client's bytes are
+ * read and answered; a stream that needs the server takes a pooled
+ * connection, or a new one is made (as at the start).  True when the
+ * server side is back now. */
+static bool h2p_released_step(struct conn *c, bool *progress)
+{
+	struct h2_proxy *p = c->h2;
+	bool ok = h2p_feed(h2ops, p->cli, &c->client, progress);
+
+	h2p_flush(h2ops, p->cli, &c->client, progress);
+	if (!ok || h2p_client_over(c)) {
+		h2p_closing(c, progress);
+		return false;
+	}
+	if (!p->waiting)
+		return false;
+	p->released = false;
+	*progress = true;
+	p->srv = h2_pool_take(c, &server_events);
+	if (p->srv) {
+		p->sops = h2ops;
+		return true;
+	}
+	conn_client_log(c, LOG_LVL_DEBUG, "HTTP/2 server side released: connecting again");
+	conn_connect(c, c->host, c->port, h2p_connected);
+	return false;
+}
+
+/* The h2 server connection ended (a GOAWAY, a close, an error) with no
+ * stream open on it: the client's connection goes on, and its next stream
+ * connects again as after a release (a server that ends connections after
+ * so many requests, as nginx does, does not end its clients'). */
+static void h2p_server_ended(struct conn *c, bool *progress)
+{
+	conn_client_log(c, LOG_LVL_DEBUG,
+			"HTTP/2 server connection ended; the next stream connects again");
+	h2ops->free(c->h2->srv);
+	c->h2->srv = NULL;
+	conn_server_disconnect(c);
+	stream_close(&c->server);
+	stream_init(&c->server, c, -1);
+	c->h2->released = true;
+	*progress = true;
+}
+
 static void h2p_step(struct conn *c, bool *progress)
 {
 	struct h2_proxy *p = c->h2;
-	bool ok, pool;
+	bool okc, oks, pool;
 
+	if (p->released && !h2p_released_step(c, progress))
+		return;
 	if (p->srv == NULL && !h2p_server_wait(c, progress))
 		return;
 	if (p->probing && h2p_probe(c, progress))
 		return;
+	if (p->waiting)
+		h2p_resume(c);
 	pool = p->sops == &h1pool_ops;
-	ok = h2p_feed(h2ops, p->cli, &c->client, progress) &&
-	     (pool || h2p_feed(p->sops, p->srv, &c->server, progress));
+	okc = h2p_feed(h2ops, p->cli, &c->client, progress);
+	oks = !okc || pool || h2p_feed(p->sops, p->srv, &c->server, progress);
 	if (pool)
 		h1pool_pump(p->srv, progress);
 	h2p_flush(h2ops, p->cli, &c->client, progress);
 	if (!pool)
 		h2p_flush(p->sops, p->srv, &c->server, progress);
-	if (!ok || h2ops->done(p->cli) || c->client.failed ||
-	    (c->client.rd_eof && buf_len(&c->client.in) == 0) || h2p_server_gone(c)) {
+	if (okc && !h2p_client_over(c) && !pool && !p->probing && p->xs == NULL &&
+	    (!oks || h2p_server_gone(c))) {
+		h2p_server_ended(c, progress);
+		return;
+	}
+	if (!okc || !oks || h2p_client_over(c) || h2p_server_gone(c)) {
 		if (!pool && (c->server.failed || c->server.rd_eof))
 			for (struct h2x *x = p->xs; x; x = x->next)
 				x_error(x, "%s",
 					c->server.err[0] ? c->server.err
 							 : "server closed the connection");
-		c->client.shut_req = true;
-		conn_set_state(c, CS_CLOSING);
-		*progress = true;
+		h2p_closing(c, progress);
 	}
 }
 
 /* Records the exchanges still open and frees the framings. */
 static void h2p_close(struct conn *c)
 {
+	struct h2_proxy *p = c->h2;
 	struct h2x *x, *next;
 
+	if (p->idle.fn)
+		loop_timer_cancel(wk->loop, &p->idle);
+	/* a quiet server connection outlives its client in the h2 pool */
+	if (p->xs == NULL && p->srv && p->sops == h2ops && !p->probing && h2_pool_put(c, p->srv))
+		p->srv = NULL;
 	for (x = c->h2->xs; x; x = next) {
 		next = x->next;
 		x_error(x, "%s", c->client.failed ? "client disconnected" : "connection closed");

@@ -391,11 +391,12 @@ bool hold_http_response_done(struct conn *c, bool *progress)
 bool hold_http_response_script(struct conn *c, const Snare__HttpResponse *rs)
 {
 	struct hold_http *h = hstate(c);
+	const char *why = NULL;
 	Snare__Flow *f;
 	bool held;
 
 	h->forced = false;
-	if (hs.store == NULL || hold_response_edit(c, rs) < 0)
+	if (hs.store == NULL || hold_response_edit(c, rs, &why) < 0)
 		return false;
 	f = flow_http_view(c);
 	held = hold_put(c, f, HOLD_RESPONSE);
@@ -407,8 +408,11 @@ bool hold_http_response_script(struct conn *c, const Snare__HttpResponse *rs)
 
 static void request_resume(struct conn *c, const Snare__HttpRequest *rq)
 {
-	if (rq && hold_request_edit(c, rq) < 0) {
-		conn_client_log(c, LOG_LVL_WARN, "intercept: the edited request is invalid");
+	const char *why = NULL;
+
+	if (rq && hold_request_edit(c, rq, &why) < 0) {
+		conn_client_log(c, LOG_LVL_WARN, "intercept: the edited request is invalid: %s",
+				why);
 		http_error(c, 502, "Bad Gateway", "The edited request cannot be sent.");
 		return;
 	}
@@ -418,9 +422,11 @@ static void request_resume(struct conn *c, const Snare__HttpRequest *rq)
 static void response_resume(struct conn *c, const Snare__HttpResponse *rs)
 {
 	struct hold_http *h = c->http->held;
+	const char *why = NULL;
 
-	if (rs && hold_response_edit(c, rs) < 0) {
-		conn_client_log(c, LOG_LVL_WARN, "intercept: the edited response is invalid");
+	if (rs && hold_response_edit(c, rs, &why) < 0) {
+		conn_client_log(c, LOG_LVL_WARN, "intercept: the edited response is invalid: %s",
+				why);
 		h1_abort_client(c);
 		return;
 	}
@@ -593,9 +599,62 @@ static int cmd_kill(const Snare__HoldCommand *m)
 	return hold_kill(hs.store, m->hold_id);
 }
 
+/* The answer to an edit the ui numbered (edit_id): saved, or refused. */
+static void send_edit_result(const Snare__HoldCommand *m, int rc, const char *why)
+{
+	Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
+	Snare__HoldEditResult r = SNARE__HOLD_EDIT_RESULT__INIT;
+
+	if (!m->has_edit_id || m->edit_id == 0)
+		return;
+	r.has_hold_id = r.has_edit_id = r.has_result = 1;
+	r.hold_id = m->hold_id;
+	r.edit_id = m->edit_id;
+	r.result = rc == 0			   ? IPC_EDIT_SAVED
+		   : rc == -ENOENT		   ? IPC_EDIT_NOT_HELD
+		   : rc == -E2BIG || rc == -ENOSPC ? IPC_EDIT_TOO_LARGE
+						   : IPC_EDIT_REFUSED;
+	r.reason = rc ? unconst(why ? why : strerror(-rc)) : NULL;
+	env.body_case = SNARE__WORKER_TO_COORD__BODY_EDIT_RESULT;
+	env.edit_result = &r;
+	if (ipc_chan_send(&wk->coord, &env.base, NULL, 0) < 0)
+		log_debug("cannot tell the coordinator what became of an edit");
+}
+
+static int h2_edit_check(const Snare__HoldCommand *m, enum hold_phase phase, const char **why)
+{
+	Snare__Flow *held = hold_get(hs.store, m->hold_id);
+	int rc = hold_edit_h2_check(held, phase, m->flow, why);
+
+	if (held)
+		snare__flow__free_unpacked(held, NULL);
+	return rc;
+}
+
+/* An edit is checked against the held exchange before the store saves it
+ * (an HTTP/2 stream's against the held copy: its head is not HTTP/1); a
+ * refused one leaves the held flow as it was. */
 static int cmd_edit(const Snare__HoldCommand *m)
 {
-	return hold_edit(hs.store, m->hold_id, m->flow);
+	enum hold_phase phase;
+	void *cookie = hold_cookie(hs.store, m->hold_id, &phase);
+	const char *why = NULL;
+	int rc;
+
+	if (cookie == NULL)
+		rc = -ENOENT, why = "the flow is not held any more";
+	else if (h2_cookie(cookie))
+		rc = h2_edit_check(m, phase, &why);
+	else
+		rc = hold_edit_check(cookie, phase, m->flow, &why);
+	if (rc == 0 && (rc = hold_edit(hs.store, m->hold_id, m->flow)) < 0)
+		why = rc == -ENOSPC ? "the edit is beyond the held flows' memory budget"
+				    : "the edit cannot be saved";
+	if (rc < 0 && rc != -ENOENT)
+		log_info("intercept: edit of held flow %llu refused: %s",
+			 (unsigned long long)m->hold_id, why);
+	send_edit_result(m, rc, why);
+	return rc;
 }
 
 static int (*const commands[])(const Snare__HoldCommand *m) = {
@@ -615,9 +674,6 @@ void hold_http_on_command(struct ipc_chan *ch, struct ipc_frame *fr)
 	rc = commands[m->action](m);
 	if (rc == -ENOENT)
 		log_debug("intercept: held flow %llu is gone", (unsigned long long)m->hold_id);
-	else if (rc < 0)
-		log_warn("intercept: edit of held flow %llu refused: %s",
-			 (unsigned long long)m->hold_id, strerror(-rc));
 	arm_timer();
 }
 

@@ -3,10 +3,12 @@
  * points (hold_h2_*, used by h2_proxy.c, which keeps a held stream), and
  * the HTTP/1 engine's points where a request or a response matching the filter is held in the
  * worker's store (daemon/hold/) with its connection paused, and what a
- * resume, an edit or a kill from the coordinator does to it.  Runs in a
- * worker; the edited flows come from the web interface through the
- * coordinator and are untrusted: header names and values with CR, LF or
- * NUL, and methods or paths with spaces, are refused. */
+ * resume, an edit or a kill from the coordinator does to it (an edit is
+ * checked against the held exchange before it is saved, and answered with
+ * a HoldEditResult when the ui numbered it).  Runs in a worker; the edited
+ * flows come from the web interface through the coordinator and are
+ * untrusted: header names that are not tokens, values with controls,
+ * methods or paths with spaces, heads that do not parse are refused. */
 #ifndef SNARE_WORKER_HOLD_HTTP_H
 #define SNARE_WORKER_HOLD_HTTP_H
 

@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
+#include "worker/h1_headers.h"
 #include "worker/hold_http.h"
 #include "worker/hooks.h"
 #include "worker/http.h"
@@ -65,26 +66,6 @@ static unsigned run_point(struct script_flow *sf, enum script_event ev, enum rew
 	return ch | sf->changed;
 }
 
-static int put_headers(struct buf *b, Snare__Header *const *h, size_t n, bool framing)
-{
-	int r = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		const ProtobufCBinaryData *nm = &h[i]->name;
-
-		if (!framing &&
-		    ((nm->len == 14 && strncasecmp((char *)nm->data, "content-length", 14) == 0) ||
-		     (nm->len == 17 &&
-		      strncasecmp((char *)nm->data, "transfer-encoding", 17) == 0)))
-			continue;
-		r |= buf_append(b, nm->data, nm->len);
-		r |= buf_append(b, ": ", 2);
-		r |= buf_append(b, h[i]->value.data, h[i]->value.len);
-		r |= buf_append(b, "\r\n", 2);
-	}
-	return r;
-}
-
 /* The response in HTTP/1.1 bytes: its own framing headers when `framing`,
  * otherwise a Content-Length for its content followed by the content. */
 static int response_bytes(const Snare__HttpResponse *rs, bool framing, struct buf *b)
@@ -96,7 +77,7 @@ static int response_bytes(const Snare__HttpResponse *rs, bool framing, struct bu
 		 rs->has_status_code ? rs->status_code : 200,
 		 rs->reason && rs->reason[0] ? rs->reason : "OK");
 	r = buf_append(b, line, strlen(line));
-	r |= put_headers(b, rs->headers, rs->n_headers, framing);
+	r |= h1_put_headers(b, rs->headers, rs->n_headers, framing);
 	if (!framing) {
 		snprintf(line, sizeof(line), "content-length: %zu\r\n", rs->content.len);
 		r |= buf_append(b, line, strlen(line));
@@ -168,7 +149,7 @@ static int request_apply(struct conn *c, const Snare__HttpRequest *rq, size_t he
 			rq->path && rq->path[0] ? strlen(rq->path) : 1);
 	r |= buf_append(&b, c->http->req.head->version_minor ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n",
 			11);
-	r |= put_headers(&b, rq->headers, rq->n_headers, !new_body);
+	r |= h1_put_headers(&b, rq->headers, rq->n_headers, !new_body);
 	if (new_body) {
 		snprintf(cl, sizeof(cl), "content-length: %zu\r\n", rq->content.len);
 		r |= buf_append(&b, cl, strlen(cl));

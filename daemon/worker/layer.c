@@ -91,6 +91,14 @@ static void next_start(struct conn *c)
 	case MODE_LOCAL:
 		mode_tunnel_start(c);
 		return;
+	case MODE_REGULAR: /* HTTP/1, or cleartext h2 with prior knowledge */
+		if (wk->opts.http2) {
+			enter(c, &layer_h2_detect);
+			conn_set_state(c, CS_CLIENT_HEAD);
+			return;
+		}
+		enter_http(c);
+		return;
 	default:
 		enter_http(c);
 		return;
@@ -121,6 +129,19 @@ static void next_plain(struct conn *c, bool http)
 		h2_enter(c);
 	else
 		enter_http(c);
+}
+
+/* A reverse http:// or https:// server that speaks before its client (an
+ * h2c server's SETTINGS) is still an HTTP server: the client's first bytes
+ * decide, as the mode says, not a race with the server's. */
+static bool next_server_first_waits(const struct conn *c)
+{
+	const struct scheme_info *s;
+
+	if (c->kind != MODE_REVERSE || c->server.rd_eof)
+		return false;
+	s = modespec_scheme_of(&wk->modes[c->mode_index]);
+	return !s->raw && !s->dns;
 }
 
 /* The tunnel starts with a valid ClientHello: pass ignored hosts through,
@@ -190,8 +211,11 @@ void next_layer(struct conn *c, enum nl_event ev)
 	case NL_TLS_HELLO:
 		next_tls_hello(c);
 		break;
-	case NL_TLS_BAD:
 	case NL_SERVER_FIRST:
+		if (!next_server_first_waits(c))
+			enter_relay(c, true);
+		break;
+	case NL_TLS_BAD:
 	case NL_UPGRADE:
 		enter_relay(c, true);
 		break;
@@ -201,6 +225,12 @@ void next_layer(struct conn *c, enum nl_event ev)
 		break;
 	case NL_CLIENT_TLS_UP:
 		next_client_tls_up(c);
+		break;
+	case NL_CLIENT_H1:
+		enter_http(c);
+		break;
+	case NL_CLIENT_H2:
+		h2_enter(c);
 		break;
 	case NL_PROXY_TLS:
 		enter(c, &layer_tunnel);

@@ -43,12 +43,13 @@ struct layer_ops {
 	.state_at = offsetof(struct conn, field), .state_size = sizeof(*((struct conn *)0)->field)
 
 /* The layers, each defined in its own file. */
-extern const struct layer_ops layer_http;   /* http.c: HTTP/1 requests (the engine) */
-extern const struct layer_ops layer_tunnel; /* tunnel.c: first bytes, TLS interception */
-extern const struct layer_ops layer_relay;  /* relay.c: raw TCP and WebSocket */
-extern const struct layer_ops layer_socks5; /* socks5.c: the SOCKS5 handshake */
-extern const struct layer_ops layer_dns;    /* dns_mode.c: DNS over TCP */
-extern const struct layer_ops layer_h2;	    /* h2_proxy.c: HTTP/2 both ways */
+extern const struct layer_ops layer_http;      /* http.c: HTTP/1 requests (the engine) */
+extern const struct layer_ops layer_tunnel;    /* tunnel.c: first bytes, TLS interception */
+extern const struct layer_ops layer_relay;     /* relay.c: raw TCP and WebSocket */
+extern const struct layer_ops layer_socks5;    /* socks5.c: the SOCKS5 handshake */
+extern const struct layer_ops layer_dns;       /* dns_mode.c: DNS over TCP */
+extern const struct layer_ops layer_h2;	       /* h2_proxy.c: HTTP/2 both ways */
+extern const struct layer_ops layer_h2_detect; /* h2_regular.c: HTTP/1 or h2 (regular mode) */
 
 /* What just became known about a connection, for next_layer(). */
 enum nl_event {
@@ -63,6 +64,8 @@ enum nl_event {
 	NL_CLIENT_TLS_UP, /* the client's TLS handshake is over */
 	NL_PROXY_TLS,	  /* a ClientHello where a proxy request was expected */
 	NL_UPGRADE,	  /* the server answered 101 to an Upgrade (WebSocket) */
+	NL_CLIENT_H1,	  /* a regular-mode client's first bytes are HTTP/1 */
+	NL_CLIENT_H2,	  /* ... the h2 preface and a first request (h2_regular.c) */
 	NL_EVENT_COUNT
 };
 

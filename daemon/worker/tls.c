@@ -167,14 +167,30 @@ static int tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *o
 	return SSL_TLSEXT_ERR_NOACK;
 }
 
+/* The chain sent after the leaf: nothing when the CA is a root (self-signed),
+ * as mitmproxy does with its own CA.  A client that trusts the CA has it
+ * already (RFC 8446 4.4.2: the trust anchor may be left out) and one that
+ * does not fails either way, while every client decodes each certificate
+ * it gets: with OpenSSL 3 a second certificate costs a client about as
+ * much as the rest of its handshake's certificate work (docs/performance.md,
+ * section j).  A CA that is not self-signed (an intermediate) is sent, so
+ * that a client holding only the root can build the path. */
+static bool tls_ca_in_chain(void)
+{
+	return wk->ca_cert && !X509_self_signed(wk->ca_cert, 0);
+}
+
 int tls_ctx_use_leaf(SSL_CTX *ctx, X509 *leaf)
 {
 	if (SSL_CTX_use_certificate(ctx, leaf) != 1 ||
 	    SSL_CTX_use_PrivateKey(ctx, wk->leaf_key) != 1 ||
-	    SSL_CTX_add1_chain_cert(ctx, wk->ca_cert) != 1) {
+	    (tls_ca_in_chain() && SSL_CTX_add1_chain_cert(ctx, wk->ca_cert) != 1)) {
 		ERR_clear_error();
 		return -EINVAL;
 	}
+	/* No chain built from a store per handshake either: what is sent is
+	 * decided here. */
+	SSL_CTX_set_mode(ctx, SSL_MODE_NO_AUTO_CHAIN);
 	return 0;
 }
 

@@ -51,6 +51,7 @@ static bool host_is_ip(const char *h)
 
 static void tunnel_server_done(struct conn *c);
 static void tunnel_client_tls(struct conn *c, SSL_CTX *ctx);
+static void tunnel_client_start(struct conn *c, SSL_CTX *ctx, bool h2);
 
 /* What names a destination's leaf: where the server connection goes, the
  * SNI sent there and the one the client sent. */
@@ -63,27 +64,34 @@ static void tunnel_hint(const struct conn *c, char *out, size_t len)
 /* Answer first: a destination whose leaf is known (the last handshake with
  * this server picked it, and it is cached and fresh) gets its client
  * handshake at once, beside the server's, instead of after it.  False when
- * the leaf is not known: the server's certificate is needed first. */
-static bool tunnel_answer_first(struct conn *c)
+ * the leaf is not known: the server's certificate is needed first.
+ * h2_ok: the client may get h2 once its server takes it (h2_proxy_server_ready
+ * before the server handshake starts). */
+static bool tunnel_answer_first(struct conn *c, bool h2_ok)
 {
 	const uint8_t *alpn;
 	size_t alen;
 	char hint[1024];
+	bool offer_h2, server_h2 = false;
 	SSL_CTX *ctx;
 
-	/* A server offered h2 must answer first: under eager the client is
-	 * offered h2 only once the server took it (h2_proxy_server_ready: the
-	 * server's ALPN is mirrored, as mitmproxy does it). */
-	if (next_layer_alpn(c, &alpn, &alen) && alen >= 3 && memcmp(alpn, "\x02h2", 3) == 0)
-		return false;
 	tunnel_hint(c, hint, sizeof(hint));
-	ctx = certcache_peek(hint);
+	ctx = certcache_peek(hint, &server_h2);
 	if (ctx == NULL)
 		return false;
+	/* Under eager the client is offered h2 only when the server takes it
+	 * (the server's ALPN is mirrored, as mitmproxy does it): a server
+	 * offered h2 that took it last time is taken to take it again, and
+	 * the client may get h2 at once (should the server now answer
+	 * http/1.1, the HTTP/2 layer translates, as for a lazy connection);
+	 * one that did not answers first. */
+	offer_h2 = next_layer_alpn(c, &alpn, &alen) && alen >= 3 && memcmp(alpn, "\x02h2", 3) == 0;
+	if (offer_h2 && !(server_h2 && h2_ok))
+		return false;
 	c->srv_parallel = true;
-	conn_client_log(c, LOG_LVL_DEBUG, "leaf for %s known: client handshake answered first",
-			c->host);
-	tunnel_client_tls(c, ctx);
+	conn_client_log(c, LOG_LVL_DEBUG, "leaf for %s known: client handshake answered first%s",
+			c->host, offer_h2 ? " (h2, as the server took last time)" : "");
+	tunnel_client_start(c, ctx, offer_h2);
 	return true;
 }
 
@@ -91,11 +99,13 @@ static bool tunnel_answer_first(struct conn *c)
  * server stream. */
 static void tunnel_server_tls(struct conn *c)
 {
+	bool h2_ok = h2_proxy_server_ready(c); /* no server TLS yet: whether h2 is allowed at all */
+
 	if (conn_server_tls_begin(c) < 0) {
 		conn_close(c);
 		return;
 	}
-	if (!tunnel_answer_first(c))
+	if (!tunnel_answer_first(c, h2_ok))
 		conn_set_state(c, CS_SERVER_TLS);
 }
 
@@ -242,16 +252,22 @@ static size_t tunnel_sans(struct conn *c, char **sans, char *org, size_t orglen)
 	return n;
 }
 
-static void tunnel_client_tls(struct conn *c, SSL_CTX *ctx)
+/* The client handshake with ctx's leaf; h2: the client may get h2. */
+static void tunnel_client_start(struct conn *c, SSL_CTX *ctx, bool h2)
 {
 	if (stream_tls_start(&c->client, ctx, false, NULL) < 0) {
 		conn_close(c);
 		return;
 	}
-	if (h2_proxy_server_ready(c))
+	if (h2)
 		tls_allow_h2(c->client.ssl);
 	conn_set_state(c, CS_CLIENT_TLS);
 	conn_pump_later(c);
+}
+
+static void tunnel_client_tls(struct conn *c, SSL_CTX *ctx)
+{
+	tunnel_client_start(c, ctx, h2_proxy_server_ready(c));
 }
 
 /* The server's ALPN; after a server handshake, which leaf this destination
@@ -272,7 +288,8 @@ static size_t tunnel_server_facts(struct conn *c, char **sans, char *org, size_t
 	snprintf(c->alpn, sizeof(c->alpn), "%.*s", (int)alen, alen ? (const char *)alpn : "");
 	if (c->server.ssl && c->server.tls_done) {
 		tunnel_hint(c, hint, sizeof(hint));
-		certcache_remember(hint, (const char *const *)sans, n, org[0] ? org : NULL);
+		certcache_remember(hint, (const char *const *)sans, n, org[0] ? org : NULL,
+				   strcmp(c->alpn, "h2") == 0);
 	}
 	return n;
 }

@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "worker/accepting.h"
 #include "worker/conn.h"
+#include "worker/h2_pool.h"
 #include "worker/http.h"
 #include "worker/layer.h"
 #include "worker/stream.h"
@@ -287,7 +288,7 @@ static bool pool_fd_room(void)
 bool upstream_pool_drop_oldest(const char *why)
 {
 	if (pool.tail == NULL)
-		return false;
+		return h2_pool_drop_oldest(why); /* then the h2 pool's */
 	pool_drop(pool.tail, why);
 	return true;
 }
@@ -402,6 +403,7 @@ bool upstream_pool_has(const char *host, uint16_t port, bool tls)
 
 void upstream_pool_close_all(void)
 {
+	h2_pool_close_all();
 	while (pool.head)
 		pool_drop(pool.head, "worker stopping");
 	if (pool.timer_init)

@@ -40,9 +40,10 @@ void upstream_pool_release_soon(struct conn *c);
 bool upstream_pool_has(const char *host, uint16_t port, bool tls);
 /* Connections pooled now. */
 size_t upstream_pool_count(void);
-/* Closes the pooled connection idle longest; false when none is pooled. */
+/* Closes the pooled connection idle longest (HTTP/1, else HTTP/2:
+ * h2_pool.h); false when none is pooled. */
 bool upstream_pool_drop_oldest(const char *why);
-/* Closes every pooled connection (the worker stops). */
+/* Closes every pooled connection, the h2 pool's too (the worker stops). */
 void upstream_pool_close_all(void);
 
 #endif

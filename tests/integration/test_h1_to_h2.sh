@@ -1,7 +1,8 @@
 #!/bin/bash
 # HTTP/1.1 clients and HTTP/2-only servers through snare (http2_origin):
 # reverse https to nghttpd (h2 only over TLS) and to tests/tools/h2echo,
-# reverse http:// to h2echo in h2c with prior knowledge.  Each HTTP/1.1
+# reverse http:// to h2echo in h2c with prior knowledge (and to an
+# HTTP/1.1-only origin, which gets HTTP/1.1 after the probe).  Each HTTP/1.1
 # request becomes a stream of one h2 server connection and is recorded as an
 # HTTP/1.1 flow.  Loopback only; no root needed.
 . "$(dirname "$0")/lib.sh"
@@ -160,6 +161,36 @@ if grep -q '^h2echo GET /clear' <<<"$out" && grep -q '^code=200 version=1.1$' <<
 	wait_for "$SNARE_LOG" "GET http://127.0.0.1:$ECHO_PLAIN/clear"; then
 	ok h1_to_h2_h2c_prior_knowledge
 else notok h1_to_h2_h2c_prior_knowledge "$out $(tail -5 "$SNARE_LOG")"; fi
+stop_snare
+
+# --- reverse http:// to an HTTP/1.1-only server: it does not answer the h2c
+# preface with SETTINGS, so the request goes to it in HTTP/1.1 on a new
+# connection (as a browser would), and so do the next ones of the client
+# connection and of later client connections to that worker; a request body
+# sent meanwhile arrives whole.
+start_origin || exit 1
+PLAIN_H1=$ORIGIN_PORT
+start_snare --mode "reverse:http://127.0.0.1:$PLAIN_H1@127.0.0.1:0" --set http2_origin=true \
+	--set workers=1 || exit 1
+head -c 200000 /dev/urandom >"$T/fb.bin"
+want=$(sha256sum <"$T/fb.bin" | cut -d' ' -f1)
+out=$(curl -sS --max-time 20 --http1.1 -w '\ncode=%{http_code} version=%{http_version}\n' \
+	"http://127.0.0.1:$SNARE_PORT/hello" "http://127.0.0.1:$SNARE_PORT/chunked" 2>&1)
+body=$(curl -sS --max-time 20 --http1.1 --data-binary @"$T/fb.bin" \
+	"http://127.0.0.1:$SNARE_PORT/sha256" 2>&1)
+if [ "$(grep -c '^code=200 version=1.1$' <<<"$out")" -eq 2 ] && grep -q '^hello$' <<<"$out" &&
+	grep -q '^gamma$' <<<"$out" && grep -q "^$want$" <<<"$body" &&
+	wait_for "$SNARE_LOG" "POST http://127.0.0.1:$PLAIN_H1/sha256" &&
+	grep -q 'server does not speak h2c: HTTP/1.1 to it' "$SNARE_LOG"; then
+	ok h1_to_h2_h2c_fallback_to_http11
+else notok h1_to_h2_h2c_fallback_to_http11 "$out / $body / $(tail -5 "$SNARE_LOG")"; fi
+# One probe: the second request of the first client connection reused the
+# HTTP/1.1 connection, and the worker remembers the server for the next
+# client connection (workers=1, so both met the same worker).
+if [ "$(grep -c 'server does not speak h2c' "$SNARE_LOG")" -eq 1 ] &&
+	! grep -q '502' "$SNARE_LOG"; then
+	ok h1_to_h2_h2c_fallback_probed_once
+else notok h1_to_h2_h2c_fallback_probed_once "$(grep -E 'h2c|server connect|502' "$SNARE_LOG")"; fi
 stop_snare
 
 # Every snare above logged, and none reported a sanitizer error.

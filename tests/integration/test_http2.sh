@@ -190,13 +190,14 @@ else
 		echo '};</script></body></html>'
 	} >"$T/www/page.html"
 	start_snare --mode regular@127.0.0.1:0 --set ssl_insecure=true || exit 1
-	SPKI=$(openssl x509 -in "$SNARE_CONF/snare-ca-cert.pem" -pubkey -noout |
-		openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64)
-	out=$(timeout 90 "$BROWSER" --headless --no-sandbox --disable-gpu --disable-quic \
+	. "$(dirname "$0")/lib_chromium.sh"
+	chromium_trust_ca "$SNARE_CONF/snare-ca-cert.pem" "$T/home-h2" ||
+		notok browser_h2_trust_ca "certutil failed"
+	out=$(HOME=$T/home-h2 timeout 90 "$BROWSER" --headless --no-sandbox --disable-gpu --disable-quic \
 		--no-first-run --disable-background-networking --disable-component-update \
 		--disable-sync --user-data-dir="$T/chrome-h2" \
 		--proxy-server="http://127.0.0.1:$SNARE_PORT" --proxy-bypass-list="<-loopback>" \
-		--ignore-certificate-errors-spki-list="$SPKI" --virtual-time-budget=10000 \
+		--virtual-time-budget=10000 \
 		--dump-dom "https://localhost:$NGX/page.html" 2>/dev/null)
 	n=$(grep -c "GET https://localhost:$NGX/img/[0-9]*.gif HTTP/2.0" "$SNARE_LOG")
 	if grep -q 'resources 50 h2 50' <<<"$out" && [ "$n" -eq 50 ]; then

@@ -1,8 +1,8 @@
 #!/bin/bash
 # Intercept on HTTP/2 streams with curl --http2 through snare-web (regular
 # mode) to an h2 origin (nghttpd): a request stream held (curl waits; a
-# second stream on the same connection completes meanwhile), edited (a
-# header the origin sees) and resumed; a response stream held and killed
+# second stream on the same connection completes meanwhile), edited (an
+# edit the worker refuses answers 422; a header the origin sees) and resumed; a response stream held and killed
 # (curl gets an error); a client that goes away releases its held stream.
 # Loopback only.
 . "$(dirname "$0")/lib.sh"
@@ -56,6 +56,10 @@ ID=$(held_id)
 flow=$(api "/api/flows/$ID")
 echo "$flow" | jq_ 'd["intercepted"] == "request" and d["request"]["http_version"] == "HTTP/2.0"' |
 	grep -q True && ok icpt-h2-flow-shown || notok icpt-h2-flow-shown "$flow"
+# an edit the worker refuses (a control in a value): 422, still held
+res=$(change PUT "/api/flows/$ID" '{"request": {"headers": [["x-ctl", "a\u0001b"]]}}')
+[ "$(echo "$res" | tail -1)" = 422 ] && [ "$(held)" = 1 ] && kill -0 $C1 2>/dev/null &&
+	ok icpt-h2-refused-edit-422 || notok icpt-h2-refused-edit-422 "held=$(held): $res"
 hdrs=$(echo "$flow" | jq_ 'json.dumps(d["request"]["headers"] + [["x-h2-edited", "yes"]])')
 edit_resume "$ID" "{\"request\": {\"headers\": $hdrs}}"
 wait $C1

@@ -2,7 +2,8 @@
 # Intercept (--set intercept=FILTER) end to end with curl through snare-web:
 # a request is held (curl still waits, the API lists it as intercepted),
 # edited through the API (a header added, the body changed: the origin sees
-# both), resumed (curl gets the answer); the filter changed at run time with
+# both; an edit the worker refuses is answered 422 with its reason and
+# changes nothing), resumed (curl gets the answer); the filter changed at run time with
 # PUT /api/options; a response held and killed (curl gets an error); a
 # client that goes away releases its held flow (held 1, then 0); resume all;
 # chunked and large bodies held with the head only; HTTPS; a reload sets the
@@ -69,6 +70,23 @@ echo "$flow" | jq_ 'd["intercepted"] == "request" and d["response"] is None and 
 	grep -q True && ok icpt-flow-shown-held || notok icpt-flow-shown-held "$flow"
 api "/api/flows/$ID/request/content" | grep -qx 'original body' &&
 	ok icpt-held-body-shown || notok icpt-held-body-shown "$(api "/api/flows/$ID/request/content")"
+# Edits the ui passes but the worker refuses (its new head does not parse:
+# more fields than max_headers; a value with a control): the API answers
+# 422 with the worker's reason, the flow stays held as it was (the page
+# is not told the bad edit is in force); a good edit after them is saved.
+many=$(python3 -c 'import json; print(json.dumps([["X-N%d" % i, "v"] for i in range(150)]))')
+res=$(change PUT "/api/flows/$ID" "{\"request\": {\"headers\": $many}}")
+[ "$(echo "$res" | tail -1)" = 422 ] && echo "$res" | grep -q 'more header fields than max_headers' &&
+	ok icpt-edit-refused-by-worker-422 || notok icpt-edit-refused-by-worker-422 "$res"
+res=$(change PUT "/api/flows/$ID" '{"request": {"headers": [["X-Ctl", "a\u0001b"]]}}')
+[ "$(echo "$res" | tail -1)" = 422 ] && echo "$res" | grep -q 'value holds a control' &&
+	ok icpt-edit-control-refused-422 || notok icpt-edit-control-refused-422 "$res"
+flow=$(api "/api/flows/$ID")
+[ "$(held)" = 1 ] && kill -0 $C1 2>/dev/null &&
+	echo "$flow" | jq_ 'd["intercepted"] == "request" and not any(h[0].startswith("X-N") or h[0] == "X-Ctl" for h in d["request"]["headers"])' |
+	grep -q True && ok icpt-refused-edit-flow-still-held || notok icpt-refused-edit-flow-still-held "held=$(held): $flow"
+api "/api/flows/$ID/request/content" | grep -qx 'original body' &&
+	ok icpt-refused-edit-body-unchanged || notok icpt-refused-edit-body-unchanged "$(api "/api/flows/$ID/request/content")"
 hdrs=$(echo "$flow" | jq_ 'json.dumps(d["request"]["headers"] + [["X-Intercepted", "yes"]])')
 res=$(change PUT "/api/flows/$ID" "{\"request\": {\"headers\": $hdrs, \"content\": \"changed by the user\"}}")
 [ "$(echo "$res" | tail -1)" = 200 ] && ok icpt-edit-accepted || notok icpt-edit-accepted "$res"
@@ -167,6 +185,9 @@ if wait_held 1; then
 	flow=$(api "/api/flows/$ID")
 	echo "$flow" | jq_ 'd["intercepted"] == "response" and d["response"]["content_streamed"]' |
 		grep -q True && ok icpt-chunked-head-held || notok icpt-chunked-head-held "$flow"
+	res=$(change PUT "/api/flows/$ID" '{"response": {"content": "not held"}}')
+	[ "$(echo "$res" | tail -1)" = 422 ] && echo "$res" | grep -q 'streams after the resume' &&
+		ok icpt-streamed-response-edit-refused || notok icpt-streamed-response-edit-refused "$res"
 	hdrs=$(echo "$flow" | jq_ 'json.dumps(d["response"]["headers"] + [["X-Edited", "head only"]])')
 	change PUT "/api/flows/$ID" "{\"response\": {\"headers\": $hdrs}}" >/dev/null
 	change POST "/api/flows/$ID/resume" >/dev/null
@@ -193,6 +214,9 @@ pcurl -H 'Transfer-Encoding: chunked' --data-binary @"$T/up.txt" "$O/echo" >"$T/
 C12=$!
 if wait_held 1; then
 	ID=$(held_id)
+	res=$(change PUT "/api/flows/$ID" '{"request": {"content": "not held, not editable"}}')
+	[ "$(echo "$res" | tail -1)" = 422 ] && echo "$res" | grep -q 'streams after the resume' &&
+		ok icpt-streamed-body-edit-refused || notok icpt-streamed-body-edit-refused "$res"
 	change PUT "/api/flows/$ID" '{"request": {"path": "/echo?edited=1"}}' >/dev/null
 	change POST "/api/flows/$ID/resume" >/dev/null
 	wait $C12

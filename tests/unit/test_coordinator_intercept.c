@@ -5,7 +5,9 @@
  * an id not held is ignored; "all" goes to every worker; FlowReleased and a
  * worker's end clear the route and tell the ui; InterceptSet is checked,
  * kept in the options and sent to every worker; after a reload the
- * ui hears the filter in force. */
+ * ui hears the filter in force; an edit's answer goes back to the ui from
+ * the worker it was sent to only, and the coordinator answers itself for a
+ * flow not held or a worker that ends first. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -223,6 +225,87 @@ static void test_released_and_worker_gone(void **state)
 	ipc_frame_free(&ui);
 }
 
+static void ui_edit(char *id, uint64_t edit_id)
+{
+	Snare__UiToCoord env = SNARE__UI_TO_COORD__INIT;
+	Snare__HoldCommand m = SNARE__HOLD_COMMAND__INIT;
+	Snare__Flow f = SNARE__FLOW__INIT;
+
+	f.id = id;
+	m.has_action = m.has_edit_id = 1;
+	m.action = IPC_HOLD_EDIT;
+	m.flow_id = id;
+	m.flow = &f;
+	m.edit_id = edit_id;
+	env.body_case = SNARE__UI_TO_COORD__BODY_HOLD;
+	env.hold = &m;
+	deliver(&env.base, IPC_CH_UI_TO_COORD, coord_hold_on_ui_command, &fx.co.ui.chan);
+}
+
+static void worker_answer(unsigned w, uint64_t hid, uint64_t edit_id, unsigned result)
+{
+	Snare__WorkerToCoord env = SNARE__WORKER_TO_COORD__INIT;
+	Snare__HoldEditResult m = SNARE__HOLD_EDIT_RESULT__INIT;
+
+	m.has_hold_id = m.has_edit_id = m.has_result = 1;
+	m.hold_id = hid;
+	m.edit_id = edit_id;
+	m.result = result;
+	m.reason = (char[]){"the edited head does not parse"};
+	env.body_case = SNARE__WORKER_TO_COORD__BODY_EDIT_RESULT;
+	env.edit_result = &m;
+	deliver(&env.base, IPC_CH_WORKER_TO_COORD, coord_hold_on_edit_result, &fx.w[w].chan);
+}
+
+/* The ui got the answer to edit edit_id: result, and no hold id. */
+static void expect_answer(uint64_t edit_id, unsigned result)
+{
+	struct ipc_frame fr;
+	const Snare__HoldEditResult *m;
+
+	assert_true(next_frame(NW, &fr));
+	assert_int_equal(fr.body_case, SNARE__COORD_TO_UI__BODY_EDIT_RESULT);
+	m = ((Snare__CoordToUi *)fr.msg)->edit_result;
+	assert_int_equal(m->edit_id, edit_id);
+	assert_int_equal(m->result, result);
+	assert_false(m->has_hold_id);
+	assert_non_null(m->reason);
+	ipc_frame_free(&fr);
+}
+
+static void test_edit_answers(void **state)
+{
+	struct ipc_frame fr;
+
+	held(0, id_a, 7);
+	ui_edit(id_a, 5);
+	assert_true(next_frame(0, &fr)); /* the worker holding it, with the edit id */
+	assert_int_equal(((Snare__CoordToWorker *)fr.msg)->hold->hold_id, 7);
+	assert_int_equal(((Snare__CoordToWorker *)fr.msg)->hold->edit_id, 5);
+	ipc_frame_free(&fr);
+	expect_nothing(1);
+	assert_int_equal(coord_hold_edits_waiting(), 1);
+	worker_answer(1, 3, 5, IPC_EDIT_SAVED); /* not sent to worker 1: dropped */
+	expect_nothing(NW);
+	worker_answer(0, 7, 5, IPC_EDIT_REFUSED);
+	expect_answer(5, IPC_EDIT_REFUSED);
+	assert_int_equal(coord_hold_edits_waiting(), 0);
+	worker_answer(0, 7, 5, IPC_EDIT_SAVED); /* answered already */
+	expect_nothing(NW);
+	ui_edit((char[]){"not-held"}, 6); /* the coordinator answers */
+	expect_answer(6, IPC_EDIT_NOT_HELD);
+	expect_nothing(0);
+	ui_edit(id_a, 8);
+	assert_true(next_frame(0, &fr));
+	ipc_frame_free(&fr);
+	coord_hold_worker_gone(&fx.co, 0); /* the answer, then the release */
+	expect_answer(8, IPC_EDIT_NOT_HELD);
+	assert_true(next_frame(NW, &fr));
+	assert_int_equal(fr.body_case, SNARE__COORD_TO_UI__BODY_RELEASED);
+	ipc_frame_free(&fr);
+	assert_int_equal(coord_hold_edits_waiting(), 0);
+}
+
 static void intercept_set(char *filter)
 {
 	Snare__UiToCoord env = SNARE__UI_TO_COORD__INIT;
@@ -264,6 +347,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_route_by_flow_id, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_released_and_worker_gone, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_intercept_set, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_edit_answers, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

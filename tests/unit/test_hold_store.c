@@ -158,6 +158,13 @@ static void test_resume_and_edits(void **state)
 	assert_string_equal(got->request->path, "/b");
 	snare__flow__free_unpacked(got, NULL);
 	assert_null(hold_get(h, 999));
+	{
+		enum hold_phase ph = HOLD_RESPONSE;
+
+		assert_ptr_equal(hold_cookie(h, b, &ph), &c2); /* what an edit is checked on */
+		assert_int_equal(ph, HOLD_REQUEST);
+		assert_null(hold_cookie(h, 999, &ph));
+	}
 
 	assert_int_equal(hold_resume(h, a, NULL), 0);
 	rf_init(&e, "GET", "http", "a.test", 80, "/b-edited", NULL);
@@ -172,6 +179,11 @@ static void test_resume_and_edits(void **state)
 	assert_string_equal(seen, "r1 R2:/b-edited R3:/c-stored ");
 	assert_int_equal(hold_resume(h, a, NULL), -ENOENT);
 	assert_int_equal(hold_edit(h, a, &e.f), -ENOENT);
+	{
+		enum hold_phase ph;
+
+		assert_null(hold_cookie(h, a, &ph)); /* resumed: gone */
+	}
 	assert_int_equal(hold_count(h), 0);
 	assert_int_equal(hold_bytes(h), 0);
 	hold_free(h);

@@ -1,7 +1,9 @@
 /* Unit tests (test process only) for the intercept messages' validation
  * (ipc_hold.h) through ipc_validate, as each receiver runs it: a worker
  * names held flows by hold id, the ui by flow id; edit needs a flow, kill
- * takes none, "all" is for resume and kill only; fds are refused. */
+ * takes none, "all" is for resume and kill only, an edit id goes with an
+ * edit; an edit's answer names a hold id towards the coordinator only;
+ * fds are refused. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -23,19 +25,27 @@ static Snare__Flow a_flow(void)
 	return f;
 }
 
-static int v_held(enum ipc_channel ch, Snare__FlowHeld *m, size_t nfds)
+/* body as a worker sends it to the coordinator (wcase) or the coordinator
+ * to the ui (ucase), validated as its receiver does; the envelopes' oneof
+ * members share one pointer (a union). */
+static int v_up(enum ipc_channel ch, int wcase, int ucase, void *body, size_t nfds)
 {
 	Snare__WorkerToCoord w = SNARE__WORKER_TO_COORD__INIT;
 	Snare__CoordToUi u = SNARE__COORD_TO_UI__INIT;
 
 	if (ch == IPC_CH_WORKER_TO_COORD) {
-		w.body_case = SNARE__WORKER_TO_COORD__BODY_HELD;
-		w.held = m;
+		w.body_case = wcase;
+		w.held = body;
 		return ipc_validate(ch, &w.base, w.body_case, nfds);
 	}
-	u.body_case = SNARE__COORD_TO_UI__BODY_HELD;
-	u.held = m;
+	u.body_case = ucase;
+	u.held = body;
 	return ipc_validate(ch, &u.base, u.body_case, nfds);
+}
+
+static int v_held(enum ipc_channel ch, Snare__FlowHeld *m, size_t nfds)
+{
+	return v_up(ch, SNARE__WORKER_TO_COORD__BODY_HELD, SNARE__COORD_TO_UI__BODY_HELD, m, nfds);
 }
 
 static void test_held(void **state)
@@ -146,6 +156,77 @@ static void test_command_from_ui(void **state)
 	assert_int_not_equal(v_ui_cmd(&m), 0);
 }
 
+/* An edit id asks for an answer: an edit's only, never 0. */
+static void test_command_edit_id(void **state)
+{
+	Snare__Flow f = a_flow();
+	Snare__HoldCommand m = SNARE__HOLD_COMMAND__INIT;
+
+	m.has_action = m.has_edit_id = 1;
+	m.action = IPC_HOLD_EDIT;
+	m.flow_id = flow_id;
+	m.flow = &f;
+	m.edit_id = 9;
+	assert_int_equal(v_ui_cmd(&m), 0);
+	m.edit_id = 0;
+	assert_int_not_equal(v_ui_cmd(&m), 0);
+	m.edit_id = 9;
+	m.action = IPC_HOLD_RESUME;
+	assert_int_not_equal(v_ui_cmd(&m), 0);
+	m.flow_id = NULL;
+	m.has_hold_id = 1;
+	m.hold_id = 4;
+	m.action = IPC_HOLD_EDIT;
+	assert_int_equal(v_wk_cmd(&m), 0);
+	m.action = IPC_HOLD_KILL;
+	m.flow = NULL;
+	assert_int_not_equal(v_wk_cmd(&m), 0);
+}
+
+static int v_result(enum ipc_channel ch, Snare__HoldEditResult *m, size_t nfds)
+{
+	return v_up(ch, SNARE__WORKER_TO_COORD__BODY_EDIT_RESULT,
+		    SNARE__COORD_TO_UI__BODY_EDIT_RESULT, m, nfds);
+}
+
+/* A worker names its hold id, the ui gets none; results 1..5, the last
+ * the coordinator's only; a reason of at most IPC_MAX_EDIT_REASON. */
+static void test_edit_result(void **state)
+{
+	Snare__HoldEditResult m = SNARE__HOLD_EDIT_RESULT__INIT;
+	static char reason[IPC_MAX_EDIT_REASON + 2];
+
+	m.has_hold_id = m.has_edit_id = m.has_result = 1;
+	m.hold_id = 3;
+	m.edit_id = 8;
+	m.result = IPC_EDIT_REFUSED;
+	m.reason = (char[]){"the edited request head does not parse"};
+	assert_int_equal(v_result(IPC_CH_WORKER_TO_COORD, &m, 0), 0);
+	assert_int_not_equal(v_result(IPC_CH_WORKER_TO_COORD, &m, 1), 0); /* an fd */
+	assert_int_not_equal(v_result(IPC_CH_COORD_TO_UI, &m, 0), 0);	  /* a hold id */
+	m.result = IPC_EDIT_UNREACHABLE;
+	assert_int_not_equal(v_result(IPC_CH_WORKER_TO_COORD, &m, 0), 0);
+	m.result = IPC_EDIT_UNREACHABLE + 1;
+	assert_int_not_equal(v_result(IPC_CH_WORKER_TO_COORD, &m, 0), 0);
+	m.result = 0;
+	assert_int_not_equal(v_result(IPC_CH_WORKER_TO_COORD, &m, 0), 0);
+	m.result = IPC_EDIT_SAVED;
+	m.hold_id = 0;
+	assert_int_not_equal(v_result(IPC_CH_WORKER_TO_COORD, &m, 0), 0);
+	m.has_hold_id = 0;
+	assert_int_equal(v_result(IPC_CH_COORD_TO_UI, &m, 0), 0);
+	m.result = IPC_EDIT_UNREACHABLE;
+	assert_int_equal(v_result(IPC_CH_COORD_TO_UI, &m, 0), 0);
+	m.edit_id = 0;
+	assert_int_not_equal(v_result(IPC_CH_COORD_TO_UI, &m, 0), 0);
+	m.edit_id = 8;
+	memset(reason, 'r', IPC_MAX_EDIT_REASON);
+	m.reason = reason;
+	assert_int_equal(v_result(IPC_CH_COORD_TO_UI, &m, 0), 0);
+	reason[IPC_MAX_EDIT_REASON] = 'r';
+	assert_int_not_equal(v_result(IPC_CH_COORD_TO_UI, &m, 0), 0);
+}
+
 static void test_command_to_worker(void **state)
 {
 	Snare__Flow f = a_flow();
@@ -194,6 +275,8 @@ int main(void)
 	    cmocka_unit_test(test_released),
 	    cmocka_unit_test(test_command_from_ui),
 	    cmocka_unit_test(test_command_to_worker),
+	    cmocka_unit_test(test_command_edit_id),
+	    cmocka_unit_test(test_edit_result),
 	    cmocka_unit_test(test_intercept_set),
 	};
 

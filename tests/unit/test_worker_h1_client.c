@@ -393,6 +393,22 @@ static void test_response_broken(void **state)
 	assert_false(ops->can_open(t.f));
 	t_close(&t);
 
+	t_open(&t); /* an h2-only server's SETTINGS: no line end to wait for */
+	assert_int_equal(t_get(&t, NULL, 0, true), 1);
+	assert_int_equal(buf_append(&t.in, "\0\0\x06\x04\0\0\0\0\0\0\x03\0\0\0\x64", 15), 0);
+	assert_int_equal(ops->feed(t.f, &t.in), -EPROTO);
+	assert_int_equal(t.s.resets, 1);
+	assert_int_equal(t.s.conn_errors, 1);
+	t_close(&t);
+
+	t_open(&t); /* ... while a real status line arrives byte by byte */
+	assert_int_equal(t_get(&t, NULL, 0, true), 1);
+	assert_int_equal(t_recv(&t, "HT"), 0);
+	assert_int_equal(t_recv(&t, "TP/1.1 204 No Content\r\n\r\n"), 0);
+	assert_int_equal(t.s.heads, 1);
+	assert_int_equal(t.s.status, 204);
+	t_close(&t);
+
 	t_open(&t); /* bytes nobody asked for */
 	assert_int_equal(t_recv(&t, "HTTP/1.1 200 OK\r\n\r\n"), -EPROTO);
 	t_close(&t);

@@ -32,6 +32,28 @@ async function main() {
     must(/request waits/.test(banner), `banner: ${banner}`);
   });
   await page.screenshot({ path: path.join(SHOTS, 'web-intercept-held.png') });
+  // An edit the page and the ui pass but the worker refuses (its new head has
+  // more header fields than max_headers): the editor shows the reason, the
+  // flow stays held and unchanged.
+  await step('web-icpt-refused-edit-shown', async () => {
+    await page.click('#act-edit');
+    await page.waitForSelector('#edit-headers');
+    const h = await page.inputValue('#edit-headers');
+    const many = Array.from({ length: 150 }, (_, i) => `X-Many-${i}: v`).join('\n');
+    await page.fill('#edit-headers', `${h}\n${many}`);
+    await page.click('#edit-save');
+    await page.waitForSelector('#edit-error:not([hidden])');
+    const msg = await page.textContent('#edit-error');
+    must(/max_headers/.test(msg), `error: ${msg}`);
+    must(await page.isVisible('#edit-headers'), 'the editor closed');
+    const id = await page.evaluate(() => detailFlow.id);
+    const f = await page.evaluate(async (i) => (await fetch(`/api/flows/${i}`)).json(), id);
+    must(f.intercepted === 'request', `no longer held: ${f.intercepted}`);
+    must(!f.request.headers.some(([k]) => k.startsWith('X-Many-')), 'the refused headers are in the flow');
+    must(await page.locator('#list-rows .row.intercepted').count() === 1, 'the row is not held');
+  });
+  await page.screenshot({ path: path.join(SHOTS, 'web-intercept-refused.png') });
+  await page.click('#edit-cancel');
   await step('web-icpt-edit-header', async () => {
     await page.click('#act-edit');
     await page.waitForSelector('#edit-headers');

@@ -30,12 +30,19 @@ static ssize_t ssl_result(struct econn *c, int k)
 
 static ssize_t io_read(struct econn *c, uint8_t *buf, size_t n)
 {
-	return c->ssl ? ssl_result(c, SSL_read(c->ssl, buf, (int)n)) : read(c->fd, buf, n);
+	if (c->ssl == NULL)
+		return read(c->fd, buf, n);
+	ERR_clear_error(); /* SSL_get_error reads the thread's queue: another connection's stale
+			      error would turn this one's WANT_READ into a fatal error */
+	return ssl_result(c, SSL_read(c->ssl, buf, (int)n));
 }
 
 static ssize_t io_write(struct econn *c, const uint8_t *p, size_t n)
 {
-	return c->ssl ? ssl_result(c, SSL_write(c->ssl, p, (int)n)) : write(c->fd, p, n);
+	if (c->ssl == NULL)
+		return write(c->fd, p, n);
+	ERR_clear_error();
+	return ssl_result(c, SSL_write(c->ssl, p, (int)n));
 }
 
 int econn_read(struct econn *c)
@@ -85,6 +92,7 @@ void econn_close(struct econn *c)
 	if (c->ssl) {
 		SSL_shutdown(c->ssl);
 		SSL_free(c->ssl);
+		ERR_clear_error(); /* a failed shutdown's error must not outlive it */
 	}
 	h2_free(c->h2);
 	close(c->fd);

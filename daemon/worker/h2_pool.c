@@ -1,0 +1,355 @@
+/* Runs in a worker: the HTTP/2 upstream pool (h2_pool.h).  Idle h2 server
+ * connections wait in one list, newest first, each still served while it
+ * waits: epoll watches its socket, its bytes are fed to its framing (a PING
+ * or SETTINGS is answered, TLS session tickets are read), and a close, a
+ * GOAWAY, an error or anything that opens a stream drops it.  A take serves
+ * it once more before handing it out.  The oldest go first when a cap is
+ * reached or upstream_keepalive_timeout passes.  Bytes from a pooled server
+ * are untrusted and never reach a client (no stream is open to carry them). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "worker/accepting.h"
+#include "worker/conn.h"
+#include "worker/h2_framing.h"
+#include "worker/h2_pool.h"
+#include "worker/stream.h"
+#include "worker/upstream_pool.h"
+#include "worker/worker_ctx.h"
+
+struct h2_pool_entry {
+	struct h2_pool_entry *prev, *next; /* newest first */
+	char *key;			   /* as upstream_pool_key made it */
+	char *host;			   /* what it is connected to */
+	uint16_t port;
+	bool gone;	   /* taken or dropped; freed after the current events */
+	bool dead;	   /* its framing reported a connection error */
+	uint64_t since_ms; /* loop time it came into the pool */
+	struct stream s;
+	struct http_framing *f;
+};
+
+static struct {
+	struct h2_pool_entry *head, *tail;
+	size_t n;
+	struct loop_timer timer; /* the oldest entry's upstream_keepalive_timeout */
+	bool timer_init;
+} pool;
+
+/* ---- a pooled framing's events: no stream is open, so only its end ---- */
+
+static void sink_head(void *eng, int32_t sid, const struct hf_head *h, bool end)
+{
+	(void)eng, (void)sid, (void)h, (void)end;
+}
+
+static void sink_data(void *eng, int32_t sid, const uint8_t *p, size_t n)
+{
+	(void)eng, (void)sid, (void)p, (void)n;
+}
+
+static void sink_fields(void *eng, int32_t sid, const struct hf_field *f, size_t n)
+{
+	(void)eng, (void)sid, (void)f, (void)n;
+}
+
+static void sink_sid(void *eng, int32_t sid)
+{
+	(void)eng, (void)sid;
+}
+
+static void sink_reset(void *eng, int32_t sid, uint32_t code, bool by_peer)
+{
+	(void)eng, (void)sid, (void)code, (void)by_peer;
+}
+
+static void sink_conn_error(void *eng, uint32_t code, int status, const char *why)
+{
+	struct h2_pool_entry *e = eng;
+
+	(void)code, (void)status;
+	log_debug("h2 pool: connection to %s:%u ended while idle: %s", e->host, e->port, why);
+	e->dead = true;
+}
+
+static const struct hf_events sink_events = {
+    .on_head = sink_head,
+    .on_data = sink_data,
+    .on_trailers = sink_fields,
+    .on_end = sink_sid,
+    .on_reset = sink_reset,
+    .on_close = sink_sid,
+    .on_send_space = sink_sid,
+    .on_conn_error = sink_conn_error,
+};
+
+/* ---- the list ---- */
+
+size_t h2_pool_count(void)
+{
+	return pool.n;
+}
+
+static void entry_free(void *p)
+{
+	struct h2_pool_entry *e = p;
+
+	free(e->key);
+	free(e->host);
+	free(e);
+}
+
+static void pool_unlink(struct h2_pool_entry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		pool.head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		pool.tail = e->prev;
+	e->prev = e->next = NULL;
+	e->gone = true;
+	e->f = NULL;
+	pool.n--;
+	loop_defer_free(wk->loop, entry_free, e); /* its events may still be queued */
+}
+
+static void pool_drop(struct h2_pool_entry *e, const char *why)
+{
+	log_debug("h2 pool: connection to %s:%u closed (%s; %zu left)", e->host, e->port, why,
+		  pool.n - 1);
+	h2_framing_ops.free(e->f);
+	stream_close(&e->s);
+	pool_unlink(e);
+}
+
+/* Reads what the server sent, answers it, writes: false when the
+ * connection can carry no more streams (closed, GOAWAY, an error, a stream
+ * or bytes it could not send at once). */
+static bool pool_serve(struct h2_pool_entry *e)
+{
+	bool progress = false;
+
+	stream_io(&e->s, &progress);
+	if (buf_len(&e->s.in) > 0 && h2_framing_ops.feed(e->f, &e->s.in) < 0)
+		e->dead = true;
+	(void)h2_framing_ops.flush(e->f, &e->s.out);
+	stream_io(&e->s, &progress);
+	if (e->dead || e->s.failed || e->s.rd_eof || !h2_framing_ops.can_open(e->f) ||
+	    !h2_framing_idle(e->f) || !stream_flushed(&e->s))
+		return false;
+	stream_trim(&e->s);
+	stream_interest(&e->s);
+	return !e->s.failed;
+}
+
+static void pool_on_io(struct loop_io *io, uint32_t events)
+{
+	struct h2_pool_entry *e = io->arg;
+
+	(void)events;
+	if (e->gone)
+		return;
+	e->s.rd_ready = true;
+	if (!pool_serve(e))
+		pool_drop(e, "closed, GOAWAY or an error while idle");
+}
+
+static uint64_t pool_timeout_ms(void)
+{
+	return (uint64_t)wk->opts.upstream_keepalive_timeout * 1000;
+}
+
+static void pool_arm(void)
+{
+	uint64_t now = loop_now(wk->loop), due;
+
+	if (pool.tail == NULL) {
+		loop_timer_cancel(wk->loop, &pool.timer);
+		return;
+	}
+	due = pool.tail->since_ms + pool_timeout_ms();
+	loop_timer_arm(wk->loop, &pool.timer, due > now ? due - now : 0);
+}
+
+static void pool_on_timer(struct loop_timer *t)
+{
+	uint64_t now = loop_now(wk->loop);
+
+	(void)t;
+	while (pool.tail && pool.tail->since_ms + pool_timeout_ms() <= now)
+		pool_drop(pool.tail, "upstream_keepalive_timeout");
+	pool_arm();
+}
+
+/* Keys name the same server when they differ at most in the ALPN part
+ * (their last character). */
+static bool pool_key_fits(const char *have, const char *want)
+{
+	size_t n = strlen(want);
+
+	return n > 0 && strlen(have) == n && memcmp(have, want, n - 1) == 0;
+}
+
+/* Room for one more under key: the oldest with the same key, or the oldest
+ * of all, makes way. */
+static void pool_make_room(const char *key)
+{
+	struct h2_pool_entry *e, *oldest = NULL;
+	size_t same = 0;
+
+	for (e = pool.head; e; e = e->next)
+		if (pool_key_fits(e->key, key)) {
+			same++;
+			oldest = e;
+		}
+	if (oldest && same >= (size_t)wk->opts.upstream_keepalive)
+		pool_drop(oldest, "upstream_keepalive reached");
+	else if (pool.tail && pool.n >= (size_t)wk->opts.upstream_keepalive_total)
+		pool_drop(pool.tail, "upstream_keepalive_total reached");
+}
+
+/* Whether c->server can go: open, quiet, TLS (if any) done and nothing
+ * buffered either way. */
+static bool pool_stream_ok(const struct conn *c)
+{
+	const struct stream *s = &c->server;
+
+	if (s->fd < 0 || s->ns || s->failed || s->rd_eof || s->connecting || s->shut_req ||
+	    buf_len(&s->in) > 0 || !stream_flushed(s) || buf_len(&s->rxc) > 0)
+		return false;
+	if (s->ssl == NULL)
+		return !c->server_tls;
+	return s->tls_done && s->outer.ssl == NULL && SSL_pending(s->ssl) == 0;
+}
+
+/* The key c's server connection is filed under: for TLS the one made when
+ * its handshake began (the SNI and name verified then). */
+static void put_key(const struct conn *c, char *key, size_t len)
+{
+	if (c->server.ssl && c->server_key)
+		snprintf(key, len, "%s", c->server_key);
+	else if (c->server.ssl)
+		key[0] = '\0';
+	else
+		upstream_pool_key(c, key, len);
+}
+
+static void pool_link(struct h2_pool_entry *e)
+{
+	e->next = pool.head;
+	if (pool.head)
+		pool.head->prev = e;
+	else
+		pool.tail = e;
+	pool.head = e;
+	pool.n++;
+	if (!pool.timer_init) {
+		loop_timer_init(&pool.timer, pool_on_timer, NULL);
+		pool.timer_init = true;
+	}
+	if (!loop_timer_armed(&pool.timer))
+		pool_arm();
+}
+
+bool h2_pool_put(struct conn *c, struct http_framing *f)
+{
+	char key[UPSTREAM_POOL_KEY_MAX];
+	struct h2_pool_entry *e;
+
+	put_key(c, key, sizeof(key));
+	if (key[0] == '\0' || wk->stopping || wk->opts.upstream_keepalive_total <= 0 ||
+	    !pool_stream_ok(c) || !h2_framing_ops.can_open(f) || !h2_framing_idle(f))
+		return false;
+	if (!accepting_fd_room(0)) {
+		if (pool.tail == NULL)
+			return false;
+		pool_drop(pool.tail, "descriptor limit");
+	}
+	pool_make_room(key);
+	e = xcalloc(1, sizeof(*e));
+	e->key = xstrdup(key);
+	e->host = xstrdup(c->host);
+	e->port = c->port;
+	e->since_ms = loop_now(wk->loop);
+	e->f = f;
+	h2_framing_rebind(f, &sink_events, e);
+	(void)h2_framing_trim(f);
+	stream_move(&e->s, &c->server, NULL);
+	e->s.io.fn = pool_on_io;
+	e->s.io.arg = e;
+	pool_link(e);
+	c->server_up = c->server_reusable = c->server_kept = c->server_pooled = false;
+	free(c->server_key);
+	c->server_key = NULL;
+	stream_trim(&e->s);
+	if (loop_io_set(wk->loop, &e->s.io, EPOLLIN | EPOLLRDHUP) < 0) {
+		pool_drop(e, "epoll");
+		return true;
+	}
+	conn_client_log(c, LOG_LVL_DEBUG,
+			"HTTP/2 server connection to %s:%u kept for reuse (%zu pooled)", e->host,
+			e->port, pool.n);
+	return true;
+}
+
+struct http_framing *h2_pool_take(struct conn *c, const struct hf_events *ev)
+{
+	char key[UPSTREAM_POOL_KEY_MAX];
+	struct h2_pool_entry *e, *next;
+	struct http_framing *f;
+
+	if (pool.n == 0 || c->server.fd >= 0)
+		return NULL;
+	upstream_pool_key(c, key, sizeof(key));
+	if (key[0] == '\0')
+		return NULL;
+	for (e = pool.head; e; e = next) {
+		next = e->next;
+		if (!pool_key_fits(e->key, key))
+			continue;
+		e->s.rd_ready = true; /* anything the server sent meanwhile */
+		if (!pool_serve(e)) {
+			pool_drop(e, "closed, GOAWAY or an error while idle");
+			continue;
+		}
+		f = e->f;
+		stream_move(&c->server, &e->s, c);
+		h2_framing_rebind(f, ev, c);
+		conn_set_str(&c->server_host, c->host);
+		conn_set_str(&c->target_host, c->host);
+		c->server_port = c->target_port = c->port;
+		free(c->server_key);
+		c->server_key = c->server.ssl ? xstrdup(e->key) : NULL;
+		c->server_up = c->server_reusable = c->server_kept = c->server_pooled = true;
+		c->server_tls = c->server.ssl != NULL;
+		pool_unlink(e);
+		conn_client_log(c, LOG_LVL_DEBUG,
+				"HTTP/2 server connection to %s:%u taken from the pool (%zu left)",
+				c->host, c->port, pool.n);
+		if (pool.n == 0)
+			pool_arm();
+		return f;
+	}
+	return NULL;
+}
+
+bool h2_pool_drop_oldest(const char *why)
+{
+	if (pool.tail == NULL)
+		return false;
+	pool_drop(pool.tail, why);
+	return true;
+}
+
+void h2_pool_close_all(void)
+{
+	while (pool.head)
+		pool_drop(pool.head, "worker stopping");
+	if (pool.timer_init)
+		loop_timer_cancel(wk->loop, &pool.timer);
+}
