@@ -18,6 +18,7 @@
 #include "worker/accepting.h"
 #include "worker/client_policy.h"
 #include "worker/conn.h"
+#include "worker/conn_trim.h"
 #include "worker/conn_wait.h"
 #include "worker/h1_to_h2.h"
 #include "worker/layer.h"
@@ -58,6 +59,8 @@ static void conn_on_timer(struct loop_timer *t)
 	}
 	if (c->state == CS_CLIENT_HEAD && c->server.fd >= 0 && buf_len(&c->client.in) == 0)
 		upstream_pool_put(c); /* between requests: the server waits in the pool */
+	if (conn_trim_due(c))
+		return;
 	if (loop_timer_idle_rearm(wk->loop, &c->timer, c->active_ms, conn_idle_limit_ms()))
 		return;
 	conn_client_log(c, LOG_LVL_INFO, "Closing connection due to inactivity");
@@ -294,7 +297,8 @@ static bool conn_check_done(struct conn *c)
 }
 
 /* After a pump: every layer gives back what it no longer needs, the
- * resolved addresses go once connected, empty buffers are freed. */
+ * resolved addresses go once connected, empty buffers are freed (a busy
+ * connection's once it is quiet). */
 static void conn_trim(struct conn *c)
 {
 	layers_trim(c);
@@ -303,8 +307,7 @@ static void conn_trim(struct conn *c)
 		c->addrs = NULL;
 		c->naddrs = c->addr_i = 0;
 	}
-	stream_trim(&c->client);
-	stream_trim(&c->server);
+	conn_trim_streams(c); /* now, or once quiet when busy (conn_trim.c) */
 }
 
 void conn_pump(struct conn *c)

@@ -134,20 +134,28 @@ static int put_request_line(struct conn *c, struct buf *out)
 	return r;
 }
 
-/* "Host: host[:port]" for the destination (port omitted when default). */
+/* "Host: host[:port]" for the destination (port omitted when default).
+ * Put together by hand: it runs for every forwarded request, and an
+ * snprintf of it cost more than the rest of the request head. */
 static int put_host(struct conn *c, struct buf *out)
 {
-	char host[300];
 	bool dflt = (c->port == 80 && !c->server_tls) || (c->port == 443 && c->server_tls);
+	bool v6 = strchr(c->host, ':') != NULL;
+	char port[8], *p = port + sizeof(port);
+	unsigned v = c->port;
+	int r = puts_(out, v6 ? "Host: [" : "Host: ");
 
-	if (dflt)
-		snprintf(host, sizeof(host),
-			 strchr(c->host, ':') ? "Host: [%s]\r\n" : "Host: %s\r\n", c->host);
-	else
-		snprintf(host, sizeof(host),
-			 strchr(c->host, ':') ? "Host: [%s]:%u\r\n" : "Host: %s:%u\r\n", c->host,
-			 c->port);
-	return puts_(out, host);
+	r |= puts_(out, c->host);
+	if (v6)
+		r |= puts_(out, "]");
+	if (!dflt) {
+		do
+			*--p = (char)('0' + v % 10);
+		while ((v /= 10) != 0);
+		*--p = ':';
+		r |= put(out, p, (size_t)(port + sizeof(port) - p));
+	}
+	return r | puts_(out, "\r\n");
 }
 
 /* Headers snare adds: credentials for the upstream proxy or, in reverse

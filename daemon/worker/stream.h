@@ -54,6 +54,8 @@ struct stream {
 	bool shut_req;	 /* close our sending side once out is flushed */
 	bool shut_done;
 	bool failed;
+	bool moved;	 /* bytes went through the socket since the last pump ended */
+	uint8_t warm;	 /* pumps that moved bytes since the last full trim (capped) */
 	const char *err; /* why it failed, or "" (owned; set with stream_set_err) */
 	struct buf in;	 /* plaintext for the layer above */
 	struct buf out;	 /* plaintext to send */
@@ -76,7 +78,16 @@ void stream_init_ns(struct stream *s, struct conn *c, struct ns_tcp *t);
 /* Reads and writes whatever the socket and TLS state allow. */
 void stream_io(struct stream *s, bool *progress);
 void stream_interest(struct stream *s);
+/* Gives back every empty buffer, OpenSSL's record buffers included, and
+ * forgets that the stream was busy. */
 void stream_trim(struct stream *s);
+/* After a pump: a stream that has moved bytes in STREAM_WARM_PUMPS pumps
+ * since its last full trim keeps its buffers (and OpenSSL keeps its record
+ * buffers), others are trimmed as stream_trim does.  True when buffers were
+ * kept: the caller trims later, once the connection is quiet. */
+bool stream_trim_pump(struct stream *s);
+/* Whether the stream counts as busy and keeps its buffers between pumps. */
+bool stream_keeps_buffers(const struct stream *s);
 void stream_close(struct stream *s);
 /* Starts TLS on an open stream; bytes already in s->in are handed to TLS
  * as the first ciphertext (the peeked ClientHello). */
