@@ -142,7 +142,8 @@ TEST_LIBS_config = $(B)/lib/libsnare-rewrite.a $(B)/lib/libsnare-flowedit.a $(B)
 TEST_LIBS_privsep = $(B)/lib/libsnare-ipc.a
 TEST_LIBS_intercept = $(B)/lib/libsnare-ipc.a
 TEST_LIBS_ui = $(B)/lib/libsnare-output.a $(B)/lib/libsnare-filter.a $(B)/lib/libsnare-encoding.a \
-	$(B)/lib/libsnare-http1.a $(B)/lib/libsnare-ws.a $(B)/lib/libsnare-ipc.a $(B)/lib/libsnare-config.a
+	$(B)/lib/libsnare-http1.a $(B)/lib/libsnare-ws.a $(B)/lib/libsnare-ipc.a $(B)/lib/libsnare-config.a \
+	$(B)/lib/libsnare-replay.a $(B)/lib/libsnare-flowedit.a $(B)/lib/libsnare-policy.a
 TEST_LIBS_quic = $(B)/lib/libsnare-tlsparse.a
 TEST_LIBS_script = $(B)/lib/libsnare-flowedit.a $(B)/lib/libsnare-dns.a
 TEST_LIBS_replay = $(B)/lib/libsnare-flowedit.a $(B)/lib/libsnare-output.a \

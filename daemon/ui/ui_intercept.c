@@ -4,8 +4,13 @@
  * intercept API by sending HoldCommand and InterceptSet to the coordinator.
  * An edit is answered once the worker holding the flow saved or refused
  * it (HoldEditResult, matched by the edit id given here): until then the
- * page's connection waits (UI_EDIT_WAIT_MS at most), and only a saved edit
- * changes the stored flow.  The browser is untrusted: edits are checked
+ * page's connection waits (UI_EDIT_WAIT_MS at most: then it is told 504,
+ * the outcome is not known yet), and only a saved edit changes the stored
+ * flow.  The edit itself waits for its answer however late (the
+ * coordinator answers every edit it forwards, itself when the worker
+ * ends), so a late "saved" still becomes the stored flow and reaches the
+ * pages; UI_EDITS_KEEP bounds the edits kept, the oldest one nobody waits
+ * for is dropped first.  The browser is untrusted: edits are checked
  * here (header names are tokens, no CR, LF or NUL anywhere, a status of
  * 200..999) before they are sent, and the worker checks them again
  * against the held exchange (the new head must parse). */
@@ -24,8 +29,9 @@
 #include "ui/ui_intercept.h"
 
 #define UI_EDIT_MAX (IPC_MAX_FRAME - 8192) /* an edited flow, packed */
-#define UI_EDITS_MAX 32			   /* edits waiting for the proxy's answer */
+#define UI_EDITS_MAX 32			   /* pages waiting for the proxy's answer */
 #define UI_EDIT_WAIT_MS 10000		   /* ... for at most this long */
+#define UI_EDITS_KEEP 64 /* edits kept for their answer (with or without a page) */
 
 struct held_id {
 	char id[65];
@@ -38,8 +44,9 @@ static struct {
 	char *filter;
 } uh;
 
-/* An edit sent to the proxy: the page's connection (NULL once it closed)
- * waits for the answer; the edited flow is stored when it is saved. */
+/* An edit sent to the proxy: the page's connection (NULL once it closed
+ * or was told 504) waits for the answer until due_ms (UINT64_MAX once
+ * nobody waits); the edited flow is stored when it is saved. */
 struct edit_wait {
 	uint64_t id;
 	struct ui_conn *c;
@@ -48,12 +55,13 @@ struct edit_wait {
 };
 
 static struct {
-	struct edit_wait v[UI_EDITS_MAX];
+	struct edit_wait v[UI_EDITS_KEEP];
 	size_t n;
 	uint64_t next_id;
+	uint64_t wait_ms; /* UI_EDIT_WAIT_MS, or a test's (ui_hold_test_edit_wait) */
 	struct loop_timer timer;
 	bool timer_ready;
-} ue;
+} ue = {.wait_ms = UI_EDIT_WAIT_MS};
 
 void ui_hold_configure(const char *filter)
 {
@@ -384,10 +392,30 @@ static int edit_status(unsigned result)
 	return result < ARRAY_SIZE(status) && status[result] ? status[result] : 500;
 }
 
-/* The answer goes to the page (if it is still there); a saved edit
- * becomes the stored flow, a refused one changes nothing. */
-static void edit_finish(struct ui *ui, struct edit_wait *w, unsigned result, const char *why,
-			int status)
+/* The page waiting for w, if any, gets summary (a saved edit) or status
+ * and msg; nobody waits for w from then on. */
+static void edit_reply(struct edit_wait *w, json_t *summary, int status, const char *msg)
+{
+	struct ui_conn *c = w->c;
+
+	w->c = NULL;
+	w->due_ms = UINT64_MAX;
+	if (c == NULL) {
+		json_decref(summary);
+		return;
+	}
+	c->waiting = false;
+	if (status == 200)
+		ui_respond_json(c, 200, summary ? summary : json_object());
+	else
+		ui_respond_error(c, status, msg);
+	ui_out_kick(c);
+}
+
+/* The proxy's answer: a saved edit becomes the stored flow and goes to the
+ * pages (also when its page was told 504 or left), a refused one changes
+ * nothing; the page still waiting gets the answer. */
+static void edit_finish(struct ui *ui, struct edit_wait *w, unsigned result, const char *why)
 {
 	struct edit_wait e = *w;
 	json_t *summary = NULL;
@@ -399,17 +427,9 @@ static void edit_finish(struct ui *ui, struct edit_wait *w, unsigned result, con
 		broadcast(ui, e.f->id);
 		summary = e.c ? ui_json_summary(ui->store, i) : NULL;
 	}
-	if (e.c) {
-		e.c->waiting = false;
-		snprintf(msg, sizeof(msg), "%s%s",
-			 result == IPC_EDIT_REFUSED ? "edit refused: " : "",
-			 why && why[0] ? why : "edit refused");
-		if (result == IPC_EDIT_SAVED)
-			ui_respond_json(e.c, 200, summary ? summary : json_object());
-		else
-			ui_respond_error(e.c, status, msg);
-		ui_out_kick(e.c);
-	}
+	snprintf(msg, sizeof(msg), "%s%s", result == IPC_EDIT_REFUSED ? "edit refused: " : "",
+		 why && why[0] ? why : "edit refused");
+	edit_reply(&e, summary, result == IPC_EDIT_SAVED ? 200 : edit_status(result), msg);
 	snare__flow__free_unpacked(e.f, NULL);
 }
 
@@ -418,8 +438,8 @@ void ui_on_edit_result(struct ipc_chan *ch, struct ipc_frame *f)
 	const Snare__HoldEditResult *m = ((Snare__CoordToUi *)f->msg)->edit_result;
 	struct edit_wait *w = edit_find(m->edit_id);
 
-	if (w) /* else: answered by the timer already */
-		edit_finish(ch->arg, w, m->result, m->reason, edit_status(m->result));
+	if (w) /* else: dropped for a newer edit (UI_EDITS_KEEP) */
+		edit_finish(ch->arg, w, m->result, m->reason);
 }
 
 static void edit_timer_arm(struct ui *ui)
@@ -440,15 +460,39 @@ static void edit_timer(struct loop_timer *t)
 	struct ui *ui = t->arg;
 	uint64_t now = clock_ms();
 
-	for (size_t i = 0; i < ue.n;) {
-		if (ue.v[i].due_ms > now) {
-			i++;
-			continue;
-		}
-		edit_finish(ui, &ue.v[i], IPC_EDIT_UNREACHABLE, "the proxy did not answer the edit",
-			    504);
-	}
+	/* The page learns the outcome is not known yet; the edit stays for
+	 * the answer, which still stores a saved edit (edit_finish). */
+	for (size_t i = 0; i < ue.n; i++)
+		if (ue.v[i].due_ms <= now)
+			edit_reply(&ue.v[i], NULL, 504,
+				   "the proxy did not answer the edit yet; the flow list "
+				   "shows it if it is saved");
 	edit_timer_arm(ui);
+}
+
+/* Room for one more edit: -EBUSY when UI_EDITS_MAX pages wait already,
+ * else 0, having dropped the oldest edit nobody waits for if the table
+ * is full (its late answer is then ignored). */
+static int edit_room(void)
+{
+	size_t waiting = 0, oldest = SIZE_MAX;
+
+	for (size_t i = 0; i < ue.n; i++) {
+		if (ue.v[i].c)
+			waiting++;
+		else if (oldest == SIZE_MAX || ue.v[i].id < ue.v[oldest].id)
+			oldest = i;
+	}
+	if (waiting >= UI_EDITS_MAX)
+		return -EBUSY;
+	if (ue.n < UI_EDITS_KEEP)
+		return 0;
+	log_warn("web interface: too many edits without an answer; if edit %llu of flow %s is "
+		 "saved, the flow list will not show it until the flow changes again",
+		 (unsigned long long)ue.v[oldest].id, ue.v[oldest].f->id);
+	snare__flow__free_unpacked(ue.v[oldest].f, NULL);
+	ue.v[oldest] = ue.v[--ue.n];
+	return 0;
 }
 
 /* Sends the edit numbered for its answer; the connection waits for it and
@@ -458,8 +502,8 @@ static int edit_send(struct ui *ui, struct ui_conn *c, const char *id, Snare__Fl
 	struct edit_wait *w;
 	int rc;
 
-	if (ue.n == UI_EDITS_MAX)
-		return -EBUSY;
+	if ((rc = edit_room()) < 0)
+		return rc;
 	if (!ue.timer_ready) {
 		loop_timer_init(&ue.timer, edit_timer, ui);
 		ue.timer_ready = true;
@@ -470,8 +514,8 @@ static int edit_send(struct ui *ui, struct ui_conn *c, const char *id, Snare__Fl
 	if ((rc = send_command(ui, IPC_HOLD_EDIT, id, f, ++ue.next_id)) < 0)
 		return rc;
 	w = &ue.v[ue.n++];
-	*w = (struct edit_wait){
-	    .id = ue.next_id, .c = c, .f = f, .due_ms = clock_ms() + UI_EDIT_WAIT_MS};
+	*w =
+	    (struct edit_wait){.id = ue.next_id, .c = c, .f = f, .due_ms = clock_ms() + ue.wait_ms};
 	c->waiting = true;
 	edit_timer_arm(ui);
 	return 0;
@@ -480,9 +524,18 @@ static int edit_send(struct ui *ui, struct ui_conn *c, const char *id, Snare__Fl
 void ui_hold_conn_closed(struct ui_conn *c)
 {
 	for (size_t i = 0; i < ue.n; i++)
-		if (ue.v[i].c == c)
-			ue.v[i].c = NULL; /* the edit is still stored if saved */
+		if (ue.v[i].c == c) { /* the edit is still stored if saved */
+			ue.v[i].c = NULL;
+			ue.v[i].due_ms = UINT64_MAX;
+		}
 }
+
+#ifdef SNARE_TEST_HOOKS
+void ui_hold_test_edit_wait(uint64_t ms)
+{
+	ue.wait_ms = ms;
+}
+#endif
 
 /* The edit as JSON applied to the held flow f: 0, or -EINVAL / -E2BIG
  * with one line in *why. */

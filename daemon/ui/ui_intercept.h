@@ -7,6 +7,7 @@
 #define SNARE_UI_UI_INTERCEPT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "ipc/ipc.h"
 
@@ -31,7 +32,8 @@ void ui_on_released(struct ipc_chan *ch, struct ipc_frame *f);
 /* COORD_TO_UI intercept: the filter a reload set. */
 void ui_on_intercept(struct ipc_chan *ch, struct ipc_frame *f);
 /* COORD_TO_UI edit_result: the proxy saved or refused an edit; the page
- * waiting for it gets its answer. */
+ * waiting for it gets its answer, and a saved edit is stored and pushed to
+ * the pages even when it comes after the page was told 504. */
 void ui_on_edit_result(struct ipc_chan *ch, struct ipc_frame *f);
 /* A page's connection closed while its edit waited (ui_conn.c): the
  * answer has nowhere to go, the edit is still stored if saved. */
@@ -44,5 +46,11 @@ void ui_api_resume_all(struct ui *ui, struct ui_conn *c, struct ui_req *r);
 void ui_api_kill_all(struct ui *ui, struct ui_conn *c, struct ui_req *r);
 void ui_api_edit(struct ui *ui, struct ui_conn *c, struct ui_req *r);
 void ui_api_options(struct ui *ui, struct ui_conn *c, struct ui_req *r);
+
+#ifdef SNARE_TEST_HOOKS
+/* How long a page waits for an edit's answer (UI_EDIT_WAIT_MS otherwise),
+ * for edits sent from now on. */
+void ui_hold_test_edit_wait(uint64_t ms);
+#endif
 
 #endif
