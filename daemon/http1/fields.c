@@ -11,29 +11,11 @@ void http1_limits_default(struct http1_limits *l)
 	l->max_headers = 100;
 }
 
-static uint8_t lower(uint8_t c)
-{
-	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c | 0x20) : c;
-}
-
 bool http1_str_eq(struct http1_str s, const char *lit)
 {
 	size_t n = strlen(lit);
 
 	return s.n == n && (n == 0 || memcmp(s.p, lit, n) == 0);
-}
-
-bool http1_str_ieq(struct http1_str s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	if (s.n != n)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		if (lower((uint8_t)s.p[i]) != lower((uint8_t)lit[i]))
-			return false;
-	}
-	return true;
 }
 
 const struct http1_header *http1_find(const struct http1_head *h, const char *name)

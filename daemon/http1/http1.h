@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define HTTP1_MAX_HEADERS_CAP 256
 
@@ -112,8 +113,22 @@ bool http1_target_ok(const char *p, size_t n);
 
 /* Whether a comma-separated header value list contains token (case-insensitive). */
 bool http1_has_token(struct http1_str value, const char *token);
-bool http1_str_eq(struct http1_str s, const char *lit);	 /* exact */
-bool http1_str_ieq(struct http1_str s, const char *lit); /* case-insensitive */
+bool http1_str_eq(struct http1_str s, const char *lit); /* exact */
+/* case-insensitive (ASCII); inline: header lookups call it with literals */
+static inline bool http1_str_ieq(struct http1_str s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if (s.n != n)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t a = (uint8_t)s.p[i], b = (uint8_t)lit[i];
+
+		if (a != b && ((a | 0x20) != (b | 0x20) || (uint8_t)((a | 0x20) - 'a') > 'z' - 'a'))
+			return false;
+	}
+	return true;
+}
 
 /* Request targets.  absolute-form "http://host[:port]/path" -> parts; the
  * authority form "host:port" (CONNECT) -> host and port.  IPv6 literals keep
