@@ -56,7 +56,11 @@ async function apiJSON(path, opts) {
   let body = null;
   const text = await r.text();
   try { body = JSON.parse(text); } catch (_) { body = { error: text.trim() }; }
-  if (!r.ok) throw new Error((body && body.error) || `${r.status} ${r.statusText}`);
+  if (!r.ok) {
+    const e = new Error((body && body.error) || `${r.status} ${r.statusText}`);
+    e.status = r.status;
+    throw e;
+  }
   return body;
 }
 

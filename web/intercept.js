@@ -96,7 +96,8 @@ async function interceptEditor(f) {
       toast('Saved; Resume sends it on');
       openDetail(f.id, true);
     } catch (e) {
-      err.textContent = `Not saved: ${e.message}`;
+      // 504: the proxy has not answered yet; a late save shows in the flow list
+      err.textContent = e.status === 504 ? `Not confirmed yet: ${e.message}` : `Not saved: ${e.message}`;
       err.hidden = false;
       toast(`Edit: ${e.message}`, true);
     } finally { save.disabled = false; }
