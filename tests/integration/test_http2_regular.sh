@@ -158,7 +158,8 @@ if grep -q '^h2tls-index$' <<<"$out" && grep -q ':status: 200' <<<"$out" &&
 else notok http2_regular_https_name_matches "$out $(tail -5 "$SNARE_LOG")"; fi
 out=$(timeout 20 nghttp -v "http://127.0.0.1:$P/index.html" -H ':scheme: https' \
 	-H ":authority: localhost:$NOTHER" 2>&1)
-if grep -q ':status: 502' <<<"$out" && ! grep -q '^h2tls-index$' <<<"$out"; then
+if grep -q ':status: 502' <<<"$out" && ! grep -q '^h2tls-index$' <<<"$out" &&
+	wait_for "$SNARE_LOG" 'Server TLS handshake failed. hostname mismatch'; then
 	ok http2_regular_https_name_mismatch_502
 else notok http2_regular_https_name_mismatch_502 "$out $(tail -5 "$SNARE_LOG")"; fi
 stop_snare
