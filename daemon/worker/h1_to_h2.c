@@ -98,9 +98,14 @@ static void no_h2c_add(const char *host, uint16_t port)
 {
 	struct no_h2c *e = no_h2c_find(host, port);
 
-	for (size_t i = 0; e == NULL && i < ARRAY_SIZE(no_h2c); i++)
-		if (i == 0 || no_h2c[i].until < e->until)
-			e = &no_h2c[i];
+	if (e == NULL) {
+		/* the slot with the smallest end: a free one (0), an expired
+		 * one, or the one nearest its end */
+		e = &no_h2c[0];
+		for (size_t i = 1; i < ARRAY_SIZE(no_h2c); i++)
+			if (no_h2c[i].until < e->until)
+				e = &no_h2c[i];
+	}
 	snprintf(e->host, sizeof(e->host), "%s", host);
 	e->port = port;
 	e->until = loop_now(wk->loop) + H1H2_NO_H2C_MS;

@@ -16,6 +16,7 @@
 #include <nghttp2/nghttp2.h>
 #include <openssl/crypto.h>
 
+#include "core/addr.h"
 #include "core/log.h"
 #include "h2/h2.h"
 #include "http1/http1.h"
@@ -194,6 +195,7 @@ static void unbound(struct conn *c, const char *why)
 static void bind_first(struct conn *c, const struct h2r_first *f)
 {
 	struct http1_target t;
+	union sockaddr_any a;
 	bool https = strcmp(f->scheme, "https") == 0;
 
 	if (strcmp(f->method, "CONNECT") == 0) {
@@ -208,6 +210,9 @@ static void bind_first(struct conn *c, const struct h2r_first *f)
 	c->port = t.port;
 	c->srv_tls = https ? SRV_TLS_ALWAYS : SRV_TLS_NEVER;
 	c->server_tls = https;
+	/* SNI and the name the server's certificate is checked against, as
+	 * in reverse mode; an IP literal is checked as an address. */
+	conn_set_str(&c->tls_sni, https && addr_parse_ip(t.host, 0, &a) != 0 ? t.host : "");
 	if (wk->opts.proxyauth && !c->authed &&
 	    !(f->proxy_auth[0] && auth_value_ok(c, f->proxy_auth, strlen(f->proxy_auth)))) {
 		conn_client_log(c, LOG_LVL_INFO, "proxy authentication %s",

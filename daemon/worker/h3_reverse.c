@@ -712,24 +712,32 @@ H3R_SIDE_CALLBACKS(srv, H3R_SERVER);
 
 /* ---- the owner's interface ---- */
 
+/* The first exchange with a fresh head, and its side in *side; NULL if none. */
+static struct h3x *first_fresh(struct h3r *r, int *side)
+{
+	for (struct h3x *x = r->xs; x; x = x->next)
+		for (int s = 0; s < 2; s++)
+			if (x->fresh[s]) {
+				*side = s;
+				return x;
+			}
+	return NULL;
+}
+
 /* The heads still fresh once the datagrams that brought them are read: no end came with them,
- * so a body follows (or its end comes later). One at a time: each may end exchanges. */
+ * so a body follows (or its end comes later). One at a time, the scan starting over after
+ * each: each may end exchanges (h3x_flush may free x). */
 static void settle(struct loop_timer *t)
 {
 	struct h3r *r = t->arg;
-	bool any = true;
+	struct h3x *x;
+	int s;
 
-	while (any) {
-		any = false;
-		for (struct h3x *x = r->xs; x && !any; x = x->next)
-			for (int s = 0; s < 2 && !any; s++)
-				if (x->fresh[s]) {
-					any = true;
-					x->busy++;
-					h3x_head_ready(r, x, s, false);
-					x->busy--;
-					h3x_flush(r, x, s);
-				}
+	while ((x = first_fresh(r, &s)) != NULL) {
+		x->busy++;
+		h3x_head_ready(r, x, s, false);
+		x->busy--;
+		h3x_flush(r, x, s);
 	}
 	h3r_kick(r);
 }

@@ -174,10 +174,11 @@ static int tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *o
  * it gets: with OpenSSL 3 a second certificate costs a client about as
  * much as the rest of its handshake's certificate work (docs/performance.md,
  * section j).  A CA that is not self-signed (an intermediate) is sent, so
- * that a client holding only the root can build the path. */
+ * that a client holding only the root can build the path; so is one whose
+ * check fails (X509_self_signed returns -1), as sending it costs little. */
 static bool tls_ca_in_chain(void)
 {
-	return wk->ca_cert && !X509_self_signed(wk->ca_cert, 0);
+	return wk->ca_cert && X509_self_signed(wk->ca_cert, 0) != 1;
 }
 
 int tls_ctx_use_leaf(SSL_CTX *ctx, X509 *leaf)

@@ -193,6 +193,31 @@ if [ "$(grep -c 'server does not speak h2c' "$SNARE_LOG")" -eq 1 ] &&
 else notok h1_to_h2_h2c_fallback_probed_once "$(grep -E 'h2c|server connect|502' "$SNARE_LOG")"; fi
 stop_snare
 
+# --- two HTTP/1.1-only servers behind two reverse listeners of one worker:
+# the worker remembers both (its table has room for several), so requests
+# to A, B, A, B on four client connections probe each once.
+start_origin || exit 1
+PLAIN_A=$ORIGIN_PORT
+start_origin || exit 1
+PLAIN_B=$ORIGIN_PORT
+LA=$(free_port)
+LB=$(free_port)
+start_snare --mode "reverse:http://127.0.0.1:$PLAIN_A@127.0.0.1:$LA" \
+	--mode "reverse:http://127.0.0.1:$PLAIN_B@127.0.0.1:$LB" --set http2_origin=true \
+	--set workers=1 || exit 1
+wait_for "$SNARE_LOG" "listening at 127.0.0.1:$LB" || true
+codes=""
+for lp in "$LA" "$LB" "$LA" "$LB"; do
+	codes="$codes $(curl -sS --max-time 20 --http1.1 -o /dev/null -w '%{http_code}' \
+		"http://127.0.0.1:$lp/hello" 2>&1)"
+done
+if [ "$codes" = " 200 200 200 200" ] &&
+	wait_for "$SNARE_LOG" "GET http://127.0.0.1:$PLAIN_B/hello" &&
+	[ "$(grep -c 'server does not speak h2c' "$SNARE_LOG")" -eq 2 ]; then
+	ok h1_to_h2_h2c_fallback_two_servers_remembered
+else notok h1_to_h2_h2c_fallback_two_servers_remembered "codes$codes; $(grep -E 'h2c|server connect' "$SNARE_LOG")"; fi
+stop_snare
+
 # Every snare above logged, and none reported a sanitizer error.
 if [ "$(cat "$T"/snare.*.log | grep -c 'client disconnect')" -gt 0 ] &&
 	! grep -qE 'ERROR: AddressSanitizer|runtime error:' "$T"/snare.*.log; then

@@ -130,3 +130,36 @@ if ! grep -q "server connect 127.0.0.1:$H1" <(head -n "$(grep -n 'proxy authenti
 	ok http2_regular_refused_before_connecting
 else notok http2_regular_refused_before_connecting "$(grep -E 'server connect|authentication' "$SNARE_LOG")"; fi
 stop_snare
+
+# --- :scheme https: snare goes to the server in TLS and checks its
+# certificate against the name in :authority (SNI too): an h2/TLS origin
+# whose certificate names another host is refused (502), one whose
+# certificate names localhost is answered.  Both are trusted through
+# ssl_verify_upstream_trusted_ca, so only the name check tells them apart.
+mkdir -p "$T/www" && echo h2tls-index >"$T/www/index.html"
+origin_cert
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/other.key" -out "$T/other.crt" -days 2 \
+	-subj "/CN=other.test/O=snare test origin" -addext "subjectAltName=DNS:other.test" 2>/dev/null
+cat "$ORIGIN_CERT" "$T/other.crt" >"$T/both-ca.crt"
+start_nghttpd "$T/nghttpd-good.log" || { notok http2_regular_https_origin "nghttpd did not start"; exit 0; }
+NGOOD=$NGX
+NOTHER=$(free_port)
+nghttpd -d "$T/www" "$NOTHER" "$T/other.key" "$T/other.crt" >"$T/nghttpd-other.log" 2>&1 &
+PIDS+=($!)
+wait_port "$NOTHER" || { notok http2_regular_https_origin "nghttpd did not start"; exit 0; }
+start_snare --mode "regular@127.0.0.1:0" --set flow_detail=1 \
+	--set ssl_verify_upstream_trusted_ca="$T/both-ca.crt" || exit 1
+P=$SNARE_PORT
+out=$(timeout 20 nghttp -v "http://127.0.0.1:$P/index.html" -H ':scheme: https' \
+	-H ":authority: localhost:$NGOOD" 2>&1)
+if grep -q '^h2tls-index$' <<<"$out" && grep -q ':status: 200' <<<"$out" &&
+	wait_for "$SNARE_LOG" "GET https://localhost:$NGOOD/index.html HTTP/2.0"; then
+	ok http2_regular_https_name_matches
+else notok http2_regular_https_name_matches "$out $(tail -5 "$SNARE_LOG")"; fi
+out=$(timeout 20 nghttp -v "http://127.0.0.1:$P/index.html" -H ':scheme: https' \
+	-H ":authority: localhost:$NOTHER" 2>&1)
+if grep -q ':status: 502' <<<"$out" && ! grep -q '^h2tls-index$' <<<"$out" &&
+	wait_for "$SNARE_LOG" 'Server TLS handshake failed. hostname mismatch'; then
+	ok http2_regular_https_name_mismatch_502
+else notok http2_regular_https_name_mismatch_502 "$out $(tail -5 "$SNARE_LOG")"; fi
+stop_snare
