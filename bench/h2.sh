@@ -8,6 +8,18 @@
 # the h2 stream goes end to end; BENCH_H2_UPSTREAM=h1 points them at the HTTP/1.1-only port as
 # nginx is, which needs snare's h2->h1 translation.  Also one row of idle h2 client
 # connections' memory (bench/h2idle.py: N connections, one request each, then held idle).
+# mitmdump runs here with --set connection_strategy=lazy: with its default (eager) mitmproxy
+# 8.1 in reverse:https mode answers an h2 offer with HTTP/1.1 although the origin speaks h2.
+# Eager, ReverseProxy opens the server connection before reading the client's ClientHello
+# (proxy/layers/modes.py, DestinationKnown.finish_start), and ServerTLSLayer.start_handshake
+# (proxy/layers/tls.py) only waits for the ClientHello when its child layer is already a
+# ClientTLSLayer, which it is not yet (still a NextLayer), so it starts TLS to the origin at
+# once; tls_start_server (addons/tlsconfig.py) then has no client ALPN offers to mirror and
+# offers none, the origin settles on no protocol (alpn b""), and alpn_select_callback
+# (addons/tlsconfig.py: "server_alpn == b''" -> NO_OVERLAPPING_PROTOCOLS) mirrors that to the
+# client, which falls back to HTTP/1.1.  Lazy, the server connection opens after the
+# ClientHello (tls_clienthello sets establish_server_tls_first because upstream_cert is on),
+# with the client's offers (h2, http/1.1), so the origin picks h2 and so does the client.
 # Knobs: BENCH_H2_CONNS (50) BENCH_H2_STREAMS (10) BENCH_H2_UPSTREAM (h2)
 #   BENCH_H2_IDLE_CONNS (500)
 
@@ -54,7 +66,8 @@ parse_h2load() {
 
 # h2_verify NAME: one request through NAME must reach the origin; sets H2_PROTO to what curl
 # negotiated offering h2 ("2" or "1.1"): only mitmdump may answer with HTTP/1.1 (then h2load
-# runs with --h1 against it, and the table says so)
+# runs with --h1 against it, and the table says so): it does with BENCH_H2_UPSTREAM=h1 (it
+# mirrors the origin's ALPN), or with a mitmproxy that ignores connection_strategy=lazy
 h2_verify() {
 	local name=$1 port=${PROXY_PORT:-} out
 	[ "$name" = direct ] && port=$H2_ORIGIN_PORT
@@ -97,6 +110,7 @@ case_h2() {
 	mkdir -p "$TMP/res"
 	REVERSE=1
 	REV_PORT=$up
+	MITM_SETS=(--set connection_strategy=lazy)
 	for name in "${peers[@]}"; do
 		wanted "$name" || continue
 		n=$H2_CONNS
@@ -120,6 +134,7 @@ case_h2() {
 		stop_bg "$PROXY_PID"
 	done
 	REV_PORT=$OS
+	MITM_SETS=()
 	emit ""
 	emit "== case h2: HTTP/2 to the client, 1 KiB, h2load -c $H2_CONNS -m $H2_STREAMS" \
 		"(snare and mitmdump forward to the origin's $H2_UPSTREAM port; nginx-rev-h2 over" \

@@ -58,6 +58,7 @@ STATUS=INCOMPLETE
 REVERSE=0		# 1 while a reverse case runs: snare and mitmdump in reverse mode
 REV_PORT=$OS		# the origin port they forward to (case h2 may pick its h2 port)
 SNARE_SETS=()		# more --set options for snare (case r4 above 4,096 connections)
+MITM_SETS=()		# more --set options for mitmdump (case h2: connection_strategy=lazy)
 
 log() { printf '%s\n' "$*" >&2; }
 die() { log "bench: FAILED: $*"; exit 1; }
@@ -252,7 +253,8 @@ start_proxy() {
 		PROXY_PORT=$P_MITM
 		[ "$REVERSE" = 1 ] && mode=(--mode "reverse:https://$LO:$REV_PORT")
 		start_bg "$logf" "$PROXY_PORT" "$PROXY_CPU" mitmdump -q --listen-host "$LO" \
-			-p "$PROXY_PORT" "${mode[@]}" --set "confdir=$TMP/mitm" --ssl-insecure ;;
+			-p "$PROXY_PORT" "${mode[@]}" --set "confdir=$TMP/mitm" --ssl-insecure \
+			"${MITM_SETS[@]}" ;;
 	sslsplit)
 		# static destination, plain "ssl" splitting (no HTTP mangling, no logging);
 		# it forges the origin's certificate with its CA and drops to user nobody
