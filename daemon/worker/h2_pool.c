@@ -327,6 +327,7 @@ struct http_framing *h2_pool_take(struct conn *c, const struct hf_events *ev)
 		c->server_key = c->server.ssl ? xstrdup(e->key) : NULL;
 		c->server_up = c->server_reusable = c->server_kept = c->server_pooled = true;
 		c->server_tls = c->server.ssl != NULL;
+		snprintf(c->alpn, sizeof(c->alpn), "%s", c->server.ssl ? "h2" : "");
 		pool_unlink(e);
 		conn_client_log(c, LOG_LVL_DEBUG,
 				"HTTP/2 server connection to %s:%u taken from the pool (%zu left)",
@@ -336,6 +337,35 @@ struct http_framing *h2_pool_take(struct conn *c, const struct hf_events *ev)
 		return f;
 	}
 	return NULL;
+}
+
+bool h2_pool_has(const char *host, uint16_t port, bool tls)
+{
+	const struct h2_pool_entry *e;
+
+	for (e = pool.head; e; e = e->next)
+		if (e->port == port && (e->s.ssl != NULL) == tls && strcmp(e->host, host) == 0)
+			return true;
+	return false;
+}
+
+bool h2_pool_peek(const struct conn *c, X509 **cert)
+{
+	char key[UPSTREAM_POOL_KEY_MAX];
+	const struct h2_pool_entry *e;
+
+	*cert = NULL;
+	if (pool.n == 0 || c->server.fd >= 0)
+		return false;
+	upstream_pool_key(c, key, sizeof(key));
+	if (key[0] == '\0')
+		return false;
+	for (e = pool.head; e; e = e->next)
+		if (pool_key_fits(e->key, key) && !e->dead && !e->s.failed && !e->s.rd_eof) {
+			*cert = e->s.ssl ? SSL_get0_peer_certificate(e->s.ssl) : NULL;
+			return true;
+		}
+	return false;
 }
 
 bool h2_pool_drop_oldest(const char *why)

@@ -11,6 +11,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
 
 struct conn;
 struct http_framing;
@@ -23,6 +26,14 @@ bool h2_pool_put(struct conn *c, struct http_framing *f);
 /* Installs a live pooled connection for c's key as c->server (which must be
  * closed) and returns its framing, now delivering ev to c; NULL when none. */
 struct http_framing *h2_pool_take(struct conn *c, const struct hf_events *ev);
+/* Whether a connection to host:port (over TLS or not) is pooled: an eager
+ * reverse proxy then waits for the ClientHello before it connects
+ * (modes.c). */
+bool h2_pool_has(const char *host, uint16_t port, bool tls);
+/* Whether h2_pool_take would find a connection for c's key, without taking
+ * or serving it; *cert: its server's certificate (NULL over plain TCP).
+ * The connection stays pooled (and may go before the take). */
+bool h2_pool_peek(const struct conn *c, X509 **cert);
 /* Connections pooled now. */
 size_t h2_pool_count(void);
 /* Closes the pooled connection idle longest; false when none is pooled. */

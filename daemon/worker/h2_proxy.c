@@ -1122,7 +1122,7 @@ void h2_proxy_start(struct conn *c)
 	if (c->server.fd < 0 && c->server.failed) /* no server to ask (h2_regular.c) */
 		h2p_server_framing(c, c->server.err);
 	else if (c->server.fd < 0 && (c->h2->srv = h2_pool_take(c, &server_events)) != NULL)
-		c->h2->sops = h2ops; /* lazy, and the h2 pool has one */
+		c->h2->sops = h2ops; /* lazy, or eager answered from the h2 pool (tunnel.c) */
 	else if (c->server.fd < 0)
 		conn_connect(c, c->host, c->port, h2p_connected);
 	else if (c->server.ssl == NULL || c->server.tls_done)

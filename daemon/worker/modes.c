@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "worker/conn.h"
+#include "worker/h2_pool.h"
 #include "worker/layer.h"
 #include "worker/modes.h"
 #include "worker/upstream_pool.h"
@@ -29,13 +30,14 @@ static void reverse_connected(struct conn *c, int err)
 
 /* The tail every tunnelling start shares: connect now (eager) or when the
  * first bytes have been looked at (lazy).  A reverse proxy whose server has
- * an idle connection in the upstream pool waits for the client's first
+ * an idle connection in the upstream pool (or the h2 pool) waits for the client's first
  * bytes, which say what to take (tunnel.c, http_exchange.c). */
 static void tunnel_begin(struct conn *c)
 {
 	c->tunnel = true;
 	if (c->kind == MODE_REVERSE && !c->force_raw &&
-	    upstream_pool_has(c->host, c->port, c->srv_tls == SRV_TLS_ALWAYS))
+	    (upstream_pool_has(c->host, c->port, c->srv_tls == SRV_TLS_ALWAYS) ||
+	     h2_pool_has(c->host, c->port, c->srv_tls == SRV_TLS_ALWAYS)))
 		next_layer(c, NL_TUNNEL);
 	else if (wk->opts.connection_strategy == STRATEGY_EAGER)
 		conn_connect(c, c->host, c->port, reverse_connected);

@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "worker/certcache.h"
 #include "worker/conn.h"
+#include "worker/h2_pool.h"
 #include "worker/h2_proxy.h"
 #include "worker/hosts.h"
 #include "worker/layer.h"
@@ -50,6 +51,7 @@ static bool host_is_ip(const char *h)
 }
 
 static void tunnel_server_done(struct conn *c);
+static void tunnel_leaf(struct conn *c, X509 *cert);
 static void tunnel_client_tls(struct conn *c, SSL_CTX *ctx);
 static void tunnel_client_start(struct conn *c, SSL_CTX *ctx, bool h2);
 
@@ -121,6 +123,36 @@ static void tunnel_pool_missed(struct conn *c, int err)
 	tunnel_server_tls(c);
 }
 
+static bool hello_offers_h2(const struct conn *c)
+{
+	size_t i;
+
+	for (i = 0; c->hello && i < c->hello->nalpn; i++)
+		if (strcmp(c->hello->alpn[i], "h2") == 0)
+			return true;
+	return false;
+}
+
+/* Eager, a ClientHello offering h2 and an h2 pool connection for it: that
+ * server took h2, so the client is answered at once with h2 allowed and the
+ * leaf the pooled connection's certificate gives; the HTTP/2 layer then
+ * takes the connection (h2_proxy_start).  Should it go meanwhile, that
+ * layer connects as a lazy connection does (translating if the server now
+ * takes http/1.1).  True when the connection is handled. */
+static bool tunnel_from_h2_pool(struct conn *c)
+{
+	X509 *cert;
+
+	if (wk->opts.connection_strategy != STRATEGY_EAGER || !hello_offers_h2(c) ||
+	    !h2_proxy_server_ready(c) || !h2_pool_peek(c, &cert))
+		return false;
+	conn_client_log(c, LOG_LVL_DEBUG,
+			"HTTP/2 server connection to %s:%u pooled: client answered at once (h2)",
+			c->host, c->port);
+	tunnel_leaf(c, cert);
+	return true;
+}
+
 /* A pooled server connection for this ClientHello (reverse mode): its
  * handshake is done, so the client's starts at once, with the leaf its
  * certificate gives as after any server handshake.  True when the
@@ -130,6 +162,8 @@ static bool tunnel_from_pool(struct conn *c)
 	if (c->kind != MODE_REVERSE || c->srv_tls == SRV_TLS_NEVER || c->server.fd >= 0)
 		return false;
 	c->server_tls = true;
+	if (tunnel_from_h2_pool(c))
+		return true;
 	if (upstream_pool_take(c)) {
 		tunnel_server_done(c);
 		return true;
@@ -216,9 +250,8 @@ static void add_san(char **sans, size_t *n, const char *s)
 
 /* SANs for the leaf: the upstream certificate's CN and SANs, the SNI (or the
  * destination address), and the server host. */
-static size_t tunnel_sans(struct conn *c, char **sans, char *org, size_t orglen)
+static size_t tunnel_sans(struct conn *c, X509 *cert, char **sans, char *org, size_t orglen)
 {
-	X509 *cert = c->server.ssl ? SSL_get0_peer_certificate(c->server.ssl) : NULL;
 	size_t n = 0;
 
 	org[0] = '\0';
@@ -275,7 +308,8 @@ static void tunnel_client_tls(struct conn *c, SSL_CTX *ctx)
  * SAN list is the caller's to free. */
 static size_t tunnel_server_facts(struct conn *c, char **sans, char *org, size_t orglen)
 {
-	size_t n = tunnel_sans(c, sans, org, orglen);
+	X509 *cert = c->server.ssl ? SSL_get0_peer_certificate(c->server.ssl) : NULL;
+	size_t n = tunnel_sans(c, cert, sans, org, orglen);
 	const unsigned char *alpn;
 	unsigned alen = 0;
 	char hint[1024];
@@ -294,11 +328,12 @@ static size_t tunnel_server_facts(struct conn *c, char **sans, char *org, size_t
 	return n;
 }
 
-static void tunnel_server_done(struct conn *c)
+/* The client handshake with the leaf sans names (the caller's to free), now
+ * or once the ca signed it. */
+static void tunnel_leaf_for(struct conn *c, char **sans, size_t n, const char *org)
 {
-	char *sans[CERTS_SAN_WANT], org[128];
-	size_t n = tunnel_server_facts(c, sans, org, sizeof(org)), i;
 	SSL_CTX *ctx;
+	size_t i;
 
 	ctx = certcache_get((const char *const *)sans, n, org[0] ? org : NULL, &c->cert_seq);
 	for (i = 0; i < n; i++)
@@ -313,6 +348,24 @@ static void tunnel_server_done(struct conn *c)
 		return;
 	}
 	conn_set_state(c, CS_CERT_WAIT);
+}
+
+static void tunnel_server_done(struct conn *c)
+{
+	char *sans[CERTS_SAN_WANT], org[128];
+	size_t n = tunnel_server_facts(c, sans, org, sizeof(org));
+
+	tunnel_leaf_for(c, sans, n, org);
+}
+
+/* The client handshake with the leaf cert's names give (cert: a server's
+ * certificate, or NULL: the SNI and host only). */
+static void tunnel_leaf(struct conn *c, X509 *cert)
+{
+	char *sans[CERTS_SAN_WANT], org[128];
+	size_t n = tunnel_sans(c, cert, sans, org, sizeof(org));
+
+	tunnel_leaf_for(c, sans, n, org);
 }
 
 static void tunnel_server_failed_log(struct conn *c)

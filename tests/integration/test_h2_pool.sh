@@ -180,6 +180,20 @@ if grep -q "answered 1 1" "$T/idle.out" && [ -n "$first_keep" ] && [ -n "$take" 
 	[ "$(grep -c '^answered .* /idle' "$OL")" = 2 ]; then
 	ok h2-pool-idle-client-releases-and-takes-back
 else notok h2-pool-idle-client-releases-and-takes-back "$(cat "$T/idle.out") [$port $first_keep $take] $(grep -i 'HTTP/2 server' "$SNARE_LOG")"; fi
+# A second client connection, still eager: the first one's server connection
+# is pooled (released while idle, given back again when that client closed),
+# so the accept does not connect; the ClientHello offers h2, the client gets
+# it at once, and its stream goes over that same server connection.
+kept 2
+v=$(curl -sS --http2 -k --max-time 10 -o "$T/eager2.body" -w '%{http_version}' \
+	"https://127.0.0.1:$SNARE_PORT/eager2" 2>&1)
+if [ "$v" = 2 ] && [ "$(cat "$T/eager2.body")" = "conn $((n0 + 1)) /eager2" ] &&
+	[ "$(accepts)" = $((n0 + 1)) ] &&
+	grep -q "HTTP/2 server connection to localhost:$OP pooled: client answered at once (h2)" \
+		"$SNARE_LOG" &&
+	[ "$(grep -c "HTTP/2 server connection to localhost:$OP taken from the pool" "$SNARE_LOG")" = 2 ]; then
+	ok h2-pool-eager-second-client-takes-pooled-h2
+else notok h2-pool-eager-second-client-takes-pooled-h2 "[$v] [$(cat "$T/eager2.body")] n0=$n0 $(tail -4 "$OL") $(grep -iE 'HTTP/2 server|pool' "$SNARE_LOG")"; fi
 stop_snare
 
 # ---- a request body sent after the release waits (unconsumed) and follows ----
@@ -243,15 +257,15 @@ if grep -q "^first 200 conn $((n0 + 1)) /first" "$T/post.out" &&
 else notok h2-pool-body-after-release-follows "$(cat "$T/post.out") $(tail -3 "$OL")"; fi
 
 # A server's GOAWAY on a connection in use, with no stream open: the client
-# connection goes on, its next request over another server connection (the
-# one pooled when the client above closed, or a new one).
-n0=$(accepts)
+# connection goes on, its next request over another server connection (a
+# new one: the connection its first request went over, the one pooled when
+# the client above closed, is gone).
 timeout 30 "$PY" "$T/post_after_idle.py" "$SNARE_PORT" "$OL" "goaway " \
 	$(($(grep -c '^goaway ' "$OL") + 1)) /goaway-soon \
 	GET /after-goaway 0 >"$T/goaway.out" 2>&1
-if grep -q "^first 200 conn $((n0 + 1)) /goaway-soon" "$T/goaway.out" &&
-	grep -qE "^second 200 conn [0-9]+ /after-goaway" "$T/goaway.out" &&
-	! grep -q "^second 200 conn $((n0 + 1)) " "$T/goaway.out" &&
+gn=$(sed -n 's|^first 200 conn \([0-9]*\) /goaway-soon$|\1|p' "$T/goaway.out")
+if [ -n "$gn" ] && grep -qE "^second 200 conn [0-9]+ /after-goaway" "$T/goaway.out" &&
+	! grep -q "^second 200 conn $gn " "$T/goaway.out" &&
 	grep -q "HTTP/2 server connection ended; the next stream connects again" "$SNARE_LOG"; then
 	ok h2-server-goaway-client-goes-on
 else notok h2-server-goaway-client-goes-on "$(cat "$T/goaway.out") $(tail -4 "$OL")"; fi
