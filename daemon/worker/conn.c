@@ -152,12 +152,6 @@ void conn_accept(struct worker_listener *l, int fd, const union sockaddr_any *pe
 		srclimit_put(slot);
 		return;
 	}
-	/* No Nagle on the client side either (connect.c sets it on server
-	 * sockets; nginx's tcp_nodelay): a small write that follows another,
-	 * h2 frames or a response body after its head, must not wait for the
-	 * client's delayed ACK of the first (40 ms per new h2 connection,
-	 * docs/performance.md section j). */
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 	c = conn_new(l->mode_index);
 	c->src = slot;
 	stream_init(&c->client, c, fd);

@@ -24,6 +24,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -1112,10 +1116,25 @@ static void h2p_on_idle(struct loop_timer *t)
 	c->hello = NULL;
 }
 
+/* No Nagle towards an h2 client (connect.c sets it on server sockets;
+ * nginx's tcp_nodelay): an h2 frame written after another must not wait for
+ * the client's delayed ACK of the first (40 ms on every new h2 connection,
+ * docs/performance.md section j).  Only here: on HTTP/1 a response goes out
+ * in one write, and setting it on every accepted socket let a burst of new
+ * connections hold more server connections at once, which left about 1 KiB
+ * more heap per idle connection (bench case r4).  Fails harmlessly on a
+ * client side that is not a TCP socket (packet modes). */
+static void h2p_nodelay(struct conn *c)
+{
+	if (c->client.fd >= 0)
+		(void)setsockopt(c->client.fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
+}
+
 void h2_proxy_start(struct conn *c)
 {
 	struct hf_limits lim = h2p_limits();
 
+	h2p_nodelay(c);
 	loop_timer_init(&c->h2->idle, h2p_on_idle, c);
 	c->h2->cli = h2ops->open(HF_SERVER, &lim, &client_events, c);
 	conn_set_state(c, CS_H2);
