@@ -522,24 +522,6 @@ static int count_settings(const uint8_t *p, size_t n)
 	return k;
 }
 
-/* Moves what a has to send into b and keeps a copy in seen (cap bytes). */
-static size_t move_seen(struct side *a, struct side *b, uint8_t *seen, size_t cap)
-{
-	const uint8_t *p;
-	size_t n, total = 0;
-
-	for (;;) {
-		assert_int_equal(h2_out(a->s, &p, &n), 0);
-		if (n == 0)
-			return total;
-		assert_true(total + n <= cap);
-		memcpy(seen + total, p, n);
-		h2_feed(b->s, p, n);
-		h2_out_done(a->s, n);
-		total += n;
-	}
-}
-
 /* h2_settings_frame is byte for byte the SETTINGS a server session sends first. */
 static void test_settings_frame_exact(void **state)
 {
