@@ -1,11 +1,13 @@
 /* Runs in a worker: cleartext HTTP/2 with prior knowledge sent to a
- * regular-mode listener (h2_regular.h).  The first request head is read
+ * regular-mode listener (h2_regular.h).  snare's SETTINGS go out as soon
+ * as the preface is in (RFC 9113 3.4); the first request head is read
  * before the HTTP/2 layer starts (its HPACK block decoded by libnghttp2's
  * inflater: the first block of a connection needs no earlier state); it
  * names the server the connection is bound to, as the first absolute-form
  * request of an HTTP/1 connection does, and carries the proxy credentials.
  * Later streams naming another server get 421 (RFC 9110 15.5.20: the
- * client retries on a new connection).  Trusts nothing of the client's
+ * client retries on a new connection), mitm.it is answered from pages.c
+ * and CONNECT gets 502.  Trusts nothing of the client's
  * bytes: frames are bounded by the stream buffer and by the default
  * SETTINGS_MAX_FRAME_SIZE, a malformed start goes to the HTTP/2 framing,
  * which answers it with a GOAWAY. */

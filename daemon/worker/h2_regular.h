@@ -2,8 +2,9 @@
  * (h2_regular.c).  The client treats snare as the server and names the
  * real one in each request's :authority, as an absolute-form HTTP/1
  * request does in its target.  A regular-mode connection starts in
- * layer_h2_detect: HTTP/1 bytes go to the HTTP/1 engine at once; the h2
- * preface waits for the first request head, whose :authority (and
+ * layer_h2_detect: HTTP/1 bytes go to the HTTP/1 engine at once; on the h2
+ * preface snare's SETTINGS go out, then the layer waits for the first
+ * request head, whose :authority (and
  * :scheme, proxy-authorization) binds the connection to one server before
  * the HTTP/2 layer (h2_proxy.c) connects to it.  Runs in a worker; the
  * client's bytes are untrusted (bounded, HPACK decoded by libnghttp2). */
