@@ -5,7 +5,9 @@
 # sees its idle close, snare logs it); a request and a response held for 12 s, longer than the
 # timeout, keep both the client's and the server's connection alive meanwhile (snare sends the
 # PINGs), reach the client intact once resumed over the same server connection, and the idle
-# timeout applies again once nothing is held (the same clients' connections then close idle).
+# timeout applies again once nothing is held (the same clients' connections then close idle);
+# a server that goes away while a request is held: its connection ends, the resumed request
+# goes over a new one to the restarted server.
 # The test lasts longer than the timeout on purpose. Loopback only; ports picked free per run.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_hold.sh"
@@ -36,6 +38,7 @@ CSRF=$(api /api/state | jq_ 'd["csrf"]')
 for _ in $(seq 1 100); do [ -f "$T/conf/snare-ca-cert.pem" ] && break; sleep 0.05; done
 SCA=$T/conf/snare-ca-cert.pem
 IDLE="reverse http3: the client's QUIC connection was quiet for the idle timeout"
+GONE="reverse http3: the QUIC connection to the server ended"
 # qlinger PATH: a GET that waits up to 60 s and keeps its quiet connection until it closes.
 qlinger() { timeout 90 "$QP" get "127.0.0.1:$PPORT" "https://quic.test$1" --cafile "$SCA" --wait 60 --linger; }
 # client_addr PATTERN: the [client] of the last log line matching PATTERN.
@@ -63,8 +66,8 @@ A1=$(client_addr "intercept: HTTP/3 request held")
 A2=$(client_addr "intercept: HTTP/3 response held")
 sleep 12 # the hold itself: more than twice the idle timeout, with both clients quiet
 if [ "$(held)" = 2 ] && kill -0 $C1 2>/dev/null && kill -0 $C2 2>/dev/null &&
-	[ -n "$A1" ] && [ -n "$A2" ] && [ "$(grep -c "$IDLE" "$WLOG")" = 1 ] &&
-	! grep -q "the QUIC connection to the server ended" "$WLOG"; then
+	[ -n "$A1" ] && [ -n "$A2" ] && ! grep -q "\[$A1\] $IDLE\|\[$A2\] $IDLE" "$WLOG" &&
+	! grep -q "\[$A1\] $GONE\|\[$A2\] $GONE" "$WLOG"; then
 	ok icpt-h3idle-kept-alive-while-held
 else
 	notok icpt-h3idle-kept-alive-while-held "held=$(held) A1=$A1 A2=$A2: $(tail -8 "$WLOG")"
@@ -92,5 +95,32 @@ grep -q "ERR_IDLE_CLOSE" "$T/qhold.out" && grep -q "ERR_IDLE_CLOSE" "$T/shold.ou
 	ok icpt-h3idle-idle-again-after-resume ||
 	notok icpt-h3idle-idle-again-after-resume "$(tail -3 "$T/qhold.out") $(tail -5 "$WLOG")"
 wait_held 0 || notok icpt-h3idle-released "held=$(held)"
+
+# ---- the server goes away while a request is held: its connection ends (the PINGs go
+# unanswered until the timeout), and the resumed request goes to the restarted server over a
+# new connection ----
+qlinger /qhold-gone >"$T/gone.out" 2>&1 &
+C3=$!
+if wait_held 1; then
+	A3=$(client_addr "intercept: HTTP/3 request held")
+	kill "${PIDS[0]}"
+	wait "${PIDS[0]}" 2>/dev/null
+	if wait_for "$WLOG" "\[$A3\] $GONE" 20; then
+		"$QP" server "127.0.0.1:$QS_PORT" "$T/leaf.pem" "$T/leaf.key" >"$T/qs2.log" 2>&1 &
+		PIDS+=($!)
+		wait_for "$T/qs2.log" "server: listening" 10
+		change POST "/api/flows/$(held_id)/resume" >/dev/null
+		wait $C3
+		rc=$?
+		[ $rc = 0 ] && grep -qx "hello from quicpeer /qhold-gone" "$T/gone.out" &&
+			grep -q "\[$A3\] reverse http3: a new QUIC connection to the server" "$WLOG" &&
+			ok icpt-h3idle-server-gone-reconnects ||
+			notok icpt-h3idle-server-gone-reconnects "rc=$rc: $(cat "$T/gone.out") $(tail -5 "$WLOG")"
+	else
+		notok icpt-h3idle-server-gone-reconnects "the server's connection did not end: $(tail -5 "$WLOG")"
+	fi
+else
+	notok icpt-h3idle-server-gone-reconnects "not held: $(tail -5 "$WLOG")"
+fi
 ! grep -q 'Sanitizer\|runtime error' "$WLOG" && ok icpt-h3idle-log-clean ||
 	notok icpt-h3idle-log-clean "$(grep -A5 'Sanitizer\|runtime error' "$WLOG" | head -20)"
