@@ -1,9 +1,11 @@
 /* Test tool built from snare's QUIC module (daemon/quic): a peer for the integration tests, on
  * plain UDP sockets and poll, on loopback or in a test's namespaces. Trusts its command line.
- *   quicpeer server ADDR:PORT CERT KEY [--retry] [--keylog FILE] [--sandbox]
+ *   quicpeer server ADDR:PORT CERT KEY [--retry] [--keylog FILE] [--sandbox] [--no-trailers]
  *       HTTP/3 (ALPN h3: 200 with "hello from quicpeer PATH", followed by " body N bytes fnv
  *       HASH" (FNV-1a 64, hex) when the request had a body; the request's :authority and
- *       authorization in x-quicpeer-authority and -authorization; trailers x-quicpeer: done) and
+ *       authorization in x-quicpeer-authority and -authorization; trailers x-quicpeer: done,
+ *       unless --no-trailers: headless Chromium's --dump-dom never ends on a page whose
+ *       HTTP/3 response has trailers, from ngtcp2's example server as from this one) and
  *       raw QUIC (ALPN snare-raw: echoes each stream and DATAGRAM frames back) server.
  *   quicpeer get ADDR:PORT URL (--cafile FILE | -k) [--keylog FILE] [--sandbox] [--wait S]
  *                [--linger]
@@ -55,6 +57,7 @@ struct peer {
 static int sock = -1;
 static struct sockaddr_in local;
 static struct peer peers[MAX_PEERS];
+static bool no_trailers; /* server --no-trailers */
 
 static void send_cb(void *arg, const uint8_t *p, size_t n)
 {
@@ -154,8 +157,8 @@ static void srv_end(void *arg, int64_t id)
 	field(&h[4], "x-quicpeer-authorization", pr->auth);
 	field(&t[0], "x-quicpeer", "done");
 	if (quic_h3_response(pr->h3, id, h, 5, false) < 0 ||
-	    quic_h3_write(pr->h3, id, (const uint8_t *)body, (size_t)n, false) != n ||
-	    quic_h3_trailers(pr->h3, id, t, 1) < 0)
+	    quic_h3_write(pr->h3, id, (const uint8_t *)body, (size_t)n, no_trailers) != n ||
+	    (!no_trailers && quic_h3_trailers(pr->h3, id, t, 1) < 0))
 		fprintf(stderr, "quicpeer: response on stream %lld failed\n", (long long)id);
 }
 
@@ -462,6 +465,8 @@ static int server_main(int argc, char **argv)
 	for (int i = 5; i < argc; i++) {
 		if (strcmp(argv[i], "--retry") == 0)
 			s.retry = true;
+		else if (strcmp(argv[i], "--no-trailers") == 0)
+			no_trailers = true;
 		else if (strcmp(argv[i], "--keylog") == 0 && i + 1 < argc)
 			s.keylog = fopen(argv[++i], "a");
 		else if (strcmp(argv[i], "--sandbox") == 0)
