@@ -30,12 +30,7 @@ WLOG=$T/icpt-h3idle-web.log JAR=$T/icpt-h3idle.jar PPORT=$(udp_port)
 	--set quic_idle_timeout=5 --set intercept='(~q & ~u /qhold) | (~s & ~u /shold)' \
 	--set "ssl_verify_upstream_trusted_ca=$T/ca.pem" >"$WLOG" 2>&1 &
 PIDS+=($!)
-wait_for "$WLOG" "Web server listening at" 20 || { notok icpt-h3idle-web-start "$(cat "$WLOG")"; exit 0; }
-wait_for "$WLOG" "listening at" 10
-B=http://127.0.0.1:$(grep -m1 -oE 'http://[0-9.]+:[0-9]+' "$WLOG" | grep -oE '[0-9]+$')
-curl -s -o /dev/null -c "$JAR" "$B/?token=$(grep -m1 -oE 'token=[0-9a-f]+' "$WLOG" | cut -d= -f2)"
-CSRF=$(api /api/state | jq_ 'd["csrf"]')
-for _ in $(seq 1 100); do [ -f "$T/conf/snare-ca-cert.pem" ] && break; sleep 0.05; done
+web_session icpt-h3idle || exit 0
 SCA=$T/conf/snare-ca-cert.pem
 IDLE="reverse http3: the client's QUIC connection was quiet for the idle timeout"
 GONE="reverse http3: the QUIC connection to the server ended"
