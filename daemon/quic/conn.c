@@ -571,9 +571,9 @@ static uint64_t idle_timeout(const struct quic_conn *c)
 	return t;
 }
 
-/* ngtcp2's keep-alive: after `timeout` without sending, a PING (only once the handshake is
- * done; the peer's transport parameters are known by then, before they are the handshake
- * timer's business). 0 turns it off. */
+/* ngtcp2's keep-alive timer: after the interval without sending, a PING; 0 turns it off. It
+ * runs only once the handshake is done; turned on before (a new server connection while a
+ * request is held), the interval is a third of our own offer, the peer's being unknown yet. */
 void quic_conn_keep_alive(struct quic_conn *c, bool on)
 {
 	if (c->keep_alive == on || c->conn == NULL)
