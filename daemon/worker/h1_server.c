@@ -6,7 +6,8 @@
  * Expect: 100-continue is answered here (the field does not go on).  A
  * response head goes out as a status line and fields with Content-Length
  * when the engine gave one, else chunked to an HTTP/1.1 client (trailers
- * after the last chunk) or close-delimited to an HTTP/1.0 one; Connection
+ * after the last chunk when the request said TE: trailers) or
+ * close-delimited to an HTTP/1.0 one; Connection
  * says what happens next.  A malformed head is a connection error with the
  * status to answer (400, 431, 505): the engine may submit that answer on
  * sid 0 from on_conn_error, then the side is done.  The client's bytes are
@@ -40,11 +41,12 @@ struct http_framing {
 	bool rq_ended;
 	bool rs_head, rs_chunked, rs_nobody, rs_ended;
 	bool sent_100, want_space;
-	bool unseen;	/* the stream answers a bad head: the engine never saw it */
-	bool close_due; /* the stream is over: on_close at the next flush */
-	bool closing;	/* no more requests: done once the stream is over and out */
-	bool failed;	/* on_conn_error was called */
-	bool switched;	/* a 101 or a CONNECT 2xx went out: the framing's part ended */
+	bool want_trailers; /* the request said TE: trailers */
+	bool unseen;	    /* the stream answers a bad head: the engine never saw it */
+	bool close_due;	    /* the stream is over: on_close at the next flush */
+	bool closing;	    /* no more requests: done once the stream is over and out */
+	bool failed;	    /* on_conn_error was called */
+	bool switched;	    /* a 101 or a CONNECT 2xx went out: the framing's part ended */
 	bool eof;
 };
 
@@ -179,6 +181,10 @@ static void stream_start(struct http_framing *f, const struct http1_head *rh)
 	f->minor = rh->version_minor;
 	f->keep_alive = rh->keep_alive && !f->closing;
 	f->head_req = http1_str_eq(rh->method, "HEAD");
+	f->want_trailers = false;
+	for (size_t i = 0; i < rh->nheaders; i++)
+		if (http1_str_ieq(rh->headers[i].name, "te"))
+			f->want_trailers |= http1_has_token(rh->headers[i].value, "trailers");
 	f->connect = http1_str_eq(rh->method, "CONNECT");
 	h1f_body_start(&f->body, rh->body, rh->content_length);
 	f->rq_ended = h1f_body_empty(&f->body);
@@ -431,7 +437,8 @@ static int h1s_submit_end(struct http_framing *f, int32_t sid, const struct hf_f
 		return 0;
 	f->rs_ended = true;
 	if (f->rs_chunked)
-		r = h1f_put_last_chunk(&f->out, (const struct h2_field *)(const void *)t, n);
+		r = h1f_put_last_chunk(&f->out, (const struct h2_field *)(const void *)t,
+				       f->want_trailers ? n : 0);
 	maybe_over(f);
 	return r;
 }
