@@ -23,23 +23,14 @@
 #define H1C_OUT_MAX (64u << 10) /* request bytes queued here */
 
 struct http_framing {
-	struct hf_events ev;
-	void *eng;
-	struct http1_limits lim;
-	struct buf out;
-	int32_t sid, next_sid; /* the stream in progress (0: none) */
+	struct h1f_side s; /* first: the shared part */
 	char method[32];
 	bool rq_chunked, rq_ended, want_space;
-	struct http1_head *rh; /* the response head being parsed */
 	bool rs_head, rs_ended;
-	struct h1f_body body; /* the response body */
-	bool close_due;	      /* on_close is owed to the engine (after a reset) */
-	bool broken;	      /* the connection will carry nothing more */
+	bool close_due; /* on_close is owed to the engine (after a reset) */
+	bool broken;	/* the connection will carry nothing more */
 	bool eof;
 };
-
-static void body_data(void *arg, const uint8_t *p, size_t n);
-static void body_trailers(void *arg, const struct hf_field *t, size_t n);
 
 /* Methods whose requests carry a body by habit: an empty one is said. */
 static bool body_method(const char *m)
@@ -91,16 +82,7 @@ static struct http_framing *h1c_open(enum hf_side side, const struct hf_limits *
 	if (side != HF_CLIENT)
 		return NULL;
 	f = xcalloc(1, sizeof(*f));
-	f->ev = *ev;
-	f->eng = eng;
-	http1_limits_default(&f->lim);
-	if (lim && lim->max_head_bytes)
-		f->lim.max_head_bytes = lim->max_head_bytes;
-	if (lim && lim->max_fields && lim->max_fields <= HTTP1_MAX_HEADERS_CAP)
-		f->lim.max_headers = lim->max_fields;
-	buf_init(&f->out, 2 * H1C_OUT_MAX + f->lim.max_head_bytes);
-	h1f_body_init(&f->body, body_data, body_trailers, f);
-	f->next_sid = 1;
+	h1f_side_init(&f->s, lim, ev, eng, H1C_OUT_MAX);
 	return f;
 }
 
@@ -108,21 +90,19 @@ static void h1c_free(struct http_framing *f)
 {
 	if (f == NULL)
 		return;
-	buf_free(&f->out);
-	h1f_body_free(&f->body);
-	free(f->rh);
+	h1f_side_free(&f->s);
 	free(f);
 }
 
 static void stream_over(struct http_framing *f)
 {
-	int32_t sid = f->sid;
+	int32_t sid = f->s.sid;
 
-	f->sid = 0;
+	f->s.sid = 0;
 	f->close_due = false;
-	free(f->rh);
-	f->rh = NULL;
-	f->ev.on_close(f->eng, sid);
+	free(f->s.rh);
+	f->s.rh = NULL;
+	f->s.ev.on_close(f->s.eng, sid);
 }
 
 static int32_t h1c_submit_head(struct http_framing *f, int32_t sid, const struct hf_head *h,
@@ -140,36 +120,36 @@ static int32_t h1c_submit_head(struct http_framing *f, int32_t sid, const struct
 	struct buf head;
 	int r;
 
-	if (sid != 0 || f->sid != 0 || f->broken || f->eof)
+	if (sid != 0 || f->s.sid != 0 || f->broken || f->eof)
 		return -EBUSY;
 	h2_msg_init(&m);
-	buf_init(&head, f->lim.max_head_bytes + 1024);
+	buf_init(&head, f->s.lim.max_head_bytes + 1024);
 	r = h2_map_request_to_h1(&m, &in);
 	if (r == 0 && (strlen(m.method) >= sizeof(f->method) || strcmp(m.method, "CONNECT") == 0))
 		r = -EINVAL;
 	if (r == 0)
 		r = request_bytes(&head, &m, end, &f->rq_chunked);
 	if (r == 0)
-		r = buf_append(&f->out, buf_ptr(&head), buf_len(&head));
+		r = buf_append(&f->s.out, buf_ptr(&head), buf_len(&head));
 	if (r == 0)
 		snprintf(f->method, sizeof(f->method), "%s", m.method);
 	h2_msg_free(&m);
 	buf_free(&head);
 	if (r < 0)
 		return r;
-	f->sid = f->next_sid;
-	f->next_sid += 2;
+	f->s.sid = f->s.next_sid;
+	f->s.next_sid += 2;
 	f->rq_ended = end;
 	f->rs_head = f->rs_ended = false;
-	f->body.unconsumed = 0;
-	return f->sid;
+	f->s.body.unconsumed = 0;
+	return f->s.sid;
 }
 
 static ssize_t h1c_submit_data(struct http_framing *f, int32_t sid, const uint8_t *p, size_t n)
 {
-	size_t room = h1f_room(&f->out, H1C_OUT_MAX);
+	size_t room = h1f_room(&f->s.out, H1C_OUT_MAX);
 
-	if (sid != f->sid || f->sid == 0 || f->rs_ended || f->close_due)
+	if (sid != f->s.sid || f->s.sid == 0 || f->rs_ended || f->close_due)
 		return (ssize_t)n; /* the exchange is over: what is left goes nowhere */
 	if (f->rq_ended)
 		return -EINVAL;
@@ -181,16 +161,16 @@ static ssize_t h1c_submit_data(struct http_framing *f, int32_t sid, const uint8_
 	}
 	if (n == 0)
 		return 0;
-	return h1f_put_data(&f->out, f->rq_chunked, p, n) ? -ENOBUFS : (ssize_t)n;
+	return h1f_put_data(&f->s.out, f->rq_chunked, p, n) ? -ENOBUFS : (ssize_t)n;
 }
 
 static int h1c_submit_end(struct http_framing *f, int32_t sid, const struct hf_field *t, size_t n)
 {
-	if (sid != f->sid || f->sid == 0 || f->rq_ended)
+	if (sid != f->s.sid || f->s.sid == 0 || f->rq_ended)
 		return 0;
 	f->rq_ended = true;
 	if (f->rq_chunked)
-		return h1f_put_last_chunk(&f->out, (const struct h2_field *)(const void *)t, n);
+		return h1f_put_last_chunk(&f->s.out, (const struct h2_field *)(const void *)t, n);
 	return 0;
 }
 
@@ -198,7 +178,7 @@ static int h1c_submit_end(struct http_framing *f, int32_t sid, const struct hf_f
 static int h1c_submit_reset(struct http_framing *f, int32_t sid, uint32_t code)
 {
 	(void)code;
-	if (sid != f->sid || f->sid == 0)
+	if (sid != f->s.sid || f->s.sid == 0)
 		return 0;
 	f->broken = true;
 	f->close_due = true; /* told at the next flush: not from inside a submit */
@@ -208,41 +188,41 @@ static int h1c_submit_reset(struct http_framing *f, int32_t sid, uint32_t code)
 static int h1c_consume(struct http_framing *f, int32_t sid, size_t n)
 {
 	(void)sid;
-	h1f_body_consume(&f->body, n);
+	h1f_body_consume(&f->s.body, n);
 	return 0;
 }
 
 static bool h1c_can_open(const struct http_framing *f)
 {
-	return f->sid == 0 && !f->broken && !f->eof;
+	return f->s.sid == 0 && !f->broken && !f->eof;
 }
 
 bool h1c_idle(const struct http_framing *f)
 {
-	return f->sid == 0;
+	return f->s.sid == 0;
 }
 
 static bool h1c_done(const struct http_framing *f)
 {
-	return (f->broken || f->eof) && f->sid == 0 && buf_len(&f->out) == 0;
+	return (f->broken || f->eof) && f->s.sid == 0 && buf_len(&f->s.out) == 0;
 }
 
 static int h1c_flush(struct http_framing *f, struct buf *out)
 {
-	size_t n = buf_len(&f->out);
+	size_t n = buf_len(&f->s.out);
 
 	if (f->close_due)
 		stream_over(f);
 	if (n > buf_room(out))
 		n = buf_room(out);
 	if (n > 0) {
-		if (buf_append(out, buf_ptr(&f->out), n) < 0)
+		if (buf_append(out, buf_ptr(&f->s.out), n) < 0)
 			return -ENOBUFS;
-		buf_consume(&f->out, n);
+		buf_consume(&f->s.out, n);
 	}
-	if (f->want_space && f->sid && buf_len(&f->out) < H1C_OUT_MAX / 2) {
+	if (f->want_space && f->s.sid && buf_len(&f->s.out) < H1C_OUT_MAX / 2) {
 		f->want_space = false;
-		f->ev.on_send_space(f->eng, f->sid);
+		f->s.ev.on_send_space(f->s.eng, f->s.sid);
 	}
 	return 0;
 }
@@ -252,14 +232,14 @@ static int h1c_flush(struct http_framing *f, struct buf *out)
 /* The server broke HTTP/1: the stream is reset, the connection is over. */
 static int fail(struct http_framing *f, const char *why)
 {
-	int32_t sid = f->sid;
+	int32_t sid = f->s.sid;
 
 	f->broken = true;
 	if (sid) {
-		f->ev.on_reset(f->eng, sid, HF_E_PROTOCOL, true);
+		f->s.ev.on_reset(f->s.eng, sid, HF_E_PROTOCOL, true);
 		stream_over(f);
 	}
-	f->ev.on_conn_error(f->eng, HF_E_PROTOCOL, 502, why);
+	f->s.ev.on_conn_error(f->s.eng, HF_E_PROTOCOL, 502, why);
 	return -EPROTO;
 }
 
@@ -268,7 +248,7 @@ static int fail(struct http_framing *f, const char *why)
 static void response_done(struct http_framing *f)
 {
 	f->rs_ended = true;
-	f->ev.on_end(f->eng, f->sid);
+	f->s.ev.on_end(f->s.eng, f->s.sid);
 	if (!f->rq_ended)
 		f->broken = true;
 	stream_over(f);
@@ -279,7 +259,7 @@ static int deliver_head(struct http_framing *f, const struct http1_head *rh, boo
 	struct h2_field fl[HTTP1_MAX_HEADERS_CAP];
 	struct h2_msg m;
 	struct hf_head h = {.status = rh->status, .version = rh->version_minor ? 11 : 10};
-	bool end = final && h1f_body_empty(&f->body);
+	bool end = final && h1f_body_empty(&f->s.body);
 	int r;
 
 	for (size_t i = 0; i < rh->nheaders; i++)
@@ -291,10 +271,10 @@ static int deliver_head(struct http_framing *f, const struct http1_head *rh, boo
 		h.fields = (const struct hf_field *)(const void *)m.fields;
 		h.nfields = m.nfields;
 		h.content_length =
-		    f->body.kind == HTTP1_BODY_LENGTH ? (int64_t)rh->content_length : -1;
+		    f->s.body.kind == HTTP1_BODY_LENGTH ? (int64_t)rh->content_length : -1;
 		if (final)
 			f->rs_head = true;
-		f->ev.on_head(f->eng, f->sid, &h, end);
+		f->s.ev.on_head(f->s.eng, f->s.sid, &h, end);
 	}
 	h2_msg_free(&m);
 	return r;
@@ -317,21 +297,21 @@ static int feed_head(struct http_framing *f, struct buf *in)
 
 	if (!status_line_start(in))
 		return fail(f, "the server's answer is not HTTP/1 (an HTTP/2-only server?)");
-	if (f->rh == NULL)
-		f->rh = xcalloc(1, sizeof(*f->rh));
-	rh = f->rh;
-	r = http1_scan_response(buf_ptr(in), buf_len(in), &f->lim, rh);
+	if (f->s.rh == NULL)
+		f->s.rh = xcalloc(1, sizeof(*f->s.rh));
+	rh = f->s.rh;
+	r = http1_scan_response(buf_ptr(in), buf_len(in), &f->s.lim, rh);
 	if (r == HTTP1_E_NEED_MORE)
 		return 0;
 	if (r != HTTP1_OK || rh->status == 101)
 		return fail(f, "invalid HTTP/1 response head from the server");
 	if (rh->status < 200) {
-		h1f_body_start(&f->body, HTTP1_BODY_NONE, 0);
+		h1f_body_start(&f->s.body, HTTP1_BODY_NONE, 0);
 		r = deliver_head(f, rh, false);
 	} else {
 		if (http1_response_body(rh, (struct http1_str){f->method, strlen(f->method)}) != 0)
 			return fail(f, "invalid HTTP/1 response framing from the server");
-		h1f_body_start(&f->body, rh->body, rh->content_length);
+		h1f_body_start(&f->s.body, rh->body, rh->content_length);
 		if (!rh->keep_alive)
 			f->broken = true;
 		r = deliver_head(f, rh, true);
@@ -340,33 +320,19 @@ static int feed_head(struct http_framing *f, struct buf *in)
 	*rh = (struct http1_head){0};
 	if (r < 0)
 		return fail(f, "invalid HTTP/1 response head from the server");
-	if (f->rs_head && h1f_body_empty(&f->body))
+	if (f->rs_head && h1f_body_empty(&f->s.body))
 		response_done(f);
 	return 1;
-}
-
-static void body_data(void *arg, const uint8_t *p, size_t n)
-{
-	struct http_framing *f = arg;
-
-	f->ev.on_data(f->eng, f->sid, p, n);
-}
-
-static void body_trailers(void *arg, const struct hf_field *t, size_t n)
-{
-	struct http_framing *f = arg;
-
-	f->ev.on_trailers(f->eng, f->sid, t, n);
 }
 
 /* Body bytes as far as the window allows: 1 when some were used. */
 static int feed_body(struct http_framing *f, struct buf *in)
 {
-	int r = h1f_body_feed(&f->body, in);
+	int r = h1f_body_feed(&f->s.body, in);
 
 	if (r < 0)
 		return fail(f, "invalid chunked body from the server");
-	if (f->body.done)
+	if (f->s.body.done)
 		response_done(f);
 	return r;
 }
@@ -376,11 +342,11 @@ static int h1c_feed(struct http_framing *f, struct buf *in)
 	int r = 1;
 
 	while (r > 0 && buf_len(in) > 0) {
-		if (f->eof || (f->broken && f->sid == 0)) {
+		if (f->eof || (f->broken && f->s.sid == 0)) {
 			buf_consume(in, buf_len(in));
 			return 0;
 		}
-		if (f->sid == 0 || f->close_due)
+		if (f->s.sid == 0 || f->close_due)
 			return fail(f, "the server sent bytes nobody asked for");
 		r = f->rs_head ? feed_body(f, in) : feed_head(f, in);
 	}
@@ -392,13 +358,13 @@ void h1c_eof(struct http_framing *f)
 	if (f->eof)
 		return;
 	f->eof = true;
-	if (f->sid == 0 || f->close_due)
+	if (f->s.sid == 0 || f->close_due)
 		return;
-	if (f->rs_head && f->body.kind == HTTP1_BODY_CLOSE) {
+	if (f->rs_head && f->s.body.kind == HTTP1_BODY_CLOSE) {
 		response_done(f);
 		return;
 	}
-	f->ev.on_reset(f->eng, f->sid, HF_E_INTERNAL, true);
+	f->s.ev.on_reset(f->s.eng, f->s.sid, HF_E_INTERNAL, true);
 	stream_over(f);
 }
 

@@ -3,6 +3,7 @@
  * fields written are the engine's, checked here against splitting. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -199,4 +200,45 @@ int h1f_body_feed(struct h1f_body *b, struct buf *in)
 	if (b->kind == HTTP1_BODY_LENGTH && (b->left -= n) == 0)
 		b->done = true;
 	return 1;
+}
+
+/* ---- a side ---- */
+
+static void side_data(void *arg, const uint8_t *p, size_t n)
+{
+	struct h1f_side *s = arg;
+
+	s->ev.on_data(s->eng, s->sid, p, n);
+}
+
+static void side_trailers(void *arg, const struct hf_field *t, size_t n)
+{
+	struct h1f_side *s = arg;
+
+	s->ev.on_trailers(s->eng, s->sid, t, n);
+}
+
+void h1f_side_init(struct h1f_side *s, const struct hf_limits *lim, const struct hf_events *ev,
+		   void *eng, size_t out_max)
+{
+	s->ev = *ev;
+	s->eng = eng;
+	http1_limits_default(&s->lim);
+	if (lim && lim->max_head_bytes)
+		s->lim.max_head_bytes = lim->max_head_bytes;
+	if (lim && lim->max_fields && lim->max_fields <= HTTP1_MAX_HEADERS_CAP)
+		s->lim.max_headers = lim->max_fields;
+	buf_init(&s->out, 2 * out_max + s->lim.max_head_bytes);
+	h1f_body_init(&s->body, side_data, side_trailers, s);
+	s->sid = 0;
+	s->next_sid = 1;
+	s->rh = NULL;
+}
+
+void h1f_side_free(struct h1f_side *s)
+{
+	buf_free(&s->out);
+	h1f_body_free(&s->body);
+	free(s->rh);
+	s->rh = NULL;
 }

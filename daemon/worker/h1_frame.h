@@ -62,4 +62,22 @@ bool h1f_body_empty(const struct h1f_body *b);
 int h1f_body_feed(struct h1f_body *b, struct buf *in);
 void h1f_body_consume(struct h1f_body *b, size_t n);
 
+/* What either HTTP/1.1 framing holds: the engine's events, the limits, the
+ * bytes to send, the stream in progress (0: none; ids 1, 3, 5, ...), the
+ * head being parsed and the peer's body (delivered on the stream). */
+struct h1f_side {
+	struct hf_events ev;
+	void *eng;
+	struct http1_limits lim;
+	struct buf out;
+	int32_t sid, next_sid;
+	struct http1_head *rh;
+	struct h1f_body body;
+};
+
+/* out holds up to 2 * out_max plus a head. */
+void h1f_side_init(struct h1f_side *s, const struct hf_limits *lim, const struct hf_events *ev,
+		   void *eng, size_t out_max);
+void h1f_side_free(struct h1f_side *s);
+
 #endif

@@ -27,14 +27,8 @@
 #define H1S_OUT_MAX (64u << 10) /* response bytes queued here */
 
 struct http_framing {
-	struct hf_events ev;
-	void *eng;
-	struct http1_limits lim;
+	struct h1f_side s; /* first: the shared part */
 	const char *scheme;
-	struct buf out;
-	int32_t sid, next_sid;	/* the stream in progress (0: none) */
-	struct http1_head *rh;	/* the request head being parsed */
-	struct h1f_body body;	/* the request body */
 	int minor;		/* the request's HTTP/1.<minor> */
 	bool keep_alive;	/* the request lets the connection go on */
 	bool head_req, connect; /* HEAD, CONNECT */
@@ -55,20 +49,6 @@ void h1s_set_scheme(struct http_framing *f, const char *scheme)
 	f->scheme = scheme;
 }
 
-static void body_data(void *arg, const uint8_t *p, size_t n)
-{
-	struct http_framing *f = arg;
-
-	f->ev.on_data(f->eng, f->sid, p, n);
-}
-
-static void body_trailers(void *arg, const struct hf_field *t, size_t n)
-{
-	struct http_framing *f = arg;
-
-	f->ev.on_trailers(f->eng, f->sid, t, n);
-}
-
 static struct http_framing *h1s_open(enum hf_side side, const struct hf_limits *lim,
 				     const struct hf_events *ev, void *eng)
 {
@@ -77,16 +57,7 @@ static struct http_framing *h1s_open(enum hf_side side, const struct hf_limits *
 	if (side != HF_SERVER)
 		return NULL;
 	f = xcalloc(1, sizeof(*f));
-	f->ev = *ev;
-	f->eng = eng;
-	http1_limits_default(&f->lim);
-	if (lim && lim->max_head_bytes)
-		f->lim.max_head_bytes = lim->max_head_bytes;
-	if (lim && lim->max_fields && lim->max_fields <= HTTP1_MAX_HEADERS_CAP)
-		f->lim.max_headers = lim->max_fields;
-	buf_init(&f->out, 2 * H1S_OUT_MAX + f->lim.max_head_bytes);
-	h1f_body_init(&f->body, body_data, body_trailers, f);
-	f->next_sid = 1;
+	h1f_side_init(&f->s, lim, ev, eng, H1S_OUT_MAX);
 	return f;
 }
 
@@ -94,9 +65,7 @@ static void h1s_free(struct http_framing *f)
 {
 	if (f == NULL)
 		return;
-	buf_free(&f->out);
-	h1f_body_free(&f->body);
-	free(f->rh);
+	h1f_side_free(&f->s);
 	free(f);
 }
 
@@ -104,21 +73,21 @@ static void h1s_free(struct http_framing *f)
  * leaves the rest of that request unread, so nothing more is read. */
 static void stream_over(struct http_framing *f)
 {
-	int32_t sid = f->sid;
+	int32_t sid = f->s.sid;
 	bool unseen = f->unseen;
 
 	if (!f->rq_ended || !f->keep_alive)
 		f->closing = true;
-	f->sid = 0;
+	f->s.sid = 0;
 	f->close_due = f->unseen = false;
 	if (!unseen)
-		f->ev.on_close(f->eng, sid);
+		f->s.ev.on_close(f->s.eng, sid);
 }
 
 /* Both directions ended: the stream closes at the next flush. */
 static void maybe_over(struct http_framing *f)
 {
-	if (f->rs_ended && f->sid)
+	if (f->rs_ended && f->s.sid)
 		f->close_due = true;
 }
 
@@ -132,7 +101,7 @@ static int bad_head(struct http_framing *f, int err)
 
 	f->failed = f->closing = true;
 	f->rs_head = f->rs_ended = false; /* the answer to come is unsent */
-	f->ev.on_conn_error(f->eng, HF_E_PROTOCOL, status, "invalid HTTP/1 request head");
+	f->s.ev.on_conn_error(f->s.eng, HF_E_PROTOCOL, status, "invalid HTTP/1 request head");
 	return -EPROTO;
 }
 
@@ -176,8 +145,8 @@ static int map_head(struct http_framing *f, const struct http1_head *rh, struct 
 
 static void stream_start(struct http_framing *f, const struct http1_head *rh)
 {
-	f->sid = f->next_sid;
-	f->next_sid += 2;
+	f->s.sid = f->s.next_sid;
+	f->s.next_sid += 2;
 	f->minor = rh->version_minor;
 	f->keep_alive = rh->keep_alive && !f->closing;
 	f->head_req = http1_str_eq(rh->method, "HEAD");
@@ -186,8 +155,8 @@ static void stream_start(struct http_framing *f, const struct http1_head *rh)
 		if (http1_str_ieq(rh->headers[i].name, "te"))
 			f->want_trailers |= http1_has_token(rh->headers[i].value, "trailers");
 	f->connect = http1_str_eq(rh->method, "CONNECT");
-	h1f_body_start(&f->body, rh->body, rh->content_length);
-	f->rq_ended = h1f_body_empty(&f->body);
+	h1f_body_start(&f->s.body, rh->body, rh->content_length);
+	f->rq_ended = h1f_body_empty(&f->s.body);
 	f->rs_head = f->rs_chunked = f->rs_nobody = f->rs_ended = false;
 	f->sent_100 = f->want_space = false;
 }
@@ -205,12 +174,12 @@ static void deliver_head(struct http_framing *f, const struct h2_msg *m, int64_t
 	    .content_length = cl,
 	};
 
-	f->ev.on_head(f->eng, f->sid, &h, f->rq_ended);
-	if (f->rq_ended && f->sid)
-		f->ev.on_end(f->eng, f->sid);
-	else if (expect && f->sid && !f->rs_head && !f->sent_100) {
+	f->s.ev.on_head(f->s.eng, f->s.sid, &h, f->rq_ended);
+	if (f->rq_ended && f->s.sid)
+		f->s.ev.on_end(f->s.eng, f->s.sid);
+	else if (expect && f->s.sid && !f->rs_head && !f->sent_100) {
 		f->sent_100 = true;
-		if (h1f_put(&f->out, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0)
+		if (h1f_put(&f->s.out, "HTTP/1.1 100 Continue\r\n\r\n", 25) < 0)
 			f->closing = true;
 	}
 	maybe_over(f);
@@ -225,10 +194,10 @@ static int feed_head(struct http_framing *f, struct buf *in)
 	bool expect;
 	int r;
 
-	if (f->rh == NULL)
-		f->rh = xcalloc(1, sizeof(*f->rh));
-	rh = f->rh;
-	r = http1_scan_request(buf_ptr(in), buf_len(in), &f->lim, rh);
+	if (f->s.rh == NULL)
+		f->s.rh = xcalloc(1, sizeof(*f->s.rh));
+	rh = f->s.rh;
+	r = http1_scan_request(buf_ptr(in), buf_len(in), &f->s.lim, rh);
 	if (r == HTTP1_E_NEED_MORE)
 		return 0;
 	if (r != HTTP1_OK)
@@ -242,8 +211,8 @@ static int feed_head(struct http_framing *f, struct buf *in)
 	cl = rh->body == HTTP1_BODY_LENGTH ? (int64_t)rh->content_length : -1;
 	expect = rh->expect_continue && !f->rq_ended;
 	buf_consume(in, rh->head_len);
-	free(f->rh); /* 8 KiB an idle connection need not keep */
-	f->rh = NULL;
+	free(f->s.rh); /* 8 KiB an idle connection need not keep */
+	f->s.rh = NULL;
 	deliver_head(f, &m, cl, expect);
 	h2_msg_free(&m);
 	return 1;
@@ -251,19 +220,19 @@ static int feed_head(struct http_framing *f, struct buf *in)
 
 static int feed_body(struct http_framing *f, struct buf *in)
 {
-	int r = h1f_body_feed(&f->body, in);
+	int r = h1f_body_feed(&f->s.body, in);
 
 	if (r < 0) {
 		f->closing = true;
-		f->ev.on_reset(f->eng, f->sid, HF_E_PROTOCOL, true);
+		f->s.ev.on_reset(f->s.eng, f->s.sid, HF_E_PROTOCOL, true);
 		stream_over(f);
 		f->failed = true;
-		f->ev.on_conn_error(f->eng, HF_E_PROTOCOL, 0, "invalid chunked request body");
+		f->s.ev.on_conn_error(f->s.eng, HF_E_PROTOCOL, 0, "invalid chunked request body");
 		return -EPROTO;
 	}
-	if (f->body.done && f->sid) {
+	if (f->s.body.done && f->s.sid) {
 		f->rq_ended = true;
-		f->ev.on_end(f->eng, f->sid);
+		f->s.ev.on_end(f->s.eng, f->s.sid);
 		maybe_over(f);
 	}
 	return r;
@@ -276,11 +245,11 @@ static int h1s_feed(struct http_framing *f, struct buf *in)
 	while (r > 0 && buf_len(in) > 0) {
 		if (f->switched)
 			return 0; /* the bytes are the next layer's */
-		if (f->failed || f->eof || (f->closing && f->sid == 0)) {
+		if (f->failed || f->eof || (f->closing && f->s.sid == 0)) {
 			buf_consume(in, buf_len(in));
 			return f->failed ? -EPROTO : 0;
 		}
-		if (f->sid == 0)
+		if (f->s.sid == 0)
 			r = feed_head(f, in);
 		else if (!f->rq_ended && !f->close_due)
 			r = feed_body(f, in);
@@ -295,9 +264,9 @@ void h1s_eof(struct http_framing *f)
 	if (f->eof)
 		return;
 	f->eof = f->closing = true;
-	if (f->sid == 0 || f->rq_ended || f->close_due)
+	if (f->s.sid == 0 || f->rq_ended || f->close_due)
 		return;
-	f->ev.on_reset(f->eng, f->sid, HF_E_CANCEL, true);
+	f->s.ev.on_reset(f->s.eng, f->s.sid, HF_E_CANCEL, true);
 	stream_over(f);
 }
 
@@ -329,11 +298,11 @@ static int32_t informational(struct http_framing *f, const struct h2_msg *m)
 	if (f->minor == 0 || (m->status == 100 && f->sent_100))
 		return 0;
 	f->sent_100 |= m->status == 100;
-	r = status_line(&f->out, m->status);
+	r = status_line(&f->s.out, m->status);
 	for (size_t i = 0; i < m->nfields; i++)
 		if (!h1f_conn_specific(&m->fields[i]))
-			r |= h1f_put_field(&f->out, &m->fields[i]);
-	r |= h1f_put(&f->out, "\r\n", 2);
+			r |= h1f_put_field(&f->s.out, &m->fields[i]);
+	r |= h1f_put(&f->s.out, "\r\n", 2);
 	return r ? -ENOBUFS : 0;
 }
 
@@ -353,19 +322,19 @@ static int final_head(struct http_framing *f, const struct h2_msg *m, bool end)
 	f->rs_chunked = !f->rs_nobody && !has_cl && !end && f->minor == 1;
 	close = !f->keep_alive || f->closing || f->failed || !f->rq_ended ||
 		(!f->rs_nobody && !has_cl && !end && !f->rs_chunked);
-	r = status_line(&f->out, m->status);
+	r = status_line(&f->s.out, m->status);
 	for (size_t i = 0; i < m->nfields; i++)
 		if (!h1f_conn_specific(&m->fields[i]))
-			r |= h1f_put_field(&f->out, &m->fields[i]);
+			r |= h1f_put_field(&f->s.out, &m->fields[i]);
 	if (f->rs_chunked)
-		r |= h1f_put(&f->out, "transfer-encoding: chunked\r\n", 28);
+		r |= h1f_put(&f->s.out, "transfer-encoding: chunked\r\n", 28);
 	else if (end && !f->rs_nobody && !has_cl)
-		r |= h1f_put(&f->out, "content-length: 0\r\n", 19);
+		r |= h1f_put(&f->s.out, "content-length: 0\r\n", 19);
 	if (close && !f->switched)
-		r |= h1f_put(&f->out, "connection: close\r\n", 19);
+		r |= h1f_put(&f->s.out, "connection: close\r\n", 19);
 	else if (f->minor == 0 && !f->switched)
-		r |= h1f_put(&f->out, "connection: keep-alive\r\n", 24);
-	r |= h1f_put(&f->out, "\r\n", 2);
+		r |= h1f_put(&f->s.out, "connection: keep-alive\r\n", 24);
+	r |= h1f_put(&f->s.out, "\r\n", 2);
 	if (close)
 		f->keep_alive = false;
 	return r ? -ENOBUFS : 0;
@@ -375,10 +344,10 @@ static int final_head(struct http_framing *f, const struct h2_msg *m, bool end)
  * engine never saw, and the last. */
 static bool error_answer(struct http_framing *f, int32_t sid)
 {
-	if (sid != 0 || !f->failed || f->sid != 0 || f->rs_head)
+	if (sid != 0 || !f->failed || f->s.sid != 0 || f->rs_head)
 		return false;
-	f->sid = f->next_sid;
-	f->next_sid += 2;
+	f->s.sid = f->s.next_sid;
+	f->s.next_sid += 2;
 	f->minor = 1;
 	f->keep_alive = f->head_req = f->connect = false;
 	f->rq_ended = f->unseen = true;
@@ -394,7 +363,8 @@ static int32_t h1s_submit_head(struct http_framing *f, int32_t sid, const struct
 	struct h2_msg m;
 	int32_t r;
 
-	if (!error_answer(f, sid) && (sid != f->sid || f->sid == 0 || f->rs_head || f->close_due))
+	if (!error_answer(f, sid) &&
+	    (sid != f->s.sid || f->s.sid == 0 || f->rs_head || f->close_due))
 		return -EINVAL;
 	if (h->status < 100 || h->status > 999 || !h1f_fields_ok(in.fields, in.nfields))
 		return -EINVAL;
@@ -414,9 +384,9 @@ static int32_t h1s_submit_head(struct http_framing *f, int32_t sid, const struct
 
 static ssize_t h1s_submit_data(struct http_framing *f, int32_t sid, const uint8_t *p, size_t n)
 {
-	size_t room = h1f_room(&f->out, H1S_OUT_MAX);
+	size_t room = h1f_room(&f->s.out, H1S_OUT_MAX);
 
-	if (sid != f->sid || f->sid == 0 || !f->rs_head || f->rs_ended)
+	if (sid != f->s.sid || f->s.sid == 0 || !f->rs_head || f->rs_ended)
 		return -EINVAL;
 	if (f->rs_nobody || n == 0)
 		return (ssize_t)n; /* HEAD, 204, 304: no body goes out */
@@ -426,18 +396,18 @@ static ssize_t h1s_submit_data(struct http_framing *f, int32_t sid, const uint8_
 	}
 	if (n == 0)
 		return 0;
-	return h1f_put_data(&f->out, f->rs_chunked, p, n) ? -ENOBUFS : (ssize_t)n;
+	return h1f_put_data(&f->s.out, f->rs_chunked, p, n) ? -ENOBUFS : (ssize_t)n;
 }
 
 static int h1s_submit_end(struct http_framing *f, int32_t sid, const struct hf_field *t, size_t n)
 {
 	int r = 0;
 
-	if (sid != f->sid || f->sid == 0 || !f->rs_head || f->rs_ended)
+	if (sid != f->s.sid || f->s.sid == 0 || !f->rs_head || f->rs_ended)
 		return 0;
 	f->rs_ended = true;
 	if (f->rs_chunked)
-		r = h1f_put_last_chunk(&f->out, (const struct h2_field *)(const void *)t,
+		r = h1f_put_last_chunk(&f->s.out, (const struct h2_field *)(const void *)t,
 				       f->want_trailers ? n : 0);
 	maybe_over(f);
 	return r;
@@ -448,7 +418,7 @@ static int h1s_submit_end(struct http_framing *f, int32_t sid, const struct hf_f
 static int h1s_submit_reset(struct http_framing *f, int32_t sid, uint32_t code)
 {
 	(void)code;
-	if (sid != f->sid || f->sid == 0)
+	if (sid != f->s.sid || f->s.sid == 0)
 		return 0;
 	f->closing = true;
 	f->close_due = true; /* told at the next flush: not from inside a submit */
@@ -458,7 +428,7 @@ static int h1s_submit_reset(struct http_framing *f, int32_t sid, uint32_t code)
 static int h1s_consume(struct http_framing *f, int32_t sid, size_t n)
 {
 	(void)sid;
-	h1f_body_consume(&f->body, n);
+	h1f_body_consume(&f->s.body, n);
 	return 0;
 }
 
@@ -470,26 +440,26 @@ static bool h1s_can_open(const struct http_framing *f)
 
 static bool h1s_done(const struct http_framing *f)
 {
-	return buf_len(&f->out) == 0 &&
-	       (f->switched || ((f->closing || f->failed) && f->sid == 0 && !f->close_due));
+	return buf_len(&f->s.out) == 0 &&
+	       (f->switched || ((f->closing || f->failed) && f->s.sid == 0 && !f->close_due));
 }
 
 static int h1s_flush(struct http_framing *f, struct buf *out)
 {
-	size_t n = buf_len(&f->out);
+	size_t n = buf_len(&f->s.out);
 
 	if (n > buf_room(out))
 		n = buf_room(out);
 	if (n > 0) {
-		if (buf_append(out, buf_ptr(&f->out), n) < 0)
+		if (buf_append(out, buf_ptr(&f->s.out), n) < 0)
 			return -ENOBUFS;
-		buf_consume(&f->out, n);
+		buf_consume(&f->s.out, n);
 	}
 	if (f->close_due)
 		stream_over(f);
-	if (f->want_space && f->sid && buf_len(&f->out) < H1S_OUT_MAX / 2) {
+	if (f->want_space && f->s.sid && buf_len(&f->s.out) < H1S_OUT_MAX / 2) {
 		f->want_space = false;
-		f->ev.on_send_space(f->eng, f->sid);
+		f->s.ev.on_send_space(f->s.eng, f->s.sid);
 	}
 	return 0;
 }

@@ -4,7 +4,9 @@
  * when the server speaks h2 or an HTTP/1.1 pool (h1_pool.c) when it does
  * not (translation); every client stream becomes a server stream and one
  * exchange, recorded as an HTTP/2.0 flow with its fields and trailers
- * in wire order.  Bodies move per stream as far as the other side takes
+ * in wire order.  An HTTP/1.1 client whose server took h2 (http2_origin,
+ * decided in layer.c) gets the HTTP/1.1 server framing (h1_server.c) on
+ * the client side instead, every request a stream, its flows HTTP/1.1.  Bodies move per stream as far as the other side takes
  * them: the sender's window opens (consume) only for bytes the other side
  * took, so at most a window per stream waits here.  body_size_limit and
  * stream_large_bodies apply per stream (http_body_piece).  A body the
@@ -1343,6 +1345,8 @@ static void h2p_step(struct conn *c, bool *progress)
 	if (pool)
 		h1pool_pump(p->srv, progress);
 	h2p_flush(p->cops, p->cli, &c->client, progress);
+	if (okc && buf_len(&c->client.in) > 0) /* HTTP/1: a pipelined request, its stream free */
+		okc = h2p_feed(p->cops, p->cli, &c->client, progress);
 	if (!pool)
 		h2p_flush(p->sops, p->srv, &c->server, progress);
 	if (okc && !h2p_client_over(c) && !pool && !p->probing && p->xs == NULL &&
