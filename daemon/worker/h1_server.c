@@ -84,7 +84,8 @@ static void stream_over(struct http_framing *f)
 		f->s.ev.on_close(f->s.eng, sid);
 }
 
-/* Both directions ended: the stream closes at the next flush. */
+/* The response ended: the stream closes at the next flush (the connection
+ * after it when the request had not ended: stream_over). */
 static void maybe_over(struct http_framing *f)
 {
 	if (f->rs_ended && f->s.sid)
