@@ -134,6 +134,12 @@ function visibleRange() {
   return [first, n];
 }
 
+// Whether the window of rows held covers the visible ones.
+function holdsVisible() {
+  const [first, n] = visibleRange();
+  return state.offset <= first && Math.min(first + n, state.total) <= state.offset + state.rows.length;
+}
+
 let fetchSerial = 0, fetchTimer = 0, fetchPending = false;
 
 // Asks the server for the rows around the visible ones (the page never holds more).
@@ -160,6 +166,9 @@ async function fetchWindow() {
     // now, the count when the server has matched every flow; asked again soon.
     state.scanning = r.complete === false ? { scanned: r.scanned || 0 } : null;
     if (state.scanning) scheduleFetch(SCAN_POLL_MS);
+    // The list may have scrolled while this was asked, back to rows that were
+    // held then (so the scroll asked for nothing): ask for the visible ones.
+    else if (!holdsVisible()) scheduleFetch(30);
     showFilterError('');
     renderList();
   } catch (e) {
@@ -312,10 +321,8 @@ function onKey(ev) {
 function onScroll() {
   const sc = $('list-scroll');
   state.follow = sc.scrollTop + sc.clientHeight >= state.total * ROW_H - ROW_H;
-  const [first, n] = visibleRange();
-  const have = state.offset <= first && first + n <= state.offset + state.rows.length;
-  if (have || (first + n > state.total && state.offset <= first)) renderList();
-  else { renderList(); scheduleFetch(30); }
+  renderList();
+  if (!holdsVisible()) scheduleFetch(30);
 }
 
 // ---- filter and highlight boxes
