@@ -38,6 +38,7 @@ const state = {
   maxSeq: 0, selected: new Set(), current: null, detailTab: 'request',
   hlCache: new Map(),             // id -> bool for the current highlight
   follow: true, dropped: 0, ws: null, wsUp: false,
+  seenTop: 0,                     // the list's scrollTop when follow was last decided
   asking: false,                  // a new filter or sort is on its way
   scanning: null,                 // {scanned}: the filter's matches are still being counted
 };
@@ -202,8 +203,18 @@ function renderCount() {
     (state.dropped ? ` · ${state.dropped} updates dropped` : '');
 }
 
+// Whether the list keeps to its newest rows: decided where the user scrolled
+// to (onScroll), or here for a scroll whose event has not come yet, so that a
+// render in between does not take the list back to the end.
+function updateFollow() {
+  const sc = $('list-scroll');
+  state.follow = sc.scrollTop + sc.clientHeight >= state.total * ROW_H - ROW_H;
+  state.seenTop = sc.scrollTop;
+}
+
 function renderList() {
   const sc = $('list-scroll');
+  if (sc.scrollTop !== state.seenTop) updateFollow();
   $('list-spacer').style.height = `${state.total * ROW_H}px`;
   $('list-head').style.paddingRight = `${sc.offsetWidth - sc.clientWidth}px`;
   const [first, n] = visibleRange();
@@ -221,6 +232,7 @@ function renderList() {
   if (state.follow && !state.scanning && state.order === 'asc' && state.sort === 'seq') {
     const bottom = state.total * ROW_H - sc.clientHeight;
     if (bottom > sc.scrollTop + 1) sc.scrollTop = bottom;
+    state.seenTop = sc.scrollTop;
   }
 }
 
@@ -319,8 +331,7 @@ function onKey(ev) {
 }
 
 function onScroll() {
-  const sc = $('list-scroll');
-  state.follow = sc.scrollTop + sc.clientHeight >= state.total * ROW_H - ROW_H;
+  updateFollow();
   renderList();
   if (!holdsVisible()) scheduleFetch(30);
 }
@@ -354,6 +365,7 @@ function setFilter(v) {
   state.filter = v;
   $('list-scroll').scrollTop = 0;
   state.follow = true;
+  state.seenTop = $('list-scroll').scrollTop;
   saveHash();
   updateExportLinks();
   reloadList(true);

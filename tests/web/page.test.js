@@ -384,7 +384,8 @@ async function main() {
 
   // Scrolled down, then back to rows still held while the rows further down
   // are being asked for (the answer held back until then): the late answer
-  // must not leave the top showing placeholders.  Then straight to the end.
+  // must not leave the top showing placeholders.  Then straight to the end
+  // and back.
   const listAt = (fr) => page.evaluate((f) => {
     const sc = document.getElementById('list-scroll');
     sc.scrollTop = Math.floor(f * sc.scrollHeight);
@@ -426,6 +427,17 @@ async function main() {
     const last = (await count(page)) - 1;
     await listAt(1);
     await page.waitForSelector(`#list-rows .row[data-seq][data-index="${last}"]`);
+  });
+  // At the end the list follows new rows; scrolled up, it stops following,
+  // even when it is drawn (here: the Flows tab clicked) before the scroll's
+  // event comes.
+  await step('scroll-up-stops-following', async () => {
+    await page.evaluate(() => {
+      document.getElementById('list-scroll').scrollTop = 0;
+      document.querySelector('#tabs [data-page="flows"]').click();
+    });
+    await page.waitForSelector(first);
+    must(await page.evaluate(() => document.getElementById('list-scroll').scrollTop) === 0, 'taken back to the end');
   });
 
   // The shell made snare log one error (a failed reload); another SIGHUP
