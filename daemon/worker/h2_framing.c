@@ -138,7 +138,11 @@ static void on_close(void *owner, int32_t sid, uint32_t code)
 {
 	struct http_framing *f = owner;
 
-	(void)code; /* on_reset told the engine already */
+	/* on_reset told the engine of a reset already, but not of a request
+	 * the server never processed (above its GOAWAY's last stream id):
+	 * REFUSED_STREAM, which the engine may retry (RFC 9113 8.7) */
+	if (code == HF_E_REFUSED && f->side == HF_CLIENT && !hidden(f, sid))
+		f->ev.on_reset(f->eng, sid, code, true);
 	if (!hidden(f, sid))
 		f->ev.on_close(f->eng, sid);
 }
@@ -203,6 +207,8 @@ static struct http_framing *h2f_open(enum hf_side side, const struct hf_limits *
 			o.max_header_list = (uint32_t)lim->max_head_bytes;
 		if (lim->max_streams)
 			o.max_streams = lim->max_streams;
+		if (lim->conn_window)
+			o.conn_window = lim->conn_window;
 		f->max_fields = lim->max_fields;
 	}
 	f->side = side;

@@ -188,7 +188,7 @@ static void pool_on_timer(struct loop_timer *t)
 
 /* Keys name the same server when they differ at most in the ALPN part
  * (their last character). */
-static bool pool_key_fits(const char *have, const char *want)
+bool h2_pool_key_fits(const char *have, const char *want)
 {
 	size_t n = strlen(want);
 
@@ -203,7 +203,7 @@ static void pool_make_room(const char *key)
 	size_t same = 0;
 
 	for (e = pool.head; e; e = e->next)
-		if (pool_key_fits(e->key, key)) {
+		if (h2_pool_key_fits(e->key, key)) {
 			same++;
 			oldest = e;
 		}
@@ -213,23 +213,19 @@ static void pool_make_room(const char *key)
 		pool_drop(pool.tail, "upstream_keepalive_total reached");
 }
 
-/* Whether c->server can go: open, quiet, TLS (if any) done and nothing
- * buffered either way. */
-static bool pool_stream_ok(const struct conn *c)
+/* Whether s can go: open, quiet, TLS (if any) done (`tls`: it must be TLS)
+ * and nothing buffered either way. */
+static bool pool_stream_ok(const struct stream *s, bool tls)
 {
-	const struct stream *s = &c->server;
-
 	if (s->fd < 0 || s->ns || s->failed || s->rd_eof || s->connecting || s->shut_req ||
 	    buf_len(&s->in) > 0 || !stream_flushed(s) || buf_len(&s->rxc) > 0)
 		return false;
 	if (s->ssl == NULL)
-		return !c->server_tls;
+		return !tls;
 	return s->tls_done && s->outer.ssl == NULL && SSL_pending(s->ssl) == 0;
 }
 
-/* The key c's server connection is filed under: for TLS the one made when
- * its handshake began (the SNI and name verified then). */
-static void put_key(const struct conn *c, char *key, size_t len)
+void h2_pool_key_of(const struct conn *c, char *key, size_t len)
 {
 	if (c->server.ssl && c->server_key)
 		snprintf(key, len, "%s", c->server_key);
@@ -256,14 +252,14 @@ static void pool_link(struct h2_pool_entry *e)
 		pool_arm();
 }
 
-bool h2_pool_put(struct conn *c, struct http_framing *f)
+bool h2_pool_put_stream(struct conn *logc, struct stream *s, struct http_framing *f,
+			const char *key, const char *host, uint16_t port)
 {
-	char key[UPSTREAM_POOL_KEY_MAX];
 	struct h2_pool_entry *e;
 
-	put_key(c, key, sizeof(key));
 	if (key[0] == '\0' || wk->stopping || wk->opts.upstream_keepalive_total <= 0 ||
-	    !pool_stream_ok(c) || !h2_framing_ops.can_open(f) || !h2_framing_idle(f))
+	    !pool_stream_ok(s, s->ssl != NULL) || !h2_framing_ops.can_open(f) ||
+	    !h2_framing_idle(f))
 		return false;
 	if (!accepting_fd_room(0)) {
 		if (pool.tail == NULL)
@@ -273,44 +269,56 @@ bool h2_pool_put(struct conn *c, struct http_framing *f)
 	pool_make_room(key);
 	e = xcalloc(1, sizeof(*e));
 	e->key = xstrdup(key);
-	e->host = xstrdup(c->host);
-	e->port = c->port;
+	e->host = xstrdup(host);
+	e->port = port;
 	e->since_ms = loop_now(wk->loop);
 	e->f = f;
 	h2_framing_rebind(f, &sink_events, e);
 	(void)h2_framing_trim(f);
-	stream_move(&e->s, &c->server, NULL);
+	stream_move(&e->s, s, NULL);
 	e->s.io.fn = pool_on_io;
 	e->s.io.arg = e;
 	pool_link(e);
-	c->server_up = c->server_reusable = c->server_kept = c->server_pooled = false;
-	free(c->server_key);
-	c->server_key = NULL;
 	stream_trim(&e->s);
 	if (loop_io_set(wk->loop, &e->s.io, EPOLLIN | EPOLLRDHUP) < 0) {
 		pool_drop(e, "epoll");
 		return true;
 	}
-	conn_client_log(c, LOG_LVL_DEBUG,
-			"HTTP/2 server connection to %s:%u kept for reuse (%zu pooled)", e->host,
-			e->port, pool.n);
+	if (logc)
+		conn_client_log(logc, LOG_LVL_DEBUG,
+				"HTTP/2 server connection to %s:%u kept for reuse (%zu pooled)",
+				e->host, e->port, pool.n);
+	else
+		log_debug("HTTP/2 server connection to %s:%u kept for reuse (%zu pooled)", e->host,
+			  e->port, pool.n);
 	return true;
 }
 
-struct http_framing *h2_pool_take(struct conn *c, const struct hf_events *ev)
+bool h2_pool_put(struct conn *c, struct http_framing *f)
 {
 	char key[UPSTREAM_POOL_KEY_MAX];
+
+	h2_pool_key_of(c, key, sizeof(key));
+	if (!pool_stream_ok(&c->server, c->server_tls) ||
+	    !h2_pool_put_stream(c, &c->server, f, key, c->host, c->port))
+		return false;
+	c->server_up = c->server_reusable = c->server_kept = c->server_pooled = false;
+	free(c->server_key);
+	c->server_key = NULL;
+	return true;
+}
+
+struct http_framing *h2_pool_take_key(struct conn *logc, const char *key, struct stream *dst,
+				      struct conn *owner)
+{
 	struct h2_pool_entry *e, *next;
 	struct http_framing *f;
 
-	if (pool.n == 0 || c->server.fd >= 0)
-		return NULL;
-	upstream_pool_key(c, key, sizeof(key));
-	if (key[0] == '\0')
+	if (pool.n == 0 || key[0] == '\0')
 		return NULL;
 	for (e = pool.head; e; e = next) {
 		next = e->next;
-		if (!pool_key_fits(e->key, key))
+		if (!h2_pool_key_fits(e->key, key))
 			continue;
 		e->s.rd_ready = true; /* anything the server sent meanwhile */
 		if (!pool_serve(e)) {
@@ -318,25 +326,38 @@ struct http_framing *h2_pool_take(struct conn *c, const struct hf_events *ev)
 			continue;
 		}
 		f = e->f;
-		stream_move(&c->server, &e->s, c);
-		h2_framing_rebind(f, ev, c);
-		conn_set_str(&c->server_host, c->host);
-		conn_set_str(&c->target_host, c->host);
-		c->server_port = c->target_port = c->port;
-		free(c->server_key);
-		c->server_key = c->server.ssl ? xstrdup(e->key) : NULL;
-		c->server_up = c->server_reusable = c->server_kept = c->server_pooled = true;
-		c->server_tls = c->server.ssl != NULL;
-		snprintf(c->alpn, sizeof(c->alpn), "%s", c->server.ssl ? "h2" : "");
+		stream_move(dst, &e->s, owner);
 		pool_unlink(e);
-		conn_client_log(c, LOG_LVL_DEBUG,
+		conn_client_log(logc, LOG_LVL_DEBUG,
 				"HTTP/2 server connection to %s:%u taken from the pool (%zu left)",
-				c->host, c->port, pool.n);
+				logc->host, logc->port, pool.n);
 		if (pool.n == 0)
 			pool_arm();
 		return f;
 	}
 	return NULL;
+}
+
+struct http_framing *h2_pool_take(struct conn *c, const struct hf_events *ev)
+{
+	char key[UPSTREAM_POOL_KEY_MAX];
+	struct http_framing *f;
+
+	if (pool.n == 0 || c->server.fd >= 0)
+		return NULL;
+	upstream_pool_key(c, key, sizeof(key));
+	if ((f = h2_pool_take_key(c, key, &c->server, c)) == NULL)
+		return NULL;
+	h2_framing_rebind(f, ev, c);
+	conn_set_str(&c->server_host, c->host);
+	conn_set_str(&c->target_host, c->host);
+	c->server_port = c->target_port = c->port;
+	free(c->server_key);
+	c->server_key = c->server.ssl ? xstrdup(key) : NULL;
+	c->server_up = c->server_reusable = c->server_kept = c->server_pooled = true;
+	c->server_tls = c->server.ssl != NULL;
+	snprintf(c->alpn, sizeof(c->alpn), "%s", c->server.ssl ? "h2" : "");
+	return f;
 }
 
 bool h2_pool_has(const char *host, uint16_t port, bool tls)
@@ -361,7 +382,7 @@ bool h2_pool_peek(const struct conn *c, X509 **cert)
 	if (key[0] == '\0')
 		return false;
 	for (e = pool.head; e; e = e->next)
-		if (pool_key_fits(e->key, key) && !e->dead && !e->s.failed && !e->s.rd_eof) {
+		if (h2_pool_key_fits(e->key, key) && !e->dead && !e->s.failed && !e->s.rd_eof) {
 			*cert = e->s.ssl ? SSL_get0_peer_certificate(e->s.ssl) : NULL;
 			return true;
 		}
