@@ -288,7 +288,8 @@ struct h2_shared *h2_shared_adopt(struct conn *c, struct http_framing *f)
 	const struct stream *s = &c->server;
 
 	h2_pool_key_of(c, key, sizeof(key));
-	if (key[0] == '\0' || s->fd < 0 || s->ns || s->outer.ssl || s->failed || wk->stopping)
+	if (key[0] == '\0' || s->fd < 0 || s->ns || s->outer.ssl || s->failed || wk->stopping ||
+	    wk->opts.upstream_keepalive <= 0) /* 0: no connection serves two clients */
 		return NULL;
 	sh = xcalloc(1, sizeof(*sh));
 	if (c->id_server[0])

@@ -40,7 +40,8 @@ struct h2_shared;
 /* c's server connection (c->server, with its h2 framing f: client side, TLS
  * done) becomes shared: moved out of c, with one reference for c.  NULL
  * when c's key says its server connections are not shared (CONNECT
- * tunnels, upstream, transparent): then nothing moved. */
+ * tunnels, upstream, transparent) or upstream_keepalive is 0: then nothing
+ * moved. */
 struct h2_shared *h2_shared_adopt(struct conn *c, struct http_framing *f);
 /* A connection for c's key that takes a new stream now: a shared one with
  * room, else the h2 pool's (now shared); with a reference for c.  NULL
