@@ -35,7 +35,8 @@ struct http_framing {
 	struct hf_events ev;
 	void *eng;
 	size_t max_fields;
-	bool failed; /* on_conn_error was called */
+	bool failed;	   /* on_conn_error was called */
+	int32_t reset_sid; /* the stream on_reset told of last (its close follows) */
 };
 
 static const struct hf_field *to_hf(const struct h2_field *f)
@@ -130,6 +131,7 @@ static void on_reset(void *owner, int32_t sid, uint32_t code, bool by_peer)
 {
 	struct http_framing *f = owner;
 
+	f->reset_sid = sid;
 	if (!hidden(f, sid))
 		f->ev.on_reset(f->eng, sid, code, by_peer);
 }
@@ -141,7 +143,7 @@ static void on_close(void *owner, int32_t sid, uint32_t code)
 	/* on_reset told the engine of a reset already, but not of a request
 	 * the server never processed (above its GOAWAY's last stream id):
 	 * REFUSED_STREAM, which the engine may retry (RFC 9113 8.7) */
-	if (code == HF_E_REFUSED && f->side == HF_CLIENT && !hidden(f, sid))
+	if (code == HF_E_REFUSED && f->side == HF_CLIENT && f->reset_sid != sid && !hidden(f, sid))
 		f->ev.on_reset(f->eng, sid, code, true);
 	if (!hidden(f, sid))
 		f->ev.on_close(f->eng, sid);

@@ -23,6 +23,7 @@
 struct h2_pool_entry {
 	struct idle_entry ie; /* first: key (as upstream_pool_key made it), host, port */
 	bool dead;	      /* its framing reported a connection error */
+	char id[37];	      /* the connection's id in flow records ("": none yet) */
 	struct stream s;
 	struct http_framing *f;
 };
@@ -174,7 +175,7 @@ void h2_pool_key_of(const struct conn *c, char *key, size_t len)
 }
 
 bool h2_pool_put_stream(struct conn *logc, struct stream *s, struct http_framing *f,
-			const char *key, const char *host, uint16_t port)
+			const char *key, const char *host, uint16_t port, const char id[37])
 {
 	struct h2_pool_entry *e;
 
@@ -187,6 +188,7 @@ bool h2_pool_put_stream(struct conn *logc, struct stream *s, struct http_framing
 	idle_list_make_room(&pool, key);
 	e = xcalloc(1, sizeof(*e));
 	e->f = f;
+	memcpy(e->id, id, sizeof(e->id));
 	h2_framing_rebind(f, &sink_events, e);
 	(void)h2_framing_trim(f);
 	stream_move(&e->s, s, NULL);
@@ -214,7 +216,7 @@ bool h2_pool_put(struct conn *c, struct http_framing *f)
 
 	h2_pool_key_of(c, key, sizeof(key));
 	if (!pool_stream_ok(&c->server, c->server_tls) ||
-	    !h2_pool_put_stream(c, &c->server, f, key, c->host, c->port))
+	    !h2_pool_put_stream(c, &c->server, f, key, c->host, c->port, c->id_server))
 		return false;
 	c->server_up = c->server_reusable = c->server_kept = c->server_pooled = false;
 	free(c->server_key);
@@ -223,7 +225,7 @@ bool h2_pool_put(struct conn *c, struct http_framing *f)
 }
 
 struct http_framing *h2_pool_take_key(struct conn *logc, const char *key, struct stream *dst,
-				      struct conn *owner)
+				      struct conn *owner, char id[37])
 {
 	struct idle_entry *ie, *next;
 	struct h2_pool_entry *e;
@@ -242,6 +244,7 @@ struct http_framing *h2_pool_take_key(struct conn *logc, const char *key, struct
 			continue;
 		}
 		f = e->f;
+		memcpy(id, e->id, sizeof(e->id));
 		stream_move(dst, &e->s, owner);
 		pool_unlink(e);
 		conn_client_log(logc, LOG_LVL_DEBUG,
@@ -262,7 +265,7 @@ struct http_framing *h2_pool_take(struct conn *c, const struct hf_events *ev)
 	if (pool.n == 0 || c->server.fd >= 0)
 		return NULL;
 	upstream_pool_key(c, key, sizeof(key));
-	if ((f = h2_pool_take_key(c, key, &c->server, c)) == NULL)
+	if ((f = h2_pool_take_key(c, key, &c->server, c, c->id_server)) == NULL)
 		return NULL;
 	h2_framing_rebind(f, ev, c);
 	conn_set_str(&c->server_host, c->host);

@@ -29,14 +29,15 @@ bool h2_pool_put(struct conn *c, struct http_framing *f);
 struct http_framing *h2_pool_take(struct conn *c, const struct hf_events *ev);
 /* The lower half of put and take, for connections that no client
  * connection owns (shared ones, h2_shared.h): moves s (open, quiet) and its
- * framing f into the pool under key, logging on logc when not NULL. */
+ * framing f into the pool under key, with id (its flow records' id), logging
+ * on logc when not NULL. */
 bool h2_pool_put_stream(struct conn *logc, struct stream *s, struct http_framing *f,
-			const char *key, const char *host, uint16_t port);
+			const char *key, const char *host, uint16_t port, const char id[37]);
 /* Moves a live pooled connection for key into dst (closed), owned by owner
- * (NULL: the caller sets dst's io), logging on logc; its framing (events
- * still going to the pool: rebind them) or NULL. */
+ * (NULL: the caller sets dst's io), its id into id, logging on logc; its
+ * framing (events still going to the pool: rebind them) or NULL. */
 struct http_framing *h2_pool_take_key(struct conn *logc, const char *key, struct stream *dst,
-				      struct conn *owner);
+				      struct conn *owner, char id[37]);
 /* The key c's server connection is filed under: for TLS the one made when
  * its handshake began (the SNI and name verified then); "" when it is not
  * to be pooled. */

@@ -526,14 +526,14 @@ static struct h2_shared *c_shared(struct conn *c)
 
 	if (p->sh && h2_shared_can_open(p->sh))
 		return p->sh;
-	if (p->sh)
+	if (p->sh) {
 		conn_client_log(
 		    c, LOG_LVL_DEBUG, "%s",
 		    h2_shared_ended(p->sh)
 			? "HTTP/2 server connection ended; the next stream connects again"
 			: "HTTP/2 server connection full; the next stream goes elsewhere");
-	if (p->sh)
 		h2_shared_unref(p->sh, c);
+	}
 	return p->sh = h2_shared_get(c);
 }
 

@@ -326,11 +326,12 @@ struct h2_shared *h2_shared_get(struct conn *c)
 			return sh;
 		}
 	sh = xcalloc(1, sizeof(*sh));
-	if ((f = h2_pool_take_key(c, key, &sh->s, NULL)) == NULL) {
+	if ((f = h2_pool_take_key(c, key, &sh->s, NULL, sh->id)) == NULL) {
 		free(sh);
 		return NULL;
 	}
-	flow_new_id(sh->id);
+	if (sh->id[0] == '\0')
+		flow_new_id(sh->id);
 	return sh_link(sh, f, key, c->host, c->port);
 }
 
@@ -421,7 +422,7 @@ void h2_shared_unref(struct h2_shared *sh, struct conn *logc)
 		stream_io(&sh->s, &progress);
 	}
 	if (sh->dead || sh->nslots > 0 ||
-	    !h2_pool_put_stream(logc, &sh->s, sh->f, sh->key, sh->host, sh->port)) {
+	    !h2_pool_put_stream(logc, &sh->s, sh->f, sh->key, sh->host, sh->port, sh->id)) {
 		log_debug("HTTP/2 server connection to %s:%u closed (no user left)", sh->host,
 			  sh->port);
 		ops->free(sh->f);

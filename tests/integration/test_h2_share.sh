@@ -65,7 +65,7 @@ lines() { awk -v p="$1" -v r="$2" -v s="$3" '$1 == p && $6 ~ r && $4 == s' "$ACC
 
 # ---- several concurrent client connections, one server connection ----
 start_snare --set workers=1 --mode "reverse:https://localhost:$SHR_TLS@127.0.0.1:0" \
-	--set ssl_insecure=true -v || exit 1
+	--set ssl_insecure=true --set hardump="$T/shr.har" -v || exit 1
 # one request first: its server connection is pooled when the client goes,
 # and the burst's first client connection takes it; the others join it
 curl -sS --http2 -k --max-time 10 -o /dev/null "https://127.0.0.1:$SNARE_PORT/small.txt?warm"
@@ -109,6 +109,20 @@ if [ -n "$cut_sent" ] && [ "$cut_sent" -lt 3000000 ] &&
 	ok h2-share-cut-stream-reset-and-recorded
 else notok h2-share-cut-stream-reset-and-recorded "sent=[$cut_sent] $(grep -A8 'cut HTTP/2.0' "$SNARE_LOG")"; fi
 stop_snare
+# The flows name the server connection each stream went over (HAR
+# "connection", the flow's server connection id): as many as nginx saw,
+# one for the burst's 400 streams from 4 client connections.
+cat >"$T/shr_har.py" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))["log"]["entries"]
+burst = [x for x in e if "burst" in x["request"]["url"]]
+print(len(burst), len({x.get("connection") for x in burst}),
+      len({x.get("connection") for x in e}), len({x.get("serverIPAddress") for x in burst}))
+PY
+har=$(python3 "$T/shr_har.py" "$T/shr.har" 2>&1)
+if [ "$har" = "400 1 $(conns "$SHR_TLS" '.') 1" ]; then
+	ok h2-share-flows-name-the-shared-connection
+else notok h2-share-flows-name-the-shared-connection "har=[$har] nginx=$(conns "$SHR_TLS" '.')"; fi
 
 # ---- GOAWAY after 5 requests (keepalive_requests): nothing is lost ----
 start_snare --set workers=1 --mode "reverse:https://localhost:$SHR_GOAWAY@127.0.0.1:0" \
