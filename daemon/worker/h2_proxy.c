@@ -44,6 +44,7 @@
 #include "worker/h2_pool.h"
 #include "worker/h2_proxy.h"
 #include "worker/h2_regular.h"
+#include "worker/h2_shared.h"
 #include "worker/hold_http.h"
 #include "worker/hooks.h"
 #include "worker/http.h"
@@ -73,6 +74,8 @@ struct h2x {
 	bool held_rq, held_rs; /* its request (response) head waits for the user */
 	bool held_whole;       /* ... with its whole body (an edit may replace it) */
 	bool srv_wait; /* waits for a server side (released while idle): head in req, body in up */
+	struct h2_shared *sh; /* the shared server connection its stream is on (a reference) */
+	bool retried;	      /* opened again after the server refused it */
 	char error[96];
 	char flow_id[37]; /* the same at the hooks and in the record ("" until made) */
 };
@@ -84,6 +87,8 @@ struct h2_proxy {
 	bool probing;  /* h2c with prior knowledge sent to a plain server: does it speak h2? */
 	bool released; /* the h2 server side went to the h2 pool while idle (h2_pool.h) */
 	bool waiting;  /* a stream waits for the server side (srv_wait) */
+	bool shared;   /* h2 server side: shared connections (h2_shared.h), c->server connects */
+	struct h2_shared *sh;	/* the one new streams go to while it has room (a reference) */
 	struct loop_timer idle; /* UPSTREAM_RELEASE_MS after the last stream closed */
 	uint64_t quiet_ms;	/* when the last stream closed (loop time) */
 	struct h2x *xs;
@@ -105,6 +110,27 @@ static struct h2x *by_ssid(struct conn *c, int32_t sid)
 		if (x->ssid == sid && sid > 0)
 			return x;
 	return NULL;
+}
+
+/* The server side x's stream is on: a shared connection, or c's own. */
+static const struct http_framing_ops *x_sops(const struct conn *c, const struct h2x *x)
+{
+	return x->sh ? h2ops : c->h2->sops;
+}
+
+static struct http_framing *x_srv(const struct conn *c, const struct h2x *x)
+{
+	return x->sh ? h2_shared_framing(x->sh) : c->h2->srv;
+}
+
+/* Resets x's server stream (if open) with code. */
+static void x_server_reset(struct conn *c, struct h2x *x, uint32_t code)
+{
+	if (x->ssid <= 0 || x->s_closed)
+		return;
+	(void)x_sops(c, x)->submit_reset(x_srv(c, x), x->ssid, code);
+	if (x->sh)
+		h2_shared_kick(x->sh);
 }
 
 static void x_error(struct h2x *x, const char *fmt, const char *what)
@@ -159,12 +185,20 @@ static void x_record(struct conn *c, struct h2x *x)
 	flow_msg_of(&rs, c->h2->cops->name, &x->resp, &x->resp_tr, &x->rsb, x->rs_start, x->rs_end,
 		    rs_done);
 	rq.id_slot = x->flow_id;
-	flow_send_msgs(c, &rq, x->has_resp ? &rs : NULL, x->error[0] ? x->error : NULL);
+	if (x->sh)
+		flow_send_msgs_via(c, h2_shared_stream(x->sh), h2_shared_id(x->sh), &rq,
+				   x->has_resp ? &rs : NULL, x->error[0] ? x->error : NULL);
+	else
+		flow_send_msgs(c, &rq, x->has_resp ? &rs : NULL, x->error[0] ? x->error : NULL);
 }
 
 static void x_free(struct h2x *x)
 {
 	hold_h2_forget(x, &x->hold_id, x->flow_id);
+	if (x->sh) { /* a stream still open is reset; the connection goes on */
+		h2_shared_unbind(x->sh, x->ssid);
+		h2_shared_unref(x->sh, x->c);
+	}
 	h2_msg_free(&x->req);
 	h2_msg_free(&x->resp);
 	h2_msg_free(&x->req_tr);
@@ -202,8 +236,7 @@ static void x_reset(struct conn *c, struct h2x *x, uint32_t code)
 {
 	if (!x->c_closed)
 		(void)c->h2->cops->submit_reset(c->h2->cli, x->csid, code);
-	if (x->ssid > 0 && !x->s_closed)
-		(void)c->h2->sops->submit_reset(c->h2->srv, x->ssid, code);
+	x_server_reset(c, x, code);
 }
 
 /* ---- moving a body: from one framing (stream fsid) to the other (tsid) ---- */
@@ -221,14 +254,14 @@ struct dir {
 
 static struct dir dir_up(struct conn *c, struct h2x *x)
 {
-	return (struct dir){c->h2->cops, c->h2->sops, c->h2->cli, c->h2->srv,
-			    x->csid,	 x->ssid,     &x->up,	  &x->up_credit,
-			    &x->up_end,	 &x->up_sent, &x->req_tr, &x->rq_end};
+	return (struct dir){c->h2->cops, x_sops(c, x),  c->h2->cli,   x_srv(c, x),  x->csid,
+			    x->ssid,	 &x->up,       &x->up_credit, &x->up_end,   &x->up_sent,
+			    &x->req_tr,	 &x->rq_end};
 }
 
 static struct dir dir_down(struct conn *c, struct h2x *x)
 {
-	return (struct dir){c->h2->sops,  c->h2->cops,	 c->h2->srv,  c->h2->cli,
+	return (struct dir){x_sops(c, x), c->h2->cops,	 x_srv(c, x), c->h2->cli,
 			    x->ssid,	  x->csid,	 &x->down,    &x->down_credit,
 			    &x->down_end, &x->down_sent, &x->resp_tr, &x->rs_end};
 }
@@ -356,7 +389,7 @@ static void x_collect(struct conn *c, struct h2x *x, bool up, const uint8_t *p, 
 	if (up)
 		(void)c->h2->cops->consume(c->h2->cli, x->csid, n);
 	else
-		(void)c->h2->sops->consume(c->h2->srv, x->ssid, n);
+		(void)x_sops(c, x)->consume(x_srv(c, x), x->ssid, n);
 	*(up ? &x->up_credit : &x->down_credit) += n;
 	if (buf_len(b) > hooks_h2_body_cap(up))
 		(up ? c_release : s_release)(c, x, false);
@@ -490,18 +523,59 @@ static void x_wait_server(struct conn *c, struct h2x *x, const struct hf_head *h
 	conn_pump_later(c);
 }
 
-/* Opens x's stream on the server with h (copied for the record). */
-static void c_open(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
+static const struct hf_events shared_events;
+
+/* A shared server connection with room for a new stream of c: the one c
+ * uses, else another or a pooled one (h2_shared_get); NULL when none (a
+ * new one is connected, h2p_shared_step). */
+static struct h2_shared *c_shared(struct conn *c)
+{
+	struct h2_proxy *p = c->h2;
+
+	if (p->sh && h2_shared_can_open(p->sh))
+		return p->sh;
+	if (p->sh) {
+		conn_client_log(
+		    c, LOG_LVL_DEBUG, "%s",
+		    h2_shared_ended(p->sh)
+			? "HTTP/2 server connection ended; the next stream connects again"
+			: "HTTP/2 server connection full; the next stream goes elsewhere");
+		h2_shared_unref(p->sh, c);
+	}
+	return p->sh = h2_shared_get(c);
+}
+
+/* Opens x's stream with h on the shared connection sh, or on c's own
+ * server side; its id or a negative errno. */
+static int32_t c_submit(struct conn *c, struct h2x *x, struct h2_shared *sh,
+			const struct hf_head *h, bool end)
 {
 	int32_t ssid;
 
-	if (c->h2->srv == NULL) {
+	if (h2_framing_msg_copy(&x->req, h) < 0)
+		return -ENOMEM;
+	if (sh == NULL)
+		return c->h2->sops->can_open(c->h2->srv)
+			   ? c->h2->sops->submit_head(c->h2->srv, 0, h, end)
+			   : -EBUSY;
+	if ((ssid = h2_shared_open(sh, h, end, &shared_events, x)) > 0) {
+		x->sh = sh;
+		h2_shared_ref(sh);
+	}
+	return ssid;
+}
+
+/* Opens x's stream on the server with h (copied for the record). */
+static void c_open(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
+{
+	struct h2_shared *sh = NULL;
+	int32_t ssid;
+
+	if (c->h2->shared ? (sh = c_shared(c)) == NULL : c->h2->srv == NULL) {
 		x_wait_server(c, x, h, end);
 		return;
 	}
-	ssid = h2_framing_msg_copy(&x->req, h) < 0 || !c->h2->sops->can_open(c->h2->srv)
-		   ? -EBUSY
-		   : c->h2->sops->submit_head(c->h2->srv, 0, h, end);
+	ssid = c_submit(c, x, sh, h, end);
 
 	if (ssid <= 0) {
 		x_error(x, "%s", "cannot open a stream to the server");
@@ -688,8 +762,7 @@ static void c_on_reset(void *eng, int32_t sid, uint32_t code, bool by_peer)
 		return;
 	if (by_peer) {
 		x_error(x, "client reset the stream (%s)", h2_error_name(code));
-		if (x->ssid > 0 && !x->s_closed)
-			(void)c->h2->sops->submit_reset(c->h2->srv, x->ssid, code);
+		x_server_reset(c, x, code);
 	}
 }
 
@@ -706,8 +779,8 @@ static void c_on_close(void *eng, int32_t sid)
 		x->s_closed = true;
 	}
 	hold_h2_forget(x, &x->hold_id, x->flow_id);
-	if (x->ssid > 0 && !x->s_closed && !(x->up_sent && x->down_sent))
-		(void)c->h2->sops->submit_reset(c->h2->srv, x->ssid, HF_E_CANCEL);
+	if (!(x->up_sent && x->down_sent))
+		x_server_reset(c, x, HF_E_CANCEL);
 	x_maybe_done(c, x);
 }
 
@@ -763,10 +836,8 @@ static bool s_hooks(struct conn *c, struct h2x *x, const struct hf_head **h, boo
 	}
 }
 
-static void s_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool end)
+static void s_head(struct conn *c, struct h2x *x, const struct hf_head *hin, bool end)
 {
-	struct conn *c = eng;
-	struct h2x *x = by_ssid(c, sid);
 	struct hooks_h2_out ho = {0};
 
 	if (x == NULL || x->c_closed || x->has_resp)
@@ -833,47 +904,65 @@ static void s_on_head_send(struct conn *c, struct h2x *x, const struct hf_head *
 	}
 }
 
-static void s_on_data(void *eng, int32_t sid, const uint8_t *p, size_t n)
+static void s_data(struct conn *c, struct h2x *x, const uint8_t *p, size_t n)
 {
-	struct h2x *x = by_ssid(eng, sid);
-
 	if (x && !x->c_closed && x->rs_wait)
-		x_collect(eng, x, false, p, n);
+		x_collect(c, x, false, p, n);
 	else if (x && !x->c_closed && x->held_rs)
-		x_held_data(eng, x, false, p, n);
+		x_held_data(c, x, false, p, n);
 	else if (x && !x->c_closed)
-		x_data(eng, x, false, p, n);
+		x_data(c, x, false, p, n);
 }
 
-static void s_on_trailers(void *eng, int32_t sid, const struct hf_field *f, size_t n)
+static void s_trailers(struct conn *c, struct h2x *x, const struct hf_field *f, size_t n)
 {
-	struct h2x *x = by_ssid(eng, sid);
-
+	(void)c;
 	if (x)
 		(void)fields_copy(&x->resp_tr, f, n);
 }
 
-static void s_on_end(void *eng, int32_t sid)
+static void s_end(struct conn *c, struct h2x *x)
 {
-	struct h2x *x = by_ssid(eng, sid);
-
 	if (x == NULL || x->c_closed)
 		return;
 	x->down_end = true;
 	if (x->held_rs)
 		return;
 	if (x->rs_wait)
-		s_release(eng, x, true);
+		s_release(c, x, true);
 	else
-		x_drain(eng, x, false);
+		x_drain(c, x, false);
 }
 
-static void s_on_reset(void *eng, int32_t sid, uint32_t code, bool by_peer)
+/* A request without a body that a shared connection's server refused
+ * (REFUSED_STREAM, or above its GOAWAY's last stream id: not processed,
+ * RFC 9113 8.7) opens once more, on another connection if that one takes
+ * no more.  True when it did. */
+static bool s_retry(struct conn *c, struct h2x *x, uint32_t code)
 {
-	struct conn *c = eng;
-	struct h2x *x = by_ssid(c, sid);
+	struct h2_msg m = x->req;
+	struct hf_head h;
 
-	if (x == NULL)
+	if (code != HF_E_REFUSED || x->sh == NULL || x->retried || x->has_resp || x->c_closed ||
+	    !x->up_sent || x->rqb.total > 0 || x->rs_wait || x->held_rs)
+		return false;
+	conn_client_log(c, LOG_LVL_DEBUG, "HTTP/2 server refused a stream: opening it again");
+	h2_shared_drop(x->sh, x->ssid);
+	h2_shared_unref(x->sh, c);
+	x->sh = NULL;
+	x->ssid = 0;
+	x->retried = true;
+	x->up_sent = x->up_end = false;
+	h2_msg_init(&x->req);
+	h = head_of_msg(&m, -1);
+	c_open(c, x, &h, true);
+	h2_msg_free(&m);
+	return true;
+}
+
+static void s_reset(struct conn *c, struct h2x *x, uint32_t code, bool by_peer)
+{
+	if (x == NULL || (by_peer && s_retry(c, x, code)))
 		return;
 	if (by_peer) {
 		x_error(x, "server reset the stream (%s)", h2_error_name(code));
@@ -882,11 +971,8 @@ static void s_on_reset(void *eng, int32_t sid, uint32_t code, bool by_peer)
 	}
 }
 
-static void s_on_close(void *eng, int32_t sid)
+static void s_close(struct conn *c, struct h2x *x)
 {
-	struct conn *c = eng;
-	struct h2x *x = by_ssid(c, sid);
-
 	if (x == NULL)
 		return;
 	x->s_closed = true;
@@ -895,17 +981,123 @@ static void s_on_close(void *eng, int32_t sid)
 	x_maybe_done(c, x);
 }
 
+static void s_send_space(struct conn *c, struct h2x *x)
+{
+	if (x)
+		x_drain(c, x, true);
+}
+
+/* c's own server side (an HTTP/1.1 pool, h2 not shared): x by its id. */
+
+static void s_on_head(void *eng, int32_t sid, const struct hf_head *h, bool end)
+{
+	s_head(eng, by_ssid(eng, sid), h, end);
+}
+
+static void s_on_data(void *eng, int32_t sid, const uint8_t *p, size_t n)
+{
+	s_data(eng, by_ssid(eng, sid), p, n);
+}
+
+static void s_on_trailers(void *eng, int32_t sid, const struct hf_field *f, size_t n)
+{
+	s_trailers(eng, by_ssid(eng, sid), f, n);
+}
+
+static void s_on_end(void *eng, int32_t sid)
+{
+	s_end(eng, by_ssid(eng, sid));
+}
+
+static void s_on_reset(void *eng, int32_t sid, uint32_t code, bool by_peer)
+{
+	s_reset(eng, by_ssid(eng, sid), code, by_peer);
+}
+
+static void s_on_close(void *eng, int32_t sid)
+{
+	s_close(eng, by_ssid(eng, sid));
+}
+
 static void s_on_send_space(void *eng, int32_t sid)
 {
-	struct h2x *x = by_ssid(eng, sid);
-
-	if (x)
-		x_drain(eng, x, true);
+	s_send_space(eng, by_ssid(eng, sid));
 }
 
 static void s_on_conn_error(void *eng, uint32_t code, int status, const char *why)
 {
 	conn_error(eng, code, status, why, "server");
+}
+
+/* A shared connection's stream (h2_shared.h): eng is x.  Its client
+ * connection is pumped after each event (its side is written there). */
+
+static void xs_on_head(void *eng, int32_t sid, const struct hf_head *h, bool end)
+{
+	struct conn *c = ((struct h2x *)eng)->c;
+
+	(void)sid;
+	s_head(c, eng, h, end);
+	conn_pump_later(c);
+}
+
+static void xs_on_data(void *eng, int32_t sid, const uint8_t *p, size_t n)
+{
+	struct conn *c = ((struct h2x *)eng)->c;
+
+	(void)sid;
+	s_data(c, eng, p, n);
+	conn_pump_later(c);
+}
+
+static void xs_on_trailers(void *eng, int32_t sid, const struct hf_field *f, size_t n)
+{
+	(void)sid;
+	s_trailers(((struct h2x *)eng)->c, eng, f, n);
+}
+
+static void xs_on_end(void *eng, int32_t sid)
+{
+	struct conn *c = ((struct h2x *)eng)->c;
+
+	(void)sid;
+	s_end(c, eng);
+	conn_pump_later(c);
+}
+
+static void xs_on_reset(void *eng, int32_t sid, uint32_t code, bool by_peer)
+{
+	struct conn *c = ((struct h2x *)eng)->c;
+
+	(void)sid;
+	s_reset(c, eng, code, by_peer);
+	conn_pump_later(c);
+}
+
+static void xs_on_close(void *eng, int32_t sid)
+{
+	struct conn *c = ((struct h2x *)eng)->c;
+
+	(void)sid;
+	s_close(c, eng); /* may free x */
+	conn_pump_later(c);
+}
+
+static void xs_on_send_space(void *eng, int32_t sid)
+{
+	(void)sid;
+	s_send_space(((struct h2x *)eng)->c, eng);
+}
+
+/* The shared connection ended under x: x's error only (its close follows). */
+static void xs_on_conn_error(void *eng, uint32_t code, int status, const char *why)
+{
+	struct h2x *x = eng;
+
+	(void)code, (void)status;
+	conn_client_log(x->c, LOG_LVL_INFO, "HTTP/2 server connection ended under a stream: %s",
+			why);
+	x_error(x, "%s", why);
 }
 
 static const struct hf_events client_events = {
@@ -928,6 +1120,17 @@ static const struct hf_events server_events = {
     .on_close = s_on_close,
     .on_send_space = s_on_send_space,
     .on_conn_error = s_on_conn_error,
+};
+
+static const struct hf_events shared_events = {
+    .on_head = xs_on_head,
+    .on_data = xs_on_data,
+    .on_trailers = xs_on_trailers,
+    .on_end = xs_on_end,
+    .on_reset = xs_on_reset,
+    .on_close = xs_on_close,
+    .on_send_space = xs_on_send_space,
+    .on_conn_error = xs_on_conn_error,
 };
 
 /* ---- intercept's resume and kill (hold_http.c) ---- */
@@ -1042,8 +1245,32 @@ static bool h2p_h2c_wanted(const struct conn *c)
 		h2_framing_server_preface(buf_ptr(&c->server.in), buf_len(&c->server.in)));
 }
 
-/* The server side: h2 when the server negotiated it, else a pool of
- * HTTP/1.1 connections (every request answered 502 when `failed`). */
+/* c's new h2 server connection becomes shared (h2_shared.h) where its key
+ * allows: new streams go there, and so do streams opened on it before
+ * (h2c, while the server was asked whether it speaks h2). */
+static void h2p_adopt(struct conn *c)
+{
+	struct h2_proxy *p = c->h2;
+	struct h2_shared *sh = h2_shared_adopt(c, p->srv);
+
+	if (sh == NULL)
+		return;
+	p->srv = NULL;
+	p->shared = true;
+	if (p->sh)
+		h2_shared_unref(p->sh, c);
+	p->sh = sh;
+	for (struct h2x *x = p->xs; x; x = x->next)
+		if (x->ssid > 0 && !x->s_closed && x->sh == NULL &&
+		    h2_shared_bind(sh, x->ssid, &shared_events, x) == 0) {
+			x->sh = sh;
+			h2_shared_ref(sh);
+		}
+}
+
+/* The server side: h2 when the server negotiated it (shared with other
+ * client connections where it may be), else a pool of HTTP/1.1
+ * connections (every request answered 502 when `failed`). */
 static void h2p_server_framing(struct conn *c, const char *failed)
 {
 	struct hf_limits lim = h2p_limits();
@@ -1056,11 +1283,16 @@ static void h2p_server_framing(struct conn *c, const char *failed)
 			 alen ? (const char *)alpn : "");
 	}
 	if (!failed && ((alen == 2 && memcmp(alpn, "h2", 2) == 0) || h2p_h2c_wanted(c))) {
+		lim.conn_window = H2_SHARED_CONN_WINDOW;
 		c->h2->sops = h2ops;
 		c->h2->srv = h2ops->open(HF_CLIENT, &lim, &server_events, c);
 		c->h2->probing = c->server.ssl == NULL;
+		c->h2->shared = false;
+		if (!c->h2->probing)
+			h2p_adopt(c);
 		return;
 	}
+	c->h2->shared = false;
 	if (!failed)
 		conn_client_log(c, LOG_LVL_DEBUG, "HTTP/2 client, HTTP/1.1 server: translating");
 	c->h2->sops = &h1pool_ops;
@@ -1127,6 +1359,10 @@ static void h2p_on_idle(struct loop_timer *t)
 	if (c->freed || p->xs != NULL || p->cli == NULL ||
 	    loop_timer_idle_rearm(wk->loop, t, p->quiet_ms, UPSTREAM_RELEASE_MS))
 		return;
+	if (p->sh) { /* the last user gives it to the h2 pool */
+		h2_shared_unref(p->sh, c);
+		p->sh = NULL;
+	}
 	if (h2srv && h2_pool_put(c, p->srv)) {
 		p->srv = NULL;
 		p->released = true;
@@ -1168,8 +1404,9 @@ static void h2p_start(struct conn *c, const struct http_framing_ops *cops)
 	conn_set_state(c, CS_H2);
 	if (c->server.fd < 0 && c->server.failed) /* no server to ask (h2_regular.c) */
 		h2p_server_framing(c, c->server.err);
-	else if (c->server.fd < 0 && (c->h2->srv = h2_pool_take(c, &server_events)) != NULL)
-		c->h2->sops = h2ops; /* lazy, or eager answered from the h2 pool (tunnel.c) */
+	else if (c->server.fd < 0 && (c->h2->sh = h2_shared_get(c)) != NULL)
+		c->h2->sops = h2ops, /* lazy, or eager answered from the h2 pool (tunnel.c) */
+		    c->h2->shared = true;
 	else if (c->server.fd < 0)
 		conn_connect(c, c->host, c->port, h2p_connected);
 	else if (c->server.ssl == NULL || c->server.tls_done)
@@ -1232,8 +1469,10 @@ static bool h2p_probe(struct conn *c, bool *progress)
 	}
 	p->probing = false;
 	*progress = true;
-	if (h2_framing_server_preface(buf_ptr(&c->server.in), n))
+	if (h2_framing_server_preface(buf_ptr(&c->server.in), n)) {
+		h2p_adopt(c);
 		return false;
+	}
 	conn_client_log(c, LOG_LVL_INFO, "server does not speak h2c: HTTP/1.1 to it");
 	h2ops->free(p->srv);
 	conn_server_disconnect(c);
@@ -1334,6 +1573,47 @@ static void h2p_server_ended(struct conn *c, bool *progress)
 	*progress = true;
 }
 
+/* What c's streams submitted on shared connections goes out. */
+static void h2p_kick_shared(struct conn *c)
+{
+	for (struct h2x *x = c->h2->xs; x; x = x->next)
+		if (x->sh)
+			h2_shared_kick(x->sh);
+}
+
+/* The server side is shared (h2_shared.h): the client's bytes are read and
+ * answered and its streams open on shared connections (c_open); while
+ * none has room, c->server connects one more, shared once it speaks h2
+ * (h2p_server_framing) and the waiting streams open there. */
+static void h2p_shared_step(struct conn *c, bool *progress)
+{
+	struct h2_proxy *p = c->h2;
+	bool okc;
+
+	if (c->server.fd >= 0 && !h2p_server_wait(c, progress))
+		return;
+	if (!p->shared) { /* the new connection speaks HTTP/1.1, or failed */
+		*progress = true;
+		return;
+	}
+	if (p->waiting)
+		h2p_resume(c);
+	okc = h2p_feed(p->cops, p->cli, &c->client, progress);
+	h2p_flush(p->cops, p->cli, &c->client, progress);
+	if (okc && buf_len(&c->client.in) > 0) /* HTTP/1: a pipelined request, its stream free */
+		okc = h2p_feed(p->cops, p->cli, &c->client, progress);
+	h2p_kick_shared(c);
+	if (!okc || h2p_client_over(c)) {
+		h2p_closing(c, progress);
+		return;
+	}
+	if (p->waiting && c->server.fd < 0 && !c->server.failed) {
+		conn_client_log(c, LOG_LVL_DEBUG, "HTTP/2 server side released: connecting again");
+		*progress = true;
+		conn_connect(c, c->host, c->port, h2p_connected);
+	}
+}
+
 static void h2p_step(struct conn *c, bool *progress)
 {
 	struct h2_proxy *p = c->h2;
@@ -1341,10 +1621,18 @@ static void h2p_step(struct conn *c, bool *progress)
 
 	if (p->released && !h2p_released_step(c, progress))
 		return;
+	if (p->shared) {
+		h2p_shared_step(c, progress);
+		return;
+	}
 	if (p->srv == NULL && !h2p_server_wait(c, progress))
 		return;
 	if (p->probing && h2p_probe(c, progress))
 		return;
+	if (p->shared) { /* the server side just became shared */
+		*progress = true;
+		return;
+	}
 	if (p->waiting)
 		h2p_resume(c);
 	pool = p->sops == &h1pool_ops;
@@ -1362,6 +1650,7 @@ static void h2p_step(struct conn *c, bool *progress)
 		h2p_server_ended(c, progress);
 		return;
 	}
+	h2p_kick_shared(c);
 	if (!okc || !oks || h2p_client_over(c) || h2p_server_gone(c)) {
 		if (!pool && (c->server.failed || c->server.rd_eof))
 			for (struct h2x *x = p->xs; x; x = x->next)
@@ -1390,6 +1679,10 @@ static void h2p_close(struct conn *c)
 		x_free(x);
 	}
 	c->h2->xs = NULL;
+	if (p->sh) { /* its streams were reset above; the connection serves others */
+		h2_shared_unref(p->sh, c);
+		p->sh = NULL;
+	}
 	if (c->h2->cli)
 		c->h2->cops->free(c->h2->cli);
 	if (c->h2->srv)
