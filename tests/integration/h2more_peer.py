@@ -37,17 +37,22 @@ import h2.exceptions
 import hpack
 
 
-def tls_server(port, cert, key, alpn):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.load_cert_chain(cert, key)
-    ctx.set_alpn_protocols([alpn])
+def accepted(port):
+    """Each connection accepted on 127.0.0.1:port ("ready" printed once listening)."""
     ls = socket.socket()
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind(("127.0.0.1", port))
     ls.listen(64)
     print("ready", flush=True)
     while True:
-        s, _ = ls.accept()
+        yield ls.accept()[0]
+
+
+def tls_server(port, cert, key, alpn):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    ctx.set_alpn_protocols([alpn])
+    for s in accepted(port):
         try:
             s = ctx.wrap_socket(s, server_side=True)
         except (ssl.SSLError, OSError):
@@ -177,13 +182,7 @@ def h1serve(s):
 
 
 def h1origin(port):
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("127.0.0.1", port))
-    ls.listen(64)
-    print("ready", flush=True)
-    while True:
-        s, _ = ls.accept()
+    for s in accepted(port):
         threading.Thread(target=h1serve, args=(s,), daemon=True).start()
 
 
