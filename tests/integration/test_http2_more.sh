@@ -130,7 +130,7 @@ else notok flood_parallel_download_intact "$(cat "$T/h2m-par.out") $(stat -c %s 
 # stream_large_bodies: that 4 MB response was streamed (the client got it whole: above) and
 # its flow keeps no body; the small one keeps its body.
 stop_snare
-flows=$(cd "$SNARE_ROOT/tests/integration" && "$PY" - "$T/h2m-nginx.flows" <<'EOF'
+flows=$(cd "$SNARE_ROOT/tests/integration" && PYTHONDONTWRITEBYTECODE=1 "$PY" - "$T/h2m-nginx.flows" <<'EOF'
 import sys
 from flowfile import fields, records
 for f in records(sys.argv[1]):
