@@ -6,20 +6,17 @@
  * exchange, recorded as an HTTP/2.0 flow with its fields and trailers
  * in wire order.  An HTTP/1.1 client whose server took h2 (http2_origin,
  * decided in layer.c) gets the HTTP/1.1 server framing (h1_server.c) on
- * the client side instead, every request a stream, its flows HTTP/1.1.  Bodies move per stream as far as the other side takes
- * them: the sender's window opens (consume) only for bytes the other side
- * took, so at most a window per stream waits here.  body_size_limit and
- * stream_large_bodies apply per stream (http_body_piece).  A body the
- * request or response hooks want (hooks_h2_body_cap) is collected before
- * the head goes on: its bytes are consumed as they come, up to the cap, so
- * the stream's window bounds it; a body that grows past the cap is sent on
- * after hooks that saw the head only.  RST_STREAM goes
- * to the other side with its code and becomes the flow's error; a
- * connection error on either side ends the connection.  A connection with
- * no stream open for UPSTREAM_RELEASE_MS gives its h2 server side to the
- * h2 pool (h2_pool.h) and trims its idle session; its next stream takes a
- * pooled one back or connects again.  Both peers' bytes are untrusted (the
- * framings check them). */
+ * the client side instead, every request a stream, its flows HTTP/1.1.  Bodies move per stream as
+ * far as the other side takes them: the sender's window opens (consume) only for bytes the other
+ * side took, so at most a window per stream waits here.  body_size_limit and stream_large_bodies
+ * apply per stream (http_body_piece).  A body the request or response hooks want
+ * (hooks_h2_body_cap) is collected before the head goes on: its bytes are consumed as they come, up
+ * to the cap, so the stream's window bounds it; a body that grows past the cap is sent on after
+ * hooks that saw the head only.  RST_STREAM goes to the other side with its code and becomes the
+ * flow's error; a connection error on either side ends the connection.  A connection with no stream
+ * open for UPSTREAM_RELEASE_MS gives its h2 server side to the h2 pool (h2_pool.h) and trims its
+ * idle session; its next stream takes a pooled one back or connects again.  Both peers' bytes are
+ * untrusted (the framings check them). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -254,9 +251,9 @@ struct dir {
 
 static struct dir dir_up(struct conn *c, struct h2x *x)
 {
-	return (struct dir){c->h2->cops, x_sops(c, x),  c->h2->cli,   x_srv(c, x),  x->csid,
-			    x->ssid,	 &x->up,       &x->up_credit, &x->up_end,   &x->up_sent,
-			    &x->req_tr,	 &x->rq_end};
+	return (struct dir){c->h2->cops, x_sops(c, x), c->h2->cli, x_srv(c, x),
+			    x->csid,	 x->ssid,      &x->up,	   &x->up_credit,
+			    &x->up_end,	 &x->up_sent,  &x->req_tr, &x->rq_end};
 }
 
 static struct dir dir_down(struct conn *c, struct h2x *x)
@@ -1085,8 +1082,11 @@ static void xs_on_close(void *eng, int32_t sid)
 
 static void xs_on_send_space(void *eng, int32_t sid)
 {
+	struct conn *c = ((struct h2x *)eng)->c;
+
 	(void)sid;
-	s_send_space(((struct h2x *)eng)->c, eng);
+	s_send_space(c, eng);
+	conn_pump_later(c); /* the client's WINDOW_UPDATE for what went on */
 }
 
 /* The shared connection ended under x: x's error only (its close follows). */

@@ -557,7 +557,9 @@ static void test_windows(void **state)
 	t_close(&t);
 }
 
-/* A reset from the engine ends the connection; on_close at the flush. */
+/* A reset from the engine ends the connection; on_close at the flush.
+ * Before any response head the client is told 502, not left with an
+ * empty reply. */
 static void test_engine_reset(void **state)
 {
 	struct t t;
@@ -566,7 +568,8 @@ static void test_engine_reset(void **state)
 	assert_int_equal(t_recv(&t, "GET / HTTP/1.1\r\nHost: h\r\n\r\n"), 0);
 	assert_int_equal(sops->submit_reset(t.f, 1, HF_E_CANCEL), 0);
 	assert_int_equal(t.s.closes, 0);
-	(void)t_sent(&t);
+	assert_non_null(strstr(t_sent(&t), "HTTP/1.1 502 Bad Gateway\r\n"));
+	assert_non_null(strstr(t.wire, "connection: close\r\n"));
 	assert_int_equal(t.s.closes, 1);
 	assert_true(sops->done(t.f));
 	t_close(&t);
