@@ -36,6 +36,7 @@ static const struct {
     {":scheme", offsetof(struct h2_msg, scheme)},
     {":authority", offsetof(struct h2_msg, authority)},
     {":path", offsetof(struct h2_msg, path)},
+    {":protocol", offsetof(struct h2_msg, protocol)}, /* RFC 8441, when connect_protocol */
 };
 
 static void set_pseudo(struct h2_msg *m, const char *name, const char *value, size_t vlen)
@@ -53,7 +54,7 @@ static void set_pseudo(struct h2_msg *m, const char *name, const char *value, si
 			return;
 		}
 	}
-	/* :protocol (extended CONNECT) is not enabled, so libnghttp2 lets no other through. */
+	/* libnghttp2 lets no other through (:protocol only when connect_protocol is on). */
 }
 
 static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name, size_t nlen,

@@ -49,8 +49,10 @@ static int send_settings(struct h2_session *s)
 	    {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, o->max_header_list},
 	    {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, o->header_table},
 	    {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, o->stream_window},
+	    {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1}, /* sent by a server only */
 	};
-	int rv = nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, ARRAY_SIZE(iv));
+	size_t n = ARRAY_SIZE(iv) - !(s->role == H2_SERVER && o->connect_protocol);
+	int rv = nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, n);
 
 	if (rv == 0)
 		rv = nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0,

@@ -41,6 +41,7 @@
 #include "worker/h2_pool.h"
 #include "worker/h2_proxy.h"
 #include "worker/h2_regular.h"
+#include "worker/h2_ws.h"
 #include "worker/hold_http.h"
 #include "worker/hooks.h"
 #include "worker/http.h"
@@ -72,6 +73,7 @@ struct h2x {
 	bool srv_wait; /* waits for a server side (released while idle): head in req, body in up */
 	char error[96];
 	char flow_id[37]; /* the same at the hooks and in the record ("" until made) */
+	struct h2ws *ws;  /* an extended CONNECT for a WebSocket (h2_ws.c): NULL if not */
 };
 
 struct h2_proxy {
@@ -152,6 +154,9 @@ static void x_record(struct conn *c, struct h2x *x)
 	flow_msg_of(&rq, &x->req, &x->req_tr, &x->rqb, x->rq_start, x->rq_end, x->up_sent);
 	flow_msg_of(&rs, &x->resp, &x->resp_tr, &x->rsb, x->rs_start, x->rs_end, rs_done);
 	rq.id_slot = x->flow_id;
+	rq.ws = h2ws_flow(x->ws);
+	if (h2ws_error(x->ws))
+		x_error(x, "%s", h2ws_error(x->ws));
 	flow_send_msgs(c, &rq, x->has_resp ? &rs : NULL, x->error[0] ? x->error : NULL);
 }
 
@@ -166,6 +171,7 @@ static void x_free(struct h2x *x)
 	buf_free(&x->rsb.keep);
 	buf_free(&x->up);
 	buf_free(&x->down);
+	h2ws_free(x->ws);
 	free(x);
 }
 
@@ -210,19 +216,22 @@ struct dir {
 	bool *end, *sent;
 	struct h2_msg *tr;
 	double *t_end;
+	struct h2ws *ws; /* a WebSocket's bytes: parsed for messages, not a body */
+	bool up;
 };
 
 static struct dir dir_up(struct conn *c, struct h2x *x)
 {
-	return (struct dir){h2ops,  c->h2->sops,   c->h2->cli, c->h2->srv,  x->csid,	x->ssid,
-			    &x->up, &x->up_credit, &x->up_end, &x->up_sent, &x->req_tr, &x->rq_end};
+	return (struct dir){h2ops,	c->h2->sops, c->h2->cli,    c->h2->srv, x->csid,
+			    x->ssid,	&x->up,	     &x->up_credit, &x->up_end, &x->up_sent,
+			    &x->req_tr, &x->rq_end,  x->ws,	    true};
 }
 
 static struct dir dir_down(struct conn *c, struct h2x *x)
 {
-	return (struct dir){c->h2->sops,  h2ops,	 c->h2->srv,  c->h2->cli,
-			    x->ssid,	  x->csid,	 &x->down,    &x->down_credit,
-			    &x->down_end, &x->down_sent, &x->resp_tr, &x->rs_end};
+	return (struct dir){c->h2->sops, h2ops,	     c->h2->srv,      c->h2->cli,   x->ssid,
+			    x->csid,	 &x->down,   &x->down_credit, &x->down_end, &x->down_sent,
+			    &x->resp_tr, &x->rs_end, x->ws,	      false};
 }
 
 /* Sends what is pending, then the end when the sender ended. */
@@ -255,8 +264,11 @@ static int dir_data(const struct dir *d, struct body_xfer *b, const uint8_t *p, 
 {
 	ssize_t taken = 0;
 
-	http_body_piece(b, p, n);
-	if (http_body_over_limit(b))
+	if (d->ws) /* its messages are recorded, not a body, and no body limit applies */
+		h2ws_data(d->ws, d->up, p, n);
+	else
+		http_body_piece(b, p, n);
+	if (!d->ws && http_body_over_limit(b))
 		return -EMSGSIZE;
 	if (buf_len(d->pend) == 0) {
 		taken = d->tops->submit_data(d->to, d->tsid, p, n);
@@ -483,7 +495,7 @@ static void x_wait_server(struct conn *c, struct h2x *x, const struct hf_head *h
 }
 
 /* Opens x's stream on the server with h (copied for the record). */
-static void c_open(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
+static void c_open_head(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
 {
 	int32_t ssid;
 
@@ -506,6 +518,48 @@ static void c_open(struct conn *c, struct h2x *x, const struct hf_head *h, bool 
 		x->up_end = x->up_sent = true;
 		x->rq_end = x->rq_start;
 	}
+}
+
+/* An answer of snare's own with no body (a WebSocket refused). */
+static void c_status(struct conn *c, struct h2x *x, const struct hf_head *h, int status)
+{
+	static const struct hf_field cl0 = {"content-length", 14, "0", 1};
+	struct hooks_h2_out o = {.head = {.status = status,
+					  .version = 20,
+					  .fields = &cl0,
+					  .nfields = 1,
+					  .content_length = 0}};
+
+	x_error(x, "%s", status == 501 ? "extended CONNECT not supported here" : "refused");
+	h2_msg_free(&x->req);
+	(void)h2_framing_msg_copy(&x->req, h); /* for the record */
+	c_answer(c, x, &o);
+}
+
+/* Opens x's stream on the server; a WebSocket (RFC 8441) goes there only
+ * when the server side carries it (h2_ws.c). */
+static void c_open(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
+{
+	struct hf_head wh = *h;
+	struct hf_field *f;
+	int st;
+
+	if (x->ws == NULL || c->h2->srv == NULL) { /* no server side yet: it waits (srv_wait) */
+		c_open_head(c, x, h, end);
+		return;
+	}
+	st = h2ws_server_status(c->h2->sops == h2ops ? c->h2->srv : NULL);
+	if (st) {
+		conn_client_log(c, LOG_LVL_INFO,
+				"WebSocket over HTTP/2: the server does not take "
+				"extended CONNECT; answered %d",
+				st);
+		c_status(c, x, h, st);
+		return;
+	}
+	f = h2ws_server_head(&wh);
+	c_open_head(c, x, &wh, end);
+	free(f);
 }
 
 static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool end)
@@ -545,7 +599,12 @@ static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 		free(fields);
 		return;
 	}
-	if (!end && x_collect_start(x, h, true)) { /* the hooks run once the body is in */
+	if (h->protocol && h2ws_request(h, &x->ws) != 0) { /* RFC 8441 (h2_ws.c) */
+		c_status(c, x, h, 501);
+		free(fields);
+		return;
+	}
+	if (!end && !x->ws && x_collect_start(x, h, true)) { /* the hooks run once it is in */
 		free(fields);
 		return;
 	}
@@ -761,7 +820,9 @@ static void s_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 			(void)h2ops->submit_head(c->h2->cli, x->csid, hin, false);
 		return;
 	}
-	if (!end && x_collect_start(x, hin, false)) /* the hooks run once the body is in */
+	if (x->ws) /* a 2xx starts the WebSocket */
+		h2ws_response(x->ws, hin->status);
+	if (!end && !x->ws && x_collect_start(x, hin, false)) /* the hooks run once it is in */
 		return;
 	if (hooks.active && !s_hooks(c, x, &hin, end, NULL, &ho)) {
 		hooks_h2_out_free(&ho);
@@ -1007,6 +1068,7 @@ static struct hf_limits h2p_limits(void)
 	    .max_head_bytes = (size_t)wk->opts.max_header_bytes,
 	    .max_fields = (size_t)wk->opts.max_headers,
 	    .max_streams = 100,
+	    .connect_protocol = true, /* WebSocket over h2 (RFC 8441, h2_ws.c) */
 	};
 }
 

@@ -1,0 +1,46 @@
+/* WebSocket over HTTP/2 (RFC 8441) in the HTTP/2 layer (h2_ws.c): an
+ * extended CONNECT with :protocol websocket from an h2 client becomes one
+ * stream of h2_proxy.c whose body, both ways, is the WebSocket's bytes;
+ * this module decides whether it may go on, shapes the head for the server
+ * side and parses the frames both ways to record the messages in the
+ * stream's HTTP/2.0 flow.  Runs in a worker. */
+#ifndef SNARE_WORKER_H2_WS_H
+#define SNARE_WORKER_H2_WS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow.pb-c.h"
+#include "worker/http_framing.h"
+
+struct h2ws;
+
+/* A client stream's head carries :protocol: 0 and *ws made for a
+ * WebSocket; otherwise the status to answer (501: a protocol snare does not
+ * relay, RFC 8441 4). */
+int h2ws_request(const struct hf_head *h, struct h2ws **ws);
+/* Whether the server side can carry it: 0, or the status to answer (501:
+ * an h2 server that did not send SETTINGS_ENABLE_CONNECT_PROTOCOL).
+ * `h2srv`: the server side's h2 framing, NULL for the HTTP/1.1 pool (which
+ * translates, h1_client.c). */
+int h2ws_server_status(const struct http_framing *h2srv);
+/* The head for the server: :protocol websocket (a hook's edit keeps it) and
+ * no Sec-WebSocket-Extensions (the frames must stay readable, as on
+ * HTTP/1).  Returns the field array h now points to, the caller's to free
+ * once h is submitted. */
+struct hf_field *h2ws_server_head(struct hf_head *h);
+/* The response status: a 2xx starts the WebSocket (frames parsed from now). */
+void h2ws_response(struct h2ws *ws, int status);
+/* Stream bytes in one direction (`up`: from the client), forwarded
+ * unchanged by the caller: parsed to record messages.  A protocol error
+ * stops the recording; h2ws_error then names it for the flow (else NULL,
+ * and NULL for a NULL ws). */
+void h2ws_data(struct h2ws *ws, bool up, const uint8_t *p, size_t n);
+const char *h2ws_error(const struct h2ws *ws);
+/* The messages and close code for the flow (websocket set), or NULL before
+ * the WebSocket started. */
+const Snare__Flow *h2ws_flow(const struct h2ws *ws);
+void h2ws_free(struct h2ws *ws);
+
+#endif
