@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""An HTTP/2 WebSocket echo origin (RFC 8441) for snare integration tests
+(python3-h2).
+
+  python3 wsh2origin.py PORT CERT KEY [--no-extended]
+
+TLS with ALPN h2.  Sends SETTINGS_ENABLE_CONNECT_PROTOCOL 1 unless
+--no-extended.  An extended CONNECT with :protocol websocket gets 200 and
+its WebSocket frames are echoed (text and binary, a close answered with the
+same code, then END_STREAM); every other request gets 404.  Prints
+"listening" once ready, then "connect <path> <protocol>" per extended
+CONNECT and "ended" when a WebSocket stream ends.
+"""
+
+import socket
+import ssl
+import struct
+import sys
+import threading
+
+import h2.config
+import h2.connection
+import h2.events
+import h2.settings
+
+
+def server_frame(opcode, payload):
+    n = len(payload)
+    if n < 126:
+        return struct.pack("!BB", 0x80 | opcode, n) + payload
+    if n < 65536:
+        return struct.pack("!BBH", 0x80 | opcode, 126, n) + payload
+    return struct.pack("!BBQ", 0x80 | opcode, 127, n) + payload
+
+
+def client_frames(buf):
+    """Complete masked frames at the start of buf: ([(opcode, payload)], rest)."""
+    out = []
+    while len(buf) >= 2:
+        op, n, h = buf[0] & 0x0F, buf[1] & 0x7F, 2
+        if n == 126:
+            if len(buf) < 4:
+                break
+            (n,), h = struct.unpack("!H", buf[2:4]), 4
+        elif n == 127:
+            if len(buf) < 10:
+                break
+            (n,), h = struct.unpack("!Q", buf[2:10]), 10
+        if len(buf) < h + 4 + n:
+            break
+        key = buf[h:h + 4]
+        p = bytes(b ^ key[i & 3] for i, b in enumerate(buf[h + 4:h + 4 + n]))
+        out.append((op, p))
+        buf = buf[h + 4 + n:]
+    return out, buf
+
+
+def serve(c, ctx, extended):
+    try:
+        c = ctx.wrap_socket(c, server_side=True)
+    except (OSError, ssl.SSLError):
+        return
+    conn = h2.connection.H2Connection(
+        h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
+    conn.initiate_connection()
+    if extended:
+        conn.update_settings({h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL: 1})
+    c.sendall(conn.data_to_send())
+    ws = {}  # stream id -> bytes not parsed yet
+    pending = {}  # stream id -> bytes waiting for the window
+    while True:
+        try:
+            data = c.recv(65536)
+        except OSError:
+            data = b""
+        if not data:
+            return
+        for ev in conn.receive_data(data):
+            if isinstance(ev, h2.events.RequestReceived):
+                h = dict(ev.headers)
+                if h.get(":method") == "CONNECT" and h.get(":protocol") == "websocket":
+                    print("connect", h.get(":path"), h.get(":protocol"), flush=True)
+                    ws[ev.stream_id] = b""
+                    conn.send_headers(ev.stream_id, [(":status", "200")])
+                else:
+                    conn.send_headers(ev.stream_id, [(":status", "404")], end_stream=True)
+            elif isinstance(ev, h2.events.DataReceived) and ev.stream_id in ws:
+                conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                frames, ws[ev.stream_id] = client_frames(ws[ev.stream_id] + ev.data)
+                for op, p in frames:
+                    out = server_frame(op, p) if op != 9 else server_frame(10, p)
+                    pending[ev.stream_id] = pending.get(ev.stream_id, b"") + out
+                    if op == 8:
+                        print("ended", flush=True)
+            elif isinstance(ev, h2.events.StreamEnded) and ev.stream_id in ws:
+                pending[ev.stream_id] = pending.get(ev.stream_id, b"") + b"\0END"
+        for sid in list(pending):
+            buf = pending[sid]
+            end = buf.endswith(b"\0END")
+            if end:
+                buf = buf[:-4]
+            while buf and conn.local_flow_control_window(sid) > 0:
+                n = min(len(buf), conn.local_flow_control_window(sid),
+                        conn.max_outbound_frame_size)
+                conn.send_data(sid, buf[:n])
+                buf = buf[n:]
+            if not buf and end:
+                conn.end_stream(sid)
+                del pending[sid]
+            else:
+                pending[sid] = buf + (b"\0END" if end else b"")
+        c.sendall(conn.data_to_send())
+
+
+def main():
+    port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    extended = "--no-extended" not in sys.argv[4:]
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(cert, key)
+    ctx.set_alpn_protocols(["h2"])
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("127.0.0.1", port))
+    s.listen(16)
+    print("listening", flush=True)
+    while True:
+        c, _ = s.accept()
+        threading.Thread(target=serve, args=(c, ctx, extended), daemon=True).start()
+
+
+if __name__ == "__main__":
+    main()
