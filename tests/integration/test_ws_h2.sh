@@ -86,3 +86,46 @@ for kind in extended no-extended; do
 	else notok ws_h2_h2_origin_without_setting_501 "$out $(cat "$OL")"; fi
 	stop_snare
 done
+
+# ---- headless Chromium: a page over h2 opens new WebSocket("wss://...") on
+# the same origin.  With SETTINGS_ENABLE_CONNECT_PROTOCOL advertised it uses
+# the page's h2 connection (an HTTP/2.0 CONNECT flow), not a new HTTP/1.1
+# connection; the h2 origin takes extended CONNECT too.
+BROWSER=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$BROWSER" ]; then
+	skip ws_h2_chromium "chromium is not installed"
+	exit 0
+fi
+cat >"$T/page.html" <<'HTML'
+<!doctype html><html><head><title>ws over h2</title></head><body><pre id="r">waiting</pre>
+<script>
+var r = document.getElementById("r"), ws = new WebSocket("wss://" + location.host + "/ws");
+ws.onopen = function () { ws.send("hello-from-chromium"); };
+ws.onmessage = function (e) { r.textContent = "echo " + e.data; ws.close(1000); };
+ws.onerror = function () { r.textContent = "websocket error"; };
+</script></body></html>
+HTML
+OP=$(free_port)
+OL=$T/wsh2origin-page.log
+"$PY" -u "$ORIGIN_H2" "$OP" "$ORIGIN_CERT" "$T/origin.key" --extended --page "$T/page.html" >"$OL" 2>&1 &
+PIDS+=($!)
+wait_for "$OL" listening 10 || { notok ws_h2_chromium_origin "$(cat "$OL")"; exit 0; }
+start_snare --mode "reverse:https://localhost:$OP@127.0.0.1:0" --set ssl_insecure=true \
+	--set connection_strategy=eager || exit 1
+. "$(dirname "$0")/lib_chromium.sh"
+chromium_trust_ca "$SNARE_CONF/snare-ca-cert.pem" "$T/home-ws" ||
+	{ notok ws_h2_chromium_trust_ca "certutil failed"; exit 0; }
+out=$(HOME=$T/home-ws timeout 90 "$BROWSER" --headless --no-sandbox --disable-gpu --disable-quic \
+	--no-first-run --disable-background-networking --disable-component-update \
+	--disable-sync --user-data-dir="$T/chrome-ws" --virtual-time-budget=10000 \
+	--dump-dom "https://localhost:$SNARE_PORT/page.html" 2>/dev/null)
+if grep -q 'echo hello-from-chromium' <<<"$out" &&
+	wait_for "$SNARE_LOG" "-> WebSocket text message ->" 10 &&
+	grep -q 'CONNECT .* HTTP/2.0' "$SNARE_LOG" && grep -q '^connect /ws websocket' "$OL"; then
+	ok ws_h2_chromium_over_h2
+	grep -E 'CONNECT|WebSocket' "$SNARE_LOG" | sed 's/^/# chromium: /'
+else
+	notok ws_h2_chromium_over_h2 "page: $(grep -o 'id="r">[^<]*' <<<"$out"); \
+$(grep -E 'HTTP/|WebSocket' "$SNARE_LOG" | head -8)"
+fi
+stop_snare

@@ -2,12 +2,13 @@
 """An HTTP/2 WebSocket echo origin (RFC 8441) for snare integration tests
 (python3-h2).
 
-  python3 wsh2origin.py PORT CERT KEY [--no-extended]
+  python3 wsh2origin.py PORT CERT KEY [--no-extended] [--page FILE]
 
 TLS with ALPN h2.  Sends SETTINGS_ENABLE_CONNECT_PROTOCOL 1 unless
 --no-extended.  An extended CONNECT with :protocol websocket gets 200 and
 its WebSocket frames are echoed (text and binary, a close answered with the
-same code, then END_STREAM); every other request gets 404.  Prints
+same code, then END_STREAM); GET /page.html gets FILE (--page) as text/html;
+every other request gets 404.  Prints
 "listening" once ready, then "connect <path> <protocol>" per extended
 CONNECT and "ended" when a WebSocket stream ends.
 """
@@ -55,7 +56,7 @@ def client_frames(buf):
     return out, buf
 
 
-def serve(c, ctx, extended):
+def serve(c, ctx, extended, page):
     try:
         c = ctx.wrap_socket(c, server_side=True)
     except (OSError, ssl.SSLError):
@@ -82,6 +83,11 @@ def serve(c, ctx, extended):
                     print("connect", h.get(":path"), h.get(":protocol"), flush=True)
                     ws[ev.stream_id] = b""
                     conn.send_headers(ev.stream_id, [(":status", "200")])
+                elif h.get(":path") == "/page.html" and page is not None:
+                    conn.send_headers(ev.stream_id, [(":status", "200"),
+                                                     ("content-type", "text/html"),
+                                                     ("content-length", str(len(page)))])
+                    pending[ev.stream_id] = page + b"\0END"
                 else:
                     conn.send_headers(ev.stream_id, [(":status", "404")], end_stream=True)
             elif isinstance(ev, h2.events.DataReceived) and ev.stream_id in ws:
@@ -115,6 +121,10 @@ def serve(c, ctx, extended):
 def main():
     port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     extended = "--no-extended" not in sys.argv[4:]
+    page = None
+    if "--page" in sys.argv[4:]:
+        with open(sys.argv[sys.argv.index("--page") + 1], "rb") as f:
+            page = f.read()
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     ctx.set_alpn_protocols(["h2"])
@@ -125,7 +135,7 @@ def main():
     print("listening", flush=True)
     while True:
         c, _ = s.accept()
-        threading.Thread(target=serve, args=(c, ctx, extended), daemon=True).start()
+        threading.Thread(target=serve, args=(c, ctx, extended, page), daemon=True).start()
 
 
 if __name__ == "__main__":
