@@ -150,6 +150,8 @@ uint32_t h2_streams_free(const struct h2_session *s);
 /* A SETTINGS value the peer sent (id as in RFC 9113 6.5.2 and RFC 8441 3), for tests, flow
  * records and whether a server takes extended CONNECT (H2_SETTINGS_ENABLE_CONNECT_PROTOCOL). */
 #define H2_SETTINGS_ENABLE_CONNECT_PROTOCOL 0x8
+/* The peer's first SETTINGS frame came (before it, h2_peer_setting gives the defaults). */
+bool h2_peer_settings_seen(const struct h2_session *s);
 uint32_t h2_peer_setting(const struct h2_session *s, int id);
 const char *h2_error_name(uint32_t code);
 const char *h2_abuse_name(enum h2_abuse what);

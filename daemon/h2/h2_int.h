@@ -48,6 +48,7 @@ struct h2_session {
 	bool goaway_sent;    /* dead and its GOAWAY handed out */
 	uint8_t goaway[17];  /* our GOAWAY frame for a dead session */
 	bool abuse_reported; /* on_abuse is called once */
+	bool settings_seen;  /* the peer's first SETTINGS frame came */
 	/* The Rapid Reset token bucket (server side). */
 	double rst_tokens;
 	uint64_t rst_ms;

@@ -149,6 +149,9 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user
 		if (st && st->announced && s->cb.on_reset)
 			s->cb.on_reset(s->owner, st->sid, f->rst_stream.error_code, true);
 		return h2_rst_received(s);
+	case NGHTTP2_SETTINGS:
+		s->settings_seen |= !(f->hd.flags & NGHTTP2_FLAG_ACK);
+		return 0;
 	case NGHTTP2_GOAWAY:
 		if (s->cb.on_goaway)
 			s->cb.on_goaway(s->owner, f->goaway.error_code, f->goaway.last_stream_id,

@@ -200,6 +200,11 @@ static const char *const error_names[] = {
     "HTTP_1_1_REQUIRED",
 };
 
+bool h2_peer_settings_seen(const struct h2_session *s)
+{
+	return s->settings_seen;
+}
+
 const char *h2_error_name(uint32_t code)
 {
 	return code < ARRAY_SIZE(error_names) ? error_names[code] : "UNKNOWN_ERROR";

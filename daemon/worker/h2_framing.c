@@ -333,10 +333,13 @@ int h2_framing_msg_copy(struct h2_msg *m, const struct hf_head *h)
 	return 0;
 }
 
-bool h2_framing_peer_connect(const struct http_framing *f)
+int h2_framing_peer_connect(const struct http_framing *f)
 {
-	return f->side == HF_CLIENT && !f->failed &&
-	       h2_peer_setting(f->s, H2_SETTINGS_ENABLE_CONNECT_PROTOCOL) == 1;
+	if (f->side != HF_CLIENT || f->failed)
+		return 0;
+	if (!h2_peer_settings_seen(f->s))
+		return -EAGAIN;
+	return h2_peer_setting(f->s, H2_SETTINGS_ENABLE_CONNECT_PROTOCOL) == 1;
 }
 
 bool h2_framing_server_preface(const uint8_t *b, size_t n)

@@ -82,6 +82,7 @@ struct h2_proxy {
 	bool probing;  /* h2c with prior knowledge sent to a plain server: does it speak h2? */
 	bool released; /* the h2 server side went to the h2 pool while idle (h2_pool.h) */
 	bool waiting;  /* a stream waits for the server side (srv_wait) */
+	bool pending_settings;	/* ... for the h2 server's SETTINGS (h2_ws.c) */
 	struct loop_timer idle; /* UPSTREAM_RELEASE_MS after the last stream closed */
 	uint64_t quiet_ms;	/* when the last stream closed (loop time) */
 	struct h2x *xs;
@@ -494,6 +495,16 @@ static void x_wait_server(struct conn *c, struct h2x *x, const struct hf_head *h
 	conn_pump_later(c);
 }
 
+/* An extended CONNECT to an h2 server whose SETTINGS have not come: it
+ * waits as a stream without a server side does, but the pump is not
+ * called again for it (no spinning); h2p_resume retries once the step
+ * fed the server's bytes. */
+static void x_wait_settings(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
+{
+	x_wait_server(c, x, h, end);
+	c->h2->pending_settings = true;
+}
+
 /* Opens x's stream on the server with h (copied for the record). */
 static void c_open_head(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
 {
@@ -549,6 +560,10 @@ static void c_open(struct conn *c, struct h2x *x, const struct hf_head *h, bool 
 		return;
 	}
 	st = h2ws_server_status(c->h2->sops == h2ops ? c->h2->srv : NULL);
+	if (st == -EAGAIN) { /* its SETTINGS say: the server's bytes wake it (h2p_resume) */
+		x_wait_settings(c, x, h, end);
+		return;
+	}
 	if (st) {
 		conn_client_log(c, LOG_LVL_INFO,
 				"WebSocket over HTTP/2: the server does not take "
@@ -1286,10 +1301,21 @@ static void h2p_closing(struct conn *c, bool *progress)
 	*progress = true;
 }
 
+/* A WebSocket stream waits for the h2 server's SETTINGS (x_wait_settings),
+ * which have not come: nothing to retry yet. */
+static bool h2p_settings_pending(const struct conn *c)
+{
+	const struct h2_proxy *p = c->h2;
+
+	return p->pending_settings && p->sops == h2ops && p->srv &&
+	       h2_framing_peer_connect(p->srv) == -EAGAIN;
+}
+
 /* The server side is back: the streams that waited for it open there. */
 static void h2p_resume(struct conn *c)
 {
 	c->h2->waiting = false;
+	c->h2->pending_settings = false;
 	for (struct h2x *x = c->h2->xs; x; x = x->next) {
 		struct h2_msg m = x->req;
 		struct hf_head h;
@@ -1362,7 +1388,7 @@ static void h2p_step(struct conn *c, bool *progress)
 		return;
 	if (p->probing && h2p_probe(c, progress))
 		return;
-	if (p->waiting)
+	if (p->waiting && !h2p_settings_pending(c))
 		h2p_resume(c);
 	pool = p->sops == &h1pool_ops;
 	okc = h2p_feed(h2ops, p->cli, &c->client, progress);

@@ -34,7 +34,9 @@ int h2ws_request(const struct hf_head *h, struct h2ws **ws)
 
 int h2ws_server_status(const struct http_framing *h2srv)
 {
-	return h2srv && !h2_framing_peer_connect(h2srv) ? 501 : 0;
+	int r = h2srv ? h2_framing_peer_connect(h2srv) : 1;
+
+	return r < 0 ? r : r == 0 ? 501 : 0;
 }
 
 struct hf_field *h2ws_server_head(struct hf_head *h)

@@ -21,7 +21,8 @@ struct h2ws;
  * relay, RFC 8441 4). */
 int h2ws_request(const struct hf_head *h, struct h2ws **ws);
 /* Whether the server side can carry it: 0, or the status to answer (501:
- * an h2 server that did not send SETTINGS_ENABLE_CONNECT_PROTOCOL).
+ * an h2 server that did not send SETTINGS_ENABLE_CONNECT_PROTOCOL), or
+ * -EAGAIN while that server's SETTINGS have not come.
  * `h2srv`: the server side's h2 framing, NULL for the HTTP/1.1 pool (which
  * translates, h1_client.c). */
 int h2ws_server_status(const struct http_framing *h2srv);

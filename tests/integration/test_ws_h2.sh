@@ -65,8 +65,10 @@ if "$SNARE_BIN" -n -r "$FLOWS" >"$T/r.out" 2>&1 && grep -q 'CONNECT .* HTTP/2.0'
 	ok ws_h2_flow_file
 else notok ws_h2_flow_file "$(cat "$T/r.out")"; fi
 
-# ---- h2 origins: with the setting the CONNECT goes on, without it 501 ----
-for kind in extended no-extended; do
+# ---- h2 origins: with the setting the CONNECT goes on, without it 501; an
+# origin whose SETTINGS come after the client's CONNECT reached snare: the
+# stream waits for them (eager: snare is connected before the client) ----
+for kind in extended no-extended late-settings; do
 	OP=$(free_port)
 	OL=$T/wsh2origin-$kind.log
 	"$PY" -u "$ORIGIN_H2" "$OP" "$ORIGIN_CERT" "$T/origin.key" "--$kind" >"$OL" 2>&1 &
@@ -81,6 +83,8 @@ for kind in extended no-extended; do
 		if grep -q '^connect /ws websocket' "$OL"; then
 			ok ws_h2_h2_origin_saw_extended_connect
 		else notok ws_h2_h2_origin_saw_extended_connect "$(cat "$OL")"; fi
+	elif [ "$kind" = late-settings ]; then
+		echoed ws_h2_h2_origin_late_settings "$out"
 	elif grep -qx 'status 501' <<<"$out" && ! grep -q '^connect ' "$OL"; then
 		ok ws_h2_h2_origin_without_setting_501
 	else notok ws_h2_h2_origin_without_setting_501 "$out $(cat "$OL")"; fi

@@ -2,10 +2,11 @@
 """An HTTP/2 WebSocket echo origin (RFC 8441) for snare integration tests
 (python3-h2).
 
-  python3 wsh2origin.py PORT CERT KEY [--no-extended] [--page FILE]
+  python3 wsh2origin.py PORT CERT KEY [--no-extended] [--page FILE] [--late-settings]
 
 TLS with ALPN h2.  Sends SETTINGS_ENABLE_CONNECT_PROTOCOL 1 unless
---no-extended.  An extended CONNECT with :protocol websocket gets 200 and
+--no-extended (--late-settings: its SETTINGS only 0.5 s after the TLS
+handshake, so that a proxy has its client's request first).  An extended CONNECT with :protocol websocket gets 200 and
 its WebSocket frames are echoed (text and binary, a close answered with the
 same code, then END_STREAM); GET /page.html gets FILE (--page) as text/html;
 every other request gets 404.  Prints
@@ -18,6 +19,7 @@ import ssl
 import struct
 import sys
 import threading
+import time
 
 import h2.config
 import h2.connection
@@ -56,11 +58,13 @@ def client_frames(buf):
     return out, buf
 
 
-def serve(c, ctx, extended, page):
+def serve(c, ctx, extended, page, late):
     try:
         c = ctx.wrap_socket(c, server_side=True)
     except (OSError, ssl.SSLError):
         return
+    if late:
+        time.sleep(0.5)
     conn = h2.connection.H2Connection(
         h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
     conn.initiate_connection()
@@ -121,6 +125,7 @@ def serve(c, ctx, extended, page):
 def main():
     port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
     extended = "--no-extended" not in sys.argv[4:]
+    late = "--late-settings" in sys.argv[4:]
     page = None
     if "--page" in sys.argv[4:]:
         with open(sys.argv[sys.argv.index("--page") + 1], "rb") as f:
@@ -135,7 +140,8 @@ def main():
     print("listening", flush=True)
     while True:
         c, _ = s.accept()
-        threading.Thread(target=serve, args=(c, ctx, extended, page), daemon=True).start()
+        threading.Thread(target=serve, args=(c, ctx, extended, page, late),
+                         daemon=True).start()
 
 
 if __name__ == "__main__":
