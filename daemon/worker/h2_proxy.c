@@ -158,6 +158,7 @@ static void x_record(struct conn *c, struct h2x *x)
 	rq.ws = h2ws_flow(x->ws);
 	if (h2ws_error(x->ws))
 		x_error(x, "%s", h2ws_error(x->ws));
+	(void)h2ws_event(x->ws, SCRIPT_EV_WEBSOCKET_END, x->error[0] ? x->error : NULL);
 	flow_send_msgs(c, &rq, x->has_resp ? &rs : NULL, x->error[0] ? x->error : NULL);
 }
 
@@ -294,13 +295,46 @@ static void body_refused(struct conn *c, struct h2x *x, int r, const char *which
 	x_reset(c, x, HF_E_CANCEL);
 }
 
+/* A WebSocket whose messages go through websocket_message (h2_ws.c): the
+ * sender's bytes are taken and consumed once what the hooks passed on is
+ * out (what the hooks send on is not the sender's bytes: it goes with
+ * credit), so its window bounds what waits here. */
+static void x_ws_move(struct conn *c, struct h2x *x, bool up, const uint8_t *p, size_t n)
+{
+	struct dir d = up ? dir_up(c, x) : dir_down(c, x);
+	bool end = *d.end;
+	size_t owed;
+
+	for (int round = 0; round < 8; round++) {
+		size_t before = buf_len(d.pend);
+		int r = h2ws_filter(x->ws, up, round ? NULL : p, round ? 0 : n, d.pend);
+
+		if (r < 0) {
+			body_refused(c, x, r, up ? "Request" : "Response");
+			return;
+		}
+		*d.credit += buf_len(d.pend) - before;
+		*d.end = end && !h2ws_pending(x->ws, up); /* what waits in the hooks goes first */
+		dir_drain(&d);
+		*d.end = end;
+		if (buf_len(d.pend) > 0 || !h2ws_pending(x->ws, up))
+			break;
+	}
+	if (buf_len(d.pend) == 0 && (owed = h2ws_owed(x->ws, up)) > 0)
+		(void)d.fops->consume(d.from, d.fsid, owed);
+}
+
 /* `up`: client to server; otherwise server to client.  Nothing while the
  * body is collected for the hooks (its head has not gone). */
 static void x_drain(struct conn *c, struct h2x *x, bool up)
 {
 	struct dir d = up ? dir_up(c, x) : dir_down(c, x);
 
-	if (!(up ? x->rq_wait || x->held_rq || x->srv_wait : x->rs_wait || x->held_rs))
+	if (up ? x->rq_wait || x->held_rq || x->srv_wait : x->rs_wait || x->held_rs)
+		return;
+	if (h2ws_hooked(x->ws))
+		x_ws_move(c, x, up, NULL, 0);
+	else
 		dir_drain(&d);
 }
 
@@ -386,7 +420,13 @@ static int x_new_body(struct buf *pend, struct body_xfer *bx, size_t *credit, co
 static void x_data(struct conn *c, struct h2x *x, bool up, const uint8_t *p, size_t n)
 {
 	struct dir d = up ? dir_up(c, x) : dir_down(c, x);
-	int r = dir_data(&d, up ? &x->rqb : &x->rsb, p, n);
+	int r;
+
+	if (h2ws_hooked(x->ws)) {
+		x_ws_move(c, x, up, p, n);
+		return;
+	}
+	r = dir_data(&d, up ? &x->rqb : &x->rsb, p, n);
 
 	if (r < 0)
 		body_refused(c, x, r, up ? "Request" : "Response");
@@ -619,6 +659,8 @@ static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 		free(fields);
 		return;
 	}
+	if (x->ws)
+		h2ws_bind(x->ws, c, x->flow_id, &x->req, &x->resp);
 	if (!end && !x->ws && x_collect_start(x, h, true)) { /* the hooks run once it is in */
 		free(fields);
 		return;
@@ -848,6 +890,11 @@ static void s_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 	else
 		s_on_head_send(c, x, hin, end);
 	hooks_h2_out_free(&ho);
+	if (x->ws && x->has_resp && h2ws_event(x->ws, SCRIPT_EV_WEBSOCKET_START, NULL)) {
+		conn_client_log(c, LOG_LVL_INFO, "WebSocket killed by a hook");
+		x_error(x, "%s", "killed by a hook");
+		x_reset(c, x, HF_E_CANCEL);
+	}
 }
 
 /* The response body is collected (`whole`: all of it, else past the cap):

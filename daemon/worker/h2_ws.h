@@ -11,15 +11,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "flow.pb-c.h"
+#include "worker/hooks.h"
 #include "worker/http_framing.h"
 
 struct h2ws;
+struct conn;
+struct h2_msg;
 
 /* A client stream's head carries :protocol: 0 and *ws made for a
  * WebSocket; otherwise the status to answer (501: a protocol snare does not
  * relay, RFC 8441 4). */
 int h2ws_request(const struct hf_head *h, struct h2ws **ws);
+/* The stream's connection, flow id and heads, for the scripts' view of the
+ * flow (the pointers must outlive ws). */
+void h2ws_bind(struct h2ws *ws, struct conn *c, char *flow_id, const struct h2_msg *req,
+	       const struct h2_msg *resp);
 /* Whether the server side can carry it: 0, or the status to answer (501:
  * an h2 server that did not send SETTINGS_ENABLE_CONNECT_PROTOCOL), or
  * -EAGAIN while that server's SETTINGS have not come.
@@ -31,8 +39,22 @@ int h2ws_server_status(const struct http_framing *h2srv);
  * HTTP/1).  Returns the field array h now points to, the caller's to free
  * once h is submitted. */
 struct hf_field *h2ws_server_head(struct hf_head *h);
-/* The response status: a 2xx starts the WebSocket (frames parsed from now). */
+/* The response status: a 2xx starts the WebSocket (frames parsed from now;
+ * whether scripts want websocket_message is decided here). */
 void h2ws_response(struct h2ws *ws, int status);
+/* websocket_start or websocket_end (error: the flow's) for a started
+ * WebSocket; true when a hook killed it. */
+bool h2ws_event(struct h2ws *ws, enum script_event ev, const char *error);
+/* websocket_message: while h2ws_hooked, each direction's bytes go through
+ * h2ws_filter instead of straight on: all n bytes are taken (owed to the
+ * sender's window until h2ws_owed hands them back), and what goes on, held
+ * messages after the hook, is appended to `out` as far as its room allows
+ * (n 0: only what waits); h2ws_pending says something still waits for room.
+ * -ENOBUFS when the bytes cannot be held. */
+bool h2ws_hooked(const struct h2ws *ws);
+int h2ws_filter(struct h2ws *ws, bool up, const uint8_t *p, size_t n, struct buf *out);
+bool h2ws_pending(const struct h2ws *ws, bool up);
+size_t h2ws_owed(struct h2ws *ws, bool up);
 /* Stream bytes in one direction (`up`: from the client), forwarded
  * unchanged by the caller: parsed to record messages.  A protocol error
  * stops the recording; h2ws_error then names it for the flow (else NULL,

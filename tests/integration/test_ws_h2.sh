@@ -65,6 +65,27 @@ if "$SNARE_BIN" -n -r "$FLOWS" >"$T/r.out" 2>&1 && grep -q 'CONNECT .* HTTP/2.0'
 	ok ws_h2_flow_file
 else notok ws_h2_flow_file "$(cat "$T/r.out")"; fi
 
+# ---- scripts: examples/websocket_rewrite.lua's websocket_message drops the
+# client's "debug" and turns the server's "hello" into HELLO, and
+# websocket_start/end run, as on HTTP/1 ----
+cat >"$T/ws_events.lua" <<'LUA'
+function websocket_start(flow) print("websocket_start seen " .. flow.request.http_version) end
+function websocket_end(flow) print("websocket_end seen") end
+LUA
+start_snare --mode "reverse:https://127.0.0.1:$ORIGIN_PORT@127.0.0.1:0" --set ssl_insecure=true \
+	--set connection_strategy=lazy -s "$SNARE_ROOT/examples/websocket_rewrite.lua" \
+	-s "$T/ws_events.lua" || exit 1
+out=$(wsh2 --send debug --send "say hello" --big 300000)
+if grep -qx 'say HELLO' <<<"$out" && ! grep -q debug <<<"$out" &&
+	grep -qx 'binary 300000 ok' <<<"$out" && grep -qx 'closed 1000' <<<"$out"; then
+	ok ws_h2_script_websocket_message
+else notok ws_h2_script_websocket_message "$out $(tail -5 "$SNARE_LOG")"; fi
+if wait_for "$SNARE_LOG" "websocket_end seen" 10 &&
+	grep -q "websocket_start seen HTTP/2.0" "$SNARE_LOG"; then
+	ok ws_h2_script_websocket_start_end
+else notok ws_h2_script_websocket_start_end "$(grep seen "$SNARE_LOG")"; fi
+stop_snare
+
 # ---- h2 origins: with the setting the CONNECT goes on, without it 501; an
 # origin whose SETTINGS come after the client's CONNECT reached snare: the
 # stream waits for them (eager: snare is connected before the client) ----
