@@ -28,40 +28,9 @@ import h2.connection
 import h2.events
 import h2.settings
 
+from wsframes import frame, frames
+
 TIMEOUT = 15.0
-
-
-def frame(opcode, payload):
-    """A masked client frame (RFC 6455 5.2)."""
-    n = len(payload)
-    if n < 126:
-        hdr = struct.pack("!BB", 0x80 | opcode, 0x80 | n)
-    elif n < 65536:
-        hdr = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, n)
-    else:
-        hdr = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, n)
-    key = os.urandom(4)
-    return hdr + key + bytes(b ^ key[i & 3] for i, b in enumerate(payload))
-
-
-def parse_frames(buf):
-    """Complete unmasked server frames at the start of buf: (frames, rest)."""
-    out = []
-    while len(buf) >= 2:
-        op, n, h = buf[0] & 0x0F, buf[1] & 0x7F, 2
-        if n == 126:
-            if len(buf) < 4:
-                break
-            (n,), h = struct.unpack("!H", buf[2:4]), 4
-        elif n == 127:
-            if len(buf) < 10:
-                break
-            (n,), h = struct.unpack("!Q", buf[2:10]), 10
-        if len(buf) < h + n:
-            break
-        out.append((op, buf[h:h + n]))
-        buf = buf[h + n:]
-    return out, buf
 
 
 class Client:
@@ -112,7 +81,7 @@ def run(a):
                               ("sec-websocket-version", "13"),
                               ("sec-websocket-extensions", "permessage-deflate")])
     c.flush()
-    status, buf, got, ended = None, b"", [], False
+    status, buf, ended = None, b"", False
     while status is None:
         for ev in c.events():
             if isinstance(ev, h2.events.ResponseReceived) and ev.stream_id == sid:
@@ -123,11 +92,11 @@ def run(a):
     print("status %s" % status, flush=True)
     if status != "200":
         return 0
-    msgs = [frame(1, m.encode()) for m in a.send]
+    msgs = [frame(1, m.encode(), True) for m in a.send]
     big = os.urandom(a.big) if a.big else None
     if big:
-        msgs.append(frame(2, big))
-    msgs.append(frame(8, struct.pack("!H", 1000)))
+        msgs.append(frame(2, big, True))
+    msgs.append(frame(8, struct.pack("!H", 1000), True))
     out = b"".join(msgs)
     closed = None
     while closed is None or not ended:
@@ -146,8 +115,8 @@ def run(a):
             if isinstance(ev, h2.events.DataReceived) and ev.stream_id == sid:
                 c.conn.acknowledge_received_data(ev.flow_controlled_length, sid)
                 buf += ev.data
-                frames, buf = parse_frames(buf)
-                for op, p in frames:
+                got_frames, buf = frames(buf)
+                for op, p in got_frames:
                     if op == 1:
                         print(p.decode(), flush=True)
                     elif op == 2:

@@ -16,7 +16,6 @@ CONNECT and "ended" when a WebSocket stream ends.
 
 import socket
 import ssl
-import struct
 import sys
 import threading
 import time
@@ -26,36 +25,7 @@ import h2.connection
 import h2.events
 import h2.settings
 
-
-def server_frame(opcode, payload):
-    n = len(payload)
-    if n < 126:
-        return struct.pack("!BB", 0x80 | opcode, n) + payload
-    if n < 65536:
-        return struct.pack("!BBH", 0x80 | opcode, 126, n) + payload
-    return struct.pack("!BBQ", 0x80 | opcode, 127, n) + payload
-
-
-def client_frames(buf):
-    """Complete masked frames at the start of buf: ([(opcode, payload)], rest)."""
-    out = []
-    while len(buf) >= 2:
-        op, n, h = buf[0] & 0x0F, buf[1] & 0x7F, 2
-        if n == 126:
-            if len(buf) < 4:
-                break
-            (n,), h = struct.unpack("!H", buf[2:4]), 4
-        elif n == 127:
-            if len(buf) < 10:
-                break
-            (n,), h = struct.unpack("!Q", buf[2:10]), 10
-        if len(buf) < h + 4 + n:
-            break
-        key = buf[h:h + 4]
-        p = bytes(b ^ key[i & 3] for i, b in enumerate(buf[h + 4:h + 4 + n]))
-        out.append((op, p))
-        buf = buf[h + 4 + n:]
-    return out, buf
+from wsframes import frame, frames
 
 
 def serve(c, ctx, extended, page, late):
@@ -96,9 +66,9 @@ def serve(c, ctx, extended, page, late):
                     conn.send_headers(ev.stream_id, [(":status", "404")], end_stream=True)
             elif isinstance(ev, h2.events.DataReceived) and ev.stream_id in ws:
                 conn.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
-                frames, ws[ev.stream_id] = client_frames(ws[ev.stream_id] + ev.data)
-                for op, p in frames:
-                    out = server_frame(op, p) if op != 9 else server_frame(10, p)
+                got, ws[ev.stream_id] = frames(ws[ev.stream_id] + ev.data)
+                for op, p in got:
+                    out = frame(op if op != 9 else 10, p, False)
                     pending[ev.stream_id] = pending.get(ev.stream_id, b"") + out
                     if op == 8:
                         print("ended", flush=True)
