@@ -105,12 +105,12 @@ static int ws_key_make(char key[32], char accept[32])
 {
 	static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 	unsigned char raw[16], md[SHA_DIGEST_LENGTH];
-	char src[64];
+	char src[24 + sizeof(guid)];
 
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
 		return -EIO;
 	EVP_EncodeBlock((unsigned char *)key, raw, sizeof(raw)); /* 24 characters */
-	snprintf(src, sizeof(src), "%s%s", key, guid);
+	snprintf(src, sizeof(src), "%.24s%s", key, guid);
 	SHA1((const unsigned char *)src, strlen(src), md);
 	EVP_EncodeBlock((unsigned char *)accept, md, sizeof(md)); /* 28 characters */
 	return 0;
