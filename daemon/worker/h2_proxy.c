@@ -320,8 +320,10 @@ static void x_ws_move(struct conn *c, struct h2x *x, bool up, const uint8_t *p, 
 		if (buf_len(d.pend) > 0 || !h2ws_pending(x->ws, up))
 			break;
 	}
-	if (buf_len(d.pend) == 0 && (owed = h2ws_owed(x->ws, up)) > 0)
+	if (buf_len(d.pend) == 0 && (owed = h2ws_owed(x->ws, up)) > 0) {
 		(void)d.fops->consume(d.from, d.fsid, owed);
+		conn_pump_later(c); /* an HTTP/1.1 side feeds what it held back on the next pass */
+	}
 }
 
 /* `up`: client to server; otherwise server to client.  Nothing while the
@@ -332,7 +334,7 @@ static void x_drain(struct conn *c, struct h2x *x, bool up)
 
 	if (up ? x->rq_wait || x->held_rq || x->srv_wait : x->rs_wait || x->held_rs)
 		return;
-	if (h2ws_hooked(x->ws))
+	if (h2ws_hooked(x->ws, up))
 		x_ws_move(c, x, up, NULL, 0);
 	else
 		dir_drain(&d);
@@ -422,7 +424,7 @@ static void x_data(struct conn *c, struct h2x *x, bool up, const uint8_t *p, siz
 	struct dir d = up ? dir_up(c, x) : dir_down(c, x);
 	int r;
 
-	if (h2ws_hooked(x->ws)) {
+	if (h2ws_hooked(x->ws, up)) {
 		x_ws_move(c, x, up, p, n);
 		return;
 	}

@@ -179,9 +179,11 @@ void h2ws_data(struct h2ws *ws, bool up, const uint8_t *p, size_t n)
 
 /* ---- websocket_message ---- */
 
-bool h2ws_hooked(const struct h2ws *ws)
+bool h2ws_hooked(const struct h2ws *ws, bool up)
 {
-	return ws && ws->hooked;
+	return ws && ws->hooked &&
+	       !(ws->pass[up] && buf_len(&ws->in[up]) == 0 && ws->owed[up] == 0 &&
+		 !hooks_ws_pending(ws->hws, up));
 }
 
 /* What is in `in` goes on as it is, as far as out's room allows. */

@@ -45,13 +45,15 @@ void h2ws_response(struct h2ws *ws, int status);
 /* websocket_start or websocket_end (error: the flow's) for a started
  * WebSocket; true when a hook killed it. */
 bool h2ws_event(struct h2ws *ws, enum script_event ev, const char *error);
-/* websocket_message: while h2ws_hooked, each direction's bytes go through
+/* websocket_message: while h2ws_hooked (for that direction: not once it
+ * passes through, a frame too large to hold, and nothing of the hooks'
+ * waits), each direction's bytes go through
  * h2ws_filter instead of straight on: all n bytes are taken (owed to the
  * sender's window until h2ws_owed hands them back), and what goes on, held
  * messages after the hook, is appended to `out` as far as its room allows
  * (n 0: only what waits); h2ws_pending says something still waits for room.
  * -ENOBUFS when the bytes cannot be held. */
-bool h2ws_hooked(const struct h2ws *ws);
+bool h2ws_hooked(const struct h2ws *ws, bool up);
 int h2ws_filter(struct h2ws *ws, bool up, const uint8_t *p, size_t n, struct buf *out);
 bool h2ws_pending(const struct h2ws *ws, bool up);
 size_t h2ws_owed(struct h2ws *ws, bool up);
