@@ -98,6 +98,10 @@ static const struct option_def defs[] = {
     {"leaf_key", OPT_CHOICE, "ecdsa", "ecdsa|rsa2048", "Key type of leaf certificates."},
     {"key_size", OPT_INT, "2048", NULL, "RSA key size of a new CA."},
     {"tcp_timeout", OPT_INT, "600", NULL, "Close idle TCP connections after this many seconds."},
+    {"quic_idle_timeout", OPT_INT, "30", NULL,
+     "snare's own: seconds a QUIC connection (reverse:quic://, reverse:http3://, intercepted "
+     "QUIC) may be quiet before it closes; the peer's may be shorter. A connection with a "
+     "request or response held by intercept is kept alive meanwhile."},
     {"header_timeout", OPT_INT, "60", NULL,
      "Seconds a client has to complete a request head, SOCKS5 or TLS handshake (0 = no limit)."},
     {"max_connections", OPT_INT, "8192", NULL,
@@ -261,6 +265,7 @@ static const struct opt_field fields[] = {
     F(leaf_key, .enum_store = true),
     F(key_size, RANGE(2048, 8192)),
     F(tcp_timeout, RANGE(1, 86400)),
+    F(quic_idle_timeout, RANGE(1, 3600)),
     F(header_timeout, RANGE(0, 86400)),
     F(max_connections, RANGE(0, 1 << 20)),
     F(max_connections_per_source, RANGE(0, 1 << 20)),

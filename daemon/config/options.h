@@ -56,10 +56,11 @@ struct options {
 	int workers;			    /* 0 = one per CPU */
 	char *user;			    /* drop to this user when root; "nobody" */
 	enum leaf_key_type leaf_key;
-	int key_size;	     /* CA RSA key size, 2048 */
-	int tcp_timeout;     /* seconds, 600 */
-	int header_timeout;  /* seconds until a head/handshake is complete, 60; 0 = none */
-	int max_connections; /* per worker, 8192; 0 = no cap */
+	int key_size;	       /* CA RSA key size, 2048 */
+	int tcp_timeout;       /* seconds, 600 */
+	int quic_idle_timeout; /* seconds, 30 */
+	int header_timeout;    /* seconds until a head/handshake is complete, 60; 0 = none */
+	int max_connections;   /* per worker, 8192; 0 = no cap */
 	int max_connections_per_source; /* per worker and IPv4 address or IPv6 /64, 4096 */
 	int upstream_keepalive;		/* idle pooled server connections per key and worker, 32 */
 	int upstream_keepalive_total;	/* ... in all per worker, 512 */

@@ -92,6 +92,10 @@ struct h2_options {
 	uint32_t max_continuations;   /* CONTINUATION frames per header block; default 8 */
 	uint32_t peer_streams_before; /* client: streams opened before the server's SETTINGS; 100 */
 	bool connect_protocol; /* server: SETTINGS_ENABLE_CONNECT_PROTOCOL 1 (RFC 8441); false */
+	/* Server: the owner already wrote the frame h2_settings_frame gives for these options (a
+	 * prior-knowledge client answered before the session started, RFC 9113 3.4); the
+	 * session's own first SETTINGS is that frame and h2_out leaves it out. Default false. */
+	bool settings_sent;
 };
 
 struct h2_callbacks {
@@ -109,6 +113,10 @@ struct h2_callbacks {
 struct h2_session;
 
 void h2_options_default(struct h2_options *o);
+/* The SETTINGS frame a session with options o sends first, in buf (cap >= H2_SETTINGS_MAX).
+ * Returns its length, or -ENOBUFS. */
+#define H2_SETTINGS_MAX 64
+ssize_t h2_settings_frame(const struct h2_options *o, uint8_t *buf, size_t cap);
 /* o may be NULL (defaults). The callbacks struct is copied; owner is passed back to each. */
 struct h2_session *h2_new(enum h2_role role, const struct h2_options *o,
 			  const struct h2_callbacks *cb, void *owner);

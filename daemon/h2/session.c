@@ -40,24 +40,105 @@ static nghttp2_option *make_option(const struct h2_options *o)
 	return opt;
 }
 
+#define N_SETTINGS 6
+
+/* Our SETTINGS, in the order they go on the wire: how many. SETTINGS_ENABLE_CONNECT_PROTOCOL
+ * (RFC 8441) from a server that takes extended CONNECT only. */
+static size_t settings_of(const struct h2_options *o, bool server,
+			  nghttp2_settings_entry iv[N_SETTINGS])
+{
+	iv[0] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_ENABLE_PUSH, 0};
+	iv[1] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, o->max_streams};
+	iv[2] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, o->max_header_list};
+	iv[3] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, o->header_table};
+	iv[4] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, o->stream_window};
+	iv[5] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1};
+	return server && o->connect_protocol ? 6 : 5;
+}
+
+/* The frame nghttp2_submit_settings makes of the same entries: a 9-byte header (length,
+ * type 4, no flags, stream 0) and nghttp2_pack_settings_payload's payload. */
+ssize_t h2_settings_frame(const struct h2_options *o, uint8_t *buf, size_t cap)
+{
+	nghttp2_settings_entry iv[N_SETTINGS];
+	size_t k = settings_of(o, true, iv); /* the owner writes a server's */
+	ssize_t n;
+
+	if (cap < 9)
+		return -ENOBUFS;
+	n = nghttp2_pack_settings_payload(buf + 9, cap - 9, iv, k);
+	if (n < 0)
+		return -ENOBUFS;
+	buf[0] = (uint8_t)(n >> 16);
+	buf[1] = (uint8_t)(n >> 8);
+	buf[2] = (uint8_t)n;
+	buf[3] = NGHTTP2_SETTINGS;
+	memset(buf + 4, 0, 5);
+	return n + 9;
+}
+
+/* The session submits its SETTINGS as always, also when the owner wrote them already
+ * (settings_sent): libnghttp2 then counts them in flight and takes the peer's one ACK, and
+ * h2_out leaves the frame out (skip_presettings).  Dropping the peer's ACK of a second copy
+ * instead would mean walking the peer's frames before libnghttp2 does. */
 static int send_settings(struct h2_session *s)
 {
 	const struct h2_options *o = &s->opt;
-	nghttp2_settings_entry iv[] = {
-	    {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-	    {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, o->max_streams},
-	    {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, o->max_header_list},
-	    {NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, o->header_table},
-	    {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, o->stream_window},
-	    {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1}, /* sent by a server only */
-	};
-	size_t n = ARRAY_SIZE(iv) - !(s->role == H2_SERVER && o->connect_protocol);
-	int rv = nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, n);
+	nghttp2_settings_entry iv[N_SETTINGS];
+	ssize_t n;
+	int rv;
 
+	rv = nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv,
+				     settings_of(o, s->role == H2_SERVER, iv));
 	if (rv == 0)
 		rv = nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0,
 							   (int32_t)o->conn_window);
+	if (rv == 0 && o->settings_sent && s->role == H2_SERVER) {
+		n = h2_settings_frame(o, s->pre, sizeof(s->pre));
+		if (n < 0)
+			return (int)n;
+		s->pre_len = (size_t)n;
+	}
 	return rv;
+}
+
+/* Leaves out of the chunk just made what the owner already wrote; true when nothing is left
+ * of it.  A difference would be a bug here: the connection then ends with INTERNAL_ERROR. */
+static bool skip_presettings(struct h2_session *s, bool *bad)
+{
+	size_t n = s->pre_len - s->pre_off;
+
+	if (n > s->out_len)
+		n = s->out_len;
+	if (n == 0)
+		return false;
+	if (memcmp(s->out, s->pre + s->pre_off, n) != 0) {
+		*bad = true;
+		return false;
+	}
+	s->pre_off += n;
+	s->out += n;
+	s->out_len -= n;
+	return s->out_len == 0;
+}
+
+/* The next chunk libnghttp2 has to send, without what the owner already wrote. */
+static int next_chunk(struct h2_session *s)
+{
+	bool bad = false;
+	ssize_t rv;
+
+	do {
+		rv = nghttp2_session_mem_send(s->ng, &s->out);
+		if (rv < 0)
+			return h2_fatal(s, (int)rv);
+		s->out_len = (size_t)rv;
+	} while (rv > 0 && skip_presettings(s, &bad));
+	if (bad) {
+		s->out_len = 0;
+		return h2_fatal(s, NGHTTP2_ERR_CALLBACK_FAILURE);
+	}
+	return 0;
 }
 
 struct h2_session *h2_new(enum h2_role role, const struct h2_options *o,
@@ -128,10 +209,9 @@ int h2_out(struct h2_session *s, const uint8_t **p, size_t *n)
 		s->out = s->goaway;
 		s->out_len = sizeof(s->goaway);
 	} else if (s->out_len == 0 && !s->dead) {
-		rv = nghttp2_session_mem_send(s->ng, &s->out);
+		rv = next_chunk(s);
 		if (rv < 0)
-			return h2_fatal(s, (int)rv);
-		s->out_len = (size_t)rv;
+			return (int)rv;
 		h2_notify_space(s);
 	}
 	*p = s->out;

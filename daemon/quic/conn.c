@@ -12,7 +12,6 @@
 #include "quic/quic_int.h"
 
 #define MAX_PKT 1452
-#define IDLE_TIMEOUT_S 30
 
 void quic_credit(struct quic_conn *c, int64_t id, uint64_t n)
 {
@@ -245,7 +244,7 @@ void quic_settings_fill(struct quic_conn *c, ngtcp2_settings *s, ngtcp2_transpor
 	p->initial_max_data = QUIC_CONN_WINDOW;
 	p->initial_max_streams_bidi = 100;
 	p->initial_max_streams_uni = 100;
-	p->max_idle_timeout = IDLE_TIMEOUT_S * NGTCP2_SECONDS;
+	p->max_idle_timeout = (c->idle_s ? c->idle_s : QUIC_IDLE_TIMEOUT_S) * NGTCP2_SECONDS;
 	p->max_datagram_frame_size = c->datagrams ? 65535 : 0;
 	gnutls_rnd(GNUTLS_RND_RANDOM, c->reset_secret, sizeof(c->reset_secret));
 }
@@ -263,6 +262,7 @@ struct quic_conn *quic_client_new(const struct quic_client_opts *o, const struct
 	c->cb = *cb;
 	c->arg = arg;
 	c->datagrams = o->datagrams;
+	c->idle_s = o->idle_timeout_s;
 	c->writer = &quic_raw_writer;
 	quic_conn_copy_path(c, path);
 	quic_path_of(c, &np);
@@ -349,6 +349,7 @@ void quic_conn_fail(struct quic_conn *c, int liberr)
 		ngtcp2_connection_close_error_set_transport_error_liberr(&e, liberr, NULL, 0);
 	set_close(c, &e, true);
 	snprintf(c->close.reason, sizeof(c->close.reason), "%s", ngtcp2_strerror(liberr));
+	c->close.idle = liberr == NGTCP2_ERR_IDLE_CLOSE;
 	if (liberr != NGTCP2_ERR_IDLE_CLOSE && liberr != NGTCP2_ERR_DROP_CONN &&
 	    liberr != NGTCP2_ERR_HANDSHAKE_TIMEOUT)
 		send_close(c, &e);
@@ -557,6 +558,28 @@ int quic_datagram_send(struct quic_conn *c, const uint8_t *p, size_t n)
 	c->dgrams_tail = &d->next;
 	c->ndgrams++;
 	return quic_conn_flush(c) < 0 ? -ECONNRESET : 0;
+}
+
+/* The idle timeout that applies: ours, or the peer's when it offered a smaller one. */
+static uint64_t idle_timeout(const struct quic_conn *c)
+{
+	const ngtcp2_transport_params *rp = ngtcp2_conn_get_remote_transport_params(c->conn);
+	uint64_t t = (uint64_t)(c->idle_s ? c->idle_s : QUIC_IDLE_TIMEOUT_S) * NGTCP2_SECONDS;
+
+	if (rp && rp->max_idle_timeout && rp->max_idle_timeout < t)
+		t = rp->max_idle_timeout;
+	return t;
+}
+
+/* ngtcp2's keep-alive timer: after the interval without sending, a PING; 0 turns it off. It
+ * runs only once the handshake is done; turned on before (a new server connection while a
+ * request is held), the interval is a third of our own offer, the peer's being unknown yet. */
+void quic_conn_keep_alive(struct quic_conn *c, bool on)
+{
+	if (c->keep_alive == on || c->conn == NULL)
+		return;
+	c->keep_alive = on;
+	ngtcp2_conn_set_keep_alive_timeout(c->conn, on ? idle_timeout(c) / 3 : 0);
 }
 
 bool quic_conn_closed(const struct quic_conn *c)

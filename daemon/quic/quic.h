@@ -22,6 +22,9 @@
 #define QUIC_STREAM_BUF (1024 * 1024)
 #define QUIC_CONN_BUF (4u << 20)
 #define QUIC_MAX_ALPN 8
+/* The max_idle_timeout a connection offers unless its options say otherwise; the one that
+ * applies is the smaller of both peers' (RFC 9000 section 10.1). */
+#define QUIC_IDLE_TIMEOUT_S 30
 
 struct quic_conn;
 struct quic_h3;
@@ -43,6 +46,7 @@ struct quic_client_opts {
 	const char *alpn[QUIC_MAX_ALPN]; /* NULL-terminated list */
 	const struct quic_trust *trust;	 /* not owned; outlives the connection */
 	bool datagrams;			 /* offer DATAGRAM frames (RFC 9221) */
+	unsigned idle_timeout_s;	 /* 0: QUIC_IDLE_TIMEOUT_S */
 };
 
 struct quic_server_opts {
@@ -51,6 +55,7 @@ struct quic_server_opts {
 	size_t cert_len, key_len;
 	const char *alpn[QUIC_MAX_ALPN]; /* accepted, in order of preference; NULL-terminated */
 	bool datagrams;
+	unsigned idle_timeout_s; /* 0: QUIC_IDLE_TIMEOUT_S */
 };
 
 /* How a connection ended (or why it could not start). */
@@ -59,6 +64,7 @@ struct quic_close_info {
 	uint64_t code; /* e.g. 0x100 H3_NO_ERROR, or 0x0 NO_ERROR; 0x100 + alert for TLS */
 	char reason[128];
 	bool local; /* we closed it */
+	bool idle;  /* ... because nothing came for the idle timeout */
 };
 
 /* What the connection tells its owner. Stream ids are QUIC's. Any may be NULL. */
@@ -134,6 +140,11 @@ int quic_conn_flush(struct quic_conn *c);
 /* Closes with an application (app) or transport error code; sends CONNECTION_CLOSE. */
 void quic_conn_close(struct quic_conn *c, bool app, uint64_t code, const char *reason);
 bool quic_conn_closed(const struct quic_conn *c);
+/* While on (off at first), a connection that sent nothing for a third of its idle timeout (the
+ * one that applies) sends a PING, which the peer acknowledges: neither side's idle timer runs
+ * out. For connections that must outlive a quiet peer for a while (a request held by the
+ * user); quic_conn_expiry changes with it. */
+void quic_conn_keep_alive(struct quic_conn *c, bool on);
 bool quic_conn_handshake_done(const struct quic_conn *c);
 const struct quic_close_info *quic_conn_close_info(const struct quic_conn *c);
 /* The negotiated ALPN ("" before the handshake or without one) and the client's SNI. */

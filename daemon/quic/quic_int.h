@@ -72,6 +72,8 @@ struct quic_conn {
 	void *arg;
 	bool server, closed, hs_done, datagrams;
 	bool manual_credit; /* received bytes are credited by quic_stream_consumed */
+	bool keep_alive;    /* quic_conn_keep_alive */
+	unsigned idle_s;    /* the max_idle_timeout we offer */
 	struct sockaddr_storage local, remote;
 	socklen_t local_len, remote_len;
 	struct quic_close_info close;

@@ -142,6 +142,7 @@ struct quic_conn *quic_server_new(const struct quic_server_opts *o, const uint8_
 	c->arg = arg;
 	c->server = true;
 	c->datagrams = o->datagrams;
+	c->idle_s = o->idle_timeout_s;
 	c->writer = &quic_raw_writer;
 	quic_conn_copy_path(c, path);
 	if (ngtcp2_accept(&hd, first, n) != 0) {

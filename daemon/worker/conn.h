@@ -67,6 +67,7 @@ struct conn {
 	bool server_tls;
 	bool authed;		 /* proxyauth passed (a CONNECT authenticates the connection) */
 	bool proxy_tls;		 /* the client speaks TLS to snare itself (secure web proxy) */
+	bool h2_settings_sent;	 /* our h2 SETTINGS went before the HTTP/2 layer (h2_regular.c) */
 	bool server_reusable;	 /* the server connection may carry another request */
 	bool server_kept;	 /* ... and has carried one already (not fresh) */
 	bool server_up;		 /* "server connect" was logged for the server stream */

@@ -192,21 +192,37 @@ static const struct h2_callbacks h2_cbs = {
     .on_abuse = on_abuse,
 };
 
+/* The session's options from the engine's limits (lim may be NULL). */
+static void options_of(enum hf_side side, const struct hf_limits *lim, struct h2_options *o)
+{
+	h2_options_default(o);
+	if (lim == NULL)
+		return;
+	if (lim->max_head_bytes && lim->max_head_bytes < UINT32_MAX)
+		o->max_header_list = (uint32_t)lim->max_head_bytes;
+	if (lim->max_streams)
+		o->max_streams = lim->max_streams;
+	o->settings_sent = side == HF_SERVER && lim->settings_sent;
+	o->connect_protocol = lim->connect_protocol;
+}
+
+ssize_t h2_framing_settings(const struct hf_limits *lim, uint8_t *buf, size_t cap)
+{
+	struct h2_options o;
+
+	options_of(HF_SERVER, lim, &o);
+	return h2_settings_frame(&o, buf, cap);
+}
+
 static struct http_framing *h2f_open(enum hf_side side, const struct hf_limits *lim,
 				     const struct hf_events *ev, void *eng)
 {
 	struct http_framing *f = xcalloc(1, sizeof(*f));
 	struct h2_options o;
 
-	h2_options_default(&o);
-	if (lim) {
-		if (lim->max_head_bytes && lim->max_head_bytes < UINT32_MAX)
-			o.max_header_list = (uint32_t)lim->max_head_bytes;
-		if (lim->max_streams)
-			o.max_streams = lim->max_streams;
+	options_of(side, lim, &o);
+	if (lim)
 		f->max_fields = lim->max_fields;
-		o.connect_protocol = lim->connect_protocol;
-	}
 	f->side = side;
 	f->ev = *ev;
 	f->eng = eng;

@@ -4,6 +4,8 @@
 #ifndef SNARE_WORKER_H2_FRAMING_H
 #define SNARE_WORKER_H2_FRAMING_H
 
+#include <sys/types.h>
+
 #include "worker/http_framing.h"
 
 extern const struct http_framing_ops h2_framing_ops;
@@ -26,6 +28,11 @@ struct h2_msg;
 /* An owned copy of a head (m is initialised here; free it with
  * h2_msg_free even on failure).  0 or -ENOMEM. */
 int h2_framing_msg_copy(struct h2_msg *m, const struct hf_head *h);
+
+/* The SETTINGS frame an HF_SERVER side opened with lim sends first (the
+ * server preface), for a layer that answers a client's preface before the
+ * side opens; it then opens with lim->settings_sent.  Length or -ENOBUFS. */
+ssize_t h2_framing_settings(const struct hf_limits *lim, uint8_t *buf, size_t cap);
 
 /* Whether a plain server's first n bytes are a SETTINGS frame, the server
  * preface (RFC 9113 3.4): the answer of an h2c server to prior knowledge. */

@@ -1136,6 +1136,13 @@ static struct hf_limits h2p_limits(void)
 	};
 }
 
+ssize_t h2_proxy_settings(uint8_t *buf, size_t cap)
+{
+	struct hf_limits lim = h2p_limits();
+
+	return h2_framing_settings(&lim, buf, cap);
+}
+
 /* A cleartext client with prior knowledge and a plain server: the server
  * is asked in h2c the same way (h2p_probe).  A TLS client's plain server
  * too when it already sent its SETTINGS (an h2c server, connected eagerly). */
@@ -1260,6 +1267,7 @@ void h2_proxy_start(struct conn *c)
 {
 	struct hf_limits lim = h2p_limits();
 
+	lim.settings_sent = c->h2_settings_sent; /* h2_proxy_settings wrote them */
 	h2p_nodelay(c);
 	loop_timer_init(&c->h2->idle, h2p_on_idle, c);
 	c->h2->cli = h2ops->open(HF_SERVER, &lim, &client_events, c);

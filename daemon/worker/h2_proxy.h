@@ -5,6 +5,8 @@
 #define SNARE_WORKER_H2_PROXY_H
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
 
 #include "flow.pb-c.h"
 #include "hold/hold.h"
@@ -24,6 +26,10 @@ bool h2_proxy_server_ready(const struct conn *c);
 /* Whether the plain bytes c's client sent first are the HTTP/2 client
  * preface (cleartext h2 with prior knowledge) and http2 is on. */
 bool h2_proxy_prior_knowledge(const struct conn *c);
+/* The SETTINGS frame the HTTP/2 layer sends a client first, for a layer that
+ * answers the client's preface before it starts (h2_regular.c, RFC 9113
+ * 3.4); that layer then sets c->h2_settings_sent.  Length or -ENOBUFS. */
+ssize_t h2_proxy_settings(uint8_t *buf, size_t cap);
 /* Whether the client's first plain bytes may still become the preface. */
 bool h2_proxy_preface_wait(const struct conn *c);
 /* Intercept (hold_http.c) resumes a held stream x (h2_proxy.c's

@@ -1,11 +1,13 @@
 /* Runs in a worker: cleartext HTTP/2 with prior knowledge sent to a
- * regular-mode listener (h2_regular.h).  The first request head is read
+ * regular-mode listener (h2_regular.h).  snare's SETTINGS go out as soon
+ * as the preface is in (RFC 9113 3.4); the first request head is read
  * before the HTTP/2 layer starts (its HPACK block decoded by libnghttp2's
  * inflater: the first block of a connection needs no earlier state); it
  * names the server the connection is bound to, as the first absolute-form
  * request of an HTTP/1 connection does, and carries the proxy credentials.
  * Later streams naming another server get 421 (RFC 9110 15.5.20: the
- * client retries on a new connection).  Trusts nothing of the client's
+ * client retries on a new connection), mitm.it is answered from pages.c
+ * and CONNECT gets 502.  Trusts nothing of the client's
  * bytes: frames are bounded by the stream buffer and by the default
  * SETTINGS_MAX_FRAME_SIZE, a malformed start goes to the HTTP/2 framing,
  * which answers it with a GOAWAY. */
@@ -22,8 +24,10 @@
 #include "http1/http1.h"
 #include "worker/auth.h"
 #include "worker/conn.h"
+#include "worker/h2_proxy.h"
 #include "worker/h2_regular.h"
 #include "worker/layer.h"
+#include "worker/pages.h"
 #include "worker/worker_ctx.h"
 
 #define H2R_PREFACE_LEN 24
@@ -199,7 +203,7 @@ static void bind_first(struct conn *c, const struct h2r_first *f)
 	bool https = strcmp(f->scheme, "https") == 0;
 
 	if (strcmp(f->method, "CONNECT") == 0) {
-		unbound(c, "CONNECT over HTTP/2 is not supported; use HTTP/1.1 CONNECT.");
+		unbound(c, H2R_NO_CONNECT);
 		return;
 	}
 	if (!parse_authority(f->authority, f->scheme, &t)) {
@@ -221,6 +225,25 @@ static void bind_first(struct conn *c, const struct h2r_first *f)
 		return;
 	}
 	c->authed = true;
+	if (pages_is_onboarding(t.host)) /* its streams are answered here */
+		unbound(c, "mitm.it is answered by snare itself");
+}
+
+/* RFC 9113 3.4: the server's preface (its SETTINGS) comes first, and a
+ * client may wait for it before its first request, which this layer waits
+ * for.  So the SETTINGS the HTTP/2 layer's session would send go out now,
+ * and that session counts them as its own first SETTINGS (settings_sent
+ * in h2/h2.h): the client's one ACK is the one it expects, and it sends no
+ * second copy. */
+static void server_preface(struct conn *c, bool *progress)
+{
+	uint8_t f[H2_SETTINGS_MAX];
+	ssize_t n = h2_proxy_settings(f, sizeof(f));
+
+	if (n > 0 && buf_append(&c->client.out, f, (size_t)n) == 0) {
+		c->h2_settings_sent = true;
+		*progress = true;
+	}
 }
 
 static void h2r_step(struct conn *c, bool *progress)
@@ -238,6 +261,8 @@ static void h2r_step(struct conn *c, bool *progress)
 	}
 	if (pf == H2_PREFACE_MORE)
 		return;
+	if (!c->h2_settings_sent)
+		server_preface(c, progress);
 	r = h2_regular_peek(buf_ptr(in), buf_len(in), &f);
 	if (r == H2R_MORE && !stuck)
 		return;
@@ -257,24 +282,54 @@ const struct layer_ops layer_h2_detect = {
 
 /* ---- each stream of a bound connection ---- */
 
-static bool answer(struct h2r_answer *a, int status, const char *extra_name,
-		   const char *extra_value, const char *text)
+/* The answer's head and body (body: a->body, or memory that outlives it). */
+static bool fill(struct h2r_answer *a, int status, const char *ctype, const char *extra_name,
+		 const char *extra_value, const uint8_t *body, size_t n)
 {
 	size_t nf = 0;
-	int n = snprintf(a->body, sizeof(a->body), "%s\n", text);
 
 	memset(&a->o, 0, sizeof(a->o));
-	a->f[nf++] = (struct hf_field){"content-type", 12, "text/plain", 10};
-	snprintf(a->len, sizeof(a->len), "%d", n);
+	a->f[nf++] = (struct hf_field){"content-type", 12, ctype, strlen(ctype)};
+	snprintf(a->len, sizeof(a->len), "%zu", n);
 	a->f[nf++] = (struct hf_field){"content-length", 14, a->len, strlen(a->len)};
 	if (extra_name)
 		a->f[nf++] = (struct hf_field){extra_name, strlen(extra_name), extra_value,
 					       strlen(extra_value)};
-	a->o.head = (struct hf_head){
-	    .status = status, .version = 20, .fields = a->f, .nfields = nf, .content_length = n};
-	a->o.body = (const uint8_t *)a->body;
-	a->o.body_len = (size_t)n;
+	a->o.head = (struct hf_head){.status = status,
+				     .version = 20,
+				     .fields = a->f,
+				     .nfields = nf,
+				     .content_length = (int64_t)n};
+	a->o.body = body;
+	a->o.body_len = n;
 	return true;
+}
+
+static bool answer(struct h2r_answer *a, int status, const char *extra_name,
+		   const char *extra_value, const char *text)
+{
+	int n = snprintf(a->body, sizeof(a->body), "%s\n", text);
+
+	if (n < 0 || (size_t)n >= sizeof(a->body))
+		n = (int)strlen(a->body);
+	return fill(a, status, "text/plain", extra_name, extra_value, (const uint8_t *)a->body,
+		    (size_t)n);
+}
+
+/* A mitm.it request: the onboarding app's page, as on HTTP/1 (pages.c). */
+static bool onboarding(struct h2r_answer *a, const char *path)
+{
+	struct page pg;
+	int n;
+
+	if (path && pages_onboarding_find(path, strlen(path), &pg)) {
+		if (pg.file)
+			snprintf(a->disp, sizeof(a->disp), "attachment; filename=%s", pg.file);
+		return fill(a, 200, pg.ctype, pg.file ? "content-disposition" : NULL, a->disp,
+			    pg.body, pg.len);
+	}
+	n = pages_error_html(a->body, sizeof(a->body), 404, "Not Found", PAGES_NOT_FOUND);
+	return fill(a, 404, "text/html", NULL, NULL, (const uint8_t *)a->body, (size_t)n);
 }
 
 /* The request's fields without Proxy-Authorization (snare's, not the
@@ -314,6 +369,8 @@ bool h2_regular_answer(struct conn *c, struct hf_head *h, struct h2r_answer *a,
 	if (wk->opts.proxyauth && !c->authed)
 		return answer(a, 407, "proxy-authenticate", "Basic realm=\"snare\"",
 			      "Authentication required.");
+	if (h->method && strcmp(h->method, "CONNECT") == 0 && h->path == NULL) /* RFC 9113 8.5 */
+		return answer(a, 502, NULL, NULL, H2R_NO_CONNECT);
 	if (!h->authority || !parse_authority(h->authority, h->scheme ? h->scheme : "http", &t))
 		return answer(a, 400, NULL, NULL,
 			      "HTTP request has no host header, destination unknown.");
@@ -324,6 +381,8 @@ bool h2_regular_answer(struct conn *c, struct hf_head *h, struct h2r_answer *a,
 			 c->host, c->port, t.host, t.port);
 		return answer(a, 421, NULL, NULL, msg);
 	}
+	if (pages_is_onboarding(t.host))
+		return onboarding(a, h->path);
 	*fields = without_proxy_auth(h);
 	return false;
 }

@@ -742,6 +742,15 @@ static void settle(struct loop_timer *t)
 	h3r_kick(r);
 }
 
+bool h3r_holding(const struct h3r *r)
+{
+	if (r != NULL)
+		for (const struct h3x *x = r->xs; x; x = x->next)
+			if (x->held[H3R_SERVER] || x->held[H3R_CLIENT])
+				return true;
+	return false;
+}
+
 void h3r_kick(struct h3r *r)
 {
 	if (r->info.kick)

@@ -56,6 +56,9 @@ void h3r_server_gone(struct h3r *r, const char *why);
 /* A new connection to the server (still handshaking) replaces the gone one. */
 void h3r_server_back(struct h3r *r, struct quic_conn *server);
 void h3r_kick(struct h3r *r);
+/* Whether intercept holds one of its exchanges (request or response): the owner keeps both
+ * connections alive meanwhile (quic_conn_keep_alive). */
+bool h3r_holding(const struct h3r *r);
 
 /* Intercept (hold_http.c): a held exchange (its cookie) resumed, with the user's edit or NULL,
  * or killed. */

@@ -104,6 +104,7 @@ struct hf_limits {
 	size_t max_fields;     /* max_headers */
 	uint32_t max_streams;  /* concurrent streams (1 on HTTP/1) */
 	bool connect_protocol; /* HF_SERVER on h2: extended CONNECT taken (RFC 8441) */
+	bool settings_sent;    /* h2, HF_SERVER: its SETTINGS already went out (h2_framing.h) */
 };
 
 /* What a framing delivers to the engine; `eng` is the pointer given to open. */

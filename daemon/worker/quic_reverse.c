@@ -128,10 +128,19 @@ static void stream_free(struct qr_peer *p, struct qr_stream *st, const char *err
 	free(st);
 }
 
+/* Follows both connections' expiry. While intercept holds one of the peer's HTTP/3 exchanges,
+ * both connections are kept alive (PINGs), whatever their peers do: a client that sends nothing
+ * while it waits for a held request (ngtcp2's example client) keeps it, and so does the server's
+ * connection; the idle timeout applies again once nothing is held. Every event on the peer
+ * (a datagram, a timer, a resume's kick) ends here, so the holds' changes are seen. */
 static void peer_arm(struct qr_peer *p)
 {
 	uint64_t next = UINT64_MAX, now = clock_ms();
+	bool hold = h3r_holding(p->h3);
 
+	for (int s = DOWN; s <= UP; s++)
+		if (p->conn[s])
+			quic_conn_keep_alive(p->conn[s], hold);
 	for (int s = DOWN; s <= UP; s++)
 		if (p->conn[s] && quic_conn_expiry(p->conn[s]) < next)
 			next = quic_conn_expiry(p->conn[s]);
@@ -254,7 +263,11 @@ static void peer_end(struct qr_peer *p, int s)
 		peer_close_client(p, ci->app, ci->code, ci->reason);
 	else if (p->conn[UP] && !quic_conn_closed(p->conn[UP]))
 		quic_conn_close(p->conn[UP], ci->app, ci->code, ci->reason);
-	if (!(ci->code == 0 || (p->http3 && ci->app && ci->code == 0x100)) || s == UP)
+	if (s == DOWN && ci->idle)
+		snprintf(why, sizeof(why),
+			 "the client's QUIC connection was quiet for the idle timeout "
+			 "(quic_idle_timeout); closed");
+	if (!(ci->code == 0 || (p->http3 && ci->app && ci->code == 0x100)) || s == UP || ci->idle)
 		peer_log(p, why); /* not for NO_ERROR (H3_NO_ERROR) from the client */
 	peer_free(p, ci->code != 0 ? why : NULL);
 }
@@ -563,7 +576,8 @@ static int leaf_pem(SSL_CTX *ctx, BIO *cert, BIO *key)
 
 static int peer_start_down(struct qr_peer *p, SSL_CTX *ctx)
 {
-	struct quic_server_opts o = {.datagrams = !p->http3};
+	struct quic_server_opts o = {.datagrams = !p->http3,
+				     .idle_timeout_s = (unsigned)wk->opts.quic_idle_timeout};
 	struct quic_path path;
 	BIO *cert = BIO_new(BIO_s_mem()), *key = BIO_new(BIO_s_mem());
 	const char *err = "";
@@ -602,7 +616,9 @@ static void sockbufs(int fd)
 static int peer_start_up(struct qr_peer *p)
 {
 	const struct mode_spec *m = &wk->modes[p->mode_index];
-	struct quic_client_opts o = {.trust = trust, .datagrams = !p->http3};
+	struct quic_client_opts o = {.trust = trust,
+				     .datagrams = !p->http3,
+				     .idle_timeout_s = (unsigned)wk->opts.quic_idle_timeout};
 	struct quic_path path;
 	socklen_t len = sizeof(p->local);
 	const char *err = "";

@@ -1,6 +1,7 @@
 /* Fuzz target for the h2 module: peer bytes fed to a server-side or a client-side session.
- * Input: one flag byte (bit 0: the client side; bits 1-4: a chunk size; bit 5: extended CONNECT,
- * RFC 8441, taken by the server side), then the peer's bytes.
+ * Input: one flag byte (bit 0: the client side; bits 1-4: a chunk size; bit 5: a server whose
+ * SETTINGS the owner wrote before the session, settings_sent; bit 6: extended CONNECT, RFC 8441,
+ * taken by the server side), then the peer's bytes.
  * The owner answers every request with a body and trailers, consumes every data piece and
  * drains the output after each chunk, so the submit paths run against hostile peers too; every
  * head also goes through the HTTP/1 mapping and back (a WebSocket CONNECT through its Upgrade
@@ -121,7 +122,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	h2_options_default(&o);
 	o.max_header_list = 4096;
 	o.rst_burst = 20;
-	o.connect_protocol = data[0] & 0x20;
+	o.settings_sent = (data[0] >> 5) & 1;
+	o.connect_protocol = (data[0] >> 6) & 1;
 	w.s = h2_new(data[0] & 1 ? H2_CLIENT : H2_SERVER, &o, &cbs, &w);
 	chunk = ((data[0] >> 1) & 15) ? ((data[0] >> 1) & 15) * 7 : size;
 	if (data[0] & 1)

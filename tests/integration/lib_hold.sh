@@ -40,3 +40,14 @@ client_gone() {
 		notok "$1" "the flow was not held first"
 	fi
 }
+# web_session NAME: once snare-web (its log in WLOG) listens, B is its base URL, JAR holds the
+# session (the token login), CSRF is set, and the ca's certificate is in $T/conf; false (with
+# "not ok NAME-web-start") when it does not start.
+web_session() {
+	wait_for "$WLOG" "Web server listening at" 20 || { notok "$1-web-start" "$(cat "$WLOG")"; return 1; }
+	wait_for "$WLOG" "listening at" 10
+	B=http://127.0.0.1:$(grep -m1 -oE 'http://[0-9.]+:[0-9]+' "$WLOG" | grep -oE '[0-9]+$')
+	curl -s -o /dev/null -c "$JAR" "$B/?token=$(grep -m1 -oE 'token=[0-9a-f]+' "$WLOG" | cut -d= -f2)"
+	CSRF=$(api /api/state | jq_ 'd["csrf"]')
+	for _ in $(seq 1 100); do [ -f "$T/conf/snare-ca-cert.pem" ] && break; sleep 0.05; done
+}

@@ -7,6 +7,8 @@
 # HTTP/2.0 flows, answers 407 on h2 under proxyauth (and keeps the
 # credentials from the server), 502 for itself, 421 for a second server on
 # the same connection, and still serves HTTP/1 proxy requests on the port.
+# A client that waits for snare's SETTINGS before its first request
+# (python3-h2) is served; mitm.it is answered by snare; CONNECT gets 502.
 # Loopback only; no root needed.
 . "$(dirname "$0")/lib.sh"
 H2ECHO=${SNARE_BUILD:-$SNARE_ROOT/build/check}/tools/h2echo
@@ -55,6 +57,49 @@ if grep -q 'requests: 400 total, 400 started, 400 done, 400 succeeded' <<<"$out"
 	grep -q 'status codes: 400 2xx' <<<"$out"; then
 	ok http2_regular_h2load
 else notok http2_regular_h2load "$(grep -E '^(requests|status codes):' <<<"$out")"; fi
+
+# --- a client that waits for the server's SETTINGS before its first request
+# (RFC 9113 3.4: the server's preface is sent first): python3-h2 writes the
+# preface, reads until snare's SETTINGS are in and ACKs them, then sends two
+# requests on the connection (an ACK snare did not expect would end it).
+PY=/usr/bin/python3 # Debian's, with python3-h2
+WAITC="$PY $(dirname "$0")/h2_wait_client.py"
+if $PY -c 'import h2' 2>/dev/null; then
+	out=$(timeout 30 $WAITC "$P" http "127.0.0.1:$H1" "$T/wait" /hello /hello 2>&1)
+	if grep -q '^settings received before the first request' <<<"$out" &&
+		grep -q '^setting 2 0$' <<<"$out" && grep -q '^setting 3 100$' <<<"$out" &&
+		[ "$(grep -c '^:status: 200' <<<"$out")" = 2 ] &&
+		[ "$(cat "$T/wait.1" "$T/wait.2" 2>/dev/null)" = "$(printf 'hello\nhello')" ]; then
+		ok http2_regular_client_waits_for_settings
+	else notok http2_regular_client_waits_for_settings "$out $(tail -5 "$SNARE_LOG")"; fi
+
+	# --- mitm.it answered by snare itself, as on HTTP/1: same pages, same
+	# content types, the CA files byte for byte; no server is asked
+	out=$(timeout 30 $WAITC "$P" http mitm.it "$T/mitm" /cert/pem /cert/p12 / /nope 2>&1)
+	if [ "$(grep -c '^:status: 200' <<<"$out")" = 3 ] && grep -q '^:status: 404' <<<"$out" &&
+		cmp -s "$T/mitm.1" "$SNARE_CONF/snare-ca-cert.pem" &&
+		cmp -s "$T/mitm.2" "$SNARE_CONF/snare-ca-cert.p12" &&
+		grep -q '^content-type: application/x-x509-ca-cert$' <<<"$out" &&
+		grep -q '^content-type: application/x-pkcs12$' <<<"$out" &&
+		grep -q '^content-disposition: attachment; filename=snare-ca-cert.p12$' <<<"$out" &&
+		grep -q "Install snare" "$T/mitm.3" && grep -q 'No such page' "$T/mitm.4" &&
+		wait_for "$SNARE_LOG" "GET http://mitm.it/cert/pem HTTP/2.0" &&
+		! grep -q 'server connect mitm.it' "$SNARE_LOG"; then
+		ok http2_regular_mitm_it
+	else notok http2_regular_mitm_it "$out $(tail -5 "$SNARE_LOG")"; fi
+
+	# --- CONNECT over h2 (RFC 9113 8.5) is not supported: a clear 502, also
+	# on a connection already bound to a server (never sent on to it)
+	out=$(timeout 30 $WAITC "$P" http "127.0.0.1:$H1" "$T/conn" CONNECT 2>&1)
+	out2=$(timeout 30 $WAITC "$P" http "127.0.0.1:$H1" "$T/conn2" /hello CONNECT 2>&1)
+	if grep -q '^:status: 502' <<<"$out" && grep -q 'CONNECT over HTTP/2 is not supported' "$T/conn.1" &&
+		grep -q '^:status: 200' <<<"$out2" && grep -q '^:status: 502' <<<"$out2" &&
+		grep -q 'CONNECT over HTTP/2 is not supported' "$T/conn2.2"; then
+		ok http2_regular_connect_502
+	else notok http2_regular_connect_502 "$out / $out2"; fi
+else
+	skip http2_regular_client_waits_for_settings "python3-h2 is not installed"
+fi
 
 # --- snare itself named as the server: refused as on HTTP/1
 out=$(timeout 20 nghttp -v "http://127.0.0.1:$P/hello" 2>&1)

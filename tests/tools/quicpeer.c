@@ -1,12 +1,18 @@
 /* Test tool built from snare's QUIC module (daemon/quic): a peer for the integration tests, on
  * plain UDP sockets and poll, on loopback or in a test's namespaces. Trusts its command line.
- *   quicpeer server ADDR:PORT CERT KEY [--retry] [--keylog FILE] [--sandbox]
+ *   quicpeer server ADDR:PORT CERT KEY [--retry] [--keylog FILE] [--sandbox] [--no-trailers]
  *       HTTP/3 (ALPN h3: 200 with "hello from quicpeer PATH", followed by " body N bytes fnv
  *       HASH" (FNV-1a 64, hex) when the request had a body; the request's :authority and
- *       authorization in x-quicpeer-authority and -authorization; trailers x-quicpeer: done) and
+ *       authorization in x-quicpeer-authority and -authorization; trailers x-quicpeer: done,
+ *       unless --no-trailers: headless Chromium's --dump-dom never ends on a page whose
+ *       HTTP/3 response has trailers, from ngtcp2's example server as from this one) and
  *       raw QUIC (ALPN snare-raw: echoes each stream and DATAGRAM frames back) server.
- *   quicpeer get ADDR:PORT URL (--cafile FILE | -k) [--keylog FILE] [--sandbox]
- *       HTTP/3 GET; prints ":status N", the body and trailers; exit 0 on 200.
+ *   quicpeer get ADDR:PORT URL (--cafile FILE | -k) [--keylog FILE] [--sandbox] [--wait S]
+ *                [--linger]
+ *       HTTP/3 GET; prints ":status N", the body and trailers; exit 0 on 200. It waits S
+ *       seconds (10) for the response, sending nothing meanwhile (no PING: a quiet client);
+ *       with --linger it then keeps the connection, quiet, until it closes or the S seconds
+ *       are over, and prints how it closed ("ERR_IDLE_CLOSE": its idle timeout).
  *   quicpeer raw ADDR:PORT SNI (--cafile FILE | -k) [--sandbox]
  *       raw QUIC: a bidirectional stream, a unidirectional one and a datagram, each echoed.
  *   quicpeer sni ADDR:PORT
@@ -51,6 +57,7 @@ struct peer {
 static int sock = -1;
 static struct sockaddr_in local;
 static struct peer peers[MAX_PEERS];
+static bool no_trailers; /* server --no-trailers */
 
 static void send_cb(void *arg, const uint8_t *p, size_t n)
 {
@@ -150,8 +157,8 @@ static void srv_end(void *arg, int64_t id)
 	field(&h[4], "x-quicpeer-authorization", pr->auth);
 	field(&t[0], "x-quicpeer", "done");
 	if (quic_h3_response(pr->h3, id, h, 5, false) < 0 ||
-	    quic_h3_write(pr->h3, id, (const uint8_t *)body, (size_t)n, false) != n ||
-	    quic_h3_trailers(pr->h3, id, t, 1) < 0)
+	    quic_h3_write(pr->h3, id, (const uint8_t *)body, (size_t)n, no_trailers) != n ||
+	    (!no_trailers && quic_h3_trailers(pr->h3, id, t, 1) < 0))
 		fprintf(stderr, "quicpeer: response on stream %lld failed\n", (long long)id);
 }
 
@@ -458,6 +465,8 @@ static int server_main(int argc, char **argv)
 	for (int i = 5; i < argc; i++) {
 		if (strcmp(argv[i], "--retry") == 0)
 			s.retry = true;
+		else if (strcmp(argv[i], "--no-trailers") == 0)
+			no_trailers = true;
 		else if (strcmp(argv[i], "--keylog") == 0 && i + 1 < argc)
 			s.keylog = fopen(argv[++i], "a");
 		else if (strcmp(argv[i], "--sandbox") == 0)
@@ -490,12 +499,14 @@ struct client_args {
 	enum quic_verify verify;
 	const char *ca_file;
 	FILE *keylog;
-	bool sandbox;
+	bool sandbox, linger;
+	unsigned wait_s;
 };
 
 static int client_opts(int argc, char **argv, int from, struct client_args *a)
 {
 	a->verify = QUIC_VERIFY_SYSTEM;
+	a->wait_s = 10;
 	for (int i = from; i < argc; i++) {
 		if (strcmp(argv[i], "-k") == 0) {
 			a->verify = QUIC_VERIFY_INSECURE;
@@ -506,6 +517,10 @@ static int client_opts(int argc, char **argv, int from, struct client_args *a)
 			a->keylog = fopen(argv[++i], "a");
 		} else if (strcmp(argv[i], "--sandbox") == 0) {
 			a->sandbox = true;
+		} else if (strcmp(argv[i], "--linger") == 0) {
+			a->linger = true;
+		} else if (strcmp(argv[i], "--wait") == 0 && i + 1 < argc) {
+			a->wait_s = (unsigned)atoi(argv[++i]);
 		} else {
 			return -1;
 		}
@@ -533,12 +548,13 @@ static void client_kind(bool h3, const char *arg, struct peer *pr, char *host, s
 	o->sni = host;
 }
 
-/* Runs the connection until the exchange is done, it closes or 10 s pass; then closes it. */
-static void client_run(struct peer *pr, bool h3)
+/* Runs the connection until the exchange is done (lingering: and after, until the connection
+ * closes), it closes or the wait is over; then closes it. */
+static void client_run(struct peer *pr, bool h3, const struct client_args *a)
 {
-	uint64_t deadline = clock_ms() + 10000;
+	uint64_t deadline = clock_ms() + (uint64_t)a->wait_s * 1000;
 
-	while (!pr->done && !quic_conn_closed(pr->c) && clock_ms() < deadline) {
+	while ((!pr->done || a->linger) && !quic_conn_closed(pr->c) && clock_ms() < deadline) {
 		struct pollfd pfd = {sock, POLLIN, 0};
 		uint8_t buf[65536];
 		ssize_t n;
@@ -588,7 +604,7 @@ static int client_main(int argc, char **argv, bool h3)
 		pr->h3 = quic_h3_attach(pr->c, &cli_h3, pr);
 	if (ca.sandbox && enter_worker_sandbox() < 0)
 		return 1;
-	client_run(pr, h3);
+	client_run(pr, h3, &ca);
 	quic_conn_free(pr->c);
 	quic_trust_free(unconst(o.trust));
 	return pr->done == 1 ? 0 : 1;

@@ -71,6 +71,7 @@ static void test_defaults(void **state)
 	assert_int_equal(o.leaf_key, LEAF_KEY_ECDSA_P256);
 	assert_int_equal(o.key_size, 2048);
 	assert_int_equal(o.tcp_timeout, 600);
+	assert_int_equal(o.quic_idle_timeout, 30);
 	assert_int_equal(o.header_timeout, 60);
 	assert_int_equal(o.max_connections, 8192);
 	assert_int_equal(o.max_connections_per_source, 4096);
@@ -427,6 +428,7 @@ static void test_round_trip(void **state)
 	    "leaf_key=rsa2048",
 	    "key_size=4096",
 	    "tcp_timeout=30",
+	    "quic_idle_timeout=7",
 	    "header_timeout=0",
 	    "max_connections=100",
 	    "max_connections_per_source=0",
@@ -505,6 +507,7 @@ static void test_round_trip(void **state)
 	assert_string_equal(b.hardump, "/tmp/x.har");
 	assert_string_equal(b.server_replay_extra, "500");
 	assert_int_equal(b.client_replay_concurrency, -1);
+	assert_int_equal(b.quic_idle_timeout, 7);
 	assert_false(b.server_replay_refresh);
 	options_free(&a);
 	options_free(&b);
@@ -521,7 +524,7 @@ static void test_table_and_print(void **state)
 
 	assert_non_null(f);
 	t = options_table(&n);
-	assert_int_equal(n, 87);
+	assert_int_equal(n, 88);
 	options_print(f);
 	fclose(f);
 	assert_int_equal(strncmp(buf, "NAME ", 5), 0);

@@ -166,8 +166,9 @@ static void side_free(struct side *d)
 	}
 }
 
-/* Moves what a has to send into b; returns the bytes moved. */
-static size_t move(struct side *a, struct side *b)
+/* Moves what a has to send into b, keeping a copy in seen (cap bytes) unless it is NULL;
+ * returns the bytes moved. */
+static size_t move_seen(struct side *a, struct side *b, uint8_t *seen, size_t cap)
 {
 	const uint8_t *p;
 	size_t n, total = 0;
@@ -176,10 +177,19 @@ static size_t move(struct side *a, struct side *b)
 		assert_int_equal(h2_out(a->s, &p, &n), 0);
 		if (n == 0)
 			return total;
+		if (seen) {
+			assert_true(total + n <= cap);
+			memcpy(seen + total, p, n);
+		}
 		h2_feed(b->s, p, n);
 		h2_out_done(a->s, n);
 		total += n;
 	}
+}
+
+static size_t move(struct side *a, struct side *b)
+{
+	return move_seen(a, b, NULL, 0);
 }
 
 static void pump(struct side *c, struct side *s)

@@ -1,6 +1,6 @@
 /* Unit tests for the h2 module's sessions: our client session against our server session in
  * memory (test_h2_pair.h): requests, bodies above the windows, trailers, many streams, resets,
- * GOAWAY, push refused, limits and floods. */
+ * GOAWAY, push refused, limits and floods, SETTINGS written by the owner before the session. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -511,6 +511,97 @@ static void test_settings(void **state)
 	pair_free(p);
 }
 
+/* Counts the SETTINGS frames without ACK in the frames p[0..n). */
+static int count_settings(const uint8_t *p, size_t n)
+{
+	int k = 0;
+
+	for (size_t i = 0; i + 9 <= n;
+	     i += 9 + ((size_t)p[i] << 16 | (size_t)p[i + 1] << 8 | p[i + 2]))
+		k += p[i + 3] == 4 && !(p[i + 4] & 1);
+	return k;
+}
+
+/* h2_settings_frame is byte for byte the SETTINGS a server session sends first. */
+static void test_settings_frame_exact(void **state)
+{
+	struct h2_options so;
+	struct side s;
+	uint8_t frame[H2_SETTINGS_MAX];
+	const uint8_t *p;
+	size_t n;
+	ssize_t len;
+
+	h2_options_default(&so);
+	so.max_streams = 42;
+	so.max_header_list = 8192;
+	len = h2_settings_frame(&so, frame, sizeof(frame));
+	assert_int_equal(len, 9 + 5 * 6);
+	assert_int_equal(h2_settings_frame(&so, frame, 20), -ENOBUFS);
+	len = h2_settings_frame(&so, frame, sizeof(frame));
+	side_init(&s, H2_SERVER, &so);
+	assert_int_equal(h2_out(s.s, &p, &n), 0);
+	assert_true(n >= (size_t)len);
+	assert_memory_equal(p, frame, (size_t)len);
+	side_free(&s);
+}
+
+/* The owner wrote the server's SETTINGS before the session (settings_sent): the session sends
+ * no second copy and takes the client's one ACK; without settings_sent that ACK of a copy the
+ * session did not send is a protocol error (the control that shows the test can fail). */
+static void settings_sent_case(bool sent)
+{
+	struct h2_options so;
+	struct pair *p;
+	uint8_t frame[H2_SETTINGS_MAX], seen[1 << 16];
+	ssize_t len;
+	size_t n = 0;
+	int32_t sid;
+
+	h2_options_default(&so);
+	so.max_streams = 42;
+	len = h2_settings_frame(&so, frame, sizeof(frame));
+	assert_true(len > 0);
+	so.settings_sent = sent;
+	p = pair_new(NULL, &so);
+	h2_feed(p->c.s, frame, (size_t)len); /* what the owner wrote */
+	move(&p->c, &p->s);		     /* preface, SETTINGS, the ACK */
+	for (int i = 0; i < 100; i++) {
+		size_t m = move_seen(&p->s, &p->c, seen + n, sizeof(seen) - n);
+
+		n += m;
+		if (m + move(&p->c, &p->s) == 0)
+			break;
+	}
+	if (!sent) {
+		assert_int_equal(count_settings(seen, n), 1);
+		assert_int_equal(p->s.goaways, 1);
+		assert_int_equal(p->s.goaway_code, H2_PROTOCOL_ERROR);
+		pair_free(p);
+		return;
+	}
+	assert_int_equal(count_settings(seen, n), 0);
+	assert_int_equal(h2_peer_setting(p->c.s, 3), 42);
+	sid = get(&p->c, "/", NULL, 0);
+	pump(&p->c, &p->s);
+	respond(&p->s, p->s.rec[0].sid, 200, true);
+	pump(&p->c, &p->s);
+	assert_true(rec_get(&p->c, sid)->ended);
+	assert_int_equal(rec_get(&p->c, sid)->head.status, 200);
+	assert_int_equal(p->s.goaways + p->c.goaways + p->c.goaways_by_peer, 0);
+	pair_free(p);
+}
+
+static void test_settings_sent(void **state)
+{
+	settings_sent_case(true);
+}
+
+static void test_settings_sent_control(void **state)
+{
+	settings_sent_case(false);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -530,6 +621,9 @@ int main(void)
 	    cmocka_unit_test(test_rapid_reset),
 	    cmocka_unit_test(test_continuation_flood),
 	    cmocka_unit_test(test_settings),
+	    cmocka_unit_test(test_settings_frame_exact),
+	    cmocka_unit_test(test_settings_sent),
+	    cmocka_unit_test(test_settings_sent_control),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -213,10 +213,11 @@ static void pump(const struct quic_retry_secret *retry)
 
 static struct quic_trust *trust; /* the client's; freed with the pair */
 static enum quic_verify verify = QUIC_VERIFY_CA_FILE;
+static unsigned cli_idle_s; /* the client's idle timeout (0: the default) */
 
 static void connect_pair(const char *sni, const char *alpn, const struct quic_retry_secret *r)
 {
-	struct quic_client_opts o = {.sni = sni, .datagrams = true};
+	struct quic_client_opts o = {.sni = sni, .datagrams = true, .idle_timeout_s = cli_idle_s};
 	struct quic_path p = path_of(false);
 	const char *err = NULL;
 
@@ -239,6 +240,40 @@ static void free_pair(void)
 	cli.c = srv.c = NULL;
 	quic_trust_free(trust);
 	trust = NULL;
+}
+
+/* Delivers datagrams and runs timers for ms milliseconds of real time. */
+static void run_for(uint64_t ms)
+{
+	uint64_t end = clock_ms() + ms;
+
+	while (clock_ms() < end) {
+		pump(NULL);
+		usleep(10000);
+	}
+}
+
+/* The idle timeout that applies is the smaller offer (the client's 1 s); with keep-alive on at
+ * one end (the server, as snare's DOWN side while a request is held) neither end closes while
+ * the client sends nothing of its own; turned off, both close idle. */
+static void test_keep_alive_then_idle(void **state)
+{
+	cli_idle_s = 1;
+	connect_pair("quic.test", "raw", NULL);
+	cli_idle_s = 0;
+	assert_true(cli.handshake);
+	quic_conn_keep_alive(srv.c, true);
+	run_for(2500);
+	assert_false(quic_conn_closed(cli.c));
+	assert_false(quic_conn_closed(srv.c));
+	quic_conn_keep_alive(srv.c, false);
+	run_for(2500);
+	assert_true(quic_conn_closed(srv.c));
+	assert_true(quic_conn_closed(cli.c));
+	assert_true(quic_conn_close_info(srv.c)->idle);
+	assert_true(quic_conn_close_info(srv.c)->local);
+	assert_true(quic_conn_close_info(cli.c)->idle);
+	free_pair();
 }
 
 /* A CA and a leaf for quic.test signed by it; the CA goes to ca_path. */
@@ -671,6 +706,7 @@ int main(void)
 	    cmocka_unit_test(test_h3_post_with_trailers),
 	    cmocka_unit_test(test_bad_inputs),
 	    cmocka_unit_test(test_check_kinds),
+	    cmocka_unit_test(test_keep_alive_then_idle),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

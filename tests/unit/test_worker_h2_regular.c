@@ -1,7 +1,8 @@
 /* Unit test of the first-request peek of cleartext h2 sent to a
  * regular-mode listener (daemon/worker/h2_regular.c): the preface, frames
  * before the first HEADERS, padding and priority, CONTINUATION, what is
- * still incomplete, and the malformed starts it refuses. */
+ * still incomplete, and the malformed starts it refuses; the answers to
+ * streams of a bound connection (mitm.it, CONNECT). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,7 +11,9 @@
 
 #include <string.h>
 
+#include "worker/conn.h"
 #include "worker/h2_regular.h"
+#include "worker/worker_ctx.h"
 
 static const char preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 
@@ -142,12 +145,111 @@ static void test_refused(void **state)
 	assert_int_equal(h2_regular_peek(w.b, w.n, &f), H2R_BAD);
 }
 
+/* ---- the answers to streams of a bound connection ---- */
+
+static const char *field_of(const struct h2r_answer *a, const char *name)
+{
+	for (size_t i = 0; i < a->o.head.nfields; i++)
+		if (strcmp(a->o.head.fields[i].name, name) == 0)
+			return a->o.head.fields[i].value;
+	return NULL;
+}
+
+/* A regular-mode connection bound to host:80 in a worker with mitm.it on. */
+static void bound(struct worker *w, struct conn *c, const char *host)
+{
+	static uint8_t pem[] = "-----BEGIN CERTIFICATE-----\n", p12[] = {0x30, 0x82, 0x01};
+
+	memset(w, 0, sizeof(*w));
+	memset(c, 0, sizeof(*c));
+	w->opts.onboarding = true;
+	w->opts.onboarding_host = "mitm.it";
+	w->ca_pem = pem;
+	w->ca_pem_len = sizeof(pem) - 1;
+	w->ca_p12 = p12;
+	w->ca_p12_len = sizeof(p12);
+	wk = w;
+	c->kind = MODE_REGULAR;
+	c->host = host;
+	c->port = 80;
+}
+
+static bool ask(struct conn *c, const char *method, const char *authority, const char *path,
+		struct h2r_answer *a)
+{
+	struct hf_head h = {
+	    .method = method, .scheme = path ? "http" : NULL, .authority = authority, .path = path};
+	struct hf_field *f = NULL;
+	bool r = h2_regular_answer(c, &h, a, &f);
+
+	assert_null(f);
+	return r;
+}
+
+/* mitm.it: the pages and attachments HTTP/1 serves, a 404 page otherwise;
+ * another host on the same connection 421, the bound one goes on. */
+static void test_mitm_it(void **state)
+{
+	struct worker w;
+	struct conn c;
+	struct h2r_answer a;
+
+	(void)state;
+	bound(&w, &c, "mitm.it");
+	assert_true(ask(&c, "GET", "mitm.it", "/cert/pem", &a));
+	assert_int_equal(a.o.head.status, 200);
+	assert_string_equal(field_of(&a, "content-type"), "application/x-x509-ca-cert");
+	assert_string_equal(field_of(&a, "content-disposition"),
+			    "attachment; filename=snare-ca-cert.pem");
+	assert_int_equal(a.o.body_len, w.ca_pem_len);
+	assert_ptr_equal(a.o.body, w.ca_pem);
+	assert_true(ask(&c, "GET", "MITM.IT", "/cert/p12", &a));
+	assert_string_equal(field_of(&a, "content-type"), "application/x-pkcs12");
+	assert_string_equal(field_of(&a, "content-length"), "3");
+	assert_true(ask(&c, "GET", "mitm.it", "/", &a));
+	assert_int_equal(a.o.head.status, 200);
+	assert_null(field_of(&a, "content-disposition"));
+	assert_non_null(strstr((const char *)a.o.body, "Install snare"));
+	assert_true(ask(&c, "GET", "mitm.it", "/cert/pem?x", &a));
+	assert_int_equal(a.o.head.status, 404);
+	assert_string_equal(field_of(&a, "content-type"), "text/html");
+	assert_true(ask(&c, "GET", "example.test", "/", &a));
+	assert_int_equal(a.o.head.status, 421);
+
+	bound(&w, &c, "example.test");
+	assert_false(ask(&c, "GET", "example.test", "/", &a)); /* goes to the server */
+	bound(&w, &c, "mitm.it");
+	w.opts.onboarding = false;
+	assert_false(ask(&c, "GET", "mitm.it", "/cert/pem", &a)); /* onboarding off: a host */
+	wk = NULL;
+}
+
+/* CONNECT (no :path, RFC 9113 8.5) is answered 502 with the reason, on a
+ * bound connection too; an extended CONNECT (RFC 8441, with :path) is not
+ * answered here. */
+static void test_connect_502(void **state)
+{
+	struct worker w;
+	struct conn c;
+	struct h2r_answer a;
+
+	(void)state;
+	bound(&w, &c, "example.test");
+	assert_true(ask(&c, "CONNECT", "example.test:443", NULL, &a));
+	assert_int_equal(a.o.head.status, 502);
+	assert_memory_equal(a.o.body, H2R_NO_CONNECT, strlen(H2R_NO_CONNECT));
+	assert_false(ask(&c, "CONNECT", "example.test", "/chat", &a));
+	wk = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_simple_and_incomplete),
 	    cmocka_unit_test(test_padding_priority_continuation),
 	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_mitm_it),
+	    cmocka_unit_test(test_connect_502),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
