@@ -4,20 +4,19 @@
  * when the server speaks h2 or an HTTP/1.1 pool (h1_pool.c) when it does
  * not (translation); every client stream becomes a server stream and one
  * exchange, recorded as an HTTP/2.0 flow with its fields and trailers
- * in wire order.  Bodies move per stream as far as the other side takes
- * them: the sender's window opens (consume) only for bytes the other side
- * took, so at most a window per stream waits here.  body_size_limit and
- * stream_large_bodies apply per stream (http_body_piece).  A body the
- * request or response hooks want (hooks_h2_body_cap) is collected before
- * the head goes on: its bytes are consumed as they come, up to the cap, so
- * the stream's window bounds it; a body that grows past the cap is sent on
- * after hooks that saw the head only.  RST_STREAM goes
- * to the other side with its code and becomes the flow's error; a
- * connection error on either side ends the connection.  A connection with
- * no stream open for UPSTREAM_RELEASE_MS gives its h2 server side to the
- * h2 pool (h2_pool.h) and trims its idle session; its next stream takes a
- * pooled one back or connects again.  Both peers' bytes are untrusted (the
- * framings check them). */
+ * in wire order.  An HTTP/1.1 client whose server took h2 (http2_origin,
+ * decided in layer.c) gets the HTTP/1.1 server framing (h1_server.c) on
+ * the client side instead, every request a stream, its flows HTTP/1.1.  Bodies move per stream as
+ * far as the other side takes them: the sender's window opens (consume) only for bytes the other
+ * side took, so at most a window per stream waits here.  body_size_limit and stream_large_bodies
+ * apply per stream (http_body_piece).  A body the request or response hooks want
+ * (hooks_h2_body_cap) is collected before the head goes on: its bytes are consumed as they come, up
+ * to the cap, so the stream's window bounds it; a body that grows past the cap is sent on after
+ * hooks that saw the head only.  RST_STREAM goes to the other side with its code and becomes the
+ * flow's error; a connection error on either side ends the connection.  A connection with no stream
+ * open for UPSTREAM_RELEASE_MS gives its h2 server side to the h2 pool (h2_pool.h) and trims its
+ * idle session; its next stream takes a pooled one back or connects again.  Both peers' bytes are
+ * untrusted (the framings check them). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +36,7 @@
 #include "worker/conn.h"
 #include "worker/flows.h"
 #include "worker/h1_pool.h"
+#include "worker/h1_server.h"
 #include "worker/h2_framing.h"
 #include "worker/h2_pool.h"
 #include "worker/h2_proxy.h"
@@ -78,6 +78,7 @@ struct h2x {
 
 struct h2_proxy {
 	struct http_framing *cli, *srv;	     /* facing the client, facing the server */
+	const struct http_framing_ops *cops; /* the client side's: h2, or HTTP/1.1 (h1_server.c) */
 	const struct http_framing_ops *sops; /* the server side's: h2, or an HTTP/1.1 pool */
 	bool probing;  /* h2c with prior knowledge sent to a plain server: does it speak h2? */
 	bool released; /* the h2 server side went to the h2 pool while idle (h2_pool.h) */
@@ -127,14 +128,15 @@ static const struct hf_field *hf_fields(const struct h2_msg *m)
 	return (const struct hf_field *)(const void *)m->fields;
 }
 
-static void flow_msg_of(struct flow_msg *o, const struct h2_msg *m, const struct h2_msg *tr,
-			const struct body_xfer *b, double t0, double t1, bool complete)
+static void flow_msg_of(struct flow_msg *o, const char *version, const struct h2_msg *m,
+			const struct h2_msg *tr, const struct body_xfer *b, double t0, double t1,
+			bool complete)
 {
 	*o = (struct flow_msg){
 	    .method = m->method,
 	    .scheme = m->scheme,
 	    .path = m->path,
-	    .version = (char *)"HTTP/2.0",
+	    .version = version,
 	    .status = m->status,
 	    .fields = hf_fields(m),
 	    .nfields = m->nfields,
@@ -152,8 +154,10 @@ static void x_record(struct conn *c, struct h2x *x)
 	struct flow_msg rq, rs;
 	bool rs_done = x->down_sent && x->error[0] == '\0';
 
-	flow_msg_of(&rq, &x->req, &x->req_tr, &x->rqb, x->rq_start, x->rq_end, x->up_sent);
-	flow_msg_of(&rs, &x->resp, &x->resp_tr, &x->rsb, x->rs_start, x->rs_end, rs_done);
+	flow_msg_of(&rq, c->h2->cops->name, &x->req, &x->req_tr, &x->rqb, x->rq_start, x->rq_end,
+		    x->up_sent);
+	flow_msg_of(&rs, c->h2->cops->name, &x->resp, &x->resp_tr, &x->rsb, x->rs_start, x->rs_end,
+		    rs_done);
 	rq.id_slot = x->flow_id;
 	rq.ws = h2ws_flow(x->ws);
 	if (h2ws_error(x->ws))
@@ -202,7 +206,7 @@ static void x_maybe_done(struct conn *c, struct h2x *x)
 static void x_reset(struct conn *c, struct h2x *x, uint32_t code)
 {
 	if (!x->c_closed)
-		(void)h2ops->submit_reset(c->h2->cli, x->csid, code);
+		(void)c->h2->cops->submit_reset(c->h2->cli, x->csid, code);
 	if (x->ssid > 0 && !x->s_closed)
 		(void)c->h2->sops->submit_reset(c->h2->srv, x->ssid, code);
 }
@@ -224,16 +228,16 @@ struct dir {
 
 static struct dir dir_up(struct conn *c, struct h2x *x)
 {
-	return (struct dir){h2ops,	c->h2->sops, c->h2->cli,    c->h2->srv, x->csid,
-			    x->ssid,	&x->up,	     &x->up_credit, &x->up_end, &x->up_sent,
-			    &x->req_tr, &x->rq_end,  x->ws,	    true};
+	return (struct dir){c->h2->cops, c->h2->sops, c->h2->cli,    c->h2->srv, x->csid,
+			    x->ssid,	 &x->up,      &x->up_credit, &x->up_end, &x->up_sent,
+			    &x->req_tr,	 &x->rq_end,  x->ws,	     true};
 }
 
 static struct dir dir_down(struct conn *c, struct h2x *x)
 {
-	return (struct dir){c->h2->sops, h2ops,	     c->h2->srv,      c->h2->cli,   x->ssid,
-			    x->csid,	 &x->down,   &x->down_credit, &x->down_end, &x->down_sent,
-			    &x->resp_tr, &x->rs_end, x->ws,	      false};
+	return (struct dir){c->h2->sops, c->h2->cops, c->h2->srv,      c->h2->cli,   x->ssid,
+			    x->csid,	 &x->down,    &x->down_credit, &x->down_end, &x->down_sent,
+			    &x->resp_tr, &x->rs_end,  x->ws,	       false};
 }
 
 /* Sends what is pending, then the end when the sender ended. */
@@ -395,7 +399,7 @@ static void x_collect(struct conn *c, struct h2x *x, bool up, const uint8_t *p, 
 		return;
 	}
 	if (up)
-		(void)h2ops->consume(c->h2->cli, x->csid, n);
+		(void)c->h2->cops->consume(c->h2->cli, x->csid, n);
 	else
 		(void)c->h2->sops->consume(c->h2->srv, x->ssid, n);
 	*(up ? &x->up_credit : &x->down_credit) += n;
@@ -526,7 +530,7 @@ static void x_wait_server(struct conn *c, struct h2x *x, const struct hf_head *h
 	if (h2_framing_msg_copy(&x->req, h) < 0) {
 		x_error(x, "%s", "cannot open a stream to the server");
 		x->s_closed = true;
-		(void)h2ops->submit_reset(c->h2->cli, x->csid, HF_E_REFUSED);
+		(void)c->h2->cops->submit_reset(c->h2->cli, x->csid, HF_E_REFUSED);
 		return;
 	}
 	x->srv_wait = true;
@@ -563,7 +567,7 @@ static void c_open_head(struct conn *c, struct h2x *x, const struct hf_head *h, 
 	if (ssid <= 0) {
 		x_error(x, "%s", "cannot open a stream to the server");
 		x->s_closed = true;
-		(void)h2ops->submit_reset(c->h2->cli, x->csid, HF_E_REFUSED);
+		(void)c->h2->cops->submit_reset(c->h2->cli, x->csid, HF_E_REFUSED);
 		return;
 	}
 	x->ssid = ssid;
@@ -656,7 +660,9 @@ static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 		free(fields);
 		return;
 	}
-	if (h->protocol && h2ws_request(h, &x->ws) != 0) { /* RFC 8441 (h2_ws.c) */
+	/* RFC 8441 (h2_ws.c): an extended CONNECT comes only from an h2 client
+	 * (an HTTP/1.1 client's heads through h1_server.c carry no :protocol) */
+	if (h->protocol && (c->h2->cops != h2ops || h2ws_request(h, &x->ws) != 0)) {
 		c_status(c, x, h, 501);
 		free(fields);
 		return;
@@ -696,7 +702,7 @@ static void c_release(struct conn *c, struct h2x *x, bool whole)
 	if (ho.new_body && x_new_body(&x->up, &x->rqb, &x->up_credit, ho.body, ho.body_len) < 0) {
 		x_error(x, "%s", "a hook's request body is too large");
 		x->s_closed = true;
-		(void)h2ops->submit_reset(c->h2->cli, x->csid, HF_E_INTERNAL);
+		(void)c->h2->cops->submit_reset(c->h2->cli, x->csid, HF_E_INTERNAL);
 	} else if (!x_hold(c, x, &hh, true, x->up_end, ho.intercepted)) {
 		c_open(c, x, &hh, x->up_end && buf_len(&x->up) == 0);
 		if (x->ssid > 0 && !x->up_sent)
@@ -718,12 +724,12 @@ static void c_answer(struct conn *c, struct h2x *x, const struct hooks_h2_out *o
 	x->has_resp = h2_framing_msg_copy(&x->resp, &o->head) == 0;
 	x->rs_start = x->rs_end = clock_wall();
 	http_body_piece(&x->rsb, o->body, o->body_len);
-	if (h2ops->submit_head(c->h2->cli, x->csid, &o->head, empty) < 0 ||
-	    (!empty && (h2ops->submit_data(c->h2->cli, x->csid, o->body, o->body_len) !=
+	if (c->h2->cops->submit_head(c->h2->cli, x->csid, &o->head, empty) < 0 ||
+	    (!empty && (c->h2->cops->submit_data(c->h2->cli, x->csid, o->body, o->body_len) !=
 			    (ssize_t)o->body_len ||
-			h2ops->submit_end(c->h2->cli, x->csid, NULL, 0) < 0))) {
+			c->h2->cops->submit_end(c->h2->cli, x->csid, NULL, 0) < 0))) {
 		x_error(x, "%s", "cannot send a script's local response");
-		(void)h2ops->submit_reset(c->h2->cli, x->csid, HF_E_INTERNAL);
+		(void)c->h2->cops->submit_reset(c->h2->cli, x->csid, HF_E_INTERNAL);
 		return;
 	}
 	x->down_end = x->down_sent = true;
@@ -737,7 +743,7 @@ static bool c_hooks(struct conn *c, struct h2x *x, struct hf_head *h, bool end,
 	case HOOKS_H2_KILL:
 		x_error(x, "%s", "killed by a hook");
 		x->s_closed = true;
-		(void)h2ops->submit_reset(c->h2->cli, x->csid, HF_E_CANCEL);
+		(void)c->h2->cops->submit_reset(c->h2->cli, x->csid, HF_E_CANCEL);
 		return false;
 	case HOOKS_H2_ANSWER:
 		c_answer(c, x, o);
@@ -838,9 +844,16 @@ static void conn_error(void *eng, uint32_t code, int status, const char *why, co
 		x_error(x, "%s", why);
 }
 
+/* An HTTP/1 client's bad head gets its status (400, 431, 505) as the
+ * connection's last answer. */
 static void c_on_conn_error(void *eng, uint32_t code, int status, const char *why)
 {
+	struct conn *c = eng;
+	struct hf_head h = {.status = status, .content_length = -1};
+
 	conn_error(eng, code, status, why, "client");
+	if (status)
+		(void)c->h2->cops->submit_head(c->h2->cli, 0, &h, true);
 }
 
 /* ---- events from the server's side ---- */
@@ -876,7 +889,7 @@ static void s_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 		return;
 	if (hin->status < 200) { /* 1xx (103 Early Hints, 100 Continue): relayed, not recorded */
 		if (hin->status != 101)
-			(void)h2ops->submit_head(c->h2->cli, x->csid, hin, false);
+			(void)c->h2->cops->submit_head(c->h2->cli, x->csid, hin, false);
 		return;
 	}
 	if (x->ws) /* a 2xx starts the WebSocket */
@@ -932,7 +945,7 @@ static void s_on_head_send(struct conn *c, struct h2x *x, const struct hf_head *
 		return;
 	x->has_resp = true;
 	x->rs_start = clock_wall();
-	if (h2ops->submit_head(c->h2->cli, x->csid, h, end) < 0) {
+	if (c->h2->cops->submit_head(c->h2->cli, x->csid, h, end) < 0) {
 		x_error(x, "%s", "cannot send the response head");
 		x_reset(c, x, HF_E_INTERNAL);
 		return;
@@ -988,7 +1001,7 @@ static void s_on_reset(void *eng, int32_t sid, uint32_t code, bool by_peer)
 	if (by_peer) {
 		x_error(x, "server reset the stream (%s)", h2_error_name(code));
 		if (!x->c_closed)
-			(void)h2ops->submit_reset(c->h2->cli, x->csid, code);
+			(void)c->h2->cops->submit_reset(c->h2->cli, x->csid, code);
 	}
 }
 
@@ -1001,7 +1014,7 @@ static void s_on_close(void *eng, int32_t sid)
 		return;
 	x->s_closed = true;
 	if (!x->c_closed && !x->down_end)
-		(void)h2ops->submit_reset(c->h2->cli, x->csid, HF_E_CANCEL);
+		(void)c->h2->cops->submit_reset(c->h2->cli, x->csid, HF_E_CANCEL);
 	x_maybe_done(c, x);
 }
 
@@ -1244,7 +1257,8 @@ static void h2p_on_idle(struct loop_timer *t)
 	} else if (h2srv) {
 		(void)h2_framing_trim(p->srv);
 	}
-	(void)h2_framing_trim(p->cli);
+	if (p->cops == h2ops)
+		(void)h2_framing_trim(p->cli);
 	free(c->hello); /* 1.3 KiB the tunnel keeps while the client speaks h2 */
 	c->hello = NULL;
 }
@@ -1263,14 +1277,18 @@ static void h2p_nodelay(struct conn *c)
 		(void)setsockopt(c->client.fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 }
 
-void h2_proxy_start(struct conn *c)
+static void h2p_start(struct conn *c, const struct http_framing_ops *cops)
 {
 	struct hf_limits lim = h2p_limits();
 
 	lim.settings_sent = c->h2_settings_sent; /* h2_proxy_settings wrote them */
-	h2p_nodelay(c);
+	if (cops == h2ops)
+		h2p_nodelay(c);
 	loop_timer_init(&c->h2->idle, h2p_on_idle, c);
-	c->h2->cli = h2ops->open(HF_SERVER, &lim, &client_events, c);
+	c->h2->cops = cops;
+	c->h2->cli = cops->open(HF_SERVER, &lim, &client_events, c);
+	if (cops == &h1s_framing_ops)
+		h1s_set_scheme(c->h2->cli, c->tls ? "https" : "http");
 	conn_set_state(c, CS_H2);
 	if (c->server.fd < 0 && c->server.failed) /* no server to ask (h2_regular.c) */
 		h2p_server_framing(c, c->server.err);
@@ -1283,14 +1301,31 @@ void h2_proxy_start(struct conn *c)
 	conn_pump_later(c);
 }
 
-/* Feeds one side's received bytes; false when that side is finished. */
+void h2_proxy_start(struct conn *c)
+{
+	h2p_start(c, h2ops);
+}
+
+void h2_proxy_start_h1(struct conn *c)
+{
+	conn_client_log(c, LOG_LVL_DEBUG, "HTTP/1.1 client, h2 server: requests as h2 streams");
+	h2p_start(c, &h1s_framing_ops);
+}
+
+/* Feeds one side's received bytes; false when that side is finished.  An
+ * HTTP/1 client's pipelined request stays in `in` until its turn. */
 static bool h2p_feed(const struct http_framing_ops *ops, struct http_framing *f, struct stream *s,
 		     bool *progress)
 {
-	if (buf_len(&s->in) == 0)
+	size_t before = buf_len(&s->in);
+	int r;
+
+	if (before == 0)
 		return true;
-	*progress = true;
-	return ops->feed(f, &s->in) == 0;
+	r = ops->feed(f, &s->in);
+	if (buf_len(&s->in) != before)
+		*progress = true;
+	return r == 0;
 }
 
 static void h2p_flush(const struct http_framing_ops *ops, struct http_framing *f, struct stream *s,
@@ -1347,7 +1382,7 @@ static bool h2p_server_gone(struct conn *c)
 /* The client is done with the connection (or failed). */
 static bool h2p_client_over(struct conn *c)
 {
-	return h2ops->done(c->h2->cli) || c->client.failed ||
+	return c->h2->cops->done(c->h2->cli) || c->client.failed ||
 	       (c->client.rd_eof && buf_len(&c->client.in) == 0);
 }
 
@@ -1396,9 +1431,9 @@ static void h2p_resume(struct conn *c)
 static bool h2p_released_step(struct conn *c, bool *progress)
 {
 	struct h2_proxy *p = c->h2;
-	bool ok = h2p_feed(h2ops, p->cli, &c->client, progress);
+	bool ok = h2p_feed(p->cops, p->cli, &c->client, progress);
 
-	h2p_flush(h2ops, p->cli, &c->client, progress);
+	h2p_flush(p->cops, p->cli, &c->client, progress);
 	if (!ok || h2p_client_over(c)) {
 		h2p_closing(c, progress);
 		return false;
@@ -1448,11 +1483,13 @@ static void h2p_step(struct conn *c, bool *progress)
 	if (p->waiting && !h2p_settings_pending(c))
 		h2p_resume(c);
 	pool = p->sops == &h1pool_ops;
-	okc = h2p_feed(h2ops, p->cli, &c->client, progress);
+	okc = h2p_feed(p->cops, p->cli, &c->client, progress);
 	oks = !okc || pool || h2p_feed(p->sops, p->srv, &c->server, progress);
 	if (pool)
 		h1pool_pump(p->srv, progress);
-	h2p_flush(h2ops, p->cli, &c->client, progress);
+	h2p_flush(p->cops, p->cli, &c->client, progress);
+	if (okc && buf_len(&c->client.in) > 0) /* HTTP/1: a pipelined request, its stream free */
+		okc = h2p_feed(p->cops, p->cli, &c->client, progress);
 	if (!pool)
 		h2p_flush(p->sops, p->srv, &c->server, progress);
 	if (okc && !h2p_client_over(c) && !pool && !p->probing && p->xs == NULL &&
@@ -1488,7 +1525,8 @@ static void h2p_close(struct conn *c)
 		x_free(x);
 	}
 	c->h2->xs = NULL;
-	h2ops->free(c->h2->cli);
+	if (c->h2->cli)
+		c->h2->cops->free(c->h2->cli);
 	if (c->h2->srv)
 		c->h2->sops->free(c->h2->srv);
 	c->h2->cli = c->h2->srv = NULL;

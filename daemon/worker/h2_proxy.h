@@ -18,6 +18,9 @@ struct h2_proxy;
  * client's preface); it connects the server itself when it is not yet
  * (lazy), and picks the server side's framing from its ALPN. */
 void h2_proxy_start(struct conn *c);
+/* The same engine for an HTTP/1.1 client (h1_server.c facing it) whose
+ * server speaks h2 (http2_origin): its requests become h2 streams. */
+void h2_proxy_start_h1(struct conn *c);
 /* Whether the client may be offered h2 on c: http2 is on and the server
  * connection negotiated it (eager: its ALPN is mirrored), or there is no
  * TLS server session yet (lazy) or the server is plain: then snare

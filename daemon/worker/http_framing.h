@@ -33,7 +33,8 @@
  *                returned less than offered);
  *   on_conn_error  the whole side is done: GOAWAY, a malformed head (with
  *                the HTTP status the engine should answer on HTTP/1: 400,
- *                431, 505), a flood.
+ *                431, 505; an HF_SERVER framing takes that answer from the
+ *                callback as submit_head on sid 0), a flood.
  * Pointers given to a callback are valid only during the call.  Callbacks
  * may submit and consume, never feed or flush.
  *

@@ -166,6 +166,27 @@ static void next_tls_hello(struct conn *c)
 	tunnel_intercept(c);
 }
 
+/* An HTTP/1 client whose server took h2 (http2_origin, eager: the server's
+ * handshake came first): the HTTP/2 layer with an HTTP/1.1 framing facing
+ * the client, so its requests are h2 streams of the one engine. */
+static bool h1_client_h2_server(const struct conn *c)
+{
+	const unsigned char *p = NULL;
+	unsigned n = 0;
+
+	if (!wk->opts.http2 || !wk->opts.http2_origin || !c->tunnel || c->server.ssl == NULL ||
+	    !c->server.tls_done)
+		return false;
+	SSL_get0_alpn_selected(c->server.ssl, &p, &n);
+	return n == 2 && memcmp(p, "h2", 2) == 0;
+}
+
+static void h2_enter_h1(struct conn *c)
+{
+	enter(c, &layer_h2);
+	h2_proxy_start_h1(c);
+}
+
 /* Whether the client's TLS session with snare negotiated `proto`. */
 static bool client_alpn_is(const struct conn *c, const char *proto)
 {
@@ -192,6 +213,8 @@ static void next_client_tls_up(struct conn *c)
 		enter_relay(c, true);
 	} else if (client_alpn_is(c, "h2")) {
 		h2_enter(c);
+	} else if (h1_client_h2_server(c)) {
+		h2_enter_h1(c);
 	} else {
 		enter_http(c);
 	}

@@ -188,7 +188,7 @@ else notok h1_to_h2_h2c_fallback_to_http11 "$out / $body / $(tail -5 "$SNARE_LOG
 # HTTP/1.1 connection, and the worker remembers the server for the next
 # client connection (workers=1, so both met the same worker).
 if [ "$(grep -c 'server does not speak h2c' "$SNARE_LOG")" -eq 1 ] &&
-	! grep -q '502' "$SNARE_LOG"; then
+	! grep -qw '502' "$SNARE_LOG"; then
 	ok h1_to_h2_h2c_fallback_probed_once
 else notok h1_to_h2_h2c_fallback_probed_once "$(grep -E 'h2c|server connect|502' "$SNARE_LOG")"; fi
 stop_snare
