@@ -38,6 +38,7 @@ const state = {
   maxSeq: 0, selected: new Set(), current: null, detailTab: 'request',
   hlCache: new Map(),             // id -> bool for the current highlight
   follow: true, dropped: 0, ws: null, wsUp: false,
+  seenTop: 0,                     // the list's scrollTop when follow was last decided
   asking: false,                  // a new filter or sort is on its way
   scanning: null,                 // {scanned}: the filter's matches are still being counted
 };
@@ -134,6 +135,12 @@ function visibleRange() {
   return [first, n];
 }
 
+// Whether the window of rows held covers the visible ones.
+function holdsVisible() {
+  const [first, n] = visibleRange();
+  return state.offset <= first && Math.min(first + n, state.total) <= state.offset + state.rows.length;
+}
+
 let fetchSerial = 0, fetchTimer = 0, fetchPending = false;
 
 // Asks the server for the rows around the visible ones (the page never holds more).
@@ -160,6 +167,9 @@ async function fetchWindow() {
     // now, the count when the server has matched every flow; asked again soon.
     state.scanning = r.complete === false ? { scanned: r.scanned || 0 } : null;
     if (state.scanning) scheduleFetch(SCAN_POLL_MS);
+    // The list may have scrolled while this was asked, back to rows that were
+    // held then (so the scroll asked for nothing): ask for the visible ones.
+    else if (!holdsVisible()) scheduleFetch(30);
     showFilterError('');
     renderList();
   } catch (e) {
@@ -193,8 +203,18 @@ function renderCount() {
     (state.dropped ? ` · ${state.dropped} updates dropped` : '');
 }
 
+// Whether the list keeps to its newest rows: decided where the user scrolled
+// to (onScroll), or here for a scroll whose event has not come yet, so that a
+// render in between does not take the list back to the end.
+function updateFollow() {
+  const sc = $('list-scroll');
+  state.follow = sc.scrollTop + sc.clientHeight >= state.total * ROW_H - ROW_H;
+  state.seenTop = sc.scrollTop;
+}
+
 function renderList() {
   const sc = $('list-scroll');
+  if (sc.scrollTop !== state.seenTop) updateFollow();
   $('list-spacer').style.height = `${state.total * ROW_H}px`;
   $('list-head').style.paddingRight = `${sc.offsetWidth - sc.clientWidth}px`;
   const [first, n] = visibleRange();
@@ -212,6 +232,7 @@ function renderList() {
   if (state.follow && !state.scanning && state.order === 'asc' && state.sort === 'seq') {
     const bottom = state.total * ROW_H - sc.clientHeight;
     if (bottom > sc.scrollTop + 1) sc.scrollTop = bottom;
+    state.seenTop = sc.scrollTop;
   }
 }
 
@@ -310,12 +331,9 @@ function onKey(ev) {
 }
 
 function onScroll() {
-  const sc = $('list-scroll');
-  state.follow = sc.scrollTop + sc.clientHeight >= state.total * ROW_H - ROW_H;
-  const [first, n] = visibleRange();
-  const have = state.offset <= first && first + n <= state.offset + state.rows.length;
-  if (have || (first + n > state.total && state.offset <= first)) renderList();
-  else { renderList(); scheduleFetch(30); }
+  updateFollow();
+  renderList();
+  if (!holdsVisible()) scheduleFetch(30);
 }
 
 // ---- filter and highlight boxes
@@ -347,6 +365,7 @@ function setFilter(v) {
   state.filter = v;
   $('list-scroll').scrollTop = 0;
   state.follow = true;
+  state.seenTop = $('list-scroll').scrollTop;
   saveHash();
   updateExportLinks();
   reloadList(true);

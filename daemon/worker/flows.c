@@ -124,16 +124,29 @@ static Snare__TlsInfo *stream_tls_info(const struct stream *s, Snare__TlsInfo *t
 	return ti;
 }
 
+/* The server connection's part of p: srv, named by the id in srv_id. */
+static void flow_server_part(struct flow_parts *p, const struct stream *srv, char *srv_id)
+{
+	p->sc.id = id_of(srv_id);
+	flow_addr_fill(&p->speer, &srv->peer.sa, p->h3);
+	p->sc.peer = srv->peer.sa.sa_family ? &p->speer : NULL;
+	p->sc.has_timestamp_start = srv->ts_start > 0;
+	p->sc.timestamp_start = srv->ts_start;
+	p->sc.has_timestamp_tls_setup = 0;
+	if ((p->sc.tls = stream_tls_info(srv, &p->stls)) != NULL) {
+		p->sc.has_timestamp_tls_setup = 1;
+		p->sc.timestamp_tls_setup = srv->ts_tls;
+	}
+}
+
 /* c's connections into p's flow. */
 static void flow_conn_parts(struct conn *c, struct flow_parts *p)
 {
 	snare__connection__init(&p->cc);
 	snare__connection__init(&p->sc);
 	p->cc.id = id_of(c->id_client);
-	p->sc.id = id_of(c->id_server);
 	flow_addr_fill(&p->cpeer, &c->client.peer.sa, p->h1);
 	flow_addr_fill(&p->csock, &c->client.local.sa, p->h2);
-	flow_addr_fill(&p->speer, &c->server.peer.sa, p->h3);
 	p->cc.peer = &p->cpeer;
 	p->cc.sock = &p->csock;
 	p->cc.has_timestamp_start = 1;
@@ -149,17 +162,10 @@ static void flow_conn_parts(struct conn *c, struct flow_parts *p)
 	p->saddr.has_port = 1;
 	p->saddr.port = c->port;
 	p->sc.address = &p->saddr;
-	if (c->server.peer.sa.sa_family)
-		p->sc.peer = &p->speer;
-	p->sc.has_timestamp_start = c->server.ts_start > 0;
-	p->sc.timestamp_start = c->server.ts_start;
+	flow_server_part(p, &c->server, c->id_server);
 	if ((p->cc.tls = stream_tls_info(&c->client, &p->ctls)) != NULL) {
 		p->cc.has_timestamp_tls_setup = 1;
 		p->cc.timestamp_tls_setup = c->client.ts_tls;
-	}
-	if ((p->sc.tls = stream_tls_info(&c->server, &p->stls)) != NULL) {
-		p->sc.has_timestamp_tls_setup = 1;
-		p->sc.timestamp_tls_setup = c->server.ts_tls;
 	}
 	p->f.client = &p->cc;
 	p->f.server = &p->sc;
@@ -602,11 +608,19 @@ static void flow_msg_response(struct flow_parts *p, struct flow_trailers *t,
 void flow_send_msgs(struct conn *c, const struct flow_msg *rq, const struct flow_msg *rs,
 		    const char *error)
 {
+	flow_send_msgs_via(c, NULL, NULL, rq, rs, error);
+}
+
+void flow_send_msgs_via(struct conn *c, const struct stream *srv, char *srv_id,
+			const struct flow_msg *rq, const struct flow_msg *rs, const char *error)
+{
 	struct flow_parts *p = flow_parts_new(c, SNARE__FLOW__TYPE__HTTP, rq->id_slot);
 	struct flow_trailers t = {0};
 
 	if (p == NULL)
 		return;
+	if (srv)
+		flow_server_part(p, srv, srv_id);
 	flow_msg_request(c, p, &t, rq);
 	if (rs)
 		flow_msg_response(p, &t, rs);

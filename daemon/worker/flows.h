@@ -59,5 +59,10 @@ struct flow_msg {
 /* An HTTP flow with c's connections; rs NULL: no response. */
 void flow_send_msgs(struct conn *c, const struct flow_msg *rq, const struct flow_msg *rs,
 		    const char *error);
+/* The same over the server connection srv named srv_id (a shared h2
+ * connection, h2_shared.h), not c's own. */
+struct stream;
+void flow_send_msgs_via(struct conn *c, const struct stream *srv, char *srv_id,
+			const struct flow_msg *rq, const struct flow_msg *rs, const char *error);
 
 #endif

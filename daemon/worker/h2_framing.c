@@ -35,7 +35,8 @@ struct http_framing {
 	struct hf_events ev;
 	void *eng;
 	size_t max_fields;
-	bool failed; /* on_conn_error was called */
+	bool failed;	   /* on_conn_error was called */
+	int32_t reset_sid; /* the stream on_reset told of last (its close follows) */
 };
 
 static const struct hf_field *to_hf(const struct h2_field *f)
@@ -131,6 +132,7 @@ static void on_reset(void *owner, int32_t sid, uint32_t code, bool by_peer)
 {
 	struct http_framing *f = owner;
 
+	f->reset_sid = sid;
 	if (!hidden(f, sid))
 		f->ev.on_reset(f->eng, sid, code, by_peer);
 }
@@ -139,7 +141,11 @@ static void on_close(void *owner, int32_t sid, uint32_t code)
 {
 	struct http_framing *f = owner;
 
-	(void)code; /* on_reset told the engine already */
+	/* on_reset told the engine of a reset already, but not of a request
+	 * the server never processed (above its GOAWAY's last stream id):
+	 * REFUSED_STREAM, which the engine may retry (RFC 9113 8.7) */
+	if (code == HF_E_REFUSED && f->side == HF_CLIENT && f->reset_sid != sid && !hidden(f, sid))
+		f->ev.on_reset(f->eng, sid, code, true);
 	if (!hidden(f, sid))
 		f->ev.on_close(f->eng, sid);
 }
@@ -202,6 +208,8 @@ static void options_of(enum hf_side side, const struct hf_limits *lim, struct h2
 		o->max_header_list = (uint32_t)lim->max_head_bytes;
 	if (lim->max_streams)
 		o->max_streams = lim->max_streams;
+	if (lim->conn_window)
+		o->conn_window = lim->conn_window;
 	o->settings_sent = side == HF_SERVER && lim->settings_sent;
 	o->connect_protocol = lim->connect_protocol;
 }

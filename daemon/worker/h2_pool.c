@@ -15,28 +15,27 @@
 #include "worker/conn.h"
 #include "worker/h2_framing.h"
 #include "worker/h2_pool.h"
+#include "worker/idle_list.h"
 #include "worker/stream.h"
 #include "worker/upstream_pool.h"
 #include "worker/worker_ctx.h"
 
 struct h2_pool_entry {
-	struct h2_pool_entry *prev, *next; /* newest first */
-	char *key;			   /* as upstream_pool_key made it */
-	char *host;			   /* what it is connected to */
-	uint16_t port;
-	bool gone;	   /* taken or dropped; freed after the current events */
-	bool dead;	   /* its framing reported a connection error */
-	uint64_t since_ms; /* loop time it came into the pool */
+	struct idle_entry ie; /* first: key (as upstream_pool_key made it), host, port */
+	bool dead;	      /* its framing reported a connection error */
+	char id[37];	      /* the connection's id in flow records ("": none yet) */
 	struct stream s;
 	struct http_framing *f;
 };
 
-static struct {
-	struct h2_pool_entry *head, *tail;
-	size_t n;
-	struct loop_timer timer; /* the oldest entry's upstream_keepalive_timeout */
-	bool timer_init;
-} pool;
+static void pool_drop_ie(struct idle_entry *ie, const char *why);
+
+static struct idle_list pool = {.drop = pool_drop_ie, .same_key = h2_pool_key_fits};
+
+static struct h2_pool_entry *entry_of(struct idle_entry *ie)
+{
+	return (struct h2_pool_entry *)ie;
+}
 
 /* ---- a pooled framing's events: no stream is open, so only its end ---- */
 
@@ -70,7 +69,7 @@ static void sink_conn_error(void *eng, uint32_t code, int status, const char *wh
 	struct h2_pool_entry *e = eng;
 
 	(void)code, (void)status;
-	log_debug("h2 pool: connection to %s:%u ended while idle: %s", e->host, e->port, why);
+	log_debug("h2 pool: connection to %s:%u ended while idle: %s", e->ie.host, e->ie.port, why);
 	e->dead = true;
 }
 
@@ -92,39 +91,24 @@ size_t h2_pool_count(void)
 	return pool.n;
 }
 
-static void entry_free(void *p)
-{
-	struct h2_pool_entry *e = p;
-
-	free(e->key);
-	free(e->host);
-	free(e);
-}
-
 static void pool_unlink(struct h2_pool_entry *e)
 {
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		pool.head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		pool.tail = e->prev;
-	e->prev = e->next = NULL;
-	e->gone = true;
 	e->f = NULL;
-	pool.n--;
-	loop_defer_free(wk->loop, entry_free, e); /* its events may still be queued */
+	idle_list_unlink(&pool, &e->ie);
 }
 
 static void pool_drop(struct h2_pool_entry *e, const char *why)
 {
-	log_debug("h2 pool: connection to %s:%u closed (%s; %zu left)", e->host, e->port, why,
+	log_debug("h2 pool: connection to %s:%u closed (%s; %zu left)", e->ie.host, e->ie.port, why,
 		  pool.n - 1);
 	h2_framing_ops.free(e->f);
 	stream_close(&e->s);
 	pool_unlink(e);
+}
+
+static void pool_drop_ie(struct idle_entry *ie, const char *why)
+{
+	pool_drop(entry_of(ie), why);
 }
 
 /* Reads what the server sent, answers it, writes: false when the
@@ -152,84 +136,35 @@ static void pool_on_io(struct loop_io *io, uint32_t events)
 	struct h2_pool_entry *e = io->arg;
 
 	(void)events;
-	if (e->gone)
+	if (e->ie.gone)
 		return;
 	e->s.rd_ready = true;
 	if (!pool_serve(e))
 		pool_drop(e, "closed, GOAWAY or an error while idle");
 }
 
-static uint64_t pool_timeout_ms(void)
-{
-	return (uint64_t)wk->opts.upstream_keepalive_timeout * 1000;
-}
-
-static void pool_arm(void)
-{
-	uint64_t now = loop_now(wk->loop), due;
-
-	if (pool.tail == NULL) {
-		loop_timer_cancel(wk->loop, &pool.timer);
-		return;
-	}
-	due = pool.tail->since_ms + pool_timeout_ms();
-	loop_timer_arm(wk->loop, &pool.timer, due > now ? due - now : 0);
-}
-
-static void pool_on_timer(struct loop_timer *t)
-{
-	uint64_t now = loop_now(wk->loop);
-
-	(void)t;
-	while (pool.tail && pool.tail->since_ms + pool_timeout_ms() <= now)
-		pool_drop(pool.tail, "upstream_keepalive_timeout");
-	pool_arm();
-}
-
 /* Keys name the same server when they differ at most in the ALPN part
  * (their last character). */
-static bool pool_key_fits(const char *have, const char *want)
+bool h2_pool_key_fits(const char *have, const char *want)
 {
 	size_t n = strlen(want);
 
 	return n > 0 && strlen(have) == n && memcmp(have, want, n - 1) == 0;
 }
 
-/* Room for one more under key: the oldest with the same key, or the oldest
- * of all, makes way. */
-static void pool_make_room(const char *key)
+/* Whether s can go: open, quiet, TLS (if any) done (`tls`: it must be TLS)
+ * and nothing buffered either way. */
+static bool pool_stream_ok(const struct stream *s, bool tls)
 {
-	struct h2_pool_entry *e, *oldest = NULL;
-	size_t same = 0;
-
-	for (e = pool.head; e; e = e->next)
-		if (pool_key_fits(e->key, key)) {
-			same++;
-			oldest = e;
-		}
-	if (oldest && same >= (size_t)wk->opts.upstream_keepalive)
-		pool_drop(oldest, "upstream_keepalive reached");
-	else if (pool.tail && pool.n >= (size_t)wk->opts.upstream_keepalive_total)
-		pool_drop(pool.tail, "upstream_keepalive_total reached");
-}
-
-/* Whether c->server can go: open, quiet, TLS (if any) done and nothing
- * buffered either way. */
-static bool pool_stream_ok(const struct conn *c)
-{
-	const struct stream *s = &c->server;
-
 	if (s->fd < 0 || s->ns || s->failed || s->rd_eof || s->connecting || s->shut_req ||
 	    buf_len(&s->in) > 0 || !stream_flushed(s) || buf_len(&s->rxc) > 0)
 		return false;
 	if (s->ssl == NULL)
-		return !c->server_tls;
+		return !tls;
 	return s->tls_done && s->outer.ssl == NULL && SSL_pending(s->ssl) == 0;
 }
 
-/* The key c's server connection is filed under: for TLS the one made when
- * its handshake began (the SNI and name verified then). */
-static void put_key(const struct conn *c, char *key, size_t len)
+void h2_pool_key_of(const struct conn *c, char *key, size_t len)
 {
 	if (c->server.ssl && c->server_key)
 		snprintf(key, len, "%s", c->server_key);
@@ -239,78 +174,69 @@ static void put_key(const struct conn *c, char *key, size_t len)
 		upstream_pool_key(c, key, len);
 }
 
-static void pool_link(struct h2_pool_entry *e)
+bool h2_pool_put_stream(struct conn *logc, struct stream *s, struct http_framing *f,
+			const char *key, const char *host, uint16_t port, const char id[37])
 {
-	e->next = pool.head;
-	if (pool.head)
-		pool.head->prev = e;
-	else
-		pool.tail = e;
-	pool.head = e;
-	pool.n++;
-	if (!pool.timer_init) {
-		loop_timer_init(&pool.timer, pool_on_timer, NULL);
-		pool.timer_init = true;
-	}
-	if (!loop_timer_armed(&pool.timer))
-		pool_arm();
-}
-
-bool h2_pool_put(struct conn *c, struct http_framing *f)
-{
-	char key[UPSTREAM_POOL_KEY_MAX];
 	struct h2_pool_entry *e;
 
-	put_key(c, key, sizeof(key));
 	if (key[0] == '\0' || wk->stopping || wk->opts.upstream_keepalive_total <= 0 ||
-	    !pool_stream_ok(c) || !h2_framing_ops.can_open(f) || !h2_framing_idle(f))
+	    !pool_stream_ok(s, s->ssl != NULL) || !h2_framing_ops.can_open(f) ||
+	    !h2_framing_idle(f))
 		return false;
-	if (!accepting_fd_room(0)) {
-		if (pool.tail == NULL)
-			return false;
-		pool_drop(pool.tail, "descriptor limit");
-	}
-	pool_make_room(key);
+	if (!accepting_fd_room(0) && !idle_list_drop_oldest(&pool, "descriptor limit"))
+		return false;
+	idle_list_make_room(&pool, key);
 	e = xcalloc(1, sizeof(*e));
-	e->key = xstrdup(key);
-	e->host = xstrdup(c->host);
-	e->port = c->port;
-	e->since_ms = loop_now(wk->loop);
 	e->f = f;
+	memcpy(e->id, id, sizeof(e->id));
 	h2_framing_rebind(f, &sink_events, e);
 	(void)h2_framing_trim(f);
-	stream_move(&e->s, &c->server, NULL);
+	stream_move(&e->s, s, NULL);
 	e->s.io.fn = pool_on_io;
 	e->s.io.arg = e;
-	pool_link(e);
-	c->server_up = c->server_reusable = c->server_kept = c->server_pooled = false;
-	free(c->server_key);
-	c->server_key = NULL;
+	idle_list_link(&pool, &e->ie, key, host, port);
 	stream_trim(&e->s);
 	if (loop_io_set(wk->loop, &e->s.io, EPOLLIN | EPOLLRDHUP) < 0) {
 		pool_drop(e, "epoll");
 		return true;
 	}
-	conn_client_log(c, LOG_LVL_DEBUG,
-			"HTTP/2 server connection to %s:%u kept for reuse (%zu pooled)", e->host,
-			e->port, pool.n);
+	if (logc)
+		conn_client_log(logc, LOG_LVL_DEBUG,
+				"HTTP/2 server connection to %s:%u kept for reuse (%zu pooled)",
+				host, port, pool.n);
+	else
+		log_debug("HTTP/2 server connection to %s:%u kept for reuse (%zu pooled)", host,
+			  port, pool.n);
 	return true;
 }
 
-struct http_framing *h2_pool_take(struct conn *c, const struct hf_events *ev)
+bool h2_pool_put(struct conn *c, struct http_framing *f)
 {
 	char key[UPSTREAM_POOL_KEY_MAX];
-	struct h2_pool_entry *e, *next;
+
+	h2_pool_key_of(c, key, sizeof(key));
+	if (!pool_stream_ok(&c->server, c->server_tls) ||
+	    !h2_pool_put_stream(c, &c->server, f, key, c->host, c->port, c->id_server))
+		return false;
+	c->server_up = c->server_reusable = c->server_kept = c->server_pooled = false;
+	free(c->server_key);
+	c->server_key = NULL;
+	return true;
+}
+
+struct http_framing *h2_pool_take_key(struct conn *logc, const char *key, struct stream *dst,
+				      struct conn *owner, char id[37])
+{
+	struct idle_entry *ie, *next;
+	struct h2_pool_entry *e;
 	struct http_framing *f;
 
-	if (pool.n == 0 || c->server.fd >= 0)
+	if (pool.n == 0 || key[0] == '\0')
 		return NULL;
-	upstream_pool_key(c, key, sizeof(key));
-	if (key[0] == '\0')
-		return NULL;
-	for (e = pool.head; e; e = next) {
-		next = e->next;
-		if (!pool_key_fits(e->key, key))
+	for (ie = pool.head; ie; ie = next) {
+		next = ie->next;
+		e = entry_of(ie);
+		if (!h2_pool_key_fits(ie->key, key))
 			continue;
 		e->s.rd_ready = true; /* anything the server sent meanwhile */
 		if (!pool_serve(e)) {
@@ -318,33 +244,46 @@ struct http_framing *h2_pool_take(struct conn *c, const struct hf_events *ev)
 			continue;
 		}
 		f = e->f;
-		stream_move(&c->server, &e->s, c);
-		h2_framing_rebind(f, ev, c);
-		conn_set_str(&c->server_host, c->host);
-		conn_set_str(&c->target_host, c->host);
-		c->server_port = c->target_port = c->port;
-		free(c->server_key);
-		c->server_key = c->server.ssl ? xstrdup(e->key) : NULL;
-		c->server_up = c->server_reusable = c->server_kept = c->server_pooled = true;
-		c->server_tls = c->server.ssl != NULL;
-		snprintf(c->alpn, sizeof(c->alpn), "%s", c->server.ssl ? "h2" : "");
+		memcpy(id, e->id, sizeof(e->id));
+		stream_move(dst, &e->s, owner);
 		pool_unlink(e);
-		conn_client_log(c, LOG_LVL_DEBUG,
+		conn_client_log(logc, LOG_LVL_DEBUG,
 				"HTTP/2 server connection to %s:%u taken from the pool (%zu left)",
-				c->host, c->port, pool.n);
+				logc->host, logc->port, pool.n);
 		if (pool.n == 0)
-			pool_arm();
+			idle_list_arm(&pool);
 		return f;
 	}
 	return NULL;
 }
 
+struct http_framing *h2_pool_take(struct conn *c, const struct hf_events *ev)
+{
+	char key[UPSTREAM_POOL_KEY_MAX];
+	struct http_framing *f;
+
+	if (pool.n == 0 || c->server.fd >= 0)
+		return NULL;
+	upstream_pool_key(c, key, sizeof(key));
+	if ((f = h2_pool_take_key(c, key, &c->server, c, c->id_server)) == NULL)
+		return NULL;
+	h2_framing_rebind(f, ev, c);
+	conn_set_str(&c->server_host, c->host);
+	conn_set_str(&c->target_host, c->host);
+	c->server_port = c->target_port = c->port;
+	free(c->server_key);
+	c->server_key = c->server.ssl ? xstrdup(key) : NULL;
+	c->server_up = c->server_reusable = c->server_kept = c->server_pooled = true;
+	c->server_tls = c->server.ssl != NULL;
+	snprintf(c->alpn, sizeof(c->alpn), "%s", c->server.ssl ? "h2" : "");
+	return f;
+}
+
 bool h2_pool_has(const char *host, uint16_t port, bool tls)
 {
-	const struct h2_pool_entry *e;
-
-	for (e = pool.head; e; e = e->next)
-		if (e->port == port && (e->s.ssl != NULL) == tls && strcmp(e->host, host) == 0)
+	for (struct idle_entry *ie = pool.head; ie; ie = ie->next)
+		if (ie->port == port && (entry_of(ie)->s.ssl != NULL) == tls &&
+		    strcmp(ie->host, host) == 0)
 			return true;
 	return false;
 }
@@ -360,26 +299,22 @@ bool h2_pool_peek(const struct conn *c, X509 **cert)
 	upstream_pool_key(c, key, sizeof(key));
 	if (key[0] == '\0')
 		return false;
-	for (e = pool.head; e; e = e->next)
-		if (pool_key_fits(e->key, key) && !e->dead && !e->s.failed && !e->s.rd_eof) {
+	for (struct idle_entry *ie = pool.head; ie; ie = ie->next) {
+		e = entry_of(ie);
+		if (h2_pool_key_fits(ie->key, key) && !e->dead && !e->s.failed && !e->s.rd_eof) {
 			*cert = e->s.ssl ? SSL_get0_peer_certificate(e->s.ssl) : NULL;
 			return true;
 		}
+	}
 	return false;
 }
 
 bool h2_pool_drop_oldest(const char *why)
 {
-	if (pool.tail == NULL)
-		return false;
-	pool_drop(pool.tail, why);
-	return true;
+	return idle_list_drop_oldest(&pool, why);
 }
 
 void h2_pool_close_all(void)
 {
-	while (pool.head)
-		pool_drop(pool.head, "worker stopping");
-	if (pool.timer_init)
-		loop_timer_cancel(wk->loop, &pool.timer);
+	idle_list_close_all(&pool);
 }

@@ -42,6 +42,7 @@
 #include "worker/h2_proxy.h"
 #include "worker/h2_regular.h"
 #include "worker/h2_ws.h"
+#include "worker/h2_shared.h"
 #include "worker/hold_http.h"
 #include "worker/hooks.h"
 #include "worker/http.h"
@@ -51,6 +52,7 @@
 #include "worker/worker_ctx.h"
 
 #define H2P_PENDING_MAX (256u << 10) /* bytes a side may hold beyond the other's buffer */
+#define H2P_SETTINGS_POLL_MS 5	     /* h2p_settings_later */
 
 /* One exchange: a client stream and its server stream. */
 struct h2x {
@@ -71,6 +73,8 @@ struct h2x {
 	bool held_rq, held_rs; /* its request (response) head waits for the user */
 	bool held_whole;       /* ... with its whole body (an edit may replace it) */
 	bool srv_wait; /* waits for a server side (released while idle): head in req, body in up */
+	struct h2_shared *sh; /* the shared server connection its stream is on (a reference) */
+	bool retried;	      /* opened again after the server refused it */
 	char error[96];
 	char flow_id[37]; /* the same at the hooks and in the record ("" until made) */
 	struct h2ws *ws;  /* an extended CONNECT for a WebSocket (h2_ws.c): NULL if not */
@@ -83,9 +87,12 @@ struct h2_proxy {
 	bool probing;  /* h2c with prior knowledge sent to a plain server: does it speak h2? */
 	bool released; /* the h2 server side went to the h2 pool while idle (h2_pool.h) */
 	bool waiting;  /* a stream waits for the server side (srv_wait) */
-	bool pending_settings;	/* ... for the h2 server's SETTINGS (h2_ws.c) */
-	struct loop_timer idle; /* UPSTREAM_RELEASE_MS after the last stream closed */
-	uint64_t quiet_ms;	/* when the last stream closed (loop time) */
+	bool shared;   /* h2 server side: shared connections (h2_shared.h), c->server connects */
+	struct h2_shared *sh;  /* the one new streams go to while it has room (a reference) */
+	bool pending_settings; /* ... for the h2 server's SETTINGS (h2_ws.c) */
+	struct loop_timer settings_poll; /* ... on a shared connection: looks again */
+	struct loop_timer idle;		 /* UPSTREAM_RELEASE_MS after the last stream closed */
+	uint64_t quiet_ms;		 /* when the last stream closed (loop time) */
 	struct h2x *xs;
 };
 
@@ -105,6 +112,27 @@ static struct h2x *by_ssid(struct conn *c, int32_t sid)
 		if (x->ssid == sid && sid > 0)
 			return x;
 	return NULL;
+}
+
+/* The server side x's stream is on: a shared connection, or c's own. */
+static const struct http_framing_ops *x_sops(const struct conn *c, const struct h2x *x)
+{
+	return x->sh ? h2ops : c->h2->sops;
+}
+
+static struct http_framing *x_srv(const struct conn *c, const struct h2x *x)
+{
+	return x->sh ? h2_shared_framing(x->sh) : c->h2->srv;
+}
+
+/* Resets x's server stream (if open) with code. */
+static void x_server_reset(struct conn *c, struct h2x *x, uint32_t code)
+{
+	if (x->ssid <= 0 || x->s_closed)
+		return;
+	(void)x_sops(c, x)->submit_reset(x_srv(c, x), x->ssid, code);
+	if (x->sh)
+		h2_shared_kick(x->sh);
 }
 
 static void x_error(struct h2x *x, const char *fmt, const char *what)
@@ -163,12 +191,20 @@ static void x_record(struct conn *c, struct h2x *x)
 	if (h2ws_error(x->ws))
 		x_error(x, "%s", h2ws_error(x->ws));
 	(void)h2ws_event(x->ws, SCRIPT_EV_WEBSOCKET_END, x->error[0] ? x->error : NULL);
-	flow_send_msgs(c, &rq, x->has_resp ? &rs : NULL, x->error[0] ? x->error : NULL);
+	if (x->sh)
+		flow_send_msgs_via(c, h2_shared_stream(x->sh), h2_shared_id(x->sh), &rq,
+				   x->has_resp ? &rs : NULL, x->error[0] ? x->error : NULL);
+	else
+		flow_send_msgs(c, &rq, x->has_resp ? &rs : NULL, x->error[0] ? x->error : NULL);
 }
 
 static void x_free(struct h2x *x)
 {
 	hold_h2_forget(x, &x->hold_id, x->flow_id);
+	if (x->sh) { /* a stream still open is reset; the connection goes on */
+		h2_shared_unbind(x->sh, x->ssid);
+		h2_shared_unref(x->sh, x->c);
+	}
 	h2_msg_free(&x->req);
 	h2_msg_free(&x->resp);
 	h2_msg_free(&x->req_tr);
@@ -207,8 +243,7 @@ static void x_reset(struct conn *c, struct h2x *x, uint32_t code)
 {
 	if (!x->c_closed)
 		(void)c->h2->cops->submit_reset(c->h2->cli, x->csid, code);
-	if (x->ssid > 0 && !x->s_closed)
-		(void)c->h2->sops->submit_reset(c->h2->srv, x->ssid, code);
+	x_server_reset(c, x, code);
 }
 
 /* ---- moving a body: from one framing (stream fsid) to the other (tsid) ---- */
@@ -228,16 +263,16 @@ struct dir {
 
 static struct dir dir_up(struct conn *c, struct h2x *x)
 {
-	return (struct dir){c->h2->cops, c->h2->sops, c->h2->cli,    c->h2->srv, x->csid,
-			    x->ssid,	 &x->up,      &x->up_credit, &x->up_end, &x->up_sent,
-			    &x->req_tr,	 &x->rq_end,  x->ws,	     true};
+	return (struct dir){c->h2->cops, x_sops(c, x), c->h2->cli,    x_srv(c, x), x->csid,
+			    x->ssid,	 &x->up,       &x->up_credit, &x->up_end,  &x->up_sent,
+			    &x->req_tr,	 &x->rq_end,   x->ws,	      true};
 }
 
 static struct dir dir_down(struct conn *c, struct h2x *x)
 {
-	return (struct dir){c->h2->sops, c->h2->cops, c->h2->srv,      c->h2->cli,   x->ssid,
-			    x->csid,	 &x->down,    &x->down_credit, &x->down_end, &x->down_sent,
-			    &x->resp_tr, &x->rs_end,  x->ws,	       false};
+	return (struct dir){x_sops(c, x), c->h2->cops, x_srv(c, x),	c->h2->cli,   x->ssid,
+			    x->csid,	  &x->down,    &x->down_credit, &x->down_end, &x->down_sent,
+			    &x->resp_tr,  &x->rs_end,  x->ws,		false};
 }
 
 /* Sends what is pending, then the end when the sender ended. */
@@ -401,7 +436,7 @@ static void x_collect(struct conn *c, struct h2x *x, bool up, const uint8_t *p, 
 	if (up)
 		(void)c->h2->cops->consume(c->h2->cli, x->csid, n);
 	else
-		(void)c->h2->sops->consume(c->h2->srv, x->ssid, n);
+		(void)x_sops(c, x)->consume(x_srv(c, x), x->ssid, n);
 	*(up ? &x->up_credit : &x->down_credit) += n;
 	if (buf_len(b) > hooks_h2_body_cap(up))
 		(up ? c_release : s_release)(c, x, false);
@@ -541,10 +576,53 @@ static void x_wait_server(struct conn *c, struct h2x *x, const struct hf_head *h
 	conn_pump_later(c);
 }
 
+static const struct hf_events shared_events;
+
+/* A shared server connection with room for a new stream of c: the one c
+ * uses, else another or a pooled one (h2_shared_get); NULL when none (a
+ * new one is connected, h2p_shared_step). */
+static struct h2_shared *c_shared(struct conn *c)
+{
+	struct h2_proxy *p = c->h2;
+
+	if (p->sh && h2_shared_can_open(p->sh))
+		return p->sh;
+	if (p->sh) {
+		conn_client_log(
+		    c, LOG_LVL_DEBUG, "%s",
+		    h2_shared_ended(p->sh)
+			? "HTTP/2 server connection ended; the next stream connects again"
+			: "HTTP/2 server connection full; the next stream goes elsewhere");
+		h2_shared_unref(p->sh, c);
+	}
+	return p->sh = h2_shared_get(c);
+}
+
+/* Opens x's stream with h on the shared connection sh, or on c's own
+ * server side; its id or a negative errno. */
+static int32_t c_submit(struct conn *c, struct h2x *x, struct h2_shared *sh,
+			const struct hf_head *h, bool end)
+{
+	int32_t ssid;
+
+	if (h2_framing_msg_copy(&x->req, h) < 0)
+		return -ENOMEM;
+	if (sh == NULL)
+		return c->h2->sops->can_open(c->h2->srv)
+			   ? c->h2->sops->submit_head(c->h2->srv, 0, h, end)
+			   : -EBUSY;
+	if ((ssid = h2_shared_open(sh, h, end, &shared_events, x)) > 0) {
+		x->sh = sh;
+		h2_shared_ref(sh);
+	}
+	return ssid;
+}
+
 /* An extended CONNECT to an h2 server whose SETTINGS have not come: it
  * waits as a stream without a server side does, but the pump is not
  * called again for it (no spinning); h2p_resume retries once the step
- * fed the server's bytes. */
+ * fed the server's bytes, or, on a shared connection (whose bytes another
+ * pass reads), once the step looked again (h2p_settings_later). */
 static void x_wait_settings(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
 {
 	x_wait_server(c, x, h, end);
@@ -554,15 +632,14 @@ static void x_wait_settings(struct conn *c, struct h2x *x, const struct hf_head 
 /* Opens x's stream on the server with h (copied for the record). */
 static void c_open_head(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
 {
+	struct h2_shared *sh = NULL;
 	int32_t ssid;
 
-	if (c->h2->srv == NULL) {
+	if (c->h2->shared ? (sh = c_shared(c)) == NULL : c->h2->srv == NULL) {
 		x_wait_server(c, x, h, end);
 		return;
 	}
-	ssid = h2_framing_msg_copy(&x->req, h) < 0 || !c->h2->sops->can_open(c->h2->srv)
-		   ? -EBUSY
-		   : c->h2->sops->submit_head(c->h2->srv, 0, h, end);
+	ssid = c_submit(c, x, sh, h, end);
 
 	if (ssid <= 0) {
 		x_error(x, "%s", "cannot open a stream to the server");
@@ -598,14 +675,18 @@ static void c_status(struct conn *c, struct h2x *x, const struct hf_head *h, int
 static void c_open(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
 {
 	struct hf_head wh = *h;
+	struct h2_shared *sh = NULL;
 	struct hf_field *f;
 	int st;
 
-	if (x->ws == NULL || c->h2->srv == NULL) { /* no server side yet: it waits (srv_wait) */
+	/* no server side yet: it waits (srv_wait) */
+	if (x->ws == NULL || (c->h2->shared ? (sh = c_shared(c)) == NULL : c->h2->srv == NULL)) {
 		c_open_head(c, x, h, end);
 		return;
 	}
-	st = h2ws_server_status(c->h2->sops == h2ops ? c->h2->srv : NULL);
+	st = h2ws_server_status(sh		       ? h2_shared_framing(sh)
+				: c->h2->sops == h2ops ? c->h2->srv
+						       : NULL);
 	if (st == -EAGAIN) { /* its SETTINGS say: the server's bytes wake it (h2p_resume) */
 		x_wait_settings(c, x, h, end);
 		return;
@@ -804,8 +885,7 @@ static void c_on_reset(void *eng, int32_t sid, uint32_t code, bool by_peer)
 		return;
 	if (by_peer) {
 		x_error(x, "client reset the stream (%s)", h2_error_name(code));
-		if (x->ssid > 0 && !x->s_closed)
-			(void)c->h2->sops->submit_reset(c->h2->srv, x->ssid, code);
+		x_server_reset(c, x, code);
 	}
 }
 
@@ -822,8 +902,8 @@ static void c_on_close(void *eng, int32_t sid)
 		x->s_closed = true;
 	}
 	hold_h2_forget(x, &x->hold_id, x->flow_id);
-	if (x->ssid > 0 && !x->s_closed && !(x->up_sent && x->down_sent))
-		(void)c->h2->sops->submit_reset(c->h2->srv, x->ssid, HF_E_CANCEL);
+	if (!(x->up_sent && x->down_sent))
+		x_server_reset(c, x, HF_E_CANCEL);
 	x_maybe_done(c, x);
 }
 
@@ -879,10 +959,8 @@ static bool s_hooks(struct conn *c, struct h2x *x, const struct hf_head **h, boo
 	}
 }
 
-static void s_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool end)
+static void s_head(struct conn *c, struct h2x *x, const struct hf_head *hin, bool end)
 {
-	struct conn *c = eng;
-	struct h2x *x = by_ssid(c, sid);
 	struct hooks_h2_out ho = {0};
 
 	if (x == NULL || x->c_closed || x->has_resp)
@@ -956,47 +1034,65 @@ static void s_on_head_send(struct conn *c, struct h2x *x, const struct hf_head *
 	}
 }
 
-static void s_on_data(void *eng, int32_t sid, const uint8_t *p, size_t n)
+static void s_data(struct conn *c, struct h2x *x, const uint8_t *p, size_t n)
 {
-	struct h2x *x = by_ssid(eng, sid);
-
 	if (x && !x->c_closed && x->rs_wait)
-		x_collect(eng, x, false, p, n);
+		x_collect(c, x, false, p, n);
 	else if (x && !x->c_closed && x->held_rs)
-		x_held_data(eng, x, false, p, n);
+		x_held_data(c, x, false, p, n);
 	else if (x && !x->c_closed)
-		x_data(eng, x, false, p, n);
+		x_data(c, x, false, p, n);
 }
 
-static void s_on_trailers(void *eng, int32_t sid, const struct hf_field *f, size_t n)
+static void s_trailers(struct conn *c, struct h2x *x, const struct hf_field *f, size_t n)
 {
-	struct h2x *x = by_ssid(eng, sid);
-
+	(void)c;
 	if (x)
 		(void)fields_copy(&x->resp_tr, f, n);
 }
 
-static void s_on_end(void *eng, int32_t sid)
+static void s_end(struct conn *c, struct h2x *x)
 {
-	struct h2x *x = by_ssid(eng, sid);
-
 	if (x == NULL || x->c_closed)
 		return;
 	x->down_end = true;
 	if (x->held_rs)
 		return;
 	if (x->rs_wait)
-		s_release(eng, x, true);
+		s_release(c, x, true);
 	else
-		x_drain(eng, x, false);
+		x_drain(c, x, false);
 }
 
-static void s_on_reset(void *eng, int32_t sid, uint32_t code, bool by_peer)
+/* A request without a body that a shared connection's server refused
+ * (REFUSED_STREAM, or above its GOAWAY's last stream id: not processed,
+ * RFC 9113 8.7) opens once more, on another connection if that one takes
+ * no more.  True when it did. */
+static bool s_retry(struct conn *c, struct h2x *x, uint32_t code)
 {
-	struct conn *c = eng;
-	struct h2x *x = by_ssid(c, sid);
+	struct h2_msg m = x->req;
+	struct hf_head h;
 
-	if (x == NULL)
+	if (code != HF_E_REFUSED || x->sh == NULL || x->retried || x->has_resp || x->c_closed ||
+	    !x->up_sent || x->rqb.total > 0 || x->rs_wait || x->held_rs)
+		return false;
+	conn_client_log(c, LOG_LVL_DEBUG, "HTTP/2 server refused a stream: opening it again");
+	h2_shared_drop(x->sh, x->ssid);
+	h2_shared_unref(x->sh, c);
+	x->sh = NULL;
+	x->ssid = 0;
+	x->retried = true;
+	x->up_sent = x->up_end = false;
+	h2_msg_init(&x->req);
+	h = head_of_msg(&m, -1);
+	c_open(c, x, &h, true);
+	h2_msg_free(&m);
+	return true;
+}
+
+static void s_reset(struct conn *c, struct h2x *x, uint32_t code, bool by_peer)
+{
+	if (x == NULL || (by_peer && s_retry(c, x, code)))
 		return;
 	if (by_peer) {
 		x_error(x, "server reset the stream (%s)", h2_error_name(code));
@@ -1005,11 +1101,8 @@ static void s_on_reset(void *eng, int32_t sid, uint32_t code, bool by_peer)
 	}
 }
 
-static void s_on_close(void *eng, int32_t sid)
+static void s_close(struct conn *c, struct h2x *x)
 {
-	struct conn *c = eng;
-	struct h2x *x = by_ssid(c, sid);
-
 	if (x == NULL)
 		return;
 	x->s_closed = true;
@@ -1018,17 +1111,123 @@ static void s_on_close(void *eng, int32_t sid)
 	x_maybe_done(c, x);
 }
 
+static void s_send_space(struct conn *c, struct h2x *x)
+{
+	if (x)
+		x_drain(c, x, true);
+}
+
+/* c's own server side (an HTTP/1.1 pool, h2 not shared): x by its id. */
+
+static void s_on_head(void *eng, int32_t sid, const struct hf_head *h, bool end)
+{
+	s_head(eng, by_ssid(eng, sid), h, end);
+}
+
+static void s_on_data(void *eng, int32_t sid, const uint8_t *p, size_t n)
+{
+	s_data(eng, by_ssid(eng, sid), p, n);
+}
+
+static void s_on_trailers(void *eng, int32_t sid, const struct hf_field *f, size_t n)
+{
+	s_trailers(eng, by_ssid(eng, sid), f, n);
+}
+
+static void s_on_end(void *eng, int32_t sid)
+{
+	s_end(eng, by_ssid(eng, sid));
+}
+
+static void s_on_reset(void *eng, int32_t sid, uint32_t code, bool by_peer)
+{
+	s_reset(eng, by_ssid(eng, sid), code, by_peer);
+}
+
+static void s_on_close(void *eng, int32_t sid)
+{
+	s_close(eng, by_ssid(eng, sid));
+}
+
 static void s_on_send_space(void *eng, int32_t sid)
 {
-	struct h2x *x = by_ssid(eng, sid);
-
-	if (x)
-		x_drain(eng, x, true);
+	s_send_space(eng, by_ssid(eng, sid));
 }
 
 static void s_on_conn_error(void *eng, uint32_t code, int status, const char *why)
 {
 	conn_error(eng, code, status, why, "server");
+}
+
+/* A shared connection's stream (h2_shared.h): eng is x.  Its client
+ * connection is pumped after each event (its side is written there). */
+
+static void xs_on_head(void *eng, int32_t sid, const struct hf_head *h, bool end)
+{
+	struct conn *c = ((struct h2x *)eng)->c;
+
+	(void)sid;
+	s_head(c, eng, h, end);
+	conn_pump_later(c);
+}
+
+static void xs_on_data(void *eng, int32_t sid, const uint8_t *p, size_t n)
+{
+	struct conn *c = ((struct h2x *)eng)->c;
+
+	(void)sid;
+	s_data(c, eng, p, n);
+	conn_pump_later(c);
+}
+
+static void xs_on_trailers(void *eng, int32_t sid, const struct hf_field *f, size_t n)
+{
+	(void)sid;
+	s_trailers(((struct h2x *)eng)->c, eng, f, n);
+}
+
+static void xs_on_end(void *eng, int32_t sid)
+{
+	struct conn *c = ((struct h2x *)eng)->c;
+
+	(void)sid;
+	s_end(c, eng);
+	conn_pump_later(c);
+}
+
+static void xs_on_reset(void *eng, int32_t sid, uint32_t code, bool by_peer)
+{
+	struct conn *c = ((struct h2x *)eng)->c;
+
+	(void)sid;
+	s_reset(c, eng, code, by_peer);
+	conn_pump_later(c);
+}
+
+static void xs_on_close(void *eng, int32_t sid)
+{
+	struct conn *c = ((struct h2x *)eng)->c;
+
+	(void)sid;
+	s_close(c, eng); /* may free x */
+	conn_pump_later(c);
+}
+
+static void xs_on_send_space(void *eng, int32_t sid)
+{
+	(void)sid;
+	s_send_space(((struct h2x *)eng)->c, eng);
+}
+
+/* The shared connection ended under x: x's error only (its close follows). */
+static void xs_on_conn_error(void *eng, uint32_t code, int status, const char *why)
+{
+	struct h2x *x = eng;
+
+	(void)code, (void)status;
+	conn_client_log(x->c, LOG_LVL_INFO, "HTTP/2 server connection ended under a stream: %s",
+			why);
+	x_error(x, "%s", why);
 }
 
 static const struct hf_events client_events = {
@@ -1051,6 +1250,17 @@ static const struct hf_events server_events = {
     .on_close = s_on_close,
     .on_send_space = s_on_send_space,
     .on_conn_error = s_on_conn_error,
+};
+
+static const struct hf_events shared_events = {
+    .on_head = xs_on_head,
+    .on_data = xs_on_data,
+    .on_trailers = xs_on_trailers,
+    .on_end = xs_on_end,
+    .on_reset = xs_on_reset,
+    .on_close = xs_on_close,
+    .on_send_space = xs_on_send_space,
+    .on_conn_error = xs_on_conn_error,
 };
 
 /* ---- intercept's resume and kill (hold_http.c) ---- */
@@ -1166,8 +1376,32 @@ static bool h2p_h2c_wanted(const struct conn *c)
 		h2_framing_server_preface(buf_ptr(&c->server.in), buf_len(&c->server.in)));
 }
 
-/* The server side: h2 when the server negotiated it, else a pool of
- * HTTP/1.1 connections (every request answered 502 when `failed`). */
+/* c's new h2 server connection becomes shared (h2_shared.h) where its key
+ * allows: new streams go there, and so do streams opened on it before
+ * (h2c, while the server was asked whether it speaks h2). */
+static void h2p_adopt(struct conn *c)
+{
+	struct h2_proxy *p = c->h2;
+	struct h2_shared *sh = h2_shared_adopt(c, p->srv);
+
+	if (sh == NULL)
+		return;
+	p->srv = NULL;
+	p->shared = true;
+	if (p->sh)
+		h2_shared_unref(p->sh, c);
+	p->sh = sh;
+	for (struct h2x *x = p->xs; x; x = x->next)
+		if (x->ssid > 0 && !x->s_closed && x->sh == NULL &&
+		    h2_shared_bind(sh, x->ssid, &shared_events, x) == 0) {
+			x->sh = sh;
+			h2_shared_ref(sh);
+		}
+}
+
+/* The server side: h2 when the server negotiated it (shared with other
+ * client connections where it may be), else a pool of HTTP/1.1
+ * connections (every request answered 502 when `failed`). */
 static void h2p_server_framing(struct conn *c, const char *failed)
 {
 	struct hf_limits lim = h2p_limits();
@@ -1180,11 +1414,16 @@ static void h2p_server_framing(struct conn *c, const char *failed)
 			 alen ? (const char *)alpn : "");
 	}
 	if (!failed && ((alen == 2 && memcmp(alpn, "h2", 2) == 0) || h2p_h2c_wanted(c))) {
+		lim.conn_window = H2_SHARED_CONN_WINDOW;
 		c->h2->sops = h2ops;
 		c->h2->srv = h2ops->open(HF_CLIENT, &lim, &server_events, c);
 		c->h2->probing = c->server.ssl == NULL;
+		c->h2->shared = false;
+		if (!c->h2->probing)
+			h2p_adopt(c);
 		return;
 	}
+	c->h2->shared = false;
 	if (!failed)
 		conn_client_log(c, LOG_LVL_DEBUG, "HTTP/2 client, HTTP/1.1 server: translating");
 	c->h2->sops = &h1pool_ops;
@@ -1251,6 +1490,10 @@ static void h2p_on_idle(struct loop_timer *t)
 	if (c->freed || p->xs != NULL || p->cli == NULL ||
 	    loop_timer_idle_rearm(wk->loop, t, p->quiet_ms, UPSTREAM_RELEASE_MS))
 		return;
+	if (p->sh) { /* the last user gives it to the h2 pool */
+		h2_shared_unref(p->sh, c);
+		p->sh = NULL;
+	}
 	if (h2srv && h2_pool_put(c, p->srv)) {
 		p->srv = NULL;
 		p->released = true;
@@ -1277,6 +1520,15 @@ static void h2p_nodelay(struct conn *c)
 		(void)setsockopt(c->client.fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 }
 
+/* h2p_settings_later's timer: c looks again. */
+static void h2p_on_settings_poll(struct loop_timer *t)
+{
+	struct conn *c = t->arg;
+
+	if (!c->freed)
+		conn_pump_later(c);
+}
+
 static void h2p_start(struct conn *c, const struct http_framing_ops *cops)
 {
 	struct hf_limits lim = h2p_limits();
@@ -1285,6 +1537,7 @@ static void h2p_start(struct conn *c, const struct http_framing_ops *cops)
 	if (cops == h2ops)
 		h2p_nodelay(c);
 	loop_timer_init(&c->h2->idle, h2p_on_idle, c);
+	loop_timer_init(&c->h2->settings_poll, h2p_on_settings_poll, c);
 	c->h2->cops = cops;
 	c->h2->cli = cops->open(HF_SERVER, &lim, &client_events, c);
 	if (cops == &h1s_framing_ops)
@@ -1292,8 +1545,9 @@ static void h2p_start(struct conn *c, const struct http_framing_ops *cops)
 	conn_set_state(c, CS_H2);
 	if (c->server.fd < 0 && c->server.failed) /* no server to ask (h2_regular.c) */
 		h2p_server_framing(c, c->server.err);
-	else if (c->server.fd < 0 && (c->h2->srv = h2_pool_take(c, &server_events)) != NULL)
-		c->h2->sops = h2ops; /* lazy, or eager answered from the h2 pool (tunnel.c) */
+	else if (c->server.fd < 0 && (c->h2->sh = h2_shared_get(c)) != NULL)
+		c->h2->sops = h2ops, /* lazy, or eager answered from the h2 pool (tunnel.c) */
+		    c->h2->shared = true;
 	else if (c->server.fd < 0)
 		conn_connect(c, c->host, c->port, h2p_connected);
 	else if (c->server.ssl == NULL || c->server.tls_done)
@@ -1356,8 +1610,10 @@ static bool h2p_probe(struct conn *c, bool *progress)
 	}
 	p->probing = false;
 	*progress = true;
-	if (h2_framing_server_preface(buf_ptr(&c->server.in), n))
+	if (h2_framing_server_preface(buf_ptr(&c->server.in), n)) {
+		h2p_adopt(c);
 		return false;
+	}
 	conn_client_log(c, LOG_LVL_INFO, "server does not speak h2c: HTTP/1.1 to it");
 	h2ops->free(p->srv);
 	conn_server_disconnect(c);
@@ -1398,9 +1654,21 @@ static void h2p_closing(struct conn *c, bool *progress)
 static bool h2p_settings_pending(const struct conn *c)
 {
 	const struct h2_proxy *p = c->h2;
+	const struct http_framing *srv =
+	    p->shared ? (p->sh && h2_shared_can_open(p->sh) ? h2_shared_framing(p->sh) : NULL)
+	    : p->sops == h2ops ? p->srv
+			       : NULL;
 
-	return p->pending_settings && p->sops == h2ops && p->srv &&
-	       h2_framing_peer_connect(p->srv) == -EAGAIN;
+	return p->pending_settings && srv && h2_framing_peer_connect(srv) == -EAGAIN;
+}
+
+/* A shared connection's SETTINGS come in its own pass (h2_shared.c), which
+ * does not wake c: c looks again shortly (H2P_SETTINGS_POLL_MS) while a
+ * WebSocket waits for them.  c's own server side wakes c with its bytes. */
+static void h2p_settings_later(struct conn *c)
+{
+	if (c->h2->shared && !loop_timer_armed(&c->h2->settings_poll))
+		loop_timer_arm(wk->loop, &c->h2->settings_poll, H2P_SETTINGS_POLL_MS);
 }
 
 /* The server side is back: the streams that waited for it open there. */
@@ -1469,6 +1737,49 @@ static void h2p_server_ended(struct conn *c, bool *progress)
 	*progress = true;
 }
 
+/* What c's streams submitted on shared connections goes out. */
+static void h2p_kick_shared(struct conn *c)
+{
+	for (struct h2x *x = c->h2->xs; x; x = x->next)
+		if (x->sh)
+			h2_shared_kick(x->sh);
+}
+
+/* The server side is shared (h2_shared.h): the client's bytes are read and
+ * answered and its streams open on shared connections (c_open); while
+ * none has room, c->server connects one more, shared once it speaks h2
+ * (h2p_server_framing) and the waiting streams open there. */
+static void h2p_shared_step(struct conn *c, bool *progress)
+{
+	struct h2_proxy *p = c->h2;
+	bool okc;
+
+	if (c->server.fd >= 0 && !h2p_server_wait(c, progress))
+		return;
+	if (!p->shared) { /* the new connection speaks HTTP/1.1, or failed */
+		*progress = true;
+		return;
+	}
+	if (p->waiting && h2p_settings_pending(c))
+		h2p_settings_later(c);
+	else if (p->waiting)
+		h2p_resume(c);
+	okc = h2p_feed(p->cops, p->cli, &c->client, progress);
+	h2p_flush(p->cops, p->cli, &c->client, progress);
+	if (okc && buf_len(&c->client.in) > 0) /* HTTP/1: a pipelined request, its stream free */
+		okc = h2p_feed(p->cops, p->cli, &c->client, progress);
+	h2p_kick_shared(c);
+	if (!okc || h2p_client_over(c)) {
+		h2p_closing(c, progress);
+		return;
+	}
+	if (p->waiting && c->server.fd < 0 && !c->server.failed && !h2p_settings_pending(c)) {
+		conn_client_log(c, LOG_LVL_DEBUG, "HTTP/2 server side released: connecting again");
+		*progress = true;
+		conn_connect(c, c->host, c->port, h2p_connected);
+	}
+}
+
 static void h2p_step(struct conn *c, bool *progress)
 {
 	struct h2_proxy *p = c->h2;
@@ -1476,10 +1787,18 @@ static void h2p_step(struct conn *c, bool *progress)
 
 	if (p->released && !h2p_released_step(c, progress))
 		return;
+	if (p->shared) {
+		h2p_shared_step(c, progress);
+		return;
+	}
 	if (p->srv == NULL && !h2p_server_wait(c, progress))
 		return;
 	if (p->probing && h2p_probe(c, progress))
 		return;
+	if (p->shared) { /* the server side just became shared */
+		*progress = true;
+		return;
+	}
 	if (p->waiting && !h2p_settings_pending(c))
 		h2p_resume(c);
 	pool = p->sops == &h1pool_ops;
@@ -1497,6 +1816,7 @@ static void h2p_step(struct conn *c, bool *progress)
 		h2p_server_ended(c, progress);
 		return;
 	}
+	h2p_kick_shared(c);
 	if (!okc || !oks || h2p_client_over(c) || h2p_server_gone(c)) {
 		if (!pool && (c->server.failed || c->server.rd_eof))
 			for (struct h2x *x = p->xs; x; x = x->next)
@@ -1515,6 +1835,8 @@ static void h2p_close(struct conn *c)
 
 	if (p->idle.fn)
 		loop_timer_cancel(wk->loop, &p->idle);
+	if (p->settings_poll.fn)
+		loop_timer_cancel(wk->loop, &p->settings_poll);
 	/* a quiet server connection outlives its client in the h2 pool */
 	if (p->xs == NULL && p->srv && p->sops == h2ops && !p->probing && h2_pool_put(c, p->srv))
 		p->srv = NULL;
@@ -1525,6 +1847,10 @@ static void h2p_close(struct conn *c)
 		x_free(x);
 	}
 	c->h2->xs = NULL;
+	if (p->sh) { /* its streams were reset above; the connection serves others */
+		h2_shared_unref(p->sh, c);
+		p->sh = NULL;
+	}
 	if (c->h2->cli)
 		c->h2->cops->free(c->h2->cli);
 	if (c->h2->srv)

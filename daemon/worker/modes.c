@@ -9,7 +9,7 @@
 
 #include "core/log.h"
 #include "worker/conn.h"
-#include "worker/h2_pool.h"
+#include "worker/h2_shared.h"
 #include "worker/layer.h"
 #include "worker/modes.h"
 #include "worker/upstream_pool.h"
@@ -37,7 +37,7 @@ static void tunnel_begin(struct conn *c)
 	c->tunnel = true;
 	if (c->kind == MODE_REVERSE && !c->force_raw &&
 	    (upstream_pool_has(c->host, c->port, c->srv_tls == SRV_TLS_ALWAYS) ||
-	     h2_pool_has(c->host, c->port, c->srv_tls == SRV_TLS_ALWAYS)))
+	     h2_shared_has(c->host, c->port, c->srv_tls == SRV_TLS_ALWAYS)))
 		next_layer(c, NL_TUNNEL);
 	else if (wk->opts.connection_strategy == STRATEGY_EAGER)
 		conn_connect(c, c->host, c->port, reverse_connected);

@@ -19,7 +19,7 @@
 #include "core/log.h"
 #include "worker/certcache.h"
 #include "worker/conn.h"
-#include "worker/h2_pool.h"
+#include "worker/h2_shared.h"
 #include "worker/h2_proxy.h"
 #include "worker/hosts.h"
 #include "worker/layer.h"
@@ -144,7 +144,7 @@ static bool tunnel_from_h2_pool(struct conn *c)
 	X509 *cert;
 
 	if (wk->opts.connection_strategy != STRATEGY_EAGER || !hello_offers_h2(c) ||
-	    !h2_proxy_server_ready(c) || !h2_pool_peek(c, &cert))
+	    !h2_proxy_server_ready(c) || !h2_shared_peek(c, &cert))
 		return false;
 	conn_client_log(c, LOG_LVL_DEBUG,
 			"HTTP/2 server connection to %s:%u pooled: client answered at once (h2)",

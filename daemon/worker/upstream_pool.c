@@ -19,28 +19,27 @@
 #include "worker/conn.h"
 #include "worker/h2_pool.h"
 #include "worker/http.h"
+#include "worker/idle_list.h"
 #include "worker/layer.h"
 #include "worker/stream.h"
 #include "worker/upstream_pool.h"
 #include "worker/worker_ctx.h"
 
 struct pool_entry {
-	struct pool_entry *prev, *next; /* newest first */
-	char *key;
-	char *host; /* what it is connected to (host:port as the client named it) */
-	uint16_t port;
+	struct idle_entry ie; /* first: key, host and port as the client named them */
 	bool tls;
-	bool gone;	   /* taken or dropped; freed after the current events */
-	uint64_t since_ms; /* loop time it came into the pool */
 	struct stream s;
 };
 
-static struct {
-	struct pool_entry *head, *tail;
-	size_t n;
-	struct loop_timer timer; /* the oldest entry's upstream_keepalive_timeout */
-	bool timer_init;
-} pool;
+static void pool_drop_ie(struct idle_entry *ie, const char *why);
+static bool pool_key_same(const char *have, const char *want);
+
+static struct idle_list pool = {.drop = pool_drop_ie, .same_key = pool_key_same};
+
+static struct pool_entry *entry_of(struct idle_entry *ie)
+{
+	return (struct pool_entry *)ie;
+}
 
 /* Whose server connections may be shared between client connections: a
  * reverse proxy's (one fixed server) and a regular proxy's plain HTTP ones.
@@ -115,37 +114,22 @@ size_t upstream_pool_count(void)
 	return pool.n;
 }
 
-static void pool_entry_free(void *p)
-{
-	struct pool_entry *e = p;
-
-	free(e->key);
-	free(e->host);
-	free(e);
-}
-
-static void pool_unlink(struct pool_entry *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		pool.head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		pool.tail = e->prev;
-	e->prev = e->next = NULL;
-	e->gone = true;
-	pool.n--;
-	loop_defer_free(wk->loop, pool_entry_free, e); /* its events may still be queued */
-}
-
 static void pool_drop(struct pool_entry *e, const char *why)
 {
-	log_debug("upstream pool: connection to %s:%u closed (%s; %zu left)", e->host, e->port, why,
-		  pool.n - 1);
+	log_debug("upstream pool: connection to %s:%u closed (%s; %zu left)", e->ie.host,
+		  e->ie.port, why, pool.n - 1);
 	stream_close(&e->s);
-	pool_unlink(e);
+	idle_list_unlink(&pool, &e->ie);
+}
+
+static void pool_drop_ie(struct idle_entry *ie, const char *why)
+{
+	pool_drop(entry_of(ie), why);
+}
+
+static bool pool_key_same(const char *have, const char *want)
+{
+	return strcmp(have, want) == 0;
 }
 
 /* A pooled TLS connection may get post-handshake messages (session
@@ -203,35 +187,8 @@ static void pool_on_io(struct loop_io *io, uint32_t events)
 	struct pool_entry *e = io->arg;
 
 	(void)events;
-	if (!e->gone && !pool_alive(e))
+	if (!e->ie.gone && !pool_alive(e))
 		pool_drop(e, "closed or spoke while idle");
-}
-
-static uint64_t pool_timeout_ms(void)
-{
-	return (uint64_t)wk->opts.upstream_keepalive_timeout * 1000;
-}
-
-static void pool_arm(void)
-{
-	uint64_t now = loop_now(wk->loop), due;
-
-	if (pool.tail == NULL) {
-		loop_timer_cancel(wk->loop, &pool.timer);
-		return;
-	}
-	due = pool.tail->since_ms + pool_timeout_ms();
-	loop_timer_arm(wk->loop, &pool.timer, due > now ? due - now : 0);
-}
-
-static void pool_on_timer(struct loop_timer *t)
-{
-	uint64_t now = loop_now(wk->loop);
-
-	(void)t;
-	while (pool.tail && pool.tail->since_ms + pool_timeout_ms() <= now)
-		pool_drop(pool.tail, "upstream_keepalive_timeout");
-	pool_arm();
 }
 
 /* Whether c->server can go to the pool: open and quiet, keep-alive, TLS (if
@@ -259,24 +216,6 @@ static bool pool_stream_ok(struct conn *c)
 	return buf_len(&s->rxc) == 0 || pool_tls_settle(s);
 }
 
-/* Room for one more under key: the oldest with the same key, or the oldest
- * of all, makes way. */
-static void pool_make_room(const char *key)
-{
-	struct pool_entry *e, *oldest = NULL;
-	size_t same = 0;
-
-	for (e = pool.head; e; e = e->next)
-		if (strcmp(e->key, key) == 0) {
-			same++;
-			oldest = e;
-		}
-	if (oldest && same >= (size_t)wk->opts.upstream_keepalive)
-		pool_drop(oldest, "upstream_keepalive reached");
-	else if (pool.tail && pool.n >= (size_t)wk->opts.upstream_keepalive_total)
-		pool_drop(pool.tail, "upstream_keepalive_total reached");
-}
-
 /* Pooled sockets count in the accept budget (accepting.c): one is kept only
  * while the worker's descriptors stay out of the margin kept for new server
  * connections. */
@@ -287,10 +226,8 @@ static bool pool_fd_room(void)
 
 bool upstream_pool_drop_oldest(const char *why)
 {
-	if (pool.tail == NULL)
-		return h2_pool_drop_oldest(why); /* then the h2 pool's */
-	pool_drop(pool.tail, why);
-	return true;
+	/* the HTTP/1 pool's oldest, else the h2 pool's */
+	return idle_list_drop_oldest(&pool, why) || h2_pool_drop_oldest(why);
 }
 
 bool upstream_pool_put(struct conn *c)
@@ -300,34 +237,21 @@ bool upstream_pool_put(struct conn *c)
 
 	if (!pool_kind_ok(c) || wk->opts.upstream_keepalive_total <= 0 || !pool_stream_ok(c))
 		return false;
-	if (!pool_fd_room()) {
-		if (pool.tail == NULL)
-			return false;
-		pool_drop(pool.tail, "descriptor limit");
-	}
+	if (!pool_fd_room() && !idle_list_drop_oldest(&pool, "descriptor limit"))
+		return false;
 	if (c->server.ssl)
 		snprintf(key, sizeof(key), "%s", c->server_key);
 	else
 		upstream_pool_key(c, key, sizeof(key));
 	if (key[0] == '\0')
 		return false;
-	pool_make_room(key);
+	idle_list_make_room(&pool, key);
 	e = xcalloc(1, sizeof(*e));
-	e->key = xstrdup(key);
-	e->host = xstrdup(c->host);
-	e->port = c->port;
 	e->tls = c->server.ssl != NULL;
-	e->since_ms = loop_now(wk->loop);
 	stream_move(&e->s, &c->server, NULL);
 	e->s.io.fn = pool_on_io;
 	e->s.io.arg = e;
-	e->next = pool.head;
-	if (pool.head)
-		pool.head->prev = e;
-	else
-		pool.tail = e;
-	pool.head = e;
-	pool.n++;
+	idle_list_link(&pool, &e->ie, key, c->host, c->port);
 	c->server_up = c->server_reusable = c->server_kept = c->server_pooled = false;
 	free(c->server_key);
 	c->server_key = NULL;
@@ -336,30 +260,26 @@ bool upstream_pool_put(struct conn *c)
 		pool_drop(e, "epoll");
 		return true;
 	}
-	if (!pool.timer_init) {
-		loop_timer_init(&pool.timer, pool_on_timer, NULL);
-		pool.timer_init = true;
-	}
-	if (!loop_timer_armed(&pool.timer))
-		pool_arm();
 	conn_client_log(c, LOG_LVL_DEBUG, "server connection to %s:%u kept for reuse (%zu pooled)",
-			e->host, e->port, pool.n);
+			c->host, c->port, pool.n);
 	return true;
 }
 
 bool upstream_pool_take(struct conn *c)
 {
 	char key[UPSTREAM_POOL_KEY_MAX];
-	struct pool_entry *e, *next;
+	struct idle_entry *ie, *next;
+	struct pool_entry *e;
 
 	if (pool.n == 0 || c->server.fd >= 0)
 		return false;
 	upstream_pool_key(c, key, sizeof(key));
 	if (key[0] == '\0')
 		return false;
-	for (e = pool.head; e; e = next) {
-		next = e->next;
-		if (!pool_key_fits(e->key, key))
+	for (ie = pool.head; ie; ie = next) {
+		next = ie->next;
+		e = entry_of(ie);
+		if (!pool_key_fits(ie->key, key))
 			continue;
 		if (!pool_alive(e)) {
 			pool_drop(e, "closed while idle");
@@ -370,14 +290,14 @@ bool upstream_pool_take(struct conn *c)
 		conn_set_str(&c->target_host, c->host);
 		c->server_port = c->target_port = c->port;
 		free(c->server_key);
-		c->server_key = c->server.ssl ? xstrdup(e->key) : NULL;
+		c->server_key = c->server.ssl ? xstrdup(ie->key) : NULL;
 		c->server_up = c->server_reusable = c->server_kept = c->server_pooled = true;
-		pool_unlink(e);
+		idle_list_unlink(&pool, ie);
 		conn_client_log(c, LOG_LVL_DEBUG,
 				"server connection to %s:%u taken from the pool (%zu left)",
 				c->host, c->port, pool.n);
 		if (pool.n == 0)
-			pool_arm();
+			idle_list_arm(&pool);
 		return true;
 	}
 	return false;
@@ -393,10 +313,8 @@ void upstream_pool_release_soon(struct conn *c)
 
 bool upstream_pool_has(const char *host, uint16_t port, bool tls)
 {
-	const struct pool_entry *e;
-
-	for (e = pool.head; e; e = e->next)
-		if (e->port == port && e->tls == tls && strcmp(e->host, host) == 0)
+	for (struct idle_entry *ie = pool.head; ie; ie = ie->next)
+		if (ie->port == port && entry_of(ie)->tls == tls && strcmp(ie->host, host) == 0)
 			return true;
 	return false;
 }
@@ -404,8 +322,5 @@ bool upstream_pool_has(const char *host, uint16_t port, bool tls)
 void upstream_pool_close_all(void)
 {
 	h2_pool_close_all();
-	while (pool.head)
-		pool_drop(pool.head, "worker stopping");
-	if (pool.timer_init)
-		loop_timer_cancel(wk->loop, &pool.timer);
+	idle_list_close_all(&pool);
 }

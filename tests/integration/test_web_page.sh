@@ -1,7 +1,8 @@
 # snare-web's page in a real browser: snare in regular mode with the web
 # interface on, a local origin serving a gzip'ed JSON body, curl sending
 # through snare, and headless Chromium (Debian's) driven by playwright-core
-# running tests/web/page.test.js (live rows, reload, sorting, filter,
+# running tests/web/page.test.js (live rows, reload, sorting, filter, scrolling
+# back while rows are asked for, to the end and up again,
 # highlight, detail view, curl and raw export, HAR 1.2 export validated by
 # har-validator, flow file export and import, the event log).  Access checks
 # with curl: the right token first, then a wrong token, no cookie, a foreign

@@ -24,7 +24,13 @@ async function open(width, height, timeout) {
 }
 
 const ok = (n) => console.log(`ok ${n}`);
-const notok = (n, why) => { failed++; console.log(`not ok ${n}: ${String(why).split('\n')[0]}`); };
+// The first line of why is the reason; the rest (playwright's call log) follows as comments.
+const notok = (n, why) => {
+  const lines = String(why).split('\n');
+  failed++;
+  console.log(`not ok ${n}: ${lines[0]}`);
+  for (const l of lines.slice(1, 40)) if (l.trim()) console.log(`# ${l}`);
+};
 
 // step NAME fn: runs fn; ok when it returns without throwing.
 async function step(name, fn) {

@@ -382,6 +382,64 @@ async function main() {
     await shot(page, 'scrolled');
   });
 
+  // Scrolled down, then back to rows still held while the rows further down
+  // are being asked for (the answer held back until then): the late answer
+  // must not leave the top showing placeholders.  Then straight to the end
+  // and back.
+  const listAt = (fr) => page.evaluate((f) => {
+    const sc = document.getElementById('list-scroll');
+    sc.scrollTop = Math.floor(f * sc.scrollHeight);
+  }, fr);
+  const first = '#list-rows .row[data-seq][data-index="0"]';
+  await step('scroll-back-during-fetch', async () => {
+    const re = /\/api\/flows\?/;
+    await listAt(0);
+    await page.waitForSelector(first);
+    let release;
+    const gate = new Promise((r) => { release = r; });
+    await page.route(re, async (route) => { await gate; await route.continue(); });
+    try {
+      const asked = page.waitForRequest(re);
+      await listAt(0.8);
+      await asked;
+      await listAt(0);
+      await page.waitForSelector(first);
+      // The late answer redraws the rows: count that before looking at them.
+      await page.evaluate(() => {
+        window.__redraws = 0;
+        new MutationObserver(() => { window.__redraws++; })
+          .observe(document.getElementById('list-rows'), { childList: true });
+      });
+      const late = page.waitForResponse(re);
+      release();
+      await late;
+      await page.waitForFunction(() => window.__redraws > 0);
+    } finally {
+      release();
+      await page.unroute(re);
+    }
+    await page.waitForSelector(first, { timeout: 5000 });
+    must(await rowFor(page, '/data.json').count() > 0, 'the first rows are not shown');
+  });
+  await step('scroll-to-end', async () => {
+    await listAt(0);
+    await page.waitForSelector(first);
+    const last = (await count(page)) - 1;
+    await listAt(1);
+    await page.waitForSelector(`#list-rows .row[data-seq][data-index="${last}"]`);
+  });
+  // At the end the list follows new rows; scrolled up, it stops following,
+  // even when it is drawn (here: the Flows tab clicked) before the scroll's
+  // event comes.
+  await step('scroll-up-stops-following', async () => {
+    await page.evaluate(() => {
+      document.getElementById('list-scroll').scrollTop = 0;
+      document.querySelector('#tabs [data-page="flows"]').click();
+    });
+    await page.waitForSelector(first);
+    must(await page.evaluate(() => document.getElementById('list-scroll').scrollTop) === 0, 'taken back to the end');
+  });
+
   // The shell made snare log one error (a failed reload); another SIGHUP
   // logs a second one, which must arrive live.
   await step('event-log-levels', async () => {

@@ -1,5 +1,5 @@
 /* h2echo: command line.
- *   h2echo server [--tls CERT KEY] PORT
+ *   h2echo server [--tls CERT KEY] PORT   (0: a free port, named in the "listening" line)
  *   h2echo client [--tls] [--ca FILE] [-n N] [--post BYTES] [--trailers] [--reset]
  *          HOST PORT PATH */
 #include <getopt.h>

@@ -201,9 +201,15 @@ int run_server(int port, SSL_CTX *tls)
 	struct sconn *conns[MAX_CONNS];
 	bool blocked[MAX_CONNS] = {0};
 	int n = 0, lfd = listen_on(port);
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
 
 	if (lfd < 0)
 		return 1;
+	/* PORT 0 takes a free one: the line says which (tests read it rather than pick a
+	 * port that may be taken before the bind) */
+	if (getsockname(lfd, (struct sockaddr *)&a, &alen) == 0)
+		port = ntohs(a.sin_port);
 	printf("listening %d\n", port);
 	fflush(stdout);
 	for (;;) {
