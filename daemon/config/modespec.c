@@ -251,22 +251,22 @@ const char *modespec_kind_name(enum mode_kind k)
  * UDP only for http3, dtls, udp and quic; TCP and UDP for dns and https; TCP
  * for the rest. */
 static const struct scheme_info scheme_rows[] = {
-    /* name, transports, port, reverse, upstream, server TLS, raw, dns, datagrams */
-    {"http", TCP, -1, true, true, false, false, false, SCHEME_DGRAM_NONE},
-    {"https", TCP | UDP, -1, true, true, true, false, false, SCHEME_DGRAM_NONE},
-    {"http3", UDP, -1, true, false, true, false, false, SCHEME_DGRAM_HTTP3},
-    {"tls", TCP, -1, true, false, true, true, false, SCHEME_DGRAM_NONE},
-    {"dtls", UDP, -1, true, false, true, true, false, SCHEME_DGRAM_DTLS},
-    {"tcp", TCP, -1, true, false, false, true, false, SCHEME_DGRAM_NONE},
-    {"udp", UDP, -1, true, false, false, true, false, SCHEME_DGRAM_UDP},
-    {"dns", TCP | UDP, 53, true, false, false, false, true, SCHEME_DGRAM_DNS},
-    {"quic", UDP, -1, true, false, true, true, false, SCHEME_DGRAM_QUIC},
+    /* name, transports, port, reverse, upstream, server TLS, raw, dns, datagrams, server port */
+    {"http", TCP, -1, true, true, false, false, false, SCHEME_DGRAM_NONE, 80},
+    {"https", TCP | UDP, -1, true, true, true, false, false, SCHEME_DGRAM_NONE, 443},
+    {"http3", UDP, -1, true, false, true, false, false, SCHEME_DGRAM_HTTP3, 443},
+    {"tls", TCP, -1, true, false, true, true, false, SCHEME_DGRAM_NONE, -1},
+    {"dtls", UDP, -1, true, false, true, true, false, SCHEME_DGRAM_DTLS, -1},
+    {"tcp", TCP, -1, true, false, false, true, false, SCHEME_DGRAM_NONE, -1},
+    {"udp", UDP, -1, true, false, false, true, false, SCHEME_DGRAM_UDP, -1},
+    {"dns", TCP | UDP, 53, true, false, false, false, true, SCHEME_DGRAM_DNS, 53},
+    {"quic", UDP, -1, true, false, true, true, false, SCHEME_DGRAM_QUIC, 443},
 };
 
 const struct scheme_info *modespec_scheme(const char *name)
 {
 	static const struct scheme_info unknown = {
-	    "", TCP, -1, false, false, false, false, false, SCHEME_DGRAM_NONE};
+	    "", TCP, -1, false, false, false, false, false, SCHEME_DGRAM_NONE, -1};
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(scheme_rows); i++)

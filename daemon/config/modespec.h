@@ -55,6 +55,7 @@ struct scheme_info {
 	bool raw;		     /* TCP bytes relayed, never parsed as HTTP (tcp, tls) */
 	bool dns;		     /* the TCP side carries DNS messages (dns) */
 	enum scheme_dgram dgram;
+	int server_port; /* the server's port when the spec gives none, -1: it must */
 };
 
 /* The row of a scheme name; an all-false row named "" when unknown. */

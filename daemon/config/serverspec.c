@@ -10,16 +10,6 @@
 #include <stdio.h>
 #include <string.h>
 
-struct scheme_row {
-	const char *name;
-	int default_port; /* -1: the port must be given */
-};
-
-static const struct scheme_row schemes[] = {
-    {"http", 80}, {"https", 443}, {"http3", 443}, {"tls", -1},	 {"dtls", -1},
-    {"tcp", -1},  {"udp", -1},	  {"dns", 53},	  {"quic", 443},
-};
-
 /* The pieces of a spec that matched the grammar, as spans into the input. */
 struct spec_parts {
 	const char *scheme, *host, *port;
@@ -135,16 +125,6 @@ static bool host_valid(const char *h)
 	}
 }
 
-static const struct scheme_row *scheme_find(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(schemes); i++)
-		if (strcmp(schemes[i].name, name) == 0)
-			return &schemes[i];
-	return NULL;
-}
-
 /* Digits (already checked) to a port; prints the value without leading
  * zeros on error, as Python's int() would. */
 static int port_parse(const char *d, size_t n, uint16_t *out, char *err, size_t errlen)
@@ -169,7 +149,7 @@ static int port_parse(const char *d, size_t n, uint16_t *out, char *err, size_t 
 }
 
 static int scheme_pick(const struct spec_parts *p, const char *default_scheme,
-		       const struct scheme_row **out, char *err, size_t errlen)
+		       const struct scheme_info **out, char *err, size_t errlen)
 {
 	const char *name = p->scheme ? p->scheme : default_scheme;
 	size_t len = p->scheme ? p->scheme_len : strlen(default_scheme);
@@ -179,9 +159,9 @@ static int scheme_pick(const struct spec_parts *p, const char *default_scheme,
 	if (len < sizeof(buf)) {
 		memcpy(buf, name, len);
 		buf[len] = '\0';
-		*out = scheme_find(buf);
+		*out = modespec_scheme(buf);
 	}
-	if (*out == NULL) {
+	if (*out == NULL || (*out)->name[0] == '\0') {
 		snprintf(err, errlen, "Invalid server scheme: %.*s", (int)len, name);
 		return -EINVAL;
 	}
@@ -191,7 +171,7 @@ static int scheme_pick(const struct spec_parts *p, const char *default_scheme,
 int server_spec_parse(const char *s, const char *default_scheme, struct server_spec *out, char *err,
 		      size_t errlen)
 {
-	const struct scheme_row *sc;
+	const struct scheme_info *sc; /* modespec.c's one table of schemes */
 	struct spec_parts p;
 	int rc;
 
@@ -219,10 +199,10 @@ int server_spec_parse(const char *s, const char *default_scheme, struct server_s
 	snprintf(out->scheme, sizeof(out->scheme), "%s", sc->name);
 	if (p.port)
 		return port_parse(p.port, p.port_len, &out->port, err, errlen);
-	if (sc->default_port < 0) {
+	if (sc->server_port < 0) {
 		snprintf(err, errlen, "Port specification missing.");
 		return -EINVAL;
 	}
-	out->port = (uint16_t)sc->default_port;
+	out->port = (uint16_t)sc->server_port;
 	return 0;
 }

@@ -19,6 +19,7 @@ struct h2_stream {
 	bool has_provider; /* a body follows the head we sent */
 	bool deferred;	   /* the data source ran dry and nghttp2 waits for h2_submit_data */
 	bool eof;	   /* h2_submit_end was called */
+	bool reset_told;   /* the owner got on_reset for this stream */
 	size_t head_bytes; /* header list size so far (RFC 9113 6.5.2 counting) */
 	size_t unconsumed; /* bytes given to on_data, not yet h2_consume'd */
 	struct h2_msg in;  /* the header block being received */

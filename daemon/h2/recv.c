@@ -132,6 +132,15 @@ static void headers_received(struct h2_session *s, struct h2_stream *st, bool en
 	h2_msg_init(&st->in);
 }
 
+/* on_reset; told once from a stream's close (on_stream_close), more than once from frames. */
+static void tell_reset(struct h2_session *s, struct h2_stream *st, uint32_t code, bool by_peer)
+{
+	if (!st->announced || !s->cb.on_reset)
+		return;
+	st->reset_told = true;
+	s->cb.on_reset(s->owner, st->sid, code, by_peer);
+}
+
 static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user)
 {
 	struct h2_session *s = user;
@@ -146,8 +155,8 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user
 	case NGHTTP2_DATA:
 		break;
 	case NGHTTP2_RST_STREAM:
-		if (st && st->announced && s->cb.on_reset)
-			s->cb.on_reset(s->owner, st->sid, f->rst_stream.error_code, true);
+		if (st)
+			tell_reset(s, st, f->rst_stream.error_code, true);
 		return h2_rst_received(s);
 	case NGHTTP2_SETTINGS:
 		s->settings_seen |= !(f->hd.flags & NGHTTP2_FLAG_ACK);
@@ -189,6 +198,10 @@ static int on_stream_close(nghttp2_session *ng, int32_t sid, uint32_t code, void
 	/* Bytes the owner will never consume still hold the connection window. */
 	if (st->unconsumed)
 		nghttp2_session_consume_connection(ng, st->unconsumed);
+	/* A stream of ours above the last stream id of the server's GOAWAY: libnghttp2 closes it
+	 * with REFUSED_STREAM and no frame said so; the peer did (RFC 9113 6.8). */
+	if (code != NGHTTP2_NO_ERROR && s->role == H2_CLIENT && !st->reset_told)
+		tell_reset(s, st, code, true);
 	if (st->announced && s->cb.on_close)
 		s->cb.on_close(s->owner, sid, code);
 	nghttp2_session_set_stream_user_data(ng, sid, NULL);
@@ -203,8 +216,8 @@ static int on_frame_send(nghttp2_session *ng, const nghttp2_frame *f, void *user
 
 	if (f->hd.type == NGHTTP2_RST_STREAM) {
 		st = h2_stream_find(s, f->hd.stream_id);
-		if (st && st->announced && s->cb.on_reset)
-			s->cb.on_reset(s->owner, st->sid, f->rst_stream.error_code, false);
+		if (st)
+			tell_reset(s, st, f->rst_stream.error_code, false);
 	} else if (f->hd.type == NGHTTP2_GOAWAY && s->cb.on_goaway) {
 		s->cb.on_goaway(s->owner, f->goaway.error_code, f->goaway.last_stream_id, false);
 	}

@@ -267,6 +267,26 @@ static void test_goaway_mapping(void **state)
 	pair_free(p);
 }
 
+/* A stream above the last stream id of the server's GOAWAY was not processed: the client side
+ * is told the peer refused it (RFC 9113 6.8), the stream below it is not touched. */
+static void test_goaway_refuses_later_stream(void **state)
+{
+	struct pair *p = pair_new(NULL, NULL);
+	int32_t a, c;
+
+	pump(&p->c, &p->s);
+	a = get(&p->c, "/a", NULL, 0);
+	pump(&p->c, &p->s);
+	assert_int_equal(h2_submit_goaway(p->s.s, H2_NO_ERROR), 0);
+	c = get(&p->c, "/c", NULL, 0);
+	pump(&p->c, &p->s);
+	assert_true(rec_get(&p->c, c)->reset && rec_get(&p->c, c)->reset_by_peer);
+	assert_int_equal(rec_get(&p->c, c)->reset_code, H2_REFUSED_STREAM);
+	assert_true(rec_get(&p->c, c)->closed);
+	assert_false(rec_get(&p->c, a)->reset || rec_get(&p->c, a)->closed);
+	pair_free(p);
+}
+
 /* A DATA frame on stream 0 is a connection error: GOAWAY PROTOCOL_ERROR, reported to both. */
 static void test_peer_protocol_error(void **state)
 {
@@ -612,6 +632,7 @@ int main(void)
 	    cmocka_unit_test(test_100_streams),
 	    cmocka_unit_test(test_reset_mapping),
 	    cmocka_unit_test(test_goaway_mapping),
+	    cmocka_unit_test(test_goaway_refuses_later_stream),
 	    cmocka_unit_test(test_peer_protocol_error),
 	    cmocka_unit_test(test_malformed_request),
 	    cmocka_unit_test(test_malformed_response),
