@@ -33,10 +33,7 @@
 #include "worker/modes.h"
 #include "worker/worker_ctx.h"
 
-/* PROBE: a plain server got the h2c preface and has not answered yet;
- * OFF: it did not take it, the request went to it as HTTP/1.1 on a new
- * connection and the engine talks to that directly. */
-enum h1h2_mode { H1H2_UNDECIDED, H1H2_PROBE, H1H2_H2, H1H2_OFF };
+enum h1h2_mode { H1H2_UNDECIDED, H1H2_H2 };
 
 struct h1h2 {
 	enum h1h2_mode mode;
@@ -70,58 +67,15 @@ static bool alpn_is_h2(const struct conn *c)
 	return n == 2 && memcmp(p, "h2", 2) == 0;
 }
 
-/* Plain servers that did not answer the h2c preface, remembered by the
- * worker for a while so that later client connections go to them in
- * HTTP/1.1 at once (as a browser remembers what a server speaks).  A small
- * table: the entry nearest its end makes room. */
-#define H1H2_NO_H2C_SLOTS 8
-#define H1H2_NO_H2C_MS (300u * 1000)
-
-static struct no_h2c {
-	char host[256];
-	uint16_t port;
-	uint64_t until; /* loop time, ms; 0: free */
-} no_h2c[H1H2_NO_H2C_SLOTS];
-
-static struct no_h2c *no_h2c_find(const char *host, uint16_t port)
-{
-	uint64_t now = loop_now(wk->loop);
-
-	for (size_t i = 0; i < ARRAY_SIZE(no_h2c); i++)
-		if (no_h2c[i].until > now && no_h2c[i].port == port &&
-		    strcasecmp(no_h2c[i].host, host) == 0)
-			return &no_h2c[i];
-	return NULL;
-}
-
-static void no_h2c_add(const char *host, uint16_t port)
-{
-	struct no_h2c *e = no_h2c_find(host, port);
-
-	if (e == NULL) {
-		/* the slot with the smallest end: a free one (0), an expired
-		 * one, or the one nearest its end */
-		e = &no_h2c[0];
-		for (size_t i = 1; i < ARRAY_SIZE(no_h2c); i++)
-			if (no_h2c[i].until < e->until)
-				e = &no_h2c[i];
-	}
-	snprintf(e->host, sizeof(e->host), "%s", host);
-	e->port = port;
-	e->until = loop_now(wk->loop) + H1H2_NO_H2C_MS;
-}
-
-/* http2_origin: TLS servers that may take h2 (decided once the handshake
- * is over), reverse http:// servers in h2c with prior knowledge unless
- * they refused it lately. */
+/* http2_origin: TLS servers that may take h2, decided once the handshake
+ * is over (reverse http:// servers are asked in h2c by the HTTP/2 layer:
+ * layer.c). */
 static bool h1h2_wanted(const struct conn *c)
 {
-	if (!wk->opts.http2 || !wk->opts.http2_origin || !c->tunnel || c->force_raw)
+	if (!wk->opts.http2 || !wk->opts.http2_origin || !c->tunnel || c->force_raw ||
+	    c->server.ssl == NULL)
 		return false;
-	if (c->server.ssl)
-		return !c->server.tls_done || alpn_is_h2(c);
-	return c->kind == MODE_REVERSE && !c->server_tls &&
-	       no_h2c_find(c->server_host, c->server_port) == NULL;
+	return !c->server.tls_done || alpn_is_h2(c);
 }
 
 static void swap_bufs(struct conn *c, struct h1h2 *x)
@@ -140,7 +94,7 @@ struct buf *h1h2_head_out(struct conn *c)
 {
 	struct h1h2 *x = c->http ? c->http->h1h2 : NULL;
 
-	return x && x->mode != H1H2_OFF && !x->swapped ? &x->h1_out : &c->server.out;
+	return x && !x->swapped ? &x->h1_out : &c->server.out;
 }
 
 bool h1h2_usable(const struct conn *c)
@@ -556,75 +510,17 @@ static bool h1h2_decide(struct conn *c, struct h1h2 *x)
 	    .max_streams = 100,
 	};
 
-	if (c->server.ssl && !c->server.tls_done)
+	if (!c->server.tls_done)
 		return false;
-	if (c->server.ssl && !alpn_is_h2(c)) {
+	if (!alpn_is_h2(c)) {
 		if (buf_append(&c->server.out, buf_ptr(&x->h1_out), buf_len(&x->h1_out)) < 0)
 			h1h2_fail(c, "request buffer full");
 		h1h2_free(c);
 		return false;
 	}
 	x->f = ops->open(HF_CLIENT, &lim, &events, c);
-	x->mode = c->server.ssl ? H1H2_H2 : H1H2_PROBE;
-	if (x->mode == H1H2_H2)
-		conn_client_log(c, LOG_LVL_DEBUG, "HTTP/1.1 client, HTTP/2 server: translating");
-	return true;
-}
-
-/* The new connection of a fallback is up: the request the engine wrote so
- * far goes to it as it is, and the engine carries on with it. */
-static void fallback_connected(struct conn *c, int err)
-{
-	struct h1h2 *x = c->http ? c->http->h1h2 : NULL;
-
-	if (conn_connect_failed(c, err)) {
-		http_bad_gateway(c, "");
-		return;
-	}
-	conn_set_state(c, CS_EXCHANGE);
-	if (x && buf_append(&c->server.out, buf_ptr(&x->h1_out), buf_len(&x->h1_out)) < 0)
-		h1h2_fail(c, "request buffer full");
-	if (x)
-		buf_free(&x->h1_out);
-}
-
-/* The plain server did not answer the preface with SETTINGS (an HTTP/1.1
- * error page, a close): as a browser would, HTTP/1.1 to it on a new
- * connection, with the request as the engine wrote it (kept in h1_out). */
-static void h1h2_fallback(struct conn *c, struct h1h2 *x)
-{
-	conn_client_log(c, LOG_LVL_INFO, "server does not speak h2c: HTTP/1.1 to it");
-	no_h2c_add(c->server_host, c->server_port);
-	ops->free(x->f);
-	x->f = NULL;
-	x->mode = H1H2_OFF;
-	c->http->h1h2 = NULL; /* kept across the disconnect, which would free it */
-	conn_server_disconnect(c);
-	c->http->h1h2 = x;
-	buf_free(&x->h1_in);
-	conn_connect(c, c->host, c->port, fallback_connected);
-}
-
-/* The preface goes out; the server's first bytes decide.  True while
- * undecided (or after a fallback: the engine waits for the new
- * connection). */
-static bool h1h2_probe(struct conn *c, struct h1h2 *x, bool *progress)
-{
-	size_t n = buf_len(&c->server.in);
-	size_t before = buf_len(&c->server.out);
-
-	(void)ops->flush(x->f, &c->server.out); /* the preface and SETTINGS only */
-	if (buf_len(&c->server.out) != before)
-		*progress = true;
-	if (n < 9 && !c->server.rd_eof && !c->server.failed)
-		return true;
-	*progress = true;
-	if (h2_framing_server_preface(buf_ptr(&c->server.in), n)) {
-		x->mode = H1H2_H2;
-		conn_client_log(c, LOG_LVL_DEBUG, "HTTP/1.1 client, h2c server: translating");
-		return false;
-	}
-	h1h2_fallback(c, x);
+	x->mode = H1H2_H2;
+	conn_client_log(c, LOG_LVL_DEBUG, "HTTP/1.1 client, HTTP/2 server: translating");
 	return true;
 }
 
@@ -646,12 +542,6 @@ void h1h2_step(struct conn *c, bool *progress, void (*engine)(struct conn *c, bo
 
 	if (x && x->mode == H1H2_UNDECIDED && !h1h2_decide(c, x))
 		x = c->http->h1h2; /* freed when the server took HTTP/1.1 */
-	if (x && x->mode == H1H2_OFF) {
-		engine(c, progress);
-		return;
-	}
-	if (x && x->mode == H1H2_PROBE && h1h2_probe(c, x, progress) && x->mode == H1H2_OFF)
-		return;
 	if (x && x->mode == H1H2_H2 && buf_len(&c->server.in) > 0 &&
 	    buf_len(&x->h1_in) < STREAM_BUF_MAX) {
 		if (ops->feed(x->f, &c->server.in) < 0)

@@ -1,8 +1,8 @@
 /* HTTP/1.1 client, HTTP/2 server (h1_to_h2.c): the HTTP/1 engine's server
  * connection carried as streams of one h2 session when the server took h2
  * (ALPN) after the first request (lazy; under eager layer.c starts the
- * HTTP/2 layer with an HTTP/1.1 client side instead) or, in reverse http://
- * mode, speaks h2c with prior knowledge, and the http2_origin option asks
+ * HTTP/2 layer with an HTTP/1.1 client side instead, and so it does for
+ * h2c servers in reverse http:// mode) and the http2_origin option asks
  * for it.  The engine keeps writing and reading
  * HTTP/1.1 bytes; this module swaps the server stream's buffers around the
  * engine's step and translates between those bytes and the h2 framing

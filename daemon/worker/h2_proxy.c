@@ -6,20 +6,17 @@
  * exchange, recorded as an HTTP/2.0 flow with its fields and trailers
  * in wire order.  An HTTP/1.1 client whose server took h2 (http2_origin,
  * decided in layer.c) gets the HTTP/1.1 server framing (h1_server.c) on
- * the client side instead, every request a stream, its flows HTTP/1.1.  Bodies move per stream as far as the other side takes
- * them: the sender's window opens (consume) only for bytes the other side
- * took, so at most a window per stream waits here.  body_size_limit and
- * stream_large_bodies apply per stream (http_body_piece).  A body the
- * request or response hooks want (hooks_h2_body_cap) is collected before
- * the head goes on: its bytes are consumed as they come, up to the cap, so
- * the stream's window bounds it; a body that grows past the cap is sent on
- * after hooks that saw the head only.  RST_STREAM goes
- * to the other side with its code and becomes the flow's error; a
- * connection error on either side ends the connection.  A connection with
- * no stream open for UPSTREAM_RELEASE_MS gives its h2 server side to the
- * h2 pool (h2_pool.h) and trims its idle session; its next stream takes a
- * pooled one back or connects again.  Both peers' bytes are untrusted (the
- * framings check them). */
+ * the client side instead, every request a stream, its flows HTTP/1.1.  Bodies move per stream as
+ * far as the other side takes them: the sender's window opens (consume) only for bytes the other
+ * side took, so at most a window per stream waits here.  body_size_limit and stream_large_bodies
+ * apply per stream (http_body_piece).  A body the request or response hooks want
+ * (hooks_h2_body_cap) is collected before the head goes on: its bytes are consumed as they come, up
+ * to the cap, so the stream's window bounds it; a body that grows past the cap is sent on after
+ * hooks that saw the head only.  RST_STREAM goes to the other side with its code and becomes the
+ * flow's error; a connection error on either side ends the connection.  A connection with no stream
+ * open for UPSTREAM_RELEASE_MS gives its h2 server side to the h2 pool (h2_pool.h) and trims its
+ * idle session; its next stream takes a pooled one back or connects again.  Both peers' bytes are
+ * untrusted (the framings check them). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +46,7 @@
 #include "worker/http.h"
 #include "worker/http_int.h"
 #include "worker/layer.h"
+#include "worker/no_h2c.h"
 #include "worker/upstream_pool.h"
 #include "worker/worker_ctx.h"
 
@@ -1214,10 +1212,24 @@ static void h2p_flush(const struct http_framing_ops *ops, struct http_framing *f
 		*progress = true;
 }
 
+/* An HTTP/1.1 client's plain server did not take h2c: the worker
+ * remembers it (no_h2c.h), and the connection goes back to the HTTP/1
+ * layer with the client's bytes untouched (they are fed only once the
+ * probe is over), which connects again and talks HTTP/1.1.  c->h2 is freed. */
+static void h2p_probe_refused_h1(struct conn *c)
+{
+	no_h2c_add(c->server_host, c->server_port);
+	h2ops->free(c->h2->srv);
+	c->h2->srv = NULL;
+	conn_server_disconnect(c);
+	next_layer(c, NL_H2C_REFUSED);
+}
+
 /* h2c with prior knowledge towards a plain server: the preface goes out,
  * and the server's first bytes decide.  Anything but a SETTINGS frame (an
  * HTTP/1.1 error page, a close) and the server connection is dropped for
- * an HTTP/1.1 pool to the same address.  True while undecided. */
+ * an HTTP/1.1 pool to the same address, or for an HTTP/1.1 client, the
+ * HTTP/1 layer.  True while undecided (or when the layer is left). */
 static bool h2p_probe(struct conn *c, bool *progress)
 {
 	struct h2_proxy *p = c->h2;
@@ -1235,6 +1247,10 @@ static bool h2p_probe(struct conn *c, bool *progress)
 	if (h2_framing_server_preface(buf_ptr(&c->server.in), n))
 		return false;
 	conn_client_log(c, LOG_LVL_INFO, "server does not speak h2c: HTTP/1.1 to it");
+	if (p->cops == &h1s_framing_ops) {
+		h2p_probe_refused_h1(c);
+		return true;
+	}
 	h2ops->free(p->srv);
 	conn_server_disconnect(c);
 	stream_close(&c->server);
