@@ -293,6 +293,10 @@ void next_layer(struct conn *c, enum nl_event ev)
 		leave(c, &layer_h2);
 		enter_http(c);
 		break;
+	case NL_SERVER_H2:
+		leave(c, &layer_http);
+		h2_enter_h1(c);
+		break;
 	case NL_PROXY_TLS:
 		enter(c, &layer_tunnel);
 		conn_set_state(c, CS_PROXY_HELLO);
@@ -324,8 +328,11 @@ bool next_layer_alpn(const struct conn *c, const uint8_t **protos, size_t *len)
 	 * h2 only if the server took it (h2_proxy_server_ready); after it, when
 	 * the HTTP/2 layer connects (lazy) and translates if the server takes
 	 * http/1.1. */
-	/* http2_origin: an HTTP/1.1 client's server may take h2 (h1_to_h2.c) */
+	/* http2_origin: an HTTP/1.1 client's server may take h2 (the HTTP/2
+	 * layer then runs with an HTTP/1.1 framing facing the client), unless
+	 * it chose http/1.1 when asked first (http.c) */
 	if (c->tunnel && !c->force_raw && (c->tls ? !c->h2 : !has_h2) &&
+	    !(c->http && c->http->h1_only) &&
 	    (has_h11 || c->hello == NULL || c->hello->nalpn == 0 || c->kind == MODE_REVERSE) &&
 	    wk->opts.http2_origin && wk->opts.http2) {
 		*protos = both;

@@ -162,7 +162,7 @@ static void test_alpn_offer_h2_translating(void **state)
 }
 
 /* http2_origin: an HTTP/1.1 client's server is offered h2 and http/1.1
- * (h1_to_h2.c translates), before and after the client's handshake; not
+ * (the HTTP/2 layer serves it then), before and after the client's handshake; not
  * without the option, with http2 off, or outside a tunnel. */
 static void test_alpn_offer_http2_origin(void **state)
 {
