@@ -1031,12 +1031,13 @@ ssize_t h2_proxy_settings(uint8_t *buf, size_t cap)
 }
 
 /* A cleartext client with prior knowledge and a plain server: the server
- * is asked in h2c the same way (h2p_probe).  A TLS client's plain server
- * too when it already sent its SETTINGS (an h2c server, connected eagerly). */
+ * is asked in h2c the same way (h2p_probe), and so is an HTTP/1.1 client's
+ * (layer.c chose that).  A TLS h2 client's plain server when it already
+ * sent its SETTINGS (an h2c server, connected eagerly). */
 static bool h2p_h2c_wanted(const struct conn *c)
 {
 	return c->server.fd >= 0 && c->server.ssl == NULL &&
-	       (!c->tls ||
+	       (!c->tls || c->h2->cops == &h1s_framing_ops ||
 		h2_framing_server_preface(buf_ptr(&c->server.in), buf_len(&c->server.in)));
 }
 

@@ -247,7 +247,7 @@ static void next_client_tls_up(struct conn *c)
 		enter_relay(c, true);
 	} else if (client_alpn_is(c, "h2")) {
 		h2_enter(c);
-	} else if (h1_client_h2_server(c)) {
+	} else if (h1_client_h2_server(c) || h1_client_h2c_server(c)) {
 		h2_enter_h1(c);
 	} else {
 		enter_http(c);
