@@ -47,7 +47,7 @@ struct options {
 	bool rawtcp;		       /* default true */
 	bool websocket;		       /* default true */
 	bool http2;		       /* default true: ALPN h2 where both sides take it */
-	bool http2_origin;	       /* default false: h1 clients, h2 servers (h1_to_h2.c) */
+	bool http2_origin;	       /* default false: h1 clients, h2 servers (layer_h2) */
 	bool http3;		       /* default true: QUIC intercepted in the packet modes */
 	bool strip_ech;		       /* default true: ech is stripped from DNS HTTPS records */
 	bool upstream_cert;	       /* default true */

@@ -20,7 +20,6 @@
 #include "worker/conn.h"
 #include "worker/conn_trim.h"
 #include "worker/conn_wait.h"
-#include "worker/h1_to_h2.h"
 #include "worker/layer.h"
 #include "worker/procmap.h"
 #include "worker/stream.h"
@@ -211,7 +210,6 @@ void conn_server_disconnect(struct conn *c)
 {
 	free(c->server_key);
 	c->server_key = NULL;
-	h1h2_free(c); /* an h2 session lives as long as its server connection */
 	if (c->server.fd < 0)
 		return;
 	if (c->server_up)

@@ -48,6 +48,7 @@
 #include "worker/http.h"
 #include "worker/http_int.h"
 #include "worker/layer.h"
+#include "worker/no_h2c.h"
 #include "worker/upstream_pool.h"
 #include "worker/worker_ctx.h"
 
@@ -1370,12 +1371,13 @@ ssize_t h2_proxy_settings(uint8_t *buf, size_t cap)
 }
 
 /* A cleartext client with prior knowledge and a plain server: the server
- * is asked in h2c the same way (h2p_probe).  A TLS client's plain server
- * too when it already sent its SETTINGS (an h2c server, connected eagerly). */
+ * is asked in h2c the same way (h2p_probe), and so is an HTTP/1.1 client's
+ * (layer.c chose that).  A TLS h2 client's plain server when it already
+ * sent its SETTINGS (an h2c server, connected eagerly). */
 static bool h2p_h2c_wanted(const struct conn *c)
 {
 	return c->server.fd >= 0 && c->server.ssl == NULL &&
-	       (!c->tls ||
+	       (!c->tls || c->h2->cops == &h1s_framing_ops ||
 		h2_framing_server_preface(buf_ptr(&c->server.in), buf_len(&c->server.in)));
 }
 
@@ -1595,10 +1597,24 @@ static void h2p_flush(const struct http_framing_ops *ops, struct http_framing *f
 		*progress = true;
 }
 
+/* An HTTP/1.1 client's plain server did not take h2c: the worker
+ * remembers it (no_h2c.h), and the connection goes back to the HTTP/1
+ * layer with the client's bytes untouched (they are fed only once the
+ * probe is over), which connects again and talks HTTP/1.1.  c->h2 is freed. */
+static void h2p_probe_refused_h1(struct conn *c)
+{
+	no_h2c_add(c->server_host, c->server_port);
+	h2ops->free(c->h2->srv);
+	c->h2->srv = NULL;
+	conn_server_disconnect(c);
+	next_layer(c, NL_H2C_REFUSED);
+}
+
 /* h2c with prior knowledge towards a plain server: the preface goes out,
  * and the server's first bytes decide.  Anything but a SETTINGS frame (an
  * HTTP/1.1 error page, a close) and the server connection is dropped for
- * an HTTP/1.1 pool to the same address.  True while undecided. */
+ * an HTTP/1.1 pool to the same address, or for an HTTP/1.1 client, the
+ * HTTP/1 layer.  True while undecided (or when the layer is left). */
 static bool h2p_probe(struct conn *c, bool *progress)
 {
 	struct h2_proxy *p = c->h2;
@@ -1618,6 +1634,10 @@ static bool h2p_probe(struct conn *c, bool *progress)
 		return false;
 	}
 	conn_client_log(c, LOG_LVL_INFO, "server does not speak h2c: HTTP/1.1 to it");
+	if (p->cops == &h1s_framing_ops) {
+		h2p_probe_refused_h1(c);
+		return true;
+	}
 	h2ops->free(p->srv);
 	conn_server_disconnect(c);
 	stream_close(&c->server);

@@ -44,7 +44,10 @@ struct http_state {
 	struct hooks_http *hooks; /* scripts and rewrites (hooks.h), NULL without */
 	struct hold_http *held;	  /* intercept (hold_http.h), NULL unless matched */
 	bool replay_wait;	  /* server replay waits for the request body (replay_worker.h) */
-	struct h1h2 *h1h2;	  /* an h2 server under this HTTP/1 client (h1_to_h2.h), or NULL */
+	/* http2_origin: the server's ALPN was learnt before the first request
+	 * head was taken (http.c); h1_only: it chose HTTP/1.1, so a server
+	 * connection made again is offered only that */
+	bool alpn_done, h1_only;
 };
 
 /* The layer starts (or a new request begins on it): CS_CLIENT_HEAD. */

@@ -12,7 +12,6 @@
 #include "core/log.h"
 #include "worker/conn.h"
 #include "worker/flows.h"
-#include "worker/h1_to_h2.h"
 #include "worker/hold_http.h"
 #include "worker/hooks.h"
 #include "worker/http.h"
@@ -72,7 +71,7 @@ void http_send_request(struct conn *c)
 
 	mode_server_address(c, c->host, c->port, &h, &p);
 	same = c->server.fd >= 0 && !c->server.failed && !c->server.rd_eof && c->server_port == p &&
-	       strcmp(c->server_host, h) == 0 && h1h2_usable(c);
+	       strcmp(c->server_host, h) == 0;
 
 	if (!same || (!c->tunnel && !c->server_reusable)) {
 		conn_server_disconnect(c);
@@ -83,12 +82,11 @@ void http_send_request(struct conn *c)
 	}
 	h1_body_init(&c->http->req.body, c->http->req.head->body,
 		     c->http->req.head->content_length);
-	if (http_build_request_head(c, h1h2_head_out(c)) < 0) {
+	if (http_build_request_head(c, &c->server.out) < 0) {
 		http_error(c, 431, "Request Header Fields Too Large",
 			   "The request head is too large.");
 		return;
 	}
-	h1h2_attach(c); /* an h2 server: the head goes to the translation */
 	c->http->on_kept_server = c->server_kept;
 	c->server_reusable = false;
 	conn_set_state(c, CS_EXCHANGE);

@@ -17,6 +17,7 @@
 #include "worker/http.h"
 #include "worker/layer.h"
 #include "worker/modes.h"
+#include "worker/no_h2c.h"
 #include "worker/relay.h"
 #include "worker/socks5.h"
 #include "worker/tunnel.h"
@@ -105,6 +106,43 @@ static void next_start(struct conn *c)
 	}
 }
 
+/* The current layer ends before the connection does: its close op runs and
+ * its state goes (the HTTP/2 layer after a refused h2c probe). */
+static void leave(struct conn *c, const struct layer_ops *l)
+{
+	void **slot = layer_slot(c, l);
+
+	if (l->close)
+		l->close(c);
+	if (l->state_size) {
+		free(*slot);
+		*slot = NULL;
+	}
+	c->layer = NULL;
+}
+
+static void h2_enter_h1(struct conn *c)
+{
+	enter(c, &layer_h2);
+	h2_proxy_start_h1(c);
+}
+
+/* An HTTP/1 client in reverse http:// mode whose server may speak h2c
+ * (http2_origin) and has not refused it lately (no_h2c.h): the HTTP/2
+ * layer asks it with the preface before it reads the client's bytes
+ * (h2p_probe), and hands them back (NL_H2C_REFUSED) if it does not. */
+static bool h1_client_h2c_server(struct conn *c)
+{
+	const char *h;
+	uint16_t p;
+
+	if (!wk->opts.http2 || !wk->opts.http2_origin || c->kind != MODE_REVERSE || c->server_tls ||
+	    !c->tunnel)
+		return false;
+	mode_server_address(c, c->host, c->port, &h, &p);
+	return !no_h2c_has(h, p);
+}
+
 /* Plain text inside the tunnel: TLS to the server if its scheme says so,
  * then HTTP unless the mode or tcp_hosts want raw TCP. */
 static void next_plain(struct conn *c, bool http)
@@ -127,6 +165,8 @@ static void next_plain(struct conn *c, bool http)
 		enter_relay(c, true);
 	else if (h2_proxy_prior_knowledge(c))
 		h2_enter(c);
+	else if (h1_client_h2c_server(c))
+		h2_enter_h1(c);
 	else
 		enter_http(c);
 }
@@ -181,12 +221,6 @@ static bool h1_client_h2_server(const struct conn *c)
 	return n == 2 && memcmp(p, "h2", 2) == 0;
 }
 
-static void h2_enter_h1(struct conn *c)
-{
-	enter(c, &layer_h2);
-	h2_proxy_start_h1(c);
-}
-
 /* Whether the client's TLS session with snare negotiated `proto`. */
 static bool client_alpn_is(const struct conn *c, const char *proto)
 {
@@ -213,7 +247,7 @@ static void next_client_tls_up(struct conn *c)
 		enter_relay(c, true);
 	} else if (client_alpn_is(c, "h2")) {
 		h2_enter(c);
-	} else if (h1_client_h2_server(c)) {
+	} else if (h1_client_h2_server(c) || h1_client_h2c_server(c)) {
 		h2_enter_h1(c);
 	} else {
 		enter_http(c);
@@ -255,6 +289,14 @@ void next_layer(struct conn *c, enum nl_event ev)
 	case NL_CLIENT_H2:
 		h2_enter(c);
 		break;
+	case NL_H2C_REFUSED:
+		leave(c, &layer_h2);
+		enter_http(c);
+		break;
+	case NL_SERVER_H2:
+		leave(c, &layer_http);
+		h2_enter_h1(c);
+		break;
 	case NL_PROXY_TLS:
 		enter(c, &layer_tunnel);
 		conn_set_state(c, CS_PROXY_HELLO);
@@ -286,8 +328,11 @@ bool next_layer_alpn(const struct conn *c, const uint8_t **protos, size_t *len)
 	 * h2 only if the server took it (h2_proxy_server_ready); after it, when
 	 * the HTTP/2 layer connects (lazy) and translates if the server takes
 	 * http/1.1. */
-	/* http2_origin: an HTTP/1.1 client's server may take h2 (h1_to_h2.c) */
+	/* http2_origin: an HTTP/1.1 client's server may take h2 (the HTTP/2
+	 * layer then runs with an HTTP/1.1 framing facing the client), unless
+	 * it chose http/1.1 when asked first (http.c) */
 	if (c->tunnel && !c->force_raw && (c->tls ? !c->h2 : !has_h2) &&
+	    !(c->http && c->http->h1_only) &&
 	    (has_h11 || c->hello == NULL || c->hello->nalpn == 0 || c->kind == MODE_REVERSE) &&
 	    wk->opts.http2_origin && wk->opts.http2) {
 		*protos = both;

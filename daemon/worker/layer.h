@@ -66,6 +66,9 @@ enum nl_event {
 	NL_UPGRADE,	  /* the server answered 101 to an Upgrade (WebSocket) */
 	NL_CLIENT_H1,	  /* a regular-mode client's first bytes are HTTP/1 */
 	NL_CLIENT_H2,	  /* ... the h2 preface and a first request (h2_regular.c) */
+	NL_H2C_REFUSED,	  /* an HTTP/1.1 client's plain server did not take h2c */
+	NL_SERVER_H2,	  /* an HTTP/1.1 client's server chose h2 before its first
+			     request was taken (http.c, http2_origin) */
 	NL_EVENT_COUNT
 };
 

@@ -204,7 +204,7 @@ static bool pool_stream_ok(struct conn *c)
 	    buf_len(&s->txc) > 0)
 		return false;
 	if (c->layer != &layer_http || c->state != CS_CLIENT_HEAD || c->http == NULL ||
-	    c->http->req.raw != NULL || c->http->h1h2 != NULL)
+	    c->http->req.raw != NULL)
 		return false;
 	if (s->ssl == NULL)
 		return !c->server_tls && buf_len(&s->rxc) == 0;

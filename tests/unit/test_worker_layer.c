@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "worker/conn.h"
+#include "worker/http.h"
 #include "worker/layer.h"
 #include "worker/worker_ctx.h"
 
@@ -162,7 +163,7 @@ static void test_alpn_offer_h2_translating(void **state)
 }
 
 /* http2_origin: an HTTP/1.1 client's server is offered h2 and http/1.1
- * (h1_to_h2.c translates), before and after the client's handshake; not
+ * (the HTTP/2 layer serves it then), before and after the client's handshake; not
  * without the option, with http2 off, or outside a tunnel. */
 static void test_alpn_offer_http2_origin(void **state)
 {
@@ -193,6 +194,33 @@ static void test_alpn_offer_http2_origin(void **state)
 	wk = NULL;
 }
 
+/* http2_origin: once an HTTP/1.1 client's server chose http/1.1 when
+ * asked before the first request (http.c), a server connection made again
+ * for that client is offered http/1.1 only. */
+static void test_alpn_offer_http2_origin_h1_only(void **state)
+{
+	static const char *const h11_only[] = {"http/1.1"};
+	struct http_state hs;
+	struct worker w;
+	struct conn c;
+	const uint8_t *p;
+	size_t n;
+
+	(void)state;
+	memset(&hs, 0, sizeof(hs));
+	tunnel_with_http2(&w, &c, MODE_REVERSE);
+	hello_with(&c, h11_only, 1);
+	w.opts.http2_origin = true;
+	c.tls = true;
+	c.http = &hs;
+	assert_true(next_layer_alpn(&c, &p, &n));
+	assert_int_equal(n, 12); /* h2 and http/1.1 while undecided */
+	hs.h1_only = true;
+	assert_true(offers_h11(&c));
+	free(c.hello);
+	wk = NULL;
+}
+
 static void test_close_without_layers(void **state)
 {
 	struct conn c;
@@ -216,6 +244,7 @@ int main(void)
 	    cmocka_unit_test(test_alpn_offer_h2),
 	    cmocka_unit_test(test_alpn_offer_h2_translating),
 	    cmocka_unit_test(test_alpn_offer_http2_origin),
+	    cmocka_unit_test(test_alpn_offer_http2_origin_h1_only),
 	    cmocka_unit_test(test_close_without_layers),
 	};
 
