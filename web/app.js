@@ -169,7 +169,7 @@ async function fetchWindow() {
     if (state.scanning) scheduleFetch(SCAN_POLL_MS);
     // The list may have scrolled while this was asked, back to rows that were
     // held then (so the scroll asked for nothing): ask for the visible ones.
-    else if (!holdsVisible()) scheduleFetch(30);
+    else if (listShown() && !holdsVisible()) scheduleFetch(30);
     showFilterError('');
     renderList();
   } catch (e) {
@@ -212,9 +212,15 @@ function updateFollow() {
   state.seenTop = sc.scrollTop;
 }
 
+// A hidden list (another tab shown) reads 0 for its scroll position and
+// height: nothing about following or fetching is decided from those.
+function listShown() {
+  return $('list-scroll').clientHeight > 0;
+}
+
 function renderList() {
   const sc = $('list-scroll');
-  if (sc.scrollTop !== state.seenTop) updateFollow();
+  if (listShown() && sc.scrollTop !== state.seenTop) updateFollow();
   $('list-spacer').style.height = `${state.total * ROW_H}px`;
   $('list-head').style.paddingRight = `${sc.offsetWidth - sc.clientWidth}px`;
   const [first, n] = visibleRange();
@@ -229,7 +235,7 @@ function renderList() {
   if (state.highlight) fillHighlights();
   // Following the newest waits for the count: while a filter is still being
   // matched, the page shows the first matches, at the top.
-  if (state.follow && !state.scanning && state.order === 'asc' && state.sort === 'seq') {
+  if (state.follow && listShown() && !state.scanning && state.order === 'asc' && state.sort === 'seq') {
     const bottom = state.total * ROW_H - sc.clientHeight;
     if (bottom > sc.scrollTop + 1) sc.scrollTop = bottom;
     state.seenTop = sc.scrollTop;
@@ -825,7 +831,10 @@ function showPage(name) {
   for (const p of document.querySelectorAll('.page')) p.hidden = p.id !== `page-${name}`;
   if (name === 'events') loadEvents();
   if (name === 'wireguard') loadWireguard();
-  if (name === 'flows') renderList();
+  if (name === 'flows') {
+    renderList();
+    if (!holdsVisible()) scheduleFetch(30);
+  }
 }
 
 function renderStatus() {

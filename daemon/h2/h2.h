@@ -67,12 +67,14 @@ struct h2_field {
 };
 
 /* A message head as seen on the wire: pseudo-headers apart, fields in order without them.
- * Requests set method (and scheme, authority, path as present); responses set status. */
+ * Requests set method (and scheme, authority, path as present); responses set status.
+ * protocol is an extended CONNECT's :protocol (RFC 8441), NULL otherwise. */
 struct h2_head {
 	const char *method;
 	const char *scheme;
 	const char *authority;
 	const char *path;
+	const char *protocol;
 	int status;
 	const struct h2_field *fields;
 	size_t nfields;
@@ -89,6 +91,7 @@ struct h2_options {
 	uint32_t rst_rate;	  /* ... and per second after that; default 100 */
 	uint32_t max_continuations;   /* CONTINUATION frames per header block; default 8 */
 	uint32_t peer_streams_before; /* client: streams opened before the server's SETTINGS; 100 */
+	bool connect_protocol; /* server: SETTINGS_ENABLE_CONNECT_PROTOCOL 1 (RFC 8441); false */
 	/* Server: the owner already wrote the frame h2_settings_frame gives for these options (a
 	 * prior-knowledge client answered before the session started, RFC 9113 3.4); the
 	 * session's own first SETTINGS is that frame and h2_out leaves it out. Default false. */
@@ -155,7 +158,11 @@ void *h2_stream_get_data(struct h2_session *s, int32_t sid);
 /* Client: how many more requests the server takes now (its SETTINGS_MAX_CONCURRENT_STREAMS less
  * the open ones; 0 after a GOAWAY or an error), for connection reuse. Server: 0. */
 uint32_t h2_streams_free(const struct h2_session *s);
-/* A SETTINGS value the peer sent (id as in RFC 9113 6.5.2), for tests and flow records. */
+/* A SETTINGS value the peer sent (id as in RFC 9113 6.5.2 and RFC 8441 3), for tests, flow
+ * records and whether a server takes extended CONNECT (H2_SETTINGS_ENABLE_CONNECT_PROTOCOL). */
+#define H2_SETTINGS_ENABLE_CONNECT_PROTOCOL 0x8
+/* The peer's first SETTINGS frame came (before it, h2_peer_setting gives the defaults). */
+bool h2_peer_settings_seen(const struct h2_session *s);
 uint32_t h2_peer_setting(const struct h2_session *s, int id);
 const char *h2_error_name(uint32_t code);
 const char *h2_abuse_name(enum h2_abuse what);
@@ -166,7 +173,7 @@ enum h2_preface h2_preface_check(const uint8_t *p, size_t n);
 
 /* An owned head for building and mapping messages. */
 struct h2_msg {
-	char *method, *scheme, *authority, *path;
+	char *method, *scheme, *authority, *path, *protocol;
 	int status;
 	struct h2_field *fields; /* each name and value one allocation, owned by the msg */
 	size_t nfields, cap;
@@ -193,4 +200,15 @@ int h2_strip_h2c_upgrade(struct h2_msg *out, const struct h2_field *f, size_t n)
 /* Trailers or any field list to h2 form (the same filtering as heads). */
 int h2_map_fields_from_h1(struct h2_msg *out, const struct h2_field *f, size_t n);
 
+/* RFC 8441 section 5: WebSocket between an extended CONNECT and an HTTP/1.1 Upgrade (map_ws.c).
+ * h2_ws_connect: the head is an extended CONNECT for a WebSocket (:protocol compared without
+ * case). To h1: GET with :path as the target, Host from :authority, the fields as
+ * h2_map_request_to_h1 maps them (the Upgrade fields and key are the caller's); -EINVAL unless
+ * a WebSocket CONNECT with :path and :authority. h2_ws_accept_ok: the 101's fields hold
+ * Upgrade: websocket and Sec-WebSocket-Accept equal to accept (0, else -EPROTO). From h1: the
+ * 101's fields as a 200 in h2 form, without Sec-WebSocket-Accept and the connection's fields. */
+bool h2_ws_connect(const char *method, const char *protocol);
+int h2_ws_request_to_h1(struct h2_msg *out, const struct h2_head *in);
+int h2_ws_accept_ok(const struct h2_field *f, size_t n, const char *accept);
+int h2_ws_response_from_h1(struct h2_msg *out, const struct h2_field *f, size_t n);
 #endif

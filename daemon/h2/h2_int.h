@@ -51,6 +51,7 @@ struct h2_session {
 	bool goaway_sent;    /* dead and its GOAWAY handed out */
 	uint8_t goaway[17];  /* our GOAWAY frame for a dead session */
 	bool abuse_reported; /* on_abuse is called once */
+	bool settings_seen;  /* the peer's first SETTINGS frame came */
 	/* The SETTINGS frame the owner wrote (settings_sent): the first pre_len bytes the session
 	 * makes are compared with it and left out; pre_off of them so far. */
 	uint8_t pre[H2_SETTINGS_MAX];

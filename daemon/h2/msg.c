@@ -25,6 +25,7 @@ void h2_msg_free(struct h2_msg *m)
 	free(m->scheme);
 	free(m->authority);
 	free(m->path);
+	free(m->protocol);
 	h2_msg_init(m);
 }
 
@@ -54,6 +55,7 @@ struct h2_head h2_msg_head(const struct h2_msg *m)
 	    .scheme = m->scheme,
 	    .authority = m->authority,
 	    .path = m->path,
+	    .protocol = m->protocol,
 	    .status = m->status,
 	    .fields = m->fields,
 	    .nfields = m->nfields,

@@ -36,6 +36,7 @@ static const struct {
     {":scheme", offsetof(struct h2_msg, scheme)},
     {":authority", offsetof(struct h2_msg, authority)},
     {":path", offsetof(struct h2_msg, path)},
+    {":protocol", offsetof(struct h2_msg, protocol)}, /* RFC 8441, when connect_protocol */
 };
 
 static void set_pseudo(struct h2_msg *m, const char *name, const char *value, size_t vlen)
@@ -53,7 +54,7 @@ static void set_pseudo(struct h2_msg *m, const char *name, const char *value, si
 			return;
 		}
 	}
-	/* :protocol (extended CONNECT) is not enabled, so libnghttp2 lets no other through. */
+	/* libnghttp2 lets no other through (:protocol only when connect_protocol is on). */
 }
 
 static int on_header(nghttp2_session *ng, const nghttp2_frame *f, const uint8_t *name, size_t nlen,
@@ -157,6 +158,9 @@ static int on_frame_recv(nghttp2_session *ng, const nghttp2_frame *f, void *user
 		if (st)
 			tell_reset(s, st, f->rst_stream.error_code, true);
 		return h2_rst_received(s);
+	case NGHTTP2_SETTINGS:
+		s->settings_seen |= !(f->hd.flags & NGHTTP2_FLAG_ACK);
+		return 0;
 	case NGHTTP2_GOAWAY:
 		if (s->cb.on_goaway)
 			s->cb.on_goaway(s->owner, f->goaway.error_code, f->goaway.last_stream_id,

@@ -40,16 +40,20 @@ static nghttp2_option *make_option(const struct h2_options *o)
 	return opt;
 }
 
-#define N_SETTINGS 5
+#define N_SETTINGS 6
 
-/* Our SETTINGS, in the order they go on the wire. */
-static void settings_of(const struct h2_options *o, nghttp2_settings_entry iv[N_SETTINGS])
+/* Our SETTINGS, in the order they go on the wire: how many. SETTINGS_ENABLE_CONNECT_PROTOCOL
+ * (RFC 8441) from a server that takes extended CONNECT only. */
+static size_t settings_of(const struct h2_options *o, bool server,
+			  nghttp2_settings_entry iv[N_SETTINGS])
 {
 	iv[0] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_ENABLE_PUSH, 0};
 	iv[1] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, o->max_streams};
 	iv[2] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, o->max_header_list};
 	iv[3] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, o->header_table};
 	iv[4] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, o->stream_window};
+	iv[5] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1};
+	return server && o->connect_protocol ? 6 : 5;
 }
 
 /* The frame nghttp2_submit_settings makes of the same entries: a 9-byte header (length,
@@ -57,12 +61,12 @@ static void settings_of(const struct h2_options *o, nghttp2_settings_entry iv[N_
 ssize_t h2_settings_frame(const struct h2_options *o, uint8_t *buf, size_t cap)
 {
 	nghttp2_settings_entry iv[N_SETTINGS];
+	size_t k = settings_of(o, true, iv); /* the owner writes a server's */
 	ssize_t n;
 
-	settings_of(o, iv);
 	if (cap < 9)
 		return -ENOBUFS;
-	n = nghttp2_pack_settings_payload(buf + 9, cap - 9, iv, N_SETTINGS);
+	n = nghttp2_pack_settings_payload(buf + 9, cap - 9, iv, k);
 	if (n < 0)
 		return -ENOBUFS;
 	buf[0] = (uint8_t)(n >> 16);
@@ -84,8 +88,8 @@ static int send_settings(struct h2_session *s)
 	ssize_t n;
 	int rv;
 
-	settings_of(o, iv);
-	rv = nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, N_SETTINGS);
+	rv = nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv,
+				     settings_of(o, s->role == H2_SERVER, iv));
 	if (rv == 0)
 		rv = nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0,
 							   (int32_t)o->conn_window);
@@ -275,6 +279,11 @@ static const char *const error_names[] = {
     "INADEQUATE_SECURITY",
     "HTTP_1_1_REQUIRED",
 };
+
+bool h2_peer_settings_seen(const struct h2_session *s)
+{
+	return s->settings_seen;
+}
 
 const char *h2_error_name(uint32_t code)
 {

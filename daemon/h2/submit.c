@@ -18,7 +18,8 @@ static size_t build_nv(nghttp2_nv *nv, const struct h2_head *h, char *status)
 	const char *pseudo[][2] = {{":method", h->method},
 				   {":scheme", h->scheme},
 				   {":authority", h->authority},
-				   {":path", h->path}};
+				   {":path", h->path},
+				   {":protocol", h->protocol}};
 	size_t k = 0;
 
 	if (h->status) {
@@ -37,7 +38,7 @@ static size_t build_nv(nghttp2_nv *nv, const struct h2_head *h, char *status)
 
 int32_t h2_submit_head(struct h2_session *s, int32_t sid, const struct h2_head *h, bool end_stream)
 {
-	nghttp2_nv *nv = xcalloc(h->nfields + 4, sizeof(*nv));
+	nghttp2_nv *nv = xcalloc(h->nfields + 5, sizeof(*nv));
 	nghttp2_data_provider dp = {.read_callback = h2_read_body};
 	struct h2_stream *st = NULL;
 	char status[4];

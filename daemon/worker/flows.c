@@ -624,6 +624,13 @@ void flow_send_msgs_via(struct conn *c, const struct stream *srv, char *srv_id,
 	flow_msg_request(c, p, &t, rq);
 	if (rs)
 		flow_msg_response(p, &t, rs);
+	if (rq->ws) { /* the messages stay the caller's */
+		p->f.has_websocket = p->f.websocket = 1;
+		p->f.n_messages = rq->ws->n_messages;
+		p->f.messages = rq->ws->messages;
+		p->f.has_websocket_close_code = rq->ws->has_websocket_close_code;
+		p->f.websocket_close_code = rq->ws->websocket_close_code;
+	}
 	p->f.error = unconst(error);
 	flow_send(&p->f);
 	free(t.q);

@@ -53,7 +53,8 @@ struct flow_msg {
 	const struct body_xfer *body;
 	double ts_start, ts_end;
 	bool complete;
-	char *id_slot; /* request: the flow's id slot ("" until made; NULL: a new id) */
+	char *id_slot;	       /* request: the flow's id slot ("" until made; NULL: a new id) */
+	const Snare__Flow *ws; /* request: a WebSocket's messages and close code (h2_ws.c) */
 };
 /* An HTTP flow with c's connections; rs NULL: no response. */
 void flow_send_msgs(struct conn *c, const struct flow_msg *rq, const struct flow_msg *rs,

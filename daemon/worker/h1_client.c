@@ -7,12 +7,24 @@
  * the chunked trailers as trailers.  One request at a time, no pipelining.
  * The server's bytes are untrusted (daemon/http1/ parses them); what the
  * engine submits is trusted.  Our own code rather than a library: the
- * HTTP/1 parser is snare's own (daemon/http1/), this only drives it. */
+ * HTTP/1 parser is snare's own (daemon/http1/), this only drives it.
+ *
+ * An extended CONNECT for a WebSocket (RFC 8441 section 5) becomes a GET
+ * with Upgrade: websocket and a Sec-WebSocket-Key of ours; the server's 101
+ * (its Sec-WebSocket-Accept checked) goes back as 200 without the upgrade
+ * fields, and from then on the connection is a byte tunnel for that stream
+ * (never reused): request body bytes go out as they are, the server's bytes
+ * come back as the body until it closes. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <sys/random.h>
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "core/util.h"
 #include "h2/h2.h"
@@ -27,8 +39,11 @@ struct http_framing {
 	char method[32];
 	bool rq_chunked, rq_ended, want_space;
 	bool rs_head, rs_ended;
-	bool close_due; /* on_close is owed to the engine (after a reset) */
-	bool broken;	/* the connection will carry nothing more */
+	bool tunnel;	    /* a WebSocket upgrade (RFC 8441): raw bytes after the 101 */
+	char ws_accept[32]; /* the Sec-WebSocket-Accept the server must answer */
+	bool shut_due;	    /* the tunnel's request side ended: shut the socket's write side */
+	bool close_due;	    /* on_close is owed to the engine (after a reset) */
+	bool broken;	    /* the connection will carry nothing more */
 	bool eof;
 };
 
@@ -43,8 +58,49 @@ static bool body_method(const char *m)
 	return true;
 }
 
-/* The request head in HTTP/1.1 form; *chunked when the body needs it. */
-static int request_bytes(struct buf *out, const struct h2_msg *m, bool end, bool *chunked)
+/* RFC 6455 4.1: a random 16-byte key, and the accept value it asks for. */
+static int ws_key_make(char key[32], char accept[32])
+{
+	static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+	unsigned char raw[16], md[SHA_DIGEST_LENGTH];
+	char src[24 + sizeof(guid)];
+
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		return -EIO;
+	EVP_EncodeBlock((unsigned char *)key, raw, sizeof(raw)); /* 24 characters */
+	snprintf(src, sizeof(src), "%.24s%s", key, guid);
+	SHA1((const unsigned char *)src, strlen(src), md);
+	EVP_EncodeBlock((unsigned char *)accept, md, sizeof(md)); /* 28 characters */
+	return 0;
+}
+
+/* The fields an Upgrade to WebSocket adds to the request (RFC 8441 5): the
+ * h2 side has no key, and its version field is kept when it sent one. */
+static int ws_upgrade_fields(struct http_framing *f, struct buf *out, const struct h2_msg *m)
+{
+	static const char up[] = "connection: upgrade\r\nupgrade: websocket\r\n"
+				 "sec-websocket-key: ",
+			  ver[] = "sec-websocket-version: 13\r\n";
+	char key[32];
+	bool version = false;
+	int r;
+
+	for (size_t i = 0; i < m->nfields; i++)
+		version |= h1f_name_is(&m->fields[i], "sec-websocket-version");
+	if (ws_key_make(key, f->ws_accept) < 0)
+		return -EIO;
+
+	r = h1f_put(out, up, sizeof(up) - 1) | h1f_put(out, key, strlen(key)) |
+	    h1f_put(out, "\r\n", 2);
+	if (!version)
+		r |= h1f_put(out, ver, sizeof(ver) - 1);
+	return r ? -ENOBUFS : 0;
+}
+
+/* The request head in HTTP/1.1 form; *chunked when the body needs it (never
+ * on a tunnel). */
+static int request_bytes(struct http_framing *f, struct buf *out, const struct h2_msg *m, bool end,
+			 bool *chunked)
 {
 	bool has_cl = false, has_host = false;
 	int r;
@@ -57,7 +113,8 @@ static int request_bytes(struct buf *out, const struct h2_msg *m, bool end, bool
 	r = h1f_put(out, m->method, strlen(m->method)) | h1f_put(out, " ", 1) |
 	    h1f_put(out, m->path, strlen(m->path)) | h1f_put(out, " HTTP/1.1\r\n", 11);
 	for (size_t i = 0; i < m->nfields; i++) {
-		if (h1f_conn_specific(&m->fields[i]))
+		if (h1f_conn_specific(&m->fields[i]) ||
+		    (f->tunnel && h1f_name_is(&m->fields[i], "sec-websocket-key")))
 			continue;
 		has_cl |= h1f_name_is(&m->fields[i], "content-length");
 		has_host |= h1f_name_is(&m->fields[i], "host");
@@ -65,8 +122,10 @@ static int request_bytes(struct buf *out, const struct h2_msg *m, bool end, bool
 	}
 	if (!has_host)
 		return -EINVAL;
-	*chunked = !has_cl && !end;
-	if (*chunked)
+	*chunked = !has_cl && !end && !f->tunnel;
+	if (f->tunnel)
+		r |= ws_upgrade_fields(f, out, m);
+	else if (*chunked)
 		r |= h1f_put(out, "transfer-encoding: chunked\r\n", 28);
 	else if (!has_cl && body_method(m->method))
 		r |= h1f_put(out, "content-length: 0\r\n", 19);
@@ -113,6 +172,7 @@ static int32_t h1c_submit_head(struct http_framing *f, int32_t sid, const struct
 	    .scheme = h->scheme,
 	    .authority = h->authority,
 	    .path = h->path,
+	    .protocol = h->protocol,
 	    .fields = (const struct h2_field *)(const void *)h->fields,
 	    .nfields = h->nfields,
 	};
@@ -124,11 +184,15 @@ static int32_t h1c_submit_head(struct http_framing *f, int32_t sid, const struct
 		return -EBUSY;
 	h2_msg_init(&m);
 	buf_init(&head, f->s.lim.max_head_bytes + 1024);
-	r = h2_map_request_to_h1(&m, &in);
+	f->tunnel = h2_ws_connect(h->method, h->protocol);
+	if (h->protocol && !f->tunnel)
+		r = -EINVAL; /* no other protocol has an HTTP/1.1 form */
+	else
+		r = f->tunnel ? h2_ws_request_to_h1(&m, &in) : h2_map_request_to_h1(&m, &in);
 	if (r == 0 && (strlen(m.method) >= sizeof(f->method) || strcmp(m.method, "CONNECT") == 0))
 		r = -EINVAL;
 	if (r == 0)
-		r = request_bytes(&head, &m, end, &f->rq_chunked);
+		r = request_bytes(f, &head, &m, end, &f->rq_chunked);
 	if (r == 0)
 		r = buf_append(&f->s.out, buf_ptr(&head), buf_len(&head));
 	if (r == 0)
@@ -140,6 +204,7 @@ static int32_t h1c_submit_head(struct http_framing *f, int32_t sid, const struct
 	f->s.sid = f->s.next_sid;
 	f->s.next_sid += 2;
 	f->rq_ended = end;
+	f->shut_due = false;
 	f->rs_head = f->rs_ended = false;
 	f->s.body.unconsumed = 0;
 	return f->s.sid;
@@ -169,6 +234,7 @@ static int h1c_submit_end(struct http_framing *f, int32_t sid, const struct hf_f
 	if (sid != f->s.sid || f->s.sid == 0 || f->rq_ended)
 		return 0;
 	f->rq_ended = true;
+	f->shut_due = f->tunnel; /* the client's END_STREAM: FIN towards the server */
 	if (f->rq_chunked)
 		return h1f_put_last_chunk(&f->s.out, (const struct h2_field *)(const void *)t, n);
 	return 0;
@@ -195,6 +261,11 @@ static int h1c_consume(struct http_framing *f, int32_t sid, size_t n)
 static bool h1c_can_open(const struct http_framing *f)
 {
 	return f->s.sid == 0 && !f->broken && !f->eof;
+}
+
+bool h1c_write_shut(const struct http_framing *f)
+{
+	return f->shut_due && buf_len(&f->s.out) == 0;
 }
 
 bool h1c_idle(const struct http_framing *f)
@@ -290,6 +361,36 @@ static bool status_line_start(const struct buf *in)
 	return memcmp(buf_ptr(in), "HTTP/", n) == 0;
 }
 
+/* The server's answer to a WebSocket upgrade: a 101 with the right accept
+ * goes back as 200 and the connection becomes the stream's tunnel (the
+ * server's bytes its body until the close); anything else 2xx is not a
+ * WebSocket (RFC 6455 4.1) and fails the stream. */
+static int ws_switched(struct http_framing *f, const struct http1_head *rh)
+{
+	struct h2_field fl[HTTP1_MAX_HEADERS_CAP];
+	struct hf_head h = {.status = 200, .version = 11, .content_length = -1};
+	struct h2_msg m;
+	int r;
+
+	for (size_t i = 0; i < rh->nheaders; i++)
+		fl[i] = (struct h2_field){rh->headers[i].name.p, rh->headers[i].name.n,
+					  rh->headers[i].value.p, rh->headers[i].value.n};
+	if (rh->status != 101 || h2_ws_accept_ok(fl, rh->nheaders, f->ws_accept) != 0)
+		return -EPROTO;
+	h2_msg_init(&m);
+	r = h2_ws_response_from_h1(&m, fl, rh->nheaders);
+	h1f_body_start(&f->s.body, HTTP1_BODY_CLOSE, 0);
+	f->broken = true; /* the connection is the tunnel's until it closes */
+	f->rs_head = true;
+	if (r == 0) {
+		h.fields = (const struct hf_field *)(const void *)m.fields;
+		h.nfields = m.nfields;
+		f->s.ev.on_head(f->s.eng, f->s.sid, &h, false);
+	}
+	h2_msg_free(&m);
+	return r;
+}
+
 static int feed_head(struct http_framing *f, struct buf *in)
 {
 	struct http1_head *rh;
@@ -303,9 +404,11 @@ static int feed_head(struct http_framing *f, struct buf *in)
 	r = http1_scan_response(buf_ptr(in), buf_len(in), &f->s.lim, rh);
 	if (r == HTTP1_E_NEED_MORE)
 		return 0;
-	if (r != HTTP1_OK || rh->status == 101)
+	if (r != HTTP1_OK || (rh->status == 101 && !f->tunnel))
 		return fail(f, "invalid HTTP/1 response head from the server");
-	if (rh->status < 200) {
+	if (f->tunnel && (rh->status == 101 || (rh->status >= 200 && rh->status < 300)))
+		r = ws_switched(f, rh);
+	else if (rh->status < 200) {
 		h1f_body_start(&f->s.body, HTTP1_BODY_NONE, 0);
 		r = deliver_head(f, rh, false);
 	} else {
@@ -318,6 +421,8 @@ static int feed_head(struct http_framing *f, struct buf *in)
 	}
 	buf_consume(in, rh->head_len);
 	*rh = (struct http1_head){0};
+	if (r == -EPROTO)
+		return fail(f, "the server did not switch to WebSocket");
 	if (r < 0)
 		return fail(f, "invalid HTTP/1 response head from the server");
 	if (f->rs_head && h1f_body_empty(&f->s.body))

@@ -12,6 +12,9 @@ extern const struct http_framing_ops h1c_framing_ops;
 /* The server closed its side: a close-delimited response ends, a response
  * cut short is reset (HF_E_INTERNAL).  Nothing more is read afterwards. */
 void h1c_eof(struct http_framing *f);
+/* A WebSocket tunnel's client ended its side and every byte is out: the
+ * owner shuts the socket's write side (the server sees the FIN). */
+bool h1c_write_shut(const struct http_framing *f);
 /* Whether the connection carries no request now (none sent, or the last
  * one is over). */
 bool h1c_idle(const struct http_framing *f);

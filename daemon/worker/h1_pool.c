@@ -292,6 +292,10 @@ static bool entry_step(struct http_framing *p, struct h1p_entry *e, bool *progre
 	(void)h1c_framing_ops.flush(e->f, &s->out);
 	if (buf_len(&s->out) != out)
 		*progress = true;
+	if (h1c_write_shut(e->f) && buf_len(&s->out) == 0 && !s->shut_req) {
+		s->shut_req = true; /* a WebSocket tunnel's client ended (h1_client.c) */
+		*progress = true;
+	}
 	return !h1c_framing_ops.done(e->f);
 }
 
@@ -324,6 +328,7 @@ static struct hf_head head_of(const struct h2_msg *m)
 	    .scheme = m->scheme,
 	    .authority = m->authority,
 	    .path = m->path,
+	    .protocol = m->protocol,
 	    .fields = (const struct hf_field *)(const void *)m->fields,
 	    .nfields = m->nfields,
 	    .content_length = -1,

@@ -210,7 +210,8 @@ static int feed_head(struct http_framing *f, struct buf *in)
 	}
 	stream_start(f, rh);
 	cl = rh->body == HTTP1_BODY_LENGTH ? (int64_t)rh->content_length : -1;
-	expect = rh->expect_continue && !f->rq_ended;
+	expect =
+	    rh->expect_continue && rh->version_minor == 1 && !f->rq_ended; /* RFC 9110 10.1.1 */
 	buf_consume(in, rh->head_len);
 	free(f->s.rh); /* 8 KiB an idle connection need not keep */
 	f->s.rh = NULL;
@@ -415,12 +416,21 @@ static int h1s_submit_end(struct http_framing *f, int32_t sid, const struct hf_f
 }
 
 /* HTTP/1 has no stream reset: the connection ends (a response cut short
- * is seen as such by the client). */
+ * is seen as such by the client).  Before any response head the client
+ * gets a 502 rather than an empty reply. */
 static int h1s_submit_reset(struct http_framing *f, int32_t sid, uint32_t code)
 {
+	static const char bad_gateway[] = "HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n"
+					  "connection: close\r\n\r\n";
+
 	(void)code;
 	if (sid != f->s.sid || f->s.sid == 0)
 		return 0;
+	if (!f->rs_head && !f->close_due) {
+		(void)h1f_put(&f->s.out, bad_gateway, sizeof(bad_gateway) - 1);
+		f->rs_head = f->rs_ended = true;
+		f->keep_alive = false;
+	}
 	f->closing = true;
 	f->close_due = true; /* told at the next flush: not from inside a submit */
 	return 0;

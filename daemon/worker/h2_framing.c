@@ -82,6 +82,7 @@ static void on_head(void *owner, int32_t sid, const struct h2_head *h, bool end_
 	    .scheme = h->scheme,
 	    .authority = h->authority,
 	    .path = h->path,
+	    .protocol = h->protocol,
 	    .status = h->status,
 	    .version = 20,
 	    .fields = to_hf(h->fields),
@@ -212,6 +213,7 @@ static void options_of(enum hf_side side, const struct hf_limits *lim, struct h2
 	if (lim->conn_window)
 		o->conn_window = lim->conn_window;
 	o->settings_sent = side == HF_SERVER && lim->settings_sent;
+	o->connect_protocol = lim->connect_protocol;
 }
 
 ssize_t h2_framing_settings(const struct hf_limits *lim, uint8_t *buf, size_t cap)
@@ -289,6 +291,7 @@ static int32_t h2f_submit_head(struct http_framing *f, int32_t sid, const struct
 	    .scheme = h->scheme,
 	    .authority = h->authority,
 	    .path = h->path,
+	    .protocol = h->protocol,
 	    .status = h->status,
 	    .fields = to_h2(h->fields),
 	    .nfields = h->nfields,
@@ -352,12 +355,22 @@ int h2_framing_msg_copy(struct h2_msg *m, const struct hf_head *h)
 	m->scheme = h->scheme ? xstrdup(h->scheme) : NULL;
 	m->authority = h->authority ? xstrdup(h->authority) : NULL;
 	m->path = h->path ? xstrdup(h->path) : NULL;
+	m->protocol = h->protocol ? xstrdup(h->protocol) : NULL;
 	m->status = h->status;
 	for (size_t i = 0; i < h->nfields; i++)
 		if (h2_msg_add(m, h->fields[i].name, h->fields[i].name_len, h->fields[i].value,
 			       h->fields[i].value_len) < 0)
 			return -ENOMEM;
 	return 0;
+}
+
+int h2_framing_peer_connect(const struct http_framing *f)
+{
+	if (f->side != HF_CLIENT || f->failed)
+		return 0;
+	if (!h2_peer_settings_seen(f->s))
+		return -EAGAIN;
+	return h2_peer_setting(f->s, H2_SETTINGS_ENABLE_CONNECT_PROTOCOL) == 1;
 }
 
 bool h2_framing_server_preface(const uint8_t *b, size_t n)

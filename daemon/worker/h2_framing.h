@@ -19,6 +19,11 @@ bool h2_framing_idle(const struct http_framing *f);
  * (h2_trim); the bytes given back. */
 size_t h2_framing_trim(struct http_framing *f);
 
+/* HF_CLIENT: 1 when the server sent SETTINGS_ENABLE_CONNECT_PROTOCOL 1 (it
+ * takes extended CONNECT, RFC 8441 3), 0 when not, -EAGAIN while its
+ * SETTINGS have not come yet. */
+int h2_framing_peer_connect(const struct http_framing *f);
+
 struct h2_msg;
 /* An owned copy of a head (m is initialised here; free it with
  * h2_msg_free even on failure).  0 or -ENOMEM. */

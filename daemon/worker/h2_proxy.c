@@ -6,23 +6,19 @@
  * exchange, recorded as an HTTP/2.0 flow with its fields and trailers
  * in wire order.  An HTTP/1.1 client whose server took h2 (http2_origin,
  * decided in layer.c) gets the HTTP/1.1 server framing (h1_server.c) on
- * the client side instead, every request a stream, its flows HTTP/1.1.  Bodies move per stream as far as the other side takes
- * them: the sender's window opens (consume) only for bytes the other side
- * took, so at most a window per stream waits here.  body_size_limit and
- * stream_large_bodies apply per stream (http_body_piece).  A body the
- * request or response hooks want (hooks_h2_body_cap) is collected before
- * the head goes on: its bytes are consumed as they come, up to the cap, so
- * the stream's window bounds it; a body that grows past the cap is sent on
- * after hooks that saw the head only.  RST_STREAM goes
- * to the other side with its code and becomes the flow's error; a
- * connection error on the client's side ends the connection, one on a
- * server side ends the streams on it (x_cut: what arrived goes to the
- * client, then RST_STREAM with the GOAWAY's code; REFUSED_STREAM above
- * its last stream id) and the client's goes on.  A connection with
- * no stream open for UPSTREAM_RELEASE_MS gives its h2 server side to the
- * h2 pool (h2_pool.h) and trims its idle session; its next stream takes a
- * pooled one back or connects again.  Both peers' bytes are untrusted (the
- * framings check them). */
+ * the client side instead, every request a stream, its flows HTTP/1.1.  Bodies move per stream as
+ * far as the other side takes them: the sender's window opens (consume) only for bytes the other
+ * side took, so at most a window per stream waits here.  body_size_limit and stream_large_bodies
+ * apply per stream (http_body_piece).  A body the request or response hooks want
+ * (hooks_h2_body_cap) is collected before the head goes on: its bytes are consumed as they come, up
+ * to the cap, so the stream's window bounds it; a body that grows past the cap is sent on after
+ * hooks that saw the head only.  RST_STREAM goes to the other side with its code and becomes the
+ * flow's error; a connection error on the client's side ends the connection, one on a server side
+ * ends only the streams on it (x_cut: what arrived goes to the client, then RST_STREAM with the
+ * GOAWAY's code; REFUSED_STREAM above its last stream id).  A connection with no stream
+ * open for UPSTREAM_RELEASE_MS gives its h2 server side to the h2 pool (h2_pool.h) and trims its
+ * idle session; its next stream takes a pooled one back or connects again.  Both peers' bytes are
+ * untrusted (the framings check them). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +43,7 @@
 #include "worker/h2_pool.h"
 #include "worker/h2_proxy.h"
 #include "worker/h2_regular.h"
+#include "worker/h2_ws.h"
 #include "worker/h2_shared.h"
 #include "worker/hold_http.h"
 #include "worker/hooks.h"
@@ -57,6 +54,7 @@
 #include "worker/worker_ctx.h"
 
 #define H2P_PENDING_MAX (256u << 10) /* bytes a side may hold beyond the other's buffer */
+#define H2P_SETTINGS_POLL_MS 5	     /* h2p_settings_later */
 
 /* One exchange: a client stream and its server stream. */
 struct h2x {
@@ -84,6 +82,7 @@ struct h2x {
 	bool down_abort;      /* ... once `down` has gone to the client */
 	char error[96];
 	char flow_id[37]; /* the same at the hooks and in the record ("" until made) */
+	struct h2ws *ws;  /* an extended CONNECT for a WebSocket (h2_ws.c): NULL if not */
 };
 
 struct h2_proxy {
@@ -94,9 +93,11 @@ struct h2_proxy {
 	bool released; /* the h2 server side went to the h2 pool while idle (h2_pool.h) */
 	bool waiting;  /* a stream waits for the server side (srv_wait) */
 	bool shared;   /* h2 server side: shared connections (h2_shared.h), c->server connects */
-	struct h2_shared *sh;	/* the one new streams go to while it has room (a reference) */
-	struct loop_timer idle; /* UPSTREAM_RELEASE_MS after the last stream closed */
-	uint64_t quiet_ms;	/* when the last stream closed (loop time) */
+	struct h2_shared *sh;  /* the one new streams go to while it has room (a reference) */
+	bool pending_settings; /* ... for the h2 server's SETTINGS (h2_ws.c) */
+	struct loop_timer settings_poll; /* ... on a shared connection: looks again */
+	struct loop_timer idle;		 /* UPSTREAM_RELEASE_MS after the last stream closed */
+	uint64_t quiet_ms;		 /* when the last stream closed (loop time) */
 	struct h2x *xs;
 };
 
@@ -191,6 +192,10 @@ static void x_record(struct conn *c, struct h2x *x)
 	flow_msg_of(&rs, c->h2->cops->name, &x->resp, &x->resp_tr, &x->rsb, x->rs_start, x->rs_end,
 		    rs_done);
 	rq.id_slot = x->flow_id;
+	rq.ws = h2ws_flow(x->ws);
+	if (h2ws_error(x->ws))
+		x_error(x, "%s", h2ws_error(x->ws));
+	(void)h2ws_event(x->ws, SCRIPT_EV_WEBSOCKET_END, x->error[0] ? x->error : NULL);
 	if (x->sh)
 		flow_send_msgs_via(c, h2_shared_stream(x->sh), h2_shared_id(x->sh), &rq,
 				   x->has_resp ? &rs : NULL, x->error[0] ? x->error : NULL);
@@ -213,6 +218,7 @@ static void x_free(struct h2x *x)
 	buf_free(&x->rsb.keep);
 	buf_free(&x->up);
 	buf_free(&x->down);
+	h2ws_free(x->ws);
 	free(x);
 }
 
@@ -256,20 +262,22 @@ struct dir {
 	bool *end, *sent;
 	struct h2_msg *tr;
 	double *t_end;
+	struct h2ws *ws; /* a WebSocket's bytes: parsed for messages, not a body */
+	bool up;
 };
 
 static struct dir dir_up(struct conn *c, struct h2x *x)
 {
-	return (struct dir){c->h2->cops, x_sops(c, x),  c->h2->cli,   x_srv(c, x),  x->csid,
-			    x->ssid,	 &x->up,       &x->up_credit, &x->up_end,   &x->up_sent,
-			    &x->req_tr,	 &x->rq_end};
+	return (struct dir){c->h2->cops, x_sops(c, x), c->h2->cli,    x_srv(c, x), x->csid,
+			    x->ssid,	 &x->up,       &x->up_credit, &x->up_end,  &x->up_sent,
+			    &x->req_tr,	 &x->rq_end,   x->ws,	      true};
 }
 
 static struct dir dir_down(struct conn *c, struct h2x *x)
 {
-	return (struct dir){x_sops(c, x), c->h2->cops,	 x_srv(c, x), c->h2->cli,
-			    x->ssid,	  x->csid,	 &x->down,    &x->down_credit,
-			    &x->down_end, &x->down_sent, &x->resp_tr, &x->rs_end};
+	return (struct dir){x_sops(c, x), c->h2->cops, x_srv(c, x),	c->h2->cli,   x->ssid,
+			    x->csid,	  &x->down,    &x->down_credit, &x->down_end, &x->down_sent,
+			    &x->resp_tr,  &x->rs_end,  x->ws,		false};
 }
 
 /* Sends what is pending, then the end when the sender ended. */
@@ -302,8 +310,11 @@ static int dir_data(const struct dir *d, struct body_xfer *b, const uint8_t *p, 
 {
 	ssize_t taken = 0;
 
-	http_body_piece(b, p, n);
-	if (http_body_over_limit(b))
+	if (d->ws) /* its messages are recorded, not a body, and no body limit applies */
+		h2ws_data(d->ws, d->up, p, n);
+	else
+		http_body_piece(b, p, n);
+	if (!d->ws && http_body_over_limit(b))
 		return -EMSGSIZE;
 	if (buf_len(d->pend) == 0) {
 		taken = d->tops->submit_data(d->to, d->tsid, p, n);
@@ -328,13 +339,48 @@ static void body_refused(struct conn *c, struct h2x *x, int r, const char *which
 	x_reset(c, x, HF_E_CANCEL);
 }
 
+/* A WebSocket whose messages go through websocket_message (h2_ws.c): the
+ * sender's bytes are taken and consumed once what the hooks passed on is
+ * out (what the hooks send on is not the sender's bytes: it goes with
+ * credit), so its window bounds what waits here. */
+static void x_ws_move(struct conn *c, struct h2x *x, bool up, const uint8_t *p, size_t n)
+{
+	struct dir d = up ? dir_up(c, x) : dir_down(c, x);
+	bool end = *d.end;
+	size_t owed;
+
+	for (int round = 0; round < 8; round++) {
+		size_t before = buf_len(d.pend);
+		int r = h2ws_filter(x->ws, up, round ? NULL : p, round ? 0 : n, d.pend);
+
+		if (r < 0) {
+			body_refused(c, x, r, up ? "Request" : "Response");
+			return;
+		}
+		*d.credit += buf_len(d.pend) - before;
+		*d.end = end && !h2ws_pending(x->ws, up); /* what waits in the hooks goes first */
+		dir_drain(&d);
+		*d.end = end;
+		if (buf_len(d.pend) > 0 || !h2ws_pending(x->ws, up))
+			break;
+	}
+	if (buf_len(d.pend) == 0 && (owed = h2ws_owed(x->ws, up)) > 0) {
+		(void)d.fops->consume(d.from, d.fsid, owed);
+		conn_pump_later(c); /* an HTTP/1.1 side feeds what it held back on the next pass */
+	}
+}
+
 /* `up`: client to server; otherwise server to client.  Nothing while the
  * body is collected for the hooks (its head has not gone). */
 static void x_drain(struct conn *c, struct h2x *x, bool up)
 {
 	struct dir d = up ? dir_up(c, x) : dir_down(c, x);
 
-	if (!(up ? x->rq_wait || x->held_rq || x->srv_wait : x->rs_wait || x->held_rs))
+	if (up ? x->rq_wait || x->held_rq || x->srv_wait : x->rs_wait || x->held_rs)
+		return;
+	if (h2ws_hooked(x->ws, up))
+		x_ws_move(c, x, up, NULL, 0);
+	else
 		dir_drain(&d);
 }
 
@@ -420,7 +466,13 @@ static int x_new_body(struct buf *pend, struct body_xfer *bx, size_t *credit, co
 static void x_data(struct conn *c, struct h2x *x, bool up, const uint8_t *p, size_t n)
 {
 	struct dir d = up ? dir_up(c, x) : dir_down(c, x);
-	int r = dir_data(&d, up ? &x->rqb : &x->rsb, p, n);
+	int r;
+
+	if (h2ws_hooked(x->ws, up)) {
+		x_ws_move(c, x, up, p, n);
+		return;
+	}
+	r = dir_data(&d, up ? &x->rqb : &x->rsb, p, n);
 
 	if (r < 0)
 		body_refused(c, x, r, up ? "Request" : "Response");
@@ -571,8 +623,19 @@ static int32_t c_submit(struct conn *c, struct h2x *x, struct h2_shared *sh,
 	return ssid;
 }
 
+/* An extended CONNECT to an h2 server whose SETTINGS have not come: it
+ * waits as a stream without a server side does, but the pump is not
+ * called again for it (no spinning); h2p_resume retries once the step
+ * fed the server's bytes, or, on a shared connection (whose bytes another
+ * pass reads), once the step looked again (h2p_settings_later). */
+static void x_wait_settings(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
+{
+	x_wait_server(c, x, h, end);
+	c->h2->pending_settings = true;
+}
+
 /* Opens x's stream on the server with h (copied for the record). */
-static void c_open(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
+static void c_open_head(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
 {
 	struct h2_shared *sh = NULL;
 	int32_t ssid;
@@ -594,6 +657,56 @@ static void c_open(struct conn *c, struct h2x *x, const struct hf_head *h, bool 
 		x->up_end = x->up_sent = true;
 		x->rq_end = x->rq_start;
 	}
+}
+
+/* An answer of snare's own with no body (a WebSocket refused). */
+static void c_status(struct conn *c, struct h2x *x, const struct hf_head *h, int status)
+{
+	static const struct hf_field cl0 = {"content-length", 14, "0", 1};
+	struct hooks_h2_out o = {.head = {.status = status,
+					  .version = 20,
+					  .fields = &cl0,
+					  .nfields = 1,
+					  .content_length = 0}};
+
+	x_error(x, "%s", status == 501 ? "extended CONNECT not supported here" : "refused");
+	h2_msg_free(&x->req);
+	(void)h2_framing_msg_copy(&x->req, h); /* for the record */
+	c_answer(c, x, &o);
+}
+
+/* Opens x's stream on the server; a WebSocket (RFC 8441) goes there only
+ * when the server side carries it (h2_ws.c). */
+static void c_open(struct conn *c, struct h2x *x, const struct hf_head *h, bool end)
+{
+	struct hf_head wh = *h;
+	struct h2_shared *sh = NULL;
+	struct hf_field *f;
+	int st;
+
+	/* no server side yet: it waits (srv_wait) */
+	if (x->ws == NULL || (c->h2->shared ? (sh = c_shared(c)) == NULL : c->h2->srv == NULL)) {
+		c_open_head(c, x, h, end);
+		return;
+	}
+	st = h2ws_server_status(sh		       ? h2_shared_framing(sh)
+				: c->h2->sops == h2ops ? c->h2->srv
+						       : NULL);
+	if (st == -EAGAIN) { /* its SETTINGS say: the server's bytes wake it (h2p_resume) */
+		x_wait_settings(c, x, h, end);
+		return;
+	}
+	if (st) {
+		conn_client_log(c, LOG_LVL_INFO,
+				"WebSocket over HTTP/2: the server does not take "
+				"extended CONNECT; answered %d",
+				st);
+		c_status(c, x, h, st);
+		return;
+	}
+	f = h2ws_server_head(&wh);
+	c_open_head(c, x, &wh, end);
+	free(f);
 }
 
 static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool end)
@@ -633,7 +746,16 @@ static void c_on_head(void *eng, int32_t sid, const struct hf_head *hin, bool en
 		free(fields);
 		return;
 	}
-	if (!end && x_collect_start(x, h, true)) { /* the hooks run once the body is in */
+	/* RFC 8441 (h2_ws.c): an extended CONNECT comes only from an h2 client
+	 * (an HTTP/1.1 client's heads through h1_server.c carry no :protocol) */
+	if (h->protocol && (c->h2->cops != h2ops || h2ws_request(h, &x->ws) != 0)) {
+		c_status(c, x, h, 501);
+		free(fields);
+		return;
+	}
+	if (x->ws)
+		h2ws_bind(x->ws, c, x->flow_id, &x->req, &x->resp);
+	if (!end && !x->ws && x_collect_start(x, h, true)) { /* the hooks run once it is in */
 		free(fields);
 		return;
 	}
@@ -857,7 +979,9 @@ static void s_head(struct conn *c, struct h2x *x, const struct hf_head *hin, boo
 			(void)c->h2->cops->submit_head(c->h2->cli, x->csid, hin, false);
 		return;
 	}
-	if (!end && x_collect_start(x, hin, false)) /* the hooks run once the body is in */
+	if (x->ws) /* a 2xx starts the WebSocket */
+		h2ws_response(x->ws, hin->status);
+	if (!end && !x->ws && x_collect_start(x, hin, false)) /* the hooks run once it is in */
 		return;
 	if (hooks.active && !s_hooks(c, x, &hin, end, NULL, &ho)) {
 		hooks_h2_out_free(&ho);
@@ -868,6 +992,11 @@ static void s_head(struct conn *c, struct h2x *x, const struct hf_head *hin, boo
 	else
 		s_on_head_send(c, x, hin, end);
 	hooks_h2_out_free(&ho);
+	if (x->ws && x->has_resp && h2ws_event(x->ws, SCRIPT_EV_WEBSOCKET_START, NULL)) {
+		conn_client_log(c, LOG_LVL_INFO, "WebSocket killed by a hook");
+		x_error(x, "%s", "killed by a hook");
+		x_reset(c, x, HF_E_CANCEL);
+	}
 }
 
 /* The response body is collected (`whole`: all of it, else past the cap):
@@ -1023,12 +1152,12 @@ static void x_abort_drained(struct conn *c, struct h2x *x)
 
 /* What arrived of x's response goes to the client first (its head went),
  * then the stream ends with the failure's code; nothing is consumed from
- * the failed side any more. */
+ * the failed side any more.  A WebSocket's stream ends at once. */
 static void x_cut(struct conn *c, struct h2x *x)
 {
 	if (x->s_fail == HF_E_REFUSED)
 		x_error(x, "server reset the stream (%s)", h2_error_name(x->s_fail));
-	if (!x->has_resp || x->rs_wait || x->held_rs || x->s_fail == HF_E_REFUSED) {
+	if (!x->has_resp || x->rs_wait || x->held_rs || x->ws || x->s_fail == HF_E_REFUSED) {
 		(void)c->h2->cops->submit_reset(c->h2->cli, x->csid, x->s_fail);
 		return;
 	}
@@ -1173,8 +1302,11 @@ static void xs_on_close(void *eng, int32_t sid)
 
 static void xs_on_send_space(void *eng, int32_t sid)
 {
+	struct conn *c = ((struct h2x *)eng)->c;
+
 	(void)sid;
-	s_send_space(((struct h2x *)eng)->c, eng);
+	s_send_space(c, eng);
+	conn_pump_later(c); /* the client's WINDOW_UPDATE for what went on */
 }
 
 /* The shared connection ended under x: x's error and how its client
@@ -1321,6 +1453,7 @@ static struct hf_limits h2p_limits(void)
 	    .max_head_bytes = (size_t)wk->opts.max_header_bytes,
 	    .max_fields = (size_t)wk->opts.max_headers,
 	    .max_streams = 100,
+	    .connect_protocol = true, /* WebSocket over h2 (RFC 8441, h2_ws.c) */
 	};
 }
 
@@ -1485,6 +1618,15 @@ static void h2p_nodelay(struct conn *c)
 		(void)setsockopt(c->client.fd, IPPROTO_TCP, TCP_NODELAY, &(int){1}, sizeof(int));
 }
 
+/* h2p_settings_later's timer: c looks again. */
+static void h2p_on_settings_poll(struct loop_timer *t)
+{
+	struct conn *c = t->arg;
+
+	if (!c->freed)
+		conn_pump_later(c);
+}
+
 static void h2p_start(struct conn *c, const struct http_framing_ops *cops)
 {
 	struct hf_limits lim = h2p_limits();
@@ -1493,6 +1635,7 @@ static void h2p_start(struct conn *c, const struct http_framing_ops *cops)
 	if (cops == h2ops)
 		h2p_nodelay(c);
 	loop_timer_init(&c->h2->idle, h2p_on_idle, c);
+	loop_timer_init(&c->h2->settings_poll, h2p_on_settings_poll, c);
 	c->h2->cops = cops;
 	c->h2->cli = cops->open(HF_SERVER, &lim, &client_events, c);
 	if (cops == &h1s_framing_ops)
@@ -1604,10 +1747,33 @@ static void h2p_closing(struct conn *c, bool *progress)
 	*progress = true;
 }
 
+/* A WebSocket stream waits for the h2 server's SETTINGS (x_wait_settings),
+ * which have not come: nothing to retry yet. */
+static bool h2p_settings_pending(const struct conn *c)
+{
+	const struct h2_proxy *p = c->h2;
+	const struct http_framing *srv =
+	    p->shared ? (p->sh && h2_shared_can_open(p->sh) ? h2_shared_framing(p->sh) : NULL)
+	    : p->sops == h2ops ? p->srv
+			       : NULL;
+
+	return p->pending_settings && srv && h2_framing_peer_connect(srv) == -EAGAIN;
+}
+
+/* A shared connection's SETTINGS come in its own pass (h2_shared.c), which
+ * does not wake c: c looks again shortly (H2P_SETTINGS_POLL_MS) while a
+ * WebSocket waits for them.  c's own server side wakes c with its bytes. */
+static void h2p_settings_later(struct conn *c)
+{
+	if (c->h2->shared && !loop_timer_armed(&c->h2->settings_poll))
+		loop_timer_arm(wk->loop, &c->h2->settings_poll, H2P_SETTINGS_POLL_MS);
+}
+
 /* The server side is back: the streams that waited for it open there. */
 static void h2p_resume(struct conn *c)
 {
 	c->h2->waiting = false;
+	c->h2->pending_settings = false;
 	for (struct h2x *x = c->h2->xs; x; x = x->next) {
 		struct h2_msg m = x->req;
 		struct hf_head h;
@@ -1708,7 +1874,9 @@ static void h2p_shared_step(struct conn *c, bool *progress)
 		*progress = true;
 		return;
 	}
-	if (p->waiting)
+	if (p->waiting && h2p_settings_pending(c))
+		h2p_settings_later(c);
+	else if (p->waiting)
 		h2p_resume(c);
 	okc = h2p_feed(p->cops, p->cli, &c->client, progress);
 	h2p_flush(p->cops, p->cli, &c->client, progress);
@@ -1719,7 +1887,7 @@ static void h2p_shared_step(struct conn *c, bool *progress)
 		h2p_closing(c, progress);
 		return;
 	}
-	if (p->waiting && c->server.fd < 0 && !c->server.failed) {
+	if (p->waiting && c->server.fd < 0 && !c->server.failed && !h2p_settings_pending(c)) {
 		conn_client_log(c, LOG_LVL_DEBUG, "HTTP/2 server side released: connecting again");
 		*progress = true;
 		conn_connect(c, c->host, c->port, h2p_connected);
@@ -1745,7 +1913,7 @@ static void h2p_step(struct conn *c, bool *progress)
 		*progress = true;
 		return;
 	}
-	if (p->waiting)
+	if (p->waiting && !h2p_settings_pending(c))
 		h2p_resume(c);
 	pool = p->sops == &h1pool_ops;
 	okc = h2p_feed(p->cops, p->cli, &c->client, progress);
@@ -1781,6 +1949,8 @@ static void h2p_close(struct conn *c)
 
 	if (p->idle.fn)
 		loop_timer_cancel(wk->loop, &p->idle);
+	if (p->settings_poll.fn)
+		loop_timer_cancel(wk->loop, &p->settings_poll);
 	/* a quiet server connection outlives its client in the h2 pool */
 	if (p->xs == NULL && p->srv && p->sops == h2ops && !p->probing && h2_pool_put(c, p->srv))
 		p->srv = NULL;

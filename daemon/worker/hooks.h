@@ -89,6 +89,20 @@ bool hooks_ws_relay(struct conn *c, struct hooks_ws **w, struct stream *from, st
 		    void (*sent)(struct conn *c, bool from_client, const uint8_t *p, size_t n),
 		    bool *progress);
 void hooks_ws_free(struct hooks_ws *w);
+/* The same between buffers, for a WebSocket over HTTP/2 (h2_ws.c): frames
+ * from `in` to `out` (as far as its room allows; the rest waits here for
+ * the next call), the script's flow from view->open (given back to
+ * view->close after the hook; `view` must outlive *w).  False once this
+ * direction passes through: then the caller moves `in` itself. */
+struct hooks_ws_view {
+	Snare__Flow *(*open)(void *arg);
+	void (*close)(void *arg, Snare__Flow *f);
+	void *arg;
+};
+bool hooks_ws_filter(struct conn *c, struct hooks_ws **w, const struct hooks_ws_view *view,
+		     bool from_client, struct buf *in, struct buf *out);
+/* Bytes of that direction wait here for room in `out`. */
+bool hooks_ws_pending(const struct hooks_ws *w, bool from_client);
 
 /* hooks_local.c: map_local's files as the configuration carries them
  * (OptionFile kind 2), each spec marked file or directory; served from

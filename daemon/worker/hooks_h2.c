@@ -76,10 +76,26 @@ static struct hf_field *fields_of(struct flowedit *e, Snare__Header *const *h, s
 
 /* The flow's http_version for a head: HTTP/3 streams (h3_reverse.c) say so;
  * everything else this file sees is an HTTP/2 stream (heads from an
- * HTTP/1.1 server behind h2_proxy.c included). */
+ * HTTP/1.1 server behind h2_proxy.c included), except the requests of
+ * HTTP/1.x clients of h2_proxy.c (h1_server.c), below. */
 static char *version_of(const struct hf_head *h)
 {
 	return (char *)(h->version == 30 ? "HTTP/3" : "HTTP/2.0");
+}
+
+/* A request's: its client's own version. */
+static char *request_version_of(const struct hf_head *h)
+{
+	switch (h->version) {
+	case 30:
+		return (char *)"HTTP/3";
+	case 11:
+		return (char *)"HTTP/1.1";
+	case 10:
+		return (char *)"HTTP/1.0";
+	default:
+		return (char *)"HTTP/2.0";
+	}
 }
 
 static size_t answer_max(const struct hf_head *h)
@@ -114,7 +130,7 @@ static Snare__HttpRequest *request_of(struct conn *c, struct flowedit *e, const 
 	r->has_port = 1;
 	r->port = c->port;
 	r->path = flowedit_strdup(e, h->path ? h->path : "/");
-	r->http_version = version_of(h);
+	r->http_version = request_version_of(h);
 	r->headers = headers_of(e, h->fields, h->nfields);
 	r->n_headers = h->nfields;
 	content_of(&r->content, &r->has_content, &r->has_content_streamed, &r->content_streamed,

@@ -28,7 +28,8 @@ struct hooks_ws_dir {
 	bool off;	/* passing through */
 };
 struct hooks_ws {
-	struct hooks_ws_dir d[2]; /* [1]: from the client */
+	struct hooks_ws_dir d[2];	  /* [1]: from the client */
+	const struct hooks_ws_view *view; /* NULL: the HTTP/1 exchange's (flow_http_view) */
 };
 
 bool hooks_ws_wanted(void)
@@ -112,9 +113,10 @@ static int frame_put(struct buf *out, uint8_t opcode, const uint8_t *d, size_t n
 }
 
 /* The script's verdict on the held message, into dir->out. */
-static void message_done(struct conn *c, struct hooks_ws_dir *dir, bool from_client)
+static void message_done(struct conn *c, struct hooks_ws *w, struct hooks_ws_dir *dir,
+			 bool from_client)
 {
-	Snare__Flow *f = flow_http_view(c);
+	Snare__Flow *f = w->view ? w->view->open(w->view->arg) : flow_http_view(c);
 	uint8_t *out;
 	size_t len = 0;
 	unsigned ch;
@@ -125,7 +127,10 @@ static void message_done(struct conn *c, struct hooks_ws_dir *dir, bool from_cli
 	    f, SCRIPT_EV_WEBSOCKET_MESSAGE, from_client, buf_ptr(&dir->msg), buf_len(&dir->msg),
 	    dir->opcode == 1 ? SNARE__MESSAGE__KIND__TEXT : SNARE__MESSAGE__KIND__BINARY, &out,
 	    &len);
-	flow_view_free(f);
+	if (w->view)
+		w->view->close(w->view->arg, f);
+	else
+		flow_view_free(f);
 	if (ch & (SCRIPT_CH_DROP | SCRIPT_CH_KILL))
 		conn_client_log(c, LOG_LVL_DEBUG, "WebSocket message dropped by a hook");
 	else if (out)
@@ -168,7 +173,8 @@ static int hold_frame(struct hooks_ws_dir *dir, const uint8_t *p, size_t h, size
 
 /* Takes one complete frame from `in`; false when there is none yet or
  * the direction goes off. */
-static bool frame_take(struct conn *c, struct hooks_ws_dir *dir, struct buf *in, bool from_client)
+static bool frame_take(struct conn *c, struct hooks_ws *w, struct hooks_ws_dir *dir, struct buf *in,
+		       bool from_client)
 {
 	const uint8_t *p = buf_ptr(in);
 	uint64_t len;
@@ -196,8 +202,47 @@ static bool frame_take(struct conn *c, struct hooks_ws_dir *dir, struct buf *in,
 		dir->opcode = op;
 	buf_consume(in, h + len);
 	if (fin)
-		message_done(c, dir, from_client);
+		message_done(c, w, dir, from_client);
 	return true;
+}
+
+static struct hooks_ws *ws_new(const struct hooks_ws_view *view)
+{
+	struct hooks_ws *w = xcalloc(1, sizeof(*w));
+
+	for (int i = 0; i < 2; i++) {
+		buf_init(&w->d[i].held, WS_HOLD_MAX + 64);
+		buf_init(&w->d[i].msg, WS_HOLD_MAX);
+		buf_init(&w->d[i].out, WS_OUT_MAX);
+	}
+	w->view = view;
+	return w;
+}
+
+/* Moves frames from `in` to `out` as far as out's room allows. */
+static bool ws_move(struct conn *c, struct hooks_ws *w, struct buf *in, struct buf *out,
+		    bool from_client,
+		    void (*sent)(struct conn *c, bool from_client, const uint8_t *p, size_t n),
+		    bool *progress)
+{
+	struct hooks_ws_dir *dir = &w->d[from_client];
+	size_t n;
+
+	for (;;) {
+		n = buf_len(&dir->out);
+		if (n > buf_room(out))
+			n = buf_room(out);
+		if (n > 0 && buf_append(out, buf_ptr(&dir->out), n) == 0) {
+			if (sent)
+				sent(c, from_client, buf_ptr(&dir->out), n);
+			buf_consume(&dir->out, n);
+			*progress = true;
+		}
+		if (buf_len(&dir->out) > 0 || dir->off || !frame_take(c, w, dir, in, from_client))
+			break;
+		*progress = true;
+	}
+	return !dir->off || buf_len(&dir->out) > 0;
 }
 
 bool hooks_ws_relay(struct conn *c, struct hooks_ws **wp, struct stream *from, struct stream *to,
@@ -205,31 +250,22 @@ bool hooks_ws_relay(struct conn *c, struct hooks_ws **wp, struct stream *from, s
 		    void (*sent)(struct conn *c, bool from_client, const uint8_t *p, size_t n),
 		    bool *progress)
 {
-	struct hooks_ws_dir *dir;
-	size_t n;
+	if (*wp == NULL)
+		*wp = ws_new(NULL);
+	return ws_move(c, *wp, &from->in, &to->out, from_client, sent, progress);
+}
 
-	if (*wp == NULL) {
-		*wp = xcalloc(1, sizeof(**wp));
-		for (int i = 0; i < 2; i++) {
-			buf_init(&(*wp)->d[i].held, WS_HOLD_MAX + 64);
-			buf_init(&(*wp)->d[i].msg, WS_HOLD_MAX);
-			buf_init(&(*wp)->d[i].out, WS_OUT_MAX);
-		}
-	}
-	dir = &(*wp)->d[from_client];
-	for (;;) {
-		n = buf_len(&dir->out);
-		if (n > buf_room(&to->out))
-			n = buf_room(&to->out);
-		if (n > 0 && buf_append(&to->out, buf_ptr(&dir->out), n) == 0) {
-			sent(c, from_client, buf_ptr(&dir->out), n);
-			buf_consume(&dir->out, n);
-			*progress = true;
-		}
-		if (buf_len(&dir->out) > 0 || dir->off ||
-		    !frame_take(c, dir, &from->in, from_client))
-			break;
-		*progress = true;
-	}
-	return !dir->off || buf_len(&dir->out) > 0;
+bool hooks_ws_pending(const struct hooks_ws *w, bool from_client)
+{
+	return w && buf_len(&w->d[from_client].out) > 0;
+}
+
+bool hooks_ws_filter(struct conn *c, struct hooks_ws **wp, const struct hooks_ws_view *view,
+		     bool from_client, struct buf *in, struct buf *out)
+{
+	bool progress = false;
+
+	if (*wp == NULL)
+		*wp = ws_new(view);
+	return ws_move(c, *wp, in, out, from_client, NULL, &progress);
 }

@@ -96,8 +96,9 @@ struct hf_head {
 	/* requests (NULL when absent); HTTP/1 absolute-form fills scheme and
 	 * authority from the target, origin-form leaves them to Host */
 	const char *method, *scheme, *authority, *path;
-	int status;  /* responses */
-	int version; /* 10, 11, 20 or 30: for flows and for the HTTP/1 side */
+	const char *protocol; /* an extended CONNECT's :protocol (RFC 8441), else NULL */
+	int status;	      /* responses */
+	int version;	      /* 10, 11, 20 or 30: for flows and for the HTTP/1 side */
 	const struct hf_field *fields;
 	size_t nfields;
 	int64_t content_length; /* -1: not given (or chunked / close-delimited) */
@@ -108,6 +109,7 @@ struct hf_limits {
 	size_t max_head_bytes; /* max_header_bytes */
 	size_t max_fields;     /* max_headers */
 	uint32_t max_streams;  /* concurrent streams (1 on HTTP/1) */
+	bool connect_protocol; /* HF_SERVER on h2: extended CONNECT taken (RFC 8441) */
 	uint32_t conn_window;  /* h2: the connection's receive window (0: the default) */
 	bool settings_sent;    /* h2, HF_SERVER: its SETTINGS already went out (h2_framing.h) */
 };

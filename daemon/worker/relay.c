@@ -28,17 +28,16 @@ struct relay_state {
 	size_t flow_bytes;
 };
 
-static void relay_add_msg(struct conn *c, bool from_client, const uint8_t *d, size_t n,
-			  Snare__Message__Kind kind, bool truncated)
+void relay_msg_add(Snare__Flow *f, size_t *flow_bytes, bool from_client, const uint8_t *d, size_t n,
+		   Snare__Message__Kind kind, bool truncated)
 {
-	Snare__Flow *f = c->relay->flow;
 	Snare__Message *m;
 	size_t keep = n;
 
 	if (f == NULL || f->n_messages >= RELAY_MSGS_MAX || !wk->want_flows)
 		return;
-	if (c->relay->flow_bytes + keep > RELAY_KEEP_MAX) {
-		keep = RELAY_KEEP_MAX - c->relay->flow_bytes;
+	if (*flow_bytes + keep > RELAY_KEEP_MAX) {
+		keep = RELAY_KEEP_MAX - *flow_bytes;
 		truncated = true;
 	}
 	m = xmalloc(sizeof(*m));
@@ -52,9 +51,26 @@ static void relay_add_msg(struct conn *c, bool from_client, const uint8_t *d, si
 	m->kind = kind;
 	if (truncated)
 		m->has_truncated = m->truncated = 1;
-	c->relay->flow_bytes += keep;
+	*flow_bytes += keep;
 	f->messages = xrealloc(f->messages, (f->n_messages + 1) * sizeof(*f->messages));
 	f->messages[f->n_messages++] = m;
+}
+
+void relay_msgs_free(Snare__Flow *f)
+{
+	for (size_t i = 0; i < f->n_messages; i++) {
+		free(f->messages[i]->content.data);
+		free(f->messages[i]);
+	}
+	free(f->messages);
+	f->messages = NULL;
+	f->n_messages = 0;
+}
+
+static void relay_add_msg(struct conn *c, bool from_client, const uint8_t *d, size_t n,
+			  Snare__Message__Kind kind, bool truncated)
+{
+	relay_msg_add(c->relay->flow, &c->relay->flow_bytes, from_client, d, n, kind, truncated);
 }
 
 static void ws_on_message(void *arg, enum ws_msg_kind kind, const uint8_t *d, size_t n,
@@ -211,7 +227,6 @@ static void relay_ws_free(struct relay_state *r)
 void relay_flow_finish(struct conn *c, const char *error)
 {
 	Snare__Flow *f = c->relay ? c->relay->flow : NULL;
-	size_t i;
 
 	if (f == NULL)
 		return;
@@ -227,11 +242,7 @@ void relay_flow_finish(struct conn *c, const char *error)
 	} else {
 		flow_send_tcp(c, f, error);
 	}
-	for (i = 0; i < f->n_messages; i++) {
-		free(f->messages[i]->content.data);
-		free(f->messages[i]);
-	}
-	free(f->messages);
+	relay_msgs_free(f);
 	free(f);
 	relay_ws_free(c->relay);
 }

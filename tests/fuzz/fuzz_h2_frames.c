@@ -1,9 +1,11 @@
 /* Fuzz target for the h2 module: peer bytes fed to a server-side or a client-side session.
  * Input: one flag byte (bit 0: the client side; bits 1-4: a chunk size; bit 5: a server whose
- * SETTINGS the owner wrote before the session, settings_sent), then the peer's bytes.
+ * SETTINGS the owner wrote before the session, settings_sent; bit 6: extended CONNECT, RFC 8441,
+ * taken by the server side), then the peer's bytes.
  * The owner answers every request with a body and trailers, consumes every data piece and
  * drains the output after each chunk, so the submit paths run against hostile peers too; every
- * head also goes through the HTTP/1 mapping and back. */
+ * head also goes through the HTTP/1 mapping and back (a WebSocket CONNECT through its Upgrade
+ * form, a response through the 101 mapping). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -24,11 +26,16 @@ static void map_round_trip(const struct h2_head *h)
 	h2_msg_init(&h1);
 	h2_msg_init(&h2);
 	h2_msg_init(&stripped);
-	if (h->method && h2_map_request_to_h1(&h1, h) == 0) {
+	if (h2_ws_connect(h->method, h->protocol) && h2_ws_request_to_h1(&h1, h) == 0) {
+		h2_strip_h2c_upgrade(&stripped, h1.fields, h1.nfields);
+	} else if (h->method && h2_map_request_to_h1(&h1, h) == 0) {
 		h2_strip_h2c_upgrade(&stripped, h1.fields, h1.nfields);
 		h2_map_request_from_h1(&h2, h1.method, h1.path, "https", h1.fields, h1.nfields);
 	} else if (!h->method && h2_map_response_to_h1(&h1, h) == 0) {
 		h2_map_response_from_h1(&h2, h1.status, h1.fields, h1.nfields);
+		(void)h2_ws_accept_ok(h1.fields, h1.nfields, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+		h2_msg_free(&h2);
+		h2_ws_response_from_h1(&h2, h1.fields, h1.nfields);
 	}
 	h2_msg_free(&h1);
 	h2_msg_free(&h2);
@@ -96,6 +103,12 @@ static void start_requests(struct h2_session *s)
 		h2_submit_data(s, sid, (const uint8_t *)"abc", 3);
 		h2_submit_end(s, sid, f, 1);
 	}
+	h.method = "CONNECT"; /* a WebSocket, RFC 8441: the :protocol path */
+	h.protocol = "websocket";
+	h.nfields = 0;
+	sid = h2_submit_head(s, 0, &h, false);
+	if (sid > 0)
+		h2_submit_data(s, sid, (const uint8_t *)"\x81\x80xxxx", 6);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -110,6 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.max_header_list = 4096;
 	o.rst_burst = 20;
 	o.settings_sent = (data[0] >> 5) & 1;
+	o.connect_protocol = (data[0] >> 6) & 1;
 	w.s = h2_new(data[0] & 1 ? H2_CLIENT : H2_SERVER, &o, &cbs, &w);
 	chunk = ((data[0] >> 1) & 15) ? ((data[0] >> 1) & 15) * 7 : size;
 	if (data[0] & 1)

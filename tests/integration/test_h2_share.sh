@@ -134,3 +134,23 @@ if grep -q '30 succeeded, 0 failed' <<<"$out" && [ "$n" = 30 ] && [ "$c" -ge 6 ]
 	ok h2-share-goaway-next-stream-new-connection
 else notok h2-share-goaway-next-stream-new-connection "n=$n conns=$c $(grep -E 'succeeded' <<<"$out") $(grep -iE 'goaway|HTTP/2 server' "$SNARE_LOG" | tail -6)"; fi
 stop_snare
+
+# ---- an upload larger than the server's window, over a shared connection ----
+# nghttpd answers only after the whole request body, so every byte past its
+# first window waits for its WINDOW_UPDATEs: the client's window must open
+# as the server takes them (a 3 MB upload; a stall here times curl out).
+if command -v nghttpd >/dev/null; then
+	mkdir -p "$T/www"
+	echo "h2 share upload" >"$T/www/up.txt"
+	start_nghttpd "$T/shr_nghttpd.log" || { notok h2-share-upload-nghttpd "$(tail -3 "$T/shr_nghttpd.log")"; exit 0; }
+	start_snare --set workers=1 --mode "reverse:https://localhost:$NGX@127.0.0.1:0" \
+		--set ssl_insecure=true -v || exit 1
+	curl -sS --http2 -k --max-time 10 "https://127.0.0.1:$SNARE_PORT/up.txt?first" >/dev/null 2>&1
+	out=$(curl -sS --http2 -k --max-time 20 --data-binary @"$T/shr_root/slow/big.bin" \
+		-w '\n%{http_code} %{http_version} %{size_upload}\n' "https://127.0.0.1:$SNARE_PORT/up.txt?up" 2>&1)
+	if grep -q '^200 2 3000000$' <<<"$out" && grep -q '^h2 share upload' <<<"$out" &&
+		grep -q 'HTTP/2 server connection .*\(joined\|taken from the pool\|shared\)' "$SNARE_LOG"; then
+		ok h2-share-upload-3mb
+	else notok h2-share-upload-3mb "$out $(grep -E 'HTTP/2 server' "$SNARE_LOG" | tail -4)"; fi
+	stop_snare
+else skip h2-share-upload-3mb "nghttpd is not installed"; fi

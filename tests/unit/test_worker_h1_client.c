@@ -5,7 +5,8 @@
  * chosen, trailers after the last chunk), response heads back in HTTP/2
  * form (1xx included), bodies by Content-Length, chunks (with trailers) and
  * close, one request at a time with keep-alive, and what a broken server
- * does to the stream. */
+ * does to the stream; a WebSocket extended CONNECT (RFC 8441) as an
+ * Upgrade, its 101 as 200 and the connection a byte tunnel. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "core/buf.h"
 #include "worker/h1_client.h"
@@ -471,6 +475,122 @@ static void test_engine_reset(void **state)
 	t_close(&t);
 }
 
+/* ---- WebSocket (RFC 8441 section 5) ---- */
+
+static int32_t t_ws(struct t *t, const char *protocol)
+{
+	struct hf_field f[] = {F("sec-websocket-version", "13"),
+			       F("sec-websocket-extensions", "permessage-deflate")};
+	struct hf_head h = {.method = "CONNECT",
+			    .protocol = protocol,
+			    .scheme = "https",
+			    .authority = "example.com",
+			    .path = "/ws",
+			    .fields = f,
+			    .nfields = 1,
+			    .content_length = -1};
+
+	return ops->submit_head(t->f, 0, &h, false);
+}
+
+/* The accept a 101 must carry for the key in the request just sent. */
+static void ws_accept_for(const char *request, char accept[32])
+{
+	const char *k = strstr(request, "sec-websocket-key: ");
+	char src[128];
+	unsigned char md[SHA_DIGEST_LENGTH];
+
+	assert_non_null(k);
+	k += 19;
+	snprintf(src, sizeof(src), "%.24s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", k);
+	SHA1((const unsigned char *)src, strlen(src), md);
+	EVP_EncodeBlock((unsigned char *)accept, md, sizeof(md));
+}
+
+static void test_ws_upgrade_tunnel(void **state)
+{
+	struct t t;
+	char accept[32], resp[256];
+	const char *req;
+
+	t_open(&t);
+	assert_int_equal(t_ws(&t, "websocket"), 1);
+	req = t_sent(&t);
+	assert_true(strncmp(req, "GET /ws HTTP/1.1\r\nhost: example.com\r\n", 37) == 0);
+	assert_non_null(strstr(req, "connection: upgrade\r\nupgrade: websocket\r\n"));
+	assert_non_null(strstr(req, "sec-websocket-version: 13\r\n"));
+	assert_null(strstr(req, "sec-websocket-version: 13\r\nsec-websocket-version"));
+	assert_null(strstr(req, "chunked"));
+	assert_null(strstr(req, "content-length"));
+	ws_accept_for(req, accept);
+	snprintf(resp, sizeof(resp),
+		 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+		 "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\nX-S: 1\r\n\r\n\x81\x02hi",
+		 accept);
+	assert_int_equal(t_recv(&t, resp), 0);
+	assert_int_equal(t.s.heads, 1);
+	assert_int_equal(t.s.status, 200);
+	assert_false(t.s.head_end);
+	assert_string_equal(t.s.fields, "x-s=1;");
+	assert_int_equal(t.s.nbody, 4); /* the frame's bytes, as they came */
+	/* the client's bytes go out as they are, no chunk framing */
+	assert_int_equal(ops->submit_data(t.f, 1,
+					  (const uint8_t *)"\x81\x82"
+							   "abcdXY",
+					  8),
+			 8);
+	assert_int_equal(memcmp(t_sent(&t),
+				"\x81\x82"
+				"abcdXY",
+				8),
+			 0);
+	assert_false(h1c_write_shut(t.f));
+	assert_int_equal(ops->submit_end(t.f, 1, NULL, 0), 0);
+	(void)t_sent(&t);
+	assert_true(h1c_write_shut(t.f));
+	assert_false(ops->can_open(t.f)); /* the connection is the tunnel's */
+	h1c_eof(t.f);			  /* the server closed: the stream ends */
+	assert_int_equal(t.s.ends, 1);
+	assert_int_equal(t.s.closes, 1);
+	assert_int_equal(t.s.resets, 0);
+	t_close(&t);
+}
+
+static void test_ws_refused(void **state)
+{
+	struct t t;
+
+	t_open(&t); /* a wrong accept fails the stream */
+	assert_int_equal(t_ws(&t, "websocket"), 1);
+	(void)t_sent(&t);
+	assert_int_equal(t_recv(&t, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+				    "Connection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n"),
+			 -EPROTO);
+	assert_int_equal(t.s.heads, 0);
+	assert_int_equal(t.s.resets, 1);
+	t_close(&t);
+
+	t_open(&t); /* a 200 is no WebSocket either */
+	assert_int_equal(t_ws(&t, "websocket"), 1);
+	(void)t_sent(&t);
+	assert_int_equal(t_recv(&t, "HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"), -EPROTO);
+	assert_int_equal(t.s.heads, 0);
+	t_close(&t);
+
+	t_open(&t); /* a refusal (403) goes back as it is */
+	assert_int_equal(t_ws(&t, "websocket"), 1);
+	(void)t_sent(&t);
+	assert_int_equal(t_recv(&t, "HTTP/1.1 403 Forbidden\r\ncontent-length: 2\r\n\r\nno"), 0);
+	assert_int_equal(t.s.status, 403);
+	assert_string_equal(t.s.body, "no");
+	t_close(&t);
+
+	t_open(&t); /* another protocol has no HTTP/1.1 form */
+	assert_int_equal(t_ws(&t, "chat"), -EINVAL);
+	assert_true(ops->can_open(t.f));
+	t_close(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,6 +605,8 @@ int main(void)
 	    cmocka_unit_test(test_response_broken),
 	    cmocka_unit_test(test_windows),
 	    cmocka_unit_test(test_engine_reset),
+	    cmocka_unit_test(test_ws_upgrade_tunnel),
+	    cmocka_unit_test(test_ws_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

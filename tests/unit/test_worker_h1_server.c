@@ -36,6 +36,7 @@ struct seen {
 	bool head_end;
 	int64_t content_length;
 	char method[16], scheme[8], authority[64], path[64], fields[512], trailer[128];
+	char protocol[16]; /* an extended CONNECT's :protocol, "-" when absent */
 	char body[256];
 	size_t nbody;
 	uint32_t reset_code;
@@ -66,6 +67,7 @@ static void ev_head(void *eng, int32_t sid, const struct hf_head *h, bool end)
 	put_str(s->scheme, sizeof(s->scheme), h->scheme);
 	put_str(s->authority, sizeof(s->authority), h->authority);
 	put_str(s->path, sizeof(s->path), h->path);
+	put_str(s->protocol, sizeof(s->protocol), h->protocol);
 	s->fields[0] = '\0';
 	for (size_t i = 0; i < h->nfields; i++) {
 		size_t l = strlen(s->fields);
@@ -402,6 +404,31 @@ static void test_absolute_form(void **state)
 	t_close(&t);
 }
 
+/* An HTTP/1.1 client has no extended CONNECT (RFC 8441 is HTTP/2's): a
+ * WebSocket upgrade and a CONNECT reach the engine without a :protocol,
+ * so layer_h2 never takes its WebSocket-over-h2 path for them. */
+static void test_no_extended_connect(void **state)
+{
+	struct t t;
+
+	t_open(&t, 8192, 50);
+	assert_int_equal(t_recv(&t, "GET /chat HTTP/1.1\r\nHost: ex.test\r\nConnection: Upgrade\r\n"
+				    "Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+				    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"),
+			 0);
+	assert_int_equal(t.s.heads, 1);
+	assert_string_equal(t.s.method, "GET");
+	assert_string_equal(t.s.protocol, "-");
+	t_close(&t);
+	t_open(&t, 8192, 50);
+	assert_int_equal(t_recv(&t, "CONNECT ex.test:443 HTTP/1.1\r\nHost: ex.test:443\r\n\r\n"),
+			 0);
+	assert_int_equal(t.s.heads, 1);
+	assert_string_equal(t.s.method, "CONNECT");
+	assert_string_equal(t.s.protocol, "-");
+	t_close(&t);
+}
+
 /* Bad heads: the engine learns the status and answers on sid 0; the
  * framing closes after the answer and reads nothing more. */
 static void check_bad(const char *bytes, size_t max_head, size_t max_fields, int status,
@@ -557,7 +584,9 @@ static void test_windows(void **state)
 	t_close(&t);
 }
 
-/* A reset from the engine ends the connection; on_close at the flush. */
+/* A reset from the engine ends the connection; on_close at the flush.
+ * Before any response head the client is told 502, not left with an
+ * empty reply. */
 static void test_engine_reset(void **state)
 {
 	struct t t;
@@ -566,7 +595,8 @@ static void test_engine_reset(void **state)
 	assert_int_equal(t_recv(&t, "GET / HTTP/1.1\r\nHost: h\r\n\r\n"), 0);
 	assert_int_equal(sops->submit_reset(t.f, 1, HF_E_CANCEL), 0);
 	assert_int_equal(t.s.closes, 0);
-	(void)t_sent(&t);
+	assert_non_null(strstr(t_sent(&t), "HTTP/1.1 502 Bad Gateway\r\n"));
+	assert_non_null(strstr(t.wire, "connection: close\r\n"));
 	assert_int_equal(t.s.closes, 1);
 	assert_true(sops->done(t.f));
 	t_close(&t);
@@ -872,6 +902,7 @@ int main(void)
 	    cmocka_unit_test(test_expect_continue),
 	    cmocka_unit_test(test_head_and_304),
 	    cmocka_unit_test(test_absolute_form),
+	    cmocka_unit_test(test_no_extended_connect),
 	    cmocka_unit_test(test_bad_heads),
 	    cmocka_unit_test(test_broken_bodies),
 	    cmocka_unit_test(test_early_answer),
