@@ -145,6 +145,9 @@ ssize_t h2_submit_data(struct h2_session *s, int32_t sid, const uint8_t *p, size
 /* Ends the body once the queued bytes are sent, with trailers when n > 0. */
 int h2_submit_end(struct h2_session *s, int32_t sid, const struct h2_field *trailers, size_t n);
 int h2_submit_reset(struct h2_session *s, int32_t sid, uint32_t code);
+/* Resets the stream with code once the body bytes queued before are sent (a response cut short
+ * after what was received of it); at once when it has no body to send. */
+int h2_submit_reset_after(struct h2_session *s, int32_t sid, uint32_t code);
 /* GOAWAY with the last stream processed; NO_ERROR lets open streams finish. */
 int h2_submit_goaway(struct h2_session *s, uint32_t code);
 /* The other side took n bytes of sid's data: open the peer's windows by that much. */

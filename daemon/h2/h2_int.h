@@ -20,6 +20,8 @@ struct h2_stream {
 	bool deferred;	   /* the data source ran dry and nghttp2 waits for h2_submit_data */
 	bool eof;	   /* h2_submit_end was called */
 	bool reset_told;   /* the owner got on_reset for this stream */
+	bool reset_after;  /* h2_submit_reset_after: RST_STREAM reset_code once buf is sent */
+	uint32_t reset_code;
 	size_t head_bytes; /* header list size so far (RFC 9113 6.5.2 counting) */
 	size_t unconsumed; /* bytes given to on_data, not yet h2_consume'd */
 	struct h2_msg in;  /* the header block being received */

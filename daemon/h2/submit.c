@@ -148,6 +148,13 @@ ssize_t h2_read_body(nghttp2_session *ng, int32_t sid, uint8_t *buf, size_t len,
 	}
 	if (st->off == st->len)
 		st->off = st->len = 0;
+	if (st->len == 0 && st->reset_after && n == 0) { /* what was queued is out */
+		st->reset_after = false;
+		st->deferred = true;
+		return nghttp2_submit_rst_stream(ng, NGHTTP2_FLAG_NONE, sid, st->reset_code)
+			   ? NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE
+			   : NGHTTP2_ERR_DEFERRED;
+	}
 	if (st->len == 0 && st->eof) {
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
 		if (st->trailers_out.nfields) {
@@ -164,6 +171,18 @@ ssize_t h2_read_body(nghttp2_session *ng, int32_t sid, uint8_t *buf, size_t len,
 int h2_submit_reset(struct h2_session *s, int32_t sid, uint32_t code)
 {
 	return nghttp2_submit_rst_stream(s->ng, NGHTTP2_FLAG_NONE, sid, code) ? -EINVAL : 0;
+}
+
+int h2_submit_reset_after(struct h2_session *s, int32_t sid, uint32_t code)
+{
+	struct h2_stream *st = h2_stream_find(s, sid);
+
+	if (!st || !st->has_provider || st->eof || st->len == st->off)
+		return h2_submit_reset(s, sid, code);
+	st->reset_after = true;
+	st->reset_code = code;
+	resume(s, st);
+	return 0;
 }
 
 int h2_submit_goaway(struct h2_session *s, uint32_t code)

@@ -159,15 +159,17 @@ static void conn_error(struct http_framing *f, uint32_t code, const char *why)
 }
 
 /* A graceful GOAWAY from the peer (NO_ERROR) only stops new streams
- * (can_open says so); any other, and every one we send, ends the side. */
+ * (can_open says so); any other, and every one we send, ends the side.
+ * The engine hears which streams a peer's one says were processed. */
 static void on_goaway(void *owner, uint32_t code, int32_t last_sid, bool by_peer)
 {
 	struct http_framing *f = owner;
 	char why[96];
 
-	(void)last_sid;
 	if (by_peer && code == HF_E_NO_ERROR)
 		return;
+	if (by_peer && !f->failed && f->ev.on_goaway)
+		f->ev.on_goaway(f->eng, code, last_sid);
 	snprintf(why, sizeof(why), "GOAWAY %s %s",
 		 by_peer ? "received:" : "sent:", h2_error_name(code));
 	conn_error(f, code, why);
@@ -315,6 +317,11 @@ static int h2f_submit_reset(struct http_framing *f, int32_t sid, uint32_t code)
 	return h2_submit_reset(f->s, sid, code);
 }
 
+static int h2f_submit_abort(struct http_framing *f, int32_t sid, uint32_t code)
+{
+	return h2_submit_reset_after(f->s, sid, code);
+}
+
 static int h2f_consume(struct http_framing *f, int32_t sid, size_t n)
 {
 	return h2_consume(f->s, sid, n);
@@ -383,6 +390,7 @@ const struct http_framing_ops h2_framing_ops = {
     .submit_data = h2f_submit_data,
     .submit_end = h2f_submit_end,
     .submit_reset = h2f_submit_reset,
+    .submit_abort = h2f_submit_abort,
     .consume = h2f_consume,
     .can_open = h2f_can_open,
 };

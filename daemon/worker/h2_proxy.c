@@ -13,7 +13,9 @@
  * (hooks_h2_body_cap) is collected before the head goes on: its bytes are consumed as they come, up
  * to the cap, so the stream's window bounds it; a body that grows past the cap is sent on after
  * hooks that saw the head only.  RST_STREAM goes to the other side with its code and becomes the
- * flow's error; a connection error on either side ends the connection.  A connection with no stream
+ * flow's error; a connection error on the client's side ends the connection, one on a server side
+ * ends only the streams on it (x_cut: what arrived goes to the client, then RST_STREAM with the
+ * GOAWAY's code; REFUSED_STREAM above its last stream id).  A connection with no stream
  * open for UPSTREAM_RELEASE_MS gives its h2 server side to the h2 pool (h2_pool.h) and trims its
  * idle session; its next stream takes a pooled one back or connects again.  Both peers' bytes are
  * untrusted (the framings check them). */
@@ -76,6 +78,9 @@ struct h2x {
 	bool srv_wait; /* waits for a server side (released while idle): head in req, body in up */
 	struct h2_shared *sh; /* the shared server connection its stream is on (a reference) */
 	bool retried;	      /* opened again after the server refused it */
+	bool s_failed;	      /* its server connection failed under it ... */
+	uint32_t s_fail;      /* ... and the client's stream ends with this code */
+	bool down_abort;      /* ... once `down` has gone to the client */
 	char error[96];
 	char flow_id[37]; /* the same at the hooks and in the record ("" until made) */
 	struct h2ws *ws;  /* an extended CONNECT for a WebSocket (h2_ws.c): NULL if not */
@@ -908,12 +913,16 @@ static void c_on_close(void *eng, int32_t sid)
 	x_maybe_done(c, x);
 }
 
+static void x_abort_drained(struct conn *c, struct h2x *x);
+
 static void c_on_send_space(void *eng, int32_t sid)
 {
 	struct h2x *x = by_csid(eng, sid);
 
-	if (x && x->ssid > 0)
+	if (x && x->ssid > 0) {
 		x_drain(eng, x, false);
+		x_abort_drained(eng, x);
+	}
 }
 
 static void conn_error(void *eng, uint32_t code, int status, const char *why, const char *side)
@@ -1102,12 +1111,73 @@ static void s_reset(struct conn *c, struct h2x *x, uint32_t code, bool by_peer)
 	}
 }
 
+/* ---- the server connection failed under open streams ---- */
+
+/* The server's GOAWAY: a stream above last_sid was not processed
+ * (REFUSED_STREAM, may be retried); one at or below it ends with code. */
+static void x_goaway(struct h2x *x, uint32_t code, int32_t last_sid)
+{
+	if (x->ssid <= 0 || x->s_closed || x->s_failed)
+		return;
+	x->s_failed = true;
+	x->s_fail = x->ssid > last_sid ? HF_E_REFUSED : code;
+}
+
+/* The connection ended (after a GOAWAY, or without one: CANCEL for a
+ * close, INTERNAL_ERROR for an error in its bytes or TLS). */
+static void x_server_failed(struct h2x *x, uint32_t code, const char *why)
+{
+	if (x->ssid <= 0 || x->s_closed)
+		return;
+	if (!x->s_failed) {
+		x->s_failed = true;
+		x->s_fail = code == HF_E_CANCEL ? HF_E_CANCEL : HF_E_INTERNAL;
+	}
+	if (x->s_fail != HF_E_REFUSED)
+		x_error(x, "%s", why);
+}
+
+/* The cut response's last bytes went to the client: its stream ends. */
+static void x_abort_drained(struct conn *c, struct h2x *x)
+{
+	const struct http_framing_ops *o = c->h2->cops;
+
+	if (!x->down_abort || x->c_closed || buf_len(&x->down) > 0)
+		return;
+	x->down_abort = false;
+	if (o->submit_abort)
+		(void)o->submit_abort(c->h2->cli, x->csid, x->s_fail);
+	else
+		(void)o->submit_reset(c->h2->cli, x->csid, x->s_fail);
+}
+
+/* What arrived of x's response goes to the client first (its head went),
+ * then the stream ends with the failure's code; nothing is consumed from
+ * the failed side any more.  A WebSocket's stream ends at once. */
+static void x_cut(struct conn *c, struct h2x *x)
+{
+	if (x->s_fail == HF_E_REFUSED)
+		x_error(x, "server reset the stream (%s)", h2_error_name(x->s_fail));
+	if (!x->has_resp || x->rs_wait || x->held_rs || x->ws || x->s_fail == HF_E_REFUSED) {
+		(void)c->h2->cops->submit_reset(c->h2->cli, x->csid, x->s_fail);
+		return;
+	}
+	x->down_credit = buf_len(&x->down);
+	x->down_abort = true;
+	x_drain(c, x, false);
+	x_abort_drained(c, x);
+}
+
 static void s_close(struct conn *c, struct h2x *x)
 {
 	if (x == NULL)
 		return;
+	if (x->s_failed && !x->s_closed && x->s_fail == HF_E_REFUSED && s_retry(c, x, x->s_fail))
+		return;
 	x->s_closed = true;
-	if (!x->c_closed && !x->down_end)
+	if (!x->c_closed && !x->down_end && x->s_failed)
+		x_cut(c, x);
+	else if (!x->c_closed && !x->down_end)
 		(void)c->h2->cops->submit_reset(c->h2->cli, x->csid, HF_E_CANCEL);
 	x_maybe_done(c, x);
 }
@@ -1155,9 +1225,26 @@ static void s_on_send_space(void *eng, int32_t sid)
 	s_send_space(eng, by_ssid(eng, sid));
 }
 
+/* c's own h2 server connection failed: its streams end (h2p_server_failed),
+ * the client's connection goes on. */
 static void s_on_conn_error(void *eng, uint32_t code, int status, const char *why)
 {
-	conn_error(eng, code, status, why, "server");
+	struct conn *c = eng;
+
+	(void)status;
+	conn_client_log(c, LOG_LVL_INFO, "HTTP/2 server connection ended: %s", why);
+	for (struct h2x *x = c->h2->xs; x; x = x->next)
+		if (x->sh == NULL)
+			x_server_failed(x, code, why);
+}
+
+static void s_on_goaway(void *eng, uint32_t code, int32_t last_sid)
+{
+	struct conn *c = eng;
+
+	for (struct h2x *x = c->h2->xs; x; x = x->next)
+		if (x->sh == NULL)
+			x_goaway(x, code, last_sid);
 }
 
 /* A shared connection's stream (h2_shared.h): eng is x.  Its client
@@ -1223,15 +1310,21 @@ static void xs_on_send_space(void *eng, int32_t sid)
 	conn_pump_later(c); /* the client's WINDOW_UPDATE for what went on */
 }
 
-/* The shared connection ended under x: x's error only (its close follows). */
+/* The shared connection ended under x: x's error and how its client
+ * stream ends (its close follows, s_close). */
 static void xs_on_conn_error(void *eng, uint32_t code, int status, const char *why)
 {
 	struct h2x *x = eng;
 
-	(void)code, (void)status;
+	(void)status;
 	conn_client_log(x->c, LOG_LVL_INFO, "HTTP/2 server connection ended under a stream: %s",
 			why);
-	x_error(x, "%s", why);
+	x_server_failed(x, code, why);
+}
+
+static void xs_on_goaway(void *eng, uint32_t code, int32_t last_sid)
+{
+	x_goaway(eng, code, last_sid);
 }
 
 static const struct hf_events client_events = {
@@ -1254,6 +1347,7 @@ static const struct hf_events server_events = {
     .on_close = s_on_close,
     .on_send_space = s_on_send_space,
     .on_conn_error = s_on_conn_error,
+    .on_goaway = s_on_goaway,
 };
 
 static const struct hf_events shared_events = {
@@ -1265,6 +1359,7 @@ static const struct hf_events shared_events = {
     .on_close = xs_on_close,
     .on_send_space = xs_on_send_space,
     .on_conn_error = xs_on_conn_error,
+    .on_goaway = xs_on_goaway,
 };
 
 /* ---- intercept's resume and kill (hold_http.c) ---- */
@@ -1760,6 +1855,22 @@ static void h2p_server_ended(struct conn *c, bool *progress)
 	*progress = true;
 }
 
+/* c's own h2 server connection ended under open streams: each ends as its
+ * failure says (x_cut); the client's connection goes on. */
+static void h2p_server_failed(struct conn *c)
+{
+	const char *why = c->server.err[0] ? c->server.err : "server closed the connection";
+	struct h2x *x, *next;
+
+	for (x = c->h2->xs; x; x = next) {
+		next = x->next;
+		if (x->sh == NULL && x->ssid > 0 && !x->s_closed) {
+			x_server_failed(x, HF_E_CANCEL, why);
+			s_close(c, x); /* may free x */
+		}
+	}
+}
+
 /* What c's streams submitted on shared connections goes out. */
 static void h2p_kick_shared(struct conn *c)
 {
@@ -1834,8 +1945,8 @@ static void h2p_step(struct conn *c, bool *progress)
 		okc = h2p_feed(p->cops, p->cli, &c->client, progress);
 	if (!pool)
 		h2p_flush(p->sops, p->srv, &c->server, progress);
-	if (okc && !h2p_client_over(c) && !pool && !p->probing && p->xs == NULL &&
-	    (!oks || h2p_server_gone(c))) {
+	if (okc && !h2p_client_over(c) && !pool && !p->probing && (!oks || h2p_server_gone(c))) {
+		h2p_server_failed(c);
 		h2p_server_ended(c, progress);
 		return;
 	}

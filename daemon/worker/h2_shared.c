@@ -177,6 +177,17 @@ static void sh_conn_error(void *eng, uint32_t code, int status, const char *why)
 	sh_fail(eng, code, status, why);
 }
 
+/* The server's GOAWAY, before sh_fail: each stream learns whether it was
+ * processed. */
+static void sh_goaway(void *eng, uint32_t code, int32_t last_sid)
+{
+	struct h2_shared *sh = eng;
+
+	for (size_t i = 0; !sh->dead && i < sh->nslots; i++)
+		if (sh->slots[i].ev->on_goaway)
+			sh->slots[i].ev->on_goaway(sh->slots[i].eng, code, last_sid);
+}
+
 static const struct hf_events sh_events = {
     .on_head = sh_head,
     .on_data = sh_data,
@@ -186,6 +197,7 @@ static const struct hf_events sh_events = {
     .on_close = sh_close,
     .on_send_space = sh_send_space,
     .on_conn_error = sh_conn_error,
+    .on_goaway = sh_goaway,
 };
 
 /* ---- serving the socket ---- */

@@ -34,7 +34,12 @@
  *   on_conn_error  the whole side is done: GOAWAY, a malformed head (with
  *                the HTTP status the engine should answer on HTTP/1: 400,
  *                431, 505; an HF_SERVER framing takes that answer from the
- *                callback as submit_head on sid 0), a flood.
+ *                callback as submit_head on sid 0), a flood;
+ *   on_goaway    (may be NULL; HTTP/2) the peer's GOAWAY that ends the side,
+ *                just before its on_conn_error: streams above last_sid were
+ *                not processed (RFC 9113 6.8), those at or below it were.
+ *                A framing with no such frame never calls it: every stream
+ *                open at on_conn_error may have been processed.
  * Pointers given to a callback are valid only during the call.  Callbacks
  * may submit and consume, never feed or flush.
  *
@@ -119,6 +124,7 @@ struct hf_events {
 	void (*on_close)(void *eng, int32_t sid);
 	void (*on_send_space)(void *eng, int32_t sid);
 	void (*on_conn_error)(void *eng, uint32_t code, int http_status, const char *why);
+	void (*on_goaway)(void *eng, uint32_t code, int32_t last_sid);
 };
 
 struct http_framing;
@@ -148,6 +154,10 @@ struct http_framing_ops {
 	int (*submit_end)(struct http_framing *f, int32_t sid, const struct hf_field *trailers,
 			  size_t n);
 	int (*submit_reset)(struct http_framing *f, int32_t sid, uint32_t code);
+	/* Resets sid with code once the body queued before has gone out (a
+	 * response cut short after what arrived of it).  NULL: the engine
+	 * uses submit_reset. */
+	int (*submit_abort)(struct http_framing *f, int32_t sid, uint32_t code);
 	/* The other side took n bytes of sid's body: let the peer send more. */
 	int (*consume)(struct http_framing *f, int32_t sid, size_t n);
 	/* HF_CLIENT: whether another request may start now (HTTP/1: idle and

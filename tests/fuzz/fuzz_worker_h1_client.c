@@ -62,8 +62,8 @@ static void on_conn_error(void *eng, uint32_t code, int status, const char *why)
 {
 }
 
-static const struct hf_events events = {on_head,  on_data,  on_trailers, on_end,
-					on_reset, on_close, on_space,	 on_conn_error};
+static const struct hf_events events = {on_head,  on_data,  on_trailers,   on_end, on_reset,
+					on_close, on_space, on_conn_error, NULL};
 
 static void open_request(const struct http_framing_ops *ops, struct http_framing *f,
 			 struct count *c, uint8_t kind)

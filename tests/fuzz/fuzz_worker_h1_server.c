@@ -84,8 +84,8 @@ static void on_conn_error(void *eng, uint32_t code, int status, const char *why)
 		assert(ops->submit_head(c->f, 0, &h, true) == 0);
 }
 
-static const struct hf_events events = {on_head,  on_data,  on_trailers, on_end,
-					on_reset, on_close, on_space,	 on_conn_error};
+static const struct hf_events events = {on_head,  on_data,  on_trailers,   on_end, on_reset,
+					on_close, on_space, on_conn_error, NULL};
 
 /* The engine's answer to the stream in progress, chosen by `kind`. */
 static void answer(struct count *c, uint8_t kind)

@@ -12,10 +12,12 @@
                            anything else    200 "h2more\\n"
   h1origin PORT            HTTP/1.1, one request per connection: 200, body: the request's
                            chunked trailer lines ("t name: value").  Prints "ready".
-  client HOST PORT PATH [--trailer NAME=VALUE] [--header NAME=VALUE]...
+  client HOST PORT PATH [--trailer NAME=VALUE] [--header NAME=VALUE] [--again PATH2]...
                            TLS h2 client (no certificate check): sends the headers in the
                            order given, a body "x" and the trailers; prints "status N",
                            the body, and "reset CODE" or "goaway CODE LAST" when it sees one.
+                           --again: once that stream ended or was reset, PATH2 on stream 3 of
+                           the same connection, its lines prefixed "again ".
   flood rapid|continuation HOST PORT
                            TLS h2 client that floods: 1000 HEADERS each followed by its
                            RST_STREAM, or one header block in 400 one-byte CONTINUATION
@@ -191,7 +193,11 @@ def h1origin(port):
 def client(host, port, path, args):
     headers = [(":method", "POST"), (":scheme", "https"), (":authority", "localhost"), (":path", path)]
     trailers = []
+    again = None
     for i in range(0, len(args), 2):
+        if args[i] == "--again":
+            again = args[i + 1]
+            continue
         n, v = args[i + 1].split("=", 1)
         (trailers if args[i] == "--trailer" else headers).append((n, v))
     s = tls_client(host, port)
@@ -203,26 +209,34 @@ def client(host, port, path, args):
         c.send_headers(1, trailers, end_stream=True)
     s.sendall(c.data_to_send())
     done = False
+    sid, pre = 1, ""
     while not done:
         data = s.recv(65536)
         if not data:
-            print("eof")
+            print(pre + "eof")
             break
         for ev in c.receive_data(data):
+            if getattr(ev, "stream_id", sid) != sid:
+                continue
             if isinstance(ev, h2.events.ResponseReceived):
-                print("status %s" % dict(ev.headers)[":status"])
+                print(pre + "status %s" % dict(ev.headers)[":status"])
             elif isinstance(ev, h2.events.DataReceived):
                 c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
-                sys.stdout.write(ev.data.decode("latin-1"))
+                sys.stdout.write(pre + ev.data.decode("latin-1"))
             elif isinstance(ev, h2.events.StreamReset):
-                print("reset %d" % ev.error_code)
+                print(pre + "reset %d" % ev.error_code)
                 done = True
             elif isinstance(ev, h2.events.ConnectionTerminated):
-                print("goaway %d %s" % (ev.error_code, ev.last_stream_id))
-                done = True
+                print(pre + "goaway %d %s" % (ev.error_code, ev.last_stream_id))
+                done, again = True, None
             elif isinstance(ev, h2.events.StreamEnded):
-                print("end")
+                print(pre + "end")
                 done = True
+        if done and again:
+            sid, pre, done = 3, "again ", False
+            c.send_headers(3, headers[:3] + [(":path", again)])
+            c.send_data(3, b"x", end_stream=True)
+            again = None
         s.sendall(c.data_to_send())
     sys.stdout.flush()
 

@@ -794,10 +794,10 @@ static void r_conn_error(void *eng, uint32_t code, int status, const char *why)
 	fail_msg("unexpected connection error: %s", why);
 }
 
-static const struct hf_events client_side = {c_head,  c_data,	 c_trailers, c_end,
-					     r_reset, r_nothing, r_nothing,  r_conn_error};
-static const struct hf_events server_side = {s_head,  s_data,	 s_trailers, s_end,
-					     r_reset, r_nothing, r_nothing,  r_conn_error};
+static const struct hf_events client_side = {c_head,	c_data,	   c_trailers,	 c_end, r_reset,
+					     r_nothing, r_nothing, r_conn_error, NULL};
+static const struct hf_events server_side = {s_head,	s_data,	   s_trailers,	 s_end, r_reset,
+					     r_nothing, r_nothing, r_conn_error, NULL};
 
 static void relay_open(struct relay *r)
 {

@@ -2,7 +2,9 @@
  * framing and a server framing joined by memory, as the engine would drive
  * them: heads in order with version 20, bodies and trailers both ways, flow
  * control that waits for consume(), resets reported to the other side,
- * max_headers refusing a stream the engine never sees, and can_open. */
+ * max_headers refusing a stream the engine never sees, can_open, a peer's
+ * GOAWAY's last stream id given to the engine before the connection error,
+ * and submit_abort resetting only after the queued body. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,7 +21,10 @@
 
 /* What one side's engine saw. */
 struct seen {
-	int heads, ends, closes, resets, trailers, conn_errors;
+	int heads, ends, closes, resets, trailers, conn_errors, goaways;
+	int32_t goaway_last;
+	uint32_t goaway_code;
+	bool goaway_first; /* on_goaway came before on_conn_error */
 	int32_t sid;
 	int status, version;
 	int64_t content_length;
@@ -93,6 +98,16 @@ static void ev_conn_error(void *eng, uint32_t code, int status, const char *why)
 	((struct seen *)eng)->conn_errors++;
 }
 
+static void ev_goaway(void *eng, uint32_t code, int32_t last_sid)
+{
+	struct seen *s = eng;
+
+	s->goaways++;
+	s->goaway_code = code;
+	s->goaway_last = last_sid;
+	s->goaway_first = s->conn_errors == 0;
+}
+
 static const struct hf_events events = {
     .on_head = ev_head,
     .on_data = ev_data,
@@ -102,6 +117,7 @@ static const struct hf_events events = {
     .on_close = ev_close,
     .on_send_space = ev_space,
     .on_conn_error = ev_conn_error,
+    .on_goaway = ev_goaway,
 };
 
 struct pair {
@@ -309,6 +325,94 @@ static void garbage_is_conn_error(void **state)
 	pair_close(&p);
 }
 
+/* A server's GOAWAY frame (RFC 9113 6.8) with last_sid and code. */
+static void server_goaway(struct pair *p, int32_t last_sid, uint32_t code)
+{
+	uint8_t f[17] = {0, 0, 8, 0x7, 0, 0, 0, 0, 0};
+
+	for (int i = 0; i < 4; i++) {
+		f[9 + i] = (uint8_t)((uint32_t)last_sid >> (24 - 8 * i));
+		f[13 + i] = (uint8_t)(code >> (24 - 8 * i));
+	}
+	assert_int_equal(buf_append(&p->s2c, f, sizeof(f)), 0);
+	(void)ops->feed(p->cli, &p->s2c);
+}
+
+/* GOAWAY INTERNAL_ERROR naming stream 1 of 1 and 3: the engine hears the
+ * code and last stream id first, then the connection error, once. */
+static void goaway_tells_last_sid(void **state)
+{
+	struct pair p;
+	int32_t a, b;
+
+	(void)state;
+	pair_open(&p, 100);
+	pump(&p);
+	a = send_request(&p, req_fields, 2, true);
+	b = send_request(&p, req_fields, 2, true);
+	pump(&p);
+	assert_int_equal(p.ss.heads, 2);
+	server_goaway(&p, a, HF_E_INTERNAL);
+	assert_int_equal(p.cs.goaways, 1);
+	assert_int_equal(p.cs.goaway_code, HF_E_INTERNAL);
+	assert_int_equal(p.cs.goaway_last, a);
+	assert_true(p.cs.goaway_last < b);
+	assert_true(p.cs.goaway_first);
+	assert_int_equal(p.cs.conn_errors, 1);
+	assert_false(ops->can_open(p.cli));
+	pair_close(&p);
+}
+
+/* A graceful GOAWAY (NO_ERROR) is no connection error: the stream above
+ * its last stream id is refused (a peer reset), the other goes on. */
+static void graceful_goaway_refuses_above(void **state)
+{
+	struct pair p;
+	int32_t a;
+
+	(void)state;
+	pair_open(&p, 100);
+	pump(&p);
+	a = send_request(&p, req_fields, 2, true);
+	(void)send_request(&p, req_fields, 2, true);
+	pump(&p);
+	server_goaway(&p, a, HF_E_NO_ERROR);
+	assert_int_equal(p.cs.goaways, 0);
+	assert_int_equal(p.cs.conn_errors, 0);
+	assert_int_equal(p.cs.resets, 1);
+	assert_int_equal(p.cs.reset_code, HF_E_REFUSED);
+	assert_true(p.cs.reset_by_peer);
+	assert_int_equal(p.cs.closes, 1);
+	pair_close(&p);
+}
+
+/* submit_abort after a head and 5 body bytes: the client gets both, then
+ * the reset with its code; submit_reset would drop the queued bytes. */
+static void abort_after_queued_body(void **state)
+{
+	struct hf_head resp = {.status = 200};
+	struct pair p;
+
+	(void)state;
+	pair_open(&p, 100);
+	pump(&p);
+	(void)send_request(&p, req_fields, 2, true);
+	pump(&p);
+	assert_int_equal(ops->submit_head(p.srv, p.ss.sid, &resp, false), 0);
+	assert_int_equal(ops->submit_data(p.srv, p.ss.sid, (const uint8_t *)"part\n", 5), 5);
+	assert_int_equal(ops->submit_abort(p.srv, p.ss.sid, HF_E_INTERNAL), 0);
+	pump(&p);
+	assert_int_equal(p.cs.heads, 1);
+	assert_int_equal(p.cs.body, 5);
+	assert_int_equal(p.cs.ends, 0);
+	assert_int_equal(p.cs.resets, 1);
+	assert_int_equal(p.cs.reset_code, HF_E_INTERNAL);
+	assert_true(p.cs.reset_by_peer);
+	assert_int_equal(p.cs.closes, 1);
+	assert_int_equal(p.ss.closes, 1);
+	pair_close(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -317,6 +421,9 @@ int main(void)
 	    cmocka_unit_test(reset_reaches_other_side),
 	    cmocka_unit_test(max_fields_refuses),
 	    cmocka_unit_test(garbage_is_conn_error),
+	    cmocka_unit_test(goaway_tells_last_sid),
+	    cmocka_unit_test(graceful_goaway_refuses_above),
+	    cmocka_unit_test(abort_after_queued_body),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,7 +4,8 @@
  * same key joins it; each stream's events reach only the user that opened
  * it; a user that goes away resets only its stream (CANCEL) while the
  * other's goes on; a GOAWAY stops new streams; a closed connection ends
- * each open stream with an error and its close and nothing else; the
+ * each open stream with an error and its close and nothing else; a
+ * GOAWAY with an error tells each open stream its last stream id first; the
  * last reference closes it.  The server is daemon/h2's server session on
  * the other end (tests/unit/test_h2_pair.h records its events). */
 #include <stdarg.h>
@@ -27,7 +28,9 @@
 
 /* What one user (an exchange of some client connection) saw. */
 struct user {
-	int heads, ends, closes, resets, errors;
+	int heads, ends, closes, resets, errors, goaways;
+	int32_t goaway_last;
+	uint32_t goaway_code;
 	int status;
 	char body[64];
 	size_t body_len;
@@ -86,6 +89,16 @@ static void u_error(void *eng, uint32_t code, int status, const char *why)
 	((struct user *)eng)->errors++;
 }
 
+static void u_goaway(void *eng, uint32_t code, int32_t last_sid)
+{
+	struct user *u = eng;
+
+	assert_int_equal(u->errors, 0); /* before the connection error */
+	u->goaways++;
+	u->goaway_code = code;
+	u->goaway_last = last_sid;
+}
+
 static const struct hf_events user_events = {
     .on_head = u_head,
     .on_data = u_data,
@@ -95,6 +108,7 @@ static const struct hf_events user_events = {
     .on_close = u_close,
     .on_send_space = u_space,
     .on_conn_error = u_error,
+    .on_goaway = u_goaway,
 };
 
 static struct worker w;
@@ -308,11 +322,52 @@ static void test_close_ends_only_open_streams(void **state)
 	assert_int_equal(h2_shared_count(), 0);
 }
 
+/* The server's GOAWAY INTERNAL_ERROR naming a (b, opened after it, was not
+ * processed), after a's head and 5 bytes: each stream hears the code and
+ * last stream id, then the error and its close; a's bytes came first. */
+static void test_goaway_last_sid_to_each_stream(void **state)
+{
+	uint8_t f[17] = {0, 0, 8, 0x7, 0, 0, 0, 0, 0};
+	struct h2_head h = {.status = 200};
+	struct conn c1;
+	struct user a = {0}, b = {0};
+	struct h2_shared *sh = adopt(&c1);
+	int32_t sa, sb;
+
+	(void)state;
+	sa = open_get(sh, &a, "/a");
+	sb = open_get(sh, &b, "/b");
+	assert_true(sa > 0 && sb > sa);
+	round_trip();
+	assert_true(h2_submit_head(srv.s, sa, &h, false) >= 0);
+	assert_int_equal(h2_submit_data(srv.s, sa, (const uint8_t *)"part\n", 5), 5);
+	server_io();
+	for (int i = 0; i < 4; i++) {
+		f[9 + i] = (uint8_t)((uint32_t)sa >> (24 - 8 * i));
+		f[13 + i] = (uint8_t)((uint32_t)HF_E_INTERNAL >> (24 - 8 * i));
+	}
+	assert_int_equal(write(sv[1], f, sizeof(f)), (ssize_t)sizeof(f));
+	round_trip();
+	assert_int_equal(a.heads, 1);
+	assert_int_equal(a.body_len, 5);
+	assert_int_equal(a.goaways, 1);
+	assert_int_equal(a.goaway_code, HF_E_INTERNAL);
+	assert_int_equal(a.goaway_last, sa);
+	assert_int_equal(b.goaways, 1);
+	assert_int_equal(b.goaway_last, sa); /* below sb: b was not processed */
+	assert_int_equal(a.errors + b.errors, 2);
+	assert_int_equal(a.closes + b.closes, 2);
+	assert_false(h2_shared_can_open(sh));
+	h2_shared_unref(sh, &c1);
+	assert_int_equal(h2_shared_count(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_two_clients_one_connection, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_close_ends_only_open_streams, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_goaway_last_sid_to_each_stream, setup, teardown),
 	};
 
 	(void)field, (void)get, (void)send_body; /* test_h2_pair.h's, unused here */
