@@ -113,13 +113,21 @@ enum alpn_first { ALPN_GO, ALPN_WAIT, ALPN_H2 };
  * the first head is taken.  ALPN_H2: the HTTP/2 layer with the HTTP/1.1
  * framing facing the client is to take over, the client's bytes untouched
  * (NL_SERVER_H2); ALPN_GO: the engine goes on with that connection. */
-static enum alpn_first http_server_alpn_first(struct conn *c, bool *progress)
+static enum alpn_first http_server_alpn_first(struct conn *c, const struct http1_head *h,
+					      bool *progress)
 {
 	struct stream *s = &c->server;
 	X509 *cert;
 
 	if (!http_alpn_pending(c))
 		return ALPN_GO;
+	if (h->upgrade && s->fd < 0 && !s->failed) {
+		/* a WebSocket (or other) upgrade has no HTTP/1.1 form over h2:
+		 * the engine connects offering http/1.1 only */
+		*progress = true;
+		c->http->alpn_done = c->http->h1_only = true;
+		return ALPN_GO;
+	}
 	if (s->fd < 0 && !s->failed) {
 		*progress = true;
 		if (h2_pool_peek(c, &cert)) { /* the HTTP/2 layer takes it */
@@ -172,7 +180,7 @@ static void http_read_request(struct conn *c, bool *progress)
 		http_bad_request(c, r);
 		return;
 	}
-	if ((a = http_server_alpn_first(c, progress)) != ALPN_GO) {
+	if ((a = http_server_alpn_first(c, h, progress)) != ALPN_GO) {
 		free(c->http->req.head); /* parsed again by whoever takes it */
 		c->http->req.head = NULL;
 		if (a == ALPN_H2)
