@@ -9,6 +9,8 @@
                                             not processed; the connection then closes
                            /goaway-late     200 head and 5 body bytes, then GOAWAY (last stream
                                             = this one, INTERNAL_ERROR) and close
+                           /early-413       at the request's head (its body unread): 413 with
+                                            END_STREAM, GOAWAY (NO_ERROR, this stream), close
                            anything else    200 "h2more\\n"
   h1origin PORT            HTTP/1.1, one request per connection: 200, body: the request's
                            chunked trailer lines ("t name: value").  Prints "ready".
@@ -18,6 +20,10 @@
                            the body, and "reset CODE" or "goaway CODE LAST" when it sees one.
                            --again: once that stream ended or was reset, PATH2 on stream 3 of
                            the same connection, its lines prefixed "again ".
+  upload HOST PORT PATH BYTES
+                           TLS h2 client: POSTs a body of BYTES as fast as the windows let it,
+                           after a response too; prints "status N", the body, "end" (the
+                           response ended), "reset CODE", then "uploaded N" (bytes sent).
   flood rapid|continuation HOST PORT
                            TLS h2 client that floods: 1000 HEADERS each followed by its
                            RST_STREAM, or one header block in 400 one-byte CONTINUATION
@@ -110,10 +116,21 @@ class H2Conn:
         self.h2.send_data(sid, body, end_stream=True)
         return True
 
+    def early(self, sid):
+        """Answers before the body (unread, never acknowledged) and goes away."""
+        body = b"too large\n"
+        self.h2.send_headers(sid, [(":status", "413"), ("content-length", str(len(body)))])
+        self.h2.send_data(sid, body, end_stream=True)
+        self.h2.close_connection(h2.errors.ErrorCodes.NO_ERROR, last_stream_id=sid)
+        self.flush()
+        return False
+
     def event(self, ev):
         if isinstance(ev, h2.events.RequestReceived):
             h = list(ev.headers)
             self.req[ev.stream_id] = [dict(h).get(":path", "/"), h, []]
+            if dict(h).get(":path") == "/early-413":
+                return self.early(ev.stream_id)
         elif isinstance(ev, h2.events.TrailersReceived):
             self.req[ev.stream_id][2] = list(ev.headers)
         elif isinstance(ev, h2.events.DataReceived):
@@ -241,6 +258,46 @@ def client(host, port, path, args):
     sys.stdout.flush()
 
 
+def upload(host, port, path, total):
+    s = tls_client(host, port)
+    c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+    c.initiate_connection()
+    c.send_headers(1, [(":method", "POST"), (":scheme", "https"), (":authority", "localhost"),
+                       (":path", path), ("content-length", str(total))])
+    sent, ended, closed = 0, False, False
+    chunk = b"u" * 16384
+    while not closed:
+        while sent < total and c.local_flow_control_window(1) > 0:
+            n = min(total - sent, c.local_flow_control_window(1), c.max_outbound_frame_size, len(chunk))
+            c.send_data(1, chunk[:n], end_stream=sent + n == total)
+            sent += n
+        s.sendall(c.data_to_send())
+        if ended and sent == total:
+            break
+        data = s.recv(65536)
+        if not data:
+            print("eof")
+            break
+        for ev in c.receive_data(data):
+            if isinstance(ev, h2.events.ResponseReceived):
+                print("status %s" % dict(ev.headers)[":status"])
+            elif isinstance(ev, h2.events.DataReceived):
+                c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                sys.stdout.write(ev.data.decode("latin-1"))
+            elif isinstance(ev, h2.events.StreamReset):
+                print("reset %d" % ev.error_code)
+                closed = True
+            elif isinstance(ev, h2.events.ConnectionTerminated):
+                print("goaway %d %s" % (ev.error_code, ev.last_stream_id))
+                closed = True
+            elif isinstance(ev, h2.events.StreamEnded):
+                print("end")
+                ended = True
+    s.sendall(c.data_to_send())
+    print("uploaded %d" % sent)
+    sys.stdout.flush()
+
+
 # ---- floods, as raw frames ----
 
 def frame(ftype, flags, sid, payload):
@@ -303,6 +360,8 @@ def main():
         h1origin(int(a[1]))
     elif a[0] == "client":
         client(a[1], int(a[2]), a[3], a[4:])
+    elif a[0] == "upload":
+        upload(a[1], int(a[2]), a[3], int(a[4]))
     elif a[0] == "flood":
         flood(a[1], a[2], int(a[3]))
     else:

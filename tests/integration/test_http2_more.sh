@@ -10,7 +10,8 @@
 #   - the request's header order at the origin and in the flow;
 #   - stream_large_bodies: the client gets the whole body, the flow file keeps none;
 #   - the server's RST_STREAM and GOAWAY mapped to the client (RFC 9113 6.8: a stream above
-#     the GOAWAY's last stream id was not processed: REFUSED_STREAM, so the client may retry).
+#     the GOAWAY's last stream id was not processed: REFUSED_STREAM, so the client may retry);
+#   - an origin that answers early and goes away while the client still uploads.
 # Loopback only; no root needed.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
@@ -211,6 +212,23 @@ out=$(timeout 20 "$PY" "$PEER" client 127.0.0.1 "$SNARE_PORT" /goaway-early --ag
 if grep -q '^reset 7$' <<<"$out" && grep -q '^again h2more$' <<<"$out"; then
 	ok server_goaway_own_connection_unprocessed_refused
 else notok server_goaway_own_connection_unprocessed_refused "$out"; fi
+# The origin answers 413 at the head of an 8 MB upload and goes away (GOAWAY, close) while the
+# client still sends: the client gets the answer, what it sends after is taken and dropped
+# (it finishes), the worker lives on, and a new connection is answered.
+out=$(timeout 60 "$PY" "$PEER" upload 127.0.0.1 "$SNARE_PORT" /early-413 8000000 2>&1)
+if grep -q '^status 413$' <<<"$out" && grep -q '^too large$' <<<"$out" && grep -q '^end$' <<<"$out"; then
+	ok server_gone_under_upload_early_answer
+else notok server_gone_under_upload_early_answer "$out $(tail -5 "$SNARE_LOG")"; fi
+if grep -q '^uploaded 8000000$' <<<"$out"; then ok server_gone_under_upload_client_finishes
+else notok server_gone_under_upload_client_finishes "$out"; fi
+if wait_for "$SNARE_LOG" "POST https://localhost:$H2O/early-413 HTTP/2.0" 10 &&
+	! grep -qE 'worker [0-9]+ (killed by signal|exited with status)|AddressSanitizer|runtime error' "$SNARE_LOG"; then
+	ok server_gone_under_upload_worker_lives
+else notok server_gone_under_upload_worker_lives "$(grep -E -A5 'worker [0-9]+ |Sanitizer|runtime error' "$SNARE_LOG" | head -20)"; fi
+out=$(timeout 20 "$PY" "$PEER" client 127.0.0.1 "$SNARE_PORT" /plain 2>&1)
+if grep -q '^status 200$' <<<"$out" && grep -q '^h2more$' <<<"$out"; then
+	ok server_gone_under_upload_next_connection
+else notok server_gone_under_upload_next_connection "$out"; fi
 stop_snare
 
 # ---- an HTTP/1.1 origin (reverse http://, the TLS client answered h2): chunked trailers
