@@ -14,6 +14,13 @@
                            anything else    200 "h2more\\n"
   h1origin PORT            HTTP/1.1, one request per connection: 200, body: the request's
                            chunked trailer lines ("t name: value").  Prints "ready".
+  h2conce PORT             cleartext: the first connection speaks h2c (prior knowledge) and
+                           goes away after its first answer (200 "h2c\\n"); every later one
+                           speaks HTTP/1.1 only (200 "h1\\n"), and closes at an h2c preface.
+                           Prints "ready".
+  h1get HOST PORT PATH...  HTTP/1.1 client: GETs each PATH on one connection, 0.6 s apart (the
+                           server side's idle release is 200 ms); prints "code N" and the body
+                           of each.
   client HOST PORT PATH [--trailer NAME=VALUE] [--header NAME=VALUE] [--again PATH2]...
                            TLS h2 client (no certificate check): sends the headers in the
                            order given, a body "x" and the trailers; prints "status N",
@@ -205,6 +212,77 @@ def h1origin(port):
         threading.Thread(target=h1serve, args=(s,), daemon=True).start()
 
 
+# ---- h2c on the first connection only ----
+
+def h2c_serve(s):
+    c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
+    c.initiate_connection()
+    s.sendall(c.data_to_send())
+    while True:
+        data = s.recv(65536)
+        if not data:
+            break
+        for ev in c.receive_data(data):
+            if isinstance(ev, h2.events.RequestReceived):
+                c.send_headers(ev.stream_id, [(":status", "200"), ("content-length", "4")])
+                c.send_data(ev.stream_id, b"h2c\n", end_stream=True)
+                c.close_connection(h2.errors.ErrorCodes.NO_ERROR, last_stream_id=ev.stream_id)
+                s.sendall(c.data_to_send())
+                print("h2c answered", flush=True)
+                s.close()
+                return
+        s.sendall(c.data_to_send())
+    s.close()
+
+
+def h1_serve(s):
+    f = s.makefile("rb")
+    while True:
+        line = f.readline()
+        if line.startswith(b"PRI * HTTP/2.0"):
+            print("h2c preface refused", flush=True)
+            break
+        if not line:
+            break
+        while line not in (b"\r\n", b"\n", b""):
+            line = f.readline()
+        s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nh1\n")
+        print("h1 answered", flush=True)
+    s.close()
+
+
+def h2conce(port):
+    first = True
+    for s in accepted(port):
+        threading.Thread(target=h2c_serve if first else h1_serve, args=(s,), daemon=True).start()
+        first = False
+
+
+def h1get(host, port, paths):
+    import time
+    s = socket.create_connection((host, port), timeout=20)
+    f = s.makefile("rb")
+    for i, path in enumerate(paths):
+        if i:
+            time.sleep(0.6)
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n" % path.encode())
+        try:
+            status = f.readline()
+            n = 0
+            while True:
+                line = f.readline()
+                if line in (b"\r\n", b""):
+                    break
+                if line.lower().startswith(b"content-length:"):
+                    n = int(line.split(b":")[1])
+            print("code %s" % status.split()[1].decode(), flush=True)
+            sys.stdout.write(f.read(n).decode("latin-1"))
+        except (OSError, IndexError) as e:
+            print("error %s" % e, flush=True)
+            return
+    sys.stdout.flush()
+
+
 # ---- the h2 client ----
 
 def client(host, port, path, args):
@@ -358,6 +436,10 @@ def main():
         h2origin(int(a[1]), a[2], a[3])
     elif a[0] == "h1origin":
         h1origin(int(a[1]))
+    elif a[0] == "h2conce":
+        h2conce(int(a[1]))
+    elif a[0] == "h1get":
+        h1get(a[1], int(a[2]), a[3:])
     elif a[0] == "client":
         client(a[1], int(a[2]), a[3], a[4:])
     elif a[0] == "upload":

@@ -12,6 +12,7 @@
 #   - the server's RST_STREAM and GOAWAY mapped to the client (RFC 9113 6.8: a stream above
 #     the GOAWAY's last stream id was not processed: REFUSED_STREAM, so the client may retry);
 #   - an origin that answers early and goes away while the client still uploads.
+#   - an h2c probe refused when an HTTP/1.1 client's connection connects again.
 # Loopback only; no root needed.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
@@ -239,4 +240,20 @@ if grep -q '^status 200$' <<<"$out" && grep -qi '^t x-client-trailer: h2-to-h1$'
 	grep -q 'request trailers 1' "$T/h2m-h1o.log"; then
 	ok client_trailer_h1_origin_chunked
 else notok client_trailer_h1_origin_chunked "$out $(cat "$T/h2m-h1o.log")"; fi
+stop_snare
+
+# ---- an HTTP/1.1 client, reverse http:// with http2_origin: the origin spoke h2c on the
+# first connection and went away; the next request (after the server side's idle release)
+# connects again, and its h2c probe is refused: that request goes in HTTP/1.1 (an h1 pool),
+# it does not hang in a layer that lost it.
+HC=$(free_port)
+"$PY" -u "$PEER" h2conce "$HC" >"$T/h2m-h2conce.log" 2>&1 &
+PIDS+=($!)
+wait_for "$T/h2m-h2conce.log" ready || { notok h2c_refused_on_reconnect "no origin"; exit 0; }
+start_snare --mode "reverse:http://127.0.0.1:$HC@127.0.0.1:0" --set http2_origin=true || exit 1
+out=$(timeout 30 "$PY" "$PEER" h1get 127.0.0.1 "$SNARE_PORT" /first /second 2>&1)
+if [ "$(grep -c '^code 200$' <<<"$out")" -eq 2 ] && grep -q '^h2c$' <<<"$out" &&
+	grep -q '^h1$' <<<"$out" && grep -q 'h2c preface refused' "$T/h2m-h2conce.log"; then
+	ok h2c_refused_on_reconnect_request_answered
+else notok h2c_refused_on_reconnect_request_answered "$out; $(cat "$T/h2m-h2conce.log"); $(tail -5 "$SNARE_LOG")"; fi
 stop_snare
