@@ -9,6 +9,9 @@
                                             not processed; the connection then closes
                            /goaway-late     200 head and 5 body bytes, then GOAWAY (last stream
                                             = this one, INTERNAL_ERROR) and close
+                           /goaway-once     the first time GOAWAY (last stream 0, INTERNAL_ERROR)
+                                            and close: not processed; then 200 head and
+                                            5 body bytes, and the connection closes (no GOAWAY)
                            /early-413       at the request's head (its body unread): 413 with
                                             END_STREAM, GOAWAY (NO_ERROR, this stream), close
                            anything else    200 "h2more\\n"
@@ -21,12 +24,14 @@
   h1get HOST PORT PATH...  HTTP/1.1 client: GETs each PATH on one connection, 0.6 s apart (the
                            server side's idle release is 200 ms); prints "code N" and the body
                            of each.
-  client HOST PORT PATH [--trailer NAME=VALUE] [--header NAME=VALUE] [--again PATH2]...
+  client HOST PORT PATH [--trailer NAME=VALUE] [--header NAME=VALUE] [--again PATH2]
+                    [--method GET]...
                            TLS h2 client (no certificate check): sends the headers in the
                            order given, a body "x" and the trailers; prints "status N",
                            the body, and "reset CODE" or "goaway CODE LAST" when it sees one.
                            --again: once that stream ended or was reset, PATH2 on stream 3 of
-                           the same connection, its lines prefixed "again ".
+                           the same connection, its lines prefixed "again ".  --method GET:
+                           no body.
   upload HOST PORT PATH BYTES
                            TLS h2 client: POSTs a body of BYTES as fast as the windows let it,
                            after a response too; prints "status N", the body, "end" (the
@@ -90,6 +95,8 @@ def tls_client(host, port):
 # ---- the h2 origin ----
 
 class H2Conn:
+    once = 0  # /goaway-once requests seen
+
     def __init__(self, sock):
         self.sock = sock
         self.h2 = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
@@ -103,6 +110,16 @@ class H2Conn:
         if path == "/refuse":
             self.h2.reset_stream(sid, h2.errors.ErrorCodes.REFUSED_STREAM)
             return True
+        if path == "/goaway-once":
+            H2Conn.once += 1
+            if H2Conn.once > 1:
+                self.h2.send_headers(sid, [(":status", "200"), ("content-type", "text/plain")])
+                self.h2.send_data(sid, b"part\n")
+                self.flush()
+                return False
+            self.h2.close_connection(h2.errors.ErrorCodes.INTERNAL_ERROR, last_stream_id=0)
+            self.flush()
+            return False
         if path == "/goaway-early":
             self.h2.close_connection(h2.errors.ErrorCodes.NO_ERROR, last_stream_id=0)
             self.flush()
@@ -293,13 +310,19 @@ def client(host, port, path, args):
         if args[i] == "--again":
             again = args[i + 1]
             continue
+        if args[i] == "--method":  # GET: no body, no trailers
+            headers[0] = (":method", args[i + 1])
+            continue
         n, v = args[i + 1].split("=", 1)
         (trailers if args[i] == "--trailer" else headers).append((n, v))
     s = tls_client(host, port)
     c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
     c.initiate_connection()
-    c.send_headers(1, headers)
-    c.send_data(1, b"x", end_stream=not trailers)
+    if headers[0][1] == "GET":
+        c.send_headers(1, headers, end_stream=True)
+    else:
+        c.send_headers(1, headers)
+        c.send_data(1, b"x", end_stream=not trailers)
     if trailers:
         c.send_headers(1, trailers, end_stream=True)
     s.sendall(c.data_to_send())

@@ -10,7 +10,8 @@
 #   - the request's header order at the origin and in the flow;
 #   - stream_large_bodies: the client gets the whole body, the flow file keeps none;
 #   - the server's RST_STREAM and GOAWAY mapped to the client (RFC 9113 6.8: a stream above
-#     the GOAWAY's last stream id was not processed: REFUSED_STREAM, so the client may retry);
+#     the GOAWAY's last stream id was not processed: REFUSED_STREAM, so the client may retry,
+#     and a retried stream starts afresh);
 #   - an origin that answers early and goes away while the client still uploads.
 #   - an h2c probe refused when an HTTP/1.1 client's connection connects again.
 # Loopback only; no root needed.
@@ -202,6 +203,13 @@ flow=$(sed -n "\#POST https://localhost:$H2O/goaway-late HTTP/2.0#,\#^\[#p" "$SN
 if grep -q '<< HTTP/2.0 200' <<<"$flow" && grep -q '<< GOAWAY received: INTERNAL_ERROR' <<<"$flow"; then
 	ok server_goaway_processed_flow_error
 else notok server_goaway_processed_flow_error "$flow"; fi
+# A request without a body retried after a GOAWAY left it unprocessed starts afresh: when its second server
+# connection closes after the head and 5 bytes, the client gets both, then CANCEL (8), not
+# the first connection's REFUSED_STREAM (7).
+out=$(timeout 20 "$PY" "$PEER" client 127.0.0.1 "$SNARE_PORT" /goaway-once --method GET 2>&1)
+if grep -q '^status 200$' <<<"$out" && grep -q '^part$' <<<"$out" && grep -q '^reset 8$' <<<"$out"; then
+	ok server_goaway_retried_stream_fresh_state
+else notok server_goaway_retried_stream_fresh_state "$out $(tail -3 "$SNARE_LOG")"; fi
 stop_snare
 
 # The same with the client's own server connection (upstream_keepalive=0: none is shared).
