@@ -12,7 +12,7 @@
 #   - the server's RST_STREAM and GOAWAY mapped to the client (RFC 9113 6.8: a stream above
 #     the GOAWAY's last stream id was not processed: REFUSED_STREAM, so the client may retry,
 #     and a retried stream starts afresh);
-#   - an origin that answers early and goes away while the client still uploads.
+#   - an origin that answers early and goes away while the client still uploads;
 #   - an h2c probe refused when an HTTP/1.1 client's connection connects again.
 # Loopback only; no root needed.
 . "$(dirname "$0")/lib.sh"
