@@ -112,10 +112,11 @@ static struct h2x *by_csid(struct conn *c, int32_t sid)
 	return NULL;
 }
 
+/* A closed server stream's id is stale: a new connection may reuse it. */
 static struct h2x *by_ssid(struct conn *c, int32_t sid)
 {
 	for (struct h2x *x = c->h2->xs; x; x = x->next)
-		if (x->ssid == sid && sid > 0)
+		if (x->ssid == sid && sid > 0 && !x->s_closed)
 			return x;
 	return NULL;
 }
@@ -371,14 +372,34 @@ static void x_ws_move(struct conn *c, struct h2x *x, bool up, const uint8_t *p, 
 	}
 }
 
+/* x's server stream is over (it closed, or its connection failed and
+ * may be freed): what the client sent or still sends for it (n more bytes)
+ * is consumed, so its window opens, and dropped.  True when it is. */
+static bool x_up_gone(struct conn *c, struct h2x *x, size_t n)
+{
+	size_t held = buf_len(&x->up);
+
+	if (x->ssid <= 0 || !x->s_closed)
+		return false;
+	held = held > x->up_credit ? held - x->up_credit : 0; /* the rest was consumed */
+	if (held + n > 0 && !x->c_closed)
+		(void)c->h2->cops->consume(c->h2->cli, x->csid, held + n);
+	buf_reset(&x->up);
+	x->up_credit = 0;
+	return true;
+}
+
 /* `up`: client to server; otherwise server to client.  Nothing while the
  * body is collected for the hooks (its head has not gone). */
 static void x_drain(struct conn *c, struct h2x *x, bool up)
 {
-	struct dir d = up ? dir_up(c, x) : dir_down(c, x);
+	struct dir d;
 
 	if (up ? x->rq_wait || x->held_rq || x->srv_wait : x->rs_wait || x->held_rs)
 		return;
+	if (up && x_up_gone(c, x, 0))
+		return;
+	d = up ? dir_up(c, x) : dir_down(c, x);
 	if (h2ws_hooked(x->ws, up))
 		x_ws_move(c, x, up, NULL, 0);
 	else
@@ -851,6 +872,8 @@ static void c_on_data(void *eng, int32_t sid, const uint8_t *p, size_t n)
 		x_collect(eng, x, true, p, n);
 	else if (x && (x->held_rq || x->srv_wait))
 		x_held_data(eng, x, true, p, n);
+	else if (x && x_up_gone(eng, x, n))
+		return;
 	else if (x && x->ssid > 0)
 		x_data(eng, x, true, p, n);
 }
@@ -1092,6 +1115,8 @@ static bool s_retry(struct conn *c, struct h2x *x, uint32_t code)
 	x->sh = NULL;
 	x->ssid = 0;
 	x->retried = true;
+	x->s_failed = x->down_abort = false; /* the new stream starts afresh */
+	x->s_fail = 0;
 	x->up_sent = x->up_end = false;
 	h2_msg_init(&x->req);
 	h = head_of_msg(&m, -1);
@@ -1175,6 +1200,7 @@ static void s_close(struct conn *c, struct h2x *x)
 	if (x->s_failed && !x->s_closed && x->s_fail == HF_E_REFUSED && s_retry(c, x, x->s_fail))
 		return;
 	x->s_closed = true;
+	(void)x_up_gone(c, x, 0);
 	if (!x->c_closed && !x->down_end && x->s_failed)
 		x_cut(c, x);
 	else if (!x->c_closed && !x->down_end)
@@ -1729,7 +1755,9 @@ static bool h2p_probe(struct conn *c, bool *progress)
 		return false;
 	}
 	conn_client_log(c, LOG_LVL_INFO, "server does not speak h2c: HTTP/1.1 to it");
-	if (p->cops == &h1s_framing_ops) {
+	/* the HTTP/1 layer only while the client's bytes are all untouched: on
+	 * a reconnect (h2p_released_step) a stream already took its request */
+	if (p->cops == &h1s_framing_ops && p->xs == NULL) {
 		h2p_probe_refused_h1(c);
 		return true;
 	}

@@ -9,15 +9,33 @@
                                             not processed; the connection then closes
                            /goaway-late     200 head and 5 body bytes, then GOAWAY (last stream
                                             = this one, INTERNAL_ERROR) and close
+                           /goaway-once     the first time GOAWAY (last stream 0, INTERNAL_ERROR)
+                                            and close: not processed; then 200 head and
+                                            5 body bytes, and the connection closes (no GOAWAY)
+                           /early-413       at the request's head (its body unread): 413 with
+                                            END_STREAM, GOAWAY (NO_ERROR, this stream), close
                            anything else    200 "h2more\\n"
   h1origin PORT            HTTP/1.1, one request per connection: 200, body: the request's
                            chunked trailer lines ("t name: value").  Prints "ready".
-  client HOST PORT PATH [--trailer NAME=VALUE] [--header NAME=VALUE] [--again PATH2]...
+  h2conce PORT             cleartext: the first connection speaks h2c (prior knowledge) and
+                           goes away after its first answer (200 "h2c\\n"); every later one
+                           speaks HTTP/1.1 only (200 "h1\\n"), and closes at an h2c preface.
+                           Prints "ready".
+  h1get HOST PORT PATH...  HTTP/1.1 client: GETs each PATH on one connection, 0.6 s apart (the
+                           server side's idle release is 200 ms); prints "code N" and the body
+                           of each.
+  client HOST PORT PATH [--trailer NAME=VALUE] [--header NAME=VALUE] [--again PATH2]
+                    [--method GET]...
                            TLS h2 client (no certificate check): sends the headers in the
                            order given, a body "x" and the trailers; prints "status N",
                            the body, and "reset CODE" or "goaway CODE LAST" when it sees one.
                            --again: once that stream ended or was reset, PATH2 on stream 3 of
-                           the same connection, its lines prefixed "again ".
+                           the same connection, its lines prefixed "again ".  --method GET:
+                           no body.
+  upload HOST PORT PATH BYTES
+                           TLS h2 client: POSTs a body of BYTES as fast as the windows let it,
+                           after a response too; prints "status N", the body, "end" (the
+                           response ended), "reset CODE", then "uploaded N" (bytes sent).
   flood rapid|continuation HOST PORT
                            TLS h2 client that floods: 1000 HEADERS each followed by its
                            RST_STREAM, or one header block in 400 one-byte CONTINUATION
@@ -77,6 +95,8 @@ def tls_client(host, port):
 # ---- the h2 origin ----
 
 class H2Conn:
+    once = 0  # /goaway-once requests seen
+
     def __init__(self, sock):
         self.sock = sock
         self.h2 = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
@@ -90,6 +110,16 @@ class H2Conn:
         if path == "/refuse":
             self.h2.reset_stream(sid, h2.errors.ErrorCodes.REFUSED_STREAM)
             return True
+        if path == "/goaway-once":
+            H2Conn.once += 1
+            if H2Conn.once > 1:
+                self.h2.send_headers(sid, [(":status", "200"), ("content-type", "text/plain")])
+                self.h2.send_data(sid, b"part\n")
+                self.flush()
+                return False
+            self.h2.close_connection(h2.errors.ErrorCodes.INTERNAL_ERROR, last_stream_id=0)
+            self.flush()
+            return False
         if path == "/goaway-early":
             self.h2.close_connection(h2.errors.ErrorCodes.NO_ERROR, last_stream_id=0)
             self.flush()
@@ -110,10 +140,21 @@ class H2Conn:
         self.h2.send_data(sid, body, end_stream=True)
         return True
 
+    def early(self, sid):
+        """Answers before the body (unread, never acknowledged) and goes away."""
+        body = b"too large\n"
+        self.h2.send_headers(sid, [(":status", "413"), ("content-length", str(len(body)))])
+        self.h2.send_data(sid, body, end_stream=True)
+        self.h2.close_connection(h2.errors.ErrorCodes.NO_ERROR, last_stream_id=sid)
+        self.flush()
+        return False
+
     def event(self, ev):
         if isinstance(ev, h2.events.RequestReceived):
             h = list(ev.headers)
             self.req[ev.stream_id] = [dict(h).get(":path", "/"), h, []]
+            if dict(h).get(":path") == "/early-413":
+                return self.early(ev.stream_id)
         elif isinstance(ev, h2.events.TrailersReceived):
             self.req[ev.stream_id][2] = list(ev.headers)
         elif isinstance(ev, h2.events.DataReceived):
@@ -188,6 +229,77 @@ def h1origin(port):
         threading.Thread(target=h1serve, args=(s,), daemon=True).start()
 
 
+# ---- h2c on the first connection only ----
+
+def h2c_serve(s):
+    c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=False, header_encoding="utf-8"))
+    c.initiate_connection()
+    s.sendall(c.data_to_send())
+    while True:
+        data = s.recv(65536)
+        if not data:
+            break
+        for ev in c.receive_data(data):
+            if isinstance(ev, h2.events.RequestReceived):
+                c.send_headers(ev.stream_id, [(":status", "200"), ("content-length", "4")])
+                c.send_data(ev.stream_id, b"h2c\n", end_stream=True)
+                c.close_connection(h2.errors.ErrorCodes.NO_ERROR, last_stream_id=ev.stream_id)
+                s.sendall(c.data_to_send())
+                print("h2c answered", flush=True)
+                s.close()
+                return
+        s.sendall(c.data_to_send())
+    s.close()
+
+
+def h1_serve(s):
+    f = s.makefile("rb")
+    while True:
+        line = f.readline()
+        if line.startswith(b"PRI * HTTP/2.0"):
+            print("h2c preface refused", flush=True)
+            break
+        if not line:
+            break
+        while line not in (b"\r\n", b"\n", b""):
+            line = f.readline()
+        s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nh1\n")
+        print("h1 answered", flush=True)
+    s.close()
+
+
+def h2conce(port):
+    first = True
+    for s in accepted(port):
+        threading.Thread(target=h2c_serve if first else h1_serve, args=(s,), daemon=True).start()
+        first = False
+
+
+def h1get(host, port, paths):
+    import time
+    s = socket.create_connection((host, port), timeout=20)
+    f = s.makefile("rb")
+    for i, path in enumerate(paths):
+        if i:
+            time.sleep(0.6)
+        s.sendall(b"GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n" % path.encode())
+        try:
+            status = f.readline()
+            n = 0
+            while True:
+                line = f.readline()
+                if line in (b"\r\n", b""):
+                    break
+                if line.lower().startswith(b"content-length:"):
+                    n = int(line.split(b":")[1])
+            print("code %s" % status.split()[1].decode(), flush=True)
+            sys.stdout.write(f.read(n).decode("latin-1"))
+        except (OSError, IndexError) as e:
+            print("error %s" % e, flush=True)
+            return
+    sys.stdout.flush()
+
+
 # ---- the h2 client ----
 
 def client(host, port, path, args):
@@ -198,13 +310,19 @@ def client(host, port, path, args):
         if args[i] == "--again":
             again = args[i + 1]
             continue
+        if args[i] == "--method":  # GET: no body, no trailers
+            headers[0] = (":method", args[i + 1])
+            continue
         n, v = args[i + 1].split("=", 1)
         (trailers if args[i] == "--trailer" else headers).append((n, v))
     s = tls_client(host, port)
     c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
     c.initiate_connection()
-    c.send_headers(1, headers)
-    c.send_data(1, b"x", end_stream=not trailers)
+    if headers[0][1] == "GET":
+        c.send_headers(1, headers, end_stream=True)
+    else:
+        c.send_headers(1, headers)
+        c.send_data(1, b"x", end_stream=not trailers)
     if trailers:
         c.send_headers(1, trailers, end_stream=True)
     s.sendall(c.data_to_send())
@@ -238,6 +356,46 @@ def client(host, port, path, args):
             c.send_data(3, b"x", end_stream=True)
             again = None
         s.sendall(c.data_to_send())
+    sys.stdout.flush()
+
+
+def upload(host, port, path, total):
+    s = tls_client(host, port)
+    c = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+    c.initiate_connection()
+    c.send_headers(1, [(":method", "POST"), (":scheme", "https"), (":authority", "localhost"),
+                       (":path", path), ("content-length", str(total))])
+    sent, ended, closed = 0, False, False
+    chunk = b"u" * 16384
+    while not closed:
+        while sent < total and c.local_flow_control_window(1) > 0:
+            n = min(total - sent, c.local_flow_control_window(1), c.max_outbound_frame_size, len(chunk))
+            c.send_data(1, chunk[:n], end_stream=sent + n == total)
+            sent += n
+        s.sendall(c.data_to_send())
+        if ended and sent == total:
+            break
+        data = s.recv(65536)
+        if not data:
+            print("eof")
+            break
+        for ev in c.receive_data(data):
+            if isinstance(ev, h2.events.ResponseReceived):
+                print("status %s" % dict(ev.headers)[":status"])
+            elif isinstance(ev, h2.events.DataReceived):
+                c.acknowledge_received_data(ev.flow_controlled_length, ev.stream_id)
+                sys.stdout.write(ev.data.decode("latin-1"))
+            elif isinstance(ev, h2.events.StreamReset):
+                print("reset %d" % ev.error_code)
+                closed = True
+            elif isinstance(ev, h2.events.ConnectionTerminated):
+                print("goaway %d %s" % (ev.error_code, ev.last_stream_id))
+                closed = True
+            elif isinstance(ev, h2.events.StreamEnded):
+                print("end")
+                ended = True
+    s.sendall(c.data_to_send())
+    print("uploaded %d" % sent)
     sys.stdout.flush()
 
 
@@ -301,8 +459,14 @@ def main():
         h2origin(int(a[1]), a[2], a[3])
     elif a[0] == "h1origin":
         h1origin(int(a[1]))
+    elif a[0] == "h2conce":
+        h2conce(int(a[1]))
+    elif a[0] == "h1get":
+        h1get(a[1], int(a[2]), a[3:])
     elif a[0] == "client":
         client(a[1], int(a[2]), a[3], a[4:])
+    elif a[0] == "upload":
+        upload(a[1], int(a[2]), a[3], int(a[4]))
     elif a[0] == "flood":
         flood(a[1], a[2], int(a[3]))
     else:

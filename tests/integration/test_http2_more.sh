@@ -10,7 +10,10 @@
 #   - the request's header order at the origin and in the flow;
 #   - stream_large_bodies: the client gets the whole body, the flow file keeps none;
 #   - the server's RST_STREAM and GOAWAY mapped to the client (RFC 9113 6.8: a stream above
-#     the GOAWAY's last stream id was not processed: REFUSED_STREAM, so the client may retry).
+#     the GOAWAY's last stream id was not processed: REFUSED_STREAM, so the client may retry,
+#     and a retried stream starts afresh);
+#   - an origin that answers early and goes away while the client still uploads;
+#   - an h2c probe refused when an HTTP/1.1 client's connection connects again.
 # Loopback only; no root needed.
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
@@ -200,6 +203,13 @@ flow=$(sed -n "\#POST https://localhost:$H2O/goaway-late HTTP/2.0#,\#^\[#p" "$SN
 if grep -q '<< HTTP/2.0 200' <<<"$flow" && grep -q '<< GOAWAY received: INTERNAL_ERROR' <<<"$flow"; then
 	ok server_goaway_processed_flow_error
 else notok server_goaway_processed_flow_error "$flow"; fi
+# A request without a body retried after a GOAWAY left it unprocessed starts afresh: when its second server
+# connection closes after the head and 5 bytes, the client gets both, then CANCEL (8), not
+# the first connection's REFUSED_STREAM (7).
+out=$(timeout 20 "$PY" "$PEER" client 127.0.0.1 "$SNARE_PORT" /goaway-once --method GET 2>&1)
+if grep -q '^status 200$' <<<"$out" && grep -q '^part$' <<<"$out" && grep -q '^reset 8$' <<<"$out"; then
+	ok server_goaway_retried_stream_fresh_state
+else notok server_goaway_retried_stream_fresh_state "$out $(tail -3 "$SNARE_LOG")"; fi
 stop_snare
 
 # The same with the client's own server connection (upstream_keepalive=0: none is shared).
@@ -211,6 +221,23 @@ out=$(timeout 20 "$PY" "$PEER" client 127.0.0.1 "$SNARE_PORT" /goaway-early --ag
 if grep -q '^reset 7$' <<<"$out" && grep -q '^again h2more$' <<<"$out"; then
 	ok server_goaway_own_connection_unprocessed_refused
 else notok server_goaway_own_connection_unprocessed_refused "$out"; fi
+# The origin answers 413 at the head of an 8 MB upload and goes away (GOAWAY, close) while the
+# client still sends: the client gets the answer, what it sends after is taken and dropped
+# (it finishes), the worker lives on, and a new connection is answered.
+out=$(timeout 60 "$PY" "$PEER" upload 127.0.0.1 "$SNARE_PORT" /early-413 8000000 2>&1)
+if grep -q '^status 413$' <<<"$out" && grep -q '^too large$' <<<"$out" && grep -q '^end$' <<<"$out"; then
+	ok server_gone_under_upload_early_answer
+else notok server_gone_under_upload_early_answer "$out $(tail -5 "$SNARE_LOG")"; fi
+if grep -q '^uploaded 8000000$' <<<"$out"; then ok server_gone_under_upload_client_finishes
+else notok server_gone_under_upload_client_finishes "$out"; fi
+if wait_for "$SNARE_LOG" "POST https://localhost:$H2O/early-413 HTTP/2.0" 10 &&
+	! grep -qE 'worker [0-9]+ (killed by signal|exited with status)|AddressSanitizer|runtime error' "$SNARE_LOG"; then
+	ok server_gone_under_upload_worker_lives
+else notok server_gone_under_upload_worker_lives "$(grep -E -A5 'worker [0-9]+ |Sanitizer|runtime error' "$SNARE_LOG" | head -20)"; fi
+out=$(timeout 20 "$PY" "$PEER" client 127.0.0.1 "$SNARE_PORT" /plain 2>&1)
+if grep -q '^status 200$' <<<"$out" && grep -q '^h2more$' <<<"$out"; then
+	ok server_gone_under_upload_next_connection
+else notok server_gone_under_upload_next_connection "$out"; fi
 stop_snare
 
 # ---- an HTTP/1.1 origin (reverse http://, the TLS client answered h2): chunked trailers
@@ -221,4 +248,20 @@ if grep -q '^status 200$' <<<"$out" && grep -qi '^t x-client-trailer: h2-to-h1$'
 	grep -q 'request trailers 1' "$T/h2m-h1o.log"; then
 	ok client_trailer_h1_origin_chunked
 else notok client_trailer_h1_origin_chunked "$out $(cat "$T/h2m-h1o.log")"; fi
+stop_snare
+
+# ---- an HTTP/1.1 client, reverse http:// with http2_origin: the origin spoke h2c on the
+# first connection and went away; the next request (after the server side's idle release)
+# connects again, and its h2c probe is refused: that request goes in HTTP/1.1 (an h1 pool),
+# it does not hang in a layer that lost it.
+HC=$(free_port)
+"$PY" -u "$PEER" h2conce "$HC" >"$T/h2m-h2conce.log" 2>&1 &
+PIDS+=($!)
+wait_for "$T/h2m-h2conce.log" ready || { notok h2c_refused_on_reconnect "no origin"; exit 0; }
+start_snare --mode "reverse:http://127.0.0.1:$HC@127.0.0.1:0" --set http2_origin=true || exit 1
+out=$(timeout 30 "$PY" "$PEER" h1get 127.0.0.1 "$SNARE_PORT" /first /second 2>&1)
+if [ "$(grep -c '^code 200$' <<<"$out")" -eq 2 ] && grep -q '^h2c$' <<<"$out" &&
+	grep -q '^h1$' <<<"$out" && grep -q 'h2c preface refused' "$T/h2m-h2conce.log"; then
+	ok h2c_refused_on_reconnect_request_answered
+else notok h2c_refused_on_reconnect_request_answered "$out; $(cat "$T/h2m-h2conce.log"); $(tail -5 "$SNARE_LOG")"; fi
 stop_snare
