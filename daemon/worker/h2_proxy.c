@@ -2005,7 +2005,8 @@ static bool h2p_ws_offer(struct conn *c)
 	const struct http_framing *srv = NULL;
 	bool ok;
 
-	if (p->ws_offered || p->cops != h2ops || p->cli == NULL || c->state == CS_CLOSING)
+	if (c->layer != &layer_h2 || p == NULL || p->ws_offered || p->cops != h2ops ||
+	    p->cli == NULL || c->state == CS_CLOSING) /* the step may have left the layer */
 		return false;
 	if (p->shared)
 		srv = p->sh ? h2_shared_framing(p->sh) : NULL;
