@@ -91,7 +91,7 @@ struct h2_options {
 	uint32_t rst_rate;	  /* ... and per second after that; default 100 */
 	uint32_t max_continuations;   /* CONTINUATION frames per header block; default 8 */
 	uint32_t peer_streams_before; /* client: streams opened before the server's SETTINGS; 100 */
-	bool connect_protocol; /* server: SETTINGS_ENABLE_CONNECT_PROTOCOL 1 (RFC 8441); false */
+	bool connect_protocol; /* server: may offer extended CONNECT (RFC 8441) later; false */
 	/* Server: the owner already wrote the frame h2_settings_frame gives for these options (a
 	 * prior-knowledge client answered before the session started, RFC 9113 3.4); the
 	 * session's own first SETTINGS is that frame and h2_out leaves it out. Default false. */
@@ -163,6 +163,8 @@ uint32_t h2_streams_free(const struct h2_session *s);
 #define H2_SETTINGS_ENABLE_CONNECT_PROTOCOL 0x8
 /* The peer's first SETTINGS frame came (before it, h2_peer_setting gives the defaults). */
 bool h2_peer_settings_seen(const struct h2_session *s);
+/* Server with connect_protocol: sends SETTINGS_ENABLE_CONNECT_PROTOCOL 1 now (RFC 8441), once. */
+int h2_offer_connect_protocol(struct h2_session *s);
 uint32_t h2_peer_setting(const struct h2_session *s, int id);
 const char *h2_error_name(uint32_t code);
 const char *h2_abuse_name(enum h2_abuse what);

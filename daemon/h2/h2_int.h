@@ -47,11 +47,12 @@ struct h2_session {
 	/* The chunk h2_out offers: from nghttp2_session_mem_send or our own GOAWAY. */
 	const uint8_t *out;
 	size_t out_len;
-	bool dead;	     /* a fatal error: only our GOAWAY is sent, then done */
-	bool goaway_sent;    /* dead and its GOAWAY handed out */
-	uint8_t goaway[17];  /* our GOAWAY frame for a dead session */
-	bool abuse_reported; /* on_abuse is called once */
-	bool settings_seen;  /* the peer's first SETTINGS frame came */
+	bool dead;	      /* a fatal error: only our GOAWAY is sent, then done */
+	bool goaway_sent;     /* dead and its GOAWAY handed out */
+	uint8_t goaway[17];   /* our GOAWAY frame for a dead session */
+	bool abuse_reported;  /* on_abuse is called once */
+	bool settings_seen;   /* the peer's first SETTINGS frame came */
+	bool connect_offered; /* h2_offer_connect_protocol submitted its SETTINGS */
 	/* The SETTINGS frame the owner wrote (settings_sent): the first pre_len bytes the session
 	 * makes are compared with it and left out; pre_off of them so far. */
 	uint8_t pre[H2_SETTINGS_MAX];

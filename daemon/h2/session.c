@@ -40,20 +40,38 @@ static nghttp2_option *make_option(const struct h2_options *o)
 	return opt;
 }
 
-#define N_SETTINGS 6
+#define N_SETTINGS 5
 
-/* Our SETTINGS, in the order they go on the wire: how many. SETTINGS_ENABLE_CONNECT_PROTOCOL
- * (RFC 8441) from a server that takes extended CONNECT only. */
-static size_t settings_of(const struct h2_options *o, bool server,
-			  nghttp2_settings_entry iv[N_SETTINGS])
+/* Our first SETTINGS, in the order they go on the wire: how many.  No
+ * SETTINGS_ENABLE_CONNECT_PROTOCOL: a server offers extended CONNECT later
+ * (h2_offer_connect_protocol), once its owner knows it can be carried. */
+static size_t settings_of(const struct h2_options *o, nghttp2_settings_entry iv[N_SETTINGS])
 {
 	iv[0] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_ENABLE_PUSH, 0};
 	iv[1] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, o->max_streams};
 	iv[2] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, o->max_header_list};
 	iv[3] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_HEADER_TABLE_SIZE, o->header_table};
 	iv[4] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, o->stream_window};
-	iv[5] = (nghttp2_settings_entry){NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1};
-	return server && o->connect_protocol ? 6 : 5;
+	return N_SETTINGS;
+}
+
+/* RFC 8441 section 3: SETTINGS_ENABLE_CONNECT_PROTOCOL 1 in a SETTINGS frame of its own
+ * after the first, once; it is never taken back.  libnghttp2 takes :protocol from the
+ * client as soon as the frame is submitted (its pending local setting), and the client
+ * sends none before it has the frame. 0, -EINVAL, or an nghttp2 error. */
+int h2_offer_connect_protocol(struct h2_session *s)
+{
+	nghttp2_settings_entry e = {NGHTTP2_SETTINGS_ENABLE_CONNECT_PROTOCOL, 1};
+	int rv;
+
+	if (s->role != H2_SERVER || !s->opt.connect_protocol || s->dead)
+		return -EINVAL;
+	if (s->connect_offered)
+		return 0;
+	rv = nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, &e, 1);
+	if (rv == 0)
+		s->connect_offered = true;
+	return rv;
 }
 
 /* The frame nghttp2_submit_settings makes of the same entries: a 9-byte header (length,
@@ -61,7 +79,7 @@ static size_t settings_of(const struct h2_options *o, bool server,
 ssize_t h2_settings_frame(const struct h2_options *o, uint8_t *buf, size_t cap)
 {
 	nghttp2_settings_entry iv[N_SETTINGS];
-	size_t k = settings_of(o, true, iv); /* the owner writes a server's */
+	size_t k = settings_of(o, iv);
 	ssize_t n;
 
 	if (cap < 9)
@@ -88,8 +106,7 @@ static int send_settings(struct h2_session *s)
 	ssize_t n;
 	int rv;
 
-	rv = nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv,
-				     settings_of(o, s->role == H2_SERVER, iv));
+	rv = nghttp2_submit_settings(s->ng, NGHTTP2_FLAG_NONE, iv, settings_of(o, iv));
 	if (rv == 0)
 		rv = nghttp2_session_set_local_window_size(s->ng, NGHTTP2_FLAG_NONE, 0,
 							   (int32_t)o->conn_window);

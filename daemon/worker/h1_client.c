@@ -203,6 +203,9 @@ static int32_t h1c_submit_head(struct http_framing *f, int32_t sid, const struct
 		return r;
 	f->s.sid = f->s.next_sid;
 	f->s.next_sid += 2;
+	/* a tunnel's connection is never used again, whatever the answer: its
+	 * write side may be shut (shut_due) before a non-101 answer comes */
+	f->broken = f->tunnel;
 	f->rq_ended = end;
 	f->shut_due = false;
 	f->rs_head = f->rs_ended = false;

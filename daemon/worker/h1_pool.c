@@ -41,16 +41,23 @@ struct h1p_entry {
 	struct stream *s; /* &own, or the connection's server stream */
 	struct http_framing *f;
 	int32_t gsid, lsid; /* the pool's stream it carries, and its id on f */
-	bool used, ready;
+	bool ready;
+	bool tunnel; /* carries a WebSocket (h1_client.c): not counted against max */
 };
+
+/* Slots for connections: max of them for requests, the rest for WebSocket
+ * tunnels, which hold their connection for their whole life; as many as an
+ * h2 client's streams (h2_proxy.c's max_streams), so tunnels never starve
+ * the requests.  Allocated when used. */
+#define H1POOL_SLOTS (H1POOL_MAX + 100)
 
 struct http_framing {
 	struct conn *c;
 	struct hf_events ev;
 	void *eng;
 	struct hf_limits lim;
-	struct h1p_entry e[H1POOL_MAX];
-	size_t max;
+	struct h1p_entry *e[H1POOL_SLOTS]; /* NULL: free */
+	size_t max;			   /* connections that are not tunnels, at most */
 	union sockaddr_any addr;
 	bool have_addr;
 	struct h1p_wait *waiting;
@@ -141,12 +148,13 @@ static const struct hf_events entry_events = {
 
 /* ---- the connections ---- */
 
+/* The connections that are not tunnels (ready ones only, or all). */
 static size_t entries_alive(const struct http_framing *p, bool ready_only)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < p->max; i++)
-		n += p->e[i].used && (p->e[i].ready || !ready_only);
+	for (size_t i = 0; i < H1POOL_SLOTS; i++)
+		n += p->e[i] && !p->e[i]->tunnel && (p->e[i]->ready || !ready_only);
 	return n;
 }
 
@@ -174,17 +182,23 @@ static void entry_close(struct http_framing *p, struct h1p_entry *e)
 	} else {
 		conn_server_disconnect(p->c);
 	}
-	*e = (struct h1p_entry){0};
+	for (size_t i = 0; i < H1POOL_SLOTS; i++)
+		if (p->e[i] == e)
+			p->e[i] = NULL;
+	free(e);
 }
 
 static struct h1p_entry *entry_new(struct http_framing *p)
 {
-	for (size_t i = 0; i < p->max; i++) {
-		struct h1p_entry *e = &p->e[i];
+	struct h1p_entry *e;
 
-		if (e->used)
+	if (entries_alive(p, false) >= p->max)
+		return NULL;
+	for (size_t i = 0; i < H1POOL_SLOTS; i++) {
+		if (p->e[i])
 			continue;
-		*e = (struct h1p_entry){.pool = p, .used = true};
+		e = p->e[i] = xcalloc(1, sizeof(*e));
+		e->pool = p;
 		e->f = h1c_framing_ops.open(HF_CLIENT, &p->lim, &entry_events, e);
 		return e;
 	}
@@ -336,7 +350,7 @@ static struct hf_head head_of(const struct h2_msg *m)
 }
 
 /* The answer to a request no server connection can take. */
-static void answer_502(struct http_framing *p, int32_t gsid)
+static void answer_502(struct http_framing *p, int32_t gsid, const char *why)
 {
 	char body[256], len[16];
 	struct hf_field f[2] = {
@@ -345,7 +359,9 @@ static void answer_502(struct http_framing *p, int32_t gsid)
 	};
 	struct hf_head h = {.status = 502, .version = 11, .fields = f, .nfields = 2};
 	int n = snprintf(body, sizeof(body), "Bad Gateway: %s\n",
-			 p->failed[0] ? p->failed : "cannot connect to the server");
+			 why		? why
+			 : p->failed[0] ? p->failed
+					: "cannot connect to the server");
 
 	f[1].value_len = (size_t)snprintf(len, sizeof(len), "%d", n);
 	h.content_length = n;
@@ -361,6 +377,8 @@ static void wait_start(struct http_framing *p, struct h1p_wait *w, struct h1p_en
 {
 	struct hf_head h = head_of(&w->head);
 	int32_t gsid = w->gsid, lsid = h1c_framing_ops.submit_head(e->f, 0, &h, w->end);
+
+	e->tunnel = lsid > 0 && w->head.protocol != NULL; /* its connection is its own now */
 
 	if (lsid <= 0) {
 		wait_unlink(p, w);
@@ -378,16 +396,26 @@ static void wait_start(struct http_framing *p, struct h1p_wait *w, struct h1p_en
 		p->ev.on_send_space(p->eng, gsid);
 }
 
+static bool entry_any(const struct http_framing *p)
+{
+	for (size_t i = 0; i < H1POOL_SLOTS; i++)
+		if (p->e[i])
+			return true;
+	return false;
+}
+
 static struct h1p_entry *entry_idle(struct http_framing *p)
 {
-	for (size_t i = 0; i < p->max; i++)
-		if (p->e[i].used && p->e[i].ready && h1c_framing_ops.can_open(p->e[i].f))
-			return &p->e[i];
+	for (size_t i = 0; i < H1POOL_SLOTS; i++)
+		if (p->e[i] && p->e[i]->ready && h1c_framing_ops.can_open(p->e[i]->f))
+			return p->e[i];
 	return NULL;
 }
 
 /* Starts waiting requests on idle connections, connects more for the rest,
- * answers them 502 when no connection is left to wait for. */
+ * answers them 502 when no connection is left to wait for (tunnels carry
+ * nothing else: through an upstream proxy, whose one connection may be one,
+ * a request then gets 502 rather than waiting for the WebSocket's end). */
 static void dispatch(struct http_framing *p, bool *progress)
 {
 	struct h1p_wait *w;
@@ -416,11 +444,14 @@ static void dispatch(struct http_framing *p, bool *progress)
 		*progress = true;
 	}
 	if (p->waiting && entries_alive(p, false) == 0) {
+		bool tunnels = entry_any(p);
+
 		while ((w = p->waiting)) {
 			int32_t gsid = w->gsid;
 
 			wait_unlink(p, w);
-			answer_502(p, gsid);
+			answer_502(p, gsid,
+				   tunnels ? "every server connection carries a WebSocket" : NULL);
 		}
 		*progress = true;
 	}
@@ -428,19 +459,19 @@ static void dispatch(struct http_framing *p, bool *progress)
 
 void h1pool_pump(struct http_framing *p, bool *progress)
 {
-	for (size_t i = 0; i < p->max; i++) {
-		struct h1p_entry *e = &p->e[i];
+	for (size_t i = 0; i < H1POOL_SLOTS; i++) {
+		struct h1p_entry *e = p->e[i];
 
-		if (e->used && !entry_step(p, e, progress)) {
+		if (e && !entry_step(p, e, progress)) {
 			entry_close(p, e);
 			*progress = true;
 		}
 	}
 	dispatch(p, progress);
-	for (size_t i = 0; i < p->max; i++) {
-		struct h1p_entry *e = &p->e[i];
+	for (size_t i = 0; i < H1POOL_SLOTS; i++) {
+		struct h1p_entry *e = p->e[i];
 
-		if (!e->used || e->s != &e->own)
+		if (e == NULL || e->s != &e->own)
 			continue;
 		stream_interest(&e->own);
 		if (e->gsid == 0) /* idle: its buffers go back */
@@ -480,9 +511,9 @@ struct http_framing *h1pool_new(struct conn *c, const struct hf_limits *lim,
 
 static struct h1p_entry *by_gsid(struct http_framing *p, int32_t gsid)
 {
-	for (size_t i = 0; i < p->max; i++)
-		if (p->e[i].used && p->e[i].gsid == gsid && gsid > 0)
-			return &p->e[i];
+	for (size_t i = 0; i < H1POOL_SLOTS; i++)
+		if (p->e[i] && p->e[i]->gsid == gsid && gsid > 0)
+			return p->e[i];
 	return NULL;
 }
 
@@ -490,10 +521,10 @@ static void h1p_free(struct http_framing *p)
 {
 	if (p == NULL)
 		return;
-	for (size_t i = 0; i < p->max; i++)
-		if (p->e[i].used) {
-			p->e[i].gsid = 0; /* the engine is closing: nothing more to tell it */
-			entry_close(p, &p->e[i]);
+	for (size_t i = 0; i < H1POOL_SLOTS; i++)
+		if (p->e[i]) {
+			p->e[i]->gsid = 0; /* the engine is closing: nothing more to tell it */
+			entry_close(p, p->e[i]);
 		}
 	while (p->waiting)
 		wait_unlink(p, p->waiting);

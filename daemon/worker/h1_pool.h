@@ -3,7 +3,8 @@
  * side when the client speaks HTTP/2 and the server HTTP/1.1.  Every stream
  * the engine opens becomes a request on an idle connection of the pool, or
  * on a new one (at most H1POOL_MAX, 1 through an upstream proxy), or waits
- * for one.  Runs in a worker. */
+ * for one.  A WebSocket's connection is its own from then on and does not
+ * count against that.  Runs in a worker. */
 #ifndef SNARE_WORKER_H1_POOL_H
 #define SNARE_WORKER_H1_POOL_H
 

@@ -373,6 +373,13 @@ int h2_framing_peer_connect(const struct http_framing *f)
 	return h2_peer_setting(f->s, H2_SETTINGS_ENABLE_CONNECT_PROTOCOL) == 1;
 }
 
+int h2_framing_offer_connect(struct http_framing *f)
+{
+	if (f->side != HF_SERVER || f->failed)
+		return -EINVAL;
+	return h2_offer_connect_protocol(f->s);
+}
+
 bool h2_framing_server_preface(const uint8_t *b, size_t n)
 {
 	return n >= 9 && b[3] == 0x04 && (b[4] & 0x01) == 0 && (b[5] | b[6] | b[7] | b[8]) == 0;

@@ -23,6 +23,9 @@ size_t h2_framing_trim(struct http_framing *f);
  * takes extended CONNECT, RFC 8441 3), 0 when not, -EAGAIN while its
  * SETTINGS have not come yet. */
 int h2_framing_peer_connect(const struct http_framing *f);
+/* HF_SERVER opened with connect_protocol: offers the client extended CONNECT
+ * now, once (h2_offer_connect_protocol).  0, or an error. */
+int h2_framing_offer_connect(struct http_framing *f);
 
 struct h2_msg;
 /* An owned copy of a head (m is initialised here; free it with

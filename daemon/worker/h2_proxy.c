@@ -96,6 +96,7 @@ struct h2_proxy {
 	bool shared;   /* h2 server side: shared connections (h2_shared.h), c->server connects */
 	struct h2_shared *sh;  /* the one new streams go to while it has room (a reference) */
 	bool pending_settings; /* ... for the h2 server's SETTINGS (h2_ws.c) */
+	bool ws_offered;       /* the h2 client was offered extended CONNECT (h2p_ws_offer) */
 	struct loop_timer settings_poll; /* ... on a shared connection: looks again */
 	struct loop_timer idle;		 /* UPSTREAM_RELEASE_MS after the last stream closed */
 	uint64_t quiet_ms;		 /* when the last stream closed (loop time) */
@@ -2020,9 +2021,43 @@ static void h2p_close(struct conn *c)
 	c->h2->cli = c->h2->srv = NULL;
 }
 
+/* RFC 8441: an h2 client is offered extended CONNECT (a SETTINGS frame after
+ * the first) only once c's server side is known to carry a WebSocket: an
+ * HTTP/1.1 pool (h1_pool.c sends an Upgrade), or an h2 server whose SETTINGS
+ * had ENABLE_CONNECT_PROTOCOL 1.  Offered before, a server without it would
+ * answer 501 where the client would have opened an HTTP/1.1 WebSocket.  True
+ * when the offer went out now. */
+static bool h2p_ws_offer(struct conn *c)
+{
+	struct h2_proxy *p = c->h2;
+	const struct http_framing *srv = NULL;
+	bool ok;
+
+	if (c->layer != &layer_h2 || p == NULL || p->ws_offered || p->cops != h2ops ||
+	    p->cli == NULL || c->state == CS_CLOSING) /* the step may have left the layer */
+		return false;
+	if (p->shared)
+		srv = p->sh ? h2_shared_framing(p->sh) : NULL;
+	else if (p->sops == h2ops && !p->probing)
+		srv = p->srv;
+	ok = (p->sops == &h1pool_ops && p->srv) || (srv && h2_framing_peer_connect(srv) == 1);
+	if (!ok || h2_framing_offer_connect(p->cli) != 0)
+		return false;
+	p->ws_offered = true;
+	return true;
+}
+
+/* One step, then the offer h2p_ws_offer makes once the server side is known. */
+static void h2p_step_offer(struct conn *c, bool *progress)
+{
+	h2p_step(c, progress);
+	if (!c->freed && h2p_ws_offer(c))
+		*progress = true;
+}
+
 const struct layer_ops layer_h2 = {
     .name = "h2",
-    .step = h2p_step,
+    .step = h2p_step_offer,
     .close = h2p_close,
     LAYER_STATE(h2),
 };

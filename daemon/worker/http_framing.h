@@ -109,7 +109,7 @@ struct hf_limits {
 	size_t max_head_bytes; /* max_header_bytes */
 	size_t max_fields;     /* max_headers */
 	uint32_t max_streams;  /* concurrent streams (1 on HTTP/1) */
-	bool connect_protocol; /* HF_SERVER on h2: extended CONNECT taken (RFC 8441) */
+	bool connect_protocol; /* HF_SERVER on h2: extended CONNECT may be offered (RFC 8441) */
 	uint32_t conn_window;  /* h2: the connection's receive window (0: the default) */
 	bool settings_sent;    /* h2, HF_SERVER: its SETTINGS already went out (h2_framing.h) */
 };

@@ -125,6 +125,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.settings_sent = (data[0] >> 5) & 1;
 	o.connect_protocol = (data[0] >> 6) & 1;
 	w.s = h2_new(data[0] & 1 ? H2_CLIENT : H2_SERVER, &o, &cbs, &w);
+	if (o.connect_protocol && !(data[0] & 1)) /* offered at once: :protocol taken */
+		(void)h2_offer_connect_protocol(w.s);
 	chunk = ((data[0] >> 1) & 15) ? ((data[0] >> 1) & 15) * 7 : size;
 	if (data[0] & 1)
 		start_requests(w.s);

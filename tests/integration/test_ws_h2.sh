@@ -1,12 +1,16 @@
 #!/bin/bash
 # WebSocket over HTTP/2 (RFC 8441) through snare reverse https:// (h2 to the
-# client): snare advertises SETTINGS_ENABLE_CONNECT_PROTOCOL, a python3-h2
-# client's extended CONNECT (:protocol websocket) reaches an HTTP/1.1
+# client): snare offers SETTINGS_ENABLE_CONNECT_PROTOCOL (in a SETTINGS frame
+# after its first) once its server side is known to carry WebSockets; a
+# python3-h2 client's extended CONNECT (:protocol websocket) reaches an HTTP/1.1
 # WebSocket echo origin as an Upgrade (origin.py /ws) and an h2 echo origin
 # that takes extended CONNECT (wsh2origin.py) as an extended CONNECT; the
 # messages come back echoed (one larger than the h2 windows) and are recorded
 # in the HTTP/2.0 flow, in flow lines and in the flow file (-r).  Another
-# :protocol, and an h2 origin without the setting, are answered 501.
+# :protocol is answered 501.  With an h2 origin without the setting the client
+# is not offered it (a browser then opens an HTTP/1.1 WebSocket), and an
+# extended CONNECT sent anyway is reset.  Seven WebSockets to the HTTP/1.1
+# origin leave room in its connection pool for a GET on the same connection.
 # Loopback only; no root needed.
 . "$(dirname "$0")/lib.sh"
 
@@ -58,6 +62,12 @@ out=$(wsh2 --protocol chat --send nothing)
 if grep -qx 'enable_connect_protocol=1' <<<"$out" && grep -qx 'status 501' <<<"$out"; then
 	ok ws_h2_other_protocol_501
 else notok ws_h2_other_protocol_501 "$out"; fi
+# more WebSockets than H1POOL_MAX (6): each holds its own server connection,
+# and a GET on the same client connection still gets one
+out=$(wsh2 --count 7 --get /hello)
+if [ "$(grep -c '^open [0-6] 200$' <<<"$out")" -eq 7 ] && grep -qx 'get 200' <<<"$out"; then
+	ok ws_h2_seven_websockets_then_get
+else notok ws_h2_seven_websockets_then_get "$out $(tail -5 "$SNARE_LOG")"; fi
 stop_snare
 if "$SNARE_BIN" -n -r "$FLOWS" >"$T/r.out" 2>&1 && grep -q 'CONNECT .* HTTP/2.0' "$T/r.out" &&
 	[ "$(grep -c 'WebSocket text message' "$T/r.out")" -eq 4 ] &&
@@ -86,7 +96,9 @@ if wait_for "$SNARE_LOG" "websocket_end seen" 10 &&
 else notok ws_h2_script_websocket_start_end "$(grep seen "$SNARE_LOG")"; fi
 stop_snare
 
-# ---- h2 origins: with the setting the CONNECT goes on, without it 501; an
+# ---- h2 origins: with the setting the client is offered it and the CONNECT
+# goes on; without it the client is not offered it (the CONNECT it sends
+# anyway is reset by snare's HTTP/2 layer, and never reaches the origin); an
 # origin whose SETTINGS come after the client's CONNECT reached snare: the
 # stream waits for them (eager: snare is connected before the client) ----
 for kind in extended no-extended late-settings; do
@@ -106,14 +118,15 @@ for kind in extended no-extended late-settings; do
 		else notok ws_h2_h2_origin_saw_extended_connect "$(cat "$OL")"; fi
 	elif [ "$kind" = late-settings ]; then
 		echoed ws_h2_h2_origin_late_settings "$out"
-	elif grep -qx 'status 501' <<<"$out" && ! grep -q '^connect ' "$OL"; then
-		ok ws_h2_h2_origin_without_setting_501
-	else notok ws_h2_h2_origin_without_setting_501 "$out $(cat "$OL")"; fi
+	elif grep -qx 'enable_connect_protocol=0' <<<"$out" && grep -q '^reset ' <<<"$out" &&
+		! grep -q '^connect ' "$OL"; then
+		ok ws_h2_h2_origin_without_setting_not_offered
+	else notok ws_h2_h2_origin_without_setting_not_offered "$out $(cat "$OL")"; fi
 	stop_snare
 done
 
 # ---- headless Chromium: a page over h2 opens new WebSocket("wss://...") on
-# the same origin.  With SETTINGS_ENABLE_CONNECT_PROTOCOL advertised it uses
+# the same origin.  With SETTINGS_ENABLE_CONNECT_PROTOCOL offered it uses
 # the page's h2 connection (an HTTP/2.0 CONNECT flow), not a new HTTP/1.1
 # connection; the h2 origin takes extended CONNECT too.
 BROWSER=$(command -v chromium || command -v chromium-browser || true)

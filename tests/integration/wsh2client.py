@@ -6,13 +6,20 @@
       [--big N] [--protocol websocket] [--host 127.0.0.1]
 
 Connects with TLS (ALPN h2, no certificate check: the test's own CA is not
-needed to see the framing), prints "enable_connect_protocol=<v>" from the
-server's SETTINGS, sends an extended CONNECT (:protocol websocket) and
-prints "status <code>".  On 200 it sends each --send as a masked text frame
+needed to see the framing), sends GET /probe and reads its answer, then a
+PING and waits for its ACK: a proxy that offers extended CONNECT once it
+knows its server side (RFC 8441 lets SETTINGS_ENABLE_CONNECT_PROTOCOL come
+in a later SETTINGS frame) has done so by then.  Prints
+"enable_connect_protocol=<v>" from the server's SETTINGS, sends an extended
+CONNECT (:protocol websocket; sent even when not offered) and prints
+"status <code>" ("reset <code>" when the stream is reset).  On 200 it sends each --send as a masked text frame
 (and with --big N one binary message of N bytes) and prints each echoed
 text message on its own line ("binary <len> <ok|bad>" for binary ones),
 then sends a close frame and prints "closed <code>" when the close comes
-back.  Exit 0; any error: a message on stderr, exit 1.  Timeout 15 s.
+back.  With --count N it opens N WebSockets instead, prints "open <i>
+<status>" for each, then while they are open sends GET --get PATH on the
+same connection and prints "get <status>".  Exit 0; any error: a message on
+stderr, exit 1.  Timeout 15 s.
 """
 
 import argparse
@@ -65,15 +72,40 @@ class Client:
         return evs
 
 
-def run(a):
-    c = Client(a.host, a.port)
-    settings = None
-    while settings is None:
+def get(c, a, path):
+    """GET path on c; its status once its stream ended."""
+    sid = c.conn.get_next_available_stream_id()
+    c.conn.send_headers(sid, [(":method", "GET"), (":scheme", "https"), (":path", path),
+                              (":authority", "%s:%d" % (a.host, a.port))], end_stream=True)
+    c.flush()
+    status = None
+    while True:
         for ev in c.events():
-            if isinstance(ev, h2.events.RemoteSettingsChanged):
-                settings = c.conn.remote_settings
-    ecp = settings.get(h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL, 0)
-    print("enable_connect_protocol=%d" % ecp, flush=True)
+            if isinstance(ev, h2.events.ResponseReceived) and ev.stream_id == sid:
+                status = dict(ev.headers)[":status"]
+            elif isinstance(ev, h2.events.DataReceived) and ev.stream_id == sid:
+                c.conn.acknowledge_received_data(ev.flow_controlled_length, sid)
+            elif isinstance(ev, h2.events.StreamEnded) and ev.stream_id == sid:
+                return status
+            elif isinstance(ev, h2.events.StreamReset) and ev.stream_id == sid:
+                return "reset %d" % ev.error_code
+        c.flush()
+
+
+def offered(c, a):
+    """The server's ENABLE_CONNECT_PROTOCOL after a request and a PING."""
+    get(c, a, "/probe")
+    c.conn.ping(b"wsh2ping")
+    c.flush()
+    acked = False
+    while not acked:
+        for ev in c.events():
+            acked = acked or isinstance(ev, h2.events.PingAckReceived)
+    return c.conn.remote_settings.get(h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL, 0)
+
+
+def connect(c, a):
+    """An extended CONNECT; its status, or "reset <code>"."""
     sid = c.conn.get_next_available_stream_id()
     c.conn.send_headers(sid, [(":method", "CONNECT"), (":protocol", a.protocol),
                               (":scheme", "https"), (":path", a.path),
@@ -81,17 +113,30 @@ def run(a):
                               ("sec-websocket-version", "13"),
                               ("sec-websocket-extensions", "permessage-deflate")])
     c.flush()
-    status, buf, ended = None, b"", False
-    while status is None:
+    while True:
         for ev in c.events():
             if isinstance(ev, h2.events.ResponseReceived) and ev.stream_id == sid:
-                status = dict(ev.headers)[":status"]
+                return sid, dict(ev.headers)[":status"]
             elif isinstance(ev, h2.events.StreamReset) and ev.stream_id == sid:
-                print("reset %d" % ev.error_code, flush=True)
-                return 0
+                return sid, "reset %d" % ev.error_code
+
+
+def run(a):
+    c = Client(a.host, a.port)
+    print("enable_connect_protocol=%d" % offered(c, a), flush=True)
+    if a.count:
+        for i in range(a.count):
+            print("open %d %s" % (i, connect(c, a)[1]), flush=True)
+        print("get %s" % get(c, a, a.get), flush=True)
+        return 0
+    sid, status = connect(c, a)
+    if status.startswith("reset"):
+        print(status, flush=True)
+        return 0
     print("status %s" % status, flush=True)
     if status != "200":
         return 0
+    buf, ended = b"", False
     msgs = [frame(1, m.encode(), True) for m in a.send]
     big = os.urandom(a.big) if a.big else None
     if big:
@@ -139,6 +184,8 @@ def main():
     p.add_argument("--protocol", default="websocket")
     p.add_argument("--send", action="append", default=[])
     p.add_argument("--big", type=int, default=0)
+    p.add_argument("--count", type=int, default=0)
+    p.add_argument("--get", default="/hello")
     a = p.parse_args()
     try:
         return run(a)
