@@ -154,8 +154,8 @@ start_snare --mode "reverse:https://localhost:$OP@127.0.0.1:0" --set ssl_insecur
 chromium_trust_ca "$SNARE_CONF/snare-ca-cert.pem" "$T/home-ws" ||
 	{ notok ws_h2_chromium_trust_ca "certutil failed"; exit 0; }
 # virtual time runs on while the WebSocket waits for the network: on a
-# loaded machine a first try can end before the echo came; a second one
-for try in 1 2; do
+# loaded machine a try can end before the echo came; up to three tries
+for try in 1 2 3; do
 	out=$(HOME=$T/home-ws timeout 120 "$BROWSER" --headless --no-sandbox --disable-gpu \
 		--disable-quic --no-first-run --disable-background-networking \
 		--disable-component-update --disable-sync --user-data-dir="$T/chrome-ws$try" \
