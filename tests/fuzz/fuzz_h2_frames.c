@@ -107,8 +107,8 @@ static void start_requests(struct h2_session *s)
 	h.protocol = "websocket";
 	h.nfields = 0;
 	sid = h2_submit_head(s, 0, &h, false);
-	if (sid > 0)
-		h2_submit_data(s, sid, (const uint8_t *)"\x81\x80xxxx", 6);
+	if (sid > 0) /* an empty masked text frame: FIN+text, mask bit, key 11 22 33 44 */
+		h2_submit_data(s, sid, (const uint8_t *)"\x81\x80\x11\x22\x33\x44", 6);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
